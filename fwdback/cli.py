@@ -1,0 +1,261 @@
+"""The fwdback command line; the only module that knows click.
+
+numpy, pandas and rich are imported inside the commands, so `fwdback --help` starts fast.
+Errors from the library arrive as FwdbackError and leave as one `Error: ...` line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+
+import click
+
+DEFAULT_EPOCHS = 1000
+DEFAULT_LR = 0.05
+
+
+class UserError(click.ClickException):
+    """A FwdbackError on its way out: `Error: message`, with the error's exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(" ".join(message.split()))
+        self.exit_code = exit_code
+
+
+def _positive_finite(ctx, param, value):
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise click.BadParameter(f"{value} is not a positive finite number, e.g. 0.01")
+    return value
+
+
+def _column_list(ctx, param, value):
+    if value is None:
+        return None
+    columns = [column.strip() for column in value.split(",")]
+    if not all(columns):
+        raise click.BadParameter(f"{value!r} has an empty column name; give names separated by commas, e.g. x1,x2,x3")
+    return tuple(columns)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""\b
+Examples:
+  fwdback train data.csv                          train, print tables, save model.json
+  fwdback train data.csv --format csv | tail -1   the last epoch's loss
+  fwdback predict new.csv > predictions.csv
+  cat new.csv | fwdback predict | sort -t, -k5 -g""",
+)
+@click.version_option(package_name="fwdback", message="%(prog)s %(version)s")
+def cli():
+    """Forward and backward propagation for the lecture's 3-2-1 network, every number visible.
+
+    N1 = w1*x1 + w2*x2 + w3*x3 + b1, N2 = w4*x1 + w5*x2 + w6*x3 + b2,
+    yhat = w7*N1 + w8*N2 + b3, trained by full-batch gradient descent on the MSE loss.
+    """
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  fwdback train sample_data/linear.csv
+  fwdback train data.csv --epochs 500 --lr 0.01 --seed 3 --model my-model.json
+  fwdback train data.csv --features a,b,c --target price
+  fwdback train data.csv --init model.json          continue from saved weights
+  fwdback train data.csv --format csv | tail -n +2 | sort -t, -k2 -g | head -1
+  cat data.csv | fwdback train - --format json | python -m json.tool"""
+)
+@click.argument("data", default="-", metavar="DATA")
+@click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT_EPOCHS, show_default=True, help="Epochs of gradient descent.")
+@click.option("--lr", type=float, default=DEFAULT_LR, show_default=True, callback=_positive_finite, help="Learning rate eta.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random initial weights.")
+@click.option("--init", "init_path", type=click.Path(dir_okay=False), help="Start from the weights in this JSON file (a saved model works).")
+@click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The three input columns, in the order x1,x2,x3.")
+@click.option("--target", default="y", show_default=True, help="The column to predict.")
+@click.option("--sep", help="Field separator of the CSV (default: comma, or the one the header uses).")
+@click.option("--model", "model_path", default="model.json", show_default=True, type=click.Path(dir_okay=False), help="Where to save the trained model.")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: loss, weights and summary tables; csv: epoch,loss per epoch; json: everything.")
+@click.option("--every", type=click.IntRange(min=1), help="Show every K-th epoch in the loss table (default: about 20 rows).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+def train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet):
+    """Train the network on DATA, a CSV with columns x1,x2,x3,y ("-" for stdin).
+
+    Each epoch is a forward pass, the MSE loss, a backward pass (chain rule) and a
+    gradient-descent update of all 11 parameters. The loss shown for epoch k is that of
+    epoch k's forward pass, before its update. The model is saved to --model.
+    """
+    with _boundary():
+        _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet)
+
+
+def _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet):
+    import numpy as np
+
+    from .data import load_dataset, separator_name
+    from .modelfile import Model, check_writable, load_init, save_model
+    from .network import init_parameters
+    from .report import EpochProgress, console_for, print_training
+    from .training import train as run_training
+
+    if len(features) != 3:
+        raise click.BadParameter(f"the network has 3 inputs; give 3 columns, not {len(features)}", param_hint="--features")
+    check_writable(model_path)
+    initial = load_init(init_path) if init_path else init_parameters(np.random.default_rng(seed))
+    dataset = load_dataset(data, features, target, sep)
+    err = console_for(sys.stderr)
+    if sep is None and dataset.sep != "," and not quiet:
+        err.print(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).")
+    progress = EpochProgress(epochs, err)
+    try:
+        result = run_training(dataset.X, dataset.y, initial, lr, epochs, on_epoch=progress)
+    finally:
+        progress.close()
+    training = {
+        "data": dataset.source,
+        "rows": len(dataset.y),
+        "seed": None if init_path else seed,
+        "init": init_path,
+        "epochs": epochs,
+        "lr": lr,
+        "initial_weights": result.initial.as_dict(),
+        "initial_loss": float(result.losses[0]),
+        "final_loss": result.final_loss,
+    }
+    save_model(Model(result.final, dataset.features, dataset.target, training), model_path)
+    if quiet:
+        return
+    out = sys.stdout
+    if output_format == "csv":
+        out.write("epoch,loss\n")
+        out.writelines(f"{epoch},{loss!r}\n" for epoch, loss in enumerate(result.losses.tolist(), start=1))
+    elif output_format == "json":
+        document = {
+            "history": [{"epoch": epoch, "loss": loss} for epoch, loss in enumerate(result.losses.tolist(), start=1)],
+            "initial_weights": result.initial.as_dict(),
+            "weights": result.final.as_dict(),
+            "gradients": result.final_gradients.as_dict(),
+            "initial_loss": float(result.losses[0]),
+            "final_loss": result.final_loss,
+            "epochs": epochs,
+            "lr": lr,
+            "seed": training["seed"],
+            "rows": len(dataset.y),
+            "seconds": result.seconds,
+            "model": model_path,
+        }
+        out.write(json.dumps(document, indent=2) + "\n")
+    else:
+        summary = [
+            ("data", f"{dataset.source} ({len(dataset.y)} rows)"),
+            ("epochs", str(epochs)),
+            ("learning rate (eta)", f"{lr:g}"),
+            ("initial weights", f"--init {init_path}" if init_path else f"random, seed {seed}"),
+            ("loss at epoch 1", f"{result.losses[0]:.10g}"),
+            (f"loss at epoch {epochs}", f"{result.losses[-1]:.10g}"),
+            ("final loss (after the last update)", f"{result.final_loss:.10g}"),
+            ("time", f"{result.seconds:.3f} s"),
+        ]
+        print_training(console_for(out), result, summary, every)
+    out.flush()
+    err.print(f"Saved the model to {model_path}.")
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  fwdback predict new.csv > predictions.csv
+  fwdback predict --model my-model.json < new.csv | sort -t, -k5 -g
+  cat new.csv | fwdback predict | head -1"""
+)
+@click.argument("data", default="-", metavar="[DATA]")
+@click.option("--model", "model_path", default="model.json", show_default=True, type=click.Path(dir_okay=False), help="The model file saved by fwdback train.")
+@click.option("--sep", help="Field separator of the CSV (default: comma, or the one the header uses).")
+def predict(data, model_path, sep):
+    """Write DATA's rows with a y_hat column added, as CSV on stdout.
+
+    DATA is a CSV with the model's feature columns ("-" or nothing for stdin); its columns
+    are passed through unchanged. y_hat is written with enough digits to read back as the
+    same float64. Input is streamed in chunks, so any length fits in memory.
+    """
+    with _boundary():
+        _predict(data, model_path, sep)
+
+
+def _predict(data, model_path, sep):
+    from .data import display_name, iter_feature_chunks
+    from .errors import DataError
+    from .modelfile import load_model
+    from .network import forward
+
+    model = load_model(model_path)
+    out = sys.stdout
+    first = True
+    for chunk, X in iter_feature_chunks(data, model.features, sep):
+        if first and "y_hat" in chunk.columns:
+            raise DataError(f"{display_name(data)}: already has a y_hat column; drop or rename it first")
+        chunk["y_hat"] = [repr(value) for value in forward(model.params, X).yhat.tolist()]
+        chunk.to_csv(out, index=False, header=first, lineterminator="\n")
+        first = False
+    out.flush()
+
+
+def _coefficients(ctx, param, value):
+    try:
+        numbers = [float(part) for part in value.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a list of numbers, e.g. 2,-3,0.5,1") from None
+    if len(numbers) != 4 or not all(math.isfinite(number) for number in numbers):
+        raise click.BadParameter(f"give 4 finite numbers (x1, x2, x3 coefficients, then the intercept), not {value!r}")
+    return tuple(numbers)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  fwdback generate --rows 200 --seed 42 > data.csv
+  fwdback generate --coef 1,0,0,5 --noise 0 | fwdback train - --format csv | tail -1
+  fwdback generate --rows 1000 | fwdback train -"""
+)
+@click.option("--rows", type=click.IntRange(min=1), default=200, show_default=True, help="Number of data rows.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random numbers.")
+@click.option("--noise", type=click.FloatRange(min=0), default=0.1, show_default=True, help="Standard deviation of the normal noise added to y.")
+@click.option("--coef", default="2,-3,0.5,1", show_default=True, callback=_coefficients, help="The true coefficients of x1, x2, x3, then the intercept.")
+def generate(rows, seed, noise, coef):
+    """Write a synthetic CSV x1,x2,x3,y to stdout: y = c1*x1 + c2*x2 + c3*x3 + c0 + noise.
+
+    The x are uniform on [-1, 1] and the noise is normal with mean 0, so least squares
+    on enough rows recovers --coef: data whose answer you know in advance.
+    """
+    with _boundary():
+        from .synthetic import generate as generate_data
+
+        X, y = generate_data(rows, seed, noise, coef)
+        out = sys.stdout
+        out.write("x1,x2,x3,y\n")
+        for start in range(0, rows, 100_000):
+            block = zip(X[start : start + 100_000].tolist(), y[start : start + 100_000].tolist())
+            out.writelines(f"{a!r},{b!r},{c!r},{t!r}\n" for (a, b, c), t in block)
+        out.flush()
+
+
+class _boundary:
+    """Where library errors leave: FwdbackError as one `Error: ...` line, a closed stdout quietly."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        from .errors import FwdbackError
+
+        if exc_type is not None and issubclass(exc_type, FwdbackError):
+            raise UserError(str(exc), exc.exit_code) from None
+        if exc_type is not None and issubclass(exc_type, BrokenPipeError):
+            # The reader has gone (`| head`): not an error. Python flushes stdout at exit,
+            # so point it at /dev/null first, or that flush would fail again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
+        return False

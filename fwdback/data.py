@@ -1,0 +1,249 @@
+"""CSV -> float64 arrays with pandas, and every check of the user's data.
+
+Every problem raises DataError with a message that names the file, the data row (1-based,
+the header not counted) and the column, and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import io
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+FEATURES = ("x1", "x2", "x3")
+TARGET = "y"
+PREDICT_CHUNK_ROWS = 100_000
+_SNIFF_BYTES = 64 * 1024
+_SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+@dataclass
+class Dataset:
+    """Training data.  X : shape (n, k), y : shape (n,); `sep` is the separator the file used."""
+
+    X: np.ndarray
+    y: np.ndarray
+    features: tuple[str, ...]
+    target: str
+    source: str
+    sep: str
+
+
+def separator_name(sep: str) -> str:
+    return _SEPARATOR_NAMES.get(sep, repr(sep))
+
+
+def display_name(source: str) -> str:
+    return "<stdin>" if source == "-" else source
+
+
+def load_dataset(
+    source: str, features: Sequence[str] = FEATURES, target: str = TARGET, sep: str | None = None
+) -> Dataset:
+    """Read the feature and target columns of a CSV file ("-" for stdin) as float64.
+
+    With sep=None the separator is the comma, or the one the header line clearly uses.
+    """
+    name = display_name(source)
+    _check_names(name, features, target)
+    with _open_binary(source) as stream:
+        sep, header = _sniff(stream, name, sep)
+        _check_header(name, header, [*features, target], sep)
+        frame = _read_csv(stream, name, sep, usecols=[*features, target])
+    if frame.empty:
+        raise DataError(f"{name}: has a header but no data rows; add rows of {','.join(header)} values")
+    X = np.column_stack([_float_column(frame, column, name, 0) for column in features])
+    y = _float_column(frame, target, name, 0)
+    return Dataset(X, y, tuple(features), target, name, sep)
+
+
+def iter_feature_chunks(
+    source: str, features: Sequence[str], sep: str | None = None, chunk_rows: int = PREDICT_CHUNK_ROWS
+) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+    """Stream a CSV in chunks: each chunk's cells as the text they were, and its features as floats.
+
+    Memory stays bounded by the chunk size whatever the file's length.
+    """
+    name = display_name(source)
+    with _open_binary(source) as stream:
+        sep, header = _sniff(stream, name, sep)
+        _check_header(name, header, features, sep)
+        reader = _read_csv(stream, name, sep, dtype=str, keep_default_na=False, chunksize=chunk_rows)
+        rows_before = 0
+        seen_rows = False
+        with reader:
+            while True:
+                try:
+                    chunk = next(reader)
+                except StopIteration:
+                    break
+                except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+                    raise _parse_error(name, error) from None
+                seen_rows = True
+                X = np.column_stack([_float_column(chunk, column, name, rows_before) for column in features])
+                yield chunk, X
+                rows_before += len(chunk)
+        if not seen_rows:
+            raise DataError(f"{name}: has a header but no data rows; add rows of {','.join(header)} values")
+
+
+def _check_names(name: str, features: Sequence[str], target: str) -> None:
+    if not features:
+        raise DataError("no feature columns given; name them with --features, e.g. --features x1,x2,x3")
+    repeated = sorted({column for column in [*features, target] if [*features, target].count(column) > 1})
+    if repeated:
+        raise DataError(f"column {repeated[0]!r} is named twice in --features/--target; name each column once")
+
+
+def _open_binary(source: str):
+    """The source as a binary stream; gzip is recognised by its magic bytes, not its name."""
+    name = display_name(source)
+    try:
+        raw = sys.stdin.buffer if source == "-" else open(source, "rb")
+    except FileNotFoundError:
+        raise DataError(f"{name}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise DataError(f"{name}: is a directory, not a CSV file; give the path of a file") from None
+    except PermissionError:
+        raise DataError(f"{name}: permission denied; make the file readable (chmod +r)") from None
+    except OSError as error:
+        raise DataError(f"{name}: cannot be opened ({error.strerror}); check the path") from None
+    stream = io.BufferedReader(raw, _SNIFF_BYTES) if source == "-" else raw
+    if stream.peek(2)[:2] == b"\x1f\x8b":
+        stream = io.BufferedReader(gzip.GzipFile(fileobj=stream), _SNIFF_BYTES)
+    return _Closing(stream, raw, source == "-")
+
+
+class _Closing:
+    """Closes what was opened, but never the process's stdin."""
+
+    def __init__(self, stream, raw, is_stdin):
+        self.stream, self.raw, self.is_stdin = stream, raw, is_stdin
+
+    def __enter__(self):
+        return self.stream
+
+    def __exit__(self, *exc):
+        if not self.is_stdin:
+            self.raw.close()
+
+
+def _sniff(stream, name: str, sep: str | None) -> tuple[str, list[str]]:
+    """Check that the stream starts like a CSV with a header; return its separator and header."""
+    try:
+        head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        raise DataError(f"{name}: cannot be read ({error}); check that the file is intact") from None
+    if not head.strip():
+        raise DataError(f"{name}: is empty; give a CSV file with a header line such as x1,x2,x3,y")
+    if b"\x00" in head:
+        raise DataError(f"{name}: is a binary file, not CSV text; give a CSV file (plain or .csv.gz)")
+    text = _decode(head, name)
+    first_line = text.lstrip("\r\n").splitlines()[0]
+    if sep is None:
+        sep = ","
+        if "," not in first_line:
+            for candidate in (";", "\t", "|"):
+                if candidate in first_line:
+                    sep = candidate
+                    break
+    header = next(csv.reader([first_line], delimiter=sep))
+    return sep, [column.strip() for column in header]
+
+
+def _decode(head: bytes, name: str) -> str:
+    try:
+        return head.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if error.start >= len(head) - 3:  # a character cut at the end of the sniffed bytes
+            return head[: error.start].decode("utf-8-sig")
+        raise DataError(
+            f"{name}: is not UTF-8 text (byte 0x{head[error.start]:02x} at offset {error.start}); "
+            "save it as UTF-8"
+        ) from None
+
+
+def _check_header(name: str, header: list[str], required: Sequence[str], sep: str) -> None:
+    if all(_is_number(cell) for cell in header):
+        raise DataError(
+            f"{name}: the first line holds numbers, not column names; "
+            f"add a header line such as {sep.join(required)}"
+        )
+    duplicated = sorted({column for column in header if header.count(column) > 1 and column in required})
+    if duplicated:
+        raise DataError(f"{name}: column {duplicated[0]!r} appears more than once in the header; keep one")
+    for column in required:
+        if column not in header:
+            close = difflib.get_close_matches(column, header, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            available = ", ".join(repr(c) for c in header[:12]) + (", ..." if len(header) > 12 else "")
+            raise DataError(
+                f"{name}: no column {column!r} ({hint}columns are {available}); "
+                "rename it in the header or choose columns with --features/--target"
+            )
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_csv(stream, name: str, sep: str, **options):
+    try:
+        return pd.read_csv(
+            stream,
+            sep=sep,
+            encoding="utf-8-sig",
+            skipinitialspace=True,
+            **({"keep_default_na": False, "na_values": [""]} | options),
+        )
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{name}: is empty; give a CSV file with a header line such as x1,x2,x3,y") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as error:
+        raise _parse_error(name, error) from None
+
+
+def _parse_error(name: str, error: Exception) -> DataError:
+    if isinstance(error, UnicodeDecodeError):
+        return DataError(f"{name}: is not UTF-8 text (byte 0x{error.object[error.start]:02x}); save it as UTF-8")
+    message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    if "Expected" in message and "fields in line" in message:
+        # pandas: "Error tokenizing data. C error: Expected 4 fields in line 7, saw 5"
+        detail = message.split("C error: ")[-1]
+        return DataError(f"{name}: {detail[0].lower()}{detail[1:]} (a ragged row); give every row the same number of fields")
+    return DataError(f"{name}: is not a readable CSV file ({message}); check its format")
+
+
+def _float_column(frame: pd.DataFrame, column: str, name: str, rows_before: int) -> np.ndarray:
+    """The column as float64, or a DataError naming the first cell that is not a finite number."""
+    series = frame[column]
+    if pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series):
+        values = series.to_numpy(dtype=np.float64)
+    else:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+    finite = np.isfinite(values)
+    if finite.all():
+        return values
+    index = int(np.argmin(finite))
+    cell = series.iloc[index]
+    where = f"{name}, row {rows_before + index + 1}, column {column}"
+    text = "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell).strip()
+    if text == "":
+        raise DataError(f"{where}: the cell is empty; fill it in or delete the row")
+    if np.isnan(values[index]) and not text.lower().lstrip("+-") in {"nan"}:
+        raise DataError(f"{where}: {text!r} is not a number; fix the cell or delete the row")
+    if text.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
+        raise DataError(f"{where}: {text!r} is not a finite number; give a real value or delete the row")
+    raise DataError(f"{where}: {text!r} is too large for a float64 (largest is 1.8e308); rescale the column")

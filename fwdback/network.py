@@ -1,0 +1,179 @@
+"""The NumPy engine: the lecture's network, its forward pass, MSE loss, backward pass and update.
+
+Loss convention (used everywhere): L = (1/n) * sum_i (y_i - yhat_i)^2.
+
+All parameters live in one float64 vector in the lecture's order,
+w1..w(k*H) (hidden weights, unit 1's k weights first), w(k*H+1)..w(k*H+H) (output weights),
+b1..bH (hidden biases), b(H+1) (output bias). For k=3 inputs and H=2 hidden units that is
+exactly w1..w8, b1..b3. The layer matrices are views into that vector, so the update is a
+single vector operation and a parameter's name is its position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def parameter_names(n_inputs: int = 3, n_hidden: int = 2) -> tuple[str, ...]:
+    """The lecture's names, in vector order: w1..w8, b1..b3 for the 3-2-1 network."""
+    n_weights = n_inputs * n_hidden + n_hidden
+    return tuple(f"w{i}" for i in range(1, n_weights + 1)) + tuple(
+        f"b{i}" for i in range(1, n_hidden + 2)
+    )
+
+
+class Parameters:
+    """The network's parameters: a float64 vector in the lecture's order, with layer views.
+
+    W_hidden : shape (H, k)   N = X @ W_hidden.T + b_hidden   (w1..w6 for the 3-2-1 net)
+    w_out    : shape (H,)     yhat = N @ w_out + b_out        (w7, w8)
+    b_hidden : shape (H,)                                     (b1, b2)
+    b_out    : shape ()                                       (b3)
+    """
+
+    def __init__(self, vector, n_inputs: int = 3, n_hidden: int = 2):
+        self.n_inputs = n_inputs
+        self.n_hidden = n_hidden
+        self.vector = np.array(vector, dtype=np.float64)
+        size = len(parameter_names(n_inputs, n_hidden))
+        if self.vector.shape != (size,):
+            raise ValueError(f"expected {size} parameters, got shape {self.vector.shape}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return parameter_names(self.n_inputs, self.n_hidden)
+
+    @property
+    def W_hidden(self) -> np.ndarray:
+        k, h = self.n_inputs, self.n_hidden
+        return self.vector[: k * h].reshape(h, k)
+
+    @property
+    def w_out(self) -> np.ndarray:
+        k, h = self.n_inputs, self.n_hidden
+        return self.vector[k * h : k * h + h]
+
+    @property
+    def b_hidden(self) -> np.ndarray:
+        k, h = self.n_inputs, self.n_hidden
+        return self.vector[k * h + h : k * h + 2 * h]
+
+    @property
+    def b_out(self) -> np.ndarray:
+        return self.vector[-1]
+
+    def as_dict(self) -> dict[str, float]:
+        """Name -> value, e.g. {"w1": 0.5, ..., "b3": -0.1}."""
+        return dict(zip(self.names, self.vector.tolist()))
+
+    @classmethod
+    def from_dict(cls, values: dict[str, float], n_inputs: int = 3, n_hidden: int = 2):
+        """The inverse of as_dict; the caller has checked that the names are exactly right."""
+        return cls([values[name] for name in parameter_names(n_inputs, n_hidden)], n_inputs, n_hidden)
+
+    def copy(self):
+        return type(self)(self.vector.copy(), self.n_inputs, self.n_hidden)
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={value:.6g}" for name, value in self.as_dict().items())
+        return f"{type(self).__name__}({values})"
+
+
+class Gradients(Parameters):
+    """dL/dparameter for every parameter, in the same layout and order as Parameters."""
+
+
+def init_parameters(rng: np.random.Generator, n_inputs: int = 3, n_hidden: int = 2) -> Parameters:
+    """Random initial parameters, as PyTorch's nn.Linear draws them.
+
+    Each layer's weights and biases are uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)]: the
+    hidden layer (w1..w6, then b1, b2) with fan_in = k, then the output layer (w7, w8, then
+    b3) with fan_in = H. Draw order is fixed, so a seed gives the same weights everywhere.
+    """
+    k, h = n_inputs, n_hidden
+    hidden = rng.uniform(-1, 1, size=k * h + h) / np.sqrt(k)
+    output = rng.uniform(-1, 1, size=h + 1) / np.sqrt(h)
+    vector = np.concatenate([hidden[: k * h], output[:h], hidden[k * h :], output[h:]])
+    return Parameters(vector, n_inputs, n_hidden)
+
+
+@dataclass
+class ForwardPass:
+    """What the forward pass computes for n rows.
+
+    N    : shape (n, H)  hidden values, N[:, 0] is the lecture's N1
+    yhat : shape (n,)    the network's output
+    """
+
+    N: np.ndarray
+    yhat: np.ndarray
+
+
+def forward(params: Parameters, X: np.ndarray) -> ForwardPass:
+    """N = X W_hidden^T + b_hidden, yhat = N w_out + b_out.  X : shape (n, k)."""
+    N = X @ params.W_hidden.T + params.b_hidden
+    yhat = N @ params.w_out + params.b_out
+    return ForwardPass(N, yhat)
+
+
+def mse_loss(y: np.ndarray, yhat: np.ndarray) -> float:
+    """L = (1/n) * sum (y_i - yhat_i)^2.  y, yhat : shape (n,)."""
+    error = y - yhat
+    return float(error @ error) / len(y)
+
+
+def backward(params: Parameters, X: np.ndarray, y: np.ndarray, fwd: ForwardPass) -> Gradients:
+    """All gradients of the MSE loss by the chain rule, output layer first.
+
+    dL/dyhat_i = -(2/n) (y_i - yhat_i)
+    dL/dw7 = sum_i dL/dyhat_i * N1_i,        dL/db3 = sum_i dL/dyhat_i
+    dL/dN1_i = dL/dyhat_i * w7
+    dL/dw1 = sum_i dL/dN1_i * x1_i,          dL/db1 = sum_i dL/dN1_i
+    X : shape (n, k), y : shape (n,).
+    """
+    dyhat = (fwd.yhat - y) * (2.0 / len(y))
+    dw_out = fwd.N.T @ dyhat
+    db_out = dyhat.sum()
+    dN = np.outer(dyhat, params.w_out)
+    dW_hidden = dN.T @ X
+    db_hidden = dN.sum(axis=0)
+    vector = np.concatenate([dW_hidden.ravel(), dw_out, db_hidden, [db_out]])
+    return Gradients(vector, params.n_inputs, params.n_hidden)
+
+
+def update(params: Parameters, grads: Gradients, lr: float) -> Parameters:
+    """One gradient-descent step for every parameter: w(t+1) = w(t) - eta * dL/dw(t)."""
+    return Parameters(params.vector - lr * grads.vector, params.n_inputs, params.n_hidden)
+
+
+def collapsed_linear_map(params: Parameters) -> tuple[np.ndarray, float]:
+    """The linear function the network computes: yhat = coef . x + intercept.
+
+    With no activation, coef_j = sum_h w_out[h] * W_hidden[h, j] (for x1: w7*w1 + w8*w4) and
+    intercept = w_out . b_hidden + b_out (w7*b1 + w8*b2 + b3).
+    """
+    return params.w_out @ params.W_hidden, float(params.w_out @ params.b_hidden + params.b_out)
+
+
+def largest_stable_lr(params: Parameters, X: np.ndarray) -> float:
+    """The largest learning rate for which gradient descent is stable near `params`.
+
+    Gradient descent on a loss with curvature lambda is stable while eta < 2/lambda. Near a
+    fit, the MSE loss's Hessian is its Gauss-Newton part (2/n) J^T J, where J = dyhat/dtheta.
+    Every column of J is a linear combination of the columns of A = [X, 1], J = A M, so the
+    curvature comes from the small matrix M^T (A^T A / n) M without another pass over rows.
+    """
+    k, h = params.n_inputs, params.n_hidden
+    A = np.column_stack([X, np.ones(len(X))])
+    gram = A.T @ A / len(X)
+    M = np.zeros((k + 1, params.vector.size))
+    W_tilde = np.column_stack([params.W_hidden, params.b_hidden])  # row h: unit h's weights on [x, 1]
+    for unit in range(h):
+        M[:k, unit * k : unit * k + k] = params.w_out[unit] * np.eye(k)
+        M[k, k * h + h + unit] = params.w_out[unit]
+        M[:, k * h + unit] = W_tilde[unit]
+    M[k, -1] = 1.0
+    curvature = 2.0 * np.linalg.eigvalsh(M.T @ gram @ M)[-1]
+    return 2.0 / curvature if curvature > 0 else np.inf
