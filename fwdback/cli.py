@@ -6,10 +6,13 @@ Errors from the library arrive as FwdbackError and leave as one `Error: ...` lin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import signal
 import sys
+import threading
 
 import click
 
@@ -80,7 +83,8 @@ Examples:
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: loss, weights and summary tables; csv: epoch,loss per epoch; json: everything.")
 @click.option("--every", type=click.IntRange(min=1), help="Show every K-th epoch in the loss table (default: about 20 rows).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
-def train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet):
+@click.option("--save-on-interrupt", is_flag=True, help="On Ctrl-C or SIGTERM, save the weights reached so far.")
+def train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet, save_on_interrupt):
     """Train the network on DATA, a CSV with columns x1,x2,x3,y ("-" for stdin).
 
     Each epoch is a forward pass, the MSE loss, a backward pass (chain rule) and a
@@ -88,29 +92,31 @@ def train(data, epochs, lr, seed, init_path, features, target, sep, model_path, 
     epoch k's forward pass, before its update. The model is saved to --model.
     """
     with _boundary():
-        _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet)
+        _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet, save_on_interrupt)
 
 
-def _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet):
+def _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet, save_on_interrupt):
     import numpy as np
 
     from .data import load_dataset, separator_name
     from .modelfile import Model, check_writable, load_init, save_model
     from .network import init_parameters
-    from .report import EpochProgress, console_for, print_training
+    from .report import EpochProgress, console_for, print_training, training_document, write_history_csv, yardstick_notes
     from .training import train as run_training
+    from .yardstick import compare
 
     if len(features) != 3:
         raise click.BadParameter(f"the network has 3 inputs; give 3 columns, not {len(features)}", param_hint="--features")
     check_writable(model_path)
     initial = load_init(init_path) if init_path else init_parameters(np.random.default_rng(seed))
     dataset = load_dataset(data, features, target, sep)
-    err = console_for(sys.stderr)
     if sep is None and dataset.sep != "," and not quiet:
-        err.print(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).")
-    progress = EpochProgress(epochs, err)
+        click.echo(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).", err=True)
+    progress = EpochProgress(epochs, console_for(sys.stderr))
+    stop = threading.Event()
     try:
-        result = run_training(dataset.X, dataset.y, initial, lr, epochs, on_epoch=progress)
+        with _signals_set(stop) as received:
+            result = run_training(dataset.X, dataset.y, initial, lr, epochs, on_epoch=progress, stop=stop)
     finally:
         progress.close()
     training = {
@@ -123,44 +129,32 @@ def _train(data, epochs, lr, seed, init_path, features, target, sep, model_path,
         "initial_weights": result.initial.as_dict(),
         "initial_loss": float(result.losses[0]),
         "final_loss": result.final_loss,
+        "features": list(dataset.features),
     }
+    if result.interrupted:
+        reached = f"Interrupted at epoch {result.epochs_run} of {epochs} (loss {result.losses[-1]:.10g} at that epoch)"
+        if save_on_interrupt:
+            training |= {"epochs": result.epochs_run, "interrupted": True}
+            save_model(Model(result.final, dataset.features, dataset.target, training), model_path)
+            click.echo(f"{reached}; saved the weights so far to {model_path}.", err=True)
+        else:
+            click.echo(f"{reached}; {model_path} was not written (--save-on-interrupt keeps the weights so far).", err=True)
+        sys.exit(128 + received[0])
     save_model(Model(result.final, dataset.features, dataset.target, training), model_path)
     if quiet:
         return
+    comparison = compare(result.final, result.final_loss, dataset.X, dataset.y)
     out = sys.stdout
     if output_format == "csv":
-        out.write("epoch,loss\n")
-        out.writelines(f"{epoch},{loss!r}\n" for epoch, loss in enumerate(result.losses.tolist(), start=1))
+        write_history_csv(out, result.losses)
     elif output_format == "json":
-        document = {
-            "history": [{"epoch": epoch, "loss": loss} for epoch, loss in enumerate(result.losses.tolist(), start=1)],
-            "initial_weights": result.initial.as_dict(),
-            "weights": result.final.as_dict(),
-            "gradients": result.final_gradients.as_dict(),
-            "initial_loss": float(result.losses[0]),
-            "final_loss": result.final_loss,
-            "epochs": epochs,
-            "lr": lr,
-            "seed": training["seed"],
-            "rows": len(dataset.y),
-            "seconds": result.seconds,
-            "model": model_path,
-        }
-        out.write(json.dumps(document, indent=2) + "\n")
+        out.write(json.dumps(training_document(result, comparison, training, model_path), indent=2) + "\n")
     else:
-        summary = [
-            ("data", f"{dataset.source} ({len(dataset.y)} rows)"),
-            ("epochs", str(epochs)),
-            ("learning rate (eta)", f"{lr:g}"),
-            ("initial weights", f"--init {init_path}" if init_path else f"random, seed {seed}"),
-            ("loss at epoch 1", f"{result.losses[0]:.10g}"),
-            (f"loss at epoch {epochs}", f"{result.losses[-1]:.10g}"),
-            ("final loss (after the last update)", f"{result.final_loss:.10g}"),
-            ("time", f"{result.seconds:.3f} s"),
-        ]
-        print_training(console_for(out), result, summary, every)
+        print_training(console_for(out), result, comparison, training, every)
     out.flush()
-    err.print(f"Saved the model to {model_path}.")
+    for note in yardstick_notes(comparison, dataset.features):
+        click.echo(note, err=True)
+    click.echo(f"Saved the model to {model_path}.", err=True)
 
 
 @cli.command(
@@ -241,6 +235,28 @@ def generate(rows, seed, noise, coef):
         out.flush()
 
 
+@contextlib.contextmanager
+def _signals_set(stop: threading.Event):
+    """While training, SIGINT and SIGTERM set `stop`, so the epoch loop ends cleanly.
+
+    Yields a list that receives the signal's number. A second signal stops at once.
+    """
+    received = []
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        received.append(signum)
+        stop.set()
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
 class _boundary:
     """Where library errors leave: FwdbackError as one `Error: ...` line, a closed stdout quietly."""
 
@@ -252,6 +268,9 @@ class _boundary:
 
         if exc_type is not None and issubclass(exc_type, FwdbackError):
             raise UserError(str(exc), exc.exit_code) from None
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            click.echo("Interrupted; no file was written.", err=True)
+            sys.exit(130)
         if exc_type is not None and issubclass(exc_type, BrokenPipeError):
             # The reader has gone (`| head`): not an error. Python flushes stdout at exit,
             # so point it at /dev/null first, or that flush would fail again.

@@ -57,8 +57,9 @@ def load_dataset(
     _check_names(name, features, target)
     with _open_binary(source) as stream:
         sep, header = _sniff(stream, name, sep)
-        _check_header(name, header, [*features, target], sep)
-        frame = _read_csv(stream, name, sep, usecols=[*features, target])
+        _check_header(name, header, [*features, target], sep, "rename it in the header or choose columns with --features/--target")
+        # All columns, not usecols: with usecols pandas lets a row with too many fields pass.
+        frame = _read_csv(stream, name, sep)
     if frame.empty:
         raise DataError(f"{name}: has a header but no data rows; add rows of {','.join(header)} values")
     X = np.column_stack([_float_column(frame, column, name, 0) for column in features])
@@ -71,12 +72,13 @@ def iter_feature_chunks(
 ) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
     """Stream a CSV in chunks: each chunk's cells as the text they were, and its features as floats.
 
-    Memory stays bounded by the chunk size whatever the file's length.
+    Memory stays bounded by the chunk size whatever the file's length. `features` are the
+    columns a model was trained on.
     """
     name = display_name(source)
     with _open_binary(source) as stream:
         sep, header = _sniff(stream, name, sep)
-        _check_header(name, header, features, sep)
+        _check_header(name, header, features, sep, f"the model was trained on the columns {','.join(features)}")
         reader = _read_csv(stream, name, sep, dtype=str, keep_default_na=False, chunksize=chunk_rows)
         rows_before = 0
         seen_rows = False
@@ -172,7 +174,7 @@ def _decode(head: bytes, name: str) -> str:
         ) from None
 
 
-def _check_header(name: str, header: list[str], required: Sequence[str], sep: str) -> None:
+def _check_header(name: str, header: list[str], required: Sequence[str], sep: str, fix: str) -> None:
     if all(_is_number(cell) for cell in header):
         raise DataError(
             f"{name}: the first line holds numbers, not column names; "
@@ -187,8 +189,7 @@ def _check_header(name: str, header: list[str], required: Sequence[str], sep: st
             hint = f"did you mean {close[0]!r}? " if close else ""
             available = ", ".join(repr(c) for c in header[:12]) + (", ..." if len(header) > 12 else "")
             raise DataError(
-                f"{name}: no column {column!r} ({hint}columns are {available}); "
-                "rename it in the header or choose columns with --features/--target"
+                f"{name}: no column {column!r} ({hint}columns are {available}); {fix}"
             )
 
 
@@ -237,13 +238,17 @@ def _float_column(frame: pd.DataFrame, column: str, name: str, rows_before: int)
     if finite.all():
         return values
     index = int(np.argmin(finite))
-    cell = series.iloc[index]
     where = f"{name}, row {rows_before + index + 1}, column {column}"
-    text = "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell).strip()
+    cell = series.iloc[index]
+    empty = f"{where}: the cell is empty (or the row has fewer fields than the header); fill it in or delete the row"
+    beyond = f"{where}: the value is infinite or beyond the float64 range (1.8e308); give a finite value or rescale the column"
+    if isinstance(cell, (float, np.floating)):  # the parser made it a number; its text is gone
+        raise DataError(empty if np.isnan(cell) else beyond)
+    text = str(cell).strip()
     if text == "":
-        raise DataError(f"{where}: the cell is empty; fill it in or delete the row")
-    if np.isnan(values[index]) and not text.lower().lstrip("+-") in {"nan"}:
-        raise DataError(f"{where}: {text!r} is not a number; fix the cell or delete the row")
+        raise DataError(empty)
     if text.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
         raise DataError(f"{where}: {text!r} is not a finite number; give a real value or delete the row")
-    raise DataError(f"{where}: {text!r} is too large for a float64 (largest is 1.8e308); rescale the column")
+    if np.isnan(values[index]):
+        raise DataError(f"{where}: {text!r} is not a number; fix the cell or delete the row")
+    raise DataError(beyond)

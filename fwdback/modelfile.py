@@ -47,7 +47,13 @@ def model_document(model: Model) -> dict:
 def save_model(model: Model, path: str) -> None:
     """Write the model atomically: an existing file is replaced whole or left as it was."""
     text = json.dumps(model_document(model), indent=2, allow_nan=False) + "\n"
-    write_atomically(path, text)
+    try:
+        write_atomically(path, text)
+    except OSError as error:
+        raise ModelFileError(
+            f"{path}: could not be written ({error.strerror or error}); any existing file is unchanged; "
+            "free some space or choose another --model path"
+        ) from None
 
 
 def write_atomically(path: str, text: str) -> None:
@@ -82,8 +88,14 @@ def check_writable(path: str) -> None:
         raise ModelFileError(f"{path}: is a directory; give a file name for the model, e.g. --model model.json")
     if not os.path.isdir(directory):
         raise ModelFileError(f"{path}: the directory {directory} does not exist; create it or choose another --model path")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise ModelFileError(f"{path}: the directory {directory} is not writable; choose another --model path")
+    try:
+        descriptor, probe = tempfile.mkstemp(prefix=".fwdback-", suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise ModelFileError(
+            f"{path}: cannot write in {directory} ({error.strerror or error}); choose another --model path"
+        ) from None
+    os.close(descriptor)
+    os.unlink(probe)
 
 
 def load_model(path: str) -> Model:

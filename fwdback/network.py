@@ -175,5 +175,8 @@ def largest_stable_lr(params: Parameters, X: np.ndarray) -> float:
         M[k, k * h + h + unit] = params.w_out[unit]
         M[:, k * h + unit] = W_tilde[unit]
     M[k, -1] = 1.0
-    curvature = 2.0 * np.linalg.eigvalsh(M.T @ gram @ M)[-1]
+    hessian = M.T @ gram @ M
+    if not np.isfinite(hessian).all():
+        raise np.linalg.LinAlgError("the curvature overflows float64")
+    curvature = 2.0 * np.linalg.eigvalsh(hessian)[-1]
     return 2.0 / curvature if curvature > 0 else np.inf

@@ -6,7 +6,6 @@ aligned columns, no escape codes, no box characters.
 
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
@@ -16,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from .training import TrainingResult
+from .yardstick import Comparison
 
 TABLE_ROWS = 20
 PROGRESS_AFTER_SECONDS = 0.5
@@ -82,22 +82,117 @@ def weights_table(console: Console, result: TrainingResult) -> Table:
     return table
 
 
-def summary_table(console: Console, rows: list[tuple[str, str]]) -> Table:
+def linear_map_table(console: Console, comparison: Comparison, features: tuple[str, ...]) -> Table:
+    table = _table(console, "The network as a linear map, beside least squares")
+    table.add_column("term", justify="left")
+    table.add_column("network", justify="left")
+    table.add_column("value", justify="right")
+    table.add_column("least squares", justify="right")
+    for j, feature in enumerate(features):
+        formula = f"w7*w{j + 1} + w8*w{j + 4}"
+        table.add_row(feature, formula, f"{comparison.coef[j]:.10g}", f"{comparison.best.coef[j]:.10g}")
+    table.add_row("1", "w7*b1 + w8*b2 + b3", f"{comparison.intercept:.10g}", f"{comparison.best.intercept:.10g}")
+    return table
+
+
+def summary_table(console: Console, result: TrainingResult, comparison: Comparison, training: dict) -> Table:
     table = _table(console, "Summary")
     table.add_column("", justify="left")
     table.add_column("", justify="right")
     table.show_header = False
+    init = f"--init {training['init']}" if training["init"] else f"random, seed {training['seed']}"
+    rows = [
+        ("data", f"{training['data']} ({training['rows']} row{'s' if training['rows'] != 1 else ''})"),
+        ("epochs", str(result.epochs_run)),
+        ("learning rate (eta)", f"{training['lr']:g}"),
+        ("initial weights", init),
+        ("loss at epoch 1", f"{result.losses[0]:.10g}"),
+        (f"loss at epoch {result.epochs_run}", f"{result.losses[-1]:.10g}"),
+        ("final loss (after the last update)", f"{result.final_loss:.10g}"),
+        ("best achievable loss (least squares)", f"{comparison.best.loss:.10g}"),
+        ("gap to the best", _gap(comparison)),
+        ("loss of predicting the mean of y", f"{comparison.best.constant_loss:.10g}"),
+        ("time", f"{result.seconds:.3f} s"),
+    ]
     for label, value in rows:
         table.add_row(label, value)
     return table
 
 
-def print_training(console: Console, result: TrainingResult, summary: list[tuple[str, str]], every: int | None) -> None:
+def _gap(comparison: Comparison) -> str:
+    relative = comparison.relative_gap
+    return f"{comparison.gap:.3e}" + ("" if relative is None else f" ({relative:.2%})")
+
+
+def print_training(console: Console, result: TrainingResult, comparison: Comparison, training: dict, every: int | None) -> None:
     console.print(loss_table(console, result.losses, every))
     console.print()
     console.print(weights_table(console, result))
     console.print()
-    console.print(summary_table(console, summary))
+    console.print(linear_map_table(console, comparison, training["features"]))
+    console.print()
+    console.print(summary_table(console, result, comparison, training))
+
+
+def write_history_csv(stream, losses: np.ndarray) -> None:
+    stream.write("epoch,loss\n")
+    stream.writelines(f"{epoch},{loss!r}\n" for epoch, loss in enumerate(losses.tolist(), start=1))
+
+
+def training_document(result: TrainingResult, comparison: Comparison, training: dict, model_path: str) -> dict:
+    """Everything about a training run as JSON-ready data, floats at full precision."""
+    names = [*training["features"], "intercept"]
+    return {
+        "history": [{"epoch": epoch, "loss": loss} for epoch, loss in enumerate(result.losses.tolist(), start=1)],
+        "initial_weights": result.initial.as_dict(),
+        "weights": result.final.as_dict(),
+        "gradients": result.final_gradients.as_dict(),
+        "initial_loss": float(result.losses[0]),
+        "final_loss": result.final_loss,
+        "epochs": result.epochs_run,
+        "lr": training["lr"],
+        "seed": training["seed"],
+        "rows": training["rows"],
+        "seconds": result.seconds,
+        "model": model_path,
+        "yardstick": {
+            "linear_map": dict(zip(names, [*comparison.coef.tolist(), comparison.intercept])),
+            "least_squares": dict(zip(names, [*comparison.best.coef.tolist(), comparison.best.intercept])),
+            "best_loss": comparison.best.loss,
+            "gap": comparison.gap,
+            "constant_loss": comparison.best.constant_loss,
+            "unique": comparison.best.unique,
+            "converged": comparison.converged,
+        },
+    }
+
+
+def yardstick_notes(comparison: Comparison, features: tuple[str, ...]) -> list[str]:
+    """What a user should know about how training ended, in plain sentences for stderr."""
+    notes = []
+    if not comparison.converged:
+        relative = comparison.relative_gap
+        above = "above zero, the best achievable loss here" if relative is None else (
+            f"{relative:.1%} above the best achievable loss ({comparison.best.loss:.6g})"
+        )
+        notes.append(
+            f"Note: training stopped at loss {comparison.final_loss:.6g}, {above}; "
+            "more --epochs or a larger --lr would help."
+        )
+    best = comparison.best
+    if not best.unique:
+        if best.rows < len(features) + 1:
+            why = f"{best.rows} row{'s' if best.rows > 1 else ''} cannot pin down {len(features) + 1} coefficients"
+        elif best.constant_columns:
+            constant = ", ".join(features[j] for j in best.constant_columns)
+            why = f"{constant} {'is' if len(best.constant_columns) == 1 else 'are'} constant, so indistinguishable from the intercept"
+        else:
+            why = f"the columns {', '.join(features)} are linearly dependent"
+        notes.append(
+            f"Note: {why}: many coefficient sets reach the best loss, and the least-squares column "
+            "shows the one of smallest norm."
+        )
+    return notes
 
 
 class EpochProgress:
@@ -137,7 +232,3 @@ class EpochProgress:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
-
-
-def stderr_console() -> Console:
-    return Console(file=sys.stderr, highlight=False)
