@@ -1,30 +1,33 @@
-"""fwdback: the lecture's 3-2-1 network, forward and backward propagation with every number visible."""
+"""fwdback: the lecture's 3-2-1 network, forward and backward propagation with every number visible.
 
-from .network import (
-    ForwardPass,
-    Gradients,
-    Parameters,
-    backward,
-    collapsed_linear_map,
-    forward,
-    init_parameters,
-    mse_loss,
-    parameter_names,
-    update,
-)
-from .training import TrainingResult, train
+The names below load on first use, so that `fwdback --help` does not import NumPy.
+"""
 
-__all__ = [
-    "ForwardPass",
-    "Gradients",
-    "Parameters",
-    "TrainingResult",
-    "backward",
-    "collapsed_linear_map",
-    "forward",
-    "init_parameters",
-    "mse_loss",
-    "parameter_names",
-    "train",
-    "update",
-]
+import importlib
+
+_EXPORTS = {
+    "ForwardPass": "network",
+    "Gradients": "network",
+    "Parameters": "network",
+    "backward": "network",
+    "collapsed_linear_map": "network",
+    "forward": "network",
+    "init_parameters": "network",
+    "mse_loss": "network",
+    "parameter_names": "network",
+    "update": "network",
+    "TrainingResult": "training",
+    "train": "training",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'fwdback' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+
+
+def __dir__():
+    return __all__

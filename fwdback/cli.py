@@ -43,6 +43,54 @@ def _column_list(ctx, param, value):
     return tuple(columns)
 
 
+def _data_options(command):
+    """DATA and the options that choose its columns: shared by every command that trains."""
+    for decorator in reversed(
+        [
+            click.argument("data", default="-", metavar="DATA"),
+            click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The three input columns, in the order x1,x2,x3."),
+            click.option("--target", default="y", show_default=True, help="The column to predict."),
+            click.option("--sep", help="Field separator of the CSV (default: comma, or the one the header uses)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def _start_options(command):
+    """Where training starts and how fast it moves: shared by every command that trains."""
+    for decorator in reversed(
+        [
+            click.option("--lr", type=float, default=DEFAULT_LR, show_default=True, callback=_positive_finite, help="Learning rate eta."),
+            click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random initial weights."),
+            click.option("--init", "init_path", type=click.Path(dir_okay=False), help="Start from the weights in this JSON file (a saved model works)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def _load_dataset(data, features, target, sep, quiet=False):
+    """The data set, with a note on stderr when the separator was detected."""
+    from .data import load_dataset, separator_name
+
+    if len(features) != 3:
+        raise click.BadParameter(f"the network has 3 inputs; give 3 columns, not {len(features)}", param_hint="--features")
+    dataset = load_dataset(data, features, target, sep)
+    if sep is None and dataset.sep != "," and not quiet:
+        click.echo(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).", err=True)
+    return dataset
+
+
+def _initial_parameters(init_path, seed):
+    import numpy as np
+
+    from .modelfile import load_init
+    from .network import init_parameters
+
+    return load_init(init_path) if init_path else init_parameters(np.random.default_rng(seed))
+
+
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="""\b
@@ -71,20 +119,17 @@ Examples:
   fwdback train data.csv --format csv | tail -n +2 | sort -t, -k2 -g | head -1
   cat data.csv | fwdback train - --format json | python -m json.tool"""
 )
-@click.argument("data", default="-", metavar="DATA")
+@_data_options
 @click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT_EPOCHS, show_default=True, help="Epochs of gradient descent.")
-@click.option("--lr", type=float, default=DEFAULT_LR, show_default=True, callback=_positive_finite, help="Learning rate eta.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random initial weights.")
-@click.option("--init", "init_path", type=click.Path(dir_okay=False), help="Start from the weights in this JSON file (a saved model works).")
-@click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The three input columns, in the order x1,x2,x3.")
-@click.option("--target", default="y", show_default=True, help="The column to predict.")
-@click.option("--sep", help="Field separator of the CSV (default: comma, or the one the header uses).")
+@_start_options
 @click.option("--model", "model_path", default="model.json", show_default=True, type=click.Path(dir_okay=False), help="Where to save the trained model.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: loss, weights and summary tables; csv: epoch,loss per epoch; json: everything.")
 @click.option("--every", type=click.IntRange(min=1), help="Show every K-th epoch in the loss table (default: about 20 rows).")
+@click.option("--no-chart", is_flag=True, help="Leave out the loss chart under the loss table.")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), help="Write every epoch's loss, parameters and gradients to this CSV.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--save-on-interrupt", is_flag=True, help="On Ctrl-C or SIGTERM, save the weights reached so far.")
-def train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet, save_on_interrupt):
+def train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, no_chart, history_path, quiet, save_on_interrupt):
     """Train the network on DATA, a CSV with columns x1,x2,x3,y ("-" for stdin).
 
     Each epoch is a forward pass, the MSE loss, a backward pass (chain rule) and a
@@ -92,31 +137,35 @@ def train(data, epochs, lr, seed, init_path, features, target, sep, model_path, 
     epoch k's forward pass, before its update. The model is saved to --model.
     """
     with _boundary():
-        _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet, save_on_interrupt)
+        _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, not no_chart, history_path, quiet, save_on_interrupt)
 
 
-def _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, quiet, save_on_interrupt):
-    import numpy as np
-
-    from .data import load_dataset, separator_name
-    from .modelfile import Model, check_writable, load_init, save_model
-    from .network import init_parameters
-    from .report import EpochProgress, console_for, print_training, training_document, write_history_csv, yardstick_notes
+def _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, chart, history_path, quiet, save_on_interrupt):
+    from .modelfile import Model, check_writable, save_history, save_model
+    from .report import (
+        EpochProgress,
+        console_for,
+        print_training,
+        training_document,
+        write_full_history,
+        write_history_csv,
+        yardstick_notes,
+    )
     from .training import train as run_training
     from .yardstick import compare
 
-    if len(features) != 3:
-        raise click.BadParameter(f"the network has 3 inputs; give 3 columns, not {len(features)}", param_hint="--features")
     check_writable(model_path)
-    initial = load_init(init_path) if init_path else init_parameters(np.random.default_rng(seed))
-    dataset = load_dataset(data, features, target, sep)
-    if sep is None and dataset.sep != "," and not quiet:
-        click.echo(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).", err=True)
+    if history_path:
+        check_writable(history_path)
+    initial = _initial_parameters(init_path, seed)
+    dataset = _load_dataset(data, features, target, sep, quiet)
     progress = EpochProgress(epochs, console_for(sys.stderr))
     stop = threading.Event()
     try:
         with _signals_set(stop) as received:
-            result = run_training(dataset.X, dataset.y, initial, lr, epochs, on_epoch=progress, stop=stop)
+            result = run_training(
+                dataset.X, dataset.y, initial, lr, epochs, on_epoch=progress, stop=stop, record=history_path is not None
+            )
     finally:
         progress.close()
     training = {
@@ -141,6 +190,8 @@ def _train(data, epochs, lr, seed, init_path, features, target, sep, model_path,
             click.echo(f"{reached}; {model_path} was not written (--save-on-interrupt keeps the weights so far).", err=True)
         sys.exit(128 + received[0])
     save_model(Model(result.final, dataset.features, dataset.target, training), model_path)
+    if history_path:
+        save_history(history_path, lambda stream: write_full_history(stream, result))
     if quiet:
         return
     comparison = compare(result.final, result.final_loss, dataset.X, dataset.y)
@@ -150,7 +201,7 @@ def _train(data, epochs, lr, seed, init_path, features, target, sep, model_path,
     elif output_format == "json":
         out.write(json.dumps(training_document(result, comparison, training, model_path), indent=2) + "\n")
     else:
-        print_training(console_for(out), result, comparison, training, every)
+        print_training(console_for(out), result, comparison, training, every, chart)
     out.flush()
     for note in yardstick_notes(comparison, dataset.features):
         click.echo(note, err=True)
@@ -193,6 +244,52 @@ def _predict(data, model_path, sep):
         chunk["y_hat"] = [repr(value) for value in forward(model.params, X).yhat.tolist()]
         chunk.to_csv(out, index=False, header=first, lineterminator="\n")
         first = False
+    out.flush()
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  fwdback explain sample_data/linear.csv
+  fwdback explain data.csv --format markdown > epoch1.md
+  fwdback explain data.csv --epoch 10 --rows 3 --lr 0.01 --seed 3
+  fwdback explain data.csv --init model.json        the next epoch from saved weights
+  fwdback explain data.csv --format json | jq .gradients.w1
+  fwdback generate --rows 4 | fwdback explain - --format markdown"""
+)
+@_data_options
+@_start_options
+@click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help="Explain epoch K, after K-1 epochs of training.")
+@click.option("--rows", type=click.IntRange(min=1), default=5, show_default=True, metavar="R", help="Rows shown in the forward pass (the sums always use all rows).")
+@click.option("--format", "output_format", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True, help="table: equations and tables; markdown: lecture notes with LaTeX equations; json: every value.")
+def explain(data, lr, seed, init_path, features, target, sep, epoch, rows, output_format):
+    """Work one epoch by hand on DATA, in the lecture's notation, with DATA's numbers.
+
+    The forward pass (N1, N2, yhat and y - yhat, numbers plugged in, for the first --rows
+    rows), the MSE loss, every gradient by the chain rule (output layer first), the update
+    of all 11 parameters, and the loss before and after it. Numbers have 6 significant
+    digits, so each step can be checked by hand; json carries full precision.
+    """
+    with _boundary():
+        _explain(data, lr, seed, init_path, features, target, sep, epoch, rows, output_format)
+
+
+def _explain(data, lr, seed, init_path, features, target, sep, epoch, rows, output_format):
+    from .explain import explain_document, explain_markdown, work_epoch
+    from .report import console_for, print_explanation
+
+    initial = _initial_parameters(init_path, seed)
+    dataset = _load_dataset(data, features, target, sep)
+    worked = work_epoch(dataset.X, dataset.y, initial, lr, epoch)
+    start = f"from {init_path}" if init_path else f"random, seed {seed}"
+    out = sys.stdout
+    if output_format == "json":
+        document = {"data": dataset.source, "seed": None if init_path else seed, "init": init_path}
+        out.write(json.dumps(document | explain_document(worked, dataset.features, dataset.target), indent=2) + "\n")
+    elif output_format == "markdown":
+        out.write(explain_markdown(worked, dataset.features, rows, dataset.target, dataset.source, start))
+    else:
+        print_explanation(console_for(out), worked, dataset.features, rows, dataset.target, dataset.source, start)
     out.flush()
 
 

@@ -10,6 +10,7 @@ import csv
 import difflib
 import gzip
 import io
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,13 +23,16 @@ from .errors import DataError
 FEATURES = ("x1", "x2", "x3")
 TARGET = "y"
 PREDICT_CHUNK_ROWS = 100_000
-_SNIFF_BYTES = 64 * 1024
+_SNIFF_BYTES = 1 << 20  # the header line must fit in this
 _SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 @dataclass
 class Dataset:
-    """Training data.  X : shape (n, k), y : shape (n,); `sep` is the separator the file used."""
+    """Training data.  X : shape (n, k), y : shape (n,); `sep` is the separator the file used.
+
+    X and y are views into one float64 block, so the rows are held once.
+    """
 
     X: np.ndarray
     y: np.ndarray
@@ -62,8 +66,11 @@ def load_dataset(
         frame = _read_csv(stream, name, sep)
     if frame.empty:
         raise DataError(f"{name}: has a header but no data rows; add rows of {','.join(header)} values")
-    X = np.column_stack([_float_column(frame, column, name, 0) for column in features])
-    y = _float_column(frame, target, name, 0)
+    # One feature-major block holds the data once: X is its transposed view, y its last row.
+    block = np.empty((len(features) + 1, len(frame)))
+    for row, column in zip(block, [*features, target]):
+        row[:] = _float_column(frame, column, name, 0)
+    X, y = block[:-1].T, block[-1]
     return Dataset(X, y, tuple(features), target, name, sep)
 
 
@@ -79,7 +86,9 @@ def iter_feature_chunks(
     with _open_binary(source) as stream:
         sep, header = _sniff(stream, name, sep)
         _check_header(name, header, features, sep, f"the model was trained on the columns {','.join(features)}")
-        reader = _read_csv(stream, name, sep, dtype=str, keep_default_na=False, chunksize=chunk_rows)
+        reader = _read_csv(
+            stream, name, sep, dtype=str, keep_default_na=False, skipinitialspace=False, chunksize=chunk_rows
+        )
         rows_before = 0
         seen_rows = False
         with reader:
@@ -88,10 +97,15 @@ def iter_feature_chunks(
                     chunk = next(reader)
                 except StopIteration:
                     break
-                except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
+                except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as error:
                     raise _parse_error(name, error) from None
+                if chunk.empty:
+                    continue
                 seen_rows = True
-                X = np.column_stack([_float_column(chunk, column, name, rows_before) for column in features])
+                columns = {column.strip(): column for column in chunk.columns}
+                X = np.column_stack(
+                    [_float_column(chunk, columns[feature], name, rows_before, feature) for feature in features]
+                )
                 yield chunk, X
                 rows_before += len(chunk)
         if not seen_rows:
@@ -110,7 +124,7 @@ def _open_binary(source: str):
     """The source as a binary stream; gzip is recognised by its magic bytes, not its name."""
     name = display_name(source)
     try:
-        raw = sys.stdin.buffer if source == "-" else open(source, "rb")
+        raw = sys.stdin.buffer if source == "-" else open(source, "rb", buffering=_SNIFF_BYTES)
     except FileNotFoundError:
         raise DataError(f"{name}: no such file; check the path") from None
     except IsADirectoryError:
@@ -149,8 +163,13 @@ def _sniff(stream, name: str, sep: str | None) -> tuple[str, list[str]]:
         raise DataError(f"{name}: is empty; give a CSV file with a header line such as x1,x2,x3,y")
     if b"\x00" in head:
         raise DataError(f"{name}: is a binary file, not CSV text; give a CSV file (plain or .csv.gz)")
-    text = _decode(head, name)
-    first_line = text.lstrip("\r\n").splitlines()[0]
+    text = _decode(head, name, cut=len(head) == _SNIFF_BYTES).lstrip("\r\n")
+    if not text.strip():
+        raise DataError(f"{name}: is empty; give a CSV file with a header line such as x1,x2,x3,y")
+    lines = text.splitlines()
+    if len(lines) == 1 and len(head) == _SNIFF_BYTES:
+        raise DataError(f"{name}: the header line is longer than {_SNIFF_BYTES >> 20} MiB; keep only the columns you need")
+    first_line = lines[0]
     if sep is None:
         sep = ","
         if "," not in first_line:
@@ -162,11 +181,12 @@ def _sniff(stream, name: str, sep: str | None) -> tuple[str, list[str]]:
     return sep, [column.strip() for column in header]
 
 
-def _decode(head: bytes, name: str) -> str:
+def _decode(head: bytes, name: str, cut: bool) -> str:
+    """The sniffed bytes as text; with `cut`, a character split at their end is dropped."""
     try:
         return head.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        if error.start >= len(head) - 3:  # a character cut at the end of the sniffed bytes
+        if cut and error.start >= len(head) - 3:
             return head[: error.start].decode("utf-8-sig")
         raise DataError(
             f"{name}: is not UTF-8 text (byte 0x{head[error.start]:02x} at offset {error.start}); "
@@ -207,8 +227,7 @@ def _read_csv(stream, name: str, sep: str, **options):
             stream,
             sep=sep,
             encoding="utf-8-sig",
-            skipinitialspace=True,
-            **({"keep_default_na": False, "na_values": [""]} | options),
+            **({"keep_default_na": False, "na_values": [""], "skipinitialspace": True} | options),
         )
     except pd.errors.EmptyDataError:
         raise DataError(f"{name}: is empty; give a CSV file with a header line such as x1,x2,x3,y") from None
@@ -220,20 +239,34 @@ def _parse_error(name: str, error: Exception) -> DataError:
     if isinstance(error, UnicodeDecodeError):
         return DataError(f"{name}: is not UTF-8 text (byte 0x{error.object[error.start]:02x}); save it as UTF-8")
     message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-    if "Expected" in message and "fields in line" in message:
-        # pandas: "Error tokenizing data. C error: Expected 4 fields in line 7, saw 5"
-        detail = message.split("C error: ")[-1]
-        return DataError(f"{name}: {detail[0].lower()}{detail[1:]} (a ragged row); give every row the same number of fields")
+    ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if ragged:
+        expected, line, seen = (int(number) for number in ragged.groups())
+        return DataError(
+            f"{name}, row {line - 1} (line {line}): has {seen} fields where the header has {expected}; "
+            "give every row the same number of fields"
+        )
     return DataError(f"{name}: is not a readable CSV file ({message}); check its format")
 
 
-def _float_column(frame: pd.DataFrame, column: str, name: str, rows_before: int) -> np.ndarray:
+def _to_float(cell) -> float:
+    try:
+        return float(cell)
+    except (TypeError, ValueError, OverflowError):
+        return np.inf if str(cell).strip().lstrip("+-").isdigit() else np.nan
+
+
+def _float_column(frame: pd.DataFrame, column: str, name: str, rows_before: int, label: str | None = None) -> np.ndarray:
     """The column as float64, or a DataError naming the first cell that is not a finite number."""
     series = frame[column]
+    column = label or column
     if pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series):
         values = series.to_numpy(dtype=np.float64)
     else:
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+        try:
+            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+        except OverflowError:  # an integer too long for float64
+            values = np.array([_to_float(cell) for cell in series])
     finite = np.isfinite(values)
     if finite.all():
         return values

@@ -14,7 +14,9 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from .errors import ModelFileError
 from .network import Parameters, parameter_names
@@ -48,7 +50,7 @@ def save_model(model: Model, path: str) -> None:
     """Write the model atomically: an existing file is replaced whole or left as it was."""
     text = json.dumps(model_document(model), indent=2, allow_nan=False) + "\n"
     try:
-        write_atomically(path, text)
+        write_atomically(path, lambda stream: stream.write(text))
     except OSError as error:
         raise ModelFileError(
             f"{path}: could not be written ({error.strerror or error}); any existing file is unchanged; "
@@ -56,12 +58,21 @@ def save_model(model: Model, path: str) -> None:
         ) from None
 
 
-def write_atomically(path: str, text: str) -> None:
+def save_history(path: str, write: Callable[[TextIO], object]) -> None:
+    """Write a history CSV atomically, as save_model does."""
+    try:
+        write_atomically(path, write)
+    except OSError as error:
+        raise ModelFileError(f"{path}: could not be written ({error.strerror or error}); free some space or choose another path") from None
+
+
+def write_atomically(path: str, write: Callable[[TextIO], object]) -> None:
+    """Call write(stream) on a temporary file beside `path`, then rename it over `path`."""
     directory = os.path.dirname(os.path.abspath(path))
     descriptor, temporary = tempfile.mkstemp(prefix=".fwdback-", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         if os.path.exists(path):
@@ -82,17 +93,17 @@ def _umask() -> int:
 
 
 def check_writable(path: str) -> None:
-    """Fail before training, not after, when the model cannot be saved at `path`."""
+    """Fail before training, not after, when the file cannot be written at `path`."""
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise ModelFileError(f"{path}: is a directory; give a file name for the model, e.g. --model model.json")
+        raise ModelFileError(f"{path}: is a directory; give a file name, e.g. model.json")
     if not os.path.isdir(directory):
-        raise ModelFileError(f"{path}: the directory {directory} does not exist; create it or choose another --model path")
+        raise ModelFileError(f"{path}: the directory {directory} does not exist; create it or choose another path")
     try:
         descriptor, probe = tempfile.mkstemp(prefix=".fwdback-", suffix=".tmp", dir=directory)
     except OSError as error:
         raise ModelFileError(
-            f"{path}: cannot write in {directory} ({error.strerror or error}); choose another --model path"
+            f"{path}: cannot write in {directory} ({error.strerror or error}); choose another path"
         ) from None
     os.close(descriptor)
     os.unlink(probe)

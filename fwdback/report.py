@@ -13,7 +13,9 @@ from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
+from . import explain
 from .training import TrainingResult
 from .yardstick import Comparison
 
@@ -71,6 +73,40 @@ def loss_table(console: Console, losses: np.ndarray, every: int | None) -> Table
     return table
 
 
+def loss_chart(console: Console, losses: np.ndarray, width: int = 60, height: int = 12) -> Text:
+    """The loss curve as a fixed-size character plot, on a log scale when the loss spans decades.
+
+    Each column is a stretch of epochs and shows the loss at its last epoch, so the chart
+    costs the same for 10 epochs as for 10 million.
+    """
+    epochs = len(losses)
+    columns = min(width, epochs)
+    shown = losses[np.linspace(0, epochs - 1, columns).round().astype(int)]
+    positive = shown[shown > 0]
+    log = positive.size == shown.size and positive.max() / positive.min() >= 100
+    values = np.log10(shown) if log else shown
+    low, high = float(values.min()), float(values.max())
+    span = high - low if high > low else 1.0
+    rows = np.round((values - low) / span * (height - 1)).astype(int)
+    grid = [[" "] * columns for _ in range(height)]
+    for column, row in enumerate(rows):
+        grid[height - 1 - row][column] = "*"
+    label = (lambda v: f"{10 ** v:.3g}") if log else (lambda v: f"{v:.4g}")
+    labels = {0: label(high), height // 2: label(low + span / 2), height - 1: label(low)}
+    pad = max(len(text) for text in labels.values())
+    chart = Text()
+    title = f"Loss per epoch ({'log scale' if log else 'linear scale'})"
+    chart.append(title + "\n", style="bold" if console.is_terminal else "")
+    for index, cells in enumerate(grid):
+        chart.append(f"{labels.get(index, ''):>{pad}} |")
+        chart.append("".join(cells), style="cyan" if console.is_terminal else "")
+        chart.append("\n")
+    chart.append(" " * pad + " +" + "-" * columns + "\n")
+    last = str(epochs)
+    chart.append(" " * pad + "  1" + " " * max(1, columns - 1 - len(last)) + last + "  epoch")
+    return chart
+
+
 def weights_table(console: Console, result: TrainingResult) -> Table:
     table = _table(console, "Parameters")
     for column in ("name", "initial", "final", "final gradient"):
@@ -124,9 +160,14 @@ def _gap(comparison: Comparison) -> str:
     return f"{comparison.gap:.3e}" + ("" if relative is None else f" ({relative:.2%})")
 
 
-def print_training(console: Console, result: TrainingResult, comparison: Comparison, training: dict, every: int | None) -> None:
+def print_training(
+    console: Console, result: TrainingResult, comparison: Comparison, training: dict, every: int | None, chart: bool
+) -> None:
     console.print(loss_table(console, result.losses, every))
     console.print()
+    if chart:
+        console.print(loss_chart(console, result.losses))
+        console.print()
     console.print(weights_table(console, result))
     console.print()
     console.print(linear_map_table(console, comparison, training["features"]))
@@ -137,6 +178,16 @@ def print_training(console: Console, result: TrainingResult, comparison: Compari
 def write_history_csv(stream, losses: np.ndarray) -> None:
     stream.write("epoch,loss\n")
     stream.writelines(f"{epoch},{loss!r}\n" for epoch, loss in enumerate(losses.tolist(), start=1))
+
+
+def write_full_history(stream, result: TrainingResult) -> None:
+    """One row per epoch: epoch, loss, the parameters at the start of the epoch, their gradients."""
+    names = result.initial.names
+    stream.write(",".join(["epoch", "loss", *names, *(f"dL/d{name}" for name in names)]) + "\n")
+    for epoch, (loss, params, grads) in enumerate(
+        zip(result.losses.tolist(), result.parameter_history.tolist(), result.gradient_history.tolist()), start=1
+    ):
+        stream.write(",".join([str(epoch), repr(loss), *map(repr, params), *map(repr, grads)]) + "\n")
 
 
 def training_document(result: TrainingResult, comparison: Comparison, training: dict, model_path: str) -> dict:
@@ -232,3 +283,96 @@ class EpochProgress:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+def print_explanation(
+    console: Console, worked, features, rows: int, target: str = "y", source: str | None = None, start: str | None = None
+) -> None:
+    """One worked epoch (explain.WorkedEpoch) as plain-text equations and tables: `fwdback explain`.
+
+    `rows` rows are shown in the forward pass; every sum runs over all rows.
+    """
+    nt = explain.PLAIN
+    n = worked.n
+    shown = min(rows, n)
+    count = explain.shown_terms(n, rows)
+    w = worked.params.as_dict()
+    number = explain.number
+
+    def heading(text: str) -> None:
+        console.print()
+        console.print(Text(text, style="bold" if console.is_terminal else ""))
+
+    def line(text: str, indent: int = 2) -> None:
+        console.print(Text(" " * indent + text), soft_wrap=True)
+
+    def table(title: str | None, header: list[str], body: list[list[str]], justify: str = "right") -> None:
+        t = _table(console, title)
+        t.show_header = any(header)
+        for i, column in enumerate(header):
+            t.add_column(column, justify="left" if i == 0 else justify)
+        for cells in body:
+            t.add_row(*cells)
+        console.print(t)
+
+    data = f"{n} row{'s' if n != 1 else ''}"
+    data = f"{source} ({data})" if source else data
+    console.print(Text(f"Epoch {worked.epoch} of forward and backward propagation, worked by hand", style="bold" if console.is_terminal else ""))
+    line(f"data {data}, eta = {number(worked.lr)}" + (f", initial weights {start}" if start else ""), 0)
+    if tuple(features) != explain.INPUTS or target != "y":
+        line(", ".join(f"{lecture} = column {column}" for lecture, column in zip(explain.INPUTS, features)) + f", y = column {target}", 0)
+    line("N1 = w1*x1 + w2*x2 + w3*x3 + b1,  N2 = w4*x1 + w5*x2 + w6*x3 + b2,  yhat = w7*N1 + w8*N2 + b3", 0)
+
+    after = "" if worked.epoch == 1 else f" (after {worked.epoch - 1} epoch{'s' if worked.epoch > 2 else ''} of training)"
+    heading(f"Weights at the start of epoch {worked.epoch}{after}")
+    table(None, ["unit", "weight", "weight", "weight", "bias"], [
+        [unit, *(f"{k} = {number(w[k])}" for k in weights), *([""] if unit == "yhat" else []), f"{bias} = {number(w[bias])}"]
+        for unit, weights, bias in (*explain.HIDDEN_UNITS, explain.OUTPUT_UNIT)
+    ], justify="left")
+
+    rows_note = ("the one row" if n == 1 else f"all {n} rows") if shown == n else f"rows 1 to {shown} of {n}; the loss and the gradients use all {n}"
+    heading(f"1. Forward pass ({rows_note})")
+    for row in range(shown):
+        inputs = ", ".join(f"{s} = {number(v)}" for s, v in zip(explain.INPUTS, worked.X[row]))
+        line(f"row {row + 1}: {inputs}, y = {number(worked.y[row])}")
+        for equation in explain.forward_equations(worked, row, nt):
+            line(equation, 4)
+    table(None, ["row", "N1", "N2", "yhat", "y", "y - yhat"], [
+        [str(row + 1), *(number(v) for v in (worked.N[row, 0], worked.N[row, 1], worked.yhat[row], worked.y[row], worked.error[row]))]
+        for row in range(shown)
+    ])
+
+    heading("2. Loss (mean squared error)")
+    line(explain.loss_equation(worked, rows, nt))
+    if count < n:
+        line(f"(this sum and those below run over all {n} rows; the first {count} terms are written out)")
+
+    heading("3. Backward pass, output layer")
+    line(f"dL/dyhat_i = -(2/n) (y_i - yhat_i) = -(2/{n}) (y_i - yhat_i)")
+    table(None, ["row", "y - yhat", "dL/dyhat"], [
+        [str(row + 1), number(worked.error[row]), number(worked.dL_dyhat[row])] for row in range(shown)
+    ])
+    for _, equation in explain.output_gradient_equations(worked, rows, nt):
+        line(equation)
+
+    heading("4. Backward pass, hidden layer (chain rule)")
+    for equation in explain.chain_equations(worked, nt):
+        line(equation)
+    table(None, ["row", "dL/dyhat", "dL/dN1", "dL/dN2"], [
+        [str(row + 1), *(number(v) for v in (worked.dL_dyhat[row], worked.dL_dN[row, 0], worked.dL_dN[row, 1]))]
+        for row in range(shown)
+    ])
+    for _, equation in explain.hidden_gradient_equations(worked, rows, nt):
+        line(equation)
+
+    heading(f"5. Update, all 11 parameters (eta = {number(worked.lr)})")
+    table(None, ["update", "= old - eta*gradient", "= new"], [
+        [rule, arithmetic, new] for _, rule, arithmetic, new in explain.update_equations(worked, nt)
+    ])
+
+    heading("6. Loss after the update")
+    table(None, ["", ""], [
+        [f"loss before the update (epoch {worked.epoch})", number(worked.loss)],
+        ["loss after the update", number(worked.loss_after)],
+        ["change", number(worked.loss_after - worked.loss)],
+    ])

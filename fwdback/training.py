@@ -25,6 +25,8 @@ class TrainingResult:
     final_loss                    the loss at the final weights, after the last update
     final_gradients               the gradients at the final weights
     interrupted                   True when `stop` ended training before the planned epochs
+    parameter_history : shape (epochs run, P)  with record=True: the parameters at the start of each epoch
+    gradient_history : shape (epochs run, P)   with record=True: the gradients of each epoch
     """
 
     initial: Parameters
@@ -34,6 +36,8 @@ class TrainingResult:
     final_gradients: Gradients
     seconds: float
     interrupted: bool = False
+    parameter_history: np.ndarray | None = None
+    gradient_history: np.ndarray | None = None
 
     @property
     def epochs_run(self) -> int:
@@ -48,25 +52,33 @@ def train(
     epochs: int,
     on_epoch: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
+    record: bool = False,
 ) -> TrainingResult:
     """Run `epochs` epochs of full-batch gradient descent from `initial`.
 
     X : shape (n, k), y : shape (n,). Raises TrainingDiverged as soon as the loss is inf/NaN
     or DIVERGENCE_FACTOR times the first epoch's loss. `on_epoch(k)` is called after epoch k.
     When `stop` is set (by a signal handler, say), training ends after the current epoch
-    and the result holds the epochs run so far.
+    and the result holds the epochs run so far. With `record`, every epoch's parameters and
+    gradients are kept too (2 * P floats an epoch).
     """
     if epochs < 1:
         raise ValueError("epochs must be at least 1")
     start = time.perf_counter()
     losses = np.empty(epochs)
+    parameter_history = np.empty((epochs, initial.vector.size)) if record else None
+    gradient_history = np.empty((epochs, initial.vector.size)) if record else None
     params = initial
     for epoch in range(1, epochs + 1):
         fwd = forward(params, X)
         loss = mse_loss(y, fwd.yhat)
         losses[epoch - 1] = loss
         _check_divergence(epoch, loss, losses[0], X, y, initial, lr)
-        params = update(params, backward(params, X, y, fwd), lr)
+        grads = backward(params, X, y, fwd)
+        if record:
+            parameter_history[epoch - 1] = params.vector
+            gradient_history[epoch - 1] = grads.vector
+        params = update(params, grads, lr)
         if on_epoch is not None:
             on_epoch(epoch)
         if stop is not None and stop.is_set():
@@ -77,7 +89,11 @@ def train(
     _check_divergence(len(losses), final_loss, losses[0], X, y, initial, lr)
     final_gradients = backward(params, X, y, fwd)
     seconds = time.perf_counter() - start
-    return TrainingResult(initial, params, losses, final_loss, final_gradients, seconds, len(losses) < epochs)
+    if record:
+        parameter_history, gradient_history = parameter_history[: len(losses)], gradient_history[: len(losses)]
+    return TrainingResult(
+        initial, params, losses, final_loss, final_gradients, seconds, len(losses) < epochs, parameter_history, gradient_history
+    )
 
 
 def _check_divergence(epoch: int, loss: float, first_loss: float, X, y, initial: Parameters, lr: float) -> None:

@@ -1,0 +1,468 @@
+"""The fwdback commands end to end through click's CliRunner.
+
+Expected numbers come from the lecture's formulas written out by name (the `hand` fixture),
+never from fwdback's own output.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.metadata
+import io
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+from fwdback.modelfile import load_model
+
+BOX_CHARS = set("─│╭╮╰╯┃━┏┓┗┛┡┩╇═║")
+
+
+def close(a: float, b: float, rel: float = 1e-12) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=rel)
+
+
+def loss_table(stdout: str) -> list[tuple[int, float]]:
+    """(epoch, loss) rows of the loss table: the lines after its header, up to a blank line."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if "epoch" in line and "change" in line)
+    rows = []
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            break
+        tokens = line.split()
+        rows.append((int(tokens[0]), float(tokens[1])))
+    return rows
+
+
+def weights_table(stdout: str, names) -> dict[str, tuple[float, float, float]]:
+    """name -> (initial, final, final gradient) from the rows that start with a parameter name."""
+    table = {}
+    for line in stdout.splitlines():
+        tokens = line.split()
+        if tokens and tokens[0] in names and len(tokens) == 4:
+            table[tokens[0]] = tuple(float(t) for t in tokens[1:])
+    return table
+
+
+def csv_losses(stdout: str) -> list[tuple[int, float]]:
+    lines = stdout.splitlines()
+    assert lines[0] == "epoch,loss"
+    return [(int(e), float(v)) for e, v in (line.split(",") for line in lines[1:])]
+
+
+def read_model(path="model.json") -> dict:
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+# --- train: the three output formats -----------------------------------------------------
+
+
+def test_train_table_is_plain_text_with_loss_weights_and_summary(run, small_csv, small_xy, hand, names, no_crash):
+    result = run(["train", small_csv, "--epochs", "1000"])
+    no_crash(result)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert not BOX_CHARS & set(out), "box drawing in piped output"
+    assert "\x1b" not in out and "\x1b" not in result.stderr, "ANSI escapes in piped output"
+
+    rows = loss_table(out)
+    epochs = [epoch for epoch, _ in rows]
+    assert epochs[0] == 1 and epochs[-1] == 1000
+    assert 10 <= len(rows) <= 30, f"about 20 rows, got {len(rows)}"
+    assert epochs == sorted(set(epochs))
+
+    model = read_model()
+    X, y = small_xy
+    initial = model["training"]["initial_weights"]
+    assert close(rows[0][1], hand.loss(initial, X, y), rel=1e-9)
+
+    table = weights_table(out, names)
+    assert set(table) == set(names)
+    gradients = hand.gradients(model["weights"], X, y)
+    for name in names:
+        first, final, gradient = table[name]
+        assert close(first, initial[name], rel=1e-9)
+        assert close(final, model["weights"][name], rel=1e-9)
+        assert math.isclose(gradient, gradients[name], rel_tol=1e-3, abs_tol=1e-12)
+
+    assert small_csv in out  # the summary names the data
+
+
+@pytest.mark.parametrize("epochs", [1, 7, 30, 123, 5000])
+def test_loss_table_always_has_first_and_last_epoch(run, small_csv, epochs):
+    result = run(["train", small_csv, "--epochs", epochs, "--lr", "0.01"])
+    assert result.exit_code == 0, result.stderr
+    shown = [epoch for epoch, _ in loss_table(result.stdout)]
+    assert shown[0] == 1 and shown[-1] == epochs
+    assert len(shown) <= 30
+    assert len(shown) == epochs or len(shown) >= 10
+
+
+def test_every_sets_the_loss_table_rows(run, small_csv):
+    result = run(["train", small_csv, "--epochs", "30", "--every", "7"])
+    assert result.exit_code == 0, result.stderr
+    assert [epoch for epoch, _ in loss_table(result.stdout)] == [1, 7, 14, 21, 28, 30]
+
+
+def test_table_losses_agree_with_csv_losses(run, small_csv):
+    table = run(["train", small_csv, "--epochs", "40", "--every", "1"])
+    as_csv = run(["train", small_csv, "--epochs", "40", "--format", "csv"])
+    for (e1, shown), (e2, exact) in zip(loss_table(table.stdout), csv_losses(as_csv.stdout), strict=True):
+        assert e1 == e2
+        assert close(shown, exact, rel=1e-9)
+
+
+def test_train_csv_has_one_row_per_epoch(run, small_csv, small_xy, hand):
+    result = run(["train", small_csv, "--epochs", "25", "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 26
+    losses = csv_losses(result.stdout)
+    assert [epoch for epoch, _ in losses] == list(range(1, 26))
+    X, y = small_xy
+    initial = read_model()["training"]["initial_weights"]
+    assert close(losses[0][1], hand.loss(initial, X, y))
+    assert losses[-1][1] < losses[0][1]
+
+
+def test_train_json_has_history_weights_and_settings(run, small_csv, small_xy, hand, names):
+    result = run(["train", small_csv, "--epochs", "15", "--lr", "0.02", "--seed", "4", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    for key in ("history", "initial_weights", "weights", "final_loss", "epochs", "lr", "seed"):
+        assert key in document
+    assert document["epochs"] == 15 and document["lr"] == 0.02 and document["seed"] == 4
+    assert [entry["epoch"] for entry in document["history"]] == list(range(1, 16))
+    assert set(document["weights"]) == set(names) == set(document["initial_weights"])
+
+    model = read_model()
+    assert document["weights"] == model["weights"]
+    assert document["initial_weights"] == model["training"]["initial_weights"]
+    assert document["final_loss"] == model["training"]["final_loss"]
+    X, y = small_xy
+    assert close(document["final_loss"], hand.loss(document["weights"], X, y))
+
+    as_csv = run(["train", small_csv, "--epochs", "15", "--lr", "0.02", "--seed", "4", "--format", "csv"])
+    assert [(h["epoch"], h["loss"]) for h in document["history"]] == csv_losses(as_csv.stdout)
+
+
+def test_quiet_prints_nothing_and_saves(run, small_csv, workdir):
+    result = run(["train", small_csv, "--epochs", "5", "--quiet"])
+    assert result.exit_code == 0
+    assert result.stdout == "" and result.stderr == ""
+    assert (workdir / "model.json").exists()
+
+
+def test_model_file_holds_weights_columns_and_training(run, small_csv, small_xy, hand, names):
+    result = run(["train", small_csv, "--epochs", "20", "--lr", "0.03", "--seed", "2", "--model", "m.json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    model = read_model("m.json")
+    assert model["format"] == "fwdback-model" and isinstance(model["version"], int)
+    assert set(model["weights"]) == set(names)
+    assert model["features"] == ["x1", "x2", "x3"] and model["target"] == "y"
+    training = model["training"]
+    assert training["seed"] == 2 and training["epochs"] == 20 and training["lr"] == 0.03
+    assert set(training["initial_weights"]) == set(names)
+    X, y = small_xy
+    assert close(training["final_loss"], hand.loss(model["weights"], X, y))
+
+
+def test_saved_model_loads_to_the_same_weights(run, small_csv, names):
+    assert run(["train", small_csv, "--epochs", "10", "-q"]).exit_code == 0
+    document = read_model()
+    model = load_model("model.json")
+    assert model.params.as_dict() == document["weights"]
+    assert list(model.params.as_dict()) == list(names)
+    assert model.features == ("x1", "x2", "x3") and model.target == "y"
+
+
+# --- seeds and initial weights -------------------------------------------------------------
+
+
+def test_same_seed_same_weights_different_seed_different(run, small_csv):
+    for seed, path in [(5, "a.json"), (5, "b.json"), (6, "c.json")]:
+        assert run(["train", small_csv, "--epochs", "10", "--seed", seed, "--model", path, "-q"]).exit_code == 0
+    a, b, c = (read_model(p) for p in ("a.json", "b.json", "c.json"))
+    assert a["weights"] == b["weights"]
+    assert a["training"]["initial_weights"] == b["training"]["initial_weights"]
+    assert a["training"]["initial_weights"] != c["training"]["initial_weights"]
+    assert a["weights"] != c["weights"]
+
+
+def test_default_seed_is_zero(run, small_csv):
+    run(["train", small_csv, "--epochs", "3", "--model", "default.json", "-q"])
+    run(["train", small_csv, "--epochs", "3", "--seed", "0", "--model", "zero.json", "-q"])
+    assert read_model("default.json")["weights"] == read_model("zero.json")["weights"]
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["top-level", "under-weights"])
+def test_init_one_epoch_is_one_gradient_step(run, small_csv, small_xy, init_weights, hand, workdir, nested, names):
+    document = {"weights": init_weights, "note": "hand-written"} if nested else init_weights
+    (workdir / "start.json").write_text(json.dumps(document))
+    lr = 0.1
+    result = run(["train", small_csv, "--init", "start.json", "--epochs", "1", "--lr", lr, "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    X, y = small_xy
+    assert close(csv_losses(result.stdout)[0][1], hand.loss(init_weights, X, y))
+
+    model = read_model()
+    assert model["training"]["initial_weights"] == init_weights
+    expected = hand.step(init_weights, X, y, lr)
+    for name in names:
+        assert close(model["weights"][name], expected[name]), name
+    assert close(model["training"]["final_loss"], hand.loss(expected, X, y))
+
+
+def test_saved_model_works_as_init(run, small_csv, small_xy, hand, names):
+    assert run(["train", small_csv, "--epochs", "5", "--seed", "3", "--model", "first.json", "-q"]).exit_code == 0
+    first = read_model("first.json")
+    result = run(["train", small_csv, "--init", "first.json", "--epochs", "1", "--lr", "0.05", "--model", "second.json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    second = read_model("second.json")
+    assert second["training"]["initial_weights"] == first["weights"]
+    X, y = small_xy
+    expected = hand.step(first["weights"], X, y, 0.05)
+    for name in names:
+        assert close(second["weights"][name], expected[name]), name
+
+
+def test_init_then_more_epochs_continues_training(run, small_csv, init_file):
+    """Two runs of 3 epochs, the second from the first's model, equal one run of 6."""
+    run(["train", small_csv, "--init", init_file, "--epochs", "3", "--model", "half.json", "-q"])
+    run(["train", small_csv, "--init", "half.json", "--epochs", "3", "--model", "whole.json", "-q"])
+    run(["train", small_csv, "--init", init_file, "--epochs", "6", "--model", "once.json", "-q"])
+    twice, once = read_model("whole.json")["weights"], read_model("once.json")["weights"]
+    assert all(close(twice[name], once[name]) for name in once)
+
+
+# --- columns -------------------------------------------------------------------------------
+
+
+def test_column_order_and_extra_columns_do_not_matter(run, small_csv, small_xy, workdir):
+    X, y = small_xy
+    lines = ["note,y,x3,id,x1,x2"]
+    lines += [f"row {i},{t!r},{c!r},{i:03d},{a!r},{b!r}" for i, ((a, b, c), t) in enumerate(zip(X.tolist(), y.tolist()))]
+    (workdir / "shuffled.csv").write_text("\n".join(lines) + "\n")
+    run(["train", small_csv, "--epochs", "20", "--model", "plain.json", "-q"])
+    result = run(["train", "shuffled.csv", "--epochs", "20", "--model", "shuffled.json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    assert read_model("shuffled.json")["weights"] == read_model("plain.json")["weights"]
+
+
+def test_features_and_target_name_other_columns(run, small_csv, small_xy, workdir):
+    X, y = small_xy
+    lines = ["price,c,label,a,b"]
+    lines += [f"{t!r},{z!r},item{i},{u!r},{v!r}" for i, ((u, v, z), t) in enumerate(zip(X.tolist(), y.tolist()))]
+    (workdir / "named.csv").write_text("\n".join(lines) + "\n")
+    run(["train", small_csv, "--epochs", "20", "--model", "plain.json", "-q"])
+    result = run(["train", "named.csv", "--features", "a,b,c", "--target", "price", "--epochs", "20", "--model", "named.json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    named = read_model("named.json")
+    assert named["features"] == ["a", "b", "c"] and named["target"] == "price"
+    assert named["weights"] == read_model("plain.json")["weights"]
+
+    predicted = run(["predict", "named.csv", "--model", "named.json"])
+    assert predicted.exit_code == 0, predicted.stderr
+    header = predicted.stdout.splitlines()[0]
+    assert header == "price,c,label,a,b,y_hat"
+
+
+def test_train_reads_stdin(run, small_csv, workdir):
+    text = (workdir / small_csv).read_text()
+    from_file = run(["train", small_csv, "--epochs", "5", "--format", "csv", "--model", "f.json"])
+    from_stdin = run(["train", "-", "--epochs", "5", "--format", "csv", "--model", "s.json"], input=text)
+    assert from_stdin.exit_code == 0, from_stdin.stderr
+    assert from_stdin.stdout == from_file.stdout
+    assert read_model("s.json")["weights"] == read_model("f.json")["weights"]
+
+
+# --- predict -------------------------------------------------------------------------------
+
+
+def _expected_yhat(weights, x1, x2, x3):
+    N1 = weights["w1"] * x1 + weights["w2"] * x2 + weights["w3"] * x3 + weights["b1"]
+    N2 = weights["w4"] * x1 + weights["w5"] * x2 + weights["w6"] * x3 + weights["b2"]
+    return weights["w7"] * N1 + weights["w8"] * N2 + weights["b3"]
+
+
+def _check_predictions(stdout: str, input_text: str, weights: dict) -> None:
+    out_lines = stdout.splitlines()
+    in_lines = input_text.splitlines()
+    assert out_lines[0] == in_lines[0] + ",y_hat"
+    assert len(out_lines) == len(in_lines)
+    header = in_lines[0].split(",")
+    for in_line, out_line in zip(in_lines[1:], out_lines[1:], strict=True):
+        prefix, _, text = out_line.rpartition(",")
+        assert prefix == in_line, "input columns must pass through unchanged"
+        row = dict(zip(header, in_line.split(",")))
+        value = float(text)
+        assert repr(value) == text, f"{text!r} is not a shortest round-trip float"
+        expected = _expected_yhat(weights, float(row["x1"]), float(row["x2"]), float(row["x3"]))
+        assert close(value, expected), (value, expected)
+
+
+def test_predict_from_file_and_stdin(run, small_csv, workdir):
+    assert run(["train", small_csv, "--epochs", "30", "-q"]).exit_code == 0
+    weights = read_model()["weights"]
+    text = (workdir / small_csv).read_text()
+
+    from_file = run(["predict", small_csv])
+    assert from_file.exit_code == 0, from_file.stderr
+    _check_predictions(from_file.stdout, text, weights)
+
+    for args in (["predict"], ["predict", "-"], ["predict", "--model", "model.json", "-"]):
+        from_stdin = run(args, input=text)
+        assert from_stdin.exit_code == 0, from_stdin.stderr
+        assert from_stdin.stdout == from_file.stdout
+
+
+def test_predict_values_round_trip_to_the_bit(run, init_weights, workdir):
+    """Awkward weights and inputs: y_hat text is the shortest repr of a float64 near the expected value."""
+    weights = {name: value * (1 + 1e-9 * i) / 3 for i, (name, value) in enumerate(init_weights.items())}
+    document = {"format": "fwdback-model", "version": 1, "features": ["x1", "x2", "x3"], "target": "y", "weights": weights}
+    (workdir / "model.json").write_text(json.dumps(document))
+    rows = [(0.1, 0.2, 0.3), (1e-300, -1e300, 7.0), (1 / 3, 2 / 3, -5e-324), (123456.789, -0.0, 1e15)]
+    text = "x1,x2,x3\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in rows)
+    result = run(["predict", "-"], input=text)
+    assert result.exit_code == 0, result.stderr
+    _check_predictions(result.stdout, text, weights)
+
+
+def test_predict_passes_other_columns_through_as_text(run, small_csv):
+    assert run(["train", small_csv, "--epochs", "10", "-q"]).exit_code == 0
+    weights = read_model()["weights"]
+    text = (
+        "id,x1,name,x2,x3,comment\n"
+        "007,1.50,Ann Lee,2,-0.000,\n"
+        '010,1e-3,"Smith, J",+3,4.0,NA\n'
+    )
+    result = run(["predict", "-"], input=text)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout.splitlines()
+    assert out[0] == "id,x1,name,x2,x3,comment,y_hat"
+    assert out[1].startswith("007,1.50,Ann Lee,2,-0.000,,")
+    assert out[2].startswith('010,1e-3,"Smith, J",+3,4.0,NA,')
+    parsed = list(csv.reader(io.StringIO(result.stdout)))
+    assert parsed[1][:6] == ["007", "1.50", "Ann Lee", "2", "-0.000", ""]
+    assert close(float(parsed[1][6]), _expected_yhat(weights, 1.5, 2.0, -0.0))
+    assert close(float(parsed[2][6]), _expected_yhat(weights, 1e-3, 3.0, 4.0))
+
+
+def test_predict_keeps_spaces_in_cells(run, small_csv):
+    """Unchanged means unchanged: a cell's leading spaces are part of its text."""
+    assert run(["train", small_csv, "--epochs", "3", "-q"]).exit_code == 0
+    text = "x1,x2,x3,name\n1,2,3,  padded  \n"
+    result = run(["predict", "-"], input=text)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("1,2,3,  padded  ,")
+
+
+def test_predict_with_renamed_features_in_any_order(run, small_csv, workdir):
+    assert run(["train", small_csv, "--epochs", "10", "-q"]).exit_code == 0
+    weights = read_model()["weights"]
+    text = "x3,extra,x2,x1\n0.5,a,-1.25,2\n"
+    result = run(["predict", "-"], input=text)
+    assert result.exit_code == 0, result.stderr
+    header, row = result.stdout.splitlines()
+    assert header == "x3,extra,x2,x1,y_hat"
+    assert row.startswith("0.5,a,-1.25,2,")
+    assert close(float(row.split(",")[-1]), _expected_yhat(weights, 2.0, -1.25, 0.5))
+
+
+@pytest.mark.parametrize("header,missing", [("x1,x3", ["x2"]), ("x1,id", ["x2", "x3"])])
+def test_predict_missing_feature_columns_are_named(run, small_csv, header, missing):
+    assert run(["train", small_csv, "--epochs", "3", "-q"]).exit_code == 0
+    values = ",".join("1" for _ in header.split(","))
+    result = run(["predict", "-"], input=f"{header}\n{values}\n")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error:") and result.stderr.count("\n") == 1
+    for column in missing:
+        assert column in result.stderr
+
+
+# --- divergence ----------------------------------------------------------------------------
+
+
+def test_divergence_exits_3_with_a_smaller_lr(run, small_csv, workdir, no_crash):
+    result = run(["train", small_csv, "--lr", "5", "--epochs", "200"])
+    no_crash(result)
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error:") and result.stderr.count("\n") == 1
+    assert re.search(r"epoch \d+", result.stderr)
+    match = re.search(r"--lr\s+([0-9][0-9.eE+-]*)", result.stderr)
+    assert match, result.stderr
+    suggested = float(match.group(1).rstrip("."))
+    assert 0 < suggested < 5
+    assert not (workdir / "model.json").exists()
+    assert not [p.name for p in workdir.iterdir() if p.name.endswith(".tmp")]
+
+    retry = run(["train", small_csv, "--lr", match.group(1).rstrip("."), "--epochs", "200", "-q"])
+    assert retry.exit_code == 0, f"the suggested --lr {match.group(1)} diverged too: {retry.stderr}"
+
+
+def test_divergence_leaves_an_existing_model_alone(run, small_csv, workdir):
+    assert run(["train", small_csv, "--epochs", "5", "-q"]).exit_code == 0
+    before = (workdir / "model.json").read_bytes()
+    result = run(["train", small_csv, "--lr", "50", "--epochs", "100", "--format", "json"])
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert (workdir / "model.json").read_bytes() == before
+
+
+# --- help, version, generate ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["predict", "--help"], ["generate", "--help"], ["-h"]])
+def test_help_shows_a_pipeline_example(run, args):
+    result = run(args)
+    assert result.exit_code == 0
+    assert "|" in result.stdout
+    assert "fwdback" in result.stdout
+
+
+def test_train_help_lists_the_options(run):
+    out = run(["train", "--help"]).stdout
+    for option in ("--epochs", "--lr", "--seed", "--init", "--features", "--target", "--model", "--format", "--every", "--quiet"):
+        assert option in out
+
+
+def test_version(run):
+    result = run(["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"fwdback {importlib.metadata.version('fwdback')}"
+
+
+def test_generate_writes_the_linear_function(run):
+    result = run(["generate", "--rows", "50", "--seed", "3", "--noise", "0", "--coef", "1.5,-2,0.25,4"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "x1,x2,x3,y" and len(lines) == 51
+    data = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    assert np.all(np.abs(data[:, :3]) <= 1)
+    expected = 1.5 * data[:, 0] - 2 * data[:, 1] + 0.25 * data[:, 2] + 4
+    np.testing.assert_allclose(data[:, 3], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_generate_is_reproducible_and_noisy(run):
+    a = run(["generate", "--rows", "200", "--seed", "1", "--noise", "0.5"]).stdout
+    b = run(["generate", "--rows", "200", "--seed", "1", "--noise", "0.5"]).stdout
+    c = run(["generate", "--rows", "200", "--seed", "2", "--noise", "0.5"]).stdout
+    assert a == b != c
+    data = np.array([[float(v) for v in line.split(",")] for line in a.splitlines()[1:]])
+    residual = data[:, 3] - (data[:, :3] @ np.array([2.0, -3.0, 0.5]) + 1.0)  # the default --coef
+    assert 0.3 < residual.std() < 0.7
+
+
+def test_generate_then_train_recovers_the_coefficients(run, workdir):
+    """Gradient descent on noise-free data reaches the least-squares fit, i.e. the true map."""
+    text = run(["generate", "--rows", "100", "--seed", "9", "--noise", "0", "--coef", "1,2,-1,0.5"]).stdout
+    (workdir / "gen.csv").write_text(text)
+    assert run(["train", "gen.csv", "--epochs", "3000", "--lr", "0.05", "-q"]).exit_code == 0
+    w = read_model()["weights"]
+    coef = [w["w7"] * w["w1"] + w["w8"] * w["w4"], w["w7"] * w["w2"] + w["w8"] * w["w5"], w["w7"] * w["w3"] + w["w8"] * w["w6"]]
+    intercept = w["w7"] * w["b1"] + w["w8"] * w["b2"] + w["b3"]
+    np.testing.assert_allclose([*coef, intercept], [1, 2, -1, 0.5], atol=1e-4)

@@ -1,0 +1,240 @@
+"""CSV -> arrays: the shapes of good files it accepts, and DataError (never anything else) for the rest."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
+
+from fwdback.data import Dataset, iter_feature_chunks, load_dataset
+from fwdback.errors import DataError
+
+X = np.array([[0.5, -1.25, 3.0], [1e-3, 2.0, -0.0], [7.0, 0.1, 0.2]])
+Y = np.array([1.0, -2.5, 1e10])
+PLAIN = "x1,x2,x3,y\n0.5,-1.25,3,1\n1e-3,2,-0.0,-2.5\n7,0.1,0.2,1e10\n"
+
+
+def write(tmp_path, name, data) -> str:
+    path = tmp_path / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return str(path)
+
+
+def assert_data(dataset: Dataset, X_expected=X, y_expected=Y):
+    assert dataset.X.dtype == np.float64 and dataset.y.dtype == np.float64
+    assert dataset.X.shape == X_expected.shape and dataset.y.shape == y_expected.shape
+    np.testing.assert_array_equal(dataset.X, X_expected)
+    np.testing.assert_array_equal(dataset.y, y_expected)
+
+
+# --- good files ----------------------------------------------------------------------------
+
+
+def test_plain_csv(tmp_path):
+    path = write(tmp_path, "d.csv", PLAIN)
+    dataset = load_dataset(path)
+    assert_data(dataset)
+    assert dataset.features == ("x1", "x2", "x3") and dataset.target == "y" and dataset.sep == ","
+    assert np.signbit(dataset.X[1, 2]), "-0.0 keeps its sign"
+
+
+def test_floats_read_back_exactly(tmp_path):
+    values = np.random.default_rng(3).normal(size=(50, 4)) * 10.0 ** np.random.default_rng(4).integers(-300, 300, size=(50, 4))
+    text = "x1,x2,x3,y\n" + "".join(",".join(repr(v) for v in row) + "\n" for row in values.tolist())
+    dataset = load_dataset(write(tmp_path, "d.csv", text))
+    np.testing.assert_array_equal(dataset.X, values[:, :3])
+    np.testing.assert_array_equal(dataset.y, values[:, 3])
+
+
+def test_column_order_and_extra_columns(tmp_path):
+    text = "id,y,note,x3,x1,x2\n001,1,a b,3,0.5,-1.25\n002,-2.5,,-0.0,1e-3,2\n003,1e10,\"c, d\",0.2,7,0.1\n"
+    assert_data(load_dataset(write(tmp_path, "d.csv", text)))
+
+
+def test_named_features_and_target(tmp_path):
+    text = "price,a,b,c\n1,0.5,-1.25,3\n-2.5,1e-3,2,-0.0\n1e10,7,0.1,0.2\n"
+    dataset = load_dataset(write(tmp_path, "d.csv", text), features=("a", "b", "c"), target="price")
+    assert_data(dataset)
+    assert dataset.features == ("a", "b", "c") and dataset.target == "price"
+
+
+def test_feature_order_follows_the_argument(tmp_path):
+    dataset = load_dataset(write(tmp_path, "d.csv", PLAIN), features=("x3", "x1", "x2"))
+    np.testing.assert_array_equal(dataset.X, X[:, [2, 0, 1]])
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(lambda t: t.replace("\n", "\r\n"), id="CRLF"),
+        pytest.param(lambda t: t.replace("\n", "\r"), id="CR"),
+        pytest.param(lambda t: "\ufeff" + t, id="BOM"),
+        pytest.param(lambda t: "\ufeff" + t.replace("\n", "\r\n"), id="BOM+CRLF"),
+        pytest.param(lambda t: t.rstrip("\n"), id="no final newline"),
+        pytest.param(lambda t: t + "\n\n", id="blank lines at the end"),
+        pytest.param(lambda t: t.replace(",", ", "), id="space after commas"),
+        pytest.param(lambda t: t.replace(",", ";"), id="semicolons"),
+        pytest.param(lambda t: t.replace(",", "\t"), id="tabs"),
+        pytest.param(lambda t: t.replace(",", "|"), id="pipes"),
+    ],
+)
+def test_dialects(tmp_path, variant):
+    dataset = load_dataset(write(tmp_path, "d.csv", variant(PLAIN)))
+    assert_data(dataset)
+
+
+def test_semicolon_header_is_detected(tmp_path):
+    dataset = load_dataset(write(tmp_path, "d.csv", PLAIN.replace(",", ";")))
+    assert dataset.sep == ";"
+
+
+def test_semicolon_file_with_decimal_points_and_commas_in_text(tmp_path):
+    text = "x1;x2;x3;y;note\n0.5;-1.25;3;1;a, b\n1e-3;2;-0.0;-2.5;c\n7;0.1;0.2;1e10;d\n"
+    dataset = load_dataset(write(tmp_path, "d.csv", text))
+    assert dataset.sep == ";"
+    assert_data(dataset)
+
+
+def test_explicit_separator(tmp_path):
+    dataset = load_dataset(write(tmp_path, "d.csv", PLAIN.replace(",", ";")), sep=";")
+    assert_data(dataset)
+
+
+@pytest.mark.parametrize("name", ["d.csv.gz", "d.csv"])
+def test_gzip_is_recognised_by_content(tmp_path, name):
+    assert_data(load_dataset(write(tmp_path, name, gzip.compress(PLAIN.encode()))))
+
+
+def test_gzip_with_bom_and_crlf(tmp_path):
+    data = gzip.compress(("\ufeff" + PLAIN.replace("\n", "\r\n")).encode())
+    assert_data(load_dataset(write(tmp_path, "d.csv.gz", data)))
+
+
+def test_a_header_longer_than_the_sniffing_buffer(tmp_path):
+    names = [f"extra_column_{i}" for i in range(8000)]
+    header = ",".join([*names, "x1", "x2", "x3", "y"])
+    rows = [",".join(["0"] * len(names) + [f"{a!r}" for a in [*row, t]]) for row, t in zip(X.tolist(), Y.tolist())]
+    assert_data(load_dataset(write(tmp_path, "wide.csv", header + "\n" + "\n".join(rows) + "\n")))
+
+
+def test_multibyte_characters_at_the_sniffing_boundary(tmp_path):
+    filler = "é" * 40_000  # 80,000 bytes: the sniffed 64 KiB ends inside the text column
+    text = "x1,x2,x3,y,note\n" + f"0.5,-1.25,3,1,{filler}\n1e-3,2,-0.0,-2.5,a\n7,0.1,0.2,1e10,b\n"
+    assert_data(load_dataset(write(tmp_path, "d.csv", text)))
+
+
+def test_stdin(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(PLAIN.encode())))
+    dataset = load_dataset("-")
+    assert_data(dataset)
+    assert dataset.source == "<stdin>"
+
+
+def test_gzip_on_stdin(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(PLAIN.encode()))))
+    assert_data(load_dataset("-"))
+
+
+# --- errors name the row across prediction chunks ------------------------------------------
+
+
+def test_chunks_keep_text_and_count_rows_across_chunks(tmp_path):
+    lines = ["id,x1,x2,x3"] + [f"{i:03d},{i},{i}.50,-{i}" for i in range(1, 8)]
+    path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
+    chunks = list(iter_feature_chunks(path, ("x1", "x2", "x3"), chunk_rows=3))
+    assert [len(chunk) for chunk, _ in chunks] == [3, 3, 1]
+    assert [c for chunk, _ in chunks for c in chunk["id"]] == [f"{i:03d}" for i in range(1, 8)]
+    X_all = np.vstack([X for _, X in chunks])
+    np.testing.assert_array_equal(X_all, [[i, i + 0.5, -i] for i in range(1, 8)])
+
+
+@pytest.mark.parametrize("bad_row", [1, 3, 4, 7])
+def test_chunked_errors_give_the_data_row(tmp_path, bad_row):
+    lines = ["x1,x2,x3"] + [f"{i},{'oops' if i == bad_row else i},{i}" for i in range(1, 8)]
+    path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=rf"row {bad_row}, column x2"):
+        list(iter_feature_chunks(path, ("x1", "x2", "x3"), chunk_rows=3))
+
+
+def test_load_dataset_gives_the_data_row(tmp_path):
+    lines = ["x1,x2,x3,y"] + [f"{i},{i},{'' if i == 150 else i},{i}" for i in range(1, 201)]
+    with pytest.raises(DataError, match=r"row 150, column x3"):
+        load_dataset(write(tmp_path, "d.csv", "\n".join(lines) + "\n"))
+
+
+# --- anything else: a Dataset or a DataError -----------------------------------------------
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def load_or_data_error(path: str):
+    """load_dataset and a full pass of iter_feature_chunks: each returns or raises DataError."""
+    try:
+        dataset = load_dataset(path)
+    except DataError as error:
+        assert str(error).strip() and "\n" not in str(error).strip()
+    else:
+        assert isinstance(dataset, Dataset)
+        assert dataset.X.shape == (len(dataset.y), 3) and len(dataset.y) >= 1
+        assert np.isfinite(dataset.X).all() and np.isfinite(dataset.y).all()
+    try:
+        for chunk, X_chunk in iter_feature_chunks(path, ("x1", "x2", "x3")):
+            assert X_chunk.shape == (len(chunk), 3) and np.isfinite(X_chunk).all()
+    except DataError:
+        pass
+
+
+@SETTINGS
+@given(data=st.binary(max_size=300))
+@example(data=b"\xef\xbb\xbf")  # only a BOM
+@example(data=b"\x80")  # one byte that is not UTF-8
+@example(data=b"\x1f\x8b")  # gzip magic and nothing else
+def test_random_bytes(tmp_path, data):
+    load_or_data_error(write(tmp_path, "fuzz.csv", data))
+
+
+@SETTINGS
+@given(data=st.binary(max_size=200))
+def test_random_bytes_after_a_good_header(tmp_path, data):
+    load_or_data_error(write(tmp_path, "fuzz.csv", b"x1,x2,x3,y\n" + data))
+
+
+CELLS = st.one_of(
+    st.floats().map(repr),
+    st.integers(-(10**330), 10**330).map(str),
+    st.sampled_from(["", " ", "nan", "NaN", "inf", "-inf", "NA", "null", "abc", '"1"', '"1,5"', '"', "1,5", "0x10", "1_000", "١٢", "é", "\x00", "1e", "--1", "True"]),
+    st.text(alphabet="0123456789.eE+- ,;\t\"'\r\nabcxy", max_size=8),
+)
+HEADERS = st.lists(st.sampled_from(["x1", "x2", "x3", "y", "id", "x1", " x2", "", "Y", '"x3"', "x1;x2"]), min_size=1, max_size=7)
+
+
+@st.composite
+def csv_like(draw):
+    header = draw(st.one_of(st.just(["x1", "x2", "x3", "y"]), st.permutations(["x1", "x2", "x3", "y", "id"]), HEADERS))
+    sep = draw(st.sampled_from([",", ",", ";", "\t", "|"]))
+    rows = draw(st.lists(st.lists(CELLS, min_size=max(len(header) - 1, 0), max_size=len(header) + 1), max_size=6))
+    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    text = eol.join([sep.join(header)] + [sep.join(row) for row in rows]) + draw(st.sampled_from(["", eol]))
+    if draw(st.booleans()) and draw(st.booleans()):
+        text = "\ufeff" + text
+    data = text.encode("utf-8", "surrogatepass")
+    return gzip.compress(data) if draw(st.integers(0, 9)) == 0 else data
+
+
+@settings(SETTINGS, phases=[Phase.explicit, Phase.reuse, Phase.generate])  # shrinking these takes too long
+@given(data=csv_like())
+@example(data=b"x1,x2,x3,y\n0,0," + b"9" * 320 + b",1\n")  # an integer beyond float64
+@example(data=b"\xef\xbb\xbfx1,x2,x3,y\r\n1,2,3,4,5\r\n")
+def test_random_csv_like_text(tmp_path, data):
+    load_or_data_error(write(tmp_path, "fuzz.csv", data))
+
+
+@SETTINGS
+@given(data=st.text(alphabet="x123y,;\t\n\r\" .-+eE0123456789naifNA\ufeff\x00", max_size=80))
+def test_random_text_from_csv_characters(tmp_path, data):
+    load_or_data_error(write(tmp_path, "fuzz.csv", data.encode("utf-8")))

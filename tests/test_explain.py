@@ -1,0 +1,334 @@
+"""`fwdback explain`: one epoch worked by hand, checked against the engine and against arithmetic.
+
+The tiny example's expected values are worked out by hand in the comments and written as
+plain arithmetic; the random-data tests compare with network.forward/backward/update and
+with the lecture's formulas written out by name (the `hand` fixture).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fwdback.data import load_dataset
+from fwdback.explain import explain_document, explain_markdown, factor, number, work_epoch
+from fwdback.network import backward, forward, init_parameters, mse_loss, update
+from fwdback.training import train
+
+BOX_CHARS = set("─│╭╮╰╯┃━┏┓┗┛┡┩╇═║")
+LATEX_NAMES = {
+    "w1": "w_1", "w2": "w_2", "w3": "w_3", "w4": "w_4", "w5": "w_5", "w6": "w_6",
+    "w7": "w_7", "w8": "w_8", "b1": "b_1", "b2": "b_2", "b3": "b_3",
+}
+
+# The tiny example: two rows and weights simple enough to work everything out by hand.
+TINY_CSV = "x1,x2,x3,y\n1,2,0,1\n2,0,1,0\n"
+TINY_WEIGHTS = {
+    "w1": 0.5, "w2": -1.0, "w3": 0.0, "w4": 1.0, "w5": 0.0, "w6": 2.0,
+    "w7": 1.0, "w8": -1.0, "b1": 0.0, "b2": 1.0, "b3": 0.5,
+}
+TINY_LR = 0.1
+
+
+@pytest.fixture
+def tiny(workdir):
+    (workdir / "tiny.csv").write_text(TINY_CSV)
+    (workdir / "tiny-init.json").write_text(json.dumps(TINY_WEIGHTS))
+    return ["tiny.csv", "--init", "tiny-init.json", "--lr", TINY_LR]
+
+
+def explain_json(run, args) -> dict:
+    result = run(["explain", *args, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+# --- (b) the tiny example, by hand ---------------------------------------------------------
+
+
+def test_tiny_example_matches_the_hand_calculation(run, tiny):
+    doc = explain_json(run, tiny)
+    row1, row2 = doc["rows"]
+    # Row 1, x = (1, 2, 0), y = 1:
+    #   N1 = 0.5*1 + (-1)*2 + 0*0 + 0 = -1.5,  N2 = 1*1 + 0*2 + 2*0 + 1 = 2
+    #   yhat = 1*(-1.5) + (-1)*2 + 0.5 = -3,   y - yhat = 4
+    assert (row1["N1"], row1["N2"], row1["yhat"], row1["error"]) == (-1.5, 2.0, -3.0, 4.0)
+    # Row 2, x = (2, 0, 1), y = 0:
+    #   N1 = 0.5*2 + 0 + 0 + 0 = 1,  N2 = 1*2 + 0 + 2*1 + 1 = 5,  yhat = 1 - 5 + 0.5 = -3.5,  y - yhat = 3.5
+    assert (row2["N1"], row2["N2"], row2["yhat"], row2["error"]) == (1.0, 5.0, -3.5, 3.5)
+    # L = (4^2 + 3.5^2) / 2 = (16 + 12.25) / 2
+    assert doc["loss"] == 14.125
+    # dL/dyhat_i = -(2/2)(y_i - yhat_i) = -4, -3.5; dL/dN1_i = that * w7 (= 1); dL/dN2_i = that * w8 (= -1)
+    assert [row1["dL_dyhat"], row2["dL_dyhat"]] == [-4.0, -3.5]
+    assert [row1["dL_dN1"], row2["dL_dN1"]] == [-4.0, -3.5]
+    assert [row1["dL_dN2"], row2["dL_dN2"]] == [4.0, 3.5]
+    expected_gradients = {
+        "w7": (-4) * (-1.5) + (-3.5) * 1,  # sum dL/dyhat_i * N1_i = 2.5
+        "w8": (-4) * 2 + (-3.5) * 5,  # -25.5
+        "b3": -4 + -3.5,  # -7.5
+        "w1": (-4) * 1 + (-3.5) * 2,  # sum dL/dN1_i * x1_i = -11
+        "w2": (-4) * 2 + (-3.5) * 0,  # -8
+        "w3": (-4) * 0 + (-3.5) * 1,  # -3.5
+        "w4": 4 * 1 + 3.5 * 2,  # sum dL/dN2_i * x1_i = 11
+        "w5": 4 * 2 + 3.5 * 0,  # 8
+        "w6": 4 * 0 + 3.5 * 1,  # 3.5
+        "b1": -4 + -3.5,  # -7.5
+        "b2": 4 + 3.5,  # 7.5
+    }
+    assert doc["gradients"] == pytest.approx(expected_gradients, abs=1e-12)
+    # w <- w - 0.1 * dL/dw
+    expected_after = {
+        "w1": 1.6, "w2": -0.2, "w3": 0.35, "w4": -0.1, "w5": -0.8, "w6": 1.65,
+        "w7": 0.75, "w8": 1.55, "b1": 0.75, "b2": 0.25, "b3": 1.25,
+    }
+    assert doc["weights_after"] == pytest.approx(expected_after, abs=1e-12)
+    # After the update: row 1 N1 = 1.6 - 0.4 + 0.75 = 1.95, N2 = -0.1 - 1.6 + 0.25 = -1.45,
+    #   yhat = 0.75*1.95 + 1.55*(-1.45) + 1.25 = 0.465, error 0.535;
+    # row 2 N1 = 3.2 + 0.35 + 0.75 = 4.3, N2 = -0.2 + 1.65 + 0.25 = 1.7,
+    #   yhat = 0.75*4.3 + 1.55*1.7 + 1.25 = 7.11, error -7.11.
+    assert doc["loss_after"] == pytest.approx((0.535**2 + 7.11**2) / 2, rel=1e-12)
+    assert doc["weights"] == TINY_WEIGHTS
+    assert (doc["epoch"], doc["lr"], doc["n"], doc["init"], doc["seed"]) == (1, TINY_LR, 2, "tiny-init.json", None)
+
+
+def test_tiny_example_markdown_shows_the_hand_arithmetic(run, tiny):
+    result = run(["explain", *tiny, "--format", "markdown"])
+    assert result.exit_code == 0, result.stderr
+    md = result.stdout
+    expected = [
+        r"N_1 = w_1 x_1 + w_2 x_2 + w_3 x_3 + b_1 = 0.5 \cdot 1 + (-1) \cdot 2 + 0 \cdot 0 + 0 = -1.5",
+        r"\hat{y} = w_7 N_1 + w_8 N_2 + b_3 = 1 \cdot (-1.5) + (-1) \cdot 2 + 0.5 = -3",
+        r"y - \hat{y} = 1 - (-3) = 4",
+        r"\left( 4^2 + 3.5^2 \right) = 14.125",
+        r"= (-4) \cdot (-1.5) + (-3.5) \cdot 1 = 2.5$$",
+        r"x_{1,i} = (-4) \cdot 1 + (-3.5) \cdot 2 = -11$$",
+        r"= (-4) + (-3.5) = -7.5$$",
+        r"w_1 \leftarrow w_1 - \eta \frac{\partial L}{\partial w_1} = 0.5 - 0.1 \cdot (-11) = 1.6$$",
+        r"w_8 \leftarrow w_8 - \eta \frac{\partial L}{\partial w_8} = -1 - 0.1 \cdot (-25.5) = 1.55$$",
+        r"L_{\text{before}} = 14.125, \quad L_{\text{after}} = 25.4192",
+    ]
+    for text in expected:
+        assert text in md
+    assert r"\cdots" not in md, "with every row shown, every sum is written out in full"
+    assert "did not go down" in md
+
+
+# --- (a) the engine's own results --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_json_equals_the_engine(run, small_csv, seed, hand, names):
+    doc = explain_json(run, [small_csv, "--seed", seed, "--lr", "0.03"])
+    dataset = load_dataset(small_csv)
+    X, y = dataset.X, dataset.y
+    params = init_parameters(np.random.default_rng(seed))
+    fwd = forward(params, X)
+    grads = backward(params, X, y, fwd)
+    after = update(params, grads, 0.03)
+
+    assert doc["weights"] == params.as_dict()
+    assert doc["loss"] == mse_loss(y, fwd.yhat)
+    assert doc["gradients"] == grads.as_dict()
+    assert doc["weights_after"] == after.as_dict()
+    assert doc["loss_after"] == mse_loss(y, forward(after, X).yhat)
+    assert [row["row"] for row in doc["rows"]] == list(range(1, len(y) + 1))
+    rows = {key: np.array([row[key] for row in doc["rows"]]) for key in doc["rows"][0]}
+    assert np.array_equal(np.column_stack([rows["x1"], rows["x2"], rows["x3"]]), X)
+    assert np.array_equal(rows["y"], y)
+    assert np.array_equal(rows["N1"], fwd.N[:, 0]) and np.array_equal(rows["N2"], fwd.N[:, 1])
+    assert np.array_equal(rows["yhat"], fwd.yhat)
+    assert np.array_equal(rows["error"], y - fwd.yhat)
+
+    # The per-row links of the chain, against the lecture's formulas, and summed into the gradients.
+    n = len(y)
+    np.testing.assert_allclose(rows["dL_dyhat"], -2.0 / n * (y - fwd.yhat), rtol=1e-13)
+    np.testing.assert_allclose(rows["dL_dN1"], rows["dL_dyhat"] * params.as_dict()["w7"], rtol=1e-13)
+    np.testing.assert_allclose(rows["dL_dN2"], rows["dL_dyhat"] * params.as_dict()["w8"], rtol=1e-13)
+    sums = {
+        "w7": rows["dL_dyhat"] @ rows["N1"], "w8": rows["dL_dyhat"] @ rows["N2"], "b3": rows["dL_dyhat"].sum(),
+        "w1": rows["dL_dN1"] @ rows["x1"], "w2": rows["dL_dN1"] @ rows["x2"], "w3": rows["dL_dN1"] @ rows["x3"],
+        "w4": rows["dL_dN2"] @ rows["x1"], "w5": rows["dL_dN2"] @ rows["x2"], "w6": rows["dL_dN2"] @ rows["x3"],
+        "b1": rows["dL_dN1"].sum(), "b2": rows["dL_dN2"].sum(),
+    }
+    by_hand = hand.gradients(doc["weights"], X, y)
+    for name in names:
+        assert math.isclose(sums[name], doc["gradients"][name], rel_tol=1e-12, abs_tol=1e-15)
+        assert math.isclose(by_hand[name], doc["gradients"][name], rel_tol=1e-12, abs_tol=1e-15)
+    assert math.isclose(hand.loss(doc["weights"], X, y), doc["loss"], rel_tol=1e-13)
+
+
+def test_work_epoch_holds_what_the_engine_computes(linear_rows):
+    X, y = linear_rows(9, seed=3)
+    params = init_parameters(np.random.default_rng(11))
+    worked = work_epoch(X, y, params, 0.07)
+    fwd = forward(params, X)
+    assert np.array_equal(worked.N, fwd.N) and np.array_equal(worked.yhat, fwd.yhat)
+    assert worked.loss == mse_loss(y, fwd.yhat)
+    assert np.array_equal(worked.gradients.vector, backward(params, X, y, fwd).vector)
+    assert np.array_equal(worked.new_params.vector, update(params, worked.gradients, 0.07).vector)
+    document = explain_document(worked, ("x1", "x2", "x3"))
+    assert json.loads(json.dumps(document)) == document, "floats survive JSON exactly"
+
+
+# --- (d) --epoch K ---------------------------------------------------------------------------
+
+
+def test_epoch_3_is_two_epochs_of_training_then_one_explained(run, small_csv):
+    doc = explain_json(run, [small_csv, "--epoch", 3, "--seed", 5])
+    dataset = load_dataset(small_csv)
+    initial = init_parameters(np.random.default_rng(5))
+    start = train(dataset.X, dataset.y, initial, 0.05, 2).final
+    worked = work_epoch(dataset.X, dataset.y, start, 0.05)
+    assert doc["epoch"] == 3
+    assert doc["weights"] == start.as_dict()
+    assert doc["gradients"] == worked.gradients.as_dict()
+    assert doc["weights_after"] == worked.new_params.as_dict()
+
+    # ... and it is the third epoch that `train` runs.
+    trained = run(["train", small_csv, "--epochs", 3, "--seed", 5, "--format", "json", "--quiet", "--model", "m.json"])
+    assert trained.exit_code == 0, trained.stderr
+    with open("m.json", encoding="utf-8") as stream:
+        model = json.load(stream)
+    assert doc["weights_after"] == model["weights"]
+    assert doc["loss_after"] == model["training"]["final_loss"]
+
+
+def test_epoch_1_trains_nothing(linear_rows):
+    X, y = linear_rows(5)
+    params = init_parameters(np.random.default_rng(0))
+    assert np.array_equal(work_epoch(X, y, params, 0.05, 1).params.vector, params.vector)
+
+
+# --- (c) markdown ----------------------------------------------------------------------------
+
+
+def _markdown(seed=0, scale=1.0, rows=5, n=30):
+    X = np.random.default_rng(seed).uniform(-1, 1, size=(n, 3)) * scale
+    y = (X @ np.array([2.0, -3.0, 0.5]) + 1.0) * scale
+    worked = work_epoch(X, y, init_parameters(np.random.default_rng(seed)), 0.05)
+    return worked, explain_markdown(worked, ("x1", "x2", "x3"), rows, source="data.csv", start="random, seed 0")
+
+
+def test_markdown_has_a_gradient_and_an_update_equation_for_all_11_parameters(names):
+    worked, md = _markdown()
+    lines = md.splitlines()
+    gradients = worked.gradients.as_dict()
+    new = worked.new_params.as_dict()
+    for name in names:
+        symbol = LATEX_NAMES[name]
+        gradient_lines = [line for line in lines if line.startswith(rf"$$\frac{{\partial L}}{{\partial {symbol}}} = ")]
+        assert len(gradient_lines) == 1, name
+        assert gradient_lines[0].endswith(f"= {number(gradients[name])}$$")
+        update_lines = [line for line in lines if line.startswith(rf"$${symbol} \leftarrow {symbol} - \eta")]
+        assert len(update_lines) == 1, name
+        assert update_lines[0].endswith(f"= {number(new[name])}$$")
+    for heading in ("## 1. Forward pass", "## 2. Loss", "## 3. Backward", "## 4. Backward", "## 5. Update", "## 6."):
+        assert any(line.startswith(heading) for line in lines), heading
+    assert r"\times 10" not in md
+    assert md.count("$$") % 2 == 0 and all(line.count("$") % 2 == 0 for line in lines)
+
+
+def test_markdown_shows_the_chosen_rows_and_elides_long_sums():
+    worked, md = _markdown(rows=2, n=30)
+    assert "**Row 2:**" in md and "**Row 3:**" not in md
+    assert r"\cdots" in md
+    assert "rows 1 to 2 of 30" in md
+
+
+def test_markdown_writes_tiny_numbers_in_e_notation_never_times_ten():
+    _, md = _markdown(scale=1e-7)
+    assert re.search(r"\d\.\d+e-\d\d", md), "e-notation like 1.23457e-08"
+    assert r"\times" not in md and "10^" not in md
+
+
+def test_numbers_are_copyable():
+    assert number(1.234567891e-5) == "1.23457e-05"
+    assert number(0.1 + 0.2) == "0.3"
+    assert number(-0.0) == "0"
+    assert number(1234567.0) == "1.23457e+06"
+    assert factor(-2.5) == "(-2.5)" and factor(2.5) == "2.5"
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_number_reads_back_to_6_significant_digits(value):
+    text = number(value)
+    assert "times" not in text and "^" not in text and " " not in text
+    assert math.isclose(float(text), value, rel_tol=5e-6, abs_tol=0.0) or value == 0.0
+
+
+# --- (e) the table format --------------------------------------------------------------------
+
+
+def test_table_is_plain_and_names_every_parameter(run, small_csv, names, no_crash):
+    result = run(["explain", small_csv, "--rows", 2])
+    no_crash(result)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert not BOX_CHARS & set(out), "box drawing in piped output"
+    assert "\x1b" not in out
+    for name in names:
+        assert re.search(rf"^\s*dL/d{name} = .* = \S+$", out, re.MULTILINE), name
+        assert re.search(rf"^\s*{name} <- {name} - eta \* dL/d{name}\s", out, re.MULTILINE), name
+    assert "row 2:" in out and "row 3:" not in out
+    for step in ("1. Forward pass", "2. Loss", "3. Backward pass", "4. Backward pass", "5. Update", "6. Loss after"):
+        assert step in out
+
+
+def test_table_numbers_agree_with_json(run, tiny):
+    out = run(["explain", *tiny]).stdout
+    assert "N1 = w1*x1 + w2*x2 + w3*x3 + b1 = 0.5*1 + (-1)*2 + 0*0 + 0 = -1.5" in out
+    assert "dL/dw7 = (1/n) sum_i -2 (y_i - yhat_i)*N1_i = sum_i dL/dyhat_i * N1_i = (-4)*(-1.5) + (-3.5)*1 = 2.5" in out
+    assert re.search(r"w1 <- w1 - eta \* dL/dw1\s+0\.5 - 0\.1\*\(-11\)\s+1\.6", out)
+
+
+def test_other_column_names_are_mapped_to_the_lecture_names(run, workdir):
+    (workdir / "named.csv").write_text("price,a,b,c\n1,1,2,0\n0,2,0,1\n")
+    (workdir / "w.json").write_text(json.dumps(TINY_WEIGHTS))
+    args = ["named.csv", "--features", "a,b,c", "--target", "price", "--init", "w.json", "--lr", TINY_LR]
+    doc = explain_json(run, args)
+    assert doc["features"] == ["a", "b", "c"] and doc["target"] == "price"
+    assert doc["loss"] == 14.125  # the tiny example again
+    md = run(["explain", *args, "--format", "markdown"]).stdout
+    assert "$x_1$ is column `a`" in md and "$y$ is column `price`" in md
+
+
+# --- (f) errors ------------------------------------------------------------------------------
+
+
+def test_missing_file_is_one_error_line(run, workdir, no_crash):
+    result = run(["explain", "nope.csv"])
+    no_crash(result)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "nope.csv" in lines[0]
+
+
+@pytest.mark.parametrize("args", [["--epoch", "0"], ["--rows", "0"], ["--format", "html"], ["--lr", "-1"]])
+def test_bad_options_are_usage_errors(run, small_csv, args, no_crash):
+    result = run(["explain", small_csv, *args])
+    no_crash(result)
+    assert result.exit_code == 2
+
+
+def test_divergence_before_the_explained_epoch_exits_3(run, small_csv, no_crash):
+    result = run(["explain", small_csv, "--lr", "50", "--epoch", "30"])
+    no_crash(result)
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error: training diverged") and "--lr" in result.stderr
+
+
+def test_reads_stdin_and_help_has_a_pipe(run, small_csv, workdir):
+    text = (workdir / small_csv).read_text()
+    result = run(["explain", "-", "--format", "json"], input=text)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["data"] == "<stdin>"
+    help_text = run(["explain", "--help"]).stdout
+    assert "|" in help_text and "--epoch" in help_text and "--rows" in help_text
+

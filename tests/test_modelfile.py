@@ -1,0 +1,246 @@
+"""The model file: exact round trips, atomic saves, and refusal of anything that is not a model."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fwdback import modelfile
+from fwdback.errors import FwdbackError, ModelFileError
+from fwdback.modelfile import Model, load_init, load_model, save_model
+from fwdback.network import Parameters, parameter_names
+
+NAMES = parameter_names()
+WEIGHTS = dict(zip(NAMES, [0.5, -0.25, 0.125, 1.0, -1.0, 0.0, 2.0, -0.5, 0.1, 0.2, 0.3]))
+finite = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def bits(values) -> list[int]:
+    """The float64 bit patterns, so -0.0 differs from 0.0 and every last bit counts."""
+    return [struct.unpack("<q", struct.pack("<d", v))[0] for v in values]
+
+
+def model(values=None, features=("x1", "x2", "x3"), target="y", training=None) -> Model:
+    vector = list(WEIGHTS.values()) if values is None else values
+    return Model(Parameters(vector), tuple(features), target, training or {})
+
+
+def document(**changes) -> dict:
+    base = {"format": "fwdback-model", "version": 1, "features": ["x1", "x2", "x3"], "target": "y", "weights": dict(WEIGHTS), "training": {}}
+    return base | changes
+
+
+# --- round trips ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """One directory for the round-trip examples; each overwrites the same file."""
+    return tmp_path_factory.mktemp("round")
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(finite, min_size=11, max_size=11))
+def test_every_float_survives_save_and_load(scratch, values):
+    path = str(scratch / "model.json")
+    save_model(model(values), path)
+    loaded = load_model(path)
+    assert bits(loaded.params.vector.tolist()) == bits(values)
+    assert list(loaded.params.as_dict()) == list(NAMES)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    features=st.lists(st.text(min_size=1), min_size=3, max_size=3),
+    target=st.text(),
+    initial=st.lists(finite, min_size=11, max_size=11),
+    final_loss=finite,
+    lr=st.floats(min_value=1e-12, max_value=10),
+)
+def test_columns_and_training_survive_save_and_load(scratch, features, target, initial, final_loss, lr):
+    path = str(scratch / "model.json")
+    training = {"seed": 3, "epochs": 7, "lr": lr, "initial_weights": dict(zip(NAMES, initial)), "final_loss": final_loss}
+    save_model(model(features=features, target=target, training=training), path)
+    loaded = load_model(path)
+    assert loaded.features == tuple(features) and loaded.target == target
+    assert loaded.training["lr"] == lr and bits([loaded.training["final_loss"]]) == bits([final_loss])
+    assert bits(loaded.training["initial_weights"].values()) == bits(initial)
+
+
+def test_saved_file_is_json_with_the_names(tmp_path):
+    path = tmp_path / "model.json"
+    save_model(model(training={"seed": 0, "epochs": 1, "lr": 0.1, "initial_weights": WEIGHTS, "final_loss": 1.5}), str(path))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["format"] == "fwdback-model" and data["version"] == 1
+    assert data["weights"] == WEIGHTS
+    assert data["features"] == ["x1", "x2", "x3"] and data["target"] == "y"
+    assert data["training"]["final_loss"] == 1.5
+
+
+def test_load_init_reads_top_level_nested_and_model_files(tmp_path):
+    (tmp_path / "top.json").write_text(json.dumps(WEIGHTS))
+    (tmp_path / "nested.json").write_text(json.dumps({"weights": WEIGHTS, "comment": "mine"}))
+    save_model(model(), str(tmp_path / "model.json"))
+    ints = {name: i for i, name in enumerate(NAMES)}
+    (tmp_path / "ints.json").write_text(json.dumps(ints))
+    for name in ("top.json", "nested.json", "model.json"):
+        assert load_init(str(tmp_path / name)).as_dict() == WEIGHTS
+    loaded = load_init(str(tmp_path / "ints.json")).as_dict()
+    assert loaded == {name: float(i) for i, name in enumerate(NAMES)}
+    assert all(type(v) is float for v in loaded.values())
+
+
+@pytest.mark.parametrize(
+    "content,fragment",
+    [
+        ({k: v for k, v in WEIGHTS.items() if k != "b3"}, "b3"),
+        (WEIGHTS | {"w9": 0.0}, "w9"),
+        ({"weights": WEIGHTS | {"bias": 0.0}}, "bias"),
+        (WEIGHTS | {"w2": "0.5"}, "w2"),
+        (WEIGHTS | {"w5": None}, "w5"),
+        (WEIGHTS | {"b1": False}, "b1"),
+        (WEIGHTS | {"w7": {"value": 1}}, "w7"),
+        ([list(WEIGHTS.values())], ""),
+        ("w1=0.5", ""),
+    ],
+)
+def test_load_init_names_the_bad_weight(tmp_path, content, fragment):
+    path = tmp_path / "init.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(ModelFileError) as info:
+        load_init(str(path))
+    assert str(path) in str(info.value) and fragment in str(info.value)
+
+
+# --- atomic saves --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def old_model(tmp_path):
+    """A model.json already on disk; returns (path, its bytes)."""
+    path = tmp_path / "model.json"
+    save_model(model([1.0] * 11), str(path))
+    return path, path.read_bytes()
+
+
+def assert_intact(path, before):
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.json"], "a temporary file was left behind"
+
+
+def _boom(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("target", ["replace", "fsync"])
+def test_failed_write_leaves_the_old_file(monkeypatch, old_model, target):
+    path, before = old_model
+    monkeypatch.setattr(modelfile.os, target, _boom)
+    with pytest.raises((OSError, FwdbackError)):
+        save_model(model(), str(path))
+    monkeypatch.undo()
+    assert_intact(path, before)
+
+
+def test_failed_serialisation_leaves_the_old_file(monkeypatch, old_model):
+    path, before = old_model
+    monkeypatch.setattr(modelfile.json, "dumps", lambda *a, **k: (_ for _ in ()).throw(TypeError("cannot serialise")))
+    with pytest.raises(TypeError):
+        save_model(model(), str(path))
+    monkeypatch.undo()
+    assert_intact(path, before)
+
+
+def test_interrupted_write_leaves_the_old_file(monkeypatch, old_model):
+    path, before = old_model
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(modelfile.os, "replace", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        save_model(model(), str(path))
+    monkeypatch.undo()
+    assert_intact(path, before)
+
+
+def test_non_finite_weight_is_not_saved(old_model):
+    path, before = old_model
+    with pytest.raises((ValueError, FwdbackError)):
+        save_model(model([float("nan")] + [0.0] * 10), str(path))
+    assert_intact(path, before)
+
+
+def test_save_replaces_the_file_whole_and_keeps_its_mode(old_model):
+    path, _ = old_model
+    os.chmod(path, 0o640)
+    save_model(model(), str(path))
+    assert load_model(str(path)).params.as_dict() == WEIGHTS
+    assert os.stat(path).st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.json"]
+
+
+# --- load_model refuses what is not a model ------------------------------------------------
+
+BAD_MODELS = [
+    ("not JSON", "x1,x2,x3,y\n1,2,3,4\n", "JSON"),
+    ("empty", "", "JSON"),
+    ("a list", json.dumps([1, 2, 3]), "fwdback"),
+    ("a number", "42", "fwdback"),
+    ("bare weights", json.dumps(WEIGHTS), "fwdback"),
+    ("other format", json.dumps(document(format="onnx")), "fwdback"),
+    ("no format", json.dumps({k: v for k, v in document().items() if k != "format"}), "fwdback"),
+    ("newer version", json.dumps(document(version=2)), "2"),
+    ("version as text", json.dumps(document(version="1")), "version"),
+    ("version zero", json.dumps(document(version=0)), "version"),
+    ("version true", json.dumps(document(version=True)), "version"),
+    ("two features", json.dumps(document(features=["x1", "x2"])), "features"),
+    ("four features", json.dumps(document(features=["x1", "x2", "x3", "x4"])), "features"),
+    ("features as text", json.dumps(document(features="x1,x2,x3")), "features"),
+    ("empty feature name", json.dumps(document(features=["x1", "", "x3"])), "features"),
+    ("target missing", json.dumps({k: v for k, v in document().items() if k != "target"}), "target"),
+    ("weights missing", json.dumps({k: v for k, v in document().items() if k != "weights"}), "weights"),
+    ("weights as a list", json.dumps(document(weights=list(WEIGHTS.values()))), "weights"),
+    ("weights as matrices", json.dumps(document(weights={"W1": [[0, 0, 0], [0, 0, 0]], "w_out": [0, 0], "b": [0, 0, 0]})), "w1"),
+    ("weight missing", json.dumps(document(weights={k: v for k, v in WEIGHTS.items() if k != "w6"})), "w6"),
+    ("extra weight", json.dumps(document(weights=WEIGHTS | {"w9": 1.0})), "w9"),
+    ("weight is a list", json.dumps(document(weights=WEIGHTS | {"w1": [0.5]})), "w1"),
+    ("weight is text", json.dumps(document(weights=WEIGHTS | {"b3": "0.3"})), "b3"),
+    ("weight is NaN", json.dumps(document(weights=WEIGHTS | {"w4": float("nan")})), ""),
+    ("weight is Infinity", json.dumps(document(weights=WEIGHTS | {"w4": float("inf")})), ""),
+    ("weight overflows", json.dumps(document()).replace("0.125", "1e400"), "w3"),
+]
+
+
+@pytest.mark.parametrize("text,fragment", [c[1:] for c in BAD_MODELS], ids=[c[0] for c in BAD_MODELS])
+def test_load_model_refuses(tmp_path, text, fragment):
+    path = tmp_path / "m.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ModelFileError) as info:
+        load_model(str(path))
+    message = str(info.value)
+    assert str(path) in message and fragment in message
+    assert "\n" not in message.strip()
+
+
+def test_load_model_refuses_binary_and_missing_files(tmp_path):
+    (tmp_path / "blob.json").write_bytes(bytes(range(256)))
+    for name in ("blob.json", "absent.json"):
+        with pytest.raises(ModelFileError, match=name):
+            load_model(str(tmp_path / name))
+    with pytest.raises(ModelFileError):
+        load_model(str(tmp_path))
+
+
+def test_a_valid_hand_written_model_loads(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(document(features=["a", "b", "c"], target="price")))
+    loaded = load_model(str(path))
+    assert loaded.features == ("a", "b", "c") and loaded.target == "price"
+    np.testing.assert_array_equal(loaded.params.vector, list(WEIGHTS.values()))

@@ -1,0 +1,92 @@
+"""Ctrl-C and SIGTERM during training, in a real process whose stderr is a terminal (a pty)."""
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fwdback.modelfile import load_model
+
+LONG = ["--epochs", "100000000"]
+
+
+def start_training(tmp_path, *options):
+    """Start `fwdback train` with stderr on a pty; return once its progress bar is drawn."""
+    data = tmp_path / "data.csv"
+    data.write_text(subprocess.run([sys.executable, "-m", "fwdback", "generate", "--rows", "2000"], capture_output=True, text=True, check=True).stdout)
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fwdback", "train", str(data), *LONG, *options],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        stdin=subprocess.DEVNULL,
+    )
+    os.close(terminal)
+    screen = b""
+    deadline = time.monotonic() + 60
+    while b"epoch" not in screen:
+        assert time.monotonic() < deadline, f"no progress bar appeared: {screen!r}"
+        ready, _, _ = select.select([controller], [], [], 0.5)
+        if ready:
+            screen += os.read(controller, 65536)
+    return process, controller
+
+
+def finish(process, controller):
+    """Wait for the process; return its exit code, stdout and everything it wrote to the terminal."""
+    stdout, _ = process.communicate(timeout=60)
+    screen = b""
+    while True:
+        try:
+            ready, _, _ = select.select([controller], [], [], 0.5)
+            if not ready:
+                break
+            chunk = os.read(controller, 65536)
+        except OSError:  # the pty closes with the process
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(controller)
+    return process.returncode, stdout.decode(), screen.decode(errors="replace")
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_training_and_leaves_the_model_untouched(tmp_path, signum, code):
+    model = tmp_path / "model.json"
+    model.write_text('{"old": "model"}\n')
+    before = model.read_bytes()
+    process, controller = start_training(tmp_path)
+    process.send_signal(signum)
+    exit_code, stdout, screen = finish(process, controller)
+    assert exit_code == code
+    assert stdout == ""
+    assert "Traceback" not in screen
+    assert "Interrupted at epoch" in screen and "of 100000000" in screen and "loss" in screen
+    assert "model.json was not written" in screen
+    assert model.read_bytes() == before
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+
+
+def test_save_on_interrupt_saves_the_weights_so_far(tmp_path):
+    model = tmp_path / "model.json"
+    model.write_text('{"old": "model"}\n')
+    process, controller = start_training(tmp_path, "--save-on-interrupt")
+    process.send_signal(signal.SIGINT)
+    exit_code, _, screen = finish(process, controller)
+    assert exit_code == 130
+    assert "saved the weights so far to model.json" in screen
+    saved = load_model(str(model))
+    document = json.loads(model.read_text())
+    epochs = document["training"]["epochs"]
+    assert document["training"]["interrupted"] is True
+    assert 1 <= epochs < 100000000
+    assert f"Interrupted at epoch {epochs} of" in screen
+    assert saved.params.as_dict() == document["weights"]
