@@ -48,7 +48,7 @@ def _data_options(command):
     for decorator in reversed(
         [
             click.argument("data", default="-", metavar="DATA"),
-            click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The three input columns, in the order x1,x2,x3."),
+            click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
             click.option("--target", default="y", show_default=True, help="The column to predict."),
             click.option("--sep", help="Field separator of the CSV (default: comma, or the one the header uses)."),
         ]
@@ -70,25 +70,52 @@ def _start_options(command):
     return command
 
 
+def _network_options(command):
+    """The network's shape: shared by every command that builds one."""
+    for decorator in reversed(
+        [
+            click.option("--activation", type=click.Choice(["identity", "tanh", "relu", "sigmoid"]), default="identity", show_default=True, help="The hidden layer's activation (identity: the lecture's linear network)."),
+            click.option("--hidden", type=click.IntRange(min=1), default=2, show_default=True, help="Hidden units (the lecture's N1, N2: 2)."),
+            click.option("--standardize", is_flag=True, help="Train on z-scores of the features and target (stored in the model; predict undoes it)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def _schedule_options(command):
+    """Mini-batches, a validation split and early stopping: shared by the commands that train for epochs."""
+    for decorator in reversed(
+        [
+            click.option("--batch-size", type=click.IntRange(min=1), help="Rows per update: mini-batch descent, shuffled each epoch (default: all rows)."),
+            click.option("--val-split", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), help="Hold out this fraction of rows (seeded) and report their loss each epoch."),
+            click.option("--patience", type=click.IntRange(min=1), help="Stop when the (validation) loss has not improved for this many epochs; keep the best weights."),
+            click.option("--min-delta", type=click.FloatRange(min=0), default=0.0, show_default=True, help="How much the loss must fall to count as an improvement (with --patience)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
 def _load_dataset(data, features, target, sep, quiet=False):
     """The data set, with a note on stderr when the separator was detected."""
     from .data import load_dataset, separator_name
 
-    if len(features) != 3:
-        raise click.BadParameter(f"the network has 3 inputs; give 3 columns, not {len(features)}", param_hint="--features")
     dataset = load_dataset(data, features, target, sep)
     if sep is None and dataset.sep != "," and not quiet:
         click.echo(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).", err=True)
     return dataset
 
 
-def _initial_parameters(init_path, seed):
+def _initial_parameters(init_path, seed, n_inputs=3, n_hidden=2, activation="identity"):
     import numpy as np
 
     from .modelfile import load_init
     from .network import init_parameters
 
-    return load_init(init_path) if init_path else init_parameters(np.random.default_rng(seed))
+    if init_path:
+        return load_init(init_path, n_inputs, n_hidden, activation)
+    return init_parameters(np.random.default_rng(seed), n_inputs, n_hidden, activation)
 
 
 @click.group(
@@ -115,21 +142,26 @@ Examples:
   fwdback train sample_data/linear.csv
   fwdback train data.csv --epochs 500 --lr 0.01 --seed 3 --model my-model.json
   fwdback train data.csv --features a,b,c --target price
-  fwdback train data.csv --init model.json          continue from saved weights
+  fwdback train data.csv --activation tanh --hidden 4 --standardize
+  fwdback train data.csv --batch-size 32 --val-split 0.2 --patience 50
+  fwdback train data.csv --resume model.json --epochs 500
   fwdback train data.csv --format csv | tail -n +2 | sort -t, -k2 -g | head -1
   cat data.csv | fwdback train - --format json | python -m json.tool"""
 )
 @_data_options
 @click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT_EPOCHS, show_default=True, help="Epochs of gradient descent.")
 @_start_options
+@_network_options
+@_schedule_options
+@click.option("--resume", "resume_path", type=click.Path(dir_okay=False), help="Continue training this saved model (its network, scaling and epoch count).")
 @click.option("--model", "model_path", default="model.json", show_default=True, type=click.Path(dir_okay=False), help="Where to save the trained model.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: loss, weights and summary tables; csv: epoch,loss per epoch; json: everything.")
 @click.option("--every", type=click.IntRange(min=1), help="Show every K-th epoch in the loss table (default: about 20 rows).")
 @click.option("--no-chart", is_flag=True, help="Leave out the loss chart under the loss table.")
-@click.option("--history", "history_path", type=click.Path(dir_okay=False), help="Write every epoch's loss, parameters and gradients to this CSV.")
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), help="Write every epoch's loss, parameters and gradients to this CSV (appended to with --resume).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--save-on-interrupt", is_flag=True, help="On Ctrl-C or SIGTERM, save the weights reached so far.")
-def train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, no_chart, history_path, quiet, save_on_interrupt):
+def train(**options):
     """Train the network on DATA, a CSV with columns x1,x2,x3,y ("-" for stdin).
 
     Each epoch is a forward pass, the MSE loss, a backward pass (chain rule) and a
@@ -137,13 +169,16 @@ def train(data, epochs, lr, seed, init_path, features, target, sep, model_path, 
     epoch k's forward pass, before its update. The model is saved to --model.
     """
     with _boundary():
-        _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, not no_chart, history_path, quiet, save_on_interrupt)
+        _train(**options)
 
 
-def _train(data, epochs, lr, seed, init_path, features, target, sep, model_path, output_format, every, chart, history_path, quiet, save_on_interrupt):
-    from .modelfile import Model, check_writable, save_history, save_model
+def _train(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, batch_size, standardize,
+           val_split, patience, min_delta, resume_path, model_path, output_format, every, no_chart, history_path,
+           quiet, save_on_interrupt):
+    from .modelfile import Model, append_history, check_writable, load_model, save_model
     from .report import (
         EpochProgress,
+        TrainingReport,
         console_for,
         print_training,
         training_document,
@@ -152,60 +187,105 @@ def _train(data, epochs, lr, seed, init_path, features, target, sep, model_path,
         yardstick_notes,
     )
     from .training import train as run_training
-    from .yardstick import compare
 
+    if resume_path and init_path:
+        raise click.UsageError("--resume and --init both give starting weights; use one")
     check_writable(model_path)
     if history_path:
         check_writable(history_path)
-    initial = _initial_parameters(init_path, seed)
+    resumed = load_model(resume_path) if resume_path else None
+    if resumed is not None:
+        features, target, activation, hidden = resumed.features, resumed.target, resumed.params.activation, resumed.params.n_hidden
+        standardize = resumed.scaling is not None
     dataset = _load_dataset(data, features, target, sep, quiet)
+    prepared = _prepare(dataset, seed, val_split, standardize, resumed.scaling if resumed else None)
+    if resumed is not None:
+        initial = resumed.params
+    else:
+        initial = _initial_parameters(init_path, seed, len(dataset.features), hidden, activation)
+    epochs_before = int(resumed.training.get("epochs", 0)) if resumed is not None else 0
     progress = EpochProgress(epochs, console_for(sys.stderr))
     stop = threading.Event()
     try:
         with _signals_set(stop) as received:
             result = run_training(
-                dataset.X, dataset.y, initial, lr, epochs, on_epoch=progress, stop=stop, record=history_path is not None
+                prepared.X,
+                prepared.y,
+                initial,
+                lr,
+                epochs,
+                on_epoch=progress,
+                stop=stop,
+                record=history_path is not None,
+                first_epoch=epochs_before + 1,
+                **_schedule(seed, batch_size, patience, min_delta, prepared),
             )
     finally:
         progress.close()
     training = {
         "data": dataset.source,
-        "rows": len(dataset.y),
-        "seed": None if init_path else seed,
+        "rows": len(prepared.y),
+        "validation_rows": 0 if prepared.validation is None else len(prepared.validation[1]),
+        "seed": None if init_path or resumed else seed,
         "init": init_path,
-        "epochs": epochs,
+        "resumed_from": resume_path,
+        "epochs": epochs_before + result.epochs_run,
         "lr": lr,
+        "batch_size": batch_size,
+        "best_epoch": result.best_epoch,
+        "stop_reason": result.stop_reason,
         "initial_weights": result.initial.as_dict(),
         "initial_loss": float(result.losses[0]),
         "final_loss": result.final_loss,
-        "features": list(dataset.features),
+        "final_val_loss": result.final_val_loss,
     }
+    model = Model(result.final, dataset.features, dataset.target, training, prepared.scaling)
     if result.interrupted:
-        reached = f"Interrupted at epoch {result.epochs_run} of {epochs} (loss {result.losses[-1]:.10g} at that epoch)"
+        reached = f"Interrupted at epoch {result.last_epoch} of {epochs_before + epochs} (loss {result.losses[-1]:.10g} at that epoch)"
         if save_on_interrupt:
-            training |= {"epochs": result.epochs_run, "interrupted": True}
-            save_model(Model(result.final, dataset.features, dataset.target, training), model_path)
+            training["interrupted"] = True
+            save_model(model, model_path)
             click.echo(f"{reached}; saved the weights so far to {model_path}.", err=True)
         else:
             click.echo(f"{reached}; {model_path} was not written (--save-on-interrupt keeps the weights so far).", err=True)
         sys.exit(128 + received[0])
-    save_model(Model(result.final, dataset.features, dataset.target, training), model_path)
+    save_model(model, model_path)
     if history_path:
-        save_history(history_path, lambda stream: write_full_history(stream, result))
+        append_history(history_path, lambda stream, header: write_full_history(stream, result, header), append=resumed is not None)
     if quiet:
         return
-    comparison = compare(result.final, result.final_loss, dataset.X, dataset.y)
+    report = TrainingReport.of(result, model, prepared)
     out = sys.stdout
     if output_format == "csv":
-        write_history_csv(out, result.losses)
+        write_history_csv(out, result)
     elif output_format == "json":
-        out.write(json.dumps(training_document(result, comparison, training, model_path), indent=2) + "\n")
+        out.write(json.dumps(training_document(report, model_path), indent=2) + "\n")
     else:
-        print_training(console_for(out), result, comparison, training, every, chart)
+        print_training(console_for(out), report, every, not no_chart)
     out.flush()
-    for note in yardstick_notes(comparison, dataset.features):
+    for note in yardstick_notes(report):
         click.echo(note, err=True)
     click.echo(f"Saved the model to {model_path}.", err=True)
+
+
+def _prepare(dataset, seed, val_split, standardize, scaling):
+    from .training import prepare
+
+    return prepare(dataset.X, dataset.y, seed, val_split, standardize, scaling)
+
+
+def _schedule(seed, batch_size, patience, min_delta, prepared):
+    """The keyword arguments of training.train that choose mini-batches and early stopping."""
+    import numpy as np
+
+    from .training import EarlyStopping, SHUFFLE_STREAM
+
+    return {
+        "batch_size": batch_size,
+        "rng": np.random.default_rng([SHUFFLE_STREAM, seed]) if batch_size else None,
+        "validation": prepared.validation,
+        "early_stopping": EarlyStopping(patience, min_delta) if patience else None,
+    }
 
 
 @cli.command(
@@ -233,15 +313,13 @@ def _predict(data, model_path, sep):
     from .data import display_name, iter_feature_chunks
     from .errors import DataError
     from .modelfile import load_model
-    from .network import forward
-
     model = load_model(model_path)
     out = sys.stdout
     first = True
     for chunk, X in iter_feature_chunks(data, model.features, sep):
         if first and "y_hat" in chunk.columns:
             raise DataError(f"{display_name(data)}: already has a y_hat column; drop or rename it first")
-        chunk["y_hat"] = [repr(value) for value in forward(model.params, X).yhat.tolist()]
+        chunk["y_hat"] = [repr(value) for value in model.predict(X).tolist()]
         chunk.to_csv(out, index=False, header=first, lineterminator="\n")
         first = False
     out.flush()

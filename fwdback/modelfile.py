@@ -1,8 +1,11 @@
 """The model file: JSON with the weights by name, the columns, and how they were trained.
 
 {"format": "fwdback-model", "version": 1, "features": [...], "target": "y",
- "weights": {"w1": ..., "b3": ...}, "training": {"seed": ..., "epochs": ..., "lr": ...,
- "initial_weights": {...}, "final_loss": ...}}
+ "activation": "identity", "hidden": 2, "weights": {"w1": ..., "b3": ...},
+ "scaling": null or {"mean": {...}, "std": {...}},
+ "training": {"seed": ..., "epochs": ..., "lr": ..., "initial_weights": {...}, "final_loss": ...}}
+
+"activation", "hidden" and "scaling" may be left out: the lecture's network is the default.
 
 Floats are written with Python's shortest round-trip repr, so they read back bit for bit.
 Saving is atomic: a temporary file in the same directory, then a rename over the target.
@@ -13,13 +16,17 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+import numpy as np
+
 from .errors import ModelFileError
-from .network import Parameters, parameter_names
+from .network import ACTIVATIONS, Parameters, forward, parameter_names
+from .scaling import Scaling
 
 FORMAT = "fwdback-model"
 VERSION = 1
@@ -33,6 +40,13 @@ class Model:
     features: tuple[str, ...]
     target: str
     training: dict = field(default_factory=dict)
+    scaling: Scaling | None = None
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """yhat in the target's own units.  X : shape (n, k), in the features' own units."""
+        if self.scaling is None:
+            return forward(self.params, X).yhat
+        return self.scaling.original_target(forward(self.params, self.scaling.features(X)).yhat)
 
 
 def model_document(model: Model) -> dict:
@@ -41,7 +55,10 @@ def model_document(model: Model) -> dict:
         "version": VERSION,
         "features": list(model.features),
         "target": model.target,
+        "activation": model.params.activation,
+        "hidden": model.params.n_hidden,
         "weights": model.params.as_dict(),
+        "scaling": None if model.scaling is None else model.scaling.as_dict(model.features, model.target),
         "training": model.training,
     }
 
@@ -58,10 +75,21 @@ def save_model(model: Model, path: str) -> None:
         ) from None
 
 
-def save_history(path: str, write: Callable[[TextIO], object]) -> None:
-    """Write a history CSV atomically, as save_model does."""
+def append_history(path: str, write: Callable[[TextIO, bool], object], append: bool) -> None:
+    """Write a history CSV atomically, as save_model does; with `append`, after the rows it has.
+
+    write(stream, header) writes the new rows, the header line first when `header`.
+    """
+    existing = append and os.path.isfile(path)
+
+    def write_all(stream):
+        if existing:
+            with open(path, encoding="utf-8") as old:
+                shutil.copyfileobj(old, stream)
+        write(stream, not existing)
+
     try:
-        write_atomically(path, write)
+        write_atomically(path, write_all)
     except OSError as error:
         raise ModelFileError(f"{path}: could not be written ({error.strerror or error}); free some space or choose another path") from None
 
@@ -125,42 +153,77 @@ def load_model(path: str) -> Model:
     target = document.get("target")
     if (
         not isinstance(features, list)
-        or len(features) != 3
+        or not features
         or not all(isinstance(name, str) and name for name in features)
+        or len(set(features)) != len(features)
         or not isinstance(target, str)
+        or not target
     ):
-        raise ModelFileError(f"{path}: \"features\" must list 3 column names and \"target\" name one; train the model again")
-    params = parse_weights(document.get("weights"), path)
+        raise ModelFileError(
+            f"{path}: \"features\" must list distinct column names and \"target\" name one; train the model again"
+        )
+    hidden = document.get("hidden", 2)
+    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
+        raise ModelFileError(f"{path}: \"hidden\" is {json.dumps(hidden)}, not a whole number of at least 1; train the model again")
+    activation = document.get("activation", "identity")
+    if activation not in ACTIVATIONS:
+        raise ModelFileError(
+            f"{path}: \"activation\" is {json.dumps(activation)}, not one of {', '.join(ACTIVATIONS)}; train the model again"
+        )
+    params = parse_weights(document.get("weights"), path, len(features), hidden, activation)
+    scaling = _parse_scaling(document.get("scaling"), path, tuple(features), target)
     training = document.get("training") if isinstance(document.get("training"), dict) else {}
-    return Model(params, tuple(features), target, training)
+    return Model(params, tuple(features), target, training, scaling)
 
 
-def load_init(path: str) -> Parameters:
-    """Initial weights: the 11 names at the top level of a JSON object, or under "weights"."""
+def _parse_scaling(values, path: str, features: tuple[str, ...], target: str) -> Scaling | None:
+    if values is None:
+        return None
+    columns = [*features, target]
+    for part in ("mean", "std"):
+        table = values.get(part) if isinstance(values, dict) else None
+        if not isinstance(table, dict) or any(not _is_finite_number(table.get(name)) for name in columns):
+            raise ModelFileError(
+                f"{path}: \"scaling\" needs a finite \"{part}\" for each of {', '.join(columns)}; train the model again"
+            )
+        if part == "std" and any(table[name] <= 0 for name in columns):
+            raise ModelFileError(f"{path}: a \"scaling\" std is not positive; train the model again")
+    return Scaling.from_dict(values, features, target)
+
+
+def _is_finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def load_init(path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> Parameters:
+    """Initial weights for a network of this shape: a JSON object of the weights by name, at its
+    top level or under "weights" (so a saved model works)."""
     document = _read_json(path, "init")
     if isinstance(document, dict) and isinstance(document.get("weights"), dict):
         document = document["weights"]
-    return parse_weights(document, path)
+    return parse_weights(document, path, n_inputs, n_hidden, activation)
 
 
-def parse_weights(values, path: str) -> Parameters:
-    """Exactly the names w1..w8, b1..b3, each a finite number."""
-    names = parameter_names()
+def parse_weights(values, path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> Parameters:
+    """Exactly the network's names (w1..w8, b1..b3 for the lecture's), each a finite number."""
+    names = parameter_names(n_inputs, n_hidden)
+    listed = f"{names[0]}..{names[-1]}" if len(names) > 12 else ", ".join(names)
+    network = f"the network of {n_inputs} features and {n_hidden} hidden units"
     if not isinstance(values, dict):
-        raise ModelFileError(f"{path}: weights must be a JSON object with the names {', '.join(names)}")
+        raise ModelFileError(f"{path}: weights must be a JSON object with the names {listed}")
     missing = [name for name in names if name not in values]
     if missing:
-        raise ModelFileError(f"{path}: weight {missing[0]} is missing; give all of {', '.join(names)}")
+        raise ModelFileError(f"{path}: weight {missing[0]} is missing for {network}; give all of {listed}")
     extra = sorted(name for name in values if name not in names)
     if extra:
-        raise ModelFileError(f"{path}: {extra[0]!r} is not a weight of this network; use only {', '.join(names)}")
+        raise ModelFileError(f"{path}: {extra[0]!r} is not a weight of {network}; use only {listed}")
     for name in names:
         value = values[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ModelFileError(f"{path}: weight {name} is {json.dumps(value)}, not a number; give a number")
         if not math.isfinite(value):
             raise ModelFileError(f"{path}: weight {name} is {value}, not a finite number; give a finite number")
-    return Parameters.from_dict({name: float(values[name]) for name in names})
+    return Parameters.from_dict({name: float(values[name]) for name in names}, n_inputs, n_hidden, activation)
 
 
 def _read_json(path: str, what: str):

@@ -2,6 +2,10 @@
 
 Loss convention (used everywhere): L = (1/n) * sum_i (y_i - yhat_i)^2.
 
+The hidden layer's activation is identity by default, as in the lecture; tanh, relu and
+sigmoid are the next steps. With an activation, z = w . x + b is a hidden unit's input and
+N = act(z) its output, so the chain rule gains a factor: dL/dw1 = dL/dN1 * dN1/dz1 * dz1/dw1.
+
 All parameters live in one float64 vector in the lecture's order,
 w1..w(k*H) (hidden weights, unit 1's k weights first), w(k*H+1)..w(k*H+H) (output weights),
 b1..bH (hidden biases), b(H+1) (output bias). For k=3 inputs and H=2 hidden units that is
@@ -24,18 +28,35 @@ def parameter_names(n_inputs: int = 3, n_hidden: int = 2) -> tuple[str, ...]:
     )
 
 
+def _sigmoid(Z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * Z))  # = 1 / (1 + exp(-z)), without overflow
+
+
+# name -> (act(z), dN/dz from z and N = act(z)); identity's derivative is never formed.
+ACTIVATIONS = {
+    "identity": (None, None),
+    "tanh": (np.tanh, lambda Z, N: 1.0 - N * N),
+    "relu": (lambda Z: np.maximum(Z, 0.0), lambda Z, N: (Z > 0).astype(np.float64)),
+    "sigmoid": (_sigmoid, lambda Z, N: N * (1.0 - N)),
+}
+
+
 class Parameters:
     """The network's parameters: a float64 vector in the lecture's order, with layer views.
 
-    W_hidden : shape (H, k)   N = X @ W_hidden.T + b_hidden   (w1..w6 for the 3-2-1 net)
-    w_out    : shape (H,)     yhat = N @ w_out + b_out        (w7, w8)
-    b_hidden : shape (H,)                                     (b1, b2)
-    b_out    : shape ()                                       (b3)
+    W_hidden : shape (H, k)   z = X @ W_hidden.T + b_hidden, N = act(z)   (w1..w6 for the 3-2-1 net)
+    w_out    : shape (H,)     yhat = N @ w_out + b_out                    (w7, w8)
+    b_hidden : shape (H,)                                                 (b1, b2)
+    b_out    : shape ()                                                   (b3)
+    The activation is part of the network's shape, so it travels with its parameters.
     """
 
-    def __init__(self, vector, n_inputs: int = 3, n_hidden: int = 2):
+    def __init__(self, vector, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity"):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         self.n_inputs = n_inputs
         self.n_hidden = n_hidden
+        self.activation = activation
         self.vector = np.array(vector, dtype=np.float64)
         size = len(parameter_names(n_inputs, n_hidden))
         if self.vector.shape != (size,):
@@ -69,12 +90,16 @@ class Parameters:
         return dict(zip(self.names, self.vector.tolist()))
 
     @classmethod
-    def from_dict(cls, values: dict[str, float], n_inputs: int = 3, n_hidden: int = 2):
+    def from_dict(cls, values: dict[str, float], n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity"):
         """The inverse of as_dict; the caller has checked that the names are exactly right."""
-        return cls([values[name] for name in parameter_names(n_inputs, n_hidden)], n_inputs, n_hidden)
+        return cls([values[name] for name in parameter_names(n_inputs, n_hidden)], n_inputs, n_hidden, activation)
+
+    def like(self, vector):
+        """Another vector of values for the same network."""
+        return Parameters(vector, self.n_inputs, self.n_hidden, self.activation)
 
     def copy(self):
-        return type(self)(self.vector.copy(), self.n_inputs, self.n_hidden)
+        return type(self)(self.vector.copy(), self.n_inputs, self.n_hidden, self.activation)
 
     def __repr__(self) -> str:
         values = ", ".join(f"{name}={value:.6g}" for name, value in self.as_dict().items())
@@ -85,7 +110,9 @@ class Gradients(Parameters):
     """dL/dparameter for every parameter, in the same layout and order as Parameters."""
 
 
-def init_parameters(rng: np.random.Generator, n_inputs: int = 3, n_hidden: int = 2) -> Parameters:
+def init_parameters(
+    rng: np.random.Generator, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity"
+) -> Parameters:
     """Random initial parameters, as PyTorch's nn.Linear draws them.
 
     Each layer's weights and biases are uniform on [-1/sqrt(fan_in), 1/sqrt(fan_in)]: the
@@ -96,7 +123,7 @@ def init_parameters(rng: np.random.Generator, n_inputs: int = 3, n_hidden: int =
     hidden = rng.uniform(-1, 1, size=k * h + h) / np.sqrt(k)
     output = rng.uniform(-1, 1, size=h + 1) / np.sqrt(h)
     vector = np.concatenate([hidden[: k * h], output[:h], hidden[k * h :], output[h:]])
-    return Parameters(vector, n_inputs, n_hidden)
+    return Parameters(vector, n_inputs, n_hidden, activation)
 
 
 @dataclass
@@ -105,17 +132,21 @@ class ForwardPass:
 
     N    : shape (n, H)  hidden values, N[:, 0] is the lecture's N1
     yhat : shape (n,)    the network's output
+    Z    : shape (n, H)  the hidden units' inputs before the activation (N itself for identity)
     """
 
     N: np.ndarray
     yhat: np.ndarray
+    Z: np.ndarray
 
 
 def forward(params: Parameters, X: np.ndarray) -> ForwardPass:
-    """N = X W_hidden^T + b_hidden, yhat = N w_out + b_out.  X : shape (n, k)."""
-    N = X @ params.W_hidden.T + params.b_hidden
+    """z = X W_hidden^T + b_hidden, N = act(z), yhat = N w_out + b_out.  X : shape (n, k)."""
+    Z = X @ params.W_hidden.T + params.b_hidden
+    activate, _ = ACTIVATIONS[params.activation]
+    N = Z if activate is None else activate(Z)
     yhat = N @ params.w_out + params.b_out
-    return ForwardPass(N, yhat)
+    return ForwardPass(N, yhat, Z)
 
 
 def mse_loss(y: np.ndarray, yhat: np.ndarray) -> float:
@@ -130,26 +161,29 @@ def backward(params: Parameters, X: np.ndarray, y: np.ndarray, fwd: ForwardPass)
     dL/dyhat_i = -(2/n) (y_i - yhat_i)
     dL/dw7 = sum_i dL/dyhat_i * N1_i,        dL/db3 = sum_i dL/dyhat_i
     dL/dN1_i = dL/dyhat_i * w7
-    dL/dw1 = sum_i dL/dN1_i * x1_i,          dL/db1 = sum_i dL/dN1_i
+    dL/dz1_i = dL/dN1_i * dN1/dz1_i          (identity: dN1/dz1 = 1, so dL/dz1 is dL/dN1)
+    dL/dw1 = sum_i dL/dz1_i * x1_i,          dL/db1 = sum_i dL/dz1_i
     X : shape (n, k), y : shape (n,).
     """
     dyhat = (fwd.yhat - y) * (2.0 / len(y))
     dw_out = fwd.N.T @ dyhat
     db_out = dyhat.sum()
     dN = np.outer(dyhat, params.w_out)
-    dW_hidden = dN.T @ X
-    db_hidden = dN.sum(axis=0)
+    _, derivative = ACTIVATIONS[params.activation]
+    dZ = dN if derivative is None else dN * derivative(fwd.Z, fwd.N)
+    dW_hidden = dZ.T @ X
+    db_hidden = dZ.sum(axis=0)
     vector = np.concatenate([dW_hidden.ravel(), dw_out, db_hidden, [db_out]])
-    return Gradients(vector, params.n_inputs, params.n_hidden)
+    return Gradients(vector, params.n_inputs, params.n_hidden, params.activation)
 
 
 def update(params: Parameters, grads: Gradients, lr: float) -> Parameters:
     """One gradient-descent step for every parameter: w(t+1) = w(t) - eta * dL/dw(t)."""
-    return Parameters(params.vector - lr * grads.vector, params.n_inputs, params.n_hidden)
+    return params.like(params.vector - lr * grads.vector)
 
 
 def collapsed_linear_map(params: Parameters) -> tuple[np.ndarray, float]:
-    """The linear function the network computes: yhat = coef . x + intercept.
+    """The linear function an identity-activation network computes: yhat = coef . x + intercept.
 
     With no activation, coef_j = sum_h w_out[h] * W_hidden[h, j] (for x1: w7*w1 + w8*w4) and
     intercept = w_out . b_hidden + b_out (w7*b1 + w8*b2 + b3).

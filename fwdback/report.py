@@ -7,6 +7,7 @@ aligned columns, no escape codes, no box characters.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from rich import box
@@ -16,20 +17,28 @@ from rich.table import Table
 from rich.text import Text
 
 from . import explain
-from .training import TrainingResult
-from .yardstick import Comparison
+from .modelfile import Model
+from .network import Parameters
+from .training import Prepared, TrainingResult
+from .yardstick import Comparison, compare
 
 TABLE_ROWS = 20
 PROGRESS_AFTER_SECONDS = 0.5
 
 
 def console_for(stream) -> Console:
-    """A console that draws boxes and colour only when `stream` is a terminal."""
-    return Console(file=stream, highlight=False, soft_wrap=False)
+    """A console that draws boxes and colour only when `stream` is a terminal.
+
+    Piped output is not wrapped at 80 columns: a table is as wide as its contents.
+    """
+    console = Console(file=stream, highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console.width = 200
+    return console
 
 
 def sampled_epochs(epochs: int, every: int | None = None) -> list[int]:
-    """The epochs the loss table shows: 1, every K-th epoch, and the last.
+    """The epochs the loss table shows, counted from 1: the first, every K-th, and the last.
 
     Without `every`, K is the round number (1, 2, 5, 10, 20, 50, ...) that gives about
     TABLE_ROWS rows.
@@ -59,56 +68,87 @@ def _table(console: Console, title: str) -> Table:
     )
 
 
-def loss_table(console: Console, losses: np.ndarray, every: int | None) -> Table:
-    table = _table(console, "Loss per epoch")
+@dataclass
+class TrainingReport:
+    """Everything the outputs of `train` show. `comparison` exists for the linear network only."""
+
+    result: TrainingResult
+    model: Model
+    prepared: Prepared
+    comparison: Comparison | None
+
+    @classmethod
+    def of(cls, result: TrainingResult, model: Model, prepared: Prepared) -> TrainingReport:
+        linear = result.final.activation == "identity"
+        comparison = compare(result.final, result.final_loss, prepared.X, prepared.y) if linear else None
+        return cls(result, model, prepared, comparison)
+
+    @property
+    def units(self) -> str:
+        return " (z-scores)" if self.model.scaling is not None else ""
+
+
+def loss_table(console: Console, report: TrainingReport, every: int | None) -> Table:
+    result = report.result
+    table = _table(console, f"Loss per epoch{report.units}")
     table.add_column("epoch", justify="right")
-    table.add_column("loss (before update)", justify="right")
+    batches = report.model.training.get("batch_size")
+    table.add_column("loss (mean over batches)" if batches else "loss (before update)", justify="right")
     table.add_column("change", justify="right")
+    if result.val_losses is not None:
+        table.add_column("validation loss", justify="right")
     previous = None
-    for epoch in sampled_epochs(len(losses), every):
-        loss = losses[epoch - 1]
-        change = "" if previous is None else f"{loss - previous:+.4e}"
-        table.add_row(str(epoch), f"{loss:.10g}", change)
+    for index in sampled_epochs(result.epochs_run, every):
+        loss = result.losses[index - 1]
+        row = [str(result.first_epoch + index - 1), f"{loss:.10g}", "" if previous is None else f"{loss - previous:+.4e}"]
+        if result.val_losses is not None:
+            row.append(f"{result.val_losses[index - 1]:.10g}")
+        table.add_row(*row)
         previous = loss
     return table
 
 
-def loss_chart(console: Console, losses: np.ndarray, width: int = 60, height: int = 12) -> Text:
+def loss_chart(console: Console, result: TrainingResult, width: int = 60, height: int = 12) -> Text:
     """The loss curve as a fixed-size character plot, on a log scale when the loss spans decades.
 
     Each column is a stretch of epochs and shows the loss at its last epoch, so the chart
-    costs the same for 10 epochs as for 10 million.
+    costs the same for 10 epochs as for 10 million. `*` is the training loss, `o` the
+    validation loss.
     """
-    epochs = len(losses)
-    columns = min(width, epochs)
-    shown = losses[np.linspace(0, epochs - 1, columns).round().astype(int)]
-    positive = shown[shown > 0]
-    log = positive.size == shown.size and positive.max() / positive.min() >= 100
-    values = np.log10(shown) if log else shown
-    low, high = float(values.min()), float(values.max())
+    columns = min(width, result.epochs_run)
+    picked = np.linspace(0, result.epochs_run - 1, columns).round().astype(int)
+    curves = [("*", result.losses[picked])]
+    if result.val_losses is not None:
+        curves.insert(0, ("o", result.val_losses[picked]))
+    every_value = np.concatenate([values for _, values in curves])
+    log = bool((every_value > 0).all() and every_value.max() / every_value.min() >= 100)
+    scaled = [(mark, np.log10(values) if log else values) for mark, values in curves]
+    low = min(float(values.min()) for _, values in scaled)
+    high = max(float(values.max()) for _, values in scaled)
     span = high - low if high > low else 1.0
-    rows = np.round((values - low) / span * (height - 1)).astype(int)
     grid = [[" "] * columns for _ in range(height)]
-    for column, row in enumerate(rows):
-        grid[height - 1 - row][column] = "*"
+    for mark, values in scaled:
+        for column, row in enumerate(np.round((values - low) / span * (height - 1)).astype(int)):
+            grid[height - 1 - row][column] = mark
     label = (lambda v: f"{10 ** v:.3g}") if log else (lambda v: f"{v:.4g}")
-    labels = {0: label(high), height // 2: label(low + span / 2), height - 1: label(low)}
+    labels = {0: label(high), height // 2: label(low + span * (height - 1 - height // 2) / (height - 1)), height - 1: label(low)}
     pad = max(len(text) for text in labels.values())
+    legend = "  (* training, o validation)" if result.val_losses is not None else ""
     chart = Text()
-    title = f"Loss per epoch ({'log scale' if log else 'linear scale'})"
-    chart.append(title + "\n", style="bold" if console.is_terminal else "")
+    chart.append(f"Loss per epoch, {'log' if log else 'linear'} scale{legend}\n", style="bold" if console.is_terminal else "")
     for index, cells in enumerate(grid):
         chart.append(f"{labels.get(index, ''):>{pad}} |")
         chart.append("".join(cells), style="cyan" if console.is_terminal else "")
         chart.append("\n")
     chart.append(" " * pad + " +" + "-" * columns + "\n")
-    last = str(epochs)
-    chart.append(" " * pad + "  1" + " " * max(1, columns - 1 - len(last)) + last + "  epoch")
+    first, last = str(result.first_epoch), str(result.last_epoch)
+    chart.append(" " * pad + "  " + first + " " * max(1, columns - len(first) - len(last)) + last + "  epoch")
     return chart
 
 
-def weights_table(console: Console, result: TrainingResult) -> Table:
-    table = _table(console, "Parameters")
+def weights_table(console: Console, report: TrainingReport) -> Table:
+    result = report.result
+    table = _table(console, f"Parameters{report.units}")
     for column in ("name", "initial", "final", "final gradient"):
         table.add_column(column, justify="left" if column == "name" else "right")
     for name, initial, final, gradient in zip(
@@ -118,109 +158,199 @@ def weights_table(console: Console, result: TrainingResult) -> Table:
     return table
 
 
-def linear_map_table(console: Console, comparison: Comparison, features: tuple[str, ...]) -> Table:
-    table = _table(console, "The network as a linear map, beside least squares")
-    table.add_column("term", justify="left")
-    table.add_column("network", justify="left")
-    table.add_column("value", justify="right")
-    table.add_column("least squares", justify="right")
-    for j, feature in enumerate(features):
-        formula = f"w7*w{j + 1} + w8*w{j + 4}"
-        table.add_row(feature, formula, f"{comparison.coef[j]:.10g}", f"{comparison.best.coef[j]:.10g}")
-    table.add_row("1", "w7*b1 + w8*b2 + b3", f"{comparison.intercept:.10g}", f"{comparison.best.intercept:.10g}")
+def linear_map_formulas(params: Parameters) -> list[str]:
+    """How each coefficient of the collapsed map is made: "w7*w1 + w8*w4" for x1, ..., then the intercept."""
+    names = params.names
+    k, h = params.n_inputs, params.n_hidden
+    out = names[k * h : k * h + h]
+    formulas = [" + ".join(f"{out[u]}*{names[u * k + j]}" for u in range(h)) for j in range(k)]
+    formulas.append(" + ".join(f"{out[u]}*b{u + 1}" for u in range(h)) + f" + b{h + 1}")
+    return formulas
+
+
+def original_linear_maps(report: TrainingReport) -> tuple[tuple[np.ndarray, float], tuple[np.ndarray, float]]:
+    """The network's and least squares' linear maps in the data's own units."""
+    comparison, scaling = report.comparison, report.model.scaling
+    network, best = (comparison.coef, comparison.intercept), (comparison.best.coef, comparison.best.intercept)
+    if scaling is None:
+        return network, best
+    return scaling.original_linear_map(*network), scaling.original_linear_map(*best)
+
+
+def linear_map_table(console: Console, report: TrainingReport) -> Table:
+    comparison = report.comparison
+    scaled = report.model.scaling is not None
+    table = _table(console, "The network as a linear map, beside least squares" + report.units)
+    for column in ("term", "network", "value", "least squares"):
+        table.add_column(column, justify="left" if column in ("term", "network") else "right")
+    if scaled:
+        table.add_column("value, original units", justify="right")
+        table.add_column("least squares, original units", justify="right")
+    (network_coef, network_intercept), (best_coef, best_intercept) = original_linear_maps(report)
+    terms = [*report.model.features, "1"]
+    values = [*comparison.coef, comparison.intercept]
+    best = [*comparison.best.coef, comparison.best.intercept]
+    original = [*network_coef, network_intercept]
+    original_best = [*best_coef, best_intercept]
+    for j, (term, formula) in enumerate(zip(terms, linear_map_formulas(report.result.final))):
+        row = [term, formula, f"{values[j]:.10g}", f"{best[j]:.10g}"]
+        if scaled:
+            row += [f"{original[j]:.10g}", f"{original_best[j]:.10g}"]
+        table.add_row(*row)
     return table
 
 
-def summary_table(console: Console, result: TrainingResult, comparison: Comparison, training: dict) -> Table:
+def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
+    result, training, comparison = report.result, report.model.training, report.comparison
+    params = result.final
+    if training.get("resumed_from"):
+        start = f"--resume {training['resumed_from']}"
+    elif training.get("init"):
+        start = f"--init {training['init']}"
+    else:
+        start = f"random, seed {training['seed']}"
+    rows = training["rows"]
+    data = f"{training['data']} ({rows} row{'s' if rows != 1 else ''}"
+    data += f", {training['validation_rows']} more held out for validation)" if training["validation_rows"] else ")"
+    network = f"{params.n_inputs} inputs, {params.n_hidden} hidden units ({params.activation}), 1 output"
+    summary = [
+        ("data", data),
+        ("network", network),
+        ("epochs", f"{result.first_epoch} to {result.last_epoch}" if result.first_epoch > 1 else str(result.epochs_run)),
+        ("learning rate (eta)", f"{training['lr']:g}"),
+        ("batch size", str(training["batch_size"]) if training.get("batch_size") else "all rows (full batch)"),
+        ("initial weights", start),
+    ]
+    if report.model.scaling is not None:
+        summary.append(("scaling", "z-scores of the features and target; losses and weights in those units"))
+    summary += [
+        (f"loss at epoch {result.first_epoch}", f"{result.losses[0]:.10g}"),
+        (f"loss at epoch {result.last_epoch}", f"{result.losses[-1]:.10g}"),
+        ("final loss (at the final weights)", f"{result.final_loss:.10g}"),
+    ]
+    if result.final_val_loss is not None:
+        summary.append(("final validation loss", f"{result.final_val_loss:.10g}"))
+    if result.best_epoch is not None or result.stop_reason != "ran every epoch":
+        summary.append(("stopped", result.stop_reason))
+    if comparison is not None:
+        relative = comparison.relative_gap
+        summary += [
+            ("best achievable loss (least squares)", f"{comparison.best.loss:.10g}"),
+            ("gap to the best", f"{comparison.gap:.3e}" + ("" if relative is None else f" ({relative:.2%})")),
+            ("loss of predicting the mean of y", f"{comparison.best.constant_loss:.10g}"),
+        ]
+    summary.append(("time", f"{result.seconds:.3f} s"))
+    return summary
+
+
+def summary_table(console: Console, report: TrainingReport) -> Table:
     table = _table(console, "Summary")
     table.add_column("", justify="left")
-    table.add_column("", justify="right")
+    table.add_column("", justify="left")
     table.show_header = False
-    init = f"--init {training['init']}" if training["init"] else f"random, seed {training['seed']}"
-    rows = [
-        ("data", f"{training['data']} ({training['rows']} row{'s' if training['rows'] != 1 else ''})"),
-        ("epochs", str(result.epochs_run)),
-        ("learning rate (eta)", f"{training['lr']:g}"),
-        ("initial weights", init),
-        ("loss at epoch 1", f"{result.losses[0]:.10g}"),
-        (f"loss at epoch {result.epochs_run}", f"{result.losses[-1]:.10g}"),
-        ("final loss (after the last update)", f"{result.final_loss:.10g}"),
-        ("best achievable loss (least squares)", f"{comparison.best.loss:.10g}"),
-        ("gap to the best", _gap(comparison)),
-        ("loss of predicting the mean of y", f"{comparison.best.constant_loss:.10g}"),
-        ("time", f"{result.seconds:.3f} s"),
-    ]
-    for label, value in rows:
+    for label, value in summary_rows(report):
         table.add_row(label, value)
     return table
 
 
-def _gap(comparison: Comparison) -> str:
-    relative = comparison.relative_gap
-    return f"{comparison.gap:.3e}" + ("" if relative is None else f" ({relative:.2%})")
-
-
-def print_training(
-    console: Console, result: TrainingResult, comparison: Comparison, training: dict, every: int | None, chart: bool
-) -> None:
-    console.print(loss_table(console, result.losses, every))
+def print_training(console: Console, report: TrainingReport, every: int | None, chart: bool) -> None:
+    console.print(loss_table(console, report, every))
     console.print()
     if chart:
-        console.print(loss_chart(console, result.losses))
+        console.print(loss_chart(console, report.result))
         console.print()
-    console.print(weights_table(console, result))
+    console.print(weights_table(console, report))
     console.print()
-    console.print(linear_map_table(console, comparison, training["features"]))
-    console.print()
-    console.print(summary_table(console, result, comparison, training))
+    if report.comparison is not None:
+        console.print(linear_map_table(console, report))
+        console.print()
+    console.print(summary_table(console, report))
 
 
-def write_history_csv(stream, losses: np.ndarray) -> None:
-    stream.write("epoch,loss\n")
-    stream.writelines(f"{epoch},{loss!r}\n" for epoch, loss in enumerate(losses.tolist(), start=1))
+def write_history_csv(stream, result: TrainingResult) -> None:
+    """epoch,loss (and val_loss with a validation split), one row per epoch."""
+    epochs = result.epoch_numbers.tolist()
+    if result.val_losses is None:
+        stream.write("epoch,loss\n")
+        stream.writelines(f"{epoch},{loss!r}\n" for epoch, loss in zip(epochs, result.losses.tolist()))
+    else:
+        stream.write("epoch,loss,val_loss\n")
+        stream.writelines(
+            f"{epoch},{loss!r},{val!r}\n" for epoch, loss, val in zip(epochs, result.losses.tolist(), result.val_losses.tolist())
+        )
 
 
-def write_full_history(stream, result: TrainingResult) -> None:
+def write_full_history(stream, result: TrainingResult, header: bool = True) -> None:
     """One row per epoch: epoch, loss, the parameters at the start of the epoch, their gradients."""
     names = result.initial.names
-    stream.write(",".join(["epoch", "loss", *names, *(f"dL/d{name}" for name in names)]) + "\n")
-    for epoch, (loss, params, grads) in enumerate(
-        zip(result.losses.tolist(), result.parameter_history.tolist(), result.gradient_history.tolist()), start=1
+    if header:
+        stream.write(",".join(["epoch", "loss", *names, *(f"dL/d{name}" for name in names)]) + "\n")
+    for epoch, loss, params, grads in zip(
+        result.epoch_numbers.tolist(), result.losses.tolist(), result.parameter_history.tolist(), result.gradient_history.tolist()
     ):
         stream.write(",".join([str(epoch), repr(loss), *map(repr, params), *map(repr, grads)]) + "\n")
 
 
-def training_document(result: TrainingResult, comparison: Comparison, training: dict, model_path: str) -> dict:
+def training_document(report: TrainingReport, model_path: str) -> dict:
     """Everything about a training run as JSON-ready data, floats at full precision."""
-    names = [*training["features"], "intercept"]
-    return {
-        "history": [{"epoch": epoch, "loss": loss} for epoch, loss in enumerate(result.losses.tolist(), start=1)],
+    result, model, comparison = report.result, report.model, report.comparison
+    training = model.training
+    history = [{"epoch": epoch, "loss": loss} for epoch, loss in zip(result.epoch_numbers.tolist(), result.losses.tolist())]
+    if result.val_losses is not None:
+        for entry, val in zip(history, result.val_losses.tolist()):
+            entry["val_loss"] = val
+    document = {
+        "history": history,
         "initial_weights": result.initial.as_dict(),
         "weights": result.final.as_dict(),
         "gradients": result.final_gradients.as_dict(),
         "initial_loss": float(result.losses[0]),
         "final_loss": result.final_loss,
+        "final_val_loss": result.final_val_loss,
         "epochs": result.epochs_run,
+        "first_epoch": result.first_epoch,
         "lr": training["lr"],
         "seed": training["seed"],
+        "batch_size": training.get("batch_size"),
+        "activation": result.final.activation,
+        "hidden": result.final.n_hidden,
+        "features": list(model.features),
+        "target": model.target,
         "rows": training["rows"],
+        "validation_rows": training["validation_rows"],
+        "best_epoch": result.best_epoch,
+        "stop_reason": result.stop_reason,
+        "scaling": None if model.scaling is None else model.scaling.as_dict(model.features, model.target),
         "seconds": result.seconds,
         "model": model_path,
-        "yardstick": {
+        "yardstick": None,
+    }
+    if comparison is not None:
+        names = [*model.features, "intercept"]
+        (coef, intercept), (best_coef, best_intercept) = original_linear_maps(report)
+        document["yardstick"] = {
             "linear_map": dict(zip(names, [*comparison.coef.tolist(), comparison.intercept])),
             "least_squares": dict(zip(names, [*comparison.best.coef.tolist(), comparison.best.intercept])),
+            "linear_map_original_units": dict(zip(names, [*coef.tolist(), intercept])),
+            "least_squares_original_units": dict(zip(names, [*best_coef.tolist(), best_intercept])),
             "best_loss": comparison.best.loss,
             "gap": comparison.gap,
             "constant_loss": comparison.best.constant_loss,
             "unique": comparison.best.unique,
             "converged": comparison.converged,
-        },
-    }
+        }
+    return document
 
 
-def yardstick_notes(comparison: Comparison, features: tuple[str, ...]) -> list[str]:
+def yardstick_notes(report: TrainingReport) -> list[str]:
     """What a user should know about how training ended, in plain sentences for stderr."""
     notes = []
+    if report.result.stop_reason.startswith("early stopping"):
+        notes.append(f"Note: {report.result.stop_reason}.")
+    comparison = report.comparison
+    if comparison is None:
+        return notes
+    features = report.model.features
     if not comparison.converged:
         relative = comparison.relative_gap
         above = "above zero, the best achievable loss here" if relative is None else (

@@ -1,4 +1,4 @@
-"""The epoch loop: forward, loss, backward, update; the loss history; divergence."""
+"""The epoch loop: forward, loss, backward, update; mini-batches, validation, early stopping, divergence."""
 
 from __future__ import annotations
 
@@ -9,24 +9,80 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import TrainingDiverged
+from .errors import DataError, TrainingDiverged
 from .network import Gradients, Parameters, backward, forward, largest_stable_lr, mse_loss, update
+from .scaling import Scaling
 from .yardstick import balanced_minimizer, least_squares
 
 # A loss this many times the first epoch's is growing without bound.
 DIVERGENCE_FACTOR = 1e6
+# Random streams besides the initial weights' default_rng(seed): default_rng([stream, seed]).
+SHUFFLE_STREAM, SPLIT_STREAM = 1, 2
+
+
+@dataclass
+class Prepared:
+    """The rows training sees: validation rows held out, all in z-scores when scaled.
+
+    X : shape (n_train, k), y : shape (n_train,); validation = (X_val, y_val) or None.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray] | None
+    scaling: Scaling | None
+
+
+def prepare(
+    X: np.ndarray, y: np.ndarray, seed: int, val_split: float | None, standardize: bool, scaling: Scaling | None = None
+) -> Prepared:
+    """Hold out a seeded fraction of the rows for validation, then standardise with the
+    training rows' statistics (or with `scaling`, given when resuming a model)."""
+    validation = None
+    if val_split:
+        n_val = round(val_split * len(y))
+        if not 1 <= n_val < len(y):
+            raise DataError(
+                f"--val-split {val_split:g} of {len(y)} rows leaves {n_val} for validation and {len(y) - n_val} "
+                "for training; both need at least one row"
+            )
+        order = np.random.default_rng([SPLIT_STREAM, seed]).permutation(len(y))
+        held, kept = np.sort(order[:n_val]), np.sort(order[n_val:])
+        validation = (X[held], y[held])
+        X, y = X[kept], y[kept]
+    if standardize and scaling is None:
+        scaling = Scaling.fit(X, y)
+    if scaling is not None:
+        X, y = scaling.features(X), scaling.target(y)
+        if validation is not None:
+            validation = (scaling.features(validation[0]), scaling.target(validation[1]))
+    return Prepared(X, y, validation, scaling)
+
+
+@dataclass
+class EarlyStopping:
+    """Stop when the monitored loss has not improved by more than `min_delta` for `patience` epochs."""
+
+    patience: int
+    min_delta: float = 0.0
 
 
 @dataclass
 class TrainingResult:
-    """What a run of full-batch gradient descent produced.
+    """What a run of gradient descent produced.
 
-    losses : shape (epochs run,)  losses[k - 1] is epoch k's loss, from its forward pass, before its update
-    final_loss                    the loss at the final weights, after the last update
-    final_gradients               the gradients at the final weights
-    interrupted                   True when `stop` ended training before the planned epochs
+    losses : shape (epochs run,)  losses[k - 1] is epoch k's loss, from its forward pass, before its
+                                  update (with mini-batches: the mean over its batches, weighted by size)
+    val_losses : shape (epochs run,) or None   the validation loss at the same weights as losses
+    final                         the weights training ends with: after the last update, or
+                                  with early stopping the weights of the best epoch
+    final_loss                    the training loss at the final weights (whole data, one pass)
+    final_gradients               the full-batch gradients at the final weights
+    best_epoch                    with early stopping: the epoch whose weights were kept
+    stop_reason                   why training ended, in words
     parameter_history : shape (epochs run, P)  with record=True: the parameters at the start of each epoch
-    gradient_history : shape (epochs run, P)   with record=True: the gradients of each epoch
+    gradient_history : shape (epochs run, P)   with record=True: the epoch's gradients (with
+                                               mini-batches: their mean, weighted by batch size)
     """
 
     initial: Parameters
@@ -38,10 +94,23 @@ class TrainingResult:
     interrupted: bool = False
     parameter_history: np.ndarray | None = None
     gradient_history: np.ndarray | None = None
+    val_losses: np.ndarray | None = None
+    final_val_loss: float | None = None
+    best_epoch: int | None = None
+    stop_reason: str = "ran every epoch"
+    first_epoch: int = 1
 
     @property
     def epochs_run(self) -> int:
         return len(self.losses)
+
+    @property
+    def last_epoch(self) -> int:
+        return self.first_epoch + self.epochs_run - 1
+
+    @property
+    def epoch_numbers(self) -> np.ndarray:
+        return np.arange(self.first_epoch, self.last_epoch + 1)
 
 
 def train(
@@ -53,47 +122,122 @@ def train(
     on_epoch: Callable[[int], None] | None = None,
     stop: threading.Event | None = None,
     record: bool = False,
+    batch_size: int | None = None,
+    rng: np.random.Generator | None = None,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    early_stopping: EarlyStopping | None = None,
+    first_epoch: int = 1,
 ) -> TrainingResult:
-    """Run `epochs` epochs of full-batch gradient descent from `initial`.
+    """Run up to `epochs` epochs of gradient descent from `initial`.
 
-    X : shape (n, k), y : shape (n,). Raises TrainingDiverged as soon as the loss is inf/NaN
-    or DIVERGENCE_FACTOR times the first epoch's loss. `on_epoch(k)` is called after epoch k.
-    When `stop` is set (by a signal handler, say), training ends after the current epoch
-    and the result holds the epochs run so far. With `record`, every epoch's parameters and
-    gradients are kept too (2 * P floats an epoch).
+    X : shape (n, k), y : shape (n,). Full-batch, as in the lecture, unless `batch_size` is
+    given: then each epoch visits the rows in a new order drawn from `rng`, one update per
+    batch. `validation` = (X_val, y_val) adds a validation loss per epoch, which
+    `early_stopping` then watches (the training loss without it).
+
+    Raises TrainingDiverged as soon as the loss is inf/NaN or DIVERGENCE_FACTOR times the
+    first epoch's loss. `on_epoch(k)` is called after epoch k. When `stop` is set (by a signal
+    handler, say), training ends after the current epoch with the epochs run so far. With
+    `record`, every epoch's parameters and gradients are kept too (2 * P floats an epoch).
+    Epochs are numbered from `first_epoch` (a resumed model goes on counting).
     """
     if epochs < 1:
         raise ValueError("epochs must be at least 1")
+    if batch_size is not None and rng is None:
+        raise ValueError("mini-batches need an rng for their shuffle")
     start = time.perf_counter()
+    size = initial.vector.size
     losses = np.empty(epochs)
-    parameter_history = np.empty((epochs, initial.vector.size)) if record else None
-    gradient_history = np.empty((epochs, initial.vector.size)) if record else None
+    val_losses = np.empty(epochs) if validation is not None else None
+    parameter_history = np.empty((epochs, size)) if record else None
+    gradient_history = np.empty((epochs, size)) if record else None
+    monitored = val_losses if val_losses is not None else losses
+    best_epoch, best_params, waited = None, None, 0
+    stop_reason = "ran every epoch"
     params = initial
     for epoch in range(1, epochs + 1):
-        fwd = forward(params, X)
-        loss = mse_loss(y, fwd.yhat)
+        at_start = params
+        if validation is not None:
+            val_losses[epoch - 1] = mse_loss(validation[1], forward(params, validation[0]).yhat)
+        if batch_size is None:
+            fwd = forward(params, X)
+            loss = mse_loss(y, fwd.yhat)
+            _check_divergence(first_epoch + epoch - 1, loss, losses[0] if epoch > 1 else loss, X, y, initial, lr)
+            grads = backward(params, X, y, fwd)
+            params = update(params, grads, lr)
+        else:
+            params, loss, grads = _minibatch_epoch(params, X, y, lr, batch_size, rng)
+            _check_divergence(first_epoch + epoch - 1, loss, losses[0] if epoch > 1 else loss, X, y, initial, lr)
         losses[epoch - 1] = loss
-        _check_divergence(epoch, loss, losses[0], X, y, initial, lr)
-        grads = backward(params, X, y, fwd)
         if record:
-            parameter_history[epoch - 1] = params.vector
+            parameter_history[epoch - 1] = at_start.vector
             gradient_history[epoch - 1] = grads.vector
-        params = update(params, grads, lr)
         if on_epoch is not None:
             on_epoch(epoch)
-        if stop is not None and stop.is_set():
-            losses = losses[:epoch]
+        if early_stopping is not None:
+            if best_epoch is None or monitored[epoch - 1] < monitored[best_epoch - 1] - early_stopping.min_delta:
+                best_epoch, best_params, waited = epoch, at_start, 0
+            else:
+                waited += 1
+                if waited >= early_stopping.patience:
+                    stop_reason = (
+                        f"early stopping: the {'validation' if validation is not None else 'training'} loss did not "
+                        f"improve by more than {early_stopping.min_delta:g} for {early_stopping.patience} epochs; "
+                        f"kept the weights of epoch {first_epoch + best_epoch - 1}"
+                    )
+                    epochs = epoch
+                    break
+        if stop is not None and stop.is_set() and epoch < epochs:
+            stop_reason = f"interrupted after epoch {first_epoch + epoch - 1}"
+            epochs = epoch
             break
+    interrupted = stop_reason.startswith("interrupted")
+    losses = losses[:epochs]
+    val_losses = None if val_losses is None else val_losses[:epochs]
+    if record:
+        parameter_history, gradient_history = parameter_history[:epochs], gradient_history[:epochs]
+    if best_params is not None:
+        params = best_params
+        if stop_reason == "ran every epoch":
+            stop_reason = f"ran every epoch; kept the weights of the best epoch, {first_epoch + best_epoch - 1}"
     fwd = forward(params, X)
     final_loss = mse_loss(y, fwd.yhat)
-    _check_divergence(len(losses), final_loss, losses[0], X, y, initial, lr)
+    _check_divergence(first_epoch + len(losses) - 1, final_loss, losses[0], X, y, initial, lr)
     final_gradients = backward(params, X, y, fwd)
-    seconds = time.perf_counter() - start
-    if record:
-        parameter_history, gradient_history = parameter_history[: len(losses)], gradient_history[: len(losses)]
+    final_val_loss = None if validation is None else mse_loss(validation[1], forward(params, validation[0]).yhat)
     return TrainingResult(
-        initial, params, losses, final_loss, final_gradients, seconds, len(losses) < epochs, parameter_history, gradient_history
+        initial,
+        params,
+        losses,
+        final_loss,
+        final_gradients,
+        time.perf_counter() - start,
+        interrupted,
+        parameter_history,
+        gradient_history,
+        val_losses,
+        final_val_loss,
+        None if best_epoch is None else first_epoch + best_epoch - 1,
+        stop_reason,
+        first_epoch,
     )
+
+
+def _minibatch_epoch(params: Parameters, X, y, lr: float, batch_size: int, rng: np.random.Generator):
+    """One epoch of mini-batch descent; the new weights, the epoch's loss and its mean gradient."""
+    n = len(y)
+    order = rng.permutation(n)
+    loss_sum = 0.0
+    gradient_sum = np.zeros_like(params.vector)
+    for first in range(0, n, batch_size):
+        rows = order[first : first + batch_size]
+        X_batch, y_batch = X[rows], y[rows]
+        fwd = forward(params, X_batch)
+        grads = backward(params, X_batch, y_batch, fwd)
+        loss_sum += mse_loss(y_batch, fwd.yhat) * len(rows)
+        gradient_sum += grads.vector * len(rows)
+        params = update(params, grads, lr)
+    return params, loss_sum / n, Gradients(gradient_sum / n, params.n_inputs, params.n_hidden, params.activation)
 
 
 def _check_divergence(epoch: int, loss: float, first_loss: float, X, y, initial: Parameters, lr: float) -> None:

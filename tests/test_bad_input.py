@@ -222,7 +222,7 @@ USAGE_CASES = [
     (["train", "d.csv", "--seed", "1.5"], "--seed"),
     (["train", "d.csv", "--every", "0"], "--every"),
     (["train", "d.csv", "--format", "xml"], "--format"),
-    (["train", "d.csv", "--features", "x1,x2"], "--features"),
+    (["train", "d.csv", "--features", "x1,,x2"], "--features"),
     (["train", "d.csv", "--features", "x1,,x3"], "--features"),
     (["train", "d.csv", "--no-such-option"], "--no-such-option"),
     (["train", "d.csv", "--model", "out"], "--model"),

@@ -57,8 +57,8 @@ def test_every_float_survives_save_and_load(scratch, values):
 
 @settings(max_examples=100, deadline=None)
 @given(
-    features=st.lists(st.text(min_size=1), min_size=3, max_size=3),
-    target=st.text(),
+    features=st.lists(st.text(min_size=1), min_size=3, max_size=3, unique=True),
+    target=st.text(min_size=1),
     initial=st.lists(finite, min_size=11, max_size=11),
     final_loss=finite,
     lr=st.floats(min_value=1e-12, max_value=10),

@@ -1,0 +1,67 @@
+"""Standardisation (z-scores) of the features and the target, fitted on the training rows.
+
+Gradient descent on badly scaled columns crawls along the flat directions; z-scores make
+every column mean 0 and standard deviation 1, so one learning rate suits them all.
+A constant column keeps the scale 1 (its z-score is 0 either way).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Scaling:
+    """x_scaled = (x - x_mean) / x_std, y_scaled = (y - y_mean) / y_std.
+
+    x_mean, x_std : shape (k,)
+    """
+
+    x_mean: np.ndarray
+    x_std: np.ndarray
+    y_mean: float
+    y_std: float
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray) -> Scaling:
+        """The means and standard deviations of the training rows.  X : shape (n, k), y : shape (n,)."""
+        x_std = X.std(axis=0)
+        y_std = float(y.std())
+        return cls(X.mean(axis=0), np.where(x_std > 0, x_std, 1.0), float(y.mean()), y_std if y_std > 0 else 1.0)
+
+    def features(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.x_mean) / self.x_std
+
+    def target(self, y: np.ndarray) -> np.ndarray:
+        return (y - self.y_mean) / self.y_std
+
+    def original_target(self, y_scaled: np.ndarray) -> np.ndarray:
+        return y_scaled * self.y_std + self.y_mean
+
+    def original_linear_map(self, coef: np.ndarray, intercept: float) -> tuple[np.ndarray, float]:
+        """A linear map fitted in z-scores, rewritten for the original units.
+
+        y = y_mean + y_std * (c . (x - x_mean) / x_std + c0), so the original coefficients are
+        c * y_std / x_std and the intercept is y_mean + y_std * (c0 - c . x_mean / x_std).
+        """
+        original = coef * self.y_std / self.x_std
+        return original, float(self.y_mean + self.y_std * (intercept - coef @ (self.x_mean / self.x_std)))
+
+    def as_dict(self, features: tuple[str, ...], target: str) -> dict:
+        return {
+            "mean": dict(zip(features, self.x_mean.tolist())) | {target: self.y_mean},
+            "std": dict(zip(features, self.x_std.tolist())) | {target: self.y_std},
+        }
+
+    @classmethod
+    def from_dict(cls, values: dict, features: tuple[str, ...], target: str) -> Scaling:
+        """The inverse of as_dict; the caller has checked the names and numbers."""
+        mean, std = values["mean"], values["std"]
+        return cls(
+            np.array([mean[name] for name in features], dtype=np.float64),
+            np.array([std[name] for name in features], dtype=np.float64),
+            float(mean[target]),
+            float(std[target]),
+        )
