@@ -1,0 +1,80 @@
+"""The Gram engine computes the same full-batch losses and gradients as the literal one."""
+
+import numpy as np
+import pytest
+
+from fwdback.gram import MAX_CONDITION, GramEngine
+from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names
+from fwdback.synthetic import generate
+from fwdback.training import GRAM_MIN_ROWS, suggest_lr, train
+
+
+def relative(a, b):
+    return np.max(np.abs(np.asarray(a) - np.asarray(b)) / np.maximum(np.abs(a), 1e-300))
+
+
+@pytest.mark.parametrize("k, h", [(1, 1), (3, 2), (5, 4)])
+def test_loss_and_gradients_equal_the_literal_engine(k, h):
+    rng = np.random.default_rng(k * 10 + h)
+    X, y = rng.normal(size=(300, k)) * 3 + 1, rng.normal(size=300)
+    gram = GramEngine(X, y)
+    for _ in range(5):
+        params = Parameters(rng.normal(size=len(parameter_names(k, h))), k, h)
+        fwd = forward(params, X)
+        loss, grads = gram.loss_and_gradients(params)
+        assert loss == pytest.approx(mse_loss(y, fwd.yhat), rel=1e-12)
+        literal = backward(params, X, y, fwd).vector
+        assert np.max(np.abs(grads.vector - literal)) <= 1e-12 * np.max(np.abs(literal))
+
+
+def badly_scaled(rows):
+    X, y = generate(rows, seed=3)
+    return X * np.array([10.0, 0.1, 1.0]) + np.array([100.0, 0.0, 0.0]), y
+
+
+@pytest.mark.parametrize("data", [lambda: generate(2000, seed=3), lambda: badly_scaled(2000)], ids=["well scaled", "badly scaled"])
+def test_thousands_of_epochs_give_the_same_history_and_weights(data):
+    X, y = data()
+    initial = init_parameters(np.random.default_rng(0))
+    lr = suggest_lr(X, y, initial, 1.0)
+    literal = train(X, y, initial, lr, 3000, engine="literal")
+    gram = train(X, y, initial, lr, 3000, engine="gram")
+    assert gram.engine == "gram" and literal.engine == "literal"
+    assert relative(literal.losses, gram.losses) < 1e-9
+    assert relative(literal.final.vector, gram.final.vector) < 1e-9
+    assert literal.losses[-1] < 0.5 * literal.losses[0]  # training moved: the comparison means something
+
+
+def test_validation_losses_agree():
+    X, y = generate(3000, seed=4)
+    initial = init_parameters(np.random.default_rng(1))
+    validation = generate(500, seed=5)
+    literal = train(X, y, initial, 0.05, 300, validation=validation, engine="literal")
+    gram = train(X, y, initial, 0.05, 300, validation=validation, engine="gram")
+    assert relative(literal.val_losses, gram.val_losses) < 1e-9
+
+
+def test_auto_takes_the_gram_engine_only_where_it_applies():
+    initial = init_parameters(np.random.default_rng(0))
+    big = generate(GRAM_MIN_ROWS, seed=1)
+    assert train(*big, initial, 0.05, 2).engine == "gram"
+    assert train(*generate(GRAM_MIN_ROWS - 1, seed=1), initial, 0.05, 2).engine == "literal"
+    assert train(*big, initial, 0.05, 2, batch_size=100, rng=np.random.default_rng(0)).engine == "literal"
+    tanh = init_parameters(np.random.default_rng(0), activation="tanh")
+    assert train(*big, tanh, 0.05, 2).engine == "literal"
+
+
+def test_auto_falls_back_where_the_gram_form_loses_precision():
+    X, y = generate(GRAM_MIN_ROWS, seed=1)
+    X = X + np.array([1e4, 0.0, 0.0])  # cond(G) about 3e16
+    assert GramEngine(X, y).condition > MAX_CONDITION
+    initial = init_parameters(np.random.default_rng(0))
+    assert train(X, y, initial, 1e-9, 2).engine == "literal"
+
+
+def test_the_gram_engine_refuses_what_it_cannot_compute():
+    X, y = generate(100, seed=1)
+    with pytest.raises(ValueError, match="identity"):
+        train(X, y, init_parameters(np.random.default_rng(0), activation="relu"), 0.05, 1, engine="gram")
+    with pytest.raises(ValueError, match="engine"):
+        train(X, y, init_parameters(np.random.default_rng(0)), 0.05, 1, engine="fast")
