@@ -197,6 +197,7 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
     if resumed is not None:
         features, target, activation, hidden = resumed.features, resumed.target, resumed.params.activation, resumed.params.n_hidden
         standardize = resumed.scaling is not None
+        seed = _resumed_seed(resumed, seed)
     dataset = _load_dataset(data, features, target, sep, quiet)
     prepared = _prepare(dataset, seed, val_split, standardize, resumed.scaling if resumed else None)
     if resumed is not None:
@@ -226,10 +227,10 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
         "data": dataset.source,
         "rows": len(prepared.y),
         "validation_rows": 0 if prepared.validation is None else len(prepared.validation[1]),
-        "seed": None if init_path or resumed else seed,
+        "seed": seed,
         "init": init_path,
         "resumed_from": resume_path,
-        "epochs": epochs_before + result.epochs_run,
+        "epochs": result.epochs_in_weights,
         "lr": lr,
         "batch_size": batch_size,
         "best_epoch": result.best_epoch,
@@ -268,6 +269,17 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
     click.echo(f"Saved the model to {model_path}.", err=True)
 
 
+def _resumed_seed(resumed, seed):
+    """A resumed run goes on with the model's seed: its validation split and shuffles."""
+    stored = resumed.training.get("seed")
+    if not isinstance(stored, int) or isinstance(stored, bool):
+        return seed
+    given = click.get_current_context().get_parameter_source("seed")
+    if given is not click.core.ParameterSource.DEFAULT and seed != stored:
+        raise click.UsageError(f"--resume goes on with the model's seed, {stored}; leave out --seed {seed}")
+    return stored
+
+
 def _prepare(dataset, seed, val_split, standardize, scaling):
     from .training import prepare
 
@@ -276,13 +288,11 @@ def _prepare(dataset, seed, val_split, standardize, scaling):
 
 def _schedule(seed, batch_size, patience, min_delta, prepared):
     """The keyword arguments of training.train that choose mini-batches and early stopping."""
-    import numpy as np
-
-    from .training import EarlyStopping, SHUFFLE_STREAM
+    from .training import EarlyStopping
 
     return {
         "batch_size": batch_size,
-        "rng": np.random.default_rng([SHUFFLE_STREAM, seed]) if batch_size else None,
+        "shuffle_seed": seed if batch_size else None,
         "validation": prepared.validation,
         "early_stopping": EarlyStopping(patience, min_delta) if patience else None,
     }
@@ -333,36 +343,64 @@ Examples:
   fwdback explain data.csv --epoch 10 --rows 3 --lr 0.01 --seed 3
   fwdback explain data.csv --init model.json        the next epoch from saved weights
   fwdback explain data.csv --format json | jq .gradients.w1
+  fwdback explain data.csv --activation tanh --hidden 3 --format markdown
+  fwdback explain data.csv --standardize --batch-size 8 --epoch 5
   fwdback generate --rows 4 | fwdback explain - --format markdown"""
 )
 @_data_options
 @_start_options
+@_network_options
+@_schedule_options
 @click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help="Explain epoch K, after K-1 epochs of training.")
 @click.option("--rows", type=click.IntRange(min=1), default=5, show_default=True, metavar="R", help="Rows shown in the forward pass (the sums always use all rows).")
 @click.option("--format", "output_format", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True, help="table: equations and tables; markdown: lecture notes with LaTeX equations; json: every value.")
-def explain(data, lr, seed, init_path, features, target, sep, epoch, rows, output_format):
+def explain(data, lr, seed, init_path, features, target, sep, activation, hidden, standardize, batch_size, val_split,
+            patience, min_delta, epoch, rows, output_format):
     """Work one epoch by hand on DATA, in the lecture's notation, with DATA's numbers.
 
-    The forward pass (N1, N2, yhat and y - yhat, numbers plugged in, for the first --rows
-    rows), the MSE loss, every gradient by the chain rule (output layer first), the update
-    of all 11 parameters, and the loss before and after it. Numbers have 6 significant
-    digits, so each step can be checked by hand; json carries full precision.
+    The forward pass (the hidden units, yhat and y - yhat, numbers plugged in, for the
+    first --rows rows), the MSE loss, every gradient by the chain rule (output layer
+    first; with --activation its slope is one more link, dL/dw1 = dL/dN1 * dN1/dz1 *
+    dz1/dw1), the update of every parameter, and the loss before and after it. Numbers
+    have 6 significant digits, so each step can be checked by hand; json carries full
+    precision.
+
+    The options mean what they mean for train. --standardize and --val-split prepare the
+    rows as train does: the epoch is worked on the (standardised) training rows. The K-1
+    epochs before epoch K run as train runs them, in mini-batches of --batch-size rows
+    shuffled as train shuffles them; with --patience, an epoch K that early stopping
+    would not reach is an error. The explained step is full-batch over the training rows,
+    or with --batch-size the first mini-batch of epoch K (its rows, from that epoch's
+    shuffle, are listed) and its one update.
     """
     with _boundary():
-        _explain(data, lr, seed, init_path, features, target, sep, epoch, rows, output_format)
+        _explain(data, lr, seed, init_path, features, target, sep, activation, hidden, standardize, batch_size,
+                 val_split, patience, min_delta, epoch, rows, output_format)
 
 
-def _explain(data, lr, seed, init_path, features, target, sep, epoch, rows, output_format):
-    from .explain import explain_document, explain_markdown, work_epoch
+def _explain(data, lr, seed, init_path, features, target, sep, activation, hidden, standardize, batch_size, val_split,
+             patience, min_delta, epoch, rows, output_format):
+    from .explain import explain_document, explain_markdown, training_row_numbers, work_epoch
     from .report import console_for, print_explanation
 
-    initial = _initial_parameters(init_path, seed)
+    initial = _initial_parameters(init_path, seed, len(features), hidden, activation)
     dataset = _load_dataset(data, features, target, sep)
-    worked = work_epoch(dataset.X, dataset.y, initial, lr, epoch)
+    prepared = _prepare(dataset, seed, val_split, standardize, None)
+    worked = work_epoch(
+        prepared.X,
+        prepared.y,
+        initial,
+        lr,
+        epoch,
+        row_numbers=training_row_numbers(len(dataset.y), seed, val_split),
+        scaling=prepared.scaling,
+        **_schedule(seed, batch_size, patience, min_delta, prepared),
+    )
     start = f"from {init_path}" if init_path else f"random, seed {seed}"
     out = sys.stdout
     if output_format == "json":
-        document = {"data": dataset.source, "seed": None if init_path else seed, "init": init_path}
+        document = {"data": dataset.source, "seed": None if init_path else seed, "init": init_path,
+                    "patience": patience, "min_delta": min_delta}
         out.write(json.dumps(document | explain_document(worked, dataset.features, dataset.target), indent=2) + "\n")
     elif output_format == "markdown":
         out.write(explain_markdown(worked, dataset.features, rows, dataset.target, dataset.source, start))
@@ -408,6 +446,101 @@ def generate(rows, seed, noise, coef):
             block = zip(X[start : start + 100_000].tolist(), y[start : start + 100_000].tolist())
             out.writelines(f"{a!r},{b!r},{c!r},{t!r}\n" for (a, b, c), t in block)
         out.flush()
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  fwdback gradcheck sample_data/linear.csv
+  fwdback gradcheck data.csv --epochs 2000            at a converged point
+  fwdback gradcheck data.csv --activation tanh --hidden 4 --seed 3
+  fwdback gradcheck data.csv --init model.json --tol 1e-8
+  fwdback gradcheck data.csv --format json | jq -r '.[] | select(.ok | not) | .parameter'
+  fwdback gradcheck data.csv > /dev/null && echo backward pass ok"""
+)
+@_data_options
+@click.option("--epochs", type=click.IntRange(min=0), default=0, show_default=True, help="Train this many epochs first (full batch, --lr); 0 checks the initial weights.")
+@_start_options
+@_network_options
+@click.option("--tol", type=float, default=1e-6, show_default=True, callback=_positive_finite, help="The largest relative error that passes.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True, help="table: one row per parameter; json: a list of one object per parameter, full precision.")
+def gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, standardize, tol, output_format):
+    """Check the backward pass against central finite differences of the loss.
+
+    For every parameter p: dL/dp from the backward pass beside (L(p + h) - L(p - h)) / 2h,
+    at the initial weights or after --epochs of training, and their relative error. Exit
+    code 0 when every relative error is below --tol, 1 when one is not (the table is
+    printed either way, and a summary on stderr).
+    """
+    with _boundary():
+        _gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, standardize, tol, output_format)
+
+
+def _gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, standardize, tol, output_format):
+    from dataclasses import asdict
+
+    from .gradcheck import check_gradients
+    from .network import forward, mse_loss
+    from .report import EpochProgress, console_for, gradcheck_table
+    from .training import train as run_training
+
+    dataset = _load_dataset(data, features, target, sep)
+    prepared = _prepare(dataset, seed, None, standardize, None)
+    params = _initial_parameters(init_path, seed, len(dataset.features), hidden, activation)
+    start = f"--init {init_path}" if init_path else f"seed {seed}"
+    where = f"at the initial weights ({start})"
+    if epochs:
+        progress = EpochProgress(epochs, console_for(sys.stderr))
+        try:
+            params = run_training(prepared.X, prepared.y, params, lr, epochs, on_epoch=progress).final
+        finally:
+            progress.close()
+        where = f"after {epochs} epoch{'s' if epochs != 1 else ''} (eta {lr:g}, {start})"
+    loss = mse_loss(prepared.y, forward(params, prepared.X).yhat)
+    if not math.isfinite(loss):
+        raise UserError(f"the loss {where} is {loss}, so there are no gradients to check; start from smaller weights")
+    rows = check_gradients(params, prepared.X, prepared.y, tol)
+    out = sys.stdout
+    if output_format == "json":
+        out.write(json.dumps([asdict(row) for row in rows], indent=2) + "\n")
+    else:
+        console = console_for(out)
+        scaled = ", on z-scores" if prepared.scaling is not None else ""
+        console.print(gradcheck_table(console, rows, f"Gradient check {where}, loss {loss:.6g}{scaled}"))
+    out.flush()
+    worst = max(rows, key=lambda row: row.relative_error)
+    largest = f"largest relative error {worst.relative_error:.1e} at {worst.parameter}; tol {tol:g}"
+    failed = [row for row in rows if not row.ok]
+    if not failed:
+        click.echo(f"gradcheck: all {len(rows)} gradients ok ({largest})", err=True)
+        return
+    kinks = [row.parameter for row in failed if row.kink]
+    note = f"; {', '.join(kinks)} at a relu kink, where the derivative may not exist" if kinks else ""
+    click.echo(f"gradcheck: {len(failed)} of {len(rows)} gradients FAIL ({largest}){note}", err=True)
+    sys.exit(1)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  fwdback show
+  fwdback show my-model.json | less
+  fwdback show | grep -A 7 'collapsed linear map'
+  fwdback train data.csv -q --model m.json && fwdback show m.json"""
+)
+@click.argument("model_path", default="model.json", metavar="[MODEL]")
+def show(model_path):
+    """Draw the network in MODEL (default: model.json) in plain text, every weight on its edge.
+
+    Inputs on the left, hidden units in the middle, yhat on the right, each edge labelled
+    with its weight and each node with its bias; then the equations, every parameter at
+    full precision, and, with no activation, the collapsed linear map yhat = c . x + c0.
+    """
+    with _boundary():
+        from .diagram import model_text
+        from .modelfile import load_model
+
+        click.echo(model_text(load_model(model_path)), nl=False)
 
 
 @contextlib.contextmanager

@@ -113,6 +113,12 @@ class TrainingResult:
         return self.first_epoch + self.epochs_run - 1
 
     @property
+    def epochs_in_weights(self) -> int:
+        """How many epochs' updates the final weights hold: with early stopping, those
+        before the best epoch (its weights are those at its start)."""
+        return self.best_epoch - 1 if self.best_epoch is not None else self.last_epoch
+
+    @property
     def epoch_numbers(self) -> np.ndarray:
         return np.arange(self.first_epoch, self.last_epoch + 1)
 
@@ -127,7 +133,7 @@ def train(
     stop: threading.Event | None = None,
     record: bool = False,
     batch_size: int | None = None,
-    rng: np.random.Generator | None = None,
+    shuffle_seed: int | None = None,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     early_stopping: EarlyStopping | None = None,
     first_epoch: int = 1,
@@ -136,8 +142,8 @@ def train(
     """Run up to `epochs` epochs of gradient descent from `initial`.
 
     X : shape (n, k), y : shape (n,). Full-batch, as in the lecture, unless `batch_size` is
-    given: then each epoch visits the rows in a new order drawn from `rng`, one update per
-    batch. `validation` = (X_val, y_val) adds a validation loss per epoch, which
+    given: then epoch e visits the rows in the order default_rng([SHUFFLE_STREAM, shuffle_seed,
+    e]).permutation(n), one update per batch, so a resumed run shuffles as an unbroken one. `validation` = (X_val, y_val) adds a validation loss per epoch, which
     `early_stopping` then watches (the training loss without it).
 
     Raises TrainingDiverged as soon as the loss is inf/NaN or DIVERGENCE_FACTOR times the
@@ -155,8 +161,8 @@ def train(
     """
     if epochs < 1:
         raise ValueError("epochs must be at least 1")
-    if batch_size is not None and rng is None:
-        raise ValueError("mini-batches need an rng for their shuffle")
+    if batch_size is not None and shuffle_seed is None:
+        raise ValueError("mini-batches need a shuffle_seed")
     start = time.perf_counter()
     size = initial.vector.size
     losses = np.empty(epochs)
@@ -187,7 +193,8 @@ def train(
                 grads = backward(params, X, y, fwd)
             params = update(params, grads, lr)
         else:
-            params, loss, grads = _minibatch_epoch(params, X, y, lr, batch_size, rng)
+            order = np.random.default_rng([SHUFFLE_STREAM, shuffle_seed, first_epoch + epoch - 1]).permutation(len(y))
+            params, loss, grads = _minibatch_epoch(params, X, y, lr, batch_size, order)
             _check_divergence(first_epoch + epoch - 1, loss, losses[0] if epoch > 1 else loss, X, y, initial, lr)
         losses[epoch - 1] = loss
         if record:
@@ -261,10 +268,10 @@ def _gram_engine(X, y, initial: Parameters, batch_size: int | None, engine: str)
     return gram if engine == "gram" or gram.exact else None
 
 
-def _minibatch_epoch(params: Parameters, X, y, lr: float, batch_size: int, rng: np.random.Generator):
-    """One epoch of mini-batch descent; the new weights, the epoch's loss and its mean gradient."""
+def _minibatch_epoch(params: Parameters, X, y, lr: float, batch_size: int, order: np.ndarray):
+    """One epoch of mini-batch descent in the row order `order`; the new weights, the epoch's
+    loss and its mean gradient."""
     n = len(y)
-    order = rng.permutation(n)
     loss_sum = 0.0
     gradient_sum = np.zeros_like(params.vector)
     for first in range(0, n, batch_size):

@@ -59,7 +59,7 @@ def test_auto_takes_the_gram_engine_only_where_it_applies():
     big = generate(GRAM_MIN_ROWS, seed=1)
     assert train(*big, initial, 0.05, 2).engine == "gram"
     assert train(*generate(GRAM_MIN_ROWS - 1, seed=1), initial, 0.05, 2).engine == "literal"
-    assert train(*big, initial, 0.05, 2, batch_size=100, rng=np.random.default_rng(0)).engine == "literal"
+    assert train(*big, initial, 0.05, 2, batch_size=100, shuffle_seed=0).engine == "literal"
     tanh = init_parameters(np.random.default_rng(0), activation="tanh")
     assert train(*big, tanh, 0.05, 2).engine == "literal"
 
