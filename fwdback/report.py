@@ -426,7 +426,6 @@ def print_explanation(
     n = worked.n
     shown = min(rows, n)
     count = explain.shown_terms(n, rows)
-    w = worked.params.as_dict()
     number = explain.number
 
     def heading(text: str) -> None:
@@ -445,30 +444,38 @@ def print_explanation(
             t.add_row(*cells)
         console.print(t)
 
-    data = f"{n} row{'s' if n != 1 else ''}"
-    data = f"{source} ({data})" if source else data
+    inputs = explain.input_names(worked)
+    hidden = range(worked.hidden)
+    label = [str(r) for r in worked.row_numbers.tolist()]
+    data = explain.data_phrase(worked, source, nt)
     console.print(Text(f"Epoch {worked.epoch} of forward and backward propagation, worked by hand", style="bold" if console.is_terminal else ""))
+    if (worked.k, worked.hidden, worked.activation) != (3, 2, "identity"):
+        line(explain.network_description(worked), 0)
     line(f"data {data}, eta = {number(worked.lr)}" + (f", initial weights {start}" if start else ""), 0)
-    if tuple(features) != explain.INPUTS or target != "y":
-        line(", ".join(f"{lecture} = column {column}" for lecture, column in zip(explain.INPUTS, features)) + f", y = column {target}", 0)
-    line("N1 = w1*x1 + w2*x2 + w3*x3 + b1,  N2 = w4*x1 + w5*x2 + w6*x3 + b2,  yhat = w7*N1 + w8*N2 + b3", 0)
+    if tuple(features) != inputs or target != "y":
+        line(", ".join(f"{lecture} = column {column}" for lecture, column in zip(inputs, features)) + f", y = column {target}", 0)
+    for note in explain.setting_notes(worked, features, target, nt):
+        line(note, 0)
+    line(",  ".join(explain.network_equations(worked, nt)), 0)
 
     after = "" if worked.epoch == 1 else f" (after {worked.epoch - 1} epoch{'s' if worked.epoch > 2 else ''} of training)"
+    if after and worked.batch_size is not None:
+        after = after[:-1] + f", in mini-batches of {worked.batch_size} rows)"
     heading(f"Weights at the start of epoch {worked.epoch}{after}")
-    table(None, ["unit", "weight", "weight", "weight", "bias"], [
-        [unit, *(f"{k} = {number(w[k])}" for k in weights), *([""] if unit == "yhat" else []), f"{bias} = {number(w[bias])}"]
-        for unit, weights, bias in (*explain.HIDDEN_UNITS, explain.OUTPUT_UNIT)
-    ], justify="left")
+    table(None, *explain.weight_table(worked, nt), justify="left")
 
     rows_note = ("the one row" if n == 1 else f"all {n} rows") if shown == n else f"rows 1 to {shown} of {n}; the loss and the gradients use all {n}"
+    if not worked.numbered_in_order:
+        rows_note = explain.row_range(worked, shown) + ("" if shown == n else f"; the loss and the gradients use all {n}")
     heading(f"1. Forward pass ({rows_note})")
     for row in range(shown):
-        inputs = ", ".join(f"{s} = {number(v)}" for s, v in zip(explain.INPUTS, worked.X[row]))
-        line(f"row {row + 1}: {inputs}, y = {number(worked.y[row])}")
+        values = ", ".join(f"{s} = {number(v)}" for s, v in zip(inputs, worked.X[row]))
+        line(f"row {label[row]}: {values}, y = {number(worked.y[row])}")
         for equation in explain.forward_equations(worked, row, nt):
             line(equation, 4)
-    table(None, ["row", "N1", "N2", "yhat", "y", "y - yhat"], [
-        [str(row + 1), *(number(v) for v in (worked.N[row, 0], worked.N[row, 1], worked.yhat[row], worked.y[row], worked.error[row]))]
+    z_columns = [f"z{h + 1}" for h in hidden] if worked.activated else []
+    table(None, ["row", *z_columns, *(f"N{h + 1}" for h in hidden), "yhat", "y", "y - yhat"], [
+        [label[row], *(number(v) for v in (*(worked.Z[row] if worked.activated else []), *worked.N[row], worked.yhat[row], worked.y[row], worked.error[row]))]
         for row in range(shown)
     ])
 
@@ -480,7 +487,7 @@ def print_explanation(
     heading("3. Backward pass, output layer")
     line(f"dL/dyhat_i = -(2/n) (y_i - yhat_i) = -(2/{n}) (y_i - yhat_i)")
     table(None, ["row", "y - yhat", "dL/dyhat"], [
-        [str(row + 1), number(worked.error[row]), number(worked.dL_dyhat[row])] for row in range(shown)
+        [label[row], number(worked.error[row]), number(worked.dL_dyhat[row])] for row in range(shown)
     ])
     for _, equation in explain.output_gradient_equations(worked, rows, nt):
         line(equation)
@@ -488,14 +495,24 @@ def print_explanation(
     heading("4. Backward pass, hidden layer (chain rule)")
     for equation in explain.chain_equations(worked, nt):
         line(equation)
-    table(None, ["row", "dL/dyhat", "dL/dN1", "dL/dN2"], [
-        [str(row + 1), *(number(v) for v in (worked.dL_dyhat[row], worked.dL_dN[row, 0], worked.dL_dN[row, 1]))]
+    if worked.activated:
+        line(f"through the activation, {worked.activation}, the chain gains the factor dN/dz for every unit:")
+        for equation in explain.activation_rules(worked, nt):
+            line(equation)
+        for row in range(shown):
+            line(f"row {label[row]}:")
+            for equation in explain.activation_equations(worked, row, nt):
+                line(equation, 4)
+    dz_columns = [f"dL/dz{h + 1}" for h in hidden] if worked.activated else []
+    table(None, ["row", "dL/dyhat", *(f"dL/dN{h + 1}" for h in hidden), *dz_columns], [
+        [label[row], *(number(v) for v in (worked.dL_dyhat[row], *worked.dL_dN[row], *(worked.dL_dZ[row] if worked.activated else [])))]
         for row in range(shown)
     ])
     for _, equation in explain.hidden_gradient_equations(worked, rows, nt):
         line(equation)
 
-    heading(f"5. Update, all 11 parameters (eta = {number(worked.lr)})")
+    step = "" if worked.batch_size is None else f", the first step of epoch {worked.epoch}, on this batch"
+    heading(f"5. Update, all {len(worked.params.names)} parameters (eta = {number(worked.lr)}{step})")
     table(None, ["update", "= old - eta*gradient", "= new"], [
         [rule, arithmetic, new] for _, rule, arithmetic, new in explain.update_equations(worked, nt)
     ])
@@ -506,3 +523,21 @@ def print_explanation(
         ["loss after the update", number(worked.loss_after)],
         ["change", number(worked.loss_after - worked.loss)],
     ])
+
+
+def gradcheck_table(console: Console, rows, title: str = "Gradient check") -> Table:
+    """One row per parameter: analytic and numeric gradient, relative error, ok or FAIL.
+
+    `rows` are gradcheck.GradientCheck; "kink" marks a relu kink the step could not avoid.
+    """
+    table = _table(console, title)
+    for column in ("parameter", "analytic", "numeric", "relative error", "check"):
+        table.add_column(column, justify="left" if column in ("parameter", "check") else "right")
+    for row in rows:
+        check = "ok" if row.ok else "FAIL"
+        if row.kink:
+            check += " (kink)"
+        if console.is_terminal:
+            check = f"[green]{check}[/]" if row.ok else f"[bold red]{check}[/]"
+        table.add_row(row.parameter, f"{row.analytic:.12g}", f"{row.numeric:.12g}", f"{row.relative_error:.1e}", check)
+    return table

@@ -193,7 +193,7 @@ def train(
                 grads = backward(params, X, y, fwd)
             params = update(params, grads, lr)
         else:
-            order = np.random.default_rng([SHUFFLE_STREAM, shuffle_seed, first_epoch + epoch - 1]).permutation(len(y))
+            order = epoch_order(shuffle_seed, first_epoch + epoch - 1, len(y))
             params, loss, grads = _minibatch_epoch(params, X, y, lr, batch_size, order)
             _check_divergence(first_epoch + epoch - 1, loss, losses[0] if epoch > 1 else loss, X, y, initial, lr)
         losses[epoch - 1] = loss
@@ -266,6 +266,11 @@ def _gram_engine(X, y, initial: Parameters, batch_size: int | None, engine: str)
         return None
     gram = GramEngine(X, y)
     return gram if engine == "gram" or gram.exact else None
+
+
+def epoch_order(shuffle_seed: int, epoch: int, n: int) -> np.ndarray:
+    """The order in which mini-batch epoch `epoch` visits the n rows."""
+    return np.random.default_rng([SHUFFLE_STREAM, shuffle_seed, epoch]).permutation(n)
 
 
 def _minibatch_epoch(params: Parameters, X, y, lr: float, batch_size: int, order: np.ndarray):

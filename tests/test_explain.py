@@ -332,3 +332,255 @@ def test_reads_stdin_and_help_has_a_pipe(run, small_csv, workdir):
     help_text = run(["explain", "--help"]).stdout
     assert "|" in help_text and "--epoch" in help_text and "--rows" in help_text
 
+
+
+# --- (g) activations, any width and inputs -------------------------------------------------
+
+ACTIVATION_FUNCTIONS = {
+    "identity": lambda z: z,
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0.0),
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+}
+# dN/dz as the lecture's calculus gives it, in terms of z and N = act(z).
+SLOPES = {
+    "tanh": lambda z, N: 1.0 - N**2,
+    "relu": lambda z, N: np.where(z > 0, 1.0, 0.0),
+    "sigmoid": lambda z, N: N * (1.0 - N),
+}
+
+
+def loss_by_name(w: dict, X, y, k: int, hidden: int, activation: str) -> float:
+    """The MSE loss written out by the naming rule: unit h's weights are w(h*k+1)..w(h*k+k) and its
+    bias b(h+1); the output weights are w(kH+1)..w(kH+H) and its bias b(H+1)."""
+    act = ACTIVATION_FUNCTIONS[activation]
+    N = [act(sum(w[f"w{h * k + j + 1}"] * X[:, j] for j in range(k)) + w[f"b{h + 1}"]) for h in range(hidden)]
+    yhat = sum(w[f"w{k * hidden + h + 1}"] * N[h] for h in range(hidden)) + w[f"b{hidden + 1}"]
+    return float(np.mean((y - yhat) ** 2))
+
+
+def central_differences(w: dict, X, y, k: int, hidden: int, activation: str, step: float = 1e-6) -> dict:
+    """dL/d(name) for every name: (L(w + h) - L(w - h)) / 2h, one parameter at a time."""
+    gradients = {}
+    for name, value in w.items():
+        h = step * max(1.0, abs(value))
+        up, down = dict(w, **{name: value + h}), dict(w, **{name: value - h})
+        gradients[name] = (loss_by_name(up, X, y, k, hidden, activation) - loss_by_name(down, X, y, k, hidden, activation)) / (
+            (value + h) - (value - h)
+        )
+    return gradients
+
+
+def _columns(doc: dict) -> dict:
+    return {key: np.array([row[key] for row in doc["rows"]]) for key in doc["rows"][0]}
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("hidden", [2, 3])
+def test_every_activation_gives_the_engines_gradients_and_the_finite_differences(run, small_csv, activation, hidden):
+    seed = 4
+    doc = explain_json(run, [small_csv, "--activation", activation, "--hidden", hidden, "--seed", seed])
+    dataset = load_dataset(small_csv)
+    X, y = dataset.X, dataset.y
+    params = init_parameters(np.random.default_rng(seed), 3, hidden, activation)
+    fwd = forward(params, X)
+    assert (doc["activation"], doc["hidden"]) == (activation, hidden)
+    assert doc["weights"] == params.as_dict()
+    assert doc["gradients"] == backward(params, X, y, fwd).as_dict()
+    assert doc["loss"] == mse_loss(y, fwd.yhat)
+
+    w = doc["weights"]
+    rows = _columns(doc)
+    z = np.column_stack([X @ [w[f"w{h * 3 + j + 1}"] for j in range(3)] + w[f"b{h + 1}"] for h in range(hidden)])
+    if activation == "relu":
+        assert np.abs(z).min() > 1e-3, "no row sits on relu's kink, where the difference quotient is meaningless"
+    numeric = central_differences(w, X, y, 3, hidden, activation)
+    assert set(numeric) == set(doc["gradients"])
+    for name, value in numeric.items():
+        assert math.isclose(doc["gradients"][name], value, rel_tol=1e-6, abs_tol=1e-9), name
+    assert math.isclose(loss_by_name(w, X, y, 3, hidden, activation), doc["loss"], rel_tol=1e-13)
+
+    # The per-row links, against the calculus, and summed into the gradients.
+    N = ACTIVATION_FUNCTIONS[activation](z)
+    np.testing.assert_allclose(np.column_stack([rows[f"N{h + 1}"] for h in range(hidden)]), N, rtol=1e-12, atol=1e-15)
+    if activation == "identity":
+        assert not any(key.startswith(("z", "dN", "dL_dz")) for key in rows)
+        dZ = np.column_stack([rows[f"dL_dN{h + 1}"] for h in range(hidden)])
+    else:
+        np.testing.assert_allclose(np.column_stack([rows[f"z{h + 1}"] for h in range(hidden)]), z, rtol=1e-12, atol=1e-15)
+        slope = SLOPES[activation](z, N)
+        for h in range(1, hidden + 1):
+            np.testing.assert_allclose(rows[f"dN{h}_dz{h}"], slope[:, h - 1], rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(rows[f"dL_dN{h}"], rows["dL_dyhat"] * w[f"w{3 * hidden + h}"], rtol=1e-13)
+            np.testing.assert_allclose(rows[f"dL_dz{h}"], rows[f"dL_dN{h}"] * slope[:, h - 1], rtol=1e-12, atol=1e-18)
+        dZ = np.column_stack([rows[f"dL_dz{h + 1}"] for h in range(hidden)])
+    for h in range(hidden):
+        for j in range(3):
+            assert math.isclose(dZ[:, h] @ X[:, j], doc["gradients"][f"w{h * 3 + j + 1}"], rel_tol=1e-12, abs_tol=1e-15)
+        assert math.isclose(dZ[:, h].sum(), doc["gradients"][f"b{h + 1}"], rel_tol=1e-12, abs_tol=1e-15)
+
+
+def test_tanh_markdown_shows_the_slope_of_every_hidden_unit(run, small_csv):
+    args = [small_csv, "--activation", "tanh", "--hidden", 3, "--rows", 2]
+    md = run(["explain", *args, "--format", "markdown"]).stdout
+    doc = explain_json(run, args)
+    X = load_dataset(small_csv).X
+    w = doc["weights"]
+    assert "A 3-3-1 network with tanh hidden units" in md
+    for h in range(1, 4):
+        # The rule: dL/dz_h,i = dL/dN_h,i * dN_h,i/dz_h,i = dL/dN_h,i * (1 - N_h,i^2) ...
+        rule = (
+            rf"$$\frac{{\partial L}}{{\partial z_{{{h},i}}}} = \frac{{\partial L}}{{\partial N_{{{h},i}}}} "
+            rf"\frac{{\partial N_{{{h},i}}}}{{\partial z_{{{h},i}}}} = \frac{{\partial L}}{{\partial N_{{{h},i}}}} \cdot (1 - N_{{{h},i}}^2)$$"
+        )
+        assert rule in md, h
+        # ... with row 1's numbers: z_h computed here, N_h = tanh(z_h), dL/dN_h = dL/dyhat * w(9 + h).
+        z = sum(w[f"w{3 * (h - 1) + j + 1}"] * X[0, j] for j in range(3)) + w[f"b{h}"]
+        N = math.tanh(z)
+        dN = doc["rows"][0]["dL_dyhat"] * w[f"w{9 + h}"]
+        plugged = rf"\frac{{\partial L}}{{\partial z_{h}}} = {factor(dN)} \cdot (1 - {factor(N)}^2) = {factor(dN)} \cdot {factor(1 - N * N)} = {number(dN * (1 - N * N))}$$"
+        assert plugged in md, h
+        assert rf"$$N_{h} = \tanh(z_{h}) = \tanh({number(z)}) = {number(N)}$$" in md, h
+        # ... and the chain for the unit's first weight passes through it.
+        assert (
+            rf"$$\frac{{\partial L}}{{\partial w_{3 * (h - 1) + 1}}} = \sum_{{i=1}}^{{n}} \frac{{\partial L}}{{\partial N_{{{h},i}}}} "
+            rf"\frac{{\partial N_{{{h},i}}}}{{\partial z_{{{h},i}}}} \frac{{\partial z_{{{h},i}}}}{{\partial w_{3 * (h - 1) + 1}}}"
+        ) in md, h
+    assert md.count("$$") % 2 == 0 and all(line.count("$") % 2 == 0 for line in md.splitlines())
+
+
+def test_tanh_table_shows_the_slope_too(run, small_csv, no_crash):
+    result = run(["explain", small_csv, "--activation", "tanh", "--rows", 1])
+    no_crash(result)
+    out = result.stdout
+    for h in (1, 2):
+        assert f"dL/dz{h}_i = dL/dN{h}_i * dN{h}_i/dz{h}_i = dL/dN{h}_i * (1 - N{h}_i^2)" in out
+        assert re.search(rf"^\s*N{h} = tanh\(z{h}\) = tanh\(\S+\) = \S+$", out, re.MULTILINE)
+        assert re.search(rf"^\s*dL/dz{h} = \S+\*\(1 - \S+\^2\) = \S+\*\S+ = \S+$", out, re.MULTILINE)
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh"])
+def test_two_inputs_and_three_hidden_units_name_all_13_parameters(run, workdir, csv_text, activation):
+    X = np.random.default_rng(1).uniform(-1, 1, size=(9, 2))
+    y = X @ [1.5, -2.0] + 0.5
+    (workdir / "two.csv").write_text(csv_text(X, y, header=("x1", "x2", "y")))
+    args = ["two.csv", "--features", "x1,x2", "--hidden", 3, "--activation", activation, "--rows", 2]
+    md = run(["explain", *args, "--format", "markdown"]).stdout
+    doc = explain_json(run, args)
+    names = [f"w{i}" for i in range(1, 10)] + [f"b{i}" for i in range(1, 5)]  # 2*3 + 3 + 3 + 1 = 13
+    assert list(doc["gradients"]) == names
+    numeric = central_differences(doc["weights"], X, y, 2, 3, activation)
+    lines = md.splitlines()
+    for name in names:
+        symbol = f"{name[0]}_{name[1:]}"
+        gradient_lines = [line for line in lines if line.startswith(rf"$$\frac{{\partial L}}{{\partial {symbol}}} = ")]
+        assert len(gradient_lines) == 1, name
+        assert math.isclose(float(gradient_lines[0].rsplit("= ", 1)[1].rstrip("$")), numeric[name], rel_tol=1e-5, abs_tol=1e-9), name
+        update_lines = [line for line in lines if line.startswith(rf"$${symbol} \leftarrow {symbol} - \eta")]
+        assert len(update_lines) == 1, name
+        assert update_lines[0].endswith(f"= {number(doc['weights_after'][name])}$$")
+    assert "all 13 parameters" in md
+    assert r"\hat{y} = w_7 N_1 + w_8 N_2 + w_9 N_3 + b_4" in md
+    assert "w_{10}" not in md and "b_5" not in md and "x_3" not in md
+
+
+def _linear(n):
+    X = np.random.default_rng(2).uniform(-1, 1, size=(n, 3))
+    return X, X @ [2.0, -3.0, 0.5] + 1.0
+
+
+def test_a_tenth_weight_is_written_with_braces():
+    worked = work_epoch(*_linear(6), init_parameters(np.random.default_rng(0), 3, 4), 0.05)
+    md = explain_markdown(worked, ("x1", "x2", "x3"), 2)
+    assert r"w_{16} \leftarrow w_{16}" in md and r"\frac{\partial L}{\partial w_{13}} = " in md
+
+
+# --- (h) standardisation, validation split, mini-batches, early stopping ---------------------
+
+
+def test_standardize_works_the_epoch_on_z_scores(run, small_csv, small_xy, hand):
+    doc = explain_json(run, [small_csv, "--standardize", "--seed", 2])
+    X, y = small_xy
+    Xs = (X - X.mean(axis=0)) / np.sqrt(((X - X.mean(axis=0)) ** 2).mean(axis=0))  # population std
+    ys = (y - y.mean()) / math.sqrt(((y - y.mean()) ** 2).mean())
+    assert doc["standardized"] is True
+    rows = _columns(doc)
+    np.testing.assert_allclose(np.column_stack([rows["x1"], rows["x2"], rows["x3"]]), Xs, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(rows["y"], ys, rtol=1e-12, atol=1e-15)
+    expected = hand.gradients(doc["weights"], Xs, ys)
+    for name, value in expected.items():
+        assert math.isclose(doc["gradients"][name], value, rel_tol=1e-10, abs_tol=1e-14), name
+    assert doc["scaling"]["std"]["y"] == pytest.approx(math.sqrt(((y - y.mean()) ** 2).mean()), rel=1e-14)
+    md = run(["explain", small_csv, "--standardize", "--seed", 2, "--format", "markdown"]).stdout
+    opening = md.splitlines()[2]
+    assert "the standardised rows of `data.csv`" in opening
+
+
+def test_val_split_explains_the_training_rows_numbered_as_in_the_file(run, small_csv, small_xy):
+    doc = explain_json(run, [small_csv, "--val-split", "0.25", "--seed", 3])
+    X, y = small_xy
+    numbers = [row["row"] for row in doc["rows"]]
+    assert (doc["n"], doc["training_rows"], doc["validation_rows"]) == (9, 9, 3)
+    assert numbers == sorted(set(numbers)) and all(1 <= r <= 12 for r in numbers)
+    kept = np.array(numbers) - 1
+    rows = _columns(doc)
+    assert np.array_equal(np.column_stack([rows["x1"], rows["x2"], rows["x3"]]), X[kept])
+    params = init_parameters(np.random.default_rng(3))
+    assert doc["gradients"] == backward(params, X[kept], y[kept], forward(params, X[kept])).as_dict()
+    out = run(["explain", small_csv, "--val-split", "0.25", "--seed", 3, "--rows", 2]).stdout
+    assert f"row {numbers[1]}: x1 = " in out and "3 rows are held out for validation" in out
+
+
+def test_batch_size_explains_the_first_mini_batch_of_epoch_k(run, small_csv, small_xy):
+    seed, lr = 6, 0.1
+    doc = explain_json(run, [small_csv, "--batch-size", 6, "--epoch", 2, "--seed", seed, "--lr", lr])
+    X, y = small_xy
+    batch = np.array(doc["batch"]["rows"]) - 1
+    assert doc["n"] == 6 and len(set(batch)) == 6 and [row["row"] - 1 for row in doc["rows"]] == batch.tolist()
+    rows = _columns(doc)
+    assert np.array_equal(np.column_stack([rows["x1"], rows["x2"], rows["x3"]]), X[batch])
+
+    # Epoch 1 ran as train runs it, in mini-batches ...
+    initial = init_parameters(np.random.default_rng(seed))
+    start = train(X, y, initial, lr, 1, batch_size=6, shuffle_seed=seed).final
+    assert doc["weights"] == start.as_dict()
+    # ... the step is the engine's on the batch's rows ...
+    grads = backward(start, X[batch], y[batch], forward(start, X[batch]))
+    assert doc["gradients"] == grads.as_dict()
+    assert doc["weights_after"] == update(start, grads, lr).as_dict()
+    assert doc["loss_after"] == mse_loss(y[batch], forward(update(start, grads, lr), X[batch]).yhat)
+    # ... and it is the batch train takes first in epoch 2: the other 6 rows then finish the epoch as train does.
+    rest = np.setdiff1d(np.arange(12), batch)
+    after = update(start, grads, lr)
+    finished = update(after, backward(after, X[rest], y[rest], forward(after, X[rest])), lr)
+    trained = train(X, y, initial, lr, 2, batch_size=6, shuffle_seed=seed).final
+    np.testing.assert_allclose(finished.vector, trained.vector, rtol=1e-12, atol=1e-15)
+
+    md = run(["explain", small_csv, "--batch-size", 6, "--epoch", 2, "--seed", seed, "--lr", lr, "--format", "markdown"]).stdout
+    assert "the first mini-batch of epoch 2 ($n = 6$ rows), drawn from the 12 rows of `data.csv`" in md
+    assert "data rows " + ", ".join(str(r + 1) for r in batch) + ", in the order drawn" in md
+    assert f"**Row {batch[0] + 1}:**" in md
+
+
+def test_one_batch_an_epoch_is_exactly_trains_epoch(run, small_csv, small_xy):
+    doc = explain_json(run, [small_csv, "--batch-size", 50, "--epoch", 3, "--seed", 1])
+    X, y = small_xy
+    assert sorted(row["row"] for row in doc["rows"]) == list(range(1, 13))
+    trained = train(X, y, init_parameters(np.random.default_rng(1)), 0.05, 3, batch_size=50, shuffle_seed=1).final
+    assert doc["weights_after"] == trained.as_dict()
+
+
+def test_patience_that_stops_before_epoch_k_is_an_error(run, small_csv, no_crash):
+    result = run(["explain", small_csv, "--patience", 2, "--min-delta", 100, "--epoch", 10])
+    no_crash(result)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: early stopping ends training after epoch 3") and "--epoch 3 or less" in result.stderr
+    assert run(["explain", small_csv, "--patience", 2, "--min-delta", 100, "--epoch", 3]).exit_code == 0
+
+
+def test_patience_that_does_not_stop_changes_nothing(run, small_csv):
+    plain = explain_json(run, [small_csv, "--epoch", 4])
+    patient = explain_json(run, [small_csv, "--epoch", 4, "--patience", 50, "--val-split", "0.25"])
+    with_split = explain_json(run, [small_csv, "--epoch", 4, "--val-split", "0.25"])
+    assert patient["weights"] == with_split["weights"] and patient["gradients"] == with_split["gradients"]
+    assert plain["n"] == 12 and patient["n"] == 9
