@@ -231,7 +231,7 @@ def _read_json(path: str, what: str):
         with open(path, encoding="utf-8") as stream:
             text = stream.read()
     except FileNotFoundError:
-        hint = "; train one with fwdback train or pass --model" if what == "model" else "; check the path"
+        hint = "; check the path, or train a model with fwdback train" if what == "model" else "; check the path"
         raise ModelFileError(f"{path}: no such file{hint}") from None
     except IsADirectoryError:
         raise ModelFileError(f"{path}: is a directory, not a JSON file; give the path of a file") from None
