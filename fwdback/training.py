@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import DataError, TrainingDiverged
 from .gram import GramEngine
-from .network import Gradients, Parameters, backward, forward, largest_stable_lr, mse_loss, update
+from .network import Gradients, LiteralEngine, Parameters, backward, forward, largest_stable_lr, mse_loss, update
 from .scaling import Scaling
 from .yardstick import balanced_minimizer, least_squares
 
@@ -153,7 +153,7 @@ def train(
     Epochs are numbered from `first_epoch` (a resumed model goes on counting).
 
     `engine`: "literal" runs forward and backward over every row each epoch, as the lecture
-    does; "gram" computes the same full-batch loss and gradients from one-off statistics of
+    does (network.LiteralEngine); "gram" computes the same full-batch loss and gradients from one-off statistics of
     the rows (gram.py), in O(1) per epoch, for the identity activation; "auto" takes "gram"
     where it applies, agrees with "literal" to 1e-9 and saves time (GRAM_MIN_ROWS rows or
     more), "literal" elsewhere, so lecture-sized data runs the lecture's computation to the
@@ -173,6 +173,7 @@ def train(
     best_epoch, best_params, waited = None, None, 0
     stop_reason = "ran every epoch"
     gram = _gram_engine(X, y, initial, batch_size, engine)
+    literal = LiteralEngine(X, y, initial.n_hidden) if gram is None and batch_size is None else None
     val_gram = None if validation is None else _gram_engine(*validation, initial, batch_size, engine)
     params = initial
     for epoch in range(1, epochs + 1):
@@ -182,15 +183,8 @@ def train(
                 val_gram.loss(params) if val_gram else mse_loss(validation[1], forward(params, validation[0]).yhat)
             )
         if batch_size is None:
-            if gram is not None:
-                loss, grads = gram.loss_and_gradients(params)
-            else:
-                fwd = forward(params, X)
-                loss = mse_loss(y, fwd.yhat)
-                grads = None
+            loss, grads = (gram or literal).loss_and_gradients(params)
             _check_divergence(first_epoch + epoch - 1, loss, losses[0] if epoch > 1 else loss, X, y, initial, lr)
-            if grads is None:
-                grads = backward(params, X, y, fwd)
             params = update(params, grads, lr)
         else:
             order = epoch_order(shuffle_seed, first_epoch + epoch - 1, len(y))

@@ -1,10 +1,10 @@
-"""The Gram engine computes the same full-batch losses and gradients as the literal one."""
+"""The engines: the Gram engine and the blocked literal engine compute what forward/backward compute."""
 
 import numpy as np
 import pytest
 
 from fwdback.gram import MAX_CONDITION, GramEngine
-from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names
+from fwdback.network import LiteralEngine, Parameters, backward, forward, init_parameters, mse_loss, parameter_names
 from fwdback.synthetic import generate
 from fwdback.training import GRAM_MIN_ROWS, suggest_lr, train
 
@@ -78,3 +78,26 @@ def test_the_gram_engine_refuses_what_it_cannot_compute():
         train(X, y, init_parameters(np.random.default_rng(0), activation="relu"), 0.05, 1, engine="gram")
     with pytest.raises(ValueError, match="engine"):
         train(X, y, init_parameters(np.random.default_rng(0)), 0.05, 1, engine="fast")
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
+def test_the_literal_engine_is_the_lecture_functions_to_the_bit_on_one_block(activation):
+    X, y = generate(500, seed=6)
+    params = init_parameters(np.random.default_rng(2), 3, 4, activation)
+    loss, grads = LiteralEngine(X, y, 4).loss_and_gradients(params)
+    fwd = forward(params, X)
+    assert loss == mse_loss(y, fwd.yhat)
+    assert np.array_equal(grads.vector, backward(params, X, y, fwd).vector)
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
+def test_the_literal_engine_in_blocks_sums_to_the_full_batch(monkeypatch, activation):
+    monkeypatch.setattr(LiteralEngine, "CHUNK_ROWS", 64)  # 1000 rows: 15 full blocks and a short one
+    X, y = generate(1000, seed=7)
+    X = X * np.array([1.0, 5.0, 0.2]) + 1.0
+    params = init_parameters(np.random.default_rng(3), 3, 2, activation)
+    loss, grads = LiteralEngine(np.asfortranarray(X), y, 2).loss_and_gradients(params)
+    fwd = forward(params, X)
+    assert loss == pytest.approx(mse_loss(y, fwd.yhat), rel=1e-13)
+    literal = backward(params, X, y, fwd).vector
+    assert np.max(np.abs(grads.vector - literal)) <= 1e-13 * np.max(np.abs(literal))
