@@ -6,6 +6,8 @@ The names below load on first use, so that `fwdback --help` does not import NumP
 import importlib
 
 _EXPORTS = {
+    "FwdbackRegressor": "estimator",
+    "Network": "estimator",
     "ForwardPass": "network",
     "Gradients": "network",
     "Parameters": "network",

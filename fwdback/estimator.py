@@ -1,0 +1,375 @@
+"""The Python API: the network as an object, and a regressor in scikit-learn's style.
+
+NumPy only: importing this module, fitting and predicting import neither click, rich nor
+pandas, nor scikit-learn. `FwdbackRegressor` keeps scikit-learn's estimator conventions
+(parameters stored verbatim by __init__, fit/predict/score, get_params/set_params, fitted
+attributes ending in "_") by duck typing, not by inheriting from sklearn.base.BaseEstimator:
+scikit-learn is optional, and importing sklearn.base takes about a second and brings pandas
+and scipy with it. What scikit-learn asks for beyond that (its estimator tags, its
+NotFittedError) is reached for only when scikit-learn is already loaded.
+
+Training is the CLI's, step for step: `FwdbackRegressor(random_state=S, ...).fit(X, y)` and
+`fwdback train data.csv --seed S ...` on the same rows give bit-identical weights.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import sys
+import warnings
+
+import numpy as np
+
+from . import network
+from .errors import TrainingDiverged
+from .network import ACTIVATIONS, Gradients, Parameters, init_parameters, parameter_names
+from .training import EarlyStopping, prepare, train
+
+
+class NotFittedError(ValueError, AttributeError):
+    """predict or score was called before fit (also scikit-learn's NotFittedError, once scikit-learn is loaded)."""
+
+
+class DataConversionWarning(UserWarning):
+    """y came as a column, shape (n, 1), and was flattened (also scikit-learn's class, once it is loaded)."""
+
+
+class Network:
+    """The network as one object: named parameters, forward, backward and a gradient step.
+
+        net = Network.random(seed=0)       # the 3-2-1 network, initialised as by `fwdback train --seed 0`
+        yhat = net.forward(X)              # X : shape (n, 3), yhat : shape (n,)
+        grads = net.backward(X, y)         # dL/dw1 .. dL/db3 at the current weights; grads.as_dict()
+        net.step(grads, lr=0.05)           # w <- w - lr * dL/dw, for every parameter
+        net["w1"], net.weights             # the parameters by the lecture's names
+
+    `params` is the engine's network.Parameters; the methods are network.py's functions.
+    """
+
+    def __init__(self, params: Parameters):
+        self.params = params
+
+    @classmethod
+    def random(cls, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", seed: int = 0) -> Network:
+        """Initial weights from numpy.random.default_rng(seed), exactly as the CLI draws them."""
+        return cls(init_parameters(np.random.default_rng(seed), n_inputs, n_hidden, activation))
+
+    @classmethod
+    def from_weights(
+        cls, weights: dict[str, float], n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity"
+    ) -> Network:
+        """From {"w1": ..., "b3": ...}: every name of the network, and no other."""
+        names = parameter_names(n_inputs, n_hidden)
+        missing, unknown = set(names) - set(weights), set(weights) - set(names)
+        if missing or unknown:
+            raise ValueError(
+                f"a {n_inputs}-{n_hidden}-1 network has the parameters {', '.join(names)}; "
+                f"missing: {', '.join(sorted(missing)) or 'none'}, unknown: {', '.join(sorted(unknown)) or 'none'}"
+            )
+        return cls(Parameters.from_dict(weights, n_inputs, n_hidden, activation))
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Name -> value, in the lecture's order w1.., b1.."""
+        return self.params.as_dict()
+
+    def __getitem__(self, name: str) -> float:
+        return self.weights[name]
+
+    def forward(self, X) -> np.ndarray:
+        """yhat, shape (n,), for X, shape (n, k)."""
+        return network.forward(self.params, np.asarray(X, dtype=np.float64)).yhat
+
+    def loss(self, X, y) -> float:
+        """L = (1/n) * sum (y_i - yhat_i)^2.  X : shape (n, k), y : shape (n,)."""
+        return network.mse_loss(np.asarray(y, dtype=np.float64), self.forward(X))
+
+    def backward(self, X, y) -> Gradients:
+        """dL/dparameter for every parameter at the current weights: a forward pass, then the chain rule."""
+        X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        return network.backward(self.params, X, y, network.forward(self.params, X))
+
+    def step(self, grads: Gradients, lr: float) -> None:
+        """One gradient-descent update of every parameter: w(t+1) = w(t) - lr * dL/dw(t)."""
+        self.params = network.update(self.params, grads, lr)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.params!r})"
+
+
+class FwdbackRegressor:
+    """The lecture's network trained by gradient descent on the MSE, as a scikit-learn-style regressor.
+
+    The parameters are `fwdback train`'s options by the same names (random_state is --seed),
+    with the same defaults, and are stored as given; fit checks them.
+
+    hidden : int                  hidden units (the lecture's N1, N2: 2)
+    activation : str              the hidden layer's: "identity" (the lecture's), "tanh", "relu", "sigmoid"
+    lr : float                    the learning rate eta
+    epochs : int                  epochs of gradient descent (fewer with early stopping)
+    batch_size : int or None      rows per update, shuffled each epoch; None: all rows (full batch)
+    standardize : bool            train on z-scores of X and y; predict answers in y's units
+    val_split : float or None     hold out this fraction of the rows (seeded) for a validation loss
+    patience : int or None        stop when the (validation) loss has not improved for this many
+                                  epochs, keeping the best epoch's weights
+    min_delta : float             how much the loss must fall to count as an improvement
+    random_state : int, None, numpy Generator or RandomState
+                                  the seed of the initial weights, shuffles and split. None draws
+                                  a fresh seed each fit; a Generator or RandomState gives one seed.
+                                  The seed used is kept as seed_ (`fwdback train --seed` repeats it).
+
+    Fitted attributes:
+    params_ : network.Parameters  the final weights (in z-score units with standardize)
+    weights_ : dict               the same by the lecture's names, {"w1": ..., "b3": ...}
+    loss_curve_ : list of float   loss_curve_[k - 1] is epoch k's training loss, before its update: the
+                                  MSE (1/n) sum (y - yhat)^2 (scikit-learn's MLPRegressor reports half that)
+    validation_loss_curve_ : list of float or None   the validation loss at the same weights
+    n_iter_ : int                 epochs run;  best_epoch_ : int or None, the epoch kept by early stopping
+    final_loss_ : float           the training loss at the final weights
+    scaling_ : scaling.Scaling or None   the z-score means and standard deviations
+    n_features_in_ : int          columns of X;  seed_ : int, the seed used
+    """
+
+    _estimator_type = "regressor"  # scikit-learn < 1.6 reads this; 1.6 and later call __sklearn_tags__
+
+    def __init__(
+        self,
+        *,
+        hidden=2,
+        activation="identity",
+        lr=0.05,
+        epochs=1000,
+        batch_size=None,
+        standardize=False,
+        val_split=None,
+        patience=None,
+        min_delta=0.0,
+        random_state=0,
+    ):
+        self.hidden = hidden
+        self.activation = activation
+        self.lr = lr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.standardize = standardize
+        self.val_split = val_split
+        self.patience = patience
+        self.min_delta = min_delta
+        self.random_state = random_state
+
+    def fit(self, X, y) -> FwdbackRegressor:
+        """Train on X, shape (n, k), and y, shape (n,), from random initial weights; returns self.
+
+        Raises ValueError for invalid parameters or data, and errors.TrainingDiverged (with a
+        learning rate to try) when the loss grows without bound.
+        """
+        self._check_params()
+        X = _as_matrix(X, type(self).__name__)
+        y = _as_target(y, len(X), type(self).__name__)
+        seed = _seed(self.random_state)
+        # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
+        # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
+        val_split = None if self.val_split is None else float(self.val_split)
+        prepared = prepare(np.asfortranarray(X), y, seed, val_split, bool(self.standardize))
+        initial = init_parameters(np.random.default_rng(seed), X.shape[1], int(self.hidden), self.activation)
+        try:
+            result = train(
+                prepared.X,
+                prepared.y,
+                initial,
+                float(self.lr),
+                int(self.epochs),
+                batch_size=None if self.batch_size is None else int(self.batch_size),
+                shuffle_seed=seed if self.batch_size else None,
+                validation=prepared.validation,
+                early_stopping=EarlyStopping(int(self.patience), float(self.min_delta)) if self.patience else None,
+            )
+        except TrainingDiverged as error:
+            scale = "" if self.standardize else ", or standardize=True to put the columns on one scale"
+            error.add_note(f"In Python: {type(self).__name__}(lr={error.suggested_lr:.2g}, ...){scale}.")
+            raise
+        self.params_ = result.final
+        self.weights_ = result.final.as_dict()
+        self.loss_curve_ = result.losses.tolist()
+        self.validation_loss_curve_ = None if result.val_losses is None else result.val_losses.tolist()
+        self.n_iter_ = result.epochs_run
+        self.best_epoch_ = result.best_epoch
+        self.final_loss_ = result.final_loss
+        self.scaling_ = prepared.scaling
+        self.n_features_in_ = X.shape[1]
+        self.seed_ = seed
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """yhat, shape (n,), in y's units, for X, shape (n, k)."""
+        if not self.__sklearn_is_fitted__():
+            raise _with_sklearns(NotFittedError)(
+                f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before predict or score"
+            )
+        X = _as_matrix(X, type(self).__name__, self.n_features_in_)
+        if self.scaling_ is None:
+            return network.forward(self.params_, X).yhat
+        return self.scaling_.original_target(network.forward(self.params_, self.scaling_.features(X)).yhat)
+
+    def score(self, X, y) -> float:
+        """R^2 = 1 - SS_res / SS_tot of the predictions for X against y: 1 is exact, 0 is y's mean.
+
+        A constant y (SS_tot = 0) scores 1 when predicted exactly and 0 otherwise, as
+        scikit-learn's r2_score does.
+        """
+        yhat = self.predict(X)
+        y = _as_target(y, len(yhat), type(self).__name__)
+        residual, centred = y - yhat, y - y.mean()
+        ss_res, ss_tot = float(residual @ residual), float(centred @ centred)
+        if ss_tot == 0:
+            return 1.0 if ss_res == 0 else 0.0
+        return 1.0 - ss_res / ss_tot
+
+    @classmethod
+    def _parameters(cls) -> dict[str, object]:
+        """The constructor's parameters and their defaults, read from its signature."""
+        signature = inspect.signature(cls.__init__)
+        return {name: p.default for name, p in signature.parameters.items() if name != "self"}
+
+    def get_params(self, deep: bool = True) -> dict[str, object]:
+        """The constructor's parameters by name (`deep` is for scikit-learn: none of them is an estimator)."""
+        return {name: getattr(self, name) for name in self._parameters()}
+
+    def set_params(self, **params) -> FwdbackRegressor:
+        """Set constructor parameters by name (checked by the next fit); returns self."""
+        valid = list(self._parameters())
+        for name in params:
+            if name not in valid:
+                raise ValueError(f"Invalid parameter {name!r} for estimator {self!r}. Valid parameters are: {valid!r}.")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        """The class with the parameters that differ from their defaults, as scikit-learn prints estimators."""
+        changed = [
+            f"{name}={getattr(self, name)!r}"
+            for name, default in self._parameters().items()
+            if repr(getattr(self, name)) != repr(default)
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "params_")
+
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags (1.6 and later): a single-output regressor of dense, finite 2-D X."""
+        from sklearn.utils import RegressorTags, Tags, TargetTags  # only scikit-learn calls this
+
+        return Tags(estimator_type="regressor", target_tags=TargetTags(required=True), regressor_tags=RegressorTags())
+
+    def _check_params(self) -> None:
+        """A ValueError naming the first parameter that fit cannot use, and what it must be."""
+        checks = [
+            ("hidden", _is_int(self.hidden) and self.hidden >= 1, "an integer of at least 1, e.g. 2"),
+            ("activation", isinstance(self.activation, str) and self.activation in ACTIVATIONS, f"one of {', '.join(map(repr, ACTIVATIONS))}"),
+            ("lr", _is_real(self.lr) and math.isfinite(self.lr) and self.lr > 0, "a positive finite number, e.g. 0.01"),
+            ("epochs", _is_int(self.epochs) and self.epochs >= 1, "an integer of at least 1"),
+            ("batch_size", self.batch_size is None or (_is_int(self.batch_size) and self.batch_size >= 1), "None (all rows) or an integer of at least 1"),
+            ("standardize", isinstance(self.standardize, (bool, np.bool_)), "True or False"),
+            ("val_split", self.val_split is None or (_is_real(self.val_split) and 0 < self.val_split < 1), "None or a fraction between 0 and 1, e.g. 0.2"),
+            ("patience", self.patience is None or (_is_int(self.patience) and self.patience >= 1), "None or an integer of at least 1"),
+            ("min_delta", _is_real(self.min_delta) and math.isfinite(self.min_delta) and self.min_delta >= 0, "a finite number of at least 0"),
+        ]
+        for name, valid, need in checks:
+            if not valid:
+                raise ValueError(f"{type(self).__name__}({name}={getattr(self, name)!r}): {name} must be {need}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _seed(random_state) -> int:
+    """The integer seed that a random_state stands for; None draws a fresh one from the OS."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**32))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**32, dtype=np.uint64))
+    if _is_int(random_state) and random_state >= 0:
+        return int(random_state)
+    raise ValueError(
+        f"random_state={random_state!r}: give a seed (an integer of at least 0), None for a fresh seed, "
+        "or a numpy Generator or RandomState"
+    )
+
+
+def _as_matrix(X, estimator: str, n_features: int | None = None) -> np.ndarray:
+    """X as a finite float64 array, shape (n, k), with k = n_features when given; else a ValueError saying what to fix."""
+    if hasattr(X, "tocsr"):  # a scipy.sparse matrix or array, recognised without importing scipy
+        raise TypeError(f"{estimator} does not take sparse input; pass X.toarray()")
+    X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise ValueError("Complex data not supported: X must be real numbers; pass X.real if the imaginary parts are zero")
+    X = X.astype(np.float64, copy=False)
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D, shape (n_samples, n_features), but has shape {X.shape}. Reshape your data with "
+            "X.reshape(-1, 1) if it has a single feature or X.reshape(1, -1) if it is a single sample."
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"X has 0 sample(s) (shape={X.shape}) while a minimum of 1 is required; give it rows")
+    if X.shape[1] == 0:
+        raise ValueError(f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required; give it columns")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {estimator} is expecting {n_features} features as input; "
+            "pass the columns it was fitted on"
+        )
+    if not np.isfinite(X).all():
+        row, column = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(f"X contains NaN or inf (X[{row}, {column}] is {X[row, column]}); drop or fill those values")
+    return X
+
+
+def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
+    """y as a finite float64 array, shape (n_rows,); a column (n_rows, 1) is flattened with a warning."""
+    if y is None:
+        raise ValueError(f"{estimator} requires y to be passed, but the target y is None; give one target per row of X")
+    y = np.asarray(y)
+    if np.iscomplexobj(y):
+        raise ValueError("Complex data not supported: y must be real numbers")
+    y = y.astype(np.float64, copy=False)
+    if y.ndim == 2 and y.shape[1] == 1:
+        message = "A column-vector y was passed when a 1d array was expected; pass y.ravel(), shape (n_samples,)"
+        warnings.warn(_with_sklearns(DataConversionWarning)(message), stacklevel=3)
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead; fwdback predicts one target")
+    if len(y) != n_rows:
+        raise ValueError(f"X has {n_rows} rows but y has {len(y)} values; give one target per row")
+    if not np.isfinite(y).all():
+        row = int(np.argwhere(~np.isfinite(y))[0, 0])
+        raise ValueError(f"y contains NaN or inf (y[{row}] is {y[row]}); drop those rows or fill the values")
+    return y
+
+
+def _with_sklearns(ours: type) -> type:
+    """`ours`, or once scikit-learn is loaded, a class that is both `ours` and scikit-learn's class of that name.
+
+    Then `except fwdback.estimator.NotFittedError` always works, and `except
+    sklearn.exceptions.NotFittedError` and scikit-learn's checks work wherever scikit-learn
+    could be in use, while fwdback itself never imports scikit-learn.
+    """
+    theirs = getattr(sys.modules.get("sklearn.exceptions"), ours.__name__, None)
+    return ours if theirs is None else _joined(ours, theirs)
+
+
+@functools.cache
+def _joined(ours: type, theirs: type) -> type:
+    # Pickled (say, from a joblib worker), an instance comes back as `ours`, which is importable.
+    namespace = {"__module__": ours.__module__, "__doc__": ours.__doc__, "__reduce__": lambda self: (ours, self.args)}
+    return type(ours.__name__, (ours, theirs), namespace)
