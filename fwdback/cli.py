@@ -176,16 +176,6 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
            val_split, patience, min_delta, resume_path, model_path, output_format, every, no_chart, history_path,
            quiet, save_on_interrupt):
     from .modelfile import Model, append_history, check_writable, load_model, save_model
-    from .report import (
-        EpochProgress,
-        TrainingReport,
-        console_for,
-        print_training,
-        training_document,
-        write_full_history,
-        write_history_csv,
-        yardstick_notes,
-    )
     from .training import train as run_training
 
     if resume_path and init_path:
@@ -205,7 +195,7 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
     else:
         initial = _initial_parameters(init_path, seed, len(dataset.features), hidden, activation)
     epochs_before = int(resumed.training.get("epochs", 0)) if resumed is not None else 0
-    progress = EpochProgress(epochs, console_for(sys.stderr))
+    progress = _progress(epochs)
     stop = threading.Event()
     try:
         with _signals_set(stop) as received:
@@ -222,7 +212,8 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
                 **_schedule(seed, batch_size, patience, min_delta, prepared),
             )
     finally:
-        progress.close()
+        if progress is not None:
+            progress.close()
     training = {
         "data": dataset.source,
         "rows": len(prepared.y),
@@ -252,9 +243,13 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
         sys.exit(128 + received[0])
     save_model(model, model_path)
     if history_path:
+        from .report import write_full_history
+
         append_history(history_path, lambda stream, header: write_full_history(stream, result, header), append=resumed is not None)
     if quiet:
         return
+    from .report import TrainingReport, console_for, print_training, training_document, write_history_csv, yardstick_notes
+
     report = TrainingReport.of(result, model, prepared)
     out = sys.stdout
     if output_format == "csv":
@@ -267,6 +262,15 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
     for note in yardstick_notes(report):
         click.echo(note, err=True)
     click.echo(f"Saved the model to {model_path}.", err=True)
+
+
+def _progress(epochs):
+    """A progress bar on stderr where stderr is a terminal; elsewhere nothing (and no rich import)."""
+    if not sys.stderr.isatty():
+        return None
+    from .report import EpochProgress, console_for
+
+    return EpochProgress(epochs, console_for(sys.stderr))
 
 
 def _resumed_seed(resumed, seed):
@@ -459,42 +463,48 @@ Examples:
   fwdback gradcheck data.csv > /dev/null && echo backward pass ok"""
 )
 @_data_options
-@click.option("--epochs", type=click.IntRange(min=0), default=0, show_default=True, help="Train this many epochs first (full batch, --lr); 0 checks the initial weights.")
+@click.option("--epochs", type=click.IntRange(min=0), default=0, show_default=True, help="Train this many epochs first (as train would, --lr); 0 checks the initial weights.")
 @_start_options
 @_network_options
+@_schedule_options
 @click.option("--tol", type=float, default=1e-6, show_default=True, callback=_positive_finite, help="The largest relative error that passes.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True, help="table: one row per parameter; json: a list of one object per parameter, full precision.")
-def gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, standardize, tol, output_format):
+def gradcheck(**options):
     """Check the backward pass against central finite differences of the loss.
 
     For every parameter p: dL/dp from the backward pass beside (L(p + h) - L(p - h)) / 2h,
     at the initial weights or after --epochs of training, and their relative error. Exit
     code 0 when every relative error is below --tol, 1 when one is not (the table is
-    printed either way, and a summary on stderr).
+    printed either way, and a summary on stderr). The check is of the full-batch loss on
+    the training rows: --standardize and --val-split prepare them as train does, and
+    --batch-size, --patience and --min-delta shape the --epochs before it, as in train.
     """
     with _boundary():
-        _gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, standardize, tol, output_format)
+        _gradcheck(**options)
 
 
-def _gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, standardize, tol, output_format):
+def _gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, standardize,
+               batch_size, val_split, patience, min_delta, tol, output_format):
     from dataclasses import asdict
 
     from .gradcheck import check_gradients
     from .network import forward, mse_loss
-    from .report import EpochProgress, console_for, gradcheck_table
+    from .report import console_for, gradcheck_table
     from .training import train as run_training
 
     dataset = _load_dataset(data, features, target, sep)
-    prepared = _prepare(dataset, seed, None, standardize, None)
+    prepared = _prepare(dataset, seed, val_split, standardize, None)
     params = _initial_parameters(init_path, seed, len(dataset.features), hidden, activation)
     start = f"--init {init_path}" if init_path else f"seed {seed}"
     where = f"at the initial weights ({start})"
     if epochs:
-        progress = EpochProgress(epochs, console_for(sys.stderr))
+        progress = _progress(epochs)
         try:
-            params = run_training(prepared.X, prepared.y, params, lr, epochs, on_epoch=progress).final
+            schedule = _schedule(seed, batch_size, patience, min_delta, prepared)
+            params = run_training(prepared.X, prepared.y, params, lr, epochs, on_epoch=progress, **schedule).final
         finally:
-            progress.close()
+            if progress is not None:
+                progress.close()
         where = f"after {epochs} epoch{'s' if epochs != 1 else ''} (eta {lr:g}, {start})"
     loss = mse_loss(prepared.y, forward(params, prepared.X).yhat)
     if not math.isfinite(loss):

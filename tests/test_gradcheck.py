@@ -255,3 +255,26 @@ def test_relu_exactly_at_a_kink_is_flagged():
     rows = {row.parameter: row for row in check_gradients(Parameters.from_dict(w, activation="relu"), X, y)}
     assert rows["b1"].kink
     assert not rows["b2"].kink and not rows["w7"].kink
+
+
+def test_the_schedule_options_shape_the_epochs_before_the_check(run, sample_like_csv):
+    options = ["--epochs", "30", "--batch-size", "7", "--val-split", "0.25", "--patience", "3", "--standardize", "--seed", "4"]
+    checked = run(["gradcheck", sample_like_csv, *options, "--format", "json"])
+    assert checked.exit_code == 0, checked.stderr
+    trained = run(["train", sample_like_csv, *options, "--model", "m.json", "-q"])
+    assert trained.exit_code == 0, trained.stderr
+    # gradcheck's --epochs run as train runs them, early stopping's choice of weights
+    # included, so its analytic column is the backward pass at the weights train saves.
+    from fwdback.data import load_dataset
+    from fwdback.training import prepare
+
+    dataset = load_dataset(sample_like_csv)
+    prepared = prepare(dataset.X, dataset.y, 4, 0.25, True)
+    rows = json.loads(checked.stdout)
+    assert [row["parameter"] for row in rows] == list(network.parameter_names())
+    assert all(row["ok"] for row in rows)
+    model = json.loads(open("m.json", encoding="utf-8").read())
+    params = Parameters.from_dict(model["weights"])
+    fwd = network.forward(params, prepared.X)
+    expected = network.backward(params, prepared.X, prepared.y, fwd).as_dict()
+    assert [row["analytic"] for row in rows] == pytest.approx([expected[row["parameter"]] for row in rows], rel=1e-9, abs=1e-12)
