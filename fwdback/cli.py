@@ -327,6 +327,7 @@ def _predict(data, model_path, sep):
     from .data import display_name, iter_feature_chunks
     from .errors import DataError
     from .modelfile import load_model
+
     model = load_model(model_path)
     out = sys.stdout
     first = True
