@@ -1,7 +1,10 @@
-"""Peak memory (RSS) of `fwdback train` and `fwdback predict` on large CSV files.
+"""Peak memory (RSS) of `fwdback train`, `fwdback train --chunksize` and `fwdback predict` on large CSV files.
 
-    python benchmarks/memory.py              # 1M and 10M rows
+    python benchmarks/memory.py              # 1M, 10M and 20M rows
     python benchmarks/memory.py --rows 1000000
+
+`train` reads the rows into memory; `train --chunksize 100000` streams them twice through the
+Gram engine's statistics, and `predict` streams them once, so those two should stay flat.
 
 Each command runs in its own process; its peak RSS is read from getrusage after it exits.
 The CSVs are made with `fwdback generate` in a temporary directory and removed afterwards.
@@ -39,11 +42,14 @@ def peak_rss_mib(command: list[str], **options) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000, 20_000_000])
     args = parser.parse_args()
     baseline, _ = peak_rss_mib([sys.executable, "-c", "import click, numpy, pandas, rich"])
     print(f"baseline (python + click, numpy, pandas, rich imported): {baseline:.0f} MiB")
-    print(f"{'rows':>11} {'CSV MiB':>8} {'data MiB':>9} {'train peak':>11} {'train s':>8} {'predict peak':>13} {'predict s':>10}")
+    print(
+        f"{'rows':>11} {'CSV MiB':>8} {'data MiB':>9} {'train peak':>11} {'train s':>8} "
+        f"{'chunked peak':>13} {'chunked s':>10} {'predict peak':>13} {'predict s':>10}"
+    )
     with tempfile.TemporaryDirectory() as directory:
         model = os.path.join(directory, "model.json")
         for rows in args.rows:
@@ -51,10 +57,15 @@ def main() -> None:
             with open(path, "w") as stream:
                 subprocess.run([*FWDBACK, "generate", "--rows", str(rows)], stdout=stream, check=True)
             train_rss, train_s = peak_rss_mib([*FWDBACK, "train", path, "--epochs", "10", "--quiet", "--model", model])
+            chunked_rss, chunked_s = peak_rss_mib(
+                [*FWDBACK, "train", path, "--epochs", "10", "--quiet", "--model", model, "--chunksize", "100000"]
+            )
             predict_rss, predict_s = peak_rss_mib([*FWDBACK, "predict", path, "--model", model])
             print(
                 f"{rows:>11,} {os.path.getsize(path) / 2**20:>8.0f} {rows * 4 * 8 / 2**20:>9.0f} "
-                f"{train_rss:>8.0f} MiB {train_s:>8.1f} {predict_rss:>10.0f} MiB {predict_s:>10.1f}"
+                f"{train_rss:>8.0f} MiB {train_s:>8.1f} {chunked_rss:>10.0f} MiB {chunked_s:>10.1f} "
+                f"{predict_rss:>10.0f} MiB {predict_s:>10.1f}",
+                flush=True,
             )
             os.unlink(path)
 

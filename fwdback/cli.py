@@ -97,11 +97,12 @@ def _schedule_options(command):
     return command
 
 
-def _load_dataset(data, features, target, sep, quiet=False):
-    """The data set, with a note on stderr when the separator was detected."""
-    from .data import load_dataset, separator_name
+def _load_dataset(data, features, target, sep, quiet=False, chunk_rows=None):
+    """The data set (with `chunk_rows`, its header only: the rows are streamed), with a note on
+    stderr when the separator was detected."""
+    from .data import load_dataset, separator_name, stream_dataset
 
-    dataset = load_dataset(data, features, target, sep)
+    dataset = stream_dataset(data, features, target, sep, chunk_rows) if chunk_rows else load_dataset(data, features, target, sep)
     if sep is None and dataset.sep != "," and not quiet:
         click.echo(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).", err=True)
     return dataset
@@ -145,6 +146,7 @@ Examples:
   fwdback train data.csv --activation tanh --hidden 4 --standardize
   fwdback train data.csv --batch-size 32 --val-split 0.2 --patience 50
   fwdback train data.csv --resume model.json --epochs 500
+  fwdback train big.csv --chunksize 100000
   fwdback train data.csv --format csv | tail -n +2 | sort -t, -k2 -g | head -1
   cat data.csv | fwdback train - --format json | python -m json.tool"""
 )
@@ -161,6 +163,7 @@ Examples:
 @click.option("--history", "history_path", type=click.Path(dir_okay=False), help="Write every epoch's loss, parameters and gradients to this CSV (appended to with --resume).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--save-on-interrupt", is_flag=True, help="On Ctrl-C or SIGTERM, save the weights reached so far.")
+@click.option("--chunksize", type=click.IntRange(min=1000), metavar="N", help="Stream DATA (a file) in chunks of N rows, twice, in bounded memory: the linear network on full batches only. Files over 2 GiB stream by default.")
 def train(**options):
     """Train the network on DATA, a CSV with columns x1,x2,x3,y ("-" for stdin).
 
@@ -174,7 +177,7 @@ def train(**options):
 
 def _train(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, batch_size, standardize,
            val_split, patience, min_delta, resume_path, model_path, output_format, every, no_chart, history_path,
-           quiet, save_on_interrupt):
+           quiet, save_on_interrupt, chunksize):
     from .modelfile import Model, append_history, check_writable, load_model, save_model
     from .training import train as run_training
 
@@ -188,7 +191,8 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
         features, target, activation, hidden = resumed.features, resumed.target, resumed.params.activation, resumed.params.n_hidden
         standardize = resumed.scaling is not None
         seed = _resumed_seed(resumed, seed)
-    dataset = _load_dataset(data, features, target, sep, quiet)
+    chunk_rows = _chunk_rows(data, chunksize, activation, batch_size, val_split, standardize, history_path, resumed, quiet)
+    dataset = _load_dataset(data, features, target, sep, quiet, chunk_rows)
     prepared = _prepare(dataset, seed, val_split, standardize, resumed.scaling if resumed else None)
     if resumed is not None:
         initial = resumed.params
@@ -209,6 +213,7 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
                 stop=stop,
                 record=history_path is not None,
                 first_epoch=epochs_before + 1,
+                statistics=prepared.statistics,
                 **_schedule(seed, batch_size, patience, min_delta, prepared),
             )
     finally:
@@ -216,7 +221,7 @@ def _train(data, features, target, sep, epochs, lr, seed, init_path, activation,
             progress.close()
     training = {
         "data": dataset.source,
-        "rows": len(prepared.y),
+        "rows": prepared.rows,
         "validation_rows": 0 if prepared.validation is None else len(prepared.validation[1]),
         "seed": seed,
         "init": init_path,
@@ -285,9 +290,45 @@ def _resumed_seed(resumed, seed):
 
 
 def _prepare(dataset, seed, val_split, standardize, scaling):
-    from .training import prepare
+    from .data import StreamedDataset
+    from .training import prepare, prepare_streamed
 
+    if isinstance(dataset, StreamedDataset):
+        return prepare_streamed(dataset.chunks)
     return prepare(dataset.X, dataset.y, seed, val_split, standardize, scaling)
+
+
+def _chunk_rows(data, chunksize, activation, batch_size, val_split, standardize, history_path, resumed, quiet):
+    """Rows per chunk when `train` streams DATA: --chunksize, or TRAIN_CHUNK_ROWS for a file
+    larger than STREAM_ABOVE_BYTES where the options allow it; None to read it all."""
+    from .data import STREAM_ABOVE_BYTES, TRAIN_CHUNK_ROWS
+
+    conflicts = [
+        (activation != "identity", f"the {activation} activation of --resume" if resumed else f"--activation {activation}"),
+        (batch_size is not None, "--batch-size"),
+        (val_split is not None, "--val-split"),
+        (standardize, "the scaling of a --resume model trained with --standardize" if resumed else "--standardize"),
+        (history_path is not None, "--history"),
+    ]
+    conflict = next((option for applies, option in conflicts if applies), None)
+    if chunksize is not None:
+        if data == "-":
+            raise click.UsageError("--chunksize reads DATA twice, and stdin can be read only once; save it to a file and give its path")
+        if conflict:
+            raise click.UsageError(
+                f"--chunksize cannot be used with {conflict}: streamed training is the linear network "
+                "(identity activation) on full batches of the raw rows"
+            )
+        return chunksize
+    if data == "-" or conflict or not os.path.isfile(data) or os.path.getsize(data) <= STREAM_ABOVE_BYTES:
+        return None
+    if not quiet:
+        click.echo(
+            f"Streaming {data} ({os.path.getsize(data) / 2**30:.1f} GiB) in chunks of {TRAIN_CHUNK_ROWS} rows, "
+            f"as it is larger than {STREAM_ABOVE_BYTES / 2**30:g} GiB; --chunksize sets the chunk size.",
+            err=True,
+        )
+    return TRAIN_CHUNK_ROWS
 
 
 def _schedule(seed, batch_size, patience, min_delta, prepared):

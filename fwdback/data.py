@@ -23,6 +23,9 @@ from .errors import DataError
 FEATURES = ("x1", "x2", "x3")
 TARGET = "y"
 PREDICT_CHUNK_ROWS = 100_000
+# `train` streams a file larger than this, TRAIN_CHUNK_ROWS rows at a time, where its options allow.
+STREAM_ABOVE_BYTES = 2 * 2**30
+TRAIN_CHUNK_ROWS = 100_000
 _SNIFF_BYTES = 1 << 20  # the header line must fit in this
 _SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -66,12 +69,80 @@ def load_dataset(
         frame = _read_csv(stream, name, sep)
     if frame.empty:
         raise DataError(f"{name}: has a header but no data rows; add rows of {','.join(header)} values")
-    # One feature-major block holds the data once: X is its transposed view, y its last row.
+    X, y = _training_arrays(frame, features, target, name, 0)
+    return Dataset(X, y, tuple(features), target, name, sep)
+
+
+def _training_arrays(frame: pd.DataFrame, features, target: str, name: str, rows_before: int):
+    """X : shape (n, k), y : shape (n,) of a frame whose first row is data row rows_before + 1.
+
+    One feature-major block holds the data once: X is its transposed view, y its last row.
+    """
     block = np.empty((len(features) + 1, len(frame)))
     for row, column in zip(block, [*features, target]):
-        row[:] = _float_column(frame, column, name, 0)
-    X, y = block[:-1].T, block[-1]
-    return Dataset(X, y, tuple(features), target, name, sep)
+        row[:] = _float_column(frame, column, name, rows_before)
+    return block[:-1].T, block[-1]
+
+
+@dataclass
+class StreamedDataset:
+    """Training data read from a file in chunks of `chunk_rows` rows, as often as asked; no row is kept."""
+
+    features: tuple[str, ...]
+    target: str
+    source: str
+    sep: str
+    chunk_rows: int
+
+    def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """A fresh pass over the file: (X, y) per chunk, X : shape (m, k), y : shape (m,), float64."""
+        return iter_training_chunks(self.source, self.features, self.target, self.sep, self.chunk_rows)
+
+
+def stream_dataset(
+    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int
+) -> StreamedDataset:
+    """Check a training CSV's header now, to read its rows in chunks later (load_dataset's checks).
+
+    Training reads the file twice, so it has to be a file: stdin can be read only once.
+    """
+    name = display_name(source)
+    if source == "-":
+        raise DataError("streaming reads the data twice, and stdin can be read only once; save it to a file and give its path")
+    _check_names(name, features, target)
+    with _open_binary(source) as stream:
+        sep, header = _sniff(stream, name, sep)
+        _check_header(name, header, [*features, target], sep, "rename it in the header or choose columns with --features/--target")
+    return StreamedDataset(tuple(features), target, name, sep, chunk_rows)
+
+
+def iter_training_chunks(
+    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Stream a training CSV in chunks of `chunk_rows` rows: (X, y) as load_dataset makes them.
+
+    The checks and messages are load_dataset's, with rows numbered from the file's first.
+    """
+    name = display_name(source)
+    with _open_binary(source) as stream:
+        sep, header = _sniff(stream, name, sep)
+        _check_header(name, header, [*features, target], sep, "rename it in the header or choose columns with --features/--target")
+        reader = _read_csv(stream, name, sep, chunksize=chunk_rows)
+        rows_before = 0
+        with reader:
+            while True:
+                try:
+                    chunk = next(reader)
+                except StopIteration:
+                    break
+                except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as error:
+                    raise _parse_error(name, error) from None
+                if chunk.empty:
+                    continue
+                yield _training_arrays(chunk, features, target, name, rows_before)
+                rows_before += len(chunk)
+        if rows_before == 0:
+            raise DataError(f"{name}: has a header but no data rows; add rows of {','.join(header)} values")
 
 
 def iter_feature_chunks(

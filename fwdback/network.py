@@ -208,9 +208,18 @@ def largest_stable_lr(params: Parameters, X: np.ndarray) -> float:
     Every column of J is a linear combination of the columns of A = [X, 1], J = A M, so the
     curvature comes from the small matrix M^T (A^T A / n) M without another pass over rows.
     """
-    k, h = params.n_inputs, params.n_hidden
+    return largest_stable_lr_from_gram(params, gram_matrix(X))
+
+
+def gram_matrix(X: np.ndarray) -> np.ndarray:
+    """G = A^T A / n, shape (k + 1, k + 1), where A = [X, 1].  X : shape (n, k)."""
     A = np.column_stack([X, np.ones(len(X))])
-    gram = A.T @ A / len(X)
+    return A.T @ A / len(X)
+
+
+def largest_stable_lr_from_gram(params: Parameters, gram: np.ndarray) -> float:
+    """largest_stable_lr from G = A^T A / n, shape (k + 1, k + 1), for rows not in memory."""
+    k, h = params.n_inputs, params.n_hidden
     M = np.zeros((k + 1, params.vector.size))
     W_tilde = np.column_stack([params.W_hidden, params.b_hidden])  # row h: unit h's weights on [x, 1]
     for unit in range(h):

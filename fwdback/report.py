@@ -80,7 +80,10 @@ class TrainingReport:
     @classmethod
     def of(cls, result: TrainingResult, model: Model, prepared: Prepared) -> TrainingReport:
         linear = result.final.activation == "identity"
-        comparison = compare(result.final, result.final_loss, prepared.X, prepared.y) if linear else None
+        comparison = None
+        if linear:
+            streamed = prepared.statistics.least_squares() if prepared.X is None else None
+            comparison = compare(result.final, result.final_loss, prepared.X, prepared.y, streamed)
         return cls(result, model, prepared, comparison)
 
     @property

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import DataError, TrainingDiverged
 from .gram import GramEngine
-from .network import Gradients, LiteralEngine, Parameters, backward, forward, largest_stable_lr, mse_loss, update
+from .network import (
+    Gradients,
+    LiteralEngine,
+    Parameters,
+    backward,
+    forward,
+    gram_matrix,
+    largest_stable_lr_from_gram,
+    mse_loss,
+    update,
+)
 from .scaling import Scaling
 from .yardstick import balanced_minimizer, least_squares
 
@@ -28,12 +38,19 @@ class Prepared:
     """The rows training sees: validation rows held out, all in z-scores when scaled.
 
     X : shape (n_train, k), y : shape (n_train,); validation = (X_val, y_val) or None.
+    Rows streamed from a file (prepare_streamed) are not held: X and y are None and
+    `statistics` is their Gram engine.
     """
 
-    X: np.ndarray
-    y: np.ndarray
+    X: np.ndarray | None
+    y: np.ndarray | None
     validation: tuple[np.ndarray, np.ndarray] | None
     scaling: Scaling | None
+    statistics: GramEngine | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.statistics.rows if self.y is None else len(self.y)
 
 
 def prepare(
@@ -60,6 +77,14 @@ def prepare(
         if validation is not None:
             validation = (scaling.features(validation[0]), scaling.target(validation[1]))
     return Prepared(X, y, validation, scaling)
+
+
+def prepare_streamed(make_chunks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]) -> Prepared:
+    """Rows read in chunks, twice, into the Gram engine's statistics; no row is kept.
+
+    `make_chunks()` returns a fresh iterable of (X, y), X : shape (m, k), y : shape (m,).
+    """
+    return Prepared(None, None, None, None, GramEngine.from_chunks(make_chunks))
 
 
 @dataclass
@@ -138,6 +163,7 @@ def train(
     early_stopping: EarlyStopping | None = None,
     first_epoch: int = 1,
     engine: str = "auto",
+    statistics: GramEngine | None = None,
 ) -> TrainingResult:
     """Run up to `epochs` epochs of gradient descent from `initial`.
 
@@ -157,7 +183,11 @@ def train(
     the rows (gram.py), in O(1) per epoch, for the identity activation; "auto" takes "gram"
     where it applies, agrees with "literal" to 1e-9 and saves time (GRAM_MIN_ROWS rows or
     more), "literal" elsewhere, so lecture-sized data runs the lecture's computation to the
-    last bit. The final loss and gradients are always computed literally.
+    last bit. The final loss and gradients are computed literally from the rows in memory.
+
+    `statistics`, the Gram engine of rows not in memory (prepare_streamed), trains on them
+    with X, y = None: the identity activation and full batches only, no validation. Every
+    epoch is then the Gram engine's, and so are the final loss and gradients.
     """
     if epochs < 1:
         raise ValueError("epochs must be at least 1")
@@ -172,7 +202,11 @@ def train(
     monitored = val_losses if val_losses is not None else losses
     best_epoch, best_params, waited = None, None, 0
     stop_reason = "ran every epoch"
-    gram = _gram_engine(X, y, initial, batch_size, engine)
+    if statistics is not None and (
+        X is not None or batch_size is not None or validation is not None or initial.activation != "identity"
+    ):
+        raise ValueError("training on statistics takes X, y = None, the identity activation, full batches, no validation")
+    gram = statistics if statistics is not None else _gram_engine(X, y, initial, batch_size, engine)
     literal = LiteralEngine(X, y, initial.n_hidden) if gram is None and batch_size is None else None
     val_gram = None if validation is None else _gram_engine(*validation, initial, batch_size, engine)
     params = initial
@@ -184,12 +218,12 @@ def train(
             )
         if batch_size is None:
             loss, grads = (gram or literal).loss_and_gradients(params)
-            _check_divergence(first_epoch + epoch - 1, loss, losses[0] if epoch > 1 else loss, X, y, initial, lr)
+            _check_divergence(first_epoch + epoch - 1, loss, losses[0] if epoch > 1 else loss, X, y, initial, lr, statistics)
             params = update(params, grads, lr)
         else:
             order = epoch_order(shuffle_seed, first_epoch + epoch - 1, len(y))
             params, loss, grads = _minibatch_epoch(params, X, y, lr, batch_size, order)
-            _check_divergence(first_epoch + epoch - 1, loss, losses[0] if epoch > 1 else loss, X, y, initial, lr)
+            _check_divergence(first_epoch + epoch - 1, loss, losses[0] if epoch > 1 else loss, X, y, initial, lr, statistics)
         losses[epoch - 1] = loss
         if record:
             parameter_history[epoch - 1] = at_start.vector
@@ -222,10 +256,14 @@ def train(
         params = best_params
         if stop_reason == "ran every epoch":
             stop_reason = f"ran every epoch; kept the weights of the best epoch, {first_epoch + best_epoch - 1}"
-    fwd = forward(params, X)
-    final_loss = mse_loss(y, fwd.yhat)
-    _check_divergence(first_epoch + len(losses) - 1, final_loss, losses[0], X, y, initial, lr)
-    final_gradients = backward(params, X, y, fwd)
+    if statistics is not None:
+        final_loss, final_gradients = statistics.loss_and_gradients(params)
+    else:
+        fwd = forward(params, X)
+        final_loss = mse_loss(y, fwd.yhat)
+    _check_divergence(first_epoch + len(losses) - 1, final_loss, losses[0], X, y, initial, lr, statistics)
+    if statistics is None:
+        final_gradients = backward(params, X, y, fwd)
     final_val_loss = None if validation is None else mse_loss(validation[1], forward(params, validation[0]).yhat)
     return TrainingResult(
         initial,
@@ -284,24 +322,27 @@ def _minibatch_epoch(params: Parameters, X, y, lr: float, batch_size: int, order
     return params, loss_sum / n, Gradients(gradient_sum / n, params.n_inputs, params.n_hidden, params.activation)
 
 
-def _check_divergence(epoch: int, loss: float, first_loss: float, X, y, initial: Parameters, lr: float) -> None:
+def _check_divergence(epoch: int, loss: float, first_loss: float, X, y, initial: Parameters, lr: float, statistics) -> None:
     if np.isfinite(loss) and loss <= DIVERGENCE_FACTOR * max(first_loss, np.finfo(float).tiny):
         return
-    raise TrainingDiverged(epoch, loss, suggest_lr(X, y, initial, lr))
+    raise TrainingDiverged(epoch, loss, suggest_lr(X, y, initial, lr, statistics))
 
 
-def suggest_lr(X: np.ndarray, y: np.ndarray, initial: Parameters, lr: float) -> float:
+def suggest_lr(
+    X: np.ndarray | None, y: np.ndarray | None, initial: Parameters, lr: float, statistics: GramEngine | None = None
+) -> float:
     """A learning rate to try after `lr` diverged, rounded down to one significant digit.
 
     Half the largest stable step, both where training starts and at a least-squares
     minimizer, where it has to settle; never more than half of `lr`. Weights so large that
-    the curvature overflows leave just half of `lr`.
+    the curvature overflows leave just half of `lr`. With X, y = None, from `statistics`.
     """
-    best = least_squares(X, y)
+    best = least_squares(X, y) if statistics is None else statistics.least_squares()
     at_minimum = balanced_minimizer(best.coef, best.intercept, initial.n_hidden)
     with np.errstate(over="ignore", invalid="ignore"):
         try:
-            stable = min(largest_stable_lr(initial, X), largest_stable_lr(at_minimum, X), lr)
+            gram = gram_matrix(X) if statistics is None else statistics.G
+            stable = min(largest_stable_lr_from_gram(initial, gram), largest_stable_lr_from_gram(at_minimum, gram), lr)
         except np.linalg.LinAlgError:
             stable = lr
     mantissa, exponent = f"{0.5 * stable:.15e}".split("e")

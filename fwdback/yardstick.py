@@ -80,9 +80,12 @@ class Comparison:
         return self.gap <= 0.01 * self.best.loss + self.best.rounding
 
 
-def compare(params: Parameters, final_loss: float, X: np.ndarray, y: np.ndarray) -> Comparison:
+def compare(
+    params: Parameters, final_loss: float, X: np.ndarray | None, y: np.ndarray | None, best: LeastSquares | None = None
+) -> Comparison:
+    """The network beside least squares on X, y, or beside `best` for rows not in memory (X, y = None)."""
     coef, intercept = collapsed_linear_map(params)
-    return Comparison(coef, intercept, least_squares(X, y), final_loss)
+    return Comparison(coef, intercept, least_squares(X, y) if best is None else best, final_loss)
 
 
 def balanced_minimizer(coef: np.ndarray, intercept: float, n_hidden: int = 2) -> Parameters:

@@ -1,0 +1,162 @@
+"""Out of core: `train --chunksize` streams a CSV through the Gram engine's statistics.
+
+The expectations come from in-memory training (the literal engine, below GRAM_MIN_ROWS rows)
+and from np.linalg.lstsq on the rows.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from fwdback import data
+from fwdback.gram import GramEngine
+from fwdback.network import init_parameters
+from fwdback.training import GRAM_MIN_ROWS, suggest_lr
+
+ROWS, CHUNK = 5_500, 1_000  # five full chunks and a short last one
+
+
+@pytest.fixture
+def rows():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1.0, 1.0, size=(ROWS, 3)) * [1.0, 1.5, 0.5] + [0.0, 0.5, -0.3]
+    y = X @ np.array([2.0, -3.0, 0.5]) + 1.0 + rng.normal(0.0, 0.1, size=ROWS)
+    return X, y
+
+
+@pytest.fixture
+def big_csv(workdir, rows, csv_text):
+    (workdir / "big.csv").write_text(csv_text(*rows))
+    return "big.csv"
+
+
+def chunks_of(X, y, size):
+    return lambda: ((X[i : i + size], y[i : i + size]) for i in range(0, len(y), size))
+
+
+def train_json(run, *args):
+    result = run(["train", *args, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("epochs", [50, 2000])
+def test_streamed_training_equals_in_memory_training(run, big_csv, epochs):
+    assert ROWS < GRAM_MIN_ROWS  # so in memory it is the literal engine, row by row
+    args = [big_csv, "--epochs", epochs, "--lr", "0.02"]
+    in_memory = train_json(run, *args, "--model", "memory.json")
+    streamed = train_json(run, *args, "--chunksize", CHUNK, "--model", "streamed.json")
+    losses = np.array([entry["loss"] for entry in in_memory["history"]])
+    streamed_losses = np.array([entry["loss"] for entry in streamed["history"]])
+    np.testing.assert_allclose(streamed_losses, losses, rtol=1e-9, atol=0)
+    for key in ("weights", "gradients"):
+        expected = np.array(list(in_memory[key].values()))
+        got = np.array(list(streamed[key].values()))
+        # At the optimum (2000 epochs) the gradients are rounding noise, about 1e-12.
+        assert np.max(np.abs(got - expected)) <= 1e-9 * np.max(np.abs(expected)) + 1e-11, key
+    assert streamed["final_loss"] == pytest.approx(in_memory["final_loss"], rel=1e-9)
+    assert streamed["rows"] == ROWS
+
+
+def test_streamed_yardstick_matches_lstsq(run, big_csv, rows):
+    X, y = rows
+    A = np.column_stack([X, np.ones(ROWS)])
+    solution, *_ = np.linalg.lstsq(A, y, rcond=None)
+    yardstick = train_json(run, big_csv, "--chunksize", CHUNK, "--epochs", "50")["yardstick"]
+    assert list(yardstick["least_squares"].values()) == pytest.approx(solution.tolist(), rel=1e-12)
+    assert yardstick["best_loss"] == pytest.approx(np.mean((A @ solution - y) ** 2), rel=1e-10)
+    assert yardstick["constant_loss"] == pytest.approx(np.var(y), rel=1e-12)
+    assert yardstick["unique"]
+
+
+def test_chunked_statistics_equal_those_of_one_chunk(rows):
+    X, y = rows
+    whole, chunked = GramEngine(X, y), GramEngine.from_chunks(chunks_of(X, y, 777))
+    np.testing.assert_allclose(chunked.G, whole.G, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(chunked.theta0, whole.theta0, rtol=1e-12)
+    # The gradient at the least-squares solution is zero up to rounding: compare on the scale of b.
+    np.testing.assert_allclose(chunked.gradient0, whole.gradient0, rtol=0, atol=1e-13 * np.abs(whole.G @ whole.theta0).max())
+    assert chunked.loss0 == pytest.approx(whole.loss0, rel=1e-12)
+    assert chunked.rows == ROWS
+
+
+def test_streamed_least_squares_knows_a_constant_column(rows):
+    X, y = rows
+    X = X.copy()
+    X[:, 1] = 4.0
+    best = GramEngine.from_chunks(chunks_of(X, y, 1000)).least_squares()
+    assert best.constant_columns == [1] and not best.unique
+    A = np.column_stack([X, np.ones(ROWS)])
+    solution, *_ = np.linalg.lstsq(A, y, rcond=None)
+    assert best.loss == pytest.approx(np.mean((A @ solution - y) ** 2), rel=1e-9)
+    assert best.zero_loss == pytest.approx(np.mean(y**2), rel=1e-12)
+
+
+def test_the_divergence_suggestion_needs_only_the_statistics(rows):
+    X, y = rows
+    initial = init_parameters(np.random.default_rng(0), 3, 2)
+    statistics = GramEngine.from_chunks(chunks_of(X, y, 1000))
+    assert suggest_lr(None, None, initial, 5.0, statistics) == suggest_lr(X, y, initial, 5.0)
+
+
+def test_streamed_divergence_says_what_lr_to_try(run, big_csv, rows):
+    in_memory = run(["train", big_csv, "--lr", "5"])
+    streamed = run(["train", big_csv, "--lr", "5", "--chunksize", CHUNK])
+    assert in_memory.exit_code == streamed.exit_code != 0
+    suggestion = in_memory.stderr.split("--lr ")[-1].split()[0]
+    assert f"--lr {suggestion}" in streamed.stderr
+
+
+def test_a_bad_cell_in_a_later_chunk_names_its_row_and_writes_no_model(run, workdir, rows, csv_text):
+    lines = csv_text(*rows).splitlines()
+    cells = lines[4321].split(",")  # data row 4321, in the fifth chunk
+    cells[1] = "abc"
+    lines[4321] = ",".join(cells)
+    (workdir / "bad.csv").write_text("\n".join(lines) + "\n")
+    result = run(["train", "bad.csv", "--chunksize", CHUNK])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: bad.csv, row 4321, column x2: 'abc' is not a number; fix the cell or delete the row\n"
+    assert not (workdir / "model.json").exists()
+
+
+@pytest.mark.parametrize(
+    "args, conflict",
+    [
+        (["--activation", "tanh"], "--activation tanh"),
+        (["--batch-size", "32"], "--batch-size"),
+        (["--val-split", "0.2"], "--val-split"),
+        (["--standardize"], "--standardize"),
+        (["--history", "h.csv"], "--history"),
+    ],
+)
+def test_chunksize_refuses_what_streaming_cannot_do(run, big_csv, args, conflict):
+    result = run(["train", big_csv, "--chunksize", CHUNK, *args])
+    assert result.exit_code == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"Error: --chunksize cannot be used with {conflict}:")
+
+
+def test_chunksize_refuses_stdin(run, rows, csv_text):
+    result = run(["train", "-", "--chunksize", CHUNK], input=csv_text(*rows))
+    assert result.exit_code == 2
+    assert "Error: --chunksize reads DATA twice, and stdin can be read only once" in result.stderr
+
+
+def test_a_large_file_streams_by_itself(run, big_csv, monkeypatch):
+    expected = train_json(run, big_csv, "--epochs", "100", "--chunksize", CHUNK, "--model", "chunked.json")
+    monkeypatch.setattr(data, "STREAM_ABOVE_BYTES", 1000)
+    monkeypatch.setattr(data, "TRAIN_CHUNK_ROWS", CHUNK)
+    result = run(["train", big_csv, "--epochs", "100", "--format", "json"])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[0].startswith(f"Streaming {big_csv} (0.0 GiB) in chunks of {CHUNK} rows")
+    assert json.loads(result.stdout)["history"] == expected["history"]
+    # Where the options need the rows in memory, the file is read whole, as before.
+    assert "Streaming" not in run(["train", big_csv, "--epochs", "10", "--batch-size", "100"]).stderr
+
+
+def test_the_streamed_model_predicts(run, big_csv, rows):
+    assert run(["train", big_csv, "--chunksize", CHUNK, "--quiet"]).exit_code == 0
+    result = run(["predict", big_csv])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == ROWS + 1
