@@ -183,7 +183,8 @@ def train(
     the rows (gram.py), in O(1) per epoch, for the identity activation; "auto" takes "gram"
     where it applies, agrees with "literal" to 1e-9 and saves time (GRAM_MIN_ROWS rows or
     more), "literal" elsewhere, so lecture-sized data runs the lecture's computation to the
-    last bit. The final loss and gradients are computed literally from the rows in memory.
+    last bit. The final loss and gradients are computed literally (LiteralEngine) from the
+    rows in memory.
 
     `statistics`, the Gram engine of rows not in memory (prepare_streamed), trains on them
     with X, y = None: the identity activation and full batches only, no validation. Every
@@ -256,14 +257,9 @@ def train(
         params = best_params
         if stop_reason == "ran every epoch":
             stop_reason = f"ran every epoch; kept the weights of the best epoch, {first_epoch + best_epoch - 1}"
-    if statistics is not None:
-        final_loss, final_gradients = statistics.loss_and_gradients(params)
-    else:
-        fwd = forward(params, X)
-        final_loss = mse_loss(y, fwd.yhat)
+    final_engine = statistics or literal or LiteralEngine(X, y, initial.n_hidden)
+    final_loss, final_gradients = final_engine.loss_and_gradients(params)
     _check_divergence(first_epoch + len(losses) - 1, final_loss, losses[0], X, y, initial, lr, statistics)
-    if statistics is None:
-        final_gradients = backward(params, X, y, fwd)
     final_val_loss = None if validation is None else mse_loss(validation[1], forward(params, validation[0]).yhat)
     return TrainingResult(
         initial,
