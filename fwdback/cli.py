@@ -119,6 +119,37 @@ def _initial_parameters(init_path, seed, n_inputs=3, n_hidden=2, activation="ide
     return init_parameters(np.random.default_rng(seed), n_inputs, n_hidden, activation)
 
 
+def _print_version(ctx, param, value):
+    if value and not ctx.resilient_parsing:
+        click.echo(f"fwdback {_installed_version()}")
+        ctx.exit()
+
+
+def _installed_version() -> str:
+    """The version pyproject.toml gave the installed package, read from its METADATA file.
+
+    importlib.metadata finds the same file, but importing it takes longer than the rest of
+    `fwdback --version`; it is the fallback for installs laid out otherwise.
+    """
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith("fwdback-") and name.endswith(".dist-info"):
+                try:
+                    with open(os.path.join(entry or ".", name, "METADATA"), encoding="utf-8") as stream:
+                        for line in stream:
+                            if line.startswith("Version:"):
+                                return line.split(":", 1)[1].strip()
+                except OSError:
+                    break
+    from importlib.metadata import version
+
+    return version("fwdback")
+
+
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="""\b
@@ -128,7 +159,7 @@ Examples:
   fwdback predict new.csv > predictions.csv
   cat new.csv | fwdback predict | sort -t, -k5 -g""",
 )
-@click.version_option(package_name="fwdback", message="%(prog)s %(version)s")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version, help="Show the version and exit.")
 def cli():
     """Forward and backward propagation for the lecture's 3-2-1 network, every number visible.
 
