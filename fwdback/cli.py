@@ -387,28 +387,31 @@ Examples:
 def predict(data, model_path, sep):
     """Write DATA's rows with a y_hat column added, as CSV on stdout.
 
-    DATA is a CSV with the model's feature columns ("-" or nothing for stdin); its columns
-    are passed through unchanged. y_hat is written with enough digits to read back as the
-    same float64. Input is streamed in chunks, so any length fits in memory.
+    DATA is a CSV with the model's feature columns ("-" or nothing for stdin); its lines
+    are passed through unchanged (same separator, same quoting) with y_hat appended,
+    written with enough digits to read back as the same float64. Input is streamed in
+    chunks, so any length fits in memory.
     """
     with _boundary():
         _predict(data, model_path, sep)
 
 
 def _predict(data, model_path, sep):
-    from .data import display_name, iter_feature_chunks
+    from .data import display_name, iter_prediction_chunks
     from .errors import DataError
     from .modelfile import load_model
 
     model = load_model(model_path)
     out = sys.stdout
     first = True
-    for chunk, X in iter_feature_chunks(data, model.features, sep):
-        if first and "y_hat" in chunk.columns:
-            raise DataError(f"{display_name(data)}: already has a y_hat column; drop or rename it first")
-        chunk["y_hat"] = [repr(value) for value in model.predict(X).tolist()]
-        chunk.to_csv(out, index=False, header=first, lineterminator="\n")
-        first = False
+    for chunk in iter_prediction_chunks(data, model.features, sep):
+        if first:
+            if "y_hat" in chunk.columns:
+                raise DataError(f"{display_name(data)}: already has a y_hat column; drop or rename it first")
+            out.write(f"{chunk.header}{chunk.sep}y_hat\n")
+            first = False
+        tails = [f"{chunk.sep}{value!r}\n" for value in model.predict(chunk.X).tolist()]
+        out.write("".join(map(str.__add__, chunk.lines, tails)))
     out.flush()
 
 

@@ -10,6 +10,7 @@ import csv
 import difflib
 import gzip
 import io
+import itertools
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -145,42 +146,79 @@ def iter_training_chunks(
             raise DataError(f"{name}: has a header but no data rows; add rows of {','.join(header)} values")
 
 
-def iter_feature_chunks(
-    source: str, features: Sequence[str], sep: str | None = None, chunk_rows: int = PREDICT_CHUNK_ROWS
-) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    """Stream a CSV in chunks: each chunk's cells as the text they were, and its features as floats.
+@dataclass
+class PredictionChunk:
+    """Rows of a CSV read for prediction: their text as it was, and their features as floats.
 
-    Memory stays bounded by the chunk size whatever the file's length. `features` are the
-    columns a model was trained on.
+    header : the header line, without its line end (and without a byte-order mark)
+    lines : this chunk's records, without their line ends (a quoted field may hold a newline)
+    X : shape (len(lines), k), the model's feature columns
+    """
+
+    header: str
+    columns: list[str]
+    sep: str
+    lines: list[str]
+    X: np.ndarray
+
+
+def iter_prediction_chunks(
+    source: str, features: Sequence[str], sep: str | None = None, chunk_rows: int = PREDICT_CHUNK_ROWS
+) -> Iterator[PredictionChunk]:
+    """Stream a CSV in chunks of records, each with its features parsed by pandas.
+
+    The records pass through as text, so predict can write them back unchanged; only the
+    feature columns are converted. Memory stays bounded by the chunk size whatever the
+    file's length. `features` are the columns a model was trained on.
     """
     name = display_name(source)
     with _open_binary(source) as opened:
-        sep, header = _sniff(opened.stream, name, sep)
-        _check_header(name, header, features, sep, f"the model was trained on the columns {','.join(features)}")
-        reader = _read_csv(
-            opened.for_pandas, name, sep, dtype=str, keep_default_na=False, skipinitialspace=False, chunksize=chunk_rows
-        )
-        rows_before = 0
-        seen_rows = False
-        with reader:
-            while True:
-                try:
-                    chunk = next(reader)
-                except StopIteration:
-                    break
-                except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as error:
-                    raise _parse_error(name, error) from None
-                if chunk.empty:
-                    continue
-                seen_rows = True
-                columns = {column.strip(): column for column in chunk.columns}
+        sep, columns = _sniff(opened.stream, name, sep)
+        _check_header(name, columns, features, sep, f"the model was trained on the columns {','.join(features)}")
+        text = io.TextIOWrapper(opened.stream, encoding="utf-8-sig", newline=None)
+        try:
+            records = _records(text)
+            header = next(records)
+            rows_before = 0
+            while lines := list(itertools.islice(records, chunk_rows)):
+                frame = _read_csv(io.StringIO("\n".join([header, *lines])), name, sep, rows_before)
+                if len(frame) != len(lines):
+                    raise DataError(f"{name}: rows {rows_before + 1} to {rows_before + len(lines)} do not parse as CSV; check their quoting")
                 X = np.column_stack(
-                    [_float_column(chunk, columns[feature], name, rows_before, feature) for feature in features]
+                    [_float_column(frame, _column_named(frame, feature), name, rows_before, feature) for feature in features]
                 )
-                yield chunk, X
-                rows_before += len(chunk)
-        if not seen_rows:
-            raise DataError(f"{name}: has a header but no data rows; add rows of {','.join(header)} values")
+                yield PredictionChunk(header, columns, sep, lines, X)
+                rows_before += len(lines)
+        except UnicodeDecodeError as error:
+            raise _parse_error(name, error) from None
+        except (OSError, EOFError) as error:
+            raise DataError(f"{name}: cannot be read ({error}); check that the file is intact") from None
+        finally:
+            text.detach()
+        if rows_before == 0:
+            raise DataError(f"{name}: has a header but no data rows; add rows of {','.join(columns)} values")
+
+
+def _records(text) -> Iterator[str]:
+    """The CSV records of a text stream, without line ends; a quoted field may span lines.
+
+    Blank lines are passed over, as pandas passes them over.
+    """
+    pending = ""
+    for line in text:
+        pending += line
+        if pending.count('"') % 2:  # inside a quoted field: the record goes on
+            continue
+        record, pending = pending.rstrip("\n"), ""
+        if record.strip():
+            yield record
+    if pending.strip():
+        yield pending.rstrip("\n")
+
+
+def _column_named(frame: pd.DataFrame, name: str) -> str:
+    """The frame's column whose name, stripped of spaces, is `name`."""
+    return next(column for column in frame.columns if column.strip() == name)
 
 
 def _check_names(name: str, features: Sequence[str], target: str) -> None:
@@ -301,7 +339,10 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _read_csv(stream, name: str, sep: str, **options):
+def _read_csv(stream, name: str, sep: str, rows_before: int | None = None, **options):
+    """pd.read_csv with fwdback's settings, its errors as DataError. `rows_before` is given when
+    the text is a chunk of records after that many data rows (pandas counts lines from its
+    own first)."""
     try:
         return pd.read_csv(
             stream,
@@ -312,19 +353,19 @@ def _read_csv(stream, name: str, sep: str, **options):
     except pd.errors.EmptyDataError:
         raise DataError(f"{name}: is empty; give a CSV file with a header line such as x1,x2,x3,y") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as error:
-        raise _parse_error(name, error) from None
+        raise _parse_error(name, error, rows_before) from None
 
 
-def _parse_error(name: str, error: Exception) -> DataError:
+def _parse_error(name: str, error: Exception, rows_before: int | None = None) -> DataError:
     if isinstance(error, UnicodeDecodeError):
         return DataError(f"{name}: is not UTF-8 text (byte 0x{error.object[error.start]:02x}); save it as UTF-8")
     message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
     ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
     if ragged:
         expected, line, seen = (int(number) for number in ragged.groups())
+        where = f"row {line - 1} (line {line})" if rows_before is None else f"row {rows_before + line - 1}"
         return DataError(
-            f"{name}, row {line - 1} (line {line}): has {seen} fields where the header has {expected}; "
-            "give every row the same number of fields"
+            f"{name}, {where}: has {seen} fields where the header has {expected}; give every row the same number of fields"
         )
     return DataError(f"{name}: is not a readable CSV file ({message}); check its format")
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from fwdback.data import Dataset, iter_feature_chunks, load_dataset
+from fwdback.data import Dataset, iter_prediction_chunks, load_dataset
 from fwdback.errors import DataError
 
 X = np.array([[0.5, -1.25, 3.0], [1e-3, 2.0, -0.0], [7.0, 0.1, 0.2]])
@@ -146,10 +146,11 @@ def test_gzip_on_stdin(monkeypatch):
 def test_chunks_keep_text_and_count_rows_across_chunks(tmp_path):
     lines = ["id,x1,x2,x3"] + [f"{i:03d},{i},{i}.50,-{i}" for i in range(1, 8)]
     path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
-    chunks = list(iter_feature_chunks(path, ("x1", "x2", "x3"), chunk_rows=3))
-    assert [len(chunk) for chunk, _ in chunks] == [3, 3, 1]
-    assert [c for chunk, _ in chunks for c in chunk["id"]] == [f"{i:03d}" for i in range(1, 8)]
-    X_all = np.vstack([X for _, X in chunks])
+    chunks = list(iter_prediction_chunks(path, ("x1", "x2", "x3"), chunk_rows=3))
+    assert [len(chunk.lines) for chunk in chunks] == [3, 3, 1]
+    assert [line for chunk in chunks for line in chunk.lines] == lines[1:]
+    assert chunks[0].header == lines[0]
+    X_all = np.vstack([chunk.X for chunk in chunks])
     np.testing.assert_array_equal(X_all, [[i, i + 0.5, -i] for i in range(1, 8)])
 
 
@@ -158,7 +159,7 @@ def test_chunked_errors_give_the_data_row(tmp_path, bad_row):
     lines = ["x1,x2,x3"] + [f"{i},{'oops' if i == bad_row else i},{i}" for i in range(1, 8)]
     path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
     with pytest.raises(DataError, match=rf"row {bad_row}, column x2"):
-        list(iter_feature_chunks(path, ("x1", "x2", "x3"), chunk_rows=3))
+        list(iter_prediction_chunks(path, ("x1", "x2", "x3"), chunk_rows=3))
 
 
 def test_load_dataset_gives_the_data_row(tmp_path):
@@ -173,7 +174,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 def load_or_data_error(path: str):
-    """load_dataset and a full pass of iter_feature_chunks: each returns or raises DataError."""
+    """load_dataset and a full pass of iter_prediction_chunks: each returns or raises DataError."""
     try:
         dataset = load_dataset(path)
     except DataError as error:
@@ -183,8 +184,8 @@ def load_or_data_error(path: str):
         assert dataset.X.shape == (len(dataset.y), 3) and len(dataset.y) >= 1
         assert np.isfinite(dataset.X).all() and np.isfinite(dataset.y).all()
     try:
-        for chunk, X_chunk in iter_feature_chunks(path, ("x1", "x2", "x3")):
-            assert X_chunk.shape == (len(chunk), 3) and np.isfinite(X_chunk).all()
+        for chunk in iter_prediction_chunks(path, ("x1", "x2", "x3")):
+            assert chunk.X.shape == (len(chunk.lines), 3) and np.isfinite(chunk.X).all()
     except DataError:
         pass
 
@@ -238,3 +239,18 @@ def test_random_csv_like_text(tmp_path, data):
 @given(data=st.text(alphabet="x123y,;\t\n\r\" .-+eE0123456789naifNA\ufeff\x00", max_size=80))
 def test_random_text_from_csv_characters(tmp_path, data):
     load_or_data_error(write(tmp_path, "fuzz.csv", data.encode("utf-8")))
+
+
+def test_a_ragged_row_in_a_later_prediction_chunk_gives_its_data_row(tmp_path):
+    lines = ["x1,x2,x3"] + [f"{i},{i},{i}" + (",9" if i == 8 else "") for i in range(1, 11)]
+    path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=r"row 8: has 4 fields where the header has 3"):
+        list(iter_prediction_chunks(path, ("x1", "x2", "x3"), chunk_rows=3))
+
+
+def test_prediction_records_may_hold_quoted_newlines_and_keep_their_quoting(tmp_path):
+    lines = ['note,x1,x2,x3', '"two\nlines",1,2,3', '"a, b",4,5,6', 'plain,7,8,9']
+    path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
+    chunks = list(iter_prediction_chunks(path, ("x1", "x2", "x3"), chunk_rows=2))
+    assert [line for chunk in chunks for line in chunk.lines] == lines[1:]
+    np.testing.assert_array_equal(np.vstack([chunk.X for chunk in chunks]), [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
