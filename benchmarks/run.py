@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import inspect
 import math
 import os
 import platform
@@ -50,8 +49,6 @@ from fwdback.network import Parameters, backward, forward, init_parameters, mse_
 from fwdback.synthetic import generate
 from fwdback.training import train
 
-# Newer fwdback picks an engine per call (train(..., engine="auto"|"literal"|"gram")); older has one.
-TRAIN_HAS_ENGINE = "engine" in inspect.signature(train).parameters
 
 LR = 0.05
 CHECK_EPOCHS = 5
@@ -98,23 +95,23 @@ def from_layers(W1, b1, W2, b2) -> np.ndarray:
 class FwdbackTrain:
     """fwdback.training.train(X, y, params, lr, epochs), as shipped; every call starts from `initial`.
 
-    `engine` is passed on where train() takes one ("literal" forces the per-row computation).
+    engine="literal" forces the per-row computation; by default train() picks its engine.
     """
 
     name = "fwdback train()"
 
-    def __init__(self, X, y, initial: np.ndarray, engine: str | None = None):
+    def __init__(self, X, y, initial: np.ndarray, engine: str = "auto"):
         self.X, self.y, self.initial = X, y, Parameters(initial)
-        self.options = {} if engine is None else {"engine": engine}
+        self.options = {"engine": engine}
 
     def run(self, epochs: int) -> float:
         start = time.perf_counter()
         train(self.X, self.y, self.initial, LR, epochs, **self.options)
         return time.perf_counter() - start
 
-    def engine_used(self) -> str | None:
-        """The engine train() chose for this data, where it says."""
-        return getattr(train(self.X, self.y, self.initial, LR, 1, **self.options), "engine", None)
+    def engine_used(self) -> str:
+        """The engine train() chose for this data."""
+        return train(self.X, self.y, self.initial, LR, 1, **self.options).engine
 
     def losses(self, epochs: int):
         result = train(self.X, self.y, self.initial, LR, epochs, **self.options)
@@ -392,10 +389,7 @@ TABLE_COLUMNS = [TRAIN, TRAIN_LITERAL, LOOP, LOOP_1_THREAD, NAIVE, TORCH, TORCH_
 
 def contenders(rows: int, optional: dict, fwdback_only: bool) -> list[tuple[str, type, dict]]:
     """(column, class, extra arguments) of everything timed at this size."""
-    chosen = [(TRAIN, FwdbackTrain, {})]
-    if TRAIN_HAS_ENGINE:
-        chosen.append((TRAIN_LITERAL, FwdbackTrain, {"engine": "literal"}))
-    chosen.append((LOOP, FwdbackLoop, {}))
+    chosen = [(TRAIN, FwdbackTrain, {}), (TRAIN_LITERAL, FwdbackTrain, {"engine": "literal"}), (LOOP, FwdbackLoop, {})]
     if optional["threadpoolctl"]:
         chosen.append((LOOP_1_THREAD, FwdbackLoop, {"blas_threads": 1}))
     if not fwdback_only:
@@ -676,8 +670,7 @@ def print_tables(results: dict[int, dict]) -> None:
         + "."
     )
     print()
-    literal = TRAIN_LITERAL if TRAIN_HAS_ENGINE else TRAIN
-    literal_name = "literal" if TRAIN_HAS_ENGINE else "fwdback"
+    literal, literal_name = TRAIN_LITERAL, "literal"
     ratios = [
         ("PyTorch / train()", TORCH, TRAIN),
         (f"PyTorch / {literal_name}", TORCH, literal),
@@ -689,8 +682,6 @@ def print_tables(results: dict[int, dict]) -> None:
         ("1 BLAS thread / default (loop)", LOOP_1_THREAD, LOOP),
         ("PyTorch 1 thread / default", TORCH_1_THREAD, TORCH),
     ]
-    if not TRAIN_HAS_ENGINE:
-        ratios = [r for r in ratios if r[0] not in ("PyTorch / train()", "train() / read floor")]
     print("| rows | " + " | ".join(label for label, _, _ in ratios) + " |")
     print("|---:|" + "---:|" * len(ratios))
     for rows, result in results.items():
