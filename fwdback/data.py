@@ -28,6 +28,7 @@ PREDICT_CHUNK_ROWS = 100_000
 STREAM_ABOVE_BYTES = 2 * 2**30
 TRAIN_CHUNK_ROWS = 100_000
 _SNIFF_BYTES = 1 << 20  # the header line must fit in this
+_TRAINING_COLUMNS_FIX = "rename it in the header or choose columns with --features/--target"
 _SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
@@ -65,7 +66,7 @@ def load_dataset(
     _check_names(name, features, target)
     with _open_binary(source) as opened:
         sep, header = _sniff(opened.stream, name, sep)
-        _check_header(name, header, [*features, target], sep, "rename it in the header or choose columns with --features/--target")
+        _check_header(name, header, [*features, target], sep, _TRAINING_COLUMNS_FIX)
         # All columns, not usecols: with usecols pandas lets a row with too many fields pass.
         frame = _read_csv(opened.for_pandas, name, sep)
     if frame.empty:
@@ -113,7 +114,7 @@ def stream_dataset(
     _check_names(name, features, target)
     with _open_binary(source) as opened:
         sep, header = _sniff(opened.stream, name, sep)
-        _check_header(name, header, [*features, target], sep, "rename it in the header or choose columns with --features/--target")
+        _check_header(name, header, [*features, target], sep, _TRAINING_COLUMNS_FIX)
     return StreamedDataset(tuple(features), target, name, sep, chunk_rows)
 
 
@@ -127,7 +128,7 @@ def iter_training_chunks(
     name = display_name(source)
     with _open_binary(source) as opened:
         sep, header = _sniff(opened.stream, name, sep)
-        _check_header(name, header, [*features, target], sep, "rename it in the header or choose columns with --features/--target")
+        _check_header(name, header, [*features, target], sep, _TRAINING_COLUMNS_FIX)
         reader = _read_csv(opened.for_pandas, name, sep, chunksize=chunk_rows)
         rows_before = 0
         with reader:
