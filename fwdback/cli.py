@@ -363,15 +363,9 @@ def _chunk_rows(data, chunksize, activation, batch_size, val_split, standardize,
 
 
 def _schedule(seed, batch_size, patience, min_delta, prepared):
-    """The keyword arguments of training.train that choose mini-batches and early stopping."""
-    from .training import EarlyStopping
+    from .training import schedule
 
-    return {
-        "batch_size": batch_size,
-        "shuffle_seed": seed if batch_size else None,
-        "validation": prepared.validation,
-        "early_stopping": EarlyStopping(patience, min_delta) if patience else None,
-    }
+    return schedule(seed, batch_size, patience, min_delta, prepared.validation)
 
 
 @cli.command(

@@ -25,7 +25,7 @@ import numpy as np
 from . import network
 from .errors import TrainingDiverged
 from .network import ACTIVATIONS, Gradients, Parameters, init_parameters, parameter_names
-from .training import EarlyStopping, prepare, train
+from .training import prepare, schedule, train
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -181,10 +181,13 @@ class FwdbackRegressor:
                 initial,
                 float(self.lr),
                 int(self.epochs),
-                batch_size=None if self.batch_size is None else int(self.batch_size),
-                shuffle_seed=seed if self.batch_size else None,
-                validation=prepared.validation,
-                early_stopping=EarlyStopping(int(self.patience), float(self.min_delta)) if self.patience else None,
+                **schedule(
+                    seed,
+                    None if self.batch_size is None else int(self.batch_size),
+                    None if self.patience is None else int(self.patience),
+                    float(self.min_delta),
+                    prepared.validation,
+                ),
             )
         except TrainingDiverged as error:
             scale = "" if self.standardize else ", or standardize=True to put the columns on one scale"

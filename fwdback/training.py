@@ -95,6 +95,19 @@ class EarlyStopping:
     min_delta: float = 0.0
 
 
+def schedule(
+    seed: int, batch_size: int | None, patience: int | None, min_delta: float, validation
+) -> dict:
+    """train's keyword arguments for mini-batches, validation and early stopping, set alike by
+    the CLI and the Python API so that equal settings give equal weights."""
+    return {
+        "batch_size": batch_size,
+        "shuffle_seed": seed if batch_size else None,
+        "validation": validation,
+        "early_stopping": EarlyStopping(patience, min_delta) if patience else None,
+    }
+
+
 @dataclass
 class TrainingResult:
     """What a run of gradient descent produced.
