@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 
 FWDBACK = [sys.executable, "-m", "fwdback"]
 

@@ -520,9 +520,9 @@ def measure_startup(runs: int) -> dict[str, float]:
         IMPORT_ALL: [sys.executable, "-c", "import click, numpy, pandas, rich"],
     }
     times = {label: [] for label in commands}
-    for label, command in commands.items():
+    for command in commands.values():
         timed_command(command)  # warm the file cache
-    for round_index in range(runs):
+    for _ in range(runs):
         for label, command in commands.items():
             times[label].append(timed_command(command))
     return {label: statistics.median(values) for label, values in times.items()}
