@@ -645,22 +645,35 @@ def machine_line(optional: dict) -> str:
     return "- **Machine**: " + "; ".join(parts)
 
 
+def print_markdown_table(header: list[str], rows: list[list[str]]) -> None:
+    """A Markdown table, every column right-aligned."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---:|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+
+
 def print_tables(results: dict[int, dict]) -> None:
     columns = [c for c in TABLE_COLUMNS if any(c in result["times"] for result in results.values())]
-    print("| rows | " + " | ".join(columns) + " |")
-    print("|---:|" + "---:|" * len(columns))
-    for rows, result in results.items():
-        cells = []
-        for c in columns:
-            if c not in result["times"]:
-                cells.append("—")
-                continue
-            cell = format_seconds(statistics.median(result["times"][c]))
-            if c == TRAIN and result["engine"]:
-                cell += f" ({result['engine']})"
-            cells.append(cell)
-        print(f"| {rows:,} | " + " | ".join(cells) + " |")
-    print()
+
+    def per_column(result: dict, cell) -> list[str]:
+        """cell(column) for each column timed at this size, "—" for the others."""
+        return [cell(c) if c in result["times"] else "—" for c in columns]
+
+    def median_time(result: dict, column: str) -> str:
+        text = format_seconds(statistics.median(result["times"][column]))
+        return text + f" ({result['engine']})" if column == TRAIN and result["engine"] else text
+
+    def epochs_and_spread(result: dict, column: str) -> str:
+        values = result["times"][column]
+        spread = (max(values) - min(values)) / statistics.median(values)
+        return f"{result['epochs'][column]:,} ep, ±{100 * spread / 2:.0f}%"
+
+    print_markdown_table(
+        ["rows", *columns],
+        [[f"{rows:,}", *per_column(r, lambda c, r=r: median_time(r, c))] for rows, r in results.items()],
+    )
     print(
         "Median time per epoch (forward + loss + backward + update). — : not run at this size, or not installed. "
         "train() cells are total / epochs of one call, with the engine it chose in brackets; a call also does a "
@@ -670,45 +683,38 @@ def print_tables(results: dict[int, dict]) -> None:
         + "."
     )
     print()
-    literal, literal_name = TRAIN_LITERAL, "literal"
     ratios = [
         ("PyTorch / train()", TORCH, TRAIN),
-        (f"PyTorch / {literal_name}", TORCH, literal),
-        (f"naive NumPy / {literal_name}", NAIVE, literal),
+        ("PyTorch / literal", TORCH, TRAIN_LITERAL),
+        ("naive NumPy / literal", NAIVE, TRAIN_LITERAL),
         ("sklearn / train()", SKLEARN, TRAIN),
         ("train() / read floor", TRAIN, FLOOR),
-        (f"{literal_name} / read floor", literal, FLOOR),
-        (f"literal loop / {literal_name}", LOOP, literal),
+        ("literal / read floor", TRAIN_LITERAL, FLOOR),
+        ("literal loop / literal", LOOP, TRAIN_LITERAL),
         ("1 BLAS thread / default (loop)", LOOP_1_THREAD, LOOP),
         ("PyTorch 1 thread / default", TORCH_1_THREAD, TORCH),
     ]
-    print("| rows | " + " | ".join(label for label, _, _ in ratios) + " |")
-    print("|---:|" + "---:|" * len(ratios))
-    for rows, result in results.items():
-        cells = []
-        for _, numerator, denominator in ratios:
-            ratio = median_ratio(result["times"], numerator, denominator)
-            cells.append("—" if ratio is None else f"{ratio:.3g}")
-        print(f"| {rows:,} | " + " | ".join(cells) + " |")
-    print()
+
+    def ratio_cell(result: dict, numerator: str, denominator: str) -> str:
+        ratio = median_ratio(result["times"], numerator, denominator)
+        return "—" if ratio is None else f"{ratio:.3g}"
+
+    print_markdown_table(
+        ["rows", *(label for label, _, _ in ratios)],
+        [[f"{rows:,}", *(ratio_cell(r, n, d) for _, n, d in ratios)] for rows, r in results.items()],
+    )
     print(
-        f"\"{literal_name}\" is {literal}. Each ratio is the median over rounds of the two times measured in the same "
+        f"\"literal\" is {TRAIN_LITERAL}. Each ratio is the median over rounds of the two times measured in the same "
         "round; above 1 in the first four columns means fwdback is faster."
     )
     print()
-    print("| rows | rounds | " + " | ".join(columns) + " |")
-    print("|---:|---:|" + "---:|" * len(columns))
-    for rows, result in results.items():
-        cells = []
-        for c in columns:
-            if c not in result["times"]:
-                cells.append("—")
-                continue
-            values = result["times"][c]
-            spread = (max(values) - min(values)) / statistics.median(values)
-            cells.append(f"{result['epochs'][c]:,} ep, ±{100 * spread / 2:.0f}%")
-        print(f"| {rows:,} | {len(result['times'][TRAIN])} | " + " | ".join(cells) + " |")
-    print()
+    print_markdown_table(
+        ["rows", "rounds", *columns],
+        [
+            [f"{rows:,}", str(len(r["times"][TRAIN])), *per_column(r, lambda c, r=r: epochs_and_spread(r, c))]
+            for rows, r in results.items()
+        ],
+    )
     print("Epochs per measurement, and half the spread (max - min) of the rounds relative to the median.")
     print()
 
