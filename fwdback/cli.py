@@ -34,6 +34,28 @@ def _positive_finite(ctx, param, value):
     return value
 
 
+def _finite(ctx, param, value):
+    """Every float option: NaN and the infinities are refused (click's ranges let NaN through)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number")
+    return value
+
+
+def _separator(ctx, param, value):
+    """One character; `\\t` typed literally (as many tools take it) is a tab."""
+    if value is None:
+        return None
+    value = "\t" if value == "\\t" else value
+    if len(value) != 1 or not value.isascii() or value in "\"\r\n":
+        raise click.BadParameter(
+            f"{value!r} is not a separator: give one ASCII character other than a quote or a line end, e.g. ';' or '\\t'"
+        )
+    return value
+
+
+SEED = click.IntRange(min=0)
+
+
 def _column_list(ctx, param, value):
     if value is None:
         return None
@@ -50,7 +72,7 @@ def _data_options(command):
             click.argument("data", default="-", metavar="DATA"),
             click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
             click.option("--target", default="y", show_default=True, help="The column to predict."),
-            click.option("--sep", help="Field separator of the CSV (default: comma, or the one the header uses)."),
+            click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses)."),
         ]
     ):
         command = decorator(command)
@@ -62,8 +84,8 @@ def _start_options(command):
     for decorator in reversed(
         [
             click.option("--lr", type=float, default=DEFAULT_LR, show_default=True, callback=_positive_finite, help="Learning rate eta."),
-            click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random initial weights."),
-            click.option("--init", "init_path", type=click.Path(dir_okay=False), help="Start from the weights in this JSON file (a saved model works)."),
+            click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the random initial weights (any whole number from 0)."),
+            click.option("--init", "init_path", help="Start from the weights in this JSON file (a saved model works)."),
         ]
     ):
         command = decorator(command)
@@ -88,23 +110,44 @@ def _schedule_options(command):
     for decorator in reversed(
         [
             click.option("--batch-size", type=click.IntRange(min=1), help="Rows per update: mini-batch descent, shuffled each epoch (default: all rows)."),
-            click.option("--val-split", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), help="Hold out this fraction of rows (seeded) and report their loss each epoch."),
+            click.option("--val-split", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), callback=_finite, help="Hold out this fraction of rows (seeded) and report their loss each epoch."),
             click.option("--patience", type=click.IntRange(min=1), help="Stop when the (validation) loss has not improved for this many epochs; keep the best weights."),
-            click.option("--min-delta", type=click.FloatRange(min=0), default=0.0, show_default=True, help="How much the loss must fall to count as an improvement (with --patience)."),
+            click.option("--min-delta", type=click.FloatRange(min=0), default=0.0, show_default=True, callback=_finite, help="How much the loss must fall to count as an improvement (with --patience)."),
         ]
     ):
         command = decorator(command)
     return command
 
 
-def _load_dataset(data, features, target, sep, quiet=False, chunk_rows=None):
-    """The data set (with `chunk_rows`, its header only: the rows are streamed), with a note on
-    stderr when the separator was detected."""
-    from .data import load_dataset, separator_name, stream_dataset
+def _load_dataset(data, features, target, sep, quiet=False, chunk_rows=None, stream_when_large=False):
+    """The data set (with `chunk_rows`, its header only: the rows are streamed), with notes on
+    stderr for a detected separator and trimmed header names.
 
-    dataset = stream_dataset(data, features, target, sep, chunk_rows) if chunk_rows else load_dataset(data, features, target, sep)
-    if sep is None and dataset.sep != "," and not quiet:
-        click.echo(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).", err=True)
+    With `stream_when_large`, a file whose text turns out larger than STREAM_ABOVE_BYTES
+    (measured by what is read, after decompression) is streamed instead, with a note.
+    """
+    from .data import STREAM_ABOVE_BYTES, TRAIN_CHUNK_ROWS, TextLargerThan, load_dataset, stream_dataset
+    from .reader import separator_name
+
+    if chunk_rows:
+        dataset = stream_dataset(data, features, target, sep, chunk_rows)
+    else:
+        try:
+            dataset = load_dataset(data, features, target, sep, STREAM_ABOVE_BYTES if stream_when_large else None)
+        except TextLargerThan as large:
+            if not quiet:
+                click.echo(
+                    f"Streaming {large.source} in chunks of {TRAIN_CHUNK_ROWS:,} rows, as its text is larger than "
+                    f"{STREAM_ABOVE_BYTES / 2**30:g} GiB; --chunksize sets the chunk size.",
+                    err=True,
+                )
+            dataset = stream_dataset(data, features, target, sep, TRAIN_CHUNK_ROWS)
+    if not quiet:
+        if sep is None and dataset.sep_detected and dataset.sep != ",":
+            click.echo(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).", err=True)
+        if dataset.trimmed:
+            names = ", ".join(repr(name) for name in dataset.trimmed[:5])
+            click.echo(f"Note: {dataset.source}: header names are read without the spaces around them ({names}).", err=True)
     return dataset
 
 
@@ -112,11 +155,25 @@ def _initial_parameters(init_path, seed, n_inputs=3, n_hidden=2, activation="ide
     import numpy as np
 
     from .modelfile import load_init
-    from .network import init_parameters
+    from .network import init_parameters, parameter_count
+    from .training import check_memory
 
+    check_memory(parameter_count(n_inputs, n_hidden), n_hidden, None, None)
     if init_path:
         return load_init(init_path, n_inputs, n_hidden, activation)
     return init_parameters(np.random.default_rng(seed), n_inputs, n_hidden, activation)
+
+
+def _require_data(data):
+    """A DATA left out on a terminal would wait for typing that never comes: say what to give instead."""
+    context = click.get_current_context()
+    if data == "-" and context.get_parameter_source("data") is click.core.ParameterSource.DEFAULT:
+        stdin = sys.stdin
+        if stdin is not None and stdin.isatty():
+            raise click.UsageError(
+                f"no DATA given and stdin is a terminal: give a CSV file (fwdback {context.info_name} data.csv), "
+                "or pipe one in"
+            )
 
 
 def _print_version(ctx, param, value):
@@ -150,7 +207,33 @@ def _installed_version() -> str:
     return version("fwdback")
 
 
+class _Commands(click.Group):
+    """click's group, whose errors are each one line: `Error: ...`, with their exit code.
+
+    click prints a usage error as three lines (usage, a hint, the error); here the hint joins
+    the error on its line, so that every failure is one `Error:` line whatever caused it.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            command = error.ctx.command_path if error.ctx is not None else "fwdback"
+            click.echo(f"Error: {error.format_message().rstrip('.')}; see '{command} --help'", err=True)
+            code = error.exit_code
+        except click.ClickException as error:
+            click.echo(f"Error: {error.format_message()}", err=True)
+            code = error.exit_code
+        except click.Abort:
+            click.echo("Interrupted; no file was written.", err=True)
+            code = 130
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 @click.group(
+    cls=_Commands,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="""\b
 Examples:
@@ -186,12 +269,12 @@ Examples:
 @_start_options
 @_network_options
 @_schedule_options
-@click.option("--resume", "resume_path", type=click.Path(dir_okay=False), help="Continue training this saved model (its network, scaling and epoch count).")
-@click.option("--model", "model_path", default="model.json", show_default=True, type=click.Path(dir_okay=False), help="Where to save the trained model.")
+@click.option("--resume", "resume_path", help="Continue training this saved model (its network, scaling and epoch count).")
+@click.option("--model", "model_path", default="model.json", show_default=True, help="Where to save the trained model.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: loss, weights and summary tables; csv: epoch,loss per epoch; json: everything.")
 @click.option("--every", type=click.IntRange(min=1), help="Show every K-th epoch in the loss table (default: about 20 rows).")
 @click.option("--no-chart", is_flag=True, help="Leave out the loss chart under the loss table.")
-@click.option("--history", "history_path", type=click.Path(dir_okay=False), help="Write every epoch's loss, parameters and gradients to this CSV (appended to with --resume).")
+@click.option("--history", "history_path", help="Write every epoch's loss, parameters and gradients to this CSV (appended to with --resume).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--save-on-interrupt", is_flag=True, help="On Ctrl-C or SIGTERM, save the weights reached so far.")
 @click.option("--chunksize", type=click.IntRange(min=1000), metavar="N", help="Stream DATA (a file) in chunks of N rows, twice, in bounded memory: the linear network on full batches only. Files over 2 GiB stream by default.")
@@ -209,95 +292,152 @@ def train(**options):
 def _train(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, batch_size, standardize,
            val_split, patience, min_delta, resume_path, model_path, output_format, every, no_chart, history_path,
            quiet, save_on_interrupt, chunksize):
-    from .modelfile import Model, append_history, check_writable, load_model, save_model
+    from .data import rereadable
+    from .modelfile import Model, load_model, model_json
+    from .outputs import Outputs, Stdout
     from .training import train as run_training
 
     if resume_path and init_path:
         raise click.UsageError("--resume and --init both give starting weights; use one")
-    check_writable(model_path)
-    if history_path:
-        check_writable(history_path)
-    resumed = load_model(resume_path) if resume_path else None
-    if resumed is not None:
-        features, target, activation, hidden = resumed.features, resumed.target, resumed.params.activation, resumed.params.n_hidden
-        standardize = resumed.scaling is not None
-        seed = _resumed_seed(resumed, seed)
-    chunk_rows = _chunk_rows(data, chunksize, activation, batch_size, val_split, standardize, history_path, resumed, quiet)
-    dataset = _load_dataset(data, features, target, sep, quiet, chunk_rows)
-    prepared = _prepare(dataset, seed, val_split, standardize, resumed.scaling if resumed else None)
-    if resumed is not None:
-        initial = resumed.params
-    else:
-        initial = _initial_parameters(init_path, seed, len(dataset.features), hidden, activation)
-    epochs_before = int(resumed.training.get("epochs", 0)) if resumed is not None else 0
-    progress = _progress(epochs)
-    stop = threading.Event()
-    try:
-        with _signals_set(stop) as received:
-            result = run_training(
-                prepared.X,
-                prepared.y,
-                initial,
-                lr,
-                epochs,
-                on_epoch=progress,
-                stop=stop,
-                record=history_path is not None,
-                first_epoch=epochs_before + 1,
-                statistics=prepared.statistics,
-                **_schedule(seed, batch_size, patience, min_delta, prepared),
-            )
-    finally:
-        if progress is not None:
-            progress.close()
-    training = {
-        "data": dataset.source,
-        "rows": prepared.rows,
-        "validation_rows": 0 if prepared.validation is None else len(prepared.validation[1]),
-        "seed": seed,
-        "init": init_path,
-        "resumed_from": resume_path,
-        "epochs": result.epochs_in_weights,
-        "lr": lr,
-        "batch_size": batch_size,
-        "best_epoch": result.best_epoch,
-        "stop_reason": result.stop_reason,
-        "initial_weights": result.initial.as_dict(),
-        "initial_loss": float(result.losses[0]),
-        "final_loss": result.final_loss,
-        "final_val_loss": result.final_val_loss,
-    }
-    model = Model(result.final, dataset.features, dataset.target, training, prepared.scaling)
-    if result.interrupted:
-        reached = f"Interrupted at epoch {result.last_epoch} of {epochs_before + epochs} (loss {result.losses[-1]:.10g} at that epoch)"
-        if save_on_interrupt:
-            training["interrupted"] = True
-            save_model(model, model_path)
-            click.echo(f"{reached}; saved the weights so far to {model_path}.", err=True)
+    _require_data(data)
+    with Outputs({"DATA": data, "--init": init_path, "--resume": resume_path}) as outputs:
+        model_output = outputs.file(model_path, "--model", replaces=("--init", "--resume"))
+        history_output = outputs.file(history_path, "--history", append=resume_path is not None) if history_path else None
+        outputs.check_stdout()
+        resumed = load_model(resume_path) if resume_path else None
+        if resumed is not None:
+            features, target, activation, hidden = resumed.features, resumed.target, resumed.params.activation, resumed.params.n_hidden
+            standardize = resumed.scaling is not None
+            seed = _resumed_seed(resumed, seed)
+        streamable = _streaming_conflict(activation, batch_size, val_split, standardize, history_path, resumed) is None
+        chunk_rows = _chunk_rows(data, chunksize, activation, batch_size, val_split, standardize, history_path, resumed)
+        dataset = _load_dataset(data, features, target, sep, quiet, chunk_rows, streamable and rereadable(data))
+        prepared = _prepare(dataset, seed, val_split, standardize, resumed.scaling if resumed else None)
+        if resumed is not None:
+            initial = resumed.params
         else:
-            click.echo(f"{reached}; {model_path} was not written (--save-on-interrupt keeps the weights so far).", err=True)
-        sys.exit(128 + received[0])
-    save_model(model, model_path)
-    if history_path:
-        from .report import write_full_history
+            initial = _initial_parameters(init_path, seed, len(dataset.features), hidden, activation)
+        epochs_before = resumed.training.get("epochs", 0) if resumed is not None else 0
+        stdout = Stdout()
+        stop = threading.Event()
+        epoch_writer = _EpochWriter(
+            stop,
+            stdout if output_format == "csv" and not quiet else None,
+            outputs.open(history_output) if history_output else None,
+            _progress(epochs),
+            prepared.validation is not None,
+        )
+        try:
+            with _signals_set(stop) as received, _data_named(dataset.source):
+                result = run_training(
+                    prepared.X,
+                    prepared.y,
+                    initial,
+                    lr,
+                    epochs,
+                    on_epoch=epoch_writer,
+                    stop=stop,
+                    first_epoch=epochs_before + 1,
+                    statistics=prepared.statistics,
+                    **_schedule(seed, batch_size, patience, min_delta, prepared),
+                )
+        finally:
+            epoch_writer.close()
+        training = {
+            "data": dataset.source,
+            "rows": prepared.rows,
+            "validation_rows": 0 if prepared.validation is None else len(prepared.validation[1]),
+            "seed": seed,
+            "init": init_path,
+            "resumed_from": resume_path,
+            "epochs": result.epochs_in_weights,
+            "lr": lr,
+            "batch_size": batch_size,
+            "best_epoch": result.best_epoch,
+            "stop_reason": result.stop_reason,
+            "initial_weights": result.initial.as_dict(),
+            "initial_loss": float(result.losses[0]),
+            "final_loss": result.final_loss,
+            "final_val_loss": result.final_val_loss,
+        }
+        model = Model(result.final, dataset.features, dataset.target, training, prepared.scaling)
+        if result.interrupted:
+            if save_on_interrupt:
+                training["interrupted"] = True
+                outputs.open(model_output).write(model_json(model))
+                stdout.flush()
+                outputs.commit()
+            if stdout.gone and not received:
+                return
+            reached = f"Interrupted at epoch {result.last_epoch} of {epochs_before + epochs} (loss {result.last_loss:.10g} at that epoch)"
+            if save_on_interrupt:
+                click.echo(f"{reached}; saved the weights so far to {model_path}.", err=True)
+            else:
+                click.echo(f"{reached}; {model_path} was not written (--save-on-interrupt keeps the weights so far).", err=True)
+            sys.exit(128 + received[0])
+        outputs.open(model_output).write(model_json(model))
+        notes = []
+        if not quiet:
+            from .report import TrainingReport, console_for, print_training, training_document, yardstick_notes
 
-        append_history(history_path, lambda stream, header: write_full_history(stream, result, header), append=resumed is not None)
-    if quiet:
+            report = TrainingReport.of(result, model, prepared)
+            if output_format == "json":
+                stdout.write(json.dumps(training_document(report, model_path), indent=2) + "\n")
+            elif output_format == "table":
+                print_training(console_for(stdout), report, every, not no_chart)
+            notes = yardstick_notes(report)
+        stdout.flush()
+        outputs.commit()
+    if stdout.gone:
         return
-    from .report import TrainingReport, console_for, print_training, training_document, write_history_csv, yardstick_notes
-
-    report = TrainingReport.of(result, model, prepared)
-    out = sys.stdout
-    if output_format == "csv":
-        write_history_csv(out, result)
-    elif output_format == "json":
-        out.write(json.dumps(training_document(report, model_path), indent=2) + "\n")
-    else:
-        print_training(console_for(out), report, every, not no_chart)
-    out.flush()
-    for note in yardstick_notes(report):
+    for note in notes:
         click.echo(note, err=True)
-    click.echo(f"Saved the model to {model_path}.", err=True)
+    if not quiet:
+        click.echo(f"Saved the model to {model_path}.", err=True)
+
+
+class _EpochWriter:
+    """What train does after every epoch: the progress bar, a --history row, a --format csv row.
+
+    CSV rows go to stdout as the epochs are computed, flushed at least every FLUSH_SECONDS, so
+    that `| head` sees them at once; when stdout's reader has gone, training is stopped as
+    Ctrl-C would stop it.
+    """
+
+    FLUSH_SECONDS = 0.1
+
+    def __init__(self, stop, stdout, history, progress, validation: bool):
+        from .report import loss_csv_header
+
+        self.stop, self.stdout, self.history, self.progress = stop, stdout, history, progress
+        self.validation = validation
+        self.flushed = 0.0
+        if stdout is not None:
+            stdout.write(loss_csv_header(validation))
+
+    def __call__(self, record) -> None:
+        import time
+
+        from .report import history_header, history_row, loss_csv_row
+
+        if self.progress is not None:
+            self.progress(record.number)
+        if self.history is not None:
+            if self.history.empty:
+                self.history.write(history_header(record.params.names))
+            self.history.write(history_row(record))
+        if self.stdout is not None:
+            self.stdout.write(loss_csv_row(record, self.validation))
+            now = time.monotonic()
+            if now - self.flushed > self.FLUSH_SECONDS:
+                self.stdout.flush()
+                self.flushed = now
+            if self.stdout.gone:
+                self.stop.set()
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
 
 
 def _progress(epochs):
@@ -329,11 +469,9 @@ def _prepare(dataset, seed, val_split, standardize, scaling):
     return prepare(dataset.X, dataset.y, seed, val_split, standardize, scaling)
 
 
-def _chunk_rows(data, chunksize, activation, batch_size, val_split, standardize, history_path, resumed, quiet):
-    """Rows per chunk when `train` streams DATA: --chunksize, or TRAIN_CHUNK_ROWS for a file
-    larger than STREAM_ABOVE_BYTES where the options allow it; None to read it all."""
-    from .data import STREAM_ABOVE_BYTES, TRAIN_CHUNK_ROWS
-
+def _streaming_conflict(activation, batch_size, val_split, standardize, history_path, resumed):
+    """The option that rules out streamed training (the linear network on full batches of the raw
+    rows, without a history), or None."""
     conflicts = [
         (activation != "identity", f"the {activation} activation of --resume" if resumed else f"--activation {activation}"),
         (batch_size is not None, "--batch-size"),
@@ -341,25 +479,22 @@ def _chunk_rows(data, chunksize, activation, batch_size, val_split, standardize,
         (standardize, "the scaling of a --resume model trained with --standardize" if resumed else "--standardize"),
         (history_path is not None, "--history"),
     ]
-    conflict = next((option for applies, option in conflicts if applies), None)
-    if chunksize is not None:
-        if data == "-":
-            raise click.UsageError("--chunksize reads DATA twice, and stdin can be read only once; save it to a file and give its path")
-        if conflict:
-            raise click.UsageError(
-                f"--chunksize cannot be used with {conflict}: streamed training is the linear network "
-                "(identity activation) on full batches of the raw rows"
-            )
-        return chunksize
-    if data == "-" or conflict or not os.path.isfile(data) or os.path.getsize(data) <= STREAM_ABOVE_BYTES:
+    return next((option for applies, option in conflicts if applies), None)
+
+
+def _chunk_rows(data, chunksize, activation, batch_size, val_split, standardize, history_path, resumed):
+    """Rows per chunk when `train` streams DATA because --chunksize asks; None to read it all."""
+    if chunksize is None:
         return None
-    if not quiet:
-        click.echo(
-            f"Streaming {data} ({os.path.getsize(data) / 2**30:.1f} GiB) in chunks of {TRAIN_CHUNK_ROWS} rows, "
-            f"as it is larger than {STREAM_ABOVE_BYTES / 2**30:g} GiB; --chunksize sets the chunk size.",
-            err=True,
+    if data == "-":
+        raise click.UsageError("--chunksize reads DATA twice, and stdin can be read only once; save it to a file and give its path")
+    conflict = _streaming_conflict(activation, batch_size, val_split, standardize, history_path, resumed)
+    if conflict:
+        raise click.UsageError(
+            f"--chunksize cannot be used with {conflict}: streamed training is the linear network "
+            "(identity activation) on full batches of the raw rows"
         )
-    return TRAIN_CHUNK_ROWS
+    return chunksize
 
 
 def _schedule(seed, batch_size, patience, min_delta, prepared):
@@ -376,8 +511,8 @@ Examples:
   cat new.csv | fwdback predict | head -1"""
 )
 @click.argument("data", default="-", metavar="[DATA]")
-@click.option("--model", "model_path", default="model.json", show_default=True, type=click.Path(dir_okay=False), help="The model file saved by fwdback train.")
-@click.option("--sep", help="Field separator of the CSV (default: comma, or the one the header uses).")
+@click.option("--model", "model_path", default="model.json", show_default=True, help="The model file saved by fwdback train.")
+@click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
 def predict(data, model_path, sep):
     """Write DATA's rows with a y_hat column added, as CSV on stdout.
 
@@ -391,22 +526,44 @@ def predict(data, model_path, sep):
 
 
 def _predict(data, model_path, sep):
-    from .data import display_name, iter_prediction_chunks
+    import numpy as np
+
+    from .data import iter_prediction_chunks
     from .errors import DataError
     from .modelfile import load_model
+    from .outputs import Outputs, Stdout
+    from .reader import where
 
+    _require_data(data)
+    Outputs({"DATA": data, "--model": model_path}).check_stdout()
     model = load_model(model_path)
-    out = sys.stdout
-    first = True
+    stdout = Stdout()
     for chunk in iter_prediction_chunks(data, model.features, sep):
-        if first:
+        separator = chunk.sep.encode()
+        if chunk.rows_before == 0:
             if "y_hat" in chunk.columns:
-                raise DataError(f"{display_name(data)}: already has a y_hat column; drop or rename it first")
-            out.write(f"{chunk.header}{chunk.sep}y_hat\n")
-            first = False
-        tails = [f"{chunk.sep}{value!r}\n" for value in model.predict(chunk.X).tolist()]
-        out.write("".join(map(str.__add__, chunk.lines, tails)))
-    out.flush()
+                raise DataError(f"{_display(data)}: already has a y_hat column; drop or rename it first")
+            stdout.write_bytes(chunk.header + separator + b"y_hat\n")
+        with np.errstate(all="ignore"):
+            predictions = model.predict(chunk.X)
+        finite = np.isfinite(predictions)
+        if not finite.all():
+            row = chunk.rows_before + int(np.argmin(finite)) + 1
+            raise DataError(
+                f"{where(_display(data), row)}: the prediction is {predictions[row - chunk.rows_before - 1]}, beyond float64's "
+                "range: the inputs are too large for this model; rescale them as the training data were"
+            )
+        tails = [b"%b%b\n" % (separator, repr(value).encode()) for value in predictions.tolist()]
+        stdout.write_bytes(b"".join(map(bytes.__add__, chunk.texts, tails)))
+        if stdout.gone:
+            return
+    stdout.flush()
+
+
+def _display(data):
+    from .reader import display_name
+
+    return display_name(data)
 
 
 @cli.command(
@@ -455,23 +612,27 @@ def explain(data, lr, seed, init_path, features, target, sep, activation, hidden
 def _explain(data, lr, seed, init_path, features, target, sep, activation, hidden, standardize, batch_size, val_split,
              patience, min_delta, epoch, rows, output_format):
     from .explain import explain_document, explain_markdown, training_row_numbers, work_epoch
+    from .outputs import Outputs, Stdout
     from .report import console_for, print_explanation
 
+    _require_data(data)
+    Outputs({"DATA": data, "--init": init_path}).check_stdout()
     initial = _initial_parameters(init_path, seed, len(features), hidden, activation)
     dataset = _load_dataset(data, features, target, sep)
     prepared = _prepare(dataset, seed, val_split, standardize, None)
-    worked = work_epoch(
-        prepared.X,
-        prepared.y,
-        initial,
-        lr,
-        epoch,
-        row_numbers=training_row_numbers(len(dataset.y), seed, val_split),
-        scaling=prepared.scaling,
-        **_schedule(seed, batch_size, patience, min_delta, prepared),
-    )
+    with _data_named(dataset.source):
+        worked = work_epoch(
+            prepared.X,
+            prepared.y,
+            initial,
+            lr,
+            epoch,
+            row_numbers=training_row_numbers(len(dataset.y), seed, val_split),
+            scaling=prepared.scaling,
+            **_schedule(seed, batch_size, patience, min_delta, prepared),
+        )
     start = f"from {init_path}" if init_path else f"random, seed {seed}"
-    out = sys.stdout
+    out = Stdout()
     if output_format == "json":
         document = {"data": dataset.source, "seed": None if init_path else seed, "init": init_path,
                     "patience": patience, "min_delta": min_delta}
@@ -501,8 +662,8 @@ Examples:
   fwdback generate --rows 1000 | fwdback train -"""
 )
 @click.option("--rows", type=click.IntRange(min=1), default=200, show_default=True, help="Number of data rows.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random numbers.")
-@click.option("--noise", type=click.FloatRange(min=0), default=0.1, show_default=True, help="Standard deviation of the normal noise added to y.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the random numbers (any whole number from 0).")
+@click.option("--noise", type=click.FloatRange(min=0), default=0.1, show_default=True, callback=_finite, help="Standard deviation of the normal noise added to y.")
 @click.option("--coef", default="2,-3,0.5,1", show_default=True, callback=_coefficients, help="The true coefficients of x1, x2, x3, then the intercept.")
 def generate(rows, seed, noise, coef):
     """Write a synthetic CSV x1,x2,x3,y to stdout: y = c1*x1 + c2*x2 + c3*x3 + c0 + noise.
@@ -511,14 +672,16 @@ def generate(rows, seed, noise, coef):
     on enough rows recovers --coef: data whose answer you know in advance.
     """
     with _boundary():
-        from .synthetic import generate as generate_data
+        from .outputs import Outputs, Stdout
+        from .synthetic import generate_blocks
 
-        X, y = generate_data(rows, seed, noise, coef)
-        out = sys.stdout
+        Outputs({}).check_stdout()
+        out = Stdout()
         out.write("x1,x2,x3,y\n")
-        for start in range(0, rows, 100_000):
-            block = zip(X[start : start + 100_000].tolist(), y[start : start + 100_000].tolist())
-            out.writelines(f"{a!r},{b!r},{c!r},{t!r}\n" for (a, b, c), t in block)
+        for X, y in generate_blocks(rows, seed, noise, coef):
+            out.write("".join(f"{a!r},{b!r},{c!r},{t!r}\n" for (a, b, c), t in zip(X.tolist(), y.tolist())))
+            if out.gone:
+                return
         out.flush()
 
 
@@ -557,11 +720,16 @@ def _gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activat
                batch_size, val_split, patience, min_delta, tol, output_format):
     from dataclasses import asdict
 
+    import numpy as np
+
     from .gradcheck import check_gradients
     from .network import forward, mse_loss
+    from .outputs import Outputs, Stdout
     from .report import console_for, gradcheck_table
     from .training import train as run_training
 
+    _require_data(data)
+    Outputs({"DATA": data, "--init": init_path}).check_stdout()
     dataset = _load_dataset(data, features, target, sep)
     prepared = _prepare(dataset, seed, val_split, standardize, None)
     params = _initial_parameters(init_path, seed, len(dataset.features), hidden, activation)
@@ -571,16 +739,22 @@ def _gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activat
         progress = _progress(epochs)
         try:
             schedule = _schedule(seed, batch_size, patience, min_delta, prepared)
-            params = run_training(prepared.X, prepared.y, params, lr, epochs, on_epoch=progress, **schedule).final
+            with _data_named(dataset.source):
+                on_epoch = None if progress is None else (lambda record: progress(record.number))
+                params = run_training(prepared.X, prepared.y, params, lr, epochs, on_epoch=on_epoch, **schedule).final
         finally:
             if progress is not None:
                 progress.close()
         where = f"after {epochs} epoch{'s' if epochs != 1 else ''} (eta {lr:g}, {start})"
-    loss = mse_loss(prepared.y, forward(params, prepared.X).yhat)
+    with np.errstate(all="ignore"):
+        loss = mse_loss(prepared.y, forward(params, prepared.X).yhat)
     if not math.isfinite(loss):
-        raise UserError(f"the loss {where} is {loss}, so there are no gradients to check; start from smaller weights")
+        raise UserError(
+            f"{dataset.source}: the loss {where} is {loss}, so there are no gradients to check: the data or the weights are too large "
+            "for float64; standardize the data (--standardize) or start from smaller weights"
+        )
     rows = check_gradients(params, prepared.X, prepared.y, tol)
-    out = sys.stdout
+    out = Stdout()
     if output_format == "json":
         out.write(json.dumps([asdict(row) for row in rows], indent=2) + "\n")
     else:
@@ -619,8 +793,24 @@ def show(model_path):
     with _boundary():
         from .diagram import model_text
         from .modelfile import load_model
+        from .outputs import Outputs, Stdout
 
-        click.echo(model_text(load_model(model_path)), nl=False)
+        Outputs({"MODEL": model_path}).check_stdout()
+        out = Stdout()
+        out.write(model_text(load_model(model_path)))
+        out.flush()
+
+
+@contextlib.contextmanager
+def _data_named(source: str):
+    """A LossOverflow raised inside names the data it came from."""
+    from .errors import LossOverflow
+
+    try:
+        yield
+    except LossOverflow as overflow:
+        overflow.source = source
+        raise
 
 
 @contextlib.contextmanager
@@ -645,24 +835,156 @@ def _signals_set(stop: threading.Event):
             signal.signal(signum, old)
 
 
+class Terminated(BaseException):
+    """SIGTERM outside training: unwinds like Ctrl-C, so that temporary files are removed."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 class _boundary:
-    """Where library errors leave: FwdbackError as one `Error: ...` line, a closed stdout quietly."""
+    """Where library errors leave: each FwdbackError as one `Error: ...` line with its exit code,
+    Ctrl-C and SIGTERM with 130 and 143, a reader that closed stdout quietly with 0. Anything
+    else is a bug: one line asking for a report, exit 70.
+
+    Inside, Python's warnings and NumPy's floating-point warnings are off: every overflow that
+    matters is checked for where it happens (divergence, a prediction, the loss), and a
+    warning printed before an `Error:` line would only confuse it.
+    """
 
     def __enter__(self):
+        import warnings
+
+        import numpy as np
+
+        self._warnings = warnings.catch_warnings()
+        self._warnings.__enter__()
+        warnings.simplefilter("ignore")
+        self._errstate = np.errstate(all="ignore")
+        self._errstate.__enter__()
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        self._errstate.__exit__(None, None, None)
+        self._warnings.__exit__(None, None, None)
         from .errors import FwdbackError
 
-        if exc_type is not None and issubclass(exc_type, FwdbackError):
+        if exc_type is None or issubclass(exc_type, (SystemExit, click.ClickException, click.exceptions.Exit)):
+            return False
+        if issubclass(exc_type, FwdbackError):
             raise UserError(str(exc), exc.exit_code) from None
-        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+        if issubclass(exc_type, KeyboardInterrupt):
             click.echo("Interrupted; no file was written.", err=True)
             sys.exit(130)
-        if exc_type is not None and issubclass(exc_type, BrokenPipeError):
-            # The reader has gone (`| head`): not an error. Python flushes stdout at exit,
-            # so point it at /dev/null first, or that flush would fail again.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+        if issubclass(exc_type, Terminated):
+            click.echo("Stopped by SIGTERM; no file was written.", err=True)
+            sys.exit(143)
+        if issubclass(exc_type, BrokenPipeError):
+            from .outputs import Stdout
+
+            Stdout()._reader_gone()
             sys.exit(0)
+        if issubclass(exc_type, MemoryError):
+            raise UserError("out of memory; give fewer rows, fewer hidden units (--hidden) or stream the data (--chunksize)") from None
+        if issubclass(exc_type, Exception):
+            raise UserError(
+                f"internal error ({exc_type.__name__}: {_first_line(exc)}); this is a bug in fwdback, please report it "
+                "with the command you ran",
+                70,
+            ) from None
         return False
+
+
+def _first_line(exc) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else "no message"
+
+
+def main() -> None:
+    """The `fwdback` command: click's main, with what a shell tool owes its caller.
+
+    A standard stream that was closed when fwdback started (`<&-`, `>&-`, `2>&-`) is held on
+    /dev/null, so that no file fwdback opens can take its descriptor: reading a closed stdin
+    and writing a closed stdout are then errors that say so, and a closed stderr silences
+    the messages. SIGTERM unwinds as Ctrl-C does. stdout is flushed before exit, where a full
+    disk or a closed descriptor is one `Error:` line and exit code 1.
+    """
+    _hold_closed_streams()
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        cli.main(prog_name="fwdback")
+        code = 0
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+    except OSError as error:
+        code = _stdout_failed(error, 1)
+    except (KeyboardInterrupt, Terminated) as stopped:
+        code = 143 if isinstance(stopped, Terminated) else 130
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except OSError as error:
+        code = _stdout_failed(error, code)
+    sys.exit(code)
+
+
+def _stdout_failed(error, code):
+    from .errors import describe
+
+    _silence_stdout()
+    try:
+        click.echo(f"Error: could not write to stdout: {describe(error)}", err=True)
+    except OSError:
+        pass
+    return code if code else 1
+
+
+def _silence_stdout():
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    try:
+        sys.stdout.flush()
+    except OSError:
+        pass
+
+
+class _ClosedStream:
+    """stdout when its descriptor was closed: every write fails as writing to a closed descriptor does."""
+
+    encoding = "utf-8"
+
+    def write(self, text):
+        import errno
+
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    buffer = property(lambda self: self)
+
+
+def _hold_closed_streams():
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+            if getattr(sys, name) is not None:
+                continue
+        except OSError:
+            pass
+        held = os.open(os.devnull, os.O_RDWR)
+        if held != fd:
+            os.dup2(held, fd)
+            os.close(held)
+        if name == "stdin":
+            sys.stdin = None
+        elif name == "stdout":
+            sys.stdout = _ClosedStream()
+        else:
+            sys.stderr = open(os.devnull, "w", encoding="utf-8")

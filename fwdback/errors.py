@@ -1,7 +1,50 @@
-"""The exceptions fwdback raises for the user's mistakes; the CLI turns them into `Error: ...`.
+"""The exceptions fwdback raises for what the user can fix; the CLI turns them into `Error: ...`.
 
-Each message names the file, row or column and says how to fix the problem.
+Each message names the file, row or column and says how to fix the problem; each class has the
+exit code the CLI leaves with. Errors about data and model files are ValueErrors too, so that
+Python callers can catch them as the standard library's kind.
 """
+
+import errno
+
+
+# A path longer than this is shown with its middle left out.
+SHOWN_PATH_CHARACTERS = 120
+
+
+def display_name(source: str) -> str:
+    """A path as messages show it: "<stdin>" for "-", a very long path shortened in the middle."""
+    if source == "-":
+        return "<stdin>"
+    if len(source) > SHOWN_PATH_CHARACTERS:
+        half = SHOWN_PATH_CHARACTERS // 2 - 2
+        return f"{source[:half]}...{source[-half:]}"
+    return source
+
+
+def describe(error: BaseException) -> str:
+    """An error in words, as messages quote it: 'no space left on device', 'it is closed'."""
+    if isinstance(error, OSError) and error.errno == errno.EBADF:
+        return "it is closed"
+    text = (error.strerror if isinstance(error, OSError) and error.strerror else str(error)) or type(error).__name__
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
+def path_problem(error: OSError | ValueError) -> str:
+    """What went wrong opening a path, and what to do, in words (a ValueError: a NUL in the path)."""
+    if isinstance(error, ValueError):
+        return "is not a valid path (it holds a NUL character); check the path"
+    problems = {
+        errno.ENOENT: "no such file; check the path",
+        errno.EISDIR: "is a directory, not a file; give the path of a file",
+        errno.EACCES: "permission denied; make the file readable",
+        errno.EPERM: "permission denied; make the file readable",
+        errno.ELOOP: "is a symbolic link that loops; point it at a file",
+        errno.ENAMETOOLONG: "the path is too long; use a shorter one",
+        errno.ENXIO: "is a socket or a device without a reader, not a file; give the path of a file",
+        errno.ENOTDIR: "a part of the path is not a directory; check the path",
+    }
+    return problems.get(error.errno, f"cannot be opened ({describe(error)}); check the path")
 
 
 class FwdbackError(Exception):
@@ -10,15 +53,63 @@ class FwdbackError(Exception):
     exit_code = 1
 
 
-class DataError(FwdbackError):
+class DataError(FwdbackError, ValueError):
     """The data CSV cannot be used as it is."""
 
 
-class ModelFileError(FwdbackError):
+class DataTooLarge(DataError):
+    """The data is more than fits in memory, or more than the caller wants loaded (then it streams).
+
+    text_bytes : the bytes of text read so far (decompressed); rows : the rows read, where known.
+    """
+
+    def __init__(self, source: str, text_bytes: int | None, rows: int | None = None):
+        self.source, self.text_bytes, self.rows = source, text_bytes, rows
+        size = f" ({text_bytes / 2**30:.1f} GiB of text read)" if text_bytes else ""
+        held = f" its {rows:,} rows" if rows else " its rows"
+        super().__init__(
+            f"{source}: there is not enough memory to hold{held}{size}; stream it with --chunksize 100000 "
+            "(the linear network on full batches), or train on fewer rows"
+        )
+
+
+class ModelFileError(FwdbackError, ValueError):
     """A model or init JSON file cannot be used as it is."""
 
 
-class TrainingDiverged(FwdbackError):
+class OutputError(FwdbackError):
+    """An output (a file, a device, stdout) cannot be written; nothing was changed."""
+
+
+class OutputConflict(FwdbackError):
+    """An output path is also an input of the command, or another of its outputs."""
+
+    exit_code = 2
+
+
+class NotEnoughMemory(FwdbackError, MemoryError):
+    """What was asked for needs more memory than the machine has; refused before the work."""
+
+
+class LossOverflow(FwdbackError, ArithmeticError):
+    """The loss is inf or NaN at the initial weights: the data or the weights are too large for float64.
+
+    `source`, the data's name, is filled in by whoever knows it.
+    """
+
+    def __init__(self, loss: float, where: str = "at the initial weights", source: str | None = None):
+        self.loss, self.where, self.source = loss, where, source
+        super().__init__(loss, where)
+
+    def __str__(self) -> str:
+        data = f"{self.source}: " if self.source else ""
+        return (
+            f"{data}the loss is {self.loss} {self.where}, before any update: the data or the weights are too large "
+            "for float64 arithmetic; standardize the data (--standardize) or start from smaller weights"
+        )
+
+
+class TrainingDiverged(FwdbackError, ArithmeticError):
     """The loss became inf/NaN or grew without bound: the learning rate is too large."""
 
     exit_code = 3

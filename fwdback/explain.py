@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import FwdbackError, TrainingDiverged
+from .errors import FwdbackError, LossOverflow, TrainingDiverged
 from .network import ACTIVATIONS, Gradients, Parameters, backward, forward, mse_loss, update
 from .scaling import Scaling
-from .training import EarlyStopping, epoch_order, prepare, suggest_lr, train
+from .training import EarlyStopping, check_memory, epoch_order, prepare, suggest_lr, train
 
 # A sum over more rows than are shown writes out this many terms, then "...".
 SUM_TERMS = 3
@@ -134,13 +134,14 @@ def work_epoch(
     if batch_size is not None and shuffle_seed is None:
         raise ValueError("mini-batches need a shuffle_seed")
     row_numbers = np.arange(1, len(y) + 1) if row_numbers is None else np.asarray(row_numbers)
+    check_memory(params.vector.size, params.n_hidden, len(y), batch_size or len(y), arrays_per_row=10)
     start = _start_of_epoch(X, y, params, lr, epoch, batch_size, shuffle_seed, validation, early_stopping)
     if batch_size is None:
         rows, X_step, y_step = np.arange(len(y)), X, y
     else:
         rows = epoch_order(shuffle_seed, epoch, len(y))[:batch_size]
         X_step, y_step = X[rows], y[rows]
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         fwd = forward(start, X_step)
         loss = mse_loss(y_step, fwd.yhat)
         gradients = backward(start, X_step, y_step, fwd)
@@ -152,8 +153,10 @@ def work_epoch(
         _, derivative = ACTIVATIONS[start.activation]
         dN_dZ = None if derivative is None else derivative(fwd.Z.T, fwd.N.T).T
         dL_dZ = dL_dN if dN_dZ is None else (dL_dN.T * dN_dZ.T).T
-    if not (np.isfinite(loss) and np.isfinite(loss_after) and np.isfinite(new_params.vector).all()):
-        raise TrainingDiverged(epoch, loss_after if np.isfinite(loss) else loss, suggest_lr(X, y, params, lr))
+    if not np.isfinite(loss):
+        raise LossOverflow(loss, "at the initial weights" if epoch == 1 else f"at the start of epoch {epoch}")
+    if not (np.isfinite(loss_after) and np.isfinite(new_params.vector).all()):
+        raise TrainingDiverged(epoch, loss_after, suggest_lr(X, y, params, lr))
     return WorkedEpoch(
         epoch=epoch, lr=lr, X=X_step, y=y_step, params=start, N=fwd.N, yhat=fwd.yhat, error=y_step - fwd.yhat,
         dL_dyhat=dL_dyhat, dL_dN=dL_dN, loss=loss, gradients=gradients, new_params=new_params,

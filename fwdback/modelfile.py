@@ -8,24 +8,19 @@
 "activation", "hidden" and "scaling" may be left out: the lecture's network is the default.
 
 Floats are written with Python's shortest round-trip repr, so they read back bit for bit.
-Saving is atomic: a temporary file in the same directory, then a rename over the target.
+The file is written through outputs.py: whole, and only when the command succeeds.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
 
 import numpy as np
 
-from .errors import ModelFileError
-from .network import ACTIVATIONS, Parameters, forward, parameter_names
+from .errors import ModelFileError, display_name, path_problem
+from .network import ACTIVATIONS, Parameters, forward, parameter_count, parameter_names
 from .scaling import Scaling
 
 FORMAT = "fwdback-model"
@@ -63,92 +58,22 @@ def model_document(model: Model) -> dict:
     }
 
 
-def save_model(model: Model, path: str) -> None:
-    """Write the model atomically: an existing file is replaced whole or left as it was."""
-    text = json.dumps(model_document(model), indent=2, allow_nan=False) + "\n"
-    try:
-        write_atomically(path, lambda stream: stream.write(text))
-    except OSError as error:
-        raise ModelFileError(
-            f"{path}: could not be written ({error.strerror or error}); any existing file is unchanged; "
-            "free some space or choose another --model path"
-        ) from None
-
-
-def append_history(path: str, write: Callable[[TextIO, bool], object], append: bool) -> None:
-    """Write a history CSV atomically, as save_model does; with `append`, after the rows it has.
-
-    write(stream, header) writes the new rows, the header line first when `header`.
-    """
-    existing = append and os.path.isfile(path)
-
-    def write_all(stream):
-        if existing:
-            with open(path, encoding="utf-8") as old:
-                shutil.copyfileobj(old, stream)
-        write(stream, not existing)
-
-    try:
-        write_atomically(path, write_all)
-    except OSError as error:
-        raise ModelFileError(f"{path}: could not be written ({error.strerror or error}); free some space or choose another path") from None
-
-
-def write_atomically(path: str, write: Callable[[TextIO], object]) -> None:
-    """Call write(stream) on a temporary file beside `path`, then rename it over `path`."""
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=".fwdback-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if os.path.exists(path):
-            os.chmod(temporary, os.stat(path).st_mode & 0o777)
-        else:
-            os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def check_writable(path: str) -> None:
-    """Fail before training, not after, when the file cannot be written at `path`."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise ModelFileError(f"{path}: is a directory; give a file name, e.g. model.json")
-    if not os.path.isdir(directory):
-        raise ModelFileError(f"{path}: the directory {directory} does not exist; create it or choose another path")
-    try:
-        descriptor, probe = tempfile.mkstemp(prefix=".fwdback-", suffix=".tmp", dir=directory)
-    except OSError as error:
-        raise ModelFileError(
-            f"{path}: cannot write in {directory} ({error.strerror or error}); choose another path"
-        ) from None
-    os.close(descriptor)
-    os.unlink(probe)
+def model_json(model: Model) -> str:
+    """The model file's text: every float in Python's shortest round-trip form."""
+    return json.dumps(model_document(model), indent=2, allow_nan=False) + "\n"
 
 
 def load_model(path: str) -> Model:
-    """Read and validate a model file written by save_model."""
+    """Read and validate a model file written by `fwdback train`."""
     document = _read_json(path, "model")
+    return _parse_model(document, display_name(path))
+
+
+def _parse_model(document, path: str) -> Model:
+    """The model a parsed model file describes; `path` is the file's name in messages."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ModelFileError(f"{path}: is not a fwdback model file (no \"format\": \"{FORMAT}\"); train one with fwdback train")
-    version = document.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ModelFileError(f"{path}: has no valid format version; train the model again with fwdback train")
-    if version > VERSION:
-        raise ModelFileError(
-            f"{path}: is model format version {version}, newer than this fwdback reads ({VERSION}); upgrade fwdback"
-        )
+    _check_version(document, path)
     features = document.get("features")
     target = document.get("target")
     if (
@@ -164,16 +89,57 @@ def load_model(path: str) -> Model:
         )
     hidden = document.get("hidden", 2)
     if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-        raise ModelFileError(f"{path}: \"hidden\" is {json.dumps(hidden)}, not a whole number of at least 1; train the model again")
+        raise ModelFileError(f"{path}: \"hidden\" is {_shown(hidden)}, not a whole number of at least 1; train the model again")
     activation = document.get("activation", "identity")
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ModelFileError(
-            f"{path}: \"activation\" is {json.dumps(activation)}, not one of {', '.join(ACTIVATIONS)}; train the model again"
+            f"{path}: \"activation\" is {_shown(activation)}, not one of {', '.join(ACTIVATIONS)}; train the model again"
         )
     params = parse_weights(document.get("weights"), path, len(features), hidden, activation)
     scaling = _parse_scaling(document.get("scaling"), path, tuple(features), target)
-    training = document.get("training") if isinstance(document.get("training"), dict) else {}
+    training = _parse_training(document.get("training"), path)
     return Model(params, tuple(features), target, training, scaling)
+
+
+# What --resume reads back from "training", and what each must be.
+_TRAINING_FIELDS = {
+    "epochs": ("a whole number of at least 0", lambda v: _is_int(v) and v >= 0),
+    "seed": ("a whole number of at least 0, or null", lambda v: v is None or (_is_int(v) and v >= 0)),
+    "lr": ("a positive finite number", lambda v: _is_finite_number(v) and v > 0),
+    "batch_size": ("a whole number of at least 1, or null", lambda v: v is None or (_is_int(v) and v >= 1)),
+}
+
+
+def _parse_training(values, path: str) -> dict:
+    """The "training" record; the fields a resumed run reads must be what they claim to be."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ModelFileError(f"{path}: \"training\" is {_shown(values)}, not a JSON object; train the model again")
+    for name, (need, valid) in _TRAINING_FIELDS.items():
+        if name in values and not valid(values[name]):
+            raise ModelFileError(f"{path}: \"training\".\"{name}\" is {_shown(values[name])}, not {need}; train the model again")
+    return values
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown(value) -> str:
+    """A JSON value as a message quotes it: at most 40 characters."""
+    text = json.dumps(value) if not isinstance(value, int) or abs(value) < 10**30 else f"an integer of {len(str(abs(value)))} digits"
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def _check_version(document: dict, path: str) -> None:
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{path}: has no valid format version; train the model again with fwdback train")
+    if version > VERSION:
+        raise ModelFileError(
+            f"{path}: is model format version {_shown(version)}, newer than this fwdback reads ({VERSION}); upgrade fwdback"
+        )
 
 
 def _parse_scaling(values, path: str, features: tuple[str, ...], target: str) -> Scaling | None:
@@ -192,23 +158,34 @@ def _parse_scaling(values, path: str, features: tuple[str, ...], target: str) ->
 
 
 def _is_finite_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A JSON number that float64 holds: not a bool, not inf or NaN, not an integer beyond 1.8e308."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def load_init(path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> Parameters:
     """Initial weights for a network of this shape: a JSON object of the weights by name, at its
-    top level or under "weights" (so a saved model works)."""
+    top level or under "weights" (so a saved model works; one of a newer format is refused)."""
     document = _read_json(path, "init")
+    if isinstance(document, dict) and document.get("format") == FORMAT:
+        _parse_model(document, display_name(path))
     if isinstance(document, dict) and isinstance(document.get("weights"), dict):
         document = document["weights"]
-    return parse_weights(document, path, n_inputs, n_hidden, activation)
+    return parse_weights(document, display_name(path), n_inputs, n_hidden, activation)
 
 
 def parse_weights(values, path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> Parameters:
     """Exactly the network's names (w1..w8, b1..b3 for the lecture's), each a finite number."""
+    network = f"the network of {n_inputs} features and {n_hidden:,} hidden units"
+    count = parameter_count(n_inputs, n_hidden)
+    listed = ", ".join(parameter_names(n_inputs, n_hidden)) if count <= 12 else f"w1..w{count - n_hidden - 1}, b1..b{n_hidden + 1}"
+    if isinstance(values, dict) and count > 2 * len(values) + 64:  # naming each missing weight would take long
+        raise ModelFileError(f"{path}: has {len(values):,} weights where {network} has {count:,} ({listed}); give exactly those")
     names = parameter_names(n_inputs, n_hidden)
-    listed = f"{names[0]}..{names[-1]}" if len(names) > 12 else ", ".join(names)
-    network = f"the network of {n_inputs} features and {n_hidden} hidden units"
     if not isinstance(values, dict):
         raise ModelFileError(f"{path}: weights must be a JSON object with the names {listed}")
     missing = [name for name in names if name not in values]
@@ -220,27 +197,36 @@ def parse_weights(values, path: str, n_inputs: int = 3, n_hidden: int = 2, activ
     for name in names:
         value = values[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ModelFileError(f"{path}: weight {name} is {json.dumps(value)}, not a number; give a number")
-        if not math.isfinite(value):
-            raise ModelFileError(f"{path}: weight {name} is {value}, not a finite number; give a finite number")
+            raise ModelFileError(f"{path}: weight {name} is {_shown(value)}, not a number; give a number")
+        if not _is_finite_number(value):
+            raise ModelFileError(f"{path}: weight {name} is {_shown(value)}, not a finite float64 number; give a finite number")
     return Parameters.from_dict({name: float(values[name]) for name in names}, n_inputs, n_hidden, activation)
 
 
-def _read_json(path: str, what: str):
+# A model file is small; anything much larger is not one.
+MAX_JSON_BYTES = 256 << 20
+
+
+def _read_json(source: str, what: str):
+    path = display_name(source)
     try:
-        with open(path, encoding="utf-8") as stream:
-            text = stream.read()
+        with open(source, "rb") as stream:
+            data = stream.read(MAX_JSON_BYTES + 1)
     except FileNotFoundError:
         hint = "; check the path, or train a model with fwdback train" if what == "model" else "; check the path"
         raise ModelFileError(f"{path}: no such file{hint}") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path}: is a directory, not a JSON file; give the path of a file") from None
-    except PermissionError:
-        raise ModelFileError(f"{path}: permission denied; make the file readable") from None
+    except (OSError, ValueError) as error:
+        raise ModelFileError(f"{path}: {path_problem(error)}") from None
+    if len(data) > MAX_JSON_BYTES:
+        raise ModelFileError(f"{path}: is larger than {MAX_JSON_BYTES >> 20} MiB, too large for a {what} JSON file")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ModelFileError(f"{path}: is not a JSON text file; give a {what} JSON file") from None
     try:
         return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ModelFileError(f"{path}: is nested too deeply to be a {what} JSON file") from None
     except (json.JSONDecodeError, ValueError) as error:
         detail = f"line {error.lineno}, column {error.colno}: {error.msg}" if isinstance(error, json.JSONDecodeError) else str(error)
         raise ModelFileError(f"{path}: is not valid JSON ({detail}); give a {what} JSON file") from None

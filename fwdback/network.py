@@ -20,6 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def parameter_count(n_inputs: int = 3, n_hidden: int = 2) -> int:
+    """P = k*H hidden weights + H output weights + H hidden biases + 1 output bias (11 for 3-2-1)."""
+    return n_inputs * n_hidden + 2 * n_hidden + 1
+
+
 def parameter_names(n_inputs: int = 3, n_hidden: int = 2) -> tuple[str, ...]:
     """The lecture's names, in vector order: w1..w8, b1..b3 for the 3-2-1 network."""
     n_weights = n_inputs * n_hidden + n_hidden
@@ -58,7 +63,7 @@ class Parameters:
         self.n_hidden = n_hidden
         self.activation = activation
         self.vector = np.array(vector, dtype=np.float64)
-        size = n_inputs * n_hidden + 2 * n_hidden + 1
+        size = parameter_count(n_inputs, n_hidden)
         if self.vector.shape != (size,):
             raise ValueError(f"expected {size} parameters, got shape {self.vector.shape}")
 
@@ -218,19 +223,24 @@ def gram_matrix(X: np.ndarray) -> np.ndarray:
 
 
 def largest_stable_lr_from_gram(params: Parameters, gram: np.ndarray) -> float:
-    """largest_stable_lr from G = A^T A / n, shape (k + 1, k + 1), for rows not in memory."""
-    k, h = params.n_inputs, params.n_hidden
-    M = np.zeros((k + 1, params.vector.size))
-    W_tilde = np.column_stack([params.W_hidden, params.b_hidden])  # row h: unit h's weights on [x, 1]
-    for unit in range(h):
-        M[:k, unit * k : unit * k + k] = params.w_out[unit] * np.eye(k)
-        M[k, k * h + h + unit] = params.w_out[unit]
-        M[:, k * h + unit] = W_tilde[unit]
-    M[k, -1] = 1.0
-    hessian = M.T @ gram @ M
-    if not np.isfinite(hessian).all():
+    """largest_stable_lr from G = A^T A / n, shape (k + 1, k + 1), for rows not in memory.
+
+    The Hessian (2/n) J^T J = 2 M^T G M, shape (P, P), has the nonzero eigenvalues of the small
+    2 G^(1/2) M M^T G^(1/2), shape (k + 1, k + 1), and M M^T has a closed form: the hidden
+    weights of unit h contribute w_out[h]^2 to the diagonal (their bias to the last entry),
+    the output weights contribute W~^T W~ (W~ = [W_hidden, b_hidden]) and b_out the last
+    entry. So the hint costs O(k^2 H), however wide the network.
+    """
+    k = params.n_inputs
+    W_tilde = np.column_stack([params.W_hidden, params.b_hidden])
+    MMt = float(params.w_out @ params.w_out) * np.eye(k + 1) + W_tilde.T @ W_tilde
+    MMt[k, k] += 1.0
+    values, vectors = np.linalg.eigh(gram)
+    root = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    small = root @ MMt @ root
+    if not np.isfinite(small).all():
         raise np.linalg.LinAlgError("the curvature overflows float64")
-    curvature = 2.0 * np.linalg.eigvalsh(hessian)[-1]
+    curvature = 2.0 * np.linalg.eigvalsh(small)[-1]
     return 2.0 / curvature if curvature > 0 else np.inf
 
 
@@ -253,24 +263,27 @@ class LiteralEngine:
     """
 
     CHUNK_ROWS = 65536
+    # The two (H, rows) work arrays stay within this; a wide network takes fewer rows a block.
+    WORK_BYTES = 64 << 20
 
     def __init__(self, X: np.ndarray, y: np.ndarray, n_hidden: int):
         """X : shape (n, k), y : shape (n,). X.T is copied once if it is not contiguous."""
         self.XT = np.ascontiguousarray(X.T)
         self.y = y
-        rows = min(self.CHUNK_ROWS, len(y))
+        self.chunk_rows = min(self.CHUNK_ROWS, max(1, self.WORK_BYTES // (16 * n_hidden)))
+        rows = min(self.chunk_rows, len(y))
         self.Z = np.empty((n_hidden, rows))
         self.r = np.empty(rows)
         self.dZ = np.empty((n_hidden, rows))
 
     def _chunks(self):
-        for first in range(0, len(self.y), self.CHUNK_ROWS):
-            XT = self.XT[:, first : first + self.CHUNK_ROWS]
+        for first in range(0, len(self.y), self.chunk_rows):
+            XT = self.XT[:, first : first + self.chunk_rows]
             m = XT.shape[1]
             yield XT, self.y[first : first + m], self.Z[:, :m], self.r[:m], self.dZ[:, :m]
 
     def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
-        if params.activation == "identity" and len(self.y) > self.CHUNK_ROWS:
+        if params.activation == "identity" and len(self.y) > self.chunk_rows:
             return self._linear(params)
         W, b, w, b_out = params.W_hidden, params.b_hidden, params.w_out, params.b_out
         activate, derivative = ACTIVATIONS[params.activation]

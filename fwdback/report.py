@@ -101,11 +101,12 @@ def loss_table(console: Console, report: TrainingReport, every: int | None) -> T
     if result.val_losses is not None:
         table.add_column("validation loss", justify="right")
     previous = None
-    for index in sampled_epochs(result.epochs_run, every):
-        loss = result.losses[index - 1]
-        row = [str(result.first_epoch + index - 1), f"{loss:.10g}", "" if previous is None else f"{loss - previous:+.4e}"]
+    wanted = result.first_epoch - 1 + np.array(sampled_epochs(result.epochs_run, every))
+    for index in np.unique(np.searchsorted(result.loss_epochs, wanted).clip(0, len(result.losses) - 1)).tolist():
+        loss = result.losses[index]
+        row = [str(result.loss_epochs[index]), f"{loss:.10g}", "" if previous is None else f"{loss - previous:+.4e}"]
         if result.val_losses is not None:
-            row.append(f"{result.val_losses[index - 1]:.10g}")
+            row.append(f"{result.val_losses[index]:.10g}")
         table.add_row(*row)
         previous = loss
     return table
@@ -118,8 +119,8 @@ def loss_chart(console: Console, result: TrainingResult, width: int = 60, height
     costs the same for 10 epochs as for 10 million. `*` is the training loss, `o` the
     validation loss.
     """
-    columns = min(width, result.epochs_run)
-    picked = np.linspace(0, result.epochs_run - 1, columns).round().astype(int)
+    columns = min(width, len(result.losses))
+    picked = np.linspace(0, len(result.losses) - 1, columns).round().astype(int)
     curves = [("*", result.losses[picked])]
     if result.val_losses is not None:
         curves.insert(0, ("o", result.val_losses[picked]))
@@ -228,7 +229,7 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
         summary.append(("scaling", "z-scores of the features and target; losses and weights in those units"))
     summary += [
         (f"loss at epoch {result.first_epoch}", f"{result.losses[0]:.10g}"),
-        (f"loss at epoch {result.last_epoch}", f"{result.losses[-1]:.10g}"),
+        (f"loss at epoch {result.last_epoch}", f"{result.last_loss:.10g}"),
         ("final loss (at the final weights)", f"{result.final_loss:.10g}"),
     ]
     if result.final_val_loss is not None:
@@ -270,35 +271,34 @@ def print_training(console: Console, report: TrainingReport, every: int | None, 
     console.print(summary_table(console, report))
 
 
-def write_history_csv(stream, result: TrainingResult) -> None:
-    """epoch,loss (and val_loss with a validation split), one row per epoch."""
-    epochs = result.epoch_numbers.tolist()
-    if result.val_losses is None:
-        stream.write("epoch,loss\n")
-        stream.writelines(f"{epoch},{loss!r}\n" for epoch, loss in zip(epochs, result.losses.tolist()))
-    else:
-        stream.write("epoch,loss,val_loss\n")
-        stream.writelines(
-            f"{epoch},{loss!r},{val!r}\n" for epoch, loss, val in zip(epochs, result.losses.tolist(), result.val_losses.tolist())
-        )
+def loss_csv_header(validation: bool) -> str:
+    """The header of `train --format csv`: epoch,loss (and val_loss with a validation split)."""
+    return "epoch,loss,val_loss\n" if validation else "epoch,loss\n"
 
 
-def write_full_history(stream, result: TrainingResult, header: bool = True) -> None:
-    """One row per epoch: epoch, loss, the parameters at the start of the epoch, their gradients."""
-    names = result.initial.names
-    if header:
-        stream.write(",".join(["epoch", "loss", *names, *(f"dL/d{name}" for name in names)]) + "\n")
-    for epoch, loss, params, grads in zip(
-        result.epoch_numbers.tolist(), result.losses.tolist(), result.parameter_history.tolist(), result.gradient_history.tolist()
-    ):
-        stream.write(",".join([str(epoch), repr(loss), *map(repr, params), *map(repr, grads)]) + "\n")
+def loss_csv_row(record, validation: bool) -> str:
+    """One epoch (training.EpochRecord) of `train --format csv`, in round-trip precision."""
+    if validation:
+        return f"{record.number},{record.loss!r},{record.val_loss!r}\n"
+    return f"{record.number},{record.loss!r}\n"
+
+
+def history_header(names) -> str:
+    """The --history header: epoch, loss, the parameters by name, then dL/d of each."""
+    return ",".join(["epoch", "loss", *names, *(f"dL/d{name}" for name in names)]) + "\n"
+
+
+def history_row(record) -> str:
+    """One --history row: the epoch, its loss, the parameters at its start, its gradients."""
+    values = [repr(record.loss), *map(repr, record.params.vector.tolist()), *map(repr, record.gradients.vector.tolist())]
+    return f"{record.number}," + ",".join(values) + "\n"
 
 
 def training_document(report: TrainingReport, model_path: str) -> dict:
     """Everything about a training run as JSON-ready data, floats at full precision."""
     result, model, comparison = report.result, report.model, report.comparison
     training = model.training
-    history = [{"epoch": epoch, "loss": loss} for epoch, loss in zip(result.epoch_numbers.tolist(), result.losses.tolist())]
+    history = [{"epoch": epoch, "loss": loss} for epoch, loss in zip(result.loss_epochs.tolist(), result.losses.tolist())]
     if result.val_losses is not None:
         for entry, val in zip(history, result.val_losses.tolist()):
             entry["val_loss"] = val
@@ -339,8 +339,8 @@ def training_document(report: TrainingReport, model_path: str) -> dict:
             "best_loss": comparison.best.loss,
             "gap": comparison.gap,
             "constant_loss": comparison.best.constant_loss,
-            "unique": comparison.best.unique,
-            "converged": comparison.converged,
+            "unique": bool(comparison.best.unique),
+            "converged": bool(comparison.converged),
         }
     return document
 

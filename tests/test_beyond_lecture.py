@@ -404,11 +404,13 @@ def test_early_stopping_without_validation_watches_the_training_loss():
     # The training loss of full-batch descent falls every epoch, so only min_delta can stop it.
     X, y = noisy_linear(12, 3, seed=5)
     initial = init_parameters(np.random.default_rng(0))
-    result = train(X, y, initial, lr=0.05, epochs=2000, early_stopping=EarlyStopping(patience=3, min_delta=1e-4), record=True)
+    started = []
+    result = train(X, y, initial, lr=0.05, epochs=2000, early_stopping=EarlyStopping(patience=3, min_delta=1e-4),
+                   on_epoch=lambda record: started.append(record.params.vector))
     best, stopped = best_by_rule(result.losses, 1e-4, 3)
     assert stopped is not None and result.epochs_run == stopped
     assert result.best_epoch == best
-    np.testing.assert_array_equal(result.final.vector, result.parameter_history[best - 1])
+    np.testing.assert_array_equal(result.final.vector, started[best - 1])
 
 
 # --- 5. the validation split -------------------------------------------------------------------

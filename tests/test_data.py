@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+from fwdback import reader
 from fwdback.data import Dataset, iter_prediction_chunks, load_dataset
 from fwdback.errors import DataError
 
@@ -140,26 +141,33 @@ def test_gzip_on_stdin(monkeypatch):
     assert_data(load_dataset("-"))
 
 
-# --- errors name the row across prediction chunks ------------------------------------------
+# --- errors name the row across blocks ------------------------------------------------------
 
 
-def test_chunks_keep_text_and_count_rows_across_chunks(tmp_path):
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of about 24 bytes, so that a few rows span several blocks."""
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 24)
+
+
+def test_chunks_keep_text_and_count_rows_across_chunks(tmp_path, small_blocks):
     lines = ["id,x1,x2,x3"] + [f"{i:03d},{i},{i}.50,-{i}" for i in range(1, 8)]
     path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
-    chunks = list(iter_prediction_chunks(path, ("x1", "x2", "x3"), chunk_rows=3))
-    assert [len(chunk.lines) for chunk in chunks] == [3, 3, 1]
-    assert [line for chunk in chunks for line in chunk.lines] == lines[1:]
-    assert chunks[0].header == lines[0]
+    chunks = list(iter_prediction_chunks(path, ("x1", "x2", "x3")))
+    assert len(chunks) > 2
+    assert [text.decode() for chunk in chunks for text in chunk.texts] == lines[1:]
+    assert [chunk.rows_before for chunk in chunks] == list(np.cumsum([0] + [len(chunk.texts) for chunk in chunks[:-1]]))
+    assert chunks[0].header == lines[0].encode()
     X_all = np.vstack([chunk.X for chunk in chunks])
     np.testing.assert_array_equal(X_all, [[i, i + 0.5, -i] for i in range(1, 8)])
 
 
 @pytest.mark.parametrize("bad_row", [1, 3, 4, 7])
-def test_chunked_errors_give_the_data_row(tmp_path, bad_row):
+def test_chunked_errors_give_the_data_row(tmp_path, small_blocks, bad_row):
     lines = ["x1,x2,x3"] + [f"{i},{'oops' if i == bad_row else i},{i}" for i in range(1, 8)]
     path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
     with pytest.raises(DataError, match=rf"row {bad_row}, column x2"):
-        list(iter_prediction_chunks(path, ("x1", "x2", "x3"), chunk_rows=3))
+        list(iter_prediction_chunks(path, ("x1", "x2", "x3")))
 
 
 def test_load_dataset_gives_the_data_row(tmp_path):
@@ -185,7 +193,7 @@ def load_or_data_error(path: str):
         assert np.isfinite(dataset.X).all() and np.isfinite(dataset.y).all()
     try:
         for chunk in iter_prediction_chunks(path, ("x1", "x2", "x3")):
-            assert chunk.X.shape == (len(chunk.lines), 3) and np.isfinite(chunk.X).all()
+            assert chunk.X.shape == (len(chunk.texts), 3) and np.isfinite(chunk.X).all()
     except DataError:
         pass
 
@@ -241,16 +249,31 @@ def test_random_text_from_csv_characters(tmp_path, data):
     load_or_data_error(write(tmp_path, "fuzz.csv", data.encode("utf-8")))
 
 
-def test_a_ragged_row_in_a_later_prediction_chunk_gives_its_data_row(tmp_path):
+def test_a_ragged_row_in_a_later_prediction_chunk_gives_its_data_row(tmp_path, small_blocks):
     lines = ["x1,x2,x3"] + [f"{i},{i},{i}" + (",9" if i == 8 else "") for i in range(1, 11)]
     path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
     with pytest.raises(DataError, match=r"row 8: has 4 fields where the header has 3"):
-        list(iter_prediction_chunks(path, ("x1", "x2", "x3"), chunk_rows=3))
+        list(iter_prediction_chunks(path, ("x1", "x2", "x3")))
 
 
-def test_prediction_records_may_hold_quoted_newlines_and_keep_their_quoting(tmp_path):
+def test_prediction_records_may_hold_quoted_newlines_and_keep_their_quoting(tmp_path, small_blocks):
     lines = ['note,x1,x2,x3', '"two\nlines",1,2,3', '"a, b",4,5,6', 'plain,7,8,9']
     path = write(tmp_path, "d.csv", "\n".join(lines) + "\n")
-    chunks = list(iter_prediction_chunks(path, ("x1", "x2", "x3"), chunk_rows=2))
-    assert [line for chunk in chunks for line in chunk.lines] == lines[1:]
+    chunks = list(iter_prediction_chunks(path, ("x1", "x2", "x3")))
+    assert [text.decode() for chunk in chunks for text in chunk.texts] == lines[1:]
     np.testing.assert_array_equal(np.vstack([chunk.X for chunk in chunks]), [[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+
+
+@pytest.mark.parametrize("later", ["alike", "shorter"], ids=["rows as the first block foresees", "more rows than foreseen"])
+def test_a_file_read_in_blocks_is_gathered_into_one_contiguous_block(tmp_path, monkeypatch, later):
+    # The block is allocated from the first block's bytes per row; later rows shorter than those
+    # make more rows than foreseen, gathered piece by piece instead. Either way: the same numbers.
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 1000)
+    rng = np.random.default_rng(5)
+    first = rng.uniform(-1, 1, size=(20, 4))
+    rest = rng.uniform(-1, 1, size=(20, 4)) if later == "alike" else np.round(rng.uniform(-1, 1, size=(60, 4)), 1)
+    values = np.vstack([first, rest])
+    text = "x1,x2,x3,y\n" + "".join(",".join(repr(v) for v in row) + "\n" for row in values.tolist())
+    dataset = load_dataset(write(tmp_path, "d.csv", text))
+    np.testing.assert_array_equal(np.column_stack([dataset.X, dataset.y]), values)
+    assert dataset.X.T.flags.c_contiguous

@@ -1,9 +1,11 @@
-"""The model file: exact round trips, atomic saves, and refusal of anything that is not a model."""
+"""The model file: exact round trips, and refusal of anything that is not a model.
+
+How a model file reaches the disk (whole, only on success, never over an input) is outputs.py's, tested in test_outputs.py.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import struct
 
 import numpy as np
@@ -11,9 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fwdback import modelfile
-from fwdback.errors import FwdbackError, ModelFileError
-from fwdback.modelfile import Model, load_init, load_model, save_model
+from fwdback.errors import ModelFileError
+from fwdback.modelfile import Model, load_init, load_model, model_json
 from fwdback.network import Parameters, parameter_names
 
 NAMES = parameter_names()
@@ -29,6 +30,11 @@ def bits(values) -> list[int]:
 def model(values=None, features=("x1", "x2", "x3"), target="y", training=None) -> Model:
     vector = list(WEIGHTS.values()) if values is None else values
     return Model(Parameters(vector), tuple(features), target, training or {})
+
+
+def save_model(model: Model, path) -> None:
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(model_json(model))
 
 
 def document(**changes) -> dict:
@@ -118,72 +124,9 @@ def test_load_init_names_the_bad_weight(tmp_path, content, fragment):
     assert str(path) in str(info.value) and fragment in str(info.value)
 
 
-# --- atomic saves --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def old_model(tmp_path):
-    """A model.json already on disk; returns (path, its bytes)."""
-    path = tmp_path / "model.json"
-    save_model(model([1.0] * 11), str(path))
-    return path, path.read_bytes()
-
-
-def assert_intact(path, before):
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == ["model.json"], "a temporary file was left behind"
-
-
-def _boom(*args, **kwargs):
-    raise OSError(28, "No space left on device")
-
-
-@pytest.mark.parametrize("target", ["replace", "fsync"])
-def test_failed_write_leaves_the_old_file(monkeypatch, old_model, target):
-    path, before = old_model
-    monkeypatch.setattr(modelfile.os, target, _boom)
-    with pytest.raises((OSError, FwdbackError)):
-        save_model(model(), str(path))
-    monkeypatch.undo()
-    assert_intact(path, before)
-
-
-def test_failed_serialisation_leaves_the_old_file(monkeypatch, old_model):
-    path, before = old_model
-    monkeypatch.setattr(modelfile.json, "dumps", lambda *a, **k: (_ for _ in ()).throw(TypeError("cannot serialise")))
-    with pytest.raises(TypeError):
-        save_model(model(), str(path))
-    monkeypatch.undo()
-    assert_intact(path, before)
-
-
-def test_interrupted_write_leaves_the_old_file(monkeypatch, old_model):
-    path, before = old_model
-
-    def interrupt(*args):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(modelfile.os, "replace", interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        save_model(model(), str(path))
-    monkeypatch.undo()
-    assert_intact(path, before)
-
-
-def test_non_finite_weight_is_not_saved(old_model):
-    path, before = old_model
-    with pytest.raises((ValueError, FwdbackError)):
-        save_model(model([float("nan")] + [0.0] * 10), str(path))
-    assert_intact(path, before)
-
-
-def test_save_replaces_the_file_whole_and_keeps_its_mode(old_model):
-    path, _ = old_model
-    os.chmod(path, 0o640)
-    save_model(model(), str(path))
-    assert load_model(str(path)).params.as_dict() == WEIGHTS
-    assert os.stat(path).st_mode & 0o777 == 0o640
-    assert sorted(p.name for p in path.parent.iterdir()) == ["model.json"]
+def test_non_finite_weight_is_refused():
+    with pytest.raises(ValueError):
+        model_json(model([float("nan")] + [0.0] * 10))
 
 
 # --- load_model refuses what is not a model ------------------------------------------------
@@ -215,6 +158,14 @@ BAD_MODELS = [
     ("weight is NaN", json.dumps(document(weights=WEIGHTS | {"w4": float("nan")})), ""),
     ("weight is Infinity", json.dumps(document(weights=WEIGHTS | {"w4": float("inf")})), ""),
     ("weight overflows", json.dumps(document()).replace("0.125", "1e400"), "w3"),
+    ("integer weight beyond float64", json.dumps(document()).replace("0.125", "1" + "0" * 400), "w3"),
+    ("nested 100,000 deep", "[" * 100_000 + "]" * 100_000, "nested"),
+    ("activation as a list", json.dumps(document(activation=["relu"])), "activation"),
+    ("a billion hidden units", json.dumps(document(hidden=10**9)), "1,000,000,000 hidden units"),
+    ("training not an object", json.dumps(document(training=[1])), "training"),
+    ("training epochs as text", json.dumps(document(training={"epochs": "abc"})), "epochs"),
+    ("training seed negative", json.dumps(document(training={"seed": -1})), "seed"),
+    ("training lr zero", json.dumps(document(training={"lr": 0})), "lr"),
 ]
 
 
@@ -227,6 +178,13 @@ def test_load_model_refuses(tmp_path, text, fragment):
     message = str(info.value)
     assert str(path) in message and fragment in message
     assert "\n" not in message.strip()
+
+
+def test_an_init_of_a_newer_model_format_is_refused(tmp_path):
+    path = tmp_path / "newer.json"
+    path.write_text(json.dumps(document(version=99)))
+    with pytest.raises(ModelFileError, match="99"):
+        load_init(str(path))
 
 
 def test_load_model_refuses_binary_and_missing_files(tmp_path):

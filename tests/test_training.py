@@ -1,12 +1,14 @@
 """The epoch loop against manual epochs, least squares, and divergent learning rates."""
 
+import threading
+
 import numpy as np
 import pytest
 
 from fwdback import Parameters, backward, collapsed_linear_map, forward, init_parameters, mse_loss, train, update
-from fwdback.errors import FwdbackError, TrainingDiverged
+from fwdback.errors import FwdbackError, LossOverflow, TrainingDiverged
 from fwdback.synthetic import generate
-from fwdback.training import suggest_lr
+from fwdback.training import LossHistory, suggest_lr
 
 
 @pytest.fixture
@@ -86,17 +88,41 @@ def test_fewer_than_one_epoch_is_refused(problem, epochs):
 def test_on_epoch_is_called_once_per_epoch(problem):
     X, y, initial = problem
     seen = []
-    train(X, y, initial, lr=0.1, epochs=7, on_epoch=seen.append)
-    assert seen == [1, 2, 3, 4, 5, 6, 7]
+    result = train(X, y, initial, lr=0.1, epochs=7, on_epoch=seen.append)
+    assert [record.number for record in seen] == [1, 2, 3, 4, 5, 6, 7]
+    assert [record.loss for record in seen] == result.losses.tolist()
+    np.testing.assert_array_equal(seen[0].params.vector, initial.vector)
+    np.testing.assert_array_equal(seen[0].gradients.vector, backward(initial, X, y, forward(initial, X)).vector)
 
 
-def test_an_overflowing_first_loss_is_reported_as_divergence(problem):
-    # "Raises TrainingDiverged as soon as the loss is inf/NaN", even at epoch 1.
+def test_an_overflowing_first_loss_is_not_called_divergence(problem):
+    # Before any update no learning rate can help: the data or the weights are too large.
     X, y, _ = problem
     enormous = Parameters(np.full(11, 1e200))
-    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(TrainingDiverged) as caught:
+    with pytest.raises(LossOverflow) as caught:
         train(X, y, enormous, lr=0.1, epochs=3)
-    assert caught.value.epoch == 1
+    assert "--standardize" in str(caught.value) and "--lr" not in str(caught.value)
+
+
+def test_memory_does_not_grow_with_the_epochs_asked_for(problem):
+    # 10**12 epochs are not allocated up front: the run stops at once when told to.
+    X, y, initial = problem
+    stop = threading.Event()
+    stop.set()
+    result = train(X, y, initial, lr=0.1, epochs=10**12, stop=stop)
+    assert result.epochs_run == 1 and result.interrupted
+
+
+def test_the_loss_history_thins_beyond_its_capacity():
+    history = LossHistory(validation=False, capacity=8)
+    for epoch in range(1, 101):
+        history.append(epoch, float(epoch), None)
+    epochs, losses, val = history.arrays()
+    assert val is None and len(epochs) <= 9
+    assert epochs[0] == 1 and epochs[-1] == 100
+    assert np.all(np.diff(epochs) > 0) and np.array_equal(losses, epochs.astype(float))
+    strides = np.diff(epochs[:-1])
+    assert len(set(strides.tolist())) == 1  # evenly spaced, the latest epoch appended
 
 
 @pytest.mark.parametrize("power", [-4, -3, -2])

@@ -1,0 +1,356 @@
+"""The one writer every output goes through: all or nothing, never over an input.
+
+A command names its inputs, then its output files, before any work (`Outputs.file`). Each
+output path is checked at once: not an input of the command (the same device and inode,
+through any link), not another output, not a directory, socket or block device, in a
+directory that takes files. Its content goes to a temporary file beside the target while the
+command runs. `commit()`, called once the command has succeeded and stdout is written and
+flushed, renames every temporary file into place; a symlink is followed and its target
+replaced. A character device or a FIFO is written to directly (`--model /dev/null` discards).
+When the command fails, is interrupted or exits early without committing, the temporary files
+are removed: every file is as it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from .errors import OutputConflict, OutputError, describe, display_name
+
+_TEMPORARY_PREFIX = ".fwdback-"
+
+
+@dataclass
+class Output:
+    """One output file: where the user asked for it, where it lands, and its temporary stand-in.
+
+    path : as given;  real : the path written (symlinks followed);  option : "--model", ...
+    direct : a character device or FIFO, written as the command runs rather than renamed into place
+    """
+
+    path: str
+    real: str
+    option: str
+    direct: bool
+    append: bool
+    temporary: str | None = None
+    stream: OutputStream | None = field(default=None, repr=False)
+
+
+class Outputs:
+    """The files one command writes, committed together or not at all.
+
+        with Outputs({"DATA": "d.csv", "--init": None}) as outputs:
+            model = outputs.file("model.json", "--model", replaces=("--init",))
+            ... outputs.open(model).write(text) ...
+            outputs.commit()
+
+    `inputs` maps each input's option to its path ("-" is stdin; None is left out). Leaving the
+    block without commit() removes every temporary file.
+    """
+
+    def __init__(self, inputs: dict[str, str | None]):
+        self._inputs = {option: path for option, path in inputs.items() if path is not None}
+        self._identities = {option: _identity(path) for option, path in self._inputs.items()}
+        self._outputs: list[Output] = []
+        self._committed = False
+
+    def __enter__(self) -> Outputs:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self._committed:
+            self.abort()
+
+    def file(self, path: str, option: str, *, replaces: tuple[str, ...] = (), append: bool = False) -> Output:
+        """Declare an output file; an OutputConflict or OutputError at once if it cannot be one.
+
+        `replaces`: inputs this output may be (a model file updated in place by --resume or
+        --init). `append`: the new content goes after the file's present content.
+        """
+        real = _resolve(path, option)
+        identity = _identity(real)
+        for other, known in self._identities.items():
+            if other not in replaces and known is not None and known == identity:
+                raise OutputConflict(
+                    f"{option} {display_name(path)} is {_the_input(other, self._inputs[other])}; writing it would "
+                    f"destroy that input: give {option} another path"
+                )
+        for output in self._outputs:
+            if (identity is not None and identity == _identity(output.real)) or os.path.realpath(real) == os.path.realpath(output.real):
+                raise OutputConflict(
+                    f"{option} {display_name(path)} and {output.option} {display_name(output.path)} are the same file; "
+                    "give them different paths"
+                )
+        kind = _kind(real, option, path)
+        output = Output(path, real, option, direct=kind in ("device", "fifo"), append=append)
+        if not output.direct:
+            output.temporary = _temporary_beside(real, option, path)
+        self._outputs.append(output)
+        return output
+
+    def open(self, output: Output) -> OutputStream:
+        """The stream the output's content is written to (its temporary file, or the device itself)."""
+        if output.stream is None:
+            try:
+                if output.direct:
+                    stream = open(output.real, "a" if output.append else "w", encoding="utf-8", newline="\n")
+                else:
+                    stream = open(output.temporary, "w", encoding="utf-8", newline="\n")
+                    if output.append and os.path.isfile(output.real):
+                        with open(output.real, encoding="utf-8", newline="") as present:
+                            shutil.copyfileobj(present, stream)
+            except OSError as error:
+                raise _unwritten(output, error) from None
+            output.stream = OutputStream(stream, output)
+        return output.stream
+
+    def check_stdout(self, fd: int = 1) -> None:
+        """Refuse a stdout that is an input file (`fwdback train d.csv >> d.csv`)."""
+        try:
+            status = os.fstat(fd)
+        except OSError:
+            return
+        if not stat.S_ISREG(status.st_mode):
+            return
+        for option, known in self._identities.items():
+            if known == (status.st_dev, status.st_ino):
+                raise OutputConflict(
+                    f"stdout is {_the_input(option, self._inputs[option])}; writing to it would destroy that input: "
+                    "redirect stdout elsewhere"
+                )
+
+    def commit(self) -> None:
+        """Put every output in place: flush and sync each temporary file, then rename it over its target."""
+        try:
+            for output in self._outputs:
+                stream = self.open(output).stream
+                stream.flush()
+                if not output.direct:
+                    os.fsync(stream.fileno())
+                stream.close()
+        except OSError as error:
+            self.abort()
+            raise _unwritten(output, error) from None
+        for output in self._outputs:
+            if output.direct:
+                continue
+            try:
+                _copy_mode(output.real, output.temporary)
+                os.replace(output.temporary, output.real)
+            except OSError as error:
+                self.abort()
+                raise _unwritten(output, error) from None
+            output.temporary = None
+        self._committed = True
+
+    def abort(self) -> None:
+        """Remove every temporary file; no target is touched."""
+        for output in self._outputs:
+            if output.stream is not None and not output.stream.stream.closed:
+                try:
+                    output.stream.stream.close()
+                except OSError:
+                    pass
+            if output.temporary is not None:
+                try:
+                    os.unlink(output.temporary)
+                except OSError:
+                    pass
+                output.temporary = None
+        self._committed = True
+
+
+class OutputStream:
+    """An output's text stream, whose failures are OutputErrors that name the output.
+
+    `empty` says whether nothing is in it yet (an appended file may start with its old content).
+    """
+
+    def __init__(self, stream: TextIO, output: Output):
+        self.stream, self.output = stream, output
+        self.empty = stream.tell() == 0 if stream.seekable() else True
+
+    def write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+        except OSError as error:
+            raise _unwritten(self.output, error) from None
+        self.empty = self.empty and not text
+
+
+def _unwritten(output: Output, error: OSError) -> OutputError:
+    return OutputError(
+        f"{display_name(output.path)}: could not be written ({describe(error)}); nothing was saved: any existing "
+        f"file is unchanged; free some space or give {output.option} another path"
+    )
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path` (links followed), or of stdin's file for "-"; None if none."""
+    try:
+        status = os.fstat(0) if path == "-" else os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISCHR(status.st_mode) or stat.S_ISFIFO(status.st_mode):
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _the_input(option: str, path: str) -> str:
+    if option == "DATA":
+        return f"the data file {display_name(path)}" if path != "-" else "stdin"
+    return f"the {option} file {display_name(path)}"
+
+
+def _resolve(path: str, option: str) -> str:
+    """The path a write lands on: a symlink's final target (which may not exist yet)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as error:
+        raise OutputError(f"{display_name(path)}: {_unusable(error)}; give {option} another path") from None
+    return os.path.realpath(path) if os.path.islink(path) else path
+
+
+def _unusable(error: OSError | ValueError) -> str:
+    if isinstance(error, ValueError):
+        return "is not a valid path (it holds a NUL character)"
+    if error.errno == errno.ELOOP:
+        return "is a symbolic link that loops"
+    if error.errno == errno.ENAMETOOLONG:
+        return "the path is too long"
+    if error.errno == errno.ENOTDIR:
+        return "a part of the path is not a directory"
+    return f"cannot be used ({describe(error)})"
+
+
+def _kind(real: str, option: str, path: str) -> str:
+    """"file", "new", "device" or "fifo"; an OutputError for a directory, socket or block device."""
+    try:
+        mode = os.stat(real).st_mode
+    except FileNotFoundError:
+        return "new"
+    except OSError as error:
+        raise OutputError(f"{display_name(path)}: {_unusable(error)}; give {option} another path") from None
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"{display_name(path)}: is a directory; give {option} a file name in it, e.g. model.json")
+    if stat.S_ISSOCK(mode):
+        raise OutputError(f"{display_name(path)}: is a socket, not a file; give {option} the path of a file")
+    if stat.S_ISBLK(mode):
+        raise OutputError(f"{display_name(path)}: is a block device, not a file; give {option} the path of a file")
+    if stat.S_ISCHR(mode):
+        return "device"
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    return "file"
+
+
+def _temporary_beside(real: str, option: str, path: str) -> str:
+    """An empty temporary file in the target's directory: creating it proves the directory takes files."""
+    directory = os.path.dirname(os.path.abspath(real))
+    if not os.path.isdir(directory):
+        raise OutputError(f"{display_name(path)}: its directory does not exist; create it or give {option} another path")
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f"{_TEMPORARY_PREFIX}{os.path.basename(real)[:40]}-", suffix=".tmp", dir=directory
+        )
+    except OSError as error:
+        raise OutputError(f"{display_name(path)}: cannot write in its directory ({describe(error)}); give {option} another path") from None
+    os.close(descriptor)
+    return temporary
+
+
+def _copy_mode(real: str, temporary: str) -> None:
+    """The new file gets the mode of the file it replaces, or the umask's default for a new one."""
+    try:
+        mode = stat.S_IMODE(os.stat(real).st_mode)
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        mode = 0o666 & ~mask
+    os.chmod(temporary, mode)
+
+
+class Stdout:
+    """stdout for a command's data: a reader that goes away (`| head`) is noted, not an error;
+    any other failure (a full disk, a closed descriptor) is an OutputError.
+
+    Text and bytes may be mixed (predict passes records through as bytes). Writes are buffered
+    by the stream beneath; `flush()` pushes them out. Once stdout has failed or its reader has
+    gone, descriptor 1 is pointed at /dev/null, so that Python's own flush at exit is quiet.
+    """
+
+    def __init__(self, stream=None):
+        self._stream = stream if stream is not None else sys.stdout
+        self.gone = False
+
+    def write(self, text: str) -> None:
+        self.write_bytes(text.encode("utf-8"))
+
+    def write_bytes(self, data: bytes) -> None:
+        if self.gone:
+            return
+        try:
+            buffer = getattr(self._stream, "buffer", None)
+            if buffer is not None:
+                buffer.write(data)
+            else:
+                self._stream.write(data.decode("utf-8"))
+        except BrokenPipeError:
+            self._reader_gone()
+        except OSError as error:
+            self._failed(error)
+
+    def flush(self) -> None:
+        if self.gone:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._reader_gone()
+        except OSError as error:
+            self._failed(error)
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    def _reader_gone(self) -> None:
+        self.gone = True
+        _silence(self._stream)
+
+    def _failed(self, error: OSError) -> None:
+        self.gone = True
+        _silence(self._stream)
+        raise OutputError(f"could not write to stdout: {describe(error)}; nothing was saved; "
+                          "free some space or redirect stdout elsewhere") from None
+
+
+def _silence(stream) -> None:
+    """Point the stream's descriptor at /dev/null and drop what is buffered for it."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+    try:
+        stream.flush()
+    except OSError:
+        pass
