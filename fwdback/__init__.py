@@ -18,8 +18,9 @@ _EXPORTS = {
     "mse_loss": "network",
     "parameter_names": "network",
     "update": "network",
+    "TrainingPlan": "plan",
     "TrainingResult": "training",
-    "train": "training",
+    "fit": "training",
 }
 
 __all__ = sorted(_EXPORTS)

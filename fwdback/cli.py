@@ -16,8 +16,7 @@ import threading
 
 import click
 
-DEFAULT_EPOCHS = 1000
-DEFAULT_LR = 0.05
+from .plan import DEFAULT_EPOCHS, DEFAULT_TOL
 
 
 class UserError(click.ClickException):
@@ -83,7 +82,7 @@ def _start_options(command):
     """Where training starts and how fast it moves: shared by every command that trains."""
     for decorator in reversed(
         [
-            click.option("--lr", type=float, default=DEFAULT_LR, show_default=True, callback=_positive_finite, help="Learning rate eta."),
+            click.option("--lr", type=float, callback=_positive_finite, help="Learning rate eta (default: chosen from the data, half the largest stable step)."),
             click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the random initial weights (any whole number from 0)."),
             click.option("--init", "init_path", help="Start from the weights in this JSON file (a saved model works)."),
         ]
@@ -98,7 +97,7 @@ def _network_options(command):
         [
             click.option("--activation", type=click.Choice(["identity", "tanh", "relu", "sigmoid"]), default="identity", show_default=True, help="The hidden layer's activation (identity: the lecture's linear network)."),
             click.option("--hidden", type=click.IntRange(min=1), default=2, show_default=True, help="Hidden units (the lecture's N1, N2: 2)."),
-            click.option("--standardize", is_flag=True, help="Train on z-scores of the features and target (stored in the model; predict undoes it)."),
+            click.option("--standardize/--no-standardize", default=None, help="Train on z-scores of the features and target (stored in the model; predict undoes it). Default: when --lr is not given and the columns' scales differ badly."),
         ]
     ):
         command = decorator(command)
@@ -119,9 +118,9 @@ def _schedule_options(command):
     return command
 
 
-def _load_dataset(data, features, target, sep, quiet=False, chunk_rows=None, stream_when_large=False):
-    """The data set (with `chunk_rows`, its header only: the rows are streamed), with notes on
-    stderr for a detected separator and trimmed header names.
+def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_when_large=False):
+    """The data set (with `chunk_rows`, its header only: the rows are streamed); `notes` receives
+    what to say of a detected separator, trimmed header names and streaming.
 
     With `stream_when_large`, a file whose text turns out larger than STREAM_ABOVE_BYTES
     (measured by what is read, after decompression) is streamed instead, with a note.
@@ -135,19 +134,16 @@ def _load_dataset(data, features, target, sep, quiet=False, chunk_rows=None, str
         try:
             dataset = load_dataset(data, features, target, sep, STREAM_ABOVE_BYTES if stream_when_large else None)
         except TextLargerThan as large:
-            if not quiet:
-                click.echo(
-                    f"Streaming {large.source} in chunks of {TRAIN_CHUNK_ROWS:,} rows, as its text is larger than "
-                    f"{STREAM_ABOVE_BYTES / 2**30:g} GiB; --chunksize sets the chunk size.",
-                    err=True,
-                )
+            notes.append(
+                f"Streaming {large.source} in chunks of {TRAIN_CHUNK_ROWS:,} rows, as its text is larger than "
+                f"{STREAM_ABOVE_BYTES / 2**30:g} GiB; --chunksize sets the chunk size."
+            )
             dataset = stream_dataset(data, features, target, sep, TRAIN_CHUNK_ROWS)
-    if not quiet:
-        if sep is None and dataset.sep_detected and dataset.sep != ",":
-            click.echo(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).", err=True)
-        if dataset.trimmed:
-            names = ", ".join(repr(name) for name in dataset.trimmed[:5])
-            click.echo(f"Note: {dataset.source}: header names are read without the spaces around them ({names}).", err=True)
+    if sep is None and dataset.sep_detected and dataset.sep != ",":
+        notes.append(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).")
+    if dataset.trimmed:
+        names = ", ".join(repr(name) for name in dataset.trimmed[:5])
+        notes.append(f"Note: {dataset.source}: header names are read without the spaces around them ({names}).")
     return dataset
 
 
@@ -261,18 +257,21 @@ Examples:
   fwdback train data.csv --batch-size 32 --val-split 0.2 --patience 50
   fwdback train data.csv --resume model.json --epochs 500
   fwdback train big.csv --chunksize 100000
-  fwdback train data.csv --format csv | tail -n +2 | sort -t, -k2 -g | head -1
-  cat data.csv | fwdback train - --format json | python -m json.tool"""
+  fwdback train data.csv --no-save --format csv | tail -n +2 | sort -t, -k2 -g | head -1
+  fwdback train data.csv -q --model - | fwdback predict new.csv --model -
+  cat data.csv | fwdback train - --no-save --format json | python -m json.tool"""
 )
 @_data_options
-@click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT_EPOCHS, show_default=True, help="Epochs of gradient descent.")
+@click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT_EPOCHS, show_default=True, help="Epochs of gradient descent, at most (training stops sooner once the loss has converged).")
+@click.option("--tol", type=click.FloatRange(min=0), default=DEFAULT_TOL, show_default="float64's resolution", callback=_finite, help="Stop once the loss has moved by no more than this, relative, over 10 epochs; 0 runs every epoch.")
 @_start_options
 @_network_options
 @_schedule_options
-@click.option("--resume", "resume_path", help="Continue training this saved model (its network, scaling and epoch count).")
-@click.option("--model", "model_path", default="model.json", show_default=True, help="Where to save the trained model.")
+@click.option("--resume", "resume_path", help="Continue training this saved model: its network, scaling, training plan and epoch count.")
+@click.option("--model", "model_path", default="model.json", show_default=True, help="Where to save the trained model; - writes it to stdout.")
+@click.option("--no-save", is_flag=True, help="Do not save the model.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: loss, weights and summary tables; csv: epoch,loss per epoch; json: everything.")
-@click.option("--every", type=click.IntRange(min=1), help="Show every K-th epoch in the loss table (default: about 20 rows).")
+@click.option("--every", type=click.IntRange(min=1), help="Show every K-th epoch in the loss table (default: about 20 rows, more of them early).")
 @click.option("--no-chart", is_flag=True, help="Leave out the loss chart under the loss table.")
 @click.option("--history", "history_path", help="Write every epoch's loss, parameters and gradients to this CSV (appended to with --resume).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
@@ -283,117 +282,237 @@ def train(**options):
 
     Each epoch is a forward pass, the MSE loss, a backward pass (chain rule) and a
     gradient-descent update of all 11 parameters. The loss shown for epoch k is that of
-    epoch k's forward pass, before its update. The model is saved to --model.
+    epoch k's forward pass, before its update. Without --lr, the learning rate is chosen
+    from the data (and the columns are standardised when their scales differ badly). The
+    model is saved to --model (model.json).
     """
     with _boundary():
         _train(**options)
 
 
-def _train(data, features, target, sep, epochs, lr, seed, init_path, activation, hidden, batch_size, standardize,
-           val_split, patience, min_delta, resume_path, model_path, output_format, every, no_chart, history_path,
-           quiet, save_on_interrupt, chunksize):
-    from .data import rereadable
-    from .modelfile import Model, load_model, model_json
+def _train(data, features, target, sep, epochs, tol, lr, seed, init_path, activation, hidden, standardize, batch_size,
+           val_split, patience, min_delta, resume_path, model_path, no_save, output_format, every, no_chart,
+           history_path, quiet, save_on_interrupt, chunksize):
+    from .modelfile import load_model
     from .outputs import Outputs, Stdout
-    from .training import train as run_training
+    from .plan import TrainingPlan
 
-    if resume_path and init_path:
-        raise click.UsageError("--resume and --init both give starting weights; use one")
+    _check_train_options(resume_path, init_path, model_path, no_save, save_on_interrupt, history_path)
     _require_data(data)
+    plan = TrainingPlan(epochs, lr, batch_size, val_split, patience, min_delta, tol, standardize, seed)
     with Outputs({"DATA": data, "--init": init_path, "--resume": resume_path}) as outputs:
-        model_output = outputs.file(model_path, "--model", replaces=("--init", "--resume"))
+        saving = not no_save and model_path != "-"
+        model_output = outputs.file(model_path, "--model", replaces=("--init", "--resume")) if saving else None
+        existing = _existing_model(model_output)
         history_output = outputs.file(history_path, "--history", append=resume_path is not None) if history_path else None
         outputs.check_stdout()
         resumed = load_model(resume_path) if resume_path else None
         if resumed is not None:
+            plan = _resumed_plan(resumed, plan)
             features, target, activation, hidden = resumed.features, resumed.target, resumed.params.activation, resumed.params.n_hidden
-            standardize = resumed.scaling is not None
-            seed = _resumed_seed(resumed, seed)
-        streamable = _streaming_conflict(activation, batch_size, val_split, standardize, history_path, resumed) is None
-        chunk_rows = _chunk_rows(data, chunksize, activation, batch_size, val_split, standardize, history_path, resumed)
-        dataset = _load_dataset(data, features, target, sep, quiet, chunk_rows, streamable and rereadable(data))
-        prepared = _prepare(dataset, seed, val_split, standardize, resumed.scaling if resumed else None)
-        if resumed is not None:
-            initial = resumed.params
-        else:
-            initial = _initial_parameters(init_path, seed, len(dataset.features), hidden, activation)
-        epochs_before = resumed.training.get("epochs", 0) if resumed is not None else 0
-        stdout = Stdout()
-        stop = threading.Event()
-        epoch_writer = _EpochWriter(
-            stop,
-            stdout if output_format == "csv" and not quiet else None,
-            outputs.open(history_output) if history_output else None,
-            _progress(epochs),
-            prepared.validation is not None,
-        )
-        try:
-            with _signals_set(stop) as received, _data_named(dataset.source):
-                result = run_training(
-                    prepared.X,
-                    prepared.y,
-                    initial,
-                    lr,
-                    epochs,
-                    on_epoch=epoch_writer,
-                    stop=stop,
-                    first_epoch=epochs_before + 1,
-                    statistics=prepared.statistics,
-                    **_schedule(seed, batch_size, patience, min_delta, prepared),
-                )
-        finally:
-            epoch_writer.close()
-        training = {
-            "data": dataset.source,
-            "rows": prepared.rows,
-            "validation_rows": 0 if prepared.validation is None else len(prepared.validation[1]),
-            "seed": seed,
-            "init": init_path,
-            "resumed_from": resume_path,
-            "epochs": result.epochs_in_weights,
-            "lr": lr,
-            "batch_size": batch_size,
-            "best_epoch": result.best_epoch,
-            "stop_reason": result.stop_reason,
-            "initial_weights": result.initial.as_dict(),
-            "initial_loss": float(result.losses[0]),
-            "final_loss": result.final_loss,
-            "final_val_loss": result.final_val_loss,
-        }
-        model = Model(result.final, dataset.features, dataset.target, training, prepared.scaling)
-        if result.interrupted:
-            if save_on_interrupt:
-                training["interrupted"] = True
-                outputs.open(model_output).write(model_json(model))
-                stdout.flush()
-                outputs.commit()
-            if stdout.gone and not received:
-                return
-            reached = f"Interrupted at epoch {result.last_epoch} of {epochs_before + epochs} (loss {result.last_loss:.10g} at that epoch)"
-            if save_on_interrupt:
-                click.echo(f"{reached}; saved the weights so far to {model_path}.", err=True)
-            else:
-                click.echo(f"{reached}; {model_path} was not written (--save-on-interrupt keeps the weights so far).", err=True)
-            sys.exit(128 + received[0])
-        outputs.open(model_output).write(model_json(model))
+        initial = resumed.params if resumed is not None else _initial_parameters(init_path, seed, len(features), hidden, activation)
         notes = []
-        if not quiet:
-            from .report import TrainingReport, console_for, print_training, training_document, yardstick_notes
-
-            report = TrainingReport.of(result, model, prepared)
-            if output_format == "json":
-                stdout.write(json.dumps(training_document(report, model_path), indent=2) + "\n")
-            elif output_format == "table":
-                print_training(console_for(stdout), report, every, not no_chart)
-            notes = yardstick_notes(report)
+        dataset = _training_data(data, features, target, sep, plan, activation, history_path, resumed, chunksize, notes)
+        prepared = _prepare(dataset, plan, resumed.scaling if resumed else None)
+        notes += _scaling_notes(prepared, plan, dataset.source)
+        stdout = Stdout()
+        epochs_before = resumed.training.get("epochs", 0) if resumed is not None else 0
+        quiet_stdout = quiet or model_path == "-"
+        fitted, received = _fit(prepared, initial, plan, epochs_before, outputs.open(history_output) if history_output else None,
+                                stdout if output_format == "csv" and not quiet_stdout else None, dataset.source,
+                                [] if quiet else notes)
+        model = _trained_model(fitted, dataset, init_path, resume_path)
+        if fitted.result.interrupted:
+            return _end_interrupted(fitted, model, plan, epochs_before, received, save_on_interrupt, model_output,
+                                    model_path, outputs, stdout)
+        _save(model, model_output, stdout if model_path == "-" else None, outputs)
+        notes = [] if quiet else _report(fitted, model, model_path, output_format, every, no_chart, None if quiet_stdout else stdout)
         stdout.flush()
         outputs.commit()
     if stdout.gone:
         return
     for note in notes:
         click.echo(note, err=True)
-    if not quiet:
+    if saving and not quiet:
+        if existing is not None and not existing.same_training(dataset.source, dataset.features, dataset.target):
+            click.echo(f"Note: {model_path} held {existing}; it is replaced (--model PATH saves elsewhere, "
+                       "--no-save does not save).", err=True)
         click.echo(f"Saved the model to {model_path}.", err=True)
+
+
+def _check_train_options(resume_path, init_path, model_path, no_save, save_on_interrupt, history_path):
+    """Options of train that contradict each other: a usage error before any work."""
+    context = click.get_current_context()
+    given = lambda name: context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT  # noqa: E731
+    if resume_path and init_path:
+        raise click.UsageError("--resume and --init both give starting weights; use one")
+    if no_save and given("model_path"):
+        raise click.UsageError(f"--no-save and --model {model_path} contradict each other; use one")
+    if no_save and save_on_interrupt:
+        raise click.UsageError("--no-save and --save-on-interrupt contradict each other; use one")
+    if model_path == "-" and given("output_format"):
+        raise click.UsageError("--model - writes the model to stdout, where the report would go; leave out --format, or save the model to a file")
+    if history_path == "-":
+        raise click.UsageError("--history needs the path of a file; stdout takes the report (--format csv is the loss per epoch)")
+
+
+def _existing_model(output):
+    """The model file already at the --model path (modelfile.ModelFileSummary), None when there is
+    nothing there or an empty file. A file there that is not a fwdback model is never replaced."""
+    from .modelfile import summarize
+
+    if output is None or output.direct or not os.path.exists(output.real) or os.path.getsize(output.real) == 0:
+        return None
+    summary = summarize(output.real)
+    if summary is None:
+        raise click.UsageError(
+            f"{output.path} exists and is not a fwdback model; give --model another path, or move that file away"
+        )
+    return summary
+
+
+def _resumed_plan(resumed, plan):
+    """The plan a resumed run goes on with: the model's, but for the number of epochs.
+
+    An option given again must say what the model says; otherwise it is a usage error.
+    """
+    from .plan import RESUMED
+
+    context = click.get_current_context()
+    options = {"lr": "--lr", "batch_size": "--batch-size", "val_split": "--val-split", "patience": "--patience",
+               "min_delta": "--min-delta", "tol": "--tol", "standardize": "--standardize", "seed": "--seed"}
+    stored = dict(resumed.plan)
+    stored["standardize"] = resumed.scaling is not None
+    for name in RESUMED:
+        given = context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        if name in stored and given and getattr(plan, name) != stored[name]:
+            value = getattr(plan, name)
+            shown = "--no-standardize" if name == "standardize" and not value else options[name] if name == "standardize" else f"{options[name]} {value}"
+            raise click.UsageError(
+                f"--resume goes on with the model's {name.replace('_', ' ')}, {stored[name]}; leave out {shown}, "
+                "or start afresh from its weights with --init"
+            )
+    return plan.replace(**stored)
+
+
+def _training_data(data, features, target, sep, plan, activation, history_path, resumed, chunksize, notes):
+    """The training data: loaded, or streamed where --chunksize asks or a large file allows it."""
+    from .data import rereadable
+
+    conflict = _streaming_conflict(activation, plan, history_path, resumed)
+    chunk_rows = _chunk_rows(data, chunksize, conflict)
+    return _load_dataset(data, features, target, sep, notes, chunk_rows, conflict is None and rereadable(data))
+
+
+def _prepare(dataset, plan, scaling):
+    from .data import StreamedDataset
+    from .training import prepare, prepare_streamed
+
+    if isinstance(dataset, StreamedDataset):
+        return prepare_streamed(dataset.chunks)
+    return prepare(dataset.X, dataset.y, plan, scaling)
+
+
+def _scaling_notes(prepared, plan, source) -> list[str]:
+    """What to say, before training, of how the columns' scales were dealt with where it matters."""
+    scales = prepared.scales
+    if not scales.bad:
+        return []
+    spread = f"the condition number of [x, 1]'s Gram matrix is {scales.condition:.2g}, {scales.standardized:.2g} on z-scores"
+    if prepared.scaling is not None and plan.standardize is None:
+        return [f"Note: {source}: the columns' scales differ badly ({spread}): training on z-scores, as --standardize "
+                "does (--no-standardize trains on the raw values)."]
+    if prepared.scaling is None:
+        return [f"Note: {source}: the columns' scales differ badly ({spread}), so gradient descent crawls along the "
+                "flattest direction; --standardize trains on z-scores."]
+    return []
+
+
+def _echo_notes(notes, quiet):
+    """Notes on stderr once every input has been read and checked, so that a failure is one line."""
+    if not quiet:
+        for note in notes:
+            click.echo(note, err=True)
+
+
+def _fit(prepared, initial, plan, epochs_before, history, csv_out, source, notes):
+    """Run the plan with the progress bar, --history and --format csv written as the epochs
+    run, and Ctrl-C, SIGTERM or a vanished reader of stdout stopping it after the epoch. The
+    notes go to stderr once the first epoch has run: a failure before then is one line."""
+    from .training import run_plan
+
+    stop = threading.Event()
+    writer = _EpochWriter(stop, csv_out, history, _progress(plan.epochs), prepared.validation is not None, notes)
+    try:
+        with _signals_set(stop) as received, _data_named(source):
+            fitted = run_plan(prepared, initial, plan, first_epoch=epochs_before + 1, on_epoch=writer, stop=stop)
+    finally:
+        writer.close()
+    return fitted, received
+
+
+def _trained_model(fitted, dataset, init_path, resume_path):
+    from .modelfile import Model
+
+    result, plan, prepared = fitted.result, fitted.plan, fitted.prepared
+    training = {
+        "data": dataset.source,
+        "rows": prepared.rows,
+        "validation_rows": 0 if prepared.validation is None else len(prepared.validation[1]),
+        "plan": plan.record(),
+        "lr_chosen": click.get_current_context().params.get("lr") is None and resume_path is None,
+        "init": init_path,
+        "resumed_from": resume_path,
+        "epochs": result.epochs_in_weights,
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "stop": result.stop.value,
+        "initial_weights": result.initial.as_dict(),
+        "initial_loss": float(result.losses[0]),
+        "final_loss": result.final_loss,
+        "final_val_loss": result.final_val_loss,
+    }
+    return Model(result.final, dataset.features, dataset.target, training, prepared.scaling)
+
+
+def _end_interrupted(fitted, model, plan, epochs_before, received, save_on_interrupt, model_output, model_path, outputs, stdout):
+    """Training stopped by a signal or a vanished reader: save the weights so far only if asked."""
+    result = fitted.result
+    if save_on_interrupt:
+        model.training["interrupted"] = True
+        _save(model, model_output, stdout if model_path == "-" else None, outputs)
+        stdout.flush()
+        outputs.commit()
+    if stdout.gone and not received:
+        return
+    reached = f"Interrupted at epoch {result.last_epoch} of {epochs_before + plan.epochs} (loss {result.last_loss:.10g} at that epoch)"
+    if save_on_interrupt:
+        click.echo(f"{reached}; saved the weights so far to {model_path}.", err=True)
+    else:
+        click.echo(f"{reached}; {model_path} was not written (--save-on-interrupt keeps the weights so far).", err=True)
+    sys.exit(128 + received[0])
+
+
+def _save(model, model_output, stdout, outputs):
+    """The model into its output file, or onto stdout for --model -."""
+    from .modelfile import model_json
+
+    if model_output is not None:
+        outputs.open(model_output).write(model_json(model))
+    elif stdout is not None:
+        stdout.write(model_json(model))
+
+
+def _report(fitted, model, model_path, output_format, every, no_chart, stdout):
+    """The report on stdout (none where stdout takes the model), and the notes for stderr."""
+    from .report import TrainingReport, console_for, print_training, training_document, yardstick_notes
+
+    report = TrainingReport.of(fitted, model)
+    if stdout is not None and output_format == "json":
+        stdout.write(json.dumps(training_document(report, model_path), indent=2) + "\n")
+    elif stdout is not None and output_format == "table":
+        print_training(console_for(stdout), report, every, not no_chart)
+    return yardstick_notes(report)
 
 
 class _EpochWriter:
@@ -406,11 +525,11 @@ class _EpochWriter:
 
     FLUSH_SECONDS = 0.1
 
-    def __init__(self, stop, stdout, history, progress, validation: bool):
+    def __init__(self, stop, stdout, history, progress, validation: bool, notes: list[str]):
         from .report import loss_csv_header
 
         self.stop, self.stdout, self.history, self.progress = stop, stdout, history, progress
-        self.validation = validation
+        self.validation, self.notes = validation, notes
         self.flushed = 0.0
         if stdout is not None:
             stdout.write(loss_csv_header(validation))
@@ -420,8 +539,11 @@ class _EpochWriter:
 
         from .report import history_header, history_row, loss_csv_row
 
+        if self.notes:
+            _echo_notes(self.notes, False)
+            self.notes = []
         if self.progress is not None:
-            self.progress(record.number)
+            self.progress(record)
         if self.history is not None:
             if self.history.empty:
                 self.history.write(history_header(record.params.names))
@@ -449,58 +571,31 @@ def _progress(epochs):
     return EpochProgress(epochs, console_for(sys.stderr))
 
 
-def _resumed_seed(resumed, seed):
-    """A resumed run goes on with the model's seed: its validation split and shuffles."""
-    stored = resumed.training.get("seed")
-    if not isinstance(stored, int) or isinstance(stored, bool):
-        return seed
-    given = click.get_current_context().get_parameter_source("seed")
-    if given is not click.core.ParameterSource.DEFAULT and seed != stored:
-        raise click.UsageError(f"--resume goes on with the model's seed, {stored}; leave out --seed {seed}")
-    return stored
-
-
-def _prepare(dataset, seed, val_split, standardize, scaling):
-    from .data import StreamedDataset
-    from .training import prepare, prepare_streamed
-
-    if isinstance(dataset, StreamedDataset):
-        return prepare_streamed(dataset.chunks)
-    return prepare(dataset.X, dataset.y, seed, val_split, standardize, scaling)
-
-
-def _streaming_conflict(activation, batch_size, val_split, standardize, history_path, resumed):
+def _streaming_conflict(activation, plan, history_path, resumed):
     """The option that rules out streamed training (the linear network on full batches of the raw
     rows, without a history), or None."""
     conflicts = [
         (activation != "identity", f"the {activation} activation of --resume" if resumed else f"--activation {activation}"),
-        (batch_size is not None, "--batch-size"),
-        (val_split is not None, "--val-split"),
-        (standardize, "the scaling of a --resume model trained with --standardize" if resumed else "--standardize"),
+        (plan.batch_size is not None, "--batch-size"),
+        (plan.val_split is not None, "--val-split"),
+        (bool(plan.standardize), "the scaling of a --resume model trained with --standardize" if resumed else "--standardize"),
         (history_path is not None, "--history"),
     ]
     return next((option for applies, option in conflicts if applies), None)
 
 
-def _chunk_rows(data, chunksize, activation, batch_size, val_split, standardize, history_path, resumed):
+def _chunk_rows(data, chunksize, conflict):
     """Rows per chunk when `train` streams DATA because --chunksize asks; None to read it all."""
     if chunksize is None:
         return None
     if data == "-":
         raise click.UsageError("--chunksize reads DATA twice, and stdin can be read only once; save it to a file and give its path")
-    conflict = _streaming_conflict(activation, batch_size, val_split, standardize, history_path, resumed)
     if conflict:
         raise click.UsageError(
             f"--chunksize cannot be used with {conflict}: streamed training is the linear network "
             "(identity activation) on full batches of the raw rows"
         )
     return chunksize
-
-
-def _schedule(seed, batch_size, patience, min_delta, prepared):
-    from .training import schedule
-
-    return schedule(seed, batch_size, patience, min_delta, prepared.validation)
 
 
 @cli.command(
@@ -613,28 +708,26 @@ def _explain(data, lr, seed, init_path, features, target, sep, activation, hidde
              patience, min_delta, epoch, rows, output_format):
     from .explain import explain_document, explain_markdown, training_row_numbers, work_epoch
     from .outputs import Outputs, Stdout
+    from .plan import TrainingPlan
     from .report import console_for, print_explanation
+    from .training import resolve
 
     _require_data(data)
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
     initial = _initial_parameters(init_path, seed, len(features), hidden, activation)
-    dataset = _load_dataset(data, features, target, sep)
-    prepared = _prepare(dataset, seed, val_split, standardize, None)
+    notes = []
+    dataset = _load_dataset(data, features, target, sep, notes)
+    plan = TrainingPlan(lr=lr, batch_size=batch_size, val_split=val_split, patience=patience, min_delta=min_delta,
+                        standardize=standardize, seed=seed)
+    prepared = _prepare(dataset, plan, None)
+    resolved = resolve(plan, prepared, initial)
     with _data_named(dataset.source):
-        worked = work_epoch(
-            prepared.X,
-            prepared.y,
-            initial,
-            lr,
-            epoch,
-            row_numbers=training_row_numbers(len(dataset.y), seed, val_split),
-            scaling=prepared.scaling,
-            **_schedule(seed, batch_size, patience, min_delta, prepared),
-        )
+        worked = work_epoch(prepared, initial, resolved, epoch, training_row_numbers(len(dataset.y), plan))
+    _echo_notes(notes + _scaling_notes(prepared, plan, dataset.source), False)
     start = f"from {init_path}" if init_path else f"random, seed {seed}"
     out = Stdout()
     if output_format == "json":
-        document = {"data": dataset.source, "seed": None if init_path else seed, "init": init_path,
+        document = {"data": dataset.source, "seed": seed, "init": init_path, "lr_chosen": lr is None,
                     "patience": patience, "min_delta": min_delta}
         out.write(json.dumps(document | explain_document(worked, dataset.features, dataset.target), indent=2) + "\n")
     elif output_format == "markdown":
@@ -696,11 +789,11 @@ Examples:
   fwdback gradcheck data.csv > /dev/null && echo backward pass ok"""
 )
 @_data_options
-@click.option("--epochs", type=click.IntRange(min=0), default=0, show_default=True, help="Train this many epochs first (as train would, --lr); 0 checks the initial weights.")
+@click.option("--epochs", type=click.IntRange(min=0), default=0, show_default=True, help="Train this many epochs first (as train --tol 0 would: every one of them); 0 checks the initial weights.")
 @_start_options
 @_network_options
 @_schedule_options
-@click.option("--tol", type=float, default=1e-6, show_default=True, callback=_positive_finite, help="The largest relative error that passes.")
+@click.option("--tol", type=float, default=1e-6, show_default=True, callback=_positive_finite, help="The largest relative error that passes (a gradient of about 0 passes within rounding; see the README).")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True, help="table: one row per parameter; json: a list of one object per parameter, full precision.")
 def gradcheck(**options):
     """Check the backward pass against central finite differences of the loss.
@@ -725,27 +818,31 @@ def _gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activat
     from .gradcheck import check_gradients
     from .network import forward, mse_loss
     from .outputs import Outputs, Stdout
+    from .plan import TrainingPlan
     from .report import console_for, gradcheck_table
-    from .training import train as run_training
+    from .training import run_plan
 
     _require_data(data)
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
-    dataset = _load_dataset(data, features, target, sep)
-    prepared = _prepare(dataset, seed, val_split, standardize, None)
-    params = _initial_parameters(init_path, seed, len(dataset.features), hidden, activation)
+    params = _initial_parameters(init_path, seed, len(features), hidden, activation)
+    notes = []
+    dataset = _load_dataset(data, features, target, sep, notes)
+    plan = TrainingPlan(epochs=max(epochs, 1), lr=lr, batch_size=batch_size, val_split=val_split, patience=patience,
+                        min_delta=min_delta, tol=0.0, standardize=standardize, seed=seed)
+    prepared = _prepare(dataset, plan, None)
+    _echo_notes(notes + _scaling_notes(prepared, plan, dataset.source), False)
     start = f"--init {init_path}" if init_path else f"seed {seed}"
     where = f"at the initial weights ({start})"
     if epochs:
         progress = _progress(epochs)
         try:
-            schedule = _schedule(seed, batch_size, patience, min_delta, prepared)
             with _data_named(dataset.source):
-                on_epoch = None if progress is None else (lambda record: progress(record.number))
-                params = run_training(prepared.X, prepared.y, params, lr, epochs, on_epoch=on_epoch, **schedule).final
+                fitted = run_plan(prepared, params, plan, on_epoch=progress)
         finally:
             if progress is not None:
                 progress.close()
-        where = f"after {epochs} epoch{'s' if epochs != 1 else ''} (eta {lr:g}, {start})"
+        params, ran = fitted.result.final, fitted.result.epochs_run
+        where = f"after {ran} epoch{'s' if ran != 1 else ''} (eta {fitted.plan.lr:g}, {start})"
     with np.errstate(all="ignore"):
         loss = mse_loss(prepared.y, forward(params, prepared.X).yhat)
     if not math.isfinite(loss):
@@ -754,6 +851,7 @@ def _gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activat
             "for float64; standardize the data (--standardize) or start from smaller weights"
         )
     rows = check_gradients(params, prepared.X, prepared.y, tol)
+    _echo_notes(notes + _scaling_notes(prepared, plan, dataset.source), False)
     out = Stdout()
     if output_format == "json":
         out.write(json.dumps([asdict(row) for row in rows], indent=2) + "\n")
@@ -835,6 +933,17 @@ def _signals_set(stop: threading.Event):
             signal.signal(signum, old)
 
 
+# The command line's names of the settings that library errors suggest.
+_OPTIONS = {"lr": "--lr", "standardize": "--standardize", "batch_size": "--batch-size", "val_split": "--val-split",
+            "hidden": "--hidden", "epochs": "--epochs", "tol": "--tol"}
+
+
+def _option_name(setting: str, value=None) -> str:
+    """A setting as the command line spells it: `--lr 0.002`, `--standardize`."""
+    option = _OPTIONS[setting]
+    return option if value is None or isinstance(value, bool) else f"{option} {value}"
+
+
 class Terminated(BaseException):
     """SIGTERM outside training: unwinds like Ctrl-C, so that temporary files are removed."""
 
@@ -873,7 +982,7 @@ class _boundary:
         if exc_type is None or issubclass(exc_type, (SystemExit, click.ClickException, click.exceptions.Exit)):
             return False
         if issubclass(exc_type, FwdbackError):
-            raise UserError(str(exc), exc.exit_code) from None
+            raise UserError(exc.message(_option_name), exc.exit_code) from None
         if issubclass(exc_type, KeyboardInterrupt):
             click.echo("Interrupted; no file was written.", err=True)
             sys.exit(130)

@@ -47,10 +47,25 @@ def path_problem(error: OSError | ValueError) -> str:
     return problems.get(error.errno, f"cannot be opened ({describe(error)}); check the path")
 
 
+def python_name(setting: str, value=None) -> str:
+    """A setting as the Python API spells it: `lr=0.002`, `standardize=True`."""
+    return setting if value is None else f"{setting}={value!r}"
+
+
 class FwdbackError(Exception):
-    """A problem the user can fix. `exit_code` is what the CLI exits with."""
+    """A problem the user can fix. `exit_code` is what the CLI exits with.
+
+    `message(name)` words it with the caller's names for settings: `name("lr", 0.002)` is
+    "--lr 0.002" on the command line and "lr=0.002" in Python (python_name, also str()'s).
+    """
 
     exit_code = 1
+
+    def message(self, name=python_name) -> str:
+        return super().__str__()
+
+    def __str__(self) -> str:
+        return self.message()
 
 
 class DataError(FwdbackError, ValueError):
@@ -101,24 +116,29 @@ class LossOverflow(FwdbackError, ArithmeticError):
         self.loss, self.where, self.source = loss, where, source
         super().__init__(loss, where)
 
-    def __str__(self) -> str:
+    def message(self, name=python_name) -> str:
         data = f"{self.source}: " if self.source else ""
         return (
             f"{data}the loss is {self.loss} {self.where}, before any update: the data or the weights are too large "
-            "for float64 arithmetic; standardize the data (--standardize) or start from smaller weights"
+            f"for float64 arithmetic; standardize the data ({name('standardize', True)}) or start from smaller weights"
         )
 
 
 class TrainingDiverged(FwdbackError, ArithmeticError):
-    """The loss became inf/NaN or grew without bound: the learning rate is too large."""
+    """The loss became inf/NaN or grew without bound: the learning rate is too large.
+
+    suggested_lr : a learning rate to try;  standardized : whether the rows were z-scores already
+    """
 
     exit_code = 3
 
-    def __init__(self, epoch: int, loss: float, suggested_lr: float):
-        self.epoch = epoch
-        self.loss = loss
-        self.suggested_lr = suggested_lr
-        super().__init__(
-            f"training diverged at epoch {epoch} (loss {loss:.6g}); "
-            f"the learning rate is too large for this data: try --lr {suggested_lr:.2g}"
+    def __init__(self, epoch: int, loss: float, suggested_lr: float, standardized: bool = False):
+        self.epoch, self.loss, self.suggested_lr, self.standardized = epoch, loss, suggested_lr, standardized
+        super().__init__(epoch, loss, suggested_lr)
+
+    def message(self, name=python_name) -> str:
+        rescale = "" if self.standardized else f", or {name('standardize', True)} to put the columns on one scale"
+        return (
+            f"training diverged at epoch {self.epoch} (loss {self.loss:.6g}); the learning rate is too large for "
+            f"this data: try {name('lr', float(f'{self.suggested_lr:.2g}'))}{rescale}"
         )

@@ -23,9 +23,9 @@ import warnings
 import numpy as np
 
 from . import network
-from .errors import TrainingDiverged
 from .network import ACTIVATIONS, Gradients, Parameters, init_parameters, parameter_names
-from .training import prepare, schedule, train
+from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, TrainingPlan
+from .training import fit
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -103,14 +103,19 @@ class FwdbackRegressor:
     """The lecture's network trained by gradient descent on the MSE, as a scikit-learn-style regressor.
 
     The parameters are `fwdback train`'s options by the same names (random_state is --seed),
-    with the same defaults, and are stored as given; fit checks them.
+    with the same defaults, and are stored as given; fit checks them. Both map onto one
+    training.TrainingPlan and train with training.fit.
 
     hidden : int                  hidden units (the lecture's N1, N2: 2)
     activation : str              the hidden layer's: "identity" (the lecture's), "tanh", "relu", "sigmoid"
-    lr : float                    the learning rate eta
-    epochs : int                  epochs of gradient descent (fewer with early stopping)
+    lr : float or None            the learning rate eta; None: chosen from the data (half the
+                                  largest stable step), kept as lr_
+    epochs : int                  epochs of gradient descent, at most
+    tol : float                   stop once the loss has moved by no more than this, relative, over
+                                  10 epochs (default: float64's resolution); 0 runs every epoch
     batch_size : int or None      rows per update, shuffled each epoch; None: all rows (full batch)
-    standardize : bool            train on z-scores of X and y; predict answers in y's units
+    standardize : bool or None    train on z-scores of X and of y (both; predict answers in y's
+                                  units); None: when lr is None and the columns' scales differ badly
     val_split : float or None     hold out this fraction of the rows (seeded) for a validation loss
     patience : int or None        stop when the (validation) loss has not improved for this many
                                   epochs, keeping the best epoch's weights
@@ -127,9 +132,15 @@ class FwdbackRegressor:
                                   MSE (1/n) sum (y - yhat)^2 (scikit-learn's MLPRegressor reports half that)
     validation_loss_curve_ : list of float or None   the validation loss at the same weights
     n_iter_ : int                 epochs run;  best_epoch_ : int or None, the epoch kept by early stopping
+    stop_ : str                   why training ended: "epochs", "converged", "early_stopping"
     final_loss_ : float           the training loss at the final weights
+    lr_ : float                   the learning rate used (chosen when lr is None)
     scaling_ : scaling.Scaling or None   the z-score means and standard deviations
     n_features_in_ : int          columns of X;  seed_ : int, the seed used
+    feature_names_in_ : array of str   the columns' names, where X was a data frame with string names
+
+    `save(path)` writes a model file `fwdback predict` reads, and `from_model(path)` makes a
+    fitted estimator of one `fwdback train` wrote.
     """
 
     _estimator_type = "regressor"  # scikit-learn < 1.6 reads this; 1.6 and later call __sklearn_tags__
@@ -139,10 +150,11 @@ class FwdbackRegressor:
         *,
         hidden=2,
         activation="identity",
-        lr=0.05,
-        epochs=1000,
+        lr=None,
+        epochs=DEFAULT_EPOCHS,
+        tol=DEFAULT_TOL,
         batch_size=None,
-        standardize=False,
+        standardize=None,
         val_split=None,
         patience=None,
         min_delta=0.0,
@@ -152,6 +164,7 @@ class FwdbackRegressor:
         self.activation = activation
         self.lr = lr
         self.epochs = epochs
+        self.tol = tol
         self.batch_size = batch_size
         self.standardize = standardize
         self.val_split = val_split
@@ -166,44 +179,49 @@ class FwdbackRegressor:
         learning rate to try) when the loss grows without bound.
         """
         self._check_params()
+        names = _feature_names(X)
         X = _as_matrix(X, type(self).__name__)
         y = _as_target(y, len(X), type(self).__name__)
         seed = _seed(self.random_state)
+        plan = TrainingPlan(
+            epochs=int(self.epochs),
+            lr=None if self.lr is None else float(self.lr),
+            batch_size=None if self.batch_size is None else int(self.batch_size),
+            val_split=None if self.val_split is None else float(self.val_split),
+            patience=None if self.patience is None else int(self.patience),
+            min_delta=float(self.min_delta),
+            tol=float(self.tol),
+            standardize=None if self.standardize is None else bool(self.standardize),
+            seed=seed,
+        )
+        initial = init_parameters(np.random.default_rng(seed), X.shape[1], int(self.hidden), self.activation)
         # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
         # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
-        val_split = None if self.val_split is None else float(self.val_split)
-        prepared = prepare(np.asfortranarray(X), y, seed, val_split, bool(self.standardize))
-        initial = init_parameters(np.random.default_rng(seed), X.shape[1], int(self.hidden), self.activation)
-        try:
-            result = train(
-                prepared.X,
-                prepared.y,
-                initial,
-                float(self.lr),
-                int(self.epochs),
-                **schedule(
-                    seed,
-                    None if self.batch_size is None else int(self.batch_size),
-                    None if self.patience is None else int(self.patience),
-                    float(self.min_delta),
-                    prepared.validation,
-                ),
-            )
-        except TrainingDiverged as error:
-            scale = "" if self.standardize else ", or standardize=True to put the columns on one scale"
-            error.add_note(f"In Python: {type(self).__name__}(lr={error.suggested_lr:.2g}, ...){scale}.")
-            raise
-        self.params_ = result.final
-        self.weights_ = result.final.as_dict()
+        fitted = fit(np.asfortranarray(X), y, initial, plan)
+        result = fitted.result
+        self._set_fitted(result.final, fitted.prepared.scaling, X.shape[1], names)
         self.loss_curve_ = result.losses.tolist()
         self.validation_loss_curve_ = None if result.val_losses is None else result.val_losses.tolist()
         self.n_iter_ = result.epochs_run
         self.best_epoch_ = result.best_epoch
+        self.stop_ = result.stop.value
         self.final_loss_ = result.final_loss
-        self.scaling_ = prepared.scaling
-        self.n_features_in_ = X.shape[1]
+        self.lr_ = fitted.plan.lr
         self.seed_ = seed
+        self._training = {"rows": fitted.prepared.rows, "plan": fitted.plan.record(), "lr_chosen": self.lr is None,
+                          "epochs": result.epochs_in_weights, "stop": result.stop.value,
+                          "initial_weights": result.initial.as_dict(), "final_loss": result.final_loss}
         return self
+
+    def _set_fitted(self, params: Parameters, scaling, n_features: int, names) -> None:
+        self.params_ = params
+        self.weights_ = params.as_dict()
+        self.scaling_ = scaling
+        self.n_features_in_ = n_features
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
 
     def predict(self, X) -> np.ndarray:
         """yhat, shape (n,), in y's units, for X, shape (n, k)."""
@@ -211,10 +229,51 @@ class FwdbackRegressor:
             raise _with_sklearns(NotFittedError)(
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before predict or score"
             )
+        names = _feature_names(X)
+        fitted_names = getattr(self, "feature_names_in_", None)
+        if names is not None and fitted_names is not None and list(names) != list(fitted_names):
+            raise ValueError(
+                f"The feature names should match those that were passed during fit: {list(fitted_names)}, "
+                f"not {list(names)}; select and order the columns as in fit"
+            )
         X = _as_matrix(X, type(self).__name__, self.n_features_in_)
-        if self.scaling_ is None:
-            return network.forward(self.params_, X).yhat
-        return self.scaling_.original_target(network.forward(self.params_, self.scaling_.features(X)).yhat)
+        return self._model().predict(X)
+
+    def _model(self):
+        from .modelfile import Model
+
+        names = getattr(self, "feature_names_in_", None)
+        features = tuple(names) if names is not None else tuple(f"x{j}" for j in range(1, self.n_features_in_ + 1))
+        return Model(self.params_, features, getattr(self, "target_name_", "y"), getattr(self, "_training", {}), self.scaling_)
+
+    def save(self, path: str) -> None:
+        """Write the fitted model as a model file (`fwdback predict --model PATH` reads it), whole
+        and only once written, as the command line writes one."""
+        from .modelfile import model_json
+        from .outputs import Outputs
+
+        if not self.__sklearn_is_fitted__():
+            raise _with_sklearns(NotFittedError)(f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before save")
+        with Outputs({}) as outputs:
+            outputs.open(outputs.file(path, "save(path)")).write(model_json(self._model()))
+            outputs.commit()
+
+    @classmethod
+    def from_model(cls, path: str) -> FwdbackRegressor:
+        """A fitted estimator of the model file at `path` (as `fwdback train` saves one): its
+        weights, scaling and training plan; feature_names_in_ are its columns."""
+        from .modelfile import load_model
+
+        model = load_model(path)
+        plan = model.plan
+        params = model.params
+        estimator = cls(hidden=params.n_hidden, activation=params.activation, lr=plan.get("lr"),
+                        batch_size=plan.get("batch_size"), standardize=model.scaling is not None,
+                        random_state=plan.get("seed", 0))
+        estimator._set_fitted(params, model.scaling, params.n_inputs, np.asarray(model.features, dtype=object))
+        estimator.target_name_ = model.target
+        estimator._training = model.training
+        return estimator
 
     def score(self, X, y) -> float:
         """R^2 = 1 - SS_res / SS_tot of the predictions for X against y: 1 is exact, 0 is y's mean.
@@ -273,10 +332,11 @@ class FwdbackRegressor:
         checks = [
             ("hidden", _is_int(self.hidden) and self.hidden >= 1, "an integer of at least 1, e.g. 2"),
             ("activation", isinstance(self.activation, str) and self.activation in ACTIVATIONS, f"one of {', '.join(map(repr, ACTIVATIONS))}"),
-            ("lr", _is_real(self.lr) and math.isfinite(self.lr) and self.lr > 0, "a positive finite number, e.g. 0.01"),
+            ("lr", self.lr is None or (_is_real(self.lr) and math.isfinite(self.lr) and self.lr > 0), "None (chosen from the data) or a positive finite number, e.g. 0.01"),
             ("epochs", _is_int(self.epochs) and self.epochs >= 1, "an integer of at least 1"),
+            ("tol", _is_real(self.tol) and math.isfinite(self.tol) and self.tol >= 0, "a finite number of at least 0"),
             ("batch_size", self.batch_size is None or (_is_int(self.batch_size) and self.batch_size >= 1), "None (all rows) or an integer of at least 1"),
-            ("standardize", isinstance(self.standardize, (bool, np.bool_)), "True or False"),
+            ("standardize", self.standardize is None or isinstance(self.standardize, (bool, np.bool_)), "True, False or None (when the scales differ badly)"),
             ("val_split", self.val_split is None or (_is_real(self.val_split) and 0 < self.val_split < 1), "None or a fraction between 0 and 1, e.g. 0.2"),
             ("patience", self.patience is None or (_is_int(self.patience) and self.patience >= 1), "None or an integer of at least 1"),
             ("min_delta", _is_real(self.min_delta) and math.isfinite(self.min_delta) and self.min_delta >= 0, "a finite number of at least 0"),
@@ -308,6 +368,15 @@ def _seed(random_state) -> int:
         f"random_state={random_state!r}: give a seed (an integer of at least 0), None for a fresh seed, "
         "or a numpy Generator or RandomState"
     )
+
+
+def _feature_names(X) -> np.ndarray | None:
+    """The column names of a data frame whose names are all strings (as scikit-learn keeps them), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = list(columns)
+    return np.asarray(names, dtype=object) if names and all(isinstance(name, str) for name in names) else None
 
 
 def _as_matrix(X, estimator: str, n_features: int | None = None) -> np.ndarray:

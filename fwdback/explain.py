@@ -21,7 +21,8 @@ import numpy as np
 from .errors import FwdbackError, LossOverflow, TrainingDiverged
 from .network import ACTIVATIONS, Gradients, Parameters, backward, forward, mse_loss, update
 from .scaling import Scaling
-from .training import EarlyStopping, check_memory, epoch_order, prepare, suggest_lr, train
+from .stepsize import suggest_lr
+from .training import Prepared, StopReason, TrainingPlan, check_memory, epoch_order, prepare, run_plan
 
 # A sum over more rows than are shown writes out this many terms, then "...".
 SUM_TERMS = 3
@@ -102,44 +103,36 @@ class WorkedEpoch:
 
 
 def work_epoch(
-    X: np.ndarray,
-    y: np.ndarray,
+    prepared: Prepared,
     params: Parameters,
-    lr: float,
+    plan: TrainingPlan,
     epoch: int = 1,
-    *,
-    batch_size: int | None = None,
-    shuffle_seed: int | None = None,
-    validation: tuple[np.ndarray, np.ndarray] | None = None,
-    early_stopping: EarlyStopping | None = None,
     row_numbers: np.ndarray | None = None,
-    scaling: Scaling | None = None,
 ) -> WorkedEpoch:
-    """Train epochs 1..epoch-1 from `params` as training.train does, then keep every value of
+    """Train epochs 1..epoch-1 from `params` as `fwdback train` would, then keep every value of
     epoch `epoch`'s first step.
 
-    X : shape (n, k), y : shape (n,): the rows training sees (prepared: split and scaled).
-    `batch_size`, `shuffle_seed`, `validation` and `early_stopping` mean what they mean for
-    training.train; they shape the epochs before. The explained step is full-batch without
-    `batch_size`; with it, the first mini-batch of epoch `epoch`, in the order train shuffles
-    that epoch's rows. `row_numbers` : shape (n,) are the rows' numbers in the data file (default
-    1..n); `scaling` is recorded for the reader.
+    `prepared` are the rows training sees (split and scaled) and `plan` the training plan with
+    its choices made (training.resolve); it shapes the epochs before, which run whatever the
+    convergence stop would say (epoch `epoch` is asked for). The explained step is full-batch
+    without plan.batch_size; with it, the first mini-batch of epoch `epoch`, in the order train
+    shuffles that epoch's rows. `row_numbers` : shape (n,) are the rows' numbers in the data file
+    (default 1..n).
 
     The loss, gradients and new weights are the engine's own results. The per-row links of
     the chain (dL/dyhat_i, dL/dN_i, dN/dz_i, dL/dz_i) are formed exactly as network.backward
     forms them before it sums over rows, so their sums are its gradients.
-    Raises TrainingDiverged when the loss overflows, FwdbackError when early stopping would
-    end training before epoch `epoch`.
+    Raises LossOverflow or TrainingDiverged when the loss overflows, FwdbackError when early
+    stopping would end training before epoch `epoch`.
     """
-    if batch_size is not None and shuffle_seed is None:
-        raise ValueError("mini-batches need a shuffle_seed")
+    X, y, lr, batch_size = prepared.X, prepared.y, plan.lr, plan.batch_size
     row_numbers = np.arange(1, len(y) + 1) if row_numbers is None else np.asarray(row_numbers)
     check_memory(params.vector.size, params.n_hidden, len(y), batch_size or len(y), arrays_per_row=10)
-    start = _start_of_epoch(X, y, params, lr, epoch, batch_size, shuffle_seed, validation, early_stopping)
+    start = _start_of_epoch(prepared, params, plan, epoch)
     if batch_size is None:
         rows, X_step, y_step = np.arange(len(y)), X, y
     else:
-        rows = epoch_order(shuffle_seed, epoch, len(y))[:batch_size]
+        rows = epoch_order(plan.seed, epoch, len(y))[:batch_size]
         X_step, y_step = X[rows], y[rows]
     with np.errstate(all="ignore"):
         fwd = forward(start, X_step)
@@ -156,42 +149,43 @@ def work_epoch(
     if not np.isfinite(loss):
         raise LossOverflow(loss, "at the initial weights" if epoch == 1 else f"at the start of epoch {epoch}")
     if not (np.isfinite(loss_after) and np.isfinite(new_params.vector).all()):
-        raise TrainingDiverged(epoch, loss_after, suggest_lr(X, y, params, lr))
+        raise TrainingDiverged(epoch, loss_after, suggest_lr(X, y, params, lr, batch_size=batch_size), prepared.scaling is not None)
+    validation = prepared.validation
     return WorkedEpoch(
         epoch=epoch, lr=lr, X=X_step, y=y_step, params=start, N=fwd.N, yhat=fwd.yhat, error=y_step - fwd.yhat,
         dL_dyhat=dL_dyhat, dL_dN=dL_dN, loss=loss, gradients=gradients, new_params=new_params,
         loss_after=loss_after, Z=fwd.Z, dN_dZ=dN_dZ, dL_dZ=dL_dZ, row_numbers=row_numbers[rows], n_train=len(y),
-        batch_size=batch_size, scaling=scaling, validation_rows=0 if validation is None else len(validation[1]),
+        batch_size=batch_size, scaling=prepared.scaling, validation_rows=0 if validation is None else len(validation[1]),
     )
 
 
-def _start_of_epoch(X, y, params, lr, epoch, batch_size, shuffle_seed, validation, early_stopping) -> Parameters:
-    """The weights after epoch-1 epochs of train's schedule."""
+def _start_of_epoch(prepared: Prepared, params: Parameters, plan: TrainingPlan, epoch: int) -> Parameters:
+    """The weights after epoch-1 epochs of the plan, every one of them run."""
     if epoch == 1:
         return params
-    if early_stopping is not None:
-        # A dry run with the same schedule, only to learn whether early stopping ends training first.
-        probe = train(X, y, params, lr, epoch - 1, batch_size=batch_size, shuffle_seed=shuffle_seed,
-                      validation=validation, early_stopping=early_stopping)
-        if probe.stop_reason.startswith("early stopping"):
-            watched = "validation" if validation is not None else "training"
+    before = plan.replace(epochs=epoch - 1, tol=0.0)
+    if plan.patience is not None:
+        # A dry run with the same plan, only to learn whether early stopping ends training first.
+        probe = run_plan(prepared, params, before).result
+        if probe.stop is StopReason.EARLY_STOPPING:
+            watched = "validation" if prepared.validation is not None else "training"
             raise FwdbackError(
                 f"early stopping ends training after epoch {probe.last_epoch}, so there is no epoch {epoch} to explain "
-                f"(the {watched} loss did not improve by more than {early_stopping.min_delta:g} for "
-                f"{early_stopping.patience} epochs); use --epoch {probe.last_epoch} or less, or a larger --patience"
+                f"(the {watched} loss did not improve by more than {plan.min_delta:g} for "
+                f"{plan.patience} epochs); use --epoch {probe.last_epoch} or less, or a larger --patience"
             )
-    # Without early stopping, train ends with the weights of its last update, not the best epoch's.
-    return train(X, y, params, lr, epoch - 1, batch_size=batch_size, shuffle_seed=shuffle_seed).final
+    # Without early stopping, training ends with the weights of its last update, not the best epoch's.
+    return run_plan(prepared, params, before.replace(patience=None)).result.final
 
 
-def training_row_numbers(n: int, seed: int, val_split: float | None) -> np.ndarray:
+def training_row_numbers(n: int, plan: TrainingPlan) -> np.ndarray:
     """The 1-based data-file numbers of the rows training keeps, in training's order.
 
     training.prepare holds out validation rows; running it on the row numbers themselves
     tells which rows it kept, without repeating how it chooses them.
     """
     numbers = np.arange(1, n + 1, dtype=np.float64)[:, None]
-    return prepare(numbers, np.zeros(n), seed, val_split, False).X[:, 0].astype(np.int64)
+    return prepare(numbers, np.zeros(n), plan.replace(standardize=False)).X[:, 0].astype(np.int64)
 
 
 # --- the network's names -------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """The model file: JSON with the weights by name, the columns, and how they were trained.
 
-{"format": "fwdback-model", "version": 1, "features": [...], "target": "y",
+{"format": "fwdback-model", "version": 2, "features": [...], "target": "y",
  "activation": "identity", "hidden": 2, "weights": {"w1": ..., "b3": ...},
  "scaling": null or {"mean": {...}, "std": {...}},
- "training": {"seed": ..., "epochs": ..., "lr": ..., "initial_weights": {...}, "final_loss": ...}}
+ "training": {"plan": {"lr": ..., "batch_size": ..., ..., "seed": ...}, "epochs": ...,
+              "stop": "converged", "initial_weights": {...}, "final_loss": ..., ...}}
 
 "activation", "hidden" and "scaling" may be left out: the lecture's network is the default.
+"training.plan" is what --resume goes on with (training.TrainingPlan, all but the epochs).
+Version 1 files, without a plan, still load: their "lr", "batch_size" and "seed" are its parts.
 
 Floats are written with Python's shortest round-trip repr, so they read back bit for bit.
 The file is written through outputs.py: whole, and only when the command succeeds.
@@ -24,7 +27,7 @@ from .network import ACTIVATIONS, Parameters, forward, parameter_count, paramete
 from .scaling import Scaling
 
 FORMAT = "fwdback-model"
-VERSION = 1
+VERSION = 2
 
 
 @dataclass
@@ -42,6 +45,11 @@ class Model:
         if self.scaling is None:
             return forward(self.params, X).yhat
         return self.scaling.original_target(forward(self.params, self.scaling.features(X)).yhat)
+
+    @property
+    def plan(self) -> dict:
+        """The parts of the training plan the file records (training.TrainingPlan's fields)."""
+        return self.training.get("plan", {})
 
 
 def model_document(model: Model) -> dict:
@@ -97,29 +105,45 @@ def _parse_model(document, path: str) -> Model:
         )
     params = parse_weights(document.get("weights"), path, len(features), hidden, activation)
     scaling = _parse_scaling(document.get("scaling"), path, tuple(features), target)
-    training = _parse_training(document.get("training"), path)
+    training = _parse_training(document.get("training"), path, document["version"])
     return Model(params, tuple(features), target, training, scaling)
 
 
-# What --resume reads back from "training", and what each must be.
+# What --resume reads back from "training" and its "plan", and what each must be.
 _TRAINING_FIELDS = {
     "epochs": ("a whole number of at least 0", lambda v: _is_int(v) and v >= 0),
-    "seed": ("a whole number of at least 0, or null", lambda v: v is None or (_is_int(v) and v >= 0)),
+}
+_PLAN_FIELDS = {
     "lr": ("a positive finite number", lambda v: _is_finite_number(v) and v > 0),
     "batch_size": ("a whole number of at least 1, or null", lambda v: v is None or (_is_int(v) and v >= 1)),
+    "val_split": ("a fraction between 0 and 1, or null", lambda v: v is None or (_is_finite_number(v) and 0 < v < 1)),
+    "patience": ("a whole number of at least 1, or null", lambda v: v is None or (_is_int(v) and v >= 1)),
+    "min_delta": ("a finite number of at least 0", lambda v: _is_finite_number(v) and v >= 0),
+    "tol": ("a finite number of at least 0", lambda v: _is_finite_number(v) and v >= 0),
+    "standardize": ("true or false", lambda v: isinstance(v, bool)),
+    "seed": ("a whole number of at least 0", lambda v: _is_int(v) and v >= 0),
 }
+# A version 1 file's "training" held these parts of the plan at its top level.
+_VERSION_1_PLAN = ("lr", "batch_size", "seed")
 
 
-def _parse_training(values, path: str) -> dict:
-    """The "training" record; the fields a resumed run reads must be what they claim to be."""
+def _parse_training(values, path: str, version: int) -> dict:
+    """The "training" record, with its "plan" (made from a version 1 file's fields); the
+    fields a resumed run reads must be what they claim to be."""
     if values is None:
-        return {}
+        values = {}
     if not isinstance(values, dict):
         raise ModelFileError(f"{path}: \"training\" is {_shown(values)}, not a JSON object; train the model again")
-    for name, (need, valid) in _TRAINING_FIELDS.items():
-        if name in values and not valid(values[name]):
-            raise ModelFileError(f"{path}: \"training\".\"{name}\" is {_shown(values[name])}, not {need}; train the model again")
-    return values
+    plan = values.get("plan", {}) if version > 1 else {name: values[name] for name in _VERSION_1_PLAN if values.get(name) is not None}
+    if not isinstance(plan, dict):
+        raise ModelFileError(f"{path}: \"training\".\"plan\" is {_shown(plan)}, not a JSON object; train the model again")
+    for where, fields, record in (("", _TRAINING_FIELDS, values), ('"plan".', _PLAN_FIELDS, plan)):
+        for name, (need, valid) in fields.items():
+            if name in record and not valid(record[name]):
+                raise ModelFileError(
+                    f"{path}: \"training\".{where}\"{name}\" is {_shown(record[name])}, not {need}; train the model again"
+                )
+    return values | {"plan": {name: plan[name] for name in _PLAN_FIELDS if name in plan}}
 
 
 def _is_int(value) -> bool:
@@ -130,6 +154,39 @@ def _shown(value) -> str:
     """A JSON value as a message quotes it: at most 40 characters."""
     text = json.dumps(value) if not isinstance(value, int) or abs(value) < 10**30 else f"an integer of {len(str(abs(value)))} digits"
     return text if len(text) <= 40 else text[:40] + "..."
+
+
+@dataclass
+class ModelFileSummary:
+    """What a model file says it is a model of: its columns and the data it was trained on."""
+
+    features: tuple
+    target: object
+    data: object
+
+    def same_training(self, data: str, features, target: str) -> bool:
+        return self.data == data and self.features == tuple(features) and self.target == target
+
+    def __str__(self) -> str:
+        columns = ",".join(map(str, self.features))
+        return f"a model of {self.target} on {columns} trained on {self.data or 'data it does not name'}"
+
+
+def summarize(path: str) -> ModelFileSummary | None:
+    """The summary of the fwdback model file at `path` (any version), None if it is no model file."""
+    try:
+        document = _read_json(path, "model")
+    except ModelFileError:
+        return None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        return None
+    features = document.get("features")
+    training = document.get("training")
+    return ModelFileSummary(
+        tuple(features) if isinstance(features, list) else (),
+        document.get("target"),
+        training.get("data") if isinstance(training, dict) else None,
+    )
 
 
 def _check_version(document: dict, path: str) -> None:

@@ -205,45 +205,6 @@ def collapsed_linear_map(params: Parameters) -> tuple[np.ndarray, float]:
     return params.w_out @ params.W_hidden, float(params.w_out @ params.b_hidden + params.b_out)
 
 
-def largest_stable_lr(params: Parameters, X: np.ndarray) -> float:
-    """The largest learning rate for which gradient descent is stable near `params`.
-
-    Gradient descent on a loss with curvature lambda is stable while eta < 2/lambda. Near a
-    fit, the MSE loss's Hessian is its Gauss-Newton part (2/n) J^T J, where J = dyhat/dtheta.
-    Every column of J is a linear combination of the columns of A = [X, 1], J = A M, so the
-    curvature comes from the small matrix M^T (A^T A / n) M without another pass over rows.
-    """
-    return largest_stable_lr_from_gram(params, gram_matrix(X))
-
-
-def gram_matrix(X: np.ndarray) -> np.ndarray:
-    """G = A^T A / n, shape (k + 1, k + 1), where A = [X, 1].  X : shape (n, k)."""
-    A = np.column_stack([X, np.ones(len(X))])
-    return A.T @ A / len(X)
-
-
-def largest_stable_lr_from_gram(params: Parameters, gram: np.ndarray) -> float:
-    """largest_stable_lr from G = A^T A / n, shape (k + 1, k + 1), for rows not in memory.
-
-    The Hessian (2/n) J^T J = 2 M^T G M, shape (P, P), has the nonzero eigenvalues of the small
-    2 G^(1/2) M M^T G^(1/2), shape (k + 1, k + 1), and M M^T has a closed form: the hidden
-    weights of unit h contribute w_out[h]^2 to the diagonal (their bias to the last entry),
-    the output weights contribute W~^T W~ (W~ = [W_hidden, b_hidden]) and b_out the last
-    entry. So the hint costs O(k^2 H), however wide the network.
-    """
-    k = params.n_inputs
-    W_tilde = np.column_stack([params.W_hidden, params.b_hidden])
-    MMt = float(params.w_out @ params.w_out) * np.eye(k + 1) + W_tilde.T @ W_tilde
-    MMt[k, k] += 1.0
-    values, vectors = np.linalg.eigh(gram)
-    root = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
-    small = root @ MMt @ root
-    if not np.isfinite(small).all():
-        raise np.linalg.LinAlgError("the curvature overflows float64")
-    curvature = 2.0 * np.linalg.eigvalsh(small)[-1]
-    return 2.0 / curvature if curvature > 0 else np.inf
-
-
 class LiteralEngine:
     """forward, loss and backward over every row, as the functions above compute them, but fast.
 

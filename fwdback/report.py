@@ -19,11 +19,17 @@ from rich.text import Text
 from . import explain
 from .modelfile import Model
 from .network import Parameters
-from .training import Prepared, TrainingResult
+from .plan import CONVERGENCE_WINDOW, StopReason
+from .training import Fit, Prepared, TrainingPlan, TrainingResult
 from .yardstick import Comparison, compare
 
 TABLE_ROWS = 20
 PROGRESS_AFTER_SECONDS = 0.5
+# A change of the loss by no more than this fraction of it is below float64's resolution (16 eps).
+NOISE = 16 * float(np.finfo(np.float64).eps)
+# The chart's epoch axis is logarithmic when this share of the descent happens in the first
+# EARLY_SHARE of the epochs.
+EARLY_SHARE, DESCENT_SHARE = 0.05, 0.9
 
 
 def console_for(stream) -> Console:
@@ -38,18 +44,28 @@ def console_for(stream) -> Console:
 
 
 def sampled_epochs(epochs: int, every: int | None = None) -> list[int]:
-    """The epochs the loss table shows, counted from 1: the first, every K-th, and the last.
+    """The epochs the loss table shows, counted from 1: the first and the last always.
 
-    Without `every`, K is the round number (1, 2, 5, 10, 20, 50, ...) that gives about
-    TABLE_ROWS rows.
+    With `every`, every K-th. Without, every epoch when there are at most TABLE_ROWS, else
+    log-spaced ones (1, 1.5, 2, 3, 5, 7 times each power of ten, or fewer of those), where
+    gradient descent changes the loss most, and every tenth of the run, so that about TABLE_ROWS
+    remain.
     """
-    if every is None:
-        every = _round_step(epochs / TABLE_ROWS)
-    shown = {1, epochs, *range(every, epochs + 1, every)}
-    return sorted(shown)
+    if every is not None:
+        return sorted({1, epochs, *range(every, epochs + 1, every)})
+    if epochs <= TABLE_ROWS:
+        return list(range(1, epochs + 1))
+    tenth = _round_step(epochs / 10)
+    for steps in ((1, 1.5, 2, 3, 5, 7), (1, 2, 3, 5), (1, 2, 5), (1, 3), (1,)):
+        early = {int(step * 10**power) for power in range(len(str(epochs))) for step in steps}
+        shown = sorted(epoch for epoch in {1, epochs, *early, *range(tenth, epochs, tenth)} if 1 <= epoch <= epochs)
+        if len(shown) <= TABLE_ROWS + 6:
+            return shown
+    return shown
 
 
 def _round_step(target: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... at least `target`."""
     magnitude = 1
     while True:
         for multiple in (1, 2, 5):
@@ -72,19 +88,34 @@ def _table(console: Console, title: str) -> Table:
 class TrainingReport:
     """Everything the outputs of `train` show. `comparison` exists for the linear network only."""
 
-    result: TrainingResult
+    fitted: Fit
     model: Model
-    prepared: Prepared
     comparison: Comparison | None
 
     @classmethod
-    def of(cls, result: TrainingResult, model: Model, prepared: Prepared) -> TrainingReport:
-        linear = result.final.activation == "identity"
+    def of(cls, fitted: Fit, model: Model) -> TrainingReport:
+        result, prepared = fitted.result, fitted.prepared
         comparison = None
-        if linear:
+        if result.final.activation == "identity":
             streamed = prepared.statistics.least_squares() if prepared.X is None else None
             comparison = compare(result.final, result.final_loss, prepared.X, prepared.y, streamed)
-        return cls(result, model, prepared, comparison)
+        return cls(fitted, model, comparison)
+
+    @property
+    def result(self) -> TrainingResult:
+        return self.fitted.result
+
+    @property
+    def prepared(self) -> Prepared:
+        return self.fitted.prepared
+
+    @property
+    def plan(self) -> TrainingPlan:
+        return self.fitted.plan
+
+    @property
+    def lr_chosen(self) -> bool:
+        return bool(self.model.training.get("lr_chosen"))
 
     @property
     def units(self) -> str:
@@ -92,23 +123,36 @@ class TrainingReport:
 
 
 def loss_table(console: Console, report: TrainingReport, every: int | None) -> Table:
+    """The loss at sampled epochs (sampled_epochs), with its change since the row before.
+
+    A change within float64's resolution of the loss (NOISE of it) is rounding, not learning:
+    it is shown as 0, and a caption says so.
+    """
     result = report.result
     table = _table(console, f"Loss per epoch{report.units}")
     table.add_column("epoch", justify="right")
-    batches = report.model.training.get("batch_size")
-    table.add_column("loss (mean over batches)" if batches else "loss (before update)", justify="right")
+    table.add_column("loss (mean over batches)" if report.plan.batch_size else "loss (before update)", justify="right")
     table.add_column("change", justify="right")
     if result.val_losses is not None:
         table.add_column("validation loss", justify="right")
-    previous = None
+    previous, rounded = None, False
     wanted = result.first_epoch - 1 + np.array(sampled_epochs(result.epochs_run, every))
     for index in np.unique(np.searchsorted(result.loss_epochs, wanted).clip(0, len(result.losses) - 1)).tolist():
-        loss = result.losses[index]
-        row = [str(result.loss_epochs[index]), f"{loss:.10g}", "" if previous is None else f"{loss - previous:+.4e}"]
+        loss = float(result.losses[index])
+        change = ""
+        if previous is not None:
+            if abs(loss - previous) <= NOISE * max(abs(loss), abs(previous)):
+                change, rounded = "0", True
+            else:
+                change = f"{loss - previous:+.4e}"
+        row = [str(result.loss_epochs[index]), f"{loss:.10g}", change]
         if result.val_losses is not None:
             row.append(f"{result.val_losses[index]:.10g}")
         table.add_row(*row)
         previous = loss
+    if rounded:
+        table.caption = "0: a change within float64's rounding of the loss (16 eps of it)"
+        table.caption_justify = "left"
     return table
 
 
@@ -120,7 +164,12 @@ def loss_chart(console: Console, result: TrainingResult, width: int = 60, height
     validation loss.
     """
     columns = min(width, len(result.losses))
-    picked = np.linspace(0, len(result.losses) - 1, columns).round().astype(int)
+    log_epochs = _early_descent(result) and result.last_epoch > columns
+    if log_epochs:
+        wanted = np.geomspace(1, result.epochs_run, columns) + result.first_epoch - 1
+        picked = np.searchsorted(result.loss_epochs, wanted.round()).clip(0, len(result.losses) - 1)
+    else:
+        picked = np.linspace(0, len(result.losses) - 1, columns).round().astype(int)
     curves = [("*", result.losses[picked])]
     if result.val_losses is not None:
         curves.insert(0, ("o", result.val_losses[picked]))
@@ -146,8 +195,20 @@ def loss_chart(console: Console, result: TrainingResult, width: int = 60, height
         chart.append("\n")
     chart.append(" " * pad + " +" + "-" * columns + "\n")
     first, last = str(result.first_epoch), str(result.last_epoch)
-    chart.append(" " * pad + "  " + first + " " * max(1, columns - len(first) - len(last)) + last + "  epoch")
+    axis = "  epoch (log scale)" if log_epochs else "  epoch"
+    chart.append(" " * pad + "  " + first + " " * max(1, columns - len(first) - len(last)) + last + axis)
     return chart
+
+
+def _early_descent(result: TrainingResult) -> bool:
+    """Whether DESCENT_SHARE of the loss's fall came in the first EARLY_SHARE of the epochs."""
+    losses = result.losses
+    fall = float(losses[0] - losses.min())
+    if not fall > 0:
+        return False
+    early = result.first_epoch + EARLY_SHARE * result.epochs_run
+    reached = float(losses[0] - losses[result.loss_epochs <= early].min())
+    return reached >= DESCENT_SHARE * fall
 
 
 def weights_table(console: Console, report: TrainingReport) -> Table:
@@ -212,21 +273,24 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
     elif training.get("init"):
         start = f"--init {training['init']}"
     else:
-        start = f"random, seed {training['seed']}"
+        start = f"random, seed {report.plan.seed}"
     rows = training["rows"]
+    plan = report.plan
     data = f"{training['data']} ({rows} row{'s' if rows != 1 else ''}"
     data += f", {training['validation_rows']} more held out for validation)" if training["validation_rows"] else ")"
     network = f"{params.n_inputs} inputs, {params.n_hidden} hidden units ({params.activation}), 1 output"
+    lr = f"{plan.lr:g}" + (" (chosen from the data: half the largest stable step; --lr sets it)" if report.lr_chosen else "")
     summary = [
         ("data", data),
         ("network", network),
         ("epochs", f"{result.first_epoch} to {result.last_epoch}" if result.first_epoch > 1 else str(result.epochs_run)),
-        ("learning rate (eta)", f"{training['lr']:g}"),
-        ("batch size", str(training["batch_size"]) if training.get("batch_size") else "all rows (full batch)"),
+        ("learning rate (eta)", lr),
+        ("batch size", str(plan.batch_size) if plan.batch_size else "all rows (full batch)"),
         ("initial weights", start),
     ]
     if report.model.scaling is not None:
-        summary.append(("scaling", "z-scores of the features and target; losses and weights in those units"))
+        chosen = " (chosen: the columns' scales differ badly)" if report.prepared.scales.bad and report.lr_chosen else ""
+        summary.append(("scaling", f"z-scores of the features and target{chosen}; losses and weights in those units"))
     summary += [
         (f"loss at epoch {result.first_epoch}", f"{result.losses[0]:.10g}"),
         (f"loss at epoch {result.last_epoch}", f"{result.last_loss:.10g}"),
@@ -234,8 +298,7 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
     ]
     if result.final_val_loss is not None:
         summary.append(("final validation loss", f"{result.final_val_loss:.10g}"))
-    if result.best_epoch is not None or result.stop_reason != "ran every epoch":
-        summary.append(("stopped", result.stop_reason))
+    summary.append(("stopped", stop_description(result, plan)))
     if comparison is not None:
         relative = comparison.relative_gap
         summary += [
@@ -245,6 +308,21 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
         ]
     summary.append(("time", f"{result.seconds:.3f} s"))
     return summary
+
+
+def stop_description(result: TrainingResult, plan: TrainingPlan) -> str:
+    """Why training ended, in words."""
+    kept = f"; kept the weights of the best epoch, {result.best_epoch}" if result.best_epoch is not None else ""
+    if result.stop is StopReason.CONVERGED:
+        return (f"converged at epoch {result.last_epoch}: over {CONVERGENCE_WINDOW} epochs the loss moved by no more than "
+                f"{plan.tol:.2g} of itself, or stayed at zero up to rounding (--tol sets the tolerance)")
+    if result.stop is StopReason.EARLY_STOPPING:
+        watched = "validation" if result.val_losses is not None else "training"
+        return (f"early stopping: the {watched} loss did not improve by more than {plan.min_delta:g} for "
+                f"{plan.patience} epochs; kept the weights of epoch {result.best_epoch}")
+    if result.stop is StopReason.INTERRUPTED:
+        return f"interrupted after epoch {result.last_epoch}{kept}"
+    return f"ran every epoch{kept}"
 
 
 def summary_table(console: Console, report: TrainingReport) -> Table:
@@ -312,9 +390,11 @@ def training_document(report: TrainingReport, model_path: str) -> dict:
         "final_val_loss": result.final_val_loss,
         "epochs": result.epochs_run,
         "first_epoch": result.first_epoch,
-        "lr": training["lr"],
-        "seed": training["seed"],
-        "batch_size": training.get("batch_size"),
+        "lr": report.plan.lr,
+        "lr_chosen": report.lr_chosen,
+        "seed": report.plan.seed,
+        "batch_size": report.plan.batch_size,
+        "tol": report.plan.tol,
         "activation": result.final.activation,
         "hidden": result.final.n_hidden,
         "features": list(model.features),
@@ -322,7 +402,8 @@ def training_document(report: TrainingReport, model_path: str) -> dict:
         "rows": training["rows"],
         "validation_rows": training["validation_rows"],
         "best_epoch": result.best_epoch,
-        "stop_reason": result.stop_reason,
+        "stop": result.stop.value,
+        "stop_reason": stop_description(result, report.plan),
         "scaling": None if model.scaling is None else model.scaling.as_dict(model.features, model.target),
         "seconds": result.seconds,
         "model": model_path,
@@ -348,8 +429,8 @@ def training_document(report: TrainingReport, model_path: str) -> dict:
 def yardstick_notes(report: TrainingReport) -> list[str]:
     """What a user should know about how training ended, in plain sentences for stderr."""
     notes = []
-    if report.result.stop_reason.startswith("early stopping"):
-        notes.append(f"Note: {report.result.stop_reason}.")
+    if report.result.stop is StopReason.EARLY_STOPPING:
+        notes.append(f"Note: {stop_description(report.result, report.plan)}.")
     comparison = report.comparison
     if comparison is None:
         return notes
@@ -359,10 +440,10 @@ def yardstick_notes(report: TrainingReport) -> list[str]:
         above = "above zero, the best achievable loss here" if relative is None else (
             f"{relative:.1%} above the best achievable loss ({comparison.best.loss:.6g})"
         )
-        notes.append(
-            f"Note: training stopped at loss {comparison.final_loss:.6g}, {above}; "
-            "more --epochs or a larger --lr would help."
-        )
+        help = "more --epochs or a larger --lr would help"
+        if report.prepared.scales.bad and report.model.scaling is None:
+            help = "the columns' scales differ badly: --standardize would help"
+        notes.append(f"Note: training stopped at loss {comparison.final_loss:.6g}, {above}; {help}.")
     best = comparison.best
     if not best.unique:
         if best.rows < len(features) + 1:
@@ -380,7 +461,8 @@ def yardstick_notes(report: TrainingReport) -> list[str]:
 
 
 class EpochProgress:
-    """A progress bar on stderr that appears only once training has taken a moment."""
+    """A progress bar on stderr that appears only once training has taken a moment: the epoch,
+    the loss and the validation loss of the latest epoch, and the time left at most."""
 
     def __init__(self, total: int, console: Console):
         self.total = total
@@ -389,12 +471,15 @@ class EpochProgress:
         self.progress: Progress | None = None
         self.enabled = console.is_terminal
         self.last_update = self.start
+        self.done = 0
 
-    def __call__(self, epoch: int) -> None:
+    def __call__(self, record) -> None:
+        """After an epoch: `record` is a training.EpochRecord."""
         if not self.enabled:
             return
+        self.done += 1
         now = time.perf_counter()
-        if now - self.last_update < 0.1 and epoch != self.total:
+        if now - self.last_update < 0.1 and self.done != self.total:
             return
         self.last_update = now
         if self.progress is None:
@@ -403,14 +488,15 @@ class EpochProgress:
             self.progress = Progress(
                 TextColumn("training"),
                 BarColumn(),
-                TextColumn("epoch {task.completed}/{task.total}"),
+                TextColumn("epoch {task.fields[epoch]}  loss {task.fields[loss]}{task.fields[val]}"),
                 TimeRemainingColumn(),
                 console=self.console,
                 transient=True,
             )
             self.progress.start()
-            self.task = self.progress.add_task("training", total=self.total)
-        self.progress.update(self.task, completed=epoch)
+            self.task = self.progress.add_task("training", total=self.total, epoch="", loss="", val="")
+        val = "" if record.val_loss is None else f"  validation {record.val_loss:.6g}"
+        self.progress.update(self.task, completed=self.done, epoch=record.number, loss=f"{record.loss:.6g}", val=val)
 
     def close(self) -> None:
         if self.progress is not None:

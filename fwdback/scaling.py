@@ -26,10 +26,14 @@ class Scaling:
 
     @classmethod
     def fit(cls, X: np.ndarray, y: np.ndarray) -> Scaling:
-        """The means and standard deviations of the training rows.  X : shape (n, k), y : shape (n,)."""
-        x_std = X.std(axis=0)
-        y_std = float(y.std())
-        return cls(X.mean(axis=0), np.where(x_std > 0, x_std, 1.0), float(y.mean()), y_std if y_std > 0 else 1.0)
+        """The means and population standard deviations of the training rows.  X : shape (n, k), y : shape (n,).
+
+        Deviations are divided by their largest before they are squared, so that values whose
+        squares overflow float64 (1e200, say) still have a finite standard deviation.
+        """
+        x_mean, x_std = _mean_and_std(X)
+        y_mean, y_std = _mean_and_std(y[:, None])
+        return cls(x_mean, np.where(x_std > 0, x_std, 1.0), float(y_mean[0]), float(y_std[0]) if y_std[0] > 0 else 1.0)
 
     def features(self, X: np.ndarray) -> np.ndarray:
         return (X - self.x_mean) / self.x_std
@@ -65,3 +69,12 @@ class Scaling:
             float(mean[target]),
             float(std[target]),
         )
+
+
+def _mean_and_std(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's mean and population standard deviation, shape (k,) each.  A : shape (n, k)."""
+    mean = A.mean(axis=0) if np.isfinite(A.mean(axis=0)).all() else (A / A.shape[0]).sum(axis=0)
+    deviation = A - mean
+    largest = np.abs(deviation).max(axis=0)
+    scale = np.where(largest > 0, largest, 1.0)
+    return mean, scale * np.sqrt(((deviation / scale) ** 2).mean(axis=0))

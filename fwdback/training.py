@@ -1,4 +1,9 @@
-"""The epoch loop: forward, loss, backward, update; mini-batches, validation, early stopping, divergence."""
+"""One training plan and the epoch loop: forward, loss, backward, update; mini-batches,
+validation, early stopping, the convergence stop, divergence.
+
+The CLI's options and the estimator's parameters both map onto a TrainingPlan, and both call
+`fit`: equal settings give equal weights.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +16,10 @@ import numpy as np
 
 from .errors import DataError, LossOverflow, NotEnoughMemory, TrainingDiverged
 from .gram import GramEngine
-from .network import (
-    Gradients,
-    LiteralEngine,
-    Parameters,
-    backward,
-    forward,
-    gram_matrix,
-    largest_stable_lr_from_gram,
-    mse_loss,
-    update,
-)
+from .network import Gradients, LiteralEngine, Parameters, backward, forward, mse_loss, update
+from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
 from .scaling import Scaling
-from .yardstick import balanced_minimizer, least_squares
+from .stepsize import Scales, choose_lr, scales_of, scales_of_rows, suggest_lr
 
 # A loss this many times the first epoch's is growing without bound.
 DIVERGENCE_FACTOR = 1e6
@@ -39,13 +35,14 @@ class Prepared:
 
     X : shape (n_train, k), y : shape (n_train,); validation = (X_val, y_val) or None.
     Rows streamed from a file (prepare_streamed) are not held: X and y are None and
-    `statistics` is their Gram engine.
+    `statistics` is their Gram engine. `scales` says how evenly the raw columns are scaled.
     """
 
     X: np.ndarray | None
     y: np.ndarray | None
     validation: tuple[np.ndarray, np.ndarray] | None
     scaling: Scaling | None
+    scales: Scales
     statistics: GramEngine | None = None
 
     @property
@@ -53,30 +50,34 @@ class Prepared:
         return self.statistics.rows if self.y is None else len(self.y)
 
 
-def prepare(
-    X: np.ndarray, y: np.ndarray, seed: int, val_split: float | None, standardize: bool, scaling: Scaling | None = None
-) -> Prepared:
-    """Hold out a seeded fraction of the rows for validation, then standardise with the
-    training rows' statistics (or with `scaling`, given when resuming a model)."""
+def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling | None = None) -> Prepared:
+    """Hold out plan.val_split of the rows (seeded), then standardise with the training rows'
+    statistics where the plan says so (or with `scaling`, given when resuming a model).
+
+    X : shape (n, k), y : shape (n,). With plan.standardize None, the rows are standardised
+    when plan.lr is None (the step is chosen) and the columns are badly scaled (stepsize.Scales).
+    """
     validation = None
-    if val_split:
-        n_val = round(val_split * len(y))
+    if plan.val_split:
+        n_val = round(plan.val_split * len(y))
         if not 1 <= n_val < len(y):
             raise DataError(
-                f"--val-split {val_split:g} of {len(y)} rows leaves {n_val} for validation and {len(y) - n_val} "
+                f"--val-split {plan.val_split:g} of {len(y)} rows leaves {n_val} for validation and {len(y) - n_val} "
                 "for training; both need at least one row"
             )
-        order = np.random.default_rng([SPLIT_STREAM, seed]).permutation(len(y))
+        order = np.random.default_rng([SPLIT_STREAM, plan.seed]).permutation(len(y))
         held, kept = np.sort(order[:n_val]), np.sort(order[n_val:])
         validation = (X[held], y[held])
         X, y = X[kept], y[kept]
+    scales = scales_of_rows(X)
+    standardize = plan.standardize if plan.standardize is not None else plan.lr is None and scales.bad
     if standardize and scaling is None:
         scaling = Scaling.fit(X, y)
     if scaling is not None:
         X, y = scaling.features(X), scaling.target(y)
         if validation is not None:
             validation = (scaling.features(validation[0]), scaling.target(validation[1]))
-    return Prepared(X, y, validation, scaling)
+    return Prepared(X, y, validation, scaling, scales)
 
 
 def prepare_streamed(make_chunks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]) -> Prepared:
@@ -84,28 +85,19 @@ def prepare_streamed(make_chunks: Callable[[], Iterable[tuple[np.ndarray, np.nda
 
     `make_chunks()` returns a fresh iterable of (X, y), X : shape (m, k), y : shape (m,).
     """
-    return Prepared(None, None, None, None, GramEngine.from_chunks(make_chunks))
+    statistics = GramEngine.from_chunks(make_chunks)
+    return Prepared(None, None, None, None, scales_of(statistics.G), statistics)
 
 
-@dataclass
-class EarlyStopping:
-    """Stop when the monitored loss has not improved by more than `min_delta` for `patience` epochs."""
-
-    patience: int
-    min_delta: float = 0.0
-
-
-def schedule(
-    seed: int, batch_size: int | None, patience: int | None, min_delta: float, validation
-) -> dict:
-    """train's keyword arguments for mini-batches, validation and early stopping, set alike by
-    the CLI and the Python API so that equal settings give equal weights."""
-    return {
-        "batch_size": batch_size,
-        "shuffle_seed": seed if batch_size else None,
-        "validation": validation,
-        "early_stopping": EarlyStopping(patience, min_delta) if patience else None,
-    }
+def resolve(plan: TrainingPlan, prepared: Prepared, initial: Parameters) -> TrainingPlan:
+    """The plan with its choices made: the learning rate (choose_lr where it is None) and
+    whether the rows are standardised."""
+    lr = plan.lr
+    if lr is None:
+        lr = choose_lr(prepared.X, prepared.y, initial, plan.batch_size, prepared.statistics)
+        if not np.isfinite(lr):
+            lr = 1.0
+    return plan.replace(lr=lr, standardize=prepared.scaling is not None)
 
 
 # The loss history keeps every epoch up to this many; beyond, every other one, then every fourth, ...
@@ -200,26 +192,29 @@ class TrainingResult:
                                   with early stopping the weights of the best epoch
     final_loss                    the training loss at the final weights (whole data, one pass)
     final_gradients               the full-batch gradients at the final weights
+    epochs_run                    how many epochs ran;  first_epoch: the number of the first
     best_epoch                    with early stopping: the epoch whose weights were kept
-    stop_reason                   why training ended, in words
-    epochs_run                    how many epochs ran
+    stop                          why training ended
     """
 
     initial: Parameters
     final: Parameters
     losses: np.ndarray
+    loss_epochs: np.ndarray
+    val_losses: np.ndarray | None
     final_loss: float
     final_gradients: Gradients
-    seconds: float
+    final_val_loss: float | None
     epochs_run: int
-    loss_epochs: np.ndarray
-    interrupted: bool = False
-    val_losses: np.ndarray | None = None
-    final_val_loss: float | None = None
-    best_epoch: int | None = None
-    stop_reason: str = "ran every epoch"
-    first_epoch: int = 1
-    engine: str = "literal"
+    first_epoch: int
+    best_epoch: int | None
+    stop: StopReason
+    seconds: float
+    engine: str
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stop is StopReason.INTERRUPTED
 
     @property
     def last_epoch(self) -> int:
@@ -236,132 +231,235 @@ class TrainingResult:
         return float(self.losses[-1])
 
 
-def train(
-    X: np.ndarray,
-    y: np.ndarray,
+@dataclass
+class Fit:
+    """A finished `fit`: the rows it trained on, the plan with its choices made, what it produced."""
+
+    prepared: Prepared
+    plan: TrainingPlan
+    result: TrainingResult
+
+
+def fit(
+    X: np.ndarray, y: np.ndarray, initial: Parameters, plan: TrainingPlan, *, scaling: Scaling | None = None, **run
+) -> Fit:
+    """Prepare the rows (split, standardise), make the plan's choices, and train from `initial`.
+
+    X : shape (n, k), y : shape (n,). `scaling` is a resumed model's. `run` goes to run_plan.
+    """
+    return run_plan(prepare(X, y, plan, scaling), initial, plan, **run)
+
+
+def run_plan(
+    prepared: Prepared,
     initial: Parameters,
-    lr: float,
-    epochs: int,
+    plan: TrainingPlan,
+    *,
+    first_epoch: int = 1,
     on_epoch: Callable[[EpochRecord], None] | None = None,
     stop: threading.Event | None = None,
-    batch_size: int | None = None,
-    shuffle_seed: int | None = None,
-    validation: tuple[np.ndarray, np.ndarray] | None = None,
-    early_stopping: EarlyStopping | None = None,
-    first_epoch: int = 1,
     engine: str = "auto",
-    statistics: GramEngine | None = None,
-) -> TrainingResult:
-    """Run up to `epochs` epochs of gradient descent from `initial`.
+) -> Fit:
+    """Train on prepared rows: `fit` for rows already prepared, or streamed (prepare_streamed)."""
+    plan = resolve(plan, prepared, initial)
+    objective = objective_for(prepared, initial, plan, engine)
+    validation_loss = None
+    if prepared.validation is not None:
+        validation_loss = _validation_loss(prepared.validation, initial, plan, engine)
+    result = train(objective, initial, plan, validation_loss=validation_loss, on_epoch=on_epoch, stop=stop,
+                   first_epoch=first_epoch)
+    return Fit(prepared, plan, result)
 
-    X : shape (n, k), y : shape (n,). Full-batch, as in the lecture, unless `batch_size` is
-    given: then epoch e visits the rows in the order default_rng([SHUFFLE_STREAM, shuffle_seed,
-    e]).permutation(n), one update per batch, so a resumed run shuffles as an unbroken one.
-    `validation` = (X_val, y_val) adds a validation loss per epoch, which `early_stopping` then
-    watches (the training loss without it).
+
+def train(
+    objective,
+    initial: Parameters,
+    plan: TrainingPlan,
+    *,
+    validation_loss: Callable[[Parameters], float] | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    stop: threading.Event | None = None,
+    first_epoch: int = 1,
+) -> TrainingResult:
+    """Run up to plan.epochs epochs of gradient descent from `initial`, with plan.lr (resolved).
+
+    `objective` (objective_for) does an epoch's forward and backward passes and updates.
+    `validation_loss(params)` adds a validation loss per epoch, which early stopping then
+    watches (the training loss without it). Training ends after plan.epochs epochs, when the
+    loss has converged (plan.tol), by early stopping (plan.patience), or after the current
+    epoch once `stop` is set (by a signal handler, say).
 
     Raises LossOverflow when the first epoch's loss is already inf or NaN (the data or the
     weights are too large: no learning rate helps), and TrainingDiverged as soon as a later
     loss is inf/NaN or DIVERGENCE_FACTOR times the first epoch's. `on_epoch(record)` is
-    called after every epoch with an EpochRecord. When `stop` is set (by a signal handler,
-    say), training ends after the current epoch with the epochs run so far. Epochs are
-    numbered from `first_epoch` (a resumed model goes on counting). Memory does not grow
-    with `epochs` beyond the LossHistory.
-
-    `engine`: "literal" runs forward and backward over every row each epoch, as the lecture
-    does (network.LiteralEngine); "gram" computes the same full-batch loss and gradients from
-    one-off statistics of the rows (gram.py), in O(1) per epoch, for the identity activation;
-    "auto" takes "gram" where it applies, agrees with "literal" to 1e-9 and saves time
-    (GRAM_MIN_ROWS rows or more), "literal" elsewhere, so lecture-sized data runs the
-    lecture's computation to the last bit. The final loss and gradients are computed
-    literally (LiteralEngine) from the rows in memory.
-
-    `statistics`, the Gram engine of rows not in memory (prepare_streamed), trains on them
-    with X, y = None: the identity activation and full batches only, no validation. Every
-    epoch is then the Gram engine's, and so are the final loss and gradients.
+    called after every epoch with an EpochRecord. Epochs are numbered from `first_epoch` (a
+    resumed model goes on counting). Memory does not grow with plan.epochs beyond the
+    LossHistory.
     """
-    if epochs < 1:
+    if plan.epochs < 1:
         raise ValueError("epochs must be at least 1")
-    if batch_size is not None and shuffle_seed is None:
-        raise ValueError("mini-batches need a shuffle_seed")
-    if statistics is not None and (
-        X is not None or batch_size is not None or validation is not None or initial.activation != "identity"
-    ):
-        raise ValueError("training on statistics takes X, y = None, the identity activation, full batches, no validation")
     start = time.perf_counter()
-    check_memory(initial.vector.size, initial.n_hidden, None if y is None else len(y), batch_size)
-    history = LossHistory(validation is not None)
+    history = LossHistory(validation_loss is not None)
+    convergence = Convergence(plan.tol, objective.loss_floor)
     best_epoch, best_params, best_monitored, waited = None, None, None, 0
-    first_loss = None
-    stop_reason = "ran every epoch"
-    gram = statistics if statistics is not None else _gram_engine(X, y, initial, batch_size, engine)
-    literal = LiteralEngine(X, y, initial.n_hidden) if gram is None and batch_size is None else None
-    val_gram = None if validation is None else _gram_engine(*validation, initial, batch_size, engine)
-    params = initial
-    epochs_run = 0
+    first_loss, reason = None, StopReason.EPOCHS
+    params, epochs_run = initial, 0
     with np.errstate(all="ignore"):
-        for epoch in range(first_epoch, first_epoch + epochs):
+        for epoch in range(first_epoch, first_epoch + plan.epochs):
             at_start = params
-            val_loss = None
-            if validation is not None:
-                val_loss = val_gram.loss(params) if val_gram else mse_loss(validation[1], forward(params, validation[0]).yhat)
-            if batch_size is None:
-                loss, grads = (gram or literal).loss_and_gradients(params)
-                first_loss = loss if first_loss is None else first_loss
-                _check_divergence(epoch, loss, first_loss, first_epoch, X, y, initial, lr, statistics)
-                params = update(params, grads, lr)
-            else:
-                order = epoch_order(shuffle_seed, epoch, len(y))
-                params, loss, grads = _minibatch_epoch(params, X, y, lr, batch_size, order)
-                first_loss = loss if first_loss is None else first_loss
-                _check_divergence(epoch, loss, first_loss, first_epoch, X, y, initial, lr, statistics)
+            val_loss = None if validation_loss is None else validation_loss(params)
+            params, loss, grads = objective.epoch(params, plan.lr, epoch)
+            first_loss = loss if first_loss is None else first_loss
+            _check_divergence(objective, epoch, loss, first_loss, epoch == first_epoch, initial, plan.lr)
             history.append(epoch, loss, val_loss)
             epochs_run += 1
             if on_epoch is not None:
                 on_epoch(EpochRecord(epoch, loss, val_loss, at_start, grads))
-            if early_stopping is not None:
-                monitored = val_loss if validation is not None else loss
-                if best_epoch is None or monitored < best_monitored - early_stopping.min_delta:
+            if plan.patience is not None:
+                monitored = val_loss if validation_loss is not None else loss
+                if best_epoch is None or monitored < best_monitored - plan.min_delta:
                     best_epoch, best_params, best_monitored, waited = epoch, at_start, monitored, 0
                 else:
                     waited += 1
-                    if waited >= early_stopping.patience:
-                        stop_reason = (
-                            f"early stopping: the {'validation' if validation is not None else 'training'} loss did not "
-                            f"improve by more than {early_stopping.min_delta:g} for {early_stopping.patience} epochs; "
-                            f"kept the weights of epoch {best_epoch}"
-                        )
+                    if waited >= plan.patience:
+                        reason = StopReason.EARLY_STOPPING
                         break
-            if stop is not None and stop.is_set() and epochs_run < epochs:
-                stop_reason = f"interrupted after epoch {epoch}"
+            if convergence.reached(loss) and epochs_run < plan.epochs:
+                reason = StopReason.CONVERGED
                 break
-        interrupted = stop_reason.startswith("interrupted")
+            if stop is not None and stop.is_set() and epochs_run < plan.epochs:
+                reason = StopReason.INTERRUPTED
+                break
         if best_params is not None:
             params = best_params
-            if stop_reason == "ran every epoch":
-                stop_reason = f"ran every epoch; kept the weights of the best epoch, {best_epoch}"
-        final_engine = statistics or literal or LiteralEngine(X, y, initial.n_hidden)
-        final_loss, final_gradients = final_engine.loss_and_gradients(params)
-        _check_divergence(first_epoch + epochs_run, final_loss, first_loss, first_epoch, X, y, initial, lr, statistics)
-        final_val_loss = None if validation is None else mse_loss(validation[1], forward(params, validation[0]).yhat)
+        final_loss, final_gradients = objective.loss_and_gradients(params)
+        _check_divergence(objective, first_epoch + epochs_run, final_loss, first_loss, False, initial, plan.lr)
+        final_val_loss = None if validation_loss is None else validation_loss(params)
     loss_epochs, losses, val_losses = history.arrays()
     return TrainingResult(
-        initial,
-        params,
-        losses,
-        final_loss,
-        final_gradients,
-        time.perf_counter() - start,
-        epochs_run,
-        loss_epochs,
-        interrupted,
-        val_losses,
-        final_val_loss,
-        best_epoch,
-        stop_reason,
-        first_epoch,
-        "literal" if gram is None else "gram",
+        initial=initial,
+        final=params,
+        losses=losses,
+        loss_epochs=loss_epochs,
+        val_losses=val_losses,
+        final_loss=final_loss,
+        final_gradients=final_gradients,
+        final_val_loss=final_val_loss,
+        epochs_run=epochs_run,
+        first_epoch=first_epoch,
+        best_epoch=best_epoch,
+        stop=reason,
+        seconds=time.perf_counter() - start,
+        engine=objective.name,
     )
+
+
+class Convergence:
+    """Whether more epochs can still change the loss: over the last CONVERGENCE_WINDOW epochs,
+    has it moved by more than `tol` of itself, and stayed above `floor`, the loss that is zero
+    up to rounding?"""
+
+    def __init__(self, tol: float, floor: float):
+        self.tol, self.floor = tol, floor
+        self.recent: list[float] = []
+
+    def reached(self, loss: float) -> bool:
+        if self.tol <= 0:
+            return False
+        self.recent = self.recent[-(CONVERGENCE_WINDOW - 1) :] + [loss]
+        if len(self.recent) < CONVERGENCE_WINDOW:
+            return False
+        return max(self.recent) <= self.floor or max(self.recent) - min(self.recent) <= self.tol * abs(loss)
+
+
+class FullBatch:
+    """The lecture's epoch: the full-batch loss and gradients at the weights, then one step.
+
+    `engine` computes them each epoch (network.LiteralEngine over the rows, gram.GramEngine
+    from their statistics); `whole` computes them once more at the final weights (the literal
+    engine wherever the rows are in memory). `rows` = (X, y), or None for streamed rows, which
+    `statistics` (their Gram engine) stands for when a learning rate is to be suggested.
+    """
+
+    standardized = False
+
+    def __init__(self, engine, whole, name: str, loss_floor: float, rows=None, statistics: GramEngine | None = None):
+        self.engine, self.whole, self.name, self.loss_floor = engine, whole, name, loss_floor
+        self.rows, self.statistics = rows, statistics
+
+    def epoch(self, params: Parameters, lr: float, number: int):
+        loss, grads = self.engine.loss_and_gradients(params)
+        return update(params, grads, lr), loss, grads
+
+    def loss_and_gradients(self, params: Parameters):
+        return self.whole.loss_and_gradients(params)
+
+    def suggest_lr(self, initial: Parameters, lr: float) -> float:
+        if self.rows is None:
+            return suggest_lr(None, None, initial, lr, self.statistics)
+        return suggest_lr(*self.rows, initial, lr)
+
+
+class MiniBatches:
+    """Mini-batch descent: epoch e visits the rows in the order epoch_order(seed, e, n), one
+    update per batch_size rows, so a resumed run shuffles as an unbroken one.
+
+    The epoch's loss is the mean of its batches' losses and its gradients the mean of theirs,
+    both weighted by batch size. X : shape (n, k), y : shape (n,).
+    """
+
+    name = "mini-batch"
+    standardized = False
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, seed: int, loss_floor: float):
+        self.X, self.y, self.batch_size, self.seed, self.loss_floor = X, y, batch_size, seed, loss_floor
+
+    def epoch(self, params: Parameters, lr: float, number: int):
+        order = epoch_order(self.seed, number, len(self.y))
+        return _minibatch_epoch(params, self.X, self.y, lr, self.batch_size, order)
+
+    def loss_and_gradients(self, params: Parameters):
+        return LiteralEngine(self.X, self.y, params.n_hidden).loss_and_gradients(params)
+
+    def suggest_lr(self, initial: Parameters, lr: float) -> float:
+        return suggest_lr(self.X, self.y, initial, lr, batch_size=self.batch_size)
+
+
+def objective_for(prepared: Prepared, initial: Parameters, plan: TrainingPlan, engine: str = "auto"):
+    """What computes an epoch for this plan: mini-batches, or a full batch by the Gram engine
+    (where `engine` asks for it, or "auto" finds it applies, is exact and saves time) or the
+    literal engine (the lecture's computation, to the last bit on lecture-sized data)."""
+    if prepared.statistics is not None:
+        if plan.batch_size is not None or initial.activation != "identity":
+            raise ValueError("streamed rows train the linear network on full batches only")
+        statistics = prepared.statistics
+        return FullBatch(statistics, statistics, "gram", _floor(statistics.zero_loss), statistics=statistics)
+    X, y = prepared.X, prepared.y
+    check_memory(initial.vector.size, initial.n_hidden, len(y), plan.batch_size)
+    floor = _floor(float(y @ y) / len(y))
+    if plan.batch_size is not None:
+        if engine == "gram":
+            raise ValueError("the Gram engine needs the identity activation and full batches")
+        objective = MiniBatches(X, y, plan.batch_size, plan.seed, floor)
+    else:
+        literal = LiteralEngine(X, y, initial.n_hidden)
+        gram = _gram_engine(X, y, initial, engine)
+        objective = FullBatch(gram or literal, literal, "gram" if gram else "literal", floor, rows=(X, y))
+    objective.standardized = prepared.scaling is not None
+    return objective
+
+
+def _floor(zero_loss: float) -> float:
+    """A loss this small is rounding on the scale of y: 16 eps^2 times the mean of y^2."""
+    return 16 * float(np.finfo(np.float64).eps) ** 2 * zero_loss
+
+
+def _validation_loss(validation, initial: Parameters, plan: TrainingPlan, engine: str) -> Callable[[Parameters], float]:
+    X_val, y_val = validation
+    gram = None if plan.batch_size is not None else _gram_engine(X_val, y_val, initial, engine)
+    if gram is not None:
+        return gram.loss
+    return lambda params: mse_loss(y_val, forward(params, X_val).yhat)
 
 
 # Working memory is refused beyond this fraction of the memory the machine has available.
@@ -402,13 +500,13 @@ def check_memory(
         )
 
 
-def _gram_engine(X, y, initial: Parameters, batch_size: int | None, engine: str) -> GramEngine | None:
+def _gram_engine(X, y, initial: Parameters, engine: str) -> GramEngine | None:
     """The Gram engine where it is asked for, or where "auto" finds it applies and is exact."""
     if engine not in ("auto", "gram", "literal"):
         raise ValueError(f"unknown engine {engine!r}; choose auto, gram or literal")
     if engine == "literal":
         return None
-    if batch_size is not None or initial.activation != "identity":
+    if initial.activation != "identity":
         if engine == "gram":
             raise ValueError("the Gram engine needs the identity activation and full batches")
         return None
@@ -440,32 +538,11 @@ def _minibatch_epoch(params: Parameters, X, y, lr: float, batch_size: int, order
     return params, loss_sum / n, Gradients(gradient_sum / n, params.n_inputs, params.n_hidden, params.activation)
 
 
-def _check_divergence(
-    epoch: int, loss: float, first_loss: float, first_epoch: int, X, y, initial: Parameters, lr: float, statistics
-) -> None:
+def _check_divergence(objective, epoch: int, loss: float, first_loss: float, first: bool, initial: Parameters, lr: float) -> None:
+    """LossOverflow for a first loss that is not finite, TrainingDiverged for a later one or
+    one DIVERGENCE_FACTOR times the first."""
     if np.isfinite(loss) and loss <= DIVERGENCE_FACTOR * max(first_loss, np.finfo(float).tiny):
         return
-    if epoch == first_epoch and not np.isfinite(loss):
-        raise LossOverflow(loss, "at the initial weights" if first_epoch == 1 else f"at the start of epoch {epoch}")
-    raise TrainingDiverged(epoch, loss, suggest_lr(X, y, initial, lr, statistics))
-
-
-def suggest_lr(
-    X: np.ndarray | None, y: np.ndarray | None, initial: Parameters, lr: float, statistics: GramEngine | None = None
-) -> float:
-    """A learning rate to try after `lr` diverged, rounded down to one significant digit.
-
-    Half the largest stable step, both where training starts and at a least-squares
-    minimizer, where it has to settle; never more than half of `lr`. Weights so large that
-    the curvature overflows leave just half of `lr`. With X, y = None, from `statistics`.
-    """
-    with np.errstate(all="ignore"):
-        try:
-            best = least_squares(X, y) if statistics is None else statistics.least_squares()
-            at_minimum = balanced_minimizer(best.coef, best.intercept, initial.n_hidden)
-            gram = gram_matrix(X) if statistics is None else statistics.G
-            stable = min(largest_stable_lr_from_gram(initial, gram), largest_stable_lr_from_gram(at_minimum, gram), lr)
-        except (np.linalg.LinAlgError, ValueError):
-            stable = lr
-    mantissa, exponent = f"{0.5 * stable:.15e}".split("e")
-    return float(f"{mantissa[0]}e{exponent}")
+    if first and not np.isfinite(loss):
+        raise LossOverflow(loss, "at the initial weights" if epoch == 1 else f"at the start of epoch {epoch}")
+    raise TrainingDiverged(epoch, loss, objective.suggest_lr(initial, lr), objective.standardized)

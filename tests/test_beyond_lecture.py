@@ -18,7 +18,8 @@ import pytest
 
 from fwdback import training
 from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names, update
-from fwdback.training import EarlyStopping, prepare, train
+from fwdback.plan import TrainingPlan
+from fwdback.training import fit, prepare
 
 ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid")
 
@@ -216,8 +217,8 @@ def test_init_parameters_has_the_network_shape_and_pytorch_ranges(k, H):
 def test_one_batch_of_all_rows_is_full_batch_descent(activation, extra):
     X, y = noisy_linear(10, 3, seed=2)
     initial = init_parameters(np.random.default_rng(1), 3, 2, activation)
-    full = train(X, y, initial, lr=0.05, epochs=200)
-    batched = train(X, y, initial, lr=0.05, epochs=200, batch_size=len(y) + extra, shuffle_seed=0)
+    full = fit(X, y, initial, TrainingPlan(lr=0.05, epochs=200, tol=0)).result
+    batched = fit(X, y, initial, TrainingPlan(lr=0.05, epochs=200, tol=0, batch_size=len(y) + extra, seed=0)).result
 
     # The same sums in another row order: equal up to rounding, not bit for bit.
     np.testing.assert_allclose(batched.losses, full.losses, rtol=1e-12, atol=0)
@@ -253,7 +254,7 @@ def test_minibatch_epoch_loss_is_the_size_weighted_mean_of_batch_losses(activati
     X, y = noisy_linear(10, 3, seed=4, noise=0.5)
     initial = init_parameters(np.random.default_rng(2), 3, 3, activation)
     seed, batch_size, epochs = 4, 3, 30  # batches of 3, 3, 3 and 1 rows
-    result = train(X, y, initial, lr=0.05, epochs=epochs, batch_size=batch_size, shuffle_seed=seed)
+    result = fit(X, y, initial, TrainingPlan(lr=0.05, epochs=epochs, tol=0, batch_size=batch_size, seed=seed)).result
 
     weighted, plain, final = replay_minibatches(X, y, initial, 0.05, epochs, batch_size, seed)
     np.testing.assert_allclose(result.losses, weighted, rtol=1e-12, atol=0)
@@ -265,7 +266,7 @@ def test_minibatch_epoch_loss_is_the_size_weighted_mean_of_batch_losses(activati
 def test_cli_batch_size_shuffles_with_the_seeded_stream(run, workdir):
     X, y = noisy_linear(11, 3, seed=6, noise=0.3)
     write_csv(workdir / "data.csv", ["x1", "x2", "x3", "y"], [*X.T, y])
-    document = json.loads(ok(run(["train", "data.csv", "--batch-size", 4, "--seed", 9, "--epochs", 20, "--format", "json"])).stdout)
+    document = json.loads(ok(run(["train", "data.csv", "--batch-size", 4, "--seed", 9, "--epochs", 20, "--lr", 0.05, "--format", "json"])).stdout)
     initial = Parameters.from_dict(document["initial_weights"])
     weighted, _, final = replay_minibatches(X, y, initial, 0.05, 20, 4, seed=9)
     np.testing.assert_allclose([entry["loss"] for entry in document["history"]], weighted, rtol=1e-12, atol=0)
@@ -324,8 +325,8 @@ def test_standardized_training_equals_training_on_scaled_data(run, workdir):
 def test_scaling_is_fitted_on_the_training_rows_only():
     X, y = noisy_linear(20, 3, seed=8)
     X = X * [1.0, 10.0, 0.1] + [5.0, -2.0, 0.0]
-    plain = prepare(X, y, seed=3, val_split=0.25, standardize=False)
-    scaled = prepare(X, y, seed=3, val_split=0.25, standardize=True)
+    plain = prepare(X, y, TrainingPlan(seed=3, val_split=0.25, standardize=False))
+    scaled = prepare(X, y, TrainingPlan(seed=3, val_split=0.25, standardize=True))
     X_train, y_train = plain.X, plain.y
     X_val, y_val = plain.validation
     m, s = X_train.mean(axis=0), np.sqrt(((X_train - X_train.mean(axis=0)) ** 2).mean(axis=0))
@@ -405,8 +406,8 @@ def test_early_stopping_without_validation_watches_the_training_loss():
     X, y = noisy_linear(12, 3, seed=5)
     initial = init_parameters(np.random.default_rng(0))
     started = []
-    result = train(X, y, initial, lr=0.05, epochs=2000, early_stopping=EarlyStopping(patience=3, min_delta=1e-4),
-                   on_epoch=lambda record: started.append(record.params.vector))
+    plan = TrainingPlan(lr=0.05, epochs=2000, tol=0, patience=3, min_delta=1e-4)
+    result = fit(X, y, initial, plan, on_epoch=lambda record: started.append(record.params.vector)).result
     best, stopped = best_by_rule(result.losses, 1e-4, 3)
     assert stopped is not None and result.epochs_run == stopped
     assert result.best_epoch == best
@@ -421,7 +422,7 @@ def test_validation_rows_are_a_seeded_disjoint_hold_out(n, fraction):
     ids = np.arange(n, dtype=float)
     X = np.column_stack([ids, ids**2, -ids])
     y = 3.0 * ids + 1.0
-    split = prepare(X, y, seed=3, val_split=fraction, standardize=False)
+    split = prepare(X, y, TrainingPlan(seed=3, val_split=fraction, standardize=False))
     train_ids, val_ids = split.X[:, 0], split.validation[0][:, 0]
     assert len(val_ids) == round(fraction * n)
     assert len(train_ids) == n - round(fraction * n)
@@ -431,14 +432,14 @@ def test_validation_rows_are_a_seeded_disjoint_hold_out(n, fraction):
     for part_X, part_y in ((split.X, split.y), split.validation):
         np.testing.assert_array_equal(part_X, X[part_X[:, 0].astype(int)])
         np.testing.assert_array_equal(part_y, y[part_X[:, 0].astype(int)])
-    again = prepare(X, y, seed=3, val_split=fraction, standardize=False)
+    again = prepare(X, y, TrainingPlan(seed=3, val_split=fraction, standardize=False))
     np.testing.assert_array_equal(again.validation[0], split.validation[0])
 
 
 def test_validation_split_depends_on_the_seed():
     ids = np.arange(40, dtype=float)
     X = np.column_stack([ids, ids, ids])
-    splits = {tuple(prepare(X, ids, seed=s, val_split=0.25, standardize=False).validation[1]) for s in range(4)}
+    splits = {tuple(prepare(X, ids, TrainingPlan(seed=s, val_split=0.25, standardize=False)).validation[1]) for s in range(4)}
     assert len(splits) > 1
 
 
@@ -453,7 +454,7 @@ def test_validation_loss_in_json_csv_and_table(run, workdir):
     assert document["rows"] == 12
 
     # Epoch 1's losses are those of the initial weights on the two parts of the split.
-    split = prepare(X, y, seed=5, val_split=0.25, standardize=False)
+    split = prepare(X, y, TrainingPlan(seed=5, val_split=0.25, standardize=False))
     initial = document["initial_weights"]
     assert document["history"][0]["val_loss"] == pytest.approx(loss_by_names(initial, *split.validation, 2, "identity"), rel=1e-12)
     assert document["history"][0]["loss"] == pytest.approx(loss_by_names(initial, split.X, split.y, 2, "identity"), rel=1e-12)
@@ -545,8 +546,8 @@ def test_cli_trains_and_predicts_with_tanh_and_any_number_of_features(run, workd
 # --- 8. the defaults are the lecture's network ------------------------------------------------
 
 
-def test_defaults_reproduce_the_lecture_network(run, workdir, small_csv, small_xy, hand, names):
-    document = json.loads(ok(run(["train", small_csv, "--epochs", 50, "--format", "json"])).stdout)
+def test_the_lectures_learning_rate_reproduces_the_lecture_network(run, workdir, small_csv, small_xy, hand, names):
+    document = json.loads(ok(run(["train", small_csv, "--epochs", 50, "--lr", 0.05, "--format", "json"])).stdout)
     assert (document["activation"], document["hidden"]) == ("identity", 2)
     assert list(document["weights"]) == list(names)
     X, y = small_xy

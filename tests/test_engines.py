@@ -6,7 +6,9 @@ import pytest
 from fwdback.gram import MAX_CONDITION, GramEngine
 from fwdback.network import LiteralEngine, Parameters, backward, forward, init_parameters, mse_loss, parameter_names
 from fwdback.synthetic import generate
-from fwdback.training import GRAM_MIN_ROWS, suggest_lr, train
+from fwdback.stepsize import suggest_lr
+from fwdback.plan import TrainingPlan
+from fwdback.training import GRAM_MIN_ROWS, fit
 
 
 def relative(a, b):
@@ -37,8 +39,9 @@ def test_thousands_of_epochs_give_the_same_history_and_weights(data):
     X, y = data()
     initial = init_parameters(np.random.default_rng(0))
     lr = suggest_lr(X, y, initial, 1.0)
-    literal = train(X, y, initial, lr, 3000, engine="literal")
-    gram = train(X, y, initial, lr, 3000, engine="gram")
+    plan = TrainingPlan(lr=lr, epochs=3000, tol=0, standardize=False)
+    literal = fit(X, y, initial, plan, engine="literal").result
+    gram = fit(X, y, initial, plan, engine="gram").result
     assert gram.engine == "gram" and literal.engine == "literal"
     assert relative(literal.losses, gram.losses) < 1e-9
     assert relative(literal.final.vector, gram.final.vector) < 1e-9
@@ -46,22 +49,23 @@ def test_thousands_of_epochs_give_the_same_history_and_weights(data):
 
 
 def test_validation_losses_agree():
-    X, y = generate(3000, seed=4)
+    X, y = generate(3500, seed=4)
     initial = init_parameters(np.random.default_rng(1))
-    validation = generate(500, seed=5)
-    literal = train(X, y, initial, 0.05, 300, validation=validation, engine="literal")
-    gram = train(X, y, initial, 0.05, 300, validation=validation, engine="gram")
+    plan = TrainingPlan(lr=0.05, epochs=300, tol=0, val_split=0.15)
+    literal = fit(X, y, initial, plan, engine="literal").result
+    gram = fit(X, y, initial, plan, engine="gram").result
     assert relative(literal.val_losses, gram.val_losses) < 1e-9
 
 
 def test_auto_takes_the_gram_engine_only_where_it_applies():
     initial = init_parameters(np.random.default_rng(0))
     big = generate(GRAM_MIN_ROWS, seed=1)
-    assert train(*big, initial, 0.05, 2).engine == "gram"
-    assert train(*generate(GRAM_MIN_ROWS - 1, seed=1), initial, 0.05, 2).engine == "literal"
-    assert train(*big, initial, 0.05, 2, batch_size=100, shuffle_seed=0).engine == "literal"
+    plan = TrainingPlan(lr=0.05, epochs=2)
+    assert fit(*big, initial, plan).result.engine == "gram"
+    assert fit(*generate(GRAM_MIN_ROWS - 1, seed=1), initial, plan).result.engine == "literal"
+    assert fit(*big, initial, plan.replace(batch_size=100)).result.engine == "mini-batch"
     tanh = init_parameters(np.random.default_rng(0), activation="tanh")
-    assert train(*big, tanh, 0.05, 2).engine == "literal"
+    assert fit(*big, tanh, plan).result.engine == "literal"
 
 
 def test_auto_falls_back_where_the_gram_form_loses_precision():
@@ -69,15 +73,15 @@ def test_auto_falls_back_where_the_gram_form_loses_precision():
     X = X + np.array([1e4, 0.0, 0.0])  # cond(G) about 3e16
     assert GramEngine(X, y).condition > MAX_CONDITION
     initial = init_parameters(np.random.default_rng(0))
-    assert train(X, y, initial, 1e-9, 2).engine == "literal"
+    assert fit(X, y, initial, TrainingPlan(lr=1e-9, epochs=2)).result.engine == "literal"
 
 
 def test_the_gram_engine_refuses_what_it_cannot_compute():
     X, y = generate(100, seed=1)
     with pytest.raises(ValueError, match="identity"):
-        train(X, y, init_parameters(np.random.default_rng(0), activation="relu"), 0.05, 1, engine="gram")
+        fit(X, y, init_parameters(np.random.default_rng(0), activation="relu"), TrainingPlan(lr=0.05, epochs=1), engine="gram")
     with pytest.raises(ValueError, match="engine"):
-        train(X, y, init_parameters(np.random.default_rng(0)), 0.05, 1, engine="fast")
+        fit(X, y, init_parameters(np.random.default_rng(0)), TrainingPlan(lr=0.05, epochs=1), engine="fast")
 
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])

@@ -50,13 +50,21 @@ def test_standardize_fits_off_scale_columns_and_predicts_in_y_units():
     assert model.score(X, y) > 0.99
 
 
-def test_off_scale_columns_diverge_without_standardize_and_the_error_says_what_to_try():
+def test_off_scale_columns_diverge_at_a_given_lr_and_the_error_says_what_to_try():
     X, y = generate(50, seed=2)
     with pytest.raises(TrainingDiverged) as caught:
-        FwdbackRegressor().fit(X * 100.0, y)
+        FwdbackRegressor(lr=0.05).fit(X * 100.0, y)
     error = caught.value
     assert isinstance(error, FwdbackError)
-    assert f"FwdbackRegressor(lr={error.suggested_lr:.2g}, ...), or standardize=True" in error.__notes__[0]
+    assert f"try lr={float(f'{error.suggested_lr:.2g}')!r}, or standardize=True" in str(error)
+
+
+def test_off_scale_columns_train_at_the_default_lr():
+    # No lr: the step is chosen from the data, and badly scaled columns are standardised.
+    X, y = generate(50, seed=2)
+    model = FwdbackRegressor().fit(X * np.array([100.0, 1.0, 0.01]), y)
+    assert model.scaling_ is not None and model.lr_ > 0
+    assert model.score(X * np.array([100.0, 1.0, 0.01]), y) > 0.99
 
 
 def test_fitted_attributes(hand, names):
@@ -89,8 +97,8 @@ def test_get_params_and_set_params_round_trip():
     model = FwdbackRegressor(hidden=4, activation="tanh", lr=0.01, batch_size=8, random_state=3)
     params = model.get_params()
     assert params == {
-        "hidden": 4, "activation": "tanh", "lr": 0.01, "epochs": 1000, "batch_size": 8, "standardize": False,
-        "val_split": None, "patience": None, "min_delta": 0.0, "random_state": 3,
+        "hidden": 4, "activation": "tanh", "lr": 0.01, "epochs": 1000, "tol": 16 * 2.0**-52, "batch_size": 8,
+        "standardize": None, "val_split": None, "patience": None, "min_delta": 0.0, "random_state": 3,
     }
     assert FwdbackRegressor(**params).get_params() == params  # what scikit-learn's clone does
 
@@ -105,7 +113,7 @@ def test_set_params_refuses_an_unknown_name_and_changes_nothing():
     model = FwdbackRegressor()
     with pytest.raises(ValueError, match="Invalid parameter 'learning_rate'.*Valid parameters are"):
         model.set_params(lr=0.2, learning_rate=0.2)
-    assert model.lr == 0.05
+    assert model.lr is None
 
 
 def test_a_copy_from_get_params_is_unfitted_and_fits_the_same():

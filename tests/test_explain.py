@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from fwdback.data import load_dataset
 from fwdback.explain import explain_document, explain_markdown, factor, number, work_epoch
 from fwdback.network import backward, forward, init_parameters, mse_loss, update
-from fwdback.training import train
+from fwdback.plan import TrainingPlan
+from fwdback.training import fit, prepare, resolve
 
 BOX_CHARS = set("─│╭╮╰╯┃━┏┓┗┛┡┩╇═║")
 LATEX_NAMES = {
@@ -44,9 +45,23 @@ def tiny(workdir):
 
 
 def explain_json(run, args) -> dict:
-    result = run(["explain", *args, "--format", "json"])
+    """explain's JSON, with the lecture's learning rate 0.05 unless the test gives one."""
+    lr = [] if "--lr" in args else ["--lr", 0.05]
+    result = run(["explain", *args, *lr, "--format", "json"])
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def work(X, y, params, lr, epoch=1, **settings):
+    """work_epoch on the raw rows X, y with learning rate lr (and TrainingPlan `settings`)."""
+    plan = TrainingPlan(lr=lr, standardize=False, **settings)
+    prepared = prepare(X, y, plan)
+    return work_epoch(prepared, params, resolve(plan, prepared, params), epoch)
+
+
+def trained(X, y, initial, lr, epochs, **settings):
+    """The weights after `epochs` epochs, every one of them run."""
+    return fit(X, y, initial, TrainingPlan(lr=lr, epochs=epochs, tol=0, standardize=False, **settings)).result.final
 
 
 # --- (b) the tiny example, by hand ---------------------------------------------------------
@@ -94,7 +109,8 @@ def test_tiny_example_matches_the_hand_calculation(run, tiny):
     #   yhat = 0.75*4.3 + 1.55*1.7 + 1.25 = 7.11, error -7.11.
     assert doc["loss_after"] == pytest.approx((0.535**2 + 7.11**2) / 2, rel=1e-12)
     assert doc["weights"] == TINY_WEIGHTS
-    assert (doc["epoch"], doc["lr"], doc["n"], doc["init"], doc["seed"]) == (1, TINY_LR, 2, "tiny-init.json", None)
+    # The seed is reported with --init too: it still draws the shuffles and the split.
+    assert (doc["epoch"], doc["lr"], doc["n"], doc["init"], doc["seed"]) == (1, TINY_LR, 2, "tiny-init.json", 0)
 
 
 def test_tiny_example_markdown_shows_the_hand_arithmetic(run, tiny):
@@ -166,7 +182,7 @@ def test_json_equals_the_engine(run, small_csv, seed, hand, names):
 def test_work_epoch_holds_what_the_engine_computes(linear_rows):
     X, y = linear_rows(9, seed=3)
     params = init_parameters(np.random.default_rng(11))
-    worked = work_epoch(X, y, params, 0.07)
+    worked = work(X, y, params, 0.07)
     fwd = forward(params, X)
     assert np.array_equal(worked.N, fwd.N) and np.array_equal(worked.yhat, fwd.yhat)
     assert worked.loss == mse_loss(y, fwd.yhat)
@@ -183,16 +199,16 @@ def test_epoch_3_is_two_epochs_of_training_then_one_explained(run, small_csv):
     doc = explain_json(run, [small_csv, "--epoch", 3, "--seed", 5])
     dataset = load_dataset(small_csv)
     initial = init_parameters(np.random.default_rng(5))
-    start = train(dataset.X, dataset.y, initial, 0.05, 2).final
-    worked = work_epoch(dataset.X, dataset.y, start, 0.05)
+    start = trained(dataset.X, dataset.y, initial, 0.05, 2)
+    worked = work(dataset.X, dataset.y, start, 0.05)
     assert doc["epoch"] == 3
     assert doc["weights"] == start.as_dict()
     assert doc["gradients"] == worked.gradients.as_dict()
     assert doc["weights_after"] == worked.new_params.as_dict()
 
     # ... and it is the third epoch that `train` runs.
-    trained = run(["train", small_csv, "--epochs", 3, "--seed", 5, "--format", "json", "--quiet", "--model", "m.json"])
-    assert trained.exit_code == 0, trained.stderr
+    result = run(["train", small_csv, "--epochs", 3, "--lr", 0.05, "--seed", 5, "--quiet", "--model", "m.json"])
+    assert result.exit_code == 0, result.stderr
     with open("m.json", encoding="utf-8") as stream:
         model = json.load(stream)
     assert doc["weights_after"] == model["weights"]
@@ -202,7 +218,7 @@ def test_epoch_3_is_two_epochs_of_training_then_one_explained(run, small_csv):
 def test_epoch_1_trains_nothing(linear_rows):
     X, y = linear_rows(5)
     params = init_parameters(np.random.default_rng(0))
-    assert np.array_equal(work_epoch(X, y, params, 0.05, 1).params.vector, params.vector)
+    assert np.array_equal(work(X, y, params, 0.05, 1).params.vector, params.vector)
 
 
 # --- (c) markdown ----------------------------------------------------------------------------
@@ -211,7 +227,7 @@ def test_epoch_1_trains_nothing(linear_rows):
 def _markdown(seed=0, scale=1.0, rows=5, n=30):
     X = np.random.default_rng(seed).uniform(-1, 1, size=(n, 3)) * scale
     y = (X @ np.array([2.0, -3.0, 0.5]) + 1.0) * scale
-    worked = work_epoch(X, y, init_parameters(np.random.default_rng(seed)), 0.05)
+    worked = work(X, y, init_parameters(np.random.default_rng(seed)), 0.05)
     return worked, explain_markdown(worked, ("x1", "x2", "x3"), rows, source="data.csv", start="random, seed 0")
 
 
@@ -464,7 +480,7 @@ def test_two_inputs_and_three_hidden_units_name_all_13_parameters(run, workdir, 
     X = np.random.default_rng(1).uniform(-1, 1, size=(9, 2))
     y = X @ [1.5, -2.0] + 0.5
     (workdir / "two.csv").write_text(csv_text(X, y, header=("x1", "x2", "y")))
-    args = ["two.csv", "--features", "x1,x2", "--hidden", 3, "--activation", activation, "--rows", 2]
+    args = ["two.csv", "--features", "x1,x2", "--hidden", 3, "--activation", activation, "--rows", 2, "--lr", 0.05]
     md = run(["explain", *args, "--format", "markdown"]).stdout
     doc = explain_json(run, args)
     names = [f"w{i}" for i in range(1, 10)] + [f"b{i}" for i in range(1, 5)]  # 2*3 + 3 + 3 + 1 = 13
@@ -490,7 +506,7 @@ def _linear(n):
 
 
 def test_a_tenth_weight_is_written_with_braces():
-    worked = work_epoch(*_linear(6), init_parameters(np.random.default_rng(0), 3, 4), 0.05)
+    worked = work(*_linear(6), init_parameters(np.random.default_rng(0), 3, 4), 0.05)
     md = explain_markdown(worked, ("x1", "x2", "x3"), 2)
     assert r"w_{16} \leftarrow w_{16}" in md and r"\frac{\partial L}{\partial w_{13}} = " in md
 
@@ -542,7 +558,7 @@ def test_batch_size_explains_the_first_mini_batch_of_epoch_k(run, small_csv, sma
 
     # Epoch 1 ran as train runs it, in mini-batches ...
     initial = init_parameters(np.random.default_rng(seed))
-    start = train(X, y, initial, lr, 1, batch_size=6, shuffle_seed=seed).final
+    start = trained(X, y, initial, lr, 1, batch_size=6, seed=seed)
     assert doc["weights"] == start.as_dict()
     # ... the step is the engine's on the batch's rows ...
     grads = backward(start, X[batch], y[batch], forward(start, X[batch]))
@@ -553,8 +569,8 @@ def test_batch_size_explains_the_first_mini_batch_of_epoch_k(run, small_csv, sma
     rest = np.setdiff1d(np.arange(12), batch)
     after = update(start, grads, lr)
     finished = update(after, backward(after, X[rest], y[rest], forward(after, X[rest])), lr)
-    trained = train(X, y, initial, lr, 2, batch_size=6, shuffle_seed=seed).final
-    np.testing.assert_allclose(finished.vector, trained.vector, rtol=1e-12, atol=1e-15)
+    two = trained(X, y, initial, lr, 2, batch_size=6, seed=seed)
+    np.testing.assert_allclose(finished.vector, two.vector, rtol=1e-12, atol=1e-15)
 
     md = run(["explain", small_csv, "--batch-size", 6, "--epoch", 2, "--seed", seed, "--lr", lr, "--format", "markdown"]).stdout
     assert "the first mini-batch of epoch 2 ($n = 6$ rows), drawn from the 12 rows of `data.csv`" in md
@@ -566,8 +582,8 @@ def test_one_batch_an_epoch_is_exactly_trains_epoch(run, small_csv, small_xy):
     doc = explain_json(run, [small_csv, "--batch-size", 50, "--epoch", 3, "--seed", 1])
     X, y = small_xy
     assert sorted(row["row"] for row in doc["rows"]) == list(range(1, 13))
-    trained = train(X, y, init_parameters(np.random.default_rng(1)), 0.05, 3, batch_size=50, shuffle_seed=1).final
-    assert doc["weights_after"] == trained.as_dict()
+    three = trained(X, y, init_parameters(np.random.default_rng(1)), 0.05, 3, batch_size=50, seed=1)
+    assert doc["weights_after"] == three.as_dict()
 
 
 def test_patience_that_stops_before_epoch_k_is_an_error(run, small_csv, no_crash):

@@ -261,15 +261,16 @@ def test_the_schedule_options_shape_the_epochs_before_the_check(run, sample_like
     options = ["--epochs", "30", "--batch-size", "7", "--val-split", "0.25", "--patience", "3", "--standardize", "--seed", "4"]
     checked = run(["gradcheck", sample_like_csv, *options, "--format", "json"])
     assert checked.exit_code == 0, checked.stderr
-    trained = run(["train", sample_like_csv, *options, "--model", "m.json", "-q"])
+    trained = run(["train", sample_like_csv, *options, "--tol", "0", "--model", "m.json", "-q"])
     assert trained.exit_code == 0, trained.stderr
     # gradcheck's --epochs run as train runs them, early stopping's choice of weights
     # included, so its analytic column is the backward pass at the weights train saves.
     from fwdback.data import load_dataset
+    from fwdback.plan import TrainingPlan
     from fwdback.training import prepare
 
     dataset = load_dataset(sample_like_csv)
-    prepared = prepare(dataset.X, dataset.y, 4, 0.25, True)
+    prepared = prepare(dataset.X, dataset.y, TrainingPlan(seed=4, val_split=0.25, standardize=True))
     rows = json.loads(checked.stdout)
     assert [row["parameter"] for row in rows] == list(network.parameter_names())
     assert all(row["ok"] for row in rows)

@@ -83,7 +83,7 @@ def test_saved_file_is_json_with_the_names(tmp_path):
     path = tmp_path / "model.json"
     save_model(model(training={"seed": 0, "epochs": 1, "lr": 0.1, "initial_weights": WEIGHTS, "final_loss": 1.5}), str(path))
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["format"] == "fwdback-model" and data["version"] == 1
+    assert data["format"] == "fwdback-model" and data["version"] == 2
     assert data["weights"] == WEIGHTS
     assert data["features"] == ["x1", "x2", "x3"] and data["target"] == "y"
     assert data["training"]["final_loss"] == 1.5
@@ -139,7 +139,7 @@ BAD_MODELS = [
     ("bare weights", json.dumps(WEIGHTS), "fwdback"),
     ("other format", json.dumps(document(format="onnx")), "fwdback"),
     ("no format", json.dumps({k: v for k, v in document().items() if k != "format"}), "fwdback"),
-    ("newer version", json.dumps(document(version=2)), "2"),
+    ("newer version", json.dumps(document(version=3)), "3"),
     ("version as text", json.dumps(document(version="1")), "version"),
     ("version zero", json.dumps(document(version=0)), "version"),
     ("version true", json.dumps(document(version=True)), "version"),

@@ -13,10 +13,11 @@ from fwdback import (
     init_parameters,
     mse_loss,
     parameter_names,
-    train,
     update,
 )
-from fwdback.network import largest_stable_lr
+from fwdback.plan import TrainingPlan
+from fwdback.stepsize import largest_stable_lr
+from fwdback.training import fit
 
 NAMES = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2", "b3")
 
@@ -244,7 +245,7 @@ def fitted_by_training():
     rng = np.random.default_rng(12)
     X = rng.uniform(-1, 1, size=(200, 3))
     y = X @ np.array([2.0, -3.0, 0.5]) + 1.0
-    result = train(X, y, init_parameters(rng), lr=0.1, epochs=3000)
+    result = fit(X, y, init_parameters(rng), TrainingPlan(lr=0.1, epochs=3000, tol=0)).result
     assert result.final_loss < 1e-20
     return result.final, X, y
 

@@ -12,7 +12,8 @@ import pytest
 from fwdback import data
 from fwdback.gram import GramEngine
 from fwdback.network import init_parameters
-from fwdback.training import GRAM_MIN_ROWS, suggest_lr
+from fwdback.stepsize import suggest_lr
+from fwdback.training import GRAM_MIN_ROWS
 
 ROWS, CHUNK = 5_500, 1_000  # five full chunks and a short last one
 
@@ -44,7 +45,7 @@ def train_json(run, *args):
 @pytest.mark.parametrize("epochs", [50, 2000])
 def test_streamed_training_equals_in_memory_training(run, big_csv, epochs):
     assert ROWS < GRAM_MIN_ROWS  # so in memory it is the literal engine, row by row
-    args = [big_csv, "--epochs", epochs, "--lr", "0.02"]
+    args = [big_csv, "--epochs", epochs, "--lr", "0.02", "--tol", "0"]
     in_memory = train_json(run, *args, "--model", "memory.json")
     streamed = train_json(run, *args, "--chunksize", CHUNK, "--model", "streamed.json")
     losses = np.array([entry["loss"] for entry in in_memory["history"]])

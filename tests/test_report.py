@@ -24,9 +24,10 @@ def test_the_history_file_has_one_row_per_epoch_and_replays_training(run, small_
     # Each row's parameters minus eta times its gradients are the next row's parameters.
     params = [Parameters([float(row[name]) for name in names]) for row in rows]
     grads = [Parameters([float(row[f"dL/d{name}"]) for name in names]) for row in rows]
+    lr = document["lr"]
     for epoch in range(39):
-        assert np.array_equal(update(params[epoch], grads[epoch], 0.05).vector, params[epoch + 1].vector)
-    last = update(params[-1], grads[-1], 0.05).as_dict()
+        assert np.array_equal(update(params[epoch], grads[epoch], lr).vector, params[epoch + 1].vector)
+    last = update(params[-1], grads[-1], lr).as_dict()
     assert last == document["weights"]
 
 

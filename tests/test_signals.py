@@ -13,7 +13,7 @@ import pytest
 
 from fwdback.modelfile import load_model
 
-LONG = ["--epochs", "100000000"]
+LONG = ["--epochs", "100000000", "--tol", "0"]  # every epoch: runs until the signal
 
 
 def start_training(tmp_path, *options):
@@ -61,7 +61,7 @@ def finish(process, controller):
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_training_and_leaves_the_model_untouched(tmp_path, signum, code):
     model = tmp_path / "model.json"
-    model.write_text('{"old": "model"}\n')
+    model.write_text('{"format": "fwdback-model", "version": 1, "old": "model"}\n')
     before = model.read_bytes()
     process, controller = start_training(tmp_path)
     process.send_signal(signum)
@@ -77,7 +77,7 @@ def test_a_signal_stops_training_and_leaves_the_model_untouched(tmp_path, signum
 
 def test_save_on_interrupt_saves_the_weights_so_far(tmp_path):
     model = tmp_path / "model.json"
-    model.write_text('{"old": "model"}\n')
+    model.write_text('{"format": "fwdback-model", "version": 1, "old": "model"}\n')
     process, controller = start_training(tmp_path, "--save-on-interrupt")
     process.send_signal(signal.SIGINT)
     exit_code, _, screen = finish(process, controller)

@@ -12,6 +12,7 @@ pytest.importorskip("sklearn")
 
 import numpy as np  # noqa: E402
 from sklearn.base import clone, is_regressor  # noqa: E402
+from sklearn.datasets import load_diabetes  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -22,15 +23,14 @@ from fwdback import FwdbackRegressor  # noqa: E402
 from fwdback.synthetic import generate  # noqa: E402
 
 # Every check runs but one: check_array_api_input, since fwdback computes with NumPy alone
-# and does not take array-API inputs (CuPy, torch tensors). They run on standardize=True
-# because several checks fit features around 100 (normal(loc=100)), where gradient descent
-# at the lecture's eta = 0.05 diverges, as it should: fit raises TrainingDiverged, as
-# `fwdback train` exits 3 (test_estimator checks that). The checks warn that FwdbackRegressor
-# does not inherit from BaseEstimator; that is by design (see fwdback/estimator.py:
-# importing sklearn.base brings pandas and scipy).
+# and does not take array-API inputs (CuPy, torch tensors). They run on the defaults: several
+# checks fit features around 100 (normal(loc=100)), which the chosen learning rate and the
+# standardisation of badly scaled columns handle. The checks warn that FwdbackRegressor does
+# not inherit from BaseEstimator; that is by design (see fwdback/estimator.py: importing
+# sklearn.base brings pandas and scipy).
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Estimator FwdbackRegressor does not inherit from", category=UserWarning)
-    _all_checks = parametrize_with_checks([FwdbackRegressor(standardize=True)])
+    _all_checks = parametrize_with_checks([FwdbackRegressor()])
 _names, _cases = _all_checks.args
 _cases = [case for case in _cases if "check_array_api_input" not in repr(case)]
 checks = pytest.mark.parametrize(_names, _cases, **_all_checks.kwargs)
@@ -63,7 +63,18 @@ def test_in_a_pipeline_after_a_standard_scaler():
 
     np.testing.assert_allclose(pipeline.predict(X), A @ solution, rtol=0, atol=1e-6)
     assert pipeline.score(X, y) > 0.99
-    assert pipeline[-1].n_iter_ == len(pipeline[-1].loss_curve_) == 1000
+    # It stopped once the loss no longer moved at float64's resolution, well before 1000 epochs.
+    assert pipeline[-1].stop_ == "converged" and pipeline[-1].n_iter_ == len(pipeline[-1].loss_curve_) < 1000
+
+
+def test_the_diabetes_data_after_a_standard_scaler_converge_with_the_defaults():
+    # X scaled, y not (25 to 346): the chosen step suits y's scale too.
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    A = np.column_stack([X, np.ones(len(X))])
+    solution, *_ = np.linalg.lstsq(A, y, rcond=None)
+    best = np.mean((A @ solution - y) ** 2)
+    pipeline = make_pipeline(StandardScaler(), FwdbackRegressor()).fit(X, y)
+    assert np.mean((pipeline.predict(X) - y) ** 2) <= 1.01 * best
 
 
 def test_cross_val_score_and_grid_search():

@@ -1,14 +1,23 @@
-"""The epoch loop against manual epochs, least squares, and divergent learning rates."""
+"""The epoch loop against manual epochs, least squares, and divergent learning rates; the
+plan's choices (the learning rate, standardisation) and its stops (convergence, a signal)."""
 
 import threading
 
 import numpy as np
 import pytest
 
-from fwdback import Parameters, backward, collapsed_linear_map, forward, init_parameters, mse_loss, train, update
+from fwdback import Parameters, backward, collapsed_linear_map, forward, init_parameters, mse_loss, update
 from fwdback.errors import FwdbackError, LossOverflow, TrainingDiverged
+from fwdback.plan import StopReason, TrainingPlan
+from fwdback.stepsize import choose_lr, suggest_lr
 from fwdback.synthetic import generate
-from fwdback.training import LossHistory, suggest_lr
+from fwdback.training import LossHistory, fit
+
+
+def train(X, y, initial, lr, epochs, on_epoch=None, stop=None):
+    """Every one of `epochs` epochs at learning rate `lr` on the raw rows: the lecture's loop."""
+    plan = TrainingPlan(lr=lr, epochs=epochs, tol=0, standardize=False)
+    return fit(X, y, initial, plan, on_epoch=on_epoch, stop=stop).result
 
 
 @pytest.fixture
@@ -101,7 +110,7 @@ def test_an_overflowing_first_loss_is_not_called_divergence(problem):
     enormous = Parameters(np.full(11, 1e200))
     with pytest.raises(LossOverflow) as caught:
         train(X, y, enormous, lr=0.1, epochs=3)
-    assert "--standardize" in str(caught.value) and "--lr" not in str(caught.value)
+    assert "standardize=True" in str(caught.value) and "lr=" not in str(caught.value)
 
 
 def test_memory_does_not_grow_with_the_epochs_asked_for(problem):
@@ -133,3 +142,60 @@ def test_suggested_lr_is_positive_for_lrs_just_below_a_power_of_ten(problem, pow
     lr = 2 * np.nextafter(10.0**power, 0)
     suggested = suggest_lr(X, y, initial, lr)
     assert 0 < suggested <= 0.5 * lr
+
+
+# --- the plan's choices and stops ------------------------------------------------------------
+
+
+def test_the_convergence_stop_ends_when_the_loss_no_longer_moves(problem):
+    X, y, initial = problem
+    every = train(X, y, initial, 0.1, 2000)
+    stopped = fit(X, y, initial, TrainingPlan(lr=0.1, epochs=2000, standardize=False)).result
+    assert stopped.stop is StopReason.CONVERGED and stopped.epochs_run < 2000
+    # The epochs it ran are the unbroken run's, and the last ten of them moved the loss by no
+    # more than 16 eps of itself: more epochs cannot change the loss measurably.
+    np.testing.assert_array_equal(stopped.losses, every.losses[: stopped.epochs_run])
+    last = every.losses[stopped.epochs_run - 10 : stopped.epochs_run]
+    assert last.max() - last.min() <= 16 * np.finfo(float).eps * last[-1]
+    assert stopped.final_loss == pytest.approx(every.final_loss, rel=1e-13)
+
+
+def test_a_looser_tolerance_stops_sooner(problem):
+    X, y, initial = problem
+    plan = TrainingPlan(lr=0.1, epochs=2000, standardize=False)
+    tight = fit(X, y, initial, plan).result
+    loose = fit(X, y, initial, plan.replace(tol=1e-6)).result
+    assert loose.stop is StopReason.CONVERGED and loose.epochs_run < tight.epochs_run
+
+
+def test_without_lr_the_step_is_half_the_largest_stable_one(problem):
+    X, y, initial = problem
+    fitted = fit(X, y, initial, TrainingPlan(epochs=5))
+    assert fitted.plan.lr == choose_lr(X, y, initial) > 0
+    # Half of 2 / lambda_max at the start (measured by finite differences of the gradient) at most.
+    h = 1e-6
+    g0 = backward(initial, X, y, forward(initial, X)).vector
+    columns = []
+    for j in range(initial.vector.size):
+        moved = initial.vector.copy()
+        moved[j] += h
+        p = initial.like(moved)
+        columns.append((backward(p, X, y, forward(p, X)).vector - g0) / h)
+    hessian = np.array(columns)
+    lambda_max = np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1]
+    assert fitted.plan.lr <= 0.5 * 2 / lambda_max * (1 + 1e-4)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1e4])
+def test_without_lr_badly_scaled_columns_are_standardised(scale):
+    X, y = generate(300, seed=2)
+    X = X * np.array([1.0, scale, 1.0])
+    initial = init_parameters(np.random.default_rng(0))
+    chosen = fit(X, y, initial, TrainingPlan(epochs=3))
+    assert chosen.prepared.scaling is not None and chosen.plan.standardize is True
+    assert chosen.prepared.scales.bad
+    # Given a learning rate, the raw values are trained on, as the lecture does.
+    given = fit(X, y, initial, TrainingPlan(epochs=3, lr=1e-9))
+    assert given.prepared.scaling is None and given.plan.standardize is False
+    # Well-scaled columns are never standardised.
+    assert fit(*generate(300, seed=2), initial, TrainingPlan(epochs=3)).prepared.scaling is None

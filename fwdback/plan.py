@@ -1,0 +1,67 @@
+"""The training plan: what `fwdback train`'s options and FwdbackRegressor's parameters both say.
+
+No NumPy here, so that the command line can show its defaults without importing it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+
+DEFAULT_EPOCHS = 1000
+# The default convergence stop: the loss moved by no more than this, relative, over
+# CONVERGENCE_WINDOW epochs: float64's resolution of a sum of squares, 16 eps.
+DEFAULT_TOL = 16 * 2.0**-52
+CONVERGENCE_WINDOW = 10
+
+
+class StopReason(enum.Enum):
+    """Why training ended; the value is how the model file records it."""
+
+    EPOCHS = "epochs"
+    CONVERGED = "converged"
+    EARLY_STOPPING = "early_stopping"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """How to train, as `fwdback train`'s options and FwdbackRegressor's parameters say it.
+
+    epochs        epochs to run at most
+    lr            the learning rate eta; None: chosen from the data (stepsize.choose_lr)
+    batch_size    rows per update, shuffled each epoch; None: all rows (the lecture's full batch)
+    val_split     the fraction of rows held out (seeded) for a validation loss; None: none
+    patience      stop when the monitored loss has not improved by more than min_delta for
+                  this many epochs, keeping the best epoch's weights; None: no early stopping
+    tol           stop when the loss moved by no more than this, relative, over the last
+                  CONVERGENCE_WINDOW epochs; 0: run every epoch
+    standardize   train on z-scores; None: when lr is chosen and the columns are badly scaled
+    seed          the seed of the initial weights, the shuffles and the split
+    """
+
+    epochs: int = DEFAULT_EPOCHS
+    lr: float | None = None
+    batch_size: int | None = None
+    val_split: float | None = None
+    patience: int | None = None
+    min_delta: float = 0.0
+    tol: float = DEFAULT_TOL
+    standardize: bool | None = None
+    seed: int = 0
+
+    def replace(self, **changes) -> TrainingPlan:
+        return dataclasses.replace(self, **changes)
+
+    def record(self) -> dict:
+        """The plan as the model file keeps it (epochs are the run's, recorded apart)."""
+        return {name: getattr(self, name) for name in RESUMED}
+
+    @classmethod
+    def from_record(cls, record: dict, epochs: int = DEFAULT_EPOCHS) -> TrainingPlan:
+        return cls(epochs=epochs, **{name: record[name] for name in RESUMED if name in record})
+
+
+# What a resumed run goes on with: everything but the number of epochs.
+RESUMED = ("lr", "batch_size", "val_split", "patience", "min_delta", "tol", "standardize", "seed")

@@ -1,0 +1,195 @@
+"""The learning rate: the largest stable step, the step fwdback takes when none is given, the
+step it suggests after a divergence, and whether the columns are too unevenly scaled for any.
+
+Gradient descent on a loss of curvature lambda is stable while eta < 2 / lambda. Near a fit
+the MSE loss's Hessian is its Gauss-Newton part (2/n) J^T J, J = dyhat/dtheta. Every column
+of J is a linear combination of the columns of A = [X, 1] (exactly so without an activation;
+an activation's slope, at most 1, only shrinks it), J = A M, so the curvature comes from the
+small matrix G = A^T A / n and M, without another pass over the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .network import Parameters
+from .yardstick import balanced_minimizer, least_squares
+
+# Eigenvalues of G below this fraction of the largest are directions the data do not span.
+SPANNED = 1e-12
+# Columns are badly scaled when z-scores would make G's condition number this many times smaller...
+SCALING_GAIN = 10.0
+# ...and it is this large to begin with (below it gradient descent converges quickly anyway).
+SCALING_CONDITION = 100.0
+
+
+def gram_matrix(X: np.ndarray) -> np.ndarray:
+    """G = A^T A / n, shape (k + 1, k + 1), where A = [X, 1].  X : shape (n, k)."""
+    A = np.column_stack([X, np.ones(len(X))])
+    return A.T @ A / len(X)
+
+
+def largest_stable_lr(params: Parameters, X: np.ndarray) -> float:
+    """The largest learning rate for which full-batch gradient descent is stable near `params`.
+
+    X : shape (n, k).
+    """
+    return largest_stable_lr_from_gram(params, gram_matrix(X))
+
+
+def largest_stable_lr_from_gram(params: Parameters, gram: np.ndarray) -> float:
+    """largest_stable_lr from G = A^T A / n, shape (k + 1, k + 1), for rows not in memory.
+
+    The Hessian (2/n) J^T J = 2 M^T G M, shape (P, P), has the nonzero eigenvalues of the small
+    2 G^(1/2) M M^T G^(1/2), shape (k + 1, k + 1), and M M^T has a closed form: the hidden
+    weights of unit h contribute w_out[h]^2 to the diagonal (their bias to the last entry),
+    the output weights contribute W~^T W~ (W~ = [W_hidden, b_hidden]) and b_out the last
+    entry. So the step costs O(k^2 H), however wide the network.
+    """
+    root = _root(gram)
+    curvature = 2.0 * _largest_eigenvalue(root @ _mmt(params) @ root)
+    return 2.0 / curvature if curvature > 0 else np.inf
+
+
+def _mmt(params: Parameters) -> np.ndarray:
+    """M M^T, shape (k + 1, k + 1), for J = A M."""
+    k = params.n_inputs
+    W_tilde = np.column_stack([params.W_hidden, params.b_hidden])
+    MMt = float(params.w_out @ params.w_out) * np.eye(k + 1) + W_tilde.T @ W_tilde
+    MMt[k, k] += 1.0
+    return MMt
+
+
+def _root(gram: np.ndarray) -> np.ndarray:
+    """G^(1/2) of a symmetric positive semi-definite G."""
+    values, vectors = np.linalg.eigh(gram)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def _largest_eigenvalue(matrix: np.ndarray) -> float:
+    if not np.isfinite(matrix).all():
+        raise np.linalg.LinAlgError("the curvature overflows float64")
+    return float(np.linalg.eigvalsh(matrix)[-1])
+
+
+def largest_stable_lr_for_batches(params: Parameters, X: np.ndarray, batch_size: int) -> float:
+    """The largest stable step for updates on batches of `batch_size` rows of X, shape (n, k).
+
+    A batch's G_S = A_S^T A_S / B is at most (n / B) G (its rows are among all n), and its
+    largest eigenvalue at most max_i ||a_i||^2 (each row's own); the curvature of any batch
+    is at most the smaller of the two times M M^T's largest eigenvalue. For B = n that bound
+    is the full batch's, taken exactly instead.
+    """
+    n = len(X)
+    if batch_size >= n:
+        return largest_stable_lr(params, X)
+    gram = gram_matrix(X)
+    rows = float(np.max(np.einsum("ij,ij->i", X, X))) + 1.0
+    bound = min(rows, n / batch_size * float(np.linalg.eigvalsh(gram)[-1]))
+    curvature = 2.0 * bound * _largest_eigenvalue(_mmt(params))
+    return 2.0 / curvature if curvature > 0 else np.inf
+
+
+def choose_lr(
+    X: np.ndarray | None, y: np.ndarray | None, initial: Parameters, batch_size: int | None = None, statistics=None
+) -> float:
+    """The step fwdback takes when none is given: half the largest stable step, both where
+    training starts and at a least-squares minimizer (where it has to settle), rounded down to
+    two significant digits.
+
+    X : shape (n, k), y : shape (n,); or X, y = None and `statistics` (a GramEngine) for rows
+    not in memory. Half, because the curvature between the two points can exceed both.
+    """
+    return _round_down(0.5 * _stable(X, y, initial, batch_size, statistics), 2)
+
+
+def suggest_lr(
+    X: np.ndarray | None, y: np.ndarray | None, initial: Parameters, lr: float, statistics=None,
+    batch_size: int | None = None,
+) -> float:
+    """A learning rate to try after `lr` diverged: choose_lr's, but never more than half of
+    `lr`, rounded down to one significant digit. Weights so large that the curvature
+    overflows leave just half of `lr`."""
+    return _round_down(0.5 * min(_stable(X, y, initial, batch_size, statistics), lr), 1)
+
+
+def _stable(X, y, initial: Parameters, batch_size: int | None, statistics) -> float:
+    """The largest stable step at the start and at a least-squares minimizer, the smaller."""
+    with np.errstate(all="ignore"):
+        try:
+            best = least_squares(X, y) if statistics is None else statistics.least_squares()
+            at_minimum = balanced_minimizer(best.coef, best.intercept, initial.n_hidden)
+            if batch_size is not None and X is not None:
+                return min(largest_stable_lr_for_batches(p, X, batch_size) for p in (initial, at_minimum))
+            gram = gram_matrix(X) if statistics is None else statistics.G
+            return min(largest_stable_lr_from_gram(p, gram) for p in (initial, at_minimum))
+        except (np.linalg.LinAlgError, ValueError):
+            return np.inf
+
+
+def _round_down(value: float, digits: int) -> float:
+    """`value` rounded down to `digits` significant digits (inf stays inf)."""
+    if not np.isfinite(value):
+        return value
+    mantissa, exponent = f"{value:.15e}".split("e")
+    kept = mantissa.replace(".", "")[:digits]
+    return float(f"{kept[0]}.{kept[1:] or '0'}e{exponent}")
+
+
+@dataclass
+class Scales:
+    """How evenly the columns of [X, 1] are scaled, by the condition number of G = A^T A / n.
+
+    condition : G's, over the directions the data span (inf where G overflows float64)
+    standardized : the same for the columns' z-scores (G then is their correlations and a 1)
+    A condition number tells how many times slower gradient descent moves along the flattest
+    direction than along the steepest. Where z-scores would make it SCALING_GAIN times smaller
+    (and it is over SCALING_CONDITION), the columns are badly scaled: no single learning rate
+    suits them all.
+    """
+
+    condition: float
+    standardized: float
+
+    @property
+    def bad(self) -> bool:
+        return self.condition > SCALING_CONDITION and self.condition > SCALING_GAIN * self.standardized
+
+
+def scales_of_rows(X: np.ndarray) -> Scales:
+    """Scales of the rows X, shape (n, k): from their G, or, where G overflows float64 (values
+    around 1e200), from the columns divided by their largest values (z-scores do not change
+    with that), the raw condition number being infinite then."""
+    with np.errstate(all="ignore"):
+        gram = gram_matrix(X)
+        if np.isfinite(gram).all():
+            return scales_of(gram)
+        peak = np.abs(X).max(axis=0)
+        return Scales(np.inf, scales_of(gram_matrix(X / np.where(peak > 0, peak, 1.0))).standardized)
+
+
+def scales_of(gram: np.ndarray) -> Scales:
+    """Scales from G = A^T A / n alone, shape (k + 1, k + 1): the z-scores' G follows from it.
+
+    The means are G[:k, k], the covariances G[:k, :k] - mean mean^T, so the z-scores' G is the
+    correlation matrix beside a 1 (a constant column's z-score is 0 and spans nothing).
+    """
+    if not np.isfinite(gram).all():  # values whose squares overflow float64: no condition number to speak of
+        return Scales(np.inf, np.inf)
+    k = gram.shape[0] - 1
+    mean = gram[:k, k]
+    covariance = gram[:k, :k] - np.outer(mean, mean)
+    std = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    varying = std > SPANNED * max(1.0, float(np.max(np.abs(mean), initial=0.0)))
+    standardized = np.eye(int(varying.sum()) + 1)
+    standardized[:-1, :-1] = covariance[np.ix_(varying, varying)] / np.outer(std[varying], std[varying])
+    return Scales(_condition(gram), _condition(standardized))
+
+
+def _condition(gram: np.ndarray) -> float:
+    with np.errstate(all="ignore"):
+        values = np.linalg.eigvalsh(gram)
+    spanned = values[values > SPANNED * values[-1]]
+    return float(spanned[-1] / spanned[0]) if len(spanned) and spanned[-1] > 0 else 1.0
