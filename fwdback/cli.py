@@ -606,7 +606,7 @@ Examples:
   cat new.csv | fwdback predict | head -1"""
 )
 @click.argument("data", default="-", metavar="[DATA]")
-@click.option("--model", "model_path", default="model.json", show_default=True, help="The model file saved by fwdback train.")
+@click.option("--model", "model_path", default="model.json", show_default=True, help="The model file saved by fwdback train; - reads it from stdin.")
 @click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
 def predict(data, model_path, sep):
     """Write DATA's rows with a y_hat column added, as CSV on stdout.
@@ -630,6 +630,7 @@ def _predict(data, model_path, sep):
     from .reader import where
 
     _require_data(data)
+    _one_stdin(data, model_path)
     Outputs({"DATA": data, "--model": model_path}).check_stdout()
     model = load_model(model_path)
     stdout = Stdout()
@@ -659,6 +660,68 @@ def _display(data):
     from .reader import display_name
 
     return display_name(data)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  fwdback evaluate test.csv
+  fwdback evaluate test.csv --model my-model.json --format json | jq .scores.model.r2
+  fwdback evaluate test.csv --format csv | column -s, -t"""
+)
+@click.argument("data", default="-", metavar="[DATA]")
+@click.option("--model", "model_path", default="model.json", show_default=True, help="The model file saved by fwdback train; - reads it from stdin.")
+@click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the scores beside the baselines; csv: one row per predictor; json: everything.")
+def evaluate(data, model_path, sep, output_format):
+    """Score a saved model on DATA: MSE, RMSE, MAE and R^2, beside two baselines.
+
+    DATA is a CSV with the model's feature columns and its target. The baselines are scored on
+    the same rows: least squares fitted to them (the best any linear map can do there) and the
+    mean of y (a model that learned nothing; R^2 = 0).
+    """
+    with _boundary():
+        _evaluate(data, model_path, sep, output_format)
+
+
+def _evaluate(data, model_path, sep, output_format):
+    import numpy as np
+
+    from .errors import DataError
+    from .evaluation import evaluate as score
+    from .modelfile import load_model
+    from .outputs import Outputs, Stdout
+    from .report import console_for, evaluation_document, evaluation_table, write_evaluation_csv
+
+    _require_data(data)
+    _one_stdin(data, model_path)
+    Outputs({"DATA": data, "--model": model_path}).check_stdout()
+    model = load_model(model_path)
+    notes = []
+    dataset = _load_dataset(data, model.features, model.target, sep, notes)
+    with np.errstate(all="ignore"):
+        predictions = model.predict(dataset.X)
+    if not np.isfinite(predictions).all():
+        row = int(np.argmin(np.isfinite(predictions))) + 1
+        raise DataError(f"{dataset.source}, row {row}: the prediction overflows float64: the inputs are too large for this model")
+    evaluation = score(predictions, dataset.X, dataset.y)
+    _echo_notes(notes, False)
+    out = Stdout()
+    name = "<stdin>" if model_path == "-" else model_path
+    if output_format == "json":
+        out.write(json.dumps(evaluation_document(evaluation, name, dataset), indent=2) + "\n")
+    elif output_format == "csv":
+        write_evaluation_csv(out, evaluation)
+    else:
+        console = console_for(out)
+        console.print(evaluation_table(console, evaluation, name, dataset.source))
+    out.flush()
+
+
+def _one_stdin(data, model_path):
+    """DATA and --model cannot both be read from stdin."""
+    if data == "-" and model_path == "-":
+        raise click.UsageError("DATA and --model cannot both come from stdin; give one of them as a file")
 
 
 @cli.command(
@@ -863,13 +926,31 @@ def _gradcheck(data, features, target, sep, epochs, lr, seed, init_path, activat
     worst = max(rows, key=lambda row: row.relative_error)
     largest = f"largest relative error {worst.relative_error:.1e} at {worst.parameter}; tol {tol:g}"
     failed = [row for row in rows if not row.ok]
+    for note in _gradcheck_notes(rows):
+        click.echo(note, err=True)
     if not failed:
         click.echo(f"gradcheck: all {len(rows)} gradients ok ({largest})", err=True)
         return
-    kinks = [row.parameter for row in failed if row.kink]
-    note = f"; {', '.join(kinks)} at a relu kink, where the derivative may not exist" if kinks else ""
-    click.echo(f"gradcheck: {len(failed)} of {len(rows)} gradients FAIL ({largest}){note}", err=True)
+    click.echo(f"gradcheck: {len(failed)} of {len(rows)} gradients FAIL ({largest})", err=True)
     sys.exit(1)
+
+
+def _gradcheck_notes(rows):
+    """What the marks in the check column mean, for the rows that have them."""
+    def named(kind):
+        return ", ".join(row.parameter for row in rows if getattr(row, kind))
+
+    notes = []
+    if named("by_rounding"):
+        notes.append(f"Note: {named('by_rounding')}: about 0 here; analytic and numeric agree within the finite "
+                     "difference's rounding, not to the relative tol (a smaller --tol cannot be met by any gradient this small).")
+    if named("pattern_held"):
+        notes.append(f"Note: {named('pattern_held')}: a row's hidden input is within two steps of relu's kink, so the "
+                     "differences held every row's side of it: the derivative of the piece the point lies on.")
+    if named("kink"):
+        notes.append(f"Note: {named('kink')}: a row's hidden input is exactly at relu's kink, where the loss has no "
+                     "derivative; checked is the side the backward pass takes (relu'(0) = 0).")
+    return notes
 
 
 @cli.command(

@@ -28,6 +28,8 @@ from .training import Prepared, StopReason, TrainingPlan, check_memory, epoch_or
 SUM_TERMS = 3
 # A mini-batch's row numbers are listed up to this many, then "...".
 LISTED_ROWS = 20
+# A change of the loss within this fraction of it is float64's rounding (16 eps).
+ROUNDING = 16 * float(np.finfo(np.float64).eps)
 
 
 @dataclass
@@ -602,6 +604,15 @@ def data_phrase(worked: WorkedEpoch, source: str | None, nt: Notation) -> str:
     return f"{lead}{the} {kind}{of} ({count})"
 
 
+def loss_verdict(worked: WorkedEpoch) -> str:
+    """What the step did to the loss: went down, did not go down, or changed only within rounding
+    (16 eps of the loss, float64's resolution), as it does at a minimum."""
+    change = worked.loss_after - worked.loss
+    if abs(change) <= ROUNDING * max(abs(worked.loss), abs(worked.loss_after)):
+        return f"did not change beyond float64's rounding of it (the change, {number(change)}, is noise): a minimum"
+    return "went down" if change < 0 else "did not go down: try a smaller learning rate"
+
+
 # --- the documents -----------------------------------------------------------------------
 
 
@@ -786,6 +797,5 @@ def explain_markdown(
         ),
         "",
     ]
-    verdict = "went down" if change < 0 else "did not go down: try a smaller learning rate" if change > 0 else "did not change"
-    out += [f"The loss {verdict}.", ""]
+    out += [f"The loss {loss_verdict(worked)}.", ""]
     return "\n".join(out)

@@ -20,8 +20,14 @@ is smallest at h = (3 eps |L| / |L'''|)^(1/3): eps^(1/3) times a scale unknown i
 for which max(1, |theta_j|) stands in, as usual (Numerical Recipes, section 5.7). For the
 lecture's network no truncation is left to balance, so a larger step would round less; the
 standard step keeps the check sound with an activation, and its rounding (1e-9 of a
-gradient or less at random weights) is far below the tolerance. With relu, a step that would carry
-some row's hidden input across 0, relu's kink, is divided by 10 until it does not.
+gradient or less at random weights) is far below the tolerance.
+
+Relu's kink. Along one parameter a row's hidden input z moves linearly, so the loss is smooth
+on the piece between two kinks, where it equals the loss with every row's side of the kink
+held (N = z * [z > 0] at the point). When a kink is within two steps, the differences are
+taken of that held loss: the derivative of the piece the point lies on, which is the loss's
+derivative, however close the kink (1e-12 away, say). Exactly at a kink (z = 0) the loss has
+no derivative; the held loss then checks the side the backward pass takes.
 
 Relative error. |a - n| / max(|a|, |n|, uncertainty / tol), for analytic a and numeric n.
 At a converged point every gradient is about zero and a and n are both rounding noise, so a
@@ -45,8 +51,6 @@ EPS = float(np.finfo(np.float64).eps)
 # Observed |analytic - numeric| stayed below 1.7 times the bare rounding estimate, at random
 # and at least-squares weights, on 1 to 100,000 rows, with data scaled from 1e-3 to 1e3.
 ROUNDING_MARGIN = 10.0
-# A step is divided by 10 at most this many times to keep off a relu kink.
-KINK_RETRIES = 4
 
 
 @dataclass
@@ -59,8 +63,12 @@ class GradientCheck:
     uncertainty     how far `numeric` may be from the true derivative (rounding and truncation)
     relative_error  |analytic - numeric| / max(|analytic|, |numeric|, uncertainty / tol)
     ok              relative_error < tol
-    kink            relu only: no step kept every row's hidden input on one side of 0, so the
-                    derivative may not exist here
+    by_rounding     ok only thanks to the uncertainty: |analytic - numeric| is at least tol times
+                    the larger of the two, so both are about 0 and agree within rounding only
+    pattern_held    relu only: some row's hidden input is within two steps of 0 (relu's kink), so
+                    the differences were taken with every row's side of the kink held as it is
+    kink            relu only: some row's hidden input is exactly 0, where the loss has no
+                    derivative; the check is then of the side the backward pass takes (relu'(0) = 0)
     """
 
     parameter: str
@@ -70,6 +78,8 @@ class GradientCheck:
     uncertainty: float
     relative_error: float
     ok: bool
+    by_rounding: bool = False
+    pattern_held: bool = False
     kink: bool = False
 
 
@@ -89,35 +99,63 @@ def check_gradients(params: Parameters, X: np.ndarray, y: np.ndarray, tol: float
 
 def _check_gradients(params: Parameters, X: np.ndarray, y: np.ndarray, tol: float) -> list[GradientCheck]:
     analytic = backward(params, X, y, forward(params, X)).vector
-    sides = forward(params, X).Z > 0 if params.activation == "relu" else None
+    mask = (forward(params, X).Z > 0).astype(np.float64) if params.activation == "relu" else None
     rows = []
     for j, name in enumerate(params.names):
         h = step_size(params.vector[j])
-        kink = sides is not None and _crosses_kink(params, X, j, 2 * h, sides)
-        for _ in range(KINK_RETRIES):
-            if not kink:
-                break
-            h /= 10
-            kink = _crosses_kink(params, X, j, 2 * h, sides)
-        numeric, rounding = central_difference(params, X, y, j, h)
-        truncation = abs(central_difference(params, X, y, j, 2 * h)[0] - numeric) / 3
+        distance = np.inf if mask is None else kink_distance(params, X, j)
+        held = mask if distance <= 2 * h else None
+        numeric, rounding = central_difference(params, X, y, j, h, held)
+        truncation = abs(central_difference(params, X, y, j, 2 * h, held)[0] - numeric) / 3
         uncertainty = rounding + truncation
         a = float(analytic[j])
         error = relative_error(a, numeric, uncertainty / tol)
-        rows.append(GradientCheck(name, a, numeric, h, uncertainty, error, error < tol, kink))
+        plain = relative_error(a, numeric, 0.0)
+        rows.append(GradientCheck(name, a, numeric, h, uncertainty, error, error < tol, error < tol <= plain,
+                                  held is not None, distance == 0))
     return rows
 
 
-def central_difference(params: Parameters, X: np.ndarray, y: np.ndarray, j: int, h: float) -> tuple[float, float]:
+def kink_distance(params: Parameters, X: np.ndarray, j: int) -> float:
+    """How far parameter j can move before some row's hidden input crosses 0, relu's kink.
+
+    A hidden weight w (unit h, input i) moves z_h of row r by its x_ri per unit, a hidden bias
+    by 1, so row r's kink is |z_rh| / |x_ri| away; the output layer moves no z (inf).
+    X : shape (n, k).
+    """
+    k, H = params.n_inputs, params.n_hidden
+    if j < k * H:
+        unit, slope = j // k, np.abs(X[:, j % k])
+    elif k * H + H <= j < k * H + 2 * H:
+        unit, slope = j - k * H - H, np.ones(len(X))
+    else:
+        return np.inf
+    z = np.abs(forward(params, X).Z[:, unit])
+    moved = slope > 0
+    return float(np.min(z[moved] / slope[moved])) if moved.any() else np.inf
+
+
+def central_difference(
+    params: Parameters, X: np.ndarray, y: np.ndarray, j: int, h: float, mask: np.ndarray | None = None
+) -> tuple[float, float]:
     """(L(theta_j + h) - L(theta_j - h)) / distance, and how far rounding may move it.
 
-    The distance is that between the two points actually evaluated, about 2h.
+    The distance is that between the two points actually evaluated, about 2h. With `mask`,
+    shape (n, H), relu's pattern is held: N = z * mask, the loss on the piece the point lies on.
     X : shape (n, k), y : shape (n,).
     """
     up, down = _moved(params, j, h), _moved(params, j, -h)
     distance = float(up.vector[j] - down.vector[j])
-    difference = mse_loss(y, forward(up, X).yhat) - mse_loss(y, forward(down, X).yhat)
+    difference = _loss(up, X, y, mask) - _loss(down, X, y, mask)
     return difference / distance, (loss_rounding(up, X, y) + loss_rounding(down, X, y)) / distance
+
+
+def _loss(params: Parameters, X: np.ndarray, y: np.ndarray, mask: np.ndarray | None) -> float:
+    """The MSE loss, with relu's pattern held by `mask` (shape (n, H)) where one is given."""
+    if mask is None:
+        return mse_loss(y, forward(params, X).yhat)
+    N = (X @ params.W_hidden.T + params.b_hidden) * mask
+    return mse_loss(y, N @ params.w_out + params.b_out)
 
 
 def relative_error(analytic: float, numeric: float, floor: float) -> float:
@@ -139,15 +177,6 @@ def loss_rounding(params: Parameters, X: np.ndarray, y: np.ndarray) -> float:
     yhat = forward(params, X).yhat
     size = forward(params.like(np.abs(params.vector)), np.abs(X)).yhat
     return ROUNDING_MARGIN * EPS * float(np.mean(np.abs(y - yhat) * (np.abs(y) + size)))
-
-
-def _crosses_kink(params: Parameters, X: np.ndarray, j: int, h: float, sides: np.ndarray) -> bool:
-    """Whether moving parameter j by up to +-h turns some row's hidden input z across 0.
-
-    z is linear in any one parameter, so looking at the two ends of the interval is enough.
-    X : shape (n, k), sides : shape (n, H), z > 0 at the unmoved parameters.
-    """
-    return any(not np.array_equal(forward(_moved(params, j, step), X).Z > 0, sides) for step in (h, -h))
 
 
 def _moved(params: Parameters, j: int, h: float) -> Parameters:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -265,10 +266,17 @@ MAX_JSON_BYTES = 256 << 20
 
 
 def _read_json(source: str, what: str):
+    """The JSON document in the file `source` ("-" for stdin), or a ModelFileError saying why not."""
     path = display_name(source)
     try:
-        with open(source, "rb") as stream:
-            data = stream.read(MAX_JSON_BYTES + 1)
+        if source == "-":
+            stdin = getattr(sys.stdin, "buffer", None)
+            if stdin is None:
+                raise ModelFileError(f"{path}: is closed; give the {what} file's path")
+            data = stdin.read(MAX_JSON_BYTES + 1)
+        else:
+            with open(source, "rb") as stream:
+                data = stream.read(MAX_JSON_BYTES + 1)
     except FileNotFoundError:
         hint = "; check the path, or train a model with fwdback train" if what == "model" else "; check the path"
         raise ModelFileError(f"{path}: no such file{hint}") from None

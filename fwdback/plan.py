@@ -9,7 +9,7 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
-DEFAULT_EPOCHS = 1000
+DEFAULT_EPOCHS = 10_000
 # The default convergence stop: the loss moved by no more than this, relative, over
 # CONVERGENCE_WINDOW epochs: float64's resolution of a sum of squares, 16 eps.
 DEFAULT_TOL = 16 * 2.0**-52

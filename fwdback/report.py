@@ -7,7 +7,7 @@ aligned columns, no escape codes, no box characters.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from rich import box
@@ -151,7 +151,7 @@ def loss_table(console: Console, report: TrainingReport, every: int | None) -> T
         table.add_row(*row)
         previous = loss
     if rounded:
-        table.caption = "0: a change within float64's rounding of the loss (16 eps of it)"
+        table.caption = "0: within float64 rounding (16 eps)"
         table.caption_justify = "left"
     return table
 
@@ -314,8 +314,8 @@ def stop_description(result: TrainingResult, plan: TrainingPlan) -> str:
     """Why training ended, in words."""
     kept = f"; kept the weights of the best epoch, {result.best_epoch}" if result.best_epoch is not None else ""
     if result.stop is StopReason.CONVERGED:
-        return (f"converged at epoch {result.last_epoch}: over {CONVERGENCE_WINDOW} epochs the loss moved by no more than "
-                f"{plan.tol:.2g} of itself, or stayed at zero up to rounding (--tol sets the tolerance)")
+        return (f"converged at epoch {result.last_epoch}: the loss moved by at most {plan.tol:.2g} of itself "
+                f"over {CONVERGENCE_WINDOW} epochs (--tol)")
     if result.stop is StopReason.EARLY_STOPPING:
         watched = "validation" if result.val_losses is not None else "training"
         return (f"early stopping: the {watched} loss did not improve by more than {plan.min_delta:g} for "
@@ -612,20 +612,65 @@ def print_explanation(
         ["loss after the update", number(worked.loss_after)],
         ["change", number(worked.loss_after - worked.loss)],
     ])
+    line(f"The loss {explain.loss_verdict(worked)}.")
+
+
+_PREDICTORS = ("model", "least_squares", "mean")
+
+
+def _predictor_names(model: str, source: str) -> dict[str, str]:
+    return {"model": model, "least_squares": f"least squares fitted to {source}", "mean": "the mean of y"}
+
+
+def evaluation_table(console: Console, evaluation, model: str, source: str) -> Table:
+    """evaluation.Evaluation as a table: the model's scores, then the baselines'."""
+    n = evaluation.rows
+    table = _table(console, f"{model} on {source} ({n} row{'s' if n != 1 else ''})")
+    for column in ("predictor", "MSE", "RMSE", "MAE", "R^2"):
+        table.add_column(column, justify="left" if column == "predictor" else "right")
+    for key, name in _predictor_names(model, source).items():
+        scores = getattr(evaluation, key)
+        table.add_row(name, f"{scores.mse:.6g}", f"{scores.rmse:.6g}", f"{scores.mae:.6g}", f"{scores.r2:.6f}")
+    table.caption = "least squares: fitted to these rows, the best a linear map can do"
+    table.caption_justify = "left"
+    return table
+
+
+def write_evaluation_csv(stream, evaluation) -> None:
+    """predictor,mse,rmse,mae,r2: one row each for the model and the two baselines, full precision."""
+    stream.write("predictor,mse,rmse,mae,r2\n")
+    for key in _PREDICTORS:
+        scores = getattr(evaluation, key)
+        stream.write(f"{key},{scores.mse!r},{scores.rmse!r},{scores.mae!r},{scores.r2!r}\n")
+
+
+def evaluation_document(evaluation, model: str, dataset) -> dict:
+    """Everything of an evaluation as JSON-ready data."""
+    return {
+        "data": dataset.source,
+        "model": model,
+        "features": list(dataset.features),
+        "target": dataset.target,
+        "rows": evaluation.rows,
+        "scores": {key: asdict(getattr(evaluation, key)) for key in _PREDICTORS},
+    }
 
 
 def gradcheck_table(console: Console, rows, title: str = "Gradient check") -> Table:
     """One row per parameter: analytic and numeric gradient, relative error, ok or FAIL.
 
-    `rows` are gradcheck.GradientCheck; "kink" marks a relu kink the step could not avoid.
+    `rows` are gradcheck.GradientCheck; "(rounding)", "(pattern held)" and "(kink)" mark the
+    rows whose fields say so.
     """
     table = _table(console, title)
     for column in ("parameter", "analytic", "numeric", "relative error", "check"):
         table.add_column(column, justify="left" if column in ("parameter", "check") else "right")
     for row in rows:
         check = "ok" if row.ok else "FAIL"
-        if row.kink:
-            check += " (kink)"
+        marks = [mark for mark, on in (("rounding", row.by_rounding), ("pattern held", row.pattern_held and not row.kink),
+                                       ("kink", row.kink)) if on]
+        if marks:
+            check += f" ({', '.join(marks)})"
         if console.is_terminal:
             check = f"[green]{check}[/]" if row.ok else f"[bold red]{check}[/]"
         table.add_row(row.parameter, f"{row.analytic:.12g}", f"{row.numeric:.12g}", f"{row.relative_error:.1e}", check)

@@ -33,6 +33,7 @@ def generate_blocks(
     """
     coef = np.asarray(coef, dtype=np.float64)
     k = coef.size - 1
+    noise = abs(noise)  # -0.0, which NumPy's normal refuses as a negative scale
     inputs = np.random.Generator(np.random.PCG64(seed))
     noise_stream = np.random.PCG64(seed)
     noise_stream.advance(rows * k)

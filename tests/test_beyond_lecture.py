@@ -583,6 +583,38 @@ def test_resumed_minibatch_training_shuffles_as_an_unbroken_run(run, workdir):
     assert resumed["training"]["epochs"] == unbroken["training"]["epochs"] == 20
 
 
+def test_resume_carries_the_whole_plan(run, workdir):
+    # Given once, the learning rate, the batches, the split and the stop carry on: a resumed run
+    # without them equals an unbroken one, bit for bit.
+    X, y = noisy_linear(20, 3, seed=1, noise=0.3)
+    write_csv(workdir / "d.csv", ["x1", "x2", "x3", "y"], [*X.T, y])
+    plan = ["--batch-size", 6, "--lr", 0.03, "--val-split", 0.2, "--tol", 0, "--seed", 3]
+    ok(run(["train", "d.csv", "--epochs", 10, "--model", "a.json", *plan, "-q"]))
+    ok(run(["train", "d.csv", "--resume", "a.json", "--epochs", 10, "--model", "b.json", "-q"]))
+    ok(run(["train", "d.csv", "--epochs", 20, "--model", "c.json", *plan, "-q"]))
+    resumed, unbroken = (json.loads((workdir / name).read_text()) for name in ("b.json", "c.json"))
+    assert resumed["weights"] == unbroken["weights"]
+    assert resumed["training"]["plan"] == unbroken["training"]["plan"]
+    assert resumed["training"]["plan"]["batch_size"] == 6 and resumed["training"]["plan"]["lr"] == 0.03
+
+
+@pytest.mark.parametrize("option", [["--lr", 0.1], ["--batch-size", 4], ["--no-standardize"], ["--val-split", 0.5], ["--tol", 1e-6]])
+def test_resume_refuses_an_option_that_disagrees_with_the_model(run, workdir, option):
+    X, y = noisy_linear(20, 3, seed=1, noise=0.3)
+    write_csv(workdir / "d.csv", ["x1", "x2", "x3", "y"], [*X.T, y])
+    ok(run(["train", "d.csv", "--epochs", 5, "--batch-size", 6, "--lr", 0.03, "--val-split", 0.2, "--standardize",
+            "--model", "a.json", "-q"]))
+    before = (workdir / "a.json").read_bytes()
+    result = run(["train", "d.csv", "--resume", "a.json", *option, "--model", "a.json"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --resume goes on with the model's") and "--init" in result.stderr
+    assert (workdir / "a.json").read_bytes() == before
+    # The same value given again agrees.
+    same = {"--lr": 0.03, "--batch-size": 6, "--val-split": 0.2}.get(option[0])
+    if same is not None:
+        ok(run(["train", "d.csv", "--resume", "a.json", option[0], same, "--epochs", 2, "--model", "b.json", "-q"]))
+
+
 def test_resume_goes_on_with_the_models_seed(run, workdir):
     X, y = noisy_linear(30, 3, seed=2, noise=0.3)
     write_csv(workdir / "d.csv", ["x1", "x2", "x3", "y"], [*X.T, y])

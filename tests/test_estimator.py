@@ -97,7 +97,7 @@ def test_get_params_and_set_params_round_trip():
     model = FwdbackRegressor(hidden=4, activation="tanh", lr=0.01, batch_size=8, random_state=3)
     params = model.get_params()
     assert params == {
-        "hidden": 4, "activation": "tanh", "lr": 0.01, "epochs": 1000, "tol": 16 * 2.0**-52, "batch_size": 8,
+        "hidden": 4, "activation": "tanh", "lr": 0.01, "epochs": 10_000, "tol": 16 * 2.0**-52, "batch_size": 8,
         "standardize": None, "val_split": None, "patience": None, "min_delta": 0.0, "random_state": 3,
     }
     assert FwdbackRegressor(**params).get_params() == params  # what scikit-learn's clone does
@@ -179,7 +179,8 @@ def test_predict_checks_the_columns_it_was_fitted_on():
 
 
 def test_lists_dataframes_and_a_column_y_fit_the_same():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd  # a dependency of fwdback's CLI, so always installed; the estimator does not import it
+
     X, y = generate(20)
     expected = FwdbackRegressor(epochs=10).fit(X, y).weights_
     assert FwdbackRegressor(epochs=10).fit(X.tolist(), y.tolist()).weights_ == expected
@@ -297,3 +298,40 @@ def test_network_from_weights_names_what_is_missing_or_unknown(init_weights):
     del weights["b3"]
     with pytest.raises(ValueError, match="missing: b3, unknown: w9"):
         Network.from_weights(weights)
+
+
+def test_a_cli_model_loads_into_python_and_back(run, workdir, csv_text):
+    X, y = generate(60, seed=12)
+    (workdir / "d.csv").write_text(csv_text(X, y))
+    assert run(["train", "d.csv", "--activation", "tanh", "--hidden", 3, "--standardize", "-q"]).exit_code == 0
+    model = FwdbackRegressor.from_model("model.json")
+    assert (model.hidden, model.activation, model.standardize) == (3, "tanh", True)
+    assert list(model.feature_names_in_) == ["x1", "x2", "x3"] and model.n_features_in_ == 3
+    predicted = run(["predict", "d.csv"]).stdout.splitlines()[1:]
+    np.testing.assert_array_equal(model.predict(X), [float(line.split(",")[-1]) for line in predicted])
+    # ... and out again: the file it saves is one predict reads, with the same predictions.
+    model.save("again.json")
+    assert run(["predict", "d.csv", "--model", "again.json"]).stdout == run(["predict", "d.csv"]).stdout
+
+
+def test_a_fitted_estimator_saves_a_model_predict_reads(run, workdir, csv_text):
+    X, y = generate(50, seed=13)
+    model = FwdbackRegressor(epochs=200, random_state=2).fit(X, y)
+    model.save("m.json")
+    (workdir / "new.csv").write_text(csv_text(X[:5], y[:5]))
+    result = run(["predict", "new.csv", "--model", "m.json"])
+    assert result.exit_code == 0, result.stderr
+    np.testing.assert_array_equal([float(line.split(",")[-1]) for line in result.stdout.splitlines()[1:]], model.predict(X[:5]))
+
+
+def test_feature_names_come_from_a_data_frame():
+    import pandas
+
+    X, y = generate(40, seed=14)
+    frame = pandas.DataFrame(X, columns=["size", "age", "rooms"])
+    model = FwdbackRegressor(epochs=50).fit(frame, y)
+    assert list(model.feature_names_in_) == ["size", "age", "rooms"]
+    np.testing.assert_array_equal(model.predict(frame), model.predict(X))
+    with pytest.raises(ValueError, match="feature names should match"):
+        model.predict(frame[["age", "size", "rooms"]])
+    assert not hasattr(FwdbackRegressor(epochs=5).fit(X, y), "feature_names_in_")

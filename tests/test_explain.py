@@ -600,3 +600,17 @@ def test_patience_that_does_not_stop_changes_nothing(run, small_csv):
     with_split = explain_json(run, [small_csv, "--epoch", 4, "--val-split", "0.25"])
     assert patient["weights"] == with_split["weights"] and patient["gradients"] == with_split["gradients"]
     assert plain["n"] == 12 and patient["n"] == 9
+
+
+def test_a_step_at_the_minimum_changes_the_loss_only_within_rounding(run, small_csv):
+    # 500 epochs reach least squares on this noise-free data; the loss then moves by rounding
+    # alone, and explain says so instead of asking for a smaller learning rate.
+    md = run(["explain", small_csv, "--epoch", 500, "--lr", 0.1, "--format", "markdown"]).stdout
+    assert "did not change beyond float64's rounding" in md and "try a smaller learning rate" not in md
+    table = run(["explain", small_csv, "--epoch", 500, "--lr", 0.1]).stdout
+    assert "did not change beyond float64's rounding" in table
+
+
+def test_a_step_that_raises_the_loss_says_to_try_a_smaller_learning_rate(run, small_csv):
+    md = run(["explain", small_csv, "--lr", 2.0, "--format", "markdown"]).stdout
+    assert "did not go down: try a smaller learning rate" in md

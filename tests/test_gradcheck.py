@@ -17,7 +17,7 @@ from fwdback import gradcheck, network
 from fwdback.gradcheck import check_gradients, relative_error
 from fwdback.network import Parameters, init_parameters
 
-KEYS = {"parameter", "analytic", "numeric", "step", "uncertainty", "relative_error", "ok", "kink"}
+KEYS = {"parameter", "analytic", "numeric", "step", "uncertainty", "relative_error", "ok", "by_rounding", "pattern_held", "kink"}
 
 
 @pytest.fixture
@@ -232,19 +232,29 @@ def test_relative_error_definition():
     assert relative_error(0.0, 0.0, 0.0) == 0.0
 
 
-def test_relu_step_keeps_off_a_nearby_kink():
-    """Row 0's hidden input z1 is 1e-7, well inside the default step: the step shrinks and the check passes."""
+@pytest.mark.parametrize("gap", [1e-7, 1e-12, 1e-15])
+def test_relu_near_a_kink_differentiates_the_piece_it_lies_on(gap):
+    """Row 0's hidden input z1 is `gap` above 0, well inside the step: the check holds every row's
+    side of the kink and passes, for the derivative exists (z1 > 0)."""
     rng = np.random.default_rng(2)
     X = rng.uniform(-1, 1, size=(20, 3))
     y = X @ np.array([2.0, -3.0, 0.5]) + 1.0
     params = init_parameters(np.random.default_rng(0), activation="relu")
     vector = params.vector.copy()
-    vector[8] = 1e-7 - X[0] @ vector[:3]  # b1
+    vector[8] = gap - X[0] @ vector[:3]  # b1
     params = params.like(vector)
     rows = {row.parameter: row for row in check_gradients(params, X, y)}
     assert all(row.ok and not row.kink for row in rows.values())
-    assert rows["b1"].step < gradcheck.step_size(vector[8]) / 10
-    assert rows["w7"].step == gradcheck.step_size(vector[6])
+    assert rows["b1"].pattern_held and rows["w1"].pattern_held  # both move z1 of row 0
+    assert not rows["w7"].pattern_held and not rows["b2"].pattern_held  # neither moves z1
+    # The derivative, by the chain rule written out here: relu passes row 0's z1 (it is above 0).
+    v = vector
+    z = X @ np.array([v[0:3], v[3:6]]).T + v[8:10]
+    assert z[0, 0] > 0
+    yhat = np.maximum(z, 0) @ v[6:8] + v[10]
+    dL_dz1 = 2 / len(y) * (yhat - y) * v[6] * (z[:, 0] > 0)
+    assert rows["b1"].numeric == pytest.approx(dL_dz1.sum(), rel=1e-6)
+    assert rows["w1"].numeric == pytest.approx(dL_dz1 @ X[:, 0], rel=1e-6)
 
 
 def test_relu_exactly_at_a_kink_is_flagged():
@@ -255,6 +265,15 @@ def test_relu_exactly_at_a_kink_is_flagged():
     rows = {row.parameter: row for row in check_gradients(Parameters.from_dict(w, activation="relu"), X, y)}
     assert rows["b1"].kink
     assert not rows["b2"].kink and not rows["w7"].kink
+
+
+def test_a_gradient_that_passes_by_rounding_only_says_so(run, small_csv):
+    # At a converged point every gradient is about 0: with an impossibly small tol they pass
+    # only within the finite difference's rounding, and gradcheck says so.
+    code, rows, stderr = run_json(run, [small_csv, "--epochs", "2000", "--tol", "1e-300"])
+    assert code == 0, stderr
+    assert all(row["ok"] and row["by_rounding"] for row in rows)
+    assert "agree within the finite difference's rounding" in stderr
 
 
 def test_the_schedule_options_shape_the_epochs_before_the_check(run, sample_like_csv):

@@ -90,3 +90,20 @@ def test_training_stopped_early_is_said_and_a_constant_column_is_explained(run, 
     assert any("x3 is constant" in note for note in notes)
     assert "best achievable loss (least squares)" in result.stdout
     assert "loss of predicting the mean of y" in result.stdout
+
+
+def test_changes_within_rounding_are_shown_as_zero(run, small_csv):
+    # Noise-free data: after a few hundred epochs the loss moves by rounding alone.
+    out = run(["train", small_csv, "--epochs", 3000, "--tol", 0, "--lr", 0.1, "--no-save"]).stdout
+    table = out.split("Loss per epoch")[1].split("\n\n")[0]
+    changes = [line.split()[2] for line in table.splitlines() if len(line.split()) == 3 and line.split()[0].isdigit()]
+    assert changes[-1] == "0" and changes[0].startswith("-")
+    assert "0: within float64 rounding (16 eps)" in table
+
+
+def test_the_chart_takes_a_log_epoch_axis_when_the_descent_is_early(run, small_csv):
+    early = run(["train", small_csv, "--epochs", 3000, "--tol", 0, "--lr", 0.1, "--no-save"]).stdout
+    assert "epoch (log scale)" in early
+    # A slow descent spread over the run keeps the linear axis.
+    slow = run(["train", small_csv, "--epochs", 100, "--tol", 0, "--lr", 0.001, "--no-save"]).stdout
+    assert "epoch (log scale)" not in slow and "  epoch" in slow

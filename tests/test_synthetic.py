@@ -46,3 +46,14 @@ def test_noisy_data_recovers_the_coefficients_within_standard_errors():
     # The residuals carry the noise; their sample std is within 0.5% (1/sqrt(2n)) of it.
     residual = y - A @ solution
     assert abs(residual.std() / noise - 1) < 0.03
+
+
+def test_blocks_are_the_same_numbers_as_one_draw():
+    from fwdback.synthetic import generate_blocks
+
+    X, y = generate(1000, seed=42)
+    blocks = list(generate_blocks(1000, seed=42, block_rows=77))
+    np.testing.assert_array_equal(np.vstack([b[0] for b in blocks]), X)
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in blocks]), y)
+    zero = list(generate_blocks(3, seed=1, noise=-0.0))[0][1]
+    np.testing.assert_array_equal(zero, generate(3, seed=1, noise=0.0)[1])

@@ -1,0 +1,55 @@
+"""A model scored on data it may not have seen: its errors beside two baselines on the same rows.
+
+The baselines say what the numbers mean: least squares fitted to these very rows is the best
+any linear map could do on them (a floor for the linear network, not a rival trained fairly),
+and predicting the mean of y is what a model that learned nothing scores (R^2 = 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .yardstick import least_squares
+
+
+@dataclass
+class Scores:
+    """How far predictions are from y: mean squared error, its root, mean absolute error, R^2."""
+
+    mse: float
+    rmse: float
+    mae: float
+    r2: float
+
+    @classmethod
+    def of(cls, y: np.ndarray, predictions: np.ndarray) -> Scores:
+        """y, predictions : shape (n,). R^2 = 1 - SS_res / SS_tot; for a constant y (SS_tot = 0) it
+        is 1 when predicted exactly and 0 otherwise, as scikit-learn's r2_score has it."""
+        residual, centred = y - predictions, y - y.mean()
+        ss_res, ss_tot = float(residual @ residual), float(centred @ centred)
+        mse = ss_res / len(y)
+        r2 = (1.0 if ss_res == 0 else 0.0) if ss_tot == 0 else 1.0 - ss_res / ss_tot
+        return cls(mse, float(np.sqrt(mse)), float(np.mean(np.abs(residual))), r2)
+
+
+@dataclass
+class Evaluation:
+    """The model's scores on `rows` rows, and the baselines' on the same rows."""
+
+    rows: int
+    model: Scores
+    least_squares: Scores
+    mean: Scores
+
+
+def evaluate(predictions: np.ndarray, X: np.ndarray, y: np.ndarray) -> Evaluation:
+    """Score `predictions` of y, shape (n,), against the baselines on X, shape (n, k), and y."""
+    best = least_squares(X, y)
+    return Evaluation(
+        rows=len(y),
+        model=Scores.of(y, predictions),
+        least_squares=Scores.of(y, X @ best.coef + best.intercept),
+        mean=Scores.of(y, np.full(len(y), y.mean())),
+    )
