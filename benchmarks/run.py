@@ -12,9 +12,9 @@ slows them alike. A measurement runs k epochs (k chosen so that it takes about 0
 with --quick) and counts total / k; the tables give the median over the rounds, and each
 ratio is the median of the ratios within a round.
 
-fwdback's train() is timed as shipped (where it picks an engine, the one it picks: "gram"
-does O(1) work an epoch after a one-off pass over the rows), and with engine="literal"
-where it has that option; the literal loop calls network.forward/mse_loss/backward/update
+fwdback's train() is timed as shipped (training.fit_rows on the rows: where it picks an engine,
+the one it picks: "gram" does O(1) work an epoch after a one-off pass over the rows), and on
+the literal engine at every size; the literal loop calls network.forward/mse_loss/backward/update
 itself. Two columns show the thread-count effect: the literal loop with BLAS limited to one
 thread (threadpoolctl) and PyTorch with torch.set_num_threads(1); every other contender
 runs with its defaults.
@@ -47,7 +47,10 @@ import numpy as np
 
 from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, update
 from fwdback.synthetic import generate
-from fwdback.training import train
+from fwdback.engines import FullBatch
+from fwdback.engines.literal import LiteralEngine
+from fwdback.plan import TrainingPlan
+from fwdback.training import fit_rows, prepare, train
 
 
 LR = 0.05
@@ -93,28 +96,37 @@ def from_layers(W1, b1, W2, b2) -> np.ndarray:
 
 
 class FwdbackTrain:
-    """fwdback.training.train(X, y, params, lr, epochs), as shipped; every call starts from `initial`.
+    """fwdback.training.fit_rows(rows, initial, plan), as shipped: the engine it picks for the
+    rows (prepared once, raw); every call starts from `initial`.
 
-    engine="literal" forces the per-row computation; by default train() picks its engine.
+    With `literal`, training.train on the literal engine's full-batch objective: the per-row
+    computation at any size.
     """
 
     name = "fwdback train()"
 
-    def __init__(self, X, y, initial: np.ndarray, engine: str = "auto"):
-        self.X, self.y, self.initial = X, y, Parameters(initial)
-        self.options = {"engine": engine}
+    def __init__(self, X, y, initial: np.ndarray, literal: bool = False):
+        self.initial, self.literal = Parameters(initial), literal
+        self.rows = prepare(X, y, TrainingPlan(standardize=False))
+
+    def _train(self, epochs: int):
+        plan = TrainingPlan(lr=LR, epochs=epochs, tol=0, standardize=False)
+        if not self.literal:
+            return fit_rows(self.rows, self.initial, plan).result
+        engine = LiteralEngine(self.rows.X, self.rows.y, self.initial.n_hidden)
+        return train(FullBatch(engine, engine, "literal", 0.0, self.rows.statistics), self.initial, plan)
 
     def run(self, epochs: int) -> float:
         start = time.perf_counter()
-        train(self.X, self.y, self.initial, LR, epochs, **self.options)
+        self._train(epochs)
         return time.perf_counter() - start
 
     def engine_used(self) -> str:
-        """The engine train() chose for this data."""
-        return train(self.X, self.y, self.initial, LR, 1, **self.options).engine
+        """The engine fit_rows() chose for this data."""
+        return self._train(1).engine
 
     def losses(self, epochs: int):
-        result = train(self.X, self.y, self.initial, LR, epochs, **self.options)
+        result = self._train(epochs)
         return list(result.losses), result.final.vector
 
 
@@ -124,7 +136,7 @@ class FwdbackTrainCall(FwdbackTrain):
     def run(self, calls: int) -> float:
         start = time.perf_counter()
         for _ in range(calls):
-            train(self.X, self.y, self.initial, LR, 1, **self.options)
+            self._train(1)
         return time.perf_counter() - start
 
 
@@ -151,7 +163,7 @@ class FwdbackLoop:
         for _ in range(epochs):
             fwd = forward(params, X)
             mse_loss(y, fwd.yhat)
-            grads = backward(params, X, y, fwd)
+            grads = backward(params, X, y, fwd).gradients
             params = update(params, grads, LR)
         elapsed = time.perf_counter() - start
         self.params = params
@@ -162,7 +174,7 @@ class FwdbackLoop:
         for _ in range(epochs):
             fwd = forward(self.params, self.X)
             history.append(mse_loss(self.y, fwd.yhat))
-            self.params = update(self.params, backward(self.params, self.X, self.y, fwd), LR)
+            self.params = update(self.params, backward(self.params, self.X, self.y, fwd).gradients, LR)
         return history, self.params.vector
 
 
@@ -378,7 +390,7 @@ def optional_modules() -> dict[str, str | None]:
 
 
 TRAIN = "fwdback train()"
-TRAIN_LITERAL = 'train(engine="literal")'
+TRAIN_LITERAL = "train(), literal engine"
 LOOP = "fwdback literal loop"
 LOOP_1_THREAD = "literal loop, 1 BLAS thread"
 TRAIN_CALL = "train() call, 1 epoch"
@@ -389,7 +401,7 @@ TABLE_COLUMNS = [TRAIN, TRAIN_LITERAL, LOOP, LOOP_1_THREAD, NAIVE, TORCH, TORCH_
 
 def contenders(rows: int, optional: dict, fwdback_only: bool) -> list[tuple[str, type, dict]]:
     """(column, class, extra arguments) of everything timed at this size."""
-    chosen = [(TRAIN, FwdbackTrain, {}), (TRAIN_LITERAL, FwdbackTrain, {"engine": "literal"}), (LOOP, FwdbackLoop, {})]
+    chosen = [(TRAIN, FwdbackTrain, {}), (TRAIN_LITERAL, FwdbackTrain, {"literal": True}), (LOOP, FwdbackLoop, {})]
     if optional["threadpoolctl"]:
         chosen.append((LOOP_1_THREAD, FwdbackLoop, {"blas_threads": 1}))
     if not fwdback_only:

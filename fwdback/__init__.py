@@ -8,11 +8,12 @@ import importlib
 _EXPORTS = {
     "FwdbackRegressor": "estimator",
     "Network": "estimator",
+    "BackwardPass": "network",
     "ForwardPass": "network",
     "Gradients": "network",
     "Parameters": "network",
     "backward": "network",
-    "collapsed_linear_map": "network",
+    "collapsed_linear_map": "linear_map",
     "forward": "network",
     "init_parameters": "network",
     "mse_loss": "network",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, DataTooLarge, display_name
+from .errors import ColumnChoice, DataError, DataTooLarge, MissingColumn, display_name
 from .reader import CsvReader, Header, Records, quoted, where
 
 FEATURES = ("x1", "x2", "x3")
@@ -27,7 +27,6 @@ TARGET = "y"
 # `train` streams a file whose text is larger than this, TRAIN_CHUNK_ROWS rows at a time, where its options allow.
 STREAM_ABOVE_BYTES = 2 * 2**30
 TRAIN_CHUNK_ROWS = 100_000
-_TRAINING_COLUMNS_FIX = "rename it in the header or choose columns with --features/--target"
 _LISTED_COLUMNS = 12
 
 
@@ -72,7 +71,7 @@ def load_dataset(
     """
     _check_names(features, target)
     with CsvReader(source, sep) as reader:
-        columns = _columns(reader, [*features, target], _TRAINING_COLUMNS_FIX)
+        columns = _columns(reader, [*features, target])
         gathered = _Gathered(len(columns), reader)
         for records in reader.records():
             gathered.add(_float_block(records, columns, [*features, target], reader.name))
@@ -197,7 +196,7 @@ def stream_dataset(
             "save it to a file and give its path"
         )
     with CsvReader(source, sep) as reader:
-        _columns(reader, [*features, target], _TRAINING_COLUMNS_FIX)
+        _columns(reader, [*features, target])
         header = reader.header
     return StreamedDataset(tuple(features), target, name, header.sep, chunk_rows, header.detected,
                            _trimmed(header, [*features, target]))
@@ -212,7 +211,7 @@ def iter_training_chunks(
     """
     names = [*features, target]
     with CsvReader(source, sep) as reader:
-        columns = _columns(reader, names, _TRAINING_COLUMNS_FIX)
+        columns = _columns(reader, names)
         pending, rows = [], 0
         for records in reader.records():
             pending.append(_float_block(records, columns, names, reader.name))
@@ -255,7 +254,7 @@ def iter_prediction_chunks(source: str, features: Sequence[str], sep: str | None
     """
     with CsvReader(source, sep) as reader:
         header = reader.header
-        columns = _columns(reader, features, f"the model was trained on the columns {','.join(features)}")
+        columns = _columns(reader, features, trained_on=tuple(features))
         for records in reader.records():
             X = _float_block(records, columns, list(features), reader.name).T
             yield PredictionChunk(header.text, header.names, header.sep, records.texts(), X, records.rows_before)
@@ -265,15 +264,16 @@ def iter_prediction_chunks(source: str, features: Sequence[str], sep: str | None
 
 def _check_names(features: Sequence[str], target: str) -> None:
     if not features:
-        raise DataError("no feature columns given; name them with --features, e.g. --features x1,x2,x3")
+        raise ColumnChoice()
     counts = Counter([*features, target])
     repeated = sorted(column for column, count in counts.items() if count > 1)
     if repeated:
-        raise DataError(f"column {repeated[0]!r} is named twice in --features/--target; name each column once")
+        raise ColumnChoice(repeated[0])
 
 
-def _columns(reader: CsvReader, required: Sequence[str], fix: str) -> list[int]:
-    """The header positions of the required columns, in their order; every check of the header.
+def _columns(reader: CsvReader, required: Sequence[str], trained_on: tuple[str, ...] | None = None) -> list[int]:
+    """The header positions of the required columns, in their order; every check of the header
+    (`trained_on`: the columns of the model that reads them, for the message when one is missing).
 
     Linear in the number of header names: one Counter, one index, and a "did you mean" search
     only when a name is missing.
@@ -291,7 +291,7 @@ def _columns(reader: CsvReader, required: Sequence[str], fix: str) -> list[int]:
     position = {column: index for index, column in enumerate(names)}
     for column in required:
         if column not in position:
-            raise DataError(f"{name}: no column {quoted(column)} ({_suggestion(column, names)}); {fix}")
+            raise MissingColumn(name, column, quoted(column), _suggestion(column, names), trained_on)
     return [position[column] for column in required]
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 
 from .modelfile import Model
-from .network import Parameters, collapsed_linear_map
+from .linear_map import collapsed_linear_map, linear_map_formulas
+from .network import Parameters
 
 NAME_WIDTH = 12  # input names longer than this are shortened in the drawing (listed in full below)
 
@@ -40,11 +41,11 @@ def model_text(model: Model) -> str:
 def drawing(params: Parameters, features: tuple[str, ...]) -> list[str]:
     """The network as lines of ASCII: inputs left, hidden units in the middle, yhat right."""
     k, h = params.n_inputs, params.n_hidden
-    names = params.names
     labels = [_short(name) for name in features]
-    edge = [[f"{names[u * k + j]}={_short_number(params.W_hidden[u, j])}" for u in range(h)] for j in range(k)]
-    out = [f"{names[k * h + u]}={_short_number(params.w_out[u])}" for u in range(h)]
-    bias = [f"b{u + 1}={_short_number(params.b_hidden[u])}" for u in range(h)]
+    W, W_names = params.W_hidden, params.W_hidden_names
+    edge = [[f"{W_names[u, j]}={_short_number(W[u, j])}" for u in range(h)] for j in range(k)]
+    out = [f"{name}={_short_number(value)}" for name, value in zip(params.w_out_names, params.w_out)]
+    bias = [f"{name}={_short_number(value)}" for name, value in zip(params.b_hidden_names, params.b_hidden)]
     units = [f"N{u + 1}" for u in range(h)]
 
     name_width = max(map(len, labels))
@@ -99,17 +100,16 @@ def _header(model: Model) -> list[str]:
 
 
 def _equations(params: Parameters, features: tuple[str, ...]) -> list[str]:
-    k, h = params.n_inputs, params.n_hidden
-    names = params.names
-    inputs = _lecture_inputs(k)
+    h = params.n_hidden
+    inputs = _lecture_inputs(params.n_inputs)
     width = max(len("yhat"), len(f"N{h}"))
     lines = []
-    for u in range(h):
-        total = _sum([f"{names[u * k + j]}*{inputs[j]}" for j in range(k)] + [f"b{u + 1}"])
+    for u, (weights, bias) in enumerate(zip(params.W_hidden_names, params.b_hidden_names)):
+        total = _sum([f"{weight}*{x}" for weight, x in zip(weights, inputs)] + [bias])
         if params.activation != "identity":
             total = f"{params.activation}({total})"
         lines.append(f"{f'N{u + 1}':<{width}} = {total}")
-    lines.append(f"{'yhat':<{width}} = " + _sum([f"{names[k * h + u]}*N{u + 1}" for u in range(h)] + [f"b{h + 1}"]))
+    lines.append(f"{'yhat':<{width}} = " + _sum([f"{w}*N{u + 1}" for u, w in enumerate(params.w_out_names)] + [params.b_out_name]))
     if tuple(features) != inputs:
         lines += _wrap("where ", [f"{x} = {name}" for x, name in zip(inputs, features)], ", ")
     return lines
@@ -117,11 +117,14 @@ def _equations(params: Parameters, features: tuple[str, ...]) -> list[str]:
 
 def _parameter_list(params: Parameters, features: tuple[str, ...]) -> list[str]:
     """Every parameter at full precision (Python's round-trip repr), with the edge it labels."""
-    k, h = params.n_inputs, params.n_hidden
+    h = params.n_hidden
     names = params.names
-    roles = [f"{features[j]} -> N{u + 1}" for u in range(h) for j in range(k)]
-    roles += [f"N{u + 1} -> yhat" for u in range(h)]
-    roles += [f"bias of N{u + 1}" for u in range(h)] + ["bias of yhat"]
+    roles = Parameters.flat(
+        [[f"{feature} -> N{u + 1}" for feature in features] for u in range(h)],
+        [f"N{u + 1} -> yhat" for u in range(h)],
+        [f"bias of N{u + 1}" for u in range(h)],
+        "bias of yhat",
+    )
     values = [repr(float(value)) for value in params.vector]
     name_width = max(map(len, names))
     value_width = max(map(len, values))
@@ -141,7 +144,7 @@ def _linear_map(model: Model, inputs: tuple[str, ...]) -> list[str]:
     k = params.n_inputs
     coef, intercept = collapsed_linear_map(params)
     terms = [f"c{j + 1}" for j in range(k)] + ["c0"]
-    formulas = _linear_map_formulas(params)
+    formulas = [_sum(["*".join(product) for product in formula]) for formula in linear_map_formulas(params)]
     values = [repr(float(value)) for value in [*coef, intercept]]
     formula_width = max(map(len, formulas))
     lines = [
@@ -156,16 +159,6 @@ def _linear_map(model: Model, inputs: tuple[str, ...]) -> list[str]:
         in_units = _equation(original, original_intercept, model.features)
         lines += _wrap(f"In the data's own units: {model.target} = ", in_units)
     return lines
-
-
-def _linear_map_formulas(params: Parameters) -> list[str]:
-    """How each coefficient is made: "w7*w1 + w8*w4" for x1, ..., then the intercept's."""
-    k, h = params.n_inputs, params.n_hidden
-    names = params.names
-    out = names[k * h : k * h + h]
-    formulas = [_sum([f"{out[u]}*{names[u * k + j]}" for u in range(h)]) for j in range(k)]
-    formulas.append(_sum([f"{out[u]}*b{u + 1}" for u in range(h)] + [f"b{h + 1}"]))
-    return formulas
 
 
 def _equation(coef: np.ndarray, intercept: float, inputs) -> list[str]:

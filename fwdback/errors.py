@@ -80,12 +80,45 @@ class DataTooLarge(DataError):
 
     def __init__(self, source: str, text_bytes: int | None, rows: int | None = None):
         self.source, self.text_bytes, self.rows = source, text_bytes, rows
-        size = f" ({text_bytes / 2**30:.1f} GiB of text read)" if text_bytes else ""
-        held = f" its {rows:,} rows" if rows else " its rows"
-        super().__init__(
-            f"{source}: there is not enough memory to hold{held}{size}; stream it with --chunksize 100000 "
+        super().__init__(source, text_bytes, rows)
+
+    def message(self, name=python_name) -> str:
+        size = f" ({self.text_bytes / 2**30:.1f} GiB of text read)" if self.text_bytes else ""
+        held = f" its {self.rows:,} rows" if self.rows else " its rows"
+        return (
+            f"{self.source}: there is not enough memory to hold{held}{size}; stream it with {name('chunksize', 100000)} "
             "(the linear network on full batches), or train on fewer rows"
         )
+
+
+class MissingColumn(DataError):
+    """The header lacks a column the caller asked for (`trained_on` None) or a model reads.
+
+    quoted : the column's name as messages quote it (long names cut);  suggestion : the header's
+    closest names, in words
+    """
+
+    def __init__(self, source: str, column: str, quoted: str, suggestion: str, trained_on: tuple[str, ...] | None = None):
+        self.source, self.column, self.quoted, self.suggestion, self.trained_on = source, column, quoted, suggestion, trained_on
+        super().__init__(source, column)
+
+    def message(self, name=python_name) -> str:
+        fix = (f"rename it in the header or choose columns with {name('features')}/{name('target')}" if self.trained_on is None
+               else f"the model was trained on the columns {','.join(self.trained_on)}")
+        return f"{self.source}: no column {self.quoted} ({self.suggestion}); {fix}"
+
+
+class ColumnChoice(DataError):
+    """The columns asked for cannot be used: none are features, or one is named twice."""
+
+    def __init__(self, repeated: str | None = None):
+        self.repeated = repeated
+        super().__init__(repeated)
+
+    def message(self, name=python_name) -> str:
+        if self.repeated is None:
+            return f"no feature columns given; name them with {name('features')}, e.g. {name('features', 'x1,x2,x3')}"
+        return f"column {self.repeated!r} is named twice in {name('features')}/{name('target')}; name each column once"
 
 
 class ModelFileError(FwdbackError, ValueError):
@@ -102,8 +135,50 @@ class OutputConflict(FwdbackError):
     exit_code = 2
 
 
+class SplitTooSmall(DataError):
+    """The validation split leaves no row on one side."""
+
+    def __init__(self, val_split: float, rows: int, held: int):
+        self.val_split, self.rows, self.held = val_split, rows, held
+        super().__init__(val_split, rows, held)
+
+    def message(self, name=python_name) -> str:
+        return (
+            f"{name('val_split', self.val_split)} of {self.rows} rows leaves {self.held} for validation and "
+            f"{self.rows - self.held} for training; both need at least one row"
+        )
+
+
 class NotEnoughMemory(FwdbackError, MemoryError):
-    """What was asked for needs more memory than the machine has; refused before the work."""
+    """A network needs more memory than the machine has; refused before the work."""
+
+    def __init__(self, n_hidden: int, n_parameters: int, needed: int, available: int, batches: bool):
+        self.n_hidden, self.n_parameters, self.needed, self.available, self.batches = (
+            n_hidden, n_parameters, needed, available, batches)
+        super().__init__(n_hidden, needed, available)
+
+    def message(self, name=python_name) -> str:
+        smaller = f" or smaller batches ({name('batch_size')})" if self.batches else ""
+        return (
+            f"a network of {self.n_hidden:,} hidden units ({self.n_parameters:,} parameters) needs about "
+            f"{self.needed / 2**30:.1f} GiB to train, more than the {self.available / 2**30:.1f} GiB available; "
+            f"use fewer hidden units ({name('hidden')}){smaller}"
+        )
+
+
+class EpochNotReached(FwdbackError):
+    """Early stopping ends training before the epoch asked for (explain's epoch)."""
+
+    def __init__(self, epoch: int, last_epoch: int, watched: str, min_delta: float, patience: int):
+        self.epoch, self.last_epoch, self.watched, self.min_delta, self.patience = epoch, last_epoch, watched, min_delta, patience
+        super().__init__(epoch, last_epoch)
+
+    def message(self, name=python_name) -> str:
+        return (
+            f"early stopping ends training after epoch {self.last_epoch}, so there is no epoch {self.epoch} to explain "
+            f"(the {self.watched} loss did not improve by more than {self.min_delta:g} for {self.patience} epochs); "
+            f"use {name('epoch', self.last_epoch)} or less, or a larger {name('patience')}"
+        )
 
 
 class LossOverflow(FwdbackError, ArithmeticError):

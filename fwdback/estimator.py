@@ -24,6 +24,7 @@ import numpy as np
 
 from . import network
 from .network import ACTIVATIONS, Gradients, Parameters, init_parameters, parameter_names
+from .modelfile import Model, TrainingRecord
 from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, TrainingPlan
 from .training import fit
 
@@ -33,7 +34,7 @@ class NotFittedError(ValueError, AttributeError):
 
 
 class DataConversionWarning(UserWarning):
-    """y came as a column, shape (n, 1), and was flattened (also scikit-learn's class, once it is loaded)."""
+    """y came as a column, shape (n, 1), and was flattened."""
 
 
 class Network:
@@ -89,7 +90,7 @@ class Network:
     def backward(self, X, y) -> Gradients:
         """dL/dparameter for every parameter at the current weights: a forward pass, then the chain rule."""
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        return network.backward(self.params, X, y, network.forward(self.params, X))
+        return network.backward(self.params, X, y, network.forward(self.params, X)).gradients
 
     def step(self, grads: Gradients, lr: float) -> None:
         """One gradient-descent update of every parameter: w(t+1) = w(t) - lr * dL/dw(t)."""
@@ -199,7 +200,7 @@ class FwdbackRegressor:
         # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
         fitted = fit(np.asfortranarray(X), y, initial, plan)
         result = fitted.result
-        self._set_fitted(result.final, fitted.prepared.scaling, X.shape[1], names)
+        self._set_fitted(result.final, fitted.rows.scaling, X.shape[1], names)
         self.loss_curve_ = result.losses.tolist()
         self.validation_loss_curve_ = None if result.val_losses is None else result.val_losses.tolist()
         self.n_iter_ = result.epochs_run
@@ -208,9 +209,13 @@ class FwdbackRegressor:
         self.final_loss_ = result.final_loss
         self.lr_ = fitted.plan.lr
         self.seed_ = seed
-        self._training = {"rows": fitted.prepared.rows, "plan": fitted.plan.record(), "lr_chosen": self.lr is None,
-                          "epochs": result.epochs_in_weights, "stop": result.stop.value,
-                          "initial_weights": result.initial.as_dict(), "final_loss": result.final_loss}
+        self._training = TrainingRecord(
+            plan=fitted.plan.record(), lr_chosen=self.lr is None, rows=fitted.rows.count,
+            validation_rows=0 if fitted.rows.validation is None else len(fitted.rows.validation[1]),
+            epochs=result.epochs_in_weights, epochs_run=result.epochs_run, best_epoch=result.best_epoch, stop=result.stop,
+            initial_weights=result.initial.as_dict(), initial_loss=float(result.losses[0]), final_loss=result.final_loss,
+            final_val_loss=result.final_val_loss,
+        )
         return self
 
     def _set_fitted(self, params: Parameters, scaling, n_features: int, names) -> None:
@@ -226,7 +231,7 @@ class FwdbackRegressor:
     def predict(self, X) -> np.ndarray:
         """yhat, shape (n,), in y's units, for X, shape (n, k)."""
         if not self.__sklearn_is_fitted__():
-            raise _with_sklearns(NotFittedError)(
+            raise _not_fitted(
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before predict or score"
             )
         names = _feature_names(X)
@@ -239,12 +244,11 @@ class FwdbackRegressor:
         X = _as_matrix(X, type(self).__name__, self.n_features_in_)
         return self._model().predict(X)
 
-    def _model(self):
-        from .modelfile import Model
-
+    def _model(self) -> Model:
         names = getattr(self, "feature_names_in_", None)
         features = tuple(names) if names is not None else tuple(f"x{j}" for j in range(1, self.n_features_in_ + 1))
-        return Model(self.params_, features, getattr(self, "target_name_", "y"), getattr(self, "_training", {}), self.scaling_)
+        training = getattr(self, "_training", None) or TrainingRecord()
+        return Model(self.params_, features, getattr(self, "target_name_", "y"), training, self.scaling_)
 
     def save(self, path: str) -> None:
         """Write the fitted model as a model file (`fwdback predict --model PATH` reads it), whole
@@ -253,7 +257,7 @@ class FwdbackRegressor:
         from .outputs import Outputs
 
         if not self.__sklearn_is_fitted__():
-            raise _with_sklearns(NotFittedError)(f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before save")
+            raise _not_fitted(f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before save")
         with Outputs({}) as outputs:
             outputs.open(outputs.file(path, "save(path)")).write(model_json(self._model()))
             outputs.commit()
@@ -265,7 +269,7 @@ class FwdbackRegressor:
         from .modelfile import load_model
 
         model = load_model(path)
-        plan = model.plan
+        plan = model.training.plan
         params = model.params
         estimator = cls(hidden=params.n_hidden, activation=params.activation, lr=plan.get("lr"),
                         batch_size=plan.get("batch_size"), standardize=model.scaling is not None,
@@ -417,7 +421,7 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
     y = y.astype(np.float64, copy=False)
     if y.ndim == 2 and y.shape[1] == 1:
         message = "A column-vector y was passed when a 1d array was expected; pass y.ravel(), shape (n_samples,)"
-        warnings.warn(_with_sklearns(DataConversionWarning)(message), stacklevel=3)
+        warnings.warn(DataConversionWarning(message), stacklevel=3)
         y = y.ravel()
     if y.ndim != 1:
         raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead; fwdback predicts one target")
@@ -429,19 +433,18 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
     return y
 
 
-def _with_sklearns(ours: type) -> type:
-    """`ours`, or once scikit-learn is loaded, a class that is both `ours` and scikit-learn's class of that name.
+def _not_fitted(message: str) -> NotFittedError:
+    """A NotFittedError that, once scikit-learn is loaded, is scikit-learn's NotFittedError too.
 
-    Then `except fwdback.estimator.NotFittedError` always works, and `except
-    sklearn.exceptions.NotFittedError` and scikit-learn's checks work wherever scikit-learn
-    could be in use, while fwdback itself never imports scikit-learn.
+    scikit-learn's checks ask for its own class, and importing it would cost every fit about a
+    second; so the joined class is made only where scikit-learn is already in use.
     """
-    theirs = getattr(sys.modules.get("sklearn.exceptions"), ours.__name__, None)
-    return ours if theirs is None else _joined(ours, theirs)
+    theirs = getattr(sys.modules.get("sklearn.exceptions"), "NotFittedError", None)
+    return (NotFittedError if theirs is None else _joined(theirs))(message)
 
 
 @functools.cache
-def _joined(ours: type, theirs: type) -> type:
-    # Pickled (say, from a joblib worker), an instance comes back as `ours`, which is importable.
-    namespace = {"__module__": ours.__module__, "__doc__": ours.__doc__, "__reduce__": lambda self: (ours, self.args)}
-    return type(ours.__name__, (ours, theirs), namespace)
+def _joined(theirs: type) -> type:
+    # Pickled (say, from a joblib worker), an instance comes back as fwdback's NotFittedError, which is importable.
+    namespace = {"__module__": __name__, "__doc__": NotFittedError.__doc__, "__reduce__": lambda self: (NotFittedError, self.args)}
+    return type("NotFittedError", (NotFittedError, theirs), namespace)

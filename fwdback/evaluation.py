@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .yardstick import least_squares
+from .linear_map import least_squares
 
 
 @dataclass

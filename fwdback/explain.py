@@ -1,10 +1,9 @@
-"""One epoch worked by hand: every value the engine computes, and the equations that show it.
+"""One epoch worked by hand: every value network.py computes, and the sections that show it.
 
-`work_epoch` runs the engine (network.forward, mse_loss, backward, update) and keeps every
-intermediate value; the equation builders below write them out in the lecture's notation,
-in LaTeX for the markdown document and in plain text for the terminal (report.py). Numbers
-are written by `number` alone: 6 significant digits, as a plain decimal or in e-notation
-(1.23457e-05), so a reader can copy them and redo the arithmetic by hand.
+`work_epoch` runs the lecture's network (forward, mse_loss, backward, update) and keeps every
+intermediate value, the backward pass's per-row terms included. `explanation` writes them out
+as format-free sections (sections.py) whose equations are notation trees, so that each view
+(render/) writes the same document its own way: plain text, Markdown with LaTeX, HTML.
 
 Any k inputs and H hidden units are named as the lecture names its 3-2-1 network: inputs
 x1..xk, hidden units N1..NH with weights w1..w(kH) (unit 1's k weights first) and biases
@@ -18,11 +17,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import FwdbackError, LossOverflow, TrainingDiverged
-from .network import ACTIVATIONS, Gradients, Parameters, backward, forward, mse_loss, update
+from .errors import EpochNotReached, LossOverflow, TrainingDiverged
+from .network import BackwardPass, ForwardPass, Gradients, Parameters, backward, forward, mse_loss, update
+from .notation import (
+    Call, Dots, Expr, Frac, Neg, Num, Paren, Partial, Raw, Scaled, Square, Step, Sub, SumOver, Sym,
+    add, equation, grad, mul, number, seq,
+)
+from .plan import StopReason, TrainingPlan
 from .scaling import Scaling
+from .sections import Block, Code, Equations, Heading, Paragraph, Strong, Table, Text, text
 from .stepsize import suggest_lr
-from .training import Prepared, StopReason, TrainingPlan, check_memory, epoch_order, prepare, run_plan
+from .engines import epoch_order
+from .training import TrainingRows, check_memory, fit_rows, prepare
 
 # A sum over more rows than are shown writes out this many terms, then "...".
 SUM_TERMS = 3
@@ -38,15 +44,9 @@ class WorkedEpoch:
 
     params are the weights at the start of the epoch, new_params those after the step.
     The step is full-batch over the training rows, or with `batch_size` the epoch's first
-    mini-batch; X, y and every per-row array hold the rows of that step, n of them.
-    X : shape (n, k)        the inputs x1..xk of every row
-    y, yhat, error : (n,)   error = y - yhat
-    Z : shape (n, H)        z_h = w . x + b, what goes into hidden unit h (N itself for identity)
-    N : shape (n, H)        N[:, 0] is N1: act(z1)
-    dL_dyhat : (n,)         dL/dyhat_i = -(2/n) (y_i - yhat_i)
-    dL_dN : shape (n, H)    dL/dN_h,i = dL/dyhat_i * (unit h's output weight: w7 for N1)
-    dN_dZ : shape (n, H)    dN_h/dz_h of each row, None for identity (where it is 1)
-    dL_dZ : shape (n, H)    dL/dz_h,i = dL/dN_h,i * dN_h/dz_h (dL_dN itself for identity)
+    mini-batch; X, y and the passes' per-row arrays hold the rows of that step, n of them.
+    X : shape (n, k), y : shape (n,)
+    forward, backward       network.forward's and network.backward's results for these rows
     loss, loss_after        the loss of these rows before and after the step
     row_numbers : (n,)      each row's 1-based row number in the data file
     n_train                 the rows training sees (the mini-batch is drawn from them)
@@ -59,18 +59,11 @@ class WorkedEpoch:
     X: np.ndarray
     y: np.ndarray
     params: Parameters
-    N: np.ndarray
-    yhat: np.ndarray
-    error: np.ndarray
-    dL_dyhat: np.ndarray
-    dL_dN: np.ndarray
+    forward: ForwardPass
+    backward: BackwardPass
     loss: float
-    gradients: Gradients
     new_params: Parameters
     loss_after: float
-    Z: np.ndarray
-    dN_dZ: np.ndarray | None
-    dL_dZ: np.ndarray
     row_numbers: np.ndarray
     n_train: int
     batch_size: int | None = None
@@ -99,13 +92,22 @@ class WorkedEpoch:
         return self.activation != "identity"
 
     @property
+    def error(self) -> np.ndarray:
+        """shape (n,): y - yhat."""
+        return self.y - self.forward.yhat
+
+    @property
+    def gradients(self) -> Gradients:
+        return self.backward.gradients
+
+    @property
     def numbered_in_order(self) -> bool:
         """Whether the rows are the data file's rows 1..n, in order."""
         return np.array_equal(self.row_numbers, np.arange(1, self.n + 1))
 
 
 def work_epoch(
-    prepared: Prepared,
+    rows: TrainingRows,
     params: Parameters,
     plan: TrainingPlan,
     epoch: int = 1,
@@ -114,70 +116,51 @@ def work_epoch(
     """Train epochs 1..epoch-1 from `params` as `fwdback train` would, then keep every value of
     epoch `epoch`'s first step.
 
-    `prepared` are the rows training sees (split and scaled) and `plan` the training plan with
-    its choices made (training.resolve); it shapes the epochs before, which run whatever the
+    `rows` are the rows training sees (split and scaled) and `plan` the training plan with its
+    choices made (training.resolve); it shapes the epochs before, which run whatever the
     convergence stop would say (epoch `epoch` is asked for). The explained step is full-batch
     without plan.batch_size; with it, the first mini-batch of epoch `epoch`, in the order train
     shuffles that epoch's rows. `row_numbers` : shape (n,) are the rows' numbers in the data file
-    (default 1..n).
-
-    The loss, gradients and new weights are the engine's own results. The per-row links of
-    the chain (dL/dyhat_i, dL/dN_i, dN/dz_i, dL/dz_i) are formed exactly as network.backward
-    forms them before it sums over rows, so their sums are its gradients.
-    Raises LossOverflow or TrainingDiverged when the loss overflows, FwdbackError when early
-    stopping would end training before epoch `epoch`.
+    (default 1..n). Raises LossOverflow or TrainingDiverged when the loss overflows,
+    EpochNotReached when early stopping would end training before epoch `epoch`.
     """
-    X, y, lr, batch_size = prepared.X, prepared.y, plan.lr, plan.batch_size
+    X, y, lr, batch_size = rows.X, rows.y, plan.lr, plan.batch_size
     row_numbers = np.arange(1, len(y) + 1) if row_numbers is None else np.asarray(row_numbers)
     check_memory(params.vector.size, params.n_hidden, len(y), batch_size or len(y), arrays_per_row=10)
-    start = _start_of_epoch(prepared, params, plan, epoch)
-    if batch_size is None:
-        rows, X_step, y_step = np.arange(len(y)), X, y
-    else:
-        rows = epoch_order(plan.seed, epoch, len(y))[:batch_size]
-        X_step, y_step = X[rows], y[rows]
+    start = _start_of_epoch(rows, params, plan, epoch)
+    step = np.arange(len(y)) if batch_size is None else epoch_order(plan.seed, epoch, len(y))[:batch_size]
+    X_step, y_step = (X, y) if batch_size is None else (X[step], y[step])
     with np.errstate(all="ignore"):
         fwd = forward(start, X_step)
         loss = mse_loss(y_step, fwd.yhat)
-        gradients = backward(start, X_step, y_step, fwd)
-        new_params = update(start, gradients, lr)
+        back = backward(start, X_step, y_step, fwd)
+        new_params = update(start, back.gradients, lr)
         loss_after = mse_loss(y_step, forward(new_params, X_step).yhat)
-        # The chain's links, as network.backward forms them.
-        dL_dyhat = (fwd.yhat - y_step) * (2.0 / len(y_step))
-        dL_dN = (start.w_out[:, None] * dL_dyhat).T
-        _, derivative = ACTIVATIONS[start.activation]
-        dN_dZ = None if derivative is None else derivative(fwd.Z.T, fwd.N.T).T
-        dL_dZ = dL_dN if dN_dZ is None else (dL_dN.T * dN_dZ.T).T
     if not np.isfinite(loss):
         raise LossOverflow(loss, "at the initial weights" if epoch == 1 else f"at the start of epoch {epoch}")
     if not (np.isfinite(loss_after) and np.isfinite(new_params.vector).all()):
-        raise TrainingDiverged(epoch, loss_after, suggest_lr(X, y, params, lr, batch_size=batch_size), prepared.scaling is not None)
-    validation = prepared.validation
+        batches = None if batch_size is None else (X, batch_size)
+        raise TrainingDiverged(epoch, loss_after, suggest_lr(rows.statistics, params, lr, batches), rows.scaling is not None)
     return WorkedEpoch(
-        epoch=epoch, lr=lr, X=X_step, y=y_step, params=start, N=fwd.N, yhat=fwd.yhat, error=y_step - fwd.yhat,
-        dL_dyhat=dL_dyhat, dL_dN=dL_dN, loss=loss, gradients=gradients, new_params=new_params,
-        loss_after=loss_after, Z=fwd.Z, dN_dZ=dN_dZ, dL_dZ=dL_dZ, row_numbers=row_numbers[rows], n_train=len(y),
-        batch_size=batch_size, scaling=prepared.scaling, validation_rows=0 if validation is None else len(validation[1]),
+        epoch=epoch, lr=lr, X=X_step, y=y_step, params=start, forward=fwd, backward=back, loss=loss,
+        new_params=new_params, loss_after=loss_after, row_numbers=row_numbers[step], n_train=len(y),
+        batch_size=batch_size, scaling=rows.scaling, validation_rows=0 if rows.validation is None else len(rows.validation[1]),
     )
 
 
-def _start_of_epoch(prepared: Prepared, params: Parameters, plan: TrainingPlan, epoch: int) -> Parameters:
+def _start_of_epoch(rows: TrainingRows, params: Parameters, plan: TrainingPlan, epoch: int) -> Parameters:
     """The weights after epoch-1 epochs of the plan, every one of them run."""
     if epoch == 1:
         return params
     before = plan.replace(epochs=epoch - 1, tol=0.0)
     if plan.patience is not None:
         # A dry run with the same plan, only to learn whether early stopping ends training first.
-        probe = run_plan(prepared, params, before).result
+        probe = fit_rows(rows, params, before).result
         if probe.stop is StopReason.EARLY_STOPPING:
-            watched = "validation" if prepared.validation is not None else "training"
-            raise FwdbackError(
-                f"early stopping ends training after epoch {probe.last_epoch}, so there is no epoch {epoch} to explain "
-                f"(the {watched} loss did not improve by more than {plan.min_delta:g} for "
-                f"{plan.patience} epochs); use --epoch {probe.last_epoch} or less, or a larger --patience"
-            )
+            watched = "validation" if rows.validation is not None else "training"
+            raise EpochNotReached(epoch, probe.last_epoch, watched, plan.min_delta, plan.patience)
     # Without early stopping, training ends with the weights of its last update, not the best epoch's.
-    return run_plan(prepared, params, before.replace(patience=None)).result.final
+    return fit_rows(rows, params, before.replace(patience=None)).result.final
 
 
 def training_row_numbers(n: int, plan: TrainingPlan) -> np.ndarray:
@@ -190,432 +173,6 @@ def training_row_numbers(n: int, plan: TrainingPlan) -> np.ndarray:
     return prepare(numbers, np.zeros(n), plan.replace(standardize=False)).X[:, 0].astype(np.int64)
 
 
-# --- the network's names -------------------------------------------------------------------
-
-
-def input_names(worked: WorkedEpoch) -> tuple[str, ...]:
-    """x1..xk."""
-    return tuple(f"x{j}" for j in range(1, worked.k + 1))
-
-
-def hidden_units(worked: WorkedEpoch) -> list[tuple[str, tuple[str, ...], str]]:
-    """(unit, its weights, its bias) for N1..NH: N1's weights are w1..wk, its bias b1."""
-    names, k, h = worked.params.names, worked.k, worked.hidden
-    return [(f"N{u + 1}", names[u * k : u * k + k], names[k * h + h + u]) for u in range(h)]
-
-
-def output_unit(worked: WorkedEpoch) -> tuple[str, tuple[str, ...], str]:
-    """("yhat", w(kH+1)..w(kH+H), b(H+1)): w7, w8, b3 for the 3-2-1 network."""
-    names, k, h = worked.params.names, worked.k, worked.hidden
-    return "yhat", names[k * h : k * h + h], names[-1]
-
-
-def network_description(worked: WorkedEpoch) -> str:
-    """'The lecture's 3-2-1 network', 'A 3-4-1 network with tanh hidden units', ..."""
-    shape = "The lecture's 3-2-1 network" if (worked.k, worked.hidden) == (3, 2) else f"A {worked.k}-{worked.hidden}-1 network"
-    return shape + (f" with {worked.activation} hidden units" if worked.activated else "")
-
-
-# --- numbers -----------------------------------------------------------------------------
-
-
-def number(value: float) -> str:
-    """6 significant digits, plain or e-notation (1.23457e-05): never `x 10^k`, always copyable."""
-    text = f"{float(value):.6g}"
-    return "0" if text == "-0" else text
-
-
-def factor(value: float) -> str:
-    """A number plugged into an expression: in parentheses when negative."""
-    text = number(value)
-    return f"({text})" if text.startswith("-") else text
-
-
-def _power_base(value: float) -> str:
-    text = number(value)
-    return f"({text})" if text.startswith("-") or "e" in text else text
-
-
-# --- notation ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Notation:
-    """How the equations are written: LaTeX (markdown) or plain text (the terminal)."""
-
-    latex: bool
-
-    def sym(self, name: str, i: str | None = None) -> str:
-        """A quantity by its plain name (w1, b3, x1, N1, z1, y, yhat), of row i when given."""
-        if name == "yhat":
-            base, sub = (r"\hat{y}", "") if self.latex else ("yhat", "")
-        else:
-            base, sub = name[0], name[1:]
-        if not self.latex:
-            return base + sub + (f"_{i}" if i else "")
-        if sub and i:
-            return f"{base}_{{{sub},{i}}}"
-        subscript = sub or i
-        if not subscript:
-            return base
-        return f"{base}_{subscript}" if len(subscript) == 1 else f"{base}_{{{subscript}}}"
-
-    def grad(self, name: str, i: str | None = None) -> str:
-        """dL/d(name), of row i when given."""
-        if self.latex:
-            return rf"\frac{{\partial L}}{{\partial {self.sym(name, i)}}}"
-        return f"dL/d{self.sym(name, i)}"
-
-    def d_of(self, top: str, bottom: str, i: str | None = None, bottom_i: str | None = None) -> str:
-        """d(top_i)/d(bottom), e.g. dN1_i/dw1; d(top_i)/d(bottom_i) with bottom_i, e.g. dN1_i/dz1_i."""
-        if self.latex:
-            return rf"\frac{{\partial {self.sym(top, i)}}}{{\partial {self.sym(bottom, bottom_i)}}}"
-        return f"d{self.sym(top, i)}/d{self.sym(bottom, bottom_i)}"
-
-    @property
-    def times(self) -> str:
-        return r" \cdot " if self.latex else "*"
-
-    def product(self, a: str, b: str) -> str:
-        """a times b: side by side in LaTeX (a number after a dot); with `*`, spaced around a derivative, in plain text."""
-        if self.latex:
-            return rf"{a} \cdot {b}" if b[0] in "0123456789(-." else f"{a} {b}"
-        return f"{a} * {b}" if "/" in a + b else f"{a}*{b}"
-
-    @property
-    def sum_i(self) -> str:
-        return r"\sum_{i=1}^{n} " if self.latex else "sum_i "
-
-    @property
-    def dots(self) -> str:
-        return r"\cdots" if self.latex else "..."
-
-    @property
-    def eta(self) -> str:
-        return r"\eta" if self.latex else "eta"
-
-    @property
-    def arrow(self) -> str:
-        return r"\leftarrow" if self.latex else "<-"
-
-    def frac(self, top: str, bottom: str) -> str:
-        return rf"\frac{{{top}}}{{{bottom}}}" if self.latex else f"({top}/{bottom})"
-
-    def square(self, base: str) -> str:
-        return f"{base}^2"
-
-    def inline(self, text: str) -> str:
-        """Math inside a sentence: $...$ in markdown, as it is in plain text."""
-        return f"${text}$" if self.latex else text
-
-    def act(self, activation: str, argument: str) -> str:
-        """act(argument): tanh(z1), max(0, z1), sigmoid(z1)."""
-        if activation == "relu":
-            return rf"\max(0, {argument})" if self.latex else f"max(0, {argument})"
-        if activation == "sigmoid":
-            return rf"\sigma({argument})" if self.latex else f"sigmoid({argument})"
-        return rf"\tanh({argument})" if self.latex else f"tanh({argument})"
-
-    def derivative(self, activation: str, unit: int | str, i: str | None = None, as_factor: bool = True) -> str:
-        """dN/dz of hidden unit `unit` (1 or "h"), in terms of N or z: (1 - N1^2) for tanh;
-        without the parentheses a product needs when not `as_factor`."""
-        N, z = self.sym(f"N{unit}", i), self.sym(f"z{unit}", i)
-        if activation == "sigmoid":
-            return f"{N} (1 - {N})" if self.latex else f"{N}*(1 - {N})"
-        if activation == "tanh":
-            text = f"1 - {self.square(N)}"
-        else:
-            text = rf"1 \text{{ if }} {z} > 0 \text{{, else }} 0" if self.latex else f"1 if {z} > 0, else 0"
-        return f"({text})" if as_factor else text
-
-
-LATEX = Notation(latex=True)
-PLAIN = Notation(latex=False)
-
-
-def shown_terms(n: int, rows: int) -> int:
-    """How many terms of a sum over n rows to write out: all of them if all rows are shown."""
-    return n if n <= rows else min(rows, SUM_TERMS)
-
-
-def _joined(terms: list[str], n: int, nt: Notation) -> str:
-    return " + ".join(terms) + ("" if len(terms) == n else f" + {nt.dots}")
-
-
-def _hidden_symbol(worked: WorkedEpoch, unit: int) -> str:
-    """What hidden unit `unit` (1-based) is linear in w and b: N_h for identity, z_h with an activation."""
-    return f"z{unit}" if worked.activated else f"N{unit}"
-
-
-# --- the equations -----------------------------------------------------------------------
-
-
-def network_equations(worked: WorkedEpoch, nt: Notation) -> list[str]:
-    """The network, symbolically: N1 = w1 x1 + ... + b1 (or tanh(...)), ..., yhat = w7 N1 + ... + b3."""
-    lines = []
-    for unit, weights, bias in (*hidden_units(worked), output_unit(worked)):
-        sources = input_names(worked) if unit != "yhat" else [name for name, _, _ in hidden_units(worked)]
-        linear = " + ".join(nt.product(nt.sym(w), nt.sym(s)) for w, s in zip(weights, sources)) + f" + {nt.sym(bias)}"
-        if worked.activated and unit != "yhat":
-            linear = nt.act(worked.activation, linear)
-        lines.append(f"{nt.sym(unit)} = {linear}")
-    if worked.activation == "sigmoid":
-        lines.append(r"\sigma(z) = \frac{1}{1 + e^{-z}}" if nt.latex else "sigmoid(z) = 1/(1 + exp(-z))")
-    return lines
-
-
-def weight_table(worked: WorkedEpoch, nt: Notation) -> tuple[list[str], list[list[str]]]:
-    """(header, body) of the weights at the start: one line per unit, its weights and its bias."""
-    w = worked.params.as_dict()
-    units = (*hidden_units(worked), output_unit(worked))
-    width = max(len(weights) for _, weights, _ in units)
-    body = [
-        [nt.inline(nt.sym(unit)), *(nt.inline(f"{nt.sym(name)} = {number(w[name])}") for name in weights),
-         *([""] * (width - len(weights))), nt.inline(f"{nt.sym(bias)} = {number(w[bias])}")]
-        for unit, weights, bias in units
-    ]
-    return ["unit", *(["weight"] * width), "bias"], body
-
-
-def forward_equations(worked: WorkedEpoch, row: int, nt: Notation) -> list[str]:
-    """z_h (with an activation), N_h, yhat and y - yhat of one row (0-based index), numbers plugged in."""
-    w = worked.params.as_dict()
-    inputs = input_names(worked)
-    x = dict(zip(inputs, worked.X[row]))
-    hidden = hidden_units(worked)
-    values = {unit: worked.N[row, h] for h, (unit, _, _) in enumerate(hidden)}
-    lines = []
-    for h, (unit, weights, bias) in enumerate(hidden):
-        symbolic = " + ".join(nt.product(nt.sym(wk), nt.sym(s)) for wk, s in zip(weights, inputs))
-        numeric = " + ".join(f"{factor(w[wk])}{nt.times}{factor(x[s])}" for wk, s in zip(weights, inputs))
-        linear = _hidden_symbol(worked, h + 1)
-        lines.append(
-            f"{nt.sym(linear)} = {symbolic} + {nt.sym(bias)} = {numeric} + {factor(w[bias])} = {number(worked.Z[row, h])}"
-        )
-        if worked.activated:
-            z = nt.sym(linear)
-            lines.append(
-                f"{nt.sym(unit)} = {nt.act(worked.activation, z)} = {nt.act(worked.activation, number(worked.Z[row, h]))}"
-                f" = {number(values[unit])}"
-            )
-    unit, weights, bias = output_unit(worked)
-    sources = [name for name, _, _ in hidden]
-    symbolic = " + ".join(nt.product(nt.sym(wk), nt.sym(s)) for wk, s in zip(weights, sources))
-    numeric = " + ".join(f"{factor(w[wk])}{nt.times}{factor(values[s])}" for wk, s in zip(weights, sources))
-    lines.append(
-        f"{nt.sym(unit)} = {symbolic} + {nt.sym(bias)} = {numeric} + {factor(w[bias])} = {number(worked.yhat[row])}"
-    )
-    lines.append(
-        f"y - {nt.sym('yhat')} = {number(worked.y[row])} - {factor(worked.yhat[row])} = {number(worked.error[row])}"
-    )
-    return lines
-
-
-def loss_equation(worked: WorkedEpoch, rows: int, nt: Notation) -> str:
-    """L = (1/n) sum (y_i - yhat_i)^2 = (1/n) (e_1^2 + e_2^2 + ...) = value."""
-    n = worked.n
-    terms = [nt.square(_power_base(e)) for e in worked.error[: shown_terms(n, rows)]]
-    inner = _joined(terms, n, nt)
-    bracket = rf" \left( {inner} \right)" if nt.latex else f"*({inner})"
-    symbolic = f"L = {nt.frac('1', 'n')} {nt.sum_i}(y_i - {nt.sym('yhat', 'i')})^2"
-    return f"{symbolic} = {nt.frac('1', str(n))}{bracket} = {number(worked.loss)}"
-
-
-def output_gradient_equations(worked: WorkedEpoch, rows: int, nt: Notation) -> list[tuple[str, str]]:
-    """(name, equation) for the output weights and bias (w7, w8, b3): sums over rows of dL/dyhat_i
-    times what yhat_i is linear in."""
-    count = shown_terms(worked.n, rows)
-    g = worked.gradients.as_dict()
-    d = worked.dL_dyhat[:count]
-    residual = f"-2 (y_i - {nt.sym('yhat', 'i')})"
-    _, weights, bias = output_unit(worked)
-    sources = [(name, f"N{h + 1}", worked.N[:, h]) for h, name in enumerate(weights)]
-    equations = []
-    for name, source, values in (*sources, (bias, None, None)):
-        if source is None:
-            symbolic = f"{nt.frac('1', 'n')} {nt.sum_i}{residual} = {nt.sum_i}{nt.grad('yhat', 'i')}"
-            terms = [factor(a) for a in d]
-        else:
-            symbolic = (
-                f"{nt.frac('1', 'n')} {nt.sum_i}{nt.product(residual, nt.sym(source, 'i'))}"
-                f" = {nt.sum_i}{nt.product(nt.grad('yhat', 'i'), nt.sym(source, 'i'))}"
-            )
-            terms = [f"{factor(a)}{nt.times}{factor(b)}" for a, b in zip(d, values[:count])]
-        equations.append((name, f"{nt.grad(name)} = {symbolic} = {_joined(terms, worked.n, nt)} = {number(g[name])}"))
-    return equations
-
-
-def chain_equations(worked: WorkedEpoch, nt: Notation) -> list[str]:
-    """dL/dN1_i = dL/dyhat_i * w7, dL/dN2_i = dL/dyhat_i * w8, ...: each output weight plugged in."""
-    w = worked.params.as_dict()
-    _, weights, _ = output_unit(worked)
-    return [
-        f"{nt.grad(unit, 'i')} = {nt.product(nt.grad('yhat', 'i'), nt.sym(weight))}"
-        f" = {nt.product(nt.grad('yhat', 'i'), factor(w[weight]))}"
-        for (unit, _, _), weight in zip(hidden_units(worked), weights)
-    ]
-
-
-def activation_rules(worked: WorkedEpoch, nt: Notation) -> list[str]:
-    """With an activation, the chain's extra link for every hidden unit:
-    dL/dz1_i = dL/dN1_i * dN1_i/dz1_i = dL/dN1_i * (1 - N1_i^2) for tanh. None for identity."""
-    lines = []
-    for h in range(1, worked.hidden + 1):
-        unit, z = f"N{h}", f"z{h}"
-        lines.append(
-            f"{nt.grad(z, 'i')} = {nt.product(nt.grad(unit, 'i'), nt.d_of(unit, z, 'i', 'i'))}"
-            f" = {nt.product(nt.grad(unit, 'i'), nt.derivative(worked.activation, h, 'i'))}"
-        )
-    return lines
-
-
-def activation_equations(worked: WorkedEpoch, row: int, nt: Notation) -> list[str]:
-    """dL/dz_h = dL/dN_h * dN_h/dz_h for one row (0-based index) and every hidden unit, numbers plugged in."""
-    lines = []
-    for h in range(worked.hidden):
-        dN, N, z = worked.dL_dN[row, h], worked.N[row, h], worked.Z[row, h]
-        slope, dZ = worked.dN_dZ[row, h], worked.dL_dZ[row, h]
-        lhs = nt.grad(f"z{h + 1}")
-        if worked.activation == "relu":
-            relation = ">" if z > 0 else (r"\le" if nt.latex else "<=")
-            note = f"{nt.sym(f'z{h + 1}')} = {number(z)} {relation} 0"
-            note = rf" \quad ({note})" if nt.latex else f"   ({note})"
-            lines.append(f"{lhs} = {factor(dN)}{nt.times}{number(slope)} = {number(dZ)}{note}")
-            continue
-        if worked.activation == "tanh":
-            plugged = f"(1 - {_power_base(N)}^2)"
-        else:
-            plugged = f"{factor(N)}{nt.times}(1 - {factor(N)})"
-        lines.append(f"{lhs} = {factor(dN)}{nt.times}{plugged} = {factor(dN)}{nt.times}{factor(slope)} = {number(dZ)}")
-    return lines
-
-
-def hidden_gradient_equations(worked: WorkedEpoch, rows: int, nt: Notation) -> list[tuple[str, str]]:
-    """(name, equation) for the hidden weights and biases (w1..w6, b1, b2): the chain rule,
-    sum_i dL/dN_i * dN_i/d(name), with an activation sum_i dL/dN_i * dN_i/dz_i * dz_i/d(name)."""
-    count = shown_terms(worked.n, rows)
-    g = worked.gradients.as_dict()
-    equations = []
-    for h, (unit, weights, bias) in enumerate(hidden_units(worked)):
-        linear = _hidden_symbol(worked, h + 1)
-        dZ = worked.dL_dZ[:count, h]
-        for name, j in (*zip(weights, range(worked.k)), (bias, None)):
-            if worked.activated:
-                links = nt.product(nt.product(nt.grad(unit, 'i'), nt.d_of(unit, linear, 'i', 'i')), nt.d_of(linear, name, 'i'))
-            else:
-                links = nt.product(nt.grad(unit, 'i'), nt.d_of(unit, name, 'i'))
-            chain = f"{nt.sum_i}{links}"
-            if j is None:
-                rule = f"{nt.sum_i}{nt.product(nt.grad(linear, 'i'), '1')} = {nt.sum_i}{nt.grad(linear, 'i')}"
-                terms = [factor(a) for a in dZ]
-            else:
-                rule = f"{nt.sum_i}{nt.product(nt.grad(linear, 'i'), nt.sym(f'x{j + 1}', 'i'))}"
-                terms = [f"{factor(a)}{nt.times}{factor(b)}" for a, b in zip(dZ, worked.X[:count, j])]
-            equations.append(
-                (name, f"{nt.grad(name)} = {chain} = {rule} = {_joined(terms, worked.n, nt)} = {number(g[name])}")
-            )
-    return sorted(equations, key=lambda pair: worked.params.names.index(pair[0]))
-
-
-def update_equations(worked: WorkedEpoch, nt: Notation) -> list[tuple[str, str, str, str]]:
-    """(name, rule, arithmetic, new value): w <- w - eta * dL/dw = old - eta * grad = new, every parameter."""
-    rows = []
-    for name, old, grad, new in zip(
-        worked.params.names, worked.params.vector, worked.gradients.vector, worked.new_params.vector
-    ):
-        rule = f"{nt.sym(name)} {nt.arrow} {nt.sym(name)} - {nt.product(nt.eta, nt.grad(name))}"
-        arithmetic = f"{number(old)} - {number(worked.lr)}{nt.times}{factor(grad)}"
-        rows.append((name, rule, arithmetic, number(new)))
-    return rows
-
-
-# --- what the rows are -------------------------------------------------------------------
-
-
-def _listed(numbers) -> str:
-    shown = [str(number) for number in numbers[:LISTED_ROWS]]
-    return ", ".join(shown) + (", ..." if len(numbers) > LISTED_ROWS else "")
-
-
-def row_range(worked: WorkedEpoch, shown: int) -> str:
-    """Which rows a section shows: 'all 12 rows', 'rows 1 to 5 of 12', 'the first 5 of the batch's 32 rows'."""
-    n = worked.n
-    if worked.numbered_in_order:
-        if shown == n:
-            return "the one row" if n == 1 else f"all {n} rows"
-        return f"row 1 of {n}" if shown == 1 else f"rows 1 to {shown} of {n}"
-    rows = "the batch's" if worked.batch_size is not None else "the"
-    if shown == n:
-        return "the one row" + (" of the batch" if worked.batch_size is not None else "") if n == 1 else f"all {n} of {rows} rows"
-    return f"the first {shown} of {rows} {n} rows"
-
-
-def setting_notes(worked: WorkedEpoch, features, target: str, nt: Notation) -> list[str]:
-    """Sentences on how the rows were prepared and chosen: standardisation, validation, the mini-batch.
-
-    None for the lecture's setting (every row, as it is, one full-batch step).
-    """
-    notes = []
-    if worked.scaling is not None:
-        s = worked.scaling
-        def column(lecture: str, name: str, mean: float, std: float) -> str:
-            named = "" if name == lecture else (f" (`{name}`)" if nt.latex else f" ({name})")
-            return f"{nt.inline(nt.sym(lecture))}{named} mean {number(mean)}, std {number(std)}"
-
-        columns = [column(*values) for values in zip(input_names(worked), features, s.x_mean, s.x_std)]
-        columns.append(column("y", target, s.y_mean, s.y_std))
-        notes.append(
-            "Standardised, as train --standardize does: every column is replaced by its z-score, (value - mean) / std, "
-            "with the mean and the population standard deviation of the training rows, so every number below is "
-            "in these units: " + "; ".join(columns) + "."
-        )
-    if worked.validation_rows:
-        notes.append(
-            f"{worked.validation_rows} rows are held out for validation (--val-split, as train chooses them) and take no "
-            f"part in the step; rows are numbered as in the data file."
-        )
-    if worked.batch_size is not None:
-        steps = -(-worked.n_train // worked.batch_size)
-        notes.append(
-            f"Mini-batches (--batch-size {worked.batch_size}): every epoch visits the {worked.n_train} training rows in a "
-            f"new shuffled order, the one train draws, and takes one step per batch, {steps} an epoch. This is the "
-            f"first step of epoch {worked.epoch}, on its first batch: data rows {_listed(worked.row_numbers.tolist())}, in "
-            f"the order drawn. Below, {nt.inline(f'n = {worked.n}')} is the batch's size, and the loss, the gradients, "
-            "the update and the loss after it are this batch's."
-        )
-    return notes
-
-
-def data_phrase(worked: WorkedEpoch, source: str | None, nt: Notation) -> str:
-    """The rows the step works on, for the opening line: '`data.csv` ($n = 12$ rows)' after
-    "network on" in markdown, 'data.csv (12 rows)' after "data" in plain text, ..."""
-    n = worked.n
-    count = nt.inline(f"n = {n}") + f" row{'s' if n != 1 else ''}" if nt.latex else f"{n} row{'s' if n != 1 else ''}"
-    where = (f"`{source}`" if nt.latex else source) if source else None
-    if worked.scaling is None and worked.validation_rows == 0 and worked.batch_size is None:
-        return f"{where} ({count})" if where else count
-    kind = ("standardised " if worked.scaling is not None else "") + ("training rows" if worked.validation_rows else "rows")
-    if nt.latex or not where:
-        the, of, lead = "the", f" of {where}" if where else "", ""
-    else:
-        the, of, lead = "its", "", f"{where}: "
-    if worked.batch_size is not None:
-        return f"{lead}the first mini-batch of epoch {worked.epoch} ({count}), drawn from {the} {worked.n_train} {kind}{of}"
-    return f"{lead}{the} {kind}{of} ({count})"
-
-
-def loss_verdict(worked: WorkedEpoch) -> str:
-    """What the step did to the loss: went down, did not go down, or changed only within rounding
-    (16 eps of the loss, float64's resolution), as it does at a minimum."""
-    change = worked.loss_after - worked.loss
-    if abs(change) <= ROUNDING * max(abs(worked.loss), abs(worked.loss_after)):
-        return f"did not change beyond float64's rounding of it (the change, {number(change)}, is noise): a minimum"
-    return "went down" if change < 0 else "did not go down: try a smaller learning rate"
-
-
-# --- the documents -----------------------------------------------------------------------
-
-
 def explain_document(worked: WorkedEpoch, features, target: str = "y") -> dict:
     """Every value of the worked epoch as JSON-ready data, floats at full precision.
 
@@ -623,23 +180,21 @@ def explain_document(worked: WorkedEpoch, features, target: str = "y") -> dict:
     lecture's names for the columns in "features"; "row" is the row's number in the data
     file. z1..zH, dN1_dz1.. and dL_dz1.. are there when the hidden layer has an activation.
     """
-    h = worked.hidden
-    units = range(1, h + 1)
-    keys = ["row", *input_names(worked), "y"]
+    fwd, back = worked.forward, worked.backward
+    units = range(1, worked.hidden + 1)
+    keys = ["row", *_input_names(worked), "y"]
     blocks = [worked.row_numbers, worked.X, worked.y]
     if worked.activated:
         keys += [f"z{u}" for u in units]
-        blocks.append(worked.Z)
+        blocks.append(fwd.Z.T)
     keys += [*(f"N{u}" for u in units), "yhat", "error", "dL_dyhat", *(f"dL_dN{u}" for u in units)]
-    blocks += [worked.N, worked.yhat, worked.error, worked.dL_dyhat, worked.dL_dN]
+    blocks += [fwd.N.T, fwd.yhat, worked.error, back.dL_dyhat, back.dL_dN.T]
     if worked.activated:
         keys += [*(f"dN{u}_dz{u}" for u in units), *(f"dL_dz{u}" for u in units)]
-        blocks += [worked.dN_dZ, worked.dL_dZ]
-    columns = np.column_stack(blocks)
-    rows = [dict(zip(keys, values)) for values in columns.tolist()]
+        blocks += [back.dN_dZ.T, back.dL_dZ.T]
+    rows = [dict(zip(keys, values)) for values in np.column_stack(blocks).tolist()]
     for row in rows:
         row["row"] = int(row["row"])
-    scaling = None if worked.scaling is None else worked.scaling.as_dict(tuple(features), target)
     batch = None
     if worked.batch_size is not None:
         batch = {"size": worked.batch_size, "rows": worked.row_numbers.tolist(), "first_of_epoch": worked.epoch}
@@ -650,9 +205,9 @@ def explain_document(worked: WorkedEpoch, features, target: str = "y") -> dict:
         "features": list(features),
         "target": target,
         "activation": worked.activation,
-        "hidden": h,
+        "hidden": worked.hidden,
         "standardized": worked.scaling is not None,
-        "scaling": scaling,
+        "scaling": None if worked.scaling is None else worked.scaling.as_dict(tuple(features), target),
         "training_rows": worked.n_train,
         "validation_rows": worked.validation_rows,
         "batch": batch,
@@ -665,137 +220,391 @@ def explain_document(worked: WorkedEpoch, features, target: str = "y") -> dict:
     }
 
 
-def _m(text: str) -> str:
-    """Inline math."""
-    return f"${text}$"
+# --- the document ---------------------------------------------------------------------------
 
 
-def _display(text: str) -> str:
-    """Display math, on one line so that every renderer reads it."""
-    return f"$${text}$$"
+def explanation(
+    worked: WorkedEpoch, features, rows: int, target: str = "y", source: str | None = None, start: str | None = None
+) -> list[Block]:
+    """The worked epoch as sections: lecture notes with the user's numbers.
+
+    `rows` rows are shown in the forward pass; every sum runs over all rows of the step, with
+    its first terms written out. `source` (the data's name) and `start` (where the weights came
+    from) go into the opening paragraph.
+    """
+    shown = min(rows, worked.n)
+    terms = worked.n if worked.n <= rows else min(rows, SUM_TERMS)
+    return [
+        *_opening(worked, features, target, source, start),
+        *_weights_section(worked),
+        *_forward_section(worked, shown),
+        *_loss_section(worked, terms),
+        *_output_layer_section(worked, shown, terms),
+        *_hidden_layer_section(worked, shown, terms),
+        *_update_section(worked),
+        *_loss_after_section(worked),
+    ]
 
 
-def _md_table(header: list[str], body: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+def _opening(worked: WorkedEpoch, features, target: str, source: str | None, start: str | None) -> list[Block]:
+    blocks = [
+        Heading(f"Epoch {worked.epoch} of forward and backward propagation, worked by hand", level=1),
+        Paragraph(text(network_description(worked), " on ", *_data_phrase(worked, source), ", learning rate ",
+                       equation(Sym("eta"), Num(worked.lr)), f", initial weights {start}" if start else "", ".")),
+    ]
+    inputs = _input_names(worked)
+    if tuple(features) != inputs or target != "y":
+        mapping = []
+        for lecture, column in zip(inputs, features):
+            mapping += [", " if mapping else "", Sym(lecture), " is column ", Code(column)]
+        blocks.append(Paragraph(text(*mapping, "; ", Sym("y"), " is column ", Code(target), ".")))
+    blocks += [Paragraph(note) for note in _setting_notes(worked, features, target)]
+    blocks.append(Equations(tuple(_network_equations(worked)), together=True))
+    if worked.activated:
+        activation = worked.activation
+        blocks.append(Paragraph(text(
+            f"The hidden units apply {activation}: ", Sym("zh"), " is what goes into unit ", Sym("h"), " and ",
+            equation(Sym("Nh"), Call(activation, Sym("zh"))), " what comes out; the backward pass gains the "
+            "activation's slope ", equation(Partial(Sym("Nh"), Sym("zh")), _slope(activation, "h")), ".",
+        )))
+    return blocks
+
+
+def network_description(worked: WorkedEpoch) -> str:
+    """'The lecture's 3-2-1 network', 'A 3-4-1 network with tanh hidden units', ..."""
+    shape = "The lecture's 3-2-1 network" if (worked.k, worked.hidden) == (3, 2) else f"A {worked.k}-{worked.hidden}-1 network"
+    return shape + (f" with {worked.activation} hidden units" if worked.activated else "")
+
+
+def _data_phrase(worked: WorkedEpoch, source: str | None) -> Text:
+    """The rows the step works on, after "network on": '`data.csv` (n = 12 rows)', 'the
+    standardised training rows of `data.csv` (n = 9 rows)', 'the first mini-batch of epoch 3 ...'."""
+    count = (equation(Sym("n"), Num(worked.n)), " row" if worked.n == 1 else " rows")
+    where = () if source is None else (Code(source),)
+    if worked.scaling is None and worked.validation_rows == 0 and worked.batch_size is None:
+        return (*where, " (", *count, ")") if where else count
+    kind = ("standardised " if worked.scaling is not None else "") + ("training rows" if worked.validation_rows else "rows")
+    of = (" of ", *where) if where else ()
+    if worked.batch_size is not None:
+        return (f"the first mini-batch of epoch {worked.epoch} (", *count, f"), drawn from the {worked.n_train} {kind}", *of)
+    return (f"the {kind}", *of, " (", *count, ")")
+
+
+def _setting_notes(worked: WorkedEpoch, features, target: str) -> list[Text]:
+    """How the rows were prepared and chosen: standardisation, validation, the mini-batch; none
+    for the lecture's setting (every row, as it is, one full-batch step)."""
+    notes = []
+    if worked.scaling is not None:
+        s = worked.scaling
+        columns = []
+        for lecture, name, mean, std in [*zip(_input_names(worked), features, s.x_mean, s.x_std), ("y", target, s.y_mean, s.y_std)]:
+            named = () if name == lecture else (" (", Code(name), ")")
+            columns += ["; " if columns else "", Sym(lecture), *named, f" mean {number(mean)}, std {number(std)}"]
+        notes.append(text(
+            "Standardised, as train --standardize does: every column is replaced by its z-score, (value - mean) / std, "
+            "with the mean and the population standard deviation of the training rows, so every number below is "
+            "in these units: ", *columns, ".",
+        ))
+    if worked.validation_rows:
+        notes.append(text(
+            f"{worked.validation_rows} rows are held out for validation (--val-split, as train chooses them) and take no "
+            "part in the step; rows are numbered as in the data file."
+        ))
+    if worked.batch_size is not None:
+        steps = -(-worked.n_train // worked.batch_size)
+        listed = worked.row_numbers.tolist()
+        shown = ", ".join(map(str, listed[:LISTED_ROWS])) + (", ..." if len(listed) > LISTED_ROWS else "")
+        notes.append(text(
+            f"Mini-batches (--batch-size {worked.batch_size}): every epoch visits the {worked.n_train} training rows in a "
+            f"new shuffled order, the one train draws, and takes one step per batch, {steps} an epoch. This is the "
+            f"first step of epoch {worked.epoch}, on its first batch: data rows {shown}, in the order drawn. Below, ",
+            equation(Sym("n"), Num(worked.n)), " is the batch's size, and the loss, the gradients, the update and the "
+            "loss after it are this batch's.",
+        ))
+    return notes
+
+
+def _weights_section(worked: WorkedEpoch) -> list[Block]:
+    """The weights at the start: one line per unit, its weights and its bias."""
+    before = ""
+    if worked.epoch > 1:
+        epochs = worked.epoch - 1
+        batches = "" if worked.batch_size is None else f", in mini-batches of {worked.batch_size} rows"
+        before = f" (after {epochs} epoch{'s' if epochs > 1 else ''} of training{batches})"
+    w = worked.params.as_dict()
+    units = _units(worked)
+    width = max(len(weights) for _, _, weights, _ in units)
+    value = lambda name: (equation(Sym(name), Num(w[name])),)  # noqa: E731
+    body = tuple(
+        ((Sym(unit),), *(value(name) for name in weights), *[()] * (width - len(weights)), value(bias))
+        for unit, _, weights, bias in units
+    )
+    header = (("unit",), *[("weight",)] * width, ("bias",))
+    return [Heading(f"The weights at the start of epoch {worked.epoch}{before}"),
+            Table(header, body, align=("left",) * (width + 2))]
+
+
+def _forward_section(worked: WorkedEpoch, shown: int) -> list[Block]:
+    note = "" if shown == worked.n else f" (the loss and the gradients below use all {worked.n})"
+    blocks: list[Block] = [Heading("1. Forward pass"), Paragraph(text(f"Shown for {_row_range(worked, shown)}{note}."))]
+    inputs = _input_names(worked)
+    for row in range(shown):
+        values = []
+        for name, value in (*zip(inputs, worked.X[row]), ("y", worked.y[row])):
+            values += [", " if values else " ", equation(Sym(name), Num(value))]
+        blocks += [Paragraph(text(Strong(f"Row {_label(worked, row)}:"), *values)),
+                   Equations(tuple(_forward_equations(worked, row)))]
+    fwd = worked.forward
+    units = range(1, worked.hidden + 1)
+    header = ["row", *inputs, "y", *([f"z{h}" for h in units] if worked.activated else []), *(f"N{h}" for h in units), "yhat"]
+    columns = [worked.X, worked.y, *([fwd.Z.T] if worked.activated else []), fwd.N.T, fwd.yhat, worked.error]
+    glance = _row_table(worked, shown, (*(Sym(name) for name in header[1:]), Sub(Sym("y"), Sym("yhat"))), columns)
+    return [*blocks, Paragraph(text("All shown rows at a glance:")), glance]
+
+
+def _loss_section(worked: WorkedEpoch, terms: int) -> list[Block]:
+    n = worked.n
+    note = [] if terms == n else [Paragraph(text(
+        "This sum and those below run over all ", equation(Sym("n"), Num(n)), f" rows; the first {terms} terms are written out."
+    ))]
+    squares = [Square(Num(e)) for e in worked.error[:terms]]
+    loss = equation(
+        Sym("L"),
+        seq(Frac(Num(1), Sym("n")), SumOver(Square(Paren(Sub(Sym("y", "i"), Sym("yhat", "i")))))),
+        Scaled(Frac(Num(1), Num(n)), Paren(_sum(squares, n), big=True)),
+        Num(worked.loss),
+    )
+    return [Heading("2. Loss"), *note, Equations((loss,))]
+
+
+def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[Block]:
+    """dL/dyhat_i for every row, then the output weights' and bias's gradients: sums over rows
+    of dL/dyhat_i times what yhat_i is linear in (w7: N1_i, b3: 1)."""
+    residual = seq(Num(-2), Paren(Sub(Sym("y", "i"), Sym("yhat", "i"))))
+    rule = equation(
+        grad("yhat", "i"),
+        seq(Neg(Frac(Num(2), Sym("n"))), Paren(Sub(Sym("y", "i"), Sym("yhat", "i")))),
+        seq(Neg(Frac(Num(2), Num(worked.n))), Paren(Sub(Sym("y", "i"), Sym("yhat", "i")))),
+    )
+    table = _row_table(worked, shown, (Sub(Sym("y", "i"), Sym("yhat", "i")), grad("yhat", "i")),
+                       [worked.error, worked.backward.dL_dyhat])
+    g = worked.gradients.as_dict()
+    d = worked.backward.dL_dyhat[:terms]
+    params = worked.params
+    equations = []
+    for h, name in enumerate(params.w_out_names):
+        source = Sym(f"N{h + 1}", "i")
+        products = [mul(Num(a), Num(b)) for a, b in zip(d, worked.forward.N[h, :terms])]
+        equations.append(equation(
+            grad(name), seq(Frac(Num(1), Sym("n")), SumOver(mul(residual, source))),
+            SumOver(mul(grad("yhat", "i"), source)), _sum(products, worked.n), Num(g[name]),
+        ))
+    bias = params.b_out_name
+    equations.append(equation(
+        grad(bias), seq(Frac(Num(1), Sym("n")), SumOver(residual)), SumOver(grad("yhat", "i")),
+        _sum([Num(a) for a in d], worked.n), Num(g[bias]),
+    ))
+    return [Heading("3. Backward pass: the output layer"), Equations((rule,)), table, Equations(tuple(equations))]
+
+
+def _hidden_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[Block]:
+    """dL/dN_h,i = dL/dyhat_i * (unit h's output weight), through the activation's slope when
+    there is one, then every hidden weight's and bias's gradient by the chain rule."""
+    w = worked.params.as_dict()
+    chain = tuple(
+        equation(grad(f"N{h}", "i"), mul(grad("yhat", "i"), Sym(weight)), mul(grad("yhat", "i"), Num(w[weight])))
+        for h, weight in enumerate(worked.params.w_out_names, start=1)
+    )
+    blocks: list[Block] = [Heading("4. Backward pass: the hidden layer, by the chain rule"), Equations(chain)]
+    back = worked.backward
+    units = range(1, worked.hidden + 1)
+    if worked.activated:
+        blocks += [
+            Paragraph(text(f"Through the activation, {worked.activation}, the chain gains the factor ",
+                           Partial(Sym("Nh"), Sym("zh")), " for every unit:")),
+            Equations(tuple(_activation_rule(worked, h) for h in units)),
+        ]
+        for row in range(shown):
+            blocks += [Paragraph(text(Strong(f"Row {_label(worked, row)}:"))),
+                       Equations(tuple(_activation_step(worked, row, h) for h in range(worked.hidden)))]
+    header = (grad("yhat", "i"), *(grad(f"N{h}", "i") for h in units), *(grad(f"z{h}", "i") for h in units if worked.activated))
+    columns = [back.dL_dyhat, back.dL_dN.T, *([back.dL_dZ.T] if worked.activated else [])]
+    blocks.append(_row_table(worked, shown, header, columns))
+    blocks.append(Equations(tuple(_hidden_gradient_equations(worked, terms))))
+    return blocks
+
+
+def _update_section(worked: WorkedEpoch) -> list[Block]:
+    """w <- w - eta * dL/dw = old - eta * gradient = new, for every parameter."""
+    lines = tuple(
+        equation(Sym(name), Sub(Sym(name), mul(Sym("eta"), grad(name))), Sub(Num(old), mul(Num(worked.lr), Num(gradient))),
+                 Num(new), relations=("<-",))
+        for name, old, gradient, new in zip(
+            worked.params.names, worked.params.vector, worked.gradients.vector, worked.new_params.vector
+        )
+    )
+    step = "" if worked.batch_size is None else f" (the first of epoch {worked.epoch}'s steps, on this batch)"
+    heading = f"5. Update: one gradient-descent step for all {len(worked.params.names)} parameters{step}"
+    return [Heading(heading), Equations(lines, aligned=True)]
+
+
+def _loss_after_section(worked: WorkedEpoch) -> list[Block]:
+    before, after = Sym("L", "before"), Sym("L", "after")
+    losses = (equation(before, Num(worked.loss)), equation(after, Num(worked.loss_after)),
+              equation(Sub(after, before), Num(worked.loss_after - worked.loss)))
+    batch = [] if worked.batch_size is None else [Paragraph(text(f"On the same {worked.n} rows of the batch."))]
+    return [Heading("6. The loss after the update"), *batch, Equations(losses, together=True),
+            Paragraph(text(f"The loss {loss_verdict(worked)}."))]
+
+
+def loss_verdict(worked: WorkedEpoch) -> str:
+    """What the step did to the loss: went down, did not go down, or changed only within rounding
+    (16 eps of the loss, float64's resolution), as it does at a minimum."""
+    change = worked.loss_after - worked.loss
+    if abs(change) <= ROUNDING * max(abs(worked.loss), abs(worked.loss_after)):
+        return f"did not change beyond float64's rounding of it (the change, {number(change)}, is noise): a minimum"
+    return "went down" if change < 0 else "did not go down: try a smaller learning rate"
+
+
+# --- the equations -----------------------------------------------------------------------------
+
+
+def _network_equations(worked: WorkedEpoch) -> list:
+    """The network, symbolically: N1 = w1 x1 + ... + b1 (or tanh(...)), ..., yhat = w7 N1 + ... + b3."""
+    lines = []
+    for unit, sources, weights, bias in _units(worked):
+        linear = add(*(mul(Sym(w), Sym(s)) for w, s in zip(weights, sources)), Sym(bias))
+        lines.append(equation(Sym(unit), Call(worked.activation, linear) if worked.activated and unit != "yhat" else linear))
+    if worked.activation == "sigmoid":
+        lines.append(Raw("sigmoid(z) = 1/(1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}"))
     return lines
 
 
-def explain_markdown(
-    worked: WorkedEpoch, features, rows: int, target: str = "y", source: str | None = None, start: str | None = None
-) -> str:
-    """The worked epoch as a markdown document with LaTeX equations: lecture notes with the user's numbers.
+def _forward_equations(worked: WorkedEpoch, row: int) -> list:
+    """z_h (with an activation), N_h, yhat and y - yhat of one row (0-based index), numbers plugged in."""
+    w = worked.params.as_dict()
+    fwd = worked.forward
+    values = {**dict(zip(_input_names(worked), worked.X[row])), **{f"N{h + 1}": v for h, v in enumerate(fwd.N[:, row])}}
+    lines = []
+    for h, (unit, sources, weights, bias) in enumerate(_units(worked)):
+        linear = _linear_symbol(worked, h + 1) if unit != "yhat" else "yhat"
+        result = fwd.Z[h, row] if unit != "yhat" else fwd.yhat[row]
+        lines.append(equation(
+            Sym(linear),
+            add(*(mul(Sym(wk), Sym(s)) for wk, s in zip(weights, sources)), Sym(bias)),
+            add(*(mul(Num(w[wk]), Num(values[s])) for wk, s in zip(weights, sources)), Num(w[bias])),
+            Num(result),
+        ))
+        if worked.activated and unit != "yhat":
+            act = worked.activation
+            lines.append(equation(Sym(unit), Call(act, Sym(linear)), Call(act, Num(fwd.Z[h, row])), Num(fwd.N[h, row])))
+    lines.append(equation(Sub(Sym("y"), Sym("yhat")), Sub(Num(worked.y[row]), Num(fwd.yhat[row])), Num(worked.error[row])))
+    return lines
 
-    `rows` rows are shown in the forward pass; every sum runs over all rows of the step.
-    `source` (the data's name) and `start` (where the weights came from) go into the opening line.
-    """
-    nt = LATEX
+
+def _activation_rule(worked: WorkedEpoch, h: int):
+    """dL/dz1_i = dL/dN1_i * dN1_i/dz1_i = dL/dN1_i * (1 - N1_i^2) for tanh."""
+    unit, z = f"N{h}", f"z{h}"
+    slope = _slope(worked.activation, h, "i")
+    return equation(
+        grad(z, "i"), mul(grad(unit, "i"), Partial(Sym(unit, "i"), Sym(z, "i"))),
+        mul(grad(unit, "i"), slope if worked.activation == "sigmoid" else Paren(slope)),
+    )
+
+
+def _slope(activation: str, unit: int | str, row: str | None = None) -> Expr:
+    """dN/dz of hidden unit `unit` (1 or "h") in terms of N or z: 1 - N1^2 for tanh."""
+    N, z = Sym(f"N{unit}", row), Sym(f"z{unit}", row)
+    if activation == "sigmoid":
+        return mul(N, Paren(Sub(Num(1), N)))
+    return Sub(Num(1), Square(N)) if activation == "tanh" else Step(z)
+
+
+def _activation_step(worked: WorkedEpoch, row: int, h: int):
+    """dL/dz_h = dL/dN_h * dN_h/dz_h for one row (0-based index) and hidden unit h (0-based), numbers plugged in."""
+    back = worked.backward
+    dN, N, z = back.dL_dN[h, row], worked.forward.N[h, row], worked.forward.Z[h, row]
+    slope, dZ = back.dN_dZ[h, row], back.dL_dZ[h, row]
+    lhs = grad(f"z{h + 1}")
+    if worked.activation == "relu":
+        note = equation(Sym(f"z{h + 1}"), Num(z), Num(0), relations=("=", ">" if z > 0 else "<="))
+        return equation(lhs, mul(Num(dN), Num(slope)), Num(dZ), note=note)
+    if worked.activation == "tanh":
+        plugged = mul(Num(dN), Paren(Sub(Num(1), Square(Num(N)))))
+    else:
+        plugged = mul(Num(dN), Num(N), Paren(Sub(Num(1), Num(N))))
+    return equation(lhs, plugged, mul(Num(dN), Num(slope)), Num(dZ))
+
+
+def _hidden_gradient_equations(worked: WorkedEpoch, terms: int) -> list:
+    """Every hidden weight's and bias's gradient (w1..w6, b1, b2), in the lecture's order: the
+    chain rule, sum_i dL/dN_i * dN_i/d(name), with an activation sum_i dL/dN_i * dN_i/dz_i * dz_i/d(name)."""
+    params, g = worked.params, worked.gradients.as_dict()
+    equations = {}
+    for h, (weights, bias) in enumerate(zip(params.W_hidden_names, params.b_hidden_names)):
+        unit, linear = f"N{h + 1}", _linear_symbol(worked, h + 1)
+        dZ = worked.backward.dL_dZ[h, :terms]
+        for name, j in (*zip(weights, range(worked.k)), (bias, None)):
+            links = [grad(unit, "i"), *([Partial(Sym(unit, "i"), Sym(linear, "i"))] if worked.activated else []),
+                     Partial(Sym(linear if worked.activated else unit, "i"), Sym(name))]
+            if j is None:
+                rule = [SumOver(mul(grad(linear, "i"), Num(1))), SumOver(grad(linear, "i"))]
+                products = [Num(a) for a in dZ]
+            else:
+                rule = [SumOver(mul(grad(linear, "i"), Sym(f"x{j + 1}", "i")))]
+                products = [mul(Num(a), Num(b)) for a, b in zip(dZ, worked.X[:terms, j])]
+            equations[name] = equation(grad(name), SumOver(mul(*links)), *rule, _sum(products, worked.n), Num(g[name]))
+    return [equations[name] for name in params.names if name in equations]
+
+
+# --- pieces ------------------------------------------------------------------------------------
+
+
+def _input_names(worked: WorkedEpoch) -> tuple[str, ...]:
+    """x1..xk."""
+    return tuple(f"x{j}" for j in range(1, worked.k + 1))
+
+
+def _units(worked: WorkedEpoch) -> list[tuple[str, tuple[str, ...], tuple[str, ...], str]]:
+    """(unit, what it takes in, its weights, its bias) for N1..NH, then yhat: ("N1", (x1, x2, x3),
+    (w1, w2, w3), "b1"), ..., ("yhat", (N1, N2), (w7, w8), "b3")."""
+    params = worked.params
+    hidden = [f"N{h + 1}" for h in range(worked.hidden)]
+    units = [(unit, _input_names(worked), tuple(weights), bias)
+             for unit, weights, bias in zip(hidden, params.W_hidden_names, params.b_hidden_names)]
+    return [*units, ("yhat", tuple(hidden), tuple(params.w_out_names), params.b_out_name)]
+
+
+def _linear_symbol(worked: WorkedEpoch, unit: int) -> str:
+    """What hidden unit `unit` (1-based) is linear in w and b: N_h for identity, z_h with an activation."""
+    return f"z{unit}" if worked.activated else f"N{unit}"
+
+
+def _sum(terms: list[Expr], n: int) -> Expr:
+    """The terms of a sum over n rows, with "..." for those left out."""
+    return add(*terms) if len(terms) == n else add(*terms, Dots())
+
+
+def _label(worked: WorkedEpoch, row: int) -> str:
+    return str(worked.row_numbers[row])
+
+
+def _row_table(worked: WorkedEpoch, shown: int, header: tuple, columns: list[np.ndarray]) -> Table:
+    """The first `shown` rows of per-row values, each row by its number in the data file.
+    columns : arrays of shape (n,) or (n, H) (a unit's values in each column), side by side under `header`."""
+    values = np.column_stack([np.asarray(column)[:shown] for column in columns]) if shown else np.empty((0, len(header)))
+    body = tuple(((_label(worked, row),), *((number(v),) for v in values[row])) for row in range(shown))
+    return Table((("row",), *((h,) for h in header)), body, align=("left",) + ("right",) * len(header))
+
+
+def _row_range(worked: WorkedEpoch, shown: int) -> str:
+    """Which rows a section shows: 'all 12 rows', 'rows 1 to 5 of 12', 'the first 5 of the batch's 32 rows'."""
     n = worked.n
-    shown = min(rows, n)
-    count = shown_terms(n, rows)
-    inputs = input_names(worked)
-    hidden = range(1, worked.hidden + 1)
-    label = [str(r) for r in worked.row_numbers.tolist()]
-
-    start_note = f", initial weights {start}" if start else ""
-    before = "" if worked.epoch == 1 else f" (after {worked.epoch - 1} epoch{'s' if worked.epoch > 2 else ''} of training"
-    if before and worked.batch_size is not None:
-        before += f", in mini-batches of {worked.batch_size} rows"
-    before += ")" if before else ""
-    out = [f"# Epoch {worked.epoch} of forward and backward propagation, worked by hand", ""]
-    out += [
-        f"{network_description(worked)} on {data_phrase(worked, source, nt)}, learning rate $\\eta = {number(worked.lr)}${start_note}.",
-        "",
-    ]
-    if tuple(features) != inputs or target != "y":
-        mapping = ", ".join(f"{_m(nt.sym(lecture))} is column `{column}`" for lecture, column in zip(inputs, features))
-        out += [f"{mapping}; $y$ is column `{target}`.", ""]
-    for note in setting_notes(worked, features, target, nt):
-        out += [note, ""]
-    out += [_display(r", \quad ".join(network_equations(worked, nt))), ""]
-    if worked.activated:
-        z, N = nt.sym("zh"), nt.sym("Nh")
-        activated = _m(f"{N} = {nt.act(worked.activation, z)}")
-        slope = _m(f"{nt.d_of('Nh', 'zh')} = {nt.derivative(worked.activation, 'h', as_factor=False)}")
-        out += [
-            f"The hidden units apply {worked.activation}: {_m(z)} is what goes into unit $h$ and {activated} what "
-            f"comes out; the backward pass gains the activation's slope {slope}.",
-            "",
-        ]
-    out += [f"## The weights at the start of epoch {worked.epoch}{before}", ""]
-    out += _md_table(*weight_table(worked, nt))
-
-    out += ["", "## 1. Forward pass", ""]
-    note = "" if shown == n else f" (the loss and the gradients below use all {n})"
-    out += [f"Shown for {row_range(worked, shown)}{note}.", ""]
-    for row in range(shown):
-        values = ", ".join(_m(f"{nt.sym(s)} = {number(v)}") for s, v in zip(inputs, worked.X[row]))
-        out += [f"**Row {label[row]}:** {values}, {_m(f'y = {number(worked.y[row])}')}", ""]
-        for equation in forward_equations(worked, row, nt):
-            out += [_display(equation), ""]
-    z_columns = [_m(nt.sym(f"z{h}")) for h in hidden] if worked.activated else []
-    header = ["row", *(_m(nt.sym(s)) for s in inputs), "$y$", *z_columns, *(_m(nt.sym(f"N{h}")) for h in hidden),
-              _m(nt.sym("yhat")), _m(r"y - \hat{y}")]
-    body = [
-        [label[row], *(number(v) for v in worked.X[row]), number(worked.y[row]),
-         *(number(v) for v in (worked.Z[row] if worked.activated else [])), *(number(v) for v in worked.N[row]),
-         number(worked.yhat[row]), number(worked.error[row])]
-        for row in range(shown)
-    ]
-    out += ["All shown rows at a glance:", ""]
-    out += _md_table(header, body)
-
-    out += ["", "## 2. Loss", ""]
-    if count < n:
-        out += [f"This sum and those below run over all $n = {n}$ rows; the first {count} terms are written out.", ""]
-    out += [_display(loss_equation(worked, rows, nt)), ""]
-
-    out += ["## 3. Backward pass: the output layer", ""]
-    out += [_display(rf"{nt.grad('yhat', 'i')} = -\frac{{2}}{{n}} (y_i - \hat{{y}}_i) = -\frac{{2}}{{{n}}} (y_i - \hat{{y}}_i)"), ""]
-    body = [[label[row], number(worked.error[row]), number(worked.dL_dyhat[row])] for row in range(shown)]
-    out += _md_table(["row", _m(r"y_i - \hat{y}_i"), _m(nt.grad("yhat", "i"))], body)
-    out += [""]
-    for _, equation in output_gradient_equations(worked, rows, nt):
-        out += [_display(equation), ""]
-
-    out += ["## 4. Backward pass: the hidden layer, by the chain rule", ""]
-    for equation in chain_equations(worked, nt):
-        out += [_display(equation), ""]
-    if worked.activated:
-        out += [f"Through the activation, {worked.activation}, the chain gains the factor {_m(nt.d_of('Nh', 'zh'))} for every unit:", ""]
-        for equation in activation_rules(worked, nt):
-            out += [_display(equation), ""]
-        for row in range(shown):
-            out += [f"**Row {label[row]}:**", ""]
-            for equation in activation_equations(worked, row, nt):
-                out += [_display(equation), ""]
-    dz_columns = [_m(nt.grad(f"z{h}", "i")) for h in hidden] if worked.activated else []
-    body = [
-        [label[row], number(worked.dL_dyhat[row]), *(number(v) for v in worked.dL_dN[row]),
-         *(number(v) for v in (worked.dL_dZ[row] if worked.activated else []))]
-        for row in range(shown)
-    ]
-    out += _md_table(["row", _m(nt.grad("yhat", "i")), *(_m(nt.grad(f"N{h}", "i")) for h in hidden), *dz_columns], body)
-    out += [""]
-    for _, equation in hidden_gradient_equations(worked, rows, nt):
-        out += [_display(equation), ""]
-
-    size = len(worked.params.names)
-    step = "" if worked.batch_size is None else f" (the first of epoch {worked.epoch}'s steps, on this batch)"
-    out += [f"## 5. Update: one gradient-descent step for all {size} parameters{step}", ""]
-    for _, rule, arithmetic, new in update_equations(worked, nt):
-        out += [_display(f"{rule} = {arithmetic} = {new}"), ""]
-
-    out += ["## 6. The loss after the update", ""]
-    if worked.batch_size is not None:
-        out += [f"On the same {n} rows of the batch.", ""]
-    change = worked.loss_after - worked.loss
-    out += [
-        _display(
-            rf"L_{{\text{{before}}}} = {number(worked.loss)}, \quad L_{{\text{{after}}}} = {number(worked.loss_after)},"
-            rf" \quad L_{{\text{{after}}}} - L_{{\text{{before}}}} = {number(change)}"
-        ),
-        "",
-    ]
-    out += [f"The loss {loss_verdict(worked)}.", ""]
-    return "\n".join(out)
+    if worked.numbered_in_order:
+        if shown == n:
+            return "the one row" if n == 1 else f"all {n} rows"
+        return f"row 1 of {n}" if shown == 1 else f"rows 1 to {shown} of {n}"
+    rows = "the batch's" if worked.batch_size is not None else "the"
+    if shown == n:
+        return "the one row" + (" of the batch" if worked.batch_size is not None else "") if n == 1 else f"all {n} of {rows} rows"
+    return f"the first {shown} of {rows} {n} rows"

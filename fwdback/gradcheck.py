@@ -98,7 +98,7 @@ def check_gradients(params: Parameters, X: np.ndarray, y: np.ndarray, tol: float
 
 
 def _check_gradients(params: Parameters, X: np.ndarray, y: np.ndarray, tol: float) -> list[GradientCheck]:
-    analytic = backward(params, X, y, forward(params, X)).vector
+    analytic = backward(params, X, y, forward(params, X)).gradients.vector
     mask = (forward(params, X).Z > 0).astype(np.float64) if params.activation == "relu" else None
     rows = []
     for j, name in enumerate(params.names):
@@ -123,14 +123,16 @@ def kink_distance(params: Parameters, X: np.ndarray, j: int) -> float:
     by 1, so row r's kink is |z_rh| / |x_ri| away; the output layer moves no z (inf).
     X : shape (n, k).
     """
-    k, H = params.n_inputs, params.n_hidden
-    if j < k * H:
-        unit, slope = j // k, np.abs(X[:, j % k])
-    elif k * H + H <= j < k * H + 2 * H:
-        unit, slope = j - k * H - H, np.ones(len(X))
+    name = params.names[j]
+    weight, bias = np.argwhere(params.W_hidden_names == name), np.flatnonzero(params.b_hidden_names == name)
+    if len(weight):
+        (unit, column), = weight
+        slope = np.abs(X[:, column])
+    elif len(bias):
+        unit, slope = bias[0], np.ones(len(X))
     else:
         return np.inf
-    z = np.abs(forward(params, X).Z[:, unit])
+    z = np.abs(forward(params, X).Z[unit])
     moved = slope > 0
     return float(np.min(z[moved] / slope[moved])) if moved.any() else np.inf
 
@@ -141,7 +143,7 @@ def central_difference(
     """(L(theta_j + h) - L(theta_j - h)) / distance, and how far rounding may move it.
 
     The distance is that between the two points actually evaluated, about 2h. With `mask`,
-    shape (n, H), relu's pattern is held: N = z * mask, the loss on the piece the point lies on.
+    shape (H, n), relu's pattern is held: N = z * mask, the loss on the piece the point lies on.
     X : shape (n, k), y : shape (n,).
     """
     up, down = _moved(params, j, h), _moved(params, j, -h)
@@ -151,11 +153,11 @@ def central_difference(
 
 
 def _loss(params: Parameters, X: np.ndarray, y: np.ndarray, mask: np.ndarray | None) -> float:
-    """The MSE loss, with relu's pattern held by `mask` (shape (n, H)) where one is given."""
+    """The MSE loss, with relu's pattern held by `mask` (shape (H, n)) where one is given."""
     if mask is None:
         return mse_loss(y, forward(params, X).yhat)
-    N = (X @ params.W_hidden.T + params.b_hidden) * mask
-    return mse_loss(y, N @ params.w_out + params.b_out)
+    N = forward(params, X).Z * mask
+    return mse_loss(y, params.w_out @ N + params.b_out)
 
 
 def relative_error(analytic: float, numeric: float, floor: float) -> float:

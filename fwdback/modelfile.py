@@ -19,12 +19,13 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from .errors import ModelFileError, display_name, path_problem
 from .network import ACTIVATIONS, Parameters, forward, parameter_count, parameter_names
+from .plan import StopReason
 from .scaling import Scaling
 
 FORMAT = "fwdback-model"
@@ -32,13 +33,51 @@ VERSION = 2
 
 
 @dataclass
+class TrainingRecord:
+    """How a model was trained, as its file's "training" records it.
+
+    data, rows, validation_rows   the data's name and its training and held-out rows
+    plan           the parts of plan.TrainingPlan the file has (all but the epochs), which
+                   --resume goes on with;  lr_chosen: the learning rate was chosen from the data
+    init, resumed_from            where the starting weights came from (None: random, by the seed)
+    epochs         the epochs whose updates the weights hold (with early stopping, those before
+                   the best epoch);  epochs_run, best_epoch, stop (why training ended)
+    initial_weights, initial_loss, final_loss, final_val_loss, interrupted
+    """
+
+    data: str | None = None
+    rows: int | None = None
+    validation_rows: int = 0
+    plan: dict = field(default_factory=dict)
+    lr_chosen: bool = False
+    init: str | None = None
+    resumed_from: str | None = None
+    epochs: int = 0
+    epochs_run: int | None = None
+    best_epoch: int | None = None
+    stop: StopReason | None = None
+    initial_weights: dict | None = None
+    initial_loss: float | None = None
+    final_loss: float | None = None
+    final_val_loss: float | None = None
+    interrupted: bool = False
+
+    def as_dict(self) -> dict:
+        """As the model file holds it: the stop reason by its value ("converged")."""
+        record = asdict(self) | {"stop": None if self.stop is None else self.stop.value}
+        if not self.interrupted:
+            del record["interrupted"]
+        return record
+
+
+@dataclass
 class Model:
-    """A trained network and the columns it reads."""
+    """A trained network, the columns it reads, and how it was trained."""
 
     params: Parameters
     features: tuple[str, ...]
     target: str
-    training: dict = field(default_factory=dict)
+    training: TrainingRecord = field(default_factory=TrainingRecord)
     scaling: Scaling | None = None
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -46,11 +85,6 @@ class Model:
         if self.scaling is None:
             return forward(self.params, X).yhat
         return self.scaling.original_target(forward(self.params, self.scaling.features(X)).yhat)
-
-    @property
-    def plan(self) -> dict:
-        """The parts of the training plan the file records (training.TrainingPlan's fields)."""
-        return self.training.get("plan", {})
 
 
 def model_document(model: Model) -> dict:
@@ -63,7 +97,7 @@ def model_document(model: Model) -> dict:
         "hidden": model.params.n_hidden,
         "weights": model.params.as_dict(),
         "scaling": None if model.scaling is None else model.scaling.as_dict(model.features, model.target),
-        "training": model.training,
+        "training": model.training.as_dict(),
     }
 
 
@@ -128,9 +162,10 @@ _PLAN_FIELDS = {
 _VERSION_1_PLAN = ("lr", "batch_size", "seed")
 
 
-def _parse_training(values, path: str, version: int) -> dict:
+def _parse_training(values, path: str, version: int) -> TrainingRecord:
     """The "training" record, with its "plan" (made from a version 1 file's fields); the
-    fields a resumed run reads must be what they claim to be."""
+    fields a resumed run reads must be what they claim to be, the others are kept where they
+    are of the kind the record says and left out where not."""
     if values is None:
         values = {}
     if not isinstance(values, dict):
@@ -144,7 +179,26 @@ def _parse_training(values, path: str, version: int) -> dict:
                 raise ModelFileError(
                     f"{path}: \"training\".{where}\"{name}\" is {_shown(record[name])}, not {need}; train the model again"
                 )
-    return values | {"plan": {name: plan[name] for name in _PLAN_FIELDS if name in plan}}
+    known = {name: values[name] for name in TrainingRecord.__dataclass_fields__ if name in values and name not in ("plan", "stop")}
+    kept = {name: value for name, value in known.items() if _of_its_kind(name, value)}
+    kept["stop"] = next((reason for reason in StopReason if reason.value == values.get("stop")), None)
+    return TrainingRecord(plan={name: plan[name] for name in _PLAN_FIELDS if name in plan}, **kept)
+
+
+def _of_its_kind(name: str, value) -> bool:
+    """Whether a recorded value is of the kind TrainingRecord says (so reports can trust it)."""
+    kind = TrainingRecord.__dataclass_fields__[name].type
+    if value is None:
+        return "None" in kind
+    if "bool" in kind:
+        return isinstance(value, bool)
+    if "int" in kind:
+        return _is_int(value)
+    if "float" in kind:
+        return _is_finite_number(value)
+    if "dict" in kind:
+        return isinstance(value, dict)
+    return isinstance(value, str)
 
 
 def _is_int(value) -> bool:

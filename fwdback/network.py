@@ -1,16 +1,19 @@
-"""The NumPy engine: the lecture's network, its forward pass, MSE loss, backward pass and update.
+"""The lecture's network: its parameters, forward pass, loss, backward pass and update.
 
-Loss convention (used everywhere): L = (1/n) * sum_i (y_i - yhat_i)^2.
+    z_h  = w_h . x + b_h                for each hidden unit h   (z1 = w1*x1 + w2*x2 + w3*x3 + b1)
+    N_h  = act(z_h)                     (identity in the lecture: N1 = z1)
+    yhat = w_out . N + b_out            (yhat = w7*N1 + w8*N2 + b3)
+    L    = (1/n) * sum_i (y_i - yhat_i)^2                        (MSE: the one loss convention)
+    w(t+1) = w(t) - eta * dL/dw(t)      for every parameter
 
-The hidden layer's activation is identity by default, as in the lecture; tanh, relu and
-sigmoid are the next steps. With an activation, z = w . x + b is a hidden unit's input and
-N = act(z) its output, so the chain rule gains a factor: dL/dw1 = dL/dN1 * dN1/dz1 * dz1/dw1.
-
-All parameters live in one float64 vector in the lecture's order,
-w1..w(k*H) (hidden weights, unit 1's k weights first), w(k*H+1)..w(k*H+H) (output weights),
-b1..bH (hidden biases), b(H+1) (output bias). For k=3 inputs and H=2 hidden units that is
-exactly w1..w8, b1..b3. The layer matrices are views into that vector, so the update is a
-single vector operation and a parameter's name is its position.
+Each hidden quantity is one value per data row, as the lecture writes N1 and N2: arrays of
+shape (H, n) whose row h is unit h's (N[0] is N1). The backward pass is the chain rule, output
+layer first, and each of its per-row terms is kept (BackwardPass), so that a reader (explain)
+can show them. All parameters live in one
+float64 vector in the lecture's order: w1..w(k*H) (hidden weights, unit 1's k weights first),
+w(k*H+1)..w(k*H+H) (output weights), b1..bH (hidden biases), b(H+1) (output bias); for k = 3
+inputs and H = 2 hidden units that is exactly w1..w8, b1..b3. The layer matrices, and the
+parameters' names, are laid out alike as views of that order.
 """
 
 from __future__ import annotations
@@ -28,9 +31,7 @@ def parameter_count(n_inputs: int = 3, n_hidden: int = 2) -> int:
 def parameter_names(n_inputs: int = 3, n_hidden: int = 2) -> tuple[str, ...]:
     """The lecture's names, in vector order: w1..w8, b1..b3 for the 3-2-1 network."""
     n_weights = n_inputs * n_hidden + n_hidden
-    return tuple(f"w{i}" for i in range(1, n_weights + 1)) + tuple(
-        f"b{i}" for i in range(1, n_hidden + 2)
-    )
+    return tuple(f"w{i}" for i in range(1, n_weights + 1)) + tuple(f"b{i}" for i in range(1, n_hidden + 2))
 
 
 def _sigmoid(Z: np.ndarray) -> np.ndarray:
@@ -47,13 +48,15 @@ ACTIVATIONS = {
 
 
 class Parameters:
-    """The network's parameters: a float64 vector in the lecture's order, with layer views.
+    """The network's parameters: a float64 vector in the lecture's order, with its layers as views.
 
-    W_hidden : shape (H, k)   z = X @ W_hidden.T + b_hidden, N = act(z)   (w1..w6 for the 3-2-1 net)
-    w_out    : shape (H,)     yhat = N @ w_out + b_out                    (w7, w8)
-    b_hidden : shape (H,)                                                 (b1, b2)
-    b_out    : shape ()                                                   (b3)
-    The activation is part of the network's shape, so it travels with its parameters.
+    W_hidden : shape (H, k)   unit h's weights in row h (w1..w6 for the 3-2-1 network)
+    w_out    : shape (H,)     the output weights (w7, w8)
+    b_hidden : shape (H,)     the hidden biases (b1, b2)
+    b_out    : shape ()       the output bias (b3)
+    The same views of `names` (W_hidden_names, ...) give each entry's name, so that nothing
+    outside this class does arithmetic on positions. The activation is part of the network's
+    shape, so it travels with its parameters.
     """
 
     def __init__(self, vector, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity"):
@@ -67,28 +70,53 @@ class Parameters:
         if self.vector.shape != (size,):
             raise ValueError(f"expected {size} parameters, got shape {self.vector.shape}")
 
+    def _layers(self, flat):
+        k, h = self.n_inputs, self.n_hidden
+        return flat[: k * h].reshape(h, k), flat[k * h : k * h + h], flat[k * h + h : k * h + 2 * h], flat[-1]
+
+    @property
+    def layers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(W_hidden, w_out, b_hidden, b_out) at once: views, so writing to one writes the vector."""
+        return self._layers(self.vector)
+
+    @property
+    def W_hidden(self) -> np.ndarray:
+        return self._layers(self.vector)[0]
+
+    @property
+    def w_out(self) -> np.ndarray:
+        return self._layers(self.vector)[1]
+
+    @property
+    def b_hidden(self) -> np.ndarray:
+        return self._layers(self.vector)[2]
+
+    @property
+    def b_out(self) -> np.ndarray:
+        return self._layers(self.vector)[3]
+
     @property
     def names(self) -> tuple[str, ...]:
         return parameter_names(self.n_inputs, self.n_hidden)
 
     @property
-    def W_hidden(self) -> np.ndarray:
-        k, h = self.n_inputs, self.n_hidden
-        return self.vector[: k * h].reshape(h, k)
+    def W_hidden_names(self) -> np.ndarray:
+        """shape (H, k): "w1".. laid out as W_hidden."""
+        return self._layers(np.array(self.names, dtype=object))[0]
 
     @property
-    def w_out(self) -> np.ndarray:
-        k, h = self.n_inputs, self.n_hidden
-        return self.vector[k * h : k * h + h]
+    def w_out_names(self) -> np.ndarray:
+        """shape (H,): "w7", "w8" for the 3-2-1 network."""
+        return self._layers(np.array(self.names, dtype=object))[1]
 
     @property
-    def b_hidden(self) -> np.ndarray:
-        k, h = self.n_inputs, self.n_hidden
-        return self.vector[k * h + h : k * h + 2 * h]
+    def b_hidden_names(self) -> np.ndarray:
+        """shape (H,): "b1", "b2" for the 3-2-1 network."""
+        return self._layers(np.array(self.names, dtype=object))[2]
 
     @property
-    def b_out(self) -> np.ndarray:
-        return self.vector[-1]
+    def b_out_name(self) -> str:
+        return self.names[-1]
 
     def as_dict(self) -> dict[str, float]:
         """Name -> value, e.g. {"w1": 0.5, ..., "b3": -0.1}."""
@@ -99,17 +127,20 @@ class Parameters:
         """The inverse of as_dict; the caller has checked that the names are exactly right."""
         return cls([values[name] for name in parameter_names(n_inputs, n_hidden)], n_inputs, n_hidden, activation)
 
-    def gradients(self, dW_hidden, dw_out, db_hidden, db_out) -> Gradients:
-        """Gradients laid out like these parameters, from the per-layer arrays."""
-        vector = np.concatenate([np.ravel(dW_hidden), dw_out, db_hidden, [db_out]])
-        return Gradients(vector, self.n_inputs, self.n_hidden, self.activation)
+    @staticmethod
+    def flat(W_hidden, w_out, b_hidden, b_out) -> np.ndarray:
+        """Per-layer arrays (of values, names, anything) laid out in the vector's order."""
+        return np.concatenate([np.ravel(W_hidden), np.ravel(w_out), np.ravel(b_hidden), [b_out]])
+
+    @classmethod
+    def of_layers(cls, W_hidden, w_out, b_hidden, b_out, activation: str = "identity"):
+        """Parameters (or Gradients) from per-layer arrays; W_hidden : shape (H, k)."""
+        n_hidden, n_inputs = np.shape(W_hidden)
+        return cls(cls.flat(W_hidden, w_out, b_hidden, b_out), n_inputs, n_hidden, activation)
 
     def like(self, vector):
-        """Another vector of values for the same network."""
-        return Parameters(vector, self.n_inputs, self.n_hidden, self.activation)
-
-    def copy(self):
-        return type(self)(self.vector.copy(), self.n_inputs, self.n_hidden, self.activation)
+        """Another vector of values (parameters or gradients, as this is) for the same network."""
+        return type(self)(vector, self.n_inputs, self.n_hidden, self.activation)
 
     def __repr__(self) -> str:
         values = ", ".join(f"{name}={value:.6g}" for name, value in self.as_dict().items())
@@ -138,32 +169,30 @@ def init_parameters(
 
 @dataclass
 class ForwardPass:
-    """What the forward pass computes for n rows.
+    """What the forward pass computes for n rows; each hidden quantity is a row of values, one
+    per data row, as the lecture writes N1 and N2.
 
-    N    : shape (n, H)  hidden values, N[:, 0] is the lecture's N1
+    Z    : shape (H, n)  what goes into each hidden unit, z = w . x + b; Z[0] is z1
+    N    : shape (H, n)  what comes out, N = act(z) (Z itself for identity); N[0] is N1
     yhat : shape (n,)    the network's output
-    Z    : shape (n, H)  the hidden units' inputs before the activation (N itself for identity)
     """
 
+    Z: np.ndarray
     N: np.ndarray
     yhat: np.ndarray
-    Z: np.ndarray
 
 
 def forward(params: Parameters, X: np.ndarray) -> ForwardPass:
-    """z = X W_hidden^T + b_hidden, N = act(z), yhat = N w_out + b_out.  X : shape (n, k).
+    """z_h = w_h . x + b_h for every unit h and row, N = act(z), yhat = w_out . N + b_out.
 
-    Computed feature-major, as z^T = W_hidden X^T (shape (H, n)): matrix products with an
-    inner dimension of 2 or 3 are many times faster that way round. N and Z are returned as
-    (n, H) views of those arrays. X is fastest in Fortran order (X.T contiguous).
+    X : shape (n, k); X.T holds the columns x1..xk, so Z = W_hidden X^T + b_hidden reads as
+    z1 = w1*x1 + w2*x2 + w3*x3 + b1 for the 3-2-1 network.
     """
-    ZT = params.W_hidden @ X.T
-    ZT += params.b_hidden[:, None]
+    Z = params.W_hidden @ X.T + params.b_hidden[:, None]
     activate, _ = ACTIVATIONS[params.activation]
-    NT = ZT if activate is None else activate(ZT)
-    yhat = params.w_out @ NT
-    yhat += params.b_out
-    return ForwardPass(NT.T, yhat, ZT.T)
+    N = Z if activate is None else activate(Z)
+    yhat = params.w_out @ N + params.b_out
+    return ForwardPass(Z, N, yhat)
 
 
 def mse_loss(y: np.ndarray, yhat: np.ndarray) -> float:
@@ -172,116 +201,40 @@ def mse_loss(y: np.ndarray, yhat: np.ndarray) -> float:
     return float(error @ error) / len(y)
 
 
-def backward(params: Parameters, X: np.ndarray, y: np.ndarray, fwd: ForwardPass) -> Gradients:
-    """All gradients of the MSE loss by the chain rule, output layer first.
+@dataclass
+class BackwardPass:
+    """The chain rule's terms for every row, and the gradients they sum to.
 
-    dL/dyhat_i = -(2/n) (y_i - yhat_i)
-    dL/dw7 = sum_i dL/dyhat_i * N1_i,        dL/db3 = sum_i dL/dyhat_i
-    dL/dN1_i = dL/dyhat_i * w7
-    dL/dz1_i = dL/dN1_i * dN1/dz1_i          (identity: dN1/dz1 = 1, so dL/dz1 is dL/dN1)
-    dL/dw1 = sum_i dL/dz1_i * x1_i,          dL/db1 = sum_i dL/dz1_i
-    X : shape (n, k), y : shape (n,).
+    dL_dyhat  : shape (n,)      dL/dyhat_i = -(2/n) (y_i - yhat_i)
+    dL_dN     : shape (H, n)    dL/dN_h,i = w_out[h] * dL/dyhat_i             (dL/dN1_i = w7 * dL/dyhat_i)
+    dN_dZ     : shape (H, n)    dN_h/dz_h of each row; None for identity, where it is 1
+    dL_dZ     : shape (H, n)    dL/dz_h,i = dL/dN_h,i * dN_h/dz_h             (dL_dN itself for identity)
+    gradients : dL/dw1 = sum_i dL/dz1_i * x1_i, dL/db1 = sum_i dL/dz1_i,
+                dL/dw7 = sum_i dL/dyhat_i * N1_i, dL/db3 = sum_i dL/dyhat_i, ...
     """
-    dyhat = (fwd.yhat - y) * (2.0 / len(y))
-    dw_out = fwd.N.T @ dyhat
-    db_out = dyhat.sum()
-    dNT = params.w_out[:, None] * dyhat  # dL/dN, feature-major: shape (H, n)
+
+    dL_dyhat: np.ndarray
+    dL_dN: np.ndarray
+    dN_dZ: np.ndarray | None
+    dL_dZ: np.ndarray
+    gradients: Gradients
+
+
+def backward(params: Parameters, X: np.ndarray, y: np.ndarray, fwd: ForwardPass) -> BackwardPass:
+    """All gradients of the MSE loss by the chain rule, output layer first.  X : shape (n, k), y : shape (n,)."""
+    dL_dyhat = -(2.0 / len(y)) * (y - fwd.yhat)
+    dw_out = fwd.N @ dL_dyhat
+    db_out = dL_dyhat.sum()
+    dL_dN = params.w_out[:, None] * dL_dyhat
     _, derivative = ACTIVATIONS[params.activation]
-    dZT = dNT if derivative is None else dNT * derivative(fwd.Z.T, fwd.N.T)
-    return params.gradients(dZT @ X, dw_out, dZT.sum(axis=1), db_out)
+    dN_dZ = None if derivative is None else derivative(fwd.Z, fwd.N)
+    dL_dZ = dL_dN if dN_dZ is None else dL_dN * dN_dZ
+    dW_hidden = dL_dZ @ X
+    db_hidden = dL_dZ.sum(axis=1)
+    gradients = Gradients.of_layers(dW_hidden, dw_out, db_hidden, db_out, params.activation)
+    return BackwardPass(dL_dyhat, dL_dN, dN_dZ, dL_dZ, gradients)
 
 
 def update(params: Parameters, grads: Gradients, lr: float) -> Parameters:
     """One gradient-descent step for every parameter: w(t+1) = w(t) - eta * dL/dw(t)."""
     return params.like(params.vector - lr * grads.vector)
-
-
-def collapsed_linear_map(params: Parameters) -> tuple[np.ndarray, float]:
-    """The linear function an identity-activation network computes: yhat = coef . x + intercept.
-
-    With no activation, coef_j = sum_h w_out[h] * W_hidden[h, j] (for x1: w7*w1 + w8*w4) and
-    intercept = w_out . b_hidden + b_out (w7*b1 + w8*b2 + b3).
-    """
-    return params.w_out @ params.W_hidden, float(params.w_out @ params.b_hidden + params.b_out)
-
-
-class LiteralEngine:
-    """forward, loss and backward over every row, as the functions above compute them, but fast.
-
-    The rows are taken in blocks of CHUNK_ROWS, small enough that a block's hidden values,
-    residuals and per-row gradients stay in the processor's cache; the blocks' sums of the
-    chain rule's terms add up to the full-batch gradients. Data are read feature-major
-    (X^T, shape (k, n)), so every product is a BLAS call on long contiguous rows, and the
-    work arrays are allocated once.
-
-    Data of one block run the very operations of forward/mse_loss/backward, so the results
-    are theirs to the bit. On more rows, with the identity activation, dL/dN_h,i =
-    w_out[h] * dL/dyhat_i, so w_out[h] moves out of the sums over rows: one pass gives
-    g = sum_i dL/dyhat_i x_i and s = sum_i dL/dyhat_i, and the chain rule gives every gradient
-    from them (dL/dw1 = w7 g_1, dL/db1 = w7 s, dL/dw7 = w1 g_1 + w2 g_2 + w3 g_3 + b1 s,
-    dL/db3 = s). Results then equal forward/mse_loss/backward up to the order of summation
-    (about 1e-15 relative).
-    """
-
-    CHUNK_ROWS = 65536
-    # The two (H, rows) work arrays stay within this; a wide network takes fewer rows a block.
-    WORK_BYTES = 64 << 20
-
-    def __init__(self, X: np.ndarray, y: np.ndarray, n_hidden: int):
-        """X : shape (n, k), y : shape (n,). X.T is copied once if it is not contiguous."""
-        self.XT = np.ascontiguousarray(X.T)
-        self.y = y
-        self.chunk_rows = min(self.CHUNK_ROWS, max(1, self.WORK_BYTES // (16 * n_hidden)))
-        rows = min(self.chunk_rows, len(y))
-        self.Z = np.empty((n_hidden, rows))
-        self.r = np.empty(rows)
-        self.dZ = np.empty((n_hidden, rows))
-
-    def _chunks(self):
-        for first in range(0, len(self.y), self.chunk_rows):
-            XT = self.XT[:, first : first + self.chunk_rows]
-            m = XT.shape[1]
-            yield XT, self.y[first : first + m], self.Z[:, :m], self.r[:m], self.dZ[:, :m]
-
-    def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
-        if params.activation == "identity" and len(self.y) > self.chunk_rows:
-            return self._linear(params)
-        W, b, w, b_out = params.W_hidden, params.b_hidden, params.w_out, params.b_out
-        activate, derivative = ACTIVATIONS[params.activation]
-        scale = 2.0 / len(self.y)
-        squares, db_out = 0.0, 0.0
-        dW, dw_out, db = np.zeros_like(W), np.zeros_like(w), np.zeros_like(b)
-        for XT, y, Z, r, dZ in self._chunks():
-            np.matmul(W, XT, out=Z)
-            Z += b[:, None]
-            N = Z if activate is None else activate(Z)
-            np.matmul(w, N, out=r)
-            r += b_out
-            r -= y  # yhat - y
-            squares += float(r @ r)
-            r *= scale  # dL/dyhat
-            dw_out += N @ r
-            db_out += float(r.sum())
-            np.multiply(w[:, None], r, out=dZ)  # dL/dN
-            if derivative is not None:
-                dZ *= derivative(Z, N)  # dL/dz
-            dW += dZ @ XT.T
-            db += dZ.sum(axis=1)
-        return squares / len(self.y), params.gradients(dW, dw_out, db, db_out)
-
-    def _linear(self, params: Parameters) -> tuple[float, Gradients]:
-        W, b, w = params.W_hidden, params.b_hidden, params.w_out
-        shift = float(w @ b + params.b_out)  # yhat_i = w . (W x_i) + w . b + b_out
-        squares, s = 0.0, 0.0
-        g = np.zeros(params.n_inputs)
-        for XT, y, Z, r, _ in self._chunks():
-            np.matmul(W, XT, out=Z)  # the hidden values, less their biases
-            np.matmul(w, Z, out=r)
-            r += shift
-            r -= y  # yhat - y
-            squares += float(r @ r)
-            g += XT @ r
-            s += float(r.sum())
-        scale = 2.0 / len(self.y)
-        g, s = g * scale, s * scale  # sum_i dL/dyhat_i x_i and sum_i dL/dyhat_i
-        return squares / len(self.y), params.gradients(np.outer(w, g), W @ g + b * s, w * s, s)

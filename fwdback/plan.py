@@ -58,10 +58,6 @@ class TrainingPlan:
         """The plan as the model file keeps it (epochs are the run's, recorded apart)."""
         return {name: getattr(self, name) for name in RESUMED}
 
-    @classmethod
-    def from_record(cls, record: dict, epochs: int = DEFAULT_EPOCHS) -> TrainingPlan:
-        return cls(epochs=epochs, **{name: record[name] for name in RESUMED if name in record})
-
 
 # What a resumed run goes on with: everything but the number of epochs.
 RESUMED = ("lr", "batch_size", "val_split", "patience", "min_delta", "tol", "standardize", "seed")

@@ -11,11 +11,12 @@ small matrix G = A^T A / n and M, without another pass over the rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
+from .linear_map import LeastSquares, balanced_minimizer, least_squares
 from .network import Parameters
-from .yardstick import balanced_minimizer, least_squares
 
 # Eigenvalues of G below this fraction of the largest are directions the data do not span.
 SPANNED = 1e-12
@@ -92,39 +93,52 @@ def largest_stable_lr_for_batches(params: Parameters, X: np.ndarray, batch_size:
     return 2.0 / curvature if curvature > 0 else np.inf
 
 
-def choose_lr(
-    X: np.ndarray | None, y: np.ndarray | None, initial: Parameters, batch_size: int | None = None, statistics=None
-) -> float:
+class RowStatistics:
+    """What the step depends on, of rows held in memory: G = A^T A / n and the least-squares fit.
+
+    engines.GramEngine offers the same two (`G`, `least_squares()`) for rows streamed from a file.
+    X : shape (n, k), y : shape (n,).
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray):
+        self.X, self.y = X, y
+
+    @cached_property
+    def G(self) -> np.ndarray:
+        return gram_matrix(self.X)
+
+    def least_squares(self) -> LeastSquares:
+        return least_squares(self.X, self.y)
+
+
+def choose_lr(statistics, initial: Parameters, batches: tuple[np.ndarray, int] | None = None) -> float:
     """The step fwdback takes when none is given: half the largest stable step, both where
     training starts and at a least-squares minimizer (where it has to settle), rounded down to
     two significant digits.
 
-    X : shape (n, k), y : shape (n,); or X, y = None and `statistics` (a GramEngine) for rows
-    not in memory. Half, because the curvature between the two points can exceed both.
+    `statistics` are the rows' (RowStatistics, or a GramEngine); `batches` = (X, batch_size) for
+    mini-batches of X, shape (n, k). Half, because the curvature between the two points can
+    exceed both.
     """
-    return _round_down(0.5 * _stable(X, y, initial, batch_size, statistics), 2)
+    return _round_down(0.5 * _stable(statistics, initial, batches), 2)
 
 
-def suggest_lr(
-    X: np.ndarray | None, y: np.ndarray | None, initial: Parameters, lr: float, statistics=None,
-    batch_size: int | None = None,
-) -> float:
+def suggest_lr(statistics, initial: Parameters, lr: float, batches: tuple[np.ndarray, int] | None = None) -> float:
     """A learning rate to try after `lr` diverged: choose_lr's, but never more than half of
     `lr`, rounded down to one significant digit. Weights so large that the curvature
     overflows leave just half of `lr`."""
-    return _round_down(0.5 * min(_stable(X, y, initial, batch_size, statistics), lr), 1)
+    return _round_down(0.5 * min(_stable(statistics, initial, batches), lr), 1)
 
 
-def _stable(X, y, initial: Parameters, batch_size: int | None, statistics) -> float:
+def _stable(statistics, initial: Parameters, batches: tuple[np.ndarray, int] | None) -> float:
     """The largest stable step at the start and at a least-squares minimizer, the smaller."""
     with np.errstate(all="ignore"):
         try:
-            best = least_squares(X, y) if statistics is None else statistics.least_squares()
+            best = statistics.least_squares()
             at_minimum = balanced_minimizer(best.coef, best.intercept, initial.n_hidden)
-            if batch_size is not None and X is not None:
-                return min(largest_stable_lr_for_batches(p, X, batch_size) for p in (initial, at_minimum))
-            gram = gram_matrix(X) if statistics is None else statistics.G
-            return min(largest_stable_lr_from_gram(p, gram) for p in (initial, at_minimum))
+            if batches is not None:
+                return min(largest_stable_lr_for_batches(p, *batches) for p in (initial, at_minimum))
+            return min(largest_stable_lr_from_gram(p, statistics.G) for p in (initial, at_minimum))
         except (np.linalg.LinAlgError, ValueError):
             return np.inf
 

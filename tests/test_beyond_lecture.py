@@ -12,12 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 
 import numpy as np
 import pytest
 
-from fwdback import training
-from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names, update
+from fwdback.engines import SHUFFLE_STREAM
+from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names
 from fwdback.plan import TrainingPlan
 from fwdback.training import fit, prepare
 
@@ -127,7 +128,7 @@ def test_gradients_match_central_finite_differences(activation, H, k):
     fwd = forward(params, X)
     assert mse_loss(y, fwd.yhat) == pytest.approx(loss_by_names(p, X, y, H, activation), rel=1e-12)
 
-    grads = backward(params, X, y, fwd).as_dict()
+    grads = backward(params, X, y, fwd).gradients.as_dict()
     step = 1e-5
     numeric = {}
     for name in names:
@@ -185,7 +186,7 @@ def test_each_name_is_the_weight_the_rule_says(activation):
             yhat_expected = yhat0 + delta
         else:
             yhat_expected = network_by_names(changed, X, H, activation)[1]
-        np.testing.assert_allclose(fwd.Z, Z_expected, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(fwd.Z.T, Z_expected, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(fwd.yhat, yhat_expected, rtol=1e-13, atol=1e-13)
 
     # The issue's example spelled out: w5 is unit 2's first input weight, w13 unit 1's output weight.
@@ -226,27 +227,52 @@ def test_one_batch_of_all_rows_is_full_batch_descent(activation, extra):
     assert batched.final_loss == pytest.approx(full.final_loss, rel=1e-12)
 
 
+def scalar_step(values: list[float], X, y, lr: float, n_hidden: int, activation: str) -> tuple[float, list[float]]:
+    """The loss of rows X, y and the weights after one step on them, by the chain rule one
+    number at a time: plain floats and math, no matrices. `values` are in the lecture's order,
+    w1..w(kH) (unit 1's k weights first), w(kH+1)..w(kH+H), b1..bH, b(H+1)."""
+    k, H = len(X[0]), n_hidden
+    act = {"identity": lambda z: z, "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z))}[activation]
+    slope = {"identity": lambda N: 1.0, "sigmoid": lambda N: N * (1.0 - N)}[activation]
+    W = [[values[u * k + j] for j in range(k)] for u in range(H)]
+    v, b, c = values[k * H : k * H + H], values[k * H + H : k * H + 2 * H], values[-1]
+    n, loss, grads = len(y), 0.0, [0.0] * len(values)
+    for x, target in zip(X, y):
+        z = [sum(W[u][j] * x[j] for j in range(k)) + b[u] for u in range(H)]
+        N = [act(z_u) for z_u in z]
+        yhat = sum(v[u] * N[u] for u in range(H)) + c
+        loss += (target - yhat) ** 2 / n
+        d = -2.0 / n * (target - yhat)  # dL/dyhat_i
+        grads[-1] += d
+        for u in range(H):
+            grads[k * H + u] += d * N[u]
+            dz = d * v[u] * slope(N[u])  # dL/dz_u,i
+            grads[k * H + H + u] += dz
+            for j in range(k):
+                grads[u * k + j] += dz * x[j]
+    return loss, [p - lr * g for p, g in zip(values, grads)]
+
+
 def replay_minibatches(X, y, initial: Parameters, lr, epochs, batch_size, seed):
     """The epoch losses and final weights, replaying the documented shuffle batch by batch.
 
     Epoch e: the permutation default_rng([SHUFFLE_STREAM, seed, e]).permutation(n), consecutive
     batches of `batch_size` rows (the last may be smaller), each batch's loss before its update.
-    Returns (weighted epoch losses, unweighted means of the batch losses, final Parameters).
+    Returns (weighted epoch losses, unweighted means of the batch losses, final weights).
     """
-    params = initial
+    values = initial.vector.tolist()
     weighted, plain = [], []
     for epoch in range(1, epochs + 1):
-        order = np.random.default_rng([training.SHUFFLE_STREAM, seed, epoch]).permutation(len(y))
+        order = np.random.default_rng([SHUFFLE_STREAM, seed, epoch]).permutation(len(y))
         losses, sizes = [], []
         for start in range(0, len(y), batch_size):
             rows = order[start : start + batch_size]
-            fwd = forward(params, X[rows])
-            losses.append(mse_loss(y[rows], fwd.yhat))
+            loss, values = scalar_step(values, X[rows].tolist(), y[rows].tolist(), lr, initial.n_hidden, initial.activation)
+            losses.append(loss)
             sizes.append(len(rows))
-            params = update(params, backward(params, X[rows], y[rows], fwd), lr)
         weighted.append(np.dot(losses, sizes) / np.sum(sizes))
         plain.append(np.mean(losses))
-    return np.array(weighted), np.array(plain), params
+    return np.array(weighted), np.array(plain), np.array(values)
 
 
 @pytest.mark.parametrize("activation", ["identity", "sigmoid"])
@@ -258,7 +284,7 @@ def test_minibatch_epoch_loss_is_the_size_weighted_mean_of_batch_losses(activati
 
     weighted, plain, final = replay_minibatches(X, y, initial, 0.05, epochs, batch_size, seed)
     np.testing.assert_allclose(result.losses, weighted, rtol=1e-12, atol=0)
-    np.testing.assert_allclose(result.final.vector, final.vector, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(result.final.vector, final, rtol=1e-12, atol=1e-14)
     # The weighting matters here: the unweighted mean would be told apart.
     assert np.abs(plain - weighted).max() > 1e-4
 
@@ -270,7 +296,7 @@ def test_cli_batch_size_shuffles_with_the_seeded_stream(run, workdir):
     initial = Parameters.from_dict(document["initial_weights"])
     weighted, _, final = replay_minibatches(X, y, initial, 0.05, 20, 4, seed=9)
     np.testing.assert_allclose([entry["loss"] for entry in document["history"]], weighted, rtol=1e-12, atol=0)
-    np.testing.assert_allclose(Parameters.from_dict(document["weights"]).vector, final.vector, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(Parameters.from_dict(document["weights"]).vector, final, rtol=1e-12, atol=1e-14)
     assert document["batch_size"] == 4
 
 

@@ -64,7 +64,7 @@ def test_the_defaults_reach_least_squares(make):
     initial = init_parameters(np.random.default_rng(0), X.shape[1], 2)
     fitted = fit(X, y, initial, TrainingPlan())
     features = tuple(f"x{j}" for j in range(1, X.shape[1] + 1))
-    predictions = Model(fitted.result.final, features, "y", {}, fitted.prepared.scaling).predict(X)
+    predictions = Model(fitted.result.final, features, "y", scaling=fitted.rows.scaling).predict(X)
     loss = float(np.mean((predictions - y) ** 2))
     assert within_one_percent(loss, X, y), (fitted.plan.lr, fitted.result.epochs_run, loss, best_loss(X, y))
     assert fitted.result.epochs_run < TrainingPlan().epochs  # the convergence stop ended it

@@ -3,12 +3,14 @@
 import numpy as np
 import pytest
 
-from fwdback.gram import MAX_CONDITION, GramEngine
-from fwdback.network import LiteralEngine, Parameters, backward, forward, init_parameters, mse_loss, parameter_names
-from fwdback.synthetic import generate
-from fwdback.stepsize import suggest_lr
+from fwdback.engines import GRAM_MIN_ROWS, FullBatch, objective_for
+from fwdback.engines.gram import MAX_CONDITION, GramEngine
+from fwdback.engines.literal import LiteralEngine
+from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names
 from fwdback.plan import TrainingPlan
-from fwdback.training import GRAM_MIN_ROWS, fit
+from fwdback.stepsize import RowStatistics, suggest_lr
+from fwdback.synthetic import generate
+from fwdback.training import fit, prepare, prepare_streamed, train
 
 
 def relative(a, b):
@@ -25,8 +27,16 @@ def test_loss_and_gradients_equal_the_literal_engine(k, h):
         fwd = forward(params, X)
         loss, grads = gram.loss_and_gradients(params)
         assert loss == pytest.approx(mse_loss(y, fwd.yhat), rel=1e-12)
-        literal = backward(params, X, y, fwd).vector
+        literal = backward(params, X, y, fwd).gradients.vector
         assert np.max(np.abs(grads.vector - literal)) <= 1e-12 * np.max(np.abs(literal))
+
+
+def full_batches(X, y, initial):
+    """The literal and the Gram engine's full-batch objectives on the same rows."""
+    literal = LiteralEngine(X, y, initial.n_hidden)
+    statistics = RowStatistics(X, y)
+    return (FullBatch(literal, literal, "literal", 0.0, statistics),
+            FullBatch(GramEngine(X, y), literal, "gram", 0.0, statistics))
 
 
 def badly_scaled(rows):
@@ -38,10 +48,9 @@ def badly_scaled(rows):
 def test_thousands_of_epochs_give_the_same_history_and_weights(data):
     X, y = data()
     initial = init_parameters(np.random.default_rng(0))
-    lr = suggest_lr(X, y, initial, 1.0)
+    lr = suggest_lr(RowStatistics(X, y), initial, 1.0)
     plan = TrainingPlan(lr=lr, epochs=3000, tol=0, standardize=False)
-    literal = fit(X, y, initial, plan, engine="literal").result
-    gram = fit(X, y, initial, plan, engine="gram").result
+    literal, gram = (train(objective, initial, plan) for objective in full_batches(X, y, initial))
     assert gram.engine == "gram" and literal.engine == "literal"
     assert relative(literal.losses, gram.losses) < 1e-9
     assert relative(literal.final.vector, gram.final.vector) < 1e-9
@@ -52,8 +61,11 @@ def test_validation_losses_agree():
     X, y = generate(3500, seed=4)
     initial = init_parameters(np.random.default_rng(1))
     plan = TrainingPlan(lr=0.05, epochs=300, tol=0, val_split=0.15)
-    literal = fit(X, y, initial, plan, engine="literal").result
-    gram = fit(X, y, initial, plan, engine="gram").result
+    rows = prepare(X, y, plan)
+    X_val, y_val = rows.validation
+    literal_objective, gram_objective = full_batches(rows.X, rows.y, initial)
+    literal = train(literal_objective, initial, plan, validation_loss=lambda p: mse_loss(y_val, forward(p, X_val).yhat))
+    gram = train(gram_objective, initial, plan, validation_loss=GramEngine(X_val, y_val).loss)
     assert relative(literal.val_losses, gram.val_losses) < 1e-9
 
 
@@ -76,22 +88,24 @@ def test_auto_falls_back_where_the_gram_form_loses_precision():
     assert fit(X, y, initial, TrainingPlan(lr=1e-9, epochs=2)).result.engine == "literal"
 
 
-def test_the_gram_engine_refuses_what_it_cannot_compute():
+def test_streamed_rows_train_only_the_linear_network_on_full_batches():
     X, y = generate(100, seed=1)
-    with pytest.raises(ValueError, match="identity"):
-        fit(X, y, init_parameters(np.random.default_rng(0), activation="relu"), TrainingPlan(lr=0.05, epochs=1), engine="gram")
-    with pytest.raises(ValueError, match="engine"):
-        fit(X, y, init_parameters(np.random.default_rng(0)), TrainingPlan(lr=0.05, epochs=1), engine="fast")
+    rows = prepare_streamed(lambda: [(X, y)])
+    with pytest.raises(ValueError, match="full batches"):
+        objective_for(rows, init_parameters(np.random.default_rng(0), activation="relu"), None, 0)
+    with pytest.raises(ValueError, match="full batches"):
+        objective_for(rows, init_parameters(np.random.default_rng(0)), 10, 0)
 
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
-def test_the_literal_engine_is_the_lecture_functions_to_the_bit_on_one_block(activation):
+def test_the_literal_engine_is_the_lecture_functions_on_one_block(activation):
     X, y = generate(500, seed=6)
     params = init_parameters(np.random.default_rng(2), 3, 4, activation)
     loss, grads = LiteralEngine(X, y, 4).loss_and_gradients(params)
     fwd = forward(params, X)
-    assert loss == mse_loss(y, fwd.yhat)
-    assert np.array_equal(grads.vector, backward(params, X, y, fwd).vector)
+    assert loss == pytest.approx(mse_loss(y, fwd.yhat), rel=1e-14)
+    lecture = backward(params, X, y, fwd).gradients.vector
+    assert np.max(np.abs(grads.vector - lecture)) <= 1e-14 * np.max(np.abs(lecture))
 
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
@@ -103,5 +117,5 @@ def test_the_literal_engine_in_blocks_sums_to_the_full_batch(monkeypatch, activa
     loss, grads = LiteralEngine(np.asfortranarray(X), y, 2).loss_and_gradients(params)
     fwd = forward(params, X)
     assert loss == pytest.approx(mse_loss(y, fwd.yhat), rel=1e-13)
-    literal = backward(params, X, y, fwd).vector
+    literal = backward(params, X, y, fwd).gradients.vector
     assert np.max(np.abs(grads.vector - literal)) <= 1e-13 * np.max(np.abs(literal))

@@ -335,3 +335,27 @@ def test_feature_names_come_from_a_data_frame():
     with pytest.raises(ValueError, match="feature names should match"):
         model.predict(frame[["age", "size", "rooms"]])
     assert not hasattr(FwdbackRegressor(epochs=5).fit(X, y), "feature_names_in_")
+
+
+@pytest.mark.parametrize("make_error", [
+    lambda X, y: FwdbackRegressor(val_split=0.1).fit(X[:3], y[:3]),
+    lambda X, y: FwdbackRegressor(lr=1e6, standardize=False, epochs=50).fit(X * 100, y),
+])  # fmt: skip
+def test_library_errors_speak_in_the_estimators_parameters(make_error):
+    X, y = generate(50, seed=1)
+    with pytest.raises(FwdbackError) as caught:
+        make_error(X, y)
+    message = str(caught.value)
+    assert "--" not in message
+    assert "val_split=0.1" in message or ("lr=" in message and "standardize=True" in message)
+
+
+def test_the_same_errors_speak_in_flags_on_the_command_line(run, workdir, csv_text):
+    X, y = generate(3, seed=1)
+    (workdir / "three.csv").write_text(csv_text(X, y))
+    result = run(["train", "three.csv", "--val-split", "0.1"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: --val-split 0.1 of 3 rows leaves 0 for validation")
+    split = FwdbackRegressor(val_split=0.1)
+    with pytest.raises(ValueError, match=r"^val_split=0.1 of 3 rows leaves 0 for validation"):
+        split.fit(X, y)

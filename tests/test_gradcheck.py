@@ -7,6 +7,7 @@ by name (the `hand` fixture); a broken backward pass is simulated by patching th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -108,11 +109,11 @@ def broken_backward(name: str, change):
     real = network.backward
 
     def backward(params, X, y, fwd):
-        grads = real(params, X, y, fwd)
-        vector = grads.vector.copy()
+        back = real(params, X, y, fwd)
+        vector = back.gradients.vector.copy()
         j = params.names.index(name)
         vector[j] = change(vector[j])
-        return grads.like(vector)
+        return dataclasses.replace(back, gradients=back.gradients.like(vector))
 
     return backward
 
@@ -296,5 +297,5 @@ def test_the_schedule_options_shape_the_epochs_before_the_check(run, sample_like
     model = json.loads(open("m.json", encoding="utf-8").read())
     params = Parameters.from_dict(model["weights"])
     fwd = network.forward(params, prepared.X)
-    expected = network.backward(params, prepared.X, prepared.y, fwd).as_dict()
+    expected = network.backward(params, prepared.X, prepared.y, fwd).gradients.as_dict()
     assert [row["analytic"] for row in rows] == pytest.approx([expected[row["parameter"]] for row in rows], rel=1e-9, abs=1e-12)

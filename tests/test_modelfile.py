@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fwdback.errors import ModelFileError
-from fwdback.modelfile import Model, load_init, load_model, model_json
+from fwdback.modelfile import Model, TrainingRecord, load_init, load_model, model_json
 from fwdback.network import Parameters, parameter_names
+from fwdback.plan import StopReason
 
 NAMES = parameter_names()
 WEIGHTS = dict(zip(NAMES, [0.5, -0.25, 0.125, 1.0, -1.0, 0.0, 2.0, -0.5, 0.1, 0.2, 0.3]))
@@ -29,7 +30,7 @@ def bits(values) -> list[int]:
 
 def model(values=None, features=("x1", "x2", "x3"), target="y", training=None) -> Model:
     vector = list(WEIGHTS.values()) if values is None else values
-    return Model(Parameters(vector), tuple(features), target, training or {})
+    return Model(Parameters(vector), tuple(features), target, training or TrainingRecord())
 
 
 def save_model(model: Model, path) -> None:
@@ -71,22 +72,26 @@ def test_every_float_survives_save_and_load(scratch, values):
 )
 def test_columns_and_training_survive_save_and_load(scratch, features, target, initial, final_loss, lr):
     path = str(scratch / "model.json")
-    training = {"seed": 3, "epochs": 7, "lr": lr, "initial_weights": dict(zip(NAMES, initial)), "final_loss": final_loss}
+    training = TrainingRecord(plan={"seed": 3, "lr": lr}, epochs=7, stop=StopReason.CONVERGED,
+                              initial_weights=dict(zip(NAMES, initial)), final_loss=final_loss)
     save_model(model(features=features, target=target, training=training), path)
     loaded = load_model(path)
     assert loaded.features == tuple(features) and loaded.target == target
-    assert loaded.training["lr"] == lr and bits([loaded.training["final_loss"]]) == bits([final_loss])
-    assert bits(loaded.training["initial_weights"].values()) == bits(initial)
+    assert loaded.training.plan == {"seed": 3, "lr": lr} and bits([loaded.training.final_loss]) == bits([final_loss])
+    assert bits(loaded.training.initial_weights.values()) == bits(initial)
+    assert loaded.training.stop is StopReason.CONVERGED and loaded.training.epochs == 7
 
 
 def test_saved_file_is_json_with_the_names(tmp_path):
     path = tmp_path / "model.json"
-    save_model(model(training={"seed": 0, "epochs": 1, "lr": 0.1, "initial_weights": WEIGHTS, "final_loss": 1.5}), str(path))
+    training = TrainingRecord(plan={"seed": 0, "lr": 0.1}, epochs=1, stop=StopReason.EPOCHS, initial_weights=WEIGHTS, final_loss=1.5)
+    save_model(model(training=training), str(path))
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "fwdback-model" and data["version"] == 2
     assert data["weights"] == WEIGHTS
     assert data["features"] == ["x1", "x2", "x3"] and data["target"] == "y"
-    assert data["training"]["final_loss"] == 1.5
+    assert data["training"]["final_loss"] == 1.5 and data["training"]["plan"] == {"seed": 0, "lr": 0.1}
+    assert data["training"]["stop"] == "epochs"
 
 
 def test_load_init_reads_top_level_nested_and_model_files(tmp_path):

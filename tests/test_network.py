@@ -15,6 +15,7 @@ from fwdback import (
     parameter_names,
     update,
 )
+from fwdback.network import parameter_count
 from fwdback.plan import TrainingPlan
 from fwdback.stepsize import largest_stable_lr
 from fwdback.training import fit
@@ -104,11 +105,17 @@ def test_one_epoch_by_hand():
     }  # fmt: skip
 
     fwd = forward(params, X)
-    np.testing.assert_allclose(fwd.N, [[N1_row1, N2_row1], [N1_row2, N2_row2]], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fwd.N, [[N1_row1, N1_row2], [N2_row1, N2_row2]], rtol=0, atol=1e-12)  # N[0] is N1
     np.testing.assert_allclose(fwd.yhat, [yhat_row1, yhat_row2], rtol=0, atol=1e-12)
     assert mse_loss(y, fwd.yhat) == pytest.approx(loss, abs=1e-12)
-    grads = backward(params, X, y, fwd)
+    back = backward(params, X, y, fwd)
+    grads = back.gradients
     assert grads.as_dict() == pytest.approx(expected_grads, abs=1e-12)
+    # The per-row terms the gradients are sums of, as worked out above.
+    np.testing.assert_allclose(back.dL_dyhat, [dL_dyhat_row1, dL_dyhat_row2], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(back.dL_dN, [[dL_dN1_row1, dL_dN1_row2], [dL_dN2_row1, dL_dN2_row2]], rtol=0, atol=1e-12)
+    assert back.dN_dZ is None, "the identity's slope is 1, never formed"
+    np.testing.assert_array_equal(back.dL_dZ, back.dL_dN)
     updated = update(params, grads, eta)
     assert updated.as_dict() == pytest.approx(expected_updated, abs=1e-12)
     # The update returns new parameters and leaves the old ones as they were.
@@ -126,7 +133,7 @@ def test_one_epoch_by_hand():
 )
 def test_gradients_match_central_differences(rows, seed, scale):
     params, X, y = random_problem(seed, rows, scale)
-    analytic = backward(params, X, y, forward(params, X)).vector
+    analytic = backward(params, X, y, forward(params, X)).gradients.vector
     numeric = np.empty(11)
     for j in range(11):
         # Along one parameter, yhat is linear and so L is quadratic: the central difference
@@ -221,7 +228,7 @@ def hessian_by_finite_differences(params, X, y, h=1e-5):
 
     def gradient(vector):
         p = Parameters(vector)
-        return backward(p, X, y, forward(p, X)).vector
+        return backward(p, X, y, forward(p, X)).gradients.vector
 
     H = np.empty((11, 11))
     for j in range(11):
@@ -257,3 +264,17 @@ def test_largest_stable_lr_is_two_over_the_hessians_largest_eigenvalue(fitted):
     # With zero residuals the Hessian is exactly its Gauss-Newton part, and the gradient is a
     # cubic in the parameters, so the only error left is the O(h^2) of the differences.
     assert largest_stable_lr(params, X) == pytest.approx(2 / lambda_max, rel=1e-6)
+
+
+def test_names_are_laid_out_like_the_values():
+    params = Parameters(np.arange(11.0))  # w1 = 0, w2 = 1, ..., b3 = 10
+    by_name = params.as_dict()
+    assert params.W_hidden_names.tolist() == [["w1", "w2", "w3"], ["w4", "w5", "w6"]]
+    assert params.w_out_names.tolist() == ["w7", "w8"] and params.b_hidden_names.tolist() == ["b1", "b2"]
+    assert params.b_out_name == "b3"
+    for names, values in ((params.W_hidden_names, params.W_hidden), (params.w_out_names, params.w_out),
+                          (params.b_hidden_names, params.b_hidden)):
+        assert [by_name[name] for name in np.ravel(names)] == np.ravel(values).tolist()
+    wide = Parameters(np.zeros(parameter_count(4, 3)), 4, 3)
+    assert wide.W_hidden_names[2].tolist() == ["w9", "w10", "w11", "w12"]  # unit 3's weights
+    assert wide.w_out_names.tolist() == ["w13", "w14", "w15"] and wide.b_out_name == "b4"

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from fwdback import data
-from fwdback.gram import GramEngine
+from fwdback.engines import GRAM_MIN_ROWS
+from fwdback.engines.gram import GramEngine
 from fwdback.network import init_parameters
-from fwdback.stepsize import suggest_lr
-from fwdback.training import GRAM_MIN_ROWS
+from fwdback.stepsize import RowStatistics, suggest_lr
 
 ROWS, CHUNK = 5_500, 1_000  # five full chunks and a short last one
 
@@ -98,7 +98,7 @@ def test_the_divergence_suggestion_needs_only_the_statistics(rows):
     X, y = rows
     initial = init_parameters(np.random.default_rng(0), 3, 2)
     statistics = GramEngine.from_chunks(chunks_of(X, y, 1000))
-    assert suggest_lr(None, None, initial, 5.0, statistics) == suggest_lr(X, y, initial, 5.0)
+    assert suggest_lr(statistics, initial, 5.0) == suggest_lr(RowStatistics(X, y), initial, 5.0)
 
 
 def test_streamed_divergence_says_what_lr_to_try(run, big_csv, rows):

@@ -1,7 +1,10 @@
-"""The least-squares yardstick: the best any weights of the linear network can do.
+"""The linear network as one linear map, and least squares: the best any of its weights can do.
 
-With no activation the network computes a linear function of x, so no weights can beat
-ordinary least squares on A = [x1, x2, x3, 1].
+With no activation the network computes a linear function of x,
+
+    yhat = (w7 w1 + w8 w4) x1 + (w7 w2 + w8 w5) x2 + (w7 w3 + w8 w6) x3 + (w7 b1 + w8 b2 + b3),
+
+so no weights can beat ordinary least squares on A = [x1, x2, x3, 1].
 """
 
 from __future__ import annotations
@@ -10,7 +13,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import Parameters, collapsed_linear_map
+from .network import Parameters
+
+
+def collapsed_linear_map(params: Parameters) -> tuple[np.ndarray, float]:
+    """The linear function an identity-activation network computes: yhat = coef . x + intercept.
+
+    coef_j = sum_h w_out[h] * W_hidden[h, j] (for x1: w7*w1 + w8*w4) and
+    intercept = w_out . b_hidden + b_out (w7*b1 + w8*b2 + b3). coef : shape (k,).
+    """
+    return params.w_out @ params.W_hidden, float(params.w_out @ params.b_hidden + params.b_out)
+
+
+def linear_map_formulas(params: Parameters) -> list[list[str]]:
+    """How each coefficient of the collapsed map is made, as products of names: for x1
+    [["w7", "w1"], ["w8", "w4"]], ..., then for the intercept [["w7", "b1"], ["w8", "b2"], ["b3"]]."""
+    out, W, b = params.w_out_names, params.W_hidden_names, params.b_hidden_names
+    formulas = [[[out[h], W[h, j]] for h in range(params.n_hidden)] for j in range(params.n_inputs)]
+    return formulas + [[[out[h], b[h]] for h in range(params.n_hidden)] + [[params.b_out_name]]]
 
 
 @dataclass
@@ -80,12 +100,10 @@ class Comparison:
         return self.gap <= 0.01 * self.best.loss + self.best.rounding
 
 
-def compare(
-    params: Parameters, final_loss: float, X: np.ndarray | None, y: np.ndarray | None, best: LeastSquares | None = None
-) -> Comparison:
-    """The network beside least squares on X, y, or beside `best` for rows not in memory (X, y = None)."""
+def compare(params: Parameters, final_loss: float, best: LeastSquares) -> Comparison:
+    """The network's linear map beside the best one, `best`, of the rows it trained on."""
     coef, intercept = collapsed_linear_map(params)
-    return Comparison(coef, intercept, least_squares(X, y) if best is None else best, final_loss)
+    return Comparison(coef, intercept, best, final_loss)
 
 
 def balanced_minimizer(coef: np.ndarray, intercept: float, n_hidden: int = 2) -> Parameters:
@@ -97,9 +115,7 @@ def balanced_minimizer(coef: np.ndarray, intercept: float, n_hidden: int = 2) ->
     """
     k = coef.size
     scale = np.sqrt(np.linalg.norm(coef))
-    params = Parameters(np.zeros(k * n_hidden + 2 * n_hidden + 1), k, n_hidden)
+    W_hidden, w_out = np.zeros((n_hidden, k)), np.zeros(n_hidden)
     if scale > 0:
-        params.W_hidden[0] = coef / scale
-        params.w_out[0] = scale
-    params.vector[-1] = intercept
-    return params
+        W_hidden[0], w_out[0] = coef / scale, scale
+    return Parameters.of_layers(W_hidden, w_out, np.zeros(n_hidden), intercept)

@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .network import Gradients, Parameters
-from .yardstick import LeastSquares
+from ..linear_map import LeastSquares
+from ..network import Gradients, Parameters
 
 # Above this condition number of G the Gram form may drift from the literal engine by more than
 # 1e-9: over 3000 epochs the losses agreed to 1e-11 at cond(G) = 2e10 and to 5e-9 at 3e12.
@@ -126,22 +126,22 @@ class GramEngine:
         return np.isfinite(self.condition) and self.condition <= MAX_CONDITION
 
     def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
-        k, h = params.n_inputs, params.n_hidden
-        W_tilde = np.empty((h, k + 1))
-        W_tilde[:, :k] = params.W_hidden
-        W_tilde[:, k] = params.b_hidden
-        theta = W_tilde.T @ params.w_out
-        theta[k] += params.b_out
+        k = params.n_inputs
+        W_hidden, w_out, b_hidden, b_out = params.layers
+        W_tilde = np.concatenate((W_hidden, b_hidden[:, None]), axis=1)
+        theta = W_tilde.T @ w_out
+        theta[k] += b_out
         delta = theta - self.theta0
         G_delta = self.G @ delta
         loss = self.loss0 + float(self.gradient0 @ delta + delta @ G_delta)
         g = self.gradient0 + 2.0 * G_delta
-        vector = np.empty(params.vector.size)
-        vector[: k * h] = np.outer(params.w_out, g[:k]).ravel()
-        vector[k * h : k * h + h] = W_tilde @ g
-        vector[k * h + h : k * h + 2 * h] = params.w_out * g[k]
-        vector[-1] = g[k]
-        return loss, Gradients(vector, k, h, params.activation)
+        gradients = Gradients(np.empty(params.vector.size), k, params.n_hidden, params.activation)
+        dW_hidden, dw_out, db_hidden, _ = gradients.layers
+        np.multiply.outer(w_out, g[:k], out=dW_hidden)
+        np.matmul(W_tilde, g, out=dw_out)
+        np.multiply(w_out, g[k], out=db_hidden)
+        gradients.vector[-1] = g[k]
+        return loss, gradients
 
     def loss(self, params: Parameters) -> float:
         return self.loss_and_gradients(params)[0]

@@ -1,0 +1,336 @@
+"""The lecture's notation as data: symbols, numbers and operations that render as plain text or LaTeX.
+
+An equation of `explain` is built once, as a tree of these expressions, and each view renders
+it its own way: `plain` for the terminal (dL/dw1 = sum_i dL/dN1_i*x1_i), `latex` for Markdown
+(\\frac{\\partial L}{\\partial w_1} = \\sum_{i=1}^{n} ...). A renderer of the tree can also
+break a long equation between its terms, where a string could only be cut anywhere.
+
+Numbers are written by `number` alone: 6 significant digits, plain or in e-notation
+(1.23457e-05), never `x 10^k`, so a reader can copy them. A negative number plugged into an
+expression is put in parentheses (0.5 - 0.1 * (-0.2)); one that stands alone is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def number(value: float) -> str:
+    """6 significant digits, plain or e-notation (1.23457e-05): never `x 10^k`, always copyable."""
+    text = f"{float(value):.6g}"
+    return "0" if text == "-0" else text
+
+
+class Expr:
+    """A piece of notation. plain() and latex() render it; `alone` says it stands by itself (a
+    side of an equation, an argument), where a negative number needs no parentheses."""
+
+    def plain(self, alone: bool = False) -> str:
+        raise NotImplementedError
+
+    def latex(self, alone: bool = False) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Sym(Expr):
+    """A quantity by its plain name (w1, b3, x1, N1, z1, y, yhat, L, eta, n), of row `row` when
+    given; a row of more than one letter is a label: L_before."""
+
+    name: str
+    row: str | None = None
+
+    def plain(self, alone: bool = False) -> str:
+        return {"eta": "eta"}.get(self.name, self.name) + (f"_{self.row}" if self.row else "")
+
+    def latex(self, alone: bool = False) -> str:
+        special = {"yhat": r"\hat{y}", "eta": r"\eta"}
+        if self.name in special:
+            base, sub = special[self.name], ""
+        else:
+            base, sub = self.name[0], self.name[1:]
+        if sub and self.row:
+            return f"{base}_{{{sub},{self.row}}}"
+        if not sub and self.row and len(self.row) > 1:
+            return rf"{base}_{{\text{{{self.row}}}}}"
+        subscript = sub or self.row
+        if not subscript:
+            return base
+        return f"{base}_{subscript}" if len(subscript) == 1 else f"{base}_{{{subscript}}}"
+
+
+@dataclass(frozen=True)
+class Num(Expr):
+    """A number, as `number` writes it; in parentheses when negative, unless it stands alone."""
+
+    value: float
+
+    def plain(self, alone: bool = False) -> str:
+        text = number(self.value)
+        return text if alone or not text.startswith("-") else f"({text})"
+
+    latex = plain
+
+
+@dataclass(frozen=True)
+class Dots(Expr):
+    """The terms left out of a long sum."""
+
+    def plain(self, alone: bool = False) -> str:
+        return "..."
+
+    def latex(self, alone: bool = False) -> str:
+        return r"\cdots"
+
+
+@dataclass(frozen=True)
+class Add(Expr):
+    """a + b + c."""
+
+    terms: tuple[Expr, ...]
+
+    def plain(self, alone: bool = False) -> str:
+        return " + ".join(term.plain() for term in self.terms)
+
+    def latex(self, alone: bool = False) -> str:
+        return " + ".join(term.latex() for term in self.terms)
+
+
+@dataclass(frozen=True)
+class Neg(Expr):
+    """-a: -(2/n), -\\frac{2}{n}."""
+
+    a: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        return f"-{self.a.plain()}"
+
+    def latex(self, alone: bool = False) -> str:
+        return f"-{self.a.latex()}"
+
+
+@dataclass(frozen=True)
+class Sub(Expr):
+    """a - b: the first operand as it stands, the second as a term."""
+
+    a: Expr
+    b: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        return f"{self.a.plain(alone=True)} - {self.b.plain()}"
+
+    def latex(self, alone: bool = False) -> str:
+        return f"{self.a.latex(alone=True)} - {self.b.latex()}"
+
+
+@dataclass(frozen=True)
+class Mul(Expr):
+    """a times b times ...: in LaTeX side by side (a symbol and a parenthesis too: N_1 (1 - N_1)),
+    or with a dot before a number or a parenthesis; in plain text with `*`, spaced around a derivative."""
+
+    factors: tuple[Expr, ...]
+
+    def plain(self, alone: bool = False) -> str:
+        text = self.factors[0].plain()
+        for factor in self.factors[1:]:
+            following = factor.plain()
+            text = f"{text} * {following}" if "/" in text + following else f"{text}*{following}"
+        return text
+
+    def latex(self, alone: bool = False) -> str:
+        text = self.factors[0].latex()
+        for before, factor in zip(self.factors, self.factors[1:]):
+            following = factor.latex()
+            juxtaposed = following[0] not in "0123456789(-." or (isinstance(before, Sym) and isinstance(factor, Paren))
+            text = f"{text} {following}" if juxtaposed else rf"{text} \cdot {following}"
+        return text
+
+
+@dataclass(frozen=True)
+class Seq(Expr):
+    """Parts side by side with a space between, in both notations: -2 (y_i - yhat_i), (1/n) sum_i ..."""
+
+    parts: tuple[Expr, ...]
+
+    def plain(self, alone: bool = False) -> str:
+        return " ".join(part.plain(alone=True) for part in self.parts)
+
+    def latex(self, alone: bool = False) -> str:
+        return " ".join(part.latex(alone=True) for part in self.parts)
+
+
+@dataclass(frozen=True)
+class Frac(Expr):
+    """top over bottom: \\frac{top}{bottom}, (top/bottom)."""
+
+    top: Expr
+    bottom: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        return f"({self.top.plain(alone=True)}/{self.bottom.plain(alone=True)})"
+
+    def latex(self, alone: bool = False) -> str:
+        return rf"\frac{{{self.top.latex(alone=True)}}}{{{self.bottom.latex(alone=True)}}}"
+
+
+@dataclass(frozen=True)
+class Square(Expr):
+    """base^2; a number base in parentheses when negative or in e-notation."""
+
+    base: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        base = self.base.plain()
+        if isinstance(self.base, Num) and "e" in base and not base.startswith("("):
+            base = f"({base})"
+        return f"{base}^2"
+
+    def latex(self, alone: bool = False) -> str:
+        return self.plain() if isinstance(self.base, Num) else f"{self.base.latex()}^2"
+
+
+@dataclass(frozen=True)
+class Paren(Expr):
+    """(inner); `big` grows with its content in LaTeX (\\left( ... \\right))."""
+
+    inner: Expr
+    big: bool = False
+
+    def plain(self, alone: bool = False) -> str:
+        return f"({self.inner.plain(alone=True)})"
+
+    def latex(self, alone: bool = False) -> str:
+        inner = self.inner.latex(alone=True)
+        return rf"\left( {inner} \right)" if self.big else f"({inner})"
+
+
+@dataclass(frozen=True)
+class Scaled(Expr):
+    """A fraction times a bracket: (1/200)*(...) and \\frac{1}{200} \\left( ... \\right)."""
+
+    scale: Frac
+    bracket: Paren
+
+    def plain(self, alone: bool = False) -> str:
+        return f"{self.scale.plain()}*{self.bracket.plain()}"
+
+    def latex(self, alone: bool = False) -> str:
+        return f"{self.scale.latex()} {self.bracket.latex()}"
+
+
+@dataclass(frozen=True)
+class Partial(Expr):
+    """d(top)/d(bottom): \\frac{\\partial top}{\\partial bottom}; dL/dw1 for top L."""
+
+    top: Expr
+    bottom: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        return f"d{self.top.plain(alone=True)}/d{self.bottom.plain(alone=True)}"
+
+    def latex(self, alone: bool = False) -> str:
+        return rf"\frac{{\partial {self.top.latex(alone=True)}}}{{\partial {self.bottom.latex(alone=True)}}}"
+
+
+def grad(name: str, row: str | None = None) -> Partial:
+    """dL/d(name), of row `row` when given."""
+    return Partial(Sym("L"), Sym(name, row))
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """An activation of its argument: tanh(z1), max(0, z1), sigmoid(z1) (\\sigma in LaTeX)."""
+
+    function: str
+    argument: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        argument = self.argument.plain(alone=True)
+        return f"max(0, {argument})" if self.function == "relu" else f"{self.function}({argument})"
+
+    def latex(self, alone: bool = False) -> str:
+        argument = self.argument.latex(alone=True)
+        return {"relu": rf"\max(0, {argument})", "sigmoid": rf"\sigma({argument})"}.get(self.function, rf"\tanh({argument})")
+
+
+@dataclass(frozen=True)
+class Step(Expr):
+    """relu's slope at `argument`: 1 if z > 0, else 0."""
+
+    argument: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        return f"1 if {self.argument.plain(alone=True)} > 0, else 0"
+
+    def latex(self, alone: bool = False) -> str:
+        return rf"1 \text{{ if }} {self.argument.latex(alone=True)} > 0 \text{{, else }} 0"
+
+
+@dataclass(frozen=True)
+class SumOver(Expr):
+    """The sum over the rows: sum_i body, \\sum_{i=1}^{n} body."""
+
+    body: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        return f"sum_i {self.body.plain()}"
+
+    def latex(self, alone: bool = False) -> str:
+        return rf"\sum_{{i=1}}^{{n}} {self.body.latex()}"
+
+
+@dataclass(frozen=True)
+class Raw(Expr):
+    """Notation written out for each view, where no tree would say more (sigma's definition, say)."""
+
+    plain_text: str
+    latex_text: str
+
+    def plain(self, alone: bool = False) -> str:
+        return self.plain_text
+
+    def latex(self, alone: bool = False) -> str:
+        return self.latex_text
+
+
+@dataclass(frozen=True)
+class Equation(Expr):
+    """sides joined by relations: a = b = c, or w <- w - eta dL/dw = ... (relations[i] between
+    sides[i] and sides[i + 1]; "=" where not given), and a `note` in parentheses after it."""
+
+    sides: tuple[Expr, ...]
+    relations: tuple[str, ...] = ()
+    note: Expr | None = None
+
+    def relation(self, index: int, latex: bool = False) -> str:
+        """The relation between sides[index] and sides[index + 1]."""
+        relation = self.relations[index] if index < len(self.relations) else "="
+        return {"<-": r"\leftarrow", "<=": r"\le"}.get(relation, relation) if latex else relation
+
+    def plain(self, alone: bool = False) -> str:
+        text = self.sides[0].plain(alone=True)
+        for index, side in enumerate(self.sides[1:]):
+            text += f" {self.relation(index)} {side.plain(alone=True)}"
+        return text + ("" if self.note is None else f"   ({self.note.plain(alone=True)})")
+
+    def latex(self, alone: bool = False) -> str:
+        text = self.sides[0].latex(alone=True)
+        for index, side in enumerate(self.sides[1:]):
+            text += f" {self.relation(index, True)} {side.latex(alone=True)}"
+        return text + ("" if self.note is None else rf" \quad ({self.note.latex(alone=True)})")
+
+
+def equation(*sides: Expr, relations: tuple[str, ...] = (), note: Expr | None = None) -> Equation:
+    return Equation(tuple(sides), relations, note)
+
+
+def add(*terms: Expr) -> Add:
+    return Add(tuple(terms))
+
+
+def mul(*factors: Expr) -> Mul:
+    return Mul(tuple(factors))
+
+
+def seq(*parts: Expr) -> Seq:
+    return Seq(tuple(parts))

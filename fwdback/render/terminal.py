@@ -1,0 +1,214 @@
+"""Sections, tables and training runs for a terminal, with rich; the only module that knows rich.
+
+On a terminal the tables have colour and box drawing; anywhere else they are plain text:
+aligned columns, no escape codes, no box characters. Equations are written in the plain
+notation (dL/dw1 = sum_i dL/dN1_i * x1_i).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table as RichTable
+from rich.text import Text as RichText
+
+from ..notation import Expr
+from ..report import (
+    TrainingReport, early_descent, linear_map_table, loss_table, summary_table, weights_table,
+)
+from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from ..training import TrainingResult
+
+PROGRESS_AFTER_SECONDS = 0.5
+# Equations sit this far in from the left edge.
+EQUATION_INDENT = 2
+
+
+def console_for(stream) -> Console:
+    """A console that draws boxes and colour only when `stream` is a terminal.
+
+    Piped output is not wrapped at 80 columns: a table is as wide as its contents.
+    """
+    console = Console(file=stream, highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console.width = 200
+    return console
+
+
+def print_sections(console: Console, blocks: list[Block]) -> None:
+    """A document (explain's) as text: bold headings, paragraphs, indented equations, tables."""
+    for block in blocks:
+        if isinstance(block, Heading):
+            if block.level > 1:
+                console.print()
+            console.print(RichText(block.text, style=_style(console, "bold")))
+        elif isinstance(block, Paragraph):
+            console.print(_text(console, block.parts), soft_wrap=True)
+        elif isinstance(block, Equations):
+            for line in _equation_lines(block):
+                console.print(RichText(" " * EQUATION_INDENT + line), soft_wrap=True)
+        else:
+            console.print(rich_table(console, block))
+
+
+def _equation_lines(block: Equations) -> list[str]:
+    """One line per equation, one for all with `together`, columns at the relations when `aligned`."""
+    if block.together:
+        return [",  ".join(line.plain(alone=True) for line in block.lines)]
+    if not block.aligned:
+        return [line.plain(alone=True) for line in block.lines]
+    rows = [
+        [line.sides[0].plain(alone=True),
+         *(f"{line.relation(index)} {side.plain(alone=True)}" for index, side in enumerate(line.sides[1:]))]
+        for line in block.lines
+    ]
+    widths = [max(len(row[column]) for row in rows if column < len(row)) for column in range(max(map(len, rows)))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+
+
+def _style(console: Console, style: str) -> str:
+    return style if console.is_terminal else ""
+
+
+def _text(console: Console, parts: Text) -> RichText:
+    """Inline parts as rich text: math in the plain notation, verdicts coloured on a terminal."""
+    text = RichText()
+    for part in parts:
+        if isinstance(part, Expr):
+            text.append(part.plain(alone=True))
+        elif isinstance(part, Code):
+            text.append(part.text)
+        elif isinstance(part, Strong):
+            text.append(part.text, style=_style(console, "bold"))
+        elif isinstance(part, Mark):
+            text.append(part.text, style=_style(console, "green" if part.good else "bold red"))
+        else:
+            text.append(part)
+    return text
+
+
+def rich_table(console: Console, table: Table) -> RichTable:
+    """A sections.Table as a rich table: boxed on a terminal, plain columns elsewhere."""
+    shown = RichTable(
+        title=table.title,
+        box=box.ROUNDED if console.is_terminal else None,
+        title_justify="left",
+        header_style=_style(console, "bold"),
+        title_style=_style(console, "bold"),
+        show_header=table.has_header,
+    )
+    for header, justify in zip(table.header, table.align):
+        shown.add_column(_text(console, header), justify=justify)
+    for row in table.rows:
+        shown.add_row(*(_text(console, cell) for cell in row))
+    if table.caption:
+        shown.caption = table.caption
+        shown.caption_justify = "left"
+    return shown
+
+
+def print_training(console: Console, report: TrainingReport, every: int | None, chart: bool) -> None:
+    """train's report: the loss table, the loss chart, the parameters, the linear map, the summary."""
+    console.print(rich_table(console, loss_table(report, every)))
+    console.print()
+    if chart:
+        console.print(loss_chart(console, report.result))
+        console.print()
+    console.print(rich_table(console, weights_table(report)))
+    console.print()
+    if report.comparison is not None:
+        console.print(rich_table(console, linear_map_table(report)))
+        console.print()
+    console.print(rich_table(console, summary_table(report)))
+
+
+def loss_chart(console: Console, result: TrainingResult, width: int = 60, height: int = 12) -> RichText:
+    """The loss curve as a fixed-size character plot, on a log scale when the loss spans decades.
+
+    Each column is a stretch of epochs and shows the loss at its last epoch, so the chart
+    costs the same for 10 epochs as for 10 million. `*` is the training loss, `o` the
+    validation loss.
+    """
+    columns = min(width, len(result.losses))
+    log_epochs = early_descent(result) and result.last_epoch > columns
+    if log_epochs:
+        wanted = np.geomspace(1, result.epochs_run, columns) + result.first_epoch - 1
+        picked = np.searchsorted(result.loss_epochs, wanted.round()).clip(0, len(result.losses) - 1)
+    else:
+        picked = np.linspace(0, len(result.losses) - 1, columns).round().astype(int)
+    curves = [("*", result.losses[picked])]
+    if result.val_losses is not None:
+        curves.insert(0, ("o", result.val_losses[picked]))
+    every_value = np.concatenate([values for _, values in curves])
+    log = bool((every_value > 0).all() and every_value.max() / every_value.min() >= 100)
+    scaled = [(mark, np.log10(values) if log else values) for mark, values in curves]
+    low = min(float(values.min()) for _, values in scaled)
+    high = max(float(values.max()) for _, values in scaled)
+    span = high - low if high > low else 1.0
+    grid = [[" "] * columns for _ in range(height)]
+    for mark, values in scaled:
+        for column, row in enumerate(np.round((values - low) / span * (height - 1)).astype(int)):
+            grid[height - 1 - row][column] = mark
+    label = (lambda v: f"{10 ** v:.3g}") if log else (lambda v: f"{v:.4g}")
+    labels = {0: label(high), height // 2: label(low + span * (height - 1 - height // 2) / (height - 1)), height - 1: label(low)}
+    pad = max(len(text) for text in labels.values())
+    legend = "  (* training, o validation)" if result.val_losses is not None else ""
+    chart = RichText()
+    chart.append(f"Loss per epoch, {'log' if log else 'linear'} scale{legend}\n", style=_style(console, "bold"))
+    for index, cells in enumerate(grid):
+        chart.append(f"{labels.get(index, ''):>{pad}} |")
+        chart.append("".join(cells), style=_style(console, "cyan"))
+        chart.append("\n")
+    chart.append(" " * pad + " +" + "-" * columns + "\n")
+    first, last = str(result.first_epoch), str(result.last_epoch)
+    axis = "  epoch (log scale)" if log_epochs else "  epoch"
+    chart.append(" " * pad + "  " + first + " " * max(1, columns - len(first) - len(last)) + last + axis)
+    return chart
+
+
+class EpochProgress:
+    """A progress bar on stderr that appears only once training has taken a moment: the epoch,
+    the loss and the validation loss of the latest epoch, and the time left at most."""
+
+    def __init__(self, total: int, console: Console):
+        self.total = total
+        self.console = console
+        self.start = time.perf_counter()
+        self.progress: Progress | None = None
+        self.enabled = console.is_terminal
+        self.last_update = self.start
+        self.done = 0
+
+    def __call__(self, record) -> None:
+        """After an epoch: `record` is a training.EpochRecord."""
+        if not self.enabled:
+            return
+        self.done += 1
+        now = time.perf_counter()
+        if now - self.last_update < 0.1 and self.done != self.total:
+            return
+        self.last_update = now
+        if self.progress is None:
+            if now - self.start < PROGRESS_AFTER_SECONDS:
+                return
+            self.progress = Progress(
+                TextColumn("training"),
+                BarColumn(),
+                TextColumn("epoch {task.fields[epoch]}  loss {task.fields[loss]}{task.fields[val]}"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("training", total=self.total, epoch="", loss="", val="")
+        val = "" if record.val_loss is None else f"  validation {record.val_loss:.6g}"
+        self.progress.update(self.task, completed=self.done, epoch=record.number, loss=f"{record.loss:.6g}", val=val)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None

@@ -1,0 +1,86 @@
+"""Format-free documents: what explain and train's report say, before any view writes it.
+
+A document is a sequence of blocks: Heading, Paragraph, Equations, Table. The text of a
+paragraph or a table cell is a sequence of inline parts: a str, a notation expression (math),
+Code (a name from the user's data, such as a column), Strong or Mark (a verdict). The
+renderers in render/ write them as terminal text or Markdown (and HTML); none of them decides
+what is said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .notation import Equation, Expr
+
+
+@dataclass(frozen=True)
+class Code:
+    """A name from the user's data or command line, as it is spelled there: `price`, `data.csv`."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Strong:
+    """Words that lead what follows: "Row 3:"."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A verdict: "ok" (good) or "FAIL" (not), coloured where the view can."""
+
+    text: str
+    good: bool
+
+
+Inline = str | Expr | Code | Strong | Mark
+Text = tuple[Inline, ...]
+
+
+def text(*parts: Inline) -> Text:
+    """A paragraph's or a table cell's parts."""
+    return tuple(parts)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A title: level 1 for the document's, 2 for a section's."""
+
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    parts: Text
+
+
+@dataclass(frozen=True)
+class Equations:
+    """Displayed equations, one per line; `together` sets them on one line, separated by commas;
+    `aligned` lines them up at their relations (the update of every parameter)."""
+
+    lines: tuple[Equation, ...]
+    together: bool = False
+    aligned: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of text cells. `align` holds "left" or "right" for each column; `caption`, a line under it."""
+
+    header: tuple[Text, ...]
+    rows: tuple[tuple[Text, ...], ...]
+    align: tuple[str, ...]
+    title: str | None = None
+    caption: str | None = None
+
+    @property
+    def has_header(self) -> bool:
+        return any(part for cell in self.header for part in cell)
+
+
+Block = Heading | Paragraph | Equations | Table
