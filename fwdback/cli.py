@@ -446,22 +446,37 @@ def _prepare(dataset, plan, scaling):
     from .training import prepare, prepare_streamed
 
     if isinstance(dataset, StreamedDataset):
-        return prepare_streamed(dataset.chunks)
+        with _data_named(dataset.source):
+            return prepare_streamed(dataset.chunks, plan, scaling)
     return prepare(dataset.X, dataset.y, plan, scaling)
 
 
-def _scaling_notes(rows, plan, source) -> list[str]:
-    """What to say, before training, of how the columns' scales were dealt with where it matters."""
+def _scaling_notes(rows, plan, source, shown_raw: bool = False) -> list[str]:
+    """What to say, before training, of how the columns' scales were dealt with where it matters;
+    `shown_raw`: explain shows the rows as they are, where train would choose z-scores."""
+    import numpy as np
+
+    from .stepsize import SCALING_CONDITION
+
     scales = rows.scales
     if not scales.bad:
         return []
-    spread = f"the condition number of [x, 1]'s Gram matrix is {scales.condition:.2g}, {scales.standardized:.2g} on z-scores"
+    if scales.condition > SCALING_CONDITION:
+        z_scores = f", {scales.standardized:.2g} on z-scores" if np.isfinite(scales.standardized) else ""
+        why = ("the columns' scales differ badly: they lie far from zero or differ in size (the condition number "
+               f"of [x, 1]'s Gram matrix is {scales.condition:.2g}{z_scores})")
+        harm = "gradient descent crawls along the flattest direction"
+    else:
+        why = f"the target's values are too large for the loss's squares (|y| up to {scales.target_size:.2g})"
+        harm = "the loss overflows float64"
     if rows.scaling is not None and plan.standardize is None:
-        return [f"Note: {source}: the columns' scales differ badly ({spread}): training on z-scores, as --standardize "
-                "does (--no-standardize trains on the raw values)."]
+        return [f"Note: {source}: {why}: training on z-scores, as --standardize does (--no-standardize trains on the "
+                "raw values)."]
+    if shown_raw:
+        return [f"Note: {source}: {why}; explain shows the rows as they are, where train would take z-scores "
+                "(--standardize shows this epoch in z-scores)."]
     if rows.scaling is None:
-        return [f"Note: {source}: the columns' scales differ badly ({spread}), so gradient descent crawls along the "
-                "flattest direction; --standardize trains on z-scores."]
+        return [f"Note: {source}: {why}, so {harm}; --standardize trains on z-scores."]
     return []
 
 
@@ -611,13 +626,12 @@ def _progress(epochs):
 
 
 def _streaming_conflict(activation, plan, history_path, resumed):
-    """The option that rules out streamed training (the linear network on full batches of the raw
-    rows, without a history), or None."""
+    """The option that rules out streamed training (the linear network on full batches, without
+    a history), or None."""
     conflicts = [
         (activation != "identity", f"the {activation} activation of --resume" if resumed else f"--activation {activation}"),
         (plan.batch_size is not None, "--batch-size"),
         (plan.val_split is not None, "--val-split"),
-        (bool(plan.standardize), "the scaling of a --resume model trained with --standardize" if resumed else "--standardize"),
         (history_path is not None, "--history"),
     ]
     return next((option for applies, option in conflicts if applies), None)
@@ -632,7 +646,7 @@ def _chunk_rows(data, chunksize, conflict):
     if conflict:
         raise click.UsageError(
             f"--chunksize cannot be used with {conflict}: streamed training is the linear network "
-            "(identity activation) on full batches of the raw rows"
+            "(identity activation) on full batches of every row"
         )
     return chunksize
 
@@ -795,7 +809,9 @@ def explain(**options):
     precision.
 
     The options mean what they mean for train. --standardize and --val-split prepare the
-    rows as train does: the epoch is worked on the (standardised) training rows. The K-1
+    rows as train does: the epoch is worked on the (standardised) training rows. Without
+    --standardize the rows are shown as they are, even where train would choose z-scores
+    (a note says so): a worked example keeps the numbers its reader typed. The K-1
     epochs before epoch K run as train runs them, in mini-batches of --batch-size rows
     shuffled as train shuffles them; with --patience, an epoch K that early stopping
     would not reach is an error. The explained step is full-batch over the training rows,
@@ -814,7 +830,7 @@ def _explain(options: dict):
     from .training import resolve
 
     epoch, rows, output_format = options.pop("epoch"), options.pop("rows"), options.pop("output_format")
-    setup = _set_up(options)
+    setup = _set_up(options, shown_raw=True)
     plan = resolve(setup.plan, setup.rows, setup.initial)
     with _data_named(setup.dataset.source):
         row_numbers = training_row_numbers(len(setup.dataset.y), setup.plan)
@@ -853,12 +869,16 @@ class _Setup:
     notes: list[str]
 
 
-def _set_up(options: dict, **plan_settings) -> _Setup:
-    """Read DATA and the starting weights, and prepare the rows as train would; the plan's options
-    are taken out of `options` (plan_settings override them)."""
+def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
+    """Read DATA and the starting weights, and prepare the rows as train would, or, `shown_raw`,
+    as they are unless --standardize is given; the plan's options are taken out of `options`
+    (plan_settings override them)."""
     from .outputs import Outputs
 
     plan = TrainingPlan(**({name: options[name] for name in _PLAN_OPTIONS if name in options} | plan_settings))
+    shown_raw = shown_raw and plan.standardize is None
+    if shown_raw:
+        plan = plan.replace(standardize=False)
     data, init_path = options["data"], options["init_path"]
     _require_data(data)
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
@@ -867,7 +887,7 @@ def _set_up(options: dict, **plan_settings) -> _Setup:
     notes = []
     dataset = _load_dataset(data, features, options["target"], options["sep"], notes)
     rows = _prepare(dataset, plan, None)
-    return _Setup(dataset, rows, plan, initial, notes + _scaling_notes(rows, plan, dataset.source))
+    return _Setup(dataset, rows, plan, initial, notes + _scaling_notes(rows, plan, dataset.source, shown_raw))
 
 
 def _coefficients(ctx, param, value):
@@ -1011,8 +1031,9 @@ def _gradcheck_notes(rows):
 
     notes = []
     if named("by_rounding"):
-        notes.append(f"Note: {named('by_rounding')}: about 0 here; analytic and numeric agree within the finite "
-                     "difference's rounding, not to the relative tol (a smaller --tol cannot be met by any gradient this small).")
+        notes.append(f"Note: {named('by_rounding')}: analytic and numeric agree within the finite difference's rounding "
+                     "and truncation, which is more than --tol of these gradients (about 0 at a converged point, or a --tol "
+                     "finer than any difference quotient resolves): they pass by rounding, not to --tol.")
     if named("pattern_held"):
         notes.append(f"Note: {named('pattern_held')}: a row's hidden input is within two steps of relu's kink, so the "
                      "differences held every row's side of it: the derivative of the piece the point lies on.")
@@ -1051,12 +1072,12 @@ def show(model_path):
 
 @contextlib.contextmanager
 def _data_named(source: str):
-    """A LossOverflow raised inside names the data it came from."""
-    from .errors import LossOverflow
+    """An overflow raised inside names the data it came from."""
+    from .errors import LossOverflow, SquaresOverflow
 
     try:
         yield
-    except LossOverflow as overflow:
+    except (LossOverflow, SquaresOverflow) as overflow:
         overflow.source = source
         raise
 

@@ -181,6 +181,24 @@ class EpochNotReached(FwdbackError):
         )
 
 
+class SquaresOverflow(DataError):
+    """Rows whose values' squares overflow float64 cannot be summed into the Gram engine's statistics.
+
+    `source`, the data's name, is filled in by whoever knows it.
+    """
+
+    def __init__(self, source: str | None = None):
+        self.source = source
+        super().__init__(source)
+
+    def message(self, name=python_name) -> str:
+        data = f"{self.source}: " if self.source else ""
+        return (
+            f"{data}values this large (about 1e154 or more) have squares beyond float64's range, and streamed "
+            f"training keeps sums of squares; standardize them ({name('standardize', True)}) or rescale the columns"
+        )
+
+
 class LossOverflow(FwdbackError, ArithmeticError):
     """The loss is inf or NaN at the initial weights: the data or the weights are too large for float64.
 

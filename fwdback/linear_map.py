@@ -58,21 +58,44 @@ class LeastSquares:
 
 
 def least_squares(X: np.ndarray, y: np.ndarray) -> LeastSquares:
-    """np.linalg.lstsq on A = [X, 1].  X : shape (n, k), y : shape (n,)."""
-    A = np.column_stack([X, np.ones(len(X))])
-    solution, _, rank, _ = np.linalg.lstsq(A, y, rcond=None)
-    residual = A @ solution - y
+    """The least-squares fit of y on A = [X, 1].  X : shape (n, k), y : shape (n,).
+
+    np.linalg.lstsq on the columns centred and divided by their largest deviation, and y by
+    its largest value, so that a column of values around 1e9 (or 1e300) beside others around 1
+    keeps every direction the data span (lstsq drops those below eps times the largest
+    singular value) and no square overflows; the intercept then follows from the means.
+    """
+    mean = np.mean(X / _largest(X), axis=0) * _largest(X)
+    deviation = X - mean
+    width = _largest(deviation)
+    size = float(_largest(y[:, None])[0])
+    solution, _, rank, _ = np.linalg.lstsq(deviation / width, (y - y.mean()) / size, rcond=None)
+    coef = solution * size / width
+    intercept = float(y.mean() - mean @ coef)
+    residual = deviation @ coef - (y - y.mean())
     centred = y - y.mean()
     return LeastSquares(
-        coef=solution[:-1],
-        intercept=float(solution[-1]),
-        loss=float(residual @ residual) / len(y),
-        constant_loss=float(centred @ centred) / len(y),
-        zero_loss=float(y @ y) / len(y),
-        unique=bool(rank == A.shape[1]),
+        coef=coef,
+        intercept=intercept,
+        loss=_mean_square(residual),
+        constant_loss=_mean_square(centred),
+        zero_loss=_mean_square(y),
+        unique=bool(rank == X.shape[1]),
         constant_columns=[j for j in range(X.shape[1]) if np.ptp(X[:, j]) == 0],
         rows=len(y),
     )
+
+
+def _largest(A: np.ndarray) -> np.ndarray:
+    """Each column's largest |value|, 1 where the column is all zeros.  A : shape (n, k)."""
+    largest = np.max(np.abs(A), axis=0, initial=0.0)
+    return np.where(largest > 0, largest, 1.0)
+
+
+def _mean_square(values: np.ndarray) -> float:
+    """mean(values^2), without overflow where the squares would (values around 1e200)."""
+    scale = float(np.max(np.abs(values), initial=0.0)) or 1.0
+    return float(np.mean((values / scale) ** 2)) * scale * scale
 
 
 @dataclass
@@ -106,16 +129,22 @@ def compare(params: Parameters, final_loss: float, best: LeastSquares) -> Compar
     return Comparison(coef, intercept, best, final_loss)
 
 
-def balanced_minimizer(coef: np.ndarray, intercept: float, n_hidden: int = 2) -> Parameters:
-    """Weights that compute the linear map coef . x + intercept, with both layers of equal norm.
+def balanced_minimizers(coef: np.ndarray, intercept: float, n_hidden: int = 2) -> tuple[Parameters, Parameters]:
+    """Two weights of the linear network that compute coef . x + intercept, both layers of equal norm.
 
-    Hidden unit 1 carries coef / sqrt(|coef|), w_out[0] = sqrt(|coef|), the other units are
-    zero and b_out is the intercept: a least-squares minimizer of the kind gradient descent
-    from a small init approaches.
+    Hidden unit 1 carries the map, the other units are zero. In the first the output bias holds
+    the intercept: w_hidden = coef / sqrt(|coef|), w_out = sqrt(|coef|), b_out = intercept. In
+    the second unit 1's bias holds it too, as if it were one more coefficient (of the input 1):
+    [w_hidden, b_hidden] = theta / sqrt(|theta|), w_out = sqrt(|theta|), theta = [coef, intercept].
+    Gradient descent from a small start settles between the two; a large intercept makes the
+    second's curvature, and so the step it allows, much the smaller.
     """
     k = coef.size
-    scale = np.sqrt(np.linalg.norm(coef))
-    W_hidden, w_out = np.zeros((n_hidden, k)), np.zeros(n_hidden)
-    if scale > 0:
-        W_hidden[0], w_out[0] = coef / scale, scale
-    return Parameters.of_layers(W_hidden, w_out, np.zeros(n_hidden), intercept)
+    minimizers = []
+    for theta, b_out in ((coef, intercept), (np.append(coef, intercept), 0.0)):
+        scale = np.sqrt(np.linalg.norm(theta))
+        W_tilde, w_out = np.zeros((n_hidden, k + 1)), np.zeros(n_hidden)
+        if scale > 0:
+            W_tilde[0, : theta.size], w_out[0] = theta / scale, scale
+        minimizers.append(Parameters.of_layers(W_tilde[:, :k], w_out, W_tilde[:, k], b_out))
+    return minimizers[0], minimizers[1]

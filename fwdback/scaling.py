@@ -31,9 +31,15 @@ class Scaling:
         Deviations are divided by their largest before they are squared, so that values whose
         squares overflow float64 (1e200, say) still have a finite standard deviation.
         """
-        x_mean, x_std = _mean_and_std(X)
-        y_mean, y_std = _mean_and_std(y[:, None])
-        return cls(x_mean, np.where(x_std > 0, x_std, 1.0), float(y_mean[0]), float(y_std[0]) if y_std[0] > 0 else 1.0)
+        x, target = RunningMoments(), RunningMoments()
+        x.add(X)
+        target.add(y[:, None])
+        return cls.of_moments(x, target)
+
+    @classmethod
+    def of_moments(cls, x: RunningMoments, y: RunningMoments) -> Scaling:
+        """The scaling of rows whose moments were taken a chunk at a time."""
+        return cls(x.mean, np.where(x.std > 0, x.std, 1.0), float(y.mean[0]), float(y.std[0]) if y.std[0] > 0 else 1.0)
 
     def features(self, X: np.ndarray) -> np.ndarray:
         return (X - self.x_mean) / self.x_std
@@ -69,6 +75,37 @@ class Scaling:
             float(mean[target]),
             float(std[target]),
         )
+
+
+class RunningMoments:
+    """Each column's mean and population standard deviation over rows that come a chunk at a
+    time (rows streamed from a file), equal to _mean_and_std of all the rows up to rounding.
+
+    Chunks are merged pairwise (Chan, Golub and LeVeque's update): the merged variance is the
+    rows' weighted variances plus the spread of the two means, all taken in units of the
+    largest of the standard deviations and that spread, so that no square overflows float64.
+    """
+
+    def __init__(self):
+        self.count, self.mean, self.std = 0, None, None
+
+    def add(self, A: np.ndarray) -> None:
+        """A : shape (m, k), a chunk's rows."""
+        m = len(A)
+        if m == 0:
+            return
+        mean, std = _mean_and_std(A)
+        if self.count == 0:
+            self.count, self.mean, self.std = m, mean, std
+            return
+        n = self.count + m
+        spread = mean - self.mean
+        unit = np.maximum(np.maximum(self.std, std), np.abs(spread))
+        unit = np.where(unit > 0, unit, 1.0)
+        variance = (self.count * (self.std / unit) ** 2 + m * (std / unit) ** 2) / n + (spread / unit) ** 2 * (self.count / n) * (m / n)
+        self.mean = self.mean + spread * (m / n)
+        self.std = unit * np.sqrt(variance)
+        self.count = n
 
 
 def _mean_and_std(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

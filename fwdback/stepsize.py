@@ -15,11 +15,15 @@ from functools import cached_property
 
 import numpy as np
 
-from .linear_map import LeastSquares, balanced_minimizer, least_squares
+from .linear_map import LeastSquares, balanced_minimizers, least_squares
 from .network import Parameters
 
 # Eigenvalues of G below this fraction of the largest are directions the data do not span.
 SPANNED = 1e-12
+EPS = float(np.finfo(np.float64).eps)
+# A target whose values reach this size is standardised when the step is chosen: the loss, its
+# square, would come within reach of float64's largest number.
+TARGET_LIMIT = 1e150
 # Columns are badly scaled when z-scores would make G's condition number this many times smaller...
 SCALING_GAIN = 10.0
 # ...and it is this large to begin with (below it gradient descent converges quickly anyway).
@@ -131,14 +135,14 @@ def suggest_lr(statistics, initial: Parameters, lr: float, batches: tuple[np.nda
 
 
 def _stable(statistics, initial: Parameters, batches: tuple[np.ndarray, int] | None) -> float:
-    """The largest stable step at the start and at a least-squares minimizer, the smaller."""
+    """The largest stable step at the start and at least-squares minimizers, the smallest."""
     with np.errstate(all="ignore"):
         try:
             best = statistics.least_squares()
-            at_minimum = balanced_minimizer(best.coef, best.intercept, initial.n_hidden)
+            points = (initial, *balanced_minimizers(best.coef, best.intercept, initial.n_hidden))
             if batches is not None:
-                return min(largest_stable_lr_for_batches(p, *batches) for p in (initial, at_minimum))
-            return min(largest_stable_lr_from_gram(p, statistics.G) for p in (initial, at_minimum))
+                return min(largest_stable_lr_for_batches(p, *batches) for p in points)
+            return min(largest_stable_lr_from_gram(p, statistics.G) for p in points)
         except (np.linalg.LinAlgError, ValueError):
             return np.inf
 
@@ -158,6 +162,7 @@ class Scales:
 
     condition : G's, over the directions the data span (inf where G overflows float64)
     standardized : the same for the columns' z-scores (G then is their correlations and a 1)
+    target_size : the largest |y|
     A condition number tells how many times slower gradient descent moves along the flattest
     direction than along the steepest. Where z-scores would make it SCALING_GAIN times smaller
     (and it is over SCALING_CONDITION), the columns are badly scaled: no single learning rate
@@ -166,32 +171,38 @@ class Scales:
 
     condition: float
     standardized: float
+    target_size: float = 0.0
 
     @property
     def bad(self) -> bool:
-        return self.condition > SCALING_CONDITION and self.condition > SCALING_GAIN * self.standardized
+        """Badly scaled columns (an infinite condition number always is: squares overflowing
+        float64, or directions lost in rounding), or a target too large for the loss's squares."""
+        uneven = self.condition > SCALING_CONDITION and (
+            not np.isfinite(self.condition) or self.condition > SCALING_GAIN * self.standardized)
+        return uneven or not self.target_size < TARGET_LIMIT
 
 
-def scales_of_rows(X: np.ndarray) -> Scales:
-    """Scales of the rows X, shape (n, k): from their G, or, where G overflows float64 (values
-    around 1e200), from the columns divided by their largest values (z-scores do not change
-    with that), the raw condition number being infinite then."""
+def scales_of_rows(X: np.ndarray, y: np.ndarray) -> Scales:
+    """Scales of the rows X, shape (n, k), and their target y, shape (n,): from their G, or,
+    where G overflows float64 (values around 1e200), from the columns divided by their largest
+    values (z-scores do not change with that), the raw condition number being infinite then."""
+    target_size = float(np.max(np.abs(y), initial=0.0))
     with np.errstate(all="ignore"):
         gram = gram_matrix(X)
         if np.isfinite(gram).all():
-            return scales_of(gram)
+            return scales_of(gram, target_size)
         peak = np.abs(X).max(axis=0)
-        return Scales(np.inf, scales_of(gram_matrix(X / np.where(peak > 0, peak, 1.0))).standardized)
+        return Scales(np.inf, scales_of(gram_matrix(X / np.where(peak > 0, peak, 1.0))).standardized, target_size)
 
 
-def scales_of(gram: np.ndarray) -> Scales:
+def scales_of(gram: np.ndarray, target_size: float = 0.0) -> Scales:
     """Scales from G = A^T A / n alone, shape (k + 1, k + 1): the z-scores' G follows from it.
 
     The means are G[:k, k], the covariances G[:k, :k] - mean mean^T, so the z-scores' G is the
     correlation matrix beside a 1 (a constant column's z-score is 0 and spans nothing).
     """
     if not np.isfinite(gram).all():  # values whose squares overflow float64: no condition number to speak of
-        return Scales(np.inf, np.inf)
+        return Scales(np.inf, np.inf, target_size)
     k = gram.shape[0] - 1
     mean = gram[:k, k]
     covariance = gram[:k, :k] - np.outer(mean, mean)
@@ -199,11 +210,24 @@ def scales_of(gram: np.ndarray) -> Scales:
     varying = std > SPANNED * max(1.0, float(np.max(np.abs(mean), initial=0.0)))
     standardized = np.eye(int(varying.sum()) + 1)
     standardized[:-1, :-1] = covariance[np.ix_(varying, varying)] / np.outer(std[varying], std[varying])
-    return Scales(_condition(gram), _condition(standardized))
+    return Scales(_condition(gram), _condition(standardized), target_size)
 
 
 def _condition(gram: np.ndarray) -> float:
+    """G's largest eigenvalue over its smallest, among the directions the data span.
+
+    Which directions the data span is decided on G with every column scaled to 1 (a column of
+    values around 1e9 beside others around 1 would otherwise hide theirs below SPANNED); the
+    condition number is then G's own, over that many of its largest eigenvalues. Where that
+    smallest eigenvalue is lost in rounding, the condition number is infinite.
+    """
     with np.errstate(all="ignore"):
-        values = np.linalg.eigvalsh(gram)
-    spanned = values[values > SPANNED * values[-1]]
-    return float(spanned[-1] / spanned[0]) if len(spanned) and spanned[-1] > 0 else 1.0
+        size = np.sqrt(np.diag(gram))
+        size = np.where(size > 0, size, 1.0)
+        equilibrated = np.linalg.eigvalsh(gram / np.outer(size, size))
+        rank = int(np.sum(equilibrated > SPANNED * equilibrated[-1]))
+        values = np.linalg.eigvalsh(gram)[::-1]
+    if rank == 0 or not values[0] > 0:
+        return 1.0
+    smallest = values[rank - 1]
+    return float(values[0] / smallest) if smallest > len(values) * EPS * values[0] else np.inf

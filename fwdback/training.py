@@ -23,7 +23,7 @@ from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverg
 from .linear_map import LeastSquares
 from .network import Gradients, Parameters
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
-from .scaling import Scaling
+from .scaling import RunningMoments, Scaling
 from .stepsize import RowStatistics, Scales, choose_lr, scales_of, scales_of_rows
 
 # A loss this many times the first epoch's is growing without bound.
@@ -78,7 +78,7 @@ def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling |
         held, kept = np.sort(order[:n_val]), np.sort(order[n_val:])
         validation = (X[held], y[held])
         X, y = X[kept], y[kept]
-    scales = scales_of_rows(X)
+    scales = scales_of_rows(X, y)
     standardize = plan.standardize if plan.standardize is not None else plan.lr is None and scales.bad
     if standardize and scaling is None:
         scaling = Scaling.fit(X, y)
@@ -89,13 +89,43 @@ def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling |
     return TrainingRows(X, y, validation, scaling, scales)
 
 
-def prepare_streamed(make_chunks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]) -> TrainingRows:
-    """Rows read in chunks, twice, into the Gram engine's statistics; no row is kept.
+def prepare_streamed(
+    make_chunks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]], plan: TrainingPlan, scaling: Scaling | None = None
+) -> TrainingRows:
+    """Rows read in chunks into the Gram engine's statistics, in z-scores where prepare would
+    standardise them (or with `scaling`, a resumed model's); no row is kept.
 
-    `make_chunks()` returns a fresh iterable of (X, y), X : shape (m, k), y : shape (m,).
+    `make_chunks()` returns a fresh iterable of (X, y), X : shape (m, k), y : shape (m,). The
+    Gram engine reads the rows twice; one more pass first takes their means, standard
+    deviations and scales where standardising is asked for or may be chosen.
     """
+    scales = None
+    if scaling is None and (plan.standardize or (plan.standardize is None and plan.lr is None)):
+        moments, scales = _summary(make_chunks)
+        if plan.standardize or scales.bad:
+            scaling = moments
+    if scaling is not None:
+        raw, make_chunks = make_chunks, lambda: ((scaling.features(X), scaling.target(y)) for X, y in raw())
     gram = GramEngine.from_chunks(make_chunks)
-    return TrainingRows(None, None, None, None, scales_of(gram.G), gram)
+    if scales is None:
+        scales = scales_of(gram.G, float(np.sqrt(gram.zero_loss)))
+    return TrainingRows(None, None, None, scaling, scales, gram)
+
+
+def _summary(make_chunks) -> tuple[Scaling, Scales]:
+    """One pass over chunked rows: their z-score scaling, and how evenly their raw columns are scaled."""
+    x, y, gram, rows, target_size = RunningMoments(), RunningMoments(), 0.0, 0, 0.0
+    with np.errstate(all="ignore"):
+        for X, target in make_chunks():
+            x.add(X)
+            y.add(target[:, None])
+            A = np.column_stack([X, np.ones(len(X))])
+            gram = gram + A.T @ A
+            rows += len(X)
+            target_size = max(target_size, float(np.max(np.abs(target), initial=0.0)))
+    if rows == 0:
+        raise ValueError("no rows to summarise")
+    return Scaling.of_moments(x, y), scales_of(gram / rows, target_size)
 
 
 def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> TrainingPlan:

@@ -90,7 +90,7 @@ def test_auto_falls_back_where_the_gram_form_loses_precision():
 
 def test_streamed_rows_train_only_the_linear_network_on_full_batches():
     X, y = generate(100, seed=1)
-    rows = prepare_streamed(lambda: [(X, y)])
+    rows = prepare_streamed(lambda: [(X, y)], TrainingPlan(lr=0.1))
     with pytest.raises(ValueError, match="full batches"):
         objective_for(rows, init_parameters(np.random.default_rng(0), activation="relu"), None, 0)
     with pytest.raises(ValueError, match="full batches"):

@@ -606,3 +606,18 @@ def test_a_step_at_the_minimum_changes_the_loss_only_within_rounding(run, small_
 def test_a_step_that_raises_the_loss_says_to_try_a_smaller_learning_rate(run, small_csv):
     md = run(["explain", small_csv, "--lr", 2.0, "--format", "markdown"]).stdout
     assert "did not go down: try a smaller learning rate" in md
+
+
+def test_a_students_numbers_are_shown_as_typed_where_train_would_take_z_scores(run, workdir):
+    # Small integers far from zero: badly scaled for gradient descent, so train would standardise.
+    (workdir / "student.csv").write_text("x1,x2,x3,y\n1,2,10,3\n2,4,9,5\n3,3,8,7\n4,6,10,9\n")
+    result = run(["explain", "student.csv", "--rows", "1", "--format", "markdown"])
+    assert result.exit_code == 0, result.stderr
+    assert "**Row 1:** $x_1 = 1$, $x_2 = 2$, $x_3 = 10$, $y = 3$" in result.stdout
+    assert "Standardised" not in result.stdout
+    assert "explain shows the rows as they are, where train would take z-scores" in result.stderr
+    scaled = run(["explain", "student.csv", "--rows", "1", "--format", "markdown", "--standardize"])
+    assert scaled.exit_code == 0, scaled.stderr
+    assert "Standardised, as train --standardize does" in scaled.stdout and "$x_1 = 1$" not in scaled.stdout
+    trained = run(["train", "student.csv", "--no-save", "--format", "json"])
+    assert json.loads(trained.stdout)["scaling"] is not None

@@ -8,11 +8,14 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fwdback import data
 from fwdback.engines import GRAM_MIN_ROWS
 from fwdback.engines.gram import GramEngine
 from fwdback.network import init_parameters
+from fwdback.scaling import RunningMoments
 from fwdback.stepsize import RowStatistics, suggest_lr
 
 ROWS, CHUNK = 5_500, 1_000  # five full chunks and a short last one
@@ -127,7 +130,6 @@ def test_a_bad_cell_in_a_later_chunk_names_its_row_and_writes_no_model(run, work
         (["--activation", "tanh"], "--activation tanh"),
         (["--batch-size", "32"], "--batch-size"),
         (["--val-split", "0.2"], "--val-split"),
-        (["--standardize"], "--standardize"),
         (["--history", "h.csv"], "--history"),
     ],
 )
@@ -161,3 +163,58 @@ def test_the_streamed_model_predicts(run, big_csv, rows):
     result = run(["predict", big_csv])
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == ROWS + 1
+
+
+def scaled_csv(workdir, csv_text, rows, scale, name):
+    X, y = rows
+    (workdir / name).write_text(csv_text(X * scale, y))
+    return name
+
+
+def test_streamed_standardised_training_equals_in_memory(run, workdir, csv_text, rows):
+    # A column of populations (about 1e6) beside others of about 1: badly scaled, so without
+    # --lr both train on z-scores, streamed too (the scaling taken in a first pass).
+    data = scaled_csv(workdir, csv_text, rows, np.array([1e6, 1.0, 1.0]), "scaled.csv")
+    in_memory = train_json(run, data, "--model", "memory.json")
+    streamed = train_json(run, data, "--chunksize", CHUNK, "--model", "streamed.json")
+    assert in_memory["scaling"] is not None and streamed["scaling"] is not None
+    for part in ("mean", "std"):
+        expected, got = in_memory["scaling"][part], streamed["scaling"][part]
+        assert list(got.values()) == pytest.approx(list(expected.values()), rel=1e-12)
+    assert streamed["lr"] == in_memory["lr"] and streamed["stop"] == in_memory["stop"] == "converged"
+    X, y = rows
+    A = np.column_stack([X * [1e6, 1.0, 1.0], np.ones(ROWS)])
+    solution, *_ = np.linalg.lstsq(A / np.abs(A).max(axis=0), y, rcond=None)
+    best = float(np.mean((A @ (solution / np.abs(A).max(axis=0)) - y) ** 2))
+    y_std = in_memory["scaling"]["std"]["y"]
+    for report in (in_memory, streamed):  # in z-score units: the loss is divided by y's variance
+        assert report["final_loss"] * y_std**2 == pytest.approx(best, rel=1e-6)
+
+
+def test_streamed_values_whose_squares_overflow_need_z_scores(run, workdir, csv_text, rows):
+    data = scaled_csv(workdir, csv_text, rows, np.array([1e300, 1.0, 1.0]), "huge.csv")
+    raw = run(["train", data, "--chunksize", CHUNK, "--no-standardize", "--lr", "0.01"])
+    assert raw.exit_code == 1 and not (workdir / "model.json").exists()
+    assert raw.stderr.startswith("Error: huge.csv: values this large (about 1e154 or more)") and raw.stderr.count("\n") == 1
+    standardised = train_json(run, data, "--chunksize", CHUNK)
+    assert standardised["stop"] == "converged" and standardised["yardstick"]["converged"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=8),
+    scale=st.sampled_from([1e-3, 1.0, 1e9, 1e300]),
+    offset=st.sampled_from([0.0, 1e6]),
+    seed=st.integers(0, 2**16),
+)
+def test_moments_taken_a_chunk_at_a_time_equal_those_of_all_the_rows(sizes, scale, offset, seed):
+    A = np.random.default_rng(seed).normal(size=(sum(sizes), 3)) * scale + offset * scale
+    moments = RunningMoments()
+    for start, size in zip(np.cumsum([0, *sizes[:-1]]), sizes):
+        moments.add(A[start : start + size])
+    # The independent yardstick: mean and population std in units of each column's largest value.
+    peak = np.abs(A).max(axis=0)
+    expected_mean = np.mean(A / peak, axis=0) * peak
+    expected_std = np.std(A / peak, axis=0) * peak
+    np.testing.assert_allclose(moments.mean, expected_mean, rtol=1e-12, atol=1e-12 * scale)
+    np.testing.assert_allclose(moments.std, expected_std, rtol=1e-9, atol=1e-12 * scale)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SquaresOverflow
 from ..network import Gradients, Parameters, backward, forward, mse_loss, update
 from ..stepsize import RowStatistics, suggest_lr
 from .gram import GramEngine
@@ -120,7 +121,11 @@ def objective_for(rows, initial: Parameters, batch_size: int | None, seed: int):
 
 def gram_engine(X: np.ndarray, y: np.ndarray) -> GramEngine | None:
     """The Gram engine of these rows where it agrees with the literal engine to 1e-9 (GramEngine.exact)."""
-    gram = GramEngine(X, y)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            gram = GramEngine(X, y)
+    except SquaresOverflow:
+        return None
     return gram if gram.exact else None
 
 

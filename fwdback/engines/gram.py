@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from ..errors import SquaresOverflow
 from ..linear_map import LeastSquares
 from ..network import Gradients, Parameters
 
@@ -57,6 +58,7 @@ class GramEngine:
 
     def _fit(self, make_chunks) -> None:
         """Pass 1: A^T A, A^T y, y.y and each column's range; pass 2: the residual at theta0.
+        SquaresOverflow where the sums of squares overflow float64 (values of 1e154 or more).
 
         Each chunk's sums are float64 BLAS products; the chunks' sums are then added in
         float64. Against the same rows taken in one chunk that changes only the order of
@@ -80,6 +82,8 @@ class GramEngine:
             n += m
         if n == 0:
             raise ValueError("the Gram engine needs at least one row")
+        if not (np.isfinite(AtA).all() and np.isfinite(Aty).all() and np.isfinite(yy)):
+            raise SquaresOverflow()
         AtA[k, k] = n
         self.rows = n
         self.G = AtA / n
