@@ -265,6 +265,7 @@ Examples:
   fwdback train data.csv --batch-size 32 --val-split 0.2 --patience 50
   fwdback train data.csv --resume model.json --epochs 500
   fwdback train big.csv --chunksize 100000
+  fwdback train data.csv --report run.html --plot loss.svg
   fwdback train data.csv --no-save --format csv | tail -n +2 | sort -t, -k2 -g | head -1
   fwdback train data.csv -q --model - | fwdback predict new.csv --model -
   cat data.csv | fwdback train - --no-save --format json | python -m json.tool"""
@@ -282,6 +283,8 @@ Examples:
 @click.option("--every", type=click.IntRange(min=1), help="Show every K-th epoch in the loss table (default: about 20 rows, more of them early).")
 @click.option("--no-chart", is_flag=True, help="Leave out the loss chart under the loss table.")
 @click.option("--history", "history_path", help="Write every epoch's loss, parameters and gradients to this CSV (appended to with --resume).")
+@click.option("--report", "report_path", metavar="PAGE", help="Write the run as a page (HTML, self-contained): the network epoch by epoch, the chain rule of every parameter, the loss curve, the worked first epoch.")
+@click.option("--plot", "plot_path", metavar="SVG", help="Draw the loss curve to this SVG file.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--save-on-interrupt", is_flag=True, help="On Ctrl-C or SIGTERM, save the weights reached so far.")
 @click.option("--chunksize", type=click.IntRange(min=1000), metavar="N", help="Stream DATA (a file) in chunks of N rows, twice, in bounded memory: the linear network on full batches only. Files over 2 GiB stream by default.")
@@ -316,6 +319,8 @@ class _Train:
     every: int | None
     no_chart: bool
     history_path: str | None
+    report_path: str | None
+    plot_path: str | None
     quiet: bool
     save_on_interrupt: bool
     chunksize: int | None
@@ -345,6 +350,7 @@ def _train(options: dict):
         model_output = outputs.file(run.model_path, "--model", replaces=("--init", "--resume")) if run.saving else None
         existing = _existing_model(model_output)
         history_output = outputs.file(run.history_path, "--history", append=run.resume_path is not None) if run.history_path else None
+        figures = {option: outputs.file(path, option) for option, path in (("--report", run.report_path), ("--plot", run.plot_path)) if path}
         outputs.check_stdout()
         resumed = load_model(run.resume_path) if run.resume_path else None
         if resumed is not None:
@@ -360,11 +366,14 @@ def _train(options: dict):
         epochs_before = resumed.training.epochs if resumed is not None else 0
         csv_out = stdout if run.output_format == "csv" and not run.quiet_stdout else None
         history = outputs.open(history_output) if history_output else None
-        fitted, received = _fit(rows, initial, plan, epochs_before, history, csv_out, dataset.source, [] if run.quiet else notes)
+        samples = _samples(initial) if run.report_path else None
+        fitted, received = _fit(rows, initial, plan, epochs_before, history, csv_out, dataset.source,
+                                [] if run.quiet else notes, samples)
         model = _trained_model(fitted, dataset, run)
         if fitted.result.interrupted:
             return _end_interrupted(fitted, model, run, epochs_before, received, model_output, outputs, stdout)
         _save(model, model_output, stdout if run.model_path == "-" else None, outputs)
+        _draw(fitted, model, dataset, samples, figures, outputs)
         notes = [] if run.quiet else _report(fitted, model, run, None if run.quiet_stdout else stdout)
         stdout.flush()
         outputs.commit()
@@ -487,20 +496,72 @@ def _echo_notes(notes, quiet):
             click.echo(note, err=True)
 
 
-def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes):
-    """Run the plan with the progress bar, --history and --format csv written as the epochs
-    run, and Ctrl-C, SIGTERM or a vanished reader of stdout stopping it after the epoch. The
-    notes go to stderr once the first epoch has run: a failure before then is one line."""
+def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes, samples=None):
+    """Run the plan with the progress bar, --history, --format csv and the page's samples
+    written as the epochs run, and Ctrl-C, SIGTERM or a vanished reader of stdout stopping it
+    after the epoch. The notes go to stderr once the first epoch has run: a failure before
+    then is one line."""
     from .training import fit_rows
 
     stop = threading.Event()
     writer = _EpochWriter(stop, csv_out, history, _progress(plan.epochs), rows.validation is not None, notes)
+    writer.samples = samples
     try:
         with _signals_set(stop) as received, _data_named(source):
             fitted = fit_rows(rows, initial, plan, first_epoch=epochs_before + 1, on_epoch=writer, stop=stop)
     finally:
         writer.close()
     return fitted, received
+
+
+def _samples(initial):
+    from .playback import EpochSamples
+
+    return EpochSamples(initial.vector.size)
+
+
+def _draw(fitted, model, dataset, samples, figures, outputs):
+    """The run's page (--report) and its loss curve (--plot), through the outputs' transaction."""
+    from .render.svg import loss_svg
+    from .report import TrainingReport, early_descent
+
+    if not figures:
+        return
+    report = TrainingReport.of(fitted, model, _option_name)
+    result = report.result
+    best = None if report.comparison is None else report.comparison.best.loss
+    curve = loss_svg(result.loss_epochs, result.losses, result.val_losses, best, early_descent(result))
+    if "--plot" in figures:
+        outputs.open(figures["--plot"]).write(curve + "\n")
+    if "--report" in figures:
+        outputs.open(figures["--report"]).write(_run_page(report, samples, dataset, curve))
+
+
+def _run_page(report, samples, dataset, curve) -> str:
+    from .explain import explanation, training_row_numbers, work_epoch
+    from .network import Gradients
+    from .playback import rows_document
+    from .render.html import run_page
+    from .render.svg import network_svg
+    from .report import run_page_document
+
+    rows, plan, model = report.rows, report.plan, report.model
+    first = samples.document()
+    start = report.result.initial.like(first["weights"][0])
+    gradients = Gradients(first["gradients"][0], start.n_inputs, start.n_hidden, start.activation)
+    figure = network_svg(start, model.features, model.target, gradients)
+    worked, shown = None, None
+    if rows.X is not None:
+        numbers = training_row_numbers(len(dataset.y), plan)
+        shown = rows_document(rows.X, rows.y, numbers)
+        if report.result.first_epoch == 1:
+            import numpy as np
+
+            with np.errstate(all="ignore"):
+                worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
+                                     model.target, dataset.source)
+    page = run_page_document(report, first, shown)
+    return run_page(page, figure, curve, worked)
 
 
 def _trained_model(fitted, dataset, run: _Train):
@@ -570,7 +631,8 @@ def _report(fitted, model, run: _Train, stdout):
 
 
 class _EpochWriter:
-    """What train does after every epoch: the progress bar, a --history row, a --format csv row.
+    """What train does after every epoch: the progress bar, a --history row, a --format csv row,
+    the page's sample (--report).
 
     CSV rows go to stdout as the epochs are computed, flushed at least every FLUSH_SECONDS, so
     that `| head` sees them at once; when stdout's reader has gone, training is stopped as
@@ -584,6 +646,7 @@ class _EpochWriter:
 
         self.stop, self.stdout, self.history, self.progress = stop, stdout, history, progress
         self.validation, self.notes = validation, notes
+        self.samples = None
         self.flushed = 0.0
         if stdout is not None:
             stdout.write(loss_csv_header(validation))
@@ -598,6 +661,8 @@ class _EpochWriter:
             self.notes = []
         if self.progress is not None:
             self.progress(record)
+        if self.samples is not None:
+            self.samples(record)
         if self.history is not None:
             if self.history.empty:
                 self.history.write(history_header(record.params.names))
@@ -766,10 +831,9 @@ def _evaluate(data, model_path, sep, output_format):
     elif output_format == "csv":
         write_evaluation_csv(out, evaluation)
     else:
-        from .render.terminal import console_for, rich_table
+        from .render.terminal import console_for, print_table
 
-        console = console_for(out)
-        console.print(rich_table(console, evaluation_table(evaluation, name, dataset.source)))
+        print_table(console_for(out), evaluation_table(evaluation, name, dataset.source))
     out.flush()
 
 
@@ -784,6 +848,7 @@ def _one_stdin(data, model_path):
 Examples:
   fwdback explain sample_data/linear.csv
   fwdback explain data.csv --format markdown > epoch1.md
+  fwdback explain data.csv --format html > epoch1.html
   fwdback explain data.csv --epoch 10 --rows 3 --lr 0.01 --seed 3
   fwdback explain data.csv --init model.json        the next epoch from saved weights
   fwdback explain data.csv --format json | jq .gradients.w1
@@ -797,7 +862,7 @@ Examples:
 @_plan_options
 @click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help="Explain epoch K, after K-1 epochs of training.")
 @click.option("--rows", type=click.IntRange(min=1), default=5, show_default=True, metavar="R", help="Rows shown in the forward pass (the sums always use all rows).")
-@click.option("--format", "output_format", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True, help="table: equations and tables; markdown: lecture notes with LaTeX equations; json: every value.")
+@click.option("--format", "output_format", type=click.Choice(["table", "markdown", "html", "json"]), default="table", show_default=True, help="table: equations and tables; markdown: lecture notes with LaTeX equations; html: a page with MathML equations; json: every value.")
 def explain(**options):
     """Work one epoch by hand on DATA, in the lecture's notation, with DATA's numbers.
 
@@ -850,6 +915,10 @@ def _explain(options: dict):
             from .render.markdown import markdown
 
             out.write(markdown(blocks))
+        elif output_format == "html":
+            from .render.html import explanation_page
+
+            out.write(explanation_page(blocks))
         else:
             from .render.terminal import console_for, print_sections
 
@@ -1000,12 +1069,11 @@ def _gradcheck(options: dict):
     if output_format == "json":
         out.write(json.dumps([asdict(check) for check in checks], indent=2) + "\n")
     else:
-        from .render.terminal import console_for, rich_table
+        from .render.terminal import console_for, print_table
         from .report import gradcheck_table
 
         scaled = ", on z-scores" if rows.scaling is not None else ""
-        console = console_for(out)
-        console.print(rich_table(console, gradcheck_table(checks, f"Gradient check {where}, loss {loss:.6g}{scaled}")))
+        print_table(console_for(out), gradcheck_table(checks, f"Gradient check {where}, loss {loss:.6g}{scaled}"))
     out.flush()
     _gradcheck_summary(checks, tol)
 
@@ -1049,24 +1117,36 @@ Examples:
   fwdback show
   fwdback show my-model.json | less
   fwdback show | grep -A 7 'collapsed linear map'
-  fwdback train data.csv -q --model m.json && fwdback show m.json"""
+  fwdback train data.csv -q --model m.json && fwdback show m.json
+  fwdback show --format svg > network.svg           a figure for a slide"""
 )
 @click.argument("model_path", default="model.json", metavar="[MODEL]")
-def show(model_path):
-    """Draw the network in MODEL (default: model.json) in plain text, every weight on its edge.
+@click.option("--format", "output_format", type=click.Choice(["text", "svg"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter; svg: the network as a figure.")
+def show(model_path, output_format):
+    """Draw the network in MODEL (default: model.json), every weight on its edge.
 
     Inputs on the left, hidden units in the middle, yhat on the right, each edge labelled
-    with its weight and each node with its bias; then the equations, every parameter at
-    full precision, and, with no activation, the collapsed linear map yhat = c . x + c0.
+    with its weight and each node with its bias; in text, then the equations, every
+    parameter at full precision, and, with no activation, the collapsed linear map
+    yhat = c . x + c0. The SVG figure draws each edge's colour by its weight's sign (blue
+    positive, orange negative) and its width by the weight's size.
     """
     with _boundary():
-        from .diagram import model_text
         from .modelfile import load_model
         from .outputs import Outputs, Stdout
 
         Outputs({"MODEL": model_path}).check_stdout()
+        model = load_model(model_path)
+        if output_format == "svg":
+            from .render.svg import network_svg
+
+            text = network_svg(model.params, model.features, model.target) + "\n"
+        else:
+            from .diagram import model_text
+
+            text = model_text(model)
         out = Stdout()
-        out.write(model_text(load_model(model_path)))
+        out.write(text)
         out.flush()
 
 

@@ -96,6 +96,27 @@ class Network:
         """One gradient-descent update of every parameter: w(t+1) = w(t) - lr * dL/dw(t)."""
         self.params = network.update(self.params, grads, lr)
 
+    def explain(self, X, y, lr: float = 0.1, rows: int = 5, features=None, target: str = "y"):
+        """One epoch from the current weights worked by hand on X, shape (n, k), and y, shape (n,),
+        as `fwdback explain` works it: an explain.Explanation, which a notebook shows with its
+        equations (`.markdown()`, `.html()` and `.document()` give it as text or data).
+        `features` names X's columns (x1.. by default); the weights are not changed."""
+        from .explain import Explanation, explanation, work_epoch
+        from .training import prepare
+
+        X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        features = tuple(features) if features is not None else tuple(f"x{j}" for j in range(1, X.shape[1] + 1))
+        plan = TrainingPlan(lr=float(lr), standardize=False)
+        with np.errstate(all="ignore"):
+            worked = work_epoch(prepare(X, y, plan), self.params, plan)
+            return Explanation(worked, explanation(worked, features, rows, target), features, target)
+
+    def _repr_svg_(self) -> str:
+        """The network with its weights, drawn (render.svg): what a notebook shows."""
+        from .render.svg import network_svg
+
+        return network_svg(self.params, tuple(f"x{j}" for j in range(1, self.params.n_inputs + 1)))
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"
 
@@ -321,6 +342,25 @@ class FwdbackRegressor:
             if repr(getattr(self, name)) != repr(default)
         ]
         return f"{type(self).__name__}({', '.join(changed)})"
+
+    def _repr_html_(self) -> str:
+        """What a notebook shows: the parameters, and once fitted the network with its weights
+        and the loss curve (render.svg), beside what the fit chose and why it stopped."""
+        from html import escape
+
+        if not self.__sklearn_is_fitted__():
+            return f"<pre>{escape(repr(self))} (not fitted)</pre>"
+        from .render.svg import loss_svg, network_svg
+
+        model = self._model()
+        epochs = np.arange(1, len(self.loss_curve_) + 1)
+        validation = None if self.validation_loss_curve_ is None else np.array(self.validation_loss_curve_)
+        facts = (f"{self.n_iter_} epochs, learning rate {self.lr_:g}{' (chosen)' if self.lr is None else ''}, "
+                 f"stopped: {self.stop_}, final loss {self.final_loss_:.6g}"
+                 f"{', on z-scores' if self.scaling_ is not None else ''}")
+        return (f"<div><pre>{escape(repr(self))}</pre><p>{escape(facts)}</p>"
+                f"{network_svg(model.params, model.features, model.target)}"
+                f"{loss_svg(epochs, np.array(self.loss_curve_), validation)}</div>")
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "params_")

@@ -220,6 +220,38 @@ def explain_document(worked: WorkedEpoch, features, target: str = "y") -> dict:
     }
 
 
+@dataclass
+class Explanation:
+    """A worked epoch and its sections, as Python shows them: Markdown with LaTeX
+    (`markdown()`, `_repr_markdown_`) or HTML with MathML (`html()`, `_repr_html_`, which a
+    notebook shows), and every value as data (`document()`)."""
+
+    worked: WorkedEpoch
+    blocks: list[Block]
+    features: tuple[str, ...]
+    target: str = "y"
+
+    def markdown(self) -> str:
+        from .render.markdown import markdown
+
+        return markdown(self.blocks)
+
+    def html(self) -> str:
+        """An HTML fragment: the sections, their equations in MathML."""
+        from .render.html import sections_html
+
+        return f'<div class="fwdback-worked">{sections_html(self.blocks, deeper=2)}</div>'
+
+    def document(self) -> dict:
+        return explain_document(self.worked, self.features, self.target)
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+
 # --- the document ---------------------------------------------------------------------------
 
 
@@ -476,7 +508,9 @@ def _network_equations(worked: WorkedEpoch) -> list:
         linear = add(*(mul(Sym(w), Sym(s)) for w, s in zip(weights, sources)), Sym(bias))
         lines.append(equation(Sym(unit), Call(worked.activation, linear) if worked.activated and unit != "yhat" else linear))
     if worked.activation == "sigmoid":
-        lines.append(Raw("sigmoid(z) = 1/(1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}"))
+        lines.append(Raw("sigmoid(z) = 1/(1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}",
+                         "<mrow><mi>σ</mi><mo>(</mo><mi>z</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn><mrow><mn>1</mn>"
+                         "<mo>+</mo><msup><mi>e</mi><mrow><mo>-</mo><mi>z</mi></mrow></msup></mrow></mfrac></mrow>"))
     return lines
 
 

@@ -31,6 +31,10 @@ class Expr:
     def latex(self, alone: bool = False) -> str:
         raise NotImplementedError
 
+    def mathml(self, alone: bool = False) -> str:
+        """Presentation MathML (the elements inside <math>), which browsers draw natively."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class Sym(Expr):
@@ -58,6 +62,15 @@ class Sym(Expr):
             return base
         return f"{base}_{subscript}" if len(subscript) == 1 else f"{base}_{{{subscript}}}"
 
+    def mathml(self, alone: bool = False) -> str:
+        special = {"yhat": '<mover accent="true"><mi>y</mi><mo>^</mo></mover>', "eta": "<mi>η</mi>"}
+        base, sub = (special[self.name], "") if self.name in special else (f"<mi>{self.name[0]}</mi>", self.name[1:])
+        parts = [_mathml_token(sub)] if sub else []
+        if self.row:
+            parts += ["<mo>,</mo>"] if sub else []
+            parts.append(f"<mtext>{self.row}</mtext>" if len(self.row) > 1 else f"<mi>{self.row}</mi>")
+        return f"<msub>{base}<mrow>{''.join(parts)}</mrow></msub>" if parts else base
+
 
 @dataclass(frozen=True)
 class Num(Expr):
@@ -71,6 +84,10 @@ class Num(Expr):
 
     latex = plain
 
+    def mathml(self, alone: bool = False) -> str:
+        text = number(self.value)
+        return f"<mn>{text}</mn>" if alone or not text.startswith("-") else f"<mrow><mo>(</mo><mn>{text}</mn><mo>)</mo></mrow>"
+
 
 @dataclass(frozen=True)
 class Dots(Expr):
@@ -81,6 +98,9 @@ class Dots(Expr):
 
     def latex(self, alone: bool = False) -> str:
         return r"\cdots"
+
+    def mathml(self, alone: bool = False) -> str:
+        return "<mo>⋯</mo>"
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,9 @@ class Add(Expr):
     def latex(self, alone: bool = False) -> str:
         return " + ".join(term.latex() for term in self.terms)
 
+    def mathml(self, alone: bool = False) -> str:
+        return "<mrow>" + "<mo>+</mo>".join(term.mathml() for term in self.terms) + "</mrow>"
+
 
 @dataclass(frozen=True)
 class Neg(Expr):
@@ -107,6 +130,9 @@ class Neg(Expr):
 
     def latex(self, alone: bool = False) -> str:
         return f"-{self.a.latex()}"
+
+    def mathml(self, alone: bool = False) -> str:
+        return f"<mrow><mo>−</mo>{self.a.mathml()}</mrow>"
 
 
 @dataclass(frozen=True)
@@ -121,6 +147,9 @@ class Sub(Expr):
 
     def latex(self, alone: bool = False) -> str:
         return f"{self.a.latex(alone=True)} - {self.b.latex()}"
+
+    def mathml(self, alone: bool = False) -> str:
+        return f"<mrow>{self.a.mathml(alone=True)}<mo>−</mo>{self.b.mathml()}</mrow>"
 
 
 @dataclass(frozen=True)
@@ -145,6 +174,14 @@ class Mul(Expr):
             text = f"{text} {following}" if juxtaposed else rf"{text} \cdot {following}"
         return text
 
+    def mathml(self, alone: bool = False) -> str:
+        text = self.factors[0].mathml()
+        for before, factor in zip(self.factors, self.factors[1:]):
+            following = factor.latex()
+            juxtaposed = following[0] not in "0123456789(-." or (isinstance(before, Sym) and isinstance(factor, Paren))
+            text += ("<mo>&#x2062;</mo>" if juxtaposed else "<mo>·</mo>") + factor.mathml()
+        return f"<mrow>{text}</mrow>"
+
 
 @dataclass(frozen=True)
 class Seq(Expr):
@@ -157,6 +194,9 @@ class Seq(Expr):
 
     def latex(self, alone: bool = False) -> str:
         return " ".join(part.latex(alone=True) for part in self.parts)
+
+    def mathml(self, alone: bool = False) -> str:
+        return '<mrow>' + '<mspace width="0.2em"/>'.join(part.mathml(alone=True) for part in self.parts) + "</mrow>"
 
 
 @dataclass(frozen=True)
@@ -171,6 +211,9 @@ class Frac(Expr):
 
     def latex(self, alone: bool = False) -> str:
         return rf"\frac{{{self.top.latex(alone=True)}}}{{{self.bottom.latex(alone=True)}}}"
+
+    def mathml(self, alone: bool = False) -> str:
+        return f"<mfrac>{self.top.mathml(alone=True)}{self.bottom.mathml(alone=True)}</mfrac>"
 
 
 @dataclass(frozen=True)
@@ -188,6 +231,12 @@ class Square(Expr):
     def latex(self, alone: bool = False) -> str:
         return self.plain() if isinstance(self.base, Num) else f"{self.base.latex()}^2"
 
+    def mathml(self, alone: bool = False) -> str:
+        base = self.base.mathml()
+        if isinstance(self.base, Num) and "e" in number(self.base.value) and not number(self.base.value).startswith("-"):
+            base = f"<mrow><mo>(</mo>{base}<mo>)</mo></mrow>"
+        return f"<msup>{base}<mn>2</mn></msup>"
+
 
 @dataclass(frozen=True)
 class Paren(Expr):
@@ -203,6 +252,9 @@ class Paren(Expr):
         inner = self.inner.latex(alone=True)
         return rf"\left( {inner} \right)" if self.big else f"({inner})"
 
+    def mathml(self, alone: bool = False) -> str:
+        return f"<mrow><mo>(</mo>{self.inner.mathml(alone=True)}<mo>)</mo></mrow>"
+
 
 @dataclass(frozen=True)
 class Scaled(Expr):
@@ -217,6 +269,9 @@ class Scaled(Expr):
     def latex(self, alone: bool = False) -> str:
         return f"{self.scale.latex()} {self.bracket.latex()}"
 
+    def mathml(self, alone: bool = False) -> str:
+        return f"<mrow>{self.scale.mathml()}{self.bracket.mathml()}</mrow>"
+
 
 @dataclass(frozen=True)
 class Partial(Expr):
@@ -230,6 +285,10 @@ class Partial(Expr):
 
     def latex(self, alone: bool = False) -> str:
         return rf"\frac{{\partial {self.top.latex(alone=True)}}}{{\partial {self.bottom.latex(alone=True)}}}"
+
+    def mathml(self, alone: bool = False) -> str:
+        return (f"<mfrac><mrow><mo>∂</mo>{self.top.mathml(alone=True)}</mrow>"
+                f"<mrow><mo>∂</mo>{self.bottom.mathml(alone=True)}</mrow></mfrac>")
 
 
 def grad(name: str, row: str | None = None) -> Partial:
@@ -252,6 +311,13 @@ class Call(Expr):
         argument = self.argument.latex(alone=True)
         return {"relu": rf"\max(0, {argument})", "sigmoid": rf"\sigma({argument})"}.get(self.function, rf"\tanh({argument})")
 
+    def mathml(self, alone: bool = False) -> str:
+        argument = self.argument.mathml(alone=True)
+        if self.function == "relu":
+            return f"<mrow><mi>max</mi><mo>(</mo><mn>0</mn><mo>,</mo>{argument}<mo>)</mo></mrow>"
+        name = "<mi>σ</mi>" if self.function == "sigmoid" else "<mi>tanh</mi>"
+        return f"<mrow>{name}<mo>&#x2061;</mo><mo>(</mo>{argument}<mo>)</mo></mrow>"
+
 
 @dataclass(frozen=True)
 class Step(Expr):
@@ -264,6 +330,10 @@ class Step(Expr):
 
     def latex(self, alone: bool = False) -> str:
         return rf"1 \text{{ if }} {self.argument.latex(alone=True)} > 0 \text{{, else }} 0"
+
+    def mathml(self, alone: bool = False) -> str:
+        return (f"<mrow><mn>1</mn><mtext>&#xA0;if&#xA0;</mtext>{self.argument.mathml(alone=True)}<mo>&gt;</mo><mn>0</mn>"
+                "<mtext>,&#xA0;else&#xA0;</mtext><mn>0</mn></mrow>")
 
 
 @dataclass(frozen=True)
@@ -278,6 +348,10 @@ class SumOver(Expr):
     def latex(self, alone: bool = False) -> str:
         return rf"\sum_{{i=1}}^{{n}} {self.body.latex()}"
 
+    def mathml(self, alone: bool = False) -> str:
+        return (f'<mrow><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></munderover>'
+                f"{self.body.mathml()}</mrow>")
+
 
 @dataclass(frozen=True)
 class Raw(Expr):
@@ -285,12 +359,16 @@ class Raw(Expr):
 
     plain_text: str
     latex_text: str
+    mathml_text: str
 
     def plain(self, alone: bool = False) -> str:
         return self.plain_text
 
     def latex(self, alone: bool = False) -> str:
         return self.latex_text
+
+    def mathml(self, alone: bool = False) -> str:
+        return self.mathml_text
 
 
 @dataclass(frozen=True)
@@ -318,6 +396,70 @@ class Equation(Expr):
         for index, side in enumerate(self.sides[1:]):
             text += f" {self.relation(index, True)} {side.latex(alone=True)}"
         return text + ("" if self.note is None else rf" \quad ({self.note.latex(alone=True)})")
+
+    def mathml(self, alone: bool = False) -> str:
+        text = self.sides[0].mathml(alone=True)
+        for index, side in enumerate(self.sides[1:]):
+            text += f"<mo>{self.relation_symbol(index)}</mo>{side.mathml(alone=True)}"
+        note = "" if self.note is None else f'<mspace width="1em"/><mo>(</mo>{self.note.mathml(alone=True)}<mo>)</mo>'
+        return f"<mrow>{text}{note}</mrow>"
+
+    def relation_symbol(self, index: int) -> str:
+        """The relation as drawn: =, ←, ≤, >."""
+        relation = self.relations[index] if index < len(self.relations) else "="
+        return {"<-": "←", "<=": "≤", ">": "&gt;"}.get(relation, relation)
+
+
+# An equation wider than this many characters (in plain text) is broken into rows for display.
+DISPLAY_WIDTH = 60
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of an equation broken for display: `left` (the equation's left side, on its
+    first row only), a relation ("=", "<-", or "+" where a long sum goes on), and `right`."""
+
+    left: Expr | None
+    relation: str
+    right: Expr
+
+    def relation_latex(self) -> str:
+        return {"<-": r"\leftarrow", "<=": r"\le"}.get(self.relation, self.relation)
+
+
+def fits(eq: Expr, width: int = DISPLAY_WIDTH) -> bool:
+    """Whether the equation is at most `width` characters wide in plain text: one row."""
+    return len(eq.plain(alone=True)) <= width
+
+
+def rows(eq: Equation, width: int = DISPLAY_WIDTH) -> list[Row]:
+    """The equation as rows to align at their relations, for one too wide to fit: each side on
+    a row of its own, and a side still wider than `width` broken between the terms of its sum.
+    (The note, if any, goes after the last row.)"""
+    broken = []
+    for index, side in enumerate(eq.sides[1:]):
+        pieces = _pieces(side, width)
+        broken.append(Row(eq.sides[0] if index == 0 else None, eq.relation(index), pieces[0]))
+        broken += [Row(None, "+", piece) for piece in pieces[1:]]
+    return broken
+
+
+def _pieces(side: Expr, width: int) -> list[Expr]:
+    """A sum wider than `width` in runs of its terms that fit; anything else whole."""
+    if not isinstance(side, Add) or len(side.plain()) <= width:
+        return [side]
+    runs, current = [], []
+    for term in side.terms:
+        if current and len(add(*current, term).plain()) > width:
+            runs.append(add(*current))
+            current = []
+        current.append(term)
+    return [*runs, add(*current)]
+
+
+def _mathml_token(text: str) -> str:
+    """A subscript: digits as a number, letters (h, i) as identifiers."""
+    return f"<mn>{text}</mn>" if text.isdigit() else f"<mi>{text}</mi>"
 
 
 def equation(*sides: Expr, relations: tuple[str, ...] = (), note: Expr | None = None) -> Equation:

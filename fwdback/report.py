@@ -14,6 +14,7 @@ import numpy as np
 from .errors import python_name
 from .linear_map import Comparison, compare, linear_map_formulas
 from .modelfile import Model
+from .playback import network_document
 from .plan import CONVERGENCE_WINDOW, StopReason
 from .sections import Mark, Table
 from .training import Fit, TrainingPlan, TrainingResult, TrainingRows
@@ -416,3 +417,28 @@ def gradcheck_table(checks, title: str = "Gradient check") -> Table:
                              f"{check.relative_error:.1e}"), (Mark(verdict, check.ok),)))
     header = _cells("parameter", "analytic", "numeric", "relative error", "check")
     return Table(header, tuple(body), ("left", "right", "right", "right", "left"), title)
+
+
+def run_page_document(report: TrainingReport, samples: dict, rows: dict | None) -> dict:
+    """Everything the run's page shows, as JSON-ready data. `samples` is playback.EpochSamples'
+    document (the kept epochs), `rows` playback.rows_document (the first rows) or None."""
+    result, model = report.result, report.model
+    params = result.final
+    shape = f"{params.n_inputs}-{params.n_hidden}-1"
+    activation = "" if params.activation == "identity" else f" with {params.activation} hidden units"
+    return {
+        "title": f"fwdback: the {shape} network{activation} on {model.training.data}",
+        "data": model.training.data,
+        "summary": [row for row in summary_rows(report) if row[0] != "time"],
+        "network": network_document(params, model.features, model.target),
+        "epochs": samples,
+        "rows": rows,
+        "lr": report.plan.lr,
+        "full_batch": report.plan.batch_size is None,
+        "training_rows": report.rows.count,
+        "last_epoch": result.last_epoch,
+        "epochs_run": result.epochs_run,
+        "every_epoch": len(samples["epochs"]) == result.epochs_run,
+        "units": "In z-scores, as training saw the rows (--standardize)." if model.scaling is not None
+                 else "In the data's own units.",
+    }

@@ -143,27 +143,25 @@ def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> Trai
 HISTORY_CAPACITY = 1 << 22
 
 
-class LossHistory:
-    """The losses of a run, kept in bounded memory however many epochs it runs.
+class Thinned:
+    """Rows of numbers, one an epoch, kept in bounded memory however many epochs come.
 
-    Every epoch is kept while there are at most HISTORY_CAPACITY of them; when that fills, every
-    other kept epoch is dropped and from then on only every second epoch is kept (then every
-    fourth, ...), the first and the latest epoch always. `epochs`, `losses` and `val_losses`
-    are arrays of equal length.
+    Every epoch is kept while there are at most `capacity` of them; when that fills, every other
+    kept epoch is dropped and from then on only every second epoch is kept (then every fourth,
+    ...), the first and the latest epoch always. Each row holds `width` numbers.
     """
 
-    def __init__(self, validation: bool, capacity: int = HISTORY_CAPACITY):
+    def __init__(self, width: int, capacity: int):
         self.capacity = capacity
         self.stride = 1
         self._epochs = np.empty(min(capacity, 1024), dtype=np.int64)
-        self._losses = np.empty(len(self._epochs))
-        self._val = np.empty(len(self._epochs)) if validation else None
+        self._rows = np.empty((len(self._epochs), width))
         self._size = 0
         self.count = 0
-        self.last: tuple[int, float, float | None] | None = None
+        self.last: tuple[int, np.ndarray] | None = None
 
-    def append(self, epoch: int, loss: float, val_loss: float | None) -> None:
-        self.last = (epoch, loss, val_loss)
+    def append(self, epoch: int, row) -> None:
+        self.last = (epoch, row)
         self.count += 1
         offset = epoch - int(self._epochs[0]) if self._size else 0
         if offset % self.stride:
@@ -172,39 +170,42 @@ class LossHistory:
             self._thin()
             if offset % self.stride:
                 return
-        self._store(epoch, loss, val_loss)
-
-    def _store(self, epoch: int, loss: float, val_loss: float | None) -> None:
         if self._size == len(self._epochs):
             grown = min(self.capacity, 2 * len(self._epochs))
             self._epochs = np.resize(self._epochs, grown)
-            self._losses = np.resize(self._losses, grown)
-            if self._val is not None:
-                self._val = np.resize(self._val, grown)
-        self._epochs[self._size], self._losses[self._size] = epoch, loss
-        if self._val is not None:
-            self._val[self._size] = val_loss
+            self._rows = np.resize(self._rows, (grown, self._rows.shape[1]))
+        self._epochs[self._size], self._rows[self._size] = epoch, row
         self._size += 1
 
     def _thin(self) -> None:
-        keep = slice(0, self._size, 2)
         kept = len(range(0, self._size, 2))
-        self._epochs[:kept] = self._epochs[keep].copy()
-        self._losses[:kept] = self._losses[keep].copy()
-        if self._val is not None:
-            self._val[:kept] = self._val[keep].copy()
+        self._epochs[:kept] = self._epochs[: self._size : 2].copy()
+        self._rows[:kept] = self._rows[: self._size : 2].copy()
         self._size = kept
         self.stride *= 2
 
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(epochs : shape (m,), rows : shape (m, width)), the latest epoch included."""
+        epochs, rows = self._epochs[: self._size].copy(), self._rows[: self._size].copy()
+        if self.last is not None and (not self._size or epochs[-1] != self.last[0]):
+            epochs, rows = np.append(epochs, self.last[0]), np.vstack([rows, self.last[1]])
+        return epochs, rows
+
+
+class LossHistory(Thinned):
+    """The losses (and validation losses) of a run, one row an epoch (Thinned)."""
+
+    def __init__(self, validation: bool, capacity: int = HISTORY_CAPACITY):
+        super().__init__(2 if validation else 1, capacity)
+        self.validation = validation
+
+    def append(self, epoch: int, loss: float, val_loss: float | None) -> None:
+        super().append(epoch, (loss, val_loss) if self.validation else (loss,))
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(epochs, losses, val_losses), the latest epoch included."""
-        epochs, losses = self._epochs[: self._size].copy(), self._losses[: self._size].copy()
-        val = None if self._val is None else self._val[: self._size].copy()
-        if self.last is not None and (not self._size or epochs[-1] != self.last[0]):
-            epochs, losses = np.append(epochs, self.last[0]), np.append(losses, self.last[1])
-            if val is not None:
-                val = np.append(val, self.last[2])
-        return epochs, losses, val
+        epochs, rows = super().arrays()
+        return epochs, rows[:, 0].copy(), rows[:, 1].copy() if self.validation else None
 
 
 @dataclass

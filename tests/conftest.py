@@ -166,3 +166,11 @@ class Lecture:
         """One gradient-descent update: w - lr * dL/dw."""
         g = cls.gradients(w, X, y)
         return {name: w[name] - lr * g[name] for name in NAMES}
+
+
+def flat(md: str) -> str:
+    """The Markdown with every aligned display written on one line again: rows joined by their
+    relations, a broken sum by its "+", equations set together by commas."""
+    md = md.replace(r"\begin{aligned} ", "").replace(r" \end{aligned}", "")
+    md = md.replace(r" \\ &\quad + ", " + ").replace(r" \\ &", " ").replace(r" \\ ", r", \quad ")
+    return md.replace(" &", " ")

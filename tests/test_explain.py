@@ -14,6 +14,8 @@ import re
 import numpy as np
 import pytest
 
+from conftest import flat
+
 from fwdback.data import load_dataset
 from fwdback.explain import explain_document, explanation, work_epoch
 from fwdback.network import backward, forward, init_parameters, mse_loss, update
@@ -116,7 +118,7 @@ def test_tiny_example_matches_the_hand_calculation(run, tiny):
 def test_tiny_example_markdown_shows_the_hand_arithmetic(run, tiny):
     result = run(["explain", *tiny, "--format", "markdown"])
     assert result.exit_code == 0, result.stderr
-    md = result.stdout
+    md = flat(result.stdout)
     expected = [
         r"N_1 = w_1 x_1 + w_2 x_2 + w_3 x_3 + b_1 = 0.5 \cdot 1 + (-1) \cdot 2 + 0 \cdot 0 + 0 = -1.5",
         r"\hat{y} = w_7 N_1 + w_8 N_2 + b_3 = 1 \cdot (-1.5) + (-1) \cdot 2 + 0.5 = -3",
@@ -235,7 +237,7 @@ def _markdown(seed=0, scale=1.0, rows=5, n=30):
     X = np.random.default_rng(seed).uniform(-1, 1, size=(n, 3)) * scale
     y = (X @ np.array([2.0, -3.0, 0.5]) + 1.0) * scale
     worked = work(X, y, init_parameters(np.random.default_rng(seed)), 0.05)
-    return worked, markdown(explanation(worked, ("x1", "x2", "x3"), rows, source="data.csv", start="random, seed 0"))
+    return worked, flat(markdown(explanation(worked, ("x1", "x2", "x3"), rows, source="data.csv", start="random, seed 0")))
 
 
 def test_markdown_has_a_gradient_and_an_update_equation_for_all_11_parameters(names):
@@ -302,7 +304,7 @@ def test_other_column_names_are_mapped_to_the_lecture_names(run, workdir):
     doc = explain_json(run, args)
     assert doc["features"] == ["a", "b", "c"] and doc["target"] == "price"
     assert doc["loss"] == 14.125  # the tiny example again
-    md = run(["explain", *args, "--format", "markdown"]).stdout
+    md = flat(run(["explain", *args, "--format", "markdown"]).stdout)
     assert "$x_1$ is column `a`" in md and "$y$ is column `price`" in md
 
 
@@ -318,7 +320,7 @@ def test_missing_file_is_one_error_line(run, workdir, no_crash):
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "nope.csv" in lines[0]
 
 
-@pytest.mark.parametrize("args", [["--epoch", "0"], ["--rows", "0"], ["--format", "html"], ["--lr", "-1"]])
+@pytest.mark.parametrize("args", [["--epoch", "0"], ["--rows", "0"], ["--format", "pdf"], ["--lr", "-1"]])
 def test_bad_options_are_usage_errors(run, small_csv, args, no_crash):
     result = run(["explain", small_csv, *args])
     no_crash(result)
@@ -430,7 +432,7 @@ def test_every_activation_gives_the_engines_gradients_and_the_finite_differences
 
 def test_tanh_markdown_shows_the_slope_of_every_hidden_unit(run, small_csv):
     args = [small_csv, "--activation", "tanh", "--hidden", 3, "--rows", 2]
-    md = run(["explain", *args, "--format", "markdown"]).stdout
+    md = flat(run(["explain", *args, "--format", "markdown"]).stdout)
     doc = explain_json(run, args)
     X = load_dataset(small_csv).X
     w = doc["weights"]
@@ -473,7 +475,7 @@ def test_two_inputs_and_three_hidden_units_name_all_13_parameters(run, workdir, 
     y = X @ [1.5, -2.0] + 0.5
     (workdir / "two.csv").write_text(csv_text(X, y, header=("x1", "x2", "y")))
     args = ["two.csv", "--features", "x1,x2", "--hidden", 3, "--activation", activation, "--rows", 2, "--lr", 0.05]
-    md = run(["explain", *args, "--format", "markdown"]).stdout
+    md = flat(run(["explain", *args, "--format", "markdown"]).stdout)
     doc = explain_json(run, args)
     names = [f"w{i}" for i in range(1, 10)] + [f"b{i}" for i in range(1, 5)]  # 2*3 + 3 + 3 + 1 = 13
     assert list(doc["gradients"]) == names
@@ -499,7 +501,7 @@ def _linear(n):
 
 def test_a_tenth_weight_is_written_with_braces():
     worked = work(*_linear(6), init_parameters(np.random.default_rng(0), 3, 4), 0.05)
-    md = markdown(explanation(worked, ("x1", "x2", "x3"), 2))
+    md = flat(markdown(explanation(worked, ("x1", "x2", "x3"), 2)))
     assert r"w_{16} \leftarrow w_{16}" in md and r"\frac{\partial L}{\partial w_{13}} = " in md
 
 
@@ -519,7 +521,7 @@ def test_standardize_works_the_epoch_on_z_scores(run, small_csv, small_xy, hand)
     for name, value in expected.items():
         assert math.isclose(doc["gradients"][name], value, rel_tol=1e-10, abs_tol=1e-14), name
     assert doc["scaling"]["std"]["y"] == pytest.approx(math.sqrt(((y - y.mean()) ** 2).mean()), rel=1e-14)
-    md = run(["explain", small_csv, "--standardize", "--seed", 2, "--format", "markdown"]).stdout
+    md = flat(run(["explain", small_csv, "--standardize", "--seed", 2, "--format", "markdown"]).stdout)
     opening = md.splitlines()[2]
     assert "the standardised rows of `data.csv`" in opening
 
@@ -564,7 +566,7 @@ def test_batch_size_explains_the_first_mini_batch_of_epoch_k(run, small_csv, sma
     two = trained(X, y, initial, lr, 2, batch_size=6, seed=seed)
     np.testing.assert_allclose(finished.vector, two.vector, rtol=1e-12, atol=1e-15)
 
-    md = run(["explain", small_csv, "--batch-size", 6, "--epoch", 2, "--seed", seed, "--lr", lr, "--format", "markdown"]).stdout
+    md = flat(run(["explain", small_csv, "--batch-size", 6, "--epoch", 2, "--seed", seed, "--lr", lr, "--format", "markdown"]).stdout)
     assert "the first mini-batch of epoch 2 ($n = 6$ rows), drawn from the 12 rows of `data.csv`" in md
     assert "data rows " + ", ".join(str(r + 1) for r in batch) + ", in the order drawn" in md
     assert f"**Row {batch[0] + 1}:**" in md
@@ -597,14 +599,14 @@ def test_patience_that_does_not_stop_changes_nothing(run, small_csv):
 def test_a_step_at_the_minimum_changes_the_loss_only_within_rounding(run, small_csv):
     # 500 epochs reach least squares on this noise-free data; the loss then moves by rounding
     # alone, and explain says so instead of asking for a smaller learning rate.
-    md = run(["explain", small_csv, "--epoch", 500, "--lr", 0.1, "--format", "markdown"]).stdout
+    md = flat(run(["explain", small_csv, "--epoch", 500, "--lr", 0.1, "--format", "markdown"]).stdout)
     assert "did not change beyond float64's rounding" in md and "try a smaller learning rate" not in md
     table = run(["explain", small_csv, "--epoch", 500, "--lr", 0.1]).stdout
     assert "did not change beyond float64's rounding" in table
 
 
 def test_a_step_that_raises_the_loss_says_to_try_a_smaller_learning_rate(run, small_csv):
-    md = run(["explain", small_csv, "--lr", 2.0, "--format", "markdown"]).stdout
+    md = flat(run(["explain", small_csv, "--lr", 2.0, "--format", "markdown"]).stdout)
     assert "did not go down: try a smaller learning rate" in md
 
 
@@ -621,3 +623,15 @@ def test_a_students_numbers_are_shown_as_typed_where_train_would_take_z_scores(r
     assert "Standardised, as train --standardize does" in scaled.stdout and "$x_1 = 1$" not in scaled.stdout
     trained = run(["train", "student.csv", "--no-save", "--format", "json"])
     assert json.loads(trained.stdout)["scaling"] is not None
+
+
+def test_long_equations_are_aligned_rows_that_fit_a_page(run, small_csv):
+    md = run(["explain", small_csv, "--hidden", "6", "--activation", "tanh", "--format", "markdown"]).stdout
+    aligned = [line for line in md.splitlines() if line.startswith(r"$$\begin{aligned}")]
+    assert aligned, "the forward pass of a 3-6-1 network has equations too wide for one line"
+    for line in aligned:
+        assert line.endswith(r"\end{aligned}$$") and line.count("$$") == 2
+        for row in line[len(r"$$\begin{aligned} ") : -len(r" \end{aligned}$$")].split(r" \\ "):
+            assert row.count("&") == 1, row  # one alignment point a row: its relation
+            visible = re.sub(r"\\[a-z]+|[{}_^&]", "", row)  # roughly what is drawn
+            assert len(visible) <= 110, row

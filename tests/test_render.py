@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import flat
 
 from fwdback.explain import explanation, work_epoch
 from fwdback.network import init_parameters
@@ -34,7 +35,7 @@ def terminal_text(blocks) -> str:
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
 def test_both_views_hold_every_heading_equation_and_number(activation):
     blocks = document(activation, batch_size=5)
-    md, text = markdown(blocks), terminal_text(blocks)
+    md, text = flat(markdown(blocks)), terminal_text(blocks)
     lines = [line.strip() for line in text.splitlines()]
     for block in blocks:
         if isinstance(block, Heading):
@@ -67,3 +68,24 @@ def test_markdown_keeps_math_balanced_and_plain_text_has_none():
     md, text = markdown(blocks), terminal_text(blocks)
     assert all(line.count("$") % 2 == 0 for line in md.splitlines())
     assert "$" not in text and "\\frac" not in text and "\x1b" not in text
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_a_terminal_breaks_lines_between_words_never_inside_a_number(width):
+    from rich.console import Console
+
+    blocks = document("tanh", batch_size=5)
+    stream = io.StringIO()
+    print_sections(Console(file=stream, force_terminal=True, width=width, color_system=None), blocks)
+    wrapped = stream.getvalue()
+    assert max(len(line) for line in wrapped.splitlines()) <= width
+    number = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?")
+    whole = set(number.findall(terminal_text(blocks)))  # piped: every line unbroken
+    assert whole and all(token in whole for token in number.findall(wrapped))
+
+
+def test_plain_tables_have_no_trailing_spaces(run, small_csv):
+    for args in (["train", small_csv, "--no-save"], ["explain", small_csv], ["gradcheck", small_csv]):
+        result = run(args)
+        assert result.exit_code == 0, result.stderr
+        assert not [line for line in result.stdout.splitlines() if line != line.rstrip()], args

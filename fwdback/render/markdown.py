@@ -1,12 +1,13 @@
 """Sections as Markdown: headings, paragraphs with inline LaTeX, display equations, pipe tables.
 
 Display math is one `$$...$$` line per equation, so that every Markdown renderer reads it;
-numbers are written by notation.number, never as a power of ten.
+one too wide for a page is an aligned environment inside it, a side a row (MathJax, KaTeX and
+GitHub render those). Numbers are written by notation.number, never as a power of ten.
 """
 
 from __future__ import annotations
 
-from ..notation import Expr
+from ..notation import DISPLAY_WIDTH, Equation, Expr, Row, fits, rows
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
 
 
@@ -22,9 +23,43 @@ def _block(block: Block) -> str:
         return inline(block.parts)
     if isinstance(block, Equations):
         if block.together:
-            return "$$" + r", \quad ".join(line.latex(alone=True) for line in block.lines) + "$$"
-        return "\n\n".join(f"$${line.latex(alone=True)}$$" for line in block.lines)
+            together = r", \quad ".join(line.latex(alone=True) for line in block.lines)
+            if all(fits(line) for line in block.lines) and len(together) <= 2 * DISPLAY_WIDTH:
+                return f"$${together}$$"
+            return "$$" + _aligned([row for line in block.lines for row in _rows(line)]) + "$$"
+        return "\n\n".join(_display(line) for line in block.lines)
     return _table(block)
+
+
+def _display(equation: Equation) -> str:
+    """$$...$$ on one line (every renderer reads that), an aligned environment where the
+    equation is too wide for a page: one side a row, long sums broken between terms."""
+    if fits(equation):
+        return f"$${equation.latex(alone=True)}$$"
+    note = "" if equation.note is None else rf" \quad ({equation.note.latex(alone=True)})"
+    return "$$" + _aligned(rows(equation)) + note + "$$"
+
+
+def _rows(equation: Expr) -> list[Row]:
+    if not isinstance(equation, Equation):  # sigma's definition, say
+        return [Row(None, "", equation)]
+    if fits(equation):
+        return [Row(equation.sides[0], equation.relation(0), _after_first(equation))]
+    return rows(equation)
+
+
+def _after_first(equation: Equation) -> Expr:
+    return equation.sides[1] if len(equation.sides) == 2 else Equation(equation.sides[1:], equation.relations[1:])
+
+
+def _aligned(lines: list[Row]) -> str:
+    r"""\begin{aligned} a &= b \\ &= c \\ &\quad + d \end{aligned}: aligned at the relations."""
+    cells = []
+    for row in lines:
+        left = "" if row.left is None else row.left.latex(alone=True) + " "
+        relation = r"\quad + " if row.relation == "+" else row.relation_latex() + " " if row.relation else ""
+        cells.append(f"{left}&{relation}{row.right.latex(alone=True)}")
+    return r"\begin{aligned} " + r" \\ ".join(cells) + r" \end{aligned}"
 
 
 def inline(parts: Text) -> str:

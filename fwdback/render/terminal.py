@@ -7,11 +7,13 @@ notation (dL/dw1 = sum_i dL/dN1_i * x1_i).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
@@ -40,19 +42,86 @@ def console_for(stream) -> Console:
 
 
 def print_sections(console: Console, blocks: list[Block]) -> None:
-    """A document (explain's) as text: bold headings, paragraphs, indented equations, tables."""
+    """A document (explain's) as text: bold headings, paragraphs, indented equations, tables.
+
+    On a terminal, paragraphs and equations are broken between words to its width, never
+    inside a number (an equation's lines after the first are indented further); elsewhere
+    each is one line, for grep and diff.
+    """
     for block in blocks:
         if isinstance(block, Heading):
             if block.level > 1:
                 console.print()
             console.print(RichText(block.text, style=_style(console, "bold")))
         elif isinstance(block, Paragraph):
-            console.print(_text(console, block.parts), soft_wrap=True)
+            console.print(_text(console, block.parts), soft_wrap=not console.is_terminal, overflow="ignore")
         elif isinstance(block, Equations):
             for line in _equation_lines(block):
-                console.print(RichText(" " * EQUATION_INDENT + line), soft_wrap=True)
+                for part in _broken(" " * EQUATION_INDENT + line, console):
+                    console.print(RichText(part), soft_wrap=True)
         else:
-            console.print(rich_table(console, block))
+            print_table(console, block)
+
+
+def _broken(line: str, console: Console) -> list[str]:
+    """`line` in pieces no wider than a terminal console, broken at spaces only (a term wider
+    than the console stays whole); the pieces after the first indented by EQUATION_INDENT more."""
+    if not console.is_terminal or len(line) <= console.width:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()) + EQUATION_INDENT)
+    pieces, current = [], ""
+    for word in line.strip().split(" "):
+        lead = (pieces and indent) or " " * (len(line) - len(line.lstrip()))
+        candidate = f"{current} {word}" if current else lead + word
+        if current and len(candidate) > console.width:
+            pieces.append(current)
+            candidate = indent + word
+        current = candidate
+    return [*pieces, current]
+
+
+def print_table(console: Console, table: Table) -> None:
+    """A table, whole where it fits; on a terminal too narrow for it, its columns in groups
+    that fit, each group after the first repeating the first column (the row's label), so
+    that no number is cut or broken."""
+    shown = rich_table(console, table)
+    if not console.is_terminal or _width(console, shown) <= console.width:
+        print_plain(console, shown)
+        return
+    groups, current = [], []
+    for column in range(1, len(table.header)):
+        trial = _columns(table, [0, *current, column])
+        if current and _width(console, rich_table(console, trial)) > console.width:
+            groups.append(current)
+            current = []
+        current.append(column)
+    for index, group in enumerate([*groups, current]):
+        part = _columns(table, [0, *group])
+        if index:
+            part = dataclasses.replace(part, title=None)
+        console.print(rich_table(console, part))
+
+
+def _width(console: Console, shown: RichTable) -> int:
+    """The width `shown` takes when nothing limits it."""
+    return Measurement.get(console, console.options.update(width=1 << 20), shown).maximum
+
+
+def _columns(table: Table, columns: list[int]) -> Table:
+    pick = lambda cells: tuple(cells[column] for column in columns)  # noqa: E731
+    last = columns[-1] == len(table.header) - 1
+    return dataclasses.replace(table, header=pick(table.header), rows=tuple(pick(row) for row in table.rows),
+                               align=pick(table.align), caption=table.caption if last else None)
+
+
+def print_plain(console: Console, renderable) -> None:
+    """Print `renderable`; off a terminal without the spaces rich pads a table's lines with."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    with console.capture() as captured:
+        console.print(renderable)
+    console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
 def _equation_lines(block: Equations) -> list[str]:
@@ -113,17 +182,17 @@ def rich_table(console: Console, table: Table) -> RichTable:
 
 def print_training(console: Console, report: TrainingReport, every: int | None, chart: bool) -> None:
     """train's report: the loss table, the loss chart, the parameters, the linear map, the summary."""
-    console.print(rich_table(console, loss_table(report, every)))
+    print_table(console, loss_table(report, every))
     console.print()
     if chart:
-        console.print(loss_chart(console, report.result))
+        print_plain(console, loss_chart(console, report.result))
         console.print()
-    console.print(rich_table(console, weights_table(report)))
+    print_table(console, weights_table(report))
     console.print()
     if report.comparison is not None:
-        console.print(rich_table(console, linear_map_table(report)))
+        print_table(console, linear_map_table(report))
         console.print()
-    console.print(rich_table(console, summary_table(report)))
+    print_table(console, summary_table(report))
 
 
 def loss_chart(console: Console, result: TrainingResult, width: int = 60, height: int = 12) -> RichText:

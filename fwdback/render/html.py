@@ -1,0 +1,169 @@
+"""Pages: self-contained HTML with MathML, inline CSS and inline JavaScript, nothing fetched.
+
+`sections_html` writes explain's sections (sections.py) as HTML, equations as MathML, which
+browsers draw natively; an equation too wide for an 800-pixel column is a table of rows
+aligned at their relations (notation.rows). `explanation_page` is that alone, `run_page` a
+training run: the network figure with an epoch slider and play control, the chain rule of any
+parameter on hover, the loss curve with a marker, the first rows' values and the worked epoch.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from importlib import resources
+
+from ..notation import DISPLAY_WIDTH, Equation, Expr, fits, rows
+from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+
+GENERATOR = "fwdback"
+
+
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def sections_html(blocks: list[Block], deeper: int = 0) -> str:
+    """explain's sections as an HTML fragment, its headings `deeper` levels down."""
+    return "\n".join(_block(block, deeper) for block in blocks)
+
+
+def _block(block: Block, deeper: int = 0) -> str:
+    if isinstance(block, Heading):
+        level = min(block.level + deeper, 6)
+        return f"<h{level}>{escape(block.text)}</h{level}>"
+    if isinstance(block, Paragraph):
+        return f"<p>{_inline(block.parts)}</p>"
+    if isinstance(block, Equations):
+        if block.together:
+            return _together(block.lines)
+        return "\n".join(_display(line) for line in block.lines)
+    return _table(block)
+
+
+def _display(equation: Expr) -> str:
+    """One equation in display style: on one line where it fits, else aligned rows."""
+    if not isinstance(equation, Equation) or fits(equation):
+        return f'<math display="block">{equation.mathml(alone=True)}</math>'
+    cells = []
+    for row in rows(equation):
+        left = "" if row.left is None else row.left.mathml(alone=True)
+        relation = '<mspace width="1em"/><mo>+</mo>' if row.relation == "+" else f"<mo>{_symbol(row.relation)}</mo>"
+        cells.append(f'<mtr><mtd class="left">{left}</mtd><mtd class="right">{relation}{row.right.mathml(alone=True)}</mtd></mtr>')
+    note = "" if equation.note is None else f'<mtr><mtd></mtd><mtd class="right"><mo>(</mo>{equation.note.mathml(alone=True)}<mo>)</mo></mtd></mtr>'
+    return f'<math display="block"><mtable class="aligned">{"".join(cells)}{note}</mtable></math>'
+
+
+def _together(lines: tuple[Expr, ...]) -> str:
+    """Equations set together: on one line, separated by commas, where they fit; else one a row."""
+    if sum(len(line.plain(alone=True)) for line in lines) <= 2 * DISPLAY_WIDTH:
+        joined = '<mo>,</mo><mspace width="1.2em"/>'.join(line.mathml(alone=True) for line in lines)
+        return f'<math display="block"><mrow>{joined}</mrow></math>'
+    cells = []
+    for line in lines:
+        if isinstance(line, Equation):
+            right = line.sides[1] if len(line.sides) == 2 else Equation(line.sides[1:], line.relations[1:])
+            cells.append(f'<mtr><mtd class="left">{line.sides[0].mathml(alone=True)}</mtd><mtd class="right">'
+                         f"<mo>{_symbol(line.relation(0))}</mo>{right.mathml(alone=True)}</mtd></mtr>")
+        else:
+            cells.append(f'<mtr><mtd></mtd><mtd class="right">{line.mathml(alone=True)}</mtd></mtr>')
+    return f'<math display="block"><mtable class="aligned">{"".join(cells)}</mtable></math>'
+
+
+def _symbol(relation: str) -> str:
+    return {"<-": "←", "<=": "≤", ">": "&gt;"}.get(relation, relation)
+
+
+def _inline(parts: Text) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, Expr):
+            out.append(f"<math>{part.mathml(alone=True)}</math>")
+        elif isinstance(part, Code):
+            out.append(f"<code>{escape(part.text)}</code>")
+        elif isinstance(part, Strong):
+            out.append(f"<strong>{escape(part.text)}</strong>")
+        elif isinstance(part, Mark):
+            out.append(f'<span class="{"ok" if part.good else "fail"}">{escape(part.text)}</span>')
+        else:
+            out.append(escape(part))
+    return "".join(out)
+
+
+def _table(table: Table) -> str:
+    caption = f"<caption>{escape(table.title)}</caption>" if table.title else ""
+    head = ""
+    if table.has_header:
+        head = "<thead><tr>" + "".join(f'<th class="{align}">{_inline(cell)}</th>' for cell, align in zip(table.header, table.align)) + "</tr></thead>"
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{align}">{_inline(cell)}</td>' for cell, align in zip(row, table.align)) + "</tr>"
+        for row in table.rows
+    )
+    note = f'<p class="caption">{escape(table.caption)}</p>' if table.caption else ""
+    return f'<div class="scroll"><table>{caption}{head}<tbody>{body}</tbody></table></div>{note}'
+
+
+def document(title: str, body: str, script: str = "") -> str:
+    """A whole page: the styles and any script inline, so that it works offline, from anywhere."""
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="{GENERATOR}"><title>{escape(title)}</title>'
+        f"<style>{_asset('page.css')}</style></head>\n<body>\n{body}\n{script}</body></html>\n"
+    )
+
+
+def explanation_page(blocks: list[Block]) -> str:
+    """explain's worked epoch as a page of its own."""
+    title = next((block.text for block in blocks if isinstance(block, Heading)), "fwdback explain")
+    return document(title, f'<main class="worked">{sections_html(blocks)}</main>')
+
+
+def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Block] | None) -> str:
+    """A training run's page. `page` is its data (report.run_page_document): the title, the
+    summary, the network's names, the kept epochs (a --history row each), the first rows; the
+    figures are render.svg's, drawn at the first kept epoch and moved by the page's script."""
+    names = page["network"]["names"]
+    parameters = "".join(
+        f'<tr data-param="{name}" tabindex="0"><td>{name}</td><td></td><td></td></tr>' for name in names
+    )
+    last = len(page["epochs"]["epochs"]) - 1
+    summary = "".join(f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>" for label, value in page["summary"])
+    sampled = "" if page["every_epoch"] else (
+        f" The page keeps {last + 1} of the {page['epochs_run']} epochs, evenly spaced, the first and the last among them; "
+        "`train --history FILE` has every one.")
+    body = f"""<header><h1>{escape(page["title"])}</h1><details open><summary>The run</summary><dl class="summary">{summary}</dl></details></header>
+<section id="run"><h2>The network, epoch by epoch</h2>
+<div class="controls" role="group" aria-label="Epochs">
+<button id="first" type="button" aria-label="First epoch">⇤</button><button id="back" type="button" aria-label="Previous epoch">◀</button>
+<button id="play" type="button" aria-pressed="false">▶ Play</button><button id="forward" type="button" aria-label="Next epoch">▶</button>
+<button id="last" type="button" aria-label="Last epoch">⇥</button>
+<input id="epoch" type="range" min="0" max="{last}" step="1" value="0" aria-label="Epoch">
+<output id="epoch-label" for="epoch"></output></div>
+<p class="legend">Each edge's colour is its weight's sign (<span class="swatch" style="background:var(--positive)"></span>positive,
+<span class="swatch" style="background:var(--negative)"></span>negative), its width the weight's size; the dashed line beside it
+is the gradient dL/dw, coloured by the way the update moves the weight. Arrow keys step, space plays.{escape(sampled)}</p>
+<div class="columns"><figure>{network_figure}</figure><aside id="detail" class="panel detail" aria-live="polite"></aside></div>
+</section>
+<section id="curve"><h2>The loss</h2><figure>{loss_figure}</figure></section>
+<section><h2>Every parameter at this epoch</h2><div class="scroll"><table id="parameters"><thead><tr><th>name</th>
+<th>value</th><th>gradient dL/d(name)</th></tr></thead><tbody>{parameters}</tbody></table></div>
+<p class="caption">{escape(page["units"])}</p></section>
+{_rows_section(page)}
+{"" if worked is None else '<section id="worked" class="worked">' + sections_html(worked, deeper=1) + "</section>"}
+<footer>Made by fwdback from {escape(page["data"])}. Everything on this page is in this file; it fetches nothing.</footer>"""
+    data = json.dumps(page, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
+    script = f'<script id="fwdback-data" type="application/json">{data}</script>\n<script>{_asset("page.js")}</script>\n'
+    return document(page["title"], body, script)
+
+
+def _rows_section(page: dict) -> str:
+    if page["rows"] is None:
+        return ""
+    network = page["network"]
+    activated = network["activation"] != "identity"
+    units = range(1, network["hidden"] + 1)
+    header = ["row", *network["inputs"], "y", *([f"z{h}" for h in units] if activated else []), *(f"N{h}" for h in units), "ŷ", "y − ŷ"]
+    cells = "".join(f"<th>{escape(name)}</th>" for name in header)
+    return (f'<section><h2>The first rows at this epoch</h2><div class="scroll"><table id="rows"><thead><tr>{cells}</tr></thead>'
+            f'<tbody></tbody></table></div><p class="caption">{escape(page["units"])}</p></section>')

@@ -1,0 +1,285 @@
+/* The run page of fwdback: an epoch slider that moves the weights, the gradients, the loss
+ * marker and the first rows' values, and the chain rule of any parameter on hover or focus.
+ * Every number comes from the data block (a --history row per kept epoch); nothing is fetched. */
+(function () {
+  "use strict";
+  const data = JSON.parse(document.getElementById("fwdback-data").textContent);
+  const net = data.network;
+  const names = net.names;
+  const at = {};
+  names.forEach(function (name, i) { at[name] = i; });
+  const slider = document.getElementById("epoch");
+  const label = document.getElementById("epoch-label");
+  const playButton = document.getElementById("play");
+  const POSITIVE = getComputedStyle(document.documentElement).getPropertyValue("--positive").trim() || "#2166ac";
+  const NEGATIVE = getComputedStyle(document.documentElement).getPropertyValue("--negative").trim() || "#b35806";
+  let current = 0;
+  let timer = null;
+  let pinned = null;
+
+  /* 6 significant digits, as Python's "{:.6g}" writes them: 1.23457e-05, 0.0972502, 123457. */
+  function g6(value) {
+    if (value === 0 || Object.is(value, -0)) { return "0"; }
+    if (!isFinite(value)) { return String(value); }
+    const parts = value.toExponential(5).split("e");
+    const exponent = parseInt(parts[1], 10);
+    if (exponent < -4 || exponent >= 6) {
+      const mantissa = parts[0].indexOf(".") >= 0 ? parts[0].replace(/0+$/, "").replace(/\.$/, "") : parts[0];
+      const digits = String(Math.abs(exponent)).padStart(2, "0");
+      return mantissa + "e" + (exponent < 0 ? "-" : "+") + digits;
+    }
+    let text = value.toFixed(Math.max(0, 5 - exponent));
+    if (text.indexOf(".") >= 0) { text = text.replace(/0+$/, "").replace(/\.$/, ""); }
+    return text === "-0" ? "0" : text;
+  }
+  function factor(value) { const text = g6(value); return text.charAt(0) === "-" ? "(" + text + ")" : text; }
+  function sym(name, row) {
+    if (name === "yhat") { return "ŷ" + (row ? "<sub>" + row + "</sub>" : ""); }
+    const sub = name.slice(1) + (row ? (name.length > 1 ? "," : "") + row : "");
+    return name.charAt(0) + (sub ? "<sub>" + sub + "</sub>" : "");
+  }
+  function d(top, bottom) { return "∂" + top + "/∂" + bottom; }
+  function colour(value) { return value >= 0 ? POSITIVE : NEGATIVE; }
+  function weights(i) { return data.epochs.weights[i]; }
+  function gradients(i) { return data.epochs.gradients[i]; }
+  function value(vector, name) { return vector[at[name]]; }
+
+  const activations = {
+    identity: [function (z) { return z; }, function () { return 1; }],
+    tanh: [Math.tanh, function (z, n) { return 1 - n * n; }],
+    relu: [function (z) { return Math.max(z, 0); }, function (z) { return z > 0 ? 1 : 0; }],
+    sigmoid: [function (z) { return 0.5 * (1 + Math.tanh(0.5 * z)); }, function (z, n) { return n * (1 - n); }]
+  };
+
+  /* The lecture's forward pass and the chain rule's per-row terms on the page's first rows. */
+  function forward(w) {
+    const act = activations[net.activation];
+    return data.rows.X.map(function (x, r) {
+      const z = net.W_hidden.map(function (unit, h) {
+        let sum = 0;
+        unit.forEach(function (name, j) { sum += value(w, name) * x[j]; });
+        return sum + value(w, net.b_hidden[h]);
+      });
+      const N = z.map(function (zh) { return act[0](zh); });
+      let yhat = 0;
+      net.w_out.forEach(function (name, h) { yhat += value(w, name) * N[h]; });
+      yhat += value(w, net.b_out);
+      const dyhat = -(2 / data.training_rows) * (data.rows.y[r] - yhat);
+      const dz = N.map(function (n, h) { return dyhat * value(w, net.w_out[h]) * act[1](z[h], n); });
+      return { x: x, z: z, N: N, yhat: yhat, error: data.rows.y[r] - yhat, dyhat: dyhat, dz: dz };
+    });
+  }
+
+  function drawNetwork(i) {
+    const w = weights(i);
+    const g = gradients(i);
+    const edgeNames = [].concat.apply([], net.W_hidden).concat(net.w_out);
+    const largest = Math.max.apply(null, edgeNames.map(function (n) { return Math.abs(value(w, n)); })) || 1;
+    const steepest = Math.max.apply(null, edgeNames.map(function (n) { return Math.abs(value(g, n)); })) || 1;
+    document.querySelectorAll("svg.network [data-param]").forEach(function (group) {
+      const name = group.getAttribute("data-param");
+      const v = value(w, name);
+      const line = group.querySelector(".weight");
+      if (line) {
+        line.setAttribute("stroke", colour(v));
+        line.setAttribute("stroke-width", (1 + 6 * Math.abs(v) / largest).toFixed(2));
+      }
+      const grad = group.querySelector(".gradient");
+      if (grad) {
+        grad.setAttribute("stroke", colour(-value(g, name)));
+        grad.setAttribute("stroke-width", (0.5 + 3.5 * Math.abs(value(g, name)) / steepest).toFixed(2));
+      }
+      const text = group.querySelector(".value");
+      if (text) { text.textContent = g6(v); }
+      const title = group.querySelector("title");
+      if (title) { title.textContent = name + " = " + g6(v) + ", dL/d" + name + " = " + g6(value(g, name)); }
+    });
+  }
+
+  function drawTable(i) {
+    const w = weights(i);
+    const g = gradients(i);
+    document.querySelectorAll("#parameters tr[data-param]").forEach(function (row) {
+      const name = row.getAttribute("data-param");
+      const cells = row.querySelectorAll("td");
+      cells[1].textContent = g6(value(w, name));
+      cells[1].setAttribute("data-value", String(value(w, name)));
+      cells[2].textContent = g6(value(g, name));
+      cells[2].setAttribute("data-value", String(value(g, name)));
+    });
+  }
+
+  function drawRows(i) {
+    const body = document.querySelector("#rows tbody");
+    if (!body) { return; }
+    body.innerHTML = "";
+    forward(weights(i)).forEach(function (row, r) {
+      const cells = [data.rows.numbers[r]].concat(row.x.map(g6), [g6(data.rows.y[r])],
+        net.activation === "identity" ? [] : row.z.map(g6), row.N.map(g6), [g6(row.yhat), g6(row.error)]);
+      const tr = document.createElement("tr");
+      cells.forEach(function (text) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
+      body.appendChild(tr);
+    });
+  }
+
+  function drawMarker(i) {
+    const plot = document.querySelector("svg.loss-plot");
+    if (!plot) { return; }
+    const number = function (name) { return parseFloat(plot.getAttribute("data-" + name)); };
+    const scale = function (v, low, high, from, to, log) {
+      const t = ((log ? Math.log10(v) : v) - low) / (high - low);
+      return from + t * (to - from);
+    };
+    const loss = data.epochs.losses[i];
+    let marker = plot.querySelector("#loss-marker");
+    if (!marker) {
+      marker = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+      marker.setAttribute("id", "loss-marker");
+      marker.setAttribute("r", "5");
+      marker.setAttribute("fill", "var(--accent)");
+      plot.appendChild(marker);
+    }
+    if (!(loss > 0) && number("y-log") === 1) { marker.setAttribute("visibility", "hidden"); return; }
+    marker.setAttribute("visibility", "visible");
+    marker.setAttribute("cx", scale(data.epochs.epochs[i], number("x-low"), number("x-high"), number("left"), number("right"), number("x-log") === 1).toFixed(1));
+    marker.setAttribute("cy", scale(loss, number("y-low"), number("y-high"), number("bottom"), number("top"), number("y-log") === 1).toFixed(1));
+  }
+
+  /* The chain rule of one parameter at the current epoch, its numbers plugged in. */
+  function chain(name) {
+    const w = weights(current);
+    const g = value(gradients(current), name);
+    const rows = forward(w);
+    const shown = rows.slice(0, 2);
+    const more = data.training_rows > shown.length ? " + ⋯" : "";
+    let rule;
+    let terms;
+    let unit = net.w_out.indexOf(name);
+    if (unit >= 0) {
+      rule = "Σ<sub>i</sub> " + d("L", sym("yhat", "i")) + " · " + sym("N" + (unit + 1), "i");
+      terms = shown.map(function (r) { return factor(r.dyhat) + "·" + factor(r.N[unit]); });
+    } else if (name === net.b_out) {
+      rule = "Σ<sub>i</sub> " + d("L", sym("yhat", "i"));
+      terms = shown.map(function (r) { return factor(r.dyhat); });
+    } else {
+      unit = net.b_hidden.indexOf(name);
+      let input = -1;
+      if (unit < 0) {
+        net.W_hidden.forEach(function (names, h) { const j = names.indexOf(name); if (j >= 0) { unit = h; input = j; } });
+      }
+      const z = net.activation === "identity" ? "N" + (unit + 1) : "z" + (unit + 1);
+      rule = "Σ<sub>i</sub> " + d("L", sym(z, "i")) + (input >= 0 ? " · " + sym("x" + (input + 1), "i") : "");
+      terms = shown.map(function (r) { return input >= 0 ? factor(r.dz[unit]) + "·" + factor(r.x[input]) : factor(r.dz[unit]); });
+    }
+    return { rule: rule, terms: terms.join(" + ") + more, gradient: g, weight: value(w, name) };
+  }
+
+  function trajectory(name) {
+    const values = data.epochs.weights.map(function (w) { return value(w, name); });
+    const low = Math.min.apply(null, values);
+    const high = Math.max.apply(null, values);
+    const span = high > low ? high - low : 1;
+    const count = Math.max(values.length - 1, 1);
+    const point = function (v, i) { return (4 + 252 * i / count).toFixed(1) + "," + (66 - 60 * (v - low) / span).toFixed(1); };
+    const line = values.map(point).join(" ");
+    const now = point(values[current], current).split(",");
+    return '<svg class="trajectory" viewBox="0 0 260 72" width="260" height="72" role="img" aria-label="' + name +
+      ' over the epochs"><polyline fill="none" stroke="var(--accent)" stroke-width="1.5" points="' + line + '"/>' +
+      '<circle r="3.5" fill="var(--text)" cx="' + now[0] + '" cy="' + now[1] + '"/></svg>' +
+      '<div class="hint">' + name + " from " + g6(values[0]) + " (epoch " + data.epochs.epochs[0] + ") to " +
+      g6(values[values.length - 1]) + " (epoch " + data.epochs.epochs[values.length - 1] + ")</div>";
+  }
+
+  function drawDetail(name) {
+    const panel = document.getElementById("detail");
+    if (!name) {
+      panel.innerHTML = '<h3>Chain rule</h3><p class="hint">Hover over or focus an edge or a bias (Tab moves ' +
+        "between them) to see its gradient by the chain rule at this epoch, with the numbers plugged in; click to pin it.</p>";
+      return;
+    }
+    const c = chain(name);
+    const epoch = data.epochs.epochs[current];
+    let html = "<h3>" + sym(name) + " at epoch " + epoch + (pinned ? " (pinned)" : "") + "</h3>";
+    if (data.full_batch) {
+      const after = c.weight - data.lr * c.gradient;
+      html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " = " + c.rule + " = " + c.terms +
+        ' = <span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>" +
+        '<p class="formula" data-role="update">' + sym(name) + " ← " + sym(name) + " − η " + d("L", sym(name)) + " = " +
+        g6(c.weight) + " − " + g6(data.lr) + "·" + factor(c.gradient) + " = " + g6(after) + "</p>";
+    } else {
+      html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + ' (mean over the epoch\'s mini-batches) = ' +
+        '<span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>" +
+        '<p class="formula" data-role="update">' + sym(name) + " = " + g6(c.weight) + " at the epoch's start</p>";
+    }
+    panel.innerHTML = html + trajectory(name);
+  }
+
+  function show(i) {
+    current = Math.max(0, Math.min(data.epochs.epochs.length - 1, i));
+    slider.value = String(current);
+    const epoch = data.epochs.epochs[current];
+    const loss = data.epochs.losses[current];
+    label.textContent = "epoch " + epoch + " of " + data.last_epoch + ", loss " + g6(loss);
+    slider.setAttribute("aria-valuetext", label.textContent);
+    drawNetwork(current);
+    drawTable(current);
+    drawRows(current);
+    drawMarker(current);
+    drawDetail(pinned);
+  }
+
+  function play() {
+    if (timer !== null) { stop(); return; }
+    if (current >= data.epochs.epochs.length - 1) { show(0); }
+    const step = Math.max(1, Math.round(data.epochs.epochs.length / 240));
+    playButton.textContent = "❚❚ Pause";
+    playButton.setAttribute("aria-pressed", "true");
+    timer = setInterval(function () {
+      if (current >= data.epochs.epochs.length - 1) { stop(); return; }
+      show(current + step);
+    }, 40);
+  }
+  function stop() {
+    clearInterval(timer);
+    timer = null;
+    playButton.textContent = "▶ Play";
+    playButton.setAttribute("aria-pressed", "false");
+  }
+
+  slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
+  playButton.addEventListener("click", play);
+  document.getElementById("first").addEventListener("click", function () { stop(); show(0); });
+  document.getElementById("back").addEventListener("click", function () { stop(); show(current - 1); });
+  document.getElementById("forward").addEventListener("click", function () { stop(); show(current + 1); });
+  document.getElementById("last").addEventListener("click", function () { stop(); show(data.epochs.epochs.length - 1); });
+  document.addEventListener("keydown", function (event) {
+    const target = event.target;
+    if (event.key === " " && target.tagName !== "BUTTON" && target.tagName !== "INPUT") {
+      event.preventDefault();
+      play();
+    } else if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && target !== slider) {
+      event.preventDefault();
+      stop();
+      show(current + (event.key === "ArrowRight" ? 1 : -1));
+    } else if (event.key === "Enter" && target.hasAttribute && target.hasAttribute("data-param")) {
+      pin(target.getAttribute("data-param"));
+    }
+  });
+
+  function pin(name) {
+    pinned = pinned === name ? null : name;
+    document.querySelectorAll("[data-param]").forEach(function (element) {
+      element.classList.toggle("chosen", element.getAttribute("data-param") === pinned);
+    });
+    drawDetail(pinned || name);
+  }
+  document.querySelectorAll("svg.network [data-param], #parameters tr[data-param]").forEach(function (element) {
+    const name = element.getAttribute("data-param");
+    element.addEventListener("mouseenter", function () { if (!pinned) { drawDetail(name); } });
+    element.addEventListener("focus", function () { if (!pinned) { drawDetail(name); } });
+    element.addEventListener("mouseleave", function () { if (!pinned) { drawDetail(null); } });
+    element.addEventListener("click", function () { pin(name); });
+  });
+
+  show(0);
+})();

@@ -1,0 +1,276 @@
+"""Figures as SVG: the network with a weight on every edge, and the loss curve.
+
+The network is drawn as the lecture draws it: the inputs on the left, the hidden units N1..NH in
+the middle, yhat on the right; every edge carries its parameter's name and value, its colour is
+the sign (blue for positive, orange for negative: a pair colour-blind readers tell apart) and its
+width the magnitude; each unit's bias is written under it. With gradients, each edge also shows
+dL/dw as a dashed line beside it, coloured by the direction the update moves the weight.
+
+Every parameter's group carries `data-param` (its lecture name) and `tabindex`, and every
+drawn value a class, so that the page (render/html.py) can move them from epoch to epoch.
+The figures are self-contained SVG 1.1 (no script, no external reference), so they go on a
+slide as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+
+import numpy as np
+
+from ..network import Gradients, Parameters
+from ..notation import number
+
+POSITIVE, NEGATIVE = "#2166ac", "#b35806"
+WIDEST_EDGE = 7.0
+ROW_HEIGHT, COLUMN_GAP = 92, 300
+NODE_RADIUS = 22
+# Beyond this many input-to-hidden edges their labels would cover each other: those edges keep
+# their title (shown on hover) only.
+MOST_LABELLED_EDGES = 12
+STYLE = """
+  .node circle { fill: #ffffff; stroke: #333333; stroke-width: 1.5; }
+  .node text, .label, .bias text, .axis text, .title { fill: #222222; font-family: system-ui, sans-serif; }
+  .node text { font-size: 15px; text-anchor: middle; dominant-baseline: central; }
+  .node text.name { font-size: 12px; fill: #555555; }
+  .node text.before { text-anchor: end; }
+  .node text.after { text-anchor: start; }
+  .label { font-size: 11.5px; paint-order: stroke; stroke: #ffffff; stroke-width: 4px; stroke-linejoin: round; }
+  .bias text { font-size: 11.5px; text-anchor: middle; }
+  .gradient { stroke-dasharray: 5 4; opacity: 0.75; }
+  [data-param]:focus { outline: none; }
+  [data-param]:focus .weight, [data-param]:hover .weight { filter: drop-shadow(0 0 2px #888888); }
+  @media (prefers-color-scheme: dark) {
+    .node circle { fill: #1e1e1e; stroke: #dddddd; }
+    .node text, .label, .bias text, .axis text, .title { fill: #eeeeee; }
+    .node text.name { fill: #bbbbbb; }
+    .label { stroke: #1e1e1e; }
+  }
+"""
+
+
+def _colour(value: float) -> str:
+    return POSITIVE if value >= 0 else NEGATIVE
+
+
+def edge_width(value: float, largest: float) -> float:
+    """1 for a zero weight to WIDEST_EDGE for the largest in magnitude."""
+    return 1.0 + (WIDEST_EDGE - 1.0) * (abs(value) / largest if largest > 0 else 0.0)
+
+
+def network_svg(
+    params: Parameters, features: Sequence[str], target: str = "y", gradients: Gradients | None = None
+) -> str:
+    """The network with its weights (and, given, their gradients) as an SVG document."""
+    k, h = params.n_inputs, params.n_hidden
+    rows = max(k, h, 1)
+    height = rows * ROW_HEIGHT + 90
+    x_in = 30 + NODE_RADIUS + _text_width(max((f for f, x in zip(features, _inputs(k)) if f != x), key=len, default=""))
+    x_hidden, x_out = x_in + COLUMN_GAP, x_in + 2 * COLUMN_GAP
+    width = x_out + NODE_RADIUS + 30 + _text_width(target)
+    labelled = k * h <= MOST_LABELLED_EDGES
+    y_of = lambda index, count: 40 + (rows - count) * ROW_HEIGHT / 2 + index * ROW_HEIGHT + ROW_HEIGHT / 2  # noqa: E731
+    inputs = [(x_in, y_of(j, k)) for j in range(k)]
+    hidden = [(x_hidden, y_of(u, h)) for u in range(h)]
+    output = (x_out, y_of(0, 1))
+    largest = float(np.max(np.abs(np.concatenate([params.W_hidden.ravel(), params.w_out]))))
+    steepest = 0.0 if gradients is None else float(np.max(np.abs(np.concatenate([gradients.W_hidden.ravel(), gradients.w_out]))))
+    edges = []
+    for u in range(h):
+        for j in range(k):
+            edges.append(_edge(params.W_hidden_names[u, j], params.W_hidden[u, j], inputs[j], hidden[u],
+                               0.3 if labelled else None, largest, gradients, steepest))
+        edges.append(_edge(params.w_out_names[u], params.w_out[u], hidden[u], output, 0.45, largest, gradients, steepest))
+    nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
+    nodes += [_node(f"N{u + 1}", position) for u, position in enumerate(hidden)]
+    nodes.append(_node("ŷ", output, target, "start"))
+    biases = [_bias(name, value, position) for name, value, position in
+              (*zip(params.b_hidden_names, params.b_hidden, hidden), (params.b_out_name, float(params.b_out), output))]
+    return "".join([
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="network" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(_description(params, target))}">',
+        f"<style>{STYLE}</style>",
+        f"<title>{escape(_description(params, target))}</title>",
+        *edges, *nodes, *biases, "</svg>",
+    ])
+
+
+def _inputs(k: int) -> list[str]:
+    return [f"x{j + 1}" for j in range(k)]
+
+
+def _text_width(text: str) -> float:
+    """About how wide `text` is drawn at the names' 12 px."""
+    return 7.2 * len(text)
+
+
+def _description(params: Parameters, target: str) -> str:
+    shape = f"{params.n_inputs}-{params.n_hidden}-1 network"
+    activation = "" if params.activation == "identity" else f", {params.activation} hidden units"
+    return f"The {shape}{activation} that predicts {target}, a weight on every edge"
+
+
+def _edge(name, value, start, end, at, largest, gradients, steepest) -> str:
+    """One parameter's edge: the weight's line, its gradient's dashed line, and its label along
+    the line at `at` of the way (where edges fanning out of one unit are apart; None: no label,
+    its title only)."""
+    value = float(value)
+    (x0, y0), (x1, y1) = start, end
+    length = math.hypot(x1 - x0, y1 - y0)
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    x0, y0, x1, y1 = x0 + ux * NODE_RADIUS, y0 + uy * NODE_RADIUS, x1 - ux * NODE_RADIUS, y1 - uy * NODE_RADIUS
+    line = (f'<line class="weight" x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" '
+            f'stroke="{_colour(value)}" stroke-width="{edge_width(value, largest):.2f}" stroke-linecap="round"/>'
+            f'<line class="hit" x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="transparent" '
+            f'stroke-width="14" pointer-events="stroke"/>')
+    gradient = ""
+    if gradients is not None:
+        g = float(gradients.as_dict()[name])
+        dx, dy = -uy * 5, ux * 5  # beside the weight's line
+        gradient = (f'<line class="gradient" x1="{x0 + dx:.1f}" y1="{y0 + dy:.1f}" x2="{x1 + dx:.1f}" y2="{y1 + dy:.1f}" '
+                    f'stroke="{_colour(-g)}" stroke-width="{0.5 + 3.5 * (abs(g) / steepest if steepest > 0 else 0):.2f}"/>')
+    label = ""
+    if at is not None:
+        lx, ly = x0 + (x1 - x0) * at, y0 + (y1 - y0) * at
+        angle = math.degrees(math.atan2(uy, ux))
+        label = (f'<text class="label" x="{lx:.1f}" y="{ly:.1f}" dy="-6" text-anchor="middle" '
+                 f'transform="rotate({angle:.1f} {lx:.1f} {ly:.1f})">{name} = <tspan class="value">{number(value)}</tspan></text>')
+    title = f"<title>{name} = {number(value)}</title>"
+    return f'<g class="edge" data-param="{name}" tabindex="0" focusable="true">{title}{line}{gradient}{label}</g>'
+
+
+def _node(label: str, position, name: str | None = None, anchor: str = "start") -> str:
+    x, y = position
+    named = ""
+    if name is not None and name != label:
+        offset = -NODE_RADIUS - 8 if anchor == "end" else NODE_RADIUS + 8
+        side = "before" if anchor == "end" else "after"
+        named = f'<text class="name {side}" x="{x + offset:.1f}" y="{y:.1f}">{escape(name)}</text>'
+    return (f'<g class="node"><circle cx="{x:.1f}" cy="{y:.1f}" r="{NODE_RADIUS}"/>'
+            f'<text x="{x:.1f}" y="{y:.1f}">{escape(label)}</text>{named}</g>')
+
+
+def _bias(name: str, value: float, position) -> str:
+    x, y = position
+    return (f'<g class="bias" data-param="{name}" tabindex="0" focusable="true"><title>{name} = {number(value)}</title>'
+            f'<text x="{x:.1f}" y="{y + NODE_RADIUS + 16:.1f}">{name} = <tspan class="value">{number(float(value))}</tspan></text></g>')
+
+
+class Axis:
+    """A linear or logarithmic map from data values to pixels, with round ticks."""
+
+    def __init__(self, low: float, high: float, start: float, end: float, log: bool):
+        if log:
+            low, high = math.log10(low), math.log10(high)
+        if not high > low:
+            low, high = low - 0.5, high + 0.5
+        self.low, self.high, self.start, self.end, self.log = low, high, start, end, log
+
+    def at(self, value) -> np.ndarray:
+        value = np.log10(value) if self.log else np.asarray(value, dtype=float)
+        return self.start + (value - self.low) / (self.high - self.low) * (self.end - self.start)
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """(value, label) of 3 to 8 round values inside the axis: powers of ten on a log axis."""
+        if self.log:
+            powers = range(math.ceil(self.low), math.floor(self.high) + 1)
+            values = [10.0**p for p in powers]
+            if len(values) < 3:
+                values = sorted({m * 10.0**p for p in range(math.floor(self.low), math.ceil(self.high) + 1)
+                                 for m in (1, 2, 5) if self.low <= math.log10(m * 10.0**p) <= self.high})
+            return [(v, f"{v:g}") for v in values[:: max(1, len(values) // 8 + 1)]]
+        step = _round_step((self.high - self.low) / 5)
+        first = math.ceil(self.low / step) * step
+        values = [first + i * step for i in range(int((self.high - first) / step + 1e-9) + 1)]
+        return [(v, f"{v:.6g}") for v in values]
+
+
+def _round_step(target: float) -> float:
+    """The smallest of 1, 2, 5 times a power of ten at least `target`."""
+    power = 10.0 ** math.floor(math.log10(target))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= target)
+
+
+def loss_svg(
+    epochs: np.ndarray,
+    losses: np.ndarray,
+    val_losses: np.ndarray | None = None,
+    best: float | None = None,
+    log_epochs: bool = False,
+    title: str = "Loss per epoch",
+) -> str:
+    """The loss curve with axes and ticks: log scale for the loss when it spans two decades (and
+    for the epochs with `log_epochs`), the validation loss dashed, least squares' best loss as a
+    dotted line. At most 1,200 points a curve. The plot area's scales are in data attributes,
+    so that the page can put a marker on any epoch.
+
+    epochs, losses, val_losses : shape (m,)
+    """
+    width, height, left, right, top, bottom = 640, 320, 70, 20, 36, 46
+    curves = [("loss", losses)] + ([] if val_losses is None else [("validation", val_losses)])
+    values = np.concatenate([c for _, c in curves] + ([np.array([best])] if best is not None and best > 0 else []))
+    finite = values[np.isfinite(values)]
+    log_y = bool(finite.size and (finite > 0).all() and finite.max() / finite.min() >= 100)
+    x = Axis(float(epochs[0]), float(epochs[-1]), left, width - right, log_epochs and epochs[-1] > 1)
+    y = Axis(float(finite.min()), float(finite.max()), height - bottom, top, log_y)
+    picked = _picked(epochs, x)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="loss-plot" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="{escape(title)}" data-x-low="{x.low!r}" data-x-high="{x.high!r}" '
+        f'data-x-log="{int(x.log)}" data-y-low="{y.low!r}" data-y-high="{y.high!r}" data-y-log="{int(y.log)}" '
+        f'data-left="{left}" data-right="{width - right}" data-top="{top}" data-bottom="{height - bottom}">',
+        f"<style>{STYLE} .curve {{ fill: none; stroke-width: 2; }} .grid {{ stroke: #8884; }}</style>",
+        f'<text class="title" x="{left}" y="20" font-size="14" font-weight="600">{escape(title)}</text>',
+        *_axes(x, y, width, height, left, right, top, bottom),
+    ]
+    if best is not None and best > 0 or (best == 0 and not log_y):
+        at = float(y.at(best))
+        parts.append(f'<line class="best" x1="{left}" x2="{width - right}" y1="{at:.1f}" y2="{at:.1f}" stroke="#555" '
+                     f'stroke-dasharray="2 3"><title>least squares: {number(best)}</title></line>')
+    for (name, curve), colour, dash in zip(curves, (POSITIVE, NEGATIVE), ("", ' stroke-dasharray="6 4"')):
+        keep = picked[np.isfinite(curve[picked])]
+        points = " ".join(f"{px:.1f},{py:.1f}" for px, py in zip(x.at(epochs[keep]), y.at(curve[keep])))
+        parts.append(f'<polyline class="curve {name}" stroke="{colour}"{dash} points="{points}"/>')
+    parts.append(_legend(curves, best, left, top))
+    return "".join(parts) + "</svg>"
+
+
+def _picked(epochs: np.ndarray, x: Axis, most: int = 1200) -> np.ndarray:
+    """The indices of at most `most` epochs, evenly spaced along the axis, first and last always."""
+    if len(epochs) <= most:
+        return np.arange(len(epochs))
+    wanted = np.linspace(x.low, x.high, most)
+    positions = 10.0**wanted if x.log else wanted
+    return np.unique(np.searchsorted(epochs, positions).clip(0, len(epochs) - 1))
+
+
+def _axes(x: Axis, y: Axis, width, height, left, right, top, bottom) -> list[str]:
+    parts = [f'<g class="axis"><line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="currentColor"/>'
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="currentColor"/>']
+    for value, label in x.ticks():
+        px = float(x.at(value))
+        parts.append(f'<line class="grid" x1="{px:.1f}" x2="{px:.1f}" y1="{top}" y2="{height - bottom}"/>'
+                     f'<text x="{px:.1f}" y="{height - bottom + 16}" font-size="11" text-anchor="middle">{label}</text>')
+    for value, label in y.ticks():
+        py = float(y.at(value))
+        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{py:.1f}" y2="{py:.1f}"/>'
+                     f'<text x="{left - 6}" y="{py + 4:.1f}" font-size="11" text-anchor="end">{label}</text>')
+    scale = " (log scale)" if x.log else ""
+    parts.append(f'<text x="{(left + width - right) / 2:.0f}" y="{height - 8}" font-size="12" text-anchor="middle">epoch{scale}</text>')
+    parts.append(f'<text x="14" y="{(top + height - bottom) / 2:.0f}" font-size="12" text-anchor="middle" '
+                 f'transform="rotate(-90 14 {(top + height - bottom) / 2:.0f})">loss{" (log scale)" if y.log else ""}</text></g>')
+    return parts
+
+
+def _legend(curves, best, left, top) -> str:
+    entries = [("training loss", POSITIVE, "")] if len(curves) == 1 else [("training", POSITIVE, ""), ("validation", NEGATIVE, "6 4")]
+    if best is not None:
+        entries.append(("least squares", "#555", "2 3"))
+    parts, x = ['<g class="axis">'], left + 180
+    for label, colour, dash in entries:
+        parts.append(f'<line x1="{x}" x2="{x + 22}" y1="{top - 16}" y2="{top - 16}" stroke="{colour}" stroke-width="2" '
+                     f'stroke-dasharray="{dash}"/><text x="{x + 27}" y="{top - 12}" font-size="11">{label}</text>')
+        x += 40 + 7 * len(label)
+    return "".join(parts) + "</g>"
