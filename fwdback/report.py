@@ -429,6 +429,7 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None) 
     return {
         "title": f"fwdback: the {shape} network{activation} on {model.training.data}",
         "data": model.training.data,
+        "essentials": _essentials(report),
         "summary": [row for row in summary_rows(report) if row[0] != "time"],
         "network": network_document(params, model.features, model.target),
         "epochs": samples,
@@ -439,6 +440,14 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None) 
         "last_epoch": result.last_epoch,
         "epochs_run": result.epochs_run,
         "every_epoch": len(samples["epochs"]) == result.epochs_run,
-        "units": "In z-scores, as training saw the rows (--standardize)." if model.scaling is not None
+        "units": f"In z-scores, as training saw the rows ({report.name('standardize', True)})." if model.scaling is not None
                  else "In the data's own units.",
     }
+
+
+def _essentials(report: TrainingReport) -> str:
+    """One line of the run: epochs, step, final loss, how it stopped."""
+    result = report.result
+    chosen = " (chosen from the data)" if report.model.training.lr_chosen else ""
+    return (f"{result.epochs_run} epochs, learning rate η = {report.plan.lr:g}{chosen}, final loss "
+            f"{result.final_loss:.6g}, {result.stop.value.replace('_', ' ')}")

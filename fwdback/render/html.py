@@ -132,7 +132,8 @@ def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Blo
     sampled = "" if page["every_epoch"] else (
         f" The page keeps {last + 1} of the {page['epochs_run']} epochs, evenly spaced, the first and the last among them; "
         "`train --history FILE` has every one.")
-    body = f"""<header><h1>{escape(page["title"])}</h1><details open><summary>The run</summary><dl class="summary">{summary}</dl></details></header>
+    body = f"""<header><h1>{escape(page["title"])}</h1><p class="essentials">{escape(page["essentials"])}</p>
+<details><summary>Everything about the run</summary><dl class="summary">{summary}</dl></details></header>
 <section id="run"><h2>The network, epoch by epoch</h2>
 <div class="controls" role="group" aria-label="Epochs">
 <button id="first" type="button" aria-label="First epoch">⇤</button><button id="back" type="button" aria-label="Previous epoch">◀</button>

@@ -32,7 +32,7 @@ NODE_RADIUS = 22
 MOST_LABELLED_EDGES = 12
 STYLE = """
   .node circle { fill: #ffffff; stroke: #333333; stroke-width: 1.5; }
-  .node text, .label, .bias text, .axis text, .title { fill: #222222; font-family: system-ui, sans-serif; }
+  .node text, .label, .bias text, .axis text, .keys text, .title { fill: #222222; font-family: system-ui, sans-serif; }
   .node text { font-size: 15px; text-anchor: middle; dominant-baseline: central; }
   .node text.name { font-size: 12px; fill: #555555; }
   .node text.before { text-anchor: end; }
@@ -44,7 +44,7 @@ STYLE = """
   [data-param]:focus .weight, [data-param]:hover .weight { filter: drop-shadow(0 0 2px #888888); }
   @media (prefers-color-scheme: dark) {
     .node circle { fill: #1e1e1e; stroke: #dddddd; }
-    .node text, .label, .bias text, .axis text, .title { fill: #eeeeee; }
+    .node text, .label, .bias text, .axis text, .keys text, .title { fill: #eeeeee; }
     .node text.name { fill: #bbbbbb; }
     .label { stroke: #1e1e1e; }
   }
@@ -268,7 +268,7 @@ def _legend(curves, best, left, top) -> str:
     entries = [("training loss", POSITIVE, "")] if len(curves) == 1 else [("training", POSITIVE, ""), ("validation", NEGATIVE, "6 4")]
     if best is not None:
         entries.append(("least squares", "#555", "2 3"))
-    parts, x = ['<g class="axis">'], left + 180
+    parts, x = ['<g class="keys">'], left + 180
     for label, colour, dash in entries:
         parts.append(f'<line x1="{x}" x2="{x + 22}" y1="{top - 16}" y2="{top - 16}" stroke="{colour}" stroke-width="2" '
                      f'stroke-dasharray="{dash}"/><text x="{x + 27}" y="{top - 12}" font-size="11">{label}</text>')

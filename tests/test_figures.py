@@ -1,0 +1,171 @@
+"""The figures (render/svg.py) and pages (render/html.py): what they draw, checked against the
+model file, the --history file and explain's JSON, parsed as XML; the page's behaviour in a
+browser is tests/test_page.py's."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from fwdback.network import Parameters, init_parameters
+from fwdback.notation import number
+from fwdback.render.svg import NEGATIVE, POSITIVE, loss_svg, network_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)
+    assert root.tag == SVG + "svg"
+    return root
+
+
+def edges(root: ET.Element) -> dict[str, ET.Element]:
+    return {group.get("data-param"): group for group in root.iter(SVG + "g") if group.get("data-param")}
+
+
+def test_every_parameter_is_drawn_with_its_name_value_sign_and_size():
+    params = init_parameters(np.random.default_rng(4), 3, 2)
+    root = parse(network_svg(params, ("x1", "x2", "x3")))
+    groups = edges(root)
+    assert sorted(groups) == sorted(params.names)
+    weights = params.as_dict()
+    widths = {}
+    for name, group in groups.items():
+        text = "".join(group.find(SVG + "title").itertext())
+        assert text == f"{name} = {number(weights[name])}"
+        line = group.find(SVG + "line")
+        if name.startswith("w"):
+            assert line.get("stroke") == (POSITIVE if weights[name] >= 0 else NEGATIVE), name
+            widths[name] = float(line.get("stroke-width"))
+        else:
+            assert line is None  # a bias is written under its unit
+    # The width grows with the magnitude: order the weights by |w| and the widths follow.
+    by_size = sorted(widths, key=lambda name: abs(weights[name]))
+    assert [widths[name] for name in by_size] == sorted(widths.values())
+    assert widths[by_size[-1]] == pytest.approx(7.0)
+
+
+def test_gradients_are_a_second_channel_coloured_by_the_update():
+    params = Parameters(np.arange(1.0, 12.0) * np.array([1, -1] * 5 + [1]))
+    gradients = params.like(-params.vector)  # every update moves the weight away from zero
+    root = parse(network_svg(params, ("a", "b", "c"), gradients=gradients))
+    for name, group in edges(root).items():
+        dashed = group.find(f"{SVG}line[@class='gradient']")
+        if name.startswith("w"):
+            assert dashed.get("stroke") == (POSITIVE if params.as_dict()[name] > 0 else NEGATIVE), name
+
+
+def test_column_names_are_escaped_and_shown_beside_the_lecture_names():
+    params = init_parameters(np.random.default_rng(0), 2, 2)
+    svg = network_svg(params, ('a<b & "c"', "x2"), target="price & <cost>")
+    root = parse(svg)  # well-formed despite the names
+    texts = ["".join(element.itertext()) for element in root.iter(SVG + "text")]
+    assert 'a<b & "c"' in texts and "price & <cost>" in texts and "x1" in texts
+    assert "x2" in texts and texts.count("x2") == 1  # a column named as its lecture name is written once
+
+
+def test_a_figure_is_self_contained():
+    svg = network_svg(init_parameters(np.random.default_rng(0), 9, 7, "tanh"), tuple(f"c{j}" for j in range(9)))
+    assert not re.search(r"href|https?:|url\(|@import|<script", svg.replace('xmlns="http://www.w3.org/2000/svg"', ""))
+    root = parse(svg)
+    # Beyond 12 input-to-hidden edges the labels would cover each other: titles only, then.
+    labelled = [group for group in edges(root).values() if group.find(f"{SVG}text[@class='label']") is not None]
+    assert {group.get("data-param") for group in labelled} == {f"w{i}" for i in range(64, 71)}
+
+
+def test_the_loss_curve_has_axes_a_log_scale_and_every_curve():
+    epochs = np.arange(1, 5001)
+    losses = 10.0 * np.exp(-epochs / 300) + 1e-3
+    root = parse(loss_svg(epochs, losses, losses * 1.1, best=1e-3))
+    assert root.get("data-y-log") == "1", "the loss spans four decades"
+    lines = {element.get("class"): element for element in root.iter(SVG + "polyline")}
+    assert set(lines) == {"curve loss", "curve validation"}
+    points = lines["curve loss"].get("points").split()
+    assert 100 < len(points) <= 1200
+    labels = ["".join(element.itertext()) for element in root.iter(SVG + "text")]
+    assert "loss (log scale)" in labels and "epoch" in labels and "least squares" in labels
+    assert {"0.001", "0.01", "0.1", "1", "10"} <= set(labels)
+    flat = parse(loss_svg(epochs, 2.0 + 0 * losses))  # a constant loss still draws
+    assert flat.get("data-y-log") == "0"
+
+
+def test_show_draws_the_saved_model(run, small_csv):
+    assert run(["train", small_csv, "--epochs", "40", "--lr", "0.05", "-q"]).exit_code == 0
+    result = run(["show", "--format", "svg"])
+    assert result.exit_code == 0, result.stderr
+    weights = json.load(open("model.json", encoding="utf-8"))["weights"]
+    for name, group in edges(parse(result.stdout)).items():
+        assert "".join(group.find(SVG + "title").itertext()) == f"{name} = {number(weights[name])}"
+
+
+def page_data(html: str) -> dict:
+    match = re.search(r'<script id="fwdback-data" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(match.group(1).replace("<\\/", "</"))
+
+
+def test_the_page_holds_every_epoch_of_the_history_exactly(run, small_csv):
+    result = run(["train", small_csv, "--epochs", "300", "--tol", "0", "--lr", "0.05", "--val-split", "0.25",
+                  "--report", "run.html", "--plot", "loss.svg", "--history", "h.csv", "-q"])
+    assert result.exit_code == 0, result.stderr
+    html = open("run.html", encoding="utf-8").read()
+    data = page_data(html)
+    with open("h.csv", encoding="utf-8") as stream:
+        history = list(csv.reader(stream))
+    names = history[0][2:13]
+    assert data["network"]["names"] == names and data["epochs"]["epochs"] == list(range(1, 301))
+    for k, row in enumerate(history[1:]):
+        assert [float(v) for v in row[2:13]] == data["epochs"]["weights"][k]
+        assert [float(v) for v in row[13:24]] == data["epochs"]["gradients"][k]
+        assert float(row[1]) == data["epochs"]["losses"][k]
+    assert data["epochs"]["val_losses"] is not None and data["full_batch"] and data["lr"] == 0.05
+    fetched = re.search(r'(src|href)="(?!#)|https?://|@import|url\(', html.replace("http://www.w3.org/2000/svg", ""))
+    assert not fetched, "nothing fetched (the SVG namespace is a name, not an address)"
+    assert "<math" in html and parse(open("loss.svg", encoding="utf-8").read()) is not None
+
+
+def test_a_long_run_keeps_two_thousand_evenly_spaced_epochs(run, small_csv):
+    result = run(["train", small_csv, "--epochs", "5000", "--tol", "0", "--lr", "0.01", "--report", "run.html", "-q"])
+    assert result.exit_code == 0, result.stderr
+    epochs = page_data(open("run.html", encoding="utf-8").read())["epochs"]["epochs"]
+    assert epochs[0] == 1 and epochs[-1] == 5000 and len(epochs) <= 2000
+    assert len(set(np.diff(epochs[:-1]).tolist())) == 1  # evenly spaced, the last appended
+
+
+def test_a_failed_run_writes_no_page(run, small_csv, workdir):
+    result = run(["train", small_csv, "--lr", "1000", "--report", "run.html", "--plot", "loss.svg"])
+    assert result.exit_code == 3
+    assert not (workdir / "run.html").exists() and not (workdir / "loss.svg").exists()
+
+
+def test_explain_as_a_page_is_mathml_every_equation_well_formed(run, small_csv):
+    result = run(["explain", small_csv, "--activation", "tanh", "--hidden", "4", "--format", "html"])
+    assert result.exit_code == 0, result.stderr
+    page = result.stdout
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+    blocks = re.findall(r"<math[^>]*>.*?</math>", page, re.S)
+    assert len(blocks) > 50
+    for block in blocks:
+        ET.fromstring(block.replace("&#x2061;", "").replace("&#x2062;", "").replace("&#xA0;", " "))
+    assert page.count('<mtable class="aligned">') > 5, "the long equations are broken into rows"
+
+
+def test_python_shows_the_network_the_fit_and_the_worked_epoch(small_xy):
+    from fwdback import FwdbackRegressor, Network
+
+    X, y = small_xy
+    net = Network.random(seed=0)
+    assert sorted(edges(parse(net._repr_svg_()))) == sorted(net.params.names)
+    worked = net.explain(X, y, lr=0.05, rows=2)
+    assert worked._repr_markdown_().startswith("# Epoch 1 of forward and backward propagation")
+    assert "<math" in worked._repr_html_()
+    assert worked.document()["gradients"] == net.backward(X, y).as_dict()
+    fitted = FwdbackRegressor(epochs=50, lr=0.05).fit(X, y)
+    html = fitted._repr_html_()
+    assert "50 epochs" in html and html.count("<svg") == 2
+    assert "not fitted" in FwdbackRegressor()._repr_html_()
