@@ -19,7 +19,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent / "sample_data" / "linear.csv"
+ROOT = HERE.parent
+DATA = "sample_data/linear.csv"  # relative, as a user types it: the page's title names it
 WIDTHS = {1280: 760, 390: 1300}  # width: height of the part kept
 
 
@@ -27,7 +28,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         page_path, model_path = Path(scratch) / "run.html", Path(scratch) / "model.json"
         fwdback = [sys.executable, "-m", "fwdback"]
-        subprocess.run([*fwdback, "train", str(DATA), "--report", str(page_path), "--model", str(model_path), "-q"], check=True)
+        subprocess.run([*fwdback, "train", DATA, "--report", str(page_path), "--model", str(model_path), "-q"], check=True, cwd=ROOT)
         svg = subprocess.run([*fwdback, "show", str(model_path), "--format", "svg"], check=True, capture_output=True, text=True).stdout
         (HERE / "network.svg").write_text(svg, encoding="utf-8")
         with sync_playwright() as playwright:
