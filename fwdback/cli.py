@@ -63,6 +63,21 @@ def _separator(ctx, param, value):
 SEED = click.IntRange(min=0)
 
 
+def _path(ctx, param, value):
+    """Every path option and argument: an empty one (`--init ''`) names no file and is a usage error."""
+    if value == "":
+        raise click.BadParameter("the path is empty; give the path of a file")
+    return value
+
+
+def _column_name(ctx, param, value):
+    """--target: one column name, compared without the spaces around it as header names are."""
+    name = value.strip()
+    if not name:
+        raise click.BadParameter(f"{value!r} is not a column name; give the target column's name, e.g. y")
+    return name
+
+
 def _column_list(ctx, param, value):
     if value is None:
         return None
@@ -76,9 +91,9 @@ def _data_options(command):
     """DATA and the options that choose its columns: shared by every command that trains."""
     for decorator in reversed(
         [
-            click.argument("data", default="-", metavar="DATA"),
+            click.argument("data", default="-", metavar="DATA", callback=_path),
             click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
-            click.option("--target", default="y", show_default=True, help="The column to predict."),
+            click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict."),
             click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses)."),
         ]
     ):
@@ -92,7 +107,7 @@ def _start_options(command):
         [
             click.option("--lr", type=float, callback=_positive_finite, help="Learning rate eta (default: chosen from the data, half the largest stable step)."),
             click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the random initial weights (any whole number from 0)."),
-            click.option("--init", "init_path", help="Start from the weights in this JSON file (a saved model works)."),
+            click.option("--init", "init_path", callback=_path, help="Start from the weights in this JSON file (a saved model works; one trained on z-scores scales the rows as it did)."),
         ]
     ):
         command = decorator(command)
@@ -126,12 +141,13 @@ def _plan_options(command):
     return command
 
 
-def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_when_large=False):
+def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_when_large=False, model_columns=False):
     """The data set (with `chunk_rows`, its header only: the rows are streamed); `notes` receives
     what to say of a detected separator, trimmed header names and streaming.
 
     With `stream_when_large`, a file whose text turns out larger than STREAM_ABOVE_BYTES
     (measured by what is read, after decompression) is streamed instead, with a note.
+    `model_columns`: the columns are a model's, not chosen with --features/--target.
     """
     from .data import STREAM_ABOVE_BYTES, TRAIN_CHUNK_ROWS, TextLargerThan, load_dataset, stream_dataset
     from .reader import separator_name
@@ -140,7 +156,7 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
         dataset = stream_dataset(data, features, target, sep, chunk_rows)
     else:
         try:
-            dataset = load_dataset(data, features, target, sep, STREAM_ABOVE_BYTES if stream_when_large else None)
+            dataset = load_dataset(data, features, target, sep, STREAM_ABOVE_BYTES if stream_when_large else None, model_columns)
         except TextLargerThan as large:
             notes.append(
                 f"Streaming {large.source} in chunks of {TRAIN_CHUNK_ROWS:,} rows, as its text is larger than "
@@ -155,17 +171,38 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
     return dataset
 
 
-def _initial_parameters(init_path, seed, n_inputs=3, n_hidden=2, activation="identity"):
+def _initial_weights(init_path, plan: TrainingPlan, n_inputs=3, n_hidden=2, activation="identity"):
+    """Where training starts (modelfile.InitialWeights): the --init file's weights, with the
+    scaling of a model trained on z-scores, or random ones by the seed.
+
+    An --init model's weights are for its z-scores, so the rows are scaled as it says; an
+    explicit --no-standardize contradicts that and is a usage error.
+    """
     import numpy as np
 
-    from .modelfile import load_init
+    from .modelfile import InitialWeights, load_init
     from .network import init_parameters, parameter_count
     from .training import check_memory
 
     check_memory(parameter_count(n_inputs, n_hidden), n_hidden, None, None)
-    if init_path:
-        return load_init(init_path, n_inputs, n_hidden, activation)
-    return init_parameters(np.random.default_rng(seed), n_inputs, n_hidden, activation)
+    if not init_path:
+        return InitialWeights(init_parameters(np.random.default_rng(plan.seed), n_inputs, n_hidden, activation))
+    start = load_init(init_path, n_inputs, n_hidden, activation)
+    if start.scaling is not None and plan.standardize is False:
+        raise click.UsageError(
+            f"--init {init_path} is a model trained on z-scores, so its weights are in z-score units, and "
+            "--no-standardize trains on the raw values, where they mean something else; leave out --no-standardize "
+            "(the rows are then scaled as that model says), or start from random weights"
+        )
+    return start
+
+
+def _init_scaling_note(init_path, start, source) -> list[str]:
+    """What to say, before training, of rows scaled as an --init model says."""
+    if not init_path or start.scaling is None:
+        return []
+    return [f"Note: {init_path} was trained on z-scores: its weights are in those units, so {source} is scaled "
+            "with its means and standard deviations, as --resume would."]
 
 
 def _require_data(data):
@@ -276,15 +313,15 @@ Examples:
 @_start_options
 @_network_options
 @_plan_options
-@click.option("--resume", "resume_path", help="Continue training this saved model: its network, scaling, training plan and epoch count.")
-@click.option("--model", "model_path", default="model.json", show_default=True, help="Where to save the trained model; - writes it to stdout.")
+@click.option("--resume", "resume_path", callback=_path, help="Continue training this saved model: its network, scaling, training plan and epoch count.")
+@click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="Where to save the trained model; - writes it to stdout.")
 @click.option("--no-save", is_flag=True, help="Do not save the model.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: loss, weights and summary tables; csv: epoch,loss per epoch; json: everything.")
 @click.option("--every", type=click.IntRange(min=1), help="Show every K-th epoch in the loss table (default: about 20 rows, more of them early).")
 @click.option("--no-chart", is_flag=True, help="Leave out the loss chart under the loss table.")
-@click.option("--history", "history_path", help="Write every epoch's loss, parameters and gradients to this CSV (appended to with --resume).")
-@click.option("--report", "report_path", metavar="PAGE", help="Write the run as a page (HTML, self-contained): the network epoch by epoch, the chain rule of every parameter, the loss curve, the worked first epoch.")
-@click.option("--plot", "plot_path", metavar="SVG", help="Draw the loss curve to this SVG file.")
+@click.option("--history", "history_path", callback=_path, help="Write every epoch's loss, parameters and gradients to this CSV (appended to with --resume).")
+@click.option("--report", "report_path", metavar="PAGE", callback=_path, help="Write the run as a page (HTML, self-contained): the network epoch by epoch, the chain rule of every parameter, the loss curve, the worked first epoch.")
+@click.option("--plot", "plot_path", metavar="SVG", callback=_path, help="Draw the loss curve to this SVG file.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--save-on-interrupt", is_flag=True, help="On Ctrl-C or SIGTERM, save the weights reached so far.")
 @click.option("--chunksize", type=click.IntRange(min=1000), metavar="N", help="Stream DATA (a file) in chunks of N rows, twice, in bounded memory: the linear network on full batches only. Files over 2 GiB stream by default.")
@@ -339,35 +376,34 @@ _PLAN_OPTIONS = ("epochs", "lr", "batch_size", "val_split", "patience", "min_del
 
 
 def _train(options: dict):
-    from .modelfile import load_model
-    from .outputs import Outputs, Stdout
+    from .modelfile import replaced_model
+    from .outputs import Outputs, Stdout, check_appends_to
+    from .report import history_header
 
     plan = TrainingPlan(**{name: options.pop(name) for name in _PLAN_OPTIONS})
-    run = _Train(**options)
+    run = _model_to_stdout(_Train(**options))
     _check_train_options(run)
     _require_data(run.data)
     with Outputs({"DATA": run.data, "--init": run.init_path, "--resume": run.resume_path}) as outputs:
         model_output = outputs.file(run.model_path, "--model", replaces=("--init", "--resume")) if run.saving else None
-        existing = _existing_model(model_output)
-        history_output = outputs.file(run.history_path, "--history", append=run.resume_path is not None) if run.history_path else None
+        existing = replaced_model(model_output) if model_output is not None else None
+        history_output = (outputs.file(run.history_path, "--history", append=run.resume_path is not None, example="history.csv")
+                          if run.history_path else None)
         figures = {option: outputs.file(path, option) for option, path in (("--report", run.report_path), ("--plot", run.plot_path)) if path}
         outputs.check_stdout()
-        resumed = load_model(run.resume_path) if run.resume_path else None
-        if resumed is not None:
-            plan = _resumed_plan(resumed, plan)
-            run = dataclasses.replace(run, features=resumed.features, target=resumed.target,
-                                      activation=resumed.params.activation, hidden=resumed.params.n_hidden)
-        initial = resumed.params if resumed is not None else _initial_parameters(run.init_path, plan.seed, len(run.features), run.hidden, run.activation)
-        notes = []
+        run, plan, resumed, start = _starting_point(run, plan)
+        if history_output is not None:
+            check_appends_to(history_output, history_header(start.params.names), "a history of this network")
+        notes = _resumed_notes(resumed, run.resume_path)
         dataset = _training_data(run, plan, resumed, notes)
-        rows = _prepare(dataset, plan, resumed.scaling if resumed else None)
-        notes += _scaling_notes(rows, plan, dataset.source)
-        stdout = Stdout()
+        rows = _prepare(dataset, plan, start.scaling)
+        notes += _init_scaling_note(run.init_path, start, dataset.source) + _scaling_notes(rows, plan, dataset.source)
+        stdout = Stdout(saving=not run.no_save or run.history_path is not None)
         epochs_before = resumed.training.epochs if resumed is not None else 0
         csv_out = stdout if run.output_format == "csv" and not run.quiet_stdout else None
         history = outputs.open(history_output) if history_output else None
-        samples = _samples(initial) if run.report_path else None
-        fitted, received = _fit(rows, initial, plan, epochs_before, history, csv_out, dataset.source,
+        samples = _samples(start.params) if run.report_path else None
+        fitted, received = _fit(rows, start.params, plan, epochs_before, history, csv_out, dataset.source,
                                 [] if run.quiet else notes, samples)
         model = _trained_model(fitted, dataset, run)
         if fitted.result.interrupted:
@@ -388,35 +424,73 @@ def _train(options: dict):
         click.echo(f"Saved the model to {run.model_path}.", err=True)
 
 
+def _model_to_stdout(run: _Train) -> _Train:
+    """A --model path that writes where stdout goes (/dev/stdout; the file, pipe or terminal stdout
+    is redirected to) is --model -: the model goes to stdout, and no file is renamed over it."""
+    from .outputs import writes_to_stdout
+
+    if run.no_save or run.model_path == "-" or not writes_to_stdout(run.model_path):
+        return run
+    return dataclasses.replace(run, model_path="-")
+
+
 def _check_train_options(run: _Train):
     """Options of train that contradict each other: a usage error before any work."""
+    from .outputs import writes_to_stdout
+
     context = click.get_current_context()
     given = lambda name: context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT  # noqa: E731
+    model_path = context.params["model_path"]
     if run.resume_path and run.init_path:
         raise click.UsageError("--resume and --init both give starting weights; use one")
     if run.no_save and given("model_path"):
-        raise click.UsageError(f"--no-save and --model {run.model_path} contradict each other; use one")
+        raise click.UsageError(f"--no-save and --model {model_path} contradict each other; use one")
     if run.no_save and run.save_on_interrupt:
         raise click.UsageError("--no-save and --save-on-interrupt contradict each other; use one")
     if run.model_path == "-" and given("output_format"):
-        raise click.UsageError("--model - writes the model to stdout, where the report would go; leave out --format, or save the model to a file")
-    if run.history_path == "-":
+        where = "" if model_path == "-" or model_path.startswith("/dev/") else f" ({model_path} is where stdout goes)"
+        raise click.UsageError(f"--model {model_path} writes the model to stdout{where}, where the report would go; "
+                               "leave out --format, or save the model to a file")
+    if run.history_path is not None and writes_to_stdout(run.history_path):
         raise click.UsageError("--history needs the path of a file; stdout takes the report (--format csv is the loss per epoch)")
 
 
-def _existing_model(output):
-    """The model file already at the --model path (modelfile.ModelFileSummary), None when there is
-    nothing there or an empty file. A file there that is not a fwdback model is never replaced."""
-    from .modelfile import summarize
+def _starting_point(run: _Train, plan: TrainingPlan):
+    """(run, plan, the --resume model or None, modelfile.InitialWeights): a resumed model's network,
+    columns, plan, weights and scaling, or --init's weights, or random ones."""
+    from .modelfile import InitialWeights, load_model
 
-    if output is None or output.direct or not os.path.exists(output.real) or os.path.getsize(output.real) == 0:
-        return None
-    summary = summarize(output.real)
-    if summary is None:
-        raise click.UsageError(
-            f"{output.path} exists and is not a fwdback model; give --model another path, or move that file away"
-        )
-    return summary
+    if run.resume_path is None:
+        return run, plan, None, _initial_weights(run.init_path, plan, len(run.features), run.hidden, run.activation)
+    resumed = load_model(run.resume_path)
+    run, plan = _resumed_run(resumed, run), _resumed_plan(resumed, plan)
+    return run, plan, resumed, InitialWeights(resumed.params, resumed.scaling)
+
+
+def _resumed_run(resumed, run: _Train) -> _Train:
+    """The run a resumed model goes on with: its network and its columns. An option given again
+    must say what the model says; otherwise it is a usage error."""
+    context = click.get_current_context()
+    stored = {"features": resumed.features, "target": resumed.target, "activation": resumed.params.activation,
+              "hidden": resumed.params.n_hidden}
+    for name, value in stored.items():
+        given = context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        if given and getattr(run, name) != value:
+            words = "hidden units" if name == "hidden" else name
+            raise _resume_conflict(words, _shown_option(value), f"--{name} {_shown_option(getattr(run, name))}")
+    return dataclasses.replace(run, **stored)
+
+
+def _shown_option(value) -> str:
+    """An option's value as typed: columns joined by commas."""
+    return ",".join(value) if isinstance(value, tuple) else str(value)
+
+
+def _resume_conflict(name: str, stored: str, given: str) -> click.UsageError:
+    return click.UsageError(
+        f"--resume goes on with the model's {name.replace('_', ' ')}, {stored}; leave out {given}, "
+        "or start afresh from its weights with --init"
+    )
 
 
 def _resumed_plan(resumed, plan):
@@ -434,11 +508,20 @@ def _resumed_plan(resumed, plan):
         if name in stored and given and getattr(plan, name) != stored[name]:
             value = getattr(plan, name)
             shown = ("--no-standardize" if not value else "--standardize") if name == "standardize" else _option_name(name, value)
-            raise click.UsageError(
-                f"--resume goes on with the model's {name.replace('_', ' ')}, {stored[name]}; leave out {shown}, "
-                "or start afresh from its weights with --init"
-            )
+            raise _resume_conflict(name, str(stored[name]), shown)
     return plan.replace(**stored)
+
+
+def _resumed_notes(resumed, resume_path) -> list[str]:
+    """What to say, before training, of a resumed model whose training early stopping ended."""
+    from .plan import StopReason
+
+    if resumed is None or resumed.training.stop is not StopReason.EARLY_STOPPING:
+        return []
+    return [f"Note: early stopping ended {resume_path}'s training, which kept the weights of epoch "
+            f"{resumed.training.best_epoch}: resumed with the same --patience, it repeats the epochs after that one "
+            f"and stops in the same place; to train on, start afresh from its weights with --init {resume_path} and a "
+            "larger --patience."]
 
 
 def _training_data(run: _Train, plan, resumed, notes):
@@ -599,10 +682,13 @@ def _end_interrupted(fitted, model, run: _Train, epochs_before, received, model_
     if stdout.gone and not received:
         return
     reached = f"Interrupted at epoch {result.last_epoch} of {epochs_before + plan.epochs} (loss {result.last_loss:.10g} at that epoch)"
+    where = "stdout" if run.model_path == "-" else run.model_path
     if run.save_on_interrupt:
-        click.echo(f"{reached}; saved the weights so far to {run.model_path}.", err=True)
+        click.echo(f"{reached}; saved the weights so far to {where}.", err=True)
+    elif run.no_save:
+        click.echo(f"{reached}.", err=True)
     else:
-        click.echo(f"{reached}; {run.model_path} was not written (--save-on-interrupt keeps the weights so far).", err=True)
+        click.echo(f"{reached}; {where} was not written (--save-on-interrupt keeps the weights so far).", err=True)
     sys.exit(128 + received[0])
 
 
@@ -622,7 +708,7 @@ def _report(fitted, model, run: _Train, stdout):
 
     report = TrainingReport.of(fitted, model, _option_name)
     if stdout is not None and run.output_format == "json":
-        stdout.write(json.dumps(training_document(report, run.model_path), indent=2) + "\n")
+        stdout.write(json.dumps(training_document(report, None if run.no_save else run.model_path), indent=2) + "\n")
     elif stdout is not None and run.output_format == "table":
         from .render.terminal import console_for, print_training
 
@@ -723,8 +809,8 @@ Examples:
   fwdback predict --model my-model.json < new.csv | sort -t, -k5 -g
   cat new.csv | fwdback predict | head -1"""
 )
-@click.argument("data", default="-", metavar="[DATA]")
-@click.option("--model", "model_path", default="model.json", show_default=True, help="The model file saved by fwdback train; - reads it from stdin.")
+@click.argument("data", default="-", metavar="[DATA]", callback=_path)
+@click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="The model file saved by fwdback train; - reads it from stdin.")
 @click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
 def predict(data, model_path, sep):
     """Write DATA's rows with a y_hat column added, as CSV on stdout.
@@ -765,7 +851,8 @@ def _predict(data, model_path, sep):
             row = chunk.rows_before + int(np.argmin(finite)) + 1
             raise DataError(
                 f"{where(_display(data), row)}: the prediction is {predictions[row - chunk.rows_before - 1]}, beyond float64's "
-                "range: the inputs are too large for this model; rescale them as the training data were"
+                "range: the model's weights or this row's inputs are too large; check that the row is in the units the "
+                "model was trained on, and the model's weights"
             )
         tails = [b"%b%b\n" % (separator, repr(value).encode()) for value in predictions.tolist()]
         stdout.write_bytes(b"".join(map(bytes.__add__, chunk.texts, tails)))
@@ -787,8 +874,8 @@ Examples:
   fwdback evaluate test.csv --model my-model.json --format json | jq .scores.model.r2
   fwdback evaluate test.csv --format csv | column -s, -t"""
 )
-@click.argument("data", default="-", metavar="[DATA]")
-@click.option("--model", "model_path", default="model.json", show_default=True, help="The model file saved by fwdback train; - reads it from stdin.")
+@click.argument("data", default="-", metavar="[DATA]", callback=_path)
+@click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="The model file saved by fwdback train; - reads it from stdin.")
 @click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the scores beside the baselines; csv: one row per predictor; json: everything.")
 def evaluate(data, model_path, sep, output_format):
@@ -816,12 +903,13 @@ def _evaluate(data, model_path, sep, output_format):
     Outputs({"DATA": data, "--model": model_path}).check_stdout()
     model = load_model(model_path)
     notes = []
-    dataset = _load_dataset(data, model.features, model.target, sep, notes)
+    dataset = _load_dataset(data, model.features, model.target, sep, notes, model_columns=True)
     with np.errstate(all="ignore"):
         predictions = model.predict(dataset.X)
     if not np.isfinite(predictions).all():
         row = int(np.argmin(np.isfinite(predictions))) + 1
-        raise DataError(f"{dataset.source}, row {row}: the prediction overflows float64: the inputs are too large for this model")
+        raise DataError(f"{dataset.source}, row {row}: the prediction overflows float64: the model's weights or this row's "
+                        "inputs are too large; check that the row is in the units the model was trained on, and the model's weights")
     evaluation = score(predictions, dataset.X, dataset.y)
     _echo_notes(notes, False)
     out = Stdout()
@@ -945,18 +1033,23 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     from .outputs import Outputs
 
     plan = TrainingPlan(**({name: options[name] for name in _PLAN_OPTIONS if name in options} | plan_settings))
-    shown_raw = shown_raw and plan.standardize is None
-    if shown_raw:
-        plan = plan.replace(standardize=False)
     data, init_path = options["data"], options["init_path"]
     _require_data(data)
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
     features = options["features"]
-    initial = _initial_parameters(init_path, plan.seed, len(features), options["hidden"], options["activation"])
+    start = _initial_weights(init_path, plan, len(features), options["hidden"], options["activation"])
+    shown_raw = shown_raw and plan.standardize is None and start.scaling is None
+    if shown_raw:
+        plan = plan.replace(standardize=False)
     notes = []
     dataset = _load_dataset(data, features, options["target"], options["sep"], notes)
-    rows = _prepare(dataset, plan, None)
-    return _Setup(dataset, rows, plan, initial, notes + _scaling_notes(rows, plan, dataset.source, shown_raw))
+    rows = _prepare(dataset, plan, start.scaling)
+    notes += _init_scaling_note(init_path, start, dataset.source) + _scaling_notes(rows, plan, dataset.source, shown_raw)
+    return _Setup(dataset, rows, plan, start.params, notes)
+
+
+# generate refuses settings whose y could come near float64's largest number (1.8e308).
+Y_LIMIT = 1e308
 
 
 def _coefficients(ctx, param, value):
@@ -988,8 +1081,14 @@ def generate(rows, seed, noise, coef):
     """
     with _boundary():
         from .outputs import Outputs, Stdout
-        from .synthetic import generate_blocks
+        from .synthetic import generate_blocks, y_bound
 
+        if not y_bound(coef, noise) < Y_LIMIT:
+            raise click.UsageError(
+                f"--coef {','.join(map(repr, coef))} with --noise {noise!r} would make y overflow float64 (|c1| + |c2| + "
+                f"|c3| + |c0| + 64 * noise is {y_bound(coef, noise):.3g}, over {Y_LIMIT:g}), and train refuses such cells; "
+                "give smaller coefficients or noise"
+            )
         Outputs({}).check_stdout()
         out = Stdout()
         out.write("x1,x2,x3,y\n")
@@ -1046,7 +1145,7 @@ def _gradcheck(options: dict):
     rows, params, source = setup.rows, setup.initial, setup.dataset.source
     _echo_notes(setup.notes, False)
     start = f"--init {options['init_path']}" if options["init_path"] else f"seed {setup.plan.seed}"
-    where = f"at the initial weights ({start})"
+    where = ["at the initial weights", f"({start})"]
     if epochs:
         progress = _progress(epochs)
         try:
@@ -1056,12 +1155,12 @@ def _gradcheck(options: dict):
             if progress is not None:
                 progress.close()
         params, ran = fitted.result.final, fitted.result.epochs_run
-        where = f"after {ran} epoch{'s' if ran != 1 else ''} (eta {fitted.plan.lr:g}, {start})"
+        where = [f"after {ran} epoch{'s' if ran != 1 else ''}", f"(eta {fitted.plan.lr:g}, {start})"]
     with np.errstate(all="ignore"):
         loss = mse_loss(rows.y, forward(params, rows.X).yhat)
     if not math.isfinite(loss):
         raise UserError(
-            f"{source}: the loss {where} is {loss}, so there are no gradients to check: the data or the weights are too large "
+            f"{source}: the loss {' '.join(where)} is {loss}, so there are no gradients to check: the data or the weights are too large "
             "for float64; standardize the data (--standardize) or start from smaller weights"
         )
     checks = check_gradients(params, rows.X, rows.y, tol)
@@ -1069,13 +1168,29 @@ def _gradcheck(options: dict):
     if output_format == "json":
         out.write(json.dumps([asdict(check) for check in checks], indent=2) + "\n")
     else:
-        from .render.terminal import console_for, print_table
+        from .render.terminal import console_for, print_table, table_width
         from .report import gradcheck_table
 
         scaled = ", on z-scores" if rows.scaling is not None else ""
-        print_table(console_for(out), gradcheck_table(checks, f"Gradient check {where}, loss {loss:.6g}{scaled}"))
+        phrases = ["Gradient check", where[0], where[1] + ",", f"loss {loss:.6g}{scaled}"]
+        console = console_for(out)
+        table = gradcheck_table(checks)
+        title = _phrase_lines(phrases, min(console.width, table_width(console, table)))
+        print_table(console, dataclasses.replace(table, title=title))
     out.flush()
     _gradcheck_summary(checks, tol)
+
+
+def _phrase_lines(phrases: list[str], width: int) -> str:
+    """The phrases joined by spaces, in lines of at most `width` characters broken between phrases
+    (a title that a narrow terminal would otherwise wrap in the middle of one)."""
+    lines = [phrases[0]]
+    for phrase in phrases[1:]:
+        if len(lines[-1]) + 1 + len(phrase) <= width:
+            lines[-1] += " " + phrase
+        else:
+            lines.append(phrase)
+    return "\n".join(lines)
 
 
 def _gradcheck_summary(checks, tol):
@@ -1120,7 +1235,7 @@ Examples:
   fwdback train data.csv -q --model m.json && fwdback show m.json
   fwdback show --format svg > network.svg           a figure for a slide"""
 )
-@click.argument("model_path", default="model.json", metavar="[MODEL]")
+@click.argument("model_path", default="model.json", metavar="[MODEL]", callback=_path)
 @click.option("--format", "output_format", type=click.Choice(["text", "svg"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter; svg: the network as a figure.")
 def show(model_path, output_format):
     """Draw the network in MODEL (default: model.json), every weight on its edge.

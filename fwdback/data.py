@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -20,7 +21,15 @@ import numpy as np
 import pandas as pd
 
 from .errors import ColumnChoice, DataError, DataTooLarge, MissingColumn, display_name
-from .reader import CsvReader, Header, Records, quoted, where
+from .reader import SEPARATOR_NAMES, CsvReader, Header, Records, quoted, separator_name, where
+
+# The numbers a cell may hold: ASCII decimal digits, a sign, a decimal point and an exponent
+# (1, -2.5, .5, 5., 1e-3, +1.5E+10), with spaces or tabs around. Python's float() takes more,
+# which a CSV must not: 1_000, Arabic-Indic or full-width digits. The words inf and nan are
+# refused with their own message; a number beyond float64's range (1e400) is "infinite".
+NUMBER = re.compile(r"[ \t]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*")
+# A number written with a decimal comma: 1,5.
+_DECIMAL_COMMA = re.compile(r"[ \t]*[+-]?[0-9]+,[0-9]+[ \t]*")
 
 FEATURES = ("x1", "x2", "x3")
 TARGET = "y"
@@ -62,16 +71,20 @@ def load_dataset(
     target: str = TARGET,
     sep: str | None = None,
     stream_above: int | None = None,
+    model_columns: bool = False,
 ) -> Dataset:
     """Read the feature and target columns of a CSV file ("-" for stdin) as float64.
 
     With sep=None the separator is the comma, or the one the header line clearly uses. With
     `stream_above`, raises TextLargerThan as soon as more than that many bytes of text have been
-    read (decompressed), so that the caller can stream the file instead.
+    read (decompressed), so that the caller can stream the file instead. `model_columns` says
+    that the columns are a model's (evaluate's), not the caller's choice, for the message when
+    one is missing.
     """
     _check_names(features, target)
     with CsvReader(source, sep) as reader:
-        columns = _columns(reader, [*features, target])
+        model_reads = {"trained_on": tuple(features), "target": target} if model_columns else {}
+        columns = _columns(reader, [*features, target], **model_reads)
         gathered = _Gathered(len(columns), reader)
         for records in reader.records():
             gathered.add(_float_block(records, columns, [*features, target], reader.name))
@@ -271,9 +284,11 @@ def _check_names(features: Sequence[str], target: str) -> None:
         raise ColumnChoice(repeated[0])
 
 
-def _columns(reader: CsvReader, required: Sequence[str], trained_on: tuple[str, ...] | None = None) -> list[int]:
+def _columns(reader: CsvReader, required: Sequence[str], trained_on: tuple[str, ...] | None = None,
+             target: str | None = None) -> list[int]:
     """The header positions of the required columns, in their order; every check of the header
-    (`trained_on`: the columns of the model that reads them, for the message when one is missing).
+    (`trained_on`, `target`: the feature columns of the model that reads them and the target it
+    is scored against, for the message when one is missing).
 
     Linear in the number of header names: one Counter, one index, and a "did you mean" search
     only when a name is missing.
@@ -291,8 +306,17 @@ def _columns(reader: CsvReader, required: Sequence[str], trained_on: tuple[str, 
     position = {column: index for index, column in enumerate(names)}
     for column in required:
         if column not in position:
-            raise MissingColumn(name, column, quoted(column), _suggestion(column, names), trained_on)
+            raise MissingColumn(name, column, quoted(column), _suggestion(column, names), trained_on, target,
+                                _other_separator(header))
     return [position[column] for column in required]
+
+
+def _other_separator(header: Header) -> str | None:
+    """The name of a separator other than the one used that a header of one column holds: the
+    file likely uses it ("x1;x2;x3;y" read with commas). None where there is none."""
+    if len(header.names) != 1:
+        return None
+    return next((separator_name(other) for other in SEPARATOR_NAMES if other != header.sep and other in header.names[0]), None)
 
 
 def _suggestion(column: str, names: list[str]) -> str:
@@ -311,18 +335,14 @@ def _trimmed(header: Header, required: Sequence[str]) -> list[str]:
 
 
 def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
+    """Whether a cell's text is a number of the CSV grammar, NUMBER."""
+    return NUMBER.fullmatch(cell) is not None
 
 
 def _to_float(cell) -> float:
-    try:
-        return float(cell)
-    except (TypeError, ValueError, OverflowError):
-        return np.inf if str(cell).strip().lstrip("+-").isdigit() else np.nan
+    """A cell's number by the CSV grammar (NUMBER): NaN where it is none, inf beyond float64's range."""
+    text = str(cell)
+    return float(text) if _is_number(text) else np.nan
 
 
 def _float_column(records: Records, column: int) -> np.ndarray:
@@ -349,6 +369,7 @@ def _bad_cell(records: Records, index: int, column: int, label: str, name: str) 
         return DataError(empty)
     if text.lower().lstrip("+-") in {"nan", "inf", "infinity"}:
         return DataError(f"{place}: {quoted(text)} is not a finite number; give a real value or delete the row")
-    if np.isnan(_to_float(text)) and not _is_number(text):
-        return DataError(f"{place}: {quoted(text)} is not a number; fix the cell or delete the row")
-    return DataError(beyond)
+    if _is_number(text):
+        return DataError(beyond)
+    comma = f" (if its comma is a decimal mark, write {text.replace(',', '.')})" if _DECIMAL_COMMA.fullmatch(text) else ""
+    return DataError(f"{place}: {quoted(text)} is not a number{comma}; fix the cell or delete the row")

@@ -31,10 +31,9 @@ NAME_WIDTH = 12  # input names longer than this are shortened in the drawing (li
 def model_text(model: Model) -> str:
     """The drawing, the equations, every parameter at full precision, and the collapsed linear map."""
     params = model.params
-    inputs = _lecture_inputs(params.n_inputs)
     sections = [_header(model), drawing(params, model.features), _equations(params, model.features)]
     sections.append(_parameter_list(params, model.features))
-    sections.append(_linear_map(model, inputs))
+    sections.append(_linear_map(model))
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
 
 
@@ -95,23 +94,25 @@ def _header(model: Model) -> list[str]:
     activation = "no activation" if params.activation == "identity" else f"{params.activation} activation"
     lines = [f"The network: {shape}, {activation}; yhat predicts {model.target}."]
     if model.scaling is not None:
-        lines.append("Trained on z-scores: x = (column - mean) / std; yhat is the target's z-score.")
+        lines.append("Trained on z-scores: each input below is its column's (value - mean) / std; yhat is the target's z-score.")
     return lines
 
 
 def _equations(params: Parameters, features: tuple[str, ...]) -> list[str]:
+    """The network's equations with the inputs by their column names, as the drawing has them,
+    and the lecture's names (x1, x2, ...) of the columns named otherwise."""
     h = params.n_hidden
-    inputs = _lecture_inputs(params.n_inputs)
     width = max(len("yhat"), len(f"N{h}"))
     lines = []
     for u, (weights, bias) in enumerate(zip(params.W_hidden_names, params.b_hidden_names)):
-        total = _sum([f"{weight}*{x}" for weight, x in zip(weights, inputs)] + [bias])
+        total = _sum([f"{weight}*{x}" for weight, x in zip(weights, features)] + [bias])
         if params.activation != "identity":
             total = f"{params.activation}({total})"
         lines.append(f"{f'N{u + 1}':<{width}} = {total}")
     lines.append(f"{'yhat':<{width}} = " + _sum([f"{w}*N{u + 1}" for u, w in enumerate(params.w_out_names)] + [params.b_out_name]))
-    if tuple(features) != inputs:
-        lines += _wrap("where ", [f"{x} = {name}" for x, name in zip(inputs, features)], ", ")
+    renamed = [f"{name} is x{j + 1}" for j, name in enumerate(features) if name != f"x{j + 1}"]
+    if renamed:
+        lines += _wrap("in the lecture's names: ", renamed, ", ")
     return lines
 
 
@@ -134,8 +135,8 @@ def _parameter_list(params: Parameters, features: tuple[str, ...]) -> list[str]:
     return lines
 
 
-def _linear_map(model: Model, inputs: tuple[str, ...]) -> list[str]:
-    params = model.params
+def _linear_map(model: Model) -> list[str]:
+    params, inputs = model.params, model.features
     if params.activation != "identity":
         return [
             f"With the {params.activation} activation yhat is not a linear function of the inputs:",
@@ -188,10 +189,6 @@ def _sum(terms: list[str], keep: int = 4) -> str:
     if len(terms) > keep + 2:
         terms = [*terms[: keep - 1], "...", *terms[-2:]]
     return " + ".join(terms)
-
-
-def _lecture_inputs(k: int) -> tuple[str, ...]:
-    return tuple(f"x{j + 1}" for j in range(k))
 
 
 def _short(name: str) -> str:

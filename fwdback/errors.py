@@ -1,8 +1,8 @@
 """The exceptions fwdback raises for what the user can fix; the CLI turns them into `Error: ...`.
 
 Each message names the file, row or column and says how to fix the problem; each class has the
-exit code the CLI leaves with. Errors about data and model files are ValueErrors too, so that
-Python callers can catch them as the standard library's kind.
+exit code the CLI leaves with. Errors about data, model files and files fwdback will not
+replace are ValueErrors too, so that Python callers can catch them as the standard library's kind.
 """
 
 import errno
@@ -95,21 +95,34 @@ class MissingColumn(DataError):
     """The header lacks a column the caller asked for (`trained_on` None) or a model reads.
 
     quoted : the column's name as messages quote it (long names cut);  suggestion : the header's
-    closest names, in words
+    closest names, in words;  trained_on : the model's feature columns, and `target` its target
+    where the data must hold it too;  other_separator : the name of a separator ("semicolon")
+    that the header, read as one column, holds: the file likely uses it
     """
 
-    def __init__(self, source: str, column: str, quoted: str, suggestion: str, trained_on: tuple[str, ...] | None = None):
-        self.source, self.column, self.quoted, self.suggestion, self.trained_on = source, column, quoted, suggestion, trained_on
+    def __init__(self, source: str, column: str, quoted: str, suggestion: str, trained_on: tuple[str, ...] | None = None,
+                 target: str | None = None, other_separator: str | None = None):
+        self.source, self.column, self.quoted, self.suggestion = source, column, quoted, suggestion
+        self.trained_on, self.target, self.other_separator = trained_on, target, other_separator
         super().__init__(source, column)
 
     def message(self, name=python_name) -> str:
-        fix = (f"rename it in the header or choose columns with {name('features')}/{name('target')}" if self.trained_on is None
-               else f"the model was trained on the columns {','.join(self.trained_on)}")
+        if self.other_separator is not None:
+            fix = (f"the header is one column holding {self.other_separator}s: if they separate the fields, choose "
+                   f"that separator with {name('sep')}")
+        elif self.trained_on is None:
+            fix = f"rename it in the header or choose columns with {name('features')}/{name('target')}"
+        else:
+            target = f" and its target {self.target}" if self.target is not None else ""
+            fix = f"the model reads the columns {','.join(self.trained_on)}{target}; rename the data's columns to match"
         return f"{self.source}: no column {self.quoted} ({self.suggestion}); {fix}"
 
 
 class ColumnChoice(DataError):
-    """The columns asked for cannot be used: none are features, or one is named twice."""
+    """The columns asked for cannot be used: none are features, or one is named twice. The
+    options contradict each other whatever the data: a usage error."""
+
+    exit_code = 2
 
     def __init__(self, repeated: str | None = None):
         self.repeated = repeated
@@ -133,6 +146,25 @@ class OutputConflict(FwdbackError):
     """An output path is also an input of the command, or another of its outputs."""
 
     exit_code = 2
+
+
+class ForeignFile(FwdbackError, ValueError):
+    """An output path holds a file that fwdback does not replace or append to: not a model
+    file, or not a history of this network. Nothing is written.
+
+    path : as the caller gave it;  option : how the caller names that output ("--model",
+    "save(path)");  unlike : what the file is not, in words ("not a fwdback model")
+    """
+
+    exit_code = 2
+
+    def __init__(self, path: str, option: str, unlike: str):
+        self.path, self.option, self.unlike = path, option, unlike
+        super().__init__(path, option, unlike)
+
+    def message(self, name=python_name) -> str:
+        return (f"{display_name(self.path)} exists and is {self.unlike}; give {self.option} another path, "
+                "or move that file away")
 
 
 class SplitTooSmall(DataError):

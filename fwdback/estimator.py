@@ -23,10 +23,10 @@ import warnings
 import numpy as np
 
 from . import network
-from .network import ACTIVATIONS, Gradients, Parameters, init_parameters, parameter_names
+from .network import ACTIVATIONS, Gradients, Parameters, init_parameters, parameter_count, parameter_names
 from .modelfile import Model, TrainingRecord
 from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, TrainingPlan
-from .training import fit
+from .training import check_memory, fit
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -160,6 +160,8 @@ class FwdbackRegressor:
     scaling_ : scaling.Scaling or None   the z-score means and standard deviations
     n_features_in_ : int          columns of X;  seed_ : int, the seed used
     feature_names_in_ : array of str   the columns' names, where X was a data frame with string names
+    target_name_ : str            y's name where it has one (a pandas Series'), else "y": the model
+                                  file's target, the column `fwdback evaluate` scores against
 
     `save(path)` writes a model file `fwdback predict` reads, and `from_model(path)` makes a
     fitted estimator of one `fwdback train` wrote.
@@ -202,6 +204,7 @@ class FwdbackRegressor:
         """
         self._check_params()
         names = _feature_names(X)
+        target_name = _target_name(y, names)
         X = _as_matrix(X, type(self).__name__)
         y = _as_target(y, len(X), type(self).__name__)
         seed = _seed(self.random_state)
@@ -216,12 +219,14 @@ class FwdbackRegressor:
             standardize=None if self.standardize is None else bool(self.standardize),
             seed=seed,
         )
+        check_memory(parameter_count(X.shape[1], int(self.hidden)), int(self.hidden), len(X), plan.batch_size)
         initial = init_parameters(np.random.default_rng(seed), X.shape[1], int(self.hidden), self.activation)
         # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
         # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
         fitted = fit(np.asfortranarray(X), y, initial, plan)
         result = fitted.result
         self._set_fitted(result.final, fitted.rows.scaling, X.shape[1], names)
+        self.target_name_ = target_name
         self.loss_curve_ = result.losses.tolist()
         self.validation_loss_curve_ = None if result.val_losses is None else result.val_losses.tolist()
         self.n_iter_ = result.epochs_run
@@ -273,14 +278,17 @@ class FwdbackRegressor:
 
     def save(self, path: str) -> None:
         """Write the fitted model as a model file (`fwdback predict --model PATH` reads it), whole
-        and only once written, as the command line writes one."""
-        from .modelfile import model_json
+        and only once written, as the command line writes one. A file at `path` that is not a
+        fwdback model is never replaced (errors.ForeignFile, a ValueError)."""
+        from .modelfile import model_json, replaced_model
         from .outputs import Outputs
 
         if not self.__sklearn_is_fitted__():
             raise _not_fitted(f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before save")
         with Outputs({}) as outputs:
-            outputs.open(outputs.file(path, "save(path)")).write(model_json(self._model()))
+            output = outputs.file(path, "save(path)")
+            replaced_model(output)
+            outputs.open(output).write(model_json(self._model()))
             outputs.commit()
 
     @classmethod
@@ -421,6 +429,15 @@ def _feature_names(X) -> np.ndarray | None:
         return None
     names = list(columns)
     return np.asarray(names, dtype=object) if names and all(isinstance(name, str) for name in names) else None
+
+
+def _target_name(y, feature_names) -> str:
+    """The name of y where it has one (a pandas Series' string `.name`), as the model file's target,
+    so that `fwdback evaluate` finds its column; "y" otherwise, or where a feature has that name."""
+    name = getattr(y, "name", None)
+    if isinstance(name, str) and name.strip() and (feature_names is None or name not in list(feature_names)):
+        return name
+    return "y"
 
 
 def _as_matrix(X, estimator: str, n_features: int | None = None) -> np.ndarray:

@@ -16,21 +16,24 @@ from .linear_map import least_squares
 
 @dataclass
 class Scores:
-    """How far predictions are from y: mean squared error, its root, mean absolute error, R^2."""
+    """How far predictions are from y: mean squared error, its root, mean absolute error, R^2.
+
+    r2 is None where y is constant: SS_tot = 0, and R^2 = 1 - SS_res / SS_tot is undefined (no
+    predictor explains any variance of y, for there is none).
+    """
 
     mse: float
     rmse: float
     mae: float
-    r2: float
+    r2: float | None
 
     @classmethod
     def of(cls, y: np.ndarray, predictions: np.ndarray) -> Scores:
-        """y, predictions : shape (n,). R^2 = 1 - SS_res / SS_tot; for a constant y (SS_tot = 0) it
-        is 1 when predicted exactly and 0 otherwise, as scikit-learn's r2_score has it."""
+        """y, predictions : shape (n,). R^2 = 1 - SS_res / SS_tot, None for a constant y (SS_tot = 0)."""
         residual, centred = y - predictions, y - y.mean()
         ss_res, ss_tot = float(residual @ residual), float(centred @ centred)
         mse = ss_res / len(y)
-        r2 = (1.0 if ss_res == 0 else 0.0) if ss_tot == 0 else 1.0 - ss_res / ss_tot
+        r2 = None if ss_tot == 0 else 1.0 - ss_res / ss_tot
         return cls(mse, float(np.sqrt(mse)), float(np.mean(np.abs(residual))), r2)
 
 

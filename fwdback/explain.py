@@ -397,7 +397,7 @@ def _forward_section(worked: WorkedEpoch, shown: int) -> list[Block]:
 def _loss_section(worked: WorkedEpoch, terms: int) -> list[Block]:
     n = worked.n
     note = [] if terms == n else [Paragraph(text(
-        "This sum and those below run over all ", equation(Sym("n"), Num(n)), f" rows; the first {terms} terms are written out."
+        "This sum and those below run over all ", equation(Sym("n"), Num(n)), f" rows; the first {terms} term{'s are' if terms != 1 else ' is'} written out."
     ))]
     squares = [Square(Num(e)) for e in worked.error[:terms]]
     loss = equation(

@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import ModelFileError, display_name, path_problem
+from .errors import ForeignFile, ModelFileError, display_name, path_problem
 from .network import ACTIVATIONS, Parameters, forward, parameter_count, parameter_names
 from .plan import StopReason
 from .scaling import Scaling
+
+if TYPE_CHECKING:
+    from .outputs import Output
 
 FORMAT = "fwdback-model"
 VERSION = 2
@@ -144,9 +149,11 @@ def _parse_model(document, path: str) -> Model:
     return Model(params, tuple(features), target, training, scaling)
 
 
+# The most epochs a model may have run: the epochs numbered on from them are kept as int64.
+MAX_EPOCHS = 2**62
 # What --resume reads back from "training" and its "plan", and what each must be.
 _TRAINING_FIELDS = {
-    "epochs": ("a whole number of at least 0", lambda v: _is_int(v) and v >= 0),
+    "epochs": ("a whole number from 0 to 2^62", lambda v: _is_int(v) and 0 <= v <= MAX_EPOCHS),
 }
 _PLAN_FIELDS = {
     "lr": ("a positive finite number", lambda v: _is_finite_number(v) and v > 0),
@@ -227,6 +234,19 @@ class ModelFileSummary:
         return f"a model of {self.target} on {columns} trained on {self.data or 'data it does not name'}"
 
 
+def replaced_model(output: Output) -> ModelFileSummary | None:
+    """The model file that saving to `output` (outputs.Outputs.file) would replace, None where
+    there is none (no file, an empty one, a device or a FIFO). A file there that is not a
+    fwdback model is never replaced: errors.ForeignFile, worded with `output.option`."""
+    real = output.real
+    if output.direct or not os.path.exists(real) or os.path.getsize(real) == 0:
+        return None
+    summary = summarize(real)
+    if summary is None:
+        raise ForeignFile(output.path, output.option, "not a fwdback model")
+    return summary
+
+
 def summarize(path: str) -> ModelFileSummary | None:
     """The summary of the fwdback model file at `path` (any version), None if it is no model file."""
     try:
@@ -279,15 +299,26 @@ def _is_finite_number(value) -> bool:
         return False
 
 
-def load_init(path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> Parameters:
+@dataclass
+class InitialWeights:
+    """Where training starts: the weights, and the z-scores they are for where they come from a
+    model trained on z-scores (its scaling; None for raw values)."""
+
+    params: Parameters
+    scaling: Scaling | None = None
+
+
+def load_init(path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> InitialWeights:
     """Initial weights for a network of this shape: a JSON object of the weights by name, at its
-    top level or under "weights" (so a saved model works; one of a newer format is refused)."""
+    top level or under "weights" (so a saved model works, with its scaling; one of a newer
+    format is refused)."""
     document = _read_json(path, "init")
+    scaling = None
     if isinstance(document, dict) and document.get("format") == FORMAT:
-        _parse_model(document, display_name(path))
+        scaling = _parse_model(document, display_name(path)).scaling
     if isinstance(document, dict) and isinstance(document.get("weights"), dict):
         document = document["weights"]
-    return parse_weights(document, display_name(path), n_inputs, n_hidden, activation)
+    return InitialWeights(parse_weights(document, display_name(path), n_inputs, n_hidden, activation), scaling)
 
 
 def parse_weights(values, path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> Parameters:
@@ -322,33 +353,78 @@ MAX_JSON_BYTES = 256 << 20
 def _read_json(source: str, what: str):
     """The JSON document in the file `source` ("-" for stdin), or a ModelFileError saying why not."""
     path = display_name(source)
+    data = _read_bytes(source, path, what)
+    if len(data) > MAX_JSON_BYTES:
+        raise ModelFileError(f"{path}: is larger than {MAX_JSON_BYTES >> 20} MiB, too large for {_a(what)} JSON file")
     try:
-        if source == "-":
-            stdin = getattr(sys.stdin, "buffer", None)
-            if stdin is None:
-                raise ModelFileError(f"{path}: is closed; give the {what} file's path")
-            data = stdin.read(MAX_JSON_BYTES + 1)
-        else:
-            with open(source, "rb") as stream:
-                data = stream.read(MAX_JSON_BYTES + 1)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{path}: is not a JSON text file; give {_a(what)} JSON file") from None
+    if not text.strip():
+        raise ModelFileError(f"{path}: is empty; give {_a(what)} JSON file")
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
+    except RecursionError:
+        raise ModelFileError(f"{path}: is nested too deeply to be {_a(what)} JSON file") from None
+    except _NumberTooLong as long:
+        raise ModelFileError(f"{path}: holds a number of {long.digits:,} digits, too long for any weight or count; "
+                             f"give {_a(what)} JSON file") from None
+    except (json.JSONDecodeError, ValueError) as error:
+        detail = f"line {error.lineno}, column {error.colno}: {error.msg}" if isinstance(error, json.JSONDecodeError) else str(error)
+        raise ModelFileError(f"{path}: is not valid JSON ({detail}){_csv_hint(text, what)}") from None
+
+
+def _read_bytes(source: str, path: str, what: str) -> bytes:
+    """The file's first MAX_JSON_BYTES + 1 bytes ("-": stdin's), or a ModelFileError saying why not."""
+    stdin = getattr(sys.stdin, "buffer", None) if source == "-" else None
+    if source == "-" and stdin is None:
+        raise ModelFileError(f"{path}: is closed; give the {what} file's path, or pipe it in")
+    try:
+        if stdin is not None:
+            return stdin.read(MAX_JSON_BYTES + 1)
+        with open(source, "rb") as stream:
+            return stream.read(MAX_JSON_BYTES + 1)
     except FileNotFoundError:
         hint = "; check the path, or train a model with fwdback train" if what == "model" else "; check the path"
         raise ModelFileError(f"{path}: no such file{hint}") from None
     except (OSError, ValueError) as error:
         raise ModelFileError(f"{path}: {path_problem(error)}") from None
-    if len(data) > MAX_JSON_BYTES:
-        raise ModelFileError(f"{path}: is larger than {MAX_JSON_BYTES >> 20} MiB, too large for a {what} JSON file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ModelFileError(f"{path}: is not a JSON text file; give a {what} JSON file") from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        raise ModelFileError(f"{path}: is nested too deeply to be a {what} JSON file") from None
-    except (json.JSONDecodeError, ValueError) as error:
-        detail = f"line {error.lineno}, column {error.colno}: {error.msg}" if isinstance(error, json.JSONDecodeError) else str(error)
-        raise ModelFileError(f"{path}: is not valid JSON ({detail}); give a {what} JSON file") from None
+
+
+def _a(what: str) -> str:
+    """'a model', 'an init'."""
+    return f"{'an' if what[:1] in 'aeiou' else 'a'} {what}"
+
+
+def _csv_hint(text: str, what: str) -> str:
+    """The end of the message for a text that is not JSON: what to give, and, where the text looks
+    like a CSV file, that the data and the model file were likely given the other way round."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+    fix = f"; give {_a(what)} JSON file"
+    if first[:1] not in ("{", "[") and any(separator in first for separator in ",;\t|"):
+        return f" but looks like CSV data{fix} (did you swap the data and the {what} file?)"
+    return fix
+
+
+# A JSON integer with more digits than this is no weight or count (float64 holds 309 digits).
+MAX_INTEGER_DIGITS = 4000
+
+
+class _NumberTooLong(ValueError):
+    """A JSON integer of more than MAX_INTEGER_DIGITS digits."""
+
+    def __init__(self, digits: int):
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int:
+    """A JSON integer; one too long to be a number of a model file is refused before Python's
+    own limit on converting long integers speaks of sys.set_int_max_str_digits."""
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
+        raise _NumberTooLong(digits)
+    return int(text)
 
 
 def _reject_constant(name: str):

@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from .errors import OutputConflict, OutputError, describe, display_name
+from .errors import ForeignFile, OutputConflict, OutputError, describe, display_name
 
 _TEMPORARY_PREFIX = ".fwdback-"
 
@@ -69,14 +69,17 @@ class Outputs:
         if not self._committed:
             self.abort()
 
-    def file(self, path: str, option: str, *, replaces: tuple[str, ...] = (), append: bool = False) -> Output:
+    def file(self, path: str, option: str, *, replaces: tuple[str, ...] = (), append: bool = False,
+             example: str = "model.json") -> Output:
         """Declare an output file; an OutputConflict or OutputError at once if it cannot be one.
 
         `replaces`: inputs this output may be (a model file updated in place by --resume or
-        --init). `append`: the new content goes after the file's present content.
+        --init). `append`: the new content goes after the file's present content. `example`: a
+        file name to suggest where the path is a directory.
         """
         real = _resolve(path, option)
         identity = _identity(real)
+        _check_not_a_standard_stream(identity, option, path)
         for other, known in self._identities.items():
             if other not in replaces and known is not None and known == identity:
                 raise OutputConflict(
@@ -89,7 +92,7 @@ class Outputs:
                     f"{option} {display_name(path)} and {output.option} {display_name(output.path)} are the same file; "
                     "give them different paths"
                 )
-        kind = _kind(real, option, path)
+        kind = _kind(real, option, path, example)
         output = Output(path, real, option, direct=kind in ("device", "fifo"), append=append)
         if not output.direct:
             output.temporary = _temporary_beside(real, option, path)
@@ -168,6 +171,26 @@ class Outputs:
         self._committed = True
 
 
+def check_appends_to(output: Output, header: str, expected: str) -> None:
+    """An output that appends (`append`) goes only after what it would write itself: its file
+    must be empty, or start with `header`, the first line the output writes (line end included).
+    Anything else is someone else's file, errors.ForeignFile; `expected` says in words what
+    the file would have to be ("a history of this network")."""
+    if not output.append or output.direct:
+        return
+    try:
+        with open(output.real, encoding="utf-8", newline="") as present:
+            first = present.readline(len(header) + 1)
+    except FileNotFoundError:
+        return
+    except (OSError, UnicodeDecodeError):
+        first = None
+    if first != header and first != "":
+        line = header.rstrip("\n")
+        shown = line if len(line) <= 60 else line[:57] + "..."
+        raise ForeignFile(output.path, output.option, f"neither empty nor {expected} (its first line is not {shown})")
+
+
 class OutputStream:
     """An output's text stream, whose failures are OutputErrors that name the output.
 
@@ -187,10 +210,54 @@ class OutputStream:
 
 
 def _unwritten(output: Output, error: OSError) -> OutputError:
+    space = "free some space or " if _out_of_space(error) else ""
     return OutputError(
         f"{display_name(output.path)}: could not be written ({describe(error)}); nothing was saved: any existing "
-        f"file is unchanged; free some space or give {output.option} another path"
+        f"file is unchanged; {space}give {output.option} another path"
     )
+
+
+def _out_of_space(error: OSError) -> bool:
+    return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def writes_to_stdout(path: str) -> bool:
+    """Whether writing to `path` writes where stdout goes (`/dev/stdout`, `/dev/fd/1`, the file
+    stdout is redirected to, its terminal or pipe): then it is stdout, as "-" is. /dev/null is
+    never stdout, even where stdout is /dev/null too: it discards what it is given either way."""
+    if path == "-":
+        return True
+    try:
+        status, stdout = os.stat(path), os.fstat(1)
+    except (OSError, ValueError):
+        return False
+    same = (status.st_dev, status.st_ino) == (stdout.st_dev, stdout.st_ino)
+    return same and not _is_devnull(status)
+
+
+def _is_devnull(status: os.stat_result) -> bool:
+    try:
+        null = os.stat(os.devnull)
+    except OSError:
+        return False
+    return (status.st_dev, status.st_ino) == (null.st_dev, null.st_ino)
+
+
+def _check_not_a_standard_stream(identity: tuple[int, int] | None, option: str, path: str) -> None:
+    """An OutputConflict for a file that stdout or stderr is redirected to (`> out.txt` with
+    `--model out.txt`): renaming a new file over it would lose what they write."""
+    if identity is None:
+        return
+    for fd, stream in ((1, "stdout"), (2, "stderr")):
+        try:
+            status = os.fstat(fd)
+        except OSError:
+            continue
+        if stat.S_ISREG(status.st_mode) and (status.st_dev, status.st_ino) == identity:
+            raise OutputConflict(
+                f"{option} {display_name(path)} is the file {stream} is written to; writing it would lose what "
+                f"{stream} says: give {option} another path"
+            )
 
 
 def _identity(path: str) -> tuple[int, int] | None:
@@ -211,13 +278,17 @@ def _the_input(option: str, path: str) -> str:
 
 
 def _resolve(path: str, option: str) -> str:
-    """The path a write lands on: a symlink's final target (which may not exist yet)."""
+    """The path a write lands on: a symlink's final target (which may not exist yet). A link to a
+    pipe, a socket or a device (`/dev/stdout`, `/dev/fd/63` of `>(...)`) is kept as it is: its
+    target's name (`pipe:[...]`) is not a path."""
     try:
-        os.stat(path)
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
-        pass
+        mode = None
     except (OSError, ValueError) as error:
         raise OutputError(f"{display_name(path)}: {_unusable(error)}; give {option} another path") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        return path
     return os.path.realpath(path) if os.path.islink(path) else path
 
 
@@ -233,7 +304,7 @@ def _unusable(error: OSError | ValueError) -> str:
     return f"cannot be used ({describe(error)})"
 
 
-def _kind(real: str, option: str, path: str) -> str:
+def _kind(real: str, option: str, path: str, example: str) -> str:
     """"file", "new", "device" or "fifo"; an OutputError for a directory, socket or block device."""
     try:
         mode = os.stat(real).st_mode
@@ -242,7 +313,7 @@ def _kind(real: str, option: str, path: str) -> str:
     except OSError as error:
         raise OutputError(f"{display_name(path)}: {_unusable(error)}; give {option} another path") from None
     if stat.S_ISDIR(mode):
-        raise OutputError(f"{display_name(path)}: is a directory; give {option} a file name in it, e.g. model.json")
+        raise OutputError(f"{display_name(path)}: is a directory; give {option} a file name in it, e.g. {example}")
     if stat.S_ISSOCK(mode):
         raise OutputError(f"{display_name(path)}: is a socket, not a file; give {option} the path of a file")
     if stat.S_ISBLK(mode):
@@ -282,15 +353,17 @@ def _copy_mode(real: str, temporary: str) -> None:
 
 class Stdout:
     """stdout for a command's data: a reader that goes away (`| head`) is noted, not an error;
-    any other failure (a full disk, a closed descriptor) is an OutputError.
+    any other failure (a full disk, a closed descriptor) is an OutputError, which says that
+    nothing was saved where the command saves files (`saving`).
 
     Text and bytes may be mixed (predict passes records through as bytes). Writes are buffered
     by the stream beneath; `flush()` pushes them out. Once stdout has failed or its reader has
     gone, descriptor 1 is pointed at /dev/null, so that Python's own flush at exit is quiet.
     """
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, saving: bool = False):
         self._stream = stream if stream is not None else sys.stdout
+        self.saving = saving
         self.gone = False
 
     def write(self, text: str) -> None:
@@ -337,8 +410,12 @@ class Stdout:
     def _failed(self, error: OSError) -> None:
         self.gone = True
         _silence(self._stream)
-        raise OutputError(f"could not write to stdout: {describe(error)}; nothing was saved; "
-                          "free some space or redirect stdout elsewhere") from None
+        saved = "; nothing was saved" if self.saving else ""
+        if error.errno == errno.EBADF:
+            fix = "run the command with stdout open, or redirect it to a file"
+        else:
+            fix = ("free some space or " if _out_of_space(error) else "") + "redirect stdout elsewhere"
+        raise OutputError(f"could not write to stdout: {describe(error)}{saved}; {fix}") from None
 
 
 def _silence(stream) -> None:

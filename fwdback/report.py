@@ -224,14 +224,23 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
     summary.append(("stopped", stop_description(result, plan, name)))
     comparison = report.comparison
     if comparison is not None:
-        relative = comparison.relative_gap
         summary += [
             ("best achievable loss (least squares)", f"{comparison.best.loss:.10g}"),
-            ("gap to the best", f"{comparison.gap:.3e}" + ("" if relative is None else f" ({relative:.2%})")),
+            ("gap to the best", _gap(comparison)),
             ("loss of predicting the mean of y", f"{comparison.best.constant_loss:.10g}"),
         ]
     summary.append(("time", f"{result.seconds:.3f} s"))
     return summary
+
+
+def _gap(comparison: Comparison) -> str:
+    """The gap to the best achievable loss, and how much of it that is; 0 where it is within the
+    rounding of the two losses (NOISE of each), which can make it come out negative."""
+    best = comparison.best
+    if abs(comparison.gap) <= NOISE * max(comparison.final_loss, best.loss) + best.rounding:
+        return "0 (within float64 rounding)"
+    relative = comparison.relative_gap
+    return f"{comparison.gap:.3e}" + ("" if relative is None else f" ({relative:.2%})")
 
 
 def stop_description(result: TrainingResult, plan: TrainingPlan, name=python_name) -> str:
@@ -312,17 +321,14 @@ def training_notes(report: TrainingReport) -> list[str]:
         notes.append(f"Note: {stop_description(report.result, report.plan, name)}.")
     comparison = report.comparison
     if comparison is None:
-        return notes
+        return notes + _worse_than_the_mean(report)
     features = report.model.features
-    if not comparison.converged:
+    if not _converged(report):
         relative = comparison.relative_gap
         above = "above zero, the best achievable loss here" if relative is None else (
             f"{relative:.1%} above the best achievable loss ({comparison.best.loss:.6g})"
         )
-        help = f"more {name('epochs')} or a larger {name('lr')} would help"
-        if report.rows.scales.bad and report.model.scaling is None:
-            help = f"the columns' scales differ badly: {name('standardize', True)} would help"
-        notes.append(f"Note: training stopped at loss {comparison.final_loss:.6g}, {above}; {help}.")
+        notes.append(f"Note: training stopped at loss {comparison.final_loss:.6g}, {above}; {_what_would_help(report)}.")
     best = comparison.best
     if not best.unique:
         if best.rows < len(features) + 1:
@@ -337,6 +343,51 @@ def training_notes(report: TrainingReport) -> list[str]:
             "shows the one of smallest norm."
         )
     return notes
+
+
+def _converged(report: TrainingReport) -> bool:
+    """Whether the linear network got as far as any weights can: within 1% of the best achievable
+    loss (linear_map.Comparison), or at a loss that is zero up to float64 rounding, NOISE^2 of the
+    squared size of y or of the first epoch's predictions (y = 0 leaves only the latter)."""
+    comparison = report.comparison
+    scale = max(comparison.best.zero_loss, float(report.result.losses[0]))
+    return comparison.converged or comparison.final_loss <= NOISE**2 * scale
+
+
+def _what_would_help(report: TrainingReport) -> str:
+    """What would take training closer to the best loss, by why it stopped short of it."""
+    name, result = report.name, report.result
+    if report.rows.scales.bad and report.model.scaling is None:
+        return f"the columns' scales differ badly: {name('standardize', True)} would help"
+    if result.stop is StopReason.EARLY_STOPPING:
+        return f"early stopping ended it: a larger {name('patience')} would help"
+    if report.plan.batch_size:
+        return (f"the noise of mini-batches keeps it from settling: a smaller {name('lr')}, or full batches "
+                f"(without {name('batch_size')}), would help")
+    if result.stop is StopReason.CONVERGED:
+        return f"the loss moved too little for {name('tol')}: a smaller {name('tol')} or a larger {name('lr')} would help"
+    return f"more {name('epochs')} or a larger {name('lr')} would help"
+
+
+# A loss within this fraction of another is no lower, as 6 significant digits show it.
+SAME_TO_SIX_DIGITS = 1e-6
+
+
+def _worse_than_the_mean(report: TrainingReport) -> list[str]:
+    """The note for a network (with an activation: no least squares to compare with) whose final
+    loss is no lower than that of predicting the mean of y: it learned nothing of use."""
+    y = report.rows.y
+    if y is None:
+        return []
+    with np.errstate(all="ignore"):
+        mean_loss = float(np.mean((y - y.mean()) ** 2))
+    final, name = report.result.final_loss, report.name
+    if not (mean_loss > 0 and final >= mean_loss * (1 - SAME_TO_SIX_DIGITS)):
+        return []
+    fix = (f"{name('standardize', True)} would put the columns on one scale" if report.model.scaling is None
+           else f"another {name('seed')}, a smaller {name('lr')} or more hidden units ({name('hidden')}) may do better")
+    return [f"Note: the final loss, {final:.6g}, is no lower than that of predicting the mean of y ({mean_loss:.6g}): "
+            f"the network has learned nothing of use; {fix}."]
 
 
 def loss_csv_header(validation: bool) -> str:
@@ -372,20 +423,25 @@ def evaluation_table(evaluation, model: str, source: str) -> Table:
     body = []
     for key in _PREDICTORS:
         scores = getattr(evaluation, key)
-        body.append(_cells(names[key], f"{scores.mse:.6g}", f"{scores.rmse:.6g}", f"{scores.mae:.6g}", f"{scores.r2:.6f}"))
+        r2 = "undefined" if scores.r2 is None else f"{scores.r2:.6f}"
+        body.append(_cells(names[key], f"{scores.mse:.6g}", f"{scores.rmse:.6g}", f"{scores.mae:.6g}", r2))
+    caption = "least squares: fitted to these rows, the best a linear map can do"
+    if evaluation.model.r2 is None:
+        caption += "\nR^2 undefined: y is constant here, with no variance to explain"
     return Table(
         _cells("predictor", "MSE", "RMSE", "MAE", "R^2"), tuple(body), ("left", "right", "right", "right", "right"),
-        f"{model} on {source} ({n} row{'s' if n != 1 else ''})",
-        "least squares: fitted to these rows, the best a linear map can do",
+        f"{model} on {source} ({n} row{'s' if n != 1 else ''})", caption,
     )
 
 
 def write_evaluation_csv(stream, evaluation) -> None:
-    """predictor,mse,rmse,mae,r2: one row each for the model and the two baselines, full precision."""
+    """predictor,mse,rmse,mae,r2: one row each for the model and the two baselines, full precision;
+    r2 is empty where it is undefined (a constant y)."""
     stream.write("predictor,mse,rmse,mae,r2\n")
     for key in _PREDICTORS:
         scores = getattr(evaluation, key)
-        stream.write(f"{key},{scores.mse!r},{scores.rmse!r},{scores.mae!r},{scores.r2!r}\n")
+        r2 = "" if scores.r2 is None else repr(scores.r2)
+        stream.write(f"{key},{scores.mse!r},{scores.rmse!r},{scores.mae!r},{r2}\n")
 
 
 def evaluation_document(evaluation, model: str, dataset) -> dict:

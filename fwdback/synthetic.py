@@ -8,6 +8,14 @@ import numpy as np
 
 DEFAULT_COEF = (2.0, -3.0, 0.5, 1.0)
 BLOCK_ROWS = 100_000
+# No normal draw lands this many standard deviations from its mean (the chance is about e^-2048).
+NOISE_REACH = 64
+
+
+def y_bound(coef, noise: float) -> float:
+    """A bound on |y| for x in [-1, 1]: |c1| + ... + |ck| + |c0| + NOISE_REACH * noise (inf where
+    that overflows float64), so that a caller can refuse settings whose y would not be finite."""
+    return sum(abs(float(c)) for c in coef) + NOISE_REACH * abs(noise)
 
 
 def generate(rows: int, seed: int = 0, noise: float = 0.1, coef=DEFAULT_COEF) -> tuple[np.ndarray, np.ndarray]:

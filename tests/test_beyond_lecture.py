@@ -662,3 +662,90 @@ def test_a_model_kept_by_early_stopping_counts_the_epochs_in_its_weights(run, wo
     assert model["training"]["epochs"] == best - 1  # the weights at the start of epoch `best`
     resumed = ok(run(["train", "d.csv", "--resume", "model.json", "--epochs", 2, "--format", "csv", "--model", "r.json"]))
     assert resumed.stdout.splitlines()[1].split(",")[0] == str(best)
+
+
+@pytest.mark.parametrize(
+    "option, model_says",
+    [
+        (["--hidden", 3], "hidden units, 2"),
+        (["--activation", "tanh"], "activation, identity"),
+        (["--features", "x1,x2"], "features, x1,x2,x3"),
+        (["--features", "x1,x2,y", "--target", "x3"], "features, x1,x2,x3"),
+        (["--target", "x3"], "target, y"),
+    ],
+    ids=["--hidden", "--activation", "--features", "--features and --target", "--target"],
+)
+def test_resume_refuses_a_network_or_columns_other_than_the_models(run, workdir, option, model_says):
+    X, y = noisy_linear(20, 3, seed=1, noise=0.3)
+    write_csv(workdir / "d.csv", ["x1", "x2", "x3", "y"], [*X.T, y])
+    ok(run(["train", "d.csv", "--epochs", 5, "--model", "a.json", "-q"]))
+    before = (workdir / "a.json").read_bytes()
+    result = run(["train", "d.csv", "--resume", "a.json", *option, "--model", "a.json"])
+    assert result.exit_code == 2, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"Error: --resume goes on with the model's {model_says};")
+    assert f"leave out {option[0]} " in result.stderr and "--init" in result.stderr
+    assert (workdir / "a.json").read_bytes() == before
+
+
+def test_resume_takes_the_models_own_network_and_columns_given_again(run, workdir):
+    X, y = noisy_linear(20, 3, seed=1, noise=0.3)
+    write_csv(workdir / "d.csv", ["x1", "x2", "x3", "y"], [*X.T, y])
+    ok(run(["train", "d.csv", "--epochs", 5, "--model", "a.json", "-q"]))
+    same = ["--hidden", 2, "--activation", "identity", "--features", "x1, x2,x3", "--target", " y"]
+    ok(run(["train", "d.csv", "--resume", "a.json", *same, "--epochs", 5, "--model", "b.json", "-q"]))
+    assert json.loads((workdir / "b.json").read_text())["training"]["epochs"] == 10
+
+
+def _history_of_another_network(run, workdir):
+    ok(run(["train", "d.csv", "--epochs", 3, "--hidden", 3, "--no-save", "--history", "h.csv", "-q"]))
+
+
+def _notes(run, workdir):
+    (workdir / "h.csv").write_text("hello\n")
+
+
+def _a_data_file(run, workdir):
+    (workdir / "h.csv").write_text((workdir / "d.csv").read_text())
+
+
+@pytest.mark.parametrize("setup", [_notes, _history_of_another_network, _a_data_file])
+def test_resume_appends_history_only_to_a_history_of_this_network(run, workdir, setup):
+    X, y = noisy_linear(20, 3, seed=1, noise=0.3)
+    write_csv(workdir / "d.csv", ["x1", "x2", "x3", "y"], [*X.T, y])
+    ok(run(["train", "d.csv", "--epochs", 5, "--model", "a.json", "-q"]))
+    setup(run, workdir)
+    before = {path.name: path.read_bytes() for path in workdir.iterdir()}
+    result = run(["train", "d.csv", "--resume", "a.json", "--epochs", 5, "--history", "h.csv", "--model", "a.json"])
+    assert result.exit_code == 2, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("Error: h.csv exists and is neither empty nor")
+    assert "--history" in result.stderr
+    assert {path.name: path.read_bytes() for path in workdir.iterdir()} == before
+
+
+def test_resume_appends_history_to_an_empty_file_or_its_own(run, workdir):
+    X, y = noisy_linear(20, 3, seed=1, noise=0.3)
+    write_csv(workdir / "d.csv", ["x1", "x2", "x3", "y"], [*X.T, y])
+    ok(run(["train", "d.csv", "--epochs", 5, "--model", "a.json", "-q"]))
+    (workdir / "h.csv").write_text("")
+    ok(run(["train", "d.csv", "--resume", "a.json", "--epochs", 3, "--history", "h.csv", "--model", "a.json", "-q"]))
+    ok(run(["train", "d.csv", "--resume", "a.json", "--epochs", 3, "--history", "h.csv", "--model", "a.json", "-q"]))
+    header, rows = read_csv((workdir / "h.csv").read_text())
+    assert header == ["epoch", "loss", *names_by_rule(3, 2), *(f"dL/d{name}" for name in names_by_rule(3, 2))]
+    assert [int(row[0]) for row in rows] == list(range(6, 12))
+
+
+def test_resuming_a_model_that_early_stopping_ended_says_it_stops_again(run, workdir):
+    X, y = noisy_linear(40, 3, seed=5, noise=1.0)
+    write_csv(workdir / "d.csv", ["x1", "x2", "x3", "y"], [*X.T, y])
+    first = json.loads(ok(run(["train", "d.csv", "--val-split", 0.25, "--patience", 5, "--lr", 0.2, "--format", "json"])).stdout)
+    assert first["stop"] == "early_stopping"
+    resumed = ok(run(["train", "d.csv", "--resume", "model.json", "--format", "json", "--model", "r.json"]))
+    again = json.loads(resumed.stdout)
+    # Resumed, the same epochs run from the kept weights and stop at the same epoch: the note says so first.
+    assert again["best_epoch"] == first["best_epoch"] and again["weights"] == first["weights"]
+    note = next(line for line in resumed.stderr.splitlines() if "model.json's training" in line)
+    assert f"epoch {first['best_epoch']}" in note and "--init model.json" in note and "--patience" in note
+    fresh = ok(run(["train", "d.csv", "--epochs", 5, "--model", "f.json", "-q"]))
+    assert "early stopping" not in ok(run(["train", "d.csv", "--resume", "f.json", "--epochs", 2, "--model", "f.json"])).stderr
+    assert fresh.stderr == ""

@@ -241,6 +241,86 @@ def test_init_then_more_epochs_continues_training(run, small_csv, init_file):
     assert all(close(twice[name], once[name]) for name in once)
 
 
+@pytest.fixture
+def standardised_model(run, workdir, small_xy, csv_text):
+    """'wide.csv', small_xy with x1 in the thousands, and 'z.json', a model trained on its z-scores."""
+    X, y = small_xy
+    X = X * np.array([1000.0, 1.0, 1.0])
+    y = y * 50 + 300
+    (workdir / "wide.csv").write_text(csv_text(X, y))
+    assert run(["train", "wide.csv", "--standardize", "--epochs", "30", "--model", "z.json", "-q"]).exit_code == 0
+    return X, y, read_model("z.json")
+
+
+def z_scores(X, y, scaling, features=("x1", "x2", "x3"), target="y"):
+    """X and y as the model file's scaling says: (value - mean) / std, column by column."""
+    mean, std = scaling["mean"], scaling["std"]
+    Xz = np.column_stack([(X[:, j] - mean[name]) / std[name] for j, name in enumerate(features)])
+    return Xz, (y - mean[target]) / std[target]
+
+
+def test_init_from_a_standardised_model_trains_on_rows_scaled_as_it_says(run, standardised_model, hand, names):
+    X, y, model = standardised_model
+    Xz, yz = z_scores(X, y, model["scaling"])
+    result = run(["train", "wide.csv", "--init", "z.json", "--epochs", "1", "--lr", "0.05", "--format", "csv", "--model", "next.json"])
+    assert result.exit_code == 0, result.stderr
+    assert close(csv_losses(result.stdout)[0][1], hand.loss(model["weights"], Xz, yz))
+    assert "Note: z.json was trained on z-scores" in result.stderr
+    saved = read_model("next.json")
+    assert saved["scaling"] == model["scaling"]
+    expected = hand.step(model["weights"], Xz, yz, 0.05)
+    assert all(close(saved["weights"][name], expected[name]) for name in names)
+    # gradcheck and explain start from the same place: the gradients are those on the z-scores.
+    checks = json.loads(run(["gradcheck", "wide.csv", "--init", "z.json", "--format", "json"]).stdout)
+    gradients = hand.gradients(model["weights"], Xz, yz)
+    assert all(close(check["analytic"], gradients[check["parameter"]], rel=1e-9) for check in checks)
+    assert "Note: z.json was trained on z-scores" in run(["explain", "wide.csv", "--init", "z.json"]).stderr
+
+
+@pytest.mark.parametrize("command", ["train", "explain", "gradcheck"])
+def test_init_from_a_standardised_model_with_no_standardize_is_a_usage_error(run, standardised_model, workdir, command):
+    before = (workdir / "z.json").read_bytes()
+    result = run([command, "wide.csv", "--init", "z.json", "--no-standardize"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert "--init z.json" in result.stderr and "--no-standardize" in result.stderr and "z-score" in result.stderr
+    assert (workdir / "z.json").read_bytes() == before
+
+
+def test_init_from_raw_weights_says_nothing_of_scaling(run, small_csv, init_file):
+    result = run(["train", small_csv, "--init", init_file, "--epochs", "2", "--no-standardize", "--no-save"])
+    assert result.exit_code == 0, result.stderr
+    assert "z-scores" not in result.stderr
+
+
+# --- where the model goes --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("options, model", [(["--no-save"], None), (["--model", "x.json"], "x.json"), ([], "model.json")])
+def test_the_json_report_names_the_model_file_only_when_one_is_written(run, small_csv, workdir, options, model):
+    result = run(["train", small_csv, "--epochs", "3", "--format", "json", *options])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["model"] == model
+    assert (workdir / model).exists() if model else not (workdir / "model.json").exists()
+
+
+def test_train_never_replaces_a_file_that_is_not_a_model(run, small_csv, workdir, no_crash):
+    (workdir / "notes.csv").write_text("a,b\n1,2\n")
+    result = run(["train", small_csv, "--epochs", "3", "--model", "notes.csv"])
+    no_crash(result)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == ("Error: notes.csv exists and is not a fwdback model; give --model another path, "
+                             "or move that file away\n")
+    assert (workdir / "notes.csv").read_text() == "a,b\n1,2\n"
+
+
+def test_a_history_path_that_is_a_directory_suggests_a_history_file(run, small_csv, workdir):
+    (workdir / "logs").mkdir()
+    result = run(["train", small_csv, "--epochs", "3", "--history", "logs"])
+    assert result.exit_code == 1
+    assert "e.g. history.csv" in result.stderr and "model.json" not in result.stderr
+
+
 # --- columns -------------------------------------------------------------------------------
 
 
@@ -280,6 +360,28 @@ def test_train_reads_stdin(run, small_csv, workdir):
     assert from_stdin.exit_code == 0, from_stdin.stderr
     assert from_stdin.stdout == from_file.stdout
     assert read_model("s.json")["weights"] == read_model("f.json")["weights"]
+
+
+def test_a_wrong_separator_is_hinted_with_the_sep_option(run, workdir):
+    (workdir / "semi.csv").write_text("x1;x2;x3;y\n1,5;2;3;4\n2;3;4;5\n")
+    read_with_commas = run(["train", "semi.csv", "--sep", ","])
+    assert read_with_commas.exit_code == 1
+    assert "the header is one column holding semicolons" in read_with_commas.stderr and "--sep" in read_with_commas.stderr
+    decimal_comma = run(["train", "semi.csv"])
+    assert decimal_comma.exit_code == 1 and "'1,5' is not a number (if its comma is a decimal mark, write 1.5)" in decimal_comma.stderr
+
+
+@pytest.mark.parametrize("args", [["predict", "--model", "data.csv", "data.csv"], ["train", "data.csv", "--init", "data.csv"]])
+def test_a_csv_given_as_the_model_asks_whether_they_were_swapped(run, small_csv, args):
+    result = run(args)
+    assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("Error: data.csv: is not valid JSON") and "did you swap the data and the" in result.stderr
+
+
+def test_an_empty_init_on_stdin_is_called_empty(run, small_csv):
+    result = run(["train", small_csv, "--init", "-"], input="")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: <stdin>: is empty; give an init JSON file\n"
 
 
 # --- predict -------------------------------------------------------------------------------
@@ -386,6 +488,16 @@ def test_predict_missing_feature_columns_are_named(run, small_csv, header, missi
         assert column in result.stderr
 
 
+def test_predict_blames_the_weights_or_the_inputs_for_an_overflow(run, small_csv, workdir):
+    assert run(["train", small_csv, "--epochs", "3", "-q"]).exit_code == 0
+    model = read_model()
+    model["weights"] |= {"w1": 1e300, "w7": 1e300}
+    (workdir / "huge.json").write_text(json.dumps(model))
+    result = run(["predict", small_csv, "--model", "huge.json"])
+    assert result.exit_code == 1
+    assert "row 1" in result.stderr and "weights" in result.stderr and "inputs" in result.stderr
+
+
 # --- divergence ----------------------------------------------------------------------------
 
 
@@ -457,6 +569,22 @@ def test_generate_is_reproducible_and_noisy(run):
     data = np.array([[float(v) for v in line.split(",")] for line in a.splitlines()[1:]])
     residual = data[:, 3] - (data[:, :3] @ np.array([2.0, -3.0, 0.5]) + 1.0)  # the default --coef
     assert 0.3 < residual.std() < 0.7
+
+
+@pytest.mark.parametrize("args", [["--coef", "1e308,1e308,1e308,1e308"], ["--coef", "1,1,1,1.7e308"], ["--noise", "1e307"]])
+def test_generate_refuses_settings_whose_y_overflows(run, args):
+    result = run(["generate", "--rows", "1000", *args])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and args[0] in result.stderr and "overflow" in result.stderr
+
+
+def test_generate_with_huge_coefficients_writes_what_train_reads(run, workdir):
+    result = run(["generate", "--rows", "50", "--coef", "1e300,-1e300,1,1e300"])
+    assert result.exit_code == 0, result.stderr
+    data = np.array([[float(v) for v in line.split(",")] for line in result.stdout.splitlines()[1:]])
+    assert np.isfinite(data).all() and np.abs(data[:, 3]).max() > 1e299
+    (workdir / "huge.csv").write_text(result.stdout)
+    assert run(["train", "huge.csv", "--epochs", "5", "--standardize", "--no-save", "-q"]).exit_code == 0
 
 
 def test_generate_then_train_recovers_the_coefficients(run, workdir):

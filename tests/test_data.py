@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from fwdback import reader
 from fwdback.data import Dataset, iter_prediction_chunks, load_dataset
-from fwdback.errors import DataError
+from fwdback.errors import DataError, MissingColumn
 
 X = np.array([[0.5, -1.25, 3.0], [1e-3, 2.0, -0.0], [7.0, 0.1, 0.2]])
 Y = np.array([1.0, -2.5, 1e10])
@@ -277,3 +277,74 @@ def test_a_file_read_in_blocks_is_gathered_into_one_contiguous_block(tmp_path, m
     dataset = load_dataset(write(tmp_path, "d.csv", text))
     np.testing.assert_array_equal(np.column_stack([dataset.X, dataset.y]), values)
     assert dataset.X.T.flags.c_contiguous
+
+
+# --- the grammar of a number -------------------------------------------------------------
+
+
+def is_csv_number(text: str) -> bool:
+    """The CSV number grammar written out by hand: an optional sign, ASCII digits with at most one
+    decimal point (a digit on at least one side), an optional exponent e or E with an optional
+    sign and ASCII digits; spaces and tabs around."""
+    body = text.strip(" \t")
+    if body[:1] in ("+", "-"):
+        body = body[1:]
+    mantissa, marker, exponent = body.replace("E", "e").partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    ascii_digits = lambda part: all(character in "0123456789" for character in part)  # noqa: E731
+    if not (ascii_digits(whole) and ascii_digits(fraction) and (whole or fraction)):
+        return False
+    if marker:
+        exponent = exponent[1:] if exponent[:1] in ("+", "-") else exponent
+        return exponent != "" and ascii_digits(exponent)
+    return True
+
+
+NUMBER_LIKE = st.one_of(
+    st.text(alphabet="0123456789.eE+- \t_١٢３４०x", max_size=10),
+    st.sampled_from(["1_000", "١٢", "１２", "۱.۵", "1e5", ".5", "5.", "+.5e-3", "1e400", "-1e-400", "1.2.3", "1e", "e5", "."]),
+    st.sampled_from(["inf", "-Infinity", "nan", "NaN"]),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+)
+# Words for values that are not finite numbers: refused, with a message of their own.
+NOT_FINITE = {"inf", "infinity", "nan"}
+
+
+@SETTINGS
+@given(cell=NUMBER_LIKE)
+@example(cell="1_000")
+@example(cell="１２")
+def test_a_cell_is_a_number_exactly_when_the_grammar_says_so(tmp_path, cell):
+    """What Python's float() takes and the grammar does not (digit separators, other scripts'
+    digits) is 'not a number', in a column of numbers and alone alike."""
+    for rows in ([f"{cell},2,3,4"], ["1,2,3,4", f"{cell},2,3,4"]):
+        path = write(tmp_path, "d.csv", "\n".join(["x1,x2,x3,y", *rows]) + "\n")
+        value = float(cell.strip(" \t")) if is_csv_number(cell) else None
+        if value is not None and np.isfinite(value):
+            assert load_dataset(path).X[-1, 0] == value
+            assert next(iter_prediction_chunks(path, ("x1", "x2", "x3"))).X[-1, 0] == value
+            continue
+        with pytest.raises(DataError) as caught:
+            load_dataset(path)
+        message = str(caught.value)
+        assert f"row {len(rows)}, column x1" in message
+        if cell.strip(" \t").lower().lstrip("+-") in NOT_FINITE:
+            assert "infinite" in message or "not a finite number" in message
+        elif value is not None:
+            assert "infinite or beyond the float64 range" in message
+        elif cell.strip(" \t"):
+            assert "is not a number" in message
+
+
+def test_a_header_read_as_one_column_suggests_its_separator(tmp_path):
+    path = write(tmp_path, "d.csv", "x1;x2;x3;y\n1;2;3;4\n")
+    with pytest.raises(MissingColumn) as caught:
+        load_dataset(path, sep=",")
+    assert caught.value.other_separator == "semicolon"
+    assert "the header is one column holding semicolons" in str(caught.value) and "sep" in str(caught.value)
+    tabs = write(tmp_path, "t.csv", "x1\tx2\tx3\ty\n1\t2\t3\t4\n")
+    with pytest.raises(MissingColumn, match="holding tabs"):
+        load_dataset(tabs, sep="|")
+    with pytest.raises(MissingColumn) as other:
+        load_dataset(write(tmp_path, "o.csv", "a,b,c,d\n1,2,3,4\n"))
+    assert other.value.other_separator is None and "separator" not in str(other.value)

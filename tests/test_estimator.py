@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fwdback import FwdbackRegressor, Network, collapsed_linear_map
-from fwdback.errors import FwdbackError, TrainingDiverged
+from fwdback.errors import FwdbackError, NotEnoughMemory, TrainingDiverged
 from fwdback.estimator import DataConversionWarning, NotFittedError
 from fwdback.synthetic import generate
 
@@ -322,6 +322,59 @@ def test_a_fitted_estimator_saves_a_model_predict_reads(run, workdir, csv_text):
     result = run(["predict", "new.csv", "--model", "m.json"])
     assert result.exit_code == 0, result.stderr
     np.testing.assert_array_equal([float(line.split(",")[-1]) for line in result.stdout.splitlines()[1:]], model.predict(X[:5]))
+
+
+@pytest.mark.parametrize("content", [b"x1,x2,x3,y\n1,2,3,4\n", b'{"format": "keras"}\n', b"\x00\x01binary"])
+def test_save_never_replaces_a_file_that_is_not_a_model(workdir, content):
+    X, y = generate(30, seed=15)
+    model = FwdbackRegressor(epochs=20).fit(X, y)
+    (workdir / "data.csv").write_bytes(content)
+    with pytest.raises(ValueError) as caught:
+        model.save("data.csv")
+    assert isinstance(caught.value, FwdbackError)
+    assert str(caught.value) == "data.csv exists and is not a fwdback model; give save(path) another path, or move that file away"
+    assert (workdir / "data.csv").read_bytes() == content
+    assert sorted(path.name for path in workdir.iterdir()) == ["data.csv"]
+
+
+def test_save_replaces_a_model_or_an_empty_file(workdir):
+    X, y = generate(30, seed=15)
+    first, second = FwdbackRegressor(epochs=20).fit(X, y), FwdbackRegressor(epochs=20, random_state=4).fit(X, y)
+    first.save("m.json")
+    second.save("m.json")
+    (workdir / "empty.json").write_bytes(b"")
+    second.save("empty.json")
+    for name in ("m.json", "empty.json"):
+        assert json.loads((workdir / name).read_text())["weights"] == second.weights_
+
+
+def test_the_target_keeps_the_name_of_a_series(run, workdir):
+    import pandas
+
+    X, y = generate(40, seed=16)
+    frame = pandas.DataFrame(X, columns=["age", "bmi", "bp"]).assign(target=y)
+    model = FwdbackRegressor(epochs=50).fit(frame.drop(columns="target"), frame.target)
+    assert model.target_name_ == "target"
+    model.save("dd.json")
+    assert json.loads((workdir / "dd.json").read_text())["target"] == "target"
+    frame.to_csv(workdir / "diabetes.csv", index=False)
+    result = run(["evaluate", "diabetes.csv", "--model", "dd.json", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["target"] == "target"
+    # Unnamed, or named like a feature, y is "y"; a refit forgets the name of the one before.
+    assert model.fit(X, y).target_name_ == "y"
+    assert model.fit(frame[["age", "bmi", "bp"]], frame.age.rename("age")).target_name_ == "y"
+    assert model.fit(X, pandas.Series(y, name=0)).target_name_ == "y"
+
+
+def test_a_network_too_wide_for_memory_is_refused_before_any_allocation(monkeypatch):
+    monkeypatch.setattr("fwdback.training.available_memory", lambda: 8 << 30)
+    monkeypatch.setattr("fwdback.estimator.init_parameters", lambda *a, **k: pytest.fail("allocated the weights"))
+    X, y = generate(20, seed=17)
+    with pytest.raises(NotEnoughMemory) as caught:
+        FwdbackRegressor(hidden=10**9).fit(X, y)
+    assert isinstance(caught.value, MemoryError)
+    assert "hidden units (hidden)" in str(caught.value) and "--" not in str(caught.value)
 
 
 def test_feature_names_come_from_a_data_frame():

@@ -73,3 +73,33 @@ def test_data_without_the_target_is_an_error(run, trained, workdir):
     result = run(["evaluate", "no_y.csv"])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: no_y.csv: no column 'y'")
+
+
+def test_a_missing_column_is_named_with_the_columns_the_model_reads(run, trained, workdir):
+    result = run(["evaluate", "--model", "model.json"], input="x1,x2,x3\n1,2,3\n")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: <stdin>: no column 'y'")
+    assert "the model reads the columns x1,x2,x3 and its target y" in result.stderr
+    assert "--features" not in result.stderr and "--target" not in result.stderr
+
+
+def test_r2_is_undefined_for_a_constant_target(run, workdir, csv_text):
+    X = np.random.default_rng(8).uniform(-1, 1, size=(20, 3))
+    y = np.full(20, 5.0)
+    (workdir / "c.csv").write_text(csv_text(X, y))
+    assert run(["train", "c.csv", "-q"]).exit_code == 0
+    table = run(["evaluate", "c.csv"])
+    assert table.exit_code == 0, table.stderr
+    rows = {line.split()[0]: line.split()[-1] for line in table.stdout.splitlines()[2:5]}
+    assert list(rows.values()) == ["undefined"] * 3
+    assert "R^2 undefined: y is constant" in table.stdout
+    document = json.loads(run(["evaluate", "c.csv", "--format", "json"]).stdout)
+    assert [document["scores"][key]["r2"] for key in ("model", "least_squares", "mean")] == [None] * 3
+    assert document["scores"]["mean"]["mse"] == 0.0
+    csv = run(["evaluate", "c.csv", "--format", "csv"]).stdout.splitlines()
+    assert [line.rsplit(",", 1)[1] for line in csv[1:]] == ["", "", ""]
+
+
+def test_r2_is_defined_whenever_y_varies(run, trained):
+    table = run(["evaluate", "test.csv"]).stdout
+    assert "undefined" not in table

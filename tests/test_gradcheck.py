@@ -10,11 +10,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from fwdback import gradcheck, network
+from fwdback.cli import cli
 from fwdback.gradcheck import check_gradients, relative_error
 from fwdback.network import Parameters, init_parameters
 
@@ -313,3 +316,20 @@ def test_the_schedule_options_shape_the_epochs_before_the_check(run, sample_like
     fwd = network.forward(params, prepared.X)
     expected = network.backward(params, prepared.X, prepared.y, fwd).gradients.as_dict()
     assert [row["analytic"] for row in rows] == pytest.approx([expected[row["parameter"]] for row in rows], rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("columns", [40, 50, 64])
+def test_the_title_breaks_between_phrases_on_a_narrow_terminal(workdir, small_csv, init_file, columns):
+    env = {"TTY_COMPATIBLE": "1", "NO_COLOR": "1", "FORCE_COLOR": None, "TTY_INTERACTIVE": None, "COLUMNS": str(columns)}
+    result = CliRunner().invoke(cli, ["gradcheck", small_csv, "--init", init_file, "--epochs", "3", "--lr", "0.1"], env=env)
+    assert result.exit_code == 0, result.output
+    title = []
+    for line in re.sub(r"\x1b\[[0-9;]*m", "", result.stdout).splitlines():
+        if line.startswith("╭"):
+            break
+        title.append(line.strip())
+    phrases = ["Gradient check", "after 3 epochs", f"(eta 0.1, --init {init_file}),", "loss "]
+    assert " ".join(title).startswith(" ".join(phrases[:3]) + " loss ")
+    # Each line holds whole phrases: it starts where one starts.
+    assert all(any(line.startswith(phrase) for phrase in phrases) for line in title), title
+    assert all(len(line) <= columns for line in title)

@@ -101,8 +101,8 @@ def test_load_init_reads_top_level_nested_and_model_files(tmp_path):
     ints = {name: i for i, name in enumerate(NAMES)}
     (tmp_path / "ints.json").write_text(json.dumps(ints))
     for name in ("top.json", "nested.json", "model.json"):
-        assert load_init(str(tmp_path / name)).as_dict() == WEIGHTS
-    loaded = load_init(str(tmp_path / "ints.json")).as_dict()
+        assert load_init(str(tmp_path / name)).params.as_dict() == WEIGHTS
+    loaded = load_init(str(tmp_path / "ints.json")).params.as_dict()
     assert loaded == {name: float(i) for i, name in enumerate(NAMES)}
     assert all(type(v) is float for v in loaded.values())
 
@@ -171,6 +171,8 @@ BAD_MODELS = [
     ("training epochs as text", json.dumps(document(training={"epochs": "abc"})), "epochs"),
     ("training seed negative", json.dumps(document(training={"seed": -1})), "seed"),
     ("training lr zero", json.dumps(document(training={"lr": 0})), "lr"),
+    ("training epochs beyond int64", json.dumps(document(training={"epochs": 10**3000})), "3001 digits"),
+    ("an integer of 5,000 digits", json.dumps(document(training={"epochs": 1})).replace(": 1}", ": 1" + "0" * 4999 + "}"), "5,000 digits, too long"),
 ]
 
 
@@ -207,3 +209,56 @@ def test_a_valid_hand_written_model_loads(tmp_path):
     loaded = load_model(str(path))
     assert loaded.features == ("a", "b", "c") and loaded.target == "price"
     np.testing.assert_array_equal(loaded.params.vector, list(WEIGHTS.values()))
+
+
+def test_a_number_too_long_for_python_is_named_as_too_long(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(document()).replace("0.125", "7" * 5000), encoding="utf-8")
+    with pytest.raises(ModelFileError) as caught:
+        load_model(str(path))
+    assert str(caught.value).startswith(f"{path}: holds a number of 5,000 digits, too long")
+    assert "set_int_max_str_digits" not in str(caught.value)
+
+
+@pytest.mark.parametrize("read, what", [(load_model, "a model"), (load_init, "an init")])
+def test_an_empty_file_is_called_empty(tmp_path, read, what):
+    path = tmp_path / "m.json"
+    path.write_text(" \n", encoding="utf-8")
+    with pytest.raises(ModelFileError) as caught:
+        read(str(path))
+    assert str(caught.value) == f"{path}: is empty; give {what} JSON file"
+
+
+@pytest.mark.parametrize("read, what", [(load_model, "model"), (load_init, "init")])
+def test_a_csv_given_for_a_model_suggests_a_swap(tmp_path, read, what):
+    path = tmp_path / "d.csv"
+    path.write_text("x1,x2,x3,y\n1,2,3,4\n", encoding="utf-8")
+    with pytest.raises(ModelFileError) as caught:
+        read(str(path))
+    assert "looks like CSV data" in str(caught.value) and f"did you swap the data and the {what} file?" in str(caught.value)
+    (tmp_path / "broken.json").write_text('{"weights": ', encoding="utf-8")
+    with pytest.raises(ModelFileError) as broken:
+        read(str(tmp_path / "broken.json"))
+    assert "CSV" not in str(broken.value)
+
+
+@pytest.mark.parametrize("read, what", [(load_model, "model"), (load_init, "init")])
+def test_a_closed_stdin_is_called_closed(monkeypatch, read, what):
+    monkeypatch.setattr("sys.stdin", None)
+    with pytest.raises(ModelFileError) as caught:
+        read("-")
+    assert str(caught.value).startswith(f"<stdin>: is closed; give the {what} file's path")
+
+
+def test_an_init_model_brings_its_scaling(tmp_path):
+    from fwdback.scaling import Scaling
+
+    scaled = model()
+    scaled.scaling = Scaling(np.array([1.0, 2.0, 3.0]), np.array([0.5, 4.0, 1.0]), -2.0, 8.0)
+    save_model(scaled, tmp_path / "z.json")
+    start = load_init(str(tmp_path / "z.json"))
+    assert start.params.as_dict() == WEIGHTS
+    np.testing.assert_array_equal(start.scaling.x_std, [0.5, 4.0, 1.0])
+    assert (start.scaling.y_mean, start.scaling.y_std) == (-2.0, 8.0)
+    (tmp_path / "raw.json").write_text(json.dumps(WEIGHTS))
+    assert load_init(str(tmp_path / "raw.json")).scaling is None

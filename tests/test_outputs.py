@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from fwdback import outputs
-from fwdback.errors import OutputConflict, OutputError
+from fwdback.errors import ForeignFile, OutputConflict, OutputError
 from fwdback.outputs import Outputs, Stdout
 
 
@@ -187,3 +187,96 @@ def test_stdout_on_a_full_disk_is_an_error():
     out = Stdout(Broken(OSError(28, "No space left on device")))
     with pytest.raises(OutputError, match="could not write to stdout: no space left on device"):
         out.write("row\n")
+
+
+@pytest.mark.parametrize(
+    "error, saving, says, never",
+    [
+        (OSError(9, "Bad file descriptor"), False, ["it is closed", "with stdout open"], ["space", "saved"]),
+        (OSError(9, "Bad file descriptor"), True, ["it is closed", "nothing was saved"], ["space"]),
+        (OSError(28, "No space left on device"), False, ["no space left on device", "free some space"], ["saved"]),
+        (OSError(28, "No space left on device"), True, ["nothing was saved", "free some space"], []),
+        (OSError(5, "Input/output error"), True, ["input/output error", "redirect stdout elsewhere"], ["space"]),
+    ],
+    ids=["closed", "closed, saving", "full", "full, saving", "i/o error, saving"],
+)
+def test_a_stdout_failure_is_worded_for_its_situation(error, saving, says, never):
+    with pytest.raises(OutputError) as caught:
+        Stdout(Broken(error), saving=saving).write("row\n")
+    message = str(caught.value)
+    assert message.startswith("could not write to stdout: ")
+    assert all(fragment in message for fragment in says), message
+    assert not any(fragment in message for fragment in never), message
+
+
+def test_a_file_that_cannot_be_written_suggests_space_only_when_the_disk_is_full(tmp_path, old, monkeypatch):
+    def refused(*args):
+        raise PermissionError(13, "Permission denied")
+
+    with Outputs({}) as out:
+        out.open(out.file(str(old), "--model")).write("new\n")
+        monkeypatch.setattr(outputs.os, "replace", refused)
+        with pytest.raises(OutputError) as caught:
+            out.commit()
+    assert "permission denied" in str(caught.value) and "space" not in str(caught.value)
+    assert old.read_text() == "old\n"
+
+
+def test_a_link_to_a_pipe_is_written_to_the_pipe(tmp_path):
+    read_end, write_end = os.pipe()
+    link = tmp_path / "to-pipe"
+    os.symlink(f"/proc/self/fd/{write_end}", link)  # as /dev/stdout or a process substitution's /dev/fd/63 are
+    try:
+        with Outputs({}) as out:
+            output = out.file(str(link), "--model")
+            assert output.direct and output.real == str(link)
+            out.open(output).write("through the pipe\n")
+            out.commit()
+        os.close(write_end)
+        assert os.read(read_end, 1000) == b"through the pipe\n"
+    finally:
+        os.close(read_end)
+    assert listing(tmp_path) == ["to-pipe"]
+
+
+def test_writes_to_stdout_knows_the_paths_of_stdout():
+    # Under pytest, descriptor 1 is a capture file or a terminal: either way these name it.
+    assert outputs.writes_to_stdout("-") and outputs.writes_to_stdout("/dev/stdout")
+    assert outputs.writes_to_stdout("/proc/self/fd/1")
+    assert not outputs.writes_to_stdout("/dev/null") and not outputs.writes_to_stdout("no-such-file.json")
+
+
+def test_a_file_stderr_is_written_to_is_never_renamed_over(tmp_path):
+    err = tmp_path / "err.txt"
+    saved = os.dup(2)
+    with open(err, "w") as stream:
+        os.dup2(stream.fileno(), 2)
+    try:
+        with pytest.raises(OutputConflict, match="the file stderr is written to"), Outputs({}) as out:
+            out.file(str(err), "save(path)")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    assert listing(tmp_path) == ["err.txt"]
+
+
+def test_appending_goes_only_after_the_header_the_output_writes(tmp_path):
+    header = "epoch,loss,w1\n"
+    cases = {"own.csv": header + "1,0.5,0.1\n", "empty.csv": "", "other.csv": "epoch,loss,w1,w2\n", "notes.txt": "hello\n"}
+    for name, content in cases.items():
+        (tmp_path / name).write_text(content)
+    for name in ("own.csv", "empty.csv", "new.csv"):
+        with Outputs({}) as out:
+            outputs.check_appends_to(out.file(str(tmp_path / name), "--history", append=True), header, "a history")
+    for name in ("other.csv", "notes.txt"):
+        with pytest.raises(ForeignFile) as caught, Outputs({}) as out:
+            outputs.check_appends_to(out.file(str(tmp_path / name), "--history", append=True), header, "a history")
+        assert str(caught.value).startswith(f"{tmp_path / name} exists and is neither empty nor a history")
+        assert (tmp_path / name).read_text() == cases[name]
+    assert listing(tmp_path) == sorted(cases)
+
+
+def test_a_directory_given_for_an_output_suggests_a_name_of_its_kind(tmp_path):
+    (tmp_path / "logs").mkdir()
+    with pytest.raises(OutputError, match="e.g. history.csv"), Outputs({}) as out:
+        out.file(str(tmp_path / "logs"), "--history", example="history.csv")

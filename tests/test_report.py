@@ -107,3 +107,86 @@ def test_the_chart_takes_a_log_epoch_axis_when_the_descent_is_early(run, small_c
     # A slow descent spread over the run keeps the linear axis.
     slow = run(["train", small_csv, "--epochs", 100, "--tol", 0, "--lr", 0.001, "--no-save"]).stdout
     assert "epoch (log scale)" not in slow and "  epoch" in slow
+
+
+def noisy(n=60, seed=21, noise=0.3):
+    """X : shape (n, 3) uniform on [-1, 1], y = 2 x1 - 3 x2 + 0.5 x3 + 1 + normal(0, noise)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(n, 3))
+    return X, X @ np.array([2.0, -3.0, 0.5]) + 1.0 + rng.normal(0, noise, size=n)
+
+
+def least_squares_loss(X, y):
+    A = np.column_stack([X, np.ones(len(X))])
+    solution, *_ = np.linalg.lstsq(A, y, rcond=None)
+    return float(np.mean((A @ solution - y) ** 2))
+
+
+def summary_row(stdout: str, label: str) -> str:
+    line = next(line for line in stdout.splitlines() if line.strip().startswith(label))
+    return line.strip()[len(label):].strip()
+
+
+def test_a_gap_within_rounding_is_shown_as_zero(run, workdir):
+    X, y = noisy(200)
+    (workdir / "d.csv").write_text(csv_text(X, y))
+    result = run(["train", "d.csv", "--no-save", "--format", "json"])
+    final, best = json.loads(result.stdout)["final_loss"], least_squares_loss(X, y)
+    assert abs(final - best) <= 16 * np.finfo(float).eps * best  # converged to rounding: the premise
+    table = run(["train", "d.csv", "--no-save"]).stdout
+    assert summary_row(table, "gap to the best") == "0 (within float64 rounding)"
+
+
+def test_a_gap_beyond_rounding_is_shown_with_its_share(run, workdir):
+    X, y = noisy(200)
+    (workdir / "d.csv").write_text(csv_text(X, y))
+    document = json.loads(run(["train", "d.csv", "--no-save", "--epochs", 5, "--format", "json"]).stdout)
+    gap = document["final_loss"] - least_squares_loss(X, y)
+    shown = summary_row(run(["train", "d.csv", "--no-save", "--epochs", 5]).stdout, "gap to the best")
+    assert float(shown.split()[0]) == pytest.approx(gap, rel=1e-3)
+    assert shown.endswith(f"({gap / least_squares_loss(X, y):.2%})")
+
+
+def test_a_target_of_zeros_fitted_to_rounding_gets_no_note(run, workdir):
+    X, _ = noisy(200)
+    (workdir / "zero.csv").write_text(csv_text(X, np.zeros(200)))
+    result = run(["train", "zero.csv", "--no-save", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["stop"] == "converged" and document["final_loss"] < 1e-28 * document["initial_loss"]
+    assert "Note: training stopped" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "options, helps, not_helps",
+    [
+        (["--lr", 0.001, "--val-split", 0.25, "--patience", 3, "--min-delta", 0.5], "a larger --patience", "--epochs"),
+        (["--lr", 0.05, "--batch-size", 7, "--tol", 0, "--epochs", 30], "a smaller --lr, or full batches (without --batch-size)", "--epochs"),
+        (["--lr", 0.001, "--tol", 0.1], "a smaller --tol", "--epochs"),
+        (["--lr", 0.001, "--epochs", 5], "more --epochs", "--patience"),
+    ],
+    ids=["early stopping", "mini-batches", "a loose --tol", "too few epochs"],
+)
+def test_the_advice_fits_why_training_stopped_short(run, workdir, options, helps, not_helps):
+    X, y = noisy(200)
+    (workdir / "d.csv").write_text(csv_text(X, y))
+    result = run(["train", "d.csv", "--no-save", *options])
+    assert result.exit_code == 0, result.stderr
+    note = next(line for line in result.stderr.splitlines() if line.startswith("Note: training stopped at loss"))
+    assert helps in note and not_helps not in note
+
+
+def test_a_network_no_better_than_the_mean_says_so(run, workdir):
+    # Every column about 1e150, varying by 1%: on the raw values the sigmoid units saturate.
+    rng = np.random.default_rng(0)
+    X = 1e150 * (1 + 0.01 * rng.uniform(-1, 1, size=(100, 3)))
+    y = X @ np.array([2.0, -3.0, 0.5]) + 1e148 * rng.normal(size=100)
+    (workdir / "huge.csv").write_text(csv_text(X, y))
+    result = run(["train", "huge.csv", "--activation", "sigmoid", "--lr", 0.01, "--no-save", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    mean_loss = float(np.mean((y - y.mean()) ** 2))
+    assert json.loads(result.stdout)["final_loss"] >= mean_loss * (1 - 1e-6)  # the premise, by numpy
+    note = next(line for line in result.stderr.splitlines() if "predicting the mean of y" in line)
+    assert "no lower than" in note and "--standardize" in note
+    fitted = run(["train", "huge.csv", "--activation", "sigmoid", "--no-save"])  # z-scores, chosen
+    assert fitted.exit_code == 0 and "predicting the mean of y" not in fitted.stderr

@@ -803,6 +803,61 @@ def test_train_without_data_does_not_wait_for_a_terminal(ws):
     refused(o, 2, [re.compile("stdin|DATA")], root=ws, before=before, train=True)
 
 
+@pytest.mark.parametrize("command", ["train d.csv --init - --epochs 5", "show -", "predict d.csv --model -", "explain d.csv --init -"])
+def test_a_model_or_init_from_a_closed_stdin_is_an_error_that_says_so(ws, command):
+    before = fingerprint(ws)
+    o = shell(f"fwdback {command} <&-", ws)
+    refused(o, 1, ["<stdin>: is closed"], ["NUL"], root=ws, before=before)
+
+
+def test_a_model_written_to_dev_stdout_in_a_pipe_is_the_model_on_stdout(ws):
+    before = fingerprint(ws)
+    o = shell('fwdback train d.csv --epochs 20 --model /dev/stdout | cat; exit "${PIPESTATUS[0]}"', ws)
+    succeeded(o)
+    piped = shell('fwdback train d.csv --epochs 20 --model - | cat; exit "${PIPESTATUS[0]}"', ws)
+    assert json.loads(o.stdout)["weights"] == json.loads(piped.stdout)["weights"]
+    assert o.stderr == piped.stderr and "Saved" not in o.stderr
+    assert_unchanged(ws, before)
+
+
+def test_a_model_written_to_the_file_stdout_goes_to_is_the_model_on_stdout(ws):
+    o = shell("fwdback train d.csv --epochs 20 --model /dev/stdout > out.txt", ws)
+    succeeded(o)
+    written = (ws / "out.txt").read_text()
+    assert saved_model(ws / "out.txt") and written.startswith("{") and written.count('"format"') == 1
+    # A report format would share stdout with the model: the usage error of --model -.
+    (ws / "out.txt").write_text("kept\n")
+    before = fingerprint(ws)
+    for model in ("out.txt", "/dev/stdout"):
+        refused(shell(f"fwdback train d.csv --epochs 20 --model {model} --format json >> out.txt", ws), 2,
+                [f"--model {model}", "stdout", "--format"], root=ws, before=before)
+
+
+def test_a_model_written_to_the_file_stderr_goes_to_is_refused(ws):
+    (ws / "err.txt").write_text("")
+    o = shell("fwdback train d.csv --epochs 20 --model /dev/stderr 2>> err.txt", ws)
+    assert o.code == 2
+    assert (ws / "err.txt").read_text().startswith("Error: --model /dev/stderr is the file stderr is written to")
+    no_temporaries(ws)
+
+
+def test_a_model_written_into_a_process_substitution(ws):
+    o = shell("fwdback train d.csv --epochs 20 -q --model >(cat > piped.json); sleep 0.2", ws)
+    succeeded(o)
+    assert saved_model(ws / "piped.json")["training"]["epochs"] == 20
+
+
+@pytest.mark.parametrize(
+    "command, saves",
+    [("train d.csv --epochs 20", True), ("train d.csv --epochs 20 --no-save", False), ("predict d.csv", False),
+     ("evaluate d.csv", False), ("explain d.csv", False)],
+)
+def test_a_closed_stdout_is_called_closed_and_nothing_else(ws, command, saves):
+    o = shell(f"fwdback {command} >&-", ws)
+    line = refused(o, 1, ["could not write to stdout: it is closed"], ["space"])
+    assert ("nothing was saved" in line) == saves
+
+
 # ---------------------------------------------------------------------------------------------
 # F. Model and init files
 # ---------------------------------------------------------------------------------------------

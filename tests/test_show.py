@@ -103,8 +103,19 @@ def test_the_input_nodes_are_the_models_features(run, workdir, small_xy, csv_tex
     lines = drawing(out)
     starts = [line.split("--")[0].strip() for line in lines if "--+--" in line and not line.startswith("   ")]
     assert starts == ["a", "b", "c"]
-    assert "where x1 = a, x2 = b, x3 = c" in out
     assert "yhat predicts price" in out
+    # One naming throughout: the columns' names in the equations and the collapsed map too, and
+    # the lecture's name beside each column named otherwise.
+    assert "N1   = w1*a + w2*b + w3*c + b1" in out and "N2   = w4*a + w5*b + w6*c + b2" in out
+    assert "in the lecture's names: a is x1, b is x2, c is x3" in out
+    assert "yhat = c1*a + c2*b + c3*c + c0" in out
+    numeric = next(line for line in out.splitlines() if line.startswith("  yhat = ") and "c0" not in line)
+    assert re.fullmatch(r"  yhat = \S+\*a [+-] \S+\*b [+-] \S+\*c [+-] \S+", numeric), numeric
+    assert not re.search(r"\bx[123]\b", out.replace("a is x1, b is x2, c is x3", ""))
+
+
+def test_columns_named_as_the_lecture_names_them_are_not_renamed(run, trained):
+    assert "lecture's names" not in run(["show"]).stdout
 
 
 def test_output_is_ascii_only(run, trained):

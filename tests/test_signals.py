@@ -92,3 +92,13 @@ def test_save_on_interrupt_saves_the_weights_so_far(tmp_path):
     subprocess.run([sys.executable, "-m", "fwdback", "train", "data.csv", "--epochs", str(epochs), "--tol", "0",
                     "--model", "whole.json", "--quiet"], cwd=tmp_path, check=True)
     assert load_model(str(model)).params.as_dict() == load_model(str(tmp_path / "whole.json")).params.as_dict()
+
+
+def test_an_interrupted_run_that_saves_nothing_speaks_of_no_model_file(tmp_path):
+    process, controller = start_training(tmp_path, "--no-save")
+    process.send_signal(signal.SIGINT)
+    exit_code, _, screen = finish(process, controller)
+    assert exit_code == 130
+    assert "Interrupted at epoch" in screen
+    assert "model.json" not in screen and "--save-on-interrupt" not in screen
+    assert not (tmp_path / "model.json").exists()

@@ -95,11 +95,15 @@ def print_table(console: Console, table: Table) -> None:
             groups.append(current)
             current = []
         current.append(column)
-    for index, group in enumerate([*groups, current]):
-        part = _columns(table, [0, *group])
-        if index:
-            part = dataclasses.replace(part, title=None)
-        console.print(rich_table(console, part))
+    if table.title:  # as wide as the terminal, not as one group's columns
+        console.print(RichText(table.title, style=_style(console, "bold")), overflow="ignore")
+    for group in [*groups, current]:
+        console.print(rich_table(console, dataclasses.replace(_columns(table, [0, *group]), title=None)))
+
+
+def table_width(console: Console, table: Table) -> int:
+    """How wide `table` is drawn when nothing limits it."""
+    return _width(console, rich_table(console, table))
 
 
 def _width(console: Console, shown: RichTable) -> int:
