@@ -1049,25 +1049,41 @@ Examples:
   fwdback show
   fwdback show my-model.json | less
   fwdback show | grep -A 7 'collapsed linear map'
-  fwdback train data.csv -q --model m.json && fwdback show m.json"""
+  fwdback train data.csv -q --model m.json && fwdback show m.json
+  fwdback show model.json --format dot | dot -Tsvg > network.svg"""
 )
 @click.argument("model_path", default="model.json", metavar="[MODEL]")
-def show(model_path):
-    """Draw the network in MODEL (default: model.json) in plain text, every weight on its edge.
+@click.option("--format", "output_format", type=click.Choice(["text", "dot"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; dot: Graphviz source of the network.")
+def show(model_path, output_format):
+    """Draw the network in MODEL (default: model.json), every weight on its edge.
 
     Inputs on the left, hidden units in the middle, yhat on the right, each edge labelled
     with its weight and each node with its bias; then the equations, every parameter at
     full precision, and, with no activation, the collapsed linear map yhat = c . x + c0.
+
+    --format dot writes the network as Graphviz source instead, each edge coloured by its
+    weight's sign and as wide as its magnitude, for `dot -Tsvg` or `dot -Tpng`.
     """
     with _boundary():
-        from .diagram import model_text
         from .modelfile import load_model
         from .outputs import Outputs, Stdout
 
         Outputs({"MODEL": model_path}).check_stdout()
+        model = load_model(model_path)
         out = Stdout()
-        out.write(model_text(load_model(model_path)))
+        out.write(_model_view(model, output_format))
         out.flush()
+
+
+def _model_view(model, output_format: str) -> str:
+    """The text of `show --format`: the plain drawing, or the network's DOT source."""
+    if output_format == "dot":
+        from .render.dot import network_dot
+
+        return network_dot(model.params, model.features, model.target, model.scaling)
+    from .diagram import model_text
+
+    return model_text(model)
 
 
 @contextlib.contextmanager
