@@ -1233,18 +1233,22 @@ Examples:
   fwdback show my-model.json | less
   fwdback show | grep -A 7 'collapsed linear map'
   fwdback train data.csv -q --model m.json && fwdback show m.json
-  fwdback show --format svg > network.svg           a figure for a slide"""
+  fwdback show --format svg > network.svg           a figure for a slide
+  fwdback show model.json --format dot | dot -Tsvg > network.svg"""
 )
 @click.argument("model_path", default="model.json", metavar="[MODEL]", callback=_path)
-@click.option("--format", "output_format", type=click.Choice(["text", "svg"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter; svg: the network as a figure.")
+@click.option("--format", "output_format", type=click.Choice(["text", "svg", "dot"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; svg: the network as a figure; dot: Graphviz source of the network.")
 def show(model_path, output_format):
     """Draw the network in MODEL (default: model.json), every weight on its edge.
 
     Inputs on the left, hidden units in the middle, yhat on the right, each edge labelled
     with its weight and each node with its bias; in text, then the equations, every
     parameter at full precision, and, with no activation, the collapsed linear map
-    yhat = c . x + c0. The SVG figure draws each edge's colour by its weight's sign (blue
-    positive, orange negative) and its width by the weight's size.
+    yhat = c . x + c0.
+
+    --format svg draws the network as a figure, each edge's colour its weight's sign (blue
+    positive, orange negative) and its width the weight's size; --format dot writes it as
+    Graphviz source, coloured alike, for `dot -Tsvg` or `dot -Tpng`.
     """
     with _boundary():
         from .modelfile import load_model
@@ -1252,17 +1256,24 @@ def show(model_path, output_format):
 
         Outputs({"MODEL": model_path}).check_stdout()
         model = load_model(model_path)
-        if output_format == "svg":
-            from .render.svg import network_svg
-
-            text = network_svg(model.params, model.features, model.target) + "\n"
-        else:
-            from .diagram import model_text
-
-            text = model_text(model)
         out = Stdout()
-        out.write(text)
+        out.write(_model_view(model, output_format))
         out.flush()
+
+
+def _model_view(model, output_format: str) -> str:
+    """The text of `show --format`: the plain drawing, the network's SVG figure or its DOT source."""
+    if output_format == "dot":
+        from .render.dot import network_dot
+
+        return network_dot(model.params, model.features, model.target, model.scaling)
+    if output_format == "svg":
+        from .render.svg import network_svg
+
+        return network_svg(model.params, model.features, model.target) + "\n"
+    from .diagram import model_text
+
+    return model_text(model)
 
 
 @contextlib.contextmanager

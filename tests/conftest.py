@@ -1,19 +1,30 @@
-"""Shared fixtures: small CSVs from a known linear function, and a CliRunner helper.
+"""Shared fixtures: small CSVs from a known linear function, a CliRunner helper, and a browser.
 
 CLI tests run inside tmp_path (via `workdir`), so the default model.json lands there
 and file names in error messages are the short relative names the test wrote.
+Browser tests take `browser_page`: a fresh page of the system's headless Chromium, cut off
+from the network, that records what the page tried to fetch and every error it raised.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from fwdback.cli import cli
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from playwright.sync_api import Browser, ConsoleMessage, Page, Route, WebSocketRoute
 
 # y = 2*x1 - 3*x2 + 0.5*x3 + 1, the function the small CSVs are drawn from.
 TRUE_COEF = (2.0, -3.0, 0.5)
@@ -124,6 +135,96 @@ def no_crash():
         assert "Traceback" not in result.stderr
 
     return check
+
+
+CHROMIUM_MISSING = (
+    "the browser tests need Chromium from the Debian packages, and found no `chromium` on PATH: "
+    "apt-get install -y chromium chromium-driver (.ci/run installs them)"
+)
+# A second wall behind the blocking of every request: no host name resolves, so even a
+# connection Playwright cannot see (a preconnect, say) reaches no server.
+OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND"
+
+
+@dataclass
+class BrowserPage:
+    """A fresh Chromium page on which every network request is blocked and recorded.
+
+    requests : each URL the page asked for, in order, other than its own document and
+               data: and blob: URLs, which never leave the browser; every one was refused
+    errors   : each console message of type error and each uncaught exception, in order
+    page     : the Playwright page itself, to click, type, evaluate and screenshot
+    A test of a self-contained page ends with `assert browser_page.requests == []` and
+    `assert browser_page.errors == []`.
+    """
+
+    page: Page | None = None
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    document: str | None = None
+
+    @classmethod
+    def in_context(cls, context) -> BrowserPage:
+        """A new page of the Playwright browser context, recorded from its first request on."""
+        recorder = cls()
+        context.route("**/*", recorder._request)
+        context.route_web_socket("**/*", recorder._web_socket)
+        recorder.page = context.new_page()
+        recorder.page.on("console", recorder._console)
+        recorder.page.on("pageerror", recorder._page_error)
+        return recorder
+
+    def open(self, path) -> Page:
+        """Load the HTML file at `path`; return once it has loaded and gone quiet (500 ms
+        without a request), so that what its scripts started is recorded."""
+        self.document = Path(path).resolve().as_uri()
+        self.page.goto(self.document, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def _request(self, route: Route) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or url.split("#")[0] == self.document:
+            route.continue_()
+        else:
+            self.requests.append(url)
+            route.abort("blockedbyclient")
+
+    def _web_socket(self, socket: WebSocketRoute) -> None:
+        self.requests.append(socket.url)
+        socket.close(code=1008, reason="blocked by the test")
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(f"console error: {message.text}")
+
+    def _page_error(self, error: Exception) -> None:
+        self.errors.append(f"uncaught: {error}")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium, the system's (Playwright's own browser builds cannot be downloaded
+    here), launched once for the session. Without it the browser tests fail: CI installs it."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(CHROMIUM_MISSING, pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=[OFFLINE])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium) -> Iterator[BrowserPage]:
+    """A new page in a context of its own (no cookies, storage or cache from another test),
+    every request blocked and recorded, every error recorded; see BrowserPage."""
+    context = chromium.new_context(service_workers="block")
+    context.set_default_timeout(15_000)
+    yield BrowserPage.in_context(context)
+    context.close()
 
 
 @pytest.fixture

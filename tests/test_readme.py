@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+CI = README.parent / ".ci" / "run"
 
 
 def usage_commands() -> list[str]:
@@ -47,3 +48,21 @@ def test_the_usage_examples_run_in_order_without_replacing_a_model(tmp_path):
     models = {name: json.loads((tmp_path / name).read_text()) for name in ("model.json", "my-model.json", "price.json", "generated.json")}
     assert models["model.json"]["training"]["data"] == "data.csv"
     assert models["price.json"]["target"] == "price" and models["generated.json"]["training"]["data"] == "<stdin>"
+
+
+def quick_start() -> tuple[list[str], str]:
+    """The Quick start's commands, and the paragraph after them that says what they do."""
+    section = README.read_text(encoding="utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block, after = section.split("```sh", 1)[1].split("```", 1)
+    return [line.strip() for line in block.splitlines() if line.strip()], after
+
+
+def test_ci_runs_the_readme_s_second_quick_start_command_and_the_readme_names_what_else_it_installs():
+    commands, paragraph = quick_start()
+    lines = [line.strip() for line in CI.read_text(encoding="utf-8").splitlines()]
+    assert lines[-1] == commands[1]  # the last thing CI does is the README's command, exactly
+    (loop,) = [line for line in lines if line.startswith("for package in ")]
+    packages = loop.removeprefix("for package in ").removesuffix("; do").split()
+    assert {"chromium", "chromium-driver"} <= set(packages)
+    for package in packages:
+        assert f"`{package}`" in paragraph, package

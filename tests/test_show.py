@@ -1,7 +1,9 @@
-"""fwdback show: the network drawn in plain ASCII, its parameters, and the collapsed linear map.
+"""fwdback show: the network drawn in plain ASCII, its parameters, and the collapsed linear map;
+and `show --format dot`, the network as Graphviz source.
 
 Expected values come from the model file itself and from the collapsed map's formulas
-written out by name here (c1 = w7*w1 + w8*w4, ...), never from fwdback's own output.
+written out by name here (c1 = w7*w1 + w8*w4, ...), never from fwdback's own output. The DOT
+source is read back by pydot, an independent parser, and drawn by Graphviz's own `dot`.
 """
 
 from __future__ import annotations
@@ -9,8 +11,13 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from xml.etree import ElementTree
 
 import numpy as np
+import pydot
 import pytest
 
 PARAMETER_LINE = re.compile(r"^  (w\d+|b\d+) += (\S+) ")
@@ -166,6 +173,7 @@ def test_a_standardized_model_shows_the_map_in_the_data_s_units_too(run, small_c
     assert line == "In the data's own units: y = 2*x1 - 3*x2 + 0.5*x3 + 1"
 
 
+@pytest.mark.parametrize("output_format", ["text", "dot"])
 @pytest.mark.parametrize(
     "content, message",
     [
@@ -174,10 +182,10 @@ def test_a_standardized_model_shows_the_map_in_the_data_s_units_too(run, small_c
         (None, "no such file"),
     ],
 )
-def test_show_of_something_else_is_one_error_line(run, workdir, content, message, no_crash):
+def test_show_of_something_else_is_one_error_line(run, workdir, content, message, output_format, no_crash):
     if content is not None:
         (workdir / "other.json").write_text(content)
-    result = run(["show", "other.json"])
+    result = run(["show", "other.json", "--format", output_format])
     no_crash(result)
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -203,3 +211,200 @@ def test_a_wider_network_still_fits_80_columns(run, workdir, csv_text):
     assert [line.split("--")[0].strip() for line in drawing(out) if "--+--" in line and line.lstrip()[0] != "+"] == [
         "rooms", "area_sqm", "age", "floor"
     ]
+
+
+# show --format dot ------------------------------------------------------------------------
+
+BLUE, ORANGE = "#2166ac", "#b35806"  # positive, negative: the colour-blind-safe pair of the issue
+SVG = "{http://www.w3.org/2000/svg}"
+# The lecture's figure, edge by edge: which weight joins which two nodes.
+LECTURE_EDGES = {
+    "w1": ("x1", "N1"), "w2": ("x2", "N1"), "w3": ("x3", "N1"),
+    "w4": ("x1", "N2"), "w5": ("x2", "N2"), "w6": ("x3", "N2"),
+    "w7": ("N1", "yhat"), "w8": ("N2", "yhat"),
+}
+
+
+@dataclass
+class Edge:
+    tail: str
+    head: str
+    value: float
+    colour: str
+    fontcolour: str
+    penwidth: float
+
+
+@dataclass
+class DotNetwork:
+    """What a DOT file says, read by pydot: node id -> label as shown, parameter name -> edge."""
+
+    title: str
+    nodes: dict[str, str]
+    edges: dict[str, Edge]
+    endpoints: set[str]  # every node any edge (invisible ones too) names
+
+
+def shown(value: str) -> str:
+    """A DOT quoted string as Graphviz shows it in a label: \\\\ a backslash, \\" a quote, \\n a line break."""
+    assert value[0] == value[-1] == '"', value
+    return re.sub(r"\\(.)", lambda m: "\n" if m[1] == "n" else m[1], value[1:-1], flags=re.S)
+
+
+def read_dot(source: str) -> DotNetwork:
+    (graph,) = pydot.graph_from_dot_data(source)
+    assert graph.get_type() == "digraph"
+    graphs = [graph, *graph.get_subgraphs()]
+    declared = [node for g in graphs for node in g.get_nodes() if node.get_name() not in ("node", "edge", "graph")]
+    nodes = {node.get_name(): shown(node.get_label()) for node in declared}
+    edges, endpoints = {}, set()
+    for edge in (e for g in graphs for e in g.get_edges()):
+        endpoints |= {edge.get_source(), edge.get_destination()}
+        if edge.get_style() == "invis":
+            continue
+        name, value = shown(edge.get_label()).split(" = ")
+        assert name not in edges, name
+        edges[name] = Edge(edge.get_source(), edge.get_destination(), float(value), shown(edge.get("color")),
+                           shown(edge.get("fontcolor")), float(edge.get("penwidth")))
+    (defaults,) = graph.get_graph_defaults()
+    assert defaults["rankdir"] == "LR"
+    return DotNetwork(shown(defaults["label"]), nodes, edges, endpoints)
+
+
+def bias_on(label: str) -> tuple[str, float]:
+    """The `b1 = 0.0244708` line of a unit's label, as (name, value)."""
+    name, value = label.splitlines()[-1].split(" = ")
+    return name, float(value)
+
+
+def write_model(path, weights: dict, features, target: str) -> None:
+    """A model file written here, by hand, with weights the test chose."""
+    document = {"format": "fwdback-model", "version": 2, "features": list(features), "target": target, "weights": weights}
+    path.write_text(json.dumps(document))
+
+
+@pytest.fixture
+def graphviz():
+    """Graphviz's `dot`; .ci/run installs it, so a missing one fails the test rather than skipping it."""
+    path = shutil.which("dot")
+    if path is None:
+        pytest.fail("Graphviz's dot is not installed: apt-get install -y graphviz (.ci/run installs it)")
+    return path
+
+
+def drawn(graphviz: str, source: str) -> ElementTree.Element:
+    """The SVG that `dot -Tsvg` draws of the source; Graphviz must take it without a word on stderr."""
+    done = subprocess.run([graphviz, "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == b"", done.stderr.decode("utf-8", "replace")
+    return ElementTree.fromstring(done.stdout)
+
+
+def drawn_texts(svg: ElementTree.Element) -> list[str]:
+    return [element.text for element in svg.iter(f"{SVG}text")]
+
+
+def test_show_dot_puts_every_weight_on_its_edge_and_every_bias_on_its_unit(run, trained, no_crash):
+    result = run(["show", "model.json", "--format", "dot"])
+    no_crash(result)
+    assert result.exit_code == 0 and result.stderr == ""
+    weights = trained["weights"]
+    network = read_dot(result.stdout)
+    assert set(network.nodes) == {"x1", "x2", "x3", "N1", "N2", "yhat"}
+    assert network.endpoints == set(network.nodes)
+    assert sorted(network.edges) == sorted(LECTURE_EDGES)
+    for name, (tail, head) in LECTURE_EDGES.items():
+        edge = network.edges[name]
+        assert (edge.tail, edge.head) == (tail, head), name
+        assert math.isclose(edge.value, weights[name], rel_tol=5e-6), name  # 6 significant digits
+    assert [network.nodes[x] for x in ("x1", "x2", "x3")] == ["x1", "x2", "x3"]  # columns named as the lecture's
+    for node, bias in (("N1", "b1"), ("N2", "b2"), ("yhat", "b3")):
+        name, value = bias_on(network.nodes[node])
+        assert name == bias and math.isclose(value, weights[bias], rel_tol=5e-6), node
+    assert network.nodes["yhat"].splitlines()[0] == "yhat (y)"
+    assert "yhat predicts y" in network.title
+
+
+def test_show_dot_colours_an_edge_by_its_sign_and_widens_it_by_its_magnitude(run, workdir):
+    weights = {"w1": 0.5, "w2": -2.0, "w3": 1.0, "w4": 0.0, "w5": -0.25, "w6": 1.5,
+               "w7": -1.0, "w8": 0.75, "b1": -0.5, "b2": 0.5, "b3": 3.0}
+    write_model(workdir / "hand.json", weights, ["x1", "x2", "x3"], "y")
+    network = read_dot(run(["show", "hand.json", "--format", "dot"]).stdout)
+    largest = 2.0  # |w2|: the biases are no edges
+    for name, edge in network.edges.items():
+        value = weights[name]
+        assert edge.value == value, name
+        if value != 0:  # a zero weight has no sign to show; it is drawn thinnest
+            assert edge.colour == (BLUE if value > 0 else ORANGE), name
+        assert edge.colour in (BLUE, ORANGE) and edge.fontcolour == edge.colour, name
+        assert edge.penwidth == pytest.approx(1 + 5 * abs(value) / largest, abs=1e-3), name
+    assert network.edges["w2"].penwidth == 6 and network.edges["w4"].penwidth == 1
+
+
+def test_show_dot_quotes_any_column_name(run, workdir, init_weights, graphviz):
+    """A quote, a backslash (Graphviz reads \\N as the node's name), a line break, in the columns
+    and the target: each label shows the name as it is, and the file stays one graph of 6 nodes."""
+    features = ['a"b', "C:\\data\\N", "two\nlines"]
+    target = 'price "usd" \\'
+    write_model(workdir / "odd.json", init_weights, features, target)
+    result = run(["show", "odd.json", "--format", "dot"])
+    assert result.exit_code == 0, result.stderr
+    network = read_dot(result.stdout)
+    assert set(network.nodes) == {"x1", "x2", "x3", "N1", "N2", "yhat"} and network.endpoints == set(network.nodes)
+    assert [network.nodes[x] for x in ("x1", "x2", "x3")] == ['x1 (a"b)', "x2 (C:\\data\\N)", "x3 (two\nlines)"]
+    assert network.nodes["yhat"].splitlines()[0] == 'yhat (price "usd" \\)'
+    texts = drawn_texts(drawn(graphviz, result.stdout))
+    for line in ['x1 (a"b)', "x2 (C:\\data\\N)", "x3 (two", "lines)", 'yhat (price "usd" \\)']:
+        assert line in texts, line
+
+
+def test_graphviz_draws_each_edge_in_its_colour(run, trained, graphviz):
+    svg = drawn(graphviz, run(["show", "--format", "dot"]).stdout)
+    weights = trained["weights"]
+    strokes = {}
+    for group in svg.iter(f"{SVG}g"):
+        if group.get("class") == "edge":
+            path = group.find(f"{SVG}path")
+            if path is not None and path.get("stroke") != "transparent":
+                strokes[group.find(f"{SVG}title").text] = path.get("stroke")
+    assert strokes == {f"{tail}->{head}": BLUE if weights[name] > 0 else ORANGE for name, (tail, head) in LECTURE_EDGES.items()}
+    texts = drawn_texts(svg)
+    for name in LECTURE_EDGES:
+        assert sum(text.startswith(f"{name} = ") for text in texts) == 1, name
+
+
+def test_show_dot_of_a_wider_tanh_network(run, workdir, csv_text):
+    """4 inputs and 3 tanh units: the README's naming rule, unit 1's 4 weights first (w1..w4),
+    then the output weights w13..w15; biases b1..b3 on the units and b4 on yhat."""
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, size=(30, 4))
+    (workdir / "wide.csv").write_text(csv_text(X, X @ [1.0, -2.0, 0.5, 3.0], header=("rooms", "area", "age", "floor", "price")))
+    assert run(["train", "wide.csv", "--features", "rooms,area,age,floor", "--target", "price",
+                "--hidden", "3", "--activation", "tanh", "--epochs", "5", "-q"]).exit_code == 0
+    weights = read_model()["weights"]
+    network = read_dot(run(["show", "--format", "dot"]).stdout)
+    expected = {f"w{4 * u + j + 1}": (f"x{j + 1}", f"N{u + 1}") for u in range(3) for j in range(4)}
+    expected |= {f"w{12 + u + 1}": (f"N{u + 1}", "yhat") for u in range(3)}
+    assert {name: (edge.tail, edge.head) for name, edge in network.edges.items()} == expected
+    for name, edge in network.edges.items():
+        assert math.isclose(edge.value, weights[name], rel_tol=5e-6), name
+    assert [network.nodes[f"x{j}"] for j in range(1, 5)] == ["x1 (rooms)", "x2 (area)", "x3 (age)", "x4 (floor)"]
+    for u in range(1, 4):
+        assert network.nodes[f"N{u}"].splitlines()[0] == f"N{u} = tanh(z{u})"
+        assert bias_on(network.nodes[f"N{u}"]) == (f"b{u}", pytest.approx(weights[f"b{u}"], rel=5e-6))
+    assert bias_on(network.nodes["yhat"]) == ("b4", pytest.approx(weights["b4"], rel=5e-6))
+    assert network.nodes["yhat"].startswith("yhat (price)\n")
+    assert "4 inputs, 3 hidden units, tanh activation" in network.title
+
+
+def test_show_dot_says_when_the_weights_are_in_z_scores(run, small_csv):
+    assert run(["train", small_csv, "--standardize", "-q"]).exit_code == 0
+    assert "z-scores" in read_dot(run(["show", "--format", "dot"]).stdout).title
+    assert run(["train", small_csv, "--no-standardize", "-q"]).exit_code == 0
+    assert "z-scores" not in read_dot(run(["show", "--format", "dot"]).stdout).title
+
+
+def test_show_format_is_text_by_default_and_refuses_others(run, trained):
+    assert run(["show"]).stdout == run(["show", "--format", "text"]).stdout
+    result = run(["show", "--format", "png"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "Invalid value for '--format'" in result.stderr

@@ -1,0 +1,120 @@
+"""The network as Graphviz source (DOT), for `dot -Tsvg` and anything else that reads DOT.
+
+Drawn as the lecture draws it, left to right: the inputs x1..xk (with their columns' names),
+the hidden units N1..NH, then yhat (with the target's name). Every edge carries its
+parameter's name and value, `w1 = 0.15815`; its colour is the sign (blue for positive,
+orange for negative: a pair colour-blind readers tell apart) and its width the magnitude,
+from 1 for a zero weight to 6 for the largest. The biases are written on their units.
+
+Node ids are fixed (x1, N1, yhat); the user's column names appear only inside quoted
+labels, escaped, so that no name can end a string early or start a Graphviz escape.
+"""
+
+from __future__ import annotations
+
+from ..network import Parameters
+from ..scaling import Scaling
+
+POSITIVE, NEGATIVE = "#2166ac", "#b35806"
+THINNEST, THICKEST = 1.0, 6.0
+
+
+def network_dot(params: Parameters, features, target: str, scaling: Scaling | None = None) -> str:
+    """The DOT source of a digraph: inputs -> hidden units -> yhat, every weight on its edge.
+
+    features : the k column names, in the order of x1..xk;  target : the column yhat predicts;
+    scaling : the model's z-scores, which the title then mentions (the weights are in z-score units).
+    """
+    largest = max(abs(float(value)) for value in [*params.W_hidden.ravel(), *params.w_out])
+    inputs = [f"x{j + 1}" for j in range(params.n_inputs)]
+    units = [f"N{u + 1}" for u in range(params.n_hidden)]
+    lines = [
+        "digraph network {",
+        f"  graph [rankdir=LR, ranksep=1.6, nodesep=0.5, fontname=\"Helvetica\", labelloc=t, label={quoted(_title(params, target, scaling))}];",
+        '  node [fontname="Helvetica", fontsize=12];',
+        '  edge [fontname="Helvetica", fontsize=10, arrowsize=0.7];',
+        "",
+        "  // the inputs x1..xk and the columns they are",
+        *_rank(inputs, [f"{x} [shape=box, label={quoted(_input_label(x, name))}];" for x, name in zip(inputs, features)]),
+        "  // the hidden units, each with its bias",
+        *_rank(
+            units,
+            [f"{unit} [shape=ellipse, label={quoted(_unit_label(params, u, name, value))}];"
+             for u, (unit, name, value) in enumerate(zip(units, params.b_hidden_names, params.b_hidden))]
+        ),
+        "  // the output and its bias",
+        *_rank(["yhat"], [f"yhat [shape=ellipse, label={quoted(_output_label(params, target))}];"]),
+        "",
+        "  // input -> hidden unit: w1..w(kH), unit 1's weights first",
+    ]
+    for unit, names, values in zip(units, params.W_hidden_names, params.W_hidden):
+        lines += [_edge(x, unit, name, value, largest) for x, name, value in zip(inputs, names, values)]
+    lines.append("  // hidden unit -> yhat")
+    lines += [_edge(unit, "yhat", name, value, largest) for unit, name, value in zip(units, params.w_out_names, params.w_out)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def quoted(text: str) -> str:
+    """A DOT double-quoted string that shows `text` as it is, each line break a line of the label.
+
+    A backslash is doubled (else `\\N` or `\\G` would be replaced by Graphviz, and one at the end
+    would escape the closing quote), a double quote is escaped, every line break (\\r\\n, \\r or
+    \\n) becomes Graphviz's `\\n`, and other control characters, which no label can show, become
+    U+FFFD.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(c if c == "\n" or c.isprintable() else "\ufffd" for c in text)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def colour(value: float) -> str:
+    """The sign of a weight as a colour: blue for positive (zero too), orange for negative."""
+    return NEGATIVE if value < 0 else POSITIVE
+
+
+def penwidth(value: float, largest: float) -> float:
+    """THINNEST for a zero weight up to THICKEST for the largest |weight| of the network."""
+    return THINNEST + (THICKEST - THINNEST) * (abs(value) / largest if largest > 0 else 0.0)
+
+
+def _edge(tail: str, head: str, name: str, value: float, largest: float) -> str:
+    value = float(value)
+    return (
+        f"  {tail} -> {head} [label={quoted(f'{name} = {value:.6g}')}, color=\"{colour(value)}\", "
+        f"fontcolor=\"{colour(value)}\", penwidth={penwidth(value, largest):.3f}];"
+    )
+
+
+def _bias(name: str, value: float) -> str:
+    return f"{name} = {float(value):.6g}"
+
+
+def _unit_label(params: Parameters, u: int, bias_name: str, bias: float) -> str:
+    """`N1` and its bias; with an activation `N1 = tanh(z1)`, z1 being what the edges sum to."""
+    unit = f"N{u + 1}" if params.activation == "identity" else f"N{u + 1} = {params.activation}(z{u + 1})"
+    return f"{unit}\n{_bias(bias_name, bias)}"
+
+
+def _output_label(params: Parameters, target: str) -> str:
+    return f"yhat ({target})\n{_bias(params.b_out_name, params.b_out)}"
+
+
+def _input_label(lecture_name: str, column: str) -> str:
+    return lecture_name if column == lecture_name else f"{lecture_name} ({column})"
+
+
+def _rank(nodes: list[str], statements: list[str]) -> list[str]:
+    """One column of the drawing: its nodes share a rank, and an invisible edge from each to the
+    next keeps them in order, x1 above x2 (Graphviz would otherwise reorder them to cross fewer edges)."""
+    order = [f"    {' -> '.join(nodes)} [style=invis];"] if len(nodes) > 1 else []
+    return ["  { rank=same;", *[f"    {statement}" for statement in statements], *order, "  }"]
+
+
+def _title(params: Parameters, target: str, scaling: Scaling | None) -> str:
+    k, h = params.n_inputs, params.n_hidden
+    activation = "no activation" if params.activation == "identity" else f"{params.activation} activation"
+    title = f"{k} input{'s' if k != 1 else ''}, {h} hidden unit{'s' if h != 1 else ''}, {activation}; yhat predicts {target}"
+    if scaling is not None:
+        title += "\ntrained on z-scores: x = (column - mean) / std, yhat is the target's z-score"
+    return title
