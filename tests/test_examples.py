@@ -153,3 +153,25 @@ def test_the_notebook_s_forward_and_backward_pass_are_the_lecture_s(executed, tr
     for name, (by_hand, by_fwdback) in printed.items():
         assert math.isclose(by_hand, gradients[name], rel_tol=1e-12), name
         assert math.isclose(by_fwdback, gradients[name], rel_tol=1e-12), name
+
+
+def display(notebook, tag: str) -> dict:
+    """The rich output (its data by MIME type) of the code cell tagged `tag`."""
+    (cell,) = [cell for cell in notebook.cells if tag in cell.metadata.get("tags", [])]
+    (output,) = [output for output in cell.outputs if output.output_type == "execute_result"]
+    return output.data
+
+
+def test_the_notebook_shows_the_network_the_worked_epoch_and_the_fit_as_pictures(executed, trained_on_the_sample, hand):
+    notebook = executed(EXAMPLES / "lecture.ipynb")
+    figure = display(notebook, "network-figure")["image/svg+xml"]
+    initial = trained_on_the_sample["initial_weights"]
+    for name in ("w1", "w8", "b3"):  # the weights fwdback train starts from, on their edges
+        assert f"<title>{name} = {float(f'{initial[name]:.6g}'):.6g}</title>" in figure
+    explanation = display(notebook, "explanation")
+    assert "<math" in explanation["text/html"] and explanation["text/markdown"].startswith("# Epoch 1 of forward")
+    data = np.loadtxt(SAMPLE, delimiter=",", skiprows=1)
+    gradient = hand.gradients(initial, data[:, :3], data[:, 3])["w1"]
+    assert f"= {float(f'{gradient:.6g}'):.6g}$$" in explanation["text/markdown"].replace(r" \end{aligned}", "")
+    fitted = display(notebook, "fitted-figure")["text/html"]
+    assert fitted.count("<svg") == 2 and f"{trained_on_the_sample['epochs']} epochs" in fitted

@@ -235,8 +235,8 @@
     playButton.textContent = "❚❚ Pause";
     playButton.setAttribute("aria-pressed", "true");
     timer = setInterval(function () {
-      if (current >= data.epochs.epochs.length - 1) { stop(); return; }
       show(current + step);
+      if (current >= data.epochs.epochs.length - 1) { stop(); }
     }, 40);
   }
   function stop() {
