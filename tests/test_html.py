@@ -195,3 +195,21 @@ def test_the_page_of_a_million_epochs_is_small_and_opens_in_under_a_second(brows
     assert epochs[0] == 1 and epochs[-1] == 1_000_000 and len(epochs) <= 2000
     assert len({b - a for a, b in zip(epochs, epochs[1:-1])}) == 1, "evenly spaced, the last one appended"
     assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_the_weights_of_any_epoch_save_as_a_file_train_starts_from(browser_page, run_page, workdir, run, small_csv):
+    page = browser_page.open(run_page)
+    go_to(page, 20)
+    with page.expect_download() as saving:
+        page.locator("#save-weights").click()
+    saved = saving.value
+    assert saved.suggested_filename == "weights-epoch-21.json"
+    saved.save_as(workdir / "w21.json")
+    weights = json.loads((workdir / "w21.json").read_text(encoding="utf-8"))
+    row = history_rows(workdir / "h.csv")[20]
+    assert list(weights.values()) == row[2:13]
+    # ... and fwdback starts from them: its first epoch's loss is the history's epoch 21's.
+    result = run(["train", small_csv, "--init", "w21.json", "--lr", "0.05", "--epochs", "1", "--format", "csv", "--no-save"])
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout.splitlines()[1].split(",")[1]) == pytest.approx(row[1], rel=1e-13)
+    assert browser_page.requests == [] and browser_page.errors == []

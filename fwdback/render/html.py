@@ -147,7 +147,9 @@ is the gradient dL/dw, coloured by the way the update moves the weight. Arrow ke
 <div class="columns"><figure>{network_figure}</figure><aside id="detail" class="panel detail" aria-live="polite"></aside></div>
 </section>
 <section id="curve"><h2>The loss</h2><figure>{loss_figure}</figure></section>
-<section><h2>Every parameter at this epoch</h2><div class="scroll"><table id="parameters"><thead><tr><th>name</th>
+<section><h2>Every parameter at this epoch</h2>
+<p><button id="save-weights" type="button">Save these weights</button> <span class="caption">as JSON, for
+<code>fwdback train DATA --init weights.json</code> to start from</span></p><div class="scroll"><table id="parameters"><thead><tr><th>name</th>
 <th>value</th><th>gradient dL/d(name)</th></tr></thead><tbody>{parameters}</tbody></table></div>
 <p class="caption">{escape(page["units"])}</p></section>
 {_rows_section(page)}

@@ -246,7 +246,21 @@
     playButton.setAttribute("aria-pressed", "false");
   }
 
+  /* The weights at the slider's epoch as a file of their own: {"w1": ..., "b3": ...}, which
+   * `fwdback train DATA --init FILE` starts from. Made in the page, so nothing is fetched. */
+  function saveWeights() {
+    const w = weights(current);
+    const text = "{\n" + names.map(function (name) { return '  "' + name + '": ' + JSON.stringify(value(w, name)); }).join(",\n") + "\n}\n";
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    link.download = "weights-epoch-" + data.epochs.epochs[current] + ".json";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
   slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
+  document.getElementById("save-weights").addEventListener("click", saveWeights);
   playButton.addEventListener("click", play);
   document.getElementById("first").addEventListener("click", function () { stop(); show(0); });
   document.getElementById("back").addEventListener("click", function () { stop(); show(current - 1); });
