@@ -23,7 +23,7 @@ import numpy as np
 
 from .modelfile import Model
 from .linear_map import collapsed_linear_map, linear_map_formulas
-from .network import Parameters
+from .network import Parameters, output_symbols
 
 NAME_WIDTH = 12  # input names longer than this are shortened in the drawing (listed in full below)
 
@@ -120,11 +120,12 @@ def _parameter_list(params: Parameters, features: tuple[str, ...]) -> list[str]:
     """Every parameter at full precision (Python's round-trip repr), with the edge it labels."""
     h = params.n_hidden
     names = params.names
-    roles = Parameters.flat(
+    outputs = output_symbols(params.n_outputs)
+    roles = params.flat(
         [[f"{feature} -> N{u + 1}" for feature in features] for u in range(h)],
-        [f"N{u + 1} -> yhat" for u in range(h)],
+        [[f"N{u + 1} -> {output}" for u in range(h)] for output in outputs],
         [f"bias of N{u + 1}" for u in range(h)],
-        "bias of yhat",
+        [f"bias of {output}" for output in outputs],
     )
     values = [repr(float(value)) for value in params.vector]
     name_width = max(map(len, names))

@@ -39,6 +39,11 @@ class TrainingPlan:
                   CONVERGENCE_WINDOW epochs; 0: run every epoch
     standardize   train on z-scores; None: when lr is chosen and the columns are badly scaled
     seed          the seed of the initial weights, the shuffles and the split
+    loss          the loss convention (network.LOSSES): "mse", the lecture's, "half-mse", "sse", "half-sse"
+    shuffle       with batch_size: visit the rows in a seeded new order each epoch; False: in file order
+    freeze        names of parameters that keep their values ("w1", "b3", ...)
+    optimizer     the update rule (optimizers.py): "gd", the lecture's, "momentum", "nesterov", "adam";
+                  momentum is mu of momentum and nesterov, beta1, beta2 and epsilon adam's
     """
 
     epochs: int = DEFAULT_EPOCHS
@@ -50,14 +55,25 @@ class TrainingPlan:
     tol: float = DEFAULT_TOL
     standardize: bool | None = None
     seed: int = 0
+    loss: str = "mse"
+    shuffle: bool = True
+    freeze: tuple[str, ...] = ()
+    optimizer: str = "gd"
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
 
     def replace(self, **changes) -> TrainingPlan:
         return dataclasses.replace(self, **changes)
 
     def record(self) -> dict:
         """The plan as the model file keeps it (epochs are the run's, recorded apart)."""
-        return {name: getattr(self, name) for name in RESUMED}
+        return {name: list(value) if isinstance(value := getattr(self, name), tuple) else value for name in RESUMED}
 
 
 # What a resumed run goes on with: everything but the number of epochs.
-RESUMED = ("lr", "batch_size", "val_split", "patience", "min_delta", "tol", "standardize", "seed")
+RESUMED = (
+    "lr", "batch_size", "val_split", "patience", "min_delta", "tol", "standardize", "seed",
+    "loss", "shuffle", "freeze", "optimizer", "momentum", "beta1", "beta2", "epsilon",
+)

@@ -21,7 +21,8 @@ import numpy as np
 from .engines import GramEngine, LiteralEngine, objective_for, validation_loss
 from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged
 from .linear_map import LeastSquares
-from .network import Gradients, Parameters
+from .network import Gradients, Parameters, loss_divisor
+from .optimizers import Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
 from .scaling import RunningMoments, Scaling
 from .stepsize import RowStatistics, Scales, choose_lr, scales_of, scales_of_rows
@@ -128,15 +129,41 @@ def _summary(make_chunks) -> tuple[Scaling, Scales]:
     return Scaling.of_moments(x, y), scales_of(gram / rows, target_size)
 
 
+# Adam's step when none is given: Kingma and Ba's default (its steps are about eta in size, whatever the data).
+ADAM_LR = 0.001
+
+
 def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> TrainingPlan:
     """The plan with its choices made: the learning rate (choose_lr where it is None) and
-    whether the rows are standardised."""
+    whether the rows are standardised.
+
+    choose_lr gives gradient descent's step for the MSE; another loss convention scales the
+    gradients by n / d(n) (n the rows of an update), so the step by d(n) / n; momentum and
+    Nesterov's steps add up to eta / (1 - mu), so they take (1 - mu) times it; adam takes ADAM_LR.
+    """
     lr = plan.lr
-    if lr is None:
+    if lr is None and plan.optimizer == "adam":
+        lr = ADAM_LR
+    elif lr is None:
         lr = choose_lr(rows.statistics, initial, None if plan.batch_size is None else (rows.X, plan.batch_size))
         if not np.isfinite(lr):
             lr = 1.0
+        if plan.loss != "mse":
+            n = min(plan.batch_size or rows.count, rows.count)
+            lr *= loss_divisor(plan.loss, n) / n
+        if plan.optimizer in ("momentum", "nesterov"):
+            lr *= 1.0 - plan.momentum
     return plan.replace(lr=lr, standardize=rows.scaling is not None)
+
+
+def optimizer_for(plan: TrainingPlan, initial: Parameters, state: dict | None = None) -> Optimizer:
+    """The plan's update rule for these parameters, with its learning rate (resolved) and
+    frozen parameters; `state` is a resumed run's (Optimizer.record())."""
+    settings = OptimizerSettings(plan.optimizer, plan.momentum, plan.beta1, plan.beta2, plan.epsilon)
+    frozen = np.isin(np.array(initial.names), list(plan.freeze)) if plan.freeze else None
+    state = dict(state or {})
+    return Optimizer(settings, plan.lr, initial.vector.size, frozen, {k: v for k, v in state.items() if k != "t"},
+                     int(state.get("t", 0)))
 
 
 # The loss history keeps every epoch up to this many; beyond, every other one, then every fourth, ...
@@ -211,13 +238,15 @@ class LossHistory(Thinned):
 @dataclass
 class EpochRecord:
     """What one epoch did, for callbacks: its number, its loss (and validation loss), the
-    parameters it started from and its gradients (with mini-batches, their size-weighted mean)."""
+    parameters it started from and its gradients (with mini-batches, their size-weighted mean),
+    and the optimizer's state after it ({} for gd; "v"; "m" and "s"; each shape (P,))."""
 
     number: int
     loss: float
     val_loss: float | None
     params: Parameters
     gradients: Gradients
+    optimizer_state: dict[str, np.ndarray]
 
 
 @dataclass
@@ -237,6 +266,7 @@ class TrainingResult:
     epochs_run                    how many epochs ran;  first_epoch: the number of the first
     best_epoch                    with early stopping: the epoch whose weights were kept
     stop                          why training ended
+    optimizer_state               the update rule's state after the last epoch (Optimizer.record())
     """
 
     initial: Parameters
@@ -253,6 +283,7 @@ class TrainingResult:
     stop: StopReason
     seconds: float
     engine: str
+    optimizer_state: dict
 
     @property
     def interrupted(self) -> bool:
@@ -300,17 +331,18 @@ def fit_rows(
     first_epoch: int = 1,
     on_epoch: Callable[[EpochRecord], None] | None = None,
     stop: threading.Event | None = None,
+    optimizer_state: dict | None = None,
 ) -> Fit:
     """Make the plan's choices (resolve), choose the objective for the rows (in memory, or
-    streamed by prepare_streamed) and train from `initial`. first_epoch, on_epoch and stop are
-    train's."""
+    streamed by prepare_streamed) and train from `initial`. first_epoch, on_epoch, stop and
+    optimizer_state are train's."""
     plan = resolve(plan, rows, initial)
     if rows.y is not None:
         check_memory(initial.vector.size, initial.n_hidden, len(rows.y), plan.batch_size)
-    objective = objective_for(rows, initial, plan.batch_size, plan.seed)
-    validation = None if rows.validation is None else validation_loss(*rows.validation, initial, plan.batch_size)
+    objective = objective_for(rows, initial, plan)
+    validation = None if rows.validation is None else validation_loss(*rows.validation, initial, plan)
     result = train(objective, initial, plan, validation_loss=validation, on_epoch=on_epoch, stop=stop,
-                   first_epoch=first_epoch)
+                   first_epoch=first_epoch, optimizer_state=optimizer_state)
     return Fit(rows, plan, result)
 
 
@@ -323,8 +355,10 @@ def train(
     on_epoch: Callable[[EpochRecord], None] | None = None,
     stop: threading.Event | None = None,
     first_epoch: int = 1,
+    optimizer_state: dict | None = None,
 ) -> TrainingResult:
-    """Run up to plan.epochs epochs of gradient descent from `initial`, with plan.lr (resolved).
+    """Run up to plan.epochs epochs of gradient descent (or plan.optimizer's rule, from
+    `optimizer_state` when resuming) from `initial`, with plan.lr (resolved).
 
     `objective` (engines.objective_for) does an epoch's forward and backward passes and
     updates. `validation_loss(params)` adds a validation loss per epoch, which early stopping
@@ -345,16 +379,17 @@ def train(
     convergence = Convergence(plan.tol, objective.loss_floor)
     early = EarlyStopping(plan.patience, plan.min_delta)
     divergence = Divergence(objective, initial, plan.lr, first_epoch)
+    optimizer = optimizer_for(plan, initial, optimizer_state)
     params, reason = initial, StopReason.EPOCHS
     with np.errstate(all="ignore"):
         for epoch in range(first_epoch, first_epoch + plan.epochs):
             at_start = params
             val_loss = None if validation_loss is None else validation_loss(params)
-            params, loss, grads = objective.epoch(params, plan.lr, epoch)
+            params, loss, grads = objective.epoch(params, optimizer, epoch)
             divergence.check(epoch, loss)
             history.append(epoch, loss, val_loss)
             if on_epoch is not None:
-                on_epoch(EpochRecord(epoch, loss, val_loss, at_start, grads))
+                on_epoch(EpochRecord(epoch, loss, val_loss, at_start, grads, optimizer.state))
             last = epoch == first_epoch + plan.epochs - 1
             reason = (
                 StopReason.EARLY_STOPPING if early.reached(epoch, at_start, loss if val_loss is None else val_loss)
@@ -373,7 +408,7 @@ def train(
         initial=initial, final=params, losses=losses, loss_epochs=loss_epochs, val_losses=val_losses,
         final_loss=final_loss, final_gradients=final_gradients, final_val_loss=final_val_loss,
         epochs_run=history.count, first_epoch=first_epoch, best_epoch=early.best_epoch, stop=reason,
-        seconds=time.perf_counter() - start, engine=objective.name,
+        seconds=time.perf_counter() - start, engine=objective.name, optimizer_state=optimizer.record(),
     )
 
 

@@ -92,9 +92,9 @@ def test_streamed_rows_train_only_the_linear_network_on_full_batches():
     X, y = generate(100, seed=1)
     rows = prepare_streamed(lambda: [(X, y)], TrainingPlan(lr=0.1))
     with pytest.raises(ValueError, match="full batches"):
-        objective_for(rows, init_parameters(np.random.default_rng(0), activation="relu"), None, 0)
+        objective_for(rows, init_parameters(np.random.default_rng(0), activation="relu"), TrainingPlan())
     with pytest.raises(ValueError, match="full batches"):
-        objective_for(rows, init_parameters(np.random.default_rng(0)), 10, 0)
+        objective_for(rows, init_parameters(np.random.default_rng(0)), TrainingPlan(batch_size=10))
 
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])

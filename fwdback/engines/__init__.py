@@ -1,7 +1,7 @@
 """The fast paths behind one small interface: an objective that runs an epoch.
 
 An objective has
-    epoch(params, lr, number) -> (params after the epoch, its loss, its gradients)
+    epoch(params, optimizer, number) -> (params after the epoch, its loss, its gradients)
     loss_and_gradients(params) -> (the full-batch loss, its gradients) at the given weights
     suggest_lr(initial, lr) -> a learning rate to try after `lr` diverged
     name, loss_floor (a loss that is zero up to rounding), standardized (the rows are z-scores)
@@ -12,7 +12,11 @@ tests/test_engines.py proves for each:
     FullBatch(LiteralEngine)  the lecture's epoch over every row, in cache-sized blocks
     FullBatch(GramEngine)     the same full-batch loss and gradients from the rows' Gram matrix,
                               O(1) an epoch, for the linear network
-    MiniBatches               one step per batch of rows, in a seeded order each epoch
+    FullBatch(WholeRows)      network.py itself over every row at once, for the networks beyond
+                              the lecture's kind (several outputs, an output activation, no biases)
+    MiniBatches               one step per batch of rows, in a seeded order each epoch (or in file order)
+
+The objective computes the gradients; the optimizer (optimizers.py) turns them into a step.
 
 `objective_for` chooses among them for a training plan.
 """
@@ -22,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SquaresOverflow
-from ..network import Gradients, Parameters, backward, forward, mse_loss, update
+from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
+from ..optimizers import Optimizer
 from ..stepsize import RowStatistics, suggest_lr
 from .gram import GramEngine
 from .literal import LiteralEngine
@@ -47,9 +52,9 @@ class FullBatch:
     def __init__(self, engine, whole, name: str, loss_floor: float, statistics):
         self.engine, self.whole, self.name, self.loss_floor, self.statistics = engine, whole, name, loss_floor, statistics
 
-    def epoch(self, params: Parameters, lr: float, number: int):
+    def epoch(self, params: Parameters, optimizer: Optimizer, number: int):
         loss, grads = self.engine.loss_and_gradients(params)
-        return update(params, grads, lr), loss, grads
+        return optimizer.step(params, grads), loss, grads
 
     def loss_and_gradients(self, params: Parameters):
         return self.whole.loss_and_gradients(params)
@@ -58,85 +63,125 @@ class FullBatch:
         return suggest_lr(self.statistics, initial, lr)
 
 
-def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
-    """The order in which mini-batch epoch `epoch` visits the n rows: the same in a resumed run."""
+class WholeRows:
+    """network.py's forward and backward passes over every row at once: the loss and gradients
+    of any network, for those the fast engines do not cover.  X : shape (n, k), y : shape (n,) or (n, m)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, convention: str):
+        self.X, self.y, self.convention = X, y, convention
+
+    def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
+        fwd = forward(params, self.X)
+        return loss(self.y, fwd.yhat, self.convention), backward(params, self.X, self.y, fwd, self.convention).gradients
+
+
+def full_batch_engine(X: np.ndarray, y: np.ndarray, initial: Parameters, convention: str):
+    """The literal engine for the lecture's kind of network, network.py's passes for the others."""
+    if initial.architecture.lecture:
+        return LiteralEngine(X, y, initial.n_hidden, convention)
+    return WholeRows(X, y, convention)
+
+
+def epoch_order(seed: int, epoch: int, n: int, shuffle: bool = True) -> np.ndarray:
+    """The order in which mini-batch epoch `epoch` visits the n rows: the same in a resumed run;
+    the file's order without `shuffle`."""
+    if not shuffle:
+        return np.arange(n)
     return np.random.default_rng([SHUFFLE_STREAM, seed, epoch]).permutation(n)
 
 
 class MiniBatches:
-    """Mini-batch descent: epoch e visits the rows in epoch_order(seed, e, n), one update per
-    batch_size rows.
+    """Mini-batch descent: epoch e visits the rows in epoch_order(seed, e, n, shuffle), one
+    update per batch_size rows.
 
-    The epoch's loss is the mean of its batches' losses (each before its update) and its
-    gradients the mean of theirs, both weighted by batch size. X : shape (n, k), y : shape (n,).
+    The epoch's loss is the loss convention over all n rows, each row's error taken at its
+    batch's forward pass (for MSE: the batches' losses averaged, weighted by size); its
+    gradients are the batches' gradients rescaled alike (for MSE: their size-weighted mean).
+    X : shape (n, k), y : shape (n,) or (n, m).
     """
 
     name = "mini-batch"
     standardized = False
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, seed: int, loss_floor: float):
+    def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, seed: int, loss_floor: float,
+                 shuffle: bool = True, convention: str = "mse"):
         self.X, self.y, self.batch_size, self.seed, self.loss_floor = X, y, batch_size, seed, loss_floor
+        self.shuffle, self.convention = shuffle, convention
 
-    def epoch(self, params: Parameters, lr: float, number: int):
-        order = epoch_order(self.seed, number, len(self.y))
+    def batches(self, number: int):
+        """The row indices of epoch `number`'s batches, in the order they are visited."""
+        order = epoch_order(self.seed, number, len(self.y), self.shuffle)
+        return [order[first : first + self.batch_size] for first in range(0, len(self.y), self.batch_size)]
+
+    def epoch(self, params: Parameters, optimizer: Optimizer, number: int):
         loss_sum, gradient_sum = 0.0, np.zeros_like(params.vector)
-        for first in range(0, len(self.y), self.batch_size):
-            rows = order[first : first + self.batch_size]
+        for rows in self.batches(number):
             X, y = self.X[rows], self.y[rows]
             fwd = forward(params, X)
-            grads = backward(params, X, y, fwd).gradients
-            loss_sum += mse_loss(y, fwd.yhat) * len(rows)
-            gradient_sum += grads.vector * len(rows)
-            params = update(params, grads, lr)
-        n = len(self.y)
-        return params, loss_sum / n, Gradients(gradient_sum / n, params.n_inputs, params.n_hidden, params.activation)
+            grads = backward(params, X, y, fwd, self.convention).gradients
+            divisor = loss_divisor(self.convention, len(rows))
+            loss_sum += loss(y, fwd.yhat, self.convention) * divisor
+            gradient_sum += grads.vector * divisor
+            params = optimizer.step(params, grads)
+        divisor = loss_divisor(self.convention, len(self.y))
+        return params, loss_sum / divisor, params.like(gradient_sum / divisor)
 
     def loss_and_gradients(self, params: Parameters):
-        return LiteralEngine(self.X, self.y, params.n_hidden).loss_and_gradients(params)
+        return full_batch_engine(self.X, self.y, params, self.convention).loss_and_gradients(params)
 
     def suggest_lr(self, initial: Parameters, lr: float) -> float:
         return suggest_lr(RowStatistics(self.X, self.y), initial, lr, (self.X, self.batch_size))
 
 
-def objective_for(rows, initial: Parameters, batch_size: int | None, seed: int):
+def objective_for(rows, initial: Parameters, plan):
     """What computes an epoch: mini-batches with a batch size, else a full batch by the Gram
     engine where it applies, is exact and saves time (GRAM_MIN_ROWS rows or more, or rows
     streamed), by the literal engine elsewhere, so lecture-sized data runs the lecture's
-    computation. `rows` is training.TrainingRows."""
+    computation. `rows` is training.TrainingRows, `plan` its (resolved) TrainingPlan."""
+    convention = plan.loss
     if rows.gram is not None:
-        if batch_size is not None or initial.activation != "identity":
-            raise ValueError("streamed rows train the linear network on full batches only")
-        return FullBatch(rows.gram, rows.gram, "gram", _floor(rows.gram.zero_loss), rows.gram)
+        if plan.batch_size is not None or not _gram_applies(initial):
+            raise ValueError("streamed rows train the linear network with one output on full batches only")
+        gram = rows.gram.with_loss(convention)
+        return FullBatch(gram, gram, "gram", _floor(rows.gram.zero_loss, rows.gram.rows, convention), rows.gram)
     X, y = rows.X, rows.y
-    floor = _floor(float(y @ y) / len(y))
-    if batch_size is not None:
-        objective = MiniBatches(X, y, batch_size, seed, floor)
+    floor = _floor(float(np.ravel(y) @ np.ravel(y)) / len(y), len(y), convention)
+    if plan.batch_size is not None:
+        objective = MiniBatches(X, y, plan.batch_size, plan.seed, floor, plan.shuffle, convention)
     else:
-        literal = LiteralEngine(X, y, initial.n_hidden)
-        gram = gram_engine(X, y) if initial.activation == "identity" and len(y) >= GRAM_MIN_ROWS else None
-        objective = FullBatch(gram or literal, literal, "gram" if gram else "literal", floor, rows.statistics)
+        literal = full_batch_engine(X, y, initial, convention)
+        gram = gram_engine(X, y, convention) if _gram_applies(initial) and len(y) >= GRAM_MIN_ROWS else None
+        name = "gram" if gram else "literal" if isinstance(literal, LiteralEngine) else "network"
+        objective = FullBatch(gram or literal, literal, name, floor, rows.statistics)
     objective.standardized = rows.scaling is not None
     return objective
 
 
-def gram_engine(X: np.ndarray, y: np.ndarray) -> GramEngine | None:
+def _gram_applies(initial: Parameters) -> bool:
+    return initial.architecture.lecture and initial.architecture.linear
+
+
+def gram_engine(X: np.ndarray, y: np.ndarray, convention: str = "mse") -> GramEngine | None:
     """The Gram engine of these rows where it agrees with the literal engine to 1e-9 (GramEngine.exact)."""
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             gram = GramEngine(X, y)
     except SquaresOverflow:
         return None
-    return gram if gram.exact else None
+    return gram.with_loss(convention) if gram.exact else None
 
 
-def validation_loss(X: np.ndarray, y: np.ndarray, initial: Parameters, batch_size: int | None):
-    """The loss on validation rows X, shape (m, k), y, shape (m,), as a function of the weights."""
-    gram = gram_engine(X, y) if initial.activation == "identity" and batch_size is None and len(y) >= GRAM_MIN_ROWS else None
+def validation_loss(X: np.ndarray, y: np.ndarray, initial: Parameters, plan):
+    """The loss on validation rows X, shape (v, k), y, shape (v,) or (v, m), as a function of the weights."""
+    applies = _gram_applies(initial) and plan.batch_size is None and len(y) >= GRAM_MIN_ROWS
+    gram = gram_engine(X, y, plan.loss) if applies else None
     if gram is not None:
         return gram.loss
-    return lambda params: mse_loss(y, forward(params, X).yhat)
+    return lambda params: loss(y, forward(params, X).yhat, plan.loss)
 
 
-def _floor(zero_loss: float) -> float:
-    """A loss this small is rounding on the scale of y: 16 eps^2 times the mean of y^2."""
-    return 16 * float(np.finfo(np.float64).eps) ** 2 * zero_loss
+def _floor(zero_loss: float, n: int, convention: str) -> float:
+    """A loss this small is rounding on the scale of y: 16 eps^2 times the mean of y^2, in the
+    loss convention's units (times n / d(n))."""
+    floor = 16 * float(np.finfo(np.float64).eps) ** 2 * zero_loss
+    return floor if convention == "mse" else floor * n / loss_divisor(convention, n)

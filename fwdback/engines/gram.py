@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import SquaresOverflow
 from ..linear_map import LeastSquares
-from ..network import Gradients, Parameters
+from ..network import Gradients, Parameters, loss_divisor
 
 # Above this condition number of G the Gram form may drift from the literal engine by more than
 # 1e-9: over 3000 epochs the losses agreed to 1e-11 at cond(G) = 2e10 and to 5e-9 at 3e12.
@@ -131,7 +131,8 @@ class GramEngine:
 
     def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
         k = params.n_inputs
-        W_hidden, w_out, b_hidden, b_out = params.layers
+        W_hidden, W_out, b_hidden, b_out = params.layers
+        w_out, b_out = W_out[0], b_out[0]
         W_tilde = np.concatenate((W_hidden, b_hidden[:, None]), axis=1)
         theta = W_tilde.T @ w_out
         theta[k] += b_out
@@ -139,13 +140,31 @@ class GramEngine:
         G_delta = self.G @ delta
         loss = self.loss0 + float(self.gradient0 @ delta + delta @ G_delta)
         g = self.gradient0 + 2.0 * G_delta
-        gradients = Gradients(np.empty(params.vector.size), k, params.n_hidden, params.activation)
-        dW_hidden, dw_out, db_hidden, _ = gradients.layers
+        gradients = Gradients.of(np.empty(params.vector.size), params.architecture)
+        dW_hidden, dW_out, db_hidden, _ = gradients.layers
         np.multiply.outer(w_out, g[:k], out=dW_hidden)
-        np.matmul(W_tilde, g, out=dw_out)
+        np.matmul(W_tilde, g, out=dW_out[0])
         np.multiply(w_out, g[k], out=db_hidden)
         gradients.vector[-1] = g[k]
         return loss, gradients
 
     def loss(self, params: Parameters) -> float:
         return self.loss_and_gradients(params)[0]
+
+    def with_loss(self, convention: str):
+        """This engine for a loss convention (network.LOSSES): its MSE loss and gradients times n / d(n)."""
+        return self if convention == "mse" else _Rescaled(self, self.rows / loss_divisor(convention, self.rows))
+
+
+class _Rescaled:
+    """A Gram engine's loss and gradients times a constant: another loss convention's."""
+
+    def __init__(self, gram: GramEngine, factor: float):
+        self.gram, self.factor = gram, factor
+
+    def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
+        loss, gradients = self.gram.loss_and_gradients(params)
+        return self.factor * loss, gradients.like(self.factor * gradients.vector)
+
+    def loss(self, params: Parameters) -> float:
+        return self.factor * self.gram.loss(params)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network import ACTIVATIONS, Gradients, Parameters
+from ..network import ACTIVATIONS, Gradients, Parameters, loss_divisor
 
 
 class LiteralEngine:
@@ -24,10 +24,13 @@ class LiteralEngine:
     # The two (H, rows) work arrays stay within this; a wide network takes fewer rows a block.
     WORK_BYTES = 64 << 20
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, n_hidden: int):
-        """X : shape (n, k), y : shape (n,). X.T is copied once if it is not contiguous."""
+    def __init__(self, X: np.ndarray, y: np.ndarray, n_hidden: int, convention: str = "mse"):
+        """X : shape (n, k), y : shape (n,), for the lecture's kind of network (one output, no
+        output activation, biases) and a loss convention (network.LOSSES). X.T is copied once
+        if it is not contiguous."""
         self.XT = np.ascontiguousarray(X.T)
         self.y = y
+        self.divisor = loss_divisor(convention, len(y))
         self.chunk_rows = min(self.CHUNK_ROWS, max(1, self.WORK_BYTES // (16 * n_hidden)))
         rows = min(self.chunk_rows, len(y))
         self.Z = np.empty((n_hidden, rows))
@@ -41,13 +44,15 @@ class LiteralEngine:
             yield XT, self.y[first : first + m], self.Z[:, :m], self.r[:m], self.dZ[:, :m]
 
     def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
-        """The MSE loss and every gradient at `params`, feature-major: z^T = W x^T + b, ..."""
-        W, w, b, b_out = params.layers
+        """The loss and every gradient at `params`, feature-major: z^T = W x^T + b, ..."""
+        W, W_out, b, b_out = params.layers
+        w, b_out = W_out[0], b_out[0]
         activate, derivative = ACTIVATIONS[params.activation]
-        scale = 2.0 / len(self.y)
+        scale = 2.0 / self.divisor
         squares, db_out = 0.0, 0.0
-        gradients = Gradients(np.zeros(params.vector.size), params.n_inputs, params.n_hidden, params.activation)
-        dW, dw_out, db, _ = gradients.layers
+        gradients = Gradients.of(np.zeros(params.vector.size), params.architecture)
+        dW, dW_out, db, _ = gradients.layers
+        dw_out = dW_out[0]
         for XT, y, Z, r, dZ in self._chunks():
             np.matmul(W, XT, out=Z)
             Z += b[:, None]
@@ -65,4 +70,4 @@ class LiteralEngine:
             dW += dZ @ XT.T
             db += dZ.sum(axis=1)
         gradients.vector[-1] = db_out
-        return squares / len(self.y), gradients
+        return squares / self.divisor, gradients
