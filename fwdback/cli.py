@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, TrainingPlan
+from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, LOSS_CONVENTIONS, OPTIMIZERS, TrainingPlan
 
 if TYPE_CHECKING:
     from .data import Dataset
@@ -71,11 +71,29 @@ def _path(ctx, param, value):
 
 
 def _column_name(ctx, param, value):
-    """--target: one column name, compared without the spaces around it as header names are."""
-    name = value.strip()
-    if not name:
-        raise click.BadParameter(f"{value!r} is not a column name; give the target column's name, e.g. y")
-    return name
+    """--target: one column name (or several, separated by commas, for several outputs), compared
+    without the spaces around it as header names are."""
+    names = [name.strip() for name in value.split(",")]
+    if not all(names):
+        raise click.BadParameter(f"{value!r} is not a column name; give the target column's name, e.g. y (or y1,y2)")
+    return names[0] if len(names) == 1 else tuple(names)
+
+
+def _names(ctx, param, value):
+    """--freeze: parameter names separated by commas (checked against the network once it is known)."""
+    if value is None:
+        return ()
+    names = tuple(name.strip() for name in value.split(","))
+    if not all(names):
+        raise click.BadParameter(f"{value!r} has an empty name; give parameter names separated by commas, e.g. b1,b2")
+    return names
+
+
+def _fraction_below_one(ctx, param, value):
+    value = _finite(ctx, param, value)
+    if value is not None and not 0 <= value < 1:
+        raise click.BadParameter(f"{value!r} is not from 0 to below 1")
+    return value
 
 
 def _column_list(ctx, param, value):
@@ -93,7 +111,7 @@ def _data_options(command):
         [
             click.argument("data", default="-", metavar="DATA", callback=_path),
             click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
-            click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict."),
+            click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict; several, separated by commas, train one output each (y1,y2)."),
             click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses)."),
         ]
     ):
@@ -120,6 +138,8 @@ def _network_options(command):
         [
             click.option("--activation", type=click.Choice(["identity", "tanh", "relu", "sigmoid"]), default="identity", show_default=True, help="The hidden layer's activation (identity: the lecture's linear network)."),
             click.option("--hidden", type=click.IntRange(min=1), default=2, show_default=True, help="Hidden units (the lecture's N1, N2: 2)."),
+            click.option("--output-activation", type=click.Choice(["identity", "sigmoid", "tanh"]), default="identity", show_default=True, help="The outputs' activation: yhat = sigmoid(w7*N1 + w8*N2 + b3), say (identity: the lecture's)."),
+            click.option("--no-bias", is_flag=True, help="A network without biases (no b1, b2, b3)."),
             click.option("--standardize/--no-standardize", default=None, help="Train on z-scores of the features and target (stored in the model; predict undoes it). Default: when --lr is not given and the columns' scales differ badly."),
         ]
     ):
@@ -128,10 +148,18 @@ def _network_options(command):
 
 
 def _plan_options(command):
-    """Mini-batches, a validation split and early stopping: shared by the commands that train for epochs."""
+    """Mini-batches, a validation split, early stopping, the loss and the update rule: shared by the commands that train for epochs."""
     for decorator in reversed(
         [
             click.option("--batch-size", type=click.IntRange(min=1), help="Rows per update: mini-batch descent, shuffled each epoch (default: all rows)."),
+            click.option("--shuffle/--no-shuffle", default=True, help="With --batch-size: visit the rows in a new seeded order each epoch (default), or in the file's order (--no-shuffle; --batch-size 1 --no-shuffle updates row by row)."),
+            click.option("--loss", type=click.Choice(list(LOSS_CONVENTIONS)), default="mse", show_default=True, help="mse: (1/n) sum (y - yhat)^2, the lecture's; half-mse: 1/(2n); sse: the sum; half-sse: half the sum (summed over outputs too)."),
+            click.option("--freeze", callback=_names, metavar="NAMES", help="Parameters that keep their values, e.g. b1,b2,b3."),
+            click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="gd", show_default=True, help="The update rule: gd, the lecture's w <- w - eta dL/dw; momentum, nesterov or adam."),
+            click.option("--momentum", type=float, default=0.9, show_default=True, callback=_fraction_below_one, help="mu of --optimizer momentum and nesterov: v <- mu v - eta dL/dw."),
+            click.option("--beta1", type=float, default=0.9, show_default=True, callback=_fraction_below_one, help="adam's decay of the first moment (the mean of the gradients)."),
+            click.option("--beta2", type=float, default=0.999, show_default=True, callback=_fraction_below_one, help="adam's decay of the second moment (the mean of their squares)."),
+            click.option("--epsilon", type=float, default=1e-8, show_default=True, callback=_positive_finite, help="adam's epsilon in w <- w - eta mhat / (sqrt(shat) + epsilon)."),
             click.option("--val-split", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), callback=_finite, help="Hold out this fraction of rows (seeded) and report their loss each epoch."),
             click.option("--patience", type=click.IntRange(min=1), help="Stop when the (validation) loss has not improved for this many epochs; keep the best weights."),
             click.option("--min-delta", type=click.FloatRange(min=0), default=0.0, show_default=True, callback=_finite, help="How much the loss must fall to count as an improvement (with --patience)."),
@@ -171,7 +199,27 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
     return dataset
 
 
-def _initial_weights(init_path, plan: TrainingPlan, n_inputs=3, n_hidden=2, activation="identity"):
+def _architecture(options: dict, n_inputs: int):
+    """The network's shape (network.Architecture) that the options ask for, on n_inputs features."""
+    from .data import target_names
+    from .network import Architecture
+
+    return Architecture(n_inputs, options["hidden"], len(target_names(options["target"])), options["activation"],
+                        options["output_activation"], not options["no_bias"])
+
+
+def _check_frozen(plan: TrainingPlan, params) -> None:
+    """--freeze names only parameters of the network, and not all of them."""
+    unknown = [name for name in plan.freeze if name not in params.names]
+    if unknown:
+        names = params.names
+        listed = ", ".join(names) if len(names) <= 12 else f"{names[0]}..{names[-1]}"
+        raise click.UsageError(f"--freeze {unknown[0]}: the network has no parameter {unknown[0]}; its parameters are {listed}")
+    if set(plan.freeze) >= set(params.names):
+        raise click.UsageError("--freeze lists every parameter, so nothing would train; leave at least one out")
+
+
+def _initial_weights(init_path, plan: TrainingPlan, architecture):
     """Where training starts (modelfile.InitialWeights): the --init file's weights, with the
     scaling of a model trained on z-scores, or random ones by the seed.
 
@@ -181,13 +229,15 @@ def _initial_weights(init_path, plan: TrainingPlan, n_inputs=3, n_hidden=2, acti
     import numpy as np
 
     from .modelfile import InitialWeights, load_init
-    from .network import init_parameters, parameter_count
+    from .network import init_parameters
     from .training import check_memory
 
-    check_memory(parameter_count(n_inputs, n_hidden), n_hidden, None, None)
+    a = architecture
+    check_memory(a.size, a.n_hidden, None, None)
     if not init_path:
-        return InitialWeights(init_parameters(np.random.default_rng(plan.seed), n_inputs, n_hidden, activation))
-    start = load_init(init_path, n_inputs, n_hidden, activation)
+        return InitialWeights(init_parameters(np.random.default_rng(plan.seed), a.n_inputs, a.n_hidden, a.activation,
+                                              n_outputs=a.n_outputs, output_activation=a.output_activation, bias=a.bias))
+    start = load_init(init_path, architecture)
     if start.scaling is not None and plan.standardize is False:
         raise click.UsageError(
             f"--init {init_path} is a model trained on z-scores, so its weights are in z-score units, and "
@@ -350,6 +400,8 @@ class _Train:
     resume_path: str | None
     activation: str
     hidden: int
+    output_activation: str
+    no_bias: bool
     model_path: str
     no_save: bool
     output_format: str
@@ -372,11 +424,12 @@ class _Train:
         return self.quiet or self.model_path == "-"
 
 
-_PLAN_OPTIONS = ("epochs", "lr", "batch_size", "val_split", "patience", "min_delta", "tol", "standardize", "seed")
+_PLAN_OPTIONS = ("epochs", "lr", "batch_size", "val_split", "patience", "min_delta", "tol", "standardize", "seed",
+                 "loss", "shuffle", "freeze", "optimizer", "momentum", "beta1", "beta2", "epsilon")
 
 
 def _train(options: dict):
-    from .modelfile import replaced_model
+    from .modelfile import optimizer_state_of, replaced_model
     from .outputs import Outputs, Stdout, check_appends_to
     from .report import history_header
 
@@ -393,7 +446,8 @@ def _train(options: dict):
         outputs.check_stdout()
         run, plan, resumed, start = _starting_point(run, plan)
         if history_output is not None:
-            check_appends_to(history_output, history_header(start.params.names), "a history of this network")
+            header = history_header(start.params.names, _state_names(plan))
+            check_appends_to(history_output, header, "a history of this network")
         notes = _resumed_notes(resumed, run.resume_path)
         dataset = _training_data(run, plan, resumed, notes)
         rows = _prepare(dataset, plan, start.scaling)
@@ -403,8 +457,9 @@ def _train(options: dict):
         csv_out = stdout if run.output_format == "csv" and not run.quiet_stdout else None
         history = outputs.open(history_output) if history_output else None
         samples = _samples(start.params) if run.report_path else None
+        state = None if resumed is None else optimizer_state_of(resumed, plan.optimizer, run.resume_path)
         fitted, received = _fit(rows, start.params, plan, epochs_before, history, csv_out, dataset.source,
-                                [] if run.quiet else notes, samples)
+                                [] if run.quiet else notes, samples, state)
         model = _trained_model(fitted, dataset, run)
         if fitted.result.interrupted:
             return _end_interrupted(fitted, model, run, epochs_before, received, model_output, outputs, stdout)
@@ -461,9 +516,12 @@ def _starting_point(run: _Train, plan: TrainingPlan):
     from .modelfile import InitialWeights, load_model
 
     if run.resume_path is None:
-        return run, plan, None, _initial_weights(run.init_path, plan, len(run.features), run.hidden, run.activation)
+        start = _initial_weights(run.init_path, plan, _architecture(dataclasses.asdict(run), len(run.features)))
+        _check_frozen(plan, start.params)
+        return run, plan, None, start
     resumed = load_model(run.resume_path)
     run, plan = _resumed_run(resumed, run), _resumed_plan(resumed, plan)
+    _check_frozen(plan, resumed.params)
     return run, plan, resumed, InitialWeights(resumed.params, resumed.scaling)
 
 
@@ -471,13 +529,15 @@ def _resumed_run(resumed, run: _Train) -> _Train:
     """The run a resumed model goes on with: its network and its columns. An option given again
     must say what the model says; otherwise it is a usage error."""
     context = click.get_current_context()
-    stored = {"features": resumed.features, "target": resumed.target, "activation": resumed.params.activation,
-              "hidden": resumed.params.n_hidden}
+    network = resumed.params.architecture
+    stored = {"features": resumed.features, "target": resumed.target, "activation": network.activation,
+              "hidden": network.n_hidden, "output_activation": network.output_activation, "no_bias": not network.bias}
     for name, value in stored.items():
         given = context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
         if given and getattr(run, name) != value:
-            words = "hidden units" if name == "hidden" else name
-            raise _resume_conflict(words, _shown_option(value), f"--{name} {_shown_option(getattr(run, name))}")
+            words = {"hidden": "hidden units", "no_bias": "biases"}.get(name, name)
+            typed = "--no-bias" if name == "no_bias" else f"--{name.replace('_', '-')} {_shown_option(getattr(run, name))}"
+            raise _resume_conflict(words, _shown_option(value), typed)
     return dataclasses.replace(run, **stored)
 
 
@@ -528,7 +588,7 @@ def _training_data(run: _Train, plan, resumed, notes):
     """The training data: loaded, or streamed where --chunksize asks or a large file allows it."""
     from .data import rereadable
 
-    conflict = _streaming_conflict(run.activation, plan, run.history_path, resumed)
+    conflict = _streaming_conflict(run, plan, resumed)
     chunk_rows = _chunk_rows(run.data, run.chunksize, conflict)
     return _load_dataset(run.data, run.features, run.target, run.sep, notes, chunk_rows, conflict is None and rereadable(run.data))
 
@@ -579,7 +639,14 @@ def _echo_notes(notes, quiet):
             click.echo(note, err=True)
 
 
-def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes, samples=None):
+def _state_names(plan: TrainingPlan) -> tuple[str, ...]:
+    """The per-parameter state the plan's update rule keeps ("v"; "m", "s"), as --history names its columns."""
+    from .optimizers import OptimizerSettings
+
+    return OptimizerSettings(plan.optimizer).state_names
+
+
+def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes, samples=None, optimizer_state=None):
     """Run the plan with the progress bar, --history, --format csv and the page's samples
     written as the epochs run, and Ctrl-C, SIGTERM or a vanished reader of stdout stopping it
     after the epoch. The notes go to stderr once the first epoch has run: a failure before
@@ -591,7 +658,8 @@ def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes, sa
     writer.samples = samples
     try:
         with _signals_set(stop) as received, _data_named(source):
-            fitted = fit_rows(rows, initial, plan, first_epoch=epochs_before + 1, on_epoch=writer, stop=stop)
+            fitted = fit_rows(rows, initial, plan, first_epoch=epochs_before + 1, on_epoch=writer, stop=stop,
+                              optimizer_state=optimizer_state)
     finally:
         writer.close()
     return fitted, received
@@ -648,7 +716,7 @@ def _run_page(report, samples, dataset, curve) -> str:
 
 
 def _trained_model(fitted, dataset, run: _Train):
-    from .modelfile import Model, TrainingRecord
+    from .modelfile import Model, TrainingRecord, optimizer_state_record
 
     result, rows = fitted.result, fitted.rows
     record = TrainingRecord(
@@ -667,6 +735,7 @@ def _trained_model(fitted, dataset, run: _Train):
         initial_loss=float(result.losses[0]),
         final_loss=result.final_loss,
         final_val_loss=result.final_val_loss,
+        optimizer_state=optimizer_state_record(result.optimizer_state, result.final.names),
     )
     return Model(result.final, dataset.features, dataset.target, record, rows.scaling)
 
@@ -751,7 +820,7 @@ class _EpochWriter:
             self.samples(record)
         if self.history is not None:
             if self.history.empty:
-                self.history.write(history_header(record.params.names))
+                self.history.write(history_header(record.params.names, tuple(record.optimizer_state)))
             self.history.write(history_row(record))
         if self.stdout is not None:
             self.stdout.write(loss_csv_row(record, self.validation))
@@ -776,14 +845,20 @@ def _progress(epochs):
     return EpochProgress(epochs, console_for(sys.stderr))
 
 
-def _streaming_conflict(activation, plan, history_path, resumed):
-    """The option that rules out streamed training (the linear network on full batches, without
-    a history), or None."""
+def _streaming_conflict(run: _Train, plan, resumed):
+    """The option that rules out streamed training (the lecture's linear network, one output,
+    on full batches, without a history), or None."""
+    activation, output_activation = run.activation, run.output_activation
+    of_resume = " of --resume" if resumed else ""
     conflicts = [
-        (activation != "identity", f"the {activation} activation of --resume" if resumed else f"--activation {activation}"),
+        (activation != "identity", f"the {activation} activation{of_resume}" if resumed else f"--activation {activation}"),
+        (output_activation != "identity", f"the {output_activation} output activation{of_resume}" if resumed
+         else f"--output-activation {output_activation}"),
+        (not isinstance(run.target, str), f"the several targets{of_resume}" if resumed else "several --target columns"),
+        (run.no_bias, f"the network without biases{of_resume}" if resumed else "--no-bias"),
         (plan.batch_size is not None, "--batch-size"),
         (plan.val_split is not None, "--val-split"),
-        (history_path is not None, "--history"),
+        (run.history_path is not None, "--history"),
     ]
     return next((option for applies, option in conflicts if applies), None)
 
@@ -1037,7 +1112,8 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     _require_data(data)
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
     features = options["features"]
-    start = _initial_weights(init_path, plan, len(features), options["hidden"], options["activation"])
+    start = _initial_weights(init_path, plan, _architecture(options, len(features)))
+    _check_frozen(plan, start.params)
     shown_raw = shown_raw and plan.standardize is None and start.scaling is None
     if shown_raw:
         plan = plan.replace(standardize=False)
@@ -1136,7 +1212,7 @@ def _gradcheck(options: dict):
     import numpy as np
 
     from .gradcheck import check_gradients
-    from .network import forward, mse_loss
+    from .network import forward, loss
     from .outputs import Stdout
     from .training import fit_rows
 
@@ -1157,13 +1233,13 @@ def _gradcheck(options: dict):
         params, ran = fitted.result.final, fitted.result.epochs_run
         where = [f"after {ran} epoch{'s' if ran != 1 else ''}", f"(eta {fitted.plan.lr:g}, {start})"]
     with np.errstate(all="ignore"):
-        loss = mse_loss(rows.y, forward(params, rows.X).yhat)
-    if not math.isfinite(loss):
+        at_start = loss(rows.y, forward(params, rows.X).yhat, setup.plan.loss)
+    if not math.isfinite(at_start):
         raise UserError(
-            f"{source}: the loss {' '.join(where)} is {loss}, so there are no gradients to check: the data or the weights are too large "
+            f"{source}: the loss {' '.join(where)} is {at_start}, so there are no gradients to check: the data or the weights are too large "
             "for float64; standardize the data (--standardize) or start from smaller weights"
         )
-    checks = check_gradients(params, rows.X, rows.y, tol)
+    checks = check_gradients(params, rows.X, rows.y, tol, setup.plan.loss)
     out = Stdout()
     if output_format == "json":
         out.write(json.dumps([asdict(check) for check in checks], indent=2) + "\n")
@@ -1172,7 +1248,8 @@ def _gradcheck(options: dict):
         from .report import gradcheck_table
 
         scaled = ", on z-scores" if rows.scaling is not None else ""
-        phrases = ["Gradient check", where[0], where[1] + ",", f"loss {loss:.6g}{scaled}"]
+        convention = "" if setup.plan.loss == "mse" else f" ({setup.plan.loss})"
+        phrases = ["Gradient check", where[0], where[1] + ",", f"loss{convention} {at_start:.6g}{scaled}"]
         console = console_for(out)
         table = gradcheck_table(checks)
         title = _phrase_lines(phrases, min(console.width, table_width(console, table)))

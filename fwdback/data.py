@@ -49,7 +49,8 @@ class TextLargerThan(Exception):
 
 @dataclass
 class Dataset:
-    """Training data.  X : shape (n, k), y : shape (n,); `sep` is the separator the file used.
+    """Training data.  X : shape (n, k), y : shape (n,), or (n, m) for a tuple of m target
+    names; `sep` is the separator the file used.
 
     X and y are views into one float64 block, so the rows are held once. `trimmed` lists the
     header names that had spaces around them; `sep_detected` says the separator was detected.
@@ -58,22 +59,33 @@ class Dataset:
     X: np.ndarray
     y: np.ndarray
     features: tuple[str, ...]
-    target: str
+    target: str | tuple[str, ...]
     source: str
     sep: str
     sep_detected: bool = False
     trimmed: list[str] = field(default_factory=list)
 
 
+def target_names(target: str | tuple[str, ...]) -> tuple[str, ...]:
+    """The target columns: one name (the lecture's y), or a tuple of several for several outputs."""
+    return (target,) if isinstance(target, str) else tuple(target)
+
+
+def _targets_of(block: np.ndarray, k: int) -> np.ndarray:
+    """y from a (k + m, n) block of columns: shape (n,) for one target, (n, m) for several."""
+    return block[k] if len(block) == k + 1 else block[k:].T
+
+
 def load_dataset(
     source: str,
     features: Sequence[str] = FEATURES,
-    target: str = TARGET,
+    target: str | tuple[str, ...] = TARGET,
     sep: str | None = None,
     stream_above: int | None = None,
     model_columns: bool = False,
 ) -> Dataset:
-    """Read the feature and target columns of a CSV file ("-" for stdin) as float64.
+    """Read the feature and target columns of a CSV file ("-" for stdin) as float64: X shape
+    (n, k), y shape (n,) for one target, (n, m) for a tuple of m target names.
 
     With sep=None the separator is the comma, or the one the header line clearly uses. With
     `stream_above`, raises TextLargerThan as soon as more than that many bytes of text have been
@@ -82,20 +94,22 @@ def load_dataset(
     one is missing.
     """
     _check_names(features, target)
+    names = [*features, *target_names(target)]
     with CsvReader(source, sep) as reader:
         model_reads = {"trained_on": tuple(features), "target": target} if model_columns else {}
-        columns = _columns(reader, [*features, target], **model_reads)
+        columns = _columns(reader, names, **model_reads)
         gathered = _Gathered(len(columns), reader)
         for records in reader.records():
-            gathered.add(_float_block(records, columns, [*features, target], reader.name))
+            gathered.add(_float_block(records, columns, names, reader.name))
             if stream_above is not None and reader.bytes_read > stream_above:
                 raise TextLargerThan(reader.name, reader.bytes_read)
         if reader.rows_read == 0:
             raise DataError(f"{reader.name}: has a header but no data rows; add rows of {','.join(reader.header.names)} values")
         block = gathered.block()
         header = reader.header
-    return Dataset(block[:-1].T, block[-1], tuple(features), target, reader.name, header.sep, header.detected,
-                   _trimmed(header, [*features, target]))
+    k = len(features)
+    return Dataset(block[:k].T, _targets_of(block, k), tuple(features), target, reader.name, header.sep, header.detected,
+                   _trimmed(header, names))
 
 
 class _Gathered:
@@ -275,10 +289,10 @@ def iter_prediction_chunks(source: str, features: Sequence[str], sep: str | None
             raise DataError(f"{reader.name}: has a header but no data rows; add rows of {','.join(header.names)} values")
 
 
-def _check_names(features: Sequence[str], target: str) -> None:
+def _check_names(features: Sequence[str], target: str | tuple[str, ...]) -> None:
     if not features:
         raise ColumnChoice()
-    counts = Counter([*features, target])
+    counts = Counter([*features, *target_names(target)])
     repeated = sorted(column for column, count in counts.items() if count > 1)
     if repeated:
         raise ColumnChoice(repeated[0])

@@ -113,7 +113,8 @@ class MissingColumn(DataError):
         elif self.trained_on is None:
             fix = f"rename it in the header or choose columns with {name('features')}/{name('target')}"
         else:
-            target = f" and its target {self.target}" if self.target is not None else ""
+            targets = self.target if isinstance(self.target, tuple) else (self.target,)
+            target = f" and its target {','.join(targets)}" if self.target is not None else ""
             fix = f"the model reads the columns {','.join(self.trained_on)}{target}; rename the data's columns to match"
         return f"{self.source}: no column {self.quoted} ({self.suggestion}); {fix}"
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import Parameters, backward, forward, mse_loss
+from .network import ACTIVATIONS, Parameters, backward, forward, loss, loss_divisor
 
 EPS = float(np.finfo(np.float64).eps)
 # Observed |analytic - numeric| stayed below 1.7 times the bare rounding estimate, at random
@@ -88,25 +88,28 @@ def step_size(value: float) -> float:
     return EPS ** (1 / 3) * max(1.0, abs(float(value)))
 
 
-def check_gradients(params: Parameters, X: np.ndarray, y: np.ndarray, tol: float = 1e-6) -> list[GradientCheck]:
-    """network.backward against central differences of network.mse_loss, one row per parameter.
+def check_gradients(
+    params: Parameters, X: np.ndarray, y: np.ndarray, tol: float = 1e-6, convention: str = "mse"
+) -> list[GradientCheck]:
+    """network.backward against central differences of network.loss (in a loss convention,
+    network.LOSSES), one row per parameter.
 
-    X : shape (n, k), y : shape (n,). Rows are in the lecture's order, w1..w8, b1..b3.
+    X : shape (n, k), y : shape (n,) or (n, m). Rows are in the lecture's order, w1..w8, b1..b3.
     """
     with np.errstate(all="ignore"):
-        return _check_gradients(params, X, y, tol)
+        return _check_gradients(params, X, y, tol, convention)
 
 
-def _check_gradients(params: Parameters, X: np.ndarray, y: np.ndarray, tol: float) -> list[GradientCheck]:
-    analytic = backward(params, X, y, forward(params, X)).gradients.vector
+def _check_gradients(params: Parameters, X: np.ndarray, y: np.ndarray, tol: float, convention: str) -> list[GradientCheck]:
+    analytic = backward(params, X, y, forward(params, X), convention).gradients.vector
     mask = (forward(params, X).Z > 0).astype(np.float64) if params.activation == "relu" else None
     rows = []
     for j, name in enumerate(params.names):
         h = step_size(params.vector[j])
         distance = np.inf if mask is None else kink_distance(params, X, j)
         held = mask if distance <= 2 * h else None
-        numeric, rounding = central_difference(params, X, y, j, h, held)
-        truncation = abs(central_difference(params, X, y, j, 2 * h, held)[0] - numeric) / 3
+        numeric, rounding = central_difference(params, X, y, j, h, held, convention)
+        truncation = abs(central_difference(params, X, y, j, 2 * h, held, convention)[0] - numeric) / 3
         uncertainty = rounding + truncation
         a = float(analytic[j])
         error = relative_error(a, numeric)
@@ -138,26 +141,31 @@ def kink_distance(params: Parameters, X: np.ndarray, j: int) -> float:
 
 
 def central_difference(
-    params: Parameters, X: np.ndarray, y: np.ndarray, j: int, h: float, mask: np.ndarray | None = None
+    params: Parameters, X: np.ndarray, y: np.ndarray, j: int, h: float, mask: np.ndarray | None = None,
+    convention: str = "mse",
 ) -> tuple[float, float]:
     """(L(theta_j + h) - L(theta_j - h)) / distance, and how far rounding may move it.
 
     The distance is that between the two points actually evaluated, about 2h. With `mask`,
     shape (H, n), relu's pattern is held: N = z * mask, the loss on the piece the point lies on.
-    X : shape (n, k), y : shape (n,).
+    X : shape (n, k), y : shape (n,) or (n, m).
     """
     up, down = _moved(params, j, h), _moved(params, j, -h)
     distance = float(up.vector[j] - down.vector[j])
-    difference = _loss(up, X, y, mask) - _loss(down, X, y, mask)
-    return difference / distance, (loss_rounding(up, X, y) + loss_rounding(down, X, y)) / distance
+    difference = _loss(up, X, y, mask, convention) - _loss(down, X, y, mask, convention)
+    rounding = loss_rounding(up, X, y, convention) + loss_rounding(down, X, y, convention)
+    return difference / distance, rounding / distance
 
 
-def _loss(params: Parameters, X: np.ndarray, y: np.ndarray, mask: np.ndarray | None) -> float:
-    """The MSE loss, with relu's pattern held by `mask` (shape (H, n)) where one is given."""
+def _loss(params: Parameters, X: np.ndarray, y: np.ndarray, mask: np.ndarray | None, convention: str) -> float:
+    """The loss, with relu's pattern held by `mask` (shape (H, n)) where one is given."""
     if mask is None:
-        return mse_loss(y, forward(params, X).yhat)
+        return loss(y, forward(params, X).yhat, convention)
     N = forward(params, X).Z * mask
-    return mse_loss(y, params.w_out @ N + params.b_out)
+    A = params.W_out @ N + params.b_outputs[:, None]
+    out, _ = ACTIVATIONS[params.output_activation]
+    Yhat = A if out is None else out(A)
+    return loss(y, Yhat[0] if len(Yhat) == 1 else Yhat.T, convention)
 
 
 def relative_error(analytic: float, numeric: float) -> float:
@@ -168,17 +176,19 @@ def relative_error(analytic: float, numeric: float) -> float:
     return float(difference / max(abs(analytic), abs(numeric)))
 
 
-def loss_rounding(params: Parameters, X: np.ndarray, y: np.ndarray) -> float:
+def loss_rounding(params: Parameters, X: np.ndarray, y: np.ndarray, convention: str = "mse") -> float:
     """About how far float64 rounding can move the computed loss at `params`.
 
     Each residual r_i = y_i - yhat_i is off by a few eps times the size of the numbers summed
     into it, |y_i| + s_i, where s_i is yhat_i computed from |weights| and |x|. The loss
     (1/n) sum r_i^2 then moves by about eps * mean(|r_i| (|y_i| + s_i)), times a small
-    constant, ROUNDING_MARGIN. X : shape (n, k), y : shape (n,).
+    constant, ROUNDING_MARGIN; in another loss convention, times n / d(n). X : shape (n, k),
+    y : shape (n,) or (n, m).
     """
     yhat = forward(params, X).yhat
     size = forward(params.like(np.abs(params.vector)), np.abs(X)).yhat
-    return ROUNDING_MARGIN * EPS * float(np.mean(np.abs(y - yhat) * (np.abs(y) + size)))
+    units = len(y) / loss_divisor(convention, len(y)) * (1 if y.ndim == 1 else y.shape[1])
+    return units * ROUNDING_MARGIN * EPS * float(np.mean(np.abs(y - yhat) * (np.abs(y) + size)))
 
 
 def _moved(params: Parameters, j: int, h: float) -> Parameters:

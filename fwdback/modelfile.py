@@ -7,6 +7,10 @@
               "stop": "converged", "initial_weights": {...}, "final_loss": ..., ...}}
 
 "activation", "hidden" and "scaling" may be left out: the lecture's network is the default.
+Beyond the lecture: "target" lists several names for several outputs, "output_activation"
+(identity when left out) and "bias": false (no biases) are written only where they differ
+from the lecture's, and "training.optimizer_state" holds the update rule's state
+({"t": ..., "v": {name: ...}} or "m" and "s") for --resume, where the rule keeps one.
 "training.plan" is what --resume goes on with (training.TrainingPlan, all but the epochs).
 Version 1 files, without a plan, still load: their "lr", "batch_size" and "seed" are its parts.
 
@@ -26,8 +30,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ForeignFile, ModelFileError, display_name, path_problem
-from .network import ACTIVATIONS, Parameters, forward, parameter_count, parameter_names
-from .plan import StopReason
+from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Parameters, forward
+from .network import LOSSES
+from .plan import OPTIMIZERS, StopReason
 from .scaling import Scaling
 
 if TYPE_CHECKING:
@@ -66,12 +71,14 @@ class TrainingRecord:
     final_loss: float | None = None
     final_val_loss: float | None = None
     interrupted: bool = False
+    optimizer_state: dict | None = None
 
     def as_dict(self) -> dict:
         """As the model file holds it: the stop reason by its value ("converged")."""
         record = asdict(self) | {"stop": None if self.stop is None else self.stop.value}
-        if not self.interrupted:
-            del record["interrupted"]
+        for name in ("interrupted", "optimizer_state"):
+            if not record[name]:
+                del record[name]
         return record
 
 
@@ -81,25 +88,35 @@ class Model:
 
     params: Parameters
     features: tuple[str, ...]
-    target: str
+    target: str | tuple[str, ...]
     training: TrainingRecord = field(default_factory=TrainingRecord)
     scaling: Scaling | None = None
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return (self.target,) if isinstance(self.target, str) else self.target
+
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """yhat in the target's own units.  X : shape (n, k), in the features' own units."""
+        """yhat in the target's own units, shape (n,), or (n, m) for several targets.
+        X : shape (n, k), in the features' own units."""
         if self.scaling is None:
             return forward(self.params, X).yhat
         return self.scaling.original_target(forward(self.params, self.scaling.features(X)).yhat)
 
 
 def model_document(model: Model) -> dict:
+    architecture = model.params.architecture
+    beyond = {"output_activation": architecture.output_activation} if architecture.output_activation != "identity" else {}
+    if not architecture.bias:
+        beyond["bias"] = False
     return {
         "format": FORMAT,
         "version": VERSION,
         "features": list(model.features),
-        "target": model.target,
+        "target": model.target if isinstance(model.target, str) else list(model.target),
         "activation": model.params.activation,
         "hidden": model.params.n_hidden,
+        **beyond,
         "weights": model.params.as_dict(),
         "scaling": None if model.scaling is None else model.scaling.as_dict(model.features, model.target),
         "training": model.training.as_dict(),
@@ -124,17 +141,22 @@ def _parse_model(document, path: str) -> Model:
     _check_version(document, path)
     features = document.get("features")
     target = document.get("target")
+    targets = [target] if isinstance(target, str) else target
     if (
         not isinstance(features, list)
         or not features
         or not all(isinstance(name, str) and name for name in features)
         or len(set(features)) != len(features)
-        or not isinstance(target, str)
-        or not target
+        or not isinstance(targets, list)
+        or not targets
+        or not all(isinstance(name, str) and name for name in targets)
+        or len(set(targets)) != len(targets)
     ):
         raise ModelFileError(
-            f"{path}: \"features\" must list distinct column names and \"target\" name one; train the model again"
+            f"{path}: \"features\" must list distinct column names and \"target\" name one (or list several); "
+            "train the model again"
         )
+    target = target if isinstance(target, str) else tuple(target)
     hidden = document.get("hidden", 2)
     if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
         raise ModelFileError(f"{path}: \"hidden\" is {_shown(hidden)}, not a whole number of at least 1; train the model again")
@@ -143,7 +165,15 @@ def _parse_model(document, path: str) -> Model:
         raise ModelFileError(
             f"{path}: \"activation\" is {_shown(activation)}, not one of {', '.join(ACTIVATIONS)}; train the model again"
         )
-    params = parse_weights(document.get("weights"), path, len(features), hidden, activation)
+    output_activation = document.get("output_activation", "identity")
+    if not isinstance(output_activation, str) or output_activation not in OUTPUT_ACTIVATIONS:
+        raise ModelFileError(f"{path}: \"output_activation\" is {_shown(output_activation)}, not one of "
+                             f"{', '.join(OUTPUT_ACTIVATIONS)}; train the model again")
+    bias = document.get("bias", True)
+    if not isinstance(bias, bool):
+        raise ModelFileError(f"{path}: \"bias\" is {_shown(bias)}, not true or false; train the model again")
+    architecture = Architecture(len(features), hidden, len(targets), activation, output_activation, bias)
+    params = parse_weights(document.get("weights"), path, architecture)
     scaling = _parse_scaling(document.get("scaling"), path, tuple(features), target)
     training = _parse_training(document.get("training"), path, document["version"])
     return Model(params, tuple(features), target, training, scaling)
@@ -164,6 +194,14 @@ _PLAN_FIELDS = {
     "tol": ("a finite number of at least 0", lambda v: _is_finite_number(v) and v >= 0),
     "standardize": ("true or false", lambda v: isinstance(v, bool)),
     "seed": ("a whole number of at least 0", lambda v: _is_int(v) and v >= 0),
+    "loss": (f"one of {', '.join(LOSSES)}", lambda v: isinstance(v, str) and v in LOSSES),
+    "shuffle": ("true or false", lambda v: isinstance(v, bool)),
+    "freeze": ("a list of parameter names", lambda v: isinstance(v, list) and all(isinstance(name, str) for name in v)),
+    "optimizer": (f"one of {', '.join(OPTIMIZERS)}", lambda v: isinstance(v, str) and v in OPTIMIZERS),
+    "momentum": ("a number from 0 to below 1", lambda v: _is_finite_number(v) and 0 <= v < 1),
+    "beta1": ("a number from 0 to below 1", lambda v: _is_finite_number(v) and 0 <= v < 1),
+    "beta2": ("a number from 0 to below 1", lambda v: _is_finite_number(v) and 0 <= v < 1),
+    "epsilon": ("a positive finite number", lambda v: _is_finite_number(v) and v > 0),
 }
 # A version 1 file's "training" held these parts of the plan at its top level.
 _VERSION_1_PLAN = ("lr", "batch_size", "seed")
@@ -189,7 +227,35 @@ def _parse_training(values, path: str, version: int) -> TrainingRecord:
     known = {name: values[name] for name in TrainingRecord.__dataclass_fields__ if name in values and name not in ("plan", "stop")}
     kept = {name: value for name, value in known.items() if _of_its_kind(name, value)}
     kept["stop"] = next((reason for reason in StopReason if reason.value == values.get("stop")), None)
-    return TrainingRecord(plan={name: plan[name] for name in _PLAN_FIELDS if name in plan}, **kept)
+    plan = {name: tuple(plan[name]) if name == "freeze" else plan[name] for name in _PLAN_FIELDS if name in plan}
+    return TrainingRecord(plan=plan, **kept)
+
+
+def optimizer_state_record(state: dict, names: tuple[str, ...]) -> dict | None:
+    """An update rule's state (optimizers.Optimizer.record()) as the model file keeps it: each
+    per-parameter array by the parameters' names; None for a rule without state (gd)."""
+    if len(state) <= 1:
+        return None
+    return {"t": state["t"]} | {key: dict(zip(names, values)) for key, values in state.items() if key != "t"}
+
+
+def optimizer_state_of(model: Model, optimizer: str, path: str) -> dict | None:
+    """The state a resumed run's update rule goes on with (Optimizer's `state` and `t`), from
+    the model file's record; None where it keeps none. A record that does not fit is refused."""
+    from .optimizers import OptimizerSettings
+
+    keys = OptimizerSettings(optimizer).state_names
+    if not keys:
+        return None
+    record = model.training.optimizer_state or {}
+    names = model.params.names
+    t = record.get("t")
+    parts = [record.get(key) for key in keys]
+    if not (_is_int(t) and t >= 0 and all(isinstance(part, dict) and set(part) == set(names) for part in parts)
+            and all(_is_finite_number(part[name]) for part in parts for name in names)):
+        raise ModelFileError(f"{path}: \"training\".\"optimizer_state\" does not hold {optimizer}'s state "
+                             f"(t and {', '.join(keys)} for every parameter); train the model again")
+    return {"t": t} | {key: np.array([float(part[name]) for name in names]) for key, part in zip(keys, parts)}
 
 
 def _of_its_kind(name: str, value) -> bool:
@@ -274,10 +340,10 @@ def _check_version(document: dict, path: str) -> None:
         )
 
 
-def _parse_scaling(values, path: str, features: tuple[str, ...], target: str) -> Scaling | None:
+def _parse_scaling(values, path: str, features: tuple[str, ...], target: str | tuple[str, ...]) -> Scaling | None:
     if values is None:
         return None
-    columns = [*features, target]
+    columns = [*features, *((target,) if isinstance(target, str) else target)]
     for part in ("mean", "std"):
         table = values.get(part) if isinstance(values, dict) else None
         if not isinstance(table, dict) or any(not _is_finite_number(table.get(name)) for name in columns):
@@ -308,7 +374,7 @@ class InitialWeights:
     scaling: Scaling | None = None
 
 
-def load_init(path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> InitialWeights:
+def load_init(path: str, architecture: Architecture = Architecture()) -> InitialWeights:
     """Initial weights for a network of this shape: a JSON object of the weights by name, at its
     top level or under "weights" (so a saved model works, with its scaling; one of a newer
     format is refused)."""
@@ -318,17 +384,20 @@ def load_init(path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str =
         scaling = _parse_model(document, display_name(path)).scaling
     if isinstance(document, dict) and isinstance(document.get("weights"), dict):
         document = document["weights"]
-    return InitialWeights(parse_weights(document, display_name(path), n_inputs, n_hidden, activation), scaling)
+    return InitialWeights(parse_weights(document, display_name(path), architecture), scaling)
 
 
-def parse_weights(values, path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> Parameters:
+def parse_weights(values, path: str, architecture: Architecture = Architecture()) -> Parameters:
     """Exactly the network's names (w1..w8, b1..b3 for the lecture's), each a finite number."""
-    network = f"the network of {n_inputs} features and {n_hidden:,} hidden units"
-    count = parameter_count(n_inputs, n_hidden)
-    listed = ", ".join(parameter_names(n_inputs, n_hidden)) if count <= 12 else f"w1..w{count - n_hidden - 1}, b1..b{n_hidden + 1}"
+    a = architecture
+    outputs = "" if a.n_outputs == 1 else f" and {a.n_outputs} outputs"
+    network = f"the network of {a.n_inputs} features and {a.n_hidden:,} hidden units{outputs}"
+    count = a.size
+    biases = f", b1..b{a.n_biases}" if a.n_biases else ""
+    listed = ", ".join(a.names) if count <= 12 else f"w1..w{a.n_weights}{biases}"
     if isinstance(values, dict) and count > 2 * len(values) + 64:  # naming each missing weight would take long
         raise ModelFileError(f"{path}: has {len(values):,} weights where {network} has {count:,} ({listed}); give exactly those")
-    names = parameter_names(n_inputs, n_hidden)
+    names = a.names
     if not isinstance(values, dict):
         raise ModelFileError(f"{path}: weights must be a JSON object with the names {listed}")
     missing = [name for name in names if name not in values]
@@ -343,7 +412,7 @@ def parse_weights(values, path: str, n_inputs: int = 3, n_hidden: int = 2, activ
             raise ModelFileError(f"{path}: weight {name} is {_shown(value)}, not a number; give a number")
         if not _is_finite_number(value):
             raise ModelFileError(f"{path}: weight {name} is {_shown(value)}, not a finite float64 number; give a finite number")
-    return Parameters.from_dict({name: float(values[name]) for name in names}, n_inputs, n_hidden, activation)
+    return Parameters.of([float(values[name]) for name in names], architecture)
 
 
 # A model file is small; anything much larger is not one.

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .network import Gradients, Parameters, update
-
-OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
+from .plan import OPTIMIZERS
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,9 @@ DEFAULT_EPOCHS = 10_000
 # CONVERGENCE_WINDOW epochs: float64's resolution of a sum of squares, 16 eps.
 DEFAULT_TOL = 16 * 2.0**-52
 CONVERGENCE_WINDOW = 10
+# The choices of the plan's loss convention (network.LOSSES) and update rule (optimizers.py).
+LOSS_CONVENTIONS = ("mse", "half-mse", "sse", "half-sse")
+OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
 
 
 class StopReason(enum.Enum):
@@ -68,12 +71,16 @@ class TrainingPlan:
         return dataclasses.replace(self, **changes)
 
     def record(self) -> dict:
-        """The plan as the model file keeps it (epochs are the run's, recorded apart)."""
-        return {name: list(value) if isinstance(value := getattr(self, name), tuple) else value for name in RESUMED}
+        """The plan as the model file keeps it (epochs are the run's, recorded apart); the parts
+        beyond the lecture only where they are not the default, so the lecture's files stay as they were."""
+        default = TrainingPlan()
+        return {
+            name: list(value) if isinstance(value := getattr(self, name), tuple) else value
+            for name in RESUMED
+            if name in LECTURE_RESUMED or value != getattr(default, name)
+        }
 
 
 # What a resumed run goes on with: everything but the number of epochs.
-RESUMED = (
-    "lr", "batch_size", "val_split", "patience", "min_delta", "tol", "standardize", "seed",
-    "loss", "shuffle", "freeze", "optimizer", "momentum", "beta1", "beta2", "epsilon",
-)
+LECTURE_RESUMED = ("lr", "batch_size", "val_split", "patience", "min_delta", "tol", "standardize", "seed")
+RESUMED = LECTURE_RESUMED + ("loss", "shuffle", "freeze", "optimizer", "momentum", "beta1", "beta2", "epsilon")

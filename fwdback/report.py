@@ -402,14 +402,18 @@ def loss_csv_row(record, validation: bool) -> str:
     return f"{record.number},{record.loss!r}\n"
 
 
-def history_header(names) -> str:
-    """The --history header: epoch, loss, the parameters by name, then dL/d of each."""
-    return ",".join(["epoch", "loss", *names, *(f"dL/d{name}" for name in names)]) + "\n"
+def history_header(names, state_names: tuple[str, ...] = ()) -> str:
+    """The --history header: epoch, loss, the parameters by name, then dL/d of each, then the
+    optimizer's state after the epoch's updates (v_w1, ...; m_w1, ..., s_w1, ...) where it keeps one."""
+    state = [f"{key}_{name}" for key in state_names for name in names]
+    return ",".join(["epoch", "loss", *names, *(f"dL/d{name}" for name in names), *state]) + "\n"
 
 
 def history_row(record) -> str:
-    """One --history row: the epoch, its loss, the parameters at its start, its gradients."""
-    values = [repr(record.loss), *map(repr, record.params.vector.tolist()), *map(repr, record.gradients.vector.tolist())]
+    """One --history row: the epoch, its loss, the parameters at its start, its gradients, the
+    optimizer's state after the epoch (training.EpochRecord)."""
+    arrays = [record.params.vector, record.gradients.vector, *record.optimizer_state.values()]
+    values = [repr(record.loss), *(repr(value) for array in arrays for value in array.tolist())]
     return f"{record.number}," + ",".join(values) + "\n"
 
 

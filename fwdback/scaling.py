@@ -17,29 +17,34 @@ class Scaling:
     """x_scaled = (x - x_mean) / x_std, y_scaled = (y - y_mean) / y_std.
 
     x_mean, x_std : shape (k,)
+    y_mean, y_std : numbers for one target, shape (m,) for several
     """
 
     x_mean: np.ndarray
     x_std: np.ndarray
-    y_mean: float
-    y_std: float
+    y_mean: float | np.ndarray
+    y_std: float | np.ndarray
 
     @classmethod
     def fit(cls, X: np.ndarray, y: np.ndarray) -> Scaling:
-        """The means and population standard deviations of the training rows.  X : shape (n, k), y : shape (n,).
+        """The means and population standard deviations of the training rows.  X : shape (n, k),
+        y : shape (n,), or (n, m) for several targets.
 
         Deviations are divided by their largest before they are squared, so that values whose
         squares overflow float64 (1e200, say) still have a finite standard deviation.
         """
         x, target = RunningMoments(), RunningMoments()
         x.add(X)
-        target.add(y[:, None])
-        return cls.of_moments(x, target)
+        target.add(y[:, None] if y.ndim == 1 else y)
+        return cls.of_moments(x, target, several=y.ndim == 2)
 
     @classmethod
-    def of_moments(cls, x: RunningMoments, y: RunningMoments) -> Scaling:
-        """The scaling of rows whose moments were taken a chunk at a time."""
-        return cls(x.mean, np.where(x.std > 0, x.std, 1.0), float(y.mean[0]), float(y.std[0]) if y.std[0] > 0 else 1.0)
+    def of_moments(cls, x: RunningMoments, y: RunningMoments, several: bool = False) -> Scaling:
+        """The scaling of rows whose moments were taken a chunk at a time (`several` targets)."""
+        y_std = np.where(y.std > 0, y.std, 1.0)
+        if several:
+            return cls(x.mean, np.where(x.std > 0, x.std, 1.0), y.mean, y_std)
+        return cls(x.mean, np.where(x.std > 0, x.std, 1.0), float(y.mean[0]), float(y_std[0]))
 
     def features(self, X: np.ndarray) -> np.ndarray:
         return (X - self.x_mean) / self.x_std
@@ -59,22 +64,22 @@ class Scaling:
         original = coef * self.y_std / self.x_std
         return original, float(self.y_mean + self.y_std * (intercept - coef @ (self.x_mean / self.x_std)))
 
-    def as_dict(self, features: tuple[str, ...], target: str) -> dict:
+    def as_dict(self, features: tuple[str, ...], target: str | tuple[str, ...]) -> dict:
+        targets = (target,) if isinstance(target, str) else target
         return {
-            "mean": dict(zip(features, self.x_mean.tolist())) | {target: self.y_mean},
-            "std": dict(zip(features, self.x_std.tolist())) | {target: self.y_std},
+            "mean": dict(zip(features, self.x_mean.tolist())) | dict(zip(targets, np.ravel(self.y_mean).tolist())),
+            "std": dict(zip(features, self.x_std.tolist())) | dict(zip(targets, np.ravel(self.y_std).tolist())),
         }
 
     @classmethod
-    def from_dict(cls, values: dict, features: tuple[str, ...], target: str) -> Scaling:
+    def from_dict(cls, values: dict, features: tuple[str, ...], target: str | tuple[str, ...]) -> Scaling:
         """The inverse of as_dict; the caller has checked the names and numbers."""
         mean, std = values["mean"], values["std"]
-        return cls(
-            np.array([mean[name] for name in features], dtype=np.float64),
-            np.array([std[name] for name in features], dtype=np.float64),
-            float(mean[target]),
-            float(std[target]),
-        )
+        x_mean = np.array([mean[name] for name in features], dtype=np.float64)
+        x_std = np.array([std[name] for name in features], dtype=np.float64)
+        if isinstance(target, str):
+            return cls(x_mean, x_std, float(mean[target]), float(std[target]))
+        return cls(x_mean, x_std, np.array([mean[name] for name in target]), np.array([std[name] for name in target]))
 
 
 class RunningMoments:

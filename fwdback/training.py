@@ -389,7 +389,7 @@ def train(
             divergence.check(epoch, loss)
             history.append(epoch, loss, val_loss)
             if on_epoch is not None:
-                on_epoch(EpochRecord(epoch, loss, val_loss, at_start, grads, optimizer.state))
+                on_epoch(EpochRecord(epoch, loss, val_loss, at_start, grads, dict(optimizer.state)))
             last = epoch == first_epoch + plan.epochs - 1
             reason = (
                 StopReason.EARLY_STOPPING if early.reached(epoch, at_start, loss if val_loss is None else val_loss)

@@ -114,8 +114,8 @@ def broken_backward(name: str, change):
     """network.backward with the gradient of `name` replaced by change(gradient)."""
     real = network.backward
 
-    def backward(params, X, y, fwd):
-        back = real(params, X, y, fwd)
+    def backward(params, X, y, fwd, *convention):
+        back = real(params, X, y, fwd, *convention)
         vector = back.gradients.vector.copy()
         j = params.names.index(name)
         vector[j] = change(vector[j])
