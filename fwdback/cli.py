@@ -888,7 +888,7 @@ Examples:
 @click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="The model file saved by fwdback train; - reads it from stdin.")
 @click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
 def predict(data, model_path, sep):
-    """Write DATA's rows with a y_hat column added, as CSV on stdout.
+    """Write DATA's rows with a y_hat column added (y1_hat, y2_hat, ... for a model of several targets), as CSV on stdout.
 
     DATA is a CSV with the model's feature columns ("-" or nothing for stdin); its lines
     are passed through unchanged (same separator, same quoting) with y_hat appended,
@@ -912,24 +912,27 @@ def _predict(data, model_path, sep):
     _one_stdin(data, model_path)
     Outputs({"DATA": data, "--model": model_path}).check_stdout()
     model = load_model(model_path)
+    added = ["y_hat"] if isinstance(model.target, str) else [f"{name}_hat" for name in model.targets]
     stdout = Stdout()
     for chunk in iter_prediction_chunks(data, model.features, sep):
         separator = chunk.sep.encode()
         if chunk.rows_before == 0:
-            if "y_hat" in chunk.columns:
-                raise DataError(f"{_display(data)}: already has a y_hat column; drop or rename it first")
-            stdout.write_bytes(chunk.header + separator + b"y_hat\n")
+            taken = next((name for name in added if name in chunk.columns), None)
+            if taken:
+                raise DataError(f"{_display(data)}: already has a {taken} column; drop or rename it first")
+            stdout.write_bytes(chunk.header + separator + separator.join(name.encode() for name in added) + b"\n")
         with np.errstate(all="ignore"):
-            predictions = model.predict(chunk.X)
-        finite = np.isfinite(predictions)
+            predictions = model.predict(chunk.X).reshape(len(chunk.X), -1)
+        finite = np.isfinite(predictions).all(axis=1)
         if not finite.all():
             row = chunk.rows_before + int(np.argmin(finite)) + 1
+            shown = predictions[row - chunk.rows_before - 1]
             raise DataError(
-                f"{where(_display(data), row)}: the prediction is {predictions[row - chunk.rows_before - 1]}, beyond float64's "
-                "range: the model's weights or this row's inputs are too large; check that the row is in the units the "
-                "model was trained on, and the model's weights"
+                f"{where(_display(data), row)}: the prediction is {shown[0] if len(shown) == 1 else list(shown)}, beyond "
+                "float64's range: the model's weights or this row's inputs are too large; check that the row is in the "
+                "units the model was trained on, and the model's weights"
             )
-        tails = [b"%b%b\n" % (separator, repr(value).encode()) for value in predictions.tolist()]
+        tails = [b"%b%b\n" % (separator, separator.join(repr(value).encode() for value in row)) for row in predictions.tolist()]
         stdout.write_bytes(b"".join(map(bytes.__add__, chunk.texts, tails)))
         if stdout.gone:
             return
@@ -981,22 +984,26 @@ def _evaluate(data, model_path, sep, output_format):
     dataset = _load_dataset(data, model.features, model.target, sep, notes, model_columns=True)
     with np.errstate(all="ignore"):
         predictions = model.predict(dataset.X)
-    if not np.isfinite(predictions).all():
-        row = int(np.argmin(np.isfinite(predictions))) + 1
+    finite = np.isfinite(predictions.reshape(len(predictions), -1)).all(axis=1)
+    if not finite.all():
+        row = int(np.argmin(finite)) + 1
         raise DataError(f"{dataset.source}, row {row}: the prediction overflows float64: the model's weights or this row's "
                         "inputs are too large; check that the row is in the units the model was trained on, and the model's weights")
-    evaluation = score(predictions, dataset.X, dataset.y)
+    targets, y, predictions = model.targets, dataset.y.reshape(len(dataset.y), -1), predictions.reshape(len(dataset.y), -1)
+    evaluations = {target: score(predictions[:, j], dataset.X, y[:, j]) for j, target in enumerate(targets)}
     _echo_notes(notes, False)
     out = Stdout()
     name = "<stdin>" if model_path == "-" else model_path
     if output_format == "json":
-        out.write(json.dumps(evaluation_document(evaluation, name, dataset), indent=2) + "\n")
+        out.write(json.dumps(evaluation_document(evaluations, name, dataset), indent=2) + "\n")
     elif output_format == "csv":
-        write_evaluation_csv(out, evaluation)
+        write_evaluation_csv(out, evaluations)
     else:
         from .render.terminal import console_for, print_table
 
-        print_table(console_for(out), evaluation_table(evaluation, name, dataset.source))
+        console = console_for(out)
+        for target, evaluation in evaluations.items():
+            print_table(console, evaluation_table(evaluation, name, dataset.source, None if len(targets) == 1 else target))
     out.flush()
 
 

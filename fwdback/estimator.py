@@ -23,8 +23,9 @@ import warnings
 import numpy as np
 
 from . import network
-from .network import ACTIVATIONS, Gradients, Parameters, init_parameters, parameter_count, parameter_names
-from .modelfile import Model, TrainingRecord
+from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Gradients, Parameters, init_parameters, parameter_count, parameter_names
+from .plan import LOSS_CONVENTIONS, OPTIMIZERS
+from .modelfile import Model, TrainingRecord, optimizer_state_record
 from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, TrainingPlan
 from .training import check_memory, fit
 
@@ -183,6 +184,16 @@ class FwdbackRegressor:
         patience=None,
         min_delta=0.0,
         random_state=0,
+        output_activation="identity",
+        bias=True,
+        loss="mse",
+        shuffle=True,
+        freeze=(),
+        optimizer="gd",
+        momentum=0.9,
+        beta1=0.9,
+        beta2=0.999,
+        epsilon=1e-8,
     ):
         self.hidden = hidden
         self.activation = activation
@@ -195,9 +206,20 @@ class FwdbackRegressor:
         self.patience = patience
         self.min_delta = min_delta
         self.random_state = random_state
+        self.output_activation = output_activation
+        self.bias = bias
+        self.loss = loss
+        self.shuffle = shuffle
+        self.freeze = freeze
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
 
     def fit(self, X, y) -> FwdbackRegressor:
-        """Train on X, shape (n, k), and y, shape (n,), from random initial weights; returns self.
+        """Train on X, shape (n, k), and y, shape (n,) (or (n, m): one output each), from random
+        initial weights; returns self.
 
         Raises ValueError for invalid parameters or data, and errors.TrainingDiverged (with a
         learning rate to try) when the loss grows without bound.
@@ -218,9 +240,25 @@ class FwdbackRegressor:
             tol=float(self.tol),
             standardize=None if self.standardize is None else bool(self.standardize),
             seed=seed,
+            loss=self.loss,
+            shuffle=bool(self.shuffle),
+            freeze=tuple(self.freeze),
+            optimizer=self.optimizer,
+            momentum=float(self.momentum),
+            beta1=float(self.beta1),
+            beta2=float(self.beta2),
+            epsilon=float(self.epsilon),
         )
-        check_memory(parameter_count(X.shape[1], int(self.hidden)), int(self.hidden), len(X), plan.batch_size)
-        initial = init_parameters(np.random.default_rng(seed), X.shape[1], int(self.hidden), self.activation)
+        architecture = Architecture(X.shape[1], int(self.hidden), 1 if y.ndim == 1 else y.shape[1], self.activation,
+                                    self.output_activation, bool(self.bias))
+        unknown = [name for name in plan.freeze if name not in architecture.names]
+        if unknown:
+            raise ValueError(f"{type(self).__name__}(freeze={self.freeze!r}): the network has no parameter {unknown[0]}; "
+                             f"its parameters are {', '.join(architecture.names)}")
+        check_memory(architecture.size, int(self.hidden), len(X), plan.batch_size)
+        initial = init_parameters(np.random.default_rng(seed), X.shape[1], int(self.hidden), self.activation,
+                                  n_outputs=architecture.n_outputs, output_activation=self.output_activation,
+                                  bias=bool(self.bias))
         # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
         # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
         fitted = fit(np.asfortranarray(X), y, initial, plan)
@@ -241,6 +279,7 @@ class FwdbackRegressor:
             epochs=result.epochs_in_weights, epochs_run=result.epochs_run, best_epoch=result.best_epoch, stop=result.stop,
             initial_weights=result.initial.as_dict(), initial_loss=float(result.losses[0]), final_loss=result.final_loss,
             final_val_loss=result.final_val_loss,
+            optimizer_state=optimizer_state_record(result.optimizer_state, result.final.names),
         )
         return self
 
@@ -300,9 +339,12 @@ class FwdbackRegressor:
         model = load_model(path)
         plan = model.training.plan
         params = model.params
+        beyond = {name: plan[name] for name in ("loss", "shuffle", "freeze", "optimizer", "momentum", "beta1", "beta2",
+                                                "epsilon") if name in plan}
         estimator = cls(hidden=params.n_hidden, activation=params.activation, lr=plan.get("lr"),
                         batch_size=plan.get("batch_size"), standardize=model.scaling is not None,
-                        random_state=plan.get("seed", 0))
+                        random_state=plan.get("seed", 0), output_activation=params.output_activation,
+                        bias=params.bias, **beyond)
         estimator._set_fitted(params, model.scaling, params.n_inputs, np.asarray(model.features, dtype=object))
         estimator.target_name_ = model.target
         estimator._training = model.training
@@ -316,11 +358,10 @@ class FwdbackRegressor:
         """
         yhat = self.predict(X)
         y = _as_target(y, len(yhat), type(self).__name__)
-        residual, centred = y - yhat, y - y.mean()
-        ss_res, ss_tot = float(residual @ residual), float(centred @ centred)
-        if ss_tot == 0:
-            return 1.0 if ss_res == 0 else 0.0
-        return 1.0 - ss_res / ss_tot
+        if y.shape != yhat.shape:
+            raise ValueError(f"y has shape {y.shape}, but the model predicts shape {yhat.shape}; give one column per output")
+        return float(np.mean([_r2(column, predicted) for column, predicted in zip(y.reshape(len(y), -1).T,
+                                                                                   yhat.reshape(len(y), -1).T)]))
 
     @classmethod
     def _parameters(cls) -> dict[str, object]:
@@ -392,10 +433,35 @@ class FwdbackRegressor:
             ("val_split", self.val_split is None or (_is_real(self.val_split) and 0 < self.val_split < 1), "None or a fraction between 0 and 1, e.g. 0.2"),
             ("patience", self.patience is None or (_is_int(self.patience) and self.patience >= 1), "None or an integer of at least 1"),
             ("min_delta", _is_real(self.min_delta) and math.isfinite(self.min_delta) and self.min_delta >= 0, "a finite number of at least 0"),
+            ("output_activation", self.output_activation in OUTPUT_ACTIVATIONS, f"one of {', '.join(map(repr, OUTPUT_ACTIVATIONS))}"),
+            ("bias", isinstance(self.bias, (bool, np.bool_)), "True or False"),
+            ("loss", self.loss in LOSS_CONVENTIONS, f"one of {', '.join(map(repr, LOSS_CONVENTIONS))}"),
+            ("shuffle", isinstance(self.shuffle, (bool, np.bool_)), "True or False"),
+            ("freeze", not isinstance(self.freeze, str) and _all_strings(self.freeze), "a list of parameter names, e.g. ['b1', 'b2']"),
+            ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(map(repr, OPTIMIZERS))}"),
+            *((name, _is_real(value) and 0 <= value < 1, "a number from 0 to below 1")
+              for name, value in (("momentum", self.momentum), ("beta1", self.beta1), ("beta2", self.beta2))),
+            ("epsilon", _is_real(self.epsilon) and math.isfinite(self.epsilon) and self.epsilon > 0, "a positive finite number"),
         ]
         for name, valid, need in checks:
             if not valid:
                 raise ValueError(f"{type(self).__name__}({name}={getattr(self, name)!r}): {name} must be {need}")
+
+
+def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
+    """R^2 of one output (y, yhat : shape (n,)); several outputs score the mean of theirs, as scikit-learn's r2_score."""
+    residual, centred = y - yhat, y - y.mean()
+    ss_res, ss_tot = float(residual @ residual), float(centred @ centred)
+    if ss_tot == 0:
+        return 1.0 if ss_res == 0 else 0.0
+    return 1.0 - ss_res / ss_tot
+
+
+def _all_strings(values) -> bool:
+    try:
+        return all(isinstance(value, str) for value in values)
+    except TypeError:
+        return False
 
 
 def _is_int(value) -> bool:
@@ -431,9 +497,15 @@ def _feature_names(X) -> np.ndarray | None:
     return np.asarray(names, dtype=object) if names and all(isinstance(name, str) for name in names) else None
 
 
-def _target_name(y, feature_names) -> str:
+def _target_name(y, feature_names) -> str | tuple[str, ...]:
     """The name of y where it has one (a pandas Series' string `.name`), as the model file's target,
-    so that `fwdback evaluate` finds its column; "y" otherwise, or where a feature has that name."""
+    so that `fwdback evaluate` finds its column; "y" otherwise, or where a feature has that name.
+    Several targets (y of shape (n, m)) are named by a data frame's columns, else y1, y2, ..."""
+    if np.ndim(y) == 2 and np.shape(y)[1] > 1:
+        columns = [str(name) for name in getattr(y, "columns", [])]
+        if len(set(columns)) == np.shape(y)[1] and not set(columns) & set(feature_names if feature_names is not None else []):
+            return tuple(columns)
+        return tuple(f"y{j}" for j in range(1, np.shape(y)[1] + 1))
     name = getattr(y, "name", None)
     if isinstance(name, str) and name.strip() and (feature_names is None or name not in list(feature_names)):
         return name
@@ -469,7 +541,8 @@ def _as_matrix(X, estimator: str, n_features: int | None = None) -> np.ndarray:
 
 
 def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
-    """y as a finite float64 array, shape (n_rows,); a column (n_rows, 1) is flattened with a warning."""
+    """y as a finite float64 array, shape (n_rows,), or (n_rows, m) for m targets; a column
+    (n_rows, 1) is flattened with a warning."""
     if y is None:
         raise ValueError(f"{estimator} requires y to be passed, but the target y is None; give one target per row of X")
     y = np.asarray(y)
@@ -480,13 +553,13 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
         message = "A column-vector y was passed when a 1d array was expected; pass y.ravel(), shape (n_samples,)"
         warnings.warn(DataConversionWarning(message), stacklevel=3)
         y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead; fwdback predicts one target")
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y should be a 1d array (one target) or 2-D (one column per target), got shape {y.shape}")
     if len(y) != n_rows:
         raise ValueError(f"X has {n_rows} rows but y has {len(y)} values; give one target per row")
     if not np.isfinite(y).all():
-        row = int(np.argwhere(~np.isfinite(y))[0, 0])
-        raise ValueError(f"y contains NaN or inf (y[{row}] is {y[row]}); drop those rows or fill the values")
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
+        raise ValueError(f"y contains NaN or inf (y[{', '.join(map(str, where))}] is {y[where]}); drop those rows or fill the values")
     return y
 
 

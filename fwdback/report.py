@@ -14,6 +14,7 @@ import numpy as np
 from .errors import python_name
 from .linear_map import Comparison, compare, linear_map_formulas
 from .modelfile import Model
+from .network import loss_divisor
 from .playback import network_document
 from .plan import CONVERGENCE_WINDOW, StopReason
 from .sections import Mark, Table
@@ -29,8 +30,8 @@ EARLY_SHARE, DESCENT_SHARE = 0.05, 0.9
 
 @dataclass
 class TrainingReport:
-    """Everything the outputs of `train` show. `comparison` exists for the linear network only;
-    `name` words a setting as the caller spells it."""
+    """Everything the outputs of `train` show. `comparison` exists for the lecture's linear
+    network and loss only (one output, biases, MSE); `name` words a setting as the caller spells it."""
 
     fitted: Fit
     model: Model
@@ -41,7 +42,8 @@ class TrainingReport:
     def of(cls, fitted: Fit, model: Model, name=python_name) -> TrainingReport:
         result = fitted.result
         comparison = None
-        if result.final.activation == "identity":
+        architecture = result.final.architecture
+        if architecture.lecture and architecture.linear and fitted.plan.loss == "mse":
             comparison = compare(result.final, result.final_loss, fitted.rows.least_squares())
         return cls(fitted, model, comparison, name)
 
@@ -201,16 +203,17 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
     rows = training.rows
     data = f"{training.data} ({rows} row{'s' if rows != 1 else ''}"
     data += f", {training.validation_rows} more held out for validation)" if training.validation_rows else ")"
-    network = f"{params.n_inputs} inputs, {params.n_hidden} hidden units ({params.activation}), 1 output"
+    network = _network_words(params.architecture)
     chosen = f" (chosen from the data: half the largest stable step; {name('lr')} sets it)"
     summary = [
         ("data", data),
         ("network", network),
         ("epochs", f"{result.first_epoch} to {result.last_epoch}" if result.first_epoch > 1 else str(result.epochs_run)),
         ("learning rate (eta)", f"{plan.lr:g}" + (chosen if training.lr_chosen else "")),
-        ("batch size", str(plan.batch_size) if plan.batch_size else "all rows (full batch)"),
+        ("batch size", _batch_words(plan)),
         ("initial weights", start),
     ]
+    summary += _beyond_the_lecture(plan)
     if report.model.scaling is not None:
         why = " (chosen: the columns' scales differ badly)" if report.rows.scales.bad and training.lr_chosen else ""
         summary.append(("scaling", f"z-scores of the features and target{why}; losses and weights in those units"))
@@ -231,6 +234,36 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
         ]
     summary.append(("time", f"{result.seconds:.3f} s"))
     return summary
+
+
+def _network_words(architecture) -> str:
+    """"3 inputs, 2 hidden units (identity), 1 output", and what else sets the network apart."""
+    a = architecture
+    outputs = f"{a.n_outputs} output{'s' if a.n_outputs != 1 else ''}"
+    if a.output_activation != "identity":
+        outputs += f" ({a.output_activation})"
+    return f"{a.n_inputs} inputs, {a.n_hidden} hidden units ({a.activation}), {outputs}" + ("" if a.bias else ", no biases")
+
+
+def _batch_words(plan) -> str:
+    if not plan.batch_size:
+        return "all rows (full batch)"
+    return f"{plan.batch_size}" + ("" if plan.shuffle else ", in the file's order")
+
+
+def _beyond_the_lecture(plan) -> list[tuple[str, str]]:
+    """Summary rows for the settings beyond the lecture's, where they are not its."""
+    rows = []
+    if plan.loss != "mse":
+        rows.append(("loss", {"half-mse": "(1/2n) sum (y - yhat)^2", "sse": "sum (y - yhat)^2",
+                              "half-sse": "(1/2) sum (y - yhat)^2"}[plan.loss] + f" ({plan.loss})"))
+    if plan.optimizer != "gd":
+        settings = {"momentum": f"mu {plan.momentum:g}", "nesterov": f"mu {plan.momentum:g}",
+                    "adam": f"beta1 {plan.beta1:g}, beta2 {plan.beta2:g}, epsilon {plan.epsilon:g}"}[plan.optimizer]
+        rows.append(("optimizer", f"{plan.optimizer} ({settings})"))
+    if plan.freeze:
+        rows.append(("held fixed", ", ".join(plan.freeze)))
+    return rows
 
 
 def _gap(comparison: Comparison) -> str:
@@ -380,7 +413,8 @@ def _worse_than_the_mean(report: TrainingReport) -> list[str]:
     if y is None:
         return []
     with np.errstate(all="ignore"):
-        mean_loss = float(np.mean((y - y.mean()) ** 2))
+        mean_loss = float(np.mean((y - y.mean(axis=0)) ** 2)) * (1 if y.ndim == 1 else y.shape[1])
+        mean_loss *= len(y) / loss_divisor(report.plan.loss, len(y))
     final, name = report.result.final_loss, report.name
     if not (mean_loss > 0 and final >= mean_loss * (1 - SAME_TO_SIX_DIGITS)):
         return []
@@ -420,10 +454,12 @@ def history_row(record) -> str:
 _PREDICTORS = ("model", "least_squares", "mean")
 
 
-def evaluation_table(evaluation, model: str, source: str) -> Table:
-    """evaluation.Evaluation as a table: the model's scores, then the baselines'."""
+def evaluation_table(evaluation, model: str, source: str, target: str | None = None) -> Table:
+    """evaluation.Evaluation as a table: the model's scores, then the baselines'; `target`
+    names the output scored where the model has several."""
     n = evaluation.rows
-    names = {"model": model, "least_squares": f"least squares fitted to {source}", "mean": "the mean of y"}
+    names = {"model": model, "least_squares": f"least squares fitted to {source}",
+             "mean": "the mean of y" if target is None else f"the mean of {target}"}
     body = []
     for key in _PREDICTORS:
         scores = getattr(evaluation, key)
@@ -434,29 +470,34 @@ def evaluation_table(evaluation, model: str, source: str) -> Table:
         caption += "\nR^2 undefined: y is constant here, with no variance to explain"
     return Table(
         _cells("predictor", "MSE", "RMSE", "MAE", "R^2"), tuple(body), ("left", "right", "right", "right", "right"),
-        f"{model} on {source} ({n} row{'s' if n != 1 else ''})", caption,
+        f"{model} on {source} ({n} row{'s' if n != 1 else ''})" + ("" if target is None else f": {target}"), caption,
     )
 
 
-def write_evaluation_csv(stream, evaluation) -> None:
+def write_evaluation_csv(stream, evaluations: dict) -> None:
     """predictor,mse,rmse,mae,r2: one row each for the model and the two baselines, full precision;
-    r2 is empty where it is undefined (a constant y)."""
-    stream.write("predictor,mse,rmse,mae,r2\n")
-    for key in _PREDICTORS:
-        scores = getattr(evaluation, key)
-        r2 = "" if scores.r2 is None else repr(scores.r2)
-        stream.write(f"{key},{scores.mse!r},{scores.rmse!r},{scores.mae!r},{r2}\n")
+    r2 is empty where it is undefined (a constant y). `evaluations`: target name -> evaluation;
+    with several targets each row starts with its target's name."""
+    several = len(evaluations) > 1
+    stream.write(("target," if several else "") + "predictor,mse,rmse,mae,r2\n")
+    for target, evaluation in evaluations.items():
+        for key in _PREDICTORS:
+            scores = getattr(evaluation, key)
+            r2 = "" if scores.r2 is None else repr(scores.r2)
+            stream.write((f"{target}," if several else "") + f"{key},{scores.mse!r},{scores.rmse!r},{scores.mae!r},{r2}\n")
 
 
-def evaluation_document(evaluation, model: str, dataset) -> dict:
-    """Everything of an evaluation as JSON-ready data."""
+def evaluation_document(evaluations: dict, model: str, dataset) -> dict:
+    """Everything of an evaluation as JSON-ready data; with several targets, "scores" by target."""
+    scores = {target: {key: asdict(getattr(evaluation, key)) for key in _PREDICTORS} for target, evaluation in evaluations.items()}
+    evaluation = next(iter(evaluations.values()))
     return {
         "data": dataset.source,
         "model": model,
         "features": list(dataset.features),
-        "target": dataset.target,
+        "target": dataset.target if isinstance(dataset.target, str) else list(dataset.target),
         "rows": evaluation.rows,
-        "scores": {key: asdict(getattr(evaluation, key)) for key in _PREDICTORS},
+        "scores": scores[dataset.target] if isinstance(dataset.target, str) else scores,
     }
 
 

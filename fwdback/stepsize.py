@@ -54,15 +54,21 @@ def largest_stable_lr_from_gram(params: Parameters, gram: np.ndarray) -> float:
     entry. So the step costs O(k^2 H), however wide the network.
     """
     root = _root(gram)
-    curvature = 2.0 * _largest_eigenvalue(root @ _mmt(params) @ root)
+    curvature = 2.0 * sum(_largest_eigenvalue(root @ _mmt(params, j) @ root) for j in range(params.n_outputs))
     return 2.0 / curvature if curvature > 0 else np.inf
 
 
-def _mmt(params: Parameters) -> np.ndarray:
-    """M M^T, shape (k + 1, k + 1), for J = A M."""
+def _mmt(params: Parameters, output: int = 0) -> np.ndarray:
+    """M M^T, shape (k + 1, k + 1), for J = A M of one output.
+
+    With several outputs the Hessian's largest eigenvalue is at most the sum of each output's
+    (a sum of positive semi-definite blocks), so their sum bounds the curvature; an output
+    activation's slope, at most 1, and a missing bias only shrink it.
+    """
     k = params.n_inputs
     W_tilde = np.column_stack([params.W_hidden, params.b_hidden])
-    MMt = float(params.w_out @ params.w_out) * np.eye(k + 1) + W_tilde.T @ W_tilde
+    w = params.W_out[output]
+    MMt = float(w @ w) * np.eye(k + 1) + W_tilde.T @ W_tilde
     MMt[k, k] += 1.0
     return MMt
 
@@ -93,7 +99,7 @@ def largest_stable_lr_for_batches(params: Parameters, X: np.ndarray, batch_size:
     gram = gram_matrix(X)
     rows = float(np.max(np.einsum("ij,ij->i", X, X))) + 1.0
     bound = min(rows, n / batch_size * float(np.linalg.eigvalsh(gram)[-1]))
-    curvature = 2.0 * bound * _largest_eigenvalue(_mmt(params))
+    curvature = 2.0 * bound * sum(_largest_eigenvalue(_mmt(params, j)) for j in range(params.n_outputs))
     return 2.0 / curvature if curvature > 0 else np.inf
 
 
@@ -124,22 +130,24 @@ def choose_lr(statistics, initial: Parameters, batches: tuple[np.ndarray, int] |
     mini-batches of X, shape (n, k). Half, because the curvature between the two points can
     exceed both.
     """
-    return _round_down(0.5 * _stable(statistics, initial, batches), 2)
+    return round_down(0.5 * _stable(statistics, initial, batches), 2)
 
 
 def suggest_lr(statistics, initial: Parameters, lr: float, batches: tuple[np.ndarray, int] | None = None) -> float:
     """A learning rate to try after `lr` diverged: choose_lr's, but never more than half of
     `lr`, rounded down to one significant digit. Weights so large that the curvature
     overflows leave just half of `lr`."""
-    return _round_down(0.5 * min(_stable(statistics, initial, batches), lr), 1)
+    return round_down(0.5 * min(_stable(statistics, initial, batches), lr), 1)
 
 
 def _stable(statistics, initial: Parameters, batches: tuple[np.ndarray, int] | None) -> float:
     """The largest stable step at the start and at least-squares minimizers, the smallest."""
     with np.errstate(all="ignore"):
         try:
-            best = statistics.least_squares()
-            points = (initial, *balanced_minimizers(best.coef, best.intercept, initial.n_hidden))
+            points = (initial,)
+            if initial.architecture.lecture:
+                best = statistics.least_squares()
+                points += balanced_minimizers(best.coef, best.intercept, initial.n_hidden)
             if batches is not None:
                 return min(largest_stable_lr_for_batches(p, *batches) for p in points)
             return min(largest_stable_lr_from_gram(p, statistics.G) for p in points)
@@ -147,7 +155,7 @@ def _stable(statistics, initial: Parameters, batches: tuple[np.ndarray, int] | N
             return np.inf
 
 
-def _round_down(value: float, digits: int) -> float:
+def round_down(value: float, digits: int) -> float:
     """`value` rounded down to `digits` significant digits (inf stays inf)."""
     if not np.isfinite(value):
         return value

@@ -25,7 +25,7 @@ from .network import Gradients, Parameters, loss_divisor
 from .optimizers import Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
 from .scaling import RunningMoments, Scaling
-from .stepsize import RowStatistics, Scales, choose_lr, scales_of, scales_of_rows
+from .stepsize import RowStatistics, Scales, choose_lr, round_down, scales_of, scales_of_rows
 
 # A loss this many times the first epoch's is growing without bound.
 DIVERGENCE_FACTOR = 1e6
@@ -150,9 +150,9 @@ def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> Trai
             lr = 1.0
         if plan.loss != "mse":
             n = min(plan.batch_size or rows.count, rows.count)
-            lr *= loss_divisor(plan.loss, n) / n
+            lr = round_down(lr * loss_divisor(plan.loss, n) / n, 2)
         if plan.optimizer in ("momentum", "nesterov"):
-            lr *= 1.0 - plan.momentum
+            lr = round_down(lr * (1.0 - plan.momentum), 2)
     return plan.replace(lr=lr, standardize=rows.scaling is not None)
 
 
