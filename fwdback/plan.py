@@ -74,11 +74,8 @@ class TrainingPlan:
         """The plan as the model file keeps it (epochs are the run's, recorded apart); the parts
         beyond the lecture only where they are not the default, so the lecture's files stay as they were."""
         default = TrainingPlan()
-        return {
-            name: list(value) if isinstance(value := getattr(self, name), tuple) else value
-            for name in RESUMED
-            if name in LECTURE_RESUMED or value != getattr(default, name)
-        }
+        kept = [name for name in RESUMED if name in LECTURE_RESUMED or getattr(self, name) != getattr(default, name)]
+        return {name: list(value) if isinstance(value := getattr(self, name), tuple) else value for name in kept}
 
 
 # What a resumed run goes on with: everything but the number of epochs.
