@@ -139,7 +139,7 @@ def _network_options(command):
             click.option("--activation", type=click.Choice(["identity", "tanh", "relu", "sigmoid"]), default="identity", show_default=True, help="The hidden layer's activation (identity: the lecture's linear network)."),
             click.option("--hidden", type=click.IntRange(min=1), default=2, show_default=True, help="Hidden units (the lecture's N1, N2: 2)."),
             click.option("--output-activation", type=click.Choice(["identity", "sigmoid", "tanh"]), default="identity", show_default=True, help="The outputs' activation: yhat = sigmoid(w7*N1 + w8*N2 + b3), say (identity: the lecture's)."),
-            click.option("--no-bias", is_flag=True, help="A network without biases (no b1, b2, b3)."),
+            click.option("--bias/--no-bias", default=True, help="--no-bias: a network without biases (no b1, b2, b3)."),
             click.option("--standardize/--no-standardize", default=None, help="Train on z-scores of the features and target (stored in the model; predict undoes it). Default: when --lr is not given and the columns' scales differ badly."),
         ]
     ):
@@ -205,7 +205,7 @@ def _architecture(options: dict, n_inputs: int):
     from .network import Architecture
 
     return Architecture(n_inputs, options["hidden"], len(target_names(options["target"])), options["activation"],
-                        options["output_activation"], not options["no_bias"])
+                        options["output_activation"], options["bias"])
 
 
 def _check_frozen(plan: TrainingPlan, params) -> None:
@@ -401,7 +401,7 @@ class _Train:
     activation: str
     hidden: int
     output_activation: str
-    no_bias: bool
+    bias: bool
     model_path: str
     no_save: bool
     output_format: str
@@ -531,12 +531,12 @@ def _resumed_run(resumed, run: _Train) -> _Train:
     context = click.get_current_context()
     network = resumed.params.architecture
     stored = {"features": resumed.features, "target": resumed.target, "activation": network.activation,
-              "hidden": network.n_hidden, "output_activation": network.output_activation, "no_bias": not network.bias}
+              "hidden": network.n_hidden, "output_activation": network.output_activation, "bias": network.bias}
     for name, value in stored.items():
         given = context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
         if given and getattr(run, name) != value:
-            words = {"hidden": "hidden units", "no_bias": "biases"}.get(name, name)
-            typed = "--no-bias" if name == "no_bias" else f"--{name.replace('_', '-')} {_shown_option(getattr(run, name))}"
+            words = {"hidden": "hidden units", "bias": "biases"}.get(name, name)
+            typed = ("--bias" if run.bias else "--no-bias") if name == "bias" else f"--{name.replace('_', '-')} {_shown_option(getattr(run, name))}"
             raise _resume_conflict(words, _shown_option(value), typed)
     return dataclasses.replace(run, **stored)
 
@@ -855,7 +855,7 @@ def _streaming_conflict(run: _Train, plan, resumed):
         (output_activation != "identity", f"the {output_activation} output activation{of_resume}" if resumed
          else f"--output-activation {output_activation}"),
         (not isinstance(run.target, str), f"the several targets{of_resume}" if resumed else "several --target columns"),
-        (run.no_bias, f"the network without biases{of_resume}" if resumed else "--no-bias"),
+        (not run.bias, f"the network without biases{of_resume}" if resumed else "--no-bias"),
         (plan.batch_size is not None, "--batch-size"),
         (plan.val_split is not None, "--val-split"),
         (run.history_path is not None, "--history"),

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from . import network
-from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Gradients, Parameters, init_parameters, parameter_count, parameter_names
+from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Gradients, Parameters, init_parameters
 from .plan import LOSS_CONVENTIONS, OPTIMIZERS
 from .modelfile import Model, TrainingRecord, optimizer_state_record
 from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, TrainingPlan
@@ -54,23 +54,25 @@ class Network:
         self.params = params
 
     @classmethod
-    def random(cls, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", seed: int = 0) -> Network:
-        """Initial weights from numpy.random.default_rng(seed), exactly as the CLI draws them."""
-        return cls(init_parameters(np.random.default_rng(seed), n_inputs, n_hidden, activation))
+    def random(cls, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", seed: int = 0, **shape) -> Network:
+        """Initial weights from numpy.random.default_rng(seed), exactly as the CLI draws them.
+        `shape`: n_outputs, output_activation, bias, as network.Architecture takes them."""
+        return cls(init_parameters(np.random.default_rng(seed), n_inputs, n_hidden, activation, **shape))
 
     @classmethod
     def from_weights(
-        cls, weights: dict[str, float], n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity"
+        cls, weights: dict[str, float], n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", **shape
     ) -> Network:
         """From {"w1": ..., "b3": ...}: every name of the network, and no other."""
-        names = parameter_names(n_inputs, n_hidden)
+        architecture = Architecture(n_inputs, n_hidden, activation=activation, **shape)
+        names = architecture.names
         missing, unknown = set(names) - set(weights), set(weights) - set(names)
         if missing or unknown:
             raise ValueError(
-                f"a {n_inputs}-{n_hidden}-1 network has the parameters {', '.join(names)}; "
+                f"a {n_inputs}-{n_hidden}-{architecture.n_outputs} network has the parameters {', '.join(names)}; "
                 f"missing: {', '.join(sorted(missing)) or 'none'}, unknown: {', '.join(sorted(unknown)) or 'none'}"
             )
-        return cls(Parameters.from_dict(weights, n_inputs, n_hidden, activation))
+        return cls(Parameters.from_dict(weights, n_inputs, n_hidden, activation, **shape))
 
     @property
     def weights(self) -> dict[str, float]:
@@ -81,17 +83,17 @@ class Network:
         return self.weights[name]
 
     def forward(self, X) -> np.ndarray:
-        """yhat, shape (n,), for X, shape (n, k)."""
+        """yhat, shape (n,) (or (n, m) for m outputs), for X, shape (n, k)."""
         return network.forward(self.params, np.asarray(X, dtype=np.float64)).yhat
 
-    def loss(self, X, y) -> float:
-        """L = (1/n) * sum (y_i - yhat_i)^2.  X : shape (n, k), y : shape (n,)."""
-        return network.mse_loss(np.asarray(y, dtype=np.float64), self.forward(X))
+    def loss(self, X, y, convention: str = "mse") -> float:
+        """L = (1/n) * sum (y_i - yhat_i)^2, or another convention of network.LOSSES.  X : shape (n, k), y : shape (n,)."""
+        return network.loss(np.asarray(y, dtype=np.float64), self.forward(X), convention)
 
-    def backward(self, X, y) -> Gradients:
+    def backward(self, X, y, convention: str = "mse") -> Gradients:
         """dL/dparameter for every parameter at the current weights: a forward pass, then the chain rule."""
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        return network.backward(self.params, X, y, network.forward(self.params, X)).gradients
+        return network.backward(self.params, X, y, network.forward(self.params, X), convention).gradients
 
     def step(self, grads: Gradients, lr: float) -> None:
         """One gradient-descent update of every parameter: w(t+1) = w(t) - lr * dL/dw(t)."""
@@ -143,6 +145,13 @@ class FwdbackRegressor:
     patience : int or None        stop when the (validation) loss has not improved for this many
                                   epochs, keeping the best epoch's weights
     min_delta : float             how much the loss must fall to count as an improvement
+    output_activation : str       the outputs' activation: "identity" (the lecture's), "sigmoid", "tanh"
+    bias : bool                   False: a network without biases
+    loss : str                    the loss convention: "mse" (the lecture's), "half-mse", "sse", "half-sse"
+    shuffle : bool                with batch_size: a new seeded order each epoch; False: X's order
+    freeze : list of str          parameters that keep their values, e.g. ["b1", "b2"]
+    optimizer : str               "gd" (the lecture's), "momentum", "nesterov", "adam", with
+    momentum, beta1, beta2, epsilon   their hyper-parameters (README: Optimizers)
     random_state : int, None, numpy Generator or RandomState
                                   the seed of the initial weights, shuffles and split. None draws
                                   a fresh seed each fit; a Generator or RandomState gives one seed.
@@ -226,9 +235,10 @@ class FwdbackRegressor:
         """
         self._check_params()
         names = _feature_names(X)
-        target_name = _target_name(y, names)
+        given = y
         X = _as_matrix(X, type(self).__name__)
         y = _as_target(y, len(X), type(self).__name__)
+        target_name = _target_name(given, names) if y.ndim == 1 else _target_names(given, y.shape[1], names)
         seed = _seed(self.random_state)
         plan = TrainingPlan(
             epochs=int(self.epochs),
@@ -497,15 +507,20 @@ def _feature_names(X) -> np.ndarray | None:
     return np.asarray(names, dtype=object) if names and all(isinstance(name, str) for name in names) else None
 
 
-def _target_name(y, feature_names) -> str | tuple[str, ...]:
+def _target_names(y, n_targets: int, feature_names) -> tuple[str, ...]:
+    """Several targets' names: a data frame's string columns where they are distinct and no
+    feature's, else y1, y2, ... (y as given to fit, before conversion)."""
+    columns = list(getattr(y, "columns", []))
+    taken = set(feature_names) if feature_names is not None else set()
+    if len(columns) == n_targets and all(isinstance(name, str) and name for name in columns) \
+            and len(set(columns)) == n_targets and not set(columns) & taken:
+        return tuple(columns)
+    return tuple(f"y{j}" for j in range(1, n_targets + 1))
+
+
+def _target_name(y, feature_names) -> str:
     """The name of y where it has one (a pandas Series' string `.name`), as the model file's target,
-    so that `fwdback evaluate` finds its column; "y" otherwise, or where a feature has that name.
-    Several targets (y of shape (n, m)) are named by a data frame's columns, else y1, y2, ..."""
-    if np.ndim(y) == 2 and np.shape(y)[1] > 1:
-        columns = [str(name) for name in getattr(y, "columns", [])]
-        if len(set(columns)) == np.shape(y)[1] and not set(columns) & set(feature_names if feature_names is not None else []):
-            return tuple(columns)
-        return tuple(f"y{j}" for j in range(1, np.shape(y)[1] + 1))
+    so that `fwdback evaluate` finds its column; "y" otherwise, or where a feature has that name."""
     name = getattr(y, "name", None)
     if isinstance(name, str) and name.strip() and (feature_names is None or name not in list(feature_names)):
         return name

@@ -99,6 +99,8 @@ def test_get_params_and_set_params_round_trip():
     assert params == {
         "hidden": 4, "activation": "tanh", "lr": 0.01, "epochs": 10_000, "tol": 16 * 2.0**-52, "batch_size": 8,
         "standardize": None, "val_split": None, "patience": None, "min_delta": 0.0, "random_state": 3,
+        "output_activation": "identity", "bias": True, "loss": "mse", "shuffle": True, "freeze": (),
+        "optimizer": "gd", "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
     }
     assert FwdbackRegressor(**params).get_params() == params  # what scikit-learn's clone does
 
@@ -156,7 +158,7 @@ def test_bad_parameters_are_refused_by_fit_not_by_init(params):
         (np.ones(10), np.ones(10), r"X must be 2-D.*Reshape your data"),
         (np.ones((10, 3)), np.ones(9), "X has 10 rows but y has 9 values"),
         (np.ones((10, 3)), None, "requires y to be passed"),
-        (np.ones((10, 3)), np.ones((10, 2)), r"y should be a 1d array, got an array of shape \(10, 2\)"),
+        (np.ones((10, 3)), np.ones((10, 2, 1)), r"y should be a 1d array \(one target\) or 2-D \(one column per target\), got shape \(10, 2, 1\)"),
         (np.ones((0, 3)), np.ones(0), r"0 sample\(s\)"),
         (np.ones((10, 0)), np.ones(10), r"0 feature\(s\)"),
         (np.where(np.arange(30).reshape(10, 3) == 7, np.nan, 1.0), np.ones(10), r"X contains NaN or inf \(X\[2, 1\] is nan\)"),
