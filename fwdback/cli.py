@@ -1262,15 +1262,17 @@ def show(model_path, output_format):
 
 
 def _model_view(model, output_format: str) -> str:
-    """The text of `show --format`: the plain drawing, the network's SVG figure or its DOT source."""
+    """The text of `show --format`: the plain drawing, the network's SVG figure or its DOT source
+    (the figures mark the parameters the model was trained with frozen)."""
+    frozen = tuple(model.training.plan.get("freeze", ()))
     if output_format == "dot":
         from .render.dot import network_dot
 
-        return network_dot(model.params, model.features, model.target, model.scaling)
+        return network_dot(model.params, model.features, model.target, model.scaling, frozen)
     if output_format == "svg":
         from .render.svg import network_svg
 
-        return network_svg(model.params, model.features, model.target) + "\n"
+        return network_svg(model.params, model.features, model.target, frozen=frozen) + "\n"
     from .diagram import model_text
 
     return model_text(model)
