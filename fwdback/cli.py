@@ -591,7 +591,8 @@ def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes, sa
     writer.samples = samples
     try:
         with _signals_set(stop) as received, _data_named(source):
-            fitted = fit_rows(rows, initial, plan, first_epoch=epochs_before + 1, on_epoch=writer, stop=stop)
+            fitted = fit_rows(rows, initial, plan, first_epoch=epochs_before + 1, on_epoch=writer, stop=stop,
+                              on_step=None if samples is None else samples.steps)
     finally:
         writer.close()
     return fitted, received
@@ -631,8 +632,8 @@ def _run_page(report, samples, dataset, curve) -> str:
     rows, plan, model = report.rows, report.plan, report.model
     first = samples.document()
     start = report.result.initial.like(first["weights"][0])
-    gradients = Gradients(first["gradients"][0], start.n_inputs, start.n_hidden, start.activation)
-    figure = network_svg(start, model.features, model.target, gradients)
+    gradients = Gradients.of(first["gradients"][0], start.architecture)
+    figure = network_svg(start, model.features, model.target, gradients, plan.freeze)
     worked, shown = None, None
     if rows.X is not None:
         numbers = training_row_numbers(len(dataset.y), plan)
@@ -643,7 +644,7 @@ def _run_page(report, samples, dataset, curve) -> str:
             with np.errstate(all="ignore"):
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
                                      model.target, dataset.source)
-    page = run_page_document(report, first, shown)
+    page = run_page_document(report, first, shown, samples.steps.document())
     return run_page(page, figure, curve, worked)
 
 
