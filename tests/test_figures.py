@@ -286,3 +286,24 @@ def test_the_dot_source_of_a_2_2_2_network_has_the_right_edges():
     found, nodes = read_dot_edges(network_dot(network_222(bias=False), ("a", "b"), ("y1", "y2")))
     assert sorted(found) == sorted(EDGES_222)
     assert not any(re.search(r"\bb\d", label) for label in nodes.values()), "no bias without biases"
+
+
+def test_the_updates_a_page_keeps_are_bounded_first_and_last_always():
+    from fwdback.playback import MOST_STEPS, StepSamples
+
+    params = Parameters(np.zeros(11))
+    samples = StepSamples(11)
+    updates = [(epoch, step) for epoch in range(1, 1001) for step in range(1, 8)]  # 7,000 updates
+    for epoch, step in updates:
+        samples(epoch, step, params.like(np.full(11, float(epoch))), params.like(np.full(11, float(step))))
+    document = samples.document()
+    kept = list(zip(document["epochs"], document["steps"]))
+    assert len(kept) <= MOST_STEPS and not document["every_step"] and document["per_epoch"] == 7
+    assert kept[0] == (1, 1) and kept[-1] == (1000, 7)
+    positions = [updates.index(update) for update in kept[:-1]]
+    assert len(set(np.diff(positions).tolist())) == 1, "evenly spaced, the last appended"
+    assert all(w == [float(e)] * 11 and g == [float(s)] * 11
+               for (e, s), w, g in zip(kept, document["weights"], document["gradients"]))
+    one = StepSamples(11)
+    one(1, 1, params, params)
+    assert one.document() is None, "one update an epoch: the epochs say it all"

@@ -366,3 +366,23 @@ def test_a_mini_batch_run_from_the_command_line_keeps_its_updates(run, small_csv
         if s == 1:  # the first update starts from the epoch's weights, the history's row
             assert steps["weights"][index] == history[epoch - 1][2:13]
     assert 'id="step"' in text
+
+
+def test_frozen_parameters_keep_their_values_on_the_page_and_say_so(browser_page, workdir):
+    from fwdback.network import init_parameters
+    from fwdback.plan import TrainingPlan
+
+    X, Y = rows_222()
+    initial = init_parameters(np.random.default_rng(4), 2, 2, n_outputs=2)
+    plan = TrainingPlan(epochs=6, lr=0.3, tol=0, standardize=False, freeze=("w3", "b4"))
+    page = browser_page.open(python_page(workdir, X, Y, initial, plan, ("first", "second")))
+    assert page.locator("svg.network [data-frozen]").evaluate_all("gs => gs.map(g => g.dataset.param)") == ["w3", "b4"]
+    go_to(page, 5)
+    values = shown(page, 1)
+    start = initial.as_dict()
+    assert values["w3"] == start["w3"] and values["b4"] == start["b4"], "frozen: as they started"
+    assert values["w4"] != start["w4"]
+    page.hover('svg.network [data-param="w3"] .hit')
+    assert page.locator('#detail [data-role="update"]').inner_text().endswith("is frozen: it keeps its value")
+    assert "(frozen)" in page.locator("p.legend").first.inner_text()
+    assert browser_page.requests == [] and browser_page.errors == []
