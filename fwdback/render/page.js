@@ -249,8 +249,8 @@
     let html = "<h3>" + sym(name) + " at epoch " + epoch + at + (pinned ? " (pinned)" : "") + "</h3>";
     const gradient = '<span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>";
     if (step !== null) {
-      html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " (this update's batch of " + data.batch_size +
-        " rows) = " + gradient + '<p class="formula" data-role="update">' + updateLine(name, c, "before this update") + "</p>";
+      const rows = Math.min(data.batch_size, data.training_rows - (data.steps.steps[step] - 1) * data.batch_size);
+      html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " (this update's batch of " + rows + " rows) = " + gradient + '<p class="formula" data-role="update">' + updateLine(name, c, "before this update") + "</p>";
     } else if (data.full_batch) {
       html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " = " + c.rule + " = " + c.terms + " = " +
         gradient + '<p class="formula" data-role="update">' + updateLine(name, c, "at the epoch's start") + "</p>";
