@@ -307,3 +307,12 @@ def test_the_updates_a_page_keeps_are_bounded_first_and_last_always():
     one = StepSamples(11)
     one(1, 1, params, params)
     assert one.document() is None, "one update an epoch: the epochs say it all"
+
+
+def test_a_notebook_draws_a_network_with_several_outputs_and_no_biases():
+    from fwdback import Network
+
+    root = parse(Network(network_222())._repr_svg_())
+    assert sorted(edges(root)) == sorted([*EDGES_222, "b1", "b2", "b3", "b4"])
+    assert sorted(nodes_by_centre(root).values()) == ["N1", "N2", "x1", "x2", "ŷ1", "ŷ2"]
+    assert sorted(edges(parse(Network(network_222(bias=False))._repr_svg_()))) == sorted(EDGES_222)
