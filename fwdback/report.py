@@ -483,6 +483,8 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
     params = result.final
     shape = f"{params.n_inputs}-{params.n_hidden}-{params.n_outputs}"
     activation = "" if params.activation == "identity" else f" with {params.activation} hidden units"
+    if params.output_activation != "identity":
+        activation += f"{' and' if activation else ' with'} {params.output_activation} output{'s' if params.n_outputs > 1 else ''}"
     return {
         "title": f"fwdback: the {shape} network{activation} on {model.training.data}",
         "data": model.training.data,
