@@ -293,6 +293,7 @@ def test_a_page_with_two_outputs_shows_both_and_their_chain_rules(browser_page, 
     page = browser_page.open(python_page(workdir, X, Y, initial, plan, ("first", "second")))
     reference = unrolled(initial, X, Y, plan, 12)
     names = list(initial.names)
+    assert "the 2-2-2 network with sigmoid outputs" in page.locator("h1").inner_text()
     assert len(page.locator("svg.network g.node").all()) == 6, "2 inputs, 2 hidden units, 2 outputs"
     assert page.locator("svg.network [data-param]").count() == 12
     k = 7
