@@ -659,7 +659,7 @@ def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes, sa
     try:
         with _signals_set(stop) as received, _data_named(source):
             fitted = fit_rows(rows, initial, plan, first_epoch=epochs_before + 1, on_epoch=writer, stop=stop,
-                              optimizer_state=optimizer_state)
+                              optimizer_state=optimizer_state, on_step=None if samples is None else samples.steps)
     finally:
         writer.close()
     return fitted, received
@@ -699,8 +699,8 @@ def _run_page(report, samples, dataset, curve) -> str:
     rows, plan, model = report.rows, report.plan, report.model
     first = samples.document()
     start = report.result.initial.like(first["weights"][0])
-    gradients = Gradients(first["gradients"][0], start.n_inputs, start.n_hidden, start.activation)
-    figure = network_svg(start, model.features, model.target, gradients)
+    gradients = Gradients.of(first["gradients"][0], start.architecture)
+    figure = network_svg(start, model.features, model.target, gradients, plan.freeze)
     worked, shown = None, None
     if rows.X is not None:
         numbers = training_row_numbers(len(dataset.y), plan)
@@ -711,7 +711,7 @@ def _run_page(report, samples, dataset, curve) -> str:
             with np.errstate(all="ignore"):
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
                                      model.target, dataset.source)
-    page = run_page_document(report, first, shown)
+    page = run_page_document(report, first, shown, samples.steps.document())
     return run_page(page, figure, curve, worked)
 
 
@@ -1346,15 +1346,17 @@ def show(model_path, output_format):
 
 
 def _model_view(model, output_format: str) -> str:
-    """The text of `show --format`: the plain drawing, the network's SVG figure or its DOT source."""
+    """The text of `show --format`: the plain drawing, the network's SVG figure or its DOT source
+    (the figures mark the parameters the model was trained with frozen)."""
+    frozen = tuple(model.training.plan.get("freeze", ()))
     if output_format == "dot":
         from .render.dot import network_dot
 
-        return network_dot(model.params, model.features, model.target, model.scaling)
+        return network_dot(model.params, model.features, model.target, model.scaling, frozen)
     if output_format == "svg":
         from .render.svg import network_svg
 
-        return network_svg(model.params, model.features, model.target) + "\n"
+        return network_svg(model.params, model.features, model.target, frozen=frozen) + "\n"
     from .diagram import model_text
 
     return model_text(model)

@@ -22,8 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .modelfile import Model
-from .linear_map import collapsed_linear_map, linear_map_formulas
-from .network import Parameters, output_symbols
+from .network import Parameters, output_names, output_symbols
 
 NAME_WIDTH = 12  # input names longer than this are shortened in the drawing (listed in full below)
 
@@ -31,44 +30,65 @@ NAME_WIDTH = 12  # input names longer than this are shortened in the drawing (li
 def model_text(model: Model) -> str:
     """The drawing, the equations, every parameter at full precision, and the collapsed linear map."""
     params = model.params
-    sections = [_header(model), drawing(params, model.features), _equations(params, model.features)]
+    targets = output_names(model.target, params.n_outputs)
+    sections = [_header(model, targets), drawing(params, model.features), _equations(params, model.features)]
     sections.append(_parameter_list(params, model.features))
     sections.append(_linear_map(model))
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
 
 
 def drawing(params: Parameters, features: tuple[str, ...]) -> list[str]:
-    """The network as lines of ASCII: inputs left, hidden units in the middle, yhat right."""
-    k, h = params.n_inputs, params.n_hidden
-    labels = [_short(name) for name in features]
+    """The network as lines of ASCII: inputs left, hidden units in the middle, yhat right; with
+    several outputs, the hidden units' fan into the outputs drawn below, as the inputs' is."""
+    k, h, m = params.n_inputs, params.n_hidden, params.n_outputs
     W, W_names = params.W_hidden, params.W_hidden_names
     edge = [[f"{W_names[u, j]}={_short_number(W[u, j])}" for u in range(h)] for j in range(k)]
-    out = [f"{name}={_short_number(value)}" for name, value in zip(params.w_out_names, params.w_out)]
-    bias = [f"{name}={_short_number(value)}" for name, value in zip(params.b_hidden_names, params.b_hidden)]
     units = [f"N{u + 1}" for u in range(h)]
+    bias = _bias_texts(params.b_hidden_names, params.b_hidden)
+    canvas, node, turn = _fan_in([_short(name) for name in features], edge, units, bias)
+    if m > 1:
+        W_out, names = params.W_out, params.W_out_names
+        out_edge = [[f"{names[j, u]}={_short_number(W_out[j, u])}" for j in range(m)] for u in range(h)]
+        outputs = list(output_symbols(m))
+        second, _, _ = _fan_in(units, out_edge, outputs, _bias_texts(params.b_outputs_names, params.b_outputs))
+        return [*canvas.lines(), "", *second.lines()]
+    out = [f"{name}={_short_number(value)}" for name, value in zip(params.W_out_names[0], params.W_out[0])]
+    unit_width = max(map(len, units))
+    merge = node + unit_width + max(map(len, out)) + 7  # the vertical line into yhat
+    middle = (turn[0] + turn[-1]) // 2
+    for u in range(h):
+        canvas.put(turn[u], node + unit_width, f" -- {out[u]} ")
+        canvas.hline(turn[u], node + unit_width + 5 + len(out[u]), merge - 1)
+        canvas.put(turn[u], merge, "+")
+    canvas.put(middle, merge, "+--> yhat")
+    (output_bias,) = _bias_texts(params.b_outputs_names, params.b_outputs)
+    if output_bias:
+        canvas.put(middle + 1, merge + 5, output_bias)
+    canvas.vline(merge, turn[0], turn[-1])
+    return canvas.lines()
 
+
+def _bias_texts(names, values) -> list[str]:
+    """`b1=0.02447` for each unit; "" for a network without biases."""
+    return [f"{name}={_short_number(value)}" if name else "" for name, value in zip(names, values)]
+
+
+def _fan_in(labels: list[str], edge: list[list[str]], units: list[str], bias: list[str]):
+    """Each of `labels` branching to every one of `units`, the edges into a unit meeting on a
+    vertical bus that runs down to it: edge[j][u] labels the edge from labels[j] to units[u],
+    bias[u] is written under unit u. (the canvas, the column of the units, the row of each unit)."""
+    k, h = len(labels), len(units)
     name_width = max(map(len, labels))
     branch = name_width + 4  # column of the + where an input branches
     label_width = max(len(text) for row in edge for text in row)
-    bus = [branch + label_width + 8 + 3 * u for u in range(h)]  # the vertical line into N(u+1)
+    bus = [branch + label_width + 8 + 3 * u for u in range(h)]  # the vertical line into unit u
     node = bus[-1] + 5
-    unit_width = max(map(len, units))
-    out_width = max(map(len, out))
-    merge = node + unit_width + out_width + 7  # the vertical line into yhat
-
-    def edge_row(j: int, u: int) -> int:
-        return j * (h + 1) + u
-
-    last_edge = edge_row(k - 1, h - 1)
-    turn = [last_edge + 2 + 2 * u for u in range(h)]  # where bus u turns right, towards N(u+1)
-    middle = (turn[0] + turn[-1]) // 2
-    canvas = _Canvas(max(turn[-1], middle) + 2)
-
+    turn = [(k - 1) * (h + 1) + h + 1 + 2 * u for u in range(h)]  # where bus u turns right, towards unit u
+    canvas = _Canvas(turn[-1] + 2)
     for j in range(k):
-        top = edge_row(j, 0)
-        canvas.put(top, 1, labels[j].rjust(name_width) + " --")
+        canvas.put(j * (h + 1), 1, labels[j].rjust(name_width) + " --")
         for u in range(h):
-            row = edge_row(j, u)
+            row = j * (h + 1) + u
             text = f"+-- {edge[j][u]} "
             canvas.put(row, branch, text)
             canvas.hline(row, branch + len(text), bus[u] - 2)
@@ -76,23 +96,23 @@ def drawing(params: Parameters, features: tuple[str, ...]) -> list[str]:
     for u in range(h):
         canvas.put(turn[u], bus[u], "+")
         canvas.hline(turn[u], bus[u] + 1, node - 3)
-        canvas.put(turn[u], node - 2, "> " + units[u].ljust(unit_width) + " -- " + out[u] + " ")
-        canvas.hline(turn[u], node + unit_width + 5 + len(out[u]), merge - 1)
-        canvas.put(turn[u], merge, "+")
-        canvas.put(turn[u] + 1, node, bias[u])
-    canvas.put(middle, merge, "+--> yhat")
-    canvas.put(middle + 1, merge + 5, f"b{h + 1}={_short_number(params.b_out)}")
-    for u in range(h):
-        canvas.vline(bus[u], edge_row(0, u), turn[u])
-    canvas.vline(merge, turn[0], turn[-1])
-    return canvas.lines()
+        canvas.put(turn[u], node - 2, "> " + units[u])
+        if bias[u]:
+            canvas.put(turn[u] + 1, node, bias[u])
+        canvas.vline(bus[u], u, turn[u])
+    return canvas, node, turn
 
 
-def _header(model: Model) -> list[str]:
+def _header(model: Model, targets: tuple[str, ...]) -> list[str]:
     params = model.params
     shape = f"{params.n_inputs} inputs, {params.n_hidden} hidden unit{'s' if params.n_hidden != 1 else ''}"
     activation = "no activation" if params.activation == "identity" else f"{params.activation} activation"
-    lines = [f"The network: {shape}, {activation}; yhat predicts {model.target}."]
+    outputs = ", ".join(output_symbols(params.n_outputs))
+    through = "" if params.output_activation == "identity" else f" through the {params.output_activation} output activation"
+    predict = "predicts" if params.n_outputs == 1 else "predict"
+    no_bias = "" if params.bias else "; no biases"
+    named = "" if targets == output_symbols(params.n_outputs) else f" {predict} {', '.join(targets)}"
+    lines = [f"The network: {shape}, {activation}{no_bias}; {outputs}{named}{through}."]
     if model.scaling is not None:
         lines.append("Trained on z-scores: each input below is its column's (value - mean) / std; yhat is the target's z-score.")
     return lines
@@ -102,14 +122,19 @@ def _equations(params: Parameters, features: tuple[str, ...]) -> list[str]:
     """The network's equations with the inputs by their column names, as the drawing has them,
     and the lecture's names (x1, x2, ...) of the columns named otherwise."""
     h = params.n_hidden
-    width = max(len("yhat"), len(f"N{h}"))
+    outputs = output_symbols(params.n_outputs)
+    width = max(len(outputs[-1]), len(f"N{h}"))
     lines = []
     for u, (weights, bias) in enumerate(zip(params.W_hidden_names, params.b_hidden_names)):
-        total = _sum([f"{weight}*{x}" for weight, x in zip(weights, features)] + [bias])
+        total = _sum([f"{weight}*{x}" for weight, x in zip(weights, features)] + ([bias] if bias else []))
         if params.activation != "identity":
             total = f"{params.activation}({total})"
         lines.append(f"{f'N{u + 1}':<{width}} = {total}")
-    lines.append(f"{'yhat':<{width}} = " + _sum([f"{w}*N{u + 1}" for u, w in enumerate(params.w_out_names)] + [params.b_out_name]))
+    for output, weights, bias in zip(outputs, params.W_out_names, params.b_outputs_names):
+        total = _sum([f"{w}*N{u + 1}" for u, w in enumerate(weights)] + ([bias] if bias else []))
+        if params.output_activation != "identity":
+            total = f"{params.output_activation}({total})"
+        lines.append(f"{output:<{width}} = {total}")
     renamed = [f"{name} is x{j + 1}" for j, name in enumerate(features) if name != f"x{j + 1}"]
     if renamed:
         lines += _wrap("in the lecture's names: ", renamed, ", ")
@@ -137,25 +162,32 @@ def _parameter_list(params: Parameters, features: tuple[str, ...]) -> list[str]:
 
 
 def _linear_map(model: Model) -> list[str]:
-    params, inputs = model.params, model.features
-    if params.activation != "identity":
-        return [
-            f"With the {params.activation} activation yhat is not a linear function of the inputs:",
-            "there is no collapsed linear map.",
-        ]
+    params, inputs, m = model.params, model.features, model.params.n_outputs
+    if not params.architecture.linear:
+        which = params.activation if params.activation != "identity" else f"{params.output_activation} output"
+        subject = "yhat is not a linear function" if m == 1 else "the outputs are not linear functions"
+        return [f"With the {which} activation {subject} of the inputs:", "there is no collapsed linear map."]
     k = params.n_inputs
-    coef, intercept = collapsed_linear_map(params)
-    terms = [f"c{j + 1}" for j in range(k)] + ["c0"]
-    formulas = [_sum(["*".join(product) for product in formula]) for formula in linear_map_formulas(params)]
+    if m > 1:
+        lines = ["The collapsed linear map (no activation, so each output is linear in x):"]
+        for output, symbol in enumerate(output_symbols(m)):
+            coef, intercept, formulas = _collapsed(params, output)
+            parts = [f"({formula})*{x}" for formula, x in zip(formulas, inputs)] + [f"({formula})" for formula in formulas[k:]]
+            prefix = f"  {symbol} = "
+            lines += _wrap(prefix, [f"{part} +" for part in parts[:-1]] + parts[-1:])
+            lines += _wrap(" " * (len(prefix) - 2) + "= ", _equation(coef, intercept if params.bias else None, inputs))
+        return lines
+    coef, intercept, formulas = _collapsed(params, 0)
+    terms = [f"c{j + 1}" for j in range(k)] + (["c0"] if params.bias else [])
     values = [repr(float(value)) for value in [*coef, intercept]]
     formula_width = max(map(len, formulas))
     lines = [
         "The collapsed linear map (no activation, so yhat is linear in x):",
-        "  yhat = " + _sum([f"c{j + 1}*{inputs[j]}" for j in range(k)] + ["c0"]),
+        "  yhat = " + _sum([f"c{j + 1}*{inputs[j]}" for j in range(k)] + terms[k:]),
     ]
     for term, formula, value in zip(terms, formulas, values):
         lines.append(f"  {term:<3} = {formula:<{formula_width}} = {value}")
-    lines += _wrap("  yhat = ", _equation(coef, intercept, inputs))
+    lines += _wrap("  yhat = ", _equation(coef, intercept if params.bias else None, inputs))
     if model.scaling is not None:
         original, original_intercept = model.scaling.original_linear_map(coef, intercept)
         in_units = _equation(original, original_intercept, model.features)
@@ -163,10 +195,23 @@ def _linear_map(model: Model) -> list[str]:
     return lines
 
 
-def _equation(coef: np.ndarray, intercept: float, inputs) -> list[str]:
-    """The terms of 2*x1 - 3*x2 + 0.5*x3 + 1, to 6 significant digits: ["2*x1", "- 3*x2", ...]."""
+def _collapsed(params: Parameters, output: int) -> tuple[np.ndarray, float, list[str]]:
+    """Output `output`'s collapsed linear map: its coefficients, shape (k,) (for x1 of the
+    lecture's network w7*w1 + w8*w4), its intercept (w7*b1 + w8*b2 + b3; 0 without biases), and
+    how each is made of the weights, as text (the intercept's only with biases)."""
+    W, W_out, b = params.W_hidden, params.W_out[output], params.b_hidden
+    names, out, b_names = params.W_hidden_names, params.W_out_names[output], params.b_hidden_names
+    formulas = [_sum([f"{out[h]}*{names[h, j]}" for h in range(params.n_hidden)]) for j in range(params.n_inputs)]
+    if params.bias:
+        formulas.append(_sum([f"{out[h]}*{b_names[h]}" for h in range(params.n_hidden)] + [params.b_outputs_names[output]]))
+    return W_out @ W, float(W_out @ b + params.b_outputs[output]), formulas
+
+
+def _equation(coef: np.ndarray, intercept: float | None, inputs) -> list[str]:
+    """The terms of 2*x1 - 3*x2 + 0.5*x3 + 1, to 6 significant digits: ["2*x1", "- 3*x2", ...];
+    no constant term for an intercept None."""
     terms = []
-    for value, name in [*zip(coef, inputs), (intercept, None)]:
+    for value, name in [*zip(coef, inputs), *([] if intercept is None else [(intercept, None)])]:
         number = f"{abs(float(value)):.6g}" + ("" if name is None else f"*{name}")
         sign = "-" if value < 0 else "+"
         terms.append((f"-{number}" if sign == "-" else number) if not terms else f"{sign} {number}")
@@ -224,4 +269,8 @@ class _Canvas:
                 self.put(row, column, "|")
 
     def lines(self) -> list[str]:
-        return ["".join(line).rstrip() for line in self.rows]
+        """The drawing's lines, without trailing spaces or empty lines at the end."""
+        lines = ["".join(line).rstrip() for line in self.rows]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines

@@ -273,6 +273,13 @@ def output_symbols(n_outputs: int) -> tuple[str, ...]:
     return ("yhat",) if n_outputs == 1 else tuple(f"yhat{j}" for j in range(1, n_outputs + 1))
 
 
+def output_names(target, n_outputs: int) -> tuple[str, ...]:
+    """The columns the outputs predict, one per output: `target` names them (a sequence of m
+    names, or one name for one output); where it does not, the outputs' symbols stand in."""
+    names = (target,) if isinstance(target, str) else tuple(target)
+    return names if len(names) == n_outputs else output_symbols(n_outputs)
+
+
 def as_rows(y: np.ndarray) -> np.ndarray:
     """Targets as the network lays out its outputs: shape (m, n) from y : shape (n,) or (n, m)."""
     return y[None, :] if y.ndim == 1 else y.T

@@ -1,32 +1,38 @@
-"""A training run as data that a page plays back: the weights and gradients epoch by epoch.
+"""A training run as data that a page plays back: the weights and gradients epoch by epoch,
+and update by update within the epochs of a mini-batch run.
 
 `EpochSamples` is an on_epoch callback that keeps, for up to MOST_EPOCHS epochs (every epoch of
 a shorter run; evenly spaced ones of a longer, the first and the last always), the weights at
 the start of the epoch, its gradients, its loss and its validation loss: exactly a --history
-row. The page's size is bounded whatever the run: at most about SAMPLED_NUMBERS numbers for the
-epochs, however many epochs and parameters.
+row. `StepSamples` is an on_step callback (training.fit_rows) that keeps, alike for up to
+MOST_STEPS updates, the weights each update starts from and its batch's gradients. The page's
+size is bounded whatever the run: at most about SAMPLED_NUMBERS numbers for the epochs, and
+as many for the updates, however many epochs, updates and parameters.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .network import Parameters
+from .network import Gradients, Parameters, output_names, output_symbols
 from .training import EpochRecord, Thinned
 
 MOST_EPOCHS = 2000
+MOST_STEPS = 2000
 SAMPLED_NUMBERS = 60_000
 # The page shows the first rows of the data, with the network's values for each.
 FIRST_ROWS = 8
 
 
 class EpochSamples(Thinned):
-    """Each kept epoch's row: the P weights at its start, its P gradients, its loss, its validation loss."""
+    """Each kept epoch's row: the P weights at its start, its P gradients, its loss, its validation
+    loss; `steps`, the same run's StepSamples (its on_step callback)."""
 
     def __init__(self, n_parameters: int):
         capacity = max(2, min(MOST_EPOCHS, SAMPLED_NUMBERS // (2 * n_parameters + 2)))
         super().__init__(2 * n_parameters + 2, capacity)
         self.n_parameters = n_parameters
+        self.steps = StepSamples(n_parameters)
 
     def __call__(self, record: EpochRecord) -> None:
         val = np.nan if record.val_loss is None else record.val_loss
@@ -47,25 +53,61 @@ class EpochSamples(Thinned):
         }
 
 
-def network_document(params: Parameters, features, target: str) -> dict:
-    """The network's shape and names, laid out as its layers: what the page draws and labels."""
+class StepSamples(Thinned):
+    """Each kept update's row: its epoch, its number within the epoch (1, 2, ...), the P weights
+    it starts from and its batch's P gradients."""
+
+    def __init__(self, n_parameters: int):
+        capacity = max(2, min(MOST_STEPS, SAMPLED_NUMBERS // (2 * n_parameters + 2)))
+        super().__init__(2 * n_parameters + 2, capacity)
+        self.n_parameters = n_parameters
+        self.per_epoch = 0
+
+    def __call__(self, epoch: int, step: int, params: Parameters, gradients: Gradients) -> None:
+        self.per_epoch = max(self.per_epoch, step)
+        self.append(self.count, np.concatenate([[epoch, step], params.vector, gradients.vector]))
+
+    def document(self) -> dict | None:
+        """The kept updates as JSON-ready lists (epochs, steps, weights, gradients: one entry an
+        update), with the number of updates an epoch makes; None where each epoch made one."""
+        if self.per_epoch < 2:
+            return None
+        _, rows = self.arrays()
+        p = self.n_parameters
+        return {
+            "epochs": rows[:, 0].astype(int).tolist(),
+            "steps": rows[:, 1].astype(int).tolist(),
+            "weights": rows[:, 2 : 2 + p].tolist(),
+            "gradients": rows[:, 2 + p :].tolist(),
+            "per_epoch": self.per_epoch,
+            "every_step": len(rows) == self.count,
+        }
+
+
+def network_document(params: Parameters, features, target, frozen=()) -> dict:
+    """The network's shape and names, laid out as its layers: what the page draws and labels.
+    `target` names the outputs' columns (network.output_names); "" names an absent bias."""
+    m = params.n_outputs
     return {
         "inputs": [f"x{j + 1}" for j in range(params.n_inputs)],
         "features": list(features),
-        "target": target,
+        "targets": list(output_names(target, m)),
+        "outputs": list(output_symbols(m)),
         "hidden": params.n_hidden,
         "activation": params.activation,
+        "output_activation": params.output_activation,
         "names": list(params.names),
         "W_hidden": params.W_hidden_names.tolist(),
-        "w_out": params.w_out_names.tolist(),
+        "W_out": params.W_out_names.tolist(),
         "b_hidden": params.b_hidden_names.tolist(),
-        "b_out": params.b_out_name,
+        "b_outputs": params.b_outputs_names.tolist(),
+        "frozen": [name for name in params.names if name in frozen],
     }
 
 
 def rows_document(X: np.ndarray, y: np.ndarray, numbers: np.ndarray | None = None) -> dict:
-    """The first FIRST_ROWS rows training saw (X : shape (n, k), y : shape (n,)), with their
-    numbers in the data file (1..n where not given)."""
+    """The first FIRST_ROWS rows training saw (X : shape (n, k), y : shape (n,), or (n, m) for
+    m outputs), with their numbers in the data file (1..n where not given)."""
     shown = min(FIRST_ROWS, len(y))
     numbers = np.arange(1, shown + 1) if numbers is None else np.asarray(numbers)[:shown]
     return {"numbers": numbers.tolist(), "X": X[:shown].tolist(), "y": y[:shown].tolist()}

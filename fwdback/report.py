@@ -520,20 +520,27 @@ def gradcheck_table(checks, title: str = "Gradient check") -> Table:
     return Table(header, tuple(body), ("left", "right", "right", "right", "left"), title)
 
 
-def run_page_document(report: TrainingReport, samples: dict, rows: dict | None) -> dict:
+def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, steps: dict | None = None) -> dict:
     """Everything the run's page shows, as JSON-ready data. `samples` is playback.EpochSamples'
-    document (the kept epochs), `rows` playback.rows_document (the first rows) or None."""
+    document (the kept epochs), `rows` playback.rows_document (the first rows) or None, `steps`
+    playback.StepSamples' (the kept updates of a mini-batch run) or None."""
     result, model = report.result, report.model
     params = result.final
-    shape = f"{params.n_inputs}-{params.n_hidden}-1"
+    shape = f"{params.n_inputs}-{params.n_hidden}-{params.n_outputs}"
     activation = "" if params.activation == "identity" else f" with {params.activation} hidden units"
+    if params.output_activation != "identity":
+        activation += f"{' and' if activation else ' with'} {params.output_activation} output{'s' if params.n_outputs > 1 else ''}"
     return {
         "title": f"fwdback: the {shape} network{activation} on {model.training.data}",
         "data": model.training.data,
         "essentials": _essentials(report),
         "summary": [row for row in summary_rows(report) if row[0] != "time"],
-        "network": network_document(params, model.features, model.target),
+        "network": network_document(params, model.features, model.target, report.plan.freeze),
         "epochs": samples,
+        "steps": steps,
+        "loss": report.plan.loss,
+        "optimizer": report.plan.optimizer,
+        "batch_size": report.plan.batch_size,
         "rows": rows,
         "lr": report.plan.lr,
         "full_batch": report.plan.batch_size is None,

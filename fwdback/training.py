@@ -10,6 +10,7 @@ starting weights, the plan and the callbacks.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -332,14 +333,18 @@ def fit_rows(
     on_epoch: Callable[[EpochRecord], None] | None = None,
     stop: threading.Event | None = None,
     optimizer_state: dict | None = None,
+    on_step: Callable[[int, int, Parameters, Gradients], None] | None = None,
 ) -> Fit:
     """Make the plan's choices (resolve), choose the objective for the rows (in memory, or
     streamed by prepare_streamed) and train from `initial`. first_epoch, on_epoch, stop and
-    optimizer_state are train's."""
+    optimizer_state are train's; with mini-batches, `on_step(epoch, step, params, gradients)`
+    is called before each update (engines.MiniBatches.epoch)."""
     plan = resolve(plan, rows, initial)
     if rows.y is not None:
         check_memory(initial.vector.size, initial.n_hidden, len(rows.y), plan.batch_size)
     objective = objective_for(rows, initial, plan)
+    if on_step is not None and plan.batch_size is not None:
+        objective.epoch = functools.partial(objective.epoch, on_step=on_step)
     validation = None if rows.validation is None else validation_loss(*rows.validation, initial, plan)
     result = train(objective, initial, plan, validation_loss=validation, on_epoch=on_epoch, stop=stop,
                    first_epoch=first_epoch, optimizer_state=optimizer_state)

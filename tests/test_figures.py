@@ -169,3 +169,150 @@ def test_python_shows_the_network_the_fit_and_the_worked_epoch(small_xy):
     html = fitted._repr_html_()
     assert "50 epochs" in html and html.count("<svg") == 2
     assert "not fitted" in FwdbackRegressor()._repr_html_()
+
+
+# The generalised network: several outputs, no biases, an output activation, frozen parameters.
+# The 2-2-2 network of the issue, edge by edge, in the documented order: which parameter joins
+# which two nodes (w1, w2 feed N1; w3, w4 feed N2; w5, w6 the first output; w7, w8 the second).
+EDGES_222 = {
+    "w1": ("x1", "N1"), "w2": ("x2", "N1"), "w3": ("x1", "N2"), "w4": ("x2", "N2"),
+    "w5": ("N1", "ŷ1"), "w6": ("N2", "ŷ1"), "w7": ("N1", "ŷ2"), "w8": ("N2", "ŷ2"),
+}
+BIASES_222 = {"b1": "N1", "b2": "N2", "b3": "ŷ1", "b4": "ŷ2"}
+
+
+def network_222(bias: bool = True, output_activation: str = "identity") -> Parameters:
+    """The 2-2-2 network whose parameter number i (1-based, in vector order) has the value
+    (-1)^i * i / 10: every value tells which position it came from."""
+    size = 12 if bias else 8
+    values = np.array([(-1) ** i * i / 10 for i in range(1, size + 1)])
+    return Parameters(values, 2, 2, n_outputs=2, output_activation=output_activation, bias=bias)
+
+
+def nodes_by_centre(root: ET.Element) -> dict[tuple[float, float], str]:
+    return {(float(g.find(SVG + "circle").get("cx")), float(g.find(SVG + "circle").get("cy"))): g.find(SVG + "text").text
+            for g in root.iter(SVG + "g") if g.get("class") == "node"}
+
+
+def nearest(nodes: dict, x: float, y: float) -> str:
+    """The node whose circle's rim the point (x, y) lies on."""
+    (centre, label), = [(c, label) for c, label in nodes.items() if abs(np.hypot(x - c[0], y - c[1]) - 22) < 0.5]
+    return label
+
+
+def test_a_2_2_2_network_has_every_edge_from_the_right_node_to_the_right_node():
+    params = network_222(output_activation="sigmoid")
+    root = parse(network_svg(params, ("a", "b"), ("first", "second")))
+    nodes = nodes_by_centre(root)
+    assert sorted(nodes.values()) == ["N1", "N2", "x1", "x2", "ŷ1", "ŷ2"]
+    groups = edges(root)
+    assert sorted(groups) == sorted([f"w{i}" for i in range(1, 9)] + ["b1", "b2", "b3", "b4"])
+    for name, (tail, head) in EDGES_222.items():
+        line = groups[name].find(f"{SVG}line[@class='weight']")
+        start = nearest(nodes, float(line.get("x1")), float(line.get("y1")))
+        end = nearest(nodes, float(line.get("x2")), float(line.get("y2")))
+        assert (start, end) == (tail, head), name
+        value = (-1) ** int(name[1:]) * int(name[1:]) / 10
+        assert "".join(groups[name].find(f"{SVG}text[@class='label']").itertext()) == f"{name} = {number(value)}"
+        assert line.get("stroke") == (POSITIVE if value > 0 else NEGATIVE)
+    for name, unit in BIASES_222.items():  # each output bias under its output, at its centre
+        text = groups[name].find(SVG + "text")
+        (centre,) = [c for c, label in nodes.items() if label == unit]
+        assert float(text.get("x")) == centre[0] and float(text.get("y")) > centre[1], name
+    texts = ["".join(element.itertext()) for element in root.iter(SVG + "text")]
+    assert {"first", "second"} <= set(texts), "each output is labelled with its column"
+    activations = [t for t in root.iter(SVG + "text") if t.get("class") == "activation"]
+    assert [t.text for t in activations] == ["sigmoid", "sigmoid"], "the output activation, at each output"
+    assert "2-2-2 network" in root.get("aria-label")
+
+
+def test_without_biases_nothing_is_labelled_as_a_bias():
+    params = network_222(bias=False)
+    root = parse(network_svg(params, ("x1", "x2"), ("y1", "y2")))
+    assert sorted(edges(root)) == [f"w{i}" for i in range(1, 9)]
+    texts = "".join("".join(element.itertext()) for element in root.iter(SVG + "text"))
+    assert not re.search(r"\bb\d", texts), "no b1, b2, ... anywhere"
+    assert not [g for g in root.iter(SVG + "g") if g.get("class", "").startswith("bias")]
+
+
+def test_frozen_parameters_are_dotted_marked_and_explained_by_a_legend():
+    params = network_222()
+    root = parse(network_svg(params, ("x1", "x2"), ("y1", "y2"), frozen=("w3", "b4")))
+    groups = edges(root)
+    for name, group in groups.items():
+        frozen = name in ("w3", "b4")
+        assert (group.get("data-frozen") == "true") == frozen, name
+        assert ("(frozen)" in "".join(group.itertext())) == frozen, name
+        line = group.find(f"{SVG}line[@class='weight']")
+        if line is not None:
+            assert (line.get("stroke-dasharray") is not None) == frozen, name
+    (legend,) = [g for g in root.iter(SVG + "g") if g.get("class") == "frozen-legend"]
+    assert "frozen" in "".join(legend.itertext())
+    assert not [g for g in parse(network_svg(params, ("x1", "x2"))).iter(SVG + "g") if g.get("class") == "frozen-legend"]
+
+
+def read_dot_edges(source: str) -> tuple[dict, dict]:
+    """(parameter name -> (tail, head, label, style), node id -> label) of DOT source, read by pydot."""
+    import pydot
+
+    (graph,) = pydot.graph_from_dot_data(source)
+    graphs = [graph, *graph.get_subgraphs()]
+    found = {}
+    for edge in (e for g in graphs for e in g.get_edges() if e.get_style() != "invis"):
+        label = edge.get_label().strip('"')
+        found[label.split(" = ")[0]] = (edge.get_source(), edge.get_destination(), label, edge.get_style())
+    nodes = {node.get_name(): node.get_label().strip('"') for g in graphs for node in g.get_nodes()
+             if node.get_name() not in ("node", "edge", "graph")}
+    return found, nodes
+
+
+def test_the_dot_source_of_a_2_2_2_network_has_the_right_edges():
+    from fwdback.render.dot import network_dot
+
+    found, nodes = read_dot_edges(network_dot(network_222(output_activation="sigmoid"), ("a", "b"), ("y1", "y2"),
+                                              frozen=("w7",)))
+    ids = {"ŷ1": "yhat1", "ŷ2": "yhat2"}
+    assert {name: (tail, head) for name, (tail, head, _, _) in found.items()} == {
+        name: (ids.get(tail, tail), ids.get(head, head)) for name, (tail, head) in EDGES_222.items()}
+    for name, (_, _, label, style) in found.items():
+        value = (-1) ** int(name[1:]) * int(name[1:]) / 10
+        assert label == f"{name} = {value:.6g}" + (" (frozen)" if name == "w7" else "")
+        assert (style == "dashed") == (name == "w7")
+    for name, unit in BIASES_222.items():
+        position = 8 + int(name[1:])  # the biases follow the 8 weights
+        value = (-1) ** position * position / 10
+        assert nodes[ids.get(unit, unit)].endswith(f"\\n{name} = {value:.6g}")
+    assert nodes["yhat2"].startswith("yhat2 = sigmoid(a2)\\n(y2)")
+    found, nodes = read_dot_edges(network_dot(network_222(bias=False), ("a", "b"), ("y1", "y2")))
+    assert sorted(found) == sorted(EDGES_222)
+    assert not any(re.search(r"\bb\d", label) for label in nodes.values()), "no bias without biases"
+
+
+def test_the_updates_a_page_keeps_are_bounded_first_and_last_always():
+    from fwdback.playback import MOST_STEPS, StepSamples
+
+    params = Parameters(np.zeros(11))
+    samples = StepSamples(11)
+    updates = [(epoch, step) for epoch in range(1, 1001) for step in range(1, 8)]  # 7,000 updates
+    for epoch, step in updates:
+        samples(epoch, step, params.like(np.full(11, float(epoch))), params.like(np.full(11, float(step))))
+    document = samples.document()
+    kept = list(zip(document["epochs"], document["steps"]))
+    assert len(kept) <= MOST_STEPS and not document["every_step"] and document["per_epoch"] == 7
+    assert kept[0] == (1, 1) and kept[-1] == (1000, 7)
+    positions = [updates.index(update) for update in kept[:-1]]
+    assert len(set(np.diff(positions).tolist())) == 1, "evenly spaced, the last appended"
+    assert all(w == [float(e)] * 11 and g == [float(s)] * 11
+               for (e, s), w, g in zip(kept, document["weights"], document["gradients"]))
+    one = StepSamples(11)
+    one(1, 1, params, params)
+    assert one.document() is None, "one update an epoch: the epochs say it all"
+
+
+def test_a_notebook_draws_a_network_with_several_outputs_and_no_biases():
+    from fwdback import Network
+
+    root = parse(Network(network_222())._repr_svg_())
+    assert sorted(edges(root)) == sorted([*EDGES_222, "b1", "b2", "b3", "b4"])
+    assert sorted(nodes_by_centre(root).values()) == ["N1", "N2", "x1", "x2", "ŷ1", "ŷ2"]
+    assert sorted(edges(parse(Network(network_222(bias=False))._repr_svg_()))) == sorted(EDGES_222)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import statistics
 import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fwdback.notation import Num, number
@@ -212,4 +214,176 @@ def test_the_weights_of_any_epoch_save_as_a_file_train_starts_from(browser_page,
     result = run(["train", small_csv, "--init", "w21.json", "--lr", "0.05", "--epochs", "1", "--format", "csv", "--no-save"])
     assert result.exit_code == 0, result.stderr
     assert float(result.stdout.splitlines()[1].split(",")[1]) == pytest.approx(row[1], rel=1e-13)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+# Several outputs, and the updates within a mini-batch epoch ------------------------------------
+# These pages are built from the library's pieces, as `train --report` builds them, for the
+# networks and plans the command line gains with issue 13 (several targets, --no-shuffle).
+
+
+def python_page(workdir: Path, X, y, initial, plan, target) -> Path:
+    """The run page of training `initial` on X, y by `plan` (training.fit_rows with the page's
+    callbacks), written to run.html."""
+    from fwdback.modelfile import Model, TrainingRecord
+    from fwdback.playback import EpochSamples, rows_document
+    from fwdback.render.html import run_page
+    from fwdback.render.svg import loss_svg, network_svg
+    from fwdback.report import TrainingReport, run_page_document
+    from fwdback.training import fit_rows, prepare
+
+    samples = EpochSamples(initial.vector.size)
+    fitted = fit_rows(prepare(X, y, plan), initial, plan, on_epoch=samples, on_step=samples.steps)
+    features = tuple(f"x{j + 1}" for j in range(X.shape[1]))
+    model = Model(fitted.result.final, features, target, TrainingRecord(data="rows.csv", rows=len(y)))
+    first = samples.document()
+    start = initial.like(first["weights"][0])
+    figure = network_svg(start, features, target, start.like(first["gradients"][0]), plan.freeze)
+    result = fitted.result
+    page = run_page_document(TrainingReport.of(fitted, model), first, rows_document(X, y), samples.steps.document())
+    path = workdir / "run.html"
+    path.write_text(run_page(page, figure, loss_svg(result.loss_epochs, result.losses), None), encoding="utf-8")
+    return path
+
+
+def rows_222(n: int = 6):
+    rng = np.random.default_rng(11)
+    X = rng.uniform(-1, 1, (n, 2))
+    Y = np.column_stack([1 / (1 + np.exp(-(X @ [1.5, -2.0] + 0.3))), 1 / (1 + np.exp(-(X @ [-0.5, 1.0])))])
+    return X, Y
+
+
+def by_hand(w: dict, x, y):
+    """The 2-2-2 network with sigmoid outputs and (1/2) sum of squares, one named formula at a
+    time, on one row: (yhat1, yhat2, dL/da1, N1) as the textbook writes them."""
+    import math
+
+    N1 = w["w1"] * x[0] + w["w2"] * x[1] + w["b1"]
+    N2 = w["w3"] * x[0] + w["w4"] * x[1] + w["b2"]
+    yhat1 = 1 / (1 + math.exp(-(w["w5"] * N1 + w["w6"] * N2 + w["b3"])))
+    yhat2 = 1 / (1 + math.exp(-(w["w7"] * N1 + w["w8"] * N2 + w["b4"])))
+    return yhat1, yhat2, -(y[0] - yhat1) * yhat1 * (1 - yhat1), N1
+
+
+def unrolled(initial, X, y, plan, epochs: int) -> list[list[tuple]]:
+    """The reference: network.py's forward, backward and update, batch after batch in file order.
+    [epoch][update] -> (weights the update starts from, its batch's gradients), shape (P,) each."""
+    from fwdback.network import backward, forward, update
+
+    params, done = initial, []
+    size = plan.batch_size or len(y)
+    for _ in range(epochs):
+        epoch = []
+        for first in range(0, len(y), size):
+            Xb, yb = X[first : first + size], y[first : first + size]
+            grads = backward(params, Xb, yb, forward(params, Xb), plan.loss).gradients
+            epoch.append((params.vector.copy(), grads.vector.copy()))
+            params = update(params, grads, plan.lr)
+        done.append(epoch)
+    return done
+
+
+def test_a_page_with_two_outputs_shows_both_and_their_chain_rules(browser_page, workdir):
+    from fwdback.network import init_parameters
+    from fwdback.plan import TrainingPlan
+
+    X, Y = rows_222()
+    initial = init_parameters(np.random.default_rng(5), 2, 2, n_outputs=2, output_activation="sigmoid")
+    plan = TrainingPlan(epochs=12, lr=0.5, tol=0, standardize=False, loss="half-sse")
+    page = browser_page.open(python_page(workdir, X, Y, initial, plan, ("first", "second")))
+    reference = unrolled(initial, X, Y, plan, 12)
+    names = list(initial.names)
+    assert "the 2-2-2 network with sigmoid outputs" in page.locator("h1").inner_text()
+    assert len(page.locator("svg.network g.node").all()) == 6, "2 inputs, 2 hidden units, 2 outputs"
+    assert page.locator("svg.network [data-param]").count() == 12
+    k = 7
+    go_to(page, k)
+    weights, gradients = reference[k][0]
+    assert shown(page, 1) == pytest.approx(dict(zip(names, weights)), rel=1e-12)
+    assert shown(page, 2) == pytest.approx(dict(zip(names, gradients)), rel=1e-12)
+    header = page.locator("#rows thead th").all_inner_texts()
+    assert header == ["row", "x1", "x2", "y1", "y2", "N1", "N2", "ŷ1", "ŷ2", "y1 − ŷ1", "y2 − ŷ2"]
+    w = dict(zip(names, weights))
+    first_row = page.locator("#rows tbody tr").first.locator("td").all_inner_texts()
+    yhat1, yhat2, d_a1, N1 = by_hand(w, X[0], Y[0])
+    assert first_row[7:11] == [number(yhat1), number(yhat2), number(Y[0, 0] - yhat1), number(Y[0, 1] - yhat2)]
+    page.hover('svg.network [data-param="w5"] .label')  # N1 -> the first output (a level line: its label)
+    gradient = page.locator('#detail [data-role="gradient"]').inner_text()
+    assert gradient.endswith(f"= {number(gradients[names.index('w5')])}")
+    assert f"= {Num(d_a1).plain()}·{Num(N1).plain()} + " in gradient, gradient
+    update = page.locator('#detail [data-role="update"]').inner_text()
+    assert update.endswith(f"= {number(reference[k + 1][0][0][names.index('w5')])}")
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+@pytest.mark.parametrize(("k", "s"), [(0, 1), (0, 3), (2, 2), (4, 3)])
+def test_the_update_slider_shows_each_update_as_the_unrolled_reference(browser_page, workdir, k, s):
+    from fwdback.network import init_parameters
+    from fwdback.plan import TrainingPlan
+
+    X, Y = rows_222()
+    initial = init_parameters(np.random.default_rng(2), 2, 2, n_outputs=2)
+    plan = TrainingPlan(epochs=5, lr=0.3, tol=0, standardize=False, batch_size=2, shuffle=False)
+    page = browser_page.open(python_page(workdir, X, Y, initial, plan, ("first", "second")))
+    reference = unrolled(initial, X, Y, plan, 6)  # one more, for the weights after the last update
+    names = list(initial.names)
+    go_to(page, k)
+    step = page.locator("#step")
+    assert step.get_attribute("max") == "3", "3 updates of 2 rows an epoch"
+    step.focus()
+    page.keyboard.press("Home")
+    for _ in range(s):
+        page.keyboard.press("ArrowRight")
+    assert page.locator("#step-label").inner_text().startswith(f"update {s} of 3")
+    weights, gradients = reference[k][s - 1]
+    cells = page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll('#parameters tr[data-param]'))
+        .map(row => [row.dataset.param, Array.from(row.querySelectorAll('td')).slice(1).map(td => td.textContent)]))""")
+    assert cells == {name: [number(value), number(gradient)] for name, value, gradient in zip(names, weights, gradients)}
+    assert shown(page, 1) == pytest.approx(dict(zip(names, weights)), rel=1e-12, abs=1e-15)
+    assert shown(page, 2) == pytest.approx(dict(zip(names, gradients)), rel=1e-12, abs=1e-15)
+    label = page.locator('svg.network [data-param="w7"] .value').text_content()
+    assert label == number(weights[names.index("w7")])
+    page.hover('svg.network [data-param="w3"] .hit')
+    update = page.locator('#detail [data-role="update"]').inner_text()
+    after = reference[k][s][0] if s < 3 else reference[k + 1][0][0]  # the weights the next update starts from
+    assert update.endswith(f"= {number(after[names.index('w3')])}")
+    page.locator("#step-back").click()
+    page.locator("#forward").click()  # a new epoch starts as a whole again
+    assert page.locator("#step").input_value() == "0" and page.locator("#step-label").inner_text().startswith("the whole epoch")
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_a_mini_batch_run_from_the_command_line_keeps_its_updates(run, small_csv, workdir):
+    result = run(["train", small_csv, "--lr", "0.05", "--epochs", "6", "--tol", "0", "--batch-size", "5",
+                  "--report", "run.html", "--history", "h.csv", "-q"])
+    assert result.exit_code == 0, result.stderr
+    text = (workdir / "run.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script id="fwdback-data" type="application/json">(.*?)</script>', text, re.S)[1])
+    steps = data["steps"]
+    assert steps["per_epoch"] == 3 and steps["every_step"], "12 rows in batches of 5: 3 updates an epoch"
+    assert steps["epochs"] == [e for e in range(1, 7) for _ in range(3)] and steps["steps"] == [1, 2, 3] * 6
+    history = history_rows(workdir / "h.csv")
+    for index, (epoch, s) in enumerate(zip(steps["epochs"], steps["steps"])):
+        if s == 1:  # the first update starts from the epoch's weights, the history's row
+            assert steps["weights"][index] == history[epoch - 1][2:13]
+    assert 'id="step"' in text
+
+
+def test_frozen_parameters_keep_their_values_on_the_page_and_say_so(browser_page, workdir):
+    from fwdback.network import init_parameters
+    from fwdback.plan import TrainingPlan
+
+    X, Y = rows_222()
+    initial = init_parameters(np.random.default_rng(4), 2, 2, n_outputs=2)
+    plan = TrainingPlan(epochs=6, lr=0.3, tol=0, standardize=False, freeze=("w3", "b4"))
+    page = browser_page.open(python_page(workdir, X, Y, initial, plan, ("first", "second")))
+    assert page.locator("svg.network [data-frozen]").evaluate_all("gs => gs.map(g => g.dataset.param)") == ["w3", "b4"]
+    go_to(page, 5)
+    values = shown(page, 1)
+    start = initial.as_dict()
+    assert values["w3"] == start["w3"] and values["b4"] == start["b4"], "frozen: as they started"
+    assert values["w4"] != start["w4"]
+    page.hover('svg.network [data-param="w3"] .hit')
+    assert page.locator('#detail [data-role="update"]').inner_text().endswith("is frozen: it keeps its value")
+    assert "(frozen)" in page.locator("p.legend").first.inner_text()
     assert browser_page.requests == [] and browser_page.errors == []

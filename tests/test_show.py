@@ -408,3 +408,53 @@ def test_show_format_is_text_by_default_and_refuses_others(run, trained):
     result = run(["show", "--format", "png"])
     assert result.exit_code == 2 and result.stdout == ""
     assert "Invalid value for '--format'" in result.stderr
+
+
+# The generalised network in show's text: several outputs, an output activation, no biases.
+
+
+def model_222(bias: bool = True, output_activation: str = "identity"):
+    """A 2-2-2 model whose parameter number i (1-based, in vector order) is (-1)^i * i / 10."""
+    from fwdback.modelfile import Model
+    from fwdback.network import Parameters
+
+    size = 12 if bias else 8
+    values = [(-1) ** i * i / 10 for i in range(1, size + 1)]
+    params = Parameters(values, 2, 2, n_outputs=2, output_activation=output_activation, bias=bias)
+    return Model(params, ("a", "b"), ("y1", "y2")), dict(zip(params.names, values))
+
+
+def test_show_text_draws_every_output_with_its_equation_and_collapsed_map():
+    from fwdback.diagram import model_text
+
+    model, w = model_222()
+    text = model_text(model)
+    assert "yhat1, yhat2 predict y1, y2" in text.splitlines()[0]
+    assert "yhat1 = w5*N1 + w6*N2 + b3" in text and "yhat2 = w7*N1 + w8*N2 + b4" in text
+    labels = dict(re.findall(r"\b(w\d+|b\d+)=(-?[\d.]+(?:e[-+]?\d+)?)", text))
+    assert sorted(labels) == sorted(w), "every parameter on the drawing"
+    assert all(float(labels[name]) == pytest.approx(value, rel=1e-3) for name, value in w.items())
+    assert re.search(r"--> yhat1\n +\| +b3=-1\.1\n +\+--> yhat2\n +b4=1\.2$", text, re.M), "each output bias under its output"
+    # One line per output, from the lecture's formulas written out here:
+    # yhat_j = sum_h w_out[j, h] * (w_h . x + b_h) + b_j.
+    for output, (out1, out2, bias) in {"yhat1": ("w5", "w6", "b3"), "yhat2": ("w7", "w8", "b4")}.items():
+        c_a = w[out1] * w["w1"] + w[out2] * w["w3"]
+        c_b = w[out1] * w["w2"] + w[out2] * w["w4"]
+        c_0 = w[out1] * w["b1"] + w[out2] * w["b2"] + w[bias]
+        (line,) = [line for line in text.splitlines() if line.startswith(f"  {output} = (")]
+        assert line == f"  {output} = ({out1}*w1 + {out2}*w3)*a + ({out1}*w2 + {out2}*w4)*b + ({out1}*b1 + {out2}*b2 + {bias})"
+        values = text.splitlines()[text.splitlines().index(line) + 1]
+        compact = values.split("= ", 1)[1].replace(" ", "")
+        numbers = [float(n) for n in re.findall(r"([-+]?[\d.]+(?:e[-+]\d+)?)(?:\*[ab])?", compact)]
+        assert numbers == pytest.approx([c_a, c_b, c_0], rel=1e-5)
+
+
+def test_show_text_without_biases_or_with_an_output_activation():
+    from fwdback.diagram import model_text
+
+    text = model_text(model_222(bias=False)[0])
+    assert not re.search(r"\bb\d", text), "no bias anywhere"
+    assert "yhat2 = w7*N1 + w8*N2\n" in text
+    text = model_text(model_222(output_activation="sigmoid")[0])
+    assert "yhat1 = sigmoid(w5*N1 + w6*N2 + b3)" in text
+    assert "no collapsed linear map" in text and "(w5*w1" not in text

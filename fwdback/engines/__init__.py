@@ -113,12 +113,16 @@ class MiniBatches:
         order = epoch_order(self.seed, number, len(self.y), self.shuffle)
         return [order[first : first + self.batch_size] for first in range(0, len(self.y), self.batch_size)]
 
-    def epoch(self, params: Parameters, optimizer: Optimizer, number: int):
+    def epoch(self, params: Parameters, optimizer: Optimizer, number: int, on_step=None):
+        """`on_step(number, step, params, gradients)`, given, is called before each update (step 1,
+        2, ...) with the weights it starts from and its batch's gradients."""
         loss_sum, gradient_sum = 0.0, np.zeros_like(params.vector)
-        for rows in self.batches(number):
+        for step, rows in enumerate(self.batches(number), start=1):
             X, y = self.X[rows], self.y[rows]
             fwd = forward(params, X)
             grads = backward(params, X, y, fwd, self.convention).gradients
+            if on_step is not None:
+                on_step(number, step, params, grads)
             divisor = loss_divisor(self.convention, len(rows))
             loss_sum += loss(y, fwd.yhat, self.convention) * divisor
             gradient_sum += grads.vector * divisor

@@ -1,10 +1,11 @@
 """The network as Graphviz source (DOT), for `dot -Tsvg` and anything else that reads DOT.
 
 Drawn as the lecture draws it, left to right: the inputs x1..xk (with their columns' names),
-the hidden units N1..NH, then yhat (with the target's name). Every edge carries its
-parameter's name and value, `w1 = 0.15815`; its colour is the sign (blue for positive,
+the hidden units N1..NH, then yhat, or yhat1..yhatm (with the targets' names). Every edge
+carries its parameter's name and value, `w1 = 0.15815`; its colour is the sign (blue for positive,
 orange for negative: a pair colour-blind readers tell apart) and its width the magnitude,
-from 1 for a zero weight to 6 for the largest. The biases are written on their units.
+from 1 for a zero weight to 6 for the largest. The biases are written on their units, an
+activation at its units; frozen parameters are dashed and marked "(frozen)".
 
 Node ids are fixed (x1, N1, yhat); the user's column names appear only inside quoted
 labels, escaped, so that no name can end a string early or start a Graphviz escape.
@@ -12,45 +13,52 @@ labels, escaped, so that no name can end a string early or start a Graphviz esca
 
 from __future__ import annotations
 
-from ..network import Parameters
+from collections.abc import Collection
+
+from ..network import Parameters, output_names, output_symbols
 from ..scaling import Scaling
 
 POSITIVE, NEGATIVE = "#2166ac", "#b35806"
 THINNEST, THICKEST = 1.0, 6.0
 
 
-def network_dot(params: Parameters, features, target: str, scaling: Scaling | None = None) -> str:
-    """The DOT source of a digraph: inputs -> hidden units -> yhat, every weight on its edge.
+def network_dot(params: Parameters, features, target, scaling: Scaling | None = None, frozen: Collection[str] = ()) -> str:
+    """The DOT source of a digraph: inputs -> hidden units -> outputs, every weight on its edge.
 
-    features : the k column names, in the order of x1..xk;  target : the column yhat predicts;
-    scaling : the model's z-scores, which the title then mentions (the weights are in z-score units).
+    features : the k column names, in the order of x1..xk;  target : the column yhat predicts,
+    or one name a output (network.output_names);  scaling : the model's z-scores, which the
+    title then mentions (the weights are in z-score units);  frozen : the names of the
+    parameters that keep their values, drawn dashed and marked "(frozen)".
     """
-    largest = max(abs(float(value)) for value in [*params.W_hidden.ravel(), *params.w_out])
+    largest = max(abs(float(value)) for value in [*params.W_hidden.ravel(), *params.W_out.ravel()])
     inputs = [f"x{j + 1}" for j in range(params.n_inputs)]
     units = [f"N{u + 1}" for u in range(params.n_hidden)]
+    outputs = output_symbols(params.n_outputs)
+    targets = output_names(target, params.n_outputs)
+    biases = params.bias
+    one = len(outputs) == 1
     lines = [
         "digraph network {",
-        f"  graph [rankdir=LR, ranksep=1.6, nodesep=0.5, fontname=\"Helvetica\", labelloc=t, label={quoted(_title(params, target, scaling))}];",
+        f"  graph [rankdir=LR, ranksep=1.6, nodesep=0.5, fontname=\"Helvetica\", labelloc=t, label={quoted(_title(params, targets, scaling, frozen))}];",
         '  node [fontname="Helvetica", fontsize=12];',
         '  edge [fontname="Helvetica", fontsize=10, arrowsize=0.7];',
         "",
         "  // the inputs x1..xk and the columns they are",
         *_rank(inputs, [f"{x} [shape=box, label={quoted(_input_label(x, name))}];" for x, name in zip(inputs, features)]),
-        "  // the hidden units, each with its bias",
-        *_rank(
-            units,
-            [f"{unit} [shape=ellipse, label={quoted(_unit_label(params, u, name, value))}];"
-             for u, (unit, name, value) in enumerate(zip(units, params.b_hidden_names, params.b_hidden))]
-        ),
-        "  // the output and its bias",
-        *_rank(["yhat"], [f"yhat [shape=ellipse, label={quoted(_output_label(params, target))}];"]),
+        "  // the hidden units" + (", each with its bias" if biases else ""),
+        *_rank(units, [f"{unit} [shape=ellipse, label={quoted(_unit_label(params, u, name, value, frozen))}];"
+                       for u, (unit, name, value) in enumerate(zip(units, params.b_hidden_names, params.b_hidden))]),
+        ("  // the output" if one else "  // the outputs") + ((" and its bias" if one else ", each with its bias") if biases else ""),
+        *_rank(list(outputs), [f"{symbol} [shape=ellipse, label={quoted(_output_label(params, j, name, frozen))}];"
+                               for j, (symbol, name) in enumerate(zip(outputs, targets))]),
         "",
         "  // input -> hidden unit: w1..w(kH), unit 1's weights first",
     ]
     for unit, names, values in zip(units, params.W_hidden_names, params.W_hidden):
-        lines += [_edge(x, unit, name, value, largest) for x, name, value in zip(inputs, names, values)]
-    lines.append("  // hidden unit -> yhat")
-    lines += [_edge(unit, "yhat", name, value, largest) for unit, name, value in zip(units, params.w_out_names, params.w_out)]
+        lines += [_edge(x, unit, name, value, largest, name in frozen) for x, name, value in zip(inputs, names, values)]
+    lines.append("  // hidden unit -> yhat" if one else "  // hidden unit -> output: output 1's weights first")
+    for output, names, values in zip(outputs, params.W_out_names, params.W_out):
+        lines += [_edge(unit, output, name, value, largest, name in frozen) for unit, name, value in zip(units, names, values)]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -78,26 +86,31 @@ def penwidth(value: float, largest: float) -> float:
     return THINNEST + (THICKEST - THINNEST) * (abs(value) / largest if largest > 0 else 0.0)
 
 
-def _edge(tail: str, head: str, name: str, value: float, largest: float) -> str:
+def _edge(tail: str, head: str, name: str, value: float, largest: float, frozen: bool) -> str:
     value = float(value)
+    label, style = (f"{name} = {value:.6g} (frozen)", ", style=dashed") if frozen else (f"{name} = {value:.6g}", "")
     return (
-        f"  {tail} -> {head} [label={quoted(f'{name} = {value:.6g}')}, color=\"{colour(value)}\", "
-        f"fontcolor=\"{colour(value)}\", penwidth={penwidth(value, largest):.3f}];"
+        f"  {tail} -> {head} [label={quoted(label)}, color=\"{colour(value)}\", "
+        f"fontcolor=\"{colour(value)}\", penwidth={penwidth(value, largest):.3f}{style}];"
     )
 
 
-def _bias(name: str, value: float) -> str:
-    return f"{name} = {float(value):.6g}"
+def _bias(name: str, value: float, frozen: Collection[str]) -> str:
+    return f"\n{name} = {float(value):.6g}" + (" (frozen)" if name in frozen else "") if name else ""
 
 
-def _unit_label(params: Parameters, u: int, bias_name: str, bias: float) -> str:
+def _unit_label(params: Parameters, u: int, bias_name: str, bias: float, frozen: Collection[str]) -> str:
     """`N1` and its bias; with an activation `N1 = tanh(z1)`, z1 being what the edges sum to."""
     unit = f"N{u + 1}" if params.activation == "identity" else f"N{u + 1} = {params.activation}(z{u + 1})"
-    return f"{unit}\n{_bias(bias_name, bias)}"
+    return unit + _bias(bias_name, bias, frozen)
 
 
-def _output_label(params: Parameters, target: str) -> str:
-    return f"yhat ({target})\n{_bias(params.b_out_name, params.b_out)}"
+def _output_label(params: Parameters, j: int, target: str, frozen: Collection[str]) -> str:
+    """`yhat (y)` and its bias; with an output activation `yhat1 = sigmoid(a1)`, a1 what the edges sum to."""
+    symbol = output_symbols(params.n_outputs)[j]
+    unit = f"{symbol} ({target})" if params.output_activation == "identity" else (
+        f"{symbol} = {params.output_activation}(a{j + 1})\n({target})")
+    return unit + _bias(params.b_outputs_names[j], params.b_outputs[j], frozen)
 
 
 def _input_label(lecture_name: str, column: str) -> str:
@@ -111,10 +124,18 @@ def _rank(nodes: list[str], statements: list[str]) -> list[str]:
     return ["  { rank=same;", *[f"    {statement}" for statement in statements], *order, "  }"]
 
 
-def _title(params: Parameters, target: str, scaling: Scaling | None) -> str:
+def _title(params: Parameters, targets, scaling: Scaling | None, frozen: Collection[str]) -> str:
     k, h = params.n_inputs, params.n_hidden
     activation = "no activation" if params.activation == "identity" else f"{params.activation} activation"
-    title = f"{k} input{'s' if k != 1 else ''}, {h} hidden unit{'s' if h != 1 else ''}, {activation}; yhat predicts {target}"
+    outputs = ", ".join(output_symbols(params.n_outputs))
+    if params.output_activation != "identity":
+        outputs += f" ({params.output_activation} output{'s' if params.n_outputs > 1 else ''})"
+    predict = "predicts" if params.n_outputs == 1 else "predict"
+    title = f"{k} input{'s' if k != 1 else ''}, {h} hidden unit{'s' if h != 1 else ''}, {activation}; {outputs} {predict} {', '.join(targets)}"
+    if not params.bias:
+        title += "; no biases"
     if scaling is not None:
         title += "\ntrained on z-scores: x = (column - mean) / std, yhat is the target's z-score"
+    if frozen:
+        title += "\ndashed edges and (frozen) biases are frozen: they keep their values"
     return title

@@ -141,9 +141,10 @@ def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Blo
 <button id="last" type="button" aria-label="Last epoch">⇥</button>
 <input id="epoch" type="range" min="0" max="{last}" step="1" value="0" aria-label="Epoch">
 <output id="epoch-label" for="epoch"></output></div>
+{_step_controls(page)}
 <p class="legend">Each edge's colour is its weight's sign (<span class="swatch" style="background:var(--positive)"></span>positive,
 <span class="swatch" style="background:var(--negative)"></span>negative), its width the weight's size; the dashed line beside it
-is the gradient dL/dw, coloured by the way the update moves the weight. Arrow keys step, space plays.{escape(sampled)}</p>
+is the gradient dL/dw, coloured by the way the update moves the weight.{_frozen_note(page)} Arrow keys step, space plays.{escape(sampled)}</p>
 <div class="columns"><figure>{network_figure}</figure><aside id="detail" class="panel detail" aria-live="polite"></aside></div>
 </section>
 <section id="curve"><h2>The loss</h2><figure>{loss_figure}</figure></section>
@@ -160,13 +161,37 @@ is the gradient dL/dw, coloured by the way the update moves the weight. Arrow ke
     return document(page["title"], body, script)
 
 
+def _step_controls(page: dict) -> str:
+    """The second control of a mini-batch run: the updates within the epoch (0: the epoch as a whole)."""
+    steps = page["steps"]
+    if steps is None:
+        return ""
+    sampled = "" if steps["every_step"] else " (the page keeps some of the run's updates, evenly spaced)"
+    return (f'<div class="controls" role="group" aria-label="Updates within the epoch">'
+            f'<button id="step-back" type="button" aria-label="Previous update">◀</button>'
+            f'<input id="step" type="range" min="0" max="{steps["per_epoch"]}" step="1" value="0" aria-label="Update within the epoch">'
+            f'<button id="step-forward" type="button" aria-label="Next update">▶</button>'
+            f'<output id="step-label" for="step"></output></div>'
+            f'<p class="legend">Each epoch makes {steps["per_epoch"]} updates, one a mini-batch of {page["batch_size"]} rows: '
+            f"the second slider walks them{escape(sampled)}.</p>")
+
+
+def _frozen_note(page: dict) -> str:
+    frozen = page["network"]["frozen"]
+    return "" if not frozen else f" Dotted and marked (frozen): {escape(', '.join(frozen))}, which keep their values."
+
+
 def _rows_section(page: dict) -> str:
     if page["rows"] is None:
         return ""
     network = page["network"]
     activated = network["activation"] != "identity"
     units = range(1, network["hidden"] + 1)
-    header = ["row", *network["inputs"], "y", *([f"z{h}" for h in units] if activated else []), *(f"N{h}" for h in units), "ŷ", "y − ŷ"]
+    outputs = network["outputs"]
+    ys = ["y"] if len(outputs) == 1 else [f"y{j}" for j in range(1, len(outputs) + 1)]
+    hats = [output.replace("yhat", "ŷ") for output in outputs]
+    header = ["row", *network["inputs"], *ys, *([f"z{h}" for h in units] if activated else []), *(f"N{h}" for h in units), *hats,
+              *(f"{y} − {hat}" for y, hat in zip(ys, hats))]
     cells = "".join(f"<th>{escape(name)}</th>" for name in header)
     return (f'<section><h2>The first rows at this epoch</h2><div class="scroll"><table id="rows"><thead><tr>{cells}</tr></thead>'
             f'<tbody></tbody></table></div><p class="caption">{escape(page["units"])}</p></section>')

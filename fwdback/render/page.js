@@ -1,6 +1,8 @@
 /* The run page of fwdback: an epoch slider that moves the weights, the gradients, the loss
- * marker and the first rows' values, and the chain rule of any parameter on hover or focus.
- * Every number comes from the data block (a --history row per kept epoch); nothing is fetched. */
+ * marker and the first rows' values, and the chain rule of any parameter on hover or focus;
+ * for a mini-batch run, an update slider that walks the updates within the epoch.
+ * Every number comes from the data block (a --history row per kept epoch, the weights and
+ * batch gradients of each kept update); nothing is fetched. */
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("fwdback-data").textContent);
@@ -11,9 +13,19 @@
   const slider = document.getElementById("epoch");
   const label = document.getElementById("epoch-label");
   const playButton = document.getElementById("play");
+  const stepSlider = document.getElementById("step");
+  const stepLabel = document.getElementById("step-label");
+  const frozen = {};
+  net.frozen.forEach(function (name) { frozen[name] = true; });
+  /* The kept updates of each epoch, by epoch number: indices into data.steps, in order. */
+  const stepsOf = {};
+  if (data.steps) {
+    data.steps.epochs.forEach(function (epoch, s) { (stepsOf[epoch] = stepsOf[epoch] || []).push(s); });
+  }
   const POSITIVE = getComputedStyle(document.documentElement).getPropertyValue("--positive").trim() || "#2166ac";
   const NEGATIVE = getComputedStyle(document.documentElement).getPropertyValue("--negative").trim() || "#b35806";
   let current = 0;
+  let step = null; /* the index into data.steps of the update shown; null: the epoch as a whole */
   let timer = null;
   let pinned = null;
 
@@ -34,15 +46,32 @@
   }
   function factor(value) { const text = g6(value); return text.charAt(0) === "-" ? "(" + text + ")" : text; }
   function sym(name, row) {
-    if (name === "yhat") { return "ŷ" + (row ? "<sub>" + row + "</sub>" : ""); }
+    if (name.indexOf("yhat") === 0) {
+      const sub = name.slice(4) + (row ? (name.length > 4 ? "," : "") + row : "");
+      return "ŷ" + (sub ? "<sub>" + sub + "</sub>" : "");
+    }
     const sub = name.slice(1) + (row ? (name.length > 1 ? "," : "") + row : "");
     return name.charAt(0) + (sub ? "<sub>" + sub + "</sub>" : "");
   }
   function d(top, bottom) { return "∂" + top + "/∂" + bottom; }
   function colour(value) { return value >= 0 ? POSITIVE : NEGATIVE; }
-  function weights(i) { return data.epochs.weights[i]; }
-  function gradients(i) { return data.epochs.gradients[i]; }
-  function value(vector, name) { return vector[at[name]]; }
+  /* The weights and gradients shown: the epoch's --history row, or an update's (its start, its batch's). */
+  function weights() { return step === null ? data.epochs.weights[current] : data.steps.weights[step]; }
+  function gradients() { return step === null ? data.epochs.gradients[current] : data.steps.gradients[step]; }
+  function value(vector, name) { return name ? vector[at[name]] : 0; }  /* "" is an absent bias */
+  /* d(n) of the loss convention: L = (sum of squared errors) / d(n). */
+  function divisor(n) { return { mse: n, "half-mse": 2 * n, sse: 1, "half-sse": 2 }[data.loss || "mse"]; }
+  function targets(r) { const y = data.rows.y[r]; return Array.isArray(y) ? y : [y]; }
+  function sum(names, w, values, bias) {
+    let total = 0;
+    names.forEach(function (name, j) { total += value(w, name) * values[j]; });
+    return total + value(w, bias);
+  }
+  /* What output j's chain rule goes through: yhat_j itself, or a_j before an output activation. */
+  function outputSym(j) {
+    if (net.output_activation === "identity") { return net.outputs[j]; }
+    return net.outputs.length > 1 ? "a" + (j + 1) : "a";
+  }
 
   const activations = {
     identity: [function (z) { return z; }, function () { return 1; }],
@@ -54,26 +83,29 @@
   /* The lecture's forward pass and the chain rule's per-row terms on the page's first rows. */
   function forward(w) {
     const act = activations[net.activation];
+    const out = activations[net.output_activation];
+    const scale = 2 / divisor(data.training_rows);
     return data.rows.X.map(function (x, r) {
-      const z = net.W_hidden.map(function (unit, h) {
-        let sum = 0;
-        unit.forEach(function (name, j) { sum += value(w, name) * x[j]; });
-        return sum + value(w, net.b_hidden[h]);
-      });
+      const z = net.W_hidden.map(function (unit, h) { return sum(unit, w, x, net.b_hidden[h]); });
       const N = z.map(function (zh) { return act[0](zh); });
-      let yhat = 0;
-      net.w_out.forEach(function (name, h) { yhat += value(w, name) * N[h]; });
-      yhat += value(w, net.b_out);
-      const dyhat = -(2 / data.training_rows) * (data.rows.y[r] - yhat);
-      const dz = N.map(function (n, h) { return dyhat * value(w, net.w_out[h]) * act[1](z[h], n); });
-      return { x: x, z: z, N: N, yhat: yhat, error: data.rows.y[r] - yhat, dyhat: dyhat, dz: dz };
+      const a = net.W_out.map(function (unit, j) { return sum(unit, w, N, net.b_outputs[j]); });
+      const yhat = a.map(function (aj) { return out[0](aj); });
+      const error = targets(r).map(function (y, j) { return y - yhat[j]; });
+      const dyhat = error.map(function (e) { return -scale * e; });
+      const da = dyhat.map(function (d, j) { return d * out[1](a[j], yhat[j]); });
+      const dz = N.map(function (n, h) {
+        let total = 0;
+        da.forEach(function (d, j) { total += d * value(w, net.W_out[j][h]); });
+        return total * act[1](z[h], n);
+      });
+      return { x: x, z: z, N: N, yhat: yhat, error: error, da: da, dz: dz };
     });
   }
 
-  function drawNetwork(i) {
-    const w = weights(i);
-    const g = gradients(i);
-    const edgeNames = [].concat.apply([], net.W_hidden).concat(net.w_out);
+  function drawNetwork() {
+    const w = weights();
+    const g = gradients();
+    const edgeNames = [].concat.apply([], net.W_hidden.concat(net.W_out));
     const largest = Math.max.apply(null, edgeNames.map(function (n) { return Math.abs(value(w, n)); })) || 1;
     const steepest = Math.max.apply(null, edgeNames.map(function (n) { return Math.abs(value(g, n)); })) || 1;
     document.querySelectorAll("svg.network [data-param]").forEach(function (group) {
@@ -92,13 +124,15 @@
       const text = group.querySelector(".value");
       if (text) { text.textContent = g6(v); }
       const title = group.querySelector("title");
-      if (title) { title.textContent = name + " = " + g6(v) + ", dL/d" + name + " = " + g6(value(g, name)); }
+      if (title) {
+        title.textContent = name + " = " + g6(v) + ", dL/d" + name + " = " + g6(value(g, name)) + (frozen[name] ? " (frozen)" : "");
+      }
     });
   }
 
-  function drawTable(i) {
-    const w = weights(i);
-    const g = gradients(i);
+  function drawTable() {
+    const w = weights();
+    const g = gradients();
     document.querySelectorAll("#parameters tr[data-param]").forEach(function (row) {
       const name = row.getAttribute("data-param");
       const cells = row.querySelectorAll("td");
@@ -109,13 +143,13 @@
     });
   }
 
-  function drawRows(i) {
+  function drawRows() {
     const body = document.querySelector("#rows tbody");
     if (!body) { return; }
     body.innerHTML = "";
-    forward(weights(i)).forEach(function (row, r) {
-      const cells = [data.rows.numbers[r]].concat(row.x.map(g6), [g6(data.rows.y[r])],
-        net.activation === "identity" ? [] : row.z.map(g6), row.N.map(g6), [g6(row.yhat), g6(row.error)]);
+    forward(weights()).forEach(function (row, r) {
+      const cells = [data.rows.numbers[r]].concat(row.x.map(g6), targets(r).map(g6),
+        net.activation === "identity" ? [] : row.z.map(g6), row.N.map(g6), row.yhat.map(g6), row.error.map(g6));
       const tr = document.createElement("tr");
       cells.forEach(function (text) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
       body.appendChild(tr);
@@ -145,33 +179,35 @@
     marker.setAttribute("cy", scale(loss, number("y-low"), number("y-high"), number("bottom"), number("top"), number("y-log") === 1).toFixed(1));
   }
 
+  /* Where a parameter sits: output j's weight from unit h, its bias (h -1), unit h's weight from input j, or its bias (j -1). */
+  function place(name) {
+    let found = null;
+    net.W_out.forEach(function (names, j) { const h = names.indexOf(name); if (h >= 0) { found = { output: j, unit: h }; } });
+    const j = net.b_outputs.indexOf(name);
+    if (j >= 0) { found = { output: j, unit: -1 }; }
+    net.W_hidden.forEach(function (names, h) { const i = names.indexOf(name); if (i >= 0) { found = { unit: h, input: i }; } });
+    const h = net.b_hidden.indexOf(name);
+    return found || { unit: h, input: -1 };
+  }
+
   /* The chain rule of one parameter at the current epoch, its numbers plugged in. */
   function chain(name) {
-    const w = weights(current);
-    const g = value(gradients(current), name);
-    const rows = forward(w);
-    const shown = rows.slice(0, 2);
+    const w = weights();
+    const shown = forward(w).slice(0, 2);
     const more = data.training_rows > shown.length ? " + ⋯" : "";
+    const p = place(name);
     let rule;
     let terms;
-    let unit = net.w_out.indexOf(name);
-    if (unit >= 0) {
-      rule = "Σ<sub>i</sub> " + d("L", sym("yhat", "i")) + " · " + sym("N" + (unit + 1), "i");
-      terms = shown.map(function (r) { return factor(r.dyhat) + "·" + factor(r.N[unit]); });
-    } else if (name === net.b_out) {
-      rule = "Σ<sub>i</sub> " + d("L", sym("yhat", "i"));
-      terms = shown.map(function (r) { return factor(r.dyhat); });
+    if (p.output !== undefined) {
+      const o = p.output;
+      rule = "Σ<sub>i</sub> " + d("L", sym(outputSym(o), "i")) + (p.unit >= 0 ? " · " + sym("N" + (p.unit + 1), "i") : "");
+      terms = shown.map(function (r) { return p.unit >= 0 ? factor(r.da[o]) + "·" + factor(r.N[p.unit]) : factor(r.da[o]); });
     } else {
-      unit = net.b_hidden.indexOf(name);
-      let input = -1;
-      if (unit < 0) {
-        net.W_hidden.forEach(function (names, h) { const j = names.indexOf(name); if (j >= 0) { unit = h; input = j; } });
-      }
-      const z = net.activation === "identity" ? "N" + (unit + 1) : "z" + (unit + 1);
-      rule = "Σ<sub>i</sub> " + d("L", sym(z, "i")) + (input >= 0 ? " · " + sym("x" + (input + 1), "i") : "");
-      terms = shown.map(function (r) { return input >= 0 ? factor(r.dz[unit]) + "·" + factor(r.x[input]) : factor(r.dz[unit]); });
+      const z = net.activation === "identity" ? "N" + (p.unit + 1) : "z" + (p.unit + 1);
+      rule = "Σ<sub>i</sub> " + d("L", sym(z, "i")) + (p.input >= 0 ? " · " + sym("x" + (p.input + 1), "i") : "");
+      terms = shown.map(function (r) { return p.input >= 0 ? factor(r.dz[p.unit]) + "·" + factor(r.x[p.input]) : factor(r.dz[p.unit]); });
     }
-    return { rule: rule, terms: terms.join(" + ") + more, gradient: g, weight: value(w, name) };
+    return { rule: rule, terms: terms.join(" + ") + more, gradient: value(gradients(), name), weight: value(w, name) };
   }
 
   function trajectory(name) {
@@ -190,6 +226,16 @@
       g6(values[values.length - 1]) + " (epoch " + data.epochs.epochs[values.length - 1] + ")</div>";
   }
 
+  /* What the update does with the gradient: w - eta g for gradient descent; frozen, nothing. */
+  function updateLine(name, c, when) {
+    if (frozen[name]) { return sym(name) + " = " + g6(c.weight) + " is frozen: it keeps its value"; }
+    if (data.optimizer && data.optimizer !== "gd") {
+      return sym(name) + " = " + g6(c.weight) + " " + when + "; " + data.optimizer + " makes the update (fwdback explain works it)";
+    }
+    return sym(name) + " ← " + sym(name) + " − η " + d("L", sym(name)) + " = " + g6(c.weight) + " − " + g6(data.lr) + "·" +
+      factor(c.gradient) + " = " + g6(c.weight - data.lr * c.gradient);
+  }
+
   function drawDetail(name) {
     const panel = document.getElementById("detail");
     if (!name) {
@@ -199,32 +245,50 @@
     }
     const c = chain(name);
     const epoch = data.epochs.epochs[current];
-    let html = "<h3>" + sym(name) + " at epoch " + epoch + (pinned ? " (pinned)" : "") + "</h3>";
-    if (data.full_batch) {
-      const after = c.weight - data.lr * c.gradient;
-      html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " = " + c.rule + " = " + c.terms +
-        ' = <span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>" +
-        '<p class="formula" data-role="update">' + sym(name) + " ← " + sym(name) + " − η " + d("L", sym(name)) + " = " +
-        g6(c.weight) + " − " + g6(data.lr) + "·" + factor(c.gradient) + " = " + g6(after) + "</p>";
+    const at = step === null ? "" : ", update " + data.steps.steps[step];
+    let html = "<h3>" + sym(name) + " at epoch " + epoch + at + (pinned ? " (pinned)" : "") + "</h3>";
+    const gradient = '<span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>";
+    if (step !== null) {
+      const rows = Math.min(data.batch_size, data.training_rows - (data.steps.steps[step] - 1) * data.batch_size);
+      html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " (this update's batch of " + rows + " rows) = " + gradient + '<p class="formula" data-role="update">' + updateLine(name, c, "before this update") + "</p>";
+    } else if (data.full_batch) {
+      html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " = " + c.rule + " = " + c.terms + " = " +
+        gradient + '<p class="formula" data-role="update">' + updateLine(name, c, "at the epoch's start") + "</p>";
     } else {
-      html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + ' (mean over the epoch\'s mini-batches) = ' +
-        '<span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>" +
-        '<p class="formula" data-role="update">' + sym(name) + " = " + g6(c.weight) + " at the epoch's start</p>";
+      html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " (mean over the epoch's mini-batches) = " +
+        gradient + '<p class="formula" data-role="update">' + sym(name) + " = " + g6(c.weight) + " at the epoch's start</p>";
     }
     panel.innerHTML = html + trajectory(name);
   }
 
   function show(i) {
     current = Math.max(0, Math.min(data.epochs.epochs.length - 1, i));
+    step = null;
     slider.value = String(current);
     const epoch = data.epochs.epochs[current];
     const loss = data.epochs.losses[current];
     label.textContent = "epoch " + epoch + " of " + data.last_epoch + ", loss " + g6(loss);
     slider.setAttribute("aria-valuetext", label.textContent);
-    drawNetwork(current);
-    drawTable(current);
-    drawRows(current);
+    if (stepSlider) { stepSlider.max = String((stepsOf[epoch] || []).length); }
     drawMarker(current);
+    showStep(0);
+  }
+
+  /* Update k of the kept updates of the epoch shown (0: the epoch as a whole). */
+  function showStep(k) {
+    const kept = stepsOf[data.epochs.epochs[current]] || [];
+    const position = Math.max(0, Math.min(kept.length, k));
+    step = position === 0 ? null : kept[position - 1];
+    if (stepSlider) {
+      stepSlider.value = String(position);
+      stepLabel.textContent = step === null
+        ? "the whole epoch: the weights at its start, the mean gradient of its " + data.steps.per_epoch + " updates"
+        : "update " + data.steps.steps[step] + " of " + data.steps.per_epoch + ": the weights it starts from, its batch's gradients";
+      stepSlider.setAttribute("aria-valuetext", stepLabel.textContent);
+    }
+    drawNetwork();
+    drawTable();
+    drawRows();
     drawDetail(pinned);
   }
 
@@ -249,17 +313,22 @@
   /* The weights at the slider's epoch as a file of their own: {"w1": ..., "b3": ...}, which
    * `fwdback train DATA --init FILE` starts from. Made in the page, so nothing is fetched. */
   function saveWeights() {
-    const w = weights(current);
+    const w = weights();
     const text = "{\n" + names.map(function (name) { return '  "' + name + '": ' + JSON.stringify(value(w, name)); }).join(",\n") + "\n}\n";
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
-    link.download = "weights-epoch-" + data.epochs.epochs[current] + ".json";
+    link.download = "weights-epoch-" + data.epochs.epochs[current] + (step === null ? "" : "-update-" + data.steps.steps[step]) + ".json";
     document.body.appendChild(link);
     link.click();
     link.remove();
   }
 
   slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
+  if (stepSlider) {
+    stepSlider.addEventListener("input", function () { stop(); showStep(parseInt(stepSlider.value, 10)); });
+    document.getElementById("step-back").addEventListener("click", function () { stop(); showStep(parseInt(stepSlider.value, 10) - 1); });
+    document.getElementById("step-forward").addEventListener("click", function () { stop(); showStep(parseInt(stepSlider.value, 10) + 1); });
+  }
   document.getElementById("save-weights").addEventListener("click", saveWeights);
   playButton.addEventListener("click", play);
   document.getElementById("first").addEventListener("click", function () { stop(); show(0); });
@@ -271,7 +340,7 @@
     if (event.key === " " && target.tagName !== "BUTTON" && target.tagName !== "INPUT") {
       event.preventDefault();
       play();
-    } else if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && target !== slider) {
+    } else if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && target !== slider && target !== stepSlider) {
       event.preventDefault();
       stop();
       show(current + (event.key === "ArrowRight" ? 1 : -1));

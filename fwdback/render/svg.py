@@ -15,12 +15,13 @@ slide as they are.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from html import escape
 
 import numpy as np
 
-from ..network import Gradients, Parameters
+from ..network import Gradients, Parameters, output_names, output_symbols
 from ..notation import number
 
 POSITIVE, NEGATIVE = "#2166ac", "#b35806"
@@ -30,6 +31,9 @@ NODE_RADIUS = 22
 # Beyond this many input-to-hidden edges their labels would cover each other: those edges keep
 # their title (shown on hover) only.
 MOST_LABELLED_EDGES = 12
+# Room under the network for the legend of the frozen parameters' style.
+LEGEND_HEIGHT = 28
+FROZEN_DASH = "1 6"
 STYLE = """
   .node circle { fill: #ffffff; stroke: #333333; stroke-width: 1.5; }
   .node text, .label, .bias text, .axis text, .keys text, .title { fill: #222222; font-family: system-ui, sans-serif; }
@@ -40,12 +44,14 @@ STYLE = """
   .label { font-size: 11.5px; paint-order: stroke; stroke: #ffffff; stroke-width: 4px; stroke-linejoin: round; }
   .bias text { font-size: 11.5px; text-anchor: middle; }
   .gradient { stroke-dasharray: 5 4; opacity: 0.75; }
+  .node text.activation, .frozen-legend text { font-size: 11.5px; fill: #555555; font-family: system-ui, sans-serif; }
+  tspan.frozen { font-style: italic; }
   [data-param]:focus { outline: none; }
   [data-param]:focus .weight, [data-param]:hover .weight { filter: drop-shadow(0 0 2px #888888); }
   @media (prefers-color-scheme: dark) {
     .node circle { fill: #1e1e1e; stroke: #dddddd; }
     .node text, .label, .bias text, .axis text, .keys text, .title { fill: #eeeeee; }
-    .node text.name { fill: #bbbbbb; }
+    .node text.name, .node text.activation, .frozen-legend text { fill: #bbbbbb; }
     .label { stroke: #1e1e1e; }
   }
 """
@@ -61,39 +67,55 @@ def edge_width(value: float, largest: float) -> float:
 
 
 def network_svg(
-    params: Parameters, features: Sequence[str], target: str = "y", gradients: Gradients | None = None
+    params: Parameters, features: Sequence[str], target="y", gradients: Gradients | None = None,
+    frozen: Collection[str] = (),
 ) -> str:
-    """The network with its weights (and, given, their gradients) as an SVG document."""
-    k, h = params.n_inputs, params.n_hidden
-    rows = max(k, h, 1)
-    height = rows * ROW_HEIGHT + 90
+    """The network with its weights (and, given, their gradients) as an SVG document.
+
+    features : the k column names, in the order of x1..xk; target : the column the output
+    predicts, or one name a output (network.output_names); frozen : the names of the parameters
+    that keep their values, drawn dotted and marked "(frozen)", with a legend.
+    """
+    k, h, m = params.n_inputs, params.n_hidden, params.n_outputs
+    targets = output_names(target, m)
+    rows = max(k, h, m, 1)
+    height = rows * ROW_HEIGHT + 90 + (LEGEND_HEIGHT if frozen else 0)
     x_in = 30 + NODE_RADIUS + _text_width(max((f for f, x in zip(features, _inputs(k)) if f != x), key=len, default=""))
     x_hidden, x_out = x_in + COLUMN_GAP, x_in + 2 * COLUMN_GAP
-    width = x_out + NODE_RADIUS + 30 + _text_width(target)
-    labelled = k * h <= MOST_LABELLED_EDGES
+    output_biases = [f"{name} = {number(float(value))} (frozen)" for name, value in zip(params.b_outputs_names, params.b_outputs)
+                     if params.bias and name in frozen]
+    width = x_out + max([NODE_RADIUS + 30 + _text_width(max(targets, key=len)), *(_text_width(b) / 2 + 10 for b in output_biases)])
     y_of = lambda index, count: 40 + (rows - count) * ROW_HEIGHT / 2 + index * ROW_HEIGHT + ROW_HEIGHT / 2  # noqa: E731
     inputs = [(x_in, y_of(j, k)) for j in range(k)]
     hidden = [(x_hidden, y_of(u, h)) for u in range(h)]
-    output = (x_out, y_of(0, 1))
-    largest = float(np.max(np.abs(np.concatenate([params.W_hidden.ravel(), params.w_out]))))
-    steepest = 0.0 if gradients is None else float(np.max(np.abs(np.concatenate([gradients.W_hidden.ravel(), gradients.w_out]))))
+    outputs = [(x_out, y_of(j, m)) for j in range(m)]
+    weights = np.concatenate([params.W_hidden.ravel(), params.W_out.ravel()])
+    largest = float(np.max(np.abs(weights)))
+    steepest = 0.0 if gradients is None else float(np.max(np.abs(np.concatenate([gradients.W_hidden.ravel(), gradients.W_out.ravel()]))))
+    drawn = _Drawn(largest, gradients, steepest, frozen)
+    at_hidden = 0.3 if k * h <= MOST_LABELLED_EDGES else None
+    at_out = 0.45 if m == 1 else 0.3 if m * h <= MOST_LABELLED_EDGES else None
     edges = []
     for u in range(h):
         for j in range(k):
-            edges.append(_edge(params.W_hidden_names[u, j], params.W_hidden[u, j], inputs[j], hidden[u],
-                               0.3 if labelled else None, largest, gradients, steepest))
-        edges.append(_edge(params.w_out_names[u], params.w_out[u], hidden[u], output, 0.45, largest, gradients, steepest))
+            edges.append(_edge(params.W_hidden_names[u, j], params.W_hidden[u, j], inputs[j], hidden[u], at_hidden, drawn))
+        for j in range(m):
+            edges.append(_edge(params.W_out_names[j, u], params.W_out[j, u], hidden[u], outputs[j], at_out, drawn))
     nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
-    nodes += [_node(f"N{u + 1}", position) for u, position in enumerate(hidden)]
-    nodes.append(_node("ŷ", output, target, "start"))
-    biases = [_bias(name, value, position) for name, value, position in
-              (*zip(params.b_hidden_names, params.b_hidden, hidden), (params.b_out_name, float(params.b_out), output))]
+    nodes += [_node(f"N{u + 1}", position, activation=params.activation) for u, position in enumerate(hidden)]
+    nodes += [_node(symbol.replace("yhat", "ŷ"), position, name, "start", params.output_activation)
+              for symbol, position, name in zip(output_symbols(m), outputs, targets)]
+    biases = [] if not params.bias else [
+        _bias(name, value, position, name in frozen) for name, value, position in
+        (*zip(params.b_hidden_names, params.b_hidden, hidden), *zip(params.b_outputs_names, params.b_outputs, outputs))]
+    legend = _frozen_legend(height - LEGEND_HEIGHT) if frozen else ""
+    description = escape(_description(params, targets))
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" class="network" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(_description(params, target))}">',
+        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{description}">',
         f"<style>{STYLE}</style>",
-        f"<title>{escape(_description(params, target))}</title>",
-        *edges, *nodes, *biases, "</svg>",
+        f"<title>{description}</title>",
+        *edges, *nodes, *biases, legend, "</svg>",
     ])
 
 
@@ -106,28 +128,42 @@ def _text_width(text: str) -> float:
     return 7.2 * len(text)
 
 
-def _description(params: Parameters, target: str) -> str:
-    shape = f"{params.n_inputs}-{params.n_hidden}-1 network"
+def _description(params: Parameters, targets: Sequence[str]) -> str:
+    shape = f"{params.n_inputs}-{params.n_hidden}-{params.n_outputs} network"
     activation = "" if params.activation == "identity" else f", {params.activation} hidden units"
-    return f"The {shape}{activation} that predicts {target}, a weight on every edge"
+    output = "" if params.output_activation == "identity" else f", {params.output_activation} output{'s' if params.n_outputs > 1 else ''}"
+    return f"The {shape}{activation}{output} that predicts {', '.join(targets)}, a weight on every edge"
 
 
-def _edge(name, value, start, end, at, largest, gradients, steepest) -> str:
-    """One parameter's edge: the weight's line, its gradient's dashed line, and its label along
-    the line at `at` of the way (where edges fanning out of one unit are apart; None: no label,
-    its title only)."""
+@dataclass(frozen=True)
+class _Drawn:
+    """What every edge is drawn against: the largest |weight| and |gradient| (the widest edges),
+    the gradients (None: not drawn) and the frozen parameters' names."""
+
+    largest: float
+    gradients: Gradients | None
+    steepest: float
+    frozen: Collection[str]
+
+
+def _edge(name, value, start, end, at, drawn: _Drawn) -> str:
+    """One parameter's edge: the weight's line (dotted when frozen), its gradient's dashed line,
+    and its label along the line at `at` of the way (where edges fanning out of one unit are
+    apart; None: no label, its title only)."""
     value = float(value)
     (x0, y0), (x1, y1) = start, end
     length = math.hypot(x1 - x0, y1 - y0)
     ux, uy = (x1 - x0) / length, (y1 - y0) / length
     x0, y0, x1, y1 = x0 + ux * NODE_RADIUS, y0 + uy * NODE_RADIUS, x1 - ux * NODE_RADIUS, y1 - uy * NODE_RADIUS
+    frozen = name in drawn.frozen
+    dotted = f' stroke-dasharray="{FROZEN_DASH}"' if frozen else ""
     line = (f'<line class="weight" x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" '
-            f'stroke="{_colour(value)}" stroke-width="{edge_width(value, largest):.2f}" stroke-linecap="round"/>'
+            f'stroke="{_colour(value)}" stroke-width="{edge_width(value, drawn.largest):.2f}" stroke-linecap="round"{dotted}/>'
             f'<line class="hit" x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="transparent" '
             f'stroke-width="14" pointer-events="stroke"/>')
     gradient = ""
-    if gradients is not None:
-        g = float(gradients.as_dict()[name])
+    if drawn.gradients is not None:
+        g, steepest = float(drawn.gradients.as_dict()[name]), drawn.steepest
         dx, dy = -uy * 5, ux * 5  # beside the weight's line
         gradient = (f'<line class="gradient" x1="{x0 + dx:.1f}" y1="{y0 + dy:.1f}" x2="{x1 + dx:.1f}" y2="{y1 + dy:.1f}" '
                     f'stroke="{_colour(-g)}" stroke-width="{0.5 + 3.5 * (abs(g) / steepest if steepest > 0 else 0):.2f}"/>')
@@ -136,26 +172,46 @@ def _edge(name, value, start, end, at, largest, gradients, steepest) -> str:
         lx, ly = x0 + (x1 - x0) * at, y0 + (y1 - y0) * at
         angle = math.degrees(math.atan2(uy, ux))
         label = (f'<text class="label" x="{lx:.1f}" y="{ly:.1f}" dy="-6" text-anchor="middle" '
-                 f'transform="rotate({angle:.1f} {lx:.1f} {ly:.1f})">{name} = <tspan class="value">{number(value)}</tspan></text>')
-    title = f"<title>{name} = {number(value)}</title>"
-    return f'<g class="edge" data-param="{name}" tabindex="0" focusable="true">{title}{line}{gradient}{label}</g>'
+                 f'transform="rotate({angle:.1f} {lx:.1f} {ly:.1f})">{name} = <tspan class="value">{number(value)}</tspan>'
+                 f'{_FROZEN_MARK if frozen else ""}</text>')
+    title = f"<title>{name} = {number(value)}{' (frozen)' if frozen else ''}</title>"
+    classes, marked = ("edge frozen", ' data-frozen="true"') if frozen else ("edge", "")
+    return f'<g class="{classes}" data-param="{name}"{marked} tabindex="0" focusable="true">{title}{line}{gradient}{label}</g>'
 
 
-def _node(label: str, position, name: str | None = None, anchor: str = "start") -> str:
+_FROZEN_MARK = '<tspan class="frozen"> (frozen)</tspan>'
+
+
+def _node(label: str, position, name: str | None = None, anchor: str = "start", activation: str = "identity") -> str:
+    """A unit's circle and symbol; its column's name beside it (`anchor` end: to the left); its
+    activation, unless the identity, above it."""
     x, y = position
     named = ""
     if name is not None and name != label:
         offset = -NODE_RADIUS - 8 if anchor == "end" else NODE_RADIUS + 8
         side = "before" if anchor == "end" else "after"
         named = f'<text class="name {side}" x="{x + offset:.1f}" y="{y:.1f}">{escape(name)}</text>'
+    if activation != "identity":
+        named += f'<text class="activation" x="{x:.1f}" y="{y - NODE_RADIUS - 9:.1f}">{activation}</text>'
     return (f'<g class="node"><circle cx="{x:.1f}" cy="{y:.1f}" r="{NODE_RADIUS}"/>'
             f'<text x="{x:.1f}" y="{y:.1f}">{escape(label)}</text>{named}</g>')
 
 
-def _bias(name: str, value: float, position) -> str:
+def _bias(name: str, value: float, position, frozen: bool = False) -> str:
     x, y = position
-    return (f'<g class="bias" data-param="{name}" tabindex="0" focusable="true"><title>{name} = {number(value)}</title>'
-            f'<text x="{x:.1f}" y="{y + NODE_RADIUS + 16:.1f}">{name} = <tspan class="value">{number(float(value))}</tspan></text></g>')
+    classes, marked = ("bias frozen", ' data-frozen="true"') if frozen else ("bias", "")
+    return (f'<g class="{classes}" data-param="{name}"{marked} tabindex="0" focusable="true">'
+            f'<title>{name} = {number(value)}{" (frozen)" if frozen else ""}</title>'
+            f'<text x="{x:.1f}" y="{y + NODE_RADIUS + 16:.1f}">{name} = <tspan class="value">{number(float(value))}</tspan>'
+            f'{_FROZEN_MARK if frozen else ""}</text></g>')
+
+
+def _frozen_legend(top: float) -> str:
+    """The key to the frozen parameters' dotted edges, at `top` under the network."""
+    y = top + LEGEND_HEIGHT / 2
+    return (f'<g class="frozen-legend"><line x1="30" x2="70" y1="{y:.1f}" y2="{y:.1f}" stroke="#777777" stroke-width="3" '
+            f'stroke-linecap="round" stroke-dasharray="{FROZEN_DASH}"/>'
+            f'<text x="78" y="{y + 4:.1f}">dotted, (frozen): the parameter is frozen and keeps its value</text></g>')
 
 
 class Axis:
