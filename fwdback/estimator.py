@@ -418,7 +418,7 @@ class FwdbackRegressor:
                  f"stopped: {self.stop_}, final loss {self.final_loss_:.6g}"
                  f"{', on z-scores' if self.scaling_ is not None else ''}")
         return (f"<div><pre>{escape(repr(self))}</pre><p>{escape(facts)}</p>"
-                f"{network_svg(model.params, model.features, model.target)}"
+                f"{network_svg(model.params, model.features, model.target, frozen=tuple(self.freeze))}"
                 f"{loss_svg(epochs, np.array(self.loss_curve_), validation)}</div>")
 
     def __sklearn_is_fitted__(self) -> bool:

@@ -221,13 +221,17 @@ def loss_chart(console: Console, result: TrainingResult, width: int = 60, height
     scaled = [(mark, np.log10(values) if log else values) for mark, values in curves]
     low = min(float(values.min()) for _, values in scaled)
     high = max(float(values.max()) for _, values in scaled)
-    span = high - low if high > low else 1.0
+    label = (lambda v: f"{10 ** v:.3g}") if log else (lambda v: f"{v:.4g}")
     grid = [[" "] * columns for _ in range(height)]
+    if high > low:
+        span = high - low
+        labels = {0: label(high), height // 2: label(low + span * (height - 1 - height // 2) / (height - 1)), height - 1: label(low)}
+    else:  # one value: a level line, labelled once, in the middle
+        span, low = 1.0, low - (height - 1 - height // 2) / (height - 1)
+        labels = {height // 2: label(high)}
     for mark, values in scaled:
         for column, row in enumerate(np.round((values - low) / span * (height - 1)).astype(int)):
             grid[height - 1 - row][column] = mark
-    label = (lambda v: f"{10 ** v:.3g}") if log else (lambda v: f"{v:.4g}")
-    labels = {0: label(high), height // 2: label(low + span * (height - 1 - height // 2) / (height - 1)), height - 1: label(low)}
     pad = max(len(text) for text in labels.values())
     legend = "  (* training, o validation)" if result.val_losses is not None else ""
     chart = RichText()
@@ -239,7 +243,8 @@ def loss_chart(console: Console, result: TrainingResult, width: int = 60, height
     chart.append(" " * pad + " +" + "-" * columns + "\n")
     first, last = str(result.first_epoch), str(result.last_epoch)
     axis = "  epoch (log scale)" if log_epochs else "  epoch"
-    chart.append(" " * pad + "  " + first + " " * max(1, columns - len(first) - len(last)) + last + axis)
+    epochs = first if first == last else first + " " * max(1, columns - len(first) - len(last)) + last
+    chart.append(" " * pad + "  " + epochs + axis)
     return chart
 
 
