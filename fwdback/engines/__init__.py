@@ -128,7 +128,7 @@ class MiniBatches:
             gradient_sum += grads.vector * divisor
             params = optimizer.step(params, grads)
         divisor = loss_divisor(self.convention, len(self.y))
-        return params, loss_sum / divisor, params.like(gradient_sum / divisor)
+        return params, loss_sum / divisor, Gradients.of(gradient_sum / divisor, params.architecture)
 
     def loss_and_gradients(self, params: Parameters):
         return full_batch_engine(self.X, self.y, params, self.convention).loss_and_gradients(params)
