@@ -102,7 +102,12 @@ def objective_for(rows, initial: Parameters, batch_size: int | None, seed: int):
     """What computes an epoch: mini-batches with a batch size, else a full batch by the Gram
     engine where it applies, is exact and saves time (GRAM_MIN_ROWS rows or more, or rows
     streamed), by the literal engine elsewhere, so lecture-sized data runs the lecture's
-    computation. `rows` is training.TrainingRows."""
+    computation; rows on a Dask cluster, what their partitions say (engines.dask). `rows` is
+    training.TrainingRows."""
+    if rows.partitions is not None:
+        objective = rows.partitions.objective(rows.gram, initial, batch_size, seed)
+        objective.standardized = rows.scaling is not None
+        return objective
     if rows.gram is not None:
         if batch_size is not None or initial.activation != "identity":
             raise ValueError("streamed rows train the linear network on full batches only")
