@@ -85,7 +85,7 @@ def parts_of(data: Sequence[str]) -> Parts | None:
                             "give each file once")
         seen[real] = path
     label = display_name(data[0]) if len(data) == 1 else f"{display_name(data[0])} and {len(data) - 1} more"
-    return Parts(label, tuple(Part(path, _is_parquet(path)) for path in paths))
+    return Parts(label, tuple(Part(path, is_parquet(path)) for path in paths))
 
 
 def _one_csv(source: str) -> bool:
@@ -94,7 +94,7 @@ def _one_csv(source: str) -> bool:
     if os.path.isdir(source):
         return False
     if os.path.exists(source):
-        return not _is_parquet(source)
+        return not is_parquet(source)
     return not any(character in source for character in GLOB_CHARACTERS)
 
 
@@ -118,7 +118,7 @@ def _expand(given: str) -> list[str]:
     return [given]
 
 
-def _is_parquet(path: str) -> bool:
+def is_parquet(path: str) -> bool:
     """Whether the file starts with Parquet's magic bytes (an unreadable one is left to the CSV reader to report)."""
     try:
         with open(path, "rb") as file:
@@ -359,6 +359,14 @@ def _predictions(model, X: np.ndarray, name: str, rows_before: int) -> np.ndarra
             "model was trained on, and the model's weights"
         )
     return predictions
+
+
+def same_header(part: Part, header: bytes, first: bytes | None) -> bytes:
+    """The header of predict's one CSV: the first part's; DataError where a later part's differs."""
+    if first is not None and header != first:
+        raise DataError(f"{part.name}: its columns ({header.decode().rstrip()}) differ from the first part's "
+                        f"({first.decode().rstrip()}), and predict writes one CSV; give parts with the same header")
+    return header
 
 
 def predicted_part(part: Part, model, sep: str | None, with_header: bool) -> tuple[bytes, bytes]:

@@ -29,10 +29,10 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from ..errors import ClusterError, DataError, FwdbackError, SquaresOverflow
+from ..errors import ClusterError, FwdbackError, SquaresOverflow
 from ..network import Parameters, backward, forward, mse_loss, update
 from ..scaling import RunningMoments, Scaling
-from ..sources import Part, predicted_part, read_part
+from ..sources import Part, predicted_part, read_part, same_header
 from ..stepsize import Scales, scales_of, suggest_lr
 from . import FullBatch, _floor, epoch_order
 from .gram import GramEngine
@@ -352,9 +352,6 @@ def predicted_parts(client, parts: Sequence[Part], model, sep: str | None) -> It
     header = None
     for part, future in zip(parts, futures):
         part_header, text = gathered(client, [future])[0]
-        if header is not None and part_header != header:
-            raise DataError(f"{part.name}: its columns ({part_header.decode().rstrip()}) differ from the first part's "
-                            f"({header.decode().rstrip()}), and predict writes one CSV; give parts with the same header")
-        header = part_header
+        header = same_header(part, part_header, header)
         future.release()
         yield text
