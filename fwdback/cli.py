@@ -121,14 +121,14 @@ def _data_and_parts(data: tuple[str, ...], dask: str | None):
     single-file reader reads (parts None); many files, a directory, a glob or Parquet are parts,
     and so is a single file on a Dask cluster (whose workers read it). The string is then the
     parts' label."""
-    from .sources import Part, Parts, is_parquet, parts_of
+    from .sources import Part, Parts, parts_of
 
     parts = parts_of(data)
     if parts is None and dask is not None:
         if data[0] == "-":
             raise click.UsageError("--dask reads DATA on the cluster's workers, which cannot read stdin; save it to a file "
                                    "and give its path")
-        parts = Parts(data[0], (Part(data[0], is_parquet(data[0])),))
+        parts = Parts(data[0], (Part.of(data[0]),))
     return (data[0] if parts is None else parts.label), parts
 
 
@@ -954,7 +954,7 @@ def _predicted_texts(data, parts, model, sep, cluster):
         return
     first = None
     for index, part in enumerate(parts.parts):
-        for block in predicted_blocks(part.path, model, sep, index == 0, part.parquet):
+        for block in predicted_blocks(part, model, sep, index == 0):
             first = same_header(part, block.header, first)
             yield block.text
 

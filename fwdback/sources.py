@@ -42,10 +42,19 @@ PARQUET_BATCH_ROWS = 1 << 17
 
 @dataclass(frozen=True)
 class Part:
-    """One file of DATA: a CSV (plain or gzip) or, where `parquet`, a Parquet file."""
+    """One file of DATA: a CSV (plain or gzip) or, where `parquet`, a Parquet file.
+
+    `path` is as DATA gave it, which messages show; `location` the absolute path it is read
+    from, the same for a Dask worker, whose working directory is not the command's.
+    """
 
     path: str
     parquet: bool
+    location: str = ""
+
+    @classmethod
+    def of(cls, path: str) -> Part:
+        return cls(path, is_parquet(path), os.path.abspath(path))
 
     @property
     def name(self) -> str:
@@ -85,7 +94,7 @@ def parts_of(data: Sequence[str]) -> Parts | None:
                             "give each file once")
         seen[real] = path
     label = display_name(data[0]) if len(data) == 1 else f"{display_name(data[0])} and {len(data) - 1} more"
-    return Parts(label, tuple(Part(path, is_parquet(path)) for path in paths))
+    return Parts(label, tuple(Part.of(path) for path in paths))
 
 
 def _one_csv(source: str) -> bool:
@@ -174,7 +183,7 @@ def check_columns(part: Part, features: Sequence[str], target: str, sep: str | N
     if part.parquet:
         _parquet_positions(_parquet_file(part).schema_arrow.names, part, names, **model_reads)
         return None
-    with CsvReader(part.path, sep) as reader:
+    with CsvReader(part.location, sep, part.name) as reader:
         _columns(reader, names, **model_reads)
         return reader.header
 
@@ -184,7 +193,7 @@ def read_part(part: Part, features: Sequence[str], target: str, sep: str | None)
     if part.parquet:
         block = np.concatenate(list(_parquet_blocks(part, [*features, target], PARQUET_BATCH_ROWS)), axis=1)
         return block[:-1].T, block[-1]
-    dataset = load_dataset(part.path, features, target, sep)
+    dataset = load_dataset(part.location, features, target, sep, name=part.name)
     return dataset.X, dataset.y
 
 
@@ -195,7 +204,7 @@ def part_chunks(part: Part, features: Sequence[str], target: str, sep: str | Non
         for block in _parquet_blocks(part, [*features, target], chunk_rows):
             yield block[:-1].T, block[-1]
     else:
-        yield from iter_training_chunks(part.path, features, target, sep, chunk_rows)
+        yield from iter_training_chunks(part.location, features, target, sep, chunk_rows, part.name)
 
 
 def _parquet_file(part: Part):
@@ -206,9 +215,9 @@ def _parquet_file(part: Part):
         raise DataError(f"{part.name}: is a Parquet file, and reading Parquet needs pyarrow; "
                         "install it with pip install 'fwdback[dask]'") from None
     try:
-        return pyarrow.parquet.ParquetFile(part.path)
+        return pyarrow.parquet.ParquetFile(part.location)
     except OSError as error:
-        if not os.path.exists(part.path):
+        if not os.path.exists(part.location):
             raise DataError(f"{part.name}: {path_problem(error)}") from None
         raise DataError(f"{part.name}: is not a readable Parquet file ({error}); check that the file is intact") from None
     except pyarrow.ArrowException as error:
@@ -299,19 +308,19 @@ class PredictedBlock:
     text: bytes = field(repr=False)
 
 
-def predicted_blocks(source: str, model, sep: str | None, with_header: bool, parquet: bool = False,
-                     name: str | None = None) -> Iterator[PredictedBlock]:
-    """DATA's rows with y_hat appended, as predict writes them, block by block.
+def predicted_blocks(source: str | Part, model, sep: str | None, with_header: bool) -> Iterator[PredictedBlock]:
+    """DATA's rows with y_hat appended, as predict writes them, block by block: of one CSV
+    source (a path, "-") or of a part.
 
     A CSV's records pass through as they were with `<sep>y_hat` appended; a Parquet part's
     rows are written as CSV (comma-separated, its columns in order, numbers in round-trip
-    form). `model` is a modelfile.Model; `name` names the data in messages (default: the path).
+    form). `model` is a modelfile.Model.
     """
-    name = name or display_name(source)
-    if parquet:
-        yield from _predicted_parquet(Part(source, True), model, with_header)
+    if isinstance(source, Part) and source.parquet:
+        yield from _predicted_parquet(source, model, with_header)
         return
-    for chunk in iter_prediction_chunks(source, model.features, sep):
+    path, name = (source.location, source.name) if isinstance(source, Part) else (source, display_name(source))
+    for chunk in iter_prediction_chunks(path, model.features, sep, name):
         separator = chunk.sep.encode()
         header = chunk.header + separator + b"y_hat\n"
         if chunk.rows_before == 0 and "y_hat" in chunk.columns:
@@ -371,5 +380,5 @@ def same_header(part: Part, header: bytes, first: bytes | None) -> bytes:
 
 def predicted_part(part: Part, model, sep: str | None, with_header: bool) -> tuple[bytes, bytes]:
     """A whole part's predict output: (its header, the CSV text), for a Dask worker to compute."""
-    blocks = list(predicted_blocks(part.path, model, sep, with_header, part.parquet))
+    blocks = list(predicted_blocks(part, model, sep, with_header))
     return blocks[0].header, b"".join(block.text for block in blocks)

@@ -69,7 +69,7 @@ class Cluster:
         try:
             if self.address is None:
                 self.local = LocalCluster(n_workers=cores(), threads_per_worker=1, processes=True, host="127.0.0.1",
-                                          dashboard_address=None, silence_logs=logging.CRITICAL)
+                                          dashboard_address=":0", silence_logs=logging.CRITICAL)
                 self.client = Client(self.local, set_as_default=False)
             else:
                 self.client = Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
