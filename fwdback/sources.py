@@ -102,9 +102,10 @@ def _one_csv(source: str) -> bool:
         return True
     if os.path.isdir(source):
         return False
-    if os.path.exists(source):
+    if os.path.isfile(source):
         return not is_parquet(source)
-    return not any(character in source for character in GLOB_CHARACTERS)
+    # a FIFO, a device or a process substitution is read once, by the single-file reader
+    return os.path.exists(source) or not any(character in source for character in GLOB_CHARACTERS)
 
 
 def _expand(given: str) -> list[str]:

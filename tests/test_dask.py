@@ -264,3 +264,52 @@ def test_no_address_starts_a_local_cluster_sized_to_the_machine(run, workdir, mo
         assert all(worker["nthreads"] == 1 for worker in cluster.client.scheduler_info()["workers"].values())
         address = cluster.client.scheduler.address
     assert address.startswith("tcp://127.0.0.1:")
+
+
+def test_the_estimator_fits_and_predicts_dask_arrays_and_data_frames_on_the_cluster(address):
+    import dask.array
+    import dask.dataframe
+
+    from fwdback import FwdbackRegressor
+
+    X, y = rows(900, seed=10)
+    settings = dict(activation="tanh", epochs=40, tol=0.0, standardize=True, random_state=3)
+    reference = FwdbackRegressor(**settings).fit(X, y)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    with distributed.Client(address) as client:
+        client.wait_for_workers(2, timeout=60)
+        on_array = FwdbackRegressor(**settings).fit(dask.array.from_array(X, chunks=(250, 3)),
+                                                    dask.array.from_array(y, chunks=250))
+        on_frame = FwdbackRegressor(**settings).fit(dask.dataframe.from_pandas(frame, npartitions=3),
+                                                    dask.dataframe.from_pandas(pd.Series(y, name="price"), npartitions=3))
+        predicted = on_array.predict(dask.array.from_array(X, chunks=(300, 3)))
+        predicted_frame = on_frame.predict(dask.dataframe.from_pandas(frame, npartitions=2))
+        assert isinstance(predicted, dask.array.Array)
+        # the same rows in other blocks: BLAS may round a row's sums differently in the last bit
+        np.testing.assert_allclose(predicted.compute(), on_array.predict(X), rtol=1e-14)
+        np.testing.assert_allclose(predicted_frame.compute().to_numpy(), on_frame.predict(frame), rtol=1e-14)
+    for fitted in (on_array, on_frame):
+        assert relative(fitted.params_.vector, reference.params_.vector) < 1e-9
+        assert relative(fitted.loss_curve_, reference.loss_curve_) < 1e-9
+    assert list(on_frame.feature_names_in_) == ["a", "b", "c"] and on_frame.target_name_ == "price"
+    bad = X.copy()
+    bad[700, 1] = np.nan
+    with distributed.Client(address), pytest.raises(ValueError, match=r"X contains NaN or inf \(X\[700, 1\] is nan\)"):
+        FwdbackRegressor().fit(dask.array.from_array(bad, chunks=(250, 3)), dask.array.from_array(y, chunks=250))
+
+
+def test_ctrl_c_stops_the_cluster_work_and_writes_no_model(workdir, address):
+    X, y = rows(2000, seed=11)
+    write_parts(workdir / "parts", X, y, [(0, 1000), (1000, 2000)], ["csv", "parquet"])
+    (workdir / "model.json").write_text("")  # a file train would replace: it must stay as it was
+    command = [sys.executable, "-m", "fwdback", "train", "parts", "--activation", "tanh", "--epochs", "1000000",
+               "--tol", "0", "--format", "csv", f"--dask={address}"]
+    process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "epoch,loss\n"
+    assert process.stdout.readline().startswith("1,")  # an epoch has run on the cluster
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.startswith("Interrupted at epoch ") and "model.json was not written" in stderr
+    assert "Traceback" not in stderr
+    assert (workdir / "model.json").read_text() == ""

@@ -89,8 +89,9 @@ class Cluster:
 
 
 def gathered(client, futures: Sequence) -> list:
-    """The futures' results, in their order. A FwdbackError raised on a worker (bad data in a part)
-    is raised here, the first in the futures' order; a cluster that gave up (a task's workers
+    """The futures' results, in their order. A FwdbackError raised on a worker (bad data in a part),
+    or a ValueError (bad values in a block of a Dask array), is raised here, the first in the
+    futures' order; a cluster that gave up (a task's workers
     kept dying) is a ClusterError."""
     try:
         return client.gather(list(futures))
@@ -98,7 +99,7 @@ def gathered(client, futures: Sequence) -> list:
         for future in futures:
             try:
                 future.result()
-            except FwdbackError:
+            except (FwdbackError, ValueError):
                 raise
             except Exception as error:
                 raise ClusterError(f"the Dask cluster failed ({type(error).__name__}: {error})",
@@ -127,6 +128,47 @@ class Partitions:
     def map(self, function, *args, **kwargs) -> list:
         """function(partition, *args, **kwargs) on every partition, the results in the parts' order."""
         return gathered(self.client, self.client.map(function, self.futures, *args, **kwargs, pure=False))
+
+
+def partitions_of(client, X, y) -> tuple[Partitions, int]:
+    """(the Partitions, k) of Dask collections held as row blocks: X a Dask array, shape (n, k),
+    or data frame, y a Dask array, shape (n,), or series. Each block is checked on its worker as
+    FwdbackRegressor.fit checks arrays (float64, finite)."""
+    import dask
+    import dask.array
+
+    X, y = (data.to_dask_array(lengths=True) if hasattr(data, "to_dask_array") else data for data in (X, y))
+    X = X.rechunk({1: -1})
+    y = dask.array.asarray(y).rechunk((X.chunks[0],))
+    firsts = np.cumsum([0, *X.chunks[0][:-1]])
+    blocks = [dask.delayed(_checked_block)(x, target, int(first))
+              for x, target, first in zip(X.to_delayed()[:, 0], y.to_delayed(), firsts)]
+    futures = client.compute(blocks)
+    return Partitions.of_futures(client, futures, gathered(client, client.map(_row_count, futures, pure=False))), X.shape[1]
+
+
+def _checked_block(X, y, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """A block of rows as float64, X : shape (m, k), y : shape (m,); ValueError at a value that is
+    not finite, naming its row in the whole of X or y."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if not np.isfinite(X).all():
+        row, column = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(f"X contains NaN or inf (X[{first + row}, {column}] is {X[row, column]}); drop or fill those values")
+    if not np.isfinite(y).all():
+        row = int(np.argwhere(~np.isfinite(y))[0, 0])
+        raise ValueError(f"y contains NaN or inf (y[{first + row}] is {y[row]}); drop those rows or fill the values")
+    return X, y
+
+
+def predicted_lazily(estimator, X):
+    """estimator.predict of a Dask array X, shape (n, k) (a Dask array, shape (n,)), or data frame
+    (a Dask series on its index), block by block."""
+    if hasattr(X, "map_partitions"):
+        import pandas
+
+        return X.map_partitions(lambda frame: pandas.Series(estimator.predict(frame), index=frame.index),
+                                meta=(None, "f8"))
+    return X.rechunk({1: -1}).map_blocks(lambda block: estimator.predict(block), drop_axis=1, dtype=np.float64)
 
 
 def _row_count(partition) -> int:
