@@ -403,6 +403,9 @@ def train(**options):
     epoch k's forward pass, before its update. Without --lr, the learning rate is chosen
     from the data (and the columns are standardised when their scales differ badly). The
     model is saved to --model (model.json).
+
+    DATA may be many files: several paths, a directory or a quoted glob ('parts/*.csv'), of
+    CSV (plain or gzip) and Parquet parts. --dask trains on a Dask cluster.
     """
     with _boundary():
         _train(options)
@@ -901,6 +904,7 @@ def _chunk_rows(data, chunksize, conflict):
     epilog="""\b
 Examples:
   fwdback predict new.csv > predictions.csv
+  fwdback predict 'parts/*.parquet' --dask > predictions.csv
   fwdback predict --model my-model.json < new.csv | sort -t, -k5 -g
   cat new.csv | fwdback predict | head -1"""
 )
@@ -914,7 +918,9 @@ def predict(data, model_path, sep, dask):
     DATA is a CSV with the model's feature columns ("-" or nothing for stdin); its lines
     are passed through unchanged (same separator, same quoting) with y_hat appended,
     written with enough digits to read back as the same float64. Input is streamed in
-    chunks, so any length fits in memory.
+    chunks, so any length fits in memory. DATA in parts (files, a directory, a glob; CSV or
+    Parquet) is written as one CSV, under the first part's header; --dask computes the parts
+    on a Dask cluster.
     """
     with _boundary():
         _predict(data, model_path, sep, dask)
@@ -973,7 +979,8 @@ Examples:
 def evaluate(data, model_path, sep, output_format):
     """Score a saved model on DATA: MSE, RMSE, MAE and R^2, beside two baselines.
 
-    DATA is a CSV with the model's feature columns and its target. The baselines are scored on
+    DATA is a CSV with the model's feature columns and its target (or many files, CSV or
+    Parquet, read into memory). The baselines are scored on
     the same rows: least squares fitted to them (the best any linear map can do there) and the
     mean of y (a model that learned nothing; R^2 = 0).
     """

@@ -68,9 +68,6 @@ class Parts:
     label: str
     parts: tuple[Part, ...]
 
-    def __len__(self) -> int:
-        return len(self.parts)
-
 
 def parts_of(data: Sequence[str]) -> Parts | None:
     """The parts DATA names, in order; None where DATA is one CSV source (a file, "-", a FIFO),
@@ -122,7 +119,7 @@ def _expand(given: str) -> list[str]:
         if not files:
             raise DataError(f"{display_name(given)}: matches no file; check the pattern")
         return files
-    if len(given) and os.path.exists(given) and not os.path.isfile(given):
+    if os.path.exists(given) and not os.path.isfile(given):
         raise DataError(f"{display_name(given)}: is not a regular file, and the parts of DATA are read more than once; "
                         "save it to a file and list that")
     return [given]
