@@ -905,14 +905,16 @@ def _chunk_rows(data, chunksize, conflict):
 Examples:
   fwdback predict new.csv > predictions.csv
   fwdback predict 'parts/*.parquet' --dask > predictions.csv
+  fwdback predict parts/ --dask --output-dir predictions/
   fwdback predict --model my-model.json < new.csv | sort -t, -k5 -g
   cat new.csv | fwdback predict | head -1"""
 )
 @_DATA_PARTS
 @click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="The model file saved by fwdback train; - reads it from stdin.")
 @click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
+@click.option("--output-dir", "output_dir", metavar="DIR", callback=_path, help="Write one CSV for each part of DATA into DIR, named after the part (with .csv), instead of one stream on stdout.")
 @_DASK
-def predict(data, model_path, sep, dask):
+def predict(data, model_path, sep, output_dir, dask):
     """Write DATA's rows with a y_hat column added, as CSV on stdout.
 
     DATA is a CSV with the model's feature columns ("-" or nothing for stdin); its lines
@@ -923,17 +925,22 @@ def predict(data, model_path, sep, dask):
     on a Dask cluster.
     """
     with _boundary():
-        _predict(data, model_path, sep, dask)
+        _predict(data, model_path, sep, output_dir, dask)
 
 
-def _predict(data, model_path, sep, dask):
+def _predict(data, model_path, sep, output_dir, dask):
     from .modelfile import load_model
     from .outputs import Outputs, Stdout
 
-    data, parts = _data_and_parts(data, dask)
+    if output_dir is not None and data == ("-",):
+        raise click.UsageError("--output-dir writes a file for each part of DATA, and stdin has no parts; give DATA's files")
+    data, parts = _data_and_parts(data, "" if output_dir is not None and dask is None else dask)
     _require_data(data)
     _one_stdin(data, model_path)
-    Outputs({**_data_inputs(data, parts), "--model": model_path}).check_stdout()
+    inputs = {**_data_inputs(data, parts), "--model": model_path}
+    if output_dir is not None:
+        return _predict_each_part(output_dir, parts, inputs, model_path, sep, dask)
+    Outputs(inputs).check_stdout()
     model = load_model(model_path)
     stdout = Stdout()
     with _cluster(dask) as cluster:
@@ -942,6 +949,51 @@ def _predict(data, model_path, sep, dask):
             if stdout.gone:
                 return
     stdout.flush()
+
+
+def _predict_each_part(output_dir, parts, inputs, model_path, sep, dask):
+    """predict --output-dir: one CSV for each part, all written or none, on the cluster with --dask.
+    The directory is made where it is missing (and removed again if the command fails)."""
+    from .modelfile import load_model
+    from .outputs import Outputs
+    from .sources import output_name, predicted_blocks
+
+    with _directory(output_dir), Outputs(inputs) as outputs:
+        files = [outputs.file(os.path.join(output_dir, output_name(part)), "--output-dir", example="part.csv")
+                 for part in parts.parts]
+        model = load_model(model_path)
+        with _cluster(dask) as cluster:
+            if cluster is not None:
+                from .engines.dask import predicted_parts
+
+                for file, text in zip(files, predicted_parts(cluster.client, parts.parts, model, sep, every_header=True)):
+                    outputs.open(file).write(text.decode("utf-8"))
+            else:
+                for file, part in zip(files, parts.parts):
+                    for block in predicted_blocks(part, model, sep, True):
+                        outputs.open(file).write(block.text.decode("utf-8"))
+        outputs.commit()
+    click.echo(f"Wrote {len(files)} file{'s' if len(files) != 1 else ''} to {output_dir}.", err=True)
+
+
+@contextlib.contextmanager
+def _directory(path: str):
+    """`path` as a directory: made where missing, and removed again, empty, if the block fails."""
+    made = not os.path.lexists(path)
+    if made:
+        try:
+            os.makedirs(path)
+        except OSError as error:
+            from .errors import OutputError, describe
+
+            raise OutputError(f"{path}: cannot be made a directory ({describe(error)}); give --output-dir another path") from None
+    try:
+        yield
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+        raise
 
 
 def _predicted_texts(data, parts, model, sep, cluster):

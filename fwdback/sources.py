@@ -376,6 +376,15 @@ def same_header(part: Part, header: bytes, first: bytes | None) -> bytes:
     return header
 
 
+def output_name(part: Part) -> str:
+    """The name of predict --output-dir's CSV for a part: its file name, as .csv ('a.csv.gz',
+    'a.parquet' -> 'a.csv')."""
+    name = os.path.basename(part.path)
+    for suffix in (".gz", ".parquet", ".pq", ".csv"):
+        name = name.removesuffix(suffix)
+    return name + ".csv"
+
+
 def predicted_part(part: Part, model, sep: str | None, with_header: bool) -> tuple[bytes, bytes]:
     """A whole part's predict output: (its header, the CSV text), for a Dask worker to compute."""
     blocks = list(predicted_blocks(part, model, sep, with_header))

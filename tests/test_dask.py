@@ -313,3 +313,32 @@ def test_ctrl_c_stops_the_cluster_work_and_writes_no_model(workdir, address):
     assert stderr.startswith("Interrupted at epoch ") and "model.json was not written" in stderr
     assert "Traceback" not in stderr
     assert (workdir / "model.json").read_text() == ""
+
+
+@pytest.mark.parametrize("dask", [False, True])
+def test_predict_writes_one_csv_for_each_part_into_a_directory_or_none(run, workdir, address, dask):
+    X, y = rows(900, seed=12)
+    write_parts(workdir / "parts", X, y, [(0, 300), (300, 600), (600, 900)], ["csv", "gz", "parquet"])
+    (workdir / "first.csv").write_text(csv_text(X[:300], y[:300]))
+    (workdir / "second.csv").write_text(csv_text(X[300:600], y[300:600]))
+    assert run(["train", "parts", "--activation", "relu", "--epochs", "10", "-q"]).exit_code == 0
+    extra = [f"--dask={address}"] if dask else []
+    result = run(["predict", "parts", "--output-dir", "out", *extra])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "" and result.stderr == "Wrote 3 files to out.\n"
+    assert sorted(path.name for path in (workdir / "out").iterdir()) == ["part-0.csv", "part-1.csv", "part-2.csv"]
+    assert (workdir / "out" / "part-0.csv").read_text() == run(["predict", "first.csv"]).stdout
+    assert (workdir / "out" / "part-1.csv").read_text() == run(["predict", "second.csv"]).stdout
+    header, *lines = (workdir / "out" / "part-2.csv").read_text().splitlines()
+    written = np.array([[float(cell) for cell in line.split(",")] for line in lines])
+    assert header == "x1,x2,x3,y,y_hat"
+    np.testing.assert_array_equal(written[:, :4], np.column_stack([X[600:], y[600:]]))
+
+    over_inputs = run(["predict", "parts", "--output-dir", "parts", *extra])
+    assert over_inputs.exit_code == 2
+    assert over_inputs.stderr.startswith("Error: --output-dir parts/part-0.csv is the data file parts/part-0.csv;")
+    header, first, *others = csv_text(X[:300], y[:300]).splitlines()
+    (workdir / "parts" / "part-0.csv").write_text("\n".join([header, "abc" + first[first.index(","):], *others]) + "\n")
+    failed = run(["predict", "parts", "--output-dir", "fresh", *extra])
+    assert failed.exit_code == 1 and failed.stderr.startswith("Error: parts/part-0.csv, row 1, column x1: 'abc")
+    assert not (workdir / "fresh").exists()  # all or nothing: not even the directory it made

@@ -386,14 +386,17 @@ def prepare_partitioned(partitions: Partitions, plan, scaling: Scaling | None = 
     return TrainingRows(None, None, None, scaling, scales, gram, partitions=PartitionedRows(partitions, scaling))
 
 
-def predicted_parts(client, parts: Sequence[Part], model, sep: str | None) -> Iterator[bytes]:
-    """predict's output of every part, computed on the workers, in the parts' order: the first
-    part's header, then every part's rows. DataError where a part's header differs from the
-    first's (one CSV cannot hold both), or at a part's bad row."""
-    futures = [client.submit(predicted_part, part, model, sep, index == 0, pure=False) for index, part in enumerate(parts)]
+def predicted_parts(client, parts: Sequence[Part], model, sep: str | None, every_header: bool = False) -> Iterator[bytes]:
+    """predict's output of every part, computed on the workers, in the parts' order: one CSV of
+    them all, the first part's header then every part's rows (DataError where a part's header
+    differs from the first's), or, `every_header`, each part's own CSV. DataError at a part's
+    bad row."""
+    futures = [client.submit(predicted_part, part, model, sep, every_header or index == 0, pure=False)
+               for index, part in enumerate(parts)]
     header = None
     for part, future in zip(parts, futures):
         part_header, text = gathered(client, [future])[0]
-        header = same_header(part, part_header, header)
+        if not every_header:
+            header = same_header(part, part_header, header)
         future.release()
         yield text
