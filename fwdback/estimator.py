@@ -224,15 +224,15 @@ class FwdbackRegressor:
 
     def _fit_dask(self, X, y) -> FwdbackRegressor:
         """fit of Dask collections: on the workers of the running client's cluster, else in memory."""
-        from distributed import default_client
+        try:
+            from distributed import default_client
 
+            client = default_client()
+        except (ImportError, ValueError):  # no client (or no distributed): the rows are computed into memory
+            return self.fit(*(data.compute() if _is_dask(data) else data for data in (X, y)))
         from .engines.dask import partitions_of, prepare_partitioned
         from .training import fit_rows
 
-        try:
-            client = default_client()
-        except ValueError:  # no client: the rows are computed into memory
-            return self.fit(*(data.compute() if _is_dask(data) else data for data in (X, y)))
         names = _feature_names(X)
         target_name = _target_name(y, names)
         if self.val_split is not None:

@@ -342,3 +342,13 @@ def test_predict_writes_one_csv_for_each_part_into_a_directory_or_none(run, work
     failed = run(["predict", "parts", "--output-dir", "fresh", *extra])
     assert failed.exit_code == 1 and failed.stderr.startswith("Error: parts/part-0.csv, row 1, column x1: 'abc")
     assert not (workdir / "fresh").exists()  # all or nothing: not even the directory it made
+
+
+def test_the_estimator_computes_dask_collections_into_memory_without_a_client():
+    import dask.array
+
+    from fwdback import FwdbackRegressor
+
+    X, y = rows(300, seed=13)
+    on_dask = FwdbackRegressor(epochs=30, tol=0.0).fit(dask.array.from_array(X, chunks=(100, 3)), dask.array.from_array(y, chunks=100))
+    np.testing.assert_array_equal(on_dask.params_.vector, FwdbackRegressor(epochs=30, tol=0.0).fit(X, y).params_.vector)
