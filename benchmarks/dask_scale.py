@@ -96,7 +96,7 @@ def main() -> None:
     print(f"Dask LocalCluster of {workers} worker processes ...", file=sys.stderr)
     with Cluster() as cluster:
         def statistics_pass():
-            partitions = Partitions(cluster.client, parts.parts, FEATURES, "y", None)
+            partitions = Partitions.read(cluster.client, parts.parts, FEATURES, "y", None)
             return partitions, gram_engine(partitions, None)
 
         dask_stats_s, (partitions, dask_gram) = seconds(statistics_pass)

@@ -95,7 +95,9 @@ def _data_paths(ctx, param, value):
     return value or ("-",)
 
 
-_DATA_PARTS = click.argument("data", nargs=-1, metavar="DATA...", callback=_data_paths)
+def _data_parts(metavar: str):
+    """DATA as one or more paths (train, predict, evaluate)."""
+    return click.argument("data", nargs=-1, metavar=metavar, callback=_data_paths)
 
 
 def _scheduler_address(ctx, param, value):
@@ -116,15 +118,15 @@ _DASK = click.option(
 )
 
 
-def _data_and_parts(data: tuple[str, ...], dask: str | None):
+def _data_and_parts(data: tuple[str, ...], as_parts: bool):
     """(DATA as one string, its sources.Parts): a single CSV source stays the string the
     single-file reader reads (parts None); many files, a directory, a glob or Parquet are parts,
-    and so is a single file on a Dask cluster (whose workers read it). The string is then the
-    parts' label."""
+    and so is a single file `as_parts` (for a Dask cluster's workers to read, or predict
+    --output-dir). The string is then the parts' label."""
     from .sources import Part, Parts, parts_of
 
     parts = parts_of(data)
-    if parts is None and dask is not None:
+    if parts is None and as_parts:
         if data[0] == "-":
             raise click.UsageError("--dask reads DATA on the cluster's workers, which cannot read stdin; save it to a file "
                                    "and give its path")
@@ -153,7 +155,7 @@ def _data_options(command, many: bool = False):
     DATA may be several files, a directory or a glob (train)."""
     for decorator in reversed(
         [
-            _DATA_PARTS if many else click.argument("data", default="-", metavar="DATA", callback=_path),
+            _data_parts("DATA...") if many else click.argument("data", default="-", metavar="DATA", callback=_path),
             click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
             click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict."),
             click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses)."),
@@ -456,7 +458,7 @@ def _train(options: dict):
     from .report import history_header
 
     plan = TrainingPlan(**{name: options.pop(name) for name in _PLAN_OPTIONS})
-    data, parts = _data_and_parts(options.pop("data"), options["dask"])
+    data, parts = _data_and_parts(options.pop("data"), options["dask"] is not None)
     run = _model_to_stdout(_Train(data=data, parts=parts, **options))
     _check_train_options(run)
     _require_data(run.data)
@@ -633,7 +635,7 @@ def _prepare(dataset, plan, scaling, cluster=None):
         from .engines.dask import Partitions, prepare_partitioned
 
         with _data_named(dataset.source):
-            partitions = Partitions(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option)
+            partitions = Partitions.read(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option)
             return prepare_partitioned(partitions, plan, scaling)
     if isinstance(dataset, StreamedDataset):
         with _data_named(dataset.source):
@@ -909,7 +911,7 @@ Examples:
   fwdback predict --model my-model.json < new.csv | sort -t, -k5 -g
   cat new.csv | fwdback predict | head -1"""
 )
-@_DATA_PARTS
+@_data_parts("[DATA]...")
 @click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="The model file saved by fwdback train; - reads it from stdin.")
 @click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
 @click.option("--output-dir", "output_dir", metavar="DIR", callback=_path, help="Write one CSV for each part of DATA into DIR, named after the part (with .csv), instead of one stream on stdout.")
@@ -934,7 +936,7 @@ def _predict(data, model_path, sep, output_dir, dask):
 
     if output_dir is not None and data == ("-",):
         raise click.UsageError("--output-dir writes a file for each part of DATA, and stdin has no parts; give DATA's files")
-    data, parts = _data_and_parts(data, "" if output_dir is not None and dask is None else dask)
+    data, parts = _data_and_parts(data, dask is not None or output_dir is not None)
     _require_data(data)
     _one_stdin(data, model_path)
     inputs = {**_data_inputs(data, parts), "--model": model_path}
@@ -1024,7 +1026,7 @@ Examples:
   fwdback evaluate test.csv --model my-model.json --format json | jq .scores.model.r2
   fwdback evaluate test.csv --format csv | column -s, -t"""
 )
-@_DATA_PARTS
+@_data_parts("[DATA]...")
 @click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="The model file saved by fwdback train; - reads it from stdin.")
 @click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the scores beside the baselines; csv: one row per predictor; json: everything.")
@@ -1049,7 +1051,7 @@ def _evaluate(data, model_path, sep, output_format):
     from .outputs import Outputs, Stdout
     from .report import evaluation_document, evaluation_table, write_evaluation_csv
 
-    data, parts = _data_and_parts(data, None)
+    data, parts = _data_and_parts(data, False)
     _require_data(data)
     _one_stdin(data, model_path)
     Outputs({**_data_inputs(data, parts), "--model": model_path}).check_stdout()

@@ -154,7 +154,7 @@ def test_mini_batches_on_parts_take_the_same_steps_as_in_memory(workdir, cluster
     plan = TrainingPlan(epochs=4, tol=0.0, batch_size=64, lr=0.05, seed=2)
     initial = init_parameters(np.random.default_rng(2), 3, 2, "sigmoid")
     reference = fit(X, y, initial, plan).result
-    partitions = Partitions(cluster[1], parts_of(["parts"]).parts, FEATURES, "y", None)
+    partitions = Partitions.read(cluster[1], parts_of(["parts"]).parts, FEATURES, "y", None)
     result = fit_rows(prepare_partitioned(partitions, plan), initial, plan).result
     assert result.engine == "dask mini-batch"
     assert relative(result.final.vector, reference.final.vector) < 1e-12
@@ -209,7 +209,7 @@ def test_a_worker_killed_mid_run_costs_a_recomputation_not_the_weights(workdir, 
             os.kill(victim, signal.SIGKILL)
             killed.append(record.number)
 
-    partitions = Partitions(client, parts_of(["parts"]).parts, FEATURES, "y", None)
+    partitions = Partitions.read(client, parts_of(["parts"]).parts, FEATURES, "y", None)
     result = fit_rows(prepare_partitioned(partitions, plan), initial, plan, on_epoch=kill_at_epoch_20).result
     assert killed == [20]
     assert victim not in client.run(os.getpid).values()  # the worker did die, and another took its place

@@ -14,6 +14,10 @@ tests/test_engines.py proves for each:
                               O(1) an epoch, for the linear network
     MiniBatches               one step per batch of rows, in a seeded order each epoch
 
+and, for rows held by the workers of a Dask cluster, engines.dask's DataParallel and
+DataParallelMiniBatches (the same, one map-reduce over the partitions an epoch or a step; the
+linear network trains on their Gram statistics), as tests/test_dask.py proves.
+
 `objective_for` chooses among them for a training plan.
 """
 

@@ -91,8 +91,7 @@ class Cluster:
 def gathered(client, futures: Sequence) -> list:
     """The futures' results, in their order. A FwdbackError raised on a worker (bad data in a part),
     or a ValueError (bad values in a block of a Dask array), is raised here, the first in the
-    futures' order; a cluster that gave up (a task's workers
-    kept dying) is a ClusterError."""
+    futures' order; a cluster that gave up (a task's workers kept dying) is a ClusterError."""
     try:
         return client.gather(list(futures))
     except Exception:  # which one failed first in order: the message must not depend on timing
@@ -108,22 +107,18 @@ def gathered(client, futures: Sequence) -> list:
 
 
 class Partitions:
-    """The parts of DATA read into the workers' memory: a future of (X, y) for each part, X : shape
-    (m, k), y : shape (m,), and each part's number of rows."""
+    """Rows in the workers' memory: a future of (X, y) for each partition, X : shape (m, k),
+    y : shape (m,), in order, and each partition's number of rows."""
 
-    def __init__(self, client, parts: Sequence[Part], features: Sequence[str], target: str, sep: str | None):
-        self.client = client
-        self.futures = client.map(read_part, list(parts), features=tuple(features), target=target, sep=sep, pure=False)
-        self.rows = gathered(client, client.map(_row_count, self.futures, pure=False))
+    def __init__(self, client, futures: Sequence, rows: Sequence[int]):
+        self.client, self.futures, self.rows = client, list(futures), list(rows)
         self.count = int(sum(self.rows))
 
     @classmethod
-    def of_futures(cls, client, futures: Sequence, rows: Sequence[int]) -> Partitions:
-        """Partitions already on the workers (a Dask array's or data frame's blocks, say)."""
-        partitions = cls.__new__(cls)
-        partitions.client, partitions.futures, partitions.rows = client, list(futures), list(rows)
-        partitions.count = int(sum(rows))
-        return partitions
+    def read(cls, client, parts: Sequence[Part], features: Sequence[str], target: str, sep: str | None) -> Partitions:
+        """The parts of DATA, each read on a worker with the single-file reader's checks."""
+        futures = client.map(read_part, list(parts), features=tuple(features), target=target, sep=sep, pure=False)
+        return cls(client, futures, gathered(client, client.map(_row_count, futures, pure=False)))
 
     def map(self, function, *args, **kwargs) -> list:
         """function(partition, *args, **kwargs) on every partition, the results in the parts' order."""
@@ -144,7 +139,7 @@ def partitions_of(client, X, y) -> tuple[Partitions, int]:
     blocks = [dask.delayed(_checked_block)(x, target, int(first))
               for x, target, first in zip(X.to_delayed()[:, 0], y.to_delayed(), firsts)]
     futures = client.compute(blocks)
-    return Partitions.of_futures(client, futures, gathered(client, client.map(_row_count, futures, pure=False))), X.shape[1]
+    return Partitions(client, futures, gathered(client, client.map(_row_count, futures, pure=False))), X.shape[1]
 
 
 def _checked_block(X, y, first: int) -> tuple[np.ndarray, np.ndarray]:
