@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -105,11 +106,74 @@ def _column_list(ctx, param, value):
     return tuple(columns)
 
 
-def _data_options(command):
-    """DATA and the options that choose its columns: shared by every command that trains."""
+def _data_paths(ctx, param, value):
+    """DATA given as several paths, a directory or a glob (sources.parts_of); none is stdin."""
+    for path in value:
+        _path(ctx, param, path)
+    return value or ("-",)
+
+
+def _data_parts(metavar: str):
+    """DATA as one or more paths (train, predict, evaluate)."""
+    return click.argument("data", nargs=-1, metavar=metavar, callback=_data_paths)
+
+
+def _scheduler_address(ctx, param, value):
+    """--dask's ADDRESS: empty (the flag alone) or a scheduler's address, tcp://host:8786 or host:8786.
+    A path taken for one (`--dask data.csv`) is a usage error that says where --dask goes."""
+    import re
+
+    if value and not re.fullmatch(r"(\w+://)?[\w.\-\[\]:]+:\d+/?|\w+://\S+", value):
+        raise click.BadParameter(f"{value!r} is not a scheduler address such as tcp://10.0.0.5:8786; give --dask after "
+                                 "DATA, or its address as --dask=ADDRESS")
+    return value
+
+
+_DASK = click.option(
+    "--dask", metavar="[ADDRESS]", is_flag=False, flag_value="", default=None, callback=_scheduler_address,
+    help="Run on a Dask cluster: the scheduler at ADDRESS, else at $DASK_SCHEDULER_ADDRESS, else a local cluster of "
+         "worker processes, one a core (pip install 'fwdback[dask]'). Give it after DATA.",
+)
+
+
+def _data_and_parts(data: tuple[str, ...], as_parts: bool):
+    """(DATA as one string, its sources.Parts): a single CSV source stays the string the
+    single-file reader reads (parts None); many files, a directory, a glob or Parquet are parts,
+    and so is a single file `as_parts` (for a Dask cluster's workers to read, or predict
+    --output-dir). The string is then the parts' label."""
+    from .sources import Part, Parts, parts_of
+
+    parts = parts_of(data)
+    if parts is None and as_parts:
+        if data[0] == "-":
+            raise click.UsageError("--dask reads DATA on the cluster's workers, which cannot read stdin; save it to a file "
+                                   "and give its path")
+        parts = Parts(data[0], (Part.of(data[0]),))
+    return (data[0] if parts is None else parts.label), parts
+
+
+def _data_inputs(data: str, parts) -> dict[str, str]:
+    """DATA as outputs.Outputs' inputs: the file, or every part, so that no output lands on one."""
+    if parts is None:
+        return {"DATA": data}
+    return {f"DATA {index}": part.path for index, part in enumerate(parts.parts, 1)}
+
+
+def _cluster(address: str | None):
+    """The Dask cluster a command runs on with --dask (engines.dask.Cluster), or none."""
+    if address is None:
+        return contextlib.nullcontext()
+    from .engines.dask import Cluster
+
+    return Cluster(address or None)
+
+
+def _data_options(command, many: bool = False):
+    """DATA and the options that choose its columns: shared by every command that trains; `many`:
+    DATA may be several files, a directory or a glob (train)."""
     for decorator in reversed(
         [
-            click.argument("data", default="-", metavar="DATA", callback=_path),
+            _data_parts("DATA...") if many else click.argument("data", default="-", metavar="DATA", callback=_path),
             click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
             click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict; several, separated by commas, train one output each (y1,y2)."),
             click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses)."),
@@ -169,18 +233,24 @@ def _plan_options(command):
     return command
 
 
-def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_when_large=False, model_columns=False):
+def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_when_large=False, model_columns=False,
+                  parts=None):
     """The data set (with `chunk_rows`, its header only: the rows are streamed); `notes` receives
     what to say of a detected separator, trimmed header names and streaming.
 
     With `stream_when_large`, a file whose text turns out larger than STREAM_ABOVE_BYTES
     (measured by what is read, after decompression) is streamed instead, with a note.
-    `model_columns`: the columns are a model's, not chosen with --features/--target.
+    `model_columns`: the columns are a model's, not chosen with --features/--target. `parts`
+    (sources.Parts): DATA is those files, read part by part.
     """
     from .data import STREAM_ABOVE_BYTES, TRAIN_CHUNK_ROWS, TextLargerThan, load_dataset, stream_dataset
     from .reader import separator_name
+    from .sources import load_parts, stream_parts
 
-    if chunk_rows:
+    if parts is not None:
+        dataset = (stream_parts(parts, features, target, sep, chunk_rows) if chunk_rows
+                   else load_parts(parts, features, target, sep, model_columns))
+    elif chunk_rows:
         dataset = stream_dataset(data, features, target, sep, chunk_rows)
     else:
         try:
@@ -352,12 +422,13 @@ Examples:
   fwdback train data.csv --batch-size 32 --val-split 0.2 --patience 50
   fwdback train data.csv --resume model.json --epochs 500
   fwdback train big.csv --chunksize 100000
+  fwdback train 'parts/*.parquet' --dask --activation tanh --standardize
   fwdback train data.csv --report run.html --plot loss.svg
   fwdback train data.csv --no-save --format csv | tail -n +2 | sort -t, -k2 -g | head -1
   fwdback train data.csv -q --model - | fwdback predict new.csv --model -
   cat data.csv | fwdback train - --no-save --format json | python -m json.tool"""
 )
-@_data_options
+@functools.partial(_data_options, many=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT_EPOCHS, show_default=True, help="Epochs of gradient descent, at most (training stops sooner once the loss has converged).")
 @click.option("--tol", type=click.FloatRange(min=0), default=DEFAULT_TOL, show_default="float64's resolution", callback=_finite, help="Stop once the loss has moved by no more than this, relative, over 10 epochs; 0 runs every epoch.")
 @_start_options
@@ -375,6 +446,7 @@ Examples:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 @click.option("--save-on-interrupt", is_flag=True, help="On Ctrl-C or SIGTERM, save the weights reached so far.")
 @click.option("--chunksize", type=click.IntRange(min=1000), metavar="N", help="Stream DATA (a file) in chunks of N rows, twice, in bounded memory: the linear network on full batches only. Files over 2 GiB stream by default.")
+@_DASK
 def train(**options):
     """Train the network on DATA, a CSV with columns x1,x2,x3,y ("-" for stdin).
 
@@ -383,6 +455,9 @@ def train(**options):
     epoch k's forward pass, before its update. Without --lr, the learning rate is chosen
     from the data (and the columns are standardised when their scales differ badly). The
     model is saved to --model (model.json).
+
+    DATA may be many files: several paths, a directory or a quoted glob ('parts/*.csv'), of
+    CSV (plain or gzip) and Parquet parts. --dask trains on a Dask cluster.
     """
     with _boundary():
         _train(options)
@@ -413,6 +488,8 @@ class _Train:
     quiet: bool
     save_on_interrupt: bool
     chunksize: int | None
+    dask: str | None
+    parts: object | None = None
 
     @property
     def saving(self) -> bool:
@@ -434,10 +511,12 @@ def _train(options: dict):
     from .report import history_header
 
     plan = TrainingPlan(**{name: options.pop(name) for name in _PLAN_OPTIONS})
-    run = _model_to_stdout(_Train(**options))
+    data, parts = _data_and_parts(options.pop("data"), options["dask"] is not None)
+    run = _model_to_stdout(_Train(data=data, parts=parts, **options))
     _check_train_options(run)
     _require_data(run.data)
-    with Outputs({"DATA": run.data, "--init": run.init_path, "--resume": run.resume_path}) as outputs:
+    with Outputs({**_data_inputs(run.data, run.parts), "--init": run.init_path, "--resume": run.resume_path}) as outputs, \
+            _cluster(run.dask) as cluster:
         model_output = outputs.file(run.model_path, "--model", replaces=("--init", "--resume")) if run.saving else None
         existing = replaced_model(model_output) if model_output is not None else None
         history_output = (outputs.file(run.history_path, "--history", append=run.resume_path is not None, example="history.csv")
@@ -450,7 +529,7 @@ def _train(options: dict):
             check_appends_to(history_output, header, "a history of this network")
         notes = _resumed_notes(resumed, run.resume_path)
         dataset = _training_data(run, plan, resumed, notes)
-        rows = _prepare(dataset, plan, start.scaling)
+        rows = _prepare(dataset, plan, start.scaling, cluster)
         notes += _init_scaling_note(run.init_path, start, dataset.source) + _scaling_notes(rows, plan, dataset.source)
         stdout = Stdout(saving=not run.no_save or run.history_path is not None)
         epochs_before = resumed.training.epochs if resumed is not None else 0
@@ -586,17 +665,38 @@ def _resumed_notes(resumed, resume_path) -> list[str]:
 
 def _training_data(run: _Train, plan, resumed, notes):
     """The training data: loaded, or streamed where --chunksize asks or a large file allows it."""
-    from .data import rereadable
+    from .data import TRAIN_CHUNK_ROWS, rereadable
 
     conflict = _streaming_conflict(run, plan, resumed)
+    if run.dask is not None:
+        _check_dask_options(run, plan)
+        return _load_dataset(run.data, run.features, run.target, run.sep, notes, TRAIN_CHUNK_ROWS, parts=run.parts)
     chunk_rows = _chunk_rows(run.data, run.chunksize, conflict)
-    return _load_dataset(run.data, run.features, run.target, run.sep, notes, chunk_rows, conflict is None and rereadable(run.data))
+    return _load_dataset(run.data, run.features, run.target, run.sep, notes, chunk_rows,
+                         conflict is None and rereadable(run.data), parts=run.parts)
 
 
-def _prepare(dataset, plan, scaling):
+def _check_dask_options(run: _Train, plan):
+    """Options that --dask cannot go with: a usage error before any work."""
+    if run.chunksize is not None:
+        raise click.UsageError("--dask and --chunksize contradict each other: on a cluster the workers hold the rows; use one")
+    if plan.val_split is not None:
+        raise click.UsageError("--dask cannot be used with --val-split: the rows are split on one machine only")
+    if plan.batch_size is not None and plan.lr is None:
+        raise click.UsageError("--dask with --batch-size needs --lr: the step for mini-batches is chosen from rows in memory")
+
+
+def _prepare(dataset, plan, scaling, cluster=None):
+    """The rows training sees: in memory, streamed, or (with a cluster, from --dask) on its workers."""
     from .data import StreamedDataset
     from .training import prepare, prepare_streamed
 
+    if cluster is not None:
+        from .engines.dask import Partitions, prepare_partitioned
+
+        with _data_named(dataset.source):
+            partitions = Partitions.read(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option)
+            return prepare_partitioned(partitions, plan, scaling)
     if isinstance(dataset, StreamedDataset):
         with _data_named(dataset.source):
             return prepare_streamed(dataset.chunks, plan, scaling)
@@ -881,68 +981,118 @@ def _chunk_rows(data, chunksize, conflict):
     epilog="""\b
 Examples:
   fwdback predict new.csv > predictions.csv
+  fwdback predict 'parts/*.parquet' --dask > predictions.csv
+  fwdback predict parts/ --dask --output-dir predictions/
   fwdback predict --model my-model.json < new.csv | sort -t, -k5 -g
   cat new.csv | fwdback predict | head -1"""
 )
-@click.argument("data", default="-", metavar="[DATA]", callback=_path)
+@_data_parts("[DATA]...")
 @click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="The model file saved by fwdback train; - reads it from stdin.")
 @click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
-def predict(data, model_path, sep):
+@click.option("--output-dir", "output_dir", metavar="DIR", callback=_path, help="Write one CSV for each part of DATA into DIR, named after the part (with .csv), instead of one stream on stdout.")
+@_DASK
+def predict(data, model_path, sep, output_dir, dask):
     """Write DATA's rows with a y_hat column added (y1_hat, y2_hat, ... for a model of several targets), as CSV on stdout.
 
     DATA is a CSV with the model's feature columns ("-" or nothing for stdin); its lines
     are passed through unchanged (same separator, same quoting) with y_hat appended,
     written with enough digits to read back as the same float64. Input is streamed in
-    chunks, so any length fits in memory.
+    chunks, so any length fits in memory. DATA in parts (files, a directory, a glob; CSV or
+    Parquet) is written as one CSV, under the first part's header; --dask computes the parts
+    on a Dask cluster.
     """
     with _boundary():
-        _predict(data, model_path, sep)
+        _predict(data, model_path, sep, output_dir, dask)
 
 
-def _predict(data, model_path, sep):
-    import numpy as np
-
-    from .data import iter_prediction_chunks
-    from .errors import DataError
+def _predict(data, model_path, sep, output_dir, dask):
     from .modelfile import load_model
     from .outputs import Outputs, Stdout
-    from .reader import where
 
+    if output_dir is not None and data == ("-",):
+        raise click.UsageError("--output-dir writes a file for each part of DATA, and stdin has no parts; give DATA's files")
+    data, parts = _data_and_parts(data, dask is not None or output_dir is not None)
     _require_data(data)
     _one_stdin(data, model_path)
-    Outputs({"DATA": data, "--model": model_path}).check_stdout()
+    inputs = {**_data_inputs(data, parts), "--model": model_path}
+    if output_dir is not None:
+        return _predict_each_part(output_dir, parts, inputs, model_path, sep, dask)
+    Outputs(inputs).check_stdout()
     model = load_model(model_path)
     added = ["y_hat"] if isinstance(model.target, str) else [f"{name}_hat" for name in model.targets]
     stdout = Stdout()
-    for chunk in iter_prediction_chunks(data, model.features, sep):
-        separator = chunk.sep.encode()
-        if chunk.rows_before == 0:
-            taken = next((name for name in added if name in chunk.columns), None)
-            if taken:
-                raise DataError(f"{_display(data)}: already has a {taken} column; drop or rename it first")
-            stdout.write_bytes(chunk.header + separator + separator.join(name.encode() for name in added) + b"\n")
-        with np.errstate(all="ignore"):
-            predictions = model.predict(chunk.X).reshape(len(chunk.X), -1)
-        finite = np.isfinite(predictions).all(axis=1)
-        if not finite.all():
-            row = chunk.rows_before + int(np.argmin(finite)) + 1
-            shown = predictions[row - chunk.rows_before - 1]
-            raise DataError(
-                f"{where(_display(data), row)}: the prediction is {shown[0] if len(shown) == 1 else list(shown)}, beyond "
-                "float64's range: the model's weights or this row's inputs are too large; check that the row is in the "
-                "units the model was trained on, and the model's weights"
-            )
-        tails = [b"%b%b\n" % (separator, separator.join(repr(value).encode() for value in row)) for row in predictions.tolist()]
-        stdout.write_bytes(b"".join(map(bytes.__add__, chunk.texts, tails)))
-        if stdout.gone:
-            return
+    with _cluster(dask) as cluster:
+        for text in _predicted_texts(data, parts, model, sep, cluster):
+            stdout.write_bytes(text)
+            if stdout.gone:
+                return
     stdout.flush()
 
 
-def _display(data):
-    from .reader import display_name
+def _predict_each_part(output_dir, parts, inputs, model_path, sep, dask):
+    """predict --output-dir: one CSV for each part, all written or none, on the cluster with --dask.
+    The directory is made where it is missing (and removed again if the command fails)."""
+    from .modelfile import load_model
+    from .outputs import Outputs
+    from .sources import output_name, predicted_blocks
 
-    return display_name(data)
+    with _directory(output_dir), Outputs(inputs) as outputs:
+        files = [outputs.file(os.path.join(output_dir, output_name(part)), "--output-dir", example="part.csv")
+                 for part in parts.parts]
+        model = load_model(model_path)
+        with _cluster(dask) as cluster:
+            if cluster is not None:
+                from .engines.dask import predicted_parts
+
+                for file, text in zip(files, predicted_parts(cluster.client, parts.parts, model, sep, every_header=True)):
+                    outputs.open(file).write(text.decode("utf-8"))
+            else:
+                for file, part in zip(files, parts.parts):
+                    for block in predicted_blocks(part, model, sep, True):
+                        outputs.open(file).write(block.text.decode("utf-8"))
+        outputs.commit()
+    click.echo(f"Wrote {len(files)} file{'s' if len(files) != 1 else ''} to {output_dir}.", err=True)
+
+
+@contextlib.contextmanager
+def _directory(path: str):
+    """`path` as a directory: made where missing, and removed again, empty, if the block fails."""
+    made = not os.path.lexists(path)
+    if made:
+        try:
+            os.makedirs(path)
+        except OSError as error:
+            from .errors import OutputError, describe
+
+            raise OutputError(f"{path}: cannot be made a directory ({describe(error)}); give --output-dir another path") from None
+    try:
+        yield
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+        raise
+
+
+def _predicted_texts(data, parts, model, sep, cluster):
+    """predict's output, block by block: of one CSV source, of the parts one after another, or of
+    the parts computed on the cluster's workers; one header, the first part's."""
+    from .sources import predicted_blocks, same_header
+
+    if cluster is not None:
+        from .engines.dask import predicted_parts
+
+        yield from predicted_parts(cluster.client, parts.parts, model, sep)
+        return
+    if parts is None:
+        for block in predicted_blocks(data, model, sep, True):
+            yield block.text
+        return
+    first = None
+    for index, part in enumerate(parts.parts):
+        for block in predicted_blocks(part, model, sep, index == 0):
+            first = same_header(part, block.header, first)
+            yield block.text
 
 
 @cli.command(
@@ -952,14 +1102,15 @@ Examples:
   fwdback evaluate test.csv --model my-model.json --format json | jq .scores.model.r2
   fwdback evaluate test.csv --format csv | column -s, -t"""
 )
-@click.argument("data", default="-", metavar="[DATA]", callback=_path)
+@_data_parts("[DATA]...")
 @click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="The model file saved by fwdback train; - reads it from stdin.")
 @click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the scores beside the baselines; csv: one row per predictor; json: everything.")
 def evaluate(data, model_path, sep, output_format):
     """Score a saved model on DATA: MSE, RMSE, MAE and R^2, beside two baselines.
 
-    DATA is a CSV with the model's feature columns and its target. The baselines are scored on
+    DATA is a CSV with the model's feature columns and its target (or many files, CSV or
+    Parquet, read into memory). The baselines are scored on
     the same rows: least squares fitted to them (the best any linear map can do there) and the
     mean of y (a model that learned nothing; R^2 = 0).
     """
@@ -976,12 +1127,13 @@ def _evaluate(data, model_path, sep, output_format):
     from .outputs import Outputs, Stdout
     from .report import evaluation_document, evaluation_table, write_evaluation_csv
 
+    data, parts = _data_and_parts(data, False)
     _require_data(data)
     _one_stdin(data, model_path)
-    Outputs({"DATA": data, "--model": model_path}).check_stdout()
+    Outputs({**_data_inputs(data, parts), "--model": model_path}).check_stdout()
     model = load_model(model_path)
     notes = []
-    dataset = _load_dataset(data, model.features, model.target, sep, notes, model_columns=True)
+    dataset = _load_dataset(data, model.features, model.target, sep, notes, model_columns=True, parts=parts)
     with np.errstate(all="ignore"):
         predictions = model.predict(dataset.X)
     finite = np.isfinite(predictions.reshape(len(predictions), -1)).all(axis=1)

@@ -83,6 +83,7 @@ def load_dataset(
     sep: str | None = None,
     stream_above: int | None = None,
     model_columns: bool = False,
+    name: str | None = None,
 ) -> Dataset:
     """Read the feature and target columns of a CSV file ("-" for stdin) as float64: X shape
     (n, k), y shape (n,) for one target, (n, m) for a tuple of m target names.
@@ -91,11 +92,11 @@ def load_dataset(
     `stream_above`, raises TextLargerThan as soon as more than that many bytes of text have been
     read (decompressed), so that the caller can stream the file instead. `model_columns` says
     that the columns are a model's (evaluate's), not the caller's choice, for the message when
-    one is missing.
+    one is missing. `name` names the file in messages (default: its path).
     """
     _check_names(features, target)
     names = [*features, *target_names(target)]
-    with CsvReader(source, sep) as reader:
+    with CsvReader(source, sep, name) as reader:
         model_reads = {"trained_on": tuple(features), "target": target} if model_columns else {}
         columns = _columns(reader, names, **model_reads)
         gathered = _Gathered(len(columns), reader)
@@ -230,14 +231,14 @@ def stream_dataset(
 
 
 def iter_training_chunks(
-    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int
+    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int, name: str | None = None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Stream a training CSV in chunks of `chunk_rows` rows: (X, y) as load_dataset makes them.
 
     The checks and messages are load_dataset's, with rows numbered from the file's first.
     """
     names = [*features, target]
-    with CsvReader(source, sep) as reader:
+    with CsvReader(source, sep, name) as reader:
         columns = _columns(reader, names)
         pending, rows = [], 0
         for records in reader.records():
@@ -272,14 +273,15 @@ class PredictionChunk:
     rows_before: int
 
 
-def iter_prediction_chunks(source: str, features: Sequence[str], sep: str | None = None) -> Iterator[PredictionChunk]:
+def iter_prediction_chunks(source: str, features: Sequence[str], sep: str | None = None,
+                           name: str | None = None) -> Iterator[PredictionChunk]:
     """Stream a CSV in blocks of records, each with its feature columns parsed.
 
     The records pass through as bytes, so predict can write them back unchanged; only the
     feature columns are converted. Memory stays bounded by the block size whatever the file's
-    length. `features` are the columns a model was trained on.
+    length. `features` are the columns a model was trained on; `name` names the file in messages.
     """
-    with CsvReader(source, sep) as reader:
+    with CsvReader(source, sep, name) as reader:
         header = reader.header
         columns = _columns(reader, features, trained_on=tuple(features))
         for records in reader.records():

@@ -268,3 +268,15 @@ class TrainingDiverged(FwdbackError, ArithmeticError):
             f"training diverged at epoch {self.epoch} (loss {self.loss:.6g}); the learning rate is too large for "
             f"this data: try {name('lr', float(f'{self.suggested_lr:.2g}'))}{rescale}"
         )
+
+
+class ClusterError(FwdbackError):
+    """The work cannot run on the Dask cluster: dask is not installed, the scheduler cannot be
+    reached, or the cluster failed. `what` went wrong and `fix` says what to do, in words."""
+
+    def __init__(self, what: str, fix: str):
+        self.what, self.fix = what, fix
+        super().__init__(what, fix)
+
+    def message(self, name=python_name) -> str:
+        return f"{self.what}; {self.fix}"

@@ -230,17 +230,69 @@ class FwdbackRegressor:
         """Train on X, shape (n, k), and y, shape (n,) (or (n, m): one output each), from random
         initial weights; returns self.
 
+        X and y may be Dask collections (an array, a data frame and a series): with a Dask client
+        running, the rows stay on its workers, in their blocks, and training is engines.dask's;
+        without one, they are computed into memory.
+
         Raises ValueError for invalid parameters or data, and errors.TrainingDiverged (with a
         learning rate to try) when the loss grows without bound.
         """
         self._check_params()
+        if _is_dask(X) or _is_dask(y):
+            return self._fit_dask(X, y)
         names = _feature_names(X)
         given = y
         X = _as_matrix(X, type(self).__name__)
         y = _as_target(y, len(X), type(self).__name__)
         target_name = _target_name(given, names) if y.ndim == 1 else _target_names(given, y.shape[1], names)
         seed = _seed(self.random_state)
-        plan = TrainingPlan(
+        plan = self._plan(seed)
+        initial = self._initial(X.shape[1], 1 if y.ndim == 1 else y.shape[1], len(X), plan)
+        # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
+        # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
+        fitted = fit(np.asfortranarray(X), y, initial, plan)
+        return self._fitted(fitted, X.shape[1], names, target_name, seed)
+
+    def _fit_dask(self, X, y) -> FwdbackRegressor:
+        """fit of Dask collections: on the workers of the running client's cluster, else in memory."""
+        try:
+            from distributed import default_client
+
+            client = default_client()
+        except (ImportError, ValueError):  # no client (or no distributed): the rows are computed into memory
+            return self.fit(*(data.compute() if _is_dask(data) else data for data in (X, y)))
+        from .engines.dask import partitions_of, prepare_partitioned
+        from .training import fit_rows
+
+        names = _feature_names(X)
+        target_name = _target_name(y, names)
+        if self.val_split is not None:
+            raise ValueError("val_split=None is needed for Dask collections: the rows are split on one machine only")
+        if self.batch_size is not None and self.lr is None:
+            raise ValueError("a batch_size on Dask collections needs an lr: the step for mini-batches is chosen from rows "
+                             "in memory")
+        seed = _seed(self.random_state)
+        plan = self._plan(seed)
+        partitions, n_features = partitions_of(client, X, y)
+        initial = self._initial(n_features, 1, None, plan)
+        fitted = fit_rows(prepare_partitioned(partitions, plan), initial, plan)
+        return self._fitted(fitted, n_features, names, target_name, seed)
+
+    def _initial(self, n_features: int, n_outputs: int, rows: int | None, plan: TrainingPlan) -> Parameters:
+        """The random initial weights of the network the parameters ask for (ValueError for a
+        frozen name it does not have, NotEnoughMemory where it cannot fit)."""
+        architecture = Architecture(n_features, int(self.hidden), n_outputs, self.activation, self.output_activation,
+                                    bool(self.bias))
+        unknown = [name for name in plan.freeze if name not in architecture.names]
+        if unknown:
+            raise ValueError(f"{type(self).__name__}(freeze={self.freeze!r}): the network has no parameter {unknown[0]}; "
+                             f"its parameters are {', '.join(architecture.names)}")
+        check_memory(architecture.size, int(self.hidden), rows, plan.batch_size)
+        return init_parameters(np.random.default_rng(plan.seed), n_features, int(self.hidden), self.activation,
+                               n_outputs=n_outputs, output_activation=self.output_activation, bias=bool(self.bias))
+
+    def _plan(self, seed: int) -> TrainingPlan:
+        return TrainingPlan(
             epochs=int(self.epochs),
             lr=None if self.lr is None else float(self.lr),
             batch_size=None if self.batch_size is None else int(self.batch_size),
@@ -259,21 +311,11 @@ class FwdbackRegressor:
             beta2=float(self.beta2),
             epsilon=float(self.epsilon),
         )
-        architecture = Architecture(X.shape[1], int(self.hidden), 1 if y.ndim == 1 else y.shape[1], self.activation,
-                                    self.output_activation, bool(self.bias))
-        unknown = [name for name in plan.freeze if name not in architecture.names]
-        if unknown:
-            raise ValueError(f"{type(self).__name__}(freeze={self.freeze!r}): the network has no parameter {unknown[0]}; "
-                             f"its parameters are {', '.join(architecture.names)}")
-        check_memory(architecture.size, int(self.hidden), len(X), plan.batch_size)
-        initial = init_parameters(np.random.default_rng(seed), X.shape[1], int(self.hidden), self.activation,
-                                  n_outputs=architecture.n_outputs, output_activation=self.output_activation,
-                                  bias=bool(self.bias))
-        # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
-        # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
-        fitted = fit(np.asfortranarray(X), y, initial, plan)
+
+    def _fitted(self, fitted, n_features: int, names, target_name: str, seed: int) -> FwdbackRegressor:
+        """self, with the fitted attributes of a training.Fit."""
         result = fitted.result
-        self._set_fitted(result.final, fitted.rows.scaling, X.shape[1], names)
+        self._set_fitted(result.final, fitted.rows.scaling, n_features, names)
         self.target_name_ = target_name
         self.loss_curve_ = result.losses.tolist()
         self.validation_loss_curve_ = None if result.val_losses is None else result.val_losses.tolist()
@@ -304,7 +346,8 @@ class FwdbackRegressor:
             del self.feature_names_in_
 
     def predict(self, X) -> np.ndarray:
-        """yhat, shape (n,), in y's units, for X, shape (n, k)."""
+        """yhat, shape (n,), in y's units, for X, shape (n, k). Of a Dask array, a Dask array (of a
+        Dask data frame, a series), computed block by block where it is computed."""
         if not self.__sklearn_is_fitted__():
             raise _not_fitted(
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before predict or score"
@@ -316,6 +359,10 @@ class FwdbackRegressor:
                 f"The feature names should match those that were passed during fit: {list(fitted_names)}, "
                 f"not {list(names)}; select and order the columns as in fit"
             )
+        if _is_dask(X):
+            from .engines.dask import predicted_lazily
+
+            return predicted_lazily(self, X)
         X = _as_matrix(X, type(self).__name__, self.n_features_in_)
         return self._model().predict(X)
 
@@ -496,6 +543,11 @@ def _seed(random_state) -> int:
         f"random_state={random_state!r}: give a seed (an integer of at least 0), None for a fresh seed, "
         "or a numpy Generator or RandomState"
     )
+
+
+def _is_dask(data) -> bool:
+    """Whether `data` is a Dask collection (array, data frame, series), known without importing Dask."""
+    return type(data).__module__.split(".")[0] == "dask"
 
 
 def _feature_names(X) -> np.ndarray | None:

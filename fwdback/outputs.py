@@ -272,7 +272,7 @@ def _identity(path: str) -> tuple[int, int] | None:
 
 
 def _the_input(option: str, path: str) -> str:
-    if option == "DATA":
+    if option.split()[0] == "DATA":
         return f"the data file {display_name(path)}" if path != "-" else "stdin"
     return f"the {option} file {display_name(path)}"
 

@@ -238,9 +238,10 @@ class CsvReader:
     `header_bytes` the bytes up to the first data row.
     """
 
-    def __init__(self, source: str, sep: str | None = None):
+    def __init__(self, source: str, sep: str | None = None, name: str | None = None):
+        """`name` names the source in messages (default: its path as display_name shows it)."""
         self.source = source
-        self.name = display_name(source)
+        self.name = name or display_name(source)
         self._raw, self.stream = _open(source, self.name)
         self.bytes_read = 0
         self.size = _plain_file_size(self._raw, self.stream)

@@ -96,10 +96,14 @@ class RunningMoments:
 
     def add(self, A: np.ndarray) -> None:
         """A : shape (m, k), a chunk's rows."""
-        m = len(A)
+        if len(A):
+            self.merge(len(A), *_mean_and_std(A))
+
+    def merge(self, m: int, mean: np.ndarray, std: np.ndarray) -> None:
+        """Add the moments of m more rows: their mean and std, shape (k,) each (another
+        RunningMoments' count, mean and std: rows summarised elsewhere, on a Dask worker, say)."""
         if m == 0:
             return
-        mean, std = _mean_and_std(A)
         if self.count == 0:
             self.count, self.mean, self.std = m, mean, std
             return

@@ -40,7 +40,9 @@ class TrainingRows:
 
     X : shape (n_train, k), y : shape (n_train,); validation = (X_val, y_val) or None.
     Rows streamed from a file (prepare_streamed) are not held: X and y are None and `gram`
-    is their Gram engine. `scales` says how evenly the raw columns are scaled.
+    is their Gram engine. Rows held by the workers of a Dask cluster (engines.dask.
+    prepare_partitioned) have their Gram engine too, and `partitions`, which computes the epochs
+    on them. `scales` says how evenly the raw columns are scaled.
     """
 
     X: np.ndarray | None
@@ -49,6 +51,7 @@ class TrainingRows:
     scaling: Scaling | None
     scales: Scales
     gram: GramEngine | None = None
+    partitions: object | None = None
 
     @property
     def count(self) -> int:

@@ -18,6 +18,10 @@ tests/test_engines.py proves for each:
 
 The objective computes the gradients; the optimizer (optimizers.py) turns them into a step.
 
+and, for rows held by the workers of a Dask cluster, engines.dask's DataParallel and
+DataParallelMiniBatches (the same, one map-reduce over the partitions an epoch or a step; the
+linear network trains on their Gram statistics), as tests/test_dask.py proves.
+
 `objective_for` chooses among them for a training plan.
 """
 
@@ -141,8 +145,13 @@ def objective_for(rows, initial: Parameters, plan):
     """What computes an epoch: mini-batches with a batch size, else a full batch by the Gram
     engine where it applies, is exact and saves time (GRAM_MIN_ROWS rows or more, or rows
     streamed), by the literal engine elsewhere, so lecture-sized data runs the lecture's
-    computation. `rows` is training.TrainingRows, `plan` its (resolved) TrainingPlan."""
+    computation; rows on a Dask cluster, what their partitions say (engines.dask). `rows` is
+    training.TrainingRows, `plan` its (resolved) TrainingPlan."""
     convention = plan.loss
+    if rows.partitions is not None:
+        objective = rows.partitions.objective(rows.gram, initial, plan)
+        objective.standardized = rows.scaling is not None
+        return objective
     if rows.gram is not None:
         if plan.batch_size is not None or not _gram_applies(initial):
             raise ValueError("streamed rows train the linear network with one output on full batches only")

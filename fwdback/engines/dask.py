@@ -1,0 +1,415 @@
+"""Training and prediction on a Dask cluster: the rows stay on the workers, one partition a part.
+
+Each part of DATA (sources.Part) is read on a worker with the single-file reader's checks and
+kept there (a future). Everything else is a map-reduce over the partitions, whose results the
+client adds up in the parts' order, so that a run is the same computation however the
+partitions are spread over the workers, or recomputed:
+
+- the statistics: each partition's sums of the Gram engine (A^T A, A^T y, y.y, the columns'
+  ranges; then the residual's at the least-squares point), added up into a GramEngine, as
+  GramEngine.from_chunks adds a streamed file's chunks. The linear network on full batches
+  then trains on them in O(k^2) an epoch, on the client;
+- any other network (one output) on full batches: each epoch's loss and gradients are the
+  partitions' engines.full_batch_engine results weighted by their rows, summed and divided by
+  n: one map-reduce an epoch (DataParallel);
+- mini-batches: each step's batch is drawn from all n rows by engines.epoch_order, as in
+  memory, and its loss and gradients are the partitions' network.backward on the batch's rows
+  each holds, weighted by their number: one map-reduce a step (DataParallelMiniBatches).
+
+A worker that dies loses its partitions; the scheduler reads them again from their files on
+another worker (a future keeps its recipe), so a lost worker costs a recomputation, never a
+wrong or lost result. Parts must therefore be files every worker can read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from ..errors import ClusterError, FwdbackError, SquaresOverflow
+from ..network import Parameters, backward, forward, loss_divisor, mse_loss
+from ..optimizers import Optimizer
+from ..scaling import RunningMoments, Scaling
+from ..sources import Part, predicted_part, read_part, same_header
+from ..stepsize import Scales, scales_of, suggest_lr
+from . import FullBatch, _floor, _gram_applies, epoch_order, full_batch_engine
+from .gram import GramEngine
+
+# The environment variable Dask users set for their scheduler's address.
+SCHEDULER_ADDRESS = "DASK_SCHEDULER_ADDRESS"
+CONNECT_SECONDS = 10
+
+
+def cores() -> int:
+    """The cores this process may run on: a LocalCluster starts one single-threaded worker process on each."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+class Cluster:
+    """A Dask client for the duration of a `with` block: to the scheduler at `address`, else
+    at $DASK_SCHEDULER_ADDRESS, else to a LocalCluster of worker processes on this machine,
+    one a core, on the loopback address. Leaving the block (Ctrl-C too) cancels the work,
+    closes the client and stops a LocalCluster."""
+
+    def __init__(self, address: str | None = None):
+        self.address = address or os.environ.get(SCHEDULER_ADDRESS) or None
+        self.client, self.local = None, None
+
+    def __enter__(self) -> Cluster:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ClusterError("--dask needs Dask, which is not installed", "install it with pip install 'fwdback[dask]'") from None
+        try:
+            if self.address is None:
+                self.local = LocalCluster(n_workers=cores(), threads_per_worker=1, processes=True, host="127.0.0.1",
+                                          dashboard_address=":0", silence_logs=logging.CRITICAL)
+                self.client = Client(self.local, set_as_default=False)
+            else:
+                self.client = Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as error:
+            self.__exit__(None, None, None)
+            where = f"the Dask scheduler at {self.address}" if self.address else "a local Dask cluster"
+            raise ClusterError(f"could not connect to {where} ({error})",
+                               "check the address, and that the scheduler runs (dask scheduler)") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.local is not None:
+            self.local.close()
+        self.client, self.local = None, None
+
+
+def gathered(client, futures: Sequence) -> list:
+    """The futures' results, in their order. A FwdbackError raised on a worker (bad data in a part),
+    or a ValueError (bad values in a block of a Dask array), is raised here, the first in the
+    futures' order; a cluster that gave up (a task's workers kept dying) is a ClusterError."""
+    try:
+        return client.gather(list(futures))
+    except Exception:  # which one failed first in order: the message must not depend on timing
+        for future in futures:
+            try:
+                future.result()
+            except (FwdbackError, ValueError):
+                raise
+            except Exception as error:
+                raise ClusterError(f"the Dask cluster failed ({type(error).__name__}: {error})",
+                                   "check the workers' logs and run again") from None
+        raise
+
+
+class Partitions:
+    """Rows in the workers' memory: a future of (X, y) for each partition, X : shape (m, k),
+    y : shape (m,), in order, and each partition's number of rows."""
+
+    def __init__(self, client, futures: Sequence, rows: Sequence[int]):
+        self.client, self.futures, self.rows = client, list(futures), list(rows)
+        self.count = int(sum(self.rows))
+
+    @classmethod
+    def read(cls, client, parts: Sequence[Part], features: Sequence[str], target: str, sep: str | None) -> Partitions:
+        """The parts of DATA, each read on a worker with the single-file reader's checks."""
+        futures = client.map(read_part, list(parts), features=tuple(features), target=target, sep=sep, pure=False)
+        return cls(client, futures, gathered(client, client.map(_row_count, futures, pure=False)))
+
+    def map(self, function, *args, **kwargs) -> list:
+        """function(partition, *args, **kwargs) on every partition, the results in the parts' order."""
+        return gathered(self.client, self.client.map(function, self.futures, *args, **kwargs, pure=False))
+
+
+def partitions_of(client, X, y) -> tuple[Partitions, int]:
+    """(the Partitions, k) of Dask collections held as row blocks: X a Dask array, shape (n, k),
+    or data frame, y a Dask array, shape (n,), or series. Each block is checked on its worker as
+    FwdbackRegressor.fit checks arrays (float64, finite)."""
+    import dask
+    import dask.array
+
+    X, y = (data.to_dask_array(lengths=True) if hasattr(data, "to_dask_array") else data for data in (X, y))
+    X = X.rechunk({1: -1})
+    y = dask.array.asarray(y).rechunk((X.chunks[0],))
+    firsts = np.cumsum([0, *X.chunks[0][:-1]])
+    blocks = [dask.delayed(_checked_block)(x, target, int(first))
+              for x, target, first in zip(X.to_delayed()[:, 0], y.to_delayed(), firsts)]
+    futures = client.compute(blocks)
+    return Partitions(client, futures, gathered(client, client.map(_row_count, futures, pure=False))), X.shape[1]
+
+
+def _checked_block(X, y, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """A block of rows as float64, X : shape (m, k), y : shape (m,); ValueError at a value that is
+    not finite, naming its row in the whole of X or y."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if not np.isfinite(X).all():
+        row, column = np.argwhere(~np.isfinite(X))[0]
+        raise ValueError(f"X contains NaN or inf (X[{first + row}, {column}] is {X[row, column]}); drop or fill those values")
+    if not np.isfinite(y).all():
+        row = int(np.argwhere(~np.isfinite(y))[0, 0])
+        raise ValueError(f"y contains NaN or inf (y[{first + row}] is {y[row]}); drop those rows or fill the values")
+    return X, y
+
+
+def predicted_lazily(estimator, X):
+    """estimator.predict of a Dask array X, shape (n, k) (a Dask array, shape (n,)), or data frame
+    (a Dask series on its index), block by block."""
+    if hasattr(X, "map_partitions"):
+        import pandas
+
+        return X.map_partitions(lambda frame: pandas.Series(estimator.predict(frame), index=frame.index),
+                                meta=(None, "f8"))
+    return X.rechunk({1: -1}).map_blocks(lambda block: estimator.predict(block), drop_axis=1, dtype=np.float64)
+
+
+def _row_count(partition) -> int:
+    return len(partition[1])
+
+
+def _scaled(partition, scaling: Scaling | None) -> tuple[np.ndarray, np.ndarray]:
+    X, y = partition
+    return (X, y) if scaling is None else (scaling.features(X), scaling.target(y))
+
+
+def _summary_sums(partition) -> tuple[RunningMoments, RunningMoments, np.ndarray, float]:
+    """training._summary's terms of a partition: the moments of X and of y, A^T A (A = [X, 1]) and max |y|."""
+    X, y = partition
+    x_moments, y_moments = RunningMoments(), RunningMoments()
+    with np.errstate(all="ignore"):
+        x_moments.add(X)
+        y_moments.add(y[:, None])
+        A = np.column_stack([X, np.ones(len(X))])
+        return x_moments, y_moments, A.T @ A, float(np.max(np.abs(y), initial=0.0))
+
+
+def summary(partitions: Partitions) -> tuple[Scaling, Scales]:
+    """The rows' z-score scaling and how evenly their raw columns are scaled (training._summary)."""
+    x_moments, y_moments, gram, target_size = RunningMoments(), RunningMoments(), 0.0, 0.0
+    with np.errstate(all="ignore"):
+        for x, y, AtA, size in partitions.map(_summary_sums):
+            x_moments.merge(x.count, x.mean, x.std)
+            y_moments.merge(y.count, y.mean, y.std)
+            gram, target_size = gram + AtA, max(target_size, size)
+    return Scaling.of_moments(x_moments, y_moments), scales_of(gram / partitions.count, target_size)
+
+
+def _gram_sums(partition, scaling: Scaling | None):
+    """A partition's terms of GramEngine's first pass: A^T A without its corner n, A^T y, y.y,
+    and each column's smallest and largest value."""
+    X, y = _scaled(partition, scaling)
+    k = X.shape[1]
+    AtA, Aty = np.zeros((k + 1, k + 1)), np.zeros(k + 1)
+    with np.errstate(all="ignore"):
+        AtA[:k, :k] = X.T @ X
+        AtA[:k, k] = AtA[k, :k] = X.sum(axis=0)
+        Aty[:k], Aty[k] = X.T @ y, y.sum()
+        return AtA, Aty, float(y @ y), X.min(axis=0, initial=np.inf), X.max(axis=0, initial=-np.inf)
+
+
+def _residual_sums(partition, scaling: Scaling | None, theta0: np.ndarray, mean_y: float):
+    """A partition's terms of GramEngine's second pass: r.r, A^T r (r = A theta0 - y) and the
+    sum of (y - mean_y)^2."""
+    X, y = _scaled(partition, scaling)
+    k = X.shape[1]
+    residual = X @ theta0[:k] + theta0[k] - y
+    deviation = y - mean_y
+    return float(residual @ residual), np.append(X.T @ residual, residual.sum()), float(deviation @ deviation)
+
+
+def gram_engine(partitions: Partitions, scaling: Scaling | None) -> GramEngine:
+    """The GramEngine of the partitions' rows (in z-scores with `scaling`): GramEngine.from_chunks'
+    two passes, each a map-reduce whose partition sums are added in the parts' order, as
+    from_chunks adds its chunks'. SquaresOverflow where the sums of squares overflow float64."""
+    n = partitions.count
+    AtA, Aty, yy = 0.0, 0.0, 0.0
+    low, high = np.inf, -np.inf
+    for part_AtA, part_Aty, part_yy, part_low, part_high in partitions.map(_gram_sums, scaling=scaling):
+        AtA, Aty, yy = AtA + part_AtA, Aty + part_Aty, yy + part_yy
+        low, high = np.minimum(low, part_low), np.maximum(high, part_high)
+    if not (np.isfinite(AtA).all() and np.isfinite(Aty).all() and np.isfinite(yy)):
+        raise SquaresOverflow()
+    k = len(Aty) - 1
+    AtA[k, k] = n
+    engine = GramEngine.__new__(GramEngine)
+    engine.rows = n
+    engine.G = AtA / n
+    b = Aty / n
+    engine.condition = float(np.linalg.cond(engine.G))
+    engine.theta0, _, engine.rank, _ = np.linalg.lstsq(engine.G, b, rcond=None)
+    engine.zero_loss = yy / n
+    engine.constant_columns = [j for j in range(k) if low[j] == high[j]]
+    rr, Atr, centred = 0.0, 0.0, 0.0
+    for part_rr, part_Atr, part_centred in partitions.map(_residual_sums, scaling=scaling, theta0=engine.theta0,
+                                                          mean_y=Aty[k] / n):
+        rr, Atr, centred = rr + part_rr, Atr + part_Atr, centred + part_centred
+    engine.loss0 = rr / n
+    engine.gradient0 = 2.0 * Atr / n
+    engine.constant_loss = centred / n
+    return engine
+
+
+def _partition_engine(partition, scaling: Scaling | None, initial: Parameters):
+    """The partition's full-batch engine (engines.full_batch_engine: LiteralEngine for the lecture's
+    kind of network), of its MSE."""
+    return full_batch_engine(*_scaled(partition, scaling), initial, "mse")
+
+
+def _weighted_loss_and_gradients(engine, params: Parameters):
+    """A partition's (rows m, m times its mean loss, its gradients times m), from its engine."""
+    loss, gradients = engine.loss_and_gradients(params)
+    m = len(engine.y)
+    gradients.vector *= m
+    return m, loss * m, gradients
+
+
+def _batch_sums(partition, rows: np.ndarray, scaling: Scaling | None, params: Parameters):
+    """network.backward on the partition's `rows` of a batch: (their number m, m times their MSE,
+    their gradients times m)."""
+    X, y = _scaled(partition, scaling)
+    X, y = X[rows], y[rows]
+    fwd = forward(params, X)
+    gradients = backward(params, X, y, fwd).gradients
+    m = len(rows)
+    gradients.vector *= m
+    return m, mse_loss(y, fwd.yhat) * m, gradients
+
+
+def _in_convention(loss: float, gradients, n: int, convention: str):
+    """The MSE loss and gradients of n rows in another loss convention: times n / d(n)."""
+    if convention == "mse":
+        return loss, gradients
+    factor = n / loss_divisor(convention, n)
+    gradients.vector *= factor
+    return loss * factor, gradients
+
+
+def _mean(results) -> tuple[float, object]:
+    """Partitions' (m, m * loss, m * gradients) added in order, divided by the rows: the loss and gradients of them all."""
+    rows = sum(m for m, _, _ in results)
+    gradients = results[0][2]
+    for _, _, more in results[1:]:
+        gradients.vector += more.vector
+    gradients.vector /= rows
+    return sum(loss for _, loss, _ in results) / rows, gradients
+
+
+class DataParallel:
+    """The full-batch loss and gradients of any network with one output, one map-reduce over the
+    partitions an epoch: each partition's engine (built once on its worker, in z-scores with
+    `scaling`) weighted by its rows, summed and divided by n: the MSE's, then in the plan's loss
+    convention (times n / d(n)) (objective interface, engines/)."""
+
+    name = "dask"
+    standardized = False
+
+    def __init__(self, partitions: Partitions, scaling: Scaling | None, initial: Parameters, loss_floor: float,
+                 statistics, convention: str):
+        self.partitions, self.scaling, self.loss_floor, self.statistics = partitions, scaling, loss_floor, statistics
+        self.initial, self.convention, self.engines = initial, convention, None
+
+    def loss_and_gradients(self, params: Parameters):
+        client = self.partitions.client
+        if self.engines is None:
+            self.engines = client.map(_partition_engine, self.partitions.futures, scaling=self.scaling,
+                                      initial=self.initial, pure=False)
+        loss, gradients = _mean(gathered(client, client.map(_weighted_loss_and_gradients, self.engines, params=params,
+                                                             pure=False)))
+        return _in_convention(loss, gradients, self.partitions.count, self.convention)
+
+    def epoch(self, params: Parameters, optimizer: Optimizer, number: int):
+        loss, gradients = self.loss_and_gradients(params)
+        return optimizer.step(params, gradients), loss, gradients
+
+    def suggest_lr(self, initial: Parameters, lr: float) -> float:
+        return suggest_lr(self.statistics, initial, lr)
+
+
+class DataParallelMiniBatches(DataParallel):
+    """engines.MiniBatches over the partitions: epoch e visits all n rows in
+    epoch_order(seed, e, n, shuffle), one update per batch_size rows; each batch's loss and
+    gradients are one map-reduce over the partitions that hold its rows. Epoch loss and
+    gradients as MiniBatches': for MSE the batches' means, weighted by their size."""
+
+    name = "dask mini-batch"
+
+    def __init__(self, partitions: Partitions, scaling: Scaling | None, initial: Parameters, loss_floor: float,
+                 statistics, convention: str, plan):
+        super().__init__(partitions, scaling, initial, loss_floor, statistics, convention)
+        self.batch_size, self.seed, self.shuffle = plan.batch_size, plan.seed, plan.shuffle
+        self.offsets = np.cumsum([0, *partitions.rows])
+
+    def epoch(self, params: Parameters, optimizer: Optimizer, number: int):
+        client, n = self.partitions.client, self.partitions.count
+        order = epoch_order(self.seed, number, n, self.shuffle)
+        loss_sum, gradient_sum = 0.0, np.zeros_like(params.vector)
+        for first in range(0, n, self.batch_size):
+            rows = order[first : first + self.batch_size]
+            holder = np.searchsorted(self.offsets, rows, side="right") - 1
+            futures = [
+                client.submit(_batch_sums, self.partitions.futures[p], rows[holder == p] - self.offsets[p], self.scaling,
+                              params, pure=False)
+                for p in np.unique(holder)
+            ]
+            loss, gradients = _mean(gathered(client, futures))
+            loss_sum += loss * len(rows)
+            gradient_sum += gradients.vector * len(rows)
+            params = optimizer.step(params, *_in_convention(loss, gradients, len(rows), self.convention)[1:])
+        gradients.vector[:] = gradient_sum / loss_divisor(self.convention, n)
+        return params, loss_sum / loss_divisor(self.convention, n), gradients
+
+
+class PartitionedRows:
+    """Training rows held by the workers (training.TrainingRows.partitions): what computes an epoch on them."""
+
+    def __init__(self, partitions: Partitions, scaling: Scaling | None):
+        self.partitions, self.scaling = partitions, scaling
+
+    def objective(self, gram: GramEngine, initial: Parameters, plan):
+        """The Gram engine for the lecture's linear network on full batches where it is exact (its
+        statistics are on the client already), else DataParallel, or DataParallelMiniBatches with a
+        batch size. `plan` is the run's (resolved) TrainingPlan."""
+        convention = plan.loss
+        floor = _floor(gram.zero_loss, gram.rows, convention)
+        if plan.batch_size is None and _gram_applies(initial) and gram.exact:
+            scaled = gram.with_loss(convention)
+            return FullBatch(scaled, scaled, "gram", floor, gram)
+        if plan.batch_size is None:
+            return DataParallel(self.partitions, self.scaling, initial, floor, gram, convention)
+        return DataParallelMiniBatches(self.partitions, self.scaling, initial, floor, gram, convention, plan)
+
+
+def prepare_partitioned(partitions: Partitions, plan, scaling: Scaling | None = None):
+    """training.prepare_streamed for rows on the workers: z-scores where prepare would choose them
+    (or with `scaling`, a resumed model's), the Gram engine's statistics by map-reduce, and the
+    partitions kept for the epochs. `plan` is a TrainingPlan."""
+    from ..training import TrainingRows
+
+    scales = None
+    if scaling is None and (plan.standardize or (plan.standardize is None and plan.lr is None)):
+        moments, scales = summary(partitions)
+        if plan.standardize or scales.bad:
+            scaling = moments
+    gram = gram_engine(partitions, scaling)
+    if scales is None:
+        scales = scales_of(gram.G, float(np.sqrt(gram.zero_loss)))
+    return TrainingRows(None, None, None, scaling, scales, gram, partitions=PartitionedRows(partitions, scaling))
+
+
+def predicted_parts(client, parts: Sequence[Part], model, sep: str | None, every_header: bool = False) -> Iterator[bytes]:
+    """predict's output of every part, computed on the workers, in the parts' order: one CSV of
+    them all, the first part's header then every part's rows (DataError where a part's header
+    differs from the first's), or, `every_header`, each part's own CSV. DataError at a part's
+    bad row."""
+    futures = [client.submit(predicted_part, part, model, sep, every_header or index == 0, pure=False)
+               for index, part in enumerate(parts)]
+    header = None
+    for part, future in zip(parts, futures):
+        part_header, text = gathered(client, [future])[0]
+        if not every_header:
+            header = same_header(part, part_header, header)
+        future.release()
+        yield text
