@@ -684,6 +684,8 @@ def _check_dask_options(run: _Train, plan):
         raise click.UsageError("--dask cannot be used with --val-split: the rows are split on one machine only")
     if plan.batch_size is not None and plan.lr is None:
         raise click.UsageError("--dask with --batch-size needs --lr: the step for mini-batches is chosen from rows in memory")
+    if not isinstance(run.target, str):
+        raise click.UsageError("--dask trains one target at a time: give one --target column, or leave out --dask")
 
 
 def _prepare(dataset, plan, scaling, cluster=None):
