@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -87,13 +88,16 @@ def _column_list(ctx, param, value):
     return tuple(columns)
 
 
-def _data_options(command):
-    """DATA and the options that choose its columns: shared by every command that trains."""
+def _data_options(command, several_targets=False):
+    """DATA and the options that choose its columns: shared by every command that trains;
+    `several_targets`: --target takes a list of columns, one an output."""
+    target = (click.option("--target", default="y", show_default=True, callback=_column_list, help="The columns to predict, separated by commas: one output each (y1,y2 for two).")
+              if several_targets else click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict."))
     for decorator in reversed(
         [
             click.argument("data", default="-", metavar="DATA", callback=_path),
             click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
-            click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict."),
+            target,
             click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses)."),
         ]
     ):
@@ -141,6 +145,38 @@ def _plan_options(command):
     return command
 
 
+def _parameter_list(ctx, param, value):
+    """--freeze: parameter names separated by commas; whether the network has them is checked with its shape."""
+    if value is None:
+        return ()
+    names = tuple(name.strip() for name in value.split(","))
+    if not all(names):
+        raise click.BadParameter(f"{value!r} has an empty name; give parameter names separated by commas, e.g. b1,b2")
+    return names
+
+
+def _convention_options(command):
+    """The conventions beyond the lecture's: the outputs' activation, the loss, biases, frozen
+    parameters, the mini-batches' order and the update rule with its hyper-parameters."""
+    unit = click.FloatRange(min=0, max=1, max_open=True)
+    for decorator in reversed(
+        [
+            click.option("--output-activation", type=click.Choice(["identity", "sigmoid", "tanh"]), default="identity", show_default=True, help="The outputs' activation (identity: the lecture's)."),
+            click.option("--loss", type=click.Choice(["mse", "half-mse", "sse", "half-sse"]), default="mse", show_default=True, help="The loss: mse, (1/n) times the sum of squared errors (the lecture's); half-mse, 1/(2n); sse, the sum; half-sse, half the sum."),
+            click.option("--no-bias", is_flag=True, help="A network without biases."),
+            click.option("--freeze", metavar="NAMES", callback=_parameter_list, help="Parameters that keep their values, separated by commas, e.g. b1,b2."),
+            click.option("--no-shuffle", is_flag=True, help="Visit the rows in the file's order in every epoch's mini-batches (default: a new shuffled order)."),
+            click.option("--optimizer", type=click.Choice(["gd", "momentum", "nesterov", "adam"]), default="gd", show_default=True, help="The update rule: gd (the lecture's gradient descent), momentum, nesterov or adam."),
+            click.option("--momentum", type=unit, default=0.9, show_default=True, callback=_finite, help="mu of momentum and nesterov."),
+            click.option("--beta1", type=unit, default=0.9, show_default=True, callback=_finite, help="Adam's decay of its first moment."),
+            click.option("--beta2", type=unit, default=0.999, show_default=True, callback=_finite, help="Adam's decay of its second moment."),
+            click.option("--epsilon", type=float, default=1e-8, show_default=True, callback=_positive_finite, help="Adam's epsilon, added to the root of the second moment."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
 def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_when_large=False, model_columns=False):
     """The data set (with `chunk_rows`, its header only: the rows are streamed); `notes` receives
     what to say of a detected separator, trimmed header names and streaming.
@@ -171,9 +207,10 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
     return dataset
 
 
-def _initial_weights(init_path, plan: TrainingPlan, n_inputs=3, n_hidden=2, activation="identity"):
+def _initial_weights(init_path, plan: TrainingPlan, n_inputs=3, n_hidden=2, activation="identity", **shape):
     """Where training starts (modelfile.InitialWeights): the --init file's weights, with the
-    scaling of a model trained on z-scores, or random ones by the seed.
+    scaling of a model trained on z-scores, or random ones by the seed. `shape`: n_outputs,
+    output_activation, bias, as network.Parameters takes them.
 
     An --init model's weights are for its z-scores, so the rows are scaled as it says; an
     explicit --no-standardize contradicts that and is a usage error.
@@ -186,8 +223,8 @@ def _initial_weights(init_path, plan: TrainingPlan, n_inputs=3, n_hidden=2, acti
 
     check_memory(parameter_count(n_inputs, n_hidden), n_hidden, None, None)
     if not init_path:
-        return InitialWeights(init_parameters(np.random.default_rng(plan.seed), n_inputs, n_hidden, activation))
-    start = load_init(init_path, n_inputs, n_hidden, activation)
+        return InitialWeights(init_parameters(np.random.default_rng(plan.seed), n_inputs, n_hidden, activation, **shape))
+    start = load_init(init_path, n_inputs, n_hidden, activation, **shape)
     if start.scaling is not None and plan.standardize is False:
         raise click.UsageError(
             f"--init {init_path} is a model trained on z-scores, so its weights are in z-score units, and "
@@ -942,34 +979,41 @@ Examples:
   fwdback explain data.csv --format json | jq .gradients.w1
   fwdback explain data.csv --activation tanh --hidden 3 --format markdown
   fwdback explain data.csv --standardize --batch-size 8 --epoch 5
+  fwdback explain data.csv --batch-size 1 --no-shuffle --epoch 2 --step 3
+  fwdback explain two.csv --features x1,x2 --target y1,y2 --activation sigmoid --output-activation sigmoid --loss half-sse
+  fwdback explain data.csv --optimizer adam --epoch 3 --format json | jq .optimizer
   fwdback generate --rows 4 | fwdback explain - --format markdown"""
 )
-@_data_options
+@functools.partial(_data_options, several_targets=True)
 @_start_options
 @_network_options
 @_plan_options
+@_convention_options
 @click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help="Explain epoch K, after K-1 epochs of training.")
+@click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, metavar="S", help="Explain update S of epoch K (with --batch-size), after its S-1 updates before it.")
 @click.option("--rows", type=click.IntRange(min=1), default=5, show_default=True, metavar="R", help="Rows shown in the forward pass (the sums always use all rows).")
 @click.option("--format", "output_format", type=click.Choice(["table", "markdown", "html", "json"]), default="table", show_default=True, help="table: equations and tables; markdown: lecture notes with LaTeX equations; html: a page with MathML equations; json: every value.")
 def explain(**options):
     """Work one epoch by hand on DATA, in the lecture's notation, with DATA's numbers.
 
     The forward pass (the hidden units, yhat and y - yhat, numbers plugged in, for the
-    first --rows rows), the MSE loss, every gradient by the chain rule (output layer
-    first; with --activation its slope is one more link, dL/dw1 = dL/dN1 * dN1/dz1 *
-    dz1/dw1), the update of every parameter, and the loss before and after it. Numbers
-    have 6 significant digits, so each step can be checked by hand; json carries full
-    precision.
+    first --rows rows), the loss, every gradient by the chain rule (output layer first;
+    each hidden-layer gradient as its factors, dL/dw1 = dL/dyhat * dyhat/dN1 * dN1/dw1,
+    named and valued; with --activation its slope is one more link, dN1/dz1), the update
+    of every parameter (with --optimizer, its velocity or moments too), and the loss
+    before and after it. Numbers have 6 significant digits, so each step can be checked
+    by hand; json carries full precision.
 
     The options mean what they mean for train. --standardize and --val-split prepare the
     rows as train does: the epoch is worked on the (standardised) training rows. Without
     --standardize the rows are shown as they are, even where train would choose z-scores
     (a note says so): a worked example keeps the numbers its reader typed. The K-1
     epochs before epoch K run as train runs them, in mini-batches of --batch-size rows
-    shuffled as train shuffles them; with --patience, an epoch K that early stopping
-    would not reach is an error. The explained step is full-batch over the training rows,
-    or with --batch-size the first mini-batch of epoch K (its rows, from that epoch's
-    shuffle, are listed) and its one update.
+    in train's order (shuffled, or the file's with --no-shuffle); with --patience, an
+    epoch K that early stopping would not reach is an error. The explained step is
+    full-batch over the training rows, or with --batch-size update S of epoch K (its
+    rows, in the order visited, are listed), after the S-1 updates before it with the
+    same optimizer. --target y1,y2 gives the network an output for each column.
     """
     with _boundary():
         _explain(options)
@@ -982,12 +1026,13 @@ def _explain(options: dict):
     from .outputs import Stdout
     from .training import resolve
 
-    epoch, rows, output_format = options.pop("epoch"), options.pop("rows"), options.pop("output_format")
-    setup = _set_up(options, shown_raw=True)
+    epoch, step, rows, output_format = (options.pop(name) for name in ("epoch", "step", "rows", "output_format"))
+    shape, conventions = _explain_conventions(options)
+    setup = _set_up(options, shown_raw=True, shape=shape, **conventions)
     plan = resolve(setup.plan, setup.rows, setup.initial)
     with _data_named(setup.dataset.source):
         row_numbers = training_row_numbers(len(setup.dataset.y), setup.plan)
-        worked = work_epoch(setup.rows, setup.initial, plan, epoch, row_numbers)
+        worked = work_epoch(setup.rows, setup.initial, plan, epoch, row_numbers, step)
     _echo_notes(setup.notes, False)
     init_path, seed, dataset = options["init_path"], options["seed"], setup.dataset
     out = Stdout()
@@ -1014,6 +1059,27 @@ def _explain(options: dict):
     out.flush()
 
 
+def _explain_conventions(options: dict) -> tuple[dict, dict]:
+    """explain's conventions taken out of `options`: the network's shape beyond --hidden and
+    --activation (outputs, output activation, biases), and the plan's settings (loss, freeze,
+    shuffle, optimizer). One --target stays a name, several a tuple; --freeze names must be
+    the network's."""
+    from .network import Architecture
+
+    targets = options["target"]
+    options["target"] = targets[0] if len(targets) == 1 else targets
+    shape = {"n_outputs": len(targets), "output_activation": options.pop("output_activation"), "bias": not options.pop("no_bias")}
+    conventions = {name: options.pop(name) for name in ("loss", "freeze", "optimizer", "momentum", "beta1", "beta2", "epsilon")}
+    conventions["shuffle"] = not options.pop("no_shuffle")
+    architecture = Architecture(len(options["features"]), options["hidden"], activation=options["activation"], **shape)
+    unknown = [name for name in conventions["freeze"] if name not in architecture.names] if conventions["freeze"] else []
+    if unknown:
+        names = architecture.names
+        listed = ", ".join(names) if len(names) <= 16 else f"{names[0]}..{names[-1]}"
+        raise click.UsageError(f"--freeze {unknown[0]}: the network has no parameter {unknown[0]}; its parameters are {listed}")
+    return shape, conventions
+
+
 @dataclass
 class _Setup:
     """What explain and gradcheck start from: the data, the rows training sees, the plan, the
@@ -1026,10 +1092,11 @@ class _Setup:
     notes: list[str]
 
 
-def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
+def _set_up(options: dict, shown_raw: bool = False, shape: dict | None = None, **plan_settings) -> _Setup:
     """Read DATA and the starting weights, and prepare the rows as train would, or, `shown_raw`,
     as they are unless --standardize is given; the plan's options are taken out of `options`
-    (plan_settings override them)."""
+    (plan_settings override them). `shape`: the network's n_outputs, output_activation and
+    bias beyond the lecture's; a tuple of several --target names is read as one output each."""
     from .outputs import Outputs
 
     plan = TrainingPlan(**({name: options[name] for name in _PLAN_OPTIONS if name in options} | plan_settings))
@@ -1037,15 +1104,30 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     _require_data(data)
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
     features = options["features"]
-    start = _initial_weights(init_path, plan, len(features), options["hidden"], options["activation"])
+    start = _initial_weights(init_path, plan, len(features), options["hidden"], options["activation"], **(shape or {}))
     shown_raw = shown_raw and plan.standardize is None and start.scaling is None
     if shown_raw:
         plan = plan.replace(standardize=False)
     notes = []
-    dataset = _load_dataset(data, features, options["target"], options["sep"], notes)
+    target = options["target"]
+    if isinstance(target, tuple):
+        dataset = _several_targets(data, features, target, options["sep"], notes)
+    else:
+        dataset = _load_dataset(data, features, target, options["sep"], notes)
     rows = _prepare(dataset, plan, start.scaling)
     notes += _init_scaling_note(init_path, start, dataset.source) + _scaling_notes(rows, plan, dataset.source, shown_raw)
     return _Setup(dataset, rows, plan, start.params, notes)
+
+
+def _several_targets(data, features, targets, sep, notes):
+    """The data set with several target columns, y : shape (n, m), one column an output: the
+    targets but the last are read beside the features, then split off."""
+    import numpy as np
+
+    dataset = _load_dataset(data, (*features, *targets[:-1]), targets[-1], sep, notes)
+    k = len(features)
+    y = np.column_stack([dataset.X[:, k:], dataset.y])
+    return dataclasses.replace(dataset, X=dataset.X[:, :k], y=y, features=tuple(features), target=tuple(targets))
 
 
 # generate refuses settings whose y could come near float64's largest number (1.8e308).

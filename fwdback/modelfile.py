@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ForeignFile, ModelFileError, display_name, path_problem
-from .network import ACTIVATIONS, Parameters, forward, parameter_count, parameter_names
+from .network import ACTIVATIONS, Architecture, Parameters, forward
 from .plan import StopReason
 from .scaling import Scaling
 
@@ -308,27 +308,31 @@ class InitialWeights:
     scaling: Scaling | None = None
 
 
-def load_init(path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> InitialWeights:
+def load_init(path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", **shape) -> InitialWeights:
     """Initial weights for a network of this shape: a JSON object of the weights by name, at its
     top level or under "weights" (so a saved model works, with its scaling; one of a newer
-    format is refused)."""
+    format is refused). `shape`: n_outputs, output_activation, bias, as Parameters takes them."""
     document = _read_json(path, "init")
     scaling = None
     if isinstance(document, dict) and document.get("format") == FORMAT:
         scaling = _parse_model(document, display_name(path)).scaling
     if isinstance(document, dict) and isinstance(document.get("weights"), dict):
         document = document["weights"]
-    return InitialWeights(parse_weights(document, display_name(path), n_inputs, n_hidden, activation), scaling)
+    return InitialWeights(parse_weights(document, display_name(path), n_inputs, n_hidden, activation, **shape), scaling)
 
 
-def parse_weights(values, path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity") -> Parameters:
-    """Exactly the network's names (w1..w8, b1..b3 for the lecture's), each a finite number."""
-    network = f"the network of {n_inputs} features and {n_hidden:,} hidden units"
-    count = parameter_count(n_inputs, n_hidden)
-    listed = ", ".join(parameter_names(n_inputs, n_hidden)) if count <= 12 else f"w1..w{count - n_hidden - 1}, b1..b{n_hidden + 1}"
+def parse_weights(values, path: str, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", **shape) -> Parameters:
+    """Exactly the network's names (w1..w8, b1..b3 for the lecture's), each a finite number.
+    `shape`: n_outputs, output_activation, bias, as Parameters takes them."""
+    architecture = Architecture(n_inputs, n_hidden, activation=activation, **shape)
+    outputs = "" if architecture.n_outputs == 1 else f" and {architecture.n_outputs} outputs"
+    network = f"the network of {n_inputs} features and {n_hidden:,} hidden units{outputs}"
+    count = architecture.size
+    biases = f", b1..b{architecture.n_biases}" if architecture.n_biases else ""
+    listed = ", ".join(architecture.names) if count <= 12 else f"w1..w{architecture.n_weights}{biases}"
     if isinstance(values, dict) and count > 2 * len(values) + 64:  # naming each missing weight would take long
         raise ModelFileError(f"{path}: has {len(values):,} weights where {network} has {count:,} ({listed}); give exactly those")
-    names = parameter_names(n_inputs, n_hidden)
+    names = architecture.names
     if not isinstance(values, dict):
         raise ModelFileError(f"{path}: weights must be a JSON object with the names {listed}")
     missing = [name for name in names if name not in values]
@@ -343,7 +347,7 @@ def parse_weights(values, path: str, n_inputs: int = 3, n_hidden: int = 2, activ
             raise ModelFileError(f"{path}: weight {name} is {_shown(value)}, not a number; give a number")
         if not _is_finite_number(value):
             raise ModelFileError(f"{path}: weight {name} is {_shown(value)}, not a finite float64 number; give a finite number")
-    return Parameters.from_dict({name: float(values[name]) for name in names}, n_inputs, n_hidden, activation)
+    return Parameters.from_dict({name: float(values[name]) for name in names}, n_inputs, n_hidden, activation, **shape)
 
 
 # A model file is small; anything much larger is not one.
