@@ -1068,6 +1068,10 @@ def _explain_conventions(options: dict) -> tuple[dict, dict]:
 
     targets = options["target"]
     options["target"] = targets[0] if len(targets) == 1 else targets
+    chosen = options["lr"] is None and options["optimizer"] != "adam"  # adam's step is fixed, not chosen
+    if len(targets) > 1 and (chosen or options["standardize"]):
+        what, fix = ("choose the learning rate", "give --lr, e.g. --lr 0.5") if chosen else ("standardise the rows", "leave out --standardize")
+        raise click.UsageError(f"--target {','.join(targets)}: with several targets, explain does not yet {what}; {fix}")
     shape = {"n_outputs": len(targets), "output_activation": options.pop("output_activation"), "bias": not options.pop("no_bias")}
     conventions = {name: options.pop(name) for name in ("loss", "freeze", "optimizer", "momentum", "beta1", "beta2", "epsilon")}
     conventions["shuffle"] = not options.pop("no_shuffle")

@@ -285,6 +285,17 @@ def test_several_outputs_without_biases_against_finite_differences(run, workdir)
     assert r"$t$" not in md and "$y_1$ is column `t`, $y_2$ is column `u`" in md
 
 
+def test_several_targets_need_a_learning_rate_and_raw_rows_for_now(run, mazur):
+    """Choosing the step and standardising are the one-output network's so far: explain says so."""
+    args = [arg for arg in MAZUR_ARGS if arg not in ("--lr", str(ETA))]
+    chosen = run(["explain", *args])
+    assert chosen.exit_code == 2 and "does not yet choose the learning rate; give --lr" in chosen.stderr
+    scaled = run(["explain", *MAZUR_ARGS, "--standardize"])
+    assert scaled.exit_code == 2 and "leave out --standardize" in scaled.stderr
+    adam = run(["explain", *args, "--optimizer", "adam", "--format", "json"])
+    assert adam.exit_code == 0 and json.loads(adam.stdout)["lr"] == 0.001, "Adam's step is its own"
+
+
 # --- updates in order: --epoch K --step S -------------------------------------------------------
 
 def _data(workdir, n=7, seed=5):
