@@ -545,10 +545,10 @@ def _network_notes(worked: WorkedEpoch) -> list[Text]:
         names = []
         for name in worked.frozen:
             names += [", " if names else "", Sym(name)]
-        notes.append(text("Frozen (--freeze): ", *names, f" keep{'s' if len(worked.frozen) == 1 else ''} "
-                          f"{'its value' if len(worked.frozen) == 1 else 'their values'}; the update below leaves "
-                          f"{'it' if len(worked.frozen) == 1 else 'them'} as "
-                          f"{'it is' if len(worked.frozen) == 1 else 'they are'}, and the gradients are shown all the same."))
+        one = len(worked.frozen) == 1
+        notes.append(text("Frozen (--freeze): ", *names, " keeps its value" if one else " keep their values",
+                          "; the update leaves it as it is" if one else "; the update leaves them as they are",
+                          ", and the gradients are shown all the same."))
     return notes
 
 
@@ -652,9 +652,8 @@ def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[B
     several = worked.m > 1
     yhat, y, a = ("yhatj", "yj", "aj") if several else ("yhat", "y", "a")
     residual = Paren(Sub(Sym(y, "i"), Sym(yhat, "i")))
-    by_rows = worked.convention in ("mse", "half-mse")
-    sides = [seq(Neg(_factor_expression(worked, numeric=False)), residual)] if by_rows else [seq(Num(-_factor_value(worked)), residual)]
-    if by_rows:
+    sides = [seq(Neg(_factor_expression(worked, numeric=False)), residual)]
+    if worked.convention in ("mse", "half-mse"):  # a factor of n: its value too
         sides.append(seq(Neg(_factor_expression(worked, numeric=True)), residual))
     rules = [equation(grad(yhat, "i"), *sides)]
     if worked.out_activated:
@@ -676,10 +675,6 @@ def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[B
         if worked.params.bias:
             equations.append(_output_gradient(worked, j, worked.params.b_outputs_names[j], None, terms))
     return [Heading("3. Backward pass: the output layer"), Equations(tuple(rules)), table, Equations(tuple(equations))]
-
-
-def _factor_value(worked: WorkedEpoch) -> float:
-    return {"sse": 2, "half-sse": 1}[worked.convention]
 
 
 def _output_gradient(worked: WorkedEpoch, j: int, name: str, h: int | None, terms: int):

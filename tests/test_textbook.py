@@ -439,3 +439,18 @@ def test_a_frozen_parameter_keeps_its_value_and_its_velocity_stays_zero(run, tin
     assert "v_w1" not in out and "for the 9 parameters not frozen (of 11)" in out
     bad = run(["explain", *tiny, "--freeze", "w9"])
     assert bad.exit_code == 2 and "the network has no parameter w9" in bad.stderr
+
+
+@pytest.mark.parametrize("options", [
+    ["--optimizer", "adam"], ["--optimizer", "nesterov", "--loss", "half-mse"], ["--loss", "sse", "--optimizer", "momentum"],
+])
+def test_every_new_equation_is_well_formed_mathml(run, mazur, options):
+    import xml.etree.ElementTree as ET
+
+    result = run(["explain", *MAZUR_ARGS, *options, "--format", "html"])
+    assert result.exit_code == 0, result.stderr
+    blocks = re.findall(r"<math[^>]*>.*?</math>", result.stdout, re.S)
+    assert len(blocks) > 40
+    for block in blocks:
+        ET.fromstring(block.replace("&#x2061;", "").replace("&#x2062;", "").replace("&#xA0;", " "))
+    assert "<msqrt>" in result.stdout or options[1] != "adam"
