@@ -291,7 +291,8 @@ def _check_frozen(plan: TrainingPlan, params) -> None:
 
 def _initial_weights(init_path, plan: TrainingPlan, architecture):
     """Where training starts (modelfile.InitialWeights): the --init file's weights, with the
-    scaling of a model trained on z-scores, or random ones by the seed.
+    scaling of a model trained on z-scores, or random ones by the seed. `shape`: n_outputs,
+    output_activation, bias, as network.Parameters takes them.
 
     An --init model's weights are for its z-scores, so the rows are scaled as it says; an
     explicit --no-standardize contradicts that and is a usage error.
@@ -1021,7 +1022,6 @@ def _predict(data, model_path, sep, output_dir, dask):
         return _predict_each_part(output_dir, parts, inputs, model_path, sep, dask)
     Outputs(inputs).check_stdout()
     model = load_model(model_path)
-    added = ["y_hat"] if isinstance(model.target, str) else [f"{name}_hat" for name in model.targets]
     stdout = Stdout()
     with _cluster(dask) as cluster:
         for text in _predicted_texts(data, parts, model, sep, cluster):
@@ -1178,6 +1178,9 @@ Examples:
   fwdback explain data.csv --format json | jq .gradients.w1
   fwdback explain data.csv --activation tanh --hidden 3 --format markdown
   fwdback explain data.csv --standardize --batch-size 8 --epoch 5
+  fwdback explain data.csv --batch-size 1 --no-shuffle --epoch 2 --step 3
+  fwdback explain two.csv --features x1,x2 --target y1,y2 --activation sigmoid --output-activation sigmoid --loss half-sse
+  fwdback explain data.csv --optimizer adam --epoch 3 --format json | jq .optimizer
   fwdback generate --rows 4 | fwdback explain - --format markdown"""
 )
 @_data_options
@@ -1185,27 +1188,30 @@ Examples:
 @_network_options
 @_plan_options
 @click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help="Explain epoch K, after K-1 epochs of training.")
+@click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, metavar="S", help="Explain update S of epoch K (with --batch-size), after its S-1 updates before it.")
 @click.option("--rows", type=click.IntRange(min=1), default=5, show_default=True, metavar="R", help="Rows shown in the forward pass (the sums always use all rows).")
 @click.option("--format", "output_format", type=click.Choice(["table", "markdown", "html", "json"]), default="table", show_default=True, help="table: equations and tables; markdown: lecture notes with LaTeX equations; html: a page with MathML equations; json: every value.")
 def explain(**options):
     """Work one epoch by hand on DATA, in the lecture's notation, with DATA's numbers.
 
     The forward pass (the hidden units, yhat and y - yhat, numbers plugged in, for the
-    first --rows rows), the MSE loss, every gradient by the chain rule (output layer
-    first; with --activation its slope is one more link, dL/dw1 = dL/dN1 * dN1/dz1 *
-    dz1/dw1), the update of every parameter, and the loss before and after it. Numbers
-    have 6 significant digits, so each step can be checked by hand; json carries full
-    precision.
+    first --rows rows), the loss, every gradient by the chain rule (output layer first;
+    each hidden-layer gradient as its factors, dL/dw1 = dL/dyhat * dyhat/dN1 * dN1/dw1,
+    named and valued; with --activation its slope is one more link, dN1/dz1), the update
+    of every parameter (with --optimizer, its velocity or moments too), and the loss
+    before and after it. Numbers have 6 significant digits, so each step can be checked
+    by hand; json carries full precision.
 
     The options mean what they mean for train. --standardize and --val-split prepare the
     rows as train does: the epoch is worked on the (standardised) training rows. Without
     --standardize the rows are shown as they are, even where train would choose z-scores
     (a note says so): a worked example keeps the numbers its reader typed. The K-1
     epochs before epoch K run as train runs them, in mini-batches of --batch-size rows
-    shuffled as train shuffles them; with --patience, an epoch K that early stopping
-    would not reach is an error. The explained step is full-batch over the training rows,
-    or with --batch-size the first mini-batch of epoch K (its rows, from that epoch's
-    shuffle, are listed) and its one update.
+    in train's order (shuffled, or the file's with --no-shuffle); with --patience, an
+    epoch K that early stopping would not reach is an error. The explained step is
+    full-batch over the training rows, or with --batch-size update S of epoch K (its
+    rows, in the order visited, are listed), after the S-1 updates before it with the
+    same optimizer. --target y1,y2 gives the network an output for each column.
     """
     with _boundary():
         _explain(options)
@@ -1218,12 +1224,12 @@ def _explain(options: dict):
     from .outputs import Stdout
     from .training import resolve
 
-    epoch, rows, output_format = options.pop("epoch"), options.pop("rows"), options.pop("output_format")
+    epoch, step, rows, output_format = (options.pop(name) for name in ("epoch", "step", "rows", "output_format"))
     setup = _set_up(options, shown_raw=True)
     plan = resolve(setup.plan, setup.rows, setup.initial)
     with _data_named(setup.dataset.source):
         row_numbers = training_row_numbers(len(setup.dataset.y), setup.plan)
-        worked = work_epoch(setup.rows, setup.initial, plan, epoch, row_numbers)
+        worked = work_epoch(setup.rows, setup.initial, plan, epoch, row_numbers, step)
     _echo_notes(setup.notes, False)
     init_path, seed, dataset = options["init_path"], options["seed"], setup.dataset
     out = Stdout()

@@ -214,6 +214,24 @@ class EpochNotReached(FwdbackError):
         )
 
 
+class StepNotInEpoch(FwdbackError):
+    """explain's step is beyond the updates its epoch makes."""
+
+    exit_code = 2
+
+    def __init__(self, step: int, steps: int, epoch: int, rows: int, batch_size: int | None):
+        self.step, self.steps, self.epoch, self.rows, self.batch_size = step, steps, epoch, rows, batch_size
+        super().__init__(step, steps)
+
+    def message(self, name=python_name) -> str:
+        if self.batch_size is None:
+            how = f"one full-batch update over its {self.rows} training rows; give {name('batch_size')} for mini-batch steps"
+        else:
+            how = f"{self.rows} training rows in batches of {self.batch_size}; use {name('step', self.steps)} or less"
+        updates = f"{self.steps} update{'s' if self.steps != 1 else ''}"
+        return f"epoch {self.epoch} makes {updates}, so there is no step {self.step} to explain ({how})"
+
+
 class SquaresOverflow(DataError):
     """Rows whose values' squares overflow float64 cannot be summed into the Gram engine's statistics.
 

@@ -1,34 +1,37 @@
 """One epoch worked by hand: every value network.py computes, and the sections that show it.
 
-`work_epoch` runs the lecture's network (forward, mse_loss, backward, update) and keeps every
+`work_epoch` runs the network (forward, loss, backward, the optimizer's update) and keeps every
 intermediate value, the backward pass's per-row terms included. `explanation` writes them out
 as format-free sections (sections.py) whose equations are notation trees, so that each view
 (render/) writes the same document its own way: plain text, Markdown with LaTeX, HTML.
 
-Any k inputs and H hidden units are named as the lecture names its 3-2-1 network: inputs
-x1..xk, hidden units N1..NH with weights w1..w(kH) (unit 1's k weights first) and biases
-b1..bH, and the output yhat with weights w(kH+1)..w(kH+H) and bias b(H+1). With an
-activation, z_h = w . x + b is what goes into unit h and N_h = act(z_h) what comes out.
+Any k inputs, H hidden units and m outputs are named as the lecture names its 3-2-1 network:
+inputs x1..xk, hidden units N1..NH with weights w1..w(kH) (unit 1's k weights first) and
+biases b1..bH, then the output yhat (yhat1..yhatm for several, with targets y1..ym) with its
+weights and bias. With an activation, z_h = w . x + b is what goes into unit h and
+N_h = act(z_h) what comes out; with an output activation, a_j = w . N + b goes into output j
+and yhat_j = out(a_j) comes out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import EpochNotReached, LossOverflow, TrainingDiverged
-from .network import BackwardPass, ForwardPass, Gradients, Parameters, backward, forward, mse_loss, update
+from .engines import MiniBatches
+from .errors import EpochNotReached, LossOverflow, StepNotInEpoch, TrainingDiverged
+from .network import BackwardPass, ForwardPass, Gradients, Parameters, as_rows, backward, forward, loss, loss_divisor, output_symbols
 from .notation import (
-    Call, Dots, Expr, Frac, Neg, Num, Paren, Partial, Raw, Scaled, Square, Step, Sub, SumOver, Sym,
-    add, equation, grad, mul, number, seq,
+    Call, Dots, Expr, Frac, Neg, Num, Paren, Partial, Power, Raw, Scaled, Sqrt, Square, StateOf, Step, Sub, SumOver,
+    Sym, add, equation, grad, mul, number, seq,
 )
+from .optimizers import Optimizer, OptimizerSettings, OptimizerStep
 from .plan import StopReason, TrainingPlan
 from .scaling import Scaling
 from .sections import Block, Code, Equations, Heading, Paragraph, Strong, Table, Text, text
 from .stepsize import suggest_lr
-from .engines import epoch_order
-from .training import TrainingRows, check_memory, fit_rows, prepare
+from .training import TrainingRows, check_memory, fit_rows, optimizer_for, prepare
 
 # A sum over more rows than are shown writes out this many terms, then "...".
 SUM_TERMS = 3
@@ -40,18 +43,23 @@ ROUNDING = 16 * float(np.finfo(np.float64).eps)
 
 @dataclass
 class WorkedEpoch:
-    """Epoch `epoch` of gradient descent, with every intermediate value of its (first) step.
+    """Update `step` of epoch `epoch`, with every intermediate value.
 
-    params are the weights at the start of the epoch, new_params those after the step.
-    The step is full-batch over the training rows, or with `batch_size` the epoch's first
-    mini-batch; X, y and the passes' per-row arrays hold the rows of that step, n of them.
-    X : shape (n, k), y : shape (n,)
+    params are the weights at the start of the step, new_params those after it. The step is
+    full-batch over the training rows, or with `batch_size` the epoch's step-th mini-batch; X,
+    y and the passes' per-row arrays hold the rows of that step, n of them.
+    X : shape (n, k), y : shape (n,), or (n, m) for m outputs
     forward, backward       network.forward's and network.backward's results for these rows
-    loss, loss_after        the loss of these rows before and after the step
+    loss, loss_after        the loss of these rows before and after the step (`convention`'s)
     row_numbers : (n,)      each row's 1-based row number in the data file
     n_train                 the rows training sees (the mini-batch is drawn from them)
     scaling                 how the rows were standardised, or None
     validation_rows         rows held out for validation (they take no part in the step)
+    step, steps             which update of the epoch this is, of how many; `shuffle`: in a
+                            shuffled order (else the file's)
+    optimizer, update       the update rule and what it did (its state after the step, each shape (P,))
+    state_before            the rule's state before the step: {"v": (P,)}, {"m": (P,), "s": (P,)}, {}
+    frozen                  the names of the parameters that keep their values
     """
 
     epoch: int
@@ -69,6 +77,14 @@ class WorkedEpoch:
     batch_size: int | None = None
     scaling: Scaling | None = None
     validation_rows: int = 0
+    step: int = 1
+    steps: int = 1
+    shuffle: bool = True
+    convention: str = "mse"
+    optimizer: OptimizerSettings = field(default_factory=OptimizerSettings)
+    update: OptimizerStep | None = None
+    state_before: dict = field(default_factory=dict)
+    frozen: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -83,6 +99,10 @@ class WorkedEpoch:
         return self.params.n_hidden
 
     @property
+    def m(self) -> int:
+        return self.params.n_outputs
+
+    @property
     def activation(self) -> str:
         return self.params.activation
 
@@ -92,9 +112,50 @@ class WorkedEpoch:
         return self.activation != "identity"
 
     @property
+    def output_activation(self) -> str:
+        return self.params.output_activation
+
+    @property
+    def out_activated(self) -> bool:
+        """Whether the outputs have an activation (the lecture's have none)."""
+        return self.output_activation != "identity"
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """yhat, or yhat1..yhatm."""
+        return output_symbols(self.m)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """y, or y1..ym."""
+        return tuple(output[0] + output[4:] for output in self.outputs)
+
+    @property
+    def into_outputs(self) -> tuple[str, ...]:
+        """What goes into each output: yhat itself without an output activation, else a (a1..am)."""
+        if not self.out_activated:
+            return self.outputs
+        return ("a",) if self.m == 1 else tuple(f"a{j}" for j in range(1, self.m + 1))
+
+    @property
+    def Y(self) -> np.ndarray:
+        """shape (m, n): the targets, a row per output."""
+        return as_rows(self.y)
+
+    @property
     def error(self) -> np.ndarray:
-        """shape (n,): y - yhat."""
+        """y - yhat, shaped as y."""
         return self.y - self.forward.yhat
+
+    @property
+    def E(self) -> np.ndarray:
+        """shape (m, n): y_j - yhat_j, a row per output."""
+        return self.Y - self.forward.Yhat
+
+    @property
+    def factor(self) -> float:
+        """The loss convention's derivative factor 2/d(n): dL/dyhat_i = -factor (y_i - yhat_i)."""
+        return 2.0 / loss_divisor(self.convention, self.n)
 
     @property
     def gradients(self) -> Gradients:
@@ -112,55 +173,77 @@ def work_epoch(
     plan: TrainingPlan,
     epoch: int = 1,
     row_numbers: np.ndarray | None = None,
+    step: int = 1,
 ) -> WorkedEpoch:
-    """Train epochs 1..epoch-1 from `params` as `fwdback train` would, then keep every value of
-    epoch `epoch`'s first step.
+    """Train from `params` as `fwdback train` would up to update `step` of epoch `epoch`, then keep
+    every value of that update.
 
     `rows` are the rows training sees (split and scaled) and `plan` the training plan with its
     choices made (training.resolve); it shapes the epochs before, which run whatever the
-    convergence stop would say (epoch `epoch` is asked for). The explained step is full-batch
-    without plan.batch_size; with it, the first mini-batch of epoch `epoch`, in the order train
-    shuffles that epoch's rows. `row_numbers` : shape (n,) are the rows' numbers in the data file
-    (default 1..n). Raises LossOverflow or TrainingDiverged when the loss overflows,
-    EpochNotReached when early stopping would end training before epoch `epoch`.
+    convergence stop would say (epoch `epoch` is asked for), and the steps of epoch `epoch`
+    before `step`, with the same optimizer, so that its state is the run's. The explained step
+    is full-batch without plan.batch_size (its one step); with it, the step-th mini-batch of
+    epoch `epoch`, in the order train visits that epoch's rows. `row_numbers` : shape (n,) are the
+    rows' numbers in the data file (default 1..n). Raises StepNotInEpoch for a step beyond the
+    epoch's updates, LossOverflow or TrainingDiverged when the loss overflows, EpochNotReached
+    when early stopping would end training before epoch `epoch`.
     """
     X, y, lr, batch_size = rows.X, rows.y, plan.lr, plan.batch_size
     row_numbers = np.arange(1, len(y) + 1) if row_numbers is None else np.asarray(row_numbers)
     check_memory(params.vector.size, params.n_hidden, len(y), batch_size or len(y), arrays_per_row=10)
-    start = _start_of_epoch(rows, params, plan, epoch)
-    step = np.arange(len(y)) if batch_size is None else epoch_order(plan.seed, epoch, len(y))[:batch_size]
-    X_step, y_step = (X, y) if batch_size is None else (X[step], y[step])
+    batches = [np.arange(len(y))] if batch_size is None else MiniBatches(
+        X, y, batch_size, plan.seed, 0.0, plan.shuffle, plan.loss).batches(epoch)
+    if step > len(batches):
+        raise StepNotInEpoch(step, len(batches), epoch, len(y), batch_size)
+    start, optimizer = _start_of_step(rows, params, plan, epoch, batches[: step - 1])
+    chosen = batches[step - 1]
+    X_step, y_step = (X, y) if batch_size is None else (X[chosen], y[chosen])
     with np.errstate(all="ignore"):
         fwd = forward(start, X_step)
-        loss = mse_loss(y_step, fwd.yhat)
-        back = backward(start, X_step, y_step, fwd)
-        new_params = update(start, back.gradients, lr)
-        loss_after = mse_loss(y_step, forward(new_params, X_step).yhat)
-    if not np.isfinite(loss):
-        raise LossOverflow(loss, "at the initial weights" if epoch == 1 else f"at the start of epoch {epoch}")
-    if not (np.isfinite(loss_after) and np.isfinite(new_params.vector).all()):
-        batches = None if batch_size is None else (X, batch_size)
-        raise TrainingDiverged(epoch, loss_after, suggest_lr(rows.statistics, params, lr, batches), rows.scaling is not None)
+        loss_before = loss(y_step, fwd.yhat, plan.loss)
+        back = backward(start, X_step, y_step, fwd, plan.loss)
+        state_before = {name: values.copy() for name, values in optimizer.state.items()}
+        update = optimizer.explained_step(start, back.gradients)
+        loss_after = loss(y_step, forward(update.params, X_step).yhat, plan.loss)
+    where = "at the initial weights" if (epoch, step) == (1, 1) else f"at the start of epoch {epoch}"
+    if not np.isfinite(loss_before):
+        raise LossOverflow(loss_before, where if step == 1 else f"{where}, step {step}")
+    if not (np.isfinite(loss_after) and np.isfinite(update.params.vector).all()):
+        batched = None if batch_size is None else (X, batch_size)
+        raise TrainingDiverged(epoch, loss_after, suggest_lr(rows.statistics, params, lr, batched), rows.scaling is not None)
     return WorkedEpoch(
-        epoch=epoch, lr=lr, X=X_step, y=y_step, params=start, forward=fwd, backward=back, loss=loss,
-        new_params=new_params, loss_after=loss_after, row_numbers=row_numbers[step], n_train=len(y),
+        epoch=epoch, lr=lr, X=X_step, y=y_step, params=start, forward=fwd, backward=back, loss=loss_before,
+        new_params=update.params, loss_after=loss_after, row_numbers=row_numbers[chosen], n_train=len(y),
         batch_size=batch_size, scaling=rows.scaling, validation_rows=0 if rows.validation is None else len(rows.validation[1]),
+        step=step, steps=len(batches), shuffle=plan.shuffle, convention=plan.loss,
+        optimizer=OptimizerSettings(plan.optimizer, plan.momentum, plan.beta1, plan.beta2, plan.epsilon),
+        update=update, state_before=state_before, frozen=tuple(name for name in start.names if name in plan.freeze),
     )
 
 
-def _start_of_epoch(rows: TrainingRows, params: Parameters, plan: TrainingPlan, epoch: int) -> Parameters:
-    """The weights after epoch-1 epochs of the plan, every one of them run."""
-    if epoch == 1:
-        return params
-    before = plan.replace(epochs=epoch - 1, tol=0.0)
-    if plan.patience is not None:
-        # A dry run with the same plan, only to learn whether early stopping ends training first.
-        probe = fit_rows(rows, params, before).result
-        if probe.stop is StopReason.EARLY_STOPPING:
-            watched = "validation" if rows.validation is not None else "training"
-            raise EpochNotReached(epoch, probe.last_epoch, watched, plan.min_delta, plan.patience)
-    # Without early stopping, training ends with the weights of its last update, not the best epoch's.
-    return fit_rows(rows, params, before.replace(patience=None)).result.final
+def _start_of_step(
+    rows: TrainingRows, params: Parameters, plan: TrainingPlan, epoch: int, earlier: list[np.ndarray]
+) -> tuple[Parameters, Optimizer]:
+    """The weights after epoch-1 epochs of the plan, every one of them run, and then the
+    `earlier` batches of epoch `epoch` (row indices each); and the optimizer, with its state there."""
+    state = None
+    if epoch > 1:
+        before = plan.replace(epochs=epoch - 1, tol=0.0)
+        if plan.patience is not None:
+            # A dry run with the same plan, only to learn whether early stopping ends training first.
+            probe = fit_rows(rows, params, before).result
+            if probe.stop is StopReason.EARLY_STOPPING:
+                watched = "validation" if rows.validation is not None else "training"
+                raise EpochNotReached(epoch, probe.last_epoch, watched, plan.min_delta, plan.patience)
+        # Without early stopping, training ends with the weights of its last update, not the best epoch's.
+        result = fit_rows(rows, params, before.replace(patience=None)).result
+        params, state = result.final, result.optimizer_state
+    optimizer = optimizer_for(plan, params, state)
+    with np.errstate(all="ignore"):
+        for batch in earlier:
+            X, y = rows.X[batch], rows.y[batch]
+            params = optimizer.step(params, backward(params, X, y, forward(params, X), plan.loss).gradients)
+    return params, optimizer
 
 
 def training_row_numbers(n: int, plan: TrainingPlan) -> np.ndarray:
@@ -173,39 +256,37 @@ def training_row_numbers(n: int, plan: TrainingPlan) -> np.ndarray:
     return prepare(numbers, np.zeros(n), plan.replace(standardize=False)).X[:, 0].astype(np.int64)
 
 
-def explain_document(worked: WorkedEpoch, features, target: str = "y") -> dict:
-    """Every value of the worked epoch as JSON-ready data, floats at full precision.
+def explain_document(worked: WorkedEpoch, features, target="y") -> dict:
+    """Every value of the worked step as JSON-ready data, floats at full precision.
 
     "rows" holds every row of the step (not only those a table shows): x1..xk are the
-    lecture's names for the columns in "features"; "row" is the row's number in the data
-    file. z1..zH, dN1_dz1.. and dL_dz1.. are there when the hidden layer has an activation.
+    lecture's names for the columns in "features", y (y1..ym) for those in `target` (a name or
+    a list of names); "row" is the row's number in the data file. z1..zH, dN1_dz1.. and
+    dL_dz1.. are there when the hidden layer has an activation, a, dyhat_da and dL_da (a1, ...
+    for several outputs) when the outputs have one; dyhat_dN1.. (dyhat1_dN1, ...) is the chain's
+    middle factor, the output's slope times the unit's output weight.
     """
-    fwd, back = worked.forward, worked.backward
-    units = range(1, worked.hidden + 1)
-    keys = ["row", *_input_names(worked), "y"]
-    blocks = [worked.row_numbers, worked.X, worked.y]
-    if worked.activated:
-        keys += [f"z{u}" for u in units]
-        blocks.append(fwd.Z.T)
-    keys += [*(f"N{u}" for u in units), "yhat", "error", "dL_dyhat", *(f"dL_dN{u}" for u in units)]
-    blocks += [fwd.N.T, fwd.yhat, worked.error, back.dL_dyhat, back.dL_dN.T]
-    if worked.activated:
-        keys += [*(f"dN{u}_dz{u}" for u in units), *(f"dL_dz{u}" for u in units)]
-        blocks += [back.dN_dZ.T, back.dL_dZ.T]
-    rows = [dict(zip(keys, values)) for values in np.column_stack(blocks).tolist()]
-    for row in rows:
-        row["row"] = int(row["row"])
+    rows = _document_rows(worked)
     batch = None
     if worked.batch_size is not None:
-        batch = {"size": worked.batch_size, "rows": worked.row_numbers.tolist(), "first_of_epoch": worked.epoch}
+        batch = {"size": worked.batch_size, "rows": worked.row_numbers.tolist(),
+                 "first_of_epoch": worked.epoch if worked.step == 1 else None,
+                 "step": worked.step, "steps": worked.steps, "shuffled": worked.shuffle}
     return {
         "epoch": worked.epoch,
+        "step": worked.step,
+        "steps": worked.steps,
         "lr": worked.lr,
         "n": worked.n,
         "features": list(features),
-        "target": target,
+        "target": target if isinstance(target, str) else list(target),
         "activation": worked.activation,
         "hidden": worked.hidden,
+        "outputs": worked.m,
+        "output_activation": worked.output_activation,
+        "bias": worked.params.bias,
+        "loss_convention": worked.convention,
+        "derivative_factor": worked.factor,
         "standardized": worked.scaling is not None,
         "scaling": None if worked.scaling is None else worked.scaling.as_dict(tuple(features), target),
         "training_rows": worked.n_train,
@@ -215,9 +296,66 @@ def explain_document(worked: WorkedEpoch, features, target: str = "y") -> dict:
         "rows": rows,
         "loss": worked.loss,
         "gradients": worked.gradients.as_dict(),
+        "frozen": list(worked.frozen),
+        "optimizer": _optimizer_document(worked),
         "weights_after": worked.new_params.as_dict(),
         "loss_after": worked.loss_after,
     }
+
+
+def _document_rows(worked: WorkedEpoch) -> list[dict]:
+    """explain_document's "rows": every per-row value of the step, by name."""
+    fwd, back = worked.forward, worked.backward
+    units = range(1, worked.hidden + 1)
+    several = worked.m > 1
+    keys = ["row", *_input_names(worked), *worked.targets]
+    blocks = [worked.row_numbers, worked.X, worked.Y.T]
+    if worked.activated:
+        keys += [f"z{u}" for u in units]
+        blocks.append(fwd.Z.T)
+    errors = [f"error{j}" for j in range(1, worked.m + 1)] if several else ["error"]
+    keys += [*(f"N{u}" for u in units), *worked.outputs, *errors, *(f"dL_d{out}" for out in worked.outputs),
+             *(f"dL_dN{u}" for u in units)]
+    blocks += [fwd.N.T, fwd.Yhat.T, worked.E.T, back.dL_dYhat.T, back.dL_dN.T]
+    if worked.activated:
+        keys += [*(f"dN{u}_dz{u}" for u in units), *(f"dL_dz{u}" for u in units)]
+        blocks += [back.dN_dZ.T, back.dL_dZ.T]
+    if worked.out_activated:
+        pairs = list(zip(worked.outputs, worked.into_outputs))
+        keys += [*worked.into_outputs, *(f"d{out}_d{a}" for out, a in pairs), *(f"dL_d{a}" for _, a in pairs)]
+        blocks += [fwd.A.T, back.dYhat_dA.T, back.dL_dA.T]
+    keys += [f"d{out}_dN{u}" for out in worked.outputs for u in units]
+    blocks.append(_output_slopes(worked).reshape(-1, worked.n).T)
+    rows = [dict(zip(keys, values)) for values in np.column_stack(blocks).tolist()]
+    for row in rows:
+        row["row"] = int(row["row"])
+    return rows
+
+
+def _output_slopes(worked: WorkedEpoch) -> np.ndarray:
+    """shape (m, H, n): dyhat_j/dN_h of every row, the chain's middle factor: output j's slope
+    dyhat_j/da_j (1 without an output activation) times its weight from unit h."""
+    slope = np.ones_like(worked.forward.A) if worked.backward.dYhat_dA is None else worked.backward.dYhat_dA
+    return slope[:, None, :] * worked.params.W_out[:, :, None]
+
+
+def _optimizer_document(worked: WorkedEpoch) -> dict:
+    """The update rule, its hyper-parameters, the update's number t, and its state before and
+    after the step (and Adam's bias-corrected moments), by parameter name."""
+    settings, update = worked.optimizer, worked.update
+    names = worked.params.names
+    by_name = lambda values: dict(zip(names, np.asarray(values).tolist()))  # noqa: E731
+    document = {"name": settings.name, "t": update.t}
+    if settings.name in ("momentum", "nesterov"):
+        document["momentum"] = settings.momentum
+    if settings.name == "adam":
+        document |= {"beta1": settings.beta1, "beta2": settings.beta2, "epsilon": settings.epsilon}
+    if settings.state_names:
+        document["before"] = {state: by_name(worked.state_before[state]) for state in settings.state_names}
+        document["after"] = {state: by_name(update.state[state]) for state in settings.state_names}
+    if update.corrected is not None:
+        document["corrected"] = {f"{state}hat": by_name(values) for state, values in update.corrected.items()}
+    return document
 
 
 @dataclass
@@ -254,20 +392,30 @@ class Explanation:
 
 # --- the document ---------------------------------------------------------------------------
 
+# The update rules by name, as a heading says them.
+RULE_NAMES = {"gd": "gradient-descent", "momentum": "momentum", "nesterov": "Nesterov momentum", "adam": "Adam"}
+# The loss conventions in words.
+LOSS_WORDS = {
+    "mse": "the mean of the squared errors", "half-mse": "half the mean of the squared errors",
+    "sse": "the sum of the squared errors", "half-sse": "half the sum of the squared errors",
+}
+FROZEN = Raw("frozen: kept", r"\text{frozen: kept}", "<mtext>frozen: kept</mtext>")
+
 
 def explanation(
-    worked: WorkedEpoch, features, rows: int, target: str = "y", source: str | None = None, start: str | None = None
+    worked: WorkedEpoch, features, rows: int, target="y", source: str | None = None, start: str | None = None
 ) -> list[Block]:
-    """The worked epoch as sections: lecture notes with the user's numbers.
+    """The worked step as sections: lecture notes with the user's numbers.
 
     `rows` rows are shown in the forward pass; every sum runs over all rows of the step, with
-    its first terms written out. `source` (the data's name) and `start` (where the weights came
-    from) go into the opening paragraph.
+    its first terms written out. `target` is the target column's name, or a list of them (one
+    an output). `source` (the data's name) and `start` (where the weights came from) go into
+    the opening paragraph.
     """
     shown = min(rows, worked.n)
     terms = worked.n if worked.n <= rows else min(rows, SUM_TERMS)
     return [
-        *_opening(worked, features, target, source, start),
+        *_opening(worked, features, (target,) if isinstance(target, str) else tuple(target), source, start),
         *_weights_section(worked),
         *_forward_section(worked, shown),
         *_loss_section(worked, terms),
@@ -278,19 +426,22 @@ def explanation(
     ]
 
 
-def _opening(worked: WorkedEpoch, features, target: str, source: str | None, start: str | None) -> list[Block]:
+def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: str | None, start: str | None) -> list[Block]:
+    step = "" if worked.step == 1 else f", step {worked.step} of {worked.steps},"
     blocks = [
-        Heading(f"Epoch {worked.epoch} of forward and backward propagation, worked by hand", level=1),
+        Heading(f"Epoch {worked.epoch}{step} of forward and backward propagation, worked by hand", level=1),
         Paragraph(text(network_description(worked), " on ", *_data_phrase(worked, source), ", learning rate ",
                        equation(Sym("eta"), Num(worked.lr)), f", initial weights {start}" if start else "", ".")),
     ]
     inputs = _input_names(worked)
-    if tuple(features) != inputs or target != "y":
+    if tuple(features) != inputs or targets != worked.targets:
         mapping = []
         for lecture, column in zip(inputs, features):
             mapping += [", " if mapping else "", Sym(lecture), " is column ", Code(column)]
-        blocks.append(Paragraph(text(*mapping, "; ", Sym("y"), " is column ", Code(target), ".")))
-    blocks += [Paragraph(note) for note in _setting_notes(worked, features, target)]
+        for index, (lecture, column) in enumerate(zip(worked.targets, targets)):
+            mapping += [", " if index else "; ", Sym(lecture), " is column ", Code(column)]
+        blocks.append(Paragraph(text(*mapping, ".")))
+    blocks += [Paragraph(note) for note in (*_setting_notes(worked, features, targets), *_network_notes(worked))]
     blocks.append(Equations(tuple(_network_equations(worked)), together=True))
     if worked.activated:
         activation = worked.activation
@@ -299,13 +450,32 @@ def _opening(worked: WorkedEpoch, features, target: str, source: str | None, sta
             equation(Sym("Nh"), Call(activation, Sym("zh"))), " what comes out; the backward pass gains the "
             "activation's slope ", equation(Partial(Sym("Nh"), Sym("zh")), _slope(activation, "h")), ".",
         )))
+    if worked.out_activated:
+        out = worked.output_activation
+        yhat, a = ("yhatj", "aj") if worked.m > 1 else ("yhat", "a")
+        where = (" goes into output ", Sym("j")) if worked.m > 1 else (" goes into the output",)
+        blocks.append(Paragraph(text(
+            f"The output{'s apply' if worked.m > 1 else ' applies'} {out}: ", Sym(a), " is what", *where, " and ",
+            equation(Sym(yhat), Call(out, Sym(a))), " what comes out; the backward pass gains its slope ",
+            equation(Partial(Sym(yhat), Sym(a)), _out_slope(out, yhat)), ".",
+        )))
     return blocks
 
 
 def network_description(worked: WorkedEpoch) -> str:
-    """'The lecture's 3-2-1 network', 'A 3-4-1 network with tanh hidden units', ..."""
-    shape = "The lecture's 3-2-1 network" if (worked.k, worked.hidden) == (3, 2) else f"A {worked.k}-{worked.hidden}-1 network"
-    return shape + (f" with {worked.activation} hidden units" if worked.activated else "")
+    """'The lecture's 3-2-1 network', 'A 3-4-1 network with tanh hidden units', 'A 2-2-2
+    network with sigmoid hidden units and sigmoid outputs', ..."""
+    m = worked.m
+    lecture = (worked.k, worked.hidden, m) == (3, 2, 1)
+    shape = "The lecture's 3-2-1 network" if lecture else f"A {worked.k}-{worked.hidden}-{m} network"
+    parts = [f"{worked.activation} hidden units"] if worked.activated else []
+    if worked.out_activated:
+        parts.append(f"{worked.output_activation} output{'s' if m > 1 else ''}")
+    return shape + (" with " + " and ".join(parts) if parts else "") + ("" if worked.params.bias else " without biases")
+
+
+def _batch_name(worked: WorkedEpoch) -> str:
+    return "the first mini-batch" if worked.step == 1 else f"mini-batch {worked.step}"
 
 
 def _data_phrase(worked: WorkedEpoch, source: str | None) -> Text:
@@ -318,20 +488,22 @@ def _data_phrase(worked: WorkedEpoch, source: str | None) -> Text:
     kind = ("standardised " if worked.scaling is not None else "") + ("training rows" if worked.validation_rows else "rows")
     of = (" of ", *where) if where else ()
     if worked.batch_size is not None:
-        return (f"the first mini-batch of epoch {worked.epoch} (", *count, f"), drawn from the {worked.n_train} {kind}", *of)
+        return (f"{_batch_name(worked)} of epoch {worked.epoch} (", *count, f"), drawn from the {worked.n_train} {kind}", *of)
     return (f"the {kind}", *of, " (", *count, ")")
 
 
-def _setting_notes(worked: WorkedEpoch, features, target: str) -> list[Text]:
+def _setting_notes(worked: WorkedEpoch, features, targets: tuple[str, ...]) -> list[Text]:
     """How the rows were prepared and chosen: standardisation, validation, the mini-batch; none
     for the lecture's setting (every row, as it is, one full-batch step)."""
     notes = []
     if worked.scaling is not None:
         s = worked.scaling
         columns = []
-        for lecture, name, mean, std in [*zip(_input_names(worked), features, s.x_mean, s.x_std), ("y", target, s.y_mean, s.y_std)]:
-            named = () if name == lecture else (" (", Code(name), ")")
-            columns += ["; " if columns else "", Sym(lecture), *named, f" mean {number(mean)}, std {number(std)}"]
+        named = [*zip(_input_names(worked), features, s.x_mean, s.x_std),
+                 *zip(worked.targets, targets, np.atleast_1d(s.y_mean), np.atleast_1d(s.y_std))]
+        for lecture, name, mean, std in named:
+            called = () if name == lecture else (" (", Code(name), ")")
+            columns += ["; " if columns else "", Sym(lecture), *called, f" mean {number(mean)}, std {number(std)}"]
         notes.append(text(
             "Standardised, as train --standardize does: every column is replaced by its z-score, (value - mean) / std, "
             "with the mean and the population standard deviation of the training rows, so every number below is "
@@ -343,37 +515,66 @@ def _setting_notes(worked: WorkedEpoch, features, target: str) -> list[Text]:
             "part in the step; rows are numbered as in the data file."
         ))
     if worked.batch_size is not None:
-        steps = -(-worked.n_train // worked.batch_size)
-        listed = worked.row_numbers.tolist()
-        shown = ", ".join(map(str, listed[:LISTED_ROWS])) + (", ..." if len(listed) > LISTED_ROWS else "")
-        notes.append(text(
-            f"Mini-batches (--batch-size {worked.batch_size}): every epoch visits the {worked.n_train} training rows in a "
-            f"new shuffled order, the one train draws, and takes one step per batch, {steps} an epoch. This is the "
-            f"first step of epoch {worked.epoch}, on its first batch: data rows {shown}, in the order drawn. Below, ",
-            equation(Sym("n"), Num(worked.n)), " is the batch's size, and the loss, the gradients, the update and the "
-            "loss after it are this batch's.",
-        ))
+        notes.append(_batch_note(worked))
+    return notes
+
+
+def _batch_note(worked: WorkedEpoch) -> Text:
+    """Which rows the mini-batch step takes, and in what order the epoch visits them."""
+    listed = worked.row_numbers.tolist()
+    shown = ", ".join(map(str, listed[:LISTED_ROWS])) + (", ..." if len(listed) > LISTED_ROWS else "")
+    order = "in a new shuffled order, the one train draws" if worked.shuffle else "in the data file's order (--no-shuffle)"
+    if worked.step == 1:
+        which = f"the first step of epoch {worked.epoch}, on its first batch"
+    else:
+        which = f"step {worked.step} of epoch {worked.epoch}, on its batch {worked.step}"
+    return text(
+        f"Mini-batches (--batch-size {worked.batch_size}): every epoch visits the {worked.n_train} training rows {order}, "
+        f"and takes one step per batch, {worked.steps} an epoch. This is {which}: data rows {shown}, in the order "
+        f"{'drawn' if worked.shuffle else 'of the file'}. Below, ", equation(Sym("n"), Num(worked.n)),
+        " is the batch's size, and the loss, the gradients, the update and the loss after it are this batch's.",
+    )
+
+
+def _network_notes(worked: WorkedEpoch) -> list[Text]:
+    """What the network leaves out or holds fixed: its biases (--no-bias), frozen parameters."""
+    notes = []
+    if not worked.params.bias:
+        notes.append(text("The network has no biases (--no-bias): each unit takes its weighted inputs alone."))
+    if worked.frozen:
+        names = []
+        for name in worked.frozen:
+            names += [", " if names else "", Sym(name)]
+        one = len(worked.frozen) == 1
+        notes.append(text("Frozen (--freeze): ", *names, " keeps its value" if one else " keep their values",
+                          "; the update leaves it as it is" if one else "; the update leaves them as they are",
+                          ", and the gradients are shown all the same."))
     return notes
 
 
 def _weights_section(worked: WorkedEpoch) -> list[Block]:
     """The weights at the start: one line per unit, its weights and its bias."""
-    before = ""
+    done = []
     if worked.epoch > 1:
         epochs = worked.epoch - 1
         batches = "" if worked.batch_size is None else f", in mini-batches of {worked.batch_size} rows"
-        before = f" (after {epochs} epoch{'s' if epochs > 1 else ''} of training{batches})"
+        done.append(f"{epochs} epoch{'s' if epochs > 1 else ''} of training{batches}")
+    if worked.step > 1:
+        done.append(f"{worked.step - 1} step{'s' if worked.step > 2 else ''} of epoch {worked.epoch}")
+    before = f" (after {' and '.join(done)})" if done else ""
     w = worked.params.as_dict()
-    units = _units(worked)
+    units = [*_hidden_units(worked), *_output_units(worked)]
     width = max(len(weights) for _, _, weights, _ in units)
     value = lambda name: (equation(Sym(name), Num(w[name])),)  # noqa: E731
+    biased = worked.params.bias
     body = tuple(
-        ((Sym(unit),), *(value(name) for name in weights), *[()] * (width - len(weights)), value(bias))
+        ((Sym(unit),), *(value(name) for name in weights), *[()] * (width - len(weights)), *([value(bias)] if biased else []))
         for unit, _, weights, bias in units
     )
-    header = (("unit",), *[("weight",)] * width, ("bias",))
-    return [Heading(f"The weights at the start of epoch {worked.epoch}{before}"),
-            Table(header, body, align=("left",) * (width + 2))]
+    header = (("unit",), *[("weight",)] * width, *([("bias",)] if biased else []))
+    at = f"epoch {worked.epoch}" if worked.step == 1 else f"step {worked.step} of epoch {worked.epoch}"
+    return [Heading(f"The weights at the start of {at}{before}"),
+            Table(header, body, align=("left",) * len(header))]
 
 
 def _forward_section(worked: WorkedEpoch, shown: int) -> list[Block]:
@@ -382,72 +583,139 @@ def _forward_section(worked: WorkedEpoch, shown: int) -> list[Block]:
     inputs = _input_names(worked)
     for row in range(shown):
         values = []
-        for name, value in (*zip(inputs, worked.X[row]), ("y", worked.y[row])):
+        for name, value in (*zip(inputs, worked.X[row]), *zip(worked.targets, worked.Y[:, row])):
             values += [", " if values else " ", equation(Sym(name), Num(value))]
         blocks += [Paragraph(text(Strong(f"Row {_label(worked, row)}:"), *values)),
                    Equations(tuple(_forward_equations(worked, row)))]
     fwd = worked.forward
     units = range(1, worked.hidden + 1)
-    header = ["row", *inputs, "y", *([f"z{h}" for h in units] if worked.activated else []), *(f"N{h}" for h in units), "yhat"]
-    columns = [worked.X, worked.y, *([fwd.Z.T] if worked.activated else []), fwd.N.T, fwd.yhat, worked.error]
-    glance = _row_table(worked, shown, (*(Sym(name) for name in header[1:]), Sub(Sym("y"), Sym("yhat"))), columns)
+    into = worked.into_outputs if worked.out_activated else ()
+    header = [*inputs, *worked.targets, *([f"z{h}" for h in units] if worked.activated else []), *(f"N{h}" for h in units),
+              *into, *worked.outputs]
+    columns = [worked.X, worked.Y.T, *([fwd.Z.T] if worked.activated else []), fwd.N.T, *([fwd.A.T] if into else []),
+               fwd.Yhat.T, worked.E.T]
+    errors = tuple(Sub(Sym(y), Sym(yhat)) for y, yhat in zip(worked.targets, worked.outputs))
+    glance = _row_table(worked, shown, (*(Sym(name) for name in header), *errors), columns)
     return [*blocks, Paragraph(text("All shown rows at a glance:")), glance]
 
 
-def _loss_section(worked: WorkedEpoch, terms: int) -> list[Block]:
+def _loss_scale(worked: WorkedEpoch, numeric: bool = False) -> Expr | None:
+    """c(n) of L = c(n) sum (y - yhat)^2: 1/n for the lecture's MSE, 1/(2n), none for sse, 1/2;
+    `numeric` with this step's n."""
     n = worked.n
-    note = [] if terms == n else [Paragraph(text(
-        "This sum and those below run over all ", equation(Sym("n"), Num(n)), f" rows; the first {terms} term{'s are' if terms != 1 else ' is'} written out."
-    ))]
-    squares = [Square(Num(e)) for e in worked.error[:terms]]
+    if worked.convention == "mse":
+        return Frac(Num(1), Num(n) if numeric else Sym("n"))
+    if worked.convention == "half-mse":
+        return Frac(Num(1), Num(2 * n)) if numeric else Raw("(1/(2n))", r"\frac{1}{2n}", "<mfrac><mn>1</mn><mrow><mn>2</mn><mi>n</mi></mrow></mfrac>")
+    return Frac(Num(1), Num(2)) if worked.convention == "half-sse" else None
+
+
+def _loss_section(worked: WorkedEpoch, terms: int) -> list[Block]:
+    n, several = worked.n, worked.m > 1
+    blocks: list[Block] = [Heading("2. Loss")]
+    if worked.convention != "mse" or several:
+        outputs = f", over the {worked.m} outputs of every row" if several else ""
+        blocks.append(Paragraph(text(
+            f"The loss is {LOSS_WORDS[worked.convention]}{outputs} (--loss {worked.convention}), so its derivative "
+            "factor, in ", equation(grad("yhat", "i"), seq(Neg(Sym("c")), Paren(Sub(Sym("y", "i"), Sym("yhat", "i"))))),
+            ", is ", equation(Sym("c"), _factor_expression(worked, numeric=False)), ".",
+        )))
+    if terms != n:
+        blocks.append(Paragraph(text(
+            "This sum and those below run over all ", equation(Sym("n"), Num(n)),
+            f" rows; the first {terms} term{'s are' if terms != 1 else ' is'} written out.",
+        )))
+    y, yhat = (Sym("yj", "i"), Sym("yhatj", "i")) if several else (Sym("y", "i"), Sym("yhat", "i"))
+    body = SumOver(Square(Paren(Sub(y, yhat))))
+    body = SumOver(SumOver(Square(Paren(Sub(y, yhat))), "j", "m")) if several else body
+    squares = [Square(Num(e)) for e in worked.E[:, :terms].T.ravel()]
+    written = _sum(squares, n * worked.m)
+    scale, number_scale = _loss_scale(worked), _loss_scale(worked, numeric=True)
     loss = equation(
-        Sym("L"),
-        seq(Frac(Num(1), Sym("n")), SumOver(Square(Paren(Sub(Sym("y", "i"), Sym("yhat", "i")))))),
-        Scaled(Frac(Num(1), Num(n)), Paren(_sum(squares, n), big=True)),
-        Num(worked.loss),
+        Sym("L"), body if scale is None else seq(scale, body),
+        written if number_scale is None else Scaled(number_scale, Paren(written, big=True)), Num(worked.loss),
     )
-    return [Heading("2. Loss"), *note, Equations((loss,))]
+    return [*blocks, Equations((loss,))]
+
+
+def _factor_expression(worked: WorkedEpoch, numeric: bool) -> Expr:
+    """The loss convention's derivative factor 2/d(n): 2/n, 1/n, 2, 1 (`numeric`: with n's value)."""
+    n = Num(worked.n) if numeric else Sym("n")
+    return {"mse": lambda: Frac(Num(2), n), "half-mse": lambda: Frac(Num(1), n),
+            "sse": lambda: Num(2), "half-sse": lambda: Num(1)}[worked.convention]()
 
 
 def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[Block]:
-    """dL/dyhat_i for every row, then the output weights' and bias's gradients: sums over rows
-    of dL/dyhat_i times what yhat_i is linear in (w7: N1_i, b3: 1)."""
-    residual = seq(Num(-2), Paren(Sub(Sym("y", "i"), Sym("yhat", "i"))))
-    rule = equation(
-        grad("yhat", "i"),
-        seq(Neg(Frac(Num(2), Sym("n"))), Paren(Sub(Sym("y", "i"), Sym("yhat", "i")))),
-        seq(Neg(Frac(Num(2), Num(worked.n))), Paren(Sub(Sym("y", "i"), Sym("yhat", "i")))),
-    )
-    table = _row_table(worked, shown, (Sub(Sym("y", "i"), Sym("yhat", "i")), grad("yhat", "i")),
-                       [worked.error, worked.backward.dL_dyhat])
-    g = worked.gradients.as_dict()
-    d = worked.backward.dL_dyhat[:terms]
-    params = worked.params
+    """dL/dyhat_i for every row (through the output's slope to dL/da_i where it has an
+    activation), then the output weights' and biases' gradients: sums over rows of the chain's
+    factors times what the output is linear in (w7: N1_i, b3: 1)."""
+    several = worked.m > 1
+    yhat, y, a = ("yhatj", "yj", "aj") if several else ("yhat", "y", "a")
+    residual = Paren(Sub(Sym(y, "i"), Sym(yhat, "i")))
+    sides = [seq(Neg(_factor_expression(worked, numeric=False)), residual)]
+    if worked.convention in ("mse", "half-mse"):  # a factor of n: its value too
+        sides.append(seq(Neg(_factor_expression(worked, numeric=True)), residual))
+    rules = [equation(grad(yhat, "i"), *sides)]
+    if worked.out_activated:
+        slope = _out_slope(worked.output_activation, yhat, "i", grouped=True)
+        rules.append(equation(grad(a, "i"), mul(grad(yhat, "i"), Partial(Sym(yhat, "i"), Sym(a, "i"))), mul(grad(yhat, "i"), slope)))
+    back = worked.backward
+    header = (*(Sub(Sym(t, "i"), Sym(o, "i")) for t, o in zip(worked.targets, worked.outputs)),
+              *(grad(o, "i") for o in worked.outputs))
+    columns = [worked.E.T, back.dL_dYhat.T]
+    if worked.out_activated:
+        pairs = list(zip(worked.outputs, worked.into_outputs))
+        header += (*(Partial(Sym(o, "i"), Sym(i, "i")) for o, i in pairs), *(grad(i, "i") for _, i in pairs))
+        columns += [back.dYhat_dA.T, back.dL_dA.T]
+    table = _row_table(worked, shown, header, columns)
     equations = []
-    for h, name in enumerate(params.w_out_names):
-        source = Sym(f"N{h + 1}", "i")
-        products = [mul(Num(a), Num(b)) for a, b in zip(d, worked.forward.N[h, :terms])]
-        equations.append(equation(
-            grad(name), seq(Frac(Num(1), Sym("n")), SumOver(mul(residual, source))),
-            SumOver(mul(grad("yhat", "i"), source)), _sum(products, worked.n), Num(g[name]),
-        ))
-    bias = params.b_out_name
-    equations.append(equation(
-        grad(bias), seq(Frac(Num(1), Sym("n")), SumOver(residual)), SumOver(grad("yhat", "i")),
-        _sum([Num(a) for a in d], worked.n), Num(g[bias]),
-    ))
-    return [Heading("3. Backward pass: the output layer"), Equations((rule,)), table, Equations(tuple(equations))]
+    for j in range(worked.m):
+        for h, name in enumerate(worked.params.W_out_names[j]):
+            equations.append(_output_gradient(worked, j, name, h, terms))
+        if worked.params.bias:
+            equations.append(_output_gradient(worked, j, worked.params.b_outputs_names[j], None, terms))
+    return [Heading("3. Backward pass: the output layer"), Equations(tuple(rules)), table, Equations(tuple(equations))]
+
+
+def _output_gradient(worked: WorkedEpoch, j: int, name: str, h: int | None, terms: int):
+    """dL/d(name) for output j's weight from hidden unit h (0-based), or its bias (h None): the
+    sum over rows of dL/dyhat_i (times dyhat_i/da_i with an output activation) times N_h,i (or 1)."""
+    out, target, into = worked.outputs[j], worked.targets[j], worked.into_outputs[j]
+    back = worked.backward
+    source = None if h is None else Sym(f"N{h + 1}", "i")
+    with_source = [] if source is None else [source]
+    factors = [back.dL_dYhat[j, :terms]]
+    if worked.out_activated:
+        slope = Partial(Sym(out, "i"), Sym(into, "i"))
+        chain = SumOver(mul(grad(out, "i"), slope, Partial(Sym(into, "i"), Sym(name))))
+        rule = [chain, SumOver(mul(grad(out, "i"), slope, *with_source))]
+        factors.append(back.dYhat_dA[j, :terms])
+    else:
+        residual = seq(Num(-2), Paren(Sub(Sym(target, "i"), Sym(out, "i"))))
+        summed = SumOver(mul(residual, source) if source is not None else residual)
+        scale = _loss_scale(worked)
+        rule = [summed if scale is None else seq(scale, summed),
+                SumOver(mul(grad(out, "i"), source) if source is not None else grad(out, "i"))]
+    if h is not None:
+        factors.append(worked.forward.N[h, :terms])
+    products = [mul(*(Num(f[row]) for f in factors)) if len(factors) > 1 else Num(factors[0][row]) for row in range(len(factors[0]))]
+    return equation(grad(name), *rule, _sum(products, worked.n), Num(worked.gradients.as_dict()[name]))
 
 
 def _hidden_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[Block]:
-    """dL/dN_h,i = dL/dyhat_i * (unit h's output weight), through the activation's slope when
-    there is one, then every hidden weight's and bias's gradient by the chain rule."""
+    """dL/dN_h,i = sum over outputs of dL/dyhat_i (or dL/da_i) * (unit h's output weight),
+    through the activation's slope when there is one, then every hidden weight's and bias's
+    gradient by the chain rule, its factors named and valued."""
     w = worked.params.as_dict()
-    chain = tuple(
-        equation(grad(f"N{h}", "i"), mul(grad("yhat", "i"), Sym(weight)), mul(grad("yhat", "i"), Num(w[weight])))
-        for h, weight in enumerate(worked.params.w_out_names, start=1)
-    )
-    blocks: list[Block] = [Heading("4. Backward pass: the hidden layer, by the chain rule"), Equations(chain)]
+    upstream = [grad(into, "i") for into in worked.into_outputs]
+    chain = []
+    for h in range(worked.hidden):
+        weights = worked.params.W_out_names[:, h]
+        named = [mul(u, Sym(weight)) for u, weight in zip(upstream, weights)]
+        valued = [mul(u, Num(w[weight])) for u, weight in zip(upstream, weights)]
+        chain.append(equation(grad(f"N{h + 1}", "i"), add(*named) if len(named) > 1 else named[0],
+                              add(*valued) if len(valued) > 1 else valued[0]))
+    blocks: list[Block] = [Heading("4. Backward pass: the hidden layer, by the chain rule"), Equations(tuple(chain))]
     back = worked.backward
     units = range(1, worked.hidden + 1)
     if worked.activated:
@@ -459,25 +727,131 @@ def _hidden_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[B
         for row in range(shown):
             blocks += [Paragraph(text(Strong(f"Row {_label(worked, row)}:"))),
                        Equations(tuple(_activation_step(worked, row, h) for h in range(worked.hidden)))]
-    header = (grad("yhat", "i"), *(grad(f"N{h}", "i") for h in units), *(grad(f"z{h}", "i") for h in units if worked.activated))
-    columns = [back.dL_dyhat, back.dL_dN.T, *([back.dL_dZ.T] if worked.activated else [])]
+    header = (*upstream, *(grad(f"N{h}", "i") for h in units), *(grad(f"z{h}", "i") for h in units if worked.activated))
+    columns = [back.dL_dA.T, back.dL_dN.T, *([back.dL_dZ.T] if worked.activated else [])]
     blocks.append(_row_table(worked, shown, header, columns))
+    blocks.append(Paragraph(text(
+        "Each gradient below is the chain as the lecture writes it: ", _chain_in_words(worked),
+        ", its factors named, then valued, row by row, before their product is summed over the rows",
+        " (and over the outputs)." if worked.m > 1 else ".",
+    )))
     blocks.append(Equations(tuple(_hidden_gradient_equations(worked, terms))))
     return blocks
 
 
+def _chain_in_words(worked: WorkedEpoch) -> Expr:
+    """dL/dw1 = dL/dyhat * dyhat/dN1 * dN1/dw1 (with dN1/dz1 * dz1/dw1 for an activation)."""
+    yhat = "yhatj" if worked.m > 1 else "yhat"
+    last = [Partial(Sym("N1"), Sym("z1")), Partial(Sym("z1"), Sym("w1"))] if worked.activated else [Partial(Sym("N1"), Sym("w1"))]
+    through = mul(grad(yhat), Partial(Sym(yhat), Sym("N1")))
+    return equation(grad("w1"), mul(SumOver(through, "j", "m"), *last) if worked.m > 1 else mul(*through.factors, *last))
+
+
 def _update_section(worked: WorkedEpoch) -> list[Block]:
-    """w <- w - eta * dL/dw = old - eta * gradient = new, for every parameter."""
+    """The optimizer's update of every parameter with its numbers: w <- w - eta * dL/dw = old -
+    eta * gradient = new for gradient descent; the velocity, or Adam's moments and their bias
+    corrections, first for the others. A frozen parameter's line says it keeps its value."""
+    names, frozen = worked.params.names, worked.frozen
+    scope = f"all {len(names)} parameters" if not frozen else f"the {len(names) - len(frozen)} parameters not frozen (of {len(names)})"
+    step = ""
+    if worked.batch_size is not None:
+        step = (f" (the first of epoch {worked.epoch}'s steps, on this batch)" if worked.step == 1
+                else f" (step {worked.step} of epoch {worked.epoch}'s {worked.steps}, on this batch)")
+    heading = Heading(f"5. Update: one {RULE_NAMES[worked.optimizer.name]} step for {scope}{step}")
+    rule = {"gd": _gd_blocks, "momentum": _momentum_blocks, "nesterov": _momentum_blocks, "adam": _adam_blocks}
+    return [heading, *rule[worked.optimizer.name](worked)]
+
+
+def _values(worked: WorkedEpoch):
+    """(name, value before, gradient, value after) of every parameter, in the lecture's order."""
+    return zip(worked.params.names, worked.params.vector, worked.gradients.vector, worked.new_params.vector)
+
+
+def _kept(name: str, old: float):
+    """A frozen parameter's update: name <- name = old (frozen: kept)."""
+    return equation(Sym(name), Sym(name), Num(old), relations=("<-",), note=FROZEN)
+
+
+def _gd_blocks(worked: WorkedEpoch) -> list[Block]:
     lines = tuple(
+        _kept(name, old) if name in worked.frozen else
         equation(Sym(name), Sub(Sym(name), mul(Sym("eta"), grad(name))), Sub(Num(old), mul(Num(worked.lr), Num(gradient))),
                  Num(new), relations=("<-",))
-        for name, old, gradient, new in zip(
-            worked.params.names, worked.params.vector, worked.gradients.vector, worked.new_params.vector
-        )
+        for name, old, gradient, new in _values(worked)
     )
-    step = "" if worked.batch_size is None else f" (the first of epoch {worked.epoch}'s steps, on this batch)"
-    heading = f"5. Update: one gradient-descent step for all {len(worked.params.names)} parameters{step}"
-    return [Heading(heading), Equations(lines, aligned=True)]
+    return [Equations(lines, aligned=True)]
+
+
+def _momentum_blocks(worked: WorkedEpoch) -> list[Block]:
+    """v <- mu v - eta dL/dw, then w <- w + v (momentum) or w <- w + mu v - eta dL/dw (Nesterov)."""
+    mu, eta, nesterov = worked.optimizer.momentum, worked.lr, worked.optimizer.name == "nesterov"
+    before, after = worked.state_before["v"], worked.update.state["v"]
+    v = StateOf("v", "w")
+    move = Sub(add(Sym("w"), mul(Sym("mu"), v)), mul(Sym("eta"), grad("w"))) if nesterov else add(Sym("w"), v)
+    intro = Paragraph(text(
+        f"{RULE_NAMES[worked.optimizer.name].capitalize()} (--optimizer {worked.optimizer.name}), ",
+        equation(Sym("mu"), Num(mu)), " (--momentum): each parameter's velocity carries its earlier steps on, ",
+        equation(v, Sub(mul(Sym("mu"), v), mul(Sym("eta"), grad("w"))), relations=("<-",)), ", and the parameter moves by it, ",
+        equation(Sym("w"), move, relations=("<-",)), f"; this is update {worked.update.t} of the run.",
+    ))
+    velocities, weights = [], []
+    for index, (name, old, gradient, new) in enumerate(_values(worked)):
+        if name in worked.frozen:
+            weights.append(_kept(name, old))
+            continue
+        v = StateOf("v", name)
+        velocities.append(equation(v, Sub(mul(Sym("mu"), v), mul(Sym("eta"), grad(name))),
+                                   Sub(mul(Num(mu), Num(before[index])), mul(Num(eta), Num(gradient))), Num(after[index]),
+                                   relations=("<-",)))
+        if nesterov:
+            moved = Sub(add(Sym(name), mul(Sym("mu"), v)), mul(Sym("eta"), grad(name)))
+            numbers = Sub(add(Num(old), mul(Num(mu), Num(after[index]))), mul(Num(eta), Num(gradient)))
+        else:
+            moved, numbers = add(Sym(name), v), add(Num(old), Num(after[index]))
+        weights.append(equation(Sym(name), moved, numbers, Num(new), relations=("<-",)))
+    return [intro, Paragraph(text("The velocities:")), Equations(tuple(velocities), aligned=True),
+            Paragraph(text("The parameters:")), Equations(tuple(weights), aligned=True)]
+
+
+def _adam_blocks(worked: WorkedEpoch) -> list[Block]:
+    """m <- beta1 m + (1 - beta1) g; s <- beta2 s + (1 - beta2) g^2; mhat, shat; w <- w - eta mhat / (sqrt(shat) + epsilon)."""
+    settings, update, eta = worked.optimizer, worked.update, worked.lr
+    b1, b2, eps, t = settings.beta1, settings.beta2, settings.epsilon, update.t
+    intro = Paragraph(text(
+        "Adam (--optimizer adam), ", equation(Sym("beta1"), Num(b1)), ", ", equation(Sym("beta2"), Num(b2)), ", ",
+        equation(Sym("epsilon"), Num(eps)), ": the first moment ", Sym("m"), " and the second ", Sym("s"),
+        " carry the gradients and their squares on, divided by ", Sub(Num(1), Power(Sym("beta"), Sym("t"))),
+        " for their start at 0; this is update ", equation(Sym("t"), Num(t)), " of the run.",
+    ))
+    lines = {"m": [], "s": [], "mhat": [], "shat": [], "w": []}
+    for index, (name, old, g, new) in enumerate(_values(worked)):
+        if name in worked.frozen:
+            lines["w"].append(_kept(name, old))
+            continue
+        m0, s0 = worked.state_before["m"][index], worked.state_before["s"][index]
+        m, s = update.state["m"][index], update.state["s"][index]
+        mhat, shat = update.corrected["m"][index], update.corrected["s"][index]
+        M, S, Mhat, Shat = (StateOf(kind, name) for kind in ("m", "s", "mhat", "shat"))
+        one_minus = lambda beta: Paren(Sub(Num(1), beta))  # noqa: E731
+        lines["m"].append(equation(M, add(mul(Sym("beta1"), M), mul(one_minus(Sym("beta1")), grad(name))),
+                                   add(mul(Num(b1), Num(m0)), mul(one_minus(Num(b1)), Num(g))), Num(m), relations=("<-",)))
+        lines["s"].append(equation(S, add(mul(Sym("beta2"), S), mul(one_minus(Sym("beta2")), Square(Paren(grad(name))))),
+                                   add(mul(Num(b2), Num(s0)), mul(one_minus(Num(b2)), Square(Num(g)))), Num(s), relations=("<-",)))
+        lines["mhat"].append(equation(Mhat, Frac(M, Sub(Num(1), Power(Sym("beta1"), Sym("t")))),
+                                      Frac(Num(m), Sub(Num(1), Power(Num(b1), Num(t)))), Num(mhat)))
+        lines["shat"].append(equation(Shat, Frac(S, Sub(Num(1), Power(Sym("beta2"), Sym("t")))),
+                                      Frac(Num(s), Sub(Num(1), Power(Num(b2), Num(t)))), Num(shat)))
+        lines["w"].append(equation(
+            Sym(name), Sub(Sym(name), mul(Sym("eta"), Frac(Mhat, add(Sqrt(Shat), Sym("epsilon"))))),
+            Sub(Num(old), mul(Num(eta), Frac(Num(mhat), add(Sqrt(Num(shat)), Num(eps))))), Num(new), relations=("<-",),
+        ))
+    captions = {"m": "The first moments:", "s": "The second moments:", "mhat": "Their bias corrections:", "w": "The parameters:"}
+    blocks: list[Block] = [intro]
+    for kind, equations in lines.items():
+        if kind in captions:
+            blocks.append(Paragraph(text(captions[kind])))
+        blocks.append(Equations(tuple(equations), aligned=True))
+    return blocks
 
 
 def _loss_after_section(worked: WorkedEpoch) -> list[Block]:
@@ -504,35 +878,49 @@ def loss_verdict(worked: WorkedEpoch) -> str:
 def _network_equations(worked: WorkedEpoch) -> list:
     """The network, symbolically: N1 = w1 x1 + ... + b1 (or tanh(...)), ..., yhat = w7 N1 + ... + b3."""
     lines = []
-    for unit, sources, weights, bias in _units(worked):
-        linear = add(*(mul(Sym(w), Sym(s)) for w, s in zip(weights, sources)), Sym(bias))
-        lines.append(equation(Sym(unit), Call(worked.activation, linear) if worked.activated and unit != "yhat" else linear))
-    if worked.activation == "sigmoid":
+    for unit, sources, weights, bias in _hidden_units(worked):
+        linear = _affine(weights, sources, bias)
+        lines.append(equation(Sym(unit), Call(worked.activation, linear) if worked.activated else linear))
+    for unit, sources, weights, bias in _output_units(worked):
+        linear = _affine(weights, sources, bias)
+        lines.append(equation(Sym(unit), Call(worked.output_activation, linear) if worked.out_activated else linear))
+    if "sigmoid" in (worked.activation, worked.output_activation):
         lines.append(Raw("sigmoid(z) = 1/(1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}",
                          "<mrow><mi>σ</mi><mo>(</mo><mi>z</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn><mrow><mn>1</mn>"
                          "<mo>+</mo><msup><mi>e</mi><mrow><mo>-</mo><mi>z</mi></mrow></msup></mrow></mfrac></mrow>"))
     return lines
 
 
+def _affine(weights, sources, bias: str, w: dict | None = None, values: dict | None = None) -> Expr:
+    """w1 x1 + w2 x2 + ... + b1 (no bias term for the empty name), or with the numbers of `w` and `values`."""
+    if w is None:
+        return add(*(mul(Sym(wk), Sym(s)) for wk, s in zip(weights, sources)), *([Sym(bias)] if bias else []))
+    return add(*(mul(Num(w[wk]), Num(values[s])) for wk, s in zip(weights, sources)), *([Num(w[bias])] if bias else []))
+
+
 def _forward_equations(worked: WorkedEpoch, row: int) -> list:
-    """z_h (with an activation), N_h, yhat and y - yhat of one row (0-based index), numbers plugged in."""
+    """z_h (with an activation), N_h, a_j (with an output activation), yhat_j and y_j - yhat_j
+    of one row (0-based index), numbers plugged in."""
     w = worked.params.as_dict()
     fwd = worked.forward
     values = {**dict(zip(_input_names(worked), worked.X[row])), **{f"N{h + 1}": v for h, v in enumerate(fwd.N[:, row])}}
     lines = []
-    for h, (unit, sources, weights, bias) in enumerate(_units(worked)):
-        linear = _linear_symbol(worked, h + 1) if unit != "yhat" else "yhat"
-        result = fwd.Z[h, row] if unit != "yhat" else fwd.yhat[row]
-        lines.append(equation(
-            Sym(linear),
-            add(*(mul(Sym(wk), Sym(s)) for wk, s in zip(weights, sources)), Sym(bias)),
-            add(*(mul(Num(w[wk]), Num(values[s])) for wk, s in zip(weights, sources)), Num(w[bias])),
-            Num(result),
-        ))
-        if worked.activated and unit != "yhat":
+    for h, (unit, sources, weights, bias) in enumerate(_hidden_units(worked)):
+        linear = _linear_symbol(worked, h + 1)
+        lines.append(equation(Sym(linear), _affine(weights, sources, bias), _affine(weights, sources, bias, w, values),
+                              Num(fwd.Z[h, row])))
+        if worked.activated:
             act = worked.activation
             lines.append(equation(Sym(unit), Call(act, Sym(linear)), Call(act, Num(fwd.Z[h, row])), Num(fwd.N[h, row])))
-    lines.append(equation(Sub(Sym("y"), Sym("yhat")), Sub(Num(worked.y[row]), Num(fwd.yhat[row])), Num(worked.error[row])))
+    for j, (unit, sources, weights, bias) in enumerate(_output_units(worked)):
+        into = worked.into_outputs[j]
+        lines.append(equation(Sym(into), _affine(weights, sources, bias), _affine(weights, sources, bias, w, values),
+                              Num(fwd.A[j, row])))
+        if worked.out_activated:
+            out = worked.output_activation
+            lines.append(equation(Sym(unit), Call(out, Sym(into)), Call(out, Num(fwd.A[j, row])), Num(fwd.Yhat[j, row])))
+    for j, (y, yhat) in enumerate(zip(worked.targets, worked.outputs)):
+        lines.append(equation(Sub(Sym(y), Sym(yhat)), Sub(Num(worked.Y[j, row]), Num(fwd.Yhat[j, row])), Num(worked.E[j, row])))
     return lines
 
 
@@ -554,6 +942,16 @@ def _slope(activation: str, unit: int | str, row: str | None = None) -> Expr:
     return Sub(Num(1), Square(N)) if activation == "tanh" else Step(z)
 
 
+def _out_slope(activation: str, output: str, row: str | None = None, grouped: bool = False) -> Expr:
+    """dyhat/da of an output (yhat, yhat1, "yhatj") in terms of yhat: yhat (1 - yhat) for
+    sigmoid, 1 - yhat^2 for tanh (in parentheses when `grouped`, as a factor)."""
+    yhat = Sym(output, row)
+    if activation == "sigmoid":
+        return mul(yhat, Paren(Sub(Num(1), yhat)))
+    slope = Sub(Num(1), Square(yhat))
+    return Paren(slope) if grouped else slope
+
+
 def _activation_step(worked: WorkedEpoch, row: int, h: int):
     """dL/dz_h = dL/dN_h * dN_h/dz_h for one row (0-based index) and hidden unit h (0-based), numbers plugged in."""
     back = worked.backward
@@ -572,13 +970,14 @@ def _activation_step(worked: WorkedEpoch, row: int, h: int):
 
 def _hidden_gradient_equations(worked: WorkedEpoch, terms: int) -> list:
     """Every hidden weight's and bias's gradient (w1..w6, b1, b2), in the lecture's order: the
-    chain rule, sum_i dL/dN_i * dN_i/d(name), with an activation sum_i dL/dN_i * dN_i/dz_i * dz_i/d(name)."""
+    chain rule, sum_i dL/dN_i * dN_i/d(name) (with an activation sum_i dL/dN_i * dN_i/dz_i *
+    dz_i/d(name)), then its three factors (_three_factors), then sum_i dL/dz_i * x_i."""
     params, g = worked.params, worked.gradients.as_dict()
     equations = {}
     for h, (weights, bias) in enumerate(zip(params.W_hidden_names, params.b_hidden_names)):
         unit, linear = f"N{h + 1}", _linear_symbol(worked, h + 1)
         dZ = worked.backward.dL_dZ[h, :terms]
-        for name, j in (*zip(weights, range(worked.k)), (bias, None)):
+        for name, j in (*zip(weights, range(worked.k)), *([(bias, None)] if bias else [])):
             links = [grad(unit, "i"), *([Partial(Sym(unit, "i"), Sym(linear, "i"))] if worked.activated else []),
                      Partial(Sym(linear if worked.activated else unit, "i"), Sym(name))]
             if j is None:
@@ -587,8 +986,40 @@ def _hidden_gradient_equations(worked: WorkedEpoch, terms: int) -> list:
             else:
                 rule = [SumOver(mul(grad(linear, "i"), Sym(f"x{j + 1}", "i")))]
                 products = [mul(Num(a), Num(b)) for a, b in zip(dZ, worked.X[:terms, j])]
-            equations[name] = equation(grad(name), SumOver(mul(*links)), *rule, _sum(products, worked.n), Num(g[name]))
+            equations[name] = equation(grad(name), SumOver(mul(*links)), *_three_factors(worked, h, name, j, terms),
+                                       *rule, _sum(products, worked.n), Num(g[name]))
     return [equations[name] for name in params.names if name in equations]
+
+
+def _three_factors(worked: WorkedEpoch, h: int, name: str, j: int | None, terms: int) -> list[Expr]:
+    """The chain for hidden unit h's (0-based) parameter `name` (input j's weight, 0-based, or
+    the bias for j None) as the lecture writes it, in three sides: its factors named,
+    sum_i dL/dyhat_i dyhat_i/dN1_i dN1_i/dw1 (dN1_i/dz1_i dz1_i/dw1 with an activation; summed
+    over the outputs for several); valued by name, sum_i dL/dyhat_i w7 x1_i; and valued by
+    number, each row's factors side by side, for the first `terms` rows."""
+    unit, z = f"N{h + 1}", _linear_symbol(worked, h + 1)
+    back, w = worked.backward, worked.params.as_dict()
+    outputs = list(zip(worked.outputs, worked.params.W_out_names[:, h]))
+    last = [Partial(Sym(unit, "i"), Sym(z, "i")), Partial(Sym(z, "i"), Sym(name))] if worked.activated else [
+        Partial(Sym(unit, "i"), Sym(name))]
+    named = [mul(grad(out, "i"), Partial(Sym(out, "i"), Sym(unit, "i"))) for out, _ in outputs]
+    out_slope = lambda out: [_out_slope(worked.output_activation, out, "i", grouped=True)] if worked.out_activated else []  # noqa: E731
+    by_name = [mul(grad(out, "i"), *out_slope(out), Sym(weight)) for out, weight in outputs]
+    slope = [_slope(worked.activation, h + 1, "i")] if worked.activated else []
+    slope = [s if worked.activation == "sigmoid" else Paren(s) for s in slope]
+    x = Num(1) if j is None else Sym(f"x{j + 1}", "i")
+    products = []
+    for row in range(terms):
+        through = [mul(Num(back.dL_dYhat[o, row]), *([Num(back.dYhat_dA[o, row])] if worked.out_activated else []), Num(w[weight]))
+                   for o, (_, weight) in enumerate(outputs)]
+        hidden_slope = [Num(back.dN_dZ[h, row])] if worked.activated else []
+        products.append(mul(*_factors(through), *hidden_slope, Num(1) if j is None else Num(worked.X[row, j])))
+    return [SumOver(mul(*_factors(named), *last)), SumOver(mul(*_factors(by_name), *slope, x)), _sum(products, worked.n)]
+
+
+def _factors(terms: list[Expr]) -> list[Expr]:
+    """One output's chain factors side by side, or several outputs' in a parenthesised sum."""
+    return list(terms[0].factors) if len(terms) == 1 else [Paren(add(*terms), big=True)]
 
 
 # --- pieces ------------------------------------------------------------------------------------
@@ -599,14 +1030,20 @@ def _input_names(worked: WorkedEpoch) -> tuple[str, ...]:
     return tuple(f"x{j}" for j in range(1, worked.k + 1))
 
 
-def _units(worked: WorkedEpoch) -> list[tuple[str, tuple[str, ...], tuple[str, ...], str]]:
-    """(unit, what it takes in, its weights, its bias) for N1..NH, then yhat: ("N1", (x1, x2, x3),
-    (w1, w2, w3), "b1"), ..., ("yhat", (N1, N2), (w7, w8), "b3")."""
+def _hidden_units(worked: WorkedEpoch) -> list[tuple[str, tuple[str, ...], tuple[str, ...], str]]:
+    """(unit, what it takes in, its weights, its bias) for N1..NH: ("N1", (x1, x2, x3), (w1, w2, w3), "b1"), ...;
+    the bias "" without biases."""
     params = worked.params
-    hidden = [f"N{h + 1}" for h in range(worked.hidden)]
-    units = [(unit, _input_names(worked), tuple(weights), bias)
-             for unit, weights, bias in zip(hidden, params.W_hidden_names, params.b_hidden_names)]
-    return [*units, ("yhat", tuple(hidden), tuple(params.w_out_names), params.b_out_name)]
+    return [(f"N{h + 1}", _input_names(worked), tuple(weights), bias)
+            for h, (weights, bias) in enumerate(zip(params.W_hidden_names, params.b_hidden_names))]
+
+
+def _output_units(worked: WorkedEpoch) -> list[tuple[str, tuple[str, ...], tuple[str, ...], str]]:
+    """The same for the outputs: ("yhat", (N1, N2), (w7, w8), "b3"), or yhat1, yhat2, ..."""
+    hidden = tuple(f"N{h + 1}" for h in range(worked.hidden))
+    params = worked.params
+    return [(out, hidden, tuple(weights), bias)
+            for out, weights, bias in zip(worked.outputs, params.W_out_names, params.b_outputs_names)]
 
 
 def _linear_symbol(worked: WorkedEpoch, unit: int) -> str:

@@ -377,7 +377,7 @@ class InitialWeights:
 def load_init(path: str, architecture: Architecture = Architecture()) -> InitialWeights:
     """Initial weights for a network of this shape: a JSON object of the weights by name, at its
     top level or under "weights" (so a saved model works, with its scaling; one of a newer
-    format is refused)."""
+    format is refused). `shape`: n_outputs, output_activation, bias, as Parameters takes them."""
     document = _read_json(path, "init")
     scaling = None
     if isinstance(document, dict) and document.get("format") == FORMAT:

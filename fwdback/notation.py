@@ -36,23 +36,35 @@ class Expr:
         raise NotImplementedError
 
 
+# Greek letters by their plain names: (LaTeX, MathML).
+GREEK = {"eta": (r"\eta", "η"), "mu": (r"\mu", "μ"), "beta": (r"\beta", "β"), "epsilon": (r"\epsilon", "ε")}
+_YHAT_MATHML = '<mover accent="true"><mi>y</mi><mo>^</mo></mover>'
+
+
+def _base_and_subscript(name: str) -> tuple[str, str, str]:
+    """(LaTeX base, MathML base, subscript) of a plain name: yhat2 -> \\hat{y}, 2; beta1 -> \\beta, 1; w7 -> w, 7."""
+    if name.startswith("yhat"):
+        return r"\hat{y}", _YHAT_MATHML, name[4:]
+    letters = name.rstrip("0123456789")
+    if letters in GREEK:
+        latex, mathml = GREEK[letters]
+        return latex, f"<mi>{mathml}</mi>", name[len(letters):]
+    return name[0], f"<mi>{name[0]}</mi>", name[1:]
+
+
 @dataclass(frozen=True)
 class Sym(Expr):
-    """A quantity by its plain name (w1, b3, x1, N1, z1, y, yhat, L, eta, n), of row `row` when
-    given; a row of more than one letter is a label: L_before."""
+    """A quantity by its plain name (w1, b3, x1, N1, z1, y, yhat, yhat2, a1, L, eta, mu, beta1, n),
+    of row `row` when given; a row of more than one letter is a label: L_before."""
 
     name: str
     row: str | None = None
 
     def plain(self, alone: bool = False) -> str:
-        return {"eta": "eta"}.get(self.name, self.name) + (f"_{self.row}" if self.row else "")
+        return self.name + (f"_{self.row}" if self.row else "")
 
     def latex(self, alone: bool = False) -> str:
-        special = {"yhat": r"\hat{y}", "eta": r"\eta"}
-        if self.name in special:
-            base, sub = special[self.name], ""
-        else:
-            base, sub = self.name[0], self.name[1:]
+        base, _, sub = _base_and_subscript(self.name)
         if sub and self.row:
             return f"{base}_{{{sub},{self.row}}}"
         if not sub and self.row and len(self.row) > 1:
@@ -63,13 +75,33 @@ class Sym(Expr):
         return f"{base}_{subscript}" if len(subscript) == 1 else f"{base}_{{{subscript}}}"
 
     def mathml(self, alone: bool = False) -> str:
-        special = {"yhat": '<mover accent="true"><mi>y</mi><mo>^</mo></mover>', "eta": "<mi>η</mi>"}
-        base, sub = (special[self.name], "") if self.name in special else (f"<mi>{self.name[0]}</mi>", self.name[1:])
+        _, base, sub = _base_and_subscript(self.name)
         parts = [_mathml_token(sub)] if sub else []
         if self.row:
             parts += ["<mo>,</mo>"] if sub else []
             parts.append(f"<mtext>{self.row}</mtext>" if len(self.row) > 1 else f"<mi>{self.row}</mi>")
         return f"<msub>{base}<mrow>{''.join(parts)}</mrow></msub>" if parts else base
+
+
+@dataclass(frozen=True)
+class StateOf(Expr):
+    """An optimizer's state for one parameter: v_w1 (velocity), m_w1, s_w1 (Adam's moments),
+    mhat_w1, shat_w1 (their bias corrections)."""
+
+    kind: str
+    name: str
+
+    def plain(self, alone: bool = False) -> str:
+        return f"{self.kind}_{self.name}"
+
+    def latex(self, alone: bool = False) -> str:
+        base = {"mhat": r"\hat{m}", "shat": r"\hat{s}"}.get(self.kind, self.kind)
+        return f"{base}_{{{Sym(self.name).latex()}}}"
+
+    def mathml(self, alone: bool = False) -> str:
+        hat = self.kind.endswith("hat")
+        base = f'<mover accent="true"><mi>{self.kind[0]}</mi><mo>^</mo></mover>' if hat else f"<mi>{self.kind}</mi>"
+        return f"<msub>{base}<mrow>{Sym(self.name).mathml()}</mrow></msub>"
 
 
 @dataclass(frozen=True)
@@ -207,7 +239,8 @@ class Frac(Expr):
     bottom: Expr
 
     def plain(self, alone: bool = False) -> str:
-        return f"({self.top.plain(alone=True)}/{self.bottom.plain(alone=True)})"
+        top, bottom = (_grouped(part) for part in (self.top, self.bottom))
+        return f"({top}/{bottom})"
 
     def latex(self, alone: bool = False) -> str:
         return rf"\frac{{{self.top.latex(alone=True)}}}{{{self.bottom.latex(alone=True)}}}"
@@ -338,19 +371,54 @@ class Step(Expr):
 
 @dataclass(frozen=True)
 class SumOver(Expr):
-    """The sum over the rows: sum_i body, \\sum_{i=1}^{n} body."""
+    """The sum over the rows: sum_i body, \\sum_{i=1}^{n} body; over the outputs with index j up to m."""
 
     body: Expr
+    index: str = "i"
+    upper: str = "n"
 
     def plain(self, alone: bool = False) -> str:
-        return f"sum_i {self.body.plain()}"
+        return f"sum_{self.index} {self.body.plain()}"
 
     def latex(self, alone: bool = False) -> str:
-        return rf"\sum_{{i=1}}^{{n}} {self.body.latex()}"
+        return rf"\sum_{{{self.index}=1}}^{{{self.upper}}} {self.body.latex()}"
 
     def mathml(self, alone: bool = False) -> str:
-        return (f'<mrow><munderover><mo>∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></munderover>'
+        return (f'<mrow><munderover><mo>∑</mo><mrow><mi>{self.index}</mi><mo>=</mo><mn>1</mn></mrow><mi>{self.upper}</mi></munderover>'
                 f"{self.body.mathml()}</mrow>")
+
+
+@dataclass(frozen=True)
+class Sqrt(Expr):
+    """The square root: sqrt(x), \\sqrt{x}."""
+
+    inner: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        return f"sqrt({self.inner.plain(alone=True)})"
+
+    def latex(self, alone: bool = False) -> str:
+        return rf"\sqrt{{{self.inner.latex(alone=True)}}}"
+
+    def mathml(self, alone: bool = False) -> str:
+        return f"<msqrt>{self.inner.mathml(alone=True)}</msqrt>"
+
+
+@dataclass(frozen=True)
+class Power(Expr):
+    """base to a power: beta1^t, 0.9^3."""
+
+    base: Expr
+    exponent: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        return f"{self.base.plain()}^{self.exponent.plain(alone=True)}"
+
+    def latex(self, alone: bool = False) -> str:
+        return f"{self.base.latex()}^{{{self.exponent.latex(alone=True)}}}"
+
+    def mathml(self, alone: bool = False) -> str:
+        return f"<msup>{self.base.mathml()}{self.exponent.mathml(alone=True)}</msup>"
 
 
 @dataclass(frozen=True)
@@ -455,6 +523,12 @@ def _pieces(side: Expr, width: int) -> list[Expr]:
             current = []
         current.append(term)
     return [*runs, add(*current)]
+
+
+def _grouped(part: Expr) -> str:
+    """A fraction's top or bottom in plain text: in parentheses when it is a sum or a difference."""
+    text = part.plain(alone=True)
+    return f"({text})" if isinstance(part, (Add, Sub)) else text
 
 
 def _mathml_token(text: str) -> str:

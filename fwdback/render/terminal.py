@@ -140,7 +140,8 @@ def _equation_lines(block: Equations) -> list[str]:
         for line in block.lines
     ]
     widths = [max(len(row[column]) for row in rows if column < len(row)) for column in range(max(map(len, rows)))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    aligned = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    return [text if line.note is None else f"{text}   ({line.note.plain(alone=True)})" for text, line in zip(aligned, block.lines)]
 
 
 def _style(console: Console, style: str) -> str:
