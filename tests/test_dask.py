@@ -161,6 +161,27 @@ def test_mini_batches_on_parts_take_the_same_steps_as_in_memory(workdir, cluster
     assert relative(result.losses, reference.losses) < 1e-12
 
 
+@pytest.mark.parametrize("settings, shape", [
+    ({"optimizer": "adam", "lr": 0.02, "loss": "half-sse"}, {"output_activation": "tanh"}),
+    ({"optimizer": "nesterov", "lr": 0.0005, "batch_size": 50, "shuffle": False, "loss": "sse", "freeze": ("b1",)},
+     {"bias": True}),
+    ({"optimizer": "momentum", "lr": 0.05, "loss": "half-mse"}, {"bias": False}),
+])
+def test_the_next_lecture_s_conventions_on_parts_equal_the_concatenation_in_memory(workdir, cluster, settings, shape):
+    from fwdback.engines.dask import Partitions, prepare_partitioned
+    from fwdback.sources import parts_of
+
+    X, y = rows(500, seed=5)
+    write_parts(workdir / "parts", X, y, [(0, 180), (180, 500)], ["parquet", "csv"])
+    plan = TrainingPlan(epochs=30, tol=0.0, seed=1, **settings)
+    initial = init_parameters(np.random.default_rng(1), 3, 3, "tanh", **shape)
+    reference = fit(X, y, initial, plan).result
+    partitions = Partitions.read(cluster[1], parts_of(["parts"]).parts, FEATURES, "y", None)
+    result = fit_rows(prepare_partitioned(partitions, plan), initial, plan).result
+    assert relative(result.final.vector, reference.final.vector) < 1e-9
+    assert relative(result.losses, reference.losses) < 1e-9
+
+
 def test_predict_on_the_cluster_writes_what_one_machine_writes_of_all_rows(run, workdir, address):
     X, y = rows(3000, seed=5)
     write_parts(workdir / "parts", X, y, [(0, 1000), (1000, 1700), (1700, 3000)], ["csv", "gz", "csv"])
