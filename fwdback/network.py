@@ -24,7 +24,7 @@ out alike as views of that order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -104,9 +104,6 @@ class Architecture:
     def lecture(self) -> bool:
         """Whether this is the lecture's kind of network: one output, no output activation, biases."""
         return self.n_outputs == 1 and self.output_activation == "identity" and self.bias
-
-    def replace(self, **changes) -> Architecture:
-        return replace(self, **changes)
 
 
 def parameter_count(n_inputs: int = 3, n_hidden: int = 2, n_outputs: int = 1, bias: bool = True) -> int:
