@@ -81,13 +81,13 @@ def _column_name(ctx, param, value):
 
 
 def _names(ctx, param, value):
-    """--freeze: parameter names separated by commas (checked against the network once it is known)."""
+    """--freeze: parameter names separated by commas, each once (checked against the network once it is known)."""
     if value is None:
         return ()
     names = tuple(name.strip() for name in value.split(","))
     if not all(names):
         raise click.BadParameter(f"{value!r} has an empty name; give parameter names separated by commas, e.g. b1,b2")
-    return names
+    return tuple(dict.fromkeys(names))
 
 
 def _fraction_below_one(ctx, param, value):
@@ -276,6 +276,21 @@ def _architecture(options: dict, n_inputs: int):
 
     return Architecture(n_inputs, options["hidden"], len(target_names(options["target"])), options["activation"],
                         options["output_activation"], options["bias"])
+
+
+def _check_settings_apply(plan: TrainingPlan) -> None:
+    """A usage error for an option given that the plan would not use: a hyper-parameter of
+    another update rule, or --no-shuffle without mini-batches."""
+    context = click.get_current_context()
+    given = lambda name: context.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)  # noqa: E731
+    rules = {"momentum": ("momentum", "nesterov"), "beta1": ("adam",), "beta2": ("adam",), "epsilon": ("adam",)}
+    for name, optimizers in rules.items():
+        if given(name) and plan.optimizer not in optimizers:
+            raise click.UsageError(f"--{name} is a setting of --optimizer {' and '.join(optimizers)}, and the update rule "
+                                   f"is {plan.optimizer}: give --optimizer {optimizers[0]}, or leave out --{name}")
+    if given("shuffle") and not plan.shuffle and plan.batch_size is None:
+        raise click.UsageError("--no-shuffle orders the rows of mini-batches; give --batch-size, or leave it out "
+                               "(a full batch has no order)")
 
 
 def _check_frozen(plan: TrainingPlan, params) -> None:
@@ -596,11 +611,13 @@ def _starting_point(run: _Train, plan: TrainingPlan):
     from .modelfile import InitialWeights, load_model
 
     if run.resume_path is None:
+        _check_settings_apply(plan)
         start = _initial_weights(run.init_path, plan, _architecture(dataclasses.asdict(run), len(run.features)))
         _check_frozen(plan, start.params)
         return run, plan, None, start
     resumed = load_model(run.resume_path)
     run, plan = _resumed_run(resumed, run), _resumed_plan(resumed, plan)
+    _check_settings_apply(plan)
     _check_frozen(plan, resumed.params)
     return run, plan, resumed, InitialWeights(resumed.params, resumed.scaling)
 
@@ -617,7 +634,8 @@ def _resumed_run(resumed, run: _Train) -> _Train:
         if given and getattr(run, name) != value:
             words = {"hidden": "hidden units", "bias": "biases"}.get(name, name)
             typed = ("--bias" if run.bias else "--no-bias") if name == "bias" else f"--{name.replace('_', '-')} {_shown_option(getattr(run, name))}"
-            raise _resume_conflict(words, _shown_option(value), typed)
+            shown = ("some" if value else "none") if name == "bias" else _shown_option(value)
+            raise _resume_conflict(words, shown, typed)
     return dataclasses.replace(run, **stored)
 
 
@@ -638,18 +656,36 @@ def _resumed_plan(resumed, plan):
 
     An option given again must say what the model says; otherwise it is a usage error.
     """
-    from .plan import RESUMED
+    from .plan import LECTURE_RESUMED, RESUMED
 
     context = click.get_current_context()
-    stored = dict(resumed.training.plan)
+    default = TrainingPlan()
+    # A file leaves out the settings beyond the lecture's where they are the defaults.
+    stored = {name: getattr(default, name) for name in RESUMED if name not in LECTURE_RESUMED} | dict(resumed.training.plan)
     stored["standardize"] = resumed.scaling is not None
     for name in RESUMED:
         given = context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
-        if name in stored and given and getattr(plan, name) != stored[name]:
-            value = getattr(plan, name)
-            shown = ("--no-standardize" if not value else "--standardize") if name == "standardize" else _option_name(name, value)
-            raise _resume_conflict(name, str(stored[name]), shown)
+        value = getattr(plan, name)
+        same = set(value) == set(stored[name]) if name == "freeze" and name in stored else value == stored.get(name)
+        if name in stored and given and not same:
+            raise _resume_conflict(name, _shown_setting(name, stored[name]), _typed_setting(name, value))
     return plan.replace(**stored)
+
+
+def _shown_setting(name: str, value) -> str:
+    """A stored setting in the words of its option: b1,b2 for --freeze, "none" for no --batch-size."""
+    if name == "freeze":
+        return ",".join(value) if value else "none"
+    if name == "shuffle":
+        return "shuffled batches" if value else "batches in file order"
+    return "none" if value is None else str(value)
+
+
+def _typed_setting(name: str, value) -> str:
+    """A setting as it was typed: --standardize, --no-shuffle, --freeze b1,b2, --lr 0.1."""
+    if name in ("standardize", "shuffle"):
+        return f"--{'' if value else 'no-'}{name}"
+    return _option_name(name, ",".join(value) if name == "freeze" else value)
 
 
 def _resumed_notes(resumed, resume_path) -> list[str]:
@@ -1079,8 +1115,12 @@ def _directory(path: str):
 def _predicted_texts(data, parts, model, sep, cluster):
     """predict's output, block by block: of one CSV source, of the parts one after another, or of
     the parts computed on the cluster's workers; one header, the first part's."""
-    from .sources import predicted_blocks, same_header
+    from .sources import own_header, predicted_blocks, same_header
 
+    if parts is not None:  # every part's header agrees, before a line is written
+        first = None
+        for part in parts.parts:
+            first = same_header(part, own_header(part, sep), first)
     if cluster is not None:
         from .engines.dask import predicted_parts
 
@@ -1090,10 +1130,8 @@ def _predicted_texts(data, parts, model, sep, cluster):
         for block in predicted_blocks(data, model, sep, True):
             yield block.text
         return
-    first = None
     for index, part in enumerate(parts.parts):
         for block in predicted_blocks(part, model, sep, index == 0):
-            first = same_header(part, block.header, first)
             yield block.text
 
 
@@ -1279,6 +1317,7 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     _require_data(data)
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
     features = options["features"]
+    _check_settings_apply(plan)
     start = _initial_weights(init_path, plan, _architecture(options, len(features)))
     _check_frozen(plan, start.params)
     shown_raw = shown_raw and plan.standardize is None and start.scaling is None

@@ -571,9 +571,11 @@ def _target_names(y, n_targets: int, feature_names) -> tuple[str, ...]:
 
 
 def _target_name(y, feature_names) -> str:
-    """The name of y where it has one (a pandas Series' string `.name`), as the model file's target,
-    so that `fwdback evaluate` finds its column; "y" otherwise, or where a feature has that name."""
-    name = getattr(y, "name", None)
+    """The name of y where it has one (a pandas Series' string `.name`, or a one-column data
+    frame's column), as the model file's target, so that `fwdback evaluate` finds its column;
+    "y" otherwise, or where a feature has that name."""
+    columns = list(getattr(y, "columns", []))
+    name = columns[0] if len(columns) == 1 else getattr(y, "name", None)
     if isinstance(name, str) and name.strip() and (feature_names is None or name not in list(feature_names)):
         return name
     return "y"
@@ -622,6 +624,8 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
         y = y.ravel()
     if y.ndim not in (1, 2):
         raise ValueError(f"y should be a 1d array (one target) or 2-D (one column per target), got shape {y.shape}")
+    if y.ndim == 2 and y.shape[1] == 0:
+        raise ValueError(f"y has 0 outputs (shape {y.shape}); give at least one target column")
     if len(y) != n_rows:
         raise ValueError(f"X has {n_rows} rows but y has {len(y)} values; give one target per row")
     if not np.isfinite(y).all():

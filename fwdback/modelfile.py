@@ -381,10 +381,31 @@ def load_init(path: str, architecture: Architecture = Architecture()) -> Initial
     document = _read_json(path, "init")
     scaling = None
     if isinstance(document, dict) and document.get("format") == FORMAT:
-        scaling = _parse_model(document, display_name(path)).scaling
+        model = _parse_model(document, display_name(path))
+        _check_same_shape(model, architecture, display_name(path))
+        scaling = model.scaling
     if isinstance(document, dict) and isinstance(document.get("weights"), dict):
         document = document["weights"]
     return InitialWeights(parse_weights(document, display_name(path), architecture), scaling)
+
+
+def _check_same_shape(model: Model, architecture: Architecture, path: str) -> None:
+    """A model's weights start only a network of its shape: a ModelFileError saying what to give."""
+    theirs, ours = model.params.architecture, architecture
+    fixes = []
+    if theirs.n_inputs != ours.n_inputs:
+        fixes.append(f"{theirs.n_inputs} --features ({','.join(model.features)})")
+    if theirs.n_hidden != ours.n_hidden:
+        fixes.append(f"--hidden {theirs.n_hidden}")
+    if theirs.n_outputs != ours.n_outputs:
+        fixes.append(f"--target {','.join(model.targets)}")
+    if theirs.bias != ours.bias:
+        fixes.append("--no-bias" if not theirs.bias else "biases (leave out --no-bias)")
+    if fixes:
+        outputs = f"{theirs.n_outputs} output{'s' if theirs.n_outputs != 1 else ''}"
+        raise ModelFileError(f"{path}: is a model of {theirs.n_inputs} features, {theirs.n_hidden} hidden units and {outputs}"
+                             f"{'' if theirs.bias else ' without biases'}; to start from its weights give "
+                             f"{', '.join(fixes)}")
 
 
 def parse_weights(values, path: str, architecture: Architecture = Architecture()) -> Parameters:

@@ -70,6 +70,10 @@ class Architecture:
     bias: bool = True
 
     def __post_init__(self):
+        for name in ("n_inputs", "n_hidden", "n_outputs"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} is {value!r}: a network needs a whole number of at least 1")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         if self.output_activation not in OUTPUT_ACTIVATIONS:

@@ -217,11 +217,10 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
     if report.model.scaling is not None:
         why = " (chosen: the columns' scales differ badly)" if report.rows.scales.bad and training.lr_chosen else ""
         summary.append(("scaling", f"z-scores of the features and target{why}; losses and weights in those units"))
-    summary += [
-        (f"loss at epoch {result.first_epoch}", f"{result.losses[0]:.10g}"),
-        (f"loss at epoch {result.last_epoch}", f"{result.last_loss:.10g}"),
-        ("final loss (at the final weights)", f"{result.final_loss:.10g}"),
-    ]
+    summary.append((f"loss at epoch {result.first_epoch}", f"{result.losses[0]:.10g}"))
+    if result.last_epoch != result.first_epoch:
+        summary.append((f"loss at epoch {result.last_epoch}", f"{result.last_loss:.10g}"))
+    summary.append(("final loss (at the final weights)", f"{result.final_loss:.10g}"))
     if result.final_val_loss is not None:
         summary.append(("final validation loss", f"{result.final_val_loss:.10g}"))
     summary.append(("stopped", stop_description(result, plan, name)))
@@ -420,7 +419,8 @@ def _worse_than_the_mean(report: TrainingReport) -> list[str]:
         return []
     fix = (f"{name('standardize', True)} would put the columns on one scale" if report.model.scaling is None
            else f"another {name('seed')}, a smaller {name('lr')} or more hidden units ({name('hidden')}) may do better")
-    return [f"Note: the final loss, {final:.6g}, is no lower than that of predicting the mean of y ({mean_loss:.6g}): "
+    means = "the mean of y" if isinstance(report.model.target, str) else f"the means of {', '.join(report.model.targets)}"
+    return [f"Note: the final loss, {final:.6g}, is no lower than that of predicting {means} ({mean_loss:.6g}): "
             f"the network has learned nothing of use; {fix}."]
 
 
@@ -557,5 +557,7 @@ def _essentials(report: TrainingReport) -> str:
     """One line of the run: epochs, step, final loss, how it stopped."""
     result = report.result
     chosen = " (chosen from the data)" if report.model.training.lr_chosen else ""
+    stop = {StopReason.EPOCHS: "ran every epoch", StopReason.CONVERGED: "converged",
+            StopReason.EARLY_STOPPING: "early stopping", StopReason.INTERRUPTED: "interrupted"}[result.stop]
     return (f"{result.epochs_run} epochs, learning rate η = {report.plan.lr:g}{chosen}, final loss "
-            f"{result.final_loss:.6g}, {result.stop.value.replace('_', ' ')}")
+            f"{result.final_loss:.6g}, {stop}")

@@ -388,8 +388,18 @@ def same_header(part: Part, header: bytes, first: bytes | None) -> bytes:
     """The header of predict's one CSV: the first part's; DataError where a later part's differs."""
     if first is not None and header != first:
         raise DataError(f"{part.name}: its columns ({header.decode().rstrip()}) differ from the first part's "
-                        f"({first.decode().rstrip()}), and predict writes one CSV; give parts with the same header")
+                        f"({first.decode().rstrip()}), and predict writes one CSV; give parts with the same header, "
+                        "or write one CSV a part with --output-dir")
     return header
+
+
+def own_header(part: Part, sep: str | None) -> bytes:
+    """A part's columns as its file names them: a CSV's header line, a Parquet file's column names
+    joined by commas (what predict writes for it)."""
+    if part.parquet:
+        return ",".join(_parquet_file(part).schema_arrow.names).encode()
+    with CsvReader(part.location, sep, part.name) as reader:
+        return reader.header.text
 
 
 def output_name(part: Part) -> str:

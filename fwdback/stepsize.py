@@ -133,11 +133,15 @@ def choose_lr(statistics, initial: Parameters, batches: tuple[np.ndarray, int] |
     return round_down(0.5 * _stable(statistics, initial, batches), 2)
 
 
-def suggest_lr(statistics, initial: Parameters, lr: float, batches: tuple[np.ndarray, int] | None = None) -> float:
+def suggest_lr(
+    statistics, initial: Parameters, lr: float, batches: tuple[np.ndarray, int] | None = None, scale: float = 1.0
+) -> float:
     """A learning rate to try after `lr` diverged: choose_lr's, but never more than half of
     `lr`, rounded down to one significant digit. Weights so large that the curvature
-    overflows leave just half of `lr`."""
-    return round_down(0.5 * min(_stable(statistics, initial, batches), lr), 1)
+    overflows leave just half of `lr`. `scale` is the plan's step per gradient descent's on
+    the MSE (training.step_scale: another loss convention, momentum; inf for adam, whose step
+    the curvature does not bound)."""
+    return round_down(0.5 * min(scale * _stable(statistics, initial, batches), lr), 1)
 
 
 def _stable(statistics, initial: Parameters, batches: tuple[np.ndarray, int] | None) -> float:

@@ -19,10 +19,10 @@ from functools import cached_property
 
 import numpy as np
 
-from .engines import GramEngine, LiteralEngine, objective_for, validation_loss
+from .engines import GramEngine, LiteralEngine, objective_for, step_scale, validation_loss
 from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged
 from .linear_map import LeastSquares
-from .network import Gradients, Parameters, loss_divisor
+from .network import Gradients, Parameters
 from .optimizers import Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
 from .scaling import RunningMoments, Scaling
@@ -143,7 +143,8 @@ def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> Trai
 
     choose_lr gives gradient descent's step for the MSE; another loss convention scales the
     gradients by n / d(n) (n the rows of an update), so the step by d(n) / n; momentum and
-    Nesterov's steps add up to eta / (1 - mu), so they take (1 - mu) times it; adam takes ADAM_LR.
+    Nesterov's steps add up to eta / (1 - mu), so they take (1 - mu) times it (engines.step_scale);
+    adam takes ADAM_LR.
     """
     lr = plan.lr
     if lr is None and plan.optimizer == "adam":
@@ -152,11 +153,8 @@ def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> Trai
         lr = choose_lr(rows.statistics, initial, None if plan.batch_size is None else (rows.X, plan.batch_size))
         if not np.isfinite(lr):
             lr = 1.0
-        if plan.loss != "mse":
-            n = min(plan.batch_size or rows.count, rows.count)
-            lr = round_down(lr * loss_divisor(plan.loss, n) / n, 2)
-        if plan.optimizer in ("momentum", "nesterov"):
-            lr = round_down(lr * (1.0 - plan.momentum), 2)
+        if plan.loss != "mse" or plan.optimizer != "gd":
+            lr = round_down(lr * step_scale(plan, rows.count), 2)
     return plan.replace(lr=lr, standardize=rows.scaling is not None)
 
 

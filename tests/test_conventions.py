@@ -285,3 +285,70 @@ def test_the_estimator_takes_the_same_options_and_several_targets():
     assert again.weights_ == model.weights_
     with pytest.raises(ValueError, match="optimizer"):
         FwdbackRegressor(optimizer="sgd").fit(X, Y)
+
+
+def test_a_resumed_run_refuses_settings_the_model_does_not_have(run, workdir):
+    X, Y = _rows(30)
+    (workdir / "d.csv").write_text(_csv(X, Y))
+    base = ["d.csv", "--features", "x1,x2", "--target", "y1,y2"]
+    assert run(["train", *base, "--epochs", "5", "--model", "gd.json"]).exit_code == 0
+    assert run(["train", *base, "--epochs", "5", "--batch-size", "10", "--freeze", "b1,b2", "--model", "fb.json"]).exit_code == 0
+    cases = [
+        (["--resume", "gd.json", "--loss", "sse"], "the model's loss, mse; leave out --loss sse"),
+        (["--resume", "gd.json", "--optimizer", "momentum"], "the model's optimizer, gd; leave out --optimizer momentum"),
+        (["--resume", "fb.json", "--freeze", "b1"], "the model's freeze, b1,b2; leave out --freeze b1"),
+        (["--resume", "fb.json", "--no-shuffle"], "the model's shuffle, shuffled batches; leave out --no-shuffle"),
+    ]
+    for options, message in cases:
+        result = run(["train", "d.csv", *options, "--epochs", "2", "--no-save"])
+        assert result.exit_code == 2 and message in result.stderr, (options, result.stderr)
+    same = run(["train", "d.csv", "--resume", "fb.json", "--freeze", "b2,b1", "--epochs", "2", "--no-save"])
+    assert same.exit_code == 0, same.stderr  # the same names in another order
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--momentum", "0.5"], "--momentum is a setting of --optimizer momentum and nesterov, and the update rule is gd"),
+    (["--optimizer", "momentum", "--beta1", "0.5"], "--beta1 is a setting of --optimizer adam"),
+    (["--epsilon", "1e-3"], "--epsilon is a setting of --optimizer adam"),
+    (["--no-shuffle"], "--no-shuffle orders the rows of mini-batches; give --batch-size"),
+])
+def test_a_setting_the_run_would_not_use_is_a_usage_error(run, workdir, csv_text, linear_rows, options, message):
+    (workdir / "d.csv").write_text(csv_text(*linear_rows()))
+    for command in ("train", "explain", "gradcheck"):
+        result = run([command, "d.csv", *options] + (["--no-save"] if command == "train" else []))
+        assert result.exit_code == 2 and message in result.stderr, (command, result.stderr)
+
+
+def test_the_divergence_hint_is_in_the_loss_convention_s_units(run, workdir, csv_text, linear_rows):
+    (workdir / "d.csv").write_text(csv_text(*linear_rows(200)))
+    diverged = run(["train", "d.csv", "--loss", "sse", "--lr", "0.5", "--no-save"])
+    assert diverged.exit_code == 3, diverged.stderr
+    suggested = diverged.stderr.split("try --lr ")[1].split(",")[0]
+    followed = run(["train", "d.csv", "--loss", "sse", "--lr", suggested, "--no-save", "--format", "json"])
+    assert followed.exit_code == 0, followed.stderr
+
+
+def test_init_from_a_model_of_another_shape_says_what_to_give(run, workdir):
+    X, Y = _rows(30)
+    (workdir / "d.csv").write_text(_csv(X, Y, ("x1", "x2", "y1", "y")))
+    assert run(["train", "d.csv", "--features", "x1,x2", "--target", "y1,y", "--epochs", "2", "--model", "two.json"]).exit_code == 0
+    result = run(["train", "d.csv", "--features", "x1,x2", "--init", "two.json", "--no-save"])
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: two.json: is a model of 2 features, 2 hidden units and 2 outputs; to start from its "
+                             "weights give --target y1,y\n")
+
+
+def test_predict_of_parts_whose_headers_differ_writes_nothing(run, workdir):
+    X, Y = _rows(10)
+    (workdir / "a.csv").write_text(_csv(X, Y))
+    (workdir / "b.csv").write_text(_csv(X, Y, ("x2", "x1", "y1", "y2")))
+    assert run(["train", "a.csv", "--features", "x1,x2", "--target", "y1,y2", "--epochs", "2", "--model", "m.json"]).exit_code == 0
+    result = run(["predict", "a.csv", "b.csv", "--model", "m.json"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: b.csv: its columns (x2,x1,y1,y2) differ from the first part's (x1,x2,y1,y2)")
+
+
+@pytest.mark.parametrize("shape", [{"n_outputs": 0}, {"n_hidden": 0}, {"n_outputs": True}, {"n_inputs": 2.5}])
+def test_a_network_of_no_units_is_refused_by_name(shape):
+    with pytest.raises(ValueError, match=f"{next(iter(shape))} is .*: a network needs a whole number of at least 1"):
+        Architecture(**({"n_inputs": 3, "n_hidden": 2} | shape))

@@ -52,6 +52,7 @@ class FullBatch:
     """
 
     standardized = False
+    step_scale = 1.0
 
     def __init__(self, engine, whole, name: str, loss_floor: float, statistics):
         self.engine, self.whole, self.name, self.loss_floor, self.statistics = engine, whole, name, loss_floor, statistics
@@ -64,7 +65,7 @@ class FullBatch:
         return self.whole.loss_and_gradients(params)
 
     def suggest_lr(self, initial: Parameters, lr: float) -> float:
-        return suggest_lr(self.statistics, initial, lr)
+        return suggest_lr(self.statistics, initial, lr, scale=self.step_scale)
 
 
 class WholeRows:
@@ -106,6 +107,7 @@ class MiniBatches:
 
     name = "mini-batch"
     standardized = False
+    step_scale = 1.0
 
     def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, seed: int, loss_floor: float,
                  shuffle: bool = True, convention: str = "mse"):
@@ -138,7 +140,7 @@ class MiniBatches:
         return full_batch_engine(self.X, self.y, params, self.convention).loss_and_gradients(params)
 
     def suggest_lr(self, initial: Parameters, lr: float) -> float:
-        return suggest_lr(RowStatistics(self.X, self.y), initial, lr, (self.X, self.batch_size))
+        return suggest_lr(RowStatistics(self.X, self.y), initial, lr, (self.X, self.batch_size), self.step_scale)
 
 
 def objective_for(rows, initial: Parameters, plan):
@@ -151,12 +153,15 @@ def objective_for(rows, initial: Parameters, plan):
     if rows.partitions is not None:
         objective = rows.partitions.objective(rows.gram, initial, plan)
         objective.standardized = rows.scaling is not None
+        objective.step_scale = step_scale(plan, rows.count)
         return objective
     if rows.gram is not None:
         if plan.batch_size is not None or not _gram_applies(initial):
             raise ValueError("streamed rows train the linear network with one output on full batches only")
         gram = rows.gram.with_loss(convention)
-        return FullBatch(gram, gram, "gram", _floor(rows.gram.zero_loss, rows.gram.rows, convention), rows.gram)
+        objective = FullBatch(gram, gram, "gram", _floor(rows.gram.zero_loss, rows.gram.rows, convention), rows.gram)
+        objective.step_scale = step_scale(plan, rows.count)
+        return objective
     X, y = rows.X, rows.y
     floor = _floor(float(np.ravel(y) @ np.ravel(y)) / len(y), len(y), convention)
     if plan.batch_size is not None:
@@ -167,7 +172,20 @@ def objective_for(rows, initial: Parameters, plan):
         name = "gram" if gram else "literal" if isinstance(literal, LiteralEngine) else "network"
         objective = FullBatch(gram or literal, literal, name, floor, rows.statistics)
     objective.standardized = rows.scaling is not None
+    objective.step_scale = step_scale(plan, rows.count)
     return objective
+
+
+def step_scale(plan, n: int) -> float:
+    """The plan's step per gradient descent's on the MSE, for n rows: a loss convention's
+    gradients are n / d(n) times the MSE's (over the rows of an update), so its step d(n) / n
+    times; momentum and Nesterov's steps add up to eta / (1 - mu), so (1 - mu) times that;
+    inf for adam, whose steps the curvature does not bound."""
+    if plan.optimizer == "adam":
+        return np.inf
+    rows = min(plan.batch_size or n, n)
+    scale = 1.0 if plan.loss == "mse" else loss_divisor(plan.loss, rows) / rows
+    return scale * (1.0 - plan.momentum) if plan.optimizer in ("momentum", "nesterov") else scale
 
 
 def _gram_applies(initial: Parameters) -> bool:

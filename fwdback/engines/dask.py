@@ -324,8 +324,10 @@ class DataParallel:
         loss, gradients = self.loss_and_gradients(params)
         return optimizer.step(params, gradients), loss, gradients
 
+    step_scale = 1.0
+
     def suggest_lr(self, initial: Parameters, lr: float) -> float:
-        return suggest_lr(self.statistics, initial, lr)
+        return suggest_lr(self.statistics, initial, lr, scale=self.step_scale)
 
 
 class DataParallelMiniBatches(DataParallel):
