@@ -2,67 +2,169 @@
 
 The same equations as network.forward, mse_loss and backward, written feature-major: the
 data are read as X^T, shape (k, n), so that every product is a BLAS call along long contiguous
-rows with an inner dimension of k or H. The rows are taken in blocks of `chunk_rows`, small
-enough that a block's hidden values, residuals and per-row terms stay in the processor's
-cache, in work arrays allocated once; the blocks' sums of the chain rule's terms add up to the
-full-batch gradients. Every row goes forward and backward, whatever the activation and however
-many rows; the results are network.py's up to the order of summation (about 1e-15 relative),
-as tests/test_engines.py checks.
+rows with an inner dimension of k or H. The rows are taken in blocks small enough that a
+block's hidden values, residuals and per-row terms stay in the processor's cache (L2), in
+work arrays allocated once (a new (H, rows) array per block would be a fresh mmap of memory
+each time: glibc serves allocations above its threshold that way), and every step writes into
+them (`out=`): no temporary is made per block. The blocks' sums of the chain rule's terms add
+up to the full-batch gradients. BLAS runs on one thread (threads.one_blas_thread): these
+products are too small to share.
+
+Every row goes forward and backward, whatever the activation and however many rows; the
+results are network.py's up to the order of summation (about 1e-15 relative), as
+tests/test_engines.py checks. With the identity the chain rule's per-row terms factor,
+dL/dz_h,i = w_out[h] dL/dyhat_i, and so do the hidden values' sums: each row's yhat is
+(w_out W) x + (w_out . b + b_out), and
+
+    dL/dW = outer(w_out, X^T dL/dyhat),   dL/db = w_out * sum_i dL/dyhat_i,
+    dL/dw_out = W X^T dL/dyhat + b sum_i dL/dyhat_i
+
+so an epoch of the linear network reads each row twice (once from memory, once from cache)
+and never forms the (H, rows) arrays.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..network import ACTIVATIONS, Gradients, Parameters
+from ..network import Gradients, Parameters
+from .threads import one_blas_thread
 
 
 class LiteralEngine:
     """Loss and gradients at any weights, by a forward and a backward pass over every row."""
 
     CHUNK_ROWS = 65536
-    # The two (H, rows) work arrays stay within this; a wide network takes fewer rows a block.
+    # A block's working set (its rows of X^T and y, and the (H, rows) work arrays) within this:
+    # the L2 cache of one core, where the block's passes after the first read it.
+    CACHE_BYTES = 768 << 10
+    # Fewer rows a block than this make the per-block calls cost more than the cache saves.
+    MIN_CHUNK_ROWS = 2048
+    # The work arrays stay within this; a wide network takes fewer rows a block.
     WORK_BYTES = 64 << 20
 
     def __init__(self, X: np.ndarray, y: np.ndarray, n_hidden: int):
-        """X : shape (n, k), y : shape (n,). X.T is copied once if it is not contiguous."""
-        self.XT = np.ascontiguousarray(X.T)
-        self.y = y
-        self.chunk_rows = min(self.CHUNK_ROWS, max(1, self.WORK_BYTES // (16 * n_hidden)))
-        rows = min(self.chunk_rows, len(y))
-        self.Z = np.empty((n_hidden, rows))
-        self.r = np.empty(rows)
-        self.dZ = np.empty((n_hidden, rows))
+        """X : shape (n, k), y : shape (n,). X is copied once, feature-major, with a row of ones."""
+        n, k = X.shape
+        self.XT1 = np.empty((k + 1, n))  # [X^T; 1]: the rows of ones carries the hidden biases
+        self.XT1[:k], self.XT1[k] = X.T, 1.0
+        self.XT = self.XT1[:k]
+        self.y = np.ascontiguousarray(y, dtype=np.float64)
+        self.n_hidden = n_hidden
+        self._work = {}
 
-    def _chunks(self):
-        for first in range(0, len(self.y), self.chunk_rows):
-            XT = self.XT[:, first : first + self.chunk_rows]
-            m = XT.shape[1]
-            yield XT, self.y[first : first + m], self.Z[:, :m], self.r[:m], self.dZ[:, :m]
+    def chunk_rows(self, hidden_arrays: int) -> int:
+        """Rows a block, for a block that keeps `hidden_arrays` (H, rows) arrays besides X^T, y and r."""
+        per_row = 8 * (2 * self.XT1.shape[0] + 2 + hidden_arrays * self.n_hidden)
+        by_cache = max(self.MIN_CHUNK_ROWS, self.CACHE_BYTES // per_row)
+        return max(1, min(self.CHUNK_ROWS, by_cache, self.WORK_BYTES // (32 * self.n_hidden), len(self.y)))
+
+    def _arrays(self, hidden: bool):
+        """The work arrays, made once: r (rows,), and with `hidden` Z (H, rows), [N; 1] (H + 1, rows)
+        and [X^T; 1] scaled by the residuals (k + 1, rows)."""
+        if hidden not in self._work:
+            rows = self.chunk_rows(2 if hidden else 0)
+            arrays = [np.empty(rows)]
+            if hidden:
+                h = self.n_hidden
+                N1 = np.empty((h + 1, rows))
+                N1[h] = 1.0  # [N; 1]: the output bias's row of ones, never written again
+                arrays += [np.empty((h, rows)), N1, np.empty((self.XT1.shape[0], rows))]
+            self._work[hidden] = rows, arrays
+        return self._work[hidden]
+
+    def _blocks(self, rows: int):
+        """(first row, rows) of each block of `rows` rows (the last may be short)."""
+        n = len(self.y)
+        for first in range(0, n, rows):
+            yield first, min(rows, n - first)
 
     def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
         """The MSE loss and every gradient at `params`, feature-major: z^T = W x^T + b, ..."""
+        with one_blas_thread():
+            if params.activation == "identity":
+                return self._linear(params)
+            return self._nonlinear(params)
+
+    def _nonlinear(self, params: Parameters) -> tuple[float, Gradients]:
+        """tanh, relu or sigmoid: z = [W, b] [x; 1], N = act(z), yhat = [w_out, b_out] [N; 1], then back.
+
+        The biases ride in the products as rows of ones: under X^T (stored so) and under N (a
+        work array's last row), so z = [W, b] [x; 1], yhat = [w_out, b_out] [N; 1],
+        [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/dW, dL/db] = dL/dZ [X, 1]. dL/dZ =
+        outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h] multiplies unit h's sum at the
+        end, and the per-row factor dL/dyhat goes on whichever side of the last product is
+        smaller, dN/dz (H rows) or [X^T; 1] (k + 1). dL/dyhat itself is yhat - y until the
+        sums are made, then the sums are multiplied by 2/n: the same terms in another order.
+
+        The sigmoid is network._sigmoid's tanh with its constants moved onto the weights:
+        N = (1 + T) / 2 with T = tanh(z / 2), so yhat = (w_out / 2) . T + (sum(w_out) / 2 + b_out),
+        dL/dw_out = (T dL/dyhat + sum dL/dyhat) / 2 and dN/dz = N (1 - N) = (1 - T*T) / 4: the
+        same values (halving is exact) without the two passes that make N from T.
+        """
         W, w, b, b_out = params.layers
-        activate, derivative = ACTIVATIONS[params.activation]
-        scale = 2.0 / len(self.y)
-        squares, db_out = 0.0, 0.0
-        gradients = Gradients(np.zeros(params.vector.size), params.n_inputs, params.n_hidden, params.activation)
-        dW, dw_out, db, _ = gradients.layers
-        for XT, y, Z, r, dZ in self._chunks():
-            np.matmul(W, XT, out=Z)
-            Z += b[:, None]
-            N = Z if activate is None else activate(Z)
-            np.matmul(w, N, out=r)
-            r += b_out
+        activation = params.activation
+        k, h = params.n_inputs, params.n_hidden
+        Wb = np.empty((h, k + 1))  # [W, b]
+        Wb[:, :k], Wb[:, k] = W, b
+        wb = np.append(w, b_out)  # [w_out, b_out]
+        if activation == "sigmoid":
+            Wb *= 0.5  # z / 2, exactly (a power of two)
+            wb[:h], wb[h] = 0.5 * w, 0.5 * float(w.sum()) + float(b_out)
+        dWb = np.zeros((h, k + 1))  # per unit, the sum over rows of dN/dz [x; 1] (yhat - y)
+        dwb = np.zeros(h + 1)  # the sum over rows of [N; 1] (yhat - y) (of [T; 1] for the sigmoid)
+        squares = 0.0
+        rows, (r0, Z0, N0, Xr0) = self._arrays(hidden=True)
+        scale_rows = h < k + 1  # the residual goes on dN/dz, else on [x; 1]
+        for first, m in self._blocks(rows):
+            XT, y = self.XT1[:, first : first + m], self.y[first : first + m]
+            Z, N1, r = Z0[:, :m], N0[:, :m], r0[:m]
+            N = N1[:h]
+            np.matmul(Wb, XT, out=Z)  # z = W x + b (z / 2 for the sigmoid)
+            if activation == "relu":
+                np.maximum(Z, 0.0, out=N)
+            else:
+                np.tanh(Z, out=N)  # N = tanh(z), or T = tanh(z / 2) for the sigmoid
+            np.matmul(wb, N1, out=r)  # yhat = w_out . N + b_out
             r -= y  # yhat - y
-            squares += float(r @ r)
+            squares += float(np.dot(r, r))
+            dwb += np.matmul(N1, r)
+            if activation == "relu":  # dN/dz = 1 where z > 0, else 0 (N > 0 exactly where z > 0)
+                np.sign(N, out=Z)
+            else:  # dN/dz = 1 - N*N (4 times the sigmoid's), in Z (no longer needed)
+                np.multiply(N, N, out=Z)
+                np.subtract(1.0, Z, out=Z)
+            if scale_rows:
+                Z *= r
+                dWb += np.matmul(Z, XT.T)
+            else:
+                Xr = Xr0[:, :m]
+                np.multiply(XT, r, out=Xr)
+                dWb += np.matmul(Z, Xr.T)
+        scale = 2.0 / len(self.y)  # dL/dyhat = (2/n) (yhat - y)
+        if activation == "sigmoid":
+            dwb[:h] = 0.5 * (dwb[:h] + dwb[h])
+            scale *= 0.25
+        dWb *= scale * w[:, None]  # dL/dz = w_out dL/dyhat dN/dz: [dL/dW, dL/db]
+        dwb *= 2.0 / len(self.y)
+        return squares / len(self.y), Gradients.of_layers(dWb[:, :k], dwb[:h], dWb[:, k], dwb[h], activation)
+
+    def _linear(self, params: Parameters) -> tuple[float, Gradients]:
+        """The identity: yhat = theta . x + c with theta = w_out W, c = w_out . b + b_out (see above)."""
+        W, w, b, b_out = params.layers
+        theta, c = w @ W, float(w @ b) + float(b_out)
+        scale = 2.0 / len(self.y)
+        squares, sum_r = 0.0, 0.0
+        Xr = np.zeros(params.n_inputs)  # X^T dL/dyhat
+        rows, (r0,) = self._arrays(hidden=False)
+        for first, m in self._blocks(rows):
+            XT, y, r = self.XT[:, first : first + m], self.y[first : first + m], r0[:m]
+            np.matmul(theta, XT, out=r)
+            r += c
+            r -= y  # yhat - y
+            squares += float(np.dot(r, r))
             r *= scale  # dL/dyhat
-            dw_out += N @ r
-            db_out += float(r.sum())
-            np.multiply(w[:, None], r, out=dZ)  # dL/dN
-            if derivative is not None:
-                dZ *= derivative(Z, N)  # dL/dz
-            dW += dZ @ XT.T
-            db += dZ.sum(axis=1)
-        gradients.vector[-1] = db_out
-        return squares / len(self.y), gradients
+            sum_r += float(r.sum())
+            Xr += np.matmul(XT, r)
+        dW, dw_out, db = np.outer(w, Xr), W @ Xr + b * sum_r, w * sum_r
+        return squares / len(self.y), Gradients.of_layers(dW, dw_out, db, sum_r, params.activation)
