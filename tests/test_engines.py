@@ -121,6 +121,12 @@ def test_the_literal_engine_in_blocks_sums_to_the_full_batch(monkeypatch, activa
     assert np.max(np.abs(grads.vector - literal)) <= 1e-13 * np.max(np.abs(literal))
 
 
+@pytest.fixture
+def fast_paths(monkeypatch):
+    """The fast paths at any number of rows (lecture-sized data otherwise runs network.py itself)."""
+    monkeypatch.setattr(LiteralEngine, "LECTURE_ROWS", 0)
+
+
 def lecture_gradients(params, X, y):
     """network.py's loss and gradients: the independent computation every engine must equal."""
     fwd = forward(params, X)
@@ -129,7 +135,7 @@ def lecture_gradients(params, X, y):
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
 @pytest.mark.parametrize("k, h", [(3, 1), (3, 2), (3, 4), (3, 16), (1, 3), (5, 64)])
-def test_the_literal_engine_equals_the_lecture_for_every_width(activation, k, h):
+def test_the_literal_engine_equals_the_lecture_for_every_width(fast_paths, activation, k, h):
     """Both sides of the last product (the residual on dN/dz for H < k + 1, on [x; 1] otherwise),
     the sigmoid's constants moved onto the weights, the identity's factored sums: network.py's numbers."""
     rng = np.random.default_rng(10 * k + h)
@@ -147,7 +153,7 @@ def test_the_literal_engine_equals_the_lecture_for_every_width(activation, k, h)
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
 @pytest.mark.parametrize("chunk", [1, 3, 100])
-def test_the_literal_engine_equals_the_lecture_across_blocks(monkeypatch, activation, chunk):
+def test_the_literal_engine_equals_the_lecture_across_blocks(fast_paths, monkeypatch, activation, chunk):
     """Blocks of 1 row, short last blocks, a block larger than the data."""
     monkeypatch.setattr(LiteralEngine, "MIN_CHUNK_ROWS", 1)
     monkeypatch.setattr(LiteralEngine, "CHUNK_ROWS", chunk)
@@ -159,7 +165,7 @@ def test_the_literal_engine_equals_the_lecture_across_blocks(monkeypatch, activa
     assert np.max(np.abs(grads.vector - expected)) <= 1e-12 * np.max(np.abs(expected))
 
 
-def test_relu_units_that_never_fire_have_zero_gradients():
+def test_relu_units_that_never_fire_have_zero_gradients(fast_paths):
     X, y = generate(500, seed=9)
     params = init_parameters(np.random.default_rng(5), 3, 3, "relu")
     params.b_hidden[0] = -1e6  # unit 1 is off on every row
@@ -184,7 +190,7 @@ def lecture_minibatch_epoch(params, X, y, lr, order, batch_size):
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
 @pytest.mark.parametrize("batch_size, span", [(1, 65536), (7, 65536), (32, 64), (256, 65536), (500, 65536)])
-def test_mini_batches_take_the_lectures_steps(monkeypatch, activation, batch_size, span):
+def test_mini_batches_take_the_lectures_steps(fast_paths, monkeypatch, activation, batch_size, span):
     """Three epochs of batches (a short last batch, spans of rows gathered in several pieces,
     one batch larger than the data) step for step as network.py takes them."""
     monkeypatch.setattr(batches, "SPAN_ROWS", span)
@@ -203,7 +209,7 @@ def test_mini_batches_take_the_lectures_steps(monkeypatch, activation, batch_siz
         assert params.activation == activation and grads.n_hidden == 4
 
 
-def test_mini_batches_train_as_the_lecture_does():
+def test_mini_batches_train_as_the_lecture_does(fast_paths):
     X, y = generate(2000, seed=11)
     initial = init_parameters(np.random.default_rng(6), 3, 8, "tanh")
     plan = TrainingPlan(lr=0.01, epochs=20, tol=0, batch_size=64, standardize=False)
@@ -230,3 +236,17 @@ def test_one_blas_thread_gives_the_thread_count_back():
             inside = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas"]
         after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas"]
     assert 1 in inside and 2 in after
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
+def test_lecture_sized_data_runs_the_lecture_bit_for_bit(activation):
+    """Below LECTURE_ROWS rows the full batch and the mini-batches are network.py's own calls:
+    what `fwdback explain --epoch K` works by hand is exactly training's epoch K."""
+    X, y = generate(LiteralEngine.LECTURE_ROWS - 1, seed=12)
+    params = init_parameters(np.random.default_rng(7), 3, 3, activation)
+    loss, grads = LiteralEngine(X, y, 3).loss_and_gradients(params)
+    expected_loss, expected = lecture_gradients(params, X, y)
+    assert loss == expected_loss and np.array_equal(grads.vector, expected)
+    after, _, _ = MiniBatches(X, y, 100, seed=2, loss_floor=0.0).epoch(params, 0.01, 1)
+    vector, _, _ = lecture_minibatch_epoch(params, X, y, 0.01, epoch_order(2, 1, len(y)), 100)
+    assert np.array_equal(after.vector, vector)

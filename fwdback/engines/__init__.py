@@ -81,6 +81,8 @@ class MiniBatches:
 
     def epoch(self, params: Parameters, lr: float, number: int):
         """The epoch by batches.BatchSteps: network.py's steps below, without their per-call costs."""
+        if len(self.y) < LiteralEngine.LECTURE_ROWS:  # lecture-sized: the lecture's own steps, bit for bit
+            return self.lecture_epoch(params, lr, number)
         order = epoch_order(self.seed, number, len(self.y))
         if self._steps is None:
             self._steps = BatchSteps(self.X, self.y, params.n_hidden, self.batch_size)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network import Gradients, Parameters
+from ..network import Gradients, Parameters, backward, forward, mse_loss
 from .threads import one_blas_thread
 
 
@@ -35,21 +35,27 @@ class LiteralEngine:
     """Loss and gradients at any weights, by a forward and a backward pass over every row."""
 
     CHUNK_ROWS = 65536
-    # A block's working set (its rows of X^T and y, and the (H, rows) work arrays) within this:
-    # the L2 cache of one core, where the block's passes after the first read it.
-    CACHE_BYTES = 768 << 10
+    # A block's working set (its rows of X^T and y, and the (H, rows) work arrays) within this,
+    # so that the block's passes after the first read it from cache (measured best between 1.5
+    # and 3 MiB on a processor of 1 MiB L2 a core, 32 MiB L3).
+    CACHE_BYTES = 2 << 20
     # Fewer rows a block than this make the per-block calls cost more than the cache saves.
     MIN_CHUNK_ROWS = 2048
     # The work arrays stay within this; a wide network takes fewer rows a block.
     WORK_BYTES = 64 << 20
+    # Fewer rows than this run network.py's own forward and backward: lecture-sized data gets
+    # the lecture's computation, bit for bit (what `fwdback explain --epoch K` shows of training).
+    LECTURE_ROWS = 2048
 
     def __init__(self, X: np.ndarray, y: np.ndarray, n_hidden: int):
-        """X : shape (n, k), y : shape (n,). X is copied once, feature-major, with a row of ones."""
+        """X : shape (n, k), y : shape (n,). The rows are copied once, feature-major, as [1; X^T; y]."""
         n, k = X.shape
-        self.XT1 = np.empty((k + 1, n))  # [X^T; 1]: the rows of ones carries the hidden biases
-        self.XT1[:k], self.XT1[k] = X.T, 1.0
-        self.XT = self.XT1[:k]
-        self.y = np.ascontiguousarray(y, dtype=np.float64)
+        self.data = np.empty((k + 2, n))  # [1; X^T; y], so that [1; X^T] and [X^T; y] are views
+        self.data[0], self.data[1 : k + 1], self.data[k + 1] = 1.0, X.T, y
+        self.XT1 = self.data[: k + 1]  # [1; X^T]: the row of ones carries the hidden biases
+        self.XTy = self.data[1:]  # [X^T; y]: yhat - y in one product for the identity
+        self.XT = self.data[1 : k + 1]
+        self.y = self.data[k + 1]
         self.n_hidden = n_hidden
         self._work = {}
 
@@ -61,7 +67,7 @@ class LiteralEngine:
 
     def _arrays(self, hidden: bool):
         """The work arrays, made once: r (rows,), and with `hidden` Z (H, rows), [N; 1] (H + 1, rows)
-        and [X^T; 1] scaled by the residuals (k + 1, rows)."""
+        and [1; X^T] scaled by the residuals (k + 1, rows)."""
         if hidden not in self._work:
             rows = self.chunk_rows(2 if hidden else 0)
             arrays = [np.empty(rows)]
@@ -81,20 +87,28 @@ class LiteralEngine:
 
     def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
         """The MSE loss and every gradient at `params`, feature-major: z^T = W x^T + b, ..."""
+        if len(self.y) < self.LECTURE_ROWS:
+            return self._lecture(params)
         with one_blas_thread():
             if params.activation == "identity":
                 return self._linear(params)
             return self._nonlinear(params)
 
-    def _nonlinear(self, params: Parameters) -> tuple[float, Gradients]:
-        """tanh, relu or sigmoid: z = [W, b] [x; 1], N = act(z), yhat = [w_out, b_out] [N; 1], then back.
+    def _lecture(self, params: Parameters) -> tuple[float, Gradients]:
+        """network.forward, mse_loss and backward themselves."""
+        X = self.XT.T
+        fwd = forward(params, X)
+        return mse_loss(self.y, fwd.yhat), backward(params, X, self.y, fwd).gradients
 
-        The biases ride in the products as rows of ones: under X^T (stored so) and under N (a
-        work array's last row), so z = [W, b] [x; 1], yhat = [w_out, b_out] [N; 1],
-        [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/dW, dL/db] = dL/dZ [X, 1]. dL/dZ =
+    def _nonlinear(self, params: Parameters) -> tuple[float, Gradients]:
+        """tanh, relu or sigmoid: z = [b, W] [1; x], N = act(z), yhat = [w_out, b_out] [N; 1], then back.
+
+        The biases ride in the products as rows of ones: above X^T (stored so) and under N (a
+        work array's last row), so z = [b, W] [1; x], yhat = [w_out, b_out] [N; 1],
+        [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/db, dL/dW] = dL/dZ [1, X]. dL/dZ =
         outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h] multiplies unit h's sum at the
         end, and the per-row factor dL/dyhat goes on whichever side of the last product is
-        smaller, dN/dz (H rows) or [X^T; 1] (k + 1). dL/dyhat itself is yhat - y until the
+        smaller, dN/dz (H rows) or [1; X^T] (k + 1). dL/dyhat itself is yhat - y until the
         sums are made, then the sums are multiplied by 2/n: the same terms in another order.
 
         The sigmoid is network._sigmoid's tanh with its constants moved onto the weights:
@@ -105,17 +119,17 @@ class LiteralEngine:
         W, w, b, b_out = params.layers
         activation = params.activation
         k, h = params.n_inputs, params.n_hidden
-        Wb = np.empty((h, k + 1))  # [W, b]
-        Wb[:, :k], Wb[:, k] = W, b
+        Wb = np.empty((h, k + 1))  # [b, W]
+        Wb[:, 0], Wb[:, 1:] = b, W
         wb = np.append(w, b_out)  # [w_out, b_out]
         if activation == "sigmoid":
             Wb *= 0.5  # z / 2, exactly (a power of two)
             wb[:h], wb[h] = 0.5 * w, 0.5 * float(w.sum()) + float(b_out)
-        dWb = np.zeros((h, k + 1))  # per unit, the sum over rows of dN/dz [x; 1] (yhat - y)
+        dWb = np.zeros((h, k + 1))  # per unit, the sum over rows of dN/dz [1; x] (yhat - y)
         dwb = np.zeros(h + 1)  # the sum over rows of [N; 1] (yhat - y) (of [T; 1] for the sigmoid)
         squares = 0.0
         rows, (r0, Z0, N0, Xr0) = self._arrays(hidden=True)
-        scale_rows = h < k + 1  # the residual goes on dN/dz, else on [x; 1]
+        scale_rows = h < k + 1  # the residual goes on dN/dz, else on [1; x]
         for first, m in self._blocks(rows):
             XT, y = self.XT1[:, first : first + m], self.y[first : first + m]
             Z, N1, r = Z0[:, :m], N0[:, :m], r0[:m]
@@ -147,7 +161,7 @@ class LiteralEngine:
             scale *= 0.25
         dWb *= scale * w[:, None]  # dL/dz = w_out dL/dyhat dN/dz: [dL/dW, dL/db]
         dwb *= 2.0 / len(self.y)
-        return squares / len(self.y), Gradients.of_layers(dWb[:, :k], dwb[:h], dWb[:, k], dwb[h], activation)
+        return squares / len(self.y), Gradients.of_layers(dWb[:, 1:], dwb[:h], dWb[:, 0], dwb[h], activation)
 
     def _linear(self, params: Parameters) -> tuple[float, Gradients]:
         """The identity: yhat = theta . x + c with theta = w_out W, c = w_out . b + b_out (see above)."""
@@ -156,12 +170,12 @@ class LiteralEngine:
         scale = 2.0 / len(self.y)
         squares, sum_r = 0.0, 0.0
         Xr = np.zeros(params.n_inputs)  # X^T dL/dyhat
+        theta_y = np.append(theta, -1.0)  # [theta, -1] [x; y] = theta . x - y
         rows, (r0,) = self._arrays(hidden=False)
         for first, m in self._blocks(rows):
-            XT, y, r = self.XT[:, first : first + m], self.y[first : first + m], r0[:m]
-            np.matmul(theta, XT, out=r)
-            r += c
-            r -= y  # yhat - y
+            XTy, XT, r = self.XTy[:, first : first + m], self.XT[:, first : first + m], r0[:m]
+            np.matmul(theta_y, XTy, out=r)
+            r += c  # yhat - y
             squares += float(np.dot(r, r))
             r *= scale  # dL/dyhat
             sum_r += float(r.sum())
