@@ -7,7 +7,9 @@
 Five measurements, each a ratio of two contenders timed in the same run, taking turns:
 
 1. Full batch, activations identity/tanh/relu/sigmoid, H in {2, 16, 64}, 100 to 1,000,000 rows:
-   an epoch of fwdback's training (training.fit_rows as shipped: the engine it picks) against
+   an epoch of fwdback's training (training.fit_rows as shipped: the engine it picks; the time
+   of its epoch loop, from the end of the first epoch to the end of the last, so without the
+   one-off set-up before the loop and the final loss pass after it) against
    PyTorch CPU (one thread, float64, nn.Linear -> activation -> nn.Linear, MSELoss, plain SGD).
 2. Mini-batches of 1, 32 and 256 rows on 100,000 rows (identity H=2 and tanh H=16): an epoch of
    fwdback's mini-batch training against PyTorch's loop over a shuffled order (randperm, index,
@@ -130,7 +132,8 @@ def regression_data(rows: int, seed: int = 0):
 
 class FwdbackFit:
     """training.fit_rows as shipped (the engine it picks), from the same initial weights each call;
-    with `literal`, training.train on the literal engine's full-batch objective."""
+    with `literal`, training.train on the literal engine's full-batch objective. Its time is the
+    training loop's (run): what an epoch costs, as PyTorch's loop is timed."""
 
     def __init__(self, X, y, initial, lr=LR, batch_size=None, literal=False):
         from fwdback.plan import TrainingPlan
@@ -141,7 +144,7 @@ class FwdbackFit:
         self.rows = prepare(X, y, TrainingPlan(standardize=False))
         self.engine = None
 
-    def _fit(self, epochs: int):
+    def _fit(self, epochs: int, on_epoch=None):
         from fwdback.engines import FullBatch
         from fwdback.engines.literal import LiteralEngine
         from fwdback.training import fit_rows, train
@@ -149,15 +152,19 @@ class FwdbackFit:
         plan = self.TrainingPlan(lr=self.lr, epochs=epochs, tol=0, standardize=False, batch_size=self.batch_size)
         if self.literal:
             engine = LiteralEngine(self.rows.X, self.rows.y, self.initial.n_hidden)
-            return train(FullBatch(engine, engine, "literal", 0.0, self.rows.statistics), self.initial, plan)
-        return fit_rows(self.rows, self.initial, plan).result
+            return train(FullBatch(engine, engine, "literal", 0.0, self.rows.statistics), self.initial, plan, on_epoch=on_epoch)
+        return fit_rows(self.rows, self.initial, plan, on_epoch=on_epoch).result
 
     def run(self, epochs: int) -> float:
+        """The time of `epochs` epochs of the training loop: a run of epochs + 1, timed from the end
+        of its first epoch to the end of its last (on_epoch), so that the one-off work (the engine's
+        copy of the rows, the Gram matrix, the final loss pass) is left out: it is `setup`."""
+        stamps = []
         start = time.perf_counter()
-        result = self._fit(epochs)
-        elapsed = time.perf_counter() - start
+        result = self._fit(epochs + 1, on_epoch=lambda record: stamps.append(time.perf_counter()))
+        self.setup = stamps[0] - start
         self.engine = result.engine
-        return elapsed
+        return stamps[-1] - stamps[0]
 
     def losses(self, epochs: int):
         result = self._fit(epochs)
@@ -278,11 +285,11 @@ def full_batch(config: dict, loaded: bool) -> list[dict]:
                 initial = init_parameters(np.random.default_rng(0), 3, h, activation)
                 ours, theirs = FwdbackFit(X, y, initial), TorchNet(X, y, initial)
                 with busy_core(loaded):
-                    counts = {"fwdback": calibrate(ours.run, config["measure_seconds"], least=10),
+                    counts = {"fwdback": calibrate(ours.run, config["measure_seconds"]),
                               "PyTorch": calibrate(theirs.run, config["measure_seconds"])}
                     times = rounds_of({"fwdback": ours.run, "PyTorch": theirs.run}, counts, config["rounds"])
                 ratio = median_ratio(times, "PyTorch", "fwdback")
-                results.append(dict(activation=activation, hidden=h, rows=rows, engine=ours.engine,
+                results.append(dict(activation=activation, hidden=h, rows=rows, engine=ours.engine, setup=ours.setup,
                                     fwdback=statistics.median(times["fwdback"]), torch=statistics.median(times["PyTorch"]),
                                     ratio=ratio))
                 log(f"  full batch {activation} H={h} {rows:,} rows {'loaded' if loaded else 'quiet'}: "
@@ -340,7 +347,7 @@ def literal_floor(config: dict, loaded: bool) -> list[dict]:
         initial = init_parameters(np.random.default_rng(0), 3, 2, "identity")
         ours, floor = FwdbackFit(X, y, initial, literal=True), ReadOnce(X, y)
         with busy_core(loaded):
-            counts = {"literal": calibrate(ours.run, 0.3, least=10), "read once": calibrate(floor.run, 0.3)}
+            counts = {"literal": calibrate(ours.run, 0.3), "read once": calibrate(floor.run, 0.3)}
             times = rounds_of({"literal": ours.run, "read once": floor.run}, counts, config["floor_rounds"])
         ratio = median_ratio(times, "literal", "read once")
         results.append(dict(rows=rows, literal=statistics.median(times["literal"]), floor=statistics.median(times["read once"]),
@@ -469,15 +476,32 @@ def time_to_result(config: dict) -> dict:
 # The parent: a worker per OPENBLAS setting, then the tables.
 
 
+def l2_bytes() -> int:
+    """The processor's L2 cache of one core, in bytes (1 MiB where Linux does not say)."""
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cache/index2/size") as stream:
+            text = stream.read().strip()
+        return int(text[:-1]) * 1024 if text.endswith("K") else int(text)
+    except (OSError, ValueError):
+        return 1 << 20
+
+
 def environments() -> list[tuple[str, dict]]:
-    """(label, environment) of each OPENBLAS setting: as the machine sets it, and both unset."""
+    """(label, environment) of each OPENBLAS setting: as the machine sets them, and both unset.
+
+    Where the machine sets neither, the first is what the issue's machines set,
+    OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE (this processor's L2), set by the benchmark
+    in its child process alone: both settings are measured either way.
+    """
     machine = {name: os.environ[name] for name in OPENBLAS_VARIABLES if name in os.environ}
-    shown = ", ".join(f"{k}={v}" for k, v in machine.items()) or "none set"
     unset = {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARIABLES}
-    settings = [(f"OPENBLAS_* as set ({shown})", dict(os.environ))]
     if machine:
-        settings.append(("OPENBLAS_* unset", unset))
-    return settings
+        shown = ", ".join(f"{k}={v}" for k, v in machine.items())
+        return [(f"OPENBLAS_* as set ({shown})", dict(os.environ)), ("OPENBLAS_* unset", unset)]
+    emulated = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": str(l2_bytes())}
+    shown = ", ".join(f"{k}={v}" for k, v in emulated.items())
+    return [(f"OPENBLAS_* set ({shown}; this machine sets neither, the benchmark does)", {**unset, **emulated}),
+            ("OPENBLAS_* unset", unset)]
 
 
 def run_worker(config_name: str, parts: list[str], environment: dict) -> dict:
@@ -509,13 +533,13 @@ def report(results: list[tuple[str, dict]], result: dict | None, summary: list[s
     if "full" in first:
         print(f"### 1. Full batch: PyTorch CPU (1 thread, float64, SGD) / fwdback, per epoch (target ≥ {TARGET:g}; ✗ below it)")
         print()
-        header = ["activation", "H", "rows", "engine"]
+        header = ["activation", "H", "rows", "engine (set-up)"]
         for label in labels:
             for key in ("quiet", "loaded"):
                 header.append(f"{key}, {label.split(' (')[0]}")
         rows, failures, count = [], [], 0
         for index, case in enumerate(first["full"]["quiet"]):
-            row = [case["activation"], str(case["hidden"]), f"{case['rows']:,}", case["engine"]]
+            row = [case["activation"], str(case["hidden"]), f"{case['rows']:,}", f"{case['engine']} ({format_seconds(case['setup'])})"]
             for label in labels:
                 for key in ("quiet", "loaded"):
                     cell = by[label]["full"][key][index]
@@ -527,7 +551,9 @@ def report(results: list[tuple[str, dict]], result: dict | None, summary: list[s
         table(header, rows)
         print("Each cell: fwdback's median time per epoch / PyTorch's = their ratio (the median of the rounds' ratios). "
               "engine: what fwdback's training picked (the Gram engine for the identity from 10,000 rows; "
-              "section 3 times the literal one).")
+              "section 3 times the literal one), and its one-off set-up before the first epoch (the rows copied "
+              "feature-major, the Gram matrix), quiet, left out of the time per epoch as PyTorch's "
+              "torch.from_numpy is.")
         print()
         summary.append(f"1. full batch: {count - len(failures)} of {count} ratios ≥ {TARGET:g}"
                        + (f"; below: {'; '.join(failures)}" if failures else ""))
