@@ -48,34 +48,33 @@ class LiteralEngine:
     LECTURE_ROWS = 2048
 
     def __init__(self, X: np.ndarray, y: np.ndarray, n_hidden: int):
-        """X : shape (n, k), y : shape (n,). The rows are copied once, feature-major, as [1; X^T; y]."""
-        n, k = X.shape
-        self.data = np.empty((k + 2, n))  # [1; X^T; y], so that [1; X^T] and [X^T; y] are views
-        self.data[0], self.data[1 : k + 1], self.data[k + 1] = 1.0, X.T, y
-        self.XT1 = self.data[: k + 1]  # [1; X^T]: the row of ones carries the hidden biases
-        self.XTy = self.data[1:]  # [X^T; y]: yhat - y in one product for the identity
-        self.XT = self.data[1 : k + 1]
-        self.y = self.data[k + 1]
+        """X : shape (n, k), y : shape (n,). X.T is copied once if it is not contiguous (the
+        rows load_dataset reads are held feature-major already: no copy)."""
+        self.XT = np.ascontiguousarray(X.T)
+        self.y = np.ascontiguousarray(y, dtype=np.float64)
         self.n_hidden = n_hidden
         self._work = {}
 
     def chunk_rows(self, hidden_arrays: int) -> int:
-        """Rows a block, for a block that keeps `hidden_arrays` (H, rows) arrays besides X^T, y and r."""
-        per_row = 8 * (2 * self.XT1.shape[0] + 2 + hidden_arrays * self.n_hidden)
+        """Rows a block, for a block that keeps `hidden_arrays` (H, rows) arrays besides its rows
+        of X^T and y, [1; X^T] twice and r."""
+        per_row = 8 * (3 * (self.XT.shape[0] + 1) + 2 + hidden_arrays * self.n_hidden)
         by_cache = max(self.MIN_CHUNK_ROWS, self.CACHE_BYTES // per_row)
         return max(1, min(self.CHUNK_ROWS, by_cache, self.WORK_BYTES // (32 * self.n_hidden), len(self.y)))
 
     def _arrays(self, hidden: bool):
-        """The work arrays, made once: r (rows,), and with `hidden` Z (H, rows), [N; 1] (H + 1, rows)
-        and [1; X^T] scaled by the residuals (k + 1, rows)."""
+        """The work arrays, made once: r (rows,), and with `hidden` Z (H, rows), [N; 1] (H + 1, rows),
+        the block's [1; X^T] (k + 1, rows) and the same scaled by the residuals (k + 1, rows)."""
         if hidden not in self._work:
             rows = self.chunk_rows(2 if hidden else 0)
             arrays = [np.empty(rows)]
             if hidden:
-                h = self.n_hidden
+                h, k = self.n_hidden, self.XT.shape[0]
                 N1 = np.empty((h + 1, rows))
                 N1[h] = 1.0  # [N; 1]: the output bias's row of ones, never written again
-                arrays += [np.empty((h, rows)), N1, np.empty((self.XT1.shape[0], rows))]
+                XT1 = np.empty((k + 1, rows))
+                XT1[0] = 1.0  # [1; X^T]: the hidden biases' row of ones; the block's rows go below
+                arrays += [np.empty((h, rows)), N1, XT1, np.empty((k + 1, rows))]
             self._work[hidden] = rows, arrays
         return self._work[hidden]
 
@@ -103,8 +102,8 @@ class LiteralEngine:
     def _nonlinear(self, params: Parameters) -> tuple[float, Gradients]:
         """tanh, relu or sigmoid: z = [b, W] [1; x], N = act(z), yhat = [w_out, b_out] [N; 1], then back.
 
-        The biases ride in the products as rows of ones: above X^T (stored so) and under N (a
-        work array's last row), so z = [b, W] [1; x], yhat = [w_out, b_out] [N; 1],
+        The biases ride in the products as rows of ones, in work arrays: above the block's X^T
+        (copied in, from memory once) and under N, so z = [b, W] [1; x], yhat = [w_out, b_out] [N; 1],
         [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/db, dL/dW] = dL/dZ [1, X]. dL/dZ =
         outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h] multiplies unit h's sum at the
         end, and the per-row factor dL/dyhat goes on whichever side of the last product is
@@ -128,10 +127,11 @@ class LiteralEngine:
         dWb = np.zeros((h, k + 1))  # per unit, the sum over rows of dN/dz [1; x] (yhat - y)
         dwb = np.zeros(h + 1)  # the sum over rows of [N; 1] (yhat - y) (of [T; 1] for the sigmoid)
         squares = 0.0
-        rows, (r0, Z0, N0, Xr0) = self._arrays(hidden=True)
+        rows, (r0, Z0, N0, XT0, Xr0) = self._arrays(hidden=True)
         scale_rows = h < k + 1  # the residual goes on dN/dz, else on [1; x]
         for first, m in self._blocks(rows):
-            XT, y = self.XT1[:, first : first + m], self.y[first : first + m]
+            XT, y = XT0[:, :m], self.y[first : first + m]
+            XT[1:] = self.XT[:, first : first + m]  # [1; x]: read from memory once, then from cache
             Z, N1, r = Z0[:, :m], N0[:, :m], r0[:m]
             N = N1[:h]
             np.matmul(Wb, XT, out=Z)  # z = W x + b (z / 2 for the sigmoid)
@@ -170,12 +170,12 @@ class LiteralEngine:
         scale = 2.0 / len(self.y)
         squares, sum_r = 0.0, 0.0
         Xr = np.zeros(params.n_inputs)  # X^T dL/dyhat
-        theta_y = np.append(theta, -1.0)  # [theta, -1] [x; y] = theta . x - y
         rows, (r0,) = self._arrays(hidden=False)
         for first, m in self._blocks(rows):
-            XTy, XT, r = self.XTy[:, first : first + m], self.XT[:, first : first + m], r0[:m]
-            np.matmul(theta_y, XTy, out=r)
-            r += c  # yhat - y
+            XT, y, r = self.XT[:, first : first + m], self.y[first : first + m], r0[:m]
+            np.matmul(theta, XT, out=r)
+            r += c
+            r -= y  # yhat - y
             squares += float(np.dot(r, r))
             r *= scale  # dL/dyhat
             sum_r += float(r.sum())
