@@ -159,26 +159,33 @@ class LiteralEngine:
         if activation == "sigmoid":
             dwb[:h] = 0.5 * (dwb[:h] + dwb[h])
             scale *= 0.25
-        dWb *= scale * w[:, None]  # dL/dz = w_out dL/dyhat dN/dz: [dL/dW, dL/db]
+        dWb *= scale * w[:, None]  # dL/dz = w_out dL/dyhat dN/dz: [dL/db, dL/dW]
         dwb *= 2.0 / len(self.y)
         return squares / len(self.y), Gradients.of_layers(dWb[:, 1:], dwb[:h], dWb[:, 0], dwb[h], activation)
 
     def _linear(self, params: Parameters) -> tuple[float, Gradients]:
-        """The identity: yhat = theta . x + c with theta = w_out W, c = w_out . b + b_out (see above)."""
+        """The identity: yhat = theta . x + c with theta = w_out W, c = w_out . b + b_out (see above).
+
+        Memory-bound: blocks of CHUNK_ROWS rows (the fewest calls), and the residual r = yhat - y
+        is multiplied by 2/n once, in the sums, not row by row."""
         W, w, b, b_out = params.layers
         theta, c = w @ W, float(w @ b) + float(b_out)
-        scale = 2.0 / len(self.y)
         squares, sum_r = 0.0, 0.0
-        Xr = np.zeros(params.n_inputs)  # X^T dL/dyhat
-        rows, (r0,) = self._arrays(hidden=False)
+        Xr = np.zeros(params.n_inputs)  # X^T (yhat - y)
+        rows = min(self.CHUNK_ROWS, len(self.y))
+        if "linear" not in self._work:
+            self._work["linear"] = np.empty(rows)
+        r0 = self._work["linear"]
         for first, m in self._blocks(rows):
             XT, y, r = self.XT[:, first : first + m], self.y[first : first + m], r0[:m]
             np.matmul(theta, XT, out=r)
             r += c
             r -= y  # yhat - y
             squares += float(np.dot(r, r))
-            r *= scale  # dL/dyhat
             sum_r += float(r.sum())
             Xr += np.matmul(XT, r)
+        scale = 2.0 / len(self.y)  # dL/dyhat = (2/n) (yhat - y)
+        Xr *= scale
+        sum_r *= scale
         dW, dw_out, db = np.outer(w, Xr), W @ Xr + b * sum_r, w * sum_r
         return squares / len(self.y), Gradients.of_layers(dW, dw_out, db, sum_r, params.activation)
