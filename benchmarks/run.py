@@ -1,7 +1,9 @@
 """Per-epoch speed of fwdback's engine beside naive NumPy, PyTorch, scikit-learn and pure Python.
 
-    python benchmarks/run.py            # 100 to 10,000,000 rows, start-up, CSV load, end to end (minutes)
-    python benchmarks/run.py --quick    # 100 and 10,000 rows, a smoke test of a few seconds
+    python benchmarks/run.py            # 100 to 10,000,000 rows, start-up, CSV load, end to end, then
+                                        # issue 14's tables (beyond.py): about half an hour
+    python benchmarks/run.py --quick    # 100 and 10,000 rows, a smoke test of a few minutes
+    python benchmarks/run.py --only issue14   # or --only lecture
 
 One epoch is forward + MSE loss + backward + update of the 3-2-1 linear network, float64,
 full batch. Before any timing, every contender trains 5 epochs from the same initial weights
@@ -734,7 +736,19 @@ def print_tables(results: dict[int, dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 and 10,000 rows, short measurements: a smoke test")
+    parser.add_argument("--only", choices=["lecture", "issue14"], help="only the lecture network's tables, or only issue 14's (beyond.py)")
     args = parser.parse_args()
+    if args.only != "issue14":
+        lecture_tables(args)
+    if args.only != "lecture":
+        import beyond
+
+        print()
+        beyond.main(["--quick"] if args.quick else [])
+
+
+def lecture_tables(args) -> None:
+    """The 3-2-1 linear network's tables: every contender per epoch, start-up, CSV load, end to end."""
     config = QUICK if args.quick else FULL
     began = time.perf_counter()
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from fwdback.engines import GRAM_MIN_ROWS, FullBatch, objective_for
+from fwdback.engines import GRAM_MIN_ROWS, FullBatch, MiniBatches, batches, epoch_order, objective_for
 from fwdback.engines.gram import MAX_CONDITION, GramEngine
 from fwdback.engines.literal import LiteralEngine
-from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names
+from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names, update
+from fwdback.optimizers import Optimizer, OptimizerSettings
 from fwdback.plan import TrainingPlan
 from fwdback.stepsize import RowStatistics, suggest_lr
 from fwdback.synthetic import generate
@@ -119,3 +120,139 @@ def test_the_literal_engine_in_blocks_sums_to_the_full_batch(monkeypatch, activa
     assert loss == pytest.approx(mse_loss(y, fwd.yhat), rel=1e-13)
     literal = backward(params, X, y, fwd).gradients.vector
     assert np.max(np.abs(grads.vector - literal)) <= 1e-13 * np.max(np.abs(literal))
+
+
+@pytest.fixture
+def fast_paths(monkeypatch):
+    """The fast paths at any number of rows (lecture-sized data otherwise runs network.py itself)."""
+    monkeypatch.setattr(LiteralEngine, "LECTURE_ROWS", 0)
+
+
+def lecture_gradients(params, X, y):
+    """network.py's loss and gradients: the independent computation every engine must equal."""
+    fwd = forward(params, X)
+    return mse_loss(y, fwd.yhat), backward(params, X, y, fwd).gradients.vector
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("k, h", [(3, 1), (3, 2), (3, 4), (3, 16), (1, 3), (5, 64)])
+def test_the_literal_engine_equals_the_lecture_for_every_width(fast_paths, activation, k, h):
+    """Both sides of the last product (the residual on dN/dz for H < k + 1, on [x; 1] otherwise),
+    the sigmoid's constants moved onto the weights, the identity's factored sums: network.py's numbers."""
+    rng = np.random.default_rng(10 * k + h)
+    X = rng.normal(size=(3000, k)) * rng.uniform(0.5, 4, size=k) + rng.normal(size=k)
+    y = np.sin(X.sum(axis=1)) + rng.normal(size=3000)
+    engine = LiteralEngine(X, y, h)
+    for _ in range(3):  # work arrays reused from call to call
+        params = init_parameters(rng, k, h, activation)
+        params.vector[:] += rng.normal(size=params.vector.size)
+        loss, grads = engine.loss_and_gradients(params)
+        expected_loss, expected = lecture_gradients(params, X, y)
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        assert np.max(np.abs(grads.vector - expected)) <= 1e-12 * np.max(np.abs(expected))
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("chunk", [1, 3, 100])
+def test_the_literal_engine_equals_the_lecture_across_blocks(fast_paths, monkeypatch, activation, chunk):
+    """Blocks of 1 row, short last blocks, a block larger than the data."""
+    monkeypatch.setattr(LiteralEngine, "MIN_CHUNK_ROWS", 1)
+    monkeypatch.setattr(LiteralEngine, "CHUNK_ROWS", chunk)
+    X, y = generate(250, seed=8)
+    params = init_parameters(np.random.default_rng(4), 3, 5, activation)
+    loss, grads = LiteralEngine(X, y, 5).loss_and_gradients(params)
+    expected_loss, expected = lecture_gradients(params, X, y)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    assert np.max(np.abs(grads.vector - expected)) <= 1e-12 * np.max(np.abs(expected))
+
+
+def test_relu_units_that_never_fire_have_zero_gradients(fast_paths):
+    X, y = generate(500, seed=9)
+    params = init_parameters(np.random.default_rng(5), 3, 3, "relu")
+    params.b_hidden[0] = -1e6  # unit 1 is off on every row
+    loss, grads = LiteralEngine(X, y, 3).loss_and_gradients(params)
+    expected_loss, expected = lecture_gradients(params, X, y)
+    assert np.all(grads.W_hidden[0] == 0) and grads.b_hidden[0] == 0
+    assert np.max(np.abs(grads.vector - expected)) <= 1e-12 * np.max(np.abs(expected))
+
+
+def lecture_minibatch_epoch(params, X, y, lr, order, batch_size):
+    """MiniBatches' epoch written with network.py's functions, batch by batch."""
+    loss_sum, gradient_sum = 0.0, np.zeros_like(params.vector)
+    for first in range(0, len(y), batch_size):
+        rows = order[first : first + batch_size]
+        fwd = forward(params, X[rows])
+        grads = backward(params, X[rows], y[rows], fwd).gradients
+        loss_sum += mse_loss(y[rows], fwd.yhat) * len(rows)
+        gradient_sum += grads.vector * len(rows)
+        params = update(params, grads, lr)
+    return params.vector, loss_sum / len(y), gradient_sum / len(y)
+
+
+def gradient_descent(lr: float, params: Parameters) -> Optimizer:
+    """The lecture's update rule, w <- w - lr dL/dw, as the training loop hands it to an objective."""
+    return Optimizer(OptimizerSettings("gd"), lr, params.vector.size)
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("batch_size, span", [(1, 65536), (7, 65536), (32, 64), (256, 65536), (500, 65536)])
+def test_mini_batches_take_the_lectures_steps(fast_paths, monkeypatch, activation, batch_size, span):
+    """Three epochs of batches (a short last batch, spans of rows gathered in several pieces,
+    one batch larger than the data) step for step as network.py takes them."""
+    monkeypatch.setattr(batches, "SPAN_ROWS", span)
+    rng = np.random.default_rng(batch_size)
+    X, y = rng.normal(size=(300, 3)) * 2 + 0.5, rng.normal(size=300)
+    params = expected = init_parameters(rng, 3, 4, activation)
+    objective = MiniBatches(X, y, batch_size, seed=3, loss_floor=0.0)
+    for number in (1, 2, 3):
+        params, loss, grads = objective.epoch(params, gradient_descent(0.02, params), number)
+        vector, expected_loss, expected_grads = lecture_minibatch_epoch(
+            expected, X, y, 0.02, epoch_order(3, number, len(y)), batch_size)
+        expected = expected.like(vector)
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        assert relative(params.vector, vector) < 1e-12
+        assert np.max(np.abs(grads.vector - expected_grads)) <= 1e-12 * np.max(np.abs(expected_grads))
+        assert params.activation == activation and grads.n_hidden == 4
+
+
+def test_mini_batches_train_as_the_lecture_does(fast_paths):
+    X, y = generate(2000, seed=11)
+    initial = init_parameters(np.random.default_rng(6), 3, 8, "tanh")
+    plan = TrainingPlan(lr=0.01, epochs=20, tol=0, batch_size=64, standardize=False)
+    result = fit(X, y, initial, plan).result
+    objective = MiniBatches(X, y, 64, seed=0, loss_floor=0.0)
+    params, losses = initial, []
+    for number in range(1, 21):
+        vector, loss, _ = lecture_minibatch_epoch(params, X, y, 0.01, epoch_order(0, number, len(y)), 64)
+        params = params.like(vector)
+        losses.append(loss)
+    assert result.engine == "mini-batch" and objective.name == "mini-batch"
+    assert relative(result.losses, losses) < 1e-12
+    assert relative(result.final.vector, params.vector) < 1e-12
+
+
+def test_one_blas_thread_gives_the_thread_count_back():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from fwdback.engines.threads import blas_functions, one_blas_thread
+
+    if blas_functions() is None:
+        pytest.skip("NumPy's BLAS is not OpenBLAS")
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        with one_blas_thread():
+            inside = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas"]
+        after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["internal_api"] == "openblas"]
+    assert 1 in inside and 2 in after
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
+def test_lecture_sized_data_runs_the_lecture_bit_for_bit(activation):
+    """Below LECTURE_ROWS rows the full batch and the mini-batches are network.py's own calls:
+    what `fwdback explain --epoch K` works by hand is exactly training's epoch K."""
+    X, y = generate(LiteralEngine.LECTURE_ROWS - 1, seed=12)
+    params = init_parameters(np.random.default_rng(7), 3, 3, activation)
+    loss, grads = LiteralEngine(X, y, 3).loss_and_gradients(params)
+    expected_loss, expected = lecture_gradients(params, X, y)
+    assert loss == expected_loss and np.array_equal(grads.vector, expected)
+    after, _, _ = MiniBatches(X, y, 100, seed=2, loss_floor=0.0).epoch(params, gradient_descent(0.01, params), 1)
+    vector, _, _ = lecture_minibatch_epoch(params, X, y, 0.01, epoch_order(2, 1, len(y)), 100)
+    assert np.array_equal(after.vector, vector)

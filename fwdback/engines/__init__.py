@@ -33,6 +33,7 @@ from ..errors import SquaresOverflow
 from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
 from ..optimizers import Optimizer
 from ..stepsize import RowStatistics, suggest_lr
+from .batches import BatchSteps
 from .gram import GramEngine
 from .literal import LiteralEngine
 
@@ -113,6 +114,7 @@ class MiniBatches:
                  shuffle: bool = True, convention: str = "mse"):
         self.X, self.y, self.batch_size, self.seed, self.loss_floor = X, y, batch_size, seed, loss_floor
         self.shuffle, self.convention = shuffle, convention
+        self._steps = self._whole = None
 
     def batches(self, number: int):
         """The row indices of epoch `number`'s batches, in the order they are visited."""
@@ -120,8 +122,20 @@ class MiniBatches:
         return [order[first : first + self.batch_size] for first in range(0, len(self.y), self.batch_size)]
 
     def epoch(self, params: Parameters, optimizer: Optimizer, number: int, on_step=None):
-        """`on_step(number, step, params, gradients)`, given, is called before each update (step 1,
-        2, ...) with the weights it starts from and its batch's gradients."""
+        """The epoch by batches.BatchSteps, network.py's steps without their per-call costs, where
+        it applies (the lecture's kind of network and loss, plain gradient descent, more than
+        lecture-sized data); else lecture_epoch."""
+        plain = optimizer.settings.name == "gd" and optimizer.free is None and on_step is None
+        if plain and params.architecture.lecture and self.convention == "mse" and len(self.y) >= LiteralEngine.LECTURE_ROWS:
+            if self._steps is None:
+                self._steps = BatchSteps(self.X, self.y, params.n_hidden, self.batch_size)
+            return self._steps.epoch(params, optimizer.lr, epoch_order(self.seed, number, len(self.y), self.shuffle))
+        return self.lecture_epoch(params, optimizer, number, on_step)
+
+    def lecture_epoch(self, params: Parameters, optimizer: Optimizer, number: int, on_step=None):
+        """The epoch by network.forward, backward and the optimizer's step, batch by batch, as the
+        lecture writes it. `on_step(number, step, params, gradients)`, given, is called before each
+        update (step 1, 2, ...) with the weights it starts from and its batch's gradients."""
         loss_sum, gradient_sum = 0.0, np.zeros_like(params.vector)
         for step, rows in enumerate(self.batches(number), start=1):
             X, y = self.X[rows], self.y[rows]
@@ -137,7 +151,9 @@ class MiniBatches:
         return params, loss_sum / divisor, Gradients.of(gradient_sum / divisor, params.architecture)
 
     def loss_and_gradients(self, params: Parameters):
-        return full_batch_engine(self.X, self.y, params, self.convention).loss_and_gradients(params)
+        if self._whole is None:
+            self._whole = full_batch_engine(self.X, self.y, params, self.convention)
+        return self._whole.loss_and_gradients(params)
 
     def suggest_lr(self, initial: Parameters, lr: float) -> float:
         return suggest_lr(RowStatistics(self.X, self.y), initial, lr, (self.X, self.batch_size), self.step_scale)

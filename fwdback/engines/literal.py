@@ -2,72 +2,161 @@
 
 The same equations as network.forward, mse_loss and backward, written feature-major: the
 data are read as X^T, shape (k, n), so that every product is a BLAS call along long contiguous
-rows with an inner dimension of k or H. The rows are taken in blocks of `chunk_rows`, small
-enough that a block's hidden values, residuals and per-row terms stay in the processor's
-cache, in work arrays allocated once; the blocks' sums of the chain rule's terms add up to the
-full-batch gradients. Every row goes forward and backward, whatever the activation and however
-many rows; the results are network.py's up to the order of summation (about 1e-15 relative),
-as tests/test_engines.py checks.
+rows with an inner dimension of k or H. The rows are taken in blocks small enough that a
+block's hidden values, residuals and per-row terms stay in the processor's cache (L2), in
+work arrays allocated once (a new (H, rows) array per block would be a fresh mmap of memory
+each time: glibc serves allocations above its threshold that way), and every step writes into
+them (`out=`): no temporary is made per block. The blocks' sums of the chain rule's terms add
+up to the full-batch gradients. BLAS runs on one thread (threads.one_blas_thread): these
+products are too small to share.
+
+Every row goes forward and backward, whatever the activation (the identity's N = z too) and
+however many rows; the results are network.py's up to the order of summation (about 1e-15
+relative), as tests/test_engines.py checks. The loss is the plan's convention
+(network.LOSSES): the sums of squares and of the chain rule's terms are divided by its d(n).
+The engine serves the lecture's kind of network (one output, biases); engines.WholeRows runs
+network.py itself for the others.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..network import ACTIVATIONS, Gradients, Parameters, loss_divisor
+from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
+from .threads import one_blas_thread
 
 
 class LiteralEngine:
     """Loss and gradients at any weights, by a forward and a backward pass over every row."""
 
     CHUNK_ROWS = 65536
-    # The two (H, rows) work arrays stay within this; a wide network takes fewer rows a block.
+    # A block's working set (its rows of X^T and y, and the (H, rows) work arrays) within this,
+    # so that the block's passes after the first read it from cache (measured best between 1.5
+    # and 3 MiB on a processor of 1 MiB L2 a core, 32 MiB L3).
+    CACHE_BYTES = 2 << 20
+    # Fewer rows a block than this make the per-block calls cost more than the cache saves.
+    MIN_CHUNK_ROWS = 2048
+    # The work arrays stay within this; a wide network takes fewer rows a block.
     WORK_BYTES = 64 << 20
+    # Fewer rows than this run network.py's own forward and backward: lecture-sized data gets
+    # the lecture's computation, bit for bit (what `fwdback explain --epoch K` shows of training).
+    LECTURE_ROWS = 2048
 
     def __init__(self, X: np.ndarray, y: np.ndarray, n_hidden: int, convention: str = "mse"):
-        """X : shape (n, k), y : shape (n,), for the lecture's kind of network (one output, no
-        output activation, biases) and a loss convention (network.LOSSES). X.T is copied once
-        if it is not contiguous."""
+        """X : shape (n, k), y : shape (n,). X.T is copied once if it is not contiguous (the
+        rows load_dataset reads are held feature-major already: no copy)."""
         self.XT = np.ascontiguousarray(X.T)
-        self.y = y
+        self.y = np.ascontiguousarray(y, dtype=np.float64)
+        self.n_hidden, self.convention = n_hidden, convention
         self.divisor = loss_divisor(convention, len(y))
-        self.chunk_rows = min(self.CHUNK_ROWS, max(1, self.WORK_BYTES // (16 * n_hidden)))
-        rows = min(self.chunk_rows, len(y))
-        self.Z = np.empty((n_hidden, rows))
-        self.r = np.empty(rows)
-        self.dZ = np.empty((n_hidden, rows))
+        self._work = {}
 
-    def _chunks(self):
-        for first in range(0, len(self.y), self.chunk_rows):
-            XT = self.XT[:, first : first + self.chunk_rows]
-            m = XT.shape[1]
-            yield XT, self.y[first : first + m], self.Z[:, :m], self.r[:m], self.dZ[:, :m]
+    def chunk_rows(self, hidden_arrays: int) -> int:
+        """Rows a block, for a block that keeps `hidden_arrays` (H, rows) arrays besides its rows
+        of X^T and y, [1; X^T] twice and r."""
+        per_row = 8 * (3 * (self.XT.shape[0] + 1) + 2 + hidden_arrays * self.n_hidden)
+        by_cache = max(self.MIN_CHUNK_ROWS, self.CACHE_BYTES // per_row)
+        return max(1, min(self.CHUNK_ROWS, by_cache, self.WORK_BYTES // (32 * self.n_hidden), len(self.y)))
+
+    def _arrays(self, hidden: bool):
+        """The work arrays, made once: r (rows,), and with `hidden` Z (H, rows), [N; 1] (H + 1, rows),
+        the block's [1; X^T] (k + 1, rows) and the same scaled by the residuals (k + 1, rows)."""
+        if hidden not in self._work:
+            rows = self.chunk_rows(2 if hidden else 0)
+            arrays = [np.empty(rows)]
+            if hidden:
+                h, k = self.n_hidden, self.XT.shape[0]
+                N1 = np.empty((h + 1, rows))
+                N1[h] = 1.0  # [N; 1]: the output bias's row of ones, never written again
+                XT1 = np.empty((k + 1, rows))
+                XT1[0] = 1.0  # [1; X^T]: the hidden biases' row of ones; the block's rows go below
+                arrays += [np.empty((h, rows)), N1, XT1, np.empty((k + 1, rows))]
+            self._work[hidden] = rows, arrays
+        return self._work[hidden]
+
+    def _blocks(self, rows: int):
+        """(first row, rows) of each block of `rows` rows (the last may be short)."""
+        n = len(self.y)
+        for first in range(0, n, rows):
+            yield first, min(rows, n - first)
 
     def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
         """The loss and every gradient at `params`, feature-major: z^T = W x^T + b, ..."""
-        W, W_out, b, b_out = params.layers
-        w, b_out = W_out[0], b_out[0]
-        activate, derivative = ACTIVATIONS[params.activation]
-        scale = 2.0 / self.divisor
-        squares, db_out = 0.0, 0.0
-        gradients = Gradients.of(np.zeros(params.vector.size), params.architecture)
-        dW, dW_out, db, _ = gradients.layers
-        dw_out = dW_out[0]
-        for XT, y, Z, r, dZ in self._chunks():
-            np.matmul(W, XT, out=Z)
-            Z += b[:, None]
-            N = Z if activate is None else activate(Z)
-            np.matmul(w, N, out=r)
-            r += b_out
+        if len(self.y) < self.LECTURE_ROWS:
+            return self._lecture(params)
+        with one_blas_thread():
+            return self._blocked(params)
+
+    def _lecture(self, params: Parameters) -> tuple[float, Gradients]:
+        """network.forward, loss and backward themselves."""
+        X = self.XT.T
+        fwd = forward(params, X)
+        return loss(self.y, fwd.yhat, self.convention), backward(params, X, self.y, fwd, self.convention).gradients
+
+    def _blocked(self, params: Parameters) -> tuple[float, Gradients]:
+        """z = [b, W] [1; x], N = act(z), yhat = [w_out, b_out] [N; 1], then back.
+
+        The biases ride in the products as rows of ones, in work arrays: above the block's X^T
+        (copied in, from memory once) and under N, so z = [b, W] [1; x], yhat = [w_out, b_out] [N; 1],
+        [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/db, dL/dW] = dL/dZ [1, X]. dL/dZ =
+        outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h] multiplies unit h's sum at the
+        end, and the per-row factor dL/dyhat goes on whichever side of the last product is
+        smaller, dN/dz (H rows) or [1; X^T] (k + 1). dL/dyhat itself is yhat - y until the
+        sums are made, then the sums are multiplied by 2/d(n) (2/n): the same terms in another order.
+
+        The sigmoid is network._sigmoid's tanh with its constants moved onto the weights:
+        N = (1 + T) / 2 with T = tanh(z / 2), so yhat = (w_out / 2) . T + (sum(w_out) / 2 + b_out),
+        dL/dw_out = (T dL/dyhat + sum dL/dyhat) / 2 and dN/dz = N (1 - N) = (1 - T*T) / 4: the
+        same values (halving is exact) without the two passes that make N from T.
+        """
+        W, w, b, b_out = params.W_hidden, params.w_out, params.b_hidden, params.b_out
+        activation = params.activation
+        k, h = params.n_inputs, params.n_hidden
+        Wb = np.empty((h, k + 1))  # [b, W]
+        Wb[:, 0], Wb[:, 1:] = b, W
+        wb = np.append(w, b_out)  # [w_out, b_out]
+        if activation == "sigmoid":
+            Wb *= 0.5  # z / 2, exactly (a power of two)
+            wb[:h], wb[h] = 0.5 * w, 0.5 * float(w.sum()) + float(b_out)
+        dWb = np.zeros((h, k + 1))  # per unit, the sum over rows of dN/dz [1; x] (yhat - y)
+        dwb = np.zeros(h + 1)  # the sum over rows of [N; 1] (yhat - y) (of [T; 1] for the sigmoid)
+        squares = 0.0
+        rows, (r0, Z0, N0, XT0, Xr0) = self._arrays(hidden=True)
+        scale_rows = h < k + 1  # the residual goes on dN/dz, else on [1; x]
+        for first, m in self._blocks(rows):
+            XT, y = XT0[:, :m], self.y[first : first + m]
+            XT[1:] = self.XT[:, first : first + m]  # [1; x]: read from memory once, then from cache
+            Z, N1, r = Z0[:, :m], N0[:, :m], r0[:m]
+            N = N1[:h]
+            np.matmul(Wb, XT, out=Z)  # z = W x + b (z / 2 for the sigmoid)
+            if activation == "identity":
+                np.copyto(N, Z)  # N = z
+            elif activation == "relu":
+                np.maximum(Z, 0.0, out=N)
+            else:
+                np.tanh(Z, out=N)  # N = tanh(z), or T = tanh(z / 2) for the sigmoid
+            np.matmul(wb, N1, out=r)  # yhat = w_out . N + b_out
             r -= y  # yhat - y
-            squares += float(r @ r)
-            r *= scale  # dL/dyhat
-            dw_out += N @ r
-            db_out += float(r.sum())
-            np.multiply(w[:, None], r, out=dZ)  # dL/dN
-            if derivative is not None:
-                dZ *= derivative(Z, N)  # dL/dz
-            dW += dZ @ XT.T
-            db += dZ.sum(axis=1)
-        gradients.vector[-1] = db_out
-        return squares / self.divisor, gradients
+            squares += float(np.dot(r, r))
+            dwb += np.matmul(N1, r)
+            if activation == "identity":  # dN/dz = 1
+                Z.fill(1.0)
+            elif activation == "relu":  # dN/dz = 1 where z > 0, else 0 (N > 0 exactly where z > 0)
+                np.sign(N, out=Z)
+            else:  # dN/dz = 1 - N*N (4 times the sigmoid's), in Z (no longer needed)
+                np.multiply(N, N, out=Z)
+                np.subtract(1.0, Z, out=Z)
+            if scale_rows:
+                Z *= r
+                dWb += np.matmul(Z, XT.T)
+            else:
+                Xr = Xr0[:, :m]
+                np.multiply(XT, r, out=Xr)
+                dWb += np.matmul(Z, Xr.T)
+        scale = 2.0 / self.divisor  # dL/dyhat = (2/d(n)) (yhat - y): 2/n for the MSE
+        if activation == "sigmoid":
+            dwb[:h] = 0.5 * (dwb[:h] + dwb[h])
+            scale *= 0.25
+        dWb *= scale * w[:, None]  # dL/dz = w_out dL/dyhat dN/dz: [dL/db, dL/dW]
+        dwb *= 2.0 / self.divisor
+        return squares / self.divisor, Gradients.of_layers(dWb[:, 1:], dwb[:h], dWb[:, 0], dwb[h], activation)
