@@ -84,6 +84,9 @@ OPTIMIZERS = [
     ("gd, full batch, chosen step", dict()),
     ("gd, batches of 32", dict(lr=0.05, batch_size=32)),
     ("gd, batches of 256", dict(lr=0.2, batch_size=256)),
+    ("momentum, batches of 32", dict(optimizer="momentum", lr=0.005, batch_size=32)),
+    ("adam, batches of 32", dict(optimizer="adam", lr=0.003, batch_size=32)),
+    ("adam, batches of 256", dict(optimizer="adam", lr=0.01, batch_size=256)),
 ]
 
 STARTED = time.perf_counter()

@@ -128,20 +128,19 @@ class LiteralEngine:
             XT[1:] = self.XT[:, first : first + m]  # [1; x]: read from memory once, then from cache
             Z, N1, r = Z0[:, :m], N0[:, :m], r0[:m]
             N = N1[:h]
-            np.matmul(Wb, XT, out=Z)  # z = W x + b (z / 2 for the sigmoid)
-            if activation == "identity":
-                np.copyto(N, Z)  # N = z
-            elif activation == "relu":
+            np.matmul(Wb, XT, out=N if activation == "identity" else Z)  # z = W x + b (z / 2 for the sigmoid)
+            if activation == "relu":
                 np.maximum(Z, 0.0, out=N)
-            else:
+            elif activation != "identity":  # the identity's N is z itself
                 np.tanh(Z, out=N)  # N = tanh(z), or T = tanh(z / 2) for the sigmoid
             np.matmul(wb, N1, out=r)  # yhat = w_out . N + b_out
             r -= y  # yhat - y
             squares += float(np.dot(r, r))
             dwb += np.matmul(N1, r)
-            if activation == "identity":  # dN/dz = 1
-                Z.fill(1.0)
-            elif activation == "relu":  # dN/dz = 1 where z > 0, else 0 (N > 0 exactly where z > 0)
+            if activation == "identity":  # dN/dz = 1 for every unit: each unit's sum is [1; X^T] (yhat - y)
+                dWb += np.matmul(XT, r)
+                continue
+            if activation == "relu":  # dN/dz = 1 where z > 0, else 0 (N > 0 exactly where z > 0)
                 np.sign(N, out=Z)
             else:  # dN/dz = 1 - N*N (4 times the sigmoid's), in Z (no longer needed)
                 np.multiply(N, N, out=Z)
