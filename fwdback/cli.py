@@ -298,8 +298,11 @@ def _check_frozen(plan: TrainingPlan, params) -> None:
     unknown = [name for name in plan.freeze if name not in params.names]
     if unknown:
         names = params.names
-        listed = ", ".join(names) if len(names) <= 12 else f"{names[0]}..{names[-1]}"
-        raise click.UsageError(f"--freeze {unknown[0]}: the network has no parameter {unknown[0]}; its parameters are {listed}")
+        listed = ", ".join(names) if len(names) <= 12 else f"{names[0]}..{names[-1]} (w1..w{params.architecture.n_weights}" + (
+            f", b1..b{params.architecture.n_biases})" if params.architecture.n_biases else ")")
+        folded = {name.casefold(): name for name in names}
+        hint = f" (did you mean {folded[unknown[0].casefold()]}?)" if unknown[0].casefold() in folded else ""
+        raise click.UsageError(f"--freeze {unknown[0]}: the network has no parameter {unknown[0]}{hint}; its parameters are {listed}")
     if set(plan.freeze) >= set(params.names):
         raise click.UsageError("--freeze lists every parameter, so nothing would train; leave at least one out")
 
@@ -1074,6 +1077,12 @@ def _predict_each_part(output_dir, parts, inputs, model_path, sep, dask):
     from .outputs import Outputs
     from .sources import output_name, predicted_blocks
 
+    written_by = {}
+    for part in parts.parts:
+        other = written_by.setdefault(output_name(part), part)
+        if other is not part:
+            raise click.UsageError(f"--output-dir: {other.name} and {part.name} would both be written to "
+                                   f"{os.path.join(output_dir, output_name(part))}; rename one, or predict them apart")
     with _directory(output_dir), Outputs(inputs) as outputs:
         files = [outputs.file(os.path.join(output_dir, output_name(part)), "--output-dir", example="part.csv")
                  for part in parts.parts]

@@ -537,6 +537,10 @@ def _mathml_token(text: str) -> str:
 
 
 def equation(*sides: Expr, relations: tuple[str, ...] = (), note: Expr | None = None) -> Equation:
+    """sides[0] = sides[1] = ... (or joined by `relations`); where every relation is "=", a side
+    that reads as the one before it (a sum of one term, say) is written once."""
+    if not relations:
+        sides = tuple(side for i, side in enumerate(sides) if i == 0 or side.plain(True) != sides[i - 1].plain(True))
     return Equation(tuple(sides), relations, note)
 
 

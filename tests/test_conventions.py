@@ -194,6 +194,8 @@ def test_frozen_parameters_keep_their_values_and_unknown_names_are_refused(run, 
     assert weights["w7"] == start["w7"] and weights["b3"] == start["b3"] and weights["w8"] != start["w8"]
     refused = run(["train", "d.csv", "--freeze", "w9", "--no-save"])
     assert refused.exit_code == 2 and refused.stderr.startswith("Error: --freeze w9: the network has no parameter w9")
+    cased = run(["train", "d.csv", "--freeze", "W1", "--no-save"])
+    assert cased.exit_code == 2 and "no parameter W1 (did you mean w1?)" in cased.stderr
 
 
 @pytest.mark.parametrize("options", [

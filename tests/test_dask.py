@@ -363,6 +363,12 @@ def test_predict_writes_one_csv_for_each_part_into_a_directory_or_none(run, work
     failed = run(["predict", "parts", "--output-dir", "fresh", *extra])
     assert failed.exit_code == 1 and failed.stderr.startswith("Error: parts/part-0.csv, row 1, column x1: 'abc")
     assert not (workdir / "fresh").exists()  # all or nothing: not even the directory it made
+    (workdir / "other").mkdir()
+    (workdir / "other" / "part-0.csv").write_text(csv_text(X[:5], y[:5]))
+    clash = run(["predict", "other/part-0.csv", "parts/part-0.csv", "--output-dir", "clash", *extra])
+    assert clash.exit_code == 2 and not (workdir / "clash").exists()
+    assert clash.stderr.startswith("Error: --output-dir: other/part-0.csv and parts/part-0.csv would both be written to "
+                                   "clash/part-0.csv; rename one, or predict them apart")
 
 
 def test_the_estimator_computes_dask_collections_into_memory_without_a_client():
