@@ -417,8 +417,11 @@ def _worse_than_the_mean(report: TrainingReport) -> list[str]:
     final, name = report.result.final_loss, report.name
     if not (mean_loss > 0 and final >= mean_loss * (1 - SAME_TO_SIX_DIGITS)):
         return []
-    fix = (f"{name('standardize', True)} would put the columns on one scale" if report.model.scaling is None
-           else f"another {name('seed')}, a smaller {name('lr')} or more hidden units ({name('hidden')}) may do better")
+    if report.model.scaling is None and report.rows.scales.bad:
+        fix = f"{name('standardize', True)} would put the columns on one scale"
+    else:
+        fix = (f"more {name('epochs')}, another {name('seed')}, a smaller {name('lr')} or more hidden units "
+               f"({name('hidden')}) may do better")
     means = "the mean of y" if isinstance(report.model.target, str) else f"the means of {', '.join(report.model.targets)}"
     return [f"Note: the final loss, {final:.6g}, is no lower than that of predicting {means} ({mean_loss:.6g}): "
             f"the network has learned nothing of use; {fix}."]

@@ -10,7 +10,6 @@ starting weights, the plan and the callbacks.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -343,9 +342,7 @@ def fit_rows(
     plan = resolve(plan, rows, initial)
     if rows.y is not None:
         check_memory(initial.vector.size, initial.n_hidden, len(rows.y), plan.batch_size)
-    objective = objective_for(rows, initial, plan)
-    if on_step is not None and plan.batch_size is not None:
-        objective.epoch = functools.partial(objective.epoch, on_step=on_step)
+    objective = objective_for(rows, initial, plan, on_step)
     validation = None if rows.validation is None else validation_loss(*rows.validation, initial, plan)
     result = train(objective, initial, plan, validation_loss=validation, on_epoch=on_epoch, stop=stop,
                    first_epoch=first_epoch, optimizer_state=optimizer_state)
@@ -384,7 +381,7 @@ def train(
     history = LossHistory(validation_loss is not None)
     convergence = Convergence(plan.tol, objective.loss_floor)
     early = EarlyStopping(plan.patience, plan.min_delta)
-    divergence = Divergence(objective, initial, plan.lr, first_epoch)
+    divergence = Divergence(objective, initial, plan, first_epoch)
     optimizer = optimizer_for(plan, initial, optimizer_state)
     params, reason = initial, StopReason.EPOCHS
     with np.errstate(all="ignore"):
@@ -457,10 +454,11 @@ class Convergence:
 
 class Divergence:
     """LossOverflow for a first loss that is not finite (no learning rate could help), and
-    TrainingDiverged for a later one, or one DIVERGENCE_FACTOR times the first."""
+    TrainingDiverged for a later one, or one DIVERGENCE_FACTOR times the first. The rate it
+    suggests is the objective's; adam's, which the curvature does not bound, at most ADAM_LR."""
 
-    def __init__(self, objective, initial: Parameters, lr: float, first_epoch: int):
-        self.objective, self.initial, self.lr, self.first_epoch = objective, initial, lr, first_epoch
+    def __init__(self, objective, initial: Parameters, plan: TrainingPlan, first_epoch: int):
+        self.objective, self.initial, self.plan, self.first_epoch = objective, initial, plan, first_epoch
         self.first_loss = None
 
     def check(self, epoch: int, loss: float) -> None:
@@ -470,7 +468,9 @@ class Divergence:
             return
         if first and not np.isfinite(loss):
             raise LossOverflow(loss, "at the initial weights" if epoch == 1 else f"at the start of epoch {epoch}")
-        suggested = self.objective.suggest_lr(self.initial, self.lr)
+        suggested = self.objective.suggest_lr(self.initial, self.plan.lr)
+        if self.plan.optimizer == "adam":
+            suggested = min(suggested, ADAM_LR)
         raise TrainingDiverged(epoch, loss, suggested, self.objective.standardized)
 
 

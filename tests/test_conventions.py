@@ -354,3 +354,18 @@ def test_predict_of_parts_whose_headers_differ_writes_nothing(run, workdir):
 def test_a_network_of_no_units_is_refused_by_name(shape):
     with pytest.raises(ValueError, match=f"{next(iter(shape))} is .*: a network needs a whole number of at least 1"):
         Architecture(**({"n_inputs": 3, "n_hidden": 2} | shape))
+
+
+def test_adam_s_divergence_hint_is_at_most_its_default_step(run, workdir, csv_text, linear_rows):
+    (workdir / "d.csv").write_text(csv_text(*linear_rows(200)))
+    diverged = run(["train", "d.csv", "--optimizer", "adam", "--lr", "1e300", "--no-save"])
+    assert diverged.exit_code == 3 and "try --lr 0.001," in diverged.stderr, diverged.stderr
+
+
+def test_a_run_too_short_to_learn_is_told_to_train_longer_not_to_standardize(run, workdir):
+    X, Y = _rows(40)
+    (workdir / "d.csv").write_text(_csv(X, Y))
+    result = run(["train", "d.csv", "--features", "x1,x2", "--target", "y1,y2", "--lr", "1e-6", "--epochs", "2", "--no-save"])
+    assert result.exit_code == 0
+    note = result.stderr.splitlines()[0]
+    assert "predicting the means of y1, y2" in note and "more --epochs" in note and "--standardize" not in note

@@ -111,9 +111,11 @@ class MiniBatches:
     step_scale = 1.0
 
     def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, seed: int, loss_floor: float,
-                 shuffle: bool = True, convention: str = "mse"):
+                 shuffle: bool = True, convention: str = "mse", on_step=None):
+        """`on_step(number, step, params, gradients)`, given, is called before each update (step 1,
+        2, ...) with the weights it starts from and its batch's gradients."""
         self.X, self.y, self.batch_size, self.seed, self.loss_floor = X, y, batch_size, seed, loss_floor
-        self.shuffle, self.convention = shuffle, convention
+        self.shuffle, self.convention, self.on_step = shuffle, convention, on_step
         self._steps = self._whole = None
 
     def batches(self, number: int):
@@ -121,28 +123,27 @@ class MiniBatches:
         order = epoch_order(self.seed, number, len(self.y), self.shuffle)
         return [order[first : first + self.batch_size] for first in range(0, len(self.y), self.batch_size)]
 
-    def epoch(self, params: Parameters, optimizer: Optimizer, number: int, on_step=None):
+    def epoch(self, params: Parameters, optimizer: Optimizer, number: int):
         """The epoch by batches.BatchSteps, network.py's steps without their per-call costs, where
         it applies (the lecture's kind of network and loss, plain gradient descent, more than
         lecture-sized data); else lecture_epoch."""
-        plain = optimizer.settings.name == "gd" and optimizer.free is None and on_step is None
+        plain = optimizer.settings.name == "gd" and optimizer.free is None and self.on_step is None
         if plain and params.architecture.lecture and self.convention == "mse" and len(self.y) >= LiteralEngine.LECTURE_ROWS:
             if self._steps is None:
                 self._steps = BatchSteps(self.X, self.y, params.n_hidden, self.batch_size)
             return self._steps.epoch(params, optimizer.lr, epoch_order(self.seed, number, len(self.y), self.shuffle))
-        return self.lecture_epoch(params, optimizer, number, on_step)
+        return self.lecture_epoch(params, optimizer, number)
 
-    def lecture_epoch(self, params: Parameters, optimizer: Optimizer, number: int, on_step=None):
+    def lecture_epoch(self, params: Parameters, optimizer: Optimizer, number: int):
         """The epoch by network.forward, backward and the optimizer's step, batch by batch, as the
-        lecture writes it. `on_step(number, step, params, gradients)`, given, is called before each
-        update (step 1, 2, ...) with the weights it starts from and its batch's gradients."""
+        lecture writes it, on_step called before each update."""
         loss_sum, gradient_sum = 0.0, np.zeros_like(params.vector)
         for step, rows in enumerate(self.batches(number), start=1):
             X, y = self.X[rows], self.y[rows]
             fwd = forward(params, X)
             grads = backward(params, X, y, fwd, self.convention).gradients
-            if on_step is not None:
-                on_step(number, step, params, grads)
+            if self.on_step is not None:
+                self.on_step(number, step, params, grads)
             divisor = loss_divisor(self.convention, len(rows))
             loss_sum += loss(y, fwd.yhat, self.convention) * divisor
             gradient_sum += grads.vector * divisor
@@ -159,12 +160,12 @@ class MiniBatches:
         return suggest_lr(RowStatistics(self.X, self.y), initial, lr, (self.X, self.batch_size), self.step_scale)
 
 
-def objective_for(rows, initial: Parameters, plan):
+def objective_for(rows, initial: Parameters, plan, on_step=None):
     """What computes an epoch: mini-batches with a batch size, else a full batch by the Gram
     engine where it applies, is exact and saves time (GRAM_MIN_ROWS rows or more, or rows
     streamed), by the literal engine elsewhere, so lecture-sized data runs the lecture's
     computation; rows on a Dask cluster, what their partitions say (engines.dask). `rows` is
-    training.TrainingRows, `plan` its (resolved) TrainingPlan."""
+    training.TrainingRows, `plan` its (resolved) TrainingPlan; `on_step` is MiniBatches'."""
     convention = plan.loss
     if rows.partitions is not None:
         objective = rows.partitions.objective(rows.gram, initial, plan)
@@ -181,7 +182,7 @@ def objective_for(rows, initial: Parameters, plan):
     X, y = rows.X, rows.y
     floor = _floor(float(np.ravel(y) @ np.ravel(y)) / len(y), len(y), convention)
     if plan.batch_size is not None:
-        objective = MiniBatches(X, y, plan.batch_size, plan.seed, floor, plan.shuffle, convention)
+        objective = MiniBatches(X, y, plan.batch_size, plan.seed, floor, plan.shuffle, convention, on_step)
     else:
         literal = full_batch_engine(X, y, initial, convention)
         gram = gram_engine(X, y, convention) if _gram_applies(initial) and len(y) >= GRAM_MIN_ROWS else None

@@ -29,14 +29,14 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from ..errors import ClusterError, FwdbackError, SquaresOverflow
+from ..errors import ClusterError, FwdbackError
 from ..network import Parameters, backward, forward, loss_divisor, mse_loss
 from ..optimizers import Optimizer
 from ..scaling import RunningMoments, Scaling
 from ..sources import Part, predicted_part, read_part, same_header
 from ..stepsize import Scales, scales_of, suggest_lr
 from . import FullBatch, _floor, _gram_applies, epoch_order, full_batch_engine
-from .gram import GramEngine
+from .gram import GramEngine, first_pass_sums, second_pass_sums
 
 # The environment variable Dask users set for their scheduler's address.
 SCHEDULER_ADDRESS = "DASK_SCHEDULER_ADDRESS"
@@ -197,59 +197,25 @@ def summary(partitions: Partitions) -> tuple[Scaling, Scales]:
     return Scaling.of_moments(x_moments, y_moments), scales_of(gram / partitions.count, target_size)
 
 
-def _gram_sums(partition, scaling: Scaling | None):
-    """A partition's terms of GramEngine's first pass: A^T A without its corner n, A^T y, y.y,
-    and each column's smallest and largest value."""
-    X, y = _scaled(partition, scaling)
-    k = X.shape[1]
-    AtA, Aty = np.zeros((k + 1, k + 1)), np.zeros(k + 1)
+def _first_pass(partition, scaling: Scaling | None) -> tuple:
+    """A partition's gram.first_pass_sums (in z-scores with `scaling`)."""
     with np.errstate(all="ignore"):
-        AtA[:k, :k] = X.T @ X
-        AtA[:k, k] = AtA[k, :k] = X.sum(axis=0)
-        Aty[:k], Aty[k] = X.T @ y, y.sum()
-        return AtA, Aty, float(y @ y), X.min(axis=0, initial=np.inf), X.max(axis=0, initial=-np.inf)
+        return first_pass_sums(*_scaled(partition, scaling))
 
 
-def _residual_sums(partition, scaling: Scaling | None, theta0: np.ndarray, mean_y: float):
-    """A partition's terms of GramEngine's second pass: r.r, A^T r (r = A theta0 - y) and the
-    sum of (y - mean_y)^2."""
-    X, y = _scaled(partition, scaling)
-    k = X.shape[1]
-    residual = X @ theta0[:k] + theta0[k] - y
-    deviation = y - mean_y
-    return float(residual @ residual), np.append(X.T @ residual, residual.sum()), float(deviation @ deviation)
+def _second_pass(partition, scaling: Scaling | None, theta0: np.ndarray, mean_y: float) -> tuple:
+    """A partition's gram.second_pass_sums (in z-scores with `scaling`)."""
+    return second_pass_sums(*_scaled(partition, scaling), theta0, mean_y)
 
 
 def gram_engine(partitions: Partitions, scaling: Scaling | None) -> GramEngine:
     """The GramEngine of the partitions' rows (in z-scores with `scaling`): GramEngine.from_chunks'
     two passes, each a map-reduce whose partition sums are added in the parts' order, as
     from_chunks adds its chunks'. SquaresOverflow where the sums of squares overflow float64."""
-    n = partitions.count
-    AtA, Aty, yy = 0.0, 0.0, 0.0
-    low, high = np.inf, -np.inf
-    for part_AtA, part_Aty, part_yy, part_low, part_high in partitions.map(_gram_sums, scaling=scaling):
-        AtA, Aty, yy = AtA + part_AtA, Aty + part_Aty, yy + part_yy
-        low, high = np.minimum(low, part_low), np.maximum(high, part_high)
-    if not (np.isfinite(AtA).all() and np.isfinite(Aty).all() and np.isfinite(yy)):
-        raise SquaresOverflow()
-    k = len(Aty) - 1
-    AtA[k, k] = n
-    engine = GramEngine.__new__(GramEngine)
-    engine.rows = n
-    engine.G = AtA / n
-    b = Aty / n
-    engine.condition = float(np.linalg.cond(engine.G))
-    engine.theta0, _, engine.rank, _ = np.linalg.lstsq(engine.G, b, rcond=None)
-    engine.zero_loss = yy / n
-    engine.constant_columns = [j for j in range(k) if low[j] == high[j]]
-    rr, Atr, centred = 0.0, 0.0, 0.0
-    for part_rr, part_Atr, part_centred in partitions.map(_residual_sums, scaling=scaling, theta0=engine.theta0,
-                                                          mean_y=Aty[k] / n):
-        rr, Atr, centred = rr + part_rr, Atr + part_Atr, centred + part_centred
-    engine.loss0 = rr / n
-    engine.gradient0 = 2.0 * Atr / n
-    engine.constant_loss = centred / n
-    return engine
+    return GramEngine.from_sums(
+        partitions.map(_first_pass, scaling=scaling),
+        lambda theta0, mean_y: partitions.map(_second_pass, scaling=scaling, theta0=theta0, mean_y=mean_y),
+    )
 
 
 def _partition_engine(partition, scaling: Scaling | None, initial: Parameters):

@@ -38,6 +38,26 @@ from ..network import Gradients, Parameters, loss_divisor
 MAX_CONDITION = 1e10
 
 
+def first_pass_sums(X: np.ndarray, y: np.ndarray) -> tuple:
+    """One piece's terms of the first pass: (its rows m, A^T A without its corner n, shape
+    (k + 1, k + 1), A^T y, shape (k + 1,), y.y, each column's smallest and largest value).
+    X : shape (m, k), y : shape (m,)."""
+    m, k = X.shape
+    AtA, Aty = np.zeros((k + 1, k + 1)), np.zeros(k + 1)
+    AtA[:k, :k] = X.T @ X
+    AtA[:k, k] = AtA[k, :k] = X.sum(axis=0)
+    Aty[:k], Aty[k] = X.T @ y, y.sum()
+    return m, AtA, Aty, float(y @ y), X.min(axis=0, initial=np.inf), X.max(axis=0, initial=-np.inf)
+
+
+def second_pass_sums(X: np.ndarray, y: np.ndarray, theta0: np.ndarray, mean_y: float) -> tuple:
+    """One piece's terms of the second pass: r.r, A^T r (r = A theta0 - y) and the sum of (y - mean_y)^2."""
+    k = X.shape[1]
+    residual = X @ theta0[:k] + theta0[k] - y
+    deviation = y - mean_y
+    return float(residual @ residual), np.append(X.T @ residual, residual.sum()), float(deviation @ deviation)
+
+
 class GramEngine:
     """Loss and gradients at any weights in O(k^2), after two O(n k) passes over the rows."""
 
@@ -56,6 +76,15 @@ class GramEngine:
         engine._fit(make_chunks)
         return engine
 
+    @classmethod
+    def from_sums(cls, first: Iterable[tuple], second: Callable[[np.ndarray, float], Iterable[tuple]]) -> GramEngine:
+        """The engine of rows held elsewhere (a Dask cluster's partitions): `first` yields each
+        piece's first_pass_sums, `second(theta0, mean_y)` each piece's second_pass_sums, in the
+        pieces' order."""
+        engine = cls.__new__(cls)
+        engine._add_up(first, second)
+        return engine
+
     def _fit(self, make_chunks) -> None:
         """Pass 1: A^T A, A^T y, y.y and each column's range; pass 2: the residual at theta0.
         SquaresOverflow where the sums of squares overflow float64 (values of 1e154 or more).
@@ -65,25 +94,20 @@ class GramEngine:
         summation: about 1e-15 relative in G and b, which theta0 and the losses inherit
         multiplied by at most cond(G) (<= MAX_CONDITION where `exact`).
         """
-        n, AtA, Aty, yy = 0, None, None, 0.0
-        for X, y in make_chunks():
-            m, k = X.shape
-            if AtA is None:
-                AtA, Aty = np.zeros((k + 1, k + 1)), np.zeros(k + 1)
-                low, high = np.full(k, np.inf), np.full(k, -np.inf)
-            AtA[:k, :k] += X.T @ X
-            column_sums = X.sum(axis=0)
-            AtA[:k, k] += column_sums
-            AtA[k, :k] += column_sums
-            Aty[:k] += X.T @ y
-            Aty[k] += y.sum()
-            yy += float(y @ y)
-            low, high = np.minimum(low, X.min(axis=0, initial=np.inf)), np.maximum(high, X.max(axis=0, initial=-np.inf))
-            n += m
+        self._add_up((first_pass_sums(X, y) for X, y in make_chunks()),
+                     lambda theta0, mean_y: (second_pass_sums(X, y, theta0, mean_y) for X, y in make_chunks()))
+
+    def _add_up(self, first: Iterable[tuple], second: Callable[[np.ndarray, float], Iterable[tuple]]) -> None:
+        """The two passes' sums added in order, and what follows from them (from_sums)."""
+        n, AtA, Aty, yy, low, high = 0, 0.0, 0.0, 0.0, np.inf, -np.inf
+        for m, piece_AtA, piece_Aty, piece_yy, piece_low, piece_high in first:
+            n, AtA, Aty, yy = n + m, AtA + piece_AtA, Aty + piece_Aty, yy + piece_yy
+            low, high = np.minimum(low, piece_low), np.maximum(high, piece_high)
         if n == 0:
             raise ValueError("the Gram engine needs at least one row")
         if not (np.isfinite(AtA).all() and np.isfinite(Aty).all() and np.isfinite(yy)):
             raise SquaresOverflow()
+        k = len(Aty) - 1
         AtA[k, k] = n
         self.rows = n
         self.G = AtA / n
@@ -92,15 +116,9 @@ class GramEngine:
         self.theta0, _, self.rank, _ = np.linalg.lstsq(self.G, b, rcond=None)
         self.zero_loss = yy / n
         self.constant_columns = [j for j in range(k) if low[j] == high[j]]
-        rr, Atr, centred = 0.0, np.zeros(k + 1), 0.0
-        mean_y = Aty[k] / n
-        for X, y in make_chunks():
-            residual = X @ self.theta0[:k] + self.theta0[k] - y
-            rr += float(residual @ residual)
-            Atr[:k] += X.T @ residual
-            Atr[k] += residual.sum()
-            deviation = y - mean_y
-            centred += float(deviation @ deviation)
+        rr, Atr, centred = 0.0, 0.0, 0.0
+        for piece_rr, piece_Atr, piece_centred in second(self.theta0, Aty[k] / n):
+            rr, Atr, centred = rr + piece_rr, Atr + piece_Atr, centred + piece_centred
         self.loss0 = rr / n
         self.gradient0 = 2.0 * Atr / n
         self.constant_loss = centred / n
