@@ -24,6 +24,7 @@ from ..report import (
 )
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
 from ..training import TrainingResult
+from .safe import terminal_text
 
 PROGRESS_AFTER_SECONDS = 0.5
 # Equations sit this far in from the left edge.
@@ -41,26 +42,42 @@ def console_for(stream) -> Console:
     return console
 
 
+def rich_text(text: str, style: str = "") -> RichText:
+    """`text` for rich: as text, never read as markup (`[/]a` is shown as it is spelled), and
+    safe for a terminal (safe.terminal_text). Every string reaches rich through here."""
+    return RichText(terminal_text(text), style=style)
+
+
 def print_sections(console: Console, blocks: list[Block]) -> None:
     """A document (explain's) as text: bold headings, paragraphs, indented equations, tables.
 
-    On a terminal, paragraphs and equations are broken between words to its width, never
-    inside a number (an equation's lines after the first are indented further); elsewhere
-    each is one line, for grep and diff.
+    On a terminal, headings and paragraphs are broken between words to its width (a word
+    wider than the terminal is folded, never cut off), and equations between terms, never
+    inside a number (an equation's lines after the first are indented further; a term wider
+    than the terminal is left to the terminal to wrap); elsewhere each is one line, for grep
+    and diff.
     """
     for block in blocks:
         if isinstance(block, Heading):
             if block.level > 1:
                 console.print()
-            console.print(RichText(block.text, style=_style(console, "bold")))
+            _print_prose(console, rich_text(block.text, style=_style(console, "bold")))
         elif isinstance(block, Paragraph):
-            console.print(_text(console, block.parts), soft_wrap=not console.is_terminal, overflow="ignore")
+            _print_prose(console, _text(console, block.parts))
         elif isinstance(block, Equations):
             for line in _equation_lines(block):
                 for part in _broken(" " * EQUATION_INDENT + line, console):
-                    console.print(RichText(part), soft_wrap=True)
+                    console.print(rich_text(part), soft_wrap=True)
         else:
             print_table(console, block)
+
+
+def _print_prose(console: Console, text: RichText) -> None:
+    """Words: on a terminal broken between words to its width; elsewhere one line."""
+    if console.is_terminal:
+        console.print(text, overflow="fold")
+    else:
+        console.print(text, soft_wrap=True)
 
 
 def _broken(line: str, console: Console) -> list[str]:
@@ -96,7 +113,7 @@ def print_table(console: Console, table: Table) -> None:
             current = []
         current.append(column)
     if table.title:  # as wide as the terminal, not as one group's columns
-        console.print(RichText(table.title, style=_style(console, "bold")), overflow="ignore")
+        _print_prose(console, rich_text(table.title, style=_style(console, "bold")))
     for group in [*groups, current]:
         console.print(rich_table(console, dataclasses.replace(_columns(table, [0, *group]), title=None)))
 
@@ -153,22 +170,22 @@ def _text(console: Console, parts: Text) -> RichText:
     text = RichText()
     for part in parts:
         if isinstance(part, Expr):
-            text.append(part.plain(alone=True))
+            text.append(rich_text(part.plain(alone=True)))
         elif isinstance(part, Code):
-            text.append(part.text)
+            text.append(rich_text(part.text))
         elif isinstance(part, Strong):
-            text.append(part.text, style=_style(console, "bold"))
+            text.append(rich_text(part.text, style=_style(console, "bold")))
         elif isinstance(part, Mark):
-            text.append(part.text, style=_style(console, "green" if part.good else "bold red"))
+            text.append(rich_text(part.text, style=_style(console, "green" if part.good else "bold red")))
         else:
-            text.append(part)
+            text.append(rich_text(part))
     return text
 
 
 def rich_table(console: Console, table: Table) -> RichTable:
     """A sections.Table as a rich table: boxed on a terminal, plain columns elsewhere."""
     shown = RichTable(
-        title=table.title,
+        title=None if table.title is None else rich_text(table.title, _style(console, "bold")),
         box=box.ROUNDED if console.is_terminal else None,
         title_justify="left",
         header_style=_style(console, "bold"),
@@ -176,11 +193,11 @@ def rich_table(console: Console, table: Table) -> RichTable:
         show_header=table.has_header,
     )
     for header, justify in zip(table.header, table.align):
-        shown.add_column(_text(console, header), justify=justify)
+        shown.add_column(_text(console, header), justify=justify, overflow="fold")
     for row in table.rows:
         shown.add_row(*(_text(console, cell) for cell in row))
     if table.caption:
-        shown.caption = table.caption
+        shown.caption = rich_text(table.caption, _style(console, "table.caption"))
         shown.caption_justify = "left"
     return shown
 
