@@ -399,13 +399,13 @@ class _Commands(click.Group):
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as error:
             command = error.ctx.command_path if error.ctx is not None else "fwdback"
-            click.echo(f"Error: {error.format_message().rstrip('.')}; see '{command} --help'", err=True)
+            _say(f"Error: {error.format_message().rstrip('.')}; see '{command} --help'")
             code = error.exit_code
         except click.ClickException as error:
-            click.echo(f"Error: {error.format_message()}", err=True)
+            _say(f"Error: {error.format_message()}")
             code = error.exit_code
         except click.Abort:
-            click.echo("Interrupted; no file was written.", err=True)
+            _say("Interrupted; no file was written.")
             code = 130
         if not standalone_mode:
             return code
@@ -569,12 +569,12 @@ def _train(options: dict):
     if stdout.gone:
         return
     for note in notes:
-        click.echo(note, err=True)
+        _say(note)
     if run.saving and not run.quiet:
         if existing is not None and not existing.same_training(dataset.source, dataset.features, dataset.target):
-            click.echo(f"Note: {run.model_path} held {existing}; it is replaced (--model PATH saves elsewhere, "
-                       "--no-save does not save).", err=True)
-        click.echo(f"Saved the model to {run.model_path}.", err=True)
+            _say(f"Note: {run.model_path} held {existing}; it is replaced (--model PATH saves elsewhere, "
+                 "--no-save does not save).")
+        _say(f"Saved the model to {run.model_path}.")
 
 
 def _model_to_stdout(run: _Train) -> _Train:
@@ -778,7 +778,7 @@ def _echo_notes(notes, quiet):
     """Notes on stderr once every input has been read and checked, so that a failure is one line."""
     if not quiet:
         for note in notes:
-            click.echo(note, err=True)
+            _say(note)
 
 
 def _state_names(plan: TrainingPlan) -> tuple[str, ...]:
@@ -895,11 +895,11 @@ def _end_interrupted(fitted, model, run: _Train, epochs_before, received, model_
     reached = f"Interrupted at epoch {result.last_epoch} of {epochs_before + plan.epochs} (loss {result.last_loss:.10g} at that epoch)"
     where = "stdout" if run.model_path == "-" else run.model_path
     if run.save_on_interrupt:
-        click.echo(f"{reached}; saved the weights so far to {where}.", err=True)
+        _say(f"{reached}; saved the weights so far to {where}.")
     elif run.no_save:
-        click.echo(f"{reached}.", err=True)
+        _say(f"{reached}.")
     else:
-        click.echo(f"{reached}; {where} was not written (--save-on-interrupt keeps the weights so far).", err=True)
+        _say(f"{reached}; {where} was not written (--save-on-interrupt keeps the weights so far).")
     sys.exit(128 + received[0])
 
 
@@ -1098,7 +1098,7 @@ def _predict_each_part(output_dir, parts, inputs, model_path, sep, dask):
                     for block in predicted_blocks(part, model, sep, True):
                         outputs.open(file).write(block.text.decode("utf-8"))
         outputs.commit()
-    click.echo(f"Wrote {len(files)} file{'s' if len(files) != 1 else ''} to {output_dir}.", err=True)
+    _say(f"Wrote {len(files)} file{'s' if len(files) != 1 else ''} to {output_dir}.")
 
 
 @contextlib.contextmanager
@@ -1491,11 +1491,11 @@ def _gradcheck_summary(checks, tol):
     largest = f"largest relative error {worst.relative_error:.1e} at {worst.parameter}; tol {tol:g}"
     failed = [check for check in checks if not check.ok]
     for note in _gradcheck_notes(checks):
-        click.echo(note, err=True)
+        _say(note)
     if not failed:
-        click.echo(f"gradcheck: all {len(checks)} gradients ok ({largest})", err=True)
+        _say(f"gradcheck: all {len(checks)} gradients ok ({largest})")
         return
-    click.echo(f"gradcheck: {len(failed)} of {len(checks)} gradients FAIL ({largest})", err=True)
+    _say(f"gradcheck: {len(failed)} of {len(checks)} gradients FAIL ({largest})")
     sys.exit(1)
 
 
@@ -1651,10 +1651,10 @@ class _boundary:
         if issubclass(exc_type, FwdbackError):
             raise UserError(exc.message(_option_name), exc.exit_code) from None
         if issubclass(exc_type, KeyboardInterrupt):
-            click.echo("Interrupted; no file was written.", err=True)
+            _say("Interrupted; no file was written.")
             sys.exit(130)
         if issubclass(exc_type, Terminated):
-            click.echo("Stopped by SIGTERM; no file was written.", err=True)
+            _say("Stopped by SIGTERM; no file was written.")
             sys.exit(143)
         if issubclass(exc_type, BrokenPipeError):
             from .outputs import Stdout
@@ -1670,6 +1670,27 @@ class _boundary:
                 70,
             ) from None
         return False
+
+
+def _say(message: str) -> None:
+    """A message for the person at stderr (an error, a note), made safe for a terminal: a name in it
+    cannot act as a control sequence (render.safe.terminal_text). On a terminal it is broken between
+    words to the terminal's width ($COLUMNS where set, as rich takes it); elsewhere it is one line."""
+    import textwrap
+
+    from .render.safe import terminal_text
+
+    text = terminal_text(message)
+    stream = click.get_text_stream("stderr")
+    if stream.isatty():
+        columns = os.environ.get("COLUMNS", "")
+        try:
+            width = int(columns) if columns.isdigit() else os.get_terminal_size(stream.fileno()).columns
+        except (OSError, ValueError):
+            width = 0
+        if width > 0:
+            text = "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
+    click.echo(text, err=True)
 
 
 def _first_line(exc) -> str:
@@ -1711,7 +1732,7 @@ def _stdout_failed(error, code):
 
     _silence_stdout()
     try:
-        click.echo(f"Error: could not write to stdout: {describe(error)}", err=True)
+        _say(f"Error: could not write to stdout: {describe(error)}")
     except OSError:
         pass
     return code if code else 1

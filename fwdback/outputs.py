@@ -359,17 +359,38 @@ class Stdout:
     Text and bytes may be mixed (predict passes records through as bytes). Writes are buffered
     by the stream beneath; `flush()` pushes them out. Once stdout has failed or its reader has
     gone, descriptor 1 is pointed at /dev/null, so that Python's own flush at exit is quiet.
+
+    On a terminal, what is written is made safe for it (render.safe.terminal_lines): a control
+    character in a name or a cell is shown, not obeyed. Only `write_styled` writes escape codes,
+    rich's own. A lone surrogate, which UTF-8 cannot encode, is written as its escape (\\ud800)
+    everywhere.
     """
 
     def __init__(self, stream=None, saving: bool = False):
         self._stream = stream if stream is not None else sys.stdout
         self.saving = saving
         self.gone = False
+        self._terminal = self.isatty()
 
     def write(self, text: str) -> None:
-        self.write_bytes(text.encode("utf-8"))
+        if self._terminal:
+            from .render.safe import terminal_lines
+
+            text = terminal_lines(text)
+        self._write(text.encode("utf-8", "backslashreplace"))
 
     def write_bytes(self, data: bytes) -> None:
+        if self._terminal:
+            self.write(data.decode("utf-8", "backslashreplace"))
+        else:
+            self._write(data)
+
+    def write_styled(self, text: str) -> None:
+        """Text with escape codes of fwdback's own (rich's colours and boxes) around names already
+        made safe (render.terminal.rich_text)."""
+        self._write(text.encode("utf-8", "backslashreplace"))
+
+    def _write(self, data: bytes) -> None:
         if self.gone:
             return
         try:

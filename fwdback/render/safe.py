@@ -10,6 +10,8 @@ the name holds. Printable characters, the backslash among them, are left as they
 
 from __future__ import annotations
 
+import re
+
 
 def terminal_text(text: str) -> str:
     """`text` with every character that is not printable (C0 and C1 controls, DEL, line and
@@ -19,3 +21,14 @@ def terminal_text(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+# A run of characters that are not printable ASCII, a tab or a line end (\n, or the \r of \r\n).
+_SUSPECT = re.compile(r"(?:(?!\r\n)[^\t\n\x20-\x7e])+")
+
+
+def terminal_lines(text: str) -> str:
+    """Text of many lines (a CSV, a drawing, a Markdown page) for a terminal: its line ends
+    (\\n, \\r\\n) and tabs kept, every other character that is not printable escaped as
+    terminal_text escapes it."""
+    return _SUSPECT.sub(lambda run: terminal_text(run.group()), text)

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..network import Gradients, Parameters, output_names, output_symbols
 from ..notation import number
+from .safe import terminal_text
 
 POSITIVE, NEGATIVE = "#2166ac", "#b35806"
 WIDEST_EDGE = 7.0
@@ -74,10 +75,13 @@ def network_svg(
 
     features : the k column names, in the order of x1..xk; target : the column the output
     predicts, or one name a output (network.output_names); frozen : the names of the parameters
-    that keep their values, drawn dotted and marked "(frozen)", with a legend.
+    that keep their values, drawn dotted and marked "(frozen)", with a legend. Names are drawn as
+    safe.terminal_text writes them: a control character or a lone surrogate, which XML does not
+    allow, as its backslash escape.
     """
     k, h, m = params.n_inputs, params.n_hidden, params.n_outputs
-    targets = output_names(target, m)
+    features = [terminal_text(feature) for feature in features]
+    targets = tuple(map(terminal_text, output_names(target, m)))
     rows = max(k, h, m, 1)
     height = rows * ROW_HEIGHT + 90 + (LEGEND_HEIGHT if frozen else 0)
     x_in = 30 + NODE_RADIUS + _text_width(max((f for f, x in zip(features, _inputs(k)) if f != x), key=len, default=""))

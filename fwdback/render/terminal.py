@@ -24,7 +24,7 @@ from ..report import (
 )
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
 from ..training import TrainingResult
-from .safe import terminal_text
+from .safe import terminal_lines, terminal_text
 
 PROGRESS_AFTER_SECONDS = 0.5
 # Equations sit this far in from the left edge.
@@ -34,18 +34,32 @@ EQUATION_INDENT = 2
 def console_for(stream) -> Console:
     """A console that draws boxes and colour only when `stream` is a terminal.
 
-    Piped output is not wrapped at 80 columns: a table is as wide as its contents.
+    Piped output is not wrapped at 80 columns: a table is as wide as its contents. Its codes
+    go to an outputs.Stdout by `write_styled`, past the escaping of what else is written there:
+    the text inside them is safe already (rich_text).
     """
+    if hasattr(stream, "write_styled"):
+        stream = _Styled(stream)
     console = Console(file=stream, highlight=False, soft_wrap=False)
     if not console.is_terminal:
         console.width = 200
     return console
 
 
-def rich_text(text: str, style: str = "") -> RichText:
+class _Styled:
+    """An outputs.Stdout as rich's file: rich's escape codes written as they are."""
+
+    def __init__(self, stdout):
+        self.write, self.flush, self.isatty = stdout.write_styled, stdout.flush, stdout.isatty
+        self.encoding = stdout.encoding
+
+
+def rich_text(text: str, style: str = "", name: bool = False) -> RichText:
     """`text` for rich: as text, never read as markup (`[/]a` is shown as it is spelled), and
-    safe for a terminal (safe.terminal_text). Every string reaches rich through here."""
-    return RichText(terminal_text(text), style=style)
+    safe for a terminal: its line breaks kept (safe.terminal_lines), or, a `name` (a column, a
+    path: sections.Code), every character that is not printable escaped (safe.terminal_text).
+    Every string reaches rich through here."""
+    return RichText(terminal_text(text) if name else terminal_lines(text), style=style)
 
 
 def print_sections(console: Console, blocks: list[Block]) -> None:
@@ -172,7 +186,7 @@ def _text(console: Console, parts: Text) -> RichText:
         if isinstance(part, Expr):
             text.append(rich_text(part.plain(alone=True)))
         elif isinstance(part, Code):
-            text.append(rich_text(part.text))
+            text.append(rich_text(part.text, name=True))
         elif isinstance(part, Strong):
             text.append(rich_text(part.text, style=_style(console, "bold")))
         elif isinstance(part, Mark):
