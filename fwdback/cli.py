@@ -1234,7 +1234,7 @@ Examples:
 @_start_options
 @_network_options
 @_plan_options
-@click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help="Explain epoch K, after K-1 epochs of training.")
+@click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help="Explain epoch K, after K-1 epochs of training (refused when those would take over 10 minutes, timed on the first of them).")
 @click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, metavar="S", help="Explain update S of epoch K (with --batch-size), after its S-1 updates before it.")
 @click.option("--rows", type=click.IntRange(min=1), default=5, show_default=True, metavar="R", help="Rows shown in the forward pass (the sums always use all rows).")
 @click.option("--format", "output_format", type=click.Choice(["table", "markdown", "html", "json"]), default="table", show_default=True, help="table: equations and tables; markdown: lecture notes with LaTeX equations; html: a page with MathML equations; json: every value.")
@@ -1274,9 +1274,13 @@ def _explain(options: dict):
     epoch, step, rows, output_format = (options.pop(name) for name in ("epoch", "step", "rows", "output_format"))
     setup = _set_up(options, shown_raw=True)
     plan = resolve(setup.plan, setup.rows, setup.initial)
-    with _data_named(setup.dataset.source):
-        row_numbers = training_row_numbers(len(setup.dataset.y), setup.plan)
-        worked = work_epoch(setup.rows, setup.initial, plan, epoch, row_numbers, step)
+    before = _EpochsBefore(epoch)
+    try:
+        with _data_named(setup.dataset.source):
+            row_numbers = training_row_numbers(len(setup.dataset.y), setup.plan)
+            worked = work_epoch(setup.rows, setup.initial, plan, epoch, row_numbers, step, on_epoch=before)
+    finally:
+        before.close()
     _echo_notes(setup.notes, False)
     init_path, seed, dataset = options["init_path"], options["seed"], setup.dataset
     out = Stdout()
@@ -1301,6 +1305,59 @@ def _explain(options: dict):
 
             print_sections(console_for(out), blocks)
     out.flush()
+
+
+class _EpochsBefore:
+    """What explain does after each of the epochs before the one it explains: the progress bar
+    (on a terminal), and, once they have run for PACE_SECONDS, a usage error when all of them
+    would take longer than MOST_SECONDS at that pace. Ctrl-C stops them as it stops any command."""
+
+    PACE_SECONDS = 0.5
+    MOST_SECONDS = 600
+
+    def __init__(self, epoch: int):
+        import time
+
+        self.epoch, self.epochs = epoch, epoch - 1
+        self.start = time.perf_counter()
+        self.progress = None
+        self.paced = False
+
+    def __call__(self, record) -> None:
+        import time
+
+        if record.number == 1:  # a run from the start: the first, or the one after early stopping's dry run
+            self.close()
+            self.progress = _progress(self.epochs)
+        if self.progress is not None:
+            self.progress(record)
+        elapsed = time.perf_counter() - self.start
+        if self.paced or elapsed < self.PACE_SECONDS:
+            return
+        self.paced = True
+        rate = record.number / elapsed
+        if self.epochs / rate > self.MOST_SECONDS:
+            raise click.UsageError(
+                f"--epoch {self.epoch:,} first trains the {self.epochs:,} epochs before it, which would take "
+                f"{_about(self.epochs / rate)} here ({rate:,.0f} epochs a second), longer than the "
+                f"{self.MOST_SECONDS // 60} minutes explain allows: give --epoch {int(self.MOST_SECONDS * rate):,} or less, or train "
+                "once with fwdback train (it shows its progress and saves the model) and explain the epoch after it "
+                "with --init model.json"
+            )
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
+            self.progress = None
+
+
+def _about(seconds: float) -> str:
+    """A long time in words: about 40 minutes, about 3 hours, about 24 days, about 31,710 years."""
+    for unit, length in (("year", 365.25 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= 2 * length:
+            count = round(seconds / length)
+            return f"about {count:,} {unit}s"
+    return f"about {round(seconds)} seconds"
 
 
 @dataclass

@@ -15,6 +15,7 @@ and yhat_j = out(a_j) comes out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +32,7 @@ from .plan import StopReason, TrainingPlan
 from .scaling import Scaling
 from .sections import Block, Code, Equations, Heading, Paragraph, Strong, Table, Text, text
 from .stepsize import suggest_lr
-from .training import TrainingRows, check_memory, fit_rows, optimizer_for, prepare
+from .training import EpochRecord, TrainingRows, check_memory, fit_rows, optimizer_for, prepare
 
 # A sum over more rows than are shown writes out this many terms, then "...".
 SUM_TERMS = 3
@@ -174,6 +175,7 @@ def work_epoch(
     epoch: int = 1,
     row_numbers: np.ndarray | None = None,
     step: int = 1,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> WorkedEpoch:
     """Train from `params` as `fwdback train` would up to update `step` of epoch `epoch`, then keep
     every value of that update.
@@ -184,7 +186,8 @@ def work_epoch(
     before `step`, with the same optimizer, so that its state is the run's. The explained step
     is full-batch without plan.batch_size (its one step); with it, the step-th mini-batch of
     epoch `epoch`, in the order train visits that epoch's rows. `row_numbers` : shape (n,) are the
-    rows' numbers in the data file (default 1..n). Raises StepNotInEpoch for a step beyond the
+    rows' numbers in the data file (default 1..n). `on_epoch` is called after each epoch before
+    epoch `epoch` (twice over with plan.patience: a dry run first). Raises StepNotInEpoch for a step beyond the
     epoch's updates, LossOverflow or TrainingDiverged when the loss overflows, EpochNotReached
     when early stopping would end training before epoch `epoch`.
     """
@@ -195,7 +198,7 @@ def work_epoch(
         X, y, batch_size, plan.seed, 0.0, plan.shuffle, plan.loss).batches(epoch)
     if step > len(batches):
         raise StepNotInEpoch(step, len(batches), epoch, len(y), batch_size)
-    start, optimizer = _start_of_step(rows, params, plan, epoch, batches[: step - 1])
+    start, optimizer = _start_of_step(rows, params, plan, epoch, batches[: step - 1], on_epoch)
     chosen = batches[step - 1]
     X_step, y_step = (X, y) if batch_size is None else (X[chosen], y[chosen])
     with np.errstate(all="ignore"):
@@ -222,7 +225,8 @@ def work_epoch(
 
 
 def _start_of_step(
-    rows: TrainingRows, params: Parameters, plan: TrainingPlan, epoch: int, earlier: list[np.ndarray]
+    rows: TrainingRows, params: Parameters, plan: TrainingPlan, epoch: int, earlier: list[np.ndarray],
+    on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> tuple[Parameters, Optimizer]:
     """The weights after epoch-1 epochs of the plan, every one of them run, and then the
     `earlier` batches of epoch `epoch` (row indices each); and the optimizer, with its state there."""
@@ -231,12 +235,12 @@ def _start_of_step(
         before = plan.replace(epochs=epoch - 1, tol=0.0)
         if plan.patience is not None:
             # A dry run with the same plan, only to learn whether early stopping ends training first.
-            probe = fit_rows(rows, params, before).result
+            probe = fit_rows(rows, params, before, on_epoch=on_epoch).result
             if probe.stop is StopReason.EARLY_STOPPING:
                 watched = "validation" if rows.validation is not None else "training"
                 raise EpochNotReached(epoch, probe.last_epoch, watched, plan.min_delta, plan.patience)
         # Without early stopping, training ends with the weights of its last update, not the best epoch's.
-        result = fit_rows(rows, params, before.replace(patience=None)).result
+        result = fit_rows(rows, params, before.replace(patience=None), on_epoch=on_epoch).result
         params, state = result.final, result.optimizer_state
     optimizer = optimizer_for(plan, params, state)
     with np.errstate(all="ignore"):

@@ -14,13 +14,15 @@ import numpy as np
 from .errors import python_name
 from .linear_map import Comparison, compare, linear_map_formulas
 from .modelfile import Model
-from .network import loss_divisor
+from .network import loss_divisor, output_symbols
 from .playback import network_document
 from .plan import CONVERGENCE_WINDOW, StopReason
 from .sections import Mark, Table
 from .training import Fit, TrainingPlan, TrainingResult, TrainingRows
 
 TABLE_ROWS = 20
+# A network of more parameters than this (about a screen's rows) has them listed a hidden unit a row.
+LISTED_PARAMETERS = 24
 # A change of the loss by no more than this fraction of it is below float64's resolution (16 eps).
 NOISE = 16 * float(np.finfo(np.float64).eps)
 # The loss curve's epoch axis is logarithmic when this share of the descent happens in the first
@@ -141,7 +143,11 @@ def early_descent(result: TrainingResult) -> bool:
 
 
 def weights_table(report: TrainingReport) -> Table:
+    """Each parameter's initial and final value and final gradient, a row each; for a network of
+    more than LISTED_PARAMETERS parameters, its final values a row per hidden unit (units_table)."""
     result = report.result
+    if result.final.vector.size > LISTED_PARAMETERS:
+        return units_table(report)
     body = tuple(
         _cells(name, f"{initial:.10g}", f"{final:.10g}", f"{gradient:.4e}")
         for name, initial, final, gradient in zip(
@@ -150,6 +156,30 @@ def weights_table(report: TrainingReport) -> Table:
     )
     header = _cells("name", "initial", "final", "final gradient")
     return Table(header, body, ("left", "right", "right", "right"), f"Parameters{report.units}")
+
+
+def units_table(report: TrainingReport) -> Table:
+    """The final parameters a row per hidden unit, to 6 digits: the weights into unit Nu from each feature,
+    its bias and its weights into the outputs; then a row per output, with its bias. The caption
+    says where every parameter is in full."""
+    params = report.result.final
+    cell = lambda name, value: f"{name} = {value:.6g}"  # noqa: E731
+    outputs = output_symbols(params.n_outputs)
+    biases = ("bias",) if params.bias else ()
+    header = ("unit", *(f"from {feature}" for feature in report.model.features), *biases, *(f"to {output}" for output in outputs))
+    body = [
+        (f"N{u + 1}", *map(cell, params.W_hidden_names[u], params.W_hidden[u]),
+         *([cell(params.b_hidden_names[u], params.b_hidden[u])] if params.bias else []),
+         *map(cell, params.W_out_names[:, u], params.W_out[:, u]))
+        for u in range(params.n_hidden)
+    ]
+    if params.bias:
+        body += [(output, *[""] * params.n_inputs, cell(name, value), *[""] * len(outputs))
+                 for output, name, value in zip(outputs, params.b_outputs_names, params.b_outputs)]
+    caption = (f"{params.vector.size} parameters, to 6 digits: every one's initial value, final value and final gradient "
+               f"in full: {report.name('format', 'json')}")
+    return Table(_cells(*header), tuple(_cells(*row) for row in body), ("left",) * len(header),
+                 f"Parameters at the end, a row per hidden unit{report.units}", caption)
 
 
 def original_linear_maps(report: TrainingReport) -> tuple[tuple[np.ndarray, float], tuple[np.ndarray, float]]:

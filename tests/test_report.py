@@ -34,10 +34,10 @@ def test_the_history_file_has_one_row_per_epoch_and_replays_training(run, small_
 def test_the_chart_sits_under_the_loss_table_and_can_be_hidden(run, small_csv):
     shown = run(["train", small_csv, "--epochs", 300])
     hidden = run(["train", small_csv, "--epochs", 300, "--no-chart"])
-    assert "Loss per epoch, log scale" in shown.stdout  # 300 epochs span many decades here
-    assert shown.stdout.index("Loss per epoch, log scale") > shown.stdout.index("loss (before update)")
-    assert "Loss per epoch, log scale" not in hidden.stdout
-    chart = shown.stdout.split("Loss per epoch, log scale")[1].split("\n\n")[0].splitlines()
+    assert "Loss per epoch (loss: log scale" in shown.stdout  # 300 epochs span many decades here
+    assert shown.stdout.index("Loss per epoch (loss: log scale") > shown.stdout.index("loss (before update)")
+    assert "Loss per epoch (loss: log scale" not in hidden.stdout
+    chart = shown.stdout.split("Loss per epoch (loss: log scale")[1].split("\n\n")[0].splitlines()
     assert sum(line.count("*") for line in chart) == 60  # one mark per column, fixed width
     assert all(ord(character) < 128 for character in shown.stdout)
 
@@ -47,7 +47,7 @@ def test_a_flat_loss_gets_a_linear_chart(run, workdir):
     y = np.full(10, 5.0)
     (workdir / "flat.csv").write_text(csv_text(X, y))
     result = run(["train", "flat.csv", "--epochs", 3, "--lr", 1e-6])
-    assert "Loss per epoch, linear scale" in result.stdout
+    assert "Loss per epoch (loss: linear scale, epochs: linear scale)" in result.stdout
 
 
 def test_the_yardstick_matches_least_squares(run, workdir):
@@ -103,10 +103,12 @@ def test_changes_within_rounding_are_shown_as_zero(run, small_csv):
 
 def test_the_chart_takes_a_log_epoch_axis_when_the_descent_is_early(run, small_csv):
     early = run(["train", small_csv, "--epochs", 3000, "--tol", 0, "--lr", 0.1, "--no-save"]).stdout
-    assert "epoch (log scale)" in early
+    assert "Loss per epoch (loss: log scale, epochs: log scale)" in early
     # A slow descent spread over the run keeps the linear axis.
     slow = run(["train", small_csv, "--epochs", 100, "--tol", 0, "--lr", 0.001, "--no-save"]).stdout
-    assert "epoch (log scale)" not in slow and "  epoch" in slow
+    assert "epochs: linear scale)" in slow and "  epoch" in slow
+    # The scale is stated once, in the title: not again under the axis.
+    assert all(out.count("scale") == 2 for out in (early, slow))
 
 
 def noisy(n=60, seed=21, noise=0.3):

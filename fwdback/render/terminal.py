@@ -8,13 +8,15 @@ notation (dL/dw1 = sum_i dL/dN1_i * x1_i).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import time
 
 import numpy as np
 from rich import box
 from rich.console import Console
 from rich.measure import Measurement
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Column
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
@@ -232,7 +234,8 @@ def print_training(console: Console, report: TrainingReport, every: int | None, 
 
 
 def loss_chart(console: Console, result: TrainingResult, width: int = 60, height: int = 12) -> RichText:
-    """The loss curve as a fixed-size character plot, on a log scale when the loss spans decades.
+    """The loss curve as a fixed-size character plot, on a log scale when the loss spans decades
+    (and its epochs on one when the descent is early); the title says each axis's scale.
 
     Each column is a stretch of epochs and shows the loss at its last epoch, so the chart
     costs the same for 10 epochs as for 10 million. `*` is the training loss, `o` the
@@ -267,22 +270,27 @@ def loss_chart(console: Console, result: TrainingResult, width: int = 60, height
     pad = max(len(text) for text in labels.values())
     legend = "  (* training, o validation)" if result.val_losses is not None else ""
     chart = RichText()
-    chart.append(f"Loss per epoch, {'log' if log else 'linear'} scale{legend}\n", style=_style(console, "bold"))
+    scales = f"loss: {'log' if log else 'linear'} scale, epochs: {'log' if log_epochs else 'linear'} scale"
+    chart.append(f"Loss per epoch ({scales}){legend}\n", style=_style(console, "bold"))
     for index, cells in enumerate(grid):
         chart.append(f"{labels.get(index, ''):>{pad}} |")
         chart.append("".join(cells), style=_style(console, "cyan"))
         chart.append("\n")
     chart.append(" " * pad + " +" + "-" * columns + "\n")
     first, last = str(result.first_epoch), str(result.last_epoch)
-    axis = "  epoch (log scale)" if log_epochs else "  epoch"
     epochs = first if first == last else first + " " * max(1, columns - len(first) - len(last)) + last
-    chart.append(" " * pad + "  " + epochs + axis)
+    chart.append(" " * pad + "  " + epochs + "  epoch")
     return chart
 
 
 class EpochProgress:
-    """A progress bar on stderr that appears only once training has taken a moment: the epoch,
-    the loss and the validation loss of the latest epoch, and the time left at most."""
+    """A progress bar on stderr that appears only once training has taken a moment: the epoch
+    of the last one it may reach, the loss and the validation loss of the latest epoch, the time
+    taken and about how long the epochs left would take at the pace so far (training may stop
+    sooner, once the loss has converged):
+
+        epoch 3,390 of 30,000  loss 0.0110873  elapsed 0:00:03, about 0:00:24 left ━━━━━━━━━╺━━━━━━━━━━
+    """
 
     def __init__(self, total: int, console: Console):
         self.total = total
@@ -306,19 +314,29 @@ class EpochProgress:
             if now - self.start < PROGRESS_AFTER_SECONDS:
                 return
             self.progress = Progress(
-                TextColumn("training"),
-                BarColumn(),
-                TextColumn("epoch {task.fields[epoch]}  loss {task.fields[loss]}{task.fields[val]}"),
-                TimeRemainingColumn(),
+                TextColumn("epoch {task.fields[epoch]} of {task.fields[last]}  loss {task.fields[loss]}{task.fields[val]}  "
+                           "{task.fields[time]}", markup=False, table_column=Column(overflow="fold")),
+                BarColumn(bar_width=None, table_column=Column(ratio=1)),
                 console=self.console,
                 transient=True,
+                expand=True,
             )
             self.progress.start()
-            self.task = self.progress.add_task("training", total=self.total, epoch="", loss="", val="")
+            self.task = self.progress.add_task("training", total=self.total, epoch="", last="", loss="", val="", time="")
         val = "" if record.val_loss is None else f"  validation {record.val_loss:.6g}"
-        self.progress.update(self.task, completed=self.done, epoch=record.number, loss=f"{record.loss:.6g}", val=val)
+        elapsed = now - self.start
+        left = elapsed / self.done * (self.total - self.done)
+        time_taken = f"elapsed {_duration(elapsed)}, about {_duration(left)} left"
+        self.progress.update(self.task, completed=self.done, epoch=f"{record.number:,}",
+                             last=f"{record.number - self.done + self.total:,}", loss=f"{record.loss:.6g}", val=val,
+                             time=time_taken)
 
     def close(self) -> None:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+
+def _duration(seconds: float) -> str:
+    """Whole seconds as a clock reads them: 0:00:03, 12:05:00, 3 days, 4:00:00."""
+    return str(datetime.timedelta(seconds=round(seconds)))
