@@ -1,0 +1,315 @@
+"""What a person sees on a terminal: the commands run in a real pseudo-terminal, read back by a
+terminal emulator (pyte), and names from someone else's files shown, never obeyed.
+
+The seen tests run each command twice: piped (what a script reads) and in a pseudo-terminal
+of 80, 100 or 120 columns (what a person reads). Every word of the piped output, stdout and
+stderr, must be on the screen as often, each line's words in their order: a word cut off
+at the right edge, or broken across two lines, is not. The words of one line are compared
+in the pieces the piped output separates by two spaces or more (a table's cells), since a
+terminal may wrap a cell within its column.
+
+The hostile-name tests give fwdback files whose names hold an escape sequence that clears the
+screen and sets the window's title, a bell, a NUL, a C1 control, a lone surrogate and rich
+markup: the output must hold no control character, each name must appear as its visible
+backslash escape (written out by hand below), and the user's files must be unchanged.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import termios
+import unicodedata
+import xml.etree.ElementTree as ElementTree
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+pyte = pytest.importorskip("pyte")
+
+REPO = Path(__file__).resolve().parent.parent
+MAZUR_WEIGHTS = {"w1": 0.15, "w2": 0.20, "w3": 0.25, "w4": 0.30, "w5": 0.40, "w6": 0.45, "w7": 0.50, "w8": 0.55,
+                 "b1": 0.35, "b2": 0.35, "b3": 0.60, "b4": 0.60}
+# The commands of the seen tests, run in a folder holding sample_data/linear.csv, Mazur's example
+# (README, "Reproducing a textbook example") and a model trained on the sample data.
+COMMANDS = {
+    "explain": ["explain", "sample_data/linear.csv", "--rows", "2"],
+    "mazur": ["explain", "mazur.csv", "--features", "x1,x2", "--target", "y1,y2", "--activation", "sigmoid",
+              "--output-activation", "sigmoid", "--loss", "half-sse", "--lr", "0.5", "--freeze", "b1,b2,b3,b4",
+              "--init", "mazur.json"],
+    # 20 epochs stop short of least squares: a note on stderr too.
+    "train": ["train", "sample_data/linear.csv", "--no-save", "--epochs", "20"],
+    # At a converged point every gradient passes by rounding: a long note on stderr.
+    "gradcheck": ["gradcheck", "sample_data/linear.csv", "--epochs", "2000"],
+    "show": ["show", "model.json"],
+}
+# The piped lines that differ from run to run: train's time.
+VOLATILE = re.compile(r"^\s*time\s")
+BOX_DRAWING = re.compile("[\u2500-\u257f]")
+SCREEN_ROWS = 1000  # no line scrolls off the emulated screen
+
+
+def _environment(columns: int | None = None) -> dict[str, str]:
+    """The environment of a run: nothing that tells rich a width or forces colour; a terminal type on a terminal."""
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")}
+    if columns is not None:
+        env["TERM"] = "xterm-256color"
+    return env
+
+
+def piped(args, cwd) -> subprocess.CompletedProcess:
+    """fwdback run with stdout and stderr pipes, as a script reads it."""
+    return subprocess.run([sys.executable, "-m", "fwdback", *args], cwd=cwd, env=_environment(), capture_output=True,
+                          stdin=subprocess.DEVNULL)
+
+
+def in_terminal(args, cwd, columns: int) -> tuple[bytes, int]:
+    """fwdback run in a pseudo-terminal `columns` wide (stdin, stdout and stderr all on it):
+    (every byte it wrote there, its exit code)."""
+    controller, terminal = os.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", SCREEN_ROWS, columns, 0, 0))
+    process = subprocess.Popen([sys.executable, "-m", "fwdback", *args], cwd=cwd, env=_environment(columns),
+                               stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True)
+    os.close(terminal)
+    written = bytearray()
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: every writer has closed the terminal
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(controller)
+    return bytes(written), process.wait()
+
+
+def screen_of(written: bytes, columns: int) -> list[str]:
+    """The lines a terminal `columns` wide shows after receiving `written`."""
+    screen = pyte.Screen(columns, SCREEN_ROWS)
+    pyte.ByteStream(screen).feed(written)
+    return [line.rstrip() for line in screen.display]
+
+
+def words(text: str) -> list[str]:
+    return BOX_DRAWING.sub(" ", text).split()
+
+
+def assert_seen(piped_text: str, screen: list[str]) -> None:
+    """Every word of `piped_text` is on `screen` as often; each line's cells (pieces between runs
+    of two spaces or more) have their words in order, from where the line's first word is, and
+    lines start in order."""
+    seen = words("\n".join(screen))
+    missing = Counter(words(piped_text)) - Counter(seen)
+    assert not missing, f"not on the screen: {dict(missing)}\n" + "\n".join(screen)
+    at = 0
+    for line in piped_text.splitlines():
+        if not line.strip():
+            continue
+        first = words(line)[0]
+        assert first in seen[at:], f"{line!r} does not start after the line before it"
+        start = seen.index(first, at)
+        for cell in re.split(r"\s{2,}", line.strip()):
+            position = start - 1
+            for word in words(cell):
+                assert word in seen[position + 1:], f"{cell!r} of {line!r}: {word!r} is not in order on the screen"
+                position = seen.index(word, position + 1)
+        at = start + 1
+
+
+@pytest.fixture(scope="module")
+def seen_folder(tmp_path_factory) -> Path:
+    """A folder with sample_data/linear.csv, Mazur's data and weights, and model.json trained on the sample data."""
+    folder = tmp_path_factory.mktemp("seen")
+    (folder / "sample_data").mkdir()
+    shutil.copy(REPO / "sample_data" / "linear.csv", folder / "sample_data" / "linear.csv")
+    (folder / "mazur.csv").write_text("x1,x2,y1,y2\n0.05,0.10,0.01,0.99\n")
+    (folder / "mazur.json").write_text(json.dumps(MAZUR_WEIGHTS))
+    trained = piped(["train", "sample_data/linear.csv", "-q", "--model", "model.json"], folder)
+    assert trained.returncode == 0, trained.stderr
+    return folder
+
+
+@pytest.fixture(scope="module")
+def piped_outputs(seen_folder) -> dict[str, subprocess.CompletedProcess]:
+    with ThreadPoolExecutor(len(COMMANDS)) as pool:
+        runs = dict(zip(COMMANDS, pool.map(lambda args: piped(args, seen_folder), COMMANDS.values())))
+    for name, result in runs.items():
+        assert result.returncode == 0, (name, result.stderr)
+    return runs
+
+
+def _seen_on_terminals(columns, seen_folder, piped_outputs):
+    with ThreadPoolExecutor(len(COMMANDS)) as pool:
+        screens = dict(zip(COMMANDS, pool.map(lambda args: in_terminal(args, seen_folder, columns), COMMANDS.values())))
+    for name, (written, code) in screens.items():
+        assert code == 0, (name, written.decode(errors="replace"))
+        screen = screen_of(written, columns)
+        assert max(map(len, screen)) <= columns
+        reference = piped_outputs[name]
+        for stream in (reference.stdout, reference.stderr):
+            text = "\n".join(line for line in stream.decode().splitlines() if not VOLATILE.match(line))
+            assert_seen(text, screen)
+
+
+def test_every_word_is_seen_on_a_terminal_80_columns_wide(seen_folder, piped_outputs):
+    _seen_on_terminals(80, seen_folder, piped_outputs)
+
+
+@pytest.mark.slow  # about 3 s each
+@pytest.mark.parametrize("columns", [100, 120])
+def test_every_word_is_seen_on_wider_terminals(columns, seen_folder, piped_outputs):
+    _seen_on_terminals(columns, seen_folder, piped_outputs)
+
+
+def test_the_word_check_fails_on_a_cut_and_on_a_word_broken_across_lines():
+    piped_text = "The lecture's network on linear.csv, learning rate eta = 0.093, seed 0\n"
+    cut = ["The lecture's network on linear.csv, learning r"]
+    broken = ["The lecture's network on linear.csv, learning rate eta = 0.0", "93, seed 0"]
+    for screen in (cut, broken):
+        with pytest.raises(AssertionError):
+            assert_seen(piped_text, screen)
+    assert_seen(piped_text, ["The lecture's network on linear.csv, learning", "rate eta = 0.093, seed 0"])
+
+
+# Names that act on a terminal or in rich, and their visible escapes, written out by hand.
+CLEARS_AND_RETITLES = "x1\x1b[2J\x1b]0;PWNED\x07"
+CLEARS_AND_RETITLES_SHOWN = r"x1\x1b[2J\x1b]0;PWNED\x07"
+C1_CONTROL = "x2\x9b31m"  # CSI as one C1 character: colours text red on many terminals
+C1_CONTROL_SHOWN = r"x2\x9b31m"
+MARKUP = "[bold red]x3"
+CLOSING_TAG = "[/]a"
+NUL = "x2\x00"
+NUL_SHOWN = r"x2\x00"
+SURROGATE = "x1\ud800"
+SURROGATE_SHOWN = r"x1\ud800"
+
+
+def _shown_only(text: str) -> None:
+    """No character of `text` acts on a terminal: no control (but the line end), no surrogate, no bidi override."""
+    acting = {c for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cs", "Cf")}
+    assert not acting, acting
+
+
+def fingerprints(folder: Path) -> dict[str, str]:
+    """Every file under `folder`: its sha256."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_terminal_text_writes_each_kind_of_character_as_its_escape():
+    from fwdback.render.safe import terminal_lines, terminal_text
+
+    assert terminal_text(CLEARS_AND_RETITLES) == CLEARS_AND_RETITLES_SHOWN
+    assert terminal_text(NUL) == NUL_SHOWN
+    assert terminal_text(C1_CONTROL) == C1_CONTROL_SHOWN
+    assert terminal_text(SURROGATE) == SURROGATE_SHOWN
+    assert terminal_text("a\u202eb\nc\td\x7f") == r"a\u202eb\nc\td\x7f"
+    printable = "prix unitaire é 中文 🙂 [/]a C:\\data"
+    assert terminal_text(printable) == printable
+    assert terminal_lines("a,b\r\nc\x1b,\td\n\r\x00\n") == "a,b\r\nc\\x1b,\td\n\\r\\x00\n"
+
+
+def _model_with_names(folder: Path, features, target, name="hostile.json") -> Path:
+    """A model file of the lecture's network whose columns are `features` and `target` (JSON escapes them)."""
+    document = {"format": "fwdback-model", "version": 2, "features": list(features), "target": target,
+                "activation": "identity", "hidden": 2,
+                "weights": {"w1": 0.5, "w2": -1.5, "w3": 0.25, "w4": 0.125, "w5": -0.75, "w6": 1.0, "w7": 1.5, "w8": 0.5,
+                            "b1": 0.0625, "b2": -0.25, "b3": 0.75}}
+    path = folder / name
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_show_writes_names_from_a_model_file_as_their_escapes(run, workdir):
+    _model_with_names(workdir, [CLEARS_AND_RETITLES, NUL, MARKUP], CLOSING_TAG)
+    _model_with_names(workdir, [C1_CONTROL, "x2", "x3"], "y", "c1.json")
+    before = fingerprints(workdir)
+    for model, shown in (("hostile.json", [CLEARS_AND_RETITLES_SHOWN, NUL_SHOWN, MARKUP, CLOSING_TAG]),
+                         ("c1.json", [C1_CONTROL_SHOWN])):
+        result = run(["show", model])
+        assert result.exit_code == 0, result.stderr
+        _shown_only(result.stdout)
+        for name in shown:
+            assert name in result.stdout
+    assert fingerprints(workdir) == before
+
+
+def test_a_lone_surrogate_in_a_name_is_shown_in_text_and_in_svg(run, workdir):
+    _model_with_names(workdir, [SURROGATE, "x2", "x3"], "y")
+    before = fingerprints(workdir)
+    text = run(["show", "hostile.json"])
+    assert text.exit_code == 0, text.stderr
+    assert SURROGATE_SHOWN in text.stdout
+    figure = run(["show", "hostile.json", "--format", "svg"])
+    assert figure.exit_code == 0, figure.stderr
+    labels = [element.text for element in ElementTree.fromstring(figure.stdout).iter("{http://www.w3.org/2000/svg}text")]
+    assert SURROGATE_SHOWN in labels
+    assert fingerprints(workdir) == before
+
+
+@pytest.fixture
+def hostile_data(workdir, linear_rows, csv_text):
+    """`[bold red]d.csv`, whose header names are hostile (the target `[/]a`); the folder `[`, so
+    that `[/]a` is a path a model can be saved to."""
+    X, y = linear_rows(30, seed=4)
+    header = (CLEARS_AND_RETITLES, C1_CONTROL, MARKUP, CLOSING_TAG)
+    (workdir / "[bold red]d.csv").write_text(csv_text(X, y, header), encoding="utf-8")
+    (workdir / "[").mkdir()
+    return ["--features", ",".join(header[:3]), "--target", CLOSING_TAG]
+
+
+def test_train_and_evaluate_show_hostile_columns_and_paths_as_text(run, workdir, hostile_data):
+    before = fingerprints(workdir)
+    trained = run(["train", "[bold red]d.csv", *hostile_data, "--model", "[/]a", "--epochs", 20])
+    assert trained.exit_code == 0, trained.stderr
+    saved = fingerprints(workdir)
+    assert {name: digest for name, digest in saved.items() if name != "[/]a"} == before
+    evaluated = run(["evaluate", "[bold red]d.csv", "--model", "[/]a"])
+    assert evaluated.exit_code == 0, evaluated.stderr  # `[/]a` was read as rich markup: MarkupError
+    for result in (trained, evaluated):
+        _shown_only(result.stdout + result.stderr)
+    for name in (CLEARS_AND_RETITLES_SHOWN, C1_CONTROL_SHOWN, MARKUP, "[bold red]d.csv"):
+        assert name in trained.stdout
+    assert "Saved the model to [/]a." in trained.stderr
+    assert "[/]a on [bold red]d.csv" in evaluated.stdout
+    assert fingerprints(workdir) == saved
+
+
+def test_messages_on_stderr_write_names_as_their_escapes(run, workdir, linear_rows, csv_text):
+    X, y = linear_rows(12)
+    path = "\x1b]0;PWNED\x07d.csv"
+    (workdir / path).write_text(csv_text(X, y, ("x1 ", "x2", "x3", "y")))
+    before = fingerprints(workdir)
+    missing = run(["show", "\x1b[2Jgone.json"])
+    assert missing.exit_code == 1
+    assert missing.stderr.startswith(r"Error: \x1b[2Jgone.json: ")
+    noted = run(["train", path, "--no-save", "--epochs", 3])
+    assert noted.exit_code == 0, noted.stderr
+    assert r"Note: \x1b]0;PWNED\x07d.csv: header names are read without the spaces around them" in noted.stderr
+    for result in (missing, noted):
+        _shown_only(result.stdout + result.stderr)
+    assert fingerprints(workdir) == before
+
+
+def test_predict_on_a_terminal_shows_a_hostile_header_escaped(run, workdir, hostile_data):
+    assert run(["train", "[bold red]d.csv", *hostile_data, "--model", "m.json", "-q", "--epochs", 5]).exit_code == 0
+    before = fingerprints(workdir)
+    written, code = in_terminal(["predict", "[bold red]d.csv", "--model", "m.json"], workdir, 100)
+    assert code == 0, written
+    text = written.decode("utf-8")
+    _shown_only(text.replace("\r\n", "\n"))
+    assert text.startswith(f"{CLEARS_AND_RETITLES_SHOWN},{C1_CONTROL_SHOWN},{MARKUP},{CLOSING_TAG},y_hat\r\n")
+    piped_out = run(["predict", "[bold red]d.csv", "--model", "m.json"])  # piped, the data's lines pass unchanged
+    assert piped_out.stdout.startswith(f"{CLEARS_AND_RETITLES},{C1_CONTROL},{MARKUP},{CLOSING_TAG},y_hat\n")
+    assert fingerprints(workdir) == before
