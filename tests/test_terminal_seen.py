@@ -313,3 +313,112 @@ def test_predict_on_a_terminal_shows_a_hostile_header_escaped(run, workdir, host
     piped_out = run(["predict", "[bold red]d.csv", "--model", "m.json"])  # piped, the data's lines pass unchanged
     assert piped_out.stdout.startswith(f"{CLEARS_AND_RETITLES},{C1_CONTROL},{MARKUP},{CLOSING_TAG},y_hat\n")
     assert fingerprints(workdir) == before
+
+
+def test_the_progress_bar_says_which_epoch_of_how_many_and_labels_its_times(monkeypatch):
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from fwdback.render import terminal
+
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(terminal.time, "perf_counter", lambda: clock.now)
+    stream = io.StringIO()
+    progress = terminal.EpochProgress(30000, Console(file=stream, force_terminal=True, width=120))
+    for number in range(1, 3391):
+        # 3 s for 3,390 epochs: the 26,610 left take 3 * 26610 / 3390 = 23.55 s, about 0:00:24.
+        clock.now = 3.0 if number == 3390 else number * 0.0008
+        progress(SimpleNamespace(number=number, loss=0.5, val_loss=None))
+    progress.close()
+    shown = stream.getvalue()
+    assert "epoch 3,390 of 30,000  loss 0.5  elapsed 0:00:03, about 0:00:24 left" in shown
+
+
+def test_a_resumed_run_counts_its_epochs_on_from_the_model(monkeypatch):
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from fwdback.render import terminal
+
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(terminal.time, "perf_counter", lambda: clock.now)
+    stream = io.StringIO()
+    progress = terminal.EpochProgress(500, Console(file=stream, force_terminal=True, width=120))
+    clock.now = 1.0  # the first epoch of 500 after the model's 1,000 takes 1 s: 499 s are left
+    progress(SimpleNamespace(number=1001, loss=0.25, val_loss=0.375))
+    progress.close()
+    assert "epoch 1,001 of 1,500  loss 0.25  validation 0.375  elapsed 0:00:01, about 0:08:19 left" in stream.getvalue()
+
+
+def test_explain_refuses_epochs_that_would_take_days_and_says_what_to_do(run, small_csv):
+    result = run(["explain", small_csv, "--epoch", 10**12])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: --epoch 1,000,000,000,000 first trains the 999,999,999,999 epochs before it, "
+                           "which would take about ")
+    assert "longer than the 10 minutes explain allows: give --epoch " in line
+    assert line.endswith("--init model.json; see 'fwdback explain --help'")
+    # The largest epoch it suggests is refused no more: at most 10 minutes at the measured pace.
+    most = int(re.search(r"give --epoch ([\d,]+) or less", line).group(1).replace(",", ""))
+    assert 1 < most < 10**12
+
+
+def test_explain_shows_the_epochs_before_on_a_progress_bar_and_stops_at_ctrl_c(workdir, small_csv):
+    import signal
+
+    controller, terminal = os.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    process = subprocess.Popen([sys.executable, "-m", "fwdback", "explain", small_csv, "--epoch", "200000"], cwd=workdir,
+                               env=_environment(100), stdin=terminal, stdout=terminal, stderr=terminal,
+                               start_new_session=True)
+    os.close(terminal)
+    written = bytearray()
+    while b"of 199,999" not in written:  # the progress bar: the 199,999 epochs before epoch 200,000
+        chunk = os.read(controller, 65536)
+        assert chunk, written.decode(errors="replace")
+        written += chunk
+    os.killpg(process.pid, signal.SIGINT)
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(controller)
+    assert process.wait() == 130
+    assert "Interrupted; no file was written." in "\n".join(screen_of(bytes(written), 100))
+
+
+def test_a_wide_network_is_reported_a_hidden_unit_a_row(run, workdir):
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1, 1, size=(40, 5))
+    y = X @ np.arange(1.0, 6.0) + 1
+    (workdir / "five.csv").write_text("a,b,c,d,e,y\n" + "".join(",".join(map(repr, [*row, t])) + "\n"
+                                                                for row, t in zip(X.tolist(), y.tolist())))
+    args = ["train", "five.csv", "--features", "a,b,c,d,e", "--hidden", 16, "--epochs", 5, "--no-save"]
+    table = run(args)
+    weights = json.loads(run([*args, "--format", "json"]).stdout)["weights"]
+    assert table.exit_code == 0, table.stderr
+    section = table.stdout.split("Parameters at the end, a row per hidden unit\n")[1].split("\n\n")[0].splitlines()
+    assert section[0].split() == ["unit", "from", "a", "from", "b", "from", "c", "from", "d", "from", "e", "bias", "to", "yhat"]
+    rows = {line.split()[0]: re.split(r"\s{2,}", line.strip())[1:] for line in section[1:-1]}
+    assert list(rows) == [f"N{u}" for u in range(1, 17)] + ["yhat"]
+    shown = lambda name: f"{name} = {weights[name]:.6g}"  # noqa: E731
+    for u in range(1, 17):  # the lecture's numbering: unit u's weights from the 5 inputs, then the outputs' weights
+        assert rows[f"N{u}"] == [*(shown(f"w{5 * (u - 1) + j}") for j in range(1, 6)), shown(f"b{u}"), shown(f"w{80 + u}")]
+    assert rows["yhat"] == [shown("b17")]
+    assert section[-1] == ("113 parameters, to 6 digits: every one's initial value, final value and final gradient in full: "
+                           "--format json")
+    assert "final gradient" not in table.stdout.split("Parameters at the end")[0]
+    # The lecture's 11 parameters are still listed one a row, with their start and gradient.
+    lecture = run(["train", "five.csv", "--features", "a,b,c", "--epochs", 5, "--no-save"]).stdout
+    assert " name  " in lecture and "final gradient" in lecture and "a row per hidden unit" not in lecture
