@@ -62,6 +62,8 @@ def _separator(ctx, param, value):
 
 
 SEED = click.IntRange(min=0)
+# explain refuses an --epoch whose epochs before it would take longer than this, at their first ones' pace.
+EXPLAIN_MINUTES = 10
 
 
 def _path(ctx, param, value):
@@ -1234,7 +1236,7 @@ Examples:
 @_start_options
 @_network_options
 @_plan_options
-@click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help="Explain epoch K, after K-1 epochs of training (refused when those would take over 10 minutes, timed on the first of them).")
+@click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help=f"Explain epoch K, after K-1 epochs of training (refused when those would take over {EXPLAIN_MINUTES} minutes, timed on the first of them).")
 @click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, metavar="S", help="Explain update S of epoch K (with --batch-size), after its S-1 updates before it.")
 @click.option("--rows", type=click.IntRange(min=1), default=5, show_default=True, metavar="R", help="Rows shown in the forward pass (the sums always use all rows).")
 @click.option("--format", "output_format", type=click.Choice(["table", "markdown", "html", "json"]), default="table", show_default=True, help="table: equations and tables; markdown: lecture notes with LaTeX equations; html: a page with MathML equations; json: every value.")
@@ -1310,10 +1312,9 @@ def _explain(options: dict):
 class _EpochsBefore:
     """What explain does after each of the epochs before the one it explains: the progress bar
     (on a terminal), and, once they have run for PACE_SECONDS, a usage error when all of them
-    would take longer than MOST_SECONDS at that pace. Ctrl-C stops them as it stops any command."""
+    would take longer than EXPLAIN_MINUTES at that pace. Ctrl-C stops them as it stops any command."""
 
     PACE_SECONDS = 0.5
-    MOST_SECONDS = 600
 
     def __init__(self, epoch: int):
         import time
@@ -1336,13 +1337,13 @@ class _EpochsBefore:
             return
         self.paced = True
         rate = record.number / elapsed
-        if self.epochs / rate > self.MOST_SECONDS:
+        if self.epochs / rate > EXPLAIN_MINUTES * 60:
             raise click.UsageError(
                 f"--epoch {self.epoch:,} first trains the {self.epochs:,} epochs before it, which would take "
-                f"{_about(self.epochs / rate)} here ({rate:,.0f} epochs a second), longer than the "
-                f"{self.MOST_SECONDS // 60} minutes explain allows: give --epoch {int(self.MOST_SECONDS * rate):,} or less, or train "
-                "once with fwdback train (it shows its progress and saves the model) and explain the epoch after it "
-                "with --init model.json"
+                f"{_about(self.epochs / rate)} here ({rate:,.0f} epochs a second), longer than the {EXPLAIN_MINUTES} "
+                f"minutes explain allows: give --epoch {int(EXPLAIN_MINUTES * 60 * rate):,} or less, or train once with "
+                "fwdback train (it shows its progress and saves the model) and explain the epoch after it with --init "
+                "model.json"
             )
 
     def close(self) -> None:

@@ -40,7 +40,8 @@ def start_training(tmp_path, *options):
 
 
 def finish(process, controller):
-    """Wait for the process; return its exit code, stdout and everything it wrote to the terminal."""
+    """Wait for the process; return its exit code, stdout and everything it wrote to the terminal, its
+    whitespace runs one space (a message is broken between words to the terminal's width)."""
     stdout, _ = process.communicate(timeout=60)
     screen = b""
     while True:
@@ -55,7 +56,7 @@ def finish(process, controller):
             break
         screen += chunk
     os.close(controller)
-    return process.returncode, stdout.decode(), screen.decode(errors="replace")
+    return process.returncode, stdout.decode(), " ".join(screen.decode(errors="replace").split())
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
