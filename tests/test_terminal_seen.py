@@ -269,7 +269,7 @@ def hostile_data(workdir, linear_rows, csv_text):
     return ["--features", ",".join(header[:3]), "--target", CLOSING_TAG]
 
 
-def test_train_and_evaluate_show_hostile_columns_and_paths_as_text(run, workdir, hostile_data):
+def test_train_evaluate_explain_and_gradcheck_show_hostile_columns_and_paths_as_text(run, workdir, hostile_data):
     before = fingerprints(workdir)
     trained = run(["train", "[bold red]d.csv", *hostile_data, "--model", "[/]a", "--epochs", 20])
     assert trained.exit_code == 0, trained.stderr
@@ -277,10 +277,15 @@ def test_train_and_evaluate_show_hostile_columns_and_paths_as_text(run, workdir,
     assert {name: digest for name, digest in saved.items() if name != "[/]a"} == before
     evaluated = run(["evaluate", "[bold red]d.csv", "--model", "[/]a"])
     assert evaluated.exit_code == 0, evaluated.stderr  # `[/]a` was read as rich markup: MarkupError
-    for result in (trained, evaluated):
+    explained = run(["explain", "[bold red]d.csv", *hostile_data, "--init", "[/]a"])
+    checked = run(["gradcheck", "[bold red]d.csv", *hostile_data, "--init", "[/]a"])
+    for result in (trained, evaluated, explained, checked):
         _shown_only(result.stdout + result.stderr)
+    for result in (explained, checked):
+        assert result.exit_code == 0, result.stderr
+        assert "[/]a" in result.stdout
     for name in (CLEARS_AND_RETITLES_SHOWN, C1_CONTROL_SHOWN, MARKUP, "[bold red]d.csv"):
-        assert name in trained.stdout
+        assert name in trained.stdout and name in explained.stdout
     assert "Saved the model to [/]a." in trained.stderr
     assert "[/]a on [bold red]d.csv" in evaluated.stdout
     assert fingerprints(workdir) == saved
@@ -373,12 +378,12 @@ def test_explain_shows_the_epochs_before_on_a_progress_bar_and_stops_at_ctrl_c(w
 
     controller, terminal = os.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    process = subprocess.Popen([sys.executable, "-m", "fwdback", "explain", small_csv, "--epoch", "200000"], cwd=workdir,
+    process = subprocess.Popen([sys.executable, "-m", "fwdback", "explain", small_csv, "--epoch", "2000000"], cwd=workdir,
                                env=_environment(100), stdin=terminal, stdout=terminal, stderr=terminal,
                                start_new_session=True)
     os.close(terminal)
     written = bytearray()
-    while b"of 199,999" not in written:  # the progress bar: the 199,999 epochs before epoch 200,000
+    while b"of 1,999,999" not in written:  # the progress bar: the 1,999,999 epochs before epoch 2,000,000
         chunk = os.read(controller, 65536)
         assert chunk, written.decode(errors="replace")
         written += chunk
