@@ -2,7 +2,8 @@
 
 On a terminal the tables have colour and box drawing; anywhere else they are plain text:
 aligned columns, no escape codes, no box characters. Equations are written in the plain
-notation (dL/dw1 = sum_i dL/dN1_i * x1_i).
+notation (dL/dw1 = sum_i dL/dN1_i * x1_i). Every string reaches rich as text (rich_text), never
+as markup, its control characters escaped: a name from a file is shown, not obeyed.
 """
 
 from __future__ import annotations
@@ -205,7 +206,6 @@ def rich_table(console: Console, table: Table) -> RichTable:
         box=box.ROUNDED if console.is_terminal else None,
         title_justify="left",
         header_style=_style(console, "bold"),
-        title_style=_style(console, "bold"),
         show_header=table.has_header,
     )
     for header, justify in zip(table.header, table.align):
