@@ -1034,10 +1034,10 @@ Examples:
 @click.option("--output-dir", "output_dir", metavar="DIR", callback=_path, help="Write one CSV for each part of DATA into DIR, named after the part (with .csv), instead of one stream on stdout.")
 @_DASK
 def predict(data, model_path, sep, output_dir, dask):
-    """Write DATA's rows with a y_hat column added (y1_hat, y2_hat, ... for a model of several targets), as CSV on stdout.
+    """Write DATA's rows with a column of predictions added, named after the model's target (price_hat for price; y1_hat, y2_hat, ... for several), as CSV on stdout.
 
     DATA is a CSV with the model's feature columns ("-" or nothing for stdin); its lines
-    are passed through unchanged (same separator, same quoting) with y_hat appended,
+    are passed through unchanged (same separator, same quoting) with the predictions appended,
     written with enough digits to read back as the same float64. Input is streamed in
     chunks, so any length fits in memory. DATA in parts (files, a directory, a glob; CSV or
     Parquet) is written as one CSV, under the first part's header; --dask computes the parts
