@@ -664,7 +664,8 @@ def _resumed_plan(resumed, plan):
     context = click.get_current_context()
     default = TrainingPlan()
     # A file leaves out the settings beyond the lecture's where they are the defaults.
-    stored = {name: getattr(default, name) for name in RESUMED if name not in LECTURE_RESUMED} | dict(resumed.training.plan)
+    stored = {name: getattr(default, name) for name in RESUMED if name not in LECTURE_RESUMED}
+    stored |= {name: value for name, value in resumed.training.plan.items() if name in RESUMED}
     stored["standardize"] = resumed.scaling is not None
     for name in RESUMED:
         given = context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
@@ -862,7 +863,7 @@ def _trained_model(fitted, dataset, run: _Train):
 
     result, rows = fitted.result, fitted.rows
     record = TrainingRecord(
-        plan=fitted.plan.record(),
+        plan=fitted.plan.record(result.first_epoch),
         lr_chosen=click.get_current_context().params.get("lr") is None and run.resume_path is None,
         data=dataset.source,
         rows=rows.count,

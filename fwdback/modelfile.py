@@ -11,7 +11,8 @@ Beyond the lecture: "target" lists several names for several outputs, "output_ac
 (identity when left out) and "bias": false (no biases) are written only where they differ
 from the lecture's, and "training.optimizer_state" holds the update rule's state
 ({"t": ..., "v": {name: ...}} or "m" and "s") for --resume, where the rule keeps one.
-"training.plan" is what --resume goes on with (training.TrainingPlan, all but the epochs).
+"training.plan" is training.TrainingPlan: --resume goes on with all of it but the epochs, which
+are the last epoch the run could reach (what an unbroken run's --epochs would be).
 Version 1 files, without a plan, still load: their "lr", "batch_size" and "seed" are its parts.
 
 Floats are written with Python's shortest round-trip repr, so they read back bit for bit.
@@ -47,8 +48,8 @@ class TrainingRecord:
     """How a model was trained, as its file's "training" records it.
 
     data, rows, validation_rows   the data's name and its training and held-out rows
-    plan           the parts of plan.TrainingPlan the file has (all but the epochs), which
-                   --resume goes on with;  lr_chosen: the learning rate was chosen from the data
+    plan           the parts of plan.TrainingPlan the file has, which --resume goes on with
+                   (all but the epochs);  lr_chosen: the learning rate was chosen from the data
     init, resumed_from            where the starting weights came from (None: random, by the seed)
     epochs         the epochs whose updates the weights hold (with early stopping, those before
                    the best epoch);  epochs_run, best_epoch, stop (why training ended)
@@ -186,6 +187,7 @@ _TRAINING_FIELDS = {
     "epochs": ("a whole number from 0 to 2^62", lambda v: _is_int(v) and 0 <= v <= MAX_EPOCHS),
 }
 _PLAN_FIELDS = {
+    "epochs": ("a whole number from 1 to 2^62", lambda v: _is_int(v) and 1 <= v <= MAX_EPOCHS),
     "lr": ("a positive finite number", lambda v: _is_finite_number(v) and v > 0),
     "batch_size": ("a whole number of at least 1, or null", lambda v: v is None or (_is_int(v) and v >= 1)),
     "val_split": ("a fraction between 0 and 1, or null", lambda v: v is None or (_is_finite_number(v) and 0 < v < 1)),
