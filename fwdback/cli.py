@@ -168,14 +168,25 @@ def _cluster(address: str | None):
     return Cluster(address or None)
 
 
+def _column_options(command):
+    """The columns a network reads and predicts: of DATA, or of a file of bare weights (show)."""
+    for decorator in reversed(
+        [
+            click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
+            click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict; several, separated by commas, train one output each (y1,y2)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
 def _data_options(command, many: bool = False):
     """DATA and the options that choose its columns: shared by every command that trains; `many`:
     DATA may be several files, a directory or a glob (train)."""
     for decorator in reversed(
         [
             _data_parts("DATA...") if many else click.argument("data", default="-", metavar="DATA", callback=_path),
-            click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
-            click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict; several, separated by commas, train one output each (y1,y2)."),
+            _column_options,
             click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses)."),
         ]
     ):
@@ -196,14 +207,25 @@ def _start_options(command):
     return command
 
 
-def _network_options(command):
-    """The network's shape: shared by every command that builds one."""
+def _shape_options(command):
+    """The network's shape: shared by every command that builds one, and by show for bare weights."""
     for decorator in reversed(
         [
             click.option("--activation", type=click.Choice(["identity", "tanh", "relu", "sigmoid"]), default="identity", show_default=True, help="The hidden layer's activation (identity: the lecture's linear network)."),
             click.option("--hidden", type=click.IntRange(min=1), default=2, show_default=True, help="Hidden units (the lecture's N1, N2: 2)."),
             click.option("--output-activation", type=click.Choice(["identity", "sigmoid", "tanh"]), default="identity", show_default=True, help="The outputs' activation: yhat = sigmoid(w7*N1 + w8*N2 + b3), say (identity: the lecture's)."),
             click.option("--bias/--no-bias", default=True, help="--no-bias: a network without biases (no b1, b2, b3)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def _network_options(command):
+    """The network's shape and the scale it trains on: shared by every command that builds one."""
+    for decorator in reversed(
+        [
+            _shape_options,
             click.option("--standardize/--no-standardize", default=None, help="Train on z-scores of the features and target (stored in the model; predict undoes it). Default: when --lr is not given and the columns' scales differ badly."),
         ]
     ):
@@ -1531,8 +1553,14 @@ Examples:
 )
 @click.argument("model_path", default="model.json", metavar="[MODEL]", callback=_path)
 @click.option("--format", "output_format", type=click.Choice(["text", "svg", "dot"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; svg: the network as a figure; dot: Graphviz source of the network.")
-def show(model_path, output_format):
+@_column_options
+@_shape_options
+def show(model_path, output_format, **network):
     """Draw the network in MODEL (default: model.json), every weight on its edge.
+
+    MODEL is a model file, or any file --init takes: weights by name (w1..w8, b1..b3) in a
+    JSON object, whose network the options describe as they do for train (--features,
+    --target, --hidden, --activation, ...; the lecture's 3-2-1 network without them).
 
     Inputs on the left, hidden units in the middle, yhat on the right, each edge labelled
     with its weight and each node with its bias; in text, then the equations, every
@@ -1544,11 +1572,17 @@ def show(model_path, output_format):
     Graphviz source, coloured alike, for `dot -Tsvg` or `dot -Tpng`.
     """
     with _boundary():
-        from .modelfile import load_model
+        from .modelfile import Model, load_weights
         from .outputs import Outputs, Stdout
 
         Outputs({"MODEL": model_path}).check_stdout()
-        model = load_model(model_path)
+        loaded = load_weights(model_path, _architecture(network, len(network["features"])), "model")
+        context = click.get_current_context()
+        given = [name for name in network if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if isinstance(loaded, Model) and given:
+            raise click.UsageError(f"{model_path} is a model file, which names its own columns and network; "
+                                   f"--{given[0].replace('_', '-')} describes bare weights: leave it out")
+        model = loaded if isinstance(loaded, Model) else Model(loaded, network["features"], network["target"])
         out = Stdout()
         out.write(_model_view(model, output_format))
         out.flush()

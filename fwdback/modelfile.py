@@ -376,19 +376,27 @@ class InitialWeights:
     scaling: Scaling | None = None
 
 
-def load_init(path: str, architecture: Architecture = Architecture()) -> InitialWeights:
-    """Initial weights for a network of this shape: a JSON object of the weights by name, at its
-    top level or under "weights" (so a saved model works, with its scaling; one of a newer
-    format is refused). `shape`: n_outputs, output_activation, bias, as Parameters takes them."""
-    document = _read_json(path, "init")
-    scaling = None
+def load_weights(path: str, architecture: Architecture = Architecture(), what: str = "init") -> Model | Parameters:
+    """The network in a file of weights, as --init and show read one: a model file's Model, with
+    its own network and scaling (one of a newer format is refused), or a JSON object of the
+    weights by name, at its top level or under "weights", as the Parameters of `architecture`'s
+    network. `what` names the file in messages ("init", "model")."""
+    document = _read_json(path, what)
     if isinstance(document, dict) and document.get("format") == FORMAT:
-        model = _parse_model(document, display_name(path))
-        _check_same_shape(model, architecture, display_name(path))
-        scaling = model.scaling
+        return _parse_model(document, display_name(path))
     if isinstance(document, dict) and isinstance(document.get("weights"), dict):
         document = document["weights"]
-    return InitialWeights(parse_weights(document, display_name(path), architecture), scaling)
+    return parse_weights(document, display_name(path), architecture)
+
+
+def load_init(path: str, architecture: Architecture = Architecture()) -> InitialWeights:
+    """Initial weights for `architecture`'s network (load_weights); a model file's must be of its
+    shape (its values start this network, activations and all), and bring the model's scaling."""
+    loaded = load_weights(path, architecture)
+    if isinstance(loaded, Parameters):
+        return InitialWeights(loaded)
+    _check_same_shape(loaded, architecture, display_name(path))
+    return InitialWeights(Parameters.of(loaded.params.vector.copy(), architecture), loaded.scaling)
 
 
 def _check_same_shape(model: Model, architecture: Architecture, path: str) -> None:
