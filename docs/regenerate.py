@@ -20,9 +20,9 @@ every run: the data and the weights are seeded, and only the time a summary repo
 differ (NORMALISED). Floating-point sums are the same on every machine that runs the same
 BLAS kernels: the kernel's order of summation decides the last bits of a sum, and with them,
 for instance, the epoch at which the convergence stop fires (93 with OpenBLAS's AVX-512
-kernels, 94 with its AVX2 ones, on the sample data). So the commands run with OpenBLAS's
-Haswell (AVX2) kernels, which every x86-64 processor since 2013 runs, whatever this one
-would choose; a machine where numpy's BLAS is not OpenBLAS, or that cannot run them, cannot
+kernels, 94 with its AVX2 ones, on the sample data), and so does the number of threads a
+sum is split over. So the commands run on one thread with OpenBLAS's Haswell (AVX2) kernels,
+which every x86-64 processor since 2013 runs, whatever this one would choose; a machine where numpy's BLAS is not OpenBLAS, or that cannot run them, cannot
 reproduce the examples, and the script says so (exit 2).
 """
 
@@ -85,16 +85,16 @@ def reproducible_here() -> str | None:
 
 
 def environment(scratch: Path) -> dict[str, str]:
-    """The commands' environment: `fwdback` is this checkout's, the BLAS kernels are pinned, and
-    nothing of the caller's terminal (its width, colour settings) reaches them."""
+    """The commands' environment: `fwdback` is this checkout's, the BLAS kernels and threads are
+    pinned, and nothing of the caller's terminal (its width, colour settings) reaches them."""
     shim = scratch / ".bin" / "fwdback"
     shim.parent.mkdir(exist_ok=True)
     shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m fwdback "$@"\n')
     shim.chmod(0o755)
-    dropped = {"COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}
+    dropped = {"COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TERM", "OMP_NUM_THREADS"}
     kept = {name: value for name, value in os.environ.items() if name not in dropped}
     return kept | {"PATH": f"{shim.parent}{os.pathsep}{os.environ.get('PATH', '')}", "OPENBLAS_CORETYPE": BLAS_KERNELS,
-                   "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+                   "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
 
 
 def transcripts(lines: list[str]) -> list[Transcript]:
