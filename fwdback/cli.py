@@ -1549,7 +1549,8 @@ Examples:
   fwdback show | grep -A 7 'collapsed linear map'
   fwdback train data.csv -q --model m.json && fwdback show m.json
   fwdback show --format svg > network.svg           a figure for a slide
-  fwdback show model.json --format dot | dot -Tsvg > network.svg"""
+  fwdback show model.json --format dot | dot -Tsvg > network.svg
+  fwdback show weights.json --features a,b --hidden 3   bare weights, as --init takes them"""
 )
 @click.argument("model_path", default="model.json", metavar="[MODEL]", callback=_path)
 @click.option("--format", "output_format", type=click.Choice(["text", "svg", "dot"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; svg: the network as a figure; dot: Graphviz source of the network.")
