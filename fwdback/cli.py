@@ -170,14 +170,25 @@ def _cluster(address: str | None):
     return Cluster(address or None)
 
 
+def _column_options(command):
+    """The columns a network reads and predicts: of DATA, or of a file of bare weights (show)."""
+    for decorator in reversed(
+        [
+            click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
+            click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict; several, separated by commas, train one output each (y1,y2)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
 def _data_options(command, many: bool = False):
     """DATA and the options that choose its columns: shared by every command that trains; `many`:
     DATA may be several files, a directory or a glob (train)."""
     for decorator in reversed(
         [
             _data_parts("DATA...") if many else click.argument("data", default="-", metavar="DATA", callback=_path),
-            click.option("--features", default="x1,x2,x3", show_default=True, callback=_column_list, help="The input columns, in the order x1,x2,x3 (any number of them)."),
-            click.option("--target", default="y", show_default=True, callback=_column_name, help="The column to predict; several, separated by commas, train one output each (y1,y2)."),
+            _column_options,
             click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses)."),
         ]
     ):
@@ -198,14 +209,25 @@ def _start_options(command):
     return command
 
 
-def _network_options(command):
-    """The network's shape: shared by every command that builds one."""
+def _shape_options(command):
+    """The network's shape: shared by every command that builds one, and by show for bare weights."""
     for decorator in reversed(
         [
             click.option("--activation", type=click.Choice(["identity", "tanh", "relu", "sigmoid"]), default="identity", show_default=True, help="The hidden layer's activation (identity: the lecture's linear network)."),
             click.option("--hidden", type=click.IntRange(min=1), default=2, show_default=True, help="Hidden units (the lecture's N1, N2: 2)."),
             click.option("--output-activation", type=click.Choice(["identity", "sigmoid", "tanh"]), default="identity", show_default=True, help="The outputs' activation: yhat = sigmoid(w7*N1 + w8*N2 + b3), say (identity: the lecture's)."),
             click.option("--bias/--no-bias", default=True, help="--no-bias: a network without biases (no b1, b2, b3)."),
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def _network_options(command):
+    """The network's shape and the scale it trains on: shared by every command that builds one."""
+    for decorator in reversed(
+        [
+            _shape_options,
             click.option("--standardize/--no-standardize", default=None, help="Train on z-scores of the features and target (stored in the model; predict undoes it). Default: when --lr is not given and the columns' scales differ badly."),
         ]
     ):
@@ -666,7 +688,8 @@ def _resumed_plan(resumed, plan):
     context = click.get_current_context()
     default = TrainingPlan()
     # A file leaves out the settings beyond the lecture's where they are the defaults.
-    stored = {name: getattr(default, name) for name in RESUMED if name not in LECTURE_RESUMED} | dict(resumed.training.plan)
+    stored = {name: getattr(default, name) for name in RESUMED if name not in LECTURE_RESUMED}
+    stored |= {name: value for name, value in resumed.training.plan.items() if name in RESUMED}
     stored["standardize"] = resumed.scaling is not None
     for name in RESUMED:
         given = context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
@@ -864,7 +887,7 @@ def _trained_model(fitted, dataset, run: _Train):
 
     result, rows = fitted.result, fitted.rows
     record = TrainingRecord(
-        plan=fitted.plan.record(),
+        plan=fitted.plan.record(result.first_epoch),
         lr_chosen=click.get_current_context().params.get("lr") is None and run.resume_path is None,
         data=dataset.source,
         rows=rows.count,
@@ -1036,10 +1059,10 @@ Examples:
 @click.option("--output-dir", "output_dir", metavar="DIR", callback=_path, help="Write one CSV for each part of DATA into DIR, named after the part (with .csv), instead of one stream on stdout.")
 @_DASK
 def predict(data, model_path, sep, output_dir, dask):
-    """Write DATA's rows with a y_hat column added (y1_hat, y2_hat, ... for a model of several targets), as CSV on stdout.
+    """Write DATA's rows with a column of predictions added, named after the model's target (price_hat for price; y1_hat, y2_hat, ... for several), as CSV on stdout.
 
     DATA is a CSV with the model's feature columns ("-" or nothing for stdin); its lines
-    are passed through unchanged (same separator, same quoting) with y_hat appended,
+    are passed through unchanged (same separator, same quoting) with the predictions appended,
     written with enough digits to read back as the same float64. Input is streamed in
     chunks, so any length fits in memory. DATA in parts (files, a directory, a glob; CSV or
     Parquet) is written as one CSV, under the first part's header; --dask computes the parts
@@ -1584,12 +1607,19 @@ Examples:
   fwdback show | grep -A 7 'collapsed linear map'
   fwdback train data.csv -q --model m.json && fwdback show m.json
   fwdback show --format svg > network.svg           a figure for a slide
-  fwdback show model.json --format dot | dot -Tsvg > network.svg"""
+  fwdback show model.json --format dot | dot -Tsvg > network.svg
+  fwdback show weights.json --features a,b --hidden 3   bare weights, as --init takes them"""
 )
 @click.argument("model_path", default="model.json", metavar="[MODEL]", callback=_path)
 @click.option("--format", "output_format", type=click.Choice(["text", "svg", "dot"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; svg: the network as a figure; dot: Graphviz source of the network.")
-def show(model_path, output_format):
+@_column_options
+@_shape_options
+def show(model_path, output_format, **network):
     """Draw the network in MODEL (default: model.json), every weight on its edge.
+
+    MODEL is a model file, or any file --init takes: weights by name (w1..w8, b1..b3) in a
+    JSON object, whose network the options describe as they do for train (--features,
+    --target, --hidden, --activation, ...; the lecture's 3-2-1 network without them).
 
     Inputs on the left, hidden units in the middle, yhat on the right, each edge labelled
     with its weight and each node with its bias; in text, then the equations, every
@@ -1601,11 +1631,17 @@ def show(model_path, output_format):
     Graphviz source, coloured alike, for `dot -Tsvg` or `dot -Tpng`.
     """
     with _boundary():
-        from .modelfile import load_model
+        from .modelfile import Model, load_weights
         from .outputs import Outputs, Stdout
 
         Outputs({"MODEL": model_path}).check_stdout()
-        model = load_model(model_path)
+        loaded = load_weights(model_path, _architecture(network, len(network["features"])), "model")
+        context = click.get_current_context()
+        given = [name for name in network if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if isinstance(loaded, Model) and given:
+            raise click.UsageError(f"{model_path} is a model file, which names its own columns and network; "
+                                   f"--{given[0].replace('_', '-')} describes bare weights: leave it out")
+        model = loaded if isinstance(loaded, Model) else Model(loaded, network["features"], network["target"])
         out = Stdout()
         out.write(_model_view(model, output_format))
         out.flush()

@@ -326,7 +326,7 @@ class FwdbackRegressor:
         self.lr_ = fitted.plan.lr
         self.seed_ = seed
         self._training = TrainingRecord(
-            plan=fitted.plan.record(), lr_chosen=self.lr is None, rows=fitted.rows.count,
+            plan=fitted.plan.record(result.first_epoch), lr_chosen=self.lr is None, rows=fitted.rows.count,
             validation_rows=0 if fitted.rows.validation is None else len(fitted.rows.validation[1]),
             epochs=result.epochs_in_weights, epochs_run=result.epochs_run, best_epoch=result.best_epoch, stop=result.stop,
             initial_weights=result.initial.as_dict(), initial_loss=float(result.losses[0]), final_loss=result.final_loss,
@@ -396,12 +396,12 @@ class FwdbackRegressor:
         model = load_model(path)
         plan = model.training.plan
         params = model.params
-        beyond = {name: plan[name] for name in ("loss", "shuffle", "freeze", "optimizer", "momentum", "beta1", "beta2",
-                                                "epsilon") if name in plan}
-        estimator = cls(hidden=params.n_hidden, activation=params.activation, lr=plan.get("lr"),
-                        batch_size=plan.get("batch_size"), standardize=model.scaling is not None,
+        # The plan's settings are the parameters of the same names (its seed is random_state);
+        # a setting the file does not record keeps the parameter's default.
+        settings = {name: value for name, value in plan.items() if name in cls._parameters() and name != "standardize"}
+        estimator = cls(hidden=params.n_hidden, activation=params.activation, standardize=model.scaling is not None,
                         random_state=plan.get("seed", 0), output_activation=params.output_activation,
-                        bias=params.bias, **beyond)
+                        bias=params.bias, **settings)
         estimator._set_fitted(params, model.scaling, params.n_inputs, np.asarray(model.features, dtype=object))
         estimator.target_name_ = model.target
         estimator._training = model.training

@@ -38,6 +38,22 @@ class Scores:
 
 
 @dataclass
+class FitQuality:
+    """How closely a trained model fits its rows in the data's own units, whatever units it
+    trained in: the root mean squared error (y's units) and R^2 (None for a constant y)."""
+
+    rmse: float
+    r2: float | None
+
+    @classmethod
+    def of_errors(cls, mse: float, variance: float, y_std: float = 1.0) -> FitQuality:
+        """From the mean squared error of the predictions and the variance of y (ddof 0), both in
+        the units the model trained in: z-scores of y when `y_std` is y's standard deviation,
+        which scales every error alike, so R^2 = 1 - mse / variance holds in either units."""
+        return cls(float(np.sqrt(mse) * y_std), None if variance == 0 else 1.0 - mse / variance)
+
+
+@dataclass
 class Evaluation:
     """The model's scores on `rows` rows, and the baselines' on the same rows."""
 

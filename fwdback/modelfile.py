@@ -11,7 +11,8 @@ Beyond the lecture: "target" lists several names for several outputs, "output_ac
 (identity when left out) and "bias": false (no biases) are written only where they differ
 from the lecture's, and "training.optimizer_state" holds the update rule's state
 ({"t": ..., "v": {name: ...}} or "m" and "s") for --resume, where the rule keeps one.
-"training.plan" is what --resume goes on with (training.TrainingPlan, all but the epochs).
+"training.plan" is training.TrainingPlan: --resume goes on with all of it but the epochs, which
+are the last epoch the run could reach (what an unbroken run's --epochs would be).
 Version 1 files, without a plan, still load: their "lr", "batch_size" and "seed" are its parts.
 
 Floats are written with Python's shortest round-trip repr, so they read back bit for bit.
@@ -47,8 +48,8 @@ class TrainingRecord:
     """How a model was trained, as its file's "training" records it.
 
     data, rows, validation_rows   the data's name and its training and held-out rows
-    plan           the parts of plan.TrainingPlan the file has (all but the epochs), which
-                   --resume goes on with;  lr_chosen: the learning rate was chosen from the data
+    plan           the parts of plan.TrainingPlan the file has, which --resume goes on with
+                   (all but the epochs);  lr_chosen: the learning rate was chosen from the data
     init, resumed_from            where the starting weights came from (None: random, by the seed)
     epochs         the epochs whose updates the weights hold (with early stopping, those before
                    the best epoch);  epochs_run, best_epoch, stop (why training ended)
@@ -186,6 +187,7 @@ _TRAINING_FIELDS = {
     "epochs": ("a whole number from 0 to 2^62", lambda v: _is_int(v) and 0 <= v <= MAX_EPOCHS),
 }
 _PLAN_FIELDS = {
+    "epochs": ("a whole number from 1 to 2^62", lambda v: _is_int(v) and 1 <= v <= MAX_EPOCHS),
     "lr": ("a positive finite number", lambda v: _is_finite_number(v) and v > 0),
     "batch_size": ("a whole number of at least 1, or null", lambda v: v is None or (_is_int(v) and v >= 1)),
     "val_split": ("a fraction between 0 and 1, or null", lambda v: v is None or (_is_finite_number(v) and 0 < v < 1)),
@@ -374,19 +376,27 @@ class InitialWeights:
     scaling: Scaling | None = None
 
 
-def load_init(path: str, architecture: Architecture = Architecture()) -> InitialWeights:
-    """Initial weights for a network of this shape: a JSON object of the weights by name, at its
-    top level or under "weights" (so a saved model works, with its scaling; one of a newer
-    format is refused). `shape`: n_outputs, output_activation, bias, as Parameters takes them."""
-    document = _read_json(path, "init")
-    scaling = None
+def load_weights(path: str, architecture: Architecture = Architecture(), what: str = "init") -> Model | Parameters:
+    """The network in a file of weights, as --init and show read one: a model file's Model, with
+    its own network and scaling (one of a newer format is refused), or a JSON object of the
+    weights by name, at its top level or under "weights", as the Parameters of `architecture`'s
+    network. `what` names the file in messages ("init", "model")."""
+    document = _read_json(path, what)
     if isinstance(document, dict) and document.get("format") == FORMAT:
-        model = _parse_model(document, display_name(path))
-        _check_same_shape(model, architecture, display_name(path))
-        scaling = model.scaling
+        return _parse_model(document, display_name(path))
     if isinstance(document, dict) and isinstance(document.get("weights"), dict):
         document = document["weights"]
-    return InitialWeights(parse_weights(document, display_name(path), architecture), scaling)
+    return parse_weights(document, display_name(path), architecture)
+
+
+def load_init(path: str, architecture: Architecture = Architecture()) -> InitialWeights:
+    """Initial weights for `architecture`'s network (load_weights); a model file's must be of its
+    shape (its values start this network, activations and all), and bring the model's scaling."""
+    loaded = load_weights(path, architecture)
+    if isinstance(loaded, Parameters):
+        return InitialWeights(loaded)
+    _check_same_shape(loaded, architecture, display_name(path))
+    return InitialWeights(Parameters.of(loaded.params.vector.copy(), architecture), loaded.scaling)
 
 
 def _check_same_shape(model: Model, architecture: Architecture, path: str) -> None:

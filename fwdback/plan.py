@@ -70,12 +70,15 @@ class TrainingPlan:
     def replace(self, **changes) -> TrainingPlan:
         return dataclasses.replace(self, **changes)
 
-    def record(self) -> dict:
-        """The plan as the model file keeps it (epochs are the run's, recorded apart); the parts
-        beyond the lecture only where they are not the default, so the lecture's files stay as they were."""
+    def record(self, first_epoch: int = 1) -> dict:
+        """The plan as the model file keeps it; the parts beyond the lecture only where they are not
+        the default, so the lecture's files stay as they were. Its epochs are the last epoch the run
+        could reach, counted from the model's first (a run that began at `first_epoch`, resumed,
+        adds its epochs to those before): the epochs of the one unbroken run that trains the same."""
         default = TrainingPlan()
         kept = [name for name in RESUMED if name in LECTURE_RESUMED or getattr(self, name) != getattr(default, name)]
-        return {name: list(value) if isinstance(value := getattr(self, name), tuple) else value for name in kept}
+        recorded = {name: list(value) if isinstance(value := getattr(self, name), tuple) else value for name in kept}
+        return {"epochs": first_epoch - 1 + self.epochs} | recorded
 
 
 # What a resumed run goes on with: everything but the number of epochs.

@@ -12,9 +12,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .errors import python_name
+from .evaluation import FitQuality
 from .linear_map import Comparison, compare, linear_map_formulas
 from .modelfile import Model
-from .network import loss_divisor, output_symbols
+from .network import forward, loss_divisor, output_symbols
 from .playback import network_document
 from .plan import CONVERGENCE_WINDOW, StopReason
 from .sections import Mark, Table
@@ -64,6 +65,27 @@ class TrainingReport:
     @property
     def units(self) -> str:
         return " (z-scores)" if self.model.scaling is not None else ""
+
+    def fit_in_data_units(self, validation: bool = False) -> dict[str, FitQuality] | None:
+        """RMSE and R^2 of each target at the final weights, in the data's units (not z-scores),
+        on the training rows or the `validation` rows; None where they are not at hand.
+
+        Rows in memory are predicted again; rows streamed or on a cluster have the linear
+        network's losses: the final loss and that of predicting the mean (least squares')."""
+        rows, scaling = self.rows, self.model.scaling
+        targets = self.model.targets
+        y_std = np.ones(len(targets)) if scaling is None else np.broadcast_to(scaling.y_std, len(targets))
+        if validation and rows.validation is None:
+            return None
+        X, y = rows.validation if validation else (rows.X, rows.y)
+        if X is not None:
+            errors = (y - forward(self.result.final, X).yhat).reshape(len(y), -1)
+            y = y.reshape(len(y), -1)
+            return {name: FitQuality.of_errors(float(np.mean(errors[:, j] ** 2)), float(np.var(y[:, j])), float(y_std[j]))
+                    for j, name in enumerate(targets)}
+        if validation or self.comparison is None:
+            return None
+        return {targets[0]: FitQuality.of_errors(self.result.final_loss, self.comparison.best.constant_loss, float(y_std[0]))}
 
 
 def sampled_epochs(epochs: int, every: int | None = None) -> list[int]:
@@ -253,6 +275,11 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
     summary.append(("final loss (at the final weights)", f"{result.final_loss:.10g}"))
     if result.final_val_loss is not None:
         summary.append(("final validation loss", f"{result.final_val_loss:.10g}"))
+    for prefix, fits in (("", report.fit_in_data_units()), ("validation ", report.fit_in_data_units(validation=True))):
+        for target, fit in (fits or {}).items():
+            of = "" if len(fits) == 1 else f" of {target}"
+            summary.append((f"{prefix}RMSE{of}, in {target}'s units", f"{fit.rmse:.10g}"))
+            summary.append((f"{prefix}R^2{of}", "undefined (y is constant)" if fit.r2 is None else f"{fit.r2:.10g}"))
     summary.append(("stopped", stop_description(result, plan, name)))
     comparison = report.comparison
     if comparison is not None:
@@ -355,7 +382,13 @@ def training_document(report: TrainingReport, model_path: str) -> dict:
         "seconds": result.seconds,
         "model": model_path,
         "yardstick": None if report.comparison is None else _yardstick_document(report),
+        "fit": _fit_document(report.fit_in_data_units()),
+        "validation_fit": _fit_document(report.fit_in_data_units(validation=True)),
     }
+
+
+def _fit_document(fits: dict | None) -> dict | None:
+    return None if fits is None else {target: asdict(fit) for target, fit in fits.items()}
 
 
 def _yardstick_document(report: TrainingReport) -> dict:

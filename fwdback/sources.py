@@ -309,21 +309,25 @@ class PredictedBlock:
 
 
 def predicted_columns(model) -> list[str]:
-    """The columns predict adds: y_hat, or y1_hat, y2_hat, ... for a model of several targets."""
-    return ["y_hat"] if isinstance(model.target, str) else [f"{name}_hat" for name in model.targets]
+    """The columns predict adds, named after the model's targets: price_hat for a model of price;
+    y1_hat, y2_hat, ... for a model of several targets."""
+    return [f"{name}_hat" for name in model.targets]
 
 
 def _taken(columns, added: list[str], name: str) -> None:
+    """A column of the name predict adds is refused: two columns of one name would leave every
+    reader of the CSV to guess which is the prediction."""
     taken = next((column for column in added if column in columns), None)
     if taken:
-        raise DataError(f"{name}: already has a {taken} column; drop or rename it first")
+        raise DataError(f"{name}: already has a {taken} column, the name of the predictions predict adds; "
+                        "drop or rename that column first")
 
 
 def predicted_blocks(source: str | Part, model, sep: str | None, with_header: bool) -> Iterator[PredictedBlock]:
-    """DATA's rows with y_hat (or y1_hat, y2_hat, ...) appended, as predict writes them, block
-    by block: of one CSV source (a path, "-") or of a part.
+    """DATA's rows with <target>_hat (y1_hat, y2_hat, ... for several) appended, as predict writes
+    them, block by block: of one CSV source (a path, "-") or of a part.
 
-    A CSV's records pass through as they were with `<sep>y_hat` appended; a Parquet part's
+    A CSV's records pass through as they were with `<sep><target>_hat` appended; a Parquet part's
     rows are written as CSV (comma-separated, its columns in order, numbers in round-trip
     form). `model` is a modelfile.Model.
     """

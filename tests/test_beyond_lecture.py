@@ -340,12 +340,12 @@ def test_standardized_training_equals_training_on_scaled_data(run, workdir):
     # predict undoes the scaling: raw rows in, the target's own units out.
     raw_out = ok(run(["predict", "raw.csv", "--model", "standardized.json"])).stdout
     scaled_out = ok(run(["predict", "scaled.csv", "--model", "scaled.json"])).stdout
-    expected = column(scaled_out, "y_hat") * y_std + y_mean
-    np.testing.assert_allclose(column(raw_out, "y_hat"), expected, rtol=1e-12, atol=0)
+    expected = column(scaled_out, "price_hat") * y_std + y_mean
+    np.testing.assert_allclose(column(raw_out, "price_hat"), expected, rtol=1e-12, atol=0)
     # ... and passes the raw columns through as they were.
     np.testing.assert_array_equal(column(raw_out, "size"), X[:, 0])
     # A sanity check of the units: the fit is of y itself, not of its z-scores.
-    assert np.mean((column(raw_out, "y_hat") - y) ** 2) < np.var(y)
+    assert np.mean((column(raw_out, "price_hat") - y) ** 2) < np.var(y)
 
 
 def test_scaling_is_fitted_on_the_training_rows_only():
@@ -562,11 +562,11 @@ def test_cli_trains_and_predicts_with_tanh_and_any_number_of_features(run, workd
     write_csv(workdir / "new.csv", ["id", *[features[j] for j in order]], [ids, *X_new[:, order].T])
     out = ok(run(["predict", "new.csv"])).stdout
     header, rows = read_csv(out)
-    assert header == ["id", *[features[j] for j in order], "y_hat"]
+    assert header == ["id", *[features[j] for j in order], "out_hat"]
     assert [row[0] for row in rows] == ids
 
     _, expected = network_by_names(model["weights"], X_new, H, "tanh")
-    np.testing.assert_allclose(column(out, "y_hat"), expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(column(out, "out_hat"), expected, rtol=1e-12, atol=1e-14)
 
 
 # --- 8. the defaults are the lecture's network ------------------------------------------------

@@ -350,7 +350,12 @@ def test_features_and_target_name_other_columns(run, small_csv, small_xy, workdi
     predicted = run(["predict", "named.csv", "--model", "named.json"])
     assert predicted.exit_code == 0, predicted.stderr
     header = predicted.stdout.splitlines()[0]
-    assert header == "price,c,label,a,b,y_hat"
+    assert header == "price,c,label,a,b,price_hat"
+
+    (workdir / "again.csv").write_text(predicted.stdout)
+    clash = run(["predict", "again.csv", "--model", "named.json"])
+    assert clash.exit_code == 1 and clash.stdout == ""
+    assert clash.stderr.startswith("Error: again.csv: already has a price_hat column") and clash.stderr.count("\n") == 1
 
 
 def test_train_reads_stdin(run, small_csv, workdir):
@@ -475,6 +480,27 @@ def test_predict_with_renamed_features_in_any_order(run, small_csv, workdir):
     assert header == "x3,extra,x2,x1,y_hat"
     assert row.startswith("0.5,a,-1.25,2,")
     assert close(float(row.split(",")[-1]), _expected_yhat(weights, 2.0, -1.25, 0.5))
+
+
+def test_predict_names_the_parquet_part_s_predictions_after_the_target_and_refuses_a_clash(run, small_csv, workdir):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    frame = pd.read_csv(small_csv).rename(columns={"y": "sale_price"})
+    frame.to_csv(workdir / "sales.csv", index=False)
+    assert run(["train", "sales.csv", "--target", "sale_price", "--epochs", "10", "-q"]).exit_code == 0
+    weights = read_model()["weights"]
+    frame.to_parquet(workdir / "sales.parquet")
+    result = run(["predict", "sales.parquet"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "x1,x2,x3,sale_price,sale_price_hat" and len(lines) == len(frame) + 1
+    first = frame.iloc[0]
+    assert close(float(lines[1].split(",")[-1]), _expected_yhat(weights, first.x1, first.x2, first.x3))
+
+    frame.assign(sale_price_hat=0.0).to_parquet(workdir / "predicted.parquet")
+    clash = run(["predict", "predicted.parquet"])
+    assert clash.exit_code == 1 and clash.stdout == ""
+    assert clash.stderr.startswith("Error: predicted.parquet: already has a sale_price_hat column")
 
 
 @pytest.mark.parametrize("header,missing", [("x1,x3", ["x2"]), ("x1,id", ["x2", "x3"])])

@@ -264,7 +264,8 @@ def test_the_lecture_s_model_file_says_nothing_of_the_new_options(run, workdir, 
     assert run(["train", "d.csv", "--epochs", "5", "--model", "m.json"]).exit_code == 0
     document = json.loads((workdir / "m.json").read_text())
     assert set(document) == {"format", "version", "features", "target", "activation", "hidden", "weights", "scaling", "training"}
-    assert set(document["training"]["plan"]) == {"lr", "batch_size", "val_split", "patience", "min_delta", "tol", "standardize", "seed"}
+    assert set(document["training"]["plan"]) == {"epochs", "lr", "batch_size", "val_split", "patience", "min_delta", "tol",
+                                                 "standardize", "seed"}
     assert "optimizer_state" not in document["training"]
 
 

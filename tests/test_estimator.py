@@ -316,6 +316,34 @@ def test_a_cli_model_loads_into_python_and_back(run, workdir, csv_text):
     assert run(["predict", "d.csv", "--model", "again.json"]).stdout == run(["predict", "d.csv"]).stdout
 
 
+def test_from_model_gives_back_every_setting_of_the_run_and_refits_to_the_same_weights(workdir):
+    X, y = generate(80, seed=14)
+    settings = dict(epochs=300, tol=1e-9, val_split=0.25, patience=7, min_delta=1e-6, lr=0.05, batch_size=16,
+                    random_state=4, loss="half-mse", optimizer="momentum", momentum=0.5, freeze=("b3",), hidden=3)
+    fitted = FwdbackRegressor(**settings).fit(X, y)
+    fitted.save("m.json")
+    loaded = FwdbackRegressor.from_model("m.json")
+    # standardize=None resolves to what the run did: with an lr given, the raw values.
+    assert loaded.get_params() == FwdbackRegressor(**settings, standardize=False).get_params()
+    refitted = FwdbackRegressor(**loaded.get_params()).fit(X, y)
+    assert refitted.weights_ == loaded.weights_ == fitted.weights_
+
+
+def test_from_model_of_cli_runs_has_their_epochs_tol_split_and_patience(run, workdir, csv_text):
+    X, y = generate(60, seed=15)
+    (workdir / "d.csv").write_text(csv_text(X, y))
+    split = ["--val-split", "0.2", "--patience", "5", "--tol", "1e-10", "--lr", "0.04"]
+    assert run(["train", "d.csv", "--epochs", "40", *split, "--model", "a.json", "-q"]).exit_code == 0
+    model = FwdbackRegressor.from_model("a.json")
+    assert (model.epochs, model.tol, model.val_split, model.patience, model.lr) == (40, 1e-10, 0.2, 5, 0.04)
+    # A resumed run's epochs count from the model's first: those of the one unbroken run like it.
+    assert run(["train", "d.csv", "--epochs", "40", "--lr", "0.04", "--tol", "0", "--model", "c.json", "-q"]).exit_code == 0
+    assert run(["train", "d.csv", "--resume", "c.json", "--epochs", "25", "--model", "e.json", "-q"]).exit_code == 0
+    resumed = FwdbackRegressor.from_model("e.json")
+    assert (resumed.epochs, resumed.tol, resumed.val_split, resumed.patience) == (65, 0, None, None)
+    assert FwdbackRegressor(**resumed.get_params()).fit(X, y).weights_ == resumed.weights_
+
+
 def test_a_fitted_estimator_saves_a_model_predict_reads(run, workdir, csv_text):
     X, y = generate(50, seed=13)
     model = FwdbackRegressor(epochs=200, random_state=2).fit(X, y)

@@ -171,6 +171,7 @@ BAD_MODELS = [
     ("training epochs as text", json.dumps(document(training={"epochs": "abc"})), "epochs"),
     ("training seed negative", json.dumps(document(training={"seed": -1})), "seed"),
     ("training lr zero", json.dumps(document(training={"lr": 0})), "lr"),
+    ("plan epochs zero", json.dumps(document(version=2, training={"plan": {"epochs": 0}})), "\"plan\".\"epochs\" is 0"),
     ("training epochs beyond int64", json.dumps(document(training={"epochs": 10**3000})), "3001 digits"),
     ("an integer of 5,000 digits", json.dumps(document(training={"epochs": 1})).replace(": 1}", ": 1" + "0" * 4999 + "}"), "5,000 digits, too long"),
 ]

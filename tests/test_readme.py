@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 CI = README.parent / ".ci" / "run"
@@ -66,3 +68,51 @@ def test_ci_runs_the_readme_s_second_quick_start_command_and_the_readme_names_wh
     assert {"chromium", "chromium-driver"} <= set(packages)
     for package in packages:
         assert f"`{package}`" in paragraph, package
+
+
+REGENERATE = README.parent / "docs" / "regenerate.py"
+
+
+def regenerate_module():
+    """docs/regenerate.py, imported from its path (docs/ is no package)."""
+    if "regenerate" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("regenerate", REGENERATE)
+        sys.modules["regenerate"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules["regenerate"])
+    return sys.modules["regenerate"]
+
+
+@pytest.mark.slow  # about a dozen fwdback processes: 7 s of CPU
+def test_every_example_output_in_the_readme_is_what_the_program_prints():
+    done = subprocess.run([sys.executable, str(REGENERATE), "--check"], capture_output=True, text=True)
+    if done.returncode == regenerate_module().NOT_REPRODUCIBLE:
+        pytest.skip(done.stderr.strip())
+    assert done.returncode == 0, f"{done.stderr}\n{done.stdout}"
+
+
+def test_a_transcript_s_commands_go_on_over_open_quotes_and_backslashes():
+    lines = ["text", "<!-- transcript -->", "```", "$ echo 'a", "  b' \\", "  c", "old output", "$ true", "```"]
+    (transcript,) = regenerate_module().transcripts(lines)
+    assert (transcript.start, transcript.end, transcript.selection) == (3, 8, None)
+    assert transcript.commands == ["echo 'a\n  b' \\\n  c", "true"]
+
+
+def test_an_excerpt_marks_what_it_leaves_out_and_names_a_selection_that_finds_nothing():
+    regenerate = regenerate_module()
+    lines = [f"line {n}" for n in range(1, 11)]
+    assert regenerate.selected(lines, "head 2; tail 1", "here") == ["line 1", "line 2", "...", "line 10"]
+    assert regenerate.selected(lines, "/line 3/ to /line 4/; /line [56]/", "here") == ["line 3", "line 4", "line 5"]
+    assert regenerate.selected(lines, "/line 2$/; /line 9/", "here") == ["line 2", "...", "line 9"]
+    with pytest.raises(regenerate.Stale, match="here: /line 99/ matches no line"):
+        regenerate.selected(lines, "/line 99/", "here")
+
+
+def test_a_stale_output_is_rewritten_and_one_that_differs_only_in_its_time_is_kept(tmp_path):
+    regenerate = regenerate_module()
+    text = "\n".join(["<!-- transcript -->", "```", "$ printf 'a\\n time   0.5 s\\n'", "b", "```",
+                      "<!-- transcript -->", "```", "$ printf ' time   0.5 s\\n'", " time   0.007 s", "```", ""])
+    written = regenerate.regenerated(text, tmp_path, dict(os.environ))
+    assert written.split("\n")[2:5] == ["$ printf 'a\\n time   0.5 s\\n'", "a", " time   0.5 s"]
+    assert written.split("\n")[9] == " time   0.007 s"  # the time a summary reports is let differ
+    with pytest.raises(regenerate.Stale, match="`exit 3` exited with 3"):
+        regenerate.regenerated("<!-- transcript -->\n```\n$ exit 3\n```\n", tmp_path, dict(os.environ))

@@ -192,3 +192,67 @@ def test_a_network_no_better_than_the_mean_says_so(run, workdir):
     assert "no lower than" in note and "--standardize" in note
     fitted = run(["train", "huge.csv", "--activation", "sigmoid", "--no-save"])  # z-scores, chosen
     assert fitted.exit_code == 0 and "predicting the mean of y" not in fitted.stderr
+
+
+def by_hand(weights: dict, scaling: dict | None, X: np.ndarray) -> np.ndarray:
+    """The lecture's 3-2-1 network written out by name, on z-scores where the model has them,
+    its prediction turned back into y's units."""
+    if scaling is not None:
+        X = (X - [scaling["mean"][f"x{j}"] for j in (1, 2, 3)]) / [scaling["std"][f"x{j}"] for j in (1, 2, 3)]
+    w = weights
+    N1 = w["w1"] * X[:, 0] + w["w2"] * X[:, 1] + w["w3"] * X[:, 2] + w["b1"]
+    N2 = w["w4"] * X[:, 0] + w["w5"] * X[:, 1] + w["w6"] * X[:, 2] + w["b2"]
+    yhat = w["w7"] * N1 + w["w8"] * N2 + w["b3"]
+    return yhat if scaling is None else yhat * scaling["std"]["y"] + scaling["mean"]["y"]
+
+
+def rmse_and_r2(y: np.ndarray, yhat: np.ndarray) -> tuple[float, float]:
+    residual, centred = y - yhat, y - y.mean()
+    return float(np.sqrt(np.mean(residual**2))), float(1 - residual @ residual / (centred @ centred))
+
+
+def test_a_standardised_run_reports_rmse_and_r2_in_the_data_s_units(run, workdir):
+    rng = np.random.default_rng(11)
+    X = rng.uniform(-1, 1, size=(300, 3)) * [1000.0, 0.001, 1.0] + [5000.0, 0.0, 0.0]
+    y = X @ [2.0, -3000.0, 0.5] + 1e5 + rng.normal(0, 5.0, 300)
+    (workdir / "d.csv").write_text(csv_text(X, y))
+    result = run(["train", "d.csv", "--standardize", "--val-split", 0.25, "--format", "json", "--model", "m.json"])
+    assert result.exit_code == 0, result.stderr
+    document, model = json.loads(result.stdout), json.loads((workdir / "m.json").read_text())
+    # The rows held out: the first round(0.25 n) of default_rng([2, seed]).permutation(n) (README).
+    held = np.sort(np.random.default_rng([2, 0]).permutation(300)[:75])
+    kept = np.setdiff1d(np.arange(300), held)
+    yhat = by_hand(model["weights"], model["scaling"], X)
+    expected = rmse_and_r2(y[kept], yhat[kept])
+    expected_validation = rmse_and_r2(y[held], yhat[held])
+    # fwdback takes the errors in z-scores, y - yhat by hand in y's units: y's rounding (eps |y|)
+    # is the larger, relative to errors of size rmse, on either side.
+    tol = 16 * np.finfo(float).eps * np.max(np.abs(y)) / expected[0]
+    for fit, (rmse, r2) in ((document["fit"]["y"], expected), (document["validation_fit"]["y"], expected_validation)):
+        assert fit["rmse"] == pytest.approx(rmse, rel=tol) and fit["r2"] == pytest.approx(r2, abs=tol)
+    # In y's units, and converged: least squares on the raw training rows is what it reached (the
+    # default stop reaches its loss to 1e-12; 1e-6 on the RMSE leaves room for any machine's rounding).
+    A = np.column_stack([X[kept], np.ones(len(kept))])
+    solution, *_ = np.linalg.lstsq(A, y[kept], rcond=None)
+    assert document["fit"]["y"]["rmse"] == pytest.approx(rmse_and_r2(y[kept], A @ solution)[0], rel=1e-6)
+    # The summary shows them to 10 significant digits.
+    table = run(["train", "d.csv", "--standardize", "--val-split", 0.25, "--no-save"]).stdout
+    shown = dict(line[1:].split("  ", 1) for line in table.splitlines() if "RMSE" in line or "R^2" in line)
+    assert {label: float(value) for label, value in shown.items()} == pytest.approx(
+        {"RMSE, in y's units": expected[0], "R^2": expected[1],
+         "validation RMSE, in y's units": expected_validation[0], "validation R^2": expected_validation[1]}, rel=1e-9)
+
+
+def test_a_streamed_run_reports_its_rmse_and_r2_from_the_losses(run, workdir):
+    rng = np.random.default_rng(12)
+    X = rng.uniform(-1, 1, size=(3000, 3))
+    y = X @ [2.0, -3.0, 0.5] + 1 + rng.normal(0, 0.1, 3000)
+    (workdir / "d.csv").write_text(csv_text(X, y))
+    result = run(["train", "d.csv", "--chunksize", 1000, "--format", "json", "--model", "m.json"])
+    assert result.exit_code == 0, result.stderr
+    fit = json.loads(result.stdout)["fit"]["y"]
+    rmse, r2 = rmse_and_r2(y, by_hand(json.loads((workdir / "m.json").read_text())["weights"], None, X))
+    # Streamed, the loss comes from the Gram matrix, as a difference of sums of size mean(y^2): its
+    # rounding relative to the loss is about eps mean(y^2) / mse (16 eps for the terms added).
+    tol = 16 * np.finfo(float).eps * np.mean(y**2) / rmse**2
+    assert fit["rmse"] == pytest.approx(rmse, rel=tol) and fit["r2"] == pytest.approx(r2, abs=tol * (1 - r2))

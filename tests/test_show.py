@@ -177,7 +177,7 @@ def test_a_standardized_model_shows_the_map_in_the_data_s_units_too(run, small_c
 @pytest.mark.parametrize(
     "content, message",
     [
-        ('{"a": 1}', 'is not a fwdback model file'),
+        ('{"a": 1}', "weight w1 is missing for the network of 3 features"),
         ("not json", "is not valid JSON"),
         (None, "no such file"),
     ],
@@ -458,3 +458,57 @@ def test_show_text_without_biases_or_with_an_output_activation():
     text = model_text(model_222(output_activation="sigmoid")[0])
     assert "yhat1 = sigmoid(w5*N1 + w6*N2 + b3)" in text
     assert "no collapsed linear map" in text and "(w5*w1" not in text
+
+
+# Bare weights, as --init takes them -----------------------------------------------------------
+
+# Matt Mazur's worked example: his starting weights, and his network (README, "Reproducing a
+# textbook example"): w1, w2 feed h1; w3, w4 h2; w5, w6 o1; w7, w8 o2.
+MAZUR = {"w1": 0.15, "w2": 0.20, "w3": 0.25, "w4": 0.30, "w5": 0.40, "w6": 0.45, "w7": 0.50, "w8": 0.55,
+         "b1": 0.35, "b2": 0.35, "b3": 0.60, "b4": 0.60}
+MAZUR_EDGES = {"w1": ("x1", "N1"), "w2": ("x2", "N1"), "w3": ("x1", "N2"), "w4": ("x2", "N2"),
+               "w5": ("N1", "yhat1"), "w6": ("N2", "yhat1"), "w7": ("N1", "yhat2"), "w8": ("N2", "yhat2")}
+MAZUR_NETWORK = ["--features", "x1,x2", "--target", "y1,y2", "--activation", "sigmoid", "--output-activation", "sigmoid"]
+
+
+@pytest.mark.parametrize("document", [MAZUR, {"weights": MAZUR, "source": "Mazur (2015)"}], ids=["top level", "under weights"])
+def test_show_draws_the_weights_init_takes_in_every_format(run, workdir, document, no_crash):
+    (workdir / "mazur.json").write_text(json.dumps(document))
+    (workdir / "mazur.csv").write_text("x1,x2,y1,y2\n0.05,0.10,0.01,0.99\n")
+    assert run(["explain", "mazur.csv", *MAZUR_NETWORK, "--init", "mazur.json"]).exit_code == 0
+
+    text = run(["show", "mazur.json", *MAZUR_NETWORK])
+    no_crash(text)
+    assert text.exit_code == 0 and text.stderr == "", text.stderr
+    assert full_precision(text.stdout) == {name: repr(value) for name, value in MAZUR.items()}
+    assert "yhat2 = sigmoid(w7*N1 + w8*N2 + b4)" in text.stdout
+
+    dot = run(["show", "mazur.json", *MAZUR_NETWORK, "--format", "dot"])
+    assert dot.exit_code == 0, dot.stderr
+    network = read_dot(dot.stdout)
+    for name, (tail, head) in MAZUR_EDGES.items():
+        edge = network.edges[name]
+        assert (edge.tail, edge.head, edge.value) == (tail, head, MAZUR[name]), name
+    assert [bias_on(network.nodes[node]) for node in ("N1", "N2", "yhat1", "yhat2")] == [
+        (bias, MAZUR[bias]) for bias in ("b1", "b2", "b3", "b4")]
+
+    svg = run(["show", "mazur.json", *MAZUR_NETWORK, "--format", "svg"])
+    assert svg.exit_code == 0, svg.stderr
+    figure = ElementTree.fromstring(svg.stdout)
+    labels = ["".join(element.itertext()) for element in figure.iter(f"{SVG}text")]
+    for name, value in MAZUR.items():
+        assert any(f"{name} = {value:g}" in label for label in labels), name
+
+
+def test_bare_weights_of_another_network_name_the_network_show_assumed(run, workdir):
+    (workdir / "mazur.json").write_text(json.dumps(MAZUR))
+    result = run(["show", "mazur.json"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == ("Error: mazur.json: 'b4' is not a weight of the network of 3 features and 2 hidden units; "
+                             "use only w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, b3\n")
+
+
+def test_a_model_file_names_its_own_network_so_show_refuses_options_that_describe_one(run, trained):
+    result = run(["show", "model.json", "--hidden", "3"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "model.json is a model file, which names its own columns and network; --hidden describes bare weights" in result.stderr

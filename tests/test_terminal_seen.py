@@ -314,9 +314,9 @@ def test_predict_on_a_terminal_shows_a_hostile_header_escaped(run, workdir, host
     assert code == 0, written
     text = written.decode("utf-8")
     _shown_only(text.replace("\r\n", "\n"))
-    assert text.startswith(f"{CLEARS_AND_RETITLES_SHOWN},{C1_CONTROL_SHOWN},{MARKUP},{CLOSING_TAG},y_hat\r\n")
+    assert text.startswith(f"{CLEARS_AND_RETITLES_SHOWN},{C1_CONTROL_SHOWN},{MARKUP},{CLOSING_TAG},{CLOSING_TAG}_hat\r\n")
     piped_out = run(["predict", "[bold red]d.csv", "--model", "m.json"])  # piped, the data's lines pass unchanged
-    assert piped_out.stdout.startswith(f"{CLEARS_AND_RETITLES},{C1_CONTROL},{MARKUP},{CLOSING_TAG},y_hat\n")
+    assert piped_out.stdout.startswith(f"{CLEARS_AND_RETITLES},{C1_CONTROL},{MARKUP},{CLOSING_TAG},{CLOSING_TAG}_hat\n")
     assert fingerprints(workdir) == before
 
 
