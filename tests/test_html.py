@@ -242,7 +242,7 @@ def python_page(workdir: Path, X, y, initial, plan, target) -> Path:
     result = fitted.result
     page = run_page_document(TrainingReport.of(fitted, model), first, rows_document(X, y), samples.steps.document())
     path = workdir / "run.html"
-    path.write_text(run_page(page, figure, loss_svg(result.loss_epochs, result.losses), None), encoding="utf-8")
+    path.write_text(run_page(page, figure, loss_svg(result.loss_epochs, result.losses, final=result.final_loss), None), encoding="utf-8")
     return path
 
 
