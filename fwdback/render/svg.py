@@ -258,7 +258,7 @@ PALETTE = {
     "light": {"text": "#1d1d1f", "muted": "#5c5c66", "back": "#ffffff", "panel": "#f4f5f7", "line": "#d7d9de",
               "positive": "#2166ac", "negative": "#b35806", "accent": "#5b3fa6", "good": "#1b7f3a", "bad": "#c0262d"},
     "dark": {"text": "#ececef", "muted": "#a5a6ae", "back": "#17181a", "panel": "#222327", "line": "#3a3b40",
-             "positive": "#6ea8e0", "negative": "#e89850", "accent": "#b9a6f0", "good": "#4cc776", "bad": "#ff7b72"},
+             "positive": "#5aa7e0", "negative": "#e08214", "accent": "#b9a6f0", "good": "#4cc776", "bad": "#ff7b72"},
 }
 
 
