@@ -284,41 +284,49 @@ HOSTILE_FEATURES = ["<!--<script>", "</script><img src=x onerror=window.hit=1>",
 HOSTILE_TARGET = "<!--<script>\u202eevil\u2028end"
 
 
-def hostile_run(directory: Path, features, target, file_name: bytes) -> Path:
-    """train --report of the sample rows under the given column names, from a file of the given name."""
+def hostile_files(run, directory: str, features, target, file_name: str) -> tuple[Path, Path]:
+    """train --report and explain --format html of the first 20 sample rows under the given column names,
+    from a file of the given name in `directory`: the two pages."""
     with open(SAMPLE, encoding="utf-8") as stream:
-        rows = list(csv.reader(stream))[1:]
-    data = os.path.join(os.fsencode(directory), file_name)
+        rows = list(csv.reader(stream))[1:21]
+    Path(directory).mkdir()
+    data = os.path.join(directory, file_name)
     with open(data, "w", encoding="utf-8", newline="") as stream:
         csv.writer(stream).writerows([[*features, target], *rows])
-    subprocess.run([sys.executable, "-m", "fwdback", "train", data, "--features", ",".join(features), "--target", target,
-                    "--epochs", "30", "--report", "run.html", "--no-save", "-q"], cwd=directory, check=True, capture_output=True)
-    return directory / "run.html"
+    names = ["--features", ",".join(features), "--target", target]
+    trained = run(["train", data, *names, "--epochs", "30", "--report", f"{directory}/run.html", "--no-save", "-q"])
+    assert trained.exit_code == 0, trained.stderr
+    explained = run(["explain", data, *names, "--format", "html"])
+    assert explained.exit_code == 0, explained.stderr
+    Path(directory, "epoch.html").write_text(explained.stdout, encoding="utf-8")
+    return Path(directory, "run.html").resolve(), Path(directory, "epoch.html").resolve()
 
 
-def test_hostile_names_in_every_field_leave_the_page_whole(chromium, tmp_path):
+def test_hostile_names_in_every_field_leave_the_page_whole(chromium, run):
     """The same run under plain names and under hostile ones (feature, target and file names; the
     title is the file's name): the page's script runs, nothing is raised, the page holds the
-    same elements, and the names arrive whole."""
-    (tmp_path / "plain").mkdir()
-    (tmp_path / "hostile").mkdir()
-    plain = hostile_run(tmp_path / "plain", ["a", "b", "c"], "t", b"plain.csv")
+    same elements, and the names arrive whole. Explain's page alike."""
+    plain = hostile_files(run, "plain", ["a", "b", "c"], "t", "plain.csv")
     # an undecodable byte (a lone surrogate in Python's view of the name) and markup in the file's name
-    hostile = hostile_run(tmp_path / "hostile", HOSTILE_FEATURES, HOSTILE_TARGET, b"b\xff<!--<script>.csv")
+    hostile = hostile_files(run, "hostile", HOSTILE_FEATURES, HOSTILE_TARGET, os.fsdecode(b"b\xff<!--<script>.csv"))
     tags = "() => Array.from(document.querySelectorAll('*')).map(e => e.tagName)"
-    recorder, page = open_page(chromium, plain, 1280, "light")
-    expected = Counter(page.evaluate(tags))
-    recorder, page = open_page(chromium, hostile, 1280, "light")
+    expected = []
+    for path in plain:
+        recorder, page = open_page(chromium, path, 1280, "light")
+        expected.append(Counter(page.evaluate(tags)))
+    recorder, page = open_page(chromium, hostile[1], 1280, "light")
+    assert Counter(page.evaluate(tags)) == expected[1] and expected[1]["SCRIPT"] == 0 and recorder.errors == []
+    recorder, page = open_page(chromium, hostile[0], 1280, "light")
     assert page.locator("#epoch-label").inner_text().startswith("epoch 1 of 30"), "the page's script ran"
     page.locator("#last").click()
     assert page.locator("#epoch-label").inner_text().startswith("epoch 30 of 30")
     assert recorder.errors == [] and recorder.requests == []
-    assert Counter(page.evaluate(tags)) == expected, "no element more, none less"
+    assert Counter(page.evaluate(tags)) == expected[0], "no element more, none less"
     assert page.evaluate("window.hit") is None
     data = json.loads(page.evaluate("document.getElementById('fwdback-data').textContent"))
     assert data["network"]["features"] == HOSTILE_FEATURES and data["network"]["targets"] == [HOSTILE_TARGET]
     # the file's name as text, its undecodable byte as its escape (as a terminal shows it)
-    assert page.locator("h1").inner_text().endswith("b\\udcff<!--<script>.csv")
-    assert page.title().endswith("b\\udcff<!--<script>.csv")
+    assert page.locator("h1").inner_text().endswith("hostile/b\\udcff<!--<script>.csv")
+    assert page.title().endswith("hostile/b\\udcff<!--<script>.csv")
     figure = page.locator("svg.network").text_content()
     assert all(name in figure for name in HOSTILE_FEATURES)
