@@ -284,7 +284,7 @@ LOSS_STYLE = palette_css("svg.loss-plot") + """
 """
 # The loss figure's size, and the room its labels take: characters of 12 px system-ui are
 # at most about TICK_CHAR wide; no two tick labels on the loss axis closer than TICK_GAP.
-LOSS_WIDTH, LOSS_HEIGHT = 640, 340
+LOSS_WIDTH, LOSS_HEIGHT = 540, 320
 TICK_CHAR, TICK_GAP = 7.0, 15.0
 
 
