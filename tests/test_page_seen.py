@@ -330,3 +330,15 @@ def test_hostile_names_in_every_field_leave_the_page_whole(chromium, run):
     assert page.title().endswith("hostile/b\\udcff<!--<script>.csv")
     figure = page.locator("svg.network").text_content()
     assert all(name in figure for name in HOSTILE_FEATURES)
+
+
+def test_the_page_shows_commands_as_code_not_as_markdown(chromium, run, small_csv):
+    """A run of more epochs than the page keeps says which command has them all: set as code,
+    with no Markdown backtick left in anything the page shows."""
+    result = run(["train", small_csv, "--epochs", "2500", "--tol", "0", "--lr", "0.05", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    recorder, page = open_page(chromium, Path("run.html").resolve(), 1280, "light")
+    page.locator("details > summary").click()
+    assert "`" not in page.evaluate("document.body.innerText")
+    assert "train --history FILE" in page.locator("#run .legend code").all_text_contents()
+    assert recorder.errors == []
