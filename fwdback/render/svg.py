@@ -250,10 +250,10 @@ def _round_step(target: float) -> float:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= target)
 
 
-# The loss figure's colours in the light and the dark scheme, by role, as the page's too
-# (render/html.py): text at least 4.5:1 against back and panel, the curves' and lines' colours
-# (positive, negative, muted) at least 3:1, WCAG 2.1's minimums; tests/test_html.py measures
-# them as Chromium draws them.
+# The colours of the loss figure and of the page (render/html.py) in the light and the dark
+# scheme, by role: text at least 4.5:1 against back and panel, the curves' and lines' colours
+# (positive, negative, muted) at least 3:1, WCAG 2.1's minimums; tests/test_page_seen.py
+# measures them as Chromium draws them.
 PALETTE = {
     "light": {"text": "#1d1d1f", "muted": "#5c5c66", "back": "#ffffff", "panel": "#f4f5f7", "line": "#d7d9de",
               "positive": "#2166ac", "negative": "#b35806", "accent": "#5b3fa6", "good": "#1b7f3a", "bad": "#c0262d"},
@@ -404,6 +404,7 @@ def _keys(curves, best: float | None, right: float) -> list[list[tuple[float, st
 
 
 def _legend(rows) -> str:
+    """The key, laid out by _keys."""
     parts = ['<g class="keys">']
     for row, entries in enumerate(rows):
         y = 36 + 17 * row
