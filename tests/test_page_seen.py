@@ -37,9 +37,9 @@ def fwdback(*args, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> tuple[Path, dict]:
     """The page of the README's sample run (sample_data/linear.csv, the defaults), and the run's
-    `--format json` document."""
+    `--format json` document; its loss figure (--plot) is loss.svg beside the page."""
     directory = tmp_path_factory.mktemp("sample")
-    result = fwdback("train", SAMPLE, "--report", "run.html", "--format", "json", "--no-save", cwd=directory)
+    result = fwdback("train", SAMPLE, "--report", "run.html", "--plot", "loss.svg", "--format", "json", "--no-save", cwd=directory)
     return directory / "run.html", json.loads(result.stdout)
 
 
@@ -54,7 +54,7 @@ def open_page(chromium, path: Path, width: int, scheme: str, touch: bool = False
 # The colours Chromium computes, composited as it draws them: an element's colour (its `fill`
 # in SVG) times the opacity of it and its ancestors, over the background of the nearest
 # ancestors that paint one. Contrast by WCAG 2.1's relative luminance.
-CONTRASTS = """(selectors) => {
+CONTRASTS = """([all, selectors]) => {
   const rgba = text => {
     const found = /rgba?\\(([^)]*)\\)/.exec(text);
     if (!found) { return null; }
@@ -63,6 +63,8 @@ CONTRASTS = """(selectors) => {
   };
   const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
   const background = element => {
+    const plot = element.closest("svg.loss-plot");  /* the figure paints its own background */
+    if (plot) { return rgba(getComputedStyle(plot.querySelector(".back")).fill); }
     const layers = [];
     for (let e = element; e; e = e.parentElement) {
       const colour = rgba(getComputedStyle(e).backgroundColor);
@@ -95,7 +97,7 @@ CONTRASTS = """(selectors) => {
     const seen = over([colour[0], colour[1], colour[2], colour[3] * opacity(e)], back);
     measured.push({ kind: kind, what: name(e), ratio: ratio(seen, back) });
   };
-  for (const e of document.querySelectorAll("body *")) {
+  for (const e of document.querySelectorAll(all)) {
     const own = Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
     if (own && drawn(e)) { measure(e, e instanceof SVGElement ? "fill" : "color", e, "text"); }
   }
@@ -122,7 +124,7 @@ def test_text_and_the_loss_figure_have_wcag_contrast_as_drawn(chromium, sample, 
     recorder, page = open_page(chromium, sample[0], width, scheme)
     page.locator("details > summary").click()  # everything about the run, shown
     page.hover('svg.network [data-param="w7"] .hit')  # the chain rule's panel, with its trajectory
-    measured = page.evaluate(CONTRASTS, GRAPHICS)
+    measured = page.evaluate(CONTRASTS, ["body *", GRAPHICS])
     kinds = Counter(m["kind"] for m in measured)
     assert kinds["text"] > 100 and kinds["graphic"] >= 10, kinds
     drawn = {m["what"].split(" ")[0] for m in measured if m["kind"] == "graphic"}
@@ -131,6 +133,18 @@ def test_text_and_the_loss_figure_have_wcag_contrast_as_drawn(chromium, sample, 
            if m["ratio"] < (TEXT_CONTRAST if m["kind"] == "text" else GRAPHICS_CONTRAST)]
     assert low == [], f"below WCAG's contrast at {width} px, {scheme}"
     assert recorder.errors == []
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_loss_figure_by_itself_has_wcag_contrast(chromium, sample, scheme):
+    """--plot's SVG opened alone (a slide, a browser tab): it paints its own background."""
+    recorder, page = open_page(chromium, sample[0].parent / "loss.svg", 640, scheme)
+    measured = page.evaluate(CONTRASTS, ["svg *", GRAPHICS])
+    assert Counter(m["kind"] for m in measured)["text"] >= 10
+    assert {m["what"].split(" ")[0] for m in measured if m["kind"] == "graphic"} >= {"polyline.curve.loss", "line.best"}
+    low = [f"{m['what']}: {m['ratio']:.2f}" for m in measured
+           if m["ratio"] < (TEXT_CONTRAST if m["kind"] == "text" else GRAPHICS_CONTRAST)]
+    assert low == [] and recorder.errors == []
 
 
 # Every element's box, and where one passes the window's edge, the scroll container that holds
