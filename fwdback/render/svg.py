@@ -37,7 +37,7 @@ LEGEND_HEIGHT = 28
 FROZEN_DASH = "1 6"
 STYLE = """
   .node circle { fill: #ffffff; stroke: #333333; stroke-width: 1.5; }
-  .node text, .label, .bias text { fill: #222222; font-family: system-ui, sans-serif; }
+  .node text, .label, .bias text, .axis text, .keys text, .title { fill: #222222; font-family: system-ui, sans-serif; }
   .node text { font-size: 15px; text-anchor: middle; dominant-baseline: central; }
   .node text.name { font-size: 12px; fill: #555555; }
   .node text.before { text-anchor: end; }
@@ -51,7 +51,7 @@ STYLE = """
   [data-param]:focus .weight, [data-param]:hover .weight { filter: drop-shadow(0 0 2px #888888); }
   @media (prefers-color-scheme: dark) {
     .node circle { fill: #1e1e1e; stroke: #dddddd; }
-    .node text, .label, .bias text { fill: #eeeeee; }
+    .node text, .label, .bias text, .axis text, .keys text, .title { fill: #eeeeee; }
     .node text.name, .node text.activation, .frozen-legend text { fill: #bbbbbb; }
     .label { stroke: #1e1e1e; }
   }
