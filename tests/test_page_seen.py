@@ -201,7 +201,7 @@ def test_nothing_is_wider_than_the_window_but_what_visibly_scrolls(chromium, sam
     kinds = {container["tag"] for container in found["containers"]}
     assert {"div", "math"} <= kinds, "at 390 px the rows table and the long equations scroll"
     back = tuple(int(v) for v in re.findall(r"\d+", page.evaluate("getComputedStyle(document.body).backgroundColor"))[:3])
-    for tag in ("div", "math"):  # the first table and the first equation that scroll, as a person sees them
+    for tag in kinds:  # the first of each kind that scrolls (a table, an equation, a figure), as a person sees it
         index = next(i for i, c in enumerate(found["containers"]) if c["tag"] == tag)
         selector = f'[data-overflow="{index}"]'
         page.locator(selector).scroll_into_view_if_needed()
