@@ -7,6 +7,7 @@ flags on the command line).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -27,8 +28,9 @@ NOISE = 16 * float(np.finfo(np.float64).eps)
 # EARLY_SHARE of the epochs.
 EARLY_SHARE, DESCENT_SHARE = 0.05, 0.9
 # A loss axis is logarithmic when the values it shows span more than this many decades (loss_scale),
-# and leaves this share of its span clear beyond the lowest and the highest.
+# and leaves this share of its span clear beyond the lowest and the highest, within float64's range.
 LOG_SCALE_DECADES, AXIS_MARGIN = 1, 0.06
+SMALLEST, LARGEST = float(np.finfo(np.float64).smallest_subnormal), float(np.finfo(np.float64).max)
 
 
 @dataclass
@@ -164,8 +166,8 @@ def loss_scale(*shown: np.ndarray | float | None) -> LossScale:
         return LossScale(0.0, 1.0, False)
     low, high = float(values.min()), float(values.max())
     if low > 0 and high > low * 10**LOG_SCALE_DECADES:
-        margin = AXIS_MARGIN * (np.log10(high) - np.log10(low))
-        return LossScale(low / 10**margin, high * 10**margin, True)
+        margin = 10 ** (AXIS_MARGIN * (math.log10(high) - math.log10(low)))
+        return LossScale(max(low / margin, SMALLEST), min(high * margin, LARGEST), True)
     if high == low:
         half = abs(low) / 2 if low != 0 else 1.0
         return LossScale(low - half, high + half, False)

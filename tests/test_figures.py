@@ -107,6 +107,7 @@ def test_the_loss_curve_has_axes_a_log_scale_and_every_curve():
     (([0.0, 5.0],), -0.3, 5.3, False),  # a zero has no place on a log axis
     (([2.0, 2.0], 2.0), 1.0, 3.0, False),  # one value: half of it either side
     (([math.nan, math.inf, 1.0, 1000.0], None), 10.0**-0.18, 10.0**3.18, True),  # what is not finite is left out
+    (([5e-324, 1.7e308],), 5e-324, np.finfo(np.float64).max, True),  # the margins stop at float64's ends
 ])
 def test_the_loss_axis_is_logarithmic_beyond_a_decade_and_leaves_a_margin(shown, low, high, log):
     scale = loss_scale(*shown)
