@@ -848,7 +848,7 @@ def _draw(fitted, model, dataset, samples, figures, outputs):
     report = TrainingReport.of(fitted, model, _option_name)
     result = report.result
     best = None if report.comparison is None else report.comparison.best.loss
-    curve = loss_svg(result.loss_epochs, result.losses, result.val_losses, best, early_descent(result))
+    curve = loss_svg(result.loss_epochs, result.losses, result.val_losses, best, early_descent(result), final=result.final_loss)
     if "--plot" in figures:
         outputs.open(figures["--plot"]).write(curve + "\n")
     if "--report" in figures:

@@ -466,7 +466,7 @@ class FwdbackRegressor:
                  f"{', on z-scores' if self.scaling_ is not None else ''}")
         return (f"<div><pre>{escape(repr(self))}</pre><p>{escape(facts)}</p>"
                 f"{network_svg(model.params, model.features, model.target, frozen=tuple(self.freeze))}"
-                f"{loss_svg(epochs, np.array(self.loss_curve_), validation)}</div>")
+                f"{loss_svg(epochs, np.array(self.loss_curve_), validation, final=self.final_loss_)}</div>")
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "params_")

@@ -7,6 +7,7 @@ flags on the command line).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -29,6 +30,10 @@ NOISE = 16 * float(np.finfo(np.float64).eps)
 # The loss curve's epoch axis is logarithmic when this share of the descent happens in the first
 # EARLY_SHARE of the epochs.
 EARLY_SHARE, DESCENT_SHARE = 0.05, 0.9
+# A loss axis is logarithmic when the values it shows span more than this many decades (loss_scale),
+# and leaves this share of its span clear beyond the lowest and the highest, within float64's range.
+LOG_SCALE_DECADES, AXIS_MARGIN = 1, 0.06
+SMALLEST, LARGEST = float(np.finfo(np.float64).smallest_subnormal), float(np.finfo(np.float64).max)
 
 
 @dataclass
@@ -162,6 +167,36 @@ def early_descent(result: TrainingResult) -> bool:
     early = result.first_epoch + EARLY_SHARE * result.epochs_run
     reached = float(losses[0] - losses[result.loss_epochs <= early].min())
     return reached >= DESCENT_SHARE * fall
+
+
+@dataclass(frozen=True)
+class LossScale:
+    """How a loss axis is drawn (every chart of the loss: SVG, page, terminal): from `low` to
+    `high`, in the loss's units, margins included; logarithmic or linear."""
+
+    low: float
+    high: float
+    log: bool
+
+
+def loss_scale(*shown: np.ndarray | float | None) -> LossScale:
+    """The loss axis that shows every value in `shown` (the curves, the final loss, the
+    reference lines; None and non-finite values left out), AXIS_MARGIN of its span clear of
+    each end. Logarithmic when the values are all positive and span more than LOG_SCALE_DECADES:
+    on a linear axis the end of the descent would lie flat on the axis."""
+    values = np.concatenate([np.ravel(np.asarray(value, dtype=float)) for value in shown if value is not None] or [np.zeros(0)])
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return LossScale(0.0, 1.0, False)
+    low, high = float(values.min()), float(values.max())
+    if low > 0 and high > low * 10**LOG_SCALE_DECADES:
+        margin = 10 ** (AXIS_MARGIN * (math.log10(high) - math.log10(low)))
+        return LossScale(max(low / margin, SMALLEST), min(high * margin, LARGEST), True)
+    if high == low:
+        half = abs(low) / 2 if low != 0 else 1.0
+        return LossScale(low - half, high + half, False)
+    margin = AXIS_MARGIN * (high - low)
+    return LossScale(low - margin, high + margin, False)
 
 
 def weights_table(report: TrainingReport) -> Table:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
 
@@ -15,6 +16,7 @@ import pytest
 from fwdback.network import Parameters, init_parameters
 from fwdback.notation import number
 from fwdback.render.svg import NEGATIVE, POSITIVE, loss_svg, network_svg
+from fwdback.report import loss_scale
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -82,17 +84,62 @@ def test_a_figure_is_self_contained():
 def test_the_loss_curve_has_axes_a_log_scale_and_every_curve():
     epochs = np.arange(1, 5001)
     losses = 10.0 * np.exp(-epochs / 300) + 1e-3
-    root = parse(loss_svg(epochs, losses, losses * 1.1, best=1e-3))
+    root = parse(loss_svg(epochs, losses, losses * 1.1, best=1e-3, final=float(losses[-1])))
     assert root.get("data-y-log") == "1", "the loss spans four decades"
     lines = {element.get("class"): element for element in root.iter(SVG + "polyline")}
     assert set(lines) == {"curve loss", "curve validation"}
     points = lines["curve loss"].get("points").split()
     assert 100 < len(points) <= 1200
     labels = ["".join(element.itertext()) for element in root.iter(SVG + "text")]
-    assert "loss (log scale)" in labels and "epoch" in labels and "least squares" in labels
-    assert {"0.001", "0.01", "0.1", "1", "10"} <= set(labels)
-    flat = parse(loss_svg(epochs, 2.0 + 0 * losses))  # a constant loss still draws
+    assert "loss (log scale)" in labels and "epoch" in labels and "least squares 0.001" in labels
+    assert {"0.01", "0.1", "1", "10"} <= set(labels)
+    flat = parse(loss_svg(epochs, 2.0 + 0 * losses, final=2.0))  # a constant loss still draws
     assert flat.get("data-y-log") == "0"
+
+
+# loss_scale's rule, case by case: linear up to one decade, log beyond; a margin of 6% of the
+# span (in decades on a log axis) beyond the lowest and the highest value.
+@pytest.mark.parametrize(("shown", "low", "high", "log"), [
+    (([1.0, 10.0],), 1.0 - 0.54, 10.0 + 0.54, False),  # one decade exactly: linear
+    (([1.0, 10.000001],), 10.0 ** (-0.06 * math.log10(10.000001)), 10.000001 * 10.0 ** (0.06 * math.log10(10.000001)), True),
+    (([1.0, 100.0],), 10.0**-0.12, 10.0**2.12, True),
+    ((np.array([2e-3, 5.0]), 3.0, None, 1e-4), 1e-4 / 10.0 ** (0.06 * math.log10(5e4)), 5.0 * 10.0 ** (0.06 * math.log10(5e4)), True),
+    (([0.0, 5.0],), -0.3, 5.3, False),  # a zero has no place on a log axis
+    (([2.0, 2.0], 2.0), 1.0, 3.0, False),  # one value: half of it either side
+    (([math.nan, math.inf, 1.0, 1000.0], None), 10.0**-0.18, 10.0**3.18, True),  # what is not finite is left out
+    (([5e-324, 1.7e308],), 5e-324, np.finfo(np.float64).max, True),  # the margins stop at float64's ends
+])
+def test_the_loss_axis_is_logarithmic_beyond_a_decade_and_leaves_a_margin(shown, low, high, log):
+    scale = loss_scale(*shown)
+    assert scale.log is log
+    assert scale.low == pytest.approx(low, rel=1e-12) and scale.high == pytest.approx(high, rel=1e-12)
+
+
+@pytest.mark.parametrize("best", [0.0, 1e-2, 0.3])
+def test_the_loss_figure_shows_least_squares_clear_of_the_axis_and_ticks_the_final_loss(best):
+    """A run that ends at (or above) least squares' loss: the dotted line inside the plot, at
+    least the margin above its bottom, and the final loss ticked as 6 digits write it. The loss
+    falls from best + 6/e to best + 6/e^50 (about 1e-21 above best): a log axis where that
+    spans more than a decade (best 0.01: 2.2 / 0.01), else a linear one (best 0.3: 2.5 / 0.3)."""
+    epochs = np.arange(1, 51)
+    losses = best + 6.0 * np.exp(-epochs.astype(float))
+    final = best + 6.0 * math.exp(-51.0)
+    root = parse(loss_svg(epochs, losses, best=best, final=final))
+    top, bottom = float(root.get("data-top")), float(root.get("data-bottom"))
+    texts = ["".join(element.itertext()) for element in root.iter(SVG + "text")]
+    assert f"{final:.6g}" in texts, "the final loss as the summary writes it"
+    if best == 0:
+        assert root.find(f".//{SVG}line[@class='best']") is None
+        assert "least squares 0, below the axis" in texts
+        return
+    assert root.get("data-y-log") == ("1" if (best + 6.0 / math.e) / best > 10 else "0")
+    line = root.find(f".//{SVG}line[@class='best']")
+    at = float(line.get("y1"))
+    # The axis spans the values' span and 6% more at each end: the margin is 0.06 / 1.12 of the
+    # plot's height, less the 0.05 px of writing coordinates to one decimal.
+    assert bottom - at >= 0.06 / 1.12 * (bottom - top) - 0.05, "clear of the x axis"
+    assert top < at, "inside the plot"
+    assert f"least squares {best:.6g}" in texts
 
 
 def test_show_draws_the_saved_model(run, small_csv):

@@ -186,11 +186,11 @@ def million(tmp_path_factory) -> Path:
     return page
 
 
-def test_the_page_of_a_million_epochs_is_small_and_opens_in_under_a_second(browser_page, million):
+@pytest.mark.slow
+def test_the_page_of_a_million_epochs_is_small_and_keeps_two_thousand(browser_page, million):
+    """How fast it opens is benchmarks/page_open.py's to measure: a test asserts no wall-clock time."""
     assert million.stat().st_size <= 2 * 2**20
     page = browser_page.open(million)
-    loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
-    assert loaded < 1000, f"{loaded:.0f} ms to open"
     page.locator("#last").click()
     assert page.locator("#epoch-label").inner_text().startswith("epoch 1000000 of 1000000")
     epochs = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent).epochs.epochs")
@@ -242,7 +242,7 @@ def python_page(workdir: Path, X, y, initial, plan, target) -> Path:
     result = fitted.result
     page = run_page_document(TrainingReport.of(fitted, model), first, rows_document(X, y), samples.steps.document())
     path = workdir / "run.html"
-    path.write_text(run_page(page, figure, loss_svg(result.loss_epochs, result.losses), None), encoding="utf-8")
+    path.write_text(run_page(page, figure, loss_svg(result.loss_epochs, result.losses, final=result.final_loss), None), encoding="utf-8")
     return path
 
 

@@ -355,6 +355,10 @@
       element.classList.toggle("chosen", element.getAttribute("data-param") === pinned);
     });
     drawDetail(pinned || name);
+    /* Under the figure (a narrow screen), the panel may lie below the window's edge: bring it in. */
+    const panel = document.getElementById("detail");
+    const box = panel.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) { panel.scrollIntoView({ block: "nearest" }); }
   }
   document.querySelectorAll("svg.network [data-param], #parameters tr[data-param]").forEach(function (element) {
     const name = element.getAttribute("data-param");

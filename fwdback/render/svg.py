@@ -23,6 +23,7 @@ import numpy as np
 
 from ..network import Gradients, Parameters, output_names, output_symbols
 from ..notation import number
+from ..report import loss_scale
 from .safe import terminal_text
 
 POSITIVE, NEGATIVE = "#2166ac", "#b35806"
@@ -244,13 +245,51 @@ class Axis:
         step = _round_step((self.high - self.low) / 5)
         first = math.ceil(self.low / step) * step
         values = [first + i * step for i in range(int((self.high - first) / step + 1e-9) + 1)]
-        return [(v, f"{v:.6g}") for v in values]
+        return [(v, f"{v + 0.0:.6g}") for v in values]
 
 
 def _round_step(target: float) -> float:
     """The smallest of 1, 2, 5 times a power of ten at least `target`."""
     power = 10.0 ** math.floor(math.log10(target))
     return next(m * power for m in (1, 2, 5, 10) if m * power >= target)
+
+
+# The colours of the loss figure and of the page (render/html.py) in the light and the dark
+# scheme, by role: text at least 4.5:1 against back and panel, the curves' and lines' colours
+# (positive, negative, muted) at least 3:1, WCAG 2.1's minimums; tests/test_page_seen.py
+# measures them as Chromium draws them.
+PALETTE = {
+    "light": {"text": "#1d1d1f", "muted": "#5c5c66", "back": "#ffffff", "panel": "#f4f5f7", "line": "#d7d9de",
+              "positive": "#2166ac", "negative": "#b35806", "accent": "#5b3fa6", "good": "#1b7f3a", "bad": "#c0262d"},
+    "dark": {"text": "#ececef", "muted": "#a5a6ae", "back": "#17181a", "panel": "#222327", "line": "#3a3b40",
+             "positive": "#5aa7e0", "negative": "#e08214", "accent": "#b9a6f0", "good": "#4cc776", "bad": "#ff7b72"},
+}
+
+
+def palette_css(selector: str) -> str:
+    """PALETTE as CSS custom properties (--text, --back, ...) of `selector`, the dark scheme's
+    under prefers-color-scheme: dark."""
+    light, dark = ("; ".join(f"--{role}: {colour}" for role, colour in PALETTE[scheme].items()) for scheme in ("light", "dark"))
+    return f"{selector} {{ {light}; }}\n@media (prefers-color-scheme: dark) {{ {selector} {{ {dark}; }} }}\n"
+
+
+LOSS_STYLE = palette_css("svg.loss-plot") + """
+  svg.loss-plot text { fill: var(--text); font-family: system-ui, sans-serif; font-size: 12px; }
+  svg.loss-plot .back { fill: var(--back); }
+  svg.loss-plot .axis line { stroke: var(--muted); }
+  svg.loss-plot .axis line.grid { stroke: var(--line); }
+  svg.loss-plot .axis .final text { font-weight: 600; }
+  svg.loss-plot .curve { fill: none; stroke-width: 2; stroke-linejoin: round; }
+  svg.loss-plot .loss { stroke: var(--positive); }
+  svg.loss-plot .validation { stroke: var(--negative); stroke-dasharray: 6 4; }
+  svg.loss-plot .best { stroke: var(--muted); stroke-width: 1.5; stroke-dasharray: 3 3; }
+  svg.loss-plot circle.final { fill: var(--text); }
+  svg.loss-plot .title { font-size: 14px; font-weight: 600; }
+"""
+# The loss figure's size, and the room its labels take: characters of 12 px system-ui are
+# at most about TICK_CHAR wide; no two tick labels on the loss axis closer than TICK_GAP.
+LOSS_WIDTH, LOSS_HEIGHT = 540, 320
+TICK_CHAR, TICK_GAP = 7.0, 15.0
 
 
 def loss_svg(
@@ -260,41 +299,61 @@ def loss_svg(
     best: float | None = None,
     log_epochs: bool = False,
     title: str = "Loss per epoch",
+    *,
+    final: float,
 ) -> str:
-    """The loss curve with axes and ticks: log scale for the loss when it spans two decades (and
-    for the epochs with `log_epochs`), the validation loss dashed, least squares' best loss as a
-    dotted line. At most 1,200 points a curve. The plot area's scales are in data attributes,
-    so that the page can put a marker on any epoch.
+    """The loss curve with axes and ticks, the validation loss dashed, least squares' best loss
+    (`best`) as a dotted line, the final loss (at the final weights) ticked on the loss axis and
+    marked at the last epoch. The loss axis takes report.loss_scale of them all (so every
+    line lies inside it, clear of its ends, on a log scale when they span decades), the epochs a
+    log scale with `log_epochs`. At most 1,200 points a curve. The plot area's scales are in
+    data attributes, so that the page can put a marker on any epoch.
 
     epochs, losses, val_losses : shape (m,)
     """
-    width, height, left, right, top, bottom = 640, 320, 70, 20, 36, 46
     curves = [("loss", losses)] + ([] if val_losses is None else [("validation", val_losses)])
-    values = np.concatenate([c for _, c in curves] + ([np.array([best])] if best is not None and best > 0 else []))
-    finite = values[np.isfinite(values)]
-    log_y = bool(finite.size and (finite > 0).all() and finite.max() / finite.min() >= 100)
+    scale = loss_scale(losses, val_losses, final, best if best else None)
+    width, height, right, bottom = LOSS_WIDTH, LOSS_HEIGHT, 20, 46
+    keys = _keys(curves, best, width - right)
+    top = 36 + 17 * len(keys)
+    y = Axis(scale.low, scale.high, height - bottom, top, scale.log)
+    ticks = _loss_ticks(y, final)
+    left = 30 + TICK_CHAR * max(len(label) for _, label, _ in ticks)
     x = Axis(float(epochs[0]), float(epochs[-1]), left, width - right, log_epochs and epochs[-1] > 1)
-    y = Axis(float(finite.min()), float(finite.max()), height - bottom, top, log_y)
     picked = _picked(epochs, x)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="loss-plot" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" aria-label="{escape(title)}" data-x-low="{x.low!r}" data-x-high="{x.high!r}" '
         f'data-x-log="{int(x.log)}" data-y-low="{y.low!r}" data-y-high="{y.high!r}" data-y-log="{int(y.log)}" '
         f'data-left="{left}" data-right="{width - right}" data-top="{top}" data-bottom="{height - bottom}">',
-        f"<style>{STYLE} .curve {{ fill: none; stroke-width: 2; }} .grid {{ stroke: #8884; }}</style>",
-        f'<text class="title" x="{left}" y="20" font-size="14" font-weight="600">{escape(title)}</text>',
-        *_axes(x, y, width, height, left, right, top, bottom),
+        f"<style>{LOSS_STYLE}</style>",
+        f'<rect class="back" width="{width}" height="{height}"/>',
+        f'<text class="title" x="20" y="20">{escape(title)}</text>',
+        *_axes(x, y, ticks, width, height, left, right, top, bottom),
     ]
-    if best is not None and best > 0 or (best == 0 and not log_y):
+    if best:
         at = float(y.at(best))
-        parts.append(f'<line class="best" x1="{left}" x2="{width - right}" y1="{at:.1f}" y2="{at:.1f}" stroke="#555" '
-                     f'stroke-dasharray="2 3"><title>least squares: {number(best)}</title></line>')
-    for (name, curve), colour, dash in zip(curves, (POSITIVE, NEGATIVE), ("", ' stroke-dasharray="6 4"')):
+        parts.append(f'<line class="best" x1="{left}" x2="{width - right}" y1="{at:.1f}" y2="{at:.1f}">'
+                     f"<title>least squares: {number(best)}</title></line>")
+    for name, curve in curves:
         keep = picked[np.isfinite(curve[picked])]
         points = " ".join(f"{px:.1f},{py:.1f}" for px, py in zip(x.at(epochs[keep]), y.at(curve[keep])))
-        parts.append(f'<polyline class="curve {name}" stroke="{colour}"{dash} points="{points}"/>')
-    parts.append(_legend(curves, best, left, top))
+        parts.append(f'<polyline class="curve {name}" points="{points}"/>')
+    if math.isfinite(final):
+        parts.append(f'<circle class="final" cx="{float(x.at(epochs[-1])):.1f}" cy="{float(y.at(final)):.1f}" r="3.5">'
+                     f"<title>final loss (at the final weights): {number(final)}</title></circle>")
+    parts.append(_legend(keys))
     return "".join(parts) + "</svg>"
+
+
+def _loss_ticks(y: Axis, final: float) -> list[tuple[float, str, bool]]:
+    """(value, label, is the final loss) of the loss axis: its round ticks, and the final loss as
+    the summary writes it (6 digits), the round ticks that would crowd its label left out."""
+    if not math.isfinite(final):
+        return [(value, label, False) for value, label in y.ticks()]
+    at = float(y.at(final))
+    kept = [(value, label, False) for value, label in y.ticks() if abs(float(y.at(value)) - at) >= TICK_GAP]
+    return sorted([*kept, (final, number(final), True)], key=lambda tick: tick[0])
 
 
 def _picked(epochs: np.ndarray, x: Axis, most: int = 1200) -> np.ndarray:
@@ -306,31 +365,57 @@ def _picked(epochs: np.ndarray, x: Axis, most: int = 1200) -> np.ndarray:
     return np.unique(np.searchsorted(epochs, positions).clip(0, len(epochs) - 1))
 
 
-def _axes(x: Axis, y: Axis, width, height, left, right, top, bottom) -> list[str]:
-    parts = [f'<g class="axis"><line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="currentColor"/>'
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="currentColor"/>']
+def _axes(x: Axis, y: Axis, ticks, width, height, left, right, top, bottom) -> list[str]:
+    parts = [f'<g class="axis"><line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}"/>'
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}"/>']
     for value, label in x.ticks():
         px = float(x.at(value))
         parts.append(f'<line class="grid" x1="{px:.1f}" x2="{px:.1f}" y1="{top}" y2="{height - bottom}"/>'
-                     f'<text x="{px:.1f}" y="{height - bottom + 16}" font-size="11" text-anchor="middle">{label}</text>')
-    for value, label in y.ticks():
+                     f'<text x="{px:.1f}" y="{height - bottom + 17}" text-anchor="middle">{label}</text>')
+    for value, label, final in ticks:
         py = float(y.at(value))
-        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{py:.1f}" y2="{py:.1f}"/>'
-                     f'<text x="{left - 6}" y="{py + 4:.1f}" font-size="11" text-anchor="end">{label}</text>')
+        if final:
+            parts.append(f'<g class="final"><line x1="{left - 5}" x2="{left}" y1="{py:.1f}" y2="{py:.1f}"/>'
+                         f'<text x="{left - 7}" y="{py + 4:.1f}" text-anchor="end">{label}</text></g>')
+        else:
+            parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{py:.1f}" y2="{py:.1f}"/>'
+                         f'<text x="{left - 7}" y="{py + 4:.1f}" text-anchor="end">{label}</text>')
     scale = " (log scale)" if x.log else ""
-    parts.append(f'<text x="{(left + width - right) / 2:.0f}" y="{height - 8}" font-size="12" text-anchor="middle">epoch{scale}</text>')
-    parts.append(f'<text x="14" y="{(top + height - bottom) / 2:.0f}" font-size="12" text-anchor="middle" '
-                 f'transform="rotate(-90 14 {(top + height - bottom) / 2:.0f})">loss{" (log scale)" if y.log else ""}</text></g>')
+    parts.append(f'<text x="{(left + width - right) / 2:.0f}" y="{height - 8}" text-anchor="middle">epoch{scale}</text>')
+    middle = (top + height - bottom) / 2
+    parts.append(f'<text x="16" y="{middle:.0f}" text-anchor="middle" '
+                 f'transform="rotate(-90 16 {middle:.0f})">loss{" (log scale)" if y.log else ""}</text></g>')
     return parts
 
 
-def _legend(curves, best, left, top) -> str:
-    entries = [("training loss", POSITIVE, "")] if len(curves) == 1 else [("training", POSITIVE, ""), ("validation", NEGATIVE, "6 4")]
+def _keys(curves, best: float | None, right: float) -> list[list[tuple[float, str, str | None]]]:
+    """The legend's rows of (x, label, class of its mark): each curve, least squares with its
+    value (0: not drawn, for it lies below any axis that shows the curve), the final loss's
+    mark; a new row where one would pass `right`."""
+    entries = [("training loss", "curve loss")] if len(curves) == 1 else [("training", "curve loss"), ("validation", "curve validation")]
     if best is not None:
-        entries.append(("least squares", "#555", "2 3"))
-    parts, x = ['<g class="keys">'], left + 180
-    for label, colour, dash in entries:
-        parts.append(f'<line x1="{x}" x2="{x + 22}" y1="{top - 16}" y2="{top - 16}" stroke="{colour}" stroke-width="2" '
-                     f'stroke-dasharray="{dash}"/><text x="{x + 27}" y="{top - 12}" font-size="11">{label}</text>')
-        x += 40 + 7 * len(label)
+        entries.append((f"least squares {number(best)}", "best") if best else ("least squares 0, below the axis", None))
+    entries.append(("final loss", "final"))
+    rows, x = [[]], 20.0
+    for label, mark in entries:
+        wide = 27 + TICK_CHAR * len(label)
+        if x + wide > right and rows[-1]:
+            rows.append([])
+            x = 20.0
+        rows[-1].append((x, label, mark))
+        x += wide + 18
+    return rows
+
+
+def _legend(rows) -> str:
+    """The key, laid out by _keys."""
+    parts = ['<g class="keys">']
+    for row, entries in enumerate(rows):
+        y = 36 + 17 * row
+        for x, label, mark in entries:
+            if mark == "final":
+                parts.append(f'<circle class="final" cx="{x + 11}" cy="{y - 4}" r="3.5"/>')
+            elif mark is not None:
+                parts.append(f'<line class="{mark}" x1="{x}" x2="{x + 22}" y1="{y - 4}" y2="{y - 4}"/>')
+            parts.append(f'<text x="{x + 27}" y="{y}">{label}</text>')
     return "".join(parts) + "</g>"
