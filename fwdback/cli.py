@@ -119,14 +119,19 @@ def _data_parts(metavar: str):
 
 
 def _scheduler_address(ctx, param, value):
-    """--dask's ADDRESS: empty (the flag alone) or a scheduler's address, tcp://host:8786 or host:8786.
+    """--dask's ADDRESS: empty (the flag alone) or a scheduler's address (engines.dask.scheduler_address).
     A path taken for one (`--dask data.csv`) is a usage error that says where --dask goes."""
-    import re
+    if not value:
+        return value
+    from .engines.dask import scheduler_address
+    from .errors import ClusterError, SchedulerAddressError
 
-    if value and not re.fullmatch(r"(\w+://)?[\w.\-\[\]:]+:\d+/?|\w+://\S+", value):
-        raise click.BadParameter(f"{value!r} is not a scheduler address such as tcp://10.0.0.5:8786; give --dask after "
-                                 "DATA, or its address as --dask=ADDRESS")
-    return value
+    try:
+        return scheduler_address(value, "--dask")
+    except ClusterError as error:  # an address it cannot use, or (tls://) no Dask to ask for its TLS settings
+        malformed = isinstance(error, SchedulerAddressError) and error.malformed
+        fix = "give --dask after DATA, or its address as --dask=ADDRESS" if malformed else error.fix
+        raise UserError(f"{error.what}; {fix}", error.exit_code) from None
 
 
 _DASK = click.option(
