@@ -199,21 +199,27 @@ class Cluster:
             logging.getLogger("asyncio").removeFilter(self.quiet)
 
 
-def gathered(client, futures: Sequence) -> list:
+def gathered(client, futures: Sequence, parts: Sequence[Part] | None = None) -> list:
     """The futures' results, in their order. A FwdbackError raised on a worker (bad data in a part),
     or a ValueError (bad values in a block of a Dask array), is raised here, the first in the
-    futures' order; a cluster that gave up (a task's workers kept dying) is a ClusterError."""
+    futures' order; any other error there (a cluster that gave up as a task's workers kept dying,
+    a part a worker could not read) is a ClusterError, naming the part where `parts`, one a
+    future, are the parts the futures read."""
     try:
         return client.gather(list(futures))
     except Exception:  # which one failed first in order: the message must not depend on timing
-        for future in futures:
+        for index, future in enumerate(futures):
             try:
                 future.result()
             except (FwdbackError, ValueError):
                 raise
             except Exception as error:
-                raise ClusterError(f"the Dask cluster failed ({type(error).__name__}: {error})",
-                                   "check the workers' logs and run again") from None
+                words = "".join(character for character in str(error) if character.isprintable() or character == "\n")
+                cause = f"{type(error).__name__}: {' '.join(words.split())}"
+                if parts is None:
+                    raise ClusterError(f"the Dask cluster failed ({cause})", "check the workers' logs and run again") from None
+                raise ClusterError(f"the Dask cluster failed reading {parts[index].name} ({cause})",
+                                   "check that every worker can read that path and that the file is intact") from None
         raise
 
 
@@ -229,7 +235,7 @@ class Partitions:
     def read(cls, client, parts: Sequence[Part], features: Sequence[str], target: str, sep: str | None) -> Partitions:
         """The parts of DATA, each read on a worker with the single-file reader's checks."""
         futures = client.map(read_part, list(parts), features=tuple(features), target=target, sep=sep, pure=False)
-        return cls(client, futures, gathered(client, client.map(_row_count, futures, pure=False)))
+        return cls(client, futures, gathered(client, client.map(_row_count, futures, pure=False), parts))
 
     def map(self, function, *args, **kwargs) -> list:
         """function(partition, *args, **kwargs) on every partition, the results in the parts' order."""
@@ -497,7 +503,7 @@ def predicted_parts(client, parts: Sequence[Part], model, sep: str | None, every
                for index, part in enumerate(parts)]
     header = None
     for part, future in zip(parts, futures):
-        part_header, text = gathered(client, [future])[0]
+        part_header, text = gathered(client, [future], [part])[0]
         if not every_header:
             header = same_header(part, part_header, header)
         future.release()
