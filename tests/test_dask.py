@@ -278,15 +278,28 @@ def test_dask_options_that_cannot_work_are_usage_errors(run, workdir):
     assert not (workdir / "model.json").exists()
 
 
-def test_no_address_starts_a_local_cluster_sized_to_the_machine(run, workdir, monkeypatch):
+def listening_sockets() -> set:
+    """(pid, local address) of every socket this process and its children listen on."""
+    import psutil
+
+    this = psutil.Process()
+    return {(member.pid, connection.laddr) for member in [this, *this.children(recursive=True)]
+            for connection in member.net_connections(kind="inet") if connection.status == psutil.CONN_LISTEN}
+
+
+def test_no_address_starts_a_local_cluster_sized_to_the_machine_listening_on_the_loopback_address(monkeypatch):
     from fwdback.engines.dask import Cluster, cores
 
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    before = listening_sockets()
     with Cluster() as cluster:
         assert len(cluster.client.scheduler_info()["workers"]) == cores()
         assert all(worker["nthreads"] == 1 for worker in cluster.client.scheduler_info()["workers"].values())
         address = cluster.client.scheduler.address
+        opened = listening_sockets() - before
     assert address.startswith("tcp://127.0.0.1:")
+    assert len(opened) >= 2 + cores()  # the scheduler, its HTTP server, and at least a socket a worker
+    assert {address.ip for _, address in opened} == {"127.0.0.1"}
 
 
 def test_the_estimator_fits_and_predicts_dask_arrays_and_data_frames_on_the_cluster(address):
@@ -385,8 +398,6 @@ def test_the_estimator_computes_dask_collections_into_memory_without_a_client():
 
 # A local cluster (no address) in a real process: what it listens on, and Ctrl-C at any moment.
 
-LOOPBACK = {"127.0.0.1", "::1"}
-
 
 def processes_of(process) -> list:
     """The psutil processes of a run: fwdback and every process it started."""
@@ -434,7 +445,7 @@ def test_a_local_cluster_listens_on_the_loopback_address_only_and_ctrl_c_to_its_
     listening = [(member.pid, connection.laddr) for member in started
                  for connection in member.net_connections(kind="inet") if connection.status == psutil.CONN_LISTEN]
     assert len(listening) >= 3  # the scheduler's and at least each worker's
-    assert [(pid, address) for pid, address in listening if address.ip not in LOOPBACK] == []
+    assert [(pid, address) for pid, address in listening if address.ip not in {"127.0.0.1", "::1"}] == []
     os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C on a terminal: the workers too
     _, stderr = ended_with_its_processes(process, started)
     assert process.returncode == 130
