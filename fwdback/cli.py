@@ -540,7 +540,7 @@ def _train(options: dict):
     _check_train_options(run)
     _require_data(run.data)
     with Outputs({**_data_inputs(run.data, run.parts), "--init": run.init_path, "--resume": run.resume_path}) as outputs, \
-            _cluster(run.dask) as cluster:
+            contextlib.ExitStack() as cluster_started:
         model_output = outputs.file(run.model_path, "--model", replaces=("--init", "--resume")) if run.saving else None
         existing = replaced_model(model_output) if model_output is not None else None
         history_output = (outputs.file(run.history_path, "--history", append=run.resume_path is not None, example="history.csv")
@@ -553,6 +553,7 @@ def _train(options: dict):
             check_appends_to(history_output, header, "a history of this network")
         notes = _resumed_notes(resumed, run.resume_path)
         dataset = _training_data(run, plan, resumed, notes)
+        cluster = cluster_started.enter_context(_cluster(run.dask))  # once every option is known to go with --dask
         rows = _prepare(dataset, plan, start.scaling, cluster)
         notes += _init_scaling_note(run.init_path, start, dataset.source) + _scaling_notes(rows, plan, dataset.source)
         stdout = Stdout(saving=not run.no_save or run.history_path is not None)
