@@ -124,15 +124,16 @@ def _signals_held():
             signal.raise_signal(held[0])
 
 
-def local_cluster(distributed):
+def local_cluster():
     """A LocalCluster of one single-threaded worker process a core, every server it starts listening
     on LOOPBACK only: the scheduler, the nannies and the workers (host), and their HTTP servers
     (health and metrics: on the host's address, the scheduler's at a free port, as a port alone
     would listen on every address; no dashboard, which fwdback never shows). Nothing fwdback
     starts can be reached from another machine."""
-    return distributed.LocalCluster(n_workers=cores(), threads_per_worker=1, processes=True, host=LOOPBACK,
-                                    dashboard_address=None, scheduler_kwargs={"dashboard_address": f"{LOOPBACK}:0"},
-                                    silence_logs=logging.CRITICAL)
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=cores(), threads_per_worker=1, processes=True, host=LOOPBACK, dashboard_address=None,
+                        scheduler_kwargs={"dashboard_address": f"{LOOPBACK}:0"}, silence_logs=logging.CRITICAL)
 
 
 class _AbandonedWaits(logging.Filter):
@@ -171,7 +172,7 @@ class Cluster:
         try:
             with _signals_held():
                 if self.address is None:
-                    self.local = local_cluster(distributed)
+                    self.local = local_cluster()
                     self.client = distributed.Client(self.local, set_as_default=False)
                 else:
                     self.client = distributed.Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
