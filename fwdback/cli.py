@@ -121,14 +121,19 @@ def _data_parts(metavar: str):
 
 
 def _scheduler_address(ctx, param, value):
-    """--dask's ADDRESS: empty (the flag alone) or a scheduler's address, tcp://host:8786 or host:8786.
+    """--dask's ADDRESS: empty (the flag alone) or a scheduler's address (engines.dask.scheduler_address).
     A path taken for one (`--dask data.csv`) is a usage error that says where --dask goes."""
-    import re
+    if not value:
+        return value
+    from .engines.dask import scheduler_address
+    from .errors import ClusterError, SchedulerAddressError
 
-    if value and not re.fullmatch(r"(\w+://)?[\w.\-\[\]:]+:\d+/?|\w+://\S+", value):
-        raise click.BadParameter(f"{value!r} is not a scheduler address such as tcp://10.0.0.5:8786; give --dask after "
-                                 "DATA, or its address as --dask=ADDRESS")
-    return value
+    try:
+        return scheduler_address(value, "--dask")
+    except ClusterError as error:  # an address it cannot use, or (tls://) no Dask to ask for its TLS settings
+        malformed = isinstance(error, SchedulerAddressError) and error.malformed
+        fix = "give --dask after DATA, or its address as --dask=ADDRESS" if malformed else error.fix
+        raise UserError(f"{error.what}; {fix}", error.exit_code) from None
 
 
 _DASK = click.option(
@@ -559,7 +564,7 @@ def _train(options: dict):
     _check_train_options(run)
     _require_data(run.data)
     with Outputs({**_data_inputs(run.data, run.parts), "--init": run.init_path, "--resume": run.resume_path}) as outputs, \
-            _cluster(run.dask) as cluster:
+            contextlib.ExitStack() as cluster_started:
         model_output = outputs.file(run.model_path, "--model", replaces=("--init", "--resume")) if run.saving else None
         existing = replaced_model(model_output) if model_output is not None else None
         history_output = (outputs.file(run.history_path, "--history", append=run.resume_path is not None, example="history.csv")
@@ -572,6 +577,7 @@ def _train(options: dict):
             check_appends_to(history_output, header, "a history of this network")
         notes = _resumed_notes(resumed, run.resume_path)
         dataset = _training_data(run, plan, resumed, notes)
+        cluster = cluster_started.enter_context(_cluster(run.dask))  # once every option is known to go with --dask
         rows = _prepare(dataset, plan, start.scaling, cluster)
         notes += _init_scaling_note(run.init_path, start, dataset.source) + _scaling_notes(rows, plan, dataset.source)
         stdout = Stdout(saving=not run.no_save or run.history_path is not None)

@@ -298,3 +298,15 @@ class ClusterError(FwdbackError):
 
     def message(self, name=python_name) -> str:
         return f"{self.what}; {self.fix}"
+
+
+class SchedulerAddressError(ClusterError):
+    """A Dask scheduler address fwdback cannot connect to, found before trying: not of the form
+    [SCHEME://]HOST:PORT (`malformed`), a scheme fwdback cannot reach a scheduler by, or tls://
+    without Dask's TLS settings. A usage error, as a bad option is."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, fix: str, malformed: bool = False):
+        super().__init__(what, fix)
+        self.malformed = malformed

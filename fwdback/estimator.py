@@ -261,7 +261,7 @@ class FwdbackRegressor:
             client = default_client()
         except (ImportError, ValueError):  # no client (or no distributed): the rows are computed into memory
             return self.fit(*(data.compute() if _is_dask(data) else data for data in (X, y)))
-        from .engines.dask import partitions_of, prepare_partitioned
+        from .engines.dask import dask_arrays, partitions_of, prepare_partitioned
         from .training import fit_rows
 
         names = _feature_names(X)
@@ -273,10 +273,13 @@ class FwdbackRegressor:
                              "in memory")
         seed = _seed(self.random_state)
         plan = self._plan(seed)
-        partitions, n_features = partitions_of(client, X, y)
-        initial = self._initial(n_features, 1, None, plan)
+        X, y = dask_arrays(X, y)
+        _check_shape(X.shape, type(self).__name__)
+        _check_length(X.shape[0], y.shape[0])
+        partitions = partitions_of(client, X, y)
+        initial = self._initial(X.shape[1], 1, None, plan)
         fitted = fit_rows(prepare_partitioned(partitions, plan), initial, plan)
-        return self._fitted(fitted, n_features, names, target_name, seed)
+        return self._fitted(fitted, X.shape[1], names, target_name, seed)
 
     def _initial(self, n_features: int, n_outputs: int, rows: int | None, plan: TrainingPlan) -> Parameters:
         """The random initial weights of the network the parameters ask for (ValueError for a
@@ -589,24 +592,35 @@ def _as_matrix(X, estimator: str, n_features: int | None = None) -> np.ndarray:
     if np.iscomplexobj(X):
         raise ValueError("Complex data not supported: X must be real numbers; pass X.real if the imaginary parts are zero")
     X = X.astype(np.float64, copy=False)
-    if X.ndim != 2:
-        raise ValueError(
-            f"X must be 2-D, shape (n_samples, n_features), but has shape {X.shape}. Reshape your data with "
-            "X.reshape(-1, 1) if it has a single feature or X.reshape(1, -1) if it is a single sample."
-        )
-    if X.shape[0] == 0:
-        raise ValueError(f"X has 0 sample(s) (shape={X.shape}) while a minimum of 1 is required; give it rows")
-    if X.shape[1] == 0:
-        raise ValueError(f"X has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required; give it columns")
-    if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but {estimator} is expecting {n_features} features as input; "
-            "pass the columns it was fitted on"
-        )
+    _check_shape(X.shape, estimator, n_features)
     if not np.isfinite(X).all():
         row, column = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(f"X contains NaN or inf (X[{row}, {column}] is {X[row, column]}); drop or fill those values")
     return X
+
+
+def _check_shape(shape: tuple, estimator: str, n_features: int | None = None) -> None:
+    """A ValueError saying what to fix where X's shape is not (n, k), n >= 1, k >= 1 (k =
+    n_features when given): of an array in memory or a Dask array alike."""
+    if len(shape) != 2:
+        raise ValueError(
+            f"X must be 2-D, shape (n_samples, n_features), but has shape {shape}. Reshape your data with "
+            "X.reshape(-1, 1) if it has a single feature or X.reshape(1, -1) if it is a single sample."
+        )
+    if shape[0] == 0:
+        raise ValueError(f"X has 0 sample(s) (shape={shape}) while a minimum of 1 is required; give it rows")
+    if shape[1] == 0:
+        raise ValueError(f"X has 0 feature(s) (shape={shape}) while a minimum of 1 is required; give it columns")
+    if n_features is not None and shape[1] != n_features:
+        raise ValueError(
+            f"X has {shape[1]} features, but {estimator} is expecting {n_features} features as input; "
+            "pass the columns it was fitted on"
+        )
+
+
+def _check_length(n_rows: int, n_values: int) -> None:
+    if n_values != n_rows:
+        raise ValueError(f"X has {n_rows} rows but y has {n_values} values; give one target per row")
 
 
 def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
@@ -626,8 +640,7 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
         raise ValueError(f"y should be a 1d array (one target) or 2-D (one column per target), got shape {y.shape}")
     if y.ndim == 2 and y.shape[1] == 0:
         raise ValueError(f"y has 0 outputs (shape {y.shape}); give at least one target column")
-    if len(y) != n_rows:
-        raise ValueError(f"X has {n_rows} rows but y has {len(y)} values; give one target per row")
+    _check_length(n_rows, len(y))
     if not np.isfinite(y).all():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
         raise ValueError(f"y contains NaN or inf (y[{', '.join(map(str, where))}] is {y[where]}); drop those rows or fill the values")

@@ -13,6 +13,7 @@ import gzip
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -36,7 +37,8 @@ FEATURES = ("x1", "x2", "x3")
 def cluster():
     """A LocalCluster of two single-threaded worker processes on the loopback address, and a client of it."""
     local = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                     dashboard_address=":0", silence_logs=50)
+                                     dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                     silence_logs=50)
     client = distributed.Client(local, set_as_default=False)
     yield local, client
     client.close()
@@ -276,15 +278,28 @@ def test_dask_options_that_cannot_work_are_usage_errors(run, workdir):
     assert not (workdir / "model.json").exists()
 
 
-def test_no_address_starts_a_local_cluster_sized_to_the_machine(run, workdir, monkeypatch):
+def listening_sockets() -> set:
+    """(pid, local address) of every socket this process and its children listen on."""
+    import psutil
+
+    this = psutil.Process()
+    return {(member.pid, connection.laddr) for member in [this, *this.children(recursive=True)]
+            for connection in member.net_connections(kind="inet") if connection.status == psutil.CONN_LISTEN}
+
+
+def test_no_address_starts_a_local_cluster_sized_to_the_machine_listening_on_the_loopback_address(monkeypatch):
     from fwdback.engines.dask import Cluster, cores
 
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    before = listening_sockets()
     with Cluster() as cluster:
         assert len(cluster.client.scheduler_info()["workers"]) == cores()
         assert all(worker["nthreads"] == 1 for worker in cluster.client.scheduler_info()["workers"].values())
         address = cluster.client.scheduler.address
+        opened = listening_sockets() - before
     assert address.startswith("tcp://127.0.0.1:")
+    assert len(opened) >= 2 + cores()  # the scheduler, its HTTP server, and at least a socket a worker
+    assert {address.ip for _, address in opened} == {"127.0.0.1"}
 
 
 def test_the_estimator_fits_and_predicts_dask_arrays_and_data_frames_on_the_cluster(address):
@@ -379,3 +394,196 @@ def test_the_estimator_computes_dask_collections_into_memory_without_a_client():
     X, y = rows(300, seed=13)
     on_dask = FwdbackRegressor(epochs=30, tol=0.0).fit(dask.array.from_array(X, chunks=(100, 3)), dask.array.from_array(y, chunks=100))
     np.testing.assert_array_equal(on_dask.params_.vector, FwdbackRegressor(epochs=30, tol=0.0).fit(X, y).params_.vector)
+
+
+# A local cluster (no address) in a real process: what it listens on, and Ctrl-C at any moment.
+
+
+def processes_of(process) -> list:
+    """The psutil processes of a run: fwdback and every process it started."""
+    import psutil
+
+    parent = psutil.Process(process.pid)
+    return [parent, *parent.children(recursive=True)]
+
+
+def start_local_run(workdir, *options, data="parts"):
+    """`fwdback train DATA --dask` (a local cluster: no address anywhere) in its own process group,
+    as a shell starts a job; Ctrl-C on a terminal signals the whole group."""
+    environment = {name: value for name, value in os.environ.items() if name != "DASK_SCHEDULER_ADDRESS"}
+    command = [sys.executable, "-m", "fwdback", "train", data, "--activation", "tanh", "--dask", *options]
+    return subprocess.Popen(command, cwd=workdir, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, process_group=0)
+
+
+def ended_with_its_processes(process, started) -> tuple[str, str]:
+    """Wait for the run; its stdout and stderr, once every process it started has gone too."""
+    import psutil
+
+    stdout, stderr = process.communicate(timeout=120)
+    _, alive = psutil.wait_procs(started, timeout=60)
+    assert alive == []
+    return stdout, stderr
+
+
+def model_and_parts(workdir):
+    X, y = rows(2000, seed=14)
+    write_parts(workdir / "parts", X, y, [(0, 1000), (1000, 2000)], ["csv", "parquet"])
+    (workdir / "model.json").write_text('{"format": "fwdback-model", "version": 1, "old": "model"}\n')
+    return {path: path.read_bytes() for path in workdir.rglob("*") if path.is_file()}
+
+
+@pytest.mark.slow
+def test_a_local_cluster_listens_on_the_loopback_address_only_and_ctrl_c_to_its_group_stops_it(workdir):
+    import psutil
+
+    before = model_and_parts(workdir)
+    process = start_local_run(workdir, "--epochs", "100000000", "--tol", "0", "--format", "csv")
+    assert process.stdout.readline() == "epoch,loss\n"
+    assert process.stdout.readline().startswith("1,")  # the cluster is up and has run an epoch
+    started = processes_of(process)
+    listening = [(member.pid, connection.laddr) for member in started
+                 for connection in member.net_connections(kind="inet") if connection.status == psutil.CONN_LISTEN]
+    assert len(listening) >= 3  # the scheduler's and at least each worker's
+    assert [(pid, address) for pid, address in listening if address.ip not in {"127.0.0.1", "::1"}] == []
+    os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C on a terminal: the workers too
+    _, stderr = ended_with_its_processes(process, started)
+    assert process.returncode == 130
+    assert stderr.startswith("Interrupted at epoch ") and "model.json was not written" in stderr
+    assert len(stderr.splitlines()) == 1
+    assert {path: path.read_bytes() for path in workdir.rglob("*") if path.is_file()} == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("to_group", [False, True])
+def test_ctrl_c_while_the_local_cluster_starts_stops_the_run_and_writes_nothing(workdir, to_group):
+    before = model_and_parts(workdir)
+    process = start_local_run(workdir, "--epochs", "100000000", "--tol", "0")
+    workers = []
+    while not workers:  # the first worker process: the cluster is starting (a worker takes a second to join)
+        assert process.poll() is None
+        workers = [member for member in processes_of(process)[1:] if "spawn_main" in " ".join(member.cmdline())]
+    started = processes_of(process)
+    (os.killpg if to_group else os.kill)(process.pid, signal.SIGINT)
+    stdout, stderr = ended_with_its_processes(process, started)
+    assert process.returncode == 130
+    assert (stdout, stderr) == ("", "Interrupted; no file was written.\n")
+    assert {path: path.read_bytes() for path in workdir.rglob("*") if path.is_file()} == before
+
+
+# Scheduler addresses: checked in one place, the option's and the environment variable's alike.
+
+@pytest.mark.parametrize("address, message", [
+    ("notaproto://x", "'notaproto://x': fwdback reaches a Dask scheduler by tcp:// or tls://, not notaproto://; "
+                      "give the scheduler's address as tcp://HOST:PORT"),
+    ("ucx://127.0.0.1:1", "'ucx://127.0.0.1:1': fwdback reaches a Dask scheduler by tcp:// or tls://, not ucx://; "
+                          "give the scheduler's address as tcp://HOST:PORT"),
+    ("inproc://10.0.0.5/1/2", "'inproc://10.0.0.5/1/2': fwdback reaches a Dask scheduler by tcp:// or tls://, not "
+                              "inproc://; give the scheduler's address as tcp://HOST:PORT"),
+    ("tls://127.0.0.1:1", "'tls://127.0.0.1:1' is a TLS address, and Dask's configuration has no TLS settings; set "
+                          "distributed.comm.tls.ca-file, client.cert and client.key in it (or "
+                          "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ..._CLIENT__CERT and ..._CLIENT__KEY), or give a "
+                          "tcp:// address"),
+    ("foo bar", "'foo bar' is not a scheduler address such as tcp://10.0.0.5:8786; "),
+    ("tcp://10.0.0.5:0", "'tcp://10.0.0.5:0' is not a scheduler address such as tcp://10.0.0.5:8786; "),
+    ("10.0.0.5:65536", "'10.0.0.5:65536' is not a scheduler address such as tcp://10.0.0.5:8786; "),
+    ("tcp://10.0.0.5", "'tcp://10.0.0.5' is not a scheduler address such as tcp://10.0.0.5:8786; "),
+])
+@pytest.mark.parametrize("given", ["--dask", "$DASK_SCHEDULER_ADDRESS"])
+def test_an_address_fwdback_cannot_use_is_one_error_line_before_any_connection(run, workdir, monkeypatch, address,
+                                                                               message, given):
+    X, y = rows(50, seed=15)
+    (workdir / "data.csv").write_text(csv_text(X, y))
+    monkeypatch.delenv("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", raising=False)
+    if given == "--dask":
+        monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+        result = run(["train", "data.csv", f"--dask={address}"])
+        fix = "give --dask after DATA, or its address as --dask=ADDRESS\n"
+    else:
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
+        result = run(["train", "data.csv", "--dask"])
+        fix = "give the scheduler's HOST:PORT or tcp://HOST:PORT\n"
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {given} {message}" + (fix if message.endswith("; ") else "\n")
+    assert sorted(path.name for path in workdir.iterdir()) == ["data.csv"]
+
+
+def test_an_address_in_its_usual_forms_is_the_one_distributed_takes():
+    from fwdback.engines.dask import scheduler_address
+
+    assert scheduler_address("10.0.0.5:8786", "--dask") == "tcp://10.0.0.5:8786"
+    assert scheduler_address("TCP://scheduler.example.org:8786/", "--dask") == "tcp://scheduler.example.org:8786"
+    assert scheduler_address("tcp://[::1]:8786", "--dask") == "tcp://[::1]:8786"
+    assert scheduler_address("dask_scheduler:1", "--dask") == "tcp://dask_scheduler:1"
+
+
+@pytest.mark.slow
+def test_a_scheduler_that_does_not_answer_is_a_worded_error_within_the_connect_timeout(workdir):
+    from fwdback.engines.dask import CONNECT_SECONDS
+
+    X, y = rows(50, seed=16)
+    (workdir / "data.csv").write_text(csv_text(X, y))
+    with socket.socket() as closed:  # a port that was free a moment ago: nothing listens there
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    result = subprocess.run([sys.executable, "-m", "fwdback", "train", "data.csv", f"--dask=tcp://127.0.0.1:{port}"],
+                            cwd=workdir, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr == (f"Error: could not connect to the Dask scheduler at tcp://127.0.0.1:{port} within "
+                             f"{CONNECT_SECONDS} s; check the address, and that the scheduler runs (dask scheduler)\n")
+    assert sorted(path.name for path in workdir.iterdir()) == ["data.csv"]
+
+
+# The estimator and parts on a running cluster: the same errors as in memory.
+
+def test_a_dask_fit_of_wrong_shapes_gives_the_error_of_a_fit_in_memory(address):
+    import dask.array
+    import dask.dataframe
+
+    from fwdback import FwdbackRegressor
+
+    def refusal(X, y) -> str:
+        with pytest.raises(ValueError) as caught:
+            FwdbackRegressor(epochs=2).fit(X, y)
+        return str(caught.value)
+
+    X, y = rows(10, seed=17)
+    cases = [(X[:0], y[:0]), (X, y[:0]), (X, y[:4]), (X[:, :0], y)]
+    with distributed.Client(address):
+        for X_memory, y_memory in cases:
+            on_arrays = refusal(dask.array.from_array(X_memory, chunks=(5, -1)), dask.array.from_array(y_memory, chunks=5))
+            assert on_arrays == refusal(X_memory, y_memory)
+        assert refusal(X[:0], y[:0]) == "X has 0 sample(s) (shape=(0, 3)) while a minimum of 1 is required; give it rows"
+        empty = dask.dataframe.from_pandas(pd.DataFrame(X[:0], columns=["a", "b", "c"]), npartitions=1)
+        assert refusal(empty, dask.dataframe.from_pandas(pd.Series(y[:0]), npartitions=1)) == refusal(X[:0], y[:0])
+        filtered = dask.array.from_array(X, chunks=(5, 3))
+        kept = filtered[:, 0] > 2.0  # no row: blocks whose rows are not known until computed
+        assert refusal(filtered[kept], dask.array.from_array(y, chunks=5)[kept]) == refusal(X[:0], y[:0])
+
+
+def test_a_damaged_parquet_part_on_the_cluster_is_one_error_line_naming_the_part(run, workdir, address):
+    X, y = rows(600, seed=18)
+    write_parts(workdir / "parts", X, y, [(0, 300), (300, 600)], ["csv", "parquet"])
+    data = bytearray((workdir / "parts" / "part-1.parquet").read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little")  # the file ends in its footer, its length and b"PAR1"
+    data[4 : len(data) - footer - 8] = np.random.default_rng(0).integers(0, 256, len(data) - footer - 12, dtype=np.uint8).tobytes()
+    (workdir / "parts" / "part-1.parquet").write_bytes(bytes(data))
+    assert run(["train", "parts/part-0.csv", "--epochs", "2", "-q"]).exit_code == 0
+    before = {path: path.read_bytes() for path in workdir.rglob("*") if path.is_file()}
+    for command in (["train", "parts"], ["predict", "parts"]):
+        result = run([*command, f"--dask={address}"])
+        assert result.exit_code == 1, result.stderr
+        assert len(result.stderr.splitlines()) == 1 and "parts/part-1.parquet" in result.stderr
+        assert result.stderr.startswith("Error: ") and "internal error" not in result.stderr
+    assert {path: path.read_bytes() for path in workdir.rglob("*") if path.is_file()} == before
+
+
+def test_an_error_a_worker_meets_reading_a_part_names_the_part(cluster):
+    from fwdback.engines.dask import gathered
+    from fwdback.errors import ClusterError
+    from fwdback.sources import Part
+
+    client = cluster[1]
+    with pytest.raises(ClusterError, match=r"^the Dask cluster failed reading parts/b\.parquet \(FileNotFoundError: "):
+        gathered(client, [client.submit(len, [1]), client.submit(open, "/nonexistent/b.parquet")],
+                 [Part("parts/a.csv", False), Part("parts/b.parquet", True)])

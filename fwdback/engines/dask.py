@@ -23,13 +23,17 @@ wrong or lost result. Parts must therefore be files every worker can read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from ..errors import ClusterError, FwdbackError
+from ..errors import ClusterError, FwdbackError, SchedulerAddressError
 from ..network import Parameters, backward, forward, loss_divisor, mse_loss
 from ..optimizers import Optimizer
 from ..scaling import RunningMoments, Scaling
@@ -40,7 +44,16 @@ from .gram import GramEngine, first_pass_sums, second_pass_sums
 
 # The environment variable Dask users set for their scheduler's address.
 SCHEDULER_ADDRESS = "DASK_SCHEDULER_ADDRESS"
-CONNECT_SECONDS = 10
+# How long fwdback waits for a scheduler to answer before it says it cannot be reached.
+CONNECT_SECONDS = 5
+# The only address a local cluster's servers listen on.
+LOOPBACK = "127.0.0.1"
+# The schemes fwdback reaches a scheduler by: those of distributed's comms that another process
+# can reach with what fwdback installs (inproc:// lives in one process; ucx:// needs UCX).
+SCHEMES = ("tcp", "tls")
+_ADDRESS = re.compile(r"(?:[^\s:/]+://)?(?P<location>(?:\[[0-9A-Fa-f:.]+\]|[\w.\-]+):(?P<port>\d{1,5}))/?")
+# Held back while a cluster starts or stops, and never delivered to its worker processes.
+_HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def cores() -> int:
@@ -51,58 +64,163 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def scheduler_address(address: str, source: str) -> str:
+    """`address`, which `source` (an option, an environment variable) gave, checked before any
+    connection: [SCHEME://]HOST:PORT, HOST an IPv4 address, a name or [an IPv6 address], PORT
+    1 to 65535, SCHEME one of SCHEMES (tcp where none is given), tls only with Dask's TLS
+    settings. SchedulerAddressError where it is not: distributed would take 20 s or more to
+    fail, with a TypeError for tls:// without settings."""
+    scheme = address.partition("://")[0].lower() if "://" in address else "tcp"
+    if scheme not in SCHEMES:
+        raise SchedulerAddressError(f"{source} {address!r}: fwdback reaches a Dask scheduler by tcp:// or tls://, not "
+                                    f"{scheme}://", "give the scheduler's address as tcp://HOST:PORT")
+    form = _ADDRESS.fullmatch(address)
+    if form is None or not 1 <= int(form["port"]) <= 65535:
+        raise SchedulerAddressError(f"{source} {address!r} is not a scheduler address such as tcp://10.0.0.5:8786",
+                                    "give the scheduler's HOST:PORT or tcp://HOST:PORT", malformed=True)
+    if scheme == "tls" and _dask_config("distributed.comm.tls.ca-file") is None:
+        raise SchedulerAddressError(
+            f"{source} {address!r} is a TLS address, and Dask's configuration has no TLS settings",
+            "set distributed.comm.tls.ca-file, client.cert and client.key in it (or DASK_DISTRIBUTED__COMM__TLS__CA_FILE, "
+            "..._CLIENT__CERT and ..._CLIENT__KEY), or give a tcp:// address",
+        )
+    return f"{scheme}://{form['location']}"
+
+
+def _dask_config(key: str):
+    """A setting of Dask's configuration (its YAML files and DASK_* environment variables), or None."""
+    try:
+        import dask.config
+    except ImportError:
+        raise _not_installed() from None
+    return dask.config.get(key, None)
+
+
+def _not_installed() -> ClusterError:
+    return ClusterError("--dask needs Dask, which is not installed", "install it with pip install 'fwdback[dask]'")
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM held back while a cluster starts or stops, then delivered (the first) as
+    they would have been: stopped halfway, distributed can neither finish nor undo it (a half-built
+    client or cluster prints errors at exit and can hang). They stay blocked in every thread
+    started meanwhile, and so in the worker processes those threads start: Ctrl-C on a terminal
+    signals every process of its group, and the workers are fwdback's to stop, after the epoch
+    it is computing. Off the main thread (no handlers there) this holds nothing."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: held.append(signum)) for signum in _HELD_SIGNALS}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a signal that came meanwhile is delivered (held) here
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if held:
+            signal.raise_signal(held[0])
+
+
+def local_cluster():
+    """A LocalCluster of one single-threaded worker process a core, every server it starts listening
+    on LOOPBACK only: the scheduler, the nannies and the workers (host), and their HTTP servers
+    (health and metrics: on the host's address, the scheduler's at a free port, as a port alone
+    would listen on every address; no dashboard, which fwdback never shows). Nothing fwdback
+    starts can be reached from another machine."""
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=cores(), threads_per_worker=1, processes=True, host=LOOPBACK, dashboard_address=None,
+                        scheduler_kwargs={"dashboard_address": f"{LOOPBACK}:0"}, silence_logs=logging.CRITICAL)
+
+
+class _AbandonedWaits(logging.Filter):
+    """Drops asyncio's "Task exception was never retrieved" of the waits a Dask client's gather
+    leaves behind when it is interrupted (Ctrl-C) and the client then closes: distributed's, and
+    harmless, but printed on stderr after the run's last line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and type(record.exc_info[1]).__name__ == "AllExit")
+
+
 class Cluster:
-    """A Dask client for the duration of a `with` block: to the scheduler at `address`, else
-    at $DASK_SCHEDULER_ADDRESS, else to a LocalCluster of worker processes on this machine,
-    one a core, on the loopback address. Leaving the block (Ctrl-C too) cancels the work,
-    closes the client and stops a LocalCluster."""
+    """A Dask client for the duration of a `with` block: to the scheduler at `address` (checked
+    by scheduler_address), else at $DASK_SCHEDULER_ADDRESS (checked here), else to
+    local_cluster(). It starts and stops with signals held (_signals_held); leaving the block
+    (Ctrl-C too) cancels the work, closes the client and stops a local cluster."""
 
     def __init__(self, address: str | None = None):
-        self.address = address or os.environ.get(SCHEDULER_ADDRESS) or None
-        self.client, self.local = None, None
+        if address is None and os.environ.get(SCHEDULER_ADDRESS):
+            address = scheduler_address(os.environ[SCHEDULER_ADDRESS], f"${SCHEDULER_ADDRESS}")
+        self.address, self.client, self.local = address, None, None
+        self.quiet = _AbandonedWaits()
 
     def __enter__(self) -> Cluster:
         try:
-            from distributed import Client, LocalCluster
+            import distributed
         except ImportError:
-            raise ClusterError("--dask needs Dask, which is not installed", "install it with pip install 'fwdback[dask]'") from None
+            raise _not_installed() from None
+        if self.address is None and hasattr(signal, "pthread_sigmask"):
+            from multiprocessing import resource_tracker
+
+            # Its first start unblocks SIGINT and SIGTERM in the thread that starts it (bpo-33613): started
+            # before they are held, it leaves them blocked for the threads that start the workers.
+            resource_tracker.ensure_running()
+        logging.getLogger("asyncio").addFilter(self.quiet)
         try:
-            if self.address is None:
-                self.local = LocalCluster(n_workers=cores(), threads_per_worker=1, processes=True, host="127.0.0.1",
-                                          dashboard_address=":0", silence_logs=logging.CRITICAL)
-                self.client = Client(self.local, set_as_default=False)
-            else:
-                self.client = Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as error:
+            with _signals_held():
+                if self.address is None:
+                    self.local = local_cluster()
+                    self.client = distributed.Client(self.local, set_as_default=False)
+                else:
+                    self.client = distributed.Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
+        except (OSError, TimeoutError) as error:
             self.__exit__(None, None, None)
-            where = f"the Dask scheduler at {self.address}" if self.address else "a local Dask cluster"
-            raise ClusterError(f"could not connect to {where} ({error})",
+            if self.address is None:
+                raise ClusterError(f"could not start a local Dask cluster ({error})",
+                                   "check that this machine can run Dask's worker processes") from None
+            raise ClusterError(f"could not connect to the Dask scheduler at {self.address} within {CONNECT_SECONDS} s",
                                "check the address, and that the scheduler runs (dask scheduler)") from None
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.local is not None:
-            self.local.close()
-        self.client, self.local = None, None
+        try:
+            with _signals_held():
+                if self.client is not None:
+                    self.client.close()
+                if self.local is not None:
+                    self.local.close()
+                self.client, self.local = None, None
+        finally:
+            logging.getLogger("asyncio").removeFilter(self.quiet)
 
 
-def gathered(client, futures: Sequence) -> list:
+def gathered(client, futures: Sequence, parts: Sequence[Part] | None = None) -> list:
     """The futures' results, in their order. A FwdbackError raised on a worker (bad data in a part),
     or a ValueError (bad values in a block of a Dask array), is raised here, the first in the
-    futures' order; a cluster that gave up (a task's workers kept dying) is a ClusterError."""
+    futures' order; any other error there (a cluster that gave up as a task's workers kept dying,
+    a part a worker could not read) is a ClusterError, naming the part where `parts`, one a
+    future, are the parts the futures read."""
     try:
         return client.gather(list(futures))
     except Exception:  # which one failed first in order: the message must not depend on timing
-        for future in futures:
+        for index, future in enumerate(futures):
             try:
                 future.result()
             except (FwdbackError, ValueError):
                 raise
             except Exception as error:
-                raise ClusterError(f"the Dask cluster failed ({type(error).__name__}: {error})",
-                                   "check the workers' logs and run again") from None
+                words = "".join(character for character in str(error) if character.isprintable() or character == "\n")
+                cause = f"{type(error).__name__}: {' '.join(words.split())}"
+                if parts is None:
+                    raise ClusterError(f"the Dask cluster failed ({cause})", "check the workers' logs and run again") from None
+                raise ClusterError(f"the Dask cluster failed reading {parts[index].name} ({cause})",
+                                   "check that every worker can read that path and that the file is intact") from None
         raise
 
 
@@ -118,28 +236,38 @@ class Partitions:
     def read(cls, client, parts: Sequence[Part], features: Sequence[str], target: str, sep: str | None) -> Partitions:
         """The parts of DATA, each read on a worker with the single-file reader's checks."""
         futures = client.map(read_part, list(parts), features=tuple(features), target=target, sep=sep, pure=False)
-        return cls(client, futures, gathered(client, client.map(_row_count, futures, pure=False)))
+        return cls(client, futures, gathered(client, client.map(_row_count, futures, pure=False), parts))
 
     def map(self, function, *args, **kwargs) -> list:
         """function(partition, *args, **kwargs) on every partition, the results in the parts' order."""
         return gathered(self.client, self.client.map(function, self.futures, *args, **kwargs, pure=False))
 
 
-def partitions_of(client, X, y) -> tuple[Partitions, int]:
-    """(the Partitions, k) of Dask collections held as row blocks: X a Dask array, shape (n, k),
-    or data frame, y a Dask array, shape (n,), or series. Each block is checked on its worker as
-    FwdbackRegressor.fit checks arrays (float64, finite)."""
-    import dask
+def dask_arrays(X, y):
+    """X, a Dask array or data frame, as a Dask array, shape (n, k), and y, a Dask array or
+    series (or an array in memory), as one, shape (n,), each knowing its blocks' rows (counted
+    where they are not known, as after a filter), so that their shapes can be checked before
+    the rows are read."""
     import dask.array
 
-    X, y = (data.to_dask_array(lengths=True) if hasattr(data, "to_dask_array") else data for data in (X, y))
+    X, y = (data.to_dask_array(lengths=True) if hasattr(data, "to_dask_array") else dask.array.asarray(data)
+            for data in (X, y))
+    return tuple(data.compute_chunk_sizes() if np.isnan(data.shape[0]) else data for data in (X, y))
+
+
+def partitions_of(client, X, y) -> Partitions:
+    """The Partitions of Dask arrays (dask_arrays) X, shape (n, k), and y, shape (n,), one a
+    block of X's rows. Each block is checked on its worker as FwdbackRegressor.fit checks
+    arrays (float64, finite)."""
+    import dask
+
     X = X.rechunk({1: -1})
-    y = dask.array.asarray(y).rechunk((X.chunks[0],))
+    y = y.rechunk((X.chunks[0],))
     firsts = np.cumsum([0, *X.chunks[0][:-1]])
     blocks = [dask.delayed(_checked_block)(x, target, int(first))
               for x, target, first in zip(X.to_delayed()[:, 0], y.to_delayed(), firsts)]
     futures = client.compute(blocks)
-    return Partitions(client, futures, gathered(client, client.map(_row_count, futures, pure=False))), X.shape[1]
+    return Partitions(client, futures, gathered(client, client.map(_row_count, futures, pure=False)))
 
 
 def _checked_block(X, y, first: int) -> tuple[np.ndarray, np.ndarray]:
@@ -376,7 +504,7 @@ def predicted_parts(client, parts: Sequence[Part], model, sep: str | None, every
                for index, part in enumerate(parts)]
     header = None
     for part, future in zip(parts, futures):
-        part_header, text = gathered(client, [future])[0]
+        part_header, text = gathered(client, [future], [part])[0]
         if not every_header:
             header = same_header(part, part_header, header)
         future.release()
