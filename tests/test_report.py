@@ -111,6 +111,23 @@ def test_the_chart_takes_a_log_epoch_axis_when_the_descent_is_early(run, small_c
     assert all(out.count("scale") == 2 for out in (early, slow))
 
 
+@pytest.mark.parametrize("epochs", [20, 30])
+def test_the_terminal_chart_and_the_loss_figure_choose_their_scale_by_one_rule(run, workdir, epochs):
+    # At lr 0.05 the loss of these rows falls by a factor of about 5 in 20 epochs and 39 in 30:
+    # either side of the one decade beyond which a loss axis turns logarithmic. The chart shows
+    # the losses; the figure shows them, the final loss and least squares too.
+    X, y = noisy()
+    (workdir / "d.csv").write_text(csv_text(X, y))
+    shown = run(["train", "d.csv", "--epochs", epochs, "--lr", 0.05, "--no-save", "--plot", "loss.svg"])
+    document = json.loads(run(["train", "d.csv", "--epochs", epochs, "--lr", 0.05, "--no-save", "--format", "json"]).stdout)
+    losses = [entry["loss"] for entry in document["history"]]
+    charted = "log" if max(losses) / min(losses) > 10 else "linear"
+    drawn = [*losses, document["final_loss"], least_squares_loss(X, y)]
+    assert f"Loss per epoch (loss: {charted} scale" in shown.stdout
+    with open("loss.svg", encoding="utf-8") as figure:
+        assert ("loss (log scale)" in figure.read()) == (max(drawn) / min(drawn) > 10)
+
+
 def noisy(n=60, seed=21, noise=0.3):
     """X : shape (n, 3) uniform on [-1, 1], y = 2 x1 - 3 x2 + 0.5 x3 + 1 + normal(0, noise)."""
     rng = np.random.default_rng(seed)

@@ -23,7 +23,7 @@ from rich.text import Text as RichText
 
 from ..notation import Expr
 from ..report import (
-    TrainingReport, early_descent, linear_map_table, loss_table, summary_table, weights_table,
+    TrainingReport, early_descent, linear_map_table, loss_scale, loss_table, summary_table, weights_table,
 )
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
 from ..training import TrainingResult
@@ -234,8 +234,9 @@ def print_training(console: Console, report: TrainingReport, every: int | None, 
 
 
 def loss_chart(console: Console, result: TrainingResult, width: int = 60, height: int = 12) -> RichText:
-    """The loss curve as a fixed-size character plot, on a log scale when the loss spans decades
-    (and its epochs on one when the descent is early); the title says each axis's scale.
+    """The loss curve as a fixed-size character plot, its loss axis logarithmic by the rule of
+    every loss figure (report.loss_scale) and its epochs on one when the descent is early; the
+    title says each axis's scale.
 
     Each column is a stretch of epochs and shows the loss at its last epoch, so the chart
     costs the same for 10 epochs as for 10 million. `*` is the training loss, `o` the
@@ -251,8 +252,7 @@ def loss_chart(console: Console, result: TrainingResult, width: int = 60, height
     curves = [("*", result.losses[picked])]
     if result.val_losses is not None:
         curves.insert(0, ("o", result.val_losses[picked]))
-    every_value = np.concatenate([values for _, values in curves])
-    log = bool((every_value > 0).all() and every_value.max() / every_value.min() >= 100)
+    log = loss_scale(*(values for _, values in curves)).log
     scaled = [(mark, np.log10(values) if log else values) for mark, values in curves]
     low = min(float(values.min()) for _, values in scaled)
     high = max(float(values.max()) for _, values in scaled)
