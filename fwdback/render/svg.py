@@ -33,10 +33,10 @@ POSITIVE, NEGATIVE = "#2166ac", "#b35806"
 # above is 5.9:1 and 4.9:1 on white.
 POSITIVE_DARK, NEGATIVE_DARK = "#5aa7e0", "#e08214"
 WIDEST_EDGE = 7.0
-COLUMN_GAP = 270
+COLUMN_GAP = 300
 # The height of a layer's row: room for labels on edges that cross; a network of many units a
 # layer gets shorter rows, its labels being fewer (the rest are listed).
-ROW_HEIGHT, MANY_UNITS, MANY_UNITS_ROW_HEIGHT = 150, 5, 70
+ROW_HEIGHT, MANY_UNITS, MANY_UNITS_ROW_HEIGHT = 170, 5, 70
 NODE_RADIUS = 22
 # The arrowhead at the end of every edge, pointing the way of the forward pass.
 ARROW_LENGTH, ARROW_HALF_WIDTH = 11.0, 6.0
@@ -47,6 +47,8 @@ EDGE_REACH = GRADIENT_OFFSET + WIDEST_GRADIENT / 2
 # Labels: their font size, the height of their box, and the width of a character allowed for,
 # ample for the widest sans-serif fonts (DejaVu Sans averages 0.58 em over a label).
 LABEL_SIZE, LABEL_HEIGHT, CHARACTER_WIDTH = 11.5, 15.0, 0.62 * 11.5
+# Room above the first row and under the last for a unit's activation and labels.
+MARGIN = 66
 # The least of an edge's line left between its label and a node.
 STUB = 8.0
 # Room under the network for the legend of the frozen parameters' style.
@@ -70,7 +72,7 @@ STYLE = f"""
   .network .negative {{ stroke: {NEGATIVE}; }}
   .network .arrow.positive {{ fill: {POSITIVE}; stroke: none; }}
   .network .arrow.negative {{ fill: {NEGATIVE}; stroke: none; }}
-  .node text.activation, .frozen-legend text, .unlabelled text.heading {{ font-size: 11.5px; fill: #555555; font-family: system-ui, sans-serif; }}
+  .node text.activation, .frozen-legend text, .gradient-key text, .unlabelled text.heading {{ font-size: 11.5px; fill: #555555; font-family: system-ui, sans-serif; }}
   tspan.frozen {{ font-style: italic; }}
   [data-param]:focus {{ outline: none; }}
   [data-param]:focus .weight, [data-param]:hover .weight {{ filter: drop-shadow(0 0 2px #888888); }}
@@ -78,7 +80,7 @@ STYLE = f"""
     .backdrop {{ fill: #17181a; }}
     .node circle {{ fill: #17181a; stroke: #dddddd; }}
     .node text, .label, .bias text, .unlabelled text, .axis text, .keys text, .title {{ fill: #eeeeee; }}
-    .node text.name, .node text.activation, .frozen-legend text, .unlabelled text.heading {{ fill: #bbbbbb; }}
+    .node text.name, .node text.activation, .frozen-legend text, .gradient-key text, .unlabelled text.heading {{ fill: #bbbbbb; }}
     .label {{ stroke: #17181a; }}
     .network .positive {{ stroke: {POSITIVE_DARK}; }}
     .network .negative {{ stroke: {NEGATIVE_DARK}; }}
@@ -112,9 +114,12 @@ class GradientScale:
     high: float
 
     @classmethod
-    def of(cls, gradients: np.ndarray) -> GradientScale:
-        """gradients : shape (kept, edges), the edges' dL/dw at every kept epoch or update."""
-        sizes = np.abs(gradients[np.isfinite(gradients) & (gradients != 0)])
+    def of(cls, params: Parameters, gradients: np.ndarray) -> GradientScale:
+        """gradients : shape (kept, p), dL/dw at every kept epoch or update in the order of
+        params.names, whose weights' (the edges') are taken."""
+        edges = set(params.W_hidden_names.ravel()) | set(params.W_out_names.ravel())
+        taken = gradients[:, [i for i, name in enumerate(params.names) if name in edges]]
+        sizes = np.abs(taken[np.isfinite(taken) & (taken != 0)])
         if sizes.size == 0:
             return cls(0.0, 0.0)
         high = math.log10(float(sizes.max()))
@@ -148,18 +153,18 @@ def network_svg(
     targets = output_names(target, m)
     rows = max(k, h, m, 1)
     row_height = ROW_HEIGHT if rows < MANY_UNITS else MANY_UNITS_ROW_HEIGHT
-    network_height = rows * row_height + 90
+    network_height = 2 * MARGIN + (rows - 1) * row_height
     renamed = [f for f, x in zip(features, _inputs(k)) if f != x]
     x_in = 30 + NODE_RADIUS + _text_width(max(renamed, key=len, default=""))
     x_hidden, x_out = x_in + COLUMN_GAP, x_in + 2 * COLUMN_GAP
-    y_of = lambda index, count: 40 + (rows - count) * row_height / 2 + index * row_height + row_height / 2  # noqa: E731
+    y_of = lambda index, count: MARGIN + (rows - count) * row_height / 2 + index * row_height  # noqa: E731
     inputs = [(x_in, y_of(j, k)) for j in range(k)]
     hidden = [(x_hidden, y_of(u, h)) for u in range(h)]
     outputs = [(x_out, y_of(j, m)) for j in range(m)]
     weights = np.concatenate([params.W_hidden.ravel(), params.W_out.ravel()])
     largest = float(np.max(np.abs(weights)))
     if gradients is not None and gradient_scale is None:
-        gradient_scale = GradientScale.of(np.concatenate([gradients.W_hidden.ravel(), gradients.W_out.ravel()])[None, :])
+        gradient_scale = GradientScale.of(params, gradients.vector[None, :])
     edges = [(params.W_hidden_names[u, j], float(params.W_hidden[u, j]), inputs[j], hidden[u]) for u in range(h) for j in range(k)]
     edges += [(params.W_out_names[j, u], float(params.W_out[j, u]), hidden[u], outputs[j]) for u in range(h) for j in range(m)]
     biases = [] if not params.bias else [
@@ -196,14 +201,17 @@ def network_svg(
     width = x_out + max([NODE_RADIUS + 30 + _text_width(max(targets, key=len)), *(_text_width(b) / 2 + 10 for b in output_biases)])
     width = max([width, *(box.x + box.half_length + 8 for box in chosen if box is not None)])
     listed, list_height = _listed(unlabelled, widest, network_height, width, frozen)
-    height = network_height + list_height + (LEGEND_HEIGHT if frozen else 0)
-    legend = _frozen_legend(height - LEGEND_HEIGHT) if frozen else ""
+    keys = ([] if gradients is None else [_gradient_key(gradient_scale)]) + ([_frozen_key()] if frozen else [])
+    legend = "".join(f'<g transform="translate(0 {network_height + list_height + LEGEND_HEIGHT * i:.0f})">{key}</g>'
+                     for i, key in enumerate(keys))
+    height = network_height + list_height + LEGEND_HEIGHT * len(keys)
+    scale = "" if gradients is None else f' data-gradient-low="{gradient_scale.low!r}" data-gradient-high="{gradient_scale.high!r}"'
     drawn_edges = [_edge(name, value, start, end, edge_boxes[i], drawn) for i, (name, value, start, end) in enumerate(edges)]
     drawn_biases = [_bias(name, value, box, name in frozen) for (name, value, _), box in zip(biases, bias_boxes) if box is not None]
     description = escape(_description(params, targets))
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" class="network" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" style="min-width: {width * 11 / LABEL_SIZE:.0f}px" role="img" '
+        f'width="{width:.0f}" height="{height:.0f}" style="min-width: {width * 11 / LABEL_SIZE:.0f}px"{scale} role="img" '
         f'aria-label="{description}">',
         f"<style>{STYLE}</style>",
         f"<title>{description}</title>",
@@ -387,12 +395,23 @@ def _listed(unlabelled: list[tuple[str, float]], widest: dict[str, str], top: fl
     return "".join(parts) + "</g>", LIST_LINE * (lines + 1) + 8
 
 
-def _frozen_legend(top: float) -> str:
-    """The key to the frozen parameters' dotted edges, at `top` under the network."""
-    y = top + LEGEND_HEIGHT / 2
+def _frozen_key() -> str:
+    """The key to the frozen parameters' dotted edges, a line of LEGEND_HEIGHT."""
+    y = LEGEND_HEIGHT / 2
     return (f'<g class="frozen-legend"><line x1="30" x2="70" y1="{y:.1f}" y2="{y:.1f}" stroke="#777777" stroke-width="3" '
             f'stroke-linecap="round" stroke-dasharray="{FROZEN_DASH}"/>'
             f'<text x="78" y="{y + 4:.1f}">dotted, (frozen): the parameter is frozen and keeps its value</text></g>')
+
+
+def _gradient_key(scale: GradientScale) -> str:
+    """The key to the dashed gradient lines' widths, a line of LEGEND_HEIGHT: the scale's ends."""
+    y = LEGEND_HEIGHT / 2
+    thinnest, widest = (number(10.0**end) for end in (scale.low, scale.high))
+    return (f'<g class="gradient-key"><line class="gradient" x1="30" x2="50" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="#777777" stroke-width="{THINNEST_GRADIENT:g}"/><line class="gradient" x1="54" x2="74" y1="{y:.1f}" '
+            f'y2="{y:.1f}" stroke="#777777" stroke-width="{WIDEST_GRADIENT:g}"/>'
+            f'<text x="78" y="{y + 4:.1f}">dashed: dL/dw, width on one log scale for the whole run: |dL/dw| from '
+            f'{thinnest} to {widest} (none: 0)</text></g>')
 
 
 class Axis:
