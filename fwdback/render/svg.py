@@ -176,31 +176,32 @@ def network_svg(
     names_drawn = [_name_box(position, feature, "end") for position, feature, x in zip(inputs, features, _inputs(k)) if feature != x]
     names_drawn += [_name_box(position, name, "start") for position, name, symbol in zip(outputs, targets, output_symbols(m))
                     if name != symbol]
-    if params.activation != "identity":
-        names_drawn += [_activation_box(position, params.activation) for position in hidden]
-    if params.output_activation != "identity":
-        names_drawn += [_activation_box(position, params.output_activation) for position in outputs]
+    units = [(f"N{u + 1}", position, params.activation) for u, position in enumerate(hidden)]
+    units += [(symbol.replace("yhat", "ŷ"), position, params.output_activation) for symbol, position in zip(output_symbols(m), outputs)]
+    activations = [(unit, position, activation) for unit, position, activation in units if activation != "identity"]
     strongest = sorted(range(len(edges)), key=lambda i: -abs(edges[i][1]))
     widest = _widest_values(params, shown)
-    texts = [_label_length(name, widest[name], name in frozen) for name, _, _ in biases]
-    texts += [_label_length(edges[i][0], widest[edges[i][0]], edges[i][0] in frozen) for i in strongest]
-    candidates = [_around(position, length) for (_, _, position), length in zip(biases, texts)]
-    candidates += [_along(edges[i][2], edges[i][3], length) for i, length in zip(strongest, texts[len(biases):])]
-    chosen = place(candidates, [None] * len(biases) + strongest, segments, circles, names_drawn)
-    bias_boxes = chosen[: len(biases)]
-    edge_boxes = dict(zip(strongest, chosen[len(biases):]))
+    candidates = [_around(position, CHARACTER_WIDTH * len(activation), -90) for _, position, activation in activations]
+    candidates += [_around(position, _label_length(name, widest[name], name in frozen)) for name, _, position in biases]
+    candidates += [_along(edges[i][2], edges[i][3], _label_length(edges[i][0], widest[edges[i][0]], edges[i][0] in frozen))
+                   for i in strongest]
+    chosen = place(candidates, [None] * (len(activations) + len(biases)) + strongest, segments, circles, names_drawn)
+    activation_boxes = dict(zip([unit for unit, _, _ in activations], chosen))
+    bias_boxes = chosen[len(activations) : len(activations) + len(biases)]
+    edge_boxes = dict(zip(strongest, chosen[len(activations) + len(biases) :]))
     drawn = _Drawn(largest, gradients, gradient_scale, frozen)
     unlabelled = [(name, value) for (name, value, _), box in zip(biases, bias_boxes) if box is None]
     unlabelled += [(edges[i][0], edges[i][1]) for i in strongest if edge_boxes[i] is None]
     unlabelled.sort(key=lambda listed: params.names.index(listed[0]))
+    crowded = [f"{unit}: {activation}" for unit, _, activation in activations if activation_boxes[unit] is None]
     nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
-    nodes += [_node(f"N{u + 1}", position, activation=params.activation) for u, position in enumerate(hidden)]
-    nodes += [_node(symbol.replace("yhat", "ŷ"), position, name, "start", params.output_activation)
-              for symbol, position, name in zip(output_symbols(m), outputs, targets)]
+    nodes += [_node(unit, position, None, "start", activation, activation_boxes.get(unit)) for unit, position, activation in units[:h]]
+    nodes += [_node(unit, position, name, "start", activation, activation_boxes.get(unit))
+              for (unit, position, activation), name in zip(units[h:], targets)]
     output_biases = [f"{name} = {number(value)}" for name, value, _ in biases[h:]]
     width = x_out + max([NODE_RADIUS + 30 + _text_width(max(targets, key=len)), *(_text_width(b) / 2 + 10 for b in output_biases)])
     width = max([width, *(box.x + box.half_length + 8 for box in chosen if box is not None)])
-    listed, list_height = _listed(unlabelled, widest, network_height, width, frozen)
+    listed, list_height = _listed(unlabelled, crowded, widest, network_height, width, frozen)
     keys = ([] if gradients is None else [_gradient_key(gradient_scale)]) + ([_frozen_key()] if frozen else [])
     legend = "".join(f'<g transform="translate(0 {network_height + list_height + LEGEND_HEIGHT * i:.0f})">{key}</g>'
                      for i, key in enumerate(keys))
@@ -267,11 +268,12 @@ def _along(start, end, length: float) -> list[Box]:
             for along in np.arange(first, last + 1e-9, 3.0)]
 
 
-def _around(position, length: float) -> list[Box]:
-    """The places for a bias's label around its unit: under it first, then above, then on the diagonals."""
+def _around(position, length: float, first: int = 90) -> list[Box]:
+    """The places for a label beside a unit: under it (`first` 90) or above it (-90) first, then
+    on the other side, then on the diagonals."""
     x, y = position
     boxes = []
-    for degrees in (90, -90, 60, 120, -60, -120, 30, 150, -30, -150):
+    for degrees in (first, -first, 60, 120, -60, -120, 30, 150, -30, -150):
         c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
         reach = NODE_RADIUS + GAP + 1 + abs(c) * length / 2 + abs(s) * LABEL_HEIGHT / 2
         boxes.append(Box(x + c * reach, y + s * reach, 0.0, length / 2, LABEL_HEIGHT / 2))
@@ -284,11 +286,6 @@ def _name_box(position, name: str, anchor: str) -> Box:
     half = _text_width(name) / 2
     centre = x - NODE_RADIUS - 8 - half if anchor == "end" else x + NODE_RADIUS + 8 + half
     return Box(centre, y, 0.0, half, 9.0)
-
-
-def _activation_box(position, activation: str) -> Box:
-    x, y = position
-    return Box(x, y - NODE_RADIUS - 9, 0.0, CHARACTER_WIDTH * len(activation) / 2, LABEL_HEIGHT / 2)
 
 
 def _description(params: Parameters, targets: Sequence[str]) -> str:
@@ -354,17 +351,18 @@ def _edge(name, value, start, end, box: Box | None, drawn: _Drawn) -> str:
 _FROZEN_MARK = '<tspan class="frozen"> (frozen)</tspan>'
 
 
-def _node(label: str, position, name: str | None = None, anchor: str = "start", activation: str = "identity") -> str:
+def _node(label: str, position, name: str | None = None, anchor: str = "start", activation: str = "identity",
+          box: Box | None = None) -> str:
     """A unit's circle and symbol; its column's name beside it (`anchor` end: to the left); its
-    activation, unless the identity, above it."""
+    activation, unless the identity, in `box` (placed beside it; None: listed under the network)."""
     x, y = position
     named = ""
     if name is not None and name != label:
         offset = -NODE_RADIUS - 8 if anchor == "end" else NODE_RADIUS + 8
         side = "before" if anchor == "end" else "after"
         named = f'<text class="name {side}" x="{x + offset:.1f}" y="{y:.1f}">{escape(name)}</text>'
-    if activation != "identity":
-        named += f'<text class="activation" x="{x:.1f}" y="{y - NODE_RADIUS - 9:.1f}">{activation}</text>'
+    if activation != "identity" and box is not None:
+        named += f'<text class="activation" x="{box.x:.1f}" y="{box.y:.1f}">{activation}</text>'
     return (f'<g class="node"><circle cx="{x:.1f}" cy="{y:.1f}" r="{NODE_RADIUS}"/>'
             f'<text x="{x:.1f}" y="{y:.1f}">{escape(label)}</text>{named}</g>')
 
@@ -377,21 +375,25 @@ def _bias(name: str, value: float, box: Box, frozen: bool = False) -> str:
             f'{_FROZEN_MARK if frozen else ""}</text></g>')
 
 
-def _listed(unlabelled: list[tuple[str, float]], widest: dict[str, str], top: float, width: float,
+def _listed(unlabelled: list[tuple[str, float]], crowded: list[str], widest: dict[str, str], top: float, width: float,
             frozen: Collection[str]) -> tuple[str, float]:
-    """The parameters whose labels found no room on the figure, in columns under it at `top`;
-    (their SVG, its height). The page moves their values as it moves the labels'."""
-    if not unlabelled:
+    """The parameters whose labels found no room on the figure, and the units whose activation
+    found none (`crowded`, "N3: tanh"), in columns under it at `top`; (their SVG, its height).
+    The page moves the parameters' values as it moves the labels'."""
+    if not unlabelled and not crowded:
         return "", 0.0
-    column = max(_label_length(name, widest[name], name in frozen) for name, _ in unlabelled) + 16
+    entries = [(f'<g class="listed" data-param="{name}"><title>{name} = {number(value)}</title>', f"{name} = "
+                f'<tspan class="value">{number(value)}</tspan>{_FROZEN_MARK if name in frozen else ""}</text></g>',
+                _label_length(name, widest[name], name in frozen)) for name, value in unlabelled]
+    entries += [("<g>", f"{escape(text)}</text></g>", CHARACTER_WIDTH * len(text)) for text in crowded]
+    column = max(length for _, _, length in entries) + 16
     columns = max(1, int((width - 40) // column))
-    lines = math.ceil(len(unlabelled) / columns)
-    parts = [f'<g class="unlabelled"><text class="heading" x="30" y="{top + 4:.1f}">No room on their edges '
+    lines = math.ceil(len(entries) / columns)
+    parts = [f'<g class="unlabelled"><text class="heading" x="30" y="{top + 4:.1f}">No room on the figure '
              f"(the strongest weights are labelled first):</text>"]
-    for i, (name, value) in enumerate(unlabelled):
+    for i, (opening, text, _) in enumerate(entries):
         x, y = 30 + (i // lines) * column, top + 4 + LIST_LINE * (1 + i % lines)
-        parts.append(f'<g class="listed" data-param="{name}"><title>{name} = {number(value)}</title><text x="{x:.1f}" y="{y:.1f}">{name} = '
-                     f'<tspan class="value">{number(value)}</tspan>{_FROZEN_MARK if name in frozen else ""}</text></g>')
+        parts.append(f'{opening}<text x="{x:.1f}" y="{y:.1f}">{text}')
     return "".join(parts) + "</g>", LIST_LINE * (lines + 1) + 8
 
 
