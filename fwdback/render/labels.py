@@ -13,6 +13,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 GAP = 2.0
 
 
@@ -63,18 +65,33 @@ def place(candidates: Sequence[Sequence[Box]], own: Sequence[int | None], edges:
     placed before it; None where no candidate is clear."""
     placed: list[Box] = list(taken)
     chosen: list[Box | None] = []
+    ends = np.array([[edge.x0, edge.y0, edge.x1, edge.y1, edge.half_width] for edge in edges]).reshape(-1, 5)
     for boxes, mine in zip(candidates, own):
-        clear = next((box for box in boxes if _clear(box, mine, edges, circles, placed)), None)
+        clear = next((box for box in boxes if _clear(box, mine, edges, ends, circles, placed)), None)
         if clear is not None:
             placed.append(clear)
         chosen.append(clear)
     return chosen
 
 
-def _clear(box: Box, mine: int | None, edges, circles, placed) -> bool:
-    return (all(_distance_to_segment(box, edge) > edge.half_width + GAP for i, edge in enumerate(edges) if i != mine)
+def _clear(box: Box, mine: int | None, edges, ends: np.ndarray, circles, placed) -> bool:
+    """Whether the box keeps GAP from every edge but `mine`, every circle and every placed box.
+    Only the edges that pass within the box's circumscribed circle (plus their reach) are
+    measured exactly; ends : shape (edges, 5), each edge's x0, y0, x1, y1, half_width."""
+    reach = math.hypot(box.half_length, box.half_height) + GAP
+    near = np.flatnonzero(_centre_distances(box, ends) <= ends[:, 4] + reach)
+    return (all(_distance_to_segment(box, edges[i]) > edges[i].half_width + GAP for i in near if i != mine)
             and all(_distance_to_point(box, circle.x, circle.y) > circle.r + GAP for circle in circles)
             and not any(_overlap(box, other) for other in placed))
+
+
+def _centre_distances(box: Box, ends: np.ndarray) -> np.ndarray:
+    """The distance from the box's centre to each edge, shape (edges,)."""
+    start, step = ends[:, 0:2], ends[:, 2:4] - ends[:, 0:2]
+    offset = np.array([box.x, box.y]) - start
+    lengths = np.einsum("ij,ij->i", step, step)
+    t = np.clip(np.einsum("ij,ij->i", offset, step) / np.where(lengths > 0, lengths, 1.0), 0.0, 1.0)
+    return np.hypot(*(offset - t[:, None] * step).T)
 
 
 def _distance_to_point(box: Box, px: float, py: float) -> float:
