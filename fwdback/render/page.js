@@ -107,6 +107,7 @@
   const figure = document.querySelector("svg.network");
   const gradientLow = parseFloat(figure.getAttribute("data-gradient-low"));
   const gradientHigh = parseFloat(figure.getAttribute("data-gradient-high"));
+  const widestEdge = parseFloat(figure.getAttribute("data-widest-edge"));
   function gradientWidth(gradient) {
     if (gradient === 0 || !isFinite(gradient)) { return 0; }
     if (!(gradientHigh > gradientLow)) { return 4; }
@@ -133,7 +134,7 @@
       const v = value(w, name);
       group.querySelectorAll(".weight").forEach(function (line) {
         signed(line, v);
-        line.setAttribute("stroke-width", (1 + 6 * Math.abs(v) / largest).toFixed(2));
+        line.setAttribute("stroke-width", (1 + (widestEdge - 1) * Math.abs(v) / largest).toFixed(2));
       });
       group.querySelectorAll(".gradient").forEach(function (line) {
         signed(line, -value(g, name));

@@ -32,7 +32,9 @@ POSITIVE, NEGATIVE = "#2166ac", "#b35806"
 # The same pair lightened for a dark background (#17181a): 6.8:1 and 6.2:1 there, as the pair
 # above is 5.9:1 and 4.9:1 on white.
 POSITIVE_DARK, NEGATIVE_DARK = "#5aa7e0", "#e08214"
-WIDEST_EDGE = 7.0
+# The widest edge (the largest |weight|); in a network of many units a layer, a tangle of edges,
+# WIDEST_MANY_EDGES, so that the edges stay thin.
+WIDEST_EDGE, WIDEST_MANY_EDGES = 7.0, 3.0
 COLUMN_GAP = 300
 # The height of a layer's row: room for labels on edges that cross; a network of many units a
 # layer gets shorter rows, its labels being fewer (the rest are listed).
@@ -98,9 +100,9 @@ def _sign(value: float) -> str:
     return "positive" if value >= 0 else "negative"
 
 
-def edge_width(value: float, largest: float) -> float:
-    """1 for a zero weight to WIDEST_EDGE for the largest in magnitude."""
-    return 1.0 + (WIDEST_EDGE - 1.0) * (abs(value) / largest if largest > 0 else 0.0)
+def edge_width(value: float, largest: float, widest: float = WIDEST_EDGE) -> float:
+    """1 for a zero weight to `widest` for the largest in magnitude."""
+    return 1.0 + (widest - 1.0) * (abs(value) / largest if largest > 0 else 0.0)
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ def network_svg(
     k, h, m = params.n_inputs, params.n_hidden, params.n_outputs
     targets = output_names(target, m)
     rows = max(k, h, m, 1)
-    row_height = ROW_HEIGHT if rows < MANY_UNITS else MANY_UNITS_ROW_HEIGHT
+    row_height, widest_edge = (ROW_HEIGHT, WIDEST_EDGE) if rows < MANY_UNITS else (MANY_UNITS_ROW_HEIGHT, WIDEST_MANY_EDGES)
     network_height = 2 * MARGIN + (rows - 1) * row_height
     renamed = [f for f, x in zip(features, _inputs(k)) if f != x]
     x_in = 30 + NODE_RADIUS + _text_width(max(renamed, key=len, default=""))
@@ -170,7 +172,7 @@ def network_svg(
     biases = [] if not params.bias else [
         (name, float(value), position) for name, value, position in
         (*zip(params.b_hidden_names, params.b_hidden, hidden), *zip(params.b_outputs_names, params.b_outputs, outputs))]
-    reach = WIDEST_EDGE / 2 if gradients is None else EDGE_REACH
+    reach = widest_edge / 2 if gradients is None else EDGE_REACH
     segments = [_segment(start, end, reach) for _, _, start, end in edges]
     circles = [Circle(x, y, NODE_RADIUS) for x, y in (*inputs, *hidden, *outputs)]
     names_drawn = [_name_box(position, feature, "end") for position, feature, x in zip(inputs, features, _inputs(k)) if feature != x]
@@ -181,15 +183,16 @@ def network_svg(
     activations = [(unit, position, activation) for unit, position, activation in units if activation != "identity"]
     strongest = sorted(range(len(edges)), key=lambda i: -abs(edges[i][1]))
     widest = _widest_values(params, shown)
-    candidates = [_around(position, CHARACTER_WIDTH * len(activation), -90) for _, position, activation in activations]
-    candidates += [_around(position, _label_length(name, widest[name], name in frozen)) for name, _, position in biases]
+    centres = [*inputs, *hidden, *outputs]
+    candidates = [_around(position, centres, CHARACTER_WIDTH * len(activation), -90) for _, position, activation in activations]
+    candidates += [_around(position, centres, _label_length(name, widest[name], name in frozen)) for name, _, position in biases]
     candidates += [_along(edges[i][2], edges[i][3], _label_length(edges[i][0], widest[edges[i][0]], edges[i][0] in frozen))
                    for i in strongest]
     chosen = place(candidates, [None] * (len(activations) + len(biases)) + strongest, segments, circles, names_drawn)
     activation_boxes = dict(zip([unit for unit, _, _ in activations], chosen))
     bias_boxes = chosen[len(activations) : len(activations) + len(biases)]
     edge_boxes = dict(zip(strongest, chosen[len(activations) + len(biases) :]))
-    drawn = _Drawn(largest, gradients, gradient_scale, frozen)
+    drawn = _Drawn(largest, widest_edge, gradients, gradient_scale, frozen)
     unlabelled = [(name, value) for (name, value, _), box in zip(biases, bias_boxes) if box is None]
     unlabelled += [(edges[i][0], edges[i][1]) for i in strongest if edge_boxes[i] is None]
     unlabelled.sort(key=lambda listed: params.names.index(listed[0]))
@@ -212,7 +215,8 @@ def network_svg(
     description = escape(_description(params, targets))
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" class="network" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" style="min-width: {width * 11 / LABEL_SIZE:.0f}px"{scale} role="img" '
+        f'width="{width:.0f}" height="{height:.0f}" style="min-width: {width * 11 / LABEL_SIZE:.0f}px" '
+        f'data-widest-edge="{widest_edge:g}"{scale} role="img" '
         f'aria-label="{description}">',
         f"<style>{STYLE}</style>",
         f"<title>{description}</title>",
@@ -268,15 +272,18 @@ def _along(start, end, length: float) -> list[Box]:
             for along in np.arange(first, last + 1e-9, 3.0)]
 
 
-def _around(position, length: float, first: int = 90) -> list[Box]:
+def _around(position, centres, length: float, first: int = 90) -> list[Box]:
     """The places for a label beside a unit: under it (`first` 90) or above it (-90) first, then
-    on the other side, then on the diagonals."""
+    on the other side, then on the diagonals; only those nearer the unit than any other of the
+    units' `centres`, so that the label is read as its unit's."""
     x, y = position
     boxes = []
     for degrees in (first, -first, 60, 120, -60, -120, 30, 150, -30, -150):
         c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
         reach = NODE_RADIUS + GAP + 1 + abs(c) * length / 2 + abs(s) * LABEL_HEIGHT / 2
-        boxes.append(Box(x + c * reach, y + s * reach, 0.0, length / 2, LABEL_HEIGHT / 2))
+        box = Box(x + c * reach, y + s * reach, 0.0, length / 2, LABEL_HEIGHT / 2)
+        if min(centres, key=lambda centre: math.hypot(box.x - centre[0], box.y - centre[1])) == position:
+            boxes.append(box)
     return boxes
 
 
@@ -297,10 +304,11 @@ def _description(params: Parameters, targets: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class _Drawn:
-    """What every edge is drawn against: the largest |weight| (the widest edge), the gradients
+    """What every edge is drawn against: the largest |weight| and the width it is drawn at, the gradients
     (None: not drawn) and their scale, and the frozen parameters' names."""
 
     largest: float
+    widest: float
     gradients: Gradients | None
     gradient_scale: GradientScale | None
     frozen: Collection[str]
@@ -329,7 +337,7 @@ def _edge(name, value, start, end, box: Box | None, drawn: _Drawn) -> str:
         (ax, ay), (bx, by) = at(first), at(last)
         arrow = f' marker-end="url(#arrow-{sign})"' if piece == len(pieces) - 1 else ""
         parts.append(f'<line class="weight {sign}" x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="{_colour(value)}" '
-                     f'stroke-width="{edge_width(value, drawn.largest):.2f}"{arrow}{dotted}/>')
+                     f'stroke-width="{edge_width(value, drawn.largest, drawn.widest):.2f}"{arrow}{dotted}/>')
     (ax, ay), (bx, by) = at(NODE_RADIUS), at(length - NODE_RADIUS)
     parts.append(f'<line class="hit" x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="transparent" stroke-width="14" '
                  f'pointer-events="stroke"/>')
