@@ -274,15 +274,16 @@ def _along(start, end, length: float) -> list[Box]:
 
 def _around(position, centres, length: float, first: int = 90) -> list[Box]:
     """The places for a label beside a unit: under it (`first` 90) or above it (-90) first, then
-    on the other side, then on the diagonals; only those nearer the unit than any other of the
-    units' `centres`, so that the label is read as its unit's."""
+    on the other side, then on the diagonals; only those clearly nearer the unit than any other
+    of the units' `centres` (by a third), so that the label is read as its unit's."""
     x, y = position
     boxes = []
     for degrees in (first, -first, 60, 120, -60, -120, 30, 150, -30, -150):
         c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
         reach = NODE_RADIUS + GAP + 1 + abs(c) * length / 2 + abs(s) * LABEL_HEIGHT / 2
         box = Box(x + c * reach, y + s * reach, 0.0, length / 2, LABEL_HEIGHT / 2)
-        if min(centres, key=lambda centre: math.hypot(box.x - centre[0], box.y - centre[1])) == position:
+        own = math.hypot(box.x - x, box.y - y)
+        if all(1.5 * own < math.hypot(box.x - cx, box.y - cy) for cx, cy in centres if (cx, cy) != tuple(position)):
             boxes.append(box)
     return boxes
 
