@@ -53,9 +53,9 @@ LABEL_SIZE, LABEL_HEIGHT, CHARACTER_WIDTH = 11.5, 15.0, 0.62 * 11.5
 MARGIN = 66
 # The least of an edge's line left between its label and a node.
 STUB = 8.0
-# Room under the network for the legend of the frozen parameters' style.
-LEGEND_HEIGHT = 28
-LIST_LINE = 18
+# The height of a key's line under the network (the gradients', the frozen parameters') and of
+# a line of the list of labels without room on the figure.
+LEGEND_HEIGHT, LIST_LINE = 28, 18
 FROZEN_DASH = "1 6"
 STYLE = f"""
   .backdrop {{ fill: #ffffff; }}
@@ -147,9 +147,9 @@ def network_svg(
     predicts, or one name a output (network.output_names); frozen : the names of the parameters
     that keep their values, drawn dotted and marked "(frozen)", with a legend; shown : shape
     (kept, parameters), every parameter vector a page will show in the figure, whose widest
-    values the labels keep room for (None: params' own). Each label sits
-    where no edge, node or other label comes near it (labels.place), the strongest weights'
-    first; a parameter whose label finds no such place is listed under the network.
+    values the labels keep room for (None: params' own). Each label sits where no edge, node
+    or other label comes near it (_place_labels); one that finds no such place is listed under
+    the network.
     """
     k, h, m = params.n_inputs, params.n_hidden, params.n_outputs
     targets = output_names(target, m)
@@ -172,38 +172,26 @@ def network_svg(
     biases = [] if not params.bias else [
         (name, float(value), position) for name, value, position in
         (*zip(params.b_hidden_names, params.b_hidden, hidden), *zip(params.b_outputs_names, params.b_outputs, outputs))]
-    reach = widest_edge / 2 if gradients is None else EDGE_REACH
-    segments = [_segment(start, end, reach) for _, _, start, end in edges]
-    circles = [Circle(x, y, NODE_RADIUS) for x, y in (*inputs, *hidden, *outputs)]
+    units = [(f"N{u + 1}", position, params.activation) for u, position in enumerate(hidden)]
+    units += [(symbol.replace("yhat", "ŷ"), position, params.output_activation) for symbol, position in zip(output_symbols(m), outputs)]
     names_drawn = [_name_box(position, feature, "end") for position, feature, x in zip(inputs, features, _inputs(k)) if feature != x]
     names_drawn += [_name_box(position, name, "start") for position, name, symbol in zip(outputs, targets, output_symbols(m))
                     if name != symbol]
-    units = [(f"N{u + 1}", position, params.activation) for u, position in enumerate(hidden)]
-    units += [(symbol.replace("yhat", "ŷ"), position, params.output_activation) for symbol, position in zip(output_symbols(m), outputs)]
-    activations = [(unit, position, activation) for unit, position, activation in units if activation != "identity"]
-    strongest = sorted(range(len(edges)), key=lambda i: -abs(edges[i][1]))
     widest = _widest_values(params, shown)
-    centres = [*inputs, *hidden, *outputs]
-    candidates = [_around(position, centres, CHARACTER_WIDTH * len(activation), -90) for _, position, activation in activations]
-    candidates += [_around(position, centres, _label_length(name, widest[name], name in frozen)) for name, _, position in biases]
-    candidates += [_along(edges[i][2], edges[i][3], _label_length(edges[i][0], widest[edges[i][0]], edges[i][0] in frozen))
-                   for i in strongest]
-    chosen = place(candidates, [None] * (len(activations) + len(biases)) + strongest, segments, circles, names_drawn)
-    activation_boxes = dict(zip([unit for unit, _, _ in activations], chosen))
-    bias_boxes = chosen[len(activations) : len(activations) + len(biases)]
-    edge_boxes = dict(zip(strongest, chosen[len(activations) + len(biases) :]))
+    activation_boxes, bias_boxes, edge_boxes = _place_labels(
+        [*inputs, *hidden, *outputs], units, biases, edges, names_drawn, widest_edge / 2 if gradients is None else EDGE_REACH,
+        widest, frozen)
     drawn = _Drawn(largest, widest_edge, gradients, gradient_scale, frozen)
-    unlabelled = [(name, value) for (name, value, _), box in zip(biases, bias_boxes) if box is None]
-    unlabelled += [(edges[i][0], edges[i][1]) for i in strongest if edge_boxes[i] is None]
+    unlabelled = [(name, value) for name, value, _ in biases if bias_boxes[name] is None]
+    unlabelled += [(name, value) for i, (name, value, _, _) in enumerate(edges) if edge_boxes[i] is None]
     unlabelled.sort(key=lambda listed: params.names.index(listed[0]))
-    crowded = [f"{unit}: {activation}" for unit, _, activation in activations if activation_boxes[unit] is None]
+    crowded = [f"{unit}: {activation}" for unit, _, activation in units if unit in activation_boxes and activation_boxes[unit] is None]
     nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
     nodes += [_node(unit, position, None, "start", activation, activation_boxes.get(unit)) for unit, position, activation in units[:h]]
     nodes += [_node(unit, position, name, "start", activation, activation_boxes.get(unit))
               for (unit, position, activation), name in zip(units[h:], targets)]
-    output_biases = [f"{name} = {number(value)}" for name, value, _ in biases[h:]]
-    width = x_out + max([NODE_RADIUS + 30 + _text_width(max(targets, key=len)), *(_text_width(b) / 2 + 10 for b in output_biases)])
-    width = max([width, *(box.x + box.half_length + 8 for box in chosen if box is not None)])
+    placed = [box for boxes in (activation_boxes, bias_boxes, edge_boxes) for box in boxes.values() if box is not None]
+    width = max([x_out + NODE_RADIUS + 30 + _text_width(max(targets, key=len)), *(box.x + box.half_length + 8 for box in placed)])
     listed, list_height = _listed(unlabelled, crowded, widest, network_height, width, frozen)
     keys = ([] if gradients is None else [_gradient_key(gradient_scale)]) + ([_frozen_key()] if frozen else [])
     legend = "".join(f'<g transform="translate(0 {network_height + list_height + LEGEND_HEIGHT * i:.0f})">{key}</g>'
@@ -211,7 +199,7 @@ def network_svg(
     height = network_height + list_height + LEGEND_HEIGHT * len(keys)
     scale = "" if gradients is None else f' data-gradient-low="{gradient_scale.low!r}" data-gradient-high="{gradient_scale.high!r}"'
     drawn_edges = [_edge(name, value, start, end, edge_boxes[i], drawn) for i, (name, value, start, end) in enumerate(edges)]
-    drawn_biases = [_bias(name, value, box, name in frozen) for (name, value, _), box in zip(biases, bias_boxes) if box is not None]
+    drawn_biases = [_bias(name, value, bias_boxes[name], name in frozen) for name, value, _ in biases if bias_boxes[name] is not None]
     description = escape(_description(params, targets))
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" class="network" viewBox="0 0 {width:.0f} {height:.0f}" '
@@ -224,6 +212,27 @@ def network_svg(
         f'<rect class="backdrop" width="{width:.0f}" height="{height:.0f}"/>',
         *drawn_edges, *nodes, *drawn_biases, listed, legend, "</svg>",
     ])
+
+
+def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float, widest: dict[str, str],
+                  frozen: Collection[str]) -> tuple[dict, dict, dict]:
+    """Where each label goes (labels.place), clear of the edges (`reach` wide), the units' circles
+    (at `centres`), the `fixed` texts and each other: the units' activations first, above their
+    units, then the biases, under theirs, then the edges' labels on their edges, the strongest
+    weights first. (activation boxes by unit, bias boxes by name, edge boxes by index into
+    `edges`), None where a label finds no room."""
+    activations = [(unit, position, activation) for unit, position, activation in units if activation != "identity"]
+    strongest = sorted(range(len(edges)), key=lambda i: -abs(edges[i][1]))
+    candidates = [_around(position, centres, CHARACTER_WIDTH * len(activation), -90) for _, position, activation in activations]
+    candidates += [_around(position, centres, _label_length(name, widest[name], name in frozen)) for name, _, position in biases]
+    candidates += [_along(edges[i][2], edges[i][3], _label_length(edges[i][0], widest[edges[i][0]], edges[i][0] in frozen))
+                   for i in strongest]
+    segments = [_segment(start, end, reach) for _, _, start, end in edges]
+    circles = [Circle(x, y, NODE_RADIUS) for x, y in centres]
+    chosen = iter(place(candidates, [None] * (len(activations) + len(biases)) + strongest, segments, circles, fixed))
+    activation_boxes = {unit: next(chosen) for unit, _, _ in activations}
+    bias_boxes = {name: next(chosen) for name, _, _ in biases}
+    return activation_boxes, bias_boxes, {i: next(chosen) for i in strongest}
 
 
 _ARROWS = "<defs>" + "".join(
