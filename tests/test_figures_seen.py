@@ -275,3 +275,14 @@ def test_gradient_widths_are_on_one_scale_for_the_whole_run(browser_page, figure
     key = page.locator("svg.network .gradient-key text").text_content()
     assert f"from {number(10**low)} to {number(10**high)}" in key and "one log scale for the whole run" in key
     assert browser_page.errors == []
+
+
+def test_a_tapped_edge_shows_its_chain_rule_on_the_screen_at_390_px(browser_page, figures):
+    page = browser_page.open(figures / "sample.html")
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.locator('svg.network [data-param="w2"] text.label').click()
+    panel = page.evaluate("""() => { const r = document.getElementById('detail').getBoundingClientRect();
+        return {top: r.top, bottom: r.bottom, height: innerHeight, text: document.getElementById('detail').textContent}; }""")
+    assert panel["text"].startswith("w2 at epoch 1 (pinned)")
+    assert 0 <= panel["top"] and panel["bottom"] <= panel["height"] + 0.5, panel
+    assert browser_page.errors == []

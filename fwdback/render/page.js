@@ -374,6 +374,8 @@
       element.classList.toggle("chosen", element.getAttribute("data-param") === pinned);
     });
     drawDetail(pinned || name);
+    /* On a narrow screen the panel is under the figure: a tapped edge's chain rule is scrolled to. */
+    if (pinned) { document.getElementById("detail").scrollIntoView({ block: "nearest" }); }
   }
   document.querySelectorAll("svg.network [data-param], #parameters tr[data-param]").forEach(function (element) {
     const name = element.getAttribute("data-param");
