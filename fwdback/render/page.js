@@ -374,8 +374,12 @@
       element.classList.toggle("chosen", element.getAttribute("data-param") === pinned);
     });
     drawDetail(pinned || name);
-    /* On a narrow screen the panel is under the figure: a tapped edge's chain rule is scrolled to. */
-    if (pinned) { document.getElementById("detail").scrollIntoView({ block: "nearest" }); }
+    /* On a narrow screen the panel is under the figure: a tapped edge's chain rule that opens
+     * below the screen's bottom is scrolled up to (one above it, a table row's, is not). */
+    const panel = document.getElementById("detail").getBoundingClientRect();
+    if (pinned && panel.top > 0 && panel.bottom > window.innerHeight) {
+      document.getElementById("detail").scrollIntoView({ block: "nearest" });
+    }
   }
   document.querySelectorAll("svg.network [data-param], #parameters tr[data-param]").forEach(function (element) {
     const name = element.getAttribute("data-param");
