@@ -424,14 +424,18 @@ def _frozen_key() -> str:
 
 
 def _gradient_key(scale: GradientScale) -> str:
-    """The key to the dashed gradient lines' widths, a line of LEGEND_HEIGHT: the scale's ends."""
+    """The key to the dashed gradient lines' widths, a line of LEGEND_HEIGHT: the thinnest line
+    beside the smallest |dL/dw| of the run, the widest beside the largest."""
     y = LEGEND_HEIGHT / 2
-    thinnest, widest = (number(10.0**end) for end in (scale.low, scale.high))
-    return (f'<g class="gradient-key"><line class="gradient" x1="30" x2="50" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="#777777" stroke-width="{THINNEST_GRADIENT:g}"/><line class="gradient" x1="54" x2="74" y1="{y:.1f}" '
-            f'y2="{y:.1f}" stroke="#777777" stroke-width="{WIDEST_GRADIENT:g}"/>'
-            f'<text x="78" y="{y + 4:.1f}">dashed: dL/dw, width on one log scale for the whole run: |dL/dw| from '
-            f'{thinnest} to {widest} (none: 0)</text></g>')
+    smallest = f"|dL/dw| = {number(10.0**scale.low)}"
+    largest = f"{number(10.0**scale.high)}, on one log scale for the whole run (none: 0)"
+    second = 30 + 30 + CHARACTER_WIDTH * len(smallest) + 12
+
+    def sample(x: float, width: float, text: str) -> str:
+        return (f'<line class="gradient" x1="{x:.0f}" x2="{x + 24:.0f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#777777" '
+                f'stroke-width="{width:g}"/><text x="{x + 30:.0f}" y="{y + 4:.1f}">{escape(text)}</text>')
+
+    return f'<g class="gradient-key">{sample(30, THINNEST_GRADIENT, smallest)}{sample(second, WIDEST_GRADIENT, largest)}</g>'
 
 
 class Axis:
