@@ -407,8 +407,8 @@ def _listed(unlabelled: list[tuple[str, float]], crowded: list[str], widest: dic
     column = max(length for _, _, length in entries) + 16
     columns = max(1, int((width - 40) // column))
     lines = math.ceil(len(entries) / columns)
-    parts = [f'<g class="unlabelled"><text class="heading" x="30" y="{top + 4:.1f}">No room on the figure '
-             f"(the strongest weights are labelled first):</text>"]
+    parts = [f'<g class="unlabelled"><text class="heading" x="30" y="{top + 4:.1f}">No room on the figure for these labels '
+             f"(placed the strongest weights first):</text>"]
     for i, (opening, text, _) in enumerate(entries):
         x, y = 30 + (i // lines) * column, top + 4 + LIST_LINE * (1 + i % lines)
         parts.append(f'{opening}<text x="{x:.1f}" y="{y:.1f}">{text}')
