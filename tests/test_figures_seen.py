@@ -286,3 +286,31 @@ def test_a_tapped_edge_shows_its_chain_rule_on_the_screen_at_390_px(browser_page
     assert panel["text"].startswith("w2 at epoch 1 (pinned)")
     assert 0 <= panel["top"] and panel["bottom"] <= panel["height"] + 0.5, panel
     assert browser_page.errors == []
+
+
+SHAPES = [  # inputs, hidden units, outputs, activation, output activation, biases
+    (1, 1, 1, "identity", "identity", True), (2, 1, 1, "tanh", "identity", True), (4, 4, 1, "relu", "identity", True),
+    (3, 4, 2, "sigmoid", "sigmoid", True), (6, 3, 1, "identity", "identity", True), (3, 3, 3, "identity", "identity", False),
+    (2, 8, 3, "tanh", "sigmoid", True), (12, 6, 1, "tanh", "identity", True),
+]
+
+
+def test_networks_of_every_shape_keep_their_labels_clear(browser_page):
+    """Other shapes than the three above, with long column names and a frozen weight: the same
+    geometry holds, and every parameter is labelled on the figure or listed under it once."""
+    from fwdback.network import init_parameters
+    from fwdback.render.svg import network_svg
+
+    page = browser_page.page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for k, h, m, activation, output_activation, bias in SHAPES:
+        params = init_parameters(np.random.default_rng(100 * k + 10 * h + m), k, h, activation, n_outputs=m,
+                                 output_activation=output_activation, bias=bias)
+        features = [f"a_long_column_name_{j}" if j % 2 else f"x{j + 1}" for j in range(k)]
+        svg = network_svg(params, features, "price" if m == 1 else [f"target{j}" for j in range(m)], frozen=("w1",))
+        page.set_content(svg)
+        check_seen(page.evaluate(MEASURE), 1280, f"the {k}-{h}-{m} network")
+        written = page.evaluate("""() => Array.from(document.querySelectorAll('[data-param]'))
+            .filter((g) => g.querySelector('text')).map((g) => g.getAttribute('data-param'))""")
+        assert sorted(written) == sorted(params.names), f"the {k}-{h}-{m} network: each parameter written once"
+    assert browser_page.errors == []
