@@ -180,7 +180,7 @@ def network_svg(
     widest = _widest_values(params, shown)
     activation_boxes, bias_boxes, edge_boxes = _place_labels(
         [*inputs, *hidden, *outputs], units, biases, edges, names_drawn, widest_edge / 2 if gradients is None else EDGE_REACH,
-        widest, frozen)
+        widest_edge, widest, frozen)
     drawn = _Drawn(largest, widest_edge, gradients, gradient_scale, frozen)
     unlabelled = [(name, value) for name, value, _ in biases if bias_boxes[name] is None]
     unlabelled += [(name, value) for i, (name, value, _, _) in enumerate(edges) if edge_boxes[i] is None]
@@ -214,9 +214,10 @@ def network_svg(
     ])
 
 
-def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float, widest: dict[str, str],
-                  frozen: Collection[str]) -> tuple[dict, dict, dict]:
-    """Where each label goes (labels.place), clear of the edges (`reach` wide), the units' circles
+def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float, widest_edge: float,
+                  widest: dict[str, str], frozen: Collection[str]) -> tuple[dict, dict, dict]:
+    """Where each label goes (labels.place), clear of the edges (`reach` wide; their weight's
+    line `widest_edge` at most), the units' circles
     (at `centres`), the `fixed` texts and each other: the units' activations first, above their
     units, then the biases, under theirs, then the edges' labels on their edges, the strongest
     weights first. (activation boxes by unit, bias boxes by name, edge boxes by index into
@@ -225,8 +226,8 @@ def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float,
     strongest = sorted(range(len(edges)), key=lambda i: -abs(edges[i][1]))
     candidates = [_around(position, centres, CHARACTER_WIDTH * len(activation), -90) for _, position, activation in activations]
     candidates += [_around(position, centres, _label_length(name, widest[name], name in frozen)) for name, _, position in biases]
-    candidates += [_along(edges[i][2], edges[i][3], _label_length(edges[i][0], widest[edges[i][0]], edges[i][0] in frozen))
-                   for i in strongest]
+    candidates += [_along(edges[i][2], edges[i][3], _label_length(edges[i][0], widest[edges[i][0]], edges[i][0] in frozen),
+                          widest_edge) for i in strongest]
     segments = [_segment(start, end, reach) for _, _, start, end in edges]
     circles = [Circle(x, y, NODE_RADIUS) for x, y in centres]
     chosen = iter(place(candidates, [None] * (len(activations) + len(biases)) + strongest, segments, circles, fixed))
@@ -270,15 +271,18 @@ def _segment(start, end, reach: float) -> Segment:
     return Segment(x0 + ux * NODE_RADIUS, y0 + uy * NODE_RADIUS, x1 - ux * NODE_RADIUS, y1 - uy * NODE_RADIUS, reach)
 
 
-def _along(start, end, length: float) -> list[Box]:
-    """The places for an edge's label on the edge itself, nearest its source first: the edge's
-    lines break around it (_edge), so that only other edges can come near it."""
+def _along(start, end, length: float, widest_edge: float) -> list[Box]:
+    """The places for an edge's label along it, nearest its source first: on the edge itself,
+    whose lines break around it (_edge), then beside it, clear of its weight's line at its
+    widest, on either side (its gradient's line goes to the other)."""
     (x0, y0), (x1, y1) = start, end
     span = math.hypot(x1 - x0, y1 - y0)
     ux, uy = (x1 - x0) / span, (y1 - y0) / span
     first, last = NODE_RADIUS + STUB + GAP, span - NODE_RADIUS - ARROW_LENGTH - STUB - GAP - length
-    return [Box(x0 + ux * (along + length / 2), y0 + uy * (along + length / 2), math.atan2(uy, ux), length / 2, LABEL_HEIGHT / 2)
-            for along in np.arange(first, last + 1e-9, 3.0)]
+    beside = widest_edge / 2 + GAP + LABEL_HEIGHT / 2
+    return [Box(x0 + ux * (along + length / 2) - uy * across, y0 + uy * (along + length / 2) + ux * across, math.atan2(uy, ux),
+                length / 2, LABEL_HEIGHT / 2)
+            for across in (0.0, -beside, beside) for along in np.arange(first, last + 1e-9, 3.0)]
 
 
 def _around(position, centres, length: float, first: int = 90) -> list[Box]:
@@ -326,8 +330,8 @@ class _Drawn:
 
 def _edge(name, value, start, end, box: Box | None, drawn: _Drawn) -> str:
     """One parameter's edge: the weight's line (dotted when frozen) ending in an arrowhead, its
-    gradient's dashed line beside it, both broken around its label in `box` (None: no label,
-    its title only)."""
+    gradient's dashed line beside it, and its label in `box`: on the edge, both lines broken
+    around it, or beside it, the gradient's line on the other side (None: no label, its title only)."""
     (x0, y0), (x1, y1) = start, end
     length = math.hypot(x1 - x0, y1 - y0)
     ux, uy = (x1 - x0) / length, (y1 - y0) / length
@@ -335,9 +339,11 @@ def _edge(name, value, start, end, box: Box | None, drawn: _Drawn) -> str:
         return f"{x0 + ux * along - uy * offset:.1f}", f"{y0 + uy * along + ux * offset:.1f}"
 
     ends = [NODE_RADIUS, length - NODE_RADIUS - ARROW_LENGTH]
-    if box is not None:
+    across = 0.0 if box is None else (box.x - x0) * -uy + (box.y - y0) * ux
+    if box is not None and abs(across) < 1:
         middle = (box.x - x0) * ux + (box.y - y0) * uy
         ends[1:1] = [middle - box.half_length - GAP, middle + box.half_length + GAP]
+    gradient_offset = -GRADIENT_OFFSET if across > 0 else GRADIENT_OFFSET
     pieces = list(zip(ends[::2], ends[1::2]))
     frozen = name in drawn.frozen
     dotted = f' stroke-dasharray="{FROZEN_DASH}"' if frozen else ""
@@ -354,7 +360,7 @@ def _edge(name, value, start, end, box: Box | None, drawn: _Drawn) -> str:
     if drawn.gradients is not None:
         g = float(drawn.gradients.as_dict()[name])
         for first, last in pieces:
-            (ax, ay), (bx, by) = at(first, GRADIENT_OFFSET), at(last, GRADIENT_OFFSET)
+            (ax, ay), (bx, by) = at(first, gradient_offset), at(last, gradient_offset)
             parts.append(f'<line class="gradient {_sign(-g)}" x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="{_colour(-g)}" '
                          f'stroke-width="{drawn.gradient_scale.width(g):.2f}"/>')
     if box is not None:
