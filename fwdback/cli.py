@@ -862,29 +862,32 @@ def _draw(fitted, model, dataset, samples, figures, outputs):
 
 
 def _run_page(report, samples, dataset, curve) -> str:
+    import numpy as np
+
     from .explain import explanation, training_row_numbers, work_epoch
     from .network import Gradients
     from .playback import rows_document
     from .render.html import run_page
-    from .render.svg import network_svg
+    from .render.svg import GradientScale, network_svg
     from .report import run_page_document
 
     rows, plan, model = report.rows, report.plan, report.model
-    first = samples.document()
+    first, steps = samples.document(), samples.steps.document()
     start = report.result.initial.like(first["weights"][0])
     gradients = Gradients.of(first["gradients"][0], start.architecture)
-    figure = network_svg(start, model.features, model.target, gradients, plan.freeze)
-    worked, shown = None, None
+    kept = [first] if steps is None else [first, steps]  # what the page shows: every kept epoch and update
+    scale = GradientScale.of(start, np.array([row for part in kept for row in part["gradients"]]))
+    shown = np.array([row for part in kept for row in part["weights"]])
+    figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown)
+    worked, first_rows = None, None
     if rows.X is not None:
         numbers = training_row_numbers(len(dataset.y), plan)
-        shown = rows_document(rows.X, rows.y, numbers)
+        first_rows = rows_document(rows.X, rows.y, numbers)
         if report.result.first_epoch == 1:
-            import numpy as np
-
             with np.errstate(all="ignore"):
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
                                      model.target, dataset.source)
-    page = run_page_document(report, first, shown, samples.steps.document())
+    page = run_page_document(report, first, first_rows, steps)
     return run_page(page, figure, curve, worked)
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from fwdback.network import Parameters, init_parameters
 from fwdback.notation import number
-from fwdback.render.svg import NEGATIVE, POSITIVE, loss_svg, network_svg
+from fwdback.render.svg import ARROW_LENGTH, NEGATIVE, POSITIVE, loss_svg, network_svg
 from fwdback.report import loss_scale
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -28,7 +28,14 @@ def parse(svg: str) -> ET.Element:
 
 
 def edges(root: ET.Element) -> dict[str, ET.Element]:
-    return {group.get("data-param"): group for group in root.iter(SVG + "g") if group.get("data-param")}
+    """Each parameter's group on the figure (not its entry in the list of those without room)."""
+    return {group.get("data-param"): group for group in root.iter(SVG + "g")
+            if group.get("data-param") and group.get("class") != "listed"}
+
+
+def lines(group: ET.Element, kind: str) -> list[ET.Element]:
+    """The group's lines of a kind ("weight", "gradient"), in drawing order."""
+    return [line for line in group.iter(SVG + "line") if kind in line.get("class", "").split()]
 
 
 def test_every_parameter_is_drawn_with_its_name_value_sign_and_size():
@@ -43,6 +50,7 @@ def test_every_parameter_is_drawn_with_its_name_value_sign_and_size():
         assert text == f"{name} = {number(weights[name])}"
         line = group.find(SVG + "line")
         if name.startswith("w"):
+            assert ("positive" if weights[name] >= 0 else "negative") in line.get("class").split()
             assert line.get("stroke") == (POSITIVE if weights[name] >= 0 else NEGATIVE), name
             widths[name] = float(line.get("stroke-width"))
         else:
@@ -58,8 +66,8 @@ def test_gradients_are_a_second_channel_coloured_by_the_update():
     gradients = params.like(-params.vector)  # every update moves the weight away from zero
     root = parse(network_svg(params, ("a", "b", "c"), gradients=gradients))
     for name, group in edges(root).items():
-        dashed = group.find(f"{SVG}line[@class='gradient']")
         if name.startswith("w"):
+            dashed = lines(group, "gradient")[0]
             assert dashed.get("stroke") == (POSITIVE if params.as_dict()[name] > 0 else NEGATIVE), name
 
 
@@ -73,12 +81,14 @@ def test_column_names_are_escaped_and_shown_beside_the_lecture_names():
 
 
 def test_a_figure_is_self_contained():
-    svg = network_svg(init_parameters(np.random.default_rng(0), 9, 7, "tanh"), tuple(f"c{j}" for j in range(9)))
-    assert not re.search(r"href|https?:|url\(|@import|<script", svg.replace('xmlns="http://www.w3.org/2000/svg"', ""))
+    params = init_parameters(np.random.default_rng(0), 9, 7, "tanh")
+    svg = network_svg(params, tuple(f"c{j}" for j in range(9)))
+    assert not re.search(r"href|https?:|url\((?!#arrow-)|@import|<script", svg.replace('xmlns="http://www.w3.org/2000/svg"', ""))
     root = parse(svg)
-    # Beyond 12 input-to-hidden edges the labels would cover each other: titles only, then.
-    labelled = [group for group in edges(root).values() if group.find(f"{SVG}text[@class='label']") is not None]
-    assert {group.get("data-param") for group in labelled} == {f"w{i}" for i in range(64, 71)}
+    # Labels that find no room on the figure are listed under it: every parameter is written once.
+    labelled = {group.get("data-param") for group in edges(root).values() if group.find(f"{SVG}text") is not None}
+    listed = {group.get("data-param") for group in root.iter(SVG + "g") if group.get("class") == "listed"}
+    assert labelled | listed == set(params.names) and not labelled & listed
 
 
 def test_the_loss_curve_has_axes_a_log_scale_and_every_curve():
@@ -171,7 +181,7 @@ def test_the_page_holds_every_epoch_of_the_history_exactly(run, small_csv):
         assert [float(v) for v in row[13:24]] == data["epochs"]["gradients"][k]
         assert float(row[1]) == data["epochs"]["losses"][k]
     assert data["epochs"]["val_losses"] is not None and data["full_batch"] and data["lr"] == 0.05
-    fetched = re.search(r'(src|href)="(?!#)|https?://|@import|url\(', html.replace("http://www.w3.org/2000/svg", ""))
+    fetched = re.search(r'(src|href)="(?!#)|https?://|@import|url\((?!#arrow-)', html.replace("http://www.w3.org/2000/svg", ""))
     assert not fetched, "nothing fetched (the SVG namespace is a name, not an address)"
     assert "<math" in html and parse(open("loss.svg", encoding="utf-8").read()) is not None
 
@@ -255,17 +265,19 @@ def test_a_2_2_2_network_has_every_edge_from_the_right_node_to_the_right_node():
     groups = edges(root)
     assert sorted(groups) == sorted([f"w{i}" for i in range(1, 9)] + ["b1", "b2", "b3", "b4"])
     for name, (tail, head) in EDGES_222.items():
-        line = groups[name].find(f"{SVG}line[@class='weight']")
-        start = nearest(nodes, float(line.get("x1")), float(line.get("y1")))
-        end = nearest(nodes, float(line.get("x2")), float(line.get("y2")))
+        first, *_, line = lines(groups[name], "weight")
+        start = nearest(nodes, float(first.get("x1")), float(first.get("y1")))
+        x1, y1, x2, y2 = (float(line.get(a)) for a in ("x1", "y1", "x2", "y2"))
+        ahead = ARROW_LENGTH / np.hypot(x2 - x1, y2 - y1)  # the arrowhead runs on from the line to the rim
+        end = nearest(nodes, x2 + (x2 - x1) * ahead, y2 + (y2 - y1) * ahead)
         assert (start, end) == (tail, head), name
         value = (-1) ** int(name[1:]) * int(name[1:]) / 10
         assert "".join(groups[name].find(f"{SVG}text[@class='label']").itertext()) == f"{name} = {number(value)}"
         assert line.get("stroke") == (POSITIVE if value > 0 else NEGATIVE)
-    for name, unit in BIASES_222.items():  # each output bias under its output, at its centre
+    for name, unit in BIASES_222.items():  # each output bias beside its output, nearer it than any other unit
         text = groups[name].find(SVG + "text")
-        (centre,) = [c for c, label in nodes.items() if label == unit]
-        assert float(text.get("x")) == centre[0] and float(text.get("y")) > centre[1], name
+        x, y = float(text.get("x")), float(text.get("y"))
+        assert min(nodes, key=lambda c: np.hypot(x - c[0], y - c[1])) in [c for c, label in nodes.items() if label == unit], name
     texts = ["".join(element.itertext()) for element in root.iter(SVG + "text")]
     assert {"first", "second"} <= set(texts), "each output is labelled with its column"
     activations = [t for t in root.iter(SVG + "text") if t.get("class") == "activation"]
@@ -290,8 +302,7 @@ def test_frozen_parameters_are_dotted_marked_and_explained_by_a_legend():
         frozen = name in ("w3", "b4")
         assert (group.get("data-frozen") == "true") == frozen, name
         assert ("(frozen)" in "".join(group.itertext())) == frozen, name
-        line = group.find(f"{SVG}line[@class='weight']")
-        if line is not None:
+        for line in lines(group, "weight"):
             assert (line.get("stroke-dasharray") is not None) == frozen, name
     (legend,) = [g for g in root.iter(SVG + "g") if g.get("class") == "frozen-legend"]
     assert "frozen" in "".join(legend.itertext())

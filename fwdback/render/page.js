@@ -102,25 +102,44 @@
     });
   }
 
+  /* A dashed gradient line's width: log10 |dL/dw| on the figure's one scale for the whole run,
+   * 1 to 4 px (render/svg.py GradientScale); no line for a gradient of exactly 0. */
+  const figure = document.querySelector("svg.network");
+  const gradientLow = parseFloat(figure.getAttribute("data-gradient-low"));
+  const gradientHigh = parseFloat(figure.getAttribute("data-gradient-high"));
+  const widestEdge = parseFloat(figure.getAttribute("data-widest-edge"));
+  function gradientWidth(gradient) {
+    if (gradient === 0 || !isFinite(gradient)) { return 0; }
+    if (!(gradientHigh > gradientLow)) { return 4; }
+    const at = (Math.log10(Math.abs(gradient)) - gradientLow) / (gradientHigh - gradientLow);
+    return 1 + 3 * Math.min(Math.max(at, 0), 1);
+  }
+  /* Colour by sign: the stroke for a figure copied out of the page, the class for the figure's
+   * own styles (lightened on a dark background); a line that ends the edge takes the arrowhead. */
+  function signed(line, v) {
+    const sign = v >= 0 ? "positive" : "negative";
+    line.setAttribute("stroke", colour(v));
+    line.classList.toggle("positive", v >= 0);
+    line.classList.toggle("negative", v < 0);
+    if (line.hasAttribute("marker-end")) { line.setAttribute("marker-end", "url(#arrow-" + sign + ")"); }
+  }
+
   function drawNetwork() {
     const w = weights();
     const g = gradients();
     const edgeNames = [].concat.apply([], net.W_hidden.concat(net.W_out));
     const largest = Math.max.apply(null, edgeNames.map(function (n) { return Math.abs(value(w, n)); })) || 1;
-    const steepest = Math.max.apply(null, edgeNames.map(function (n) { return Math.abs(value(g, n)); })) || 1;
     document.querySelectorAll("svg.network [data-param]").forEach(function (group) {
       const name = group.getAttribute("data-param");
       const v = value(w, name);
-      const line = group.querySelector(".weight");
-      if (line) {
-        line.setAttribute("stroke", colour(v));
-        line.setAttribute("stroke-width", (1 + 6 * Math.abs(v) / largest).toFixed(2));
-      }
-      const grad = group.querySelector(".gradient");
-      if (grad) {
-        grad.setAttribute("stroke", colour(-value(g, name)));
-        grad.setAttribute("stroke-width", (0.5 + 3.5 * Math.abs(value(g, name)) / steepest).toFixed(2));
-      }
+      group.querySelectorAll(".weight").forEach(function (line) {
+        signed(line, v);
+        line.setAttribute("stroke-width", (1 + (widestEdge - 1) * Math.abs(v) / largest).toFixed(2));
+      });
+      group.querySelectorAll(".gradient").forEach(function (line) {
+        signed(line, -value(g, name));
+        line.setAttribute("stroke-width", gradientWidth(value(g, name)).toFixed(2));
+      });
       const text = group.querySelector(".value");
       if (text) { text.textContent = g6(v); }
       const title = group.querySelector("title");
@@ -355,10 +374,12 @@
       element.classList.toggle("chosen", element.getAttribute("data-param") === pinned);
     });
     drawDetail(pinned || name);
-    /* Under the figure (a narrow screen), the panel may lie below the window's edge: bring it in. */
-    const panel = document.getElementById("detail");
-    const box = panel.getBoundingClientRect();
-    if (box.top < 0 || box.bottom > window.innerHeight) { panel.scrollIntoView({ block: "nearest" }); }
+    /* On a narrow screen the panel is under the figure: a tapped edge's chain rule that opens
+     * below the screen's bottom is scrolled up to (one above it, a table row's, is not). */
+    const panel = document.getElementById("detail").getBoundingClientRect();
+    if (pinned && panel.top > 0 && panel.bottom > window.innerHeight) {
+      document.getElementById("detail").scrollIntoView({ block: "nearest" });
+    }
   }
   document.querySelectorAll("svg.network [data-param], #parameters tr[data-param]").forEach(function (element) {
     const name = element.getAttribute("data-param");

@@ -1,10 +1,13 @@
 """Figures as SVG: the network with a weight on every edge, and the loss curve.
 
 The network is drawn as the lecture draws it: the inputs on the left, the hidden units N1..NH in
-the middle, yhat on the right; every edge carries its parameter's name and value, its colour is
-the sign (blue for positive, orange for negative: a pair colour-blind readers tell apart) and its
-width the magnitude; each unit's bias is written under it. With gradients, each edge also shows
-dL/dw as a dashed line beside it, coloured by the direction the update moves the weight.
+the middle, yhat on the right; every edge is an arrow the way of the forward pass, its colour the
+sign (blue for positive, orange for negative: a pair colour-blind readers tell apart, lightened
+on a dark background) and its width the magnitude. Every parameter is labelled with its name and
+value where no edge or other label crosses it (render/labels.py), or, where a wide layer leaves
+no room, listed under the network. With gradients, each edge also shows dL/dw as a dashed line
+beside it, coloured by the direction the update moves the weight, its width on one log scale
+for the whole run (GradientScale).
 
 Every parameter's group carries `data-param` (its lecture name) and `tabindex`, and every
 drawn value a class, so that the page (render/html.py) can move them from epoch to epoch.
@@ -25,37 +28,69 @@ from ..network import Gradients, Parameters, output_names, output_symbols
 from ..notation import number
 from ..report import loss_scale
 from .safe import terminal_text
+from .labels import GAP, Box, Circle, Segment, place
 
 POSITIVE, NEGATIVE = "#2166ac", "#b35806"
-WIDEST_EDGE = 7.0
-ROW_HEIGHT, COLUMN_GAP = 92, 300
+# The same pair lightened for a dark background (#17181a): 6.8:1 and 6.2:1 there, as the pair
+# above is 5.9:1 and 4.9:1 on white.
+POSITIVE_DARK, NEGATIVE_DARK = "#5aa7e0", "#e08214"
+# The widest edge (the largest |weight|); in a network of many units a layer, a tangle of edges,
+# WIDEST_MANY_EDGES, so that the edges stay thin.
+WIDEST_EDGE, WIDEST_MANY_EDGES = 7.0, 3.0
+COLUMN_GAP = 300
+# The height of a layer's row: room for labels on edges that cross; a network of many units a
+# layer gets shorter rows, its labels being fewer (the rest are listed).
+ROW_HEIGHT, MANY_UNITS, MANY_UNITS_ROW_HEIGHT = 170, 5, 70
 NODE_RADIUS = 22
-# Beyond this many input-to-hidden edges their labels would cover each other: those edges keep
-# their title (shown on hover) only.
-MOST_LABELLED_EDGES = 12
-# Room under the network for the legend of the frozen parameters' style.
-LEGEND_HEIGHT = 28
+# The arrowhead at the end of every edge, pointing the way of the forward pass.
+ARROW_LENGTH, ARROW_HALF_WIDTH = 11.0, 6.0
+# The dashed gradient line runs GRADIENT_OFFSET beside its edge, THINNEST_GRADIENT to WIDEST_GRADIENT wide.
+GRADIENT_OFFSET, THINNEST_GRADIENT, WIDEST_GRADIENT = 5.0, 1.0, 4.0
+# How far an edge's lines reach from its centre line at most: the gradient's line on one side.
+EDGE_REACH = GRADIENT_OFFSET + WIDEST_GRADIENT / 2
+# Labels: their font size, the height of their box, and the width of a character allowed for,
+# ample for the widest sans-serif fonts (DejaVu Sans averages 0.58 em over a label).
+LABEL_SIZE, LABEL_HEIGHT, CHARACTER_WIDTH = 11.5, 15.0, 0.62 * 11.5
+# Room above the first row and under the last for a unit's activation and labels.
+MARGIN = 66
+# The least of an edge's line left between its label and a node.
+STUB = 8.0
+# The height of a key's line under the network (the gradients', the frozen parameters') and of
+# a line of the list of labels without room on the figure.
+LEGEND_HEIGHT, LIST_LINE = 28, 18
 FROZEN_DASH = "1 6"
-STYLE = """
-  .node circle { fill: #ffffff; stroke: #333333; stroke-width: 1.5; }
-  .node text, .label, .bias text, .axis text, .keys text, .title { fill: #222222; font-family: system-ui, sans-serif; }
-  .node text { font-size: 15px; text-anchor: middle; dominant-baseline: central; }
-  .node text.name { font-size: 12px; fill: #555555; }
-  .node text.before { text-anchor: end; }
-  .node text.after { text-anchor: start; }
-  .label { font-size: 11.5px; paint-order: stroke; stroke: #ffffff; stroke-width: 4px; stroke-linejoin: round; }
-  .bias text { font-size: 11.5px; text-anchor: middle; }
-  .gradient { stroke-dasharray: 5 4; opacity: 0.75; }
-  .node text.activation, .frozen-legend text { font-size: 11.5px; fill: #555555; font-family: system-ui, sans-serif; }
-  tspan.frozen { font-style: italic; }
-  [data-param]:focus { outline: none; }
-  [data-param]:focus .weight, [data-param]:hover .weight { filter: drop-shadow(0 0 2px #888888); }
-  @media (prefers-color-scheme: dark) {
-    .node circle { fill: #1e1e1e; stroke: #dddddd; }
-    .node text, .label, .bias text, .axis text, .keys text, .title { fill: #eeeeee; }
-    .node text.name, .node text.activation, .frozen-legend text { fill: #bbbbbb; }
-    .label { stroke: #1e1e1e; }
-  }
+STYLE = f"""
+  .backdrop {{ fill: #ffffff; }}
+  .node circle {{ fill: #ffffff; stroke: #333333; stroke-width: 1.5; }}
+  .node text, .label, .bias text, .unlabelled text, .axis text, .keys text, .title {{ fill: #222222; font-family: system-ui, sans-serif; }}
+  .node text {{ font-size: 15px; text-anchor: middle; dominant-baseline: central; }}
+  .node text.name {{ font-size: 12px; fill: #555555; }}
+  .node text.before {{ text-anchor: end; }}
+  .node text.after {{ text-anchor: start; }}
+  .label, .bias text {{ font-size: {LABEL_SIZE}px; dominant-baseline: central; }}
+  .label {{ text-anchor: middle; paint-order: stroke; stroke: #ffffff; stroke-width: 4px; stroke-linejoin: round; }}
+  .bias text {{ text-anchor: middle; }}
+  .unlabelled text {{ font-size: {LABEL_SIZE}px; }}
+  .gradient {{ stroke-dasharray: 5 4; }}
+  .network .positive {{ stroke: {POSITIVE}; }}
+  .network .negative {{ stroke: {NEGATIVE}; }}
+  .network .arrow.positive {{ fill: {POSITIVE}; stroke: none; }}
+  .network .arrow.negative {{ fill: {NEGATIVE}; stroke: none; }}
+  .node text.activation, .frozen-legend text, .gradient-key text, .unlabelled text.heading {{ font-size: 11.5px; fill: #555555; font-family: system-ui, sans-serif; }}
+  tspan.frozen {{ font-style: italic; }}
+  [data-param]:focus {{ outline: none; }}
+  [data-param]:focus .weight, [data-param]:hover .weight {{ filter: drop-shadow(0 0 2px #888888); }}
+  @media (prefers-color-scheme: dark) {{
+    .backdrop {{ fill: #17181a; }}
+    .node circle {{ fill: #17181a; stroke: #dddddd; }}
+    .node text, .label, .bias text, .unlabelled text, .axis text, .keys text, .title {{ fill: #eeeeee; }}
+    .node text.name, .node text.activation, .frozen-legend text, .gradient-key text, .unlabelled text.heading {{ fill: #bbbbbb; }}
+    .label {{ stroke: #17181a; }}
+    .network .positive {{ stroke: {POSITIVE_DARK}; }}
+    .network .negative {{ stroke: {NEGATIVE_DARK}; }}
+    .network .arrow.positive {{ fill: {POSITIVE_DARK}; }}
+    .network .arrow.negative {{ fill: {NEGATIVE_DARK}; }}
+  }}
 """
 
 
@@ -63,65 +98,153 @@ def _colour(value: float) -> str:
     return POSITIVE if value >= 0 else NEGATIVE
 
 
-def edge_width(value: float, largest: float) -> float:
-    """1 for a zero weight to WIDEST_EDGE for the largest in magnitude."""
-    return 1.0 + (WIDEST_EDGE - 1.0) * (abs(value) / largest if largest > 0 else 0.0)
+def _sign(value: float) -> str:
+    return "positive" if value >= 0 else "negative"
+
+
+def edge_width(value: float, largest: float, widest: float = WIDEST_EDGE) -> float:
+    """1 for a zero weight to `widest` for the largest in magnitude."""
+    return 1.0 + (widest - 1.0) * (abs(value) / largest if largest > 0 else 0.0)
+
+
+@dataclass(frozen=True)
+class GradientScale:
+    """The widths of the dashed gradient lines, on one scale for a whole run: log10 |dL/dw| from
+    `low` (THINNEST_GRADIENT) to `high` (WIDEST_GRADIENT), so that a gradient a million times
+    smaller than the run's steepest is drawn thin, but drawn; a gradient of exactly 0, not at all.
+    `low` is at most 16 decades under `high`: a float64 gradient smaller than that is rounding."""
+
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, params: Parameters, gradients: np.ndarray) -> GradientScale:
+        """gradients : shape (kept, p), dL/dw at every kept epoch or update in the order of
+        params.names, whose weights' (the edges') are taken."""
+        edges = set(params.W_hidden_names.ravel()) | set(params.W_out_names.ravel())
+        taken = gradients[:, [i for i, name in enumerate(params.names) if name in edges]]
+        sizes = np.abs(taken[np.isfinite(taken) & (taken != 0)])
+        if sizes.size == 0:
+            return cls(0.0, 0.0)
+        high = math.log10(float(sizes.max()))
+        return cls(max(math.log10(float(sizes.min())), high - 16), high)
+
+    def width(self, gradient: float) -> float:
+        if gradient == 0 or not math.isfinite(gradient):
+            return 0.0
+        if self.high <= self.low:
+            return WIDEST_GRADIENT
+        at = (math.log10(abs(gradient)) - self.low) / (self.high - self.low)
+        return THINNEST_GRADIENT + (WIDEST_GRADIENT - THINNEST_GRADIENT) * min(max(at, 0.0), 1.0)
 
 
 def network_svg(
     params: Parameters, features: Sequence[str], target="y", gradients: Gradients | None = None,
-    frozen: Collection[str] = (),
+    frozen: Collection[str] = (), gradient_scale: GradientScale | None = None, shown: np.ndarray | None = None,
 ) -> str:
-    """The network with its weights (and, given, their gradients) as an SVG document.
+    """The network with its weights (and, given, their gradients, drawn on `gradient_scale`) as
+    an SVG document.
 
     features : the k column names, in the order of x1..xk; target : the column the output
     predicts, or one name a output (network.output_names); frozen : the names of the parameters
-    that keep their values, drawn dotted and marked "(frozen)", with a legend. Names are drawn as
-    safe.terminal_text writes them: a control character or a lone surrogate, which XML does not
-    allow, as its backslash escape.
+    that keep their values, drawn dotted and marked "(frozen)", with a legend; shown : shape
+    (kept, parameters), every parameter vector a page will show in the figure, whose widest
+    values the labels keep room for (None: params' own). Each label sits where no edge, node
+    or other label comes near it (_place_labels); one that finds no such place is listed under
+    the network. Names are drawn as safe.terminal_text writes them: a control character or a
+    lone surrogate, which XML does not allow, as its backslash escape.
     """
     k, h, m = params.n_inputs, params.n_hidden, params.n_outputs
     features = [terminal_text(feature) for feature in features]
     targets = tuple(map(terminal_text, output_names(target, m)))
     rows = max(k, h, m, 1)
-    height = rows * ROW_HEIGHT + 90 + (LEGEND_HEIGHT if frozen else 0)
-    x_in = 30 + NODE_RADIUS + _text_width(max((f for f, x in zip(features, _inputs(k)) if f != x), key=len, default=""))
+    row_height, widest_edge = (ROW_HEIGHT, WIDEST_EDGE) if rows < MANY_UNITS else (MANY_UNITS_ROW_HEIGHT, WIDEST_MANY_EDGES)
+    network_height = 2 * MARGIN + (rows - 1) * row_height
+    renamed = [f for f, x in zip(features, _inputs(k)) if f != x]
+    x_in = 30 + NODE_RADIUS + _text_width(max(renamed, key=len, default=""))
     x_hidden, x_out = x_in + COLUMN_GAP, x_in + 2 * COLUMN_GAP
-    output_biases = [f"{name} = {number(float(value))} (frozen)" for name, value in zip(params.b_outputs_names, params.b_outputs)
-                     if params.bias and name in frozen]
-    width = x_out + max([NODE_RADIUS + 30 + _text_width(max(targets, key=len)), *(_text_width(b) / 2 + 10 for b in output_biases)])
-    y_of = lambda index, count: 40 + (rows - count) * ROW_HEIGHT / 2 + index * ROW_HEIGHT + ROW_HEIGHT / 2  # noqa: E731
+    y_of = lambda index, count: MARGIN + (rows - count) * row_height / 2 + index * row_height  # noqa: E731
     inputs = [(x_in, y_of(j, k)) for j in range(k)]
     hidden = [(x_hidden, y_of(u, h)) for u in range(h)]
     outputs = [(x_out, y_of(j, m)) for j in range(m)]
     weights = np.concatenate([params.W_hidden.ravel(), params.W_out.ravel()])
     largest = float(np.max(np.abs(weights)))
-    steepest = 0.0 if gradients is None else float(np.max(np.abs(np.concatenate([gradients.W_hidden.ravel(), gradients.W_out.ravel()]))))
-    drawn = _Drawn(largest, gradients, steepest, frozen)
-    at_hidden = 0.3 if k * h <= MOST_LABELLED_EDGES else None
-    at_out = 0.45 if m == 1 else 0.3 if m * h <= MOST_LABELLED_EDGES else None
-    edges = []
-    for u in range(h):
-        for j in range(k):
-            edges.append(_edge(params.W_hidden_names[u, j], params.W_hidden[u, j], inputs[j], hidden[u], at_hidden, drawn))
-        for j in range(m):
-            edges.append(_edge(params.W_out_names[j, u], params.W_out[j, u], hidden[u], outputs[j], at_out, drawn))
-    nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
-    nodes += [_node(f"N{u + 1}", position, activation=params.activation) for u, position in enumerate(hidden)]
-    nodes += [_node(symbol.replace("yhat", "ŷ"), position, name, "start", params.output_activation)
-              for symbol, position, name in zip(output_symbols(m), outputs, targets)]
+    if gradients is not None and gradient_scale is None:
+        gradient_scale = GradientScale.of(params, gradients.vector[None, :])
+    edges = [(params.W_hidden_names[u, j], float(params.W_hidden[u, j]), inputs[j], hidden[u]) for u in range(h) for j in range(k)]
+    edges += [(params.W_out_names[j, u], float(params.W_out[j, u]), hidden[u], outputs[j]) for u in range(h) for j in range(m)]
     biases = [] if not params.bias else [
-        _bias(name, value, position, name in frozen) for name, value, position in
+        (name, float(value), position) for name, value, position in
         (*zip(params.b_hidden_names, params.b_hidden, hidden), *zip(params.b_outputs_names, params.b_outputs, outputs))]
-    legend = _frozen_legend(height - LEGEND_HEIGHT) if frozen else ""
+    units = [(f"N{u + 1}", position, params.activation) for u, position in enumerate(hidden)]
+    units += [(symbol.replace("yhat", "ŷ"), position, params.output_activation) for symbol, position in zip(output_symbols(m), outputs)]
+    names_drawn = [_name_box(position, feature, "end") for position, feature, x in zip(inputs, features, _inputs(k)) if feature != x]
+    names_drawn += [_name_box(position, name, "start") for position, name, symbol in zip(outputs, targets, output_symbols(m))
+                    if name != symbol]
+    widest = _widest_values(params, shown)
+    activation_boxes, bias_boxes, edge_boxes = _place_labels(
+        [*inputs, *hidden, *outputs], units, biases, edges, names_drawn, widest_edge / 2 if gradients is None else EDGE_REACH,
+        widest_edge, widest, frozen)
+    drawn = _Drawn(largest, widest_edge, gradients, gradient_scale, frozen)
+    unlabelled = [(name, value) for name, value, _ in biases if bias_boxes[name] is None]
+    unlabelled += [(name, value) for i, (name, value, _, _) in enumerate(edges) if edge_boxes[i] is None]
+    unlabelled.sort(key=lambda listed: params.names.index(listed[0]))
+    crowded = [f"{unit}: {activation}" for unit, _, activation in units if unit in activation_boxes and activation_boxes[unit] is None]
+    nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
+    nodes += [_node(unit, position, None, "start", activation, activation_boxes.get(unit)) for unit, position, activation in units[:h]]
+    nodes += [_node(unit, position, name, "start", activation, activation_boxes.get(unit))
+              for (unit, position, activation), name in zip(units[h:], targets)]
+    placed = [box for boxes in (activation_boxes, bias_boxes, edge_boxes) for box in boxes.values() if box is not None]
+    width = max([x_out + NODE_RADIUS + 30 + _text_width(max(targets, key=len)), *(box.x + box.half_length + 8 for box in placed)])
+    listed, list_height = _listed(unlabelled, crowded, widest, network_height, width, frozen)
+    keys = ([] if gradients is None else [_gradient_key(gradient_scale)]) + ([_frozen_key()] if frozen else [])
+    legend = "".join(f'<g transform="translate(0 {network_height + list_height + LEGEND_HEIGHT * i:.0f})">{key}</g>'
+                     for i, key in enumerate(keys))
+    height = network_height + list_height + LEGEND_HEIGHT * len(keys)
+    scale = "" if gradients is None else f' data-gradient-low="{gradient_scale.low!r}" data-gradient-high="{gradient_scale.high!r}"'
+    drawn_edges = [_edge(name, value, start, end, edge_boxes[i], drawn) for i, (name, value, start, end) in enumerate(edges)]
+    drawn_biases = [_bias(name, value, bias_boxes[name], name in frozen) for name, value, _ in biases if bias_boxes[name] is not None]
     description = escape(_description(params, targets))
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" class="network" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{description}">',
+        f'width="{width:.0f}" height="{height:.0f}" style="min-width: {width * 11 / LABEL_SIZE:.0f}px" '
+        f'data-widest-edge="{widest_edge:g}"{scale} role="img" '
+        f'aria-label="{description}">',
         f"<style>{STYLE}</style>",
         f"<title>{description}</title>",
-        *edges, *nodes, *biases, legend, "</svg>",
+        _ARROWS,
+        f'<rect class="backdrop" width="{width:.0f}" height="{height:.0f}"/>',
+        *drawn_edges, *nodes, *drawn_biases, listed, legend, "</svg>",
     ])
+
+
+def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float, widest_edge: float,
+                  widest: dict[str, str], frozen: Collection[str]) -> tuple[dict, dict, dict]:
+    """Where each label goes (labels.place), clear of the edges (`reach` wide; their weight's
+    line `widest_edge` at most), the units' circles
+    (at `centres`), the `fixed` texts and each other: the units' activations first, above their
+    units, then the biases, under theirs, then the edges' labels on their edges, the strongest
+    weights first. (activation boxes by unit, bias boxes by name, edge boxes by index into
+    `edges`), None where a label finds no room."""
+    activations = [(unit, position, activation) for unit, position, activation in units if activation != "identity"]
+    strongest = sorted(range(len(edges)), key=lambda i: -abs(edges[i][1]))
+    candidates = [_around(position, centres, CHARACTER_WIDTH * len(activation), -90) for _, position, activation in activations]
+    candidates += [_around(position, centres, _label_length(name, widest[name], name in frozen)) for name, _, position in biases]
+    candidates += [_along(edges[i][2], edges[i][3], _label_length(edges[i][0], widest[edges[i][0]], edges[i][0] in frozen),
+                          widest_edge) for i in strongest]
+    segments = [_segment(start, end, reach) for _, _, start, end in edges]
+    circles = [Circle(x, y, NODE_RADIUS) for x, y in centres]
+    chosen = iter(place(candidates, [None] * (len(activations) + len(biases)) + strongest, segments, circles, fixed))
+    activation_boxes = {unit: next(chosen) for unit, _, _ in activations}
+    bias_boxes = {name: next(chosen) for name, _, _ in biases}
+    return activation_boxes, bias_boxes, {i: next(chosen) for i in strongest}
+
+
+_ARROWS = "<defs>" + "".join(
+    f'<marker id="arrow-{sign}" viewBox="0 0 {ARROW_LENGTH:g} {2 * ARROW_HALF_WIDTH:g}" refX="0" refY="{ARROW_HALF_WIDTH:g}" '
+    f'markerWidth="{ARROW_LENGTH:g}" markerHeight="{2 * ARROW_HALF_WIDTH:g}" markerUnits="userSpaceOnUse" orient="auto">'
+    f'<path class="arrow {sign}" d="M0,0 L{ARROW_LENGTH:g},{ARROW_HALF_WIDTH:g} L0,{2 * ARROW_HALF_WIDTH:g} z"/></marker>'
+    for sign in ("positive", "negative")) + "</defs>"
 
 
 def _inputs(k: int) -> list[str]:
@@ -133,6 +256,63 @@ def _text_width(text: str) -> float:
     return 7.2 * len(text)
 
 
+def _widest_values(params: Parameters, shown: np.ndarray | None) -> dict[str, str]:
+    """Each parameter's widest value as number() writes it, over `shown` (shape (kept, p)) or its own."""
+    vectors = params.vector[None, :] if shown is None else shown
+    return {name: max((number(float(v)) for v in vectors[:, i]), key=len) for i, name in enumerate(params.names)}
+
+
+def _label_length(name: str, value: str, frozen: bool) -> float:
+    """The length a label of `name` keeps: its name, " = ", its widest value and any (frozen)."""
+    return CHARACTER_WIDTH * len(f"{name} = {value}{' (frozen)' if frozen else ''}")
+
+
+def _segment(start, end, reach: float) -> Segment:
+    """The edge between two nodes' circles, as wide as its lines may ever `reach` from its centre."""
+    (x0, y0), (x1, y1) = start, end
+    length = math.hypot(x1 - x0, y1 - y0)
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    return Segment(x0 + ux * NODE_RADIUS, y0 + uy * NODE_RADIUS, x1 - ux * NODE_RADIUS, y1 - uy * NODE_RADIUS, reach)
+
+
+def _along(start, end, length: float, widest_edge: float) -> list[Box]:
+    """The places for an edge's label along it, nearest its source first: on the edge itself,
+    whose lines break around it (_edge), then beside it, clear of its weight's line at its
+    widest, on either side (its gradient's line goes to the other)."""
+    (x0, y0), (x1, y1) = start, end
+    span = math.hypot(x1 - x0, y1 - y0)
+    ux, uy = (x1 - x0) / span, (y1 - y0) / span
+    first, last = NODE_RADIUS + STUB + GAP, span - NODE_RADIUS - ARROW_LENGTH - STUB - GAP - length
+    beside = widest_edge / 2 + GAP + LABEL_HEIGHT / 2
+    return [Box(x0 + ux * (along + length / 2) - uy * across, y0 + uy * (along + length / 2) + ux * across, math.atan2(uy, ux),
+                length / 2, LABEL_HEIGHT / 2)
+            for across in (0.0, -beside, beside) for along in np.arange(first, last + 1e-9, 3.0)]
+
+
+def _around(position, centres, length: float, first: int = 90) -> list[Box]:
+    """The places for a label beside a unit: under it (`first` 90) or above it (-90) first, then
+    on the other side, then on the diagonals; only those clearly nearer the unit than any other
+    of the units' `centres` (by a third), so that the label is read as its unit's."""
+    x, y = position
+    boxes = []
+    for degrees in (first, -first, 60, 120, -60, -120, 30, 150, -30, -150):
+        c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+        reach = NODE_RADIUS + GAP + 1 + abs(c) * length / 2 + abs(s) * LABEL_HEIGHT / 2
+        box = Box(x + c * reach, y + s * reach, 0.0, length / 2, LABEL_HEIGHT / 2)
+        own = math.hypot(box.x - x, box.y - y)
+        if all(1.5 * own < math.hypot(box.x - cx, box.y - cy) for cx, cy in centres if (cx, cy) != tuple(position)):
+            boxes.append(box)
+    return boxes
+
+
+def _name_box(position, name: str, anchor: str) -> Box:
+    """Where a column's name is written beside its unit (_node)."""
+    x, y = position
+    half = _text_width(name) / 2
+    centre = x - NODE_RADIUS - 8 - half if anchor == "end" else x + NODE_RADIUS + 8 + half
+    return Box(centre, y, 0.0, half, 9.0)
+
+
 def _description(params: Parameters, targets: Sequence[str]) -> str:
     shape = f"{params.n_inputs}-{params.n_hidden}-{params.n_outputs} network"
     activation = "" if params.activation == "identity" else f", {params.activation} hidden units"
@@ -142,81 +322,130 @@ def _description(params: Parameters, targets: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class _Drawn:
-    """What every edge is drawn against: the largest |weight| and |gradient| (the widest edges),
-    the gradients (None: not drawn) and the frozen parameters' names."""
+    """What every edge is drawn against: the largest |weight| and the width it is drawn at, the gradients
+    (None: not drawn) and their scale, and the frozen parameters' names."""
 
     largest: float
+    widest: float
     gradients: Gradients | None
-    steepest: float
+    gradient_scale: GradientScale | None
     frozen: Collection[str]
 
 
-def _edge(name, value, start, end, at, drawn: _Drawn) -> str:
-    """One parameter's edge: the weight's line (dotted when frozen), its gradient's dashed line,
-    and its label along the line at `at` of the way (where edges fanning out of one unit are
-    apart; None: no label, its title only)."""
-    value = float(value)
+def _edge(name, value, start, end, box: Box | None, drawn: _Drawn) -> str:
+    """One parameter's edge: the weight's line (dotted when frozen) ending in an arrowhead, its
+    gradient's dashed line beside it, and its label in `box`: on the edge, both lines broken
+    around it, or beside it, the gradient's line on the other side (None: no label, its title only)."""
     (x0, y0), (x1, y1) = start, end
     length = math.hypot(x1 - x0, y1 - y0)
     ux, uy = (x1 - x0) / length, (y1 - y0) / length
-    x0, y0, x1, y1 = x0 + ux * NODE_RADIUS, y0 + uy * NODE_RADIUS, x1 - ux * NODE_RADIUS, y1 - uy * NODE_RADIUS
+    def at(along: float, offset: float = 0.0) -> tuple[str, str]:
+        return f"{x0 + ux * along - uy * offset:.1f}", f"{y0 + uy * along + ux * offset:.1f}"
+
+    ends = [NODE_RADIUS, length - NODE_RADIUS - ARROW_LENGTH]
+    across = 0.0 if box is None else (box.x - x0) * -uy + (box.y - y0) * ux
+    if box is not None and abs(across) < 1:
+        middle = (box.x - x0) * ux + (box.y - y0) * uy
+        ends[1:1] = [middle - box.half_length - GAP, middle + box.half_length + GAP]
+    gradient_offset = -GRADIENT_OFFSET if across > 0 else GRADIENT_OFFSET
+    pieces = list(zip(ends[::2], ends[1::2]))
     frozen = name in drawn.frozen
     dotted = f' stroke-dasharray="{FROZEN_DASH}"' if frozen else ""
-    line = (f'<line class="weight" x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" '
-            f'stroke="{_colour(value)}" stroke-width="{edge_width(value, drawn.largest):.2f}" stroke-linecap="round"{dotted}/>'
-            f'<line class="hit" x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="transparent" '
-            f'stroke-width="14" pointer-events="stroke"/>')
-    gradient = ""
+    sign = _sign(value)
+    parts = []
+    for piece, (first, last) in enumerate(pieces):
+        (ax, ay), (bx, by) = at(first), at(last)
+        arrow = f' marker-end="url(#arrow-{sign})"' if piece == len(pieces) - 1 else ""
+        parts.append(f'<line class="weight {sign}" x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="{_colour(value)}" '
+                     f'stroke-width="{edge_width(value, drawn.largest, drawn.widest):.2f}"{arrow}{dotted}/>')
+    (ax, ay), (bx, by) = at(NODE_RADIUS), at(length - NODE_RADIUS)
+    parts.append(f'<line class="hit" x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="transparent" stroke-width="14" '
+                 f'pointer-events="stroke"/>')
     if drawn.gradients is not None:
-        g, steepest = float(drawn.gradients.as_dict()[name]), drawn.steepest
-        dx, dy = -uy * 5, ux * 5  # beside the weight's line
-        gradient = (f'<line class="gradient" x1="{x0 + dx:.1f}" y1="{y0 + dy:.1f}" x2="{x1 + dx:.1f}" y2="{y1 + dy:.1f}" '
-                    f'stroke="{_colour(-g)}" stroke-width="{0.5 + 3.5 * (abs(g) / steepest if steepest > 0 else 0):.2f}"/>')
-    label = ""
-    if at is not None:
-        lx, ly = x0 + (x1 - x0) * at, y0 + (y1 - y0) * at
-        angle = math.degrees(math.atan2(uy, ux))
-        label = (f'<text class="label" x="{lx:.1f}" y="{ly:.1f}" dy="-6" text-anchor="middle" '
-                 f'transform="rotate({angle:.1f} {lx:.1f} {ly:.1f})">{name} = <tspan class="value">{number(value)}</tspan>'
-                 f'{_FROZEN_MARK if frozen else ""}</text>')
+        g = float(drawn.gradients.as_dict()[name])
+        for first, last in pieces:
+            (ax, ay), (bx, by) = at(first, gradient_offset), at(last, gradient_offset)
+            parts.append(f'<line class="gradient {_sign(-g)}" x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="{_colour(-g)}" '
+                         f'stroke-width="{drawn.gradient_scale.width(g):.2f}"/>')
+    if box is not None:
+        parts.append(f'<text class="label" x="{box.x:.1f}" y="{box.y:.1f}" transform="rotate({math.degrees(box.angle):.1f} '
+                     f'{box.x:.1f} {box.y:.1f})">{name} = <tspan class="value">{number(value)}</tspan>'
+                     f'{_FROZEN_MARK if frozen else ""}</text>')
     title = f"<title>{name} = {number(value)}{' (frozen)' if frozen else ''}</title>"
     classes, marked = ("edge frozen", ' data-frozen="true"') if frozen else ("edge", "")
-    return f'<g class="{classes}" data-param="{name}"{marked} tabindex="0" focusable="true">{title}{line}{gradient}{label}</g>'
+    return f'<g class="{classes}" data-param="{name}"{marked} tabindex="0" focusable="true">{title}{"".join(parts)}</g>'
 
 
 _FROZEN_MARK = '<tspan class="frozen"> (frozen)</tspan>'
 
 
-def _node(label: str, position, name: str | None = None, anchor: str = "start", activation: str = "identity") -> str:
+def _node(label: str, position, name: str | None = None, anchor: str = "start", activation: str = "identity",
+          box: Box | None = None) -> str:
     """A unit's circle and symbol; its column's name beside it (`anchor` end: to the left); its
-    activation, unless the identity, above it."""
+    activation, unless the identity, in `box` (placed beside it; None: listed under the network)."""
     x, y = position
     named = ""
     if name is not None and name != label:
         offset = -NODE_RADIUS - 8 if anchor == "end" else NODE_RADIUS + 8
         side = "before" if anchor == "end" else "after"
         named = f'<text class="name {side}" x="{x + offset:.1f}" y="{y:.1f}">{escape(name)}</text>'
-    if activation != "identity":
-        named += f'<text class="activation" x="{x:.1f}" y="{y - NODE_RADIUS - 9:.1f}">{activation}</text>'
+    if activation != "identity" and box is not None:
+        named += f'<text class="activation" x="{box.x:.1f}" y="{box.y:.1f}">{activation}</text>'
     return (f'<g class="node"><circle cx="{x:.1f}" cy="{y:.1f}" r="{NODE_RADIUS}"/>'
             f'<text x="{x:.1f}" y="{y:.1f}">{escape(label)}</text>{named}</g>')
 
 
-def _bias(name: str, value: float, position, frozen: bool = False) -> str:
-    x, y = position
+def _bias(name: str, value: float, box: Box, frozen: bool = False) -> str:
     classes, marked = ("bias frozen", ' data-frozen="true"') if frozen else ("bias", "")
     return (f'<g class="{classes}" data-param="{name}"{marked} tabindex="0" focusable="true">'
             f'<title>{name} = {number(value)}{" (frozen)" if frozen else ""}</title>'
-            f'<text x="{x:.1f}" y="{y + NODE_RADIUS + 16:.1f}">{name} = <tspan class="value">{number(float(value))}</tspan>'
+            f'<text x="{box.x:.1f}" y="{box.y:.1f}">{name} = <tspan class="value">{number(value)}</tspan>'
             f'{_FROZEN_MARK if frozen else ""}</text></g>')
 
 
-def _frozen_legend(top: float) -> str:
-    """The key to the frozen parameters' dotted edges, at `top` under the network."""
-    y = top + LEGEND_HEIGHT / 2
+def _listed(unlabelled: list[tuple[str, float]], crowded: list[str], widest: dict[str, str], top: float, width: float,
+            frozen: Collection[str]) -> tuple[str, float]:
+    """The parameters whose labels found no room on the figure, and the units whose activation
+    found none (`crowded`, "N3: tanh"), in columns under it at `top`; (their SVG, its height).
+    The page moves the parameters' values as it moves the labels'."""
+    if not unlabelled and not crowded:
+        return "", 0.0
+    entries = [(f'<g class="listed" data-param="{name}"><title>{name} = {number(value)}</title>', f"{name} = "
+                f'<tspan class="value">{number(value)}</tspan>{_FROZEN_MARK if name in frozen else ""}</text></g>',
+                _label_length(name, widest[name], name in frozen)) for name, value in unlabelled]
+    entries += [("<g>", f"{escape(text)}</text></g>", CHARACTER_WIDTH * len(text)) for text in crowded]
+    column = max(length for _, _, length in entries) + 16
+    columns = max(1, int((width - 40) // column))
+    lines = math.ceil(len(entries) / columns)
+    parts = [f'<g class="unlabelled"><text class="heading" x="30" y="{top + 4:.1f}">No room on the figure for these labels '
+             f"(placed the strongest weights first):</text>"]
+    for i, (opening, text, _) in enumerate(entries):
+        x, y = 30 + (i // lines) * column, top + 4 + LIST_LINE * (1 + i % lines)
+        parts.append(f'{opening}<text x="{x:.1f}" y="{y:.1f}">{text}')
+    return "".join(parts) + "</g>", LIST_LINE * (lines + 1) + 8
+
+
+def _frozen_key() -> str:
+    """The key to the frozen parameters' dotted edges, a line of LEGEND_HEIGHT."""
+    y = LEGEND_HEIGHT / 2
     return (f'<g class="frozen-legend"><line x1="30" x2="70" y1="{y:.1f}" y2="{y:.1f}" stroke="#777777" stroke-width="3" '
             f'stroke-linecap="round" stroke-dasharray="{FROZEN_DASH}"/>'
             f'<text x="78" y="{y + 4:.1f}">dotted, (frozen): the parameter is frozen and keeps its value</text></g>')
+
+
+def _gradient_key(scale: GradientScale) -> str:
+    """The key to the dashed gradient lines' widths, a line of LEGEND_HEIGHT: the thinnest line
+    beside the smallest |dL/dw| of the run, the widest beside the largest."""
+    y = LEGEND_HEIGHT / 2
+    smallest = f"|dL/dw| = {number(10.0**scale.low)}"
+    largest = f"{number(10.0**scale.high)}, on one log scale for the whole run (none: 0)"
+    second = 30 + 30 + CHARACTER_WIDTH * len(smallest) + 12
+
+    def sample(x: float, width: float, text: str) -> str:
+        return (f'<line class="gradient" x1="{x:.0f}" x2="{x + 24:.0f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#777777" '
+                f'stroke-width="{width:g}"/><text x="{x + 30:.0f}" y="{y + 4:.1f}">{escape(text)}</text>')
+
+    return f'<g class="gradient-key">{sample(30, THINNEST_GRADIENT, smallest)}{sample(second, WIDEST_GRADIENT, largest)}</g>'
 
 
 class Axis:
