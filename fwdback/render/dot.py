@@ -17,8 +17,8 @@ from collections.abc import Collection
 
 from ..network import Parameters, output_names, output_symbols
 from ..scaling import Scaling
+from .svg import NEGATIVE, POSITIVE
 
-POSITIVE, NEGATIVE = "#2166ac", "#b35806"
 THINNEST, THICKEST = 1.0, 6.0
 
 

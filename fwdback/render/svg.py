@@ -30,10 +30,19 @@ from ..report import loss_scale
 from .safe import terminal_text
 from .labels import GAP, Box, Circle, Segment, place
 
-POSITIVE, NEGATIVE = "#2166ac", "#b35806"
-# The same pair lightened for a dark background (#17181a): 6.8:1 and 6.2:1 there, as the pair
-# above is 5.9:1 and 4.9:1 on white.
-POSITIVE_DARK, NEGATIVE_DARK = "#5aa7e0", "#e08214"
+# The colours of the loss figure and of the page (render/html.py) in the light and the dark
+# scheme, by role: text at least 4.5:1 against back and panel, the curves' and lines' colours
+# (positive, negative, muted) at least 3:1, WCAG 2.1's minimums; tests/test_page_seen.py
+# measures them as Chromium draws them.
+PALETTE = {
+    "light": {"text": "#1d1d1f", "muted": "#5c5c66", "back": "#ffffff", "panel": "#f4f5f7", "line": "#d7d9de",
+              "positive": "#2166ac", "negative": "#b35806", "accent": "#5b3fa6", "good": "#1b7f3a", "bad": "#c0262d"},
+    "dark": {"text": "#ececef", "muted": "#a5a6ae", "back": "#17181a", "panel": "#222327", "line": "#3a3b40",
+             "positive": "#5aa7e0", "negative": "#e08214", "accent": "#b9a6f0", "good": "#4cc776", "bad": "#ff7b72"},
+}
+# The edges' colours by the sign of their weight, in each scheme.
+POSITIVE, NEGATIVE = PALETTE["light"]["positive"], PALETTE["light"]["negative"]
+POSITIVE_DARK, NEGATIVE_DARK = PALETTE["dark"]["positive"], PALETTE["dark"]["negative"]
 # The widest edge (the largest |weight|); in a network of many units a layer, a tangle of edges,
 # WIDEST_MANY_EDGES, so that the edges stay thin.
 WIDEST_EDGE, WIDEST_MANY_EDGES = 7.0, 3.0
@@ -60,7 +69,7 @@ STUB = 8.0
 LEGEND_HEIGHT, LIST_LINE = 28, 18
 FROZEN_DASH = "1 6"
 STYLE = f"""
-  .backdrop {{ fill: #ffffff; }}
+  .backdrop {{ fill: {PALETTE["light"]["back"]}; }}
   .node circle {{ fill: #ffffff; stroke: #333333; stroke-width: 1.5; }}
   .node text, .label, .bias text, .unlabelled text, .axis text, .keys text, .title {{ fill: #222222; font-family: system-ui, sans-serif; }}
   .node text {{ font-size: 15px; text-anchor: middle; dominant-baseline: central; }}
@@ -81,11 +90,11 @@ STYLE = f"""
   [data-param]:focus {{ outline: none; }}
   [data-param]:focus .weight, [data-param]:hover .weight {{ filter: drop-shadow(0 0 2px #888888); }}
   @media (prefers-color-scheme: dark) {{
-    .backdrop {{ fill: #17181a; }}
-    .node circle {{ fill: #17181a; stroke: #dddddd; }}
+    .backdrop {{ fill: {PALETTE["dark"]["back"]}; }}
+    .node circle {{ fill: {PALETTE["dark"]["back"]}; stroke: #dddddd; }}
     .node text, .label, .bias text, .unlabelled text, .axis text, .keys text, .title {{ fill: #eeeeee; }}
     .node text.name, .node text.activation, .frozen-legend text, .gradient-key text, .unlabelled text.heading {{ fill: #bbbbbb; }}
-    .label {{ stroke: #17181a; }}
+    .label {{ stroke: {PALETTE["dark"]["back"]}; }}
     .network .positive {{ stroke: {POSITIVE_DARK}; }}
     .network .negative {{ stroke: {NEGATIVE_DARK}; }}
     .network .arrow.positive {{ fill: {POSITIVE_DARK}; }}
@@ -481,18 +490,6 @@ def _round_step(target: float) -> float:
     """The smallest of 1, 2, 5 times a power of ten at least `target`."""
     power = 10.0 ** math.floor(math.log10(target))
     return next(m * power for m in (1, 2, 5, 10) if m * power >= target)
-
-
-# The colours of the loss figure and of the page (render/html.py) in the light and the dark
-# scheme, by role: text at least 4.5:1 against back and panel, the curves' and lines' colours
-# (positive, negative, muted) at least 3:1, WCAG 2.1's minimums; tests/test_page_seen.py
-# measures them as Chromium draws them.
-PALETTE = {
-    "light": {"text": "#1d1d1f", "muted": "#5c5c66", "back": "#ffffff", "panel": "#f4f5f7", "line": "#d7d9de",
-              "positive": "#2166ac", "negative": "#b35806", "accent": "#5b3fa6", "good": "#1b7f3a", "bad": "#c0262d"},
-    "dark": {"text": "#ececef", "muted": "#a5a6ae", "back": "#17181a", "panel": "#222327", "line": "#3a3b40",
-             "positive": "#5aa7e0", "negative": "#e08214", "accent": "#b9a6f0", "good": "#4cc776", "bad": "#ff7b72"},
-}
 
 
 def palette_css(selector: str) -> str:
