@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, describe, display_name, path_problem
+from .errors import DataError, UnreadableData, describe, display_name, path_problem
 
 BLOCK_BYTES = 4 << 20
 MAX_RECORD_BYTES = 64 << 20
@@ -272,7 +272,7 @@ class CsvReader:
         try:
             piece = self.stream.read(BLOCK_BYTES)
         except (OSError, EOFError, zlib.error) as error:
-            raise DataError(f"{self.name}: cannot be read ({describe(error)}); check that the file is intact") from None
+            raise UnreadableData(self.name, describe(error)) from None
         self.bytes_read += len(piece)
         if self._translate_cr:
             piece = piece.replace(b"\r\n", b"\n").replace(b"\r", b"\n")

@@ -33,7 +33,7 @@ from .data import (
     load_dataset,
     target_names,
 )
-from .errors import DataError, MissingColumn, display_name, path_problem
+from .errors import DataError, MissingColumn, UnreadableData, describe, display_name, path_problem
 from .reader import CsvReader, Header, quoted, where
 
 PARQUET_MAGIC = b"PAR1"
@@ -241,22 +241,40 @@ def _parquet_blocks(part: Part, names: Sequence[str], batch_rows: int) -> Iterat
     """A Parquet part's columns `names` as float64 blocks, shape (len(names), m) each, every
     cell checked as a CSV cell is: present, a number (a text column's cells by the CSV grammar),
     finite."""
-    import pyarrow
-
     file = _parquet_file(part)
     _parquet_positions(file.schema_arrow.names, part, names)
     rows_before = 0
-    try:
-        for batch in file.iter_batches(batch_size=batch_rows, columns=list(names)):
-            block = np.empty((len(names), batch.num_rows))
-            for row, name in zip(block, names):
-                row[:] = _parquet_column(batch.column(name), part, name, rows_before)
-            rows_before += batch.num_rows
-            yield block
-    except pyarrow.ArrowException as error:
-        raise DataError(f"{part.name}: cannot be read ({error}); check that the file is intact") from None
+    for batch in parquet_batches(part, file, batch_rows, list(names)):
+        block = np.empty((len(names), batch.num_rows))
+        for row, name in zip(block, names):
+            row[:] = _parquet_column(batch.column(name), part, name, rows_before)
+        rows_before += batch.num_rows
+        yield block
     if rows_before == 0:
         raise DataError(f"{part.name}: has no data rows; give a Parquet file with rows of {','.join(names)}")
+
+
+def parquet_batches(part: Part, file, batch_rows: int, columns: list[str] | None = None) -> Iterator:
+    """A Parquet part's record batches of at most batch_rows rows (of `columns`; None: all),
+    row group by row group. Bytes that do not decode (a scrambled page under an intact footer)
+    are errors.UnreadableData naming the part and the row group, here or on a Dask worker."""
+    import pyarrow
+
+    metadata = file.metadata
+    first = 1
+    for group in range(metadata.num_row_groups):
+        rows = metadata.row_group(group).num_rows
+        batches = file.iter_batches(batch_size=batch_rows, row_groups=[group], columns=columns)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except (OSError, pyarrow.ArrowException) as error:
+                place = f"row group {group + 1} of {metadata.num_row_groups} (rows {first:,} to {first + rows - 1:,})"
+                raise UnreadableData(part.name, describe(error), place) from None
+            yield batch
+        first += rows
 
 
 def _parquet_column(array, part: Part, column: str, rows_before: int) -> np.ndarray:
@@ -353,16 +371,17 @@ def _predicted_parquet(part: Part, model, with_header: bool) -> Iterator[Predict
     _parquet_positions(names, part, model.features, trained_on=tuple(model.features))
     header = ",".join([*names, *added]).encode() + b"\n"
     rows_before = 0
-    try:
-        for batch in file.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            X = np.column_stack([_parquet_column(batch.column(column), part, column, rows_before) for column in model.features])
+    for batch in parquet_batches(part, file, PARQUET_BATCH_ROWS):
+        X = np.column_stack([_parquet_column(batch.column(column), part, column, rows_before) for column in model.features])
+        try:
             frame = batch.to_pandas()
-            frame[added] = _predictions(model, X, part.name, rows_before)
-            text = frame.to_csv(index=False, header=False, lineterminator="\n").encode()
-            yield PredictedBlock(header, (header if with_header and rows_before == 0 else b"") + text)
-            rows_before += batch.num_rows
-    except pyarrow.ArrowException as error:
-        raise DataError(f"{part.name}: cannot be read ({error}); check that the file is intact") from None
+        except pyarrow.ArrowException as error:
+            raise DataError(f"{part.name}: its columns cannot be written as CSV ({describe(error)}); give predict a "
+                            "Parquet file of plain columns") from None
+        frame[added] = _predictions(model, X, part.name, rows_before)
+        text = frame.to_csv(index=False, header=False, lineterminator="\n").encode()
+        yield PredictedBlock(header, (header if with_header and rows_before == 0 else b"") + text)
+        rows_before += batch.num_rows
     if rows_before == 0:
         raise DataError(f"{part.name}: has no data rows; give a Parquet file with rows of {','.join(model.features)}")
 
