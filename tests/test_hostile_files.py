@@ -112,3 +112,76 @@ def test_a_damaged_gzip_csv_is_the_same_error(invoke, ws):
     before = fingerprint(ws)
     o = invoke("train", "bad.csv.gz", "--epochs", "3")
     refused(o, 1, ["bad.csv.gz", "cannot be read"], root=ws, before=before, train=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns the model does not read pass through predict whatever their names
+# ---------------------------------------------------------------------------------------------
+
+
+def _yhat_and_bound(weights: dict, x) -> tuple[float, float]:
+    """The lecture's network by hand, and a bound on the rounding of any order of its sums: each
+    of its 11 products and sums rounds by at most eps of the magnitudes it adds."""
+    w = weights
+    n1 = [w["w1"] * x[0], w["w2"] * x[1], w["w3"] * x[2], w["b1"]]
+    n2 = [w["w4"] * x[0], w["w5"] * x[1], w["w6"] * x[2], w["b2"]]
+    terms = [w["w7"] * sum(n1), w["w8"] * sum(n2), w["b3"]]
+    size = abs(w["w7"]) * sum(map(abs, n1)) + abs(w["w8"]) * sum(map(abs, n2)) + abs(w["b3"])
+    return sum(terms), 16 * np.finfo(float).eps * size
+
+
+def _notes_table(X) -> pa.Table:
+    """x1, x2, x3 and two columns named note (text, then integers) that the model does not read."""
+    notes = [f"r{index}" for index in range(len(X))]
+    return pa.table([pa.array(X[:, 0]), pa.array(X[:, 1]), pa.array(X[:, 2]), pa.array(notes),
+                     pa.array(list(range(len(X))))], names=["x1", "x2", "x3", "note", "note"])
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_predict_passes_two_columns_of_one_name_through(invoke, ws, assets, kind):
+    import csv
+    import json
+
+    X, _ = linear(5, seed=9)
+    table = _notes_table(X)
+    if kind == "parquet":
+        pq.write_table(table, ws / "dup.parquet")
+    else:
+        lines = ["x1,x2,x3,note,note"] + [f"{a!r},{b!r},{c!r},r{index},{index}" for index, (a, b, c) in enumerate(X.tolist())]
+        (ws / "dup.csv").write_text("\n".join(lines) + "\n")
+    before = fingerprint(ws)
+    o = invoke("predict", f"dup.{kind}")
+    succeeded(o)
+    assert fingerprint(ws) == before
+    rows = list(csv.reader(io.StringIO(o.stdout)))
+    assert rows[0] == ["x1", "x2", "x3", "note", "note", "y_hat"]
+    weights = json.loads(assets.model)["weights"]
+    assert json.loads(assets.model)["scaling"] is None
+    for index, (x, written) in enumerate(zip(X.tolist(), rows[1:], strict=True)):
+        assert [float(cell) for cell in written[:3]] == x and written[3:5] == [f"r{index}", str(index)]
+        expected, bound = _yhat_and_bound(weights, x)
+        assert abs(float(written[5]) - expected) <= bound
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_a_feature_column_named_twice_is_refused_alike(invoke, ws, kind):
+    X, _ = linear(5, seed=9)
+    if kind == "parquet":
+        table = pa.table([pa.array(X[:, 0]), pa.array(X[:, 1]), pa.array(X[:, 2]), pa.array(X[:, 2])],
+                         names=["x1", "x2", "x3", "x3"])
+        pq.write_table(table, ws / "dup.parquet")
+    else:
+        (ws / "dup.csv").write_text("x1,x2,x3,x3\n1,2,3,3\n")
+    before = fingerprint(ws)
+    o = invoke("predict", f"dup.{kind}")
+    refused(o, 1, [f"dup.{kind}", "'x3' appears more than once", "keep one"], root=ws, before=before)
+
+
+def test_train_and_evaluate_read_parquet_beside_two_columns_of_one_name(invoke, ws):
+    X, y = linear(40, seed=9)
+    table = _notes_table(X).append_column("y", pa.array(y))
+    pq.write_table(table, ws / "dup.parquet")
+    succeeded(invoke("train", "dup.parquet", "--epochs", "20", "-q", "--model", "dup.json"))
+    o = invoke("evaluate", "dup.parquet", "--model", "dup.json", "--format", "csv")
+    succeeded(o)
+    assert o.stdout.startswith("predictor,mse,rmse,mae,r2\nmodel,")
