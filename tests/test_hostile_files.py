@@ -185,3 +185,44 @@ def test_train_and_evaluate_read_parquet_beside_two_columns_of_one_name(invoke, 
     o = invoke("evaluate", "dup.parquet", "--model", "dup.json", "--format", "csv")
     succeeded(o)
     assert o.stdout.startswith("predictor,mse,rmse,mae,r2\nmodel,")
+
+
+# ---------------------------------------------------------------------------------------------
+# A field may be as long as its row (64 MiB), quoted or not
+# ---------------------------------------------------------------------------------------------
+
+# Not word characters: check_clean's search for warnings (\w+Warning) would take quadratic time on them.
+LONG_FIELD = "-" * (200 * 1024)
+
+
+@pytest.mark.parametrize("quoting", ['"{}"', "{}"], ids=["quoted", "unquoted"])
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_a_200_kib_field_in_a_column_not_read_is_accepted(invoke, ws, command, quoting):
+    X, y = linear(12)
+    lines = csv_bytes(X, y).decode().splitlines()
+    text = "\n".join([lines[0] + ",note"] + [line + "," + quoting.format(LONG_FIELD if index == 3 else "n")
+                                            for index, line in enumerate(lines[1:])]) + "\n"
+    (ws / "long.csv").write_text(text)
+    o = invoke(command, "long.csv", *(["--epochs", "5", "--model", "long.json"] if command == "train" else []))
+    succeeded(o)
+    if command == "predict":  # every record passes through as it was written
+        written = o.stdout.splitlines()
+        assert [line.rsplit(",", 1)[0] for line in written] == text.splitlines()
+
+
+def test_a_200_kib_quoted_column_name_is_accepted(invoke, ws):
+    X, y = linear(12)
+    lines = csv_bytes(X, y).decode().splitlines()
+    (ws / "named.csv").write_text("\n".join([lines[0] + f',"{LONG_FIELD}"'] + [line + ",1" for line in lines[1:]]) + "\n")
+    succeeded(invoke("train", "named.csv", "--epochs", "5", "-q", "--model", "named.json"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quoting", ['"{}"', "{}"], ids=["quoted", "unquoted"])
+def test_a_row_just_over_64_mib_is_refused_by_its_row(invoke, ws, quoting):
+    # The record ends (a line end follows it), so only the length of the row is wrong.
+    field = "z" * ((64 << 20) + 10)
+    (ws / "huge.csv").write_text("x1,x2,x3,y,note\n1,2,3,4,a\n2,3,1,5," + quoting.format(field) + "\n3,1,2,6,b\n")
+    before = fingerprint(ws)
+    o = invoke("train", "huge.csv", "--epochs", "5")
+    refused(o, 1, ["huge.csv, row 2", "longer than 64 MiB"], root=ws, before=before, train=True)
