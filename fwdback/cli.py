@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import json
 import math
 import os
 import signal
@@ -915,11 +914,12 @@ def _save(model, model_output, stdout, outputs):
 
 def _report(fitted, model, run: _Train, stdout):
     """The report on stdout (none where stdout takes the model), and the notes for stderr."""
+    from .outputs import json_text
     from .report import TrainingReport, training_document, training_notes
 
     report = TrainingReport.of(fitted, model, _option_name)
     if stdout is not None and run.output_format == "json":
-        stdout.write(json.dumps(training_document(report, None if run.no_save else run.model_path), indent=2) + "\n")
+        stdout.write(json_text(training_document(report, None if run.no_save else run.model_path)))
     elif stdout is not None and run.output_format == "table":
         from .render.terminal import console_for, print_training
 
@@ -1173,7 +1173,7 @@ def _evaluate(data, model_path, sep, output_format):
     from .errors import DataError
     from .evaluation import evaluate as score
     from .modelfile import load_model
-    from .outputs import Outputs, Stdout
+    from .outputs import Outputs, Stdout, json_text
     from .report import evaluation_document, evaluation_table, write_evaluation_csv
 
     data, parts = _data_and_parts(data, False)
@@ -1196,7 +1196,7 @@ def _evaluate(data, model_path, sep, output_format):
     out = Stdout()
     name = "<stdin>" if model_path == "-" else model_path
     if output_format == "json":
-        out.write(json.dumps(evaluation_document(evaluations, name, dataset), indent=2) + "\n")
+        out.write(json_text(evaluation_document(evaluations, name, dataset)))
     elif output_format == "csv":
         write_evaluation_csv(out, evaluations)
     else:
@@ -1268,7 +1268,7 @@ def _explain(options: dict):
     import numpy as np
 
     from .explain import explain_document, explanation, training_row_numbers, work_epoch
-    from .outputs import Stdout
+    from .outputs import Stdout, json_text
     from .training import resolve
 
     epoch, step, rows, output_format = (options.pop(name) for name in ("epoch", "step", "rows", "output_format"))
@@ -1283,7 +1283,7 @@ def _explain(options: dict):
     if output_format == "json":
         document = {"data": dataset.source, "seed": seed, "init": init_path, "lr_chosen": options["lr"] is None,
                     "patience": options["patience"], "min_delta": options["min_delta"]}
-        out.write(json.dumps(document | explain_document(worked, dataset.features, dataset.target), indent=2) + "\n")
+        out.write(json_text(document | explain_document(worked, dataset.features, dataset.target)))
     else:
         start = f"from {init_path}" if init_path else f"random, seed {seed}"
         with np.errstate(all="ignore"):
@@ -1428,7 +1428,7 @@ def _gradcheck(options: dict):
 
     from .gradcheck import check_gradients
     from .network import forward, loss
-    from .outputs import Stdout
+    from .outputs import Stdout, json_text
     from .training import fit_rows
 
     epochs, tol, output_format = options.pop("epochs"), options.pop("tol"), options.pop("output_format")
@@ -1457,7 +1457,7 @@ def _gradcheck(options: dict):
     checks = check_gradients(params, rows.X, rows.y, tol, setup.plan.loss)
     out = Stdout()
     if output_format == "json":
-        out.write(json.dumps([asdict(check) for check in checks], indent=2) + "\n")
+        out.write(json_text([asdict(check) for check in checks]))
     else:
         from .render.terminal import console_for, print_table, table_width
         from .report import gradcheck_table

@@ -125,7 +125,9 @@ def model_document(model: Model) -> dict:
 
 def model_json(model: Model) -> str:
     """The model file's text: every float in Python's shortest round-trip form."""
-    return json.dumps(model_document(model), indent=2, allow_nan=False) + "\n"
+    from .outputs import json_text
+
+    return json_text(model_document(model))
 
 
 def load_model(path: str) -> Model:

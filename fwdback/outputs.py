@@ -13,7 +13,11 @@ are removed: every file is as it was.
 
 from __future__ import annotations
 
+import csv
 import errno
+import io
+import json
+import math
 import os
 import shutil
 import stat
@@ -349,6 +353,36 @@ def _copy_mode(real: str, temporary: str) -> None:
         os.umask(mask)
         mode = 0o666 & ~mask
     os.chmod(temporary, mode)
+
+
+def csv_line(fields, sep: str = ",") -> str:
+    """One CSV record, with its line end: every field as the csv module writes it, quoted where
+    it holds the separator, a quote or a line end. Every header fwdback writes is one."""
+    line = io.StringIO()
+    csv.writer(line, delimiter=sep, lineterminator="\n").writerow(fields)
+    return line.getvalue()
+
+
+def json_text(document, compact: bool = False) -> str:
+    """A document as strict JSON, the one writer of every JSON output. A float that is not
+    finite (an MSE whose squares overflow float64) is written as null: JSON has no Infinity
+    or NaN. Indented, with a line end; `compact`: on one line, without spaces."""
+    layout = {"separators": (",", ":")} if compact else {"indent": 2}
+    try:
+        text = json.dumps(document, allow_nan=False, **layout)
+    except ValueError:  # a float that is not finite, somewhere: the walk is only paid for then
+        text = json.dumps(_finite_or_null(document), allow_nan=False, **layout)
+    return text if compact else text + "\n"
+
+
+def _finite_or_null(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(item) for item in value]
+    return value
 
 
 class Stdout:

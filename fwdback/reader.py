@@ -25,6 +25,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import stat
 import sys
 import warnings
@@ -298,10 +299,10 @@ class CsvReader:
         self._pending = data
         text, lines = self._header_record()
         self.header_bytes = self.bytes_parsed
-        first_line = text.split("\n", 1)[0]
+        unquoted = re.sub(r'"[^"]*"', "", text)  # a separator inside a quoted name separates nothing
         detected = sep is None
         if sep is None:
-            sep = next((s for s in DETECTED_SEPARATORS if s in first_line), ",") if "," not in first_line else ","
+            sep = next((s for s in DETECTED_SEPARATORS if s in unquoted), ",") if "," not in unquoted else ","
         try:
             raw = next(csv.reader([text], delimiter=sep, skipinitialspace=True))
         except (csv.Error, StopIteration):

@@ -34,6 +34,7 @@ from .data import (
     target_names,
 )
 from .errors import DataError, MissingColumn, UnreadableData, describe, display_name, path_problem
+from .outputs import csv_line
 from .reader import CsvReader, Header, quoted, where
 
 PARQUET_MAGIC = b"PAR1"
@@ -352,7 +353,7 @@ def predicted_blocks(source: str | Part, model, sep: str | None, with_header: bo
     added = predicted_columns(model)
     for chunk in iter_prediction_chunks(path, model.features, sep, name):
         separator = chunk.sep.encode()
-        header = chunk.header + separator + separator.join(column.encode() for column in added) + b"\n"
+        header = chunk.header + separator + csv_line(added, chunk.sep).encode()
         if chunk.rows_before == 0:
             _taken(chunk.columns, added, name)
         predictions = _predictions(model, chunk.X, name, chunk.rows_before)
@@ -369,7 +370,7 @@ def _predicted_parquet(part: Part, model, with_header: bool) -> Iterator[Predict
     added = predicted_columns(model)
     _taken(names, added, part.name)
     _parquet_positions(names, part, model.features, trained_on=tuple(model.features))
-    header = ",".join([*names, *added]).encode() + b"\n"
+    header = csv_line([*names, *added]).encode()
     rows_before = 0
     for batch in parquet_batches(part, file, PARQUET_BATCH_ROWS):
         X = np.column_stack([_parquet_column(batch.column(column), part, column, rows_before) for column in model.features])
@@ -416,9 +417,9 @@ def same_header(part: Part, header: bytes, first: bytes | None) -> bytes:
 
 def own_header(part: Part, sep: str | None) -> bytes:
     """A part's columns as its file names them: a CSV's header line, a Parquet file's column names
-    joined by commas (what predict writes for it)."""
+    as a CSV record (what predict writes for it)."""
     if part.parquet:
-        return ",".join(_parquet_file(part).schema_arrow.names).encode()
+        return csv_line(_parquet_file(part).schema_arrow.names).rstrip("\n").encode()
     with CsvReader(part.location, sep, part.name) as reader:
         return reader.header.text
 

@@ -226,3 +226,92 @@ def test_a_row_just_over_64_mib_is_refused_by_its_row(invoke, ws, quoting):
     before = fingerprint(ws)
     o = invoke("train", "huge.csv", "--epochs", "5")
     refused(o, 1, ["huge.csv, row 2", "longer than 64 MiB"], root=ws, before=before, train=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every CSV header through the csv module; every JSON through one strict writer
+# ---------------------------------------------------------------------------------------------
+
+HOSTILE_NAME = 'a,"b"\nc'
+
+
+def test_predict_of_parquet_quotes_a_column_name_that_holds_a_separator(invoke, ws):
+    import csv
+
+    X, _ = linear(4, seed=2)
+    table = pa.table([pa.array(X[:, 0]), pa.array(X[:, 1]), pa.array(X[:, 2]), pa.array(["p", "q", "r", "s"])],
+                     names=["x1", "x2", "x3", HOSTILE_NAME])
+    pq.write_table(table, ws / "q.parquet")
+    before = fingerprint(ws)
+    o = invoke("predict", "q.parquet")
+    succeeded(o)
+    assert fingerprint(ws) == before
+    rows = list(csv.reader(io.StringIO(o.stdout)))
+    assert rows[0] == ["x1", "x2", "x3", HOSTILE_NAME, "y_hat"]
+    assert [len(row) for row in rows] == [5] * 5
+
+
+def test_several_targets_named_with_separators_are_quoted_by_predict_and_evaluate(invoke, ws):
+    import csv
+
+    import pandas as pd
+
+    from fwdback import FwdbackRegressor
+
+    X, y = linear(30, seed=4)
+    targets = pd.DataFrame({HOSTILE_NAME: y, "t;2": -y})
+    FwdbackRegressor(epochs=50).fit(pd.DataFrame(X, columns=["x1", "x2", "x3"]), targets).save(str(ws / "two.json"))
+    frame = pd.DataFrame(X, columns=["x1", "x2", "x3"]).assign(**{HOSTILE_NAME: y, "t;2": -y})
+    for sep, name in ((",", "two.csv"), (";", "two-semicolon.csv")):
+        frame.to_csv(ws / name, index=False, sep=sep)
+        o = invoke("predict", name, "--model", "two.json")
+        succeeded(o)
+        rows = list(csv.reader(io.StringIO(o.stdout), delimiter=sep))
+        assert rows[0] == ["x1", "x2", "x3", HOSTILE_NAME, "t;2", f"{HOSTILE_NAME}_hat", "t;2_hat"]
+        assert {len(row) for row in rows} == {7}
+    o = invoke("evaluate", "two.csv", "--model", "two.json", "--format", "csv")
+    succeeded(o)
+    rows = list(csv.reader(io.StringIO(o.stdout)))
+    assert rows[0] == ["target", "predictor", "mse", "rmse", "mae", "r2"]
+    assert [row[:2] for row in rows[1:]] == [[target, key] for target in (HOSTILE_NAME, "t;2")
+                                             for key in ("model", "least_squares", "mean")]
+
+
+def _strict(text: str):
+    import json
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_evaluate_json_writes_null_for_scores_whose_squares_overflow(invoke, ws, assets):
+    import json
+    import math
+
+    # Inputs of 1e160: the model's errors are about 1e160, their squares about 1e320, beyond float64.
+    X, y = linear(20, seed=6, scale=1e160)
+    (ws / "over.csv").write_bytes(csv_bytes(X, y))
+    weights = json.loads(assets.model)["weights"]
+    errors = [target - _yhat_and_bound(weights, x)[0] for x, target in zip(X.tolist(), y.tolist())]
+    assert all(math.isfinite(error) for error in errors) and math.isinf(sum(error * error for error in errors))
+    before = fingerprint(ws)
+    o = invoke("evaluate", "over.csv", "--format", "json")
+    succeeded(o)
+    assert fingerprint(ws) == before
+    model = _strict(o.stdout)["scores"]["model"]
+    assert model["mse"] is None and model["rmse"] is None and model["r2"] is None
+    mae = sum(abs(error) for error in errors) / len(errors)
+    assert math.isclose(model["mae"], mae, rel_tol=64 * np.finfo(float).eps)
+    table = invoke("evaluate", "over.csv")
+    succeeded(table)
+    assert "inf" in table.stdout
+
+
+def test_the_json_writer_turns_every_non_finite_float_into_null():
+    from fwdback.outputs import json_text
+
+    document = {"a": [1.5, float("inf"), {"b": float("nan"), "c": (-float("inf"), 2)}], "d": np.float64("nan"), "e": None}
+    assert _strict(json_text(document)) == {"a": [1.5, None, {"b": None, "c": [None, 2]}], "d": None, "e": None}
+    assert json_text({"x": 1.0}) == '{\n  "x": 1.0\n}\n' and json_text({"x": [1.0]}, compact=True) == '{"x":[1.0]}'

@@ -9,11 +9,11 @@ parameter on hover, the loss curve with a marker, the first rows' values and the
 
 from __future__ import annotations
 
-import json
 from html import escape
 from importlib import resources
 
 from ..notation import DISPLAY_WIDTH, Equation, Expr, fits, rows
+from ..outputs import json_text
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
 
 GENERATOR = "fwdback"
@@ -156,7 +156,7 @@ is the gradient dL/dw, coloured by the way the update moves the weight.{_frozen_
 {_rows_section(page)}
 {"" if worked is None else '<section id="worked" class="worked">' + sections_html(worked, deeper=1) + "</section>"}
 <footer>Made by fwdback from {escape(page["data"])}. Everything on this page is in this file; it fetches nothing.</footer>"""
-    data = json.dumps(page, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
+    data = json_text(page, compact=True).replace("</", "<\\/")
     script = f'<script id="fwdback-data" type="application/json">{data}</script>\n<script>{_asset("page.js")}</script>\n'
     return document(page["title"], body, script)
 
