@@ -619,9 +619,23 @@ def _starting_point(run: _Train, plan: TrainingPlan):
         return run, plan, None, start
     resumed = load_model(run.resume_path)
     run, plan = _resumed_run(resumed, run), _resumed_plan(resumed, plan)
+    _check_epochs_left(resumed, plan, run.resume_path)
     _check_settings_apply(plan)
     _check_frozen(plan, resumed.params)
     return run, plan, resumed, InitialWeights(resumed.params, resumed.scaling)
+
+
+def _check_epochs_left(resumed, plan: TrainingPlan, resume_path: str) -> None:
+    """A resumed run numbers its epochs on from the model's, and a model file counts at most
+    modelfile.MAX_EPOCHS: --epochs that could pass it are a usage error, before any work."""
+    from .modelfile import MAX_EPOCHS
+
+    left = MAX_EPOCHS - resumed.training.epochs
+    if plan.epochs > left:
+        fix = f": give --epochs {left} or fewer, or" if left else ", so no epoch is left to run:"
+        raise click.UsageError(f"--resume {resume_path} has run {resumed.training.epochs:,} epochs, and a model file "
+                               f"counts at most 2^62 ({MAX_EPOCHS:,}){fix} start afresh from its weights with "
+                               f"--init {resume_path}")
 
 
 def _resumed_run(resumed, run: _Train) -> _Train:
@@ -907,9 +921,9 @@ def _save(model, model_output, stdout, outputs):
     from .modelfile import model_json
 
     if model_output is not None:
-        outputs.open(model_output).write(model_json(model))
+        outputs.open(model_output).write(model_json(model, model_output.path))
     elif stdout is not None:
-        stdout.write(model_json(model))
+        stdout.write(model_json(model, "the model for stdout"))
 
 
 def _report(fitted, model, run: _Train, stdout):

@@ -384,7 +384,7 @@ class FwdbackRegressor:
         with Outputs({}) as outputs:
             output = outputs.file(path, "save(path)")
             replaced_model(output)
-            outputs.open(output).write(model_json(self._model()))
+            outputs.open(output).write(model_json(self._model(), path))
             outputs.commit()
 
     @classmethod

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 FORMAT = "fwdback-model"
 VERSION = 2
+# What a message about a damaged model file asks for.
+_AGAIN = "train the model again"
 
 
 @dataclass
@@ -123,11 +125,23 @@ def model_document(model: Model) -> dict:
     }
 
 
-def model_json(model: Model) -> str:
-    """The model file's text: every float in Python's shortest round-trip form."""
+def model_json(model: Model, name: str = "the model file") -> str:
+    """The model file's text: every float in Python's shortest round-trip form.
+
+    The text is read back by the loader (load_model's every check) before it is returned, so
+    that no file fwdback writes is one it then refuses, and a model that loaded is never
+    replaced by one that does not: ModelFileError saying why, naming the file as `name`.
+    """
     from .outputs import json_text
 
-    return json_text(model_document(model))
+    text = json_text(model_document(model))
+    try:
+        _parse_model(_json_document(text), name)
+    except ModelFileError as refused:
+        problem = str(refused).removeprefix(f"{name}: ").removesuffix(f"; {_AGAIN}")
+        raise ModelFileError(f"{name}: not saved, as fwdback would refuse the model file: {problem}; "
+                             "any file there is unchanged") from None
+    return text
 
 
 def load_model(path: str) -> Model:
@@ -153,10 +167,11 @@ def _parse_model(document, path: str) -> Model:
         or not targets
         or not all(isinstance(name, str) and name for name in targets)
         or len(set(targets)) != len(targets)
+        or set(features) & set(targets)
     ):
         raise ModelFileError(
-            f"{path}: \"features\" must list distinct column names and \"target\" name one (or list several); "
-            "train the model again"
+            f"{path}: \"features\" must list distinct, non-empty column names and \"target\" name another (or list "
+            f"several); {_AGAIN}"
         )
     target = target if isinstance(target, str) else tuple(target)
     hidden = document.get("hidden", 2)
@@ -455,7 +470,7 @@ def _read_json(source: str, what: str):
     if not text.strip():
         raise ModelFileError(f"{path}: is empty; give {_a(what)} JSON file")
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
+        return _json_document(text)
     except RecursionError:
         raise ModelFileError(f"{path}: is nested too deeply to be {_a(what)} JSON file") from None
     except _NumberTooLong as long:
@@ -464,6 +479,12 @@ def _read_json(source: str, what: str):
     except (json.JSONDecodeError, ValueError) as error:
         detail = f"line {error.lineno}, column {error.colno}: {error.msg}" if isinstance(error, json.JSONDecodeError) else str(error)
         raise ModelFileError(f"{path}: is not valid JSON ({detail}){_csv_hint(text, what)}") from None
+
+
+def _json_document(text: str):
+    """The JSON document of a model or init file's text: no NaN or Infinity, no integer of
+    more than MAX_INTEGER_DIGITS digits."""
+    return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
 
 
 def _read_bytes(source: str, path: str, what: str) -> bytes:

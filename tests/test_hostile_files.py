@@ -315,3 +315,66 @@ def test_the_json_writer_turns_every_non_finite_float_into_null():
     document = {"a": [1.5, float("inf"), {"b": float("nan"), "c": (-float("inf"), 2)}], "d": np.float64("nan"), "e": None}
     assert _strict(json_text(document)) == {"a": [1.5, None, {"b": None, "c": [None, 2]}], "d": None, "e": None}
     assert json_text({"x": 1.0}) == '{\n  "x": 1.0\n}\n' and json_text({"x": [1.0]}, compact=True) == '{"x":[1.0]}'
+
+
+# ---------------------------------------------------------------------------------------------
+# No model file fwdback writes is one it refuses: the loader reads every one back first
+# ---------------------------------------------------------------------------------------------
+
+MAX_EPOCHS = 2**62  # the most epochs a model file counts (README, "The model file")
+
+
+def _with_epochs(assets, epochs: int) -> str:
+    import json
+
+    document = json.loads(assets.model)
+    document["training"]["epochs"] = epochs
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize("epochs, more, left", [(MAX_EPOCHS - 1, 3, 1), (MAX_EPOCHS, 1, 0)], ids=["one left", "none left"])
+def test_resume_refuses_epochs_past_what_a_model_file_counts(invoke, ws, assets, epochs, more, left):
+    (ws / "far.json").write_text(_with_epochs(assets, epochs))
+    before = fingerprint(ws)
+    o = invoke("train", "d.csv", "--resume", "far.json", "--epochs", str(more))
+    fix = f"--epochs {left} or fewer" if left else "no epoch is left"
+    refused(o, 2, ["far.json", f"{epochs:,} epochs", fix, "--init far.json"], root=ws, before=before, train=True)
+
+
+def test_resume_up_to_the_last_epoch_a_model_file_counts_writes_a_file_that_loads(invoke, ws, assets):
+    import json
+
+    (ws / "far.json").write_text(_with_epochs(assets, MAX_EPOCHS - 1))
+    succeeded(invoke("train", "d.csv", "--resume", "far.json", "--epochs", "1", "-q", "--model", "far.json"))
+    assert json.loads((ws / "far.json").read_text())["training"]["epochs"] == MAX_EPOCHS
+    succeeded(invoke("show", "far.json"))
+
+
+@pytest.mark.parametrize("columns, target", [(["a", "a", "b"], "y"), (["", "b", "c"], "y"), (["a", "y", "c"], "y")],
+                         ids=["a name twice", "an empty name", "the target's name"])
+def test_the_estimator_never_saves_a_file_it_would_refuse(ws, assets, columns, target):
+    import pandas as pd
+
+    from fwdback import FwdbackRegressor
+    from fwdback.errors import ModelFileError
+
+    X, y = linear(20, seed=8)
+    estimator = FwdbackRegressor(epochs=20).fit(pd.DataFrame(X, columns=columns), pd.Series(y, name=target))
+    before = fingerprint(ws)
+    for path in ("model.json", "new.json"):  # over a model that loads, and where there is none
+        with pytest.raises(ModelFileError) as caught:
+            estimator.save(str(ws / path))
+        assert "not saved" in str(caught.value) and "distinct, non-empty column names" in str(caught.value)
+    assert fingerprint(ws) == before
+
+
+def test_a_model_that_would_not_load_is_not_written():
+    from fwdback.errors import ModelFileError
+    from fwdback.modelfile import Model, TrainingRecord, model_json
+    from fwdback.network import Parameters
+
+    weights = Parameters([0.5] * 11)
+    with pytest.raises(ModelFileError, match=rf'm\.json: not saved.*"epochs" is {MAX_EPOCHS + 2}, not a whole number'):
+        model_json(Model(weights, ("x1", "x2", "x3"), "y", TrainingRecord(epochs=MAX_EPOCHS + 2)), "m.json")
+    with pytest.raises(ModelFileError, match=r"m\.json: not saved.*weight w1 is null"):
+        model_json(Model(Parameters([float("nan")] + [0.5] * 10), ("x1", "x2", "x3"), "y"), "m.json")
