@@ -193,6 +193,8 @@ def _parse_model(document, path: str) -> Model:
     params = parse_weights(document.get("weights"), path, architecture)
     scaling = _parse_scaling(document.get("scaling"), path, tuple(features), target)
     training = _parse_training(document.get("training"), path, document["version"])
+    recorded = (document.get("training") or {}).get("optimizer_state")
+    _check_optimizer_state(recorded, training.plan.get("optimizer", "gd"), params.names, path)
     return Model(params, tuple(features), target, training, scaling)
 
 
@@ -258,21 +260,46 @@ def optimizer_state_record(state: dict, names: tuple[str, ...]) -> dict | None:
 
 def optimizer_state_of(model: Model, optimizer: str, path: str) -> dict | None:
     """The state a resumed run's update rule goes on with (Optimizer's `state` and `t`), from
-    the model file's record; None where it keeps none. A record that does not fit is refused."""
+    the model file's record (checked by the loader, _check_optimizer_state); None where it
+    keeps none. A rule that keeps a state the file does not hold is refused."""
     from .optimizers import OptimizerSettings
 
     keys = OptimizerSettings(optimizer).state_names
     if not keys:
         return None
-    record = model.training.optimizer_state or {}
+    record = model.training.optimizer_state
+    if record is None:
+        raise ModelFileError(f"{path}: \"training\".\"optimizer_state\" is missing, and {optimizer} goes on from its "
+                             f"state (t and {', '.join(keys)} for every parameter); {_AGAIN}")
     names = model.params.names
+    return {"t": record["t"]} | {key: np.array([float(record[key][name]) for name in names]) for key in keys}
+
+
+def _check_optimizer_state(record: dict | None, optimizer: str, names: tuple[str, ...], path: str) -> None:
+    """The update rule's state a model file holds is the state of its plan's rule: t, a whole
+    number, and each of the rule's per-parameter states (v; m and s) a finite number for every
+    parameter, adam's second moments s (means of squares) at least 0. A ModelFileError where not:
+    training on from it would go wrong (a negative s is the square root of a negative number)."""
+    from .optimizers import OptimizerSettings
+
+    if record is None:
+        return
+    keys = OptimizerSettings(optimizer).state_names
+    where = f"{path}: \"training\".\"optimizer_state\""
+    if not keys or not isinstance(record, dict):
+        held = "is there, and gd keeps no state" if not keys else f"is {_shown(record)}, not a JSON object"
+        raise ModelFileError(f"{where} {held}; {_AGAIN}")
+    need = f"{optimizer}'s state (t and {', '.join(keys)} for every parameter)"
     t = record.get("t")
     parts = [record.get(key) for key in keys]
-    if not (_is_int(t) and t >= 0 and all(isinstance(part, dict) and set(part) == set(names) for part in parts)
+    if not (set(record) == {"t", *keys} and _is_int(t) and t >= 0
+            and all(isinstance(part, dict) and set(part) == set(names) for part in parts)
             and all(_is_finite_number(part[name]) for part in parts for name in names)):
-        raise ModelFileError(f"{path}: \"training\".\"optimizer_state\" does not hold {optimizer}'s state "
-                             f"(t and {', '.join(keys)} for every parameter); train the model again")
-    return {"t": t} | {key: np.array([float(part[name]) for name in names]) for key, part in zip(keys, parts)}
+        raise ModelFileError(f"{where} does not hold {need}; {_AGAIN}")
+    negative = next((name for name in names if "s" in keys and record["s"][name] < 0), None)
+    if negative is not None:
+        raise ModelFileError(f"{where} holds a negative second moment for {negative} "
+                             f"({_shown(record['s'][negative])}), which a mean of squares cannot be; {_AGAIN}")
 
 
 def _of_its_kind(name: str, value) -> bool:

@@ -378,3 +378,72 @@ def test_a_model_that_would_not_load_is_not_written():
         model_json(Model(weights, ("x1", "x2", "x3"), "y", TrainingRecord(epochs=MAX_EPOCHS + 2)), "m.json")
     with pytest.raises(ModelFileError, match=r"m\.json: not saved.*weight w1 is null"):
         model_json(Model(Parameters([float("nan")] + [0.5] * 10), ("x1", "x2", "x3"), "y"), "m.json")
+
+
+# ---------------------------------------------------------------------------------------------
+# The model loader checks the update rule's state; --resume appends only to its own history
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def adam_model(assets):
+    """A model trained with adam (its file holds t, m and s for every parameter), as a dict."""
+    import json
+
+    from click.testing import CliRunner
+
+    from fwdback.cli import cli
+
+    path = assets.root / "adam.json"
+    result = CliRunner().invoke(cli, ["train", str(assets.root / "d.csv"), "--optimizer", "adam", "--lr", "0.01",
+                                      "--epochs", "30", "-q", "--model", str(path)])
+    assert result.exit_code == 0, result.output
+    return json.loads(path.read_text())
+
+
+def _state_edits():
+    def edit(change):
+        def apply(document):
+            change(document["training"]["optimizer_state"])
+            return document
+        return apply
+
+    def replace(value):
+        def apply(document):
+            document["training"]["optimizer_state"] = value
+            return document
+        return apply
+
+    def as_gd(document):
+        document["training"]["plan"]["optimizer"] = "gd"
+        for name in ("beta1", "beta2", "epsilon"):
+            document["training"]["plan"].pop(name, None)
+        return document
+
+    return {
+        "a negative second moment": (edit(lambda state: state["s"].update(w3=-1e-3)), "negative second moment for w3"),
+        "a list": (replace([1, 2]), "not a JSON object"),
+        "a parameter missing": (edit(lambda state: state["m"].pop("b2")), "does not hold adam's state"),
+        "a negative t": (edit(lambda state: state.update(t=-1)), "does not hold adam's state"),
+        "momentum's state": (replace({"t": 3, "v": {name: 0.0 for name in NAMES}}), "does not hold adam's state"),
+        "a state for gd": (as_gd, "gd keeps no state"),
+    }
+
+
+NAMES = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2", "b3")
+STATE_EDITS = _state_edits()
+STATE_USES = {"--resume": ["train", "d.csv", "--resume", "bad.json", "--epochs", "5"], "show": ["show", "bad.json"],
+              "predict": ["predict", "d.csv", "--model", "bad.json"], "--init": ["train", "d.csv", "--init", "bad.json"]}
+
+
+@pytest.mark.parametrize("use", list(STATE_USES))
+@pytest.mark.parametrize("kind", list(STATE_EDITS))
+def test_a_damaged_optimizer_state_is_refused_by_the_loader(invoke, ws, adam_model, kind, use):
+    import copy
+    import json
+
+    edit, fragment = STATE_EDITS[kind]
+    (ws / "bad.json").write_text(json.dumps(edit(copy.deepcopy(adam_model))))
+    before = fingerprint(ws)
+    o = invoke(*STATE_USES[use])
+    refused(o, 1, ["bad.json", '"optimizer_state"', fragment], root=ws, before=before, train=use.startswith("--"))
