@@ -544,7 +544,8 @@ def _train(options: dict):
         run, plan, resumed, start = _starting_point(run, plan)
         if history_output is not None:
             header = history_header(start.params.names, _state_names(plan))
-            check_appends_to(history_output, header, "a history of this network")
+            check_appends_to(history_output, header, "a history of this network",
+                             None if resumed is None else resumed.training.history_sha256, run.resume_path)
         notes = _resumed_notes(resumed, run.resume_path)
         dataset = _training_data(run, plan, resumed, notes)
         rows = _prepare(dataset, plan, start.scaling, cluster)
@@ -558,6 +559,7 @@ def _train(options: dict):
         fitted, received = _fit(rows, start.params, plan, epochs_before, history, csv_out, dataset.source,
                                 [] if run.quiet else notes, samples, state)
         model = _trained_model(fitted, dataset, run)
+        model.training.history_sha256 = None if history_output is None else outputs.sha256(history_output)
         if fitted.result.interrupted:
             return _end_interrupted(fitted, model, run, epochs_before, received, model_output, outputs, stdout)
         _save(model, model_output, stdout if run.model_path == "-" else None, outputs)

@@ -55,6 +55,9 @@ class TrainingRecord:
     epochs         the epochs whose updates the weights hold (with early stopping, those before
                    the best epoch);  epochs_run, best_epoch, stop (why training ended)
     initial_weights, initial_loss, final_loss, final_val_loss, interrupted
+    optimizer_state  the update rule's state, for --resume
+    history_sha256   the sha256 of the --history file the run left, to which --resume appends
+                     only where that file is still the same
     """
 
     data: str | None = None
@@ -74,11 +77,12 @@ class TrainingRecord:
     final_val_loss: float | None = None
     interrupted: bool = False
     optimizer_state: dict | None = None
+    history_sha256: str | None = None
 
     def as_dict(self) -> dict:
         """As the model file holds it: the stop reason by its value ("converged")."""
         record = asdict(self) | {"stop": None if self.stop is None else self.stop.value}
-        for name in ("interrupted", "optimizer_state"):
+        for name in ("interrupted", "optimizer_state", "history_sha256"):
             if not record[name]:
                 del record[name]
         return record

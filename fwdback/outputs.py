@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import io
 import json
 import math
@@ -119,6 +120,18 @@ class Outputs:
             output.stream = OutputStream(stream, output)
         return output.stream
 
+    def sha256(self, output: Output) -> str | None:
+        """The sha256 of what the output holds so far (an appended file's present content
+        first), as its file will hold it once committed; None for a device or a FIFO."""
+        if output.direct:
+            return None
+        stream = self.open(output)
+        try:
+            stream.stream.flush()
+        except OSError as error:
+            raise _unwritten(output, error) from None
+        return _sha256_of(output.temporary)
+
     def check_stdout(self, fd: int = 1) -> None:
         """Refuse a stdout that is an input file (`fwdback train d.csv >> d.csv`)."""
         try:
@@ -175,9 +188,11 @@ class Outputs:
         self._committed = True
 
 
-def check_appends_to(output: Output, header: str, expected: str) -> None:
+def check_appends_to(output: Output, header: str, expected: str, recorded: str | None, recorder: str) -> None:
     """An output that appends (`append`) goes only after what it would write itself: its file
-    must be empty, or start with `header`, the first line the output writes (line end included).
+    must be empty, or the very file that the run it continues left, which starts with `header`
+    (the first line the output writes, line end included) and whose sha256 is `recorded`, as
+    `recorder` (the --resume model's path) records it (None: it records no such file).
     Anything else is someone else's file, errors.ForeignFile; `expected` says in words what
     the file would have to be ("a history of this network")."""
     if not output.append or output.direct:
@@ -189,10 +204,30 @@ def check_appends_to(output: Output, header: str, expected: str) -> None:
         return
     except (OSError, UnicodeDecodeError):
         first = None
-    if first != header and first != "":
+    if first == "":
+        return
+    if first != header:
         line = header.rstrip("\n")
         shown = line if len(line) <= 60 else line[:57] + "..."
         raise ForeignFile(output.path, output.option, f"neither empty nor {expected} (its first line is not {shown})")
+    if recorded is None:
+        raise ForeignFile(output.path, output.option, f"not a file {recorder} records ({recorder} was saved without "
+                                                      f"{output.option}): appending to it would mix two runs")
+    if _sha256_of(output.real) != recorded:
+        raise ForeignFile(output.path, output.option, f"not the file {recorder}'s training left (its sha256 differs from "
+                                                      f"the one {recorder} records): appending to it would mix two runs")
+
+
+def _sha256_of(path: str) -> str | None:
+    """The sha256 of a file's bytes, in hex; None where it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 class OutputStream:

@@ -447,3 +447,40 @@ def test_a_damaged_optimizer_state_is_refused_by_the_loader(invoke, ws, adam_mod
     before = fingerprint(ws)
     o = invoke(*STATE_USES[use])
     refused(o, 1, ["bad.json", '"optimizer_state"', fragment], root=ws, before=before, train=use.startswith("--"))
+
+
+def _history_runs(invoke):
+    """A.json (identity) and B.json (tanh), the same header, each trained with its --history."""
+    succeeded(invoke("train", "d.csv", "--epochs", "5", "-q", "--model", "A.json", "--history", "hA.csv"))
+    succeeded(invoke("train", "d.csv", "--activation", "tanh", "--epochs", "5", "-q", "--model", "B.json",
+                     "--history", "hB.csv"))
+
+
+def test_resume_refuses_the_history_of_another_network_with_the_same_header(invoke, ws):
+    _history_runs(invoke)
+    assert (ws / "hA.csv").read_text().split("\n", 1)[0] == (ws / "hB.csv").read_text().split("\n", 1)[0]
+    before = fingerprint(ws)
+    o = invoke("train", "d.csv", "--resume", "B.json", "--epochs", "3", "--model", "B.json", "--history", "hA.csv")
+    refused(o, 2, ["hA.csv", "B.json", "--history"], root=ws, before=before, train=True)
+
+
+def test_resume_refuses_a_history_edited_since_or_one_the_model_does_not_record(invoke, ws):
+    _history_runs(invoke)
+    succeeded(invoke("train", "d.csv", "--epochs", "5", "-q", "--model", "C.json"))
+    text = (ws / "hB.csv").read_text()
+    (ws / "hB.csv").write_text(text[:-2] + ("1" if text[-2] != "1" else "2") + "\n")
+    before = fingerprint(ws)
+    for model, history in (("B.json", "hB.csv"), ("C.json", "hA.csv")):
+        o = invoke("train", "d.csv", "--resume", model, "--epochs", "3", "--model", model, "--history", history)
+        refused(o, 2, [history, model, "--history"], root=ws, before=before, train=True)
+
+
+def test_resume_appends_to_its_own_history_run_after_run(invoke, ws):
+    import csv
+
+    _history_runs(invoke)
+    for _ in range(2):
+        succeeded(invoke("train", "d.csv", "--resume", "B.json", "--epochs", "3", "--tol", "0", "-q", "--model", "B.json",
+                         "--history", "hB.csv"))
+    rows = list(csv.reader(io.StringIO((ws / "hB.csv").read_text())))
+    assert [int(row[0]) for row in rows[1:]] == list(range(1, 12))
