@@ -452,7 +452,7 @@ def test_a_damaged_optimizer_state_is_refused_by_the_loader(invoke, ws, adam_mod
 def _history_runs(invoke):
     """A.json (identity) and B.json (tanh), the same header, each trained with its --history."""
     succeeded(invoke("train", "d.csv", "--epochs", "5", "-q", "--model", "A.json", "--history", "hA.csv"))
-    succeeded(invoke("train", "d.csv", "--activation", "tanh", "--epochs", "5", "-q", "--model", "B.json",
+    succeeded(invoke("train", "d.csv", "--activation", "tanh", "--epochs", "5", "--tol", "0", "-q", "--model", "B.json",
                      "--history", "hB.csv"))
 
 
@@ -480,7 +480,7 @@ def test_resume_appends_to_its_own_history_run_after_run(invoke, ws):
 
     _history_runs(invoke)
     for _ in range(2):
-        succeeded(invoke("train", "d.csv", "--resume", "B.json", "--epochs", "3", "--tol", "0", "-q", "--model", "B.json",
+        succeeded(invoke("train", "d.csv", "--resume", "B.json", "--epochs", "3", "-q", "--model", "B.json",
                          "--history", "hB.csv"))
     rows = list(csv.reader(io.StringIO((ws / "hB.csv").read_text())))
     assert [int(row[0]) for row in rows[1:]] == list(range(1, 12))
