@@ -535,11 +535,13 @@ def _train(options: dict):
     _require_data(run.data)
     with Outputs({**_data_inputs(run.data, run.parts), "--init": run.init_path, "--resume": run.resume_path}) as outputs, \
             _cluster(run.dask) as cluster:
-        model_output = outputs.file(run.model_path, "--model", replaces=("--init", "--resume")) if run.saving else None
+        model_output = (outputs.file(run.model_path, "--model", replaces=("--init", "--resume"), example="model.json")
+                        if run.saving else None)
         existing = replaced_model(model_output) if model_output is not None else None
         history_output = (outputs.file(run.history_path, "--history", append=run.resume_path is not None, example="history.csv")
                           if run.history_path else None)
-        figures = {option: outputs.file(path, option) for option, path in (("--report", run.report_path), ("--plot", run.plot_path)) if path}
+        figures = {option: outputs.file(path, option, example=example) for option, path, example in
+                   (("--report", run.report_path, "run.html"), ("--plot", run.plot_path, "loss.svg")) if path}
         outputs.check_stdout()
         run, plan, resumed, start = _starting_point(run, plan)
         if history_output is not None:
@@ -590,8 +592,6 @@ def _model_to_stdout(run: _Train) -> _Train:
 
 def _check_train_options(run: _Train):
     """Options of train that contradict each other: a usage error before any work."""
-    from .outputs import writes_to_stdout
-
     context = click.get_current_context()
     given = lambda name: context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT  # noqa: E731
     model_path = context.params["model_path"]
@@ -605,8 +605,6 @@ def _check_train_options(run: _Train):
         where = "" if model_path == "-" or model_path.startswith("/dev/") else f" ({model_path} is where stdout goes)"
         raise click.UsageError(f"--model {model_path} writes the model to stdout{where}, where the report would go; "
                                "leave out --format, or save the model to a file")
-    if run.history_path is not None and writes_to_stdout(run.history_path):
-        raise click.UsageError("--history needs the path of a file; stdout takes the report (--format csv is the loss per epoch)")
 
 
 def _starting_point(run: _Train, plan: TrainingPlan):
@@ -1119,22 +1117,35 @@ def _predict_each_part(output_dir, parts, inputs, model_path, sep, dask):
 
 @contextlib.contextmanager
 def _directory(path: str):
-    """`path` as a directory: made where missing, and removed again, empty, if the block fails."""
-    made = not os.path.lexists(path)
-    if made:
-        try:
-            os.makedirs(path)
-        except OSError as error:
-            from .errors import OutputError, describe
+    """`path` as a directory: made where missing, with every missing directory above it, and
+    each of them removed again (the deepest first, where still empty) if the block fails."""
+    from .outputs import check_not_stdout
 
-            raise OutputError(f"{path}: cannot be made a directory ({describe(error)}); give --output-dir another path") from None
+    check_not_stdout(path, "--output-dir", "predictions/")
+    made, missing = [], os.path.normpath(path)
+    while missing not in ("", ".", os.sep) and not os.path.lexists(missing):
+        made.append(missing)
+        missing = os.path.dirname(missing)
+    try:
+        for directory in reversed(made):
+            os.mkdir(directory)
+    except OSError as error:
+        from .errors import OutputError, describe
+
+        _remove_empty(made)
+        raise OutputError(f"{path}: cannot be made a directory ({describe(error)}); give --output-dir another path") from None
     try:
         yield
     except BaseException:
-        if made:
-            with contextlib.suppress(OSError):
-                os.rmdir(path)
+        _remove_empty(made)
         raise
+
+
+def _remove_empty(directories: list[str]) -> None:
+    """Remove the directories, deepest first, those that exist and are empty."""
+    for directory in directories:
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
 
 
 def _predicted_texts(data, parts, model, sep, cluster):

@@ -75,13 +75,15 @@ class Outputs:
             self.abort()
 
     def file(self, path: str, option: str, *, replaces: tuple[str, ...] = (), append: bool = False,
-             example: str = "model.json") -> Output:
+             example: str | None = None) -> Output:
         """Declare an output file; an OutputConflict or OutputError at once if it cannot be one.
 
         `replaces`: inputs this output may be (a model file updated in place by --resume or
         --init). `append`: the new content goes after the file's present content. `example`: a
-        file name to suggest where the path is a directory.
+        file name of the output's kind to suggest (run.html for a page), where the path is stdout
+        or a directory.
         """
+        check_not_stdout(path, option, example)
         real = _resolve(path, option)
         identity = _identity(real)
         _check_not_a_standard_stream(identity, option, path)
@@ -260,6 +262,21 @@ def _out_of_space(error: OSError) -> bool:
     return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
+def check_not_stdout(path: str, option: str, example: str | None = None) -> None:
+    """Every output option names a file (or, for --output-dir, a directory): one that names
+    stdout ("-", /dev/stdout, the file stdout is redirected to) is an OutputConflict, since
+    stdout takes the command's own output. (--model - is stdout by design: its caller sends
+    the model there and declares no file.)"""
+    if writes_to_stdout(path):
+        shown = path if path == "-" else display_name(path)
+        raise OutputConflict(f"{option} {shown} is stdout, which takes the command's own output; give {option} a path "
+                             f"of its own{_for_example(example)}")
+
+
+def _for_example(example: str | None) -> str:
+    return "" if example is None else f", e.g. {example}"
+
+
 def writes_to_stdout(path: str) -> bool:
     """Whether writing to `path` writes where stdout goes (`/dev/stdout`, `/dev/fd/1`, the file
     stdout is redirected to, its terminal or pipe): then it is stdout, as "-" is. /dev/null is
@@ -352,7 +369,7 @@ def _kind(real: str, option: str, path: str, example: str) -> str:
     except OSError as error:
         raise OutputError(f"{display_name(path)}: {_unusable(error)}; give {option} another path") from None
     if stat.S_ISDIR(mode):
-        raise OutputError(f"{display_name(path)}: is a directory; give {option} a file name in it, e.g. {example}")
+        raise OutputError(f"{display_name(path)}: is a directory; give {option} a file name in it{_for_example(example)}")
     if stat.S_ISSOCK(mode):
         raise OutputError(f"{display_name(path)}: is a socket, not a file; give {option} the path of a file")
     if stat.S_ISBLK(mode):

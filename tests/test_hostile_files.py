@@ -484,3 +484,56 @@ def test_resume_appends_to_its_own_history_run_after_run(invoke, ws):
                          "--history", "hB.csv"))
     rows = list(csv.reader(io.StringIO((ws / "hB.csv").read_text())))
     assert [int(row[0]) for row in rows[1:]] == list(range(1, 12))
+
+
+# ---------------------------------------------------------------------------------------------
+# Output options: none is stdout, a directory gets a name of its kind, --output-dir leaves nothing
+# ---------------------------------------------------------------------------------------------
+
+OUTPUT_OPTIONS = {
+    "--history": (["train", "d.csv", "--epochs", "3"], ".csv"),
+    "--report": (["train", "d.csv", "--epochs", "3"], ".html"),
+    "--plot": (["train", "d.csv", "--epochs", "3"], ".svg"),
+    "--model": (["train", "d.csv", "--epochs", "3"], ".json"),
+    "--output-dir": (["predict", "d.csv"], None),
+}
+
+
+@pytest.mark.parametrize("path", ["-", "/dev/stdout"])
+@pytest.mark.parametrize("option", [option for option in OUTPUT_OPTIONS if option != "--model"])
+def test_no_output_option_writes_a_file_named_after_stdout(invoke, ws, option, path):
+    # --model - alone is stdout by design: the model goes there (README, "Usage").
+    command, _ = OUTPUT_OPTIONS[option]
+    before = fingerprint(ws)
+    o = invoke(*command, option, path)
+    refused(o, 2, [f"{option} {path} is stdout"], root=ws, before=before, train=command[0] == "train")
+
+
+@pytest.mark.parametrize("option", [option for option in OUTPUT_OPTIONS if option != "--output-dir"])
+def test_an_output_aimed_at_a_directory_is_given_a_name_of_its_kind(invoke, ws, option):
+    command, suffix = OUTPUT_OPTIONS[option]
+    (ws / "dir").mkdir()
+    before = fingerprint(ws)
+    o = invoke(*command, option, "dir")
+    line = refused(o, 1, ["dir: is a directory", f"give {option} a file name in it, e.g. "], root=ws, before=before,
+                   train=True)
+    assert line.rstrip(".").endswith(suffix), line
+
+
+@pytest.mark.parametrize("failure", ["a bad row in the second part", "no model"])
+def test_a_failing_predict_leaves_no_directory_of_output_dir(invoke, ws, failure):
+    (ws / "parts").mkdir()
+    (ws / "parts" / "a.csv").write_bytes((ws / "d.csv").read_bytes())
+    (ws / "parts" / "b.csv").write_text("x1,x2,x3,y\n1,2,3,4\n1,x,3,4\n")
+    if failure == "no model":
+        (ws / "parts" / "b.csv").write_bytes((ws / "d.csv").read_bytes())
+        (ws / "model.json").unlink()
+    before = fingerprint(ws)
+    o = invoke("predict", "parts", "--output-dir", "nest/b/c")
+    refused(o, 1, ["parts/b.csv, row 2" if failure != "no model" else "model.json"], root=ws, before=before)
+
+
+def test_a_predict_that_succeeds_makes_every_directory_of_output_dir(invoke, ws):
+    (ws / "nest").mkdir()
+    succeeded(invoke("predict", "d.csv", "--output-dir", "nest/b/c"))
+    assert sorted(path.name for path in (ws / "nest" / "b" / "c").iterdir()) == ["d.csv"]
