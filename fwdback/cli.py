@@ -1069,7 +1069,6 @@ def _predict(data, model_path, sep, output_dir, dask):
         raise click.UsageError("--output-dir writes a file for each part of DATA, and stdin has no parts; give DATA's files")
     data, parts = _data_and_parts(data, dask is not None or output_dir is not None)
     _require_data(data)
-    _one_stdin(data, model_path)
     inputs = {**_data_inputs(data, parts), "--model": model_path}
     if output_dir is not None:
         return _predict_each_part(output_dir, parts, inputs, model_path, sep, dask)
@@ -1205,7 +1204,6 @@ def _evaluate(data, model_path, sep, output_format):
 
     data, parts = _data_and_parts(data, False)
     _require_data(data)
-    _one_stdin(data, model_path)
     Outputs({**_data_inputs(data, parts), "--model": model_path}).check_stdout()
     model = load_model(model_path)
     notes = []
@@ -1233,12 +1231,6 @@ def _evaluate(data, model_path, sep, output_format):
         for target, evaluation in evaluations.items():
             print_table(console, evaluation_table(evaluation, name, dataset.source, None if len(targets) == 1 else target))
     out.flush()
-
-
-def _one_stdin(data, model_path):
-    """DATA and --model cannot both be read from stdin."""
-    if data == "-" and model_path == "-":
-        raise click.UsageError("DATA and --model cannot both come from stdin; give one of them as a file")
 
 
 @cli.command(

@@ -177,6 +177,23 @@ class OutputConflict(FwdbackError):
     exit_code = 2
 
 
+class StdinTwice(FwdbackError):
+    """Two inputs of one command would both be read from stdin, which can be read once.
+
+    first, second : how the command names them ("DATA", "--resume")
+    """
+
+    exit_code = 2
+
+    def __init__(self, first: str, second: str):
+        self.first, self.second = first, second
+        super().__init__(first, second)
+
+    def message(self, name=python_name) -> str:
+        return (f"{self.first} and {self.second} cannot both come from stdin, which can be read only once; give one of "
+                "them as a file")
+
+
 class ForeignFile(FwdbackError, ValueError):
     """An output path holds a file that fwdback does not replace or append to: not a model
     file, or not a history of this network. Nothing is written.

@@ -27,7 +27,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from .errors import ForeignFile, OutputConflict, OutputError, describe, display_name
+from .errors import ForeignFile, OutputConflict, OutputError, StdinTwice, describe, display_name
 
 _TEMPORARY_PREFIX = ".fwdback-"
 
@@ -62,7 +62,11 @@ class Outputs:
     """
 
     def __init__(self, inputs: dict[str, str | None]):
+        """errors.StdinTwice where two inputs would both read stdin ("-", or /dev/stdin on a pipe)."""
         self._inputs = {option: path for option, path in inputs.items() if path is not None}
+        from_stdin = [option for option, path in self._inputs.items() if reads_stdin(path)]
+        if len(from_stdin) > 1:
+            raise StdinTwice(*from_stdin[:2])
         self._identities = {option: _identity(path) for option, path in self._inputs.items()}
         self._outputs: list[Output] = []
         self._committed = False
@@ -289,6 +293,20 @@ def writes_to_stdout(path: str) -> bool:
         return False
     same = (status.st_dev, status.st_ino) == (stdout.st_dev, stdout.st_ino)
     return same and not _is_devnull(status)
+
+
+def reads_stdin(path: str) -> bool:
+    """Whether reading `path` reads stdin's stream: "-", or a path of stdin (/dev/stdin,
+    /dev/fd/0) where stdin is a pipe, a terminal or a socket, whose bytes can be read once (a
+    regular file opened by its path is read from its start again)."""
+    if path == "-":
+        return True
+    try:
+        status, stdin = os.stat(path), os.fstat(0)
+    except (OSError, ValueError):
+        return False
+    same = (status.st_dev, status.st_ino) == (stdin.st_dev, stdin.st_ino)
+    return same and not stat.S_ISREG(stdin.st_mode) and not _is_devnull(status)
 
 
 def _is_devnull(status: os.stat_result) -> bool:

@@ -537,3 +537,48 @@ def test_a_predict_that_succeeds_makes_every_directory_of_output_dir(invoke, ws)
     (ws / "nest").mkdir()
     succeeded(invoke("predict", "d.csv", "--output-dir", "nest/b/c"))
     assert sorted(path.name for path in (ws / "nest" / "b" / "c").iterdir()) == ["d.csv"]
+
+
+# ---------------------------------------------------------------------------------------------
+# stdin used twice: one rule, in every command
+# ---------------------------------------------------------------------------------------------
+
+STDIN_TWICE = {
+    "train --resume": (["train", "-", "--resume", "-", "--epochs", "3"], "--resume"),
+    "train --init": (["train", "-", "--init", "-", "--epochs", "3"], "--init"),
+    "explain --init": (["explain", "-", "--init", "-"], "--init"),
+    "gradcheck --init": (["gradcheck", "-", "--init", "-"], "--init"),
+    "predict --model": (["predict", "-", "--model", "-"], "--model"),
+    "evaluate --model": (["evaluate", "--model", "-"], "--model"),
+}
+
+
+@pytest.mark.parametrize("use", list(STDIN_TWICE))
+def test_stdin_named_twice_is_one_usage_error_in_every_command(invoke, ws, assets, use):
+    args, option = STDIN_TWICE[use]
+    before = fingerprint(ws)
+    o = invoke(*args, input=assets.model)
+    refused(o, 2, [f"DATA and {option} cannot both come from stdin", "give one of them as a file"], absent=["empty", "swap"],
+            root=ws, before=before, train=use.startswith("train"))
+
+
+@pytest.mark.parametrize("script, option", [
+    ("cat model.json | fwdback train /dev/stdin --resume - --epochs 3", "--resume"),
+    ("cat d.csv | fwdback predict - --model /dev/stdin", "--model"),
+], ids=["/dev/stdin as DATA", "/dev/stdin as --model"])
+def test_dev_stdin_on_a_pipe_is_stdin_too(ws, script, option):
+    from test_robustness import shell
+
+    before = fingerprint(ws)
+    o = shell(script, ws)
+    refused(o, 2, [f"DATA and {option} cannot both come from stdin"], root=ws, before=before)
+
+
+def test_dev_stdin_of_a_redirected_file_is_read_from_its_start(ws):
+    # `< model.json` makes stdin a regular file, which /dev/stdin opens afresh from its start:
+    # one input reads stdin, and predict runs.
+    from test_robustness import shell
+
+    o = shell("fwdback predict d.csv --model /dev/stdin < model.json", ws)
+    succeeded(o)
+    assert o.stdout.splitlines()[0] == "x1,x2,x3,y,y_hat"
