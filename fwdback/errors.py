@@ -132,7 +132,7 @@ class MissingColumn(DataError):
                  target: str | None = None, other_separator: str | None = None):
         self.source, self.column, self.quoted, self.suggestion = source, column, quoted, suggestion
         self.trained_on, self.target, self.other_separator = trained_on, target, other_separator
-        super().__init__(source, column)
+        super().__init__(source, column, quoted, suggestion, trained_on, target, other_separator)  # all: it pickles
 
     def message(self, name=python_name) -> str:
         if self.other_separator is not None:

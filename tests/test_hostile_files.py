@@ -582,3 +582,15 @@ def test_dev_stdin_of_a_redirected_file_is_read_from_its_start(ws):
     o = shell("fwdback predict d.csv --model /dev/stdin < model.json", ws)
     succeeded(o)
     assert o.stdout.splitlines()[0] == "x1,x2,x3,y,y_hat"
+
+
+def test_every_data_error_a_worker_raises_reaches_the_client_whole():
+    # A Dask worker's exception is pickled to the client: each must come back with its message.
+    from fwdback import errors
+
+    raised = [errors.MissingColumn("p.parquet", "x9", "'x9'", "columns are 'x1'", ("x9",), "y", None),
+              errors.UnreadableData("p.parquet", "ZSTD decompression failed", "row group 1 of 1 (rows 1 to 5)"),
+              errors.DataError("p.csv, row 3, column x1: 'a' is not a number"), errors.DataTooLarge("p.csv", 5, 3)]
+    for error in raised:
+        received = pickle.loads(pickle.dumps(error))
+        assert type(received) is type(error) and str(received) == str(error)
