@@ -371,17 +371,17 @@ def _predicted_parquet(part: Part, model, with_header: bool) -> Iterator[Predict
     _taken(names, added, part.name)
     _parquet_positions(names, part, model.features, trained_on=tuple(model.features))
     header = csv_line([*names, *added]).encode()
+    # the frame's columns by position: those the model does not read pass through whatever their names, as a CSV's do
+    positions = [str(index) for index in range(len(names) + len(added))]
     rows_before = 0
     for batch in parquet_batches(part, file, PARQUET_BATCH_ROWS):
         X = np.column_stack([_parquet_column(batch.column(column), part, column, rows_before) for column in model.features])
-        # by position: columns the model does not read pass through whatever their names, as a CSV's do
         try:
-            frame = batch.rename_columns([str(index) for index in range(batch.num_columns)]).to_pandas()
+            frame = batch.rename_columns(positions[: len(names)]).to_pandas()
         except pyarrow.ArrowException as error:
             raise DataError(f"{part.name}: its columns cannot be written as CSV ({describe(error)}); give predict a "
                             "Parquet file of plain columns") from None
-        frame[[str(index) for index in range(batch.num_columns, len(names) + len(added))]] = \
-            _predictions(model, X, part.name, rows_before)
+        frame[positions[len(names) :]] = _predictions(model, X, part.name, rows_before)
         text = frame.to_csv(index=False, header=False, lineterminator="\n").encode()
         yield PredictedBlock(header, (header if with_header and rows_before == 0 else b"") + text)
         rows_before += batch.num_rows
