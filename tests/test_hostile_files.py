@@ -594,3 +594,19 @@ def test_every_data_error_a_worker_raises_reaches_the_client_whole():
     for error in raised:
         received = pickle.loads(pickle.dumps(error))
         assert type(received) is type(error) and str(received) == str(error)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_a_scrambled_parquet_part_read_on_a_dask_worker_is_named(invoke, ws, damaged, command):
+    distributed = pytest.importorskip("distributed")
+    local = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                     dashboard_address=None, silence_logs=50)
+    try:
+        damaged("zstd pages")
+        before = fingerprint(ws)
+        o = invoke(command, "parts", *(["--epochs", "3"] if command == "train" else []), f"--dask={local.scheduler_address}")
+        refused(o, 1, ["parts/b.parquet", "row group 3 of 4 (rows 1,001 to 1,500)", "cannot be read"], root=ws,
+                before=before, train=command == "train")
+    finally:
+        local.close()
