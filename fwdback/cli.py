@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import json
 import math
 import os
 import signal
@@ -565,16 +564,19 @@ def _train(options: dict):
     _require_data(run.data)
     with Outputs({**_data_inputs(run.data, run.parts), "--init": run.init_path, "--resume": run.resume_path}) as outputs, \
             contextlib.ExitStack() as cluster_started:
-        model_output = outputs.file(run.model_path, "--model", replaces=("--init", "--resume")) if run.saving else None
+        model_output = (outputs.file(run.model_path, "--model", replaces=("--init", "--resume"), example="model.json")
+                        if run.saving else None)
         existing = replaced_model(model_output) if model_output is not None else None
         history_output = (outputs.file(run.history_path, "--history", append=run.resume_path is not None, example="history.csv")
                           if run.history_path else None)
-        figures = {option: outputs.file(path, option) for option, path in (("--report", run.report_path), ("--plot", run.plot_path)) if path}
+        figures = {option: outputs.file(path, option, example=example) for option, path, example in
+                   (("--report", run.report_path, "run.html"), ("--plot", run.plot_path, "loss.svg")) if path}
         outputs.check_stdout()
         run, plan, resumed, start = _starting_point(run, plan)
         if history_output is not None:
             header = history_header(start.params.names, _state_names(plan))
-            check_appends_to(history_output, header, "a history of this network")
+            check_appends_to(history_output, header, "a history of this network",
+                             None if resumed is None else resumed.training.history_sha256, run.resume_path)
         notes = _resumed_notes(resumed, run.resume_path)
         dataset = _training_data(run, plan, resumed, notes)
         cluster = cluster_started.enter_context(_cluster(run.dask))  # once every option is known to go with --dask
@@ -589,6 +591,7 @@ def _train(options: dict):
         fitted, received = _fit(rows, start.params, plan, epochs_before, history, csv_out, dataset.source,
                                 [] if run.quiet else notes, samples, state)
         model = _trained_model(fitted, dataset, run)
+        model.training.history_sha256 = None if history_output is None else outputs.sha256(history_output)
         if fitted.result.interrupted:
             return _end_interrupted(fitted, model, run, epochs_before, received, model_output, outputs, stdout)
         _save(model, model_output, stdout if run.model_path == "-" else None, outputs)
@@ -619,8 +622,6 @@ def _model_to_stdout(run: _Train) -> _Train:
 
 def _check_train_options(run: _Train):
     """Options of train that contradict each other: a usage error before any work."""
-    from .outputs import writes_to_stdout
-
     context = click.get_current_context()
     given = lambda name: context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT  # noqa: E731
     model_path = context.params["model_path"]
@@ -634,8 +635,6 @@ def _check_train_options(run: _Train):
         where = "" if model_path == "-" or model_path.startswith("/dev/") else f" ({model_path} is where stdout goes)"
         raise click.UsageError(f"--model {model_path} writes the model to stdout{where}, where the report would go; "
                                "leave out --format, or save the model to a file")
-    if run.history_path is not None and writes_to_stdout(run.history_path):
-        raise click.UsageError("--history needs the path of a file; stdout takes the report (--format csv is the loss per epoch)")
 
 
 def _starting_point(run: _Train, plan: TrainingPlan):
@@ -650,9 +649,23 @@ def _starting_point(run: _Train, plan: TrainingPlan):
         return run, plan, None, start
     resumed = load_model(run.resume_path)
     run, plan = _resumed_run(resumed, run), _resumed_plan(resumed, plan)
+    _check_epochs_left(resumed, plan, run.resume_path)
     _check_settings_apply(plan)
     _check_frozen(plan, resumed.params)
     return run, plan, resumed, InitialWeights(resumed.params, resumed.scaling)
+
+
+def _check_epochs_left(resumed, plan: TrainingPlan, resume_path: str) -> None:
+    """A resumed run numbers its epochs on from the model's, and a model file counts at most
+    modelfile.MAX_EPOCHS: --epochs that could pass it are a usage error, before any work."""
+    from .modelfile import MAX_EPOCHS
+
+    left = MAX_EPOCHS - resumed.training.epochs
+    if plan.epochs > left:
+        fix = f": give --epochs {left} or fewer, or" if left else ", so no epoch is left to run:"
+        raise click.UsageError(f"--resume {resume_path} has run {resumed.training.epochs:,} epochs, and a model file "
+                               f"counts at most 2^62 ({MAX_EPOCHS:,}){fix} start afresh from its weights with "
+                               f"--init {resume_path}")
 
 
 def _resumed_run(resumed, run: _Train) -> _Train:
@@ -942,18 +955,19 @@ def _save(model, model_output, stdout, outputs):
     from .modelfile import model_json
 
     if model_output is not None:
-        outputs.open(model_output).write(model_json(model))
+        outputs.open(model_output).write(model_json(model, model_output.path))
     elif stdout is not None:
-        stdout.write(model_json(model))
+        stdout.write(model_json(model, "the model for stdout"))
 
 
 def _report(fitted, model, run: _Train, stdout):
     """The report on stdout (none where stdout takes the model), and the notes for stderr."""
+    from .outputs import json_text
     from .report import TrainingReport, training_document, training_notes
 
     report = TrainingReport.of(fitted, model, _option_name)
     if stdout is not None and run.output_format == "json":
-        stdout.write(json.dumps(training_document(report, None if run.no_save else run.model_path), indent=2) + "\n")
+        stdout.write(json_text(training_document(report, None if run.no_save else run.model_path)))
     elif stdout is not None and run.output_format == "table":
         from .render.terminal import console_for, print_training
 
@@ -1089,7 +1103,6 @@ def _predict(data, model_path, sep, output_dir, dask):
         raise click.UsageError("--output-dir writes a file for each part of DATA, and stdin has no parts; give DATA's files")
     data, parts = _data_and_parts(data, dask is not None or output_dir is not None)
     _require_data(data)
-    _one_stdin(data, model_path)
     inputs = {**_data_inputs(data, parts), "--model": model_path}
     if output_dir is not None:
         return _predict_each_part(output_dir, parts, inputs, model_path, sep, dask)
@@ -1137,22 +1150,35 @@ def _predict_each_part(output_dir, parts, inputs, model_path, sep, dask):
 
 @contextlib.contextmanager
 def _directory(path: str):
-    """`path` as a directory: made where missing, and removed again, empty, if the block fails."""
-    made = not os.path.lexists(path)
-    if made:
-        try:
-            os.makedirs(path)
-        except OSError as error:
-            from .errors import OutputError, describe
+    """`path` as a directory: made where missing, with every missing directory above it, and
+    each of them removed again (the deepest first, where still empty) if the block fails."""
+    from .outputs import check_not_stdout
 
-            raise OutputError(f"{path}: cannot be made a directory ({describe(error)}); give --output-dir another path") from None
+    check_not_stdout(path, "--output-dir", "predictions/")
+    made, missing = [], os.path.normpath(path)
+    while missing not in ("", ".", os.sep) and not os.path.lexists(missing):
+        made.append(missing)
+        missing = os.path.dirname(missing)
+    try:
+        for directory in reversed(made):
+            os.mkdir(directory)
+    except OSError as error:
+        from .errors import OutputError, describe
+
+        _remove_empty(made)
+        raise OutputError(f"{path}: cannot be made a directory ({describe(error)}); give --output-dir another path") from None
     try:
         yield
     except BaseException:
-        if made:
-            with contextlib.suppress(OSError):
-                os.rmdir(path)
+        _remove_empty(made)
         raise
+
+
+def _remove_empty(directories: list[str]) -> None:
+    """Remove the directories, deepest first, those that exist and are empty."""
+    for directory in directories:
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
 
 
 def _predicted_texts(data, parts, model, sep, cluster):
@@ -1207,12 +1233,11 @@ def _evaluate(data, model_path, sep, output_format):
     from .errors import DataError
     from .evaluation import evaluate as score
     from .modelfile import load_model
-    from .outputs import Outputs, Stdout
+    from .outputs import Outputs, Stdout, json_text
     from .report import evaluation_document, evaluation_table, write_evaluation_csv
 
     data, parts = _data_and_parts(data, False)
     _require_data(data)
-    _one_stdin(data, model_path)
     Outputs({**_data_inputs(data, parts), "--model": model_path}).check_stdout()
     model = load_model(model_path)
     notes = []
@@ -1230,7 +1255,7 @@ def _evaluate(data, model_path, sep, output_format):
     out = Stdout()
     name = "<stdin>" if model_path == "-" else model_path
     if output_format == "json":
-        out.write(json.dumps(evaluation_document(evaluations, name, dataset), indent=2) + "\n")
+        out.write(json_text(evaluation_document(evaluations, name, dataset)))
     elif output_format == "csv":
         write_evaluation_csv(out, evaluations)
     else:
@@ -1240,12 +1265,6 @@ def _evaluate(data, model_path, sep, output_format):
         for target, evaluation in evaluations.items():
             print_table(console, evaluation_table(evaluation, name, dataset.source, None if len(targets) == 1 else target))
     out.flush()
-
-
-def _one_stdin(data, model_path):
-    """DATA and --model cannot both be read from stdin."""
-    if data == "-" and model_path == "-":
-        raise click.UsageError("DATA and --model cannot both come from stdin; give one of them as a file")
 
 
 @cli.command(
@@ -1302,7 +1321,7 @@ def _explain(options: dict):
     import numpy as np
 
     from .explain import explain_document, explanation, training_row_numbers, work_epoch
-    from .outputs import Stdout
+    from .outputs import Stdout, json_text
     from .training import resolve
 
     epoch, step, rows, output_format = (options.pop(name) for name in ("epoch", "step", "rows", "output_format"))
@@ -1321,7 +1340,7 @@ def _explain(options: dict):
     if output_format == "json":
         document = {"data": dataset.source, "seed": seed, "init": init_path, "lr_chosen": options["lr"] is None,
                     "patience": options["patience"], "min_delta": options["min_delta"]}
-        out.write(json.dumps(document | explain_document(worked, dataset.features, dataset.target), indent=2) + "\n")
+        out.write(json_text(document | explain_document(worked, dataset.features, dataset.target)))
     else:
         start = f"from {init_path}" if init_path else f"random, seed {seed}"
         with np.errstate(all="ignore"):
@@ -1518,7 +1537,7 @@ def _gradcheck(options: dict):
 
     from .gradcheck import check_gradients
     from .network import forward, loss
-    from .outputs import Stdout
+    from .outputs import Stdout, json_text
     from .training import fit_rows
 
     epochs, tol, output_format = options.pop("epochs"), options.pop("tol"), options.pop("output_format")
@@ -1547,7 +1566,7 @@ def _gradcheck(options: dict):
     checks = check_gradients(params, rows.X, rows.y, tol, setup.plan.loss)
     out = Stdout()
     if output_format == "json":
-        out.write(json.dumps([asdict(check) for check in checks], indent=2) + "\n")
+        out.write(json_text([asdict(check) for check in checks]))
     else:
         from .render.terminal import console_for, print_table, table_width
         from .report import gradcheck_table

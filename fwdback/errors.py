@@ -30,6 +30,17 @@ def describe(error: BaseException) -> str:
     return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
+# A decoder's words are quoted up to this many characters.
+QUOTED_DETAIL_CHARACTERS = 120
+
+
+def _printable(text: str) -> str:
+    """A library's message as ours quote it: its first line, without control characters, cut short."""
+    lines = text.strip().splitlines()
+    line = "".join(character for character in (lines[0] if lines else "") if character.isprintable()).strip()
+    return line if len(line) <= QUOTED_DETAIL_CHARACTERS else line[:QUOTED_DETAIL_CHARACTERS] + "..."
+
+
 def path_problem(error: OSError | ValueError) -> str:
     """What went wrong opening a path, and what to do, in words (a ValueError: a NUL in the path)."""
     if isinstance(error, ValueError):
@@ -72,6 +83,23 @@ class DataError(FwdbackError, ValueError):
     """The data CSV cannot be used as it is."""
 
 
+class UnreadableData(DataError):
+    """Bytes of the data that cannot be decoded: a damaged gzip stream, a Parquet page that does
+    not decompress. Every reader of DATA (CSV and Parquet, here or on a Dask worker) raises it.
+
+    source : the file or part;  detail : the decoder's words;  place : where in the file, in
+    words ("row group 3 of 4 (rows 1001 to 1500)"), or None
+    """
+
+    def __init__(self, source: str, detail: str, place: str | None = None):
+        self.source, self.detail, self.place = source, detail, place
+        super().__init__(source, detail, place)
+
+    def message(self, name=python_name) -> str:
+        where = self.source if self.place is None else f"{self.source}, {self.place}"
+        return f"{where}: cannot be read ({_printable(self.detail)}); the file is damaged or cut short: check that it is intact, or write it again"
+
+
 class DataTooLarge(DataError):
     """The data is more than fits in memory, or more than the caller wants loaded (then it streams).
 
@@ -104,7 +132,7 @@ class MissingColumn(DataError):
                  target: str | None = None, other_separator: str | None = None):
         self.source, self.column, self.quoted, self.suggestion = source, column, quoted, suggestion
         self.trained_on, self.target, self.other_separator = trained_on, target, other_separator
-        super().__init__(source, column)
+        super().__init__(source, column, quoted, suggestion, trained_on, target, other_separator)  # all: it pickles
 
     def message(self, name=python_name) -> str:
         if self.other_separator is not None:
@@ -147,6 +175,23 @@ class OutputConflict(FwdbackError):
     """An output path is also an input of the command, or another of its outputs."""
 
     exit_code = 2
+
+
+class StdinTwice(FwdbackError):
+    """Two inputs of one command would both be read from stdin, which can be read once.
+
+    first, second : how the command names them ("DATA", "--resume")
+    """
+
+    exit_code = 2
+
+    def __init__(self, first: str, second: str):
+        self.first, self.second = first, second
+        super().__init__(first, second)
+
+    def message(self, name=python_name) -> str:
+        return (f"{self.first} and {self.second} cannot both come from stdin, which can be read only once; give one of "
+                "them as a file")
 
 
 class ForeignFile(FwdbackError, ValueError):

@@ -385,9 +385,9 @@ class FwdbackRegressor:
         if not self.__sklearn_is_fitted__():
             raise _not_fitted(f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before save")
         with Outputs({}) as outputs:
-            output = outputs.file(path, "save(path)")
+            output = outputs.file(path, "save(path)", example="model.json")
             replaced_model(output)
-            outputs.open(output).write(model_json(self._model()))
+            outputs.open(output).write(model_json(self._model(), path))
             outputs.commit()
 
     @classmethod

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 FORMAT = "fwdback-model"
 VERSION = 2
+# What a message about a damaged model file asks for.
+_AGAIN = "train the model again"
 
 
 @dataclass
@@ -54,6 +56,9 @@ class TrainingRecord:
     epochs         the epochs whose updates the weights hold (with early stopping, those before
                    the best epoch);  epochs_run, best_epoch, stop (why training ended)
     initial_weights, initial_loss, final_loss, final_val_loss, interrupted
+    optimizer_state  the update rule's state, for --resume
+    history_sha256   the sha256 of the --history file the run left, to which --resume appends
+                     only where that file is still the same
     """
 
     data: str | None = None
@@ -73,11 +78,12 @@ class TrainingRecord:
     final_val_loss: float | None = None
     interrupted: bool = False
     optimizer_state: dict | None = None
+    history_sha256: str | None = None
 
     def as_dict(self) -> dict:
         """As the model file holds it: the stop reason by its value ("converged")."""
         record = asdict(self) | {"stop": None if self.stop is None else self.stop.value}
-        for name in ("interrupted", "optimizer_state"):
+        for name in ("interrupted", "optimizer_state", "history_sha256"):
             if not record[name]:
                 del record[name]
         return record
@@ -124,9 +130,23 @@ def model_document(model: Model) -> dict:
     }
 
 
-def model_json(model: Model) -> str:
-    """The model file's text: every float in Python's shortest round-trip form."""
-    return json.dumps(model_document(model), indent=2, allow_nan=False) + "\n"
+def model_json(model: Model, name: str = "the model file") -> str:
+    """The model file's text: every float in Python's shortest round-trip form.
+
+    The text is read back by the loader (load_model's every check) before it is returned, so
+    that no file fwdback writes is one it then refuses, and a model that loaded is never
+    replaced by one that does not: ModelFileError saying why, naming the file as `name`.
+    """
+    from .outputs import json_text
+
+    text = json_text(model_document(model))
+    try:
+        _parse_model(_json_document(text), name)
+    except ModelFileError as refused:
+        problem = str(refused).removeprefix(f"{name}: ").removesuffix(f"; {_AGAIN}")
+        raise ModelFileError(f"{name}: not saved, as fwdback would refuse the model file: {problem}; "
+                             "any file there is unchanged") from None
+    return text
 
 
 def load_model(path: str) -> Model:
@@ -152,10 +172,11 @@ def _parse_model(document, path: str) -> Model:
         or not targets
         or not all(isinstance(name, str) and name for name in targets)
         or len(set(targets)) != len(targets)
+        or set(features) & set(targets)
     ):
         raise ModelFileError(
-            f"{path}: \"features\" must list distinct column names and \"target\" name one (or list several); "
-            "train the model again"
+            f"{path}: \"features\" must list distinct, non-empty column names and \"target\" name another (or list "
+            f"several); {_AGAIN}"
         )
     target = target if isinstance(target, str) else tuple(target)
     hidden = document.get("hidden", 2)
@@ -177,6 +198,8 @@ def _parse_model(document, path: str) -> Model:
     params = parse_weights(document.get("weights"), path, architecture)
     scaling = _parse_scaling(document.get("scaling"), path, tuple(features), target)
     training = _parse_training(document.get("training"), path, document["version"])
+    recorded = (document.get("training") or {}).get("optimizer_state")
+    _check_optimizer_state(recorded, training.plan.get("optimizer", "gd"), params.names, path)
     return Model(params, tuple(features), target, training, scaling)
 
 
@@ -243,21 +266,46 @@ def optimizer_state_record(state: dict, names: tuple[str, ...]) -> dict | None:
 
 def optimizer_state_of(model: Model, optimizer: str, path: str) -> dict | None:
     """The state a resumed run's update rule goes on with (Optimizer's `state` and `t`), from
-    the model file's record; None where it keeps none. A record that does not fit is refused."""
+    the model file's record (checked by the loader, _check_optimizer_state); None where it
+    keeps none. A rule that keeps a state the file does not hold is refused."""
     from .optimizers import OptimizerSettings
 
     keys = OptimizerSettings(optimizer).state_names
     if not keys:
         return None
-    record = model.training.optimizer_state or {}
+    record = model.training.optimizer_state
+    if record is None:
+        raise ModelFileError(f"{path}: \"training\".\"optimizer_state\" is missing, and {optimizer} goes on from its "
+                             f"state (t and {', '.join(keys)} for every parameter); {_AGAIN}")
     names = model.params.names
+    return {"t": record["t"]} | {key: np.array([float(record[key][name]) for name in names]) for key in keys}
+
+
+def _check_optimizer_state(record: dict | None, optimizer: str, names: tuple[str, ...], path: str) -> None:
+    """The update rule's state a model file holds is the state of its plan's rule: t, a whole
+    number, and each of the rule's per-parameter states (v; m and s) a finite number for every
+    parameter, adam's second moments s (means of squares) at least 0. A ModelFileError where not:
+    training on from it would go wrong (a negative s is the square root of a negative number)."""
+    from .optimizers import OptimizerSettings
+
+    if record is None:
+        return
+    keys = OptimizerSettings(optimizer).state_names
+    where = f"{path}: \"training\".\"optimizer_state\""
+    if not keys or not isinstance(record, dict):
+        held = "is there, and gd keeps no state" if not keys else f"is {_shown(record)}, not a JSON object"
+        raise ModelFileError(f"{where} {held}; {_AGAIN}")
+    need = f"{optimizer}'s state (t and {', '.join(keys)} for every parameter)"
     t = record.get("t")
     parts = [record.get(key) for key in keys]
-    if not (_is_int(t) and t >= 0 and all(isinstance(part, dict) and set(part) == set(names) for part in parts)
+    if not (set(record) == {"t", *keys} and _is_int(t) and t >= 0
+            and all(isinstance(part, dict) and set(part) == set(names) for part in parts)
             and all(_is_finite_number(part[name]) for part in parts for name in names)):
-        raise ModelFileError(f"{path}: \"training\".\"optimizer_state\" does not hold {optimizer}'s state "
-                             f"(t and {', '.join(keys)} for every parameter); train the model again")
-    return {"t": t} | {key: np.array([float(part[name]) for name in names]) for key, part in zip(keys, parts)}
+        raise ModelFileError(f"{where} does not hold {need}; {_AGAIN}")
+    negative = next((name for name in names if "s" in keys and record["s"][name] < 0), None)
+    if negative is not None:
+        raise ModelFileError(f"{where} holds a negative second moment for {negative} "
+                             f"({_shown(record['s'][negative])}), which a mean of squares cannot be; {_AGAIN}")
 
 
 def _of_its_kind(name: str, value) -> bool:
@@ -463,7 +511,7 @@ def _read_json(source: str, what: str):
     if not text.strip():
         raise ModelFileError(f"{path}: is empty; give {_a(what)} JSON file")
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
+        return _json_document(text)
     except RecursionError:
         raise ModelFileError(f"{path}: is nested too deeply to be {_a(what)} JSON file") from None
     except _NumberTooLong as long:
@@ -472,6 +520,12 @@ def _read_json(source: str, what: str):
     except (json.JSONDecodeError, ValueError) as error:
         detail = f"line {error.lineno}, column {error.colno}: {error.msg}" if isinstance(error, json.JSONDecodeError) else str(error)
         raise ModelFileError(f"{path}: is not valid JSON ({detail}){_csv_hint(text, what)}") from None
+
+
+def _json_document(text: str):
+    """The JSON document of a model or init file's text: no NaN or Infinity, no integer of
+    more than MAX_INTEGER_DIGITS digits."""
+    return json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
 
 
 def _read_bytes(source: str, path: str, what: str) -> bytes:

@@ -13,7 +13,12 @@ are removed: every file is as it was.
 
 from __future__ import annotations
 
+import csv
 import errno
+import hashlib
+import io
+import json
+import math
 import os
 import shutil
 import stat
@@ -22,7 +27,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from .errors import ForeignFile, OutputConflict, OutputError, describe, display_name
+from .errors import ForeignFile, OutputConflict, OutputError, StdinTwice, describe, display_name
 
 _TEMPORARY_PREFIX = ".fwdback-"
 
@@ -57,7 +62,11 @@ class Outputs:
     """
 
     def __init__(self, inputs: dict[str, str | None]):
+        """errors.StdinTwice where two inputs would both read stdin ("-", or /dev/stdin on a pipe)."""
         self._inputs = {option: path for option, path in inputs.items() if path is not None}
+        from_stdin = [option for option, path in self._inputs.items() if reads_stdin(path)]
+        if len(from_stdin) > 1:
+            raise StdinTwice(*from_stdin[:2])
         self._identities = {option: _identity(path) for option, path in self._inputs.items()}
         self._outputs: list[Output] = []
         self._committed = False
@@ -70,13 +79,15 @@ class Outputs:
             self.abort()
 
     def file(self, path: str, option: str, *, replaces: tuple[str, ...] = (), append: bool = False,
-             example: str = "model.json") -> Output:
+             example: str | None = None) -> Output:
         """Declare an output file; an OutputConflict or OutputError at once if it cannot be one.
 
         `replaces`: inputs this output may be (a model file updated in place by --resume or
         --init). `append`: the new content goes after the file's present content. `example`: a
-        file name to suggest where the path is a directory.
+        file name of the output's kind to suggest (run.html for a page), where the path is stdout
+        or a directory.
         """
+        check_not_stdout(path, option, example)
         real = _resolve(path, option)
         identity = _identity(real)
         _check_not_a_standard_stream(identity, option, path)
@@ -114,6 +125,18 @@ class Outputs:
                 raise _unwritten(output, error) from None
             output.stream = OutputStream(stream, output)
         return output.stream
+
+    def sha256(self, output: Output) -> str | None:
+        """The sha256 of what the output holds so far (an appended file's present content
+        first), as its file will hold it once committed; None for a device or a FIFO."""
+        if output.direct:
+            return None
+        stream = self.open(output)
+        try:
+            stream.stream.flush()
+        except OSError as error:
+            raise _unwritten(output, error) from None
+        return _sha256_of(output.temporary)
 
     def check_stdout(self, fd: int = 1) -> None:
         """Refuse a stdout that is an input file (`fwdback train d.csv >> d.csv`)."""
@@ -171,9 +194,11 @@ class Outputs:
         self._committed = True
 
 
-def check_appends_to(output: Output, header: str, expected: str) -> None:
+def check_appends_to(output: Output, header: str, expected: str, recorded: str | None, recorder: str) -> None:
     """An output that appends (`append`) goes only after what it would write itself: its file
-    must be empty, or start with `header`, the first line the output writes (line end included).
+    must be empty, or the very file that the run it continues left, which starts with `header`
+    (the first line the output writes, line end included) and whose sha256 is `recorded`, as
+    `recorder` (the --resume model's path) records it (None: it records no such file).
     Anything else is someone else's file, errors.ForeignFile; `expected` says in words what
     the file would have to be ("a history of this network")."""
     if not output.append or output.direct:
@@ -185,10 +210,30 @@ def check_appends_to(output: Output, header: str, expected: str) -> None:
         return
     except (OSError, UnicodeDecodeError):
         first = None
-    if first != header and first != "":
+    if first == "":
+        return
+    if first != header:
         line = header.rstrip("\n")
         shown = line if len(line) <= 60 else line[:57] + "..."
         raise ForeignFile(output.path, output.option, f"neither empty nor {expected} (its first line is not {shown})")
+    if recorded is None:
+        raise ForeignFile(output.path, output.option, f"not a file {recorder} records ({recorder} was saved without "
+                                                      f"{output.option}): appending to it would mix two runs")
+    if _sha256_of(output.real) != recorded:
+        raise ForeignFile(output.path, output.option, f"not the file {recorder}'s training left (its sha256 differs from "
+                                                      f"the one {recorder} records): appending to it would mix two runs")
+
+
+def _sha256_of(path: str) -> str | None:
+    """The sha256 of a file's bytes, in hex; None where it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 class OutputStream:
@@ -221,6 +266,21 @@ def _out_of_space(error: OSError) -> bool:
     return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
+def check_not_stdout(path: str, option: str, example: str | None = None) -> None:
+    """Every output option names a file (or, for --output-dir, a directory): one that names
+    stdout ("-", /dev/stdout, the file stdout is redirected to) is an OutputConflict, since
+    stdout takes the command's own output. (--model - is stdout by design: its caller sends
+    the model there and declares no file.)"""
+    if writes_to_stdout(path):
+        shown = path if path == "-" else display_name(path)
+        raise OutputConflict(f"{option} {shown} is stdout, which takes the command's own output; give {option} a path "
+                             f"of its own{_for_example(example)}")
+
+
+def _for_example(example: str | None) -> str:
+    return "" if example is None else f", e.g. {example}"
+
+
 def writes_to_stdout(path: str) -> bool:
     """Whether writing to `path` writes where stdout goes (`/dev/stdout`, `/dev/fd/1`, the file
     stdout is redirected to, its terminal or pipe): then it is stdout, as "-" is. /dev/null is
@@ -233,6 +293,20 @@ def writes_to_stdout(path: str) -> bool:
         return False
     same = (status.st_dev, status.st_ino) == (stdout.st_dev, stdout.st_ino)
     return same and not _is_devnull(status)
+
+
+def reads_stdin(path: str) -> bool:
+    """Whether reading `path` reads stdin's stream: "-", or a path of stdin (/dev/stdin,
+    /dev/fd/0) where stdin is a pipe, a terminal or a socket, whose bytes can be read once (a
+    regular file opened by its path is read from its start again)."""
+    if path == "-":
+        return True
+    try:
+        status, stdin = os.stat(path), os.fstat(0)
+    except (OSError, ValueError):
+        return False
+    same = (status.st_dev, status.st_ino) == (stdin.st_dev, stdin.st_ino)
+    return same and not stat.S_ISREG(stdin.st_mode) and not _is_devnull(status)
 
 
 def _is_devnull(status: os.stat_result) -> bool:
@@ -313,7 +387,7 @@ def _kind(real: str, option: str, path: str, example: str) -> str:
     except OSError as error:
         raise OutputError(f"{display_name(path)}: {_unusable(error)}; give {option} another path") from None
     if stat.S_ISDIR(mode):
-        raise OutputError(f"{display_name(path)}: is a directory; give {option} a file name in it, e.g. {example}")
+        raise OutputError(f"{display_name(path)}: is a directory; give {option} a file name in it{_for_example(example)}")
     if stat.S_ISSOCK(mode):
         raise OutputError(f"{display_name(path)}: is a socket, not a file; give {option} the path of a file")
     if stat.S_ISBLK(mode):
@@ -349,6 +423,36 @@ def _copy_mode(real: str, temporary: str) -> None:
         os.umask(mask)
         mode = 0o666 & ~mask
     os.chmod(temporary, mode)
+
+
+def csv_line(fields, sep: str = ",") -> str:
+    """One CSV record, with its line end: every field as the csv module writes it, quoted where
+    it holds the separator, a quote or a line end. Every header fwdback writes is one."""
+    line = io.StringIO()
+    csv.writer(line, delimiter=sep, lineterminator="\n").writerow(fields)
+    return line.getvalue()
+
+
+def json_text(document, compact: bool = False) -> str:
+    """A document as strict JSON, the one writer of every JSON output. A float that is not
+    finite (an MSE whose squares overflow float64) is written as null: JSON has no Infinity
+    or NaN. Indented, with a line end; `compact`: on one line, without spaces."""
+    layout = {"separators": (",", ":")} if compact else {"indent": 2}
+    try:
+        text = json.dumps(document, allow_nan=False, **layout)
+    except ValueError:  # a float that is not finite, somewhere: the walk is only paid for then
+        text = json.dumps(_finite_or_null(document), allow_nan=False, **layout)
+    return text if compact else text + "\n"
+
+
+def _finite_or_null(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_null(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(item) for item in value]
+    return value
 
 
 class Stdout:

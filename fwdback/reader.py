@@ -25,6 +25,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import stat
 import sys
 import warnings
@@ -35,10 +36,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, describe, display_name, path_problem
+from .errors import DataError, UnreadableData, describe, display_name, path_problem
 
 BLOCK_BYTES = 4 << 20
 MAX_RECORD_BYTES = 64 << 20
+# Python's csv module refuses a field over 128 KiB; here a field may be as long as its record.
+csv.field_size_limit(MAX_RECORD_BYTES)
 DETECTED_SEPARATORS = (";", "\t", "|")
 SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 CELL_CHARACTERS = 40
@@ -272,7 +275,7 @@ class CsvReader:
         try:
             piece = self.stream.read(BLOCK_BYTES)
         except (OSError, EOFError, zlib.error) as error:
-            raise DataError(f"{self.name}: cannot be read ({describe(error)}); check that the file is intact") from None
+            raise UnreadableData(self.name, describe(error)) from None
         self.bytes_read += len(piece)
         if self._translate_cr:
             piece = piece.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -296,10 +299,10 @@ class CsvReader:
         self._pending = data
         text, lines = self._header_record()
         self.header_bytes = self.bytes_parsed
-        first_line = text.split("\n", 1)[0]
+        unquoted = re.sub(r'"[^"]*"', "", text)  # a separator inside a quoted name separates nothing
         detected = sep is None
         if sep is None:
-            sep = next((s for s in DETECTED_SEPARATORS if s in first_line), ",") if "," not in first_line else ","
+            sep = next((s for s in DETECTED_SEPARATORS if s in unquoted), ",") if "," not in unquoted else ","
         try:
             raw = next(csv.reader([text], delimiter=sep, skipinitialspace=True))
         except (csv.Error, StopIteration):
@@ -324,6 +327,10 @@ class CsvReader:
             self._more()
         cut = len(data) if cut is None else cut
         record, self._pending = data[:cut], data[cut:]
+        if len(record.rstrip(b"\r\n")) > MAX_RECORD_BYTES:
+            raise DataError(
+                f"{self.name}: the header line is longer than {MAX_RECORD_BYTES >> 20} MiB; keep only the columns you need"
+            )
         if b"\x00" in record:
             raise DataError(f"{self.name}: is a binary file, not CSV text; give a CSV file (plain or .csv.gz)")
         text = _decode(record, self.name, 1)
@@ -365,12 +372,27 @@ class CsvReader:
                 self._more()
                 continue
             data, self._pending = data[:cut], data[cut:]
+            if len(data) > MAX_RECORD_BYTES:
+                self._check_lengths(data)
             self._check_bytes(data)
             block = Block(data, self.header, self.name, self._rows, self._lines)
             records = block.parse()
             self._rows += len(records)
             self._lines += block.lines
             yield records
+
+    def _check_lengths(self, data: bytes) -> None:
+        """A DataError at the first record of `data` (whole records) longer than MAX_RECORD_BYTES."""
+        codes = np.frombuffer(data, np.uint8)
+        ends = np.flatnonzero(codes == ord("\n"))
+        if b'"' in data:
+            ends = ends[~_inside_quotes(codes)[ends]]
+        starts = np.concatenate([[0], ends + 1])
+        long = np.flatnonzero(np.concatenate([ends, [len(data)]]) - starts > MAX_RECORD_BYTES)
+        if len(long):
+            row, line = self._position(data, int(starts[long[0]]))
+            raise DataError(f"{where(self.name, row, line)}: is longer than {MAX_RECORD_BYTES >> 20} MiB, the most a row "
+                            "may hold; shorten it or drop the column that holds so much")
 
     def _check_bytes(self, data: bytes) -> None:
         nul = data.find(b"\x00")
@@ -407,12 +429,18 @@ def _record_end(data: bytes, first_only: bool = False) -> int | None:
         end = data.find(b"\n") if first_only else data.rfind(b"\n")
         return None if end < 0 else end + 1
     codes = np.frombuffer(data, np.uint8)
-    quotes = np.cumsum(codes == ord('"'), dtype=np.int64)
+    inside = _inside_quotes(codes)
     newlines = np.flatnonzero(codes == ord("\n"))
-    outside = newlines[quotes[newlines] % 2 == 0]
+    outside = newlines[~inside[newlines]]
     if not len(outside):
         return None
     return int(outside[0 if first_only else -1]) + 1
+
+
+def _inside_quotes(codes: np.ndarray) -> np.ndarray:
+    """For each byte, shape (len(codes),) bool: whether an odd number of quote characters come
+    up to it (a line end there is inside a quoted field); one byte a byte, however long the record."""
+    return np.logical_xor.accumulate(codes == ord('"'))
 
 
 def _decode(data: bytes, name: str, line: int) -> str:

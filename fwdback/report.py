@@ -17,6 +17,7 @@ from .evaluation import FitQuality
 from .linear_map import Comparison, compare, linear_map_formulas
 from .modelfile import Model
 from .network import forward, loss_divisor, output_symbols
+from .outputs import csv_line
 from .playback import network_document
 from .plan import CONVERGENCE_WINDOW, StopReason
 from .sections import Mark, Table
@@ -527,7 +528,7 @@ def _worse_than_the_mean(report: TrainingReport) -> list[str]:
 
 def loss_csv_header(validation: bool) -> str:
     """The header of `train --format csv`: epoch,loss (and val_loss with a validation split)."""
-    return "epoch,loss,val_loss\n" if validation else "epoch,loss\n"
+    return csv_line(["epoch", "loss", "val_loss"] if validation else ["epoch", "loss"])
 
 
 def loss_csv_row(record, validation: bool) -> str:
@@ -541,7 +542,7 @@ def history_header(names, state_names: tuple[str, ...] = ()) -> str:
     """The --history header: epoch, loss, the parameters by name, then dL/d of each, then the
     optimizer's state after the epoch's updates (v_w1, ...; m_w1, ..., s_w1, ...) where it keeps one."""
     state = [f"{key}_{name}" for key in state_names for name in names]
-    return ",".join(["epoch", "loss", *names, *(f"dL/d{name}" for name in names), *state]) + "\n"
+    return csv_line(["epoch", "loss", *names, *(f"dL/d{name}" for name in names), *state])
 
 
 def history_row(record) -> str:
@@ -580,12 +581,12 @@ def write_evaluation_csv(stream, evaluations: dict) -> None:
     r2 is empty where it is undefined (a constant y). `evaluations`: target name -> evaluation;
     with several targets each row starts with its target's name."""
     several = len(evaluations) > 1
-    stream.write(("target," if several else "") + "predictor,mse,rmse,mae,r2\n")
+    stream.write(csv_line(["target"] * several + ["predictor", "mse", "rmse", "mae", "r2"]))
     for target, evaluation in evaluations.items():
         for key in _PREDICTORS:
             scores = getattr(evaluation, key)
             r2 = "" if scores.r2 is None else repr(scores.r2)
-            stream.write((f"{target}," if several else "") + f"{key},{scores.mse!r},{scores.rmse!r},{scores.mae!r},{r2}\n")
+            stream.write(csv_line([target] * several + [key, repr(scores.mse), repr(scores.rmse), repr(scores.mae), r2]))
 
 
 def evaluation_document(evaluations: dict, model: str, dataset) -> dict:

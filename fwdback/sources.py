@@ -33,7 +33,8 @@ from .data import (
     load_dataset,
     target_names,
 )
-from .errors import DataError, MissingColumn, display_name, path_problem
+from .errors import DataError, MissingColumn, UnreadableData, describe, display_name, path_problem
+from .outputs import csv_line
 from .reader import CsvReader, Header, quoted, where
 
 PARQUET_MAGIC = b"PAR1"
@@ -241,22 +242,40 @@ def _parquet_blocks(part: Part, names: Sequence[str], batch_rows: int) -> Iterat
     """A Parquet part's columns `names` as float64 blocks, shape (len(names), m) each, every
     cell checked as a CSV cell is: present, a number (a text column's cells by the CSV grammar),
     finite."""
-    import pyarrow
-
     file = _parquet_file(part)
     _parquet_positions(file.schema_arrow.names, part, names)
     rows_before = 0
-    try:
-        for batch in file.iter_batches(batch_size=batch_rows, columns=list(names)):
-            block = np.empty((len(names), batch.num_rows))
-            for row, name in zip(block, names):
-                row[:] = _parquet_column(batch.column(name), part, name, rows_before)
-            rows_before += batch.num_rows
-            yield block
-    except pyarrow.ArrowException as error:
-        raise DataError(f"{part.name}: cannot be read ({error}); check that the file is intact") from None
+    for batch in parquet_batches(part, file, batch_rows, list(names)):
+        block = np.empty((len(names), batch.num_rows))
+        for row, name in zip(block, names):
+            row[:] = _parquet_column(batch.column(name), part, name, rows_before)
+        rows_before += batch.num_rows
+        yield block
     if rows_before == 0:
         raise DataError(f"{part.name}: has no data rows; give a Parquet file with rows of {','.join(names)}")
+
+
+def parquet_batches(part: Part, file, batch_rows: int, columns: list[str] | None = None) -> Iterator:
+    """A Parquet part's record batches of at most batch_rows rows (of `columns`; None: all),
+    row group by row group. Bytes that do not decode (a scrambled page under an intact footer)
+    are errors.UnreadableData naming the part and the row group, here or on a Dask worker."""
+    import pyarrow
+
+    metadata = file.metadata
+    first = 1
+    for group in range(metadata.num_row_groups):
+        rows = metadata.row_group(group).num_rows
+        batches = file.iter_batches(batch_size=batch_rows, row_groups=[group], columns=columns)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except (OSError, pyarrow.ArrowException) as error:
+                place = f"row group {group + 1} of {metadata.num_row_groups} (rows {first:,} to {first + rows - 1:,})"
+                raise UnreadableData(part.name, describe(error), place) from None
+            yield batch
+        first += rows
 
 
 def _parquet_column(array, part: Part, column: str, rows_before: int) -> np.ndarray:
@@ -338,7 +357,7 @@ def predicted_blocks(source: str | Part, model, sep: str | None, with_header: bo
     added = predicted_columns(model)
     for chunk in iter_prediction_chunks(path, model.features, sep, name):
         separator = chunk.sep.encode()
-        header = chunk.header + separator + separator.join(column.encode() for column in added) + b"\n"
+        header = chunk.header + separator + csv_line(added, chunk.sep).encode()
         if chunk.rows_before == 0:
             _taken(chunk.columns, added, name)
         predictions = _predictions(model, chunk.X, name, chunk.rows_before)
@@ -355,18 +374,21 @@ def _predicted_parquet(part: Part, model, with_header: bool) -> Iterator[Predict
     added = predicted_columns(model)
     _taken(names, added, part.name)
     _parquet_positions(names, part, model.features, trained_on=tuple(model.features))
-    header = ",".join([*names, *added]).encode() + b"\n"
+    header = csv_line([*names, *added]).encode()
+    # the frame's columns by position: those the model does not read pass through whatever their names, as a CSV's do
+    positions = [str(index) for index in range(len(names) + len(added))]
     rows_before = 0
-    try:
-        for batch in file.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            X = np.column_stack([_parquet_column(batch.column(column), part, column, rows_before) for column in model.features])
-            frame = batch.to_pandas()
-            frame[added] = _predictions(model, X, part.name, rows_before)
-            text = frame.to_csv(index=False, header=False, lineterminator="\n").encode()
-            yield PredictedBlock(header, (header if with_header and rows_before == 0 else b"") + text)
-            rows_before += batch.num_rows
-    except pyarrow.ArrowException as error:
-        raise DataError(f"{part.name}: cannot be read ({error}); check that the file is intact") from None
+    for batch in parquet_batches(part, file, PARQUET_BATCH_ROWS):
+        X = np.column_stack([_parquet_column(batch.column(column), part, column, rows_before) for column in model.features])
+        try:
+            frame = batch.rename_columns(positions[: len(names)]).to_pandas()
+        except pyarrow.ArrowException as error:
+            raise DataError(f"{part.name}: its columns cannot be written as CSV ({describe(error)}); give predict a "
+                            "Parquet file of plain columns") from None
+        frame[positions[len(names) :]] = _predictions(model, X, part.name, rows_before)
+        text = frame.to_csv(index=False, header=False, lineterminator="\n").encode()
+        yield PredictedBlock(header, (header if with_header and rows_before == 0 else b"") + text)
+        rows_before += batch.num_rows
     if rows_before == 0:
         raise DataError(f"{part.name}: has no data rows; give a Parquet file with rows of {','.join(model.features)}")
 
@@ -399,9 +421,9 @@ def same_header(part: Part, header: bytes, first: bytes | None) -> bytes:
 
 def own_header(part: Part, sep: str | None) -> bytes:
     """A part's columns as its file names them: a CSV's header line, a Parquet file's column names
-    joined by commas (what predict writes for it)."""
+    as a CSV record (what predict writes for it)."""
     if part.parquet:
-        return ",".join(_parquet_file(part).schema_arrow.names).encode()
+        return csv_line(_parquet_file(part).schema_arrow.names).rstrip("\n").encode()
     with CsvReader(part.location, sep, part.name) as reader:
         return reader.header.text
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import stat
@@ -265,14 +266,21 @@ def test_appending_goes_only_after_the_header_the_output_writes(tmp_path):
     cases = {"own.csv": header + "1,0.5,0.1\n", "empty.csv": "", "other.csv": "epoch,loss,w1,w2\n", "notes.txt": "hello\n"}
     for name, content in cases.items():
         (tmp_path / name).write_text(content)
+    own = hashlib.sha256(cases["own.csv"].encode()).hexdigest()  # as the run that wrote it recorded it
     for name in ("own.csv", "empty.csv", "new.csv"):
         with Outputs({}) as out:
-            outputs.check_appends_to(out.file(str(tmp_path / name), "--history", append=True), header, "a history")
+            outputs.check_appends_to(out.file(str(tmp_path / name), "--history", append=True), header, "a history",
+                                     own, "m.json")
     for name in ("other.csv", "notes.txt"):
         with pytest.raises(ForeignFile) as caught, Outputs({}) as out:
-            outputs.check_appends_to(out.file(str(tmp_path / name), "--history", append=True), header, "a history")
+            outputs.check_appends_to(out.file(str(tmp_path / name), "--history", append=True), header, "a history",
+                                     own, "m.json")
         assert str(caught.value).startswith(f"{tmp_path / name} exists and is neither empty nor a history")
         assert (tmp_path / name).read_text() == cases[name]
+    for recorded, words in ((hashlib.sha256(b"another run").hexdigest(), "its sha256 differs"), (None, "saved without")):
+        with pytest.raises(ForeignFile, match=words), Outputs({}) as out:
+            outputs.check_appends_to(out.file(str(tmp_path / "own.csv"), "--history", append=True), header,
+                                     "a history", recorded, "m.json")
     assert listing(tmp_path) == sorted(cases)
 
 

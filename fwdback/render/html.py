@@ -9,11 +9,11 @@ parameter on hover, the loss curve with a marker, the first rows' values and the
 
 from __future__ import annotations
 
-import json
 from html import escape
 from importlib import resources
 
 from ..notation import DISPLAY_WIDTH, Equation, Expr, fits, rows
+from ..outputs import json_text
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
 from .svg import palette_css
 
@@ -40,7 +40,7 @@ def script_json(value) -> str:
     """`value` as JSON for the content of a <script> element: every character that the HTML
     parser or JavaScript could read as anything but the data written as a \\u escape, which
     JSON.parse reads back as that character."""
-    return json.dumps(value, allow_nan=False, separators=(",", ":")).translate(_SCRIPT_UNSAFE)
+    return json_text(value, compact=True).translate(_SCRIPT_UNSAFE)
 
 
 def _asset(name: str) -> str:
