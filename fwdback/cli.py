@@ -1291,7 +1291,9 @@ def _explain(options: dict):
                     "patience": options["patience"], "min_delta": options["min_delta"]}
         out.write(json.dumps(document | explain_document(worked, dataset.features, dataset.target), indent=2) + "\n")
     else:
-        start = f"from {init_path}" if init_path else f"random, seed {seed}"
+        from .sections import Code
+
+        start = ("from ", Code(init_path)) if init_path else (f"random, seed {seed}",)
         with np.errstate(all="ignore"):
             blocks = explanation(worked, dataset.features, rows, dataset.target, dataset.source, start)
         if output_format == "markdown":

@@ -407,14 +407,14 @@ FROZEN = Raw("frozen: kept", r"\text{frozen: kept}", "<mtext>frozen: kept</mtext
 
 
 def explanation(
-    worked: WorkedEpoch, features, rows: int, target="y", source: str | None = None, start: str | None = None
+    worked: WorkedEpoch, features, rows: int, target="y", source: str | None = None, start: Text = ()
 ) -> list[Block]:
     """The worked step as sections: lecture notes with the user's numbers.
 
     `rows` rows are shown in the forward pass; every sum runs over all rows of the step, with
     its first terms written out. `target` is the target column's name, or a list of them (one
-    an output). `source` (the data's name) and `start` (where the weights came from) go into
-    the opening paragraph.
+    an output). `source` (the data's name) and `start` (where the weights came from, a path
+    as Code: "from ", Code("w.json")) go into the opening paragraph.
     """
     shown = min(rows, worked.n)
     terms = worked.n if worked.n <= rows else min(rows, SUM_TERMS)
@@ -430,12 +430,12 @@ def explanation(
     ]
 
 
-def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: str | None, start: str | None) -> list[Block]:
+def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: str | None, start: Text) -> list[Block]:
     step = "" if worked.step == 1 else f", step {worked.step} of {worked.steps},"
     blocks = [
         Heading(f"Epoch {worked.epoch}{step} of forward and backward propagation, worked by hand", level=1),
         Paragraph(text(network_description(worked), " on ", *_data_phrase(worked, source), ", learning rate ",
-                       equation(Sym("eta"), Num(worked.lr)), f", initial weights {start}" if start else "", ".")),
+                       equation(Sym("eta"), Num(worked.lr)), *((", initial weights ", *start) if start else ()), ".")),
     ]
     inputs = _input_names(worked)
     if tuple(features) != inputs or targets != worked.targets:

@@ -32,3 +32,31 @@ def terminal_lines(text: str) -> str:
     (\\n, \\r\\n) and tabs kept, every other character that is not printable escaped as
     terminal_text escapes it."""
     return _SUSPECT.sub(lambda run: terminal_text(run.group()), text)
+
+
+def markdown_code(name: str) -> str:
+    """A name as a Markdown code span that reads back as terminal_text(name), whatever it holds:
+    fenced by one backtick more than its longest run of backticks, and padded with a space
+    where it starts or ends with a backtick or a space (a renderer strips one space from each
+    side). Inside a code span nothing is markup: `*`, `_`, `[x](...)`, `<script>`, `$` and `&`
+    are shown as they are. In a table cell its `|` must be escaped too (markdown's tables do it).
+    """
+    text = terminal_text(name)
+    fence = "`" * (1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    padded = text.strip(" ") and (text[0] in "` " or text[-1] in "` ")
+    return fence + (f" {text} " if padded else text) + fence
+
+
+# Characters Markdown may read as markup in running text, backslash-escaped (CommonMark lets any
+# ASCII punctuation be); < > & start HTML in every Markdown dialect and are written as entities.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]#~$]")
+_MARKDOWN_ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def markdown_text(text: str) -> str:
+    """Words for Markdown's running text (a paragraph, a heading, a table's title) that render
+    as they are written: unprintable characters escaped as terminal_text does, the characters
+    of emphasis, code, links, images, headings, strike-through and math backslash-escaped,
+    and <, > and & written as entities, so that no HTML and no autolink can start."""
+    text = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), terminal_text(text))
+    return re.sub("[&<>]", lambda m: _MARKDOWN_ENTITY[m.group()], text)
