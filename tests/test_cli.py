@@ -26,15 +26,18 @@ def close(a: float, b: float, rel: float = 1e-12) -> bool:
 
 
 def loss_table(stdout: str) -> list[tuple[int, float]]:
-    """(epoch, loss) rows of the loss table: the lines after its header, up to a blank line."""
+    """(epoch, loss) rows of the loss table: the lines after its header, up to a blank line; an
+    epoch is written as everywhere else a person reads one, its thousands separated (1,000)."""
     lines = stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if "epoch" in line and "change" in line)
     rows = []
     for line in lines[start + 1 :]:
-        if not line.strip() or not line.split()[0].isdigit():
+        if not line.strip() or not line.split()[0].replace(",", "").isdigit():
             break
         tokens = line.split()
-        rows.append((int(tokens[0]), float(tokens[1])))
+        epoch = int(tokens[0].replace(",", ""))
+        assert tokens[0] == f"{epoch:,}", line
+        rows.append((epoch, float(tokens[1])))
     return rows
 
 
