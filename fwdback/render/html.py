@@ -10,7 +10,7 @@ parameter on hover, the loss curve with a marker, the first rows' values and the
 from __future__ import annotations
 
 import json
-from html import escape
+from .safe import html_text as escape
 from importlib import resources
 
 from ..notation import DISPLAY_WIDTH, Equation, Expr, fits, rows

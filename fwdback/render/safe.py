@@ -11,6 +11,7 @@ the name holds. Printable characters, the backslash among them, are left as they
 from __future__ import annotations
 
 import re
+from html import escape
 
 
 def terminal_text(text: str) -> str:
@@ -60,3 +61,10 @@ def markdown_text(text: str) -> str:
     and <, > and & written as entities, so that no HTML and no autolink can start."""
     text = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), terminal_text(text))
     return re.sub("[&<>]", lambda m: _MARKDOWN_ENTITY[m.group()], text)
+
+
+def html_text(text: str) -> str:
+    """Text for HTML (an element's content or a quoted attribute's value) that shows as it is
+    written: unprintable characters as terminal_text escapes them (a lone surrogate, which no
+    UTF-8 page can hold, among them), then & < > " ' as character references."""
+    return escape(terminal_text(text))
