@@ -54,12 +54,19 @@ _MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]#~$]")
 _MARKDOWN_ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
+# Where GitHub's Markdown links a bare address: http://..., www....; an escape between breaks it.
+_AUTOLINK = re.compile(r"(?<=[A-Za-z0-9])(?=://)|(?i:(?<=\bwww)(?=\.))")
+
+
 def markdown_text(text: str) -> str:
     """Words for Markdown's running text (a paragraph, a heading, a table's title) that render
     as they are written: unprintable characters escaped as terminal_text does, the characters
     of emphasis, code, links, images, headings, strike-through and math backslash-escaped,
-    and <, > and & written as entities, so that no HTML and no autolink can start."""
+    <, > and & written as entities (no HTML can start), and bare web addresses broken by a
+    backslash (GitHub would link them; it still links an e-mail address, which is one reason
+    a user's name is always a code span)."""
     text = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), terminal_text(text))
+    text = _AUTOLINK.sub("\\\\", text)
     return re.sub("[&<>]", lambda m: _MARKDOWN_ENTITY[m.group()], text)
 
 
