@@ -453,7 +453,7 @@ class FwdbackRegressor:
     def _repr_html_(self) -> str:
         """What a notebook shows: the parameters, and once fitted the network with its weights
         and the loss curve (render.svg), beside what the fit chose and why it stopped."""
-        from html import escape
+        from .render.safe import html_text as escape
 
         if not self.__sklearn_is_fitted__():
             return f"<pre>{escape(repr(self))} (not fitted)</pre>"
