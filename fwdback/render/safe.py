@@ -6,6 +6,12 @@ terminal such characters would act instead of being seen, and in an SVG figure t
 even allowed. Each is written instead as the backslash escape Python would write for it
 (`\\x1b`, `\\x07`, `\\x00`, `\\n`, `\\u202e`, `\\ud800`), so that the reader sees exactly what
 the name holds. Printable characters, the backslash among them, are left as they are.
+
+Each medium then has its one function, built on that escape: terminal_text and
+terminal_lines for a terminal (render/terminal.py hands rich the result as text, never as
+markup), markdown_code for a name in Markdown and markdown_text for its other words,
+html_text for HTML. DOT quotes its labels in render/dot.py (`quoted`); JSON writes every
+string with json's own escapes.
 """
 
 from __future__ import annotations
