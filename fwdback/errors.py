@@ -211,7 +211,7 @@ class EpochNotReached(FwdbackError):
     def message(self, name=python_name) -> str:
         return (
             f"early stopping ends training after epoch {count(self.last_epoch)}, so there is no epoch {count(self.epoch)} to explain "
-            f"(the {self.watched} loss did not improve by more than {self.min_delta:g} for {self.patience} epochs); "
+            f"(the {self.watched} loss did not improve by more than {self.min_delta:g} for {count(self.patience)} epochs); "
             f"use {name('epoch', self.last_epoch)} or less, or a larger {name('patience')}"
         )
 
