@@ -46,7 +46,7 @@ def markdown_code(name: str) -> str:
     fenced by one backtick more than its longest run of backticks, and padded with a space
     where it starts or ends with a backtick or a space (a renderer strips one space from each
     side). Inside a code span nothing is markup: `*`, `_`, `[x](...)`, `<script>`, `$` and `&`
-    are shown as they are. In a table cell its `|` must be escaped too (markdown's tables do it).
+    are shown as they are. In a table cell its `|` must be escaped too (markdown._cell does it).
     """
     text = terminal_text(name)
     fence = "`" * (1 + max((len(run) for run in re.findall("`+", text)), default=0))
@@ -55,12 +55,8 @@ def markdown_code(name: str) -> str:
 
 
 # Characters Markdown may read as markup in running text, backslash-escaped (CommonMark lets any
-# ASCII punctuation be); < > & start HTML in every Markdown dialect and are written as entities.
+# ASCII punctuation be), and where GitHub's Markdown links a bare address (http://..., www....).
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]#~$]")
-_MARKDOWN_ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-
-
-# Where GitHub's Markdown links a bare address: http://..., www....; an escape between breaks it.
 _AUTOLINK = re.compile(r"(?<=[A-Za-z0-9])(?=://)|(?i:(?<=\bwww)(?=\.))")
 
 
@@ -72,8 +68,7 @@ def markdown_text(text: str) -> str:
     backslash (GitHub would link them; it still links an e-mail address, which is one reason
     a user's name is always a code span)."""
     text = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), terminal_text(text))
-    text = _AUTOLINK.sub("\\\\", text)
-    return re.sub("[&<>]", lambda m: _MARKDOWN_ENTITY[m.group()], text)
+    return escape(_AUTOLINK.sub("\\\\", text), quote=False)
 
 
 def html_text(text: str) -> str:
