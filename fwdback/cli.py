@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .notation import count
 from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, LOSS_CONVENTIONS, OPTIMIZERS, TrainingPlan
 
 if TYPE_CHECKING:
@@ -742,7 +743,7 @@ def _resumed_notes(resumed, resume_path) -> list[str]:
     if resumed is None or resumed.training.stop is not StopReason.EARLY_STOPPING:
         return []
     return [f"Note: early stopping ended {resume_path}'s training, which kept the weights of epoch "
-            f"{resumed.training.best_epoch}: resumed with the same --patience, it repeats the epochs after that one "
+            f"{count(resumed.training.best_epoch)}: resumed with the same --patience, it repeats the epochs after that one "
             f"and stops in the same place; to train on, start afresh from its weights with --init {resume_path} and a "
             "larger --patience."]
 
@@ -939,7 +940,7 @@ def _end_interrupted(fitted, model, run: _Train, epochs_before, received, model_
         outputs.commit()
     if stdout.gone and not received:
         return
-    reached = f"Interrupted at epoch {result.last_epoch} of {epochs_before + plan.epochs} (loss {result.last_loss:.10g} at that epoch)"
+    reached = f"Interrupted at epoch {count(result.last_epoch)} of {count(epochs_before + plan.epochs)} (loss {result.last_loss:.10g} at that epoch)"
     where = "stdout" if run.model_path == "-" else run.model_path
     if run.save_on_interrupt:
         _say(f"{reached}; saved the weights so far to {where}.")
@@ -1342,7 +1343,9 @@ def _explain(options: dict):
                     "patience": options["patience"], "min_delta": options["min_delta"]}
         out.write(json_text(document | explain_document(worked, dataset.features, dataset.target)))
     else:
-        start = f"from {init_path}" if init_path else f"random, seed {seed}"
+        from .sections import Code
+
+        start = ("from ", Code(init_path)) if init_path else (f"random, seed {seed}",)
         with np.errstate(all="ignore"):
             blocks = explanation(worked, dataset.features, rows, dataset.target, dataset.source, start)
         if output_format == "markdown":
@@ -1390,9 +1393,9 @@ class _EpochsBefore:
         rate = record.number / elapsed
         if self.epochs / rate > EXPLAIN_MINUTES * 60:
             raise click.UsageError(
-                f"--epoch {self.epoch:,} first trains the {self.epochs:,} epochs before it, which would take "
+                f"--epoch {self.epoch} first trains the {count(self.epochs)} epochs before it, which would take "
                 f"{_about(self.epochs / rate)} here ({rate:,.0f} epochs a second), longer than the {EXPLAIN_MINUTES} "
-                f"minutes explain allows: give --epoch {int(EXPLAIN_MINUTES * 60 * rate):,} or less, or train once with "
+                f"minutes explain allows: give --epoch {int(EXPLAIN_MINUTES * 60 * rate)} or less, or train once with "
                 "fwdback train (it shows its progress and saves the model) and explain the epoch after it with --init "
                 "model.json"
             )
@@ -1407,8 +1410,7 @@ def _about(seconds: float) -> str:
     """A long time in words: about 40 minutes, about 3 hours, about 24 days, about 31,710 years."""
     for unit, length in (("year", 365.25 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= 2 * length:
-            count = round(seconds / length)
-            return f"about {count:,} {unit}s"
+            return f"about {count(round(seconds / length))} {unit}s"
     return f"about {round(seconds)} seconds"
 
 
@@ -1555,7 +1557,7 @@ def _gradcheck(options: dict):
             if progress is not None:
                 progress.close()
         params, ran = fitted.result.final, fitted.result.epochs_run
-        where = [f"after {ran} epoch{'s' if ran != 1 else ''}", f"(eta {fitted.plan.lr:g}, {start})"]
+        where = [f"after {count(ran)} epoch{'s' if ran != 1 else ''}", f"(eta {fitted.plan.lr:g}, {start})"]
     with np.errstate(all="ignore"):
         at_start = loss(rows.y, forward(params, rows.X).yhat, setup.plan.loss)
     if not math.isfinite(at_start):

@@ -7,6 +7,8 @@ replace are ValueErrors too, so that Python callers can catch them as the standa
 
 import errno
 
+from .notation import count
+
 
 # A path longer than this is shown with its middle left out.
 SHOWN_PATH_CHARACTERS = 120
@@ -253,8 +255,8 @@ class EpochNotReached(FwdbackError):
 
     def message(self, name=python_name) -> str:
         return (
-            f"early stopping ends training after epoch {self.last_epoch}, so there is no epoch {self.epoch} to explain "
-            f"(the {self.watched} loss did not improve by more than {self.min_delta:g} for {self.patience} epochs); "
+            f"early stopping ends training after epoch {count(self.last_epoch)}, so there is no epoch {count(self.epoch)} to explain "
+            f"(the {self.watched} loss did not improve by more than {self.min_delta:g} for {count(self.patience)} epochs); "
             f"use {name('epoch', self.last_epoch)} or less, or a larger {name('patience')}"
         )
 
@@ -274,7 +276,7 @@ class StepNotInEpoch(FwdbackError):
         else:
             how = f"{self.rows} training rows in batches of {self.batch_size}; use {name('step', self.steps)} or less"
         updates = f"{self.steps} update{'s' if self.steps != 1 else ''}"
-        return f"epoch {self.epoch} makes {updates}, so there is no step {self.step} to explain ({how})"
+        return f"epoch {count(self.epoch)} makes {updates}, so there is no step {self.step} to explain ({how})"
 
 
 class SquaresOverflow(DataError):
@@ -328,7 +330,7 @@ class TrainingDiverged(FwdbackError, ArithmeticError):
     def message(self, name=python_name) -> str:
         rescale = "" if self.standardized else f", or {name('standardize', True)} to put the columns on one scale"
         return (
-            f"training diverged at epoch {self.epoch} (loss {self.loss:.6g}); the learning rate is too large for "
+            f"training diverged at epoch {count(self.epoch)} (loss {self.loss:.6g}); the learning rate is too large for "
             f"this data: try {name('lr', float(f'{self.suggested_lr:.2g}'))}{rescale}"
         )
 

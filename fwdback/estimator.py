@@ -24,6 +24,7 @@ import numpy as np
 
 from . import network
 from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Gradients, Parameters, init_parameters
+from .notation import count
 from .plan import LOSS_CONVENTIONS, OPTIMIZERS
 from .modelfile import Model, TrainingRecord, optimizer_state_record
 from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, TrainingPlan
@@ -455,7 +456,7 @@ class FwdbackRegressor:
     def _repr_html_(self) -> str:
         """What a notebook shows: the parameters, and once fitted the network with its weights
         and the loss curve (render.svg), beside what the fit chose and why it stopped."""
-        from html import escape
+        from .render.safe import html_text as escape
 
         if not self.__sklearn_is_fitted__():
             return f"<pre>{escape(repr(self))} (not fitted)</pre>"
@@ -464,7 +465,7 @@ class FwdbackRegressor:
         model = self._model()
         epochs = np.arange(1, len(self.loss_curve_) + 1)
         validation = None if self.validation_loss_curve_ is None else np.array(self.validation_loss_curve_)
-        facts = (f"{self.n_iter_} epochs, learning rate {self.lr_:g}{' (chosen)' if self.lr is None else ''}, "
+        facts = (f"{count(self.n_iter_)} epochs, learning rate {self.lr_:g}{' (chosen)' if self.lr is None else ''}, "
                  f"stopped: {self.stop_}, final loss {self.final_loss_:.6g}"
                  f"{', on z-scores' if self.scaling_ is not None else ''}")
         return (f"<div><pre>{escape(repr(self))}</pre><p>{escape(facts)}</p>"

@@ -25,7 +25,7 @@ from .errors import EpochNotReached, LossOverflow, StepNotInEpoch, TrainingDiver
 from .network import BackwardPass, ForwardPass, Gradients, Parameters, as_rows, backward, forward, loss, loss_divisor, output_symbols
 from .notation import (
     Call, Dots, Expr, Frac, Neg, Num, Paren, Partial, Power, Raw, Scaled, Sqrt, Square, StateOf, Step, Sub, SumOver,
-    Sym, add, equation, grad, mul, number, seq,
+    Sym, add, count, equation, grad, mul, number, seq,
 )
 from .optimizers import Optimizer, OptimizerSettings, OptimizerStep
 from .plan import StopReason, TrainingPlan
@@ -208,7 +208,7 @@ def work_epoch(
         state_before = {name: values.copy() for name, values in optimizer.state.items()}
         update = optimizer.explained_step(start, back.gradients)
         loss_after = loss(y_step, forward(update.params, X_step).yhat, plan.loss)
-    where = "at the initial weights" if (epoch, step) == (1, 1) else f"at the start of epoch {epoch}"
+    where = "at the initial weights" if (epoch, step) == (1, 1) else f"at the start of epoch {count(epoch)}"
     if not np.isfinite(loss_before):
         raise LossOverflow(loss_before, where if step == 1 else f"{where}, step {step}")
     if not (np.isfinite(loss_after) and np.isfinite(update.params.vector).all()):
@@ -407,14 +407,14 @@ FROZEN = Raw("frozen: kept", r"\text{frozen: kept}", "<mtext>frozen: kept</mtext
 
 
 def explanation(
-    worked: WorkedEpoch, features, rows: int, target="y", source: str | None = None, start: str | None = None
+    worked: WorkedEpoch, features, rows: int, target="y", source: str | None = None, start: Text = ()
 ) -> list[Block]:
     """The worked step as sections: lecture notes with the user's numbers.
 
     `rows` rows are shown in the forward pass; every sum runs over all rows of the step, with
     its first terms written out. `target` is the target column's name, or a list of them (one
-    an output). `source` (the data's name) and `start` (where the weights came from) go into
-    the opening paragraph.
+    an output). `source` (the data's name) and `start` (where the weights came from, a path
+    as Code: "from ", Code("w.json")) go into the opening paragraph.
     """
     shown = min(rows, worked.n)
     terms = worked.n if worked.n <= rows else min(rows, SUM_TERMS)
@@ -430,12 +430,12 @@ def explanation(
     ]
 
 
-def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: str | None, start: str | None) -> list[Block]:
+def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: str | None, start: Text) -> list[Block]:
     step = "" if worked.step == 1 else f", step {worked.step} of {worked.steps},"
     blocks = [
-        Heading(f"Epoch {worked.epoch}{step} of forward and backward propagation, worked by hand", level=1),
+        Heading(f"Epoch {count(worked.epoch)}{step} of forward and backward propagation, worked by hand", level=1),
         Paragraph(text(network_description(worked), " on ", *_data_phrase(worked, source), ", learning rate ",
-                       equation(Sym("eta"), Num(worked.lr)), f", initial weights {start}" if start else "", ".")),
+                       equation(Sym("eta"), Num(worked.lr)), *((", initial weights ", *start) if start else ()), ".")),
     ]
     inputs = _input_names(worked)
     if tuple(features) != inputs or targets != worked.targets:
@@ -485,15 +485,15 @@ def _batch_name(worked: WorkedEpoch) -> str:
 def _data_phrase(worked: WorkedEpoch, source: str | None) -> Text:
     """The rows the step works on, after "network on": '`data.csv` (n = 12 rows)', 'the
     standardised training rows of `data.csv` (n = 9 rows)', 'the first mini-batch of epoch 3 ...'."""
-    count = (equation(Sym("n"), Num(worked.n)), " row" if worked.n == 1 else " rows")
+    rows = (equation(Sym("n"), Num(worked.n)), " row" if worked.n == 1 else " rows")
     where = () if source is None else (Code(source),)
     if worked.scaling is None and worked.validation_rows == 0 and worked.batch_size is None:
-        return (*where, " (", *count, ")") if where else count
+        return (*where, " (", *rows, ")") if where else rows
     kind = ("standardised " if worked.scaling is not None else "") + ("training rows" if worked.validation_rows else "rows")
     of = (" of ", *where) if where else ()
     if worked.batch_size is not None:
-        return (f"{_batch_name(worked)} of epoch {worked.epoch} (", *count, f"), drawn from the {worked.n_train} {kind}", *of)
-    return (f"the {kind}", *of, " (", *count, ")")
+        return (f"{_batch_name(worked)} of epoch {count(worked.epoch)} (", *rows, f"), drawn from the {worked.n_train} {kind}", *of)
+    return (f"the {kind}", *of, " (", *rows, ")")
 
 
 def _setting_notes(worked: WorkedEpoch, features, targets: tuple[str, ...]) -> list[Text]:
@@ -529,9 +529,9 @@ def _batch_note(worked: WorkedEpoch) -> Text:
     shown = ", ".join(map(str, listed[:LISTED_ROWS])) + (", ..." if len(listed) > LISTED_ROWS else "")
     order = "in a new shuffled order, the one train draws" if worked.shuffle else "in the data file's order (--no-shuffle)"
     if worked.step == 1:
-        which = f"the first step of epoch {worked.epoch}, on its first batch"
+        which = f"the first step of epoch {count(worked.epoch)}, on its first batch"
     else:
-        which = f"step {worked.step} of epoch {worked.epoch}, on its batch {worked.step}"
+        which = f"step {worked.step} of epoch {count(worked.epoch)}, on its batch {worked.step}"
     return text(
         f"Mini-batches (--batch-size {worked.batch_size}): every epoch visits the {worked.n_train} training rows {order}, "
         f"and takes one step per batch, {worked.steps} an epoch. This is {which}: data rows {shown}, in the order "
@@ -562,9 +562,9 @@ def _weights_section(worked: WorkedEpoch) -> list[Block]:
     if worked.epoch > 1:
         epochs = worked.epoch - 1
         batches = "" if worked.batch_size is None else f", in mini-batches of {worked.batch_size} rows"
-        done.append(f"{epochs} epoch{'s' if epochs > 1 else ''} of training{batches}")
+        done.append(f"{count(epochs)} epoch{'s' if epochs > 1 else ''} of training{batches}")
     if worked.step > 1:
-        done.append(f"{worked.step - 1} step{'s' if worked.step > 2 else ''} of epoch {worked.epoch}")
+        done.append(f"{worked.step - 1} step{'s' if worked.step > 2 else ''} of epoch {count(worked.epoch)}")
     before = f" (after {' and '.join(done)})" if done else ""
     w = worked.params.as_dict()
     units = [*_hidden_units(worked), *_output_units(worked)]
@@ -576,7 +576,7 @@ def _weights_section(worked: WorkedEpoch) -> list[Block]:
         for unit, _, weights, bias in units
     )
     header = (("unit",), *[("weight",)] * width, *([("bias",)] if biased else []))
-    at = f"epoch {worked.epoch}" if worked.step == 1 else f"step {worked.step} of epoch {worked.epoch}"
+    at = f"epoch {count(worked.epoch)}" if worked.step == 1 else f"step {worked.step} of epoch {count(worked.epoch)}"
     return [Heading(f"The weights at the start of {at}{before}"),
             Table(header, body, align=("left",) * len(header))]
 
@@ -759,8 +759,8 @@ def _update_section(worked: WorkedEpoch) -> list[Block]:
     scope = f"all {len(names)} parameters" if not frozen else f"the {len(names) - len(frozen)} parameters not frozen (of {len(names)})"
     step = ""
     if worked.batch_size is not None:
-        step = (f" (the first of epoch {worked.epoch}'s steps, on this batch)" if worked.step == 1
-                else f" (step {worked.step} of epoch {worked.epoch}'s {worked.steps}, on this batch)")
+        step = (f" (the first of epoch {count(worked.epoch)}'s steps, on this batch)" if worked.step == 1
+                else f" (step {worked.step} of epoch {count(worked.epoch)}'s {worked.steps}, on this batch)")
     heading = Heading(f"5. Update: one {RULE_NAMES[worked.optimizer.name]} step for {scope}{step}")
     rule = {"gd": _gd_blocks, "momentum": _momentum_blocks, "nesterov": _momentum_blocks, "adam": _adam_blocks}
     return [heading, *rule[worked.optimizer.name](worked)]

@@ -5,7 +5,7 @@ it its own way: `plain` for the terminal (dL/dw1 = sum_i dL/dN1_i*x1_i), `latex`
 (\\frac{\\partial L}{\\partial w_1} = \\sum_{i=1}^{n} ...). A renderer of the tree can also
 break a long equation between its terms, where a string could only be cut anywhere.
 
-Numbers are written by `number` alone: 6 significant digits, plain or in e-notation
+Numbers are written by `number` alone (and counts, of epochs say, by `count`): 6 significant digits, plain or in e-notation
 (1.23457e-05), never `x 10^k`, so a reader can copy them. A negative number plugged into an
 expression is put in parentheses (0.5 - 0.1 * (-0.2)); one that stands alone is not.
 """
@@ -13,6 +13,12 @@ expression is put in parentheses (0.5 - 0.1 * (-0.2)); one that stands alone is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+def count(value: int) -> str:
+    """A whole number as a person reads it, thousands separated: an epoch or a number of epochs,
+    67,740 of 300,000, alike in every message, table and progress bar (flags' values stay plain)."""
+    return f"{int(value):,}"
 
 
 def number(value: float) -> str:

@@ -305,8 +305,12 @@ class CsvReader:
             sep = next((s for s in DETECTED_SEPARATORS if s in unquoted), ",") if "," not in unquoted else ","
         try:
             raw = next(csv.reader([text], delimiter=sep, skipinitialspace=True))
+            # The spaces that skipinitialspace took (it lets ` "a,b"` be quoted) belong to the names as written.
+            written = next(csv.reader([text], delimiter=sep))
         except (csv.Error, StopIteration):
             raise DataError(f"{self.name}: the header line is not valid CSV; check its quoting") from None
+        if len(written) == len(raw):
+            raw = [field if field.lstrip(" ") == name else name for field, name in zip(written, raw)]
         names = [name.strip() for name in raw]
         self._rows = 0
         self._lines = blank + lines

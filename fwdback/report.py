@@ -18,6 +18,7 @@ from .linear_map import Comparison, compare, linear_map_formulas
 from .modelfile import Model
 from .network import forward, loss_divisor, output_symbols
 from .outputs import csv_line
+from .notation import count
 from .playback import network_document
 from .plan import CONVERGENCE_WINDOW, StopReason
 from .sections import Mark, Table
@@ -149,7 +150,7 @@ def loss_table(report: TrainingReport, every: int | None) -> Table:
                 change, rounded = "0", True
             else:
                 change = f"{loss - previous:+.4e}"
-        row = [str(result.loss_epochs[index]), f"{loss:.10g}", change]
+        row = [count(result.loss_epochs[index]), f"{loss:.10g}", change]
         if result.val_losses is not None:
             row.append(f"{result.val_losses[index]:.10g}")
         body.append(_cells(*row))
@@ -296,7 +297,7 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
     summary = [
         ("data", data),
         ("network", network),
-        ("epochs", f"{result.first_epoch} to {result.last_epoch}" if result.first_epoch > 1 else str(result.epochs_run)),
+        ("epochs", f"{count(result.first_epoch)} to {count(result.last_epoch)}" if result.first_epoch > 1 else count(result.epochs_run)),
         ("learning rate (eta)", f"{plan.lr:g}" + (chosen if training.lr_chosen else "")),
         ("batch size", _batch_words(plan)),
         ("initial weights", start),
@@ -305,9 +306,9 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
     if report.model.scaling is not None:
         why = " (chosen: the columns' scales differ badly)" if report.rows.scales.bad and training.lr_chosen else ""
         summary.append(("scaling", f"z-scores of the features and target{why}; losses and weights in those units"))
-    summary.append((f"loss at epoch {result.first_epoch}", f"{result.losses[0]:.10g}"))
+    summary.append((f"loss at epoch {count(result.first_epoch)}", f"{result.losses[0]:.10g}"))
     if result.last_epoch != result.first_epoch:
-        summary.append((f"loss at epoch {result.last_epoch}", f"{result.last_loss:.10g}"))
+        summary.append((f"loss at epoch {count(result.last_epoch)}", f"{result.last_loss:.10g}"))
     summary.append(("final loss (at the final weights)", f"{result.final_loss:.10g}"))
     if result.final_val_loss is not None:
         summary.append(("final validation loss", f"{result.final_val_loss:.10g}"))
@@ -370,16 +371,16 @@ def _gap(comparison: Comparison) -> str:
 
 def stop_description(result: TrainingResult, plan: TrainingPlan, name=python_name) -> str:
     """Why training ended, in words."""
-    kept = f"; kept the weights of the best epoch, {result.best_epoch}" if result.best_epoch is not None else ""
+    kept = f"; kept the weights of the best epoch, {count(result.best_epoch)}" if result.best_epoch is not None else ""
     if result.stop is StopReason.CONVERGED:
-        return (f"converged at epoch {result.last_epoch}: the loss moved by at most {plan.tol:.2g} of itself "
+        return (f"converged at epoch {count(result.last_epoch)}: the loss moved by at most {plan.tol:.2g} of itself "
                 f"over {CONVERGENCE_WINDOW} epochs ({name('tol')})")
     if result.stop is StopReason.EARLY_STOPPING:
         watched = "validation" if result.val_losses is not None else "training"
         return (f"early stopping: the {watched} loss did not improve by more than {plan.min_delta:g} for "
-                f"{plan.patience} epochs; kept the weights of epoch {result.best_epoch}")
+                f"{count(plan.patience)} epochs; kept the weights of epoch {count(result.best_epoch)}")
     if result.stop is StopReason.INTERRUPTED:
-        return f"interrupted after epoch {result.last_epoch}{kept}"
+        return f"interrupted after epoch {count(result.last_epoch)}{kept}"
     return f"ran every epoch{kept}"
 
 
@@ -661,5 +662,5 @@ def _essentials(report: TrainingReport) -> str:
     chosen = " (chosen from the data)" if report.model.training.lr_chosen else ""
     stop = {StopReason.EPOCHS: "ran every epoch", StopReason.CONVERGED: "converged",
             StopReason.EARLY_STOPPING: "early stopping", StopReason.INTERRUPTED: "interrupted"}[result.stop]
-    return (f"{result.epochs_run} epochs, learning rate η = {report.plan.lr:g}{chosen}, final loss "
+    return (f"{count(result.epochs_run)} epochs, learning rate η = {report.plan.lr:g}{chosen}, final loss "
             f"{result.final_loss:.6g}, {stop}")

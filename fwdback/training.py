@@ -22,6 +22,7 @@ from .engines import GramEngine, LiteralEngine, objective_for, step_scale, valid
 from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged
 from .linear_map import LeastSquares
 from .network import Gradients, Parameters
+from .notation import count
 from .optimizers import Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
 from .scaling import RunningMoments, Scaling
@@ -467,7 +468,7 @@ class Divergence:
         if np.isfinite(loss) and loss <= DIVERGENCE_FACTOR * max(self.first_loss, np.finfo(float).tiny):
             return
         if first and not np.isfinite(loss):
-            raise LossOverflow(loss, "at the initial weights" if epoch == 1 else f"at the start of epoch {epoch}")
+            raise LossOverflow(loss, "at the initial weights" if epoch == 1 else f"at the start of epoch {count(epoch)}")
         suggested = self.objective.suggest_lr(self.initial, self.plan.lr)
         if self.plan.optimizer == "adam":
             suggested = min(suggested, ADAM_LR)

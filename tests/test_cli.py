@@ -26,15 +26,18 @@ def close(a: float, b: float, rel: float = 1e-12) -> bool:
 
 
 def loss_table(stdout: str) -> list[tuple[int, float]]:
-    """(epoch, loss) rows of the loss table: the lines after its header, up to a blank line."""
+    """(epoch, loss) rows of the loss table: the lines after its header, up to a blank line; an
+    epoch is written as everywhere else a person reads one, its thousands separated (1,000)."""
     lines = stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if "epoch" in line and "change" in line)
     rows = []
     for line in lines[start + 1 :]:
-        if not line.strip() or not line.split()[0].isdigit():
+        if not line.strip() or not line.split()[0].replace(",", "").isdigit():
             break
         tokens = line.split()
-        rows.append((int(tokens[0]), float(tokens[1])))
+        epoch = int(tokens[0].replace(",", ""))
+        assert tokens[0] == f"{epoch:,}", line
+        rows.append((epoch, float(tokens[1])))
     return rows
 
 
@@ -622,3 +625,27 @@ def test_generate_then_train_recovers_the_coefficients(run, workdir):
     coef = [w["w7"] * w["w1"] + w["w8"] * w["w4"], w["w7"] * w["w2"] + w["w8"] * w["w5"], w["w7"] * w["w3"] + w["w8"] * w["w6"]]
     intercept = w["w7"] * w["b1"] + w["w8"] * w["b2"] + w["b3"]
     np.testing.assert_allclose([*coef, intercept], [1, 2, -1, 0.5], atol=1e-4)
+
+
+def test_an_epoch_reads_alike_wherever_a_person_sees_it(run, small_csv):
+    """Thousands separated in the loss table, the chart, the summary, explain's prose and the
+    errors, as on the progress bar; a flag's value as it is typed."""
+    from fwdback.errors import EpochNotReached, TrainingDiverged
+
+    def flag(name, value=None):
+        return f"--{name}" + ("" if value is None else f" {value}")
+
+    result = run(["train", small_csv, "--epochs", "1200", "--tol", "0", "--lr", "0.01", "--no-save"])
+    assert result.exit_code == 0, result.stderr
+    assert loss_table(result.stdout)[-1][0] == 1200  # written 1,200: loss_table checks the separators
+    assert re.search(r"^ +1 +1,200  epoch$", result.stdout, flags=re.M)  # the chart's axis
+    assert re.search(r"^ epochs +1,200$", result.stdout, flags=re.M)
+    assert re.search(r"^ loss at epoch 1,200 ", result.stdout, flags=re.M)
+    explained = run(["explain", small_csv, "--epoch", "1001", "--lr", "0.01", "--rows", "1"])
+    assert explained.exit_code == 0, explained.stderr
+    assert explained.stdout.startswith("Epoch 1,001 of forward and backward propagation")
+    assert "(after 1,000 epochs of training)" in explained.stdout
+    assert TrainingDiverged(12345, float("inf"), 0.01, False).message().startswith("training diverged at epoch 12,345 ")
+    assert EpochNotReached(20000, 1500, "training", 0.0, 1000).message(flag) == (
+        "early stopping ends training after epoch 1,500, so there is no epoch 20,000 to explain (the training loss did "
+        "not improve by more than 0 for 1,000 epochs); use --epoch 1500 or less, or a larger --patience")

@@ -237,7 +237,7 @@ def _markdown(seed=0, scale=1.0, rows=5, n=30):
     X = np.random.default_rng(seed).uniform(-1, 1, size=(n, 3)) * scale
     y = (X @ np.array([2.0, -3.0, 0.5]) + 1.0) * scale
     worked = work(X, y, init_parameters(np.random.default_rng(seed)), 0.05)
-    return worked, flat(markdown(explanation(worked, ("x1", "x2", "x3"), rows, source="data.csv", start="random, seed 0")))
+    return worked, flat(markdown(explanation(worked, ("x1", "x2", "x3"), rows, source="data.csv", start=("random, seed 0",))))
 
 
 def test_markdown_has_a_gradient_and_an_update_equation_for_all_11_parameters(names):

@@ -145,9 +145,10 @@ def test_a_nul_byte_is_named_by_its_row(tmp_path):
 
 
 def test_header_names_are_compared_without_their_spaces(tmp_path):
-    (tmp_path / "d.csv").write_text(' x1 ,x2\t,"x3\n",y\n1,2,3,4\n')
+    """Spaces before a name are noted as those after it are, the first name's too."""
+    (tmp_path / "d.csv").write_text(' x1 ,x2\t,"x3\n",  y\n1,2,3,4\n')
     dataset = load_dataset(str(tmp_path / "d.csv"))
-    assert dataset.trimmed == ["x1 ", "x2\t", "x3\n"]
+    assert dataset.trimmed == [" x1 ", "x2\t", "x3\n", "  y"]
     np.testing.assert_array_equal(dataset.X, [[1, 2, 3]])
 
 

@@ -23,7 +23,7 @@ def document(activation: str, **settings):
     params = init_parameters(np.random.default_rng(3), 3, 2, activation)
     plan = TrainingPlan(lr=0.05, standardize=False, **settings)
     worked = work_epoch(prepare(X, y, plan), params, plan, epoch=2)
-    return explanation(worked, ("x1", "x2", "x3"), rows=2, source="d.csv", start="random, seed 3")
+    return explanation(worked, ("x1", "x2", "x3"), rows=2, source="d.csv", start=("random, seed 3",))
 
 
 def terminal_text(blocks) -> str:

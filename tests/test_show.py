@@ -342,7 +342,8 @@ def test_show_dot_colours_an_edge_by_its_sign_and_widens_it_by_its_magnitude(run
 
 def test_show_dot_quotes_any_column_name(run, workdir, init_weights, graphviz):
     """A quote, a backslash (Graphviz reads \\N as the node's name), a line break, in the columns
-    and the target: each label shows the name as it is, and the file stays one graph of 6 nodes."""
+    and the target: each label shows the name as it is (the line break as \\n, as on a terminal),
+    and the file stays one graph of 6 nodes."""
     features = ['a"b', "C:\\data\\N", "two\nlines"]
     target = 'price "usd" \\'
     write_model(workdir / "odd.json", init_weights, features, target)
@@ -350,10 +351,10 @@ def test_show_dot_quotes_any_column_name(run, workdir, init_weights, graphviz):
     assert result.exit_code == 0, result.stderr
     network = read_dot(result.stdout)
     assert set(network.nodes) == {"x1", "x2", "x3", "N1", "N2", "yhat"} and network.endpoints == set(network.nodes)
-    assert [network.nodes[x] for x in ("x1", "x2", "x3")] == ['x1 (a"b)', "x2 (C:\\data\\N)", "x3 (two\nlines)"]
+    assert [network.nodes[x] for x in ("x1", "x2", "x3")] == ['x1 (a"b)', "x2 (C:\\data\\N)", "x3 (two\\nlines)"]
     assert network.nodes["yhat"].splitlines()[0] == 'yhat (price "usd" \\)'
     texts = drawn_texts(drawn(graphviz, result.stdout))
-    for line in ['x1 (a"b)', "x2 (C:\\data\\N)", "x3 (two", "lines)", 'yhat (price "usd" \\)']:
+    for line in ['x1 (a"b)', "x2 (C:\\data\\N)", "x3 (two\\nlines)", 'yhat (price "usd" \\)']:
         assert line in texts, line
 
 

@@ -8,7 +8,8 @@ from 1 for a zero weight to 6 for the largest. The biases are written on their u
 activation at its units; frozen parameters are dashed and marked "(frozen)".
 
 Node ids are fixed (x1, N1, yhat); the user's column names appear only inside quoted
-labels, escaped, so that no name can end a string early or start a Graphviz escape.
+labels, escaped (`quoted`), so that no name can end a string early, start a Graphviz escape or
+entity, or hold a character no label can show.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Collection
 
 from ..network import Parameters, output_names, output_symbols
 from ..scaling import Scaling
+from .safe import terminal_text
 from .svg import NEGATIVE, POSITIVE
 
 THINNEST, THICKEST = 1.0, 6.0
@@ -34,7 +36,8 @@ def network_dot(params: Parameters, features, target, scaling: Scaling | None = 
     inputs = [f"x{j + 1}" for j in range(params.n_inputs)]
     units = [f"N{u + 1}" for u in range(params.n_hidden)]
     outputs = output_symbols(params.n_outputs)
-    targets = output_names(target, params.n_outputs)
+    features = [terminal_text(name) for name in features]  # a name's line break shown as \n, as elsewhere
+    targets = [terminal_text(name) for name in output_names(target, params.n_outputs)]
     biases = params.bias
     one = len(outputs) == 1
     lines = [
@@ -64,16 +67,17 @@ def network_dot(params: Parameters, features, target, scaling: Scaling | None = 
 
 
 def quoted(text: str) -> str:
-    """A DOT double-quoted string that shows `text` as it is, each line break a line of the label.
+    """A DOT double-quoted string that Graphviz draws as `text`, each of its lines a line of the label.
 
-    A backslash is doubled (else `\\N` or `\\G` would be replaced by Graphviz, and one at the end
-    would escape the closing quote), a double quote is escaped, every line break (\\r\\n, \\r or
-    \\n) becomes Graphviz's `\\n`, and other control characters, which no label can show, become
-    U+FFFD.
+    Every character no label can show (a control character, a bidi override, a lone
+    surrogate; a line break within a line, \\r) is written as its backslash escape, as on a
+    terminal (safe.terminal_text); a backslash is doubled (else `\\N` or `\\G` would be
+    replaced by Graphviz, and one at the end would escape the closing quote), a double quote
+    is escaped, `&` is written `&amp;` (Graphviz reads `&lt;` or `&#945;` in any label as the
+    character), and the lines are joined by Graphviz's `\\n`.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(c if c == "\n" or c.isprintable() else "\ufffd" for c in text)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    lines = [terminal_text(line).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;") for line in text.split("\n")]
+    return '"' + "\\n".join(lines) + '"'
 
 
 def colour(value: float) -> str:

@@ -9,12 +9,12 @@ parameter on hover, the loss curve with a marker, the first rows' values and the
 
 from __future__ import annotations
 
-from html import escape
 from importlib import resources
 
 from ..notation import DISPLAY_WIDTH, Equation, Expr, fits, rows
 from ..outputs import json_text
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from .safe import html_text
 from .svg import palette_css
 
 GENERATOR = "fwdback"
@@ -24,16 +24,6 @@ GENERATOR = "fwdback"
 # "</script>" and "<!--", which the HTML parser acts on inside a script, and U+2028 and U+2029
 # end a line in older JavaScript.
 _SCRIPT_UNSAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
-
-
-def text(value: str) -> str:
-    """Any string as HTML text or an attribute's value: each character that is not printable
-    (a control character, a bidi override, a lone surrogate, which UTF-8 cannot encode) written
-    as its backslash escape, as the terminal shows it, line ends and tabs kept; then & < > " '
-    escaped. So a name from a file is seen as it is, and nothing in it acts on the page."""
-    if not value.isprintable():
-        value = "".join(c if c.isprintable() or c in "\t\n" else c.encode("unicode_escape").decode("ascii") for c in value)
-    return escape(value)
 
 
 def script_json(value) -> str:
@@ -55,7 +45,7 @@ def sections_html(blocks: list[Block], deeper: int = 0) -> str:
 def _block(block: Block, deeper: int = 0) -> str:
     if isinstance(block, Heading):
         level = min(block.level + deeper, 6)
-        return f"<h{level}>{text(block.text)}</h{level}>"
+        return f"<h{level}>{html_text(block.text)}</h{level}>"
     if isinstance(block, Paragraph):
         return f"<p>{_inline(block.parts)}</p>"
     if isinstance(block, Equations):
@@ -104,18 +94,18 @@ def _inline(parts: Text) -> str:
         if isinstance(part, Expr):
             out.append(f"<math>{part.mathml(alone=True)}</math>")
         elif isinstance(part, Code):
-            out.append(f"<code>{text(part.text)}</code>")
+            out.append(f"<code>{html_text(part.text)}</code>")
         elif isinstance(part, Strong):
-            out.append(f"<strong>{text(part.text)}</strong>")
+            out.append(f"<strong>{html_text(part.text)}</strong>")
         elif isinstance(part, Mark):
-            out.append(f'<span class="{"ok" if part.good else "fail"}">{text(part.text)}</span>')
+            out.append(f'<span class="{"ok" if part.good else "fail"}">{html_text(part.text)}</span>')
         else:
-            out.append(text(part))
+            out.append(html_text(part))
     return "".join(out)
 
 
 def _table(table: Table) -> str:
-    caption = f"<caption>{text(table.title)}</caption>" if table.title else ""
+    caption = f"<caption>{html_text(table.title)}</caption>" if table.title else ""
     head = ""
     if table.has_header:
         head = "<thead><tr>" + "".join(f'<th class="{align}">{_inline(cell)}</th>' for cell, align in zip(table.header, table.align)) + "</tr></thead>"
@@ -123,7 +113,7 @@ def _table(table: Table) -> str:
         "<tr>" + "".join(f'<td class="{align}">{_inline(cell)}</td>' for cell, align in zip(row, table.align)) + "</tr>"
         for row in table.rows
     )
-    note = f'<p class="caption">{text(table.caption)}</p>' if table.caption else ""
+    note = f'<p class="caption">{html_text(table.caption)}</p>' if table.caption else ""
     return f'<div class="scroll"><table>{caption}{head}<tbody>{body}</tbody></table></div>{note}'
 
 
@@ -132,7 +122,7 @@ def document(title: str, body: str, script: str = "") -> str:
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="generator" content="{GENERATOR}"><title>{text(title)}</title>'
+        f'<meta name="generator" content="{GENERATOR}"><title>{html_text(title)}</title>'
         f"<style>{palette_css(':root')}{_asset('page.css')}</style></head>\n<body>\n{body}\n{script}</body></html>\n"
     )
 
@@ -149,14 +139,14 @@ def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Blo
     figures are render.svg's, drawn at the first kept epoch and moved by the page's script."""
     names = page["network"]["names"]
     parameters = "".join(
-        f'<tr data-param="{text(name)}" tabindex="0"><td>{text(name)}</td><td></td><td></td></tr>' for name in names
+        f'<tr data-param="{html_text(name)}" tabindex="0"><td>{html_text(name)}</td><td></td><td></td></tr>' for name in names
     )
     last = len(page["epochs"]["epochs"]) - 1
-    summary = "".join(f"<dt>{text(label)}</dt><dd>{text(value)}</dd>" for label, value in page["summary"])
+    summary = "".join(f"<dt>{html_text(label)}</dt><dd>{html_text(value)}</dd>" for label, value in page["summary"])
     sampled = "" if page["every_epoch"] else (
         f" The page keeps {last + 1} of the {page['epochs_run']} epochs, evenly spaced, the first and the last among them; "
         "<code>train --history FILE</code> has every one.")
-    body = f"""<header><h1>{text(page["title"])}</h1><p class="essentials">{text(page["essentials"])}</p>
+    body = f"""<header><h1>{html_text(page["title"])}</h1><p class="essentials">{html_text(page["essentials"])}</p>
 <details><summary>Everything about the run</summary><dl class="summary">{summary}</dl></details></header>
 <section id="run"><h2>The network, epoch by epoch</h2>
 <div class="controls" role="group" aria-label="Epochs">
@@ -177,10 +167,10 @@ forward pass; the dashed line beside it is the gradient dL/dw, coloured by the w
 <p><button id="save-weights" type="button">Save these weights</button> <span class="caption">as JSON, for
 <code>fwdback train DATA --init weights.json</code> to start from</span></p><div class="scroll"><table id="parameters"><thead><tr><th>name</th>
 <th>value</th><th>gradient dL/d(name)</th></tr></thead><tbody>{parameters}</tbody></table></div>
-<p class="caption">{text(page["units"])}</p></section>
+<p class="caption">{html_text(page["units"])}</p></section>
 {_rows_section(page)}
 {"" if worked is None else '<section id="worked" class="worked">' + sections_html(worked, deeper=1) + "</section>"}
-<footer>Made by fwdback from {text(page["data"])}. Everything on this page is in this file; it fetches nothing.</footer>"""
+<footer>Made by fwdback from {html_text(page["data"])}. Everything on this page is in this file; it fetches nothing.</footer>"""
     script = f'<script id="fwdback-data" type="application/json">{script_json(page)}</script>\n<script>{_asset("page.js")}</script>\n'
     return document(page["title"], body, script)
 
@@ -197,12 +187,12 @@ def _step_controls(page: dict) -> str:
             f'<button id="step-forward" type="button" aria-label="Next update">▶</button>'
             f'<output id="step-label" for="step"></output></div>'
             f'<p class="legend">Each epoch makes {steps["per_epoch"]} updates, one a mini-batch of {page["batch_size"]} rows: '
-            f"the second slider walks them{text(sampled)}.</p>")
+            f"the second slider walks them{html_text(sampled)}.</p>")
 
 
 def _frozen_note(page: dict) -> str:
     frozen = page["network"]["frozen"]
-    return "" if not frozen else f" Dotted and marked (frozen): {text(', '.join(frozen))}, which keep their values."
+    return "" if not frozen else f" Dotted and marked (frozen): {html_text(', '.join(frozen))}, which keep their values."
 
 
 def _rows_section(page: dict) -> str:
@@ -216,6 +206,6 @@ def _rows_section(page: dict) -> str:
     hats = [output.replace("yhat", "ŷ") for output in outputs]
     header = ["row", *network["inputs"], *ys, *([f"z{h}" for h in units] if activated else []), *(f"N{h}" for h in units), *hats,
               *(f"{y} − {hat}" for y, hat in zip(ys, hats))]
-    cells = "".join(f"<th>{text(name)}</th>" for name in header)
+    cells = "".join(f"<th>{html_text(name)}</th>" for name in header)
     return (f'<section><h2>The first rows at this epoch</h2><div class="scroll"><table id="rows"><thead><tr>{cells}</tr></thead>'
-            f'<tbody></tbody></table></div><p class="caption">{text(page["units"])}</p></section>')
+            f'<tbody></tbody></table></div><p class="caption">{html_text(page["units"])}</p></section>')

@@ -3,12 +3,17 @@
 Display math is one `$$...$$` line per equation, so that every Markdown renderer reads it;
 one too wide for a page is an aligned environment inside it, a side a row (MathJax, KaTeX and
 GitHub render those). Numbers are written by notation.number, never as a power of ten.
+
+Every word reaches the page as text: a name from the user's data is a code span
+(safe.markdown_code), every other word is escaped (safe.markdown_text), and a table cell's
+`|` is escaped, so that no name can emphasise, link, start HTML or math, or end a cell.
 """
 
 from __future__ import annotations
 
 from ..notation import DISPLAY_WIDTH, Equation, Expr, Row, fits, rows
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from .safe import markdown_code, markdown_text
 
 
 def markdown(blocks: list[Block]) -> str:
@@ -18,7 +23,7 @@ def markdown(blocks: list[Block]) -> str:
 
 def _block(block: Block) -> str:
     if isinstance(block, Heading):
-        return "#" * block.level + " " + block.text
+        return "#" * block.level + " " + markdown_text(block.text)
     if isinstance(block, Paragraph):
         return inline(block.parts)
     if isinstance(block, Equations):
@@ -63,27 +68,33 @@ def _aligned(lines: list[Row]) -> str:
 
 
 def inline(parts: Text) -> str:
-    """Text with its math in `$...$`, names in backticks, strong words in `**`."""
+    """Text with its math in `$...$`, names in backticks, strong words in `**`, every word escaped."""
     out = []
     for part in parts:
         if isinstance(part, Expr):
             out.append(f"${part.latex(alone=True)}$")
         elif isinstance(part, Code):
-            out.append(f"`{part.text}`")
+            out.append(markdown_code(part.text))
         elif isinstance(part, Strong):
-            out.append(f"**{part.text}**")
+            out.append(f"**{markdown_text(part.text)}**")
         elif isinstance(part, Mark):
-            out.append(part.text)
+            out.append(markdown_text(part.text))
         else:
-            out.append(part)
+            out.append(markdown_text(part))
     return "".join(out)
 
 
 def _table(table: Table) -> str:
-    lines = [f"**{table.title}**", ""] if table.title else []
-    lines.append("| " + " | ".join(inline(cell) for cell in table.header) + " |")
+    lines = [f"**{markdown_text(table.title)}**", ""] if table.title else []
+    lines.append("| " + " | ".join(_cell(cell) for cell in table.header) + " |")
     lines.append("|" + "|".join("---" for _ in table.header) + "|")
-    lines += ["| " + " | ".join(inline(cell) for cell in row) + " |" for row in table.rows]
+    lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in table.rows]
     if table.caption:
-        lines += ["", table.caption]
+        lines += ["", markdown_text(table.caption)]
     return "\n".join(lines)
+
+
+def _cell(parts: Text) -> str:
+    r"""A table cell: its `|` written `\|` everywhere, code spans and math too (GitHub's tables
+    split a row at every other `|` before reading what is inside the cells)."""
+    return inline(parts).replace("|", r"\|")

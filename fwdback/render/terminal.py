@@ -21,7 +21,7 @@ from rich.table import Column
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
-from ..notation import Expr
+from ..notation import Expr, count
 from ..report import (
     TrainingReport, early_descent, linear_map_table, loss_scale, loss_table, summary_table, weights_table,
 )
@@ -277,7 +277,7 @@ def loss_chart(console: Console, result: TrainingResult, width: int = 60, height
         chart.append("".join(cells), style=_style(console, "cyan"))
         chart.append("\n")
     chart.append(" " * pad + " +" + "-" * columns + "\n")
-    first, last = str(result.first_epoch), str(result.last_epoch)
+    first, last = count(result.first_epoch), count(result.last_epoch)
     epochs = first if first == last else first + " " * max(1, columns - len(first) - len(last)) + last
     chart.append(" " * pad + "  " + epochs + "  epoch")
     return chart
