@@ -119,6 +119,18 @@ def test_keys_and_buttons_move_through_the_epochs(browser_page, run_page):
     assert label.inner_text().startswith("epoch 40 of 40")
 
 
+def test_the_page_writes_epochs_as_every_other_output_does(browser_page, run, small_csv, workdir):
+    result = run(["train", small_csv, "--lr", "0.05", "--epochs", "2500", "--tol", "0", "--report", "run.html", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator("#last").click()
+    assert page.locator("#epoch-label").inner_text().startswith("epoch 2,500 of 2,500, loss")
+    page.click('svg.network [data-param="w1"] .hit')
+    assert page.locator("#detail h3").inner_text().startswith("w1 at epoch 2,500")
+    assert " of the 2,500 epochs" in page.locator(".legend").inner_text()
+    assert browser_page.errors == []
+
+
 def test_every_equation_has_a_size_and_fits_an_800_pixel_column(browser_page, run, small_csv, workdir):
     result = run(["explain", small_csv, "--activation", "tanh", "--hidden", "5", "--rows", "2", "--format", "html"])
     assert result.exit_code == 0, result.stderr
@@ -192,7 +204,7 @@ def test_the_page_of_a_million_epochs_is_small_and_keeps_two_thousand(browser_pa
     assert million.stat().st_size <= 2 * 2**20
     page = browser_page.open(million)
     page.locator("#last").click()
-    assert page.locator("#epoch-label").inner_text().startswith("epoch 1000000 of 1000000")
+    assert page.locator("#epoch-label").inner_text().startswith("epoch 1,000,000 of 1,000,000")
     epochs = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent).epochs.epochs")
     assert epochs[0] == 1 and epochs[-1] == 1_000_000 and len(epochs) <= 2000
     assert len({b - a for a, b in zip(epochs, epochs[1:-1])}) == 1, "evenly spaced, the last one appended"

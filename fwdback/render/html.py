@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from ..notation import DISPLAY_WIDTH, Equation, Expr, fits, rows
+from ..notation import DISPLAY_WIDTH, Equation, Expr, count, fits, rows
 from ..outputs import json_text
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
 from .safe import html_text
@@ -144,7 +144,7 @@ def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Blo
     last = len(page["epochs"]["epochs"]) - 1
     summary = "".join(f"<dt>{html_text(label)}</dt><dd>{html_text(value)}</dd>" for label, value in page["summary"])
     sampled = "" if page["every_epoch"] else (
-        f" The page keeps {last + 1} of the {page['epochs_run']} epochs, evenly spaced, the first and the last among them; "
+        f" The page keeps {count(last + 1)} of the {count(page['epochs_run'])} epochs, evenly spaced, the first and the last among them; "
         "<code>train --history FILE</code> has every one.")
     body = f"""<header><h1>{html_text(page["title"])}</h1><p class="essentials">{html_text(page["essentials"])}</p>
 <details><summary>Everything about the run</summary><dl class="summary">{summary}</dl></details></header>

@@ -29,6 +29,11 @@
   let timer = null;
   let pinned = null;
 
+  /* A whole number thousands separated, as notation.count writes it: 67,740. */
+  function count(value) {
+    return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+
   /* 6 significant digits, as Python's "{:.6g}" writes them: 1.23457e-05, 0.0972502, 123457. */
   function g6(value) {
     if (value === 0 || Object.is(value, -0)) { return "0"; }
@@ -264,8 +269,8 @@
     }
     const c = chain(name);
     const epoch = data.epochs.epochs[current];
-    const at = step === null ? "" : ", update " + data.steps.steps[step];
-    let html = "<h3>" + sym(name) + " at epoch " + epoch + at + (pinned ? " (pinned)" : "") + "</h3>";
+    const at = step === null ? "" : ", update " + count(data.steps.steps[step]);
+    let html = "<h3>" + sym(name) + " at epoch " + count(epoch) + at + (pinned ? " (pinned)" : "") + "</h3>";
     const gradient = '<span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>";
     if (step !== null) {
       const rows = Math.min(data.batch_size, data.training_rows - (data.steps.steps[step] - 1) * data.batch_size);
@@ -286,7 +291,7 @@
     slider.value = String(current);
     const epoch = data.epochs.epochs[current];
     const loss = data.epochs.losses[current];
-    label.textContent = "epoch " + epoch + " of " + data.last_epoch + ", loss " + g6(loss);
+    label.textContent = "epoch " + count(epoch) + " of " + count(data.last_epoch) + ", loss " + g6(loss);
     slider.setAttribute("aria-valuetext", label.textContent);
     if (stepSlider) { stepSlider.max = String((stepsOf[epoch] || []).length); }
     drawMarker(current);
@@ -301,8 +306,8 @@
     if (stepSlider) {
       stepSlider.value = String(position);
       stepLabel.textContent = step === null
-        ? "the whole epoch: the weights at its start, the mean gradient of its " + data.steps.per_epoch + " updates"
-        : "update " + data.steps.steps[step] + " of " + data.steps.per_epoch + ": the weights it starts from, its batch's gradients";
+        ? "the whole epoch: the weights at its start, the mean gradient of its " + count(data.steps.per_epoch) + " updates"
+        : "update " + count(data.steps.steps[step]) + " of " + count(data.steps.per_epoch) + ": the weights it starts from, its batch's gradients";
       stepSlider.setAttribute("aria-valuetext", stepLabel.textContent);
     }
     drawNetwork();
