@@ -280,7 +280,7 @@ def stop_description(result: TrainingResult, plan: TrainingPlan, name=python_nam
     kept = f"; kept the weights of the best epoch, {result.best_epoch}" if result.best_epoch is not None else ""
     if result.stop is StopReason.CONVERGED:
         return (f"converged at epoch {result.last_epoch}: the loss moved by at most {plan.tol:.2g} of itself "
-                f"over {CONVERGENCE_WINDOW} epochs ({name('tol')})")
+                f"({name('tol')}), or by no more than float64's rounding of it, over {CONVERGENCE_WINDOW} epochs")
     if result.stop is StopReason.EARLY_STOPPING:
         watched = "validation" if result.val_losses is not None else "training"
         return (f"early stopping: the {watched} loss did not improve by more than {plan.min_delta:g} for "

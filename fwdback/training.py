@@ -24,6 +24,7 @@ from .linear_map import LeastSquares
 from .network import Gradients, Parameters
 from .optimizers import Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
+from .rounding import beyond_rounding
 from .scaling import RunningMoments, Scaling
 from .stepsize import RowStatistics, Scales, choose_lr, round_down, scales_of, scales_of_rows
 
@@ -379,7 +380,7 @@ def train(
         raise ValueError("epochs must be at least 1")
     start = time.perf_counter()
     history = LossHistory(validation_loss is not None)
-    convergence = Convergence(plan.tol, objective.loss_floor)
+    convergence = Convergence(plan.tol)
     early = EarlyStopping(plan.patience, plan.min_delta)
     divergence = Divergence(objective, initial, plan, first_epoch)
     optimizer = optimizer_for(plan, initial, optimizer_state)
@@ -396,7 +397,7 @@ def train(
             last = epoch == first_epoch + plan.epochs - 1
             reason = (
                 StopReason.EARLY_STOPPING if early.reached(epoch, at_start, loss if val_loss is None else val_loss)
-                else StopReason.CONVERGED if convergence.reached(loss) and not last
+                else StopReason.CONVERGED if convergence.reached(loss, objective.rounding, at_start) and not last
                 else StopReason.INTERRUPTED if stop is not None and stop.is_set() and not last
                 else StopReason.EPOCHS
             )
@@ -435,21 +436,34 @@ class EarlyStopping:
 
 
 class Convergence:
-    """Whether more epochs can still change the loss: over the last CONVERGENCE_WINDOW epochs,
-    has it moved by more than `tol` of itself, and stayed above `floor`, the loss that is zero
-    up to rounding? Never with tol 0."""
+    """Whether more epochs can still change the loss measurably. Over the last
+    CONVERGENCE_WINDOW epochs the loss has converged when it
+      - moved by no more than `tol` of itself, or
+      - stayed at zero up to rounding (each loss at most rounding.zero's floor), or
+      - went up at least once and moved by no more than rounding can move it (the two extremes'
+        bounds, rounding.beyond_rounding): the steps' own effect is below rounding's.
+    A loss that falls steadily has not converged, however small each fall: the worst-case bound
+    on one loss's rounding is far above the difference of two nearby losses' in practice.
+    Never with tol 0."""
 
-    def __init__(self, tol: float, floor: float):
-        self.tol, self.floor = tol, floor
-        self.recent: list[float] = []
+    def __init__(self, tol: float):
+        self.tol = tol
+        self.recent: list[tuple[float, float, float]] = []
 
-    def reached(self, loss: float) -> bool:
+    def reached(self, loss: float, rounding, params: Parameters) -> bool:
+        """`rounding`: the objective's bounds (rounding.LossRounding or QuadraticRounding), taken
+        at `params`, the weights this epoch's `loss` was computed at."""
         if self.tol <= 0:
             return False
-        self.recent = self.recent[-(CONVERGENCE_WINDOW - 1) :] + [loss]
+        self.recent = self.recent[-(CONVERGENCE_WINDOW - 1) :] + [(loss, rounding.of(params, loss), rounding.zero(params))]
         if len(self.recent) < CONVERGENCE_WINDOW:
             return False
-        return max(self.recent) <= self.floor or max(self.recent) - min(self.recent) <= self.tol * abs(loss)
+        losses = [loss for loss, _, _ in self.recent]
+        (highest, high_bound, _), (lowest, low_bound, _) = max(self.recent), min(self.recent)
+        if highest - lowest <= self.tol * abs(loss) or all(loss <= floor for loss, _, floor in self.recent):
+            return True
+        rose = any(later > earlier for earlier, later in zip(losses, losses[1:]))
+        return rose and not beyond_rounding(highest - lowest, high_bound, low_bound)
 
 
 class Divergence:
