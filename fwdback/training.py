@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from .engines import GramEngine, LiteralEngine, objective_for, step_scale, validation_loss
-from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged
+from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged, quiet_floats
 from .linear_map import LeastSquares
 from .network import Gradients, Parameters
 from .optimizers import Optimizer, OptimizerSettings
@@ -315,6 +315,7 @@ class Fit:
     result: TrainingResult
 
 
+@quiet_floats
 def fit(
     X: np.ndarray, y: np.ndarray, initial: Parameters, plan: TrainingPlan, *, scaling: Scaling | None = None, **run
 ) -> Fit:
