@@ -186,6 +186,7 @@ def million(tmp_path_factory) -> Path:
     return page
 
 
+@pytest.mark.slow
 def test_the_page_of_a_million_epochs_is_small_and_opens_in_under_a_second(browser_page, million):
     assert million.stat().st_size <= 2 * 2**20
     page = browser_page.open(million)
