@@ -441,30 +441,32 @@ class Convergence:
     CONVERGENCE_WINDOW epochs the loss has converged when it
       - moved by no more than `tol` of itself, or
       - stayed at zero up to rounding (each loss at most rounding.zero's floor), or
-      - went up at least once and moved by no more than rounding can move it (the two extremes'
-        bounds, rounding.beyond_rounding): the steps' own effect is below rounding's.
-    A loss that falls steadily has not converged, however small each fall: the worst-case bound
-    on one loss's rounding is far above the difference of two nearby losses' in practice.
-    Never with tol 0."""
+      - found no new lowest loss, moving by no more than rounding can move it (the two extremes'
+        bounds, rounding.beyond_rounding): the steps no longer take it lower, rounding only
+        stirs it (weights that cycle or wander by a last bit).
+    A loss that keeps reaching new lows has not converged, however little it falls each epoch:
+    the worst-case bound on one loss's rounding is far above what two nearby losses differ by
+    in practice. Never with tol 0."""
 
     def __init__(self, tol: float):
         self.tol = tol
         self.recent: list[tuple[float, float, float]] = []
+        self.lowest_before = np.inf  # the lowest loss before the window
 
     def reached(self, loss: float, rounding, params: Parameters) -> bool:
         """`rounding`: the objective's bounds (rounding.LossRounding or QuadraticRounding), taken
         at `params`, the weights this epoch's `loss` was computed at."""
         if self.tol <= 0:
             return False
-        self.recent = self.recent[-(CONVERGENCE_WINDOW - 1) :] + [(loss, rounding.of(params, loss), rounding.zero(params))]
+        if len(self.recent) == CONVERGENCE_WINDOW:
+            self.lowest_before = min(self.lowest_before, self.recent.pop(0)[0])
+        self.recent.append((loss, rounding.of(params, loss), rounding.zero(params)))
         if len(self.recent) < CONVERGENCE_WINDOW:
             return False
-        losses = [loss for loss, _, _ in self.recent]
         (highest, high_bound, _), (lowest, low_bound, _) = max(self.recent), min(self.recent)
         if highest - lowest <= self.tol * abs(loss) or all(loss <= floor for loss, _, floor in self.recent):
             return True
-        rose = any(later > earlier for earlier, later in zip(losses, losses[1:]))
-        return rose and not beyond_rounding(highest - lowest, high_bound, low_bound)
+        return lowest >= self.lowest_before and not beyond_rounding(highest - lowest, high_bound, low_bound)
 
 
 class Divergence:

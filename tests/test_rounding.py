@@ -170,10 +170,10 @@ def test_a_loss_moving_by_well_over_its_rounding_does_not_stop_and_one_within_it
         return [convergence.reached(value, rounding, params) for value in losses][-1]
 
     assert bound > 1e3 * DEFAULT_TOL * minimum  # the tolerance alone would not stop any of these
-    assert not stops([minimum + 10 * (10 - i) * bound for i in range(10)])  # falling by 10 bounds an epoch
-    assert not stops([minimum + 10 * (i % 2) * bound for i in range(10)])  # jumping by 10 bounds
-    assert stops([minimum + 0.4 * (i % 2) * bound for i in range(10)])  # jittering within its rounding
-    assert not stops([minimum + 0.04 * (10 - i) * bound for i in range(10)])  # falling steadily, if slowly
+    assert not stops([minimum + 10 * (20 - i) * bound for i in range(20)])  # falling by 10 bounds an epoch
+    assert not stops([minimum + 0.04 * (20 - i) * bound for i in range(20)])  # falling to new lows, if slowly
+    assert not stops([minimum + 10 * (i % 2) * bound for i in range(20)])  # no new low, but jumping by 10 bounds
+    assert stops([minimum + 0.4 * (i % 2) * bound for i in range(20)])  # no new low, stirred within its rounding
     floor = rounding.zero(params)
     assert stops([floor * (1 - 0.01 * i) for i in range(10)])  # falling, but zero up to rounding
 
