@@ -150,6 +150,23 @@ class QuadraticRounding:
         return self.residuals.zero(params) + self.of(params, 0.0)
 
 
+def eigenvalue_resolution(trace: float, products: int, dimension: int) -> float:
+    """How far rounding can move any eigenvalue of a symmetric positive semi-definite S = F^T F
+    (a Gram matrix, stepsize) formed by sums of `products` products and decomposed by LAPACK's
+    eigvalsh at `dimension`: the sums are off by at most gamma(products) |F|^T |F|, whose
+    2-norm is at most its trace, S's own `trace`, and an eigenvalue moves by at most the
+    perturbation's 2-norm (Weyl); the decomposition is backward stable, within dimension u ||S||
+    <= dimension u trace. An eigenvalue no larger than this is lost in rounding."""
+    return gamma(products + dimension) * trace
+
+
+def constant_spread(size: float, rows: int) -> float:
+    """The largest standard deviation rounding gives a column whose n `rows` all hold one value
+    of magnitude `size`: the mean, n - 1 additions and a division, is off by gamma(n) size, and
+    so is every deviation from it (one more rounding each)."""
+    return gamma(rows + 1) * size
+
+
 def beyond_rounding(change: float, *bounds: float) -> bool:
     """Whether a difference of computed losses is more than their rounding bounds (each
     LossRounding.of or QuadraticRounding.of) add up to: a change rounding alone cannot make."""

@@ -17,10 +17,8 @@ import numpy as np
 
 from .linear_map import LeastSquares, balanced_minimizers, least_squares
 from .network import Parameters
+from .rounding import constant_spread, eigenvalue_resolution, gamma
 
-# Eigenvalues of G below this fraction of the largest are directions the data do not span.
-SPANNED = 1e-12
-EPS = float(np.finfo(np.float64).eps)
 # A target whose values reach this size is standardised when the step is chosen: the loss, its
 # square, would come within reach of float64's largest number.
 TARGET_LIMIT = 1e150
@@ -228,50 +226,55 @@ def scales_of_rows(X: np.ndarray, y: np.ndarray) -> Scales:
         mean = columns.mean(axis=0)
         deviation = columns - mean
         std = np.sqrt(np.mean(deviation * deviation, axis=0))
-        varying = _varying(std, mean)
+        varying = std > constant_spread(np.abs(columns).max(axis=0, initial=0.0), len(X))
         standardized = rows_factor(deviation[:, varying] / std[varying])
         return Scales(_condition(rows_factor(X)) if finite else np.inf, _condition(standardized), target_size)
 
 
-def scales_of(gram: np.ndarray, target_size: float = 0.0) -> Scales:
-    """Scales from G = A^T A / n alone, shape (k + 1, k + 1), for rows not in memory: the
-    z-scores' G follows from it.
+def scales_of(gram: np.ndarray, rows: int, target_size: float = 0.0) -> Scales:
+    """Scales from G = A^T A / n of n `rows` alone, shape (k + 1, k + 1), for rows not in
+    memory: the z-scores' G follows from it.
 
     The means are G[:k, k], the covariances G[:k, :k] - mean mean^T, so the z-scores' G is the
-    correlation matrix beside a 1 (a constant column's z-score is 0 and spans nothing).
+    correlation matrix beside a 1 (a constant column's z-score is 0 and spans nothing). A
+    variance below the rounding of G[j, j] - mean_j^2 (gamma(2n + 3) G[j, j]: G[j, j]'s sum of n
+    squares, mean_j's, the square and the subtraction) is a constant column's.
     """
     if not np.isfinite(gram).all():  # values whose squares overflow float64: no condition number to speak of
         return Scales(np.inf, np.inf, target_size)
     k = gram.shape[0] - 1
     mean = gram[:k, k]
     covariance = gram[:k, :k] - np.outer(mean, mean)
-    std = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-    varying = _varying(std, mean)
+    variance = np.diag(covariance)
+    varying = variance > gamma(2 * rows + 3) * np.diag(gram)[:k]
+    std = np.sqrt(np.where(varying, variance, 1.0))
     standardized = np.eye(int(varying.sum()) + 1)
     standardized[:-1, :-1] = covariance[np.ix_(varying, varying)] / np.outer(std[varying], std[varying])
-    return Scales(_condition(_root(gram)), _condition(_root(standardized)), target_size)
+    formed = rows + 2 * (k + 1)  # G's sums over the rows, then G^(1/2)'s eigendecomposition
+    return Scales(_condition(_root(gram), formed), _condition(_root(standardized), formed), target_size)
 
 
-def _varying(std: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """The columns that vary beyond SPANNED of the largest mean's size (else constant)."""
-    return std > SPANNED * max(1.0, float(np.max(np.abs(mean), initial=0.0)))
-
-
-def _condition(F: np.ndarray) -> float:
+def _condition(F: np.ndarray, formed: int = 0) -> float:
     """G's largest eigenvalue over its smallest, among the directions the data span, for
-    G = F^T F, F : shape (r, k + 1) (the rows, or G^(1/2)).
+    G = F^T F, F : shape (r, k + 1) (the rows, or G^(1/2), which `formed` more roundings per
+    entry made: G's sums and its root's decomposition).
 
     Which directions the data span is decided on G with every column scaled to 1 (a column of
-    values around 1e9 beside others around 1 would otherwise hide theirs below SPANNED); the
-    condition number is then G's own, over that many of its largest eigenvalues. Where that
-    smallest eigenvalue is lost in rounding, the condition number is infinite.
+    values around 1e9 beside others around 1 would otherwise hide theirs in the rounding of the
+    largest): an eigenvalue beyond the rounding of the sums and the decomposition
+    (rounding.eigenvalue_resolution) is a direction spanned. The condition number is then G's
+    own, over that many of its largest eigenvalues; where the smallest of them is lost in the
+    decomposition of G (backward stable: within gamma(dimension) of the largest), it is infinite.
     """
+    products = max(F.shape) + formed  # spectrum's sums run along the longer side
     with np.errstate(all="ignore"):
         size = np.sqrt(np.sum(F * F, axis=0))
-        equilibrated = spectrum(F / np.where(size > 0, size, 1.0))
-        rank = int(np.sum(equilibrated > SPANNED * equilibrated[0]))
+        scaled = F / np.where(size > 0, size, 1.0)
+        equilibrated = spectrum(scaled)
+        resolution = eigenvalue_resolution(float(np.sum(scaled * scaled)), products + 2, min(F.shape))
+        rank = int(np.sum(equilibrated > resolution))
         values = spectrum(F)
     if rank == 0 or not values[0] > 0:
         return 1.0
     smallest = values[rank - 1]
-    return float(values[0] / smallest) if smallest > F.shape[1] * EPS * values[0] else np.inf
+    return float(values[0] / smallest) if smallest > gamma(min(F.shape)) * values[0] else np.inf

@@ -113,7 +113,7 @@ def prepare_streamed(
         raw, make_chunks = make_chunks, lambda: ((scaling.features(X), scaling.target(y)) for X, y in raw())
     gram = GramEngine.from_chunks(make_chunks)
     if scales is None:
-        scales = scales_of(gram.G, float(np.sqrt(gram.zero_loss)))
+        scales = scales_of(gram.G, gram.rows, float(np.sqrt(gram.zero_loss)))
     return TrainingRows(None, None, None, scaling, scales, gram)
 
 
@@ -130,7 +130,7 @@ def _summary(make_chunks) -> tuple[Scaling, Scales]:
             target_size = max(target_size, float(np.max(np.abs(target), initial=0.0)))
     if rows == 0:
         raise ValueError("no rows to summarise")
-    return Scaling.of_moments(x, y), scales_of(gram / rows, target_size)
+    return Scaling.of_moments(x, y), scales_of(gram / rows, rows, target_size)
 
 
 # Adam's step when none is given: Kingma and Ba's default (its steps are about eta in size, whatever the data).

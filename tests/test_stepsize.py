@@ -59,7 +59,7 @@ def test_the_rows_and_their_gram_matrix_give_the_same_step_and_scales(shape):
     if n > k:  # else the two least-squares solutions differ (many fit), and so the points the step is taken at
         two_digits = 0.01  # choose_lr rounds down to two significant digits: allow one unit either way
         assert choose_lr(rows, initial) == pytest.approx(choose_lr(gram, initial), rel=two_digits)
-    by_rows, by_gram = scales_of_rows(X, y), scales_of(gram_matrix(X), float(np.max(np.abs(y))))
+    by_rows, by_gram = scales_of_rows(X, y), scales_of(gram_matrix(X), n, float(np.max(np.abs(y))))
     assert by_rows.condition == pytest.approx(by_gram.condition, rel=1e-6)
     assert by_rows.standardized == pytest.approx(by_gram.standardized, rel=1e-6)
     assert by_rows.bad == by_gram.bad
@@ -100,3 +100,17 @@ def test_5000_features_of_40_rows_train_with_a_chosen_step():
     fitted = fit(X, y, init_parameters(rng, 5000, 2), TrainingPlan(epochs=1))
     assert fitted.plan.lr > 0 and fitted.result.stop is StopReason.EPOCHS and fitted.result.epochs_run == 1
     assert np.isfinite(forward(fitted.result.final, X).yhat).all()
+
+
+def test_a_constant_column_spans_nothing_however_its_mean_rounds_and_a_tiny_spread_around_a_large_mean_does():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(300, 2))
+    y = X[:, 0] + rng.normal(size=300)
+    constant = np.column_stack([X, np.full(300, 1e6 + 0.1)])  # its mean rounds: deviations of a few ulps
+    assert scales_of_rows(constant, y).standardized == pytest.approx(scales_of_rows(X, y).standardized, rel=1e-12)
+    assert scales_of(gram_matrix(constant), 300).standardized == pytest.approx(scales_of_rows(X, y).standardized, rel=1e-6)
+    # Columns spread by 1 around 1e6: the spread is far above their rounding, so they span their
+    # directions (as z-scores, well conditioned), and the raw columns are badly scaled.
+    offset = X + 1e6
+    assert scales_of_rows(offset, y).bad and not scales_of_rows(X, y).bad
+    assert scales_of_rows(offset, y).standardized == pytest.approx(scales_of_rows(X, y).standardized, rel=1e-6)

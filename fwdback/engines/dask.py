@@ -195,7 +195,7 @@ def summary(partitions: Partitions) -> tuple[Scaling, Scales]:
             x_moments.merge(x.count, x.mean, x.std)
             y_moments.merge(y.count, y.mean, y.std)
             gram, target_size = gram + AtA, max(target_size, size)
-    return Scaling.of_moments(x_moments, y_moments), scales_of(gram / partitions.count, target_size)
+    return Scaling.of_moments(x_moments, y_moments), scales_of(gram / partitions.count, partitions.count, target_size)
 
 
 def _first_pass(partition, scaling: Scaling | None) -> tuple:
@@ -364,7 +364,7 @@ def prepare_partitioned(partitions: Partitions, plan, scaling: Scaling | None = 
             scaling = moments
     gram = gram_engine(partitions, scaling)
     if scales is None:
-        scales = scales_of(gram.G, float(np.sqrt(gram.zero_loss)))
+        scales = scales_of(gram.G, gram.rows, float(np.sqrt(gram.zero_loss)))
     return TrainingRows(None, None, None, scaling, scales, gram, partitions=PartitionedRows(partitions, scaling))
 
 
