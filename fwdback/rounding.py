@@ -102,7 +102,7 @@ class LossRounding:
         squares = gamma(self.rows * len(self.y_rms) + SUM_ROUNDINGS)
         exact_part = abs(loss) / (1.0 - squares)
         error = self.residual_error(params)
-        return 2.0 * np.sqrt(exact_part) * np.sqrt(error) + error + squares * exact_part
+        return float(2.0 * np.sqrt(exact_part) * np.sqrt(error) + error + squares * exact_part)
 
     def zero(self, params: Parameters) -> float:
         """The largest loss computed at weights near `params` that fit the rows exactly, or as
@@ -143,7 +143,7 @@ class QuadraticRounding:
         error = gamma(params.n_hidden + 2) * (sizes + delta)
         gradient = np.abs(gram.gradient0 + 2.0 * gram.G @ (theta - gram.theta0))
         bound = gamma(2 * (k + 1) + 3) * terms + float(gradient @ error) + float(error @ G @ error)
-        return self.factor * bound + gamma(1) * abs(loss)
+        return float(self.factor * bound + gamma(1) * abs(loss))
 
     def zero(self, params: Parameters) -> float:
         """The largest loss computed at weights near `params` that fit the rows exactly (LossRounding.zero)."""
