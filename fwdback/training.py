@@ -24,7 +24,7 @@ from .linear_map import LeastSquares
 from .network import Gradients, Parameters
 from .optimizers import Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
-from .rounding import beyond_rounding
+from .rounding import LossRounding, beyond_rounding
 from .scaling import RunningMoments, Scaling
 from .stepsize import RowStatistics, Scales, choose_lr, round_down, scales_of, scales_of_rows
 
@@ -65,6 +65,10 @@ class TrainingRows:
     def least_squares(self) -> LeastSquares:
         """The best fit any linear map (so any weights of the linear network) makes of these rows."""
         return self.statistics.least_squares()
+
+    def loss_rounding(self, convention: str) -> LossRounding:
+        """The rounding bounds of a loss computed from these rows' residuals (rounding.LossRounding)."""
+        return LossRounding.of_gram(self.gram, convention) if self.y is None else LossRounding.of_rows(self.X, self.y, convention)
 
 
 def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling | None = None) -> TrainingRows:
