@@ -1,5 +1,7 @@
-"""How far float64 rounding can move a computed loss: the one place fwdback decides that two
-losses differ by rounding alone (training's convergence stop, explain's verdict on a step).
+"""How far float64 rounding can move what fwdback computes: the one place it decides that two
+losses differ by rounding alone (training's convergence stop, explain's verdict on a step, the
+report's zero changes and gap, gradcheck's uncertainty) and that an eigenvalue of the data's
+Gram matrix or a column's spread is rounding (stepsize: the directions the data span).
 
 Each bound follows from the arithmetic done, not from observed runs, so it holds for any order
 of summation (another BLAS, rows permuted, blocks, chunks, partitions). With u = 2^-53, float64's
@@ -15,20 +17,24 @@ The residual of row i, output j, r_ij = yhat_ij - y_ij, is computed as
     yhat_ij = out(sum_h W_out[j, h] N_h + b_j) H + 1 terms, then the output activation's,
     r_ij = yhat_ij - y_ij                      one more,
 so it is off by at most e_ij = gamma(m) s_ij, m = (k + 1) + (H + 1) + 1 + the activations'
-roundings, where s_ij = |y_ij| + sum_h |W_out[j, h]| (sum_l |W[h, l]| |x_il| + |b_h|) + |b_j|, plus
-|W_out[j]| . 1 for the sigmoid (N near 1/2 where z is near 0) and 1 for an output activation
-(|out| <= 1). Every activation's slope is at most 1, so an error in z passes on undiminished at
-most, and |tanh(z)|, |relu(z)| <= |z|. The sizes s_ij are linear in |x_i| and |y_ij|, so by the
-triangle inequality in the root mean square over rows, rms_i(s_ij) <= sum_l c_jl rms(x_l) +
-d_j + rms(y_j), with c_j = |W|^T |W_out[j]|: E = (1/d(n)) sum_ij e_ij^2 needs only each column's
-root mean square, which every engine has (the Gram engine from G's diagonal), and costs O(k H)
-an epoch.
+roundings, where s_ij = |y_ij| + sum_h |W_out[j, h]| (sum_l |W[h, l]| |x_il| + |b_h|) + |b_j|,
+plus |W_out[j]| . 1 for the sigmoid (N near 1/2 where z is near 0) and 1 for an output
+activation (|out| <= 1). Every activation's slope is at most 1, so an error in z passes on
+undiminished at most, and |tanh(z)|, |relu(z)| <= |z|. The sizes s_ij are linear in |x_i| and
+|y_ij|, so by the triangle inequality in the root mean square over rows, rms_i(s_ij) <=
+sum_l c_jl rms(x_l) + d_j + rms(y_j), with c_j = |W|^T |W_out[j]|: E = (1/d(n)) sum_ij e_ij^2
+needs only each column's root mean square, which every engine has (the Gram engine from G's
+diagonal), and costs O(k H) an epoch.
 
 The loss L = (1/d(n)) sum_ij r_ij^2 of the computed residuals rhat, Lhat, then differs from the
 exact loss of the weights by at most (Cauchy-Schwarz, ||rhat - r|| <= sqrt(d(n) E))
     2 sqrt(L~ E) + E + gamma(nm + 4) L~,    L~ = Lhat / (1 - gamma(nm + 4)),
-the last term the rounding of the n m squares, their sum and the divisions (SUM_ROUNDINGS). Two computed losses differ
-beyond rounding only when they differ by more than the sum of their bounds.
+the last term the rounding of the n m squares, their sum and the divisions (SUM_ROUNDINGS).
+Two computed losses differ beyond rounding only when they differ by more than the sum of their
+bounds (beyond_rounding). Weights that fit the rows exactly give computed residuals of at most
+e_ij, so a loss of at most about E: zero up to rounding (LossRounding.zero). The Gram engine
+computes its loss as a quadratic in the collapsed map instead, with its own bound
+(QuadraticRounding).
 """
 
 from __future__ import annotations
