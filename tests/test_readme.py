@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 CI = README.parent / ".ci" / "run"
@@ -25,6 +26,7 @@ def write(path: Path, header: list[str], rows: np.ndarray) -> None:
     path.write_text(",".join(header) + "\n" + "".join(",".join(map(repr, row)) + "\n" for row in rows.tolist()))
 
 
+@pytest.mark.slow  # about 30 commands, one process each: 27 s of a loaded 2-core run
 def test_the_usage_examples_run_in_order_without_replacing_a_model(tmp_path):
     rng = np.random.default_rng(1)
     X = rng.uniform(-1, 1, size=(300, 3))
