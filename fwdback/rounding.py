@@ -134,6 +134,7 @@ class QuadraticRounding:
     def __init__(self, gram, convention: str = "mse"):
         self.gram, self.residuals = gram, LossRounding.of_gram(gram, convention)
         self.factor = gram.rows / loss_divisor(convention, gram.rows)
+        self.G_sizes = np.abs(gram.G)  # |G|, once: the bound is taken every epoch
 
     def of(self, params: Parameters, loss: float) -> float:
         """How far the computed `loss` at `params` can be from the quadratic's exact value there."""
@@ -144,7 +145,7 @@ class QuadraticRounding:
         sizes = np.abs(W_tilde).T @ np.abs(params.w_out)
         sizes[k] += abs(params.b_out)
         delta = np.abs(theta - gram.theta0)
-        G = np.abs(gram.G)
+        G = self.G_sizes
         terms = abs(gram.loss0) + float(np.abs(gram.gradient0) @ delta) + float(delta @ G @ delta)
         error = gamma(params.n_hidden + 2) * (sizes + delta)
         gradient = np.abs(gram.gradient0 + 2.0 * gram.G @ (theta - gram.theta0))
