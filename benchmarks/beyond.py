@@ -150,12 +150,13 @@ class FwdbackFit:
     def _fit(self, epochs: int, on_epoch=None):
         from fwdback.engines import FullBatch
         from fwdback.engines.literal import LiteralEngine
+        from fwdback.rounding import LossRounding
         from fwdback.training import fit_rows, train
 
         plan = self.TrainingPlan(lr=self.lr, epochs=epochs, tol=0, standardize=False, batch_size=self.batch_size)
         if self.literal:
             engine = LiteralEngine(self.rows.X, self.rows.y, self.initial.n_hidden)
-            return train(FullBatch(engine, engine, "literal", 0.0, self.rows.statistics), self.initial, plan, on_epoch=on_epoch)
+            return train(FullBatch(engine, engine, "literal", LossRounding.of_rows(self.rows.X, self.rows.y), self.rows.statistics), self.initial, plan, on_epoch=on_epoch)
         return fit_rows(self.rows, self.initial, plan, on_epoch=on_epoch).result
 
     def run(self, epochs: int) -> float:

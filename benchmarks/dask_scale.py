@@ -100,7 +100,7 @@ def main() -> None:
             return partitions, gram_engine(partitions, None)
 
         dask_stats_s, (partitions, dask_gram) = seconds(statistics_pass)
-        objective = DataParallel(partitions, None, params, 0.0, dask_gram, "mse")
+        objective = DataParallel(partitions, None, params, dask_gram, "mse")
         dask_epoch_s, dask_loss = epoch_seconds(objective, params, args.epochs)
     if relative(dask_gram.G, local_gram.G) > 1e-12 or relative(dask_gram.theta0, local_gram.theta0) > 1e-12:
         raise SystemExit("the statistics differ between the two paths")

@@ -52,6 +52,7 @@ from fwdback.synthetic import generate
 from fwdback.engines import FullBatch
 from fwdback.engines.literal import LiteralEngine
 from fwdback.plan import TrainingPlan
+from fwdback.rounding import LossRounding
 from fwdback.training import fit_rows, prepare, train
 
 
@@ -116,7 +117,7 @@ class FwdbackTrain:
         if not self.literal:
             return fit_rows(self.rows, self.initial, plan).result
         engine = LiteralEngine(self.rows.X, self.rows.y, self.initial.n_hidden)
-        return train(FullBatch(engine, engine, "literal", 0.0, self.rows.statistics), self.initial, plan)
+        return train(FullBatch(engine, engine, "literal", LossRounding.of_rows(self.rows.X, self.rows.y), self.rows.statistics), self.initial, plan)
 
     def run(self, epochs: int) -> float:
         start = time.perf_counter()

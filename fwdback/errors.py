@@ -6,6 +6,25 @@ replace are ValueErrors too, so that Python callers can catch them as the standa
 """
 
 import errno
+import functools
+
+
+def quiet_floats(function):
+    """`function` with NumPy's floating-point warnings off, for the library's public entry
+    points (the estimator, training.fit). The library checks every overflow that matters where
+    it happens and raises its own error (a loss or squares that overflow, a divergence) or
+    returns inf or NaN as its documented result (a prediction beyond float64, the R^2 of one),
+    so a RuntimeWarning from NumPy would only repeat it to the user, or come before the error
+    that says what to do. The command line's boundary does the same for every command."""
+
+    @functools.wraps(function)
+    def quiet(*args, **kwargs):
+        import numpy as np
+
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+
+    return quiet
 
 from .notation import count
 

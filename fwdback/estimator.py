@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from . import network
+from .errors import quiet_floats
 from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Gradients, Parameters, init_parameters
 from .notation import count
 from .plan import LOSS_CONVENTIONS, OPTIMIZERS
@@ -83,23 +84,28 @@ class Network:
     def __getitem__(self, name: str) -> float:
         return self.weights[name]
 
+    @quiet_floats
     def forward(self, X) -> np.ndarray:
         """yhat, shape (n,) (or (n, m) for m outputs), for X, shape (n, k)."""
         return network.forward(self.params, np.asarray(X, dtype=np.float64)).yhat
 
+    @quiet_floats
     def loss(self, X, y, convention: str = "mse") -> float:
         """L = (1/n) * sum (y_i - yhat_i)^2, or another convention of network.LOSSES.  X : shape (n, k), y : shape (n,)."""
         return network.loss(np.asarray(y, dtype=np.float64), self.forward(X), convention)
 
+    @quiet_floats
     def backward(self, X, y, convention: str = "mse") -> Gradients:
         """dL/dparameter for every parameter at the current weights: a forward pass, then the chain rule."""
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
         return network.backward(self.params, X, y, network.forward(self.params, X), convention).gradients
 
+    @quiet_floats
     def step(self, grads: Gradients, lr: float) -> None:
         """One gradient-descent update of every parameter: w(t+1) = w(t) - lr * dL/dw(t)."""
         self.params = network.update(self.params, grads, lr)
 
+    @quiet_floats
     def explain(self, X, y, lr: float = 0.1, rows: int = 5, features=None, target: str = "y"):
         """One epoch from the current weights worked by hand on X, shape (n, k), and y, shape (n,),
         as `fwdback explain` works it: an explain.Explanation, which a notebook shows with its
@@ -111,9 +117,8 @@ class Network:
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
         features = tuple(features) if features is not None else tuple(f"x{j}" for j in range(1, X.shape[1] + 1))
         plan = TrainingPlan(lr=float(lr), standardize=False)
-        with np.errstate(all="ignore"):
-            worked = work_epoch(prepare(X, y, plan), self.params, plan)
-            return Explanation(worked, explanation(worked, features, rows, target), features, target)
+        worked = work_epoch(prepare(X, y, plan), self.params, plan)
+        return Explanation(worked, explanation(worked, features, rows, target), features, target)
 
     def _repr_svg_(self) -> str:
         """The network with its weights, drawn (render.svg): what a notebook shows."""
@@ -227,6 +232,7 @@ class FwdbackRegressor:
         self.beta2 = beta2
         self.epsilon = epsilon
 
+    @quiet_floats
     def fit(self, X, y) -> FwdbackRegressor:
         """Train on X, shape (n, k), and y, shape (n,) (or (n, m): one output each), from random
         initial weights; returns self.
@@ -349,6 +355,7 @@ class FwdbackRegressor:
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
+    @quiet_floats
     def predict(self, X) -> np.ndarray:
         """yhat, shape (n,), in y's units, for X, shape (n, k). Of a Dask array, a Dask array (of a
         Dask data frame, a series), computed block by block where it is computed."""
@@ -411,6 +418,7 @@ class FwdbackRegressor:
         estimator._training = model.training
         return estimator
 
+    @quiet_floats
     def score(self, X, y) -> float:
         """R^2 = 1 - SS_res / SS_tot of the predictions for X against y: 1 is exact, 0 is y's mean.
 
@@ -510,7 +518,13 @@ class FwdbackRegressor:
 
 
 def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
-    """R^2 of one output (y, yhat : shape (n,)); several outputs score the mean of theirs, as scikit-learn's r2_score."""
+    """R^2 of one output (y, yhat : shape (n,)); several outputs score the mean of theirs, as
+    scikit-learn's r2_score. R^2 does not change with the units, so y and yhat are divided by
+    their largest |value| first, and values around 1e307 score as values around 1 do (an
+    infinite prediction scores -inf)."""
+    scale = float(max(np.max(np.abs(y), initial=0.0), np.max(np.abs(yhat), initial=0.0)))
+    if 0 < scale < np.inf:
+        y, yhat = y / scale, yhat / scale
     residual, centred = y - yhat, y - y.mean()
     ss_res, ss_tot = float(residual @ residual), float(centred @ centred)
     if ss_tot == 0:

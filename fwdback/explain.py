@@ -29,6 +29,7 @@ from .notation import (
 )
 from .optimizers import Optimizer, OptimizerSettings, OptimizerStep
 from .plan import StopReason, TrainingPlan
+from .rounding import LossRounding, beyond_rounding
 from .scaling import Scaling
 from .sections import Block, Code, Equations, Heading, Paragraph, Strong, Table, Text, text
 from .stepsize import suggest_lr
@@ -38,8 +39,6 @@ from .training import EpochRecord, TrainingRows, check_memory, fit_rows, optimiz
 SUM_TERMS = 3
 # A mini-batch's row numbers are listed up to this many, then "...".
 LISTED_ROWS = 20
-# A change of the loss within this fraction of it is float64's rounding (16 eps).
-ROUNDING = 16 * float(np.finfo(np.float64).eps)
 
 
 @dataclass
@@ -195,7 +194,7 @@ def work_epoch(
     row_numbers = np.arange(1, len(y) + 1) if row_numbers is None else np.asarray(row_numbers)
     check_memory(params.vector.size, params.n_hidden, len(y), batch_size or len(y), arrays_per_row=10)
     batches = [np.arange(len(y))] if batch_size is None else MiniBatches(
-        X, y, batch_size, plan.seed, 0.0, plan.shuffle, plan.loss).batches(epoch)
+        X, y, batch_size, plan.seed, plan.shuffle, plan.loss).batches(epoch)
     if step > len(batches):
         raise StepNotInEpoch(step, len(batches), epoch, len(y), batch_size)
     start, optimizer = _start_of_step(rows, params, plan, epoch, batches[: step - 1], on_epoch)
@@ -868,10 +867,11 @@ def _loss_after_section(worked: WorkedEpoch) -> list[Block]:
 
 
 def loss_verdict(worked: WorkedEpoch) -> str:
-    """What the step did to the loss: went down, did not go down, or changed only within rounding
-    (16 eps of the loss, float64's resolution), as it does at a minimum."""
+    """What the step did to the loss: went down, did not go down, or changed by no more than
+    rounding can move the two computed losses (rounding.LossRounding), as it does at a minimum."""
     change = worked.loss_after - worked.loss
-    if abs(change) <= ROUNDING * max(abs(worked.loss), abs(worked.loss_after)):
+    rounding = LossRounding.of_rows(worked.X, worked.y, worked.convention)
+    if not beyond_rounding(change, rounding.of(worked.params, worked.loss), rounding.of(worked.new_params, worked.loss_after)):
         return f"did not change beyond float64's rounding of it (the change, {number(change)}, is noise): a minimum"
     return "went down" if change < 0 else "did not go down: try a smaller learning rate"
 

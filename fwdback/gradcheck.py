@@ -31,8 +31,8 @@ no derivative; the held loss then checks the side the backward pass takes.
 
 Relative error. |a - n| / max(|a|, |n|), for analytic a and numeric n. A check passes when
 that is below tol, or when a and n differ by less than the difference quotient's
-`uncertainty`: how far n can be from the true derivative, rounding (`loss_rounding`, for both
-losses, over the distance between the two points) plus truncation, |n(2h) - n(h)| / 3
+`uncertainty`: how far n can be from the true derivative, rounding (rounding.LossRounding's
+bound for each of the two losses, over the distance between the two points) plus truncation, |n(2h) - n(h)| / 3
 (truncation grows as h^2, so the difference of the two is 3 times the truncation at h). At a
 converged point every gradient is about zero and a and n are both rounding noise (a relative
 error of about 1), and no finite difference can check any gradient more closely than its
@@ -45,12 +45,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import ACTIVATIONS, Parameters, backward, forward, loss, loss_divisor
+from .network import ACTIVATIONS, Parameters, backward, forward, loss
+from .rounding import LossRounding
 
 EPS = float(np.finfo(np.float64).eps)
-# Observed |analytic - numeric| stayed below 1.7 times the bare rounding estimate, at random
-# and at least-squares weights, on 1 to 100,000 rows, with data scaled from 1e-3 to 1e3.
-ROUNDING_MARGIN = 10.0
 
 
 @dataclass
@@ -152,9 +150,9 @@ def central_difference(
     """
     up, down = _moved(params, j, h), _moved(params, j, -h)
     distance = float(up.vector[j] - down.vector[j])
-    difference = _loss(up, X, y, mask, convention) - _loss(down, X, y, mask, convention)
-    rounding = loss_rounding(up, X, y, convention) + loss_rounding(down, X, y, convention)
-    return difference / distance, rounding / distance
+    loss_up, loss_down = _loss(up, X, y, mask, convention), _loss(down, X, y, mask, convention)
+    bounds = LossRounding.of_rows(X, y, convention)
+    return (loss_up - loss_down) / distance, (bounds.of(up, loss_up) + bounds.of(down, loss_down)) / distance
 
 
 def _loss(params: Parameters, X: np.ndarray, y: np.ndarray, mask: np.ndarray | None, convention: str) -> float:
@@ -174,21 +172,6 @@ def relative_error(analytic: float, numeric: float) -> float:
     if difference == 0:
         return 0.0
     return float(difference / max(abs(analytic), abs(numeric)))
-
-
-def loss_rounding(params: Parameters, X: np.ndarray, y: np.ndarray, convention: str = "mse") -> float:
-    """About how far float64 rounding can move the computed loss at `params`.
-
-    Each residual r_i = y_i - yhat_i is off by a few eps times the size of the numbers summed
-    into it, |y_i| + s_i, where s_i is yhat_i computed from |weights| and |x|. The loss
-    (1/n) sum r_i^2 then moves by about eps * mean(|r_i| (|y_i| + s_i)), times a small
-    constant, ROUNDING_MARGIN; in another loss convention, times n / d(n). X : shape (n, k),
-    y : shape (n,) or (n, m).
-    """
-    yhat = forward(params, X).yhat
-    size = forward(params.like(np.abs(params.vector)), np.abs(X)).yhat
-    units = len(y) / loss_divisor(convention, len(y)) * (1 if y.ndim == 1 else y.shape[1])
-    return units * ROUNDING_MARGIN * EPS * float(np.mean(np.abs(y - yhat) * (np.abs(y) + size)))
 
 
 def _moved(params: Parameters, j: int, h: float) -> Parameters:

@@ -14,21 +14,22 @@ import numpy as np
 
 from .errors import python_name
 from .evaluation import FitQuality
-from .linear_map import Comparison, compare, linear_map_formulas
+from .linear_map import Comparison, balanced_minimizers, compare, linear_map_formulas
 from .modelfile import Model
 from .network import forward, loss_divisor, output_symbols
 from .outputs import csv_line
 from .notation import count
 from .playback import network_document
 from .plan import CONVERGENCE_WINDOW, StopReason
+from .rounding import beyond_rounding
 from .sections import Mark, Table
 from .training import Fit, TrainingPlan, TrainingResult, TrainingRows
 
 TABLE_ROWS = 20
 # A network of more parameters than this (about a screen's rows) has them listed a hidden unit a row.
 LISTED_PARAMETERS = 24
-# A change of the loss by no more than this fraction of it is below float64's resolution (16 eps).
-NOISE = 16 * float(np.finfo(np.float64).eps)
+# A loss this fraction (squared) of where training began counts as reaching zero (_converged).
+RESOLVED = 16 * float(np.finfo(np.float64).eps)
 # The loss curve's epoch axis is logarithmic when this share of the descent happens in the first
 # EARLY_SHARE of the epochs.
 EARLY_SHARE, DESCENT_SHARE = 0.05, 0.9
@@ -133,10 +134,11 @@ def _cells(*values: str) -> tuple:
 def loss_table(report: TrainingReport, every: int | None) -> Table:
     """The loss at sampled epochs (sampled_epochs), with its change since the row before.
 
-    A change within float64's resolution of the loss (NOISE of it) is rounding, not learning:
-    it is shown as 0, and a caption says so.
+    A change within the two losses' rounding (rounding.LossRounding's bounds, at the final
+    weights) is rounding, not learning: it is shown as 0, and a caption says so.
     """
     result = report.result
+    rounding = report.rows.loss_rounding(report.plan.loss)
     header = ["epoch", "loss (mean over batches)" if report.plan.batch_size else "loss (before update)", "change"]
     if result.val_losses is not None:
         header.append("validation loss")
@@ -146,7 +148,7 @@ def loss_table(report: TrainingReport, every: int | None) -> Table:
         loss = float(result.losses[index])
         change = ""
         if previous is not None:
-            if abs(loss - previous) <= NOISE * max(abs(loss), abs(previous)):
+            if not beyond_rounding(loss - previous, rounding.of(result.final, loss), rounding.of(result.final, previous)):
                 change, rounded = "0", True
             else:
                 change = f"{loss - previous:+.4e}"
@@ -155,7 +157,7 @@ def loss_table(report: TrainingReport, every: int | None) -> Table:
             row.append(f"{result.val_losses[index]:.10g}")
         body.append(_cells(*row))
         previous = loss
-    caption = "0: within float64 rounding (16 eps)" if rounded else None
+    caption = "0: within float64 rounding" if rounded else None
     return Table(_cells(*header), tuple(body), ("right",) * len(header), f"Loss per epoch{report.units}", caption)
 
 
@@ -322,7 +324,7 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
     if comparison is not None:
         summary += [
             ("best achievable loss (least squares)", f"{comparison.best.loss:.10g}"),
-            ("gap to the best", _gap(comparison)),
+            ("gap to the best", _gap(report)),
             ("loss of predicting the mean of y", f"{comparison.best.constant_loss:.10g}"),
         ]
     summary.append(("time", f"{result.seconds:.3f} s"))
@@ -359,11 +361,15 @@ def _beyond_the_lecture(plan) -> list[tuple[str, str]]:
     return rows
 
 
-def _gap(comparison: Comparison) -> str:
+def _gap(report: TrainingReport) -> str:
     """The gap to the best achievable loss, and how much of it that is; 0 where it is within the
-    rounding of the two losses (NOISE of each), which can make it come out negative."""
+    rounding of the two losses (rounding.LossRounding's bounds, at the final weights and at
+    weights that compute the least-squares map), which can make it come out negative."""
+    comparison = report.comparison
     best = comparison.best
-    if abs(comparison.gap) <= NOISE * max(comparison.final_loss, best.loss) + best.rounding:
+    rounding = report.rows.loss_rounding(report.plan.loss)
+    fit = balanced_minimizers(best.coef, best.intercept, report.result.final.n_hidden)[0]
+    if not beyond_rounding(comparison.gap, rounding.of(report.result.final, comparison.final_loss), rounding.of(fit, best.loss)):
         return "0 (within float64 rounding)"
     relative = comparison.relative_gap
     return f"{comparison.gap:.3e}" + ("" if relative is None else f" ({relative:.2%})")
@@ -374,7 +380,7 @@ def stop_description(result: TrainingResult, plan: TrainingPlan, name=python_nam
     kept = f"; kept the weights of the best epoch, {count(result.best_epoch)}" if result.best_epoch is not None else ""
     if result.stop is StopReason.CONVERGED:
         return (f"converged at epoch {count(result.last_epoch)}: the loss moved by at most {plan.tol:.2g} of itself "
-                f"over {CONVERGENCE_WINDOW} epochs ({name('tol')})")
+                f"({name('tol')}), or by no more than float64's rounding of it, over {CONVERGENCE_WINDOW} epochs")
     if result.stop is StopReason.EARLY_STOPPING:
         watched = "validation" if result.val_losses is not None else "training"
         return (f"early stopping: the {watched} loss did not improve by more than {plan.min_delta:g} for "
@@ -479,11 +485,14 @@ def training_notes(report: TrainingReport) -> list[str]:
 
 def _converged(report: TrainingReport) -> bool:
     """Whether the linear network got as far as any weights can: within 1% of the best achievable
-    loss (linear_map.Comparison), or at a loss that is zero up to float64 rounding, NOISE^2 of the
-    squared size of y or of the first epoch's predictions (y = 0 leaves only the latter)."""
+    loss (linear_map.Comparison), or at a loss RESOLVED^2 of the squared size of y or of the first
+    epoch's predictions (y = 0 leaves only the latter). Not a rounding bound: gradient descent
+    stalls where its steps fall below the weights' last bit, which the learning rate sets, a few
+    times above the loss's rounding (rounding.LossRounding.zero); this says that any loss so
+    far below where training began is nothing."""
     comparison = report.comparison
     scale = max(comparison.best.zero_loss, float(report.result.losses[0]))
-    return comparison.converged or comparison.final_loss <= NOISE**2 * scale
+    return comparison.converged or comparison.final_loss <= RESOLVED**2 * scale
 
 
 def _what_would_help(report: TrainingReport) -> str:

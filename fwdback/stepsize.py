@@ -17,10 +17,8 @@ import numpy as np
 
 from .linear_map import LeastSquares, balanced_minimizers, least_squares
 from .network import Parameters
+from .rounding import constant_spread, eigenvalue_resolution, gamma
 
-# Eigenvalues of G below this fraction of the largest are directions the data do not span.
-SPANNED = 1e-12
-EPS = float(np.finfo(np.float64).eps)
 # A target whose values reach this size is standardised when the step is chosen: the loss, its
 # square, would come within reach of float64's largest number.
 TARGET_LIMIT = 1e150
@@ -36,45 +34,59 @@ def gram_matrix(X: np.ndarray) -> np.ndarray:
     return A.T @ A / len(X)
 
 
+def rows_factor(X: np.ndarray) -> np.ndarray:
+    """F = A / sqrt(n), shape (n, k + 1), A = [X, 1]: F^T F = G.  X : shape (n, k)."""
+    return np.column_stack([X, np.ones(len(X))]) / np.sqrt(len(X))
+
+
+def spectrum(F: np.ndarray) -> np.ndarray:
+    """The eigenvalues of F^T F, largest first, from the smaller of F^T F and F F^T, which have
+    the same nonzero eigenvalues: G's from its n rows when there are fewer rows than columns
+    (40 rows of 5,000 features: a 40 x 40 problem, not 5,001 x 5,001). F : shape (r, c)."""
+    small = F @ F.T if F.shape[0] < F.shape[1] else F.T @ F
+    return np.linalg.eigvalsh(small)[::-1]
+
+
 def largest_stable_lr(params: Parameters, X: np.ndarray) -> float:
     """The largest learning rate for which full-batch gradient descent is stable near `params`.
 
     X : shape (n, k).
     """
-    return largest_stable_lr_from_gram(params, gram_matrix(X))
+    return largest_stable_lr_from_factor(params, rows_factor(X))
 
 
-def largest_stable_lr_from_gram(params: Parameters, gram: np.ndarray) -> float:
-    """largest_stable_lr from G = A^T A / n, shape (k + 1, k + 1), for rows not in memory.
+def largest_stable_lr_from_factor(params: Parameters, F: np.ndarray) -> float:
+    """largest_stable_lr from a factor F of G = A^T A / n = F^T F, shape (r, k + 1): the rows
+    [X, 1] / sqrt(n), or G^(1/2) for rows not in memory.
 
     The Hessian (2/n) J^T J = 2 M^T G M, shape (P, P), has the nonzero eigenvalues of the small
-    2 G^(1/2) M M^T G^(1/2), shape (k + 1, k + 1), and M M^T has a closed form: the hidden
-    weights of unit h contribute w_out[h]^2 to the diagonal (their bias to the last entry),
-    the output weights contribute W~^T W~ (W~ = [W_hidden, b_hidden]) and b_out the last
-    entry. So the step costs O(k^2 H), however wide the network.
-    """
-    root = _root(gram)
-    curvature = 2.0 * sum(_largest_eigenvalue(root @ _mmt(params, j) @ root) for j in range(params.n_outputs))
-    return 2.0 / curvature if curvature > 0 else np.inf
-
-
-def _mmt(params: Parameters, output: int = 0) -> np.ndarray:
-    """M M^T, shape (k + 1, k + 1), for J = A M of one output.
+    2 F M M^T F^T, shape (r, r), and M M^T has a closed form: the hidden weights of unit h
+    contribute w_out[h]^2 to the diagonal (their bias to the last entry), the output weights
+    contribute W~^T W~ (W~ = [W_hidden, b_hidden]) and b_out the last entry: M M^T =
+    |w_out|^2 I + C^T C, C = [W~; e^T], shape (H + 1, k + 1). So F M M^T F^T = |w_out|^2 F F^T +
+    (F C^T)(F C^T)^T, and the step costs O(r k H + r^3), however wide the network.
 
     With several outputs the Hessian's largest eigenvalue is at most the sum of each output's
     (a sum of positive semi-definite blocks), so their sum bounds the curvature; an output
     activation's slope, at most 1, and a missing bias only shrink it.
     """
+    FFt = F @ F.T
+    FCt = F @ _c_matrix(params).T
+    shared = FCt @ FCt.T
+    curvature = 2.0 * sum(_largest_eigenvalue(float(w @ w) * FFt + shared) for w in params.W_out)
+    return 2.0 / curvature if curvature > 0 else np.inf
+
+
+def _c_matrix(params: Parameters) -> np.ndarray:
+    """C = [W~; e^T], shape (H + 1, k + 1), W~ = [W_hidden, b_hidden]: M M^T = |w_out|^2 I + C^T C."""
     k = params.n_inputs
-    W_tilde = np.column_stack([params.W_hidden, params.b_hidden])
-    w = params.W_out[output]
-    MMt = float(w @ w) * np.eye(k + 1) + W_tilde.T @ W_tilde
-    MMt[k, k] += 1.0
-    return MMt
+    C = np.zeros((params.n_hidden + 1, k + 1))
+    C[:-1, :k], C[:-1, k], C[-1, k] = params.W_hidden, params.b_hidden, 1.0
+    return C
 
 
 def _root(gram: np.ndarray) -> np.ndarray:
-    """G^(1/2) of a symmetric positive semi-definite G."""
+    """G^(1/2) of a symmetric positive semi-definite G: a factor of it (G^(1/2) G^(1/2) = G)."""
     values, vectors = np.linalg.eigh(gram)
     return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
 
@@ -90,23 +102,25 @@ def largest_stable_lr_for_batches(params: Parameters, X: np.ndarray, batch_size:
 
     A batch's G_S = A_S^T A_S / B is at most (n / B) G (its rows are among all n), and its
     largest eigenvalue at most max_i ||a_i||^2 (each row's own); the curvature of any batch
-    is at most the smaller of the two times M M^T's largest eigenvalue. For B = n that bound
-    is the full batch's, taken exactly instead.
+    is at most the smaller of the two times M M^T's largest eigenvalue, |w_out|^2 + C C^T's
+    (largest_stable_lr_from_factor). For B = n that bound is the full batch's, taken exactly instead.
     """
     n = len(X)
     if batch_size >= n:
         return largest_stable_lr(params, X)
-    gram = gram_matrix(X)
     rows = float(np.max(np.einsum("ij,ij->i", X, X))) + 1.0
-    bound = min(rows, n / batch_size * float(np.linalg.eigvalsh(gram)[-1]))
-    curvature = 2.0 * bound * sum(_largest_eigenvalue(_mmt(params, j)) for j in range(params.n_outputs))
+    bound = min(rows, n / batch_size * float(spectrum(rows_factor(X))[0]))
+    C = _c_matrix(params)
+    largest = _largest_eigenvalue(C @ C.T)
+    curvature = 2.0 * bound * sum(float(w @ w) + largest for w in params.W_out)
     return 2.0 / curvature if curvature > 0 else np.inf
 
 
 class RowStatistics:
-    """What the step depends on, of rows held in memory: G = A^T A / n and the least-squares fit.
+    """What the step depends on, of rows held in memory: a factor of G = A^T A / n and the
+    least-squares fit.
 
-    engines.GramEngine offers the same two (`G`, `least_squares()`) for rows streamed from a file.
+    engines.GramEngine offers G and least_squares() for rows streamed from a file.
     X : shape (n, k), y : shape (n,).
     """
 
@@ -114,8 +128,11 @@ class RowStatistics:
         self.X, self.y = X, y
 
     @cached_property
-    def G(self) -> np.ndarray:
-        return gram_matrix(self.X)
+    def factor(self) -> np.ndarray:
+        """F with F^T F = G: the rows [X, 1] / sqrt(n) where there are no more of them than
+        columns, else G^(1/2), shape (k + 1, k + 1)."""
+        n, k = self.X.shape
+        return rows_factor(self.X) if n <= k + 1 else _root(gram_matrix(self.X))
 
     def least_squares(self) -> LeastSquares:
         return least_squares(self.X, self.y)
@@ -154,7 +171,8 @@ def _stable(statistics, initial: Parameters, batches: tuple[np.ndarray, int] | N
                 points += balanced_minimizers(best.coef, best.intercept, initial.n_hidden)
             if batches is not None:
                 return min(largest_stable_lr_for_batches(p, *batches) for p in points)
-            return min(largest_stable_lr_from_gram(p, statistics.G) for p in points)
+            factor = statistics.factor if isinstance(statistics, RowStatistics) else _root(statistics.G)
+            return min(largest_stable_lr_from_factor(p, factor) for p in points)
         except (np.linalg.LinAlgError, ValueError):
             return np.inf
 
@@ -195,51 +213,68 @@ class Scales:
 
 
 def scales_of_rows(X: np.ndarray, y: np.ndarray) -> Scales:
-    """Scales of the rows X, shape (n, k), and their target y, shape (n,): from their G, or,
-    where G overflows float64 (values around 1e200), from the columns divided by their largest
-    values (z-scores do not change with that), the raw condition number being infinite then."""
+    """Scales of the rows X, shape (n, k), and their target y, shape (n,), from the rows
+    themselves (of G = A^T A / n through its factor A / sqrt(n): with fewer rows than columns
+    an n x n problem), in the columns' z-scores for the standardized one. Where the squares
+    overflow float64 (values around 1e200) the raw condition number is infinite, and the
+    z-scores are taken of the columns divided by their largest values (which does not change them)."""
     target_size = float(np.max(np.abs(y), initial=0.0))
     with np.errstate(all="ignore"):
-        gram = gram_matrix(X)
-        if np.isfinite(gram).all():
-            return scales_of(gram, target_size)
-        peak = np.abs(X).max(axis=0)
-        return Scales(np.inf, scales_of(gram_matrix(X / np.where(peak > 0, peak, 1.0))).standardized, target_size)
+        finite = bool(np.isfinite(np.sum(X * X)))  # then so is every entry of G (Cauchy-Schwarz)
+        peak = np.abs(X).max(axis=0, initial=0.0)
+        columns = X if finite else X / np.where(peak > 0, peak, 1.0)
+        mean = columns.mean(axis=0)
+        deviation = columns - mean
+        std = np.sqrt(np.mean(deviation * deviation, axis=0))
+        varying = std > constant_spread(np.abs(columns).max(axis=0, initial=0.0), len(X))
+        standardized = rows_factor(deviation[:, varying] / std[varying])
+        return Scales(_condition(rows_factor(X)) if finite else np.inf, _condition(standardized), target_size)
 
 
-def scales_of(gram: np.ndarray, target_size: float = 0.0) -> Scales:
-    """Scales from G = A^T A / n alone, shape (k + 1, k + 1): the z-scores' G follows from it.
+def scales_of(gram: np.ndarray, rows: int, target_size: float = 0.0) -> Scales:
+    """Scales from G = A^T A / n of n `rows` alone, shape (k + 1, k + 1), for rows not in
+    memory: the z-scores' G follows from it.
 
     The means are G[:k, k], the covariances G[:k, :k] - mean mean^T, so the z-scores' G is the
-    correlation matrix beside a 1 (a constant column's z-score is 0 and spans nothing).
+    correlation matrix beside a 1 (a constant column's z-score is 0 and spans nothing). A
+    variance below the rounding of G[j, j] - mean_j^2 (gamma(2n + 3) G[j, j]: G[j, j]'s sum of n
+    squares, mean_j's, the square and the subtraction) is a constant column's.
     """
     if not np.isfinite(gram).all():  # values whose squares overflow float64: no condition number to speak of
         return Scales(np.inf, np.inf, target_size)
     k = gram.shape[0] - 1
     mean = gram[:k, k]
     covariance = gram[:k, :k] - np.outer(mean, mean)
-    std = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-    varying = std > SPANNED * max(1.0, float(np.max(np.abs(mean), initial=0.0)))
+    variance = np.diag(covariance)
+    varying = variance > gamma(2 * rows + 3) * np.diag(gram)[:k]
+    std = np.sqrt(np.where(varying, variance, 1.0))
     standardized = np.eye(int(varying.sum()) + 1)
     standardized[:-1, :-1] = covariance[np.ix_(varying, varying)] / np.outer(std[varying], std[varying])
-    return Scales(_condition(gram), _condition(standardized), target_size)
+    formed = rows + 2 * (k + 1)  # G's sums over the rows, then G^(1/2)'s eigendecomposition
+    return Scales(_condition(_root(gram), formed), _condition(_root(standardized), formed), target_size)
 
 
-def _condition(gram: np.ndarray) -> float:
-    """G's largest eigenvalue over its smallest, among the directions the data span.
+def _condition(F: np.ndarray, formed: int = 0) -> float:
+    """G's largest eigenvalue over its smallest, among the directions the data span, for
+    G = F^T F, F : shape (r, k + 1) (the rows, or G^(1/2), which `formed` more roundings per
+    entry made: G's sums and its root's decomposition).
 
     Which directions the data span is decided on G with every column scaled to 1 (a column of
-    values around 1e9 beside others around 1 would otherwise hide theirs below SPANNED); the
-    condition number is then G's own, over that many of its largest eigenvalues. Where that
-    smallest eigenvalue is lost in rounding, the condition number is infinite.
+    values around 1e9 beside others around 1 would otherwise hide theirs in the rounding of the
+    largest): an eigenvalue beyond the rounding of the sums and the decomposition
+    (rounding.eigenvalue_resolution) is a direction spanned. The condition number is then G's
+    own, over that many of its largest eigenvalues; where the smallest of them is lost in the
+    decomposition of G (backward stable: within gamma(dimension) of the largest), it is infinite.
     """
+    products = max(F.shape) + formed  # spectrum's sums run along the longer side
     with np.errstate(all="ignore"):
-        size = np.sqrt(np.diag(gram))
-        size = np.where(size > 0, size, 1.0)
-        equilibrated = np.linalg.eigvalsh(gram / np.outer(size, size))
-        rank = int(np.sum(equilibrated > SPANNED * equilibrated[-1]))
-        values = np.linalg.eigvalsh(gram)[::-1]
+        size = np.sqrt(np.sum(F * F, axis=0))
+        scaled = F / np.where(size > 0, size, 1.0)
+        equilibrated = spectrum(scaled)
+        resolution = eigenvalue_resolution(float(np.sum(scaled * scaled)), products + 2, min(F.shape))
+        rank = int(np.sum(equilibrated > resolution))
+        values = spectrum(F)
     if rank == 0 or not values[0] > 0:
         return 1.0
     smallest = values[rank - 1]
-    return float(values[0] / smallest) if smallest > len(values) * EPS * values[0] else np.inf
+    return float(values[0] / smallest) if smallest > gamma(min(F.shape)) * values[0] else np.inf

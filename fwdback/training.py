@@ -19,12 +19,13 @@ from functools import cached_property
 import numpy as np
 
 from .engines import GramEngine, LiteralEngine, objective_for, step_scale, validation_loss
-from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged
+from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged, quiet_floats
 from .linear_map import LeastSquares
 from .network import Gradients, Parameters
 from .notation import count
 from .optimizers import Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
+from .rounding import LossRounding, beyond_rounding
 from .scaling import RunningMoments, Scaling
 from .stepsize import RowStatistics, Scales, choose_lr, round_down, scales_of, scales_of_rows
 
@@ -65,6 +66,10 @@ class TrainingRows:
     def least_squares(self) -> LeastSquares:
         """The best fit any linear map (so any weights of the linear network) makes of these rows."""
         return self.statistics.least_squares()
+
+    def loss_rounding(self, convention: str) -> LossRounding:
+        """The rounding bounds of a loss computed from these rows' residuals (rounding.LossRounding)."""
+        return LossRounding.of_gram(self.gram, convention) if self.y is None else LossRounding.of_rows(self.X, self.y, convention)
 
 
 def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling | None = None) -> TrainingRows:
@@ -113,7 +118,7 @@ def prepare_streamed(
         raw, make_chunks = make_chunks, lambda: ((scaling.features(X), scaling.target(y)) for X, y in raw())
     gram = GramEngine.from_chunks(make_chunks)
     if scales is None:
-        scales = scales_of(gram.G, float(np.sqrt(gram.zero_loss)))
+        scales = scales_of(gram.G, gram.rows, float(np.sqrt(gram.zero_loss)))
     return TrainingRows(None, None, None, scaling, scales, gram)
 
 
@@ -130,7 +135,7 @@ def _summary(make_chunks) -> tuple[Scaling, Scales]:
             target_size = max(target_size, float(np.max(np.abs(target), initial=0.0)))
     if rows == 0:
         raise ValueError("no rows to summarise")
-    return Scaling.of_moments(x, y), scales_of(gram / rows, target_size)
+    return Scaling.of_moments(x, y), scales_of(gram / rows, rows, target_size)
 
 
 # Adam's step when none is given: Kingma and Ba's default (its steps are about eta in size, whatever the data).
@@ -315,6 +320,7 @@ class Fit:
     result: TrainingResult
 
 
+@quiet_floats
 def fit(
     X: np.ndarray, y: np.ndarray, initial: Parameters, plan: TrainingPlan, *, scaling: Scaling | None = None, **run
 ) -> Fit:
@@ -380,7 +386,7 @@ def train(
         raise ValueError("epochs must be at least 1")
     start = time.perf_counter()
     history = LossHistory(validation_loss is not None)
-    convergence = Convergence(plan.tol, objective.loss_floor)
+    convergence = Convergence(plan.tol)
     early = EarlyStopping(plan.patience, plan.min_delta)
     divergence = Divergence(objective, initial, plan, first_epoch)
     optimizer = optimizer_for(plan, initial, optimizer_state)
@@ -397,7 +403,7 @@ def train(
             last = epoch == first_epoch + plan.epochs - 1
             reason = (
                 StopReason.EARLY_STOPPING if early.reached(epoch, at_start, loss if val_loss is None else val_loss)
-                else StopReason.CONVERGED if convergence.reached(loss) and not last
+                else StopReason.CONVERGED if convergence.reached(loss, objective.rounding, at_start) and not last
                 else StopReason.INTERRUPTED if stop is not None and stop.is_set() and not last
                 else StopReason.EPOCHS
             )
@@ -436,21 +442,36 @@ class EarlyStopping:
 
 
 class Convergence:
-    """Whether more epochs can still change the loss: over the last CONVERGENCE_WINDOW epochs,
-    has it moved by more than `tol` of itself, and stayed above `floor`, the loss that is zero
-    up to rounding? Never with tol 0."""
+    """Whether more epochs can still change the loss measurably. Over the last
+    CONVERGENCE_WINDOW epochs the loss has converged when it
+      - moved by no more than `tol` of itself, or
+      - stayed at zero up to rounding (each loss at most rounding.zero's floor), or
+      - found no new lowest loss, moving by no more than rounding can move it (the two extremes'
+        bounds, rounding.beyond_rounding): the steps no longer take it lower, rounding only
+        stirs it (weights that cycle or wander by a last bit).
+    A loss that keeps reaching new lows has not converged, however little it falls each epoch:
+    the worst-case bound on one loss's rounding is far above what two nearby losses differ by
+    in practice. Never with tol 0."""
 
-    def __init__(self, tol: float, floor: float):
-        self.tol, self.floor = tol, floor
-        self.recent: list[float] = []
+    def __init__(self, tol: float):
+        self.tol = tol
+        self.recent: list[tuple[float, float, float]] = []
+        self.lowest_before = np.inf  # the lowest loss before the window
 
-    def reached(self, loss: float) -> bool:
+    def reached(self, loss: float, rounding, params: Parameters) -> bool:
+        """`rounding`: the objective's bounds (rounding.LossRounding or QuadraticRounding), taken
+        at `params`, the weights this epoch's `loss` was computed at."""
         if self.tol <= 0:
             return False
-        self.recent = self.recent[-(CONVERGENCE_WINDOW - 1) :] + [loss]
+        if len(self.recent) == CONVERGENCE_WINDOW:
+            self.lowest_before = min(self.lowest_before, self.recent.pop(0)[0])
+        self.recent.append((loss, rounding.of(params, loss), rounding.zero(params)))
         if len(self.recent) < CONVERGENCE_WINDOW:
             return False
-        return max(self.recent) <= self.floor or max(self.recent) - min(self.recent) <= self.tol * abs(loss)
+        (highest, high_bound, _), (lowest, low_bound, _) = max(self.recent), min(self.recent)
+        if highest - lowest <= self.tol * abs(loss) or all(loss <= floor for loss, _, floor in self.recent):
+            return True
+        return lowest >= self.lowest_before and not beyond_rounding(highest - lowest, high_bound, low_bound)
 
 
 class Divergence:

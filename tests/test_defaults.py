@@ -36,6 +36,7 @@ def cases():
         yield f"x and y * {scale:g}", lambda scale=scale: tuple(part * scale for part in generate(500, seed=1))
     yield "scales 1e-3, 1, 1e4", lambda: (generate(200, seed=6)[0] * np.array([1e-3, 1.0, 1e4]), generate(200, seed=6)[1])
     yield "means 1000, -500, 30", lambda: (generate(200, seed=6)[0] + np.array([1000.0, -500.0, 30.0]), generate(200, seed=6)[1])
+    yield "every x around 1e6, spread 1", lambda: (generate(200, seed=2)[0] + 1e6, generate(200, seed=2)[1])
     yield "diabetes", diabetes
     yield "4 rows, a constant column of 5", lambda: (np.array([[1, 2, 5], [2, 1, 5], [3, 5, 5], [4, 3, 5.0]]), np.array([1.0, 2, 3, 5]))
     yield "4 rows", lambda: generate(4, seed=5)

@@ -9,6 +9,7 @@ from fwdback.engines.literal import LiteralEngine
 from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names, update
 from fwdback.optimizers import Optimizer, OptimizerSettings
 from fwdback.plan import TrainingPlan
+from fwdback.rounding import LossRounding, QuadraticRounding
 from fwdback.stepsize import RowStatistics, suggest_lr
 from fwdback.synthetic import generate
 from fwdback.training import fit, prepare, prepare_streamed, train
@@ -36,8 +37,9 @@ def full_batches(X, y, initial):
     """The literal and the Gram engine's full-batch objectives on the same rows."""
     literal = LiteralEngine(X, y, initial.n_hidden)
     statistics = RowStatistics(X, y)
-    return (FullBatch(literal, literal, "literal", 0.0, statistics),
-            FullBatch(GramEngine(X, y), literal, "gram", 0.0, statistics))
+    gram = GramEngine(X, y)
+    return (FullBatch(literal, literal, "literal", LossRounding.of_rows(X, y), statistics),
+            FullBatch(gram, literal, "gram", QuadraticRounding(gram), statistics))
 
 
 def badly_scaled(rows):
@@ -203,7 +205,7 @@ def test_mini_batches_take_the_lectures_steps(fast_paths, monkeypatch, activatio
     rng = np.random.default_rng(batch_size)
     X, y = rng.normal(size=(300, 3)) * 2 + 0.5, rng.normal(size=300)
     params = expected = init_parameters(rng, 3, 4, activation)
-    objective = MiniBatches(X, y, batch_size, seed=3, loss_floor=0.0)
+    objective = MiniBatches(X, y, batch_size, seed=3)
     for number in (1, 2, 3):
         params, loss, grads = objective.epoch(params, gradient_descent(0.02, params), number)
         vector, expected_loss, expected_grads = lecture_minibatch_epoch(
@@ -220,7 +222,7 @@ def test_mini_batches_train_as_the_lecture_does(fast_paths):
     initial = init_parameters(np.random.default_rng(6), 3, 8, "tanh")
     plan = TrainingPlan(lr=0.01, epochs=20, tol=0, batch_size=64, standardize=False)
     result = fit(X, y, initial, plan).result
-    objective = MiniBatches(X, y, 64, seed=0, loss_floor=0.0)
+    objective = MiniBatches(X, y, 64, seed=0)
     params, losses = initial, []
     for number in range(1, 21):
         vector, loss, _ = lecture_minibatch_epoch(params, X, y, 0.01, epoch_order(0, number, len(y)), 64)
@@ -253,6 +255,6 @@ def test_lecture_sized_data_runs_the_lecture_bit_for_bit(activation):
     loss, grads = LiteralEngine(X, y, 3).loss_and_gradients(params)
     expected_loss, expected = lecture_gradients(params, X, y)
     assert loss == expected_loss and np.array_equal(grads.vector, expected)
-    after, _, _ = MiniBatches(X, y, 100, seed=2, loss_floor=0.0).epoch(params, gradient_descent(0.01, params), 1)
+    after, _, _ = MiniBatches(X, y, 100, seed=2).epoch(params, gradient_descent(0.01, params), 1)
     vector, _, _ = lecture_minibatch_epoch(params, X, y, 0.01, epoch_order(2, 1, len(y)), 100)
     assert np.array_equal(after.vector, vector)

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -442,3 +443,28 @@ def test_the_same_errors_speak_in_flags_on_the_command_line(run, workdir, csv_te
     split = FwdbackRegressor(val_split=0.1)
     with pytest.raises(ValueError, match=r"^val_split=0.1 of 3 rows leaves 0 for validation"):
         split.fit(X, y)
+
+
+@pytest.mark.parametrize("scale_y,scale_x", [(1e307, 1.0), (1.0, 1e307), (1e200, 1e-200)], ids=["y * 1e307", "X * 1e307", "y * 1e200, X / 1e200"])
+def test_values_near_float64s_largest_fit_predict_and_score_without_a_warning(scale_y, scale_x):
+    r2_score = pytest.importorskip("sklearn.metrics").r2_score
+    X, y = generate(100, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning, NumPy's RuntimeWarning among them, fails the test
+        model = FwdbackRegressor(epochs=50).fit(X * scale_x, y * scale_y)
+        predictions = model.predict(X * scale_x)
+        score = model.score(X * scale_x, y * scale_y)
+    assert np.isfinite(predictions).all()
+    # R^2 does not change with the units: scikit-learn's, on y and the predictions brought back to y's.
+    assert score == pytest.approx(r2_score(y, predictions / scale_y), rel=1e-12)
+
+
+def test_data_too_large_for_the_loss_raise_the_librarys_error_and_no_warning():
+    X, y = generate(100, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FwdbackError, match="too large for float64"):
+            FwdbackRegressor(epochs=5, lr=0.1, standardize=False).fit(X, y * 1e307)
+        network = Network.random()
+        assert network.loss(X * 1e300, y) == np.inf  # the squares overflow: the loss is inf, as NumPy computes it
+        assert np.isnan(network.forward(np.full((4, 3), np.inf))).all()  # inf - inf in every row

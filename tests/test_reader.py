@@ -66,6 +66,7 @@ def csv_files(draw):
     return text, draw(st.sampled_from([16, 40, 1 << 20]))
 
 
+@pytest.mark.slow  # 300 generated files: 12 s of a 2-core run
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=csv_files())
 def test_the_reader_reads_what_the_csv_module_reads(tmp_path, monkeypatch, case):

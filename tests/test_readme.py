@@ -27,6 +27,7 @@ def write(path: Path, header: list[str], rows: np.ndarray) -> None:
     path.write_text(",".join(header) + "\n" + "".join(",".join(map(repr, row)) + "\n" for row in rows.tolist()))
 
 
+@pytest.mark.slow  # about 30 commands, one process each: 27 s of a loaded 2-core run
 def test_the_usage_examples_run_in_order_without_replacing_a_model(tmp_path):
     rng = np.random.default_rng(1)
     X = rng.uniform(-1, 1, size=(300, 3))
@@ -62,7 +63,9 @@ def quick_start() -> tuple[list[str], str]:
 def test_ci_runs_the_readme_s_second_quick_start_command_and_the_readme_names_what_else_it_installs():
     commands, paragraph = quick_start()
     lines = [line.strip() for line in CI.read_text(encoding="utf-8").splitlines()]
-    assert lines[-1] == commands[1]  # the last thing CI does is the README's command, exactly
+    # CI runs the README's command, exactly, then the slow tests it leaves out, which the README names.
+    assert lines[-2:] == [commands[1], "python -m pytest -m slow"]
+    assert "`python -m pytest -m slow`" in " ".join(paragraph.split())
     (loop,) = [line for line in lines if line.startswith("for package in ")]
     packages = loop.removeprefix("for package in ").removesuffix("; do").split()
     assert {"chromium", "chromium-driver"} <= set(packages)

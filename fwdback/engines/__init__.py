@@ -4,7 +4,10 @@ An objective has
     epoch(params, optimizer, number) -> (params after the epoch, its loss, its gradients)
     loss_and_gradients(params) -> (the full-batch loss, its gradients) at the given weights
     suggest_lr(initial, lr) -> a learning rate to try after `lr` diverged
-    name, loss_floor (a loss that is zero up to rounding), standardized (the rows are z-scores)
+    rounding            rounding.py's bounds for its arithmetic: .of(params, loss), how far
+                        rounding can move the loss it computed at the weights; .zero(params),
+                        the largest loss it computes for an exact fit
+    name, standardized (the rows are z-scores)
 and computes what network.py's forward, mse_loss, backward and update compute, up to the
 order of summation (about 1e-15 relative; the Gram engine to 1e-9 where it is used), as
 tests/test_engines.py proves for each:
@@ -27,11 +30,14 @@ linear network trains on their Gram statistics), as tests/test_dask.py proves.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from ..errors import SquaresOverflow
 from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
 from ..optimizers import Optimizer
+from ..rounding import LossRounding, QuadraticRounding
 from ..stepsize import RowStatistics, suggest_lr
 from .batches import BatchSteps
 from .gram import GramEngine
@@ -55,8 +61,8 @@ class FullBatch:
     standardized = False
     step_scale = 1.0
 
-    def __init__(self, engine, whole, name: str, loss_floor: float, statistics):
-        self.engine, self.whole, self.name, self.loss_floor, self.statistics = engine, whole, name, loss_floor, statistics
+    def __init__(self, engine, whole, name: str, rounding, statistics):
+        self.engine, self.whole, self.name, self.rounding, self.statistics = engine, whole, name, rounding, statistics
 
     def epoch(self, params: Parameters, optimizer: Optimizer, number: int):
         loss, grads = self.engine.loss_and_gradients(params)
@@ -110,11 +116,11 @@ class MiniBatches:
     standardized = False
     step_scale = 1.0
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, seed: int, loss_floor: float,
+    def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
                  shuffle: bool = True, convention: str = "mse", on_step=None):
         """`on_step(number, step, params, gradients)`, given, is called before each update (step 1,
         2, ...) with the weights it starts from and its batch's gradients."""
-        self.X, self.y, self.batch_size, self.seed, self.loss_floor = X, y, batch_size, seed, loss_floor
+        self.X, self.y, self.batch_size, self.seed = X, y, batch_size, seed
         self.shuffle, self.convention, self.on_step = shuffle, convention, on_step
         self._steps = self._whole = None
 
@@ -156,6 +162,13 @@ class MiniBatches:
             self._whole = full_batch_engine(self.X, self.y, params, self.convention)
         return self._whole.loss_and_gradients(params)
 
+    @cached_property
+    def rounding(self) -> LossRounding:
+        """LossRounding of the rows. Taken at the epoch's starting weights, its bounds are the
+        size of the epoch's loss's rounding rather than a bound: each row's residual is taken
+        at its batch's weights, a few steps from those."""
+        return LossRounding.of_rows(self.X, self.y, self.convention)
+
     def suggest_lr(self, initial: Parameters, lr: float) -> float:
         return suggest_lr(RowStatistics(self.X, self.y), initial, lr, (self.X, self.batch_size), self.step_scale)
 
@@ -176,18 +189,20 @@ def objective_for(rows, initial: Parameters, plan, on_step=None):
         if plan.batch_size is not None or not _gram_applies(initial):
             raise ValueError("streamed rows train the linear network with one output on full batches only")
         gram = rows.gram.with_loss(convention)
-        objective = FullBatch(gram, gram, "gram", _floor(rows.gram.zero_loss, rows.gram.rows, convention), rows.gram)
+        objective = FullBatch(gram, gram, "gram", QuadraticRounding(rows.gram, convention), rows.gram)
         objective.step_scale = step_scale(plan, rows.count)
         return objective
     X, y = rows.X, rows.y
-    floor = _floor(float(np.ravel(y) @ np.ravel(y)) / len(y), len(y), convention)
     if plan.batch_size is not None:
-        objective = MiniBatches(X, y, plan.batch_size, plan.seed, floor, plan.shuffle, convention, on_step)
+        objective = MiniBatches(X, y, plan.batch_size, plan.seed, plan.shuffle, convention, on_step)
     else:
         literal = full_batch_engine(X, y, initial, convention)
-        gram = gram_engine(X, y, convention) if _gram_applies(initial) and len(y) >= GRAM_MIN_ROWS else None
-        name = "gram" if gram else "literal" if isinstance(literal, LiteralEngine) else "network"
-        objective = FullBatch(gram or literal, literal, name, floor, rows.statistics)
+        gram = gram_engine(X, y) if _gram_applies(initial) and len(y) >= GRAM_MIN_ROWS else None
+        if gram is not None:
+            objective = FullBatch(gram.with_loss(convention), literal, "gram", QuadraticRounding(gram, convention), rows.statistics)
+        else:
+            name = "literal" if isinstance(literal, LiteralEngine) else "network"
+            objective = FullBatch(literal, literal, name, LossRounding.of_rows(X, y, convention), rows.statistics)
     objective.standardized = rows.scaling is not None
     objective.step_scale = step_scale(plan, rows.count)
     return objective
@@ -226,10 +241,3 @@ def validation_loss(X: np.ndarray, y: np.ndarray, initial: Parameters, plan):
     if gram is not None:
         return gram.loss
     return lambda params: loss(y, forward(params, X).yhat, plan.loss)
-
-
-def _floor(zero_loss: float, n: int, convention: str) -> float:
-    """A loss this small is rounding on the scale of y: 16 eps^2 times the mean of y^2, in the
-    loss convention's units (times n / d(n))."""
-    floor = 16 * float(np.finfo(np.float64).eps) ** 2 * zero_loss
-    return floor if convention == "mse" else floor * n / loss_divisor(convention, n)

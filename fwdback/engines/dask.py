@@ -36,10 +36,11 @@ import numpy as np
 from ..errors import ClusterError, FwdbackError, SchedulerAddressError
 from ..network import Parameters, backward, forward, loss_divisor, mse_loss
 from ..optimizers import Optimizer
+from ..rounding import LossRounding, QuadraticRounding
 from ..scaling import RunningMoments, Scaling
 from ..sources import Part, predicted_part, read_part, same_header
 from ..stepsize import Scales, scales_of, suggest_lr
-from . import FullBatch, _floor, _gram_applies, epoch_order, full_batch_engine
+from . import FullBatch, _gram_applies, epoch_order, full_batch_engine
 from .gram import GramEngine, first_pass_sums, second_pass_sums
 
 # The environment variable Dask users set for their scheduler's address.
@@ -322,7 +323,7 @@ def summary(partitions: Partitions) -> tuple[Scaling, Scales]:
             x_moments.merge(x.count, x.mean, x.std)
             y_moments.merge(y.count, y.mean, y.std)
             gram, target_size = gram + AtA, max(target_size, size)
-    return Scaling.of_moments(x_moments, y_moments), scales_of(gram / partitions.count, target_size)
+    return Scaling.of_moments(x_moments, y_moments), scales_of(gram / partitions.count, partitions.count, target_size)
 
 
 def _first_pass(partition, scaling: Scaling | None) -> tuple:
@@ -400,9 +401,10 @@ class DataParallel:
     name = "dask"
     standardized = False
 
-    def __init__(self, partitions: Partitions, scaling: Scaling | None, initial: Parameters, loss_floor: float,
-                 statistics, convention: str):
-        self.partitions, self.scaling, self.loss_floor, self.statistics = partitions, scaling, loss_floor, statistics
+    def __init__(self, partitions: Partitions, scaling: Scaling | None, initial: Parameters, statistics,
+                 convention: str):
+        self.partitions, self.scaling, self.statistics = partitions, scaling, statistics
+        self.rounding = LossRounding.of_gram(statistics, convention)
         self.initial, self.convention, self.engines = initial, convention, None
 
     def loss_and_gradients(self, params: Parameters):
@@ -432,9 +434,9 @@ class DataParallelMiniBatches(DataParallel):
 
     name = "dask mini-batch"
 
-    def __init__(self, partitions: Partitions, scaling: Scaling | None, initial: Parameters, loss_floor: float,
-                 statistics, convention: str, plan):
-        super().__init__(partitions, scaling, initial, loss_floor, statistics, convention)
+    def __init__(self, partitions: Partitions, scaling: Scaling | None, initial: Parameters, statistics,
+                 convention: str, plan):
+        super().__init__(partitions, scaling, initial, statistics, convention)
         self.batch_size, self.seed, self.shuffle = plan.batch_size, plan.seed, plan.shuffle
         self.offsets = np.cumsum([0, *partitions.rows])
 
@@ -469,13 +471,12 @@ class PartitionedRows:
         statistics are on the client already), else DataParallel, or DataParallelMiniBatches with a
         batch size. `plan` is the run's (resolved) TrainingPlan."""
         convention = plan.loss
-        floor = _floor(gram.zero_loss, gram.rows, convention)
         if plan.batch_size is None and _gram_applies(initial) and gram.exact:
             scaled = gram.with_loss(convention)
-            return FullBatch(scaled, scaled, "gram", floor, gram)
+            return FullBatch(scaled, scaled, "gram", QuadraticRounding(gram, convention), gram)
         if plan.batch_size is None:
-            return DataParallel(self.partitions, self.scaling, initial, floor, gram, convention)
-        return DataParallelMiniBatches(self.partitions, self.scaling, initial, floor, gram, convention, plan)
+            return DataParallel(self.partitions, self.scaling, initial, gram, convention)
+        return DataParallelMiniBatches(self.partitions, self.scaling, initial, gram, convention, plan)
 
 
 def prepare_partitioned(partitions: Partitions, plan, scaling: Scaling | None = None):
@@ -491,7 +492,7 @@ def prepare_partitioned(partitions: Partitions, plan, scaling: Scaling | None = 
             scaling = moments
     gram = gram_engine(partitions, scaling)
     if scales is None:
-        scales = scales_of(gram.G, float(np.sqrt(gram.zero_loss)))
+        scales = scales_of(gram.G, gram.rows, float(np.sqrt(gram.zero_loss)))
     return TrainingRows(None, None, None, scaling, scales, gram, partitions=PartitionedRows(partitions, scaling))
 
 
