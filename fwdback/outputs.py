@@ -287,12 +287,8 @@ def writes_to_stdout(path: str) -> bool:
     never stdout, even where stdout is /dev/null too: it discards what it is given either way."""
     if path == "-":
         return True
-    try:
-        status, stdout = os.stat(path), os.fstat(1)
-    except (OSError, ValueError):
-        return False
-    same = (status.st_dev, status.st_ino) == (stdout.st_dev, stdout.st_ino)
-    return same and not _is_devnull(status)
+    same = _same_file(path, 1)
+    return same is not None and not _is_devnull(same[0])
 
 
 def reads_stdin(path: str) -> bool:
@@ -301,12 +297,17 @@ def reads_stdin(path: str) -> bool:
     regular file opened by its path is read from its start again)."""
     if path == "-":
         return True
+    same = _same_file(path, 0)
+    return same is not None and not stat.S_ISREG(same[1].st_mode) and not _is_devnull(same[0])
+
+
+def _same_file(path: str, descriptor: int) -> tuple[os.stat_result, os.stat_result] | None:
+    """The status of `path` and of the open `descriptor` where they are one file; else None."""
     try:
-        status, stdin = os.stat(path), os.fstat(0)
+        status, opened = os.stat(path), os.fstat(descriptor)
     except (OSError, ValueError):
-        return False
-    same = (status.st_dev, status.st_ino) == (stdin.st_dev, stdin.st_ino)
-    return same and not stat.S_ISREG(stdin.st_mode) and not _is_devnull(status)
+        return None
+    return (status, opened) if (status.st_dev, status.st_ino) == (opened.st_dev, opened.st_ino) else None
 
 
 def _is_devnull(status: os.stat_result) -> bool:
