@@ -356,3 +356,27 @@ def test_the_page_shows_commands_as_code_not_as_markdown(chromium, run, small_cs
     assert "`" not in page.evaluate("document.body.innerText")
     assert "train --history FILE" in page.locator("#run .legend code").all_text_contents()
     assert recorder.errors == []
+
+
+# Where the figure and the panel are drawn: the figure's box and how much of it scrolls out of sight.
+LAYOUT = """() => {
+  const figure = document.querySelector(".columns > figure"), panel = document.getElementById("detail");
+  const [f, p] = [figure.getBoundingClientRect(), panel.getBoundingClientRect()];
+  return { hidden: figure.scrollWidth - figure.clientWidth, figureRight: f.right, figureBottom: f.bottom,
+           panelLeft: p.left, panelTop: p.top, panelRight: p.right };
+}"""
+
+
+def test_at_1280_px_the_network_is_whole_and_the_panel_beside_it_or_under_it(chromium, sample, run):
+    """The lecture's figure fits beside the panel; one widened by long column names does not, and
+    the panel goes under it rather than hiding the figure's right side behind a scroll."""
+    recorder, page = open_page(chromium, sample[0], 1280, "light")
+    beside = page.evaluate(LAYOUT)
+    assert beside["hidden"] <= 0 and beside["panelLeft"] >= beside["figureRight"], beside
+    long_names = ["number of rooms in the house", "floor area in square feet", "year"]
+    wide = hostile_files(run, "wide", long_names, "sale price in dollars", "wide.csv")[0]
+    recorder, page = open_page(chromium, wide, 1280, "light")
+    under = page.evaluate(LAYOUT)
+    assert under["hidden"] <= 0, f"{under['hidden']} px of the figure scroll out of sight"
+    assert under["panelTop"] >= under["figureBottom"] and under["panelRight"] <= 1280, under
+    assert recorder.errors == []
