@@ -380,3 +380,19 @@ def test_at_1280_px_the_network_is_whole_and_the_panel_beside_it_or_under_it(chr
     assert under["hidden"] <= 0, f"{under['hidden']} px of the figure scroll out of sight"
     assert under["panelTop"] >= under["figureBottom"] and under["panelRight"] <= 1280, under
     assert recorder.errors == []
+
+
+# Every text of the loss figure: its font size as drawn, the figure's scale applied.
+LOSS_TEXT_SIZES = """() => {
+  const svg = document.querySelector("svg.loss-plot");
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return Array.from(svg.querySelectorAll("text"), t => [t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale]);
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_loss_figures_text_is_11_px_or_more_as_drawn(chromium, sample, width):
+    recorder, page = open_page(chromium, sample[0], width, "dark")
+    sizes = page.evaluate(LOSS_TEXT_SIZES)
+    assert sizes and min(size for _, size in sizes) >= 11 - 0.05, sorted(sizes, key=lambda pair: pair[1])[:3]
+    assert recorder.errors == []

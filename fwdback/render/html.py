@@ -172,7 +172,7 @@ forward pass; the dashed line beside it is the gradient dL/dw, coloured by the w
 |dL/dw| on one log scale for the whole run (the key under the figure gives its range), so that small gradients draw thin.{_frozen_note(page)} Arrow keys step, space plays.{sampled}</p>
 <div class="columns"><figure class="scroll">{network_figure}</figure><aside id="detail" class="panel detail" aria-live="polite"></aside></div>
 </section>
-<section id="curve"><h2>The loss</h2><figure>{loss_figure}</figure></section>
+<section id="curve"><h2>The loss</h2><figure class="scroll">{loss_figure}</figure></section>
 <section><h2>Every parameter at this epoch</h2>
 <p><button id="save-weights" type="button">Save these weights</button> <span class="caption">as JSON, for
 <code>fwdback train DATA --init weights.json</code> to start from</span></p><div class="scroll"><table id="parameters"><thead><tr><th>name</th>

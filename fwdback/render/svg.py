@@ -499,8 +499,11 @@ def palette_css(selector: str) -> str:
     return f"{selector} {{ {light}; }}\n@media (prefers-color-scheme: dark) {{ {selector} {{ {dark}; }} }}\n"
 
 
+# The loss figure's smallest text; on a page its min-width keeps that at 11 px or more (it
+# scrolls sideways on a narrower screen, as the network does).
+LOSS_TEXT_SIZE = 12
 LOSS_STYLE = palette_css("svg.loss-plot") + """
-  svg.loss-plot text { fill: var(--text); font-family: system-ui, sans-serif; font-size: 12px; }
+  svg.loss-plot text { fill: var(--text); font-family: system-ui, sans-serif; font-size: %dpx; }
   svg.loss-plot .back { fill: var(--back); }
   svg.loss-plot .axis line { stroke: var(--muted); }
   svg.loss-plot .axis line.grid { stroke: var(--line); }
@@ -511,7 +514,7 @@ LOSS_STYLE = palette_css("svg.loss-plot") + """
   svg.loss-plot .best { stroke: var(--muted); stroke-width: 1.5; stroke-dasharray: 3 3; }
   svg.loss-plot circle.final { fill: var(--text); }
   svg.loss-plot .title { font-size: 14px; font-weight: 600; }
-"""
+""" % LOSS_TEXT_SIZE
 # The loss figure's size, and the room its labels take: characters of 12 px system-ui are
 # at most about TICK_CHAR wide; no two tick labels on the loss axis closer than TICK_GAP.
 LOSS_WIDTH, LOSS_HEIGHT = 540, 320
@@ -549,7 +552,7 @@ def loss_svg(
     picked = _picked(epochs, x)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="loss-plot" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-label="{escape(title)}" data-x-low="{x.low!r}" data-x-high="{x.high!r}" '
+        f'height="{height}" style="min-width: {width * 11 / LOSS_TEXT_SIZE:.0f}px" role="img" aria-label="{escape(title)}" data-x-low="{x.low!r}" data-x-high="{x.high!r}" '
         f'data-x-log="{int(x.log)}" data-y-low="{y.low!r}" data-y-high="{y.high!r}" data-y-log="{int(y.log)}" '
         f'data-left="{left}" data-right="{width - right}" data-top="{top}" data-bottom="{height - bottom}">',
         f"<style>{LOSS_STYLE}</style>",
