@@ -195,8 +195,10 @@ def network_svg(
         [*inputs, *hidden, *outputs], units, biases, edges, names_drawn, widest_edge / 2 if gradients is None else EDGE_REACH,
         widest_edge, widest, frozen)
     drawn = _Drawn(largest, widest_edge, gradients, gradient_scale, frozen)
-    unlabelled = [(name, value) for name, value, _ in biases if bias_boxes[name] is None]
-    unlabelled += [(name, value) for i, (name, value, _, _) in enumerate(edges) if edge_boxes[i] is None]
+    at = {position: unit for unit, position in [*zip(_inputs(k), inputs), *((unit, position) for unit, position, _ in units)]}
+    unlabelled = [(name, value, f"at {at[position]}") for name, value, position in biases if bias_boxes[name] is None]
+    unlabelled += [(name, value, f"{at[start]} → {at[end]}") for i, (name, value, start, end) in enumerate(edges)
+                   if edge_boxes[i] is None]
     unlabelled.sort(key=lambda listed: params.names.index(listed[0]))
     crowded = [f"{unit}: {activation}" for unit, _, activation in units if unit in activation_boxes and activation_boxes[unit] is None]
     nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
@@ -412,16 +414,19 @@ def _bias(name: str, value: float, box: Box, frozen: bool = False) -> str:
             f'{_FROZEN_MARK if frozen else ""}</text></g>')
 
 
-def _listed(unlabelled: list[tuple[str, float]], crowded: list[str], widest: dict[str, str], top: float, width: float,
+def _listed(unlabelled: list[tuple[str, float, str]], crowded: list[str], widest: dict[str, str], top: float, width: float,
             frozen: Collection[str]) -> tuple[str, float]:
-    """The parameters whose labels found no room on the figure, and the units whose activation
-    found none (`crowded`, "N3: tanh"), in columns under it at `top`; (their SVG, its height).
-    The page moves the parameters' values as it moves the labels'."""
+    """The parameters whose labels found no room on the figure, each with where it is drawn
+    ("x2 → N8" for an edge, "at N8" for a bias), and the units whose activation found none
+    (`crowded`, "N3: tanh"), in columns under it at `top`; (their SVG, its height). The page
+    moves the parameters' values as it moves the labels'."""
     if not unlabelled and not crowded:
         return "", 0.0
-    entries = [(f'<g class="listed" data-param="{name}"><title>{name} = {number(value)}</title>', f"{name} = "
-                f'<tspan class="value">{number(value)}</tspan>{_FROZEN_MARK if name in frozen else ""}</text></g>',
-                _label_length(name, widest[name], name in frozen)) for name, value in unlabelled]
+    entries = [(f'<g class="listed" data-param="{name}"><title>{name} = {number(value)}, {where}</title>', f"{name} = "
+                f'<tspan class="value">{number(value)}</tspan>{_FROZEN_MARK if name in frozen else ""}'
+                f'<tspan class="where"> ({where})</tspan></text></g>',
+                _label_length(name, widest[name], name in frozen) + CHARACTER_WIDTH * (len(where) + 3))
+               for name, value, where in unlabelled]
     entries += [("<g>", f"{escape(text)}</text></g>", CHARACTER_WIDTH * len(text)) for text in crowded]
     column = max(length for _, _, length in entries) + 16
     columns = max(1, int((width - 40) // column))
