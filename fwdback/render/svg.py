@@ -444,7 +444,7 @@ def _frozen_key() -> str:
     y = LEGEND_HEIGHT / 2
     return (f'<g class="frozen-legend"><line x1="30" x2="70" y1="{y:.1f}" y2="{y:.1f}" stroke="#777777" stroke-width="3" '
             f'stroke-linecap="round" stroke-dasharray="{FROZEN_DASH}"/>'
-            f'<text x="78" y="{y + 4:.1f}">dotted, (frozen): the parameter is frozen and keeps its value</text></g>')
+            f'<text x="78" y="{y + 4:.1f}">dotted and marked (frozen): the parameter keeps its value</text></g>')
 
 
 def _gradient_key(scale: GradientScale) -> str:
@@ -452,7 +452,7 @@ def _gradient_key(scale: GradientScale) -> str:
     beside the smallest |dL/dw| of the run, the widest beside the largest."""
     y = LEGEND_HEIGHT / 2
     smallest = f"|dL/dw| = {number(10.0**scale.low)}"
-    largest = f"{number(10.0**scale.high)}, on one log scale for the whole run (none: 0)"
+    largest = f"{number(10.0**scale.high)}, on one log scale for the whole run (no line where dL/dw = 0)"
     second = 30 + 30 + CHARACTER_WIDTH * len(smallest) + 12
 
     def sample(x: float, width: float, text: str) -> str:
