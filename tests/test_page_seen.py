@@ -396,3 +396,24 @@ def test_the_loss_figures_text_is_11_px_or_more_as_drawn(chromium, sample, width
     sizes = page.evaluate(LOSS_TEXT_SIZES)
     assert sizes and min(size for _, size in sizes) >= 11 - 0.05, sorted(sizes, key=lambda pair: pair[1])[:3]
     assert recorder.errors == []
+
+
+# Each colour swatch of the legend and what stands beside it: the bracket before the first, the
+# word after each, as the lines' tops Chromium draws them at.
+SWATCH_LINES = """() => Array.from(document.querySelectorAll(".legend .swatch"), swatch => {
+  const top = node => { const range = document.createRange(); range.selectNodeContents(node); return range.getClientRects()[0].top; };
+  const before = swatch.previousSibling, after = swatch.nextSibling;
+  const bracket = before && before.nodeType === 3 && before.textContent.endsWith("(")
+    ? (() => { const r = document.createRange(); r.setStart(before, before.length - 1); r.setEnd(before, before.length);
+               return r.getClientRects()[0].top; })() : null;
+  return { swatch: swatch.getBoundingClientRect().top, bracket: bracket, word: top(after) };
+})"""
+
+
+def test_a_legend_swatch_is_never_alone_at_a_line_end(chromium, sample):
+    recorder, page = open_page(chromium, sample[0], 390, "light")
+    for width in range(330, 480, 3):  # the legend's line breaks fall everywhere in between
+        page.set_viewport_size({"width": width, "height": 844})
+        for seen in page.evaluate(SWATCH_LINES):
+            tops = [seen["word"]] + ([] if seen["bracket"] is None else [seen["bracket"]])
+            assert all(abs(top - seen["swatch"]) < 12 for top in tops), (width, seen)
