@@ -30,6 +30,9 @@ from ..training import TrainingResult
 from .safe import terminal_lines, terminal_text
 
 PROGRESS_AFTER_SECONDS = 0.5
+# The columns the progress bar leaves free at the right for the terminal's echo of Ctrl-C, "^C": a
+# bar to the last column would be wrapped by it, and the bar's old line stay on the screen.
+CTRL_C_ECHO = 2
 # Equations sit this far in from the left edge.
 EQUATION_INDENT = 2
 
@@ -315,6 +318,7 @@ class EpochProgress:
         if self.progress is None:
             if now - self.start < PROGRESS_AFTER_SECONDS:
                 return
+            self.console.width = max(1, self.console.width - CTRL_C_ECHO)
             self.progress = Progress(
                 TextColumn("epoch {task.fields[epoch]} of {task.fields[last]}  loss {task.fields[loss]}{task.fields[val]}  "
                            "{task.fields[time]}", markup=False, table_column=Column(overflow="fold")),
