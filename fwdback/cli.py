@@ -926,7 +926,7 @@ def _end_interrupted(fitted, model, run: _Train, epochs_before, received, model_
         outputs.commit()
     if stdout.gone and not received:
         return
-    reached = f"Interrupted at epoch {result.last_epoch} of {epochs_before + plan.epochs} (loss {result.last_loss:.10g} at that epoch)"
+    reached = f"Interrupted at epoch {result.last_epoch:,} of {epochs_before + plan.epochs:,} (loss {result.last_loss:.10g} at that epoch)"
     where = "stdout" if run.model_path == "-" else run.model_path
     if run.save_on_interrupt:
         _say(f"{reached}; saved the weights so far to {where}.")

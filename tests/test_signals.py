@@ -70,7 +70,7 @@ def test_a_signal_stops_training_and_leaves_the_model_untouched(tmp_path, signum
     assert exit_code == code
     assert stdout == ""
     assert "Traceback" not in screen
-    assert "Interrupted at epoch" in screen and "of 100000000" in screen and "loss" in screen
+    assert "Interrupted at epoch" in screen and "of 100,000,000" in screen and "loss" in screen
     assert "model.json was not written" in screen
     assert model.read_bytes() == before
     assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
@@ -88,7 +88,7 @@ def test_save_on_interrupt_saves_the_weights_so_far(tmp_path):
     epochs = document["training"]["epochs"]
     assert document["training"]["interrupted"] is True
     assert 1 <= epochs < 100000000
-    assert f"Interrupted at epoch {epochs} of" in screen
+    assert f"Interrupted at epoch {epochs:,} of" in screen
     # The weights are those of exactly that many epochs: an uninterrupted run of them ends there.
     subprocess.run([sys.executable, "-m", "fwdback", "train", "data.csv", "--epochs", str(epochs), "--tol", "0",
                     "--model", "whole.json", "--quiet"], cwd=tmp_path, check=True)
