@@ -200,7 +200,8 @@ def network_svg(
     unlabelled += [(name, value, f"{at[start]} → {at[end]}") for i, (name, value, start, end) in enumerate(edges)
                    if edge_boxes[i] is None]
     unlabelled.sort(key=lambda listed: params.names.index(listed[0]))
-    crowded = [f"{unit}: {activation}" for unit, _, activation in units if unit in activation_boxes and activation_boxes[unit] is None]
+    crowded = _crowded([(unit, activation) for unit, _, activation in units
+                        if unit in activation_boxes and activation_boxes[unit] is None])
     nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
     nodes += [_node(unit, position, None, "start", activation, activation_boxes.get(unit)) for unit, position, activation in units[:h]]
     nodes += [_node(unit, position, name, "start", activation, activation_boxes.get(unit))
@@ -412,6 +413,26 @@ def _bias(name: str, value: float, box: Box, frozen: bool = False) -> str:
             f'<title>{name} = {number(value)}{" (frozen)" if frozen else ""}</title>'
             f'<text x="{box.x:.1f}" y="{box.y:.1f}">{name} = <tspan class="value">{number(value)}</tspan>'
             f'{_FROZEN_MARK if frozen else ""}</text></g>')
+
+
+def _crowded(units: list[tuple[str, str]]) -> list[str]:
+    """The units whose activation found no room, one entry a run of units in a row with one
+    activation: "N3: tanh", "N2 to N15: tanh"."""
+    runs: list[list] = []
+    for unit, activation in units:
+        last = runs[-1] if runs else None
+        if last and last[2] == activation and _follows(last[1], unit):
+            last[1] = unit
+        else:
+            runs.append([unit, unit, activation])
+    return [f"{first}: {activation}" if first == last else f"{first} to {last}: {activation}" for first, last, activation in runs]
+
+
+def _follows(unit: str, next_unit: str) -> bool:
+    """Whether `next_unit` is the unit after `unit` in its layer (N2 after N1, ŷ3 after ŷ2)."""
+    stem = unit.rstrip("0123456789")
+    return (next_unit.rstrip("0123456789") == stem and unit != stem and next_unit != stem
+            and int(next_unit[len(stem):]) == int(unit[len(stem):]) + 1)
 
 
 def _listed(unlabelled: list[tuple[str, float, str]], crowded: list[str], widest: dict[str, str], top: float, width: float,
