@@ -626,7 +626,7 @@ def _loss_section(worked: WorkedEpoch, terms: int) -> list[Block]:
     if terms != n:
         blocks.append(Paragraph(text(
             "This sum and those below run over all ", equation(Sym("n"), Num(n)),
-            f" rows; the first {terms} term{'s are' if terms != 1 else ' is'} written out.",
+            f" rows; the first {f'{terms} terms are' if terms != 1 else 'term is'} written out.",
         )))
     y, yhat = (Sym("yj", "i"), Sym("yhatj", "i")) if several else (Sym("y", "i"), Sym("yhat", "i"))
     body = SumOver(Square(Paren(Sub(y, yhat))))

@@ -318,14 +318,14 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
         for target, fit in (fits or {}).items():
             of = "" if len(fits) == 1 else f" of {target}"
             summary.append((f"{prefix}RMSE{of}, in {target}'s units", f"{fit.rmse:.10g}"))
-            summary.append((f"{prefix}R^2{of}", "undefined (y is constant)" if fit.r2 is None else f"{fit.r2:.10g}"))
+            summary.append((f"{prefix}R^2{of}", f"undefined ({target} is constant)" if fit.r2 is None else f"{fit.r2:.10g}"))
     summary.append(("stopped", stop_description(result, plan, name)))
     comparison = report.comparison
     if comparison is not None:
         summary += [
             ("best achievable loss (least squares)", f"{comparison.best.loss:.10g}"),
             ("gap to the best", _gap(report)),
-            ("loss of predicting the mean of y", f"{comparison.best.constant_loss:.10g}"),
+            (f"loss of predicting {_the_means(report.model)}", f"{comparison.best.constant_loss:.10g}"),
         ]
     summary.append(("time", f"{result.seconds:.3f} s"))
     return summary
@@ -359,6 +359,11 @@ def _beyond_the_lecture(plan) -> list[tuple[str, str]]:
     if plan.freeze:
         rows.append(("held fixed", ", ".join(plan.freeze)))
     return rows
+
+
+def _the_means(model: Model) -> str:
+    """"the mean of price", or "the means of y1, y2": what the constant prediction predicts."""
+    return f"the mean of {model.target}" if isinstance(model.target, str) else f"the means of {', '.join(model.targets)}"
 
 
 def _gap(report: TrainingReport) -> str:
@@ -531,8 +536,7 @@ def _worse_than_the_mean(report: TrainingReport) -> list[str]:
     else:
         fix = (f"more {name('epochs')}, another {name('seed')}, a smaller {name('lr')} or more hidden units "
                f"({name('hidden')}) may do better")
-    means = "the mean of y" if isinstance(report.model.target, str) else f"the means of {', '.join(report.model.targets)}"
-    return [f"Note: the final loss, {final:.6g}, is no lower than that of predicting {means} ({mean_loss:.6g}): "
+    return [f"Note: the final loss, {final:.6g}, is no lower than that of predicting {_the_means(report.model)} ({mean_loss:.6g}): "
             f"the network has learned nothing of use; {fix}."]
 
 

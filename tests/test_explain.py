@@ -635,3 +635,10 @@ def test_long_equations_are_aligned_rows_that_fit_a_page(run, small_csv):
             assert row.count("&") == 1, row  # one alignment point a row: its relation
             visible = re.sub(r"\\[a-z]+|[{}_^&]", "", row)  # roughly what is drawn
             assert len(visible) <= 110, row
+
+
+@pytest.mark.parametrize("rows, words", [(1, "the first term is written out"), (2, "the first 2 terms are written out")])
+def test_the_loss_says_how_many_of_its_terms_are_written_out_in_words(run, small_csv, rows, words):
+    result = run(["explain", small_csv, "--rows", str(rows)])
+    assert result.exit_code == 0, result.stderr
+    assert words in result.stdout

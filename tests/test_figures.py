@@ -305,7 +305,7 @@ def test_frozen_parameters_are_dotted_marked_and_explained_by_a_legend():
         for line in lines(group, "weight"):
             assert (line.get("stroke-dasharray") is not None) == frozen, name
     (legend,) = [g for g in root.iter(SVG + "g") if g.get("class") == "frozen-legend"]
-    assert "frozen" in "".join(legend.itertext())
+    assert "".join(legend.itertext()) == "dotted and marked (frozen): the parameter keeps its value"
     assert not [g for g in parse(network_svg(params, ("x1", "x2"))).iter(SVG + "g") if g.get("class") == "frozen-legend"]
 
 
@@ -374,3 +374,15 @@ def test_a_notebook_draws_a_network_with_several_outputs_and_no_biases():
     assert sorted(edges(root)) == sorted([*EDGES_222, "b1", "b2", "b3", "b4"])
     assert sorted(nodes_by_centre(root).values()) == ["N1", "N2", "x1", "x2", "ŷ1", "ŷ2"]
     assert sorted(edges(parse(Network(network_222(bias=False))._repr_svg_()))) == sorted(EDGES_222)
+
+
+def test_units_whose_activation_is_listed_are_listed_as_runs():
+    """Every hidden unit of a 5-16-1 tanh network says tanh, on the figure or in the list under
+    it, once; units in a row share one entry ("N2 to N15: tanh"), not one line each."""
+    params = init_parameters(np.random.default_rng(0), 5, 16, "tanh")
+    texts = ["".join(t.itertext()) for t in ET.fromstring(network_svg(params, [f"x{j}" for j in range(1, 6)])).iter(SVG + "text")]
+    runs = sorted((int(m[1]), int(m[2] or m[1])) for m in (re.fullmatch(r"N(\d+)(?: to N(\d+))?: tanh", t) for t in texts) if m)
+    listed = [unit for first, last in runs for unit in range(first, last + 1)]
+    drawn = sum(text == "tanh" for text in texts)
+    assert listed and len(listed) == len(set(listed)) and len(listed) + drawn == 16, (runs, drawn)
+    assert all(later[0] != earlier[1] + 1 for earlier, later in zip(runs, runs[1:])), runs

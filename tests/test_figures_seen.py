@@ -246,6 +246,29 @@ def test_a_label_without_room_is_listed_and_every_parameter_is_written_once(figu
     assert len(model["weights"]) == 5 * 16 + 16 + 16 + 1 and 16 <= len(labelled) < len(model["weights"])
 
 
+def test_a_listed_label_says_which_edge_or_unit_it_belongs_to(figures):
+    """Listed under the figure, "w37 = ..." alone cannot be found on it: each entry names its
+    edge's ends, or its bias's unit. In the lecture's order w(5u + j + 1) joins x(j+1) to
+    N(u+1), w(80 + u) joins N(u) to yhat, b(u) is N(u)'s bias and b17 yhat's."""
+    import xml.etree.ElementTree as ET
+
+    def where(name: str) -> str:
+        number = int(name[1:])
+        if name[0] == "b":
+            return f"at N{number}" if number <= 16 else "at ŷ"
+        if number <= 80:
+            return f"x{(number - 1) % 5 + 1} → N{(number - 1) // 5 + 1}"
+        return f"N{number - 80} → ŷ"
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring((figures / "wide.svg").read_text())
+    listed = [g for g in root.iter(ns + "g") if g.get("class") == "listed"]
+    assert listed
+    for group in listed:
+        text = "".join(group.find(ns + "text").itertext())
+        assert text.endswith(f"({where(group.get('data-param'))})"), text
+
+
 def test_gradient_widths_are_on_one_scale_for_the_whole_run(browser_page, figures):
     """At the last epoch of the sample run, where every gradient is tiny, each dashed line is
     thinner than at epoch 1 by log10 of the ratio of the gradients, on the scale from the
@@ -273,7 +296,7 @@ def test_gradient_widths_are_on_one_scale_for_the_whole_run(browser_page, figure
         assert first[name] - last[name] == pytest.approx(per_decade * math.log10(g_first / g_last), abs=0.011), name
         assert last[name] >= 1, f"{name}'s gradient line is thin but drawn"
     key = page.locator("svg.network .gradient-key").text_content()
-    assert f"|dL/dw| = {number(10**low)}" in key and f"{number(10**high)}, on one log scale for the whole run" in key
+    assert f"|dL/dw| = {number(10**low)}" in key and f"{number(10**high)}, on one log scale for the whole run (no line where dL/dw = 0)" in key
     assert browser_page.errors == []
 
 

@@ -356,3 +356,64 @@ def test_the_page_shows_commands_as_code_not_as_markdown(chromium, run, small_cs
     assert "`" not in page.evaluate("document.body.innerText")
     assert "train --history FILE" in page.locator("#run .legend code").all_text_contents()
     assert recorder.errors == []
+
+
+# Where the figure and the panel are drawn: the figure's box and how much of it scrolls out of sight.
+LAYOUT = """() => {
+  const figure = document.querySelector(".columns > figure"), panel = document.getElementById("detail");
+  const [f, p] = [figure.getBoundingClientRect(), panel.getBoundingClientRect()];
+  return { hidden: figure.scrollWidth - figure.clientWidth, figureRight: f.right, figureBottom: f.bottom,
+           panelLeft: p.left, panelTop: p.top, panelRight: p.right };
+}"""
+
+
+def test_at_1280_px_the_network_is_whole_and_the_panel_beside_it_or_under_it(chromium, sample, run):
+    """The lecture's figure fits beside the panel; one widened by long column names does not, and
+    the panel goes under it rather than hiding the figure's right side behind a scroll."""
+    recorder, page = open_page(chromium, sample[0], 1280, "light")
+    beside = page.evaluate(LAYOUT)
+    assert beside["hidden"] <= 0 and beside["panelLeft"] >= beside["figureRight"], beside
+    long_names = ["number of rooms in the house", "floor area in square feet", "year"]
+    wide = hostile_files(run, "wide", long_names, "sale price in dollars", "wide.csv")[0]
+    recorder, page = open_page(chromium, wide, 1280, "light")
+    under = page.evaluate(LAYOUT)
+    assert under["hidden"] <= 0, f"{under['hidden']} px of the figure scroll out of sight"
+    assert under["panelTop"] >= under["figureBottom"] and under["panelRight"] <= 1280, under
+    assert recorder.errors == []
+
+
+# Every text of the loss figure: its font size as drawn, the figure's scale applied.
+LOSS_TEXT_SIZES = """() => {
+  const svg = document.querySelector("svg.loss-plot");
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return Array.from(svg.querySelectorAll("text"), t => [t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale]);
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_loss_figures_text_is_11_px_or_more_as_drawn(chromium, sample, width):
+    recorder, page = open_page(chromium, sample[0], width, "dark")
+    sizes = page.evaluate(LOSS_TEXT_SIZES)
+    assert sizes and min(size for _, size in sizes) >= 11 - 0.05, sorted(sizes, key=lambda pair: pair[1])[:3]
+    assert recorder.errors == []
+
+
+# Each colour swatch of the legend and what stands beside it: the bracket before the first, the
+# word after each, as the lines' tops Chromium draws them at.
+SWATCH_LINES = """() => Array.from(document.querySelectorAll(".legend .swatch"), swatch => {
+  const top = node => { const range = document.createRange(); range.selectNodeContents(node); return range.getClientRects()[0].top; };
+  const before = swatch.previousSibling, after = swatch.nextSibling;
+  const bracket = before && before.nodeType === 3 && before.textContent.endsWith("(")
+    ? (() => { const r = document.createRange(); r.setStart(before, before.length - 1); r.setEnd(before, before.length);
+               return r.getClientRects()[0].top; })() : null;
+  return { swatch: swatch.getBoundingClientRect().top, bracket: bracket, word: top(after) };
+})"""
+
+
+def test_a_legend_swatch_is_never_alone_at_a_line_end(chromium, sample):
+    recorder, page = open_page(chromium, sample[0], 390, "light")
+    for width in range(330, 480, 3):  # the legend's line breaks fall everywhere in between
+        page.set_viewport_size({"width": width, "height": 844})
+        for seen in page.evaluate(SWATCH_LINES):
+            tops = [seen["word"]] + ([] if seen["bracket"] is None else [seen["bracket"]])
+            assert all(abs(top - seen["swatch"]) < 12 for top in tops), (width, seen)

@@ -12,7 +12,7 @@ from fwdback.network import init_parameters
 from fwdback.notation import Expr
 from fwdback.plan import TrainingPlan
 from fwdback.render.markdown import markdown
-from fwdback.render.terminal import console_for, print_sections
+from fwdback.render.terminal import console_for, print_sections, print_table
 from fwdback.sections import Equations, Heading, Paragraph, Table
 from fwdback.synthetic import generate
 from fwdback.training import prepare
@@ -89,3 +89,19 @@ def test_plain_tables_have_no_trailing_spaces(run, small_csv):
         result = run(args)
         assert result.exit_code == 0, result.stderr
         assert not [line for line in result.stdout.splitlines() if line != line.rstrip()], args
+
+
+def test_a_table_in_column_groups_keeps_its_title_and_caption_whole_at_the_terminal_width():
+    from rich.console import Console
+
+    title = "a title longer than any one group of the table's columns"
+    caption = "a caption longer than any one group of the table's columns, seventy-seven chars"
+    header = (("name",), *((f"column {k}",) for k in range(8)))
+    rows = ((("row",), *((f"{k * 1111111.1:.1f}",) for k in range(8))),)
+    table = Table(header, rows, ("left",) + ("right",) * 8, title, caption)
+    stream = io.StringIO()
+    print_table(Console(file=stream, force_terminal=True, width=80, color_system=None), table)
+    lines = [line.rstrip() for line in stream.getvalue().splitlines()]
+    assert sum("column 0" in line for line in lines) == 1 and sum("column 7" in line for line in lines) == 1
+    assert lines.count(title) == 1 and lines.count(caption) == 1
+    assert lines[-1] == caption and max(len(line) for line in stream.getvalue().splitlines()) <= 80

@@ -273,3 +273,13 @@ def test_a_streamed_run_reports_its_rmse_and_r2_from_the_losses(run, workdir):
     # rounding relative to the loss is about eps mean(y^2) / mse (16 eps for the terms added).
     tol = 16 * np.finfo(float).eps * np.mean(y**2) / rmse**2
     assert fit["rmse"] == pytest.approx(rmse, rel=tol) and fit["r2"] == pytest.approx(r2, abs=tol * (1 - r2))
+
+
+def test_the_summary_calls_the_target_by_its_column_name(run, workdir, small_xy):
+    """Beside "RMSE, in price's units", the mean's loss is that of price too, not of a 'y' the data lacks."""
+    X, y = small_xy
+    (workdir / "p.csv").write_text(csv_text(X, y, header=("x1", "x2", "x3", "price")))
+    result = run(["train", "p.csv", "--target", "price", "--no-save"])
+    assert result.exit_code == 0, result.stderr
+    assert "RMSE, in price's units" in result.stdout and "loss of predicting the mean of price" in result.stdout
+    assert "mean of y" not in result.stdout

@@ -428,3 +428,39 @@ def test_a_wide_network_is_reported_a_hidden_unit_a_row(run, workdir):
     # The lecture's 11 parameters are still listed one a row, with their start and gradient.
     lecture = run(["train", "five.csv", "--features", "a,b,c", "--epochs", 5, "--no-save"]).stdout
     assert " name  " in lecture and "final gradient" in lecture and "a row per hidden unit" not in lecture
+
+
+def test_ctrl_c_typed_at_the_terminal_leaves_no_progress_bar_behind(workdir, small_csv):
+    """Ctrl-C typed on the terminal (its line discipline sends SIGINT and echoes "^C" after the
+    bar): once training ends, the bar is gone from the screen and the epoch reached is said."""
+    controller, terminal = os.openpty()
+    columns = 80
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+
+    def own_terminal():  # a session of its own whose controlling terminal is the pty: Ctrl-C reaches it
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen([sys.executable, "-m", "fwdback", "train", small_csv, "--epochs", "100000000", "--tol", "0",
+                                "--no-save"], cwd=workdir, env=_environment(columns), stdin=terminal, stdout=terminal,
+                               stderr=terminal, preexec_fn=own_terminal)
+    os.close(terminal)
+    written = bytearray()
+    while b" of 100,000,000" not in written:  # the progress bar is up
+        chunk = os.read(controller, 65536)
+        assert chunk, written.decode(errors="replace")
+        written += chunk
+    os.write(controller, b"\x03")
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(controller)
+    assert process.wait() == 130
+    screen = [line for line in screen_of(bytes(written), columns) if line]
+    bars = [line for line in screen if line.startswith("epoch ")]  # the bar's "epoch 14,233 of 100,000,000 ..."
+    assert screen and screen[-1].startswith("Interrupted at epoch") and not bars, screen

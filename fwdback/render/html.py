@@ -156,13 +156,13 @@ def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Blo
 <input id="epoch" type="range" min="0" max="{last}" step="1" value="0" aria-label="Epoch">
 <output id="epoch-label" for="epoch"></output></div>
 {_step_controls(page)}
-<p class="legend">Each edge's colour is its weight's sign (<span class="swatch" style="background:var(--positive)"></span>positive,
-<span class="swatch" style="background:var(--negative)"></span>negative), its width the weight's size, its arrow the way of the
+<p class="legend">Each edge's colour is its weight's sign <span class="keyed">(<span class="swatch" style="background:var(--positive)"></span>positive,</span>
+<span class="keyed"><span class="swatch" style="background:var(--negative)"></span>negative),</span> its width the weight's size, its arrow the way of the
 forward pass; the dashed line beside it is the gradient dL/dw, coloured by the way the update moves the weight, its width
 |dL/dw| on one log scale for the whole run (the key under the figure gives its range), so that small gradients draw thin.{_frozen_note(page)} Arrow keys step, space plays.{sampled}</p>
 <div class="columns"><figure class="scroll">{network_figure}</figure><aside id="detail" class="panel detail" aria-live="polite"></aside></div>
 </section>
-<section id="curve"><h2>The loss</h2><figure>{loss_figure}</figure></section>
+<section id="curve"><h2>The loss</h2><figure class="scroll">{loss_figure}</figure></section>
 <section><h2>Every parameter at this epoch</h2>
 <p><button id="save-weights" type="button">Save these weights</button> <span class="caption">as JSON, for
 <code>fwdback train DATA --init weights.json</code> to start from</span></p><div class="scroll"><table id="parameters"><thead><tr><th>name</th>

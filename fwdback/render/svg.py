@@ -195,10 +195,13 @@ def network_svg(
         [*inputs, *hidden, *outputs], units, biases, edges, names_drawn, widest_edge / 2 if gradients is None else EDGE_REACH,
         widest_edge, widest, frozen)
     drawn = _Drawn(largest, widest_edge, gradients, gradient_scale, frozen)
-    unlabelled = [(name, value) for name, value, _ in biases if bias_boxes[name] is None]
-    unlabelled += [(name, value) for i, (name, value, _, _) in enumerate(edges) if edge_boxes[i] is None]
+    at = {position: unit for unit, position in [*zip(_inputs(k), inputs), *((unit, position) for unit, position, _ in units)]}
+    unlabelled = [(name, value, f"at {at[position]}") for name, value, position in biases if bias_boxes[name] is None]
+    unlabelled += [(name, value, f"{at[start]} → {at[end]}") for i, (name, value, start, end) in enumerate(edges)
+                   if edge_boxes[i] is None]
     unlabelled.sort(key=lambda listed: params.names.index(listed[0]))
-    crowded = [f"{unit}: {activation}" for unit, _, activation in units if unit in activation_boxes and activation_boxes[unit] is None]
+    crowded = _crowded([(unit, activation) for unit, _, activation in units
+                        if unit in activation_boxes and activation_boxes[unit] is None])
     nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
     nodes += [_node(unit, position, None, "start", activation, activation_boxes.get(unit)) for unit, position, activation in units[:h]]
     nodes += [_node(unit, position, name, "start", activation, activation_boxes.get(unit))
@@ -412,16 +415,39 @@ def _bias(name: str, value: float, box: Box, frozen: bool = False) -> str:
             f'{_FROZEN_MARK if frozen else ""}</text></g>')
 
 
-def _listed(unlabelled: list[tuple[str, float]], crowded: list[str], widest: dict[str, str], top: float, width: float,
+def _crowded(units: list[tuple[str, str]]) -> list[str]:
+    """The units whose activation found no room, one entry a run of units in a row with one
+    activation: "N3: tanh", "N2 to N15: tanh"."""
+    runs: list[list] = []
+    for unit, activation in units:
+        last = runs[-1] if runs else None
+        if last and last[2] == activation and _follows(last[1], unit):
+            last[1] = unit
+        else:
+            runs.append([unit, unit, activation])
+    return [f"{first}: {activation}" if first == last else f"{first} to {last}: {activation}" for first, last, activation in runs]
+
+
+def _follows(unit: str, next_unit: str) -> bool:
+    """Whether `next_unit` is the unit after `unit` in its layer (N2 after N1, ŷ3 after ŷ2)."""
+    stem = unit.rstrip("0123456789")
+    return (next_unit.rstrip("0123456789") == stem and unit != stem and next_unit != stem
+            and int(next_unit[len(stem):]) == int(unit[len(stem):]) + 1)
+
+
+def _listed(unlabelled: list[tuple[str, float, str]], crowded: list[str], widest: dict[str, str], top: float, width: float,
             frozen: Collection[str]) -> tuple[str, float]:
-    """The parameters whose labels found no room on the figure, and the units whose activation
-    found none (`crowded`, "N3: tanh"), in columns under it at `top`; (their SVG, its height).
-    The page moves the parameters' values as it moves the labels'."""
+    """The parameters whose labels found no room on the figure, each with where it is drawn
+    ("x2 → N8" for an edge, "at N8" for a bias), and the units whose activation found none
+    (`crowded`, "N3: tanh"), in columns under it at `top`; (their SVG, its height). The page
+    moves the parameters' values as it moves the labels'."""
     if not unlabelled and not crowded:
         return "", 0.0
-    entries = [(f'<g class="listed" data-param="{name}"><title>{name} = {number(value)}</title>', f"{name} = "
-                f'<tspan class="value">{number(value)}</tspan>{_FROZEN_MARK if name in frozen else ""}</text></g>',
-                _label_length(name, widest[name], name in frozen)) for name, value in unlabelled]
+    entries = [(f'<g class="listed" data-param="{name}"><title>{name} = {number(value)}, {where}</title>', f"{name} = "
+                f'<tspan class="value">{number(value)}</tspan>{_FROZEN_MARK if name in frozen else ""}'
+                f'<tspan class="where"> ({where})</tspan></text></g>',
+                _label_length(name, widest[name], name in frozen) + CHARACTER_WIDTH * (len(where) + 3))
+               for name, value, where in unlabelled]
     entries += [("<g>", f"{escape(text)}</text></g>", CHARACTER_WIDTH * len(text)) for text in crowded]
     column = max(length for _, _, length in entries) + 16
     columns = max(1, int((width - 40) // column))
@@ -439,7 +465,7 @@ def _frozen_key() -> str:
     y = LEGEND_HEIGHT / 2
     return (f'<g class="frozen-legend"><line x1="30" x2="70" y1="{y:.1f}" y2="{y:.1f}" stroke="#777777" stroke-width="3" '
             f'stroke-linecap="round" stroke-dasharray="{FROZEN_DASH}"/>'
-            f'<text x="78" y="{y + 4:.1f}">dotted, (frozen): the parameter is frozen and keeps its value</text></g>')
+            f'<text x="78" y="{y + 4:.1f}">dotted and marked (frozen): the parameter keeps its value</text></g>')
 
 
 def _gradient_key(scale: GradientScale) -> str:
@@ -447,7 +473,7 @@ def _gradient_key(scale: GradientScale) -> str:
     beside the smallest |dL/dw| of the run, the widest beside the largest."""
     y = LEGEND_HEIGHT / 2
     smallest = f"|dL/dw| = {number(10.0**scale.low)}"
-    largest = f"{number(10.0**scale.high)}, on one log scale for the whole run (none: 0)"
+    largest = f"{number(10.0**scale.high)}, on one log scale for the whole run (no line where dL/dw = 0)"
     second = 30 + 30 + CHARACTER_WIDTH * len(smallest) + 12
 
     def sample(x: float, width: float, text: str) -> str:
@@ -499,8 +525,11 @@ def palette_css(selector: str) -> str:
     return f"{selector} {{ {light}; }}\n@media (prefers-color-scheme: dark) {{ {selector} {{ {dark}; }} }}\n"
 
 
+# The loss figure's smallest text; on a page its min-width keeps that at 11 px or more (it
+# scrolls sideways on a narrower screen, as the network does).
+LOSS_TEXT_SIZE = 12
 LOSS_STYLE = palette_css("svg.loss-plot") + """
-  svg.loss-plot text { fill: var(--text); font-family: system-ui, sans-serif; font-size: 12px; }
+  svg.loss-plot text { fill: var(--text); font-family: system-ui, sans-serif; font-size: %dpx; }
   svg.loss-plot .back { fill: var(--back); }
   svg.loss-plot .axis line { stroke: var(--muted); }
   svg.loss-plot .axis line.grid { stroke: var(--line); }
@@ -511,7 +540,7 @@ LOSS_STYLE = palette_css("svg.loss-plot") + """
   svg.loss-plot .best { stroke: var(--muted); stroke-width: 1.5; stroke-dasharray: 3 3; }
   svg.loss-plot circle.final { fill: var(--text); }
   svg.loss-plot .title { font-size: 14px; font-weight: 600; }
-"""
+""" % LOSS_TEXT_SIZE
 # The loss figure's size, and the room its labels take: characters of 12 px system-ui are
 # at most about TICK_CHAR wide; no two tick labels on the loss axis closer than TICK_GAP.
 LOSS_WIDTH, LOSS_HEIGHT = 540, 320
@@ -549,7 +578,7 @@ def loss_svg(
     picked = _picked(epochs, x)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="loss-plot" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-label="{escape(title)}" data-x-low="{x.low!r}" data-x-high="{x.high!r}" '
+        f'height="{height}" style="min-width: {width * 11 / LOSS_TEXT_SIZE:.0f}px" role="img" aria-label="{escape(title)}" data-x-low="{x.low!r}" data-x-high="{x.high!r}" '
         f'data-x-log="{int(x.log)}" data-y-low="{y.low!r}" data-y-high="{y.high!r}" data-y-log="{int(y.log)}" '
         f'data-left="{left}" data-right="{width - right}" data-top="{top}" data-bottom="{height - bottom}">',
         f"<style>{LOSS_STYLE}</style>",

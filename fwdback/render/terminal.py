@@ -30,6 +30,9 @@ from ..training import TrainingResult
 from .safe import terminal_lines, terminal_text
 
 PROGRESS_AFTER_SECONDS = 0.5
+# The columns the progress bar leaves free at the right for the terminal's echo of Ctrl-C, "^C": a
+# bar to the last column would be wrapped by it, and the bar's old line stay on the screen.
+CTRL_C_ECHO = 2
 # Equations sit this far in from the left edge.
 EQUATION_INDENT = 2
 
@@ -129,10 +132,12 @@ def print_table(console: Console, table: Table) -> None:
             groups.append(current)
             current = []
         current.append(column)
-    if table.title:  # as wide as the terminal, not as one group's columns
+    if table.title:  # title and caption as wide as the terminal, not as one group's columns
         _print_prose(console, rich_text(table.title, style=_style(console, "bold")))
     for group in [*groups, current]:
-        console.print(rich_table(console, dataclasses.replace(_columns(table, [0, *group]), title=None)))
+        console.print(rich_table(console, _columns(table, [0, *group])))
+    if table.caption:
+        _print_prose(console, rich_text(table.caption, _style(console, "table.caption")))
 
 
 def table_width(console: Console, table: Table) -> int:
@@ -146,10 +151,10 @@ def _width(console: Console, shown: RichTable) -> int:
 
 
 def _columns(table: Table, columns: list[int]) -> Table:
+    """`table`'s `columns` alone, without its title and caption (print_table prints those once)."""
     pick = lambda cells: tuple(cells[column] for column in columns)  # noqa: E731
-    last = columns[-1] == len(table.header) - 1
     return dataclasses.replace(table, header=pick(table.header), rows=tuple(pick(row) for row in table.rows),
-                               align=pick(table.align), caption=table.caption if last else None)
+                               align=pick(table.align), title=None, caption=None)
 
 
 def print_plain(console: Console, renderable) -> None:
@@ -313,6 +318,7 @@ class EpochProgress:
         if self.progress is None:
             if now - self.start < PROGRESS_AFTER_SECONDS:
                 return
+            self.console.width = max(1, self.console.width - CTRL_C_ECHO)
             self.progress = Progress(
                 TextColumn("epoch {task.fields[epoch]} of {task.fields[last]}  loss {task.fields[loss]}{task.fields[val]}  "
                            "{task.fields[time]}", markup=False, table_column=Column(overflow="fold")),
