@@ -130,6 +130,7 @@ def test_identity_on_csv_gzip_and_parquet_parts_equals_the_concatenation_in_memo
         assert relative([entry["loss"] for entry in document["history"]], reference.losses) < 1e-12
 
 
+@pytest.mark.slow  # 200 tanh epochs on the cluster: about 8 s
 def test_tanh_for_200_epochs_on_parts_equals_the_concatenation_in_memory(run, workdir, address, monkeypatch):
     X, y = rows(1500, seed=2)
     write_parts(workdir / "parts", X, y, [(0, 400), (400, 1100), (1100, 1500)], ["parquet", "csv", "gz"])
@@ -147,6 +148,7 @@ def test_tanh_for_200_epochs_on_parts_equals_the_concatenation_in_memory(run, wo
     assert saved["training"]["data"] == "parts/part-*" and saved["scaling"] is not None
 
 
+@pytest.mark.slow  # a step a batch on the cluster: about 3 s
 def test_mini_batches_on_parts_take_the_same_steps_as_in_memory(workdir, cluster, address):
     from fwdback.engines.dask import Partitions, prepare_partitioned
     from fwdback.sources import parts_of
@@ -212,6 +214,7 @@ def test_predict_of_parquet_parts_appends_y_hat_to_every_column(run, workdir, ad
     np.testing.assert_array_equal(written[:, 4], load_model("model.json").predict(X))
 
 
+@pytest.mark.slow  # a worker's restart: about 3 s
 def test_a_worker_killed_mid_run_costs_a_recomputation_not_the_weights(workdir, cluster, address):
     from fwdback.engines.dask import Partitions, prepare_partitioned
     from fwdback.sources import parts_of
@@ -302,6 +305,7 @@ def test_no_address_starts_a_local_cluster_sized_to_the_machine_listening_on_the
     assert {address.ip for _, address in opened} == {"127.0.0.1"}
 
 
+@pytest.mark.slow  # a cluster of its own: about 8 s
 def test_the_estimator_fits_and_predicts_dask_arrays_and_data_frames_on_the_cluster(address):
     import dask.array
     import dask.dataframe
