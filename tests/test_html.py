@@ -173,6 +173,7 @@ def png_pixels(data: bytes) -> list[int]:
     return pixels
 
 
+@pytest.mark.slow  # two full-page screenshots: about 6 s
 @pytest.mark.parametrize("width", [1280, 390])
 def test_a_screenshot_is_not_blank_and_the_page_fits_the_width(browser_page, run_page, width):
     page = browser_page.open(run_page)

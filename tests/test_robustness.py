@@ -564,11 +564,11 @@ MALFORMED = [
     ),
     pytest.param(
         "cell.csv", lambda: b"x1,x2,x3,y\n1,2,3,4\n1," + b"1" * 50_000_000 + b",3,4\n",
-        [row(2)], [], id="a 50 MB cell of digits",
+        [row(2)], [], id="a 50 MB cell of digits", marks=pytest.mark.slow,  # 50 MB read twice: about 1 s each
     ),
     pytest.param(
         "cell.csv", lambda: b"x1,x2,x3,y\n1,2,3,4\n1," + b"a" * 50_000_000 + b",3,4\n",
-        [row(2)], [], id="a 50 MB cell of letters",
+        [row(2)], [], id="a 50 MB cell of letters", marks=pytest.mark.slow,  # 50 MB read twice: about 1 s each
     ),
 ]
 
@@ -585,6 +585,7 @@ def test_a_malformed_row_is_refused_by_its_number(invoke, ws, command, name, con
 LONG_LINE = 100 * 2**20 + 1
 
 
+@pytest.mark.slow  # 100 MB written and read four times: about 4 s
 @pytest.mark.parametrize("command", ["train", "predict"])
 @pytest.mark.parametrize("head", [b"x1,x2,x3,y,", b"x1,x2,x3,y\n1,2,3,"], ids=["the only line", "a data row"])
 def test_a_line_over_100_mb_without_a_newline_is_refused(ws, command, head):
