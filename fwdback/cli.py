@@ -478,7 +478,7 @@ Examples:
 )
 @functools.partial(_data_options, many=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT_EPOCHS, show_default=True, help="Epochs of gradient descent, at most (training stops sooner once the loss has converged).")
-@click.option("--tol", type=click.FloatRange(min=0), default=DEFAULT_TOL, show_default="float64's resolution", callback=_finite, help="Stop once the loss has moved by no more than this, relative, or than rounding can move it, over 10 epochs; 0 runs every epoch.")
+@click.option("--tol", type=click.FloatRange(min=0), default=DEFAULT_TOL, show_default=True, callback=_finite, help="Stop once the loss has moved by no more than this, relative, or than rounding can move it, over 10 epochs; 0 runs every epoch.")
 @_start_options
 @_network_options
 @_plan_options

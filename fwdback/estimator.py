@@ -143,7 +143,7 @@ class FwdbackRegressor:
                                   largest stable step), kept as lr_
     epochs : int                  epochs of gradient descent, at most
     tol : float                   stop once the loss has moved by no more than this, relative, over
-                                  10 epochs (default: float64's resolution); 0 runs every epoch
+                                  10 epochs (default 1e-12), or than rounding can; 0 runs every epoch
     batch_size : int or None      rows per update, shuffled each epoch; None: all rows (full batch)
     standardize : bool or None    train on z-scores of X and of y (both; predict answers in y's
                                   units); None: when lr is None and the columns' scales differ badly

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 DEFAULT_EPOCHS = 10_000
 # The default convergence stop: the loss moved by no more than this, relative, over
-# CONVERGENCE_WINDOW epochs: float64's resolution of a sum of squares, 16 eps.
-DEFAULT_TOL = 16 * 2.0**-52
+# CONVERGENCE_WINDOW epochs. About 280 times float64's resolution of a sum of squares (16 eps):
+# a range of 16 eps is some twenty units in the last place of the loss, which the order of one
+# BLAS's sums decides, so the epoch it fired at differed between processors; at 1e-12 the
+# descent decides it, and the loss is settled to every digit a report prints (10).
+DEFAULT_TOL = 1e-12
 CONVERGENCE_WINDOW = 10
 # The choices of the plan's loss convention (network.LOSSES) and update rule (optimizers.py).
 LOSS_CONVENTIONS = ("mse", "half-mse", "sse", "half-sse")

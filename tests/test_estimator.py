@@ -98,7 +98,7 @@ def test_get_params_and_set_params_round_trip():
     model = FwdbackRegressor(hidden=4, activation="tanh", lr=0.01, batch_size=8, random_state=3)
     params = model.get_params()
     assert params == {
-        "hidden": 4, "activation": "tanh", "lr": 0.01, "epochs": 10_000, "tol": 16 * 2.0**-52, "batch_size": 8,
+        "hidden": 4, "activation": "tanh", "lr": 0.01, "epochs": 10_000, "tol": 1e-12, "batch_size": 8,
         "standardize": None, "val_split": None, "patience": None, "min_delta": 0.0, "random_state": 3,
         "output_activation": "identity", "bias": True, "loss": "mse", "shuffle": True, "freeze": (),
         "optimizer": "gd", "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,

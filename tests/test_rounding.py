@@ -18,7 +18,7 @@ from fwdback.engines.gram import GramEngine
 from fwdback.engines.literal import LiteralEngine
 from fwdback.explain import loss_verdict, work_epoch
 from fwdback.network import Parameters, forward, init_parameters, loss, loss_divisor
-from fwdback.plan import DEFAULT_TOL, StopReason, TrainingPlan
+from fwdback.plan import StopReason, TrainingPlan
 from fwdback.rounding import LossRounding, QuadraticRounding, beyond_rounding, gamma
 from fwdback.synthetic import generate
 from fwdback.training import Convergence, fit, prepare
@@ -165,11 +165,13 @@ def test_a_loss_moving_by_well_over_its_rounding_does_not_stop_and_one_within_it
     minimum = loss(y, forward(params, X).yhat)
     bound = rounding.of(params, minimum)
 
+    tol = 16 * 2.0**-52  # float64's resolution of a sum of squares: far under the bound
+
     def stops(losses):
-        convergence = Convergence(DEFAULT_TOL)
+        convergence = Convergence(tol)
         return [convergence.reached(value, rounding, params) for value in losses][-1]
 
-    assert bound > 1e3 * DEFAULT_TOL * minimum  # the tolerance alone would not stop any of these
+    assert bound > 1e3 * tol * minimum  # the tolerance alone would not stop any of these
     assert not stops([minimum + 10 * (20 - i) * bound for i in range(20)])  # falling by 10 bounds an epoch
     assert not stops([minimum + 0.04 * (20 - i) * bound for i in range(20)])  # falling to new lows, if slowly
     assert not stops([minimum + 10 * (i % 2) * bound for i in range(20)])  # no new low, but jumping by 10 bounds

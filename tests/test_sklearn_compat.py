@@ -63,7 +63,7 @@ def test_in_a_pipeline_after_a_standard_scaler():
 
     np.testing.assert_allclose(pipeline.predict(X), A @ solution, rtol=0, atol=1e-6)
     assert pipeline.score(X, y) > 0.99
-    # It stopped once the loss no longer moved at float64's resolution, well before 1000 epochs.
+    # It stopped once the loss no longer moved by 1e-12 of itself (tol), well before 1000 epochs.
     assert pipeline[-1].stop_ == "converged" and pipeline[-1].n_iter_ == len(pipeline[-1].loss_curve_) < 1000
 
 
