@@ -18,10 +18,10 @@ being this checkout's (`python -m fwdback` of this Python), stdin empty, stdout 
 one stream, as a terminal shows them, but piped: plain text. The outputs are the same on
 every run: the data and the weights are seeded, and only the time a summary reports is let
 differ (NORMALISED). Floating-point sums are the same on every machine that runs the same
-BLAS kernels: the kernel's order of summation decides the last bits of a sum, and with them,
-for instance, the epoch at which the convergence stop fires (93 with OpenBLAS's AVX-512
-kernels, 94 with its AVX2 ones, on the sample data), and so does the number of threads a
-sum is split over. So the commands run on one thread with OpenBLAS's Haswell (AVX2) kernels,
+BLAS kernels: the kernel's order of summation decides the last bits of a sum, and with them
+the last digits of the float64s some examples print in full (17-digit predictions, a model
+file's weights, gradcheck's difference quotients), and so does the number of threads a sum
+is split over. So the commands run on one thread with OpenBLAS's Haswell (AVX2) kernels,
 which every x86-64 processor since 2013 runs, whatever this one would choose; a machine where numpy's BLAS is not OpenBLAS, or that cannot run them, cannot
 reproduce the examples, and the script says so (exit 2).
 """
