@@ -464,3 +464,39 @@ def test_ctrl_c_typed_at_the_terminal_leaves_no_progress_bar_behind(workdir, sma
     screen = [line for line in screen_of(bytes(written), columns) if line]
     bars = [line for line in screen if line.startswith("epoch ")]  # the bar's "epoch 14,233 of 100,000,000 ..."
     assert screen and screen[-1].startswith("Interrupted at epoch") and not bars, screen
+
+
+def _open_group(line: str) -> int | None:
+    """Where the last parenthesis left open at the end of `line` opens, or None."""
+    opened = []
+    for index, char in enumerate(line):
+        if char == "(":
+            opened.append(index)
+        elif char == ")" and opened:
+            opened.pop()
+    return opened[0] if opened else None
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_equations_on_an_80_column_terminal_break_outside_the_parentheses_that_fit(activation, seen_folder):
+    """explain's equation lines (indented) on the screen of a pseudo-terminal 80 columns wide: a
+    line ends inside a parenthesised group only where that group, written whole, would not fit
+    on a continuation line (80 columns less its 4 columns of indent)."""
+    args = ["explain", "sample_data/linear.csv", "--rows", "2", "--activation", activation]
+    written, code = in_terminal(args, seen_folder, 80)
+    assert code == 0, written.decode(errors="replace")
+    screen = screen_of(written, 80)
+    for number, line in enumerate(screen):
+        if not line.startswith("  ") or BOX_DRAWING.search(line):
+            continue
+        start = _open_group(line)
+        if start is None:
+            continue
+        joined = " ".join([line[start:], *(following.strip() for following in screen[number + 1:number + 6])])
+        depth = 0
+        for close, char in enumerate(joined):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0:
+                break
+        group = joined[:close + 1]
+        assert len(group) > 80 - 4, f"{line!r} breaks inside {group!r}"

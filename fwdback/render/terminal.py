@@ -101,20 +101,55 @@ def _print_prose(console: Console, text: RichText) -> None:
 
 
 def _broken(line: str, console: Console) -> list[str]:
-    """`line` in pieces no wider than a terminal console, broken at spaces only (a term wider
-    than the console stays whole); the pieces after the first indented by EQUATION_INDENT more."""
+    """`line` in pieces no wider than a terminal console, broken between its terms (at a space
+    beside a relation, a + or a -, or after a comma, outside parentheses); a term wider than the
+    console between its factors, a parenthesised group wider than it at its spaces, a word wider
+    than it not at all. The pieces after the first indented by EQUATION_INDENT more."""
     if not console.is_terminal or len(line) <= console.width:
         return [line]
-    indent = " " * (len(line) - len(line.lstrip()) + EQUATION_INDENT)
+    lead = " " * (len(line) - len(line.lstrip()))
+    indent = lead + " " * EQUATION_INDENT
+    room = console.width - len(indent)
+    units = []
+    for term in _terms(line.strip()):
+        words = [term] if len(term) <= room else _top_level_words(term)
+        units.extend(piece for word in words for piece in ([word] if len(word) <= room else word.split(" ")))
     pieces, current = [], ""
-    for word in line.strip().split(" "):
-        lead = (pieces and indent) or " " * (len(line) - len(line.lstrip()))
-        candidate = f"{current} {word}" if current else lead + word
-        if current and len(candidate) > console.width:
-            pieces.append(current)
-            candidate = indent + word
+    for unit in units:
+        candidate = f"{current} {unit}" if current else (pieces and indent or lead) + unit
+        if current.strip() and len(candidate) > console.width:
+            pieces.append(current.rstrip())
+            candidate = indent + unit
         current = candidate
     return [*pieces, current]
+
+
+# The words an equation's terms are broken beside (relations and signs written with spaces).
+BREAKING_WORDS = {"=", "<-", "<=", ">", "+", "-", "~"}
+
+
+def _top_level_words(text: str) -> list[str]:
+    """`text` split at its spaces outside parentheses (joined by " ", they give it back)."""
+    words, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == " " and depth == 0:
+            words.append(text[start:index])
+            start = index + 1
+    return [*words, text[start:]]
+
+
+def _terms(text: str) -> list[str]:
+    """`text`'s top-level words joined into terms: a new term begins beside a BREAKING_WORD and
+    after a comma (joined by " ", they give `text` back)."""
+    terms = []
+    for word in _top_level_words(text):
+        previous = terms[-1].rsplit(" ", 1)[-1] if terms else None
+        if previous is None or (word and (previous in BREAKING_WORDS or word in BREAKING_WORDS or previous.endswith(",") or previous == "")):
+            terms.append(word)
+        else:
+            terms[-1] += " " + word
+    return terms
 
 
 def print_table(console: Console, table: Table) -> None:
