@@ -500,3 +500,32 @@ def test_equations_on_an_80_column_terminal_break_outside_the_parentheses_that_f
                 break
         group = joined[:close + 1]
         assert len(group) > 80 - 4, f"{line!r} breaks inside {group!r}"
+
+
+@pytest.mark.parametrize(("columns", "val_loss", "bar"), [(80, None, 0), (81, None, 10), (90, 0.375, 0), (100, 0.375, 11)])
+def test_the_progress_bar_is_left_out_where_the_words_leave_it_less_than_10_columns(monkeypatch, columns, val_loss, bar):
+    """The bar's line takes the terminal's columns less 2 (kept for ^C). The words "epoch 3,390 of
+    30,000  loss 0.5  elapsed 0:00:03, about 0:00:24 left" take 68 of them, "  validation 0.375" 18
+    more; after a space the bar gets the rest, and is left out where that is under 10: at 80 columns
+    78 - 68 - 1 = 9 (left out), at 81 10; with validation at 90 1 (left out), at 100 98 - 86 - 1 = 11."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from fwdback.render import terminal
+
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(terminal.time, "perf_counter", lambda: clock.now)
+    stream = io.StringIO()
+    progress = terminal.EpochProgress(30000, Console(file=stream, force_terminal=True, width=columns, color_system="standard"))
+    for number in range(1, 3391):
+        clock.now = 3.0 if number == 3390 else number * 0.0008
+        progress(SimpleNamespace(number=number, loss=0.5, val_loss=val_loss))
+    progress.close()
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stream.getvalue()).replace("\r", "\n")
+    last = [line for line in shown.splitlines() if line.startswith("epoch")][-1]
+    words = "epoch 3,390 of 30,000  loss 0.5" + ("" if val_loss is None else "  validation 0.375") + \
+        "  elapsed 0:00:03, about 0:00:24 left"
+    assert last.startswith(words)
+    assert len("".join(re.findall("[\u2500-\u257f]+", last))) == bar, last

@@ -33,6 +33,8 @@ PROGRESS_AFTER_SECONDS = 0.5
 # The columns the progress bar leaves free at the right for the terminal's echo of Ctrl-C, "^C": a
 # bar to the last column would be wrapped by it, and the bar's old line stay on the screen.
 CTRL_C_ECHO = 2
+# The progress bar is left out where it would be narrower than this many columns.
+NARROWEST_BAR = 10
 # Equations sit this far in from the left edge.
 EQUATION_INDENT = 2
 
@@ -327,7 +329,8 @@ class EpochProgress:
     """A progress bar on stderr that appears only once training has taken a moment: the epoch
     of the last one it may reach, the loss and the validation loss of the latest epoch, the time
     taken and about how long the epochs left would take at the pace so far (training may stop
-    sooner, once the loss has converged):
+    sooner, once the loss has converged); the bar left out where the words leave it fewer than
+    NARROWEST_BAR columns:
 
         epoch 3,390 of 30,000  loss 0.0110873  elapsed 0:00:03, about 0:00:24 left ━━━━━━━━━╺━━━━━━━━━━
     """
@@ -354,23 +357,20 @@ class EpochProgress:
             if now - self.start < PROGRESS_AFTER_SECONDS:
                 return
             self.console.width = max(1, self.console.width - CTRL_C_ECHO)
-            self.progress = Progress(
-                TextColumn("epoch {task.fields[epoch]} of {task.fields[last]}  loss {task.fields[loss]}{task.fields[val]}  "
-                           "{task.fields[time]}", markup=False, table_column=Column(overflow="fold")),
-                BarColumn(bar_width=None, table_column=Column(ratio=1)),
-                console=self.console,
-                transient=True,
-                expand=True,
-            )
+            self.words = TextColumn("{task.fields[words]}", markup=False, table_column=Column(overflow="fold"))
+            self.bar = BarColumn(bar_width=None, table_column=Column(ratio=1))
+            self.progress = Progress(self.words, self.bar, console=self.console, transient=True, expand=True)
             self.progress.start()
-            self.task = self.progress.add_task("training", total=self.total, epoch="", last="", loss="", val="", time="")
+            self.task = self.progress.add_task("training", total=self.total, words="")
         val = "" if record.val_loss is None else f"  validation {record.val_loss:.6g}"
         elapsed = now - self.start
         left = elapsed / self.done * (self.total - self.done)
-        time_taken = f"elapsed {_duration(elapsed)}, about {_duration(left)} left"
-        self.progress.update(self.task, completed=self.done, epoch=f"{record.number:,}",
-                             last=f"{record.number - self.done + self.total:,}", loss=f"{record.loss:.6g}", val=val,
-                             time=time_taken)
+        words = (f"epoch {record.number:,} of {record.number - self.done + self.total:,}  loss {record.loss:.6g}{val}  "
+                 f"elapsed {_duration(elapsed)}, about {_duration(left)} left")
+        # The bar only where it has room to show progress; a space lies between the words and it.
+        narrow = self.console.width - len(words) - 1 < NARROWEST_BAR
+        self.progress.columns = (self.words,) if narrow else (self.words, self.bar)
+        self.progress.update(self.task, completed=self.done, words=words)
 
     def close(self) -> None:
         if self.progress is not None:
