@@ -205,7 +205,8 @@ def print_plain(console: Console, renderable) -> None:
 
 
 def _equation_lines(block: Equations) -> list[str]:
-    """One line per equation, one for all with `together`, columns at the relations when `aligned`."""
+    """One line per equation, one for all with `together`, columns at the relations when `aligned`
+    (the notes, such as "(frozen: kept)", a column of their own)."""
     if block.together:
         return [",  ".join(line.plain(alone=True) for line in block.lines)]
     if not block.aligned:
@@ -217,7 +218,8 @@ def _equation_lines(block: Equations) -> list[str]:
     ]
     widths = [max(len(row[column]) for row in rows if column < len(row)) for column in range(max(map(len, rows)))]
     aligned = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    return [text if line.note is None else f"{text}   ({line.note.plain(alone=True)})" for text, line in zip(aligned, block.lines)]
+    noted = max((len(text) for text, line in zip(aligned, block.lines) if line.note is not None), default=0)
+    return [text if line.note is None else f"{text.ljust(noted)}   ({line.note.plain(alone=True)})" for text, line in zip(aligned, block.lines)]
 
 
 def _style(console: Console, style: str) -> str:
