@@ -477,15 +477,20 @@ def _open_group(line: str) -> int | None:
     return opened[0] if opened else None
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
-def test_equations_on_an_80_column_terminal_break_outside_the_parentheses_that_fit(activation, seen_folder):
+@pytest.mark.parametrize("command", [
+    ["explain", "sample_data/linear.csv", "--rows", "2", "--activation", "sigmoid"],
+    ["explain", "sample_data/linear.csv", "--rows", "2", "--activation", "tanh"],
+    COMMANDS["mazur"],
+], ids=["sigmoid", "tanh", "mazur"])
+def test_equations_on_an_80_column_terminal_break_outside_the_parentheses_that_fit(command, seen_folder):
     """explain's equation lines (indented) on the screen of a pseudo-terminal 80 columns wide: a
     line ends inside a parenthesised group only where that group, written whole, would not fit
-    on a continuation line (80 columns less its 4 columns of indent)."""
-    args = ["explain", "sample_data/linear.csv", "--rows", "2", "--activation", activation]
-    written, code = in_terminal(args, seen_folder, 80)
+    on a continuation line (80 columns less its 4 columns of indent), and then between the
+    group's terms (beside a + or a -), whose every term here fits on a line."""
+    written, code = in_terminal(command, seen_folder, 80)
     assert code == 0, written.decode(errors="replace")
     screen = screen_of(written, 80)
+    inside = 0
     for number, line in enumerate(screen):
         if not line.startswith("  ") or BOX_DRAWING.search(line):
             continue
@@ -500,6 +505,10 @@ def test_equations_on_an_80_column_terminal_break_outside_the_parentheses_that_f
                 break
         group = joined[:close + 1]
         assert len(group) > 80 - 4, f"{line!r} breaks inside {group!r}"
+        following = screen[number + 1].strip()
+        assert line.endswith((" +", " -")) or following.startswith(("+ ", "- ")), f"{line!r} / {following!r}"
+        inside += 1
+    assert inside > 0 or command != COMMANDS["mazur"], "Mazur's gradients have a group wider than the line"
 
 
 @pytest.mark.parametrize(("columns", "val_loss", "bar"), [(80, None, 0), (81, None, 10), (90, 0.375, 0), (100, 0.375, 11)])

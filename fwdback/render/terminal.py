@@ -105,25 +105,50 @@ def _print_prose(console: Console, text: RichText) -> None:
 def _broken(line: str, console: Console) -> list[str]:
     """`line` in pieces no wider than a terminal console, broken between its terms (at a space
     beside a relation, a + or a -, or after a comma, outside parentheses); a term wider than the
-    console between its factors, a parenthesised group wider than it at its spaces, a word wider
-    than it not at all. The pieces after the first indented by EQUATION_INDENT more."""
+    console between its factors, a parenthesised group wider than it inside by the same rule, a
+    word wider than it not at all (_units). The pieces after the first indented by
+    EQUATION_INDENT more."""
     if not console.is_terminal or len(line) <= console.width:
         return [line]
     lead = " " * (len(line) - len(line.lstrip()))
     indent = lead + " " * EQUATION_INDENT
     room = console.width - len(indent)
-    units = []
-    for term in _terms(line.strip()):
-        words = [term] if len(term) <= room else _top_level_words(term)
-        units.extend(piece for word in words for piece in ([word] if len(word) <= room else word.split(" ")))
     pieces, current = [], ""
-    for unit in units:
+    for unit in _units(line.strip(), room):
         candidate = f"{current} {unit}" if current else (pieces and indent or lead) + unit
         if current.strip() and len(candidate) > console.width:
             pieces.append(current.rstrip())
             candidate = indent + unit
         current = candidate
     return [*pieces, current]
+
+
+def _units(text: str, room: int) -> list[str]:
+    """`text` in pieces that stay whole on a line `room` wide (joined by " ", they give it back):
+    its terms, a term wider than `room` its factors, a parenthesised group wider than `room`
+    the pieces of what it encloses, by the same rule."""
+    if len(text) <= room:
+        return [text]
+    for split in (_terms, _top_level_words):
+        parts = split(text)
+        if len(parts) > 1:
+            return [unit for part in parts for unit in _units(part, room)]
+    opening = text.find("(")
+    closing = _closing(text, opening)
+    if opening < 0 or closing is None or " " not in text[opening:closing]:
+        return [text]
+    inner = _units(text[opening + 1:closing], room)
+    return [text[:opening + 1] + inner[0], *inner[1:-1], inner[-1] + text[closing:]] if len(inner) > 1 else [text]
+
+
+def _closing(text: str, opening: int) -> int | None:
+    """Where the parenthesis opened at `opening` closes, or None."""
+    depth = 0
+    for index in range(max(opening, 0), len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            return index
+    return None
 
 
 # The words an equation's terms are broken beside (relations and signs written with spaces).
