@@ -642,3 +642,14 @@ def test_the_loss_says_how_many_of_its_terms_are_written_out_in_words(run, small
     result = run(["explain", small_csv, "--rows", str(rows)])
     assert result.exit_code == 0, result.stderr
     assert words in result.stdout
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum"])
+def test_the_frozen_parameters_notes_line_up_in_a_column(run, small_csv, optimizer):
+    """explain --freeze w1,w2,b3: the update lines of the three frozen parameters, whose values
+    are written in different widths, have their "(frozen: kept)" at one offset."""
+    result = run(["explain", small_csv, "--freeze", "w1,w2,b3", "--optimizer", optimizer])
+    assert result.exit_code == 0, result.stderr
+    noted = [line for line in result.stdout.splitlines() if "(frozen: kept)" in line]
+    assert [line.split()[0] for line in noted] == ["w1", "w2", "b3"]
+    assert len({line.index("(frozen: kept)") for line in noted}) == 1, "\n".join(noted)

@@ -102,7 +102,8 @@ def test_the_loss_curve_has_axes_a_log_scale_and_every_curve():
     assert 100 < len(points) <= 1200
     labels = ["".join(element.itertext()) for element in root.iter(SVG + "text")]
     assert "loss (log scale)" in labels and "epoch" in labels and "least squares 0.001" in labels
-    assert {"0.01", "0.1", "1", "10"} <= set(labels)
+    assert {"0.01", "0.1", "1"} <= set(labels)
+    assert f"{1.1 * (10.0 * math.exp(-1 / 300) + 1e-3):.6g}" in labels, "the highest loss, the validation's first, ticked in place of 10"
     flat = parse(loss_svg(epochs, 2.0 + 0 * losses, final=2.0))  # a constant loss still draws
     assert flat.get("data-y-log") == "0"
 
@@ -386,3 +387,29 @@ def test_units_whose_activation_is_listed_are_listed_as_runs():
     drawn = sum(text == "tanh" for text in texts)
     assert listed and len(listed) == len(set(listed)) and len(listed) + drawn == 16, (runs, drawn)
     assert all(later[0] != earlier[1] + 1 for earlier, later in zip(runs, runs[1:])), runs
+
+
+@pytest.mark.parametrize(("start", "end"), [(6.02, 0.0098), (350.0, 2.0), (0.57, 0.3), (2.5, 1.25)])
+def test_the_loss_axis_labels_the_highest_loss_and_its_labels_do_not_overlap(start, end):
+    """A descent from `start` to `end`: the sample run's (2.8 decades, the axis's top under 10),
+    another log axis whose top is under the next power of ten, and two linear ones. The highest
+    loss lies at or under a labelled tick, so the first loss can be read off the axis, and no two
+    of the axis's labels (12 px text) come closer than 12 px."""
+    epochs = np.arange(1, 101)
+    losses = start * (end / start) ** ((epochs - 1) / 99.0)
+    root = parse(loss_svg(epochs, losses, final=float(losses[-1])))
+    left = float(root.get("data-left"))
+    labels = [(float(text.get("y")), "".join(text.itertext())) for text in root.iter(SVG + "text")
+              if text.get("text-anchor") == "end" and float(text.get("x")) < left]
+    y_low, y_high, log = float(root.get("data-y-low")), float(root.get("data-y-high")), root.get("data-y-log") == "1"
+    top, bottom = float(root.get("data-top")), float(root.get("data-bottom"))
+
+    def pixel(value: float) -> float:
+        at = math.log10(value) if log else value
+        return bottom + (at - y_low) / (y_high - y_low) * (top - bottom)
+
+    highest_label = min(y for y, _ in labels)  # the label nearest the top; its baseline is 4 px below its tick
+    assert highest_label - 4 <= pixel(start) + 0.05, (labels, pixel(start))
+    assert any(float(label) >= start for _, label in labels)
+    baselines = sorted(y for y, _ in labels)
+    assert all(b - a >= 12 for a, b in zip(baselines, baselines[1:])), labels

@@ -417,3 +417,21 @@ def test_a_legend_swatch_is_never_alone_at_a_line_end(chromium, sample):
         for seen in page.evaluate(SWATCH_LINES):
             tops = [seen["word"]] + ([] if seen["bracket"] is None else [seen["bracket"]])
             assert all(abs(top - seen["swatch"]) < 12 for top in tops), (width, seen)
+
+
+@pytest.mark.parametrize("touch", [True, False])
+def test_the_chain_rule_panel_asks_a_touch_screen_to_tap_and_a_mouse_to_hover(chromium, sample, touch):
+    """A phone (390 px, touch, mobile: no hover) is told to tap; a desktop with a mouse to hover or focus."""
+    context = chromium.new_context(viewport={"width": 390 if touch else 1280, "height": 844}, has_touch=touch,
+                                   is_mobile=touch, service_workers="block")
+    context.set_default_timeout(15_000)
+    recorder = BrowserPage.in_context(context)
+    page = recorder.open(sample[0])
+    assert page.evaluate("matchMedia('(hover: none)').matches") is touch
+    hint = page.locator("#detail .hint").inner_text()
+    if touch:
+        assert hint.startswith("Tap an edge or a bias") and "hover" not in hint.lower() and "click" not in hint
+    else:
+        assert hint.startswith("Hover over or focus an edge or a bias") and "click to pin it" in hint
+    assert recorder.errors == []
+    context.close()

@@ -464,3 +464,77 @@ def test_ctrl_c_typed_at_the_terminal_leaves_no_progress_bar_behind(workdir, sma
     screen = [line for line in screen_of(bytes(written), columns) if line]
     bars = [line for line in screen if line.startswith("epoch ")]  # the bar's "epoch 14,233 of 100,000,000 ..."
     assert screen and screen[-1].startswith("Interrupted at epoch") and not bars, screen
+
+
+def _open_group(line: str) -> int | None:
+    """Where the last parenthesis left open at the end of `line` opens, or None."""
+    opened = []
+    for index, char in enumerate(line):
+        if char == "(":
+            opened.append(index)
+        elif char == ")" and opened:
+            opened.pop()
+    return opened[0] if opened else None
+
+
+@pytest.mark.parametrize("command", [
+    ["explain", "sample_data/linear.csv", "--rows", "2", "--activation", "sigmoid"],
+    ["explain", "sample_data/linear.csv", "--rows", "2", "--activation", "tanh"],
+    COMMANDS["mazur"],
+], ids=["sigmoid", "tanh", "mazur"])
+def test_equations_on_an_80_column_terminal_break_outside_the_parentheses_that_fit(command, seen_folder):
+    """explain's equation lines (indented) on the screen of a pseudo-terminal 80 columns wide: a
+    line ends inside a parenthesised group only where that group, written whole, would not fit
+    on a continuation line (80 columns less its 4 columns of indent), and then between the
+    group's terms (beside a + or a -), whose every term here fits on a line."""
+    written, code = in_terminal(command, seen_folder, 80)
+    assert code == 0, written.decode(errors="replace")
+    screen = screen_of(written, 80)
+    inside = 0
+    for number, line in enumerate(screen):
+        if not line.startswith("  ") or BOX_DRAWING.search(line):
+            continue
+        start = _open_group(line)
+        if start is None:
+            continue
+        joined = " ".join([line[start:], *(following.strip() for following in screen[number + 1:number + 6])])
+        depth = 0
+        for close, char in enumerate(joined):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0:
+                break
+        group = joined[:close + 1]
+        assert len(group) > 80 - 4, f"{line!r} breaks inside {group!r}"
+        following = screen[number + 1].strip()
+        assert line.endswith((" +", " -")) or following.startswith(("+ ", "- ")), f"{line!r} / {following!r}"
+        inside += 1
+    assert inside > 0 or command != COMMANDS["mazur"], "Mazur's gradients have a group wider than the line"
+
+
+@pytest.mark.parametrize(("columns", "val_loss", "bar"), [(80, None, 0), (81, None, 10), (90, 0.375, 0), (100, 0.375, 11)])
+def test_the_progress_bar_is_left_out_where_the_words_leave_it_less_than_10_columns(monkeypatch, columns, val_loss, bar):
+    """The bar's line takes the terminal's columns less 2 (kept for ^C). The words "epoch 3,390 of
+    30,000  loss 0.5  elapsed 0:00:03, about 0:00:24 left" take 68 of them, "  validation 0.375" 18
+    more; after a space the bar gets the rest, and is left out where that is under 10: at 80 columns
+    78 - 68 - 1 = 9 (left out), at 81 10; with validation at 90 1 (left out), at 100 98 - 86 - 1 = 11."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from fwdback.render import terminal
+
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(terminal.time, "perf_counter", lambda: clock.now)
+    stream = io.StringIO()
+    progress = terminal.EpochProgress(30000, Console(file=stream, force_terminal=True, width=columns, color_system="standard"))
+    for number in range(1, 3391):
+        clock.now = 3.0 if number == 3390 else number * 0.0008
+        progress(SimpleNamespace(number=number, loss=0.5, val_loss=val_loss))
+    progress.close()
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stream.getvalue()).replace("\r", "\n")
+    last = [line for line in shown.splitlines() if line.startswith("epoch")][-1]
+    words = "epoch 3,390 of 30,000  loss 0.5" + ("" if val_loss is None else "  validation 0.375") + \
+        "  elapsed 0:00:03, about 0:00:24 left"
+    assert last.startswith(words)
+    assert len("".join(re.findall("[\u2500-\u257f]+", last))) == bar, last

@@ -263,8 +263,12 @@
   function drawDetail(name) {
     const panel = document.getElementById("detail");
     if (!name) {
-      panel.innerHTML = '<h3>Chain rule</h3><p class="hint">Hover over or focus an edge or a bias (Tab moves ' +
-        "between them) to see its gradient by the chain rule at this epoch, with the numbers plugged in; click to pin it.</p>";
+      // A touch screen has no hover: a tap pins the edge's panel, a second tap lets it go.
+      const hint = window.matchMedia("(hover: none)").matches
+        ? "Tap an edge or a bias to see its gradient by the chain rule at this epoch, with the numbers plugged in; tap it again to unpin it."
+        : "Hover over or focus an edge or a bias (Tab moves between them) to see its gradient by the chain rule at this epoch, " +
+          "with the numbers plugged in; click to pin it.";
+      panel.innerHTML = '<h3>Chain rule</h3><p class="hint">' + hint + "</p>";
       return;
     }
     const c = chain(name);

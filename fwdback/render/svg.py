@@ -558,8 +558,8 @@ def loss_svg(
     final: float,
 ) -> str:
     """The loss curve with axes and ticks, the validation loss dashed, least squares' best loss
-    (`best`) as a dotted line, the final loss (at the final weights) ticked on the loss axis and
-    marked at the last epoch. The loss axis takes report.loss_scale of them all (so every
+    (`best`) as a dotted line, the final loss (at the final weights) and the highest loss ticked
+    on the loss axis, the final one marked at the last epoch. The loss axis takes report.loss_scale of them all (so every
     line lies inside it, clear of its ends, on a log scale when they span decades), the epochs a
     log scale with `log_epochs`. At most 1,200 points a curve. The plot area's scales are in
     data attributes, so that the page can put a marker on any epoch.
@@ -572,7 +572,8 @@ def loss_svg(
     keys = _keys(curves, best, width - right)
     top = 36 + 17 * len(keys)
     y = Axis(scale.low, scale.high, height - bottom, top, scale.log)
-    ticks = _loss_ticks(y, final)
+    highest = max((float(np.max(curve, initial=-np.inf, where=np.isfinite(curve))) for _, curve in curves), default=math.nan)
+    ticks = _loss_ticks(y, final, highest)
     left = 30 + TICK_CHAR * max(len(label) for _, label, _ in ticks)
     x = Axis(float(epochs[0]), float(epochs[-1]), left, width - right, log_epochs and epochs[-1] > 1)
     picked = _picked(epochs, x)
@@ -601,14 +602,17 @@ def loss_svg(
     return "".join(parts) + "</svg>"
 
 
-def _loss_ticks(y: Axis, final: float) -> list[tuple[float, str, bool]]:
-    """(value, label, is the final loss) of the loss axis: its round ticks, and the final loss as
-    the summary writes it (6 digits), the round ticks that would crowd its label left out."""
-    if not math.isfinite(final):
-        return [(value, label, False) for value, label in y.ticks()]
-    at = float(y.at(final))
-    kept = [(value, label, False) for value, label in y.ticks() if abs(float(y.at(value)) - at) >= TICK_GAP]
-    return sorted([*kept, (final, number(final), True)], key=lambda tick: tick[0])
+def _loss_ticks(y: Axis, final: float, highest: float) -> list[tuple[float, str, bool]]:
+    """(value, label, is the final loss) of the loss axis: the highest loss shown and the final
+    loss as the summary writes them (6 digits), so that both ends of the curve can be read off
+    it, and the round ticks that would not crowd their labels (the highest left out where it
+    would crowd the final loss's)."""
+    values = [(final, number(final), True)] if math.isfinite(final) else []
+    if math.isfinite(highest) and all(abs(float(y.at(highest)) - float(y.at(value))) >= TICK_GAP for value, _, _ in values):
+        values.append((highest, number(highest), False))
+    kept = [(value, label, False) for value, label in y.ticks()
+            if all(abs(float(y.at(value)) - float(y.at(shown))) >= TICK_GAP for shown, _, _ in values)]
+    return sorted([*kept, *values], key=lambda tick: tick[0])
 
 
 def _picked(epochs: np.ndarray, x: Axis, most: int = 1200) -> np.ndarray:

@@ -33,6 +33,8 @@ PROGRESS_AFTER_SECONDS = 0.5
 # The columns the progress bar leaves free at the right for the terminal's echo of Ctrl-C, "^C": a
 # bar to the last column would be wrapped by it, and the bar's old line stay on the screen.
 CTRL_C_ECHO = 2
+# The progress bar is left out where it would be narrower than this many columns.
+NARROWEST_BAR = 10
 # Equations sit this far in from the left edge.
 EQUATION_INDENT = 2
 
@@ -101,20 +103,80 @@ def _print_prose(console: Console, text: RichText) -> None:
 
 
 def _broken(line: str, console: Console) -> list[str]:
-    """`line` in pieces no wider than a terminal console, broken at spaces only (a term wider
-    than the console stays whole); the pieces after the first indented by EQUATION_INDENT more."""
+    """`line` in pieces no wider than a terminal console, broken between its terms (at a space
+    beside a relation, a + or a -, or after a comma, outside parentheses); a term wider than the
+    console between its factors, a parenthesised group wider than it inside by the same rule, a
+    word wider than it not at all (_units). The pieces after the first indented by
+    EQUATION_INDENT more."""
     if not console.is_terminal or len(line) <= console.width:
         return [line]
-    indent = " " * (len(line) - len(line.lstrip()) + EQUATION_INDENT)
+    lead = " " * (len(line) - len(line.lstrip()))
+    indent = lead + " " * EQUATION_INDENT
+    room = console.width - len(indent)
     pieces, current = [], ""
-    for word in line.strip().split(" "):
-        lead = (pieces and indent) or " " * (len(line) - len(line.lstrip()))
-        candidate = f"{current} {word}" if current else lead + word
-        if current and len(candidate) > console.width:
-            pieces.append(current)
-            candidate = indent + word
+    for unit in _units(line.strip(), room):
+        candidate = f"{current} {unit}" if current else (pieces and indent or lead) + unit
+        if current.strip() and len(candidate) > console.width:
+            pieces.append(current.rstrip())
+            candidate = indent + unit
         current = candidate
     return [*pieces, current]
+
+
+def _units(text: str, room: int) -> list[str]:
+    """`text` in pieces that stay whole on a line `room` wide (joined by " ", they give it back):
+    its terms, a term wider than `room` its factors, a parenthesised group wider than `room`
+    the pieces of what it encloses, by the same rule."""
+    if len(text) <= room:
+        return [text]
+    for split in (_terms, _top_level_words):
+        parts = split(text)
+        if len(parts) > 1:
+            return [unit for part in parts for unit in _units(part, room)]
+    opening = text.find("(")
+    closing = _closing(text, opening)
+    if opening < 0 or closing is None or " " not in text[opening:closing]:
+        return [text]
+    inner = _units(text[opening + 1:closing], room)
+    return [text[:opening + 1] + inner[0], *inner[1:-1], inner[-1] + text[closing:]] if len(inner) > 1 else [text]
+
+
+def _closing(text: str, opening: int) -> int | None:
+    """Where the parenthesis opened at `opening` closes, or None."""
+    depth = 0
+    for index in range(max(opening, 0), len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            return index
+    return None
+
+
+# The words an equation's terms are broken beside (relations and signs written with spaces).
+BREAKING_WORDS = {"=", "<-", "<=", ">", "+", "-", "~"}
+
+
+def _top_level_words(text: str) -> list[str]:
+    """`text` split at its spaces outside parentheses (joined by " ", they give it back)."""
+    words, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == " " and depth == 0:
+            words.append(text[start:index])
+            start = index + 1
+    return [*words, text[start:]]
+
+
+def _terms(text: str) -> list[str]:
+    """`text`'s top-level words joined into terms: a new term begins beside a BREAKING_WORD and
+    after a comma (joined by " ", they give `text` back)."""
+    terms = []
+    for word in _top_level_words(text):
+        previous = terms[-1].rsplit(" ", 1)[-1] if terms else None
+        if previous is None or (word and (previous in BREAKING_WORDS or word in BREAKING_WORDS or previous.endswith(",") or previous == "")):
+            terms.append(word)
+        else:
+            terms[-1] += " " + word
+    return terms
 
 
 def print_table(console: Console, table: Table) -> None:
@@ -168,7 +230,8 @@ def print_plain(console: Console, renderable) -> None:
 
 
 def _equation_lines(block: Equations) -> list[str]:
-    """One line per equation, one for all with `together`, columns at the relations when `aligned`."""
+    """One line per equation, one for all with `together`, columns at the relations when `aligned`
+    (the notes, such as "(frozen: kept)", a column of their own)."""
     if block.together:
         return [",  ".join(line.plain(alone=True) for line in block.lines)]
     if not block.aligned:
@@ -180,7 +243,8 @@ def _equation_lines(block: Equations) -> list[str]:
     ]
     widths = [max(len(row[column]) for row in rows if column < len(row)) for column in range(max(map(len, rows)))]
     aligned = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    return [text if line.note is None else f"{text}   ({line.note.plain(alone=True)})" for text, line in zip(aligned, block.lines)]
+    noted = max((len(text) for text, line in zip(aligned, block.lines) if line.note is not None), default=0)
+    return [text if line.note is None else f"{text.ljust(noted)}   ({line.note.plain(alone=True)})" for text, line in zip(aligned, block.lines)]
 
 
 def _style(console: Console, style: str) -> str:
@@ -292,7 +356,8 @@ class EpochProgress:
     """A progress bar on stderr that appears only once training has taken a moment: the epoch
     of the last one it may reach, the loss and the validation loss of the latest epoch, the time
     taken and about how long the epochs left would take at the pace so far (training may stop
-    sooner, once the loss has converged):
+    sooner, once the loss has converged); the bar left out where the words leave it fewer than
+    NARROWEST_BAR columns:
 
         epoch 3,390 of 30,000  loss 0.0110873  elapsed 0:00:03, about 0:00:24 left ━━━━━━━━━╺━━━━━━━━━━
     """
@@ -319,23 +384,20 @@ class EpochProgress:
             if now - self.start < PROGRESS_AFTER_SECONDS:
                 return
             self.console.width = max(1, self.console.width - CTRL_C_ECHO)
-            self.progress = Progress(
-                TextColumn("epoch {task.fields[epoch]} of {task.fields[last]}  loss {task.fields[loss]}{task.fields[val]}  "
-                           "{task.fields[time]}", markup=False, table_column=Column(overflow="fold")),
-                BarColumn(bar_width=None, table_column=Column(ratio=1)),
-                console=self.console,
-                transient=True,
-                expand=True,
-            )
+            self.words = TextColumn("{task.fields[words]}", markup=False, table_column=Column(overflow="fold"))
+            self.bar = BarColumn(bar_width=None, table_column=Column(ratio=1))
+            self.progress = Progress(self.words, self.bar, console=self.console, transient=True, expand=True)
             self.progress.start()
-            self.task = self.progress.add_task("training", total=self.total, epoch="", last="", loss="", val="", time="")
+            self.task = self.progress.add_task("training", total=self.total, words="")
         val = "" if record.val_loss is None else f"  validation {record.val_loss:.6g}"
         elapsed = now - self.start
         left = elapsed / self.done * (self.total - self.done)
-        time_taken = f"elapsed {_duration(elapsed)}, about {_duration(left)} left"
-        self.progress.update(self.task, completed=self.done, epoch=f"{record.number:,}",
-                             last=f"{record.number - self.done + self.total:,}", loss=f"{record.loss:.6g}", val=val,
-                             time=time_taken)
+        words = (f"epoch {record.number:,} of {record.number - self.done + self.total:,}  loss {record.loss:.6g}{val}  "
+                 f"elapsed {_duration(elapsed)}, about {_duration(left)} left")
+        # The bar only where it has room to show progress; a space lies between the words and it.
+        narrow = self.console.width - len(words) - 1 < NARROWEST_BAR
+        self.progress.columns = (self.words,) if narrow else (self.words, self.bar)
+        self.progress.update(self.task, completed=self.done, words=words)
 
     def close(self) -> None:
         if self.progress is not None:
