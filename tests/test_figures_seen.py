@@ -266,7 +266,29 @@ def test_a_listed_label_says_which_edge_or_unit_it_belongs_to(figures):
     assert listed
     for group in listed:
         text = "".join(group.find(ns + "text").itertext())
-        assert text.endswith(f"({where(group.get('data-param'))})"), text
+        name = group.get("data-param")
+        assert text.endswith(f"({where(name)})") or (name[0] == "w" and int(name[1:]) <= 80 and
+                                                      text.endswith(f"({where(name)}, not drawn)")), text
+
+
+def test_a_wide_layer_draws_each_units_two_strongest_inputs_and_lists_the_rest(figures):
+    """Of a 5-16-1 network's 80 edges from the inputs, each hidden unit N(u+1) draws the two of
+    w(5u + 1) .. w(5u + 5) largest in size (show draws the model's own weights); the other 48 are
+    listed, marked not drawn. Every edge into the output is drawn."""
+    import xml.etree.ElementTree as ET
+
+    weights = json.loads((figures / "wide.json").read_text())["weights"]
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring((figures / "wide.svg").read_text())
+    drawn = {g.get("data-param") for g in root.iter(ns + "g") if g.get("data-param") and g.find(f".//{ns}line") is not None
+             and g.get("class") != "listed"}
+    for u in range(16):
+        names = [f"w{5 * u + j + 1}" for j in range(5)]
+        strongest = set(sorted(names, key=lambda name: -abs(weights[name]))[:2])
+        assert drawn & set(names) == strongest, u
+    assert {f"w{80 + u}" for u in range(1, 17)} <= drawn
+    undrawn = [g for g in root.iter(ns + "g") if g.get("class") == "listed" and "not drawn" in "".join(g.itertext())]
+    assert len(undrawn) == 80 - 32
 
 
 def test_gradient_widths_are_on_one_scale_for_the_whole_run(browser_page, figures):

@@ -50,6 +50,10 @@ COLUMN_GAP = 300
 # The height of a layer's row: room for labels on edges that cross; a network of many units a
 # layer gets shorter rows, its labels being fewer (the rest are listed).
 ROW_HEIGHT, MANY_UNITS, MANY_UNITS_ROW_HEIGHT = 170, 5, 70
+# Where the inputs and the hidden units are joined by more than MOST_INPUT_EDGES edges (a tangle:
+# 5-16-1 has 80), each hidden unit draws the edges of its STRONGEST_INPUTS largest weights only
+# (largest |w| over the run); the rest are listed.
+MOST_INPUT_EDGES, STRONGEST_INPUTS = 20, 2
 NODE_RADIUS = 22
 # The arrowhead at the end of every edge, pointing the way of the forward pass.
 ARROW_LENGTH, ARROW_HALF_WIDTH = 11.0, 6.0
@@ -180,7 +184,11 @@ def network_svg(
     largest = float(np.max(np.abs(weights)))
     if gradients is not None and gradient_scale is None:
         gradient_scale = GradientScale.of(params, gradients.vector[None, :])
-    edges = [(params.W_hidden_names[u, j], float(params.W_hidden[u, j]), inputs[j], hidden[u]) for u in range(h) for j in range(k)]
+    into = _strongest_inputs(params, shown, STRONGEST_INPUTS if k * h > MOST_INPUT_EDGES else k)
+    edges = [(params.W_hidden_names[u, j], float(params.W_hidden[u, j]), inputs[j], hidden[u]) for u in range(h) for j in range(k)
+             if into[u, j]]
+    undrawn = [(params.W_hidden_names[u, j], float(params.W_hidden[u, j]), f"x{j + 1} → N{u + 1}, not drawn")
+               for u in range(h) for j in range(k) if not into[u, j]]
     edges += [(params.W_out_names[j, u], float(params.W_out[j, u]), hidden[u], outputs[j]) for u in range(h) for j in range(m)]
     biases = [] if not params.bias else [
         (name, float(value), position) for name, value, position in
@@ -199,7 +207,7 @@ def network_svg(
     unlabelled = [(name, value, f"at {at[position]}") for name, value, position in biases if bias_boxes[name] is None]
     unlabelled += [(name, value, f"{at[start]} → {at[end]}") for i, (name, value, start, end) in enumerate(edges)
                    if edge_boxes[i] is None]
-    unlabelled.sort(key=lambda listed: params.names.index(listed[0]))
+    unlabelled = sorted(unlabelled + undrawn, key=lambda listed: params.names.index(listed[0]))
     crowded = _crowded([(unit, activation) for unit, _, activation in units
                         if unit in activation_boxes and activation_boxes[unit] is None])
     nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
@@ -266,6 +274,19 @@ def _inputs(k: int) -> list[str]:
 def _text_width(text: str) -> float:
     """About how wide `text` is drawn at the names' 12 px."""
     return 7.2 * len(text)
+
+
+def _strongest_inputs(params: Parameters, shown: np.ndarray | None, count: int) -> np.ndarray:
+    """Which edges from the inputs to draw, shape (h, k): each hidden unit's `count` of largest
+    |w| over `shown` (shape (kept, p)) or params' own."""
+    vectors = params.vector[None, :] if shown is None else shown
+    index = {name: i for i, name in enumerate(params.names)}
+    columns = [index[name] for name in params.W_hidden_names.ravel()]
+    strength = np.abs(vectors[:, columns]).max(axis=0).reshape(params.W_hidden.shape)
+    order = np.argsort(-strength, axis=1, kind="stable")
+    drawn = np.zeros(strength.shape, dtype=bool)
+    np.put_along_axis(drawn, order[:, :count], True, axis=1)
+    return drawn
 
 
 def _widest_values(params: Parameters, shown: np.ndarray | None) -> dict[str, str]:
@@ -452,8 +473,8 @@ def _listed(unlabelled: list[tuple[str, float, str]], crowded: list[str], widest
     column = max(length for _, _, length in entries) + 16
     columns = max(1, int((width - 40) // column))
     lines = math.ceil(len(entries) / columns)
-    parts = [f'<g class="unlabelled"><text class="heading" x="30" y="{top + 4:.1f}">No room on the figure for these labels '
-             f"(placed the strongest weights first):</text>"]
+    parts = [f'<g class="unlabelled"><text class="heading" x="30" y="{top + 4:.1f}">Not labelled on the figure (no room), '
+             f"or not drawn (a unit's weaker inputs):</text>"]
     for i, (opening, text, _) in enumerate(entries):
         x, y = 30 + (i // lines) * column, top + 4 + LIST_LINE * (1 + i % lines)
         parts.append(f'{opening}<text x="{x:.1f}" y="{y:.1f}">{text}')
