@@ -162,6 +162,30 @@ def _seen_on_terminals(columns, seen_folder, piped_outputs):
             assert_seen(text, screen)
 
 
+
+def read_until(controller: int, marker: bytes) -> bytearray:
+    """What a pseudo-terminal's program wrote, read until `marker` appears in it."""
+    written = bytearray()
+    while marker not in written:
+        chunk = os.read(controller, 65536)
+        assert chunk, written.decode(errors="replace")
+        written += chunk
+    return written
+
+
+def read_to_end(controller: int) -> bytearray:
+    """The rest of what a pseudo-terminal's program writes, until it closes its side."""
+    written = bytearray()
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            return written
+        if not chunk:
+            return written
+        written += chunk
+
+
 def test_every_word_is_seen_on_a_terminal_80_columns_wide(seen_folder, piped_outputs):
     _seen_on_terminals(80, seen_folder, piped_outputs)
 
@@ -383,20 +407,9 @@ def test_explain_shows_the_epochs_before_on_a_progress_bar_and_stops_at_ctrl_c(w
                                env=_environment(100), stdin=terminal, stdout=terminal, stderr=terminal,
                                start_new_session=True)
     os.close(terminal)
-    written = bytearray()
-    while b"of 1,999,999" not in written:  # the progress bar: the 1,999,999 epochs before epoch 2,000,000
-        chunk = os.read(controller, 65536)
-        assert chunk, written.decode(errors="replace")
-        written += chunk
+    written = read_until(controller, b"of 1,999,999")  # the progress bar: the epochs before epoch 2,000,000
     os.killpg(process.pid, signal.SIGINT)
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        written += chunk
+    written += read_to_end(controller)
     os.close(controller)
     assert process.wait() == 130
     assert "Interrupted; no file was written." in "\n".join(screen_of(bytes(written), 100))
@@ -445,20 +458,9 @@ def test_ctrl_c_typed_at_the_terminal_leaves_no_progress_bar_behind(workdir, sma
                                 "--no-save"], cwd=workdir, env=_environment(columns), stdin=terminal, stdout=terminal,
                                stderr=terminal, preexec_fn=own_terminal)
     os.close(terminal)
-    written = bytearray()
-    while b" of 100,000,000" not in written:  # the progress bar is up
-        chunk = os.read(controller, 65536)
-        assert chunk, written.decode(errors="replace")
-        written += chunk
+    written = read_until(controller, b" of 100,000,000")  # the progress bar is up
     os.write(controller, b"\x03")
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        written += chunk
+    written += read_to_end(controller)
     os.close(controller)
     assert process.wait() == 130
     screen = [line for line in screen_of(bytes(written), columns) if line]
