@@ -81,15 +81,7 @@ def in_terminal(args, cwd, columns: int) -> tuple[bytes, int]:
     process = subprocess.Popen([sys.executable, "-m", "fwdback", *args], cwd=cwd, env=_environment(columns),
                                stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True)
     os.close(terminal)
-    written = bytearray()
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # EIO: every writer has closed the terminal
-            break
-        if not chunk:
-            break
-        written += chunk
+    written = read_to_end(controller)
     os.close(controller)
     return bytes(written), process.wait()
 
@@ -179,7 +171,7 @@ def read_to_end(controller: int) -> bytearray:
     while True:
         try:
             chunk = os.read(controller, 65536)
-        except OSError:
+        except OSError:  # EIO: every writer has closed the terminal
             return written
         if not chunk:
             return written
