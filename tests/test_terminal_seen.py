@@ -336,7 +336,22 @@ def test_predict_on_a_terminal_shows_a_hostile_header_escaped(run, workdir, host
     assert fingerprints(workdir) == before
 
 
-def test_the_progress_bar_says_which_epoch_of_how_many_and_labels_its_times(monkeypatch):
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """The progress bar's clock, set by the test (`.now`, in seconds): its times are worked out by
+    hand from the clock, never measured."""
+    from types import SimpleNamespace
+
+    from fwdback.render import terminal
+
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(terminal.time, "perf_counter", lambda: clock.now)
+    return clock
+
+
+def drawn_progress(total: int, epochs, clock, columns: int = 120) -> str:
+    """What EpochProgress(total) draws on a terminal `columns` wide for `epochs`, (number, seconds
+    on the clock, loss, validation loss) each."""
     import io
     from types import SimpleNamespace
 
@@ -344,35 +359,26 @@ def test_the_progress_bar_says_which_epoch_of_how_many_and_labels_its_times(monk
 
     from fwdback.render import terminal
 
-    clock = SimpleNamespace(now=0.0)
-    monkeypatch.setattr(terminal.time, "perf_counter", lambda: clock.now)
     stream = io.StringIO()
-    progress = terminal.EpochProgress(30000, Console(file=stream, force_terminal=True, width=120))
-    for number in range(1, 3391):
-        # 3 s for 3,390 epochs: the 26,610 left take 3 * 26610 / 3390 = 23.55 s, about 0:00:24.
-        clock.now = 3.0 if number == 3390 else number * 0.0008
-        progress(SimpleNamespace(number=number, loss=0.5, val_loss=None))
+    progress = terminal.EpochProgress(total, Console(file=stream, force_terminal=True, width=columns))
+    for number, seconds, loss, val_loss in epochs:
+        clock.now = seconds
+        progress(SimpleNamespace(number=number, loss=loss, val_loss=val_loss))
     progress.close()
-    shown = stream.getvalue()
-    assert "epoch 3,390 of 30,000  loss 0.5  elapsed 0:00:03, about 0:00:24 left" in shown
+    return stream.getvalue()
 
 
-def test_a_resumed_run_counts_its_epochs_on_from_the_model(monkeypatch):
-    import io
-    from types import SimpleNamespace
+def test_the_progress_bar_says_which_epoch_of_how_many_and_labels_its_times(fake_clock):
+    # 3 s for 3,390 epochs: the 26,610 left take 3 * 26610 / 3390 = 23.55 s, about 0:00:24.
+    epochs = [(number, 3.0 if number == 3390 else number * 0.0008, 0.5, None) for number in range(1, 3391)]
+    by_hand = "epoch 3,390 of 30,000  loss 0.5  elapsed 0:00:03, about 0:00:24 left"
+    assert by_hand in drawn_progress(30000, epochs, fake_clock)
 
-    from rich.console import Console
 
-    from fwdback.render import terminal
-
-    clock = SimpleNamespace(now=0.0)
-    monkeypatch.setattr(terminal.time, "perf_counter", lambda: clock.now)
-    stream = io.StringIO()
-    progress = terminal.EpochProgress(500, Console(file=stream, force_terminal=True, width=120))
-    clock.now = 1.0  # the first epoch of 500 after the model's 1,000 takes 1 s: 499 s are left
-    progress(SimpleNamespace(number=1001, loss=0.25, val_loss=0.375))
-    progress.close()
-    assert "epoch 1,001 of 1,500  loss 0.25  validation 0.375  elapsed 0:00:01, about 0:08:19 left" in stream.getvalue()
+def test_a_resumed_run_counts_its_epochs_on_from_the_model(fake_clock):
+    # The first epoch of 500 after the model's 1,000 takes 1 s on the clock: 499 s are left.
+    by_hand = "epoch 1,001 of 1,500  loss 0.25  validation 0.375  elapsed 0:00:01, about 0:08:19 left"
+    assert by_hand in drawn_progress(500, [(1001, 1.0, 0.25, 0.375)], fake_clock)
 
 
 def test_explain_refuses_epochs_that_would_take_days_and_says_what_to_do(run, small_csv):
@@ -506,27 +512,14 @@ def test_equations_on_an_80_column_terminal_break_outside_the_parentheses_that_f
 
 
 @pytest.mark.parametrize(("columns", "val_loss", "bar"), [(80, None, 0), (81, None, 10), (90, 0.375, 0), (100, 0.375, 11)])
-def test_the_progress_bar_is_left_out_where_the_words_leave_it_less_than_10_columns(monkeypatch, columns, val_loss, bar):
+def test_the_progress_bar_is_left_out_where_the_words_leave_it_less_than_10_columns(fake_clock, columns, val_loss, bar):
     """The bar's line takes the terminal's columns less 2 (kept for ^C). The words "epoch 3,390 of
     30,000  loss 0.5  elapsed 0:00:03, about 0:00:24 left" take 68 of them, "  validation 0.375" 18
     more; after a space the bar gets the rest, and is left out where that is under 10: at 80 columns
     78 - 68 - 1 = 9 (left out), at 81 10; with validation at 90 1 (left out), at 100 98 - 86 - 1 = 11."""
-    import io
-    from types import SimpleNamespace
-
-    from rich.console import Console
-
-    from fwdback.render import terminal
-
-    clock = SimpleNamespace(now=0.0)
-    monkeypatch.setattr(terminal.time, "perf_counter", lambda: clock.now)
-    stream = io.StringIO()
-    progress = terminal.EpochProgress(30000, Console(file=stream, force_terminal=True, width=columns, color_system="standard"))
-    for number in range(1, 3391):
-        clock.now = 3.0 if number == 3390 else number * 0.0008
-        progress(SimpleNamespace(number=number, loss=0.5, val_loss=val_loss))
-    progress.close()
-    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stream.getvalue()).replace("\r", "\n")
+    epochs = [(number, 3.0 if number == 3390 else number * 0.0008, 0.5, val_loss) for number in range(1, 3391)]
+    drawn = drawn_progress(30000, epochs, fake_clock, columns)
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn).replace("\r", "\n")
     last = [line for line in shown.splitlines() if line.startswith("epoch")][-1]
     words = "epoch 3,390 of 30,000  loss 0.5" + ("" if val_loss is None else "  validation 0.375") + \
         "  elapsed 0:00:03, about 0:00:24 left"
