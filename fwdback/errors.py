@@ -215,6 +215,40 @@ class StdinTwice(FwdbackError):
                 "them as a file")
 
 
+class SettingNotUsed(FwdbackError, ValueError):
+    """A setting given (other than its default) where the run would not use it: a hyper-parameter
+    of another update rule, an order of mini-batches without mini-batches (settings.check_used).
+    `values`: the values of `on` that use it, `named` how to call `on` ("the update rule"); None:
+    `on` given at all, which `does` and `otherwise` explain."""
+
+    exit_code = 2
+
+    def __init__(self, setting: str, value, on: str, actual, values, named: str, does: str, otherwise: str):
+        super().__init__(setting)
+        self.setting, self.value, self.on, self.actual = setting, value, on, actual
+        self.values, self.named, self.does, self.otherwise = values, named, does, otherwise
+
+    def message(self, name=python_name) -> str:
+        if self.values is None:
+            return f"{name(self.setting, self.value)} {self.does}; give {name(self.on)}, or leave it out ({self.otherwise})"
+        return (f"{name(self.setting)} is a setting of {name(self.on)} {' and '.join(self.values)}, and {self.named} is "
+                f"{self.actual}: give {name(self.on, self.values[0])}, or leave out {name(self.setting)}")
+
+
+class ResumeConflict(FwdbackError, ValueError):
+    """A setting given to a resumed run that is not what the model was trained with (settings.resumed_settings)."""
+
+    exit_code = 2
+
+    def __init__(self, setting: str, words: str, stored: str, value):
+        super().__init__(setting)
+        self.setting, self.words, self.stored, self.value = setting, words, stored, value
+
+    def message(self, name=python_name) -> str:
+        return (f"a resumed run goes on with the model's {self.words}, {self.stored}; leave out "
+                f"{name(self.setting, self.value)}, or start afresh from its weights")
+
+
 class ForeignFile(FwdbackError, ValueError):
     """An output path holds a file that fwdback does not replace or append to: not a model
     file, or not a history of this network. Nothing is written.
@@ -408,24 +442,6 @@ class FrozenParameters(RunConflict):
                 f"its parameters are {listed}")
 
 
-class SettingWithoutEffect(RunConflict):
-    """A setting given that the plan would not use: a hyper-parameter of another update rule
-    (`optimizers`, the rules it belongs to, and `optimizer`, the plan's), or an order of the rows
-    without mini-batches (setting "shuffle", optimizers None)."""
-
-    def __init__(self, setting: str, optimizers: tuple[str, ...] | None = None, optimizer: str | None = None):
-        self.setting, self.optimizers, self.optimizer = setting, optimizers, optimizer
-        super().__init__(setting, optimizers, optimizer)
-
-    def message(self, name=python_name) -> str:
-        if self.optimizers is None:
-            return (f"{name(self.setting, False)} orders the rows of mini-batches; give {name('batch_size')}, or leave it "
-                    "out (a full batch has no order)")
-        rules = " and ".join(self.optimizers)
-        return (f"{name(self.setting)} is a setting of {name('optimizer', rules)}, and the update rule is "
-                f"{self.optimizer}: give {name('optimizer', self.optimizers[0])}, or leave out {name(self.setting)}")
-
-
 class InitOnRawValues(RunConflict):
     """Weights of a model trained on z-scores, to start a run on raw values (standardize False)."""
 
@@ -439,19 +455,6 @@ class InitOnRawValues(RunConflict):
             f"{name('standardize', False)} trains on the raw values, where they mean something else; leave out "
             f"{name('standardize', False)} (the rows are then scaled as that model says), or start from random weights"
         )
-
-
-class ResumeConflict(RunConflict):
-    """A setting given to a resumed run that differs from what the model says: `words` names it
-    ("hidden units"), `stored` is the model's value in words, `setting` and `value` what was given."""
-
-    def __init__(self, words: str, stored: str, setting: str, value):
-        self.words, self.stored, self.setting, self.value = words, stored, setting, value
-        super().__init__(words, stored, setting, value)
-
-    def message(self, name=python_name) -> str:
-        return (f"{name('resume')} goes on with the model's {self.words.replace('_', ' ')}, {self.stored}; leave out "
-                f"{name(self.setting, self.value)}, or start afresh from its weights with {name('init')}")
 
 
 class NoEpochsLeft(RunConflict):

@@ -16,21 +16,20 @@ model's, and a plan refuses those it would not use.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
-    SettingWithoutEffect, SquaresOverflow, StreamingConflict
+    SquaresOverflow, StreamingConflict
 from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_init, load_model, optimizer_state_of, \
     optimizer_state_record
 from .network import Architecture, Parameters, init_parameters
-from .plan import LECTURE_RESUMED, RESUMED, TrainingPlan
+from .plan import TrainingPlan
+from .settings import SETTINGS, SHAPE_SETTINGS, check_used, resumed_settings
 from .training import TrainingResult, TrainingRows, check_memory, fit_rows, prepare, prepare_streamed, validation_split
-
-# The plan's settings that only some update rules use.
-RULE_SETTINGS = {"momentum": ("momentum", "nesterov"), "beta1": ("adam",), "beta2": ("adam",), "epsilon": ("adam",)}
 
 
 @dataclass(frozen=True)
@@ -82,18 +81,18 @@ def starting_point(plan: TrainingPlan, network: NetworkSettings, *, init: str | 
     scaling), or `init`'s (with a model's scaling), or random ones by plan.seed; checked.
 
     Raises ResumeConflict for a given setting that differs from the resumed model's, NoEpochsLeft,
-    SettingWithoutEffect, InitOnRawValues, FrozenParameters, NotEnoughMemory, and the model
-    file's errors.
+    SettingNotUsed (settings.check_used), InitOnRawValues, FrozenParameters, NotEnoughMemory, and
+    the model file's errors.
     """
     if resume is None:
-        check_settings_apply(plan, given)
+        check_used(dataclasses.asdict(plan))
         weights = initial_weights(plan, network.architecture, init)
         check_frozen(plan.freeze, weights.params)
         return StartingPoint(network, plan, weights, init=init)
     resumed = load_model(resume)
-    network, plan = resumed_network(resumed, network, given), resumed_plan(resumed, plan, given)
+    network, plan = resumed_run(resumed, network, plan, given)
     check_epochs_left(resumed, plan, resume)
-    check_settings_apply(plan, given)
+    check_used(dataclasses.asdict(plan))
     check_frozen(plan.freeze, resumed.params)
     return StartingPoint(network, plan, InitialWeights(resumed.params, resumed.scaling), resume=resume, resumed=resumed)
 
@@ -123,16 +122,6 @@ def check_frozen(freeze: tuple[str, ...], params: Parameters) -> None:
         raise FrozenParameters(params.names, a.n_weights, a.n_biases)
 
 
-def check_settings_apply(plan: TrainingPlan, given: frozenset[str]) -> None:
-    """A given setting the plan would not use: a hyper-parameter of another update rule, or
-    shuffle=False without mini-batches (SettingWithoutEffect)."""
-    for name, optimizers in RULE_SETTINGS.items():
-        if name in given and plan.optimizer not in optimizers:
-            raise SettingWithoutEffect(name, optimizers, plan.optimizer)
-    if "shuffle" in given and not plan.shuffle and plan.batch_size is None:
-        raise SettingWithoutEffect("shuffle")
-
-
 def check_epochs_left(resumed: Model, plan: TrainingPlan, resume: str) -> None:
     """A resumed run numbers its epochs on from the model's, and a model file counts at most
     modelfile.MAX_EPOCHS: plan.epochs that could pass it are refused (NoEpochsLeft)."""
@@ -140,48 +129,19 @@ def check_epochs_left(resumed: Model, plan: TrainingPlan, resume: str) -> None:
         raise NoEpochsLeft(resume, resumed.training.epochs, MAX_EPOCHS)
 
 
-def resumed_network(resumed: Model, network: NetworkSettings, given: frozenset[str]) -> NetworkSettings:
-    """The network a resumed model goes on with: its own, and its columns. A setting given must
-    say what the model says (ResumeConflict)."""
-    a = resumed.params.architecture
-    stored = NetworkSettings(resumed.features, resumed.target, a.n_hidden, a.activation, a.output_activation, a.bias)
-    for name in ("features", "target", "activation", "hidden", "output_activation", "bias"):
-        value, kept = getattr(network, name), getattr(stored, name)
+def resumed_run(resumed: Model, network: NetworkSettings, plan: TrainingPlan,
+                given: frozenset[str]) -> tuple[NetworkSettings, TrainingPlan]:
+    """The network, columns and plan a resumed model goes on with: its own, but for the number of
+    epochs (settings.resumed_settings). A setting given must say what the model says (ResumeConflict)."""
+    for name in ("features", "target"):
+        value, kept = getattr(network, name), getattr(resumed, name)
         if name in given and value != kept:
-            words = {"hidden": "hidden units", "bias": "biases"}.get(name, name)
-            shown = ("some" if kept else "none") if name == "bias" else _shown(kept)
-            raise ResumeConflict(words, shown, name, value)
-    return stored
-
-
-def resumed_plan(resumed: Model, plan: TrainingPlan, given: frozenset[str]) -> TrainingPlan:
-    """The plan a resumed run goes on with: the model's, but for the number of epochs. A setting
-    given must say what the model says (ResumeConflict)."""
-    default = TrainingPlan()
-    # A file leaves out the settings beyond the lecture's where they are the defaults.
-    stored = {name: getattr(default, name) for name in RESUMED if name not in LECTURE_RESUMED}
-    stored |= {name: value for name, value in resumed.training.plan.items() if name in RESUMED}
-    stored["standardize"] = resumed.scaling is not None
-    for name in RESUMED:
-        value = getattr(plan, name)
-        same = set(value) == set(stored[name]) if name == "freeze" and name in stored else value == stored.get(name)
-        if name in stored and name in given and not same:
-            raise ResumeConflict(name, _shown_setting(name, stored[name]), name, value)
-    return plan.replace(**stored)
-
-
-def _shown(value) -> str:
-    """A stored network setting in words: columns joined by commas."""
-    return ",".join(value) if isinstance(value, tuple) else str(value)
-
-
-def _shown_setting(name: str, value) -> str:
-    """A stored plan setting in words: b1,b2 for freeze, "none" for no batch_size."""
-    if name == "freeze":
-        return ",".join(value) if value else "none"
-    if name == "shuffle":
-        return "shuffled batches" if value else "batches in file order"
-    return "none" if value is None else str(value)
+            raise ResumeConflict(name, name, ",".join(kept) if isinstance(kept, tuple) else kept, value)
+    chosen = {setting.name: getattr(network if setting in SHAPE_SETTINGS else plan, setting.name)
+              for setting in SETTINGS if setting.name in given}
+    settings = resumed_settings(resumed, chosen)
+    shape = {setting.name: settings.pop(setting.name) for setting in SHAPE_SETTINGS}
+    return NetworkSettings(resumed.features, resumed.target, **shape), plan.replace(**settings)
 
 
 def check_dask(plan: TrainingPlan, network: NetworkSettings, chunksize: int | None = None) -> None:
