@@ -703,8 +703,8 @@ def _draw(fitted, model, dataset, samples, figures, outputs):
         outputs.open(figures["--report"]).write(_run_page(report, samples, dataset.source, fitted.kept, curve))
 
 
-def _run_page(report, samples, source, kept, curve) -> str:
-    """The --report page; `kept`: the 0-based numbers of the data's rows the run trained on (run.Run.kept)."""
+def _run_page(report, samples, source, trained_rows, curve) -> str:
+    """The --report page; `trained_rows`: the 0-based numbers of the data's rows the run trained on (run.Run.kept)."""
     import numpy as np
 
     from .explain import explanation, work_epoch
@@ -724,7 +724,7 @@ def _run_page(report, samples, source, kept, curve) -> str:
     figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown)
     worked, first_rows = None, None
     if rows.X is not None:
-        numbers = kept + 1
+        numbers = trained_rows + 1
         first_rows = rows_document(rows.X, rows.y, numbers)
         if report.result.first_epoch == 1:
             with np.errstate(all="ignore"):
