@@ -21,14 +21,14 @@ import warnings
 
 import numpy as np
 
-from . import network
+from . import network, run
 from .errors import quiet_floats
 from .network import Architecture, Gradients, Parameters, init_parameters
 from .notation import count
-from .modelfile import Model, TrainingRecord, optimizer_state_record
+from .modelfile import Model, TrainingRecord
 from .plan import TrainingPlan
 from .settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag, Integer, Names, Real, Setting, check_used, stored_settings
-from .training import check_memory, fit
+from .training import prepare
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -195,11 +195,10 @@ class FwdbackRegressor:
         y = _as_target(y, len(X), type(self).__name__)
         target_name = _target_name(given, names) if y.ndim == 1 else _target_names(given, y.shape[1], names)
         seed = _seed(self.random_state)
-        plan = self._plan(seed)
-        initial = self._initial(X.shape[1], 1 if y.ndim == 1 else y.shape[1], len(X), plan)
+        start = self._start(X.shape[1], target_name, seed)
         # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
         # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
-        fitted = fit(np.asfortranarray(X), y, initial, plan)
+        fitted = run.fit(start, prepare(np.asfortranarray(X), y, start.plan))
         return self._fitted(fitted, X.shape[1], names, target_name, seed)
 
     def _fit_dask(self, X, y) -> FwdbackRegressor:
@@ -211,37 +210,26 @@ class FwdbackRegressor:
         except (ImportError, ValueError):  # no client (or no distributed): the rows are computed into memory
             return self.fit(*(data.compute() if _is_dask(data) else data for data in (X, y)))
         from .engines.dask import dask_arrays, partitions_of, prepare_partitioned
-        from .training import fit_rows
 
         names = _feature_names(X)
         target_name = _target_name(y, names)
-        if self.val_split is not None:
-            raise ValueError("val_split=None is needed for Dask collections: the rows are split on one machine only")
-        if self.batch_size is not None and self.lr is None:
-            raise ValueError("a batch_size on Dask collections needs an lr: the step for mini-batches is chosen from rows "
-                             "in memory")
         seed = _seed(self.random_state)
-        plan = self._plan(seed)
+        run.check_dask(self._plan(seed), run.NetworkSettings(target=target_name))
         X, y = dask_arrays(X, y)
         _check_shape(X.shape, type(self).__name__)
         _check_length(X.shape[0], y.shape[0])
         partitions = partitions_of(client, X, y)
-        initial = self._initial(X.shape[1], 1, None, plan)
-        fitted = fit_rows(prepare_partitioned(partitions, plan), initial, plan)
+        start = self._start(X.shape[1], target_name, seed)
+        fitted = run.fit(start, prepare_partitioned(partitions, start.plan))
         return self._fitted(fitted, X.shape[1], names, target_name, seed)
 
-    def _initial(self, n_features: int, n_outputs: int, rows: int | None, plan: TrainingPlan) -> Parameters:
-        """The random initial weights of the network the parameters ask for (ValueError for a
-        frozen name it does not have, NotEnoughMemory where it cannot fit)."""
-        architecture = Architecture(n_features, int(self.hidden), n_outputs, self.activation, self.output_activation,
-                                    bool(self.bias))
-        unknown = [name for name in plan.freeze if name not in architecture.names]
-        if unknown:
-            raise ValueError(f"{type(self).__name__}(freeze={self.freeze!r}): the network has no parameter {unknown[0]}; "
-                             f"its parameters are {', '.join(architecture.names)}")
-        check_memory(architecture.size, int(self.hidden), rows, plan.batch_size)
-        return init_parameters(np.random.default_rng(plan.seed), n_features, int(self.hidden), self.activation,
-                               n_outputs=n_outputs, output_activation=self.output_activation, bias=bool(self.bias))
+    def _start(self, n_features: int, target, seed: int) -> run.StartingPoint:
+        """Where the run the parameters ask for starts: random weights by `seed` for a network of
+        n_features inputs and an output for each name of `target` (run.starting_point's errors:
+        FrozenParameters, a ValueError, for freeze naming no parameter or every one; NotEnoughMemory)."""
+        network = run.NetworkSettings(tuple(f"x{j}" for j in range(1, n_features + 1)), target, int(self.hidden),
+                                      self.activation, self.output_activation, bool(self.bias))
+        return run.starting_point(self._plan(seed), network)
 
     def _plan(self, seed: int) -> TrainingPlan:
         """The training plan of the parameters (checked by _check_params), each as the plan's
@@ -249,10 +237,10 @@ class FwdbackRegressor:
         return TrainingPlan(**{setting.name: seed if setting.name == "seed" else _typed(setting, getattr(self, setting.estimator_name))
                                for setting in PLAN_SETTINGS})
 
-    def _fitted(self, fitted, n_features: int, names, target_name: str, seed: int) -> FwdbackRegressor:
-        """self, with the fitted attributes of a training.Fit."""
+    def _fitted(self, fitted: run.Run, n_features: int, names, target_name: str, seed: int) -> FwdbackRegressor:
+        """self, with the fitted attributes of a finished run (run.Run) and its record."""
         result = fitted.result
-        self._set_fitted(result.final, fitted.rows.scaling, n_features, names)
+        self._set_fitted(fitted.params, fitted.rows.scaling, n_features, names)
         self.target_name_ = target_name
         self.loss_curve_ = result.losses.tolist()
         self.validation_loss_curve_ = None if result.val_losses is None else result.val_losses.tolist()
@@ -262,14 +250,7 @@ class FwdbackRegressor:
         self.final_loss_ = result.final_loss
         self.lr_ = fitted.plan.lr
         self.seed_ = seed
-        self._training = TrainingRecord(
-            plan=fitted.plan.record(result.first_epoch), lr_chosen=self.lr is None, rows=fitted.rows.count,
-            validation_rows=0 if fitted.rows.validation is None else len(fitted.rows.validation[1]),
-            epochs=result.epochs_in_weights, epochs_run=result.epochs_run, best_epoch=result.best_epoch, stop=result.stop,
-            initial_weights=result.initial.as_dict(), initial_loss=float(result.losses[0]), final_loss=result.final_loss,
-            final_val_loss=result.final_val_loss,
-            optimizer_state=optimizer_state_record(result.optimizer_state, result.final.names),
-        )
+        self._training = fitted.training_record()
         return self
 
     def _set_fitted(self, params: Parameters, scaling, n_features: int, names) -> None:
