@@ -22,6 +22,10 @@ MOST_STEPS = 2000
 SAMPLED_NUMBERS = 60_000
 # The page shows the first rows of the data, with the network's values for each.
 FIRST_ROWS = 8
+# Up to this many rows the page holds every row training saw and computes on them (a person's
+# edited weights, training from there); a run on more keeps playback only. 10,000 rows of
+# three inputs are about 0.8 MB of the page.
+LIVE_ROWS = 10_000
 
 
 class EpochSamples(Thinned):
@@ -106,8 +110,10 @@ def network_document(params: Parameters, features, target, frozen=()) -> dict:
 
 
 def rows_document(X: np.ndarray, y: np.ndarray, numbers: np.ndarray | None = None) -> dict:
-    """The first FIRST_ROWS rows training saw (X : shape (n, k), y : shape (n,), or (n, m) for
-    m outputs), with their numbers in the data file (1..n where not given)."""
-    shown = min(FIRST_ROWS, len(y))
-    numbers = np.arange(1, shown + 1) if numbers is None else np.asarray(numbers)[:shown]
-    return {"numbers": numbers.tolist(), "X": X[:shown].tolist(), "y": y[:shown].tolist()}
+    """The rows training saw (X : shape (n, k), y : shape (n,), or (n, m) for m outputs), with
+    their numbers in the data file (1..n where not given): every row up to LIVE_ROWS ("live":
+    the page computes on them), else the first FIRST_ROWS, which the page shows."""
+    kept = len(y) if len(y) <= LIVE_ROWS else FIRST_ROWS
+    numbers = np.arange(1, kept + 1) if numbers is None else np.asarray(numbers)[:kept]
+    return {"numbers": numbers.tolist(), "X": X[:kept].tolist(), "y": y[:kept].tolist(), "live": kept == len(y),
+            "shown": FIRST_ROWS}

@@ -638,7 +638,8 @@ def gradcheck_table(checks, title: str = "Gradient check") -> Table:
 
 def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, steps: dict | None = None) -> dict:
     """Everything the run's page shows, as JSON-ready data. `samples` is playback.EpochSamples'
-    document (the kept epochs), `rows` playback.rows_document (the first rows) or None, `steps`
+    document (the kept epochs), `rows` playback.rows_document (the rows, all of them for a page
+    that computes) or None, `steps`
     playback.StepSamples' (the kept updates of a mini-batch run) or None."""
     result, model = report.result, report.model
     params = result.final
@@ -654,11 +655,8 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "network": network_document(params, model.features, model.target, report.plan.freeze),
         "epochs": samples,
         "steps": steps,
-        "loss": report.plan.loss,
-        "optimizer": report.plan.optimizer,
-        "batch_size": report.plan.batch_size,
+        "plan": asdict(report.plan),
         "rows": rows,
-        "lr": report.plan.lr,
         "full_batch": report.plan.batch_size is None,
         "training_rows": report.rows.count,
         "last_epoch": result.last_epoch,

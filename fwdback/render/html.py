@@ -171,7 +171,7 @@ forward pass; the dashed line beside it is the gradient dL/dw, coloured by the w
 {_rows_section(page)}
 {"" if worked is None else '<section id="worked" class="worked">' + sections_html(worked, deeper=1) + "</section>"}
 <footer>Made by fwdback from {html_text(page["data"])}. Everything on this page is in this file; it fetches nothing.</footer>"""
-    script = f'<script id="fwdback-data" type="application/json">{script_json(page)}</script>\n<script>{_asset("page.js")}</script>\n'
+    script = f'<script id="fwdback-data" type="application/json">{script_json(page)}</script>\n<script>{_asset("network.js")}</script>\n<script>{_asset("page.js")}</script>\n'
     return document(page["title"], body, script)
 
 
@@ -186,7 +186,7 @@ def _step_controls(page: dict) -> str:
             f'<input id="step" type="range" min="0" max="{steps["per_epoch"]}" step="1" value="0" aria-label="Update within the epoch">'
             f'<button id="step-forward" type="button" aria-label="Next update">▶</button>'
             f'<output id="step-label" for="step"></output></div>'
-            f'<p class="legend">Each epoch makes {steps["per_epoch"]} updates, one a mini-batch of {page["batch_size"]} rows: '
+            f'<p class="legend">Each epoch makes {steps["per_epoch"]} updates, one a mini-batch of {page["plan"]["batch_size"]} rows: '
             f"the second slider walks them{html_text(sampled)}.</p>")
 
 

@@ -64,47 +64,39 @@
   function weights() { return step === null ? data.epochs.weights[current] : data.steps.weights[step]; }
   function gradients() { return step === null ? data.epochs.gradients[current] : data.steps.gradients[step]; }
   function value(vector, name) { return name ? vector[at[name]] : 0; }  /* "" is an absent bias */
-  /* d(n) of the loss convention: L = (sum of squared errors) / d(n). */
-  function divisor(n) { return { mse: n, "half-mse": 2 * n, sse: 1, "half-sse": 2 }[data.loss || "mse"]; }
   function targets(r) { const y = data.rows.y[r]; return Array.isArray(y) ? y : [y]; }
-  function sum(names, w, values, bias) {
-    let total = 0;
-    names.forEach(function (name, j) { total += value(w, name) * values[j]; });
-    return total + value(w, bias);
-  }
   /* What output j's chain rule goes through: yhat_j itself, or a_j before an output activation. */
   function outputSym(j) {
     if (net.output_activation === "identity") { return net.outputs[j]; }
     return net.outputs.length > 1 ? "a" + (j + 1) : "a";
   }
 
-  const activations = {
-    identity: [function (z) { return z; }, function () { return 1; }],
-    tanh: [Math.tanh, function (z, n) { return 1 - n * n; }],
-    relu: [function (z) { return Math.max(z, 0); }, function (z) { return z > 0 ? 1 : 0; }],
-    sigmoid: [function (z) { return 0.5 * (1 + Math.tanh(0.5 * z)); }, function (z, n) { return n * (1 - n); }]
-  };
+  /* The network's shape and rows as network.js takes them: X, n arrays of k; Y, m arrays of n. */
+  const M = fwdbackNetwork;
+  const shape = { k: net.inputs.length, H: net.hidden, m: net.outputs.length, activation: net.activation,
+                  output_activation: net.output_activation, bias: net.b_hidden[0] !== "" };
+  const X = data.rows ? data.rows.X : [];
+  const Y = net.outputs.map(function (name, j) { return X.map(function (x, r) { return targets(r)[j]; }); });
+  const live = data.rows !== null && data.rows.live;
 
-  /* The lecture's forward pass and the chain rule's per-row terms on the page's first rows. */
+  /* The forward and backward passes at weights w over the page's rows (every row training saw on
+   * a live page, else the first ones, their chain-rule terms over all the run's rows). */
+  function passes(w) {
+    const fwd = M.forward(shape, w, X);
+    return { fwd: fwd, back: M.backward(shape, w, X, Y, fwd, data.plan.loss, data.training_rows),
+             loss: live ? M.loss(Y, fwd.Yhat, data.plan.loss) : null };
+  }
+
+  /* Row r's values and chain-rule terms, as the table and the chain-rule panel show them. */
+  function row(at, r) {
+    const column = function (M) { return M.map(function (unit) { return unit[r]; }); };
+    const yhat = column(at.fwd.Yhat);
+    return { x: X[r], z: column(at.fwd.Z), N: column(at.fwd.N), yhat: yhat,
+             error: targets(r).map(function (y, j) { return y - yhat[j]; }), da: column(at.back.dL_dA), dz: column(at.back.dL_dZ) };
+  }
   function forward(w) {
-    const act = activations[net.activation];
-    const out = activations[net.output_activation];
-    const scale = 2 / divisor(data.training_rows);
-    return data.rows.X.map(function (x, r) {
-      const z = net.W_hidden.map(function (unit, h) { return sum(unit, w, x, net.b_hidden[h]); });
-      const N = z.map(function (zh) { return act[0](zh); });
-      const a = net.W_out.map(function (unit, j) { return sum(unit, w, N, net.b_outputs[j]); });
-      const yhat = a.map(function (aj) { return out[0](aj); });
-      const error = targets(r).map(function (y, j) { return y - yhat[j]; });
-      const dyhat = error.map(function (e) { return -scale * e; });
-      const da = dyhat.map(function (d, j) { return d * out[1](a[j], yhat[j]); });
-      const dz = N.map(function (n, h) {
-        let total = 0;
-        da.forEach(function (d, j) { total += d * value(w, net.W_out[j][h]); });
-        return total * act[1](z[h], n);
-      });
-      return { x: x, z: z, N: N, yhat: yhat, error: error, da: da, dz: dz };
-    });
+    const at = passes(w);
+    return X.slice(0, data.rows ? data.rows.shown : 0).map(function (x, r) { return row(at, r); });
   }
 
   /* A dashed gradient line's width: log10 |dL/dw| on the figure's one scale for the whole run,
@@ -253,11 +245,11 @@
   /* What the update does with the gradient: w - eta g for gradient descent; frozen, nothing. */
   function updateLine(name, c, when) {
     if (frozen[name]) { return sym(name) + " = " + g6(c.weight) + " is frozen: it keeps its value"; }
-    if (data.optimizer && data.optimizer !== "gd") {
-      return sym(name) + " = " + g6(c.weight) + " " + when + "; " + data.optimizer + " makes the update (fwdback explain works it)";
+    if (data.plan.optimizer !== "gd") {
+      return sym(name) + " = " + g6(c.weight) + " " + when + "; " + data.plan.optimizer + " makes the update (fwdback explain works it)";
     }
-    return sym(name) + " ← " + sym(name) + " − η " + d("L", sym(name)) + " = " + g6(c.weight) + " − " + g6(data.lr) + "·" +
-      factor(c.gradient) + " = " + g6(c.weight - data.lr * c.gradient);
+    return sym(name) + " ← " + sym(name) + " − η " + d("L", sym(name)) + " = " + g6(c.weight) + " − " + g6(data.plan.lr) + "·" +
+      factor(c.gradient) + " = " + g6(c.weight - data.plan.lr * c.gradient);
   }
 
   function drawDetail(name) {
@@ -277,7 +269,7 @@
     let html = "<h3>" + sym(name) + " at epoch " + count(epoch) + at + (pinned ? " (pinned)" : "") + "</h3>";
     const gradient = '<span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>";
     if (step !== null) {
-      const rows = Math.min(data.batch_size, data.training_rows - (data.steps.steps[step] - 1) * data.batch_size);
+      const rows = Math.min(data.plan.batch_size, data.training_rows - (data.steps.steps[step] - 1) * data.plan.batch_size);
       html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " (this update's batch of " + rows + " rows) = " + gradient + '<p class="formula" data-role="update">' + updateLine(name, c, "before this update") + "</p>";
     } else if (data.full_batch) {
       html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " = " + c.rule + " = " + c.terms + " = " +
