@@ -1,0 +1,176 @@
+"""The page's own arithmetic (fwdback/render/network.js) against network.py, and the live page.
+
+Chromium computes with the JavaScript of a page `fwdback train --report` wrote; Python computes
+the same with network.py and optimizers.py (or runs `fwdback train` itself) and compares.
+Hypothesis draws the networks (inputs, hidden units, outputs, activations, output activations,
+loss conventions, biases or none, frozen parameters) and their data.
+
+The bound, from the arithmetic: both sides do the same operations on the same float64s, but
+BLAS and numpy may sum in another order (blocked, pairwise, fused multiply-adds), and the two
+libms' tanh may differ in the last place. Each operation rounds by at most eps relative to its
+result, a sum of terms in another order differs by at most (terms - 1) eps times the sum of
+their absolute values, and the activations' slopes are at most 1, so a quantity reached through
+K operations differs by at most K eps times the same quantity computed on absolute values
+(`magnitudes`: every sum taken of |terms|, every error of |y| + |yhat|). The networks drawn have
+K < 100, so K eps < 2.3e-14: TOL = 1e-12 of the magnitude holds with room, and where nothing
+cancels the magnitude is the value itself, so that this is the relative 1e-12 of the issue.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from conftest import BrowserPage
+from fwdback.network import ACTIVATIONS, OUTPUT_ACTIVATIONS, LOSSES, Parameters, as_rows, backward, forward, loss, loss_divisor
+from fwdback.optimizers import Optimizer, OptimizerSettings
+
+SAMPLE = Path(__file__).parent.parent / "sample_data" / "linear.csv"
+TOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def sample_page(tmp_path_factory) -> Path:
+    """The page of 30 epochs on the README's sample data, by the command line."""
+    import subprocess
+    import sys
+
+    directory = tmp_path_factory.mktemp("live")
+    subprocess.run([sys.executable, "-m", "fwdback", "train", str(SAMPLE), "--epochs", "30", "--tol", "0", "--lr", "0.05",
+                    "--report", "run.html", "--history", "h.csv", "--no-save", "-q"], cwd=directory, check=True)
+    return directory / "run.html"
+
+
+@pytest.fixture(scope="module")
+def js(chromium, sample_page):
+    """The sample page open in Chromium, every request blocked: its network.js to call."""
+    context = chromium.new_context(service_workers="block")
+    context.set_default_timeout(15_000)
+    recorder = BrowserPage.in_context(context)
+    recorder.open(sample_page)
+    yield recorder
+    assert recorder.requests == [] and recorder.errors == []
+    context.close()
+
+
+@st.composite
+def networks(draw, most_rows: int = 12):
+    """(Parameters, X : shape (n, k), y : shape (n,) or (n, m), convention, frozen names)."""
+    k, h, m = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    activation = draw(st.sampled_from(list(ACTIVATIONS)))
+    output_activation = draw(st.sampled_from(OUTPUT_ACTIVATIONS))
+    bias = draw(st.booleans())
+    n = draw(st.integers(1, most_rows))
+    number = st.floats(-2.0, 2.0, allow_subnormal=False)
+    size = Parameters(np.zeros(h * (k + m) + (h + m) * bias), k, h, n_outputs=m, bias=bias).vector.size
+    params = Parameters(draw(st.lists(number, min_size=size, max_size=size)), k, h, activation,
+                        n_outputs=m, output_activation=output_activation, bias=bias)
+    X = np.array(draw(st.lists(st.lists(number, min_size=k, max_size=k), min_size=n, max_size=n)))
+    Y = np.array(draw(st.lists(st.lists(number, min_size=m, max_size=m), min_size=n, max_size=n)))
+    frozen = draw(st.lists(st.sampled_from(params.names), unique=True, max_size=3))
+    return params, X, Y[:, 0] if m == 1 else Y, draw(st.sampled_from(list(LOSSES))), frozen
+
+
+def shape(params: Parameters) -> dict:
+    return {"k": params.n_inputs, "H": params.n_hidden, "m": params.n_outputs, "activation": params.activation,
+            "output_activation": params.output_activation, "bias": params.bias}
+
+
+def magnitudes(params: Parameters, X, y, convention: str) -> dict:
+    """Each quantity of the passes computed on absolute values (module docstring): the scale of
+    the rounding of each, Z, A, the loss and the gradients (shape (P,))."""
+    a = params.like(np.abs(params.vector))
+    fwd = forward(params, X)
+    Wh, Wo, bh, bo = a.layers
+    Zm = Wh @ np.abs(X).T + bh[:, None]
+    Nm = Zm + np.abs(fwd.N)
+    Am = Wo @ Nm + bo[:, None]
+    Em = np.abs(as_rows(y)) + Am + np.abs(fwd.Yhat)
+    scale = 2.0 / loss_divisor(convention, len(y))
+    back = backward(params, X, y, fwd, convention)
+    out_slope = 1.0 if back.dYhat_dA is None else np.abs(back.dYhat_dA)
+    dAm = scale * Em * (out_slope + np.abs(as_rows(y) - fwd.Yhat))
+    dNm = Wo.T @ dAm
+    slope = 1.0 if back.dN_dZ is None else np.abs(back.dN_dZ)
+    dZm = dNm * slope + np.abs(back.dL_dN) * Zm
+    grads = params.flat(dZm @ np.abs(X), dAm @ Nm.T, dZm.sum(axis=1), dAm.sum(axis=1))
+    return {"Z": Zm, "A": Am, "loss": float((Em * Em).sum()) / loss_divisor(convention, len(y)), "gradients": grads}
+
+
+PASSES = """([net, w, X, Y, convention]) => {
+  const M = fwdbackNetwork;
+  const fwd = M.forward(net, w, X);
+  const back = M.backward(net, w, X, Y, fwd, convention);
+  return { Z: fwd.Z, N: fwd.N, A: fwd.A, Yhat: fwd.Yhat, loss: M.loss(Y, fwd.Yhat, convention),
+           dL_dA: back.dL_dA, dL_dZ: back.dL_dZ, gradients: back.gradients };
+}"""
+
+
+def within(got, expected, magnitude, what: str) -> float:
+    """Assert |got - expected| <= TOL * magnitude everywhere; the largest relative difference."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    difference = np.abs(got - expected)
+    assert np.all(difference <= TOL * np.asarray(magnitude)), (what, got, expected)
+    scale = np.abs(expected)
+    return float(np.max(np.where(scale > 0, difference / np.where(scale > 0, scale, 1), difference), initial=0.0))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=networks())
+def test_the_pages_forward_loss_and_gradients_are_network_pys(js, drawn):
+    params, X, y, convention, _ = drawn
+    fwd = forward(params, X)
+    size = magnitudes(params, X, y, convention)
+    if params.activation == "relu":  # at a kink of relu the slope is 0 or 1 by the last bit of z: no test there
+        assume(np.all(np.abs(fwd.Z) > TOL * size["Z"]))
+    got = js.page.evaluate(PASSES, [shape(params), params.vector.tolist(), X.tolist(), as_rows(y).tolist(), convention])
+    back = backward(params, X, y, fwd, convention)
+    within(got["Z"], fwd.Z, size["Z"], "Z")
+    within(got["A"], fwd.A, size["A"], "A")
+    within(got["loss"], loss(y, fwd.yhat, convention), size["loss"], "loss")
+    within(got["gradients"], back.gradients.vector, size["gradients"], "gradients")
+
+
+def test_the_bound_is_the_issues_relative_one_where_nothing_cancels(js):
+    """The lecture's network on the sample rows (no sum near zero): page and network.py agree
+    to 1e-12 relative, each number itself."""
+    data = np.loadtxt(SAMPLE, delimiter=",", skiprows=1)
+    X, y = data[:, :3], data[:, 3]
+    params = Parameters(np.linspace(-0.9, 1.1, 11))
+    got = js.page.evaluate(PASSES, [shape(params), params.vector.tolist(), X.tolist(), as_rows(y).tolist(), "mse"])
+    fwd = forward(params, X)
+    assert got["loss"] == pytest.approx(loss(y, fwd.yhat), rel=TOL)
+    assert got["gradients"] == pytest.approx(backward(params, X, y, fwd).gradients.vector.tolist(), rel=TOL)
+
+
+UPDATES = """([P, frozen, plan, steps]) => {
+  const optimizer = new fwdbackNetwork.Optimizer(plan, P, frozen);
+  let w = steps[0][0];
+  return steps.map(function (step) { w = optimizer.step(w, step[1]).vector; return w; });
+}"""
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "adam"])
+def test_each_update_rule_is_optimizers_py_step_for_step(js, name):
+    """Ten steps of each rule from the same weights and gradients, two parameters frozen: the
+    same operations in the same order, so equal to the last bit but for pow (beta^t), whose
+    libms may differ by an ulp: 1e-12 relative of the weights."""
+    rng = np.random.default_rng(5)
+    params = Parameters(rng.uniform(-1, 1, 11))
+    gradients = [rng.uniform(-1, 1, 11) for _ in range(10)]
+    frozen = np.zeros(11, bool)
+    frozen[[1, 9]] = True
+    plan = {"optimizer": name, "lr": 0.1, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+    optimizer = Optimizer(OptimizerSettings(name), 0.1, 11, frozen)
+    expected, w = [], params
+    for g in gradients:
+        w = optimizer.step(w, params.like(g))
+        expected.append(w.vector.tolist())
+    got = js.page.evaluate(UPDATES, [11, frozen.tolist(), plan, [[params.vector.tolist(), g.tolist()] for g in gradients]])
+    assert np.array(got) == pytest.approx(np.array(expected), rel=TOL)
+    assert [row[1] for row in got] == [params.vector[1]] * 10 and [row[9] for row in got] == [params.vector[9]] * 10
