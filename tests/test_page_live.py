@@ -174,3 +174,92 @@ def test_each_update_rule_is_optimizers_py_step_for_step(js, name):
     got = js.page.evaluate(UPDATES, [11, frozen.tolist(), plan, [[params.vector.tolist(), g.tolist()] for g in gradients]])
     assert np.array(got) == pytest.approx(np.array(expected), rel=TOL)
     assert [row[1] for row in got] == [params.vector[1]] * 10 and [row[9] for row in got] == [params.vector[9]] * 10
+
+
+TRAIN = """([net, w, X, Y, plan, epochs, frozen]) => {
+  const n = X.length;
+  const order = Array.from({ length: n }, function (_, i) { return i; });
+  return fwdbackNetwork.train(net, w, X, Y, plan, epochs, function () { return order; }, frozen);
+}"""
+
+
+def cli_training(directory: Path, params: Parameters, X, y, convention, frozen, optimizer, lr, batch_size, epochs):
+    """`fwdback train --init --epochs EPOCHS --tol 0` on X, y: its --history rows, shape (epochs, 1 + 2P)
+    (loss, weights at the epoch's start, gradients), and the weights it saved, or None if it diverged."""
+    from click.testing import CliRunner
+
+    from fwdback.cli import cli
+
+    k, m = params.n_inputs, params.n_outputs
+    targets = ["y"] if m == 1 else [f"y{j}" for j in range(1, m + 1)]
+    columns = np.column_stack([X, y])
+    header = [f"x{j}" for j in range(1, k + 1)] + targets
+    (directory / "d.csv").write_text("\n".join([",".join(header)] + [",".join(map(repr, row)) for row in columns.tolist()]) + "\n")
+    (directory / "w.json").write_text(json.dumps(params.as_dict()))
+    args = ["train", str(directory / "d.csv"), "--features", ",".join(header[:k]), "--target", ",".join(targets),
+            "--init", str(directory / "w.json"), "--activation", params.activation, "--output-activation", params.output_activation,
+            "--hidden", str(params.n_hidden), "--bias" if params.bias else "--no-bias", "--loss", convention, "--optimizer", optimizer,
+            "--lr", repr(lr), "--epochs", str(epochs), "--tol", "0", "--no-standardize", "--history", str(directory / "h.csv"),
+            "--model", str(directory / "m.json"), "-q"]
+    args += ["--freeze", ",".join(frozen)] if frozen else []
+    args += ["--batch-size", str(batch_size), "--no-shuffle"] if batch_size else []
+    result = CliRunner().invoke(cli, args)
+    if "diverge" in (result.stderr or "") or "overflow" in (result.stderr or ""):
+        return None, None
+    assert result.exit_code == 0, (args, result.stderr)
+    history = np.loadtxt(directory / "h.csv", delimiter=",", skiprows=1, ndmin=2)[:, 1 : 2 + 2 * params.vector.size]
+    final = json.loads((directory / "m.json").read_text())["weights"]
+    return history, np.array([final[name] for name in params.names])
+
+
+def train_both(js, directory, drawn, optimizer, lr, batch_size, epochs=100):
+    """The command line's run and the page's from the same weights: (history, final weights, the
+    page's record, P), or None where the command line's diverged."""
+    params, X, y, convention, frozen = drawn
+    history, final = cli_training(directory, params, X, y, convention, frozen, optimizer, lr, batch_size, epochs)
+    if history is None:
+        return None
+    plan = {"optimizer": optimizer, "lr": lr, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+            "loss": convention, "batch_size": batch_size}
+    got = js.page.evaluate(TRAIN, [shape(params), params.vector.tolist(), X.tolist(), as_rows(y).tolist(), plan, epochs,
+                                   [name in frozen for name in params.names]])
+    P = params.vector.size
+    return history, final, got, P
+
+
+def assert_same_run(history, final, got, P):
+    """Every epoch's loss, weights and gradients, and the final weights: 1e-12 of the largest
+    of each (an epoch adds eta times its gradients' rounding, module docstring, to the weights;
+    a stable descent does not amplify it)."""
+    losses, weights, gradients = history[:, 0], history[:, 1 : 1 + P], history[:, 1 + P :]
+    assert np.abs(np.array(got["losses"]) - losses).max() <= TOL * max(1.0, np.abs(losses).max())
+    scale = max(1.0, np.abs(weights).max())
+    assert np.abs(np.array(got["weights"]) - weights).max() <= TOL * scale
+    assert np.abs(np.array(got["final"]) - final).max() <= TOL * scale
+    assert np.abs(np.array(got["gradients"]) - gradients).max() <= TOL * max(1.0, np.abs(gradients).max())
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov", "adam"])
+def test_a_hundred_epochs_in_the_page_are_fwdback_trains(js, tmp_path, optimizer):
+    """The lecture's network on the sample rows, full batches: `fwdback train --init W --epochs
+    100 --tol 0` and the page's training from W, epoch by epoch."""
+    data = np.loadtxt(SAMPLE, delimiter=",", skiprows=1)
+    params = Parameters(np.linspace(-0.5, 0.5, 11))
+    drawn = (params, data[:, :3], data[:, 3], "mse", ["b2"])
+    both = train_both(js, tmp_path, drawn, optimizer, 0.02, None)
+    assert both is not None
+    assert_same_run(*both)
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=networks(most_rows=8), optimizer=st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
+       lr=st.sampled_from([0.003, 0.01, 0.03]), batch=st.integers(0, 8))
+def test_a_hundred_epochs_of_any_network_in_the_page_are_fwdback_trains(js, tmp_path, drawn, optimizer, lr, batch):
+    """Networks hypothesis draws, any optimizer, full batches or batches in file order."""
+    params, X, y, convention, frozen = drawn
+    assume(params.activation != "relu" or np.all(np.abs(forward(params, X).Z) > 1e-6))
+    assume(batch < len(y))
+    both = train_both(js, tmp_path, drawn, optimizer, lr, batch or None)
+    assume(both is not None)
+    assert_same_run(*both)
