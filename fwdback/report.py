@@ -19,7 +19,7 @@ from .modelfile import Model
 from .network import forward, loss_divisor, output_symbols
 from .outputs import csv_line
 from .notation import count
-from .playback import network_document
+from .playback import LIVE_ROWS, epoch_orders, network_document
 from .plan import CONVERGENCE_WINDOW, StopReason
 from .rounding import beyond_rounding
 from .sections import Mark, Table
@@ -658,6 +658,8 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "plan": asdict(report.plan),
         "rows": rows,
         "full_batch": report.plan.batch_size is None,
+        "live_rows": LIVE_ROWS,
+        "orders": None if rows is None or not rows["live"] else epoch_orders(report.plan, report.rows.count, result.epochs_run),
         "training_rows": report.rows.count,
         "last_epoch": result.last_epoch,
         "epochs_run": result.epochs_run,
