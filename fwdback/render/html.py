@@ -140,9 +140,10 @@ def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Blo
     names = page["network"]["names"]
     live = page["rows"] is not None and page["rows"]["live"]
     parameters = "".join(
-        f'<tr data-param="{html_text(name)}" tabindex="0"><td>{html_text(name)}</td><td></td><td aria-label="dL/d{html_text(name)}"></td>'
-        + (f'<td><input type="number" step="any" data-set="{html_text(name)}" aria-label="{html_text(name)}"></td>' if live else "")
-        + "</tr>" for name in names
+        f'<tr data-param="{html_text(name)}" tabindex="0"><td>{html_text(name)}</td>'
+        + (f'<td><span class="shown"></span><input type="number" step="any" data-set="{html_text(name)}" aria-label="{html_text(name)}"></td>'
+           if live else "<td></td>")
+        + f'<td aria-label="dL/d{html_text(name)}"></td></tr>' for name in names
     )
     last = len(page["epochs"]["epochs"]) - 1
     summary = "".join(f"<dt>{html_text(label)}</dt><dd>{html_text(value)}</dd>" for label, value in page["summary"])
@@ -170,7 +171,7 @@ forward pass; the dashed line beside it is the gradient dL/dw, coloured by the w
 <p class="loss-line">loss L = <output id="loss" aria-label="loss"></output> <span id="live-status" aria-live="polite"></span></p>
 {_live_controls(page) if live else _playback_only(page)}
 <div class="scroll"><table id="parameters"><thead><tr><th>name</th>
-<th>value</th><th>gradient dL/d(name)</th>{"<th>set it</th>" if live else ""}</tr></thead><tbody>{parameters}</tbody></table></div>
+<th>value</th><th>gradient dL/d(name)</th></tr></thead><tbody>{parameters}</tbody></table></div>
 <p class="caption">{html_text(page["units"])}</p></section>
 {_rows_section(page)}
 {"" if worked is None else '<section id="worked" class="worked">' + sections_html(worked, deeper=1) + "</section>"}
@@ -182,7 +183,7 @@ forward pass; the dashed line beside it is the gradient dL/dw, coloured by the w
 def _live_controls(page: dict) -> str:
     """What a person does with weights of their own: set any parameter (its field, or the arrow
     keys on its edge in the figure), train on from there, go back to the run, save."""
-    return ("""<p class="legend">Set any parameter: type it in its field below, drag its edge in the figure up or down, or
+    return ("""<p class="caption">Set any parameter: type it in its field below, drag its edge in the figure up or down, or
 focus the edge (Tab) and press ↑ or ↓ (Page Up, Page Down: ten times as far). The forward pass, the loss, every gradient and
 its chain rule are recomputed from the run's rows at once.</p>
 <div class="controls" role="group" aria-label="Your weights"><button id="train" type="button" aria-pressed="false">▶ Train from here</button>
@@ -198,7 +199,7 @@ def _playback_only(page: dict) -> str:
         reason = "its rows were streamed from the file, not held"
     else:
         reason = f"it trained on {count(page['training_rows'])} rows, more than the {count(page['live_rows'])} a page holds"
-    return (f'<p class="legend">This page plays the run back: {html_text(reason)}, so its weights cannot be set here '
+    return (f'<p class="caption">This page plays the run back: {html_text(reason)}, so its weights cannot be set here '
             "(train on fewer rows for a page that recomputes).</p>"
             '<p><button id="save-weights" type="button">Save these weights</button> <span class="caption">as JSON, for '
             "<code>fwdback train DATA --init weights.json</code> to start from</span></p>")

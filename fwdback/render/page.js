@@ -161,7 +161,7 @@
     document.querySelectorAll("#parameters tr[data-param]").forEach(function (row) {
       const name = row.getAttribute("data-param");
       const cells = row.querySelectorAll("td");
-      cells[1].textContent = g6(value(w, name));
+      (cells[1].querySelector(".shown") || cells[1]).textContent = g6(value(w, name));
       cells[1].setAttribute("data-value", String(value(w, name)));
       cells[2].textContent = g6(value(g, name));
       cells[2].setAttribute("data-value", String(value(g, name)));
