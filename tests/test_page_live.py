@@ -19,6 +19,7 @@ cancels the magnitude is the value itself, so that this is the relative 1e-12 of
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +264,134 @@ def test_a_hundred_epochs_of_any_network_in_the_page_are_fwdback_trains(js, tmp_
     both = train_both(js, tmp_path, drawn, optimizer, lr, batch or None)
     assume(both is not None)
     assert_same_run(*both)
+
+
+# The live page: a person's weights, everything recomputed; training on from them ----------------
+
+RUNS = {
+    "lecture": [],
+    "tanh, two sigmoid outputs, half-mse, no biases, frozen": [
+        "--target", "y1,y2", "--activation", "tanh", "--hidden", "3", "--output-activation", "sigmoid", "--loss", "half-mse",
+        "--no-bias", "--freeze", "w2,w9"],
+    "relu, sse, b1 frozen": ["--activation", "relu", "--loss", "sse", "--freeze", "b1"],
+}
+
+
+def write_rows(path: Path, n: int = 20, seed: int = 3) -> None:
+    """x1,x2,x3,y,y1,y2 rows: y linear in x, y1 and y2 in (0, 1) for sigmoid outputs."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 3))
+    y = X @ [2.0, -3.0, 0.5] + 1.0
+    columns = np.column_stack([X, y, 1 / (1 + np.exp(-X @ [1.0, 0.5, -1.0])), 1 / (1 + np.exp(X @ [0.3, -0.7, 0.2]))])
+    path.write_text("x1,x2,x3,y,y1,y2\n" + "".join(",".join(map(repr, row)) + "\n" for row in columns.tolist()))
+
+
+def numbers(page, selector: str) -> dict[str, float]:
+    """The data-value of each element matched, by its accessible name (aria-label)."""
+    return page.evaluate("""selector => Object.fromEntries(Array.from(document.querySelectorAll(selector))
+        .map(e => [e.getAttribute('aria-label'), Number(e.getAttribute('data-value'))]))""", selector)
+
+
+@pytest.mark.parametrize("options", list(RUNS.values()), ids=list(RUNS))
+def test_weights_typed_in_give_what_fwdback_explain_prints_for_them(browser_page, run, workdir, options):
+    """Every parameter typed into its field (found by its lecture name): the loss, every
+    gradient and every parameter's update are explain's for those weights (--format json)."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.01", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q", *options])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    names = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent).network.names")
+    chosen = dict(zip(names, np.random.default_rng(len(options)).uniform(-1, 1, len(names)).tolist()))
+    for name, value in chosen.items():
+        page.get_by_label(name, exact=True).fill(repr(value))
+    (workdir / "w.json").write_text(json.dumps(chosen))
+    explained = run(["explain", "d.csv", "--init", "w.json", "--lr", "0.01", "--format", "json", *options])
+    assert explained.exit_code == 0, explained.stderr
+    expected = json.loads(explained.stdout)
+    loss = float(page.get_by_label("loss", exact=True).get_attribute("data-value"))
+    gradients = numbers(page, "#parameters td[aria-label^='dL/d']")
+    assert loss == pytest.approx(expected["loss"], rel=TOL)
+    assert gradients == pytest.approx({f"dL/d{name}": value for name, value in expected["gradients"].items()}, rel=TOL, abs=TOL)
+    for name in names:
+        page.get_by_label(name, exact=True).focus()
+        update = page.locator('#detail [data-role="update"]')
+        after = expected["weights_after"][name]
+        if name in expected["frozen"]:
+            assert "is frozen" in update.inner_text() and after == chosen[name]
+        else:
+            assert float(update.locator("span[data-value]").get_attribute("data-value")) == pytest.approx(after, rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_the_arrow_keys_on_a_focused_edge_step_its_weight_and_everything_follows(browser_page, run, workdir):
+    """Keyboard alone: Tab to an edge, ↑ adds 0.01, Page Down takes 0.1; the loss is network.py's
+    at the weights the fields then hold."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    start = float(page.get_by_label("w7", exact=True).input_value())
+    page.locator('svg.network [data-param="w7"]').focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("PageDown")
+    w7 = float(page.get_by_label("w7", exact=True).input_value())
+    assert w7 == start + 0.01 + 0.01 - 0.1
+    assert page.locator("#detail h3").inner_text().startswith("w7 at your weights")
+    weights = np.array([float(page.get_by_label(name, exact=True).input_value()) for name in Parameters(np.zeros(11)).names])
+    data = np.loadtxt(workdir / "d.csv", delimiter=",", skiprows=1)
+    X, y = data[:, :3], data[:, 3]
+    params = Parameters(weights)
+    expected = loss(y, forward(params, X).yhat)
+    assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected, rel=TOL)
+    page.locator("#reset").focus()
+    page.keyboard.press("Enter")
+    assert float(page.get_by_label("w7", exact=True).input_value()) == start
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+TRAINED = re.compile(r"trained (\d+) epochs in the page")
+
+
+@pytest.mark.parametrize("options", [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
+                                     ["--optimizer", "adam", "--batch-size", "7", "--seed", "4"]],
+                         ids=["gd, full batches", "momentum, batches in file order", "adam, shuffled batches"])
+def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_saves(browser_page, run, workdir, options):
+    """Set a weight, save the weights and the rows, train in the page for some epochs: the command
+    line the page shows, run on the saved files for as many epochs, ends at the page's weights."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "30", "--tol", "0", "--report", "run.html", "--no-save", "-q", *options])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator("#last").click()
+    page.get_by_label("w3", exact=True).fill("0.25")
+    for button, name in (("#save-weights", "weights.json"), ("#save-rows", "rows.csv")):
+        with page.expect_download() as saving:
+            page.locator(button).click()
+        assert saving.value.suggested_filename == name
+        saving.value.save_as(workdir / name)
+    command = page.locator("#command").inner_text().split("fwdback train ")[1].split("#")[0].split()
+    page.locator("#train").click()
+    page.wait_for_function("/trained ([6-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
+    page.locator("#train").click()
+    epochs = int(TRAINED.search(page.locator("#epoch-label").inner_text())[1])
+    names = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent).network.names")
+    shown = [float(page.get_by_label(name, exact=True).input_value()) for name in names]
+    result = run(["train", *command, "--epochs", str(epochs), "--model", "m.json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    trained = json.loads((workdir / "m.json").read_text())["weights"]
+    assert shown == pytest.approx([trained[name] for name in names], rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_a_run_on_more_rows_than_the_page_holds_plays_back_and_says_so(browser_page, run, workdir):
+    from fwdback.playback import LIVE_ROWS
+
+    write_rows(workdir / "d.csv", n=LIVE_ROWS + 1)
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "2", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    assert page.locator("#parameters input").count() == 0
+    assert "plays the run back: it trained on 10,001 rows, more than the 10,000 a page holds" in page.locator("#weights").inner_text()
+    assert page.locator("#rows tbody tr").count() == 8
+    assert browser_page.requests == [] and browser_page.errors == []
