@@ -370,7 +370,7 @@ def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_save
             page.locator(button).click()
         assert saving.value.suggested_filename == name
         saving.value.save_as(workdir / name)
-    command = page.locator("#command").inner_text().split("fwdback train ")[1].split("#")[0].split()
+    command = page.locator("#command-train").inner_text().split()[2:]
     page.locator("#train").click()
     page.wait_for_function("/trained ([6-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
     page.locator("#train").click()

@@ -189,8 +189,9 @@ its chain rule are recomputed from the run's rows at once.</p>
 <div class="controls" role="group" aria-label="Your weights"><button id="train" type="button" aria-pressed="false">▶ Train from here</button>
 <button id="reset" type="button">Back to the run</button><button id="save-weights" type="button">Save these weights</button>
 <button id="save-rows" type="button">Save the rows</button></div>
-<p class="caption">The weights save as JSON and the rows training saw as CSV; this command line, run on those two files,
-trains as the page does from here: <code id="command"></code></p>""")
+<p class="caption">The weights save as JSON and the rows training saw as CSV. On those two files,
+<code id="command-explain"></code> prints the numbers the page shows, and
+<code id="command-train"></code> trains as Train from here does.</p>""")
 
 
 def _playback_only(page: dict) -> str:

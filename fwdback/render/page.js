@@ -518,10 +518,10 @@
     return flags.join(" ");
   }
   function drawCommand() {
-    const shown = document.getElementById("command");
-    if (!shown) { return; }
+    if (!live) { return; }
     const files = "rows.csv --init " + weightsFile() + " " + settings();
-    shown.textContent = "fwdback explain " + files + "   # these numbers;   fwdback train " + files + " --tol 0   # Train from here";
+    document.getElementById("command-explain").textContent = "fwdback explain " + files;
+    document.getElementById("command-train").textContent = "fwdback train " + files + " --tol 0";
   }
   /* The rows training saw (in z-scores where it standardised them), as a CSV that fwdback reads
    * back to the same float64s: JavaScript writes each number in its shortest exact form. */
