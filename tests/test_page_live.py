@@ -395,3 +395,40 @@ def test_a_run_on_more_rows_than_the_page_holds_plays_back_and_says_so(browser_p
     assert "plays the run back: it trained on 10,001 rows, more than the 10,000 a page holds" in page.locator("#weights").inner_text()
     assert page.locator("#rows tbody tr").count() == 8
     assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_dragging_an_edge_up_moves_its_weight_a_hundredth_a_pixel(browser_page, run, workdir):
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    start = float(page.get_by_label("w7", exact=True).input_value())
+    box = page.locator('svg.network [data-param="w7"] .hit').bounding_box()
+    x, y = round(box["x"] + box["width"] / 2), round(box["y"] + box["height"] / 2)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y - 25, steps=5)
+    page.mouse.move(x, y - 50, steps=5)
+    page.mouse.up()
+    assert float(page.get_by_label("w7", exact=True).input_value()) == pytest.approx(start + 0.5, rel=1e-15)
+    assert "(pinned)" not in page.locator("#detail").inner_text(), "a drag is not a click"
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_the_keyboard_alone_reaches_every_field_edge_and_button(browser_page, run, workdir):
+    """Tab from the top of the page: every parameter's field and edge, and every button of the
+    live page, take the focus in turn."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    reached = set()
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("""() => { const e = document.activeElement;
+            return e.closest('svg') ? 'edge ' + e.getAttribute('data-param') : (e.getAttribute('aria-label') || e.id || e.textContent); }"""))
+    names = Parameters(np.zeros(11)).names
+    assert {f"edge {name}" for name in names} <= reached
+    assert set(names) <= reached
+    assert {"train", "reset", "save-weights", "save-rows"} <= reached
+    assert browser_page.errors == []
