@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .network import Gradients, Parameters, output_names, output_symbols
+from .engines import epoch_order
 from .training import EpochRecord, Thinned
 
 MOST_EPOCHS = 2000
@@ -22,6 +23,12 @@ MOST_STEPS = 2000
 SAMPLED_NUMBERS = 60_000
 # The page shows the first rows of the data, with the network's values for each.
 FIRST_ROWS = 8
+# Up to this many rows the page holds every row training saw and computes on them (a person's
+# edited weights, training from there); a run on more keeps playback only. 10,000 rows of
+# three inputs are about 0.8 MB of the page.
+LIVE_ROWS = 10_000
+# A shuffled mini-batch run's page carries the rows' order of its first epochs up to this many numbers.
+ORDER_NUMBERS = 100_000
 
 
 class EpochSamples(Thinned):
@@ -106,8 +113,20 @@ def network_document(params: Parameters, features, target, frozen=()) -> dict:
 
 
 def rows_document(X: np.ndarray, y: np.ndarray, numbers: np.ndarray | None = None) -> dict:
-    """The first FIRST_ROWS rows training saw (X : shape (n, k), y : shape (n,), or (n, m) for
-    m outputs), with their numbers in the data file (1..n where not given)."""
-    shown = min(FIRST_ROWS, len(y))
-    numbers = np.arange(1, shown + 1) if numbers is None else np.asarray(numbers)[:shown]
-    return {"numbers": numbers.tolist(), "X": X[:shown].tolist(), "y": y[:shown].tolist()}
+    """The rows training saw (X : shape (n, k), y : shape (n,), or (n, m) for m outputs), with
+    their numbers in the data file (1..n where not given): every row up to LIVE_ROWS ("live":
+    the page computes on them), else the first FIRST_ROWS, which the page shows."""
+    kept = len(y) if len(y) <= LIVE_ROWS else FIRST_ROWS
+    numbers = np.arange(1, kept + 1) if numbers is None else np.asarray(numbers)[:kept]
+    return {"numbers": numbers.tolist(), "X": X[:kept].tolist(), "y": y[:kept].tolist(), "live": kept == len(y),
+            "shown": FIRST_ROWS}
+
+
+def epoch_orders(plan, n: int, epochs: int) -> list[list[int]] | None:
+    """The order of the n rows in each of the first `epochs` epochs of a shuffled mini-batch
+    plan (epoch 1's first), as many of them as fit in ORDER_NUMBERS numbers: what a page needs
+    to train on from any weights as `train --init` does, which starts at epoch 1's order.
+    None for a plan that keeps the file's order or takes full batches."""
+    if plan.batch_size is None or not plan.shuffle:
+        return None
+    return [epoch_order(plan.seed, epoch, n).tolist() for epoch in range(1, min(epochs, ORDER_NUMBERS // n) + 1)]

@@ -19,7 +19,7 @@ from .modelfile import Model
 from .network import forward, loss_divisor, output_symbols
 from .outputs import csv_line
 from .notation import count
-from .playback import network_document
+from .playback import LIVE_ROWS, epoch_orders, network_document
 from .plan import CONVERGENCE_WINDOW, StopReason
 from .rounding import beyond_rounding
 from .sections import Mark, Table
@@ -638,7 +638,8 @@ def gradcheck_table(checks, title: str = "Gradient check") -> Table:
 
 def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, steps: dict | None = None) -> dict:
     """Everything the run's page shows, as JSON-ready data. `samples` is playback.EpochSamples'
-    document (the kept epochs), `rows` playback.rows_document (the first rows) or None, `steps`
+    document (the kept epochs), `rows` playback.rows_document (the rows, all of them for a page
+    that computes) or None, `steps`
     playback.StepSamples' (the kept updates of a mini-batch run) or None."""
     result, model = report.result, report.model
     params = result.final
@@ -654,12 +655,11 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "network": network_document(params, model.features, model.target, report.plan.freeze),
         "epochs": samples,
         "steps": steps,
-        "loss": report.plan.loss,
-        "optimizer": report.plan.optimizer,
-        "batch_size": report.plan.batch_size,
+        "plan": asdict(report.plan),
         "rows": rows,
-        "lr": report.plan.lr,
         "full_batch": report.plan.batch_size is None,
+        "live_rows": LIVE_ROWS,
+        "orders": None if rows is None or not rows["live"] else epoch_orders(report.plan, report.rows.count, result.epochs_run),
         "training_rows": report.rows.count,
         "last_epoch": result.last_epoch,
         "epochs_run": result.epochs_run,

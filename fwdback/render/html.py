@@ -138,8 +138,12 @@ def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Blo
     summary, the network's names, the kept epochs (a --history row each), the first rows; the
     figures are render.svg's, drawn at the first kept epoch and moved by the page's script."""
     names = page["network"]["names"]
+    live = page["rows"] is not None and page["rows"]["live"]
     parameters = "".join(
-        f'<tr data-param="{html_text(name)}" tabindex="0"><td>{html_text(name)}</td><td></td><td></td></tr>' for name in names
+        f'<tr data-param="{html_text(name)}" tabindex="0"><td>{html_text(name)}</td>'
+        + (f'<td><span class="shown"></span><input type="number" step="any" data-set="{html_text(name)}" aria-label="{html_text(name)}"></td>'
+           if live else "<td></td>")
+        + f'<td aria-label="dL/d{html_text(name)}"></td></tr>' for name in names
     )
     last = len(page["epochs"]["epochs"]) - 1
     summary = "".join(f"<dt>{html_text(label)}</dt><dd>{html_text(value)}</dd>" for label, value in page["summary"])
@@ -163,16 +167,43 @@ forward pass; the dashed line beside it is the gradient dL/dw, coloured by the w
 <div class="columns"><figure class="scroll">{network_figure}</figure><aside id="detail" class="panel detail" aria-live="polite"></aside></div>
 </section>
 <section id="curve"><h2>The loss</h2><figure class="scroll">{loss_figure}</figure></section>
-<section><h2>Every parameter at this epoch</h2>
-<p><button id="save-weights" type="button">Save these weights</button> <span class="caption">as JSON, for
-<code>fwdback train DATA --init weights.json</code> to start from</span></p><div class="scroll"><table id="parameters"><thead><tr><th>name</th>
+<section id="weights"><h2>Every parameter at this epoch</h2>
+<p class="loss-line">loss L = <output id="loss" aria-label="loss"></output> <span id="live-status" aria-live="polite"></span></p>
+{_live_controls(page) if live else _playback_only(page)}
+<div class="scroll"><table id="parameters"><thead><tr><th>name</th>
 <th>value</th><th>gradient dL/d(name)</th></tr></thead><tbody>{parameters}</tbody></table></div>
 <p class="caption">{html_text(page["units"])}</p></section>
 {_rows_section(page)}
 {"" if worked is None else '<section id="worked" class="worked">' + sections_html(worked, deeper=1) + "</section>"}
 <footer>Made by fwdback from {html_text(page["data"])}. Everything on this page is in this file; it fetches nothing.</footer>"""
-    script = f'<script id="fwdback-data" type="application/json">{script_json(page)}</script>\n<script>{_asset("page.js")}</script>\n'
+    script = f'<script id="fwdback-data" type="application/json">{script_json(page)}</script>\n<script>{_asset("network.js")}</script>\n<script>{_asset("page.js")}</script>\n'
     return document(page["title"], body, script)
+
+
+def _live_controls(page: dict) -> str:
+    """What a person does with weights of their own: set any parameter (its field, or the arrow
+    keys on its edge in the figure), train on from there, go back to the run, save."""
+    return ("""<p class="caption">Set any parameter: type it in its field below, drag its edge in the figure up or down, or
+focus the edge (Tab) and press ↑ or ↓ (Page Up, Page Down: ten times as far). The forward pass, the loss, every gradient and
+its chain rule are recomputed from the run's rows at once.</p>
+<div class="controls" role="group" aria-label="Your weights"><button id="train" type="button" aria-pressed="false">▶ Train from here</button>
+<button id="reset" type="button">Back to the run</button><button id="save-weights" type="button">Save these weights</button>
+<button id="save-rows" type="button">Save the rows</button></div>
+<p class="caption">The weights save as JSON and the rows training saw as CSV. On those two files,
+<code id="command-explain"></code> prints the numbers the page shows, and
+<code id="command-train"></code> trains as Train from here does.</p>""")
+
+
+def _playback_only(page: dict) -> str:
+    """A run on more rows than the page holds: its epochs play back, nothing is recomputed."""
+    if page["rows"] is None:
+        reason = "its rows were streamed from the file, not held"
+    else:
+        reason = f"it trained on {count(page['training_rows'])} rows, more than the {count(page['live_rows'])} a page holds"
+    return (f'<p class="caption">This page plays the run back: {html_text(reason)}, so its weights cannot be set here '
+            "(train on fewer rows for a page that recomputes).</p>"
+            '<p><button id="save-weights" type="button">Save these weights</button> <span class="caption">as JSON, for '
+            "<code>fwdback train DATA --init weights.json</code> to start from</span></p>")
 
 
 def _step_controls(page: dict) -> str:
@@ -186,7 +217,7 @@ def _step_controls(page: dict) -> str:
             f'<input id="step" type="range" min="0" max="{steps["per_epoch"]}" step="1" value="0" aria-label="Update within the epoch">'
             f'<button id="step-forward" type="button" aria-label="Next update">▶</button>'
             f'<output id="step-label" for="step"></output></div>'
-            f'<p class="legend">Each epoch makes {steps["per_epoch"]} updates, one a mini-batch of {page["batch_size"]} rows: '
+            f'<p class="legend">Each epoch makes {steps["per_epoch"]} updates, one a mini-batch of {page["plan"]["batch_size"]} rows: '
             f"the second slider walks them{html_text(sampled)}.</p>")
 
 

@@ -28,6 +28,9 @@
   let step = null; /* the index into data.steps of the update shown; null: the epoch as a whole */
   let timer = null;
   let pinned = null;
+  /* Weights a person set, or trained to in the page: {vector, at: passes(vector), from: the kept
+   * epoch they started from, trained: the epochs trained in the page}; null: the run's own. */
+  let edited = null;
 
   /* A whole number thousands separated, as notation.count writes it: 67,740. */
   function count(value) {
@@ -61,50 +64,48 @@
   function d(top, bottom) { return "∂" + top + "/∂" + bottom; }
   function colour(value) { return value >= 0 ? POSITIVE : NEGATIVE; }
   /* The weights and gradients shown: the epoch's --history row, or an update's (its start, its batch's). */
-  function weights() { return step === null ? data.epochs.weights[current] : data.steps.weights[step]; }
-  function gradients() { return step === null ? data.epochs.gradients[current] : data.steps.gradients[step]; }
-  function value(vector, name) { return name ? vector[at[name]] : 0; }  /* "" is an absent bias */
-  /* d(n) of the loss convention: L = (sum of squared errors) / d(n). */
-  function divisor(n) { return { mse: n, "half-mse": 2 * n, sse: 1, "half-sse": 2 }[data.loss || "mse"]; }
-  function targets(r) { const y = data.rows.y[r]; return Array.isArray(y) ? y : [y]; }
-  function sum(names, w, values, bias) {
-    let total = 0;
-    names.forEach(function (name, j) { total += value(w, name) * values[j]; });
-    return total + value(w, bias);
+  function weights() {
+    if (edited !== null) { return edited.vector; }
+    return step === null ? data.epochs.weights[current] : data.steps.weights[step];
   }
+  function gradients() {
+    if (edited !== null) { return edited.at.back.gradients; }
+    return step === null ? data.epochs.gradients[current] : data.steps.gradients[step];
+  }
+  function value(vector, name) { return name ? vector[at[name]] : 0; }  /* "" is an absent bias */
+  function targets(r) { const y = data.rows.y[r]; return Array.isArray(y) ? y : [y]; }
   /* What output j's chain rule goes through: yhat_j itself, or a_j before an output activation. */
   function outputSym(j) {
     if (net.output_activation === "identity") { return net.outputs[j]; }
     return net.outputs.length > 1 ? "a" + (j + 1) : "a";
   }
 
-  const activations = {
-    identity: [function (z) { return z; }, function () { return 1; }],
-    tanh: [Math.tanh, function (z, n) { return 1 - n * n; }],
-    relu: [function (z) { return Math.max(z, 0); }, function (z) { return z > 0 ? 1 : 0; }],
-    sigmoid: [function (z) { return 0.5 * (1 + Math.tanh(0.5 * z)); }, function (z, n) { return n * (1 - n); }]
-  };
+  /* The network's shape and rows as network.js takes them: X, n arrays of k; Y, m arrays of n. */
+  const M = fwdbackNetwork;
+  const shape = { k: net.inputs.length, H: net.hidden, m: net.outputs.length, activation: net.activation,
+                  output_activation: net.output_activation, bias: net.b_hidden[0] !== "" };
+  const X = data.rows ? data.rows.X : [];
+  const Y = net.outputs.map(function (name, j) { return X.map(function (x, r) { return targets(r)[j]; }); });
+  const live = data.rows !== null && data.rows.live;
 
-  /* The lecture's forward pass and the chain rule's per-row terms on the page's first rows. */
+  /* The forward and backward passes at weights w over the page's rows (every row training saw on
+   * a live page, else the first ones, their chain-rule terms over all the run's rows). */
+  function passes(w) {
+    const fwd = M.forward(shape, w, X);
+    return { fwd: fwd, back: M.backward(shape, w, X, Y, fwd, data.plan.loss, data.training_rows),
+             loss: live ? M.loss(Y, fwd.Yhat, data.plan.loss) : null };
+  }
+
+  /* Row r's values and chain-rule terms, as the table and the chain-rule panel show them. */
+  function row(at, r) {
+    const column = function (M) { return M.map(function (unit) { return unit[r]; }); };
+    const yhat = column(at.fwd.Yhat);
+    return { x: X[r], z: column(at.fwd.Z), N: column(at.fwd.N), yhat: yhat,
+             error: targets(r).map(function (y, j) { return y - yhat[j]; }), da: column(at.back.dL_dA), dz: column(at.back.dL_dZ) };
+  }
   function forward(w) {
-    const act = activations[net.activation];
-    const out = activations[net.output_activation];
-    const scale = 2 / divisor(data.training_rows);
-    return data.rows.X.map(function (x, r) {
-      const z = net.W_hidden.map(function (unit, h) { return sum(unit, w, x, net.b_hidden[h]); });
-      const N = z.map(function (zh) { return act[0](zh); });
-      const a = net.W_out.map(function (unit, j) { return sum(unit, w, N, net.b_outputs[j]); });
-      const yhat = a.map(function (aj) { return out[0](aj); });
-      const error = targets(r).map(function (y, j) { return y - yhat[j]; });
-      const dyhat = error.map(function (e) { return -scale * e; });
-      const da = dyhat.map(function (d, j) { return d * out[1](a[j], yhat[j]); });
-      const dz = N.map(function (n, h) {
-        let total = 0;
-        da.forEach(function (d, j) { total += d * value(w, net.W_out[j][h]); });
-        return total * act[1](z[h], n);
-      });
-      return { x: x, z: z, N: N, yhat: yhat, error: error, da: da, dz: dz };
-    });
+    const at = passes(w);
+    return X.slice(0, data.rows ? data.rows.shown : 0).map(function (x, r) { return row(at, r); });
   }
 
   /* A dashed gradient line's width: log10 |dL/dw| on the figure's one scale for the whole run,
@@ -160,11 +161,17 @@
     document.querySelectorAll("#parameters tr[data-param]").forEach(function (row) {
       const name = row.getAttribute("data-param");
       const cells = row.querySelectorAll("td");
-      cells[1].textContent = g6(value(w, name));
+      (cells[1].querySelector(".shown") || cells[1]).textContent = g6(value(w, name));
       cells[1].setAttribute("data-value", String(value(w, name)));
       cells[2].textContent = g6(value(g, name));
       cells[2].setAttribute("data-value", String(value(g, name)));
+      const field = row.querySelector("input[data-set]");
+      if (field && document.activeElement !== field) { field.value = String(value(w, name)); }
     });
+    const loss = edited !== null ? edited.at.loss : data.epochs.losses[current];
+    const shown = document.getElementById("loss");
+    shown.textContent = g6(loss);
+    shown.setAttribute("data-value", String(loss));
   }
 
   function drawRows() {
@@ -253,11 +260,11 @@
   /* What the update does with the gradient: w - eta g for gradient descent; frozen, nothing. */
   function updateLine(name, c, when) {
     if (frozen[name]) { return sym(name) + " = " + g6(c.weight) + " is frozen: it keeps its value"; }
-    if (data.optimizer && data.optimizer !== "gd") {
-      return sym(name) + " = " + g6(c.weight) + " " + when + "; " + data.optimizer + " makes the update (fwdback explain works it)";
+    if (data.plan.optimizer !== "gd") {
+      return sym(name) + " = " + g6(c.weight) + " " + when + "; " + data.plan.optimizer + " makes the update (fwdback explain works it)";
     }
-    return sym(name) + " ← " + sym(name) + " − η " + d("L", sym(name)) + " = " + g6(c.weight) + " − " + g6(data.lr) + "·" +
-      factor(c.gradient) + " = " + g6(c.weight - data.lr * c.gradient);
+    return sym(name) + " ← " + sym(name) + " − η " + d("L", sym(name)) + " = " + g6(c.weight) + " − " + g6(data.plan.lr) + "·" +
+      factor(c.gradient) + " = " + g6(c.weight - data.plan.lr * c.gradient);
   }
 
   function drawDetail(name) {
@@ -274,10 +281,14 @@
     const c = chain(name);
     const epoch = data.epochs.epochs[current];
     const at = step === null ? "" : ", update " + count(data.steps.steps[step]);
-    let html = "<h3>" + sym(name) + " at epoch " + count(epoch) + at + (pinned ? " (pinned)" : "") + "</h3>";
+    const where = edited !== null ? " at your weights" : " at epoch " + count(epoch) + at;
+    let html = "<h3>" + sym(name) + where + (pinned ? " (pinned)" : "") + "</h3>";
     const gradient = '<span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>";
-    if (step !== null) {
-      const rows = Math.min(data.batch_size, data.training_rows - (data.steps.steps[step] - 1) * data.batch_size);
+    if (edited !== null) {
+      html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " = " + c.rule + " = " + c.terms + " = " +
+        gradient + factors(name) + '<p class="formula" data-role="update">' + liveUpdateLine(name, c) + "</p>";
+    } else if (step !== null) {
+      const rows = Math.min(data.plan.batch_size, data.training_rows - (data.steps.steps[step] - 1) * data.plan.batch_size);
       html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " (this update's batch of " + rows + " rows) = " + gradient + '<p class="formula" data-role="update">' + updateLine(name, c, "before this update") + "</p>";
     } else if (data.full_batch) {
       html += '<p class="formula" data-role="gradient">' + d("L", sym(name)) + " = " + c.rule + " = " + c.terms + " = " +
@@ -292,6 +303,7 @@
   function show(i) {
     current = Math.max(0, Math.min(data.epochs.epochs.length - 1, i));
     step = null;
+    leave();
     slider.value = String(current);
     const epoch = data.epochs.epochs[current];
     const loss = data.epochs.losses[current];
@@ -318,6 +330,7 @@
     drawTable();
     drawRows();
     drawDetail(pinned);
+    drawCommand();
   }
 
   function play() {
@@ -338,17 +351,186 @@
     playButton.setAttribute("aria-pressed", "false");
   }
 
-  /* The weights at the slider's epoch as a file of their own: {"w1": ..., "b3": ...}, which
-   * `fwdback train DATA --init FILE` starts from. Made in the page, so nothing is fetched. */
-  function saveWeights() {
-    const w = weights();
-    const text = "{\n" + names.map(function (name) { return '  "' + name + '": ' + JSON.stringify(value(w, name)); }).join(",\n") + "\n}\n";
+  /* A file made in the page (a Blob URL, so nothing is fetched), downloaded under `name`. */
+  function download(name, text, type) {
     const link = document.createElement("a");
-    link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
-    link.download = "weights-epoch-" + data.epochs.epochs[current] + (step === null ? "" : "-update-" + data.steps.steps[step]) + ".json";
+    link.href = URL.createObjectURL(new Blob([text], { type: type }));
+    link.download = name;
     document.body.appendChild(link);
     link.click();
     link.remove();
+  }
+  function weightsFile() {
+    if (edited !== null) { return "weights.json"; }
+    return "weights-epoch-" + data.epochs.epochs[current] + (step === null ? "" : "-update-" + data.steps.steps[step]) + ".json";
+  }
+  /* The weights shown as a file of their own: {"w1": ..., "b3": ...}, which `fwdback train DATA
+   * --init FILE` starts from. */
+  function saveWeights() {
+    const w = weights();
+    const text = "{\n" + names.map(function (name) { return '  "' + name + '": ' + JSON.stringify(value(w, name)); }).join(",\n") + "\n}\n";
+    download(weightsFile(), text, "application/json");
+  }
+
+  /* ---- Weights of one's own: set them, see everything recomputed, train on from them ---------
+   * Only on a live page (data.rows.live: every row training saw is in the page). */
+  const trainButton = document.getElementById("train");
+  const status = document.getElementById("live-status");
+  let training = null;  /* the timer of Train from here */
+
+  /* The next update from weights w with gradients g, by the run's rule from a fresh state (t = 1),
+   * as `fwdback explain --init` works it: the weights after it and what the rule computed. */
+  function nextUpdate(w, g) {
+    return new M.Optimizer(data.plan, names.length, names.map(function (name) { return !!frozen[name]; })).step(w, g);
+  }
+  const RULES = {
+    gd: function (n) { return n + " − η " + d("L", n); },
+    momentum: function (n) { return n + " + v, v = μ·0 − η " + d("L", n); },
+    nesterov: function (n) { return n + " + μv − η " + d("L", n) + ", v = μ·0 − η " + d("L", n); },
+    adam: function (n) { return n + " − η m̂ / (√ŝ + ε), m̂ = " + d("L", n) + ", ŝ = (" + d("L", n) + ")² at t = 1"; }
+  };
+  function liveUpdateLine(name, c) {
+    if (frozen[name]) { return sym(name) + " = " + g6(c.weight) + " is frozen: it keeps its value"; }
+    if (!data.full_batch) {
+      return sym(name) + " = " + g6(c.weight) + "; training takes batches of " + data.plan.batch_size + " rows, one update each: Train from here makes them";
+    }
+    const after = value(nextUpdate(weights(), gradients()).vector, name);
+    const numbers = data.plan.optimizer === "gd" ? " = " + g6(c.weight) + " − " + g6(data.plan.lr) + "·" + factor(c.gradient) : "";
+    return sym(name) + " ← " + RULES[data.plan.optimizer](sym(name)) + numbers + ' = <span data-value="' + after + '">' + g6(after) + "</span>";
+  }
+
+  /* Row 1's factors of the chain rule below the gradient: dL/da = dL/dyhat · out'(a) for an
+   * output's parameter (with an output activation), dL/dz = (Σ_j dL/da_j · w_j) · act'(z) for a
+   * hidden unit's. */
+  function factors(name) {
+    const p = place(name);
+    const b = edited.at.back;
+    if (p.output !== undefined) {
+      if (b.dYhat_dA === null) { return ""; }
+      const o = p.output;
+      return '<p class="formula" data-role="factors">row 1: ' + d("L", sym(outputSym(o), "1")) + " = " + d("L", sym(net.outputs[o], "1")) + " · " +
+        net.output_activation + "′(" + sym(outputSym(o), "1") + ") = " + factor(b.dL_dYhat[o][0]) + "·" + factor(b.dYhat_dA[o][0]) +
+        " = " + g6(b.dL_dA[o][0]) + "</p>";
+    }
+    const h = p.unit;
+    const sums = net.W_out.map(function (unit, j) { return d("L", sym(outputSym(j), "1")) + "·" + sym(unit[h]); }).join(" + ");
+    const numbers = net.W_out.map(function (unit, j) { return factor(b.dL_dA[j][0]) + "·" + factor(value(edited.vector, unit[h])); }).join(" + ");
+    const z = net.activation === "identity" ? "N" + (h + 1) : "z" + (h + 1);
+    const slope = b.dN_dZ === null ? "" : " · " + net.activation + "′(" + sym(z, "1") + ")";
+    const slopeValue = b.dN_dZ === null ? "" : "·" + factor(b.dN_dZ[h][0]);
+    return '<p class="formula" data-role="factors">row 1: ' + d("L", sym(z, "1")) + " = (" + sums + ")" + slope + " = (" + numbers + ")" +
+      slopeValue + " = " + g6(b.dL_dZ[h][0]) + "</p>";
+  }
+
+  /* Show weights `vector` as a person's: every pass recomputed from the page's rows. */
+  function setWeights(vector) {
+    edited = { vector: vector, at: passes(vector), from: edited === null ? current : edited.from,
+               trained: edited === null ? 0 : edited.trained };
+    label.textContent = "your weights, set at epoch " + count(data.epochs.epochs[edited.from]) + " of " + count(data.last_epoch) +
+      (edited.trained ? ", trained " + count(edited.trained) + " epochs in the page" : "") + ", loss " + g6(edited.at.loss);
+    slider.setAttribute("aria-valuetext", label.textContent);
+    status.textContent = training !== null ? "" : "(your weights: Back to the run returns to its own)";
+    drawNetwork();
+    drawTable();
+    drawRows();
+    drawDetail(pinned || focused);
+    drawCommand();
+  }
+  /* A person sets parameter `name` to v (typed, dragged or stepped): training starts over from here. */
+  function set(name, v) {
+    pause();
+    const vector = weights().slice();
+    vector[at[name]] = v;
+    if (edited !== null) { edited.trained = 0; }
+    setWeights(vector);
+  }
+  function nudge(name, direction, far) { set(name, value(weights(), name) + direction * (far ? 0.1 : 0.01)); }
+  /* Back to the run's own weights at the slider's epoch. */
+  function leave() {
+    pause();
+    if (edited === null) { return; }
+    edited = null;
+    status.textContent = "";
+    drawCommand();
+  }
+
+  /* Epoch e's order of the rows for the run's batches (e = 1, 2, ... from where training starts,
+   * as `train --init` counts them): the file's, or the run's shuffles the page carries; undefined
+   * past those. null for full batches. */
+  function orderOf(e) {
+    if (data.full_batch) { return null; }
+    if (!data.plan.shuffle) { return X.map(function (x, i) { return i; }); }
+    return data.orders && e <= data.orders.length ? data.orders[e - 1] : undefined;
+  }
+  /* Train from here: the run's settings, from the weights shown, a fresh optimizer state as
+   * `train --init` starts with; epoch after epoch until paused. */
+  function train() {
+    if (training !== null) { pause(); return; }
+    stop();
+    setWeights(weights().slice());
+    edited.trained = 0;
+    const optimizer = new M.Optimizer(data.plan, names.length, names.map(function (name) { return !!frozen[name]; }));
+    trainButton.textContent = "❚❚ Pause training";
+    trainButton.setAttribute("aria-pressed", "true");
+    training = setInterval(function () {
+      const order = orderOf(edited.trained + 1);
+      if (order === undefined) {
+        pause();
+        status.textContent = "The page carries the run's shuffled orders of the rows for " + count(data.orders ? data.orders.length : 0) +
+          " epochs; fwdback train goes on past them.";
+        return;
+      }
+      const done = M.epoch(shape, edited.vector, X, Y, data.plan, optimizer, order);
+      edited.trained += 1;
+      setWeights(done.vector);
+    }, 40);
+  }
+  function pause() {
+    if (training === null) { return; }
+    clearInterval(training);
+    training = null;
+    trainButton.textContent = "▶ Train from here";
+    trainButton.setAttribute("aria-pressed", "false");
+  }
+
+  /* The command lines that give the page's numbers: explain at these weights, train from them. */
+  function quoted(word) { return /^[\w.,\/=-]+$/.test(word) ? word : "'" + word.replace(/'/g, "'\\''") + "'"; }
+  function settings() {
+    const plan = data.plan;
+    const flags = [];
+    const add = function (flag, setting, unless) { if (setting !== unless) { flags.push(flag + " " + quoted(String(setting))); } };
+    add("--features", net.features.join(","), "x1,x2,x3");
+    add("--target", net.targets.join(","), "y");
+    add("--hidden", net.hidden, 2);
+    add("--activation", net.activation, "identity");
+    add("--output-activation", net.output_activation, "identity");
+    if (!shape.bias) { flags.push("--no-bias"); }
+    add("--loss", plan.loss, "mse");
+    add("--optimizer", plan.optimizer, "gd");
+    if (plan.optimizer === "momentum" || plan.optimizer === "nesterov") { add("--momentum", plan.momentum, 0.9); }
+    if (plan.optimizer === "adam") { add("--beta1", plan.beta1, 0.9); add("--beta2", plan.beta2, 0.999); add("--epsilon", plan.epsilon, 1e-8); }
+    if (plan.freeze.length) { add("--freeze", plan.freeze.join(","), ""); }
+    if (plan.batch_size !== null) {
+      add("--batch-size", plan.batch_size, null);
+      if (!plan.shuffle) { flags.push("--no-shuffle"); } else { add("--seed", plan.seed, 0); }
+    }
+    flags.push("--lr " + plan.lr, "--no-standardize");
+    return flags.join(" ");
+  }
+  function drawCommand() {
+    if (!live) { return; }
+    const files = "rows.csv --init " + weightsFile() + " " + settings();
+    document.getElementById("command-explain").textContent = "fwdback explain " + files;
+    document.getElementById("command-train").textContent = "fwdback train " + files + " --tol 0";
+  }
+  /* The rows training saw (in z-scores where it standardised them), as a CSV that fwdback reads
+   * back to the same float64s: JavaScript writes each number in its shortest exact form. */
+  function saveRows() {
+    const header = net.features.concat(net.targets).map(function (name) {
+      return /[",\n\r]/.test(name) ? '"' + name.replace(/"/g, '""') + '"' : name;
+    });
+    const lines = [header.join(",")].concat(X.map(function (x, r) { return x.concat(targets(r)).map(String).join(","); }));
+    download("rows.csv", lines.join("\n") + "\n", "text/csv");
   }
 
   slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
@@ -358,6 +540,41 @@
     document.getElementById("step-forward").addEventListener("click", function () { stop(); showStep(parseInt(stepSlider.value, 10) + 1); });
   }
   document.getElementById("save-weights").addEventListener("click", saveWeights);
+  let focused = null;  /* the parameter whose edge or row has the focus */
+  if (live) {
+    trainButton.addEventListener("click", train);
+    document.getElementById("reset").addEventListener("click", function () { show(current); });
+    document.getElementById("save-rows").addEventListener("click", saveRows);
+    document.querySelectorAll("#parameters input[data-set]").forEach(function (field) {
+      const name = field.getAttribute("data-set");
+      field.addEventListener("input", function () {
+        const v = Number(field.value);
+        if (field.value.trim() !== "" && isFinite(v)) { set(name, v); }
+      });
+      field.addEventListener("click", function (event) { event.stopPropagation(); });
+      field.addEventListener("focus", function () { focused = name; if (!pinned) { drawDetail(name); } });
+    });
+    /* Dragging an edge or a bias up or down moves its value, 0.01 a pixel. */
+    document.querySelectorAll("svg.network [data-param]").forEach(function (edge) {
+      const name = edge.getAttribute("data-param");
+      edge.addEventListener("pointerdown", function (event) {
+        const start = { y: event.clientY, v: value(weights(), name), moved: false };
+        edge.setPointerCapture(event.pointerId);
+        const move = function (e) {
+          const dy = start.y - e.clientY;
+          if (Math.abs(dy) > 2) { start.moved = true; }
+          if (start.moved) { set(name, start.v + 0.01 * dy); }
+        };
+        const end = function () {
+          edge.removeEventListener("pointermove", move);
+          edge.removeEventListener("pointerup", end);
+          if (start.moved) { edge.addEventListener("click", function (e) { e.stopImmediatePropagation(); }, { capture: true, once: true }); }
+        };
+        edge.addEventListener("pointermove", move);
+        edge.addEventListener("pointerup", end);
+      });
+    });
+  }
   playButton.addEventListener("click", play);
   document.getElementById("first").addEventListener("click", function () { stop(); show(0); });
   document.getElementById("back").addEventListener("click", function () { stop(); show(current - 1); });
@@ -368,10 +585,14 @@
     if (event.key === " " && target.tagName !== "BUTTON" && target.tagName !== "INPUT") {
       event.preventDefault();
       play();
-    } else if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && target !== slider && target !== stepSlider) {
+    } else if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && target !== slider && target !== stepSlider && target.tagName !== "INPUT") {
       event.preventDefault();
       stop();
       show(current + (event.key === "ArrowRight" ? 1 : -1));
+    } else if (live && target.closest && target.closest("svg.network") && target.hasAttribute("data-param") &&
+               ["ArrowUp", "ArrowDown", "PageUp", "PageDown"].indexOf(event.key) >= 0) {
+      event.preventDefault();
+      nudge(target.getAttribute("data-param"), event.key === "ArrowUp" || event.key === "PageUp" ? 1 : -1, event.key.indexOf("Page") === 0);
     } else if (event.key === "Enter" && target.hasAttribute && target.hasAttribute("data-param")) {
       pin(target.getAttribute("data-param"));
     }
@@ -393,7 +614,8 @@
   document.querySelectorAll("svg.network [data-param], #parameters tr[data-param]").forEach(function (element) {
     const name = element.getAttribute("data-param");
     element.addEventListener("mouseenter", function () { if (!pinned) { drawDetail(name); } });
-    element.addEventListener("focus", function () { if (!pinned) { drawDetail(name); } });
+    element.addEventListener("focus", function () { focused = name; if (!pinned) { drawDetail(name); } });
+    element.addEventListener("blur", function () { focused = null; });
     element.addEventListener("mouseleave", function () { if (!pinned) { drawDetail(null); } });
     element.addEventListener("click", function () { pin(name); });
   });

@@ -1,0 +1,434 @@
+"""The page's own arithmetic (fwdback/render/network.js) against network.py, and the live page.
+
+Chromium computes with the JavaScript of a page `fwdback train --report` wrote; Python computes
+the same with network.py and optimizers.py (or runs `fwdback train` itself) and compares.
+Hypothesis draws the networks (inputs, hidden units, outputs, activations, output activations,
+loss conventions, biases or none, frozen parameters) and their data.
+
+The bound, from the arithmetic: both sides do the same operations on the same float64s, but
+BLAS and numpy may sum in another order (blocked, pairwise, fused multiply-adds), and the two
+libms' tanh may differ in the last place. Each operation rounds by at most eps relative to its
+result, a sum of terms in another order differs by at most (terms - 1) eps times the sum of
+their absolute values, and the activations' slopes are at most 1, so a quantity reached through
+K operations differs by at most K eps times the same quantity computed on absolute values
+(`magnitudes`: every sum taken of |terms|, every error of |y| + |yhat|). The networks drawn have
+K < 100, so K eps < 2.3e-14: TOL = 1e-12 of the magnitude holds with room, and where nothing
+cancels the magnitude is the value itself, so that this is the relative 1e-12 of the issue.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from conftest import BrowserPage
+from fwdback.network import ACTIVATIONS, OUTPUT_ACTIVATIONS, LOSSES, Parameters, as_rows, backward, forward, loss, loss_divisor
+from fwdback.optimizers import Optimizer, OptimizerSettings
+
+SAMPLE = Path(__file__).parent.parent / "sample_data" / "linear.csv"
+TOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def sample_page(tmp_path_factory) -> Path:
+    """The page of 30 epochs on the README's sample data, by the command line."""
+    import subprocess
+    import sys
+
+    directory = tmp_path_factory.mktemp("live")
+    subprocess.run([sys.executable, "-m", "fwdback", "train", str(SAMPLE), "--epochs", "30", "--tol", "0", "--lr", "0.05",
+                    "--report", "run.html", "--history", "h.csv", "--no-save", "-q"], cwd=directory, check=True)
+    return directory / "run.html"
+
+
+@pytest.fixture(scope="module")
+def js(chromium, sample_page):
+    """The sample page open in Chromium, every request blocked: its network.js to call."""
+    context = chromium.new_context(service_workers="block")
+    context.set_default_timeout(15_000)
+    recorder = BrowserPage.in_context(context)
+    recorder.open(sample_page)
+    yield recorder
+    assert recorder.requests == [] and recorder.errors == []
+    context.close()
+
+
+@st.composite
+def networks(draw, most_rows: int = 12):
+    """(Parameters, X : shape (n, k), y : shape (n,) or (n, m), convention, frozen names)."""
+    k, h, m = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    activation = draw(st.sampled_from(list(ACTIVATIONS)))
+    output_activation = draw(st.sampled_from(OUTPUT_ACTIVATIONS))
+    bias = draw(st.booleans())
+    n = draw(st.integers(1, most_rows))
+    number = st.floats(-2.0, 2.0, allow_subnormal=False)
+    size = Parameters(np.zeros(h * (k + m) + (h + m) * bias), k, h, n_outputs=m, bias=bias).vector.size
+    params = Parameters(draw(st.lists(number, min_size=size, max_size=size)), k, h, activation,
+                        n_outputs=m, output_activation=output_activation, bias=bias)
+    X = np.array(draw(st.lists(st.lists(number, min_size=k, max_size=k), min_size=n, max_size=n)))
+    Y = np.array(draw(st.lists(st.lists(number, min_size=m, max_size=m), min_size=n, max_size=n)))
+    frozen = draw(st.lists(st.sampled_from(params.names), unique=True, max_size=3))
+    return params, X, Y[:, 0] if m == 1 else Y, draw(st.sampled_from(list(LOSSES))), frozen
+
+
+def shape(params: Parameters) -> dict:
+    return {"k": params.n_inputs, "H": params.n_hidden, "m": params.n_outputs, "activation": params.activation,
+            "output_activation": params.output_activation, "bias": params.bias}
+
+
+def magnitudes(params: Parameters, X, y, convention: str) -> dict:
+    """Each quantity of the passes computed on absolute values (module docstring): the scale of
+    the rounding of each, Z, A, the loss and the gradients (shape (P,))."""
+    a = params.like(np.abs(params.vector))
+    fwd = forward(params, X)
+    Wh, Wo, bh, bo = a.layers
+    Zm = Wh @ np.abs(X).T + bh[:, None]
+    Nm = Zm + np.abs(fwd.N)
+    Am = Wo @ Nm + bo[:, None]
+    Em = np.abs(as_rows(y)) + Am + np.abs(fwd.Yhat)
+    scale = 2.0 / loss_divisor(convention, len(y))
+    back = backward(params, X, y, fwd, convention)
+    out_slope = 1.0 if back.dYhat_dA is None else np.abs(back.dYhat_dA)
+    dAm = scale * Em * (out_slope + np.abs(as_rows(y) - fwd.Yhat))
+    dNm = Wo.T @ dAm
+    slope = 1.0 if back.dN_dZ is None else np.abs(back.dN_dZ)
+    dZm = dNm * slope + np.abs(back.dL_dN) * Zm
+    grads = params.flat(dZm @ np.abs(X), dAm @ Nm.T, dZm.sum(axis=1), dAm.sum(axis=1))
+    return {"Z": Zm, "A": Am, "loss": float((Em * Em).sum()) / loss_divisor(convention, len(y)), "gradients": grads}
+
+
+PASSES = """([net, w, X, Y, convention]) => {
+  const M = fwdbackNetwork;
+  const fwd = M.forward(net, w, X);
+  const back = M.backward(net, w, X, Y, fwd, convention);
+  return { Z: fwd.Z, N: fwd.N, A: fwd.A, Yhat: fwd.Yhat, loss: M.loss(Y, fwd.Yhat, convention),
+           dL_dA: back.dL_dA, dL_dZ: back.dL_dZ, gradients: back.gradients };
+}"""
+
+
+def within(got, expected, magnitude, what: str) -> float:
+    """Assert |got - expected| <= TOL * magnitude everywhere; the largest relative difference."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    difference = np.abs(got - expected)
+    assert np.all(difference <= TOL * np.asarray(magnitude)), (what, got, expected)
+    scale = np.abs(expected)
+    return float(np.max(np.where(scale > 0, difference / np.where(scale > 0, scale, 1), difference), initial=0.0))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=networks())
+def test_the_pages_forward_loss_and_gradients_are_network_pys(js, drawn):
+    params, X, y, convention, _ = drawn
+    fwd = forward(params, X)
+    size = magnitudes(params, X, y, convention)
+    if params.activation == "relu":  # at a kink of relu the slope is 0 or 1 by the last bit of z: no test there
+        assume(np.all(np.abs(fwd.Z) > TOL * size["Z"]))
+    got = js.page.evaluate(PASSES, [shape(params), params.vector.tolist(), X.tolist(), as_rows(y).tolist(), convention])
+    back = backward(params, X, y, fwd, convention)
+    within(got["Z"], fwd.Z, size["Z"], "Z")
+    within(got["A"], fwd.A, size["A"], "A")
+    within(got["loss"], loss(y, fwd.yhat, convention), size["loss"], "loss")
+    within(got["gradients"], back.gradients.vector, size["gradients"], "gradients")
+
+
+def test_the_bound_is_the_issues_relative_one_where_nothing_cancels(js):
+    """The lecture's network on the sample rows (no sum near zero): page and network.py agree
+    to 1e-12 relative, each number itself."""
+    data = np.loadtxt(SAMPLE, delimiter=",", skiprows=1)
+    X, y = data[:, :3], data[:, 3]
+    params = Parameters(np.linspace(-0.9, 1.1, 11))
+    got = js.page.evaluate(PASSES, [shape(params), params.vector.tolist(), X.tolist(), as_rows(y).tolist(), "mse"])
+    fwd = forward(params, X)
+    assert got["loss"] == pytest.approx(loss(y, fwd.yhat), rel=TOL)
+    assert got["gradients"] == pytest.approx(backward(params, X, y, fwd).gradients.vector.tolist(), rel=TOL)
+
+
+UPDATES = """([P, frozen, plan, steps]) => {
+  const optimizer = new fwdbackNetwork.Optimizer(plan, P, frozen);
+  let w = steps[0][0];
+  return steps.map(function (step) { w = optimizer.step(w, step[1]).vector; return w; });
+}"""
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "nesterov", "adam"])
+def test_each_update_rule_is_optimizers_py_step_for_step(js, name):
+    """Ten steps of each rule from the same weights and gradients, two parameters frozen: the
+    same operations in the same order, so equal to the last bit but for pow (beta^t), whose
+    libms may differ by an ulp: 1e-12 relative of the weights."""
+    rng = np.random.default_rng(5)
+    params = Parameters(rng.uniform(-1, 1, 11))
+    gradients = [rng.uniform(-1, 1, 11) for _ in range(10)]
+    frozen = np.zeros(11, bool)
+    frozen[[1, 9]] = True
+    plan = {"optimizer": name, "lr": 0.1, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+    optimizer = Optimizer(OptimizerSettings(name), 0.1, 11, frozen)
+    expected, w = [], params
+    for g in gradients:
+        w = optimizer.step(w, params.like(g))
+        expected.append(w.vector.tolist())
+    got = js.page.evaluate(UPDATES, [11, frozen.tolist(), plan, [[params.vector.tolist(), g.tolist()] for g in gradients]])
+    assert np.array(got) == pytest.approx(np.array(expected), rel=TOL)
+    assert [row[1] for row in got] == [params.vector[1]] * 10 and [row[9] for row in got] == [params.vector[9]] * 10
+
+
+TRAIN = """([net, w, X, Y, plan, epochs, frozen]) => {
+  const n = X.length;
+  const order = Array.from({ length: n }, function (_, i) { return i; });
+  return fwdbackNetwork.train(net, w, X, Y, plan, epochs, function () { return order; }, frozen);
+}"""
+
+
+def cli_training(directory: Path, params: Parameters, X, y, convention, frozen, optimizer, lr, batch_size, epochs):
+    """`fwdback train --init --epochs EPOCHS --tol 0` on X, y: its --history rows, shape (epochs, 1 + 2P)
+    (loss, weights at the epoch's start, gradients), and the weights it saved, or None if it diverged."""
+    from click.testing import CliRunner
+
+    from fwdback.cli import cli
+
+    k, m = params.n_inputs, params.n_outputs
+    targets = ["y"] if m == 1 else [f"y{j}" for j in range(1, m + 1)]
+    columns = np.column_stack([X, y])
+    header = [f"x{j}" for j in range(1, k + 1)] + targets
+    (directory / "d.csv").write_text("\n".join([",".join(header)] + [",".join(map(repr, row)) for row in columns.tolist()]) + "\n")
+    (directory / "w.json").write_text(json.dumps(params.as_dict()))
+    args = ["train", str(directory / "d.csv"), "--features", ",".join(header[:k]), "--target", ",".join(targets),
+            "--init", str(directory / "w.json"), "--activation", params.activation, "--output-activation", params.output_activation,
+            "--hidden", str(params.n_hidden), "--bias" if params.bias else "--no-bias", "--loss", convention, "--optimizer", optimizer,
+            "--lr", repr(lr), "--epochs", str(epochs), "--tol", "0", "--no-standardize", "--history", str(directory / "h.csv"),
+            "--model", str(directory / "m.json"), "-q"]
+    args += ["--freeze", ",".join(frozen)] if frozen else []
+    args += ["--batch-size", str(batch_size), "--no-shuffle"] if batch_size else []
+    result = CliRunner().invoke(cli, args)
+    if "diverge" in (result.stderr or "") or "overflow" in (result.stderr or ""):
+        return None, None
+    assert result.exit_code == 0, (args, result.stderr)
+    history = np.loadtxt(directory / "h.csv", delimiter=",", skiprows=1, ndmin=2)[:, 1 : 2 + 2 * params.vector.size]
+    final = json.loads((directory / "m.json").read_text())["weights"]
+    return history, np.array([final[name] for name in params.names])
+
+
+def train_both(js, directory, drawn, optimizer, lr, batch_size, epochs=100):
+    """The command line's run and the page's from the same weights: (history, final weights, the
+    page's record, P), or None where the command line's diverged."""
+    params, X, y, convention, frozen = drawn
+    history, final = cli_training(directory, params, X, y, convention, frozen, optimizer, lr, batch_size, epochs)
+    if history is None:
+        return None
+    plan = {"optimizer": optimizer, "lr": lr, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+            "loss": convention, "batch_size": batch_size}
+    got = js.page.evaluate(TRAIN, [shape(params), params.vector.tolist(), X.tolist(), as_rows(y).tolist(), plan, epochs,
+                                   [name in frozen for name in params.names]])
+    P = params.vector.size
+    return history, final, got, P
+
+
+def assert_same_run(history, final, got, P):
+    """Every epoch's loss, weights and gradients, and the final weights: 1e-12 of the largest
+    of each (an epoch adds eta times its gradients' rounding, module docstring, to the weights;
+    a stable descent does not amplify it)."""
+    losses, weights, gradients = history[:, 0], history[:, 1 : 1 + P], history[:, 1 + P :]
+    assert np.abs(np.array(got["losses"]) - losses).max() <= TOL * max(1.0, np.abs(losses).max())
+    scale = max(1.0, np.abs(weights).max())
+    assert np.abs(np.array(got["weights"]) - weights).max() <= TOL * scale
+    assert np.abs(np.array(got["final"]) - final).max() <= TOL * scale
+    assert np.abs(np.array(got["gradients"]) - gradients).max() <= TOL * max(1.0, np.abs(gradients).max())
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov", "adam"])
+def test_a_hundred_epochs_in_the_page_are_fwdback_trains(js, tmp_path, optimizer):
+    """The lecture's network on the sample rows, full batches: `fwdback train --init W --epochs
+    100 --tol 0` and the page's training from W, epoch by epoch."""
+    data = np.loadtxt(SAMPLE, delimiter=",", skiprows=1)
+    params = Parameters(np.linspace(-0.5, 0.5, 11))
+    drawn = (params, data[:, :3], data[:, 3], "mse", ["b2"])
+    both = train_both(js, tmp_path, drawn, optimizer, 0.02, None)
+    assert both is not None
+    assert_same_run(*both)
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=networks(most_rows=8), optimizer=st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
+       lr=st.sampled_from([0.003, 0.01, 0.03]), batch=st.integers(0, 8))
+def test_a_hundred_epochs_of_any_network_in_the_page_are_fwdback_trains(js, tmp_path, drawn, optimizer, lr, batch):
+    """Networks hypothesis draws, any optimizer, full batches or batches in file order."""
+    params, X, y, convention, frozen = drawn
+    assume(params.activation != "relu" or np.all(np.abs(forward(params, X).Z) > 1e-6))
+    assume(batch < len(y))
+    both = train_both(js, tmp_path, drawn, optimizer, lr, batch or None)
+    assume(both is not None)
+    assert_same_run(*both)
+
+
+# The live page: a person's weights, everything recomputed; training on from them ----------------
+
+RUNS = {
+    "lecture": [],
+    "tanh, two sigmoid outputs, half-mse, no biases, frozen": [
+        "--target", "y1,y2", "--activation", "tanh", "--hidden", "3", "--output-activation", "sigmoid", "--loss", "half-mse",
+        "--no-bias", "--freeze", "w2,w9"],
+    "relu, sse, b1 frozen": ["--activation", "relu", "--loss", "sse", "--freeze", "b1"],
+}
+
+
+def write_rows(path: Path, n: int = 20, seed: int = 3) -> None:
+    """x1,x2,x3,y,y1,y2 rows: y linear in x, y1 and y2 in (0, 1) for sigmoid outputs."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 3))
+    y = X @ [2.0, -3.0, 0.5] + 1.0
+    columns = np.column_stack([X, y, 1 / (1 + np.exp(-X @ [1.0, 0.5, -1.0])), 1 / (1 + np.exp(X @ [0.3, -0.7, 0.2]))])
+    path.write_text("x1,x2,x3,y,y1,y2\n" + "".join(",".join(map(repr, row)) + "\n" for row in columns.tolist()))
+
+
+def numbers(page, selector: str) -> dict[str, float]:
+    """The data-value of each element matched, by its accessible name (aria-label)."""
+    return page.evaluate("""selector => Object.fromEntries(Array.from(document.querySelectorAll(selector))
+        .map(e => [e.getAttribute('aria-label'), Number(e.getAttribute('data-value'))]))""", selector)
+
+
+@pytest.mark.parametrize("options", list(RUNS.values()), ids=list(RUNS))
+def test_weights_typed_in_give_what_fwdback_explain_prints_for_them(browser_page, run, workdir, options):
+    """Every parameter typed into its field (found by its lecture name): the loss, every
+    gradient and every parameter's update are explain's for those weights (--format json)."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.01", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q", *options])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    names = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent).network.names")
+    chosen = dict(zip(names, np.random.default_rng(len(options)).uniform(-1, 1, len(names)).tolist()))
+    for name, value in chosen.items():
+        page.get_by_label(name, exact=True).fill(repr(value))
+    (workdir / "w.json").write_text(json.dumps(chosen))
+    explained = run(["explain", "d.csv", "--init", "w.json", "--lr", "0.01", "--format", "json", *options])
+    assert explained.exit_code == 0, explained.stderr
+    expected = json.loads(explained.stdout)
+    loss = float(page.get_by_label("loss", exact=True).get_attribute("data-value"))
+    gradients = numbers(page, "#parameters td[aria-label^='dL/d']")
+    assert loss == pytest.approx(expected["loss"], rel=TOL)
+    assert gradients == pytest.approx({f"dL/d{name}": value for name, value in expected["gradients"].items()}, rel=TOL, abs=TOL)
+    for name in names:
+        page.get_by_label(name, exact=True).focus()
+        update = page.locator('#detail [data-role="update"]')
+        after = expected["weights_after"][name]
+        if name in expected["frozen"]:
+            assert "is frozen" in update.inner_text() and after == chosen[name]
+        else:
+            assert float(update.locator("span[data-value]").get_attribute("data-value")) == pytest.approx(after, rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_the_arrow_keys_on_a_focused_edge_step_its_weight_and_everything_follows(browser_page, run, workdir):
+    """Keyboard alone: Tab to an edge, ↑ adds 0.01, Page Down takes 0.1; the loss is network.py's
+    at the weights the fields then hold."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    start = float(page.get_by_label("w7", exact=True).input_value())
+    page.locator('svg.network [data-param="w7"]').focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("PageDown")
+    w7 = float(page.get_by_label("w7", exact=True).input_value())
+    assert w7 == start + 0.01 + 0.01 - 0.1
+    assert page.locator("#detail h3").inner_text().startswith("w7 at your weights")
+    weights = np.array([float(page.get_by_label(name, exact=True).input_value()) for name in Parameters(np.zeros(11)).names])
+    data = np.loadtxt(workdir / "d.csv", delimiter=",", skiprows=1)
+    X, y = data[:, :3], data[:, 3]
+    params = Parameters(weights)
+    expected = loss(y, forward(params, X).yhat)
+    assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected, rel=TOL)
+    page.locator("#reset").focus()
+    page.keyboard.press("Enter")
+    assert float(page.get_by_label("w7", exact=True).input_value()) == start
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+TRAINED = re.compile(r"trained (\d+) epochs in the page")
+
+
+@pytest.mark.parametrize("options", [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
+                                     ["--optimizer", "adam", "--batch-size", "7", "--seed", "4"]],
+                         ids=["gd, full batches", "momentum, batches in file order", "adam, shuffled batches"])
+def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_saves(browser_page, run, workdir, options):
+    """Set a weight, save the weights and the rows, train in the page for some epochs: the command
+    line the page shows, run on the saved files for as many epochs, ends at the page's weights."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "30", "--tol", "0", "--report", "run.html", "--no-save", "-q", *options])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator("#last").click()
+    page.get_by_label("w3", exact=True).fill("0.25")
+    for button, name in (("#save-weights", "weights.json"), ("#save-rows", "rows.csv")):
+        with page.expect_download() as saving:
+            page.locator(button).click()
+        assert saving.value.suggested_filename == name
+        saving.value.save_as(workdir / name)
+    command = page.locator("#command-train").inner_text().split()[2:]
+    page.locator("#train").click()
+    page.wait_for_function("/trained ([6-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
+    page.locator("#train").click()
+    epochs = int(TRAINED.search(page.locator("#epoch-label").inner_text())[1])
+    names = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent).network.names")
+    shown = [float(page.get_by_label(name, exact=True).input_value()) for name in names]
+    result = run(["train", *command, "--epochs", str(epochs), "--model", "m.json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    trained = json.loads((workdir / "m.json").read_text())["weights"]
+    assert shown == pytest.approx([trained[name] for name in names], rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_a_run_on_more_rows_than_the_page_holds_plays_back_and_says_so(browser_page, run, workdir):
+    from fwdback.playback import LIVE_ROWS
+
+    write_rows(workdir / "d.csv", n=LIVE_ROWS + 1)
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "2", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    assert page.locator("#parameters input").count() == 0
+    assert "plays the run back: it trained on 10,001 rows, more than the 10,000 a page holds" in page.locator("#weights").inner_text()
+    assert page.locator("#rows tbody tr").count() == 8
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_dragging_an_edge_up_moves_its_weight_a_hundredth_a_pixel(browser_page, run, workdir):
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    start = float(page.get_by_label("w7", exact=True).input_value())
+    box = page.locator('svg.network [data-param="w7"] .hit').bounding_box()
+    x, y = round(box["x"] + box["width"] / 2), round(box["y"] + box["height"] / 2)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y - 25, steps=5)
+    page.mouse.move(x, y - 50, steps=5)
+    page.mouse.up()
+    assert float(page.get_by_label("w7", exact=True).input_value()) == pytest.approx(start + 0.5, rel=1e-15)
+    assert "(pinned)" not in page.locator("#detail").inner_text(), "a drag is not a click"
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_the_keyboard_alone_reaches_every_field_edge_and_button(browser_page, run, workdir):
+    """Tab from the top of the page: every parameter's field and edge, and every button of the
+    live page, take the focus in turn."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    reached = set()
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("""() => { const e = document.activeElement;
+            return e.closest('svg') ? 'edge ' + e.getAttribute('data-param') : (e.getAttribute('aria-label') || e.id || e.textContent); }"""))
+    names = Parameters(np.zeros(11)).names
+    assert {f"edge {name}" for name in names} <= reached
+    assert set(names) <= reached
+    assert {"train", "reset", "save-weights", "save-rows"} <= reached
+    assert browser_page.errors == []
