@@ -21,7 +21,7 @@ _EXPORTS = {
     "update": "network",
     "TrainingPlan": "plan",
     "TrainingResult": "training",
-    "fit": "training",
+    "fit": "api",
 }
 
 __all__ = sorted(_EXPORTS)

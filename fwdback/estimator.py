@@ -44,37 +44,42 @@ class Network:
     """The network as one object: named parameters, forward, backward and a gradient step.
 
         net = Network.random(seed=0)       # the 3-2-1 network, initialised as by `fwdback train --seed 0`
-        yhat = net.forward(X)              # X : shape (n, 3), yhat : shape (n,)
+        fwd = net.forward(X)               # X : shape (n, 3); fwd.Z, fwd.N : shape (2, n), the hidden
+                                           # units before and after the activation; fwd.yhat : shape (n,)
+        yhat = net.predict(X)              # net.forward(X).yhat
         grads = net.backward(X, y)         # dL/dw1 .. dL/db3 at the current weights; grads.as_dict()
         net.step(grads, lr=0.05)           # w <- w - lr * dL/dw, for every parameter
+        net.loss_of(X, y)                  # L at the current weights
         net["w1"], net.weights             # the parameters by the lecture's names
 
-    `params` is the engine's network.Parameters; the methods are network.py's functions.
+    The names are the command line's and FwdbackRegressor's: `hidden` (--hidden), `seed` (--seed,
+    the estimator's random_state), `loss` the loss convention (--loss). `params` is the engine's
+    network.Parameters; the methods are network.py's functions.
     """
 
     def __init__(self, params: Parameters):
         self.params = params
 
     @classmethod
-    def random(cls, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", seed: int = 0, **shape) -> Network:
+    def random(cls, n_inputs: int = 3, hidden: int = 2, activation: str = "identity", seed: int = 0, **shape) -> Network:
         """Initial weights from numpy.random.default_rng(seed), exactly as the CLI draws them.
         `shape`: n_outputs, output_activation, bias, as network.Architecture takes them."""
-        return cls(init_parameters(np.random.default_rng(seed), n_inputs, n_hidden, activation, **shape))
+        return cls(init_parameters(np.random.default_rng(seed), n_inputs, hidden, activation, **shape))
 
     @classmethod
     def from_weights(
-        cls, weights: dict[str, float], n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", **shape
+        cls, weights: dict[str, float], n_inputs: int = 3, hidden: int = 2, activation: str = "identity", **shape
     ) -> Network:
         """From {"w1": ..., "b3": ...}: every name of the network, and no other."""
-        architecture = Architecture(n_inputs, n_hidden, activation=activation, **shape)
+        architecture = Architecture(n_inputs, hidden, activation=activation, **shape)
         names = architecture.names
         missing, unknown = set(names) - set(weights), set(weights) - set(names)
         if missing or unknown:
             raise ValueError(
-                f"a {n_inputs}-{n_hidden}-{architecture.n_outputs} network has the parameters {', '.join(names)}; "
+                f"a {n_inputs}-{hidden}-{architecture.n_outputs} network has the parameters {', '.join(names)}; "
                 f"missing: {', '.join(sorted(missing)) or 'none'}, unknown: {', '.join(sorted(unknown)) or 'none'}"
             )
-        return cls(Parameters.from_dict(weights, n_inputs, n_hidden, activation, **shape))
+        return cls(Parameters.from_dict(weights, n_inputs, hidden, activation, **shape))
 
     @property
     def weights(self) -> dict[str, float]:
@@ -85,20 +90,28 @@ class Network:
         return self.weights[name]
 
     @quiet_floats
-    def forward(self, X) -> np.ndarray:
-        """yhat, shape (n,) (or (n, m) for m outputs), for X, shape (n, k)."""
-        return network.forward(self.params, np.asarray(X, dtype=np.float64)).yhat
+    def forward(self, X) -> network.ForwardPass:
+        """The forward pass of X, shape (n, k), as fwdback.forward gives it: Z and N, shape (H, n),
+        what goes into and comes out of each hidden unit (N[0] is N1); A and Yhat, shape (m, n),
+        the same of the outputs; yhat, shape (n,) (or (n, m) for m outputs)."""
+        return network.forward(self.params, np.asarray(X, dtype=np.float64))
+
+    def predict(self, X) -> np.ndarray:
+        """yhat, shape (n,) (or (n, m) for m outputs), for X, shape (n, k): forward(X).yhat."""
+        return self.forward(X).yhat
 
     @quiet_floats
-    def loss(self, X, y, convention: str = "mse") -> float:
-        """L = (1/n) * sum (y_i - yhat_i)^2, or another convention of network.LOSSES.  X : shape (n, k), y : shape (n,)."""
-        return network.loss(np.asarray(y, dtype=np.float64), self.forward(X), convention)
+    def loss_of(self, X, y, loss: str = "mse") -> float:
+        """L at the current weights: (1/n) * sum (y_i - yhat_i)^2, or the convention `loss` names
+        (network.LOSSES, FwdbackRegressor's `loss`).  X : shape (n, k), y : shape (n,)."""
+        return network.loss(np.asarray(y, dtype=np.float64), self.predict(X), loss)
 
     @quiet_floats
-    def backward(self, X, y, convention: str = "mse") -> Gradients:
-        """dL/dparameter for every parameter at the current weights: a forward pass, then the chain rule."""
+    def backward(self, X, y, loss: str = "mse") -> Gradients:
+        """dL/dparameter for every parameter at the current weights, L by the convention `loss`:
+        a forward pass, then the chain rule."""
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        return network.backward(self.params, X, y, network.forward(self.params, X), convention).gradients
+        return network.backward(self.params, X, y, network.forward(self.params, X), loss).gradients
 
     @quiet_floats
     def step(self, grads: Gradients, lr: float) -> None:
@@ -106,18 +119,21 @@ class Network:
         self.params = network.update(self.params, grads, lr)
 
     @quiet_floats
-    def explain(self, X, y, lr: float = 0.1, rows: int = 5, features=None, target: str = "y"):
+    def explain(self, X, y, lr: float | None = None, rows: int = 5, features=None, target: str = "y"):
         """One epoch from the current weights worked by hand on X, shape (n, k), and y, shape (n,),
         as `fwdback explain` works it: an explain.Explanation, which a notebook shows with its
         equations (`.markdown()`, `.html()` and `.document()` give it as text or data).
-        `features` names X's columns (x1.. by default); the weights are not changed."""
+        lr None chooses the step from the data and these weights as explain does
+        (stepsize.choose_lr); `features` names X's columns (x1.. by default); the weights are
+        not changed."""
         from .explain import Explanation, explanation, work_epoch
-        from .training import prepare
+        from .training import prepare, resolve
 
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
         features = tuple(features) if features is not None else tuple(f"x{j}" for j in range(1, X.shape[1] + 1))
-        plan = TrainingPlan(lr=float(lr), standardize=False)
-        worked = work_epoch(prepare(X, y, plan), self.params, plan)
+        plan = TrainingPlan(lr=None if lr is None else float(lr), standardize=False)
+        rows_seen = prepare(X, y, plan)
+        worked = work_epoch(rows_seen, self.params, resolve(plan, rows_seen, self.params))
         return Explanation(worked, explanation(worked, features, rows, target), features, target)
 
     def _repr_svg_(self) -> str:
@@ -382,6 +398,14 @@ class FwdbackRegressor:
         features = tuple(names) if names is not None else tuple(f"x{j}" for j in range(1, self.n_features_in_ + 1))
         training = getattr(self, "_training", None) or TrainingRecord()
         return Model(self.params_, features, getattr(self, "target_name_", "y"), training, self.scaling_)
+
+    @property
+    def network_(self) -> Network:
+        """The fitted weights as a Network, to run forward, backward or explain on (in z-score
+        units where scaling_ is not None: give it scaling_.features(X))."""
+        if not self.__sklearn_is_fitted__():
+            raise _not_fitted(f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before network_")
+        return Network(self.params_)
 
     def save(self, path: str) -> None:
         """Write the fitted model as a model file (`fwdback predict --model PATH` reads it), whole

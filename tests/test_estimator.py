@@ -282,8 +282,8 @@ def test_network_forward_backward_step_by_the_lectures_formulas(hand, names):
     assert list(weights) == list(names) and net["w7"] == weights["w7"]
 
     _, _, yhat = hand.forward(weights, X[:, 0], X[:, 1], X[:, 2])
-    np.testing.assert_allclose(net.forward(X), yhat, rtol=1e-13)
-    assert net.loss(X, y) == pytest.approx(hand.loss(weights, X, y), rel=1e-13)
+    np.testing.assert_allclose(net.predict(X), yhat, rtol=1e-13)
+    assert net.loss_of(X, y) == pytest.approx(hand.loss(weights, X, y), rel=1e-13)
     grads = net.backward(X, y)
     expected = hand.gradients(weights, X, y)
     for name in names:
@@ -466,5 +466,5 @@ def test_data_too_large_for_the_loss_raise_the_librarys_error_and_no_warning():
         with pytest.raises(FwdbackError, match="too large for float64"):
             FwdbackRegressor(epochs=5, lr=0.1, standardize=False).fit(X, y * 1e307)
         network = Network.random()
-        assert network.loss(X * 1e300, y) == np.inf  # the squares overflow: the loss is inf, as NumPy computes it
-        assert np.isnan(network.forward(np.full((4, 3), np.inf))).all()  # inf - inf in every row
+        assert network.loss_of(X * 1e300, y) == np.inf  # the squares overflow: the loss is inf, as NumPy computes it
+        assert np.isnan(network.predict(np.full((4, 3), np.inf))).all()  # inf - inf in every row
