@@ -19,6 +19,7 @@ import inspect
 import math
 import sys
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from .notation import count
 from .plan import LOSS_CONVENTIONS, OPTIMIZERS
 from .modelfile import Model, TrainingRecord, optimizer_state_record
 from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, TrainingPlan
+from .scaling import Scaling
 from .training import check_memory, fit
 
 
@@ -146,6 +148,18 @@ class Network:
         return f"{type(self).__name__}({self.params!r})"
 
 
+@dataclass
+class _Start:
+    """Where a fit starts: the initial weights and the plan; a warm start adds the fitted
+    scaling, the number of its first epoch and the update rule's state (Optimizer.record())."""
+
+    initial: Parameters
+    plan: TrainingPlan
+    scaling: Scaling | None = None
+    first_epoch: int = 1
+    optimizer_state: dict | None = None
+
+
 class FwdbackRegressor:
     """The lecture's network trained by gradient descent on the MSE, as a scikit-learn-style regressor.
 
@@ -174,6 +188,11 @@ class FwdbackRegressor:
     freeze : list of str          parameters that keep their values, e.g. ["b1", "b2"]
     optimizer : str               "gd" (the lecture's), "momentum", "nesterov", "adam", with
     momentum, beta1, beta2, epsilon   their hyper-parameters (README: Optimizers)
+    warm_start : bool             True: fit goes on from the fitted weights, as `fwdback train --resume`
+                                  goes on with a model: its scaling, update rule's state and plan
+                                  (a parameter away from its default must agree), the epochs
+                                  numbered on; loss_curve_ grows and n_iter_ counts on (scikit-learn's
+                                  MLP warm_start). Unfitted, or False: from random_state's weights
     random_state : int, None, numpy Generator or RandomState
                                   the seed of the initial weights, shuffles and split. None draws
                                   a fresh seed each fit; a Generator or RandomState gives one seed.
@@ -183,9 +202,10 @@ class FwdbackRegressor:
     params_ : network.Parameters  the final weights (in z-score units with standardize)
     weights_ : dict               the same by the lecture's names, {"w1": ..., "b3": ...}
     loss_curve_ : list of float   loss_curve_[k - 1] is epoch k's training loss, before its update: the
-                                  MSE (1/n) sum (y - yhat)^2 (scikit-learn's MLPRegressor reports half that)
+                                  MSE (1/n) sum (y - yhat)^2 (scikit-learn's MLPRegressor reports half that);
+                                  after from_model and a warm start, only the epochs this fit ran
     validation_loss_curve_ : list of float or None   the validation loss at the same weights
-    n_iter_ : int                 epochs run;  best_epoch_ : int or None, the epoch kept by early stopping
+    n_iter_ : int                 epochs run (with warm_start, the fits' epochs together);  best_epoch_ : int or None, the epoch kept by early stopping
     stop_ : str                   why training ended: "epochs", "converged", "early_stopping"
     final_loss_ : float           the training loss at the final weights
     lr_ : float                   the learning rate used (chosen when lr is None)
@@ -225,6 +245,7 @@ class FwdbackRegressor:
         beta1=0.9,
         beta2=0.999,
         epsilon=1e-8,
+        warm_start=False,
     ):
         self.hidden = hidden
         self.activation = activation
@@ -247,11 +268,12 @@ class FwdbackRegressor:
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
+        self.warm_start = warm_start
 
     @quiet_floats
     def fit(self, X, y) -> FwdbackRegressor:
         """Train on X, shape (n, k), and y, shape (n,) (or (n, m): one output each), from random
-        initial weights; returns self.
+        initial weights, or with warm_start from the fitted ones; returns self.
 
         X and y may be Dask collections (an array, a data frame and a series): with a Dask client
         running, the rows stay on its workers, in their blocks, and training is engines.dask's;
@@ -268,13 +290,12 @@ class FwdbackRegressor:
         X = _as_matrix(X, type(self).__name__)
         y = _as_target(y, len(X), type(self).__name__)
         target_name = _target_name(given, names) if y.ndim == 1 else _target_names(given, y.shape[1], names)
-        seed = _seed(self.random_state)
-        plan = self._plan(seed)
-        initial = self._initial(X.shape[1], 1 if y.ndim == 1 else y.shape[1], len(X), plan)
+        start = self._start(X.shape[1], 1 if y.ndim == 1 else y.shape[1], len(X))
         # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
         # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
-        fitted = fit(np.asfortranarray(X), y, initial, plan)
-        return self._fitted(fitted, X.shape[1], names, target_name, seed)
+        fitted = fit(np.asfortranarray(X), y, start.initial, start.plan, scaling=start.scaling,
+                     first_epoch=start.first_epoch, optimizer_state=start.optimizer_state)
+        return self._fitted(fitted, X.shape[1], names, target_name, start.plan.seed)
 
     def _fit_dask(self, X, y) -> FwdbackRegressor:
         """fit of Dask collections: on the workers of the running client's cluster, else in memory."""
@@ -294,15 +315,63 @@ class FwdbackRegressor:
         if self.batch_size is not None and self.lr is None:
             raise ValueError("a batch_size on Dask collections needs an lr: the step for mini-batches is chosen from rows "
                              "in memory")
-        seed = _seed(self.random_state)
-        plan = self._plan(seed)
         X, y = dask_arrays(X, y)
         _check_shape(X.shape, type(self).__name__)
         _check_length(X.shape[0], y.shape[0])
         partitions = partitions_of(client, X, y)
-        initial = self._initial(X.shape[1], 1, None, plan)
-        fitted = fit_rows(prepare_partitioned(partitions, plan), initial, plan)
-        return self._fitted(fitted, X.shape[1], names, target_name, seed)
+        start = self._start(X.shape[1], 1, None)
+        fitted = fit_rows(prepare_partitioned(partitions, start.plan, start.scaling), start.initial, start.plan,
+                          first_epoch=start.first_epoch, optimizer_state=start.optimizer_state)
+        return self._fitted(fitted, X.shape[1], names, target_name, start.plan.seed)
+
+    def _start(self, n_features: int, n_outputs: int, rows: int | None) -> _Start:
+        """Where fit starts: random weights from random_state's seed; or, with warm_start on a
+        fitted estimator, its weights, scaling and update rule's state, and its run's plan, the
+        epochs numbered on from its (as `fwdback train --resume` goes on with a model)."""
+        if not (self.warm_start and self.__sklearn_is_fitted__()):
+            plan = self._plan(_seed(self.random_state))
+            return _Start(self._initial(n_features, n_outputs, rows, plan), plan)
+        from .modelfile import optimizer_state_of
+
+        params = self.params_
+        fitted = {"n_features_in_": params.n_inputs, "outputs": params.n_outputs, "hidden": params.n_hidden,
+                  "activation": params.activation, "output_activation": params.output_activation, "bias": params.bias}
+        asked = {"n_features_in_": n_features, "outputs": n_outputs, "hidden": self.hidden,
+                 "activation": self.activation, "output_activation": self.output_activation, "bias": self.bias}
+        for name, value in fitted.items():
+            if asked[name] != value:
+                raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, whose "
+                                 f"{name} is {value!r}, not {asked[name]!r}; give it that, or fit afresh with "
+                                 "warm_start=False")
+        training = self._training
+        plan = self._resumed_plan(training.plan)
+        model = self._model()
+        return _Start(params, plan, self.scaling_, training.epochs + 1,
+                      optimizer_state_of(model, plan.optimizer, "the fitted estimator"))
+
+    def _resumed_plan(self, stored: dict) -> TrainingPlan:
+        """The plan a warm start goes on with: the fitted run's, `stored` as a model file records
+        it, but for the epochs. A parameter away from its default must say what the run says,
+        as an option given to --resume must; random_state None, a Generator or a RandomState go
+        on with the run's seed."""
+        from .plan import LECTURE_RESUMED, RESUMED
+
+        defaults = self._parameters()
+        resumed = {name: getattr(TrainingPlan(), name) for name in RESUMED if name not in LECTURE_RESUMED}
+        resumed |= {name: value for name, value in stored.items() if name in RESUMED}
+        resumed |= {"standardize": self.scaling_ is not None, "freeze": tuple(resumed["freeze"])}
+        asked = self._plan(self.random_state if _is_int(self.random_state) else resumed["seed"])
+        for name in RESUMED:
+            parameter = "random_state" if name == "seed" else name
+            value, default = getattr(self, parameter), defaults[parameter]
+            as_set = (lambda names: set(names)) if name == "freeze" else (lambda same: same)  # noqa: E731
+            if as_set(value) == as_set(default) or (name == "seed" and not _is_int(value)):
+                continue
+            if as_set(getattr(asked, name)) != as_set(resumed[name]):
+                raise ValueError(f"{type(self).__name__}(warm_start=True, {parameter}={value!r}): a warm start goes on "
+                                 f"with the fitted run's {parameter}, {resumed[name]!r}; give that or {default!r}, or "
+                                 "fit afresh with warm_start=False")
+        return asked.replace(**resumed)
 
     def _initial(self, n_features: int, n_outputs: int, rows: int | None, plan: TrainingPlan) -> Parameters:
         """The random initial weights of the network the parameters ask for (ValueError for a
@@ -343,16 +412,18 @@ class FwdbackRegressor:
         result = fitted.result
         self._set_fitted(result.final, fitted.rows.scaling, n_features, names)
         self.target_name_ = target_name
-        self.loss_curve_ = result.losses.tolist()
-        self.validation_loss_curve_ = None if result.val_losses is None else result.val_losses.tolist()
-        self.n_iter_ = result.epochs_run
+        before = result.first_epoch - 1  # the epochs of the fit a warm start goes on from
+        self.loss_curve_ = getattr(self, "loss_curve_", [])[:before] + result.losses.tolist()
+        self.validation_loss_curve_ = None if result.val_losses is None else \
+            (getattr(self, "validation_loss_curve_", None) or [])[:before] + result.val_losses.tolist()
+        self.n_iter_ = result.last_epoch
         self.best_epoch_ = result.best_epoch
         self.stop_ = result.stop.value
         self.final_loss_ = result.final_loss
         self.lr_ = fitted.plan.lr
         self.seed_ = seed
         self._training = TrainingRecord(
-            plan=fitted.plan.record(result.first_epoch), lr_chosen=self.lr is None, rows=fitted.rows.count,
+            plan=fitted.plan.record(result.first_epoch), lr_chosen=self.lr is None and not before, rows=fitted.rows.count,
             validation_rows=0 if fitted.rows.validation is None else len(fitted.rows.validation[1]),
             epochs=result.epochs_in_weights, epochs_run=result.epochs_run, best_epoch=result.best_epoch, stop=result.stop,
             initial_weights=result.initial.as_dict(), initial_loss=float(result.losses[0]), final_loss=result.final_loss,
