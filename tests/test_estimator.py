@@ -101,7 +101,7 @@ def test_get_params_and_set_params_round_trip():
         "hidden": 4, "activation": "tanh", "lr": 0.01, "epochs": 10_000, "tol": 1e-12, "batch_size": 8,
         "standardize": None, "val_split": None, "patience": None, "min_delta": 0.0, "random_state": 3,
         "output_activation": "identity", "bias": True, "loss": "mse", "shuffle": True, "freeze": (),
-        "optimizer": "gd", "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+        "optimizer": "gd", "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "warm_start": False,
     }
     assert FwdbackRegressor(**params).get_params() == params  # what scikit-learn's clone does
 
@@ -208,6 +208,7 @@ def test_the_defaults_are_the_clis(workdir):
     options = cli.commands["train"].make_context("train", ["data.csv"]).params
     params = FwdbackRegressor().get_params()
     params["seed"] = params.pop("random_state")
+    assert params.pop("warm_start") is False and options["resume_path"] is None  # warm_start is --resume MODEL's
     assert params == {name: options[name] for name in params}
 
 
