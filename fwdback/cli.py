@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 import click
 
 from .notation import count
-from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, LOSS_CONVENTIONS, OPTIMIZERS, TrainingPlan
+from .plan import TrainingPlan
+from .settings import DEFAULT_EPOCHS, DEFAULT_TOL, LOSS_CONVENTIONS, OPTIMIZERS
 
 if TYPE_CHECKING:
     from .data import Dataset

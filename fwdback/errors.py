@@ -215,6 +215,41 @@ class StdinTwice(FwdbackError):
                 "them as a file")
 
 
+class SettingNotUsed(FwdbackError, ValueError):
+    """A setting given (other than its default) where the run would not use it: a hyper-parameter
+    of another update rule, an order of mini-batches without mini-batches (settings.check_used).
+    `values`: the values of `on` that use it; None: `on` given at all, which `does` and
+    `otherwise` explain."""
+
+    exit_code = 2
+
+    def __init__(self, setting: str, value, on: str, actual, values, does: str, otherwise: str):
+        super().__init__(setting)
+        self.setting, self.value, self.on, self.actual = setting, value, on, actual
+        self.values, self.does, self.otherwise = values, does, otherwise
+
+    def message(self, name=python_name) -> str:
+        given = name(self.setting, self.value)
+        if self.values is None:
+            return f"{given} {self.does}; give {name(self.on)}, or leave it out ({self.otherwise})"
+        return (f"{given} is used only with {' or '.join(name(self.on, value) for value in self.values)}, and the run "
+                f"has {name(self.on, self.actual)}: give {name(self.on, self.values[0])}, or leave out {name(self.setting)}")
+
+
+class ResumeConflict(FwdbackError, ValueError):
+    """A setting given to a resumed run that is not what the model was trained with (settings.resumed_settings)."""
+
+    exit_code = 2
+
+    def __init__(self, setting: str, words: str, stored: str, value):
+        super().__init__(setting)
+        self.setting, self.words, self.stored, self.value = setting, words, stored, value
+
+    def message(self, name=python_name) -> str:
+        return (f"a resumed run goes on with the model's {self.words}, {self.stored}; leave out "
+                f"{name(self.setting, self.value)}, or start afresh from its weights")
+
+
 class ForeignFile(FwdbackError, ValueError):
     """An output path holds a file that fwdback does not replace or append to: not a model
     file, or not a history of this network. Nothing is written.

@@ -27,10 +27,11 @@ from . import network
 from .errors import quiet_floats
 from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Gradients, Parameters, init_parameters
 from .notation import count
-from .plan import LOSS_CONVENTIONS, OPTIMIZERS
+from .settings import LOSS_CONVENTIONS, OPTIMIZERS
 from .modelfile import Model, TrainingRecord, optimizer_state_record
-from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, TrainingPlan
+from .plan import TrainingPlan
 from .scaling import Scaling
+from .settings import DEFAULT_EPOCHS, DEFAULT_TOL
 from .training import check_memory, fit
 
 

@@ -1,0 +1,310 @@
+"""Every setting of a run, declared once: its name, type, default, constraint, help, and where it applies.
+
+The rest is derived from SETTINGS: plan.TrainingPlan's fields and the model file's record of
+them, `fwdback train`'s, `explain`'s and `gradcheck`'s options (cli.py), FwdbackRegressor's
+parameters and their checks (estimator.py), what --resume must agree with, and the README's
+table of settings (docs/regenerate.py). A new setting is one entry here, plus its tests and docs.
+
+No NumPy here, so that the command line can show its options without importing it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import ResumeConflict, SettingNotUsed
+
+DEFAULT_EPOCHS = 10_000
+# The default convergence stop: the loss moved by no more than this, relative, over
+# CONVERGENCE_WINDOW epochs. About 280 times float64's resolution of a sum of squares (16 eps):
+# a range of 16 eps is some twenty units in the last place of the loss, which the order of one
+# BLAS's sums decides, so the epoch it fired at differed between processors; at 1e-12 the
+# descent decides it, and the loss is settled to every digit a report prints (10).
+DEFAULT_TOL = 1e-12
+CONVERGENCE_WINDOW = 10
+
+# The choices, by the registries' names: network.ACTIVATIONS, network.OUTPUT_ACTIVATIONS,
+# network.LOSSES and optimizers.py's rules. Named here without importing NumPy (for `fwdback
+# --help`); tests/test_settings.py checks that they are the registries' own.
+ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid")
+OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "tanh")
+LOSS_CONVENTIONS = ("mse", "half-mse", "sse", "half-sse")
+OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
+
+
+def _is_int(value) -> bool:
+    """An integer (Python's or NumPy's, known by its type's name, without importing NumPy), not a bool."""
+    return (isinstance(value, int) or type(value).__name__.startswith(("int", "uint"))) and not _is_bool(value)
+
+
+def _is_bool(value) -> bool:
+    return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+
+def _is_real(value) -> bool:
+    return (isinstance(value, (int, float)) or type(value).__name__.startswith(("int", "uint", "float"))) \
+        and not _is_bool(value)
+
+
+@dataclass(frozen=True)
+class Integer:
+    """A whole number of at least `low`."""
+
+    low: int
+
+    def admits(self, value) -> bool:
+        return _is_int(value) and value >= self.low
+
+    def need(self) -> str:
+        return f"an integer of at least {self.low}"
+
+
+@dataclass(frozen=True)
+class Real:
+    """A finite number from `low` (excluded when low_open) to `high` (excluded when high_open), if any."""
+
+    low: float
+    low_open: bool = False
+    high: float | None = None
+    high_open: bool = False
+
+    def admits(self, value) -> bool:
+        if not _is_real(value) or not math.isfinite(value):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return above and below
+
+    def need(self) -> str:
+        if self.high is None:
+            return "a positive finite number" if self.low == 0 and self.low_open else f"a finite number of at least {self.low:g}"
+        if self.low_open and self.high_open:
+            return f"a fraction between {self.low:g} and {self.high:g}"
+        return f"a number from {self.low:g} to below {self.high:g}"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """True or False."""
+
+    def admits(self, value) -> bool:
+        return _is_bool(value)
+
+    def need(self) -> str:
+        return "True or False"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of `names` (a registry's)."""
+
+    names: tuple[str, ...]
+
+    def admits(self, value) -> bool:
+        return isinstance(value, str) and value in self.names
+
+    def need(self) -> str:
+        return f"one of {', '.join(map(repr, self.names))}"
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names of the network's parameters, each once (which ones it has is known once the network is)."""
+
+    def admits(self, value) -> bool:
+        if isinstance(value, str):
+            return False
+        try:
+            return all(isinstance(name, str) and name for name in value)
+        except TypeError:
+            return False
+
+    def need(self) -> str:
+        return "a list of parameter names, e.g. ['b1', 'b2']"
+
+
+@dataclass(frozen=True)
+class UsedWith:
+    """When a setting is used: while `on` (another setting) is one of `values`, or, with values
+    None, while `on` is given at all (not None). `does` and `otherwise` word it for the latter:
+    what the setting does, and why it does nothing without `on`."""
+
+    on: str
+    values: tuple | None = None
+    does: str = ""
+    otherwise: str = ""
+
+    def holds(self, settings: dict) -> bool:
+        value = settings[self.on]
+        return value is not None if self.values is None else value in self.values
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of a run.
+
+    name         the plan's field, the option (--name, with - for _), the estimator's parameter
+    constraint   what a value must be (None too where the default is None)
+    help         the option's help text
+    group        where it sits: "shape" (the network's), "run" (how long), "start", "scale", "plan"
+    commands     the commands that take it as an option
+    used_with    the rule it belongs to (UsedWith); None: every run uses it
+    resumed      --resume goes on with the model's value, and a value given again must agree
+    recorded     how the model file keeps it: "plan" (always, in "training"."plan"), "changed"
+                 (there, where it is not the default: the lecture's files stay as they were) or
+                 "network" (the network's shape, in "params")
+    parameter    the estimator's name for it, where not `name`
+    none_means   what None stands for, where it is the default
+    words        how messages name it, where not by its name (the model's "hidden units")
+    shown        how messages show a stored flag's values, where not as True/False
+    metavar      the option's metavar, where click's is not the one
+    """
+
+    name: str
+    default: object
+    constraint: Integer | Real | Flag | Choice | Names
+    help: str
+    group: str
+    commands: tuple[str, ...] = ("train", "explain", "gradcheck")
+    used_with: UsedWith | None = None
+    resumed: bool = True
+    recorded: str = "changed"
+    parameter: str = ""
+    none_means: str = ""
+    words: str = ""
+    shown: dict = field(default_factory=dict)
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def estimator_name(self) -> str:
+        return self.parameter or self.name
+
+    @property
+    def optional(self) -> bool:
+        return self.default is None
+
+    def admits(self, value) -> bool:
+        return (self.optional and value is None) or self.constraint.admits(value)
+
+    def need(self) -> str:
+        need = self.constraint.need()
+        return f"None ({self.none_means}) or {need}" if self.optional else need
+
+    def stored_words(self, value) -> str:
+        """A value as messages show a stored one: b1,b2 for freeze, "none" for no batch_size."""
+        if value in self.shown:
+            return self.shown[value]
+        if isinstance(value, tuple):
+            return ",".join(value) if value else "none"
+        return "none" if value is None else str(value)
+
+
+_SHAPE = ("train", "explain", "gradcheck", "show")
+_ADAM = UsedWith("optimizer", ("adam",))
+
+# In the model file's order (plan.TrainingPlan's fields, then how its "plan" lists them).
+SETTINGS = (
+    Setting("hidden", 2, Integer(1), "Hidden units (the lecture's N1, N2: 2).", "shape", _SHAPE,
+            recorded="network", words="hidden units"),
+    Setting("activation", "identity", Choice(ACTIVATIONS),
+            "The hidden layer's activation (identity: the lecture's linear network).", "shape", _SHAPE, recorded="network"),
+    Setting("output_activation", "identity", Choice(OUTPUT_ACTIVATIONS),
+            "The outputs' activation: yhat = sigmoid(w7*N1 + w8*N2 + b3), say (identity: the lecture's).", "shape",
+            _SHAPE, recorded="network"),
+    Setting("bias", True, Flag(), "--no-bias: a network without biases (no b1, b2, b3).", "shape", _SHAPE,
+            recorded="network", words="biases", shown={True: "some", False: "none"}),
+    Setting("epochs", DEFAULT_EPOCHS, Integer(1),
+            "Epochs of gradient descent, at most (training stops sooner once the loss has converged).", "run",
+            ("train",), resumed=False, recorded="plan"),
+    Setting("lr", None, Real(0, low_open=True),
+            "Learning rate eta (default: chosen from the data, half the largest stable step).", "start",
+            recorded="plan", none_means="chosen from the data"),
+    Setting("batch_size", None, Integer(1), "Rows per update: mini-batch descent, shuffled each epoch (default: all rows).",
+            "plan", recorded="plan", none_means="all rows"),
+    Setting("val_split", None, Real(0, low_open=True, high=1, high_open=True),
+            "Hold out this fraction of rows (seeded) and report their loss each epoch.", "plan", recorded="plan",
+            none_means="no validation rows"),
+    Setting("patience", None, Integer(1),
+            "Stop when the (validation) loss has not improved for this many epochs; keep the best weights.", "plan",
+            recorded="plan", none_means="no early stopping"),
+    Setting("min_delta", 0.0, Real(0), "How much the loss must fall to count as an improvement (with --patience).",
+            "plan", used_with=UsedWith("patience", does="is how much the loss must fall for early stopping",
+                                       otherwise="without it nothing stops early"), recorded="plan"),
+    Setting("tol", DEFAULT_TOL, Real(0),
+            "Stop once the loss has moved by no more than this, relative, or than rounding can move it, over 10 "
+            "epochs; 0 runs every epoch.", "run", ("train",), recorded="plan"),
+    Setting("standardize", None, Flag(),
+            "Train on z-scores of the features and target (stored in the model; predict undoes it). Default: when "
+            "--lr is not given and the columns' scales differ badly.", "scale", recorded="plan",
+            none_means="when lr is None and the columns' scales differ badly"),
+    Setting("seed", 0, Integer(0), "Seed of the random initial weights (any whole number from 0).", "start",
+            recorded="plan", parameter="random_state"),
+    Setting("loss", "mse", Choice(LOSS_CONVENTIONS),
+            "mse: (1/n) sum (y - yhat)^2, the lecture's; half-mse: 1/(2n); sse: the sum; half-sse: half the sum "
+            "(summed over outputs too).", "plan"),
+    Setting("shuffle", True, Flag(),
+            "With --batch-size: visit the rows in a new seeded order each epoch (default), or in the file's order "
+            "(--no-shuffle; --batch-size 1 --no-shuffle updates row by row).", "plan",
+            used_with=UsedWith("batch_size", does="orders the rows of mini-batches", otherwise="a full batch has no order"),
+            shown={True: "shuffled batches", False: "batches in file order"}),
+    Setting("freeze", (), Names(), "Parameters that keep their values, e.g. b1,b2,b3.", "plan", metavar="NAMES"),
+    Setting("optimizer", "gd", Choice(OPTIMIZERS),
+            "The update rule: gd, the lecture's w <- w - eta dL/dw; momentum, nesterov or adam.", "plan"),
+    Setting("momentum", 0.9, Real(0, high=1, high_open=True), "mu of --optimizer momentum and nesterov: v <- mu v - eta dL/dw.",
+            "plan", used_with=UsedWith("optimizer", ("momentum", "nesterov"))),
+    Setting("beta1", 0.9, Real(0, high=1, high_open=True), "adam's decay of the first moment (the mean of the gradients).",
+            "plan", used_with=_ADAM),
+    Setting("beta2", 0.999, Real(0, high=1, high_open=True), "adam's decay of the second moment (the mean of their squares).",
+            "plan", used_with=_ADAM),
+    Setting("epsilon", 1e-8, Real(0, low_open=True), "adam's epsilon in w <- w - eta mhat / (sqrt(shat) + epsilon).",
+            "plan", used_with=_ADAM),
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+# The settings of the training plan (plan.TrainingPlan), and of the network's shape.
+PLAN_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded != "network")
+SHAPE_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded == "network")
+
+
+def check_used(settings: dict) -> None:
+    """SettingNotUsed for the first setting whose value is not its default where the run would not
+    use it (momentum with optimizer "gd", shuffle=False without a batch_size): both doors refuse
+    it, rather than ignore what was asked for. `settings`: name -> value, of every setting."""
+    for setting in SETTINGS:
+        rule = setting.used_with
+        if rule is not None and settings[setting.name] != setting.default and not rule.holds(settings):
+            raise SettingNotUsed(setting.name, settings[setting.name], rule.on, settings[rule.on], rule.values,
+                                 rule.does, rule.otherwise)
+
+
+def stored_settings(model) -> dict:
+    """The settings a model file (modelfile.Model) was trained with: its network's shape, and its
+    plan's, each a setting's default where the file leaves it out (the lecture's files leave out the
+    settings beyond it; version 1 files most of them); standardize is whether it has a scaling."""
+    architecture = model.params.architecture
+    network = {"hidden": architecture.n_hidden, "activation": architecture.activation,
+               "output_activation": architecture.output_activation, "bias": architecture.bias}
+    recorded = model.training.plan
+    plan = {setting.name: recorded.get(setting.name, setting.default) for setting in PLAN_SETTINGS}
+    return network | plan | {"standardize": model.scaling is not None}
+
+
+def resumed_settings(model, given: dict) -> dict:
+    """The settings a resumed run goes on with: the model's (stored_settings), but for the number
+    of epochs. `given`: the settings the caller asked for (name -> value); each of them that
+    --resume goes on with must say what the model says, else ResumeConflict. A setting a version 1
+    file does not record (its run knew no such setting) is the given one."""
+    stored = stored_settings(model)
+    unknown = {setting.name for setting in PLAN_SETTINGS
+               if setting.recorded == "plan" and setting.name != "standardize" and setting.name not in model.training.plan}
+    for name, value in given.items():
+        setting = BY_NAME[name]
+        same = set(value) == set(stored[name]) if isinstance(setting.constraint, Names) else value == stored[name]
+        if setting.resumed and name not in unknown and not same:
+            raise ResumeConflict(name, setting.words or name.replace("_", " "), setting.stored_words(stored[name]), value)
+    return {name: given.get(name, value) if name in unknown else value
+            for name, value in stored.items() if BY_NAME[name].resumed}
