@@ -327,52 +327,34 @@ class FwdbackRegressor:
 
     def _start(self, n_features: int, n_outputs: int, rows: int | None) -> _Start:
         """Where fit starts: random weights from random_state's seed; or, with warm_start on a
-        fitted estimator, its weights, scaling and update rule's state, and its run's plan, the
-        epochs numbered on from its (as `fwdback train --resume` goes on with a model)."""
+        fitted estimator, its weights, scaling and update rule's state, and its run's settings
+        (settings.resumed_settings: a parameter away from its default must agree), the epochs
+        numbered on from its, as `fwdback train --resume` goes on with a model."""
         if not (self.warm_start and self.__sklearn_is_fitted__()):
             plan = self._plan(_seed(self.random_state))
             return _Start(self._initial(n_features, n_outputs, rows, plan), plan)
         from .modelfile import optimizer_state_of
+        from .settings import SETTINGS, resumed_settings
 
         params = self.params_
-        fitted = {"n_features_in_": params.n_inputs, "outputs": params.n_outputs, "hidden": params.n_hidden,
-                  "activation": params.activation, "output_activation": params.output_activation, "bias": params.bias}
-        asked = {"n_features_in_": n_features, "outputs": n_outputs, "hidden": self.hidden,
-                 "activation": self.activation, "output_activation": self.output_activation, "bias": self.bias}
-        for name, value in fitted.items():
-            if asked[name] != value:
-                raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, whose "
-                                 f"{name} is {value!r}, not {asked[name]!r}; give it that, or fit afresh with "
-                                 "warm_start=False")
-        training = self._training
-        plan = self._resumed_plan(training.plan)
+        for name, fitted, asked in (("n_features_in_", params.n_inputs, n_features), ("outputs", params.n_outputs, n_outputs)):
+            if asked != fitted:
+                raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, which has "
+                                 f"{fitted} {name.removesuffix('_in_')}, not {asked}; give it those, or fit afresh "
+                                 "with warm_start=False")
+        given = {}
+        for setting in SETTINGS:
+            value = getattr(self, setting.estimator_name)
+            default = self._parameters()[setting.estimator_name]
+            changed = set(value) != set(default) if setting.name == "freeze" else repr(value) != repr(default)
+            if setting.resumed and changed and (setting.name != "seed" or _is_int(value)):
+                given[setting.name] = value
         model = self._model()
-        return _Start(params, plan, self.scaling_, training.epochs + 1,
+        resumed = resumed_settings(model, given)
+        plan = self._plan(resumed["seed"]).replace(**{name: tuple(value) if isinstance(value, list) else value
+                                                      for name, value in resumed.items() if name in TrainingPlan.__dataclass_fields__})
+        return _Start(params, plan, self.scaling_, model.training.epochs + 1,
                       optimizer_state_of(model, plan.optimizer, "the fitted estimator"))
-
-    def _resumed_plan(self, stored: dict) -> TrainingPlan:
-        """The plan a warm start goes on with: the fitted run's, `stored` as a model file records
-        it, but for the epochs. A parameter away from its default must say what the run says,
-        as an option given to --resume must; random_state None, a Generator or a RandomState go
-        on with the run's seed."""
-        from .plan import LECTURE_RESUMED, RESUMED
-
-        defaults = self._parameters()
-        resumed = {name: getattr(TrainingPlan(), name) for name in RESUMED if name not in LECTURE_RESUMED}
-        resumed |= {name: value for name, value in stored.items() if name in RESUMED}
-        resumed |= {"standardize": self.scaling_ is not None, "freeze": tuple(resumed["freeze"])}
-        asked = self._plan(self.random_state if _is_int(self.random_state) else resumed["seed"])
-        for name in RESUMED:
-            parameter = "random_state" if name == "seed" else name
-            value, default = getattr(self, parameter), defaults[parameter]
-            as_set = (lambda names: set(names)) if name == "freeze" else (lambda same: same)  # noqa: E731
-            if as_set(value) == as_set(default) or (name == "seed" and not _is_int(value)):
-                continue
-            if as_set(getattr(asked, name)) != as_set(resumed[name]):
-                raise ValueError(f"{type(self).__name__}(warm_start=True, {parameter}={value!r}): a warm start goes on "
-                                 f"with the fitted run's {parameter}, {resumed[name]!r}; give that or {default!r}, or "
-                                 "fit afresh with warm_start=False")
-        return asked.replace(**resumed)
 
     def _initial(self, n_features: int, n_outputs: int, rows: int | None, plan: TrainingPlan) -> Parameters:
         """The random initial weights of the network the parameters ask for (ValueError for a
