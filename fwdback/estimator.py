@@ -337,11 +337,11 @@ class FwdbackRegressor:
         from .settings import SETTINGS, resumed_settings
 
         params = self.params_
-        for name, fitted, asked in (("n_features_in_", params.n_inputs, n_features), ("outputs", params.n_outputs, n_outputs)):
+        for what, fitted, asked in (("columns of X (n_features_in_)", params.n_inputs, n_features),
+                                    ("columns of y (outputs)", params.n_outputs, n_outputs)):
             if asked != fitted:
-                raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, which has "
-                                 f"{fitted} {name.removesuffix('_in_')}, not {asked}; give it those, or fit afresh "
-                                 "with warm_start=False")
+                raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, which takes "
+                                 f"{fitted} {what}, not {asked}; give it those, or fit afresh with warm_start=False")
         given = {}
         for setting in SETTINGS:
             value = getattr(self, setting.estimator_name)
