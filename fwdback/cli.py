@@ -21,7 +21,7 @@ import click
 
 from .notation import count
 from .plan import TrainingPlan
-from .settings import DEFAULT_EPOCHS, DEFAULT_TOL, LOSS_CONVENTIONS, OPTIMIZERS
+from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting
 
 if TYPE_CHECKING:
     from .data import Dataset
@@ -195,72 +195,69 @@ def _data_options(command, many: bool = False):
         [
             _data_parts("DATA...") if many else click.argument("data", default="-", metavar="DATA", callback=_path),
             _column_options,
-            click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses)."),
+            _SEP,
         ]
     ):
         command = decorator(command)
     return command
 
 
-def _start_options(command):
+def _setting_option(setting: Setting):
+    """The option of a declared setting: its flag, click's type and check for its constraint, its default and help."""
+    constraint, flag = setting.constraint, setting.flag
+    if isinstance(constraint, Flag):
+        return click.option(f"{flag}/--no-{flag[2:]}", default=setting.default, help=setting.help)
+    if isinstance(constraint, Names):
+        return click.option(flag, callback=_names, metavar=setting.metavar, help=setting.help)
+    checks = {"callback": _finite}
+    if isinstance(constraint, Choice):
+        checks = {"type": click.Choice(list(constraint.names))}
+    elif isinstance(constraint, Integer):
+        checks = {"type": click.IntRange(min=constraint.low)}
+    elif constraint.high is None and constraint.low_open:
+        checks = {"type": float, "callback": _positive_finite}
+    elif constraint.high is not None and not constraint.low_open and constraint.high_open:
+        checks = {"type": float, "callback": _fraction_below_one}
+    else:
+        checks["type"] = click.FloatRange(min=constraint.low, max=constraint.high, min_open=constraint.low_open,
+                                          max_open=constraint.high_open)
+    shown = {} if setting.default is None else {"default": setting.default, "show_default": True}
+    return click.option(flag, **checks, **shown, metavar=setting.metavar, help=setting.help)
+
+
+def _setting_options(command_name: str, *groups: str):
+    """The options of the declared settings (settings.SETTINGS) of these groups that the command
+    takes, in the declaration's order."""
+
+    def decorate(command):
+        for setting in reversed([setting for setting in SETTINGS if setting.group in groups and command_name in setting.commands]):
+            command = _setting_option(setting)(command)
+        return command
+
+    return decorate
+
+
+def _start_options(command_name: str):
     """Where training starts and how fast it moves: shared by every command that trains."""
-    for decorator in reversed(
-        [
-            click.option("--lr", type=float, callback=_positive_finite, help="Learning rate eta (default: chosen from the data, half the largest stable step)."),
-            click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the random initial weights (any whole number from 0)."),
-            click.option("--init", "init_path", callback=_path, help="Start from the weights in this JSON file (a saved model works; one trained on z-scores scales the rows as it did)."),
-        ]
-    ):
-        command = decorator(command)
-    return command
+
+    def decorate(command):
+        command = click.option("--init", "init_path", callback=_path, help="Start from the weights in this JSON file (a saved model works; one trained on z-scores scales the rows as it did).")(command)
+        return _setting_options(command_name, "start")(command)
+
+    return decorate
 
 
-def _shape_options(command):
-    """The network's shape: shared by every command that builds one, and by show for bare weights."""
-    for decorator in reversed(
-        [
-            click.option("--activation", type=click.Choice(["identity", "tanh", "relu", "sigmoid"]), default="identity", show_default=True, help="The hidden layer's activation (identity: the lecture's linear network)."),
-            click.option("--hidden", type=click.IntRange(min=1), default=2, show_default=True, help="Hidden units (the lecture's N1, N2: 2)."),
-            click.option("--output-activation", type=click.Choice(["identity", "sigmoid", "tanh"]), default="identity", show_default=True, help="The outputs' activation: yhat = sigmoid(w7*N1 + w8*N2 + b3), say (identity: the lecture's)."),
-            click.option("--bias/--no-bias", default=True, help="--no-bias: a network without biases (no b1, b2, b3)."),
-        ]
-    ):
-        command = decorator(command)
-    return command
-
-
-def _network_options(command):
+def _network_options(command_name: str):
     """The network's shape and the scale it trains on: shared by every command that builds one."""
-    for decorator in reversed(
-        [
-            _shape_options,
-            click.option("--standardize/--no-standardize", default=None, help="Train on z-scores of the features and target (stored in the model; predict undoes it). Default: when --lr is not given and the columns' scales differ badly."),
-        ]
-    ):
-        command = decorator(command)
-    return command
+    return _setting_options(command_name, "shape", "scale")
 
 
-def _plan_options(command):
-    """Mini-batches, a validation split, early stopping, the loss and the update rule: shared by the commands that train for epochs."""
-    for decorator in reversed(
-        [
-            click.option("--batch-size", type=click.IntRange(min=1), help="Rows per update: mini-batch descent, shuffled each epoch (default: all rows)."),
-            click.option("--shuffle/--no-shuffle", default=True, help="With --batch-size: visit the rows in a new seeded order each epoch (default), or in the file's order (--no-shuffle; --batch-size 1 --no-shuffle updates row by row)."),
-            click.option("--loss", type=click.Choice(list(LOSS_CONVENTIONS)), default="mse", show_default=True, help="mse: (1/n) sum (y - yhat)^2, the lecture's; half-mse: 1/(2n); sse: the sum; half-sse: half the sum (summed over outputs too)."),
-            click.option("--freeze", callback=_names, metavar="NAMES", help="Parameters that keep their values, e.g. b1,b2,b3."),
-            click.option("--optimizer", type=click.Choice(list(OPTIMIZERS)), default="gd", show_default=True, help="The update rule: gd, the lecture's w <- w - eta dL/dw; momentum, nesterov or adam."),
-            click.option("--momentum", type=float, default=0.9, show_default=True, callback=_fraction_below_one, help="mu of --optimizer momentum and nesterov: v <- mu v - eta dL/dw."),
-            click.option("--beta1", type=float, default=0.9, show_default=True, callback=_fraction_below_one, help="adam's decay of the first moment (the mean of the gradients)."),
-            click.option("--beta2", type=float, default=0.999, show_default=True, callback=_fraction_below_one, help="adam's decay of the second moment (the mean of their squares)."),
-            click.option("--epsilon", type=float, default=1e-8, show_default=True, callback=_positive_finite, help="adam's epsilon in w <- w - eta mhat / (sqrt(shat) + epsilon)."),
-            click.option("--val-split", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), callback=_finite, help="Hold out this fraction of rows (seeded) and report their loss each epoch."),
-            click.option("--patience", type=click.IntRange(min=1), help="Stop when the (validation) loss has not improved for this many epochs; keep the best weights."),
-            click.option("--min-delta", type=click.FloatRange(min=0), default=0.0, show_default=True, callback=_finite, help="How much the loss must fall to count as an improvement (with --patience)."),
-        ]
-    ):
-        command = decorator(command)
-    return command
+def _model_option(help: str):
+    """--model: the model file a command writes or reads."""
+    return click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help=help)
+
+
+_SEP = click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
 
 
 def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_when_large=False, model_columns=False,
@@ -308,19 +305,16 @@ def _architecture(options: dict, n_inputs: int):
                         options["output_activation"], options["bias"])
 
 
-def _check_settings_apply(plan: TrainingPlan) -> None:
-    """A usage error for an option given that the plan would not use: a hyper-parameter of
-    another update rule, or --no-shuffle without mini-batches."""
-    context = click.get_current_context()
-    given = lambda name: context.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)  # noqa: E731
-    rules = {"momentum": ("momentum", "nesterov"), "beta1": ("adam",), "beta2": ("adam",), "epsilon": ("adam",)}
-    for name, optimizers in rules.items():
-        if given(name) and plan.optimizer not in optimizers:
-            raise click.UsageError(f"--{name} is a setting of --optimizer {' and '.join(optimizers)}, and the update rule "
-                                   f"is {plan.optimizer}: give --optimizer {optimizers[0]}, or leave out --{name}")
-    if given("shuffle") and not plan.shuffle and plan.batch_size is None:
-        raise click.UsageError("--no-shuffle orders the rows of mini-batches; give --batch-size, or leave it out "
-                               "(a full batch has no order)")
+def _check_settings_used(plan: TrainingPlan) -> None:
+    """A usage error for a setting, other than its default, that the plan would not use
+    (settings.check_used): a hyper-parameter of another update rule, --no-shuffle without mini-batches."""
+    from .errors import SettingNotUsed
+    from .settings import check_used
+
+    try:
+        check_used(dataclasses.asdict(plan))
+    except SettingNotUsed as error:
+        raise click.UsageError(error.message(_option_name)) from None
 
 
 def _check_frozen(plan: TrainingPlan, params) -> None:
@@ -478,13 +472,12 @@ Examples:
   cat data.csv | fwdback train - --no-save --format json | python -m json.tool"""
 )
 @functools.partial(_data_options, many=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT_EPOCHS, show_default=True, help="Epochs of gradient descent, at most (training stops sooner once the loss has converged).")
-@click.option("--tol", type=click.FloatRange(min=0), default=DEFAULT_TOL, show_default=True, callback=_finite, help="Stop once the loss has moved by no more than this, relative, or than rounding can move it, over 10 epochs; 0 runs every epoch.")
-@_start_options
-@_network_options
-@_plan_options
+@_setting_options("train", "run")
+@_start_options("train")
+@_network_options("train")
+@_setting_options("train", "plan")
 @click.option("--resume", "resume_path", callback=_path, help="Continue training this saved model: its network, scaling, training plan and epoch count.")
-@click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="Where to save the trained model; - writes it to stdout.")
+@_model_option("Where to save the trained model; - writes it to stdout.")
 @click.option("--no-save", is_flag=True, help="Do not save the model.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: loss, weights and summary tables; csv: epoch,loss per epoch; json: everything.")
 @click.option("--every", type=click.IntRange(min=1), help="Show every K-th epoch in the loss table (default: about 20 rows, more of them early).")
@@ -550,16 +543,12 @@ class _Train:
         return self.quiet or self.model_path == "-"
 
 
-_PLAN_OPTIONS = ("epochs", "lr", "batch_size", "val_split", "patience", "min_delta", "tol", "standardize", "seed",
-                 "loss", "shuffle", "freeze", "optimizer", "momentum", "beta1", "beta2", "epsilon")
-
-
 def _train(options: dict):
     from .modelfile import optimizer_state_of, replaced_model
     from .outputs import Outputs, Stdout, check_appends_to
     from .report import history_header
 
-    plan = TrainingPlan(**{name: options.pop(name) for name in _PLAN_OPTIONS})
+    plan = TrainingPlan(**{name: options.pop(name) for name in TrainingPlan.__dataclass_fields__})
     data, parts = _data_and_parts(options.pop("data"), options["dask"] is not None)
     run = _model_to_stdout(_Train(data=data, parts=parts, **options))
     _check_train_options(run)
@@ -645,14 +634,14 @@ def _starting_point(run: _Train, plan: TrainingPlan):
     from .modelfile import InitialWeights, load_model
 
     if run.resume_path is None:
-        _check_settings_apply(plan)
+        _check_settings_used(plan)
         start = _initial_weights(run.init_path, plan, _architecture(dataclasses.asdict(run), len(run.features)))
         _check_frozen(plan, start.params)
         return run, plan, None, start
     resumed = load_model(run.resume_path)
-    run, plan = _resumed_run(resumed, run), _resumed_plan(resumed, plan)
+    run, plan = _resumed(resumed, run, plan)
     _check_epochs_left(resumed, plan, run.resume_path)
-    _check_settings_apply(plan)
+    _check_settings_used(plan)
     _check_frozen(plan, resumed.params)
     return run, plan, resumed, InitialWeights(resumed.params, resumed.scaling)
 
@@ -670,21 +659,28 @@ def _check_epochs_left(resumed, plan: TrainingPlan, resume_path: str) -> None:
                                f"--init {resume_path}")
 
 
-def _resumed_run(resumed, run: _Train) -> _Train:
-    """The run a resumed model goes on with: its network and its columns. An option given again
-    must say what the model says; otherwise it is a usage error."""
+def _resumed(resumed, run: _Train, plan: TrainingPlan) -> tuple[_Train, TrainingPlan]:
+    """The run and plan a resumed model goes on with: its columns, its network and its plan but for
+    the number of epochs (settings.resumed_settings). An option given again must say what the
+    model says; otherwise it is a usage error."""
+    from .errors import ResumeConflict
+    from .settings import resumed_settings
+
     context = click.get_current_context()
-    network = resumed.params.architecture
-    stored = {"features": resumed.features, "target": resumed.target, "activation": network.activation,
-              "hidden": network.n_hidden, "output_activation": network.output_activation, "bias": network.bias}
-    for name, value in stored.items():
-        given = context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
-        if given and getattr(run, name) != value:
-            words = {"hidden": "hidden units", "bias": "biases"}.get(name, name)
-            typed = ("--bias" if run.bias else "--no-bias") if name == "bias" else f"--{name.replace('_', '-')} {_shown_option(getattr(run, name))}"
-            shown = ("some" if value else "none") if name == "bias" else _shown_option(value)
-            raise _resume_conflict(words, shown, typed)
-    return dataclasses.replace(run, **stored)
+    given = [name for name in context.params if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+    columns = {"features": resumed.features, "target": resumed.target}
+    for name, value in columns.items():
+        if name in given and getattr(run, name) != value:
+            raise _resume_conflict(name, _shown_option(value), f"--{name} {_shown_option(getattr(run, name))}")
+    chosen = {setting.name: getattr(plan if setting.name in plan.__dataclass_fields__ else run, setting.name)
+              for setting in SETTINGS if setting.name in given}
+    try:
+        settings = resumed_settings(resumed, chosen)
+    except ResumeConflict as conflict:
+        raise _resume_conflict(conflict.words, conflict.stored, _option_name(conflict.setting, conflict.value)) from None
+    network = {name: value for name, value in settings.items() if name not in plan.__dataclass_fields__}
+    return dataclasses.replace(run, **columns, **network), plan.replace(**{name: settings[name] for name in settings
+                                                                           if name not in network})
 
 
 def _shown_option(value) -> str:
@@ -697,44 +693,6 @@ def _resume_conflict(name: str, stored: str, given: str) -> click.UsageError:
         f"--resume goes on with the model's {name.replace('_', ' ')}, {stored}; leave out {given}, "
         "or start afresh from its weights with --init"
     )
-
-
-def _resumed_plan(resumed, plan):
-    """The plan a resumed run goes on with: the model's, but for the number of epochs.
-
-    An option given again must say what the model says; otherwise it is a usage error.
-    """
-    from .plan import LECTURE_RESUMED, RESUMED
-
-    context = click.get_current_context()
-    default = TrainingPlan()
-    # A file leaves out the settings beyond the lecture's where they are the defaults.
-    stored = {name: getattr(default, name) for name in RESUMED if name not in LECTURE_RESUMED}
-    stored |= {name: value for name, value in resumed.training.plan.items() if name in RESUMED}
-    stored["standardize"] = resumed.scaling is not None
-    for name in RESUMED:
-        given = context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
-        value = getattr(plan, name)
-        same = set(value) == set(stored[name]) if name == "freeze" and name in stored else value == stored.get(name)
-        if name in stored and given and not same:
-            raise _resume_conflict(name, _shown_setting(name, stored[name]), _typed_setting(name, value))
-    return plan.replace(**stored)
-
-
-def _shown_setting(name: str, value) -> str:
-    """A stored setting in the words of its option: b1,b2 for --freeze, "none" for no --batch-size."""
-    if name == "freeze":
-        return ",".join(value) if value else "none"
-    if name == "shuffle":
-        return "shuffled batches" if value else "batches in file order"
-    return "none" if value is None else str(value)
-
-
-def _typed_setting(name: str, value) -> str:
-    """A setting as it was typed: --standardize, --no-shuffle, --freeze b1,b2, --lr 0.1."""
-    if name in ("standardize", "shuffle"):
-        return f"--{'' if value else 'no-'}{name}"
-    return _option_name(name, ",".join(value) if name == "freeze" else value)
 
 
 def _resumed_notes(resumed, resume_path) -> list[str]:
@@ -1079,8 +1037,8 @@ Examples:
   cat new.csv | fwdback predict | head -1"""
 )
 @_data_parts("[DATA]...")
-@click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="The model file saved by fwdback train; - reads it from stdin.")
-@click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
+@_model_option("The model file saved by fwdback train; - reads it from stdin.")
+@_SEP
 @click.option("--output-dir", "output_dir", metavar="DIR", callback=_path, help="Write one CSV for each part of DATA into DIR, named after the part (with .csv), instead of one stream on stdout.")
 @_DASK
 def predict(data, model_path, sep, output_dir, dask):
@@ -1214,8 +1172,8 @@ Examples:
   fwdback evaluate test.csv --format csv | column -s, -t"""
 )
 @_data_parts("[DATA]...")
-@click.option("--model", "model_path", default="model.json", show_default=True, callback=_path, help="The model file saved by fwdback train; - reads it from stdin.")
-@click.option("--sep", callback=_separator, help="Field separator of the CSV, one character; \\t is a tab (default: comma, or the one the header uses).")
+@_model_option("The model file saved by fwdback train; - reads it from stdin.")
+@_SEP
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the scores beside the baselines; csv: one row per predictor; json: everything.")
 def evaluate(data, model_path, sep, output_format):
     """Score a saved model on DATA: MSE, RMSE, MAE and R^2, beside two baselines.
@@ -1286,9 +1244,9 @@ Examples:
   fwdback generate --rows 4 | fwdback explain - --format markdown"""
 )
 @_data_options
-@_start_options
-@_network_options
-@_plan_options
+@_start_options("explain")
+@_network_options("explain")
+@_setting_options("explain", "plan")
 @click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help=f"Explain epoch K, after K-1 epochs of training (refused when those would take over {EXPLAIN_MINUTES} minutes, timed on the first of them).")
 @click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, metavar="S", help="Explain update S of epoch K (with --batch-size), after its S-1 updates before it.")
 @click.option("--rows", type=click.IntRange(min=1), default=5, show_default=True, metavar="R", help="Rows shown in the forward pass (the sums always use all rows).")
@@ -1433,12 +1391,12 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     (plan_settings override them)."""
     from .outputs import Outputs
 
-    plan = TrainingPlan(**({name: options[name] for name in _PLAN_OPTIONS if name in options} | plan_settings))
+    plan = TrainingPlan(**({name: options[name] for name in TrainingPlan.__dataclass_fields__ if name in options} | plan_settings))
     data, init_path = options["data"], options["init_path"]
     _require_data(data)
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
     features = options["features"]
-    _check_settings_apply(plan)
+    _check_settings_used(plan)
     start = _initial_weights(init_path, plan, _architecture(options, len(features)))
     _check_frozen(plan, start.params)
     shown_raw = shown_raw and plan.standardize is None and start.scaling is None
@@ -1508,23 +1466,23 @@ Examples:
   fwdback gradcheck sample_data/linear.csv
   fwdback gradcheck data.csv --epochs 2000            at a converged point
   fwdback gradcheck data.csv --activation tanh --hidden 4 --seed 3
-  fwdback gradcheck data.csv --init model.json --tol 1e-8
+  fwdback gradcheck data.csv --init model.json --max-error 1e-8
   fwdback gradcheck data.csv --format json | jq -r '.[] | select(.ok | not) | .parameter'
   fwdback gradcheck data.csv > /dev/null && echo backward pass ok"""
 )
 @_data_options
 @click.option("--epochs", type=click.IntRange(min=0), default=0, show_default=True, help="Train this many epochs first (as train --tol 0 would: every one of them); 0 checks the initial weights.")
-@_start_options
-@_network_options
-@_plan_options
-@click.option("--tol", type=float, default=1e-6, show_default=True, callback=_positive_finite, help="The largest relative error that passes (a gradient of about 0 passes within rounding; see the README).")
+@_start_options("gradcheck")
+@_network_options("gradcheck")
+@_setting_options("gradcheck", "plan")
+@click.option("--max-error", type=float, default=1e-6, show_default=True, callback=_positive_finite, help="The largest relative error that passes (a gradient of about 0 passes within rounding; see the README).")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True, help="table: one row per parameter; json: a list of one object per parameter, full precision.")
 def gradcheck(**options):
     """Check the backward pass against central finite differences of the loss.
 
     For every parameter p: dL/dp from the backward pass beside (L(p + h) - L(p - h)) / 2h,
     at the initial weights or after --epochs of training, and their relative error. Exit
-    code 0 when every relative error is below --tol, 1 when one is not (the table is
+    code 0 when every relative error is below --max-error, 1 when one is not (the table is
     printed either way, and a summary on stderr). The check is of the full-batch loss on
     the training rows: --standardize and --val-split prepare them as train does, and
     --batch-size, --patience and --min-delta shape the --epochs before it, as in train.
@@ -1543,7 +1501,7 @@ def _gradcheck(options: dict):
     from .outputs import Stdout, json_text
     from .training import fit_rows
 
-    epochs, tol, output_format = options.pop("epochs"), options.pop("tol"), options.pop("output_format")
+    epochs, max_error, output_format = options.pop("epochs"), options.pop("max_error"), options.pop("output_format")
     setup = _set_up(options, epochs=max(epochs, 1), tol=0.0)
     rows, params, source = setup.rows, setup.initial, setup.dataset.source
     _echo_notes(setup.notes, False)
@@ -1566,7 +1524,7 @@ def _gradcheck(options: dict):
             f"{source}: the loss {' '.join(where)} is {at_start}, so there are no gradients to check: the data or the weights are too large "
             "for float64; standardize the data (--standardize) or start from smaller weights"
         )
-    checks = check_gradients(params, rows.X, rows.y, tol, setup.plan.loss)
+    checks = check_gradients(params, rows.X, rows.y, max_error, setup.plan.loss)
     out = Stdout()
     if output_format == "json":
         out.write(json_text([asdict(check) for check in checks]))
@@ -1582,7 +1540,7 @@ def _gradcheck(options: dict):
         title = _phrase_lines(phrases, min(console.width, table_width(console, table)))
         print_table(console, dataclasses.replace(table, title=title))
     out.flush()
-    _gradcheck_summary(checks, tol)
+    _gradcheck_summary(checks, max_error)
 
 
 def _phrase_lines(phrases: list[str], width: int) -> str:
@@ -1597,10 +1555,10 @@ def _phrase_lines(phrases: list[str], width: int) -> str:
     return "\n".join(lines)
 
 
-def _gradcheck_summary(checks, tol):
+def _gradcheck_summary(checks, max_error):
     """The notes on the marked rows and one summary line on stderr; exit 1 when a check failed."""
     worst = max(checks, key=lambda check: check.relative_error)
-    largest = f"largest relative error {worst.relative_error:.1e} at {worst.parameter}; tol {tol:g}"
+    largest = f"largest relative error {worst.relative_error:.1e} at {worst.parameter}; max error {max_error:g}"
     failed = [check for check in checks if not check.ok]
     for note in _gradcheck_notes(checks):
         _say(note)
@@ -1619,8 +1577,8 @@ def _gradcheck_notes(rows):
     notes = []
     if named("by_rounding"):
         notes.append(f"Note: {named('by_rounding')}: analytic and numeric agree within the finite difference's rounding "
-                     "and truncation, which is more than --tol of these gradients (about 0 at a converged point, or a --tol "
-                     "finer than any difference quotient resolves): they pass by rounding, not to --tol.")
+                     "and truncation, which is more than --max-error of these gradients (about 0 at a converged point, or a --max-error "
+                     "finer than any difference quotient resolves): they pass by rounding, not to --max-error.")
     if named("pattern_held"):
         notes.append(f"Note: {named('pattern_held')}: a row's hidden input is within two steps of relu's kink, so the "
                      "differences held every row's side of it: the derivative of the piece the point lies on.")
@@ -1644,7 +1602,7 @@ Examples:
 @click.argument("model_path", default="model.json", metavar="[MODEL]", callback=_path)
 @click.option("--format", "output_format", type=click.Choice(["text", "svg", "dot"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; svg: the network as a figure; dot: Graphviz source of the network.")
 @_column_options
-@_shape_options
+@_setting_options("show", "shape")
 def show(model_path, output_format, **network):
     """Draw the network in MODEL (default: model.json), every weight on its edge.
 
@@ -1731,9 +1689,12 @@ def _signals_set(stop: threading.Event):
 
 # The command line's names of the settings that library errors suggest.
 def _option_name(setting: str, value=None) -> str:
-    """A setting as the command line spells it: `--lr 0.002`, `--standardize`, `--batch-size`."""
+    """A setting as the command line spells it: `--lr 0.002`, `--standardize`, `--no-shuffle`,
+    `--freeze b1,b2`, `--batch-size`."""
     option = "--" + setting.replace("_", "-")
-    return option if value is None or isinstance(value, bool) else f"{option} {value}"
+    if isinstance(value, bool):
+        return option if value else f"--no-{option[2:]}"
+    return option if value is None else f"{option} {_shown_option(value)}"
 
 
 class Terminated(BaseException):

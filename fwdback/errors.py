@@ -218,22 +218,21 @@ class StdinTwice(FwdbackError):
 class SettingNotUsed(FwdbackError, ValueError):
     """A setting given (other than its default) where the run would not use it: a hyper-parameter
     of another update rule, an order of mini-batches without mini-batches (settings.check_used).
-    `values`: the values of `on` that use it; None: `on` given at all, which `does` and
-    `otherwise` explain."""
+    `values`: the values of `on` that use it, `named` how to call `on` ("the update rule"); None:
+    `on` given at all, which `does` and `otherwise` explain."""
 
     exit_code = 2
 
-    def __init__(self, setting: str, value, on: str, actual, values, does: str, otherwise: str):
+    def __init__(self, setting: str, value, on: str, actual, values, named: str, does: str, otherwise: str):
         super().__init__(setting)
         self.setting, self.value, self.on, self.actual = setting, value, on, actual
-        self.values, self.does, self.otherwise = values, does, otherwise
+        self.values, self.named, self.does, self.otherwise = values, named, does, otherwise
 
     def message(self, name=python_name) -> str:
-        given = name(self.setting, self.value)
         if self.values is None:
-            return f"{given} {self.does}; give {name(self.on)}, or leave it out ({self.otherwise})"
-        return (f"{given} is used only with {' or '.join(name(self.on, value) for value in self.values)}, and the run "
-                f"has {name(self.on, self.actual)}: give {name(self.on, self.values[0])}, or leave out {name(self.setting)}")
+            return f"{name(self.setting, self.value)} {self.does}; give {name(self.on)}, or leave it out ({self.otherwise})"
+        return (f"{name(self.setting)} is a setting of {name(self.on)} {' and '.join(self.values)}, and {self.named} is "
+                f"{self.actual}: give {name(self.on, self.values[0])}, or leave out {name(self.setting)}")
 
 
 class ResumeConflict(FwdbackError, ValueError):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 import sys
 import warnings
 from dataclasses import dataclass
@@ -25,13 +24,12 @@ import numpy as np
 
 from . import network
 from .errors import quiet_floats
-from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Gradients, Parameters, init_parameters
+from .network import Architecture, Gradients, Parameters, init_parameters
 from .notation import count
-from .settings import LOSS_CONVENTIONS, OPTIMIZERS
 from .modelfile import Model, TrainingRecord, optimizer_state_record
 from .plan import TrainingPlan
 from .scaling import Scaling
-from .settings import DEFAULT_EPOCHS, DEFAULT_TOL
+from .settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag, Integer, Names, Real, Setting, check_used, stored_settings
 from .training import check_memory, fit
 
 
@@ -222,54 +220,13 @@ class FwdbackRegressor:
 
     _estimator_type = "regressor"  # scikit-learn < 1.6 reads this; 1.6 and later call __sklearn_tags__
 
-    def __init__(
-        self,
-        *,
-        hidden=2,
-        activation="identity",
-        lr=None,
-        epochs=DEFAULT_EPOCHS,
-        tol=DEFAULT_TOL,
-        batch_size=None,
-        standardize=None,
-        val_split=None,
-        patience=None,
-        min_delta=0.0,
-        random_state=0,
-        output_activation="identity",
-        bias=True,
-        loss="mse",
-        shuffle=True,
-        freeze=(),
-        optimizer="gd",
-        momentum=0.9,
-        beta1=0.9,
-        beta2=0.999,
-        epsilon=1e-8,
-        warm_start=False,
-    ):
-        self.hidden = hidden
-        self.activation = activation
-        self.lr = lr
-        self.epochs = epochs
-        self.tol = tol
-        self.batch_size = batch_size
-        self.standardize = standardize
-        self.val_split = val_split
-        self.patience = patience
-        self.min_delta = min_delta
-        self.random_state = random_state
-        self.output_activation = output_activation
-        self.bias = bias
-        self.loss = loss
-        self.shuffle = shuffle
-        self.freeze = freeze
-        self.optimizer = optimizer
-        self.momentum = momentum
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.warm_start = warm_start
+    def __init__(self, **parameters):
+        """Store each parameter as given (scikit-learn's rule: fit checks them). The signature is
+        the settings' (settings.SETTINGS), keyword-only, with their defaults: see below the class."""
+        arguments = inspect.signature(type(self).__init__).bind(self, **parameters)
+        arguments.apply_defaults()
+        for name, value in list(arguments.arguments.items())[1:]:
+            setattr(self, name, value)
 
     @quiet_floats
     def fit(self, X, y) -> FwdbackRegressor:
@@ -370,25 +327,10 @@ class FwdbackRegressor:
                                n_outputs=n_outputs, output_activation=self.output_activation, bias=bool(self.bias))
 
     def _plan(self, seed: int) -> TrainingPlan:
-        return TrainingPlan(
-            epochs=int(self.epochs),
-            lr=None if self.lr is None else float(self.lr),
-            batch_size=None if self.batch_size is None else int(self.batch_size),
-            val_split=None if self.val_split is None else float(self.val_split),
-            patience=None if self.patience is None else int(self.patience),
-            min_delta=float(self.min_delta),
-            tol=float(self.tol),
-            standardize=None if self.standardize is None else bool(self.standardize),
-            seed=seed,
-            loss=self.loss,
-            shuffle=bool(self.shuffle),
-            freeze=tuple(self.freeze),
-            optimizer=self.optimizer,
-            momentum=float(self.momentum),
-            beta1=float(self.beta1),
-            beta2=float(self.beta2),
-            epsilon=float(self.epsilon),
-        )
+        """The training plan of the parameters (checked by _check_params), each as the plan's
+        type; `seed` is random_state's (_seed)."""
+        return TrainingPlan(**{setting.name: seed if setting.name == "seed" else _typed(setting, getattr(self, setting.estimator_name))
+                               for setting in PLAN_SETTINGS})
 
     def _fitted(self, fitted, n_features: int, names, target_name: str, seed: int) -> FwdbackRegressor:
         """self, with the fitted attributes of a training.Fit."""
@@ -483,14 +425,9 @@ class FwdbackRegressor:
         from .modelfile import load_model
 
         model = load_model(path)
-        plan = model.training.plan
         params = model.params
-        # The plan's settings are the parameters of the same names (its seed is random_state);
-        # a setting the file does not record keeps the parameter's default.
-        settings = {name: value for name, value in plan.items() if name in cls._parameters() and name != "standardize"}
-        estimator = cls(hidden=params.n_hidden, activation=params.activation, standardize=model.scaling is not None,
-                        random_state=plan.get("seed", 0), output_activation=params.output_activation,
-                        bias=params.bias, **settings)
+        # Every setting of the run (its seed is random_state); one the file does not record is the default.
+        estimator = cls(**{BY_NAME[name].estimator_name: value for name, value in stored_settings(model).items()})
         estimator._set_fitted(params, model.scaling, params.n_inputs, np.asarray(model.features, dtype=object))
         estimator.target_name_ = model.target
         estimator._training = model.training
@@ -568,31 +505,30 @@ class FwdbackRegressor:
         return Tags(estimator_type="regressor", target_tags=TargetTags(required=True), regressor_tags=RegressorTags())
 
     def _check_params(self) -> None:
-        """A ValueError naming the first parameter that fit cannot use, and what it must be."""
-        checks = [
-            ("hidden", _is_int(self.hidden) and self.hidden >= 1, "an integer of at least 1, e.g. 2"),
-            ("activation", isinstance(self.activation, str) and self.activation in ACTIVATIONS, f"one of {', '.join(map(repr, ACTIVATIONS))}"),
-            ("lr", self.lr is None or (_is_real(self.lr) and math.isfinite(self.lr) and self.lr > 0), "None (chosen from the data) or a positive finite number, e.g. 0.01"),
-            ("epochs", _is_int(self.epochs) and self.epochs >= 1, "an integer of at least 1"),
-            ("tol", _is_real(self.tol) and math.isfinite(self.tol) and self.tol >= 0, "a finite number of at least 0"),
-            ("batch_size", self.batch_size is None or (_is_int(self.batch_size) and self.batch_size >= 1), "None (all rows) or an integer of at least 1"),
-            ("standardize", self.standardize is None or isinstance(self.standardize, (bool, np.bool_)), "True, False or None (when the scales differ badly)"),
-            ("val_split", self.val_split is None or (_is_real(self.val_split) and 0 < self.val_split < 1), "None or a fraction between 0 and 1, e.g. 0.2"),
-            ("patience", self.patience is None or (_is_int(self.patience) and self.patience >= 1), "None or an integer of at least 1"),
-            ("min_delta", _is_real(self.min_delta) and math.isfinite(self.min_delta) and self.min_delta >= 0, "a finite number of at least 0"),
-            ("output_activation", self.output_activation in OUTPUT_ACTIVATIONS, f"one of {', '.join(map(repr, OUTPUT_ACTIVATIONS))}"),
-            ("bias", isinstance(self.bias, (bool, np.bool_)), "True or False"),
-            ("loss", self.loss in LOSS_CONVENTIONS, f"one of {', '.join(map(repr, LOSS_CONVENTIONS))}"),
-            ("shuffle", isinstance(self.shuffle, (bool, np.bool_)), "True or False"),
-            ("freeze", not isinstance(self.freeze, str) and _all_strings(self.freeze), "a list of parameter names, e.g. ['b1', 'b2']"),
-            ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(map(repr, OPTIMIZERS))}"),
-            *((name, _is_real(value) and 0 <= value < 1, "a number from 0 to below 1")
-              for name, value in (("momentum", self.momentum), ("beta1", self.beta1), ("beta2", self.beta2))),
-            ("epsilon", _is_real(self.epsilon) and math.isfinite(self.epsilon) and self.epsilon > 0, "a positive finite number"),
-        ]
-        for name, valid, need in checks:
-            if not valid:
-                raise ValueError(f"{type(self).__name__}({name}={getattr(self, name)!r}): {name} must be {need}")
+        """A ValueError naming the first parameter that fit cannot use, and what it must be (each
+        setting's constraint, settings.SETTINGS), or one given where the run would not use it
+        (errors.SettingNotUsed). random_state takes more than a seed, and _seed reads it."""
+        for setting in SETTINGS:
+            name, value = setting.estimator_name, getattr(self, setting.estimator_name)
+            if setting.name != "seed" and not setting.admits(value):
+                raise ValueError(f"{type(self).__name__}({name}={value!r}): {name} must be {setting.need()}")
+        check_used({setting.name: _typed(setting, getattr(self, setting.estimator_name)) for setting in PLAN_SETTINGS
+                    if setting.name != "seed"})
+
+
+FwdbackRegressor.__init__.__signature__ = inspect.Signature(
+    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    + [inspect.Parameter(setting.estimator_name, inspect.Parameter.KEYWORD_ONLY, default=setting.default) for setting in SETTINGS]
+)
+
+
+def _typed(setting: Setting, value):
+    """A checked parameter's value as the plan's type: float for a Real, int for an Integer (NumPy's
+    scalars included), bool for a Flag, a tuple of names."""
+    if value is None:
+        return None
+    converted = {Real: float, Integer: int, Flag: bool, Names: tuple}.get(type(setting.constraint))
+    return value if converted is None else converted(value)
 
 
 def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
@@ -610,19 +546,8 @@ def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
     return 1.0 - ss_res / ss_tot
 
 
-def _all_strings(values) -> bool:
-    try:
-        return all(isinstance(value, str) for value in values)
-    except TypeError:
-        return False
-
-
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def _seed(random_state) -> int:

@@ -126,12 +126,13 @@ class Names:
 
 @dataclass(frozen=True)
 class UsedWith:
-    """When a setting is used: while `on` (another setting) is one of `values`, or, with values
-    None, while `on` is given at all (not None). `does` and `otherwise` word it for the latter:
-    what the setting does, and why it does nothing without `on`."""
+    """When a setting is used: while `on` (another setting) is one of `values` (`named`: what
+    messages call `on`), or, with values None, while `on` is given at all (not None). `does` and
+    `otherwise` word the latter: what the setting does, and why it does nothing without `on`."""
 
     on: str
     values: tuple | None = None
+    named: str = ""
     does: str = ""
     otherwise: str = ""
 
@@ -206,7 +207,7 @@ class Setting:
 
 
 _SHAPE = ("train", "explain", "gradcheck", "show")
-_ADAM = UsedWith("optimizer", ("adam",))
+_ADAM = UsedWith("optimizer", ("adam",), "the update rule")
 
 # In the model file's order (plan.TrainingPlan's fields, then how its "plan" lists them).
 SETTINGS = (
@@ -257,7 +258,7 @@ SETTINGS = (
     Setting("optimizer", "gd", Choice(OPTIMIZERS),
             "The update rule: gd, the lecture's w <- w - eta dL/dw; momentum, nesterov or adam.", "plan"),
     Setting("momentum", 0.9, Real(0, high=1, high_open=True), "mu of --optimizer momentum and nesterov: v <- mu v - eta dL/dw.",
-            "plan", used_with=UsedWith("optimizer", ("momentum", "nesterov"))),
+            "plan", used_with=UsedWith("optimizer", ("momentum", "nesterov"), "the update rule")),
     Setting("beta1", 0.9, Real(0, high=1, high_open=True), "adam's decay of the first moment (the mean of the gradients).",
             "plan", used_with=_ADAM),
     Setting("beta2", 0.999, Real(0, high=1, high_open=True), "adam's decay of the second moment (the mean of their squares).",
@@ -265,7 +266,7 @@ SETTINGS = (
     Setting("epsilon", 1e-8, Real(0, low_open=True), "adam's epsilon in w <- w - eta mhat / (sqrt(shat) + epsilon).",
             "plan", used_with=_ADAM),
     Setting("warm_start", False, Flag(),
-            "fit goes on from the fitted weights, scaling, update rule's state and settings, the epochs numbered on "
+            "True: fit goes on from the fitted weights, scaling, update rule's state and settings, the epochs numbered on "
             "(the command line's --resume MODEL).", "start", (), resumed=False, recorded="no"),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -277,12 +278,12 @@ SHAPE_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded == "n
 def check_used(settings: dict) -> None:
     """SettingNotUsed for the first setting whose value is not its default where the run would not
     use it (momentum with optimizer "gd", shuffle=False without a batch_size): both doors refuse
-    it, rather than ignore what was asked for. `settings`: name -> value, of every setting."""
+    it, rather than ignore what was asked for. `settings`: name -> value, of the plan's settings."""
     for setting in SETTINGS:
         rule = setting.used_with
         if rule is not None and settings[setting.name] != setting.default and not rule.holds(settings):
             raise SettingNotUsed(setting.name, settings[setting.name], rule.on, settings[rule.on], rule.values,
-                                 rule.does, rule.otherwise)
+                                 rule.named, rule.does, rule.otherwise)
 
 
 def stored_settings(model) -> dict:

@@ -136,7 +136,7 @@ def test_fails_when_one_gradient_is_wrong(run, sample_like_csv, names, monkeypat
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and not lines[0].startswith("Error")
     assert lines[0].startswith("gradcheck: 1 of 11 gradients FAIL (largest relative error ")
-    assert " at w3; tol 1e-06)" in lines[0]
+    assert " at w3; max error 1e-06)" in lines[0]
 
 
 def test_fails_at_a_converged_point_too(run, sample_like_csv, monkeypatch):
@@ -172,17 +172,17 @@ def test_json_has_one_entry_per_parameter(run, sample_like_csv, names):
         assert row["step"] > 0 and row["uncertainty"] > 0
 
 
-@pytest.mark.parametrize("tol", ["0", "-1", "nan", "inf"])
-def test_tol_must_be_positive_and_finite(run, sample_like_csv, tol):
-    result = run(["gradcheck", sample_like_csv, "--tol", tol])
+@pytest.mark.parametrize("max_error", ["0", "-1", "nan", "inf"])
+def test_max_error_must_be_positive_and_finite(run, sample_like_csv, max_error):
+    result = run(["gradcheck", sample_like_csv, "--max-error", max_error])
     assert result.exit_code == 2
-    assert "--tol" in result.stderr
+    assert "--max-error" in result.stderr
 
 
-def test_a_tighter_tol_fails_where_the_default_passes(run, sample_like_csv, monkeypatch):
+def test_a_tighter_max_error_fails_where_the_default_passes(run, sample_like_csv, monkeypatch):
     monkeypatch.setattr(gradcheck, "backward", broken_backward("w7", lambda g: g * (1 + 1e-7)))
     assert run(["gradcheck", sample_like_csv]).exit_code == 0
-    assert run(["gradcheck", sample_like_csv, "--tol", "1e-8"]).exit_code == 1
+    assert run(["gradcheck", sample_like_csv, "--max-error", "1e-8"]).exit_code == 1
 
 
 def test_bad_data_is_an_error_not_a_fail(run, workdir):
@@ -239,10 +239,10 @@ def test_relative_error_definition():
     assert relative_error(0.0, 0.0) == 0.0
 
 
-def test_the_relative_error_does_not_depend_on_tol_and_a_finer_tol_only_marks_rounding(run, sample_like_csv):
-    # The reviewer's case: at --tol 1e-12 gradients of size about 1 were called "about 0".
+def test_the_relative_error_does_not_depend_on_max_error_and_a_finer_one_only_marks_rounding(run, sample_like_csv):
+    # The reviewer's case: at --max-error 1e-12 (then --tol) gradients of size about 1 were called "about 0".
     _, default, _ = run_json(run, [sample_like_csv])
-    code, fine, stderr = run_json(run, [sample_like_csv, "--tol", "1e-12"])
+    code, fine, stderr = run_json(run, [sample_like_csv, "--max-error", "1e-12"])
     assert code == 0, stderr
     assert [row["relative_error"] for row in fine] == [row["relative_error"] for row in default]
     for row in fine:
@@ -286,9 +286,9 @@ def test_relu_exactly_at_a_kink_is_flagged():
 
 
 def test_a_gradient_that_passes_by_rounding_only_says_so(run, small_csv):
-    # At a converged point every gradient is about 0: with an impossibly small tol they pass
+    # At a converged point every gradient is about 0: with an impossibly small --max-error they pass
     # only within the finite difference's rounding, and gradcheck says so.
-    code, rows, stderr = run_json(run, [small_csv, "--epochs", "2000", "--tol", "1e-300"])
+    code, rows, stderr = run_json(run, [small_csv, "--epochs", "2000", "--max-error", "1e-300"])
     assert code == 0, stderr
     assert all(row["ok"] and row["by_rounding"] for row in rows)
     assert "agree within the finite difference's rounding" in stderr

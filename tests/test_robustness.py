@@ -1003,7 +1003,7 @@ NOT_A_NUMBER = [
     (["train", "d.csv", "--min-delta", "nan"], "--min-delta"),
     (["generate", "--noise", "nan"], "--noise"),
     (["train", "d.csv", "--lr", "inf"], "--lr"),
-    (["gradcheck", "d.csv", "--tol", "nan"], "--tol"),
+    (["gradcheck", "d.csv", "--max-error", "nan"], "--max-error"),
     (["train", "d.csv", "--val-split", "nan"], "--val-split"),
     (["generate", "--coef", "1,2,3,nan"], "--coef"),
 ]
@@ -1096,7 +1096,7 @@ RANDOM_OPTIONS = {
         "--chunksize": _ints(-10, 5000),
     },
     "explain": {**TRAINING_OPTIONS, "--epoch": _epochs(-2, 25), "--rows": _ints(-2, 50), "--format": _choice("table", "markdown", "json")},
-    "gradcheck": {**TRAINING_OPTIONS, "--epochs": _epochs(-2, 25), "--tol": FLOATS, "--format": _choice("table", "json")},
+    "gradcheck": {**TRAINING_OPTIONS, "--epochs": _epochs(-2, 25), "--max-error": FLOATS, "--format": _choice("table", "json")},
     "generate": {
         "--rows": _epochs(-2, 50),
         "--seed": SEEDS,
