@@ -1,7 +1,10 @@
-"""The README's example outputs and docs/network.svg, written by the program itself.
+"""The README's example outputs, its table of settings and docs/network.svg, written by the program itself.
 
     python docs/regenerate.py            # rewrites every transcript in README.md, and docs/network.svg
     python docs/regenerate.py --check    # changes nothing: exit 1 and a diff where they are stale
+
+The table of settings is the lines between `<!-- settings -->` and `<!-- /settings -->`: one row
+per setting of fwdback/settings.py (settings_table), so that it cannot go stale.
 
 A transcript is a fenced block right under a line `<!-- transcript -->`. Its lines that start
 with `$ ` are commands, kept as written (a command goes on over the next lines while it ends
@@ -50,6 +53,9 @@ MARKER = re.compile(r"^<!-- transcript(?:: (?P<selection>.*?))? -->$")
 NORMALISED = [(re.compile(r"^( time +)\d+(\.\d+)? s$", re.M), r"\1(seconds) s")]
 BLAS_KERNELS = "Haswell"
 NOT_REPRODUCIBLE = 2
+
+
+SETTINGS_START, SETTINGS_END = "<!-- settings -->", "<!-- /settings -->"
 
 
 class Stale(Exception):
@@ -209,6 +215,35 @@ def regenerated(text: str, scratch: Path, env: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def settings_table() -> list[str]:
+    """The README's table of settings, made from their declaration (fwdback.settings.SETTINGS)."""
+    sys.path.insert(0, str(ROOT))
+    from fwdback.settings import SETTINGS, Flag
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("*", "\\*")
+
+    rows = ["| option | Python parameter | default | values | commands | meaning |", "|---|---|---|---|---|---|"]
+    for setting in SETTINGS:
+        option = f"`{setting.flag}` / `--no-{setting.flag[2:]}`" if isinstance(setting.constraint, Flag) else f"`{setting.flag}`"
+        default = setting.none_means if setting.default is None else f"`{setting.default!r}`" if setting.default != () else "none"
+        rule = setting.used_with
+        used = "" if rule is None else f" Used only where `{rule.on}` is " + (
+            "given." if rule.values is None else f"{' or '.join(map(repr, rule.values))}.")
+        rows.append(f"| {option} | `{setting.estimator_name}` | {cell(default)} | {cell(setting.need())} | {', '.join(setting.commands)} | "
+                    f"{cell(setting.help)}{used} |")
+    return rows
+
+
+def with_settings_table(text: str) -> str:
+    """The Markdown text with its table of settings as settings_table makes it."""
+    lines = text.split("\n")
+    if lines.count(SETTINGS_START) != 1 or lines.count(SETTINGS_END) != 1:
+        raise Stale(f"README.md must have one line {SETTINGS_START} and one line {SETTINGS_END} around the table of settings")
+    start, end = lines.index(SETTINGS_START) + 1, lines.index(SETTINGS_END)
+    return "\n".join(lines[:start] + settings_table() + lines[end:])
+
+
 def figure(command: str, scratch: Path, env: dict[str, str]) -> str:
     """A figure's text: the stdout of its commands, run in a scratch directory of their own."""
     own = scratch / ".figure"
@@ -235,7 +270,7 @@ def main() -> int:
         shutil.copytree(ROOT / "sample_data", scratch / "sample_data")
         env = environment(scratch)
         try:
-            written = {"README.md": regenerated(README.read_text(encoding="utf-8"), scratch, env)}
+            written = {"README.md": with_settings_table(regenerated(README.read_text(encoding="utf-8"), scratch, env))}
             written |= {path: figure(command, scratch, env) for path, command in FIGURES.items()}
         except Stale as problem:
             print(f"regenerate.py: {problem}", file=sys.stderr)

@@ -163,35 +163,12 @@ class FwdbackRegressor:
     """The lecture's network trained by gradient descent on the MSE, as a scikit-learn-style regressor.
 
     The parameters are `fwdback train`'s options by the same names (random_state is --seed),
-    with the same defaults, and are stored as given; fit checks them. Both map onto one
+    with the same defaults: the settings of settings.SETTINGS, whose table (each setting's
+    option, parameter, default and meaning) is the README's "Settings". They are stored as
+    given; fit checks them, refusing a value other than the default that the run would not
+    use (momentum with optimizer "gd", as the command line does). Both map onto one
     training.TrainingPlan and train with training.fit.
 
-    hidden : int                  hidden units (the lecture's N1, N2: 2)
-    activation : str              the hidden layer's: "identity" (the lecture's), "tanh", "relu", "sigmoid"
-    lr : float or None            the learning rate eta; None: chosen from the data (half the
-                                  largest stable step), kept as lr_
-    epochs : int                  epochs of gradient descent, at most
-    tol : float                   stop once the loss has moved by no more than this, relative, over
-                                  10 epochs (default 1e-12), or than rounding can; 0 runs every epoch
-    batch_size : int or None      rows per update, shuffled each epoch; None: all rows (full batch)
-    standardize : bool or None    train on z-scores of X and of y (both; predict answers in y's
-                                  units); None: when lr is None and the columns' scales differ badly
-    val_split : float or None     hold out this fraction of the rows (seeded) for a validation loss
-    patience : int or None        stop when the (validation) loss has not improved for this many
-                                  epochs, keeping the best epoch's weights
-    min_delta : float             how much the loss must fall to count as an improvement
-    output_activation : str       the outputs' activation: "identity" (the lecture's), "sigmoid", "tanh"
-    bias : bool                   False: a network without biases
-    loss : str                    the loss convention: "mse" (the lecture's), "half-mse", "sse", "half-sse"
-    shuffle : bool                with batch_size: a new seeded order each epoch; False: X's order
-    freeze : list of str          parameters that keep their values, e.g. ["b1", "b2"]
-    optimizer : str               "gd" (the lecture's), "momentum", "nesterov", "adam", with
-    momentum, beta1, beta2, epsilon   their hyper-parameters (README: Optimizers)
-    warm_start : bool             True: fit goes on from the fitted weights, as `fwdback train --resume`
-                                  goes on with a model: its scaling, update rule's state and plan
-                                  (a parameter away from its default must agree), the epochs
-                                  numbered on; loss_curve_ grows and n_iter_ counts on (scikit-learn's
-                                  MLP warm_start). Unfitted, or False: from random_state's weights
     random_state : int, None, numpy Generator or RandomState
                                   the seed of the initial weights, shuffles and split. None draws
                                   a fresh seed each fit; a Generator or RandomState gives one seed.
