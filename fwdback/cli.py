@@ -26,6 +26,7 @@ from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting
 if TYPE_CHECKING:
     from .data import Dataset
     from .network import Parameters
+    from .run import StartingPoint
     from .training import TrainingRows
 
 
@@ -296,68 +297,18 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
     return dataset
 
 
-def _architecture(options: dict, n_inputs: int):
-    """The network's shape (network.Architecture) that the options ask for, on n_inputs features."""
-    from .data import target_names
-    from .network import Architecture
-
-    return Architecture(n_inputs, options["hidden"], len(target_names(options["target"])), options["activation"],
-                        options["output_activation"], options["bias"])
+def _given(*names: str) -> frozenset[str]:
+    """The settings among `names` that the command line gave (not left at their defaults), as run.py's `given`."""
+    context = click.get_current_context()
+    return frozenset(name for name in names
+                     if context.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT))
 
 
-def _check_settings_used(plan: TrainingPlan) -> None:
-    """A usage error for a setting, other than its default, that the plan would not use
-    (settings.check_used): a hyper-parameter of another update rule, --no-shuffle without mini-batches."""
-    from .errors import SettingNotUsed
-    from .settings import check_used
+def _network(options: dict):
+    """The network and columns the options ask for (run.NetworkSettings)."""
+    from .run import NetworkSettings
 
-    try:
-        check_used(dataclasses.asdict(plan))
-    except SettingNotUsed as error:
-        raise click.UsageError(error.message(_option_name)) from None
-
-
-def _check_frozen(plan: TrainingPlan, params) -> None:
-    """--freeze names only parameters of the network, and not all of them."""
-    unknown = [name for name in plan.freeze if name not in params.names]
-    if unknown:
-        names = params.names
-        listed = ", ".join(names) if len(names) <= 12 else f"{names[0]}..{names[-1]} (w1..w{params.architecture.n_weights}" + (
-            f", b1..b{params.architecture.n_biases})" if params.architecture.n_biases else ")")
-        folded = {name.casefold(): name for name in names}
-        hint = f" (did you mean {folded[unknown[0].casefold()]}?)" if unknown[0].casefold() in folded else ""
-        raise click.UsageError(f"--freeze {unknown[0]}: the network has no parameter {unknown[0]}{hint}; its parameters are {listed}")
-    if set(plan.freeze) >= set(params.names):
-        raise click.UsageError("--freeze lists every parameter, so nothing would train; leave at least one out")
-
-
-def _initial_weights(init_path, plan: TrainingPlan, architecture):
-    """Where training starts (modelfile.InitialWeights): the --init file's weights, with the
-    scaling of a model trained on z-scores, or random ones by the seed. `shape`: n_outputs,
-    output_activation, bias, as network.Parameters takes them.
-
-    An --init model's weights are for its z-scores, so the rows are scaled as it says; an
-    explicit --no-standardize contradicts that and is a usage error.
-    """
-    import numpy as np
-
-    from .modelfile import InitialWeights, load_init
-    from .network import init_parameters
-    from .training import check_memory
-
-    a = architecture
-    check_memory(a.size, a.n_hidden, None, None)
-    if not init_path:
-        return InitialWeights(init_parameters(np.random.default_rng(plan.seed), a.n_inputs, a.n_hidden, a.activation,
-                                              n_outputs=a.n_outputs, output_activation=a.output_activation, bias=a.bias))
-    start = load_init(init_path, architecture)
-    if start.scaling is not None and plan.standardize is False:
-        raise click.UsageError(
-            f"--init {init_path} is a model trained on z-scores, so its weights are in z-score units, and "
-            "--no-standardize trains on the raw values, where they mean something else; leave out --no-standardize "
-            "(the rows are then scaled as that model says), or start from random weights"
-        )
-    return start
+    return NetworkSettings(*(options[name] for name in _NETWORK_OPTIONS))
 
 
 def _init_scaling_note(init_path, start, source) -> list[str]:
@@ -510,15 +461,9 @@ class _Train:
     """`fwdback train`'s options, other than the plan's: where the data, the start and the outputs are."""
 
     data: str
-    features: tuple[str, ...]
-    target: str
     sep: str | None
     init_path: str | None
     resume_path: str | None
-    activation: str
-    hidden: int
-    output_activation: str
-    bias: bool
     model_path: str
     no_save: bool
     output_format: str
@@ -543,14 +488,21 @@ class _Train:
         return self.quiet or self.model_path == "-"
 
 
+# The options of run.NetworkSettings, in its order.
+_NETWORK_OPTIONS = ("features", "target", "hidden", "activation", "output_activation", "bias")
+
+
 def _train(options: dict):
-    from .modelfile import optimizer_state_of, replaced_model
+    from .modelfile import replaced_model
     from .outputs import Outputs, Stdout, check_appends_to
     from .report import history_header
+    from .run import prepare_rows, starting_point
 
     plan = TrainingPlan(**{name: options.pop(name) for name in TrainingPlan.__dataclass_fields__})
+    network = _network(options)
     data, parts = _data_and_parts(options.pop("data"), options["dask"] is not None)
-    run = _model_to_stdout(_Train(data=data, parts=parts, **options))
+    run = _model_to_stdout(_Train(data=data, parts=parts,
+                                  **{name: value for name, value in options.items() if name not in _NETWORK_OPTIONS}))
     _check_train_options(run)
     _require_data(run.data)
     with Outputs({**_data_inputs(run.data, run.parts), "--init": run.init_path, "--resume": run.resume_path}) as outputs, \
@@ -563,28 +515,27 @@ def _train(options: dict):
         figures = {option: outputs.file(path, option, example=example) for option, path, example in
                    (("--report", run.report_path, "run.html"), ("--plot", run.plot_path, "loss.svg")) if path}
         outputs.check_stdout()
-        run, plan, resumed, start = _starting_point(run, plan)
+        start = starting_point(plan, network, init=run.init_path, resume=run.resume_path,
+                               given=_given(*TrainingPlan.__dataclass_fields__, *_NETWORK_OPTIONS))
+        plan, resumed = start.plan, start.resumed
         if history_output is not None:
-            header = history_header(start.params.names, _state_names(plan))
+            header = history_header(start.weights.params.names, _state_names(plan))
             check_appends_to(history_output, header, "a history of this network",
                              None if resumed is None else resumed.training.history_sha256, run.resume_path)
         notes = _resumed_notes(resumed, run.resume_path)
-        dataset = _training_data(run, plan, resumed, notes)
+        dataset = _training_data(run, start, notes)
         cluster = cluster_started.enter_context(_cluster(run.dask))  # once every option is known to go with --dask
-        rows = _prepare(dataset, plan, start.scaling, cluster)
-        notes += _init_scaling_note(run.init_path, start, dataset.source) + _scaling_notes(rows, plan, dataset.source)
+        rows = prepare_rows(dataset, plan, start.weights.scaling, cluster)
+        notes += _init_scaling_note(run.init_path, start.weights, dataset.source) + _scaling_notes(rows, plan, dataset.source)
         stdout = Stdout(saving=not run.no_save or run.history_path is not None)
-        epochs_before = resumed.training.epochs if resumed is not None else 0
         csv_out = stdout if run.output_format == "csv" and not run.quiet_stdout else None
         history = outputs.open(history_output) if history_output else None
-        samples = _samples(start.params) if run.report_path else None
-        state = None if resumed is None else optimizer_state_of(resumed, plan.optimizer, run.resume_path)
-        fitted, received = _fit(rows, start.params, plan, epochs_before, history, csv_out, dataset.source,
-                                [] if run.quiet else notes, samples, state)
-        model = _trained_model(fitted, dataset, run)
+        samples = _samples(start.weights.params) if run.report_path else None
+        fitted, received = _fit(start, rows, history, csv_out, dataset.source, [] if run.quiet else notes, samples)
+        model = _trained_model(fitted, dataset)
         model.training.history_sha256 = None if history_output is None else outputs.sha256(history_output)
         if fitted.result.interrupted:
-            return _end_interrupted(fitted, model, run, epochs_before, received, model_output, outputs, stdout)
+            return _end_interrupted(fitted, model, run, received, model_output, outputs, stdout)
         _save(model, model_output, stdout if run.model_path == "-" else None, outputs)
         _draw(fitted, model, dataset, samples, figures, outputs)
         notes = [] if run.quiet else _report(fitted, model, run, None if run.quiet_stdout else stdout)
@@ -628,61 +579,6 @@ def _check_train_options(run: _Train):
                                "leave out --format, or save the model to a file")
 
 
-def _starting_point(run: _Train, plan: TrainingPlan):
-    """(run, plan, the --resume model or None, modelfile.InitialWeights): a resumed model's network,
-    columns, plan, weights and scaling, or --init's weights, or random ones."""
-    from .modelfile import InitialWeights, load_model
-
-    if run.resume_path is None:
-        _check_settings_used(plan)
-        start = _initial_weights(run.init_path, plan, _architecture(dataclasses.asdict(run), len(run.features)))
-        _check_frozen(plan, start.params)
-        return run, plan, None, start
-    resumed = load_model(run.resume_path)
-    run, plan = _resumed(resumed, run, plan)
-    _check_epochs_left(resumed, plan, run.resume_path)
-    _check_settings_used(plan)
-    _check_frozen(plan, resumed.params)
-    return run, plan, resumed, InitialWeights(resumed.params, resumed.scaling)
-
-
-def _check_epochs_left(resumed, plan: TrainingPlan, resume_path: str) -> None:
-    """A resumed run numbers its epochs on from the model's, and a model file counts at most
-    modelfile.MAX_EPOCHS: --epochs that could pass it are a usage error, before any work."""
-    from .modelfile import MAX_EPOCHS
-
-    left = MAX_EPOCHS - resumed.training.epochs
-    if plan.epochs > left:
-        fix = f": give --epochs {left} or fewer, or" if left else ", so no epoch is left to run:"
-        raise click.UsageError(f"--resume {resume_path} has run {resumed.training.epochs:,} epochs, and a model file "
-                               f"counts at most 2^62 ({MAX_EPOCHS:,}){fix} start afresh from its weights with "
-                               f"--init {resume_path}")
-
-
-def _resumed(resumed, run: _Train, plan: TrainingPlan) -> tuple[_Train, TrainingPlan]:
-    """The run and plan a resumed model goes on with: its columns, its network and its plan but for
-    the number of epochs (settings.resumed_settings). An option given again must say what the
-    model says; otherwise it is a usage error."""
-    from .errors import ResumeConflict
-    from .settings import resumed_settings
-
-    context = click.get_current_context()
-    given = [name for name in context.params if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
-    columns = {"features": resumed.features, "target": resumed.target}
-    for name, value in columns.items():
-        if name in given and getattr(run, name) != value:
-            raise _resume_conflict(name, _shown_option(value), f"--{name} {_shown_option(getattr(run, name))}")
-    chosen = {setting.name: getattr(plan if setting.name in plan.__dataclass_fields__ else run, setting.name)
-              for setting in SETTINGS if setting.name in given}
-    try:
-        settings = resumed_settings(resumed, chosen)
-    except ResumeConflict as conflict:
-        raise _resume_conflict(conflict.words, conflict.stored, _option_name(conflict.setting, conflict.value)) from None
-    network = {name: value for name, value in settings.items() if name not in plan.__dataclass_fields__}
-    return dataclasses.replace(run, **columns, **network), plan.replace(**{name: settings[name] for name in settings
-                                                                           if name not in network})
-
-
 def _shown_option(value) -> str:
     """An option's value as typed: columns joined by commas."""
     return ",".join(value) if isinstance(value, tuple) else str(value)
@@ -707,46 +603,19 @@ def _resumed_notes(resumed, resume_path) -> list[str]:
             "larger --patience."]
 
 
-def _training_data(run: _Train, plan, resumed, notes):
+def _training_data(run: _Train, start, notes):
     """The training data: loaded, or streamed where --chunksize asks or a large file allows it."""
     from .data import TRAIN_CHUNK_ROWS, rereadable
+    from .run import check_dask, streaming_conflict
 
-    conflict = _streaming_conflict(run, plan, resumed)
+    network = start.network
+    conflict = streaming_conflict(start, run.history_path is not None)
     if run.dask is not None:
-        _check_dask_options(run, plan)
-        return _load_dataset(run.data, run.features, run.target, run.sep, notes, TRAIN_CHUNK_ROWS, parts=run.parts)
+        check_dask(start.plan, network, run.chunksize)
+        return _load_dataset(run.data, network.features, network.target, run.sep, notes, TRAIN_CHUNK_ROWS, parts=run.parts)
     chunk_rows = _chunk_rows(run.data, run.chunksize, conflict)
-    return _load_dataset(run.data, run.features, run.target, run.sep, notes, chunk_rows,
+    return _load_dataset(run.data, network.features, network.target, run.sep, notes, chunk_rows,
                          conflict is None and rereadable(run.data), parts=run.parts)
-
-
-def _check_dask_options(run: _Train, plan):
-    """Options that --dask cannot go with: a usage error before any work."""
-    if run.chunksize is not None:
-        raise click.UsageError("--dask and --chunksize contradict each other: on a cluster the workers hold the rows; use one")
-    if plan.val_split is not None:
-        raise click.UsageError("--dask cannot be used with --val-split: the rows are split on one machine only")
-    if plan.batch_size is not None and plan.lr is None:
-        raise click.UsageError("--dask with --batch-size needs --lr: the step for mini-batches is chosen from rows in memory")
-    if not isinstance(run.target, str):
-        raise click.UsageError("--dask trains one target at a time: give one --target column, or leave out --dask")
-
-
-def _prepare(dataset, plan, scaling, cluster=None):
-    """The rows training sees: in memory, streamed, or (with a cluster, from --dask) on its workers."""
-    from .data import StreamedDataset
-    from .training import prepare, prepare_streamed
-
-    if cluster is not None:
-        from .engines.dask import Partitions, prepare_partitioned
-
-        with _data_named(dataset.source):
-            partitions = Partitions.read(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option)
-            return prepare_partitioned(partitions, plan, scaling)
-    if isinstance(dataset, StreamedDataset):
-        with _data_named(dataset.source):
-            return prepare_streamed(dataset.chunks, plan, scaling)
-    return prepare(dataset.X, dataset.y, plan, scaling)
 
 
 def _scaling_notes(rows, plan, source, shown_raw: bool = False) -> list[str]:
@@ -792,20 +661,20 @@ def _state_names(plan: TrainingPlan) -> tuple[str, ...]:
     return OptimizerSettings(plan.optimizer).state_names
 
 
-def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes, samples=None, optimizer_state=None):
-    """Run the plan with the progress bar, --history, --format csv and the page's samples
-    written as the epochs run, and Ctrl-C, SIGTERM or a vanished reader of stdout stopping it
-    after the epoch. The notes go to stderr once the first epoch has run: a failure before
+def _fit(start, rows, history, csv_out, source, notes, samples=None):
+    """The library's run (run.fit) with the progress bar, --history, --format csv and the page's
+    samples written as the epochs run, and Ctrl-C, SIGTERM or a vanished reader of stdout stopping
+    it after the epoch. The notes go to stderr once the first epoch has run: a failure before
     then is one line."""
-    from .training import fit_rows
+    from .run import fit
 
     stop = threading.Event()
-    writer = _EpochWriter(stop, csv_out, history, _progress(plan.epochs), rows.validation is not None, notes)
+    writer = _EpochWriter(stop, csv_out, history, _progress(start.plan.epochs), rows.validation is not None, notes)
     writer.samples = samples
     try:
-        with _signals_set(stop) as received, _data_named(source):
-            fitted = fit_rows(rows, initial, plan, first_epoch=epochs_before + 1, on_epoch=writer, stop=stop,
-                              optimizer_state=optimizer_state, on_step=None if samples is None else samples.steps)
+        with _signals_set(stop) as received:
+            fitted = fit(start, rows, source=source, on_epoch=writer, stop=stop,
+                         on_step=None if samples is None else samples.steps)
     finally:
         writer.close()
     return fitted, received
@@ -831,13 +700,14 @@ def _draw(fitted, model, dataset, samples, figures, outputs):
     if "--plot" in figures:
         outputs.open(figures["--plot"]).write(curve + "\n")
     if "--report" in figures:
-        outputs.open(figures["--report"]).write(_run_page(report, samples, dataset, curve))
+        outputs.open(figures["--report"]).write(_run_page(report, samples, dataset.source, fitted.kept, curve))
 
 
-def _run_page(report, samples, dataset, curve) -> str:
+def _run_page(report, samples, source, kept, curve) -> str:
+    """The --report page; `kept`: the 0-based numbers of the data's rows the run trained on (run.Run.kept)."""
     import numpy as np
 
-    from .explain import explanation, training_row_numbers, work_epoch
+    from .explain import explanation, work_epoch
     from .network import Gradients
     from .playback import rows_document
     from .render.html import run_page
@@ -854,42 +724,24 @@ def _run_page(report, samples, dataset, curve) -> str:
     figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown)
     worked, first_rows = None, None
     if rows.X is not None:
-        numbers = training_row_numbers(len(dataset.y), plan)
+        numbers = kept + 1
         first_rows = rows_document(rows.X, rows.y, numbers)
         if report.result.first_epoch == 1:
             with np.errstate(all="ignore"):
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
-                                     model.target, dataset.source)
+                                     model.target, source)
     page = run_page_document(report, first, first_rows, steps)
     return run_page(page, figure, curve, worked)
 
 
-def _trained_model(fitted, dataset, run: _Train):
-    from .modelfile import Model, TrainingRecord, optimizer_state_record
+def _trained_model(fitted, dataset):
+    from .modelfile import Model
 
-    result, rows = fitted.result, fitted.rows
-    record = TrainingRecord(
-        plan=fitted.plan.record(result.first_epoch),
-        lr_chosen=click.get_current_context().params.get("lr") is None and run.resume_path is None,
-        data=dataset.source,
-        rows=rows.count,
-        validation_rows=0 if rows.validation is None else len(rows.validation[1]),
-        init=run.init_path,
-        resumed_from=run.resume_path,
-        epochs=result.epochs_in_weights,
-        epochs_run=result.epochs_run,
-        best_epoch=result.best_epoch,
-        stop=result.stop,
-        initial_weights=result.initial.as_dict(),
-        initial_loss=float(result.losses[0]),
-        final_loss=result.final_loss,
-        final_val_loss=result.final_val_loss,
-        optimizer_state=optimizer_state_record(result.optimizer_state, result.final.names),
-    )
-    return Model(result.final, dataset.features, dataset.target, record, rows.scaling)
+    return Model(fitted.params, dataset.features, dataset.target, fitted.training_record(dataset.source),
+                 fitted.rows.scaling)
 
 
-def _end_interrupted(fitted, model, run: _Train, epochs_before, received, model_output, outputs, stdout):
+def _end_interrupted(fitted, model, run: _Train, received, model_output, outputs, stdout):
     """Training stopped by a signal or a vanished reader: save the weights so far only if asked."""
     result, plan = fitted.result, fitted.plan
     if run.save_on_interrupt:
@@ -899,7 +751,7 @@ def _end_interrupted(fitted, model, run: _Train, epochs_before, received, model_
         outputs.commit()
     if stdout.gone and not received:
         return
-    reached = f"Interrupted at epoch {count(result.last_epoch)} of {count(epochs_before + plan.epochs)} (loss {result.last_loss:.10g} at that epoch)"
+    reached = f"Interrupted at epoch {count(result.last_epoch)} of {count(fitted.epochs_before + plan.epochs)} (loss {result.last_loss:.10g} at that epoch)"
     where = "stdout" if run.model_path == "-" else run.model_path
     if run.save_on_interrupt:
         _say(f"{reached}; saved the weights so far to {where}.")
@@ -995,35 +847,14 @@ def _progress(epochs):
     return EpochProgress(epochs, console_for(sys.stderr))
 
 
-def _streaming_conflict(run: _Train, plan, resumed):
-    """The option that rules out streamed training (the lecture's linear network, one output,
-    on full batches, without a history), or None."""
-    activation, output_activation = run.activation, run.output_activation
-    of_resume = " of --resume" if resumed else ""
-    conflicts = [
-        (activation != "identity", f"the {activation} activation{of_resume}" if resumed else f"--activation {activation}"),
-        (output_activation != "identity", f"the {output_activation} output activation{of_resume}" if resumed
-         else f"--output-activation {output_activation}"),
-        (not isinstance(run.target, str), f"the several targets{of_resume}" if resumed else "several --target columns"),
-        (not run.bias, f"the network without biases{of_resume}" if resumed else "--no-bias"),
-        (plan.batch_size is not None, "--batch-size"),
-        (plan.val_split is not None, "--val-split"),
-        (run.history_path is not None, "--history"),
-    ]
-    return next((option for applies, option in conflicts if applies), None)
-
-
 def _chunk_rows(data, chunksize, conflict):
     """Rows per chunk when `train` streams DATA because --chunksize asks; None to read it all."""
     if chunksize is None:
         return None
     if data == "-":
         raise click.UsageError("--chunksize reads DATA twice, and stdin can be read only once; save it to a file and give its path")
-    if conflict:
-        raise click.UsageError(
-            f"--chunksize cannot be used with {conflict}: streamed training is the linear network "
-            "(identity activation) on full batches of every row"
-        )
+    if conflict is not None:
+        raise conflict
     return chunksize
 
 
@@ -1282,6 +1113,7 @@ def _explain(options: dict):
 
     from .explain import explain_document, explanation, training_row_numbers, work_epoch
     from .outputs import Stdout, json_text
+    from .run import data_named
     from .training import resolve
 
     epoch, step, rows, output_format = (options.pop(name) for name in ("epoch", "step", "rows", "output_format"))
@@ -1289,7 +1121,7 @@ def _explain(options: dict):
     plan = resolve(setup.plan, setup.rows, setup.initial)
     before = _EpochsBefore(epoch)
     try:
-        with _data_named(setup.dataset.source):
+        with data_named(setup.dataset.source):
             row_numbers = training_row_numbers(len(setup.dataset.y), setup.plan)
             worked = work_epoch(setup.rows, setup.initial, plan, epoch, row_numbers, step, on_epoch=before)
     finally:
@@ -1375,14 +1207,21 @@ def _about(seconds: float) -> str:
 
 @dataclass
 class _Setup:
-    """What explain and gradcheck start from: the data, the rows training sees, the plan, the
-    initial weights, and the notes for stderr."""
+    """What explain and gradcheck start from: the data, the rows training sees, the starting point
+    (run.StartingPoint: the plan and the initial weights), and the notes for stderr."""
 
     dataset: Dataset
     rows: TrainingRows
-    plan: TrainingPlan
-    initial: Parameters
+    start: StartingPoint
     notes: list[str]
+
+    @property
+    def plan(self) -> TrainingPlan:
+        return self.start.plan
+
+    @property
+    def initial(self) -> Parameters:
+        return self.start.weights.params
 
 
 def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
@@ -1390,23 +1229,23 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     as they are unless --standardize is given; the plan's options are taken out of `options`
     (plan_settings override them)."""
     from .outputs import Outputs
+    from .run import prepare_rows, starting_point
 
     plan = TrainingPlan(**({name: options[name] for name in TrainingPlan.__dataclass_fields__ if name in options} | plan_settings))
     data, init_path = options["data"], options["init_path"]
     _require_data(data)
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
-    features = options["features"]
-    _check_settings_used(plan)
-    start = _initial_weights(init_path, plan, _architecture(options, len(features)))
-    _check_frozen(plan, start.params)
-    shown_raw = shown_raw and plan.standardize is None and start.scaling is None
-    if shown_raw:
-        plan = plan.replace(standardize=False)
+    start = starting_point(plan, _network(options), init=init_path, given=_given(*TrainingPlan.__dataclass_fields__))
+    if shown_raw and plan.standardize is None and start.weights.scaling is None:
+        start = dataclasses.replace(start, plan=plan.replace(standardize=False))
+    else:
+        shown_raw = False
     notes = []
-    dataset = _load_dataset(data, features, options["target"], options["sep"], notes)
-    rows = _prepare(dataset, plan, start.scaling)
-    notes += _init_scaling_note(init_path, start, dataset.source) + _scaling_notes(rows, plan, dataset.source, shown_raw)
-    return _Setup(dataset, rows, plan, start.params, notes)
+    dataset = _load_dataset(data, start.network.features, start.network.target, options["sep"], notes)
+    rows = prepare_rows(dataset, start.plan, start.weights.scaling)
+    notes += _init_scaling_note(init_path, start.weights, dataset.source) + _scaling_notes(rows, start.plan, dataset.source,
+                                                                                          shown_raw)
+    return _Setup(dataset, rows, start, notes)
 
 
 # generate refuses settings whose y could come near float64's largest number (1.8e308).
@@ -1499,7 +1338,7 @@ def _gradcheck(options: dict):
     from .gradcheck import check_gradients
     from .network import forward, loss
     from .outputs import Stdout, json_text
-    from .training import fit_rows
+    from .run import fit
 
     epochs, max_error, output_format = options.pop("epochs"), options.pop("max_error"), options.pop("output_format")
     setup = _set_up(options, epochs=max(epochs, 1), tol=0.0)
@@ -1510,8 +1349,7 @@ def _gradcheck(options: dict):
     if epochs:
         progress = _progress(epochs)
         try:
-            with _data_named(source):
-                fitted = fit_rows(rows, params, setup.plan, on_epoch=progress)
+            fitted = fit(setup.start, rows, source=source, on_epoch=progress)
         finally:
             if progress is not None:
                 progress.close()
@@ -1624,7 +1462,7 @@ def show(model_path, output_format, **network):
         from .outputs import Outputs, Stdout
 
         Outputs({"MODEL": model_path}).check_stdout()
-        loaded = load_weights(model_path, _architecture(network, len(network["features"])), "model")
+        loaded = load_weights(model_path, _network(network).architecture, "model")
         context = click.get_current_context()
         given = [name for name in network if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
         if isinstance(loaded, Model) and given:
@@ -1651,18 +1489,6 @@ def _model_view(model, output_format: str) -> str:
     from .diagram import model_text
 
     return model_text(model)
-
-
-@contextlib.contextmanager
-def _data_named(source: str):
-    """An overflow raised inside names the data it came from."""
-    from .errors import LossOverflow, SquaresOverflow
-
-    try:
-        yield
-    except (LossOverflow, SquaresOverflow) as overflow:
-        overflow.source = source
-        raise
 
 
 @contextlib.contextmanager
@@ -1730,10 +1556,14 @@ class _boundary:
     def __exit__(self, exc_type, exc, tb):
         self._errstate.__exit__(None, None, None)
         self._warnings.__exit__(None, None, None)
-        from .errors import FwdbackError
+        from .errors import FwdbackError, ResumeConflict, RunConflict, SettingNotUsed
 
         if exc_type is None or issubclass(exc_type, (SystemExit, click.ClickException, click.exceptions.Exit)):
             return False
+        if issubclass(exc_type, ResumeConflict):
+            raise _resume_conflict(exc.words, exc.stored, _option_name(exc.setting, exc.value)) from None
+        if issubclass(exc_type, (RunConflict, SettingNotUsed)):
+            raise click.UsageError(exc.message(_option_name)) from None
         if issubclass(exc_type, FwdbackError):
             raise UserError(exc.message(_option_name), exc.exit_code) from None
         if issubclass(exc_type, KeyboardInterrupt):

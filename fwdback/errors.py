@@ -410,3 +410,105 @@ class SchedulerAddressError(ClusterError):
     def __init__(self, what: str, fix: str, malformed: bool = False):
         super().__init__(what, fix)
         self.malformed = malformed
+
+
+class RunConflict(FwdbackError, ValueError):
+    """Settings of a run that contradict each other, the network or the starting point, found
+    before any work. The command line words it as a usage error (exit 2, with its pointer to
+    --help); Python callers can catch it as a ValueError."""
+
+    exit_code = 2
+
+
+class FrozenParameters(RunConflict):
+    """The frozen names are not the network's (`unknown`, the first such name), or are all of them.
+
+    names : the network's parameters, in order;  n_weights, n_biases : how many of each
+    """
+
+    def __init__(self, names: tuple[str, ...], n_weights: int, n_biases: int, unknown: str | None = None):
+        self.names, self.n_weights, self.n_biases, self.unknown = names, n_weights, n_biases, unknown
+        super().__init__(names, n_weights, n_biases, unknown)
+
+    def message(self, name=python_name) -> str:
+        if self.unknown is None:
+            return f"{name('freeze')} lists every parameter, so nothing would train; leave at least one out"
+        names = self.names
+        listed = ", ".join(names) if len(names) <= 12 else f"{names[0]}..{names[-1]} (w1..w{self.n_weights}" + (
+            f", b1..b{self.n_biases})" if self.n_biases else ")")
+        folded = {known.casefold(): known for known in names}
+        hint = f" (did you mean {folded[self.unknown.casefold()]}?)" if self.unknown.casefold() in folded else ""
+        return (f"{name('freeze', self.unknown)}: the network has no parameter {self.unknown}{hint}; "
+                f"its parameters are {listed}")
+
+
+class InitOnRawValues(RunConflict):
+    """Weights of a model trained on z-scores, to start a run on raw values (standardize False)."""
+
+    def __init__(self, init: str):
+        self.init = init
+        super().__init__(init)
+
+    def message(self, name=python_name) -> str:
+        return (
+            f"{name('init', self.init)} is a model trained on z-scores, so its weights are in z-score units, and "
+            f"{name('standardize', False)} trains on the raw values, where they mean something else; leave out "
+            f"{name('standardize', False)} (the rows are then scaled as that model says), or start from random weights"
+        )
+
+
+class NoEpochsLeft(RunConflict):
+    """A resumed run would number epochs past what a model file counts (`most`): the model has
+    run `epochs`, so at most `most - epochs` are left."""
+
+    def __init__(self, resume: str, epochs: int, most: int):
+        self.resume, self.epochs, self.most = resume, epochs, most
+        super().__init__(resume, epochs, most)
+
+    def message(self, name=python_name) -> str:
+        left = self.most - self.epochs
+        fix = f": give {name('epochs', left)} or fewer, or" if left else ", so no epoch is left to run:"
+        return (f"{name('resume', self.resume)} has run {self.epochs:,} epochs, and a model file counts at most 2^62 "
+                f"({self.most:,}){fix} start afresh from its weights with {name('init', self.resume)}")
+
+
+class DaskConflict(RunConflict):
+    """A setting a run on a Dask cluster cannot go with: "chunksize" (the workers hold the rows),
+    "val_split" (split on one machine only), "batch_size" without an lr (the step is chosen from
+    rows in memory), "target" (several targets)."""
+
+    def __init__(self, setting: str):
+        self.setting = setting
+        super().__init__(setting)
+
+    def message(self, name=python_name) -> str:
+        dask = name("dask")
+        return {
+            "chunksize": f"{dask} and {name('chunksize')} contradict each other: on a cluster the workers hold the rows; use one",
+            "val_split": f"{dask} cannot be used with {name('val_split')}: the rows are split on one machine only",
+            "batch_size": f"{dask} with {name('batch_size')} needs {name('lr')}: the step for mini-batches is chosen from "
+                          "rows in memory",
+            "target": f"{dask} trains one target at a time: give one {name('target')} column, or leave out {dask}",
+        }[self.setting]
+
+
+class StreamingConflict(RunConflict):
+    """A setting that rules out streamed training (the linear network, one output, on full
+    batches, without a history): `setting` and the `value` given, or, `of_resume`, the resumed
+    model's network that has it."""
+
+    def __init__(self, setting: str, value=None, of_resume: bool = False):
+        self.setting, self.value, self.of_resume = setting, value, of_resume
+        super().__init__(setting, value, of_resume)
+
+    def message(self, name=python_name) -> str:
+        if self.of_resume:
+            what = {"activation": f"the {self.value} activation", "output_activation": f"the {self.value} output activation",
+                    "target": "the several targets", "bias": "the network without biases"}[self.setting]
+            conflict = f"{what} of {name('resume')}"
+        elif self.setting == "target":
+            conflict = f"several {name('target')} columns"
+        else:
+            conflict = name(self.setting, self.value)
+        return (f"{name('chunksize')} cannot be used with {conflict}: streamed training is the linear network "
+                "(identity activation) on full batches of every row")

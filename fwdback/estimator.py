@@ -18,19 +18,17 @@ import functools
 import inspect
 import sys
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 
-from . import network
+from . import network, run
 from .errors import quiet_floats
 from .network import Architecture, Gradients, Parameters, init_parameters
 from .notation import count
-from .modelfile import Model, TrainingRecord, optimizer_state_record
+from .modelfile import Model, TrainingRecord
 from .plan import TrainingPlan
-from .scaling import Scaling
 from .settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag, Integer, Names, Real, Setting, check_used, stored_settings
-from .training import check_memory, fit
+from .training import prepare
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -147,18 +145,6 @@ class Network:
         return f"{type(self).__name__}({self.params!r})"
 
 
-@dataclass
-class _Start:
-    """Where a fit starts: the initial weights and the plan; a warm start adds the fitted
-    scaling, the number of its first epoch and the update rule's state (Optimizer.record())."""
-
-    initial: Parameters
-    plan: TrainingPlan
-    scaling: Scaling | None = None
-    first_epoch: int = 1
-    optimizer_state: dict | None = None
-
-
 class FwdbackRegressor:
     """The lecture's network trained by gradient descent on the MSE, as a scikit-learn-style regressor.
 
@@ -225,11 +211,10 @@ class FwdbackRegressor:
         X = _as_matrix(X, type(self).__name__)
         y = _as_target(y, len(X), type(self).__name__)
         target_name = _target_name(given, names) if y.ndim == 1 else _target_names(given, y.shape[1], names)
-        start = self._start(X.shape[1], 1 if y.ndim == 1 else y.shape[1], len(X))
+        start = self._start(X.shape[1], target_name, _seed(self.random_state))
         # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
         # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
-        fitted = fit(np.asfortranarray(X), y, start.initial, start.plan, scaling=start.scaling,
-                     first_epoch=start.first_epoch, optimizer_state=start.optimizer_state)
+        fitted = run.fit(start, prepare(np.asfortranarray(X), y, start.plan, start.weights.scaling))
         return self._fitted(fitted, X.shape[1], names, target_name, start.plan.seed)
 
     def _fit_dask(self, X, y) -> FwdbackRegressor:
@@ -241,67 +226,52 @@ class FwdbackRegressor:
         except (ImportError, ValueError):  # no client (or no distributed): the rows are computed into memory
             return self.fit(*(data.compute() if _is_dask(data) else data for data in (X, y)))
         from .engines.dask import dask_arrays, partitions_of, prepare_partitioned
-        from .training import fit_rows
 
         names = _feature_names(X)
         target_name = _target_name(y, names)
-        if self.val_split is not None:
-            raise ValueError("val_split=None is needed for Dask collections: the rows are split on one machine only")
-        if self.batch_size is not None and self.lr is None:
-            raise ValueError("a batch_size on Dask collections needs an lr: the step for mini-batches is chosen from rows "
-                             "in memory")
+        seed = _seed(self.random_state)
+        run.check_dask(self._plan(seed), run.NetworkSettings(target=target_name))
         X, y = dask_arrays(X, y)
         _check_shape(X.shape, type(self).__name__)
         _check_length(X.shape[0], y.shape[0])
         partitions = partitions_of(client, X, y)
-        start = self._start(X.shape[1], 1, None)
-        fitted = fit_rows(prepare_partitioned(partitions, start.plan, start.scaling), start.initial, start.plan,
-                          first_epoch=start.first_epoch, optimizer_state=start.optimizer_state)
+        start = self._start(X.shape[1], target_name, seed)
+        fitted = run.fit(start, prepare_partitioned(partitions, start.plan, start.weights.scaling))
         return self._fitted(fitted, X.shape[1], names, target_name, start.plan.seed)
 
-    def _start(self, n_features: int, n_outputs: int, rows: int | None) -> _Start:
-        """Where fit starts: random weights from random_state's seed; or, with warm_start on a
-        fitted estimator, its weights, scaling and update rule's state, and its run's settings
-        (settings.resumed_settings: a parameter away from its default must agree), the epochs
-        numbered on from its, as `fwdback train --resume` goes on with a model."""
+    def _start(self, n_features: int, target, seed: int) -> run.StartingPoint:
+        """Where the run the parameters ask for starts: random weights by `seed` for a network of
+        n_features inputs and an output for each name of `target` (run.starting_point's errors:
+        FrozenParameters, a ValueError, for freeze naming no parameter or every one; NotEnoughMemory).
+        With warm_start on a fitted estimator, the fitted run goes on as `fwdback train --resume`
+        goes on with a model (run.resumed_start): its weights, scaling, update rule's state and
+        settings, the epochs numbered on; a parameter away from its default must say what the run
+        says (ResumeConflict), random_state None, a Generator or a RandomState go on with its seed."""
+        network = run.NetworkSettings(tuple(f"x{j}" for j in range(1, n_features + 1)), target, int(self.hidden),
+                                      self.activation, self.output_activation, bool(self.bias))
         if not (self.warm_start and self.__sklearn_is_fitted__()):
-            plan = self._plan(_seed(self.random_state))
-            return _Start(self._initial(n_features, n_outputs, rows, plan), plan)
-        from .modelfile import optimizer_state_of
-        from .settings import SETTINGS, resumed_settings
-
-        params = self.params_
-        for what, fitted, asked in (("columns of X (n_features_in_)", params.n_inputs, n_features),
-                                    ("columns of y (outputs)", params.n_outputs, n_outputs)):
-            if asked != fitted:
+            return run.starting_point(self._plan(seed), network)
+        fitted = self.params_
+        for what, has, asked in (("columns of X (n_features_in_)", fitted.n_inputs, n_features),
+                                 ("columns of y (outputs)", fitted.n_outputs, network.architecture.n_outputs)):
+            if asked != has:
                 raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, which takes "
-                                 f"{fitted} {what}, not {asked}; give it those, or fit afresh with warm_start=False")
-        given = {}
-        for setting in SETTINGS:
-            value = getattr(self, setting.estimator_name)
-            default = self._parameters()[setting.estimator_name]
-            changed = set(value) != set(default) if setting.name == "freeze" else repr(value) != repr(default)
-            if setting.resumed and changed and (setting.name != "seed" or _is_int(value)):
-                given[setting.name] = value
-        model = self._model()
-        resumed = resumed_settings(model, given)
-        plan = self._plan(resumed["seed"]).replace(**{name: tuple(value) if isinstance(value, list) else value
-                                                      for name, value in resumed.items() if name in TrainingPlan.__dataclass_fields__})
-        return _Start(params, plan, self.scaling_, model.training.epochs + 1,
-                      optimizer_state_of(model, plan.optimizer, "the fitted estimator"))
+                                 f"{has} {what}, not {asked}; give it those, or fit afresh with warm_start=False")
+        return run.resumed_start(self._model(), self._plan(seed), network, self._changed())
 
-    def _initial(self, n_features: int, n_outputs: int, rows: int | None, plan: TrainingPlan) -> Parameters:
-        """The random initial weights of the network the parameters ask for (ValueError for a
-        frozen name it does not have, NotEnoughMemory where it cannot fit)."""
-        architecture = Architecture(n_features, int(self.hidden), n_outputs, self.activation, self.output_activation,
-                                    bool(self.bias))
-        unknown = [name for name in plan.freeze if name not in architecture.names]
-        if unknown:
-            raise ValueError(f"{type(self).__name__}(freeze={self.freeze!r}): the network has no parameter {unknown[0]}; "
-                             f"its parameters are {', '.join(architecture.names)}")
-        check_memory(architecture.size, int(self.hidden), rows, plan.batch_size)
-        return init_parameters(np.random.default_rng(plan.seed), n_features, int(self.hidden), self.activation,
-                               n_outputs=n_outputs, output_activation=self.output_activation, bias=bool(self.bias))
+    def _changed(self) -> frozenset[str]:
+        """The settings --resume goes on with whose parameters are away from their defaults: those
+        a warm start must agree on, as the options given to --resume. random_state counts as a seed
+        only (None, a Generator or a RandomState go on with the fitted run's)."""
+        defaults = self._parameters()
+
+        def changed(setting) -> bool:
+            value, default = getattr(self, setting.estimator_name), defaults[setting.estimator_name]
+            if setting.name == "freeze":
+                return set(value) != set(default)
+            return value != default and (setting.name != "seed" or _is_int(value))
+
+        return frozenset(setting.name for setting in SETTINGS if setting.resumed and changed(setting))
 
     def _plan(self, seed: int) -> TrainingPlan:
         """The training plan of the parameters (checked by _check_params), each as the plan's
@@ -309,10 +279,10 @@ class FwdbackRegressor:
         return TrainingPlan(**{setting.name: seed if setting.name == "seed" else _typed(setting, getattr(self, setting.estimator_name))
                                for setting in PLAN_SETTINGS})
 
-    def _fitted(self, fitted, n_features: int, names, target_name: str, seed: int) -> FwdbackRegressor:
-        """self, with the fitted attributes of a training.Fit."""
+    def _fitted(self, fitted: run.Run, n_features: int, names, target_name: str, seed: int) -> FwdbackRegressor:
+        """self, with the fitted attributes of a finished run (run.Run) and its record."""
         result = fitted.result
-        self._set_fitted(result.final, fitted.rows.scaling, n_features, names)
+        self._set_fitted(fitted.params, fitted.rows.scaling, n_features, names)
         self.target_name_ = target_name
         before = result.first_epoch - 1  # the epochs of the fit a warm start goes on from
         self.loss_curve_ = getattr(self, "loss_curve_", [])[:before] + result.losses.tolist()
@@ -324,14 +294,7 @@ class FwdbackRegressor:
         self.final_loss_ = result.final_loss
         self.lr_ = fitted.plan.lr
         self.seed_ = seed
-        self._training = TrainingRecord(
-            plan=fitted.plan.record(result.first_epoch), lr_chosen=self.lr is None and not before, rows=fitted.rows.count,
-            validation_rows=0 if fitted.rows.validation is None else len(fitted.rows.validation[1]),
-            epochs=result.epochs_in_weights, epochs_run=result.epochs_run, best_epoch=result.best_epoch, stop=result.stop,
-            initial_weights=result.initial.as_dict(), initial_loss=float(result.losses[0]), final_loss=result.final_loss,
-            final_val_loss=result.final_val_loss,
-            optimizer_state=optimizer_state_record(result.optimizer_state, result.final.names),
-        )
+        self._training = fitted.training_record()
         return self
 
     def _set_fitted(self, params: Parameters, scaling, n_features: int, names) -> None:

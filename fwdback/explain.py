@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engines import MiniBatches
+from .engines import MiniBatches, objective_for
 from .errors import EpochNotReached, LossOverflow, StepNotInEpoch, TrainingDiverged
 from .network import BackwardPass, ForwardPass, Gradients, Parameters, as_rows, backward, forward, loss, loss_divisor, output_symbols
 from .notation import (
@@ -33,7 +33,7 @@ from .rounding import LossRounding, beyond_rounding
 from .scaling import Scaling
 from .sections import Block, Code, Equations, Heading, Paragraph, Strong, Table, Text, text
 from .stepsize import suggest_lr
-from .training import EpochRecord, TrainingRows, check_memory, fit_rows, optimizer_for, prepare
+from .training import Divergence, EpochRecord, TrainingRows, check_memory, fit_rows, optimizer_for, validation_split
 
 # A sum over more rows than are shown writes out this many terms, then "...".
 SUM_TERMS = 3
@@ -231,16 +231,17 @@ def _start_of_step(
     `earlier` batches of epoch `epoch` (row indices each); and the optimizer, with its state there."""
     state = None
     if epoch > 1:
-        before = plan.replace(epochs=epoch - 1, tol=0.0)
-        if plan.patience is not None:
-            # A dry run with the same plan, only to learn whether early stopping ends training first.
-            probe = fit_rows(rows, params, before, on_epoch=on_epoch).result
-            if probe.stop is StopReason.EARLY_STOPPING:
-                watched = "validation" if rows.validation is not None else "training"
-                raise EpochNotReached(epoch, probe.last_epoch, watched, plan.min_delta, plan.patience)
-        # Without early stopping, training ends with the weights of its last update, not the best epoch's.
-        result = fit_rows(rows, params, before.replace(patience=None), on_epoch=on_epoch).result
-        params, state = result.final, result.optimizer_state
+        result = fit_rows(rows, params, plan.replace(epochs=epoch - 1, tol=0.0), on_epoch=on_epoch).result
+        if result.stop is StopReason.EARLY_STOPPING:
+            watched = "validation" if rows.validation is not None else "training"
+            raise EpochNotReached(epoch, result.last_epoch, watched, plan.min_delta, plan.patience)
+        if result.last is not result.final:
+            # Epoch `epoch` starts from the last update's weights, not from the best epoch's that early stopping
+            # keeps: they are checked for divergence as the end of a run without early stopping checks them.
+            divergence = Divergence(objective_for(rows, params, plan), params, plan, 1)
+            divergence.check(1, float(result.losses[0]))
+            divergence.check(epoch, divergence.objective.loss_and_gradients(result.last)[0])
+        params, state = result.last, result.optimizer_state
     optimizer = optimizer_for(plan, params, state)
     with np.errstate(all="ignore"):
         for batch in earlier:
@@ -250,13 +251,9 @@ def _start_of_step(
 
 
 def training_row_numbers(n: int, plan: TrainingPlan) -> np.ndarray:
-    """The 1-based data-file numbers of the rows training keeps, in training's order.
-
-    training.prepare holds out validation rows; running it on the row numbers themselves
-    tells which rows it kept, without repeating how it chooses them.
-    """
-    numbers = np.arange(1, n + 1, dtype=np.float64)[:, None]
-    return prepare(numbers, np.zeros(n), plan.replace(standardize=False)).X[:, 0].astype(np.int64)
+    """The 1-based data-file numbers of the n rows training keeps (training.validation_split), in its order."""
+    split = validation_split(n, plan)
+    return np.arange(1, n + 1) if split is None else split[1] + 1
 
 
 def explain_document(worked: WorkedEpoch, features, target="y") -> dict:

@@ -80,12 +80,9 @@ def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling |
     when plan.lr is None (the step is chosen) and the columns are badly scaled (stepsize.Scales).
     """
     validation = None
-    if plan.val_split:
-        n_val = round(plan.val_split * len(y))
-        if not 1 <= n_val < len(y):
-            raise SplitTooSmall(plan.val_split, len(y), n_val)
-        order = np.random.default_rng([SPLIT_STREAM, plan.seed]).permutation(len(y))
-        held, kept = np.sort(order[:n_val]), np.sort(order[n_val:])
+    split = validation_split(len(y), plan)
+    if split is not None:
+        held, kept = split
         validation = (X[held], y[held])
         X, y = X[kept], y[kept]
     scales = scales_of_rows(X, y)
@@ -97,6 +94,19 @@ def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling |
         if validation is not None:
             validation = (scaling.features(validation[0]), scaling.target(validation[1]))
     return TrainingRows(X, y, validation, scaling, scales)
+
+
+def validation_split(n: int, plan: TrainingPlan) -> tuple[np.ndarray, np.ndarray] | None:
+    """(held, kept): the 0-based numbers of the n rows held out for validation, shape (n_val,),
+    and of those trained on, shape (n - n_val,), each in the data's order (seeded by plan.seed);
+    None without plan.val_split. SplitTooSmall where either side would be empty."""
+    if not plan.val_split:
+        return None
+    n_val = round(plan.val_split * n)
+    if not 1 <= n_val < n:
+        raise SplitTooSmall(plan.val_split, n, n_val)
+    order = np.random.default_rng([SPLIT_STREAM, plan.seed]).permutation(n)
+    return np.sort(order[:n_val]), np.sort(order[n_val:])
 
 
 def prepare_streamed(
@@ -268,6 +278,8 @@ class TrainingResult:
     val_losses : shape (m,) or None   the validation loss at the same weights as losses
     final                         the weights training ends with: after the last update, or
                                   with early stopping the weights of the best epoch
+    last                          the weights after the last update (the start of the epoch after
+                                  the last), whichever epoch early stopping keeps
     final_loss                    the training loss at the final weights (whole data, one pass)
     final_gradients               the full-batch gradients at the final weights
     epochs_run                    how many epochs ran;  first_epoch: the number of the first
@@ -278,6 +290,7 @@ class TrainingResult:
 
     initial: Parameters
     final: Parameters
+    last: Parameters
     losses: np.ndarray
     loss_epochs: np.ndarray
     val_losses: np.ndarray | None
@@ -409,13 +422,13 @@ def train(
             )
             if reason is not StopReason.EPOCHS:
                 break
-        params = early.best_params or params
+        last, params = params, early.best_params or params
         final_loss, final_gradients = objective.loss_and_gradients(params)
         divergence.check(history.last[0] + 1, final_loss)
         final_val_loss = None if validation_loss is None else validation_loss(params)
     loss_epochs, losses, val_losses = history.arrays()
     return TrainingResult(
-        initial=initial, final=params, losses=losses, loss_epochs=loss_epochs, val_losses=val_losses,
+        initial=initial, final=params, last=last, losses=losses, loss_epochs=loss_epochs, val_losses=val_losses,
         final_loss=final_loss, final_gradients=final_gradients, final_val_loss=final_val_loss,
         epochs_run=history.count, first_epoch=first_epoch, best_epoch=early.best_epoch, stop=reason,
         seconds=time.perf_counter() - start, engine=objective.name, optimizer_state=optimizer.record(),

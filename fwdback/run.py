@@ -1,0 +1,280 @@
+"""The library's run: a plan, a starting point and rows -> the fitted weights and the run's record.
+
+Both doors call it: cli.py's train, explain and gradcheck parse their options into these
+arguments, and the estimator maps its parameters onto them. Every check of a run is here and
+raises a library error in library terms (errors.RunConflict for settings that contradict
+each other, the network or the starting point); each caller words it with its own names for
+the settings. `given` is the names of the settings the caller gave explicitly (the command
+line's options not left at their defaults): a resumed run refuses those that differ from the
+model's, and a plan refuses those it would not use.
+
+    start = starting_point(plan, NetworkSettings(features, target), init="model.json")
+    record = fit(start, prepare_rows(dataset, start.plan, start.weights.scaling))
+    record.params, record.result.losses, record.kept, record.training_record("data.csv")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
+    SquaresOverflow, StreamingConflict
+from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_init, load_model, optimizer_state_of, \
+    optimizer_state_record
+from .network import Architecture, Parameters, init_parameters
+from .plan import TrainingPlan
+from .settings import SETTINGS, SHAPE_SETTINGS, check_used, resumed_settings
+from .training import TrainingResult, TrainingRows, check_memory, fit_rows, prepare, prepare_streamed, validation_split
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """The network a run trains and the columns it reads: `features`, the names of X's columns;
+    `target`, a name, or several (one output each); the hidden units, the hidden layer's and the
+    outputs' activations, and whether it has biases."""
+
+    features: tuple[str, ...] = ("x1", "x2", "x3")
+    target: str | tuple[str, ...] = "y"
+    hidden: int = 2
+    activation: str = "identity"
+    output_activation: str = "identity"
+    bias: bool = True
+
+    @property
+    def architecture(self) -> Architecture:
+        outputs = 1 if isinstance(self.target, str) else len(self.target)
+        return Architecture(len(self.features), self.hidden, outputs, self.activation, self.output_activation, self.bias)
+
+
+@dataclass(frozen=True)
+class StartingPoint:
+    """Where a run starts, and the settings it goes on with.
+
+    network    the network and columns (a resumed model's own)
+    plan       the training plan (a resumed model's, but for its epochs)
+    weights    modelfile.InitialWeights: the starting weights, and the z-scores they are for
+    init       the file of starting weights, as the caller gave it; None: random by plan.seed
+    resume     the model file a resumed run goes on from, as the caller gave it, and `resumed` its Model
+    """
+
+    network: NetworkSettings
+    plan: TrainingPlan
+    weights: InitialWeights
+    init: str | None = None
+    resume: str | None = None
+    resumed: Model | None = None
+
+    @property
+    def epochs_before(self) -> int:
+        """The epochs a resumed model has run; its run numbers its epochs on from them."""
+        return 0 if self.resumed is None else self.resumed.training.epochs
+
+
+def starting_point(plan: TrainingPlan, network: NetworkSettings, *, init: str | None = None,
+                   resume: str | None = None, given: frozenset[str] = frozenset()) -> StartingPoint:
+    """Where a run starts: the weights of `resume`'s model (with its network, columns, plan and
+    scaling), or `init`'s (with a model's scaling), or random ones by plan.seed; checked.
+
+    Raises ResumeConflict for a given setting that differs from the resumed model's, NoEpochsLeft,
+    SettingNotUsed (settings.check_used), InitOnRawValues, FrozenParameters, NotEnoughMemory, and
+    the model file's errors.
+    """
+    if resume is None:
+        check_used(dataclasses.asdict(plan))
+        weights = initial_weights(plan, network.architecture, init)
+        check_frozen(plan.freeze, weights.params)
+        return StartingPoint(network, plan, weights, init=init)
+    return resumed_start(load_model(resume), plan, network, given, resume)
+
+
+def resumed_start(resumed: Model, plan: TrainingPlan, network: NetworkSettings, given: frozenset[str] = frozenset(),
+                  resume: str | None = None) -> StartingPoint:
+    """Where a run that goes on with the model `resumed` starts: its weights, network, columns,
+    plan (but for the epochs) and scaling; checked as starting_point checks. `resume` names its
+    file; None: a fitted estimator's own model (its warm start)."""
+    network, plan = resumed_run(resumed, network, plan, given)
+    check_epochs_left(resumed, plan, resume)
+    check_used(dataclasses.asdict(plan))
+    check_frozen(plan.freeze, resumed.params)
+    return StartingPoint(network, plan, InitialWeights(resumed.params, resumed.scaling), resume=resume, resumed=resumed)
+
+
+def initial_weights(plan: TrainingPlan, architecture: Architecture, init: str | None = None) -> InitialWeights:
+    """The weights of the `init` file, with the scaling of a model trained on z-scores, or random
+    ones by plan.seed. An init model's weights are for its z-scores, so the rows are scaled as it
+    says; a plan that says standardize=False contradicts that (InitOnRawValues)."""
+    a = architecture
+    check_memory(a.size, a.n_hidden, None, None)
+    if init is None:
+        return InitialWeights(init_parameters(np.random.default_rng(plan.seed), a.n_inputs, a.n_hidden, a.activation,
+                                              n_outputs=a.n_outputs, output_activation=a.output_activation, bias=a.bias))
+    start = load_init(init, architecture)
+    if start.scaling is not None and plan.standardize is False:
+        raise InitOnRawValues(init)
+    return start
+
+
+def check_frozen(freeze: tuple[str, ...], params: Parameters) -> None:
+    """The frozen names are the network's parameters, and not all of them (FrozenParameters)."""
+    a = params.architecture
+    unknown = [name for name in freeze if name not in params.names]
+    if unknown:
+        raise FrozenParameters(params.names, a.n_weights, a.n_biases, unknown[0])
+    if set(freeze) >= set(params.names):
+        raise FrozenParameters(params.names, a.n_weights, a.n_biases)
+
+
+def check_epochs_left(resumed: Model, plan: TrainingPlan, resume: str) -> None:
+    """A resumed run numbers its epochs on from the model's, and a model file counts at most
+    modelfile.MAX_EPOCHS: plan.epochs that could pass it are refused (NoEpochsLeft)."""
+    if plan.epochs > MAX_EPOCHS - resumed.training.epochs:
+        raise NoEpochsLeft(resume, resumed.training.epochs, MAX_EPOCHS)
+
+
+def resumed_run(resumed: Model, network: NetworkSettings, plan: TrainingPlan,
+                given: frozenset[str]) -> tuple[NetworkSettings, TrainingPlan]:
+    """The network, columns and plan a resumed model goes on with: its own, but for the number of
+    epochs (settings.resumed_settings). A setting given must say what the model says (ResumeConflict)."""
+    for name in ("features", "target"):
+        value, kept = getattr(network, name), getattr(resumed, name)
+        if name in given and value != kept:
+            raise ResumeConflict(name, name, ",".join(kept) if isinstance(kept, tuple) else kept, value)
+    chosen = {setting.name: getattr(network if setting in SHAPE_SETTINGS else plan, setting.name)
+              for setting in SETTINGS if setting.name in given}
+    settings = resumed_settings(resumed, chosen)
+    shape = {setting.name: settings.pop(setting.name) for setting in SHAPE_SETTINGS}
+    return NetworkSettings(resumed.features, resumed.target, **shape), plan.replace(**settings)
+
+
+def check_dask(plan: TrainingPlan, network: NetworkSettings, chunksize: int | None = None) -> None:
+    """Settings a run on a Dask cluster cannot go with (DaskConflict), before any work."""
+    if chunksize is not None:
+        raise DaskConflict("chunksize")
+    if plan.val_split is not None:
+        raise DaskConflict("val_split")
+    if plan.batch_size is not None and plan.lr is None:
+        raise DaskConflict("batch_size")
+    if not isinstance(network.target, str):
+        raise DaskConflict("target")
+
+
+def streaming_conflict(start: StartingPoint, history: bool = False) -> StreamingConflict | None:
+    """What rules out streamed training (the lecture's linear network, one output, on full
+    batches, without a `history` of every epoch's parameters), as the error to raise; or None."""
+    network, plan, of_resume = start.network, start.plan, start.resumed is not None
+    conflicts = [
+        (network.activation != "identity", StreamingConflict("activation", network.activation, of_resume)),
+        (network.output_activation != "identity",
+         StreamingConflict("output_activation", network.output_activation, of_resume)),
+        (not isinstance(network.target, str), StreamingConflict("target", None, of_resume)),
+        (not network.bias, StreamingConflict("bias", False, of_resume)),
+        (plan.batch_size is not None, StreamingConflict("batch_size")),
+        (plan.val_split is not None, StreamingConflict("val_split")),
+        (history, StreamingConflict("history")),
+    ]
+    return next((conflict for applies, conflict in conflicts if applies), None)
+
+
+@contextlib.contextmanager
+def data_named(source: str | None):
+    """An overflow raised inside names the data it came from."""
+    try:
+        yield
+    except (LossOverflow, SquaresOverflow) as overflow:
+        overflow.source = source
+        raise
+
+
+def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None) -> TrainingRows:
+    """The rows training sees, of a data.Dataset: in memory, streamed (data.StreamedDataset), or,
+    with a cluster (engines.dask.Cluster), on its workers; `scaling` is the starting weights'."""
+    from .data import StreamedDataset
+
+    if cluster is not None:
+        from .engines.dask import Partitions, prepare_partitioned
+
+        with data_named(dataset.source):
+            partitions = Partitions.read(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option)
+            return prepare_partitioned(partitions, plan, scaling)
+    if isinstance(dataset, StreamedDataset):
+        with data_named(dataset.source):
+            return prepare_streamed(dataset.chunks, plan, scaling)
+    return prepare(dataset.X, dataset.y, plan, scaling)
+
+
+@dataclass
+class Run:
+    """A finished run and its record.
+
+    start      the StartingPoint it ran from (its plan as given, before the choices)
+    rows       the rows it trained on (training.TrainingRows: split, and in z-scores when scaled)
+    plan       the plan with its choices made (training.resolve: the learning rate, standardize)
+    result     training.TrainingResult: the losses epoch by epoch, the final weights (the best
+               epoch's with early stopping) and the last update's, why it stopped, the optimizer's state
+    kept       the 0-based numbers of the data's rows it trained on, in training's order, shape
+               (n_train,); `held_out` those held out for validation, shape (n_val,), or None
+               without a validation split. Both None for rows not held in memory (streamed, on a cluster).
+    """
+
+    start: StartingPoint
+    rows: TrainingRows
+    plan: TrainingPlan
+    result: TrainingResult
+    kept: np.ndarray | None
+    held_out: np.ndarray | None
+
+    @property
+    def params(self) -> Parameters:
+        return self.result.final
+
+    @property
+    def epochs_before(self) -> int:
+        return self.start.epochs_before
+
+    def training_record(self, data: str | None = None) -> TrainingRecord:
+        """How the model was trained, as its file records it (modelfile.TrainingRecord); `data` names the rows."""
+        result, rows = self.result, self.rows
+        return TrainingRecord(
+            plan=self.plan.record(result.first_epoch),
+            lr_chosen=self.start.plan.lr is None,
+            data=data,
+            rows=rows.count,
+            validation_rows=0 if rows.validation is None else len(rows.validation[1]),
+            init=self.start.init,
+            resumed_from=self.start.resume,
+            epochs=result.epochs_in_weights,
+            epochs_run=result.epochs_run,
+            best_epoch=result.best_epoch,
+            stop=result.stop,
+            initial_weights=result.initial.as_dict(),
+            initial_loss=float(result.losses[0]),
+            final_loss=result.final_loss,
+            final_val_loss=result.final_val_loss,
+            optimizer_state=optimizer_state_record(result.optimizer_state, result.final.names),
+        )
+
+
+def fit(start: StartingPoint, rows: TrainingRows, *, source: str | None = None,
+        on_epoch: Callable | None = None, stop=None, on_step: Callable | None = None) -> Run:
+    """Train from `start` on `rows` (prepare_rows) by its plan: the library's run. A resumed run
+    goes on with its model's optimizer state and numbers its epochs on from the model's.
+
+    `source` names the data in an overflow's message; on_epoch, stop and on_step are
+    training.fit_rows'. Raises LossOverflow, TrainingDiverged, NotEnoughMemory.
+    """
+    plan = start.plan
+    state = None if start.resumed is None else optimizer_state_of(start.resumed, plan.optimizer, start.resume)
+    with data_named(source):
+        fitted = fit_rows(rows, start.weights.params, plan, first_epoch=start.epochs_before + 1, on_epoch=on_epoch,
+                          stop=stop, optimizer_state=state, on_step=on_step)
+    kept = held_out = None
+    if rows.y is not None:
+        n = rows.count + (0 if rows.validation is None else len(rows.validation[1]))
+        split = validation_split(n, plan)
+        held_out, kept = split if split is not None else (None, np.arange(n))
+    return Run(start, fitted.rows, fitted.plan, fitted.result, kept, held_out)
