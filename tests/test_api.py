@@ -206,3 +206,9 @@ def test_the_readme_s_python_example_runs_as_written(run, workdir, csv_text):
     assert model.weights_ == fwdback.fit(X, y, epochs=80, random_state=3).weights_
     assert namespace["fwd"].N.shape == (2, 200)
     assert (workdir / "python.json").exists()
+
+
+def test_warm_start_is_a_setting_checked_as_the_others():
+    X, y = generate(10, seed=32)
+    with pytest.raises(ValueError, match=r"^FwdbackRegressor\(warm_start='yes'\): warm_start must be True or False"):
+        FwdbackRegressor(warm_start="yes").fit(X, y)
