@@ -182,8 +182,10 @@ def test_a_warm_start_refuses_what_the_fitted_run_contradicts():
         model.set_params(lr=0.02).fit(X, y)
     with pytest.raises(ValueError, match="hidden units, 2; leave out hidden=3"):
         model.set_params(lr=None, hidden=3).fit(X, y)
+    with pytest.raises(ResumeConflict, match=r"model's seed, 0; leave out random_state=5"):  # the estimator's name
+        model.set_params(hidden=2, random_state=5).fit(X, y)
     with pytest.raises(ValueError, match=r"fitted network, which takes 3 columns of X \(n_features_in_\), not 2"):
-        model.set_params(hidden=2).fit(X[:, :2], y)
+        model.set_params(random_state=0).fit(X[:, :2], y)
     assert model.fit(X, y).n_iter_ == 10  # refused fits changed nothing
 
 
