@@ -167,7 +167,8 @@ class FwdbackRegressor:
                                   MSE (1/n) sum (y - yhat)^2 (scikit-learn's MLPRegressor reports half that);
                                   after from_model and a warm start, only the epochs this fit ran
     validation_loss_curve_ : list of float or None   the validation loss at the same weights
-    n_iter_ : int                 epochs run (with warm_start, the fits' epochs together);  best_epoch_ : int or None, the epoch kept by early stopping
+    n_iter_ : int                 epochs run (after a warm start, counted on from the fit before)
+    best_epoch_ : int or None     the epoch kept by early stopping
     stop_ : str                   why training ended: "epochs", "converged", "early_stopping"
     final_loss_ : float           the training loss at the final weights
     lr_ : float                   the learning rate used (chosen when lr is None)

@@ -214,3 +214,17 @@ def test_warm_start_is_a_setting_checked_as_the_others():
     X, y = generate(10, seed=32)
     with pytest.raises(ValueError, match=r"^FwdbackRegressor\(warm_start='yes'\): warm_start must be True or False"):
         FwdbackRegressor(warm_start="yes").fit(X, y)
+
+
+def test_a_warm_start_on_a_dask_cluster_goes_on_as_one_unbroken_run():
+    distributed = pytest.importorskip("distributed", reason="the dask extra: pip install '.[dask]'")
+    import dask.array
+
+    X, y = generate(300, seed=33)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        assert distributed.default_client() is client
+        blocks = dask.array.from_array(X, chunks=(100, 3)), dask.array.from_array(y, chunks=100)
+        whole = FwdbackRegressor(epochs=20, tol=0).fit(*blocks)
+        warm = FwdbackRegressor(epochs=8, tol=0, warm_start=True).fit(*blocks)
+        warm.set_params(epochs=12).fit(*blocks)
+    assert warm.weights_ == whole.weights_ and warm.loss_curve_ == whole.loss_curve_ and warm.n_iter_ == 20
