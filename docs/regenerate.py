@@ -225,7 +225,8 @@ def settings_table() -> list[str]:
 
     rows = ["| option | Python parameter | default | values | commands | meaning |", "|---|---|---|---|---|---|"]
     for setting in SETTINGS:
-        option = f"`{setting.flag}` / `--no-{setting.flag[2:]}`" if isinstance(setting.constraint, Flag) else f"`{setting.flag}`"
+        option = "" if not setting.commands else f"`{setting.flag}` / `--no-{setting.flag[2:]}`" \
+            if isinstance(setting.constraint, Flag) else f"`{setting.flag}`"
         default = setting.none_means if setting.default is None else f"`{setting.default!r}`" if setting.default != () else "none"
         rule = setting.used_with
         used = "" if rule is None else f" Used only where `{rule.on}` is " + (

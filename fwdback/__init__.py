@@ -1,5 +1,8 @@
 """fwdback: the lecture's 3-2-1 network, forward and backward propagation with every number visible.
 
+    model = fwdback.fit(X, y, epochs=500)   # a fitted FwdbackRegressor: `fwdback train --epochs 500`
+    net = fwdback.Network.random(seed=0)    # forward (N and yhat), backward, step, loss_of, explain
+
 The names below load on first use, so that `fwdback --help` does not import NumPy.
 """
 
@@ -20,8 +23,7 @@ _EXPORTS = {
     "parameter_names": "network",
     "update": "network",
     "TrainingPlan": "plan",
-    "TrainingResult": "training",
-    "fit": "training",
+    "fit": "api",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -80,8 +80,12 @@ def path_problem(error: OSError | ValueError) -> str:
 
 
 def python_name(setting: str, value=None) -> str:
-    """A setting as the Python API spells it: `lr=0.002`, `standardize=True`."""
-    return setting if value is None else f"{setting}={value!r}"
+    """A setting as the Python API spells it, by the estimator's parameter (settings.Setting.
+    estimator_name): `lr=0.002`, `standardize=True`, `random_state=5` for the seed."""
+    from .settings import BY_NAME  # settings imports this module
+
+    name = BY_NAME[setting].estimator_name if setting in BY_NAME else setting
+    return name if value is None else f"{name}={value!r}"
 
 
 class FwdbackError(Exception):

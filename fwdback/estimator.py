@@ -43,37 +43,42 @@ class Network:
     """The network as one object: named parameters, forward, backward and a gradient step.
 
         net = Network.random(seed=0)       # the 3-2-1 network, initialised as by `fwdback train --seed 0`
-        yhat = net.forward(X)              # X : shape (n, 3), yhat : shape (n,)
+        fwd = net.forward(X)               # X : shape (n, 3); fwd.Z, fwd.N : shape (2, n), the hidden
+                                           # units before and after the activation; fwd.yhat : shape (n,)
+        yhat = net.predict(X)              # net.forward(X).yhat
         grads = net.backward(X, y)         # dL/dw1 .. dL/db3 at the current weights; grads.as_dict()
         net.step(grads, lr=0.05)           # w <- w - lr * dL/dw, for every parameter
+        net.loss_of(X, y)                  # L at the current weights
         net["w1"], net.weights             # the parameters by the lecture's names
 
-    `params` is the engine's network.Parameters; the methods are network.py's functions.
+    The names are the command line's and FwdbackRegressor's: `hidden` (--hidden), `seed` (--seed,
+    the estimator's random_state), `loss` the loss convention (--loss). `params` is the engine's
+    network.Parameters; the methods are network.py's functions.
     """
 
     def __init__(self, params: Parameters):
         self.params = params
 
     @classmethod
-    def random(cls, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", seed: int = 0, **shape) -> Network:
+    def random(cls, n_inputs: int = 3, hidden: int = 2, activation: str = "identity", seed: int = 0, **shape) -> Network:
         """Initial weights from numpy.random.default_rng(seed), exactly as the CLI draws them.
         `shape`: n_outputs, output_activation, bias, as network.Architecture takes them."""
-        return cls(init_parameters(np.random.default_rng(seed), n_inputs, n_hidden, activation, **shape))
+        return cls(init_parameters(np.random.default_rng(seed), n_inputs, hidden, activation, **shape))
 
     @classmethod
     def from_weights(
-        cls, weights: dict[str, float], n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", **shape
+        cls, weights: dict[str, float], n_inputs: int = 3, hidden: int = 2, activation: str = "identity", **shape
     ) -> Network:
         """From {"w1": ..., "b3": ...}: every name of the network, and no other."""
-        architecture = Architecture(n_inputs, n_hidden, activation=activation, **shape)
+        architecture = Architecture(n_inputs, hidden, activation=activation, **shape)
         names = architecture.names
         missing, unknown = set(names) - set(weights), set(weights) - set(names)
         if missing or unknown:
             raise ValueError(
-                f"a {n_inputs}-{n_hidden}-{architecture.n_outputs} network has the parameters {', '.join(names)}; "
+                f"a {n_inputs}-{hidden}-{architecture.n_outputs} network has the parameters {', '.join(names)}; "
                 f"missing: {', '.join(sorted(missing)) or 'none'}, unknown: {', '.join(sorted(unknown)) or 'none'}"
             )
-        return cls(Parameters.from_dict(weights, n_inputs, n_hidden, activation, **shape))
+        return cls(Parameters.from_dict(weights, n_inputs, hidden, activation, **shape))
 
     @property
     def weights(self) -> dict[str, float]:
@@ -84,20 +89,28 @@ class Network:
         return self.weights[name]
 
     @quiet_floats
-    def forward(self, X) -> np.ndarray:
-        """yhat, shape (n,) (or (n, m) for m outputs), for X, shape (n, k)."""
-        return network.forward(self.params, np.asarray(X, dtype=np.float64)).yhat
+    def forward(self, X) -> network.ForwardPass:
+        """The forward pass of X, shape (n, k), as fwdback.forward gives it: Z and N, shape (H, n),
+        what goes into and comes out of each hidden unit (N[0] is N1); A and Yhat, shape (m, n),
+        the same of the outputs; yhat, shape (n,) (or (n, m) for m outputs)."""
+        return network.forward(self.params, np.asarray(X, dtype=np.float64))
+
+    def predict(self, X) -> np.ndarray:
+        """yhat, shape (n,) (or (n, m) for m outputs), for X, shape (n, k): forward(X).yhat."""
+        return self.forward(X).yhat
 
     @quiet_floats
-    def loss(self, X, y, convention: str = "mse") -> float:
-        """L = (1/n) * sum (y_i - yhat_i)^2, or another convention of network.LOSSES.  X : shape (n, k), y : shape (n,)."""
-        return network.loss(np.asarray(y, dtype=np.float64), self.forward(X), convention)
+    def loss_of(self, X, y, loss: str = "mse") -> float:
+        """L at the current weights: (1/n) * sum (y_i - yhat_i)^2, or the convention `loss` names
+        (network.LOSSES, FwdbackRegressor's `loss`).  X : shape (n, k), y : shape (n,)."""
+        return network.loss(np.asarray(y, dtype=np.float64), self.predict(X), loss)
 
     @quiet_floats
-    def backward(self, X, y, convention: str = "mse") -> Gradients:
-        """dL/dparameter for every parameter at the current weights: a forward pass, then the chain rule."""
+    def backward(self, X, y, loss: str = "mse") -> Gradients:
+        """dL/dparameter for every parameter at the current weights, L by the convention `loss`:
+        a forward pass, then the chain rule."""
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        return network.backward(self.params, X, y, network.forward(self.params, X), convention).gradients
+        return network.backward(self.params, X, y, network.forward(self.params, X), loss).gradients
 
     @quiet_floats
     def step(self, grads: Gradients, lr: float) -> None:
@@ -105,18 +118,21 @@ class Network:
         self.params = network.update(self.params, grads, lr)
 
     @quiet_floats
-    def explain(self, X, y, lr: float = 0.1, rows: int = 5, features=None, target: str = "y"):
+    def explain(self, X, y, lr: float | None = None, rows: int = 5, features=None, target: str = "y"):
         """One epoch from the current weights worked by hand on X, shape (n, k), and y, shape (n,),
         as `fwdback explain` works it: an explain.Explanation, which a notebook shows with its
         equations (`.markdown()`, `.html()` and `.document()` give it as text or data).
-        `features` names X's columns (x1.. by default); the weights are not changed."""
+        lr None chooses the step from the data and these weights as explain does
+        (stepsize.choose_lr); `features` names X's columns (x1.. by default); the weights are
+        not changed."""
         from .explain import Explanation, explanation, work_epoch
-        from .training import prepare
+        from .training import prepare, resolve
 
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
         features = tuple(features) if features is not None else tuple(f"x{j}" for j in range(1, X.shape[1] + 1))
-        plan = TrainingPlan(lr=float(lr), standardize=False)
-        worked = work_epoch(prepare(X, y, plan), self.params, plan)
+        plan = TrainingPlan(lr=None if lr is None else float(lr), standardize=False)
+        rows_seen = prepare(X, y, plan)
+        worked = work_epoch(rows_seen, self.params, resolve(plan, rows_seen, self.params))
         return Explanation(worked, explanation(worked, features, rows, target), features, target)
 
     def _repr_svg_(self) -> str:
@@ -148,9 +164,11 @@ class FwdbackRegressor:
     params_ : network.Parameters  the final weights (in z-score units with standardize)
     weights_ : dict               the same by the lecture's names, {"w1": ..., "b3": ...}
     loss_curve_ : list of float   loss_curve_[k - 1] is epoch k's training loss, before its update: the
-                                  MSE (1/n) sum (y - yhat)^2 (scikit-learn's MLPRegressor reports half that)
+                                  MSE (1/n) sum (y - yhat)^2 (scikit-learn's MLPRegressor reports half that);
+                                  after from_model and a warm start, only the epochs this fit ran
     validation_loss_curve_ : list of float or None   the validation loss at the same weights
-    n_iter_ : int                 epochs run;  best_epoch_ : int or None, the epoch kept by early stopping
+    n_iter_ : int                 epochs run (after a warm start, counted on from the fit before)
+    best_epoch_ : int or None     the epoch kept by early stopping
     stop_ : str                   why training ended: "epochs", "converged", "early_stopping"
     final_loss_ : float           the training loss at the final weights
     lr_ : float                   the learning rate used (chosen when lr is None)
@@ -177,7 +195,7 @@ class FwdbackRegressor:
     @quiet_floats
     def fit(self, X, y) -> FwdbackRegressor:
         """Train on X, shape (n, k), and y, shape (n,) (or (n, m): one output each), from random
-        initial weights; returns self.
+        initial weights, or with warm_start from the fitted ones; returns self.
 
         X and y may be Dask collections (an array, a data frame and a series): with a Dask client
         running, the rows stay on its workers, in their blocks, and training is engines.dask's;
@@ -194,12 +212,11 @@ class FwdbackRegressor:
         X = _as_matrix(X, type(self).__name__)
         y = _as_target(y, len(X), type(self).__name__)
         target_name = _target_name(given, names) if y.ndim == 1 else _target_names(given, y.shape[1], names)
-        seed = _seed(self.random_state)
-        start = self._start(X.shape[1], target_name, seed)
+        start = self._start(X.shape[1], target_name, _seed(self.random_state))
         # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
         # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
-        fitted = run.fit(start, prepare(np.asfortranarray(X), y, start.plan))
-        return self._fitted(fitted, X.shape[1], names, target_name, seed)
+        fitted = run.fit(start, prepare(np.asfortranarray(X), y, start.plan, start.weights.scaling))
+        return self._fitted(fitted, X.shape[1], names, target_name, start.plan.seed)
 
     def _fit_dask(self, X, y) -> FwdbackRegressor:
         """fit of Dask collections: on the workers of the running client's cluster, else in memory."""
@@ -220,16 +237,42 @@ class FwdbackRegressor:
         _check_length(X.shape[0], y.shape[0])
         partitions = partitions_of(client, X, y)
         start = self._start(X.shape[1], target_name, seed)
-        fitted = run.fit(start, prepare_partitioned(partitions, start.plan))
-        return self._fitted(fitted, X.shape[1], names, target_name, seed)
+        fitted = run.fit(start, prepare_partitioned(partitions, start.plan, start.weights.scaling))
+        return self._fitted(fitted, X.shape[1], names, target_name, start.plan.seed)
 
     def _start(self, n_features: int, target, seed: int) -> run.StartingPoint:
         """Where the run the parameters ask for starts: random weights by `seed` for a network of
         n_features inputs and an output for each name of `target` (run.starting_point's errors:
-        FrozenParameters, a ValueError, for freeze naming no parameter or every one; NotEnoughMemory)."""
+        FrozenParameters, a ValueError, for freeze naming no parameter or every one; NotEnoughMemory).
+        With warm_start on a fitted estimator, the fitted run goes on as `fwdback train --resume`
+        goes on with a model (run.resumed_start): its weights, scaling, update rule's state and
+        settings, the epochs numbered on; a parameter away from its default must say what the run
+        says (ResumeConflict), random_state None, a Generator or a RandomState go on with its seed."""
         network = run.NetworkSettings(tuple(f"x{j}" for j in range(1, n_features + 1)), target, int(self.hidden),
                                       self.activation, self.output_activation, bool(self.bias))
-        return run.starting_point(self._plan(seed), network)
+        if not (self.warm_start and self.__sklearn_is_fitted__()):
+            return run.starting_point(self._plan(seed), network)
+        fitted = self.params_
+        for what, has, asked in (("columns of X (n_features_in_)", fitted.n_inputs, n_features),
+                                 ("columns of y (outputs)", fitted.n_outputs, network.architecture.n_outputs)):
+            if asked != has:
+                raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, which takes "
+                                 f"{has} {what}, not {asked}; give it those, or fit afresh with warm_start=False")
+        return run.resumed_start(self._model(), self._plan(seed), network, self._changed())
+
+    def _changed(self) -> frozenset[str]:
+        """The settings --resume goes on with whose parameters are away from their defaults: those
+        a warm start must agree on, as the options given to --resume. random_state counts as a seed
+        only (None, a Generator or a RandomState go on with the fitted run's)."""
+        defaults = self._parameters()
+
+        def changed(setting) -> bool:
+            value, default = getattr(self, setting.estimator_name), defaults[setting.estimator_name]
+            if setting.name == "freeze":
+                return set(value) != set(default)
+            return value != default and (setting.name != "seed" or _is_int(value))
+
+        return frozenset(setting.name for setting in SETTINGS if setting.resumed and changed(setting))
 
     def _plan(self, seed: int) -> TrainingPlan:
         """The training plan of the parameters (checked by _check_params), each as the plan's
@@ -242,9 +285,11 @@ class FwdbackRegressor:
         result = fitted.result
         self._set_fitted(fitted.params, fitted.rows.scaling, n_features, names)
         self.target_name_ = target_name
-        self.loss_curve_ = result.losses.tolist()
-        self.validation_loss_curve_ = None if result.val_losses is None else result.val_losses.tolist()
-        self.n_iter_ = result.epochs_run
+        before = result.first_epoch - 1  # the epochs of the fit a warm start goes on from
+        self.loss_curve_ = getattr(self, "loss_curve_", [])[:before] + result.losses.tolist()
+        self.validation_loss_curve_ = None if result.val_losses is None else \
+            (getattr(self, "validation_loss_curve_", None) or [])[:before] + result.val_losses.tolist()
+        self.n_iter_ = result.last_epoch
         self.best_epoch_ = result.best_epoch
         self.stop_ = result.stop.value
         self.final_loss_ = result.final_loss
@@ -290,6 +335,14 @@ class FwdbackRegressor:
         features = tuple(names) if names is not None else tuple(f"x{j}" for j in range(1, self.n_features_in_ + 1))
         training = getattr(self, "_training", None) or TrainingRecord()
         return Model(self.params_, features, getattr(self, "target_name_", "y"), training, self.scaling_)
+
+    @property
+    def network_(self) -> Network:
+        """The fitted weights as a Network, to run forward, backward or explain on (in z-score
+        units where scaling_ is not None: give it scaling_.features(X))."""
+        if not self.__sklearn_is_fitted__():
+            raise _not_fitted(f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before network_")
+        return Network(self.params_)
 
     def save(self, path: str) -> None:
         """Write the fitted model as a model file (`fwdback predict --model PATH` reads it), whole

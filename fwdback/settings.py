@@ -156,8 +156,9 @@ class Setting:
     used_with    the rule it belongs to (UsedWith); None: every run uses it
     resumed      --resume goes on with the model's value, and a value given again must agree
     recorded     how the model file keeps it: "plan" (always, in "training"."plan"), "changed"
-                 (there, where it is not the default: the lecture's files stay as they were) or
-                 "network" (the network's shape, in "params")
+                 (there, where it is not the default: the lecture's files stay as they were),
+                 "network" (the network's shape, in "params") or "no" (how one fit starts, not a
+                 setting of the run the file records)
     parameter    the estimator's name for it, where not `name`
     none_means   what None stands for, where it is the default
     decided      None is for the run to decide (lr, standardize): the model file records the decision
@@ -280,10 +281,13 @@ SETTINGS = (
             "plan", used_with=_ADAM),
     Setting("epsilon", 1e-8, Real(0, low_open=True), "adam's epsilon in w <- w - eta mhat / (sqrt(shat) + epsilon).",
             "plan", used_with=_ADAM),
+    Setting("warm_start", False, Flag(),
+            "True: fit goes on from the fitted weights, scaling, update rule's state and settings, the epochs numbered on "
+            "(the command line's --resume MODEL).", "start", (), resumed=False, recorded="no"),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 # The settings of the training plan (plan.TrainingPlan), and of the network's shape.
-PLAN_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded != "network")
+PLAN_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded in ("plan", "changed"))
 SHAPE_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded == "network")
 
 

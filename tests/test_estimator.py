@@ -101,7 +101,7 @@ def test_get_params_and_set_params_round_trip():
         "hidden": 4, "activation": "tanh", "lr": 0.01, "epochs": 10_000, "tol": 1e-12, "batch_size": 8,
         "standardize": None, "val_split": None, "patience": None, "min_delta": 0.0, "random_state": 3,
         "output_activation": "identity", "bias": True, "loss": "mse", "shuffle": True, "freeze": (),
-        "optimizer": "gd", "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8,
+        "optimizer": "gd", "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8, "warm_start": False,
     }
     assert FwdbackRegressor(**params).get_params() == params  # what scikit-learn's clone does
 
@@ -208,6 +208,7 @@ def test_the_defaults_are_the_clis(workdir):
     options = cli.commands["train"].make_context("train", ["data.csv"]).params
     params = FwdbackRegressor().get_params()
     params["seed"] = params.pop("random_state")
+    assert params.pop("warm_start") is False and options["resume_path"] is None  # warm_start is --resume MODEL's
     assert params == {name: options[name] for name in params}
 
 
@@ -282,8 +283,8 @@ def test_network_forward_backward_step_by_the_lectures_formulas(hand, names):
     assert list(weights) == list(names) and net["w7"] == weights["w7"]
 
     _, _, yhat = hand.forward(weights, X[:, 0], X[:, 1], X[:, 2])
-    np.testing.assert_allclose(net.forward(X), yhat, rtol=1e-13)
-    assert net.loss(X, y) == pytest.approx(hand.loss(weights, X, y), rel=1e-13)
+    np.testing.assert_allclose(net.predict(X), yhat, rtol=1e-13)
+    assert net.loss_of(X, y) == pytest.approx(hand.loss(weights, X, y), rel=1e-13)
     grads = net.backward(X, y)
     expected = hand.gradients(weights, X, y)
     for name in names:
@@ -466,5 +467,5 @@ def test_data_too_large_for_the_loss_raise_the_librarys_error_and_no_warning():
         with pytest.raises(FwdbackError, match="too large for float64"):
             FwdbackRegressor(epochs=5, lr=0.1, standardize=False).fit(X, y * 1e307)
         network = Network.random()
-        assert network.loss(X * 1e300, y) == np.inf  # the squares overflow: the loss is inf, as NumPy computes it
-        assert np.isnan(network.forward(np.full((4, 3), np.inf))).all()  # inf - inf in every row
+        assert network.loss_of(X * 1e300, y) == np.inf  # the squares overflow: the loss is inf, as NumPy computes it
+        assert np.isnan(network.predict(np.full((4, 3), np.inf))).all()  # inf - inf in every row
