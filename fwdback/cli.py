@@ -25,7 +25,7 @@ from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, LOSS_CONVENTIONS, OPTIMIZERS, Tra
 if TYPE_CHECKING:
     from .data import Dataset
     from .network import Parameters
-    from .training import TrainingRows
+    from .engines.rows import TrainingRows
 
 
 class UserError(click.ClickException):
@@ -894,9 +894,9 @@ def _run_page(report, samples, dataset, curve) -> str:
     shown = np.array([row for part in kept for row in part["weights"]])
     figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown)
     worked, first_rows = None, None
-    if rows.X is not None:
+    if rows.arrays is not None:
         numbers = training_row_numbers(len(dataset.y), plan)
-        first_rows = rows_document(rows.X, rows.y, numbers)
+        first_rows = rows_document(*rows.arrays, numbers)
         if report.result.first_epoch == 1:
             with np.errstate(all="ignore"):
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .engines import MiniBatches
+from .engines.rows import InMemoryRows
 from .errors import EpochNotReached, LossOverflow, StepNotInEpoch, TrainingDiverged
 from .network import BackwardPass, ForwardPass, Gradients, Parameters, as_rows, backward, forward, loss, loss_divisor, output_symbols
 from .notation import (
@@ -33,7 +34,7 @@ from .rounding import LossRounding, beyond_rounding
 from .scaling import Scaling
 from .sections import Block, Code, Equations, Heading, Paragraph, Strong, Table, Text, text
 from .stepsize import suggest_lr
-from .training import EpochRecord, TrainingRows, check_memory, fit_rows, optimizer_for, prepare
+from .training import EpochRecord, check_memory, fit_rows, optimizer_for, prepare
 
 # A sum over more rows than are shown writes out this many terms, then "...".
 SUM_TERMS = 3
@@ -168,7 +169,7 @@ class WorkedEpoch:
 
 
 def work_epoch(
-    rows: TrainingRows,
+    rows: InMemoryRows,
     params: Parameters,
     plan: TrainingPlan,
     epoch: int = 1,
@@ -224,7 +225,7 @@ def work_epoch(
 
 
 def _start_of_step(
-    rows: TrainingRows, params: Parameters, plan: TrainingPlan, epoch: int, earlier: list[np.ndarray],
+    rows: InMemoryRows, params: Parameters, plan: TrainingPlan, epoch: int, earlier: list[np.ndarray],
     on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> tuple[Parameters, Optimizer]:
     """The weights after epoch-1 epochs of the plan, every one of them run, and then the
