@@ -279,8 +279,8 @@ def fit_rows(
     optimizer_state: dict | None = None,
     on_step: Callable[[int, int, Parameters, Gradients], None] | None = None,
 ) -> Fit:
-    """Make the plan's choices (resolve), choose the objective for the rows (in memory, or
-    streamed by prepare_streamed) and train from `initial`. first_epoch, on_epoch, stop and
+    """Make the plan's choices (resolve), take the rows' objective (in memory, streamed or on a
+    cluster: TrainingRows.objective) and train from `initial`. first_epoch, on_epoch, stop and
     optimizer_state are train's; with mini-batches, `on_step(epoch, step, params, gradients)`
     is called before each update (engines.MiniBatches.epoch)."""
     plan = resolve(plan, rows, initial)
