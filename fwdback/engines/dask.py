@@ -466,7 +466,8 @@ class PartitionedRows(StreamedRows):
     def objective(self, initial: Parameters, plan, on_step=None):
         """The Gram engine for the lecture's linear network on full batches where it is exact (its
         statistics are on the client already), else DataParallel, or DataParallelMiniBatches with a
-        batch size. `plan` is the run's (resolved) TrainingPlan."""
+        batch size. `plan` is the run's (resolved) TrainingPlan; `on_step` is not called (a
+        cluster's steps are not watched one by one)."""
         gram, convention, scale = self.gram, plan.loss, step_scale(plan, self.count)
         if plan.batch_size is None and gram_applies(initial) and gram.exact:
             scaled = gram.with_loss(convention)

@@ -206,7 +206,7 @@ class StreamedRows(TrainingRows):
 
     def choose_lr(self, initial: Parameters, batch_size: int | None) -> float:
         if batch_size is not None:
-            raise ValueError("the step for mini-batches is chosen from rows in memory: give the rows a learning rate")
+            raise ValueError("the step for mini-batches is chosen from rows in memory: give a learning rate")
         return choose_lr(self.gram, initial)
 
     def loss_rounding(self, convention: str) -> LossRounding:
