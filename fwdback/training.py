@@ -51,7 +51,7 @@ def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling |
         validation = (X[held], y[held])
         X, y = X[kept], y[kept]
     scales = scales_of_rows(X, y)
-    scaling, _ = scaling_chosen(plan, scaling, lambda: (Scaling.fit(X, y), scales))
+    scaling, _ = scaling_chosen(plan, scaling, lambda: (lambda: Scaling.fit(X, y), scales))
     if scaling is not None:
         X, y = scaling.features(X), scaling.target(y)
         if validation is not None:
@@ -69,7 +69,7 @@ def prepare_streamed(
     Gram engine reads the rows twice; one more pass first (RowSummary) takes their means,
     standard deviations and scales where the decision needs them.
     """
-    scaling, scales = scaling_chosen(plan, scaling, lambda: RowSummary.of_chunks(make_chunks).scaling_and_scales())
+    scaling, scales = scaling_chosen(plan, scaling, lambda: RowSummary.of_chunks(make_chunks).moments_and_scales())
     if scaling is not None:
         raw, make_chunks = make_chunks, lambda: ((scaling.features(X), scaling.target(y)) for X, y in raw())
     return StreamedRows(GramEngine.from_chunks(make_chunks), scaling, scales)

@@ -40,7 +40,7 @@ def test_whether_to_standardise_is_decided_by_the_plan_then_the_scales(standardi
 
     def summary():
         passes.append(1)
-        return MOMENTS, scales
+        return lambda: MOMENTS, scales
 
     scaling, taken = scaling_chosen(TrainingPlan(standardize=standardize, lr=lr), resumed, summary)
     assert scaling is expected
@@ -64,7 +64,8 @@ def test_a_summary_of_pieces_added_or_merged_is_the_same_and_that_of_all_the_row
         part.add(*chunk)
         merged.merge(part)
     # The same sums in the same order: a file's chunks and a cluster's partitions agree to the bit.
-    (added_scaling, added_scales), (merged_scaling, merged_scales) = added.scaling_and_scales(), merged.scaling_and_scales()
+    (added_scaling, added_scales), (merged_scaling, merged_scales) = added.moments_and_scales(), merged.moments_and_scales()
+    added_scaling, merged_scaling = added_scaling(), merged_scaling()
     for name in ("x_mean", "x_std", "y_mean", "y_std"):
         np.testing.assert_array_equal(getattr(added_scaling, name), getattr(merged_scaling, name))
     np.testing.assert_array_equal(added.AtA, merged.AtA)
@@ -84,7 +85,7 @@ def test_a_summary_of_pieces_added_or_merged_is_the_same_and_that_of_all_the_row
 
 def test_no_rows_have_no_summary():
     with pytest.raises(ValueError, match="no rows"):
-        RowSummary.of_chunks(lambda: iter([])).scaling_and_scales()
+        RowSummary.of_chunks(lambda: iter([])).moments_and_scales()
 
 
 def sources(X, y, plan):

@@ -312,13 +312,12 @@ def _summary(partition) -> RowSummary:
     return summary
 
 
-def summary(partitions: Partitions) -> tuple[Scaling, Scales]:
-    """The rows' z-score scaling and how evenly their raw columns are scaled: the partitions'
-    RowSummary merged in the parts' order."""
+def summary(partitions: Partitions) -> RowSummary:
+    """The rows' RowSummary: the partitions' merged in the parts' order."""
     whole = RowSummary()
     for part in partitions.map(_summary):
         whole.merge(part)
-    return whole.scaling_and_scales()
+    return whole
 
 
 def _first_pass(partition, scaling: Scaling | None) -> tuple:
@@ -481,7 +480,7 @@ def prepare_partitioned(partitions: Partitions, plan, scaling: Scaling | None = 
     """training.prepare_streamed for rows on the workers: z-scores where engines.rows.scaling_chosen
     chooses them (`scaling`: a resumed model's), the Gram engine's statistics by map-reduce, and the
     partitions kept for the epochs. `plan` is a TrainingPlan."""
-    scaling, scales = scaling_chosen(plan, scaling, lambda: summary(partitions))
+    scaling, scales = scaling_chosen(plan, scaling, lambda: summary(partitions).moments_and_scales())
     return PartitionedRows(gram_engine(partitions, scaling), scaling, scales, partitions)
 
 

@@ -28,21 +28,25 @@ from .gram import GramEngine
 from .literal import LiteralEngine
 
 
-def scaling_chosen(plan, resumed: Scaling | None, summary: Callable[[], tuple[Scaling, Scales]]) -> tuple[Scaling | None, Scales | None]:
+def scaling_chosen(
+    plan, resumed: Scaling | None, summary: Callable[[], tuple[Callable[[], Scaling], Scales]]
+) -> tuple[Scaling | None, Scales | None]:
     """The z-scores the rows train in (None: their raw values), and the raw columns' Scales where
     the decision took them.
 
     A resumed model's scaling (`resumed`) is kept as it is; otherwise plan.standardize (a
     TrainingPlan's) decides, and where it is None the rows are standardised when the step is
     chosen (plan.lr None) and their columns are badly scaled (Scales.bad). `summary()` is a pass
-    over the raw rows giving their z-score scaling and Scales, taken only where the decision needs it.
+    over the raw rows, taken only where the decision needs it, giving their Scales and a function
+    making their z-score scaling, called only where z-scores are chosen (rows in memory take one
+    more pass for it).
     """
     if resumed is not None:
         return resumed, None
     if not (plan.standardize or (plan.standardize is None and plan.lr is None)):
         return None, None
     moments, scales = summary()
-    return (moments if plan.standardize or scales.bad else None), scales
+    return (moments() if plan.standardize or scales.bad else None), scales
 
 
 class RowSummary:
@@ -80,12 +84,17 @@ class RowSummary:
             self.rows += other.rows
             self.target_size = max(self.target_size, other.target_size)
 
-    def scaling_and_scales(self) -> tuple[Scaling, Scales]:
-        """The rows' z-score scaling, and how evenly their raw columns are scaled."""
+    def moments_and_scales(self) -> tuple[Callable[[], Scaling], Scales]:
+        """What scaling_chosen asks of a summary: a function making the rows' z-score scaling, and
+        how evenly their raw columns are scaled."""
         if self.rows == 0:
             raise ValueError("no rows to summarise")
         with np.errstate(all="ignore"):
-            return Scaling.of_moments(self.x, self.y), scales_of(self.AtA / self.rows, self.rows, self.target_size)
+            return self.scaling, scales_of(self.AtA / self.rows, self.rows, self.target_size)
+
+    def scaling(self) -> Scaling:
+        """The rows' z-score scaling."""
+        return Scaling.of_moments(self.x, self.y)
 
 
 class TrainingRows(ABC):
