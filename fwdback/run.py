@@ -29,7 +29,8 @@ from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_i
 from .network import Architecture, Parameters, init_parameters
 from .plan import TrainingPlan
 from .settings import SETTINGS, SHAPE_SETTINGS, check_used, resumed_settings
-from .training import TrainingResult, TrainingRows, check_memory, fit_rows, prepare, prepare_streamed, validation_split
+from .engines.rows import TrainingRows
+from .training import TrainingResult, check_memory, fit_rows, prepare, prepare_streamed, validation_split
 
 
 @dataclass(frozen=True)
