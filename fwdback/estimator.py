@@ -24,7 +24,8 @@ import numpy as np
 
 from . import network
 from .errors import quiet_floats
-from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Gradients, Parameters, init_parameters
+from .activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES as OUTPUT_ACTIVATIONS
+from .network import Architecture, Gradients, Parameters, init_parameters
 from .notation import count
 from .plan import LOSS_CONVENTIONS, OPTIMIZERS
 from .modelfile import Model, TrainingRecord, optimizer_state_record

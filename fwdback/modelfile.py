@@ -31,9 +31,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ForeignFile, ModelFileError, display_name, path_problem
-from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Parameters, forward
-from .network import LOSSES
-from .plan import OPTIMIZERS, StopReason
+from .activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES
+from .losses import LOSSES
+from .network import Architecture, Parameters, forward
+from .optimizers import RULES
+from .plan import StopReason
 from .scaling import Scaling
 
 if TYPE_CHECKING:
@@ -113,7 +115,8 @@ class Model:
 
 def model_document(model: Model) -> dict:
     architecture = model.params.architecture
-    beyond = {"output_activation": architecture.output_activation} if architecture.output_activation != "identity" else {}
+    output_identity = ACTIVATIONS[architecture.output_activation].identity
+    beyond = {} if output_identity else {"output_activation": architecture.output_activation}
     if not architecture.bias:
         beyond["bias"] = False
     return {
@@ -188,9 +191,9 @@ def _parse_model(document, path: str) -> Model:
             f"{path}: \"activation\" is {_shown(activation)}, not one of {', '.join(ACTIVATIONS)}; train the model again"
         )
     output_activation = document.get("output_activation", "identity")
-    if not isinstance(output_activation, str) or output_activation not in OUTPUT_ACTIVATIONS:
+    if not isinstance(output_activation, str) or output_activation not in OUTPUT_ACTIVATION_NAMES:
         raise ModelFileError(f"{path}: \"output_activation\" is {_shown(output_activation)}, not one of "
-                             f"{', '.join(OUTPUT_ACTIVATIONS)}; train the model again")
+                             f"{', '.join(OUTPUT_ACTIVATION_NAMES)}; train the model again")
     bias = document.get("bias", True)
     if not isinstance(bias, bool):
         raise ModelFileError(f"{path}: \"bias\" is {_shown(bias)}, not true or false; train the model again")
@@ -222,7 +225,7 @@ _PLAN_FIELDS = {
     "loss": (f"one of {', '.join(LOSSES)}", lambda v: isinstance(v, str) and v in LOSSES),
     "shuffle": ("true or false", lambda v: isinstance(v, bool)),
     "freeze": ("a list of parameter names", lambda v: isinstance(v, list) and all(isinstance(name, str) for name in v)),
-    "optimizer": (f"one of {', '.join(OPTIMIZERS)}", lambda v: isinstance(v, str) and v in OPTIMIZERS),
+    "optimizer": (f"one of {', '.join(RULES)}", lambda v: isinstance(v, str) and v in RULES),
     "momentum": ("a number from 0 to below 1", lambda v: _is_finite_number(v) and 0 <= v < 1),
     "beta1": ("a number from 0 to below 1", lambda v: _is_finite_number(v) and 0 <= v < 1),
     "beta2": ("a number from 0 to below 1", lambda v: _is_finite_number(v) and 0 <= v < 1),
@@ -268,9 +271,7 @@ def optimizer_state_of(model: Model, optimizer: str, path: str) -> dict | None:
     """The state a resumed run's update rule goes on with (Optimizer's `state` and `t`), from
     the model file's record (checked by the loader, _check_optimizer_state); None where it
     keeps none. A rule that keeps a state the file does not hold is refused."""
-    from .optimizers import OptimizerSettings
-
-    keys = OptimizerSettings(optimizer).state_names
+    keys = RULES[optimizer].state_names
     if not keys:
         return None
     record = model.training.optimizer_state
@@ -286,14 +287,12 @@ def _check_optimizer_state(record: dict | None, optimizer: str, names: tuple[str
     number, and each of the rule's per-parameter states (v; m and s) a finite number for every
     parameter, adam's second moments s (means of squares) at least 0. A ModelFileError where not:
     training on from it would go wrong (a negative s is the square root of a negative number)."""
-    from .optimizers import OptimizerSettings
-
     if record is None:
         return
-    keys = OptimizerSettings(optimizer).state_names
+    keys = RULES[optimizer].state_names
     where = f"{path}: \"training\".\"optimizer_state\""
     if not keys or not isinstance(record, dict):
-        held = "is there, and gd keeps no state" if not keys else f"is {_shown(record)}, not a JSON object"
+        held = f"is there, and {optimizer} keeps no state" if not keys else f"is {_shown(record)}, not a JSON object"
         raise ModelFileError(f"{where} {held}; {_AGAIN}")
     need = f"{optimizer}'s state (t and {', '.join(keys)} for every parameter)"
     t = record.get("t")

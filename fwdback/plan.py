@@ -9,6 +9,9 @@ import dataclasses
 import enum
 from dataclasses import dataclass
 
+from .losses import LOSS_NAMES
+from .optimizers import OPTIMIZER_NAMES
+
 DEFAULT_EPOCHS = 10_000
 # The default convergence stop: the loss moved by no more than this, relative, over
 # CONVERGENCE_WINDOW epochs. About 280 times float64's resolution of a sum of squares (16 eps):
@@ -17,9 +20,9 @@ DEFAULT_EPOCHS = 10_000
 # descent decides it, and the loss is settled to every digit a report prints (10).
 DEFAULT_TOL = 1e-12
 CONVERGENCE_WINDOW = 10
-# The choices of the plan's loss convention (network.LOSSES) and update rule (optimizers.py).
-LOSS_CONVENTIONS = ("mse", "half-mse", "sse", "half-sse")
-OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
+# The choices of the plan's loss convention and update rule, as their registries declare them.
+LOSS_CONVENTIONS = LOSS_NAMES
+OPTIMIZERS = OPTIMIZER_NAMES
 
 
 class StopReason(enum.Enum):
@@ -45,7 +48,7 @@ class TrainingPlan:
                   CONVERGENCE_WINDOW epochs; 0: run every epoch
     standardize   train on z-scores; None: when lr is chosen and the columns are badly scaled
     seed          the seed of the initial weights, the shuffles and the split
-    loss          the loss convention (network.LOSSES): "mse", the lecture's, "half-mse", "sse", "half-sse"
+    loss          the loss convention (losses.LOSSES): "mse", the lecture's, "half-mse", "sse", "half-sse"
     shuffle       with batch_size: visit the rows in a seeded new order each epoch; False: in file order
     freeze        names of parameters that keep their values ("w1", "b3", ...)
     optimizer     the update rule (optimizers.py): "gd", the lecture's, "momentum", "nesterov", "adam";
