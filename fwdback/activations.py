@@ -30,7 +30,8 @@ class Activation:
     plain, latex, mathml   act(argument) in each view, "{}" standing for the argument
     slope       dN/dz in notation, from N's and z's expressions: 1 - N1^2 for tanh
     definition  the function's definition, where its name does not say it (sigmoid's)
-    kink        dN/dz jumps at z = 0: explain says which side z is on, gradcheck holds the kink
+    kink        N is z on one side of z = 0 and 0 on the other (relu), so dN/dz jumps there: explain
+                says which side z is on, gradcheck holds each row's side (N = z [z > 0])
     roundings   the roundings act adds to z (rounding.py's bound of the loss's error)
     half_tanh   act(z) = (1 + tanh(z / 2)) / 2: the literal engine computes tanh(z / 2) and moves
                 the constants onto the weights (engines/literal.py)

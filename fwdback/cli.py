@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .activations import ACTIVATION_NAMES, ACTIVATIONS, OUTPUT_ACTIVATION_NAMES
+from .losses import LOSSES
 from .notation import count
+from .optimizers import RULES
 from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, LOSS_CONVENTIONS, OPTIMIZERS, TrainingPlan
 
 if TYPE_CHECKING:
@@ -218,9 +221,9 @@ def _shape_options(command):
     """The network's shape: shared by every command that builds one, and by show for bare weights."""
     for decorator in reversed(
         [
-            click.option("--activation", type=click.Choice(["identity", "tanh", "relu", "sigmoid"]), default="identity", show_default=True, help="The hidden layer's activation (identity: the lecture's linear network)."),
+            click.option("--activation", type=click.Choice(ACTIVATION_NAMES), default="identity", show_default=True, help="The hidden layer's activation (identity: the lecture's linear network)."),
             click.option("--hidden", type=click.IntRange(min=1), default=2, show_default=True, help="Hidden units (the lecture's N1, N2: 2)."),
-            click.option("--output-activation", type=click.Choice(["identity", "sigmoid", "tanh"]), default="identity", show_default=True, help="The outputs' activation: yhat = sigmoid(w7*N1 + w8*N2 + b3), say (identity: the lecture's)."),
+            click.option("--output-activation", type=click.Choice(OUTPUT_ACTIVATION_NAMES), default="identity", show_default=True, help="The outputs' activation: yhat = sigmoid(w7*N1 + w8*N2 + b3), say (identity: the lecture's)."),
             click.option("--bias/--no-bias", default=True, help="--no-bias: a network without biases (no b1, b2, b3)."),
         ]
     ):
@@ -312,7 +315,10 @@ def _check_settings_apply(plan: TrainingPlan) -> None:
     another update rule, or --no-shuffle without mini-batches."""
     context = click.get_current_context()
     given = lambda name: context.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)  # noqa: E731
-    rules = {"momentum": ("momentum", "nesterov"), "beta1": ("adam",), "beta2": ("adam",), "epsilon": ("adam",)}
+    rules = {}
+    for rule in RULES.values():
+        for name in rule.settings_used:
+            rules[name] = rules.get(name, ()) + (rule.name,)
     for name, optimizers in rules.items():
         if given(name) and plan.optimizer not in optimizers:
             raise click.UsageError(f"--{name} is a setting of --optimizer {' and '.join(optimizers)}, and the update rule "
@@ -828,9 +834,7 @@ def _echo_notes(notes, quiet):
 
 def _state_names(plan: TrainingPlan) -> tuple[str, ...]:
     """The per-parameter state the plan's update rule keeps ("v"; "m", "s"), as --history names its columns."""
-    from .optimizers import OptimizerSettings
-
-    return OptimizerSettings(plan.optimizer).state_names
+    return RULES[plan.optimizer].state_names
 
 
 def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes, samples=None, optimizer_state=None):
@@ -1042,8 +1046,8 @@ def _streaming_conflict(run: _Train, plan, resumed):
     activation, output_activation = run.activation, run.output_activation
     of_resume = " of --resume" if resumed else ""
     conflicts = [
-        (activation != "identity", f"the {activation} activation{of_resume}" if resumed else f"--activation {activation}"),
-        (output_activation != "identity", f"the {output_activation} output activation{of_resume}" if resumed
+        (not ACTIVATIONS[activation].identity, f"the {activation} activation{of_resume}" if resumed else f"--activation {activation}"),
+        (not ACTIVATIONS[output_activation].identity, f"the {output_activation} output activation{of_resume}" if resumed
          else f"--output-activation {output_activation}"),
         (not isinstance(run.target, str), f"the several targets{of_resume}" if resumed else "several --target columns"),
         (not run.bias, f"the network without biases{of_resume}" if resumed else "--no-bias"),
@@ -1574,7 +1578,7 @@ def _gradcheck(options: dict):
         from .report import gradcheck_table
 
         scaled = ", on z-scores" if rows.scaling is not None else ""
-        convention = "" if setup.plan.loss == "mse" else f" ({setup.plan.loss})"
+        convention = "" if LOSSES[setup.plan.loss].lecture else f" ({setup.plan.loss})"
         phrases = ["Gradient check", where[0], where[1] + ",", f"loss{convention} {at_start:.6g}{scaled}"]
         console = console_for(out)
         table = gradcheck_table(checks)

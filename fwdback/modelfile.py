@@ -115,8 +115,7 @@ class Model:
 
 def model_document(model: Model) -> dict:
     architecture = model.params.architecture
-    output_identity = ACTIVATIONS[architecture.output_activation].identity
-    beyond = {} if output_identity else {"output_activation": architecture.output_activation}
+    beyond = {"output_activation": architecture.output_activation} if architecture.out_activated else {}
     if not architecture.bias:
         beyond["bias"] = False
     return {

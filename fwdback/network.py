@@ -81,14 +81,24 @@ class Architecture:
         return tuple(f"w{i}" for i in range(1, self.n_weights + 1)) + tuple(f"b{i}" for i in range(1, self.n_biases + 1))
 
     @property
+    def activated(self) -> bool:
+        """Whether the hidden units apply an activation (N = act(z), not z itself)."""
+        return not ACTIVATIONS[self.activation].identity
+
+    @property
+    def out_activated(self) -> bool:
+        """Whether the outputs apply an activation (yhat = out(a), not a itself)."""
+        return not ACTIVATIONS[self.output_activation].identity
+
+    @property
     def linear(self) -> bool:
         """Whether the network computes a linear map of its inputs (no activation anywhere)."""
-        return ACTIVATIONS[self.activation].identity and ACTIVATIONS[self.output_activation].identity
+        return not (self.activated or self.out_activated)
 
     @property
     def lecture(self) -> bool:
         """Whether this is the lecture's kind of network: one output, no output activation, biases."""
-        return self.n_outputs == 1 and ACTIVATIONS[self.output_activation].identity and self.bias
+        return self.n_outputs == 1 and not self.out_activated and self.bias
 
 
 def parameter_count(n_inputs: int = 3, n_hidden: int = 2, n_outputs: int = 1, bias: bool = True) -> int:
@@ -134,6 +144,8 @@ class Parameters:
     n_outputs = property(lambda self: self.architecture.n_outputs)
     activation = property(lambda self: self.architecture.activation)
     output_activation = property(lambda self: self.architecture.output_activation)
+    activated = property(lambda self: self.architecture.activated)
+    out_activated = property(lambda self: self.architecture.out_activated)
     bias = property(lambda self: self.architecture.bias)
 
     def _layers(self, flat):
