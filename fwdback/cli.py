@@ -562,7 +562,7 @@ _PLAN_OPTIONS = ("epochs", "lr", "batch_size", "val_split", "patience", "min_del
 def _train(options: dict):
     from .modelfile import optimizer_state_of, replaced_model
     from .outputs import Outputs, Stdout, check_appends_to
-    from .report import history_header
+    from .reports.train import history_header
 
     plan = TrainingPlan(**{name: options.pop(name) for name in _PLAN_OPTIONS})
     data, parts = _data_and_parts(options.pop("data"), options["dask"] is not None)
@@ -865,7 +865,7 @@ def _samples(initial):
 def _draw(fitted, model, dataset, samples, figures, outputs):
     """The run's page (--report) and its loss curve (--plot), through the outputs' transaction."""
     from .render.svg import loss_svg
-    from .report import TrainingReport, early_descent
+    from .reports.train import TrainingReport, early_descent
 
     if not figures:
         return
@@ -882,12 +882,13 @@ def _draw(fitted, model, dataset, samples, figures, outputs):
 def _run_page(report, samples, dataset, curve) -> str:
     import numpy as np
 
-    from .explain import explanation, training_row_numbers, work_epoch
+    from .explain import training_row_numbers, work_epoch
+    from .reports.explain import explanation
     from .network import Gradients
     from .playback import rows_document
     from .render.html import run_page
     from .render.svg import GradientScale, network_svg
-    from .report import run_page_document
+    from .reports.train import run_page_document
 
     rows, plan, model = report.rows, report.plan, report.model
     first, steps = samples.document(), samples.steps.document()
@@ -968,7 +969,7 @@ def _save(model, model_output, stdout, outputs):
 def _report(fitted, model, run: _Train, stdout):
     """The report on stdout (none where stdout takes the model), and the notes for stderr."""
     from .outputs import json_text
-    from .report import TrainingReport, training_document, training_notes
+    from .reports.train import TrainingReport, training_document, training_notes
 
     report = TrainingReport.of(fitted, model, _option_name)
     if stdout is not None and run.output_format == "json":
@@ -992,7 +993,7 @@ class _EpochWriter:
     FLUSH_SECONDS = 0.1
 
     def __init__(self, stop, stdout, history, progress, validation: bool, notes: list[str]):
-        from .report import loss_csv_header
+        from .reports.train import loss_csv_header
 
         self.stop, self.stdout, self.history, self.progress = stop, stdout, history, progress
         self.validation, self.notes = validation, notes
@@ -1004,7 +1005,7 @@ class _EpochWriter:
     def __call__(self, record) -> None:
         import time
 
-        from .report import history_header, history_row, loss_csv_row
+        from .reports.train import history_header, history_row, loss_csv_row
 
         if self.notes:
             _echo_notes(self.notes, False)
@@ -1239,7 +1240,7 @@ def _evaluate(data, model_path, sep, output_format):
     from .evaluation import evaluate as score
     from .modelfile import load_model
     from .outputs import Outputs, Stdout, json_text
-    from .report import evaluation_document, evaluation_table, write_evaluation_csv
+    from .reports.evaluate import evaluation_document, evaluation_table, write_evaluation_csv
 
     data, parts = _data_and_parts(data, False)
     _require_data(data)
@@ -1325,7 +1326,9 @@ def explain(**options):
 def _explain(options: dict):
     import numpy as np
 
-    from .explain import explain_document, explanation, training_row_numbers, work_epoch
+    from .explain import training_row_numbers, work_epoch
+    from .reports.explain import explanation
+    from .reports.explain_json import explain_document
     from .outputs import Stdout, json_text
     from .training import resolve
 
@@ -1575,7 +1578,7 @@ def _gradcheck(options: dict):
         out.write(json_text([asdict(check) for check in checks]))
     else:
         from .render.terminal import console_for, print_table, table_width
-        from .report import gradcheck_table
+        from .reports.gradcheck import gradcheck_table
 
         scaled = ", on z-scores" if rows.scaling is not None else ""
         convention = "" if LOSSES[setup.plan.loss].lecture else f" ({setup.plan.loss})"
