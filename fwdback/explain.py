@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .activations import ACTIVATIONS, Activation
 from .engines import MiniBatches
 from .errors import EpochNotReached, LossOverflow, StepNotInEpoch, TrainingDiverged
-from .network import BackwardPass, ForwardPass, Gradients, Parameters, as_rows, backward, forward, loss, loss_divisor, output_symbols
+from .losses import LOSSES, Loss
+from .network import BackwardPass, ForwardPass, Gradients, Parameters, as_rows, backward, forward, loss, output_symbols
 from .notation import count
 from .optimizers import Optimizer, OptimizerSettings, OptimizerStep
 from .plan import StopReason, TrainingPlan
@@ -100,18 +102,33 @@ class WorkedEpoch:
         return self.params.activation
 
     @property
+    def act(self) -> Activation:
+        """The hidden layer's activation, its registry record."""
+        return ACTIVATIONS[self.activation]
+
+    @property
     def activated(self) -> bool:
         """Whether the hidden layer has an activation (anything but the lecture's identity)."""
-        return self.activation != "identity"
+        return self.params.activated
 
     @property
     def output_activation(self) -> str:
         return self.params.output_activation
 
     @property
+    def out_act(self) -> Activation:
+        """The outputs' activation, its registry record."""
+        return ACTIVATIONS[self.output_activation]
+
+    @property
     def out_activated(self) -> bool:
         """Whether the outputs have an activation (the lecture's have none)."""
-        return self.output_activation != "identity"
+        return self.params.out_activated
+
+    @property
+    def loss_convention(self) -> Loss:
+        """The loss convention's registry record."""
+        return LOSSES[self.convention]
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -148,7 +165,7 @@ class WorkedEpoch:
     @property
     def factor(self) -> float:
         """The loss convention's derivative factor 2/d(n): dL/dyhat_i = -factor (y_i - yhat_i)."""
-        return 2.0 / loss_divisor(self.convention, self.n)
+        return LOSSES[self.convention].factor(self.n)
 
     @property
     def gradients(self) -> Gradients:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .notation import Expr, Frac, Num, Raw, Sym
+
 
 @dataclass(frozen=True)
 class Loss:
@@ -42,6 +44,22 @@ class Loss:
     def lecture(self) -> bool:
         """Whether this is the lecture's MSE, (1/n) sum (y - yhat)^2."""
         return self.mean and not self.halved
+
+    def scale_expression(self, n: int | None = None) -> Expr | None:
+        """c(n) = 1/d(n) of L = c(n) sum (y - yhat)^2 in notation: 1/n, 1/(2n), none for sse, 1/2;
+        with `n`, its value for n rows."""
+        if not self.mean:
+            return Frac(Num(1), Num(2)) if self.halved else None
+        if n is not None:
+            return Frac(Num(1), Num(2 * n if self.halved else n))
+        if self.halved:
+            return Raw("(1/(2n))", r"\frac{1}{2n}", "<mfrac><mn>1</mn><mrow><mn>2</mn><mi>n</mi></mrow></mfrac>")
+        return Frac(Num(1), Sym("n"))
+
+    def factor_expression(self, n: int | None = None) -> Expr:
+        """The derivative factor 2/d(n) in notation: 2/n, 1/n, 2, 1; with `n`, n's value in it."""
+        top = Num(1 if self.halved else 2)
+        return Frac(top, Sym("n") if n is None else Num(n)) if self.mean else top
 
 
 LOSSES = {

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
     from .network import Gradients, Parameters
 
+# The symbols of the hyper-parameters named otherwise in the formulas: momentum's mu.
+SYMBOLS = {"momentum": "mu"}
+
 
 @dataclass(frozen=True)
 class OptimizerSettings:
@@ -100,6 +103,11 @@ class Optimizer:
         self.state = {name: np.zeros(size) for name in self.state_names}
         for name, values in (state or {}).items():
             self.state[name] = np.array(values, dtype=np.float64)
+
+    @classmethod
+    def settings_words(cls, settings: OptimizerSettings) -> str:
+        """The rule's hyper-parameters as a report lists them: "mu 0.9" for momentum."""
+        return ", ".join(f"{SYMBOLS.get(name, name)} {getattr(settings, name):g}" for name in cls.settings_used)
 
     @staticmethod
     def step_scale(settings: OptimizerSettings) -> float:

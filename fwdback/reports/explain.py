@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..activations import Activation
 from ..explain import WorkedEpoch
 from ..notation import (
-    Call, Dots, Expr, Frac, Neg, Num, Paren, Partial, Power, Raw, Scaled, Sqrt, Square, StateOf, Step, Sub, SumOver,
+    Call, Dots, Expr, Frac, Mul, Neg, Num, Paren, Partial, Power, Raw, Scaled, Sqrt, Square, StateOf, Sub, SumOver,
     Sym, add, count, equation, grad, mul, number, seq,
 )
+from ..optimizers import Adam, GradientDescent, Momentum, Nesterov
 from ..rounding import LossRounding, beyond_rounding
 from ..sections import Block, Code, Equations, Heading, Paragraph, Strong, Table, Text, text
 
@@ -22,13 +24,6 @@ from ..sections import Block, Code, Equations, Heading, Paragraph, Strong, Table
 SUM_TERMS = 3
 # A mini-batch's row numbers are listed up to this many, then "...".
 LISTED_ROWS = 20
-# The update rules by name, as a heading says them.
-RULE_NAMES = {"gd": "gradient-descent", "momentum": "momentum", "nesterov": "Nesterov momentum", "adam": "Adam"}
-# The loss conventions in words.
-LOSS_WORDS = {
-    "mse": "the mean of the squared errors", "half-mse": "half the mean of the squared errors",
-    "sse": "the sum of the squared errors", "half-sse": "half the sum of the squared errors",
-}
 FROZEN = Raw("frozen: kept", r"\text{frozen: kept}", "<mtext>frozen: kept</mtext>")
 
 
@@ -74,20 +69,18 @@ def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: st
     blocks += [Paragraph(note) for note in (*_setting_notes(worked, features, targets), *_network_notes(worked))]
     blocks.append(Equations(tuple(_network_equations(worked)), together=True))
     if worked.activated:
-        activation = worked.activation
         blocks.append(Paragraph(text(
-            f"The hidden units apply {activation}: ", Sym("zh"), " is what goes into unit ", Sym("h"), " and ",
-            equation(Sym("Nh"), Call(activation, Sym("zh"))), " what comes out; the backward pass gains the "
-            "activation's slope ", equation(Partial(Sym("Nh"), Sym("zh")), _slope(activation, "h")), ".",
+            f"The hidden units apply {worked.activation}: ", Sym("zh"), " is what goes into unit ", Sym("h"), " and ",
+            equation(Sym("Nh"), Call(worked.act, Sym("zh"))), " what comes out; the backward pass gains the "
+            "activation's slope ", equation(Partial(Sym("Nh"), Sym("zh")), _slope(worked.act, "h")), ".",
         )))
     if worked.out_activated:
-        out = worked.output_activation
         yhat, a = ("yhatj", "aj") if worked.m > 1 else ("yhat", "a")
         where = (" goes into output ", Sym("j")) if worked.m > 1 else (" goes into the output",)
         blocks.append(Paragraph(text(
-            f"The output{'s apply' if worked.m > 1 else ' applies'} {out}: ", Sym(a), " is what", *where, " and ",
-            equation(Sym(yhat), Call(out, Sym(a))), " what comes out; the backward pass gains its slope ",
-            equation(Partial(Sym(yhat), Sym(a)), _out_slope(out, yhat)), ".",
+            f"The output{'s apply' if worked.m > 1 else ' applies'} {worked.output_activation}: ", Sym(a), " is what",
+            *where, " and ", equation(Sym(yhat), Call(worked.out_act, Sym(a))), " what comes out; the backward pass "
+            "gains its slope ", equation(Partial(Sym(yhat), Sym(a)), _out_slope(worked.out_act, yhat)), ".",
         )))
     return blocks
 
@@ -232,21 +225,16 @@ def _forward_section(worked: WorkedEpoch, shown: int) -> list[Block]:
 def _loss_scale(worked: WorkedEpoch, numeric: bool = False) -> Expr | None:
     """c(n) of L = c(n) sum (y - yhat)^2: 1/n for the lecture's MSE, 1/(2n), none for sse, 1/2;
     `numeric` with this step's n."""
-    n = worked.n
-    if worked.convention == "mse":
-        return Frac(Num(1), Num(n) if numeric else Sym("n"))
-    if worked.convention == "half-mse":
-        return Frac(Num(1), Num(2 * n)) if numeric else Raw("(1/(2n))", r"\frac{1}{2n}", "<mfrac><mn>1</mn><mrow><mn>2</mn><mi>n</mi></mrow></mfrac>")
-    return Frac(Num(1), Num(2)) if worked.convention == "half-sse" else None
+    return worked.loss_convention.scale_expression(worked.n if numeric else None)
 
 
 def _loss_section(worked: WorkedEpoch, terms: int) -> list[Block]:
     n, several = worked.n, worked.m > 1
     blocks: list[Block] = [Heading("2. Loss")]
-    if worked.convention != "mse" or several:
+    if not worked.loss_convention.lecture or several:
         outputs = f", over the {worked.m} outputs of every row" if several else ""
         blocks.append(Paragraph(text(
-            f"The loss is {LOSS_WORDS[worked.convention]}{outputs} (--loss {worked.convention}), so its derivative "
+            f"The loss is {worked.loss_convention.description}{outputs} (--loss {worked.convention}), so its derivative "
             "factor, in ", equation(grad("yhat", "i"), seq(Neg(Sym("c")), Paren(Sub(Sym("y", "i"), Sym("yhat", "i"))))),
             ", is ", equation(Sym("c"), _factor_expression(worked, numeric=False)), ".",
         )))
@@ -270,9 +258,7 @@ def _loss_section(worked: WorkedEpoch, terms: int) -> list[Block]:
 
 def _factor_expression(worked: WorkedEpoch, numeric: bool) -> Expr:
     """The loss convention's derivative factor 2/d(n): 2/n, 1/n, 2, 1 (`numeric`: with n's value)."""
-    n = Num(worked.n) if numeric else Sym("n")
-    return {"mse": lambda: Frac(Num(2), n), "half-mse": lambda: Frac(Num(1), n),
-            "sse": lambda: Num(2), "half-sse": lambda: Num(1)}[worked.convention]()
+    return worked.loss_convention.factor_expression(worked.n if numeric else None)
 
 
 def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[Block]:
@@ -283,11 +269,11 @@ def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[B
     yhat, y, a = ("yhatj", "yj", "aj") if several else ("yhat", "y", "a")
     residual = Paren(Sub(Sym(y, "i"), Sym(yhat, "i")))
     sides = [seq(Neg(_factor_expression(worked, numeric=False)), residual)]
-    if worked.convention in ("mse", "half-mse"):  # a factor of n: its value too
+    if worked.loss_convention.mean:  # a factor of n: its value too
         sides.append(seq(Neg(_factor_expression(worked, numeric=True)), residual))
     rules = [equation(grad(yhat, "i"), *sides)]
     if worked.out_activated:
-        slope = _out_slope(worked.output_activation, yhat, "i", grouped=True)
+        slope = _out_slope(worked.out_act, yhat, "i", grouped=True)
         rules.append(equation(grad(a, "i"), mul(grad(yhat, "i"), Partial(Sym(yhat, "i"), Sym(a, "i"))), mul(grad(yhat, "i"), slope)))
     back = worked.backward
     header = (*(Sub(Sym(t, "i"), Sym(o, "i")) for t, o in zip(worked.targets, worked.outputs)),
@@ -387,9 +373,10 @@ def _update_section(worked: WorkedEpoch) -> list[Block]:
     if worked.batch_size is not None:
         step = (f" (the first of epoch {count(worked.epoch)}'s steps, on this batch)" if worked.step == 1
                 else f" (step {worked.step} of epoch {count(worked.epoch)}'s {worked.steps}, on this batch)")
-    heading = Heading(f"5. Update: one {RULE_NAMES[worked.optimizer.name]} step for {scope}{step}")
-    rule = {"gd": _gd_blocks, "momentum": _momentum_blocks, "nesterov": _momentum_blocks, "adam": _adam_blocks}
-    return [heading, *rule[worked.optimizer.name](worked)]
+    rule = worked.optimizer.rule
+    heading = Heading(f"5. Update: one {rule.title} step for {scope}{step}")
+    blocks = {GradientDescent: _gd_blocks, Momentum: _momentum_blocks, Nesterov: _momentum_blocks, Adam: _adam_blocks}
+    return [heading, *blocks[rule](worked)]
 
 
 def _values(worked: WorkedEpoch):
@@ -414,12 +401,12 @@ def _gd_blocks(worked: WorkedEpoch) -> list[Block]:
 
 def _momentum_blocks(worked: WorkedEpoch) -> list[Block]:
     """v <- mu v - eta dL/dw, then w <- w + v (momentum) or w <- w + mu v - eta dL/dw (Nesterov)."""
-    mu, eta, nesterov = worked.optimizer.momentum, worked.lr, worked.optimizer.name == "nesterov"
+    mu, eta, nesterov = worked.optimizer.momentum, worked.lr, worked.optimizer.rule.look_ahead
     before, after = worked.state_before["v"], worked.update.state["v"]
     v = StateOf("v", "w")
     move = Sub(add(Sym("w"), mul(Sym("mu"), v)), mul(Sym("eta"), grad("w"))) if nesterov else add(Sym("w"), v)
     intro = Paragraph(text(
-        f"{RULE_NAMES[worked.optimizer.name].capitalize()} (--optimizer {worked.optimizer.name}), ",
+        f"{worked.optimizer.rule.title.capitalize()} (--optimizer {worked.optimizer.name}), ",
         equation(Sym("mu"), Num(mu)), " (--momentum): each parameter's velocity carries its earlier steps on, ",
         equation(v, Sub(mul(Sym("mu"), v), mul(Sym("eta"), grad("w"))), relations=("<-",)), ", and the parameter moves by it, ",
         equation(Sym("w"), move, relations=("<-",)), f"; this is update {worked.update.t} of the run.",
@@ -511,15 +498,13 @@ def _network_equations(worked: WorkedEpoch) -> list:
     lines = []
     for unit, sources, weights, bias in _hidden_units(worked):
         linear = _affine(weights, sources, bias)
-        lines.append(equation(Sym(unit), Call(worked.activation, linear) if worked.activated else linear))
+        lines.append(equation(Sym(unit), Call(worked.act, linear) if worked.activated else linear))
     for unit, sources, weights, bias in _output_units(worked):
         linear = _affine(weights, sources, bias)
-        lines.append(equation(Sym(unit), Call(worked.output_activation, linear) if worked.out_activated else linear))
-    if "sigmoid" in (worked.activation, worked.output_activation):
-        lines.append(Raw("sigmoid(z) = 1/(1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}",
-                         "<mrow><mi>σ</mi><mo>(</mo><mi>z</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn><mrow><mn>1</mn>"
-                         "<mo>+</mo><msup><mi>e</mi><mrow><mo>-</mo><mi>z</mi></mrow></msup></mrow></mfrac></mrow>"))
-    return lines
+        lines.append(equation(Sym(unit), Call(worked.out_act, linear) if worked.out_activated else linear))
+    used = [act for act, applied in ((worked.act, worked.activated), (worked.out_act, worked.out_activated)) if applied]
+    definitions = [act.definition for act in used if act.definition is not None]
+    return lines + [d for i, d in enumerate(definitions) if d not in definitions[:i]]
 
 
 def _affine(weights, sources, bias: str, w: dict | None = None, values: dict | None = None) -> Expr:
@@ -541,14 +526,14 @@ def _forward_equations(worked: WorkedEpoch, row: int) -> list:
         lines.append(equation(Sym(linear), _affine(weights, sources, bias), _affine(weights, sources, bias, w, values),
                               Num(fwd.Z[h, row])))
         if worked.activated:
-            act = worked.activation
+            act = worked.act
             lines.append(equation(Sym(unit), Call(act, Sym(linear)), Call(act, Num(fwd.Z[h, row])), Num(fwd.N[h, row])))
     for j, (unit, sources, weights, bias) in enumerate(_output_units(worked)):
         into = worked.into_outputs[j]
         lines.append(equation(Sym(into), _affine(weights, sources, bias), _affine(weights, sources, bias, w, values),
                               Num(fwd.A[j, row])))
         if worked.out_activated:
-            out = worked.output_activation
+            out = worked.out_act
             lines.append(equation(Sym(unit), Call(out, Sym(into)), Call(out, Num(fwd.A[j, row])), Num(fwd.Yhat[j, row])))
     for j, (y, yhat) in enumerate(zip(worked.targets, worked.outputs)):
         lines.append(equation(Sub(Sym(y), Sym(yhat)), Sub(Num(worked.Y[j, row]), Num(fwd.Yhat[j, row])), Num(worked.E[j, row])))
@@ -558,29 +543,27 @@ def _forward_equations(worked: WorkedEpoch, row: int) -> list:
 def _activation_rule(worked: WorkedEpoch, h: int):
     """dL/dz1_i = dL/dN1_i * dN1_i/dz1_i = dL/dN1_i * (1 - N1_i^2) for tanh."""
     unit, z = f"N{h}", f"z{h}"
-    slope = _slope(worked.activation, h, "i")
     return equation(
         grad(z, "i"), mul(grad(unit, "i"), Partial(Sym(unit, "i"), Sym(z, "i"))),
-        mul(grad(unit, "i"), slope if worked.activation == "sigmoid" else Paren(slope)),
+        mul(grad(unit, "i"), _as_factor(_slope(worked.act, h, "i"))),
     )
 
 
-def _slope(activation: str, unit: int | str, row: str | None = None) -> Expr:
+def _as_factor(slope: Expr) -> Expr:
+    """A slope as one factor of a product: a product as it is, anything else in parentheses."""
+    return slope if isinstance(slope, Mul) else Paren(slope)
+
+
+def _slope(act: Activation, unit: int | str, row: str | None = None) -> Expr:
     """dN/dz of hidden unit `unit` (1 or "h") in terms of N or z: 1 - N1^2 for tanh."""
-    N, z = Sym(f"N{unit}", row), Sym(f"z{unit}", row)
-    if activation == "sigmoid":
-        return mul(N, Paren(Sub(Num(1), N)))
-    return Sub(Num(1), Square(N)) if activation == "tanh" else Step(z)
+    return act.slope(Sym(f"N{unit}", row), Sym(f"z{unit}", row))
 
 
-def _out_slope(activation: str, output: str, row: str | None = None, grouped: bool = False) -> Expr:
-    """dyhat/da of an output (yhat, yhat1, "yhatj") in terms of yhat: yhat (1 - yhat) for
-    sigmoid, 1 - yhat^2 for tanh (in parentheses when `grouped`, as a factor)."""
-    yhat = Sym(output, row)
-    if activation == "sigmoid":
-        return mul(yhat, Paren(Sub(Num(1), yhat)))
-    slope = Sub(Num(1), Square(yhat))
-    return Paren(slope) if grouped else slope
+def _out_slope(act: Activation, output: str, row: str | None = None, grouped: bool = False) -> Expr:
+    """dyhat/da of an output (yhat, yhat1, "yhatj") in terms of yhat (and a): yhat (1 - yhat) for
+    sigmoid, 1 - yhat^2 for tanh (as a factor when `grouped`)."""
+    slope = act.slope(Sym(output, row), Sym(output.replace("yhat", "a"), row))
+    return _as_factor(slope) if grouped else slope
 
 
 def _activation_step(worked: WorkedEpoch, row: int, h: int):
@@ -589,13 +572,11 @@ def _activation_step(worked: WorkedEpoch, row: int, h: int):
     dN, N, z = back.dL_dN[h, row], worked.forward.N[h, row], worked.forward.Z[h, row]
     slope, dZ = back.dN_dZ[h, row], back.dL_dZ[h, row]
     lhs = grad(f"z{h + 1}")
-    if worked.activation == "relu":
+    if worked.act.kink:
         note = equation(Sym(f"z{h + 1}"), Num(z), Num(0), relations=("=", ">" if z > 0 else "<="))
         return equation(lhs, mul(Num(dN), Num(slope)), Num(dZ), note=note)
-    if worked.activation == "tanh":
-        plugged = mul(Num(dN), Paren(Sub(Num(1), Square(Num(N)))))
-    else:
-        plugged = mul(Num(dN), Num(N), Paren(Sub(Num(1), Num(N))))
+    valued = worked.act.slope(Num(N), Num(z))
+    plugged = mul(Num(dN), *(valued.factors if isinstance(valued, Mul) else (Paren(valued),)))
     return equation(lhs, plugged, mul(Num(dN), Num(slope)), Num(dZ))
 
 
@@ -634,10 +615,9 @@ def _three_factors(worked: WorkedEpoch, h: int, name: str, j: int | None, terms:
     last = [Partial(Sym(unit, "i"), Sym(z, "i")), Partial(Sym(z, "i"), Sym(name))] if worked.activated else [
         Partial(Sym(unit, "i"), Sym(name))]
     named = [mul(grad(out, "i"), Partial(Sym(out, "i"), Sym(unit, "i"))) for out, _ in outputs]
-    out_slope = lambda out: [_out_slope(worked.output_activation, out, "i", grouped=True)] if worked.out_activated else []  # noqa: E731
+    out_slope = lambda out: [_out_slope(worked.out_act, out, "i", grouped=True)] if worked.out_activated else []  # noqa: E731
     by_name = [mul(grad(out, "i"), *out_slope(out), Sym(weight)) for out, weight in outputs]
-    slope = [_slope(worked.activation, h + 1, "i")] if worked.activated else []
-    slope = [s if worked.activation == "sigmoid" else Paren(s) for s in slope]
+    slope = [_as_factor(_slope(worked.act, h + 1, "i"))] if worked.activated else []
     x = Num(1) if j is None else Sym(f"x{j + 1}", "i")
     products = []
     for row in range(terms):

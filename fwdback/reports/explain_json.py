@@ -97,10 +97,7 @@ def _optimizer_document(worked: WorkedEpoch) -> dict:
     names = worked.params.names
     by_name = lambda values: dict(zip(names, np.asarray(values).tolist()))  # noqa: E731
     document = {"name": settings.name, "t": update.t}
-    if settings.name in ("momentum", "nesterov"):
-        document["momentum"] = settings.momentum
-    if settings.name == "adam":
-        document |= {"beta1": settings.beta1, "beta2": settings.beta2, "epsilon": settings.epsilon}
+    document |= {name: getattr(settings, name) for name in settings.rule.settings_used}
     if settings.state_names:
         document["before"] = {state: by_name(worked.state_before[state]) for state in settings.state_names}
         document["after"] = {state: by_name(update.state[state]) for state in settings.state_names}

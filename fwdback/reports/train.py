@@ -16,8 +16,10 @@ import numpy as np
 from ..errors import python_name
 from ..evaluation import FitQuality
 from ..linear_map import Comparison, balanced_minimizers, compare, linear_map_formulas
+from ..losses import LOSSES
 from ..modelfile import Model
 from ..network import forward, loss_divisor, output_symbols
+from ..optimizers import RULES
 from ..outputs import csv_line
 from ..notation import count
 from ..playback import network_document
@@ -55,7 +57,7 @@ class TrainingReport:
         result = fitted.result
         comparison = None
         architecture = result.final.architecture
-        if architecture.lecture and architecture.linear and fitted.plan.loss == "mse":
+        if architecture.lecture and architecture.linear and LOSSES[fitted.plan.loss].lecture:
             comparison = compare(result.final, result.final_loss, fitted.rows.least_squares())
         return cls(fitted, model, comparison, name)
 
@@ -332,7 +334,7 @@ def _network_words(architecture) -> str:
     """"3 inputs, 2 hidden units (identity), 1 output", and what else sets the network apart."""
     a = architecture
     outputs = f"{a.n_outputs} output{'s' if a.n_outputs != 1 else ''}"
-    if a.output_activation != "identity":
+    if a.out_activated:
         outputs += f" ({a.output_activation})"
     return f"{a.n_inputs} inputs, {a.n_hidden} hidden units ({a.activation}), {outputs}" + ("" if a.bias else ", no biases")
 
@@ -346,13 +348,11 @@ def _batch_words(plan) -> str:
 def _beyond_the_lecture(plan) -> list[tuple[str, str]]:
     """Summary rows for the settings beyond the lecture's, where they are not its."""
     rows = []
-    if plan.loss != "mse":
-        rows.append(("loss", {"half-mse": "(1/2n) sum (y - yhat)^2", "sse": "sum (y - yhat)^2",
-                              "half-sse": "(1/2) sum (y - yhat)^2"}[plan.loss] + f" ({plan.loss})"))
-    if plan.optimizer != "gd":
-        settings = {"momentum": f"mu {plan.momentum:g}", "nesterov": f"mu {plan.momentum:g}",
-                    "adam": f"beta1 {plan.beta1:g}, beta2 {plan.beta2:g}, epsilon {plan.epsilon:g}"}[plan.optimizer]
-        rows.append(("optimizer", f"{plan.optimizer} ({settings})"))
+    if not LOSSES[plan.loss].lecture:
+        rows.append(("loss", f"{LOSSES[plan.loss].formula} ({plan.loss})"))
+    rule = RULES[plan.optimizer]
+    if not rule.lecture:
+        rows.append(("optimizer", f"{plan.optimizer} ({rule.settings_words(plan)})"))
     if plan.freeze:
         rows.append(("held fixed", ", ".join(plan.freeze)))
     return rows
@@ -571,8 +571,8 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
     result, model = report.result, report.model
     params = result.final
     shape = f"{params.n_inputs}-{params.n_hidden}-{params.n_outputs}"
-    activation = "" if params.activation == "identity" else f" with {params.activation} hidden units"
-    if params.output_activation != "identity":
+    activation = f" with {params.activation} hidden units" if params.activated else ""
+    if params.out_activated:
         activation += f"{' and' if activation else ' with'} {params.output_activation} output{'s' if params.n_outputs > 1 else ''}"
     return {
         "title": f"fwdback: the {shape} network{activation} on {model.training.data}",
