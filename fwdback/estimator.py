@@ -24,7 +24,7 @@ import numpy as np
 
 from . import network
 from .errors import quiet_floats
-from .activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES as OUTPUT_ACTIVATIONS
+from .activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES
 from .network import Architecture, Gradients, Parameters, init_parameters
 from .notation import count
 from .plan import LOSS_CONVENTIONS, OPTIMIZERS
@@ -505,7 +505,7 @@ class FwdbackRegressor:
             ("val_split", self.val_split is None or (_is_real(self.val_split) and 0 < self.val_split < 1), "None or a fraction between 0 and 1, e.g. 0.2"),
             ("patience", self.patience is None or (_is_int(self.patience) and self.patience >= 1), "None or an integer of at least 1"),
             ("min_delta", _is_real(self.min_delta) and math.isfinite(self.min_delta) and self.min_delta >= 0, "a finite number of at least 0"),
-            ("output_activation", self.output_activation in OUTPUT_ACTIVATIONS, f"one of {', '.join(map(repr, OUTPUT_ACTIVATIONS))}"),
+            ("output_activation", self.output_activation in OUTPUT_ACTIVATION_NAMES, f"one of {', '.join(map(repr, OUTPUT_ACTIVATION_NAMES))}"),
             ("bias", isinstance(self.bias, (bool, np.bool_)), "True or False"),
             ("loss", self.loss in LOSS_CONVENTIONS, f"one of {', '.join(map(repr, LOSS_CONVENTIONS))}"),
             ("shuffle", isinstance(self.shuffle, (bool, np.bool_)), "True or False"),
