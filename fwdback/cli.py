@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .losses import LOSSES
 from .notation import count
+from .optimizers import RULES
 from .plan import TrainingPlan
 from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting
 
@@ -495,7 +497,7 @@ _NETWORK_OPTIONS = ("features", "target", "hidden", "activation", "output_activa
 def _train(options: dict):
     from .modelfile import replaced_model
     from .outputs import Outputs, Stdout, check_appends_to
-    from .report import history_header
+    from .reports.train import history_header
     from .run import prepare_rows, starting_point
 
     plan = TrainingPlan(**{name: options.pop(name) for name in TrainingPlan.__dataclass_fields__})
@@ -656,9 +658,7 @@ def _echo_notes(notes, quiet):
 
 def _state_names(plan: TrainingPlan) -> tuple[str, ...]:
     """The per-parameter state the plan's update rule keeps ("v"; "m", "s"), as --history names its columns."""
-    from .optimizers import OptimizerSettings
-
-    return OptimizerSettings(plan.optimizer).state_names
+    return RULES[plan.optimizer].state_names
 
 
 def _fit(start, rows, history, csv_out, source, notes, samples=None):
@@ -689,7 +689,7 @@ def _samples(initial):
 def _draw(fitted, model, dataset, samples, figures, outputs):
     """The run's page (--report) and its loss curve (--plot), through the outputs' transaction."""
     from .render.svg import loss_svg
-    from .report import TrainingReport, early_descent
+    from .reports.train import TrainingReport, early_descent
 
     if not figures:
         return
@@ -707,12 +707,13 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
     """The --report page; `trained_rows`: the 0-based numbers of the data's rows the run trained on (run.Run.kept)."""
     import numpy as np
 
-    from .explain import explanation, work_epoch
+    from .explain import work_epoch
+    from .reports.explain import explanation
     from .network import Gradients
     from .playback import rows_document
     from .render.html import run_page
     from .render.svg import GradientScale, network_svg
-    from .report import run_page_document
+    from .reports.train import run_page_document
 
     rows, plan, model = report.rows, report.plan, report.model
     first, steps = samples.document(), samples.steps.document()
@@ -775,7 +776,7 @@ def _save(model, model_output, stdout, outputs):
 def _report(fitted, model, run: _Train, stdout):
     """The report on stdout (none where stdout takes the model), and the notes for stderr."""
     from .outputs import json_text
-    from .report import TrainingReport, training_document, training_notes
+    from .reports.train import TrainingReport, training_document, training_notes
 
     report = TrainingReport.of(fitted, model, _option_name)
     if stdout is not None and run.output_format == "json":
@@ -799,7 +800,7 @@ class _EpochWriter:
     FLUSH_SECONDS = 0.1
 
     def __init__(self, stop, stdout, history, progress, validation: bool, notes: list[str]):
-        from .report import loss_csv_header
+        from .reports.train import loss_csv_header
 
         self.stop, self.stdout, self.history, self.progress = stop, stdout, history, progress
         self.validation, self.notes = validation, notes
@@ -811,7 +812,7 @@ class _EpochWriter:
     def __call__(self, record) -> None:
         import time
 
-        from .report import history_header, history_row, loss_csv_row
+        from .reports.train import history_header, history_row, loss_csv_row
 
         if self.notes:
             _echo_notes(self.notes, False)
@@ -1025,7 +1026,7 @@ def _evaluate(data, model_path, sep, output_format):
     from .evaluation import evaluate as score
     from .modelfile import load_model
     from .outputs import Outputs, Stdout, json_text
-    from .report import evaluation_document, evaluation_table, write_evaluation_csv
+    from .reports.evaluate import evaluation_document, evaluation_table, write_evaluation_csv
 
     data, parts = _data_and_parts(data, False)
     _require_data(data)
@@ -1111,7 +1112,9 @@ def explain(**options):
 def _explain(options: dict):
     import numpy as np
 
-    from .explain import explain_document, explanation, training_row_numbers, work_epoch
+    from .explain import training_row_numbers, work_epoch
+    from .reports.explain import explanation
+    from .reports.explain_json import explain_document
     from .outputs import Stdout, json_text
     from .run import data_named
     from .training import resolve
@@ -1368,10 +1371,10 @@ def _gradcheck(options: dict):
         out.write(json_text([asdict(check) for check in checks]))
     else:
         from .render.terminal import console_for, print_table, table_width
-        from .report import gradcheck_table
+        from .reports.gradcheck import gradcheck_table
 
         scaled = ", on z-scores" if rows.scaling is not None else ""
-        convention = "" if setup.plan.loss == "mse" else f" ({setup.plan.loss})"
+        convention = "" if LOSSES[setup.plan.loss].lecture else f" ({setup.plan.loss})"
         phrases = ["Gradient check", where[0], where[1] + ",", f"loss{convention} {at_start:.6g}{scaled}"]
         console = console_for(out)
         table = gradcheck_table(checks)

@@ -112,9 +112,9 @@ def _fan_in(labels: list[str], edge: list[list[str]], units: list[str], bias: li
 def _header(model: Model, targets: tuple[str, ...]) -> list[str]:
     params = model.params
     shape = f"{params.n_inputs} inputs, {params.n_hidden} hidden unit{'s' if params.n_hidden != 1 else ''}"
-    activation = "no activation" if params.activation == "identity" else f"{params.activation} activation"
+    activation = f"{params.activation} activation" if params.activated else "no activation"
     outputs = ", ".join(output_symbols(params.n_outputs))
-    through = "" if params.output_activation == "identity" else f" through the {params.output_activation} output activation"
+    through = f" through the {params.output_activation} output activation" if params.out_activated else ""
     predict = "predicts" if params.n_outputs == 1 else "predict"
     no_bias = "" if params.bias else "; no biases"
     named = "" if targets == output_symbols(params.n_outputs) else f" {predict} {', '.join(targets)}"
@@ -133,12 +133,12 @@ def _equations(params: Parameters, features: tuple[str, ...]) -> list[str]:
     lines = []
     for u, (weights, bias) in enumerate(zip(params.W_hidden_names, params.b_hidden_names)):
         total = _sum([f"{weight}*{x}" for weight, x in zip(weights, features)] + ([bias] if bias else []))
-        if params.activation != "identity":
+        if params.activated:
             total = f"{params.activation}({total})"
         lines.append(f"{f'N{u + 1}':<{width}} = {total}")
     for output, weights, bias in zip(outputs, params.W_out_names, params.b_outputs_names):
         total = _sum([f"{w}*N{u + 1}" for u, w in enumerate(weights)] + ([bias] if bias else []))
-        if params.output_activation != "identity":
+        if params.out_activated:
             total = f"{params.output_activation}({total})"
         lines.append(f"{output:<{width}} = {total}")
     renamed = [f"{name} is x{j + 1}" for j, name in enumerate(features) if name != f"x{j + 1}"]
@@ -170,7 +170,7 @@ def _parameter_list(params: Parameters, features: tuple[str, ...]) -> list[str]:
 def _linear_map(model: Model) -> list[str]:
     params, inputs, m = model.params, model.features, model.params.n_outputs
     if not params.architecture.linear:
-        which = params.activation if params.activation != "identity" else f"{params.output_activation} output"
+        which = params.activation if params.activated else f"{params.output_activation} output"
         subject = "yhat is not a linear function" if m == 1 else "the outputs are not linear functions"
         return [f"With the {which} activation {subject} of the inputs:", "there is no collapsed linear map."]
     k = params.n_inputs

@@ -45,7 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import ACTIVATIONS, Parameters, backward, forward, loss
+from .activations import ACTIVATIONS
+from .network import Parameters, backward, forward, loss
 from .rounding import LossRounding
 
 EPS = float(np.finfo(np.float64).eps)
@@ -90,7 +91,7 @@ def check_gradients(
     params: Parameters, X: np.ndarray, y: np.ndarray, tol: float = 1e-6, convention: str = "mse"
 ) -> list[GradientCheck]:
     """network.backward against central differences of network.loss (in a loss convention,
-    network.LOSSES), one row per parameter.
+    losses.LOSSES), one row per parameter.
 
     X : shape (n, k), y : shape (n,) or (n, m). Rows are in the lecture's order, w1..w8, b1..b3.
     """
@@ -100,7 +101,7 @@ def check_gradients(
 
 def _check_gradients(params: Parameters, X: np.ndarray, y: np.ndarray, tol: float, convention: str) -> list[GradientCheck]:
     analytic = backward(params, X, y, forward(params, X), convention).gradients.vector
-    mask = (forward(params, X).Z > 0).astype(np.float64) if params.activation == "relu" else None
+    mask = (forward(params, X).Z > 0).astype(np.float64) if ACTIVATIONS[params.activation].kink else None
     rows = []
     for j, name in enumerate(params.names):
         h = step_size(params.vector[j])
@@ -161,8 +162,8 @@ def _loss(params: Parameters, X: np.ndarray, y: np.ndarray, mask: np.ndarray | N
         return loss(y, forward(params, X).yhat, convention)
     N = forward(params, X).Z * mask
     A = params.W_out @ N + params.b_outputs[:, None]
-    out, _ = ACTIVATIONS[params.output_activation]
-    Yhat = A if out is None else out(A)
+    out = ACTIVATIONS[params.output_activation]
+    Yhat = A if out.identity else out.function(A)
     return loss(y, Yhat[0] if len(Yhat) == 1 else Yhat.T, convention)
 
 

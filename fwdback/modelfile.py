@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ForeignFile, ModelFileError, display_name, path_problem
-from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Parameters, forward
+from .activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES
+from .network import Architecture, Parameters, forward
+from .optimizers import RULES
 from .plan import StopReason
 from .settings import PLAN_SETTINGS
 from .scaling import Scaling
@@ -113,7 +115,7 @@ class Model:
 
 def model_document(model: Model) -> dict:
     architecture = model.params.architecture
-    beyond = {"output_activation": architecture.output_activation} if architecture.output_activation != "identity" else {}
+    beyond = {"output_activation": architecture.output_activation} if architecture.out_activated else {}
     if not architecture.bias:
         beyond["bias"] = False
     return {
@@ -188,9 +190,9 @@ def _parse_model(document, path: str) -> Model:
             f"{path}: \"activation\" is {_shown(activation)}, not one of {', '.join(ACTIVATIONS)}; train the model again"
         )
     output_activation = document.get("output_activation", "identity")
-    if not isinstance(output_activation, str) or output_activation not in OUTPUT_ACTIVATIONS:
+    if not isinstance(output_activation, str) or output_activation not in OUTPUT_ACTIVATION_NAMES:
         raise ModelFileError(f"{path}: \"output_activation\" is {_shown(output_activation)}, not one of "
-                             f"{', '.join(OUTPUT_ACTIVATIONS)}; train the model again")
+                             f"{', '.join(OUTPUT_ACTIVATION_NAMES)}; train the model again")
     bias = document.get("bias", True)
     if not isinstance(bias, bool):
         raise ModelFileError(f"{path}: \"bias\" is {_shown(bias)}, not true or false; train the model again")
@@ -252,9 +254,7 @@ def optimizer_state_of(model: Model, optimizer: str, path: str) -> dict | None:
     """The state a resumed run's update rule goes on with (Optimizer's `state` and `t`), from
     the model file's record (checked by the loader, _check_optimizer_state); None where it
     keeps none. A rule that keeps a state the file does not hold is refused."""
-    from .optimizers import OptimizerSettings
-
-    keys = OptimizerSettings(optimizer).state_names
+    keys = RULES[optimizer].state_names
     if not keys:
         return None
     record = model.training.optimizer_state
@@ -270,14 +270,12 @@ def _check_optimizer_state(record: dict | None, optimizer: str, names: tuple[str
     number, and each of the rule's per-parameter states (v; m and s) a finite number for every
     parameter, adam's second moments s (means of squares) at least 0. A ModelFileError where not:
     training on from it would go wrong (a negative s is the square root of a negative number)."""
-    from .optimizers import OptimizerSettings
-
     if record is None:
         return
-    keys = OptimizerSettings(optimizer).state_names
+    keys = RULES[optimizer].state_names
     where = f"{path}: \"training\".\"optimizer_state\""
     if not keys or not isinstance(record, dict):
-        held = "is there, and gd keeps no state" if not keys else f"is {_shown(record)}, not a JSON object"
+        held = f"is there, and {optimizer} keeps no state" if not keys else f"is {_shown(record)}, not a JSON object"
         raise ModelFileError(f"{where} {held}; {_AGAIN}")
     need = f"{optimizer}'s state (t and {', '.join(keys)} for every parameter)"
     t = record.get("t")

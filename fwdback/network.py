@@ -28,33 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def _sigmoid(Z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * Z))  # = 1 / (1 + exp(-z)), without overflow
-
-
-# name -> (act(z), dN/dz from z and N = act(z)); identity's derivative is never formed.
-ACTIVATIONS = {
-    "identity": (None, None),
-    "tanh": (np.tanh, lambda Z, N: 1.0 - N * N),
-    "relu": (lambda Z: np.maximum(Z, 0.0), lambda Z, N: (Z > 0).astype(np.float64)),
-    "sigmoid": (_sigmoid, lambda Z, N: N * (1.0 - N)),
-}
-OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "tanh")
-
-# The loss conventions: L = (sum of squared errors) / d(n) for n rows, so c(n) = 1/d(n).
-LOSSES = {
-    "mse": lambda n: n,
-    "half-mse": lambda n: 2 * n,
-    "sse": lambda n: 1,
-    "half-sse": lambda n: 2,
-}
+from .activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES
+from .losses import LOSSES
 
 
 def loss_divisor(convention: str, n: int) -> float:
-    """d(n) of a loss convention: L = (sum of squared errors) / d(n), dL/dyhat_i = -(2/d(n)) (y_i - yhat_i).
+    """d(n) of a loss convention (losses.LOSSES): L = (sum of squared errors) / d(n), dL/dyhat_i = -(2/d(n)) (y_i - yhat_i).
     The derivative factor 2/d(n) is 2/n for MSE, 1/n for half-mse, 2 for sse, 1 for half-sse."""
-    return float(LOSSES[convention](n))
+    return LOSSES[convention].divisor(n)
 
 
 @dataclass(frozen=True)
@@ -76,9 +57,9 @@ class Architecture:
                 raise ValueError(f"{name} is {value!r}: a network needs a whole number of at least 1")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-        if self.output_activation not in OUTPUT_ACTIVATIONS:
+        if self.output_activation not in OUTPUT_ACTIVATION_NAMES:
             raise ValueError(
-                f"unknown output activation {self.output_activation!r}; choose one of {', '.join(OUTPUT_ACTIVATIONS)}"
+                f"unknown output activation {self.output_activation!r}; choose one of {', '.join(OUTPUT_ACTIVATION_NAMES)}"
             )
 
     @property
@@ -100,14 +81,24 @@ class Architecture:
         return tuple(f"w{i}" for i in range(1, self.n_weights + 1)) + tuple(f"b{i}" for i in range(1, self.n_biases + 1))
 
     @property
+    def activated(self) -> bool:
+        """Whether the hidden units apply an activation (N = act(z), not z itself)."""
+        return not ACTIVATIONS[self.activation].identity
+
+    @property
+    def out_activated(self) -> bool:
+        """Whether the outputs apply an activation (yhat = out(a), not a itself)."""
+        return not ACTIVATIONS[self.output_activation].identity
+
+    @property
     def linear(self) -> bool:
         """Whether the network computes a linear map of its inputs (no activation anywhere)."""
-        return self.activation == "identity" and self.output_activation == "identity"
+        return not (self.activated or self.out_activated)
 
     @property
     def lecture(self) -> bool:
         """Whether this is the lecture's kind of network: one output, no output activation, biases."""
-        return self.n_outputs == 1 and self.output_activation == "identity" and self.bias
+        return self.n_outputs == 1 and not self.out_activated and self.bias
 
 
 def parameter_count(n_inputs: int = 3, n_hidden: int = 2, n_outputs: int = 1, bias: bool = True) -> int:
@@ -153,6 +144,8 @@ class Parameters:
     n_outputs = property(lambda self: self.architecture.n_outputs)
     activation = property(lambda self: self.architecture.activation)
     output_activation = property(lambda self: self.architecture.output_activation)
+    activated = property(lambda self: self.architecture.activated)
+    out_activated = property(lambda self: self.architecture.out_activated)
     bias = property(lambda self: self.architecture.bias)
 
     def _layers(self, flat):
@@ -315,11 +308,11 @@ def forward(params: Parameters, X: np.ndarray) -> ForwardPass:
     z1 = w1*x1 + w2*x2 + w3*x3 + b1 for the 3-2-1 network.
     """
     Z = params.W_hidden @ X.T + params.b_hidden[:, None]
-    activate, _ = ACTIVATIONS[params.activation]
-    N = Z if activate is None else activate(Z)
+    act = ACTIVATIONS[params.activation]
+    N = Z if act.identity else act.function(Z)
     A = params.W_out @ N + params.b_outputs[:, None]
-    out, _ = ACTIVATIONS[params.output_activation]
-    return ForwardPass(Z, N, A, A if out is None else out(A))
+    out = ACTIVATIONS[params.output_activation]
+    return ForwardPass(Z, N, A, A if out.identity else out.function(A))
 
 
 def loss(y: np.ndarray, yhat: np.ndarray, convention: str = "mse") -> float:
@@ -364,15 +357,15 @@ class BackwardPass:
 
 def backward(params: Parameters, X: np.ndarray, y: np.ndarray, fwd: ForwardPass, convention: str = "mse") -> BackwardPass:
     """All gradients of the loss by the chain rule, output layer first.  X : shape (n, k), y : shape (n,) or (n, m)."""
-    dL_dYhat = -(2.0 / loss_divisor(convention, len(y))) * (as_rows(y) - fwd.Yhat)
-    _, out_derivative = ACTIVATIONS[params.output_activation]
-    dYhat_dA = None if out_derivative is None else out_derivative(fwd.A, fwd.Yhat)
+    dL_dYhat = -LOSSES[convention].factor(len(y)) * (as_rows(y) - fwd.Yhat)
+    out = ACTIVATIONS[params.output_activation]
+    dYhat_dA = None if out.identity else out.derivative(fwd.A, fwd.Yhat)
     dL_dA = dL_dYhat if dYhat_dA is None else dL_dYhat * dYhat_dA
     dW_out = dL_dA @ fwd.N.T
     db_out = dL_dA.sum(axis=1)
     dL_dN = params.W_out.T @ dL_dA
-    _, derivative = ACTIVATIONS[params.activation]
-    dN_dZ = None if derivative is None else derivative(fwd.Z, fwd.N)
+    act = ACTIVATIONS[params.activation]
+    dN_dZ = None if act.identity else act.derivative(fwd.Z, fwd.N)
     dL_dZ = dL_dN if dN_dZ is None else dL_dN * dN_dZ
     dW_hidden = dL_dZ @ X
     db_hidden = dL_dZ.sum(axis=1)

@@ -337,25 +337,20 @@ def grad(name: str, row: str | None = None) -> Partial:
 
 @dataclass(frozen=True)
 class Call(Expr):
-    """An activation of its argument: tanh(z1), max(0, z1), sigmoid(z1) (\\sigma in LaTeX)."""
+    """An activation of its argument: tanh(z1), max(0, z1), sigmoid(z1) (\\sigma in LaTeX), each
+    view as the activation's record (activations.Activation.written) writes it."""
 
-    function: str
+    activation: object
     argument: Expr
 
     def plain(self, alone: bool = False) -> str:
-        argument = self.argument.plain(alone=True)
-        return f"max(0, {argument})" if self.function == "relu" else f"{self.function}({argument})"
+        return self.activation.written("plain", self.argument.plain(alone=True))
 
     def latex(self, alone: bool = False) -> str:
-        argument = self.argument.latex(alone=True)
-        return {"relu": rf"\max(0, {argument})", "sigmoid": rf"\sigma({argument})"}.get(self.function, rf"\tanh({argument})")
+        return self.activation.written("latex", self.argument.latex(alone=True))
 
     def mathml(self, alone: bool = False) -> str:
-        argument = self.argument.mathml(alone=True)
-        if self.function == "relu":
-            return f"<mrow><mi>max</mi><mo>(</mo><mn>0</mn><mo>,</mo>{argument}<mo>)</mo></mrow>"
-        name = "<mi>σ</mi>" if self.function == "sigmoid" else "<mi>tanh</mi>"
-        return f"<mrow>{name}<mo>&#x2061;</mo><mo>(</mo>{argument}<mo>)</mo></mrow>"
+        return self.activation.written("mathml", self.argument.mathml(alone=True))
 
 
 @dataclass(frozen=True)

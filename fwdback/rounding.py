@@ -41,12 +41,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .activations import ACTIVATIONS
 from .network import Parameters, loss_divisor
 
 U = 2.0**-53
-# The roundings an activation adds to z_h: libm's tanh (within 2 ulp), the sigmoid's halving,
-# adding 1 and halving again (0.5 (1 + tanh(z / 2))); relu adds none, the identity none.
-ACTIVATION_ROUNDINGS = {"identity": 0, "relu": 0, "tanh": 2, "sigmoid": 4}
 # The roundings of a loss besides its n m - 1 additions and n m squares: dividing by d(n), and
 # where partitions are summed (engines.dask), each one's mean times its rows, divided by n.
 SUM_ROUNDINGS = 4
@@ -72,7 +70,7 @@ class LossRounding:
     x_rms : shape (k,)      each feature's root mean square over the n rows
     y_rms : shape (m,)      each output's target's
     rows                    n, the rows the loss is summed over
-    convention              the loss convention (network.LOSSES), whose d(n) divides the sum
+    convention              the loss convention (losses.LOSSES), whose d(n) divides the sum
     """
 
     def __init__(self, x_rms: np.ndarray, y_rms: np.ndarray, rows: int, convention: str = "mse"):
@@ -94,12 +92,12 @@ class LossRounding:
         """E = (1/d(n)) sum_ij e_ij^2 bounded from above: the mean square of the residuals' rounding
         (with `roundings` more in each residual's chain)."""
         W_hidden, W_out, b_hidden, b_outputs = (np.abs(layer) for layer in params.layers)
-        m = params.n_inputs + params.n_hidden + 3 + roundings + ACTIVATION_ROUNDINGS[params.activation]
-        m += ACTIVATION_ROUNDINGS[params.output_activation]
+        act, out = ACTIVATIONS[params.activation], ACTIVATIONS[params.output_activation]
+        m = params.n_inputs + params.n_hidden + 3 + roundings + act.roundings + out.roundings
         sizes = W_out @ (W_hidden @ self.x_rms + b_hidden) + b_outputs + self.y_rms  # (m outputs,)
-        if params.activation == "sigmoid":  # the literal engine adds sum(w_out) / 2 into b_out: H more terms
+        if act.half_tanh:  # the literal engine adds sum(w_out) / 2 into b_out: H more terms
             sizes, m = sizes + W_out.sum(axis=1), m + params.n_hidden
-        if params.output_activation != "identity":
+        if params.out_activated:
             sizes = sizes + 1.0
         return float(np.sum((gamma(m) * sizes) ** 2)) * self.rows / loss_divisor(self.convention, self.rows)
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .activations import ACTIVATIONS
+from .engines.rows import TrainingRows
 from .errors import DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
     SquaresOverflow, StreamingConflict
 from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_init, load_model, optimizer_state_of, \
@@ -29,7 +31,6 @@ from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_i
 from .network import Architecture, Parameters, init_parameters
 from .plan import TrainingPlan
 from .settings import SETTINGS, SHAPE_SETTINGS, check_used, resumed_settings
-from .engines.rows import TrainingRows
 from .training import TrainingResult, check_memory, fit_rows, prepare, prepare_streamed, validation_split
 
 
@@ -169,8 +170,8 @@ def streaming_conflict(start: StartingPoint, history: bool = False) -> Streaming
     batches, without a `history` of every epoch's parameters), as the error to raise; or None."""
     network, plan, of_resume = start.network, start.plan, start.resumed is not None
     conflicts = [
-        (network.activation != "identity", StreamingConflict("activation", network.activation, of_resume)),
-        (network.output_activation != "identity",
+        (not ACTIVATIONS[network.activation].identity, StreamingConflict("activation", network.activation, of_resume)),
+        (not ACTIVATIONS[network.output_activation].identity,
          StreamingConflict("output_activation", network.output_activation, of_resume)),
         (not isinstance(network.target, str), StreamingConflict("target", None, of_resume)),
         (not network.bias, StreamingConflict("bias", False, of_resume)),

@@ -13,7 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .activations import ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES
 from .errors import ResumeConflict, SettingNotUsed
+from .losses import LOSS_NAMES
+from .optimizers import OPTIMIZER_NAMES, RULES
 
 DEFAULT_EPOCHS = 10_000
 # The default convergence stop: the loss moved by no more than this, relative, over
@@ -24,13 +27,12 @@ DEFAULT_EPOCHS = 10_000
 DEFAULT_TOL = 1e-12
 CONVERGENCE_WINDOW = 10
 
-# The choices, by the registries' names: network.ACTIVATIONS, network.OUTPUT_ACTIVATIONS,
-# network.LOSSES and optimizers.py's rules. Named here without importing NumPy (for `fwdback
-# --help`); tests/test_settings.py checks that they are the registries' own.
-ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid")
-OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "tanh")
-LOSS_CONVENTIONS = ("mse", "half-mse", "sse", "half-sse")
-OPTIMIZERS = ("gd", "momentum", "nesterov", "adam")
+# The choices: the names of the registries' records (none of them imports NumPy, so `fwdback
+# --help` does not).
+ACTIVATIONS = ACTIVATION_NAMES
+OUTPUT_ACTIVATIONS = OUTPUT_ACTIVATION_NAMES
+LOSS_CONVENTIONS = LOSS_NAMES
+OPTIMIZERS = OPTIMIZER_NAMES
 
 
 def _is_int(value) -> bool:
@@ -223,7 +225,12 @@ class Setting:
 
 
 _SHAPE = ("train", "explain", "gradcheck", "show")
-_ADAM = UsedWith("optimizer", ("adam",), "the update rule")
+
+
+def _of_rules(name: str) -> UsedWith:
+    """The setting `name` is used by the update rules that say so (optimizers.RULES' settings_used)."""
+    return UsedWith("optimizer", tuple(rule.name for rule in RULES.values() if name in rule.settings_used), "the update rule")
+
 
 # In the model file's order (plan.TrainingPlan's fields, then how its "plan" lists them).
 SETTINGS = (
@@ -274,13 +281,13 @@ SETTINGS = (
     Setting("optimizer", "gd", Choice(OPTIMIZERS),
             "The update rule: gd, the lecture's w <- w - eta dL/dw; momentum, nesterov or adam.", "plan"),
     Setting("momentum", 0.9, Real(0, high=1, high_open=True), "mu of --optimizer momentum and nesterov: v <- mu v - eta dL/dw.",
-            "plan", used_with=UsedWith("optimizer", ("momentum", "nesterov"), "the update rule")),
+            "plan", used_with=_of_rules("momentum")),
     Setting("beta1", 0.9, Real(0, high=1, high_open=True), "adam's decay of the first moment (the mean of the gradients).",
-            "plan", used_with=_ADAM),
+            "plan", used_with=_of_rules("beta1")),
     Setting("beta2", 0.999, Real(0, high=1, high_open=True), "adam's decay of the second moment (the mean of their squares).",
-            "plan", used_with=_ADAM),
+            "plan", used_with=_of_rules("beta2")),
     Setting("epsilon", 1e-8, Real(0, low_open=True), "adam's epsilon in w <- w - eta mhat / (sqrt(shat) + epsilon).",
-            "plan", used_with=_ADAM),
+            "plan", used_with=_of_rules("epsilon")),
     Setting("warm_start", False, Flag(),
             "True: fit goes on from the fitted weights, scaling, update rule's state and settings, the epochs numbered on "
             "(the command line's --resume MODEL).", "start", (), resumed=False, recorded="no"),

@@ -22,7 +22,8 @@ from .engines.rows import InMemoryRows, RowSummary, StreamedRows, TrainingRows, 
 from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged, quiet_floats
 from .network import Gradients, Parameters
 from .notation import count
-from .optimizers import Optimizer, OptimizerSettings
+from .losses import LOSSES
+from .optimizers import RULES, Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
 from .rounding import beyond_rounding
 from .scaling import Scaling
@@ -85,10 +86,6 @@ def prepare_streamed(
     return StreamedRows(GramEngine.from_chunks(make_chunks), scaling, scales)
 
 
-# Adam's step when none is given: Kingma and Ba's default (its steps are about eta in size, whatever the data).
-ADAM_LR = 0.001
-
-
 def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> TrainingPlan:
     """The plan with its choices made: the learning rate (choose_lr where it is None) and
     whether the rows are standardised.
@@ -96,16 +93,16 @@ def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> Trai
     choose_lr gives gradient descent's step for the MSE; another loss convention scales the
     gradients by n / d(n) (n the rows of an update), so the step by d(n) / n; momentum and
     Nesterov's steps add up to eta / (1 - mu), so they take (1 - mu) times it (engines.step_scale);
-    adam takes ADAM_LR.
+    adam takes its default_lr (optimizers.Adam).
     """
-    lr = plan.lr
-    if lr is None and plan.optimizer == "adam":
-        lr = ADAM_LR
+    lr, rule = plan.lr, RULES[plan.optimizer]
+    if lr is None and rule.default_lr is not None:
+        lr = rule.default_lr
     elif lr is None:
         lr = rows.choose_lr(initial, plan.batch_size)
         if not np.isfinite(lr):
             lr = 1.0
-        if plan.loss != "mse" or plan.optimizer != "gd":
+        if not (LOSSES[plan.loss].lecture and rule.lecture):
             lr = round_down(lr * step_scale(plan, rows.count), 2)
     return plan.replace(lr=lr, standardize=rows.scaling is not None)
 
@@ -116,8 +113,8 @@ def optimizer_for(plan: TrainingPlan, initial: Parameters, state: dict | None = 
     settings = OptimizerSettings(plan.optimizer, plan.momentum, plan.beta1, plan.beta2, plan.epsilon)
     frozen = np.isin(np.array(initial.names), list(plan.freeze)) if plan.freeze else None
     state = dict(state or {})
-    return Optimizer(settings, plan.lr, initial.vector.size, frozen, {k: v for k, v in state.items() if k != "t"},
-                     int(state.get("t", 0)))
+    return settings.optimizer(plan.lr, initial.vector.size, frozen, {k: v for k, v in state.items() if k != "t"},
+                              int(state.get("t", 0)))
 
 
 # The loss history keeps every epoch up to this many; beyond, every other one, then every fourth, ...
@@ -426,7 +423,7 @@ class Convergence:
 class Divergence:
     """LossOverflow for a first loss that is not finite (no learning rate could help), and
     TrainingDiverged for a later one, or one DIVERGENCE_FACTOR times the first. The rate it
-    suggests is the objective's; adam's, which the curvature does not bound, at most ADAM_LR."""
+    suggests is the objective's; adam's, which the curvature does not bound, at most its default_lr."""
 
     def __init__(self, objective, initial: Parameters, plan: TrainingPlan, first_epoch: int):
         self.objective, self.initial, self.plan, self.first_epoch = objective, initial, plan, first_epoch
@@ -440,8 +437,9 @@ class Divergence:
         if first and not np.isfinite(loss):
             raise LossOverflow(loss, "at the initial weights" if epoch == 1 else f"at the start of epoch {count(epoch)}")
         suggested = self.objective.suggest_lr(self.initial, self.plan.lr)
-        if self.plan.optimizer == "adam":
-            suggested = min(suggested, ADAM_LR)
+        default_lr = RULES[self.plan.optimizer].default_lr
+        if default_lr is not None:
+            suggested = min(suggested, default_lr)
         raise TrainingDiverged(epoch, loss, suggested, self.objective.standardized)
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from fwdback import FwdbackRegressor
 from fwdback.network import Architecture, Parameters, backward, forward, init_parameters, loss
-from fwdback.optimizers import Optimizer, OptimizerSettings
+from fwdback.optimizers import OptimizerSettings
 
 ACT = {
     "identity": lambda z: z,
@@ -93,7 +93,7 @@ def test_each_loss_convention_has_its_own_derivative_factor(convention, factor):
 
 
 def _steps(name, settings, g_of, w0, lr, steps, frozen=None):
-    optimizer = Optimizer(OptimizerSettings(name, **settings), lr, len(w0), frozen)
+    optimizer = OptimizerSettings(name, **settings).optimizer(lr, len(w0), frozen)
     params = Parameters.of(w0, Architecture())
     for _ in range(steps):
         params = optimizer.step(params, params.like(g_of(params.vector)))

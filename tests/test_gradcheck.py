@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from fwdback import gradcheck, network
+from fwdback.activations import ACTIVATIONS
 from fwdback.cli import cli
 from fwdback.gradcheck import check_gradients, relative_error
 from fwdback.network import Parameters, init_parameters
@@ -150,7 +151,8 @@ def test_fails_at_a_converged_point_too(run, sample_like_csv, monkeypatch):
 
 def test_a_wrong_activation_derivative_fails_in_the_hidden_layer_only(run, sample_like_csv, names, monkeypatch):
     """tanh' = 1 - N^2; with 1 - N instead, w1..w6, b1, b2 go wrong and w7, w8, b3 stay right."""
-    monkeypatch.setitem(network.ACTIVATIONS, "tanh", (np.tanh, lambda Z, N: 1.0 - N))
+    wrong = dataclasses.replace(ACTIVATIONS["tanh"], derivative=lambda Z, N: 1.0 - N)
+    monkeypatch.setitem(ACTIVATIONS, "tanh", wrong)
     code, rows, _ = run_json(run, [sample_like_csv, "--activation", "tanh"])
     assert code == 1
     failed = {row["parameter"] for row in rows if not row["ok"]}

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fwdback.activations import ACTIVATIONS
 from fwdback.notation import (
     Call, Dots, Frac, Neg, Num, Paren, Partial, Scaled, Square, Step, Sub, SumOver, Sym, add, equation, grad, mul,
     number, seq,
@@ -33,9 +34,9 @@ from fwdback.notation import (
     (seq(Frac(Num(1), Sym("n")), SumOver(Sym("x1", "i"))), "(1/n) sum_i x1_i", r"\frac{1}{n} \sum_{i=1}^{n} x_{1,i}"),
     (Neg(Frac(Num(2), Num(4))), "-(2/4)", r"-\frac{2}{4}"),
     (Scaled(Frac(Num(1), Num(2)), Paren(add(Num(3), Num(4)), big=True)), "(1/2)*(3 + 4)", r"\frac{1}{2} \left( 3 + 4 \right)"),
-    (Call("tanh", Sym("z1")), "tanh(z1)", r"\tanh(z_1)"),
-    (Call("relu", Sym("z1")), "max(0, z1)", r"\max(0, z_1)"),
-    (Call("sigmoid", Num(-1)), "sigmoid(-1)", r"\sigma(-1)"),
+    (Call(ACTIVATIONS["tanh"], Sym("z1")), "tanh(z1)", r"\tanh(z_1)"),
+    (Call(ACTIVATIONS["relu"], Sym("z1")), "max(0, z1)", r"\max(0, z_1)"),
+    (Call(ACTIVATIONS["sigmoid"], Num(-1)), "sigmoid(-1)", r"\sigma(-1)"),
     (Step(Sym("z1", "i")), "1 if z1_i > 0, else 0", r"1 \text{ if } z_{1,i} > 0 \text{, else } 0"),
     (equation(Sym("w1"), Sub(Sym("w1"), mul(Sym("eta"), grad("w1"))), Num(1.5), relations=("<-",)),
      "w1 <- w1 - eta * dL/dw1 = 1.5", r"w_1 \leftarrow w_1 - \eta \frac{\partial L}{\partial w_1} = 1.5"),

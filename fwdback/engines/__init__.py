@@ -37,7 +37,8 @@ import numpy as np
 
 from ..errors import SquaresOverflow
 from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
-from ..optimizers import Optimizer
+from ..losses import LOSSES
+from ..optimizers import RULES, Optimizer
 from ..rounding import LossRounding
 from ..stepsize import RowStatistics, suggest_lr
 from .batches import BatchSteps
@@ -135,8 +136,9 @@ class MiniBatches:
         """The epoch by batches.BatchSteps, network.py's steps without their per-call costs, where
         it applies (the lecture's kind of network and loss, plain gradient descent, more than
         lecture-sized data); else lecture_epoch."""
-        plain = optimizer.settings.name == "gd" and optimizer.free is None and self.on_step is None
-        if plain and params.architecture.lecture and self.convention == "mse" and len(self.y) >= LiteralEngine.LECTURE_ROWS:
+        plain = optimizer.lecture and optimizer.free is None and self.on_step is None
+        lecture = params.architecture.lecture and LOSSES[self.convention].lecture
+        if plain and lecture and len(self.y) >= LiteralEngine.LECTURE_ROWS:
             if self._steps is None:
                 self._steps = BatchSteps(self.X, self.y, params.n_hidden, self.batch_size)
             return self._steps.epoch(params, optimizer.lr, epoch_order(self.seed, number, len(self.y), self.shuffle))
@@ -180,11 +182,9 @@ def step_scale(plan, n: int) -> float:
     gradients are n / d(n) times the MSE's (over the rows of an update), so its step d(n) / n
     times; momentum and Nesterov's steps add up to eta / (1 - mu), so (1 - mu) times that;
     inf for adam, whose steps the curvature does not bound."""
-    if plan.optimizer == "adam":
-        return np.inf
     rows = min(plan.batch_size or n, n)
-    scale = 1.0 if plan.loss == "mse" else loss_divisor(plan.loss, rows) / rows
-    return scale * (1.0 - plan.momentum) if plan.optimizer in ("momentum", "nesterov") else scale
+    scale = 1.0 if LOSSES[plan.loss].lecture else loss_divisor(plan.loss, rows) / rows
+    return scale * RULES[plan.optimizer].step_scale(plan)
 
 
 def gram_applies(initial: Parameters) -> bool:

@@ -5,7 +5,7 @@ their per-call costs, which dominate when a batch is a few rows: the parameters 
 working vector laid out for the products, u = [[W, b] row by row, w_out, b_out], updated in
 place (an update is elementwise, so its layout is free; the lecture's order comes back at the
 end of the epoch), the biases ride in the products on rows of ones (under X^T and under N, as
-in literal.py), every intermediate is written into work arrays allocated once, and the rows
+in literal.py), the activations are their registry's kernels (activations.py), every intermediate is written into work arrays allocated once, and the rows
 are gathered in the epoch's order a span of batches at a time instead of batch by batch. Each
 batch's loss, gradients and step are network.py's up to the order of summation, as
 tests/test_engines.py checks; BLAS runs on one thread (threads.py).
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..activations import ACTIVATIONS
 from ..network import Gradients, Parameters
 from .threads import one_blas_thread
 
@@ -61,7 +62,7 @@ class BatchSteps:
 
     def _epoch(self, params: Parameters, lr: float, order: np.ndarray):
         k, h, n, bs = self.k, self.h, self.n, self.batch_size
-        activation = params.activation
+        act = ACTIVATIONS[params.activation]
         u = self.to_work(params)
         g = np.empty(self.P)  # one batch's gradients, laid out as u
         step = np.empty(self.P)
@@ -85,33 +86,19 @@ class BatchSteps:
                 else:
                     Z, N1, r = self.Z[:, :m], self.N1[:, :m], self.r[:m]
                     N = N1[:h]
-                np.matmul(Wb, XT, out=Z if activation != "identity" else N)  # z = W x + b
-                if activation == "tanh":
-                    np.tanh(Z, out=N)
-                elif activation == "relu":
-                    np.maximum(Z, 0.0, out=N)
-                elif activation == "sigmoid":  # network._sigmoid: 0.5 * (1 + tanh(0.5 z))
-                    np.multiply(Z, 0.5, out=N)
-                    np.tanh(N, out=N)
-                    N += 1.0
-                    N *= 0.5
+                np.matmul(Wb, XT, out=N if act.identity else Z)  # z = W x + b
+                if not act.identity:
+                    act.into(Z, N)  # N = act(z)
                 np.matmul(wb, N1, out=r)  # yhat = w_out . N + b_out
                 r -= y  # yhat - y
                 squares = float(np.dot(r, r))
                 loss_sum += squares
                 r *= 2.0 / m  # dL/dyhat
                 np.matmul(N1, r, out=gwb)  # [dL/dw_out, dL/db_out]
-                if activation == "identity":
+                if act.identity:
                     np.multiply(w_column, r, out=Z)  # dL/dz = dL/dN
                 else:
-                    if activation == "tanh":  # dN/dz = 1 - N*N
-                        np.multiply(N, N, out=Z)
-                        np.subtract(1.0, Z, out=Z)
-                    elif activation == "sigmoid":  # dN/dz = N (1 - N)
-                        np.subtract(1.0, N, out=Z)
-                        Z *= N
-                    else:  # relu: 1 where z > 0 (N > 0 exactly there), else 0
-                        np.sign(N, out=Z)
+                    act.slope_into(N, Z)  # dN/dz
                     Z *= w_column
                     Z *= r  # dL/dz = w_out dL/dyhat dN/dz
                 np.matmul(Z, XT.T, out=gWb)  # [dL/dW, dL/db]
@@ -123,5 +110,5 @@ class BatchSteps:
         return (
             params.like(self.from_work(u, params)),
             loss_sum / n,
-            Gradients(self.from_work(mean, params), params.n_inputs, params.n_hidden, activation),
+            Gradients(self.from_work(mean, params), params.n_inputs, params.n_hidden, params.activation),
         )

@@ -34,6 +34,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from ..errors import ClusterError, FwdbackError, SchedulerAddressError
+from ..losses import LOSSES
 from ..network import Parameters, backward, forward, loss_divisor, mse_loss
 from ..optimizers import Optimizer
 from ..rounding import LossRounding, QuadraticRounding
@@ -369,7 +370,7 @@ def _batch_sums(partition, rows: np.ndarray, scaling: Scaling | None, params: Pa
 
 def _in_convention(loss: float, gradients, n: int, convention: str):
     """The MSE loss and gradients of n rows in another loss convention: times n / d(n)."""
-    if convention == "mse":
+    if LOSSES[convention].lecture:
         return loss, gradients
     factor = n / loss_divisor(convention, n)
     gradients.vector *= factor

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..errors import SquaresOverflow
 from ..linear_map import LeastSquares
+from ..losses import LOSSES
 from ..network import Gradients, Parameters, loss_divisor
 from ..stepsize import gram_root
 
@@ -176,8 +177,8 @@ class GramEngine:
         return self.loss_and_gradients(params)[0]
 
     def with_loss(self, convention: str):
-        """This engine for a loss convention (network.LOSSES): its MSE loss and gradients times n / d(n)."""
-        return self if convention == "mse" else _Rescaled(self, self.rows / loss_divisor(convention, self.rows))
+        """This engine for a loss convention (losses.LOSSES): its MSE loss and gradients times n / d(n)."""
+        return self if LOSSES[convention].lecture else _Rescaled(self, self.rows / loss_divisor(convention, self.rows))
 
 
 class _Rescaled:

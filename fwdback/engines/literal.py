@@ -13,7 +13,7 @@ products are too small to share.
 Every row goes forward and backward, whatever the activation (the identity's N = z too) and
 however many rows; the results are network.py's up to the order of summation (about 1e-15
 relative), as tests/test_engines.py checks. The loss is the plan's convention
-(network.LOSSES): the sums of squares and of the chain rule's terms are divided by its d(n).
+(losses.LOSSES): the sums of squares and of the chain rule's terms are divided by its d(n).
 The engine serves the lecture's kind of network (one output, biases); engines.WholeRows runs
 network.py itself for the others.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..activations import ACTIVATIONS, TANH
 from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
 from .threads import one_blas_thread
 
@@ -53,14 +54,14 @@ class LiteralEngine:
 
     def chunk_rows(self, hidden_arrays: int) -> int:
         """Rows a block, for a block that keeps `hidden_arrays` (H, rows) arrays besides its rows
-        of X^T and y, [1; X^T] twice and r."""
+        of X^T and y, [X^T; 1] twice and r."""
         per_row = 8 * (3 * (self.XT.shape[0] + 1) + 2 + hidden_arrays * self.n_hidden)
         by_cache = max(self.MIN_CHUNK_ROWS, self.CACHE_BYTES // per_row)
         return max(1, min(self.CHUNK_ROWS, by_cache, self.WORK_BYTES // (32 * self.n_hidden), len(self.y)))
 
     def _arrays(self, hidden: bool):
         """The work arrays, made once: r (rows,), and with `hidden` Z (H, rows), [N; 1] (H + 1, rows),
-        the block's [1; X^T] (k + 1, rows) and the same scaled by the residuals (k + 1, rows)."""
+        the block's [X^T; 1] (k + 1, rows) and the same scaled by the residuals (k + 1, rows)."""
         if hidden not in self._work:
             rows = self.chunk_rows(2 if hidden else 0)
             arrays = [np.empty(rows)]
@@ -69,7 +70,7 @@ class LiteralEngine:
                 N1 = np.empty((h + 1, rows))
                 N1[h] = 1.0  # [N; 1]: the output bias's row of ones, never written again
                 XT1 = np.empty((k + 1, rows))
-                XT1[0] = 1.0  # [1; X^T]: the hidden biases' row of ones; the block's rows go below
+                XT1[k] = 1.0  # [X^T; 1]: the hidden biases' row of ones; the block's rows go above
                 arrays += [np.empty((h, rows)), N1, XT1, np.empty((k + 1, rows))]
             self._work[hidden] = rows, arrays
         return self._work[hidden]
@@ -94,57 +95,53 @@ class LiteralEngine:
         return loss(self.y, fwd.yhat, self.convention), backward(params, X, self.y, fwd, self.convention).gradients
 
     def _blocked(self, params: Parameters) -> tuple[float, Gradients]:
-        """z = [b, W] [1; x], N = act(z), yhat = [w_out, b_out] [N; 1], then back.
+        """z = [W, b] [x; 1], N = act(z), yhat = [w_out, b_out] [N; 1], then back.
 
-        The biases ride in the products as rows of ones, in work arrays: above the block's X^T
-        (copied in, from memory once) and under N, so z = [b, W] [1; x], yhat = [w_out, b_out] [N; 1],
-        [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/db, dL/dW] = dL/dZ [1, X]. dL/dZ =
+        The biases ride in the products as rows of ones, in work arrays: under the block's X^T
+        (copied in, from memory once) and under N, so z = [W, b] [x; 1], yhat = [w_out, b_out] [N; 1],
+        [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/dW, dL/db] = dL/dZ [X, 1]. dL/dZ =
         outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h] multiplies unit h's sum at the
         end, and the per-row factor dL/dyhat goes on whichever side of the last product is
-        smaller, dN/dz (H rows) or [1; X^T] (k + 1). dL/dyhat itself is yhat - y until the
+        smaller, dN/dz (H rows) or [X^T; 1] (k + 1). dL/dyhat itself is yhat - y until the
         sums are made, then the sums are multiplied by 2/d(n) (2/n): the same terms in another order.
 
-        The sigmoid is network._sigmoid's tanh with its constants moved onto the weights:
+        The activation is its registry's kernel (activations.py); the sigmoid (half_tanh) is
+        its tanh with its constants moved onto the weights:
         N = (1 + T) / 2 with T = tanh(z / 2), so yhat = (w_out / 2) . T + (sum(w_out) / 2 + b_out),
         dL/dw_out = (T dL/dyhat + sum dL/dyhat) / 2 and dN/dz = N (1 - N) = (1 - T*T) / 4: the
         same values (halving is exact) without the two passes that make N from T.
         """
         W, w, b, b_out = params.W_hidden, params.w_out, params.b_hidden, params.b_out
-        activation = params.activation
+        act = ACTIVATIONS[params.activation]
+        kernel = TANH if act.half_tanh else act
         k, h = params.n_inputs, params.n_hidden
-        Wb = np.empty((h, k + 1))  # [b, W]
-        Wb[:, 0], Wb[:, 1:] = b, W
+        Wb = np.empty((h, k + 1))  # [W, b]
+        Wb[:, :k], Wb[:, k] = W, b
         wb = np.append(w, b_out)  # [w_out, b_out]
-        if activation == "sigmoid":
+        if act.half_tanh:
             Wb *= 0.5  # z / 2, exactly (a power of two)
             wb[:h], wb[h] = 0.5 * w, 0.5 * float(w.sum()) + float(b_out)
-        dWb = np.zeros((h, k + 1))  # per unit, the sum over rows of dN/dz [1; x] (yhat - y)
+        dWb = np.zeros((h, k + 1))  # per unit, the sum over rows of dN/dz [x; 1] (yhat - y)
         dwb = np.zeros(h + 1)  # the sum over rows of [N; 1] (yhat - y) (of [T; 1] for the sigmoid)
         squares = 0.0
         rows, (r0, Z0, N0, XT0, Xr0) = self._arrays(hidden=True)
-        scale_rows = h < k + 1  # the residual goes on dN/dz, else on [1; x]
+        scale_rows = h < k + 1  # the residual goes on dN/dz, else on [x; 1]
         for first, m in self._blocks(rows):
             XT, y = XT0[:, :m], self.y[first : first + m]
-            XT[1:] = self.XT[:, first : first + m]  # [1; x]: read from memory once, then from cache
+            XT[:k] = self.XT[:, first : first + m]  # [x; 1]: read from memory once, then from cache
             Z, N1, r = Z0[:, :m], N0[:, :m], r0[:m]
             N = N1[:h]
-            np.matmul(Wb, XT, out=N if activation == "identity" else Z)  # z = W x + b (z / 2 for the sigmoid)
-            if activation == "relu":
-                np.maximum(Z, 0.0, out=N)
-            elif activation != "identity":  # the identity's N is z itself
-                np.tanh(Z, out=N)  # N = tanh(z), or T = tanh(z / 2) for the sigmoid
+            np.matmul(Wb, XT, out=N if act.identity else Z)  # z = W x + b (z / 2 for the sigmoid)
+            if not act.identity:  # the identity's N is z itself
+                kernel.into(Z, N)  # N = act(z), or T = tanh(z / 2) for the sigmoid
             np.matmul(wb, N1, out=r)  # yhat = w_out . N + b_out
             r -= y  # yhat - y
             squares += float(np.dot(r, r))
             dwb += np.matmul(N1, r)
-            if activation == "identity":  # dN/dz = 1 for every unit: each unit's sum is [1; X^T] (yhat - y)
+            if act.identity:  # dN/dz = 1 for every unit: each unit's sum is [X^T; 1] (yhat - y)
                 dWb += np.matmul(XT, r)
                 continue
-            if activation == "relu":  # dN/dz = 1 where z > 0, else 0 (N > 0 exactly where z > 0)
-                np.sign(N, out=Z)
-            else:  # dN/dz = 1 - N*N (4 times the sigmoid's), in Z (no longer needed)
-                np.multiply(N, N, out=Z)
-                np.subtract(1.0, Z, out=Z)
+            kernel.slope_into(N, Z)  # dN/dz (1 - T*T, 4 times the sigmoid's), in Z (no longer needed)
             if scale_rows:
                 Z *= r
                 dWb += np.matmul(Z, XT.T)
@@ -153,9 +150,9 @@ class LiteralEngine:
                 np.multiply(XT, r, out=Xr)
                 dWb += np.matmul(Z, Xr.T)
         scale = 2.0 / self.divisor  # dL/dyhat = (2/d(n)) (yhat - y): 2/n for the MSE
-        if activation == "sigmoid":
+        if act.half_tanh:
             dwb[:h] = 0.5 * (dwb[:h] + dwb[h])
             scale *= 0.25
-        dWb *= scale * w[:, None]  # dL/dz = w_out dL/dyhat dN/dz: [dL/db, dL/dW]
+        dWb *= scale * w[:, None]  # dL/dz = w_out dL/dyhat dN/dz: [dL/dW, dL/db]
         dwb *= 2.0 / self.divisor
-        return squares / self.divisor, Gradients.of_layers(dWb[:, 1:], dwb[:h], dWb[:, 0], dwb[h], activation)
+        return squares / self.divisor, Gradients.of_layers(dWb[:, :k], dwb[:h], dWb[:, k], dwb[h], params.activation)

@@ -105,15 +105,14 @@ def _bias(name: str, value: float, frozen: Collection[str]) -> str:
 
 def _unit_label(params: Parameters, u: int, bias_name: str, bias: float, frozen: Collection[str]) -> str:
     """`N1` and its bias; with an activation `N1 = tanh(z1)`, z1 being what the edges sum to."""
-    unit = f"N{u + 1}" if params.activation == "identity" else f"N{u + 1} = {params.activation}(z{u + 1})"
+    unit = f"N{u + 1} = {params.activation}(z{u + 1})" if params.activated else f"N{u + 1}"
     return unit + _bias(bias_name, bias, frozen)
 
 
 def _output_label(params: Parameters, j: int, target: str, frozen: Collection[str]) -> str:
     """`yhat (y)` and its bias; with an output activation `yhat1 = sigmoid(a1)`, a1 what the edges sum to."""
     symbol = output_symbols(params.n_outputs)[j]
-    unit = f"{symbol} ({target})" if params.output_activation == "identity" else (
-        f"{symbol} = {params.output_activation}(a{j + 1})\n({target})")
+    unit = f"{symbol} = {params.output_activation}(a{j + 1})\n({target})" if params.out_activated else f"{symbol} ({target})"
     return unit + _bias(params.b_outputs_names[j], params.b_outputs[j], frozen)
 
 
@@ -130,9 +129,9 @@ def _rank(nodes: list[str], statements: list[str]) -> list[str]:
 
 def _title(params: Parameters, targets, scaling: Scaling | None, frozen: Collection[str]) -> str:
     k, h = params.n_inputs, params.n_hidden
-    activation = "no activation" if params.activation == "identity" else f"{params.activation} activation"
+    activation = f"{params.activation} activation" if params.activated else "no activation"
     outputs = ", ".join(output_symbols(params.n_outputs))
-    if params.output_activation != "identity":
+    if params.out_activated:
         outputs += f" ({params.output_activation} output{'s' if params.n_outputs > 1 else ''})"
     predict = "predicts" if params.n_outputs == 1 else "predict"
     title = f"{k} input{'s' if k != 1 else ''}, {h} hidden unit{'s' if h != 1 else ''}, {activation}; {outputs} {predict} {', '.join(targets)}"

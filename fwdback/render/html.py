@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+from ..activations import ACTIVATIONS
 from ..notation import DISPLAY_WIDTH, Equation, Expr, count, fits, rows
 from ..outputs import json_text
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
@@ -230,7 +231,7 @@ def _rows_section(page: dict) -> str:
     if page["rows"] is None:
         return ""
     network = page["network"]
-    activated = network["activation"] != "identity"
+    activated = not ACTIVATIONS[network["activation"]].identity
     units = range(1, network["hidden"] + 1)
     outputs = network["outputs"]
     ys = ["y"] if len(outputs) == 1 else [f"y{j}" for j in range(1, len(outputs) + 1)]

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..network import Gradients, Parameters, output_names, output_symbols
 from ..notation import number
-from ..report import loss_scale
+from ..reports.train import loss_scale
 from .safe import terminal_text
 from .labels import GAP, Box, Circle, Segment, place
 
@@ -193,8 +193,10 @@ def network_svg(
     biases = [] if not params.bias else [
         (name, float(value), position) for name, value, position in
         (*zip(params.b_hidden_names, params.b_hidden, hidden), *zip(params.b_outputs_names, params.b_outputs, outputs))]
-    units = [(f"N{u + 1}", position, params.activation) for u, position in enumerate(hidden)]
-    units += [(symbol.replace("yhat", "ŷ"), position, params.output_activation) for symbol, position in zip(output_symbols(m), outputs)]
+    hidden_activation = params.activation if params.activated else None
+    output_activation = params.output_activation if params.out_activated else None
+    units = [(f"N{u + 1}", position, hidden_activation) for u, position in enumerate(hidden)]
+    units += [(symbol.replace("yhat", "ŷ"), position, output_activation) for symbol, position in zip(output_symbols(m), outputs)]
     names_drawn = [_name_box(position, feature, "end") for position, feature, x in zip(inputs, features, _inputs(k)) if feature != x]
     names_drawn += [_name_box(position, name, "start") for position, name, symbol in zip(outputs, targets, output_symbols(m))
                     if name != symbol]
@@ -246,7 +248,7 @@ def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float,
     units, then the biases, under theirs, then the edges' labels on their edges, the strongest
     weights first. (activation boxes by unit, bias boxes by name, edge boxes by index into
     `edges`), None where a label finds no room."""
-    activations = [(unit, position, activation) for unit, position, activation in units if activation != "identity"]
+    activations = [(unit, position, activation) for unit, position, activation in units if activation is not None]
     strongest = sorted(range(len(edges)), key=lambda i: -abs(edges[i][1]))
     candidates = [_around(position, centres, CHARACTER_WIDTH * len(activation), -90) for _, position, activation in activations]
     candidates += [_around(position, centres, _label_length(name, widest[name], name in frozen)) for name, _, position in biases]
@@ -348,8 +350,8 @@ def _name_box(position, name: str, anchor: str) -> Box:
 
 def _description(params: Parameters, targets: Sequence[str]) -> str:
     shape = f"{params.n_inputs}-{params.n_hidden}-{params.n_outputs} network"
-    activation = "" if params.activation == "identity" else f", {params.activation} hidden units"
-    output = "" if params.output_activation == "identity" else f", {params.output_activation} output{'s' if params.n_outputs > 1 else ''}"
+    activation = f", {params.activation} hidden units" if params.activated else ""
+    output = f", {params.output_activation} output{'s' if params.n_outputs > 1 else ''}" if params.out_activated else ""
     return f"The {shape}{activation}{output} that predicts {', '.join(targets)}, a weight on every edge"
 
 
@@ -412,17 +414,17 @@ def _edge(name, value, start, end, box: Box | None, drawn: _Drawn) -> str:
 _FROZEN_MARK = '<tspan class="frozen"> (frozen)</tspan>'
 
 
-def _node(label: str, position, name: str | None = None, anchor: str = "start", activation: str = "identity",
+def _node(label: str, position, name: str | None = None, anchor: str = "start", activation: str | None = None,
           box: Box | None = None) -> str:
     """A unit's circle and symbol; its column's name beside it (`anchor` end: to the left); its
-    activation, unless the identity, in `box` (placed beside it; None: listed under the network)."""
+    activation, if it has one (None: the identity), in `box` (placed beside it; None: listed under the network)."""
     x, y = position
     named = ""
     if name is not None and name != label:
         offset = -NODE_RADIUS - 8 if anchor == "end" else NODE_RADIUS + 8
         side = "before" if anchor == "end" else "after"
         named = f'<text class="name {side}" x="{x + offset:.1f}" y="{y:.1f}">{escape(name)}</text>'
-    if activation != "identity" and box is not None:
+    if activation is not None and box is not None:
         named += f'<text class="activation" x="{box.x:.1f}" y="{box.y:.1f}">{activation}</text>'
     return (f'<g class="node"><circle cx="{x:.1f}" cy="{y:.1f}" r="{NODE_RADIUS}"/>'
             f'<text x="{x:.1f}" y="{y:.1f}">{escape(label)}</text>{named}</g>')

@@ -1,0 +1,156 @@
+"""The activations: each one's function, its derivative beside it, how explain writes them and
+what the fast engines compute, declared once (ACTIVATIONS); nothing else compares their names.
+
+    identity  N = z                          dN/dz = 1                  (the lecture's)
+    tanh      N = tanh(z)                    dN/dz = 1 - N^2
+    relu      N = max(0, z)                  dN/dz = 1 if z > 0, else 0
+    sigmoid   N = 1 / (1 + exp(-z))          dN/dz = N (1 - N)
+
+Each derivative is written from z and N = act(z), shape (H, n) both, so the backward pass
+reuses what the forward pass computed. numpy is imported inside the kernels, so that the
+command line lists the names without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .notation import Expr, Num, Paren, Raw, Square, Step, Sub, mul
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation, z -> N, as the network, explain and the engines use it.
+
+    function    act(Z) for Z of any shape; None for the identity, whose N is Z itself
+    derivative  dN/dz from (Z, N), the same shape; None for the identity, where it is 1
+    into        act(Z) written into `out` (the engines' work arrays): into(Z, out)
+    slope_into  dN/dz from N written into `out` (which may be Z): slope_into(N, out)
+    plain, latex, mathml   act(argument) in each view, "{}" standing for the argument
+    slope       dN/dz in notation, from N's and z's expressions: 1 - N1^2 for tanh
+    definition  the function's definition, where its name does not say it (sigmoid's)
+    kink        N is z on one side of z = 0 and 0 on the other (relu), so dN/dz jumps there: explain
+                says which side z is on, gradcheck holds each row's side (N = z [z > 0])
+    roundings   the roundings act adds to z (rounding.py's bound of the loss's error)
+    half_tanh   act(z) = (1 + tanh(z / 2)) / 2: the literal engine computes tanh(z / 2) and moves
+                the constants onto the weights (engines/literal.py)
+    """
+
+    name: str
+    function: Callable | None
+    derivative: Callable | None
+    into: Callable | None
+    slope_into: Callable | None
+    plain: str
+    latex: str
+    mathml: str
+    slope: Callable[[Expr, Expr], Expr]
+    definition: Raw | None = None
+    kink: bool = False
+    roundings: int = 0
+    half_tanh: bool = False
+
+    @property
+    def identity(self) -> bool:
+        """Whether N is z itself (no activation)."""
+        return self.function is None
+
+    def written(self, view: str, argument: str) -> str:
+        """act(argument) in one view ("plain", "latex" or "mathml")."""
+        return getattr(self, view).replace("{}", argument)
+
+
+def _tanh(Z):
+    import numpy as np
+
+    return np.tanh(Z)
+
+
+def _tanh_into(Z, out):
+    import numpy as np
+
+    np.tanh(Z, out=out)
+
+
+def _one_minus_square_into(N, out):
+    import numpy as np
+
+    np.multiply(N, N, out=out)
+    np.subtract(1.0, out, out=out)
+
+
+def _relu(Z):
+    import numpy as np
+
+    return np.maximum(Z, 0.0)
+
+
+def _relu_into(Z, out):
+    import numpy as np
+
+    np.maximum(Z, 0.0, out=out)
+
+
+def _step(Z, N):
+    import numpy as np
+
+    return (Z > 0).astype(np.float64)
+
+
+def _sign_into(N, out):
+    import numpy as np
+
+    np.sign(N, out=out)  # N > 0 exactly where z > 0
+
+
+def _sigmoid(Z):
+    import numpy as np
+
+    return 0.5 * (1.0 + np.tanh(0.5 * Z))  # = 1 / (1 + exp(-z)), without overflow
+
+
+def _sigmoid_into(Z, out):
+    import numpy as np
+
+    np.multiply(Z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+
+
+def _sigmoid_slope_into(N, out):
+    import numpy as np
+
+    np.subtract(1.0, N, out=out)
+    out *= N
+
+
+_IDENTITY = Activation("identity", None, None, None, None, "{}", "{}", "{}", lambda N, z: Num(1))
+_TANH = Activation(
+    "tanh", _tanh, lambda Z, N: 1.0 - N * N, _tanh_into, _one_minus_square_into,
+    "tanh({})", r"\tanh({})", "<mrow><mi>tanh</mi><mo>&#x2061;</mo><mo>(</mo>{}<mo>)</mo></mrow>",
+    lambda N, z: Sub(Num(1), Square(N)), roundings=2,  # libm's tanh, within 2 ulp
+)
+_RELU = Activation(
+    "relu", _relu, _step, _relu_into, _sign_into,
+    "max(0, {})", r"\max(0, {})", "<mrow><mi>max</mi><mo>(</mo><mn>0</mn><mo>,</mo>{}<mo>)</mo></mrow>",
+    lambda N, z: Step(z), kink=True,
+)
+_SIGMOID = Activation(
+    "sigmoid", _sigmoid, lambda Z, N: N * (1.0 - N), _sigmoid_into, _sigmoid_slope_into,
+    "sigmoid({})", r"\sigma({})", "<mrow><mi>σ</mi><mo>&#x2061;</mo><mo>(</mo>{}<mo>)</mo></mrow>",
+    lambda N, z: mul(N, Paren(Sub(Num(1), N))),
+    definition=Raw("sigmoid(z) = 1/(1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}",
+                   "<mrow><mi>σ</mi><mo>(</mo><mi>z</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn><mrow><mn>1</mn>"
+                   "<mo>+</mo><msup><mi>e</mi><mrow><mo>-</mo><mi>z</mi></mrow></msup></mrow></mfrac></mrow>"),
+    roundings=4,  # tanh's 2, the halving, adding 1 and halving again
+    half_tanh=True,
+)
+
+# Every activation by name, the lecture's first, and those the outputs offer (yhat = act(a)),
+# in the order the command line lists them.
+ACTIVATIONS = {a.name: a for a in (_IDENTITY, _TANH, _RELU, _SIGMOID)}
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
+OUTPUT_ACTIVATION_NAMES = ("identity", "sigmoid", "tanh")
+TANH = _TANH
