@@ -841,8 +841,7 @@ def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes, sa
     from .training import fit_rows
 
     stop = threading.Event()
-    writer = EpochWriter(stop, csv_out, history, progress_bar(plan.epochs), rows.validation is not None, notes, _say)
-    writer.samples = samples
+    writer = EpochWriter(stop, csv_out, history, progress_bar(plan.epochs), rows.validation is not None, notes, _say, samples)
     try:
         with stop_on_signals(stop) as received, _data_named(source):
             fitted = fit_rows(rows, initial, plan, first_epoch=epochs_before + 1, on_epoch=writer, stop=stop,

@@ -56,22 +56,25 @@ def _terminate(signum, frame):
 
 class EpochWriter:
     """What train does after every epoch: the progress bar, a --history row, a --format csv row,
-    the page's sample (--report).
+    the page's sample (--report, playback.EpochSamples).
 
     CSV rows go to stdout as the epochs are computed, flushed at least every FLUSH_SECONDS, so
     that `| head` sees them at once; when stdout's reader has gone, training is stopped as
     Ctrl-C would stop it. `notes` are handed to `say` (one at a time) once the first epoch
     has run, so that a failure before then is one line.
+    stop        the run's threading.Event, set to end training after its epoch
+    stdout      outputs.Stdout for --format csv, or None;  history: the open --history file, or None
+    progress    progress_bar's bar, or None;  validation: whether rows carry val_loss
     """
 
     FLUSH_SECONDS = 0.1
 
-    def __init__(self, stop, stdout, history, progress, validation: bool, notes: list[str], say):
+    def __init__(self, stop, stdout, history, progress, validation: bool, notes: list[str], say, samples=None):
         from .reports.train import loss_csv_header
 
         self.stop, self.stdout, self.history, self.progress = stop, stdout, history, progress
         self.validation, self.notes, self.say = validation, notes, say
-        self.samples = None
+        self.samples = samples
         self.flushed = 0.0
         if stdout is not None:
             stdout.write(loss_csv_header(validation))
