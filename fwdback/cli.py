@@ -1403,9 +1403,6 @@ def _model_view(model, output_format: str) -> str:
     return model_text(model)
 
 
-@contextlib.contextmanager
-
-
 # The command line's names of the settings that library errors suggest.
 def _option_name(setting: str, value=None) -> str:
     """A setting as the command line spells it: `--lr 0.002`, `--standardize`, `--no-shuffle`,
