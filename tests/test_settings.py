@@ -26,7 +26,6 @@ import pytest
 
 from fwdback import FwdbackRegressor
 from fwdback import cli as cli_module
-from fwdback import network
 from fwdback.errors import SettingNotUsed
 from fwdback.plan import TrainingPlan
 from fwdback.settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag, check_used
@@ -190,12 +189,6 @@ def test_every_setting_has_its_help_option_parameter_and_readme_row():
         assert (f"\n| `{setting.flag}`" if setting.commands else f"\n|  | `{setting.estimator_name}` |") in table, setting.name
     assert set(signature) == {setting.estimator_name for setting in SETTINGS}
     assert tuple(TrainingPlan.__dataclass_fields__) == tuple(setting.name for setting in PLAN_SETTINGS)
-
-
-def test_the_choices_are_the_registries_names():
-    assert BY_NAME["activation"].constraint.names == tuple(network.ACTIVATIONS)
-    assert BY_NAME["output_activation"].constraint.names == tuple(network.OUTPUT_ACTIVATIONS)
-    assert BY_NAME["loss"].constraint.names == tuple(network.LOSSES)
 
 
 @pytest.mark.parametrize("name", [setting.name for setting in SETTINGS if setting.resumed])
