@@ -121,3 +121,7 @@ def test_only_the_command_line_knows_click_and_only_render_knows_rich():
         roots = {other.split(".")[0] for other in imported(name)}
         assert "click" not in roots or name == "fwdback.cli", name
         assert "rich" not in roots or name.startswith("fwdback.render."), name
+
+
+def test_nothing_imports_the_command_line_but_python_m_fwdback():
+    assert {name for name in MODULES if "fwdback.cli" in imported(name)} == {"fwdback.__main__"}
