@@ -102,7 +102,7 @@ class Network:
     @quiet_floats
     def loss_of(self, X, y, loss: str = "mse") -> float:
         """L at the current weights: (1/n) * sum (y_i - yhat_i)^2, or the convention `loss` names
-        (network.LOSSES, FwdbackRegressor's `loss`).  X : shape (n, k), y : shape (n,)."""
+        (losses.LOSSES, FwdbackRegressor's `loss`).  X : shape (n, k), y : shape (n,)."""
         return network.loss(np.asarray(y, dtype=np.float64), self.predict(X), loss)
 
     @quiet_floats

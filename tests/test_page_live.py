@@ -28,7 +28,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import BrowserPage
-from fwdback.network import ACTIVATIONS, OUTPUT_ACTIVATIONS, LOSSES, Parameters, as_rows, backward, forward, loss, loss_divisor
+from fwdback.activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES as OUTPUT_ACTIVATIONS
+from fwdback.losses import LOSSES
+from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor
 from fwdback.optimizers import Optimizer, OptimizerSettings
 
 SAMPLE = Path(__file__).parent.parent / "sample_data" / "linear.csv"
