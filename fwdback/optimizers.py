@@ -50,6 +50,7 @@ class OptimizerSettings:
 
     @property
     def rule(self) -> type[Optimizer]:
+        """The class of the rule named (optimizers.RULES)."""
         return RULES[self.name]
 
     @property
@@ -175,8 +176,9 @@ class Nesterov(Momentum):
 
 
 class Adam(Optimizer):
-    """Kingma and Ba's moments m, s with bias correction; eta starts at default_lr, as the curvature
-    does not bound its steps."""
+    """Kingma and Ba's moments m, s with bias correction. Without a given eta it takes their
+    default, default_lr: its steps are about eta in size, whatever the data, and the curvature
+    does not bound them."""
 
     name, title = "adam", "Adam"
     state_names = ("m", "s")

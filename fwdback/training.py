@@ -21,9 +21,9 @@ import numpy as np
 from .engines import GramEngine, LiteralEngine, objective_for, step_scale, validation_loss
 from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged, quiet_floats
 from .linear_map import LeastSquares
+from .losses import LOSSES
 from .network import Gradients, Parameters
 from .notation import count
-from .losses import LOSSES
 from .optimizers import RULES, Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
 from .rounding import LossRounding, beyond_rounding
