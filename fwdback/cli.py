@@ -22,7 +22,7 @@ import click
 from .activations import ACTIVATION_NAMES, ACTIVATIONS, OUTPUT_ACTIVATION_NAMES
 from .losses import LOSSES
 from .notation import count
-from .optimizers import RULES
+from .optimizers import RULES, RULES_BY_SETTING
 from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, LOSS_CONVENTIONS, OPTIMIZERS, TrainingPlan
 
 if TYPE_CHECKING:
@@ -315,11 +315,7 @@ def _check_settings_apply(plan: TrainingPlan) -> None:
     another update rule, or --no-shuffle without mini-batches."""
     context = click.get_current_context()
     given = lambda name: context.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)  # noqa: E731
-    rules = {}
-    for rule in RULES.values():
-        for name in rule.settings_used:
-            rules[name] = rules.get(name, ()) + (rule.name,)
-    for name, optimizers in rules.items():
+    for name, optimizers in RULES_BY_SETTING.items():
         if given(name) and plan.optimizer not in optimizers:
             raise click.UsageError(f"--{name} is a setting of --optimizer {' and '.join(optimizers)}, and the update rule "
                                    f"is {plan.optimizer}: give --optimizer {optimizers[0]}, or leave out --{name}")

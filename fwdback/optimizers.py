@@ -21,6 +21,7 @@ steps, so that the command line lists the rules without it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -204,4 +205,10 @@ class Adam(Optimizer):
 # Every update rule by name, the lecture's first.
 RULES: dict[str, type[Optimizer]] = {rule.name: rule for rule in (GradientDescent, Momentum, Nesterov, Adam)}
 OPTIMIZER_NAMES = tuple(RULES)
+# Each hyper-parameter of OptimizerSettings, in its order, with the names of the rules that read
+# it: "momentum" -> ("momentum", "nesterov"), "beta1" -> ("adam",), ...
+RULES_BY_SETTING = {
+    setting.name: tuple(name for name, rule in RULES.items() if setting.name in rule.settings_used)
+    for setting in dataclasses.fields(OptimizerSettings) if setting.name != "name"
+}
 

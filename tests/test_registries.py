@@ -17,7 +17,7 @@ import pytest
 from fwdback.activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES
 from fwdback.losses import LOSSES
 from fwdback.network import Gradients, Parameters, as_rows, backward, forward, loss
-from fwdback.optimizers import RULES, OptimizerSettings
+from fwdback.optimizers import RULES, RULES_BY_SETTING, OptimizerSettings
 
 U = 2.0**-53  # float64's unit roundoff
 
@@ -185,3 +185,9 @@ def test_no_name_is_compared_outside_its_registry():
              for path in sorted(root.rglob("*.py")) if path.name not in registries or path.parent != root
              for number, line in enumerate(path.read_text().splitlines(), start=1) if compared.search(line)]
     assert found == []
+
+
+def test_each_hyper_parameter_is_read_by_the_rules_whose_formulas_have_it():
+    """mu is in momentum's and Nesterov's formulas, beta1, beta2 and epsilon in Adam's (optimizers.py)."""
+    assert RULES_BY_SETTING == {"momentum": ("momentum", "nesterov"), "beta1": ("adam",), "beta2": ("adam",),
+                                "epsilon": ("adam",)}
