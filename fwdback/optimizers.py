@@ -21,6 +21,7 @@ steps, so that the command line lists the rules without it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ class OptimizerSettings:
 
     @property
     def rule(self) -> type[Optimizer]:
+        """The class of the rule named (optimizers.RULES)."""
         return RULES[self.name]
 
     @property
@@ -175,8 +177,9 @@ class Nesterov(Momentum):
 
 
 class Adam(Optimizer):
-    """Kingma and Ba's moments m, s with bias correction; eta starts at default_lr, as the curvature
-    does not bound its steps."""
+    """Kingma and Ba's moments m, s with bias correction. Without a given eta it takes their
+    default, default_lr: its steps are about eta in size, whatever the data, and the curvature
+    does not bound them."""
 
     name, title = "adam", "Adam"
     state_names = ("m", "s")
@@ -202,4 +205,10 @@ class Adam(Optimizer):
 # Every update rule by name, the lecture's first.
 RULES: dict[str, type[Optimizer]] = {rule.name: rule for rule in (GradientDescent, Momentum, Nesterov, Adam)}
 OPTIMIZER_NAMES = tuple(RULES)
+# Each hyper-parameter of OptimizerSettings, in its order, with the names of the rules that read
+# it: "momentum" -> ("momentum", "nesterov"), "beta1" -> ("adam",), ...
+RULES_BY_SETTING = {
+    setting.name: tuple(name for name, rule in RULES.items() if setting.name in rule.settings_used)
+    for setting in dataclasses.fields(OptimizerSettings) if setting.name != "name"
+}
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from .activations import ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES
 from .errors import ResumeConflict, SettingNotUsed
 from .losses import LOSS_NAMES
-from .optimizers import OPTIMIZER_NAMES, RULES
+from .optimizers import OPTIMIZER_NAMES, RULES_BY_SETTING
 
 DEFAULT_EPOCHS = 10_000
 # The default convergence stop: the loss moved by no more than this, relative, over
@@ -229,8 +229,8 @@ _SHAPE = ("train", "explain", "gradcheck", "show")
 
 
 def _of_rules(name: str) -> UsedWith:
-    """The setting `name` is used by the update rules that say so (optimizers.RULES' settings_used)."""
-    return UsedWith("optimizer", tuple(rule.name for rule in RULES.values() if name in rule.settings_used), "the update rule")
+    """The setting `name` is used by the update rules that say so (optimizers.RULES_BY_SETTING)."""
+    return UsedWith("optimizer", RULES_BY_SETTING[name], "the update rule")
 
 
 # In the model file's order (plan.TrainingPlan's fields, then how its "plan" lists them).

@@ -20,9 +20,9 @@ import numpy as np
 from .engines import GramEngine, LiteralEngine, step_scale
 from .engines.rows import InMemoryRows, RowSummary, StreamedRows, TrainingRows, scaling_chosen
 from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged, quiet_floats
+from .losses import LOSSES
 from .network import Gradients, Parameters
 from .notation import count
-from .losses import LOSSES
 from .optimizers import RULES, Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
 from .rounding import beyond_rounding

@@ -6,7 +6,9 @@ entry without a reference here fails test_every_entry_has_a_reference."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 
 import mpmath
 import numpy as np
@@ -15,7 +17,7 @@ import pytest
 from fwdback.activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES
 from fwdback.losses import LOSSES
 from fwdback.network import Gradients, Parameters, as_rows, backward, forward, loss
-from fwdback.optimizers import RULES, OptimizerSettings
+from fwdback.optimizers import RULES, RULES_BY_SETTING, OptimizerSettings
 
 U = 2.0**-53  # float64's unit roundoff
 
@@ -162,3 +164,30 @@ def test_update_rule_first_two_steps_match_the_formulas_by_hand(name):
         assert np.all(np.abs(got - hand) <= 16 * U * (np.abs(hand) + 1.0))
     assert optimizer.t == 2
     assert set(optimizer.record()) == {"t", *settings.state_names}
+
+
+def test_no_name_is_compared_outside_its_registry():
+    """Code dispatches on the records, never on a name: no `== "tanh"`, `in ("momentum", ...)` or
+    table keyed by these names in fwdback/ outside the three registries (a key that is also a
+    setting's name, momentum, is the setting's)."""
+    from pathlib import Path
+
+    import fwdback
+    from fwdback.plan import TrainingPlan
+
+    every = (*ACTIVATIONS, *LOSSES, *RULES)
+    names = "|".join(map(re.escape, every))
+    keys = "|".join(re.escape(name) for name in every if name not in {f.name for f in dataclasses.fields(TrainingPlan)})
+    compared = re.compile(rf"""(==|!=|\bin\b)\s*\(?\s*["']({names})["']|["']({names})["']\s*(==|!=|\bin\b)|[{{,]\s*["']({keys})["']\s*:""")
+    registries = {"activations.py", "losses.py", "optimizers.py"}
+    root = Path(fwdback.__file__).parent
+    found = [f"{path.relative_to(root)}:{number}: {line.strip()}"
+             for path in sorted(root.rglob("*.py")) if path.name not in registries or path.parent != root
+             for number, line in enumerate(path.read_text().splitlines(), start=1) if compared.search(line)]
+    assert found == []
+
+
+def test_each_hyper_parameter_is_read_by_the_rules_whose_formulas_have_it():
+    """mu is in momentum's and Nesterov's formulas, beta1, beta2 and epsilon in Adam's (optimizers.py)."""
+    assert RULES_BY_SETTING == {"momentum": ("momentum", "nesterov"), "beta1": ("adam",), "beta2": ("adam",),
+                                "epsilon": ("adam",)}

@@ -36,8 +36,8 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import SquaresOverflow
-from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
 from ..losses import LOSSES
+from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
 from ..optimizers import RULES, Optimizer
 from ..rounding import LossRounding
 from ..stepsize import RowStatistics, suggest_lr
