@@ -221,7 +221,7 @@ class StdinTwice(FwdbackError):
 
 class SettingNotUsed(FwdbackError, ValueError):
     """A setting given (other than its default) where the run would not use it: a hyper-parameter
-    of another update rule, an order of mini-batches without mini-batches (settings.check_used).
+    of another update rule, an order of mini-batches without mini-batches (run.check_used).
     `values`: the values of `on` that use it, `named` how to call `on` ("the update rule"); None:
     `on` given at all, which `does` and `otherwise` explain."""
 
@@ -240,7 +240,7 @@ class SettingNotUsed(FwdbackError, ValueError):
 
 
 class ResumeConflict(FwdbackError, ValueError):
-    """A setting given to a resumed run that is not what the model was trained with (settings.resumed_settings)."""
+    """A setting given to a resumed run that is not what the model was trained with (run.resumed_settings)."""
 
     exit_code = 2
 

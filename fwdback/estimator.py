@@ -22,12 +22,13 @@ import warnings
 import numpy as np
 
 from . import network, run
+from .run import check_used, stored_settings
 from .errors import quiet_floats
 from .network import Architecture, Gradients, Parameters, init_parameters
 from .notation import count
 from .modelfile import Model, TrainingRecord
 from .plan import TrainingPlan
-from .settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag, Integer, Names, Real, Setting, check_used, stored_settings
+from .settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag, Integer, Names, Real, Setting
 from .training import prepare
 
 

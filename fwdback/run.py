@@ -25,12 +25,12 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .engines.rows import TrainingRows
 from .errors import DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
-    SquaresOverflow, StreamingConflict
+    SettingNotUsed, SquaresOverflow, StreamingConflict
 from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_init, load_model, optimizer_state_of, \
     optimizer_state_record
 from .network import Architecture, Parameters, init_parameters
 from .plan import TrainingPlan
-from .settings import SETTINGS, SHAPE_SETTINGS, check_used, resumed_settings
+from .settings import BY_NAME, PLAN_SETTINGS, SETTINGS, SHAPE_SETTINGS, Names
 from .training import TrainingResult, check_memory, fit_rows, prepare, prepare_streamed, validation_split
 
 
@@ -83,7 +83,7 @@ def starting_point(plan: TrainingPlan, network: NetworkSettings, *, init: str | 
     scaling), or `init`'s (with a model's scaling), or random ones by plan.seed; checked.
 
     Raises ResumeConflict for a given setting that differs from the resumed model's, NoEpochsLeft,
-    SettingNotUsed (settings.check_used), InitOnRawValues, FrozenParameters, NotEnoughMemory, and
+    SettingNotUsed (check_used), InitOnRawValues, FrozenParameters, NotEnoughMemory, and
     the model file's errors.
     """
     if resume is None:
@@ -121,6 +121,46 @@ def initial_weights(plan: TrainingPlan, architecture: Architecture, init: str | 
     return start
 
 
+def check_used(settings: dict) -> None:
+    """SettingNotUsed for the first setting whose value is not its default where the run would not
+    use it (momentum with optimizer "gd", shuffle=False without a batch_size): both doors refuse
+    it, rather than ignore what was asked for. `settings`: name -> value, of the plan's settings."""
+    for setting in SETTINGS:
+        rule = setting.used_with
+        if rule is not None and settings[setting.name] != setting.default and not rule.holds(settings):
+            raise SettingNotUsed(setting.name, settings[setting.name], rule.on, settings[rule.on], rule.values,
+                                 rule.named, rule.does, rule.otherwise)
+
+
+def stored_settings(model) -> dict:
+    """The settings a model file (modelfile.Model) was trained with: its network's shape, and its
+    plan's, each a setting's default where the file leaves it out (the lecture's files leave out the
+    settings beyond it; version 1 files most of them); standardize is whether it has a scaling."""
+    architecture = model.params.architecture
+    network = {setting.name: getattr(architecture, setting.recorded_as or setting.name)
+               for setting in SETTINGS if setting.recorded == "network"}
+    recorded = model.training.plan
+    plan = {setting.name: recorded.get(setting.name, setting.default) for setting in PLAN_SETTINGS}
+    return network | plan | {"standardize": model.scaling is not None}
+
+
+def resumed_settings(model, given: dict) -> dict:
+    """The settings a resumed run goes on with: the model's (stored_settings), but for the number
+    of epochs. `given`: the settings the caller asked for (name -> value); each of them that
+    --resume goes on with must say what the model says, else ResumeConflict. A setting a version 1
+    file does not record (its run knew no such setting) is the given one."""
+    stored = stored_settings(model)
+    unknown = {setting.name for setting in PLAN_SETTINGS
+               if setting.recorded == "plan" and setting.name != "standardize" and setting.name not in model.training.plan}
+    for name, value in given.items():
+        setting = BY_NAME[name]
+        same = set(value) == set(stored[name]) if isinstance(setting.constraint, Names) else value == stored[name]
+        if setting.resumed and name not in unknown and not same:
+            raise ResumeConflict(name, setting.words or name.replace("_", " "), setting.stored_words(stored[name]), value)
+    return {name: given.get(name, value) if name in unknown else value
+            for name, value in stored.items() if BY_NAME[name].resumed}
+
+
 def check_frozen(freeze: tuple[str, ...], params: Parameters) -> None:
     """The frozen names are the network's parameters, and not all of them (FrozenParameters)."""
     a = params.architecture
@@ -141,7 +181,7 @@ def check_epochs_left(resumed: Model, plan: TrainingPlan, resume: str) -> None:
 def resumed_run(resumed: Model, network: NetworkSettings, plan: TrainingPlan,
                 given: frozenset[str]) -> tuple[NetworkSettings, TrainingPlan]:
     """The network, columns and plan a resumed model goes on with: its own, but for the number of
-    epochs (settings.resumed_settings). A setting given must say what the model says (ResumeConflict)."""
+    epochs (resumed_settings). A setting given must say what the model says (ResumeConflict)."""
     for name in ("features", "target"):
         value, kept = getattr(network, name), getattr(resumed, name)
         if name in given and value != kept:

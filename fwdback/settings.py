@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass, field
 
 from .activations import ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES
-from .errors import ResumeConflict, SettingNotUsed
 from .losses import LOSS_NAMES
 from .optimizers import OPTIMIZER_NAMES, RULES_BY_SETTING
 
@@ -297,43 +296,3 @@ BY_NAME = {setting.name: setting for setting in SETTINGS}
 # The settings of the training plan (plan.TrainingPlan), and of the network's shape.
 PLAN_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded in ("plan", "changed"))
 SHAPE_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded == "network")
-
-
-def check_used(settings: dict) -> None:
-    """SettingNotUsed for the first setting whose value is not its default where the run would not
-    use it (momentum with optimizer "gd", shuffle=False without a batch_size): both doors refuse
-    it, rather than ignore what was asked for. `settings`: name -> value, of the plan's settings."""
-    for setting in SETTINGS:
-        rule = setting.used_with
-        if rule is not None and settings[setting.name] != setting.default and not rule.holds(settings):
-            raise SettingNotUsed(setting.name, settings[setting.name], rule.on, settings[rule.on], rule.values,
-                                 rule.named, rule.does, rule.otherwise)
-
-
-def stored_settings(model) -> dict:
-    """The settings a model file (modelfile.Model) was trained with: its network's shape, and its
-    plan's, each a setting's default where the file leaves it out (the lecture's files leave out the
-    settings beyond it; version 1 files most of them); standardize is whether it has a scaling."""
-    architecture = model.params.architecture
-    network = {setting.name: getattr(architecture, setting.recorded_as or setting.name)
-               for setting in SETTINGS if setting.recorded == "network"}
-    recorded = model.training.plan
-    plan = {setting.name: recorded.get(setting.name, setting.default) for setting in PLAN_SETTINGS}
-    return network | plan | {"standardize": model.scaling is not None}
-
-
-def resumed_settings(model, given: dict) -> dict:
-    """The settings a resumed run goes on with: the model's (stored_settings), but for the number
-    of epochs. `given`: the settings the caller asked for (name -> value); each of them that
-    --resume goes on with must say what the model says, else ResumeConflict. A setting a version 1
-    file does not record (its run knew no such setting) is the given one."""
-    stored = stored_settings(model)
-    unknown = {setting.name for setting in PLAN_SETTINGS
-               if setting.recorded == "plan" and setting.name != "standardize" and setting.name not in model.training.plan}
-    for name, value in given.items():
-        setting = BY_NAME[name]
-        same = set(value) == set(stored[name]) if isinstance(setting.constraint, Names) else value == stored[name]
-        if setting.resumed and name not in unknown and not same:
-            raise ResumeConflict(name, setting.words or name.replace("_", " "), setting.stored_words(stored[name]), value)
-    return {name: given.get(name, value) if name in unknown else value
-            for name, value in stored.items() if BY_NAME[name].resumed}

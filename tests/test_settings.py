@@ -4,7 +4,7 @@ Table-driven over settings.SETTINGS: for every setting, a value other than its d
 the same weights by `fwdback train` and by FwdbackRegressor.fit, or is refused by both with
 the same library error; an invalid value is refused by both; a model file gives every setting
 back (FwdbackRegressor.from_model), and --resume refuses each of them given again otherwise
-(settings.resumed_settings's ResumeConflict, worded by the CLI); and every setting has its help, its option, its parameter
+(run.resumed_settings's ResumeConflict, worded by the CLI); and every setting has its help, its option, its parameter
 and its row in the README. A new setting fails these tests until it has a row in CHANGED and
 INVALID below.
 
@@ -28,7 +28,8 @@ from fwdback import FwdbackRegressor
 from fwdback import cli as cli_module
 from fwdback.errors import SettingNotUsed
 from fwdback.plan import TrainingPlan
-from fwdback.settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag, check_used
+from fwdback.run import check_used
+from fwdback.settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 20
@@ -195,7 +196,7 @@ def test_every_setting_has_its_help_option_parameter_and_readme_row():
 def test_resume_refuses_a_setting_given_again_that_is_not_the_model_s(run, data, name):
     from fwdback.errors import ResumeConflict
     from fwdback.modelfile import load_model
-    from fwdback.settings import resumed_settings, stored_settings
+    from fwdback.run import resumed_settings, stored_settings
 
     assert run(["train", "d.csv", *_arguments(BASE), "--model", "m.json", "-q"]).exit_code == 0
     value = CHANGED[name][name]
