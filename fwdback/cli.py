@@ -1172,8 +1172,7 @@ class _EpochsBefore:
     def __call__(self, record) -> None:
         import time
 
-        if record.number == 1:  # a run from the start: the first, or the one after early stopping's dry run
-            self.close()
+        if record.number == 1:
             self.progress = _progress(self.epochs)
         if self.progress is not None:
             self.progress(record)
