@@ -234,7 +234,7 @@ class Run:
         result, rows = self.result, self.rows
         return TrainingRecord(
             plan=self.plan.record(result.first_epoch),
-            lr_chosen=self.start.plan.lr is None,
+            lr_chosen=self.start.plan.lr is None and self.start.resumed is None,
             data=data,
             rows=rows.count,
             validation_rows=0 if rows.validation is None else len(rows.validation[1]),
