@@ -32,8 +32,8 @@ import numpy as np
 
 from .errors import ForeignFile, ModelFileError, display_name, path_problem
 from .network import ACTIVATIONS, OUTPUT_ACTIVATIONS, Architecture, Parameters, forward
-from .network import LOSSES
-from .plan import OPTIMIZERS, StopReason
+from .plan import StopReason
+from .settings import PLAN_SETTINGS
 from .scaling import Scaling
 
 if TYPE_CHECKING:
@@ -209,24 +209,8 @@ MAX_EPOCHS = 2**62
 _TRAINING_FIELDS = {
     "epochs": ("a whole number from 0 to 2^62", lambda v: _is_int(v) and 0 <= v <= MAX_EPOCHS),
 }
-_PLAN_FIELDS = {
-    "epochs": ("a whole number from 1 to 2^62", lambda v: _is_int(v) and 1 <= v <= MAX_EPOCHS),
-    "lr": ("a positive finite number", lambda v: _is_finite_number(v) and v > 0),
-    "batch_size": ("a whole number of at least 1, or null", lambda v: v is None or (_is_int(v) and v >= 1)),
-    "val_split": ("a fraction between 0 and 1, or null", lambda v: v is None or (_is_finite_number(v) and 0 < v < 1)),
-    "patience": ("a whole number of at least 1, or null", lambda v: v is None or (_is_int(v) and v >= 1)),
-    "min_delta": ("a finite number of at least 0", lambda v: _is_finite_number(v) and v >= 0),
-    "tol": ("a finite number of at least 0", lambda v: _is_finite_number(v) and v >= 0),
-    "standardize": ("true or false", lambda v: isinstance(v, bool)),
-    "seed": ("a whole number of at least 0", lambda v: _is_int(v) and v >= 0),
-    "loss": (f"one of {', '.join(LOSSES)}", lambda v: isinstance(v, str) and v in LOSSES),
-    "shuffle": ("true or false", lambda v: isinstance(v, bool)),
-    "freeze": ("a list of parameter names", lambda v: isinstance(v, list) and all(isinstance(name, str) for name in v)),
-    "optimizer": (f"one of {', '.join(OPTIMIZERS)}", lambda v: isinstance(v, str) and v in OPTIMIZERS),
-    "momentum": ("a number from 0 to below 1", lambda v: _is_finite_number(v) and 0 <= v < 1),
-    "beta1": ("a number from 0 to below 1", lambda v: _is_finite_number(v) and 0 <= v < 1),
-    "beta2": ("a number from 0 to below 1", lambda v: _is_finite_number(v) and 0 <= v < 1),
-    "epsilon": ("a positive finite number", lambda v: _is_finite_number(v) and v > 0),
+_PLAN_FIELDS = {"epochs": ("a whole number from 1 to 2^62", lambda v: _is_int(v) and 1 <= v <= MAX_EPOCHS)} | {
+    setting.name: (setting.recorded_need(), setting.recorded_admits) for setting in PLAN_SETTINGS if setting.name != "epochs"
 }
 # A version 1 file's "training" held these parts of the plan at its top level.
 _VERSION_1_PLAN = ("lr", "batch_size", "seed")

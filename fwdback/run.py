@@ -89,7 +89,14 @@ def starting_point(plan: TrainingPlan, network: NetworkSettings, *, init: str | 
         weights = initial_weights(plan, network.architecture, init)
         check_frozen(plan.freeze, weights.params)
         return StartingPoint(network, plan, weights, init=init)
-    resumed = load_model(resume)
+    return resumed_start(load_model(resume), plan, network, given, resume)
+
+
+def resumed_start(resumed: Model, plan: TrainingPlan, network: NetworkSettings, given: frozenset[str] = frozenset(),
+                  resume: str | None = None) -> StartingPoint:
+    """Where a run that goes on with the model `resumed` starts: its weights, network, columns,
+    plan (but for the epochs) and scaling; checked as starting_point checks. `resume` names its
+    file; None: a fitted estimator's own model (its warm start)."""
     network, plan = resumed_run(resumed, network, plan, given)
     check_epochs_left(resumed, plan, resume)
     check_used(dataclasses.asdict(plan))

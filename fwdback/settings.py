@@ -56,8 +56,8 @@ class Integer:
     def admits(self, value) -> bool:
         return _is_int(value) and value >= self.low
 
-    def need(self) -> str:
-        return f"an integer of at least {self.low}"
+    def need(self, json: bool = False) -> str:
+        return f"{'a whole number' if json else 'an integer'} of at least {self.low}"
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,16 @@ class Real:
     high_open: bool = False
 
     def admits(self, value) -> bool:
-        if not _is_real(value) or not math.isfinite(value):
+        try:
+            if not _is_real(value) or not math.isfinite(value):
+                return False
+        except OverflowError:  # an integer beyond float64's range
             return False
         above = value > self.low if self.low_open else value >= self.low
         below = self.high is None or (value < self.high if self.high_open else value <= self.high)
         return above and below
 
-    def need(self) -> str:
+    def need(self, json: bool = False) -> str:
         if self.high is None:
             return "a positive finite number" if self.low == 0 and self.low_open else f"a finite number of at least {self.low:g}"
         if self.low_open and self.high_open:
@@ -91,8 +94,8 @@ class Flag:
     def admits(self, value) -> bool:
         return _is_bool(value)
 
-    def need(self) -> str:
-        return "True or False"
+    def need(self, json: bool = False) -> str:
+        return "true or false" if json else "True or False"
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,8 @@ class Choice:
     def admits(self, value) -> bool:
         return isinstance(value, str) and value in self.names
 
-    def need(self) -> str:
-        return f"one of {', '.join(map(repr, self.names))}"
+    def need(self, json: bool = False) -> str:
+        return f"one of {', '.join(self.names if json else map(repr, self.names))}"
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,8 @@ class Names:
         except TypeError:
             return False
 
-    def need(self) -> str:
-        return "a list of parameter names, e.g. ['b1', 'b2']"
+    def need(self, json: bool = False) -> str:
+        return "a list of parameter names" if json else "a list of parameter names, e.g. ['b1', 'b2']"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ class Setting:
                  "network" (the network's shape, in "params")
     parameter    the estimator's name for it, where not `name`
     none_means   what None stands for, where it is the default
+    decided      None is for the run to decide (lr, standardize): the model file records the decision
     words        how messages name it, where not by its name (the model's "hidden units")
     shown        how messages show a stored flag's values, where not as True/False
     metavar      the option's metavar, where click's is not the one
@@ -173,6 +177,7 @@ class Setting:
     recorded: str = "changed"
     parameter: str = ""
     none_means: str = ""
+    decided: bool = False
     words: str = ""
     shown: dict = field(default_factory=dict)
     metavar: str | None = None
@@ -195,6 +200,17 @@ class Setting:
     def need(self) -> str:
         need = self.constraint.need()
         return f"None ({self.none_means}) or {need}" if self.optional else need
+
+    def recorded_admits(self, value) -> bool:
+        """Whether the model file's record of it, a JSON value, is one the run could have written."""
+        if value is None:
+            return self.optional and not self.decided
+        return (isinstance(value, list) or not isinstance(self.constraint, Names)) and self.constraint.admits(value)
+
+    def recorded_need(self) -> str:
+        """What the model file's record of it must be, in JSON's words."""
+        need = self.constraint.need(json=True)
+        return f"{need}, or null" if self.optional and not self.decided else need
 
     def stored_words(self, value) -> str:
         """A value as messages show a stored one: b1,b2 for freeze, "none" for no batch_size."""
@@ -224,7 +240,7 @@ SETTINGS = (
             ("train",), resumed=False, recorded="plan"),
     Setting("lr", None, Real(0, low_open=True),
             "Learning rate eta (default: chosen from the data, half the largest stable step).", "start",
-            recorded="plan", none_means="chosen from the data"),
+            recorded="plan", none_means="chosen from the data", decided=True),
     Setting("batch_size", None, Integer(1), "Rows per update: mini-batch descent, shuffled each epoch (default: all rows).",
             "plan", recorded="plan", none_means="all rows"),
     Setting("val_split", None, Real(0, low_open=True, high=1, high_open=True),
@@ -242,7 +258,7 @@ SETTINGS = (
     Setting("standardize", None, Flag(),
             "Train on z-scores of the features and target (stored in the model; predict undoes it). Default: when "
             "--lr is not given and the columns' scales differ badly.", "scale", recorded="plan",
-            none_means="when lr is None and the columns' scales differ badly"),
+            none_means="when lr is None and the columns' scales differ badly", decided=True),
     Setting("seed", 0, Integer(0), "Seed of the random initial weights (any whole number from 0).", "start",
             recorded="plan", parameter="random_state"),
     Setting("loss", "mse", Choice(LOSS_CONVENTIONS),
