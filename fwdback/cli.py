@@ -26,8 +26,8 @@ from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting
 if TYPE_CHECKING:
     from .data import Dataset
     from .network import Parameters
+    from .engines.rows import TrainingRows
     from .run import StartingPoint
-    from .training import TrainingRows
 
 
 class UserError(click.ClickException):
@@ -723,9 +723,9 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
     shown = np.array([row for part in kept for row in part["weights"]])
     figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown)
     worked, first_rows = None, None
-    if rows.X is not None:
+    if rows.arrays is not None:
         numbers = trained_rows + 1
-        first_rows = rows_document(rows.X, rows.y, numbers)
+        first_rows = rows_document(*rows.arrays, numbers)
         if report.result.first_epoch == 1:
             with np.errstate(all="ignore"):
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
