@@ -28,7 +28,7 @@ from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_i
     optimizer_state_record
 from .network import Architecture, Parameters, init_parameters
 from .plan import TrainingPlan
-from .settings import SETTINGS, SHAPE_SETTINGS, check_used, resumed_settings
+from .settings import SETTINGS, check_used, resumed_settings
 from .engines.rows import TrainingRows
 from .training import TrainingResult, check_memory, fit_rows, prepare, prepare_streamed, validation_split
 
@@ -145,10 +145,10 @@ def resumed_run(resumed: Model, network: NetworkSettings, plan: TrainingPlan,
         value, kept = getattr(network, name), getattr(resumed, name)
         if name in given and value != kept:
             raise ResumeConflict(name, name, ",".join(kept) if isinstance(kept, tuple) else kept, value)
-    chosen = {setting.name: getattr(network if setting in SHAPE_SETTINGS else plan, setting.name)
+    chosen = {setting.name: getattr(network if setting.recorded == "network" else plan, setting.name)
               for setting in SETTINGS if setting.name in given}
     settings = resumed_settings(resumed, chosen)
-    shape = {setting.name: settings.pop(setting.name) for setting in SHAPE_SETTINGS}
+    shape = {setting.name: settings.pop(setting.name) for setting in SETTINGS if setting.recorded == "network"}
     return NetworkSettings(resumed.features, resumed.target, **shape), plan.replace(**settings)
 
 
