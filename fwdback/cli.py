@@ -22,8 +22,8 @@ from .losses import LOSSES
 from .notation import count
 from .optimizers import RULES
 from .plan import TrainingPlan
-from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting
 from .process import EpochWriter, Terminated, hold_closed_streams, progress_bar, silence_stdout, stop_on_signals, unwind_on_sigterm
+from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting
 
 if TYPE_CHECKING:
     from .data import Dataset
@@ -1084,8 +1084,7 @@ class _EpochsBefore:
     def __call__(self, record) -> None:
         import time
 
-        if record.number == 1:  # a run from the start: the first, or the one after early stopping's dry run
-            self.close()
+        if record.number == 1:
             self.progress = progress_bar(self.epochs)
         if self.progress is not None:
             self.progress(record)

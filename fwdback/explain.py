@@ -197,7 +197,7 @@ def work_epoch(
     is full-batch without plan.batch_size (its one step); with it, the step-th mini-batch of
     epoch `epoch`, in the order train visits that epoch's rows. `row_numbers` : shape (n,) are the
     rows' numbers in the data file (default 1..n). `on_epoch` is called after each epoch before
-    epoch `epoch` (twice over with plan.patience: a dry run first). Raises StepNotInEpoch for a step beyond the
+    epoch `epoch`. Raises StepNotInEpoch for a step beyond the
     epoch's updates, LossOverflow or TrainingDiverged when the loss overflows, EpochNotReached
     when early stopping would end training before epoch `epoch`.
     """

@@ -293,6 +293,5 @@ SETTINGS = (
             "(the command line's --resume MODEL).", "start", (), resumed=False, recorded="no"),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
-# The settings of the training plan (plan.TrainingPlan), and of the network's shape.
+# The settings of the training plan (plan.TrainingPlan).
 PLAN_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded in ("plan", "changed"))
-SHAPE_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded == "network")
