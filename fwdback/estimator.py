@@ -185,8 +185,9 @@ class FwdbackRegressor:
     _estimator_type = "regressor"  # scikit-learn < 1.6 reads this; 1.6 and later call __sklearn_tags__
 
     def __init__(self, **parameters):
-        """Store each parameter as given (scikit-learn's rule: fit checks them). The signature is
-        the settings' (settings.SETTINGS), keyword-only, with their defaults: see below the class."""
+        """Store each parameter as given (scikit-learn's rule: fit checks them). The signature,
+        set right after the class, is made from settings.SETTINGS: one keyword-only parameter per
+        setting, with its default, so that scikit-learn's get_params and clone read it as written."""
         arguments = inspect.signature(type(self).__init__).bind(self, **parameters)
         arguments.apply_defaults()
         for name, value in list(arguments.arguments.items())[1:]:

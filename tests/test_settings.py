@@ -3,7 +3,8 @@
 Table-driven over settings.SETTINGS: for every setting, a value other than its default trains
 the same weights by `fwdback train` and by FwdbackRegressor.fit, or is refused by both with
 the same library error; an invalid value is refused by both; a model file gives every setting
-back (FwdbackRegressor.from_model); and every setting has its help, its option, its parameter
+back (FwdbackRegressor.from_model), and --resume refuses each of them given again otherwise
+(settings.resumed_settings's ResumeConflict, worded by the CLI); and every setting has its help, its option, its parameter
 and its row in the README. A new setting fails these tests until it has a row in CHANGED and
 INVALID below.
 
@@ -195,3 +196,24 @@ def test_the_choices_are_the_registries_names():
     assert BY_NAME["activation"].constraint.names == tuple(network.ACTIVATIONS)
     assert BY_NAME["output_activation"].constraint.names == tuple(network.OUTPUT_ACTIVATIONS)
     assert BY_NAME["loss"].constraint.names == tuple(network.LOSSES)
+
+
+@pytest.mark.parametrize("name", [setting.name for setting in SETTINGS if setting.resumed])
+def test_resume_refuses_a_setting_given_again_that_is_not_the_model_s(run, data, name):
+    from fwdback.errors import ResumeConflict
+    from fwdback.modelfile import load_model
+    from fwdback.settings import resumed_settings, stored_settings
+
+    assert run(["train", "d.csv", *_arguments(BASE), "--model", "m.json", "-q"]).exit_code == 0
+    value = CHANGED[name][name]
+    with pytest.raises(ResumeConflict) as refused:
+        resumed_settings(load_model("m.json"), {name: value})
+    conflict = refused.value
+    assert (conflict.setting, conflict.value) == (name, value)
+    result = run(["train", "d.csv", "--resume", "m.json", *_arguments({name: value}), "--no-save"])
+    assert result.exit_code == 2, result.stderr
+    assert (f"Error: --resume goes on with the model's {conflict.words}, {conflict.stored}; leave out "
+            f"{cli_module._option_name(name, value)}, or start afresh") in result.stderr
+    same = stored_settings(load_model("m.json"))[name]  # what the model says, given again, is no conflict
+    if same not in (None, ()):  # (no option says "none")
+        assert run(["train", "d.csv", "--resume", "m.json", *_arguments({name: same}), "--no-save", "-q"]).exit_code == 0
