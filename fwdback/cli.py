@@ -26,8 +26,8 @@ from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting
 if TYPE_CHECKING:
     from .data import Dataset
     from .network import Parameters
+    from .engines.rows import TrainingRows
     from .run import StartingPoint
-    from .training import TrainingRows
 
 
 class UserError(click.ClickException):
@@ -703,8 +703,8 @@ def _draw(fitted, model, dataset, samples, figures, outputs):
         outputs.open(figures["--report"]).write(_run_page(report, samples, dataset.source, fitted.kept, curve))
 
 
-def _run_page(report, samples, source, kept, curve) -> str:
-    """The --report page; `kept`: the 0-based numbers of the data's rows the run trained on (run.Run.kept)."""
+def _run_page(report, samples, source, trained_rows, curve) -> str:
+    """The --report page; `trained_rows`: the 0-based numbers of the data's rows the run trained on (run.Run.kept)."""
     import numpy as np
 
     from .explain import explanation, work_epoch
@@ -723,9 +723,9 @@ def _run_page(report, samples, source, kept, curve) -> str:
     shown = np.array([row for part in kept for row in part["weights"]])
     figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown)
     worked, first_rows = None, None
-    if rows.X is not None:
-        numbers = kept + 1
-        first_rows = rows_document(rows.X, rows.y, numbers)
+    if rows.arrays is not None:
+        numbers = trained_rows + 1
+        first_rows = rows_document(*rows.arrays, numbers)
         if report.result.first_epoch == 1:
             with np.errstate(all="ignore"):
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
@@ -1172,8 +1172,7 @@ class _EpochsBefore:
     def __call__(self, record) -> None:
         import time
 
-        if record.number == 1:  # a run from the start: the first, or the one after early stopping's dry run
-            self.close()
+        if record.number == 1:
             self.progress = _progress(self.epochs)
         if self.progress is not None:
             self.progress(record)

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engines import MiniBatches, objective_for
+from .engines import MiniBatches
+from .engines.rows import InMemoryRows
 from .errors import EpochNotReached, LossOverflow, StepNotInEpoch, TrainingDiverged
 from .network import BackwardPass, ForwardPass, Gradients, Parameters, as_rows, backward, forward, loss, loss_divisor, output_symbols
 from .notation import (
@@ -33,7 +34,7 @@ from .rounding import LossRounding, beyond_rounding
 from .scaling import Scaling
 from .sections import Block, Code, Equations, Heading, Paragraph, Strong, Table, Text, text
 from .stepsize import suggest_lr
-from .training import Divergence, EpochRecord, TrainingRows, check_memory, fit_rows, optimizer_for, validation_split
+from .training import Divergence, EpochRecord, check_memory, fit_rows, optimizer_for, validation_split
 
 # A sum over more rows than are shown writes out this many terms, then "...".
 SUM_TERMS = 3
@@ -168,7 +169,7 @@ class WorkedEpoch:
 
 
 def work_epoch(
-    rows: TrainingRows,
+    rows: InMemoryRows,
     params: Parameters,
     plan: TrainingPlan,
     epoch: int = 1,
@@ -186,7 +187,7 @@ def work_epoch(
     is full-batch without plan.batch_size (its one step); with it, the step-th mini-batch of
     epoch `epoch`, in the order train visits that epoch's rows. `row_numbers` : shape (n,) are the
     rows' numbers in the data file (default 1..n). `on_epoch` is called after each epoch before
-    epoch `epoch` (twice over with plan.patience: a dry run first). Raises StepNotInEpoch for a step beyond the
+    epoch `epoch`. Raises StepNotInEpoch for a step beyond the
     epoch's updates, LossOverflow or TrainingDiverged when the loss overflows, EpochNotReached
     when early stopping would end training before epoch `epoch`.
     """
@@ -224,7 +225,7 @@ def work_epoch(
 
 
 def _start_of_step(
-    rows: TrainingRows, params: Parameters, plan: TrainingPlan, epoch: int, earlier: list[np.ndarray],
+    rows: InMemoryRows, params: Parameters, plan: TrainingPlan, epoch: int, earlier: list[np.ndarray],
     on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> tuple[Parameters, Optimizer]:
     """The weights after epoch-1 epochs of the plan, every one of them run, and then the
@@ -238,7 +239,7 @@ def _start_of_step(
         if result.last is not result.final:
             # Epoch `epoch` starts from the last update's weights, not from the best epoch's that early stopping
             # keeps: they are checked for divergence as the end of a run without early stopping checks them.
-            divergence = Divergence(objective_for(rows, params, plan), params, plan, 1)
+            divergence = Divergence(rows.objective(params, plan), params, plan, 1)
             divergence.check(1, float(result.losses[0]))
             divergence.check(epoch, divergence.objective.loss_and_gradients(result.last)[0])
         params, state = result.last, result.optimizer_state

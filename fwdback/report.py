@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .engines.rows import TrainingRows
 from .errors import python_name
 from .evaluation import FitQuality
 from .linear_map import Comparison, balanced_minimizers, compare, linear_map_formulas
@@ -23,7 +24,7 @@ from .playback import network_document
 from .plan import CONVERGENCE_WINDOW, StopReason
 from .rounding import beyond_rounding
 from .sections import Mark, Table
-from .training import Fit, TrainingPlan, TrainingResult, TrainingRows
+from .training import Fit, TrainingPlan, TrainingResult
 
 TABLE_ROWS = 20
 # A network of more parameters than this (about a screen's rows) has them listed a hidden unit a row.
@@ -85,8 +86,9 @@ class TrainingReport:
         y_std = np.ones(len(targets)) if scaling is None else np.broadcast_to(scaling.y_std, len(targets))
         if validation and rows.validation is None:
             return None
-        X, y = rows.validation if validation else (rows.X, rows.y)
-        if X is not None:
+        held = rows.validation if validation else rows.arrays
+        if held is not None:
+            X, y = held
             errors = (y - forward(self.result.final, X).yhat).reshape(len(y), -1)
             y = y.reshape(len(y), -1)
             return {name: FitQuality.of_errors(float(np.mean(errors[:, j] ** 2)), float(np.var(y[:, j])), float(y_std[j]))
@@ -522,9 +524,9 @@ SAME_TO_SIX_DIGITS = 1e-6
 def _worse_than_the_mean(report: TrainingReport) -> list[str]:
     """The note for a network (with an activation: no least squares to compare with) whose final
     loss is no lower than that of predicting the mean of y: it learned nothing of use."""
-    y = report.rows.y
-    if y is None:
+    if report.rows.arrays is None:
         return []
+    y = report.rows.arrays[1]
     with np.errstate(all="ignore"):
         mean_loss = float(np.mean((y - y.mean(axis=0)) ** 2)) * (1 if y.ndim == 1 else y.shape[1])
         mean_loss *= len(y) / loss_divisor(report.plan.loss, len(y))

@@ -29,7 +29,8 @@ from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_i
 from .network import Architecture, Parameters, init_parameters
 from .plan import TrainingPlan
 from .settings import SETTINGS, SHAPE_SETTINGS, check_used, resumed_settings
-from .training import TrainingResult, TrainingRows, check_memory, fit_rows, prepare, prepare_streamed, validation_split
+from .engines.rows import TrainingRows
+from .training import TrainingResult, check_memory, fit_rows, prepare, prepare_streamed, validation_split
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,7 @@ class Run:
         result, rows = self.result, self.rows
         return TrainingRecord(
             plan=self.plan.record(result.first_epoch),
-            lr_chosen=self.start.plan.lr is None,
+            lr_chosen=self.start.plan.lr is None and self.start.resumed is None,
             data=data,
             rows=rows.count,
             validation_rows=0 if rows.validation is None else len(rows.validation[1]),
@@ -273,7 +274,7 @@ def fit(start: StartingPoint, rows: TrainingRows, *, source: str | None = None,
         fitted = fit_rows(rows, start.weights.params, plan, first_epoch=start.epochs_before + 1, on_epoch=on_epoch,
                           stop=stop, optimizer_state=state, on_step=on_step)
     kept = held_out = None
-    if rows.y is not None:
+    if rows.arrays is not None:
         n = rows.count + (0 if rows.validation is None else len(rows.validation[1]))
         split = validation_split(n, plan)
         held_out, kept = split if split is not None else (None, np.arange(n))

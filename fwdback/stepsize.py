@@ -85,8 +85,9 @@ def _c_matrix(params: Parameters) -> np.ndarray:
     return C
 
 
-def _root(gram: np.ndarray) -> np.ndarray:
-    """G^(1/2) of a symmetric positive semi-definite G: a factor of it (G^(1/2) G^(1/2) = G)."""
+def gram_root(gram: np.ndarray) -> np.ndarray:
+    """G^(1/2) of a symmetric positive semi-definite G: a factor of it (G^(1/2) G^(1/2) = G), shape
+    (k + 1, k + 1): what stands for the rows where they are not in memory."""
     values, vectors = np.linalg.eigh(gram)
     return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
 
@@ -120,7 +121,7 @@ class RowStatistics:
     """What the step depends on, of rows held in memory: a factor of G = A^T A / n and the
     least-squares fit.
 
-    engines.GramEngine offers G and least_squares() for rows streamed from a file.
+    engines.GramEngine offers the same two (`factor`, `least_squares()`) for rows not in memory.
     X : shape (n, k), y : shape (n,).
     """
 
@@ -132,7 +133,7 @@ class RowStatistics:
         """F with F^T F = G: the rows [X, 1] / sqrt(n) where there are no more of them than
         columns, else G^(1/2), shape (k + 1, k + 1)."""
         n, k = self.X.shape
-        return rows_factor(self.X) if n <= k + 1 else _root(gram_matrix(self.X))
+        return rows_factor(self.X) if n <= k + 1 else gram_root(gram_matrix(self.X))
 
     def least_squares(self) -> LeastSquares:
         return least_squares(self.X, self.y)
@@ -143,9 +144,9 @@ def choose_lr(statistics, initial: Parameters, batches: tuple[np.ndarray, int] |
     training starts and at a least-squares minimizer (where it has to settle), rounded down to
     two significant digits.
 
-    `statistics` are the rows' (RowStatistics, or a GramEngine); `batches` = (X, batch_size) for
-    mini-batches of X, shape (n, k). Half, because the curvature between the two points can
-    exceed both.
+    `statistics` are the rows' (RowStatistics, or a GramEngine: a `factor` and `least_squares()`);
+    `batches` = (X, batch_size) for mini-batches of X, shape (n, k). Half, because the curvature
+    between the two points can exceed both.
     """
     return round_down(0.5 * _stable(statistics, initial, batches), 2)
 
@@ -171,8 +172,7 @@ def _stable(statistics, initial: Parameters, batches: tuple[np.ndarray, int] | N
                 points += balanced_minimizers(best.coef, best.intercept, initial.n_hidden)
             if batches is not None:
                 return min(largest_stable_lr_for_batches(p, *batches) for p in points)
-            factor = statistics.factor if isinstance(statistics, RowStatistics) else _root(statistics.G)
-            return min(largest_stable_lr_from_factor(p, factor) for p in points)
+            return min(largest_stable_lr_from_factor(p, statistics.factor) for p in points)
         except (np.linalg.LinAlgError, ValueError):
             return np.inf
 
@@ -251,7 +251,7 @@ def scales_of(gram: np.ndarray, rows: int, target_size: float = 0.0) -> Scales:
     standardized = np.eye(int(varying.sum()) + 1)
     standardized[:-1, :-1] = covariance[np.ix_(varying, varying)] / np.outer(std[varying], std[varying])
     formed = rows + 2 * (k + 1)  # G's sums over the rows, then G^(1/2)'s eigendecomposition
-    return Scales(_condition(_root(gram), formed), _condition(_root(standardized), formed), target_size)
+    return Scales(_condition(gram_root(gram), formed), _condition(gram_root(standardized), formed), target_size)
 
 
 def _condition(F: np.ndarray, formed: int = 0) -> float:

@@ -14,20 +14,19 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
-from .engines import GramEngine, LiteralEngine, objective_for, step_scale, validation_loss
+from .engines import GramEngine, LiteralEngine, step_scale
+from .engines.rows import InMemoryRows, RowSummary, StreamedRows, TrainingRows, scaling_chosen
 from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged, quiet_floats
-from .linear_map import LeastSquares
 from .network import Gradients, Parameters
 from .notation import count
 from .optimizers import Optimizer, OptimizerSettings
 from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
-from .rounding import LossRounding, beyond_rounding
-from .scaling import RunningMoments, Scaling
-from .stepsize import RowStatistics, Scales, choose_lr, round_down, scales_of, scales_of_rows
+from .rounding import beyond_rounding
+from .scaling import Scaling
+from .stepsize import round_down, scales_of_rows
 
 # A loss this many times the first epoch's is growing without bound.
 DIVERGENCE_FACTOR = 1e6
@@ -35,49 +34,12 @@ DIVERGENCE_FACTOR = 1e6
 SPLIT_STREAM = 2
 
 
-@dataclass
-class TrainingRows:
-    """The rows training sees: validation rows held out, all in z-scores when scaled.
-
-    X : shape (n_train, k), y : shape (n_train,); validation = (X_val, y_val) or None.
-    Rows streamed from a file (prepare_streamed) are not held: X and y are None and `gram`
-    is their Gram engine. Rows held by the workers of a Dask cluster (engines.dask.
-    prepare_partitioned) have their Gram engine too, and `partitions`, which computes the epochs
-    on them. `scales` says how evenly the raw columns are scaled.
-    """
-
-    X: np.ndarray | None
-    y: np.ndarray | None
-    validation: tuple[np.ndarray, np.ndarray] | None
-    scaling: Scaling | None
-    scales: Scales
-    gram: GramEngine | None = None
-    partitions: object | None = None
-
-    @property
-    def count(self) -> int:
-        return self.gram.rows if self.y is None else len(self.y)
-
-    @cached_property
-    def statistics(self) -> GramEngine | RowStatistics:
-        """What the step size depends on (stepsize.choose_lr): G and the least-squares fit."""
-        return self.gram if self.y is None else RowStatistics(self.X, self.y)
-
-    def least_squares(self) -> LeastSquares:
-        """The best fit any linear map (so any weights of the linear network) makes of these rows."""
-        return self.statistics.least_squares()
-
-    def loss_rounding(self, convention: str) -> LossRounding:
-        """The rounding bounds of a loss computed from these rows' residuals (rounding.LossRounding)."""
-        return LossRounding.of_gram(self.gram, convention) if self.y is None else LossRounding.of_rows(self.X, self.y, convention)
-
-
-def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling | None = None) -> TrainingRows:
+def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling | None = None) -> InMemoryRows:
     """Hold out plan.val_split of the rows (seeded), then standardise with the training rows'
-    statistics where the plan says so (or with `scaling`, given when resuming a model).
+    statistics where engines.rows.scaling_chosen says so (or with `scaling`, given when
+    resuming a model).
 
-    X : shape (n, k), y : shape (n,). With plan.standardize None, the rows are standardised
-    when plan.lr is None (the step is chosen) and the columns are badly scaled (stepsize.Scales).
+    X : shape (n, k), y : shape (n,) or (n, m).
     """
     validation = None
     split = validation_split(len(y), plan)
@@ -86,14 +48,12 @@ def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling |
         validation = (X[held], y[held])
         X, y = X[kept], y[kept]
     scales = scales_of_rows(X, y)
-    standardize = plan.standardize if plan.standardize is not None else plan.lr is None and scales.bad
-    if standardize and scaling is None:
-        scaling = Scaling.fit(X, y)
+    scaling, _ = scaling_chosen(plan, scaling, lambda: (lambda: Scaling.fit(X, y), scales))
     if scaling is not None:
         X, y = scaling.features(X), scaling.target(y)
         if validation is not None:
             validation = (scaling.features(validation[0]), scaling.target(validation[1]))
-    return TrainingRows(X, y, validation, scaling, scales)
+    return InMemoryRows(X, y, validation, scaling, scales)
 
 
 def validation_split(n: int, plan: TrainingPlan) -> tuple[np.ndarray, np.ndarray] | None:
@@ -111,41 +71,18 @@ def validation_split(n: int, plan: TrainingPlan) -> tuple[np.ndarray, np.ndarray
 
 def prepare_streamed(
     make_chunks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]], plan: TrainingPlan, scaling: Scaling | None = None
-) -> TrainingRows:
-    """Rows read in chunks into the Gram engine's statistics, in z-scores where prepare would
-    standardise them (or with `scaling`, a resumed model's); no row is kept.
+) -> StreamedRows:
+    """Rows read in chunks into the Gram engine's statistics, in z-scores where
+    engines.rows.scaling_chosen says so (or with `scaling`, a resumed model's); no row is kept.
 
     `make_chunks()` returns a fresh iterable of (X, y), X : shape (m, k), y : shape (m,). The
-    Gram engine reads the rows twice; one more pass first takes their means, standard
-    deviations and scales where standardising is asked for or may be chosen.
+    Gram engine reads the rows twice; one more pass first (RowSummary) takes their means,
+    standard deviations and scales where the decision needs them.
     """
-    scales = None
-    if scaling is None and (plan.standardize or (plan.standardize is None and plan.lr is None)):
-        moments, scales = _summary(make_chunks)
-        if plan.standardize or scales.bad:
-            scaling = moments
+    scaling, scales = scaling_chosen(plan, scaling, lambda: RowSummary.of_chunks(make_chunks).moments_and_scales())
     if scaling is not None:
         raw, make_chunks = make_chunks, lambda: ((scaling.features(X), scaling.target(y)) for X, y in raw())
-    gram = GramEngine.from_chunks(make_chunks)
-    if scales is None:
-        scales = scales_of(gram.G, gram.rows, float(np.sqrt(gram.zero_loss)))
-    return TrainingRows(None, None, None, scaling, scales, gram)
-
-
-def _summary(make_chunks) -> tuple[Scaling, Scales]:
-    """One pass over chunked rows: their z-score scaling, and how evenly their raw columns are scaled."""
-    x, y, gram, rows, target_size = RunningMoments(), RunningMoments(), 0.0, 0, 0.0
-    with np.errstate(all="ignore"):
-        for X, target in make_chunks():
-            x.add(X)
-            y.add(target[:, None])
-            A = np.column_stack([X, np.ones(len(X))])
-            gram = gram + A.T @ A
-            rows += len(X)
-            target_size = max(target_size, float(np.max(np.abs(target), initial=0.0)))
-    if rows == 0:
-        raise ValueError("no rows to summarise")
-    return Scaling.of_moments(x, y), scales_of(gram / rows, rows, target_size)
+    return StreamedRows(GramEngine.from_chunks(make_chunks), scaling, scales)
 
 
 # Adam's step when none is given: Kingma and Ba's default (its steps are about eta in size, whatever the data).
@@ -165,7 +102,7 @@ def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> Trai
     if lr is None and plan.optimizer == "adam":
         lr = ADAM_LR
     elif lr is None:
-        lr = choose_lr(rows.statistics, initial, None if plan.batch_size is None else (rows.X, plan.batch_size))
+        lr = rows.choose_lr(initial, plan.batch_size)
         if not np.isfinite(lr):
             lr = 1.0
         if plan.loss != "mse" or plan.optimizer != "gd":
@@ -355,16 +292,15 @@ def fit_rows(
     optimizer_state: dict | None = None,
     on_step: Callable[[int, int, Parameters, Gradients], None] | None = None,
 ) -> Fit:
-    """Make the plan's choices (resolve), choose the objective for the rows (in memory, or
-    streamed by prepare_streamed) and train from `initial`. first_epoch, on_epoch, stop and
+    """Make the plan's choices (resolve), take the rows' objective (in memory, streamed or on a
+    cluster: TrainingRows.objective) and train from `initial`. first_epoch, on_epoch, stop and
     optimizer_state are train's; with mini-batches, `on_step(epoch, step, params, gradients)`
     is called before each update (engines.MiniBatches.epoch)."""
     plan = resolve(plan, rows, initial)
-    if rows.y is not None:
-        check_memory(initial.vector.size, initial.n_hidden, len(rows.y), plan.batch_size)
-    objective = objective_for(rows, initial, plan, on_step)
-    validation = None if rows.validation is None else validation_loss(*rows.validation, initial, plan)
-    result = train(objective, initial, plan, validation_loss=validation, on_epoch=on_epoch, stop=stop,
+    if rows.arrays is not None:
+        check_memory(initial.vector.size, initial.n_hidden, rows.count, plan.batch_size)
+    objective = rows.objective(initial, plan, on_step)
+    result = train(objective, initial, plan, validation_loss=rows.validation_loss(initial, plan), on_epoch=on_epoch, stop=stop,
                    first_epoch=first_epoch, optimizer_state=optimizer_state)
     return Fit(rows, plan, result)
 
@@ -383,7 +319,7 @@ def train(
     """Run up to plan.epochs epochs of gradient descent (or plan.optimizer's rule, from
     `optimizer_state` when resuming) from `initial`, with plan.lr (resolved).
 
-    `objective` (engines.objective_for) does an epoch's forward and backward passes and
+    `objective` (a TrainingRows.objective, engines/) does an epoch's forward and backward passes and
     updates. `validation_loss(params)` adds a validation loss per epoch, which early stopping
     then watches (the training loss without it). Training ends after plan.epochs epochs, when
     the loss has converged (plan.tol), by early stopping (plan.patience), or after the current

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fwdback.engines import GRAM_MIN_ROWS, FullBatch, MiniBatches, batches, epoch_order, objective_for
+from fwdback.engines import GRAM_MIN_ROWS, FullBatch, MiniBatches, batches, epoch_order
 from fwdback.engines.gram import MAX_CONDITION, GramEngine
 from fwdback.engines.literal import LiteralEngine
 from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names, update
@@ -95,9 +95,9 @@ def test_streamed_rows_train_only_the_linear_network_on_full_batches():
     X, y = generate(100, seed=1)
     rows = prepare_streamed(lambda: [(X, y)], TrainingPlan(lr=0.1))
     with pytest.raises(ValueError, match="full batches"):
-        objective_for(rows, init_parameters(np.random.default_rng(0), activation="relu"), TrainingPlan())
+        rows.objective(init_parameters(np.random.default_rng(0), activation="relu"), TrainingPlan())
     with pytest.raises(ValueError, match="full batches"):
-        objective_for(rows, init_parameters(np.random.default_rng(0)), TrainingPlan(batch_size=10))
+        rows.objective(init_parameters(np.random.default_rng(0)), TrainingPlan(batch_size=10))
 
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])

@@ -112,6 +112,15 @@ def test_streamed_divergence_says_what_lr_to_try(run, big_csv, rows):
     assert f"--lr {suggestion}" in streamed.stderr
 
 
+def test_streamed_z_scores_that_diverge_are_not_told_to_standardise(run, big_csv):
+    # Streamed rows in z-scores once diverged with the advice to pass --standardize, given already.
+    in_memory = run(["train", big_csv, "--standardize", "--lr", "5"])
+    streamed = run(["train", big_csv, "--standardize", "--lr", "5", "--chunksize", CHUNK])
+    assert in_memory.exit_code == streamed.exit_code == 3
+    assert "training diverged" in streamed.stderr and "--standardize" not in streamed.stderr
+    assert streamed.stderr == in_memory.stderr
+
+
 def test_a_bad_cell_in_a_later_chunk_names_its_row_and_writes_no_model(run, workdir, rows, csv_text):
     lines = csv_text(*rows).splitlines()
     cells = lines[4321].split(",")  # data row 4321, in the fifth chunk

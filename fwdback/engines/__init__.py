@@ -25,7 +25,8 @@ and, for rows held by the workers of a Dask cluster, engines.dask's DataParallel
 DataParallelMiniBatches (the same, one map-reduce over the partitions an epoch or a step; the
 linear network trains on their Gram statistics), as tests/test_dask.py proves.
 
-`objective_for` chooses among them for a training plan.
+A source of training rows (engines.rows.TrainingRows: in memory, streamed, on a cluster)
+chooses among them for a training plan (its `objective`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import numpy as np
 from ..errors import SquaresOverflow
 from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
 from ..optimizers import Optimizer
-from ..rounding import LossRounding, QuadraticRounding
+from ..rounding import LossRounding
 from ..stepsize import RowStatistics, suggest_lr
 from .batches import BatchSteps
 from .gram import GramEngine
@@ -58,11 +59,11 @@ class FullBatch:
     GramEngine) give a learning rate to suggest after a divergence.
     """
 
-    standardized = False
-    step_scale = 1.0
-
-    def __init__(self, engine, whole, name: str, rounding, statistics):
+    def __init__(self, engine, whole, name: str, rounding, statistics, standardized: bool = False, step_scale: float = 1.0):
+        """`standardized`: the rows are z-scores; `step_scale`: the plan's step per gradient
+        descent's on the MSE (step_scale), which scales the rate suggest_lr gives."""
         self.engine, self.whole, self.name, self.rounding, self.statistics = engine, whole, name, rounding, statistics
+        self.standardized, self.step_scale = standardized, step_scale
 
     def epoch(self, params: Parameters, optimizer: Optimizer, number: int):
         loss, grads = self.engine.loss_and_gradients(params)
@@ -113,15 +114,16 @@ class MiniBatches:
     """
 
     name = "mini-batch"
-    standardized = False
-    step_scale = 1.0
 
     def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
-                 shuffle: bool = True, convention: str = "mse", on_step=None):
+                 shuffle: bool = True, convention: str = "mse", on_step=None, *,
+                 standardized: bool = False, step_scale: float = 1.0):
         """`on_step(number, step, params, gradients)`, given, is called before each update (step 1,
-        2, ...) with the weights it starts from and its batch's gradients."""
+        2, ...) with the weights it starts from and its batch's gradients; `standardized` and
+        `step_scale` as FullBatch's."""
         self.X, self.y, self.batch_size, self.seed = X, y, batch_size, seed
         self.shuffle, self.convention, self.on_step = shuffle, convention, on_step
+        self.standardized, self.step_scale = standardized, step_scale
         self._steps = self._whole = None
 
     def batches(self, number: int):
@@ -173,41 +175,6 @@ class MiniBatches:
         return suggest_lr(RowStatistics(self.X, self.y), initial, lr, (self.X, self.batch_size), self.step_scale)
 
 
-def objective_for(rows, initial: Parameters, plan, on_step=None):
-    """What computes an epoch: mini-batches with a batch size, else a full batch by the Gram
-    engine where it applies, is exact and saves time (GRAM_MIN_ROWS rows or more, or rows
-    streamed), by the literal engine elsewhere, so lecture-sized data runs the lecture's
-    computation; rows on a Dask cluster, what their partitions say (engines.dask). `rows` is
-    training.TrainingRows, `plan` its (resolved) TrainingPlan; `on_step` is MiniBatches'."""
-    convention = plan.loss
-    if rows.partitions is not None:
-        objective = rows.partitions.objective(rows.gram, initial, plan)
-        objective.standardized = rows.scaling is not None
-        objective.step_scale = step_scale(plan, rows.count)
-        return objective
-    if rows.gram is not None:
-        if plan.batch_size is not None or not _gram_applies(initial):
-            raise ValueError("streamed rows train the linear network with one output on full batches only")
-        gram = rows.gram.with_loss(convention)
-        objective = FullBatch(gram, gram, "gram", QuadraticRounding(rows.gram, convention), rows.gram)
-        objective.step_scale = step_scale(plan, rows.count)
-        return objective
-    X, y = rows.X, rows.y
-    if plan.batch_size is not None:
-        objective = MiniBatches(X, y, plan.batch_size, plan.seed, plan.shuffle, convention, on_step)
-    else:
-        literal = full_batch_engine(X, y, initial, convention)
-        gram = gram_engine(X, y) if _gram_applies(initial) and len(y) >= GRAM_MIN_ROWS else None
-        if gram is not None:
-            objective = FullBatch(gram.with_loss(convention), literal, "gram", QuadraticRounding(gram, convention), rows.statistics)
-        else:
-            name = "literal" if isinstance(literal, LiteralEngine) else "network"
-            objective = FullBatch(literal, literal, name, LossRounding.of_rows(X, y, convention), rows.statistics)
-    objective.standardized = rows.scaling is not None
-    objective.step_scale = step_scale(plan, rows.count)
-    return objective
-
-
 def step_scale(plan, n: int) -> float:
     """The plan's step per gradient descent's on the MSE, for n rows: a loss convention's
     gradients are n / d(n) times the MSE's (over the rows of an update), so its step d(n) / n
@@ -220,7 +187,8 @@ def step_scale(plan, n: int) -> float:
     return scale * (1.0 - plan.momentum) if plan.optimizer in ("momentum", "nesterov") else scale
 
 
-def _gram_applies(initial: Parameters) -> bool:
+def gram_applies(initial: Parameters) -> bool:
+    """Whether the Gram engine computes this network's loss: the lecture's kind, linear."""
     return initial.architecture.lecture and initial.architecture.linear
 
 
@@ -236,7 +204,7 @@ def gram_engine(X: np.ndarray, y: np.ndarray, convention: str = "mse") -> GramEn
 
 def validation_loss(X: np.ndarray, y: np.ndarray, initial: Parameters, plan):
     """The loss on validation rows X, shape (v, k), y, shape (v,) or (v, m), as a function of the weights."""
-    applies = _gram_applies(initial) and plan.batch_size is None and len(y) >= GRAM_MIN_ROWS
+    applies = gram_applies(initial) and plan.batch_size is None and len(y) >= GRAM_MIN_ROWS
     gram = gram_engine(X, y, plan.loss) if applies else None
     if gram is not None:
         return gram.loss

@@ -37,11 +37,12 @@ from ..errors import ClusterError, FwdbackError, SchedulerAddressError
 from ..network import Parameters, backward, forward, loss_divisor, mse_loss
 from ..optimizers import Optimizer
 from ..rounding import LossRounding, QuadraticRounding
-from ..scaling import RunningMoments, Scaling
+from ..scaling import Scaling
 from ..sources import Part, predicted_part, read_part, same_header
-from ..stepsize import Scales, scales_of, suggest_lr
-from . import FullBatch, _gram_applies, epoch_order, full_batch_engine
+from ..stepsize import Scales, suggest_lr
+from . import FullBatch, epoch_order, full_batch_engine, gram_applies, step_scale
 from .gram import GramEngine, first_pass_sums, second_pass_sums
+from .rows import RowSummary, StreamedRows, scaling_chosen
 
 # The environment variable Dask users set for their scheduler's address.
 SCHEDULER_ADDRESS = "DASK_SCHEDULER_ADDRESS"
@@ -304,26 +305,19 @@ def _scaled(partition, scaling: Scaling | None) -> tuple[np.ndarray, np.ndarray]
     return (X, y) if scaling is None else (scaling.features(X), scaling.target(y))
 
 
-def _summary_sums(partition) -> tuple[RunningMoments, RunningMoments, np.ndarray, float]:
-    """training._summary's terms of a partition: the moments of X and of y, A^T A (A = [X, 1]) and max |y|."""
-    X, y = partition
-    x_moments, y_moments = RunningMoments(), RunningMoments()
-    with np.errstate(all="ignore"):
-        x_moments.add(X)
-        y_moments.add(y[:, None])
-        A = np.column_stack([X, np.ones(len(X))])
-        return x_moments, y_moments, A.T @ A, float(np.max(np.abs(y), initial=0.0))
+def _summary(partition) -> RowSummary:
+    """A partition's RowSummary."""
+    summary = RowSummary()
+    summary.add(*partition)
+    return summary
 
 
-def summary(partitions: Partitions) -> tuple[Scaling, Scales]:
-    """The rows' z-score scaling and how evenly their raw columns are scaled (training._summary)."""
-    x_moments, y_moments, gram, target_size = RunningMoments(), RunningMoments(), 0.0, 0.0
-    with np.errstate(all="ignore"):
-        for x, y, AtA, size in partitions.map(_summary_sums):
-            x_moments.merge(x.count, x.mean, x.std)
-            y_moments.merge(y.count, y.mean, y.std)
-            gram, target_size = gram + AtA, max(target_size, size)
-    return Scaling.of_moments(x_moments, y_moments), scales_of(gram / partitions.count, partitions.count, target_size)
+def summary(partitions: Partitions) -> RowSummary:
+    """The rows' RowSummary: the partitions' merged in the parts' order."""
+    whole = RowSummary()
+    for part in partitions.map(_summary):
+        whole.merge(part)
+    return whole
 
 
 def _first_pass(partition, scaling: Scaling | None) -> tuple:
@@ -399,13 +393,14 @@ class DataParallel:
     convention (times n / d(n)) (objective interface, engines/)."""
 
     name = "dask"
-    standardized = False
 
     def __init__(self, partitions: Partitions, scaling: Scaling | None, initial: Parameters, statistics,
-                 convention: str):
+                 convention: str, step_scale: float):
+        """`step_scale` as engines.FullBatch's."""
         self.partitions, self.scaling, self.statistics = partitions, scaling, statistics
         self.rounding = LossRounding.of_gram(statistics, convention)
         self.initial, self.convention, self.engines = initial, convention, None
+        self.standardized, self.step_scale = scaling is not None, step_scale
 
     def loss_and_gradients(self, params: Parameters):
         client = self.partitions.client
@@ -420,8 +415,6 @@ class DataParallel:
         loss, gradients = self.loss_and_gradients(params)
         return optimizer.step(params, gradients), loss, gradients
 
-    step_scale = 1.0
-
     def suggest_lr(self, initial: Parameters, lr: float) -> float:
         return suggest_lr(self.statistics, initial, lr, scale=self.step_scale)
 
@@ -435,8 +428,8 @@ class DataParallelMiniBatches(DataParallel):
     name = "dask mini-batch"
 
     def __init__(self, partitions: Partitions, scaling: Scaling | None, initial: Parameters, statistics,
-                 convention: str, plan):
-        super().__init__(partitions, scaling, initial, statistics, convention)
+                 convention: str, step_scale: float, plan):
+        super().__init__(partitions, scaling, initial, statistics, convention, step_scale)
         self.batch_size, self.seed, self.shuffle = plan.batch_size, plan.seed, plan.shuffle
         self.offsets = np.cumsum([0, *partitions.rows])
 
@@ -460,40 +453,35 @@ class DataParallelMiniBatches(DataParallel):
         return params, loss_sum / loss_divisor(self.convention, n), gradients
 
 
-class PartitionedRows:
-    """Training rows held by the workers (training.TrainingRows.partitions): what computes an epoch on them."""
+class PartitionedRows(StreamedRows):
+    """Rows held by the workers of a Dask cluster: their GramEngine's statistics on the client (as
+    StreamedRows'), in z-scores where `scaling` is given, and the Partitions, which compute the
+    epochs that the statistics do not. No validation rows."""
 
-    def __init__(self, partitions: Partitions, scaling: Scaling | None):
-        self.partitions, self.scaling = partitions, scaling
+    def __init__(self, gram: GramEngine, scaling: Scaling | None, scales: Scales | None, partitions: Partitions):
+        super().__init__(gram, scaling, scales)
+        self.partitions = partitions
 
-    def objective(self, gram: GramEngine, initial: Parameters, plan):
+    def objective(self, initial: Parameters, plan, on_step=None):
         """The Gram engine for the lecture's linear network on full batches where it is exact (its
         statistics are on the client already), else DataParallel, or DataParallelMiniBatches with a
-        batch size. `plan` is the run's (resolved) TrainingPlan."""
-        convention = plan.loss
-        if plan.batch_size is None and _gram_applies(initial) and gram.exact:
+        batch size. `plan` is the run's (resolved) TrainingPlan; `on_step` is not called (a
+        cluster's steps are not watched one by one)."""
+        gram, convention, scale = self.gram, plan.loss, step_scale(plan, self.count)
+        if plan.batch_size is None and gram_applies(initial) and gram.exact:
             scaled = gram.with_loss(convention)
-            return FullBatch(scaled, scaled, "gram", QuadraticRounding(gram, convention), gram)
+            return FullBatch(scaled, scaled, "gram", QuadraticRounding(gram, convention), gram, self.scaling is not None, scale)
         if plan.batch_size is None:
-            return DataParallel(self.partitions, self.scaling, initial, gram, convention)
-        return DataParallelMiniBatches(self.partitions, self.scaling, initial, gram, convention, plan)
+            return DataParallel(self.partitions, self.scaling, initial, gram, convention, scale)
+        return DataParallelMiniBatches(self.partitions, self.scaling, initial, gram, convention, scale, plan)
 
 
-def prepare_partitioned(partitions: Partitions, plan, scaling: Scaling | None = None):
-    """training.prepare_streamed for rows on the workers: z-scores where prepare would choose them
-    (or with `scaling`, a resumed model's), the Gram engine's statistics by map-reduce, and the
+def prepare_partitioned(partitions: Partitions, plan, scaling: Scaling | None = None) -> PartitionedRows:
+    """training.prepare_streamed for rows on the workers: z-scores where engines.rows.scaling_chosen
+    chooses them (`scaling`: a resumed model's), the Gram engine's statistics by map-reduce, and the
     partitions kept for the epochs. `plan` is a TrainingPlan."""
-    from ..training import TrainingRows
-
-    scales = None
-    if scaling is None and (plan.standardize or (plan.standardize is None and plan.lr is None)):
-        moments, scales = summary(partitions)
-        if plan.standardize or scales.bad:
-            scaling = moments
-    gram = gram_engine(partitions, scaling)
-    if scales is None:
-        scales = scales_of(gram.G, gram.rows, float(np.sqrt(gram.zero_loss)))
-    return TrainingRows(None, None, None, scaling, scales, gram, partitions=PartitionedRows(partitions, scaling))
+    scaling, scales = scaling_chosen(plan, scaling, lambda: summary(partitions).moments_and_scales())
+    return PartitionedRows(gram_engine(partitions, scaling), scaling, scales, partitions)
 
 
 def predicted_parts(client, parts: Sequence[Part], model, sep: str | None, every_header: bool = False) -> Iterator[bytes]:

@@ -32,6 +32,7 @@ import numpy as np
 from ..errors import SquaresOverflow
 from ..linear_map import LeastSquares
 from ..network import Gradients, Parameters, loss_divisor
+from ..stepsize import gram_root
 
 # Above this condition number of G the Gram form may drift from the literal engine by more than
 # 1e-9: over 3000 epochs the losses agreed to 1e-11 at cond(G) = 2e10 and to 5e-9 at 3e12.
@@ -122,6 +123,11 @@ class GramEngine:
         self.loss0 = rr / n
         self.gradient0 = 2.0 * Atr / n
         self.constant_loss = centred / n
+
+    @property
+    def factor(self) -> np.ndarray:
+        """F with F^T F = G, shape (k + 1, k + 1): G^(1/2), for the step size (stepsize.choose_lr)."""
+        return gram_root(self.G)
 
     def least_squares(self) -> LeastSquares:
         """The least-squares yardstick from the statistics alone (for rows not in memory).
