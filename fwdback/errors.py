@@ -79,12 +79,15 @@ def path_problem(error: OSError | ValueError) -> str:
     return problems.get(error.errno, f"cannot be opened ({describe(error)}); check the path")
 
 
-def python_name(setting: str, value=None) -> str:
-    """A setting as the Python API spells it, by the estimator's parameter (settings.Setting.
-    estimator_name): `lr=0.002`, `standardize=True`, `random_state=5` for the seed."""
-    from .settings import BY_NAME  # settings imports this module
+# The estimator's parameters named otherwise than their settings ("seed": "random_state"): filled
+# by settings.py from its declaration (settings imports this module, not this module settings).
+PARAMETER_NAMES: dict[str, str] = {}
 
-    name = BY_NAME[setting].estimator_name if setting in BY_NAME else setting
+
+def python_name(setting: str, value=None) -> str:
+    """A setting as the Python API spells it, by the estimator's parameter: `lr=0.002`,
+    `standardize=True`, `random_state=5` for the seed."""
+    name = PARAMETER_NAMES.get(setting, setting)
     return name if value is None else f"{name}={value!r}"
 
 

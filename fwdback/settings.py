@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .errors import ResumeConflict, SettingNotUsed
+from .errors import PARAMETER_NAMES, ResumeConflict, SettingNotUsed
 
 DEFAULT_EPOCHS = 10_000
 # The default convergence stop: the loss moved by no more than this, relative, over
@@ -286,6 +286,7 @@ SETTINGS = (
             "(the command line's --resume MODEL).", "start", (), resumed=False, recorded="no"),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
+PARAMETER_NAMES.update({setting.name: setting.parameter for setting in SETTINGS if setting.parameter})
 # The settings of the training plan (plan.TrainingPlan), and of the network's shape.
 PLAN_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded in ("plan", "changed"))
 SHAPE_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded == "network")
