@@ -263,9 +263,9 @@ class FwdbackRegressor:
 
     def _given(self) -> frozenset[str]:
         """The settings a warm start must agree on with the fitted run, as the options given to
-        --resume must: every setting --resume goes on with, but those left None (lr, standardize:
-        the run's choice stands) and a random_state that is no seed (None, a Generator, a
-        RandomState: the run's seed goes on)."""
+        --resume must: every setting --resume goes on with, but those left None (which go on with
+        the run's: lr with the step it chose) and a random_state that is no seed (None, a
+        Generator, a RandomState: the run's seed goes on)."""
         return frozenset(setting.name for setting in SETTINGS
                          if setting.resumed and (value := getattr(self, setting.estimator_name)) is not None
                          and (setting.name != "seed" or _is_int(value)))
