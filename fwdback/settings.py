@@ -157,8 +157,9 @@ class Setting:
     resumed      --resume goes on with the model's value, and a value given again must agree
     recorded     how the model file keeps it: "plan" (always, in "training"."plan"), "changed"
                  (there, where it is not the default: the lecture's files stay as they were),
-                 "network" (the network's shape, in "params") or "no" (how one fit starts, not a
-                 setting of the run the file records)
+                 "network" (the network's shape, in "params": network.Architecture's `recorded_as`,
+                 where not `name`) or "no" (how one fit starts, not a setting of the run the file
+                 records)
     parameter    the estimator's name for it, where not `name`
     none_means   what None stands for, where it is the default
     decided      None is for the run to decide (lr, standardize): the model file records the decision
@@ -176,6 +177,7 @@ class Setting:
     used_with: UsedWith | None = None
     resumed: bool = True
     recorded: str = "changed"
+    recorded_as: str = ""
     parameter: str = ""
     none_means: str = ""
     decided: bool = False
@@ -228,7 +230,7 @@ _ADAM = UsedWith("optimizer", ("adam",), "the update rule")
 # In the model file's order (plan.TrainingPlan's fields, then how its "plan" lists them).
 SETTINGS = (
     Setting("hidden", 2, Integer(1), "Hidden units (the lecture's N1, N2: 2).", "shape", _SHAPE,
-            recorded="network", words="hidden units"),
+            recorded="network", recorded_as="n_hidden", words="hidden units"),
     Setting("activation", "identity", Choice(ACTIVATIONS),
             "The hidden layer's activation (identity: the lecture's linear network).", "shape", _SHAPE, recorded="network"),
     Setting("output_activation", "identity", Choice(OUTPUT_ACTIVATIONS),
@@ -287,9 +289,9 @@ SETTINGS = (
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 PARAMETER_NAMES.update({setting.name: setting.parameter for setting in SETTINGS if setting.parameter})
-# The settings of the training plan (plan.TrainingPlan), and of the network's shape.
+# The settings of the training plan (plan.TrainingPlan); the others are the network's shape, and
+# how one fit starts (warm_start).
 PLAN_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded in ("plan", "changed"))
-SHAPE_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded == "network")
 
 
 def check_used(settings: dict) -> None:
@@ -308,8 +310,8 @@ def stored_settings(model) -> dict:
     plan's, each a setting's default where the file leaves it out (the lecture's files leave out the
     settings beyond it; version 1 files most of them); standardize is whether it has a scaling."""
     architecture = model.params.architecture
-    network = {"hidden": architecture.n_hidden, "activation": architecture.activation,
-               "output_activation": architecture.output_activation, "bias": architecture.bias}
+    network = {setting.name: getattr(architecture, setting.recorded_as or setting.name)
+               for setting in SETTINGS if setting.recorded == "network"}
     recorded = model.training.plan
     plan = {setting.name: recorded.get(setting.name, setting.default) for setting in PLAN_SETTINGS}
     return network | plan | {"standardize": model.scaling is not None}
