@@ -220,3 +220,32 @@ def test_explain_refuses_an_epoch_early_stopping_never_reaches_and_works_the_las
     _, kept = _split(len(y), 0.25, 5)
     start = _descent(Parameters.from_dict(init_weights), X[kept], y[kept], 0.05, 1)[1]
     np.testing.assert_allclose([json.loads(accepted.stdout)["weights"][name] for name in NAMES], start.vector, rtol=RTOL)
+
+
+# --- the command line words the run's refusals as usage errors, as it always has ---------------------
+
+_STREAMED = "streamed training is the linear network (identity activation) on full batches of every row"
+
+
+@pytest.mark.parametrize(
+    ("options", "line"),
+    [
+        (["--dask", "--val-split", "0.2"], "--dask cannot be used with --val-split: the rows are split on one machine only"),
+        (["--dask", "--batch-size", "4"],
+         "--dask with --batch-size needs --lr: the step for mini-batches is chosen from rows in memory"),
+        (["--chunksize", "1000", "--activation", "tanh"], f"--chunksize cannot be used with --activation tanh: {_STREAMED}"),
+        (["--chunksize", "1000", "--no-bias"], f"--chunksize cannot be used with --no-bias: {_STREAMED}"),
+        (["--chunksize", "1000", "--features", "x1,x2", "--target", "x3,y"],
+         f"--chunksize cannot be used with several --target columns: {_STREAMED}"),
+        (["--resume", "m.json", "--activation", "tanh"], "--resume goes on with the model's activation, identity; leave out "
+         "--activation tanh, or start afresh from its weights with --init"),
+        (["--resume", "m.json", "--chunksize", "1000", "--epochs", "2"], None),
+    ],
+)
+def test_train_words_the_runs_refusals_with_its_options(run, small_csv, options, line):
+    assert run(["train", small_csv, "--epochs", "3", "--model", "m.json", "-q"]).exit_code == 0
+    result = run(["train", small_csv, *options, "--no-save"])
+    if line is None:
+        assert result.exit_code == 0, result.stderr
+    else:
+        assert (result.exit_code, result.stderr) == (2, f"Error: {line}; see 'fwdback train --help'\n")
