@@ -250,8 +250,8 @@ class FwdbackRegressor:
         FrozenParameters, a ValueError, for freeze naming no parameter or every one; NotEnoughMemory).
         With warm_start on a fitted estimator, the fitted run goes on as `fwdback train --resume`
         goes on with a model (run.resumed_start): its weights, scaling, update rule's state and
-        settings, the epochs numbered on; a parameter away from its default must say what the run
-        says (ResumeConflict), random_state None, a Generator or a RandomState go on with its seed."""
+        settings, the epochs numbered on; the parameters must say what the run says (_given;
+        ResumeConflict)."""
         network = run.NetworkSettings(tuple(f"x{j}" for j in range(1, n_features + 1)), target, int(self.hidden),
                                       self.activation, self.output_activation, bool(self.bias))
         if not (self.warm_start and self.__sklearn_is_fitted__()):
@@ -262,21 +262,16 @@ class FwdbackRegressor:
             if asked != has:
                 raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, which takes "
                                  f"{has} {what}, not {asked}; give it those, or fit afresh with warm_start=False")
-        return run.resumed_start(self._model(), self._plan(seed), network, self._changed())
+        return run.resumed_start(self._model(), self._plan(seed), network, self._given())
 
-    def _changed(self) -> frozenset[str]:
-        """The settings --resume goes on with whose parameters are away from their defaults: those
-        a warm start must agree on, as the options given to --resume. random_state counts as a seed
-        only (None, a Generator or a RandomState go on with the fitted run's)."""
-        defaults = self._parameters()
-
-        def changed(setting) -> bool:
-            value, default = getattr(self, setting.estimator_name), defaults[setting.estimator_name]
-            if setting.name == "freeze":
-                return set(value) != set(default)
-            return value != default and (setting.name != "seed" or _is_int(value))
-
-        return frozenset(setting.name for setting in SETTINGS if setting.resumed and changed(setting))
+    def _given(self) -> frozenset[str]:
+        """The settings a warm start must agree on with the fitted run, as the options given to
+        --resume must: every setting --resume goes on with, but those left None (which go on with
+        the run's: lr with the step it chose) and a random_state that is no seed (None, a
+        Generator, a RandomState: the run's seed goes on)."""
+        return frozenset(setting.name for setting in SETTINGS
+                         if setting.resumed and (value := getattr(self, setting.estimator_name)) is not None
+                         and (setting.name != "seed" or _is_int(value)))
 
     def _plan(self, seed: int) -> TrainingPlan:
         """The training plan of the parameters (checked by _check_params), each as the plan's

@@ -189,6 +189,15 @@ def test_a_warm_start_refuses_what_the_fitted_run_contradicts():
     assert model.fit(X, y).n_iter_ == 10  # refused fits changed nothing
 
 
+def test_a_warm_start_refuses_a_default_the_fitted_run_did_not_have():
+    X, y = generate(30, seed=34)
+    model = FwdbackRegressor(epochs=3, hidden=3, optimizer="adam", warm_start=True).fit(X, y)
+    with pytest.raises(ResumeConflict, match="model's optimizer, adam; leave out optimizer='gd'"):
+        model.set_params(optimizer="gd").fit(X, y)
+    with pytest.raises(ResumeConflict, match="model's hidden units, 3; leave out hidden=2"):
+        model.set_params(optimizer="adam", hidden=2).fit(X, y)
+
+
 def test_warm_start_on_an_unfitted_estimator_fits_from_the_seed():
     X, y = generate(30, seed=30)
     assert FwdbackRegressor(epochs=5, warm_start=True).fit(X, y).weights_ == FwdbackRegressor(epochs=5).fit(X, y).weights_
