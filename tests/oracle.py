@@ -92,24 +92,31 @@ def loss(p: dict, X, Y, shape: Shape = Shape(), convention: str = "mse") -> floa
     return float(np.sum(error**2)) / DIVISORS[convention](len(error))
 
 
-def gradients(p: dict, X, Y, shape: Shape = Shape(), convention: str = "mse") -> dict:
+def gradients(p: dict, X, Y, shape: Shape = Shape(), convention: str = "mse", absolute: bool = False) -> dict:
     """dL/d(name) for every name, by the chain rule, back from the loss:
     dL/dyhat = -(2/d(n)) (y - yhat), dL/da = dL/dyhat out'(a), dL/dN_h = sum_o dL/da_o w(o, h),
     dL/dz_h = dL/dN_h act'(z_h); each weight's gradient is its layer's dL/d(.) times its input,
-    summed over the rows."""
+    summed over the rows.
+
+    With `absolute`, every factor is taken by its absolute value: the sums of the terms'
+    magnitudes, which bound how far rounding can move a computed gradient (about (n + 10) U
+    times them, for any order of summation)."""
+    size = np.abs if absolute else (lambda v: v)
     X = np.asarray(X, dtype=float)
     fwd = forward(p, X, shape)
-    dL_dyhat = -(2.0 / DIVISORS[convention](len(X))) * (_targets(Y, shape.m) - fwd.yhat)
-    dL_dA = dL_dyhat * ACTIVATIONS[shape.out][1](fwd.A)
-    dL_dN = np.column_stack([sum(dL_dA[:, o] * p[shape.output_weight(o, h)] for o in range(shape.m)) for h in range(shape.H)])
-    dL_dZ = dL_dN * ACTIVATIONS[shape.hidden][1](fwd.Z)
+    q = {name: size(value) for name, value in p.items()}
+    dL_dyhat = size(-(2.0 / DIVISORS[convention](len(X))) * (_targets(Y, shape.m) - fwd.yhat))
+    dL_dA = dL_dyhat * size(ACTIVATIONS[shape.out][1](fwd.A))
+    dL_dN = np.column_stack([sum(dL_dA[:, o] * q[shape.output_weight(o, h)] for o in range(shape.m)) for h in range(shape.H)])
+    dL_dZ = dL_dN * size(ACTIVATIONS[shape.hidden][1](fwd.Z))
+    X, N = size(X), size(fwd.N)
     g = {}
     for h in range(shape.H):
         for j in range(shape.k):
             g[shape.hidden_weight(h, j)] = float(dL_dZ[:, h] @ X[:, j])
     for o in range(shape.m):
         for h in range(shape.H):
-            g[shape.output_weight(o, h)] = float(dL_dA[:, o] @ fwd.N[:, h])
+            g[shape.output_weight(o, h)] = float(dL_dA[:, o] @ N[:, h])
     if shape.bias:
         g.update({f"b{h + 1}": float(dL_dZ[:, h].sum()) for h in range(shape.H)})
         g.update({f"b{shape.H + o + 1}": float(dL_dA[:, o].sum()) for o in range(shape.m)})
