@@ -130,6 +130,8 @@ def test_tiny_example_markdown_shows_the_hand_arithmetic(run, tiny):
         r"w_1 \leftarrow w_1 - \eta \frac{\partial L}{\partial w_1} = 0.5 - 0.1 \cdot (-11) = 1.6$$",
         r"w_8 \leftarrow w_8 - \eta \frac{\partial L}{\partial w_8} = -1 - 0.1 \cdot (-25.5) = 1.55$$",
         r"L_{\text{before}} = 14.125, \quad L_{\text{after}} = 25.4192",
+        # (0.535^2 + 7.11^2) / 2 - 14.125 = 25.4191625 - 14.125: the loss went up
+        r"L_{\text{after}} - L_{\text{before}} = 11.2942",
     ]
     for text in expected:
         assert text in md

@@ -137,6 +137,7 @@ def test_non_finite_weight_is_refused():
 
 # --- load_model refuses what is not a model ------------------------------------------------
 
+SCALING = {"mean": {"x1": 0.0, "x2": 1.0, "x3": -1.0, "y": 2.0}, "std": {"x1": 1.0, "x2": 2.0, "x3": 0.5, "y": 3.0}}
 BAD_MODELS = [
     ("not JSON", "x1,x2,x3,y\n1,2,3,4\n", "JSON"),
     ("empty", "", "JSON"),
@@ -174,6 +175,10 @@ BAD_MODELS = [
     ("training lr zero", json.dumps(document(training={"lr": 0})), "lr"),
     ("plan epochs zero", json.dumps(document(version=2, training={"plan": {"epochs": 0}})), "\"plan\".\"epochs\" is 0"),
     ("training epochs beyond int64", json.dumps(document(training={"epochs": 10**3000})), "3001 digits"),
+    ("a scaling std of 0", json.dumps(document(scaling=SCALING | {"std": SCALING["std"] | {"x2": 0}})), "std is not positive"),
+    ("a scaling std of -0.0", json.dumps(document(scaling=SCALING | {"std": SCALING["std"] | {"y": -0.0}})), "std is not positive"),
+    ("a subnormal scaling std", json.dumps(document(scaling=SCALING | {"std": SCALING["std"] | {"x1": 1e-320}})),
+     "std is below 2.225e-308, too small to divide"),
     ("an integer of 5,000 digits", json.dumps(document(training={"epochs": 1})).replace(": 1}", ": 1" + "0" * 4999 + "}"), "5,000 digits, too long"),
 ]
 
@@ -264,3 +269,12 @@ def test_an_init_model_brings_its_scaling(tmp_path):
     assert (start.scaling.y_mean, start.scaling.y_std) == (-2.0, 8.0)
     (tmp_path / "raw.json").write_text(json.dumps(WEIGHTS))
     assert load_init(str(tmp_path / "raw.json")).scaling is None
+
+
+@pytest.mark.parametrize("std", [0, 1e-320])
+def test_predict_refuses_a_scaling_std_it_cannot_divide_by_in_one_line(run, workdir, std):
+    (workdir / "m.json").write_text(json.dumps(document(scaling=SCALING | {"std": SCALING["std"] | {"x3": std}})))
+    (workdir / "d.csv").write_text("x1,x2,x3\n1,2,3\n")
+    result = run(["predict", "--model", "m.json", "d.csv"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: m.json: a \"scaling\" std is ") and result.stderr.count("\n") == 1

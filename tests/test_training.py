@@ -166,6 +166,16 @@ def test_the_convergence_stop_ends_when_the_loss_no_longer_moves(problem):
     assert 0 <= stopped.final_loss - every.final_loss <= moved
 
 
+def test_a_loss_that_does_not_move_converges_after_ten_epochs(problem):
+    """The convergence window is 10 epochs (README: "over 10 epochs"): a step of 1e-300 leaves
+    every weight as it is (far below half a unit in its last place), so the loss is the same
+    each epoch and the tenth is the first with ten of them to compare."""
+    X, y, initial = problem
+    result = fit(X, y, initial, TrainingPlan(lr=1e-300, epochs=100, standardize=False)).result
+    assert np.array_equal(result.final.vector, initial.vector)
+    assert result.stop is StopReason.CONVERGED and result.epochs_run == 10
+
+
 def test_a_looser_tolerance_stops_sooner(problem):
     X, y, initial = problem
     plan = TrainingPlan(lr=0.1, epochs=2000, standardize=False)
