@@ -6,6 +6,7 @@ import threading
 import numpy as np
 import pytest
 
+import oracle
 from fwdback import Parameters, backward, collapsed_linear_map, forward, init_parameters, mse_loss, update
 from fwdback.errors import FwdbackError, LossOverflow, TrainingDiverged
 from fwdback.plan import StopReason, TrainingPlan
@@ -215,3 +216,17 @@ def test_without_lr_badly_scaled_columns_are_standardised(scale):
     assert given.rows.scaling is None and given.plan.standardize is False
     # Well-scaled columns are never standardised.
     assert fit(*generate(300, seed=2), initial, TrainingPlan(epochs=3)).rows.scaling is None
+
+
+@pytest.mark.parametrize("convention", ["half-mse", "sse", "half-sse"])
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov"])
+def test_the_chosen_step_takes_the_same_step_in_every_loss_convention_and_rule(problem, convention, optimizer):
+    """A convention's gradients are n / d(n) times the MSE's (oracle.DIVISORS), and momentum's
+    steps add up to eta / (1 - mu): so the rate chosen for them, times n / d(n) and divided by
+    1 - mu, is the MSE's gradient descent step, up to each being rounded down to 2 digits (< 10%)."""
+    X, y, initial = problem
+    n = len(y)
+    mse = fit(X, y, initial, TrainingPlan(epochs=1)).plan.lr
+    plan = fit(X, y, initial, TrainingPlan(epochs=1, loss=convention, optimizer=optimizer, momentum=0.8)).plan
+    shrink = 1.0 if optimizer == "gd" else 1.0 - 0.8
+    assert plan.lr * n / oracle.DIVISORS[convention](n) / shrink == pytest.approx(mse, rel=0.1)
