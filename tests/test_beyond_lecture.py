@@ -91,7 +91,7 @@ def gradient_problem(activation: str, k: int, H: int):
         X = rng.normal(size=(7, k))
         y = rng.normal(size=7)
         Z, _ = network_by_names(p, X, H, activation)
-        # A step of 1e-5 in one parameter moves z by at most ~1e-5 * max(|x|, 1): far from 0.05.
+        # central_differences steps a parameter by at most 2 U^(1/3) max(1, |w|), about 1e-5: z moves far less than 0.05.
         if activation != "relu" or (np.abs(Z).min() > 0.05 and (Z > 0).any(axis=0).all()):
             return p, X, y
     raise AssertionError("no relu problem clear of the kink")  # pragma: no cover
