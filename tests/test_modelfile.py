@@ -17,6 +17,9 @@ from fwdback.errors import ModelFileError
 from fwdback.modelfile import Model, TrainingRecord, load_init, load_model, model_json
 from fwdback.network import Parameters, parameter_names
 from fwdback.plan import StopReason
+import math
+import os
+from hostile import SINGLE_THREADED, SMALL_MEMORY_KIB, assets, command_line, fingerprint, invoke, refused, row, shell, unix_socket, ws  # noqa: F401 (fixtures)
 
 NAMES = parameter_names()
 WEIGHTS = dict(zip(NAMES, [0.5, -0.25, 0.125, 1.0, -1.0, 0.0, 2.0, -0.5, 0.1, 0.2, 0.3]))
@@ -278,3 +281,123 @@ def test_predict_refuses_a_scaling_std_it_cannot_divide_by_in_one_line(run, work
     result = run(["predict", "--model", "m.json", "d.csv"])
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: m.json: a \"scaling\" std is ") and result.stderr.count("\n") == 1
+
+
+# --- Model and init files (the command line's failure contract: hostile.py)
+
+
+def _edited_model(assets, **changes) -> bytes:
+    document = json.loads(assets.model)
+    document.update(changes)
+    return json.dumps(document, indent=2).encode()
+
+
+def _huge_weight(assets) -> bytes:
+    document = json.loads(assets.model)
+    document["weights"]["w1"] = "@HUGE@"
+    return json.dumps(document, indent=2).replace('"@HUGE@"', "1" + "0" * 400).encode()
+
+
+BAD_MODEL_FILES = {
+    "nested 100,000 deep": lambda assets: b"[" * 100_000 + b"]" * 100_000,
+    "a weight of 10**400": _huge_weight,
+    "activation is a list": lambda assets: _edited_model(assets, activation=["relu"]),
+    "version 99": lambda assets: _edited_model(assets, version=99),
+}
+
+MODEL_USES = {
+    "--init": lambda path: ["train", "d.csv", "--init", path, "--epochs", "5"],
+    "--resume": lambda path: ["train", "d.csv", "--resume", path, "--epochs", "5"],
+    "predict --model": lambda path: ["predict", "d.csv", "--model", path],
+    "show": lambda path: ["show", path],
+}
+
+
+@pytest.mark.parametrize("use", list(MODEL_USES))
+@pytest.mark.parametrize("kind", list(BAD_MODEL_FILES))
+def test_a_bad_model_file_is_refused(invoke, ws, assets, use, kind):
+    (ws / "bad.json").write_bytes(BAD_MODEL_FILES[kind](assets))
+    before = fingerprint(ws)
+    o = invoke(*MODEL_USES[use]("bad.json"))
+    refused(o, 1, ["bad.json"], root=ws, before=before, train=use in ("--init", "--resume"))
+
+
+def test_resume_refuses_an_epoch_count_that_is_not_a_number(invoke, ws, assets):
+    document = json.loads(assets.model)
+    document["training"]["epochs"] = "abc"
+    (ws / "bad.json").write_text(json.dumps(document))
+    before = fingerprint(ws)
+    o = invoke(*MODEL_USES["--resume"]("bad.json"))
+    refused(o, 1, ["bad.json"], root=ws, before=before, train=True)
+
+
+@pytest.mark.parametrize("use", ["--resume", "predict --model", "show"])
+def test_a_small_model_claiming_a_billion_hidden_units_is_refused_promptly(ws, assets, use):
+    weights = json.loads(assets.model)["weights"]
+    document = {"format": "fwdback-model", "version": 1, "features": ["x1", "x2", "x3"], "target": "y",
+                "activation": "identity", "hidden": 1_000_000_000, "weights": weights}
+    text = json.dumps(document)
+    assert len(text) < 1024
+    (ws / "wide.json").write_text(text)
+    before = fingerprint(ws)
+    o = shell(command_line(MODEL_USES[use]("wide.json")), ws, memory_kib=SMALL_MEMORY_KIB, env=SINGLE_THREADED)
+    refused(o, 1, ["wide.json"], root=ws, before=before, train=use == "--resume")
+
+
+def _symlink_loop(ws):
+    os.symlink("loop_b", ws / "loop_a")
+    os.symlink("loop_a", ws / "loop_b")
+    return "loop_a", None
+
+
+def _long_name(ws):
+    return "n" * 5000 + ".csv", None
+
+
+def _bound_socket(ws):
+    return "s.sock", unix_socket("s.sock")
+
+
+ODD_PATHS = {"a symlink loop": _symlink_loop, "a 5000-character name": _long_name, "a unix socket": _bound_socket}
+PATH_USES = {
+    "train DATA": lambda path: ["train", path, "--epochs", "5"],
+    "predict DATA": lambda path: ["predict", path],
+    **MODEL_USES,
+}
+
+
+@pytest.mark.parametrize("use", list(PATH_USES))
+@pytest.mark.parametrize("kind", list(ODD_PATHS))
+def test_a_path_that_cannot_be_read_is_refused(invoke, ws, use, kind):
+    path, keep = ODD_PATHS[kind](ws)
+    try:
+        before = fingerprint(ws)
+        o = invoke(*PATH_USES[use](path))
+    finally:
+        if keep is not None:
+            keep.close()
+    refused(o, 1, [path[:20]], root=ws, before=before, train=use.startswith("train") or use in ("--init", "--resume"))
+
+
+# --- Numbers (the command line's failure contract: hostile.py)
+
+
+def _yhat(weights, x) -> float:
+    """The 3-2-1 linear network by hand, in Python floats (inf and nan as they fall)."""
+    w = weights
+    n1 = w["w1"] * x[0] + w["w2"] * x[1] + w["w3"] * x[2] + w["b1"]
+    n2 = w["w4"] * x[0] + w["w5"] * x[1] + w["w6"] * x[2] + w["b2"]
+    return w["w7"] * n1 + w["w8"] * n2 + w["b3"]
+
+
+def test_predictions_that_overflow_are_refused_by_row(invoke, ws, assets):
+    # One input of 1.7e308 and the others 0: the product with a hidden weight above 1.06 in size
+    # overflows by itself, whatever order a BLAS kernel sums the terms in.
+    weights = json.loads(assets.model)["weights"]
+    candidates = (tuple(1.7e308 if j == k else 0.0 for j in range(3)) for k in range(3))
+    x = next((c for c in candidates if not math.isfinite(_yhat(weights, c))), None)
+    assert x is not None, "no single input of 1.7e308 overflows this model"
+    (ws / "over.csv").write_text("x1,x2,x3,y\n0.5,0.25,-0.5,1\n" + ",".join(repr(v) for v in x) + ",0\n")
+    before = fingerprint(ws)
+    o = invoke("predict", "over.csv")
+    refused(o, 1, ["over.csv", row(2)], root=ws, before=before)

@@ -14,6 +14,7 @@ from fwdback.rounding import LossRounding
 from fwdback.stepsize import RowStatistics, choose_lr, suggest_lr
 from fwdback.synthetic import generate
 from fwdback.training import LossHistory, fit
+from hostile import SINGLE_THREADED, SMALL_MEMORY_KIB, assets, csv_bytes, fingerprint, invoke, linear, refused, shell, ws  # noqa: F401 (fixtures)
 
 
 def train(X, y, initial, lr, epochs, on_epoch=None, stop=None):
@@ -230,3 +231,30 @@ def test_the_chosen_step_takes_the_same_step_in_every_loss_convention_and_rule(p
     plan = fit(X, y, initial, TrainingPlan(epochs=1, loss=convention, optimizer=optimizer, momentum=0.8)).plan
     shrink = 1.0 if optimizer == "gd" else 1.0 - 0.8
     assert plan.lr * n / oracle.DIVISORS[convention](n) / shrink == pytest.approx(mse, rel=0.1)
+
+
+# --- Numbers (the command line's failure contract: hostile.py)
+
+
+@pytest.mark.parametrize("command", ["train", "explain"])
+def test_data_whose_loss_overflows_asks_for_standardize(invoke, ws, command):
+    # Given --lr, fwdback trains on the raw values, as the lecture does (without it, it would
+    # standardise such badly scaled columns itself).
+    (ws / "huge.csv").write_bytes(csv_bytes(*linear(12, scale=1e200)))
+    before = fingerprint(ws)
+    o = invoke(command, "huge.csv", "--lr", "0.05", *(["--epochs", "5"] if command == "train" else []))
+    refused(o, 1, ["huge.csv", "--standardize"], ["--lr"], root=ws, before=before, train=command == "train")
+
+
+def test_a_huge_learning_rate_diverges_without_warnings(invoke, ws):
+    before = fingerprint(ws)
+    o = invoke("train", "d.csv", "--lr", "1e10")
+    refused(o, 3, ["--lr"], root=ws, before=before, train=True)
+
+
+def test_a_wide_network_with_a_huge_learning_rate_diverges_promptly(ws):
+    (ws / "w200.csv").write_bytes(csv_bytes(*linear(200, seed=11)))
+    before = fingerprint(ws)
+    # The learning-rate hint must not build a dense P x P matrix (P = 7501): in 1 GiB it cannot.
+    o = shell("fwdback train w200.csv --hidden 1500 --lr 1e6", ws, memory_kib=SMALL_MEMORY_KIB, env=SINGLE_THREADED)
+    refused(o, 3, ["--lr"], root=ws, before=before, train=True)
