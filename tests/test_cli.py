@@ -11,17 +11,17 @@ import importlib.metadata
 import io
 import json
 import math
+import os
 import re
+import shutil
 
 import numpy as np
 import pytest
-
-from fwdback.modelfile import load_model
-import os
-import shutil
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hostile import assets, fingerprint, invoke, refused, short, succeeded, ws  # noqa: F401 (fixtures)
+
+from hostile import assets, fingerprint, invoke, refused, short, succeeded, ws  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
+from fwdback.modelfile import load_model
 
 BOX_CHARS = set("─│╭╮╰╯┃━┏┓┗┛┡┩╇═║")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import sys
 
 import numpy as np
@@ -11,11 +12,24 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
+    assets,
+    csv_bytes,
+    csv_lines,
+    fingerprint,
+    invoke,
+    linear,
+    lines_bytes,
+    refused,
+    row,
+    saved_model,
+    shell,
+    succeeded,
+    ws,
+)
 from fwdback import reader
 from fwdback.data import Dataset, iter_prediction_chunks, load_dataset
 from fwdback.errors import DataError, MissingColumn
-import re
-from hostile import assets, csv_bytes, csv_lines, fingerprint, invoke, linear, lines_bytes, refused, row, saved_model, shell, succeeded, ws  # noqa: F401 (fixtures)
 
 X = np.array([[0.5, -1.25, 3.0], [1e-3, 2.0, -0.0], [7.0, 0.1, 0.2]])
 Y = np.array([1.0, -2.5, 1e10])

@@ -6,6 +6,8 @@ How a model file reaches the disk (whole, only on success, never over an input) 
 from __future__ import annotations
 
 import json
+import math
+import os
 import struct
 
 import numpy as np
@@ -13,13 +15,23 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
+    SINGLE_THREADED,
+    SMALL_MEMORY_KIB,
+    assets,
+    command_line,
+    fingerprint,
+    invoke,
+    refused,
+    row,
+    shell,
+    unix_socket,
+    ws,
+)
 from fwdback.errors import ModelFileError
 from fwdback.modelfile import Model, TrainingRecord, load_init, load_model, model_json
 from fwdback.network import Parameters, parameter_names
 from fwdback.plan import StopReason
-import math
-import os
-from hostile import SINGLE_THREADED, SMALL_MEMORY_KIB, assets, command_line, fingerprint, invoke, refused, row, shell, unix_socket, ws  # noqa: F401 (fixtures)
 
 NAMES = parameter_names()
 WEIGHTS = dict(zip(NAMES, [0.5, -0.25, 0.125, 1.0, -1.0, 0.0, 2.0, -0.5, 0.1, 0.2, 0.3]))

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
+import shutil
 import socket
 import stat
 import threading
 
+import numpy as np
 import pytest
 
+from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
+    TIMEOUT,
+    assert_unchanged,
+    assets,
+    clone_device,
+    csv_bytes,
+    fingerprint,
+    invoke,
+    linear,
+    no_temporaries,
+    refused,
+    saved_model,
+    shell,
+    succeeded,
+    unix_socket,
+    ws,
+)
 from fwdback import outputs
 from fwdback.errors import ForeignFile, OutputConflict, OutputError
 from fwdback.outputs import Outputs, Stdout
-import json
-import re
-import shutil
-import numpy as np
-from hostile import TIMEOUT, assert_unchanged, assets, clone_device, csv_bytes, fingerprint, invoke, linear, no_temporaries, refused, saved_model, shell, succeeded, unix_socket, ws  # noqa: F401 (fixtures)
 
 
 def listing(directory) -> list[str]:

@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-
-import pytest
 import os
 import pty
 import re
 import shlex
+import shutil
 import stat
-from hostile import FifoWriter, Outcome, TIMEOUT, _env, assert_unchanged, assets, big_csv, check_clean, command_line, fingerprint, no_temporaries, refused, saved_model, shell, short, succeeded, ws  # noqa: F401 (fixtures)
+import subprocess
+import sys
+
+import pytest
+
+from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
+    FifoWriter,
+    Outcome,
+    TIMEOUT,
+    _env,
+    assert_unchanged,
+    assets,
+    big_csv,
+    check_clean,
+    command_line,
+    fingerprint,
+    no_temporaries,
+    refused,
+    saved_model,
+    shell,
+    short,
+    succeeded,
+    ws,
+)
 
 FWDBACK = shutil.which("fwdback")
 BASH = shutil.which("bash")

@@ -7,6 +7,18 @@ import numpy as np
 import pytest
 
 import oracle
+from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
+    SINGLE_THREADED,
+    SMALL_MEMORY_KIB,
+    assets,
+    csv_bytes,
+    fingerprint,
+    invoke,
+    linear,
+    refused,
+    shell,
+    ws,
+)
 from fwdback import Parameters, backward, collapsed_linear_map, forward, init_parameters, mse_loss, update
 from fwdback.errors import FwdbackError, LossOverflow, TrainingDiverged
 from fwdback.plan import StopReason, TrainingPlan
@@ -14,7 +26,6 @@ from fwdback.rounding import LossRounding
 from fwdback.stepsize import RowStatistics, choose_lr, suggest_lr
 from fwdback.synthetic import generate
 from fwdback.training import LossHistory, fit
-from hostile import SINGLE_THREADED, SMALL_MEMORY_KIB, assets, csv_bytes, fingerprint, invoke, linear, refused, shell, ws  # noqa: F401 (fixtures)
 
 
 def train(X, y, initial, lr, epochs, on_epoch=None, stop=None):
