@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import re
 import sys
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+import oracle
 from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
     assets,
     csv_bytes,
@@ -30,6 +32,7 @@ from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
 from fwdback import reader
 from fwdback.data import Dataset, iter_prediction_chunks, load_dataset
 from fwdback.errors import DataError, MissingColumn
+from fwdback.sources import PARQUET_BATCH_ROWS
 
 X = np.array([[0.5, -1.25, 3.0], [1e-3, 2.0, -0.0], [7.0, 0.1, 0.2]])
 Y = np.array([1.0, -2.5, 1e10])
@@ -495,3 +498,34 @@ def test_a_column_that_turns_to_text_late_gives_no_dtype_warning(invoke, ws):
     o = invoke("train", "late.csv", "--epochs", "10", "-q")
     succeeded(o)
     assert saved_model(ws / "model.json")["training"]["rows"] == 300_000
+
+
+# --- Parquet read a batch at a time (sources.PARQUET_BATCH_ROWS) ------------------------------
+
+
+@pytest.mark.slow  # 131,072 rows predicted and read again, twice: about 8 s
+@pytest.mark.parametrize("extra", [0, 1], ids=["one batch", "one batch and a row"])
+def test_a_parquet_file_either_side_of_a_read_batch(run, workdir, assets, extra):
+    """Parquet is read PARQUET_BATCH_ROWS rows at a time: predict writes every row, in order, with
+    the oracle's prediction, and an empty cell in the last row is named by that row's number."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow
+
+    n = PARQUET_BATCH_ROWS + extra
+    X, y = linear(n)
+    columns = {"x1": X[:, 0], "x2": X[:, 1], "x3": X[:, 2], "y": y}
+    pq.write_table(pyarrow.table(columns), workdir / "rows.parquet")
+    (workdir / "model.json").write_bytes(assets.model)
+    predicted = run(["predict", "rows.parquet"])
+    assert predicted.exit_code == 0, predicted.stderr
+    lines = predicted.stdout.splitlines()
+    assert lines[0] == "x1,x2,x3,y,y_hat" and len(lines) == n + 1
+    weights = json.loads(assets.model)["weights"]
+    expected = oracle.forward(weights, X).yhat[:, 0]
+    shown = np.array([float(line.rsplit(",", 1)[1]) for line in lines[1:]])
+    np.testing.assert_allclose(shown, expected, rtol=1e-13, atol=1e-15)
+    holed = pyarrow.table(columns | {"y": pyarrow.array([*y[:-1], None], type=pyarrow.float64())})
+    pq.write_table(holed, workdir / "holed.parquet")
+    refused_run = run(["train", "holed.parquet", "--epochs", "1"])
+    assert refused_run.exit_code == 1
+    assert refused_run.stderr == f"Error: holed.parquet, row {n}, column y: the cell is empty; fill it in or delete the row\n"
