@@ -110,3 +110,48 @@ def test_a_mini_batch_epoch_of_one_batch_is_one_full_batch_step():
     # Two batches of one row: the loss is their mean, each taken at its own weights.
     _, total, _ = minibatch_epoch(W, X, Y, [np.array([0]), np.array([1])], Update("gd", 0.0))
     assert math.isclose(total, (9 + 1) / 2)
+
+
+def quadratic_gradient(w):
+    """The gradient of an uneven quadratic, 0.5 sum c_i (w_i - 1)^2: each coordinate its own curvature."""
+    return np.linspace(0.5, 3.0, len(w)) * (w - 1.0)
+
+
+def oracle_steps(rule: Update, w0: np.ndarray, steps: int) -> np.ndarray:
+    names = [f"p{i}" for i in range(len(w0))]
+    w = dict(zip(names, w0))
+    for _ in range(steps):
+        w = rule.step(w, dict(zip(names, quadratic_gradient(np.array(list(w.values()))))))
+    return np.array(list(w.values()))
+
+
+W0 = np.linspace(-1.0, 1.0, 11)
+
+
+def test_momentum_is_the_heavy_ball():
+    w, v = W0.copy(), np.zeros(11)
+    for _ in range(6):
+        v = 0.8 * v - 0.1 * quadratic_gradient(w)
+        w = w + v
+    np.testing.assert_allclose(oracle_steps(Update("momentum", 0.1, mu=0.8), W0, 6), w, rtol=1e-15)
+
+
+def test_nesterov_is_sutskever_s_look_ahead_written_at_the_current_weights():
+    """Sutskever et al. 2013: v <- mu v - eta g(theta + mu v), theta <- theta + v. The oracle
+    keeps w = theta + mu v, the look-ahead point, where the gradient is taken: the two agree there."""
+    theta, v, mu, eta = W0.copy(), np.zeros(11), 0.7, 0.1
+    for _ in range(5):
+        v = mu * v - eta * quadratic_gradient(theta + mu * v)
+        theta = theta + v
+    np.testing.assert_allclose(oracle_steps(Update("nesterov", eta, mu=mu), W0, 5), theta + mu * v, rtol=1e-13)
+
+
+def test_adam_is_kingma_and_ba_s_with_bias_correction():
+    w, m, s = W0.copy(), np.zeros(11), np.zeros(11)
+    b1, b2, eps, eta = 0.9, 0.999, 1e-8, 0.05
+    for t in range(1, 8):
+        g = quadratic_gradient(w)
+        m = b1 * m + (1 - b1) * g
+        s = b2 * s + (1 - b2) * g**2
+        w = w - eta * (m / (1 - b1**t)) / (np.sqrt(s / (1 - b2**t)) + eps)
+    np.testing.assert_allclose(oracle_steps(Update("adam", eta), W0, 7), w, rtol=1e-14)
