@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import oracle
 from hostile import assets, fingerprint, invoke, refused, short, succeeded, ws  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
 from fwdback.modelfile import load_model
 
@@ -401,9 +402,8 @@ def test_an_empty_init_on_stdin_is_called_empty(run, small_csv):
 
 
 def _expected_yhat(weights, x1, x2, x3):
-    N1 = weights["w1"] * x1 + weights["w2"] * x2 + weights["w3"] * x3 + weights["b1"]
-    N2 = weights["w4"] * x1 + weights["w5"] * x2 + weights["w6"] * x3 + weights["b2"]
-    return weights["w7"] * N1 + weights["w8"] * N2 + weights["b3"]
+    """yhat of one row by the oracle's lecture network."""
+    return float(oracle.forward(weights, [[x1, x2, x3]]).yhat[0, 0])
 
 
 def _check_predictions(stdout: str, input_text: str, weights: dict) -> None:
