@@ -25,7 +25,7 @@ from fwdback.plan import TrainingPlan
 from fwdback.rounding import LossRounding, QuadraticRounding
 from fwdback.stepsize import RowStatistics, suggest_lr
 from fwdback.synthetic import generate
-from fwdback.training import fit, prepare, prepare_streamed, train
+from fwdback.training import fit, fit_rows, prepare, prepare_streamed, train
 
 
 def relative(a, b):
@@ -503,3 +503,39 @@ def test_the_streamed_gram_pass_takes_each_column_s_range_over_every_chunk():
     assert gram.constant_columns == expected
     rows = prepare_streamed(lambda: ((X[i : i + 50], y[i : i + 50]) for i in range(0, 150, 50)), TrainingPlan(lr=0.1))
     assert rows.least_squares().constant_columns == expected
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_streamed_rows_train_in_every_loss_convention_as_the_oracle(convention):
+    """Rows streamed in chunks train by the Gram engine's statistics, in the plan's loss convention."""
+    X, y = generate(3000, seed=11)
+    initial = init_parameters(np.random.default_rng(10))
+    plan = TrainingPlan(lr=0.1, epochs=3, tol=0, standardize=False, loss=convention)
+    plan = plan.replace(lr=plan.lr * step_scale(plan, len(y)))
+    rows = prepare_streamed(lambda: ((X[i : i + 1000], y[i : i + 1000]) for i in range(0, 3000, 1000)), plan)
+    result = fit_rows(rows, initial, plan).result
+    losses, final = oracle_full_batch(initial, X, y, plan, 3)
+    assert result.engine == "gram"
+    assert relative(result.losses, losses) < GRAM_AGREEMENT
+    assert relative(result.final.vector, final) < GRAM_AGREEMENT
+
+
+def test_on_step_sees_every_step_above_lecture_rows():
+    """With on_step (explain's view of a mini-batch epoch), every batch runs network.py's step,
+    whatever the rows: on_step gets each step's starting weights and gradients, the oracle's."""
+    n, batch_size = LiteralEngine.LECTURE_ROWS, 500  # four batches of 500 and one of 48
+    X, y = rows_of(n, 3, seed=5)
+    initial = init_parameters(np.random.default_rng(11), 3, 2, "tanh")
+    seen = []
+    objective = MiniBatches(X, y, batch_size, seed=1,
+                            on_step=lambda number, step, params, grads: seen.append((step, params.vector, grads.vector)))
+    objective.epoch(initial, gradient_descent(0.01, initial), 1)
+    order = epoch_order(1, 1, n)
+    p, rule, shape = initial.as_dict(), oracle.Update("gd", 0.01), oracle_shape(initial)
+    assert [step for step, _, _ in seen] == [1, 2, 3, 4, 5]
+    for (_, params, grads), first in zip(seen, range(0, n, batch_size)):
+        rows = order[first : first + batch_size]
+        g = oracle.gradients(p, X[rows], y[rows], shape)
+        assert relative(params, [p[name] for name in initial.names]) < 1e-12
+        assert relative(grads, [g[name] for name in initial.names]) < 1e-12
+        p = rule.step(p, g)
