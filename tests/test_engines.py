@@ -370,15 +370,15 @@ def oracle_full_batch(params, X, y, plan, epochs):
 GRAM_AGREEMENT = 1e-9
 
 
-@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov", "adam"])
 @pytest.mark.parametrize("convention", CONVENTIONS)
 @pytest.mark.parametrize("n", [GRAM_MIN_ROWS - 1, GRAM_MIN_ROWS])
 def test_full_batches_either_side_of_gram_min_rows_train_as_the_oracle(n, convention, optimizer):
     X, y = generate(n, seed=5)
     initial = init_parameters(np.random.default_rng(4))
-    plan = TrainingPlan(lr=0.1 if optimizer == "gd" else 0.01, epochs=3, tol=0, standardize=False, loss=convention,
-                        optimizer=optimizer)
-    if optimizer == "gd":  # each convention's gradients are n / d(n) times the MSE's; adam's steps do not scale
+    plan = TrainingPlan(lr=0.1 if optimizer != "adam" else 0.01, epochs=3, tol=0, standardize=False, loss=convention,
+                        optimizer=optimizer, momentum=0.5)
+    if optimizer != "adam":  # each convention's gradients are n / d(n) times the MSE's; adam's steps do not scale
         plan = plan.replace(lr=plan.lr * step_scale(plan, n))
     result = fit(X, y, initial, plan).result
     assert result.engine == ("gram" if n >= GRAM_MIN_ROWS else "literal")
