@@ -127,11 +127,12 @@ def central_differences(f, p: dict, evaluations: int = 1) -> tuple[dict, dict]:
     """(df/d(name), a bound on its error) for every name of p, by (f(w + h) - f(w - h)) / 2h.
 
     The error is truncation plus rounding. Truncation is h^2 f'''/6 + O(h^4); the quotient with
-    step 2h has four times it, so |D(2h) - D(h)| (three times D(h)'s truncation) bounds it.
-    Rounding: f is computed with a relative error of at most `evaluations` * 4 U per value
-    summed (evaluations: the number of terms f adds up, say its rows times outputs; 4 U for a
-    square, a subtraction, a product and an addition each), so the quotient's rounding is at
-    most 2 * 4 U * evaluations * max|f| / 2h. h = U^(1/3) max(1, |w|) balances the two.
+    step 2h has four times it, so |D(2h) - D(h)| is three times D(h)'s, give or take the two
+    quotients' rounding. Rounding: f adds up `evaluations` terms (its rows times outputs), each
+    the square of a residual taken to within a few roundings (4 U) of the values it comes from,
+    where the residuals are not tiny beside those values; so f is off by at most
+    4 U evaluations max|f|, and D(h) by that over h. The bound adds |D(2h) - D(h)| and twice
+    that rounding, which covers both. h = U^(1/3) max(1, |w|) balances the two errors.
     """
     numeric, bound = {}, {}
     for name, value in p.items():
