@@ -7,7 +7,7 @@ one named weight, one hidden unit and one output at a time, in NumPy, importing 
 
 For the lecture (k=3, H=2, m=1, identity, biases) that is N1 = w1 x1 + w2 x2 + w3 x3 + b1,
 N2 = w4 x1 + w5 x2 + w6 x3 + b2, yhat = w7 N1 + w8 N2 + b3 and the MSE. `gradients` applies the
-chain rule by hand, `central_differences` differentiates any loss numerically with a step and
+chain rule by hand, `central_differences` differentiates the loss numerically with a step and
 an error bound derived below, and `Update` writes the update rules as their papers do.
 Weights travel as {name: value} in the naming order above (w..., then b...).
 """
@@ -123,16 +123,36 @@ def gradients(p: dict, X, Y, shape: Shape = Shape(), convention: str = "mse", ab
     return {name: g[name] for name in shape.names}
 
 
-def central_differences(f, p: dict, evaluations: int = 1) -> tuple[dict, dict]:
-    """(df/d(name), a bound on its error) for every name of p, by (f(w + h) - f(w - h)) / 2h.
+def loss_rounding(p: dict, X, Y, shape: Shape = Shape(), convention: str = "mse") -> float:
+    """A bound on how far float64 rounding moves the computed loss at p.
 
-    The error is truncation plus rounding. Truncation is h^2 f'''/6 + O(h^4); the quotient with
+    Each residual r = y - out(a) is a few sums of products: its rounding is at most
+    e = (k + H + 10) U s, s = |y| + |a| + sum_h |w_oh| (|N_h| + sum_j |w_hj x_j| + |b_h|) + |b_o|,
+    the sizes of the values it is made of (every activation's slope is at most 1). A squared
+    residual then moves by at most 2 |r| e + e^2, and adding n m of them adds n m U of the sum.
+    """
+    X = np.asarray(X, dtype=float)
+    fwd = forward(p, X, shape)
+    Y = _targets(Y, shape.m)
+    hidden = np.column_stack([
+        np.abs(fwd.N[:, h]) + sum(abs(p[shape.hidden_weight(h, j)]) * np.abs(X[:, j]) for j in range(shape.k))
+        + (abs(p[f"b{h + 1}"]) if shape.bias else 0.0) for h in range(shape.H)])
+    sizes = np.column_stack([
+        np.abs(Y[:, o]) + np.abs(fwd.A[:, o]) + sum(abs(p[shape.output_weight(o, h)]) * hidden[:, h] for h in range(shape.H))
+        + (abs(p[f"b{shape.H + o + 1}"]) if shape.bias else 0.0) for o in range(shape.m)])
+    e = (shape.k + shape.H + 10) * U * sizes
+    squares = float(np.sum(2 * np.abs(Y - fwd.yhat) * e + e * e)) / DIVISORS[convention](len(X))
+    return squares + Y.size * U * loss(p, X, Y, shape, convention)
+
+
+def central_differences(p: dict, X, Y, shape: Shape = Shape(), convention: str = "mse") -> tuple[dict, dict]:
+    """(dL/d(name), a bound on its error) for every name of p, by (L(w + h) - L(w - h)) / 2h.
+
+    The error is truncation plus rounding. Truncation is h^2 L'''/6 + O(h^4); the quotient with
     step 2h has four times it, so |D(2h) - D(h)| is three times D(h)'s, give or take the two
-    quotients' rounding. Rounding: f adds up `evaluations` terms (its rows times outputs), each
-    the square of a residual taken to within a few roundings (4 U) of the values it comes from,
-    where the residuals are not tiny beside those values; so f is off by at most
-    4 U evaluations max|f|, and D(h) by that over h. The bound adds |D(2h) - D(h)| and twice
-    that rounding, which covers both. h = U^(1/3) max(1, |w|) balances the two errors.
+    quotients' rounding. Rounding: each computed loss is within loss_rounding of the exact one,
+    so D(h) is off by at most the larger of the two over h. The bound adds |D(2h) - D(h)| and
+    twice that rounding, which covers both. h = U^(1/3) max(1, |w|) balances the two errors.
     """
     numeric, bound = {}, {}
     for name, value in p.items():
@@ -140,12 +160,13 @@ def central_differences(f, p: dict, evaluations: int = 1) -> tuple[dict, dict]:
 
         def quotient(step):
             up, down = dict(p, **{name: value + step}), dict(p, **{name: value - step})
-            f_up, f_down = f(up), f(down)
-            return (f_up - f_down) / ((value + step) - (value - step)), max(abs(f_up), abs(f_down))
+            rounding = max(loss_rounding(up, X, Y, shape, convention), loss_rounding(down, X, Y, shape, convention))
+            difference = loss(up, X, Y, shape, convention) - loss(down, X, Y, shape, convention)
+            return difference / ((value + step) - (value - step)), rounding
 
-        (d1, size1), (d2, size2) = quotient(h), quotient(2 * h)
+        (d1, rounding1), (d2, rounding2) = quotient(h), quotient(2 * h)
         numeric[name] = d1
-        bound[name] = abs(d2 - d1) + 8 * U * evaluations * max(size1, size2) / h
+        bound[name] = abs(d2 - d1) + 2 * max(rounding1, rounding2) / h
     return numeric, bound
 
 

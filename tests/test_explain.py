@@ -357,7 +357,7 @@ def loss_by_name(w: dict, X, y, k: int, hidden: int, activation: str) -> float:
 
 def central_differences(w: dict, X, y, k: int, hidden: int, activation: str) -> tuple[dict, dict]:
     """dL/d(name) for every name, and its error bound, by the oracle's central differences."""
-    return oracle.central_differences(lambda q: loss_by_name(q, X, y, k, hidden, activation), w, evaluations=len(y))
+    return oracle.central_differences(w, X, y, oracle.Shape(k, hidden, hidden=activation))
 
 
 def _columns(doc: dict) -> dict:

@@ -131,7 +131,7 @@ def test_one_epoch_by_hand():
 def test_gradients_match_central_differences(rows, seed, scale):
     params, X, y = random_problem(seed, rows, scale)
     analytic = backward(params, X, y, forward(params, X)).gradients.as_dict()
-    numeric, bound = oracle.central_differences(lambda p: oracle.loss(p, X, y), params.as_dict(), evaluations=rows)
+    numeric, bound = oracle.central_differences(params.as_dict(), X, y)
     for name in NAMES:
         assert abs(analytic[name] - numeric[name]) <= bound[name], name
 

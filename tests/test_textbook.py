@@ -269,7 +269,7 @@ def test_several_outputs_without_biases_against_finite_differences(run, workdir)
     shape = oracle.Shape(2, 3, 2, "tanh", "tanh", bias=False)
     w = doc["weights"]
     assert doc["loss"] == pytest.approx(oracle.loss(w, X, Y, shape, "sse"), rel=1e-13)
-    numeric, bound = oracle.central_differences(lambda q: oracle.loss(q, X, Y, shape, "sse"), w, evaluations=Y.size)
+    numeric, bound = oracle.central_differences(w, X, Y, shape, "sse")
     for name in names:
         assert abs(doc["gradients"][name] - numeric[name]) <= bound[name], name
     md = flat(run(["explain", *args, "--format", "markdown"]).stdout)
