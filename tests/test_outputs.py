@@ -1,4 +1,6 @@
-"""The one writer: every output in place together, or none of them; never over an input."""
+"""The one writer: every output in place together, or none of them; never over an input. In
+process, and through the command line (outputs that are inputs, where outputs land, failures
+that keep the existing model)."""
 
 from __future__ import annotations
 

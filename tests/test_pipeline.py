@@ -1,4 +1,5 @@
-"""The installed `fwdback` command in real shell pipelines, where the reader may leave early."""
+"""The installed `fwdback` command in real processes: shell pipelines, where the reader may
+leave early; closed, full and redirected standard streams, FIFOs and process substitution."""
 
 from __future__ import annotations
 
