@@ -333,8 +333,8 @@ ACTIVATIONS_AND_CONVENTIONS = [("identity", "mse"), ("tanh", "mse"), ("relu", "m
 @pytest.mark.parametrize("size", list(LITERAL_SIZES))
 def test_the_literal_engine_at_each_size_threshold_equals_the_oracle(size, activation, convention):
     """The real thresholds, nothing patched: lecture-sized data (network.py), the blocked engine
-    from LECTURE_ROWS on, in one block and in two (the last of one row), and the smallest
-    block (MIN_CHUNK_ROWS) of a wide network; every activation and loss convention."""
+    from LECTURE_ROWS on, in one block and in two (the last of one row), and the smallest block
+    the cache allows (MIN_CHUNK_ROWS) of a wide network; every activation and loss convention."""
     rows, k, h = LITERAL_SIZES[size]
     n = rows()
     if size == "MIN_CHUNK_ROWS block + 1":
@@ -343,6 +343,17 @@ def test_the_literal_engine_at_each_size_threshold_equals_the_oracle(size, activ
     params = init_parameters(np.random.default_rng(n), k, h, activation)
     loss, grads = full_batch_engine(X, y, params, convention).loss_and_gradients(params)
     assert_equals_oracle(loss, grads, params, X, y, convention)
+
+
+def test_a_network_too_wide_for_min_chunk_rows_takes_smaller_blocks_and_equals_the_oracle():
+    """Over 1,024 units a block's work arrays would pass WORK_BYTES at MIN_CHUNK_ROWS rows: the
+    blocks shrink to fit (2,046 rows for 1,025 units), two of them here, the last of one row."""
+    rows = block_rows(3, 1025)
+    assert rows == LiteralEngine.WORK_BYTES // (32 * 1025) < LiteralEngine.MIN_CHUNK_ROWS
+    X, y = rows_of(rows + 1, 3, seed=6)
+    params = init_parameters(np.random.default_rng(12), 3, 1025, "tanh")
+    loss, grads = full_batch_engine(X, y, params, "half-mse").loss_and_gradients(params)
+    assert_equals_oracle(loss, grads, params, X, y, "half-mse")
 
 
 @pytest.mark.parametrize("architecture", [dict(n_outputs=2), dict(output_activation="sigmoid"), dict(bias=False)],
