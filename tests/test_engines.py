@@ -1,4 +1,7 @@
-"""The engines: the Gram engine and the blocked literal engine compute what forward/backward compute."""
+"""The engines: the Gram engine, the blocked literal engine and the fast mini-batch steps compute
+what network.py and the oracle (tests/oracle.py) compute, just below and just above each size
+threshold at which fwdback switches to them, for every option they serve and every one they
+leave to network.py."""
 
 import functools
 
