@@ -286,11 +286,14 @@ def test_an_init_model_brings_its_scaling(tmp_path):
     assert load_init(str(tmp_path / "raw.json")).scaling is None
 
 
+@pytest.mark.parametrize("use", [["predict", "--model", "m.json", "d.csv"], ["train", "d.csv", "--init", "m.json", "--no-save"]],
+                         ids=["predict", "train --init"])
 @pytest.mark.parametrize("std", [0, 1e-320])
-def test_predict_refuses_a_scaling_std_it_cannot_divide_by_in_one_line(run, workdir, std):
+def test_a_scaling_std_it_cannot_divide_by_is_refused_in_one_line(run, workdir, std, use):
+    """A subnormal std made NaN predictions, and train --init printed LAPACK's own message."""
     (workdir / "m.json").write_text(json.dumps(document(scaling=SCALING | {"std": SCALING["std"] | {"x3": std}})))
-    (workdir / "d.csv").write_text("x1,x2,x3\n1,2,3\n")
-    result = run(["predict", "--model", "m.json", "d.csv"])
+    (workdir / "d.csv").write_text("x1,x2,x3,y\n1,2,3,4\n2,3,5,7\n3,5,8,1\n")
+    result = run(use)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: m.json: a \"scaling\" std is ") and result.stderr.count("\n") == 1
 
