@@ -384,6 +384,9 @@ def _parse_scaling(values, path: str, features: tuple[str, ...], target: str | t
             )
         if part == "std" and any(table[name] <= 0 for name in columns):
             raise ModelFileError(f"{path}: a \"scaling\" std is not positive; train the model again")
+        if part == "std" and any(table[name] < sys.float_info.min for name in columns):
+            raise ModelFileError(f"{path}: a \"scaling\" std is below {sys.float_info.min:.4g}, too small to divide "
+                                 "the values by (their z-scores would be inf); train the model again")
     return Scaling.from_dict(values, features, target)
 
 

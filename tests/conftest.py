@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import oracle
 from fwdback.cli import cli
 
 if TYPE_CHECKING:
@@ -229,44 +230,35 @@ def browser_page(chromium) -> Iterator[BrowserPage]:
 
 @pytest.fixture
 def hand():
-    """The lecture's formulas written out by name, independent of fwdback's matrices."""
+    """The lecture's formulas by name, independent of fwdback's matrices: the oracle's."""
     return Lecture
 
 
 class Lecture:
-    """Forward pass, MSE loss and gradients of the 3-2-1 network, one named formula at a time."""
+    """Forward pass, MSE loss, gradients and a gradient-descent step of the 3-2-1 network, by
+    the oracle (tests/oracle.py), with weights as {name: value}."""
 
     @staticmethod
     def forward(w, x1, x2, x3):
-        N1 = w["w1"] * x1 + w["w2"] * x2 + w["w3"] * x3 + w["b1"]
-        N2 = w["w4"] * x1 + w["w5"] * x2 + w["w6"] * x3 + w["b2"]
-        return N1, N2, w["w7"] * N1 + w["w8"] * N2 + w["b3"]
+        """N1, N2, yhat, each shaped as x1 is (a number, or a column of the rows)."""
+        fwd = oracle.forward(w, np.column_stack(np.broadcast_arrays(x1, x2, x3)))
+        shape = np.shape(x1)
+        return fwd.N[:, 0].reshape(shape), fwd.N[:, 1].reshape(shape), fwd.yhat[:, 0].reshape(shape)
 
-    @classmethod
-    def loss(cls, w, X, y):
+    @staticmethod
+    def loss(w, X, y):
         """L = (1/n) sum (y_i - yhat_i)^2."""
-        _, _, yhat = cls.forward(w, X[:, 0], X[:, 1], X[:, 2])
-        return float(np.mean((y - yhat) ** 2))
+        return oracle.loss(w, X, y)
 
-    @classmethod
-    def gradients(cls, w, X, y):
+    @staticmethod
+    def gradients(w, X, y):
         """dL/d(name) for all 11 names, by the chain rule."""
-        x1, x2, x3 = X[:, 0], X[:, 1], X[:, 2]
-        N1, N2, yhat = cls.forward(w, x1, x2, x3)
-        d = -2.0 / len(y) * (y - yhat)  # dL/dyhat_i
-        dN1, dN2 = d * w["w7"], d * w["w8"]
-        g = {
-            "w1": dN1 @ x1, "w2": dN1 @ x2, "w3": dN1 @ x3, "b1": dN1.sum(),
-            "w4": dN2 @ x1, "w5": dN2 @ x2, "w6": dN2 @ x3, "b2": dN2.sum(),
-            "w7": d @ N1, "w8": d @ N2, "b3": d.sum(),
-        }
-        return {name: float(value) for name, value in g.items()}
+        return oracle.gradients(w, X, y)
 
-    @classmethod
-    def step(cls, w, X, y, lr):
+    @staticmethod
+    def step(w, X, y, lr):
         """One gradient-descent update: w - lr * dL/dw."""
-        g = cls.gradients(w, X, y)
-        return {name: w[name] - lr * g[name] for name in NAMES}
+        return oracle.Update("gd", lr).step({name: w[name] for name in NAMES}, oracle.gradients(w, X, y))
 
 
 def flat(md: str) -> str:

@@ -90,7 +90,6 @@ TRAIN_CASES = [
     ("no target column", {"t.csv": b"x1,x2,x3,z\n1,2,3,4\n"}, ["t.csv"], ["t.csv", "'y'"]),
     ("--features not in file", {"d.csv": GOOD}, ["d.csv", "--features", "a,b,c"], ["d.csv", "'a'"]),
     ("--target not in file", {"d.csv": GOOD}, ["d.csv", "--target", "price"], ["d.csv", "price"]),
-    ("--model in a missing directory", {"d.csv": GOOD}, ["d.csv", "--model", "nodir/m.json"], ["nodir"]),
     ("--init missing file", {"d.csv": GOOD}, ["d.csv", "--init", "start.json"], ["start.json"]),
     ("--init missing weight", {"d.csv": GOOD, "start.json": json.dumps({k: v for k, v in WEIGHTS.items() if k != "w4"}).encode()}, ["d.csv", "--init", "start.json"], ["start.json", "w4"]),
     ("--init extra weight", {"d.csv": GOOD, "start.json": json.dumps(WEIGHTS | {"w9": 1.0}).encode()}, ["d.csv", "--init", "start.json"], ["start.json", "w9"]),

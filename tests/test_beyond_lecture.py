@@ -1,10 +1,11 @@
 """Issue 5, beyond the lecture: activations, any width and inputs, mini-batches,
 standardisation, a validation split, early stopping and resuming.
 
-Every expected value is computed here independently of fwdback's matrices: the network is
-written out from the naming rule (w1..w(kH) hidden weights, unit 1's k weights first, then
-w(kH+1)..w(kH+H) output weights, b1..bH hidden biases, b(H+1) the output bias), gradients
-are checked by central finite differences, and the CLI is checked against a second route.
+Every expected value is computed independently of fwdback's matrices: the network is the
+oracle's (tests/oracle.py), written out from the naming rule (w1..w(kH) hidden weights, unit
+1's k weights first, then w(kH+1)..w(kH+H) output weights, b1..bH hidden biases, b(H+1) the
+output bias), gradients are checked by its central differences, and the CLI is checked
+against a second route.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 
 import numpy as np
 import pytest
 
+import oracle
 from fwdback.engines import SHUFFLE_STREAM
 from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names
 from fwdback.plan import TrainingPlan
@@ -24,44 +25,24 @@ from fwdback.training import fit, prepare
 
 ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid")
 
-# Each activation written from its definition, not taken from fwdback.
-ACT = {
-    "identity": lambda z: z,
-    "tanh": np.tanh,
-    "relu": lambda z: np.where(z > 0, z, 0.0),
-    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
-}
 
-
-# --- the network written from the naming rule ----------------------------------------------
+# --- the network written from the naming rule: the oracle -----------------------------------
 
 
 def names_by_rule(k: int, H: int) -> list[str]:
     """w1..w(kH+H), then b1..b(H+1)."""
-    return [f"w{i}" for i in range(1, k * H + H + 1)] + [f"b{i}" for i in range(1, H + 2)]
+    return oracle.Shape(k, H).names
 
 
 def network_by_names(p: dict, X: np.ndarray, H: int, activation: str):
-    """Z : shape (n, H), yhat : shape (n,), one named formula at a time.
-
-    z_h = sum_j w((h-1)k + j) * x_j + b_h,  N_h = act(z_h),  yhat = sum_h w(kH + h) * N_h + b(H+1).
-    """
-    n, k = X.shape
-    Z = np.empty((n, H))
-    yhat = np.full(n, float(p[f"b{H + 1}"]))
-    for h in range(1, H + 1):
-        z = np.full(n, float(p[f"b{h}"]))
-        for j in range(1, k + 1):
-            z = z + p[f"w{(h - 1) * k + j}"] * X[:, j - 1]
-        Z[:, h - 1] = z
-        yhat = yhat + p[f"w{k * H + h}"] * ACT[activation](z)
-    return Z, yhat
+    """The oracle's Z : shape (n, H) and yhat : shape (n,)."""
+    fwd = oracle.forward(p, X, oracle.Shape(X.shape[1], H, hidden=activation))
+    return fwd.Z, fwd.yhat[:, 0]
 
 
 def loss_by_names(p: dict, X: np.ndarray, y: np.ndarray, H: int, activation: str) -> float:
-    """L = (1/n) sum (y_i - yhat_i)^2."""
-    _, yhat = network_by_names(p, X, H, activation)
-    return float(np.mean((y - yhat) ** 2))
+    """L = (1/n) sum (y_i - yhat_i)^2, by the oracle."""
+    return oracle.loss(p, X, y, oracle.Shape(X.shape[1], H, hidden=activation))
 
 
 # --- CSV helpers --------------------------------------------------------------------------
@@ -110,7 +91,7 @@ def gradient_problem(activation: str, k: int, H: int):
         X = rng.normal(size=(7, k))
         y = rng.normal(size=7)
         Z, _ = network_by_names(p, X, H, activation)
-        # A step of 1e-5 in one parameter moves z by at most ~1e-5 * max(|x|, 1): far from 0.05.
+        # central_differences steps a parameter by at most 2 U^(1/3) max(1, |w|), about 1e-5: z moves far less than 0.05.
         if activation != "relu" or (np.abs(Z).min() > 0.05 and (Z > 0).any(axis=0).all()):
             return p, X, y
     raise AssertionError("no relu problem clear of the kink")  # pragma: no cover
@@ -129,22 +110,10 @@ def test_gradients_match_central_finite_differences(activation, H, k):
     assert mse_loss(y, fwd.yhat) == pytest.approx(loss_by_names(p, X, y, H, activation), rel=1e-12)
 
     grads = backward(params, X, y, fwd).gradients.as_dict()
-    step = 1e-5
-    numeric = {}
-    for name in names:
-        plus, minus = dict(p), dict(p)
-        plus[name] += step
-        minus[name] -= step
-        numeric[name] = (loss_by_names(plus, X, y, H, activation) - loss_by_names(minus, X, y, H, activation)) / (2 * step)
-
-    analytic = np.array([grads[name] for name in names])
-    fd = np.array([numeric[name] for name in names])
     assert list(grads) == names
-    scale = max(np.linalg.norm(fd), 1e-3)
-    assert np.linalg.norm(analytic - fd) / scale < 1e-6
-    # Every component too: relative to itself, or to the gradient's size when it is tiny.
-    error = np.abs(analytic - fd) / np.maximum(np.abs(fd), 1e-3 * scale)
-    assert error.max() < 1e-6, dict(zip(names, error))
+    numeric, bound = oracle.central_differences(p, X, y, oracle.Shape(k, H, hidden=activation))
+    for name in names:
+        assert abs(grads[name] - numeric[name]) <= bound[name], name
 
 
 @pytest.mark.parametrize("activation", ["identity", "tanh"])
@@ -159,7 +128,7 @@ def test_each_name_is_the_weight_the_rule_says(activation):
     base = dict(zip(expected, rng.normal(size=len(expected))))
     X = rng.normal(size=(5, k))
     Z0, yhat0 = network_by_names(base, X, H, activation)
-    N0 = ACT[activation](Z0)
+    N0 = oracle.ACTIVATIONS[activation][0](Z0)
     delta = 0.25
     for name in expected:
         changed = dict(base)
@@ -228,29 +197,13 @@ def test_one_batch_of_all_rows_is_full_batch_descent(activation, extra):
 
 
 def scalar_step(values: list[float], X, y, lr: float, n_hidden: int, activation: str) -> tuple[float, list[float]]:
-    """The loss of rows X, y and the weights after one step on them, by the chain rule one
-    number at a time: plain floats and math, no matrices. `values` are in the lecture's order,
-    w1..w(kH) (unit 1's k weights first), w(kH+1)..w(kH+H), b1..bH, b(H+1)."""
-    k, H = len(X[0]), n_hidden
-    act = {"identity": lambda z: z, "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z))}[activation]
-    slope = {"identity": lambda N: 1.0, "sigmoid": lambda N: N * (1.0 - N)}[activation]
-    W = [[values[u * k + j] for j in range(k)] for u in range(H)]
-    v, b, c = values[k * H : k * H + H], values[k * H + H : k * H + 2 * H], values[-1]
-    n, loss, grads = len(y), 0.0, [0.0] * len(values)
-    for x, target in zip(X, y):
-        z = [sum(W[u][j] * x[j] for j in range(k)) + b[u] for u in range(H)]
-        N = [act(z_u) for z_u in z]
-        yhat = sum(v[u] * N[u] for u in range(H)) + c
-        loss += (target - yhat) ** 2 / n
-        d = -2.0 / n * (target - yhat)  # dL/dyhat_i
-        grads[-1] += d
-        for u in range(H):
-            grads[k * H + u] += d * N[u]
-            dz = d * v[u] * slope(N[u])  # dL/dz_u,i
-            grads[k * H + H + u] += dz
-            for j in range(k):
-                grads[u * k + j] += dz * x[j]
-    return loss, [p - lr * g for p, g in zip(values, grads)]
+    """The loss of rows X, y and the weights after one gradient-descent step on them, by the
+    oracle. `values` are in the lecture's order, w1..w(kH) (unit 1's k weights first),
+    w(kH+1)..w(kH+H), b1..bH, b(H+1)."""
+    shape = oracle.Shape(len(X[0]), n_hidden, hidden=activation)
+    p = dict(zip(shape.names, values))
+    stepped = oracle.Update("gd", lr).step(p, oracle.gradients(p, X, y, shape))
+    return oracle.loss(p, X, y, shape), [stepped[name] for name in shape.names]
 
 
 def replay_minibatches(X, y, initial: Parameters, lr, epochs, batch_size, seed):

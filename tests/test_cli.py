@@ -11,11 +11,17 @@ import importlib.metadata
 import io
 import json
 import math
+import os
 import re
+import shutil
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import oracle
+from hostile import assets, fingerprint, invoke, refused, short, succeeded, ws  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
 from fwdback.modelfile import load_model
 
 BOX_CHARS = set("─│╭╮╰╯┃━┏┓┗┛┡┩╇═║")
@@ -396,9 +402,8 @@ def test_an_empty_init_on_stdin_is_called_empty(run, small_csv):
 
 
 def _expected_yhat(weights, x1, x2, x3):
-    N1 = weights["w1"] * x1 + weights["w2"] * x2 + weights["w3"] * x3 + weights["b1"]
-    N2 = weights["w4"] * x1 + weights["w5"] * x2 + weights["w6"] * x3 + weights["b2"]
-    return weights["w7"] * N1 + weights["w8"] * N2 + weights["b3"]
+    """yhat of one row by the oracle's lecture network."""
+    return float(oracle.forward(weights, [[x1, x2, x3]]).yhat[0, 0])
 
 
 def _check_predictions(stdout: str, input_text: str, weights: dict) -> None:
@@ -649,3 +654,169 @@ def test_an_epoch_reads_alike_wherever_a_person_sees_it(run, small_csv):
     assert EpochNotReached(20000, 1500, "training", 0.0, 1000).message(flag) == (
         "early stopping ends training after epoch 1,500, so there is no epoch 20,000 to explain (the training loss did "
         "not improve by more than 0 for 1,000 epochs); use --epoch 1500 or less, or a larger --patience")
+
+
+# --- Strict reading (the command line's failure contract: hostile.py)
+
+
+SEEDED = {
+    "train": ["train", "d.csv", "--epochs", "5", "-q"],
+    "explain": ["explain", "d.csv"],
+    "gradcheck": ["gradcheck", "d.csv"],
+    "generate": ["generate", "--rows", "5"],
+}
+
+
+@pytest.mark.parametrize("command", list(SEEDED))
+def test_a_negative_seed_is_a_usage_error(invoke, ws, command):
+    before = fingerprint(ws)
+    o = invoke(*SEEDED[command], "--seed", "-1")
+    refused(o, 2, ["--seed"], root=ws, before=before)
+    assert o.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["train", "generate"])
+def test_a_huge_seed_is_a_seed(invoke, ws, command):
+    succeeded(invoke(*SEEDED[command], "--seed", "1" + "0" * 30))
+
+
+# --- Numbers (the command line's failure contract: hostile.py)
+
+
+NOT_A_NUMBER = [
+    (["train", "d.csv", "--min-delta", "nan"], "--min-delta"),
+    (["generate", "--noise", "nan"], "--noise"),
+    (["train", "d.csv", "--lr", "inf"], "--lr"),
+    (["gradcheck", "d.csv", "--max-error", "nan"], "--max-error"),
+    (["train", "d.csv", "--val-split", "nan"], "--val-split"),
+    (["generate", "--coef", "1,2,3,nan"], "--coef"),
+]
+
+
+@pytest.mark.parametrize("args, option", NOT_A_NUMBER, ids=[" ".join(a[0:1] + a[-2:]) for a, _ in NOT_A_NUMBER])
+def test_nan_and_inf_options_are_usage_errors(invoke, ws, args, option):
+    before = fingerprint(ws)
+    o = invoke(*args)
+    refused(o, 2, [option], root=ws, before=before)
+    assert o.stdout == ""
+
+
+# --- Random option values, in-process (the command line's failure contract: hostile.py)
+
+
+FLAG = object()
+JUNK = st.text(max_size=10)
+ODD_NUMBERS = st.sampled_from(["nan", "-nan", "NaN", "inf", "-inf", "1e308", "1e400", "-0.0", "0", "-1", "5e-324", "1_000", "0x10", " 3", "3 ", "1" + "0" * 40])
+
+
+def _ints(low, high):
+    return st.one_of(st.integers(low, high).map(str), ODD_NUMBERS, JUNK)
+
+
+def _epochs(low, high):
+    """Like _ints, but never a count of epochs or rows that would honestly run for ever (10**40)."""
+    return st.one_of(st.integers(low, high).map(str), ODD_NUMBERS.filter(lambda text: len(text) < 30), JUNK)
+
+
+SEEDS = st.one_of(st.integers().map(str), st.sampled_from([str(-(2**63)), str(2**64), "1" + "0" * 30]), ODD_NUMBERS, JUNK)
+FLOATS = st.one_of(st.floats().map(repr), st.sampled_from(["1e308", "-0.0", "5e-324", "-1e308"]), ODD_NUMBERS, JUNK)
+READ_PATHS = st.one_of(st.sampled_from(["m.json", "model.json", "d.csv", "missing.json", "dir", "", "-"]), JUNK)
+WRITE_PATHS = st.sampled_from(["out.json", "model.json", "m.json", "d.csv", "dir", "nodir/x.json", "", "h.csv"])
+
+
+def _choice(*names):
+    return st.one_of(st.sampled_from(names), JUNK)
+
+
+TRAINING_OPTIONS = {
+    "--lr": FLOATS,
+    "--seed": SEEDS,
+    "--init": READ_PATHS,
+    "--features": _choice("x1,x2,x3", "x3,x1", "x1", "a,b", "", ",", "x1,x1", "y", "x1, x2 ,x3"),
+    "--target": _choice("y", "x1", "", "z"),
+    "--sep": _choice(",", ";", "\t", "\\t", "", ",,", "|", " ", "."),
+    "--activation": _choice("identity", "tanh", "relu", "sigmoid"),
+    "--hidden": _ints(-2, 6),
+    "--standardize": FLAG,
+    "--batch-size": _ints(-3, 10**6),
+    "--val-split": FLOATS,
+    "--patience": _ints(-3, 10**6),
+    "--min-delta": FLOATS,
+}
+
+RANDOM_OPTIONS = {
+    "train": {
+        **TRAINING_OPTIONS,
+        "--resume": READ_PATHS,
+        "--model": WRITE_PATHS,
+        "--history": WRITE_PATHS,
+        "--format": _choice("table", "csv", "json"),
+        "--every": _ints(-3, 10**6),
+        "--no-chart": FLAG,
+        "--quiet": FLAG,
+        "--save-on-interrupt": FLAG,
+        "--chunksize": _ints(-10, 5000),
+    },
+    "explain": {**TRAINING_OPTIONS, "--epoch": _epochs(-2, 25), "--rows": _ints(-2, 50), "--format": _choice("table", "markdown", "json")},
+    "gradcheck": {**TRAINING_OPTIONS, "--epochs": _epochs(-2, 25), "--max-error": FLOATS, "--format": _choice("table", "json")},
+    "generate": {
+        "--rows": _epochs(-2, 50),
+        "--seed": SEEDS,
+        "--noise": FLOATS,
+        "--coef": st.one_of(st.lists(st.floats().map(repr), max_size=5).map(",".join), JUNK),
+    },
+    "show": {},
+    "predict": {"--model": READ_PATHS, "--sep": _choice(",", ";", "\t", "\\t", "", ",,", "|", " ", ".")},
+}
+POSITIONAL = {
+    "train": "d.csv",
+    "explain": "d.csv",
+    "gradcheck": "d.csv",
+    "generate": None,
+    "show": READ_PATHS,
+    "predict": st.one_of(st.sampled_from(["d.csv", "m.json", "missing.csv", "dir", "-"]), JUNK),
+}
+
+
+def _reset(root, assets):
+    for entry in os.scandir(root):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+    (root / "d.csv").write_bytes(assets.data)
+    (root / "m.json").write_bytes(assets.model)
+    (root / "model.json").write_bytes(assets.model)
+    (root / "dir").mkdir()
+
+
+@pytest.mark.parametrize("command", list(RANDOM_OPTIONS))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_option_values_end_in_a_documented_way(invoke, workdir, assets, command, data):
+    _reset(workdir, assets)
+    args = [command]
+    if command in ("show", "predict"):  # their DATA/MODEL may be left out
+        positional = data.draw(st.one_of(st.none(), POSITIONAL[command]), label="positional")
+    else:
+        positional = POSITIONAL[command]
+    if positional is not None:
+        args.append(positional)
+    if command == "train":  # always bounded: a few epochs, or a value that is no number
+        args += ["--epochs", data.draw(_epochs(-2, 25), label="--epochs")]
+    options = RANDOM_OPTIONS[command]
+    for name in data.draw(st.lists(st.sampled_from(sorted(options)), unique=True, max_size=6) if options else st.just([]), label="options"):
+        if options[name] is FLAG:
+            args.append(name)
+        else:
+            args += [name, data.draw(options[name], label=name)]
+    o = invoke(*args)
+    if o.exception is not None and not isinstance(o.exception, SystemExit):
+        pytest.fail(f"{args!r} crashed:\n{o.trace[-4000:]}")
+    assert o.code in (0, 1, 2, 3), f"{args!r}: exit code {o.code}; stderr: {short(o.stderr)}"
+    assert "Traceback" not in o.stdout and "Traceback" not in o.stderr
+    if o.code != 0:
+        lines = [line for line in o.stderr.splitlines() if line.strip()]
+        assert lines, f"{args!r}: exit code {o.code} with nothing on stderr"
+        gradient_failed = command == "gradcheck" and o.code == 1 and lines[-1].startswith("gradcheck:")
+        assert lines[-1].startswith("Error:") or gradient_failed, f"{args!r}: {short(o.stderr)}"

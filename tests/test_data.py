@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import re
 import sys
 
 import numpy as np
@@ -11,9 +13,26 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
+import oracle
+from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
+    assets,
+    csv_bytes,
+    csv_lines,
+    fingerprint,
+    invoke,
+    linear,
+    lines_bytes,
+    refused,
+    row,
+    saved_model,
+    shell,
+    succeeded,
+    ws,
+)
 from fwdback import reader
 from fwdback.data import Dataset, iter_prediction_chunks, load_dataset
 from fwdback.errors import DataError, MissingColumn
+from fwdback.sources import PARQUET_BATCH_ROWS
 
 X = np.array([[0.5, -1.25, 3.0], [1e-3, 2.0, -0.0], [7.0, 0.1, 0.2]])
 Y = np.array([1.0, -2.5, 1e10])
@@ -348,3 +367,165 @@ def test_a_header_read_as_one_column_suggests_its_separator(tmp_path):
     with pytest.raises(MissingColumn) as other:
         load_dataset(write(tmp_path, "o.csv", "a,b,c,d\n1,2,3,4\n"))
     assert other.value.other_separator is None and "separator" not in str(other.value)
+
+
+# --- Strict reading (the command line's failure contract: hostile.py)
+
+
+MALFORMED = [
+    pytest.param(
+        "extra.csv", lambda: lines_bytes("x1,x2,x3,y", "1,2,3,4,5", "2,3,4,5,6", "3,4,5,6,7"),
+        [row(1), re.compile(r"\b5\b"), re.compile(r"\b4\b")], [], id="every row has one field more than the header",
+    ),
+    pytest.param(
+        "trailing.csv", lambda: lines_bytes("x1,x2,x3,y", "1,2,3,4,", "2,3,4,5,", "3,4,5,6,"),
+        [row(1), re.compile(r"\b5\b"), "field"], ["fewer"], id="rows end with a separator",
+    ),
+    pytest.param(
+        "short.csv", lambda: lines_bytes("x1,x2,x3,y", "1,2,3,4", "5,6,7", "8,9,10,11"),
+        [row(2)], [], id="a row with fewer fields",
+    ),
+    pytest.param(
+        "blank.csv", lambda: lines_bytes("x1,x2,x3,y", "1,2,3,4", "", "", "5,6,7,8", "1,abc,3,4"),
+        [row(3), re.compile(r"\bline 6\b"), "x2"], [], id="blank lines before a bad cell",
+    ),
+    pytest.param(
+        "quoted.csv", lambda: lines_bytes("x1,x2,x3,y,note", '1,2,3,4,"a', "b", 'c"', "5,6,7,8,ok", "1,abc,3,4,z"),
+        [row(3), "x2"], [row(5)], id="a quoted field spans lines",
+    ),
+    pytest.param(
+        "nul.csv", lambda: b"x1,x2,x3,y\n1,2,3,4\n2,3,4,5\n" + b"\0" * (10 * 2**20),
+        [re.compile(r"\brow \d+\b")], [], id="10 MB of NUL bytes at the end",
+    ),
+    pytest.param(
+        "cell.csv", lambda: b"x1,x2,x3,y\n1,2,3,4\n1," + b"1" * 50_000_000 + b",3,4\n",
+        [row(2)], [], id="a 50 MB cell of digits", marks=pytest.mark.slow,  # 50 MB read twice: about 1 s each
+    ),
+    pytest.param(
+        "cell.csv", lambda: b"x1,x2,x3,y\n1,2,3,4\n1," + b"a" * 50_000_000 + b",3,4\n",
+        [row(2)], [], id="a 50 MB cell of letters", marks=pytest.mark.slow,  # 50 MB read twice: about 1 s each
+    ),
+]
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+@pytest.mark.parametrize("name, content, fragments, absent", MALFORMED)
+def test_a_malformed_row_is_refused_by_its_number(invoke, ws, command, name, content, fragments, absent):
+    (ws / name).write_bytes(content())
+    before = fingerprint(ws)
+    o = invoke(command, name, *(["--epochs", "5"] if command == "train" else []))
+    refused(o, 1, [name, *fragments], absent, root=ws, before=before, train=command == "train")
+
+
+LONG_LINE = 100 * 2**20 + 1
+
+
+@pytest.mark.slow  # 100 MB written and read four times: about 4 s
+@pytest.mark.parametrize("command", ["train", "predict"])
+@pytest.mark.parametrize("head", [b"x1,x2,x3,y,", b"x1,x2,x3,y\n1,2,3,"], ids=["the only line", "a data row"])
+def test_a_line_over_100_mb_without_a_newline_is_refused(ws, command, head):
+    path = ws / "long.csv"
+    with open(path, "wb") as stream:
+        stream.write(head)
+        block = b"9" * 2**20
+        for _ in range(LONG_LINE // len(block)):
+            stream.write(block)
+        stream.write(b"9" * (LONG_LINE % len(block)))
+    try:
+        before = fingerprint(ws)
+        o = shell(f"fwdback {command} long.csv" + (" --epochs 5" if command == "train" else ""), ws)
+        refused(o, 1, ["long.csv"], root=ws, before=before, train=command == "train")
+    finally:
+        path.unlink()
+
+
+def test_streamed_training_names_a_ragged_row_deep_in_the_file(invoke, ws):
+    lines = csv_lines(*linear(5000, seed=3))
+    lines[4001] += ",9"  # lines[0] is the header
+    (ws / "ragged.csv").write_text("\n".join(lines) + "\n")
+    before = fingerprint(ws)
+    o = invoke("train", "ragged.csv", "--chunksize", "1000", "--epochs", "5")
+    refused(o, 1, ["ragged.csv", row(4001)], root=ws, before=before, train=True)
+
+
+@pytest.mark.parametrize("header", ["x1 ,x2\t,x3,y", '"x1\n",x2,x3,y'], ids=["trailing space and tab", "a quoted newline"])
+def test_header_names_are_compared_after_trimming(invoke, ws, header):
+    body = csv_bytes(*linear(12)).split(b"\n", 1)[1]
+    (ws / "h.csv").write_bytes(header.encode() + b"\n" + body)
+    o = invoke("train", "h.csv", "--epochs", "20", "-q", "--model", "h.json")
+    succeeded(o)
+    saved_model(ws / "h.json")
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_a_column_in_the_wrong_case_is_suggested(invoke, ws, command):
+    (ws / "case.csv").write_bytes(csv_bytes(*linear(12), header=("X1", "x2", "x3", "y")))
+    before = fingerprint(ws)
+    o = invoke(command, "case.csv", *(["--epochs", "5"] if command == "train" else []))
+    refused(o, 1, ["case.csv", "did you mean 'X1'"], root=ws, before=before, train=command == "train")
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_a_literal_backslash_t_separator_is_a_tab(invoke, ws, command):
+    (ws / "t.tsv").write_bytes(csv_bytes(*linear(12), sep="\t"))
+    o = invoke(command, "t.tsv", "--sep", "\\t", *(["--epochs", "20", "-q"] if command == "train" else []))
+    succeeded(o)
+    if command == "predict":
+        lines = o.stdout.splitlines()
+        assert lines[0] == "x1\tx2\tx3\ty\ty_hat" and len(lines) == 13
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+@pytest.mark.parametrize("sep", ["", ",,"], ids=["empty", "two characters"])
+def test_an_impossible_separator_is_a_usage_error(invoke, ws, command, sep):
+    before = fingerprint(ws)
+    o = invoke(command, "d.csv", "--sep", sep, *(["--epochs", "5"] if command == "train" else []))
+    refused(o, 2, ["--sep"], root=ws, before=before)
+    assert o.stdout == ""
+
+
+# --- Numbers (the command line's failure contract: hostile.py)
+
+
+def test_a_column_that_turns_to_text_late_gives_no_dtype_warning(invoke, ws):
+    X, y = linear(1000, seed=5)
+    block = csv_lines(X, y, header=("x1", "x2", "x3", "y"))[1:]
+    with open(ws / "late.csv", "w") as stream:
+        stream.write("x1,x2,x3,y,note\n")
+        for repeat in range(300):
+            note = ",7\n" if repeat < 200 else ",abc\n"
+            stream.write(note.join(block) + note)
+    o = invoke("train", "late.csv", "--epochs", "10", "-q")
+    succeeded(o)
+    assert saved_model(ws / "model.json")["training"]["rows"] == 300_000
+
+
+# --- Parquet read a batch at a time (sources.PARQUET_BATCH_ROWS) ------------------------------
+
+
+@pytest.mark.slow  # 131,072 rows predicted and read again, twice: about 8 s
+@pytest.mark.parametrize("extra", [0, 1], ids=["one batch", "one batch and a row"])
+def test_a_parquet_file_either_side_of_a_read_batch(run, workdir, assets, extra):
+    """Parquet is read PARQUET_BATCH_ROWS rows at a time: predict writes every row, in order, with
+    the oracle's prediction, and an empty cell in the last row is named by that row's number."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow
+
+    n = PARQUET_BATCH_ROWS + extra
+    X, y = linear(n)
+    columns = {"x1": X[:, 0], "x2": X[:, 1], "x3": X[:, 2], "y": y}
+    pq.write_table(pyarrow.table(columns), workdir / "rows.parquet")
+    (workdir / "model.json").write_bytes(assets.model)
+    predicted = run(["predict", "rows.parquet"])
+    assert predicted.exit_code == 0, predicted.stderr
+    lines = predicted.stdout.splitlines()
+    assert lines[0] == "x1,x2,x3,y,y_hat" and len(lines) == n + 1
+    weights = json.loads(assets.model)["weights"]
+    expected = oracle.forward(weights, X).yhat[:, 0]
+    shown = np.array([float(line.rsplit(",", 1)[1]) for line in lines[1:]])
+    np.testing.assert_allclose(shown, expected, rtol=1e-13, atol=1e-15)
+    holed = pyarrow.table(columns | {"y": pyarrow.array([*y[:-1], None], type=pyarrow.float64())})
+    pq.write_table(holed, workdir / "holed.parquet")
+    refused_run = run(["train", "holed.parquet", "--epochs", "1"])
+    assert refused_run.exit_code == 1
+    assert refused_run.stderr == f"Error: holed.parquet, row {n}, column y: the cell is empty; fill it in or delete the row\n"

@@ -1,9 +1,24 @@
-"""The engines: the Gram engine and the blocked literal engine compute what forward/backward compute."""
+"""The engines: the Gram engine, the blocked literal engine and the fast mini-batch steps compute
+what network.py and the oracle (tests/oracle.py) compute, just below and just above each size
+threshold at which fwdback switches to them, for every option they serve and every one they
+leave to network.py."""
+
+import functools
 
 import numpy as np
 import pytest
 
-from fwdback.engines import GRAM_MIN_ROWS, FullBatch, MiniBatches, batches, epoch_order
+import oracle
+from fwdback.engines import (
+    GRAM_MIN_ROWS,
+    FullBatch,
+    MiniBatches,
+    batches,
+    epoch_order,
+    full_batch_engine,
+    step_scale,
+    validation_loss,
+)
 from fwdback.engines.gram import MAX_CONDITION, GramEngine
 from fwdback.engines.literal import LiteralEngine
 from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names, update
@@ -12,7 +27,7 @@ from fwdback.plan import TrainingPlan
 from fwdback.rounding import LossRounding, QuadraticRounding
 from fwdback.stepsize import RowStatistics, suggest_lr
 from fwdback.synthetic import generate
-from fwdback.training import fit, prepare, prepare_streamed, train
+from fwdback.training import fit, fit_rows, prepare, prepare_streamed, train
 
 
 def relative(a, b):
@@ -102,7 +117,7 @@ def test_streamed_rows_train_only_the_linear_network_on_full_batches():
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
 def test_the_literal_engine_is_the_lecture_functions_on_one_block(activation):
-    X, y = generate(500, seed=6)
+    X, y = generate(LiteralEngine.LECTURE_ROWS + 500, seed=6)  # the blocked engine's: one block of 2,548 rows
     params = init_parameters(np.random.default_rng(2), 3, 4, activation)
     loss, grads = LiteralEngine(X, y, 4).loss_and_gradients(params)
     fwd = forward(params, X)
@@ -113,8 +128,8 @@ def test_the_literal_engine_is_the_lecture_functions_on_one_block(activation):
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])
 def test_the_literal_engine_in_blocks_sums_to_the_full_batch(monkeypatch, activation):
-    monkeypatch.setattr(LiteralEngine, "CHUNK_ROWS", 64)  # 1000 rows: 15 full blocks and a short one
-    X, y = generate(1000, seed=7)
+    monkeypatch.setattr(LiteralEngine, "CHUNK_ROWS", 64)  # 2,548 rows: 39 full blocks and a short one
+    X, y = generate(LiteralEngine.LECTURE_ROWS + 500, seed=7)
     X = X * np.array([1.0, 5.0, 0.2]) + 1.0
     params = init_parameters(np.random.default_rng(3), 3, 2, activation)
     loss, grads = LiteralEngine(np.asfortranarray(X), y, 2).loss_and_gradients(params)
@@ -258,3 +273,282 @@ def test_lecture_sized_data_runs_the_lecture_bit_for_bit(activation):
     after, _, _ = MiniBatches(X, y, 100, seed=2).epoch(params, gradient_descent(0.01, params), 1)
     vector, _, _ = lecture_minibatch_epoch(params, X, y, 0.01, epoch_order(2, 1, len(y)), 100)
     assert np.array_equal(after.vector, vector)
+
+
+# --- every fast path just below and just above each of its size thresholds, against the oracle ---
+
+CONVENTIONS = ("mse", "half-mse", "sse", "half-sse")
+
+
+def oracle_shape(params) -> oracle.Shape:
+    a = params.architecture
+    return oracle.Shape(a.n_inputs, a.n_hidden, a.n_outputs, a.activation, a.output_activation, a.bias)
+
+
+def oracle_values(params, X, y, convention="mse"):
+    """The oracle's loss and gradients (in the vector's order) at `params`, and how far rounding
+    may move a computed gradient: each is a sum over the rows, within (n + 10) U of the sum of
+    its terms' magnitudes for any order of summation; twice that for two computations, twice
+    again for the residuals' own rounding."""
+    shape, p = oracle_shape(params), params.as_dict()
+    g = oracle.gradients(p, X, y, shape, convention)
+    size = oracle.gradients(p, X, y, shape, convention, absolute=True)
+    tolerance = 4 * (len(X) + 10) * oracle.U * np.array([size[name] for name in params.names])
+    return oracle.loss(p, X, y, shape, convention), np.array([g[name] for name in params.names]), tolerance
+
+
+def assert_equals_oracle(loss, grads, params, X, y, convention="mse"):
+    expected_loss, expected, tolerance = oracle_values(params, X, y, convention)
+    assert loss == pytest.approx(expected_loss, rel=4 * (len(X) + 10) * oracle.U)  # a sum of squares: no cancellation
+    assert np.all(np.abs(grads.vector - expected) <= tolerance)
+
+
+@functools.cache
+def block_rows(k: int, h: int) -> int:
+    """The blocked literal engine's rows a block for a k-input, h-unit network (on data larger than a block)."""
+    n = 4 * LiteralEngine.CHUNK_ROWS
+    return LiteralEngine(np.zeros((n, k)), np.zeros(n), h).chunk_rows(2)
+
+
+def rows_of(n: int, k: int, seed: int):
+    """n rows of k features of unequal scales, and a target that no network here fits exactly."""
+    rng = np.random.default_rng([n, k, seed])
+    X = rng.normal(size=(n, k)) * rng.uniform(0.5, 3.0, size=k) + rng.normal(size=k)
+    return X, np.sin(X.sum(axis=1)) + 0.3 * rng.normal(size=n)
+
+
+LITERAL_SIZES = {  # rows -> (k, H): LECTURE_ROWS (network.py below, the blocked engine from), one block, two
+    "lecture rows - 1": (lambda: LiteralEngine.LECTURE_ROWS - 1, 3, 2),
+    "lecture rows": (lambda: LiteralEngine.LECTURE_ROWS, 3, 2),
+    "one block": (lambda: block_rows(3, 2), 3, 2),
+    "one block + 1": (lambda: block_rows(3, 2) + 1, 3, 2),
+    "MIN_CHUNK_ROWS block + 1": (lambda: block_rows(3, 64) + 1, 3, 64),
+}
+
+
+# Every activation with the MSE, every other loss convention with one activation each.
+ACTIVATIONS_AND_CONVENTIONS = [("identity", "mse"), ("tanh", "mse"), ("relu", "mse"), ("sigmoid", "mse"),
+                               ("tanh", "half-mse"), ("relu", "sse"), ("sigmoid", "half-sse")]
+
+
+@pytest.mark.parametrize("activation, convention", ACTIVATIONS_AND_CONVENTIONS)
+@pytest.mark.parametrize("size", list(LITERAL_SIZES))
+def test_the_literal_engine_at_each_size_threshold_equals_the_oracle(size, activation, convention):
+    """The real thresholds, nothing patched: lecture-sized data (network.py), the blocked engine
+    from LECTURE_ROWS on, in one block and in two (the last of one row), and the smallest block
+    the cache allows (MIN_CHUNK_ROWS) of a wide network; every activation and loss convention."""
+    rows, k, h = LITERAL_SIZES[size]
+    n = rows()
+    if size == "MIN_CHUNK_ROWS block + 1":
+        assert block_rows(3, 64) == LiteralEngine.MIN_CHUNK_ROWS
+    X, y = rows_of(n, k, seed=1)
+    params = init_parameters(np.random.default_rng(n), k, h, activation)
+    loss, grads = full_batch_engine(X, y, params, convention).loss_and_gradients(params)
+    assert_equals_oracle(loss, grads, params, X, y, convention)
+
+
+def test_a_network_too_wide_for_min_chunk_rows_takes_smaller_blocks_and_equals_the_oracle():
+    """Over 1,024 units a block's work arrays would pass WORK_BYTES at MIN_CHUNK_ROWS rows: the
+    blocks shrink to fit (2,046 rows for 1,025 units), two of them here, the last of one row."""
+    rows = block_rows(3, 1025)
+    assert rows == LiteralEngine.WORK_BYTES // (32 * 1025) < LiteralEngine.MIN_CHUNK_ROWS
+    X, y = rows_of(rows + 1, 3, seed=6)
+    params = init_parameters(np.random.default_rng(12), 3, 1025, "tanh")
+    loss, grads = full_batch_engine(X, y, params, "half-mse").loss_and_gradients(params)
+    assert_equals_oracle(loss, grads, params, X, y, "half-mse")
+
+
+@pytest.mark.parametrize("architecture", [dict(n_outputs=2), dict(output_activation="sigmoid"), dict(bias=False)],
+                         ids=["two outputs", "sigmoid output", "no biases"])
+def test_networks_the_literal_engine_refuses_run_network_py_above_its_thresholds(architecture):
+    X, y = rows_of(block_rows(3, 2) + 1, 3, seed=2)
+    y = np.column_stack([y, np.cos(y)]) if architecture.get("n_outputs") == 2 else y
+    params = init_parameters(np.random.default_rng(3), 3, 2, "tanh", **architecture)
+    engine = full_batch_engine(X, y, params, "half-mse")
+    assert not isinstance(engine, LiteralEngine)
+    assert_equals_oracle(*engine.loss_and_gradients(params), params, X, y, "half-mse")
+
+
+def oracle_full_batch(params, X, y, plan, epochs):
+    """The losses and final weights of `epochs` full-batch epochs, by the oracle."""
+    shape, p = oracle_shape(params), params.as_dict()
+    rule, losses = oracle.Update(plan.optimizer, plan.lr, mu=plan.momentum), []
+    for _ in range(epochs):
+        losses.append(oracle.loss(p, X, y, shape, plan.loss))
+        p = rule.step(p, oracle.gradients(p, X, y, shape, plan.loss))
+    return np.array(losses), np.array([p[name] for name in params.names])
+
+
+# The Gram engine agrees with the literal engine to 1e-9 relative where it is used (gram.MAX_CONDITION).
+GRAM_AGREEMENT = 1e-9
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov", "adam"])
+@pytest.mark.parametrize("convention", CONVENTIONS)
+@pytest.mark.parametrize("n", [GRAM_MIN_ROWS - 1, GRAM_MIN_ROWS])
+def test_full_batches_either_side_of_gram_min_rows_train_as_the_oracle(n, convention, optimizer):
+    X, y = generate(n, seed=5)
+    initial = init_parameters(np.random.default_rng(4))
+    plan = TrainingPlan(lr=0.1 if optimizer != "adam" else 0.01, epochs=3, tol=0, standardize=False, loss=convention,
+                        optimizer=optimizer, momentum=0.5)
+    if optimizer != "adam":  # each convention's gradients are n / d(n) times the MSE's; adam's steps do not scale
+        plan = plan.replace(lr=plan.lr * step_scale(plan, n))
+    result = fit(X, y, initial, plan).result
+    assert result.engine == ("gram" if n >= GRAM_MIN_ROWS else "literal")
+    losses, final = oracle_full_batch(initial, X, y, plan, 3)
+    assert relative(result.losses, losses) < GRAM_AGREEMENT
+    assert relative(result.final.vector, final) < GRAM_AGREEMENT
+
+
+@pytest.mark.parametrize("setting", [dict(activation="tanh"), dict(batch_size=5000), dict(n_outputs=2)],
+                         ids=["tanh", "mini-batches", "two outputs"])
+def test_what_the_gram_engine_refuses_above_gram_min_rows_trains_as_the_oracle(setting):
+    X, y = generate(GRAM_MIN_ROWS, seed=6)
+    y = np.column_stack([y, -y]) if "n_outputs" in setting else y
+    architecture = {key: value for key, value in setting.items() if key != "batch_size"}
+    initial = init_parameters(np.random.default_rng(5), **architecture)
+    plan = TrainingPlan(lr=0.05, epochs=2, tol=0, standardize=False, loss="half-sse", batch_size=setting.get("batch_size"))
+    plan = plan.replace(lr=plan.lr * step_scale(plan, GRAM_MIN_ROWS))
+    result = fit(X, y, initial, plan).result
+    assert result.engine != "gram"
+    shape = oracle_shape(initial)
+    if plan.batch_size is None:
+        losses, final = oracle_full_batch(initial, X, y, plan, 2)
+    else:
+        p, losses = initial.as_dict(), []
+        for number in (1, 2):
+            order = epoch_order(plan.seed, number, len(y))
+            batches_of = [order[first : first + plan.batch_size] for first in range(0, len(y), plan.batch_size)]
+            p, epoch_loss, _ = oracle.minibatch_epoch(p, X, y, batches_of, oracle.Update("gd", plan.lr), shape, plan.loss)
+            losses.append(epoch_loss)
+        final = np.array([p[name] for name in initial.names])
+    assert relative(result.losses, losses) < 1e-12
+    assert relative(result.final.vector, final) < 1e-12
+
+
+@pytest.mark.parametrize("batch_size", [None, 100])
+@pytest.mark.parametrize("activation", ["identity", "tanh"])
+@pytest.mark.parametrize("convention", CONVENTIONS)
+@pytest.mark.parametrize("n", [GRAM_MIN_ROWS - 1, GRAM_MIN_ROWS])
+def test_the_validation_loss_either_side_of_gram_min_rows_is_the_oracle_s(n, convention, activation, batch_size):
+    """From GRAM_MIN_ROWS validation rows on, the linear network's full-batch validation loss is
+    the Gram form's, in the plan's loss convention."""
+    X, y = generate(n, seed=7)
+    initial = init_parameters(np.random.default_rng(6), activation=activation)
+    params = initial.like(initial.vector + np.random.default_rng(7).normal(size=initial.vector.size))
+    plan = TrainingPlan(lr=0.1, loss=convention, batch_size=batch_size)
+    expected = oracle.loss(params.as_dict(), X, y, oracle_shape(params), convention)
+    assert validation_loss(X, y, initial, plan)(params) == pytest.approx(expected, rel=GRAM_AGREEMENT)
+
+
+MINI_BATCH_OPTIONS = {  # the fast steps (batches.BatchSteps) serve gd on the lecture's kind of network and the MSE
+    "identity": dict(activation="identity"),
+    "tanh": dict(activation="tanh"),
+    "relu": dict(activation="relu"),
+    "sigmoid": dict(activation="sigmoid"),
+    "half-mse": dict(loss="half-mse"),
+    "sse": dict(loss="sse"),
+    "half-sse": dict(loss="half-sse", activation="sigmoid"),
+    "momentum": dict(optimizer="momentum"),
+    "nesterov": dict(optimizer="nesterov"),
+    "adam": dict(optimizer="adam"),
+    "frozen w1": dict(freeze=("w1",)),
+    "two outputs": dict(n_outputs=2),
+    "sigmoid output": dict(output_activation="sigmoid"),
+    "no biases": dict(bias=False),
+}
+ARCHITECTURE_OPTIONS = ("activation", "n_outputs", "output_activation", "bias")
+
+
+@pytest.mark.parametrize("option", list(MINI_BATCH_OPTIONS))
+@pytest.mark.parametrize("n", [LiteralEngine.LECTURE_ROWS - 1, LiteralEngine.LECTURE_ROWS])
+def test_mini_batches_either_side_of_lecture_rows_step_as_the_oracle(n, option):
+    """Two epochs of 9 batches (the last short), each option the fast steps serve and each they
+    must leave to network.py. Each batch's gradients agree to (rows + 10) U of their terms'
+    magnitudes (about 1e-13 relative), and 18 steps of a rate well inside the stable range
+    carry that on without growing it: 1e-11."""
+    settings = MINI_BATCH_OPTIONS[option]
+    architecture = {key: value for key, value in settings.items() if key in ARCHITECTURE_OPTIONS}
+    X, y = rows_of(n, 3, seed=3)
+    y = np.column_stack([y, np.cos(y)]) if architecture.get("n_outputs") == 2 else y
+    initial = init_parameters(np.random.default_rng(8), 3, 4, **{"activation": "tanh", **architecture})
+    plan = TrainingPlan(lr=0.005, epochs=2, tol=0, batch_size=240, standardize=False,
+                        **{key: value for key, value in settings.items() if key not in ARCHITECTURE_OPTIONS})
+    plan = plan.replace(lr=plan.lr * step_scale(plan, n) if plan.optimizer != "adam" else 1e-3)
+    result = fit(X, y, initial, plan).result
+    shape, p, losses = oracle_shape(initial), initial.as_dict(), []
+    rule = oracle.Update(plan.optimizer, plan.lr, mu=plan.momentum, frozen=frozenset(plan.freeze))
+    for number in (1, 2):
+        order = epoch_order(plan.seed, number, n)
+        p, loss, _ = oracle.minibatch_epoch(p, X, y, [order[i : i + 240] for i in range(0, n, 240)], rule, shape, plan.loss)
+        losses.append(loss)
+    assert result.engine == "mini-batch"
+    assert relative(result.losses, losses) < 1e-11
+    assert relative(result.final.vector, [p[name] for name in initial.names]) < 1e-11
+
+
+@pytest.mark.parametrize("extra", [0, 101], ids=["one span", "a span and more"])
+def test_mini_batch_spans_hold_whole_batches(extra):
+    """The fast steps gather SPAN_ROWS // batch_size whole batches at a time (65,500 rows for
+    batches of 100): with more rows than that, every batch is still 100 rows of the epoch's order."""
+    span = batches.SPAN_ROWS // 100 * 100
+    X, y = rows_of(span + extra, 1, seed=4)
+    initial = init_parameters(np.random.default_rng(9), 1, 1)
+    plan = TrainingPlan(lr=0.01, epochs=1, tol=0, batch_size=100, standardize=False)
+    result = fit(X, y, initial, plan).result
+    order = epoch_order(plan.seed, 1, len(y))
+    p, loss, _ = oracle.minibatch_epoch(initial.as_dict(), X, y, [order[i : i + 100] for i in range(0, len(y), 100)],
+                                        oracle.Update("gd", 0.01), oracle_shape(initial))
+    assert relative(result.losses, [loss]) < 1e-11
+    assert relative(result.final.vector, [p[name] for name in initial.names]) < 1e-11
+
+
+def test_the_streamed_gram_pass_takes_each_column_s_range_over_every_chunk():
+    """A column constant within each chunk but not across them is not constant; one constant
+    throughout is (the yardstick names it): np.ptp over all the rows decides."""
+    rng = np.random.default_rng(10)
+    X = np.column_stack([np.repeat([1.0, 2.0, 3.0], 50), np.full(150, 4.0), rng.normal(size=150)])
+    X[:100, 2] = rng.normal(size=100)
+    y = X @ [1.0, 0.0, 2.0] + rng.normal(size=150)
+    expected = [j for j in range(3) if np.ptp(X[:, j]) == 0]
+    assert expected == [1]
+    gram = GramEngine.from_chunks(lambda: ((X[i : i + 50], y[i : i + 50]) for i in range(0, 150, 50)))
+    assert gram.constant_columns == expected
+    rows = prepare_streamed(lambda: ((X[i : i + 50], y[i : i + 50]) for i in range(0, 150, 50)), TrainingPlan(lr=0.1))
+    assert rows.least_squares().constant_columns == expected
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_streamed_rows_train_in_every_loss_convention_as_the_oracle(convention):
+    """Rows streamed in chunks train by the Gram engine's statistics, in the plan's loss convention."""
+    X, y = generate(3000, seed=11)
+    initial = init_parameters(np.random.default_rng(10))
+    plan = TrainingPlan(lr=0.1, epochs=3, tol=0, standardize=False, loss=convention)
+    plan = plan.replace(lr=plan.lr * step_scale(plan, len(y)))
+    rows = prepare_streamed(lambda: ((X[i : i + 1000], y[i : i + 1000]) for i in range(0, 3000, 1000)), plan)
+    result = fit_rows(rows, initial, plan).result
+    losses, final = oracle_full_batch(initial, X, y, plan, 3)
+    assert result.engine == "gram"
+    assert relative(result.losses, losses) < GRAM_AGREEMENT
+    assert relative(result.final.vector, final) < GRAM_AGREEMENT
+
+
+def test_on_step_sees_every_step_above_lecture_rows():
+    """With on_step (explain's view of a mini-batch epoch), every batch runs network.py's step,
+    whatever the rows: on_step gets each step's starting weights and gradients, the oracle's."""
+    n, batch_size = LiteralEngine.LECTURE_ROWS, 500  # four batches of 500 and one of 48
+    X, y = rows_of(n, 3, seed=5)
+    initial = init_parameters(np.random.default_rng(11), 3, 2, "tanh")
+    seen = []
+    objective = MiniBatches(X, y, batch_size, seed=1,
+                            on_step=lambda number, step, params, grads: seen.append((step, params.vector, grads.vector)))
+    objective.epoch(initial, gradient_descent(0.01, initial), 1)
+    order = epoch_order(1, 1, n)
+    p, rule, shape = initial.as_dict(), oracle.Update("gd", 0.01), oracle_shape(initial)
+    assert [step for step, _, _ in seen] == [1, 2, 3, 4, 5]
+    for (_, params, grads), first in zip(seen, range(0, n, batch_size)):
+        rows = order[first : first + batch_size]
+        g = oracle.gradients(p, X[rows], y[rows], shape)
+        assert relative(params, [p[name] for name in initial.names]) < 1e-12
+        assert relative(grads, [g[name] for name in initial.names]) < 1e-12
+        p = rule.step(p, g)

@@ -2,7 +2,7 @@
 
 Every case runs in a working directory fingerprinted (type, mode, inode, sha256 of every file)
 before and after: a refused case leaves it as it was, a case that succeeds changes only the
-files it names. The failure contract is test_robustness.py's (`refused`): one `Error:` line
+files it names. The failure contract is hostile.py's (`refused`): one `Error:` line
 naming the file, the documented exit code, no traceback and no warning.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_robustness import assets, csv_bytes, fingerprint, invoke, linear, refused, succeeded, ws  # noqa: F401
+from hostile import assets, csv_bytes, fingerprint, invoke, linear, refused, succeeded, ws  # noqa: F401
 
 from fwdback.errors import UnreadableData
 from fwdback.sources import Part, read_part
@@ -567,7 +567,7 @@ def test_stdin_named_twice_is_one_usage_error_in_every_command(invoke, ws, asset
     ("cat d.csv | fwdback predict - --model /dev/stdin", "--model"),
 ], ids=["/dev/stdin as DATA", "/dev/stdin as --model"])
 def test_dev_stdin_on_a_pipe_is_stdin_too(ws, script, option):
-    from test_robustness import shell
+    from hostile import shell
 
     before = fingerprint(ws)
     o = shell(script, ws)
@@ -577,7 +577,7 @@ def test_dev_stdin_on_a_pipe_is_stdin_too(ws, script, option):
 def test_dev_stdin_of_a_redirected_file_is_read_from_its_start(ws):
     # `< model.json` makes stdin a regular file, which /dev/stdin opens afresh from its start:
     # one input reads stdin, and predict runs.
-    from test_robustness import shell
+    from hostile import shell
 
     o = shell("fwdback predict d.csv --model /dev/stdin < model.json", ws)
     succeeded(o)

@@ -6,6 +6,8 @@ How a model file reaches the disk (whole, only on success, never over an input) 
 from __future__ import annotations
 
 import json
+import math
+import os
 import struct
 
 import numpy as np
@@ -13,6 +15,19 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
+    SINGLE_THREADED,
+    SMALL_MEMORY_KIB,
+    assets,
+    command_line,
+    fingerprint,
+    invoke,
+    refused,
+    row,
+    shell,
+    unix_socket,
+    ws,
+)
 from fwdback.errors import ModelFileError
 from fwdback.modelfile import Model, TrainingRecord, load_init, load_model, model_json
 from fwdback.network import Parameters, parameter_names
@@ -137,6 +152,7 @@ def test_non_finite_weight_is_refused():
 
 # --- load_model refuses what is not a model ------------------------------------------------
 
+SCALING = {"mean": {"x1": 0.0, "x2": 1.0, "x3": -1.0, "y": 2.0}, "std": {"x1": 1.0, "x2": 2.0, "x3": 0.5, "y": 3.0}}
 BAD_MODELS = [
     ("not JSON", "x1,x2,x3,y\n1,2,3,4\n", "JSON"),
     ("empty", "", "JSON"),
@@ -174,6 +190,10 @@ BAD_MODELS = [
     ("training lr zero", json.dumps(document(training={"lr": 0})), "lr"),
     ("plan epochs zero", json.dumps(document(version=2, training={"plan": {"epochs": 0}})), "\"plan\".\"epochs\" is 0"),
     ("training epochs beyond int64", json.dumps(document(training={"epochs": 10**3000})), "3001 digits"),
+    ("a scaling std of 0", json.dumps(document(scaling=SCALING | {"std": SCALING["std"] | {"x2": 0}})), "std is not positive"),
+    ("a scaling std of -0.0", json.dumps(document(scaling=SCALING | {"std": SCALING["std"] | {"y": -0.0}})), "std is not positive"),
+    ("a subnormal scaling std", json.dumps(document(scaling=SCALING | {"std": SCALING["std"] | {"x1": 1e-320}})),
+     "std is below 2.225e-308, too small to divide"),
     ("an integer of 5,000 digits", json.dumps(document(training={"epochs": 1})).replace(": 1}", ": 1" + "0" * 4999 + "}"), "5,000 digits, too long"),
 ]
 
@@ -264,3 +284,135 @@ def test_an_init_model_brings_its_scaling(tmp_path):
     assert (start.scaling.y_mean, start.scaling.y_std) == (-2.0, 8.0)
     (tmp_path / "raw.json").write_text(json.dumps(WEIGHTS))
     assert load_init(str(tmp_path / "raw.json")).scaling is None
+
+
+@pytest.mark.parametrize("use", [["predict", "--model", "m.json", "d.csv"], ["train", "d.csv", "--init", "m.json", "--no-save"]],
+                         ids=["predict", "train --init"])
+@pytest.mark.parametrize("std", [0, 1e-320])
+def test_a_scaling_std_it_cannot_divide_by_is_refused_in_one_line(run, workdir, std, use):
+    """A subnormal std made NaN predictions, and train --init printed LAPACK's own message."""
+    (workdir / "m.json").write_text(json.dumps(document(scaling=SCALING | {"std": SCALING["std"] | {"x3": std}})))
+    (workdir / "d.csv").write_text("x1,x2,x3,y\n1,2,3,4\n2,3,5,7\n3,5,8,1\n")
+    result = run(use)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: m.json: a \"scaling\" std is ") and result.stderr.count("\n") == 1
+
+
+# --- Model and init files (the command line's failure contract: hostile.py)
+
+
+def _edited_model(assets, **changes) -> bytes:
+    document = json.loads(assets.model)
+    document.update(changes)
+    return json.dumps(document, indent=2).encode()
+
+
+def _huge_weight(assets) -> bytes:
+    document = json.loads(assets.model)
+    document["weights"]["w1"] = "@HUGE@"
+    return json.dumps(document, indent=2).replace('"@HUGE@"', "1" + "0" * 400).encode()
+
+
+BAD_MODEL_FILES = {
+    "nested 100,000 deep": lambda assets: b"[" * 100_000 + b"]" * 100_000,
+    "a weight of 10**400": _huge_weight,
+    "activation is a list": lambda assets: _edited_model(assets, activation=["relu"]),
+    "version 99": lambda assets: _edited_model(assets, version=99),
+}
+
+MODEL_USES = {
+    "--init": lambda path: ["train", "d.csv", "--init", path, "--epochs", "5"],
+    "--resume": lambda path: ["train", "d.csv", "--resume", path, "--epochs", "5"],
+    "predict --model": lambda path: ["predict", "d.csv", "--model", path],
+    "show": lambda path: ["show", path],
+}
+
+
+@pytest.mark.parametrize("use", list(MODEL_USES))
+@pytest.mark.parametrize("kind", list(BAD_MODEL_FILES))
+def test_a_bad_model_file_is_refused(invoke, ws, assets, use, kind):
+    (ws / "bad.json").write_bytes(BAD_MODEL_FILES[kind](assets))
+    before = fingerprint(ws)
+    o = invoke(*MODEL_USES[use]("bad.json"))
+    refused(o, 1, ["bad.json"], root=ws, before=before, train=use in ("--init", "--resume"))
+
+
+def test_resume_refuses_an_epoch_count_that_is_not_a_number(invoke, ws, assets):
+    document = json.loads(assets.model)
+    document["training"]["epochs"] = "abc"
+    (ws / "bad.json").write_text(json.dumps(document))
+    before = fingerprint(ws)
+    o = invoke(*MODEL_USES["--resume"]("bad.json"))
+    refused(o, 1, ["bad.json"], root=ws, before=before, train=True)
+
+
+@pytest.mark.parametrize("use", ["--resume", "predict --model", "show"])
+def test_a_small_model_claiming_a_billion_hidden_units_is_refused_promptly(ws, assets, use):
+    weights = json.loads(assets.model)["weights"]
+    document = {"format": "fwdback-model", "version": 1, "features": ["x1", "x2", "x3"], "target": "y",
+                "activation": "identity", "hidden": 1_000_000_000, "weights": weights}
+    text = json.dumps(document)
+    assert len(text) < 1024
+    (ws / "wide.json").write_text(text)
+    before = fingerprint(ws)
+    o = shell(command_line(MODEL_USES[use]("wide.json")), ws, memory_kib=SMALL_MEMORY_KIB, env=SINGLE_THREADED)
+    refused(o, 1, ["wide.json"], root=ws, before=before, train=use == "--resume")
+
+
+def _symlink_loop(ws):
+    os.symlink("loop_b", ws / "loop_a")
+    os.symlink("loop_a", ws / "loop_b")
+    return "loop_a", None
+
+
+def _long_name(ws):
+    return "n" * 5000 + ".csv", None
+
+
+def _bound_socket(ws):
+    return "s.sock", unix_socket("s.sock")
+
+
+ODD_PATHS = {"a symlink loop": _symlink_loop, "a 5000-character name": _long_name, "a unix socket": _bound_socket}
+PATH_USES = {
+    "train DATA": lambda path: ["train", path, "--epochs", "5"],
+    "predict DATA": lambda path: ["predict", path],
+    **MODEL_USES,
+}
+
+
+@pytest.mark.parametrize("use", list(PATH_USES))
+@pytest.mark.parametrize("kind", list(ODD_PATHS))
+def test_a_path_that_cannot_be_read_is_refused(invoke, ws, use, kind):
+    path, keep = ODD_PATHS[kind](ws)
+    try:
+        before = fingerprint(ws)
+        o = invoke(*PATH_USES[use](path))
+    finally:
+        if keep is not None:
+            keep.close()
+    refused(o, 1, [path[:20]], root=ws, before=before, train=use.startswith("train") or use in ("--init", "--resume"))
+
+
+# --- Numbers (the command line's failure contract: hostile.py)
+
+
+def _yhat(weights, x) -> float:
+    """The 3-2-1 linear network by hand, in Python floats (inf and nan as they fall)."""
+    w = weights
+    n1 = w["w1"] * x[0] + w["w2"] * x[1] + w["w3"] * x[2] + w["b1"]
+    n2 = w["w4"] * x[0] + w["w5"] * x[1] + w["w6"] * x[2] + w["b2"]
+    return w["w7"] * n1 + w["w8"] * n2 + w["b3"]
+
+
+def test_predictions_that_overflow_are_refused_by_row(invoke, ws, assets):
+    # One input of 1.7e308 and the others 0: the product with a hidden weight above 1.06 in size
+    # overflows by itself, whatever order a BLAS kernel sums the terms in.
+    weights = json.loads(assets.model)["weights"]
+    candidates = (tuple(1.7e308 if j == k else 0.0 for j in range(3)) for k in range(3))
+    x = next((c for c in candidates if not math.isfinite(_yhat(weights, c))), None)
+    assert x is not None, "no single input of 1.7e308 overflows this model"
+    (ws / "over.csv").write_text("x1,x2,x3,y\n0.5,0.25,-0.5,1\n" + ",".join(repr(v) for v in x) + ",0\n")
+    before = fingerprint(ws)
+    o = invoke("predict", "over.csv")
+    refused(o, 1, ["over.csv", row(2)], root=ws, before=before)

@@ -227,3 +227,18 @@ def test_moments_taken_a_chunk_at_a_time_equal_those_of_all_the_rows(sizes, scal
     expected_std = np.std(A / peak, axis=0) * peak
     np.testing.assert_allclose(moments.mean, expected_mean, rtol=1e-12, atol=1e-12 * scale)
     np.testing.assert_allclose(moments.std, expected_std, rtol=1e-9, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("over, streams", [(0, False), (1, True)], ids=["text of exactly the limit", "a byte over it"])
+def test_a_file_streams_only_when_its_text_is_over_the_limit(run, workdir, big_csv, monkeypatch, over, streams):
+    """STREAM_ABOVE_BYTES is a limit the text may reach: one byte more streams it, in chunks of
+    TRAIN_CHUNK_ROWS, through the Gram engine's statistics, to the same losses (the Gram
+    engine's agreement with the literal engine: 1e-9)."""
+    in_memory = train_json(run, big_csv, "--epochs", "20", "--lr", "0.02", "--tol", "0", "--no-save")
+    monkeypatch.setattr(data, "STREAM_ABOVE_BYTES", (workdir / big_csv).stat().st_size - over)
+    monkeypatch.setattr(data, "TRAIN_CHUNK_ROWS", CHUNK)
+    result = run(["train", big_csv, "--epochs", "20", "--lr", "0.02", "--tol", "0", "--no-save", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert ("Streaming" in result.stderr) is streams
+    losses = [entry["loss"] for entry in json.loads(result.stdout)["history"]]
+    np.testing.assert_allclose(losses, [entry["loss"] for entry in in_memory["history"]], rtol=1e-9, atol=0)

@@ -1,15 +1,38 @@
-"""The one writer: every output in place together, or none of them; never over an input."""
+"""The one writer: every output in place together, or none of them; never over an input. In
+process, and through the command line (outputs that are inputs, where outputs land, failures
+that keep the existing model)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
+import shutil
 import socket
 import stat
 import threading
 
+import numpy as np
 import pytest
 
+from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
+    TIMEOUT,
+    assert_unchanged,
+    assets,
+    clone_device,
+    csv_bytes,
+    fingerprint,
+    invoke,
+    linear,
+    no_temporaries,
+    refused,
+    saved_model,
+    shell,
+    succeeded,
+    unix_socket,
+    ws,
+)
 from fwdback import outputs
 from fwdback.errors import ForeignFile, OutputConflict, OutputError
 from fwdback.outputs import Outputs, Stdout
@@ -288,3 +311,173 @@ def test_a_directory_given_for_an_output_suggests_a_name_of_its_kind(tmp_path):
     (tmp_path / "logs").mkdir()
     with pytest.raises(OutputError, match="e.g. history.csv"), Outputs({}) as out:
         out.file(str(tmp_path / "logs"), "--history", example="history.csv")
+
+
+# --- Outputs that are inputs: refused before any work, exit 2 (the command line's failure contract: hostile.py)
+
+
+def _copy_model(ws):
+    shutil.copy(ws / "model.json", ws / "m.json")
+
+
+def _hard_link(ws):
+    os.link(ws / "d.csv", ws / "hard.json")
+
+
+def _soft_link(ws):
+    os.symlink("d.csv", ws / "soft.json")
+
+
+OUTPUT_IS_INPUT = [
+    pytest.param(None, ["--model", "d.csv"], ["--model", "d.csv"], id="--model is DATA"),
+    pytest.param(None, ["--history", "d.csv"], ["--history", "d.csv"], id="--history is DATA"),
+    pytest.param(_copy_model, ["--resume", "m.json", "--history", "d.csv"], ["--history", "d.csv"], id="--history is DATA, with --resume"),
+    pytest.param(None, ["--model", "x.json", "--history", "x.json"], ["x.json", re.compile("--model|--history")], id="--model is --history"),
+    pytest.param(_hard_link, ["--model", "hard.json"], ["--model", "hard.json"], id="--model is a hard link to DATA"),
+    pytest.param(_soft_link, ["--model", "soft.json"], ["--model", "soft.json"], id="--model is a symlink to DATA"),
+]
+
+
+@pytest.mark.parametrize("setup, options, fragments", OUTPUT_IS_INPUT)
+def test_an_output_that_is_an_input_is_refused_before_any_work(invoke, ws, setup, options, fragments):
+    if setup:
+        setup(ws)
+    before = fingerprint(ws)
+    o = invoke("train", "d.csv", "--epochs", "5", *options)
+    refused(o, 2, fragments, root=ws, before=before, train=True)
+
+
+def test_stdout_appended_to_the_data_is_refused(ws):
+    before = fingerprint(ws)
+    o = shell("fwdback train d.csv --epochs 5 >> d.csv", ws)
+    refused(o, 2, ["d.csv", re.compile("stdout|standard output")], root=ws, before=before)
+
+
+@pytest.mark.parametrize(
+    "options, target",
+    [
+        (["--resume", "m.json", "--model", "m.json"], "m.json"),
+        (["--init", "m.json", "--model", "m.json"], "m.json"),
+        (["--init", "model.json"], "model.json"),
+    ],
+    ids=["--resume M --model M", "--init M --model M", "--init model.json, the default --model"],
+)
+def test_a_model_may_be_replaced_by_its_own_continuation(invoke, ws, options, target):
+    _copy_model(ws)
+    old = (ws / target).read_bytes()
+    o = invoke("train", "d.csv", "--epochs", "20", "-q", *options)
+    succeeded(o)
+    assert (ws / target).read_bytes() != old
+    saved_model(ws / target)
+    no_temporaries(ws)
+
+
+# --- Where outputs land (the command line's failure contract: hostile.py)
+
+
+def test_a_model_path_that_is_a_symlink_is_written_through(invoke, ws):
+    (ws / "real.json").write_text('{"format": "fwdback-model", "version": 1}\n')  # an old model, to be replaced
+    os.symlink("real.json", ws / "link.json")
+    before = fingerprint(ws)
+    o = invoke("train", "d.csv", "--epochs", "20", "-q", "--model", "link.json")
+    succeeded(o)
+    assert os.path.islink(ws / "link.json") and os.readlink(ws / "link.json") == "real.json"
+    saved_model(ws / "real.json")
+    assert sorted(os.listdir(ws)) == sorted(before)
+    assert_unchanged(ws, before, ignore=("real.json",))
+
+
+def test_a_model_path_on_a_character_device_is_written_in_place(invoke, ws):
+    clone_device(ws / "null.json", 1, 3)  # a /dev/null of our own: the real one is never an output
+    before = fingerprint(ws)
+    o = invoke("train", "d.csv", "--epochs", "20", "-q", "--model", "null.json")
+    succeeded(o)
+    assert stat.S_ISCHR(os.lstat(ws / "null.json").st_mode)
+    assert_unchanged(ws, before)
+
+
+def test_a_model_path_on_a_fifo_is_written_to_its_reader(ws):
+    fifo = ws / "pipe.json"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    keeper = os.open(fifo, os.O_WRONLY)  # the reader sees no end of file before the command has ended
+    os.set_blocking(reader, True)
+    received = bytearray()
+
+    def read_all():
+        while chunk := os.read(reader, 1 << 16):
+            received.extend(chunk)
+
+    thread = threading.Thread(target=read_all, daemon=True)
+    thread.start()
+    before = fingerprint(ws)
+    try:
+        o = shell("fwdback train d.csv --epochs 20 -q --model pipe.json", ws)
+    finally:
+        os.close(keeper)
+        thread.join(TIMEOUT)
+    os.close(reader)
+    succeeded(o)
+    assert json.loads(bytes(received))["format"] == "fwdback-model"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert_unchanged(ws, before)
+
+
+def _mkdir(name):
+    def make(ws):
+        (ws / name).mkdir()
+
+    return make
+
+
+def _socket(name):
+    def make(ws):
+        return unix_socket(name)
+
+    return make
+
+
+@pytest.mark.parametrize(
+    "option, setup, path",
+    [
+        pytest.param("--model", _mkdir("outdir"), "outdir", id="--model a directory"),
+        pytest.param("--model", _socket("sock.json"), "sock.json", id="--model a unix socket"),
+        pytest.param("--model", None, "nodir/m.json", id="--model in a missing directory"),
+        pytest.param("--history", _mkdir("histdir"), "histdir", id="--history a directory"),
+    ],
+)
+def test_an_unusable_output_path_fails_before_training(invoke, ws, option, setup, path):
+    keep = setup(ws) if setup else None
+    try:
+        before = fingerprint(ws)
+        o = invoke("train", "d.csv", "--epochs", "5", option, path)
+    finally:
+        if keep is not None:
+            keep.close()
+    refused(o, 1, [path.split("/")[0]], root=ws, before=before, train=True)
+
+
+# --- A failure never replaces the existing model (the command line's failure contract: hostile.py)
+
+
+def test_a_full_stdout_leaves_the_model_alone(ws):
+    before = fingerprint(ws)
+    o = shell("fwdback train d.csv --epochs 20 > /dev/full", ws)
+    refused(o, 1, ["stdout"], root=ws, before=before)
+
+
+def test_a_full_history_device_leaves_the_model_alone(invoke, ws):
+    # A /dev/full of our own: a writer that renamed a temporary file over the path would
+    # otherwise replace the system's /dev/full.
+    clone_device(ws / "full.csv", 1, 7)
+    before = fingerprint(ws)
+    o = invoke("train", "d.csv", "--epochs", "20", "--history", "full.csv")
+    refused(o, 1, ["full.csv"], root=ws, before=before, train=True)
+
+
+def test_a_target_of_zeros_gives_a_json_report(invoke, ws):
+    X, _ = linear(12)
+    (ws / "y0.csv").write_bytes(csv_bytes(X, np.zeros(12)))
+    o = invoke("train", "y0.csv", "--format", "json", "--epochs", "50")
+    succeeded(o)
+    assert json.loads(o.stdout)["rows"] == 12

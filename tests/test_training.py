@@ -6,6 +6,19 @@ import threading
 import numpy as np
 import pytest
 
+import oracle
+from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
+    SINGLE_THREADED,
+    SMALL_MEMORY_KIB,
+    assets,
+    csv_bytes,
+    fingerprint,
+    invoke,
+    linear,
+    refused,
+    shell,
+    ws,
+)
 from fwdback import Parameters, backward, collapsed_linear_map, forward, init_parameters, mse_loss, update
 from fwdback.errors import FwdbackError, LossOverflow, TrainingDiverged
 from fwdback.plan import StopReason, TrainingPlan
@@ -166,6 +179,16 @@ def test_the_convergence_stop_ends_when_the_loss_no_longer_moves(problem):
     assert 0 <= stopped.final_loss - every.final_loss <= moved
 
 
+def test_a_loss_that_does_not_move_converges_after_ten_epochs(problem):
+    """The convergence window is 10 epochs (README: "over 10 epochs"): a step of 1e-300 leaves
+    every weight as it is (far below half a unit in its last place), so the loss is the same
+    each epoch and the tenth is the first with ten of them to compare."""
+    X, y, initial = problem
+    result = fit(X, y, initial, TrainingPlan(lr=1e-300, epochs=100, standardize=False)).result
+    assert np.array_equal(result.final.vector, initial.vector)
+    assert result.stop is StopReason.CONVERGED and result.epochs_run == 10
+
+
 def test_a_looser_tolerance_stops_sooner(problem):
     X, y, initial = problem
     plan = TrainingPlan(lr=0.1, epochs=2000, standardize=False)
@@ -205,3 +228,44 @@ def test_without_lr_badly_scaled_columns_are_standardised(scale):
     assert given.rows.scaling is None and given.plan.standardize is False
     # Well-scaled columns are never standardised.
     assert fit(*generate(300, seed=2), initial, TrainingPlan(epochs=3)).rows.scaling is None
+
+
+@pytest.mark.parametrize("convention", ["half-mse", "sse", "half-sse"])
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov"])
+def test_the_chosen_step_takes_the_same_step_in_every_loss_convention_and_rule(problem, convention, optimizer):
+    """A convention's gradients are n / d(n) times the MSE's (oracle.DIVISORS), and momentum's
+    steps add up to eta / (1 - mu): so the rate chosen for them, times n / d(n) and divided by
+    1 - mu, is the MSE's gradient descent step, up to each being rounded down to 2 digits (< 10%)."""
+    X, y, initial = problem
+    n = len(y)
+    mse = fit(X, y, initial, TrainingPlan(epochs=1)).plan.lr
+    plan = fit(X, y, initial, TrainingPlan(epochs=1, loss=convention, optimizer=optimizer, momentum=0.8)).plan
+    shrink = 1.0 if optimizer == "gd" else 1.0 - 0.8
+    assert plan.lr * n / oracle.DIVISORS[convention](n) / shrink == pytest.approx(mse, rel=0.1)
+
+
+# --- Numbers (the command line's failure contract: hostile.py)
+
+
+@pytest.mark.parametrize("command", ["train", "explain"])
+def test_data_whose_loss_overflows_asks_for_standardize(invoke, ws, command):
+    # Given --lr, fwdback trains on the raw values, as the lecture does (without it, it would
+    # standardise such badly scaled columns itself).
+    (ws / "huge.csv").write_bytes(csv_bytes(*linear(12, scale=1e200)))
+    before = fingerprint(ws)
+    o = invoke(command, "huge.csv", "--lr", "0.05", *(["--epochs", "5"] if command == "train" else []))
+    refused(o, 1, ["huge.csv", "--standardize"], ["--lr"], root=ws, before=before, train=command == "train")
+
+
+def test_a_huge_learning_rate_diverges_without_warnings(invoke, ws):
+    before = fingerprint(ws)
+    o = invoke("train", "d.csv", "--lr", "1e10")
+    refused(o, 3, ["--lr"], root=ws, before=before, train=True)
+
+
+def test_a_wide_network_with_a_huge_learning_rate_diverges_promptly(ws):
+    (ws / "w200.csv").write_bytes(csv_bytes(*linear(200, seed=11)))
+    before = fingerprint(ws)
+    # The learning-rate hint must not build a dense P x P matrix (P = 7501): in 1 GiB it cannot.
+    o = shell("fwdback train w200.csv --hidden 1500 --lr 1e6", ws, memory_kib=SMALL_MEMORY_KIB, env=SINGLE_THREADED)
+    refused(o, 3, ["--lr"], root=ws, before=before, train=True)
