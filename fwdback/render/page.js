@@ -104,7 +104,7 @@
              error: targets(r).map(function (y, j) { return y - yhat[j]; }), da: column(at.back.dL_dA), dz: column(at.back.dL_dZ) };
   }
   function forward(w) {
-    const at = passes(w);
+    const at = edited !== null && w === edited.vector ? edited.at : passes(w);
     return X.slice(0, data.rows ? data.rows.shown : 0).map(function (x, r) { return row(at, r); });
   }
 
