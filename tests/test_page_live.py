@@ -432,3 +432,18 @@ def test_the_keyboard_alone_reaches_every_field_edge_and_button(browser_page, ru
     assert set(names) <= reached
     assert {"train", "reset", "save-weights", "save-rows"} <= reached
     assert browser_page.errors == []
+
+
+def test_training_on_past_the_shuffles_the_page_carries_stops_and_says_so(browser_page, run, workdir):
+    """A shuffled mini-batch run of 3 epochs carries those 3 epochs' orders of the rows: the
+    page trains 3 epochs from here, then stops and says why."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.01", "--epochs", "3", "--tol", "0", "--batch-size", "5", "--report", "run.html",
+                  "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator("#train").click()
+    page.wait_for_function("document.getElementById('train').getAttribute('aria-pressed') === 'false'")
+    assert TRAINED.search(page.locator("#epoch-label").inner_text())[1] == "3"
+    assert "shuffled orders of the rows for 3 epochs" in page.locator("#live-status").inner_text()
+    assert browser_page.errors == []

@@ -1,8 +1,10 @@
 /* The run page of fwdback: an epoch slider that moves the weights, the gradients, the loss
  * marker and the first rows' values, and the chain rule of any parameter on hover or focus;
- * for a mini-batch run, an update slider that walks the updates within the epoch.
- * Every number comes from the data block (a --history row per kept epoch, the weights and
- * batch gradients of each kept update); nothing is fetched. */
+ * for a mini-batch run, an update slider that walks the updates within the epoch; on a live page
+ * (every row training saw is in it), weights a person sets, with everything recomputed, and
+ * training on from them. The run's numbers come from the data block (a --history row per kept
+ * epoch, the weights and batch gradients of each kept update), a person's from network.js on the
+ * block's rows; nothing is fetched. */
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("fwdback-data").textContent);
