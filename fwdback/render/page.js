@@ -305,7 +305,6 @@
   function show(i) {
     current = Math.max(0, Math.min(data.epochs.epochs.length - 1, i));
     step = null;
-    leave();
     slider.value = String(current);
     const epoch = data.epochs.epochs[current];
     const loss = data.epochs.losses[current];
@@ -320,6 +319,7 @@
   function showStep(k) {
     const kept = stepsOf[data.epochs.epochs[current]] || [];
     const position = Math.max(0, Math.min(kept.length, k));
+    leave();
     step = position === 0 ? null : kept[position - 1];
     if (stepSlider) {
       stepSlider.value = String(position);
@@ -559,6 +559,7 @@
     /* Dragging an edge or a bias up or down moves its value, 0.01 a pixel. */
     document.querySelectorAll("svg.network [data-param]").forEach(function (edge) {
       const name = edge.getAttribute("data-param");
+      edge.style.touchAction = "none";  /* a finger on an edge drags it rather than scrolling the page */
       edge.addEventListener("pointerdown", function (event) {
         const start = { y: event.clientY, v: value(weights(), name), moved: false };
         edge.setPointerCapture(event.pointerId);
