@@ -273,7 +273,9 @@ RUNS = {
     "tanh, two sigmoid outputs, half-mse, no biases, frozen": [
         "--target", "y1,y2", "--activation", "tanh", "--hidden", "3", "--output-activation", "sigmoid", "--loss", "half-mse",
         "--no-bias", "--freeze", "w2,w9"],
-    "relu, sse, b1 frozen": ["--activation", "relu", "--loss", "sse", "--freeze", "b1"],
+    "relu, sse, b1 frozen, nesterov": ["--activation", "relu", "--loss", "sse", "--freeze", "b1", "--optimizer", "nesterov"],
+    "sigmoid, adam": ["--activation", "sigmoid", "--optimizer", "adam", "--beta1", "0.8"],
+    "momentum": ["--optimizer", "momentum", "--momentum", "0.5"],
 }
 
 
