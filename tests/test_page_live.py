@@ -356,8 +356,10 @@ TRAINED = re.compile(r"trained (\d+) epochs in the page")
 
 
 @pytest.mark.parametrize("options", [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
-                                     ["--optimizer", "adam", "--batch-size", "7", "--seed", "4"]],
-                         ids=["gd, full batches", "momentum, batches in file order", "adam, shuffled batches"])
+                                     ["--optimizer", "adam", "--batch-size", "7", "--seed", "4"],
+                                     ["--standardize", "--val-split", "0.25", "--activation", "tanh"]],
+                         ids=["gd, full batches", "momentum, batches in file order", "adam, shuffled batches",
+                              "z-scores, rows held out"])
 def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_saves(browser_page, run, workdir, options):
     """Set a weight, save the weights and the rows, train in the page for some epochs: the command
     line the page shows, run on the saved files for as many epochs, ends at the page's weights."""
