@@ -451,3 +451,28 @@ def test_training_on_past_the_shuffles_the_page_carries_stops_and_says_so(browse
     assert TRAINED.search(page.locator("#epoch-label").inner_text())[1] == "3"
     assert "shuffled orders of the rows for 3 epochs" in page.locator("#live-status").inner_text()
     assert browser_page.errors == []
+
+
+def test_columns_with_spaces_and_quotes_save_and_quote_so_the_command_runs(browser_page, run, workdir):
+    """The rows CSV quotes a name with a quote in it, the command line quotes names for the shell:
+    the command, as a shell splits it, runs on the saved files and gives the page's loss."""
+    import shlex
+
+    (workdir / "d.csv").write_text("x one,it's,\"q\"\"uote\",target y\n1,2,3,4\n2,1,0,1\n0.5,0.25,3,2\n1,1,1,1\n")
+    result = run(["train", "d.csv", "--features", "x one,it's,q\"uote", "--target", "target y", "--lr", "0.01", "--epochs", "3",
+                  "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.get_by_label("w1", exact=True).fill("0.5")
+    for button in ("#save-weights", "#save-rows"):
+        with page.expect_download() as saving:
+            page.locator(button).click()
+        saving.value.save_as(workdir / saving.value.suggested_filename)
+    command = shlex.split(page.locator("#command-explain").inner_text())
+    assert command[:2] == ["fwdback", "explain"]
+    explained = run([*command[1:], "--format", "json"])
+    assert explained.exit_code == 0, explained.stderr
+    expected = json.loads(explained.stdout)
+    assert expected["features"] == ["x one", "it's", 'q"uote'] and expected["target"] == "target y"
+    assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected["loss"], rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
