@@ -476,3 +476,28 @@ def test_columns_with_spaces_and_quotes_save_and_quote_so_the_command_runs(brows
     assert expected["features"] == ["x one", "it's", 'q"uote'] and expected["target"] == "target y"
     assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected["loss"], rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_a_mini_batch_pages_explain_command_gives_its_full_batch_numbers(browser_page, run, workdir):
+    """At a person's weights the page shows the loss and gradients over every row: the explain
+    command it shows for a mini-batch run works the full batch, and gives those numbers."""
+    import shlex
+
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.01", "--epochs", "3", "--tol", "0", "--batch-size", "6", "--optimizer", "adam",
+                  "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.get_by_label("b3", exact=True).fill("-0.75")
+    for button in ("#save-weights", "#save-rows"):
+        with page.expect_download() as saving:
+            page.locator(button).click()
+        saving.value.save_as(workdir / saving.value.suggested_filename)
+    explained = run([*shlex.split(page.locator("#command-explain").inner_text())[1:], "--format", "json"])
+    assert explained.exit_code == 0, explained.stderr
+    expected = json.loads(explained.stdout)
+    assert expected["batch"] is None and expected["optimizer"]["name"] == "adam"
+    assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected["loss"], rel=TOL)
+    gradients = numbers(page, "#parameters td[aria-label^='dL/d']")
+    assert gradients == pytest.approx({f"dL/d{name}": value for name, value in expected["gradients"].items()}, rel=TOL, abs=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
