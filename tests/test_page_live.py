@@ -501,3 +501,20 @@ def test_a_mini_batch_pages_explain_command_gives_its_full_batch_numbers(browser
     gradients = numbers(page, "#parameters td[aria-label^='dL/d']")
     assert gradients == pytest.approx({f"dL/d{name}": value for name, value in expected["gradients"].items()}, rel=TOL, abs=TOL)
     assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_play_on_a_persons_weights_trains_from_them_and_back_to_the_run_returns(browser_page, run, workdir):
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    recorded = page.locator("#epoch-label").inner_text()
+    page.locator('svg.network [data-param="b3"]').focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Space")
+    page.wait_for_function("/trained ([3-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
+    page.keyboard.press("Space")
+    assert page.locator("#train").get_attribute("aria-pressed") == "false"
+    page.locator("#reset").click()
+    assert page.locator("#epoch-label").inner_text() == recorded
+    assert browser_page.errors == []

@@ -336,6 +336,7 @@
   }
 
   function play() {
+    if (edited !== null || training !== null) { train(); return; }  /* a person's weights play on by training */
     if (timer !== null) { stop(); return; }
     if (current >= data.epochs.epochs.length - 1) { show(0); }
     const step = Math.max(1, Math.round(data.epochs.epochs.length / 240));
