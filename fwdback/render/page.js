@@ -380,6 +380,7 @@
   const trainButton = document.getElementById("train");
   const status = document.getElementById("live-status");
   let training = null;  /* the timer of Train from here */
+  const YOURS = "(your weights: Back to the run returns to its own)";
 
   /* The next update from weights w with gradients g, by the run's rule from a fresh state (t = 1),
    * as `fwdback explain --init` works it: the weights after it and what the rule computed. */
@@ -432,7 +433,7 @@
     label.textContent = "your weights, set at epoch " + count(data.epochs.epochs[edited.from]) + " of " + count(data.last_epoch) +
       (edited.trained ? ", trained " + count(edited.trained) + " epochs in the page" : "") + ", loss " + g6(edited.at.loss);
     slider.setAttribute("aria-valuetext", label.textContent);
-    status.textContent = training !== null ? "" : "(your weights: Back to the run returns to its own)";
+    status.textContent = training !== null ? "" : YOURS;
     drawNetwork();
     drawTable();
     drawRows();
@@ -494,6 +495,7 @@
     training = null;
     trainButton.textContent = "▶ Train from here";
     trainButton.setAttribute("aria-pressed", "false");
+    status.textContent = YOURS;
   }
 
   /* The command lines that give the page's numbers: explain at these weights, train from them. */
@@ -560,7 +562,7 @@
       field.addEventListener("focus", function () { focused = name; if (!pinned) { drawDetail(name); } });
     });
     /* Dragging an edge or a bias up or down moves its value, 0.01 a pixel. */
-    document.querySelectorAll("svg.network [data-param]").forEach(function (edge) {
+    document.querySelectorAll("svg.network [data-param][tabindex]").forEach(function (edge) {
       const name = edge.getAttribute("data-param");
       edge.style.touchAction = "none";  /* a finger on an edge drags it rather than scrolling the page */
       edge.addEventListener("pointerdown", function (event) {
