@@ -100,7 +100,7 @@
 
   /* Row r's values and chain-rule terms, as the table and the chain-rule panel show them. */
   function row(at, r) {
-    const column = function (M) { return M.map(function (unit) { return unit[r]; }); };
+    const column = function (matrix) { return matrix.map(function (unit) { return unit[r]; }); };
     const yhat = column(at.fwd.Yhat);
     return { x: X[r], z: column(at.fwd.Z), N: column(at.fwd.N), yhat: yhat,
              error: targets(r).map(function (y, j) { return y - yhat[j]; }), da: column(at.back.dL_dA), dz: column(at.back.dL_dZ) };
