@@ -4,7 +4,9 @@
 browsers draw natively; an equation too wide for an 800-pixel column is a table of rows
 aligned at their relations (notation.rows). `explanation_page` is that alone, `run_page` a
 training run: the network figure with an epoch slider and play control, the chain rule of any
-parameter on hover, the loss curve with a marker, the first rows' values and the worked epoch.
+parameter on hover, the loss curve with a marker, the first rows' values and the worked epoch;
+for a run on up to playback.LIVE_ROWS rows, every parameter a field a person sets, with the
+passes recomputed in the page (network.js) and training on from there.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from .safe import html_text
 from .svg import palette_css
 
 GENERATOR = "fwdback"
+# The run page's scripts, in order: network.js, the arithmetic (a global, fwdbackNetwork), before
+# page.js, which draws and plays the run and recomputes a person's weights with it.
+RUN_PAGE_SCRIPTS = ("network.js", "page.js")
 
 
 # The characters that could end or change the meaning of a script element's content: "<" opens
@@ -177,7 +182,8 @@ forward pass; the dashed line beside it is the gradient dL/dw, coloured by the w
 {_rows_section(page)}
 {"" if worked is None else '<section id="worked" class="worked">' + sections_html(worked, deeper=1) + "</section>"}
 <footer>Made by fwdback from {html_text(page["data"])}. Everything on this page is in this file; it fetches nothing.</footer>"""
-    script = f'<script id="fwdback-data" type="application/json">{script_json(page)}</script>\n<script>{_asset("network.js")}</script>\n<script>{_asset("page.js")}</script>\n'
+    scripts = "".join(f"<script>{_asset(name)}</script>\n" for name in RUN_PAGE_SCRIPTS)
+    script = f'<script id="fwdback-data" type="application/json">{script_json(page)}</script>\n{scripts}'
     return document(page["title"], body, script)
 
 
@@ -186,7 +192,7 @@ def _live_controls(page: dict) -> str:
     keys on its edge in the figure), train on from there, go back to the run, save."""
     return ("""<p class="caption">Set any parameter: type it in its field below, drag its edge in the figure up or down, or
 focus the edge (Tab) and press ↑ or ↓ (Page Up, Page Down: ten times as far). The forward pass, the loss, every gradient and
-its chain rule are recomputed from the run's rows at once.</p>
+its chain rule are recomputed from the run's rows at once; Play (or space) then trains on from your weights.</p>
 <div class="controls" role="group" aria-label="Your weights"><button id="train" type="button" aria-pressed="false">▶ Train from here</button>
 <button id="reset" type="button">Back to the run</button><button id="save-weights" type="button">Save these weights</button>
 <button id="save-rows" type="button">Save the rows</button></div>

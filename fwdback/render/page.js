@@ -1,8 +1,10 @@
 /* The run page of fwdback: an epoch slider that moves the weights, the gradients, the loss
  * marker and the first rows' values, and the chain rule of any parameter on hover or focus;
- * for a mini-batch run, an update slider that walks the updates within the epoch.
- * Every number comes from the data block (a --history row per kept epoch, the weights and
- * batch gradients of each kept update); nothing is fetched. */
+ * for a mini-batch run, an update slider that walks the updates within the epoch; on a live page
+ * (every row training saw is in it), weights a person sets, with everything recomputed, and
+ * training on from them. The run's numbers come from the data block (a --history row per kept
+ * epoch, the weights and batch gradients of each kept update), a person's from network.js on the
+ * block's rows; nothing is fetched. */
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("fwdback-data").textContent);
@@ -98,13 +100,13 @@
 
   /* Row r's values and chain-rule terms, as the table and the chain-rule panel show them. */
   function row(at, r) {
-    const column = function (M) { return M.map(function (unit) { return unit[r]; }); };
+    const column = function (matrix) { return matrix.map(function (unit) { return unit[r]; }); };
     const yhat = column(at.fwd.Yhat);
     return { x: X[r], z: column(at.fwd.Z), N: column(at.fwd.N), yhat: yhat,
              error: targets(r).map(function (y, j) { return y - yhat[j]; }), da: column(at.back.dL_dA), dz: column(at.back.dL_dZ) };
   }
   function forward(w) {
-    const at = passes(w);
+    const at = edited !== null && w === edited.vector ? edited.at : passes(w);
     return X.slice(0, data.rows ? data.rows.shown : 0).map(function (x, r) { return row(at, r); });
   }
 
@@ -303,7 +305,6 @@
   function show(i) {
     current = Math.max(0, Math.min(data.epochs.epochs.length - 1, i));
     step = null;
-    leave();
     slider.value = String(current);
     const epoch = data.epochs.epochs[current];
     const loss = data.epochs.losses[current];
@@ -318,6 +319,7 @@
   function showStep(k) {
     const kept = stepsOf[data.epochs.epochs[current]] || [];
     const position = Math.max(0, Math.min(kept.length, k));
+    leave();
     step = position === 0 ? null : kept[position - 1];
     if (stepSlider) {
       stepSlider.value = String(position);
@@ -334,6 +336,7 @@
   }
 
   function play() {
+    if (edited !== null || training !== null) { train(); return; }  /* a person's weights play on by training */
     if (timer !== null) { stop(); return; }
     if (current >= data.epochs.epochs.length - 1) { show(0); }
     const step = Math.max(1, Math.round(data.epochs.epochs.length / 240));
@@ -377,6 +380,7 @@
   const trainButton = document.getElementById("train");
   const status = document.getElementById("live-status");
   let training = null;  /* the timer of Train from here */
+  const YOURS = "(your weights: Back to the run returns to its own)";
 
   /* The next update from weights w with gradients g, by the run's rule from a fresh state (t = 1),
    * as `fwdback explain --init` works it: the weights after it and what the rule computed. */
@@ -429,7 +433,7 @@
     label.textContent = "your weights, set at epoch " + count(data.epochs.epochs[edited.from]) + " of " + count(data.last_epoch) +
       (edited.trained ? ", trained " + count(edited.trained) + " epochs in the page" : "") + ", loss " + g6(edited.at.loss);
     slider.setAttribute("aria-valuetext", label.textContent);
-    status.textContent = training !== null ? "" : "(your weights: Back to the run returns to its own)";
+    status.textContent = training !== null ? "" : YOURS;
     drawNetwork();
     drawTable();
     drawRows();
@@ -491,11 +495,14 @@
     training = null;
     trainButton.textContent = "▶ Train from here";
     trainButton.setAttribute("aria-pressed", "false");
+    status.textContent = YOURS;
   }
 
   /* The command lines that give the page's numbers: explain at these weights, train from them. */
   function quoted(word) { return /^[\w.,\/=-]+$/.test(word) ? word : "'" + word.replace(/'/g, "'\\''") + "'"; }
-  function settings() {
+  /* The run's settings as flags; `batches`: with its batches (train's), else for the full batch,
+   * whose loss and gradients the page shows at a person's weights (explain's). */
+  function settings(batches) {
     const plan = data.plan;
     const flags = [];
     const add = function (flag, setting, unless) { if (setting !== unless) { flags.push(flag + " " + quoted(String(setting))); } };
@@ -510,7 +517,7 @@
     if (plan.optimizer === "momentum" || plan.optimizer === "nesterov") { add("--momentum", plan.momentum, 0.9); }
     if (plan.optimizer === "adam") { add("--beta1", plan.beta1, 0.9); add("--beta2", plan.beta2, 0.999); add("--epsilon", plan.epsilon, 1e-8); }
     if (plan.freeze.length) { add("--freeze", plan.freeze.join(","), ""); }
-    if (plan.batch_size !== null) {
+    if (batches && plan.batch_size !== null) {
       add("--batch-size", plan.batch_size, null);
       if (!plan.shuffle) { flags.push("--no-shuffle"); } else { add("--seed", plan.seed, 0); }
     }
@@ -519,9 +526,9 @@
   }
   function drawCommand() {
     if (!live) { return; }
-    const files = "rows.csv --init " + weightsFile() + " " + settings();
-    document.getElementById("command-explain").textContent = "fwdback explain " + files;
-    document.getElementById("command-train").textContent = "fwdback train " + files + " --tol 0";
+    const files = "rows.csv --init " + weightsFile() + " ";
+    document.getElementById("command-explain").textContent = "fwdback explain " + files + settings(false);
+    document.getElementById("command-train").textContent = "fwdback train " + files + settings(true) + " --tol 0";
   }
   /* The rows training saw (in z-scores where it standardised them), as a CSV that fwdback reads
    * back to the same float64s: JavaScript writes each number in its shortest exact form. */
@@ -555,8 +562,9 @@
       field.addEventListener("focus", function () { focused = name; if (!pinned) { drawDetail(name); } });
     });
     /* Dragging an edge or a bias up or down moves its value, 0.01 a pixel. */
-    document.querySelectorAll("svg.network [data-param]").forEach(function (edge) {
+    document.querySelectorAll("svg.network [data-param][tabindex]").forEach(function (edge) {
       const name = edge.getAttribute("data-param");
+      edge.style.touchAction = "none";  /* a finger on an edge drags it rather than scrolling the page */
       edge.addEventListener("pointerdown", function (event) {
         const start = { y: event.clientY, v: value(weights(), name), moved: false };
         edge.setPointerCapture(event.pointerId);
