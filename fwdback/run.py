@@ -6,7 +6,7 @@ raises a library error in library terms (errors.RunConflict for settings that co
 each other, the network or the starting point); each caller words it with its own names for
 the settings. `given` is the names of the settings the caller gave explicitly (the command
 line's options not left at their defaults): a resumed run refuses those that differ from the
-model's, and a plan refuses those it would not use.
+model's, and goes on with the model's own for the rest.
 
     start = starting_point(plan, NetworkSettings(features, target), init="model.json")
     record = fit(start, prepare_rows(dataset, start.plan, start.weights.scaling))
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .engines.rows import TrainingRows
 from .errors import DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
     SquaresOverflow, StreamingConflict
 from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_init, load_model, optimizer_state_of, \
@@ -29,7 +30,6 @@ from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_i
 from .network import Architecture, Parameters, init_parameters
 from .plan import TrainingPlan
 from .settings import SETTINGS, check_used, resumed_settings
-from .engines.rows import TrainingRows
 from .training import TrainingResult, check_memory, fit_rows, prepare, prepare_streamed, validation_split
 
 
