@@ -333,6 +333,7 @@
     drawRows();
     drawDetail(pinned);
     drawCommand();
+    document.dispatchEvent(new CustomEvent("fwdback:shown"));
   }
 
   function play() {
@@ -437,6 +438,7 @@
     drawRows();
     drawDetail(pinned || focused);
     drawCommand();
+    document.dispatchEvent(new CustomEvent("fwdback:shown"));
   }
   /* A person sets parameter `name` to v (typed, dragged or stepped): training starts over from here. */
   function set(name, v) {
@@ -623,5 +625,23 @@
     element.addEventListener("click", function () { pin(name); });
   });
 
+  /* What the page's other pieces (stepper.js, rowgraph.js, dataplot.js) read and do: the weights
+   * shown and their passes, set with a "fwdback:shown" event on the document each time they change;
+   * rowsEdited() after they change the rows X and data.rows.y in place recomputes everything on them. */
+  window.fwdbackPage = {
+    data: data, net: net, shape: shape, X: X, Y: Y, live: live, names: names, frozen: frozen, g6: g6, sym: sym,
+    weights: weights,
+    passes: function () { return edited !== null ? edited.at : passes(weights()); },
+    loss: function () { return edited !== null ? edited.at.loss : data.epochs.losses[current]; },
+    nextUpdate: nextUpdate,
+    set: set,
+    rowsEdited: function () {
+      pause();
+      Y.forEach(function (column, j) { column.length = 0; X.forEach(function (x, r) { column.push(targets(r)[j]); }); });
+      data.training_rows = X.length;
+      data.rows.numbers = X.map(function (x, r) { return r + 1; });
+      setWeights(weights().slice());
+    }
+  };
   show(0);
 })();
