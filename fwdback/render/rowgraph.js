@@ -5,35 +5,18 @@
  * its value in each of its inputs, and the backward pass visits the nodes from the loss down,
  * adding grad * local to each input. Choosing a node (click, or Enter on a focused one) lights
  * the chain from it to the loss. SVG drawn here, no library. A live page only. */
-(function () {
+const fwdbackRowGraph = (function () {
   "use strict";
-  const page = window.fwdbackPage;
-  if (!page || !page.live) { return; }
-  const SVG = "http://www.w3.org/2000/svg";
-  const net = page.net, g6 = page.g6;
-  const WIDE = 140, HIGH = 40, COLUMN = 168, ROW = 50, MOST_NODES = 400;
-
-  const section = document.createElement("section");
-  section.id = "row-graph";
-  section.innerHTML = "<h2>The graph of one row</h2><p class=\"caption\">Every operation of one row's forward pass, a node with " +
-    "its value and its gradient ∂L/∂node (this row's part of each parameter's gradient). Choose a node (click it, or Tab to it and " +
-    "press Enter) to light its chain to the loss.</p>" +
-    '<p><label>Row <input id="graph-row" type="number" min="1" step="1" value="1" aria-label="Row of the graph"></label> ' +
-    '<output id="graph-chosen" aria-live="polite"></output></p><figure class="scroll" id="graph-figure"></figure>';
-  (document.getElementById("stepper") || document.getElementById("run")).after(section);
-  const rowField = section.querySelector("#graph-row");
-  const chosenLabel = section.querySelector("#graph-chosen");
-  let chosen = null;
-
   /* A node: its key (unique in the graph), label, value, inputs and d(value)/d(input) of each. */
   function Node(key, label, value, inputs, locals) {
     this.key = key; this.label = label; this.value = value;
     this.inputs = inputs || []; this.locals = locals || []; this.grad = 0; this.users = [];
   }
 
-  /* Row i's graph at the weights shown: its nodes in the order made, the loss node last. */
-  function build(i) {
-    const w = page.weights(), X = page.X, Y = page.Y, n = X.length;
+  /* Row i's graph: its nodes in the order made, the loss node last. `net` the page's network
+   * (playback.network_document), w its parameter vector, X n arrays of k, Y m arrays of n. */
+  function build(net, w, X, Y, i, convention) {
+    const n = X.length;
     const nodes = [];
     const make = function (key, label, value, inputs, locals) {
       const node = new Node(key, label, value, inputs, locals);
@@ -41,7 +24,7 @@
       nodes.push(node);
       return node;
     };
-    const param = function (name) { return make(name, name, w[page.names.indexOf(name)]); };
+    const param = function (name) { return make(name, name, w[net.names.indexOf(name)]); };
     const sum = function (key, label, terms) {
       return make(key, label, terms.reduce(function (t, node) { return t + node.value; }, 0), terms, terms.map(function () { return 1; }));
     };
@@ -73,7 +56,9 @@
       const error = make("e" + suffix, "y" + suffix + " − ŷ" + suffix, y.value - yhat.value, [y, yhat], [1, -1]);
       return make("e" + suffix + "^2", "(e" + suffix + ")²", error.value * error.value, [error], [2 * error.value]);
     });
-    const Yhat = page.passes().fwd.Yhat;
+    const shape = { k: net.inputs.length, H: net.hidden, m: net.outputs.length, activation: net.activation,
+                    output_activation: net.output_activation, bias: net.b_hidden[0] !== "" };
+    const Yhat = fwdbackNetwork.forward(shape, w, X).Yhat;
     let others = 0;
     for (let r = 0; r < n; r++) {
       if (r === i) { continue; }
@@ -81,7 +66,7 @@
     }
     const rest = make("other rows", "other rows' Σe²", others);
     const total = sum("sum", "Σ rows", squares.concat([rest]));
-    const divisor = fwdbackNetwork.divisor(page.data.plan.loss, n);
+    const divisor = fwdbackNetwork.divisor(convention, n);
     make("L", "L", total.value / divisor, [total], [1 / divisor]);
     /* backward: the loss's gradient is 1; each node, after every node that uses it, passes grad * local on */
     nodes.forEach(function (node) { node.grad = 0; });
@@ -92,6 +77,29 @@
     }
     return nodes;
   }
+
+  return { build: build };
+})();
+
+(function () {
+  "use strict";
+  const page = window.fwdbackPage;
+  if (!page || !page.live) { return; }
+  const SVG = "http://www.w3.org/2000/svg";
+  const net = page.net, g6 = page.g6;
+  const WIDE = 140, HIGH = 40, COLUMN = 168, ROW = 50, MOST_NODES = 400;
+
+  const section = document.createElement("section");
+  section.id = "row-graph";
+  section.innerHTML = "<h2>The graph of one row</h2><p class=\"caption\">Every operation of one row's forward pass, a node with " +
+    "its value and its gradient ∂L/∂node (this row's part of each parameter's gradient). Choose a node (click it, or Tab to it and " +
+    "press Enter) to light its chain to the loss.</p>" +
+    '<p><label>Row <input id="graph-row" type="number" min="1" step="1" value="1" aria-label="Row of the graph"></label> ' +
+    '<output id="graph-chosen" aria-live="polite"></output></p><figure class="scroll" id="graph-figure"></figure>';
+  (document.getElementById("stepper") || document.getElementById("run")).after(section);
+  const rowField = section.querySelector("#graph-row");
+  const chosenLabel = section.querySelector("#graph-chosen");
+  let chosen = null;
 
   /* Columns: an operation one to the right of its deepest input; an input (x, y, a parameter)
    * one to the left of the first node that uses it. */
@@ -125,7 +133,7 @@
     const n = page.X.length;
     rowField.max = String(n);
     const row = Math.max(1, Math.min(n, parseInt(rowField.value, 10) || 1));
-    const nodes = build(row - 1);
+    const nodes = fwdbackRowGraph.build(net, page.weights(), page.X, page.Y, row - 1, page.data.plan.loss);
     const figure = section.querySelector("#graph-figure");
     if (nodes.length > MOST_NODES) {
       figure.innerHTML = '<p class="caption">This network\'s row has ' + nodes.length + " operations, too many to draw.</p>";

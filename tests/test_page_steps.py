@@ -1,0 +1,163 @@
+"""The live page's pieces of issue 22 in Chromium: stepping through one epoch (stepper.js), the
+graph of one row (rowgraph.js) and the edited data (dataplot.js), against `fwdback explain
+--format json` and network.py.
+
+The tolerance is test_page_live's, from the same arithmetic (its module docstring): the page
+and Python do the same float64 operations, perhaps summed in another order, fewer than 100 of
+them to any quantity, so they differ by less than TOL = 1e-12 of the quantity's magnitude (the
+quantity computed on absolute values), which is the quantity itself where nothing cancels.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from fwdback.network import as_rows, backward, forward, loss, loss_divisor, output_names
+from fwdback.playback import network_document
+from test_page_live import RUNS, TOL, js, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
+
+SHOTS = Path(__file__).parent.parent / "shots"
+
+
+def live_page(browser_page, run, workdir, options):
+    """A live page of 5 epochs on write_rows' 20 rows, open; its weights written to w.json."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.01", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q", *options])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    weights = page.evaluate("Object.fromEntries(fwdbackPage.names.map((name, i) => [name, fwdbackPage.weights()[i]]))")
+    (workdir / "w.json").write_text(json.dumps(weights))
+    return page
+
+
+def explained(run, options) -> dict:
+    result = run(["explain", "d.csv", "--init", "w.json", "--lr", "0.01", "--format", "json", *options])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def every_step(page) -> dict[str, float]:
+    """Step through the whole epoch with the keyboard alone (] for the next step): every number
+    the steps show, by its quantity's name (data-q)."""
+    seen = {}
+    total = int(page.locator("#step-where").inner_text().split(" of ")[1].split(":")[0])
+    for at in range(total):
+        assert page.locator("#step-shown").get_attribute("data-step") == str(at)
+        seen.update(page.evaluate("""Object.fromEntries(Array.from(document.querySelectorAll('#step-shown [data-q]'))
+            .map(e => [e.getAttribute('data-q'), Number(e.getAttribute('data-value'))]))"""))
+        page.keyboard.press("]")
+    return seen
+
+
+@pytest.mark.parametrize("options", [RUNS["lecture"], RUNS["tanh, two sigmoid outputs, half-mse, no biases, frozen"],
+                                     RUNS["relu, sse, b1 frozen, nesterov"]], ids=["lecture", "tanh-sigmoid-2-outputs", "relu-sse-nesterov"])
+def test_each_steps_numbers_are_what_explain_prints_for_the_same_weights(browser_page, run, workdir, options):
+    """Every number of every step, the forward pass's per row, the loss, each gradient and each
+    weight after the update, is explain's for the page's weights (a row term that explain does
+    not print, dL/dz1 * x1 of row 1, is network.py's)."""
+    page = live_page(browser_page, run, workdir, options)
+    expected = explained(run, options)
+    seen = every_step(page)
+    rows = expected["rows"]
+    compared = set()
+    for key, got in seen.items():
+        if key == "loss":
+            want = expected["loss"]
+        elif key.endswith(" after"):
+            want = expected["weights_after"][key[:-len(" after")]]
+        elif "," in key and "·" not in key:
+            name, row = key.split(",")
+            want = rows[int(row) - 1][name.replace("dL/d", "dL_d")]
+        elif "," not in key:
+            want = expected["gradients"][key[len("dL/d"):]]
+        else:
+            continue
+        compared.add(key)
+        assert got == pytest.approx(want, rel=TOL, abs=TOL), key
+    names = expected["gradients"]
+    assert {"loss", *(f"dL/d{name}" for name in names), "N1,1", "N1,2"} <= compared
+    if expected["optimizer"]["name"] == "gd" or not expected["frozen"]:
+        assert {f"{name} after" for name in names if name not in expected["frozen"]} <= compared
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_a_backward_step_lights_its_edges_and_units(browser_page, run, workdir):
+    """The step of dL/dw1 lights w1 and the output weights it flows through, x1, N1 and ŷ; the
+    forward step of row 2 lights row 2 of the rows table. (Screenshot: shots/backward-step.png.)"""
+    page = live_page(browser_page, run, workdir, ["--activation", "tanh"])
+    page.get_by_role("button", name="Next step").focus()
+    while "Backward: w1" not in page.locator("#step-where").inner_text():
+        page.keyboard.press("Enter")
+    lit = page.evaluate("Array.from(document.querySelectorAll('svg.network [data-param].lit')).map(e => e.getAttribute('data-param'))")
+    assert sorted(lit) == ["w1", "w7"]
+    units = page.evaluate("Array.from(document.querySelectorAll('svg.network g.node.lit text:first-of-type')).map(e => e.textContent)")
+    assert sorted(units) == ["N1", "x1", "ŷ"]
+    SHOTS.mkdir(exist_ok=True)
+    page.locator("#run").screenshot(path=str(SHOTS / "backward-step-figure.png"))
+    page.locator("#stepper").screenshot(path=str(SHOTS / "backward-step.png"))
+    page.get_by_role("button", name="Previous step").click()
+    while "Forward, row 2" not in page.locator("#step-where").inner_text():
+        page.get_by_role("button", name="Previous step").click()
+    assert page.evaluate("Array.from(document.querySelectorAll('#rows tbody tr')).findIndex(tr => tr.classList.contains('lit'))") == 1
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+GRAPH = """([net, w, X, Y, i, convention]) => Object.fromEntries(
+    fwdbackRowGraph.build(net, w, X, Y, i, convention).map(node => [node.key, [node.value, node.grad]]))"""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=networks())
+def test_the_row_graphs_values_and_gradients_are_network_pys_per_row_terms(js, drawn):
+    """Each node of a row's graph: its value is network.py's forward pass's, its gradient
+    network.py's per-row term (dL/dz_h,i; dL/dw = dL/dz_h,i * x_c,i; dL/dx_c,i = sum_h w_hc dL/dz_h,i;
+    ...), on networks hypothesis draws, for their last row; L is the loss."""
+    params, X, y, convention, _ = drawn
+    fwd = forward(params, X)
+    size = magnitudes(params, X, y, convention)
+    if params.activation == "relu" or params.output_activation == "relu":
+        assume(np.all(np.abs(fwd.Z) > TOL * size["Z"]) and np.all(np.abs(fwd.A) > TOL * size["A"]))
+    m = params.n_outputs
+    net = network_document(params, [f"x{c + 1}" for c in range(params.n_inputs)], output_names("y", m))
+    i = len(X) - 1
+    got = js.page.evaluate(GRAPH, [net, params.vector.tolist(), X.tolist(), as_rows(y).tolist(), i, convention])
+    back = backward(params, X, y, fwd, convention)
+    Wh, Wo, _, _ = params.layers
+    value_of = dict(zip(params.names, params.vector.tolist()))
+    dYm = 2 / loss_divisor(convention, len(X)) * (np.abs(as_rows(y)) + size["A"] + np.abs(fwd.Yhat))
+    expected = {"L": (loss(y, fwd.yhat, convention), None, size["loss"], None)}
+    hidden = "identity" if params.activation == "identity" else None
+    for h in range(params.n_hidden):
+        dz, dzm = back.dL_dZ[h, i], size["dL_dZ"][h, i]
+        for c, name in enumerate(net["W_hidden"][h]):
+            expected[name] = (Wh[h, c], dz * X[i, c], abs(value_of[name]), dzm * abs(X[i, c]))
+            expected[f"{name}*x{c + 1}"] = (Wh[h, c] * X[i, c], dz, abs(value_of[name]) * abs(X[i, c]), dzm)
+        if params.bias:
+            expected[net["b_hidden"][h]] = (value_of[net["b_hidden"][h]], dz, None, dzm)
+        if hidden is None:
+            expected[f"z{h + 1}"] = (fwd.Z[h, i], dz, size["Z"][h, i], dzm)
+        expected[f"N{h + 1}"] = (fwd.N[h, i], back.dL_dN[h, i], size["Z"][h, i] + abs(fwd.N[h, i]), size["dL_dN"][h, i])
+    for c in range(params.n_inputs):
+        expected[f"x{c + 1}"] = (X[i, c], Wh[:, c] @ back.dL_dZ[:, i], abs(X[i, c]), np.abs(Wh[:, c]) @ size["dL_dZ"][:, i])
+    suffix = [""] if m == 1 else [str(j + 1) for j in range(m)]
+    for j, output in enumerate(net["outputs"]):
+        da, dam = back.dL_dA[j, i], size["dL_dA"][j, i]
+        for h, name in enumerate(net["W_out"][j]):
+            expected[name] = (Wo[j, h], da * fwd.N[h, i], abs(value_of[name]), dam * (size["Z"][h, i] + abs(fwd.N[h, i])))
+            expected[f"{name}*N{h + 1}"] = (Wo[j, h] * fwd.N[h, i], da, abs(Wo[j, h]) * (size["Z"][h, i] + abs(fwd.N[h, i])), dam)
+        if params.output_activation != "identity":
+            expected[f"a{suffix[j]}"] = (fwd.A[j, i], da, size["A"][j, i], dam)
+        error = as_rows(y)[j, i] - fwd.Yhat[j, i]
+        expected[output] = (fwd.Yhat[j, i], back.dL_dYhat[j, i], size["A"][j, i] + abs(fwd.Yhat[j, i]), dYm[j, i])
+        expected[f"e{suffix[j]}"] = (error, -back.dL_dYhat[j, i], size["A"][j, i] + abs(fwd.Yhat[j, i]) + abs(as_rows(y)[j, i]), dYm[j, i])
+    for key, (value, gradient, value_size, gradient_size) in expected.items():
+        assert key in got, (key, sorted(got))
+        within(got[key][0], value, abs(value) if value_size is None else value_size, f"{key} value")
+        if gradient is not None:
+            within(got[key][1], gradient, abs(gradient) if gradient_size is None else gradient_size, f"dL/d{key}")
+    assert got["L"][1] == 1.0
