@@ -11,8 +11,6 @@ quantity computed on absolute values), which is the quantity itself where nothin
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -20,9 +18,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from fwdback.network import as_rows, backward, forward, loss, loss_divisor, output_names
 from fwdback.playback import network_document
 from test_page_live import RUNS, TOL, js, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
-
-SHOTS = Path(__file__).parent.parent / "shots"
-
 
 def live_page(browser_page, run, workdir, options):
     """A live page of 5 epochs on write_rows' 20 rows, open; its weights written to w.json."""
@@ -88,7 +83,7 @@ def test_each_steps_numbers_are_what_explain_prints_for_the_same_weights(browser
 
 def test_a_backward_step_lights_its_edges_and_units(browser_page, run, workdir):
     """The step of dL/dw1 lights w1 and the output weights it flows through, x1, N1 and ŷ; the
-    forward step of row 2 lights row 2 of the rows table. (Screenshot: shots/backward-step.png.)"""
+    forward step of row 2 lights row 2 of the rows table."""
     page = live_page(browser_page, run, workdir, ["--activation", "tanh"])
     page.get_by_role("button", name="Next step").focus()
     while "Backward: w1" not in page.locator("#step-where").inner_text():
@@ -97,9 +92,6 @@ def test_a_backward_step_lights_its_edges_and_units(browser_page, run, workdir):
     assert sorted(lit) == ["w1", "w7"]
     units = page.evaluate("Array.from(document.querySelectorAll('svg.network g.node.lit text:first-of-type')).map(e => e.textContent)")
     assert sorted(units) == ["N1", "x1", "ŷ"]
-    SHOTS.mkdir(exist_ok=True)
-    page.locator("#run").screenshot(path=str(SHOTS / "backward-step-figure.png"))
-    page.locator("#stepper").screenshot(path=str(SHOTS / "backward-step.png"))
     page.get_by_role("button", name="Previous step").click()
     while "Forward, row 2" not in page.locator("#step-where").inner_text():
         page.get_by_role("button", name="Previous step").click()
