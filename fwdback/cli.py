@@ -11,7 +11,6 @@ import dataclasses
 import functools
 import math
 import os
-import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import click
 
 from .notation import count
 from .plan import DEFAULT_EPOCHS, DEFAULT_TOL, LOSS_CONVENTIONS, OPTIMIZERS, TrainingPlan
+from .process import EpochWriter, Terminated, hold_closed_streams, progress_bar, silence_stdout, stop_on_signals, unwind_on_sigterm
 
 if TYPE_CHECKING:
     from .data import Dataset
@@ -556,7 +556,7 @@ _PLAN_OPTIONS = ("epochs", "lr", "batch_size", "val_split", "patience", "min_del
 def _train(options: dict):
     from .modelfile import optimizer_state_of, replaced_model
     from .outputs import Outputs, Stdout, check_appends_to
-    from .report import history_header
+    from .reports.train import history_header
 
     plan = TrainingPlan(**{name: options.pop(name) for name in _PLAN_OPTIONS})
     data, parts = _data_and_parts(options.pop("data"), options["dask"] is not None)
@@ -841,10 +841,9 @@ def _fit(rows, initial, plan, epochs_before, history, csv_out, source, notes, sa
     from .training import fit_rows
 
     stop = threading.Event()
-    writer = _EpochWriter(stop, csv_out, history, _progress(plan.epochs), rows.validation is not None, notes)
-    writer.samples = samples
+    writer = EpochWriter(stop, csv_out, history, progress_bar(plan.epochs), rows.validation is not None, notes, _say, samples)
     try:
-        with _signals_set(stop) as received, _data_named(source):
+        with stop_on_signals(stop) as received, _data_named(source):
             fitted = fit_rows(rows, initial, plan, first_epoch=epochs_before + 1, on_epoch=writer, stop=stop,
                               optimizer_state=optimizer_state, on_step=None if samples is None else samples.steps)
     finally:
@@ -861,7 +860,7 @@ def _samples(initial):
 def _draw(fitted, model, dataset, samples, figures, outputs):
     """The run's page (--report) and its loss curve (--plot), through the outputs' transaction."""
     from .render.svg import loss_svg
-    from .report import TrainingReport, early_descent
+    from .reports.train import TrainingReport, early_descent
 
     if not figures:
         return
@@ -878,12 +877,13 @@ def _draw(fitted, model, dataset, samples, figures, outputs):
 def _run_page(report, samples, dataset, curve) -> str:
     import numpy as np
 
-    from .explain import explanation, training_row_numbers, work_epoch
+    from .explain import training_row_numbers, work_epoch
+    from .reports.explain import explanation
     from .network import Gradients
     from .playback import rows_document
     from .render.html import run_page
     from .render.svg import GradientScale, network_svg
-    from .report import run_page_document
+    from .reports.train import run_page_document
 
     rows, plan, model = report.rows, report.plan, report.model
     first, steps = samples.document(), samples.steps.document()
@@ -964,7 +964,7 @@ def _save(model, model_output, stdout, outputs):
 def _report(fitted, model, run: _Train, stdout):
     """The report on stdout (none where stdout takes the model), and the notes for stderr."""
     from .outputs import json_text
-    from .report import TrainingReport, training_document, training_notes
+    from .reports.train import TrainingReport, training_document, training_notes
 
     report = TrainingReport.of(fitted, model, _option_name)
     if stdout is not None and run.output_format == "json":
@@ -974,66 +974,6 @@ def _report(fitted, model, run: _Train, stdout):
 
         print_training(console_for(stdout), report, run.every, not run.no_chart)
     return training_notes(report)
-
-
-class _EpochWriter:
-    """What train does after every epoch: the progress bar, a --history row, a --format csv row,
-    the page's sample (--report).
-
-    CSV rows go to stdout as the epochs are computed, flushed at least every FLUSH_SECONDS, so
-    that `| head` sees them at once; when stdout's reader has gone, training is stopped as
-    Ctrl-C would stop it.
-    """
-
-    FLUSH_SECONDS = 0.1
-
-    def __init__(self, stop, stdout, history, progress, validation: bool, notes: list[str]):
-        from .report import loss_csv_header
-
-        self.stop, self.stdout, self.history, self.progress = stop, stdout, history, progress
-        self.validation, self.notes = validation, notes
-        self.samples = None
-        self.flushed = 0.0
-        if stdout is not None:
-            stdout.write(loss_csv_header(validation))
-
-    def __call__(self, record) -> None:
-        import time
-
-        from .report import history_header, history_row, loss_csv_row
-
-        if self.notes:
-            _echo_notes(self.notes, False)
-            self.notes = []
-        if self.progress is not None:
-            self.progress(record)
-        if self.samples is not None:
-            self.samples(record)
-        if self.history is not None:
-            if self.history.empty:
-                self.history.write(history_header(record.params.names, tuple(record.optimizer_state)))
-            self.history.write(history_row(record))
-        if self.stdout is not None:
-            self.stdout.write(loss_csv_row(record, self.validation))
-            now = time.monotonic()
-            if now - self.flushed > self.FLUSH_SECONDS:
-                self.stdout.flush()
-                self.flushed = now
-            if self.stdout.gone:
-                self.stop.set()
-
-    def close(self) -> None:
-        if self.progress is not None:
-            self.progress.close()
-
-
-def _progress(epochs):
-    """A progress bar on stderr where stderr is a terminal; elsewhere nothing (and no rich import)."""
-    if not sys.stderr.isatty():
-        return None
-    from .render.terminal import EpochProgress, console_for
-
-    return EpochProgress(epochs, console_for(sys.stderr))
 
 
 def _streaming_conflict(run: _Train, plan, resumed):
@@ -1122,7 +1062,7 @@ def _predict_each_part(output_dir, parts, inputs, model_path, sep, dask):
     """predict --output-dir: one CSV for each part, all written or none, on the cluster with --dask.
     The directory is made where it is missing (and removed again if the command fails)."""
     from .modelfile import load_model
-    from .outputs import Outputs
+    from .outputs import Outputs, output_directory
     from .sources import output_name, predicted_blocks
 
     written_by = {}
@@ -1131,7 +1071,7 @@ def _predict_each_part(output_dir, parts, inputs, model_path, sep, dask):
         if other is not part:
             raise click.UsageError(f"--output-dir: {other.name} and {part.name} would both be written to "
                                    f"{os.path.join(output_dir, output_name(part))}; rename one, or predict them apart")
-    with _directory(output_dir), Outputs(inputs) as outputs:
+    with output_directory(output_dir), Outputs(inputs) as outputs:
         files = [outputs.file(os.path.join(output_dir, output_name(part)), "--output-dir", example="part.csv")
                  for part in parts.parts]
         model = load_model(model_path)
@@ -1147,39 +1087,6 @@ def _predict_each_part(output_dir, parts, inputs, model_path, sep, dask):
                         outputs.open(file).write(block.text.decode("utf-8"))
         outputs.commit()
     _say(f"Wrote {len(files)} file{'s' if len(files) != 1 else ''} to {output_dir}.")
-
-
-@contextlib.contextmanager
-def _directory(path: str):
-    """`path` as a directory: made where missing, with every missing directory above it, and
-    each of them removed again (the deepest first, where still empty) if the block fails."""
-    from .outputs import check_not_stdout
-
-    check_not_stdout(path, "--output-dir", "predictions/")
-    made, missing = [], os.path.normpath(path)
-    while missing not in ("", ".", os.sep) and not os.path.lexists(missing):
-        made.append(missing)
-        missing = os.path.dirname(missing)
-    try:
-        for directory in reversed(made):
-            os.mkdir(directory)
-    except OSError as error:
-        from .errors import OutputError, describe
-
-        _remove_empty(made)
-        raise OutputError(f"{path}: cannot be made a directory ({describe(error)}); give --output-dir another path") from None
-    try:
-        yield
-    except BaseException:
-        _remove_empty(made)
-        raise
-
-
-def _remove_empty(directories: list[str]) -> None:
-    """Remove the directories, deepest first, those that exist and are empty."""
-    for directory in directories:
-        with contextlib.suppress(OSError):
-            os.rmdir(directory)
 
 
 def _predicted_texts(data, parts, model, sep, cluster):
@@ -1235,7 +1142,7 @@ def _evaluate(data, model_path, sep, output_format):
     from .evaluation import evaluate as score
     from .modelfile import load_model
     from .outputs import Outputs, Stdout, json_text
-    from .report import evaluation_document, evaluation_table, write_evaluation_csv
+    from .reports.evaluate import evaluation_document, evaluation_table, write_evaluation_csv
 
     data, parts = _data_and_parts(data, False)
     _require_data(data)
@@ -1321,7 +1228,9 @@ def explain(**options):
 def _explain(options: dict):
     import numpy as np
 
-    from .explain import explain_document, explanation, training_row_numbers, work_epoch
+    from .explain import training_row_numbers, work_epoch
+    from .reports.explain import explanation
+    from .reports.explain_json import explain_document
     from .outputs import Stdout, json_text
     from .training import resolve
 
@@ -1383,7 +1292,7 @@ class _EpochsBefore:
 
         if record.number == 1:  # a run from the start: the first, or the one after early stopping's dry run
             self.close()
-            self.progress = _progress(self.epochs)
+            self.progress = progress_bar(self.epochs)
         if self.progress is not None:
             self.progress(record)
         elapsed = time.perf_counter() - self.start
@@ -1549,7 +1458,7 @@ def _gradcheck(options: dict):
     start = f"--init {options['init_path']}" if options["init_path"] else f"seed {setup.plan.seed}"
     where = ["at the initial weights", f"({start})"]
     if epochs:
-        progress = _progress(epochs)
+        progress = progress_bar(epochs)
         try:
             with _data_named(source):
                 fitted = fit_rows(rows, params, setup.plan, on_epoch=progress)
@@ -1571,7 +1480,7 @@ def _gradcheck(options: dict):
         out.write(json_text([asdict(check) for check in checks]))
     else:
         from .render.terminal import console_for, print_table, table_width
-        from .report import gradcheck_table
+        from .reports.gradcheck import gradcheck_table
 
         scaled = ", on z-scores" if rows.scaling is not None else ""
         convention = "" if setup.plan.loss == "mse" else f" ({setup.plan.loss})"
@@ -1706,41 +1615,11 @@ def _data_named(source: str):
         raise
 
 
-@contextlib.contextmanager
-def _signals_set(stop: threading.Event):
-    """While training, SIGINT and SIGTERM set `stop`, so the epoch loop ends cleanly.
-
-    Yields a list that receives the signal's number. A second signal stops at once.
-    """
-    received = []
-
-    def handler(signum, frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
-        received.append(signum)
-        stop.set()
-
-    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield received
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
-
-
 # The command line's names of the settings that library errors suggest.
 def _option_name(setting: str, value=None) -> str:
     """A setting as the command line spells it: `--lr 0.002`, `--standardize`, `--batch-size`."""
     option = "--" + setting.replace("_", "-")
     return option if value is None or isinstance(value, bool) else f"{option} {value}"
-
-
-class Terminated(BaseException):
-    """SIGTERM outside training: unwinds like Ctrl-C, so that temporary files are removed."""
-
-
-def _terminate(signum, frame):
-    raise Terminated
 
 
 class _boundary:
@@ -1831,8 +1710,8 @@ def main() -> None:
     the messages. SIGTERM unwinds as Ctrl-C does. stdout is flushed before exit, where a full
     disk or a closed descriptor is one `Error:` line and exit code 1.
     """
-    _hold_closed_streams()
-    signal.signal(signal.SIGTERM, _terminate)
+    hold_closed_streams()
+    unwind_on_sigterm()
     try:
         cli.main(prog_name="fwdback")
         code = 0
@@ -1845,7 +1724,7 @@ def main() -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
     except OSError as error:
         code = _stdout_failed(error, code)
     sys.exit(code)
@@ -1854,58 +1733,9 @@ def main() -> None:
 def _stdout_failed(error, code):
     from .errors import describe
 
-    _silence_stdout()
+    silence_stdout()
     try:
         _say(f"Error: could not write to stdout: {describe(error)}")
     except OSError:
         pass
     return code if code else 1
-
-
-def _silence_stdout():
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
-    try:
-        sys.stdout.flush()
-    except OSError:
-        pass
-
-
-class _ClosedStream:
-    """stdout when its descriptor was closed: every write fails as writing to a closed descriptor does."""
-
-    encoding = "utf-8"
-
-    def write(self, text):
-        import errno
-
-        raise OSError(errno.EBADF, "Bad file descriptor")
-
-    def flush(self):
-        pass
-
-    def isatty(self):
-        return False
-
-    buffer = property(lambda self: self)
-
-
-def _hold_closed_streams():
-    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
-        try:
-            os.fstat(fd)
-            if getattr(sys, name) is not None:
-                continue
-        except OSError:
-            pass
-        held = os.open(os.devnull, os.O_RDWR)
-        if held != fd:
-            os.dup2(held, fd)
-            os.close(held)
-        if name == "stdin":
-            sys.stdin = None
-        elif name == "stdout":
-            sys.stdout = _ClosedStream()
-        else:
-            sys.stderr = open(os.devnull, "w", encoding="utf-8")

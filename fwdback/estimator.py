@@ -108,10 +108,12 @@ class Network:
     @quiet_floats
     def explain(self, X, y, lr: float = 0.1, rows: int = 5, features=None, target: str = "y"):
         """One epoch from the current weights worked by hand on X, shape (n, k), and y, shape (n,),
-        as `fwdback explain` works it: an explain.Explanation, which a notebook shows with its
+        as `fwdback explain` works it: a render.notebook.Explanation, which a notebook shows with its
         equations (`.markdown()`, `.html()` and `.document()` give it as text or data).
         `features` names X's columns (x1.. by default); the weights are not changed."""
-        from .explain import Explanation, explanation, work_epoch
+        from .explain import work_epoch
+        from .render.notebook import Explanation
+        from .reports.explain import explanation
         from .training import prepare
 
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)

@@ -13,6 +13,7 @@ are removed: every file is as it was.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import hashlib
@@ -275,6 +276,35 @@ def check_not_stdout(path: str, option: str, example: str | None = None) -> None
         shown = path if path == "-" else display_name(path)
         raise OutputConflict(f"{option} {shown} is stdout, which takes the command's own output; give {option} a path "
                              f"of its own{_for_example(example)}")
+
+
+@contextlib.contextmanager
+def output_directory(path: str):
+    """`path` as a directory: made where missing, with every missing directory above it, and
+    each of them removed again (the deepest first, where still empty) if the block fails."""
+    check_not_stdout(path, "--output-dir", "predictions/")
+    made, missing = [], os.path.normpath(path)
+    while missing not in ("", ".", os.sep) and not os.path.lexists(missing):
+        made.append(missing)
+        missing = os.path.dirname(missing)
+    try:
+        for directory in reversed(made):
+            os.mkdir(directory)
+    except OSError as error:
+        _remove_empty(made)
+        raise OutputError(f"{path}: cannot be made a directory ({describe(error)}); give --output-dir another path") from None
+    try:
+        yield
+    except BaseException:
+        _remove_empty(made)
+        raise
+
+
+def _remove_empty(directories: list[str]) -> None:
+    """Remove the directories, deepest first, those that exist and are empty."""
+    for directory in directories:
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
 
 
 def _for_example(example: str | None) -> str:

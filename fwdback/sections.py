@@ -84,3 +84,8 @@ class Table:
 
 
 Block = Heading | Paragraph | Equations | Table
+
+
+def cells(*values: str) -> tuple:
+    """A table row of plain strings, one cell each."""
+    return tuple((value,) for value in values)

@@ -17,7 +17,9 @@ import pytest
 from conftest import flat
 
 from fwdback.data import load_dataset
-from fwdback.explain import explain_document, explanation, work_epoch
+from fwdback.explain import work_epoch
+from fwdback.reports.explain import explanation
+from fwdback.reports.explain_json import explain_document
 from fwdback.network import backward, forward, init_parameters, mse_loss, update
 from fwdback.notation import Num, number
 from fwdback.plan import TrainingPlan

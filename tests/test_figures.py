@@ -16,7 +16,7 @@ import pytest
 from fwdback.network import Parameters, init_parameters
 from fwdback.notation import number
 from fwdback.render.svg import ARROW_LENGTH, NEGATIVE, POSITIVE, loss_svg, network_svg
-from fwdback.report import loss_scale
+from fwdback.reports.train import loss_scale
 
 SVG = "{http://www.w3.org/2000/svg}"
 

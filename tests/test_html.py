@@ -242,7 +242,7 @@ def python_page(workdir: Path, X, y, initial, plan, target) -> Path:
     from fwdback.playback import EpochSamples, rows_document
     from fwdback.render.html import run_page
     from fwdback.render.svg import loss_svg, network_svg
-    from fwdback.report import TrainingReport, run_page_document
+    from fwdback.reports.train import TrainingReport, run_page_document
     from fwdback.training import fit_rows, prepare
 
     samples = EpochSamples(initial.vector.size)

@@ -358,8 +358,10 @@ TRAINED = re.compile(r"trained (\d+) epochs in the page")
 
 
 @pytest.mark.parametrize("options", [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
-                                     ["--optimizer", "adam", "--batch-size", "7", "--seed", "4"]],
-                         ids=["gd, full batches", "momentum, batches in file order", "adam, shuffled batches"])
+                                     ["--optimizer", "adam", "--batch-size", "7", "--seed", "4"],
+                                     ["--standardize", "--val-split", "0.25", "--activation", "tanh"]],
+                         ids=["gd, full batches", "momentum, batches in file order", "adam, shuffled batches",
+                              "z-scores, rows held out"])
 def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_saves(browser_page, run, workdir, options):
     """Set a weight, save the weights and the rows, train in the page for some epochs: the command
     line the page shows, run on the saved files for as many epochs, ends at the page's weights."""
@@ -450,4 +452,71 @@ def test_training_on_past_the_shuffles_the_page_carries_stops_and_says_so(browse
     page.wait_for_function("document.getElementById('train').getAttribute('aria-pressed') === 'false'")
     assert TRAINED.search(page.locator("#epoch-label").inner_text())[1] == "3"
     assert "shuffled orders of the rows for 3 epochs" in page.locator("#live-status").inner_text()
+    assert browser_page.errors == []
+
+
+def test_columns_with_spaces_and_quotes_save_and_quote_so_the_command_runs(browser_page, run, workdir):
+    """The rows CSV quotes a name with a quote in it, the command line quotes names for the shell:
+    the command, as a shell splits it, runs on the saved files and gives the page's loss."""
+    import shlex
+
+    (workdir / "d.csv").write_text("x one,it's,\"q\"\"uote\",target y\n1,2,3,4\n2,1,0,1\n0.5,0.25,3,2\n1,1,1,1\n")
+    result = run(["train", "d.csv", "--features", "x one,it's,q\"uote", "--target", "target y", "--lr", "0.01", "--epochs", "3",
+                  "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.get_by_label("w1", exact=True).fill("0.5")
+    for button in ("#save-weights", "#save-rows"):
+        with page.expect_download() as saving:
+            page.locator(button).click()
+        saving.value.save_as(workdir / saving.value.suggested_filename)
+    command = shlex.split(page.locator("#command-explain").inner_text())
+    assert command[:2] == ["fwdback", "explain"]
+    explained = run([*command[1:], "--format", "json"])
+    assert explained.exit_code == 0, explained.stderr
+    expected = json.loads(explained.stdout)
+    assert expected["features"] == ["x one", "it's", 'q"uote'] and expected["target"] == "target y"
+    assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected["loss"], rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_a_mini_batch_pages_explain_command_gives_its_full_batch_numbers(browser_page, run, workdir):
+    """At a person's weights the page shows the loss and gradients over every row: the explain
+    command it shows for a mini-batch run works the full batch, and gives those numbers."""
+    import shlex
+
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.01", "--epochs", "3", "--tol", "0", "--batch-size", "6", "--optimizer", "adam",
+                  "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.get_by_label("b3", exact=True).fill("-0.75")
+    for button in ("#save-weights", "#save-rows"):
+        with page.expect_download() as saving:
+            page.locator(button).click()
+        saving.value.save_as(workdir / saving.value.suggested_filename)
+    explained = run([*shlex.split(page.locator("#command-explain").inner_text())[1:], "--format", "json"])
+    assert explained.exit_code == 0, explained.stderr
+    expected = json.loads(explained.stdout)
+    assert expected["batch"] is None and expected["optimizer"]["name"] == "adam"
+    assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected["loss"], rel=TOL)
+    gradients = numbers(page, "#parameters td[aria-label^='dL/d']")
+    assert gradients == pytest.approx({f"dL/d{name}": value for name, value in expected["gradients"].items()}, rel=TOL, abs=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_play_on_a_persons_weights_trains_from_them_and_back_to_the_run_returns(browser_page, run, workdir):
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    recorded = page.locator("#epoch-label").inner_text()
+    page.locator('svg.network [data-param="b3"]').focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Space")
+    page.wait_for_function("/trained ([3-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
+    page.keyboard.press("Space")
+    assert page.locator("#train").get_attribute("aria-pressed") == "false"
+    page.locator("#reset").click()
+    assert page.locator("#epoch-label").inner_text() == recorded
     assert browser_page.errors == []

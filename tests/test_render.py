@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from conftest import flat
 
-from fwdback.explain import explanation, work_epoch
+from fwdback.explain import work_epoch
+from fwdback.reports.explain import explanation
 from fwdback.network import init_parameters
 from fwdback.notation import Expr
 from fwdback.plan import TrainingPlan

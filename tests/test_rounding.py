@@ -16,7 +16,8 @@ import pytest
 
 from fwdback.engines.gram import GramEngine
 from fwdback.engines.literal import LiteralEngine
-from fwdback.explain import loss_verdict, work_epoch
+from fwdback.explain import work_epoch
+from fwdback.reports.explain import loss_verdict
 from fwdback.network import Parameters, forward, init_parameters, loss, loss_divisor
 from fwdback.plan import StopReason, TrainingPlan
 from fwdback.rounding import LossRounding, QuadraticRounding, beyond_rounding, gamma

@@ -32,7 +32,8 @@ from cmarkgfm.cmark import Options
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from fwdback.explain import explanation, work_epoch
+from fwdback.explain import work_epoch
+from fwdback.reports.explain import explanation
 from fwdback.modelfile import Model, load_model, model_json
 from fwdback.network import init_parameters
 from fwdback.plan import TrainingPlan

@@ -337,6 +337,7 @@
   }
 
   function play() {
+    if (edited !== null || training !== null) { train(); return; }  /* a person's weights play on by training */
     if (timer !== null) { stop(); return; }
     if (current >= data.epochs.epochs.length - 1) { show(0); }
     const step = Math.max(1, Math.round(data.epochs.epochs.length / 240));
@@ -499,7 +500,9 @@
 
   /* The command lines that give the page's numbers: explain at these weights, train from them. */
   function quoted(word) { return /^[\w.,\/=-]+$/.test(word) ? word : "'" + word.replace(/'/g, "'\\''") + "'"; }
-  function settings() {
+  /* The run's settings as flags; `batches`: with its batches (train's), else for the full batch,
+   * whose loss and gradients the page shows at a person's weights (explain's). */
+  function settings(batches) {
     const plan = data.plan;
     const flags = [];
     const add = function (flag, setting, unless) { if (setting !== unless) { flags.push(flag + " " + quoted(String(setting))); } };
@@ -514,7 +517,7 @@
     if (plan.optimizer === "momentum" || plan.optimizer === "nesterov") { add("--momentum", plan.momentum, 0.9); }
     if (plan.optimizer === "adam") { add("--beta1", plan.beta1, 0.9); add("--beta2", plan.beta2, 0.999); add("--epsilon", plan.epsilon, 1e-8); }
     if (plan.freeze.length) { add("--freeze", plan.freeze.join(","), ""); }
-    if (plan.batch_size !== null) {
+    if (batches && plan.batch_size !== null) {
       add("--batch-size", plan.batch_size, null);
       if (!plan.shuffle) { flags.push("--no-shuffle"); } else { add("--seed", plan.seed, 0); }
     }
@@ -523,9 +526,9 @@
   }
   function drawCommand() {
     if (!live) { return; }
-    const files = "rows.csv --init " + weightsFile() + " " + settings();
-    document.getElementById("command-explain").textContent = "fwdback explain " + files;
-    document.getElementById("command-train").textContent = "fwdback train " + files + " --tol 0";
+    const files = "rows.csv --init " + weightsFile() + " ";
+    document.getElementById("command-explain").textContent = "fwdback explain " + files + settings(false);
+    document.getElementById("command-train").textContent = "fwdback train " + files + settings(true) + " --tol 0";
   }
   /* The rows training saw (in z-scores where it standardised them), as a CSV that fwdback reads
    * back to the same float64s: JavaScript writes each number in its shortest exact form. */

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..network import Gradients, Parameters, output_names, output_symbols
 from ..notation import number
-from ..report import loss_scale
+from ..reports.train import loss_scale
 from .safe import terminal_text
 from .labels import GAP, Box, Circle, Segment, place
 

@@ -22,7 +22,7 @@ from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
 from ..notation import Expr, count
-from ..report import (
+from ..reports.train import (
     TrainingReport, early_descent, linear_map_table, loss_scale, loss_table, summary_table, weights_table,
 )
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text

@@ -1,6 +1,7 @@
-"""What `train`, `evaluate` and `gradcheck` report, as format-free tables and JSON-ready data.
+"""What `fwdback train` reports: format-free tables, notes, the JSON document, the CSV rows of
+--format csv and --history, and the document of the run's page (--report).
 
-The tables are sections.Table; render/ writes them for a terminal (or, later, a page). Every
+The tables are sections.Table; render/ writes them for a terminal or a page. Every
 setting a sentence names is worded by the caller's `name` (errors.python_name in Python, the
 flags on the command line).
 """
@@ -12,18 +13,18 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .errors import python_name
-from .evaluation import FitQuality
-from .linear_map import Comparison, balanced_minimizers, compare, linear_map_formulas
-from .modelfile import Model
-from .network import forward, loss_divisor, output_symbols
-from .outputs import csv_line
-from .notation import count
-from .playback import LIVE_ROWS, epoch_orders, network_document
-from .plan import CONVERGENCE_WINDOW, StopReason
-from .rounding import beyond_rounding
-from .sections import Mark, Table
-from .training import Fit, TrainingPlan, TrainingResult, TrainingRows
+from ..errors import python_name
+from ..evaluation import FitQuality
+from ..linear_map import Comparison, balanced_minimizers, compare, linear_map_formulas
+from ..modelfile import Model
+from ..network import forward, loss_divisor, output_symbols
+from ..outputs import csv_line
+from ..notation import count
+from ..playback import LIVE_ROWS, epoch_orders, network_document
+from ..plan import CONVERGENCE_WINDOW, StopReason
+from ..rounding import beyond_rounding
+from ..sections import Table, cells
+from ..training import Fit, TrainingPlan, TrainingResult, TrainingRows
 
 TABLE_ROWS = 20
 # A network of more parameters than this (about a screen's rows) has them listed a hidden unit a row.
@@ -127,10 +128,6 @@ def _round_step(target: float) -> int:
         magnitude *= 10
 
 
-def _cells(*values: str) -> tuple:
-    return tuple((value,) for value in values)
-
-
 def loss_table(report: TrainingReport, every: int | None) -> Table:
     """The loss at sampled epochs (sampled_epochs), with its change since the row before.
 
@@ -155,10 +152,10 @@ def loss_table(report: TrainingReport, every: int | None) -> Table:
         row = [count(result.loss_epochs[index]), f"{loss:.10g}", change]
         if result.val_losses is not None:
             row.append(f"{result.val_losses[index]:.10g}")
-        body.append(_cells(*row))
+        body.append(cells(*row))
         previous = loss
     caption = "0: within float64 rounding" if rounded else None
-    return Table(_cells(*header), tuple(body), ("right",) * len(header), f"Loss per epoch{report.units}", caption)
+    return Table(cells(*header), tuple(body), ("right",) * len(header), f"Loss per epoch{report.units}", caption)
 
 
 def early_descent(result: TrainingResult) -> bool:
@@ -210,12 +207,12 @@ def weights_table(report: TrainingReport) -> Table:
     if result.final.vector.size > LISTED_PARAMETERS:
         return units_table(report)
     body = tuple(
-        _cells(name, f"{initial:.10g}", f"{final:.10g}", f"{gradient:.4e}")
+        cells(name, f"{initial:.10g}", f"{final:.10g}", f"{gradient:.4e}")
         for name, initial, final, gradient in zip(
             result.initial.names, result.initial.vector, result.final.vector, result.final_gradients.vector
         )
     )
-    header = _cells("name", "initial", "final", "final gradient")
+    header = cells("name", "initial", "final", "final gradient")
     return Table(header, body, ("left", "right", "right", "right"), f"Parameters{report.units}")
 
 
@@ -239,7 +236,7 @@ def units_table(report: TrainingReport) -> Table:
                  for output, name, value in zip(outputs, params.b_outputs_names, params.b_outputs)]
     caption = (f"{params.vector.size} parameters, to 6 digits: every one's initial value, final value and final gradient "
                f"in full: {report.name('format', 'json')}")
-    return Table(_cells(*header), tuple(_cells(*row) for row in body), ("left",) * len(header),
+    return Table(cells(*header), tuple(cells(*row) for row in body), ("left",) * len(header),
                  f"Parameters at the end, a row per hidden unit{report.units}", caption)
 
 
@@ -273,13 +270,13 @@ def linear_map_table(report: TrainingReport) -> Table:
         row = [term, formula, f"{value:.10g}", f"{best:.10g}"]
         if scaled:
             row += [f"{original:.10g}", f"{original_best:.10g}"]
-        body.append(_cells(*row))
+        body.append(cells(*row))
     title = "The network as a linear map, beside least squares" + report.units
-    return Table(_cells(*header), tuple(body), ("left", "left", *["right"] * (len(header) - 2)), title)
+    return Table(cells(*header), tuple(body), ("left", "left", *["right"] * (len(header) - 2)), title)
 
 
 def summary_table(report: TrainingReport) -> Table:
-    return Table(_cells("", ""), tuple(_cells(*row) for row in summary_rows(report)), ("left", "left"), "Summary")
+    return Table(cells("", ""), tuple(cells(*row) for row in summary_rows(report)), ("left", "left"), "Summary")
 
 
 def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
@@ -565,75 +562,6 @@ def history_row(record) -> str:
     arrays = [record.params.vector, record.gradients.vector, *record.optimizer_state.values()]
     values = [repr(record.loss), *(repr(value) for array in arrays for value in array.tolist())]
     return f"{record.number}," + ",".join(values) + "\n"
-
-
-_PREDICTORS = ("model", "least_squares", "mean")
-
-
-def evaluation_table(evaluation, model: str, source: str, target: str | None = None) -> Table:
-    """evaluation.Evaluation as a table: the model's scores, then the baselines'; `target`
-    names the output scored where the model has several."""
-    n = evaluation.rows
-    names = {"model": model, "least_squares": f"least squares fitted to {source}",
-             "mean": "the mean of y" if target is None else f"the mean of {target}"}
-    body = []
-    for key in _PREDICTORS:
-        scores = getattr(evaluation, key)
-        r2 = "undefined" if scores.r2 is None else f"{scores.r2:.6f}"
-        body.append(_cells(names[key], f"{scores.mse:.6g}", f"{scores.rmse:.6g}", f"{scores.mae:.6g}", r2))
-    caption = "least squares: fitted to these rows, the best a linear map can do"
-    if evaluation.model.r2 is None:
-        caption += "\nR^2 undefined: y is constant here, with no variance to explain"
-    return Table(
-        _cells("predictor", "MSE", "RMSE", "MAE", "R^2"), tuple(body), ("left", "right", "right", "right", "right"),
-        f"{model} on {source} ({n} row{'s' if n != 1 else ''})" + ("" if target is None else f": {target}"), caption,
-    )
-
-
-def write_evaluation_csv(stream, evaluations: dict) -> None:
-    """predictor,mse,rmse,mae,r2: one row each for the model and the two baselines, full precision;
-    r2 is empty where it is undefined (a constant y). `evaluations`: target name -> evaluation;
-    with several targets each row starts with its target's name."""
-    several = len(evaluations) > 1
-    stream.write(csv_line(["target"] * several + ["predictor", "mse", "rmse", "mae", "r2"]))
-    for target, evaluation in evaluations.items():
-        for key in _PREDICTORS:
-            scores = getattr(evaluation, key)
-            r2 = "" if scores.r2 is None else repr(scores.r2)
-            stream.write(csv_line([target] * several + [key, repr(scores.mse), repr(scores.rmse), repr(scores.mae), r2]))
-
-
-def evaluation_document(evaluations: dict, model: str, dataset) -> dict:
-    """Everything of an evaluation as JSON-ready data; with several targets, "scores" by target."""
-    scores = {target: {key: asdict(getattr(evaluation, key)) for key in _PREDICTORS} for target, evaluation in evaluations.items()}
-    evaluation = next(iter(evaluations.values()))
-    return {
-        "data": dataset.source,
-        "model": model,
-        "features": list(dataset.features),
-        "target": dataset.target if isinstance(dataset.target, str) else list(dataset.target),
-        "rows": evaluation.rows,
-        "scores": scores[dataset.target] if isinstance(dataset.target, str) else scores,
-    }
-
-
-def gradcheck_table(checks, title: str = "Gradient check") -> Table:
-    """One row per parameter: analytic and numeric gradient, relative error, ok or FAIL.
-
-    `checks` are gradcheck.GradientCheck; "(rounding)", "(pattern held)" and "(kink)" mark the
-    rows whose fields say so.
-    """
-    body = []
-    for check in checks:
-        verdict = "ok" if check.ok else "FAIL"
-        marks = [mark for mark, on in (("rounding", check.by_rounding), ("pattern held", check.pattern_held and not check.kink),
-                                       ("kink", check.kink)) if on]
-        if marks:
-            verdict += f" ({', '.join(marks)})"
-        body.append((*_cells(check.parameter, f"{check.analytic:.12g}", f"{check.numeric:.12g}",
-                             f"{check.relative_error:.1e}"), (Mark(verdict, check.ok),)))
-    header = _cells("parameter", "analytic", "numeric", "relative error", "check")
-    return Table(header, tuple(body), ("left", "right", "right", "right", "left"), title)
 
 
 def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, steps: dict | None = None) -> dict:
