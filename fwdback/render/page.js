@@ -643,6 +643,7 @@
       Y.forEach(function (column, j) { column.length = 0; X.forEach(function (x, r) { column.push(targets(r)[j]); }); });
       data.training_rows = X.length;
       data.rows.numbers = X.map(function (x, r) { return r + 1; });
+      if (data.orders) { data.orders = []; }  /* the run's shuffles were of its own rows */
       setWeights(weights().slice());
     }
   };
