@@ -11,11 +11,12 @@ quantity computed on absolute values), which is the quantity itself where nothin
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from fwdback.network import as_rows, backward, forward, loss, loss_divisor, output_names
+from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor, output_names
 from fwdback.playback import network_document
 from test_page_live import RUNS, TOL, js, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
 
@@ -153,3 +154,80 @@ def test_the_row_graphs_values_and_gradients_are_network_pys_per_row_terms(js, d
         if gradient is not None:
             within(got[key][1], gradient, abs(gradient) if gradient_size is None else gradient_size, f"dL/d{key}")
     assert got["L"][1] == 1.0
+
+
+def rows_file(path, k: int, n: int = 12) -> np.ndarray:
+    """n rows of k inputs and y, written as a CSV; the rows, shape (n, k + 1)."""
+    rng = np.random.default_rng(11 + k)
+    rows = rng.uniform(-1, 1, (n, k + 1))
+    header = [f"x{c + 1}" for c in range(k)] + ["y"]
+    path.write_text(",".join(header) + "\n" + "".join(",".join(map(repr, row)) + "\n" for row in rows.tolist()))
+    return rows
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_the_edited_rows_are_what_the_page_computes_on_and_saves(browser_page, run, workdir, k):
+    """With the keyboard, remove row 3 (Delete on its point), set row 1's y in its field, add a
+    row and type its coordinates: the page's loss and gradients are network.py's on the rows so
+    edited (worked here from the file's rows), and Save the rows writes exactly them."""
+    original = rows_file(workdir / "d.csv", k)
+    features = ",".join(f"x{c + 1}" for c in range(k))
+    result = run(["train", "d.csv", "--features", features, "--hidden", "3", "--activation", "tanh", "--epochs", "3", "--tol", "0",
+                  "--no-standardize", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator('#data-plot [data-row="3"]').focus()
+    page.keyboard.press("Delete")
+    page.locator('#data-plot [data-row="1"]').focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("y of the chosen row", exact=True).fill("0.5")
+    page.get_by_role("button", name="Add a point").click()
+    added = [0.25, -0.125][:k] + [-0.75]
+    for name, value in zip([f"x{c + 1}" for c in range(k)] + ["y"], added):
+        page.get_by_label(f"{name} of the chosen row", exact=True).fill(repr(value))
+    expected = np.delete(original, 2, axis=0)
+    expected[0, -1] = 0.5
+    expected = np.vstack([expected, added])
+    names = page.evaluate("fwdbackPage.names")
+    params = Parameters(page.evaluate("fwdbackPage.weights()"), k, 3, "tanh")
+    assert list(params.names) == names
+    X, y = expected[:, :-1], expected[:, -1]
+    fwd = forward(params, X)
+    size = magnitudes(params, X, y, "mse")
+    within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(y, fwd.yhat, "mse"), size["loss"], "loss")
+    gradients = page.evaluate("""names => names.map(name => Number(document.querySelector(`#parameters td[aria-label="dL/d${name}"]`)
+        .getAttribute('data-value')))""", names)
+    within(gradients, backward(params, X, y, fwd, "mse").gradients.vector, size["gradients"], "gradients")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save the rows").click()
+    saved = Path(download.value.path()).read_text().splitlines()
+    assert saved[0] == ",".join([f"x{c + 1}" for c in range(k)] + ["y"])
+    assert np.array_equal(np.array([[float(v) for v in line.split(",")] for line in saved[1:]]), expected)
+    assert page.locator("#data-plot [data-row]").count() == len(expected)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_a_click_on_an_empty_place_adds_a_row_and_a_drag_moves_one(browser_page, run, workdir):
+    """The mouse: a click where no point is adds a row there; dragging a point moves its row, the
+    point following the pointer to where it lets go."""
+    rows_file(workdir / "d.csv", 1)
+    result = run(["train", "d.csv", "--features", "x1", "--epochs", "3", "--tol", "0", "--no-standardize", "--report", "run.html",
+                  "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator("#data-plot svg").scroll_into_view_if_needed()
+    plane = page.locator("#data-plot .plane").bounding_box()
+    page.mouse.click(plane["x"] + 3, plane["y"] + 3)
+    assert page.locator("#data-plot [data-row]").count() == 13
+    before = page.evaluate("fwdbackPage.X.map(x => x[0])")
+    point = page.locator('#data-plot [data-row="2"]').bounding_box()
+    page.mouse.move(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
+    page.mouse.down()
+    end = (point["x"] + point["width"] / 2 + 40, point["y"] + point["height"] / 2 - 30)
+    page.mouse.move(*end, steps=4)
+    page.mouse.up()
+    after = page.evaluate("fwdbackPage.X.map(x => x[0])")
+    assert after[1] > before[1] and after[:1] + after[2:] == before[:1] + before[2:]
+    moved = page.locator('#data-plot [data-row="2"]').bounding_box()  # where the pointer let go, to the drawing's 0.1 px
+    assert abs(moved["x"] + moved["width"] / 2 - end[0]) < 1 and abs(moved["y"] + moved["height"] / 2 - end[1]) < 1
+    assert browser_page.requests == [] and browser_page.errors == []

@@ -31,6 +31,10 @@
     }).join("") + '<output id="point-chosen" aria-live="polite"></output></div><figure class="scroll" id="data-figure"></figure>';
   (document.getElementById("row-graph") || document.getElementById("run")).after(section);
   const figure = section.querySelector("#data-figure");
+  /* One figure for the section's life, its contents redrawn: a point dragged keeps the pointer. */
+  const svg = element("svg", { class: "data-plot", viewBox: "0 0 " + WIDTH + " " + HEIGHT, width: WIDTH, height: HEIGHT,
+                               role: "group", "aria-label": k === 1 ? "The rows and the curve yhat(x1)" : "The rows and the field yhat(x1, x2)" });
+  figure.appendChild(svg);
   const chosenLabel = section.querySelector("#point-chosen");
   let chosen = 0;
 
@@ -64,8 +68,8 @@
   function yhat(points) { return fwdbackNetwork.forward(page.shape, page.weights(), points).Yhat[0]; }
 
   function draw() {
-    const svg = element("svg", { class: "data-plot", viewBox: "0 0 " + WIDTH + " " + HEIGHT, width: WIDTH, height: HEIGHT,
-                                 role: "group", "aria-label": k === 1 ? "The rows and the curve yhat(x1)" : "The rows and the field yhat(x1, x2)" });
+    const focused = document.activeElement && document.activeElement.getAttribute && document.activeElement.getAttribute("data-row");
+    svg.innerHTML = "";
     element("rect", { x: LEFT, y: TOP, width: WIDTH - LEFT - RIGHT, height: HEIGHT - TOP - BOTTOM, class: "plane" }, svg);
     const clip = element("clipPath", { id: "data-clip" }, element("defs", {}, svg));
     element("rect", { x: LEFT, y: TOP, width: WIDTH - LEFT - RIGHT, height: HEIGHT - TOP - BOTTOM }, clip);
@@ -107,11 +111,6 @@
                                 svg);
       if (t) { point.style.fill = t.colour; point.style.fillOpacity = String(0.3 + 0.7 * t.opacity); }
     });
-    svg.addEventListener("pointerdown", press);
-    svg.addEventListener("keydown", key);
-    const focused = document.activeElement && document.activeElement.getAttribute && document.activeElement.getAttribute("data-row");
-    figure.innerHTML = "";
-    figure.appendChild(svg);
     if (focused) { const again = svg.querySelector('[data-row="' + focused + '"]'); if (again) { again.focus(); } }
     showChosen();
   }
@@ -154,7 +153,6 @@
     const r = parseInt(target.getAttribute("data-row"), 10) - 1;
     chosen = r;
     event.preventDefault();
-    const svg = event.currentTarget;
     svg.setPointerCapture(event.pointerId);
     const move = function (e) {
       const where = at(e);
@@ -195,6 +193,8 @@
     }
   }
 
+  svg.addEventListener("pointerdown", press);
+  svg.addEventListener("keydown", key);
   section.querySelector("#add-point").addEventListener("click", function () {
     add((across[0] + across[1]) / 2, (up[0] + up[1]) / 2);
   });
