@@ -100,7 +100,7 @@
 
   /* Row r's values and chain-rule terms, as the table and the chain-rule panel show them. */
   function row(at, r) {
-    const column = function (M) { return M.map(function (unit) { return unit[r]; }); };
+    const column = function (matrix) { return matrix.map(function (unit) { return unit[r]; }); };
     const yhat = column(at.fwd.Yhat);
     return { x: X[r], z: column(at.fwd.Z), N: column(at.fwd.N), yhat: yhat,
              error: targets(r).map(function (y, j) { return y - yhat[j]; }), da: column(at.back.dL_dA), dz: column(at.back.dL_dZ) };
@@ -381,6 +381,7 @@
   const trainButton = document.getElementById("train");
   const status = document.getElementById("live-status");
   let training = null;  /* the timer of Train from here */
+  const YOURS = "(your weights: Back to the run returns to its own)";
 
   /* The next update from weights w with gradients g, by the run's rule from a fresh state (t = 1),
    * as `fwdback explain --init` works it: the weights after it and what the rule computed. */
@@ -433,7 +434,7 @@
     label.textContent = "your weights, set at epoch " + count(data.epochs.epochs[edited.from]) + " of " + count(data.last_epoch) +
       (edited.trained ? ", trained " + count(edited.trained) + " epochs in the page" : "") + ", loss " + g6(edited.at.loss);
     slider.setAttribute("aria-valuetext", label.textContent);
-    status.textContent = training !== null ? "" : "(your weights: Back to the run returns to its own)";
+    status.textContent = training !== null ? "" : YOURS;
     drawNetwork();
     drawTable();
     drawRows();
@@ -496,6 +497,7 @@
     training = null;
     trainButton.textContent = "▶ Train from here";
     trainButton.setAttribute("aria-pressed", "false");
+    status.textContent = YOURS;
   }
 
   /* The command lines that give the page's numbers: explain at these weights, train from them. */
@@ -562,7 +564,7 @@
       field.addEventListener("focus", function () { focused = name; if (!pinned) { drawDetail(name); } });
     });
     /* Dragging an edge or a bias up or down moves its value, 0.01 a pixel. */
-    document.querySelectorAll("svg.network [data-param]").forEach(function (edge) {
+    document.querySelectorAll("svg.network [data-param][tabindex]").forEach(function (edge) {
       const name = edge.getAttribute("data-param");
       edge.style.touchAction = "none";  /* a finger on an edge drags it rather than scrolling the page */
       edge.addEventListener("pointerdown", function (event) {
