@@ -52,9 +52,10 @@ const fwdbackRowGraph = (function () {
       const bias = net.b_outputs[j] ? param(net.b_outputs[j]) : null;
       const suffix = net.outputs.length > 1 ? String(j + 1) : "";
       const yhat = unit(products, bias, "a" + suffix, net.output_activation, net.outputs[j]);
+      yhat.label = "ŷ" + suffix;
       const y = make("y" + suffix, "y" + suffix, Y[j][i]);
-      const error = make("e" + suffix, "y" + suffix + " − ŷ" + suffix, y.value - yhat.value, [y, yhat], [1, -1]);
-      return make("e" + suffix + "^2", "(e" + suffix + ")²", error.value * error.value, [error], [2 * error.value]);
+      const error = make("e" + suffix, "e" + suffix + " = y" + suffix + "−ŷ" + suffix, y.value - yhat.value, [y, yhat], [1, -1]);
+      return make("e" + suffix + "^2", "e" + suffix + "²", error.value * error.value, [error], [2 * error.value]);
     });
     const shape = { k: net.inputs.length, H: net.hidden, m: net.outputs.length, activation: net.activation,
                     output_activation: net.output_activation, bias: net.b_hidden[0] !== "" };
@@ -64,10 +65,10 @@ const fwdbackRowGraph = (function () {
       if (r === i) { continue; }
       for (let j = 0; j < Y.length; j++) { const e = Y[j][r] - Yhat[j][r]; others += e * e; }
     }
-    const rest = make("other rows", "other rows' Σe²", others);
+    const rest = make("other rows", "Σ others' e²", others);
     const total = sum("sum", "Σ rows", squares.concat([rest]));
     const divisor = fwdbackNetwork.divisor(convention, n);
-    make("L", "L", total.value / divisor, [total], [1 / divisor]);
+    make("L", "L = Σ/" + divisor, total.value / divisor, [total], [1 / divisor]);
     /* backward: the loss's gradient is 1; each node, after every node that uses it, passes grad * local on */
     nodes.forEach(function (node) { node.grad = 0; });
     nodes[nodes.length - 1].grad = 1;
@@ -87,7 +88,7 @@ const fwdbackRowGraph = (function () {
   if (!page || !page.live) { return; }
   const SVG = "http://www.w3.org/2000/svg";
   const net = page.net, g6 = page.g6;
-  const WIDE = 140, HIGH = 40, COLUMN = 168, ROW = 50, MOST_NODES = 400;
+  const WIDE = 150, HIGH = 40, COLUMN = 172, ROW = 50, MOST_NODES = 400;
 
   const section = document.createElement("section");
   section.id = "row-graph";
