@@ -169,7 +169,8 @@ def rows_file(path, k: int, n: int = 12) -> np.ndarray:
 def test_the_edited_rows_are_what_the_page_computes_on_and_saves(browser_page, run, workdir, k):
     """With the keyboard, remove row 3 (Delete on its point), set row 1's y in its field, add a
     row and type its coordinates: the page's loss and gradients are network.py's on the rows so
-    edited (worked here from the file's rows), and Save the rows writes exactly them."""
+    edited (worked here from the file's rows), and Save the rows writes exactly them; Back to the
+    run puts the file's rows back, with their loss."""
     original = rows_file(workdir / "d.csv", k)
     features = ",".join(f"x{c + 1}" for c in range(k))
     result = run(["train", "d.csv", "--features", features, "--hidden", "3", "--activation", "tanh", "--epochs", "3", "--tol", "0",
@@ -204,6 +205,11 @@ def test_the_edited_rows_are_what_the_page_computes_on_and_saves(browser_page, r
     assert saved[0] == ",".join([f"x{c + 1}" for c in range(k)] + ["y"])
     assert np.array_equal(np.array([[float(v) for v in line.split(",")] for line in saved[1:]]), expected)
     assert page.locator("#data-plot [data-row]").count() == len(expected)
+    page.get_by_role("button", name="Back to the run").click()
+    assert page.locator("#data-plot [data-row]").count() == len(original)
+    X, y = original[:, :-1], original[:, -1]
+    within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(y, forward(params, X).yhat, "mse"),
+           magnitudes(params, X, y, "mse")["loss"], "the run's loss")
     assert browser_page.requests == [] and browser_page.errors == []
 
 

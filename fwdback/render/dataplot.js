@@ -5,7 +5,7 @@
  * point, or the chosen point's fields) and removed (Delete on a focused point, or Remove); the
  * edited rows are the page's rows from then on: page.js recomputes the passes, the loss, the
  * chain rule, the steps and the row graph on them, trains on them and saves them. A live page
- * of a network with one or two inputs and one output only. */
+ * of a network with one or two inputs and one output only; Back to the run puts the run's rows back. */
 (function () {
   "use strict";
   const page = window.fwdbackPage;
@@ -206,6 +206,13 @@
       setCoordinate(chosen, field.getAttribute("data-coordinate"), v);
       edited();
     });
+  });
+  /* Back to the run: its own rows too (page.js has put its weights back by now). */
+  const runX = X.map(function (x) { return x.slice(); }), runY = rows.y.slice();
+  document.getElementById("reset").addEventListener("click", function () {
+    X.splice.apply(X, [0, X.length].concat(runX.map(function (x) { return x.slice(); })));
+    rows.y.splice.apply(rows.y, [0, rows.y.length].concat(runY));
+    page.rowsRestored();
   });
   document.addEventListener("fwdback:shown", draw);
   draw();

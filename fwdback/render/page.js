@@ -631,8 +631,14 @@
   });
 
   /* What the page's other pieces (stepper.js, rowgraph.js, dataplot.js) read and do: the weights
-   * shown and their passes, set with a "fwdback:shown" event on the document each time they change;
-   * rowsEdited() after they change the rows X and data.rows.y in place recomputes everything on them. */
+   * shown and their passes, set with a "fwdback:shown" event on the document each time they change.
+   * rowsEdited() after they change the rows X and data.rows.y in place recomputes everything on
+   * them, as a person's weights; rowsRestored() after they put the run's rows back shows the run. */
+  const runRows = { numbers: data.rows ? data.rows.numbers : null, orders: data.orders, training_rows: data.training_rows };
+  function refill() {
+    Y.forEach(function (column, j) { column.length = 0; X.forEach(function (x, r) { column.push(targets(r)[j]); }); });
+    data.training_rows = X.length;
+  }
   window.fwdbackPage = {
     data: data, net: net, shape: shape, X: X, Y: Y, live: live, names: names, frozen: frozen, g6: g6, sym: sym,
     weights: weights,
@@ -642,11 +648,17 @@
     set: set,
     rowsEdited: function () {
       pause();
-      Y.forEach(function (column, j) { column.length = 0; X.forEach(function (x, r) { column.push(targets(r)[j]); }); });
-      data.training_rows = X.length;
+      refill();
       data.rows.numbers = X.map(function (x, r) { return r + 1; });
       if (data.orders) { data.orders = []; }  /* the run's shuffles were of its own rows */
       setWeights(weights().slice());
+    },
+    rowsRestored: function () {
+      refill();
+      data.rows.numbers = runRows.numbers;
+      data.orders = runRows.orders;
+      data.training_rows = runRows.training_rows;
+      show(current);
     }
   };
   show(0);
