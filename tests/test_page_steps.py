@@ -237,3 +237,25 @@ def test_a_click_on_an_empty_place_adds_a_row_and_a_drag_moves_one(browser_page,
     moved = page.locator('#data-plot [data-row="2"]').bounding_box()  # where the pointer let go, to the drawing's 0.1 px
     assert abs(moved["x"] + moved["width"] / 2 - end[0]) < 1 and abs(moved["y"] + moved["height"] / 2 - end[1]) < 1
     assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_choosing_a_node_of_the_row_graph_lights_its_chain_to_the_loss(browser_page, run, workdir):
+    """Keyboard alone: Enter on the node w1·x1 of the lecture's network (tanh) lights it and the
+    nodes it flows through to the loss, the chain the lecture writes (z1, N1, w7·N1, yhat, the
+    error, its square, the sum over the rows, L), and the edges between them; Enter again lets go.
+    Another row's graph holds that row's x1."""
+    page = live_page(browser_page, run, workdir, ["--activation", "tanh", "--no-standardize"])
+    node = page.locator('#row-graph [data-node="w1*x1"]')
+    node.focus()
+    page.keyboard.press("Enter")
+    lit = set(page.evaluate("Array.from(document.querySelectorAll('#row-graph [data-node].lit')).map(e => e.getAttribute('data-node'))"))
+    assert lit == {"w1*x1", "sum z1", "z1", "N1", "w7*N1", "sum a", "yhat", "e", "e^2", "sum", "L"}
+    edges = page.evaluate("Array.from(document.querySelectorAll('#row-graph line.lit')).map(e => e.getAttribute('data-from') + '>' + e.getAttribute('data-to'))")
+    assert sorted(edges) == sorted(["w1*x1>sum z1", "sum z1>z1", "z1>N1", "N1>w7*N1", "w7*N1>sum a", "sum a>yhat", "yhat>e", "e>e^2",
+                                    "e^2>sum", "sum>L"])
+    page.keyboard.press("Enter")
+    assert page.locator("#row-graph .lit").count() == 0
+    page.get_by_label("Row of the graph", exact=True).fill("4")
+    x1 = float(page.locator('#row-graph [data-node="x1"]').get_attribute("data-value"))
+    assert x1 == float((workdir / "d.csv").read_text().splitlines()[4].split(",")[0])
+    assert browser_page.requests == [] and browser_page.errors == []

@@ -29,7 +29,7 @@
     ["x1"].concat(k === 2 ? ["x2"] : [], ["y"]).map(function (name) {
       return '<label>' + name + ' <input type="number" step="any" data-coordinate="' + name + '" aria-label="' + name + ' of the chosen row"></label>';
     }).join("") + '<output id="point-chosen" aria-live="polite"></output></div><figure class="scroll" id="data-figure"></figure>';
-  (document.getElementById("row-graph") || document.getElementById("run")).after(section);
+  document.getElementById("weights").after(section);  /* after the parameters, ahead of the rows table */
   const figure = section.querySelector("#data-figure");
   /* One figure for the section's life, its contents redrawn: a point dragged keeps the pointer. */
   const svg = element("svg", { class: "data-plot", viewBox: "0 0 " + WIDTH + " " + HEIGHT, width: WIDTH, height: HEIGHT,

@@ -97,7 +97,7 @@ const fwdbackRowGraph = (function () {
     "press Enter) to light its chain to the loss.</p>" +
     '<p><label>Row <input id="graph-row" type="number" min="1" step="1" value="1" aria-label="Row of the graph"></label> ' +
     '<output id="graph-chosen" aria-live="polite"></output></p><figure class="scroll" id="graph-figure"></figure>';
-  (document.getElementById("stepper") || document.getElementById("run")).after(section);
+  document.getElementById("rows").closest("section").after(section);  /* after the rows table, whose rows it takes */
   const rowField = section.querySelector("#graph-row");
   const chosenLabel = section.querySelector("#graph-chosen");
   let chosen = null;
