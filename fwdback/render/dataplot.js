@@ -67,56 +67,73 @@
   }
   function yhat(points) { return fwdbackNetwork.forward(page.shape, page.weights(), points).Yhat[0]; }
 
-  function draw() {
-    const focused = document.activeElement && document.activeElement.getAttribute && document.activeElement.getAttribute("data-row");
-    svg.innerHTML = "";
-    element("rect", { x: LEFT, y: TOP, width: WIDTH - LEFT - RIGHT, height: HEIGHT - TOP - BOTTOM, class: "plane" }, svg);
-    const clip = element("clipPath", { id: "data-clip" }, element("defs", {}, svg));
-    element("rect", { x: LEFT, y: TOP, width: WIDTH - LEFT - RIGHT, height: HEIGHT - TOP - BOTTOM }, clip);
+  /* The frame once; then the function's layer redrawn at every change of the weights, the points'
+   * only when the rows change (a run of 10,000 rows trains without redrawing them each epoch). */
+  element("rect", { x: LEFT, y: TOP, width: WIDTH - LEFT - RIGHT, height: HEIGHT - TOP - BOTTOM, class: "plane" }, svg);
+  const clip = element("clipPath", { id: "data-clip" }, element("defs", {}, svg));
+  element("rect", { x: LEFT, y: TOP, width: WIDTH - LEFT - RIGHT, height: HEIGHT - TOP - BOTTOM }, clip);
+  const functionLayer = element("g", { class: "function" }, svg);
+  const ticks = element("g", { class: "ticks" }, svg);
+  [0, 0.5, 1].forEach(function (t) {
+    const a = across[0] + t * (across[1] - across[0]), b = up[0] + t * (up[1] - up[0]);
+    element("text", { x: px(a), y: HEIGHT - BOTTOM + 14, "text-anchor": "middle" }, ticks).textContent = g6(Number(a.toPrecision(3)));
+    element("text", { x: LEFT - 4, y: py(b) + 4, "text-anchor": "end" }, ticks).textContent = g6(Number(b.toPrecision(3)));
+  });
+  element("text", { x: (LEFT + WIDTH - RIGHT) / 2, y: HEIGHT - 4, "text-anchor": "middle" }, ticks).textContent = axes[0];
+  element("text", { x: 12, y: TOP + (HEIGHT - TOP - BOTTOM) / 2, "text-anchor": "middle", transform: "rotate(-90 12 " + (TOP + (HEIGHT - TOP - BOTTOM) / 2) + ")" }, ticks).textContent = axes[1];
+  const pointsLayer = element("g", { class: "points" }, svg);
+  let rowsChanged = true;
+
+  function drawFunction() {
+    functionLayer.innerHTML = "";
     if (k === 1) {
       const grid = [];
       for (let s = 0; s <= 200; s++) { grid.push([across[0] + s / 200 * (across[1] - across[0])]); }
       const curve = yhat(grid);
       element("polyline", { class: "curve", "clip-path": "url(#data-clip)", fill: "none",
-                            points: grid.map(function (x, s) { return px(x[0]).toFixed(1) + "," + py(curve[s]).toFixed(1); }).join(" ") }, svg);
-    } else {
-      const cells = [];
-      for (let b = 0; b < FIELD; b++) {
-        for (let a = 0; a < FIELD; a++) {
-          cells.push([across[0] + (a + 0.5) / FIELD * (across[1] - across[0]), up[0] + (b + 0.5) / FIELD * (up[1] - up[0])]);
-        }
-      }
-      const field = yhat(cells);
-      const w = (WIDTH - LEFT - RIGHT) / FIELD, h = (HEIGHT - TOP - BOTTOM) / FIELD;
-      const layer = element("g", { class: "field", "shape-rendering": "crispEdges" }, svg);
-      cells.forEach(function (cell, c) {
-        const t = tint(field[c]);
-        element("rect", { x: (px(cell[0]) - w / 2).toFixed(2), y: (py(cell[1]) - h / 2).toFixed(2), width: w.toFixed(2),
-                          height: h.toFixed(2), fill: t.colour, "fill-opacity": (0.6 * t.opacity).toFixed(2) }, layer);
-      });
+                            points: grid.map(function (x, s) { return px(x[0]).toFixed(1) + "," + py(curve[s]).toFixed(1); }).join(" ") }, functionLayer);
+      return;
     }
-    const ticks = element("g", { class: "ticks" }, svg);
-    [0, 0.5, 1].forEach(function (t) {
-      const a = across[0] + t * (across[1] - across[0]), b = up[0] + t * (up[1] - up[0]);
-      element("text", { x: px(a), y: HEIGHT - BOTTOM + 14, "text-anchor": "middle" }, ticks).textContent = g6(Number(a.toPrecision(3)));
-      element("text", { x: LEFT - 4, y: py(b) + 4, "text-anchor": "end" }, ticks).textContent = g6(Number(b.toPrecision(3)));
+    const cells = [];
+    for (let b = 0; b < FIELD; b++) {
+      for (let a = 0; a < FIELD; a++) {
+        cells.push([across[0] + (a + 0.5) / FIELD * (across[1] - across[0]), up[0] + (b + 0.5) / FIELD * (up[1] - up[0])]);
+      }
+    }
+    const field = yhat(cells);
+    const w = (WIDTH - LEFT - RIGHT) / FIELD, h = (HEIGHT - TOP - BOTTOM) / FIELD;
+    const layer = element("g", { class: "field", "shape-rendering": "crispEdges" }, functionLayer);
+    cells.forEach(function (cell, c) {
+      const t = tint(field[c]);
+      element("rect", { x: (px(cell[0]) - w / 2).toFixed(2), y: (py(cell[1]) - h / 2).toFixed(2), width: w.toFixed(2),
+                        height: h.toFixed(2), fill: t.colour, "fill-opacity": (0.6 * t.opacity).toFixed(2) }, layer);
     });
-    element("text", { x: (LEFT + WIDTH - RIGHT) / 2, y: HEIGHT - 4, "text-anchor": "middle" }, ticks).textContent = axes[0];
-    element("text", { x: 12, y: TOP + (HEIGHT - TOP - BOTTOM) / 2, "text-anchor": "middle", transform: "rotate(-90 12 " + (TOP + (HEIGHT - TOP - BOTTOM) / 2) + ")" }, ticks).textContent = axes[1];
+  }
+
+  function drawPoints() {
+    const focused = document.activeElement && document.activeElement.getAttribute && document.activeElement.getAttribute("data-row");
+    pointsLayer.innerHTML = "";
     X.forEach(function (x, r) {
       const t = k === 2 ? tint(y(r)) : null;
       const point = element("circle", { cx: px(x[0]).toFixed(1), cy: py(coordinate(r, axes[1])).toFixed(1), r: 5, tabindex: "0", role: "button",
                                         class: "point" + (r === chosen ? " chosen" : ""), "data-row": String(r + 1),
                                         "aria-label": "row " + (r + 1) + ": x1 = " + g6(x[0]) + (k === 2 ? ", x2 = " + g6(x[1]) : "") + ", y = " + g6(y(r)) },
-                                svg);
+                                pointsLayer);
       if (t) { point.style.fill = t.colour; point.style.fillOpacity = String(0.3 + 0.7 * t.opacity); }
     });
-    if (focused) { const again = svg.querySelector('[data-row="' + focused + '"]'); if (again) { again.focus(); } }
+    if (focused) { const again = pointsLayer.querySelector('[data-row="' + focused + '"]'); if (again) { again.focus(); } }
+    rowsChanged = false;
+  }
+
+  function draw() {
+    drawFunction();
+    if (rowsChanged) { drawPoints(); }
     showChosen();
   }
 
   function showChosen() {
     chosen = Math.min(chosen, X.length - 1);
+    pointsLayer.querySelectorAll(".point").forEach(function (point, r) { point.classList.toggle("chosen", r === chosen); });
     section.querySelectorAll("input[data-coordinate]").forEach(function (field) {
       if (document.activeElement !== field) { field.value = X.length ? String(coordinate(chosen, field.getAttribute("data-coordinate"))) : ""; }
     });
@@ -124,7 +141,7 @@
   }
 
   /* The rows changed: page.js recomputes everything on them (and draw follows its event). */
-  function edited() { page.rowsEdited(); }
+  function edited() { rowsChanged = true; page.rowsEdited(); }
   function add(x1, second) {
     const x = k === 1 ? [x1] : [x1, second];
     X.push(x);
@@ -212,6 +229,7 @@
   document.getElementById("reset").addEventListener("click", function () {
     X.splice.apply(X, [0, X.length].concat(runX.map(function (x) { return x.slice(); })));
     rows.y.splice.apply(rows.y, [0, rows.y.length].concat(runY));
+    rowsChanged = true;
     page.rowsRestored();
   });
   document.addEventListener("fwdback:shown", draw);
