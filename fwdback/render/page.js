@@ -645,7 +645,6 @@
     passes: function () { return edited !== null ? edited.at : passes(weights()); },
     loss: function () { return edited !== null ? edited.at.loss : data.epochs.losses[current]; },
     nextUpdate: nextUpdate,
-    set: set,
     rowsEdited: function () {
       pause();
       refill();
