@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 
 from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor, output_names
 from fwdback.playback import network_document
-from test_page_live import RUNS, TOL, js, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
+from test_page_live import RUNS, TOL, TRAINED, js, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
 
 def live_page(browser_page, run, workdir, options):
     """A live page of 5 epochs on write_rows' 20 rows, open; its weights written to w.json."""
@@ -258,4 +258,40 @@ def test_choosing_a_node_of_the_row_graph_lights_its_chain_to_the_loss(browser_p
     page.get_by_label("Row of the graph", exact=True).fill("4")
     x1 = float(page.locator('#row-graph [data-node="x1"]').get_attribute("data-value"))
     assert x1 == float((workdir / "d.csv").read_text().splitlines()[4].split(",")[0])
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_train_from_here_trains_on_the_edited_rows(browser_page, run, workdir):
+    """Edit the rows (remove row 2, add one), save the weights and the rows, train in the page:
+    the saved rows are the file's so edited, and the page's command line on them, for as many
+    epochs, ends at the page's weights."""
+    original = rows_file(workdir / "d.csv", 1)
+    result = run(["train", "d.csv", "--features", "x1", "--activation", "tanh", "--lr", "0.05", "--epochs", "5", "--tol", "0",
+                  "--no-standardize", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator('#data-plot [data-row="2"]').focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Remove the chosen point").click()
+    page.get_by_role("button", name="Add a point").click()
+    page.get_by_label("x1 of the chosen row", exact=True).fill("0.375")
+    page.get_by_label("y of the chosen row", exact=True).fill("-0.5")
+    for name in ("Save these weights", "Save the rows"):
+        with page.expect_download() as saving:
+            page.get_by_role("button", name=name).click()
+        saving.value.save_as(workdir / saving.value.suggested_filename)
+    saved = (workdir / "rows.csv").read_text().splitlines()
+    expected = np.vstack([np.delete(original, 1, axis=0), [0.375, -0.5]])
+    assert np.array_equal(np.array([[float(v) for v in line.split(",")] for line in saved[1:]]), expected)
+    command = page.locator("#command-train").inner_text().split()[2:]
+    page.locator("#train").click()
+    page.wait_for_function("/trained ([6-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
+    page.locator("#train").click()
+    epochs = int(TRAINED.search(page.locator("#epoch-label").inner_text())[1])
+    names = page.evaluate("fwdbackPage.names")
+    shown = [float(page.get_by_label(name, exact=True).input_value()) for name in names]
+    result = run(["train", *command, "--epochs", str(epochs), "--model", "m.json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    trained = json.loads((workdir / "m.json").read_text())["weights"]
+    assert shown == pytest.approx([trained[name] for name in names], rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []
