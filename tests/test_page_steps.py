@@ -295,3 +295,28 @@ def test_train_from_here_trains_on_the_edited_rows(browser_page, run, workdir):
     trained = json.loads((workdir / "m.json").read_text())["weights"]
     assert shown == pytest.approx([trained[name] for name in names], rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_the_curve_through_the_data_is_the_networks_function_at_the_weights_typed(browser_page, run, workdir):
+    """Type a weight: the curve is redrawn through network.py's yhat(x1) at the weights the fields
+    hold, at x1 evenly spaced across the plot, to the drawing's rounding (0.05 px, a half of its
+    0.1 px, in the plot's units)."""
+    rows_file(workdir / "d.csv", 1)
+    result = run(["train", "d.csv", "--features", "x1", "--activation", "tanh", "--hidden", "3", "--epochs", "3", "--tol", "0",
+                  "--no-standardize", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.get_by_label("w4", exact=True).fill("1.5")
+    names = page.evaluate("fwdbackPage.names")
+    params = Parameters([float(page.get_by_label(name, exact=True).input_value()) for name in names], 1, 3, "tanh")
+    assert params.vector[names.index("w4")] == 1.5
+    plot = page.locator("#data-plot svg")
+    across, up = json.loads(plot.get_attribute("data-across")), json.loads(plot.get_attribute("data-up"))
+    plane = {key: float(page.locator("#data-plot .plane").get_attribute(key)) for key in ("x", "y", "width", "height")}
+    points = np.array([[float(v) for v in pair.split(",")] for pair in page.locator("#data-plot .curve").get_attribute("points").split()])
+    x1 = np.linspace(across[0], across[1], len(points))  # the curve samples x1 evenly, end to end
+    assert np.all(np.abs(plane["x"] + (x1 - across[0]) / (across[1] - across[0]) * plane["width"] - points[:, 0]) <= 0.05 + 1e-9)
+    drawn = up[0] + (plane["y"] + plane["height"] - points[:, 1]) / plane["height"] * (up[1] - up[0])
+    expected = forward(params, x1[:, None]).yhat
+    assert np.all(np.abs(drawn - expected) <= 0.05 / plane["height"] * (up[1] - up[0]) * (1 + 1e-9))
+    assert browser_page.requests == [] and browser_page.errors == []

@@ -82,6 +82,8 @@
   element("text", { x: (LEFT + WIDTH - RIGHT) / 2, y: HEIGHT - 4, "text-anchor": "middle" }, ticks).textContent = axes[0];
   element("text", { x: 12, y: TOP + (HEIGHT - TOP - BOTTOM) / 2, "text-anchor": "middle", transform: "rotate(-90 12 " + (TOP + (HEIGHT - TOP - BOTTOM) / 2) + ")" }, ticks).textContent = axes[1];
   const pointsLayer = element("g", { class: "points" }, svg);
+  svg.setAttribute("data-across", JSON.stringify(across));  /* the axes' ranges, for a reader of the figure */
+  svg.setAttribute("data-up", JSON.stringify(up));
   let rowsChanged = true;
 
   function drawFunction() {
