@@ -233,7 +233,7 @@ def test_a_click_on_an_empty_place_adds_a_row_and_a_drag_moves_one(browser_page,
     page.mouse.move(*end, steps=4)
     page.mouse.up()
     after = page.evaluate("fwdbackPage.X.map(x => x[0])")
-    assert after[1] > before[1] and after[:1] + after[2:] == before[:1] + before[2:]
+    assert after[1] > before[1] and after[:1] + after[2:] == before[:1] + before[2:], "a drag adds no row"
     moved = page.locator('#data-plot [data-row="2"]').bounding_box()  # where the pointer let go, to the drawing's 0.1 px
     assert abs(moved["x"] + moved["width"] / 2 - end[0]) < 1 and abs(moved["y"] + moved["height"] / 2 - end[1]) < 1
     assert browser_page.requests == [] and browser_page.errors == []

@@ -159,16 +159,22 @@
     edited();
   }
 
-  function press(event) {
-    const box = event.currentTarget.getBoundingClientRect();
+  /* Where pointer event e is, in the plot's units. */
+  function at(e) {
+    const box = svg.getBoundingClientRect();
     const scale = WIDTH / box.width;
-    const at = function (e) { return [fromPx((e.clientX - box.left) * scale), fromPy((e.clientY - box.top) * scale)]; };
+    return [fromPx((e.clientX - box.left) * scale), fromPy((e.clientY - box.top) * scale)];
+  }
+  /* A click (a tap, not the start of a scroll) on an empty place adds a row there. */
+  function click(event) {
+    if (event.target.hasAttribute("data-row")) { return; }
+    const where = at(event);
+    add(where[0], where[1]);
+  }
+  /* A press on a point drags it; a finger on a point drags it rather than scrolling the page. */
+  function press(event) {
     const target = event.target;
-    if (!target.hasAttribute("data-row")) {
-      const where = at(event);
-      add(where[0], where[1]);
-      return;
-    }
+    if (!target.hasAttribute("data-row")) { return; }
     const r = parseInt(target.getAttribute("data-row"), 10) - 1;
     chosen = r;
     event.preventDefault();
@@ -213,6 +219,7 @@
   }
 
   svg.addEventListener("pointerdown", press);
+  svg.addEventListener("click", click);
   svg.addEventListener("keydown", key);
   section.querySelector("#add-point").addEventListener("click", function () {
     add((across[0] + across[1]) / 2, (up[0] + up[1]) / 2);
