@@ -70,8 +70,6 @@
   /* The frame once; then the function's layer redrawn at every change of the weights, the points'
    * only when the rows change (a run of 10,000 rows trains without redrawing them each epoch). */
   element("rect", { x: LEFT, y: TOP, width: WIDTH - LEFT - RIGHT, height: HEIGHT - TOP - BOTTOM, class: "plane" }, svg);
-  const clip = element("clipPath", { id: "data-clip" }, element("defs", {}, svg));
-  element("rect", { x: LEFT, y: TOP, width: WIDTH - LEFT - RIGHT, height: HEIGHT - TOP - BOTTOM }, clip);
   const functionLayer = element("g", { class: "function" }, svg);
   const ticks = element("g", { class: "ticks" }, svg);
   [0, 0.5, 1].forEach(function (t) {
@@ -92,8 +90,14 @@
       const grid = [];
       for (let s = 0; s <= 200; s++) { grid.push([across[0] + s / 200 * (across[1] - across[0])]); }
       const curve = yhat(grid);
-      element("polyline", { class: "curve", "clip-path": "url(#data-clip)", fill: "none",
-                            points: grid.map(function (x, s) { return px(x[0]).toFixed(1) + "," + py(curve[s]).toFixed(1); }).join(" ") }, functionLayer);
+      /* the curve where it is inside the plot, broken where it leaves it (no clip path: the page refers to no resource) */
+      let d = "", inside = false;
+      grid.forEach(function (x, s) {
+        const within = curve[s] >= up[0] && curve[s] <= up[1];
+        if (within) { d += (inside ? " L" : " M") + px(x[0]).toFixed(1) + "," + py(curve[s]).toFixed(1); }
+        inside = within;
+      });
+      element("path", { class: "curve", fill: "none", d: d.trim() }, functionLayer);
       return;
     }
     const cells = [];
