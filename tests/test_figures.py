@@ -181,7 +181,7 @@ def test_the_page_holds_every_epoch_of_the_history_exactly(run, small_csv):
         assert [float(v) for v in row[2:13]] == data["epochs"]["weights"][k]
         assert [float(v) for v in row[13:24]] == data["epochs"]["gradients"][k]
         assert float(row[1]) == data["epochs"]["losses"][k]
-    assert data["epochs"]["val_losses"] is not None and data["full_batch"] and data["lr"] == 0.05
+    assert data["epochs"]["val_losses"] is not None and data["full_batch"] and data["plan"]["lr"] == 0.05
     fetched = re.search(r'(src|href)="(?!#)|https?://|@import|url\((?!#arrow-)', html.replace("http://www.w3.org/2000/svg", ""))
     assert not fetched, "nothing fetched (the SVG namespace is a name, not an address)"
     assert "<math" in html and parse(open("loss.svg", encoding="utf-8").read()) is not None

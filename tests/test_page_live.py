@@ -86,7 +86,8 @@ def shape(params: Parameters) -> dict:
 
 def magnitudes(params: Parameters, X, y, convention: str) -> dict:
     """Each quantity of the passes computed on absolute values (module docstring): the scale of
-    the rounding of each, Z, A, the loss and the gradients (shape (P,))."""
+    the rounding of each, Z, A, the loss, the gradients (shape (P,)) and the per-row terms dL_dA,
+    dL_dN, dL_dZ (shapes (m, n), (H, n), (H, n))."""
     a = params.like(np.abs(params.vector))
     fwd = forward(params, X)
     Wh, Wo, bh, bo = a.layers
@@ -102,7 +103,8 @@ def magnitudes(params: Parameters, X, y, convention: str) -> dict:
     slope = 1.0 if back.dN_dZ is None else np.abs(back.dN_dZ)
     dZm = dNm * slope + np.abs(back.dL_dN) * Zm
     grads = params.flat(dZm @ np.abs(X), dAm @ Nm.T, dZm.sum(axis=1), dAm.sum(axis=1))
-    return {"Z": Zm, "A": Am, "loss": float((Em * Em).sum()) / loss_divisor(convention, len(y)), "gradients": grads}
+    return {"Z": Zm, "A": Am, "loss": float((Em * Em).sum()) / loss_divisor(convention, len(y)), "gradients": grads,
+            "dL_dA": dAm, "dL_dN": dNm, "dL_dZ": dZm}
 
 
 PASSES = """([net, w, X, Y, convention]) => {

@@ -22,8 +22,9 @@ from .svg import palette_css
 
 GENERATOR = "fwdback"
 # The run page's scripts, in order: network.js, the arithmetic (a global, fwdbackNetwork), before
-# page.js, which draws and plays the run and recomputes a person's weights with it.
-RUN_PAGE_SCRIPTS = ("network.js", "page.js")
+# page.js, which draws and plays the run and recomputes a person's weights with it; then the pieces
+# that page.js's window.fwdbackPage drives (each adds its own section to a live page).
+RUN_PAGE_SCRIPTS = ("network.js", "page.js", "stepper.js", "rowgraph.js", "dataplot.js")
 
 
 # The characters that could end or change the meaning of a script element's content: "<" opens

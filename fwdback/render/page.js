@@ -333,6 +333,7 @@
     drawRows();
     drawDetail(pinned);
     drawCommand();
+    document.dispatchEvent(new CustomEvent("fwdback:shown"));
   }
 
   function play() {
@@ -439,6 +440,7 @@
     drawRows();
     drawDetail(pinned || focused);
     drawCommand();
+    document.dispatchEvent(new CustomEvent("fwdback:shown"));
   }
   /* A person sets parameter `name` to v (typed, dragged or stepped): training starts over from here. */
   function set(name, v) {
@@ -628,5 +630,35 @@
     element.addEventListener("click", function () { pin(name); });
   });
 
+  /* What the page's other pieces (stepper.js, rowgraph.js, dataplot.js) read and do: the weights
+   * shown and their passes, set with a "fwdback:shown" event on the document each time they change.
+   * rowsEdited() after they change the rows X and data.rows.y in place recomputes everything on
+   * them, as a person's weights; rowsRestored() after they put the run's rows back shows the run. */
+  const runRows = { numbers: data.rows ? data.rows.numbers : null, orders: data.orders, training_rows: data.training_rows };
+  function refill() {
+    Y.forEach(function (column, j) { column.length = 0; X.forEach(function (x, r) { column.push(targets(r)[j]); }); });
+    data.training_rows = X.length;
+  }
+  window.fwdbackPage = {
+    data: data, net: net, shape: shape, X: X, Y: Y, live: live, names: names, frozen: frozen, g6: g6, sym: sym,
+    weights: weights,
+    passes: function () { return edited !== null ? edited.at : passes(weights()); },
+    loss: function () { return edited !== null ? edited.at.loss : data.epochs.losses[current]; },
+    nextUpdate: nextUpdate,
+    rowsEdited: function () {
+      pause();
+      refill();
+      data.rows.numbers = X.map(function (x, r) { return r + 1; });
+      if (data.orders) { data.orders = []; }  /* the run's shuffles were of its own rows */
+      setWeights(weights().slice());
+    },
+    rowsRestored: function () {
+      refill();
+      data.rows.numbers = runRows.numbers;
+      data.orders = runRows.orders;
+      data.training_rows = runRows.training_rows;
+      show(current);
+    }
+  };
   show(0);
 })();

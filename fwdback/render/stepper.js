@@ -1,0 +1,175 @@
+/* Step through one epoch at the weights shown: the forward pass unit by unit for the first rows
+ * (each row lit in the rows table), the loss, the backward pass (the output layer's gradients,
+ * then each hidden weight's as the chain's named factors), the update. Each step lights the
+ * figure's edges and units it involves and writes its equation with the numbers, which are
+ * network.js's (the numbers `fwdback explain` prints for these weights). Previous/Next, or the
+ * keys [ and ] anywhere outside a field. A live page only (every row is in it). */
+(function () {
+  "use strict";
+  const page = window.fwdbackPage;
+  if (!page || !page.live) { return; }
+  const net = page.net, g6 = page.g6, sym = page.sym;
+  const H = page.shape.H, k = page.shape.k, m = page.shape.m;
+  const FORWARD_ROWS = 2;  /* rows worked unit by unit; the rest are the same sums */
+  const LOSS_NAMES = { mse: "n", "half-mse": "2n", sse: "1", "half-sse": "2" };
+
+  const section = document.createElement("section");
+  section.id = "stepper";
+  section.innerHTML = '<h2>Step through one epoch</h2><p class="caption">The epoch at the weights shown, one step at a time: ' +
+    "the forward pass unit by unit, the loss, the backward pass, the update. Each step lights up what it uses in the figure " +
+    "and writes its equation with the numbers. Keys: [ previous step, ] next step.</p>" +
+    '<div class="controls" role="group" aria-label="Steps of the epoch"><button id="step-previous" type="button" aria-label="Previous step">◀ Previous step</button>' +
+    '<button id="step-next" type="button" aria-label="Next step">Next step ▶</button><output id="step-where" aria-live="polite"></output></div>' +
+    '<div id="step-shown" class="panel detail" aria-live="polite" aria-label="The step"></div>';
+  document.getElementById("run").after(section);
+  const where = section.querySelector("#step-where");
+  const shown = section.querySelector("#step-shown");
+  let at = 0;
+
+  /* A number that a test can read: its quantity's name and its full value. */
+  function q(name, v) { return '<span data-q="' + name + '" data-value="' + v + '">' + g6(v) + "</span>"; }
+  function f(v) { const text = g6(v); return text.charAt(0) === "-" ? "(" + text + ")" : text; }
+  function p(html) { return '<p class="formula">' + html + "</p>"; }
+  function d(top, bottom) { return "∂" + top + "/∂" + bottom; }
+  function value(w, name) { return name ? w[page.names.indexOf(name)] : 0; }
+  function y(name, i) { return m > 1 ? sym("y" + name.slice(4), i) : sym("y", i); }
+  function aName(j) { return net.output_activation === "identity" ? net.outputs[j] : (m > 1 ? "a" + (j + 1) : "a"); }
+  function zName(h) { return net.activation === "identity" ? "N" + (h + 1) : "z" + (h + 1); }
+
+  /* The steps at weights w: {title, html, edges (parameter names), units (node labels), row}. */
+  function steps() {
+    const w = page.weights(), P = page.passes(), X = page.X, Y = page.Y, n = X.length;
+    const fwd = P.fwd, back = P.back;
+    const list = [];
+    const rows = Math.min(FORWARD_ROWS, n);
+    for (let i = 0; i < rows; i++) {
+      const r = i + 1;
+      for (let h = 0; h < H; h++) {
+        const inputs = net.W_hidden[h];
+        const bias = net.b_hidden[h];
+        let html = p(sym(zName(h), r) + " = " + inputs.map(function (name, c) { return sym(name) + "·" + sym("x" + (c + 1), r); }).join(" + ") +
+          (bias ? " + " + sym(bias) : "") + " = " + inputs.map(function (name, c) { return f(value(w, name)) + "·" + f(X[i][c]); }).join(" + ") +
+          (bias ? " + " + f(value(w, bias)) : "") + " = " + q(zName(h) + "," + r, fwd.Z[h][i]));
+        if (net.activation !== "identity") {
+          html += p(sym("N" + (h + 1), r) + " = " + net.activation + "(" + sym(zName(h), r) + ") = " + q("N" + (h + 1) + "," + r, fwd.N[h][i]));
+        }
+        list.push({ title: "Forward, row " + r + ": hidden unit " + (h + 1), html: html, edges: inputs.concat(bias ? [bias] : []),
+                    units: net.inputs.concat(["N" + (h + 1)]), row: i });
+      }
+      for (let j = 0; j < m; j++) {
+        const from = net.W_out[j];
+        const bias = net.b_outputs[j];
+        let html = p(sym(aName(j), r) + " = " + from.map(function (name, h) { return sym(name) + "·" + sym("N" + (h + 1), r); }).join(" + ") +
+          (bias ? " + " + sym(bias) : "") + " = " + from.map(function (name, h) { return f(value(w, name)) + "·" + f(fwd.N[h][i]); }).join(" + ") +
+          (bias ? " + " + f(value(w, bias)) : "") + " = " + q(aName(j) + "," + r, fwd.A[j][i]));
+        if (net.output_activation !== "identity") {
+          html += p(sym(net.outputs[j], r) + " = " + net.output_activation + "(" + sym(aName(j), r) + ") = " + q(net.outputs[j] + "," + r, fwd.Yhat[j][i]));
+        }
+        html += p(y(net.outputs[j], r) + " − " + sym(net.outputs[j], r) + " = " + f(Y[j][i]) + " − " + f(fwd.Yhat[j][i]) + " = " +
+          q("error" + (m > 1 ? j + 1 : "") + "," + r, Y[j][i] - fwd.Yhat[j][i]));
+        list.push({ title: "Forward, row " + r + ": " + net.outputs[j], html: html, edges: from.concat(bias ? [bias] : []),
+                    units: net.W_out[j].map(function (x, h) { return "N" + (h + 1); }).concat([net.outputs[j]]), row: i });
+      }
+    }
+    if (n > rows) {
+      list.push({ title: "Forward, rows " + (rows + 1) + " to " + n, edges: [], units: [], row: null,
+                  html: p("The same sums for each of the other " + (n - rows) + " rows: " + sym(net.outputs[0], rows + 1) + " = " +
+                          q(net.outputs[0] + "," + (rows + 1), fwd.Yhat[0][rows]) + (n > rows + 1 ? ", ⋯" : "") + " (the rows table shows the first ones).") });
+    }
+    /* The loss */
+    const squares = [];
+    for (let i = 0; i < Math.min(2, n); i++) {
+      for (let j = 0; j < m; j++) { squares.push(f(Y[j][i] - fwd.Yhat[j][i]) + "²"); }
+    }
+    list.push({ title: "The loss", edges: [], units: net.outputs.slice(), row: null,
+                html: p("L = (Σ<sub>i</sub> " + (m > 1 ? "Σ<sub>j</sub> " : "") + "(y − ŷ)²) / " + LOSS_NAMES[page.data.plan.loss] + " = (" +
+                        squares.join(" + ") + (n > 2 ? " + ⋯" : "") + ") / " + g6(fwdbackNetwork.divisor(page.data.plan.loss, n)) +
+                        " = " + q("loss", page.loss())) });
+    /* Backward: the output layer */
+    const scale = "2/" + LOSS_NAMES[page.data.plan.loss];
+    for (let j = 0; j < m; j++) {
+      const o = net.outputs[j];
+      let html = p(d("L", sym(o, 1)) + " = −(" + scale + ")(" + y(o, 1) + " − " + sym(o, 1) + ") = " + q("dL/d" + o + ",1", back.dL_dYhat[j][0]));
+      if (back.dYhat_dA !== null) {
+        html += p(d("L", sym(aName(j), 1)) + " = " + d("L", sym(o, 1)) + " · " + net.output_activation + "′(" + sym(aName(j), 1) + ") = " +
+                  f(back.dL_dYhat[j][0]) + "·" + f(back.dYhat_dA[j][0]) + " = " + q("dL/d" + aName(j) + ",1", back.dL_dA[j][0]));
+      }
+      const oneTerm = function (name, h) {
+        const more = n > 1 ? " + ⋯" : "";
+        if (h < 0) { return d("L", sym(name)) + " = Σ<sub>i</sub> " + d("L", sym(aName(j), "i")) + " = " + f(back.dL_dA[j][0]) + more; }
+        return d("L", sym(name)) + " = Σ<sub>i</sub> " + d("L", sym(aName(j), "i")) + " · " + sym("N" + (h + 1), "i") + " = " +
+               f(back.dL_dA[j][0]) + "·" + f(fwd.N[h][0]) + more;
+      };
+      net.W_out[j].forEach(function (name, h) { html += p(oneTerm(name, h) + " = " + q("dL/d" + name, value(back.gradients, name))); });
+      if (net.b_outputs[j]) { html += p(oneTerm(net.b_outputs[j], -1) + " = " + q("dL/d" + net.b_outputs[j], value(back.gradients, net.b_outputs[j]))); }
+      list.push({ title: "Backward: the output layer" + (m > 1 ? ", " + o : ""), html: html,
+                  edges: net.W_out[j].concat(net.b_outputs[j] ? [net.b_outputs[j]] : []), units: [o], row: 0 });
+    }
+    /* Backward: each hidden parameter, the chain's factors named */
+    for (let h = 0; h < H; h++) {
+      const params = net.W_hidden[h].concat(net.b_hidden[h] ? [net.b_hidden[h]] : []);
+      params.forEach(function (name, c) {
+        const input = c < k;
+        const up = net.W_out.map(function (from, j) { return d("L", sym(aName(j), "i")) + " · " + sym(from[h]); }).join(" + ");
+        const upNumbers = net.W_out.map(function (from, j) { return f(back.dL_dA[j][0]) + "·" + f(value(w, from[h])); }).join(" + ");
+        const slope = back.dN_dZ === null ? "" : " · " + net.activation + "′(" + sym(zName(h), "i") + ")";
+        const slopeNumber = back.dN_dZ === null ? "" : "·" + f(back.dN_dZ[h][0]);
+        const x = input ? " · " + sym("x" + (c + 1), "i") : "";
+        const xNumber = input ? "·" + f(page.X[0][c]) : "";
+        const html = p(d("L", sym(name)) + " = Σ<sub>i</sub> " + (m > 1 ? "(" + up + ")" : up) + slope + x) +
+          p("row 1: " + (m > 1 ? "(" + upNumbers + ")" : upNumbers) + slopeNumber + xNumber + " = " +
+            q("dL/d" + zName(h) + "·" + (input ? "x" : "1") + ",1", back.dL_dZ[h][0] * (input ? page.X[0][c] : 1)) +
+            (n > 1 ? "; over the " + n + " rows" : "") + ": " + d("L", sym(name)) + " = " + q("dL/d" + name, value(back.gradients, name)));
+        list.push({ title: "Backward: " + name, html: html, edges: [name].concat(net.W_out.map(function (from) { return from[h]; })),
+                    units: (input ? [net.inputs[c]] : []).concat(["N" + (h + 1)], net.outputs), row: 0 });
+      });
+    }
+    /* The update */
+    let html = "";
+    if (!page.data.full_batch) {
+      html = p("Training takes batches of " + page.data.plan.batch_size + " rows, one update each: Train from here makes them.");
+    } else {
+      const after = page.nextUpdate(w, back.gradients).vector;
+      page.names.forEach(function (name, i) {
+        if (page.frozen[name]) { html += p(sym(name) + " = " + g6(w[i]) + " is frozen: it keeps its value"); return; }
+        const numbers = page.data.plan.optimizer === "gd" ? " = " + f(w[i]) + " − " + g6(page.data.plan.lr) + "·" + f(back.gradients[i]) : "";
+        html += p(sym(name) + " ← " + (page.data.plan.optimizer === "gd" ? sym(name) + " − η " + d("L", sym(name)) : page.data.plan.optimizer + "'s rule") +
+                  numbers + " = " + q(name + " after", after[i]));
+      });
+    }
+    list.push({ title: "The update", html: html, edges: page.names.slice(), units: [], row: null });
+    return list;
+  }
+
+  function light(step) {
+    document.querySelectorAll("svg.network [data-param]").forEach(function (edge) {
+      edge.classList.toggle("lit", step.edges.indexOf(edge.getAttribute("data-param")) >= 0);
+    });
+    const units = step.units.map(function (name) { return name.replace("yhat", "ŷ"); });  /* as the figure labels them */
+    document.querySelectorAll("svg.network g.node").forEach(function (node) {
+      const text = node.querySelector("text");
+      node.classList.toggle("lit", text !== null && units.indexOf(text.textContent) >= 0);
+    });
+    document.querySelectorAll("#rows tbody tr").forEach(function (tr, r) { tr.classList.toggle("lit", r === step.row); });
+  }
+
+  function draw() {
+    const list = steps();
+    at = Math.max(0, Math.min(list.length - 1, at));
+    const step = list[at];
+    where.textContent = "step " + (at + 1) + " of " + list.length + ": " + step.title;
+    shown.innerHTML = "<h3>" + step.title + "</h3>" + step.html;
+    shown.setAttribute("data-step", String(at));
+    light(step);
+  }
+  function go(by) { at += by; draw(); }
+  section.querySelector("#step-previous").addEventListener("click", function () { go(-1); });
+  section.querySelector("#step-next").addEventListener("click", function () { go(1); });
+  document.addEventListener("keydown", function (event) {
+    const t = event.target;
+    if (t.tagName === "INPUT" || t.tagName === "TEXTAREA") { return; }
+    if (event.key === "[" || event.key === "]") { event.preventDefault(); go(event.key === "]" ? 1 : -1); }
+  });
+  document.addEventListener("fwdback:shown", draw);
+  draw();
+})();

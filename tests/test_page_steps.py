@@ -1,0 +1,324 @@
+"""The live page's pieces of issue 22 in Chromium: stepping through one epoch (stepper.js), the
+graph of one row (rowgraph.js) and the edited data (dataplot.js), against `fwdback explain
+--format json` and network.py.
+
+The tolerance is test_page_live's, from the same arithmetic (its module docstring): the page
+and Python do the same float64 operations, perhaps summed in another order, fewer than 100 of
+them to any quantity, so they differ by less than TOL = 1e-12 of the quantity's magnitude (the
+quantity computed on absolute values), which is the quantity itself where nothing cancels.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor, output_names
+from fwdback.playback import network_document
+from test_page_live import RUNS, TOL, TRAINED, js, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
+
+def live_page(browser_page, run, workdir, options):
+    """A live page of 5 epochs on write_rows' 20 rows, open; its weights written to w.json."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.01", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q", *options])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    weights = page.evaluate("Object.fromEntries(fwdbackPage.names.map((name, i) => [name, fwdbackPage.weights()[i]]))")
+    (workdir / "w.json").write_text(json.dumps(weights))
+    return page
+
+
+def explained(run, options) -> dict:
+    result = run(["explain", "d.csv", "--init", "w.json", "--lr", "0.01", "--format", "json", *options])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def every_step(page) -> dict[str, float]:
+    """Step through the whole epoch with the keyboard alone (] for the next step): every number
+    the steps show, by its quantity's name (data-q)."""
+    seen = {}
+    total = int(page.locator("#step-where").inner_text().split(" of ")[1].split(":")[0])
+    for at in range(total):
+        assert page.locator("#step-shown").get_attribute("data-step") == str(at)
+        seen.update(page.evaluate("""Object.fromEntries(Array.from(document.querySelectorAll('#step-shown [data-q]'))
+            .map(e => [e.getAttribute('data-q'), Number(e.getAttribute('data-value'))]))"""))
+        page.keyboard.press("]")
+    return seen
+
+
+@pytest.mark.parametrize("options", [RUNS["lecture"], RUNS["tanh, two sigmoid outputs, half-mse, no biases, frozen"],
+                                     RUNS["relu, sse, b1 frozen, nesterov"]], ids=["lecture", "tanh-sigmoid-2-outputs", "relu-sse-nesterov"])
+def test_each_steps_numbers_are_what_explain_prints_for_the_same_weights(browser_page, run, workdir, options):
+    """Every number of every step, the forward pass's per row, the loss, each gradient and each
+    weight after the update, is explain's for the page's weights (a row term that explain does
+    not print, dL/dz1 * x1 of row 1, is network.py's)."""
+    page = live_page(browser_page, run, workdir, options)
+    expected = explained(run, options)
+    seen = every_step(page)
+    rows = expected["rows"]
+    compared = set()
+    for key, got in seen.items():
+        if key == "loss":
+            want = expected["loss"]
+        elif key.endswith(" after"):
+            want = expected["weights_after"][key[:-len(" after")]]
+        elif "," in key and "·" not in key:
+            name, row = key.split(",")
+            want = rows[int(row) - 1][name.replace("dL/d", "dL_d")]
+        elif "," not in key:
+            want = expected["gradients"][key[len("dL/d"):]]
+        else:
+            continue
+        compared.add(key)
+        assert got == pytest.approx(want, rel=TOL, abs=TOL), key
+    names = expected["gradients"]
+    assert {"loss", *(f"dL/d{name}" for name in names), "N1,1", "N1,2"} <= compared
+    if expected["optimizer"]["name"] == "gd" or not expected["frozen"]:
+        assert {f"{name} after" for name in names if name not in expected["frozen"]} <= compared
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_a_backward_step_lights_its_edges_and_units(browser_page, run, workdir):
+    """The step of dL/dw1 lights w1 and the output weights it flows through, x1, N1 and ŷ; the
+    forward step of row 2 lights row 2 of the rows table."""
+    page = live_page(browser_page, run, workdir, ["--activation", "tanh"])
+    page.get_by_role("button", name="Next step").focus()
+    while "Backward: w1" not in page.locator("#step-where").inner_text():
+        page.keyboard.press("Enter")
+    lit = page.evaluate("Array.from(document.querySelectorAll('svg.network [data-param].lit')).map(e => e.getAttribute('data-param'))")
+    assert sorted(lit) == ["w1", "w7"]
+    units = page.evaluate("Array.from(document.querySelectorAll('svg.network g.node.lit text:first-of-type')).map(e => e.textContent)")
+    assert sorted(units) == ["N1", "x1", "ŷ"]
+    page.get_by_role("button", name="Previous step").click()
+    while "Forward, row 2" not in page.locator("#step-where").inner_text():
+        page.get_by_role("button", name="Previous step").click()
+    assert page.evaluate("Array.from(document.querySelectorAll('#rows tbody tr')).findIndex(tr => tr.classList.contains('lit'))") == 1
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+GRAPH = """([net, w, X, Y, i, convention]) => Object.fromEntries(
+    fwdbackRowGraph.build(net, w, X, Y, i, convention).map(node => [node.key, [node.value, node.grad]]))"""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=networks())
+def test_the_row_graphs_values_and_gradients_are_network_pys_per_row_terms(js, drawn):
+    """Each node of a row's graph: its value is network.py's forward pass's, its gradient
+    network.py's per-row term (dL/dz_h,i; dL/dw = dL/dz_h,i * x_c,i; dL/dx_c,i = sum_h w_hc dL/dz_h,i;
+    ...), on networks hypothesis draws, for their last row; L is the loss."""
+    params, X, y, convention, _ = drawn
+    fwd = forward(params, X)
+    size = magnitudes(params, X, y, convention)
+    if params.activation == "relu" or params.output_activation == "relu":
+        assume(np.all(np.abs(fwd.Z) > TOL * size["Z"]) and np.all(np.abs(fwd.A) > TOL * size["A"]))
+    m = params.n_outputs
+    net = network_document(params, [f"x{c + 1}" for c in range(params.n_inputs)], output_names("y", m))
+    i = len(X) - 1
+    got = js.page.evaluate(GRAPH, [net, params.vector.tolist(), X.tolist(), as_rows(y).tolist(), i, convention])
+    back = backward(params, X, y, fwd, convention)
+    Wh, Wo, _, _ = params.layers
+    value_of = dict(zip(params.names, params.vector.tolist()))
+    dYm = 2 / loss_divisor(convention, len(X)) * (np.abs(as_rows(y)) + size["A"] + np.abs(fwd.Yhat))
+    expected = {"L": (loss(y, fwd.yhat, convention), None, size["loss"], None)}
+    hidden = "identity" if params.activation == "identity" else None
+    for h in range(params.n_hidden):
+        dz, dzm = back.dL_dZ[h, i], size["dL_dZ"][h, i]
+        for c, name in enumerate(net["W_hidden"][h]):
+            expected[name] = (Wh[h, c], dz * X[i, c], abs(value_of[name]), dzm * abs(X[i, c]))
+            expected[f"{name}*x{c + 1}"] = (Wh[h, c] * X[i, c], dz, abs(value_of[name]) * abs(X[i, c]), dzm)
+        if params.bias:
+            expected[net["b_hidden"][h]] = (value_of[net["b_hidden"][h]], dz, None, dzm)
+        if hidden is None:
+            expected[f"z{h + 1}"] = (fwd.Z[h, i], dz, size["Z"][h, i], dzm)
+        expected[f"N{h + 1}"] = (fwd.N[h, i], back.dL_dN[h, i], size["Z"][h, i] + abs(fwd.N[h, i]), size["dL_dN"][h, i])
+    for c in range(params.n_inputs):
+        expected[f"x{c + 1}"] = (X[i, c], Wh[:, c] @ back.dL_dZ[:, i], abs(X[i, c]), np.abs(Wh[:, c]) @ size["dL_dZ"][:, i])
+    suffix = [""] if m == 1 else [str(j + 1) for j in range(m)]
+    for j, output in enumerate(net["outputs"]):
+        da, dam = back.dL_dA[j, i], size["dL_dA"][j, i]
+        for h, name in enumerate(net["W_out"][j]):
+            expected[name] = (Wo[j, h], da * fwd.N[h, i], abs(value_of[name]), dam * (size["Z"][h, i] + abs(fwd.N[h, i])))
+            expected[f"{name}*N{h + 1}"] = (Wo[j, h] * fwd.N[h, i], da, abs(Wo[j, h]) * (size["Z"][h, i] + abs(fwd.N[h, i])), dam)
+        if params.output_activation != "identity":
+            expected[f"a{suffix[j]}"] = (fwd.A[j, i], da, size["A"][j, i], dam)
+        error = as_rows(y)[j, i] - fwd.Yhat[j, i]
+        expected[output] = (fwd.Yhat[j, i], back.dL_dYhat[j, i], size["A"][j, i] + abs(fwd.Yhat[j, i]), dYm[j, i])
+        expected[f"e{suffix[j]}"] = (error, -back.dL_dYhat[j, i], size["A"][j, i] + abs(fwd.Yhat[j, i]) + abs(as_rows(y)[j, i]), dYm[j, i])
+    for key, (value, gradient, value_size, gradient_size) in expected.items():
+        assert key in got, (key, sorted(got))
+        within(got[key][0], value, abs(value) if value_size is None else value_size, f"{key} value")
+        if gradient is not None:
+            within(got[key][1], gradient, abs(gradient) if gradient_size is None else gradient_size, f"dL/d{key}")
+    assert got["L"][1] == 1.0
+
+
+def rows_file(path, k: int, n: int = 12) -> np.ndarray:
+    """n rows of k inputs and y, written as a CSV; the rows, shape (n, k + 1)."""
+    rng = np.random.default_rng(11 + k)
+    rows = rng.uniform(-1, 1, (n, k + 1))
+    header = [f"x{c + 1}" for c in range(k)] + ["y"]
+    path.write_text(",".join(header) + "\n" + "".join(",".join(map(repr, row)) + "\n" for row in rows.tolist()))
+    return rows
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_the_edited_rows_are_what_the_page_computes_on_and_saves(browser_page, run, workdir, k):
+    """With the keyboard, remove row 3 (Delete on its point), set row 1's y in its field, add a
+    row and type its coordinates: the page's loss and gradients are network.py's on the rows so
+    edited (worked here from the file's rows), and Save the rows writes exactly them; Back to the
+    run puts the file's rows back, with their loss."""
+    original = rows_file(workdir / "d.csv", k)
+    features = ",".join(f"x{c + 1}" for c in range(k))
+    result = run(["train", "d.csv", "--features", features, "--hidden", "3", "--activation", "tanh", "--epochs", "3", "--tol", "0",
+                  "--no-standardize", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator('#data-plot [data-row="3"]').focus()
+    page.keyboard.press("Delete")
+    page.locator('#data-plot [data-row="1"]').focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("y of the chosen row", exact=True).fill("0.5")
+    page.get_by_role("button", name="Add a point").click()
+    added = [0.25, -0.125][:k] + [-0.75]
+    for name, value in zip([f"x{c + 1}" for c in range(k)] + ["y"], added):
+        page.get_by_label(f"{name} of the chosen row", exact=True).fill(repr(value))
+    expected = np.delete(original, 2, axis=0)
+    expected[0, -1] = 0.5
+    expected = np.vstack([expected, added])
+    names = page.evaluate("fwdbackPage.names")
+    params = Parameters(page.evaluate("fwdbackPage.weights()"), k, 3, "tanh")
+    assert list(params.names) == names
+    X, y = expected[:, :-1], expected[:, -1]
+    fwd = forward(params, X)
+    size = magnitudes(params, X, y, "mse")
+    within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(y, fwd.yhat, "mse"), size["loss"], "loss")
+    gradients = page.evaluate("""names => names.map(name => Number(document.querySelector(`#parameters td[aria-label="dL/d${name}"]`)
+        .getAttribute('data-value')))""", names)
+    within(gradients, backward(params, X, y, fwd, "mse").gradients.vector, size["gradients"], "gradients")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Save the rows").click()
+    saved = Path(download.value.path()).read_text().splitlines()
+    assert saved[0] == ",".join([f"x{c + 1}" for c in range(k)] + ["y"])
+    assert np.array_equal(np.array([[float(v) for v in line.split(",")] for line in saved[1:]]), expected)
+    assert page.locator("#data-plot [data-row]").count() == len(expected)
+    page.get_by_role("button", name="Back to the run").click()
+    assert page.locator("#data-plot [data-row]").count() == len(original)
+    X, y = original[:, :-1], original[:, -1]
+    within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(y, forward(params, X).yhat, "mse"),
+           magnitudes(params, X, y, "mse")["loss"], "the run's loss")
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_a_click_on_an_empty_place_adds_a_row_and_a_drag_moves_one(browser_page, run, workdir):
+    """The mouse: a click where no point is adds a row there; dragging a point moves its row, the
+    point following the pointer to where it lets go."""
+    rows_file(workdir / "d.csv", 1)
+    result = run(["train", "d.csv", "--features", "x1", "--epochs", "3", "--tol", "0", "--no-standardize", "--report", "run.html",
+                  "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator("#data-plot svg").scroll_into_view_if_needed()
+    plane = page.locator("#data-plot .plane").bounding_box()
+    page.mouse.click(plane["x"] + 3, plane["y"] + 3)
+    assert page.locator("#data-plot [data-row]").count() == 13
+    before = page.evaluate("fwdbackPage.X.map(x => x[0])")
+    point = page.locator('#data-plot [data-row="2"]').bounding_box()
+    page.mouse.move(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
+    page.mouse.down()
+    end = (point["x"] + point["width"] / 2 + 40, point["y"] + point["height"] / 2 - 30)
+    page.mouse.move(*end, steps=4)
+    page.mouse.up()
+    after = page.evaluate("fwdbackPage.X.map(x => x[0])")
+    assert after[1] > before[1] and after[:1] + after[2:] == before[:1] + before[2:], "a drag adds no row"
+    moved = page.locator('#data-plot [data-row="2"]').bounding_box()  # where the pointer let go, to the drawing's 0.1 px
+    assert abs(moved["x"] + moved["width"] / 2 - end[0]) < 1 and abs(moved["y"] + moved["height"] / 2 - end[1]) < 1
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_choosing_a_node_of_the_row_graph_lights_its_chain_to_the_loss(browser_page, run, workdir):
+    """Keyboard alone: Enter on the node w1·x1 of the lecture's network (tanh) lights it and the
+    nodes it flows through to the loss, the chain the lecture writes (z1, N1, w7·N1, yhat, the
+    error, its square, the sum over the rows, L), and the edges between them; Enter again lets go.
+    Another row's graph holds that row's x1."""
+    page = live_page(browser_page, run, workdir, ["--activation", "tanh", "--no-standardize"])
+    node = page.locator('#row-graph [data-node="w1*x1"]')
+    node.focus()
+    page.keyboard.press("Enter")
+    lit = set(page.evaluate("Array.from(document.querySelectorAll('#row-graph [data-node].lit')).map(e => e.getAttribute('data-node'))"))
+    assert lit == {"w1*x1", "sum z1", "z1", "N1", "w7*N1", "sum a", "yhat", "e", "e^2", "sum", "L"}
+    edges = page.evaluate("Array.from(document.querySelectorAll('#row-graph line.lit')).map(e => e.getAttribute('data-from') + '>' + e.getAttribute('data-to'))")
+    assert sorted(edges) == sorted(["w1*x1>sum z1", "sum z1>z1", "z1>N1", "N1>w7*N1", "w7*N1>sum a", "sum a>yhat", "yhat>e", "e>e^2",
+                                    "e^2>sum", "sum>L"])
+    page.keyboard.press("Enter")
+    assert page.locator("#row-graph .lit").count() == 0
+    page.get_by_label("Row of the graph", exact=True).fill("4")
+    x1 = float(page.locator('#row-graph [data-node="x1"]').get_attribute("data-value"))
+    assert x1 == float((workdir / "d.csv").read_text().splitlines()[4].split(",")[0])
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_train_from_here_trains_on_the_edited_rows(browser_page, run, workdir):
+    """Edit the rows (remove row 2, add one), save the weights and the rows, train in the page:
+    the saved rows are the file's so edited, and the page's command line on them, for as many
+    epochs, ends at the page's weights."""
+    original = rows_file(workdir / "d.csv", 1)
+    result = run(["train", "d.csv", "--features", "x1", "--activation", "tanh", "--lr", "0.05", "--epochs", "5", "--tol", "0",
+                  "--no-standardize", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator('#data-plot [data-row="2"]').focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Remove the chosen point").click()
+    page.get_by_role("button", name="Add a point").click()
+    page.get_by_label("x1 of the chosen row", exact=True).fill("0.375")
+    page.get_by_label("y of the chosen row", exact=True).fill("-0.5")
+    for name in ("Save these weights", "Save the rows"):
+        with page.expect_download() as saving:
+            page.get_by_role("button", name=name).click()
+        saving.value.save_as(workdir / saving.value.suggested_filename)
+    saved = (workdir / "rows.csv").read_text().splitlines()
+    expected = np.vstack([np.delete(original, 1, axis=0), [0.375, -0.5]])
+    assert np.array_equal(np.array([[float(v) for v in line.split(",")] for line in saved[1:]]), expected)
+    command = page.locator("#command-train").inner_text().split()[2:]
+    page.locator("#train").click()
+    page.wait_for_function("/trained ([6-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
+    page.locator("#train").click()
+    epochs = int(TRAINED.search(page.locator("#epoch-label").inner_text())[1])
+    names = page.evaluate("fwdbackPage.names")
+    shown = [float(page.get_by_label(name, exact=True).input_value()) for name in names]
+    result = run(["train", *command, "--epochs", str(epochs), "--model", "m.json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    trained = json.loads((workdir / "m.json").read_text())["weights"]
+    assert shown == pytest.approx([trained[name] for name in names], rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_the_curve_through_the_data_is_the_networks_function_at_the_weights_typed(browser_page, run, workdir):
+    """Type a weight: the curve is redrawn through network.py's yhat(x1) at the weights the fields
+    hold, at x1 evenly spaced across the plot, to the drawing's rounding (0.05 px, a half of its
+    0.1 px, in the plot's units)."""
+    rows_file(workdir / "d.csv", 1)
+    result = run(["train", "d.csv", "--features", "x1", "--activation", "tanh", "--hidden", "3", "--epochs", "3", "--tol", "0",
+                  "--no-standardize", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.get_by_label("w4", exact=True).fill("1.5")
+    names = page.evaluate("fwdbackPage.names")
+    params = Parameters([float(page.get_by_label(name, exact=True).input_value()) for name in names], 1, 3, "tanh")
+    assert params.vector[names.index("w4")] == 1.5
+    plot = page.locator("#data-plot svg")
+    across, up = json.loads(plot.get_attribute("data-across")), json.loads(plot.get_attribute("data-up"))
+    plane = {key: float(page.locator("#data-plot .plane").get_attribute(key)) for key in ("x", "y", "width", "height")}
+    path = page.locator("#data-plot .curve").get_attribute("d")
+    assert path.startswith("M") and "M" not in path[1:], "the curve stays inside the plot here"
+    points = np.array([[float(v) for v in pair.split(",")] for pair in path[1:].split(" L")])
+    x1 = np.linspace(across[0], across[1], len(points))  # the curve samples x1 evenly, end to end
+    assert np.all(np.abs(plane["x"] + (x1 - across[0]) / (across[1] - across[0]) * plane["width"] - points[:, 0]) <= 0.05 + 1e-9)
+    drawn = up[0] + (plane["y"] + plane["height"] - points[:, 1]) / plane["height"] * (up[1] - up[0])
+    expected = forward(params, x1[:, None]).yhat
+    assert np.all(np.abs(drawn - expected) <= 0.05 / plane["height"] * (up[1] - up[0]) * (1 + 1e-9))
+    assert browser_page.requests == [] and browser_page.errors == []
