@@ -11,7 +11,7 @@ import functools
 
 def quiet_floats(function):
     """`function` with NumPy's floating-point warnings off, for the library's public entry
-    points (the estimator, training.fit). The library checks every overflow that matters where
+    points (the estimator, run.fit). The library checks every overflow that matters where
     it happens and raises its own error (a loss or squares that overflow, a divergence) or
     returns inf or NaN as its documented result (a prediction beyond float64, the R^2 of one),
     so a RuntimeWarning from NumPy would only repeat it to the user, or come before the error

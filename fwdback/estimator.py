@@ -149,14 +149,14 @@ class Network:
 
 
 class FwdbackRegressor:
-    """The lecture's network trained by gradient descent on the MSE, as a scikit-learn-style regressor.
+    """The lecture's network trained by gradient descent (on the MSE by default), as a scikit-learn-style regressor.
 
     The parameters are `fwdback train`'s options by the same names (random_state is --seed),
     with the same defaults: the settings of settings.SETTINGS, whose table (each setting's
     option, parameter, default and meaning) is the README's "Settings". They are stored as
     given; fit checks them, refusing a value other than the default that the run would not
     use (momentum with optimizer "gd", as the command line does). Both map onto one
-    training.TrainingPlan and train with training.fit.
+    plan.TrainingPlan and train with run.fit, the library's run.
 
     random_state : int, None, numpy Generator or RandomState
                                   the seed of the initial weights, shuffles and split. None draws
@@ -166,8 +166,9 @@ class FwdbackRegressor:
     Fitted attributes:
     params_ : network.Parameters  the final weights (in z-score units with standardize)
     weights_ : dict               the same by the lecture's names, {"w1": ..., "b3": ...}
-    loss_curve_ : list of float   loss_curve_[k - 1] is epoch k's training loss, before its update: the
-                                  MSE (1/n) sum (y - yhat)^2 (scikit-learn's MLPRegressor reports half that);
+    loss_curve_ : list of float   loss_curve_[k - 1] is epoch k's training loss, before its update, by the
+                                  `loss` convention: the MSE (1/n) sum (y - yhat)^2 by default (scikit-learn's
+                                  MLPRegressor reports half that, loss="half-mse");
                                   after from_model and a warm start, only the epochs this fit ran
     validation_loss_curve_ : list of float or None   the validation loss at the same weights
     n_iter_ : int                 epochs run (after a warm start, counted on from the fit before)

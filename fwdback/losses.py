@@ -72,4 +72,3 @@ LOSSES = {
     )
 }
 LOSS_NAMES = tuple(LOSSES)
-LECTURE_LOSS = "mse"

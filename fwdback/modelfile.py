@@ -11,7 +11,7 @@ Beyond the lecture: "target" lists several names for several outputs, "output_ac
 (identity when left out) and "bias": false (no biases) are written only where they differ
 from the lecture's, and "training.optimizer_state" holds the update rule's state
 ({"t": ..., "v": {name: ...}} or "m" and "s") for --resume, where the rule keeps one.
-"training.plan" is training.TrainingPlan: --resume goes on with all of it but the epochs, which
+"training.plan" is plan.TrainingPlan: --resume goes on with all of it but the epochs, which
 are the last epoch the run could reach (what an unbroken run's --epochs would be).
 Version 1 files, without a plan, still load: their "lr", "batch_size" and "seed" are its parts.
 

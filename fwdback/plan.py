@@ -10,8 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-# CONVERGENCE_WINDOW and OPTIMIZERS: imported from here by training.py, report.py, modelfile.py and optimizers.py.
-from .settings import CONVERGENCE_WINDOW, OPTIMIZERS, PLAN_SETTINGS  # noqa: F401
+from .settings import PLAN_SETTINGS
 
 
 class StopReason(enum.Enum):

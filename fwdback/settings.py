@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+# The choices are the names of the registries' records; none of them imports NumPy, so `fwdback --help` does not.
 from .activations import ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES
 from .losses import LOSS_NAMES
 from .optimizers import OPTIMIZER_NAMES, RULES_BY_SETTING
@@ -26,12 +27,6 @@ DEFAULT_EPOCHS = 10_000
 DEFAULT_TOL = 1e-12
 CONVERGENCE_WINDOW = 10
 
-# The choices: the names of the registries' records (none of them imports NumPy, so `fwdback
-# --help` does not).
-ACTIVATIONS = ACTIVATION_NAMES
-OUTPUT_ACTIVATIONS = OUTPUT_ACTIVATION_NAMES
-LOSS_CONVENTIONS = LOSS_NAMES
-OPTIMIZERS = OPTIMIZER_NAMES
 
 
 def _is_int(value) -> bool:
@@ -236,9 +231,9 @@ def _of_rules(name: str) -> UsedWith:
 SETTINGS = (
     Setting("hidden", 2, Integer(1), "Hidden units (the lecture's N1, N2: 2).", "shape", _SHAPE,
             recorded="network", recorded_as="n_hidden", words="hidden units"),
-    Setting("activation", "identity", Choice(ACTIVATIONS),
+    Setting("activation", "identity", Choice(ACTIVATION_NAMES),
             "The hidden layer's activation (identity: the lecture's linear network).", "shape", _SHAPE, recorded="network"),
-    Setting("output_activation", "identity", Choice(OUTPUT_ACTIVATIONS),
+    Setting("output_activation", "identity", Choice(OUTPUT_ACTIVATION_NAMES),
             "The outputs' activation: yhat = sigmoid(w7*N1 + w8*N2 + b3), say (identity: the lecture's).", "shape",
             _SHAPE, recorded="network"),
     Setting("bias", True, Flag(), "--no-bias: a network without biases (no b1, b2, b3).", "shape", _SHAPE,
@@ -269,7 +264,7 @@ SETTINGS = (
             none_means="when lr is None and the columns' scales differ badly", decided=True),
     Setting("seed", 0, Integer(0), "Seed of the random initial weights (any whole number from 0).", "start",
             recorded="plan", parameter="random_state"),
-    Setting("loss", "mse", Choice(LOSS_CONVENTIONS),
+    Setting("loss", "mse", Choice(LOSS_NAMES),
             "mse: (1/n) sum (y - yhat)^2, the lecture's; half-mse: 1/(2n); sse: the sum; half-sse: half the sum "
             "(summed over outputs too).", "plan"),
     Setting("shuffle", True, Flag(),
@@ -278,7 +273,7 @@ SETTINGS = (
             used_with=UsedWith("batch_size", does="orders the rows of mini-batches", otherwise="a full batch has no order"),
             shown={True: "shuffled batches", False: "batches in file order"}),
     Setting("freeze", (), Names(), "Parameters that keep their values, e.g. b1,b2,b3.", "plan", metavar="NAMES"),
-    Setting("optimizer", "gd", Choice(OPTIMIZERS),
+    Setting("optimizer", "gd", Choice(OPTIMIZER_NAMES),
             "The update rule: gd, the lecture's w <- w - eta dL/dw; momentum, nesterov or adam.", "plan"),
     Setting("momentum", 0.9, Real(0, high=1, high_open=True), "mu of --optimizer momentum and nesterov: v <- mu v - eta dL/dw.",
             "plan", used_with=_of_rules("momentum")),

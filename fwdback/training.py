@@ -24,7 +24,8 @@ from .losses import LOSSES
 from .network import Gradients, Parameters
 from .notation import count
 from .optimizers import RULES, Optimizer, OptimizerSettings
-from .plan import CONVERGENCE_WINDOW, StopReason, TrainingPlan
+from .plan import StopReason, TrainingPlan
+from .settings import CONVERGENCE_WINDOW
 from .rounding import beyond_rounding
 from .scaling import Scaling
 from .stepsize import round_down, scales_of_rows

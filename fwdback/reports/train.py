@@ -24,7 +24,8 @@ from ..optimizers import RULES
 from ..outputs import csv_line
 from ..notation import count
 from ..playback import LIVE_ROWS, epoch_orders, network_document
-from ..plan import CONVERGENCE_WINDOW, StopReason
+from ..plan import StopReason
+from ..settings import CONVERGENCE_WINDOW
 from ..rounding import beyond_rounding
 from ..sections import Table, cells
 from ..training import Fit, TrainingPlan, TrainingResult
