@@ -249,3 +249,18 @@ def test_train_words_the_runs_refusals_with_its_options(run, small_csv, options,
         assert result.exit_code == 0, result.stderr
     else:
         assert (result.exit_code, result.stderr) == (2, f"Error: {line}; see 'fwdback train --help'\n")
+
+
+@pytest.mark.parametrize("patience", [[], ["--patience", "50"]])
+def test_explain_refuses_an_epoch_whose_starting_weights_diverged_with_early_stopping_or_without(run, small_csv, small_xy,
+                                                                                              init_file, init_weights,
+                                                                                              patience):
+    X, y = small_xy
+    path = _descent(Parameters.from_dict(init_weights), X, y, 3.0, 2)
+    losses = [loss(y, forward(p, X).yhat) for p in path]
+    # By hand: epoch 2 starts below a million times epoch 1's loss, epoch 3 above it (training's divergence bound);
+    # early stopping would keep epoch 2's weights, but epoch 3 starts from the diverged update after it.
+    assert losses[1] < 1e6 * losses[0] < losses[2]
+    result = run(["explain", small_csv, "--init", init_file, "--lr", "3", "--epoch", "3", *patience])
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"Error: training diverged at epoch 3 (loss {losses[2]:.6g});")
