@@ -325,7 +325,7 @@ def test_weights_typed_in_give_what_fwdback_explain_prints_for_them(browser_page
         if name in expected["frozen"]:
             assert "is frozen" in update.inner_text() and after == chosen[name]
         else:
-            assert float(update.locator("span[data-value]").get_attribute("data-value")) == pytest.approx(after, rel=TOL)
+            assert float(update.locator(f"span[data-q='{name} after']").get_attribute("data-value")) == pytest.approx(after, rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []
 
 
