@@ -482,7 +482,7 @@
     const q = function (what, v) { return '<span data-q="' + what + '" data-value="' + v + '">' + g6(v) + "</span>"; };
     const after = q(name + " after", done.vector[i]);
     if (plan.optimizer === "gd") {
-      return n + " ← " + n + " − η " + d("L", n) + " = " + factor(w[i]) + " − " + g6(plan.lr) + "·" + factor(g[i]) + " = " + after;
+      return n + " ← " + n + " − η " + d("L", n) + " = " + g6(w[i]) + " − " + g6(plan.lr) + "·" + factor(g[i]) + " = " + after;
     }
     if (plan.optimizer === "momentum" || plan.optimizer === "nesterov") {
       const v = "v<sub>" + name + "</sub>";
