@@ -334,7 +334,8 @@
     const c = chain(name);
     const epoch = data.epochs.epochs[current];
     const at = step === null ? "" : ", update " + count(data.steps.steps[step]);
-    const where = edited !== null ? " at your weights" : " at epoch " + count(epoch) + at;
+    const where = edited === null ? " at epoch " + count(epoch) + at : weightsSet ? " at your weights" + (rowsChanged ? " on your rows" : "")
+      : rowsChanged ? " at the run's weights on your rows" : " at the weights trained in the page";
     let html = "<h3>" + sym(name) + where + (pinned ? " (pinned)" : "") + "</h3>";
     const gradient = '<span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>";
     if (edited !== null) {
@@ -507,7 +508,7 @@
   function stateNote(done) {
     if (data.plan.optimizer === "gd") { return ""; }
     return done.fresh
-      ? "Your weights have no history: the rule starts from a fresh state (t = 1, v, m, s = 0), as fwdback explain --init does."
+      ? "The rule starts from a fresh state (t = 1, v, m, s = 0) at weights shown as a person's, as fwdback explain --init does."
       : "The rule's state as training had it at the start of this epoch: update t = " +
         '<span data-q="t" data-value="' + done.before.t + '">' + done.before.t + "</span> of the run.";
   }
