@@ -152,8 +152,7 @@
     pointsLayer.querySelectorAll(".point").forEach(function (point, r) { point.classList.toggle("chosen", r === chosen); });
     section.querySelectorAll("input[data-coordinate]").forEach(function (field) {
       if (document.activeElement !== field) {
-        field.value = X.length ? String(coordinate(chosen, field.getAttribute("data-coordinate"))) : "";
-        page.markField(field, null);
+        if (X.length) { page.showValue(field, coordinate(chosen, field.getAttribute("data-coordinate"))); } else { field.value = ""; }
       }
     });
     chosenLabel.textContent = X.length ? "the chosen row: " + (chosen + 1) + " of " + X.length : "no rows";

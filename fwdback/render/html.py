@@ -149,7 +149,7 @@ def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Blo
     frozen = set(page["network"]["frozen"])
     parameters = "".join(
         f'<tr data-param="{html_text(name)}" tabindex="0"><td>{html_text(name)}'
-        + (' <span class="frozen-mark">(frozen: the update keeps it)</span>' if name in frozen else "") + "</td>"
+        + (' <span class="frozen-mark">(frozen: keeps its value)</span>' if name in frozen else "") + "</td>"
         + (f'<td><span class="shown"></span><input type="number" step="any" data-set="{html_text(name)}" aria-label="{html_text(name)}"></td>'
            if live else "<td></td>")
         + f'<td aria-label="dL/d{html_text(name)}"></td></tr>' for name in names

@@ -427,7 +427,7 @@
       slopeValue + " = " + g6(b.dL_dZ[h][0]) + "</p>";
   }
 
-  /* A weight's field at value v, in full and as wide as it (a narrow screen cuts nothing off). */
+  /* A number field at value v, in full and as wide as it (a narrow screen cuts nothing off), valid. */
   function showValue(field, v) {
     field.value = String(v);
     field.style.width = Math.max(8, field.value.length + 3) + "ch";
@@ -685,7 +685,7 @@
     data: data, net: net, shape: shape, X: X, Y: Y, live: live, names: names, frozen: frozen, g6: g6, sym: sym,
     weights: weights,
     passes: function () { return edited !== null ? edited.at : passes(weights()); },
-    typedNumber: typedNumber, markField: markField,
+    typedNumber: typedNumber, markField: markField, showValue: showValue,
     loss: function () { return edited !== null ? edited.at.loss : data.epochs.losses[current]; },
     nextUpdate: nextUpdate,
     rowsEdited: function () {
