@@ -194,8 +194,8 @@ def _live_controls(page: dict) -> str:
     """What a person does with weights of their own: set any parameter (its field, or the arrow
     keys on its edge in the figure), train on from there, go back to the run, save."""
     return ("""<p class="caption">Set any parameter: type it in its field below, drag its edge in the figure up or down, or
-focus the edge (Tab) or the field and press ↑ or ↓ to step it by 0.01 (Page Up, Page Down: by 0.1). The forward pass, the loss, every gradient and
-its chain rule are recomputed from the run's rows at once; Play (or space) then trains on from your weights.</p>
+focus the edge (Tab) or the field and press ↑ or ↓ to step it by 0.01 (Page Up, Page Down: by 0.1). The forward pass, the loss,
+every gradient and its chain rule are recomputed from the run's rows at once; Play (or space) then trains on from your weights.</p>
 <div class="controls" role="group" aria-label="Your weights"><button id="train" type="button" aria-pressed="false">▶ Train from here</button>
 <button id="reset" type="button">Back to the run</button><button id="save-weights" type="button">Save these weights</button>
 <button id="save-rows" type="button">Save the rows</button></div>
