@@ -597,3 +597,86 @@ def test_training_in_the_page_draws_its_losses_on_the_chart_and_its_command_coun
         assert abs(pixel(loss(y, fwd.yhat), "y", chart["bottom"], chart["top"]) - y_px) <= 0.05 + 1e-9
         params = params.like(params.vector - 0.05 * backward(params, X, y, fwd).gradients.vector)
     assert browser_page.requests == [] and browser_page.errors == []
+
+
+def live_run_page(browser_page, run, workdir, *options):
+    """The live page of 5 epochs on write_rows' 20 rows, open."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q", *options])
+    assert result.exit_code == 0, result.stderr
+    return browser_page.open(workdir / "run.html")
+
+
+def test_a_field_holding_no_number_is_marked_and_the_page_keeps_its_last_valid_value(browser_page, run, workdir):
+    """Typed key by key, "1e400" passes through 1e40 (a number) to past float64's largest (none):
+    the field is marked invalid, says what to type and that the page computes with w1 = 1e40,
+    and the loss stays 1e40's; "-" alike after 0.25; a number again clears the mark."""
+    page = live_run_page(browser_page, run, workdir)
+    field = page.get_by_label("w1", exact=True)
+    loss = lambda: float(page.locator("#loss").get_attribute("data-value"))  # noqa: E731
+    for valid, typed, kept in (("1e40", "1e400", "1e+40"), ("0.25", "-", "0.25")):
+        field.fill(valid)
+        at_valid = loss()
+        field.fill("")
+        field.press_sequentially(typed)
+        assert field.get_attribute("aria-invalid") == "true"
+        note = page.locator("#" + field.get_attribute("aria-describedby")).inner_text()
+        assert "Type a number" in note and f"w1 = {kept}, its last valid value" in note
+        assert loss() == at_valid
+        assert page.evaluate("fwdbackPage.weights()[0]") == float(valid)
+    field.fill("0.5")
+    assert field.get_attribute("aria-invalid") is None and field.get_attribute("aria-describedby") is None
+    assert page.locator(".field-note").count() == 0
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_the_arrow_keys_in_a_weight_field_step_it_as_on_its_edge(browser_page, run, workdir):
+    """↑ in the field adds 0.01, Page Down takes 0.1, as on the focused edge (not the browser's
+    step of 1), the same float64 additions Python makes; the caption says so."""
+    page = live_run_page(browser_page, run, workdir)
+    field = page.get_by_label("w4", exact=True)
+    start = float(field.input_value())
+    field.press("ArrowUp")
+    assert float(field.input_value()) == start + 0.01
+    assert page.evaluate("fwdbackPage.weights()[3]") == start + 0.01
+    field.press("PageDown")
+    assert float(field.input_value()) == start + 0.01 - 0.1
+    assert "or the field and press ↑ or ↓ to step it by 0.01 (Page Up, Page Down: by 0.1)" in page.locator("#weights").inner_text()
+    assert browser_page.errors == []
+
+
+def test_frozen_parameters_are_marked_in_the_parameters_table(browser_page, run, workdir):
+    page = live_run_page(browser_page, run, workdir, "--freeze", "b1,b3")
+    marked = {name for name in Parameters(np.zeros(11)).names
+              if "(frozen: keeps its value)" in page.locator(f'#parameters tr[data-param="{name}"] td').first.inner_text()}
+    assert marked == {"b1", "b3"}
+
+
+def test_a_playback_pages_save_button_is_styled_and_saves_the_file_its_text_names(browser_page, run, workdir):
+    from fwdback.playback import LIVE_ROWS
+
+    write_rows(workdir / "d.csv", n=LIVE_ROWS + 1)
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "2", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    style = "b => [getComputedStyle(b).borderRadius, getComputedStyle(b).padding, getComputedStyle(b).backgroundColor]"
+    assert page.locator("#save-weights").evaluate(style) == page.locator("#play").evaluate(style)
+    for _ in range(2):
+        with page.expect_download() as saved:
+            page.locator("#save-weights").click()
+        named = page.locator("#weights").inner_text()
+        assert f"--init {saved.value.suggested_filename} to start from" in named
+        page.locator("#forward").click()
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_at_390_px_every_weight_field_shows_its_whole_value_on_the_screen(browser_page, run, workdir):
+    """On a phone's width each field is as wide as its value (no text scrolled out of it) and
+    lies inside the screen, the table with it (nothing to scroll sideways to)."""
+    browser_page.page.set_viewport_size({"width": 390, "height": 800})
+    page = live_run_page(browser_page, run, workdir)
+    fields = page.evaluate("""() => Array.from(document.querySelectorAll('#parameters input')).map(f =>
+        [f.value, f.scrollWidth <= f.clientWidth, f.getBoundingClientRect().right <= window.innerWidth])""")
+    assert len(fields) == 11 and all(len(value) > 15 and whole and inside for value, whole, inside in fields), fields
+    table = page.locator("#parameters")
+    assert table.evaluate("t => t.scrollWidth <= t.parentNode.clientWidth")

@@ -379,3 +379,85 @@ def test_the_update_at_a_kept_epoch_carries_the_runs_optimizer_state_as_explain_
     update = page.locator('#detail [data-role="update"]')
     assert float(update.locator("span[data-q='w1 after']").get_attribute("data-value")) == pytest.approx(want["w1 after"], rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_the_steppers_buttons_stop_at_its_ends_and_the_focus_moves_to_the_other(browser_page, run, workdir):
+    page = live_page(browser_page, run, workdir, [])
+    previous, following = page.get_by_role("button", name="Previous step"), page.get_by_role("button", name="Next step")
+    assert previous.is_disabled() and following.is_enabled()
+    following.focus()
+    for _ in range(100):
+        if following.is_disabled():
+            break
+        page.keyboard.press("Enter")
+    where = page.locator("#step-where").inner_text()
+    count = where.split(":")[0].split(" of ")[1]
+    assert where.startswith(f"step {count} of {count}:") and previous.is_enabled()
+    assert page.evaluate("document.activeElement.id") == "step-previous"
+    page.keyboard.press("Enter")
+    assert following.is_enabled()
+    assert browser_page.errors == []
+
+
+def small_columns(path, k: int, n: int = 12) -> None:
+    """Columns named otherwise than x1, x2, y, their values around 1e-3 (tick labels as long as 0.000637)."""
+    rng = np.random.default_rng(11)
+    X = rng.uniform(0, 0.002, (n, k))
+    y = X @ [3.0, -2.0][:k] + 0.0005
+    names = ["hours", "sleep"][:k] + ["score"]
+    path.write_text(",".join(names) + "\n" + "".join(",".join(map(repr, row)) + "\n" for row in np.column_stack([X, y]).tolist()))
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_the_data_plot_names_its_axes_by_the_columns_clear_of_the_ticks_and_says_its_units(browser_page, run, workdir, k):
+    """The axis titles are the data's column names, and no title's box meets a tick label's (as
+    Chromium lays them out); the units the plot is in are said by it: the data's own, or z-scores."""
+    small_columns(workdir / "d.csv", k)
+    features = ",".join(["hours", "sleep"][:k])
+    for scaling, units in (["--no-standardize"], "In the data's own units."), ([], "In z-scores"):
+        result = run(["train", "d.csv", "--features", features, "--target", "score", "--epochs", "2", "--tol", "0",
+                      "--report", "run.html", "--no-save", "-q", *scaling])
+        assert result.exit_code == 0, result.stderr
+        page = browser_page.open(workdir / "run.html")
+        texts = page.evaluate("""() => Array.from(document.querySelectorAll('#data-plot .ticks text')).map(t => {
+            const box = t.getBoundingClientRect(); return [t.textContent, t.classList.contains('axis-title'), box.left, box.top, box.right, box.bottom]; })""")
+        titles = [t for t in texts if t[1]]
+        assert [t[0] for t in titles] == ["hours", ("sleep" if k == 2 else "score") + " ↑"]
+        for title in titles:
+            for tick in (t for t in texts if not t[1]):
+                apart = title[4] <= tick[2] or tick[4] <= title[2] or title[5] <= tick[3] or tick[5] <= title[3]
+                assert apart, (title, tick)
+        assert units in page.locator('#data-plot [data-role="units"]').inner_text()
+        assert page.get_by_label("hours of the chosen row", exact=True).count() == 1
+        assert browser_page.errors == []
+
+
+def test_every_text_of_the_row_graph_fits_its_box(browser_page, run, workdir):
+    """At weights whose values print long (e-notation, minus signs), each node's texts end inside
+    its box, 'Σ others' e²' among them, by Chromium's measure of the drawn text."""
+    page = live_page(browser_page, run, workdir, ["--activation", "tanh"])
+    page.get_by_label("w1", exact=True).fill("-123456.789")
+    page.get_by_label("w7", exact=True).fill("-9.87654e-5")
+    spill = page.evaluate("""() => Array.from(document.querySelectorAll('#row-graph [data-node]')).flatMap(g => {
+        const box = g.querySelector('rect').getBBox();
+        return Array.from(g.querySelectorAll('text')).map(t => { const b = t.getBBox(); return [t.textContent, box.x + box.width - (b.x + b.width)]; });
+    })""")
+    assert any(text.startswith("Σ others' e² = ") for text, _ in spill)
+    assert all(room > 0 for _, room in spill), [s for s in spill if s[1] <= 0]
+    assert browser_page.errors == []
+
+
+def test_a_row_outside_the_rows_is_marked_and_the_graph_keeps_the_last_valid_one(browser_page, run, workdir):
+    page = live_page(browser_page, run, workdir, [])
+    field = page.get_by_label("Row of the graph", exact=True)
+    field.fill("3")
+    for typed in ("0", "21", "2.5", ""):
+        field.fill(typed)
+        assert field.get_attribute("aria-invalid") == "true"
+        note = page.locator("#" + field.get_attribute("aria-describedby")).inner_text()
+        assert note == "Type a whole row number from 1 to 20; the graph shows row 3."
+        assert page.locator("#row-graph svg").get_attribute("aria-label") == "The graph of row 3"
+    field.fill("20")
+    assert field.get_attribute("aria-invalid") is None
+    assert page.locator("#row-graph svg").get_attribute("aria-label") == "The graph of row 20"
+    assert browser_page.errors == []

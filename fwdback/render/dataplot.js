@@ -12,29 +12,38 @@
   const page = window.fwdbackPage;
   if (!page || !page.live || page.shape.k > 2 || page.shape.m !== 1) { return; }
   const SVG = "http://www.w3.org/2000/svg";
-  const WIDTH = 540, HEIGHT = 340, LEFT = 66, RIGHT = 12, TOP = 12, BOTTOM = 36, FIELD = 48;
+  const WIDTH = 540, HEIGHT = 340, LEFT = 66, RIGHT = 12, TOP = 28, BOTTOM = 36, FIELD = 48;
   const k = page.shape.k, X = page.X, rows = page.data.rows, g6 = page.g6;
   const POSITIVE = getComputedStyle(document.documentElement).getPropertyValue("--positive").trim() || "#2166ac";
   const NEGATIVE = getComputedStyle(document.documentElement).getPropertyValue("--negative").trim() || "#b35806";
 
   const axes = k === 1 ? ["x1", "y"] : ["x1", "x2"];
+  /* Each coordinate by its column's name in the data, as the network's figure names its inputs and output. */
+  const column = { x1: page.net.features[0], x2: page.net.features[1], y: page.net.targets[0] };
+  function escaped(text) { return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;"); }
+  const named = {};
+  Object.keys(column).forEach(function (key) { named[key] = escaped(column[key]); });
   const section = document.createElement("section");
   section.id = "data-plot";
   section.innerHTML = "<h2>The data, and the network's function through it</h2><p class=\"caption\">" +
-    (k === 1 ? "The points are the rows (x1, y); the curve is ŷ(x1) at the weights shown. "
-             : "The points are the rows at (x1, x2), coloured by y; the field under them is ŷ(x1, x2) at the weights shown, on the same colours. ") +
+    (k === 1 ? "The points are the rows (" + named.x1 + ", " + named.y + "); the curve is ŷ(" + named.x1 + ") at the weights shown. "
+             : "The points are the rows at (" + named.x1 + ", " + named.x2 + "), coloured by " + named.y + "; the field under them is ŷ(" +
+               named.x1 + ", " + named.x2 + ") at the weights shown, on the same colours. ") +
     "Click an empty place to add a row there, drag a point to move it; or Tab to a point and move it with the arrow keys " +
     "(Shift: ten times as far), Delete removes it. Training, the equations and the saved rows use the rows as edited.</p>" +
+    '<p class="caption" data-role="units">The plot and its fields: ' + escaped(page.data.units) + "</p>" +
     '<div class="controls" role="group" aria-label="The chosen row">' +
     '<button id="add-point" type="button">Add a point</button><button id="remove-point" type="button">Remove the chosen point</button>' +
     ["x1"].concat(k === 2 ? ["x2"] : [], ["y"]).map(function (name) {
-      return '<label>' + name + ' <input type="number" step="any" data-coordinate="' + name + '" aria-label="' + name + ' of the chosen row"></label>';
+      return '<label>' + named[name] + ' <input type="number" step="any" data-coordinate="' + name + '" aria-label="' + named[name] +
+        ' of the chosen row"></label>';
     }).join("") + '<output id="point-chosen" aria-live="polite"></output></div><figure class="scroll" id="data-figure"></figure>';
   document.getElementById("weights").after(section);  /* after the parameters, ahead of the rows table */
   const figure = section.querySelector("#data-figure");
   /* One figure for the section's life, its contents redrawn: a point dragged keeps the pointer. */
-  const svg = element("svg", { class: "data-plot", viewBox: "0 0 " + WIDTH + " " + HEIGHT, width: WIDTH, height: HEIGHT,
-                               role: "group", "aria-label": k === 1 ? "The rows and the curve yhat(x1)" : "The rows and the field yhat(x1, x2)" });
+  const svg = element("svg", { class: "data-plot", viewBox: "0 0 " + WIDTH + " " + HEIGHT, width: WIDTH, height: HEIGHT, role: "group",
+                               "aria-label": k === 1 ? "The rows and the curve yhat(" + column.x1 + ")"
+                                                     : "The rows and the field yhat(" + column.x1 + ", " + column.x2 + ")" });
   figure.appendChild(svg);
   const chosenLabel = section.querySelector("#point-chosen");
   let chosen = 0;
@@ -78,8 +87,9 @@
     element("text", { x: px(a), y: HEIGHT - BOTTOM + 14, "text-anchor": "middle" }, ticks).textContent = g6(Number(a.toPrecision(3)));
     element("text", { x: LEFT - 4, y: py(b) + 4, "text-anchor": "end" }, ticks).textContent = g6(Number(b.toPrecision(3)));
   });
-  element("text", { x: (LEFT + WIDTH - RIGHT) / 2, y: HEIGHT - 4, "text-anchor": "middle" }, ticks).textContent = axes[0];
-  element("text", { x: 12, y: TOP + (HEIGHT - TOP - BOTTOM) / 2, "text-anchor": "middle", transform: "rotate(-90 12 " + (TOP + (HEIGHT - TOP - BOTTOM) / 2) + ")" }, ticks).textContent = axes[1];
+  element("text", { x: (LEFT + WIDTH - RIGHT) / 2, y: HEIGHT - 4, "text-anchor": "middle", class: "axis-title" }, ticks).textContent = column[axes[0]];
+  /* The vertical axis's title level above the plane, clear of the tick labels (the top one, its baseline at TOP + 4, rises to about TOP - 5). */
+  element("text", { x: 4, y: TOP - 12, "text-anchor": "start", class: "axis-title" }, ticks).textContent = column[axes[1]] + " ↑";
   const pointsLayer = element("g", { class: "points" }, svg);
   svg.setAttribute("data-across", JSON.stringify(across));  /* the axes' ranges, for a reader of the figure */
   svg.setAttribute("data-up", JSON.stringify(up));
@@ -142,7 +152,9 @@
     chosen = Math.min(chosen, X.length - 1);
     pointsLayer.querySelectorAll(".point").forEach(function (point, r) { point.classList.toggle("chosen", r === chosen); });
     section.querySelectorAll("input[data-coordinate]").forEach(function (field) {
-      if (document.activeElement !== field) { field.value = X.length ? String(coordinate(chosen, field.getAttribute("data-coordinate"))) : ""; }
+      if (document.activeElement !== field) {
+        if (X.length) { page.showValue(field, coordinate(chosen, field.getAttribute("data-coordinate"))); } else { field.value = ""; }
+      }
     });
     chosenLabel.textContent = X.length ? "the chosen row: " + (chosen + 1) + " of " + X.length : "no rows";
   }
@@ -232,9 +244,14 @@
   section.querySelector("#remove-point").addEventListener("click", function () { remove(chosen); });
   section.querySelectorAll("input[data-coordinate]").forEach(function (field) {
     field.addEventListener("input", function () {
-      const v = Number(field.value);
-      if (field.value.trim() === "" || !isFinite(v)) { return; }
-      setCoordinate(chosen, field.getAttribute("data-coordinate"), v);
+      const name = field.getAttribute("data-coordinate");
+      const v = page.typedNumber(field);
+      if (v === null) {
+        page.markField(field, "Type a number, as 0.25 or -1.5; the row keeps " + column[name] + " = " + g6(coordinate(chosen, name)) + ".");
+        return;
+      }
+      page.markField(field, null);
+      setCoordinate(chosen, name, v);
       edited();
     });
   });

@@ -146,8 +146,10 @@ def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Blo
     figures are render.svg's, drawn at the first kept epoch and moved by the page's script."""
     names = page["network"]["names"]
     live = page["rows"] is not None and page["rows"]["live"]
+    frozen = set(page["network"]["frozen"])
     parameters = "".join(
-        f'<tr data-param="{html_text(name)}" tabindex="0"><td>{html_text(name)}</td>'
+        f'<tr data-param="{html_text(name)}" tabindex="0"><td>{html_text(name)}'
+        + (' <span class="frozen-mark">(frozen: keeps its value)</span>' if name in frozen else "") + "</td>"
         + (f'<td><span class="shown"></span><input type="number" step="any" data-set="{html_text(name)}" aria-label="{html_text(name)}"></td>'
            if live else "<td></td>")
         + f'<td aria-label="dL/d{html_text(name)}"></td></tr>' for name in names
@@ -192,8 +194,8 @@ def _live_controls(page: dict) -> str:
     """What a person does with weights of their own: set any parameter (its field, or the arrow
     keys on its edge in the figure), train on from there, go back to the run, save."""
     return ("""<p class="caption">Set any parameter: type it in its field below, drag its edge in the figure up or down, or
-focus the edge (Tab) and press ↑ or ↓ (Page Up, Page Down: ten times as far). The forward pass, the loss, every gradient and
-its chain rule are recomputed from the run's rows at once; Play (or space) then trains on from your weights.</p>
+focus the edge (Tab) or the field and press ↑ or ↓ to step it by 0.01 (Page Up, Page Down: by 0.1). The forward pass, the loss,
+every gradient and its chain rule are recomputed from the run's rows at once; Play (or space) then trains on from your weights.</p>
 <div class="controls" role="group" aria-label="Your weights"><button id="train" type="button" aria-pressed="false">▶ Train from here</button>
 <button id="reset" type="button">Back to the run</button><button id="save-weights" type="button">Save these weights</button>
 <button id="save-rows" type="button">Save the rows</button></div>
@@ -210,8 +212,8 @@ def _playback_only(page: dict) -> str:
         reason = f"it trained on {count(page['training_rows'])} rows, more than the {count(page['live_rows'])} a page holds"
     return (f'<p class="caption">This page plays the run back: {html_text(reason)}, so its weights cannot be set here '
             "(train on fewer rows for a page that recomputes).</p>"
-            '<p><button id="save-weights" type="button">Save these weights</button> <span class="caption">as JSON, for '
-            "<code>fwdback train DATA --init weights.json</code> to start from</span></p>")
+            '<div class="controls"><button id="save-weights" type="button">Save these weights</button> <span class="caption">as JSON, for '
+            '<code>fwdback train DATA --init <span id="weights-file">weights.json</span></code> to start from</span></div>')
 
 
 def _step_controls(page: dict) -> str:

@@ -171,7 +171,7 @@
       cells[2].textContent = g6(value(g, name));
       cells[2].setAttribute("data-value", String(value(g, name)));
       const field = row.querySelector("input[data-set]");
-      if (field && document.activeElement !== field) { field.value = String(value(w, name)); }
+      if (field && document.activeElement !== field) { showValue(field, value(w, name)); }
     });
     const loss = edited !== null ? edited.at.loss : data.epochs.losses[current];
     const shown = document.getElementById("loss");
@@ -548,6 +548,38 @@
       slopeValue + " = " + g6(b.dL_dZ[h][0]) + "</p>";
   }
 
+  /* A number field at value v, in full and as wide as it (a narrow screen cuts nothing off), valid. */
+  function showValue(field, v) {
+    field.value = String(v);
+    field.style.width = Math.max(8, field.value.length + 3) + "ch";
+    markField(field, null);
+  }
+  /* A number field's typed value, or null where it is none (empty, "-", past float64's 1.8e308). */
+  function typedNumber(field) {
+    const v = Number(field.value);
+    return field.validity.badInput || field.value.trim() === "" || !isFinite(v) ? null : v;
+  }
+  /* Mark a field invalid with `problem` (what to type, what the page computes with), or, null, valid again. */
+  let notes = 0;
+  function markField(field, problem) {
+    let note = field.getAttribute("aria-describedby") ? document.getElementById(field.getAttribute("aria-describedby")) : null;
+    if (problem === null) {
+      field.removeAttribute("aria-invalid");
+      if (note) { note.remove(); field.removeAttribute("aria-describedby"); }
+      return;
+    }
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "field-note";
+      note.id = "field-note-" + (notes += 1);
+      note.setAttribute("aria-live", "polite");
+      field.after(note);
+      field.setAttribute("aria-describedby", note.id);
+    }
+    field.setAttribute("aria-invalid", "true");
+    note.textContent = problem;
+  }
+
   /* Show weights `vector` as a person's: every pass recomputed from the page's rows. */
   function setWeights(vector) {
     edited = { vector: vector, at: passes(vector), from: edited === null ? current : edited.from,
@@ -663,7 +695,7 @@
     return flags.join(" ");
   }
   function drawCommand() {
-    if (!live) { return; }
+    if (!live) { document.getElementById("weights-file").textContent = weightsFile(); return; }
     const files = "rows.csv --init " + weightsFile() + " ";
     /* a stateful rule's update at a kept epoch k > 1 is explain's from the run's first weights, k - 1 epochs on */
     const replays = edited === null && step === null && data.plan.optimizer !== "gd" && data.epochs.epochs[current] > 1;
@@ -697,8 +729,18 @@
     document.querySelectorAll("#parameters input[data-set]").forEach(function (field) {
       const name = field.getAttribute("data-set");
       field.addEventListener("input", function () {
-        const v = Number(field.value);
-        if (field.value.trim() !== "" && isFinite(v)) { set(name, v); }
+        const v = typedNumber(field);
+        if (v !== null) { markField(field, null); set(name, v); return; }
+        markField(field, "Type a number, as 0.25, -1.5 or 2e-3 (at most ±1.8e308); the page computes with " + name + " = " +
+          g6(value(weights(), name)) + ", its last valid value.");
+      });
+      /* ↑ ↓ step the field as they step its edge: 0.01, Page Up and Down 0.1 (not the browser's 1). */
+      field.addEventListener("keydown", function (event) {
+        const keys = { ArrowUp: 1, ArrowDown: -1, PageUp: 1, PageDown: -1 };
+        if (!(event.key in keys)) { return; }
+        event.preventDefault();
+        nudge(name, keys[event.key], event.key.indexOf("Page") === 0);
+        showValue(field, value(weights(), name));
       });
       field.addEventListener("click", function (event) { event.stopPropagation(); });
       field.addEventListener("focus", function () { focused = name; if (!pinned) { drawDetail(name); } });
@@ -796,6 +838,7 @@
     data: data, net: net, shape: shape, X: X, Y: Y, live: live, names: names, frozen: frozen, g6: g6, sym: sym,
     weights: weights,
     passes: function () { return edited !== null ? edited.at : passes(weights()); },
+    typedNumber: typedNumber, markField: markField, showValue: showValue,
     loss: function () { return edited !== null ? edited.at.loss : data.epochs.losses[current]; },
     nextUpdate: nextUpdate, updateRule: updateRule, stateNote: stateNote, stateMissing: stateMissing,
     rowsEdited: function () {

@@ -88,7 +88,8 @@ const fwdbackRowGraph = (function () {
   if (!page || !page.live) { return; }
   const SVG = "http://www.w3.org/2000/svg";
   const net = page.net, g6 = page.g6;
-  const WIDE = 150, HIGH = 40, COLUMN = 172, ROW = 50, MOST_NODES = 400;
+  const HIGH = 40, GAP = 22, ROW = 50, MOST_NODES = 400;
+  let WIDE = 150;  /* a box's width: its longest text's, measured at each drawing, and 6 px either side */
 
   const section = document.createElement("section");
   section.id = "row-graph";
@@ -117,10 +118,10 @@ const fwdbackRowGraph = (function () {
     });
     const tallest = Math.max.apply(null, filled.filter(Boolean));
     nodes.forEach(function (node) {
-      node.x = 10 + node.column * COLUMN;
+      node.x = 10 + node.column * (WIDE + GAP);
       node.y = 10 + (node.place - 1) * ROW + (tallest - filled[node.column]) * ROW / 2;
     });
-    return { width: 20 + (filled.length - 1) * COLUMN + WIDE, height: 20 + tallest * ROW };
+    return { width: 20 + (filled.length - 1) * (WIDE + GAP) + WIDE, height: 20 + tallest * ROW };
   }
 
   function element(name, attributes, parent) {
@@ -130,16 +131,42 @@ const fwdbackRowGraph = (function () {
     return made;
   }
 
-  function draw() {
+  /* The widest of the boxes' texts, in px, as the figure's font draws them. */
+  function widest(texts, figure) {
+    const probe = element("svg", { class: "row-graph", width: 0, height: 0 }, figure);
+    const lengths = texts.map(function (text) {
+      const made = element("text", { class: text[0] }, probe);
+      made.textContent = text[1];
+      return made.getComputedTextLength();
+    });
+    probe.remove();
+    return Math.max.apply(null, lengths);
+  }
+  /* The row shown: the field's whole number from 1 to the rows' count, or, while it holds none, the last it held. */
+  let row = 1;
+  function readRow() {
     const n = page.X.length;
     rowField.max = String(n);
-    const row = Math.max(1, Math.min(n, parseInt(rowField.value, 10) || 1));
+    const typed = page.typedNumber(rowField);
+    if (typed !== null && Number.isInteger(typed) && typed >= 1 && typed <= n) {
+      row = typed;
+      page.markField(rowField, null);
+    } else {
+      row = Math.min(row, n);
+      page.markField(rowField, "Type a whole row number from 1 to " + n + "; the graph shows row " + row + ".");
+    }
+  }
+  function draw() {
+    readRow();
     const nodes = fwdbackRowGraph.build(net, page.weights(), page.X, page.Y, row - 1, page.data.plan.loss);
     const figure = section.querySelector("#graph-figure");
     if (nodes.length > MOST_NODES) {
       figure.innerHTML = '<p class="caption">This network\'s row has ' + nodes.length + " operations, too many to draw.</p>";
       return;
     }
+    const texts = nodes.map(function (node) { return [["name", node.label + " = " + g6(node.value)], ["grad", "grad " + g6(node.grad)]]; });
+    const measured = widest([].concat.apply([], texts), figure);
+    WIDE = measured > 0 ? Math.ceil(measured) + 12 : 150;  /* 0: not laid out (a hidden page), the old fixed width */
     const size = place(nodes);
     const svg = element("svg", { class: "row-graph", viewBox: "0 0 " + size.width + " " + size.height, width: size.width,
                                  height: size.height, role: "group", "aria-label": "The graph of row " + row });
@@ -151,13 +178,13 @@ const fwdbackRowGraph = (function () {
                           "data-from": input.key, "data-to": node.key }, edges);
       });
     });
-    nodes.forEach(function (node) {
+    nodes.forEach(function (node, t) {
       const group = element("g", { class: "op" + (node.inputs.length ? "" : " leaf"), tabindex: "0", role: "button", "data-node": node.key,
                                    "data-value": String(node.value), "data-grad": String(node.grad),
                                    "aria-label": node.label + " = " + g6(node.value) + ", dL/d(" + node.label + ") = " + g6(node.grad) }, svg);
       element("rect", { x: node.x, y: node.y, width: WIDE, height: HIGH, rx: 5 }, group);
-      element("text", { x: node.x + 6, y: node.y + 16, class: "name" }, group).textContent = node.label + " = " + g6(node.value);
-      element("text", { x: node.x + 6, y: node.y + 32, class: "grad" }, group).textContent = "grad " + g6(node.grad);
+      element("text", { x: node.x + 6, y: node.y + 16, class: "name" }, group).textContent = texts[t][0][1];
+      element("text", { x: node.x + 6, y: node.y + 32, class: "grad" }, group).textContent = texts[t][1][1];
       group.addEventListener("click", function () { choose(node.key); });
       group.addEventListener("keydown", function (event) {
         if (event.key === "Enter" || event.key === " ") { event.preventDefault(); event.stopPropagation(); choose(node.key); }

@@ -164,6 +164,12 @@
     where.textContent = "step " + (at + 1) + " of " + list.length + ": " + step.title;
     shown.innerHTML = "<h3>" + step.title + "</h3>" + step.html;
     shown.setAttribute("data-step", String(at));
+    /* At the first or last step its button stops; the focus it held goes to the other one. */
+    const previous = section.querySelector("#step-previous"), next = section.querySelector("#step-next");
+    const stopped = document.activeElement === previous && at === 0 ? next : document.activeElement === next && at === list.length - 1 ? previous : null;
+    previous.disabled = at === 0;
+    next.disabled = at === list.length - 1;
+    if (stopped !== null) { stopped.focus(); }
     light(step);
   }
   function go(by) { at += by; draw(); }
