@@ -237,3 +237,24 @@ def test_a_warm_start_on_a_dask_cluster_goes_on_as_one_unbroken_run():
         warm = FwdbackRegressor(epochs=8, tol=0, warm_start=True).fit(*blocks)
         warm.set_params(epochs=12).fit(*blocks)
     assert warm.weights_ == whole.weights_ and warm.loss_curve_ == whole.loss_curve_ and warm.n_iter_ == 20
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda net, X, y: net.loss_of(X, y, loss="mae"), r"loss='mae'\): loss must be one of 'mse'"),
+    (lambda net, X, y: net.backward(X, y, loss="mae"), r"loss='mae'\): loss must be one of 'mse'"),
+    (lambda net, X, y: net.forward(X[:, :2]), r"X has shape \(30, 2\).*shape \(n, 3\)"),
+    (lambda net, X, y: net.predict(X[0]), r"X has shape \(3,\).*shape \(n, 3\)"),
+    (lambda net, X, y: net.explain(X, np.c_[y, y]), r"y has shape \(30, 2\).*shape \(30,\)"),
+    (lambda net, X, y: net.backward(X, y[:-1]), r"y has shape \(29,\).*shape \(30,\)"),
+    (lambda net, X, y: net.loss_of(X, y[:-1]), r"y has shape \(29,\).*shape \(30,\)"),
+    (lambda net, X, y: Network.random(n_hidden=3), r"no argument 'n_hidden'; give hidden="),
+    (lambda net, X, y: Network.random(random_state=1), r"no argument 'random_state'; give seed="),
+    (lambda net, X, y: Network.random(hidden=0), r"hidden=0\): hidden must be an integer of at least 1"),
+    (lambda net, X, y: Network.random(output_activation="relu"), r"output_activation must be one of 'identity'"),
+    (lambda net, X, y: Network.from_weights(net.weights, n_hidden=2), r"no argument 'n_hidden'; give hidden="),
+])
+def test_a_network_refuses_a_wrong_argument_with_a_value_error_naming_it(call, words):
+    X, y = generate(30, seed=27)
+    with pytest.raises(ValueError, match=words):
+        call(Network.random(seed=0), X, y)
+
