@@ -129,24 +129,50 @@ class Network:
         self.params = network.update(self.params, grads, lr)
 
     @quiet_floats
-    def explain(self, X, y, lr: float | None = None, rows: int = 5, features=None, target: str = "y"):
-        """One epoch from the current weights worked by hand on X, shape (n, k), and y, shape (n,),
-        as `fwdback explain` works it: a render.notebook.Explanation, which a notebook shows with its
-        equations (`.markdown()`, `.html()` and `.document()` give it as text or data).
-        lr None chooses the step from the data and these weights as explain does
-        (stepsize.choose_lr); `features` names X's columns (x1.. by default); the weights are
-        not changed."""
-        from .explain import work_epoch
+    def explain(self, X, y, rows: int = 5, features=None, target=None, **settings):
+        """One epoch from the current weights worked by hand on X, shape (n, k), and y, shape (n,)
+        (or (n, m)), as `fwdback explain DATA --init WEIGHTS` works it: a render.notebook.Explanation,
+        which a notebook shows with its equations (`.markdown()`, `.html()` and `.document()` give
+        it as text or data). The weights are not changed.
+
+        `settings` are the run's settings `fwdback explain` takes (EXPLAINED), by
+        FwdbackRegressor's names and with its defaults, checked as it checks them: lr (None
+        chooses the step from the data and these weights, stepsize.choose_lr), loss, optimizer,
+        momentum, beta1, beta2, epsilon, freeze, batch_size, shuffle, val_split, patience,
+        min_delta, standardize (None: the rows as they are, as explain shows them),
+        random_state (the seed of the shuffles and the split). `rows`: the rows shown;
+        `features` names X's columns (x1.. by default), `target` y's (y, or y1..ym).
+        """
+        from .explain import training_row_numbers, work_epoch
         from .render.notebook import Explanation
         from .reports.explain import explanation
-        from .training import prepare, resolve
+        from .training import resolve
 
+        call = "Network.explain"
+        taken = {setting.estimator_name: setting for setting in EXPLAINED}
+        unknown = next((name for name in settings if name not in taken), None)
+        if unknown is not None:
+            raise _unknown(call, unknown, ("X", "y", "rows", "features", "target", *taken))
+        if not Integer(1).admits(rows):
+            raise ValueError(f"{call}(rows={rows!r}): rows must be {Integer(1).need()}")
+        _check_arguments(call, settings)
+        plan = TrainingPlan(**{setting.name: _typed(setting, settings.get(setting.estimator_name, setting.default))
+                               for setting in EXPLAINED})
+        check_used(dataclasses.asdict(plan))
+        run.check_frozen(plan.freeze, self.params)
+        if plan.standardize is None:
+            plan = plan.replace(standardize=False)
         X = self._inputs(X)
         y = self._targets(y, len(X))
-        features = tuple(features) if features is not None else tuple(f"x{j}" for j in range(1, X.shape[1] + 1))
-        plan = TrainingPlan(lr=None if lr is None else float(lr), standardize=False)
+        m = self.params.n_outputs
+        features = tuple(f"x{j}" for j in range(1, X.shape[1] + 1)) if features is None else tuple(features)
+        target = ("y" if m == 1 else tuple(f"y{j}" for j in range(1, m + 1))) if target is None else target
+        if len(features) != X.shape[1] or (1 if isinstance(target, str) else len(target)) != m:
+            raise ValueError(f"features={features!r}, target={target!r}: give a name for each of X's {X.shape[1]} "
+                             f"columns and {'a name' if m == 1 else f'a tuple of {m} names'} for y's")
         rows_seen = prepare(X, y, plan)
-        worked = work_epoch(rows_seen, self.params, resolve(plan, rows_seen, self.params))
+        worked = work_epoch(rows_seen, self.params, resolve(plan, rows_seen, self.params),
+                            row_numbers=training_row_numbers(len(y), plan))
         return Explanation(worked, explanation(worked, features, rows, target), features, target)
 
     def _inputs(self, X) -> np.ndarray:
@@ -492,6 +518,9 @@ FwdbackRegressor.__init__.__signature__ = inspect.Signature(
 )
 
 
+# The settings of a run that Network.explain takes, as `fwdback explain` does: the plan's
+# (the network's shape is the Network's own), but those of train alone (epochs, tol).
+EXPLAINED = tuple(setting for setting in PLAN_SETTINGS if "explain" in setting.commands)
 # Network's arguments that are settings, by a setting's name (Network.random's seed) or the estimator's (explain's).
 _BY_ARGUMENT = BY_NAME | {setting.estimator_name: setting for setting in SETTINGS}
 _SHAPE = ("n_outputs", "output_activation", "bias")
