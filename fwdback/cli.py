@@ -93,7 +93,10 @@ def _names(ctx, param, value):
     names = tuple(name.strip() for name in value.split(","))
     if not all(names):
         raise click.BadParameter(f"{value!r} has an empty name; give parameter names separated by commas, e.g. b1,b2")
-    return tuple(dict.fromkeys(names))
+    if not Names().admits(names):
+        repeated = next(name for name in names if names.count(name) > 1)
+        raise click.BadParameter(f"{value!r} names {repeated} twice; give each parameter once, e.g. b1,b2")
+    return names
 
 
 def _fraction_below_one(ctx, param, value):

@@ -104,6 +104,21 @@ class FwdbackError(Exception):
         return self.message()
 
 
+class UnknownArgument(FwdbackError, TypeError, ValueError):
+    """A Python call given a keyword it does not take: a TypeError, as Python's own, and a
+    ValueError, as the library's other refusals of an argument. `taken`: the keywords it takes;
+    `meant`: the one of them `name` stands for where `name` is another door's name for it
+    (n_hidden or random_state, say), else None."""
+
+    def __init__(self, call: str, name: str, taken: tuple[str, ...], meant: str | None = None):
+        self.call, self.name, self.taken, self.meant = call, name, taken, meant
+        super().__init__(call, name, taken, meant)
+
+    def message(self, name=python_name) -> str:
+        hint = f"; give {self.meant}=" if self.meant else ""
+        return f"{self.call}() takes no argument {self.name!r}{hint} (it takes {', '.join(self.taken)})"
+
+
 class DataError(FwdbackError, ValueError):
     """The data CSV cannot be used as it is."""
 

@@ -14,6 +14,7 @@ Training is the CLI's, step for step: `FwdbackRegressor(random_state=S, ...).fit
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import sys
@@ -23,7 +24,7 @@ import numpy as np
 
 from . import network, run
 from .run import check_used, stored_settings
-from .errors import quiet_floats
+from .errors import UnknownArgument, quiet_floats
 from .network import Architecture, Gradients, Parameters, init_parameters
 from .notation import count
 from .modelfile import Model, TrainingRecord
@@ -54,24 +55,29 @@ class Network:
 
     The names are the command line's and FwdbackRegressor's: `hidden` (--hidden), `seed` (--seed,
     the estimator's random_state), `loss` the loss convention (--loss). `params` is the engine's
-    network.Parameters; the methods are network.py's functions.
+    network.Parameters; the methods are network.py's functions. An argument that is a setting is
+    checked by its declaration (settings.SETTINGS), X's and y's shapes by the network's: each
+    refusal is a ValueError naming the argument and what it must be.
     """
 
     def __init__(self, params: Parameters):
         self.params = params
 
     @classmethod
-    def random(cls, n_inputs: int = 3, hidden: int = 2, activation: str = "identity", seed: int = 0, **shape) -> Network:
+    def random(cls, n_inputs: int = 3, hidden: int = 2, activation: str = "identity", seed: int = 0,
+               **shape) -> Network:
         """Initial weights from numpy.random.default_rng(seed), exactly as the CLI draws them.
-        `shape`: n_outputs, output_activation, bias, as network.Architecture takes them."""
-        return cls(init_parameters(np.random.default_rng(seed), n_inputs, hidden, activation, **shape))
+        `shape`: n_outputs, output_activation, bias (_architecture)."""
+        _check_arguments("Network.random", {"seed": seed})
+        architecture = _architecture("Network.random", n_inputs, hidden, activation, shape, ("seed",))
+        return cls(init_parameters(np.random.default_rng(seed), **dataclasses.asdict(architecture)))
 
     @classmethod
     def from_weights(
         cls, weights: dict[str, float], n_inputs: int = 3, hidden: int = 2, activation: str = "identity", **shape
     ) -> Network:
         """From {"w1": ..., "b3": ...}: every name of the network, and no other."""
-        architecture = Architecture(n_inputs, hidden, activation=activation, **shape)
+        architecture = _architecture("Network.from_weights", n_inputs, hidden, activation, shape, ("weights",))
         names = architecture.names
         missing, unknown = set(names) - set(weights), set(weights) - set(names)
         if missing or unknown:
@@ -94,7 +100,7 @@ class Network:
         """The forward pass of X, shape (n, k), as fwdback.forward gives it: Z and N, shape (H, n),
         what goes into and comes out of each hidden unit (N[0] is N1); A and Yhat, shape (m, n),
         the same of the outputs; yhat, shape (n,) (or (n, m) for m outputs)."""
-        return network.forward(self.params, np.asarray(X, dtype=np.float64))
+        return network.forward(self.params, self._inputs(X))
 
     def predict(self, X) -> np.ndarray:
         """yhat, shape (n,) (or (n, m) for m outputs), for X, shape (n, k): forward(X).yhat."""
@@ -103,14 +109,18 @@ class Network:
     @quiet_floats
     def loss_of(self, X, y, loss: str = "mse") -> float:
         """L at the current weights: (1/n) * sum (y_i - yhat_i)^2, or the convention `loss` names
-        (losses.LOSSES, FwdbackRegressor's `loss`).  X : shape (n, k), y : shape (n,)."""
-        return network.loss(np.asarray(y, dtype=np.float64), self.predict(X), loss)
+        (losses.LOSSES, FwdbackRegressor's `loss`).  X : shape (n, k), y : shape (n,) (or (n, m))."""
+        _check_arguments("Network.loss_of", {"loss": loss})
+        X = self._inputs(X)
+        return network.loss(self._targets(y, len(X)), network.forward(self.params, X).yhat, loss)
 
     @quiet_floats
     def backward(self, X, y, loss: str = "mse") -> Gradients:
         """dL/dparameter for every parameter at the current weights, L by the convention `loss`:
-        a forward pass, then the chain rule."""
-        X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        a forward pass, then the chain rule.  X : shape (n, k), y : shape (n,) (or (n, m))."""
+        _check_arguments("Network.backward", {"loss": loss})
+        X = self._inputs(X)
+        y = self._targets(y, len(X))
         return network.backward(self.params, X, y, network.forward(self.params, X), loss).gradients
 
     @quiet_floats
@@ -119,24 +129,71 @@ class Network:
         self.params = network.update(self.params, grads, lr)
 
     @quiet_floats
-    def explain(self, X, y, lr: float | None = None, rows: int = 5, features=None, target: str = "y"):
-        """One epoch from the current weights worked by hand on X, shape (n, k), and y, shape (n,),
-        as `fwdback explain` works it: a render.notebook.Explanation, which a notebook shows with its
-        equations (`.markdown()`, `.html()` and `.document()` give it as text or data).
-        lr None chooses the step from the data and these weights as explain does
-        (stepsize.choose_lr); `features` names X's columns (x1.. by default); the weights are
-        not changed."""
-        from .explain import work_epoch
+    def explain(self, X, y, rows: int = 5, features=None, target=None, **settings):
+        """One epoch from the current weights worked by hand on X, shape (n, k), and y, shape (n,)
+        (or (n, m)), as `fwdback explain DATA --init WEIGHTS` works it: a render.notebook.Explanation,
+        which a notebook shows with its equations (`.markdown()`, `.html()` and `.document()` give
+        it as text or data). The weights are not changed.
+
+        `settings` are the run's settings `fwdback explain` takes (EXPLAINED), by
+        FwdbackRegressor's names and with its defaults, checked as it checks them: lr (None
+        chooses the step from the data and these weights, stepsize.choose_lr), loss, optimizer,
+        momentum, beta1, beta2, epsilon, freeze, batch_size, shuffle, val_split, patience,
+        min_delta, standardize (None: the rows as they are, as explain shows them),
+        random_state (the seed of the shuffles and the split). `rows`: the rows shown;
+        `features` names X's columns (x1.. by default), `target` y's (y, or y1..ym).
+        """
+        from .explain import training_row_numbers, work_epoch
         from .render.notebook import Explanation
         from .reports.explain import explanation
-        from .training import prepare, resolve
+        from .training import resolve
 
-        X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        features = tuple(features) if features is not None else tuple(f"x{j}" for j in range(1, X.shape[1] + 1))
-        plan = TrainingPlan(lr=None if lr is None else float(lr), standardize=False)
+        call = "Network.explain"
+        taken = {setting.estimator_name: setting for setting in EXPLAINED}
+        unknown = next((name for name in settings if name not in taken), None)
+        if unknown is not None:
+            raise _unknown(call, unknown, ("X", "y", "rows", "features", "target", *taken))
+        if not Integer(1).admits(rows):
+            raise ValueError(f"{call}(rows={rows!r}): rows must be {Integer(1).need()}")
+        _check_arguments(call, settings)
+        plan = TrainingPlan(**{setting.name: _typed(setting, settings.get(setting.estimator_name, setting.default))
+                               for setting in EXPLAINED})
+        check_used(dataclasses.asdict(plan))
+        run.check_frozen(plan.freeze, self.params)
+        if plan.standardize is None:
+            plan = plan.replace(standardize=False)
+        X = self._inputs(X)
+        y = self._targets(y, len(X))
+        m = self.params.n_outputs
+        features = tuple(f"x{j}" for j in range(1, X.shape[1] + 1)) if features is None else tuple(features)
+        target = ("y" if m == 1 else tuple(f"y{j}" for j in range(1, m + 1))) if target is None else target
+        if len(features) != X.shape[1] or (1 if isinstance(target, str) else len(target)) != m:
+            raise ValueError(f"features={features!r}, target={target!r}: give a name for each of X's {X.shape[1]} "
+                             f"columns and {'a name' if m == 1 else f'a tuple of {m} names'} for y's")
         rows_seen = prepare(X, y, plan)
-        worked = work_epoch(rows_seen, self.params, resolve(plan, rows_seen, self.params))
+        worked = work_epoch(rows_seen, self.params, resolve(plan, rows_seen, self.params),
+                            row_numbers=training_row_numbers(len(y), plan))
         return Explanation(worked, explanation(worked, features, rows, target), features, target)
+
+    def _inputs(self, X) -> np.ndarray:
+        """X as float64, shape (n, k) for the network's k inputs, n >= 1; else a ValueError naming both shapes."""
+        X = np.asarray(X, dtype=np.float64)
+        k = self.params.n_inputs
+        if X.ndim != 2 or X.shape[1] != k or len(X) == 0:
+            raise ValueError(f"X has shape {X.shape}; this network has {k} input{'s' if k > 1 else ''}: give X of "
+                             f"shape (n, {k}), a row per example (X.reshape(1, -1) for one)")
+        return X
+
+    def _targets(self, y, n: int) -> np.ndarray:
+        """y as float64, shape (n,) for one output, (n, m) for m; else a ValueError naming both shapes."""
+        y = np.asarray(y, dtype=np.float64)
+        m = self.params.n_outputs
+        shape = (n,) if m == 1 else (n, m)
+        if y.shape != shape:
+            outputs = "one output" if m == 1 else f"{m} outputs"
+            raise ValueError(f"y has shape {y.shape}; for X's {n} rows and this network's {outputs}, give y of shape "
+                             f"{shape}: {'a target' if m == 1 else 'a column of targets'} per row")
+        return y
 
     def _repr_svg_(self) -> str:
         """The network with its weights, drawn (render.svg): what a notebook shows."""
@@ -449,10 +506,8 @@ class FwdbackRegressor:
         """A ValueError naming the first parameter that fit cannot use, and what it must be (each
         setting's constraint, settings.SETTINGS), or one given where the run would not use it
         (errors.SettingNotUsed). random_state takes more than a seed, and _seed reads it."""
-        for setting in SETTINGS:
-            name, value = setting.estimator_name, getattr(self, setting.estimator_name)
-            if setting.name != "seed" and not setting.admits(value):
-                raise ValueError(f"{type(self).__name__}({name}={value!r}): {name} must be {setting.need()}")
+        _check_arguments(type(self).__name__, {setting.estimator_name: getattr(self, setting.estimator_name)
+                                               for setting in SETTINGS if setting.name != "seed"})
         check_used({setting.name: _typed(setting, getattr(self, setting.estimator_name)) for setting in PLAN_SETTINGS
                     if setting.name != "seed"})
 
@@ -461,6 +516,43 @@ FwdbackRegressor.__init__.__signature__ = inspect.Signature(
     [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     + [inspect.Parameter(setting.estimator_name, inspect.Parameter.KEYWORD_ONLY, default=setting.default) for setting in SETTINGS]
 )
+
+
+# The settings of a run that Network.explain takes, as `fwdback explain` does: the plan's
+# (the network's shape is the Network's own), but those of train alone (epochs, tol).
+EXPLAINED = tuple(setting for setting in PLAN_SETTINGS if "explain" in setting.commands)
+# Network's arguments that are settings, by a setting's name (Network.random's seed) or the estimator's (explain's).
+_BY_ARGUMENT = BY_NAME | {setting.estimator_name: setting for setting in SETTINGS}
+_SHAPE = ("n_outputs", "output_activation", "bias")
+
+
+def _check_arguments(call: str, arguments: dict) -> None:
+    """A ValueError naming the first of `call`'s arguments (name -> value) that its setting's
+    constraint refuses (settings.SETTINGS), and what it must be."""
+    for name, value in arguments.items():
+        setting = _BY_ARGUMENT[name]
+        if not setting.admits(value):
+            raise ValueError(f"{call}({name}={value!r}): {name} must be {setting.need()}")
+
+
+def _unknown(call: str, name: str, taken: tuple[str, ...]) -> UnknownArgument:
+    """The refusal of a keyword `call` does not take, with the one of `taken` it stands for where it
+    is a setting's name at another door (n_hidden, the model file's; random_state, the estimator's)."""
+    meant = next((other for setting in SETTINGS if name in (setting.name, setting.estimator_name, setting.recorded_as)
+                  for other in (setting.name, setting.estimator_name) if other in taken and other != name), None)
+    return UnknownArgument(call, name, taken, meant)
+
+
+def _architecture(call: str, n_inputs, hidden, activation, shape: dict, own: tuple[str, ...]) -> Architecture:
+    """The network a Network constructor's arguments ask for: hidden, activation and `shape`'s
+    output_activation and bias checked by their settings (n_inputs, n_outputs by Architecture);
+    `own`: the call's other arguments, named with these where a keyword is not taken."""
+    unknown = next((name for name in shape if name not in _SHAPE), None)
+    if unknown is not None:
+        raise _unknown(call, unknown, ("n_inputs", "hidden", "activation", *own, *_SHAPE))
+    _check_arguments(call, {"hidden": hidden, "activation": activation} | {
+        name: value for name, value in shape.items() if name != "n_outputs"})
+    return Architecture(n_inputs, hidden, activation=activation, **shape)
 
 
 def _typed(setting: Setting, value):

@@ -115,12 +115,13 @@ class Names:
         if isinstance(value, str):
             return False
         try:
-            return all(isinstance(name, str) and name for name in value)
+            names = list(value)
         except TypeError:
             return False
+        return all(isinstance(name, str) and name for name in names) and len(set(names)) == len(names)
 
     def need(self, json: bool = False) -> str:
-        return "a list of parameter names" if json else "a list of parameter names, e.g. ['b1', 'b2']"
+        return "a list of parameter names, each once" if json else "a list of parameter names, each once, e.g. ['b1', 'b2']"
 
 
 @dataclass(frozen=True)

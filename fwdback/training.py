@@ -2,7 +2,7 @@
 stopping, the convergence stop, divergence.
 
 The CLI's options and the estimator's parameters both map onto a TrainingPlan (plan.py), and
-both train with `fit_rows` (the estimator through `fit`, which prepares its arrays first):
+both train with `fit_rows` through run.fit, on rows `prepare` (or prepare_streamed) made:
 equal settings give equal weights. An epoch itself is an objective's (engines/): the
 lecture's full batch, its Gram form, or mini-batches. `train` is the loop: an objective, the
 starting weights, the plan and the callbacks.
@@ -19,7 +19,7 @@ import numpy as np
 
 from .engines import GramEngine, LiteralEngine, step_scale
 from .engines.rows import InMemoryRows, RowSummary, StreamedRows, TrainingRows, scaling_chosen
-from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged, quiet_floats
+from .errors import LossOverflow, NotEnoughMemory, SplitTooSmall, TrainingDiverged
 from .losses import LOSSES
 from .network import Gradients, Parameters
 from .notation import count
@@ -261,22 +261,11 @@ class TrainingResult:
 
 @dataclass
 class Fit:
-    """A finished `fit`: the rows it trained on, the plan with its choices made, what it produced."""
+    """A finished `fit_rows`: the rows it trained on, the plan with its choices made, what it produced."""
 
     rows: TrainingRows
     plan: TrainingPlan
     result: TrainingResult
-
-
-@quiet_floats
-def fit(
-    X: np.ndarray, y: np.ndarray, initial: Parameters, plan: TrainingPlan, *, scaling: Scaling | None = None, **run
-) -> Fit:
-    """Prepare the rows (split, standardise), make the plan's choices, and train from `initial`.
-
-    X : shape (n, k), y : shape (n,). `scaling` is a resumed model's. `run` goes to fit_rows.
-    """
-    return fit_rows(prepare(X, y, plan, scaling), initial, plan, **run)
 
 
 def fit_rows(

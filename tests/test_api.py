@@ -17,6 +17,7 @@ import fwdback
 from fwdback import FwdbackRegressor, Network
 from fwdback.errors import ResumeConflict
 from fwdback.estimator import NotFittedError
+from fwdback.settings import SETTINGS
 from fwdback.synthetic import generate
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -237,3 +238,74 @@ def test_a_warm_start_on_a_dask_cluster_goes_on_as_one_unbroken_run():
         warm = FwdbackRegressor(epochs=8, tol=0, warm_start=True).fit(*blocks)
         warm.set_params(epochs=12).fit(*blocks)
     assert warm.weights_ == whole.weights_ and warm.loss_curve_ == whole.loss_curve_ and warm.n_iter_ == 20
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda net, X, y: net.loss_of(X, y, loss="mae"), r"loss='mae'\): loss must be one of 'mse'"),
+    (lambda net, X, y: net.backward(X, y, loss="mae"), r"loss='mae'\): loss must be one of 'mse'"),
+    (lambda net, X, y: net.forward(X[:, :2]), r"X has shape \(30, 2\).*shape \(n, 3\)"),
+    (lambda net, X, y: net.predict(X[0]), r"X has shape \(3,\).*shape \(n, 3\)"),
+    (lambda net, X, y: net.explain(X, np.c_[y, y]), r"y has shape \(30, 2\).*shape \(30,\)"),
+    (lambda net, X, y: net.backward(X, y[:-1]), r"y has shape \(29,\).*shape \(30,\)"),
+    (lambda net, X, y: net.loss_of(X, y[:-1]), r"y has shape \(29,\).*shape \(30,\)"),
+    (lambda net, X, y: Network.random(n_hidden=3), r"no argument 'n_hidden'; give hidden="),
+    (lambda net, X, y: Network.random(random_state=1), r"no argument 'random_state'; give seed="),
+    (lambda net, X, y: Network.random(hidden=0), r"hidden=0\): hidden must be an integer of at least 1"),
+    (lambda net, X, y: Network.random(output_activation="relu"), r"output_activation must be one of 'identity'"),
+    (lambda net, X, y: Network.from_weights(net.weights, n_hidden=2), r"no argument 'n_hidden'; give hidden="),
+    (lambda net, X, y: net.explain(X, y, seed=1), r"no argument 'seed'; give random_state="),
+    (lambda net, X, y: net.explain(X, y, optimizer="sgd"), r"optimizer='sgd'\): optimizer must be one of 'gd'"),
+])
+def test_a_network_refuses_a_wrong_argument_with_a_value_error_naming_it(call, words):
+    X, y = generate(30, seed=27)
+    with pytest.raises(ValueError, match=words):
+        call(Network.random(seed=0), X, y)
+
+
+def _close(ours, theirs, path=""):
+    """Every number of `ours` (a JSON document) is `theirs`' at the same place, to 1e-12 relative."""
+    if isinstance(ours, dict):
+        assert isinstance(theirs, dict) and set(ours) <= set(theirs), path
+        for key, value in ours.items():
+            _close(value, theirs[key], f"{path}.{key}")
+    elif isinstance(ours, list):
+        assert isinstance(theirs, list) and len(ours) == len(theirs), path
+        for j, (a, b) in enumerate(zip(ours, theirs)):
+            _close(a, b, f"{path}[{j}]")
+    elif isinstance(ours, float) and not isinstance(theirs, bool):
+        # One computation on the same float64 rows; the command line's rows are in its own memory
+        # layout, whose sums BLAS may order otherwise: a few units in the last place, far below 1e-12.
+        assert theirs == pytest.approx(ours, rel=1e-12, abs=1e-300), path
+    else:
+        assert ours == theirs, path
+
+
+@pytest.mark.parametrize("shape, settings", [
+    ({}, {"loss": "sse", "optimizer": "momentum", "momentum": 0.5, "freeze": ("b1", "w3"), "batch_size": 8,
+          "random_state": 3}),
+    ({"hidden": 3, "activation": "tanh"}, {"loss": "half-mse", "optimizer": "adam", "beta1": 0.8, "epsilon": 1e-6,
+                                           "lr": 0.01, "batch_size": 5, "shuffle": False, "val_split": 0.25,
+                                           "standardize": True}),
+    ({}, {"loss": "half-sse", "optimizer": "nesterov", "patience": 3, "min_delta": 0.1}),
+])
+def test_explain_takes_the_run_s_settings_and_works_the_step_explain_works(run, workdir, csv_text, shape, settings):
+    X, y = generate(30, seed=28)
+    (workdir / "data.csv").write_text(csv_text(X, y))
+    net = Network.random(seed=7, **shape)
+    (workdir / "w.json").write_text(json.dumps(net.weights))
+    by_parameter = {setting.estimator_name: setting for setting in SETTINGS}
+    options = []
+    for name, value in (shape | settings).items():
+        setting = by_parameter[name]
+        if isinstance(value, bool):
+            options.append(setting.flag if value else f"--no-{setting.flag[2:]}")
+        else:
+            options += [setting.flag, ",".join(value) if isinstance(value, tuple) else str(value)]
+    result = run(["explain", "data.csv", "--init", "w.json", "--format", "json", *options])
+    assert result.exit_code == 0, result.stderr
+    cli = json.loads(result.stdout)
+    worked = net.explain(X, y, **settings).document()
+    _close(worked, cli)
+    assert net.weights == json.loads((workdir / "w.json").read_text())  # explain changes no weight
+    plain = net.explain(X, y).document()
+    assert plain["gradients"] != worked["gradients"]  # the settings changed what was worked

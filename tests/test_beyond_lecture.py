@@ -21,7 +21,7 @@ import oracle
 from fwdback.engines import SHUFFLE_STREAM
 from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names
 from fwdback.plan import TrainingPlan
-from fwdback.training import fit, prepare
+from fwdback.training import fit_rows, prepare
 
 ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid")
 
@@ -187,8 +187,10 @@ def test_init_parameters_has_the_network_shape_and_pytorch_ranges(k, H):
 def test_one_batch_of_all_rows_is_full_batch_descent(activation, extra):
     X, y = noisy_linear(10, 3, seed=2)
     initial = init_parameters(np.random.default_rng(1), 3, 2, activation)
-    full = fit(X, y, initial, TrainingPlan(lr=0.05, epochs=200, tol=0)).result
-    batched = fit(X, y, initial, TrainingPlan(lr=0.05, epochs=200, tol=0, batch_size=len(y) + extra, seed=0)).result
+    plan = TrainingPlan(lr=0.05, epochs=200, tol=0)
+    full = fit_rows(prepare(X, y, plan), initial, plan).result
+    batches = plan.replace(batch_size=len(y) + extra, seed=0)
+    batched = fit_rows(prepare(X, y, batches), initial, batches).result
 
     # The same sums in another row order: equal up to rounding, not bit for bit.
     np.testing.assert_allclose(batched.losses, full.losses, rtol=1e-12, atol=0)
@@ -233,7 +235,8 @@ def test_minibatch_epoch_loss_is_the_size_weighted_mean_of_batch_losses(activati
     X, y = noisy_linear(10, 3, seed=4, noise=0.5)
     initial = init_parameters(np.random.default_rng(2), 3, 3, activation)
     seed, batch_size, epochs = 4, 3, 30  # batches of 3, 3, 3 and 1 rows
-    result = fit(X, y, initial, TrainingPlan(lr=0.05, epochs=epochs, tol=0, batch_size=batch_size, seed=seed)).result
+    plan = TrainingPlan(lr=0.05, epochs=epochs, tol=0, batch_size=batch_size, seed=seed)
+    result = fit_rows(prepare(X, y, plan), initial, plan).result
 
     weighted, plain, final = replay_minibatches(X, y, initial, 0.05, epochs, batch_size, seed)
     np.testing.assert_allclose(result.losses, weighted, rtol=1e-12, atol=0)
@@ -386,7 +389,7 @@ def test_early_stopping_without_validation_watches_the_training_loss():
     initial = init_parameters(np.random.default_rng(0))
     started = []
     plan = TrainingPlan(lr=0.05, epochs=2000, tol=0, patience=3, min_delta=1e-4)
-    result = fit(X, y, initial, plan, on_epoch=lambda record: started.append(record.params.vector)).result
+    result = fit_rows(prepare(X, y, plan), initial, plan, on_epoch=lambda record: started.append(record.params.vector)).result
     best, stopped = best_by_rule(result.losses, 1e-4, 3)
     assert stopped is not None and result.epochs_run == stopped
     assert result.best_epoch == best

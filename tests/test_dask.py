@@ -1,7 +1,7 @@
 """DATA in parts (CSV, gzip, Parquet) and training and prediction on a Dask cluster (issue 15).
 
 The reference for every result is the in-memory path on the parts' rows concatenated in
-Python (training.fit on arrays that never went through a file), or single-machine predict on
+Python (training.prepare and fit_rows on arrays that never went through a file), or single-machine predict on
 one CSV of all the rows: the cluster must give the same weights (identity to 1e-12, tanh to
 1e-9 over 200 epochs) and the same bytes. One LocalCluster of two worker processes on
 127.0.0.1 serves the whole module; the CLI reaches it by its address, as a user's cluster.
@@ -22,7 +22,7 @@ import pytest
 
 from fwdback.network import init_parameters
 from fwdback.plan import TrainingPlan
-from fwdback.training import fit, fit_rows
+from fwdback.training import fit_rows, prepare
 
 from conftest import NAMES, csv_text
 
@@ -118,7 +118,8 @@ def test_identity_on_csv_gzip_and_parquet_parts_equals_the_concatenation_in_memo
     X, y = rows(12_000, seed=1)  # over GRAM_MIN_ROWS: in memory too the Gram engine trains
     write_parts(workdir / "parts", X, y, [(0, 3000), (3000, 5000), (5000, 9500), (9500, 12_000)],
                 ["csv", "gz", "parquet", "csv"])
-    reference = fit(X, y, init_parameters(np.random.default_rng(0)), TrainingPlan()).result
+    plan = TrainingPlan()
+    reference = fit_rows(prepare(X, y, plan), init_parameters(np.random.default_rng(0)), plan).result
     for extra in ([], [f"--dask={address}"]):
         result = run(["train", "parts", "--no-save", "--format", "json", *extra])
         assert result.exit_code == 0, result.stderr
@@ -135,7 +136,7 @@ def test_tanh_for_200_epochs_on_parts_equals_the_concatenation_in_memory(run, wo
     X, y = rows(1500, seed=2)
     write_parts(workdir / "parts", X, y, [(0, 400), (400, 1100), (1100, 1500)], ["parquet", "csv", "gz"])
     plan = TrainingPlan(epochs=200, tol=0.0, standardize=True, seed=4)
-    reference = fit(X, y, init_parameters(np.random.default_rng(4), 3, 3, "tanh"), plan).result
+    reference = fit_rows(prepare(X, y, plan), init_parameters(np.random.default_rng(4), 3, 3, "tanh"), plan).result
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)  # --dask alone goes where Dask users point it
     result = run(["train", "parts/part-*", "--activation", "tanh", "--hidden", "3", "--epochs", "200", "--tol", "0",
                   "--standardize", "--seed", "4", "--model", "tanh.json", "--dask", "--format", "json"])
@@ -157,7 +158,7 @@ def test_mini_batches_on_parts_take_the_same_steps_as_in_memory(workdir, cluster
     write_parts(workdir / "parts", X, y, [(0, 250), (250, 600)], ["csv", "parquet"])
     plan = TrainingPlan(epochs=4, tol=0.0, batch_size=64, lr=0.05, seed=2)
     initial = init_parameters(np.random.default_rng(2), 3, 2, "sigmoid")
-    reference = fit(X, y, initial, plan).result
+    reference = fit_rows(prepare(X, y, plan), initial, plan).result
     partitions = Partitions.read(cluster[1], parts_of(["parts"]).parts, FEATURES, "y", None)
     result = fit_rows(prepare_partitioned(partitions, plan), initial, plan).result
     assert result.engine == "dask mini-batch"
@@ -179,7 +180,7 @@ def test_the_next_lecture_s_conventions_on_parts_equal_the_concatenation_in_memo
     write_parts(workdir / "parts", X, y, [(0, 180), (180, 500)], ["parquet", "csv"])
     plan = TrainingPlan(epochs=30, tol=0.0, seed=1, **settings)
     initial = init_parameters(np.random.default_rng(1), 3, 3, "tanh", **shape)
-    reference = fit(X, y, initial, plan).result
+    reference = fit_rows(prepare(X, y, plan), initial, plan).result
     partitions = Partitions.read(cluster[1], parts_of(["parts"]).parts, FEATURES, "y", None)
     result = fit_rows(prepare_partitioned(partitions, plan), initial, plan).result
     assert relative(result.final.vector, reference.final.vector) < 1e-9
@@ -225,7 +226,7 @@ def test_a_worker_killed_mid_run_costs_a_recomputation_not_the_weights(workdir, 
                 ["csv", "parquet", "csv", "gz"])
     plan = TrainingPlan(epochs=60, tol=0.0, lr=0.05, seed=1)
     initial = init_parameters(np.random.default_rng(1), 3, 2, "tanh")
-    reference = fit(X, y, initial, plan).result
+    reference = fit_rows(prepare(X, y, plan), initial, plan).result
     pids = client.run(os.getpid)
     victim = sorted(pids.values())[0]
     killed = []

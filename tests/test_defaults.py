@@ -20,7 +20,7 @@ from fwdback.modelfile import Model, load_model
 from fwdback.network import init_parameters
 from fwdback.plan import TrainingPlan
 from fwdback.synthetic import generate
-from fwdback.training import fit
+from fwdback.training import fit_rows, prepare
 
 
 def diabetes():
@@ -84,7 +84,8 @@ def within_one_percent(predictions, X, y):
 def test_the_defaults_reach_least_squares(make):
     X, y = make()
     initial = init_parameters(np.random.default_rng(0), X.shape[1], 2)
-    fitted = fit(X, y, initial, TrainingPlan())
+    plan = TrainingPlan()
+    fitted = fit_rows(prepare(X, y, plan), initial, plan)
     features = tuple(f"x{j}" for j in range(1, X.shape[1] + 1))
     predictions = Model(fitted.result.final, features, "y", scaling=fitted.rows.scaling).predict(X)
     assert within_one_percent(predictions, X, y), (fitted.plan.lr, fitted.result.epochs_run, best_loss(X, y))

@@ -27,7 +27,7 @@ from fwdback.plan import TrainingPlan
 from fwdback.rounding import LossRounding, QuadraticRounding
 from fwdback.stepsize import RowStatistics, suggest_lr
 from fwdback.synthetic import generate
-from fwdback.training import fit, fit_rows, prepare, prepare_streamed, train
+from fwdback.training import fit_rows, prepare, prepare_streamed, train
 
 
 def relative(a, b):
@@ -91,11 +91,12 @@ def test_auto_takes_the_gram_engine_only_where_it_applies():
     initial = init_parameters(np.random.default_rng(0))
     big = generate(GRAM_MIN_ROWS, seed=1)
     plan = TrainingPlan(lr=0.05, epochs=2)
-    assert fit(*big, initial, plan).result.engine == "gram"
-    assert fit(*generate(GRAM_MIN_ROWS - 1, seed=1), initial, plan).result.engine == "literal"
-    assert fit(*big, initial, plan.replace(batch_size=100)).result.engine == "mini-batch"
+    assert fit_rows(prepare(*big, plan), initial, plan).result.engine == "gram"
+    assert fit_rows(prepare(*generate(GRAM_MIN_ROWS - 1, seed=1), plan), initial, plan).result.engine == "literal"
+    batches = plan.replace(batch_size=100)
+    assert fit_rows(prepare(*big, batches), initial, batches).result.engine == "mini-batch"
     tanh = init_parameters(np.random.default_rng(0), activation="tanh")
-    assert fit(*big, tanh, plan).result.engine == "literal"
+    assert fit_rows(prepare(*big, plan), tanh, plan).result.engine == "literal"
 
 
 def test_auto_falls_back_where_the_gram_form_loses_precision():
@@ -103,7 +104,8 @@ def test_auto_falls_back_where_the_gram_form_loses_precision():
     X = X + np.array([1e4, 0.0, 0.0])  # cond(G) about 3e16
     assert GramEngine(X, y).condition > MAX_CONDITION
     initial = init_parameters(np.random.default_rng(0))
-    assert fit(X, y, initial, TrainingPlan(lr=1e-9, epochs=2)).result.engine == "literal"
+    plan = TrainingPlan(lr=1e-9, epochs=2)
+    assert fit_rows(prepare(X, y, plan), initial, plan).result.engine == "literal"
 
 
 def test_streamed_rows_train_only_the_linear_network_on_full_batches():
@@ -236,7 +238,7 @@ def test_mini_batches_train_as_the_lecture_does(fast_paths):
     X, y = generate(2000, seed=11)
     initial = init_parameters(np.random.default_rng(6), 3, 8, "tanh")
     plan = TrainingPlan(lr=0.01, epochs=20, tol=0, batch_size=64, standardize=False)
-    result = fit(X, y, initial, plan).result
+    result = fit_rows(prepare(X, y, plan), initial, plan).result
     objective = MiniBatches(X, y, 64, seed=0)
     params, losses = initial, []
     for number in range(1, 21):
@@ -393,7 +395,7 @@ def test_full_batches_either_side_of_gram_min_rows_train_as_the_oracle(n, conven
                         optimizer=optimizer, momentum=0.5)
     if optimizer != "adam":  # each convention's gradients are n / d(n) times the MSE's; adam's steps do not scale
         plan = plan.replace(lr=plan.lr * step_scale(plan, n))
-    result = fit(X, y, initial, plan).result
+    result = fit_rows(prepare(X, y, plan), initial, plan).result
     assert result.engine == ("gram" if n >= GRAM_MIN_ROWS else "literal")
     losses, final = oracle_full_batch(initial, X, y, plan, 3)
     assert relative(result.losses, losses) < GRAM_AGREEMENT
@@ -409,7 +411,7 @@ def test_what_the_gram_engine_refuses_above_gram_min_rows_trains_as_the_oracle(s
     initial = init_parameters(np.random.default_rng(5), **architecture)
     plan = TrainingPlan(lr=0.05, epochs=2, tol=0, standardize=False, loss="half-sse", batch_size=setting.get("batch_size"))
     plan = plan.replace(lr=plan.lr * step_scale(plan, GRAM_MIN_ROWS))
-    result = fit(X, y, initial, plan).result
+    result = fit_rows(prepare(X, y, plan), initial, plan).result
     assert result.engine != "gram"
     shape = oracle_shape(initial)
     if plan.batch_size is None:
@@ -475,7 +477,7 @@ def test_mini_batches_either_side_of_lecture_rows_step_as_the_oracle(n, option):
     plan = TrainingPlan(lr=0.005, epochs=2, tol=0, batch_size=240, standardize=False,
                         **{key: value for key, value in settings.items() if key not in ARCHITECTURE_OPTIONS})
     plan = plan.replace(lr=plan.lr * step_scale(plan, n) if plan.optimizer != "adam" else 1e-3)
-    result = fit(X, y, initial, plan).result
+    result = fit_rows(prepare(X, y, plan), initial, plan).result
     shape, p, losses = oracle_shape(initial), initial.as_dict(), []
     rule = oracle.Update(plan.optimizer, plan.lr, mu=plan.momentum, frozen=frozenset(plan.freeze))
     for number in (1, 2):
@@ -495,7 +497,7 @@ def test_mini_batch_spans_hold_whole_batches(extra):
     X, y = rows_of(span + extra, 1, seed=4)
     initial = init_parameters(np.random.default_rng(9), 1, 1)
     plan = TrainingPlan(lr=0.01, epochs=1, tol=0, batch_size=100, standardize=False)
-    result = fit(X, y, initial, plan).result
+    result = fit_rows(prepare(X, y, plan), initial, plan).result
     order = epoch_order(plan.seed, 1, len(y))
     p, loss, _ = oracle.minibatch_epoch(initial.as_dict(), X, y, [order[i : i + 100] for i in range(0, len(y), 100)],
                                         oracle.Update("gd", 0.01), oracle_shape(initial))

@@ -25,7 +25,7 @@ from fwdback.network import backward, forward, init_parameters, mse_loss, update
 from fwdback.notation import Num, number
 from fwdback.plan import TrainingPlan
 from fwdback.render.markdown import markdown
-from fwdback.training import fit, prepare, resolve
+from fwdback.training import fit_rows, prepare, resolve
 
 BOX_CHARS = set("─│╭╮╰╯┃━┏┓┗┛┡┩╇═║")
 LATEX_NAMES = {
@@ -66,7 +66,8 @@ def work(X, y, params, lr, epoch=1, **settings):
 
 def trained(X, y, initial, lr, epochs, **settings):
     """The weights after `epochs` epochs, every one of them run."""
-    return fit(X, y, initial, TrainingPlan(lr=lr, epochs=epochs, tol=0, standardize=False, **settings)).result.final
+    plan = TrainingPlan(lr=lr, epochs=epochs, tol=0, standardize=False, **settings)
+    return fit_rows(prepare(X, y, plan), initial, plan).result.final
 
 
 # --- (b) the tiny example, by hand ---------------------------------------------------------

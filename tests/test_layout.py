@@ -125,3 +125,12 @@ def test_only_the_command_line_knows_click_and_only_render_knows_rich():
 
 def test_nothing_imports_the_command_line_but_python_m_fwdback():
     assert {name for name in MODULES if "fwdback.cli" in imported(name)} == {"fwdback.__main__"}
+
+
+def test_the_library_trains_through_one_run_and_fwdback_fit_alone():
+    # run.fit is the library's run, which both doors call; fwdback.fit (api.py) is the notebook's
+    # door onto the estimator. A third module-level fit would train without run.py's checks.
+    fits = {name for name, path in MODULES.items()
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+            if isinstance(node, ast.FunctionDef) and node.name == "fit"}
+    assert fits == {"fwdback.run", "fwdback.api"}

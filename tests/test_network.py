@@ -19,7 +19,7 @@ from fwdback import (
 from fwdback.network import parameter_count
 from fwdback.plan import TrainingPlan
 from fwdback.stepsize import largest_stable_lr
-from fwdback.training import fit
+from fwdback.training import fit_rows, prepare
 
 NAMES = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2", "b3")
 
@@ -241,7 +241,8 @@ def fitted_by_training():
     rng = np.random.default_rng(12)
     X = rng.uniform(-1, 1, size=(200, 3))
     y = X @ np.array([2.0, -3.0, 0.5]) + 1.0
-    result = fit(X, y, init_parameters(rng), TrainingPlan(lr=0.1, epochs=3000, tol=0)).result
+    plan = TrainingPlan(lr=0.1, epochs=3000, tol=0)
+    result = fit_rows(prepare(X, y, plan), init_parameters(rng), plan).result
     assert result.final_loss < 1e-20
     return result.final, X, y
 

@@ -22,7 +22,7 @@ from fwdback.network import Parameters, forward, init_parameters, loss, loss_div
 from fwdback.plan import StopReason, TrainingPlan
 from fwdback.rounding import LossRounding, QuadraticRounding, beyond_rounding, gamma
 from fwdback.synthetic import generate
-from fwdback.training import Convergence, fit, prepare
+from fwdback.training import Convergence, fit_rows, prepare
 
 mpmath.mp.dps = 80
 MP_ACTIVATIONS = {"identity": lambda z: z, "tanh": mpmath.tanh, "relu": lambda z: max(z, 0),
@@ -149,13 +149,15 @@ def test_at_the_floor_the_convergence_stop_fires_in_any_row_order(data, order):
     rows = {"as generated": np.arange(len(y)), "permuted": np.random.default_rng(1).permutation(len(y)),
             "reversed": np.arange(len(y))[::-1]}[order]
     initial = init_parameters(np.random.default_rng(0), 3, 2)
-    result = fit(X[rows], y[rows], initial, TrainingPlan()).result
+    plan = TrainingPlan()
+    result = fit_rows(prepare(X[rows], y[rows], plan), initial, plan).result
     assert result.stop is StopReason.CONVERGED, (result.epochs_run, result.final_loss)
 
 
 def test_with_many_rows_the_gram_engines_convergence_stop_fires_at_the_floor():
     X, y = exactly_linear(20_000, 8, offset=10.0)
-    fitted = fit(X, y, init_parameters(np.random.default_rng(0), 3, 2), TrainingPlan())
+    plan = TrainingPlan()
+    fitted = fit_rows(prepare(X, y, plan), init_parameters(np.random.default_rng(0), 3, 2), plan)
     assert fitted.result.engine == "gram" and fitted.result.stop is StopReason.CONVERGED
 
 

@@ -85,6 +85,10 @@ INVALID = {
     "beta2": (["--beta2", "-0.1"], -0.1),
     "epsilon": (["--epsilon", "0"], 0.0),
 }
+# Further invalid values, as (the setting, the command line's arguments, the estimator's value).
+ALSO_INVALID = [
+    ("freeze", ["--freeze", "w1,w1"], ("w1", "w1")),  # each name once
+]
 
 
 @pytest.fixture
@@ -166,9 +170,8 @@ def test_the_default_of_a_setting_the_run_would_not_use_may_be_given(run, data, 
     FwdbackRegressor(**_parameters(BASE | {name: default})).fit(*data)
 
 
-@pytest.mark.parametrize("name", list(INVALID))
-def test_an_invalid_value_is_refused_through_both_doors(run, data, name):
-    arguments, value = INVALID[name]
+@pytest.mark.parametrize("name, arguments, value", [(name, *INVALID[name]) for name in INVALID] + ALSO_INVALID)
+def test_an_invalid_value_is_refused_through_both_doors(run, data, name, arguments, value):
     result = run(["train", "d.csv", *arguments, "--no-save"])
     assert result.exit_code == 2, result.stderr
     assert BY_NAME[name].flag in result.stderr, result.stderr

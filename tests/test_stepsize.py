@@ -16,7 +16,7 @@ from fwdback.network import Parameters, forward, init_parameters
 from fwdback.plan import StopReason, TrainingPlan
 from fwdback.stepsize import (RowStatistics, choose_lr, gram_matrix, largest_stable_lr, largest_stable_lr_for_batches,
                               round_down, scales_of, scales_of_rows)
-from fwdback.training import fit
+from fwdback.training import fit_rows, prepare
 
 
 def jacobian(params: Parameters, X: np.ndarray) -> np.ndarray:
@@ -97,7 +97,8 @@ def test_5000_features_of_40_rows_train_with_a_chosen_step():
     rng = np.random.default_rng(5)
     X = rng.normal(size=(40, 5000))
     y = X[:, :3] @ np.array([1.0, 2.0, 3.0]) + rng.normal(size=40)
-    fitted = fit(X, y, init_parameters(rng, 5000, 2), TrainingPlan(epochs=1))
+    plan = TrainingPlan(epochs=1)
+    fitted = fit_rows(prepare(X, y, plan), init_parameters(rng, 5000, 2), plan)
     assert fitted.plan.lr > 0 and fitted.result.stop is StopReason.EPOCHS and fitted.result.epochs_run == 1
     assert np.isfinite(forward(fitted.result.final, X).yhat).all()
 

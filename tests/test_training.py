@@ -25,13 +25,13 @@ from fwdback.plan import StopReason, TrainingPlan
 from fwdback.rounding import LossRounding
 from fwdback.stepsize import RowStatistics, choose_lr, suggest_lr
 from fwdback.synthetic import generate
-from fwdback.training import LossHistory, fit
+from fwdback.training import LossHistory, fit_rows, prepare
 
 
 def train(X, y, initial, lr, epochs, on_epoch=None, stop=None):
     """Every one of `epochs` epochs at learning rate `lr` on the raw rows: the lecture's loop."""
     plan = TrainingPlan(lr=lr, epochs=epochs, tol=0, standardize=False)
-    return fit(X, y, initial, plan, on_epoch=on_epoch, stop=stop).result
+    return fit_rows(prepare(X, y, plan), initial, plan, on_epoch=on_epoch, stop=stop).result
 
 
 @pytest.fixture
@@ -165,7 +165,8 @@ def test_suggested_lr_is_positive_for_lrs_just_below_a_power_of_ten(problem, pow
 def test_the_convergence_stop_ends_when_the_loss_no_longer_moves(problem):
     X, y, initial = problem
     every = train(X, y, initial, 0.1, 2000)
-    stopped = fit(X, y, initial, TrainingPlan(lr=0.1, epochs=2000, standardize=False)).result
+    plan = TrainingPlan(lr=0.1, epochs=2000, standardize=False)
+    stopped = fit_rows(prepare(X, y, plan), initial, plan).result
     assert stopped.stop is StopReason.CONVERGED and stopped.epochs_run < 2000
     # The epochs it ran are the unbroken run's, and the last ten of them moved the loss by no
     # more than the plan's tol of itself or than rounding can.
@@ -184,7 +185,8 @@ def test_a_loss_that_does_not_move_converges_after_ten_epochs(problem):
     every weight as it is (far below half a unit in its last place), so the loss is the same
     each epoch and the tenth is the first with ten of them to compare."""
     X, y, initial = problem
-    result = fit(X, y, initial, TrainingPlan(lr=1e-300, epochs=100, standardize=False)).result
+    plan = TrainingPlan(lr=1e-300, epochs=100, standardize=False)
+    result = fit_rows(prepare(X, y, plan), initial, plan).result
     assert np.array_equal(result.final.vector, initial.vector)
     assert result.stop is StopReason.CONVERGED and result.epochs_run == 10
 
@@ -192,14 +194,16 @@ def test_a_loss_that_does_not_move_converges_after_ten_epochs(problem):
 def test_a_looser_tolerance_stops_sooner(problem):
     X, y, initial = problem
     plan = TrainingPlan(lr=0.1, epochs=2000, standardize=False)
-    tight = fit(X, y, initial, plan).result
-    loose = fit(X, y, initial, plan.replace(tol=1e-6)).result
+    tight = fit_rows(prepare(X, y, plan), initial, plan).result
+    looser = plan.replace(tol=1e-6)
+    loose = fit_rows(prepare(X, y, looser), initial, looser).result
     assert loose.stop is StopReason.CONVERGED and loose.epochs_run < tight.epochs_run
 
 
 def test_without_lr_the_step_is_half_the_largest_stable_one(problem):
     X, y, initial = problem
-    fitted = fit(X, y, initial, TrainingPlan(epochs=5))
+    plan = TrainingPlan(epochs=5)
+    fitted = fit_rows(prepare(X, y, plan), initial, plan)
     assert fitted.plan.lr == choose_lr(RowStatistics(X, y), initial) > 0
     # Half of 2 / lambda_max at the start (measured by finite differences of the gradient) at most.
     h = 1e-6
@@ -220,14 +224,16 @@ def test_without_lr_badly_scaled_columns_are_standardised(scale):
     X, y = generate(300, seed=2)
     X = X * np.array([1.0, scale, 1.0])
     initial = init_parameters(np.random.default_rng(0))
-    chosen = fit(X, y, initial, TrainingPlan(epochs=3))
+    plan = TrainingPlan(epochs=3)
+    chosen = fit_rows(prepare(X, y, plan), initial, plan)
     assert chosen.rows.scaling is not None and chosen.plan.standardize is True
     assert chosen.rows.scales.bad
     # Given a learning rate, the raw values are trained on, as the lecture does.
-    given = fit(X, y, initial, TrainingPlan(epochs=3, lr=1e-9))
+    with_lr = plan.replace(lr=1e-9)
+    given = fit_rows(prepare(X, y, with_lr), initial, with_lr)
     assert given.rows.scaling is None and given.plan.standardize is False
     # Well-scaled columns are never standardised.
-    assert fit(*generate(300, seed=2), initial, TrainingPlan(epochs=3)).rows.scaling is None
+    assert fit_rows(prepare(*generate(300, seed=2), plan), initial, plan).rows.scaling is None
 
 
 @pytest.mark.parametrize("convention", ["half-mse", "sse", "half-sse"])
@@ -238,8 +244,10 @@ def test_the_chosen_step_takes_the_same_step_in_every_loss_convention_and_rule(p
     1 - mu, is the MSE's gradient descent step, up to each being rounded down to 2 digits (< 10%)."""
     X, y, initial = problem
     n = len(y)
-    mse = fit(X, y, initial, TrainingPlan(epochs=1)).plan.lr
-    plan = fit(X, y, initial, TrainingPlan(epochs=1, loss=convention, optimizer=optimizer, momentum=0.8)).plan
+    lecture = TrainingPlan(epochs=1)
+    mse = fit_rows(prepare(X, y, lecture), initial, lecture).plan.lr
+    plan = lecture.replace(loss=convention, optimizer=optimizer, momentum=0.8)
+    plan = fit_rows(prepare(X, y, plan), initial, plan).plan
     shrink = 1.0 if optimizer == "gd" else 1.0 - 0.8
     assert plan.lr * n / oracle.DIVISORS[convention](n) / shrink == pytest.approx(mse, rel=0.1)
 
