@@ -32,6 +32,7 @@ from fwdback.activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES as OUTPUT_A
 from fwdback.losses import LOSSES
 from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor
 from fwdback.optimizers import OptimizerSettings
+from fwdback.plan import TrainingPlan
 
 SAMPLE = Path(__file__).parent.parent / "sample_data" / "linear.csv"
 TOL = 1e-12
@@ -169,7 +170,7 @@ def test_each_update_rule_is_optimizers_py_step_for_step(js, name):
     frozen = np.zeros(11, bool)
     frozen[[1, 9]] = True
     plan = {"optimizer": name, "lr": 0.1, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
-    optimizer = OptimizerSettings(name).optimizer(0.1, 11, frozen)
+    optimizer = OptimizerSettings.of(TrainingPlan(optimizer=name)).optimizer(0.1, 11, frozen)
     expected, w = [], params
     for g in gradients:
         w = optimizer.step(w, params.like(g))
