@@ -1471,11 +1471,11 @@ class _boundary:
 
 def _say(message: str) -> None:
     """A message for the person at stderr (an error, a note), made safe for a terminal: a name in it
-    cannot act as a control sequence (render.safe.terminal_text). On a terminal it is broken between
+    cannot act as a control sequence (outputs.terminal_text). On a terminal it is broken between
     words to the terminal's width ($COLUMNS where set, as rich takes it); elsewhere it is one line."""
     import textwrap
 
-    from .render.safe import terminal_text
+    from .outputs import terminal_text
 
     text = terminal_text(message)
     stream = click.get_text_stream("stderr")

@@ -224,7 +224,7 @@ def fingerprints(folder: Path) -> dict[str, str]:
 
 
 def test_terminal_text_writes_each_kind_of_character_as_its_escape():
-    from fwdback.render.safe import terminal_lines, terminal_text
+    from fwdback.outputs import terminal_lines, terminal_text
 
     assert terminal_text(CLEARS_AND_RETITLES) == CLEARS_AND_RETITLES_SHOWN
     assert terminal_text(NUL) == NUL_SHOWN
