@@ -22,7 +22,8 @@ from .losses import LOSSES
 from .notation import count
 from .optimizers import RULES
 from .plan import TrainingPlan
-from .process import EpochWriter, Terminated, hold_closed_streams, progress_bar, silence_stdout, stop_on_signals, unwind_on_sigterm
+from .process import (EpochWriter, Terminated, exit_at_once_on_signals, hold_closed_streams, ignore_signals, progress_bar,
+                      silence_stdout, stop_on_signals, unwind_on_sigterm)
 from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting
 
 if TYPE_CHECKING:
@@ -1085,12 +1086,17 @@ class _EpochsBefore:
         self.paced = False
 
     def __call__(self, record) -> None:
-        import time
-
         if record.number == 1:
             self.progress = progress_bar(self.epochs)
+        self._pace(record)
         if self.progress is not None:
             self.progress(record)
+
+    def _pace(self, record) -> None:
+        """Refuse the epochs before once their pace is known, before the bar (which appears no
+        sooner, PROGRESS_AFTER_SECONDS after the first epoch) shows them under way."""
+        import time
+
         elapsed = time.perf_counter() - self.start
         if self.paced or elapsed < self.PACE_SECONDS:
             return
@@ -1474,11 +1480,11 @@ class _boundary:
 
 def _say(message: str) -> None:
     """A message for the person at stderr (an error, a note), made safe for a terminal: a name in it
-    cannot act as a control sequence (render.safe.terminal_text). On a terminal it is broken between
+    cannot act as a control sequence (outputs.terminal_text). On a terminal it is broken between
     words to the terminal's width ($COLUMNS where set, as rich takes it); elsewhere it is one line."""
     import textwrap
 
-    from .render.safe import terminal_text
+    from .outputs import terminal_text
 
     text = terminal_text(message)
     stream = click.get_text_stream("stderr")
@@ -1505,12 +1511,17 @@ def main() -> None:
     /dev/null, so that no file fwdback opens can take its descriptor: reading a closed stdin
     and writing a closed stdout are then errors that say so, and a closed stderr silences
     the messages. SIGTERM unwinds as Ctrl-C does. stdout is flushed before exit, where a full
-    disk or a closed descriptor is one `Error:` line and exit code 1.
+    disk or a closed descriptor is one `Error:` line and exit code 1. A signal that comes once
+    the command has ended exits at once with its code (130, 143): no handler is left to catch
+    it; once stdout is flushed, the exit code stands.
     """
     hold_closed_streams()
     unwind_on_sigterm()
     try:
-        cli.main(prog_name="fwdback")
+        try:
+            cli.main(prog_name="fwdback")
+        finally:
+            exit_at_once_on_signals()
         code = 0
     except SystemExit as exit:
         code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
@@ -1524,6 +1535,7 @@ def main() -> None:
         silence_stdout()
     except OSError as error:
         code = _stdout_failed(error, code)
+    ignore_signals()
     sys.exit(code)
 
 

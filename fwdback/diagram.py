@@ -25,14 +25,14 @@ import numpy as np
 
 from .modelfile import Model
 from .network import Parameters, output_names, output_symbols
-from .render.safe import terminal_text
+from .outputs import terminal_text
 
 NAME_WIDTH = 12  # input names longer than this are shortened in the drawing (listed in full below)
 
 
 def model_text(model: Model) -> str:
     """The drawing, the equations, every parameter at full precision, and the collapsed linear map;
-    the model's column names as they are safe to show on a terminal (render.safe.terminal_text)."""
+    the model's column names as they are safe to show on a terminal (outputs.terminal_text)."""
     target = terminal_text(model.target) if isinstance(model.target, str) else tuple(map(terminal_text, model.target))
     model = dataclasses.replace(model, features=tuple(map(terminal_text, model.features)), target=target)
     params = model.params

@@ -65,6 +65,7 @@ class WorkedEpoch:
     loss_after: float
     row_numbers: np.ndarray
     n_train: int
+    optimizer: OptimizerSettings
     batch_size: int | None = None
     scaling: Scaling | None = None
     validation_rows: int = 0
@@ -72,7 +73,6 @@ class WorkedEpoch:
     steps: int = 1
     shuffle: bool = True
     convention: str = "mse"
-    optimizer: OptimizerSettings = field(default_factory=OptimizerSettings)
     update: OptimizerStep | None = None
     state_before: dict = field(default_factory=dict)
     frozen: tuple[str, ...] = ()
@@ -229,7 +229,7 @@ def work_epoch(
         new_params=update.params, loss_after=loss_after, row_numbers=row_numbers[chosen], n_train=len(y),
         batch_size=batch_size, scaling=rows.scaling, validation_rows=0 if rows.validation is None else len(rows.validation[1]),
         step=step, steps=len(batches), shuffle=plan.shuffle, convention=plan.loss,
-        optimizer=OptimizerSettings(plan.optimizer, plan.momentum, plan.beta1, plan.beta2, plan.epsilon),
+        optimizer=OptimizerSettings.of(plan),
         update=update, state_before=state_before, frozen=tuple(name for name in start.names if name in plan.freeze),
     )
 

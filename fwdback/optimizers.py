@@ -37,13 +37,19 @@ SYMBOLS = {"momentum": "mu"}
 
 @dataclass(frozen=True)
 class OptimizerSettings:
-    """Which rule, and its hyper-parameters (those of the other rules are carried but unused)."""
+    """Which rule, and its hyper-parameters (those of the other rules are carried but unused).
+    Their defaults are settings.py's: build it from a plan (OptimizerSettings.of)."""
 
-    name: str = "gd"
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    epsilon: float = 1e-8
+    name: str
+    momentum: float
+    beta1: float
+    beta2: float
+    epsilon: float
+
+    @classmethod
+    def of(cls, plan) -> OptimizerSettings:
+        """The rule a plan.TrainingPlan names, with the plan's hyper-parameters."""
+        return cls(plan.optimizer, plan.momentum, plan.beta1, plan.beta2, plan.epsilon)
 
     def __post_init__(self):
         if self.name not in RULES:

@@ -21,6 +21,7 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import stat
 import sys
@@ -486,6 +487,27 @@ def _finite_or_null(value):
     return value
 
 
+def terminal_text(text: str) -> str:
+    """`text` with every character that is not printable (C0 and C1 controls, DEL, line and
+    paragraph separators, format characters such as bidi overrides, surrogates, unassigned
+    code points) written as its backslash escape; for a terminal, and for any view that
+    quotes names (an SVG figure's labels, before XML escaping)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+# A run of characters that are not printable ASCII, a tab or a line end (\n, or the \r of \r\n).
+_SUSPECT = re.compile(r"(?:(?!\r\n)[^\t\n\x20-\x7e])+")
+
+
+def terminal_lines(text: str) -> str:
+    """Text of many lines (a CSV, a drawing, a Markdown page) for a terminal: its line ends
+    (\\n, \\r\\n) and tabs kept, every other character that is not printable escaped as
+    terminal_text escapes it."""
+    return _SUSPECT.sub(lambda run: terminal_text(run.group()), text)
+
+
 class Stdout:
     """stdout for a command's data: a reader that goes away (`| head`) is noted, not an error;
     any other failure (a full disk, a closed descriptor) is an OutputError, which says that
@@ -495,7 +517,7 @@ class Stdout:
     by the stream beneath; `flush()` pushes them out. Once stdout has failed or its reader has
     gone, descriptor 1 is pointed at /dev/null, so that Python's own flush at exit is quiet.
 
-    On a terminal, what is written is made safe for it (render.safe.terminal_lines): a control
+    On a terminal, what is written is made safe for it (terminal_lines): a control
     character in a name or a cell is shown, not obeyed. Only `write_styled` writes escape codes,
     rich's own. A lone surrogate, which UTF-8 cannot encode, is written as its escape (\\ud800)
     everywhere.
@@ -509,8 +531,6 @@ class Stdout:
 
     def write(self, text: str) -> None:
         if self._terminal:
-            from .render.safe import terminal_lines
-
             text = terminal_lines(text)
         self._write(text.encode("utf-8", "backslashreplace"))
 

@@ -3,7 +3,8 @@ streams, and what a long run writes after each epoch.
 
 SIGINT and SIGTERM while training set a stop event, so that the epoch loop ends cleanly after
 its epoch (stop_on_signals); elsewhere SIGTERM unwinds as Ctrl-C does (Terminated), so that
-temporary files are removed. A standard stream that was closed when the process started
+temporary files are removed; once the command has ended, either exits at once
+(exit_at_once_on_signals), and as Python shuts down, both are ignored (ignore_signals). A standard stream that was closed when the process started
 (`<&-`, `>&-`, `2>&-`) is held on /dev/null (hold_closed_streams), so that no file opened
 later takes its descriptor: reading a closed stdin and writing a closed stdout are then errors
 that say so, and a closed stderr silences the messages. After each epoch, EpochWriter draws
@@ -52,6 +53,24 @@ def unwind_on_sigterm() -> None:
 
 def _terminate(signum, frame):
     raise Terminated
+
+
+def exit_at_once_on_signals() -> None:
+    """From now on SIGINT and SIGTERM end the process at once, with 130 and 143: for when the
+    command has ended and only the flush of stdout is left (which a reader that does not read
+    can hold up). An exception raised then would escape every handler, and Python would print
+    its traceback and kill itself with the signal."""
+    for signum, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        signal.signal(signum, lambda signum, frame, code=code: os._exit(code))
+
+
+def ignore_signals() -> None:
+    """SIGINT and SIGTERM ignored, for Python's shutdown after the exit code is decided: Python
+    gives the signals whose handlers it installed their default action back as it shuts down,
+    so that a Ctrl-C then (one typed as a usage error is printed, say) would kill the process
+    with the signal (exit status -2) instead of letting it exit with its code."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 class EpochWriter:

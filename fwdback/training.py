@@ -111,7 +111,7 @@ def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> Trai
 def optimizer_for(plan: TrainingPlan, initial: Parameters, state: dict | None = None) -> Optimizer:
     """The plan's update rule for these parameters, with its learning rate (resolved) and
     frozen parameters; `state` is a resumed run's (Optimizer.record())."""
-    settings = OptimizerSettings(plan.optimizer, plan.momentum, plan.beta1, plan.beta2, plan.epsilon)
+    settings = OptimizerSettings.of(plan)
     frozen = np.isin(np.array(initial.names), list(plan.freeze)) if plan.freeze else None
     state = dict(state or {})
     return settings.optimizer(plan.lr, initial.vector.size, frozen, {k: v for k, v in state.items() if k != "t"},

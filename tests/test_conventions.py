@@ -19,6 +19,7 @@ import oracle
 from fwdback import FwdbackRegressor
 from fwdback.network import Architecture, Parameters, backward, forward, init_parameters, loss
 from fwdback.optimizers import OptimizerSettings
+from fwdback.plan import TrainingPlan
 
 def by_hand(p: dict, X, Y, k: int, H: int, m: int, hidden: str, out: str, bias: bool, convention: str) -> float:
     """The loss of a k-H-m network by the documented naming order: the oracle's."""
@@ -70,7 +71,7 @@ def test_each_loss_convention_has_its_own_derivative_factor(convention, factor):
 
 
 def _steps(name, settings, g_of, w0, lr, steps, frozen=None):
-    optimizer = OptimizerSettings(name, **settings).optimizer(lr, len(w0), frozen)
+    optimizer = OptimizerSettings.of(TrainingPlan(optimizer=name, **settings)).optimizer(lr, len(w0), frozen)
     params = Parameters.of(w0, Architecture())
     for _ in range(steps):
         params = optimizer.step(params, params.like(g_of(params.vector)))

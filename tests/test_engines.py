@@ -210,7 +210,7 @@ def lecture_minibatch_epoch(params, X, y, lr, order, batch_size):
 
 def gradient_descent(lr: float, params: Parameters) -> Optimizer:
     """The lecture's update rule, w <- w - lr dL/dw, as the training loop hands it to an objective."""
-    return OptimizerSettings("gd").optimizer(lr, params.vector.size)
+    return OptimizerSettings.of(TrainingPlan()).optimizer(lr, params.vector.size)
 
 
 @pytest.mark.parametrize("activation", ["identity", "tanh", "relu", "sigmoid"])

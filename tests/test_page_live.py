@@ -32,6 +32,7 @@ from fwdback.activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES as OUTPUT_A
 from fwdback.losses import LOSSES
 from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor
 from fwdback.optimizers import OptimizerSettings
+from fwdback.plan import TrainingPlan
 
 SAMPLE = Path(__file__).parent.parent / "sample_data" / "linear.csv"
 TOL = 1e-12
@@ -171,7 +172,7 @@ def test_each_update_rule_is_optimizers_py_step_for_step(js, name):
     frozen = np.zeros(11, bool)
     frozen[[1, 9]] = True
     plan = {"optimizer": name, "lr": 0.1, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
-    optimizer = OptimizerSettings(name).optimizer(0.1, 11, frozen)
+    optimizer = OptimizerSettings.of(TrainingPlan(optimizer=name)).optimizer(0.1, 11, frozen)
     expected, w = [], params
     for g in gradients:
         w = optimizer.step(w, params.like(g))
@@ -292,6 +293,28 @@ def write_rows(path: Path, n: int = 20, seed: int = 3) -> None:
     path.write_text("x1,x2,x3,y,y1,y2\n" + "".join(",".join(map(repr, row)) + "\n" for row in columns.tolist()))
 
 
+def trained_page(browser_page, run, workdir, lr: str, epochs: int, *options: str, rows: int = 20):
+    """The live page of `fwdback train` on write_rows' d.csv of `rows` rows for `epochs` epochs
+    (--tol 0, nothing saved but run.html), open in the browser."""
+    write_rows(workdir / "d.csv", n=rows)
+    result = run(["train", "d.csv", "--lr", lr, "--epochs", str(epochs), "--tol", "0", *options, "--report", "run.html",
+                  "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    return browser_page.open(workdir / "run.html")
+
+
+def save_weights_and_rows(page, workdir: Path) -> list[str]:
+    """Click the page's two save buttons; each download is kept in workdir under the name the
+    page gives it. Returns those names."""
+    names = []
+    for button in ("#save-weights", "#save-rows"):
+        with page.expect_download() as saving:
+            page.locator(button).click()
+        names.append(saving.value.suggested_filename)
+        saving.value.save_as(workdir / names[-1])
+    return names
+
+
 def numbers(page, selector: str) -> dict[str, float]:
     """The data-value of each element matched, by its accessible name (aria-label)."""
     return page.evaluate("""selector => Object.fromEntries(Array.from(document.querySelectorAll(selector))
@@ -302,10 +325,7 @@ def numbers(page, selector: str) -> dict[str, float]:
 def test_weights_typed_in_give_what_fwdback_explain_prints_for_them(browser_page, run, workdir, options):
     """Every parameter typed into its field (found by its lecture name): the loss, every
     gradient and every parameter's update are explain's for those weights (--format json)."""
-    write_rows(workdir / "d.csv")
-    result = run(["train", "d.csv", "--lr", "0.01", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q", *options])
-    assert result.exit_code == 0, result.stderr
-    page = browser_page.open(workdir / "run.html")
+    page = trained_page(browser_page, run, workdir, "0.01", 5, *options)
     names = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent).network.names")
     chosen = dict(zip(names, np.random.default_rng(len(options)).uniform(-1, 1, len(names)).tolist()))
     for name, value in chosen.items():
@@ -332,10 +352,7 @@ def test_weights_typed_in_give_what_fwdback_explain_prints_for_them(browser_page
 def test_the_arrow_keys_on_a_focused_edge_step_its_weight_and_everything_follows(browser_page, run, workdir):
     """Keyboard alone: Tab to an edge, ↑ adds 0.01, Page Down takes 0.1; the loss is network.py's
     at the weights the fields then hold."""
-    write_rows(workdir / "d.csv")
-    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
-    assert result.exit_code == 0, result.stderr
-    page = browser_page.open(workdir / "run.html")
+    page = trained_page(browser_page, run, workdir, "0.05", 5)
     start = float(page.get_by_label("w7", exact=True).input_value())
     page.locator('svg.network [data-param="w7"]').focus()
     page.keyboard.press("ArrowUp")
@@ -367,17 +384,10 @@ TRAINED = re.compile(r"trained (\d+) epochs in the page")
 def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_saves(browser_page, run, workdir, options):
     """Set a weight, save the weights and the rows, train in the page for some epochs: the command
     line the page shows, run on the saved files for as many epochs, ends at the page's weights."""
-    write_rows(workdir / "d.csv")
-    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "30", "--tol", "0", "--report", "run.html", "--no-save", "-q", *options])
-    assert result.exit_code == 0, result.stderr
-    page = browser_page.open(workdir / "run.html")
+    page = trained_page(browser_page, run, workdir, "0.05", 30, *options)
     page.locator("#last").click()
     page.get_by_label("w3", exact=True).fill("0.25")
-    for button, name in (("#save-weights", "weights.json"), ("#save-rows", "rows.csv")):
-        with page.expect_download() as saving:
-            page.locator(button).click()
-        assert saving.value.suggested_filename == name
-        saving.value.save_as(workdir / name)
+    assert save_weights_and_rows(page, workdir) == ["weights.json", "rows.csv"]
     command = page.locator("#command-train").inner_text().split()[2:]
     page.locator("#train").click()
     page.wait_for_function("/trained ([6-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
@@ -395,10 +405,7 @@ def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_save
 def test_a_run_on_more_rows_than_the_page_holds_plays_back_and_says_so(browser_page, run, workdir):
     from fwdback.playback import LIVE_ROWS
 
-    write_rows(workdir / "d.csv", n=LIVE_ROWS + 1)
-    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "2", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
-    assert result.exit_code == 0, result.stderr
-    page = browser_page.open(workdir / "run.html")
+    page = trained_page(browser_page, run, workdir, "0.05", 2, rows=LIVE_ROWS + 1)
     assert page.locator("#parameters input").count() == 0
     assert "plays the run back: it trained on 10,001 rows, more than the 10,000 a page holds" in page.locator("#weights").inner_text()
     assert page.locator("#rows tbody tr").count() == 8
@@ -406,10 +413,7 @@ def test_a_run_on_more_rows_than_the_page_holds_plays_back_and_says_so(browser_p
 
 
 def test_dragging_an_edge_up_moves_its_weight_a_hundredth_a_pixel(browser_page, run, workdir):
-    write_rows(workdir / "d.csv")
-    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
-    assert result.exit_code == 0, result.stderr
-    page = browser_page.open(workdir / "run.html")
+    page = trained_page(browser_page, run, workdir, "0.05", 5)
     start = float(page.get_by_label("w7", exact=True).input_value())
     box = page.locator('svg.network [data-param="w7"] .hit').bounding_box()
     x, y = round(box["x"] + box["width"] / 2), round(box["y"] + box["height"] / 2)
@@ -426,10 +430,7 @@ def test_dragging_an_edge_up_moves_its_weight_a_hundredth_a_pixel(browser_page, 
 def test_the_keyboard_alone_reaches_every_field_edge_and_button(browser_page, run, workdir):
     """Tab from the top of the page: every parameter's field and edge, and every button of the
     live page, take the focus in turn."""
-    write_rows(workdir / "d.csv")
-    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
-    assert result.exit_code == 0, result.stderr
-    page = browser_page.open(workdir / "run.html")
+    page = trained_page(browser_page, run, workdir, "0.05", 5)
     reached = set()
     for _ in range(80):
         page.keyboard.press("Tab")
@@ -445,11 +446,7 @@ def test_the_keyboard_alone_reaches_every_field_edge_and_button(browser_page, ru
 def test_training_on_past_the_shuffles_the_page_carries_stops_and_says_so(browser_page, run, workdir):
     """A shuffled mini-batch run of 3 epochs carries those 3 epochs' orders of the rows: the
     page trains 3 epochs from here, then stops and says why."""
-    write_rows(workdir / "d.csv")
-    result = run(["train", "d.csv", "--lr", "0.01", "--epochs", "3", "--tol", "0", "--batch-size", "5", "--report", "run.html",
-                  "--no-save", "-q"])
-    assert result.exit_code == 0, result.stderr
-    page = browser_page.open(workdir / "run.html")
+    page = trained_page(browser_page, run, workdir, "0.01", 3, "--batch-size", "5")
     page.locator("#train").click()
     page.wait_for_function("document.getElementById('train').getAttribute('aria-pressed') === 'false'")
     assert TRAINED.search(page.locator("#epoch-label").inner_text())[1] == "3"
@@ -468,10 +465,7 @@ def test_columns_with_spaces_and_quotes_save_and_quote_so_the_command_runs(brows
     assert result.exit_code == 0, result.stderr
     page = browser_page.open(workdir / "run.html")
     page.get_by_label("w1", exact=True).fill("0.5")
-    for button in ("#save-weights", "#save-rows"):
-        with page.expect_download() as saving:
-            page.locator(button).click()
-        saving.value.save_as(workdir / saving.value.suggested_filename)
+    save_weights_and_rows(page, workdir)
     command = shlex.split(page.locator("#command-explain").inner_text())
     assert command[:2] == ["fwdback", "explain"]
     explained = run([*command[1:], "--format", "json"])
@@ -487,16 +481,9 @@ def test_a_mini_batch_pages_explain_command_gives_its_full_batch_numbers(browser
     command it shows for a mini-batch run works the full batch, and gives those numbers."""
     import shlex
 
-    write_rows(workdir / "d.csv")
-    result = run(["train", "d.csv", "--lr", "0.01", "--epochs", "3", "--tol", "0", "--batch-size", "6", "--optimizer", "adam",
-                  "--report", "run.html", "--no-save", "-q"])
-    assert result.exit_code == 0, result.stderr
-    page = browser_page.open(workdir / "run.html")
+    page = trained_page(browser_page, run, workdir, "0.01", 3, "--batch-size", "6", "--optimizer", "adam")
     page.get_by_label("b3", exact=True).fill("-0.75")
-    for button in ("#save-weights", "#save-rows"):
-        with page.expect_download() as saving:
-            page.locator(button).click()
-        saving.value.save_as(workdir / saving.value.suggested_filename)
+    save_weights_and_rows(page, workdir)
     explained = run([*shlex.split(page.locator("#command-explain").inner_text())[1:], "--format", "json"])
     assert explained.exit_code == 0, explained.stderr
     expected = json.loads(explained.stdout)
@@ -508,10 +495,7 @@ def test_a_mini_batch_pages_explain_command_gives_its_full_batch_numbers(browser
 
 
 def test_play_on_a_persons_weights_trains_from_them_and_back_to_the_run_returns(browser_page, run, workdir):
-    write_rows(workdir / "d.csv")
-    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
-    assert result.exit_code == 0, result.stderr
-    page = browser_page.open(workdir / "run.html")
+    page = trained_page(browser_page, run, workdir, "0.05", 5)
     recorded = page.locator("#epoch-label").inner_text()
     page.locator('svg.network [data-param="b3"]').focus()
     page.keyboard.press("ArrowDown")

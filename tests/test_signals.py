@@ -103,3 +103,23 @@ def test_an_interrupted_run_that_saves_nothing_speaks_of_no_model_file(tmp_path)
     assert "Interrupted at epoch" in screen
     assert "model.json" not in screen and "--save-on-interrupt" not in screen
     assert not (tmp_path / "model.json").exists()
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_as_a_command_ends_leaves_an_exit_code_not_a_death_by_the_signal(tmp_path, signum, code):
+    """A signal sent as fwdback prints its error and exits (explain refuses --epoch 2,000,000,000:
+    no machine trains 3.3 million epochs a second): the exit code is the command's (2) or the
+    signal's, not a process killed by the signal (Python gives the handlers it installed their
+    default action back as it shuts down) and no traceback."""
+    (tmp_path / "data.csv").write_text("x1,x2,x3,y\n1,2,3,4\n2,1,0,1\n0.5,0.25,3,2\n1,1,1,1\n")
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "fwdback", "explain", "data.csv", "--epoch", "2000000000"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=terminal, stdin=subprocess.DEVNULL)
+    os.close(terminal)
+    screen = b""
+    while b"Error:" not in screen:
+        screen += os.read(controller, 65536)
+    process.send_signal(signum)
+    returncode, _, said = finish(process, controller)
+    assert returncode in (2, code), said
+    assert "Traceback" not in said

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from ..network import Parameters, output_names, output_symbols
+from ..outputs import terminal_text
 from ..scaling import Scaling
-from .safe import terminal_text
 from .svg import NEGATIVE, POSITIVE
 
 THINNEST, THICKEST = 1.0, 6.0

@@ -7,9 +7,9 @@ even allowed. Each is written instead as the backslash escape Python would write
 (`\\x1b`, `\\x07`, `\\x00`, `\\n`, `\\u202e`, `\\ud800`), so that the reader sees exactly what
 the name holds. Printable characters, the backslash among them, are left as they are.
 
-Each medium then has its one function, built on that escape: terminal_text and
-terminal_lines for a terminal (render/terminal.py hands rich the result as text, never as
-markup), markdown_code for a name in Markdown and markdown_text for its other words,
+Each medium then has its one function, built on that escape: outputs.terminal_text and
+outputs.terminal_lines for a terminal (the escape itself; outputs.Stdout applies it, and
+render/terminal.py hands rich the result as text, never as markup), markdown_code for a name in Markdown and markdown_text for its other words,
 html_text for HTML. DOT quotes its labels in render/dot.py (`quoted`); JSON writes every
 string with json's own escapes.
 """
@@ -19,26 +19,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-
-def terminal_text(text: str) -> str:
-    """`text` with every character that is not printable (C0 and C1 controls, DEL, line and
-    paragraph separators, format characters such as bidi overrides, surrogates, unassigned
-    code points) written as its backslash escape; for a terminal, and for any view that
-    quotes names (an SVG figure's labels, before XML escaping)."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-
-
-# A run of characters that are not printable ASCII, a tab or a line end (\n, or the \r of \r\n).
-_SUSPECT = re.compile(r"(?:(?!\r\n)[^\t\n\x20-\x7e])+")
-
-
-def terminal_lines(text: str) -> str:
-    """Text of many lines (a CSV, a drawing, a Markdown page) for a terminal: its line ends
-    (\\n, \\r\\n) and tabs kept, every other character that is not printable escaped as
-    terminal_text escapes it."""
-    return _SUSPECT.sub(lambda run: terminal_text(run.group()), text)
+from ..outputs import terminal_text
 
 
 def markdown_code(name: str) -> str:

@@ -26,8 +26,8 @@ import numpy as np
 
 from ..network import Gradients, Parameters, output_names, output_symbols
 from ..notation import number
+from ..outputs import terminal_text
 from ..reports.train import loss_scale
-from .safe import terminal_text
 from .labels import GAP, Box, Circle, Segment, place
 
 # The colours of the loss figure and of the page (render/html.py) in the light and the dark

@@ -22,12 +22,12 @@ from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
 from ..notation import Expr, count
+from ..outputs import terminal_lines, terminal_text
 from ..reports.train import (
     TrainingReport, early_descent, linear_map_table, loss_scale, loss_table, summary_table, weights_table,
 )
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
 from ..training import TrainingResult
-from .safe import terminal_lines, terminal_text
 
 PROGRESS_AFTER_SECONDS = 0.5
 # The columns the progress bar leaves free at the right for the terminal's echo of Ctrl-C, "^C": a
