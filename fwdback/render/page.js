@@ -78,7 +78,7 @@
   function targets(r) { const y = data.rows.y[r]; return Array.isArray(y) ? y : [y]; }
   /* What output j's chain rule goes through: yhat_j itself, or a_j before an output activation. */
   function outputSym(j) {
-    if (net.output_activation === "identity") { return net.outputs[j]; }
+    if (!net.out_activated) { return net.outputs[j]; }
     return net.outputs.length > 1 ? "a" + (j + 1) : "a";
   }
 
@@ -182,7 +182,7 @@
     body.innerHTML = "";
     forward(weights()).forEach(function (row, r) {
       const cells = [data.rows.numbers[r]].concat(row.x.map(g6), targets(r).map(g6),
-        net.activation === "identity" ? [] : row.z.map(g6), row.N.map(g6), row.yhat.map(g6), row.error.map(g6));
+        !net.activated ? [] : row.z.map(g6), row.N.map(g6), row.yhat.map(g6), row.error.map(g6));
       const tr = document.createElement("tr");
       cells.forEach(function (text) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
       body.appendChild(tr);
@@ -236,7 +236,7 @@
       rule = "Σ<sub>i</sub> " + d("L", sym(outputSym(o), "i")) + (p.unit >= 0 ? " · " + sym("N" + (p.unit + 1), "i") : "");
       terms = shown.map(function (r) { return p.unit >= 0 ? factor(r.da[o]) + "·" + factor(r.N[p.unit]) : factor(r.da[o]); });
     } else {
-      const z = net.activation === "identity" ? "N" + (p.unit + 1) : "z" + (p.unit + 1);
+      const z = !net.activated ? "N" + (p.unit + 1) : "z" + (p.unit + 1);
       rule = "Σ<sub>i</sub> " + d("L", sym(z, "i")) + (p.input >= 0 ? " · " + sym("x" + (p.input + 1), "i") : "");
       terms = shown.map(function (r) { return p.input >= 0 ? factor(r.dz[p.unit]) + "·" + factor(r.x[p.input]) : factor(r.dz[p.unit]); });
     }
@@ -420,7 +420,7 @@
     const h = p.unit;
     const sums = net.W_out.map(function (unit, j) { return d("L", sym(outputSym(j), "1")) + "·" + sym(unit[h]); }).join(" + ");
     const numbers = net.W_out.map(function (unit, j) { return factor(b.dL_dA[j][0]) + "·" + factor(value(edited.vector, unit[h])); }).join(" + ");
-    const z = net.activation === "identity" ? "N" + (h + 1) : "z" + (h + 1);
+    const z = !net.activated ? "N" + (h + 1) : "z" + (h + 1);
     const slope = b.dN_dZ === null ? "" : " · " + net.activation + "′(" + sym(z, "1") + ")";
     const slopeValue = b.dN_dZ === null ? "" : "·" + factor(b.dN_dZ[h][0]);
     return '<p class="formula" data-role="factors">row 1: ' + d("L", sym(z, "1")) + " = (" + sums + ")" + slope + " = (" + numbers + ")" +
@@ -500,37 +500,13 @@
     status.textContent = YOURS;
   }
 
-  /* The command lines that give the page's numbers: explain at these weights, train from them. */
-  function quoted(word) { return /^[\w.,\/=-]+$/.test(word) ? word : "'" + word.replace(/'/g, "'\\''") + "'"; }
-  /* The run's settings as flags; `batches`: with its batches (train's), else for the full batch,
-   * whose loss and gradients the page shows at a person's weights (explain's). */
-  function settings(batches) {
-    const plan = data.plan;
-    const flags = [];
-    const add = function (flag, setting, unless) { if (setting !== unless) { flags.push(flag + " " + quoted(String(setting))); } };
-    add("--features", net.features.join(","), "x1,x2,x3");
-    add("--target", net.targets.join(","), "y");
-    add("--hidden", net.hidden, 2);
-    add("--activation", net.activation, "identity");
-    add("--output-activation", net.output_activation, "identity");
-    if (!shape.bias) { flags.push("--no-bias"); }
-    add("--loss", plan.loss, "mse");
-    add("--optimizer", plan.optimizer, "gd");
-    if (plan.optimizer === "momentum" || plan.optimizer === "nesterov") { add("--momentum", plan.momentum, 0.9); }
-    if (plan.optimizer === "adam") { add("--beta1", plan.beta1, 0.9); add("--beta2", plan.beta2, 0.999); add("--epsilon", plan.epsilon, 1e-8); }
-    if (plan.freeze.length) { add("--freeze", plan.freeze.join(","), ""); }
-    if (batches && plan.batch_size !== null) {
-      add("--batch-size", plan.batch_size, null);
-      if (!plan.shuffle) { flags.push("--no-shuffle"); } else { add("--seed", plan.seed, 0); }
-    }
-    flags.push("--lr " + plan.lr, "--no-standardize");
-    return flags.join(" ");
-  }
+  /* The command lines that give the page's numbers: explain at these weights, train from them, on
+   * the files the page saves; the run's settings are spelled in data.commands (reports.train). */
   function drawCommand() {
     if (!live) { return; }
-    const files = "rows.csv --init " + weightsFile() + " ";
-    document.getElementById("command-explain").textContent = "fwdback explain " + files + settings(false);
-    document.getElementById("command-train").textContent = "fwdback train " + files + settings(true) + " --tol 0";
+    const files = "rows.csv --init " + weightsFile();
+    document.getElementById("command-explain").textContent = ["fwdback explain", files, data.commands.explain].filter(Boolean).join(" ");
+    document.getElementById("command-train").textContent = ["fwdback train", files, data.commands.train].filter(Boolean).join(" ");
   }
   /* The rows training saw (in z-scores where it standardised them), as a CSV that fwdback reads
    * back to the same float64s: JavaScript writes each number in its shortest exact form. */

@@ -9,11 +9,13 @@ flags on the command line).
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from ..engines.rows import TrainingRows
+from ..data import FEATURES, TARGET
 from ..errors import python_name
 from ..evaluation import FitQuality
 from ..linear_map import Comparison, balanced_minimizers, compare, linear_map_formulas
@@ -25,7 +27,7 @@ from ..outputs import csv_line
 from ..notation import count
 from ..playback import LIVE_ROWS, epoch_orders, network_document
 from ..plan import StopReason
-from ..settings import CONVERGENCE_WINDOW
+from ..settings import BY_NAME, CONVERGENCE_WINDOW, SETTINGS, option_words
 from ..rounding import beyond_rounding
 from ..sections import Table, cells
 from ..training import Fit, TrainingPlan, TrainingResult
@@ -587,6 +589,8 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "epochs": samples,
         "steps": steps,
         "plan": asdict(report.plan),
+        "commands": page_commands(report),
+        "loss_divisor": LOSSES[report.plan.loss].divisor_words,
         "rows": rows,
         "full_batch": report.plan.batch_size is None,
         "live_rows": LIVE_ROWS,
@@ -598,6 +602,37 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "units": f"In z-scores, as training saw the rows ({report.name('standardize', True)})." if model.scaling is not None
                  else "In the data's own units.",
     }
+
+
+def page_commands(report: TrainingReport) -> dict[str, str]:
+    """The flags of `fwdback explain rows.csv --init WEIGHTS` and `fwdback train rows.csv --init
+    WEIGHTS --epochs E` that compute what the live page shows and trains, `rows.csv` and WEIGHTS
+    being the files it saves: the run's network and settings that differ from their default, that
+    the command takes and that the run uses (settings.SETTINGS says which), spelled as the command
+    line spells them. The page decides some itself: rows.csv holds the rows training saw, in the
+    units it saw them in (so the run's learning rate and --no-standardize), none held out again
+    (no --val-split); it trains until paused (--tol 0, no --patience, epochs as many as it made),
+    and explains the full batch at the weights shown (no --batch-size)."""
+    params = report.result.final
+    page = {"features": tuple(report.model.features), "target": report.model.target, "hidden": params.n_hidden,
+            "activation": params.activation, "output_activation": params.output_activation, "bias": params.bias,
+            **asdict(report.plan)} | {"standardize": False, "val_split": None, "patience": None, "tol": 0.0,
+                                      "epochs": BY_NAME["epochs"].default}
+    defaults = {setting.name: setting.default for setting in SETTINGS} | {"features": FEATURES, "target": TARGET}
+    used = {setting.name: setting.used_with for setting in SETTINGS} | {"features": None, "target": None}
+
+    def flags(command: str, values: dict) -> str:
+        words = []
+        for name, value in values.items():
+            if name not in defaults or value == defaults[name] or (used[name] is not None and not used[name].holds(values)):
+                continue
+            if name in BY_NAME and command not in BY_NAME[name].commands:
+                continue
+            option, _, shown = option_words(name, value).partition(" ")
+            words.append(f"{option} {shlex.quote(shown)}" if shown else option)
+        return " ".join(words)
+
+    return {"explain": flags("explain", page | {"batch_size": None}), "train": flags("train", page)}
 
 
 def _essentials(report: TrainingReport) -> str:
