@@ -262,7 +262,7 @@
   /* What the update does with the gradient: w - eta g for gradient descent; frozen, nothing. */
   function updateLine(name, c, when) {
     if (frozen[name]) { return sym(name) + " = " + g6(c.weight) + " is frozen: it keeps its value"; }
-    if (data.plan.optimizer !== "gd") {
+    if (!data.rule.lecture) {
       return sym(name) + " = " + g6(c.weight) + " " + when + "; " + data.plan.optimizer + " makes the update (fwdback explain works it)";
     }
     return sym(name) + " ← " + sym(name) + " − η " + d("L", sym(name)) + " = " + g6(c.weight) + " − " + g6(data.plan.lr) + "·" +
@@ -388,20 +388,14 @@
   function nextUpdate(w, g) {
     return new M.Optimizer(data.plan, names.length, names.map(function (name) { return !!frozen[name]; })).step(w, g);
   }
-  const RULES = {
-    gd: function (n) { return n + " − η " + d("L", n); },
-    momentum: function (n) { return n + " + v, v = μ·0 − η " + d("L", n); },
-    nesterov: function (n) { return n + " + μv − η " + d("L", n) + ", v = μ·0 − η " + d("L", n); },
-    adam: function (n) { return n + " − η m̂ / (√ŝ + ε), m̂ = " + d("L", n) + ", ŝ = (" + d("L", n) + ")² at t = 1"; }
-  };
   function liveUpdateLine(name, c) {
     if (frozen[name]) { return sym(name) + " = " + g6(c.weight) + " is frozen: it keeps its value"; }
     if (!data.full_batch) {
       return sym(name) + " = " + g6(c.weight) + "; training takes batches of " + data.plan.batch_size + " rows, one update each: Train from here makes them";
     }
     const after = value(nextUpdate(weights(), gradients()).vector, name);
-    const numbers = data.plan.optimizer === "gd" ? " = " + g6(c.weight) + " − " + g6(data.plan.lr) + "·" + factor(c.gradient) : "";
-    return sym(name) + " ← " + RULES[data.plan.optimizer](sym(name)) + numbers + ' = <span data-value="' + after + '">' + g6(after) + "</span>";
+    const numbers = data.rule.lecture ? " = " + g6(c.weight) + " − " + g6(data.plan.lr) + "·" + factor(c.gradient) : "";
+    return sym(name) + " ← " + data.rule.first_step.replace(/\{w\}/g, sym(name)).replace(/\{g\}/g, d("L", sym(name))) + numbers + ' = <span data-value="' + after + '">' + g6(after) + "</span>";
   }
 
   /* Row 1's factors of the chain rule below the gradient: dL/da = dL/dyhat · out'(a) for an

@@ -131,8 +131,8 @@
       const after = page.nextUpdate(w, back.gradients).vector;
       page.names.forEach(function (name, i) {
         if (page.frozen[name]) { html += p(sym(name) + " = " + g6(w[i]) + " is frozen: it keeps its value"); return; }
-        const numbers = page.data.plan.optimizer === "gd" ? " = " + f(w[i]) + " − " + g6(page.data.plan.lr) + "·" + f(back.gradients[i]) : "";
-        html += p(sym(name) + " ← " + (page.data.plan.optimizer === "gd" ? sym(name) + " − η " + d("L", sym(name)) : page.data.plan.optimizer + "'s rule") +
+        const numbers = page.data.rule.lecture ? " = " + f(w[i]) + " − " + g6(page.data.plan.lr) + "·" + f(back.gradients[i]) : "";
+        html += p(sym(name) + " ← " + (page.data.rule.lecture ? sym(name) + " − η " + d("L", sym(name)) : page.data.plan.optimizer + "'s rule") +
                   numbers + " = " + q(name + " after", after[i]));
       });
     }
