@@ -615,25 +615,25 @@ def page_commands(report: TrainingReport) -> dict[str, str]:
     (no --val-split); it trains until paused (--tol 0, no --patience, epochs as many as it made),
     and explains the full batch at the weights shown (no --batch-size)."""
     params = report.result.final
-    page = {"features": tuple(report.model.features), "target": report.model.target, "hidden": params.n_hidden,
-            "activation": params.activation, "output_activation": params.output_activation, "bias": params.bias,
-            **asdict(report.plan)} | {"standardize": False, "val_split": None, "patience": None, "tol": 0.0,
-                                      "epochs": BY_NAME["epochs"].default}
-    defaults = {setting.name: setting.default for setting in SETTINGS} | {"features": FEATURES, "target": TARGET}
-    used = {setting.name: setting.used_with for setting in SETTINGS} | {"features": None, "target": None}
+    page = {"hidden": params.n_hidden, "activation": params.activation, "output_activation": params.output_activation,
+            "bias": params.bias, **asdict(report.plan)} | {"standardize": False, "val_split": None, "patience": None,
+                                                          "tol": 0.0, "epochs": BY_NAME["epochs"].default}
+    columns = [_option(name, value) for name, value, default in (("features", tuple(report.model.features), FEATURES),
+                                                                  ("target", report.model.target, TARGET)) if value != default]
 
     def flags(command: str, values: dict) -> str:
-        words = []
-        for name, value in values.items():
-            if name not in defaults or value == defaults[name] or (used[name] is not None and not used[name].holds(values)):
-                continue
-            if name in BY_NAME and command not in BY_NAME[name].commands:
-                continue
-            option, _, shown = option_words(name, value).partition(" ")
-            words.append(f"{option} {shlex.quote(shown)}" if shown else option)
-        return " ".join(words)
+        return " ".join(columns + [
+            _option(setting.name, values[setting.name]) for setting in SETTINGS
+            if command in setting.commands and values.get(setting.name, setting.default) != setting.default
+            and (setting.used_with is None or setting.used_with.holds(values))])
 
     return {"explain": flags("explain", page | {"batch_size": None}), "train": flags("train", page)}
+
+
+def _option(name: str, value) -> str:
+    """option_words' spelling, its value quoted for a POSIX shell where it needs to be."""
+    option, _, shown = option_words(name, value).partition(" ")
+    return f"{option} {shlex.quote(shown)}" if shown else option
 
 
 def _essentials(report: TrainingReport) -> str:
