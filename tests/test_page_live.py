@@ -544,7 +544,7 @@ def _flags(command: str) -> dict[str, str]:
     (["--lr", "0.05", "--epochs", "3", "--tol", "0", "--standardize", "--val-split", "0.25", "--patience", "2",
       "--min-delta", "0.1", "--seed", "3"],
      {"--lr": "0.05", "--no-standardize": "", "--seed": "3"},
-     {"--lr": "0.05", "--no-standardize": "", "--seed": "3", "--tol": "0.0"}),
+     {"--lr": "0.05", "--no-standardize": "", "--seed": "3", "--tol": "0"}),
     (["--lr", "0.05", "--epochs", "3", "--tol", "0", "--features", "x3,x1", "--target", "y1,y2", "--hidden", "3",
       "--activation", "tanh", "--output-activation", "sigmoid", "--no-bias", "--loss", "half-mse", "--batch-size", "4",
       "--no-shuffle", "--freeze", "w1,w8", "--optimizer", "momentum", "--momentum", "0.5"],
@@ -553,12 +553,12 @@ def _flags(command: str) -> dict[str, str]:
       "--optimizer": "momentum", "--momentum": "0.5"},
      {"--features": "x3,x1", "--target": "y1,y2", "--hidden": "3", "--activation": "tanh", "--output-activation": "sigmoid",
       "--no-bias": "", "--lr": "0.05", "--no-standardize": "", "--loss": "half-mse", "--freeze": "w1,w8",
-      "--optimizer": "momentum", "--momentum": "0.5", "--batch-size": "4", "--no-shuffle": "", "--tol": "0.0"}),
+      "--optimizer": "momentum", "--momentum": "0.5", "--batch-size": "4", "--no-shuffle": "", "--tol": "0"}),
     (["--lr", "0.05", "--epochs", "3", "--tol", "0", "--optimizer", "adam", "--beta1", "0.8", "--beta2", "0.999",
       "--epsilon", "1e-6", "--batch-size", "7"],
      {"--lr": "0.05", "--no-standardize": "", "--optimizer": "adam", "--beta1": "0.8", "--epsilon": "1e-06"},
      {"--lr": "0.05", "--no-standardize": "", "--optimizer": "adam", "--beta1": "0.8", "--epsilon": "1e-06",
-      "--batch-size": "7", "--tol": "0.0"}),
+      "--batch-size": "7", "--tol": "0"}),
 ], ids=["what the page decides itself", "the network's shape and the rule's settings", "adam, a default left out"])
 def test_the_pages_command_lines_give_the_settings_the_run_differs_in_and_the_page_uses(run, workdir, options, explain, train):
     """The page's explain and train command lines (its data's, which page.js shows after

@@ -617,7 +617,7 @@ def page_commands(report: TrainingReport) -> dict[str, str]:
     params = report.result.final
     page = {"hidden": params.n_hidden, "activation": params.activation, "output_activation": params.output_activation,
             "bias": params.bias, **asdict(report.plan)} | {"standardize": False, "val_split": None, "patience": None,
-                                                          "tol": 0.0, "epochs": BY_NAME["epochs"].default}
+                                                          "tol": 0, "epochs": BY_NAME["epochs"].default}
     columns = [_option(name, value) for name, value, default in (("features", tuple(report.model.features), FEATURES),
                                                                   ("target", report.model.target, TARGET)) if value != default]
 
