@@ -86,14 +86,11 @@ class Optimizer:
 
     Each rule declares its name, its title (as explain names it), the state it keeps, the
     settings of OptimizerSettings it reads, the learning rate it starts from when none is
-    given (None: chosen from the data's curvature), whether it is the lecture's rule, and its
-    first update from a fresh state (t = 1) as the page writes it, {w} the parameter and {g} its
-    gradient.
+    given (None: chosen from the data's curvature), and whether it is the lecture's rule.
     """
 
     name: str
     title: str
-    first_step: str
     lecture: bool = False
     state_names: tuple[str, ...] = ()
     settings_used: tuple[str, ...] = ()
@@ -145,7 +142,6 @@ class GradientDescent(Optimizer):
     """w <- w - eta g: the lecture's network.update."""
 
     name, title = "gd", "gradient-descent"
-    first_step = "{w} − η {g}"
     lecture = True
 
     def _update(self, params, grads, g):
@@ -158,7 +154,6 @@ class Momentum(Optimizer):
     """v <- mu v - eta g; w <- w + v. Its steps add up to eta / (1 - mu) times gd's."""
 
     name, title = "momentum", "momentum"
-    first_step = "{w} + v, v = μ·0 − η {g}"
     state_names = ("v",)
     settings_used = ("momentum",)
     look_ahead = False
@@ -178,7 +173,6 @@ class Nesterov(Momentum):
     """v <- mu v - eta g; w <- w + mu v - eta g: momentum with Nesterov's look-ahead."""
 
     name, title = "nesterov", "Nesterov momentum"
-    first_step = "{w} + μv − η {g}, v = μ·0 − η {g}"
     look_ahead = True
 
 
@@ -188,7 +182,6 @@ class Adam(Optimizer):
     does not bound them."""
 
     name, title = "adam", "Adam"
-    first_step = "{w} − η m̂ / (√ŝ + ε), m̂ = {g}, ŝ = ({g})² at t = 1"
     state_names = ("m", "s")
     settings_used = ("beta1", "beta2", "epsilon")
     default_lr = 0.001

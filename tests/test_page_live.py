@@ -326,7 +326,7 @@ def test_weights_typed_in_give_what_fwdback_explain_prints_for_them(browser_page
         if name in expected["frozen"]:
             assert "is frozen" in update.inner_text() and after == chosen[name]
         else:
-            assert float(update.locator("span[data-value]").get_attribute("data-value")) == pytest.approx(after, rel=TOL)
+            assert float(update.locator(f"span[data-q='{name} after']").get_attribute("data-value")) == pytest.approx(after, rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []
 
 
@@ -574,3 +574,78 @@ def test_the_pages_command_lines_give_the_settings_the_run_differs_in_and_the_pa
     data = json.loads(re.search(r'<script id="fwdback-data" type="application/json">(.*?)</script>', html, re.S)[1])
     assert _flags(data["commands"]["explain"]) == explain
     assert _flags(data["commands"]["train"]) == train
+
+
+def test_a_kept_epoch_after_edited_rows_is_the_run_on_its_rows_as_explain_of_the_saved_files(browser_page, run, workdir):
+    """Add a point, then step to epoch 3: the page goes back to the run's rows with its weights
+    (a note says so), the label says what was changed while it was, and the loss and every
+    gradient shown are what `fwdback explain` prints on the rows and weights the page then saves,
+    run as the page's own command line; the saved rows are the run's 20."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--features", "x1,x2", "--activation", "tanh", "--lr", "0.05", "--epochs", "5", "--tol", "0",
+                  "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator("#add-point").click()
+    assert page.locator("#epoch-label").inner_text().startswith("the run's weights at epoch 1 of 5, on your 21 rows, loss ")
+    page.get_by_label("w1", exact=True).fill("0.25")
+    assert page.locator("#epoch-label").inner_text().startswith("your weights and your 21 rows, set at epoch 1 of 5, loss ")
+    page.locator("#forward").click()
+    page.locator("#forward").click()
+    assert page.locator("#epoch-label").inner_text().startswith("epoch 3 of 5")
+    assert "rows are back" in page.locator("#live-status").inner_text()
+    assert page.evaluate("fwdbackPage.X.length") == 20 and page.locator("#data-plot .point").count() == 20
+    for button in ("#save-weights", "#save-rows"):
+        with page.expect_download() as saving:
+            page.locator(button).click()
+        saving.value.save_as(workdir / saving.value.suggested_filename)
+    run_rows = np.loadtxt(workdir / "d.csv", delimiter=",", skiprows=1)[:, [0, 1, 3]]
+    assert np.array_equal(np.loadtxt(workdir / "rows.csv", delimiter=",", skiprows=1), run_rows)
+    result = run([*page.locator("#command-explain").inner_text().split()[1:], "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    expected = json.loads(result.stdout)
+    assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected["loss"], rel=TOL)
+    gradients = numbers(page, "#parameters td[aria-label^='dL/d']")
+    assert gradients == pytest.approx({f"dL/d{name}": value for name, value in expected["gradients"].items()}, rel=TOL, abs=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def test_training_in_the_page_draws_its_losses_on_the_chart_and_its_command_counts_the_epochs(browser_page, run, workdir):
+    """Train from here at epoch 2 of 200 for some epochs (fewer than
+    198: all on the chart): the loss chart gets a second line, one
+    point an epoch from epoch 2 (the loss at each weights gradient descent goes through from
+    epoch 2's, by network.py, at the chart's scale, to its 0.1 px rounding), and the marker at the last; the train command line says --epochs N, N the epochs
+    trained. The label says the run's weights, not a person's."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--lr", "0.05", "--epochs", "200", "--tol", "0", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    page.locator("#forward").click()
+    start = page.evaluate("fwdbackPage.weights().slice()")
+    page.locator("#train").click()
+    page.wait_for_function("/trained ([3-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
+    page.locator("#train").click()
+    label = page.locator("#epoch-label").inner_text()
+    assert label.startswith("the run's weights at epoch 2 of 200, trained ")
+    epochs = int(TRAINED.search(label)[1])
+    assert f"--epochs {epochs} " in page.locator("#command-train").inner_text()
+    path = page.locator("#loss-trained path").get_attribute("d")
+    points = [tuple(map(float, point.split(","))) for point in re.findall(r"[-\d.]+,[-\d.]+", path)]
+    assert len(points) == epochs + 1
+    marker = page.locator("#loss-marker")
+    assert (float(marker.get_attribute("cx")), float(marker.get_attribute("cy"))) == points[-1]
+    chart = page.evaluate("""Object.fromEntries(Array.from(document.querySelector('svg.loss-plot').attributes)
+        .filter(a => a.name.startsWith('data-')).map(a => [a.name.slice(5), Number(a.value)]))""")
+
+    def pixel(v, axis, low, high):
+        t = ((np.log10(v) if chart[f"{axis}-log"] == 1 else v) - chart[f"{axis}-low"]) / (chart[f"{axis}-high"] - chart[f"{axis}-low"])
+        return low + t * (high - low)
+    rows = np.loadtxt(workdir / "d.csv", delimiter=",", skiprows=1)
+    X, y = rows[:, :3], rows[:, 3]
+    params = Parameters(np.array(start))
+    for epoch, (x_px, y_px) in enumerate(points, start=2):
+        fwd = forward(params, X)
+        assert abs(pixel(epoch, "x", chart["left"], chart["right"]) - x_px) <= 0.05 + 1e-9
+        assert abs(pixel(loss(y, fwd.yhat), "y", chart["bottom"], chart["top"]) - y_px) <= 0.05 + 1e-9
+        params = params.like(params.vector - 0.05 * backward(params, X, y, fwd).gradients.vector)
+    assert browser_page.requests == [] and browser_page.errors == []

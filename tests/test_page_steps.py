@@ -20,6 +20,20 @@ from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_d
 from fwdback.playback import network_document
 from test_page_live import RUNS, TOL, TRAINED, js, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
 
+def state_of(explained: dict) -> dict:
+    """The update rule's numbers explain prints, by the page's data-q names: "t", "v_w1", "m_w1",
+    "s_w1" (the state after the update) and "mhat_w1", "shat_w1" (the moments over 1 - beta^t)."""
+    rule = explained["optimizer"]
+    numbers = {f"{kind}_{name}": value for kind, values in rule.get("after", {}).items() for name, value in values.items()}
+    if rule["name"] == "adam":
+        for name, value in rule["after"]["m"].items():
+            numbers[f"mhat_{name}"] = value / (1 - rule["beta1"] ** rule["t"])
+            numbers[f"shat_{name}"] = rule["after"]["s"][name] / (1 - rule["beta2"] ** rule["t"])
+    if rule["name"] != "gd":
+        numbers["t"] = rule["t"]
+    return numbers
+
+
 def live_page(browser_page, run, workdir, options):
     """A live page of 5 epochs on write_rows' 20 rows, open; its weights written to w.json."""
     write_rows(workdir / "d.csv")
@@ -66,6 +80,8 @@ def test_each_steps_numbers_are_what_explain_prints_for_the_same_weights(browser
             want = expected["loss"]
         elif key.endswith(" after"):
             want = expected["weights_after"][key[:-len(" after")]]
+        elif key in state_of(expected):
+            want = state_of(expected)[key]
         elif "," in key and "·" not in key:
             name, row = key.split(",")
             want = rows[int(row) - 1][name.replace("dL/d", "dL_d")]
@@ -325,15 +341,15 @@ def test_the_curve_through_the_data_is_the_networks_function_at_the_weights_type
 
 
 @pytest.mark.parametrize("options, divisor, rule", [
-    (["--loss", "half-mse", "--optimizer", "nesterov"], ("2n", "40"), "w1 ← w1 + μv − η ∂L/∂w1, v = μ·0 − η ∂L/∂w1 ="),
-    (["--loss", "sse", "--optimizer", "adam"], ("1", "1"), "w1 ← w1 − η m̂ / (√ŝ + ε), m̂ = ∂L/∂w1, ŝ = (∂L/∂w1)² at t = 1 ="),
+    (["--loss", "half-mse", "--optimizer", "nesterov"], ("2n", "40"), "w1 ← w1 + μ·vw1 − η ∂L/∂w1 = "),
+    (["--loss", "sse", "--optimizer", "adam"], ("1", "1"), "w1 ← w1 − η m̂/(√ŝ + ε), m̂ = "),
 ], ids=["half-mse, nesterov", "sse, adam"])
 def test_the_loss_step_and_the_update_are_written_in_the_runs_own_convention_and_rule(browser_page, run, workdir, options,
                                                                                      divisor, rule):
     """The loss step divides by the loss's d(n) (1/(2n) of the squares for half-mse: 2n, 40 for
     write_rows' 20 rows; the plain sum for sse: 1), the output layer's step scales by 2/d(n), and
-    w1's panel at a person's weights writes the first update of the run's rule, as the page's
-    data carries them."""
+    w1's panel at a person's weights writes the update of the run's rule (Nesterov's look-ahead
+    step, adam's corrected moments), as the page's data carries them."""
     page = live_page(browser_page, run, workdir, options)
     page.get_by_role("button", name="Next step").focus()
     while "The loss" not in page.locator("#step-where").inner_text():
@@ -345,4 +361,44 @@ def test_the_loss_step_and_the_update_are_written_in_the_runs_own_convention_and
     page.get_by_label("w2", exact=True).fill("0.25")
     page.locator('svg.network [data-param="w1"]').focus()
     assert rule in page.locator("#detail").inner_text()
+
+
+@pytest.mark.parametrize("optimizer", [["--optimizer", "momentum", "--momentum", "0.5"], ["--optimizer", "nesterov", "--freeze", "b1"],
+                                       ["--optimizer", "adam", "--beta1", "0.8"]], ids=["momentum", "nesterov-b1-frozen", "adam"])
+def test_the_update_at_a_kept_epoch_carries_the_runs_optimizer_state_as_explain_epoch_k(browser_page, run, workdir, optimizer):
+    """At kept epoch 3 of a stateful rule, the update step and the chain-rule panel work the rule
+    from the state training had then (v, or m, s and t = 3), not a fresh one: every number is
+    `fwdback explain --epoch 3` from the run's first weights, run as the page's command line
+    shows it on the files the page saves (weights-epoch-1.json saved at epoch 1)."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--activation", "tanh", "--lr", "0.05", "--epochs", "5", "--tol", "0", "--report", "run.html",
+                  "--no-save", "-q", *optimizer])
+    assert result.exit_code == 0, result.stderr
+    page = browser_page.open(workdir / "run.html")
+    for button in ("#save-weights", "#save-rows"):
+        with page.expect_download() as saving:
+            page.locator(button).click()
+        saving.value.save_as(workdir / saving.value.suggested_filename)
+    page.locator("#forward").click()
+    page.locator("#forward").click()
+    command = page.locator("#command-explain").inner_text().split()
+    assert command[:7] == ["fwdback", "explain", "rows.csv", "--init", "weights-epoch-1.json", "--epoch", "3"]
+    result = run([*command[1:], "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    expected = json.loads(result.stdout)
+    last = int(page.locator("#step-where").inner_text().split(" of ")[1].split(":")[0])
+    for _ in range(last - 1):
+        page.keyboard.press("]")
+    shown = page.evaluate("""Object.fromEntries(Array.from(document.querySelectorAll('#step-shown [data-q]'))
+        .map(e => [e.getAttribute('data-q'), Number(e.getAttribute('data-value'))]))""")
+    free = [name for name in expected["weights_after"] if name not in expected["frozen"]]
+    state = {key: value for key, value in state_of(expected).items() if key == "t" or key.split("_")[1] in free}
+    want = {**state, **{f"{name} after": expected["weights_after"][name] for name in free}}
+    assert set(shown) == set(want)
+    for key, got in shown.items():
+        assert got == pytest.approx(want[key], rel=TOL, abs=TOL), key
+    assert shown["t"] == 3
+    page.get_by_label("w1", exact=True).focus()
+    update = page.locator('#detail [data-role="update"]')
+    assert float(update.locator("span[data-q='w1 after']").get_attribute("data-value")) == pytest.approx(want["w1 after"], rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []

@@ -5,7 +5,8 @@
  * point, or the chosen point's fields) and removed (Delete on a focused point, or Remove); the
  * edited rows are the page's rows from then on: page.js recomputes the passes, the loss, the
  * chain rule, the steps and the row graph on them, trains on them and saves them. A live page
- * of a network with one or two inputs and one output only; Back to the run puts the run's rows back. */
+ * of a network with one or two inputs and one output only; a kept epoch shown (Back to the run, the
+ * epoch slider) puts the run's rows back. */
 (function () {
   "use strict";
   const page = window.fwdbackPage;
@@ -237,14 +238,8 @@
       edited();
     });
   });
-  /* Back to the run: its own rows too (page.js has put its weights back by now). */
-  const runX = X.map(function (x) { return x.slice(); }), runY = rows.y.slice();
-  document.getElementById("reset").addEventListener("click", function () {
-    X.splice.apply(X, [0, X.length].concat(runX.map(function (x) { return x.slice(); })));
-    rows.y.splice.apply(rows.y, [0, rows.y.length].concat(runY));
-    rowsChanged = true;
-    page.rowsRestored();
-  });
+  /* A kept epoch shown: page.js has put the run's rows back. */
+  document.addEventListener("fwdback:rows", function () { rowsChanged = true; });
   document.addEventListener("fwdback:shown", draw);
   draw();
 })();

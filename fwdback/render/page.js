@@ -31,8 +31,11 @@
   let timer = null;
   let pinned = null;
   /* Weights a person set, or trained to in the page: {vector, at: passes(vector), from: the kept
-   * epoch they started from, trained: the epochs trained in the page}; null: the run's own. */
+   * epoch they started from, trained: the epochs trained in the page, losses: the loss at the
+   * start and after each of them, null before training}; null: the run's own. */
   let edited = null;
+  let weightsSet = false;  /* a person set a weight since the run's were shown */
+  let rowsChanged = false;  /* the rows are a person's (dataplot.js), not the run's */
 
   /* A whole number thousands separated, as notation.count writes it: 67,740. */
   function count(value) {
@@ -189,27 +192,70 @@
     });
   }
 
-  function drawMarker(i) {
-    const plot = document.querySelector("svg.loss-plot");
-    if (!plot) { return; }
-    const number = function (name) { return parseFloat(plot.getAttribute("data-" + name)); };
+  /* Where (epoch, loss) falls on the loss chart, in its pixels; null off its axes. */
+  const lossPlot = document.querySelector("svg.loss-plot");
+  function onChart(epoch, loss) {
+    const number = function (name) { return parseFloat(lossPlot.getAttribute("data-" + name)); };
     const scale = function (v, low, high, from, to, log) {
       const t = ((log ? Math.log10(v) : v) - low) / (high - low);
-      return from + t * (to - from);
+      return t < -1e-9 || t > 1 + 1e-9 ? null : from + t * (to - from);
     };
-    const loss = data.epochs.losses[i];
-    let marker = plot.querySelector("#loss-marker");
+    if (!(loss > 0) && number("y-log") === 1) { return null; }
+    const x = scale(epoch, number("x-low"), number("x-high"), number("left"), number("right"), number("x-log") === 1);
+    const y = scale(loss, number("y-low"), number("y-high"), number("bottom"), number("top"), number("y-log") === 1);
+    return x === null || y === null ? null : [x, y];
+  }
+  function drawMarker(epoch, loss) {
+    if (!lossPlot) { return; }
+    let marker = lossPlot.querySelector("#loss-marker");
     if (!marker) {
       marker = document.createElementNS("http://www.w3.org/2000/svg", "circle");
       marker.setAttribute("id", "loss-marker");
       marker.setAttribute("r", "5");
       marker.setAttribute("fill", "var(--accent)");
-      plot.appendChild(marker);
+      lossPlot.appendChild(marker);
     }
-    if (!(loss > 0) && number("y-log") === 1) { marker.setAttribute("visibility", "hidden"); return; }
-    marker.setAttribute("visibility", "visible");
-    marker.setAttribute("cx", scale(data.epochs.epochs[i], number("x-low"), number("x-high"), number("left"), number("right"), number("x-log") === 1).toFixed(1));
-    marker.setAttribute("cy", scale(loss, number("y-low"), number("y-high"), number("bottom"), number("top"), number("y-log") === 1).toFixed(1));
+    const at = onChart(epoch, loss);
+    marker.setAttribute("visibility", at === null ? "hidden" : "visible");
+    if (at !== null) {
+      marker.setAttribute("cx", at[0].toFixed(1));
+      marker.setAttribute("cy", at[1].toFixed(1));
+    }
+  }
+  /* The losses trained in the page, a second line on the loss chart from the epoch training
+   * started at (broken where it leaves the chart's axes), named by its label; the marker at the
+   * last. Gone at the run's own weights. */
+  function drawTrained() {
+    if (!lossPlot) { return; }
+    const old = lossPlot.querySelector("#loss-trained");
+    if (old) { old.remove(); }
+    if (edited === null || edited.losses === null) { return; }
+    const start = data.epochs.epochs[edited.from];
+    let path = "", inside = false;
+    edited.losses.forEach(function (loss, t) {
+      const at = onChart(start + t, loss);
+      if (at !== null) { path += (inside ? " L" : " M") + at[0].toFixed(1) + "," + at[1].toFixed(1); }
+      inside = at !== null;
+    });
+    const group = document.createElementNS("http://www.w3.org/2000/svg", "g");
+    group.setAttribute("id", "loss-trained");
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    line.setAttribute("class", "curve trained");
+    line.setAttribute("fill", "none");
+    line.setAttribute("stroke", "var(--accent)");
+    line.setAttribute("stroke-width", "2");
+    line.setAttribute("d", path.trim());
+    const last = edited.losses.length - 1;
+    const name = document.createElementNS("http://www.w3.org/2000/svg", "text");
+    name.setAttribute("x", String(parseFloat(lossPlot.getAttribute("data-right")) - 4));
+    name.setAttribute("y", String(parseFloat(lossPlot.getAttribute("data-top")) + 14));
+    name.setAttribute("text-anchor", "end");
+    name.textContent = "trained in the page: epochs " + count(start) + " to " + count(start + last) + ", loss " + g6(edited.losses[last]) +
+      (onChart(start + last, edited.losses[last]) === null ? " (past the chart)" : "");
+    group.appendChild(line);
+    group.appendChild(name);
+    lossPlot.insertBefore(group, lossPlot.querySelector("#loss-marker"));
+    drawMarker(start + last, edited.losses[last]);
   }
 
   /* Where a parameter sits: output j's weight from unit h, its bias (h -1), unit h's weight from input j, or its bias (j -1). */
@@ -262,6 +308,11 @@
   /* What the update does with the gradient: w - eta g for gradient descent; frozen, nothing. */
   function updateLine(name, c, when) {
     if (frozen[name]) { return sym(name) + " = " + g6(c.weight) + " is frozen: it keeps its value"; }
+    if (live && data.full_batch && step === null) {
+      const done = nextUpdate(weights(), gradients());
+      if (done === null) { return sym(name) + " = " + g6(c.weight) + " " + when + "; " + stateMissing(); }
+      return updateRule(at[name], weights(), gradients(), done) + (data.rule.state.length ? ". " + stateNote(done) : "");
+    }
     if (!data.rule.lecture) {
       return sym(name) + " = " + g6(c.weight) + " " + when + "; " + data.plan.optimizer + " makes the update (fwdback explain works it)";
     }
@@ -283,7 +334,8 @@
     const c = chain(name);
     const epoch = data.epochs.epochs[current];
     const at = step === null ? "" : ", update " + count(data.steps.steps[step]);
-    const where = edited !== null ? " at your weights" : " at epoch " + count(epoch) + at;
+    const where = edited === null ? " at epoch " + count(epoch) + at : weightsSet ? " at your weights" + (rowsChanged ? " on your rows" : "")
+      : rowsChanged ? " at the run's weights on your rows" : " at the weights trained in the page";
     let html = "<h3>" + sym(name) + where + (pinned ? " (pinned)" : "") + "</h3>";
     const gradient = '<span data-value="' + c.gradient + '">' + g6(c.gradient) + "</span></p>";
     if (edited !== null) {
@@ -311,7 +363,7 @@
     label.textContent = "epoch " + count(epoch) + " of " + count(data.last_epoch) + ", loss " + g6(loss);
     slider.setAttribute("aria-valuetext", label.textContent);
     if (stepSlider) { stepSlider.max = String((stepsOf[epoch] || []).length); }
-    drawMarker(current);
+    drawMarker(epoch, loss);
     showStep(0);
   }
 
@@ -383,19 +435,94 @@
   let training = null;  /* the timer of Train from here */
   const YOURS = "(your weights: Back to the run returns to its own)";
 
-  /* The next update from weights w with gradients g, by the run's rule from a fresh state (t = 1),
-   * as `fwdback explain --init` works it: the weights after it and what the rule computed. */
+  function freshOptimizer() { return new M.Optimizer(data.plan, names.length, names.map(function (name) { return !!frozen[name]; })); }
+  /* The optimizer's state at the start of kept epoch i as training had it (momentum's v, adam's m,
+   * s and t): epochs 1 .. k-1 replayed with network.js from the run's first weights on its rows,
+   * in its orders, as `fwdback explain --epoch k` replays them. null where the page cannot: not a
+   * live page, the first kept epoch not 1, shuffles past the orders it carries, or more than
+   * REPLAY row-epochs to replay. The last replay is kept and continued when moving on. */
+  const REPLAY = 2e6;
+  let replayed = null;  /* {epoch, vector, optimizer}: the state at the start of epoch `epoch` */
+  function runState(i) {
+    const epoch = data.epochs.epochs[i];
+    if (!live || data.epochs.epochs[0] !== 1 || (epoch - 1) * X.length > REPLAY) { return null; }
+    if (replayed === null || replayed.epoch > epoch) {
+      replayed = { epoch: 1, vector: data.epochs.weights[0].slice(), optimizer: freshOptimizer() };
+    }
+    while (replayed.epoch < epoch) {
+      const order = orderOf(replayed.epoch);
+      if (order === undefined) { return null; }
+      replayed.vector = M.epoch(shape, replayed.vector, X, Y, data.plan, replayed.optimizer, order).vector;
+      replayed.epoch += 1;
+    }
+    const copy = freshOptimizer();
+    copy.t = replayed.optimizer.t;
+    copy.v = replayed.optimizer.v.slice();
+    copy.m = replayed.optimizer.m.slice();
+    copy.s = replayed.optimizer.s.slice();
+    return copy;
+  }
+  /* The next update from weights w with gradients g by the run's rule: at a kept epoch of the run
+   * from its optimizer's state then (runState), at a person's weights from a fresh one (t = 1), as
+   * `fwdback explain --init` starts. The weights after it, the state before (before: {t, v, m, s})
+   * and after ({v} or {m, s, mhat, shat}), fresh: whether the state is a fresh one; null where the
+   * run's state cannot be had. */
   function nextUpdate(w, g) {
-    return new M.Optimizer(data.plan, names.length, names.map(function (name) { return !!frozen[name]; })).step(w, g);
+    const optimizer = edited === null && data.rule.state.length ? runState(current) : freshOptimizer();
+    if (optimizer === null) { return null; }
+    const before = { t: optimizer.t + 1, v: optimizer.v.slice(), m: optimizer.m.slice(), s: optimizer.s.slice() };
+    const done = optimizer.step(w, g);
+    done.before = before;
+    done.fresh = edited !== null;
+    return done;
+  }
+  /* Parameter i's update as explain writes it, each number in a span whose data-q names it
+   * ("v_w1", "m_w1", "s_w1", "w1 after") and data-value holds it in full. */
+  function updateRule(i, w, g, done) {
+    const name = names[i], plan = data.plan, n = sym(name);
+    const q = function (what, v) { return '<span data-q="' + what + '" data-value="' + v + '">' + g6(v) + "</span>"; };
+    const after = q(name + " after", done.vector[i]);
+    if (data.rule.lecture) {
+      return n + " ← " + n + " − η " + d("L", n) + " = " + g6(w[i]) + " − " + g6(plan.lr) + "·" + factor(g[i]) + " = " + after;
+    }
+    if (data.rule.state.indexOf("v") >= 0) {
+      const v = "v<sub>" + name + "</sub>";
+      const velocity = v + " ← μ·" + v + " − η " + d("L", n) + " = " + g6(plan.momentum) + "·" + factor(done.before.v[i]) + " − " +
+        g6(plan.lr) + "·" + factor(g[i]) + " = " + q("v_" + name, done.v[i]);
+      const move = !data.rule.look_ahead
+        ? n + " ← " + n + " + " + v + " = " + factor(w[i]) + " + " + factor(done.v[i])
+        : n + " ← " + n + " + μ·" + v + " − η " + d("L", n) + " = " + factor(w[i]) + " + " + g6(plan.momentum) + "·" + factor(done.v[i]) +
+          " − " + g6(plan.lr) + "·" + factor(g[i]);
+      return velocity + "; " + move + " = " + after;
+    }
+    const m = "m<sub>" + name + "</sub>", s2 = "s<sub>" + name + "</sub>", t = done.before.t;
+    return m + " ← β₁·" + m + " + (1 − β₁)·" + d("L", n) + " = " + g6(plan.beta1) + "·" + factor(done.before.m[i]) + " + " +
+      g6(1 - plan.beta1) + "·" + factor(g[i]) + " = " + q("m_" + name, done.m[i]) + "; " +
+      s2 + " ← β₂·" + s2 + " + (1 − β₂)·(" + d("L", n) + ")² = " + g6(plan.beta2) + "·" + factor(done.before.s[i]) + " + " +
+      g6(1 - plan.beta2) + "·" + factor(g[i]) + "² = " + q("s_" + name, done.s[i]) + "; " +
+      n + " ← " + n + " − η m̂/(√ŝ + ε), m̂ = " + m + "/(1 − β₁<sup>" + t + "</sup>) = " + q("mhat_" + name, done.mhat[i]) +
+      ", ŝ = " + s2 + "/(1 − β₂<sup>" + t + "</sup>) = " + q("shat_" + name, done.shat[i]) + ": " + factor(w[i]) + " − " + g6(plan.lr) +
+      "·" + factor(done.mhat[i]) + "/(√" + g6(done.shat[i]) + " + " + g6(plan.epsilon) + ") = " + after;
+  }
+  /* Where the update's state comes from, said once above the rules. */
+  function stateNote(done) {
+    if (!data.rule.state.length) { return ""; }
+    return done.fresh
+      ? "The rule starts from a fresh state (t = 1, v, m, s = 0) at weights shown as a person's, as fwdback explain --init does."
+      : "The rule's state as training had it at the start of this epoch: update t = " +
+        '<span data-q="t" data-value="' + done.before.t + '">' + done.before.t + "</span> of the run.";
+  }
+  function stateMissing() {
+    return data.plan.optimizer + " carries a state from the epochs before; the page does not replay " +
+      count(data.epochs.epochs[current] - 1) + " epochs here: fwdback explain --epoch " + data.epochs.epochs[current] + " works it.";
   }
   function liveUpdateLine(name, c) {
     if (frozen[name]) { return sym(name) + " = " + g6(c.weight) + " is frozen: it keeps its value"; }
     if (!data.full_batch) {
       return sym(name) + " = " + g6(c.weight) + "; training takes batches of " + data.plan.batch_size + " rows, one update each: Train from here makes them";
     }
-    const after = value(nextUpdate(weights(), gradients()).vector, name);
-    const numbers = data.rule.lecture ? " = " + g6(c.weight) + " − " + g6(data.plan.lr) + "·" + factor(c.gradient) : "";
-    return sym(name) + " ← " + data.rule.first_step.replace(/\{w\}/g, sym(name)).replace(/\{g\}/g, d("L", sym(name))) + numbers + ' = <span data-value="' + after + '">' + g6(after) + "</span>";
+    const done = nextUpdate(weights(), gradients());
+    return updateRule(at[name], weights(), gradients(), done) + (data.rule.state.length ? ". " + stateNote(done) : "");
   }
 
   /* Row 1's factors of the chain rule below the gradient: dL/da = dL/dyhat · out'(a) for an
@@ -424,9 +551,12 @@
   /* Show weights `vector` as a person's: every pass recomputed from the page's rows. */
   function setWeights(vector) {
     edited = { vector: vector, at: passes(vector), from: edited === null ? current : edited.from,
-               trained: edited === null ? 0 : edited.trained };
-    label.textContent = "your weights, set at epoch " + count(data.epochs.epochs[edited.from]) + " of " + count(data.last_epoch) +
-      (edited.trained ? ", trained " + count(edited.trained) + " epochs in the page" : "") + ", loss " + g6(edited.at.loss);
+               trained: edited === null ? 0 : edited.trained, losses: edited === null ? null : edited.losses };
+    const epoch = "epoch " + count(data.epochs.epochs[edited.from]) + " of " + count(data.last_epoch);
+    const rows = "your " + count(X.length) + " rows";
+    const what = weightsSet ? (rowsChanged ? "your weights and " + rows + ", set at " + epoch : "your weights, set at " + epoch)
+                            : "the run's weights at " + epoch + (rowsChanged ? ", on " + rows : "");
+    label.textContent = what + (edited.trained ? ", trained " + count(edited.trained) + " epochs in the page" : "") + ", loss " + g6(edited.at.loss);
     slider.setAttribute("aria-valuetext", label.textContent);
     status.textContent = training !== null ? "" : YOURS;
     drawNetwork();
@@ -434,6 +564,7 @@
     drawRows();
     drawDetail(pinned || focused);
     drawCommand();
+    drawTrained();
     document.dispatchEvent(new CustomEvent("fwdback:shown"));
   }
   /* A person sets parameter `name` to v (typed, dragged or stepped): training starts over from here. */
@@ -441,16 +572,24 @@
     pause();
     const vector = weights().slice();
     vector[at[name]] = v;
-    if (edited !== null) { edited.trained = 0; }
+    if (edited !== null) { edited.trained = 0; edited.losses = null; }
+    weightsSet = true;
     setWeights(vector);
   }
   function nudge(name, direction, far) { set(name, value(weights(), name) + direction * (far ? 0.1 : 0.01)); }
-  /* Back to the run's own weights at the slider's epoch. */
+  /* Back to the run's own weights at the slider's epoch, and to its rows: its numbers are of
+   * its weights on its rows (a note says the edited rows are gone). */
   function leave() {
     pause();
     if (edited === null) { return; }
     edited = null;
+    weightsSet = false;
     status.textContent = "";
+    if (rowsChanged) {
+      restoreRows();
+      status.textContent = "(the run's " + count(X.length) + " rows are back with its weights: Save the rows before moving keeps yours)";
+    }
+    drawTrained();
     drawCommand();
   }
 
@@ -472,6 +611,7 @@
     const optimizer = new M.Optimizer(data.plan, names.length, names.map(function (name) { return !!frozen[name]; }));
     trainButton.textContent = "❚❚ Pause training";
     trainButton.setAttribute("aria-pressed", "true");
+    edited.losses = [edited.at.loss];
     training = setInterval(function () {
       const order = orderOf(edited.trained + 1);
       if (order === undefined) {
@@ -483,6 +623,8 @@
       const done = M.epoch(shape, edited.vector, X, Y, data.plan, optimizer, order);
       edited.trained += 1;
       setWeights(done.vector);
+      edited.losses.push(edited.at.loss);
+      drawTrained();
     }, 40);
   }
   function pause() {
@@ -499,8 +641,12 @@
   function drawCommand() {
     if (!live) { return; }
     const files = "rows.csv --init " + weightsFile();
-    document.getElementById("command-explain").textContent = ["fwdback explain", files, data.commands.explain].filter(Boolean).join(" ");
-    document.getElementById("command-train").textContent = ["fwdback train", files, data.commands.train].filter(Boolean).join(" ");
+    /* a stateful rule's update at a kept epoch k > 1 is explain's from the run's first weights, k - 1 epochs on */
+    const replays = edited === null && step === null && data.rule.state.length > 0 && data.epochs.epochs[current] > 1;
+    const explain = replays ? "rows.csv --init weights-epoch-" + data.epochs.epochs[0] + ".json --epoch " + data.epochs.epochs[current] : files;
+    const epochs = edited !== null && edited.trained ? "--epochs " + edited.trained : "";
+    document.getElementById("command-explain").textContent = ["fwdback explain", explain, data.commands.explain].filter(Boolean).join(" ");
+    document.getElementById("command-train").textContent = ["fwdback train", files, epochs, data.commands.train].filter(Boolean).join(" ");
   }
   /* The rows training saw (in z-scores where it standardised them), as a CSV that fwdback reads
    * back to the same float64s: JavaScript writes each number in its shortest exact form. */
@@ -603,31 +749,39 @@
   /* What the page's other pieces (stepper.js, rowgraph.js, dataplot.js) read and do: the weights
    * shown and their passes, set with a "fwdback:shown" event on the document each time they change.
    * rowsEdited() after they change the rows X and data.rows.y in place recomputes everything on
-   * them, as a person's weights; rowsRestored() after they put the run's rows back shows the run. */
-  const runRows = { numbers: data.rows ? data.rows.numbers : null, orders: data.orders, training_rows: data.training_rows };
+   * them, as a person's weights; a kept epoch shown puts the run's rows back in X and data.rows.y
+   * (a "fwdback:rows" event first). */
+  const runRows = { X: X.map(function (x) { return x.slice(); }),
+                    y: data.rows ? data.rows.y.map(function (y) { return Array.isArray(y) ? y.slice() : y; }) : null,
+                    numbers: data.rows ? data.rows.numbers : null, orders: data.orders, training_rows: data.training_rows };
   function refill() {
     Y.forEach(function (column, j) { column.length = 0; X.forEach(function (x, r) { column.push(targets(r)[j]); }); });
     data.training_rows = X.length;
+  }
+  function restoreRows() {
+    X.splice.apply(X, [0, X.length].concat(runRows.X.map(function (x) { return x.slice(); })));
+    data.rows.y.splice.apply(data.rows.y, [0, data.rows.y.length].concat(runRows.y.map(function (y) { return Array.isArray(y) ? y.slice() : y; })));
+    refill();
+    data.rows.numbers = runRows.numbers;
+    data.orders = runRows.orders;
+    data.training_rows = runRows.training_rows;
+    rowsChanged = false;
+    document.dispatchEvent(new CustomEvent("fwdback:rows"));
   }
   window.fwdbackPage = {
     data: data, net: net, shape: shape, X: X, Y: Y, live: live, names: names, frozen: frozen, g6: g6, sym: sym,
     weights: weights,
     passes: function () { return edited !== null ? edited.at : passes(weights()); },
     loss: function () { return edited !== null ? edited.at.loss : data.epochs.losses[current]; },
-    nextUpdate: nextUpdate,
+    nextUpdate: nextUpdate, updateRule: updateRule, stateNote: stateNote, stateMissing: stateMissing,
     rowsEdited: function () {
       pause();
+      rowsChanged = true;
+      if (edited !== null) { edited.trained = 0; edited.losses = null; }
       refill();
       data.rows.numbers = X.map(function (x, r) { return r + 1; });
       if (data.orders) { data.orders = []; }  /* the run's shuffles were of its own rows */
       setWeights(weights().slice());
-    },
-    rowsRestored: function () {
-      refill();
-      data.rows.numbers = runRows.numbers;
-      data.orders = runRows.orders;
-      data.training_rows = runRows.training_rows;
-      show(current);
     }
   };
   show(0);

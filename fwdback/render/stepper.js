@@ -128,13 +128,17 @@
     if (!page.data.full_batch) {
       html = p("Training takes batches of " + page.data.plan.batch_size + " rows, one update each: Train from here makes them.");
     } else {
-      const after = page.nextUpdate(w, back.gradients).vector;
-      page.names.forEach(function (name, i) {
-        if (page.frozen[name]) { html += p(sym(name) + " = " + g6(w[i]) + " is frozen: it keeps its value"); return; }
-        const numbers = page.data.rule.lecture ? " = " + f(w[i]) + " − " + g6(page.data.plan.lr) + "·" + f(back.gradients[i]) : "";
-        html += p(sym(name) + " ← " + (page.data.rule.lecture ? sym(name) + " − η " + d("L", sym(name)) : page.data.plan.optimizer + "'s rule") +
-                  numbers + " = " + q(name + " after", after[i]));
-      });
+      const done = page.nextUpdate(w, back.gradients);
+      if (done === null) {
+        html = p(page.stateMissing());
+      } else {
+        const note = page.stateNote(done);
+        if (note) { html += p(note); }
+        page.names.forEach(function (name, i) {
+          if (page.frozen[name]) { html += p(sym(name) + " = " + g6(w[i]) + " is frozen: it keeps its value"); return; }
+          html += p(page.updateRule(i, w, back.gradients, done));
+        });
+      }
     }
     list.push({ title: "The update", html: html, edges: page.names.slice(), units: [], row: null });
     return list;

@@ -591,7 +591,7 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "plan": asdict(report.plan),
         "commands": page_commands(report),
         "loss_divisor": LOSSES[report.plan.loss].divisor_words,
-        "rule": {"lecture": RULES[report.plan.optimizer].lecture, "first_step": RULES[report.plan.optimizer].first_step},
+        "rule": _rule_document(RULES[report.plan.optimizer]),
         "rows": rows,
         "full_batch": report.plan.batch_size is None,
         "live_rows": LIVE_ROWS,
@@ -603,6 +603,12 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "units": f"In z-scores, as training saw the rows ({report.name('standardize', True)})." if model.scaling is not None
                  else "In the data's own units.",
     }
+
+
+def _rule_document(rule) -> dict:
+    """What the page's update panel needs of the run's rule (optimizers.RULES): whether it is the
+    lecture's w - eta g, the state it keeps (v; m, s), and whether its step looks ahead (Nesterov)."""
+    return {"lecture": rule.lecture, "state": list(rule.state_names), "look_ahead": getattr(rule, "look_ahead", False)}
 
 
 def page_commands(report: TrainingReport) -> dict[str, str]:
