@@ -24,7 +24,7 @@ from .optimizers import RULES
 from .plan import TrainingPlan
 from .process import (EpochWriter, Terminated, exit_at_once_on_signals, hold_closed_streams, ignore_signals, progress_bar,
                       silence_stdout, stop_on_signals, unwind_on_sigterm)
-from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting
+from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting, option_words
 
 if TYPE_CHECKING:
     from .data import Dataset
@@ -585,11 +585,6 @@ def _check_train_options(run: _Train):
                                "leave out --format, or save the model to a file")
 
 
-def _shown_option(value) -> str:
-    """An option's value as typed: columns joined by commas."""
-    return ",".join(value) if isinstance(value, tuple) else str(value)
-
-
 def _resume_conflict(name: str, stored: str, given: str) -> click.UsageError:
     return click.UsageError(
         f"--resume goes on with the model's {name.replace('_', ' ')}, {stored}; leave out {given}, "
@@ -697,7 +692,7 @@ def _draw(fitted, model, dataset, samples, figures, outputs):
 
     if not figures:
         return
-    report = TrainingReport.of(fitted, model, _option_name)
+    report = TrainingReport.of(fitted, model, option_words)
     result = report.result
     best = None if report.comparison is None else report.comparison.best.loss
     curve = loss_svg(result.loss_epochs, result.losses, result.val_losses, best, early_descent(result), final=result.final_loss)
@@ -782,7 +777,7 @@ def _report(fitted, model, run: _Train, stdout):
     from .outputs import json_text
     from .reports.train import TrainingReport, training_document, training_notes
 
-    report = TrainingReport.of(fitted, model, _option_name)
+    report = TrainingReport.of(fitted, model, option_words)
     if stdout is not None and run.output_format == "json":
         stdout.write(json_text(training_document(report, None if run.no_save else run.model_path)))
     elif stdout is not None and run.output_format == "table":
@@ -1411,16 +1406,6 @@ def _model_view(model, output_format: str) -> str:
     return model_text(model)
 
 
-# The command line's names of the settings that library errors suggest.
-def _option_name(setting: str, value=None) -> str:
-    """A setting as the command line spells it: `--lr 0.002`, `--standardize`, `--no-shuffle`,
-    `--freeze b1,b2`, `--batch-size`."""
-    option = "--" + setting.replace("_", "-")
-    if isinstance(value, bool):
-        return option if value else f"--no-{option[2:]}"
-    return option if value is None else f"{option} {_shown_option(value)}"
-
-
 class _boundary:
     """Where library errors leave: each FwdbackError as one `Error: ...` line with its exit code,
     Ctrl-C and SIGTERM with 130 and 143, a reader that closed stdout quietly with 0. Anything
@@ -1451,11 +1436,11 @@ class _boundary:
         if exc_type is None or issubclass(exc_type, (SystemExit, click.ClickException, click.exceptions.Exit)):
             return False
         if issubclass(exc_type, ResumeConflict):
-            raise _resume_conflict(exc.words, exc.stored, _option_name(exc.setting, exc.value)) from None
+            raise _resume_conflict(exc.words, exc.stored, option_words(exc.setting, exc.value)) from None
         if issubclass(exc_type, (RunConflict, SettingNotUsed)):
-            raise click.UsageError(exc.message(_option_name)) from None
+            raise click.UsageError(exc.message(option_words)) from None
         if issubclass(exc_type, FwdbackError):
-            raise UserError(exc.message(_option_name), exc.exit_code) from None
+            raise UserError(exc.message(option_words), exc.exit_code) from None
         if issubclass(exc_type, KeyboardInterrupt):
             _say("Interrupted; no file was written.")
             sys.exit(130)

@@ -41,6 +41,11 @@ class Loss:
         return 2.0 / self.divisor(n)
 
     @property
+    def divisor_words(self) -> str:
+        """d(n) as the page's stepper writes it: n, 2n, 1, 2."""
+        return ("2" if self.halved else "") + ("n" if self.mean else "") or "1"
+
+    @property
     def lecture(self) -> bool:
         """Whether this is the lecture's MSE, (1/n) sum (y - yhat)^2."""
         return self.mean and not self.halved

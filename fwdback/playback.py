@@ -103,6 +103,8 @@ def network_document(params: Parameters, features, target, frozen=()) -> dict:
         "hidden": params.n_hidden,
         "activation": params.activation,
         "output_activation": params.output_activation,
+        "activated": params.activated,
+        "out_activated": params.out_activated,
         "names": list(params.names),
         "W_hidden": params.W_hidden_names.tolist(),
         "W_out": params.W_out_names.tolist(),

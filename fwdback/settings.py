@@ -291,3 +291,15 @@ SETTINGS = (
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 # The settings of the training plan (plan.TrainingPlan).
 PLAN_SETTINGS = tuple(setting for setting in SETTINGS if setting.recorded in ("plan", "changed"))
+
+
+def option_words(setting: str, value=None) -> str:
+    """A setting as the command line spells it: `--lr 0.002`, `--standardize`, `--no-shuffle`,
+    `--freeze b1,b2`, `--batch-size` (no value: the option alone). The command line's messages
+    and the page's command lines (reports.train) spell settings by it."""
+    option = "--" + setting.replace("_", "-")
+    if isinstance(value, bool):
+        return option if value else f"--no-{option[2:]}"
+    if value is None:
+        return option
+    return f"{option} {','.join(value) if isinstance(value, (tuple, list)) else value}"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -378,9 +379,14 @@ TRAINED = re.compile(r"trained (\d+) epochs in the page")
 
 @pytest.mark.parametrize("options", [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
                                      ["--optimizer", "adam", "--batch-size", "7", "--seed", "4"],
-                                     ["--standardize", "--val-split", "0.25", "--activation", "tanh"]],
+                                     ["--standardize", "--val-split", "0.25", "--activation", "tanh"],
+                                     ["--loss", "half-sse", "--lr", "0.005"], ["--no-bias"], ["--freeze", "b1,w2"],
+                                     ["--optimizer", "nesterov", "--momentum", "0.5", "--batch-size", "5", "--no-shuffle"],
+                                     ["--optimizer", "adam", "--beta1", "0.8", "--beta2", "0.99", "--epsilon", "1e-6"],
+                                     ["--target", "y1,y2"], ["--activation", "relu", "--hidden", "3"]],
                          ids=["gd, full batches", "momentum, batches in file order", "adam, shuffled batches",
-                              "z-scores, rows held out"])
+                              "z-scores, rows held out", "half-sse", "no bias", "frozen", "nesterov, momentum 0.5",
+                              "adam, other betas", "two targets", "relu, 3 hidden units"])
 def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_saves(browser_page, run, workdir, options):
     """Set a weight, save the weights and the rows, train in the page for some epochs: the command
     line the page shows, run on the saved files for as many epochs, ends at the page's weights."""
@@ -506,6 +512,52 @@ def test_play_on_a_persons_weights_trains_from_them_and_back_to_the_run_returns(
     page.locator("#reset").click()
     assert page.locator("#epoch-label").inner_text() == recorded
     assert browser_page.errors == []
+
+
+def _flags(command: str) -> dict[str, str]:
+    """A command line's options and their values ("" for a flag), as a shell splits it."""
+    options, words = {}, shlex.split(command)
+    for at, word in enumerate(words):
+        if word.startswith("--"):
+            following = words[at + 1] if at + 1 < len(words) else "--"
+            options[word] = "" if following.startswith("--") else following
+    return options
+
+
+@pytest.mark.parametrize("options, explain, train", [
+    (["--lr", "0.05", "--epochs", "3", "--tol", "0", "--standardize", "--val-split", "0.25", "--patience", "2",
+      "--min-delta", "0.1", "--seed", "3"],
+     {"--lr": "0.05", "--no-standardize": "", "--seed": "3"},
+     {"--lr": "0.05", "--no-standardize": "", "--seed": "3", "--tol": "0"}),
+    (["--lr", "0.05", "--epochs", "3", "--tol", "0", "--features", "x3,x1", "--target", "y1,y2", "--hidden", "3",
+      "--activation", "tanh", "--output-activation", "sigmoid", "--no-bias", "--loss", "half-mse", "--batch-size", "4",
+      "--no-shuffle", "--freeze", "w1,w8", "--optimizer", "momentum", "--momentum", "0.5"],
+     {"--features": "x3,x1", "--target": "y1,y2", "--hidden": "3", "--activation": "tanh", "--output-activation": "sigmoid",
+      "--no-bias": "", "--lr": "0.05", "--no-standardize": "", "--loss": "half-mse", "--freeze": "w1,w8",
+      "--optimizer": "momentum", "--momentum": "0.5"},
+     {"--features": "x3,x1", "--target": "y1,y2", "--hidden": "3", "--activation": "tanh", "--output-activation": "sigmoid",
+      "--no-bias": "", "--lr": "0.05", "--no-standardize": "", "--loss": "half-mse", "--freeze": "w1,w8",
+      "--optimizer": "momentum", "--momentum": "0.5", "--batch-size": "4", "--no-shuffle": "", "--tol": "0"}),
+    (["--lr", "0.05", "--epochs", "3", "--tol", "0", "--optimizer", "adam", "--beta1", "0.8", "--beta2", "0.999",
+      "--epsilon", "1e-6", "--batch-size", "7"],
+     {"--lr": "0.05", "--no-standardize": "", "--optimizer": "adam", "--beta1": "0.8", "--epsilon": "1e-06"},
+     {"--lr": "0.05", "--no-standardize": "", "--optimizer": "adam", "--beta1": "0.8", "--epsilon": "1e-06",
+      "--batch-size": "7", "--tol": "0"}),
+], ids=["what the page decides itself", "the network's shape and the rule's settings", "adam, a default left out"])
+def test_the_pages_command_lines_give_the_settings_the_run_differs_in_and_the_page_uses(run, workdir, options, explain, train):
+    """The page's explain and train command lines (its data's, which page.js shows after
+    `rows.csv --init FILE`) name exactly the settings that differ from their defaults and that the
+    page's run uses: the run's learning rate and --no-standardize (rows.csv is in training's units),
+    no rows held out and no early stop (so no --min-delta either: the command line refuses a
+    setting its run does not use), --tol 0 for train, no batches for explain, nothing at its
+    default (adam's beta2)."""
+    write_rows(workdir / "d.csv")
+    result = run(["train", "d.csv", "--report", "run.html", "--no-save", "-q", *options])
+    assert result.exit_code == 0, result.stderr
+    html = (workdir / "run.html").read_text()
+    data = json.loads(re.search(r'<script id="fwdback-data" type="application/json">(.*?)</script>', html, re.S)[1])
+    assert _flags(data["commands"]["explain"]) == explain
+    assert _flags(data["commands"]["train"]) == train
 
 
 def test_a_kept_epoch_after_edited_rows_is_the_run_on_its_rows_as_explain_of_the_saved_files(browser_page, run, workdir):

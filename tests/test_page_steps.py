@@ -340,6 +340,29 @@ def test_the_curve_through_the_data_is_the_networks_function_at_the_weights_type
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.parametrize("options, divisor, rule", [
+    (["--loss", "half-mse", "--optimizer", "nesterov"], ("2n", "40"), "w1 ← w1 + μ·vw1 − η ∂L/∂w1 = "),
+    (["--loss", "sse", "--optimizer", "adam"], ("1", "1"), "w1 ← w1 − η m̂/(√ŝ + ε), m̂ = "),
+], ids=["half-mse, nesterov", "sse, adam"])
+def test_the_loss_step_and_the_update_are_written_in_the_runs_own_convention_and_rule(browser_page, run, workdir, options,
+                                                                                     divisor, rule):
+    """The loss step divides by the loss's d(n) (1/(2n) of the squares for half-mse: 2n, 40 for
+    write_rows' 20 rows; the plain sum for sse: 1), the output layer's step scales by 2/d(n), and
+    w1's panel at a person's weights writes the update of the run's rule (Nesterov's look-ahead
+    step, adam's corrected moments), as the page's data carries them."""
+    page = live_page(browser_page, run, workdir, options)
+    page.get_by_role("button", name="Next step").focus()
+    while "The loss" not in page.locator("#step-where").inner_text():
+        page.keyboard.press("Enter")
+    loss = page.locator("#step-shown").inner_text()
+    assert f"(y − ŷ)²) / {divisor[0]} = (" in loss and f") / {divisor[1]} = " in loss
+    page.keyboard.press("Enter")
+    assert f"−(2/{divisor[0]})(" in page.locator("#step-shown").inner_text()
+    page.get_by_label("w2", exact=True).fill("0.25")
+    page.locator('svg.network [data-param="w1"]').focus()
+    assert rule in page.locator("#detail").inner_text()
+
+
 @pytest.mark.parametrize("optimizer", [["--optimizer", "momentum", "--momentum", "0.5"], ["--optimizer", "nesterov", "--freeze", "b1"],
                                        ["--optimizer", "adam", "--beta1", "0.8"]], ids=["momentum", "nesterov-b1-frozen", "adam"])
 def test_the_update_at_a_kept_epoch_carries_the_runs_optimizer_state_as_explain_epoch_k(browser_page, run, workdir, optimizer):

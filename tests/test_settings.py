@@ -29,7 +29,7 @@ from fwdback import cli as cli_module
 from fwdback.errors import SettingNotUsed
 from fwdback.plan import TrainingPlan
 from fwdback.run import check_used
-from fwdback.settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag
+from fwdback.settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag, option_words
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 20
@@ -158,7 +158,7 @@ def test_a_setting_the_run_would_not_use_is_the_same_refusal_through_both_doors(
         given = {key: value for key, value in settings.items() if command in BY_NAME[key].commands}
         result = run([command, "d.csv", *_arguments(given)] + (["--no-save"] if command == "train" else []))
         assert result.exit_code == 2, (command, result.stderr)
-        assert f"Error: {error.message(cli_module._option_name)}; see 'fwdback {command} --help'" in result.stderr, \
+        assert f"Error: {error.message(option_words)}; see 'fwdback {command} --help'" in result.stderr, \
             (command, result.stderr)
 
 
@@ -210,7 +210,7 @@ def test_resume_refuses_a_setting_given_again_that_is_not_the_model_s(run, data,
     result = run(["train", "d.csv", "--resume", "m.json", *_arguments({name: value}), "--no-save"])
     assert result.exit_code == 2, result.stderr
     assert (f"Error: --resume goes on with the model's {conflict.words}, {conflict.stored}; leave out "
-            f"{cli_module._option_name(name, value)}, or start afresh") in result.stderr
+            f"{option_words(name, value)}, or start afresh") in result.stderr
     same = stored_settings(load_model("m.json"))[name]  # what the model says, given again, is no conflict
     if same not in (None, ()):  # (no option says "none")
         assert run(["train", "d.csv", "--resume", "m.json", *_arguments({name: same}), "--no-save", "-q"]).exit_code == 0

@@ -81,7 +81,7 @@
   function targets(r) { const y = data.rows.y[r]; return Array.isArray(y) ? y : [y]; }
   /* What output j's chain rule goes through: yhat_j itself, or a_j before an output activation. */
   function outputSym(j) {
-    if (net.output_activation === "identity") { return net.outputs[j]; }
+    if (!net.out_activated) { return net.outputs[j]; }
     return net.outputs.length > 1 ? "a" + (j + 1) : "a";
   }
 
@@ -185,7 +185,7 @@
     body.innerHTML = "";
     forward(weights()).forEach(function (row, r) {
       const cells = [data.rows.numbers[r]].concat(row.x.map(g6), targets(r).map(g6),
-        net.activation === "identity" ? [] : row.z.map(g6), row.N.map(g6), row.yhat.map(g6), row.error.map(g6));
+        !net.activated ? [] : row.z.map(g6), row.N.map(g6), row.yhat.map(g6), row.error.map(g6));
       const tr = document.createElement("tr");
       cells.forEach(function (text) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
       body.appendChild(tr);
@@ -282,7 +282,7 @@
       rule = "Σ<sub>i</sub> " + d("L", sym(outputSym(o), "i")) + (p.unit >= 0 ? " · " + sym("N" + (p.unit + 1), "i") : "");
       terms = shown.map(function (r) { return p.unit >= 0 ? factor(r.da[o]) + "·" + factor(r.N[p.unit]) : factor(r.da[o]); });
     } else {
-      const z = net.activation === "identity" ? "N" + (p.unit + 1) : "z" + (p.unit + 1);
+      const z = !net.activated ? "N" + (p.unit + 1) : "z" + (p.unit + 1);
       rule = "Σ<sub>i</sub> " + d("L", sym(z, "i")) + (p.input >= 0 ? " · " + sym("x" + (p.input + 1), "i") : "");
       terms = shown.map(function (r) { return p.input >= 0 ? factor(r.dz[p.unit]) + "·" + factor(r.x[p.input]) : factor(r.dz[p.unit]); });
     }
@@ -311,9 +311,9 @@
     if (live && data.full_batch && step === null) {
       const done = nextUpdate(weights(), gradients());
       if (done === null) { return sym(name) + " = " + g6(c.weight) + " " + when + "; " + stateMissing(); }
-      return updateRule(at[name], weights(), gradients(), done) + (data.plan.optimizer === "gd" ? "" : ". " + stateNote(done));
+      return updateRule(at[name], weights(), gradients(), done) + (data.rule.state.length ? ". " + stateNote(done) : "");
     }
-    if (data.plan.optimizer !== "gd") {
+    if (!data.rule.lecture) {
       return sym(name) + " = " + g6(c.weight) + " " + when + "; " + data.plan.optimizer + " makes the update (fwdback explain works it)";
     }
     return sym(name) + " ← " + sym(name) + " − η " + d("L", sym(name)) + " = " + g6(c.weight) + " − " + g6(data.plan.lr) + "·" +
@@ -468,7 +468,7 @@
    * and after ({v} or {m, s, mhat, shat}), fresh: whether the state is a fresh one; null where the
    * run's state cannot be had. */
   function nextUpdate(w, g) {
-    const optimizer = edited === null && data.plan.optimizer !== "gd" ? runState(current) : freshOptimizer();
+    const optimizer = edited === null && data.rule.state.length ? runState(current) : freshOptimizer();
     if (optimizer === null) { return null; }
     const before = { t: optimizer.t + 1, v: optimizer.v.slice(), m: optimizer.m.slice(), s: optimizer.s.slice() };
     const done = optimizer.step(w, g);
@@ -482,14 +482,14 @@
     const name = names[i], plan = data.plan, n = sym(name);
     const q = function (what, v) { return '<span data-q="' + what + '" data-value="' + v + '">' + g6(v) + "</span>"; };
     const after = q(name + " after", done.vector[i]);
-    if (plan.optimizer === "gd") {
+    if (data.rule.lecture) {
       return n + " ← " + n + " − η " + d("L", n) + " = " + g6(w[i]) + " − " + g6(plan.lr) + "·" + factor(g[i]) + " = " + after;
     }
-    if (plan.optimizer === "momentum" || plan.optimizer === "nesterov") {
+    if (data.rule.state.indexOf("v") >= 0) {
       const v = "v<sub>" + name + "</sub>";
       const velocity = v + " ← μ·" + v + " − η " + d("L", n) + " = " + g6(plan.momentum) + "·" + factor(done.before.v[i]) + " − " +
         g6(plan.lr) + "·" + factor(g[i]) + " = " + q("v_" + name, done.v[i]);
-      const move = plan.optimizer === "momentum"
+      const move = !data.rule.look_ahead
         ? n + " ← " + n + " + " + v + " = " + factor(w[i]) + " + " + factor(done.v[i])
         : n + " ← " + n + " + μ·" + v + " − η " + d("L", n) + " = " + factor(w[i]) + " + " + g6(plan.momentum) + "·" + factor(done.v[i]) +
           " − " + g6(plan.lr) + "·" + factor(g[i]);
@@ -506,7 +506,7 @@
   }
   /* Where the update's state comes from, said once above the rules. */
   function stateNote(done) {
-    if (data.plan.optimizer === "gd") { return ""; }
+    if (!data.rule.state.length) { return ""; }
     return done.fresh
       ? "The rule starts from a fresh state (t = 1, v, m, s = 0) at weights shown as a person's, as fwdback explain --init does."
       : "The rule's state as training had it at the start of this epoch: update t = " +
@@ -522,7 +522,7 @@
       return sym(name) + " = " + g6(c.weight) + "; training takes batches of " + data.plan.batch_size + " rows, one update each: Train from here makes them";
     }
     const done = nextUpdate(weights(), gradients());
-    return updateRule(at[name], weights(), gradients(), done) + (data.plan.optimizer === "gd" ? "" : ". " + stateNote(done));
+    return updateRule(at[name], weights(), gradients(), done) + (data.rule.state.length ? ". " + stateNote(done) : "");
   }
 
   /* Row 1's factors of the chain rule below the gradient: dL/da = dL/dyhat · out'(a) for an
@@ -541,7 +541,7 @@
     const h = p.unit;
     const sums = net.W_out.map(function (unit, j) { return d("L", sym(outputSym(j), "1")) + "·" + sym(unit[h]); }).join(" + ");
     const numbers = net.W_out.map(function (unit, j) { return factor(b.dL_dA[j][0]) + "·" + factor(value(edited.vector, unit[h])); }).join(" + ");
-    const z = net.activation === "identity" ? "N" + (h + 1) : "z" + (h + 1);
+    const z = !net.activated ? "N" + (h + 1) : "z" + (h + 1);
     const slope = b.dN_dZ === null ? "" : " · " + net.activation + "′(" + sym(z, "1") + ")";
     const slopeValue = b.dN_dZ === null ? "" : "·" + factor(b.dN_dZ[h][0]);
     return '<p class="formula" data-role="factors">row 1: ' + d("L", sym(z, "1")) + " = (" + sums + ")" + slope + " = (" + numbers + ")" +
@@ -668,41 +668,17 @@
     status.textContent = YOURS;
   }
 
-  /* The command lines that give the page's numbers: explain at these weights, train from them. */
-  function quoted(word) { return /^[\w.,\/=-]+$/.test(word) ? word : "'" + word.replace(/'/g, "'\\''") + "'"; }
-  /* The run's settings as flags; `batches`: with its batches (train's), else for the full batch,
-   * whose loss and gradients the page shows at a person's weights (explain's). */
-  function settings(batches) {
-    const plan = data.plan;
-    const flags = [];
-    const add = function (flag, setting, unless) { if (setting !== unless) { flags.push(flag + " " + quoted(String(setting))); } };
-    add("--features", net.features.join(","), "x1,x2,x3");
-    add("--target", net.targets.join(","), "y");
-    add("--hidden", net.hidden, 2);
-    add("--activation", net.activation, "identity");
-    add("--output-activation", net.output_activation, "identity");
-    if (!shape.bias) { flags.push("--no-bias"); }
-    add("--loss", plan.loss, "mse");
-    add("--optimizer", plan.optimizer, "gd");
-    if (plan.optimizer === "momentum" || plan.optimizer === "nesterov") { add("--momentum", plan.momentum, 0.9); }
-    if (plan.optimizer === "adam") { add("--beta1", plan.beta1, 0.9); add("--beta2", plan.beta2, 0.999); add("--epsilon", plan.epsilon, 1e-8); }
-    if (plan.freeze.length) { add("--freeze", plan.freeze.join(","), ""); }
-    if (batches && plan.batch_size !== null) {
-      add("--batch-size", plan.batch_size, null);
-      if (!plan.shuffle) { flags.push("--no-shuffle"); } else { add("--seed", plan.seed, 0); }
-    }
-    flags.push("--lr " + plan.lr, "--no-standardize");
-    return flags.join(" ");
-  }
+  /* The command lines that give the page's numbers: explain at these weights, train from them, on
+   * the files the page saves; the run's settings are spelled in data.commands (reports.train). */
   function drawCommand() {
     if (!live) { document.getElementById("weights-file").textContent = weightsFile(); return; }
-    const files = "rows.csv --init " + weightsFile() + " ";
+    const files = "rows.csv --init " + weightsFile();
     /* a stateful rule's update at a kept epoch k > 1 is explain's from the run's first weights, k - 1 epochs on */
-    const replays = edited === null && step === null && data.plan.optimizer !== "gd" && data.epochs.epochs[current] > 1;
-    const explain = replays ? "rows.csv --init weights-epoch-" + data.epochs.epochs[0] + ".json --epoch " + data.epochs.epochs[current] + " " : files;
-    document.getElementById("command-explain").textContent = "fwdback explain " + explain + settings(false);
-    document.getElementById("command-train").textContent = "fwdback train " + files + settings(true) +
-      (edited !== null && edited.trained ? " --epochs " + edited.trained : "") + " --tol 0";
+    const replays = edited === null && step === null && data.rule.state.length > 0 && data.epochs.epochs[current] > 1;
+    const explain = replays ? "rows.csv --init weights-epoch-" + data.epochs.epochs[0] + ".json --epoch " + data.epochs.epochs[current] : files;
+    const epochs = edited !== null && edited.trained ? "--epochs " + edited.trained : "";
+    document.getElementById("command-explain").textContent = ["fwdback explain", explain, data.commands.explain].filter(Boolean).join(" ");
+    document.getElementById("command-train").textContent = ["fwdback train", files, epochs, data.commands.train].filter(Boolean).join(" ");
   }
   /* The rows training saw (in z-scores where it standardised them), as a CSV that fwdback reads
    * back to the same float64s: JavaScript writes each number in its shortest exact form. */

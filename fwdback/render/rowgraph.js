@@ -35,23 +35,23 @@ const fwdbackRowGraph = (function () {
       return make(key, label, v, [input], [rule[1](input.value, v)]);
     };
     /* sum of the products, + bias, activation: z (or N, a, yhat where no activation follows) */
-    const unit = function (products, bias, zKey, act, outKey) {
-      const named = act === "identity" ? outKey : zKey;
+    const unit = function (products, bias, zKey, act, activated, outKey) {
+      const named = activated ? zKey : outKey;
       const total = bias ? sum("sum " + zKey, "Σ", products) : sum(named, named, products);
       const z = bias ? make(named, named, total.value + bias.value, [total, bias], [1, 1]) : total;
-      return act === "identity" ? z : activation(act, outKey, outKey, z);
+      return activated ? activation(act, outKey, outKey, z) : z;
     };
     const xs = net.inputs.map(function (name, c) { return make("x" + (c + 1), "x" + (c + 1), X[i][c]); });
     const N = net.W_hidden.map(function (names, h) {
       const products = names.map(function (name, c) { return product(param(name), xs[c]); });
       const bias = net.b_hidden[h] ? param(net.b_hidden[h]) : null;
-      return unit(products, bias, "z" + (h + 1), net.activation, "N" + (h + 1));
+      return unit(products, bias, "z" + (h + 1), net.activation, net.activated, "N" + (h + 1));
     });
     const squares = net.W_out.map(function (names, j) {
       const products = names.map(function (name, h) { return product(param(name), N[h]); });
       const bias = net.b_outputs[j] ? param(net.b_outputs[j]) : null;
       const suffix = net.outputs.length > 1 ? String(j + 1) : "";
-      const yhat = unit(products, bias, "a" + suffix, net.output_activation, net.outputs[j]);
+      const yhat = unit(products, bias, "a" + suffix, net.output_activation, net.out_activated, net.outputs[j]);
       yhat.label = "ŷ" + suffix;
       const y = make("y" + suffix, "y" + suffix, Y[j][i]);
       const error = make("e" + suffix, "e" + suffix + " = y" + suffix + "−ŷ" + suffix, y.value - yhat.value, [y, yhat], [1, -1]);

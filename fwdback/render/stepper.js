@@ -11,7 +11,6 @@
   const net = page.net, g6 = page.g6, sym = page.sym;
   const H = page.shape.H, k = page.shape.k, m = page.shape.m;
   const FORWARD_ROWS = 2;  /* rows worked unit by unit; the rest are the same sums */
-  const LOSS_NAMES = { mse: "n", "half-mse": "2n", sse: "1", "half-sse": "2" };
 
   const section = document.createElement("section");
   section.id = "stepper";
@@ -33,8 +32,8 @@
   function d(top, bottom) { return "∂" + top + "/∂" + bottom; }
   function value(w, name) { return name ? w[page.names.indexOf(name)] : 0; }
   function y(name, i) { return m > 1 ? sym("y" + name.slice(4), i) : sym("y", i); }
-  function aName(j) { return net.output_activation === "identity" ? net.outputs[j] : (m > 1 ? "a" + (j + 1) : "a"); }
-  function zName(h) { return net.activation === "identity" ? "N" + (h + 1) : "z" + (h + 1); }
+  function aName(j) { return !net.out_activated ? net.outputs[j] : (m > 1 ? "a" + (j + 1) : "a"); }
+  function zName(h) { return !net.activated ? "N" + (h + 1) : "z" + (h + 1); }
 
   /* The steps at weights w: {title, html, edges (parameter names), units (node labels), row}. */
   function steps() {
@@ -50,7 +49,7 @@
         let html = p(sym(zName(h), r) + " = " + inputs.map(function (name, c) { return sym(name) + "·" + sym("x" + (c + 1), r); }).join(" + ") +
           (bias ? " + " + sym(bias) : "") + " = " + inputs.map(function (name, c) { return f(value(w, name)) + "·" + f(X[i][c]); }).join(" + ") +
           (bias ? " + " + f(value(w, bias)) : "") + " = " + q(zName(h) + "," + r, fwd.Z[h][i]));
-        if (net.activation !== "identity") {
+        if (net.activated) {
           html += p(sym("N" + (h + 1), r) + " = " + net.activation + "(" + sym(zName(h), r) + ") = " + q("N" + (h + 1) + "," + r, fwd.N[h][i]));
         }
         list.push({ title: "Forward, row " + r + ": hidden unit " + (h + 1), html: html, edges: inputs.concat(bias ? [bias] : []),
@@ -62,7 +61,7 @@
         let html = p(sym(aName(j), r) + " = " + from.map(function (name, h) { return sym(name) + "·" + sym("N" + (h + 1), r); }).join(" + ") +
           (bias ? " + " + sym(bias) : "") + " = " + from.map(function (name, h) { return f(value(w, name)) + "·" + f(fwd.N[h][i]); }).join(" + ") +
           (bias ? " + " + f(value(w, bias)) : "") + " = " + q(aName(j) + "," + r, fwd.A[j][i]));
-        if (net.output_activation !== "identity") {
+        if (net.out_activated) {
           html += p(sym(net.outputs[j], r) + " = " + net.output_activation + "(" + sym(aName(j), r) + ") = " + q(net.outputs[j] + "," + r, fwd.Yhat[j][i]));
         }
         html += p(y(net.outputs[j], r) + " − " + sym(net.outputs[j], r) + " = " + f(Y[j][i]) + " − " + f(fwd.Yhat[j][i]) + " = " +
@@ -82,11 +81,11 @@
       for (let j = 0; j < m; j++) { squares.push(f(Y[j][i] - fwd.Yhat[j][i]) + "²"); }
     }
     list.push({ title: "The loss", edges: [], units: net.outputs.slice(), row: null,
-                html: p("L = (Σ<sub>i</sub> " + (m > 1 ? "Σ<sub>j</sub> " : "") + "(y − ŷ)²) / " + LOSS_NAMES[page.data.plan.loss] + " = (" +
+                html: p("L = (Σ<sub>i</sub> " + (m > 1 ? "Σ<sub>j</sub> " : "") + "(y − ŷ)²) / " + page.data.loss_divisor + " = (" +
                         squares.join(" + ") + (n > 2 ? " + ⋯" : "") + ") / " + g6(fwdbackNetwork.divisor(page.data.plan.loss, n)) +
                         " = " + q("loss", page.loss())) });
     /* Backward: the output layer */
-    const scale = "2/" + LOSS_NAMES[page.data.plan.loss];
+    const scale = "2/" + page.data.loss_divisor;
     for (let j = 0; j < m; j++) {
       const o = net.outputs[j];
       let html = p(d("L", sym(o, 1)) + " = −(" + scale + ")(" + y(o, 1) + " − " + sym(o, 1) + ") = " + q("dL/d" + o + ",1", back.dL_dYhat[j][0]));

@@ -9,11 +9,13 @@ flags on the command line).
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from ..engines.rows import TrainingRows
+from ..data import FEATURES, TARGET
 from ..errors import python_name
 from ..evaluation import FitQuality
 from ..linear_map import Comparison, balanced_minimizers, compare, linear_map_formulas
@@ -25,7 +27,7 @@ from ..outputs import csv_line
 from ..notation import count
 from ..playback import LIVE_ROWS, epoch_orders, network_document
 from ..plan import StopReason
-from ..settings import CONVERGENCE_WINDOW
+from ..settings import BY_NAME, CONVERGENCE_WINDOW, SETTINGS, option_words
 from ..rounding import beyond_rounding
 from ..sections import Table, cells
 from ..training import Fit, TrainingPlan, TrainingResult
@@ -587,6 +589,9 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "epochs": samples,
         "steps": steps,
         "plan": asdict(report.plan),
+        "commands": page_commands(report),
+        "loss_divisor": LOSSES[report.plan.loss].divisor_words,
+        "rule": _rule_document(RULES[report.plan.optimizer]),
         "rows": rows,
         "full_batch": report.plan.batch_size is None,
         "live_rows": LIVE_ROWS,
@@ -598,6 +603,43 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "units": f"In z-scores, as training saw the rows ({report.name('standardize', True)})." if model.scaling is not None
                  else "In the data's own units.",
     }
+
+
+def _rule_document(rule) -> dict:
+    """What the page's update panel needs of the run's rule (optimizers.RULES): whether it is the
+    lecture's w - eta g, the state it keeps (v; m, s), and whether its step looks ahead (Nesterov)."""
+    return {"lecture": rule.lecture, "state": list(rule.state_names), "look_ahead": getattr(rule, "look_ahead", False)}
+
+
+def page_commands(report: TrainingReport) -> dict[str, str]:
+    """The flags of `fwdback explain rows.csv --init WEIGHTS` and `fwdback train rows.csv --init
+    WEIGHTS --epochs E` that compute what the live page shows and trains, `rows.csv` and WEIGHTS
+    being the files it saves: the run's network and settings that differ from their default, that
+    the command takes and that the run uses (settings.SETTINGS says which), spelled as the command
+    line spells them. The page decides some itself: rows.csv holds the rows training saw, in the
+    units it saw them in (so the run's learning rate and --no-standardize), none held out again
+    (no --val-split); it trains until paused (--tol 0, no --patience, epochs as many as it made),
+    and explains the full batch at the weights shown (no --batch-size)."""
+    params = report.result.final
+    page = {"hidden": params.n_hidden, "activation": params.activation, "output_activation": params.output_activation,
+            "bias": params.bias, **asdict(report.plan)} | {"standardize": False, "val_split": None, "patience": None,
+                                                          "tol": 0, "epochs": BY_NAME["epochs"].default}
+    columns = [_option(name, value) for name, value, default in (("features", tuple(report.model.features), FEATURES),
+                                                                  ("target", report.model.target, TARGET)) if value != default]
+
+    def flags(command: str, values: dict) -> str:
+        return " ".join(columns + [
+            _option(setting.name, values[setting.name]) for setting in SETTINGS
+            if command in setting.commands and values.get(setting.name, setting.default) != setting.default
+            and (setting.used_with is None or setting.used_with.holds(values))])
+
+    return {"explain": flags("explain", page | {"batch_size": None}), "train": flags("train", page)}
+
+
+def _option(name: str, value) -> str:
+    """option_words' spelling, its value quoted for a POSIX shell where it needs to be."""
+    option, _, shown = option_words(name, value).partition(" ")
+    return f"{option} {shlex.quote(shown)}" if shown else option
 
 
 def _essentials(report: TrainingReport) -> str:
