@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from cases import slow_after
 from conftest import BrowserPage
 from fwdback.activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES as OUTPUT_ACTIVATIONS
 from fwdback.losses import LOSSES
@@ -246,7 +247,7 @@ def assert_same_run(history, final, got, P):
     assert np.abs(np.array(got["gradients"]) - gradients).max() <= TOL * max(1.0, np.abs(gradients).max())
 
 
-@pytest.mark.parametrize("optimizer", ["gd", "momentum", "nesterov", "adam"])
+@pytest.mark.parametrize("optimizer", slow_after(1, ["gd", "momentum", "nesterov", "adam"]))
 def test_a_hundred_epochs_in_the_page_are_fwdback_trains(js, tmp_path, optimizer):
     """The lecture's network on the sample rows, full batches: `fwdback train --init W --epochs
     100 --tol 0` and the page's training from W, epoch by epoch."""
@@ -322,7 +323,7 @@ def numbers(page, selector: str) -> dict[str, float]:
         .map(e => [e.getAttribute('aria-label'), Number(e.getAttribute('data-value'))]))""", selector)
 
 
-@pytest.mark.parametrize("options", list(RUNS.values()), ids=list(RUNS))
+@pytest.mark.parametrize("options", slow_after(2, list(RUNS.values())), ids=list(RUNS))
 def test_weights_typed_in_give_what_fwdback_explain_prints_for_them(browser_page, run, workdir, options):
     """Every parameter typed into its field (found by its lecture name): the loss, every
     gradient and every parameter's update are explain's for those weights (--format json)."""
@@ -377,13 +378,13 @@ def test_the_arrow_keys_on_a_focused_edge_step_its_weight_and_everything_follows
 TRAINED = re.compile(r"trained (\d+) epochs in the page")
 
 
-@pytest.mark.parametrize("options", [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
+@pytest.mark.parametrize("options", slow_after(3, [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
                                      ["--optimizer", "adam", "--batch-size", "7", "--seed", "4"],
                                      ["--standardize", "--val-split", "0.25", "--activation", "tanh"],
                                      ["--loss", "half-sse", "--lr", "0.005"], ["--no-bias"], ["--freeze", "b1,w2"],
                                      ["--optimizer", "nesterov", "--momentum", "0.5", "--batch-size", "5", "--no-shuffle"],
                                      ["--optimizer", "adam", "--beta1", "0.8", "--beta2", "0.99", "--epsilon", "1e-6"],
-                                     ["--target", "y1,y2"], ["--activation", "relu", "--hidden", "3"]],
+                                     ["--target", "y1,y2"], ["--activation", "relu", "--hidden", "3"]]),
                          ids=["gd, full batches", "momentum, batches in file order", "adam, shuffled batches",
                               "z-scores, rows held out", "half-sse", "no bias", "frozen", "nesterov, momentum 0.5",
                               "adam, other betas", "two targets", "relu, 3 hidden units"])

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
+from cases import slow_after
 from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor, output_names
 from fwdback.playback import network_document
 from test_page_live import RUNS, TOL, TRAINED, js, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
@@ -64,8 +65,8 @@ def every_step(page) -> dict[str, float]:
     return seen
 
 
-@pytest.mark.parametrize("options", [RUNS["lecture"], RUNS["tanh, two sigmoid outputs, half-mse, no biases, frozen"],
-                                     RUNS["relu, sse, b1 frozen, nesterov"]], ids=["lecture", "tanh-sigmoid-2-outputs", "relu-sse-nesterov"])
+@pytest.mark.parametrize("options", slow_after(1, [RUNS["lecture"], RUNS["tanh, two sigmoid outputs, half-mse, no biases, frozen"],
+                                     RUNS["relu, sse, b1 frozen, nesterov"]]), ids=["lecture", "tanh-sigmoid-2-outputs", "relu-sse-nesterov"])
 def test_each_steps_numbers_are_what_explain_prints_for_the_same_weights(browser_page, run, workdir, options):
     """Every number of every step, the forward pass's per row, the loss, each gradient and each
     weight after the update, is explain's for the page's weights (a row term that explain does
@@ -181,7 +182,7 @@ def rows_file(path, k: int, n: int = 12) -> np.ndarray:
     return rows
 
 
-@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("k", slow_after(1, [1, 2]))
 def test_the_edited_rows_are_what_the_page_computes_on_and_saves(browser_page, run, workdir, k):
     """With the keyboard, remove row 3 (Delete on its point), set row 1's y in its field, add a
     row and type its coordinates: the page's loss and gradients are network.py's on the rows so
@@ -340,10 +341,10 @@ def test_the_curve_through_the_data_is_the_networks_function_at_the_weights_type
     assert browser_page.requests == [] and browser_page.errors == []
 
 
-@pytest.mark.parametrize("options, divisor, rule", [
+@pytest.mark.parametrize("options, divisor, rule", slow_after(1, [
     (["--loss", "half-mse", "--optimizer", "nesterov"], ("2n", "40"), "w1 ← w1 + μ·vw1 − η ∂L/∂w1 = "),
     (["--loss", "sse", "--optimizer", "adam"], ("1", "1"), "w1 ← w1 − η m̂/(√ŝ + ε), m̂ = "),
-], ids=["half-mse, nesterov", "sse, adam"])
+], unpack=True), ids=["half-mse, nesterov", "sse, adam"])
 def test_the_loss_step_and_the_update_are_written_in_the_runs_own_convention_and_rule(browser_page, run, workdir, options,
                                                                                      divisor, rule):
     """The loss step divides by the loss's d(n) (1/(2n) of the squares for half-mse: 2n, 40 for
@@ -363,8 +364,8 @@ def test_the_loss_step_and_the_update_are_written_in_the_runs_own_convention_and
     assert rule in page.locator("#detail").inner_text()
 
 
-@pytest.mark.parametrize("optimizer", [["--optimizer", "momentum", "--momentum", "0.5"], ["--optimizer", "nesterov", "--freeze", "b1"],
-                                       ["--optimizer", "adam", "--beta1", "0.8"]], ids=["momentum", "nesterov-b1-frozen", "adam"])
+@pytest.mark.parametrize("optimizer", slow_after(1, [["--optimizer", "momentum", "--momentum", "0.5"], ["--optimizer", "nesterov", "--freeze", "b1"],
+                                       ["--optimizer", "adam", "--beta1", "0.8"]]), ids=["momentum", "nesterov-b1-frozen", "adam"])
 def test_the_update_at_a_kept_epoch_carries_the_runs_optimizer_state_as_explain_epoch_k(browser_page, run, workdir, optimizer):
     """At kept epoch 3 of a stateful rule, the update step and the chain-rule panel work the rule
     from the state training had then (v, or m, s and t = 3), not a fresh one: every number is
@@ -431,7 +432,7 @@ def small_columns(path, k: int, n: int = 12) -> None:
     path.write_text(",".join(names) + "\n" + "".join(",".join(map(repr, row)) + "\n" for row in np.column_stack([X, y]).tolist()))
 
 
-@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("k", slow_after(1, [1, 2]))
 def test_the_data_plot_names_its_axes_by_the_columns_clear_of_the_ticks_and_says_its_units(browser_page, run, workdir, k):
     """The axis titles are the data's column names, and no title's box meets a tick label's (as
     Chromium lays them out); the units the plot is in are said by it: the data's own, or z-scores."""
