@@ -156,6 +156,9 @@
     document.querySelectorAll("#rows tbody tr").forEach(function (tr, r) { tr.classList.toggle("lit", r === step.row); });
   }
 
+  /* The figure lights a step's edges and units once a person steps; until then it is the run's. */
+  let stepping = false;
+  const unlit = { edges: [], units: [], row: null };
   function draw() {
     const list = steps();
     at = Math.max(0, Math.min(list.length - 1, at));
@@ -169,9 +172,9 @@
     previous.disabled = at === 0;
     next.disabled = at === list.length - 1;
     if (stopped !== null) { stopped.focus(); }
-    light(step);
+    light(stepping ? step : unlit);
   }
-  function go(by) { at += by; draw(); }
+  function go(by) { stepping = true; at += by; draw(); }
   section.querySelector("#step-previous").addEventListener("click", function () { go(-1); });
   section.querySelector("#step-next").addEventListener("click", function () { go(1); });
   document.addEventListener("keydown", function (event) {
