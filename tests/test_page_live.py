@@ -323,7 +323,7 @@ def numbers(page, selector: str) -> dict[str, float]:
         .map(e => [e.getAttribute('aria-label'), Number(e.getAttribute('data-value'))]))""", selector)
 
 
-@pytest.mark.parametrize("options", slow_after(2, list(RUNS.values())), ids=list(RUNS))
+@pytest.mark.parametrize("options", slow_after(1, list(RUNS.values())), ids=list(RUNS))
 def test_weights_typed_in_give_what_fwdback_explain_prints_for_them(browser_page, run, workdir, options):
     """Every parameter typed into its field (found by its lecture name): the loss, every
     gradient and every parameter's update are explain's for those weights (--format json)."""
@@ -378,7 +378,7 @@ def test_the_arrow_keys_on_a_focused_edge_step_its_weight_and_everything_follows
 TRAINED = re.compile(r"trained (\d+) epochs in the page")
 
 
-@pytest.mark.parametrize("options", slow_after(3, [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
+@pytest.mark.parametrize("options", slow_after(2, [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
                                      ["--optimizer", "adam", "--batch-size", "7", "--seed", "4"],
                                      ["--standardize", "--val-split", "0.25", "--activation", "tanh"],
                                      ["--loss", "half-sse", "--lr", "0.005"], ["--no-bias"], ["--freeze", "b1,w2"],

@@ -15,6 +15,8 @@ import sys
 
 import pytest
 
+from cases import slow_after
+
 from hostile import (  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
     FifoWriter,
     Outcome,
@@ -358,7 +360,7 @@ STREAM_COMMANDS = {
 BROKEN_STREAMS = {"stdin closed": "<&-", "stdout closed": ">&-", "stdout on /dev/full": "> /dev/full"}
 
 
-@pytest.mark.parametrize("stream", list(BROKEN_STREAMS))
+@pytest.mark.parametrize("stream", slow_after(2, list(BROKEN_STREAMS)))
 @pytest.mark.parametrize("command", list(STREAM_COMMANDS))
 def test_every_command_with_a_broken_standard_stream(ws, assets, command, stream):
     before = fingerprint(ws)

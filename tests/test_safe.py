@@ -28,6 +28,8 @@ import cmarkgfm
 import numpy as np
 import pydot
 import pytest
+
+from cases import slow_after
 from cmarkgfm.cmark import Options
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -212,7 +214,7 @@ def drawn(source: str) -> list[str]:
     return [element.text for element in ElementTree.fromstring(done.stdout).iter("{http://www.w3.org/2000/svg}text")]
 
 
-@pytest.mark.parametrize("name, shown", HOSTILE, ids=IDS)
+@pytest.mark.parametrize("name, shown", slow_after(5, HOSTILE, unpack=True), ids=IDS)
 def test_dot_draws_a_hostile_name_as_its_text(name, shown):
     params = init_parameters(np.random.default_rng(0))
     source = network_dot(params, *names(name))
@@ -247,7 +249,7 @@ def fingerprint(folder) -> dict:
     return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())}
 
 
-@pytest.mark.parametrize("name, shown", CSV_NAMES, ids=[IDS[HOSTILE.index(pair)] for pair in CSV_NAMES])
+@pytest.mark.parametrize("name, shown", slow_after(5, CSV_NAMES, unpack=True), ids=[IDS[HOSTILE.index(pair)] for pair in CSV_NAMES])
 def test_a_hostile_header_goes_through_train_explain_and_show_as_text(name, shown, run, workdir):
     """From a data file's header to the model file, explain's Markdown and show's DOT: the name
     kept exactly in the model, shown as its text in each view; the data file never changes."""
