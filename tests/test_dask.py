@@ -172,6 +172,7 @@ def test_mini_batches_on_parts_take_the_same_steps_as_in_memory(workdir, cluster
      {"bias": True}),
     ({"optimizer": "momentum", "lr": 0.05, "loss": "half-mse"}, {"bias": False}),
 ])
+@pytest.mark.slow
 def test_the_next_lecture_s_conventions_on_parts_equal_the_concatenation_in_memory(workdir, cluster, settings, shape):
     from fwdback.engines.dask import Partitions, prepare_partitioned
     from fwdback.sources import parts_of

@@ -439,6 +439,7 @@ def test_a_run_on_more_rows_than_the_page_holds_plays_back_and_says_so(browser_p
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_dragging_an_edge_up_moves_its_weight_a_hundredth_a_pixel(browser_page, run, workdir):
     page = trained_page(browser_page, run, workdir, "0.05", 5)
     start = float(page.get_by_label("w7", exact=True).input_value())
@@ -454,6 +455,7 @@ def test_dragging_an_edge_up_moves_its_weight_a_hundredth_a_pixel(browser_page, 
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_the_keyboard_alone_reaches_every_field_edge_and_button(browser_page, run, workdir):
     """Tab from the top of the page: every parameter's field and edge, and every button of the
     live page, take the focus in turn."""
@@ -470,6 +472,7 @@ def test_the_keyboard_alone_reaches_every_field_edge_and_button(browser_page, ru
     assert browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_training_on_past_the_shuffles_the_page_carries_stops_and_says_so(browser_page, run, workdir):
     """A shuffled mini-batch run of 3 epochs carries those 3 epochs' orders of the rows: the
     page trains 3 epochs from here, then stops and says why."""
@@ -481,6 +484,7 @@ def test_training_on_past_the_shuffles_the_page_carries_stops_and_says_so(browse
     assert browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_columns_with_spaces_and_quotes_save_and_quote_so_the_command_runs(browser_page, run, workdir):
     """The rows CSV quotes a name with a quote in it, the command line quotes names for the shell:
     the command, as a shell splits it, runs on the saved files and gives the page's loss."""
@@ -503,6 +507,7 @@ def test_columns_with_spaces_and_quotes_save_and_quote_so_the_command_runs(brows
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_a_mini_batch_pages_explain_command_gives_its_full_batch_numbers(browser_page, run, workdir):
     """At a person's weights the page shows the loss and gradients over every row: the explain
     command it shows for a mini-batch run works the full batch, and gives those numbers."""
@@ -521,6 +526,7 @@ def test_a_mini_batch_pages_explain_command_gives_its_full_batch_numbers(browser
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_play_on_a_persons_weights_trains_from_them_and_back_to_the_run_returns(browser_page, run, workdir):
     page = trained_page(browser_page, run, workdir, "0.05", 5)
     recorded = page.locator("#epoch-label").inner_text()
@@ -664,6 +670,7 @@ def live_run_page(browser_page, run, workdir, *options):
     return browser_page.open(workdir / "run.html")
 
 
+@pytest.mark.slow
 def test_a_field_holding_no_number_is_marked_and_the_page_keeps_its_last_valid_value(browser_page, run, workdir):
     """Typed key by key, "1e400" passes through 1e40 (a number) to past float64's largest (none):
     the field is marked invalid, says what to type and that the page computes with w1 = 1e40,
@@ -709,6 +716,7 @@ def test_frozen_parameters_are_marked_in_the_parameters_table(browser_page, run,
     assert marked == {"b1", "b3"}
 
 
+@pytest.mark.slow
 def test_a_playback_pages_save_button_is_styled_and_saves_the_file_its_text_names(browser_page, run, workdir):
     from fwdback.playback import LIVE_ROWS
 

@@ -316,6 +316,7 @@ def hostile_files(run, directory: str, features, target, file_name: str) -> tupl
     return Path(directory, "run.html").resolve(), Path(directory, "epoch.html").resolve()
 
 
+@pytest.mark.slow
 def test_hostile_names_in_every_field_leave_the_page_whole(chromium, run):
     """The same run under plain names and under hostile ones (feature, target and file names; the
     title is the file's name): the page's script runs, nothing is raised, the page holds the

@@ -230,6 +230,7 @@ def test_the_edited_rows_are_what_the_page_computes_on_and_saves(browser_page, r
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_a_click_on_an_empty_place_adds_a_row_and_a_drag_moves_one(browser_page, run, workdir):
     """The mouse: a click where no point is adds a row there; dragging a point moves its row, the
     point following the pointer to where it lets go."""
@@ -278,6 +279,7 @@ def test_choosing_a_node_of_the_row_graph_lights_its_chain_to_the_loss(browser_p
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_train_from_here_trains_on_the_edited_rows(browser_page, run, workdir):
     """Edit the rows (remove row 2, add one), save the weights and the rows, train in the page:
     the saved rows are the file's so edited, and the page's command line on them, for as many
@@ -314,6 +316,7 @@ def test_train_from_here_trains_on_the_edited_rows(browser_page, run, workdir):
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_the_curve_through_the_data_is_the_networks_function_at_the_weights_typed(browser_page, run, workdir):
     """Type a weight: the curve is redrawn through network.py's yhat(x1) at the weights the fields
     hold, at x1 evenly spaced across the plot, to the drawing's rounding (0.05 px, a half of its
@@ -405,6 +408,7 @@ def test_the_update_at_a_kept_epoch_carries_the_runs_optimizer_state_as_explain_
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_the_steppers_buttons_stop_at_its_ends_and_the_focus_moves_to_the_other(browser_page, run, workdir):
     page = live_page(browser_page, run, workdir, [])
     previous, following = page.get_by_role("button", name="Previous step"), page.get_by_role("button", name="Next step")
@@ -456,6 +460,7 @@ def test_the_data_plot_names_its_axes_by_the_columns_clear_of_the_ticks_and_says
         assert browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_every_text_of_the_row_graph_fits_its_box(browser_page, run, workdir):
     """At weights whose values print long (e-notation, minus signs), each node's texts end inside
     its box, 'Σ others' e²' among them, by Chromium's measure of the drawn text."""
@@ -471,6 +476,7 @@ def test_every_text_of_the_row_graph_fits_its_box(browser_page, run, workdir):
     assert browser_page.errors == []
 
 
+@pytest.mark.slow
 def test_a_row_outside_the_rows_is_marked_and_the_graph_keeps_the_last_valid_one(browser_page, run, workdir):
     page = live_page(browser_page, run, workdir, [])
     field = page.get_by_label("Row of the graph", exact=True)
