@@ -315,6 +315,23 @@ def write_rows(path: Path, n: int = 20, seed: int = 3) -> None:
     path.write_text("x1,x2,x3,y,y1,y2\n" + "".join(",".join(map(repr, row)) + "\n" for row in columns.tolist()))
 
 
+def trained_in_the_page_and_by_its_command(page, run, workdir) -> tuple[list[float], list[float]]:
+    """Train in the page for some epochs (Train from here, then stop), and run the train command line
+    it showed before on the files it saved, for as many epochs: the page's weights and the command
+    line's, in the network's order."""
+    command = page.locator("#command-train").inner_text().split()[2:]
+    page.locator("#train").click()
+    page.wait_for_function("/trained ([6-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
+    page.locator("#train").click()
+    epochs = int(TRAINED.search(page.locator("#epoch-label").inner_text())[1])
+    names = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent).network.names")
+    shown = [float(page.get_by_label(name, exact=True).input_value()) for name in names]
+    result = run(["train", *command, "--epochs", str(epochs), "--model", "m.json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    trained = json.loads((workdir / "m.json").read_text())["weights"]
+    return shown, [trained[name] for name in names]
+
+
 def trained_page(browser_page, run, workdir, lr: str, epochs: int, *options: str, rows: int = 20):
     """The live page of `fwdback train` on write_rows' d.csv of `rows` rows for `epochs` epochs
     (--tol 0, nothing saved but run.html), open in the browser."""
@@ -415,17 +432,8 @@ def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_save
     page.locator("#last").click()
     page.get_by_label("w3", exact=True).fill("0.25")
     assert save_weights_and_rows(page, workdir) == ["weights.json", "rows.csv"]
-    command = page.locator("#command-train").inner_text().split()[2:]
-    page.locator("#train").click()
-    page.wait_for_function("/trained ([6-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
-    page.locator("#train").click()
-    epochs = int(TRAINED.search(page.locator("#epoch-label").inner_text())[1])
-    names = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent).network.names")
-    shown = [float(page.get_by_label(name, exact=True).input_value()) for name in names]
-    result = run(["train", *command, "--epochs", str(epochs), "--model", "m.json", "-q"])
-    assert result.exit_code == 0, result.stderr
-    trained = json.loads((workdir / "m.json").read_text())["weights"]
-    assert shown == pytest.approx([trained[name] for name in names], rel=TOL)
+    shown, trained = trained_in_the_page_and_by_its_command(page, run, workdir)
+    assert shown == pytest.approx(trained, rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []
 
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from cases import slow_after
 from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor, output_names
 from fwdback.playback import network_document
-from test_page_live import RUNS, TOL, TRAINED, js, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
+from test_page_live import RUNS, TOL, TRAINED, js, trained_in_the_page_and_by_its_command, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
 
 def state_of(explained: dict) -> dict:
     """The update rule's numbers explain prints, by the page's data-q names: "t", "v_w1", "m_w1",
@@ -302,17 +302,8 @@ def test_train_from_here_trains_on_the_edited_rows(browser_page, run, workdir):
     saved = (workdir / "rows.csv").read_text().splitlines()
     expected = np.vstack([np.delete(original, 1, axis=0), [0.375, -0.5]])
     assert np.array_equal(np.array([[float(v) for v in line.split(",")] for line in saved[1:]]), expected)
-    command = page.locator("#command-train").inner_text().split()[2:]
-    page.locator("#train").click()
-    page.wait_for_function("/trained ([6-9]|\\d\\d+) epochs/.test(document.getElementById('epoch-label').textContent)")
-    page.locator("#train").click()
-    epochs = int(TRAINED.search(page.locator("#epoch-label").inner_text())[1])
-    names = page.evaluate("fwdbackPage.names")
-    shown = [float(page.get_by_label(name, exact=True).input_value()) for name in names]
-    result = run(["train", *command, "--epochs", str(epochs), "--model", "m.json", "-q"])
-    assert result.exit_code == 0, result.stderr
-    trained = json.loads((workdir / "m.json").read_text())["weights"]
-    assert shown == pytest.approx([trained[name] for name in names], rel=TOL)
+    shown, trained = trained_in_the_page_and_by_its_command(page, run, workdir)
+    assert shown == pytest.approx(trained, rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []
 
 
