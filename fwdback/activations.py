@@ -35,6 +35,7 @@ class Activation:
     roundings   the roundings act adds to z (rounding.py's bound of the loss's error)
     half_tanh   act(z) = (1 + tanh(z / 2)) / 2: the literal engine computes tanh(z / 2) and moves
                 the constants onto the weights (engines/literal.py)
+    across_outputs  each output's value depends on every output's a (softmax), not on its own alone
     """
 
     name: str
@@ -50,6 +51,7 @@ class Activation:
     kink: bool = False
     roundings: int = 0
     half_tanh: bool = False
+    across_outputs: bool = False
 
     @property
     def identity(self) -> bool:
@@ -110,6 +112,13 @@ def _sigmoid(Z):
     return 0.5 * (1.0 + np.tanh(0.5 * Z))  # = 1 / (1 + exp(-z)), without overflow
 
 
+def _softmax(A):
+    import numpy as np
+
+    shifted = np.exp(A - A.max(axis=0))  # exp(a_j - max_j a_j) <= 1: no overflow
+    return shifted / shifted.sum(axis=0)
+
+
 def _sigmoid_into(Z, out):
     import numpy as np
 
@@ -148,9 +157,28 @@ _SIGMOID = Activation(
     half_tanh=True,
 )
 
-# Every activation by name, the lecture's first, and those the outputs offer (yhat = act(a)),
-# in the order the command line lists them.
-ACTIVATIONS = {a.name: a for a in (_IDENTITY, _TANH, _RELU, _SIGMOID)}
-ACTIVATION_NAMES = tuple(ACTIVATIONS)
+# softmax: yhat_j = exp(a_j) / sum_l exp(a_l), across the outputs (axis 0 of A, shape (m, n)),
+# not element by element: the output of the cross-entropy loss alone (losses.py's "link"), whose
+# backward pass takes dL/da = yhat - y at once, so it has no element-wise derivative.
+_SOFTMAX = Activation(
+    "softmax", _softmax, None, None, None,
+    "softmax({})", r"\operatorname{softmax}({})",
+    "<mrow><mi>softmax</mi><mo>&#x2061;</mo><mo>(</mo>{}<mo>)</mo></mrow>",
+    lambda N, z: Raw("softmax'", r"\operatorname{softmax}'", "<mi>softmax'</mi>"),
+    definition=Raw("softmax(a)_j = exp(a_j) / sum_l exp(a_l)",
+                   r"\operatorname{softmax}(a)_j = \frac{e^{a_j}}{\sum_l e^{a_l}}",
+                   "<mrow><mi>softmax</mi><msub><mrow><mo>(</mo><mi>a</mi><mo>)</mo></mrow><mi>j</mi></msub><mo>=</mo>"
+                   "<mfrac><msup><mi>e</mi><msub><mi>a</mi><mi>j</mi></msub></msup><mrow><msub><mo>&#x2211;</mo><mi>l</mi>"
+                   "</msub><msup><mi>e</mi><msub><mi>a</mi><mi>l</mi></msub></msup></mrow></mfrac></mrow>"),
+    roundings=4,  # the shift, exp, the sum's and the division's
+    across_outputs=True,
+)
+
+# Every activation by name, the lecture's first; those the hidden layer and the outputs offer
+# (yhat = act(a)), in the order the command line lists them. softmax comes with --loss cross-entropy.
+ACTIVATIONS = {a.name: a for a in (_IDENTITY, _TANH, _RELU, _SIGMOID, _SOFTMAX)}
+ACTIVATION_NAMES = ("identity", "tanh", "relu", "sigmoid")
 OUTPUT_ACTIVATION_NAMES = ("identity", "sigmoid", "tanh")
+# The outputs a loss can put on the network (losses.Loss.link): a model's output activation is one of these.
+NETWORK_OUTPUT_ACTIVATIONS = OUTPUT_ACTIVATION_NAMES + ("softmax",)
 TANH = _TANH

@@ -1271,7 +1271,7 @@ def _gradcheck(options: dict):
         params, ran = fitted.result.final, fitted.result.epochs_run
         where = [f"after {count(ran)} epoch{'s' if ran != 1 else ''}", f"(eta {fitted.plan.lr:g}, {start})"]
     with np.errstate(all="ignore"):
-        at_start = loss(rows.y, forward(params, rows.X).yhat, setup.plan.loss)
+        at_start = loss(rows.y, forward(params, rows.X), setup.plan.loss)
     if not math.isfinite(at_start):
         raise UserError(
             f"{source}: the loss {' '.join(where)} is {at_start}, so there are no gradients to check: the data or the weights are too large "

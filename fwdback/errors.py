@@ -140,6 +140,25 @@ class UnreadableData(DataError):
         return f"{where}: cannot be read ({_printable(self.detail)}); the file is damaged or cut short: check that it is intact, or write it again"
 
 
+class UnknownClass(DataError):
+    """A label that is not one of a model's classes (at `row`, counted from 1)."""
+
+    def __init__(self, label, row: int, classes: tuple):
+        self.label, self.row, self.classes = label, row, classes
+        shown = ", ".join(map(str, classes))
+        super().__init__(f"row {row}: {label!r} is not one of the model's classes ({shown})")
+
+
+class ClassCount(DataError):
+    """A target column with fewer classes than a classifier needs, or more than bce takes."""
+
+    def __init__(self, loss: str, classes: tuple, binary: bool):
+        self.loss, self.classes = loss, classes
+        found = ", ".join(map(str, classes)) or "none"
+        need = "exactly 2 classes" if binary else "at least 2 classes"
+        super().__init__(f"--loss {loss} needs {need} in the target column; it has {len(classes)} ({found})")
+
+
 class DataTooLarge(DataError):
     """The data is more than fits in memory, or more than the caller wants loaded (then it streams).
 

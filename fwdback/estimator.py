@@ -112,7 +112,7 @@ class Network:
         (losses.LOSSES, FwdbackRegressor's `loss`).  X : shape (n, k), y : shape (n,) (or (n, m))."""
         _check_arguments("Network.loss_of", {"loss": loss})
         X = self._inputs(X)
-        return network.loss(self._targets(y, len(X)), network.forward(self.params, X).yhat, loss)
+        return network.loss(self._targets(y, len(X)), network.forward(self.params, X), loss)
 
     @quiet_floats
     def backward(self, X, y, loss: str = "mse") -> Gradients:

@@ -213,11 +213,11 @@ def work_epoch(
     X_step, y_step = (X, y) if batch_size is None else (X[chosen], y[chosen])
     with np.errstate(all="ignore"):
         fwd = forward(start, X_step)
-        loss_before = loss(y_step, fwd.yhat, plan.loss)
+        loss_before = loss(y_step, fwd, plan.loss)
         back = backward(start, X_step, y_step, fwd, plan.loss)
         state_before = {name: values.copy() for name, values in optimizer.state.items()}
         update = optimizer.explained_step(start, back.gradients)
-        loss_after = loss(y_step, forward(update.params, X_step).yhat, plan.loss)
+        loss_after = loss(y_step, forward(update.params, X_step), plan.loss)
     where = "at the initial weights" if (epoch, step) == (1, 1) else f"at the start of epoch {count(epoch)}"
     if not np.isfinite(loss_before):
         raise LossOverflow(loss_before, where if step == 1 else f"{where}, step {step}")

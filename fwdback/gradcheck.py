@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .network import Parameters, backward, forward, loss
+from .network import ForwardPass, Parameters, backward, forward, loss
 from .rounding import LossRounding
 
 EPS = float(np.finfo(np.float64).eps)
@@ -159,12 +159,12 @@ def central_difference(
 def _loss(params: Parameters, X: np.ndarray, y: np.ndarray, mask: np.ndarray | None, convention: str) -> float:
     """The loss, with relu's pattern held by `mask` (shape (H, n)) where one is given."""
     if mask is None:
-        return loss(y, forward(params, X).yhat, convention)
-    N = forward(params, X).Z * mask
+        return loss(y, forward(params, X), convention)
+    Z = forward(params, X).Z
+    N = Z * mask
     A = params.W_out @ N + params.b_outputs[:, None]
     out = ACTIVATIONS[params.output_activation]
-    Yhat = A if out.identity else out.function(A)
-    return loss(y, Yhat[0] if len(Yhat) == 1 else Yhat.T, convention)
+    return loss(y, ForwardPass(Z, N, A, A if out.identity else out.function(A)), convention)
 
 
 def relative_error(analytic: float, numeric: float) -> float:

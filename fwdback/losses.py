@@ -1,5 +1,5 @@
-"""The loss conventions: L = (sum of squared errors) / d(n) over n rows, declared once (LOSSES);
-nothing else compares their names.
+"""The losses: L = (sum of the rows' terms) / d(n) over n rows, declared once (LOSSES); nothing
+else compares their names. The regressor's are the squared error's conventions:
 
     mse       d(n) = n     L = (1/n) sum (y - yhat)^2      dL/dyhat = -(2/n) (y - yhat)   (the lecture's)
     half-mse  d(n) = 2n    L = (1/2n) sum (y - yhat)^2     dL/dyhat = -(1/n) (y - yhat)
@@ -9,6 +9,16 @@ nothing else compares their names.
 Each is (1 or 1/2) times (the mean or the sum): `halved` and `mean` say which, and the divisor,
 the derivative factor 2/d(n) and explain's notation all follow from those two. The sums run
 over the outputs too.
+
+The classifier's pair a loss with the output it needs (`link`), and are computed from the
+logits a = w7*N1 + w8*N2 + b3 (network.loss), so that no log(0) is taken:
+
+    bce            yhat = sigmoid(a)    L = (1/n) sum -(y log yhat + (1 - y) log(1 - yhat))
+                                          = (1/n) sum log(1 + exp(a)) - y a
+    cross-entropy  yhat = softmax(a)    L = (1/n) sum_i -sum_j y_ij log yhat_ij
+                                          = (1/n) sum_i log(sum_j exp(a_ij)) - sum_j y_ij a_ij
+
+and for both, dL/da = (1/n) (yhat - y): the link's derivative cancels the loss's (network.backward).
 """
 
 from __future__ import annotations
@@ -20,10 +30,16 @@ from .notation import Expr, Frac, Num, Raw, Sym
 
 @dataclass(frozen=True)
 class Loss:
-    """One loss convention: d(n) = (2 if halved else 1) * (n if mean else 1).
+    """One loss: d(n) = (2 if halved else 1) * (n if mean else 1).
 
     formula      L written out, as the training report shows it
     description  what L is, in words, as explain says it
+    link         the output activation a classification loss comes with ("sigmoid" for bce,
+                 "softmax" for cross-entropy), whose derivative cancels its own; "" for squared errors
+    binary       one output for two classes, yhat = P(the second class) (bce), not one per class
+    curvature    the largest second derivative of one row's term by its output (by yhat for a
+                 squared error, 2; by the logit a for bce, sigmoid' <= 1/4; for cross-entropy the
+                 softmax Jacobian's largest eigenvalue, <= 1/2): how steep a step it allows
     """
 
     name: str
@@ -31,14 +47,28 @@ class Loss:
     mean: bool
     formula: str
     description: str
+    link: str = ""
+    binary: bool = False
+    curvature: float = 2.0
+
+    @property
+    def classifies(self) -> bool:
+        """Whether it is a classifier's loss, of class labels and probabilities."""
+        return bool(self.link)
 
     def divisor(self, n: int) -> float:
-        """d(n): L = (sum of squared errors) / d(n) over n rows."""
+        """d(n): L = (sum of the rows' terms) / d(n) over n rows."""
         return float((2 if self.halved else 1) * (n if self.mean else 1))
 
     def factor(self, n: int) -> float:
-        """2/d(n), the derivative's factor: dL/dyhat_i = -(2/d(n)) (y_i - yhat_i)."""
-        return 2.0 / self.divisor(n)
+        """The derivative's factor: 2/d(n) for a squared error, dL/dyhat_i = -(2/d(n)) (y_i - yhat_i);
+        1/d(n) for a classification loss, dL/da_i = (1/d(n)) (yhat_i - y_i)."""
+        return (1.0 if self.classifies else 2.0) / self.divisor(n)
+
+    def step_scale(self, rows: int) -> float:
+        """Its largest stable step over the MSE's, for an update over `rows` rows: the MSE's
+        curvature (2/n) over this loss's (curvature / d(n))."""
+        return self.divisor(rows) / rows * 2.0 / self.curvature
 
     @property
     def divisor_words(self) -> str:
@@ -48,7 +78,7 @@ class Loss:
     @property
     def lecture(self) -> bool:
         """Whether this is the lecture's MSE, (1/n) sum (y - yhat)^2."""
-        return self.mean and not self.halved
+        return self.mean and not self.halved and not self.classifies
 
     def scale_expression(self, n: int | None = None) -> Expr | None:
         """c(n) = 1/d(n) of L = c(n) sum (y - yhat)^2 in notation: 1/n, 1/(2n), none for sse, 1/2;
@@ -63,7 +93,7 @@ class Loss:
 
     def factor_expression(self, n: int | None = None) -> Expr:
         """The derivative factor 2/d(n) in notation: 2/n, 1/n, 2, 1; with `n`, n's value in it."""
-        top = Num(1 if self.halved else 2)
+        top = Num(1 if self.halved or self.classifies else 2)
         return Frac(top, Sym("n") if n is None else Num(n)) if self.mean else top
 
 
@@ -74,6 +104,12 @@ LOSSES = {
         Loss("half-mse", True, True, "(1/2n) sum (y - yhat)^2", "half the mean of the squared errors"),
         Loss("sse", False, False, "sum (y - yhat)^2", "the sum of the squared errors"),
         Loss("half-sse", True, False, "(1/2) sum (y - yhat)^2", "half the sum of the squared errors"),
+        Loss("bce", False, True, "(1/n) sum -(y log yhat + (1 - y) log(1 - yhat))", "the mean binary cross-entropy",
+             link="sigmoid", binary=True, curvature=0.25),
+        Loss("cross-entropy", False, True, "(1/n) sum -sum_j y_j log yhat_j", "the mean cross-entropy",
+             link="softmax", curvature=0.5),
     )
 }
 LOSS_NAMES = tuple(LOSSES)
+REGRESSION_LOSS_NAMES = tuple(name for name, loss in LOSSES.items() if not loss.classifies)
+CLASSIFICATION_LOSS_NAMES = tuple(name for name, loss in LOSSES.items() if loss.classifies)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ForeignFile, ModelFileError, display_name, path_problem
-from .activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES
+from .activations import ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES
 from .network import Architecture, Parameters, forward
 from .optimizers import RULES
 from .plan import StopReason
@@ -185,9 +185,9 @@ def _parse_model(document, path: str) -> Model:
     if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
         raise ModelFileError(f"{path}: \"hidden\" is {_shown(hidden)}, not a whole number of at least 1; train the model again")
     activation = document.get("activation", "identity")
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATION_NAMES:
         raise ModelFileError(
-            f"{path}: \"activation\" is {_shown(activation)}, not one of {', '.join(ACTIVATIONS)}; train the model again"
+            f"{path}: \"activation\" is {_shown(activation)}, not one of {', '.join(ACTIVATION_NAMES)}; train the model again"
         )
     output_activation = document.get("output_activation", "identity")
     if not isinstance(output_activation, str) or output_activation not in OUTPUT_ACTIVATION_NAMES:

@@ -6,6 +6,9 @@
     yhat_j = out(a_j)                   (identity in the lecture: yhat = a1)
     L      = c(n) * sum_i sum_j (y_ij - yhat_ij)^2   the loss convention: c = 1/n for the
              lecture's MSE, 1/(2n) half-mse, 1 sse, 1/2 half-sse
+    (a classifier: yhat = sigmoid(a) with L = (1/n) sum -(y log yhat + (1 - y) log(1 - yhat)),
+     or yhat = softmax(a) over the outputs with L = (1/n) sum_i -sum_j y_ij log yhat_ij; y the
+     class as 0/1, or one column per class, 1 in the row's class's)
     w(t+1) = w(t) - eta * dL/dw(t)      for every parameter (optimizers.py has the others)
 
 Each hidden and output quantity is one value per data row, as the lecture writes N1 and N2:
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES
+from .activations import ACTIVATION_NAMES, ACTIVATIONS, NETWORK_OUTPUT_ACTIVATIONS
 from .losses import LOSSES
 
 
@@ -55,12 +58,14 @@ class Architecture:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} is {value!r}: a network needs a whole number of at least 1")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-        if self.output_activation not in OUTPUT_ACTIVATION_NAMES:
+        if self.activation not in ACTIVATION_NAMES:
+            raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATION_NAMES)}")
+        if self.output_activation not in NETWORK_OUTPUT_ACTIVATIONS:
             raise ValueError(
-                f"unknown output activation {self.output_activation!r}; choose one of {', '.join(OUTPUT_ACTIVATION_NAMES)}"
+                f"unknown output activation {self.output_activation!r}; choose one of {', '.join(NETWORK_OUTPUT_ACTIVATIONS)}"
             )
+        if ACTIVATIONS[self.output_activation].across_outputs and self.n_outputs < 2:
+            raise ValueError("a softmax output needs at least 2 outputs, one per class")
 
     @property
     def n_weights(self) -> int:
@@ -315,25 +320,46 @@ def forward(params: Parameters, X: np.ndarray) -> ForwardPass:
     return ForwardPass(Z, N, A, A if out.identity else out.function(A))
 
 
-def loss(y: np.ndarray, yhat: np.ndarray, convention: str = "mse") -> float:
+def loss(y: np.ndarray, fwd: ForwardPass, convention: str = "mse") -> float:
     """L = c(n) * sum_i sum_j (y_ij - yhat_ij)^2: (1/n) sum (y_i - yhat_i)^2 for the lecture's
-    MSE.  y, yhat : shape (n,) or (n, m)."""
-    error = np.ravel(y - yhat)
-    return float(error @ error) / loss_divisor(convention, len(y))
+    MSE.  y : shape (n,) or (n, m), the targets of the rows `fwd` passed forward.
+
+    A classifier's loss is computed from the logits A rather than from yhat, whose log would be
+    log(0) once a probability rounds to 0 or 1:
+        bce            -(y log yhat + (1 - y) log(1 - yhat)) = log(1 + exp(a)) - y a
+        cross-entropy  -sum_j y_j log yhat_j = log(sum_j exp(a_j)) - sum_j y_j a_j   (sum_j y_j = 1)
+    with log(1 + exp(a)) = max(a, 0) + log(1 + exp(-|a|)) and log(sum_j exp(a_j)) = max_j a_j +
+    log(sum_j exp(a_j - max_j a_j)), which never overflow.
+    """
+    spec, Y = LOSSES[convention], as_rows(y)
+    if spec.binary:
+        terms = np.logaddexp(0.0, fwd.A) - Y * fwd.A
+    elif spec.classifies:
+        top = fwd.A.max(axis=0)
+        terms = top + np.log(np.exp(fwd.A - top).sum(axis=0)) - (Y * fwd.A).sum(axis=0)
+    else:
+        error = np.ravel(Y - fwd.Yhat)
+        return float(error @ error) / spec.divisor(len(y))
+    return float(terms.sum()) / spec.divisor(len(y))
 
 
 def mse_loss(y: np.ndarray, yhat: np.ndarray) -> float:
     """L = (1/n) * sum (y_i - yhat_i)^2.  y, yhat : shape (n,) or (n, m)."""
-    return loss(y, yhat, "mse")
+    error = np.ravel(y - yhat)
+    return float(error @ error) / len(y)
 
 
 @dataclass
 class BackwardPass:
     """The chain rule's terms for every row, and the gradients they sum to.
 
-    dL_dYhat  : shape (m, n)    dL/dyhat_j,i = -(2/d(n)) (y_j,i - yhat_j,i)   (-(2/n) (y_i - yhat_i) for MSE)
-    dYhat_dA  : shape (m, n)    out'(a_j,i); None for the identity, where it is 1
-    dL_dA     : shape (m, n)    dL/da_j,i = dL/dyhat_j,i * dyhat_j/da_j         (dL_dYhat itself for identity)
+    dL_dYhat  : shape (m, n)    dL/dyhat_j,i = -(2/d(n)) (y_j,i - yhat_j,i)   (-(2/n) (y_i - yhat_i) for MSE);
+                                None for a classifier's loss
+    dYhat_dA  : shape (m, n)    out'(a_j,i); None for the identity, where it is 1, and for a classifier's loss
+    dL_dA     : shape (m, n)    dL/da_j,i = dL/dyhat_j,i * dyhat_j/da_j         (dL_dYhat itself for identity);
+                                (1/n) (yhat_j,i - y_j,i) for a classifier's loss, where the link's
+                                derivative and the loss's cancel (taken apart they would divide by
+                                yhat (1 - yhat), 0 once a probability rounds to 0 or 1)
     dL_dN     : shape (H, n)    dL/dN_h,i = sum_j W_out[j, h] * dL/da_j,i      (dL/dN1_i = w7 * dL/dyhat_i)
     dN_dZ     : shape (H, n)    dN_h/dz_h of each row; None for identity, where it is 1
     dL_dZ     : shape (H, n)    dL/dz_h,i = dL/dN_h,i * dN_h/dz_h             (dL_dN itself for identity)
@@ -341,7 +367,7 @@ class BackwardPass:
                 dL/dw7 = sum_i dL/da1_i * N1_i, dL/db3 = sum_i dL/da1_i, ...
     """
 
-    dL_dYhat: np.ndarray
+    dL_dYhat: np.ndarray | None
     dYhat_dA: np.ndarray | None
     dL_dA: np.ndarray
     dL_dN: np.ndarray
@@ -350,17 +376,26 @@ class BackwardPass:
     gradients: Gradients
 
     @property
-    def dL_dyhat(self) -> np.ndarray:
-        """dL/dyhat shaped as the targets: (n,) for one output, (n, m) for several."""
+    def dL_dyhat(self) -> np.ndarray | None:
+        """dL/dyhat shaped as the targets: (n,) for one output, (n, m) for several; None for a classifier's loss."""
+        if self.dL_dYhat is None:
+            return None
         return self.dL_dYhat[0] if len(self.dL_dYhat) == 1 else self.dL_dYhat.T
 
 
 def backward(params: Parameters, X: np.ndarray, y: np.ndarray, fwd: ForwardPass, convention: str = "mse") -> BackwardPass:
     """All gradients of the loss by the chain rule, output layer first.  X : shape (n, k), y : shape (n,) or (n, m)."""
-    dL_dYhat = -LOSSES[convention].factor(len(y)) * (as_rows(y) - fwd.Yhat)
-    out = ACTIVATIONS[params.output_activation]
-    dYhat_dA = None if out.identity else out.derivative(fwd.A, fwd.Yhat)
-    dL_dA = dL_dYhat if dYhat_dA is None else dL_dYhat * dYhat_dA
+    spec = LOSSES[convention]
+    if spec.classifies:
+        if params.output_activation != spec.link:
+            raise ValueError(f"the {convention} loss needs a {spec.link} output, not {params.output_activation}")
+        dL_dYhat = dYhat_dA = None
+        dL_dA = spec.factor(len(y)) * (fwd.Yhat - as_rows(y))
+    else:
+        dL_dYhat = -spec.factor(len(y)) * (as_rows(y) - fwd.Yhat)
+        out = ACTIVATIONS[params.output_activation]
+        dYhat_dA = None if out.identity else out.derivative(fwd.A, fwd.Yhat)
+        dL_dA = dL_dYhat if dYhat_dA is None else dL_dYhat * dYhat_dA
     dW_out = dL_dA @ fwd.N.T
     db_out = dL_dA.sum(axis=1)
     dL_dN = params.W_out.T @ dL_dA

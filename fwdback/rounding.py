@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .losses import LOSSES
 from .network import Parameters, loss_divisor
 
 U = 2.0**-53
@@ -101,8 +102,30 @@ class LossRounding:
             sizes = sizes + 1.0
         return float(np.sum((gamma(m) * sizes) ** 2)) * self.rows / loss_divisor(self.convention, self.rows)
 
+    def logit_error(self, params: Parameters) -> tuple[np.ndarray, float]:
+        """Each output's logit a = w . N + b bounded in size (root mean square over the rows), shape
+        (m,), and the relative rounding of a logit: as residual_error's chain, without y's term."""
+        W_hidden, W_out, b_hidden, b_outputs = (np.abs(layer) for layer in params.layers)
+        act = ACTIVATIONS[params.activation]
+        sizes = W_out @ (W_hidden @ self.x_rms + b_hidden) + b_outputs
+        m = params.n_inputs + params.n_hidden + 2 + act.roundings
+        if act.half_tanh:
+            sizes, m = sizes + W_out.sum(axis=1), m + params.n_hidden
+        return sizes, gamma(m)
+
     def of(self, params: Parameters, loss: float) -> float:
-        """How far the computed `loss` at `params` can be from the weights' exact loss."""
+        """How far the computed `loss` at `params` can be from the weights' exact loss.
+
+        A classifier's loss (network.loss, from the logits): each row's term moves by at most
+        |yhat - y| (at most 1 for bce, 2 summed over the classes for cross-entropy) times its
+        logits' rounding, and the term's own evaluation (log, exp, the shift by the largest logit,
+        subtracting y a) rounds by a few units of |a| and of the term; then the sum over n rows."""
+        spec = LOSSES[self.convention]
+        if spec.classifies:
+            sizes, relative = self.logit_error(params)
+            logits = float(np.sum(sizes))
+            total = gamma(self.rows * len(self.y_rms) + SUM_ROUNDINGS)
+            return 2.0 * relative * logits + gamma(8) * (abs(loss) + 2.0 * logits) + total * abs(loss)
         squares = gamma(self.rows * len(self.y_rms) + SUM_ROUNDINGS)
         exact_part = abs(loss) / (1.0 - squares)
         error = self.residual_error(params)
@@ -112,7 +135,10 @@ class LossRounding:
         """The largest loss computed at weights near `params` that fit the rows exactly, or as
         nearly as float64 weights can (each weight's own rounding, in each of the two layers, is
         two more roundings in a residual's chain): zero up to rounding. Each computed residual is
-        then at most e_ij, so the loss at most (1 + gamma(nm + 4)) E."""
+        then at most e_ij, so the loss at most (1 + gamma(nm + 4)) E. A classifier's loss is 0 only
+        in the limit of infinite logits: its floor is what rounding can make of a loss of 0."""
+        if LOSSES[self.convention].classifies:
+            return self.of(params, 0.0)
         return (1.0 + gamma(self.rows * len(self.y_rms) + SUM_ROUNDINGS)) * self.residual_error(params, roundings=2)
 
 

@@ -267,7 +267,8 @@ SETTINGS = (
             recorded="plan", parameter="random_state"),
     Setting("loss", "mse", Choice(LOSS_NAMES),
             "mse: (1/n) sum (y - yhat)^2, the lecture's; half-mse: 1/(2n); sse: the sum; half-sse: half the sum "
-            "(summed over outputs too).", "plan"),
+            "(summed over outputs too). A classifier's: bce, binary cross-entropy of a sigmoid output (targets 0/1 "
+            "or two labels); cross-entropy, of a softmax over one output per class (targets class labels).", "plan"),
     Setting("shuffle", True, Flag(),
             "With --batch-size: visit the rows in a new seeded order each epoch (default), or in the file's order "
             "(--no-shuffle; --batch-size 1 --no-shuffle updates row by row).", "plan",

@@ -55,7 +55,7 @@ def test_forward_and_backward_agree_with_plain_loops_and_finite_differences(k, H
     p = params.as_dict()
     expected = by_hand(p, X, Y, k, H, m, hidden, out, bias, convention)
     fwd = forward(params, X)
-    assert loss(y, fwd.yhat, convention) == pytest.approx(expected, rel=1e-13)
+    assert loss(y, fwd, convention) == pytest.approx(expected, rel=1e-13)
     gradients = backward(params, X, y, fwd, convention).gradients.as_dict()
     numeric, bound = oracle.central_differences(p, X, Y, oracle.Shape(k, H, m, hidden, out, bias), convention)
     for name in params.names:

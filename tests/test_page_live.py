@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 
 from cases import slow_after
 from conftest import BrowserPage
-from fwdback.activations import ACTIVATIONS, OUTPUT_ACTIVATION_NAMES as OUTPUT_ACTIVATIONS
-from fwdback.losses import LOSSES
+from fwdback.activations import ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES as OUTPUT_ACTIVATIONS
+from fwdback.losses import REGRESSION_LOSS_NAMES
 from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor
 from fwdback.optimizers import OptimizerSettings
 from fwdback.plan import TrainingPlan
@@ -68,7 +68,7 @@ def js(chromium, sample_page):
 def networks(draw, most_rows: int = 12):
     """(Parameters, X : shape (n, k), y : shape (n,) or (n, m), convention, frozen names)."""
     k, h, m = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
-    activation = draw(st.sampled_from(list(ACTIVATIONS)))
+    activation = draw(st.sampled_from(ACTIVATION_NAMES))
     output_activation = draw(st.sampled_from(OUTPUT_ACTIVATIONS))
     bias = draw(st.booleans())
     n = draw(st.integers(1, most_rows))
@@ -79,7 +79,7 @@ def networks(draw, most_rows: int = 12):
     X = np.array(draw(st.lists(st.lists(number, min_size=k, max_size=k), min_size=n, max_size=n)))
     Y = np.array(draw(st.lists(st.lists(number, min_size=m, max_size=m), min_size=n, max_size=n)))
     frozen = draw(st.lists(st.sampled_from(params.names), unique=True, max_size=3))
-    return params, X, Y[:, 0] if m == 1 else Y, draw(st.sampled_from(list(LOSSES))), frozen
+    return params, X, Y[:, 0] if m == 1 else Y, draw(st.sampled_from(REGRESSION_LOSS_NAMES)), frozen
 
 
 def shape(params: Parameters) -> dict:
@@ -140,7 +140,7 @@ def test_the_pages_forward_loss_and_gradients_are_network_pys(js, drawn):
     back = backward(params, X, y, fwd, convention)
     within(got["Z"], fwd.Z, size["Z"], "Z")
     within(got["A"], fwd.A, size["A"], "A")
-    within(got["loss"], loss(y, fwd.yhat, convention), size["loss"], "loss")
+    within(got["loss"], loss(y, fwd, convention), size["loss"], "loss")
     within(got["gradients"], back.gradients.vector, size["gradients"], "gradients")
 
 
@@ -152,7 +152,7 @@ def test_the_bound_is_the_issues_relative_one_where_nothing_cancels(js):
     params = Parameters(np.linspace(-0.9, 1.1, 11))
     got = js.page.evaluate(PASSES, [shape(params), params.vector.tolist(), X.tolist(), as_rows(y).tolist(), "mse"])
     fwd = forward(params, X)
-    assert got["loss"] == pytest.approx(loss(y, fwd.yhat), rel=TOL)
+    assert got["loss"] == pytest.approx(loss(y, fwd), rel=TOL)
     assert got["gradients"] == pytest.approx(backward(params, X, y, fwd).gradients.vector.tolist(), rel=TOL)
 
 
@@ -411,7 +411,7 @@ def test_the_arrow_keys_on_a_focused_edge_step_its_weight_and_everything_follows
     data = np.loadtxt(workdir / "d.csv", delimiter=",", skiprows=1)
     X, y = data[:, :3], data[:, 3]
     params = Parameters(weights)
-    expected = loss(y, forward(params, X).yhat)
+    expected = loss(y, forward(params, X))
     assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected, rel=TOL)
     page.locator("#reset").focus()
     page.keyboard.press("Enter")
@@ -672,7 +672,7 @@ def test_training_in_the_page_draws_its_losses_on_the_chart_and_its_command_coun
     for epoch, (x_px, y_px) in enumerate(points, start=2):
         fwd = forward(params, X)
         assert abs(pixel(epoch, "x", chart["left"], chart["right"]) - x_px) <= 0.05 + 1e-9
-        assert abs(pixel(loss(y, fwd.yhat), "y", chart["bottom"], chart["top"]) - y_px) <= 0.05 + 1e-9
+        assert abs(pixel(loss(y, fwd), "y", chart["bottom"], chart["top"]) - y_px) <= 0.05 + 1e-9
         params = params.like(params.vector - 0.05 * backward(params, X, y, fwd).gradients.vector)
     assert browser_page.requests == [] and browser_page.errors == []
 

@@ -140,7 +140,7 @@ def test_the_row_graphs_values_and_gradients_are_network_pys_per_row_terms(js, d
     Wh, Wo, _, _ = params.layers
     value_of = dict(zip(params.names, params.vector.tolist()))
     dYm = 2 / loss_divisor(convention, len(X)) * (np.abs(as_rows(y)) + size["A"] + np.abs(fwd.Yhat))
-    expected = {"L": (loss(y, fwd.yhat, convention), None, size["loss"], None)}
+    expected = {"L": (loss(y, fwd, convention), None, size["loss"], None)}
     hidden = "identity" if params.activation == "identity" else None
     for h in range(params.n_hidden):
         dz, dzm = back.dL_dZ[h, i], size["dL_dZ"][h, i]
@@ -212,7 +212,7 @@ def test_the_edited_rows_are_what_the_page_computes_on_and_saves(browser_page, r
     X, y = expected[:, :-1], expected[:, -1]
     fwd = forward(params, X)
     size = magnitudes(params, X, y, "mse")
-    within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(y, fwd.yhat, "mse"), size["loss"], "loss")
+    within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(y, fwd, "mse"), size["loss"], "loss")
     gradients = page.evaluate("""names => names.map(name => Number(document.querySelector(`#parameters td[aria-label="dL/d${name}"]`)
         .getAttribute('data-value')))""", names)
     within(gradients, backward(params, X, y, fwd, "mse").gradients.vector, size["gradients"], "gradients")
@@ -225,7 +225,7 @@ def test_the_edited_rows_are_what_the_page_computes_on_and_saves(browser_page, r
     page.get_by_role("button", name="Back to the run").click()
     assert page.locator("#data-plot [data-row]").count() == len(original)
     X, y = original[:, :-1], original[:, -1]
-    within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(y, forward(params, X).yhat, "mse"),
+    within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(y, forward(params, X), "mse"),
            magnitudes(params, X, y, "mse")["loss"], "the run's loss")
     assert browser_page.requests == [] and browser_page.errors == []
 

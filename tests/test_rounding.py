@@ -87,7 +87,7 @@ def losses_in_many_orders(params: Parameters, X: np.ndarray, y: np.ndarray) -> d
     collapsed = X[::-1] @ theta + (params.b_hidden @ params.w_out + params.b_out) - y[::-1]
     n = len(y)
     losses = {
-        "network.loss": loss(y, forward(params, X).yhat),
+        "network.loss": loss(y, forward(params, X)),
         "permuted, add.reduce": float(np.add.reduce(permuted**2)) / n,
         "math.fsum": math.fsum(residual**2) / n,
         "reversed, one by one": sum(float(r) ** 2 for r in residual[::-1]) / n,
@@ -122,7 +122,7 @@ def test_the_bound_holds_with_activations_outputs_and_conventions(activation, ou
     initial = init_parameters(rng, 4, 5, activation, n_outputs=outputs, output_activation=output_activation)
     params = initial.like(initial.vector * 40)  # large weights: large terms cancelling in each sum
     y = forward(params, X).yhat + 1e-13 * rng.normal(size=forward(params, X).yhat.shape)  # at the floor
-    computed = loss(y, forward(params, X).yhat, convention)
+    computed = loss(y, forward(params, X), convention)
     bound = LossRounding.of_rows(X, y, convention).of(params, computed)
     assert abs(mpmath.mpf(computed) - exact_loss(params, X, y, convention)) <= bound
 
@@ -165,7 +165,7 @@ def test_a_loss_moving_by_well_over_its_rounding_does_not_stop_and_one_within_it
     X, y = generate(200, seed=3)
     params = least_squares_fit(X, y)
     rounding = LossRounding.of_rows(X, y)
-    minimum = loss(y, forward(params, X).yhat)
+    minimum = loss(y, forward(params, X))
     bound = rounding.of(params, minimum)
 
     tol = 16 * 2.0**-52  # float64's resolution of a sum of squares: far under the bound
@@ -203,9 +203,9 @@ def test_explain_calls_a_change_well_above_the_bound_a_change():
     X, y = generate(200, seed=3)
     best = least_squares_fit(X, y, spread=0.0)
     moved = best.like(best.vector + np.eye(best.vector.size)[0] * 1e-5)
-    change = loss(y, forward(best, X).yhat) - loss(y, forward(moved, X).yhat)
+    change = loss(y, forward(best, X)) - loss(y, forward(moved, X))
     bound = LossRounding.of_rows(X, y)
-    assert abs(change) > 100 * bound.of(moved, loss(y, forward(moved, X).yhat))  # well above the bound
+    assert abs(change) > 100 * bound.of(moved, loss(y, forward(moved, X)))  # well above the bound
     verdict = loss_verdict(worked_step(X, y, moved, 0.01))
     assert verdict == "went down"
 

@@ -193,7 +193,7 @@ def test_explain_with_patience_and_a_split_works_epoch_k_from_the_last_updates_w
     path = _descent(Parameters.from_dict(init_weights), X[kept], y[kept], 0.05, 4)
     start, after = path[3], path[4]
     # Early stopping keeps the best epoch's weights (at best epoch 3's start); epoch 4 starts after epoch 3's update.
-    validation = [loss(y[held], forward(p, X[held]).yhat) for p in path[:4]]
+    validation = [loss(y[held], forward(p, X[held])) for p in path[:4]]
     assert validation == sorted(validation, reverse=True) and not np.allclose(path[2].vector, start.vector)
     assert [row["row"] for row in document["rows"]] == (kept + 1).tolist()
     assert (document["training_rows"], document["validation_rows"]) == (9, 3)
@@ -202,7 +202,7 @@ def test_explain_with_patience_and_a_split_works_epoch_k_from_the_last_updates_w
     gradients = backward(start, X[kept], y[kept], forward(start, X[kept])).gradients
     np.testing.assert_allclose([document["gradients"][name] for name in NAMES], gradients.vector, rtol=RTOL)
     np.testing.assert_allclose([document["weights_after"][name] for name in NAMES], after.vector, rtol=RTOL)
-    assert document["loss"] == pytest.approx(loss(y[kept], forward(start, X[kept]).yhat), rel=RTOL)
+    assert document["loss"] == pytest.approx(loss(y[kept], forward(start, X[kept])), rel=RTOL)
 
 
 def test_explain_refuses_an_epoch_early_stopping_never_reaches_and_works_the_last_it_does(run, workdir, small_xy,
@@ -257,7 +257,7 @@ def test_explain_refuses_an_epoch_whose_starting_weights_diverged_with_early_sto
                                                                                               patience):
     X, y = small_xy
     path = _descent(Parameters.from_dict(init_weights), X, y, 3.0, 2)
-    losses = [loss(y, forward(p, X).yhat) for p in path]
+    losses = [loss(y, forward(p, X)) for p in path]
     # By hand: epoch 2 starts below a million times epoch 1's loss, epoch 3 above it (training's divergence bound);
     # early stopping would keep epoch 2's weights, but epoch 3 starts from the diverged update after it.
     assert losses[1] < 1e6 * losses[0] < losses[2]

@@ -86,7 +86,7 @@ class WholeRows:
 
     def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
         fwd = forward(params, self.X)
-        return loss(self.y, fwd.yhat, self.convention), backward(params, self.X, self.y, fwd, self.convention).gradients
+        return loss(self.y, fwd, self.convention), backward(params, self.X, self.y, fwd, self.convention).gradients
 
 
 def full_batch_engine(X: np.ndarray, y: np.ndarray, initial: Parameters, convention: str):
@@ -155,7 +155,7 @@ class MiniBatches:
             if self.on_step is not None:
                 self.on_step(number, step, params, grads)
             divisor = loss_divisor(self.convention, len(rows))
-            loss_sum += loss(y, fwd.yhat, self.convention) * divisor
+            loss_sum += loss(y, fwd, self.convention) * divisor
             gradient_sum += grads.vector * divisor
             params = optimizer.step(params, grads)
         divisor = loss_divisor(self.convention, len(self.y))
@@ -178,13 +178,12 @@ class MiniBatches:
 
 
 def step_scale(plan, n: int) -> float:
-    """The plan's step per gradient descent's on the MSE, for n rows: a loss convention's
-    gradients are n / d(n) times the MSE's (over the rows of an update), so its step d(n) / n
-    times; momentum and Nesterov's steps add up to eta / (1 - mu), so (1 - mu) times that;
+    """The plan's step per gradient descent's on the MSE, for n rows: a loss's curvature over
+    the rows of an update is a fraction of the MSE's (losses.Loss.step_scale: d(n) / n for a
+    squared error's convention, 8 for bce, 4 for cross-entropy), its steps that many times; momentum and Nesterov's steps add up to eta / (1 - mu), so (1 - mu) times that;
     inf for adam, whose steps the curvature does not bound."""
     rows = min(plan.batch_size or n, n)
-    scale = 1.0 if LOSSES[plan.loss].lecture else loss_divisor(plan.loss, rows) / rows
-    return scale * RULES[plan.optimizer].step_scale(plan)
+    return LOSSES[plan.loss].step_scale(rows) * RULES[plan.optimizer].step_scale(plan)
 
 
 def gram_applies(initial: Parameters) -> bool:
@@ -208,4 +207,4 @@ def validation_loss(X: np.ndarray, y: np.ndarray, initial: Parameters, plan):
     gram = gram_engine(X, y, plan.loss) if applies else None
     if gram is not None:
         return gram.loss
-    return lambda params: loss(y, forward(params, X).yhat, plan.loss)
+    return lambda params: loss(y, forward(params, X), plan.loss)

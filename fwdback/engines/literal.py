@@ -92,7 +92,7 @@ class LiteralEngine:
         """network.forward, loss and backward themselves."""
         X = self.XT.T
         fwd = forward(params, X)
-        return loss(self.y, fwd.yhat, self.convention), backward(params, X, self.y, fwd, self.convention).gradients
+        return loss(self.y, fwd, self.convention), backward(params, X, self.y, fwd, self.convention).gradients
 
     def _blocked(self, params: Parameters) -> tuple[float, Gradients]:
         """z = [W, b] [x; 1], N = act(z), yhat = [w_out, b_out] [N; 1], then back.

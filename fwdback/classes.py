@@ -1,0 +1,73 @@
+"""The classes of a classifier's target column, and how its labels become the network's targets.
+
+A classifier reads one target column of class labels, numbers or strings. Its classes are the
+distinct labels in sorted order, as scikit-learn's `classes_`: numbers by value when every label
+is a number, else every label as text, by code point. The network's targets follow the loss
+(losses.Loss.link):
+
+    bce            one output, yhat = P(the second class): y = 1 for the second class, 0 for the first
+    cross-entropy  one output per class, yhat_j = P(class j): y_j = 1 for the row's class, 0 for the others
+
+No NumPy at import, so that the command line can show its options without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ClassCount, UnknownClass
+from .losses import Loss
+
+
+@dataclass(frozen=True)
+class Classes:
+    """The sorted class labels of a classifier: `labels`, numbers or strings."""
+
+    labels: tuple
+
+    @classmethod
+    def of(cls, values) -> Classes:
+        """The classes among `values` (an iterable of labels, one per row)."""
+        distinct = set(values)
+        numbers = all(_is_number(value) for value in distinct)
+        return cls(tuple(sorted(distinct) if numbers else sorted(distinct, key=str)))
+
+    def check(self, loss: Loss) -> Classes:
+        """Itself, where a classifier of `loss` (losses.LOSSES's) can learn it (ClassCount where not)."""
+        if len(self.labels) < 2 or (loss.binary and len(self.labels) != 2):
+            raise ClassCount(loss.name, self.labels, loss.binary)
+        return self
+
+    def outputs(self, loss: Loss) -> int:
+        """The network's outputs for these classes: 1 for bce's sigmoid, one per class for a softmax."""
+        return 1 if loss.binary else len(self.labels)
+
+    def indices(self, values):
+        """Each row's class index, shape (n,) ints; UnknownClass names the first row whose label is none of them."""
+        import numpy as np
+
+        position = {label: j for j, label in enumerate(self.labels)}
+        found = []
+        for row, value in enumerate(values, start=1):
+            index = position.get(value)
+            if index is None:
+                raise UnknownClass(value, row, self.labels)
+            found.append(index)
+        return np.asarray(found, dtype=np.intp)
+
+    def targets(self, values, loss: Loss):
+        """The network's targets for labels `values`: shape (n,) of 0/1 for bce, (n, m) one-hot for cross-entropy."""
+        import numpy as np
+
+        index = self.indices(values)
+        if loss.binary:
+            return index.astype(np.float64)
+        return np.eye(len(self.labels))[index]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def _is_number(value) -> bool:
+    return (isinstance(value, (int, float)) or type(value).__name__.startswith(("int", "uint", "float"))) \
+        and not isinstance(value, bool)
