@@ -284,7 +284,7 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
 
     if parts is not None:
         dataset = (stream_parts(parts, features, target, sep, chunk_rows) if chunk_rows
-                   else load_parts(parts, features, target, sep, model_columns))
+                   else load_parts(parts, features, target, sep, model_columns, labels))
     elif chunk_rows:
         dataset = stream_dataset(data, features, target, sep, chunk_rows)
     else:

@@ -30,6 +30,7 @@ from .data import (
     _trimmed,
     iter_prediction_chunks,
     iter_training_chunks,
+    labels_of,
     load_dataset,
     target_names,
 )
@@ -157,13 +158,15 @@ def stream_parts(parts: Parts, features: Sequence[str], target: str, sep: str | 
     return StreamedParts(tuple(features), target, parts.label, sep_used, chunk_rows, detected, trimmed, parts.parts, sep)
 
 
-def load_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, model_columns: bool = False) -> Dataset:
-    """Every part's rows in memory, in order, as one Dataset (load_dataset's checks, part by part)."""
+def load_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, model_columns: bool = False,
+               labels: bool = False) -> Dataset:
+    """Every part's rows in memory, in order, as one Dataset (load_dataset's checks, part by part;
+    `labels`: its target column of class labels, data.labels_of them all)."""
     _check_names(features, target)
     checked = [check_columns(part, features, target, sep, model_columns) for part in parts.parts]
-    pieces = [read_part(part, features, target, sep) for part in parts.parts]
+    pieces = [read_part(part, features, target, sep, labels) for part in parts.parts]
     X = np.concatenate([X for X, _ in pieces])
-    y = np.concatenate([y for _, y in pieces])
+    y = labels_of([y for _, y in pieces]) if labels else np.concatenate([y for _, y in pieces])
     return Dataset(X, y, tuple(features), target, parts.label, *_headers(checked, [*features, *target_names(target)]))
 
 
@@ -189,13 +192,45 @@ def check_columns(part: Part, features: Sequence[str], target: str, sep: str | N
         return reader.header
 
 
-def read_part(part: Part, features: Sequence[str], target: str, sep: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """A part's rows: X : shape (m, k), y : shape (m,) (or (m, t) for t targets), float64, every cell checked."""
+def read_part(part: Part, features: Sequence[str], target: str, sep: str | None,
+              labels: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A part's rows: X : shape (m, k), y : shape (m,) (or (m, t) for t targets), float64, every
+    cell checked; with `labels`, y is the part's class labels (a piece of data.labels_of's)."""
     if part.parquet:
-        block = np.concatenate(list(_parquet_blocks(part, [*features, *target_names(target)], PARQUET_BATCH_ROWS)), axis=1)
+        names = list(features) if labels else [*features, *target_names(target)]
+        block = np.concatenate(list(_parquet_blocks(part, names, PARQUET_BATCH_ROWS)), axis=1)
+        if labels:
+            return block.T, _parquet_labels(part, target)
         return block[: len(features)].T, _targets_of(block, len(features))
-    dataset = load_dataset(part.location, features, target, sep, name=part.name)
+    dataset = load_dataset(part.location, features, target, sep, name=part.name, labels=labels)
     return dataset.X, dataset.y
+
+
+def _parquet_labels(part: Part, column: str) -> np.ndarray:
+    """A Parquet part's column of class labels, shape (m,): float64 for a column of numbers, else
+    each cell's text, trimmed; DataError at its first empty cell, or for a column of neither."""
+    import pyarrow
+    import pyarrow.compute
+
+    file = _parquet_file(part)
+    pieces, rows_before = [], 0
+    for batch in parquet_batches(part, file, PARQUET_BATCH_ROWS, [column]):
+        array, kind = batch.column(column), batch.column(column).type
+        if pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind):
+            piece = np.array([None if text is None else text.strip(" \t") for text in array.to_pylist()], dtype=object)
+            empty = np.array([text is None or text == "" for text in piece], dtype=bool)
+        elif pyarrow.types.is_integer(kind) or pyarrow.types.is_floating(kind) or pyarrow.types.is_decimal(kind):
+            piece = pyarrow.compute.cast(array, pyarrow.float64(), safe=False).to_numpy(zero_copy_only=False)
+            empty = np.isnan(piece)
+        else:
+            raise DataError(f"{part.name}, column {column}: holds {kind} values, not class labels; give a column of "
+                            "numbers or text")
+        if empty.any():
+            place = where(part.name, rows_before + int(np.argmax(empty)) + 1, None, column)
+            raise DataError(f"{place}: the class label is empty; give the row's class or delete the row")
+        pieces.append(piece)
+        rows_before += batch.num_rows
+    return np.concatenate(pieces) if pieces else np.empty(0)
 
 
 def part_chunks(part: Part, features: Sequence[str], target: str, sep: str | None,
