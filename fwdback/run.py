@@ -270,12 +270,19 @@ def data_named(source: str | None):
         raise
 
 
-def found_classes(dataset, loss: str) -> Classes:
+def found_classes(dataset, loss: str, cluster=None) -> Classes:
     """The classes of a classifier's training data (a data.Dataset read with `labels`; streamed,
-    a data.StreamedDataset: one pass over its chunks), checked for `loss` (ClassCount)."""
+    a data.StreamedDataset: one pass over its chunks; with a cluster, engines.dask.Cluster, its
+    parts read on the workers), checked for `loss` (ClassCount)."""
     from .data import StreamedDataset, labels_of
 
-    if isinstance(dataset, StreamedDataset):
+    if cluster is not None:
+        from .engines.dask import Partitions
+
+        with data_named(dataset.source):
+            labels = Partitions.read(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option,
+                                     labels=True).labels()
+    elif isinstance(dataset, StreamedDataset):
         with data_named(dataset.source):
             labels = labels_of([_distinct(read) for _, read in dataset.chunks()])
     else:
@@ -316,10 +323,14 @@ def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None, classe
     from .data import StreamedDataset
 
     if cluster is not None:
-        from .engines.dask import Partitions, prepare_partitioned
+        from .engines.dask import Partitions, partitioned_classifier, prepare_partitioned
 
         with data_named(dataset.source):
-            partitions = Partitions.read(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option)
+            partitions = Partitions.read(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option,
+                                         labels=classes is not None)
+            if classes is not None:
+                partitions = partitions.with_targets(dataset.parts, classes, LOSSES[plan.loss], dataset.target)
+                return partitioned_classifier(partitions, plan, scaling)
             return prepare_partitioned(partitions, plan, scaling)
     if isinstance(dataset, StreamedDataset):
         with data_named(dataset.source):
