@@ -118,7 +118,7 @@ def starting_point(plan: TrainingPlan, network: NetworkSettings, *, init: str | 
         network = classifier_network(network, plan.loss)
         if LOSSES[plan.loss].classifies and network.classes is None:
             raise ValueError("a classifier's starting point needs its classes (classes_of_rows)")
-        weights = initial_weights(plan, network.architecture, init)
+        weights = initial_weights(plan, network.architecture, init, network.classes)
         check_frozen(plan.freeze, weights.params)
         return StartingPoint(network, plan, weights, init=init)
     return resumed_start(load_model(resume), plan, network, given, resume)
@@ -136,16 +136,18 @@ def resumed_start(resumed: Model, plan: TrainingPlan, network: NetworkSettings, 
     return StartingPoint(network, plan, InitialWeights(resumed.params, resumed.scaling), resume=resume, resumed=resumed)
 
 
-def initial_weights(plan: TrainingPlan, architecture: Architecture, init: str | None = None) -> InitialWeights:
+def initial_weights(plan: TrainingPlan, architecture: Architecture, init: str | None = None,
+                    classes: Classes | None = None) -> InitialWeights:
     """The weights of the `init` file, with the scaling of a model trained on z-scores, or random
     ones by plan.seed. An init model's weights are for its z-scores, so the rows are scaled as it
-    says; a plan that says standardize=False contradicts that (InitOnRawValues)."""
+    says; a plan that says standardize=False contradicts that (InitOnRawValues). A classifier's
+    (of `classes`) init model of other classes is refused (modelfile.load_init)."""
     a = architecture
     check_memory(a.size, a.n_hidden, None, None)
     if init is None:
         return InitialWeights(init_parameters(np.random.default_rng(plan.seed), a.n_inputs, a.n_hidden, a.activation,
                                               n_outputs=a.n_outputs, output_activation=a.output_activation, bias=a.bias))
-    start = load_init(init, architecture)
+    start = load_init(init, architecture, classes)
     if start.scaling is not None and plan.standardize is False:
         raise InitOnRawValues(init)
     return start

@@ -103,6 +103,18 @@ def test_a_resumed_classifier_refuses_a_class_it_does_not_have_and_goes_on_with_
             before=before, train=True)
 
 
+def test_a_classifier_starts_from_the_weights_of_one_of_its_classes_only(workdir, invoke, two):
+    succeeded(invoke("train", "two.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "10", "-q"))
+    text = (workdir / "two.csv").read_text()
+    (workdir / "other.csv").write_text(text.replace(",no\n", ",nope\n"))
+    succeeded(invoke("train", "two.csv", "--features", "x1,x2", "--loss", "bce", "--init", "model.json", "--epochs", "3",
+                     "--model", "next.json", "-q"))
+    before = fingerprint(workdir)
+    o = invoke("train", "other.csv", "--features", "x1,x2", "--loss", "bce", "--init", "model.json", "--model", "x.json")
+    refused(o, 1, ["model.json: is a classifier of the classes (no, yes), and the data's are (nope, yes)"], root=workdir,
+            before=before, train=True)
+
+
 def test_resuming_a_classifier_is_training_it_in_one_run(workdir, invoke, three):
     common = ("three.csv", "--features", "x1,x2", "--loss", "cross-entropy", "--activation", "tanh", "-q")
     succeeded(invoke("train", *common, "--epochs", "70", "--model", "whole.json"))
