@@ -25,8 +25,8 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .classes import Classes, class_targets
 from .engines.rows import TrainingRows, streamed_classifier
-from .errors import ClassCount, ClassifierConflict, DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
-    SettingNotUsed, SquaresOverflow, StreamingConflict
+from .errors import ClassCount, ClassifierConflict, DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, \
+    NoEpochsLeft, ResumeConflict, SettingNotUsed, SquaresOverflow, StreamingConflict, UnknownClass
 from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_init, load_model, optimizer_state_of, \
     optimizer_state_record
 from .losses import LOSSES
@@ -342,7 +342,11 @@ def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None, classe
             return prepare_streamed(dataset.chunks, plan, scaling)
     y = dataset.y
     if classes is not None:
-        y = class_targets(y, LOSSES[plan.loss], classes, dataset.source, dataset.target)[0]
+        try:
+            y = class_targets(y, LOSSES[plan.loss], classes, dataset.source, dataset.target)[0]
+        except UnknownClass as unknown:
+            unknown.source, unknown.row = dataset.place(unknown.row)
+            raise
     return prepare(dataset.X, y, plan, scaling)
 
 

@@ -115,6 +115,17 @@ def test_a_classifier_starts_from_the_weights_of_one_of_its_classes_only(workdir
             before=before, train=True)
 
 
+def test_an_unseen_class_in_data_of_many_parts_is_named_by_its_part_and_row(workdir, invoke, two):
+    succeeded(invoke("train", "two.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "5", "-q"))
+    (workdir / "parts").mkdir()
+    (workdir / "parts" / "a.csv").write_text("x1,x2,y\n1,2,yes\n3,4,no\n5,6,no\n")
+    (workdir / "parts" / "b.csv").write_text("x1,x2,y\n1,2,no\n3,4,maybe\n")
+    before = fingerprint(workdir)
+    o = invoke("train", "parts", "--resume", "model.json", "--epochs", "5", "--model", "more.json")
+    refused(o, 1, ["parts/b.csv, row 2, column y: 'maybe' is not one of the model's classes"], root=workdir,
+            before=before, train=True)
+
+
 def test_resuming_a_classifier_is_training_it_in_one_run(workdir, invoke, three):
     common = ("three.csv", "--features", "x1,x2", "--loss", "cross-entropy", "--activation", "tanh", "-q")
     succeeded(invoke("train", *common, "--epochs", "70", "--model", "whole.json"))
