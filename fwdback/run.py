@@ -117,7 +117,8 @@ def starting_point(plan: TrainingPlan, network: NetworkSettings, *, init: str | 
         check_used(dataclasses.asdict(plan))
         network = classifier_network(network, plan.loss)
         if LOSSES[plan.loss].classifies and network.classes is None:
-            raise ValueError("a classifier's starting point needs its classes (classes_of_rows)")
+            raise ValueError("a classifier's network needs its classes: NetworkSettings(classes=...) of its rows "
+                             "(found_classes, or classes.class_targets)")
         weights = initial_weights(plan, network.architecture, init, network.classes)
         check_frozen(plan.freeze, weights.params)
         return StartingPoint(network, plan, weights, init=init)
@@ -242,22 +243,18 @@ def streaming_conflict(network: NetworkSettings, plan: TrainingPlan, history: bo
     """What rules out streamed training of `network` by `plan` (the lecture's linear network, one
     output, or a classifier of any network, on full batches, without a `history` of every epoch's
     parameters), as the error to raise (`of_resume`: the network is a resumed model's); or None."""
-    if LOSSES[plan.loss].classifies:
-        conflicts = [
-            (plan.batch_size is not None, StreamingConflict("batch_size", classifier=True)),
-            (plan.val_split is not None, StreamingConflict("val_split", classifier=True)),
-            (history, StreamingConflict("history", classifier=True)),
-        ]
-        return next((conflict for applies, conflict in conflicts if applies), None)
-    conflicts = [
+    classifier = LOSSES[plan.loss].classifies  # its streamed epochs are network.py's, of any network (ChunkedRows)
+    network_conflicts = [] if classifier else [
         (not ACTIVATIONS[network.activation].identity, StreamingConflict("activation", network.activation, of_resume)),
         (not ACTIVATIONS[network.output_activation].identity,
          StreamingConflict("output_activation", network.output_activation, of_resume)),
         (not isinstance(network.target, str), StreamingConflict("target", None, of_resume)),
         (not network.bias, StreamingConflict("bias", False, of_resume)),
-        (plan.batch_size is not None, StreamingConflict("batch_size")),
-        (plan.val_split is not None, StreamingConflict("val_split")),
-        (history, StreamingConflict("history")),
+    ]
+    conflicts = network_conflicts + [
+        (plan.batch_size is not None, StreamingConflict("batch_size", classifier=classifier)),
+        (plan.val_split is not None, StreamingConflict("val_split", classifier=classifier)),
+        (history, StreamingConflict("history", classifier=classifier)),
     ]
     return next((conflict for applies, conflict in conflicts if applies), None)
 
