@@ -411,7 +411,8 @@ class _Estimator:
         settings = stored_settings(model)
         _check_loss(f"{cls.__name__}.from_model", settings["loss"], cls._classifies)
         # Every setting of the run (its seed is random_state); one the file does not record is the default.
-        estimator = cls(**{setting.estimator_name: settings[setting.name] for setting in cls._settings})
+        estimator = cls(**{setting.estimator_name: settings[setting.name] for setting in cls._settings
+                           if setting.name in settings})
         estimator._set_fitted(params, model.scaling, params.n_inputs, np.asarray(model.features, dtype=object),
                               model.classes)
         estimator.target_name_ = model.target
