@@ -153,10 +153,14 @@ class ClassCount(DataError):
     """A target column with fewer classes than a classifier needs, or more than bce takes."""
 
     def __init__(self, loss: str, classes: tuple, binary: bool):
-        self.loss, self.classes = loss, classes
-        found = ", ".join(map(str, classes)) or "none"
-        need = "exactly 2 classes" if binary else "at least 2 classes"
-        super().__init__(f"--loss {loss} needs {need} in the target column; it has {len(classes)} ({found})")
+        self.loss, self.classes, self.binary = loss, classes, binary
+        super().__init__(loss, classes, binary)
+
+    def message(self, name=python_name) -> str:
+        found = ", ".join(map(str, self.classes)) or "none"
+        need = "exactly 2 classes" if self.binary else "at least 2 classes"
+        has = f"{len(self.classes)} class{'' if len(self.classes) == 1 else 'es'}"
+        return f"{name('loss', self.loss)} needs {need} in the target column; it has {has} ({found})"
 
 
 class DataTooLarge(DataError):

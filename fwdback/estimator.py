@@ -617,7 +617,8 @@ class FwdbackClassifier(_Estimator):
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row, shape (n,), for X, shape (n, k) (the first of
         classes_ where two are equally probable: bce's yhat = 1/2 is classes_[0])."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        probabilities = self.predict_proba(X)
+        return self.classes_[np.argmax(probabilities, axis=1)]
 
     def score(self, X, y) -> float:
         """Accuracy: the fraction of rows of X whose predicted class is y's label, as scikit-learn's
