@@ -24,7 +24,7 @@ import numpy as np
 
 from . import network, run
 from .run import check_used, stored_settings
-from .classes import Classes
+from .classes import Classes, class_targets
 from .errors import UnknownArgument, quiet_floats
 from .losses import LOSSES, CLASSIFICATION_LOSS_NAMES, REGRESSION_LOSS_NAMES
 from .network import Architecture, Gradients, Parameters, init_parameters
@@ -409,7 +409,7 @@ class _Estimator:
         model = load_model(path)
         params = model.params
         settings = stored_settings(model)
-        _check_loss(f"{cls.__name__}.from_model", settings["loss"], cls._classifies)
+        _check_loss(cls.__name__, settings["loss"], cls._classifies, path)
         # Every setting of the run (its seed is random_state); one the file does not record is the default.
         estimator = cls(**{setting.estimator_name: settings[setting.name] for setting in cls._settings
                            if setting.name in settings})
@@ -596,10 +596,9 @@ class FwdbackClassifier(_Estimator):
         bce, (n, m) one-hot for cross-entropy), and the network of its classes: y's own, or with
         warm_start the fitted ones (errors.UnknownClass for a label that is none of them)."""
         labels = _as_labels(y, len(X), type(self).__name__)
-        loss = LOSSES[self.loss]
-        classes = self._classes() if self.warm_start and self.__sklearn_is_fitted__() else Classes.of(labels)
-        classes.check(loss)
-        return classes.targets(labels, loss), self._network(X.shape[1], _target_name(y, names), classes)
+        fitted = self._classes() if self.warm_start and self.__sklearn_is_fitted__() else None
+        targets, classes = class_targets(labels, LOSSES[self.loss], fitted)
+        return targets, self._network(X.shape[1], _target_name(y, names), classes)
 
     def _output_activation(self) -> str:
         return LOSSES[self.loss].link
@@ -713,14 +712,17 @@ def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
     return 1.0 - ss_res / ss_tot
 
 
-def _check_loss(call: str, loss: str, classifies: bool) -> None:
-    """A ValueError where `loss` (a name in losses.LOSSES) is not the kind of loss of the estimator
-    `call` names (a classifier's where `classifies`), naming the estimator whose it is."""
+def _check_loss(estimator: str, loss: str, classifies: bool, model: str | None = None) -> None:
+    """A ValueError where `loss` (a name in losses.LOSSES) is not the kind of loss of `estimator`
+    (a classifier's where `classifies`), naming the estimator whose it is: of its parameter, or of
+    the `model` file from_model reads."""
     if LOSSES[loss].classifies == classifies:
         return
     kind, other, own = ("a regressor's", "FwdbackRegressor", CLASSIFICATION_LOSS_NAMES) if classifies else \
         ("a classifier's", "FwdbackClassifier", REGRESSION_LOSS_NAMES)
-    raise ValueError(f"{call}(loss={loss!r}): {loss} is {kind} loss; use {other}(loss={loss!r}), or give loss one of "
+    if model is not None:
+        raise ValueError(f"{model} is {kind} model (trained with loss {loss}); load it with {other}.from_model")
+    raise ValueError(f"{estimator}(loss={loss!r}): {loss} is {kind} loss; use {other}(loss={loss!r}), or give loss one of "
                      f"{', '.join(map(repr, own))}")
 
 
