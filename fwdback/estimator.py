@@ -24,6 +24,7 @@ import numpy as np
 
 from . import network, run
 from .run import check_used, stored_settings
+from .activations import NETWORK_OUTPUT_ACTIVATIONS
 from .classes import Classes, class_targets
 from .errors import UnknownArgument, quiet_floats
 from .losses import LOSSES, CLASSIFICATION_LOSS_NAMES, REGRESSION_LOSS_NAMES
@@ -678,13 +679,18 @@ def _unknown(call: str, name: str, taken: tuple[str, ...]) -> UnknownArgument:
 
 def _architecture(call: str, n_inputs, hidden, activation, shape: dict, own: tuple[str, ...]) -> Architecture:
     """The network a Network constructor's arguments ask for: hidden, activation and `shape`'s
-    output_activation and bias checked by their settings (n_inputs, n_outputs by Architecture);
-    `own`: the call's other arguments, named with these where a keyword is not taken."""
+    bias checked by their settings, output_activation as a network may have it (a classifier's
+    softmax too: NETWORK_OUTPUT_ACTIVATIONS), n_inputs and n_outputs by Architecture; `own`: the
+    call's other arguments, named with these where a keyword is not taken."""
     unknown = next((name for name in shape if name not in _SHAPE), None)
     if unknown is not None:
         raise _unknown(call, unknown, ("n_inputs", "hidden", "activation", *own, *_SHAPE))
     _check_arguments(call, {"hidden": hidden, "activation": activation} | {
-        name: value for name, value in shape.items() if name != "n_outputs"})
+        name: value for name, value in shape.items() if name not in ("n_outputs", "output_activation")})
+    output = shape.get("output_activation", "identity")
+    if output not in NETWORK_OUTPUT_ACTIVATIONS:
+        raise ValueError(f"{call}(output_activation={output!r}): output_activation must be one of "
+                         f"{', '.join(map(repr, NETWORK_OUTPUT_ACTIVATIONS))}")
     return Architecture(n_inputs, hidden, activation=activation, **shape)
 
 
