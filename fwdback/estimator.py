@@ -291,8 +291,10 @@ class _Estimator:
         if not (self.warm_start and self.__sklearn_is_fitted__()):
             return run.starting_point(self._plan(seed), network)
         fitted = self.params_
-        for what, has, asked in (("columns of X (n_features_in_)", fitted.n_inputs, len(network.features)),
-                                 ("columns of y (outputs)", fitted.n_outputs, network.architecture.n_outputs)):
+        shapes = [("columns of X (n_features_in_)", fitted.n_inputs, len(network.features))]
+        if network.classes is None:  # a classifier's outputs are its fitted classes', for the loss it goes on with
+            shapes.append(("columns of y (outputs)", fitted.n_outputs, network.architecture.n_outputs))
+        for what, has, asked in shapes:
             if asked != has:
                 raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, which takes "
                                  f"{has} {what}, not {asked}; give it those, or fit afresh with warm_start=False")
