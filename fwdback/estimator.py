@@ -25,7 +25,7 @@ import numpy as np
 from . import network, run
 from .run import check_used, stored_settings
 from .activations import NETWORK_OUTPUT_ACTIVATIONS
-from .classes import Classes, class_targets
+from .classes import Classes, class_targets, probabilities
 from .errors import UnknownArgument, quiet_floats
 from .losses import LOSSES, CLASSIFICATION_LOSS_NAMES, REGRESSION_LOSS_NAMES
 from .network import Architecture, Gradients, Parameters, init_parameters
@@ -265,7 +265,7 @@ class _Estimator:
             client = default_client()
         except (ImportError, ValueError):  # no client (or no distributed): the rows are computed into memory
             return self.fit(*(data.compute() if _is_dask(data) else data for data in (X, y)))
-        from .engines.dask import dask_arrays, partitions_of, prepare_partitioned
+        from .engines.dask import dask_arrays
 
         names = _feature_names(X)
         target_name = _target_name(y, names)
@@ -274,10 +274,9 @@ class _Estimator:
         X, y = dask_arrays(X, y)
         _check_shape(X.shape, type(self).__name__)
         _check_length(X.shape[0], y.shape[0])
-        partitions = partitions_of(client, X, y)
-        network = self._network(X.shape[1], target_name)
+        partitions, network = self._partitions(client, X, y, target_name)
         start = self._start(network, seed)
-        fitted = run.fit(start, prepare_partitioned(partitions, start.plan, start.weights.scaling))
+        fitted = run.fit(start, self._partitioned_rows(partitions, start))
         return self._fitted(fitted, network, names, start.plan.seed)
 
     def _start(self, network: run.NetworkSettings, seed: int) -> run.StartingPoint:
@@ -346,10 +345,8 @@ class _Estimator:
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
-    def _outputs(self, X) -> np.ndarray:
-        """The network's outputs yhat, shape (n,) (or (n, m) for m outputs), in y's units, for X,
-        shape (n, k), checked against the columns fit saw. Of a Dask array, a Dask array (of a Dask
-        data frame, a series), computed block by block where it is computed (by predict)."""
+    def _check_predictable(self, X) -> None:
+        """A NotFittedError before fit, a ValueError for a data frame X of other columns than fit's."""
         if not self.__sklearn_is_fitted__():
             raise _not_fitted(
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before predict or score"
@@ -361,12 +358,11 @@ class _Estimator:
                 f"The feature names should match those that were passed during fit: {list(fitted_names)}, "
                 f"not {list(names)}; select and order the columns as in fit"
             )
-        if _is_dask(X):
-            from .engines.dask import predicted_lazily
 
-            return predicted_lazily(self, X)
-        X = _as_matrix(X, type(self).__name__, self.n_features_in_)
-        return self._model().predict(X)
+    def _outputs(self, X) -> np.ndarray:
+        """The network's outputs yhat, shape (n,) (or (n, m) for m outputs), in y's units, for X,
+        shape (n, k), in memory."""
+        return self._model().predict(_as_matrix(X, type(self).__name__, self.n_features_in_))
 
     def _model(self) -> Model:
         names = getattr(self, "feature_names_in_", None)
@@ -538,10 +534,26 @@ class FwdbackRegressor(_Estimator):
     def _output_activation(self) -> str:
         return self.output_activation
 
+    def _partitions(self, client, X, y, target: str):
+        """(engines.dask.Partitions of X's and y's blocks on the workers, the network they train)."""
+        from .engines.dask import partitions_of
+
+        return partitions_of(client, X, y), self._network(X.shape[1], target)
+
+    def _partitioned_rows(self, partitions, start: run.StartingPoint):
+        from .engines.dask import prepare_partitioned
+
+        return prepare_partitioned(partitions, start.plan, start.weights.scaling)
+
     @quiet_floats
     def predict(self, X) -> np.ndarray:
         """yhat, shape (n,), in y's units, for X, shape (n, k). Of a Dask array, a Dask array (of a
         Dask data frame, a series), computed block by block where it is computed."""
+        self._check_predictable(X)
+        if _is_dask(X):
+            from .engines.dask import predicted_lazily
+
+            return predicted_lazily(self.predict, X)
         return self._outputs(X)
 
     @quiet_floats
@@ -609,18 +621,50 @@ class FwdbackClassifier(_Estimator):
     def _classes(self) -> Classes:
         return Classes(tuple(self.classes_.tolist()))
 
+    def _partitions(self, client, X, y, target: str):
+        """(engines.dask.Partitions of X's blocks and their labels' targets on the workers, the
+        network of their classes: the labels' own, found on the workers, or with warm_start the
+        fitted ones). Each block's labels are checked as fit checks labels (_as_labels)."""
+        from .engines.dask import Partitions, partitions_of
+
+        partitions = partitions_of(client, X, y, labels=True)
+        firsts = np.cumsum([0, *partitions.rows[:-1]]).tolist()
+        if self.warm_start and self.__sklearn_is_fitted__():
+            classes = self._classes()
+        else:
+            found = client.gather(client.map(_block_classes, partitions.futures, firsts, pure=False))
+            classes = Classes.of(set().union(*found)).check(LOSSES[self.loss])
+        futures = client.map(_block_targets, partitions.futures, firsts, classes=classes, loss=LOSSES[self.loss],
+                             pure=False)
+        return Partitions(client, futures, partitions.rows), self._network(X.shape[1], target, classes)
+
+    def _partitioned_rows(self, partitions, start: run.StartingPoint):
+        from .engines.dask import partitioned_classifier
+
+        return partitioned_classifier(partitions, start.plan, start.weights.scaling)
+
     @quiet_floats
     def predict_proba(self, X) -> np.ndarray:
         """P(classes_[j] | row i), shape (n, n_classes), for X, shape (n, k): the softmax's outputs,
-        or bce's 1 - yhat and yhat."""
-        yhat = self._outputs(X)
-        return np.column_stack([1.0 - yhat, yhat]) if yhat.ndim == 1 else yhat
+        or bce's 1 - yhat and yhat (classes.probabilities). Of a Dask array or data frame, a Dask
+        array, computed block by block where it is computed."""
+        self._check_predictable(X)
+        if _is_dask(X):
+            from .engines.dask import predicted_lazily
+
+            return predicted_lazily(self.predict_proba, X, columns=len(self.classes_))
+        return probabilities(self._outputs(X))
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row, shape (n,), for X, shape (n, k) (the first of
-        classes_ where two are equally probable: bce's yhat = 1/2 is classes_[0])."""
-        probabilities = self.predict_proba(X)
-        return self.classes_[np.argmax(probabilities, axis=1)]
+        classes_ where two are equally probable: bce's yhat = 1/2 is classes_[0]). Of a Dask array
+        or data frame, a Dask array or series, computed block by block where it is computed."""
+        self._check_predictable(X)
+        if _is_dask(X):
+            from .engines.dask import predicted_lazily
+
+            return predicted_lazily(self.predict, X, self.classes_.dtype if self.classes_.dtype.kind in "biuf" else object)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def score(self, X, y) -> float:
         """Accuracy: the fraction of rows of X whose predicted class is y's label, as scikit-learn's
@@ -853,10 +897,11 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
     return y
 
 
-def _as_labels(y, n_rows: int, estimator: str) -> list:
+def _as_labels(y, n_rows: int, estimator: str, first: int = 0) -> list:
     """y's class labels, one per row, as Python numbers or strings; a column (n_rows, 1) is
     flattened with a warning. A ValueError for what is no class label: a missing value, or a
-    number with a fraction (scikit-learn's "continuous" target, a regressor's)."""
+    number with a fraction (scikit-learn's "continuous" target, a regressor's), naming its row
+    (counted from `first`, a block's first row in the whole of y)."""
     if y is None:
         raise ValueError(f"{estimator} requires y to be passed, but the target y is None; give one label per row of X")
     y = np.asarray(y)
@@ -870,13 +915,27 @@ def _as_labels(y, n_rows: int, estimator: str) -> list:
         raise ValueError(f"y should be a 1d array of class labels, one per row, got shape {y.shape}")
     _check_length(n_rows, len(y))
     labels = y.tolist()
-    for row, label in enumerate(labels):
+    for row, label in enumerate(labels, start=first):
         if label is None or isinstance(label, float) and not np.isfinite(label):
             raise ValueError(f"y[{row}] is {label}, not a class label; drop that row or give it its class")
         if isinstance(label, float) and not label.is_integer():
             raise ValueError(f"Unknown label type: continuous (y[{row}] is {label}); a classifier's labels are classes, "
                              "whole numbers or strings: use FwdbackRegressor for a continuous target")
     return labels
+
+
+def _block_classes(partition, first: int) -> set:
+    """The distinct labels of a block of rows on a Dask worker, (X, labels), checked as fit checks
+    labels (_as_labels); `first`: the block's first row in the whole of y."""
+    return set(_as_labels(partition[1], len(partition[1]), "FwdbackClassifier", first))
+
+
+def _block_targets(partition, first: int, classes: Classes, loss) -> tuple[np.ndarray, np.ndarray]:
+    """A block of rows on a Dask worker, (X, labels), as (X, the network's targets by `classes`):
+    classes.class_targets', an unknown label named by its row in the whole of y."""
+    X, labels = partition
+    return X, class_targets(_as_labels(labels, len(labels), "FwdbackClassifier", first), loss, classes,
+                            rows_before=first)[0]
 
 
 def _not_fitted(message: str) -> NotFittedError:
