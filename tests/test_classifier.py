@@ -198,6 +198,13 @@ def test_a_saved_classifier_is_what_fwdback_train_writes_and_loads_back(run, wor
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     with pytest.raises(ValueError, match="cli.json is a classifier's model .*; load it with FwdbackClassifier.from_model"):
         FwdbackRegressor.from_model("cli.json")
+    result = run(["predict", "d.csv", "--model", "api.json"])
+    assert result.exit_code == 0, result.stderr
+    header, *lines = result.stdout.splitlines()
+    assert header == "x1,x2,y,y_prob_1,y_prob_2,y_prob_3,y_hat"
+    written = [line.split(",") for line in lines]
+    np.testing.assert_array_equal([[float(cell) for cell in row[3:6]] for row in written], model.predict_proba(X))
+    assert [int(row[6]) for row in written] == model.predict(X).tolist()
 
 
 def test_fwdback_fit_with_a_classifier_s_loss_is_the_classifier_s_fit():
