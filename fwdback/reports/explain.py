@@ -354,7 +354,7 @@ def _rounded(worked: WorkedEpoch, row: int, label: Raw) -> Raw:
     """The note of a row whose probability rounds to 0 or 1 in float64: which, and that the logits give the term."""
     P = worked.forward.Yhat[:, row]
     if worked.loss_convention.binary:
-        what = "yhat rounds to 1, 1 - yhat to 0" if P[0] >= 1 else "yhat rounds to 0"
+        what = f"yhat rounds to {'1' if P[0] >= 1 else '0'}"
     else:
         what = f"{worked.outputs[worked.classes[row]]} rounds to 0"
     words = f"{label.plain_text}: {what} in float64, so the term is taken from the logits"
@@ -464,7 +464,7 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int) -> tuple[list, Text]:
         p, y = P[0], Y[0]
         combined = [_combined(worked, numbers=(p, y)), Num(dA[0])]
         if not worked.separable[row]:
-            note = (" ", equation(Sym("yhat"), Num(p)), " rounds to ", "1" if p >= 1 else "0", " in float64 (", equation(Sym("a"),
+            note = (" ", Sym("yhat"), " rounds to ", "1" if p >= 1 else "0", " in float64 (", equation(Sym("a"),
                     Num(worked.forward.A[0, row])), "), so ", Frac(Sub(Num(1), Sym("y")), Sub(Num(1), Sym("yhat"))) if p >= 1
                     else Frac(Sym("y"), Sym("yhat")), " divides by 0 and the slope ", equation(Partial(Sym("yhat"), Sym("a")),
                     Num(0)), ": taken apart, the two factors are no numbers (infinite times 0), and only their product, the "
@@ -479,10 +479,10 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int) -> tuple[list, Text]:
         ], (" class ", equation(Sym("y"), Num(y)), ", ", equation(Sym("yhat"), Num(p)), ".")
     c = worked.classes[row]
     out = worked.outputs[c]
-    label = (" class ", Sym("c"), " = ", str(c + 1), ", ", equation(Sym(out), Num(P[c])))
+    label = (" class ", Sym("c"), " = ", str(c + 1), ", ")
     combined = [equation(grad(a), _combined(worked, numbers=(P[l], Y[l])), Num(dA[l])) for l, a in enumerate(worked.into_outputs)]
     if not worked.separable[row]:
-        note = (*label, " rounds to 0 in float64, so ", equation(grad(out), Neg(Frac(Num(1), mul(n, Sym(out))))),
+        note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(Frac(Num(1), mul(n, Sym(out))))),
                 " divides by 0 and ", Sym(out), "'s slopes are 0: taken apart, the two factors are no numbers "
                 "(infinite times 0), and only their product, the combined factor, is one:")
         return combined, note
@@ -492,7 +492,8 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int) -> tuple[list, Text]:
         slope = Partial(Sym(out), Sym(a))
         lines.append(equation(grad(a), mul(grad(out), slope), mul(Num(dyhat), Num(P[c]), Paren(Sub(Num(float(c == l)), Num(P[l])))),
                               _combined(worked, numbers=(P[l], Y[l])), Num(dA[l])))
-    return lines, (*label, "; ", Sym("yj"), " = 0 for every other ", Sym("j"), ", whose terms are 0.")
+    return lines, (*label, equation(Sym(out), Num(P[c])), "; ", Sym("yj"), " = 0 for every other ", Sym("j"),
+                   ", whose terms are 0.")
 
 
 def _output_gradient(worked: WorkedEpoch, j: int, name: str, h: int | None, terms: int):
