@@ -28,19 +28,21 @@ FROZEN = Raw("frozen: kept", r"\text{frozen: kept}", "<mtext>frozen: kept</mtext
 
 
 def explanation(
-    worked: WorkedEpoch, features, rows: int, target="y", source: str | None = None, start: Text = ()
+    worked: WorkedEpoch, features, rows: int, target="y", source: str | None = None, start: Text = (),
+    classes: tuple | None = None,
 ) -> list[Block]:
     """The worked step as sections: lecture notes with the user's numbers.
 
     `rows` rows are shown in the forward pass; every sum runs over all rows of the step, with
     its first terms written out. `target` is the target column's name, or a list of them (one
     an output). `source` (the data's name) and `start` (where the weights came from, a path
-    as Code: "from ", Code("w.json")) go into the opening paragraph.
+    as Code: "from ", Code("w.json")) go into the opening paragraph. A classifier's `classes`
+    are the labels of its target column, in the order of its outputs (classes.Classes.labels).
     """
     shown = min(rows, worked.n)
     terms = worked.n if worked.n <= rows else min(rows, SUM_TERMS)
     return [
-        *_opening(worked, features, (target,) if isinstance(target, str) else tuple(target), source, start),
+        *_opening(worked, features, (target,) if isinstance(target, str) else tuple(target), source, start, classes),
         *_weights_section(worked),
         *_forward_section(worked, shown),
         *_loss_section(worked, terms),
@@ -51,7 +53,8 @@ def explanation(
     ]
 
 
-def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: str | None, start: Text) -> list[Block]:
+def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: str | None, start: Text,
+             classes: tuple | None) -> list[Block]:
     step = "" if worked.step == 1 else f", step {worked.step} of {worked.steps},"
     blocks = [
         Heading(f"Epoch {count(worked.epoch)}{step} of forward and backward propagation, worked by hand", level=1),
@@ -59,7 +62,10 @@ def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: st
                        equation(Sym("eta"), Num(worked.lr)), *((", initial weights ", *start) if start else ()), ".")),
     ]
     inputs = worked.inputs
-    if tuple(features) != inputs or targets != worked.targets:
+    as_named = tuple(features) == inputs and targets == ("y",) and classes == (0, 1)
+    if classes is not None and not as_named:
+        blocks.append(Paragraph(_class_mapping(worked, features, targets[0], classes)))
+    elif classes is None and (tuple(features) != inputs or targets != worked.targets):
         mapping = []
         for lecture, column in zip(inputs, features):
             mapping += [", " if mapping else "", Sym(lecture), " is column ", Code(column)]
@@ -85,6 +91,24 @@ def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: st
             "gains its slope ", equation(Partial(Sym(yhat), Sym(a)), _out_slope(worked.out_act, yhat)), ".",
         )))
     return blocks
+
+
+def _class_mapping(worked: WorkedEpoch, features, target: str, classes: tuple) -> Text:
+    """A classifier's columns: the inputs', and how the target column's labels become y (bce) or y1..ym."""
+    mapping = []
+    for lecture, column in zip(worked.inputs, features):
+        if lecture != column:
+            mapping += [", " if mapping else "", Sym(lecture), " is column ", Code(column)]
+    mapping += ["; " if mapping else ""]
+    labels = [Code(str(label)) for label in classes]
+    if worked.loss_convention.binary:
+        return text(*mapping, Sym("y"), " is 1 where column ", Code(target), " is ", labels[1], ", 0 where it is ",
+                    labels[0], " (its classes in sorted order).")
+    which = []
+    for y, label in zip(worked.targets, labels):
+        which += [", " if which else "", Sym(y), " for ", label]
+    return text(*mapping, Sym("yj"), " is 1 where column ", Code(target), " is class ", Sym("j"), "'s label, 0 elsewhere: ",
+                *which, " (its classes in sorted order).")
 
 
 def _link_note(worked: WorkedEpoch) -> Text:
