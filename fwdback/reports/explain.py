@@ -454,7 +454,7 @@ def _cancellation_blocks(worked: WorkedEpoch, shown: int) -> list[Block]:
         yj, yhatj, yhatl = Sym("yj", "i"), Sym("yhatj", "i"), Sym("yhatl", "i")
         delta = Raw("delta_jl", r"\delta_{jl}", "<msub><mi>δ</mi><mrow><mi>j</mi><mi>l</mi></mrow></msub>")
         general = [
-            equation(grad("yhatj", "i"), Neg(Frac(yj, mul(n, yhatj)))),
+            equation(grad("yhatj", "i"), Neg(seq(Frac(Num(1), n), Frac(yj, yhatj)))),
             equation(Partial(yhatj, Sym("al", "i")), mul(yhatj, Paren(Sub(delta, yhatl)))),
             equation(grad("al", "i"), SumOver(mul(grad("yhatj", "i"), Partial(yhatj, Sym("al", "i"))), "j", "m"),
                      Neg(seq(Frac(Num(1), n), SumOver(mul(yj, Paren(Sub(delta, yhatl))), "j", "m"))),
@@ -506,12 +506,12 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int) -> tuple[list, Text]:
     label = (" class ", Sym("c"), " = ", str(c + 1), ", ")
     combined = [equation(grad(a), _combined(worked, numbers=(P[l], Y[l])), Num(dA[l])) for l, a in enumerate(worked.into_outputs)]
     if not worked.separable[row]:
-        note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(Frac(Num(1), mul(n, Sym(out))))),
+        note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(seq(Frac(Num(1), n), Frac(Num(1), Sym(out))))),
                 " divides by 0 and ", Sym(out), "'s slopes are 0: taken apart, the two factors are no numbers "
                 "(infinite times 0), and only their product, the combined factor, is one:")
         return combined, note
     dyhat = worked.dL_dYhat_apart[c, row]
-    lines = [equation(grad(out), Neg(Frac(Num(1), mul(n, Num(P[c])))), Num(dyhat))]
+    lines = [equation(grad(out), Neg(seq(Frac(Num(1), n), Frac(Num(1), Num(P[c])))), Num(dyhat))]
     for l, a in enumerate(worked.into_outputs):
         slope = Partial(Sym(out), Sym(a))
         lines.append(equation(grad(a), mul(grad(out), slope), mul(Num(dyhat), Num(P[c]), Paren(Sub(Num(float(c == l)), Num(P[l])))),
