@@ -60,6 +60,7 @@ def reference(w: dict, classes: int, y_class: list[int]) -> dict:
         else:
             e = [math.exp(v) for v in a]
             p = [v / sum(e) for v in e]
+            softmax_sum = sum(e)
             y = [1.0 if j == c else 0.0 for j in range(m)]
             term = -math.log(p[c])
             dyhat = [-(y[j] / p[j]) / n for j in range(m)]
@@ -77,7 +78,7 @@ def reference(w: dict, classes: int, y_class: list[int]) -> dict:
             g[f"w{2 + 2 * h}"] += dz[h] * x2
             g[f"b{1 + h}"] += dz[h]
         rows.append({"z": z, "N": N, "a": a, "p": p, "y": y, "term": term, "dyhat": dyhat, "jacobian": jacobian,
-                     "dA": dA, "dN": dN, "slope": slope, "dz": dz, "class": c})
+                     "dA": dA, "dN": dN, "slope": slope, "dz": dz, "class": c, "sum": None if binary else softmax_sum})
     loss = sum(row["term"] for row in rows) / n
     return {"rows": rows, "loss": loss, "gradients": g, "after": {name: w[name] - LR * g[name] for name in w}}
 
@@ -155,7 +156,7 @@ def _known_numbers(hand: dict, weights: dict) -> list[float]:
         values += [*row["z"], *row["N"], *row["a"], *(-v for v in row["a"]), *row["p"], *(1 - v for v in row["p"]),
                    *row["y"], *(1 - v for v in row["y"]), row["term"], *row["dyhat"], *row["dA"], *row["dN"],
                    *row["slope"], *row["dz"], *(v for line in row["jacobian"] for v in line),
-                   *(row["p"][l] - row["y"][l] for l in range(len(row["p"])))]
+                   *(row["p"][l] - row["y"][l] for l in range(len(row["p"]))), *([row["sum"]] if row["sum"] else [])]
     return values
 
 
@@ -220,13 +221,17 @@ def test_bce_text_works_the_sigmoid_the_terms_and_the_cancellation_row_by_row(ru
 def test_cross_entropy_text_works_the_softmax_and_its_jacobian_row_by_row(run, ce):
     hand = reference(CE_WEIGHTS, 3, CE_CLASS)
     lines = explained(run, ce).splitlines()
+    sums = [line for line in lines if line.startswith("  sum_l exp(al) = exp(a1) + exp(a2) + exp(a3) = ")]
+    assert len(sums) == 4
+    for line, expected in zip(sums, hand["rows"]):
+        *exponents, total = _numbers(line.split(" = ", 2)[2])
+        assert all(printed(e, a) for e, a in zip(exponents, expected["a"], strict=True)) and printed(total, expected["sum"])
     for j in range(3):
-        softmax = [line for line in lines if line.startswith(f"  yhat{j + 1} = (exp(a{j + 1})/(exp(a1) + exp(a2) + exp(a3))) = ")]
+        softmax = [line for line in lines if line.startswith(f"  yhat{j + 1} = (exp(a{j + 1})/sum_l exp(al)) = ")]
         assert len(softmax) == 4
-        for row, expected in zip(softmax, hand["rows"]):
-            top, *below, yhat = _numbers(row)
-            assert printed(top, expected["a"][j]) and all(printed(b, a) for b, a in zip(below, expected["a"]))
-            assert printed(yhat, expected["p"][j])
+        for line, expected, total in zip(softmax, hand["rows"], sums):
+            top, below, yhat = _numbers(line.split(" = ", 2)[2])
+            assert printed(top, expected["a"][j]) and below == _numbers(total)[-1] and printed(yhat, expected["p"][j])
     terms = [line for line in lines if re.match(r"  -log\(yhat\d\) = ", line)]
     assert [int(line[len("  -log(yhat")]) for line in terms] == [c + 1 for c in CE_CLASS]
     for line, expected in zip(terms, hand["rows"]):

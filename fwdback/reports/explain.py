@@ -774,23 +774,28 @@ def _forward_equations(worked: WorkedEpoch, row: int) -> list:
             out = worked.out_act
             lines.append(equation(Sym(unit), Call(out, Sym(into)), Call(out, Num(fwd.A[j, row])), Num(fwd.Yhat[j, row])))
     if worked.classifies:  # after every a_j: the softmax takes them all
-        return lines + [_probability(worked, row, j) for j in range(worked.m)]
+        return lines + _probabilities(worked, row)
     for j, (y, yhat) in enumerate(zip(worked.targets, worked.outputs)):
         lines.append(equation(Sub(Sym(y), Sym(yhat)), Sub(Num(worked.Y[j, row]), Num(fwd.Yhat[j, row])), Num(worked.E[j, row])))
     return lines
 
 
-def _probability(worked: WorkedEpoch, row: int, j: int):
-    """A classifier's output j (0-based) of one row with its numbers: yhat = sigmoid(a) = 1/(1 + exp(-a)),
-    or yhat_j = exp(a_j) / (exp(a1) + ... + exp(am))."""
-    A, out = worked.forward.A[:, row], worked.outputs[j]
-    value = Num(worked.forward.Yhat[j, row])
+def _probabilities(worked: WorkedEpoch, row: int) -> list:
+    """A classifier's outputs of one row (0-based) with its numbers: yhat = sigmoid(a) = 1/(1 + exp(-a));
+    or the softmax's sum sum_l exp(a_l) = exp(a1) + ... + exp(am), then yhat_j = exp(a_j) / sum_l exp(a_l)
+    with that sum's value (written out instead where exp of a logit overflows)."""
+    A, P = worked.forward.A[:, row], worked.forward.Yhat[:, row]
     if worked.loss_convention.binary:
-        return equation(Sym(out), Call(worked.out_act, Sym("a")), Frac(Num(1), add(Num(1), Exp(Neg(Sym("a"))))),
-                        Frac(Num(1), add(Num(1), Exp(Num(-A[0])))), value)
-    into = worked.into_outputs
-    return equation(Sym(out), Frac(Exp(Sym(into[j])), add(*(Exp(Sym(a)) for a in into))),
-                    Frac(Exp(Num(A[j])), add(*(Exp(Num(a)) for a in A))), value)
+        return [equation(Sym("yhat"), Call(worked.out_act, Sym("a")), Frac(Num(1), add(Num(1), Exp(Neg(Sym("a"))))),
+                         Frac(Num(1), add(Num(1), Exp(Num(-A[0])))), Num(P[0]))]
+    into, total = worked.into_outputs, SumOver(Exp(Sym("al")), "l", "m")
+    exps = add(*(Exp(Num(a)) for a in A))
+    with np.errstate(over="ignore"):
+        summed = float(np.exp(A).sum())
+    lines = [equation(total, add(*(Exp(Sym(a)) for a in into)), exps, Num(summed))] if np.isfinite(summed) else []
+    below = Num(summed) if lines else exps
+    return lines + [equation(Sym(out), Frac(Exp(Sym(a)), total), Frac(Exp(Num(A[j])), below), Num(P[j]))
+                    for j, (out, a) in enumerate(zip(worked.outputs, into))]
 
 
 def _activation_rule(worked: WorkedEpoch, h: int):
