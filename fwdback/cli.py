@@ -284,7 +284,7 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
 
     if parts is not None:
         dataset = (stream_parts(parts, features, target, sep, chunk_rows) if chunk_rows
-                   else load_parts(parts, features, target, sep, model_columns))
+                   else load_parts(parts, features, target, sep, model_columns, labels))
     elif chunk_rows:
         dataset = stream_dataset(data, features, target, sep, chunk_rows)
     else:
@@ -751,7 +751,7 @@ def _trained_model(fitted, dataset):
     from .modelfile import Model
 
     return Model(fitted.params, dataset.features, dataset.target, fitted.training_record(dataset.source),
-                 fitted.rows.scaling)
+                 fitted.rows.scaling, fitted.start.network.classes)
 
 
 def _end_interrupted(fitted, model, run: _Train, received, model_output, outputs, stdout):

@@ -140,20 +140,20 @@ def labels_of(pieces: list[np.ndarray]) -> np.ndarray:
 
 
 def _label_numbers(piece: np.ndarray) -> np.ndarray | None:
-    """A piece's labels as finite numbers, shape (m,), or None where a cell is not one."""
+    """A piece's labels as finite numbers, shape (m,), or None where a cell is not one (an object
+    piece holds text, or labels already read: numbers and text)."""
     if piece.dtype != object:
         return piece if np.isfinite(piece).all() else None
-    if not all(NUMBER.fullmatch(text) for text in piece):
+    if not all(not isinstance(cell, str) or NUMBER.fullmatch(cell) for cell in piece):
         return None
-    values = np.array([float(text) for text in piece])
+    values = np.array([float(cell) for cell in piece])
     return values if np.isfinite(values).all() else None
 
 
 def _label_texts(piece: np.ndarray) -> np.ndarray:
-    """A piece's labels as text, shape (m,) of str: a number pandas read keeps its shortest form (2, 2.5)."""
-    if piece.dtype == object:
-        return piece
-    return np.array([str(int(value)) if value == round(value) else repr(float(value)) for value in piece], dtype=object)
+    """A piece's labels as text, shape (m,) of str: a number read as one keeps its shortest form (2, 2.5)."""
+    return np.array([cell if isinstance(cell, str) else str(int(cell)) if cell == round(cell) else repr(float(cell))
+                     for cell in piece.tolist()], dtype=object)
 
 
 def _labelled_block(records: Records, columns: list[int], names: list[str], source: str) -> tuple[np.ndarray, np.ndarray]:
