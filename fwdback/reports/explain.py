@@ -174,13 +174,15 @@ def _setting_notes(worked: WorkedEpoch, features, targets: tuple[str, ...]) -> l
     if worked.scaling is not None:
         s = worked.scaling
         columns = []
-        named = [*zip(worked.inputs, features, s.x_mean, s.x_std),
-                 *zip(worked.targets, targets, np.atleast_1d(s.y_mean), np.atleast_1d(s.y_std))]
+        named = list(zip(worked.inputs, features, s.x_mean, s.x_std))
+        if not worked.classifies:  # a classifier's targets are its classes, never z-scores
+            named += zip(worked.targets, targets, np.atleast_1d(s.y_mean), np.atleast_1d(s.y_std))
         for lecture, name, mean, std in named:
             called = () if name == lecture else (" (", Code(name), ")")
             columns += ["; " if columns else "", Sym(lecture), *called, f" mean {number(mean)}, std {number(std)}"]
         notes.append(text(
-            "Standardised, as train --standardize does: every column is replaced by its z-score, (value - mean) / std, "
+            f"Standardised, as train --standardize does: every {'input ' if worked.classifies else ''}column is replaced by "
+            "its z-score, (value - mean) / std, "
             "with the mean and the population standard deviation of the training rows, so every number below is "
             "in these units: ", *columns, ".",
         ))
