@@ -46,7 +46,7 @@ def explanation(
         *_weights_section(worked),
         *_forward_section(worked, shown),
         *_loss_section(worked, terms),
-        *_output_layer_section(worked, shown, terms),
+        *_output_layer_section(worked, shown, terms, classes),
         *_hidden_layer_section(worked, shown, terms),
         *_update_section(worked),
         *_loss_after_section(worked),
@@ -392,13 +392,13 @@ def _factor_expression(worked: WorkedEpoch, numeric: bool) -> Expr:
     return worked.loss_convention.factor_expression(worked.n if numeric else None)
 
 
-def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[Block]:
+def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int, classes: tuple | None = None) -> list[Block]:
     """dL/dyhat_i for every row (through the output's slope to dL/da_i where it has an
     activation), then the output weights' and biases' gradients: sums over rows of the chain's
     factors times what the output is linear in (w7: N1_i, b3: 1)."""
     several = worked.m > 1
     if worked.classifies:
-        return [Heading("3. Backward pass: the output layer"), *_cancellation_blocks(worked, shown),
+        return [Heading("3. Backward pass: the output layer"), *_cancellation_blocks(worked, shown, classes),
                 Equations(tuple(_output_gradients(worked, terms)))]
     yhat, y, a = ("yhatj", "yj", "aj") if several else ("yhat", "y", "a")
     residual = Paren(Sub(Sym(y, "i"), Sym(yhat, "i")))
@@ -433,7 +433,7 @@ def _output_gradients(worked: WorkedEpoch, terms: int) -> list:
     return equations
 
 
-def _cancellation_blocks(worked: WorkedEpoch, shown: int) -> list[Block]:
+def _cancellation_blocks(worked: WorkedEpoch, shown: int, classes: tuple | None) -> list[Block]:
     """A classifier's dL/da: the loss's derivative by yhat times the link's slope, which cancel
     to (yhat - y)/n, in general and then row by row with the row's numbers; where a probability
     rounds to 0 or 1 the two factors are not numbers, and the row says so and shows their product."""
@@ -472,7 +472,7 @@ def _cancellation_blocks(worked: WorkedEpoch, shown: int) -> list[Block]:
         )
     blocks: list[Block] = [Paragraph(intro), Equations(tuple(general))]
     for row in range(shown):
-        lines, note = _cancellation_of_row(worked, row)
+        lines, note = _cancellation_of_row(worked, row, classes)
         blocks += [Paragraph(text(Strong(f"Row {_label(worked, row)}:"), *note)), Equations(tuple(lines))]
     back = worked.backward
     header = (*(Sub(Sym(o, "i"), Sym(t, "i")) for t, o in zip(worked.targets, worked.outputs)),
@@ -481,9 +481,15 @@ def _cancellation_blocks(worked: WorkedEpoch, shown: int) -> list[Block]:
     return blocks
 
 
-def _cancellation_of_row(worked: WorkedEpoch, row: int) -> tuple[list, Text]:
+def _class_of_row(classes: tuple | None, index: int, which: Expr) -> Text:
+    """A row's class: "class dog (c = 2)" where the labels are known, else "class c = 2"."""
+    return (" class ", which) if classes is None else (" class ", Code(str(classes[index])), " (", which, ")")
+
+
+def _cancellation_of_row(worked: WorkedEpoch, row: int, classes: tuple | None) -> tuple[list, Text]:
     """One row's dL/da with its numbers: the two factors and their product beside (yhat - y)/n, or,
-    where they are not numbers, a note saying why and the combined factor alone."""
+    where they are not numbers, a note saying why and the combined factor alone. The note names
+    the row's class by its label where `classes` are known."""
     P, Y, dA = worked.forward.Yhat[:, row], worked.Y[:, row], worked.backward.dL_dA[:, row]
     n = Num(worked.n)
     if worked.loss_convention.binary:
@@ -502,10 +508,10 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int) -> tuple[list, Text]:
             equation(grad("yhat"), apart, Num(dyhat)),
             equation(Partial(Sym("yhat"), Sym("a")), mul(Num(p), Num(1 - p)), Num(slope)),
             equation(grad("a"), mul(grad("yhat"), Partial(Sym("yhat"), Sym("a"))), mul(Num(dyhat), Num(slope)), *combined),
-        ], (" class ", equation(Sym("y"), Num(y)), ", ", equation(Sym("yhat"), Num(p)), ".")
+        ], (*_class_of_row(classes, int(y), equation(Sym("y"), Num(y))), ", ", equation(Sym("yhat"), Num(p)), ".")
     c = worked.classes[row]
     out = worked.outputs[c]
-    label = (" class ", Sym("c"), " = ", str(c + 1), ", ")
+    label = (*_class_of_row(classes, c, equation(Sym("c"), Num(c + 1))), ", ")
     combined = [equation(grad(a), _combined(worked, numbers=(P[l], Y[l])), Num(dA[l])) for l, a in enumerate(worked.into_outputs)]
     if not worked.separable[row]:
         note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(seq(Frac(Num(1), n), Frac(Num(1), Sym(out))))),
