@@ -764,6 +764,15 @@ def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
     return 1.0 - ss_res / ss_tot
 
 
+def _is_float(value) -> bool:
+    """Whether NumPy makes a float64 of `value`."""
+    try:
+        np.float64(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _check_loss(estimator: str, loss: str, classifies: bool, model: str | None = None) -> None:
     """A ValueError where `loss` (a name in losses.LOSSES) is not the kind of loss of `estimator`
     (a classifier's where `classifies`), naming the estimator whose it is: of its parameter, or of
@@ -881,7 +890,12 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
     y = np.asarray(y)
     if np.iscomplexobj(y):
         raise ValueError("Complex data not supported: y must be real numbers")
-    y = y.astype(np.float64, copy=False)
+    try:
+        y = y.astype(np.float64, copy=False)
+    except (TypeError, ValueError):
+        label = next(value for value in y.ravel().tolist() if not _is_float(value))
+        raise ValueError(f"y holds {label!r}, which is not a number: {estimator} regresses numbers; "
+                         "for class labels use FwdbackClassifier") from None
     if y.ndim == 2 and y.shape[1] == 1:
         message = "A column-vector y was passed when a 1d array was expected; pass y.ravel(), shape (n_samples,)"
         warnings.warn(DataConversionWarning(message), stacklevel=3)

@@ -135,6 +135,9 @@ def test_each_estimator_refuses_the_other_s_losses_and_names_it():
     with pytest.raises(ValueError, match=r"FwdbackClassifier\(loss='mse'\): mse is a regressor's loss; use "
                                          r"FwdbackRegressor\(loss='mse'\), or give loss one of 'bce', 'cross-entropy'"):
         FwdbackClassifier(loss="mse").fit(X, y)
+    with pytest.raises(ValueError, match="y holds 'b', which is not a number: FwdbackRegressor regresses numbers; "
+                                         "for class labels use FwdbackClassifier"):
+        FwdbackRegressor().fit(X, np.array(["1", "b"] * 6, dtype=object))
 
 
 @pytest.mark.parametrize("y, message", [
@@ -222,6 +225,16 @@ def test_the_fitted_network_gives_the_probabilities_and_the_loss():
     np.testing.assert_array_equal(network.predict(X), model.predict_proba(X))
     one_hot = (y[:, None] == model.classes_[None, :]).astype(float)
     assert network.loss_of(X, one_hot, "cross-entropy") == pytest.approx(model.final_loss_, rel=1e-14)
+
+
+def test_the_fitted_network_works_the_next_epoch_by_hand_as_fit_trains_it():
+    X, y = blobs(15, seed=13)
+    model = FwdbackClassifier(epochs=5, lr=0.1, tol=0.0).fit(X, y)
+    one_hot = (y[:, None] == model.classes_[None, :]).astype(float)
+    worked = model.network_.explain(X, one_hot, loss="cross-entropy", lr=0.1, rows=1).document()
+    # Gradient descent's sixth step from the fifth's weights: the same operations, so the same numbers.
+    assert worked["weights_after"] == FwdbackClassifier(epochs=6, lr=0.1, tol=0.0).fit(X, y).weights_
+    assert worked["loss"] == model.final_loss_
 
 
 # scikit-learn's checks, where it is installed. They test the API, and a score above 0.83 on
