@@ -218,7 +218,7 @@ class _Estimator:
 
     def __init__(self, **parameters):
         """Store each parameter as given (scikit-learn's rule: fit checks them). The signature,
-        set right after each class, is made from its settings (_declared): one keyword-only
+        set right after each class, is made from its settings (_declare): one keyword-only
         parameter per setting, with its default, so that scikit-learn's get_params and clone read
         it as written."""
         arguments = inspect.signature(type(self).__init__).bind(self, **parameters)
@@ -577,7 +577,6 @@ class FwdbackRegressor(_Estimator):
         return Tags(estimator_type="regressor", target_tags=TargetTags(required=True), regressor_tags=RegressorTags())
 
 
-
 class FwdbackClassifier(_Estimator):
     """The lecture's network as a scikit-learn-style classifier: the outputs go through the
     loss's link and are the classes' probabilities, trained on their log loss.
@@ -663,7 +662,8 @@ class FwdbackClassifier(_Estimator):
         if _is_dask(X):
             from .engines.dask import predicted_lazily
 
-            return predicted_lazily(self.predict, X, self.classes_.dtype if self.classes_.dtype.kind in "biuf" else object)
+            numbers = self.classes_.dtype.kind in "biuf"
+            return predicted_lazily(self.predict, X, self.classes_.dtype if numbers else object)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def score(self, X, y) -> float:
@@ -673,10 +673,11 @@ class FwdbackClassifier(_Estimator):
         return float(np.mean(predicted == _as_labels(y, len(predicted), type(self).__name__)))
 
     def __sklearn_tags__(self):
-        """scikit-learn's estimator tags (1.6 and later): a classifier of one column of labels, of dense, finite 2-D X."""
+        """scikit-learn's estimator tags (1.6 and later): a classifier of a column of labels, of dense, finite 2-D X."""
         from sklearn.utils import ClassifierTags, Tags, TargetTags  # only scikit-learn calls this
 
-        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True), classifier_tags=ClassifierTags())
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags())
 
 
 def _declare(estimator: type[_Estimator], settings: tuple[Setting, ...]) -> None:
@@ -783,8 +784,8 @@ def _check_loss(estimator: str, loss: str, classifies: bool, model: str | None =
         ("a classifier's", "FwdbackClassifier", REGRESSION_LOSS_NAMES)
     if model is not None:
         raise ValueError(f"{model} is {kind} model (trained with loss {loss}); load it with {other}.from_model")
-    raise ValueError(f"{estimator}(loss={loss!r}): {loss} is {kind} loss; use {other}(loss={loss!r}), or give loss one of "
-                     f"{', '.join(map(repr, own))}")
+    raise ValueError(f"{estimator}(loss={loss!r}): {loss} is {kind} loss; use {other}(loss={loss!r}), "
+                     f"or give loss one of {', '.join(map(repr, own))}")
 
 
 def _is_int(value) -> bool:
@@ -933,8 +934,8 @@ def _as_labels(y, n_rows: int, estimator: str, first: int = 0) -> list:
         if label is None or isinstance(label, float) and not np.isfinite(label):
             raise ValueError(f"y[{row}] is {label}, not a class label; drop that row or give it its class")
         if isinstance(label, float) and not label.is_integer():
-            raise ValueError(f"Unknown label type: continuous (y[{row}] is {label}); a classifier's labels are classes, "
-                             "whole numbers or strings: use FwdbackRegressor for a continuous target")
+            raise ValueError(f"Unknown label type: continuous (y[{row}] is {label}); a classifier's labels are "
+                             "classes, whole numbers or strings: use FwdbackRegressor for a continuous target")
     return labels
 
 
