@@ -170,7 +170,8 @@ class ClassCount(DataError):
         need = "exactly 2 classes" if self.binary else "at least 2 classes"
         fix = ("; for more than two classes use " + name("loss", "cross-entropy") if self.binary and len(self.classes) > 2
                else "; give rows of at least two classes")
-        return f"{place}: {name('loss', self.loss)} needs {need}, and it has {len(self.classes)} ({found}){fix}"
+        has = f"{len(self.classes)} class{'' if len(self.classes) == 1 else 'es'}"
+        return f"{place}: {name('loss', self.loss)} needs {need}, and it has {has} ({found}){fix}"
 
 
 class DataTooLarge(DataError):

@@ -24,7 +24,10 @@ import numpy as np
 
 from . import network, run
 from .run import check_used, stored_settings
+from .activations import NETWORK_OUTPUT_ACTIVATIONS
+from .classes import Classes, class_targets, probabilities
 from .errors import UnknownArgument, quiet_floats
+from .losses import LOSSES, CLASSIFICATION_LOSS_NAMES, REGRESSION_LOSS_NAMES
 from .network import Architecture, Gradients, Parameters, init_parameters
 from .notation import count
 from .modelfile import Model, TrainingRecord
@@ -205,59 +208,28 @@ class Network:
         return f"{type(self).__name__}({self.params!r})"
 
 
-class FwdbackRegressor:
-    """The lecture's network trained by gradient descent (on the MSE by default), as a scikit-learn-style regressor.
+class _Estimator:
+    """What FwdbackRegressor and FwdbackClassifier share: parameters made from settings.SETTINGS
+    (`_settings`, a class's own), their checks, the run (run.fit) they map onto, the fitted
+    attributes, warm starts, model files and scikit-learn's conventions. A subclass says what
+    its targets are (`_targets`), what its network outputs (`_network`) and how it predicts and scores."""
 
-    The parameters are `fwdback train`'s options by the same names (random_state is --seed),
-    with the same defaults: the settings of settings.SETTINGS, whose table (each setting's
-    option, parameter, default and meaning) is the README's "Settings". They are stored as
-    given; fit checks them, refusing a value other than the default that the run would not
-    use (momentum with optimizer "gd", as the command line does). Both map onto one
-    plan.TrainingPlan and train with run.fit, the library's run.
-
-    random_state : int, None, numpy Generator or RandomState
-                                  the seed of the initial weights, shuffles and split. None draws
-                                  a fresh seed each fit; a Generator or RandomState gives one seed.
-                                  The seed used is kept as seed_ (`fwdback train --seed` repeats it).
-
-    Fitted attributes:
-    params_ : network.Parameters  the final weights (in z-score units with standardize)
-    weights_ : dict               the same by the lecture's names, {"w1": ..., "b3": ...}
-    loss_curve_ : list of float   loss_curve_[k - 1] is epoch k's training loss, before its update, by the
-                                  `loss` convention: the MSE (1/n) sum (y - yhat)^2 by default (scikit-learn's
-                                  MLPRegressor reports half that, loss="half-mse");
-                                  after from_model and a warm start, only the epochs this fit ran
-    validation_loss_curve_ : list of float or None   the validation loss at the same weights
-    n_iter_ : int                 epochs run (after a warm start, counted on from the fit before)
-    best_epoch_ : int or None     the epoch kept by early stopping
-    stop_ : str                   why training ended: "epochs", "converged", "early_stopping"
-    final_loss_ : float           the training loss at the final weights
-    lr_ : float                   the learning rate used (chosen when lr is None)
-    scaling_ : scaling.Scaling or None   the z-score means and standard deviations
-    n_features_in_ : int          columns of X;  seed_ : int, the seed used
-    feature_names_in_ : array of str   the columns' names, where X was a data frame with string names
-    target_name_ : str            y's name where it has one (a pandas Series'), else "y": the model
-                                  file's target, the column `fwdback evaluate` scores against
-
-    `save(path)` writes a model file `fwdback predict` reads, and `from_model(path)` makes a
-    fitted estimator of one `fwdback train` wrote.
-    """
-
-    _estimator_type = "regressor"  # scikit-learn < 1.6 reads this; 1.6 and later call __sklearn_tags__
+    _settings: tuple[Setting, ...] = SETTINGS
 
     def __init__(self, **parameters):
         """Store each parameter as given (scikit-learn's rule: fit checks them). The signature,
-        set right after the class, is made from settings.SETTINGS: one keyword-only parameter per
-        setting, with its default, so that scikit-learn's get_params and clone read it as written."""
+        set right after each class, is made from its settings (_declare): one keyword-only
+        parameter per setting, with its default, so that scikit-learn's get_params and clone read
+        it as written."""
         arguments = inspect.signature(type(self).__init__).bind(self, **parameters)
         arguments.apply_defaults()
         for name, value in list(arguments.arguments.items())[1:]:
             setattr(self, name, value)
 
     @quiet_floats
-    def fit(self, X, y) -> FwdbackRegressor:
-        """Train on X, shape (n, k), and y, shape (n,) (or (n, m): one output each), from random
-        initial weights, or with warm_start from the fitted ones; returns self.
+    def fit(self, X, y) -> _Estimator:
+        """Train on X, shape (n, k), and y, shape (n,) (a regressor's (n, m) too: one output each),
+        from random initial weights, or with warm_start from the fitted ones; returns self.
 
         X and y may be Dask collections (an array, a data frame and a series): with a Dask client
         running, the rows stay on its workers, in their blocks, and training is engines.dask's;
@@ -270,17 +242,22 @@ class FwdbackRegressor:
         if _is_dask(X) or _is_dask(y):
             return self._fit_dask(X, y)
         names = _feature_names(X)
-        given = y
         X = _as_matrix(X, type(self).__name__)
-        y = _as_target(y, len(X), type(self).__name__)
-        target_name = _target_name(given, names) if y.ndim == 1 else _target_names(given, y.shape[1], names)
-        start = self._start(X.shape[1], target_name, _seed(self.random_state))
+        targets, network = self._targets(y, X, names)
+        start = self._start(network, _seed(self.random_state))
         # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
         # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
-        fitted = run.fit(start, prepare(np.asfortranarray(X), y, start.plan, start.weights.scaling))
-        return self._fitted(fitted, X.shape[1], names, target_name, start.plan.seed)
+        fitted = run.fit(start, prepare(np.asfortranarray(X), targets, start.plan, start.weights.scaling))
+        return self._fitted(fitted, network, names, start.plan.seed)
 
-    def _fit_dask(self, X, y) -> FwdbackRegressor:
+    def _network(self, n_features: int, target, classes: Classes | None = None) -> run.NetworkSettings:
+        """The network the parameters ask for: n_features inputs (named x1.., as the model file's
+        columns where X has no names), an output for each name of `target` or, for a classifier,
+        as its `classes` and loss ask (run.NetworkSettings)."""
+        return run.NetworkSettings(tuple(f"x{j}" for j in range(1, n_features + 1)), target, int(self.hidden),
+                                   self.activation, self._output_activation(), bool(self.bias), classes)
+
+    def _fit_dask(self, X, y) -> _Estimator:
         """fit of Dask collections: on the workers of the running client's cluster, else in memory."""
         try:
             from distributed import default_client
@@ -288,7 +265,7 @@ class FwdbackRegressor:
             client = default_client()
         except (ImportError, ValueError):  # no client (or no distributed): the rows are computed into memory
             return self.fit(*(data.compute() if _is_dask(data) else data for data in (X, y)))
-        from .engines.dask import dask_arrays, partitions_of, prepare_partitioned
+        from .engines.dask import dask_arrays
 
         names = _feature_names(X)
         target_name = _target_name(y, names)
@@ -297,26 +274,26 @@ class FwdbackRegressor:
         X, y = dask_arrays(X, y)
         _check_shape(X.shape, type(self).__name__)
         _check_length(X.shape[0], y.shape[0])
-        partitions = partitions_of(client, X, y)
-        start = self._start(X.shape[1], target_name, seed)
-        fitted = run.fit(start, prepare_partitioned(partitions, start.plan, start.weights.scaling))
-        return self._fitted(fitted, X.shape[1], names, target_name, start.plan.seed)
+        partitions, network = self._partitions(client, X, y, target_name)
+        start = self._start(network, seed)
+        fitted = run.fit(start, self._partitioned_rows(partitions, start))
+        return self._fitted(fitted, network, names, start.plan.seed)
 
-    def _start(self, n_features: int, target, seed: int) -> run.StartingPoint:
-        """Where the run the parameters ask for starts: random weights by `seed` for a network of
-        n_features inputs and an output for each name of `target` (run.starting_point's errors:
+    def _start(self, network: run.NetworkSettings, seed: int) -> run.StartingPoint:
+        """Where the run the parameters ask for starts: random weights by `seed` for `network`
+        (_network) (run.starting_point's errors:
         FrozenParameters, a ValueError, for freeze naming no parameter or every one; NotEnoughMemory).
         With warm_start on a fitted estimator, the fitted run goes on as `fwdback train --resume`
         goes on with a model (run.resumed_start): its weights, scaling, update rule's state and
         settings, the epochs numbered on; the parameters must say what the run says (_given;
         ResumeConflict)."""
-        network = run.NetworkSettings(tuple(f"x{j}" for j in range(1, n_features + 1)), target, int(self.hidden),
-                                      self.activation, self.output_activation, bool(self.bias))
         if not (self.warm_start and self.__sklearn_is_fitted__()):
             return run.starting_point(self._plan(seed), network)
         fitted = self.params_
-        for what, has, asked in (("columns of X (n_features_in_)", fitted.n_inputs, n_features),
-                                 ("columns of y (outputs)", fitted.n_outputs, network.architecture.n_outputs)):
+        shapes = [("columns of X (n_features_in_)", fitted.n_inputs, len(network.features))]
+        if network.classes is None:  # a classifier's outputs are its fitted classes', for the loss it goes on with
+            shapes.append(("columns of y (outputs)", fitted.n_outputs, network.architecture.n_outputs))
+        for what, has, asked in shapes:
             if asked != has:
                 raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, which takes "
                                  f"{has} {what}, not {asked}; give it those, or fit afresh with warm_start=False")
@@ -327,7 +304,7 @@ class FwdbackRegressor:
         --resume must: every setting --resume goes on with, but those left None (which go on with
         the run's: lr with the step it chose) and a random_state that is no seed (None, a
         Generator, a RandomState: the run's seed goes on)."""
-        return frozenset(setting.name for setting in SETTINGS
+        return frozenset(setting.name for setting in self._settings
                          if setting.resumed and (value := getattr(self, setting.estimator_name)) is not None
                          and (setting.name != "seed" or _is_int(value)))
 
@@ -337,11 +314,11 @@ class FwdbackRegressor:
         return TrainingPlan(**{setting.name: seed if setting.name == "seed" else _typed(setting, getattr(self, setting.estimator_name))
                                for setting in PLAN_SETTINGS})
 
-    def _fitted(self, fitted: run.Run, n_features: int, names, target_name: str, seed: int) -> FwdbackRegressor:
-        """self, with the fitted attributes of a finished run (run.Run) and its record."""
+    def _fitted(self, fitted: run.Run, network: run.NetworkSettings, names, seed: int) -> _Estimator:
+        """self, with the fitted attributes of a finished run (run.Run) of `network` and its record."""
         result = fitted.result
-        self._set_fitted(fitted.params, fitted.rows.scaling, n_features, names)
-        self.target_name_ = target_name
+        self._set_fitted(fitted.params, fitted.rows.scaling, len(network.features), names, network.classes)
+        self.target_name_ = network.target
         before = result.first_epoch - 1  # the epochs of the fit a warm start goes on from
         self.loss_curve_ = getattr(self, "loss_curve_", [])[:before] + result.losses.tolist()
         self.validation_loss_curve_ = None if result.val_losses is None else \
@@ -355,7 +332,10 @@ class FwdbackRegressor:
         self._training = fitted.training_record()
         return self
 
-    def _set_fitted(self, params: Parameters, scaling, n_features: int, names) -> None:
+    def _set_fitted(self, params: Parameters, scaling, n_features: int, names, classes: Classes | None) -> None:
+        """The fitted attributes of the network, and a classifier's classes_ (of `classes`)."""
+        if classes is not None:
+            self.classes_ = np.asarray(classes.labels)
         self.params_ = params
         self.weights_ = params.as_dict()
         self.scaling_ = scaling
@@ -365,10 +345,8 @@ class FwdbackRegressor:
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
-    @quiet_floats
-    def predict(self, X) -> np.ndarray:
-        """yhat, shape (n,), in y's units, for X, shape (n, k). Of a Dask array, a Dask array (of a
-        Dask data frame, a series), computed block by block where it is computed."""
+    def _check_predictable(self, X) -> None:
+        """A NotFittedError before fit, a ValueError for a data frame X of other columns than fit's."""
         if not self.__sklearn_is_fitted__():
             raise _not_fitted(
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before predict or score"
@@ -380,18 +358,22 @@ class FwdbackRegressor:
                 f"The feature names should match those that were passed during fit: {list(fitted_names)}, "
                 f"not {list(names)}; select and order the columns as in fit"
             )
-        if _is_dask(X):
-            from .engines.dask import predicted_lazily
 
-            return predicted_lazily(self, X)
-        X = _as_matrix(X, type(self).__name__, self.n_features_in_)
-        return self._model().predict(X)
+    def _outputs(self, X) -> np.ndarray:
+        """The network's outputs yhat, shape (n,) (or (n, m) for m outputs), in y's units, for X,
+        shape (n, k), in memory."""
+        return self._model().predict(_as_matrix(X, type(self).__name__, self.n_features_in_))
 
     def _model(self) -> Model:
         names = getattr(self, "feature_names_in_", None)
         features = tuple(names) if names is not None else tuple(f"x{j}" for j in range(1, self.n_features_in_ + 1))
         training = getattr(self, "_training", None) or TrainingRecord()
-        return Model(self.params_, features, getattr(self, "target_name_", "y"), training, self.scaling_)
+        return Model(self.params_, features, getattr(self, "target_name_", "y"), training, self.scaling_,
+                     self._classes())
+
+    def _classes(self) -> Classes | None:
+        """A classifier's classes (classes_); None for a regressor."""
+        return None
 
     @property
     def network_(self) -> Network:
@@ -417,33 +399,24 @@ class FwdbackRegressor:
             outputs.commit()
 
     @classmethod
-    def from_model(cls, path: str) -> FwdbackRegressor:
+    def from_model(cls, path: str) -> _Estimator:
         """A fitted estimator of the model file at `path` (as `fwdback train` saves one): its
-        weights, scaling and training plan; feature_names_in_ are its columns."""
+        weights, scaling and training plan; feature_names_in_ are its columns. A classifier's model
+        is FwdbackClassifier's, a regressor's FwdbackRegressor's (a ValueError names the other)."""
         from .modelfile import load_model
 
         model = load_model(path)
         params = model.params
+        settings = stored_settings(model)
+        _check_loss(cls.__name__, settings["loss"], cls._classifies, path)
         # Every setting of the run (its seed is random_state); one the file does not record is the default.
-        estimator = cls(**{BY_NAME[name].estimator_name: value for name, value in stored_settings(model).items()})
-        estimator._set_fitted(params, model.scaling, params.n_inputs, np.asarray(model.features, dtype=object))
+        estimator = cls(**{setting.estimator_name: settings[setting.name] for setting in cls._settings
+                           if setting.name in settings})
+        estimator._set_fitted(params, model.scaling, params.n_inputs, np.asarray(model.features, dtype=object),
+                              model.classes)
         estimator.target_name_ = model.target
         estimator._training = model.training
         return estimator
-
-    @quiet_floats
-    def score(self, X, y) -> float:
-        """R^2 = 1 - SS_res / SS_tot of the predictions for X against y: 1 is exact, 0 is y's mean.
-
-        A constant y (SS_tot = 0) scores 1 when predicted exactly and 0 otherwise, as
-        scikit-learn's r2_score does.
-        """
-        yhat = self.predict(X)
-        y = _as_target(y, len(yhat), type(self).__name__)
-        if y.shape != yhat.shape:
-            raise ValueError(f"y has shape {y.shape}, but the model predicts shape {yhat.shape}; give one column per output")
-        return float(np.mean([_r2(column, predicted) for column, predicted in zip(y.reshape(len(y), -1).T,
-                                                                                   yhat.reshape(len(y), -1).T)]))
 
     @classmethod
     def _parameters(cls) -> dict[str, object]:
@@ -455,7 +428,7 @@ class FwdbackRegressor:
         """The constructor's parameters by name (`deep` is for scikit-learn: none of them is an estimator)."""
         return {name: getattr(self, name) for name in self._parameters()}
 
-    def set_params(self, **params) -> FwdbackRegressor:
+    def set_params(self, **params) -> _Estimator:
         """Set constructor parameters by name (checked by the next fit); returns self."""
         valid = list(self._parameters())
         for name in params:
@@ -496,26 +469,234 @@ class FwdbackRegressor:
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "params_")
 
+    def _check_params(self) -> None:
+        """A ValueError naming the first parameter that fit cannot use, and what it must be (each
+        setting's constraint, settings.SETTINGS), or one given where the run would not use it
+        (errors.SettingNotUsed). random_state takes more than a seed, and _seed reads it."""
+        call = type(self).__name__
+        _check_arguments(call, {setting.estimator_name: getattr(self, setting.estimator_name)
+                                for setting in self._settings if setting.name != "seed"})
+        _check_loss(call, self.loss, self._classifies)
+        check_used({setting.name: _typed(setting, getattr(self, setting.estimator_name)) for setting in PLAN_SETTINGS
+                    if setting.name != "seed"})
+
+
+class FwdbackRegressor(_Estimator):
+    """The lecture's network trained by gradient descent (on the MSE by default), as a scikit-learn-style regressor.
+
+    The parameters are `fwdback train`'s options by the same names (random_state is --seed),
+    with the same defaults: the settings of settings.SETTINGS, whose table (each setting's
+    option, parameter, default and meaning) is the README's "Settings". They are stored as
+    given; fit checks them, refusing a value other than the default that the run would not
+    use (momentum with optimizer "gd", as the command line does). Both map onto one
+    plan.TrainingPlan and train with run.fit, the library's run.
+
+    random_state : int, None, numpy Generator or RandomState
+                                  the seed of the initial weights, shuffles and split. None draws
+                                  a fresh seed each fit; a Generator or RandomState gives one seed.
+                                  The seed used is kept as seed_ (`fwdback train --seed` repeats it).
+
+    Fitted attributes:
+    params_ : network.Parameters  the final weights (in z-score units with standardize)
+    weights_ : dict               the same by the lecture's names, {"w1": ..., "b3": ...}
+    loss_curve_ : list of float   loss_curve_[k - 1] is epoch k's training loss, before its update, by the
+                                  `loss` convention: the MSE (1/n) sum (y - yhat)^2 by default (scikit-learn's
+                                  MLPRegressor reports half that, loss="half-mse");
+                                  after from_model and a warm start, only the epochs this fit ran
+    validation_loss_curve_ : list of float or None   the validation loss at the same weights
+    n_iter_ : int                 epochs run (after a warm start, counted on from the fit before)
+    best_epoch_ : int or None     the epoch kept by early stopping
+    stop_ : str                   why training ended: "epochs", "converged", "early_stopping"
+    final_loss_ : float           the training loss at the final weights
+    lr_ : float                   the learning rate used (chosen when lr is None)
+    scaling_ : scaling.Scaling or None   the z-score means and standard deviations
+    n_features_in_ : int          columns of X;  seed_ : int, the seed used
+    feature_names_in_ : array of str   the columns' names, where X was a data frame with string names
+    target_name_ : str            y's name where it has one (a pandas Series'), else "y": the model
+                                  file's target, the column `fwdback evaluate` scores against
+
+    `save(path)` writes a model file `fwdback predict` reads, and `from_model(path)` makes a
+    fitted estimator of one `fwdback train` wrote.
+    """
+
+    _estimator_type = "regressor"  # scikit-learn < 1.6 reads this; 1.6 and later call __sklearn_tags__
+    _classifies = False
+
+    def __init__(self, **parameters):
+        super().__init__(**parameters)
+
+    def _targets(self, y, X: np.ndarray, names) -> tuple[np.ndarray, run.NetworkSettings]:
+        """y as the network's targets, shape (n,) or (n, m), and the network of an output for each."""
+        targets = _as_target(y, len(X), type(self).__name__)
+        target = _target_name(y, names) if targets.ndim == 1 else _target_names(y, targets.shape[1], names)
+        return targets, self._network(X.shape[1], target)
+
+    def _output_activation(self) -> str:
+        return self.output_activation
+
+    def _partitions(self, client, X, y, target: str):
+        """(engines.dask.Partitions of X's and y's blocks on the workers, the network they train)."""
+        from .engines.dask import partitions_of
+
+        return partitions_of(client, X, y), self._network(X.shape[1], target)
+
+    def _partitioned_rows(self, partitions, start: run.StartingPoint):
+        from .engines.dask import prepare_partitioned
+
+        return prepare_partitioned(partitions, start.plan, start.weights.scaling)
+
+    @quiet_floats
+    def predict(self, X) -> np.ndarray:
+        """yhat, shape (n,), in y's units, for X, shape (n, k). Of a Dask array, a Dask array (of a
+        Dask data frame, a series), computed block by block where it is computed."""
+        self._check_predictable(X)
+        if _is_dask(X):
+            from .engines.dask import predicted_lazily
+
+            return predicted_lazily(self.predict, X)
+        return self._outputs(X)
+
+    @quiet_floats
+    def score(self, X, y) -> float:
+        """R^2 = 1 - SS_res / SS_tot of the predictions for X against y: 1 is exact, 0 is y's mean.
+
+        A constant y (SS_tot = 0) scores 1 when predicted exactly and 0 otherwise, as
+        scikit-learn's r2_score does.
+        """
+        yhat = self.predict(X)
+        y = _as_target(y, len(yhat), type(self).__name__)
+        if y.shape != yhat.shape:
+            raise ValueError(f"y has shape {y.shape}, but the model predicts shape {yhat.shape}; give one column per output")
+        return float(np.mean([_r2(column, predicted) for column, predicted in zip(y.reshape(len(y), -1).T,
+                                                                                   yhat.reshape(len(y), -1).T)]))
+
     def __sklearn_tags__(self):
         """scikit-learn's estimator tags (1.6 and later): a single-output regressor of dense, finite 2-D X."""
         from sklearn.utils import RegressorTags, Tags, TargetTags  # only scikit-learn calls this
 
         return Tags(estimator_type="regressor", target_tags=TargetTags(required=True), regressor_tags=RegressorTags())
 
-    def _check_params(self) -> None:
-        """A ValueError naming the first parameter that fit cannot use, and what it must be (each
-        setting's constraint, settings.SETTINGS), or one given where the run would not use it
-        (errors.SettingNotUsed). random_state takes more than a seed, and _seed reads it."""
-        _check_arguments(type(self).__name__, {setting.estimator_name: getattr(self, setting.estimator_name)
-                                               for setting in SETTINGS if setting.name != "seed"})
-        check_used({setting.name: _typed(setting, getattr(self, setting.estimator_name)) for setting in PLAN_SETTINGS
-                    if setting.name != "seed"})
+
+class FwdbackClassifier(_Estimator):
+    """The lecture's network as a scikit-learn-style classifier: the outputs go through the
+    loss's link and are the classes' probabilities, trained on their log loss.
+
+    Its parameters are FwdbackRegressor's (`fwdback train`'s options), but for
+    output_activation, which is the loss's link, and `loss`, which is a classifier's:
+
+    loss : "cross-entropy" (default)  a softmax over one output per class, yhat_j = P(classes_[j]),
+                                      for any number of classes (two included), as scikit-learn's
+                                      LogisticRegression and MLPClassifier's multinomial output;
+           "bce"                      one sigmoid output, yhat = P(classes_[1]), for two classes
+
+    y is one label per row, numbers or strings. Fitted attributes: FwdbackRegressor's (loss_curve_
+    is the mean log loss, the final weights' final_loss_), and
+
+    classes_ : array              the distinct labels, sorted as scikit-learn sorts them (numbers by
+                                  value, else as text): predict_proba's columns, in order
+
+    `save(path)` writes a model file whose classes `fwdback predict` names its columns by, and
+    `from_model(path)` makes a fitted classifier of one `fwdback train --loss bce|cross-entropy` wrote.
+    """
+
+    _estimator_type = "classifier"  # scikit-learn < 1.6 reads this; 1.6 and later call __sklearn_tags__
+    _classifies = True
+
+    def __init__(self, **parameters):
+        super().__init__(**parameters)
+
+    def _targets(self, y, X: np.ndarray, names) -> tuple[np.ndarray, run.NetworkSettings]:
+        """The network's targets for y's labels (classes.Classes.targets: shape (n,) of 0/1 for
+        bce, (n, m) one-hot for cross-entropy), and the network of its classes: y's own, or with
+        warm_start the fitted ones (errors.UnknownClass for a label that is none of them)."""
+        labels = _as_labels(y, len(X), type(self).__name__)
+        fitted = self._classes() if self.warm_start and self.__sklearn_is_fitted__() else None
+        targets, classes = class_targets(labels, LOSSES[self.loss], fitted)
+        return targets, self._network(X.shape[1], _target_name(y, names), classes)
+
+    def _output_activation(self) -> str:
+        return LOSSES[self.loss].link
+
+    def _classes(self) -> Classes:
+        return Classes(tuple(self.classes_.tolist()))
+
+    def _partitions(self, client, X, y, target: str):
+        """(engines.dask.Partitions of X's blocks and their labels' targets on the workers, the
+        network of their classes: the labels' own, found on the workers, or with warm_start the
+        fitted ones). Each block's labels are checked as fit checks labels (_as_labels)."""
+        from .engines.dask import Partitions, partitions_of
+
+        partitions = partitions_of(client, X, y, labels=True)
+        firsts = np.cumsum([0, *partitions.rows[:-1]]).tolist()
+        if self.warm_start and self.__sklearn_is_fitted__():
+            classes = self._classes()
+        else:
+            found = client.gather(client.map(_block_classes, partitions.futures, firsts, pure=False))
+            classes = Classes.of(set().union(*found)).check(LOSSES[self.loss])
+        futures = client.map(_block_targets, partitions.futures, firsts, classes=classes, loss=LOSSES[self.loss],
+                             pure=False)
+        return Partitions(client, futures, partitions.rows), self._network(X.shape[1], target, classes)
+
+    def _partitioned_rows(self, partitions, start: run.StartingPoint):
+        from .engines.dask import partitioned_classifier
+
+        return partitioned_classifier(partitions, start.plan, start.weights.scaling)
+
+    @quiet_floats
+    def predict_proba(self, X) -> np.ndarray:
+        """P(classes_[j] | row i), shape (n, n_classes), for X, shape (n, k): the softmax's outputs,
+        or bce's 1 - yhat and yhat (classes.probabilities). Of a Dask array or data frame, a Dask
+        array, computed block by block where it is computed."""
+        self._check_predictable(X)
+        if _is_dask(X):
+            from .engines.dask import predicted_lazily
+
+            return predicted_lazily(self.predict_proba, X, columns=len(self.classes_))
+        return probabilities(self._outputs(X))
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row, shape (n,), for X, shape (n, k) (the first of
+        classes_ where two are equally probable: bce's yhat = 1/2 is classes_[0]). Of a Dask array
+        or data frame, a Dask array or series, computed block by block where it is computed."""
+        self._check_predictable(X)
+        if _is_dask(X):
+            from .engines.dask import predicted_lazily
+
+            numbers = self.classes_.dtype.kind in "biuf"
+            return predicted_lazily(self.predict, X, self.classes_.dtype if numbers else object)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def score(self, X, y) -> float:
+        """Accuracy: the fraction of rows of X whose predicted class is y's label, as scikit-learn's
+        ClassifierMixin.score."""
+        predicted = self.predict(X)
+        return float(np.mean(predicted == _as_labels(y, len(predicted), type(self).__name__)))
+
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags (1.6 and later): a classifier of a column of labels, of dense, finite 2-D X."""
+        from sklearn.utils import ClassifierTags, Tags, TargetTags  # only scikit-learn calls this
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
+                    classifier_tags=ClassifierTags())
 
 
-FwdbackRegressor.__init__.__signature__ = inspect.Signature(
-    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    + [inspect.Parameter(setting.estimator_name, inspect.Parameter.KEYWORD_ONLY, default=setting.default) for setting in SETTINGS]
-)
+def _declare(estimator: type[_Estimator], settings: tuple[Setting, ...]) -> None:
+    """`estimator`'s parameters are `settings`: the signature of its __init__, one keyword-only
+    parameter per setting, with its default, which scikit-learn's get_params and clone read."""
+    estimator._settings = settings
+    estimator.__init__.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(setting.estimator_name, inspect.Parameter.KEYWORD_ONLY, default=setting.default)
+           for setting in settings]
+    )
+
+
+# The classifier's output activation is its loss's link (losses.Loss.link), not a parameter; its
+# loss is a classifier's, cross-entropy by default: it takes any number of classes.
+CLASSIFIER_SETTINGS = tuple(dataclasses.replace(setting, default="cross-entropy") if setting.name == "loss" else setting
+                            for setting in SETTINGS if setting.name != "output_activation")
+_declare(FwdbackRegressor, SETTINGS)
+_declare(FwdbackClassifier, CLASSIFIER_SETTINGS)
 
 
 # The settings of a run that Network.explain takes, as `fwdback explain` does: the plan's
@@ -545,13 +726,18 @@ def _unknown(call: str, name: str, taken: tuple[str, ...]) -> UnknownArgument:
 
 def _architecture(call: str, n_inputs, hidden, activation, shape: dict, own: tuple[str, ...]) -> Architecture:
     """The network a Network constructor's arguments ask for: hidden, activation and `shape`'s
-    output_activation and bias checked by their settings (n_inputs, n_outputs by Architecture);
-    `own`: the call's other arguments, named with these where a keyword is not taken."""
+    bias checked by their settings, output_activation as a network may have it (a classifier's
+    softmax too: NETWORK_OUTPUT_ACTIVATIONS), n_inputs and n_outputs by Architecture; `own`: the
+    call's other arguments, named with these where a keyword is not taken."""
     unknown = next((name for name in shape if name not in _SHAPE), None)
     if unknown is not None:
         raise _unknown(call, unknown, ("n_inputs", "hidden", "activation", *own, *_SHAPE))
     _check_arguments(call, {"hidden": hidden, "activation": activation} | {
-        name: value for name, value in shape.items() if name != "n_outputs"})
+        name: value for name, value in shape.items() if name not in ("n_outputs", "output_activation")})
+    output = shape.get("output_activation", "identity")
+    if output not in NETWORK_OUTPUT_ACTIVATIONS:
+        raise ValueError(f"{call}(output_activation={output!r}): output_activation must be one of "
+                         f"{', '.join(map(repr, NETWORK_OUTPUT_ACTIVATIONS))}")
     return Architecture(n_inputs, hidden, activation=activation, **shape)
 
 
@@ -577,6 +763,29 @@ def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
     if ss_tot == 0:
         return 1.0 if ss_res == 0 else 0.0
     return 1.0 - ss_res / ss_tot
+
+
+def _is_float(value) -> bool:
+    """Whether NumPy makes a float64 of `value`."""
+    try:
+        np.float64(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_loss(estimator: str, loss: str, classifies: bool, model: str | None = None) -> None:
+    """A ValueError where `loss` (a name in losses.LOSSES) is not the kind of loss of `estimator`
+    (a classifier's where `classifies`), naming the estimator whose it is: of its parameter, or of
+    the `model` file from_model reads."""
+    if LOSSES[loss].classifies == classifies:
+        return
+    kind, other, own = ("a regressor's", "FwdbackRegressor", CLASSIFICATION_LOSS_NAMES) if classifies else \
+        ("a classifier's", "FwdbackClassifier", REGRESSION_LOSS_NAMES)
+    if model is not None:
+        raise ValueError(f"{model} is {kind} model (trained with loss {loss}); load it with {other}.from_model")
+    raise ValueError(f"{estimator}(loss={loss!r}): {loss} is {kind} loss; use {other}(loss={loss!r}), "
+                     f"or give loss one of {', '.join(map(repr, own))}")
 
 
 def _is_int(value) -> bool:
@@ -682,7 +891,12 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
     y = np.asarray(y)
     if np.iscomplexobj(y):
         raise ValueError("Complex data not supported: y must be real numbers")
-    y = y.astype(np.float64, copy=False)
+    try:
+        y = y.astype(np.float64, copy=False)
+    except (TypeError, ValueError):
+        label = next(value for value in y.ravel().tolist() if not _is_float(value))
+        raise ValueError(f"y holds {label!r}, which is not a number: {estimator} regresses numbers; "
+                         "for class labels use FwdbackClassifier") from None
     if y.ndim == 2 and y.shape[1] == 1:
         message = "A column-vector y was passed when a 1d array was expected; pass y.ravel(), shape (n_samples,)"
         warnings.warn(DataConversionWarning(message), stacklevel=3)
@@ -696,6 +910,47 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
         raise ValueError(f"y contains NaN or inf (y[{', '.join(map(str, where))}] is {y[where]}); drop those rows or fill the values")
     return y
+
+
+def _as_labels(y, n_rows: int, estimator: str, first: int = 0) -> list:
+    """y's class labels, one per row, as Python numbers or strings; a column (n_rows, 1) is
+    flattened with a warning. A ValueError for what is no class label: a missing value, or a
+    number with a fraction (scikit-learn's "continuous" target, a regressor's), naming its row
+    (counted from `first`, a block's first row in the whole of y)."""
+    if y is None:
+        raise ValueError(f"{estimator} requires y to be passed, but the target y is None; give one label per row of X")
+    y = np.asarray(y)
+    if np.iscomplexobj(y):
+        raise ValueError("Complex data not supported: y must be class labels, numbers or strings")
+    if y.ndim == 2 and y.shape[1] == 1:
+        message = "A column-vector y was passed when a 1d array was expected; pass y.ravel(), shape (n_samples,)"
+        warnings.warn(DataConversionWarning(message), stacklevel=3)
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"y should be a 1d array of class labels, one per row, got shape {y.shape}")
+    _check_length(n_rows, len(y))
+    labels = y.tolist()
+    for row, label in enumerate(labels, start=first):
+        if label is None or isinstance(label, float) and not np.isfinite(label):
+            raise ValueError(f"y[{row}] is {label}, not a class label; drop that row or give it its class")
+        if isinstance(label, float) and not label.is_integer():
+            raise ValueError(f"Unknown label type: continuous (y[{row}] is {label}); a classifier's labels are "
+                             "classes, whole numbers or strings: use FwdbackRegressor for a continuous target")
+    return labels
+
+
+def _block_classes(partition, first: int) -> set:
+    """The distinct labels of a block of rows on a Dask worker, (X, labels), checked as fit checks
+    labels (_as_labels); `first`: the block's first row in the whole of y."""
+    return set(_as_labels(partition[1], len(partition[1]), "FwdbackClassifier", first))
+
+
+def _block_targets(partition, first: int, classes: Classes, loss) -> tuple[np.ndarray, np.ndarray]:
+    """A block of rows on a Dask worker, (X, labels), as (X, the network's targets by `classes`):
+    classes.class_targets', an unknown label named by its row in the whole of y."""
+    X, labels = partition
+    return X, class_targets(_as_labels(labels, len(labels), "FwdbackClassifier", first), loss, classes,
+                            rows_before=first)[0]
 
 
 def _not_fitted(message: str) -> NotFittedError:

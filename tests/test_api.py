@@ -218,6 +218,8 @@ def test_the_readme_s_python_example_runs_as_written(run, workdir, csv_text):
     assert model.weights_ == fwdback.fit(X, y, epochs=80, random_state=3).weights_
     assert namespace["fwd"].N.shape == (2, 200)
     assert (workdir / "python.json").exists()
+    classifier = namespace["clf"]
+    assert isinstance(classifier, fwdback.FwdbackClassifier) and classifier.classes_.tolist() == ["down", "up"]
 
 
 def test_warm_start_is_a_setting_checked_as_the_others():

@@ -273,48 +273,53 @@ def dask_arrays(X, y):
     the rows are read."""
     import dask.array
 
+    if str(getattr(y, "dtype", "")) == "string":  # a classifier's text labels, which an array holds as objects
+        y = y.astype(object)
     X, y = (data.to_dask_array(lengths=True) if hasattr(data, "to_dask_array") else dask.array.asarray(data)
             for data in (X, y))
     return tuple(data.compute_chunk_sizes() if np.isnan(data.shape[0]) else data for data in (X, y))
 
 
-def partitions_of(client, X, y) -> Partitions:
+def partitions_of(client, X, y, labels: bool = False) -> Partitions:
     """The Partitions of Dask arrays (dask_arrays) X, shape (n, k), and y, shape (n,), one a
     block of X's rows. Each block is checked on its worker as FwdbackRegressor.fit checks
-    arrays (float64, finite)."""
+    arrays (float64, finite); with `labels`, y is a classifier's labels, kept as they are."""
     import dask
 
     X = X.rechunk({1: -1})
     y = y.rechunk((X.chunks[0],))
     firsts = np.cumsum([0, *X.chunks[0][:-1]])
-    blocks = [dask.delayed(_checked_block)(x, target, int(first))
+    blocks = [dask.delayed(_checked_block)(x, target, int(first), labels)
               for x, target, first in zip(X.to_delayed()[:, 0], y.to_delayed(), firsts)]
     futures = client.compute(blocks)
     return Partitions(client, futures, gathered(client, client.map(_row_count, futures, pure=False)))
 
 
-def _checked_block(X, y, first: int) -> tuple[np.ndarray, np.ndarray]:
-    """A block of rows as float64, X : shape (m, k), y : shape (m,); ValueError at a value that is
-    not finite, naming its row in the whole of X or y."""
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+def _checked_block(X, y, first: int, labels: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A block of rows as float64, X : shape (m, k), y : shape (m,) (`labels`: as they are);
+    ValueError at a value that is not finite, naming its row in the whole of X or y."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=None if labels else np.float64)
     if not np.isfinite(X).all():
         row, column = np.argwhere(~np.isfinite(X))[0]
         raise ValueError(f"X contains NaN or inf (X[{first + row}, {column}] is {X[row, column]}); drop or fill those values")
-    if not np.isfinite(y).all():
+    if not labels and not np.isfinite(y).all():
         row = int(np.argwhere(~np.isfinite(y))[0, 0])
         raise ValueError(f"y contains NaN or inf (y[{first + row}] is {y[row]}); drop those rows or fill the values")
     return X, y
 
 
-def predicted_lazily(estimator, X):
-    """estimator.predict of a Dask array X, shape (n, k) (a Dask array, shape (n,)), or data frame
-    (a Dask series on its index), block by block."""
+def predicted_lazily(predict, X, dtype=np.float64, columns: int | None = None):
+    """An estimator's `predict` (of values of `dtype`, shape (n,), or with `columns`, shape (n,
+    columns): a classifier's predict_proba) of a Dask array X, shape (n, k) (a Dask array), or data
+    frame (a Dask series on its index; with `columns`, a Dask array), block by block."""
+    if columns is not None:
+        X = X.to_dask_array(lengths=True) if hasattr(X, "to_dask_array") else X
+        return X.rechunk({1: -1}).map_blocks(predict, chunks=(X.chunks[0], (columns,)), dtype=dtype)
     if hasattr(X, "map_partitions"):
         import pandas
 
-        return X.map_partitions(lambda frame: pandas.Series(estimator.predict(frame), index=frame.index),
-                                meta=(None, "f8"))
-    return X.rechunk({1: -1}).map_blocks(lambda block: estimator.predict(block), drop_axis=1, dtype=np.float64)
+        return X.map_partitions(lambda frame: pandas.Series(predict(frame), index=frame.index), meta=(None, dtype))
+    return X.rechunk({1: -1}).map_blocks(predict, drop_axis=1, dtype=dtype)
 
 
 def _row_count(partition) -> int:
