@@ -21,6 +21,7 @@ import click
 from .losses import LOSSES
 from .notation import count
 from .optimizers import RULES
+from .playground import SHAPE_NAMES
 from .plan import TrainingPlan
 from .process import (EpochWriter, Terminated, exit_at_once_on_signals, hold_closed_streams, ignore_signals, progress_bar,
                       silence_stdout, stop_on_signals, unwind_on_sigterm)
@@ -1182,19 +1183,31 @@ def _coefficients(ctx, param, value):
 Examples:
   fwdback generate --rows 200 --seed 42 > data.csv
   fwdback generate --coef 1,0,0,5 --noise 0 | fwdback train - --format csv | tail -1
-  fwdback generate --rows 1000 | fwdback train -"""
+  fwdback generate --rows 1000 | fwdback train -
+  fwdback generate --shape circle --rows 200 | fwdback train - --features x1,x2 --loss bce"""
 )
 @click.option("--rows", type=click.IntRange(min=1), default=200, show_default=True, help="Number of data rows.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the random numbers (any whole number from 0).")
-@click.option("--noise", type=click.FloatRange(min=0), default=0.1, show_default=True, callback=_finite, help="Standard deviation of the normal noise added to y.")
+@click.option("--noise", type=click.FloatRange(min=0), default=0.1, show_default=True, callback=_finite, help="Standard deviation of the normal noise added to y; with --shape, the Playground's noise (its slider's percent / 100).")
 @click.option("--coef", default="2,-3,0.5,1", show_default=True, callback=_coefficients, help="The true coefficients of x1, x2, x3, then the intercept.")
-def generate(rows, seed, noise, coef):
+@click.option("--shape", type=click.Choice(SHAPE_NAMES), default=None, help="Write the TensorFlow Playground's classification set instead: x1,x2,y with y the class, 0 or 1.")
+@click.pass_context
+def generate(context, rows, seed, noise, coef, shape):
     """Write a synthetic CSV x1,x2,x3,y to stdout: y = c1*x1 + c2*x2 + c3*x3 + c0 + noise.
 
     The x are uniform on [-1, 1] and the noise is normal with mean 0, so least squares
     on enough rows recovers --coef: data whose answer you know in advance.
+
+    With --shape, the TensorFlow Playground's two-input classification sets: circle (class 1
+    inside radius 2.5), xor (class 1 where x1 x2 >= 0), gauss (two normal clouds about (2, 2)
+    and (-2, -2)) or spiral (two interleaved arms), half the rows of each class (xor: by
+    quadrant), shuffled; the noise flips labels near the boundary (circle, xor), widens the
+    clouds (gauss) or moves the points (spiral).
     """
     with _boundary():
+        if shape is not None:
+            _generate_shape(context, rows, seed, noise, shape)
+            return
         from .outputs import Outputs, Stdout
         from .synthetic import generate_blocks, y_bound
 
@@ -1212,6 +1225,28 @@ def generate(rows, seed, noise, coef):
             if out.gone:
                 return
         out.flush()
+
+
+def _generate_shape(context, rows, seed, noise, shape):
+    from .outputs import Outputs, Stdout
+    from .playground import generate_shape, reach
+    from .synthetic import BLOCK_ROWS
+
+    if context.get_parameter_source("coef") is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--coef is the linear data's; --shape draws a classification set of its own: give one or the other")
+    if not reach(shape, noise) < Y_LIMIT:
+        raise click.UsageError(f"--shape {shape} with --noise {noise!r} would make x1, x2 overflow float64 (they could reach "
+                               f"{reach(shape, noise):.3g}, and train refuses cells from {Y_LIMIT:g}); give a smaller noise")
+    Outputs({}).check_stdout()
+    X, y = generate_shape(shape, rows, seed, noise)
+    out = Stdout()
+    out.write("x1,x2,y\n")
+    for first in range(0, rows, BLOCK_ROWS):
+        block = slice(first, first + BLOCK_ROWS)
+        out.write("".join(f"{a!r},{b!r},{t:.0f}\n" for (a, b), t in zip(X[block].tolist(), y[block].tolist())))
+        if out.gone:
+            return
+    out.flush()
 
 
 @cli.command(
