@@ -55,3 +55,72 @@ def evaluation_document(evaluations: dict, model: str, dataset) -> dict:
         "rows": evaluation.rows,
         "scores": scores[dataset.target] if isinstance(dataset.target, str) else scores,
     }
+
+
+def classification_tables(evaluation, labels: tuple, model: str, source: str) -> tuple[Table, ...]:
+    """evaluation.ClassEvaluation of classes `labels` (sorted) as tables: accuracy and log loss
+    beside the majority baseline's; precision, recall, F1 and support by class; the confusion matrix."""
+    n, names = evaluation.rows, [str(label) for label in labels]
+    on = f"{model} on {source}"
+    summary = Table(
+        cells("predictor", "accuracy", "log loss"),
+        tuple(cells(name, f"{scores.accuracy:.6f}", f"{scores.log_loss:.6g}") for name, scores in
+              ((model, evaluation.model), (f"the majority class ({names[evaluation.majority_class]})", evaluation.majority))),
+        ("left", "right", "right"),
+        f"{on} ({n} row{'s' if n != 1 else ''})",
+        "the majority class: every row predicted as the most frequent class of these rows, with the classes' "
+        "frequencies as its probabilities",
+    )
+    scores = evaluation.model
+    by_class = Table(
+        cells("class", "precision", "recall", "F1", "support"),
+        tuple(cells(name, f"{p:.6f}", f"{r:.6f}", f"{f:.6f}", str(s)) for name, p, r, f, s in
+              zip(names, scores.precision, scores.recall, scores.f1, scores.support)),
+        ("left", "right", "right", "right", "right"),
+        f"{on}, by class",
+        "precision: of the rows predicted as the class, the share of it; recall: of the class's rows, the share "
+        "predicted as it; F1: their harmonic mean; 0 where no row is predicted as, or is of, the class",
+    )
+    confusion = Table(
+        cells("true \\ predicted", *names),
+        tuple(cells(name, *map(str, counts)) for name, counts in zip(names, scores.confusion)),
+        ("left", *["right"] * len(names)),
+        f"{on}, the confusion matrix",
+        "rows: the true class; columns: the predicted class",
+    )
+    return summary, by_class, confusion
+
+
+_CLASS_PREDICTORS = ("model", "majority")
+
+
+def write_classification_csv(stream, evaluation, labels: tuple) -> None:
+    """predictor,score,class,predicted,value: one row per score, full precision: accuracy and
+    log_loss (no class), precision, recall, f1 and support (by class), confusion (rows of `class`
+    predicted as `predicted`), for the model and the majority baseline."""
+    stream.write(csv_line(["predictor", "score", "class", "predicted", "value"]))
+    for key in _CLASS_PREDICTORS:
+        scores = getattr(evaluation, key)
+        for name in ("accuracy", "log_loss"):
+            stream.write(csv_line([key, name, "", "", repr(getattr(scores, name))]))
+        for name in ("precision", "recall", "f1", "support"):
+            for label, value in zip(labels, getattr(scores, name)):
+                stream.write(csv_line([key, name, label, "", repr(value)]))
+        for label, counts in zip(labels, scores.confusion):
+            for predicted, count in zip(labels, counts):
+                stream.write(csv_line([key, "confusion", label, predicted, repr(count)]))
+
+
+def classification_document(evaluation, labels: tuple, model: str, dataset) -> dict:
+    """Everything of a classifier's evaluation as JSON-ready data: each score by class in the
+    order of "classes"; "confusion" by true class, then predicted class."""
+    return {
+        "data": dataset.source,
+        "model": model,
+        "features": list(dataset.features),
+        "target": dataset.target,
+        "rows": evaluation.rows,
+        "classes": list(labels),
+        "majority_class": labels[evaluation.majority_class],
+        "scores": {key: asdict(getattr(evaluation, key)) for key in _CLASS_PREDICTORS},
+    }
