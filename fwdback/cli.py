@@ -923,12 +923,13 @@ def _predicted_texts(data, parts, model, sep, cluster):
 Examples:
   fwdback evaluate test.csv
   fwdback evaluate test.csv --model my-model.json --format json | jq .scores.model.r2
-  fwdback evaluate test.csv --format csv | column -s, -t"""
+  fwdback evaluate test.csv --format csv | column -s, -t
+  fwdback evaluate circle-test.csv --model circle.json --format json | jq .scores.model.accuracy"""
 )
 @_data_parts("[DATA]...")
 @_model_option("The model file saved by fwdback train; - reads it from stdin.")
 @_SEP
-@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the scores beside the baselines; csv: one row per predictor; json: everything.")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the scores beside the baselines; csv: one row per predictor (a classifier's: one per score); json: everything.")
 def evaluate(data, model_path, sep, output_format):
     """Score a saved model on DATA: MSE, RMSE, MAE and R^2, beside two baselines.
 
@@ -936,6 +937,11 @@ def evaluate(data, model_path, sep, output_format):
     Parquet, read into memory). The baselines are scored on
     the same rows: least squares fitted to them (the best any linear map can do there) and the
     mean of y (a model that learned nothing; R^2 = 0).
+
+    A classifier (trained with --loss bce or cross-entropy) gets accuracy and log loss beside
+    the majority class's (every row predicted as the most frequent class of DATA, the class
+    frequencies as its probabilities), and by class the precision, recall, F1, support and
+    confusion matrix, as scikit-learn's sklearn.metrics defines them.
     """
     with _boundary():
         _evaluate(data, model_path, sep, output_format)
@@ -945,40 +951,82 @@ def _evaluate(data, model_path, sep, output_format):
     import numpy as np
 
     from .errors import DataError
-    from .evaluation import evaluate as score
     from .modelfile import load_model
-    from .outputs import Outputs, Stdout, json_text
-    from .reports.evaluate import evaluation_document, evaluation_table, write_evaluation_csv
+    from .outputs import Outputs, Stdout
 
     data, parts = _data_and_parts(data, False)
     _require_data(data)
     Outputs({**_data_inputs(data, parts), "--model": model_path}).check_stdout()
     model = load_model(model_path)
     notes = []
-    dataset = _load_dataset(data, model.features, model.target, sep, notes, model_columns=True, parts=parts)
+    dataset = _load_dataset(data, model.features, model.target, sep, notes, model_columns=True, parts=parts,
+                            labels=model.classes is not None)
     with np.errstate(all="ignore"):
-        predictions = model.predict(dataset.X)
+        fwd = model.forward_pass(dataset.X)
+        predictions = model.predict(dataset.X) if model.classes is None else fwd.A.T
     finite = np.isfinite(predictions.reshape(len(predictions), -1)).all(axis=1)
     if not finite.all():
         row = int(np.argmin(finite)) + 1
         raise DataError(f"{dataset.source}, row {row}: the prediction overflows float64: the model's weights or this row's "
                         "inputs are too large; check that the row is in the units the model was trained on, and the model's weights")
-    targets, y, predictions = model.targets, dataset.y.reshape(len(dataset.y), -1), predictions.reshape(len(dataset.y), -1)
-    evaluations = {target: score(predictions[:, j], dataset.X, y[:, j]) for j, target in enumerate(targets)}
+    name = "<stdin>" if model_path == "-" else model_path
+    if model.classes is None:
+        shown = _regression_evaluation(model, dataset, predictions, name, output_format)
+    else:
+        shown = _classification_evaluation(model, dataset, fwd, name, output_format)
     _echo_notes(notes, False)
     out = Stdout()
-    name = "<stdin>" if model_path == "-" else model_path
+    shown(out)
+    out.flush()
+
+
+def _regression_evaluation(model, dataset, predictions, name, output_format):
+    """What evaluate shows of a regressor: its errors beside the baselines', by target."""
+    from .evaluation import evaluate as score
+    from .outputs import json_text
+    from .reports.evaluate import evaluation_document, evaluation_table, write_evaluation_csv
+
+    targets, y, predictions = model.targets, dataset.y.reshape(len(dataset.y), -1), predictions.reshape(len(dataset.y), -1)
+    evaluations = {target: score(predictions[:, j], dataset.X, y[:, j]) for j, target in enumerate(targets)}
     if output_format == "json":
-        out.write(json_text(evaluation_document(evaluations, name, dataset)))
-    elif output_format == "csv":
-        write_evaluation_csv(out, evaluations)
-    else:
+        return lambda out: out.write(json_text(evaluation_document(evaluations, name, dataset)))
+    if output_format == "csv":
+        return lambda out: write_evaluation_csv(out, evaluations)
+
+    def tables(out):
         from .render.terminal import console_for, print_table
 
         console = console_for(out)
         for target, evaluation in evaluations.items():
             print_table(console, evaluation_table(evaluation, name, dataset.source, None if len(targets) == 1 else target))
-    out.flush()
+
+    return tables
+
+
+def _classification_evaluation(model, dataset, fwd, name, output_format):
+    """What evaluate shows of a classifier: its scores beside the majority class's."""
+    from .classes import class_targets
+    from .evaluation import evaluate_classifier
+    from .losses import LOSSES
+    from .outputs import json_text
+    from .reports.evaluate import classification_document, classification_tables, write_classification_csv
+
+    loss = LOSSES[model.training.plan["loss"]]
+    y, classes = class_targets(dataset.y, loss, model.classes, dataset.source, model.target)
+    evaluation, labels = evaluate_classifier(fwd, y, loss), classes.labels
+    if output_format == "json":
+        return lambda out: out.write(json_text(classification_document(evaluation, labels, name, dataset)))
+    if output_format == "csv":
+        return lambda out: write_classification_csv(out, evaluation, labels)
+
+    def tables(out):
+        from .render.terminal import console_for, print_table
+
+        console = console_for(out)
+        for table in classification_tables(evaluation, labels, name, dataset.source):
+            print_table(console, table)
+
+    return tables
 
 
 @cli.command(

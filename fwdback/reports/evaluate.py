@@ -57,38 +57,28 @@ def evaluation_document(evaluations: dict, model: str, dataset) -> dict:
     }
 
 
-def classification_tables(evaluation, labels: tuple, model: str, source: str) -> tuple[Table, ...]:
-    """evaluation.ClassEvaluation of classes `labels` (sorted) as tables: accuracy and log loss
-    beside the majority baseline's; precision, recall, F1 and support by class; the confusion matrix."""
-    n, names = evaluation.rows, [str(label) for label in labels]
-    on = f"{model} on {source}"
+def classification_tables(evaluation, labels: tuple, model: str, source: str) -> tuple[Table, Table]:
+    """evaluation.ClassEvaluation of classes `labels` (sorted) as two tables: accuracy and log loss
+    beside the majority baseline's; by true class, precision, recall, F1, support and the
+    confusion matrix's row (the counts predicted as each class)."""
+    n, names, scores = evaluation.rows, [str(label) for label in labels], evaluation.model
+    baseline = f"the majority class ({names[evaluation.majority_class]}) for every row"
     summary = Table(
         cells("predictor", "accuracy", "log loss"),
-        tuple(cells(name, f"{scores.accuracy:.6f}", f"{scores.log_loss:.6g}") for name, scores in
-              ((model, evaluation.model), (f"the majority class ({names[evaluation.majority_class]})", evaluation.majority))),
+        tuple(cells(name, f"{each.accuracy:.6f}", f"{each.log_loss:.6g}")
+              for name, each in ((model, scores), (baseline, evaluation.majority))),
         ("left", "right", "right"),
-        f"{on} ({n} row{'s' if n != 1 else ''})",
-        "the majority class: every row predicted as the most frequent class of these rows, with the classes' "
-        "frequencies as its probabilities",
+        f"{model} on {source} ({n} row{'s' if n != 1 else ''})",
     )
-    scores = evaluation.model
     by_class = Table(
-        cells("class", "precision", "recall", "F1", "support"),
-        tuple(cells(name, f"{p:.6f}", f"{r:.6f}", f"{f:.6f}", str(s)) for name, p, r, f, s in
-              zip(names, scores.precision, scores.recall, scores.f1, scores.support)),
-        ("left", "right", "right", "right", "right"),
-        f"{on}, by class",
-        "precision: of the rows predicted as the class, the share of it; recall: of the class's rows, the share "
-        "predicted as it; F1: their harmonic mean; 0 where no row is predicted as, or is of, the class",
+        cells("class", "precision", "recall", "F1", "support", *(f"predicted {name}" for name in names)),
+        tuple(cells(name, f"{p:.6f}", f"{r:.6f}", f"{f:.6f}", str(s), *map(str, counts)) for name, p, r, f, s, counts in
+              zip(names, scores.precision, scores.recall, scores.f1, scores.support, scores.confusion)),
+        ("left", *["right"] * (4 + len(names))),
+        f"{model} on {source}, by true class",
+        "predicted j: the confusion matrix's counts; a share of no rows is 0",
     )
-    confusion = Table(
-        cells("true \\ predicted", *names),
-        tuple(cells(name, *map(str, counts)) for name, counts in zip(names, scores.confusion)),
-        ("left", *["right"] * len(names)),
-        f"{on}, the confusion matrix",
-        "rows: the true class; columns: the predicted class",
-    )
-    return summary, by_class, confusion
+    return summary, by_class
 
 
 _CLASS_PREDICTORS = ("model", "majority")
