@@ -1299,7 +1299,11 @@ def _generate_shape(context, rows, seed, noise, shape):
         raise click.UsageError(f"--shape {shape} with --noise {noise!r} would make x1, x2 overflow float64 (they could reach "
                                f"{reach(shape, noise):.3g}, and train refuses cells from {Y_LIMIT:g}); give a smaller noise")
     Outputs({}).check_stdout()
-    X, y = generate_shape(shape, rows, seed, noise)
+    try:
+        X, y = generate_shape(shape, rows, seed, noise)
+    except MemoryError:  # the set is drawn whole, to be shuffled as the Playground shuffles it
+        raise UserError(f"out of memory drawing {rows:,} rows of --shape {shape}, which are held in memory to be shuffled; "
+                        "give fewer --rows") from None
     out = Stdout()
     out.write("x1,x2,y\n")
     for first in range(0, rows, BLOCK_ROWS):

@@ -135,3 +135,12 @@ def test_generate_shape_refuses_bad_values_as_usage_errors(run, no_crash, args, 
     no_crash(result)
     assert result.exit_code == 2 and result.stdout == ""
     assert words in result.stderr and result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+
+
+def test_rows_beyond_memory_are_refused_before_a_line_is_written(tmp_path):
+    from hostile import SMALL_MEMORY_KIB, shell
+
+    outcome = shell("fwdback generate --shape circle --rows 1000000000", tmp_path, memory_kib=SMALL_MEMORY_KIB)
+    assert outcome.code == 1 and outcome.stdout == ""
+    assert outcome.stderr == ("Error: out of memory drawing 1,000,000,000 rows of --shape circle, which are held in memory "
+                           "to be shuffled; give fewer --rows\n")
