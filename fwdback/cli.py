@@ -284,10 +284,10 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
     from .sources import load_parts, stream_parts
 
     if parts is not None:
-        dataset = (stream_parts(parts, features, target, sep, chunk_rows) if chunk_rows
-                   else load_parts(parts, features, target, sep, model_columns))
+        dataset = (stream_parts(parts, features, target, sep, chunk_rows, labels) if chunk_rows
+                   else load_parts(parts, features, target, sep, model_columns, labels))
     elif chunk_rows:
-        dataset = stream_dataset(data, features, target, sep, chunk_rows)
+        dataset = stream_dataset(data, features, target, sep, chunk_rows, labels)
     else:
         try:
             dataset = load_dataset(data, features, target, sep, STREAM_ABOVE_BYTES if stream_when_large else None, model_columns,
@@ -297,7 +297,7 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
                 f"Streaming {large.source} in chunks of {TRAIN_CHUNK_ROWS:,} rows, as its text is larger than "
                 f"{STREAM_ABOVE_BYTES / 2**30:g} GiB; --chunksize sets the chunk size."
             )
-            dataset = stream_dataset(data, features, target, sep, TRAIN_CHUNK_ROWS)
+            dataset = stream_dataset(data, features, target, sep, TRAIN_CHUNK_ROWS, labels)
     if sep is None and dataset.sep_detected and dataset.sep != ",":
         notes.append(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).")
     if dataset.trimmed:
