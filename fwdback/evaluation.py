@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .classes import probabilities
 from .linear_map import least_squares
 from .losses import Loss
 from .network import ForwardPass, loss
@@ -141,14 +142,6 @@ class ClassEvaluation:
     majority: ClassScores
 
 
-def class_probabilities(fwd: ForwardPass, spec: Loss) -> np.ndarray:
-    """P(class j) of each row, shape (n, m): a sigmoid output's yhat is P(the second class), and
-    the first's is 1 - yhat (spec.binary); a softmax's outputs are the classes' probabilities."""
-    if spec.binary:
-        return np.column_stack([1.0 - fwd.Yhat[0], fwd.Yhat[0]])
-    return fwd.Yhat.T
-
-
 def evaluate_classifier(fwd: ForwardPass, y: np.ndarray, spec: Loss) -> ClassEvaluation:
     """Score the forward pass `fwd` of n rows against their targets y as the network takes them
     (classes.Classes.targets: shape (n,) of 0/1 for bce, (n, m) one-hot for cross-entropy).
@@ -156,10 +149,11 @@ def evaluate_classifier(fwd: ForwardPass, y: np.ndarray, spec: Loss) -> ClassEva
     The log loss is the network's loss of the logits (network.loss), exact where a probability
     rounds to 0 or 1; scikit-learn's log_loss, from the probabilities, clips them to
     [eps, 1 - eps] (eps = 2.2e-16) and so differs only where a row's own class has a probability
-    under eps. The predicted class is the most probable, the first of those tied (a sigmoid's
+    under eps. The probabilities are classes.probabilities' ([1 - yhat, yhat] for bce), and the
+    predicted class the most probable, the first of those tied, as predict's (a sigmoid's
     yhat = 0.5 is the first class, as MLPClassifier's yhat > 0.5 for the second).
     """
-    P = class_probabilities(fwd, spec)
+    P = probabilities(fwd.yhat)
     n, m = P.shape
     true = y.astype(np.intp) if spec.binary else y.argmax(axis=1)
     counts = np.bincount(true, minlength=m)
