@@ -98,7 +98,7 @@ def _spiral(rng, rows, noise):
 
     Xs, ys = [], []
     for label, turn, m in zip((1.0, 0.0), (0.0, math.pi), _halves(rows)):
-        along = np.arange(m) / m if m else np.zeros(0)
+        along = np.arange(m) / m
         r, t = along * 5.0, 1.75 * along * 2 * math.pi + turn
         moved = _uniform(rng.random((m, 2)), -1.0, 1.0) * noise  # the x1 and x2 noise, point by point
         Xs.append(np.column_stack([r * np.sin(t), r * np.cos(t)]) + moved)
