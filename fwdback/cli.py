@@ -962,8 +962,8 @@ def _evaluate(data, model_path, sep, output_format):
     dataset = _load_dataset(data, model.features, model.target, sep, notes, model_columns=True, parts=parts,
                             labels=model.classes is not None)
     with np.errstate(all="ignore"):
-        fwd = model.forward_pass(dataset.X)
-        predictions = model.predict(dataset.X) if model.classes is None else fwd.A.T
+        fwd = None if model.classes is None else model.forward_pass(dataset.X)
+        predictions = model.predict(dataset.X) if fwd is None else fwd.A.T  # a classifier's logits, finite or not
     finite = np.isfinite(predictions.reshape(len(predictions), -1)).all(axis=1)
     if not finite.all():
         row = int(np.argmin(finite)) + 1
@@ -1225,7 +1225,7 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     return _Setup(dataset, rows, start, notes)
 
 
-# generate refuses settings whose y could come near float64's largest number (1.8e308).
+# generate refuses settings whose cells (y, or --shape's x1 and x2) could come near float64's largest number (1.8e308).
 Y_LIMIT = 1e308
 
 
@@ -1289,6 +1289,7 @@ def generate(context, rows, seed, noise, coef, shape):
 
 
 def _generate_shape(context, rows, seed, noise, shape):
+    """generate --shape: the Playground's set (playground.py) as x1,x2,y, y the class 0 or 1."""
     from .outputs import Outputs, Stdout
     from .playground import generate_shape, reach
     from .synthetic import BLOCK_ROWS
