@@ -219,3 +219,17 @@ def test_a_label_the_classifier_does_not_know_is_named(run, no_crash, circle, wo
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == ("Error: other.csv, row 2, column y: 2 is not one of the model's classes (0, 1); give rows of "
                              "those classes, or train a model on these labels afresh\n")
+
+
+def test_a_classifiers_logits_beyond_float64_are_named_by_row(run, no_crash, circle, workdir):
+    # Row 2: four tanh units at 1 times output weights of 1.5e308 each, a = 6e308, beyond float64
+    # (1.8e308); row 1, at the origin with no hidden biases: N = 0 and a = b5.
+    document = json.loads((workdir / "circle.json").read_text())
+    document["weights"].update({f"w{j}": 1e300 for j in range(1, 9)} | {f"w{j}": 1.5e308 for j in range(9, 13)}
+                               | {f"b{j}": 0.0 for j in range(1, 5)})
+    (workdir / "over.json").write_text(json.dumps(document))
+    (workdir / "far.csv").write_text("x1,x2,y\n0,0,0\n1e10,1e10,1\n")
+    result = run(["evaluate", "far.csv", "--model", "over.json"])
+    no_crash(result)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: far.csv, row 2: the prediction overflows float64")
