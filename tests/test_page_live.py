@@ -114,7 +114,7 @@ PASSES = """([net, w, X, Y, convention]) => {
   const M = fwdbackNetwork;
   const fwd = M.forward(net, w, X);
   const back = M.backward(net, w, X, Y, fwd, convention);
-  return { Z: fwd.Z, N: fwd.N, A: fwd.A, Yhat: fwd.Yhat, loss: M.loss(Y, fwd.Yhat, convention),
+  return { Z: fwd.Z, N: fwd.N, A: fwd.A, Yhat: fwd.Yhat, loss: M.loss(Y, fwd, convention),
            dL_dA: back.dL_dA, dL_dZ: back.dL_dZ, gradients: back.gradients };
 }"""
 

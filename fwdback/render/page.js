@@ -98,7 +98,7 @@
   function passes(w) {
     const fwd = M.forward(shape, w, X);
     return { fwd: fwd, back: M.backward(shape, w, X, Y, fwd, data.plan.loss, data.training_rows),
-             loss: live ? M.loss(Y, fwd.Yhat, data.plan.loss) : null };
+             loss: live ? M.loss(Y, fwd, data.plan.loss) : null };
   }
 
   /* Row r's values and chain-rule terms, as the table and the chain-rule panel show them. */
