@@ -106,7 +106,7 @@
     } else {
       const c = page.classOf(0), oc = net.outputs[c], pc = fwd.Yhat[c][0];
       const dLdyhat = -ratio(Y[c][0], pc) / divisor;
-      html += p(d("L", sym("yhat" + "ⱼ", 1).replace("ŷ", "ŷ")) + " = −(1" + over + ") y<sub>j,1</sub>/ŷ<sub>j,1</sub>: 0 but for row 1's class, " +
+      html += p(d("L", "ŷ<sub>j,1</sub>") + " = −(1" + over + ") y<sub>j,1</sub>/ŷ<sub>j,1</sub>: 0 but for row 1's class, " +
                 sym(oc, 1) + ": " + d("L", sym(oc, 1)) + " = −(1/" + g6(divisor) + ")·" + f(Y[c][0]) + "/" + f(pc) + " = " + q("dL/d" + oc + ",1", dLdyhat));
       html += p("The softmax's Jacobian: " + d("ŷ<sub>l</sub>", "a<sub>j</sub>") + " = ŷ<sub>l</sub>(δ<sub>lj</sub> − ŷ<sub>j</sub>), so " +
                 d("L", "a<sub>j</sub>") + " = Σ<sub>l</sub> " + d("L", "ŷ<sub>l</sub>") + " · " + d("ŷ<sub>l</sub>", "a<sub>j</sub>") + " = " +
