@@ -751,7 +751,7 @@ def _trained_model(fitted, dataset):
     from .modelfile import Model
 
     return Model(fitted.params, dataset.features, dataset.target, fitted.training_record(dataset.source),
-                 fitted.rows.scaling)
+                 fitted.rows.scaling, fitted.start.network.classes)
 
 
 def _end_interrupted(fitted, model, run: _Train, received, model_output, outputs, stdout):
