@@ -344,6 +344,27 @@ def write_rows(path: Path, n: int = 20, seed: int = 3) -> None:
     path.write_text("x1,x2,x3,y,y1,y2\n" + "".join(",".join(map(repr, row)) + "\n" for row in columns.tolist()))
 
 
+def write_classes(path: Path, labels: tuple[str, ...], n: int = 20, seed: int = 3) -> None:
+    """x1,x2,y rows of a classifier: y one of `labels` by the angle of (x1, x2) (every label in the
+    first rows), so that a network can learn it."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 2))
+    sector = (np.arctan2(X[:, 1], X[:, 0]) + np.pi) / (2 * np.pi) * len(labels)
+    y = [labels[int(s) % len(labels)] for s in sector]
+    y[: len(labels)] = labels
+    path.write_text("x1,x2,y\n" + "".join(f"{a!r},{b!r},{label}\n" for (a, b), label in zip(X.tolist(), y)))
+
+
+def classifier_page(browser_page, run, workdir, loss: str, labels: tuple[str, ...], *options: str):
+    """The live page of a classifier of `loss` (5 epochs, tanh hidden units, rows in the data's
+    units) on write_classes' d.csv, open in the browser."""
+    write_classes(workdir / "d.csv", labels)
+    result = run(["train", "d.csv", "--features", "x1,x2", "--loss", loss, "--activation", "tanh", "--hidden", "3", "--lr", "0.5",
+                  "--epochs", "5", "--tol", "0", "--no-standardize", *options, "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    return browser_page.open(workdir / "run.html")
+
+
 def trained_in_the_page_and_by_its_command(page, run, workdir) -> tuple[list[float], list[float]]:
     """Train in the page for some epochs (Train from here, then stop), and run the train command line
     it showed before on the files it saved, for as many epochs: the page's weights and the command
@@ -461,6 +482,22 @@ def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_save
     page.locator("#last").click()
     page.get_by_label("w3", exact=True).fill("0.25")
     assert save_weights_and_rows(page, workdir) == ["weights.json", "rows.csv"]
+    shown, trained = trained_in_the_page_and_by_its_command(page, run, workdir)
+    assert shown == pytest.approx(trained, rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+@pytest.mark.parametrize("loss, labels", slow_after(1, [("bce", ("no", "yes")), ("cross-entropy", ("cat", "dog", "eel"))], unpack=True),
+                         ids=["bce", "cross-entropy, 3 classes"])
+def test_train_from_here_for_a_classifier_is_the_command_line_the_page_shows(browser_page, run, workdir, loss, labels):
+    """A classifier's page: set a weight, save the weights and the rows (each row's class label),
+    train in the page for some epochs; its command line (with --loss) on the saved files, for as
+    many epochs, ends at the page's weights."""
+    page = classifier_page(browser_page, run, workdir, loss, labels)
+    assert f"--loss {loss}" in page.locator("#command-train").inner_text()
+    page.get_by_label("w3", exact=True).fill("0.25")
+    assert save_weights_and_rows(page, workdir) == ["weights.json", "rows.csv"]
+    assert (workdir / "rows.csv").read_text() == (workdir / "d.csv").read_text()
     shown, trained = trained_in_the_page_and_by_its_command(page, run, workdir)
     assert shown == pytest.approx(trained, rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []
