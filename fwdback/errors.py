@@ -159,6 +159,24 @@ class ClassCount(DataError):
         super().__init__(f"--loss {loss} needs {need} in the target column; it has {len(classes)} ({found})")
 
 
+class NoSurface(FwdbackError, ValueError):
+    """A decision surface asked of a network that is not a classifier of two inputs: the field
+    covers the plane of two inputs and colours it by the classes' probabilities."""
+
+    exit_code = 2
+
+    def __init__(self, n_inputs: int, output_activation: str):
+        self.n_inputs, self.output_activation = n_inputs, output_activation
+        super().__init__(n_inputs, output_activation)
+
+    def message(self, name=python_name) -> str:
+        if self.n_inputs != 2:
+            return (f"a decision surface covers the plane of two inputs, and this network has {self.n_inputs}: "
+                    f"leave out {name('data')}")
+        return (f"a decision surface is a classifier's (a sigmoid or softmax output), and this network's output is "
+                f"{self.output_activation}: leave out {name('data')}, or train with --loss bce or cross-entropy")
+
+
 class DataTooLarge(DataError):
     """The data is more than fits in memory, or more than the caller wants loaded (then it streams).
 
