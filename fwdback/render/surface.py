@@ -20,7 +20,6 @@ from html import escape
 
 import numpy as np
 
-from ..notation import number
 from ..outputs import terminal_text
 from ..surface import Field
 from .svg import NODE_RADIUS, PALETTE, palette_css
@@ -31,7 +30,7 @@ CLASS_COLOURS = tuple(PALETTE["light"][role] for role in ("negative", "positive"
 # The two rings a point may take: the one that contrasts more with its fill is drawn.
 RINGS = ("#ffffff", "#1d1d1f")
 # The field's side in pixels, the room for the axes' ticks and names, and a point's radius.
-FIELD_SIZE, LEFT, BOTTOM, TOP, RIGHT, POINT_RADIUS = 320, 64, 44, 34, 16, 4.0
+FIELD_SIZE, LEFT, BOTTOM, TOP, RIGHT, POINT_RADIUS = 320, 84, 44, 34, 16, 4.0
 # The most rows drawn as points (evenly spaced among them, the first always).
 MOST_POINTS = 2000
 SURFACE_STYLE = palette_css("svg.surface") + """
@@ -96,7 +95,7 @@ def _cells(likeliest: np.ndarray, strength: np.ndarray, colours: Sequence[str], 
     c = len(strength)
     side = size / c
     return "".join(
-        f'<rect x="{s * side:.2f}" y="{(c - 1 - r) * side:.2f}" width="{side + 0.05:.2f}" height="{side + 0.05:.2f}" '
+        f'<rect x="{s * side:.2f}" y="{(c - 1 - r) * side:.2f}" width="{side:.2f}" height="{side:.2f}" '
         f'fill="{colours[likeliest[r, s]]}" fill-opacity="{strength[r, s]:.4f}" data-cell="{r},{s}"/>'
         for r in range(c) for s in range(c))
 
@@ -109,7 +108,7 @@ def unit_fields(field: Field) -> dict[str, str]:
     for h, N in enumerate(field.N):
         signed = unit_strength(N)
         cells = _cells((signed >= 0).astype(int), np.abs(signed), (negative, positive), 2 * NODE_RADIUS)
-        fragments[f"N{h + 1}"] = f'<g class="unit-field" data-unit="N{h + 1}" clip-path="url(#unit-clip)">{cells}</g>'
+        fragments[f"N{h + 1}"] = f'<g class="unit-field" data-unit="N{h + 1}" clip-path="url(#unit-clip)" shape-rendering="crispEdges">{cells}</g>'
     return fragments
 
 
@@ -135,11 +134,11 @@ def surface_svg(field: Field, features: Sequence[str], labels: Sequence, X: np.n
     for i, value in enumerate(np.linspace(low[0], high[0], 3)):
         x, _ = at(value, low[1])
         anchor = ("start", "middle", "end")[i]
-        ticks.append(f'<text x="{x:.1f}" y="{TOP + FIELD_SIZE + 16}" text-anchor="{anchor}">{number(float(value))}</text>')
+        ticks.append(f'<text x="{x:.1f}" y="{TOP + FIELD_SIZE + 16}" text-anchor="{anchor}">{_tick(value)}</text>')
     for i, value in enumerate(np.linspace(low[1], high[1], 3)):
         _, y = at(low[0], value)
         baseline = ("auto", "central", "hanging")[i]
-        ticks.append(f'<text x="{LEFT - 6}" y="{y:.1f}" text-anchor="end" dominant-baseline="{baseline}">{number(float(value))}</text>')
+        ticks.append(f'<text x="{LEFT - 6}" y="{y:.1f}" text-anchor="end" dominant-baseline="{baseline}">{_tick(value)}</text>')
     names = (f'<text x="{LEFT + FIELD_SIZE / 2:.0f}" y="{TOP + FIELD_SIZE + 34}" text-anchor="middle">{x_name}</text>'
              f'<text transform="translate(14 {TOP + FIELD_SIZE / 2:.0f}) rotate(-90)" text-anchor="middle">{y_name}</text>')
     points = ""
@@ -162,10 +161,15 @@ def surface_svg(field: Field, features: Sequence[str], labels: Sequence, X: np.n
         f"<style>{SURFACE_STYLE}</style><title>{title}</title>",
         f'<rect class="back" width="{width}" height="{height}"/>',
         f'<text class="title" x="{LEFT}" y="20">P(class) over ({x_name}, {y_name})</text>',
-        f'<g class="field" transform="translate({LEFT} {TOP})">{_cells(likeliest, strength, colours, FIELD_SIZE)}</g>',
+        f'<g class="field" transform="translate({LEFT} {TOP})" shape-rendering="crispEdges">{_cells(likeliest, strength, colours, FIELD_SIZE)}</g>',
         f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{FIELD_SIZE}" height="{FIELD_SIZE}"/>',
         f'<g class="points">{points}</g>', *ticks, names, f'<g class="key">{key}</g>', "</svg>",
     ])
+
+
+def _tick(value: float) -> str:
+    """An axis's end or middle, to 3 significant digits: the axes place the field, the cells carry the numbers."""
+    return f"{float(value):.3g}".replace("-", "−")
 
 
 def beside(*figures: str) -> str:
