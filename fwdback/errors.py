@@ -568,3 +568,20 @@ class StreamingConflict(RunConflict):
             conflict = name(self.setting, self.value)
         return (f"{name('chunksize')} cannot be used with {conflict}: streamed training is the linear network "
                 "(identity activation) on full batches of every row")
+
+
+class ClassifierConflict(RunConflict):
+    """A classification loss with a network it cannot train: an output activation other than
+    its `link` (`value`, setting "output_activation"), or several target columns (setting "target")."""
+
+    def __init__(self, loss: str, link: str, setting: str, value=None):
+        self.loss, self.link, self.setting, self.value = loss, link, setting, value
+        super().__init__(loss, link, setting, value)
+
+    def message(self, name=python_name) -> str:
+        if self.setting == "target":
+            return (f"{name('loss', self.loss)} classifies one target column of labels, not several: give one "
+                    f"{name('target')} column")
+        return (f"{name('loss', self.loss)} computes its probabilities with a {self.link} output, and "
+                f"{name('output_activation', self.value)} contradicts it: leave out {name('output_activation')} "
+                f"(the {self.link} is then the output's activation)")

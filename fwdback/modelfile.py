@@ -32,6 +32,7 @@ import numpy as np
 
 from .errors import ForeignFile, ModelFileError, display_name, path_problem
 from .activations import ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES
+from .classes import Classes
 from .network import Architecture, Parameters, forward
 from .optimizers import RULES
 from .plan import StopReason
@@ -93,13 +94,15 @@ class TrainingRecord:
 
 @dataclass
 class Model:
-    """A trained network, the columns it reads, and how it was trained."""
+    """A trained network, the columns it reads, and how it was trained; a classifier's `classes`
+    (classes.Classes of its target column; None for a regressor)."""
 
     params: Parameters
     features: tuple[str, ...]
     target: str | tuple[str, ...]
     training: TrainingRecord = field(default_factory=TrainingRecord)
     scaling: Scaling | None = None
+    classes: Classes | None = None
 
     @property
     def targets(self) -> tuple[str, ...]:
