@@ -721,7 +721,8 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
     kept = [first] if steps is None else [first, steps]  # what the page shows: every kept epoch and update
     scale = GradientScale.of(start, np.array([row for part in kept for row in part["gradients"]]))
     shown = np.array([row for part in kept for row in part["weights"]])
-    figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown)
+    inside, surface = _run_surface(start, model, rows.arrays)
+    figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown, inside)
     worked, first_rows = None, None
     if rows.arrays is not None:
         numbers = trained_rows + 1
@@ -731,7 +732,23 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
                                      model.target, source)
     page = run_page_document(report, first, first_rows, steps)
-    return run_page(page, figure, curve, worked)
+    return run_page(page, figure, curve, worked, surface)
+
+
+def _run_surface(start, model, arrays):
+    """The run page's decision surface at the first kept epoch (its units' fields, its figure), over
+    the rows training saw (`arrays`, in its units; None: streamed, the square z-scores fill); (None, None)
+    where the network has none."""
+    from .surface import Plane, row_classes, surfaced
+
+    if not surfaced(start):
+        return None, None
+    from .render.surface import classifier_figures
+
+    X, y = (None, None) if arrays is None else arrays
+    plane = Plane.of_scaling(None) if X is None else Plane.of_rows(X)
+    labels = None if model.classes is None else model.classes.labels
+    return classifier_figures(start, model.features, labels, plane, X, None if y is None else row_classes(y))
 
 
 def _trained_model(fitted, dataset):

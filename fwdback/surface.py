@@ -86,7 +86,18 @@ def field(params: Parameters, plane: Plane, cells: int = FIELD_CELLS, scaling: S
     return Field(plane, x1, x2, Yhat.reshape(-1, cells, cells), fwd.N.reshape(-1, cells, cells))
 
 
+def surfaced(params: Parameters) -> bool:
+    """Whether the network has a decision surface: two inputs and a classifier's output (its loss's link)."""
+    return params.n_inputs == 2 and params.output_activation in CLASSIFIER_OUTPUTS
+
+
 def check_surface(params: Parameters) -> None:
-    """NoSurface unless the network has two inputs and a classifier's output (a sigmoid, or a softmax)."""
-    if params.n_inputs != 2 or params.output_activation not in CLASSIFIER_OUTPUTS:
+    """NoSurface unless the network has a decision surface (surfaced)."""
+    if not surfaced(params):
         raise NoSurface(params.n_inputs, params.output_activation)
+
+
+def row_classes(y: np.ndarray) -> np.ndarray:
+    """Each row's class index, shape (n,) ints, from the network's targets y (classes.Classes.targets):
+    shape (n,) of 0/1 for a sigmoid output, (n, m) one-hot for a softmax."""
+    return (y if y.ndim == 1 else y.argmax(axis=1)).astype(np.intp)

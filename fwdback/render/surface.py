@@ -21,7 +21,9 @@ from html import escape
 import numpy as np
 
 from ..outputs import terminal_text
-from ..surface import Field
+from ..network import Parameters
+from ..scaling import Scaling
+from ..surface import FIELD_CELLS, UNIT_CELLS, Field, Plane, field
 from .svg import NODE_RADIUS, PALETTE, palette_css
 
 # The classes' colours: the first two the network figure's orange and blue, then the palette's
@@ -112,12 +114,24 @@ def unit_fields(field: Field) -> dict[str, str]:
     return fragments
 
 
+def classifier_figures(params: Parameters, features: Sequence[str], labels: Sequence | None, plane: Plane,
+                       X: np.ndarray | None = None, classes: np.ndarray | None = None,
+                       scaling: Scaling | None = None) -> tuple[dict[str, str], str]:
+    """(each hidden unit's field, for network_svg's `inside`; the surface's figure, surface_svg)
+    of a classifier of two inputs over `plane`, read through `scaling` (surface.field); `labels`,
+    the classes' (None: their indices 0, 1, ...)."""
+    whole = field(params, plane, FIELD_CELLS, scaling)
+    labels = range(len(whole.probabilities)) if labels is None else labels
+    return unit_fields(field(params, plane, UNIT_CELLS, scaling)), surface_svg(whole, features, labels, X, classes)
+
+
 def surface_svg(field: Field, features: Sequence[str], labels: Sequence, X: np.ndarray | None = None,
                 classes: np.ndarray | None = None) -> str:
     """The decision surface as an SVG document: the field, the rows X (shape (n, 2)) as points
     coloured by their class index `classes` (shape (n,)), a key of the classes' `labels`, the
-    inputs' names (`features`) on the axes. The plane's corners and the grid ride on the <svg>
-    (data-low, data-high, data-cells) for the page's script to recompute the field at each epoch."""
+    inputs' names (`features`) on the axes. The plane's corners and the colours ride on the <svg>
+    (data-low, data-high, data-colours; data-positive, data-negative: the units' fields') for the
+    page's script (render/surface.js) to recompute the field at each epoch."""
     q = len(field.probabilities)
     colours = class_colours(q)
     likeliest, strength = paint(field.probabilities)
@@ -154,7 +168,8 @@ def surface_svg(field: Field, features: Sequence[str], labels: Sequence, X: np.n
         f'<text x="18" dominant-baseline="central">{escape(terminal_text(str(label)))}</text></g>'
         for j, (label, colour) in enumerate(zip(labels, colours)))
     title = f"The classes' probabilities over ({x_name}, {y_name}), the rows over them"
-    corners = f'data-low="{low[0]!r} {low[1]!r}" data-high="{high[0]!r} {high[1]!r}" data-cells="{len(field.x1)}"'
+    corners = (f'data-low="{low[0]!r} {low[1]!r}" data-high="{high[0]!r} {high[1]!r}" data-colours="{" ".join(colours)}" '
+               f'data-positive="{PALETTE["light"]["positive"]}" data-negative="{PALETTE["light"]["negative"]}"')
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" class="surface" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" {corners} role="img" aria-label="{title}">',
