@@ -168,7 +168,7 @@ def surface_svg(field: Field, features: Sequence[str], labels: Sequence, X: np.n
         f'<text x="18" dominant-baseline="central">{escape(terminal_text(str(label)))}</text></g>'
         for j, (label, colour) in enumerate(zip(labels, colours)))
     title = f"The classes' probabilities over ({x_name}, {y_name}), the rows over them"
-    corners = (f'data-low="{low[0]!r} {low[1]!r}" data-high="{high[0]!r} {high[1]!r}" data-colours="{" ".join(colours)}" '
+    corners = (f'data-low="{float(low[0])!r} {float(low[1])!r}" data-high="{float(high[0])!r} {float(high[1])!r}" data-colours="{" ".join(colours)}" '
                f'data-positive="{PALETTE["light"]["positive"]}" data-negative="{PALETTE["light"]["negative"]}"')
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" class="surface" viewBox="0 0 {width} {height}" width="{width}" '
