@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .classes import Classes
+from .classes import Classes, class_targets
 from .engines.rows import TrainingRows
 from .errors import ClassifierConflict, DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
     SettingNotUsed, SquaresOverflow, StreamingConflict
@@ -235,10 +235,11 @@ def check_dask(plan: TrainingPlan, network: NetworkSettings, chunksize: int | No
         raise DaskConflict("target")
 
 
-def streaming_conflict(start: StartingPoint, history: bool = False) -> StreamingConflict | None:
-    """What rules out streamed training (the lecture's linear network, one output, on full
-    batches, without a `history` of every epoch's parameters), as the error to raise; or None."""
-    network, plan, of_resume = start.network, start.plan, start.resumed is not None
+def streaming_conflict(network: NetworkSettings, plan: TrainingPlan, history: bool = False,
+                       of_resume: bool = False) -> StreamingConflict | None:
+    """What rules out streamed training of `network` by `plan` (the lecture's linear network, one
+    output, on full batches, without a `history` of every epoch's parameters), as the error to
+    raise (`of_resume`: the network is a resumed model's); or None."""
     conflicts = [
         (not ACTIVATIONS[network.activation].identity, StreamingConflict("activation", network.activation, of_resume)),
         (not ACTIVATIONS[network.output_activation].identity,
@@ -262,9 +263,17 @@ def data_named(source: str | None):
         raise
 
 
-def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None) -> TrainingRows:
+def found_classes(dataset, loss: str) -> Classes:
+    """The classes of a classifier's training data (a data.Dataset read with `labels`), checked
+    for `loss` (ClassCount)."""
+    return class_targets(dataset.y, LOSSES[loss], source=dataset.source, column=dataset.target)[1]
+
+
+def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None, classes: Classes | None = None) -> TrainingRows:
     """The rows training sees, of a data.Dataset: in memory, streamed (data.StreamedDataset), or,
-    with a cluster (engines.dask.Cluster), on its workers; `scaling` is the starting weights'."""
+    with a cluster (engines.dask.Cluster), on its workers; `scaling` is the starting weights'.
+    A classifier's labels become its targets by its `classes` (its network's: UnknownClass for a
+    label not among a resumed model's)."""
     from .data import StreamedDataset
 
     if cluster is not None:
@@ -276,7 +285,10 @@ def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None) -> Tra
     if isinstance(dataset, StreamedDataset):
         with data_named(dataset.source):
             return prepare_streamed(dataset.chunks, plan, scaling)
-    return prepare(dataset.X, dataset.y, plan, scaling)
+    y = dataset.y
+    if classes is not None:
+        y = class_targets(y, LOSSES[plan.loss], classes, dataset.source, dataset.target)[0]
+    return prepare(dataset.X, y, plan, scaling)
 
 
 @dataclass
