@@ -3,7 +3,7 @@
  * hidden unit's own field in its node, recomputed by network.js's forward pass at the centres of
  * the same cells whenever the weights shown change (the epoch slider, an update, weights a
  * person sets or trains). The colours as render/surface.py paints them: a cell in its likeliest
- * class's colour at opacity (P - 1/q) / (1 - 1/q); a unit's cell blue where N > 0, orange where
+ * class's colour (its class "k0", "k1", ..., which the scheme's style colours) at opacity (P - 1/q) / (1 - 1/q); a unit's cell blue where N > 0, orange where
  * N < 0, at opacity |N| over the unit's largest |N| on the plane. */
 (function () {
   "use strict";
@@ -37,7 +37,8 @@
   function probabilities(Yhat) {
     return Yhat.length === 1 ? [Yhat[0].map(function (p) { return 1 - p; }), Yhat[0]] : Yhat;
   }
-  function paint(rect, colour, strength) {
+  function paint(rect, kind, colour, strength) {
+    rect.setAttribute("class", kind);
     rect.setAttribute("fill", colour);
     rect.setAttribute("fill-opacity", Math.min(Math.max(strength, 0), 1).toFixed(4));
   }
@@ -48,7 +49,7 @@
     cells.forEach(function (rect, i) {
       let likeliest = 0;
       for (let j = 1; j < q; j++) { if (P[j][i] > P[likeliest][i]) { likeliest = j; } }
-      paint(rect, colours[likeliest], (P[likeliest][i] - 1 / q) / (1 - 1 / q));
+      paint(rect, "k" + likeliest, colours[likeliest], (P[likeliest][i] - 1 / q) / (1 - 1 / q));
     });
     if (!units.length) { return; }
     const N = M.forward(page.shape, w, unitGrid).N;
@@ -58,7 +59,7 @@
       values.forEach(function (v) { largest = Math.max(largest, Math.abs(v)); });
       unit.cells.forEach(function (rect, i) {
         const signed = largest > 0 ? values[i] / largest : 0;
-        paint(rect, signed >= 0 ? POSITIVE : NEGATIVE, Math.abs(signed));
+        paint(rect, signed >= 0 ? "positive" : "negative", signed >= 0 ? POSITIVE : NEGATIVE, Math.abs(signed));
       });
     });
   }

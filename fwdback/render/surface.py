@@ -27,21 +27,16 @@ from ..surface import FIELD_CELLS, UNIT_CELLS, Field, Plane, field
 from .svg import NODE_RADIUS, PALETTE, palette_css
 
 # The classes' colours: the first two the network figure's orange and blue, then the palette's
-# others; beyond them, hues evenly round the colour wheel.
-CLASS_COLOURS = tuple(PALETTE["light"][role] for role in ("negative", "positive", "good", "accent", "bad"))
+# others, each scheme's (a class's cells, points and key carry class "k0", "k1", ...); beyond
+# them, hues evenly round the colour wheel, the same in both schemes.
+CLASS_ROLES = ("negative", "positive", "good", "accent", "bad")
+CLASS_COLOURS = tuple(PALETTE["light"][role] for role in CLASS_ROLES)
 # The two rings a point may take: the one that contrasts more with its fill is drawn.
 RINGS = ("#ffffff", "#1d1d1f")
 # The field's side in pixels, the room for the axes' ticks and names, and a point's radius.
 FIELD_SIZE, LEFT, BOTTOM, TOP, RIGHT, POINT_RADIUS = 320, 84, 44, 34, 16, 4.0
 # The most rows drawn as points (evenly spaced among them, the first always).
 MOST_POINTS = 2000
-SURFACE_STYLE = palette_css("svg.surface") + """
-  svg.surface text { fill: var(--text); font-family: system-ui, sans-serif; font-size: 12px; }
-  svg.surface .back { fill: var(--back); }
-  svg.surface .frame { fill: none; stroke: var(--muted); }
-  svg.surface .title { font-size: 14px; font-weight: 600; }
-  svg.surface .point { stroke-width: 1.5; }
-"""
 
 
 def class_colours(q: int) -> list[str]:
@@ -76,6 +71,17 @@ def ring(colour: str) -> str:
     return max(RINGS, key=lambda candidate: contrast(candidate, colour))
 
 
+SURFACE_STYLE = palette_css("svg.surface") + """
+  svg.surface text { fill: var(--text); font-family: system-ui, sans-serif; font-size: 12px; }
+  svg.surface .back { fill: var(--back); }
+  svg.surface .frame { fill: none; stroke: var(--muted); }
+  svg.surface .title { font-size: 14px; font-weight: 600; }
+  svg.surface .point { stroke-width: 1.5; }
+""" + "".join(f"  svg.surface .k{j} {{ fill: var(--{role}); }}\n  svg.surface .point.k{j} {{ stroke: {ring(PALETTE['light'][role])}; }}\n"
+              for j, role in enumerate(CLASS_ROLES)) + "  @media (prefers-color-scheme: dark) {\n" + "".join(
+    f"    svg.surface .point.k{j} {{ stroke: {ring(PALETTE['dark'][role])}; }}\n" for j, role in enumerate(CLASS_ROLES)) + "  }\n"
+
+
 def paint(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each cell's likeliest class and its strength (the module's docstring).  probabilities :
     shape (q, c, c); returns shape (c, c) ints and shape (c, c) floats in [0, 1]."""
@@ -91,14 +97,14 @@ def unit_strength(N: np.ndarray) -> np.ndarray:
     return N / largest if largest > 0 else np.zeros_like(N)
 
 
-def _cells(likeliest: np.ndarray, strength: np.ndarray, colours: Sequence[str], size: float) -> str:
+def _cells(likeliest: np.ndarray, strength: np.ndarray, colours: Sequence[str], kinds: Sequence[str], size: float) -> str:
     """The cells of a field, row r of the grid (x2's r-th centre) drawn from the bottom up, each
-    `size` / c square; a cell's data-cell is "r,s"."""
+    `size` / c square, a cell of kind j in colours[j] and class kinds[j]; its data-cell is "r,s"."""
     c = len(strength)
     side = size / c
     return "".join(
         f'<rect x="{s * side:.2f}" y="{(c - 1 - r) * side:.2f}" width="{side:.2f}" height="{side:.2f}" '
-        f'fill="{colours[likeliest[r, s]]}" fill-opacity="{strength[r, s]:.4f}" data-cell="{r},{s}"/>'
+        f'class="{kinds[likeliest[r, s]]}" fill="{colours[likeliest[r, s]]}" fill-opacity="{strength[r, s]:.4f}" data-cell="{r},{s}"/>'
         for r in range(c) for s in range(c))
 
 
@@ -109,7 +115,7 @@ def unit_fields(field: Field) -> dict[str, str]:
     fragments = {}
     for h, N in enumerate(field.N):
         signed = unit_strength(N)
-        cells = _cells((signed >= 0).astype(int), np.abs(signed), (negative, positive), 2 * NODE_RADIUS)
+        cells = _cells((signed >= 0).astype(int), np.abs(signed), (negative, positive), ("negative", "positive"), 2 * NODE_RADIUS)
         fragments[f"N{h + 1}"] = f'<g class="unit-field" data-unit="N{h + 1}" clip-path="url(#unit-clip)" shape-rendering="crispEdges">{cells}</g>'
     return fragments
 
@@ -159,12 +165,12 @@ def surface_svg(field: Field, features: Sequence[str], labels: Sequence, X: np.n
     if X is not None and len(X):
         chosen = np.unique(np.linspace(0, len(X) - 1, min(len(X), MOST_POINTS)).round().astype(int))
         points = "".join(
-            f'<circle class="point" cx="{cx:.2f}" cy="{cy:.2f}" r="{POINT_RADIUS:g}" fill="{colours[classes[i]]}" '
+            f'<circle class="point k{classes[i]}" cx="{cx:.2f}" cy="{cy:.2f}" r="{POINT_RADIUS:g}" fill="{colours[classes[i]]}" '
             f'stroke="{ring(colours[classes[i]])}" data-class="{classes[i]}"/>'
             for i in chosen for cx, cy in [at(*X[i])])
     key = "".join(
         f'<g transform="translate({LEFT + (j % 3) * FIELD_SIZE / 3:.0f} {TOP + FIELD_SIZE + BOTTOM + 20 * (j // 3) + 6})">'
-        f'<rect width="12" height="12" y="-6" fill="{colour}" stroke="{ring(colour)}"/>'
+        f'<rect class="point k{j}" width="12" height="12" y="-6" fill="{colour}" stroke="{ring(colour)}"/>'
         f'<text x="18" dominant-baseline="central">{escape(terminal_text(str(label)))}</text></g>'
         for j, (label, colour) in enumerate(zip(labels, colours)))
     title = f"The classes' probabilities over ({x_name}, {y_name}), the rows over them"
@@ -176,7 +182,7 @@ def surface_svg(field: Field, features: Sequence[str], labels: Sequence, X: np.n
         f"<style>{SURFACE_STYLE}</style><title>{title}</title>",
         f'<rect class="back" width="{width}" height="{height}"/>',
         f'<text class="title" x="{LEFT}" y="20">P(class) over ({x_name}, {y_name})</text>',
-        f'<g class="field" transform="translate({LEFT} {TOP})" shape-rendering="crispEdges">{_cells(likeliest, strength, colours, FIELD_SIZE)}</g>',
+        f'<g class="field" transform="translate({LEFT} {TOP})" shape-rendering="crispEdges">{_cells(likeliest, strength, colours, [f"k{j}" for j in range(q)], FIELD_SIZE)}</g>',
         f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{FIELD_SIZE}" height="{FIELD_SIZE}"/>',
         f'<g class="points">{points}</g>', *ticks, names, f'<g class="key">{key}</g>', "</svg>",
     ])
@@ -187,8 +193,11 @@ def _tick(value: float) -> str:
     return f"{float(value):.3g}".replace("-", "−")
 
 
+BESIDE_STYLE = palette_css("svg.beside") + "svg.beside > .back { fill: var(--back); }"
+
+
 def beside(*figures: str) -> str:
-    """SVG documents side by side in one, top-aligned: the network and its surface for a slide."""
+    """SVG documents side by side in one, top-aligned, on one backdrop: the network and its surface for a slide."""
     sizes = [(float(_attribute(figure, "width")), float(_attribute(figure, "height"))) for figure in figures]
     width, height = sum(w for w, _ in sizes), max(h for _, h in sizes)
     placed, x = [], 0.0
@@ -196,7 +205,8 @@ def beside(*figures: str) -> str:
         placed.append(figure.replace("<svg ", f'<svg x="{x:.0f}" y="0" ', 1))
         x += w
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
-            f'height="{height:.0f}">{"".join(placed)}</svg>')
+            f'height="{height:.0f}" class="beside"><style>{BESIDE_STYLE}</style><rect class="back" width="{width:.0f}" '
+            f'height="{height:.0f}"/>{"".join(placed)}</svg>')
 
 
 def _attribute(figure: str, name: str) -> str:

@@ -90,6 +90,8 @@ STYLE = f"""
   .network .negative {{ stroke: {NEGATIVE}; }}
   .network .arrow.positive {{ fill: {POSITIVE}; stroke: none; }}
   .network .arrow.negative {{ fill: {NEGATIVE}; stroke: none; }}
+  .unit-field .positive {{ fill: {POSITIVE}; stroke: none; }}
+  .unit-field .negative {{ fill: {NEGATIVE}; stroke: none; }}
   .node text.activation, .frozen-legend text, .gradient-key text, .unlabelled text.heading {{ font-size: 11.5px; fill: #555555; font-family: system-ui, sans-serif; }}
   tspan.frozen {{ font-style: italic; }}
   [data-param]:focus {{ outline: none; }}
@@ -104,6 +106,8 @@ STYLE = f"""
     .network .negative {{ stroke: {NEGATIVE_DARK}; }}
     .network .arrow.positive {{ fill: {POSITIVE_DARK}; }}
     .network .arrow.negative {{ fill: {NEGATIVE_DARK}; }}
+    .unit-field .positive {{ fill: {POSITIVE_DARK}; stroke: none; }}
+    .unit-field .negative {{ fill: {NEGATIVE_DARK}; stroke: none; }}
   }}
 """
 
