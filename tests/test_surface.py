@@ -1,0 +1,263 @@
+"""The decision surface (fwdback/surface.py, render/surface.py, render/surface.js, show --data).
+
+Expected values come from the lecture's formulas written out with math.tanh and math.exp at
+each point (`by_hand`), and from the figures read back: a cell's colour and opacity decoded
+into a probability, a point's place into its row's inputs.
+
+Tolerances: a probability by hand and by the network are each within a few float64 roundings
+of the exact value, about 10 operations of relative error 2^-53 on numbers of size 1 or so:
+HAND = 64 * eps is ample. A figure writes an opacity to 4 decimals, so that a probability read
+back from it is within 0.5e-4 of the cell's (times 1 - 1/q <= 1); OPACITY = 0.5e-4 + HAND.
+A point's place is written to 2 decimals of a pixel: read back, within 0.005 px, that is
+0.005 / FIELD_SIZE of the plane's width.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fwdback.network import Parameters
+from fwdback.scaling import Scaling
+from fwdback.surface import Plane, field
+
+EPS = np.finfo(float).eps
+HAND = 64 * EPS
+OPACITY = 0.5e-4 + HAND
+SVG = "{http://www.w3.org/2000/svg}"
+BASE = Path("/work/wt/base")
+
+# A 2-3-1 tanh network with a sigmoid output and a 2-2-3 relu network with a softmax: w by unit.
+BINARY = dict(W=[[1.5, -2.0], [0.7, 0.9], [-1.1, 0.4]], V=[[2.0, -1.5, 1.0]], b=[0.1, -0.2, 0.3], c=[-0.25],
+              activation="tanh", output="sigmoid")
+SOFTMAX = dict(W=[[1.0, -1.0], [0.5, 2.0]], V=[[1.0, -2.0], [-1.5, 0.5], [0.3, 1.2]], b=[0.2, -0.1], c=[0.1, 0.0, -0.2],
+               activation="relu", output="softmax")
+
+
+def params_of(net) -> Parameters:
+    W, V = np.array(net["W"]), np.array(net["V"])
+    vector = np.concatenate([W.ravel(), V.ravel(), net["b"], net["c"]])
+    return Parameters(vector, 2, len(W), net["activation"], n_outputs=len(V), output_activation=net["output"])
+
+
+def by_hand(net, x1: float, x2: float) -> tuple[list[float], list[float]]:
+    """(each class's probability, each hidden unit's N) at (x1, x2), the lecture's formulas one by one."""
+    act = {"tanh": math.tanh, "relu": lambda z: max(z, 0.0)}[net["activation"]]
+    N = [act(w[0] * x1 + w[1] * x2 + b) for w, b in zip(net["W"], net["b"])]
+    a = [sum(v_h * n_h for v_h, n_h in zip(v, N)) + c for v, c in zip(net["V"], net["c"])]
+    if net["output"] == "sigmoid":
+        p = 1 / (1 + math.exp(-a[0]))
+        return [1 - p, p], N
+    top = max(a)
+    e = [math.exp(v - top) for v in a]
+    return [v / sum(e) for v in e], N
+
+
+def centre(low: float, high: float, i: int, cells: int) -> float:
+    return low + (i + 0.5) / cells * (high - low)
+
+
+@pytest.mark.parametrize("net", [BINARY, SOFTMAX], ids=["sigmoid", "softmax"])
+def test_field_is_the_forward_pass_at_each_cells_centre(net):
+    plane = Plane(np.array([-2.0, -1.0]), np.array([3.0, 1.5]))
+    cells = 7
+    computed = field(params_of(net), plane, cells)
+    assert computed.probabilities.shape == (len(net["V"]) if len(net["V"]) > 1 else 2, cells, cells)
+    for r, s in [(0, 0), (0, 6), (3, 2), (6, 6), (5, 1)]:
+        x1, x2 = centre(-2.0, 3.0, s, cells), centre(-1.0, 1.5, r, cells)
+        assert computed.x1[s] == pytest.approx(x1, abs=HAND) and computed.x2[r] == pytest.approx(x2, abs=HAND)
+        probabilities, N = by_hand(net, x1, x2)
+        np.testing.assert_allclose(computed.probabilities[:, r, s], probabilities, rtol=0, atol=HAND)
+        np.testing.assert_allclose(computed.N[:, r, s], N, rtol=0, atol=HAND * 8)
+
+
+def test_a_network_trained_on_z_scores_reads_the_plane_through_its_scaling():
+    scaling = Scaling(np.array([10.0, -3.0]), np.array([4.0, 0.5]), 0.0, 1.0)
+    plane = Plane.of_scaling(scaling)
+    assert plane.low.tolist() == [10.0 - 12.0, -3.0 - 1.5] and plane.high.tolist() == [10.0 + 12.0, -3.0 + 1.5]
+    computed = field(params_of(BINARY), plane, 5, scaling)
+    x1, x2 = centre(-2.0, 22.0, 4, 5), centre(-4.5, -1.5, 1, 5)
+    probabilities, _ = by_hand(BINARY, (x1 - 10.0) / 4.0, (x2 + 3.0) / 0.5)
+    np.testing.assert_allclose(computed.probabilities[:, 1, 4], probabilities, rtol=0, atol=HAND * 16)
+
+
+def test_the_plane_of_rows_reaches_a_twentieth_beyond_them():
+    plane = Plane.of_rows(np.array([[0.0, 5.0], [10.0, 5.0], [4.0, 5.0]]))
+    assert plane.low.tolist() == [-0.5, 4.0] and plane.high.tolist() == [10.5, 6.0]  # a constant column: 1 either side
+
+
+def test_a_surface_needs_a_classifier_of_two_inputs():
+    from fwdback.errors import NoSurface
+
+    with pytest.raises(NoSurface, match="this network has 3"):
+        field(Parameters(np.zeros(11), 3, 2), Plane(np.zeros(2), np.ones(2)))
+    with pytest.raises(NoSurface, match="output is identity"):
+        field(Parameters(np.zeros(9), 2, 2), Plane(np.zeros(2), np.ones(2)))
+
+
+# --- the SVG ------------------------------------------------------------------------------
+
+
+def class_colours_in(root) -> dict[str, str]:
+    """Each class's colour (k0, k1, ...) as the figure's style gives it in the light scheme, by its palette role."""
+    from fwdback.render.svg import PALETTE
+
+    style = root.find(f"{SVG}style").text
+    return {f"k{j}": PALETTE["light"][role] for j, role in re.findall(r"svg\.surface \.k(\d+) \{ fill: var\(--(\w+)\); \}", style)}
+
+
+def decoded(rect, q: int) -> tuple[int, float]:
+    """(the cell's class, that class's probability) read from its class and opacity."""
+    strength = float(rect.get("fill-opacity"))
+    return int(rect.get("class")[1:]), 1 / q + strength * (1 - 1 / q)
+
+
+@pytest.mark.parametrize("net", [BINARY, SOFTMAX], ids=["sigmoid", "softmax"])
+def test_the_figures_cells_read_back_as_the_probabilities_and_its_points_as_the_rows(net):
+    from fwdback.render.surface import classifier_figures
+
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-2, 2, size=(30, 2))
+    q = max(2, len(net["V"]))
+    classes = rng.integers(0, q, size=30)
+    plane = Plane.of_rows(X)
+    inside, figure = classifier_figures(params_of(net), ("height", "weight"), [f"c{j}" for j in range(q)], plane, X, classes)
+    root = ET.fromstring(figure)
+    colours = class_colours_in(root)
+    assert len(colours) >= q
+    rects = root.findall(f".//{SVG}g[@class='field']/{SVG}rect")
+    cells = round(math.sqrt(len(rects)))
+    assert cells * cells == len(rects)
+    read, expected = [], []
+    for rect in rects:
+        r, s = map(int, rect.get("data-cell").split(","))
+        kind, p = decoded(rect, q)
+        assert rect.get("fill") == colours[f"k{kind}"]
+        probabilities, _ = by_hand(net, centre(plane.low[0], plane.high[0], s, cells), centre(plane.low[1], plane.high[1], r, cells))
+        assert p == pytest.approx(max(probabilities), abs=OPACITY)
+        assert probabilities[kind] == pytest.approx(max(probabilities), abs=HAND)
+        read.append(p), expected.append(max(probabilities))
+    order = np.argsort(expected, kind="stable")
+    assert np.all(np.diff(np.array(read)[order]) >= -2 * OPACITY)  # the opacity grows with the likeliest's probability
+    # The cells of row r are drawn at the height of x2's r-th centre, from the bottom up.
+    frame = root.find(f".//{SVG}rect[@class='frame']")
+    left, top, size = (float(frame.get(name)) for name in ("x", "y", "width"))
+    points = root.findall(f".//{SVG}circle")
+    assert len(points) == len(X)
+    for point, x, j in zip(points, X, classes):
+        x1 = plane.low[0] + (float(point.get("cx")) - left) / size * (plane.high[0] - plane.low[0])
+        x2 = plane.high[1] - (float(point.get("cy")) - top) / size * (plane.high[1] - plane.low[1])
+        assert x1 == pytest.approx(x[0], abs=0.005 / size * (plane.high[0] - plane.low[0]) + HAND * 8)
+        assert x2 == pytest.approx(x[1], abs=0.005 / size * (plane.high[1] - plane.low[1]) + HAND * 8)
+        assert point.get("class") == f"point k{j}" and point.get("fill") == colours[f"k{j}"]
+    assert sorted(inside) == [f"N{h + 1}" for h in range(len(net["W"]))]
+
+
+def test_each_hidden_units_field_is_its_N_over_its_largest():
+    from fwdback.render.surface import unit_fields
+    from fwdback.surface import UNIT_CELLS
+
+    plane = Plane(np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
+    fragments = unit_fields(field(params_of(BINARY), plane, UNIT_CELLS))
+    for h in range(3):
+        group = ET.fromstring(fragments[f"N{h + 1}"].replace("<g ", f'<g xmlns="{SVG[1:-1]}" ', 1))
+        N = {}
+        for rect in group:
+            r, s = map(int, rect.get("data-cell").split(","))
+            N[r, s] = by_hand(BINARY, centre(-1, 1, s, UNIT_CELLS), centre(-1, 1, r, UNIT_CELLS))[1][h]
+        largest = max(abs(v) for v in N.values())
+        for rect in group:
+            r, s = map(int, rect.get("data-cell").split(","))
+            sign = 1 if rect.get("class") == "positive" else -1
+            assert sign * float(rect.get("fill-opacity")) == pytest.approx(N[r, s] / largest, abs=OPACITY)
+
+
+def test_a_points_ring_stands_out_from_its_fill_in_both_schemes():
+    from fwdback.render.surface import CLASS_ROLES, class_colours, contrast, ring
+    from fwdback.render.svg import PALETTE
+
+    for scheme in ("light", "dark"):
+        for role in CLASS_ROLES:
+            colour = PALETTE[scheme][role]
+            assert contrast(ring(colour), colour) >= 3.0, (scheme, role)
+    assert all(contrast(ring(colour), colour) >= 3.0 for colour in class_colours(12))
+    assert len(set(class_colours(12))) == 12
+
+
+# --- show --data ----------------------------------------------------------------------------
+
+
+def labelled_csv(path: Path, X, labels, header=("x1", "x2", "y")) -> None:
+    path.write_text(",".join(header) + "\n" + "".join(f"{a!r},{b!r},{c}\n" for (a, b), c in zip(X.tolist(), labels)))
+
+
+@pytest.fixture
+def binary_weights(workdir):
+    """weights.json: BINARY's weights by name (w1..w6 hidden, w7..w9 output, b1..b4)."""
+    values = dict(zip(params_of(BINARY).names, params_of(BINARY).vector.tolist()))
+    (workdir / "weights.json").write_text(json.dumps(values))
+    return ["weights.json", "--features", "x1,x2", "--hidden", "3", "--activation", "tanh", "--output-activation", "sigmoid"]
+
+
+def test_show_data_draws_the_surface_over_the_rows_beside_the_network(run, workdir, binary_weights, no_crash):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(25, 2))
+    labels = np.where(X[:, 0] > 0, "yes", "no")
+    labelled_csv(workdir / "rows.csv", X, labels)
+    result = run(["show", *binary_weights, "--format", "svg", "--data", "rows.csv"])
+    no_crash(result)
+    assert result.exit_code == 0, result.stderr
+    root = ET.fromstring(result.stdout)
+    network, surface = root.findall(f"{SVG}svg")
+    assert network.get("class") == "network" and surface.get("class") == "surface"
+    assert len(network.findall(f".//{SVG}g[@class='unit-field']")) == 3
+    points = surface.findall(f".//{SVG}circle")
+    assert [point.get("class") for point in points] == [f"point k{int(label == 'yes')}" for label in labels]  # no < yes
+    assert [text.text for text in surface.findall(f".//{SVG}g[@class='key']//{SVG}text")] == ["no", "yes"]
+
+
+def test_show_without_data_draws_a_classifiers_field_alone_over_three_deviations(run, binary_weights):
+    result = run(["show", *binary_weights, "--format", "svg"])
+    assert result.exit_code == 0, result.stderr
+    surface = ET.fromstring(result.stdout).findall(f"{SVG}svg")[1]
+    assert surface.get("data-low") == "-3.0 -3.0" and surface.get("data-high") == "3.0 3.0"
+    assert surface.findall(f".//{SVG}circle") == []
+
+
+def test_show_of_a_regression_network_is_as_the_starting_commit_drew_it(run, workdir, init_file):
+    """Without a classifier, show --format svg is byte for byte what the code before the surface wrote."""
+    result = run(["show", init_file, "--format", "svg"])
+    assert result.exit_code == 0, result.stderr
+    before = subprocess.run([sys.executable, "-c", "import sys; from fwdback.cli import cli; cli()", "show", init_file, "--format", "svg"],
+                            capture_output=True, text=True, cwd=workdir, env={"PYTHONPATH": str(BASE), "PATH": "/usr/bin:/bin"})
+    assert before.returncode == 0, before.stderr
+    assert result.stdout == before.stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--format", "svg"], "this network has 3: leave out --data"),
+    (["--format", "text"], "only --format svg draws"),
+])
+def test_show_data_is_refused_for_a_network_without_a_surface(run, workdir, init_file, small_csv, args, words):
+    before = {path.name: path.read_bytes() for path in workdir.iterdir()}
+    result = run(["show", init_file, *args, "--data", small_csv])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ") and words in result.stderr
+    assert {path.name: path.read_bytes() for path in workdir.iterdir()} == before
+
+
+def test_show_data_with_more_classes_than_the_network_has_names_the_file_and_column(run, workdir, binary_weights):
+    labelled_csv(workdir / "rows.csv", np.zeros((3, 2)), ["a", "b", "c"])
+    result = run(["show", *binary_weights, "--format", "svg", "--data", "rows.csv"])
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: rows.csv, column y:")
+    assert "it has 3 (a, b, c)" in result.stderr
