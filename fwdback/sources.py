@@ -329,7 +329,10 @@ class PredictedBlock:
 
 def predicted_columns(model) -> list[str]:
     """The columns predict adds, named after the model's targets: price_hat for a model of price;
-    y1_hat, y2_hat, ... for a model of several targets."""
+    y1_hat, y2_hat, ... for a model of several targets; for a classifier of y, each class's
+    probability, y_prob_<label>, then the most probable class, y_hat."""
+    if model.classes is not None:
+        return [f"{model.target}_prob_{label}" for label in model.classes.labels] + [f"{model.target}_hat"]
     return [f"{name}_hat" for name in model.targets]
 
 
@@ -343,8 +346,9 @@ def _taken(columns, added: list[str], name: str) -> None:
 
 
 def predicted_blocks(source: str | Part, model, sep: str | None, with_header: bool) -> Iterator[PredictedBlock]:
-    """DATA's rows with <target>_hat (y1_hat, y2_hat, ... for several) appended, as predict writes
-    them, block by block: of one CSV source (a path, "-") or of a part.
+    """DATA's rows with <target>_hat (y1_hat, y2_hat, ... for several; a classifier's
+    predicted_columns) appended, as predict writes them, block by block: of one CSV source (a
+    path, "-") or of a part.
 
     A CSV's records pass through as they were with `<sep><target>_hat` appended; a Parquet part's
     rows are written as CSV (comma-separated, its columns in order, numbers in round-trip
@@ -361,7 +365,11 @@ def predicted_blocks(source: str | Part, model, sep: str | None, with_header: bo
         if chunk.rows_before == 0:
             _taken(chunk.columns, added, name)
         predictions = _predictions(model, chunk.X, name, chunk.rows_before)
-        tails = [b"%b%b\n" % (separator, separator.join(repr(value).encode() for value in row)) for row in predictions.tolist()]
+        if model.classes is None:
+            tails = [b"%b%b\n" % (separator, separator.join(repr(value).encode() for value in row)) for row in predictions.tolist()]
+        else:
+            tails = [b"%b%b" % (separator, csv_line([*map(repr, row), label], chunk.sep).encode())
+                     for row, label in zip(predictions.tolist(), model.classes.predicted(predictions))]
         text = b"".join(map(bytes.__add__, chunk.texts, tails))
         yield PredictedBlock(header, (header if with_header and chunk.rows_before == 0 else b"") + text)
 
@@ -385,7 +393,10 @@ def _predicted_parquet(part: Part, model, with_header: bool) -> Iterator[Predict
         except pyarrow.ArrowException as error:
             raise DataError(f"{part.name}: its columns cannot be written as CSV ({describe(error)}); give predict a "
                             "Parquet file of plain columns") from None
-        frame[positions[len(names) :]] = _predictions(model, X, part.name, rows_before)
+        predictions = _predictions(model, X, part.name, rows_before)
+        if model.classes is not None:
+            predictions = np.column_stack([predictions.astype(object), model.classes.predicted(predictions)])
+        frame[positions[len(names) :]] = predictions
         text = frame.to_csv(index=False, header=False, lineterminator="\n").encode()
         yield PredictedBlock(header, (header if with_header and rows_before == 0 else b"") + text)
         rows_before += batch.num_rows
@@ -394,10 +405,11 @@ def _predicted_parquet(part: Part, model, with_header: bool) -> Iterator[Predict
 
 
 def _predictions(model, X: np.ndarray, name: str, rows_before: int) -> np.ndarray:
-    """yhat, shape (r, m) (m = 1 for one target), for X : shape (r, k); DataError at the first
-    row whose prediction overflows."""
+    """yhat, shape (r, m) (m = 1 for one target), or a classifier's probabilities of its c
+    classes, shape (r, c) (modelfile.Model.probabilities), for X : shape (r, k); DataError at the
+    first row whose prediction overflows."""
     with np.errstate(all="ignore"):
-        predictions = model.predict(X).reshape(len(X), -1)
+        predictions = model.predict(X).reshape(len(X), -1) if model.classes is None else model.probabilities(X)
     finite = np.isfinite(predictions).all(axis=1)
     if not finite.all():
         index = int(np.argmin(finite))
