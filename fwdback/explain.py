@@ -24,7 +24,9 @@ from .engines import MiniBatches
 from .engines.rows import InMemoryRows
 from .errors import EpochNotReached, LossOverflow, StepNotInEpoch, TrainingDiverged
 from .losses import LOSSES, Loss
-from .network import BackwardPass, ForwardPass, Gradients, Parameters, as_rows, backward, forward, loss, output_symbols
+from .network import (
+    BackwardPass, ForwardPass, Gradients, Parameters, as_rows, backward, classification_terms, forward, loss, output_symbols,
+)
 from .notation import count
 from .optimizers import Optimizer, OptimizerSettings, OptimizerStep
 from .plan import StopReason, TrainingPlan
@@ -171,6 +173,49 @@ class WorkedEpoch:
     @property
     def gradients(self) -> Gradients:
         return self.backward.gradients
+
+    @property
+    def classifies(self) -> bool:
+        """Whether the loss is a classifier's (bce, cross-entropy): yhat are probabilities."""
+        return self.loss_convention.classifies
+
+    @property
+    def loss_terms(self) -> np.ndarray:
+        """shape (n,): each row's term of a classifier's loss, from the logits (network.classification_terms)."""
+        return classification_terms(self.y, self.forward, self.convention)
+
+    @property
+    def classes(self) -> np.ndarray:
+        """shape (n,): each row's class as an output index, 0-based (cross-entropy's one-hot targets)."""
+        return self.Y.argmax(axis=0)
+
+    @property
+    def dL_dYhat_apart(self) -> np.ndarray:
+        """shape (m, n): a classifier's dL/dyhat taken apart from its link's slope: for bce
+        (1/n) (-(y/yhat) + (1 - y)/(1 - yhat)), for cross-entropy -(1/n) y_j/yhat_j (0 where y_j = 0).
+        inf or nan in a row whose probability rounds to 0 or 1 (separable says which)."""
+        Y, P = self.Y, self.forward.Yhat
+        with np.errstate(all="ignore"):
+            if self.loss_convention.binary:
+                return self.factor * (-(Y / P) + (1 - Y) / (1 - P))
+            return np.where(Y == 0, 0.0, -self.factor * Y / P)
+
+    @property
+    def jacobian(self) -> np.ndarray:
+        """shape (n, m, m): dyhat_j/da_l of every row, the link's slope: yhat (1 - yhat) for the
+        sigmoid (m = 1), yhat_j (delta_jl - yhat_l) for the softmax."""
+        P = self.forward.Yhat.T
+        return P[:, :, None] * (np.eye(self.m)[None] - P[:, None, :])
+
+    @property
+    def separable(self) -> np.ndarray:
+        """shape (n,) of bool: whether a classifier's row has dL/dyhat and dyhat/da as finite
+        numbers, whose product is dL/da: not where a probability it divides by rounds to 0 or 1."""
+        finite = np.isfinite(self.dL_dYhat_apart).all(axis=0)
+        if self.loss_convention.binary:
+            P = self.forward.Yhat[0]
+            return finite & (P > 0) & (P < 1)
+        return finite
 
     @property
     def numbered_in_order(self) -> bool:

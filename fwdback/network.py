@@ -322,25 +322,30 @@ def forward(params: Parameters, X: np.ndarray) -> ForwardPass:
 
 def loss(y: np.ndarray, fwd: ForwardPass, convention: str = "mse") -> float:
     """L = c(n) * sum_i sum_j (y_ij - yhat_ij)^2: (1/n) sum (y_i - yhat_i)^2 for the lecture's
-    MSE.  y : shape (n,) or (n, m), the targets of the rows `fwd` passed forward.
+    MSE; a classifier's, (1/n) sum_i of its rows' terms (classification_terms).
+    y : shape (n,) or (n, m), the targets of the rows `fwd` passed forward."""
+    spec = LOSSES[convention]
+    if spec.classifies:
+        return float(classification_terms(y, fwd, convention).sum()) / spec.divisor(len(y))
+    error = np.ravel(as_rows(y) - fwd.Yhat)
+    return float(error @ error) / spec.divisor(len(y))
 
-    A classifier's loss is computed from the logits A rather than from yhat, whose log would be
-    log(0) once a probability rounds to 0 or 1:
+
+def classification_terms(y: np.ndarray, fwd: ForwardPass, convention: str) -> np.ndarray:
+    """Each row's term of a classifier's loss, shape (n,); y : shape (n,) of 0/1 (bce) or (n, m) one-hot.
+
+    Computed from the logits A rather than from yhat, whose log would be log(0) once a
+    probability rounds to 0 or 1:
         bce            -(y log yhat + (1 - y) log(1 - yhat)) = log(1 + exp(a)) - y a
         cross-entropy  -sum_j y_j log yhat_j = log(sum_j exp(a_j)) - sum_j y_j a_j   (sum_j y_j = 1)
     with log(1 + exp(a)) = max(a, 0) + log(1 + exp(-|a|)) and log(sum_j exp(a_j)) = max_j a_j +
     log(sum_j exp(a_j - max_j a_j)), which never overflow.
     """
-    spec, Y = LOSSES[convention], as_rows(y)
-    if spec.binary:
-        terms = np.logaddexp(0.0, fwd.A) - Y * fwd.A
-    elif spec.classifies:
-        top = fwd.A.max(axis=0)
-        terms = top + np.log(np.exp(fwd.A - top).sum(axis=0)) - (Y * fwd.A).sum(axis=0)
-    else:
-        error = np.ravel(Y - fwd.Yhat)
-        return float(error @ error) / spec.divisor(len(y))
-    return float(terms.sum()) / spec.divisor(len(y))
+    Y = as_rows(y)
+    if LOSSES[convention].binary:
+        return (np.logaddexp(0.0, fwd.A) - Y * fwd.A)[0]
+    top = fwd.A.max(axis=0)
+    return top + np.log(np.exp(fwd.A - top).sum(axis=0)) - (Y * fwd.A).sum(axis=0)
 
 
 def mse_loss(y: np.ndarray, yhat: np.ndarray) -> float:

@@ -43,7 +43,7 @@ class Expr:
 
 
 # Greek letters by their plain names: (LaTeX, MathML).
-GREEK = {"eta": (r"\eta", "η"), "mu": (r"\mu", "μ"), "beta": (r"\beta", "β"), "epsilon": (r"\epsilon", "ε")}
+GREEK = {"eta": (r"\eta", "η"), "mu": (r"\mu", "μ"), "beta": (r"\beta", "β"), "epsilon": (r"\epsilon", "ε"), "delta": (r"\delta", "δ")}
 _YHAT_MATHML = '<mover accent="true"><mi>y</mi><mo>^</mo></mover>'
 
 
@@ -420,6 +420,38 @@ class Power(Expr):
 
     def mathml(self, alone: bool = False) -> str:
         return f"<msup>{self.base.mathml()}{self.exponent.mathml(alone=True)}</msup>"
+
+
+@dataclass(frozen=True)
+class Exp(Expr):
+    """e to a power: exp(-0.3), e^{-0.3}."""
+
+    exponent: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        return f"exp({self.exponent.plain(alone=True)})"
+
+    def latex(self, alone: bool = False) -> str:
+        return f"e^{{{self.exponent.latex(alone=True)}}}"
+
+    def mathml(self, alone: bool = False) -> str:
+        return f"<msup><mi>e</mi>{self.exponent.mathml(alone=True)}</msup>"
+
+
+@dataclass(frozen=True)
+class Log(Expr):
+    """The natural logarithm: log(0.574), \\log(0.574)."""
+
+    argument: Expr
+
+    def plain(self, alone: bool = False) -> str:
+        return f"log({self.argument.plain(alone=True)})"
+
+    def latex(self, alone: bool = False) -> str:
+        return rf"\log({self.argument.latex(alone=True)})"
+
+    def mathml(self, alone: bool = False) -> str:
+        return f"<mrow><mi>log</mi><mo>&#x2061;</mo><mo>(</mo>{self.argument.mathml(alone=True)}<mo>)</mo></mrow>"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from cases import slow_after
 from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor, output_names
 from fwdback.playback import network_document
-from test_page_live import RUNS, TOL, TRAINED, js, trained_in_the_page_and_by_its_command, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
+from test_page_live import RUNS, TOL, TRAINED, classifier_page, js, trained_in_the_page_and_by_its_command, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
 
 def state_of(explained: dict) -> dict:
     """The update rule's numbers explain prints, by the page's data-q names: "t", "v_w1", "m_w1",
@@ -96,6 +96,60 @@ def test_each_steps_numbers_are_what_explain_prints_for_the_same_weights(browser
     assert {"loss", *(f"dL/d{name}" for name in names), "N1,1", "N1,2"} <= compared
     if expected["optimizer"]["name"] == "gd" or not expected["frozen"]:
         assert {f"{name} after" for name in names if name not in expected["frozen"]} <= compared
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+def by_hand(page, workdir) -> tuple[np.ndarray, np.ndarray, list[str], int]:
+    """The page's weights (the run's at epoch 1) on d.csv, worked in plain NumPy from the lecture's
+    equations, each parameter placed by the names the page's figure draws: the probabilities P,
+    shape (m, n) (sigmoid's 1/(1 + exp(-a)) for one output, exp(a_j)/sum_l exp(a_l) for several),
+    the targets Y, shape (m, n) (0/1, or one-hot by the sorted labels), the labels, n."""
+    data = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent)")
+    net, w = data["network"], dict(zip(data["network"]["names"], data["epochs"]["weights"][0]))
+    rows = [line.split(",") for line in (workdir / "d.csv").read_text().splitlines()[1:]]
+    X = np.array([[float(a), float(b)] for a, b, _ in rows])
+    value = np.vectorize(lambda name: w[name])
+    N = np.tanh(value(np.array(net["W_hidden"])) @ X.T + value(np.array(net["b_hidden"]))[:, None])
+    A = value(np.array(net["W_out"])) @ N + value(np.array(net["b_outputs"]))[:, None]
+    labels = sorted({label for _, _, label in rows})
+    classes = np.array([labels.index(label) for _, _, label in rows])
+    if len(A) == 1:
+        return 1 / (1 + np.exp(-A)), classes[None, :].astype(float), labels, len(rows)
+    return np.exp(A) / np.exp(A).sum(axis=0), np.eye(len(labels))[classes].T, labels, len(rows)
+
+
+@pytest.mark.parametrize("loss, labels", slow_after(1, [("bce", ("no", "yes")), ("cross-entropy", ("cat", "dog", "eel"))], unpack=True),
+                         ids=["bce", "cross-entropy, 3 classes"])
+def test_the_cancellation_step_is_the_chain_rules_product_with_row_1s_numbers(browser_page, run, workdir, loss, labels):
+    """The stepper's loss terms and its cancellation, against the same worked by hand: bce's
+    dL/dyhat = -(1/n)(y/yhat - (1 - y)/(1 - yhat)) and dyhat/da = yhat (1 - yhat); cross-entropy's
+    dL/dyhat_c = -(1/n)/yhat_c for row 1's class c and the softmax Jacobian yhat_c (delta_cj -
+    yhat_j); their products, and (yhat - y)/n, which they equal. Each quantity is fewer than 30
+    roundings from the weights, each magnified at most 1/min(yhat, 1 - yhat) <= 20 by the
+    divisions and logarithms for the probabilities asserted in (0.05, 0.95): within 600 eps <
+    1.4e-13 of itself, so TOL relative holds."""
+    page = classifier_page(browser_page, run, workdir, loss, labels)
+    P, Y, found, n = by_hand(page, workdir)
+    assert np.all((P > 0.05) & (P < 0.95))
+    seen = every_step(page)
+    terms = -(Y * np.log(P)).sum(axis=0) if len(P) > 1 else -(Y * np.log(P) + (1 - Y) * np.log(1 - P))[0]
+    expected = {"term,1": terms[0], "term,2": terms[1], "loss": terms.sum() / n}
+    if len(P) == 1:
+        p, y = P[0, 0], Y[0, 0]
+        expected |= {"dL/dyhat,1": -(y / p - (1 - y) / (1 - p)) / n, "dyhat/da,1": p * (1 - p),
+                     "dL/dyhat·dyhat/da,1": -(y / p - (1 - y) / (1 - p)) / n * p * (1 - p), "dL/da,1": (p - y) / n}
+    else:
+        c = int(np.argmax(Y[:, 0]))
+        expected[f"dL/dyhat{c + 1},1"] = -1 / (n * P[c, 0])
+        for j in range(len(P)):
+            expected[f"dL/dyhat{c + 1}·dyhat{c + 1}/da{j + 1},1"] = -1 / (n * P[c, 0]) * P[c, 0] * ((j == c) - P[j, 0])
+            expected[f"dL/da{j + 1},1"] = (P[j, 0] - Y[j, 0]) / n
+    for key, want in expected.items():
+        assert seen[key] == pytest.approx(want, rel=TOL), key
+    cancelled = [key for key in expected if "·" in key]
+    assert cancelled and all(expected[key] == pytest.approx(expected["dL/da" + key.rsplit("/da", 1)[1]], rel=TOL) for key in cancelled)
+    first = found[int(np.argmax(Y[:, 0])) if len(P) > 1 else int(Y[0, 0])]
+    assert page.locator("#data-plot [data-row]").nth(0).get_attribute("aria-label").endswith(f"class {first}")
     assert browser_page.requests == [] and browser_page.errors == []
 
 

@@ -122,6 +122,10 @@ const fwdbackNetwork = (function () {
   function divisor(convention, n) { return LOSSES[convention].divisor(n); }
   /* The output a classifier's loss comes with ("sigmoid", "softmax"); "" for a squared error's. */
   function link(convention) { return LOSSES[convention].link || ""; }
+  /* Whether output activation `name` makes each output from every output's a (softmax). */
+  function acrossOutputs(name) { return name in ACROSS_OUTPUTS; }
+  /* Row i's term of a classifier's loss, from the logits A (m arrays of n) and the targets Y. */
+  function lossTerm(convention, A, Y, i) { return LOSSES[convention].term(A, Y, i); }
 
   /* L = (sum over rows, then outputs within a row, of (y - yhat)^2) / d(n), from the forward pass
    * `fwd`; a classifier's, the sum of its rows' terms from the logits fwd.A, over d(n). */
@@ -268,5 +272,6 @@ const fwdbackNetwork = (function () {
   }
 
   return { ACTIVATIONS: ACTIVATIONS, size: size, layers: layers, forward: forward, loss: loss, divisor: divisor, link: link,
+           acrossOutputs: acrossOutputs, lossTerm: lossTerm,
            backward: backward, lossAndGradients: lossAndGradients, Optimizer: Optimizer, epoch: epoch, train: train };
 })();

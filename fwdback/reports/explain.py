@@ -12,8 +12,8 @@ import numpy as np
 from ..activations import Activation
 from ..explain import WorkedEpoch
 from ..notation import (
-    Call, Dots, Expr, Frac, Mul, Neg, Num, Paren, Partial, Power, Raw, Scaled, Sqrt, Square, StateOf, Sub, SumOver,
-    Sym, add, count, equation, grad, mul, number, seq,
+    Call, Dots, Exp, Expr, Frac, Log, Mul, Neg, Num, Paren, Partial, Power, Raw, Scaled, Sqrt, Square, StateOf, Sub,
+    SumOver, Sym, add, count, equation, grad, mul, number, seq,
 )
 from ..optimizers import Adam, GradientDescent, Momentum, Nesterov
 from ..rounding import LossRounding, beyond_rounding
@@ -74,7 +74,9 @@ def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: st
             equation(Sym("Nh"), Call(worked.act, Sym("zh"))), " what comes out; the backward pass gains the "
             "activation's slope ", equation(Partial(Sym("Nh"), Sym("zh")), _slope(worked.act, "h")), ".",
         )))
-    if worked.out_activated:
+    if worked.classifies:
+        blocks.append(Paragraph(_link_note(worked)))
+    elif worked.out_activated:
         yhat, a = ("yhatj", "aj") if worked.m > 1 else ("yhat", "a")
         where = (" goes into output ", Sym("j")) if worked.m > 1 else (" goes into the output",)
         blocks.append(Paragraph(text(
@@ -83,6 +85,32 @@ def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: st
             "gains its slope ", equation(Partial(Sym(yhat), Sym(a)), _out_slope(worked.out_act, yhat)), ".",
         )))
     return blocks
+
+
+def _link_note(worked: WorkedEpoch) -> Text:
+    """What a classifier's output is: the logit a goes in, a probability comes out."""
+    if worked.loss_convention.binary:
+        return text(
+            "The output applies the sigmoid: ", Sym("a"), ", the logit, is what goes into the output and ",
+            equation(Sym("yhat"), Call(worked.out_act, Sym("a"))), " what comes out, the probability that the row is of "
+            "the second class (", equation(Sym("y"), Num(1)), "). Its slope and the loss's derivative cancel: ",
+            equation(grad("a", "i"), _combined(worked)), ", worked out in section 3.",
+        )
+    return text(
+        "The outputs apply the softmax across them: ", Sym("aj"), ", a logit, is what goes into output ", Sym("j"),
+        " and ", Sym("yhatj"), " what comes out, the probability that the row is of class ", Sym("j"), " (", Sym("yj"),
+        " is 1 in the row's class's column, 0 in the others); a row's ", str(worked.m), " probabilities sum to 1. The "
+        "softmax's Jacobian and the loss's derivative cancel: ", equation(grad("aj", "i"), _combined(worked, "j")),
+        ", worked out in section 3.",
+    )
+
+
+def _combined(worked: WorkedEpoch, j: str = "", numbers: tuple[float, float] | None = None) -> Expr:
+    """A classifier's dL/da, the loss's derivative and the link's slope in one: (yhat_i - y_i)/n,
+    for output `j` ("", "j", "1"...); with `numbers` (yhat, y), those plugged in (n's value too)."""
+    if numbers is None:
+        return Frac(Sub(Sym(f"yhat{j}", "i"), Sym(f"y{j}", "i")), Sym("n"))
+    return Frac(Sub(Num(numbers[0]), Num(numbers[1])), Num(worked.n))
 
 
 def network_description(worked: WorkedEpoch) -> str:
@@ -218,6 +246,8 @@ def _forward_section(worked: WorkedEpoch, shown: int) -> list[Block]:
     columns = [worked.X, worked.Y.T, *([fwd.Z.T] if worked.activated else []), fwd.N.T, *([fwd.A.T] if into else []),
                fwd.Yhat.T, worked.E.T]
     errors = tuple(Sub(Sym(y), Sym(yhat)) for y, yhat in zip(worked.targets, worked.outputs))
+    if worked.classifies:  # the loss's terms follow, in section 2
+        errors, columns = (), columns[:-1]
     glance = _row_table(worked, shown, (*(Sym(name) for name in header), *errors), columns)
     return [*blocks, Paragraph(text("All shown rows at a glance:")), glance]
 
@@ -231,6 +261,8 @@ def _loss_scale(worked: WorkedEpoch, numeric: bool = False) -> Expr | None:
 def _loss_section(worked: WorkedEpoch, terms: int) -> list[Block]:
     n, several = worked.n, worked.m > 1
     blocks: list[Block] = [Heading("2. Loss")]
+    if worked.classifies:
+        return [*blocks, *_log_loss_blocks(worked, terms)]
     if not worked.loss_convention.lecture or several:
         outputs = f", over the {worked.m} outputs of every row" if several else ""
         blocks.append(Paragraph(text(
@@ -256,6 +288,79 @@ def _loss_section(worked: WorkedEpoch, terms: int) -> list[Block]:
     return [*blocks, Equations((loss,))]
 
 
+def _log_loss_blocks(worked: WorkedEpoch, terms: int) -> list[Block]:
+    """A classifier's loss: its rows' terms, each with its numbers, then their mean."""
+    binary, n = worked.loss_convention.binary, worked.n
+    if binary:
+        y, yhat = Sym("y", "i"), Sym("yhat", "i")
+        term = Neg(Paren(add(mul(y, Log(yhat)), mul(Paren(Sub(Num(1), y)), Log(Sub(Num(1), yhat))))))
+        words = ("minus the log of the probability the network gives the row's class: ", Neg(Log(Sym("yhat"))), " for ",
+                 equation(Sym("y"), Num(1)), ", ", Neg(Log(Sub(Num(1), Sym("yhat")))), " for ", equation(Sym("y"), Num(0)))
+    else:
+        term = Neg(SumOver(mul(Sym("yj", "i"), Log(Sym("yhatj", "i"))), "j", "m"))
+        words = ("minus the log of the probability the network gives the row's class ", Sym("c"), ", ",
+                 Neg(Log(Sym("yhatc"))))
+    blocks: list[Block] = [Paragraph(text(
+        f"The loss is {worked.loss_convention.description} (--loss {worked.convention}): each row's term is ", *words,
+        ". It is computed from the logits, as ", _from_logits(worked), ", which takes no log of 0 where a probability "
+        "rounds to 0 or 1; the terms below are its values.",
+    ))]
+    if terms != n:
+        blocks.append(Paragraph(text(
+            "This sum and those below run over all ", equation(Sym("n"), Num(n)),
+            f" rows; the first {f'{terms} terms are' if terms != 1 else 'term is'} written out.",
+        )))
+    lines = [_loss_term(worked, row) for row in range(terms)]
+    written = _sum([Num(t) for t in worked.loss_terms[:terms]], n)
+    mean = equation(Sym("L"), seq(Frac(Num(1), Sym("n")), SumOver(term)), Scaled(Frac(Num(1), Num(n)), Paren(written, big=True)),
+                    Num(worked.loss))
+    return [*blocks, Equations(tuple(lines)), Equations((mean,))]
+
+
+def _from_logits(worked: WorkedEpoch, row: int | None = None) -> Expr:
+    """A classifier's row term from its logits: log(1 + exp(a)) - y a, or log(exp(a1) + ... + exp(am)) - a_c;
+    with `row` (0-based), that row's numbers."""
+    if worked.loss_convention.binary:
+        if row is None:
+            return Sub(Log(add(Num(1), Exp(Sym("a")))), mul(Sym("y"), Sym("a")))
+        a, y = worked.forward.A[0, row], worked.Y[0, row]
+        return Sub(Log(add(Num(1), Exp(Num(a)))), mul(Num(y), Num(a)))
+    if row is None:
+        return Sub(Log(SumOver(Exp(Sym("aj")), "j", "m")), Sym("ac"))
+    A = worked.forward.A[:, row]
+    return Sub(Log(add(*(Exp(Num(a)) for a in A))), Num(A[worked.classes[row]]))
+
+
+def _loss_term(worked: WorkedEpoch, row: int):
+    """One row's term of a classifier's loss, its probabilities plugged in; from the logits where one
+    it takes the log of rounds to 0 or 1, with a note saying so."""
+    P, value = worked.forward.Yhat[:, row], Num(worked.loss_terms[row])
+    label = Raw(f"row {_label(worked, row)}", rf"\text{{row {_label(worked, row)}}}", f"<mtext>row {_label(worked, row)}</mtext>")
+    if worked.loss_convention.binary:
+        y, p = worked.Y[0, row], P[0]
+        named = Neg(Paren(add(mul(Sym("y"), Log(Sym("yhat"))), mul(Paren(Sub(Num(1), Sym("y"))), Log(Sub(Num(1), Sym("yhat")))))))
+        if 0 < p < 1:
+            plugged = Neg(Paren(add(mul(Num(y), Log(Num(p))), mul(Num(1 - y), Log(Num(1 - p))))))
+            return equation(named, plugged, value, note=label)
+        return equation(named, _from_logits(worked, row), value, note=_rounded(worked, row, label))
+    c = worked.classes[row]
+    chosen = worked.outputs[c]
+    if P[c] > 0:
+        return equation(Neg(Log(Sym(chosen))), Neg(Log(Num(P[c]))), value, note=label)
+    return equation(Neg(Log(Sym(chosen))), _from_logits(worked, row), value, note=_rounded(worked, row, label))
+
+
+def _rounded(worked: WorkedEpoch, row: int, label: Raw) -> Raw:
+    """The note of a row whose probability rounds to 0 or 1 in float64: which, and that the logits give the term."""
+    P = worked.forward.Yhat[:, row]
+    if worked.loss_convention.binary:
+        what = f"yhat rounds to {'1' if P[0] >= 1 else '0'}"
+    else:
+        what = f"{worked.outputs[worked.classes[row]]} rounds to 0"
+    words = f"{label.plain_text}: {what} in float64, so the term is taken from the logits"
+    return Raw(words, rf"\text{{{words}}}", f"<mtext>{words}</mtext>")
+
+
 def _factor_expression(worked: WorkedEpoch, numeric: bool) -> Expr:
     """The loss convention's derivative factor 2/d(n): 2/n, 1/n, 2, 1 (`numeric`: with n's value)."""
     return worked.loss_convention.factor_expression(worked.n if numeric else None)
@@ -266,6 +371,9 @@ def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[B
     activation), then the output weights' and biases' gradients: sums over rows of the chain's
     factors times what the output is linear in (w7: N1_i, b3: 1)."""
     several = worked.m > 1
+    if worked.classifies:
+        return [Heading("3. Backward pass: the output layer"), *_cancellation_blocks(worked, shown),
+                Equations(tuple(_output_gradients(worked, terms)))]
     yhat, y, a = ("yhatj", "yj", "aj") if several else ("yhat", "y", "a")
     residual = Paren(Sub(Sym(y, "i"), Sym(yhat, "i")))
     sides = [seq(Neg(_factor_expression(worked, numeric=False)), residual)]
@@ -284,24 +392,123 @@ def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[B
         header += (*(Partial(Sym(o, "i"), Sym(i, "i")) for o, i in pairs), *(grad(i, "i") for _, i in pairs))
         columns += [back.dYhat_dA.T, back.dL_dA.T]
     table = _row_table(worked, shown, header, columns)
+    return [Heading("3. Backward pass: the output layer"), Equations(tuple(rules)), table,
+            Equations(tuple(_output_gradients(worked, terms)))]
+
+
+def _output_gradients(worked: WorkedEpoch, terms: int) -> list:
+    """Every output weight's and bias's gradient, output by output."""
     equations = []
     for j in range(worked.m):
         for h, name in enumerate(worked.params.W_out_names[j]):
             equations.append(_output_gradient(worked, j, name, h, terms))
         if worked.params.bias:
             equations.append(_output_gradient(worked, j, worked.params.b_outputs_names[j], None, terms))
-    return [Heading("3. Backward pass: the output layer"), Equations(tuple(rules)), table, Equations(tuple(equations))]
+    return equations
+
+
+def _cancellation_blocks(worked: WorkedEpoch, shown: int) -> list[Block]:
+    """A classifier's dL/da: the loss's derivative by yhat times the link's slope, which cancel
+    to (yhat - y)/n, in general and then row by row with the row's numbers; where a probability
+    rounds to 0 or 1 the two factors are not numbers, and the row says so and shows their product."""
+    binary = worked.loss_convention.binary
+    n = Sym("n")
+    if binary:
+        y, yhat = Sym("y", "i"), Sym("yhat", "i")
+        apart = seq(Frac(Num(1), n), Paren(add(Neg(Frac(y, yhat)), Frac(Sub(Num(1), y), Sub(Num(1), yhat))), big=True))
+        slope = mul(yhat, Paren(Sub(Num(1), yhat)))
+        general = [
+            equation(grad("yhat", "i"), apart),
+            equation(Partial(yhat, Sym("a", "i")), slope),
+            equation(grad("a", "i"), mul(grad("yhat", "i"), Partial(yhat, Sym("a", "i"))), mul(apart, slope),
+                     seq(Frac(Num(1), n), Paren(add(Neg(mul(y, Paren(Sub(Num(1), yhat)))), mul(Paren(Sub(Num(1), y)), yhat)),
+                                                big=True)), _combined(worked)),
+        ]
+        intro = text("The loss's derivative by ", Sym("yhat"), " and the sigmoid's slope, multiplied, cancel to ",
+                     _combined(worked), ":")
+    else:
+        yj, yhatj, yhatl = Sym("yj", "i"), Sym("yhatj", "i"), Sym("yhatl", "i")
+        delta = Raw("delta_jl", r"\delta_{jl}", "<msub><mi>δ</mi><mrow><mi>j</mi><mi>l</mi></mrow></msub>")
+        general = [
+            equation(grad("yhatj", "i"), Neg(Frac(yj, mul(n, yhatj)))),
+            equation(Partial(yhatj, Sym("al", "i")), mul(yhatj, Paren(Sub(delta, yhatl)))),
+            equation(grad("al", "i"), SumOver(mul(grad("yhatj", "i"), Partial(yhatj, Sym("al", "i"))), "j", "m"),
+                     Neg(seq(Frac(Num(1), n), SumOver(mul(yj, Paren(Sub(delta, yhatl))), "j", "m"))),
+                     _combined(worked, "l")),
+        ]
+        intro = text(
+            "The loss's derivative by each ", Sym("yhatj"), " and the softmax's Jacobian (", Raw("delta_jl = 1 for j = l, else 0",
+            r"\delta_{jl} = 1 \text{ for } j = l \text{, else } 0", "<mrow><msub><mi>δ</mi><mrow><mi>j</mi><mi>l</mi></mrow></msub>"
+            "<mo>=</mo><mn>1</mn><mtext>&#xA0;for&#xA0;</mtext><mi>j</mi><mo>=</mo><mi>l</mi><mtext>,&#xA0;else&#xA0;</mtext><mn>0</mn></mrow>"),
+            "), multiplied and summed over ", Sym("j"), ", cancel to ", _combined(worked, "l"), ", since a row's ",
+            Sym("yj"), " sum to 1. A row's ", Sym("yj"), " is 0 but in its class ", Sym("c"), "'s column, so only ",
+            Sym("j"), " = ", Sym("c"), " is left of the sum:",
+        )
+    blocks: list[Block] = [Paragraph(intro), Equations(tuple(general))]
+    for row in range(shown):
+        lines, note = _cancellation_of_row(worked, row)
+        blocks += [Paragraph(text(Strong(f"Row {_label(worked, row)}:"), *note)), Equations(tuple(lines))]
+    back = worked.backward
+    header = (*(Sub(Sym(o, "i"), Sym(t, "i")) for t, o in zip(worked.targets, worked.outputs)),
+              *(grad(a, "i") for a in worked.into_outputs))
+    blocks.append(_row_table(worked, shown, header, [-worked.E.T, back.dL_dA.T]))
+    return blocks
+
+
+def _cancellation_of_row(worked: WorkedEpoch, row: int) -> tuple[list, Text]:
+    """One row's dL/da with its numbers: the two factors and their product beside (yhat - y)/n, or,
+    where they are not numbers, a note saying why and the combined factor alone."""
+    P, Y, dA = worked.forward.Yhat[:, row], worked.Y[:, row], worked.backward.dL_dA[:, row]
+    n = Num(worked.n)
+    if worked.loss_convention.binary:
+        p, y = P[0], Y[0]
+        combined = [_combined(worked, numbers=(p, y)), Num(dA[0])]
+        if not worked.separable[row]:
+            note = (" ", Sym("yhat"), " rounds to ", "1" if p >= 1 else "0", " in float64 (", equation(Sym("a"),
+                    Num(worked.forward.A[0, row])), "), so ", Frac(Sub(Num(1), Sym("y")), Sub(Num(1), Sym("yhat"))) if p >= 1
+                    else Frac(Sym("y"), Sym("yhat")), " divides by 0 and the slope ", equation(Partial(Sym("yhat"), Sym("a")),
+                    Num(0)), ": taken apart, the two factors are no numbers (infinite times 0), and only their product, the "
+                    "combined factor, is one:")
+            return [equation(grad("a"), *combined)], note
+        dyhat, slope = worked.dL_dYhat_apart[0, row], worked.jacobian[row, 0, 0]
+        apart = seq(Frac(Num(1), n), Paren(add(Neg(Frac(Num(y), Num(p))), Frac(Num(1 - y), Num(1 - p))), big=True))
+        return [
+            equation(grad("yhat"), apart, Num(dyhat)),
+            equation(Partial(Sym("yhat"), Sym("a")), mul(Num(p), Num(1 - p)), Num(slope)),
+            equation(grad("a"), mul(grad("yhat"), Partial(Sym("yhat"), Sym("a"))), mul(Num(dyhat), Num(slope)), *combined),
+        ], (" class ", equation(Sym("y"), Num(y)), ", ", equation(Sym("yhat"), Num(p)), ".")
+    c = worked.classes[row]
+    out = worked.outputs[c]
+    label = (" class ", Sym("c"), " = ", str(c + 1), ", ")
+    combined = [equation(grad(a), _combined(worked, numbers=(P[l], Y[l])), Num(dA[l])) for l, a in enumerate(worked.into_outputs)]
+    if not worked.separable[row]:
+        note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(Frac(Num(1), mul(n, Sym(out))))),
+                " divides by 0 and ", Sym(out), "'s slopes are 0: taken apart, the two factors are no numbers "
+                "(infinite times 0), and only their product, the combined factor, is one:")
+        return combined, note
+    dyhat = worked.dL_dYhat_apart[c, row]
+    lines = [equation(grad(out), Neg(Frac(Num(1), mul(n, Num(P[c])))), Num(dyhat))]
+    for l, a in enumerate(worked.into_outputs):
+        slope = Partial(Sym(out), Sym(a))
+        lines.append(equation(grad(a), mul(grad(out), slope), mul(Num(dyhat), Num(P[c]), Paren(Sub(Num(float(c == l)), Num(P[l])))),
+                              _combined(worked, numbers=(P[l], Y[l])), Num(dA[l])))
+    return lines, (*label, equation(Sym(out), Num(P[c])), "; ", Sym("yj"), " = 0 for every other ", Sym("j"),
+                   ", whose terms are 0.")
 
 
 def _output_gradient(worked: WorkedEpoch, j: int, name: str, h: int | None, terms: int):
     """dL/d(name) for output j's weight from hidden unit h (0-based), or its bias (h None): the
-    sum over rows of dL/dyhat_i (times dyhat_i/da_i with an output activation) times N_h,i (or 1)."""
+    sum over rows of dL/dyhat_i (times dyhat_i/da_i with an output activation; a classifier's
+    dL/da_i) times N_h,i (or 1)."""
     out, target, into = worked.outputs[j], worked.targets[j], worked.into_outputs[j]
     back = worked.backward
     source = None if h is None else Sym(f"N{h + 1}", "i")
     with_source = [] if source is None else [source]
-    factors = [back.dL_dYhat[j, :terms]]
-    if worked.out_activated:
+    factors = [back.dL_dA[j, :terms] if worked.classifies else back.dL_dYhat[j, :terms]]
+    if worked.classifies:  # from dL/da_i, the loss's derivative and the link's slope in one (section 3)
+        rule = [SumOver(mul(grad(into, "i"), Partial(Sym(into, "i"), Sym(name)))),
+                SumOver(mul(grad(into, "i"), *with_source))]
+    elif worked.out_activated:
         slope = Partial(Sym(out, "i"), Sym(into, "i"))
         chain = SumOver(mul(grad(out, "i"), slope, Partial(Sym(into, "i"), Sym(name))))
         rule = [chain, SumOver(mul(grad(out, "i"), slope, *with_source))]
@@ -357,7 +564,7 @@ def _hidden_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[B
 
 def _chain_in_words(worked: WorkedEpoch) -> Expr:
     """dL/dw1 = dL/dyhat * dyhat/dN1 * dN1/dw1 (with dN1/dz1 * dz1/dw1 for an activation)."""
-    yhat = "yhatj" if worked.m > 1 else "yhat"
+    yhat = ("aj" if worked.m > 1 else "a") if worked.classifies else ("yhatj" if worked.m > 1 else "yhat")
     last = [Partial(Sym("N1"), Sym("z1")), Partial(Sym("z1"), Sym("w1"))] if worked.activated else [Partial(Sym("N1"), Sym("w1"))]
     through = mul(grad(yhat), Partial(Sym(yhat), Sym("N1")))
     return equation(grad("w1"), mul(SumOver(through, "j", "m"), *last) if worked.m > 1 else mul(*through.factors, *last))
@@ -499,9 +706,16 @@ def _network_equations(worked: WorkedEpoch) -> list:
     for unit, sources, weights, bias in _hidden_units(worked):
         linear = _affine(weights, sources, bias)
         lines.append(equation(Sym(unit), Call(worked.act, linear) if worked.activated else linear))
-    for unit, sources, weights, bias in _output_units(worked):
+    across = worked.out_act.across_outputs
+    for (unit, sources, weights, bias), into in zip(_output_units(worked), worked.into_outputs):
         linear = _affine(weights, sources, bias)
-        lines.append(equation(Sym(unit), Call(worked.out_act, linear) if worked.out_activated else linear))
+        if across:  # the softmax takes every output's a: a_j first, then yhat_j = softmax(a)_j below
+            lines.append(equation(Sym(into), linear))
+        else:
+            lines.append(equation(Sym(unit), Call(worked.out_act, linear) if worked.out_activated else linear))
+    if across:
+        lines.append(equation(Sym("yhatj"), worked.out_act.definition))
+        return lines
     used = [act for act, applied in ((worked.act, worked.activated), (worked.out_act, worked.out_activated)) if applied]
     definitions = [act.definition for act in used if act.definition is not None]
     return lines + [d for i, d in enumerate(definitions) if d not in definitions[:i]]
@@ -532,12 +746,27 @@ def _forward_equations(worked: WorkedEpoch, row: int) -> list:
         into = worked.into_outputs[j]
         lines.append(equation(Sym(into), _affine(weights, sources, bias), _affine(weights, sources, bias, w, values),
                               Num(fwd.A[j, row])))
-        if worked.out_activated:
+        if worked.out_activated and not worked.classifies:
             out = worked.out_act
             lines.append(equation(Sym(unit), Call(out, Sym(into)), Call(out, Num(fwd.A[j, row])), Num(fwd.Yhat[j, row])))
+    if worked.classifies:  # after every a_j: the softmax takes them all
+        return lines + [_probability(worked, row, j) for j in range(worked.m)]
     for j, (y, yhat) in enumerate(zip(worked.targets, worked.outputs)):
         lines.append(equation(Sub(Sym(y), Sym(yhat)), Sub(Num(worked.Y[j, row]), Num(fwd.Yhat[j, row])), Num(worked.E[j, row])))
     return lines
+
+
+def _probability(worked: WorkedEpoch, row: int, j: int):
+    """A classifier's output j (0-based) of one row with its numbers: yhat = sigmoid(a) = 1/(1 + exp(-a)),
+    or yhat_j = exp(a_j) / (exp(a1) + ... + exp(am))."""
+    A, out = worked.forward.A[:, row], worked.outputs[j]
+    value = Num(worked.forward.Yhat[j, row])
+    if worked.loss_convention.binary:
+        return equation(Sym(out), Call(worked.out_act, Sym("a")), Frac(Num(1), add(Num(1), Exp(Neg(Sym("a"))))),
+                        Frac(Num(1), add(Num(1), Exp(Num(-A[0])))), value)
+    into = worked.into_outputs
+    return equation(Sym(out), Frac(Exp(Sym(into[j])), add(*(Exp(Sym(a)) for a in into))),
+                    Frac(Exp(Num(A[j])), add(*(Exp(Num(a)) for a in A))), value)
 
 
 def _activation_rule(worked: WorkedEpoch, h: int):
@@ -608,20 +837,23 @@ def _three_factors(worked: WorkedEpoch, h: int, name: str, j: int | None, terms:
     the bias for j None) as the lecture writes it, in three sides: its factors named,
     sum_i dL/dyhat_i dyhat_i/dN1_i dN1_i/dw1 (dN1_i/dz1_i dz1_i/dw1 with an activation; summed
     over the outputs for several); valued by name, sum_i dL/dyhat_i w7 x1_i; and valued by
-    number, each row's factors side by side, for the first `terms` rows."""
+    number, each row's factors side by side, for the first `terms` rows. A classifier's chain
+    starts at dL/da_i, the loss's derivative and the link's slope in one (section 3)."""
     unit, z = f"N{h + 1}", _linear_symbol(worked, h + 1)
     back, w = worked.backward, worked.params.as_dict()
-    outputs = list(zip(worked.outputs, worked.params.W_out_names[:, h]))
+    outputs = list(zip(worked.into_outputs if worked.classifies else worked.outputs, worked.params.W_out_names[:, h]))
     last = [Partial(Sym(unit, "i"), Sym(z, "i")), Partial(Sym(z, "i"), Sym(name))] if worked.activated else [
         Partial(Sym(unit, "i"), Sym(name))]
     named = [mul(grad(out, "i"), Partial(Sym(out, "i"), Sym(unit, "i"))) for out, _ in outputs]
-    out_slope = lambda out: [_out_slope(worked.out_act, out, "i", grouped=True)] if worked.out_activated else []  # noqa: E731
+    sloped = worked.out_activated and not worked.classifies
+    out_slope = lambda out: [_out_slope(worked.out_act, out, "i", grouped=True)] if sloped else []  # noqa: E731
     by_name = [mul(grad(out, "i"), *out_slope(out), Sym(weight)) for out, weight in outputs]
     slope = [_as_factor(_slope(worked.act, h + 1, "i"))] if worked.activated else []
     x = Num(1) if j is None else Sym(f"x{j + 1}", "i")
     products = []
     for row in range(terms):
-        through = [mul(Num(back.dL_dYhat[o, row]), *([Num(back.dYhat_dA[o, row])] if worked.out_activated else []), Num(w[weight]))
+        upstream = back.dL_dA[:, row] if worked.classifies else back.dL_dYhat[:, row]
+        through = [mul(Num(upstream[o]), *([Num(back.dYhat_dA[o, row])] if sloped else []), Num(w[weight]))
                    for o, (_, weight) in enumerate(outputs)]
         hidden_slope = [Num(back.dN_dZ[h, row])] if worked.activated else []
         products.append(mul(*_factors(through), *hidden_slope, Num(1) if j is None else Num(worked.X[row, j])))
