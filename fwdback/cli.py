@@ -1069,17 +1069,18 @@ def _explain(options: dict):
         before.close()
     _echo_notes(setup.notes, False)
     init_path, seed, dataset = options["init_path"], options["seed"], setup.dataset
+    classes = None if setup.start.network.classes is None else setup.start.network.classes.labels
     out = Stdout()
     if output_format == "json":
         document = {"data": dataset.source, "seed": seed, "init": init_path, "lr_chosen": options["lr"] is None,
                     "patience": options["patience"], "min_delta": options["min_delta"]}
-        out.write(json_text(document | explain_document(worked, dataset.features, dataset.target)))
+        out.write(json_text(document | explain_document(worked, dataset.features, dataset.target, classes)))
     else:
         from .sections import Code
 
         start = ("from ", Code(init_path)) if init_path else (f"random, seed {seed}",)
         with np.errstate(all="ignore"):
-            blocks = explanation(worked, dataset.features, rows, dataset.target, dataset.source, start)
+            blocks = explanation(worked, dataset.features, rows, dataset.target, dataset.source, start, classes)
         if output_format == "markdown":
             from .render.markdown import markdown
 
@@ -1173,21 +1174,27 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     """Read DATA and the starting weights, and prepare the rows as train would, or, `shown_raw`,
     as they are unless --standardize is given; the plan's options are taken out of `options`
     (plan_settings override them)."""
+    from .losses import LOSSES
     from .outputs import Outputs
-    from .run import prepare_rows, starting_point
+    from .run import classifier_network, found_classes, prepare_rows, starting_point
 
     plan = TrainingPlan(**({name: options[name] for name in TrainingPlan.__dataclass_fields__ if name in options} | plan_settings))
     data, init_path = options["data"], options["init_path"]
     _require_data(data)
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
-    start = starting_point(plan, _network(options), init=init_path, given=_given(*TrainingPlan.__dataclass_fields__))
+    network, notes, labels = _network(options), [], LOSSES[plan.loss].classifies
+    if labels:  # its classes, and so its outputs, are the data's
+        network = classifier_network(network, plan.loss)
+        dataset = _load_dataset(data, network.features, network.target, options["sep"], notes, labels=True)
+        network = classifier_network(network, plan.loss, found_classes(dataset, plan.loss))
+    start = starting_point(plan, network, init=init_path, given=_given(*TrainingPlan.__dataclass_fields__))
     if shown_raw and plan.standardize is None and start.weights.scaling is None:
         start = dataclasses.replace(start, plan=plan.replace(standardize=False))
     else:
         shown_raw = False
-    notes = []
-    dataset = _load_dataset(data, start.network.features, start.network.target, options["sep"], notes)
-    rows = prepare_rows(dataset, start.plan, start.weights.scaling)
+    if not labels:
+        dataset = _load_dataset(data, start.network.features, start.network.target, options["sep"], notes)
+    rows = prepare_rows(dataset, start.plan, start.weights.scaling, classes=start.network.classes)
     notes += _init_scaling_note(init_path, start.weights, dataset.source) + _scaling_notes(rows, start.plan, dataset.source,
                                                                                           shown_raw)
     return _Setup(dataset, rows, start, notes)
