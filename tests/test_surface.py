@@ -261,3 +261,112 @@ def test_show_data_with_more_classes_than_the_network_has_names_the_file_and_col
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: rows.csv, column y:")
     assert "it has 3 (a, b, c)" in result.stderr
+
+
+# --- the run page ---------------------------------------------------------------------------
+
+
+def circle_rows(n: int, seed: int, classes: int) -> tuple[np.ndarray, list[str]]:
+    """n rows of (x1, x2) about the origin, labelled by their distance from it: "in", "out" (and "far")."""
+    X = np.random.default_rng(seed).normal(size=(n, 2))
+    bands = np.digitize(np.hypot(X[:, 0], X[:, 1]), [1.0, 1.6][: classes - 1])
+    return X, [("in", "out", "far")[band] for band in bands]
+
+
+@pytest.fixture(scope="module", params=[("bce", 2), pytest.param(("cross-entropy", 3), marks=pytest.mark.slow)],
+                ids=["bce", "cross-entropy"])
+def classifier_page(request, tmp_path_factory):
+    """(the --report page of a 2-3-q tanh classifier trained 40 epochs on 40 rows, its data block)."""
+    loss, classes = request.param
+    directory = tmp_path_factory.mktemp(loss)
+    X, labels = circle_rows(40, 11, classes)
+    labelled_csv(directory / "rows.csv", X, labels, header=("x1", "x2", "ring"))
+    subprocess.run([sys.executable, "-m", "fwdback", "train", "rows.csv", "--features", "x1,x2", "--target", "ring", "--loss", loss,
+                    "--hidden", "3", "--activation", "tanh", "--epochs", "40", "--report", "page.html", "--no-save"],
+                   cwd=directory, capture_output=True, check=True)
+    text = (directory / "page.html").read_text()
+    block = text.split('<script id="fwdback-data" type="application/json">', 1)[1].split("</script>", 1)[0]
+    return directory / "page.html", json.loads(block)
+
+
+def by_hand_of(data: dict, vector: list[float]) -> dict:
+    """The network of the page's data block at `vector`, as by_hand takes it (weights placed by their names)."""
+    network = data["network"]
+    value = dict(zip(network["names"], vector))
+    return dict(W=[[value[name] for name in unit] for unit in network["W_hidden"]],
+                V=[[value[name] for name in output] for output in network["W_out"]],
+                b=[value[name] for name in network["b_hidden"]], c=[value[name] for name in network["b_outputs"]],
+                activation=network["activation"], output=network["output_activation"])
+
+
+READ_FIELDS = """() => {
+  const figure = document.querySelector("svg.surface");
+  const cells = Array.from(figure.querySelectorAll("g.field rect")).map(r => [r.dataset.cell, r.getAttribute("class"), r.getAttribute("fill-opacity")]);
+  const units = Array.from(document.querySelectorAll("svg.network g.unit-field")).map(g =>
+    Array.from(g.querySelectorAll("rect")).map(r => [r.dataset.cell, r.getAttribute("class"), r.getAttribute("fill-opacity")]));
+  return { low: figure.dataset.low, high: figure.dataset.high, cells: cells, units: units };
+}"""
+
+
+def assert_fields_are_the_forward_pass(drawn: dict, net: dict) -> None:
+    low, high = (list(map(float, drawn[name].split())) for name in ("low", "high"))
+    q = max(2, len(net["V"]))
+    cells = round(math.sqrt(len(drawn["cells"])))
+    for cell, kind, opacity in drawn["cells"][:: 37]:  # every 37th cell: each row and column of the 40 met
+        r, s = map(int, cell.split(","))
+        probabilities, _ = by_hand(net, centre(low[0], high[0], s, cells), centre(low[1], high[1], r, cells))
+        j = int(kind[1:])
+        assert probabilities[j] == pytest.approx(max(probabilities), abs=HAND)
+        assert 1 / q + float(opacity) * (1 - 1 / q) == pytest.approx(max(probabilities), abs=OPACITY)
+    for h, unit in enumerate(drawn["units"]):
+        side = round(math.sqrt(len(unit)))
+        N = {}
+        for cell, _, _ in unit:
+            r, s = map(int, cell.split(","))
+            N[r, s] = by_hand(net, centre(low[0], high[0], s, side), centre(low[1], high[1], r, side))[1][h]
+        largest = max(abs(v) for v in N.values())
+        for cell, kind, opacity in unit:
+            r, s = map(int, cell.split(","))
+            assert (1 if kind == "positive" else -1) * float(opacity) == pytest.approx(N[r, s] / largest, abs=OPACITY)
+
+
+def test_the_pages_surface_moves_with_the_epoch_slider(browser_page, classifier_page):
+    path, data = classifier_page
+    page = browser_page.open(path)
+    last = len(data["epochs"]["epochs"]) - 1
+    seen = []
+    for index in (0, last // 2, last):
+        page.evaluate("i => { const s = document.getElementById('epoch'); s.value = String(i); s.dispatchEvent(new Event('input')); }", index)
+        drawn = page.evaluate(READ_FIELDS)
+        assert_fields_are_the_forward_pass(drawn, by_hand_of(data, data["epochs"]["weights"][index]))
+        seen.append([opacity for _, _, opacity in drawn["cells"]])
+    assert seen[0] != seen[-1], "the field moved"
+    points = page.evaluate("() => Array.from(document.querySelectorAll('svg.surface circle.point')).map(c => c.getAttribute('class'))")
+    expected = circle_rows(40, 11, max(2, len(data["network"]["outputs"])))[1]
+    classes = sorted(set(expected))
+    assert points == [f"point k{classes.index(label)}" for label in expected]
+    assert browser_page.errors == [] and browser_page.requests == []
+
+
+@pytest.mark.parametrize("scheme", ["light", pytest.param("dark", marks=pytest.mark.slow)])
+def test_the_pages_surface_fits_390_px_and_its_points_rings_stand_out(chromium, classifier_page, scheme):
+    from test_page_seen import OVERFLOWS, open_page
+
+    recorder, page = open_page(chromium, classifier_page[0], 390, scheme)
+    found = page.evaluate(OVERFLOWS)
+    assert found["scrollWidth"] <= 390 and found["loose"] == [], found["loose"][:10]
+    rings = page.evaluate("""() => Array.from(document.querySelectorAll('svg.surface .point')).map(p => {
+      const style = getComputedStyle(p); return [style.fill, style.stroke]; })""")
+    ratios = page.evaluate("""(pairs) => { """ + CONTRAST_OF + """ return pairs.map(([fill, stroke]) => ratio(rgb(fill), rgb(stroke))); }""", rings)
+    assert rings and min(ratios) >= 3.0, list(zip(rings, ratios))[:5]
+    assert recorder.errors == []
+
+
+CONTRAST_OF = """
+  const rgb = text => /rgba?\\(([^)]*)\\)/.exec(text)[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number).slice(0, 3);
+  const luminance = c => {
+    const l = c.map(v => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+  };
+  const ratio = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+"""
