@@ -751,10 +751,10 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
 def _run_surface(start, model, arrays):
     """The run page's decision surface at the first kept epoch (its units' fields, its figure), over
     the rows training saw (`arrays`, in its units; None: streamed, the square z-scores fill); (None, None)
-    where the network has none."""
+    where the model is not a classifier (its classes) of two inputs."""
     from .surface import Plane, row_classes, surfaced
 
-    if not surfaced(start):
+    if model.classes is None or not surfaced(start):
         return None, None
     from .render.surface import classifier_figures
 
@@ -1462,8 +1462,9 @@ def _surface_rows(model, data_path: str, sep):
 
 def _model_view(model, output_format: str, rows=None) -> str:
     """The text of `show --format`: the plain drawing, the network's SVG figure or its DOT source
-    (the figures mark the parameters the model was trained with frozen); beside the SVG figure, a
-    classifier of two inputs's decision surface, over `rows` (_surface_rows) where given."""
+    (the figures mark the parameters the model was trained with frozen); beside the SVG figure, the
+    decision surface of a classifier of two inputs (a model with classes), or, over `rows`
+    (_surface_rows), of any network that has one (bare weights too)."""
     frozen = tuple(model.training.plan.get("freeze", ()))
     if output_format == "dot":
         from .render.dot import network_dot
@@ -1473,7 +1474,7 @@ def _model_view(model, output_format: str, rows=None) -> str:
         from .render.svg import network_svg
         from .surface import surfaced
 
-        if not surfaced(model.params):
+        if rows is None and (model.classes is None or not surfaced(model.params)):
             return network_svg(model.params, model.features, model.target, frozen=frozen) + "\n"
         from .render.surface import beside, classifier_figures
         from .surface import Plane

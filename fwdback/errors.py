@@ -179,16 +179,16 @@ class NoSurface(FwdbackError, ValueError):
 
     exit_code = 2
 
-    def __init__(self, n_inputs: int, output_activation: str):
-        self.n_inputs, self.output_activation = n_inputs, output_activation
-        super().__init__(n_inputs, output_activation)
+    def __init__(self, n_inputs: int):
+        self.n_inputs = n_inputs
+        super().__init__(n_inputs)
 
     def message(self, name=python_name) -> str:
         if self.n_inputs != 2:
             return (f"a decision surface covers the plane of two inputs, and this network has {self.n_inputs}: "
                     f"leave out {name('data')}")
-        return (f"a decision surface is a classifier's (a sigmoid or softmax output), and this network's output is "
-                f"{self.output_activation}: leave out {name('data')}, or train with --loss bce or cross-entropy")
+        return (f"a decision surface is a classifier's (one sigmoid output, or a softmax over several), and this network's "
+                f"outputs are not: leave out {name('data')}, or train with {name('loss', 'bce')} or {name('loss', 'cross-entropy')}")
 
 
 class DataTooLarge(DataError):

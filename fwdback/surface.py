@@ -23,8 +23,8 @@ FIELD_CELLS, UNIT_CELLS = 40, 10
 # How far the plane reaches beyond the rows' range, as a fraction of it on each side; and how many
 # standard deviations from the mean on either side where a scaling stands in for the rows.
 PAD, DEVIATIONS = 0.05, 3.0
-# The output activations of a classifier: its loss's link (losses.Loss.link).
-CLASSIFIER_OUTPUTS = frozenset(loss.link for loss in LOSSES.values() if loss.classifies)
+# A classifier's outputs, by its loss (losses.Loss): (its link, whether it has one output, P(second class)).
+CLASSIFIER_OUTPUTS = frozenset((loss.link, loss.binary) for loss in LOSSES.values() if loss.classifies)
 
 
 @dataclass(frozen=True)
@@ -87,14 +87,15 @@ def field(params: Parameters, plane: Plane, cells: int = FIELD_CELLS, scaling: S
 
 
 def surfaced(params: Parameters) -> bool:
-    """Whether the network has a decision surface: two inputs and a classifier's output (its loss's link)."""
-    return params.n_inputs == 2 and params.output_activation in CLASSIFIER_OUTPUTS
+    """Whether the network has a decision surface: two inputs and a classifier's outputs (its loss's
+    link: one sigmoid output, or a softmax over several)."""
+    return params.n_inputs == 2 and (params.output_activation, params.n_outputs == 1) in CLASSIFIER_OUTPUTS
 
 
 def check_surface(params: Parameters) -> None:
     """NoSurface unless the network has a decision surface (surfaced)."""
     if not surfaced(params):
-        raise NoSurface(params.n_inputs, params.output_activation)
+        raise NoSurface(params.n_inputs)
 
 
 def row_classes(y: np.ndarray) -> np.ndarray:

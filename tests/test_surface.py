@@ -99,8 +99,9 @@ def test_a_surface_needs_a_classifier_of_two_inputs():
 
     with pytest.raises(NoSurface, match="this network has 3"):
         field(Parameters(np.zeros(11), 3, 2), Plane(np.zeros(2), np.ones(2)))
-    with pytest.raises(NoSurface, match="output is identity"):
-        field(Parameters(np.zeros(9), 2, 2), Plane(np.zeros(2), np.ones(2)))
+    for params in (Parameters(np.zeros(9), 2, 2), Parameters(np.zeros(12), 2, 2, n_outputs=2, output_activation="sigmoid")):
+        with pytest.raises(NoSurface, match="outputs are not"):
+            field(params, Plane(np.zeros(2), np.ones(2)))
 
 
 # --- the SVG ------------------------------------------------------------------------------
@@ -224,22 +225,46 @@ def test_show_data_draws_the_surface_over_the_rows_beside_the_network(run, workd
     assert [text.text for text in surface.findall(f".//{SVG}g[@class='key']//{SVG}text")] == ["no", "yes"]
 
 
-def test_show_without_data_draws_a_classifiers_field_alone_over_three_deviations(run, binary_weights):
-    result = run(["show", *binary_weights, "--format", "svg"])
+@pytest.mark.parametrize("standardize", ["--standardize", "--no-standardize"])
+def test_show_without_data_draws_a_classifiers_field_alone_over_three_deviations(run, workdir, standardize):
+    X = np.random.default_rng(8).normal(loc=[5.0, -2.0], scale=[2.0, 0.5], size=(30, 2))
+    labelled_csv(workdir / "rows.csv", X, np.where(X[:, 0] > 5.0, "b", "a"))
+    trained = run(["train", "rows.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "3", standardize, "-q", "--model", "m.json"])
+    assert trained.exit_code == 0, trained.stderr
+    result = run(["show", "m.json", "--format", "svg"])
     assert result.exit_code == 0, result.stderr
     surface = ET.fromstring(result.stdout).findall(f"{SVG}svg")[1]
-    assert surface.get("data-low") == "-3.0 -3.0" and surface.get("data-high") == "3.0 3.0"
+    # The population's mean and deviation, as --standardize takes them, summed here in another order: the two
+    # differ by a few roundings of 30 terms, 30 eps relative or so, well inside rtol 1e-13.
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    low, high = (mean - 3 * std, mean + 3 * std) if standardize == "--standardize" else (np.full(2, -3.0), np.full(2, 3.0))
+    np.testing.assert_allclose([float(v) for v in surface.get("data-low").split()], low, rtol=1e-13)
+    np.testing.assert_allclose([float(v) for v in surface.get("data-high").split()], high, rtol=1e-13)
     assert surface.findall(f".//{SVG}circle") == []
+    assert [text.text for text in surface.findall(f".//{SVG}g[@class='key']//{SVG}text")] == ["a", "b"]
 
 
-def test_show_of_a_regression_network_is_as_the_starting_commit_drew_it(run, workdir, init_file):
-    """Without a classifier, show --format svg is byte for byte what the code before the surface wrote."""
-    result = run(["show", init_file, "--format", "svg"])
-    assert result.exit_code == 0, result.stderr
-    before = subprocess.run([sys.executable, "-c", "import sys; from fwdback.cli import cli; cli()", "show", init_file, "--format", "svg"],
-                            capture_output=True, text=True, cwd=workdir, env={"PYTHONPATH": str(BASE), "PATH": "/usr/bin:/bin"})
+def show_before(args, workdir) -> str:
+    """What `fwdback show ARGS` wrote before the decision surface: the starting commit's code, run on the same files."""
+    before = subprocess.run([sys.executable, "-c", "from fwdback.cli import cli; cli()", "show", *args], capture_output=True, text=True,
+                            cwd=workdir, env={"PYTHONPATH": str(BASE), "PATH": "/usr/bin:/bin"})
     assert before.returncode == 0, before.stderr
-    assert result.stdout == before.stdout
+    return before.stdout
+
+
+@pytest.mark.parametrize("network", [[], ["--features", "x1,x2", "--target", "y1,y2", "--activation", "sigmoid", "--output-activation",
+                                          "sigmoid"], ["--features", "x1,x2", "--output-activation", "sigmoid"]],
+                         ids=["lecture", "mazur", "one-sigmoid-output"])
+def test_show_of_a_regression_network_is_as_the_starting_commit_drew_it(run, workdir, network):
+    """Without a classifier's model file or --data, show --format svg is byte for byte what the code before the
+    surface wrote, for networks of two inputs with sigmoid outputs too (the textbook's, regressions)."""
+    k, m = (3, 1) if not network else (2, 2 if "y1,y2" in network else 1)
+    names = Parameters(np.zeros(2 * (k + m) + 2 + m), k, 2, n_outputs=m).names
+    (workdir / "weights.json").write_text(json.dumps({name: 0.1 * (i + 1) * (-1) ** i for i, name in enumerate(names)}))
+    args = ["weights.json", *network, "--format", "svg"]
+    result = run(["show", *args])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == show_before(args, workdir)
 
 
 @pytest.mark.parametrize("args, words", [
