@@ -375,11 +375,13 @@ def test_the_pages_surface_moves_with_the_epoch_slider(browser_page, classifier_
 
 @pytest.mark.parametrize("scheme", ["light", pytest.param("dark", marks=pytest.mark.slow)])
 def test_the_pages_surface_fits_390_px_and_its_points_rings_stand_out(chromium, classifier_page, scheme):
-    from test_page_seen import OVERFLOWS, open_page
+    from test_page_seen import CONTRASTS, OVERFLOWS, TEXT_CONTRAST, open_page
 
     recorder, page = open_page(chromium, classifier_page[0], 390, scheme)
     found = page.evaluate(OVERFLOWS)
     assert found["scrollWidth"] <= 390 and found["loose"] == [], found["loose"][:10]
+    texts = page.evaluate(CONTRASTS, ["svg.surface text", []])
+    assert len(texts) >= 8 and min(text["ratio"] for text in texts) >= TEXT_CONTRAST, texts
     rings = page.evaluate("""() => Array.from(document.querySelectorAll('svg.surface .point')).map(p => {
       const style = getComputedStyle(p); return [style.fill, style.stroke]; })""")
     ratios = page.evaluate("""(pairs) => { """ + CONTRAST_OF + """ return pairs.map(([fill, stroke]) => ratio(rgb(fill), rgb(stroke))); }""", rings)
