@@ -28,19 +28,21 @@ FROZEN = Raw("frozen: kept", r"\text{frozen: kept}", "<mtext>frozen: kept</mtext
 
 
 def explanation(
-    worked: WorkedEpoch, features, rows: int, target="y", source: str | None = None, start: Text = ()
+    worked: WorkedEpoch, features, rows: int, target="y", source: str | None = None, start: Text = (),
+    classes: tuple | None = None,
 ) -> list[Block]:
     """The worked step as sections: lecture notes with the user's numbers.
 
     `rows` rows are shown in the forward pass; every sum runs over all rows of the step, with
     its first terms written out. `target` is the target column's name, or a list of them (one
     an output). `source` (the data's name) and `start` (where the weights came from, a path
-    as Code: "from ", Code("w.json")) go into the opening paragraph.
+    as Code: "from ", Code("w.json")) go into the opening paragraph. A classifier's `classes`
+    are the labels of its target column, in the order of its outputs (classes.Classes.labels).
     """
     shown = min(rows, worked.n)
     terms = worked.n if worked.n <= rows else min(rows, SUM_TERMS)
     return [
-        *_opening(worked, features, (target,) if isinstance(target, str) else tuple(target), source, start),
+        *_opening(worked, features, (target,) if isinstance(target, str) else tuple(target), source, start, classes),
         *_weights_section(worked),
         *_forward_section(worked, shown),
         *_loss_section(worked, terms),
@@ -51,7 +53,8 @@ def explanation(
     ]
 
 
-def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: str | None, start: Text) -> list[Block]:
+def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: str | None, start: Text,
+             classes: tuple | None) -> list[Block]:
     step = "" if worked.step == 1 else f", step {worked.step} of {worked.steps},"
     blocks = [
         Heading(f"Epoch {count(worked.epoch)}{step} of forward and backward propagation, worked by hand", level=1),
@@ -59,7 +62,10 @@ def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: st
                        equation(Sym("eta"), Num(worked.lr)), *((", initial weights ", *start) if start else ()), ".")),
     ]
     inputs = worked.inputs
-    if tuple(features) != inputs or targets != worked.targets:
+    as_named = tuple(features) == inputs and targets == ("y",) and classes == (0, 1)
+    if classes is not None and not as_named:
+        blocks.append(Paragraph(_class_mapping(worked, features, targets[0], classes)))
+    elif classes is None and (tuple(features) != inputs or targets != worked.targets):
         mapping = []
         for lecture, column in zip(inputs, features):
             mapping += [", " if mapping else "", Sym(lecture), " is column ", Code(column)]
@@ -85,6 +91,24 @@ def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: st
             "gains its slope ", equation(Partial(Sym(yhat), Sym(a)), _out_slope(worked.out_act, yhat)), ".",
         )))
     return blocks
+
+
+def _class_mapping(worked: WorkedEpoch, features, target: str, classes: tuple) -> Text:
+    """A classifier's columns: the inputs', and how the target column's labels become y (bce) or y1..ym."""
+    mapping = []
+    for lecture, column in zip(worked.inputs, features):
+        if lecture != column:
+            mapping += [", " if mapping else "", Sym(lecture), " is column ", Code(column)]
+    mapping += ["; " if mapping else ""]
+    labels = [Code(str(label)) for label in classes]
+    if worked.loss_convention.binary:
+        return text(*mapping, Sym("y"), " is 1 where column ", Code(target), " is ", labels[1], ", 0 where it is ",
+                    labels[0], " (its classes in sorted order).")
+    which = []
+    for y, label in zip(worked.targets, labels):
+        which += [", " if which else "", Sym(y), " for ", label]
+    return text(*mapping, Sym("yj"), " is 1 where column ", Code(target), " is class ", Sym("j"), "'s label, 0 elsewhere: ",
+                *which, " (its classes in sorted order).")
 
 
 def _link_note(worked: WorkedEpoch) -> Text:
@@ -430,7 +454,7 @@ def _cancellation_blocks(worked: WorkedEpoch, shown: int) -> list[Block]:
         yj, yhatj, yhatl = Sym("yj", "i"), Sym("yhatj", "i"), Sym("yhatl", "i")
         delta = Raw("delta_jl", r"\delta_{jl}", "<msub><mi>δ</mi><mrow><mi>j</mi><mi>l</mi></mrow></msub>")
         general = [
-            equation(grad("yhatj", "i"), Neg(Frac(yj, mul(n, yhatj)))),
+            equation(grad("yhatj", "i"), Neg(seq(Frac(Num(1), n), Frac(yj, yhatj)))),
             equation(Partial(yhatj, Sym("al", "i")), mul(yhatj, Paren(Sub(delta, yhatl)))),
             equation(grad("al", "i"), SumOver(mul(grad("yhatj", "i"), Partial(yhatj, Sym("al", "i"))), "j", "m"),
                      Neg(seq(Frac(Num(1), n), SumOver(mul(yj, Paren(Sub(delta, yhatl))), "j", "m"))),
@@ -482,12 +506,12 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int) -> tuple[list, Text]:
     label = (" class ", Sym("c"), " = ", str(c + 1), ", ")
     combined = [equation(grad(a), _combined(worked, numbers=(P[l], Y[l])), Num(dA[l])) for l, a in enumerate(worked.into_outputs)]
     if not worked.separable[row]:
-        note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(Frac(Num(1), mul(n, Sym(out))))),
+        note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(seq(Frac(Num(1), n), Frac(Num(1), Sym(out))))),
                 " divides by 0 and ", Sym(out), "'s slopes are 0: taken apart, the two factors are no numbers "
                 "(infinite times 0), and only their product, the combined factor, is one:")
         return combined, note
     dyhat = worked.dL_dYhat_apart[c, row]
-    lines = [equation(grad(out), Neg(Frac(Num(1), mul(n, Num(P[c])))), Num(dyhat))]
+    lines = [equation(grad(out), Neg(seq(Frac(Num(1), n), Frac(Num(1), Num(P[c])))), Num(dyhat))]
     for l, a in enumerate(worked.into_outputs):
         slope = Partial(Sym(out), Sym(a))
         lines.append(equation(grad(a), mul(grad(out), slope), mul(Num(dyhat), Num(P[c]), Paren(Sub(Num(float(c == l)), Num(P[l])))),

@@ -7,7 +7,7 @@ import numpy as np
 from ..explain import WorkedEpoch
 
 
-def explain_document(worked: WorkedEpoch, features, target="y") -> dict:
+def explain_document(worked: WorkedEpoch, features, target="y", classes: tuple | None = None) -> dict:
     """Every value of the worked step as JSON-ready data, floats at full precision.
 
     "rows" holds every row of the step (not only those a table shows): x1..xk are the
@@ -22,6 +22,7 @@ def explain_document(worked: WorkedEpoch, features, target="y") -> dict:
     "dyhat_da" for the sigmoid or the softmax's Jacobian "dyhat{j}_da{l}" for every j and l, then
     their product "dL_da" (dL_da1, ...) = (yhat - y)/n. Where a probability they divide by rounds
     to 0 or 1, "factors_finite" is false and dL_dyhat is null: only the product is a number.
+    "classes" are a classifier's labels in its outputs' order (None for a regressor's document).
     """
     rows = _document_rows(worked)
     batch = None
@@ -43,6 +44,7 @@ def explain_document(worked: WorkedEpoch, features, target="y") -> dict:
         "output_activation": worked.output_activation,
         "bias": worked.params.bias,
         "loss_convention": worked.convention,
+        "classes": None if classes is None else list(classes),
         "derivative_factor": worked.factor,
         "standardized": worked.scaling is not None,
         "scaling": None if worked.scaling is None else worked.scaling.as_dict(tuple(features), target),
