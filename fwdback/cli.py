@@ -736,7 +736,8 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
     kept = [first] if steps is None else [first, steps]  # what the page shows: every kept epoch and update
     scale = GradientScale.of(start, np.array([row for part in kept for row in part["gradients"]]))
     shown = np.array([row for part in kept for row in part["weights"]])
-    figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown)
+    inside, surface = _run_surface(start, model, rows.arrays)
+    figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown, inside)
     worked, first_rows = None, None
     if rows.arrays is not None:
         numbers = trained_rows + 1
@@ -746,7 +747,23 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
                                      model.target, source)
     page = run_page_document(report, first, first_rows, steps)
-    return run_page(page, figure, curve, worked)
+    return run_page(page, figure, curve, worked, surface)
+
+
+def _run_surface(start, model, arrays):
+    """The run page's decision surface at the first kept epoch (its units' fields, its figure), over
+    the rows training saw (`arrays`, in its units; None: streamed, the square z-scores fill); (None, None)
+    where the model is not a classifier (its classes) of two inputs."""
+    from .surface import Plane, row_classes, surfaced
+
+    if model.classes is None or not surfaced(start):
+        return None, None
+    from .render.surface import classifier_figures
+
+    X, y = (None, None) if arrays is None else arrays
+    plane = Plane.of_scaling(None) if X is None else Plane.of_rows(X)
+    labels = None if model.classes is None else model.classes.labels
+    return classifier_figures(start, model.features, labels, plane, X, None if y is None else row_classes(y))
 
 
 def _trained_model(fitted, dataset):
@@ -1459,13 +1476,16 @@ Examples:
   fwdback train data.csv -q --model m.json && fwdback show m.json
   fwdback show --format svg > network.svg           a figure for a slide
   fwdback show model.json --format dot | dot -Tsvg > network.svg
-  fwdback show weights.json --features a,b --hidden 3   bare weights, as --init takes them"""
+  fwdback show weights.json --features a,b --hidden 3   bare weights, as --init takes them
+  fwdback show circle.json --format svg --data circle.csv > surface.svg   a classifier's decision surface"""
 )
 @click.argument("model_path", default="model.json", metavar="[MODEL]", callback=_path)
 @click.option("--format", "output_format", type=click.Choice(["text", "svg", "dot"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; svg: the network as a figure; dot: Graphviz source of the network.")
+@click.option("--data", "data_path", callback=_path, metavar="DATA", help="With --format svg, a classifier of two inputs: its decision surface over DATA's rows, drawn on it (its columns the model's).")
+@_SEP
 @_column_options
 @_setting_options("show", "shape")
-def show(model_path, output_format, **network):
+def show(model_path, output_format, data_path, sep, **network):
     """Draw the network in MODEL (default: model.json), every weight on its edge.
 
     MODEL is a model file, or any file --init takes: weights by name (w1..w8, b1..b3) in a
@@ -1480,12 +1500,20 @@ def show(model_path, output_format, **network):
     --format svg draws the network as a figure, each edge's colour its weight's sign (blue
     positive, orange negative) and its width the weight's size; --format dot writes it as
     Graphviz source, coloured alike, for `dot -Tsvg` or `dot -Tpng`.
+
+    A classifier of two inputs has its decision surface beside the figure: the plane of the
+    inputs coloured by the likelier class (the stronger, the surer), each hidden unit's own
+    output drawn in its node; with --data, over the range of DATA's rows, drawn on it in their
+    classes' colours, else over three standard deviations about the training rows' means.
     """
     with _boundary():
         from .modelfile import Model, load_weights
         from .outputs import Outputs, Stdout
 
-        Outputs({"MODEL": model_path}).check_stdout()
+        if data_path is not None and output_format != "svg":
+            raise click.UsageError(f"--data draws a decision surface, which only --format svg draws: give --format svg, "
+                                   "or leave out --data")
+        Outputs({"MODEL": model_path, "--data": data_path}).check_stdout()
         loaded = load_weights(model_path, _network(network).architecture, "model")
         context = click.get_current_context()
         given = [name for name in network if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
@@ -1493,14 +1521,39 @@ def show(model_path, output_format, **network):
             raise click.UsageError(f"{model_path} is a model file, which names its own columns and network; "
                                    f"--{given[0].replace('_', '-')} describes bare weights: leave it out")
         model = loaded if isinstance(loaded, Model) else Model(loaded, network["features"], network["target"])
+        rows = None if data_path is None else _surface_rows(model, data_path, sep)
         out = Stdout()
-        out.write(_model_view(model, output_format))
+        out.write(_model_view(model, output_format, rows))
         out.flush()
 
 
-def _model_view(model, output_format: str) -> str:
+def _surface_rows(model, data_path: str, sep):
+    """(X : shape (n, 2) in the data's units, each row's class index, shape (n,)) of DATA's rows
+    under the model's columns, for its decision surface (errors.NoSurface for a model without one)."""
+    from .classes import Classes
+    from .errors import ClassCount, UnknownClass
+    from .surface import check_surface
+
+    check_surface(model.params)
+    notes = []
+    dataset = _load_dataset(data_path, model.features, model.target, sep, notes, model_columns=True, labels=True)
+    _echo_notes(notes, False)
+    q = max(2, model.params.n_outputs)
+    classes = model.classes or Classes.of(dataset.y)
+    try:
+        if len(classes) != q:
+            raise ClassCount("bce" if q == 2 else "cross-entropy", classes.labels, q == 2)
+        return dataset.X, classes.indices(dataset.y), classes.labels
+    except (ClassCount, UnknownClass) as error:
+        error.source, error.column = dataset.source, model.target
+        raise
+
+
+def _model_view(model, output_format: str, rows=None) -> str:
     """The text of `show --format`: the plain drawing, the network's SVG figure or its DOT source
-    (the figures mark the parameters the model was trained with frozen)."""
+    (the figures mark the parameters the model was trained with frozen); beside the SVG figure, the
+    decision surface of a classifier of two inputs (a model with classes), or, over `rows`
+    (_surface_rows), of any network that has one (bare weights too)."""
     frozen = tuple(model.training.plan.get("freeze", ()))
     if output_format == "dot":
         from .render.dot import network_dot
@@ -1508,8 +1561,17 @@ def _model_view(model, output_format: str) -> str:
         return network_dot(model.params, model.features, model.target, model.scaling, frozen)
     if output_format == "svg":
         from .render.svg import network_svg
+        from .surface import surfaced
 
-        return network_svg(model.params, model.features, model.target, frozen=frozen) + "\n"
+        if rows is None and (model.classes is None or not surfaced(model.params)):
+            return network_svg(model.params, model.features, model.target, frozen=frozen) + "\n"
+        from .render.surface import beside, classifier_figures
+        from .surface import Plane
+
+        X, classes, labels = rows or (None, None, None if model.classes is None else model.classes.labels)
+        plane = Plane.of_scaling(model.scaling) if X is None else Plane.of_rows(X)
+        inside, surface = classifier_figures(model.params, model.features, labels, plane, X, classes, model.scaling)
+        return beside(network_svg(model.params, model.features, model.target, frozen=frozen, inside=inside), surface) + "\n"
     from .diagram import model_text
 
     return model_text(model)

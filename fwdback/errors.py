@@ -174,6 +174,24 @@ class ClassCount(DataError):
         return f"{place}: {name('loss', self.loss)} needs {need}, and it has {has} ({found}){fix}"
 
 
+class NoSurface(FwdbackError, ValueError):
+    """A decision surface asked of a network that is not a classifier of two inputs: the field
+    covers the plane of two inputs and colours it by the classes' probabilities."""
+
+    exit_code = 2
+
+    def __init__(self, n_inputs: int):
+        self.n_inputs = n_inputs
+        super().__init__(n_inputs)
+
+    def message(self, name=python_name) -> str:
+        if self.n_inputs != 2:
+            return (f"a decision surface covers the plane of two inputs, and this network has {self.n_inputs}: "
+                    f"leave out {name('data')}")
+        return (f"a decision surface is a classifier's (one sigmoid output, or a softmax over several), and this network's "
+                f"outputs are not: leave out {name('data')}, or train with {name('loss', 'bce')} or {name('loss', 'cross-entropy')}")
+
+
 class DataTooLarge(DataError):
     """The data is more than fits in memory, or more than the caller wants loaded (then it streams).
 

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from cases import slow_after
 from conftest import BrowserPage
 from fwdback.activations import ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES as OUTPUT_ACTIVATIONS
-from fwdback.losses import REGRESSION_LOSS_NAMES
+from fwdback.losses import LOSS_NAMES, LOSSES, REGRESSION_LOSS_NAMES
 from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor
 from fwdback.optimizers import OptimizerSettings
 from fwdback.plan import TrainingPlan
@@ -65,11 +65,16 @@ def js(chromium, sample_page):
 
 
 @st.composite
-def networks(draw, most_rows: int = 12):
-    """(Parameters, X : shape (n, k), y : shape (n,) or (n, m), convention, frozen names)."""
-    k, h, m = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+def networks(draw, most_rows: int = 12, losses: tuple[str, ...] = REGRESSION_LOSS_NAMES):
+    """(Parameters, X : shape (n, k), y : shape (n,) or (n, m), convention, frozen names), the
+    convention one of `losses`. A classifier's network has its loss's output (sigmoid, one output,
+    y of 0/1 for bce; softmax over 2 to 4 outputs, y one-hot, for cross-entropy)."""
+    convention = draw(st.sampled_from(losses))
+    spec = LOSSES[convention]
+    k, h = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    m = (1 if spec.binary else draw(st.integers(2, 4))) if spec.classifies else draw(st.integers(1, 3))
     activation = draw(st.sampled_from(ACTIVATION_NAMES))
-    output_activation = draw(st.sampled_from(OUTPUT_ACTIVATIONS))
+    output_activation = spec.link or draw(st.sampled_from(OUTPUT_ACTIVATIONS))
     bias = draw(st.booleans())
     n = draw(st.integers(1, most_rows))
     number = st.floats(-2.0, 2.0, allow_subnormal=False)
@@ -77,9 +82,13 @@ def networks(draw, most_rows: int = 12):
     params = Parameters(draw(st.lists(number, min_size=size, max_size=size)), k, h, activation,
                         n_outputs=m, output_activation=output_activation, bias=bias)
     X = np.array(draw(st.lists(st.lists(number, min_size=k, max_size=k), min_size=n, max_size=n)))
-    Y = np.array(draw(st.lists(st.lists(number, min_size=m, max_size=m), min_size=n, max_size=n)))
+    if spec.classifies:
+        classes = np.array(draw(st.lists(st.integers(0, max(m, 2) - 1), min_size=n, max_size=n)))
+        Y = classes[:, None].astype(float) if spec.binary else np.eye(m)[classes]
+    else:
+        Y = np.array(draw(st.lists(st.lists(number, min_size=m, max_size=m), min_size=n, max_size=n)))
     frozen = draw(st.lists(st.sampled_from(params.names), unique=True, max_size=3))
-    return params, X, Y[:, 0] if m == 1 else Y, draw(st.sampled_from(REGRESSION_LOSS_NAMES)), frozen
+    return params, X, Y[:, 0] if m == 1 else Y, convention, frozen
 
 
 def shape(params: Parameters) -> dict:
@@ -90,31 +99,43 @@ def shape(params: Parameters) -> dict:
 def magnitudes(params: Parameters, X, y, convention: str) -> dict:
     """Each quantity of the passes computed on absolute values (module docstring): the scale of
     the rounding of each, Z, A, the loss, the gradients (shape (P,)) and the per-row terms dL_dA,
-    dL_dN, dL_dZ (shapes (m, n), (H, n), (H, n))."""
+    dL_dN, dL_dZ (shapes (m, n), (H, n), (H, n)).
+
+    A classifier's row term log(1 + exp(a)) - y a, or max_j a_j + log(sum_j exp(a_j - max_j a_j))
+    - sum_j y_j a_j, moves with each a_j by a slope of at most 1 + |y_j| and has a logarithm of at
+    most log(m + 1): its scale is max_j |a_j| + log(m + 1) + sum_j (1 + |y_j|) |a_j|. Its dL/da =
+    (yhat - y)/d(n), where yhat = sigmoid(a) (computed as (1 + tanh(a/2))/2, an absolute rounding)
+    or softmax(a) moves with the a's by a slope of at most 1: scale (1 + |y| + yhat + max_j |a_j|)/d(n)."""
+    spec = LOSSES[convention]
     a = params.like(np.abs(params.vector))
     fwd = forward(params, X)
     Wh, Wo, bh, bo = a.layers
     Zm = Wh @ np.abs(X).T + bh[:, None]
     Nm = Zm + np.abs(fwd.N)
     Am = Wo @ Nm + bo[:, None]
-    Em = np.abs(as_rows(y)) + Am + np.abs(fwd.Yhat)
-    scale = 2.0 / loss_divisor(convention, len(y))
+    Y, d = np.abs(as_rows(y)), loss_divisor(convention, len(y))
     back = backward(params, X, y, fwd, convention)
-    out_slope = 1.0 if back.dYhat_dA is None else np.abs(back.dYhat_dA)
-    dAm = scale * Em * (out_slope + np.abs(as_rows(y) - fwd.Yhat))
+    if spec.classifies:
+        top = Am.max(axis=0)
+        loss_size = float((top + np.log(len(Am) + 1) + ((1 + Y) * Am).sum(axis=0)).sum()) / d
+        dAm = (1 + Y + fwd.Yhat + top) / d
+    else:
+        Em = Y + Am + np.abs(fwd.Yhat)
+        loss_size = float((Em * Em).sum()) / d
+        out_slope = 1.0 if back.dYhat_dA is None else np.abs(back.dYhat_dA)
+        dAm = 2.0 / d * Em * (out_slope + np.abs(as_rows(y) - fwd.Yhat))
     dNm = Wo.T @ dAm
     slope = 1.0 if back.dN_dZ is None else np.abs(back.dN_dZ)
     dZm = dNm * slope + np.abs(back.dL_dN) * Zm
     grads = params.flat(dZm @ np.abs(X), dAm @ Nm.T, dZm.sum(axis=1), dAm.sum(axis=1))
-    return {"Z": Zm, "A": Am, "loss": float((Em * Em).sum()) / loss_divisor(convention, len(y)), "gradients": grads,
-            "dL_dA": dAm, "dL_dN": dNm, "dL_dZ": dZm}
+    return {"Z": Zm, "A": Am, "loss": loss_size, "gradients": grads, "dL_dA": dAm, "dL_dN": dNm, "dL_dZ": dZm}
 
 
 PASSES = """([net, w, X, Y, convention]) => {
   const M = fwdbackNetwork;
   const fwd = M.forward(net, w, X);
   const back = M.backward(net, w, X, Y, fwd, convention);
-  return { Z: fwd.Z, N: fwd.N, A: fwd.A, Yhat: fwd.Yhat, loss: M.loss(Y, fwd.Yhat, convention),
+  return { Z: fwd.Z, N: fwd.N, A: fwd.A, Yhat: fwd.Yhat, loss: M.loss(Y, fwd, convention),
            dL_dA: back.dL_dA, dL_dZ: back.dL_dZ, gradients: back.gradients };
 }"""
 
@@ -129,7 +150,7 @@ def within(got, expected, magnitude, what: str) -> float:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(drawn=networks())
+@given(drawn=networks(losses=LOSS_NAMES))
 def test_the_pages_forward_loss_and_gradients_are_network_pys(js, drawn):
     params, X, y, convention, _ = drawn
     fwd = forward(params, X)
@@ -140,6 +161,7 @@ def test_the_pages_forward_loss_and_gradients_are_network_pys(js, drawn):
     back = backward(params, X, y, fwd, convention)
     within(got["Z"], fwd.Z, size["Z"], "Z")
     within(got["A"], fwd.A, size["A"], "A")
+    within(got["Yhat"], fwd.Yhat, size["A"] + 1, "Yhat")
     within(got["loss"], loss(y, fwd, convention), size["loss"], "loss")
     within(got["gradients"], back.gradients.vector, size["gradients"], "gradients")
 
@@ -199,14 +221,15 @@ def cli_training(directory: Path, params: Parameters, X, y, convention, frozen, 
     from fwdback.cli import cli
 
     k, m = params.n_inputs, params.n_outputs
-    targets = ["y"] if m == 1 else [f"y{j}" for j in range(1, m + 1)]
-    columns = np.column_stack([X, y])
+    classifies = LOSSES[convention].classifies  # one column of class labels: 0/1, or the one-hot's class index
+    targets = ["y"] if m == 1 or classifies else [f"y{j}" for j in range(1, m + 1)]
+    columns = np.column_stack([X, y if y.ndim == 1 or not classifies else y.argmax(axis=1)])
     header = [f"x{j}" for j in range(1, k + 1)] + targets
     (directory / "d.csv").write_text("\n".join([",".join(header)] + [",".join(map(repr, row)) for row in columns.tolist()]) + "\n")
     (directory / "w.json").write_text(json.dumps(params.as_dict()))
     args = ["train", str(directory / "d.csv"), "--features", ",".join(header[:k]), "--target", ",".join(targets),
-            "--init", str(directory / "w.json"), "--activation", params.activation, "--output-activation", params.output_activation,
-            "--hidden", str(params.n_hidden), "--bias" if params.bias else "--no-bias", "--loss", convention, "--optimizer", optimizer,
+            "--init", str(directory / "w.json"), "--activation", params.activation,
+            *([] if classifies else ["--output-activation", params.output_activation]), "--hidden", str(params.n_hidden), "--bias" if params.bias else "--no-bias", "--loss", convention, "--optimizer", optimizer,
             "--lr", repr(lr), "--epochs", str(epochs), "--tol", "0", "--no-standardize", "--history", str(directory / "h.csv"),
             "--model", str(directory / "m.json"), "-q"]
     args += ["--freeze", ",".join(frozen)] if frozen else []
@@ -279,11 +302,14 @@ def test_a_hundred_epochs_in_the_page_are_fwdback_trains(js, tmp_path, optimizer
 
 @pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(drawn=networks(most_rows=8), optimizer=st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
+@given(drawn=networks(most_rows=8, losses=LOSS_NAMES), optimizer=st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
        lr=st.sampled_from([0.003, 0.01, 0.03]), batch=st.integers(0, 8))
 def test_a_hundred_epochs_of_any_network_in_the_page_are_fwdback_trains(js, tmp_path, drawn, optimizer, lr, batch):
-    """Networks hypothesis draws, any optimizer, full batches or batches in file order."""
+    """Networks hypothesis draws, classifiers too (every class among the rows, as fwdback train
+    needs: it makes one output per class it finds), any optimizer, full batches or batches in file order."""
     params, X, y, convention, frozen = drawn
+    if LOSSES[convention].classifies:
+        assume(len(np.unique(y if y.ndim == 1 else y.argmax(axis=1))) == max(params.n_outputs, 2))
     assume(params.activation != "relu" or np.all(np.abs(forward(params, X).Z) > 1e-6))
     assume(batch < len(y))
     both = train_both(js, tmp_path, drawn, optimizer, lr, batch or None)
@@ -320,6 +346,27 @@ def write_rows(path: Path, n: int = 20, seed: int = 3) -> None:
     y = X @ [2.0, -3.0, 0.5] + 1.0
     columns = np.column_stack([X, y, 1 / (1 + np.exp(-X @ [1.0, 0.5, -1.0])), 1 / (1 + np.exp(X @ [0.3, -0.7, 0.2]))])
     path.write_text("x1,x2,x3,y,y1,y2\n" + "".join(",".join(map(repr, row)) + "\n" for row in columns.tolist()))
+
+
+def write_classes(path: Path, labels: tuple[str, ...], n: int = 20, seed: int = 3) -> None:
+    """x1,x2,y rows of a classifier: y one of `labels` by the angle of (x1, x2) (every label in the
+    first rows), so that a network can learn it."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 2))
+    sector = (np.arctan2(X[:, 1], X[:, 0]) + np.pi) / (2 * np.pi) * len(labels)
+    y = [labels[int(s) % len(labels)] for s in sector]
+    y[: len(labels)] = labels
+    path.write_text("x1,x2,y\n" + "".join(f"{a!r},{b!r},{label}\n" for (a, b), label in zip(X.tolist(), y)))
+
+
+def classifier_page(browser_page, run, workdir, loss: str, labels: tuple[str, ...], *options: str):
+    """The live page of a classifier of `loss` (5 epochs, tanh hidden units, rows in the data's
+    units) on write_classes' d.csv, open in the browser."""
+    write_classes(workdir / "d.csv", labels)
+    result = run(["train", "d.csv", "--features", "x1,x2", "--loss", loss, "--activation", "tanh", "--hidden", "3", "--lr", "0.5",
+                  "--epochs", "5", "--tol", "0", "--no-standardize", *options, "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    return browser_page.open(workdir / "run.html")
 
 
 def trained_in_the_page_and_by_its_command(page, run, workdir) -> tuple[list[float], list[float]]:
@@ -439,6 +486,22 @@ def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_save
     page.locator("#last").click()
     page.get_by_label("w3", exact=True).fill("0.25")
     assert save_weights_and_rows(page, workdir) == ["weights.json", "rows.csv"]
+    shown, trained = trained_in_the_page_and_by_its_command(page, run, workdir)
+    assert shown == pytest.approx(trained, rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+@pytest.mark.parametrize("loss, labels", slow_after(1, [("bce", ("no", "yes")), ("cross-entropy", ("cat", "dog", "eel"))], unpack=True),
+                         ids=["bce", "cross-entropy, 3 classes"])
+def test_train_from_here_for_a_classifier_is_the_command_line_the_page_shows(browser_page, run, workdir, loss, labels):
+    """A classifier's page: set a weight, save the weights and the rows (each row's class label),
+    train in the page for some epochs; its command line (with --loss) on the saved files, for as
+    many epochs, ends at the page's weights."""
+    page = classifier_page(browser_page, run, workdir, loss, labels)
+    assert f"--loss {loss}" in page.locator("#command-train").inner_text()
+    page.get_by_label("w3", exact=True).fill("0.25")
+    assert save_weights_and_rows(page, workdir) == ["weights.json", "rows.csv"]
+    assert (workdir / "rows.csv").read_text() == (workdir / "d.csv").read_text()
     shown, trained = trained_in_the_page_and_by_its_command(page, run, workdir)
     assert shown == pytest.approx(trained, rel=TOL)
     assert browser_page.requests == [] and browser_page.errors == []

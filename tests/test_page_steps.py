@@ -17,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from cases import slow_after
+from fwdback.losses import LOSS_NAMES, LOSSES
 from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor, output_names
 from fwdback.playback import network_document
-from test_page_live import RUNS, TOL, TRAINED, js, trained_in_the_page_and_by_its_command, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
+from test_page_live import RUNS, TOL, TRAINED, classifier_page, js, trained_in_the_page_and_by_its_command, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
 
 def state_of(explained: dict) -> dict:
     """The update rule's numbers explain prints, by the page's data-q names: "t", "v_w1", "m_w1",
@@ -99,6 +100,60 @@ def test_each_steps_numbers_are_what_explain_prints_for_the_same_weights(browser
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+def by_hand(page, workdir) -> tuple[np.ndarray, np.ndarray, list[str], int]:
+    """The page's weights (the run's at epoch 1) on d.csv, worked in plain NumPy from the lecture's
+    equations, each parameter placed by the names the page's figure draws: the probabilities P,
+    shape (m, n) (sigmoid's 1/(1 + exp(-a)) for one output, exp(a_j)/sum_l exp(a_l) for several),
+    the targets Y, shape (m, n) (0/1, or one-hot by the sorted labels), the labels, n."""
+    data = page.evaluate("JSON.parse(document.getElementById('fwdback-data').textContent)")
+    net, w = data["network"], dict(zip(data["network"]["names"], data["epochs"]["weights"][0]))
+    rows = [line.split(",") for line in (workdir / "d.csv").read_text().splitlines()[1:]]
+    X = np.array([[float(a), float(b)] for a, b, _ in rows])
+    value = np.vectorize(lambda name: w[name])
+    N = np.tanh(value(np.array(net["W_hidden"])) @ X.T + value(np.array(net["b_hidden"]))[:, None])
+    A = value(np.array(net["W_out"])) @ N + value(np.array(net["b_outputs"]))[:, None]
+    labels = sorted({label for _, _, label in rows})
+    classes = np.array([labels.index(label) for _, _, label in rows])
+    if len(A) == 1:
+        return 1 / (1 + np.exp(-A)), classes[None, :].astype(float), labels, len(rows)
+    return np.exp(A) / np.exp(A).sum(axis=0), np.eye(len(labels))[classes].T, labels, len(rows)
+
+
+@pytest.mark.parametrize("loss, labels", slow_after(1, [("bce", ("no", "yes")), ("cross-entropy", ("cat", "dog", "eel"))], unpack=True),
+                         ids=["bce", "cross-entropy, 3 classes"])
+def test_the_cancellation_step_is_the_chain_rules_product_with_row_1s_numbers(browser_page, run, workdir, loss, labels):
+    """The stepper's loss terms and its cancellation, against the same worked by hand: bce's
+    dL/dyhat = -(1/n)(y/yhat - (1 - y)/(1 - yhat)) and dyhat/da = yhat (1 - yhat); cross-entropy's
+    dL/dyhat_c = -(1/n)/yhat_c for row 1's class c and the softmax Jacobian yhat_c (delta_cj -
+    yhat_j); their products, and (yhat - y)/n, which they equal. Each quantity is fewer than 30
+    roundings from the weights, each magnified at most 1/min(yhat, 1 - yhat) <= 20 by the
+    divisions and logarithms for the probabilities asserted in (0.05, 0.95): within 600 eps <
+    1.4e-13 of itself, so TOL relative holds."""
+    page = classifier_page(browser_page, run, workdir, loss, labels)
+    P, Y, found, n = by_hand(page, workdir)
+    assert np.all((P > 0.05) & (P < 0.95))
+    seen = every_step(page)
+    terms = -(Y * np.log(P)).sum(axis=0) if len(P) > 1 else -(Y * np.log(P) + (1 - Y) * np.log(1 - P))[0]
+    expected = {"term,1": terms[0], "term,2": terms[1], "loss": terms.sum() / n}
+    if len(P) == 1:
+        p, y = P[0, 0], Y[0, 0]
+        expected |= {"dL/dyhat,1": -(y / p - (1 - y) / (1 - p)) / n, "dyhat/da,1": p * (1 - p),
+                     "dL/dyhat·dyhat/da,1": -(y / p - (1 - y) / (1 - p)) / n * p * (1 - p), "dL/da,1": (p - y) / n}
+    else:
+        c = int(np.argmax(Y[:, 0]))
+        expected[f"dL/dyhat{c + 1},1"] = -1 / (n * P[c, 0])
+        for j in range(len(P)):
+            expected[f"dL/dyhat{c + 1}·dyhat{c + 1}/da{j + 1},1"] = -1 / (n * P[c, 0]) * P[c, 0] * ((j == c) - P[j, 0])
+            expected[f"dL/da{j + 1},1"] = (P[j, 0] - Y[j, 0]) / n
+    for key, want in expected.items():
+        assert seen[key] == pytest.approx(want, rel=TOL), key
+    cancelled = [key for key in expected if "·" in key]
+    assert cancelled and all(expected[key] == pytest.approx(expected["dL/da" + key.rsplit("/da", 1)[1]], rel=TOL) for key in cancelled)
+    first = found[int(np.argmax(Y[:, 0])) if len(P) > 1 else int(Y[0, 0])]
+    assert page.locator("#data-plot [data-row]").nth(0).get_attribute("aria-label").endswith(f"class {first}")
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
 def test_a_backward_step_lights_its_edges_and_units(browser_page, run, workdir):
     """The step of dL/dw1 lights w1 and the output weights it flows through, x1, N1 and ŷ; the
     forward step of row 2 lights row 2 of the rows table."""
@@ -117,16 +172,40 @@ def test_a_backward_step_lights_its_edges_and_units(browser_page, run, workdir):
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+def classifier_nodes(fwd, Y, i, j, suffix: str, output: str, convention: str, size: dict) -> dict:
+    """A classifier's row-graph nodes of output j at row i, as (value, gradient, value's scale,
+    gradient's scale): yhat_j, whose gradient is the loss's derivative taken apart from the link's,
+    (1/n)(-y/yhat + (1 - y)/(1 - yhat)) for bce, -(1/n) y_j/yhat_j for cross-entropy; y_j, whose
+    gradient is (1/n)(-log yhat_j) (bce: -a/n); and the row's term, with gradient 1/n. 1/yhat
+    magnifies the absolute rounding of yhat (at most the logits' scale + 1, as magnitudes) by
+    1/yhat: the gradient's scale is |itself| (scale + 1)/min(yhat, 1 - yhat)."""
+    n, P, A = len(Y[0]), fwd.Yhat, fwd.A
+    p, t = P[j, i], Y[j, i]
+    over = lambda top, bottom: 0.0 if top == 0 else top / bottom  # noqa: E731  (0 y_j: no term, whatever yhat_j)
+    binary = len(Y) == 1
+    dyhat = (over(-t, p) + over(1 - t, 1 - p) if binary else over(-t, p)) / n
+    top = A[:, i].max()
+    log_sum = top + np.log(np.exp(A[:, i] - top).sum())
+    logit_scale = size["A"][:, i]
+    minus_log = np.logaddexp(0.0, A[0, i]) - A[0, i] if binary else log_sum - A[j, i]  # -log yhat_j from the logits
+    nodes = {output: (p, dyhat, logit_scale[j] + 1, abs(dyhat) * (logit_scale[j] + 1) / min(p, 1 - p)),
+             f"y{suffix}": (t, (-A[0, i] if binary else minus_log) / n, None, (logit_scale.max() + np.log(len(Y) + 1) + logit_scale[j]) / n)}
+    if j == len(Y) - 1:
+        term = np.logaddexp(0.0, A[0, i]) - t * A[0, i] if binary else log_sum - Y[:, i] @ A[:, i]
+        nodes["term"] = (term, 1 / n, logit_scale.max() + np.log(len(Y) + 1) + ((1 + np.abs(Y[:, i])) * logit_scale).sum(), None)
+    return nodes
+
+
 GRAPH = """([net, w, X, Y, i, convention]) => Object.fromEntries(
     fwdbackRowGraph.build(net, w, X, Y, i, convention).map(node => [node.key, [node.value, node.grad]]))"""
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(drawn=networks())
+@given(drawn=networks(losses=LOSS_NAMES))
 def test_the_row_graphs_values_and_gradients_are_network_pys_per_row_terms(js, drawn):
     """Each node of a row's graph: its value is network.py's forward pass's, its gradient
     network.py's per-row term (dL/dz_h,i; dL/dw = dL/dz_h,i * x_c,i; dL/dx_c,i = sum_h w_hc dL/dz_h,i;
-    ...), on networks hypothesis draws, for their last row; L is the loss."""
+    ...), on networks hypothesis draws (classifiers too: classifier_nodes), for their last row; L is the loss."""
     params, X, y, convention, _ = drawn
     fwd = forward(params, X)
     size = magnitudes(params, X, y, convention)
@@ -162,6 +241,9 @@ def test_the_row_graphs_values_and_gradients_are_network_pys_per_row_terms(js, d
             expected[f"{name}*N{h + 1}"] = (Wo[j, h] * fwd.N[h, i], da, abs(Wo[j, h]) * (size["Z"][h, i] + abs(fwd.N[h, i])), dam)
         if params.output_activation != "identity":
             expected[f"a{suffix[j]}"] = (fwd.A[j, i], da, size["A"][j, i], dam)
+        if LOSSES[convention].classifies:
+            expected |= classifier_nodes(fwd, as_rows(y), i, j, suffix[j], output, convention, size)
+            continue
         error = as_rows(y)[j, i] - fwd.Yhat[j, i]
         expected[output] = (fwd.Yhat[j, i], back.dL_dYhat[j, i], size["A"][j, i] + abs(fwd.Yhat[j, i]), dYm[j, i])
         expected[f"e{suffix[j]}"] = (error, -back.dL_dYhat[j, i], size["A"][j, i] + abs(fwd.Yhat[j, i]) + abs(as_rows(y)[j, i]), dYm[j, i])
@@ -227,6 +309,40 @@ def test_the_edited_rows_are_what_the_page_computes_on_and_saves(browser_page, r
     X, y = original[:, :-1], original[:, -1]
     within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(y, forward(params, X), "mse"),
            magnitudes(params, X, y, "mse")["loss"], "the run's loss")
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+@pytest.mark.slow
+def test_a_classifiers_rows_edited_by_class_are_what_the_page_computes_on_and_saves(browser_page, run, workdir):
+    """A 3-class page of two inputs: row 1's class chosen as "eel" in its field, row 2 removed by
+    Delete, a point added (it takes the chosen row's class) at the plot's centre and moved by typed
+    coordinates: the loss and gradients are network.py's on the rows so edited, with their one-hot
+    targets by the sorted labels, and Save the rows writes them with their labels."""
+    page = classifier_page(browser_page, run, workdir, "cross-entropy", ("cat", "dog", "eel"))
+    rows = [line.split(",") for line in (workdir / "d.csv").read_text().splitlines()[1:]]
+    page.locator('#data-plot [data-row="2"]').focus()
+    page.keyboard.press("Delete")
+    page.locator('#data-plot [data-row="1"]').focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("y of the chosen row", exact=True).select_option("eel")
+    page.get_by_role("button", name="Add a point").click()
+    page.get_by_label("x1 of the chosen row", exact=True).fill("0.25")
+    page.get_by_label("x2 of the chosen row", exact=True).fill("-0.125")
+    edited = [[rows[0][0], rows[0][1], "eel"], *rows[2:], ["0.25", "-0.125", "eel"]]
+    X = np.array([[float(a), float(b)] for a, b, _ in edited])
+    Y = np.eye(3)[[("cat", "dog", "eel").index(label) for _, _, label in edited]]
+    params = Parameters(page.evaluate("fwdbackPage.weights()"), 2, 3, "tanh", n_outputs=3, output_activation="softmax")
+    assert list(params.names) == page.evaluate("fwdbackPage.names")
+    fwd = forward(params, X)
+    size = magnitudes(params, X, Y, "cross-entropy")
+    within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(Y, fwd, "cross-entropy"), size["loss"], "loss")
+    gradients = page.evaluate("""names => names.map(name => Number(document.querySelector(`#parameters td[aria-label="dL/d${name}"]`)
+        .getAttribute('data-value')))""", list(params.names))
+    within(gradients, backward(params, X, Y, fwd, "cross-entropy").gradients.vector, size["gradients"], "gradients")
+    with page.expect_download() as saving:
+        page.locator("#save-rows").click()
+    saving.value.save_as(workdir / "rows.csv")
+    assert (workdir / "rows.csv").read_text().splitlines() == ["x1,x2,y", *(",".join(row) for row in edited)]
     assert browser_page.requests == [] and browser_page.errors == []
 
 

@@ -6,27 +6,44 @@
  * edited rows are the page's rows from then on: page.js recomputes the passes, the loss, the
  * chain rule, the steps and the row graph on them, trains on them and saves them. A live page
  * of a network with one or two inputs and one output only; a kept epoch shown (Back to the run, the
- * epoch slider) puts the run's rows back. */
+ * epoch slider) puts the run's rows back. A classifier's rows are its classes: for two inputs each
+ * point in its class's colour over a field in the likelier class's colour (stronger where the
+ * network is surer), for one input (bce) the curve of P(the second class) over the points at 0
+ * and 1; a row's class is chosen from the run's labels, and a point added takes the chosen row's. */
 (function () {
   "use strict";
   const page = window.fwdbackPage;
-  if (!page || !page.live || page.shape.k > 2 || page.shape.m !== 1) { return; }
+  if (!page || !page.live) { return; }
+  const classifier = fwdbackNetwork.link(page.data.plan.loss) !== "";
+  const perClass = fwdbackNetwork.acrossOutputs(page.shape.output_activation);  /* one output per class (softmax) */
+  if (page.shape.k > 2 || (page.shape.m !== 1 && !(perClass && page.shape.k === 2))) { return; }
   const SVG = "http://www.w3.org/2000/svg";
   const WIDTH = 540, HEIGHT = 340, LEFT = 66, RIGHT = 12, TOP = 28, BOTTOM = 36, FIELD = 48;
   const k = page.shape.k, X = page.X, rows = page.data.rows, g6 = page.g6;
   const POSITIVE = getComputedStyle(document.documentElement).getPropertyValue("--positive").trim() || "#2166ac";
   const NEGATIVE = getComputedStyle(document.documentElement).getPropertyValue("--negative").trim() || "#b35806";
+  /* A classifier's classes: their labels (sorted, as the run found them) and, for two inputs, the
+   * colours the decision surface (render/surface.py) gives them. */
+  const labels = !classifier ? [] : page.data.classes ? page.data.classes.labels
+    : Array.from({ length: perClass ? page.shape.m : 2 }, function (v, c) { return c; });
+  const surface = document.querySelector("svg.surface");
+  const colours = surface ? surface.getAttribute("data-colours").split(" ") : [NEGATIVE, POSITIVE];
+  function classColour(c) { return colours[c % colours.length]; }
 
   const axes = k === 1 ? ["x1", "y"] : ["x1", "x2"];
   /* Each coordinate by its column's name in the data, as the network's figure names its inputs and output. */
-  const column = { x1: page.net.features[0], x2: page.net.features[1], y: page.net.targets[0] };
+  const column = { x1: page.net.features[0], x2: page.net.features[1], y: page.data.classes ? page.data.classes.column : page.net.targets[0] };
   function escaped(text) { return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;"); }
   const named = {};
   Object.keys(column).forEach(function (key) { named[key] = escaped(column[key]); });
   const section = document.createElement("section");
   section.id = "data-plot";
   section.innerHTML = "<h2>The data, and the network's function through it</h2><p class=\"caption\">" +
-    (k === 1 ? "The points are the rows (" + named.x1 + ", " + named.y + "); the curve is ŷ(" + named.x1 + ") at the weights shown. "
+    (classifier ? (k === 1 ? "The points are the rows (" + named.x1 + ", " + named.y + " as 0 or 1); the curve is ŷ(" + named.x1 +
+                            ") = P(" + escaped(labels[1]) + ") at the weights shown. "
+                           : "The points are the rows at (" + named.x1 + ", " + named.x2 + "), coloured by their class (" + named.y +
+                             "); the field under them is the class the network finds likelier at the weights shown, stronger where it is surer. ") :
+     k === 1 ? "The points are the rows (" + named.x1 + ", " + named.y + "); the curve is ŷ(" + named.x1 + ") at the weights shown. "
              : "The points are the rows at (" + named.x1 + ", " + named.x2 + "), coloured by " + named.y + "; the field under them is ŷ(" +
                named.x1 + ", " + named.x2 + ") at the weights shown, on the same colours. ") +
     "Click an empty place to add a row there, drag a point to move it; or Tab to a point and move it with the arrow keys " +
@@ -35,6 +52,10 @@
     '<div class="controls" role="group" aria-label="The chosen row">' +
     '<button id="add-point" type="button">Add a point</button><button id="remove-point" type="button">Remove the chosen point</button>' +
     ["x1"].concat(k === 2 ? ["x2"] : [], ["y"]).map(function (name) {
+      if (classifier && name === "y") {
+        return '<label>' + named.y + ' <select data-coordinate="y" aria-label="' + named.y + ' of the chosen row">' +
+          labels.map(function (label, c) { return '<option value="' + c + '">' + escaped(label) + "</option>"; }).join("") + "</select></label>";
+      }
       return '<label>' + named[name] + ' <input type="number" step="any" data-coordinate="' + name + '" aria-label="' + named[name] +
         ' of the chosen row"></label>';
     }).join("") + '<output id="point-chosen" aria-live="polite"></output></div><figure class="scroll" id="data-figure"></figure>';
@@ -48,9 +69,16 @@
   const chosenLabel = section.querySelector("#point-chosen");
   let chosen = 0;
 
-  function y(r) { return rows.y[r]; }
+  function y(r) { return classifier ? page.classOf(r) : rows.y[r]; }
   function coordinate(r, name) { return name === "y" ? y(r) : X[r][name === "x1" ? 0 : 1]; }
-  function setCoordinate(r, name, v) { if (name === "y") { rows.y[r] = v; } else { X[r][name === "x1" ? 0 : 1] = v; } }
+  /* A classifier's row takes the class nearest v, as the network's targets: 0/1 for bce, one-hot for cross-entropy. */
+  function targetsOf(v) {
+    const c = Math.max(0, Math.min(labels.length - 1, Math.round(v)));
+    return perClass ? labels.map(function (label, j) { return j === c ? 1 : 0; }) : c;
+  }
+  function setCoordinate(r, name, v) {
+    if (name === "y") { rows.y[r] = classifier ? targetsOf(v) : v; } else { X[r][name === "x1" ? 0 : 1] = v; }
+  }
 
   /* The plot's ranges, fixed from the rows at the start (10% beyond them) so that the axes stay put as points move. */
   function range(values) {
@@ -59,8 +87,8 @@
     return [low - margin, high + margin];
   }
   const across = range(X.map(function (x) { return x[0]; }));
-  const up = range(k === 1 ? rows.y : X.map(function (x) { return x[1]; }));
-  const values = range(rows.y);  /* y's colours for two inputs */
+  const up = range(k === 1 ? X.map(function (x, r) { return y(r); }) : X.map(function (x) { return x[1]; }));
+  const values = classifier ? null : range(rows.y);  /* y's colours for two inputs */
   function px(v) { return LEFT + (v - across[0]) / (across[1] - across[0]) * (WIDTH - LEFT - RIGHT); }
   function py(v) { return HEIGHT - BOTTOM - (v - up[0]) / (up[1] - up[0]) * (HEIGHT - TOP - BOTTOM); }
   function fromPx(x) { return across[0] + (x - LEFT) / (WIDTH - LEFT - RIGHT) * (across[1] - across[0]); }
@@ -76,6 +104,16 @@
     return made;
   }
   function yhat(points) { return fwdbackNetwork.forward(page.shape, page.weights(), points).Yhat[0]; }
+  /* The likelier class at each point and how sure: (P(lead) - 1/C) / (1 - 1/C), 0 at a tie, 1 when certain. */
+  function lead(points) {
+    const Yhat = fwdbackNetwork.forward(page.shape, page.weights(), points).Yhat;
+    const P = perClass ? Yhat : [Yhat[0].map(function (p) { return 1 - p; }), Yhat[0]];
+    return points.map(function (point, i) {
+      let c = 0;
+      P.forEach(function (column, j) { if (column[i] > P[c][i]) { c = j; } });
+      return { colour: classColour(c), opacity: (P[c][i] - 1 / P.length) / (1 - 1 / P.length) };
+    });
+  }
 
   /* The frame once; then the function's layer redrawn at every change of the weights, the points'
    * only when the rows change (a run of 10,000 rows trains without redrawing them each epoch). */
@@ -117,11 +155,11 @@
         cells.push([across[0] + (a + 0.5) / FIELD * (across[1] - across[0]), up[0] + (b + 0.5) / FIELD * (up[1] - up[0])]);
       }
     }
-    const field = yhat(cells);
+    const field = classifier ? lead(cells) : yhat(cells);
     const w = (WIDTH - LEFT - RIGHT) / FIELD, h = (HEIGHT - TOP - BOTTOM) / FIELD;
     const layer = element("g", { class: "field", "shape-rendering": "crispEdges" }, functionLayer);
     cells.forEach(function (cell, c) {
-      const t = tint(field[c]);
+      const t = classifier ? field[c] : tint(field[c]);
       element("rect", { x: (px(cell[0]) - w / 2).toFixed(2), y: (py(cell[1]) - h / 2).toFixed(2), width: w.toFixed(2),
                         height: h.toFixed(2), fill: t.colour, "fill-opacity": (0.6 * t.opacity).toFixed(2) }, layer);
     });
@@ -131,10 +169,11 @@
     const focused = document.activeElement && document.activeElement.getAttribute && document.activeElement.getAttribute("data-row");
     pointsLayer.innerHTML = "";
     X.forEach(function (x, r) {
-      const t = k === 2 ? tint(y(r)) : null;
+      const t = k !== 2 ? null : classifier ? { colour: classColour(y(r)), opacity: 1 } : tint(y(r));
       const point = element("circle", { cx: px(x[0]).toFixed(1), cy: py(coordinate(r, axes[1])).toFixed(1), r: 5, tabindex: "0", role: "button",
                                         class: "point" + (r === chosen ? " chosen" : ""), "data-row": String(r + 1),
-                                        "aria-label": "row " + (r + 1) + ": x1 = " + g6(x[0]) + (k === 2 ? ", x2 = " + g6(x[1]) : "") + ", y = " + g6(y(r)) },
+                                        "aria-label": "row " + (r + 1) + ": x1 = " + g6(x[0]) + (k === 2 ? ", x2 = " + g6(x[1]) : "") +
+                                                (classifier ? ", class " + labels[y(r)] : ", y = " + g6(y(r))) },
                                 pointsLayer);
       if (t) { point.style.fill = t.colour; point.style.fillOpacity = String(0.3 + 0.7 * t.opacity); }
     });
@@ -151,6 +190,8 @@
   function showChosen() {
     chosen = Math.min(chosen, X.length - 1);
     pointsLayer.querySelectorAll(".point").forEach(function (point, r) { point.classList.toggle("chosen", r === chosen); });
+    const classField = section.querySelector("select[data-coordinate]");
+    if (classField && X.length) { classField.value = String(y(chosen)); }
     section.querySelectorAll("input[data-coordinate]").forEach(function (field) {
       if (document.activeElement !== field) {
         if (X.length) { page.showValue(field, coordinate(chosen, field.getAttribute("data-coordinate"))); } else { field.value = ""; }
@@ -164,7 +205,7 @@
   function add(x1, second) {
     const x = k === 1 ? [x1] : [x1, second];
     X.push(x);
-    rows.y.push(k === 1 ? second : yhat([x])[0]);
+    rows.y.push(classifier ? targetsOf(k === 1 ? second : y(chosen)) : k === 1 ? second : yhat([x])[0]);
     chosen = X.length - 1;
     edited();
   }
@@ -221,7 +262,11 @@
       event.preventDefault();
       event.stopPropagation();
       const name = moves[event.key][0], bounds = name === "x1" ? across : up;  /* a point moved by keys stays in sight */
-      setCoordinate(r, name, Math.max(bounds[0], Math.min(bounds[1], coordinate(r, name) + moves[event.key][1])));
+      if (classifier && name === "y") {  /* a class up or down */
+        setCoordinate(r, name, coordinate(r, name) + Math.sign(moves[event.key][1]));
+      } else {
+        setCoordinate(r, name, Math.max(bounds[0], Math.min(bounds[1], coordinate(r, name) + moves[event.key][1])));
+      }
       edited();
     } else if (event.key === "Delete" || event.key === "Backspace") {
       event.preventDefault();
@@ -242,6 +287,9 @@
     add((across[0] + across[1]) / 2, (up[0] + up[1]) / 2);
   });
   section.querySelector("#remove-point").addEventListener("click", function () { remove(chosen); });
+  section.querySelectorAll("select[data-coordinate]").forEach(function (field) {
+    field.addEventListener("change", function () { setCoordinate(chosen, "y", Number(field.value)); edited(); });
+  });
   section.querySelectorAll("input[data-coordinate]").forEach(function (field) {
     field.addEventListener("input", function () {
       const name = field.getAttribute("data-coordinate");

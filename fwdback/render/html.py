@@ -24,7 +24,7 @@ GENERATOR = "fwdback"
 # The run page's scripts, in order: network.js, the arithmetic (a global, fwdbackNetwork), before
 # page.js, which draws and plays the run and recomputes a person's weights with it; then the pieces
 # that page.js's window.fwdbackPage drives (each adds its own section to a live page).
-RUN_PAGE_SCRIPTS = ("network.js", "page.js", "stepper.js", "rowgraph.js", "dataplot.js")
+RUN_PAGE_SCRIPTS = ("network.js", "page.js", "stepper.js", "rowgraph.js", "dataplot.js", "surface.js")
 
 
 # The characters that could end or change the meaning of a script element's content: "<" opens
@@ -141,10 +141,11 @@ def explanation_page(blocks: list[Block]) -> str:
     return document(title, f'<main class="worked">{sections_html(blocks)}</main>')
 
 
-def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Block] | None) -> str:
+def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Block] | None, surface: str | None = None) -> str:
     """A training run's page. `page` is its data (report.run_page_document): the title, the
     summary, the network's names, the kept epochs (a --history row each), the first rows; the
-    figures are render.svg's, drawn at the first kept epoch and moved by the page's script."""
+    figures are render.svg's, drawn at the first kept epoch and moved by the page's script; a
+    classifier of two inputs's `surface` (render/surface.py's), moved by surface.js."""
     names = page["network"]["names"]
     live = page["rows"] is not None and page["rows"]["live"]
     frozen = set(page["network"]["frozen"])
@@ -175,7 +176,7 @@ def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Blo
 forward pass; the dashed line beside it is the gradient dL/dw, coloured by the way the update moves the weight, its width
 |dL/dw| on one log scale for the whole run (the key under the figure gives its range), so that small gradients draw thin.{_frozen_note(page)} Arrow keys step, space plays.{sampled}</p>
 <div class="columns"><figure class="scroll">{network_figure}</figure><aside id="detail" class="panel detail" aria-live="polite"></aside></div>
-</section>
+{_surface_section(page, surface)}</section>
 <section id="curve"><h2>The loss</h2><figure class="scroll">{loss_figure}</figure></section>
 <section id="weights"><h2>Every parameter at this epoch</h2>
 <p class="loss-line">loss L = <output id="loss" aria-label="loss"></output> <span id="live-status" aria-live="polite"></span></p>
@@ -189,6 +190,17 @@ forward pass; the dashed line beside it is the gradient dL/dw, coloured by the w
     scripts = "".join(f"<script>{_asset(name)}</script>\n" for name in RUN_PAGE_SCRIPTS)
     script = f'<script id="fwdback-data" type="application/json">{script_json(page)}</script>\n{scripts}'
     return document(page["title"], body, script)
+
+
+def _surface_section(page: dict, surface: str | None) -> str:
+    """The decision surface under the network, with what its colours mean."""
+    if surface is None:
+        return ""
+    return (f'<figure class="scroll" id="surface">{surface}</figure><p class="legend">The decision surface at the weights shown: '
+            "each cell of the plane of the two inputs takes the colour of its likelier class, the stronger the surer the network "
+            "(white or the background at an even split); the points are the rows training saw, in their class's colour. Inside each "
+            "hidden unit, its own output N over the same plane: blue positive, orange negative, the stronger the nearer its largest. "
+            f"{html_text(page['units'])}</p>")
 
 
 def _live_controls(page: dict) -> str:
@@ -246,8 +258,10 @@ def _rows_section(page: dict) -> str:
     outputs = network["outputs"]
     ys = ["y"] if len(outputs) == 1 else [f"y{j}" for j in range(1, len(outputs) + 1)]
     hats = [output.replace("yhat", "ŷ") for output in outputs]
-    header = ["row", *network["inputs"], *ys, *([f"z{h}" for h in units] if activated else []), *(f"N{h}" for h in units), *hats,
-              *(f"{y} − {hat}" for y, hat in zip(ys, hats))]
+    classes = page["classes"]  # a classifier's: its class label, its targets as the loss reads them, and yhat - y, dL/da times n
+    header = ["row", *network["inputs"], *([classes["column"]] if classes else []), *ys,
+              *([f"z{h}" for h in units] if activated else []), *(f"N{h}" for h in units), *hats,
+              *(f"{hat} − {y}" if classes else f"{y} − {hat}" for y, hat in zip(ys, hats))]
     cells = "".join(f"<th>{html_text(name)}</th>" for name in header)
     return (f'<section><h2>The first rows at this epoch</h2><div class="scroll"><table id="rows"><thead><tr>{cells}</tr></thead>'
             f'<tbody></tbody></table></div><p class="caption">{html_text(page["units"])}</p></section>')

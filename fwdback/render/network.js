@@ -5,10 +5,15 @@
  *   z_h    = w_h . x + b_h           N_h = act(z_h)           (z1 = w1*x1 + w2*x2 + w3*x3 + b1)
  *   a_j    = w_j . N + b_j           yhat_j = out(a_j)        (a1 = w7*N1 + w8*N2 + b3)
  *   L      = (sum_i sum_j (y_ij - yhat_ij)^2) / d(n)         (d(n) = n for the lecture's MSE)
- *   backward, output layer first: dL/dyhat, dL/da, dL/dN, dL/dz, then each gradient's sum over rows
+ *   a classifier: yhat = sigmoid(a), L = (1/n) sum_i log(1 + exp(a_i)) - y_i a_i            (bce)
+ *                 yhat = softmax(a) over the outputs, L = (1/n) sum_i log(sum_j exp(a_ij)) - sum_j y_ij a_ij
+ *                 (cross-entropy), both from the logits a so that no log(0) is taken
+ *   backward, output layer first: dL/dyhat, dL/da, dL/dN, dL/dz, then each gradient's sum over rows;
+ *   a classifier's dL/da = (yhat - y)/n at once (the link's derivative cancels the loss's)
  *   update: gd, momentum, nesterov, adam; a frozen parameter keeps its value.
  *
- * A network `net` is its shape: {k, H, m, activation, output_activation, bias}. Its parameters are
+ * A network `net` is its shape: {k, H, m, activation, output_activation, bias}; a classifier's
+ * output_activation is its loss's link (sigmoid for bce, softmax over m >= 2 outputs for cross-entropy). Its parameters are
  * one vector in the lecture's order (the hidden weights unit by unit, the output weights output by
  * output, the hidden biases, the output biases). Rows are X, n arrays of k, and Y, m arrays of n
  * (the targets laid out as the outputs, network.as_rows). Every hidden and output quantity is
@@ -25,9 +30,38 @@ const fwdbackNetwork = (function () {
     relu: [function (z) { return Math.max(z, 0); }, function (z) { return z > 0 ? 1 : 0; }],
     sigmoid: [sigmoid, function (z, n) { return n * (1 - n); }]
   };
-  /* d(n) of each loss convention: L = (sum of squared errors) / d(n). */
-  const LOSSES = { mse: function (n) { return n; }, "half-mse": function (n) { return 2 * n; },
-                   sse: function () { return 1; }, "half-sse": function () { return 2; } };
+  /* softmax across the outputs (A: m arrays of n), row by row: exp(a_j - max_l a_l) <= 1, no overflow. */
+  function softmax(A) {
+    const n = A[0].length;
+    const out = A.map(function () { return new Array(n); });
+    for (let i = 0; i < n; i++) {
+      let top = -Infinity;
+      A.forEach(function (a) { top = Math.max(top, a[i]); });
+      let total = 0;
+      A.forEach(function (a, j) { out[j][i] = Math.exp(a[i] - top); total += out[j][i]; });
+      out.forEach(function (yhat) { yhat[i] /= total; });
+    }
+    return out;
+  }
+  /* The outputs whose value depends on every output's a, not on its own alone: name -> yhat of A. */
+  const ACROSS_OUTPUTS = { softmax: softmax };
+  /* log(1 + exp(a)) without overflow, as numpy's logaddexp(0, a). */
+  function softplus(a) { return a > 0 ? a + Math.log1p(Math.exp(-a)) : Math.log1p(Math.exp(a)); }
+  /* Row i's term of a classifier's loss from its logits (A: m arrays of n) and targets Y. */
+  function bceTerm(A, Y, i) { return softplus(A[0][i]) - Y[0][i] * A[0][i]; }
+  function crossEntropyTerm(A, Y, i) {
+    let top = -Infinity, total = 0, picked = 0;
+    A.forEach(function (a) { top = Math.max(top, a[i]); });
+    A.forEach(function (a) { total += Math.exp(a[i] - top); });
+    A.forEach(function (a, j) { picked += Y[j][i] * a[i]; });
+    return top + Math.log(total) - picked;
+  }
+  /* Each loss: d(n), L = (sum of the rows' terms) / d(n); a classifier's, the output it comes
+   * with (its link) and its row's term from the logits. */
+  const LOSSES = { mse: { divisor: function (n) { return n; } }, "half-mse": { divisor: function (n) { return 2 * n; } },
+                   sse: { divisor: function () { return 1; } }, "half-sse": { divisor: function () { return 2; } },
+                   bce: { divisor: function (n) { return n; }, link: "sigmoid", term: bceTerm },
+                   "cross-entropy": { divisor: function (n) { return n; }, link: "softmax", term: crossEntropyTerm } };
 
   function size(net) { return net.H * (net.k + net.m) + (net.bias ? net.H + net.m : 0); }
 
@@ -80,18 +114,27 @@ const fwdbackNetwork = (function () {
     const act = ACTIVATIONS[net.activation][0];
     const N = act === null ? Z : apply(act, Z);
     const A = affine(p.Wo, N, p.bo);
+    if (net.output_activation in ACROSS_OUTPUTS) { return { Z: Z, N: N, A: A, Yhat: ACROSS_OUTPUTS[net.output_activation](A) }; }
     const out = ACTIVATIONS[net.output_activation][0];
     return { Z: Z, N: N, A: A, Yhat: out === null ? A : apply(out, A) };
   }
 
-  function divisor(convention, n) { return LOSSES[convention](n); }
+  function divisor(convention, n) { return LOSSES[convention].divisor(n); }
+  /* The output a classifier's loss comes with ("sigmoid", "softmax"); "" for a squared error's. */
+  function link(convention) { return LOSSES[convention].link || ""; }
+  /* Whether output activation `name` makes each output from every output's a (softmax). */
+  function acrossOutputs(name) { return name in ACROSS_OUTPUTS; }
+  /* Row i's term of a classifier's loss, from the logits A (m arrays of n) and the targets Y. */
+  function lossTerm(convention, A, Y, i) { return LOSSES[convention].term(A, Y, i); }
 
-  /* L = (sum over rows, then outputs within a row, of (y - yhat)^2) / d(n). */
-  function loss(Y, Yhat, convention) {
-    const n = Y[0].length;
+  /* L = (sum over rows, then outputs within a row, of (y - yhat)^2) / d(n), from the forward pass
+   * `fwd`; a classifier's, the sum of its rows' terms from the logits fwd.A, over d(n). */
+  function loss(Y, fwd, convention) {
+    const n = Y[0].length, term = LOSSES[convention].term;
     let total = 0;
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < Y.length; j++) { const e = Y[j][i] - Yhat[j][i]; total += e * e; }
+      if (term) { total += term(fwd.A, Y, i); continue; }
+      for (let j = 0; j < Y.length; j++) { const e = Y[j][i] - fwd.Yhat[j][i]; total += e * e; }
     }
     return total / divisor(convention, n);
   }
@@ -109,16 +152,27 @@ const fwdbackNetwork = (function () {
   function sums(M) { return M.map(function (row) { let total = 0; row.forEach(function (v) { total += v; }); return total; }); }
 
   /* The chain rule, output layer first: each per-row term (m or H arrays of n) and the gradients
-   * they sum to, as network.backward's BackwardPass (dYhat_dA, dN_dZ null for the identity).
+   * they sum to, as network.backward's BackwardPass (dYhat_dA, dN_dZ null for the identity; for a
+   * classifier's loss dL_dYhat and dYhat_dA null, dL_dA = (1/d(n)) (yhat - y): the cancellation).
    * `rows`, given, is the number of rows the loss is over where X, Y are only the first of them
    * (a page that keeps a few rows shows their terms); else the n rows of Y. */
   function backward(net, vector, X, Y, fwd, convention, rows) {
     const p = layers(net, vector);
-    const scale = -(2 / divisor(convention, rows === undefined ? Y[0].length : rows));
-    const dL_dYhat = apply2(function (y, yhat) { return scale * (y - yhat); }, Y, fwd.Yhat);
-    const outDerivative = ACTIVATIONS[net.output_activation][1];
-    const dYhat_dA = outDerivative === null ? null : apply2(outDerivative, fwd.A, fwd.Yhat);
-    const dL_dA = dYhat_dA === null ? dL_dYhat : apply2(function (a, b) { return a * b; }, dL_dYhat, dYhat_dA);
+    const d = divisor(convention, rows === undefined ? Y[0].length : rows);
+    let dL_dYhat = null, dYhat_dA = null, dL_dA;
+    if (link(convention)) {
+      if (net.output_activation !== link(convention)) {
+        throw new Error("the " + convention + " loss needs a " + link(convention) + " output, not " + net.output_activation);
+      }
+      const f = 1 / d;
+      dL_dA = apply2(function (yhat, y) { return f * (yhat - y); }, fwd.Yhat, Y);
+    } else {
+      const scale = -(2 / d);
+      dL_dYhat = apply2(function (y, yhat) { return scale * (y - yhat); }, Y, fwd.Yhat);
+      const outDerivative = ACTIVATIONS[net.output_activation][1];
+      dYhat_dA = outDerivative === null ? null : apply2(outDerivative, fwd.A, fwd.Yhat);
+      dL_dA = dYhat_dA === null ? dL_dYhat : apply2(function (a, b) { return a * b; }, dL_dYhat, dYhat_dA);
+    }
     const dWo = overRows(dL_dA, fwd.N);
     const dbo = sums(dL_dA);
     const WoT = columns(p.Wo, net.H);
@@ -135,7 +189,7 @@ const fwdbackNetwork = (function () {
   /* The loss and every gradient at `vector` over the rows X, Y: what an epoch starts from. */
   function lossAndGradients(net, vector, X, Y, convention) {
     const fwd = forward(net, vector, X);
-    return { fwd: fwd, loss: loss(Y, fwd.Yhat, convention), back: backward(net, vector, X, Y, fwd, convention) };
+    return { fwd: fwd, loss: loss(Y, fwd, convention), back: backward(net, vector, X, Y, fwd, convention) };
   }
 
   /* An update rule with its state (optimizers.Optimizer): settings {optimizer, lr, momentum, beta1,
@@ -217,6 +271,7 @@ const fwdbackNetwork = (function () {
     return record;
   }
 
-  return { ACTIVATIONS: ACTIVATIONS, size: size, layers: layers, forward: forward, loss: loss, divisor: divisor,
+  return { ACTIVATIONS: ACTIVATIONS, size: size, layers: layers, forward: forward, loss: loss, divisor: divisor, link: link,
+           acrossOutputs: acrossOutputs, lossTerm: lossTerm,
            backward: backward, lossAndGradients: lossAndGradients, Optimizer: Optimizer, epoch: epoch, train: train };
 })();

@@ -79,6 +79,10 @@
   }
   function value(vector, name) { return name ? vector[at[name]] : 0; }  /* "" is an absent bias */
   function targets(r) { const y = data.rows.y[r]; return Array.isArray(y) ? y : [y]; }
+  /* A classifier's classes ({column, labels}, null for a regressor) and row r's class: the index of
+   * its label, which its targets hold (0/1 for bce, one-hot for cross-entropy). */
+  const classes = data.classes;
+  function classOf(r) { const y = data.rows.y[r]; return Array.isArray(y) ? y.indexOf(1) : y; }
   /* What output j's chain rule goes through: yhat_j itself, or a_j before an output activation. */
   function outputSym(j) {
     if (!net.out_activated) { return net.outputs[j]; }
@@ -98,7 +102,7 @@
   function passes(w) {
     const fwd = M.forward(shape, w, X);
     return { fwd: fwd, back: M.backward(shape, w, X, Y, fwd, data.plan.loss, data.training_rows),
-             loss: live ? M.loss(Y, fwd.Yhat, data.plan.loss) : null };
+             loss: live ? M.loss(Y, fwd, data.plan.loss) : null };
   }
 
   /* Row r's values and chain-rule terms, as the table and the chain-rule panel show them. */
@@ -184,8 +188,8 @@
     if (!body) { return; }
     body.innerHTML = "";
     forward(weights()).forEach(function (row, r) {
-      const cells = [data.rows.numbers[r]].concat(row.x.map(g6), targets(r).map(g6),
-        !net.activated ? [] : row.z.map(g6), row.N.map(g6), row.yhat.map(g6), row.error.map(g6));
+      const cells = [data.rows.numbers[r]].concat(row.x.map(g6), classes ? [classes.labels[classOf(r)]] : [], targets(r).map(g6),
+        !net.activated ? [] : row.z.map(g6), row.N.map(g6), row.yhat.map(g6), row.error.map(function (e) { return g6(classes ? -e : e); }));
       const tr = document.createElement("tr");
       cells.forEach(function (text) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
       body.appendChild(tr);
@@ -683,10 +687,11 @@
   /* The rows training saw (in z-scores where it standardised them), as a CSV that fwdback reads
    * back to the same float64s: JavaScript writes each number in its shortest exact form. */
   function saveRows() {
-    const header = net.features.concat(net.targets).map(function (name) {
-      return /[",\n\r]/.test(name) ? '"' + name.replace(/"/g, '""') + '"' : name;
-    });
-    const lines = [header.join(",")].concat(X.map(function (x, r) { return x.concat(targets(r)).map(String).join(","); }));
+    const quoted = function (text) { return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text; };
+    const header = net.features.concat(classes ? [classes.column] : net.targets).map(quoted);
+    const lines = [header.join(",")].concat(X.map(function (x, r) {
+      return x.map(String).concat(classes ? [quoted(String(classes.labels[classOf(r)]))] : targets(r).map(String)).join(",");
+    }));
     download("rows.csv", lines.join("\n") + "\n", "text/csv");
   }
 
@@ -811,7 +816,7 @@
     document.dispatchEvent(new CustomEvent("fwdback:rows"));
   }
   window.fwdbackPage = {
-    data: data, net: net, shape: shape, X: X, Y: Y, live: live, names: names, frozen: frozen, g6: g6, sym: sym,
+    data: data, net: net, shape: shape, X: X, Y: Y, live: live, names: names, frozen: frozen, g6: g6, sym: sym, classOf: classOf,
     weights: weights,
     passes: function () { return edited !== null ? edited.at : passes(weights()); },
     typedNumber: typedNumber, markField: markField, showValue: showValue,

@@ -47,26 +47,33 @@ const fwdbackRowGraph = (function () {
       const bias = net.b_hidden[h] ? param(net.b_hidden[h]) : null;
       return unit(products, bias, "z" + (h + 1), net.activation, net.activated, "N" + (h + 1));
     });
-    const squares = net.W_out.map(function (names, j) {
-      const products = names.map(function (name, h) { return product(param(name), N[h]); });
+    const shape = { k: net.inputs.length, H: net.hidden, m: net.outputs.length, activation: net.activation,
+                    output_activation: net.output_activation, bias: net.b_hidden[0] !== "" };
+    const fwd = fwdbackNetwork.forward(shape, w, X);
+    const link = fwdbackNetwork.link(convention);
+    const suffixOf = function (j) { return net.outputs.length > 1 ? String(j + 1) : ""; };
+    const logits = function (j, act, activated, outKey) {
+      const products = net.W_out[j].map(function (name, h) { return product(param(name), N[h]); });
       const bias = net.b_outputs[j] ? param(net.b_outputs[j]) : null;
-      const suffix = net.outputs.length > 1 ? String(j + 1) : "";
-      const yhat = unit(products, bias, "a" + suffix, net.output_activation, net.out_activated, net.outputs[j]);
+      return unit(products, bias, "a" + suffixOf(j), act, activated, outKey);
+    };
+    const terms = link ? [classifierTerm(make, logits, fwd, Y, i, convention, net, suffixOf)] : net.W_out.map(function (names, j) {
+      const suffix = suffixOf(j);
+      const yhat = logits(j, net.output_activation, net.out_activated, net.outputs[j]);
       yhat.label = "ŷ" + suffix;
       const y = make("y" + suffix, "y" + suffix, Y[j][i]);
       const error = make("e" + suffix, "e" + suffix + " = y" + suffix + "−ŷ" + suffix, y.value - yhat.value, [y, yhat], [1, -1]);
       return make("e" + suffix + "^2", "e" + suffix + "²", error.value * error.value, [error], [2 * error.value]);
     });
-    const shape = { k: net.inputs.length, H: net.hidden, m: net.outputs.length, activation: net.activation,
-                    output_activation: net.output_activation, bias: net.b_hidden[0] !== "" };
-    const Yhat = fwdbackNetwork.forward(shape, w, X).Yhat;
+    const Yhat = fwd.Yhat;
     let others = 0;
     for (let r = 0; r < n; r++) {
       if (r === i) { continue; }
+      if (link) { others += fwdbackNetwork.lossTerm(convention, fwd.A, Y, r); continue; }
       for (let j = 0; j < Y.length; j++) { const e = Y[j][r] - Yhat[j][r]; others += e * e; }
     }
-    const rest = make("other rows", "Σ others' e²", others);
-    const total = sum("sum", "Σ rows", squares.concat([rest]));
+    const rest = make("other rows", link ? "Σ others' ℓ" : "Σ others' e²", others);
+    const total = sum("sum", "Σ rows", terms.concat([rest]));
     const divisor = fwdbackNetwork.divisor(convention, n);
     make("L", "L = Σ/" + divisor, total.value / divisor, [total], [1 / divisor]);
     /* backward: the loss's gradient is 1; each node, after every node that uses it, passes grad * local on */
@@ -77,6 +84,33 @@ const fwdbackRowGraph = (function () {
       node.inputs.forEach(function (input, c) { input.grad += node.grad * node.locals[c]; });
     }
     return nodes;
+  }
+
+  /* A classifier's row term: the logits a_j, the probabilities yhat_j (sigmoid of a; or softmax,
+   * each yhat_j from every a_l with dyhat_j/da_l = yhat_j (delta_jl - yhat_l)), and the term
+   * l = -sum_j y_j log yhat_j (bce: -(y log yhat + (1 - y) log(1 - yhat))), its value from the
+   * logits (network.js), dl/dyhat_j = -y_j/yhat_j (bce: -y/yhat + (1 - y)/(1 - yhat)) and dl/dy_j
+   * = -log yhat_j from the logits (bce: -a). The graph's product of these is dL/da = (yhat - y)/n. */
+  function classifierTerm(make, logits, fwd, Y, i, convention, net, suffixOf) {
+    const m = net.outputs.length;
+    const across = fwdbackNetwork.acrossOutputs(net.output_activation);
+    const outputs = net.W_out.map(function (names, j) {
+      return across ? logits(j, null, false, "a" + suffixOf(j)) : logits(j, net.output_activation, true, net.outputs[j]);
+    });
+    const yhats = !across ? outputs : outputs.map(function (a, j) {
+      const p = fwd.Yhat[j][i];
+      return make(net.outputs[j], "ŷ" + suffixOf(j), p, outputs, outputs.map(function (b, l) { return p * ((j === l ? 1 : 0) - fwd.Yhat[l][i]); }));
+    });
+    yhats.forEach(function (yhat, j) { yhat.label = "ŷ" + suffixOf(j); });
+    const ys = Y.map(function (column, j) { return make("y" + suffixOf(j), "y" + suffixOf(j), column[i]); });
+    const over = function (top, bottom) { return top === 0 ? 0 : top / bottom; };
+    const row = fwd.A.map(function (a) { return [a[i]]; });
+    const minusLog = function (j) { return fwdbackNetwork.lossTerm(convention, row, row.map(function (a, l) { return [l === j ? 1 : 0]; }), 0); };
+    const locals = m === 1
+      ? [over(-ys[0].value, yhats[0].value) + over(1 - ys[0].value, 1 - yhats[0].value), -fwd.A[0][i]]
+      : yhats.map(function (yhat, j) { return over(-ys[j].value, yhat.value); }).concat(ys.map(function (y, j) { return minusLog(j); }));
+    return make("term", m === 1 ? "ℓ = −(y log ŷ + (1−y) log(1−ŷ))" : "ℓ = −Σⱼ yⱼ log ŷⱼ",
+                fwdbackNetwork.lossTerm(convention, fwd.A, Y, i), yhats.concat(ys), locals);
   }
 
   return { build: build };

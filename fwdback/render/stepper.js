@@ -34,6 +34,94 @@
   function y(name, i) { return m > 1 ? sym("y" + name.slice(4), i) : sym("y", i); }
   function aName(j) { return !net.out_activated ? net.outputs[j] : (m > 1 ? "a" + (j + 1) : "a"); }
   function zName(h) { return !net.activated ? "N" + (h + 1) : "z" + (h + 1); }
+  /* A classifier's (its loss's link: sigmoid for bce, softmax for cross-entropy; "" for a regressor). */
+  const link = fwdbackNetwork.link(page.data.plan.loss), across = fwdbackNetwork.acrossOutputs(net.output_activation);
+  const classes = page.data.classes;
+  function escaped(text) { return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;"); }
+  /* Row i's class and its targets, as the loss reads them. */
+  function targetLine(i, r) {
+    const label = classes ? " (" + escaped(classes.labels[page.classOf(i)]) + ")" : "";
+    if (!across) { return p(sym("y", r) + " = " + g6(page.Y[0][i]) + ": row " + r + "'s class" + label + (classes ? ", ŷ = P(" + escaped(classes.labels[1]) + ")" : "")); }
+    return p("row " + r + "'s class" + label + ": (" + page.Y.map(function (c, j) { return y(net.outputs[j], r); }).join(", ") + ") = (" +
+             page.Y.map(function (c) { return g6(c[i]); }).join(", ") + ")");
+  }
+
+  /* The loss step of a squared error: L = (sum of the squared errors) / d(n), the first rows' squares. */
+  function squaredLoss(fwd, Y, n) {
+    const squares = [];
+    for (let i = 0; i < Math.min(2, n); i++) {
+      for (let j = 0; j < m; j++) { squares.push(f(Y[j][i] - fwd.Yhat[j][i]) + "²"); }
+    }
+    return { title: "The loss", edges: [], units: net.outputs.slice(), row: null,
+             html: p("L = (Σ<sub>i</sub> " + (m > 1 ? "Σ<sub>j</sub> " : "") + "(y − ŷ)²) / " + page.data.loss_divisor + " = (" +
+                     squares.join(" + ") + (n > 2 ? " + ⋯" : "") + ") / " + g6(fwdbackNetwork.divisor(page.data.plan.loss, n)) +
+                     " = " + q("loss", page.loss())) };
+  }
+
+  /* A classifier's loss step: L = (1/n) sum_i -sum_j y_ij log yhat_ij, computed from the logits
+   * (log(1 + e^a) - y a; log sum_j e^(a_j) - sum_j y_j a_j), the first rows' terms with their numbers. */
+  function classifierLoss(fwd, Y, n) {
+    const rows = Math.min(2, n), divisor = fwdbackNetwork.divisor(page.data.plan.loss, n);
+    const shownTerms = [];
+    let html = across
+      ? p("L = (1/" + page.data.loss_divisor + ") Σ<sub>i</sub> −Σ<sub>j</sub> y<sub>ij</sub> log ŷ<sub>ij</sub> = (1/" + page.data.loss_divisor +
+          ") Σ<sub>i</sub> (log Σ<sub>j</sub> e<sup>a<sub>ij</sub></sup> − Σ<sub>j</sub> y<sub>ij</sub> a<sub>ij</sub>), from the logits: no log(0)")
+      : p("L = (1/" + page.data.loss_divisor + ") Σ<sub>i</sub> −(y<sub>i</sub> log ŷ<sub>i</sub> + (1 − y<sub>i</sub>) log(1 − ŷ<sub>i</sub>)) = (1/" +
+          page.data.loss_divisor + ") Σ<sub>i</sub> (log(1 + e<sup>a<sub>i</sub></sup>) − y<sub>i</sub> a<sub>i</sub>), from the logits: no log(0)");
+    for (let i = 0; i < rows; i++) {
+      const r = i + 1, term = fwdbackNetwork.lossTerm(page.data.plan.loss, fwd.A, Y, i);
+      const picked = Y.map(function (c, j) { return c[i] === 0 ? null : (c[i] === 1 ? "" : f(c[i]) + "·") + f(fwd.A[j][i]); })
+        .filter(function (t) { return t !== null; }).join(" + ") || "0";
+      const numbers = across
+        ? "log(" + fwd.A.map(function (a) { return "e<sup>" + g6(a[i]) + "</sup>"; }).join(" + ") + ") − " + picked
+        : "log(1 + e<sup>" + g6(fwd.A[0][i]) + "</sup>) − " + f(Y[0][i]) + "·" + f(fwd.A[0][i]);
+      html += p("row " + r + ": " + numbers + " = " + q("term," + r, term));
+      shownTerms.push(f(term));
+    }
+    html += p("L = (" + shownTerms.join(" + ") + (n > rows ? " + ⋯" : "") + ") / " + g6(divisor) + " = " + q("loss", page.loss()));
+    return { title: "The loss", edges: [], units: net.outputs.slice(), row: null, html: html };
+  }
+
+  /* The cancellation, with row 1's numbers: the loss's derivative by yhat times the output's by a
+   * is (yhat - y)/n, which is what network.js (and fwdback) computes at once, never dividing by a
+   * probability that rounds to 0 or 1. bce: dL/dyhat = -(1/n)(y/yhat - (1 - y)/(1 - yhat)), dyhat/da =
+   * yhat (1 - yhat). cross-entropy: dL/dyhat_l = -(1/n) y_l/yhat_l, dyhat_l/da_j = yhat_l (delta_lj - yhat_j). */
+  function cancellation(fwd, back, Y, n) {
+    const divisor = fwdbackNetwork.divisor(page.data.plan.loss, n), over = "/" + page.data.loss_divisor;
+    const ratio = function (top, bottom) { return top === 0 ? 0 : top / bottom; };
+    let html = "";
+    if (!across) {
+      const o = net.outputs[0], a = aName(0), yv = Y[0][0], p1 = fwd.Yhat[0][0];
+      const dLdyhat = -(ratio(yv, p1) - ratio(1 - yv, 1 - p1)) / divisor, slope = p1 * (1 - p1);
+      html += p(d("L", sym(o, 1)) + " = −(1" + over + ")(" + sym("y", 1) + "/" + sym(o, 1) + " − (1 − " + sym("y", 1) + ")/(1 − " + sym(o, 1) + ")) = −(1/" +
+                g6(divisor) + ")(" + f(yv) + "/" + f(p1) + " − " + f(1 - yv) + "/" + f(1 - p1) + ") = " + q("dL/d" + o + ",1", dLdyhat));
+      html += p(d(sym(o, 1), sym(a, 1)) + " = σ′(" + sym(a, 1) + ") = " + sym(o, 1) + "(1 − " + sym(o, 1) + ") = " + f(p1) + "·" + f(1 - p1) +
+                " = " + q("d" + o + "/d" + a + ",1", slope));
+      html += p(d("L", sym(a, 1)) + " = " + d("L", sym(o, 1)) + " · " + d(sym(o, 1), sym(a, 1)) + " = " + f(dLdyhat) + "·" + f(slope) + " = " +
+                q("dL/d" + o + "·d" + o + "/d" + a + ",1", dLdyhat * slope));
+      html += p("The cancellation: " + d("L", sym(a, 1)) + " = (" + sym(o, 1) + " − " + sym("y", 1) + ")" + over + " = (" + f(p1) + " − " + f(yv) + ")/" +
+                g6(divisor) + " = " + q("dL/d" + a + ",1", back.dL_dA[0][0]) +
+                ": the sigmoid's slope ŷ(1 − ŷ) cancels the 1/(ŷ(1 − ŷ)) of the loss's derivative, so the page and fwdback compute (ŷ − y)" + over +
+                " at once, which never divides by a probability that rounds to 0 or 1.");
+    } else {
+      const c = page.classOf(0), oc = net.outputs[c], pc = fwd.Yhat[c][0];
+      const dLdyhat = -ratio(Y[c][0], pc) / divisor;
+      html += p(d("L", "ŷ<sub>j,1</sub>") + " = −(1" + over + ") y<sub>j,1</sub>/ŷ<sub>j,1</sub>: 0 but for row 1's class, " +
+                sym(oc, 1) + ": " + d("L", sym(oc, 1)) + " = −(1/" + g6(divisor) + ")·" + f(Y[c][0]) + "/" + f(pc) + " = " + q("dL/d" + oc + ",1", dLdyhat));
+      html += p("The softmax's Jacobian: " + d("ŷ<sub>l</sub>", "a<sub>j</sub>") + " = ŷ<sub>l</sub>(δ<sub>lj</sub> − ŷ<sub>j</sub>), so " +
+                d("L", "a<sub>j</sub>") + " = Σ<sub>l</sub> " + d("L", "ŷ<sub>l</sub>") + " · " + d("ŷ<sub>l</sub>", "a<sub>j</sub>") + " = " +
+                d("L", sym(oc, 1)) + " · " + sym(oc, 1) + "(δ<sub>" + (c + 1) + "j</sub> − ŷ<sub>j,1</sub>):");
+      for (let j = 0; j < m; j++) {
+        const a = aName(j), pj = fwd.Yhat[j][0], delta = j === c ? 1 : 0;
+        html += p(d("L", sym(a, 1)) + " = " + f(dLdyhat) + "·" + f(pc) + "·(" + delta + " − " + f(pj) + ") = " +
+                  q("dL/d" + oc + "·d" + oc + "/d" + a + ",1", dLdyhat * pc * (delta - pj)) + " = (" + sym(net.outputs[j], 1) + " − " +
+                  y(net.outputs[j], 1) + ")" + over + " = (" + f(pj) + " − " + f(Y[j][0]) + ")/" + g6(divisor) + " = " + q("dL/d" + a + ",1", back.dL_dA[j][0]));
+      }
+      html += p("The cancellation: the softmax's Jacobian times the cross-entropy's gradient is (ŷ − y)" + over +
+                ", which the page and fwdback compute at once, never dividing by a probability that rounds to 0.");
+    }
+    return { title: "Backward: the cancellation, row 1", html: html, edges: [], units: net.outputs.slice(), row: 0 };
+  }
 
   /* The steps at weights w: {title, html, edges (parameter names), units (node labels), row}. */
   function steps() {
@@ -61,13 +149,28 @@
         let html = p(sym(aName(j), r) + " = " + from.map(function (name, h) { return sym(name) + "·" + sym("N" + (h + 1), r); }).join(" + ") +
           (bias ? " + " + sym(bias) : "") + " = " + from.map(function (name, h) { return f(value(w, name)) + "·" + f(fwd.N[h][i]); }).join(" + ") +
           (bias ? " + " + f(value(w, bias)) : "") + " = " + q(aName(j) + "," + r, fwd.A[j][i]));
-        if (net.out_activated) {
+        if (link && !across) {
+          html += p(sym(net.outputs[j], r) + " = σ(" + sym(aName(j), r) + ") = 1/(1 + e<sup>−" + sym(aName(j), r) + "</sup>) = 1/(1 + e<sup>" +
+                    g6(-fwd.A[j][i]) + "</sup>) = " + q(net.outputs[j] + "," + r, fwd.Yhat[j][i])) + targetLine(i, r);
+        } else if (net.out_activated && !across) {
           html += p(sym(net.outputs[j], r) + " = " + net.output_activation + "(" + sym(aName(j), r) + ") = " + q(net.outputs[j] + "," + r, fwd.Yhat[j][i]));
         }
-        html += p(y(net.outputs[j], r) + " − " + sym(net.outputs[j], r) + " = " + f(Y[j][i]) + " − " + f(fwd.Yhat[j][i]) + " = " +
-          q("error" + (m > 1 ? j + 1 : "") + "," + r, Y[j][i] - fwd.Yhat[j][i]));
+        if (!link) {
+          html += p(y(net.outputs[j], r) + " − " + sym(net.outputs[j], r) + " = " + f(Y[j][i]) + " − " + f(fwd.Yhat[j][i]) + " = " +
+            q("error" + (m > 1 ? j + 1 : "") + "," + r, Y[j][i] - fwd.Yhat[j][i]));
+        }
         list.push({ title: "Forward, row " + r + ": " + net.outputs[j], html: html, edges: from.concat(bias ? [bias] : []),
                     units: net.W_out[j].map(function (x, h) { return "N" + (h + 1); }).concat([net.outputs[j]]), row: i });
+      }
+      if (across) {
+        const sum = fwd.A.map(function (a, l) { return "e<sup>" + sym(aName(l), r) + "</sup>"; }).join(" + ");
+        const sumNumbers = fwd.A.map(function (a) { return "e<sup>" + g6(a[i]) + "</sup>"; }).join(" + ");
+        let html = "";
+        for (let j = 0; j < m; j++) {
+          html += p(sym(net.outputs[j], r) + " = e<sup>" + sym(aName(j), r) + "</sup> / (" + sum + ") = e<sup>" + g6(fwd.A[j][i]) + "</sup> / (" +
+                    sumNumbers + ") = " + q(net.outputs[j] + "," + r, fwd.Yhat[j][i]));
+        }
+        list.push({ title: "Forward, row " + r + ": softmax", html: html + targetLine(i, r), edges: [], units: net.outputs.slice(), row: i });
       }
     }
     if (n > rows) {
@@ -75,20 +178,13 @@
                   html: p("The same sums for each of the other " + (n - rows) + " rows: " + sym(net.outputs[0], rows + 1) + " = " +
                           q(net.outputs[0] + "," + (rows + 1), fwd.Yhat[0][rows]) + (n > rows + 1 ? ", ⋯" : "") + " (the rows table shows the first ones).") });
     }
-    /* The loss */
-    const squares = [];
-    for (let i = 0; i < Math.min(2, n); i++) {
-      for (let j = 0; j < m; j++) { squares.push(f(Y[j][i] - fwd.Yhat[j][i]) + "²"); }
-    }
-    list.push({ title: "The loss", edges: [], units: net.outputs.slice(), row: null,
-                html: p("L = (Σ<sub>i</sub> " + (m > 1 ? "Σ<sub>j</sub> " : "") + "(y − ŷ)²) / " + page.data.loss_divisor + " = (" +
-                        squares.join(" + ") + (n > 2 ? " + ⋯" : "") + ") / " + g6(fwdbackNetwork.divisor(page.data.plan.loss, n)) +
-                        " = " + q("loss", page.loss())) });
-    /* Backward: the output layer */
+    list.push(link ? classifierLoss(fwd, Y, n) : squaredLoss(fwd, Y, n));
+    /* Backward: the output layer (a classifier's first: the cancellation) */
     const scale = "2/" + page.data.loss_divisor;
+    if (link) { list.push(cancellation(fwd, back, Y, n)); }
     for (let j = 0; j < m; j++) {
       const o = net.outputs[j];
-      let html = p(d("L", sym(o, 1)) + " = −(" + scale + ")(" + y(o, 1) + " − " + sym(o, 1) + ") = " + q("dL/d" + o + ",1", back.dL_dYhat[j][0]));
+      let html = link ? "" : p(d("L", sym(o, 1)) + " = −(" + scale + ")(" + y(o, 1) + " − " + sym(o, 1) + ") = " + q("dL/d" + o + ",1", back.dL_dYhat[j][0]));
       if (back.dYhat_dA !== null) {
         html += p(d("L", sym(aName(j), 1)) + " = " + d("L", sym(o, 1)) + " · " + net.output_activation + "′(" + sym(aName(j), 1) + ") = " +
                   f(back.dL_dYhat[j][0]) + "·" + f(back.dYhat_dA[j][0]) + " = " + q("dL/d" + aName(j) + ",1", back.dL_dA[j][0]));

@@ -18,7 +18,7 @@ slide as they are.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -80,6 +80,7 @@ STYLE = f"""
   .node text.name {{ font-size: 12px; fill: #555555; }}
   .node text.before {{ text-anchor: end; }}
   .node text.after {{ text-anchor: start; }}
+  .node.fielded > text:not(.name):not(.activation) {{ paint-order: stroke; stroke: #ffffff; stroke-width: 3px; stroke-linejoin: round; }}
   .label, .bias text {{ font-size: {LABEL_SIZE}px; dominant-baseline: central; }}
   .label {{ text-anchor: middle; paint-order: stroke; stroke: #ffffff; stroke-width: 4px; stroke-linejoin: round; }}
   .bias text {{ text-anchor: middle; }}
@@ -89,6 +90,8 @@ STYLE = f"""
   .network .negative {{ stroke: {NEGATIVE}; }}
   .network .arrow.positive {{ fill: {POSITIVE}; stroke: none; }}
   .network .arrow.negative {{ fill: {NEGATIVE}; stroke: none; }}
+  .unit-field .positive {{ fill: {POSITIVE}; stroke: none; }}
+  .unit-field .negative {{ fill: {NEGATIVE}; stroke: none; }}
   .node text.activation, .frozen-legend text, .gradient-key text, .unlabelled text.heading {{ font-size: 11.5px; fill: #555555; font-family: system-ui, sans-serif; }}
   tspan.frozen {{ font-style: italic; }}
   [data-param]:focus {{ outline: none; }}
@@ -98,11 +101,13 @@ STYLE = f"""
     .node circle {{ fill: {PALETTE["dark"]["back"]}; stroke: #dddddd; }}
     .node text, .label, .bias text, .unlabelled text, .axis text, .keys text, .title {{ fill: #eeeeee; }}
     .node text.name, .node text.activation, .frozen-legend text, .gradient-key text, .unlabelled text.heading {{ fill: #bbbbbb; }}
-    .label {{ stroke: {PALETTE["dark"]["back"]}; }}
+    .label, .node.fielded > text:not(.name):not(.activation) {{ stroke: {PALETTE["dark"]["back"]}; }}
     .network .positive {{ stroke: {POSITIVE_DARK}; }}
     .network .negative {{ stroke: {NEGATIVE_DARK}; }}
     .network .arrow.positive {{ fill: {POSITIVE_DARK}; }}
     .network .arrow.negative {{ fill: {NEGATIVE_DARK}; }}
+    .unit-field .positive {{ fill: {POSITIVE_DARK}; stroke: none; }}
+    .unit-field .negative {{ fill: {NEGATIVE_DARK}; stroke: none; }}
   }}
 """
 
@@ -154,6 +159,7 @@ class GradientScale:
 def network_svg(
     params: Parameters, features: Sequence[str], target="y", gradients: Gradients | None = None,
     frozen: Collection[str] = (), gradient_scale: GradientScale | None = None, shown: np.ndarray | None = None,
+    inside: Mapping[str, str] | None = None,
 ) -> str:
     """The network with its weights (and, given, their gradients, drawn on `gradient_scale`) as
     an SVG document.
@@ -165,7 +171,9 @@ def network_svg(
     values the labels keep room for (None: params' own). Each label sits where no edge, node
     or other label comes near it (_place_labels); one that finds no such place is listed under
     the network. Names are drawn as safe.terminal_text writes them: a control character or a
-    lone surrogate, which XML does not allow, as its backslash escape.
+    lone surrogate, which XML does not allow, as its backslash escape. inside : SVG fragments by
+    unit ("N1"), each drawn in the square of 2 * NODE_RADIUS a side over its unit's circle, under
+    its symbol (render/surface.unit_fields: the unit's own field), with `defs` beside the arrows'.
     """
     k, h, m = params.n_inputs, params.n_hidden, params.n_outputs
     features = [terminal_text(feature) for feature in features]
@@ -213,7 +221,9 @@ def network_svg(
     crowded = _crowded([(unit, activation) for unit, _, activation in units
                         if unit in activation_boxes and activation_boxes[unit] is None])
     nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
-    nodes += [_node(unit, position, None, "start", activation, activation_boxes.get(unit)) for unit, position, activation in units[:h]]
+    inside = inside or {}
+    nodes += [_node(unit, position, None, "start", activation, activation_boxes.get(unit), inside.get(unit))
+              for unit, position, activation in units[:h]]
     nodes += [_node(unit, position, name, "start", activation, activation_boxes.get(unit))
               for (unit, position, activation), name in zip(units[h:], targets)]
     placed = [box for boxes in (activation_boxes, bias_boxes, edge_boxes) for box in boxes.values() if box is not None]
@@ -234,7 +244,7 @@ def network_svg(
         f'aria-label="{description}">',
         f"<style>{STYLE}</style>",
         f"<title>{description}</title>",
-        _ARROWS,
+        _ARROWS if not inside else _ARROWS.replace("</defs>", _UNIT_CLIP + "</defs>"),
         f'<rect class="backdrop" width="{width:.0f}" height="{height:.0f}"/>',
         *drawn_edges, *nodes, *drawn_biases, listed, legend, "</svg>",
     ])
@@ -262,6 +272,8 @@ def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float,
     return activation_boxes, bias_boxes, {i: next(chosen) for i in strongest}
 
 
+# The circle a unit's field (network_svg's `inside`) is clipped to, a little inside the unit's rim.
+_UNIT_CLIP = '<clipPath id="unit-clip" clipPathUnits="objectBoundingBox"><circle cx="0.5" cy="0.5" r="0.46"/></clipPath>'
 _ARROWS = "<defs>" + "".join(
     f'<marker id="arrow-{sign}" viewBox="0 0 {ARROW_LENGTH:g} {2 * ARROW_HALF_WIDTH:g}" refX="0" refY="{ARROW_HALF_WIDTH:g}" '
     f'markerWidth="{ARROW_LENGTH:g}" markerHeight="{2 * ARROW_HALF_WIDTH:g}" markerUnits="userSpaceOnUse" orient="auto">'
@@ -415,9 +427,10 @@ _FROZEN_MARK = '<tspan class="frozen"> (frozen)</tspan>'
 
 
 def _node(label: str, position, name: str | None = None, anchor: str = "start", activation: str | None = None,
-          box: Box | None = None) -> str:
+          box: Box | None = None, inside: str | None = None) -> str:
     """A unit's circle and symbol; its column's name beside it (`anchor` end: to the left); its
-    activation, if it has one (None: the identity), in `box` (placed beside it; None: listed under the network)."""
+    activation, if it has one (None: the identity), in `box` (placed beside it; None: listed under
+    the network); `inside`, a fragment drawn over the circle and under the symbol."""
     x, y = position
     named = ""
     if name is not None and name != label:
@@ -426,7 +439,11 @@ def _node(label: str, position, name: str | None = None, anchor: str = "start", 
         named = f'<text class="name {side}" x="{x + offset:.1f}" y="{y:.1f}">{escape(name)}</text>'
     if activation is not None and box is not None:
         named += f'<text class="activation" x="{box.x:.1f}" y="{box.y:.1f}">{activation}</text>'
-    return (f'<g class="node"><circle cx="{x:.1f}" cy="{y:.1f}" r="{NODE_RADIUS}"/>'
+    if inside is None:
+        return (f'<g class="node"><circle cx="{x:.1f}" cy="{y:.1f}" r="{NODE_RADIUS}"/>'
+                f'<text x="{x:.1f}" y="{y:.1f}">{escape(label)}</text>{named}</g>')
+    return (f'<g class="node fielded"><circle cx="{x:.1f}" cy="{y:.1f}" r="{NODE_RADIUS}"/>'
+            f'<g transform="translate({x - NODE_RADIUS:.1f} {y - NODE_RADIUS:.1f})">{inside}</g>'
             f'<text x="{x:.1f}" y="{y:.1f}">{escape(label)}</text>{named}</g>')
 
 

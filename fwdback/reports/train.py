@@ -621,6 +621,7 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "plan": asdict(report.plan),
         "commands": page_commands(report),
         "loss_divisor": LOSSES[report.plan.loss].divisor_words,
+        "classes": _classes_document(model),
         "rule": _rule_document(RULES[report.plan.optimizer]),
         "rows": rows,
         "full_batch": report.plan.batch_size is None,
@@ -633,6 +634,16 @@ def run_page_document(report: TrainingReport, samples: dict, rows: dict | None, 
         "units": f"In z-scores, as training saw the rows ({report.name('standardize', True)})." if model.scaling is not None
                  else "In the data's own units.",
     }
+
+
+def _classes_document(model: Model) -> dict | None:
+    """A classifier's target column and its class labels in sorted order (classes.Classes), which the
+    page's rows hold as the network's targets (0/1 for bce, one-hot for cross-entropy): the page
+    names and colours the classes by them and saves each row's label. None for a regressor."""
+    if model.classes is None:
+        return None
+    labels = [label.item() if hasattr(label, "item") else label for label in model.classes.labels]
+    return {"column": model.targets[0], "labels": labels}
 
 
 def _rule_document(rule) -> dict:
@@ -649,9 +660,12 @@ def page_commands(report: TrainingReport) -> dict[str, str]:
     line spells them. The page decides some itself: rows.csv holds the rows training saw, in the
     units it saw them in (so the run's learning rate and --no-standardize), none held out again
     (no --val-split); it trains until paused (--tol 0, no --patience, epochs as many as it made),
-    and explains the full batch at the weights shown (no --batch-size)."""
+    and explains the full batch at the weights shown (no --batch-size). A classifier's output
+    activation is its loss's, given by --loss (and softmax is no --output-activation)."""
     params = report.result.final
-    page = {"hidden": params.n_hidden, "activation": params.activation, "output_activation": params.output_activation,
+    implied = LOSSES[report.plan.loss].classifies  # a classifier's output is its loss's link, which --loss gives
+    page = {"hidden": params.n_hidden, "activation": params.activation,
+            "output_activation": BY_NAME["output_activation"].default if implied else params.output_activation,
             "bias": params.bias, **asdict(report.plan)} | {"standardize": False, "val_split": None, "patience": None,
                                                           "tol": 0, "epochs": BY_NAME["epochs"].default}
     columns = [_option(name, value) for name, value, default in (("features", tuple(report.model.features), FEATURES),
