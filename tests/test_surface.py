@@ -162,6 +162,21 @@ def test_the_figures_cells_read_back_as_the_probabilities_and_its_points_as_the_
     assert sorted(inside) == [f"N{h + 1}" for h in range(len(net["W"]))]
 
 
+def test_many_rows_are_drawn_as_at_most_most_points_evenly_spaced_first_and_last_among_them():
+    from fwdback.render.surface import MOST_POINTS, surface_svg
+
+    X = np.column_stack([np.arange(MOST_POINTS + 501, dtype=float), np.zeros(MOST_POINTS + 501)])
+    figure = surface_svg(field(params_of(BINARY), Plane.of_rows(X), 4), ("x1", "x2"), ["a", "b"], X, np.zeros(len(X), dtype=int))
+    cx = [float(point.get("cx")) for point in ET.fromstring(figure).iter(f"{SVG}circle")]
+    assert len(cx) == MOST_POINTS and cx == sorted(cx)
+    frame = ET.fromstring(figure).find(f"{SVG}rect[@class='frame']")
+    left, size = float(frame.get("x")), float(frame.get("width"))
+    plane = Plane.of_rows(X)
+    # Row i is at x1 = i: a point read back within 0.005 px, 0.04 rows here, names its row.
+    rows = np.round([plane.low[0] + (x - left) / size * (plane.high[0] - plane.low[0]) for x in cx]).astype(int)
+    assert rows[0] == 0 and rows[-1] == len(X) - 1 and set(np.diff(rows)) == {1, 2}  # 2501 rows in 2000 even steps
+
+
 def test_each_hidden_units_field_is_its_N_over_its_largest():
     from fwdback.render.surface import unit_fields
     from fwdback.surface import UNIT_CELLS
@@ -242,6 +257,33 @@ def test_show_without_data_draws_a_classifiers_field_alone_over_three_deviations
     np.testing.assert_allclose([float(v) for v in surface.get("data-high").split()], high, rtol=1e-13)
     assert surface.findall(f".//{SVG}circle") == []
     assert [text.text for text in surface.findall(f".//{SVG}g[@class='key']//{SVG}text")] == ["a", "b"]
+
+
+def test_show_data_reads_a_standardised_classifiers_plane_through_its_scaling(run, workdir):
+    X = np.random.default_rng(9).normal(loc=[50.0, 2.0], scale=[10.0, 0.1], size=(40, 2))
+    labelled_csv(workdir / "rows.csv", X, np.where(X[:, 0] + 100 * (X[:, 1] - 2.0) > 50.0, 1, 0))
+    trained = run(["train", "rows.csv", "--features", "x1,x2", "--loss", "bce", "--hidden", "3", "--activation", "tanh",
+                   "--epochs", "20", "--standardize", "-q", "--model", "m.json"])
+    assert trained.exit_code == 0, trained.stderr
+    model = json.loads((workdir / "m.json").read_text())
+    weights, scaling = model["weights"], model["scaling"]
+    net = dict(W=[[weights["w1"], weights["w2"]], [weights["w3"], weights["w4"]], [weights["w5"], weights["w6"]]],
+               V=[[weights["w7"], weights["w8"], weights["w9"]]], b=[weights["b1"], weights["b2"], weights["b3"]], c=[weights["b4"]],
+               activation="tanh", output="sigmoid")
+    result = run(["show", "m.json", "--format", "svg", "--data", "rows.csv"])
+    assert result.exit_code == 0, result.stderr
+    surface = ET.fromstring(result.stdout).findall(f"{SVG}svg")[1]
+    low, high = (list(map(float, surface.get(name).split())) for name in ("data-low", "data-high"))
+    rects = surface.findall(f".//{SVG}g[@class='field']/{SVG}rect")
+    cells = round(math.sqrt(len(rects)))
+    for rect in rects[::53]:
+        r, s = map(int, rect.get("data-cell").split(","))
+        x1, x2 = centre(low[0], high[0], s, cells), centre(low[1], high[1], r, cells)
+        z1 = (x1 - scaling["mean"]["x1"]) / scaling["std"]["x1"]
+        z2 = (x2 - scaling["mean"]["x2"]) / scaling["std"]["x2"]
+        probabilities, _ = by_hand(net, z1, z2)
+        kind, p = decoded(rect, 2)
+        assert probabilities[kind] == pytest.approx(max(probabilities), abs=HAND) and p == pytest.approx(max(probabilities), abs=OPACITY)
 
 
 def show_before(args, workdir) -> str:

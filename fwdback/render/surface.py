@@ -108,12 +108,12 @@ def _cells(likeliest: np.ndarray, strength: np.ndarray, colours: Sequence[str], 
         for r in range(c) for s in range(c))
 
 
-def unit_fields(field: Field) -> dict[str, str]:
+def unit_fields(computed: Field) -> dict[str, str]:
     """Each hidden unit's field as a fragment for its node (svg.network_svg's `inside`), by its
     symbol ("N1"): a square of 2 * NODE_RADIUS a side at the origin, clipped to the node's circle."""
     negative, positive = PALETTE["light"]["negative"], PALETTE["light"]["positive"]
     fragments = {}
-    for h, N in enumerate(field.N):
+    for h, N in enumerate(computed.N):
         signed = unit_strength(N)
         cells = _cells((signed >= 0).astype(int), np.abs(signed), (negative, positive), ("negative", "positive"), 2 * NODE_RADIUS)
         fragments[f"N{h + 1}"] = f'<g class="unit-field" data-unit="N{h + 1}" clip-path="url(#unit-clip)" shape-rendering="crispEdges">{cells}</g>'
