@@ -221,14 +221,15 @@ def cli_training(directory: Path, params: Parameters, X, y, convention, frozen, 
     from fwdback.cli import cli
 
     k, m = params.n_inputs, params.n_outputs
-    targets = ["y"] if m == 1 else [f"y{j}" for j in range(1, m + 1)]
-    columns = np.column_stack([X, y])
+    classifies = LOSSES[convention].classifies  # one column of class labels: 0/1, or the one-hot's class index
+    targets = ["y"] if m == 1 or classifies else [f"y{j}" for j in range(1, m + 1)]
+    columns = np.column_stack([X, y if y.ndim == 1 or not classifies else y.argmax(axis=1)])
     header = [f"x{j}" for j in range(1, k + 1)] + targets
     (directory / "d.csv").write_text("\n".join([",".join(header)] + [",".join(map(repr, row)) for row in columns.tolist()]) + "\n")
     (directory / "w.json").write_text(json.dumps(params.as_dict()))
     args = ["train", str(directory / "d.csv"), "--features", ",".join(header[:k]), "--target", ",".join(targets),
-            "--init", str(directory / "w.json"), "--activation", params.activation, "--output-activation", params.output_activation,
-            "--hidden", str(params.n_hidden), "--bias" if params.bias else "--no-bias", "--loss", convention, "--optimizer", optimizer,
+            "--init", str(directory / "w.json"), "--activation", params.activation,
+            *([] if classifies else ["--output-activation", params.output_activation]), "--hidden", str(params.n_hidden), "--bias" if params.bias else "--no-bias", "--loss", convention, "--optimizer", optimizer,
             "--lr", repr(lr), "--epochs", str(epochs), "--tol", "0", "--no-standardize", "--history", str(directory / "h.csv"),
             "--model", str(directory / "m.json"), "-q"]
     args += ["--freeze", ",".join(frozen)] if frozen else []
@@ -301,11 +302,14 @@ def test_a_hundred_epochs_in_the_page_are_fwdback_trains(js, tmp_path, optimizer
 
 @pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(drawn=networks(most_rows=8), optimizer=st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
+@given(drawn=networks(most_rows=8, losses=LOSS_NAMES), optimizer=st.sampled_from(["gd", "momentum", "nesterov", "adam"]),
        lr=st.sampled_from([0.003, 0.01, 0.03]), batch=st.integers(0, 8))
 def test_a_hundred_epochs_of_any_network_in_the_page_are_fwdback_trains(js, tmp_path, drawn, optimizer, lr, batch):
-    """Networks hypothesis draws, any optimizer, full batches or batches in file order."""
+    """Networks hypothesis draws, classifiers too (every class among the rows, as fwdback train
+    needs: it makes one output per class it finds), any optimizer, full batches or batches in file order."""
     params, X, y, convention, frozen = drawn
+    if LOSSES[convention].classifies:
+        assume(len(np.unique(y if y.ndim == 1 else y.argmax(axis=1))) == max(params.n_outputs, 2))
     assume(params.activation != "relu" or np.all(np.abs(forward(params, X).Z) > 1e-6))
     assume(batch < len(y))
     both = train_both(js, tmp_path, drawn, optimizer, lr, batch or None)

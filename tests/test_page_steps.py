@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from cases import slow_after
+from fwdback.losses import LOSS_NAMES, LOSSES
 from fwdback.network import Parameters, as_rows, backward, forward, loss, loss_divisor, output_names
 from fwdback.playback import network_document
 from test_page_live import RUNS, TOL, TRAINED, classifier_page, js, trained_in_the_page_and_by_its_command, magnitudes, networks, sample_page, within, write_rows  # noqa: F401 (fixtures)
@@ -171,16 +172,40 @@ def test_a_backward_step_lights_its_edges_and_units(browser_page, run, workdir):
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+def classifier_nodes(fwd, Y, i, j, suffix: str, output: str, convention: str, size: dict) -> dict:
+    """A classifier's row-graph nodes of output j at row i, as (value, gradient, value's scale,
+    gradient's scale): yhat_j, whose gradient is the loss's derivative taken apart from the link's,
+    (1/n)(-y/yhat + (1 - y)/(1 - yhat)) for bce, -(1/n) y_j/yhat_j for cross-entropy; y_j, whose
+    gradient is (1/n)(-log yhat_j) (bce: -a/n); and the row's term, with gradient 1/n. 1/yhat
+    magnifies the absolute rounding of yhat (at most the logits' scale + 1, as magnitudes) by
+    1/yhat: the gradient's scale is |itself| (scale + 1)/min(yhat, 1 - yhat)."""
+    n, P, A = len(Y[0]), fwd.Yhat, fwd.A
+    p, t = P[j, i], Y[j, i]
+    over = lambda top, bottom: 0.0 if top == 0 else top / bottom  # noqa: E731  (0 y_j: no term, whatever yhat_j)
+    binary = len(Y) == 1
+    dyhat = (over(-t, p) + over(1 - t, 1 - p) if binary else over(-t, p)) / n
+    top = A[:, i].max()
+    log_sum = top + np.log(np.exp(A[:, i] - top).sum())
+    logit_scale = size["A"][:, i]
+    minus_log = np.logaddexp(0.0, A[0, i]) - A[0, i] if binary else log_sum - A[j, i]  # -log yhat_j from the logits
+    nodes = {output: (p, dyhat, logit_scale[j] + 1, abs(dyhat) * (logit_scale[j] + 1) / min(p, 1 - p)),
+             f"y{suffix}": (t, (-A[0, i] if binary else minus_log) / n, None, (logit_scale.max() + np.log(len(Y) + 1) + logit_scale[j]) / n)}
+    if j == len(Y) - 1:
+        term = np.logaddexp(0.0, A[0, i]) - t * A[0, i] if binary else log_sum - Y[:, i] @ A[:, i]
+        nodes["term"] = (term, 1 / n, logit_scale.max() + np.log(len(Y) + 1) + ((1 + np.abs(Y[:, i])) * logit_scale).sum(), None)
+    return nodes
+
+
 GRAPH = """([net, w, X, Y, i, convention]) => Object.fromEntries(
     fwdbackRowGraph.build(net, w, X, Y, i, convention).map(node => [node.key, [node.value, node.grad]]))"""
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(drawn=networks())
+@given(drawn=networks(losses=LOSS_NAMES))
 def test_the_row_graphs_values_and_gradients_are_network_pys_per_row_terms(js, drawn):
     """Each node of a row's graph: its value is network.py's forward pass's, its gradient
     network.py's per-row term (dL/dz_h,i; dL/dw = dL/dz_h,i * x_c,i; dL/dx_c,i = sum_h w_hc dL/dz_h,i;
-    ...), on networks hypothesis draws, for their last row; L is the loss."""
+    ...), on networks hypothesis draws (classifiers too: classifier_nodes), for their last row; L is the loss."""
     params, X, y, convention, _ = drawn
     fwd = forward(params, X)
     size = magnitudes(params, X, y, convention)
@@ -216,6 +241,9 @@ def test_the_row_graphs_values_and_gradients_are_network_pys_per_row_terms(js, d
             expected[f"{name}*N{h + 1}"] = (Wo[j, h] * fwd.N[h, i], da, abs(Wo[j, h]) * (size["Z"][h, i] + abs(fwd.N[h, i])), dam)
         if params.output_activation != "identity":
             expected[f"a{suffix[j]}"] = (fwd.A[j, i], da, size["A"][j, i], dam)
+        if LOSSES[convention].classifies:
+            expected |= classifier_nodes(fwd, as_rows(y), i, j, suffix[j], output, convention, size)
+            continue
         error = as_rows(y)[j, i] - fwd.Yhat[j, i]
         expected[output] = (fwd.Yhat[j, i], back.dL_dYhat[j, i], size["A"][j, i] + abs(fwd.Yhat[j, i]), dYm[j, i])
         expected[f"e{suffix[j]}"] = (error, -back.dL_dYhat[j, i], size["A"][j, i] + abs(fwd.Yhat[j, i]) + abs(as_rows(y)[j, i]), dYm[j, i])

@@ -22,12 +22,13 @@
   const k = page.shape.k, X = page.X, rows = page.data.rows, g6 = page.g6;
   const POSITIVE = getComputedStyle(document.documentElement).getPropertyValue("--positive").trim() || "#2166ac";
   const NEGATIVE = getComputedStyle(document.documentElement).getPropertyValue("--negative").trim() || "#b35806";
-  /* A classifier's classes: their labels (sorted, as the run found them) and colours (two: the figure's
-   * negative and positive, the second class positive as bce's yhat = P(second class); more: a qualitative palette). */
+  /* A classifier's classes: their labels (sorted, as the run found them) and, for two inputs, the
+   * colours the decision surface (render/surface.py) gives them. */
   const labels = !classifier ? [] : page.data.classes ? page.data.classes.labels
     : Array.from({ length: perClass ? page.shape.m : 2 }, function (v, c) { return c; });
-  const PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"];
-  function classColour(c) { return labels.length === 2 ? [NEGATIVE, POSITIVE][c] : PALETTE[c % PALETTE.length]; }
+  const surface = document.querySelector("svg.surface");
+  const colours = surface ? surface.getAttribute("data-colours").split(" ") : [NEGATIVE, POSITIVE];
+  function classColour(c) { return colours[c % colours.length]; }
 
   const axes = k === 1 ? ["x1", "y"] : ["x1", "x2"];
   /* Each coordinate by its column's name in the data, as the network's figure names its inputs and output. */

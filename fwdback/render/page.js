@@ -188,8 +188,8 @@
     if (!body) { return; }
     body.innerHTML = "";
     forward(weights()).forEach(function (row, r) {
-      const cells = [data.rows.numbers[r]].concat(row.x.map(g6), targets(r).map(g6),
-        !net.activated ? [] : row.z.map(g6), row.N.map(g6), row.yhat.map(g6), row.error.map(g6));
+      const cells = [data.rows.numbers[r]].concat(row.x.map(g6), classes ? [classes.labels[classOf(r)]] : [], targets(r).map(g6),
+        !net.activated ? [] : row.z.map(g6), row.N.map(g6), row.yhat.map(g6), row.error.map(function (e) { return g6(classes ? -e : e); }));
       const tr = document.createElement("tr");
       cells.forEach(function (text) { const td = document.createElement("td"); td.textContent = text; tr.appendChild(td); });
       body.appendChild(tr);
