@@ -5,8 +5,8 @@ written out below in plain Python (math.exp, math.log, math.tanh), one row at a 
 Tolerances. The JSON holds full float64 values; each one here and in fwdback is a chain of
 fewer than 100 roundings of numbers under 10 in size, taken in other orders, so the two differ by
 less than 100 * 10 * 2^-53 (FULL). The text prints 6 significant digits: a printed number is its
-value to within half a unit in the 6th digit, 5e-6 of it (PRINTED); a product of two printed
-factors is within twice that of the printed product, plus the product's own rounding.
+value to within half a unit in its 6th digit (printed), at most 5e-6 of it (PRINTED); a product of
+printed factors is within that much of each factor, plus the product's own rounding.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def reference(w: dict, classes: int, y_class: list[int]) -> dict:
         else:
             e = [math.exp(v) for v in a]
             p = [v / sum(e) for v in e]
+            softmax_sum = sum(e)
             y = [1.0 if j == c else 0.0 for j in range(m)]
             term = -math.log(p[c])
             dyhat = [-(y[j] / p[j]) / n for j in range(m)]
@@ -77,13 +78,20 @@ def reference(w: dict, classes: int, y_class: list[int]) -> dict:
             g[f"w{2 + 2 * h}"] += dz[h] * x2
             g[f"b{1 + h}"] += dz[h]
         rows.append({"z": z, "N": N, "a": a, "p": p, "y": y, "term": term, "dyhat": dyhat, "jacobian": jacobian,
-                     "dA": dA, "dN": dN, "slope": slope, "dz": dz, "class": c})
+                     "dA": dA, "dN": dN, "slope": slope, "dz": dz, "class": c, "sum": None if binary else softmax_sum})
     loss = sum(row["term"] for row in rows) / n
     return {"rows": rows, "loss": loss, "gradients": g, "after": {name: w[name] - LR * g[name] for name in w}}
 
 
 def close(a: float, b: float, tol: float = FULL) -> bool:
     return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+def printed(shown: float, value: float) -> bool:
+    """Whether `shown`, a number as the text prints it (6 significant digits), is `value`: within
+    half a unit in its 6th digit (and FULL, for fwdback's value against this module's)."""
+    unit = 10.0 ** (math.floor(math.log10(abs(value))) - 5) if value else 0.0
+    return abs(shown - value) <= unit / 2 + FULL * (1 + abs(value))
 
 
 @pytest.fixture
@@ -148,13 +156,12 @@ def _known_numbers(hand: dict, weights: dict) -> list[float]:
         values += [*row["z"], *row["N"], *row["a"], *(-v for v in row["a"]), *row["p"], *(1 - v for v in row["p"]),
                    *row["y"], *(1 - v for v in row["y"]), row["term"], *row["dyhat"], *row["dA"], *row["dN"],
                    *row["slope"], *row["dz"], *(v for line in row["jacobian"] for v in line),
-                   *(row["p"][l] - row["y"][l] for l in range(len(row["p"])))]
+                   *(row["p"][l] - row["y"][l] for l in range(len(row["p"]))), *([row["sum"]] if row["sum"] else [])]
     return values
 
 
 def _printed_matches(token: str, values: list[float]) -> bool:
-    printed = float(token)
-    return any(abs(printed - v) <= PRINTED * abs(v) + FULL * (1 + abs(v)) for v in values)
+    return any(printed(float(token), v) for v in values)
 
 
 @pytest.mark.parametrize("kind", ["bce", "ce"])
@@ -192,21 +199,21 @@ def test_bce_text_works_the_sigmoid_the_terms_and_the_cancellation_row_by_row(ru
         p, y, a = expected["p"][0], expected["y"][0], expected["a"][0]
         # yhat = sigmoid(a) = (1/(1 + exp(-a))) = (1/(1 + exp(-a's value))) = yhat's value
         *ones, minus_a, yhat = _numbers(sigmoid[row])
-        assert ones == [1, 1, 1, 1] and close(minus_a, -a, PRINTED) and close(yhat, p, PRINTED)
+        assert ones == [1, 1, 1, 1] and printed(minus_a, -a) and printed(yhat, p)
         # -(y*log(yhat) + (1 - y)*log(1 - yhat)) = -(y*log(p) + (1 - y)*log(1 - p)) = term   (row r)
         _, _, y1, p1, not_y, q1, term, label = _numbers(terms[row])
         assert (y1, not_y, label) == (y, 1 - y, row + 1)
-        assert close(p1, p, PRINTED) and close(q1, 1 - p, PRINTED) and close(term, expected["term"], PRINTED)
+        assert printed(p1, p) and printed(q1, 1 - p) and printed(term, expected["term"])
         # dL/dyhat = (1/n) (-(y/p) + ((1 - y)/(1 - p))) = value
         one, n, y2, p2, not_y2, q2, d = _numbers(dyhat[row])
-        assert (one, n, y2, not_y2, p2, q2) == (1, 4, y, 1 - y, p1, q1) and close(d, expected["dyhat"][0], PRINTED)
+        assert (one, n, y2, not_y2, p2, q2) == (1, 4, y, 1 - y, p1, q1) and printed(d, expected["dyhat"][0])
         # dyhat/da = p*(1 - p) = value
         p3, q3, s = _numbers(slope[row])
-        assert close(p3, p, PRINTED) and close(q3, 1 - p, PRINTED) and close(s, expected["jacobian"][0][0], PRINTED)
+        assert printed(p3, p) and printed(q3, 1 - p) and printed(s, expected["jacobian"][0][0])
         # dL/da = dL/dyhat * dyhat/da = d*s = ((p - y)/n) = value: both sides are the printed value
         d2, s2, p4, y4, n4, value = _numbers(cancel[row])
         assert (d2, s2, p4, y4, n4) == (d, s, p3, y, 4)
-        assert close(value, expected["dA"][0], PRINTED)
+        assert printed(value, expected["dA"][0])
         assert abs(d2 * s2 - value) <= 2 * PRINTED * abs(d2 * s2) + PRINTED * abs(value)
         assert abs((p4 - y4) / n4 - value) <= PRINTED * abs(p4) / n4 + PRINTED * abs(value)
 
@@ -214,32 +221,36 @@ def test_bce_text_works_the_sigmoid_the_terms_and_the_cancellation_row_by_row(ru
 def test_cross_entropy_text_works_the_softmax_and_its_jacobian_row_by_row(run, ce):
     hand = reference(CE_WEIGHTS, 3, CE_CLASS)
     lines = explained(run, ce).splitlines()
+    sums = [line for line in lines if line.startswith("  sum_l exp(al) = exp(a1) + exp(a2) + exp(a3) = ")]
+    assert len(sums) == 4
+    for line, expected in zip(sums, hand["rows"]):
+        *exponents, total = _numbers(line.split(" = ", 2)[2])
+        assert all(printed(e, a) for e, a in zip(exponents, expected["a"], strict=True)) and printed(total, expected["sum"])
     for j in range(3):
-        softmax = [line for line in lines if line.startswith(f"  yhat{j + 1} = (exp(a{j + 1})/(exp(a1) + exp(a2) + exp(a3))) = ")]
+        softmax = [line for line in lines if line.startswith(f"  yhat{j + 1} = (exp(a{j + 1})/sum_l exp(al)) = ")]
         assert len(softmax) == 4
-        for row, expected in zip(softmax, hand["rows"]):
-            top, *below, yhat = _numbers(row)
-            assert close(top, expected["a"][j], PRINTED) and all(close(b, a, PRINTED) for b, a in zip(below, expected["a"]))
-            assert close(yhat, expected["p"][j], PRINTED)
+        for line, expected, total in zip(softmax, hand["rows"], sums):
+            top, below, yhat = _numbers(line.split(" = ", 2)[2])
+            assert printed(top, expected["a"][j]) and below == _numbers(total)[-1] and printed(yhat, expected["p"][j])
     terms = [line for line in lines if re.match(r"  -log\(yhat\d\) = ", line)]
     assert [int(line[len("  -log(yhat")]) for line in terms] == [c + 1 for c in CE_CLASS]
     for line, expected in zip(terms, hand["rows"]):
         p, term, label = _numbers(line)
-        assert close(p, expected["p"][expected["class"]], PRINTED) and close(term, expected["term"], PRINTED)
+        assert printed(p, expected["p"][expected["class"]]) and printed(term, expected["term"])
     factors = [line for line in lines if re.match(r"  dL/dyhat\d = -\(1/4\) ", line)]
     cancels = [line for line in lines if re.match(r"  dL/da\d = dL/dyhat\d \* dyhat\d/da\d = ", line)]
     assert len(factors) == 4 and len(cancels) == 12
     for row, expected in enumerate(hand["rows"]):
         c, p = expected["class"], expected["p"]
         one, n, one_again, pc, d = _numbers(factors[row])
-        assert (one, n, one_again) == (1, 4, 1) and close(pc, p[c], PRINTED) and close(d, expected["dyhat"][c], PRINTED)
+        assert (one, n, one_again) == (1, 4, 1) and printed(pc, p[c]) and printed(d, expected["dyhat"][c])
         for l in range(3):
             # dL/da_l = dL/dyhat_c * dyhat_c/da_l = d * p_c * (delta_cl - p_l) = ((p_l - y_l)/n) = value
             line = cancels[3 * row + l]
             assert line.startswith(f"  dL/da{l + 1} = dL/dyhat{c + 1} * dyhat{c + 1}/da{l + 1} = ")
             d2, pc2, delta, pl, pl2, yl, n2, value = _numbers(line.split(" = ", 2)[2])
             assert (d2, pc2, delta, yl, n2) == (d, pc, float(c == l), expected["y"][l], 4)
-            assert close(pl, p[l], PRINTED) and pl2 == pl and close(value, expected["dA"][l], PRINTED)
+            assert printed(pl, p[l]) and pl2 == pl and printed(value, expected["dA"][l])
             product = d2 * pc2 * (delta - pl)
             assert abs(product - value) <= 3 * PRINTED * abs(d2 * pc2) * (abs(delta) + abs(pl)) + PRINTED * abs(value)
             assert abs((pl2 - yl) / n2 - value) <= PRINTED * abs(pl2) / n2 + PRINTED * abs(value)

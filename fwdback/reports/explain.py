@@ -46,7 +46,7 @@ def explanation(
         *_weights_section(worked),
         *_forward_section(worked, shown),
         *_loss_section(worked, terms),
-        *_output_layer_section(worked, shown, terms),
+        *_output_layer_section(worked, shown, terms, classes),
         *_hidden_layer_section(worked, shown, terms),
         *_update_section(worked),
         *_loss_after_section(worked),
@@ -174,13 +174,15 @@ def _setting_notes(worked: WorkedEpoch, features, targets: tuple[str, ...]) -> l
     if worked.scaling is not None:
         s = worked.scaling
         columns = []
-        named = [*zip(worked.inputs, features, s.x_mean, s.x_std),
-                 *zip(worked.targets, targets, np.atleast_1d(s.y_mean), np.atleast_1d(s.y_std))]
+        named = list(zip(worked.inputs, features, s.x_mean, s.x_std))
+        if not worked.classifies:  # a classifier's targets are its classes, never z-scores
+            named += zip(worked.targets, targets, np.atleast_1d(s.y_mean), np.atleast_1d(s.y_std))
         for lecture, name, mean, std in named:
             called = () if name == lecture else (" (", Code(name), ")")
             columns += ["; " if columns else "", Sym(lecture), *called, f" mean {number(mean)}, std {number(std)}"]
         notes.append(text(
-            "Standardised, as train --standardize does: every column is replaced by its z-score, (value - mean) / std, "
+            f"Standardised, as train --standardize does: every {'input ' if worked.classifies else ''}column is replaced by "
+            "its z-score, (value - mean) / std, "
             "with the mean and the population standard deviation of the training rows, so every number below is "
             "in these units: ", *columns, ".",
         ))
@@ -390,13 +392,13 @@ def _factor_expression(worked: WorkedEpoch, numeric: bool) -> Expr:
     return worked.loss_convention.factor_expression(worked.n if numeric else None)
 
 
-def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int) -> list[Block]:
+def _output_layer_section(worked: WorkedEpoch, shown: int, terms: int, classes: tuple | None = None) -> list[Block]:
     """dL/dyhat_i for every row (through the output's slope to dL/da_i where it has an
     activation), then the output weights' and biases' gradients: sums over rows of the chain's
     factors times what the output is linear in (w7: N1_i, b3: 1)."""
     several = worked.m > 1
     if worked.classifies:
-        return [Heading("3. Backward pass: the output layer"), *_cancellation_blocks(worked, shown),
+        return [Heading("3. Backward pass: the output layer"), *_cancellation_blocks(worked, shown, classes),
                 Equations(tuple(_output_gradients(worked, terms)))]
     yhat, y, a = ("yhatj", "yj", "aj") if several else ("yhat", "y", "a")
     residual = Paren(Sub(Sym(y, "i"), Sym(yhat, "i")))
@@ -431,7 +433,7 @@ def _output_gradients(worked: WorkedEpoch, terms: int) -> list:
     return equations
 
 
-def _cancellation_blocks(worked: WorkedEpoch, shown: int) -> list[Block]:
+def _cancellation_blocks(worked: WorkedEpoch, shown: int, classes: tuple | None) -> list[Block]:
     """A classifier's dL/da: the loss's derivative by yhat times the link's slope, which cancel
     to (yhat - y)/n, in general and then row by row with the row's numbers; where a probability
     rounds to 0 or 1 the two factors are not numbers, and the row says so and shows their product."""
@@ -470,7 +472,7 @@ def _cancellation_blocks(worked: WorkedEpoch, shown: int) -> list[Block]:
         )
     blocks: list[Block] = [Paragraph(intro), Equations(tuple(general))]
     for row in range(shown):
-        lines, note = _cancellation_of_row(worked, row)
+        lines, note = _cancellation_of_row(worked, row, classes)
         blocks += [Paragraph(text(Strong(f"Row {_label(worked, row)}:"), *note)), Equations(tuple(lines))]
     back = worked.backward
     header = (*(Sub(Sym(o, "i"), Sym(t, "i")) for t, o in zip(worked.targets, worked.outputs)),
@@ -479,9 +481,15 @@ def _cancellation_blocks(worked: WorkedEpoch, shown: int) -> list[Block]:
     return blocks
 
 
-def _cancellation_of_row(worked: WorkedEpoch, row: int) -> tuple[list, Text]:
+def _class_of_row(classes: tuple | None, index: int, which: Expr) -> Text:
+    """A row's class: "class dog (c = 2)" where the labels are known, else "class c = 2"."""
+    return (" class ", which) if classes is None else (" class ", Code(str(classes[index])), " (", which, ")")
+
+
+def _cancellation_of_row(worked: WorkedEpoch, row: int, classes: tuple | None) -> tuple[list, Text]:
     """One row's dL/da with its numbers: the two factors and their product beside (yhat - y)/n, or,
-    where they are not numbers, a note saying why and the combined factor alone."""
+    where they are not numbers, a note saying why and the combined factor alone. The note names
+    the row's class by its label where `classes` are known."""
     P, Y, dA = worked.forward.Yhat[:, row], worked.Y[:, row], worked.backward.dL_dA[:, row]
     n = Num(worked.n)
     if worked.loss_convention.binary:
@@ -500,10 +508,10 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int) -> tuple[list, Text]:
             equation(grad("yhat"), apart, Num(dyhat)),
             equation(Partial(Sym("yhat"), Sym("a")), mul(Num(p), Num(1 - p)), Num(slope)),
             equation(grad("a"), mul(grad("yhat"), Partial(Sym("yhat"), Sym("a"))), mul(Num(dyhat), Num(slope)), *combined),
-        ], (" class ", equation(Sym("y"), Num(y)), ", ", equation(Sym("yhat"), Num(p)), ".")
+        ], (*_class_of_row(classes, int(y), equation(Sym("y"), Num(y))), ", ", equation(Sym("yhat"), Num(p)), ".")
     c = worked.classes[row]
     out = worked.outputs[c]
-    label = (" class ", Sym("c"), " = ", str(c + 1), ", ")
+    label = (*_class_of_row(classes, c, equation(Sym("c"), Num(c + 1))), ", ")
     combined = [equation(grad(a), _combined(worked, numbers=(P[l], Y[l])), Num(dA[l])) for l, a in enumerate(worked.into_outputs)]
     if not worked.separable[row]:
         note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(seq(Frac(Num(1), n), Frac(Num(1), Sym(out))))),
@@ -774,23 +782,28 @@ def _forward_equations(worked: WorkedEpoch, row: int) -> list:
             out = worked.out_act
             lines.append(equation(Sym(unit), Call(out, Sym(into)), Call(out, Num(fwd.A[j, row])), Num(fwd.Yhat[j, row])))
     if worked.classifies:  # after every a_j: the softmax takes them all
-        return lines + [_probability(worked, row, j) for j in range(worked.m)]
+        return lines + _probabilities(worked, row)
     for j, (y, yhat) in enumerate(zip(worked.targets, worked.outputs)):
         lines.append(equation(Sub(Sym(y), Sym(yhat)), Sub(Num(worked.Y[j, row]), Num(fwd.Yhat[j, row])), Num(worked.E[j, row])))
     return lines
 
 
-def _probability(worked: WorkedEpoch, row: int, j: int):
-    """A classifier's output j (0-based) of one row with its numbers: yhat = sigmoid(a) = 1/(1 + exp(-a)),
-    or yhat_j = exp(a_j) / (exp(a1) + ... + exp(am))."""
-    A, out = worked.forward.A[:, row], worked.outputs[j]
-    value = Num(worked.forward.Yhat[j, row])
+def _probabilities(worked: WorkedEpoch, row: int) -> list:
+    """A classifier's outputs of one row (0-based) with its numbers: yhat = sigmoid(a) = 1/(1 + exp(-a));
+    or the softmax's sum sum_l exp(a_l) = exp(a1) + ... + exp(am), then yhat_j = exp(a_j) / sum_l exp(a_l)
+    with that sum's value (written out instead where exp of a logit overflows)."""
+    A, P = worked.forward.A[:, row], worked.forward.Yhat[:, row]
     if worked.loss_convention.binary:
-        return equation(Sym(out), Call(worked.out_act, Sym("a")), Frac(Num(1), add(Num(1), Exp(Neg(Sym("a"))))),
-                        Frac(Num(1), add(Num(1), Exp(Num(-A[0])))), value)
-    into = worked.into_outputs
-    return equation(Sym(out), Frac(Exp(Sym(into[j])), add(*(Exp(Sym(a)) for a in into))),
-                    Frac(Exp(Num(A[j])), add(*(Exp(Num(a)) for a in A))), value)
+        return [equation(Sym("yhat"), Call(worked.out_act, Sym("a")), Frac(Num(1), add(Num(1), Exp(Neg(Sym("a"))))),
+                         Frac(Num(1), add(Num(1), Exp(Num(-A[0])))), Num(P[0]))]
+    into, total = worked.into_outputs, SumOver(Exp(Sym("al")), "l", "m")
+    exps = add(*(Exp(Num(a)) for a in A))
+    with np.errstate(over="ignore"):
+        summed = float(np.exp(A).sum())
+    lines = [equation(total, add(*(Exp(Sym(a)) for a in into)), exps, Num(summed))] if np.isfinite(summed) else []
+    below = Num(summed) if lines else exps
+    return lines + [equation(Sym(out), Frac(Exp(Sym(a)), total), Frac(Exp(Num(A[j])), below), Num(P[j]))
+                    for j, (out, a) in enumerate(zip(worked.outputs, into))]
 
 
 def _activation_rule(worked: WorkedEpoch, h: int):
