@@ -439,3 +439,16 @@ CONTRAST_OF = """
   };
   const ratio = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
 """
+
+
+def test_a_streamed_classifiers_page_draws_its_surface_over_three_z_scores_without_points(run, workdir):
+    """Streamed rows are not held for the page: the field covers z-scores -3 to 3 (the rows' means +- 3 deviations), no points."""
+    X, labels = circle_rows(1200, 12, 2)
+    labelled_csv(workdir / "rows.csv", X, labels)
+    result = run(["train", "rows.csv", "--features", "x1,x2", "--loss", "bce", "--standardize", "--epochs", "2", "--chunksize", "1000",
+                  "--report", "page.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    text = (workdir / "page.html").read_text()
+    surface = ET.fromstring(re.search(r'<svg xmlns="http://www.w3.org/2000/svg" class="surface".*?</svg>', text, re.S).group(0))
+    assert surface.get("data-low") == "-3.0 -3.0" and surface.get("data-high") == "3.0 3.0"
+    assert surface.findall(f".//{SVG}circle") == []
