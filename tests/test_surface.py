@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -294,8 +295,10 @@ def show_before(args, workdir) -> str:
     return before.stdout
 
 
-@pytest.mark.parametrize("network", [[], ["--features", "x1,x2", "--target", "y1,y2", "--activation", "sigmoid", "--output-activation",
-                                          "sigmoid"], ["--features", "x1,x2", "--output-activation", "sigmoid"]],
+MAZUR = ["--features", "x1,x2", "--target", "y1,y2", "--activation", "sigmoid", "--output-activation", "sigmoid"]
+
+
+@pytest.mark.parametrize("network", [pytest.param([], marks=pytest.mark.slow), MAZUR, ["--features", "x1,x2", "--output-activation", "sigmoid"]],
                          ids=["lecture", "mazur", "one-sigmoid-output"])
 def test_show_of_a_regression_network_is_as_the_starting_commit_drew_it(run, workdir, network):
     """Without a classifier's model file or --data, show --format svg is byte for byte what the code before the
@@ -348,9 +351,18 @@ def classifier_page(request, tmp_path_factory):
     directory = tmp_path_factory.mktemp(loss)
     X, labels = circle_rows(40, 11, classes)
     labelled_csv(directory / "rows.csv", X, labels, header=("x1", "x2", "ring"))
-    subprocess.run([sys.executable, "-m", "fwdback", "train", "rows.csv", "--features", "x1,x2", "--target", "ring", "--loss", loss,
-                    "--hidden", "3", "--activation", "tanh", "--epochs", "40", "--report", "page.html", "--no-save"],
-                   cwd=directory, capture_output=True, check=True)
+    from click.testing import CliRunner
+
+    from fwdback.cli import cli
+
+    before = os.getcwd()
+    os.chdir(directory)
+    try:
+        trained = CliRunner().invoke(cli, ["train", "rows.csv", "--features", "x1,x2", "--target", "ring", "--loss", loss, "--hidden", "3",
+                                           "--activation", "tanh", "--epochs", "40", "--report", "page.html", "--no-save", "-q"])
+    finally:
+        os.chdir(before)
+    assert trained.exit_code == 0, trained.output
     text = (directory / "page.html").read_text()
     block = text.split('<script id="fwdback-data" type="application/json">', 1)[1].split("</script>", 1)[0]
     return directory / "page.html", json.loads(block)
