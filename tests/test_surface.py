@@ -420,6 +420,11 @@ def test_the_pages_surface_moves_with_the_epoch_slider(browser_page, classifier_
         assert_fields_are_the_forward_pass(drawn, by_hand_of(data, data["epochs"]["weights"][index]))
         seen.append([opacity for _, _, opacity in drawn["cells"]])
     assert seen[0] != seen[-1], "the field moved"
+    # A weight a person types moves it too: the last epoch's weights with w1 = 2.5.
+    page.fill('#parameters input[data-set="w1"]', "2.5")
+    typed = list(data["epochs"]["weights"][last])
+    typed[data["network"]["names"].index("w1")] = 2.5
+    assert_fields_are_the_forward_pass(page.evaluate(READ_FIELDS), by_hand_of(data, typed))
     points = page.evaluate("() => Array.from(document.querySelectorAll('svg.surface circle.point')).map(c => c.getAttribute('class'))")
     expected = circle_rows(40, 11, max(2, len(data["network"]["outputs"])))[1]
     classes = sorted(set(expected))
