@@ -18,8 +18,6 @@ import json
 import math
 import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -34,7 +32,6 @@ EPS = np.finfo(float).eps
 HAND = 64 * EPS
 OPACITY = 0.5e-4 + HAND
 SVG = "{http://www.w3.org/2000/svg}"
-BASE = Path("/work/wt/base")
 
 # A 2-3-1 tanh network with a sigmoid output and a 2-2-3 relu network with a softmax: w by unit.
 BINARY = dict(W=[[1.5, -2.0], [0.7, 0.9], [-1.1, 0.4]], V=[[2.0, -1.5, 1.0]], b=[0.1, -0.2, 0.3], c=[-0.25],
@@ -287,29 +284,23 @@ def test_show_data_reads_a_standardised_classifiers_plane_through_its_scaling(ru
         assert probabilities[kind] == pytest.approx(max(probabilities), abs=HAND) and p == pytest.approx(max(probabilities), abs=OPACITY)
 
 
-def show_before(args, workdir) -> str:
-    """What `fwdback show ARGS` wrote before the decision surface: the starting commit's code, run on the same files."""
-    before = subprocess.run([sys.executable, "-c", "from fwdback.cli import cli; cli()", "show", *args], capture_output=True, text=True,
-                            cwd=workdir, env={"PYTHONPATH": str(BASE), "PATH": "/usr/bin:/bin"})
-    assert before.returncode == 0, before.stderr
-    return before.stdout
-
-
 MAZUR = ["--features", "x1,x2", "--target", "y1,y2", "--activation", "sigmoid", "--output-activation", "sigmoid"]
+# What `fwdback show weights.json NETWORK --format svg` wrote before the decision surface: tests/golden/show-ID.svg,
+# made by the starting commit's code (git archive 584c273 fwdback, run on the same weights.json).
+BEFORE = Path(__file__).parent / "golden"
 
 
-@pytest.mark.parametrize("network", [pytest.param([], marks=pytest.mark.slow), MAZUR, ["--features", "x1,x2", "--output-activation", "sigmoid"]],
+@pytest.mark.parametrize("network", [[], MAZUR, ["--features", "x1,x2", "--output-activation", "sigmoid"]],
                          ids=["lecture", "mazur", "one-sigmoid-output"])
-def test_show_of_a_regression_network_is_as_the_starting_commit_drew_it(run, workdir, network):
+def test_show_of_a_regression_network_is_as_the_starting_commit_drew_it(run, workdir, network, request):
     """Without a classifier's model file or --data, show --format svg is byte for byte what the code before the
     surface wrote, for networks of two inputs with sigmoid outputs too (the textbook's, regressions)."""
     k, m = (3, 1) if not network else (2, 2 if "y1,y2" in network else 1)
     names = Parameters(np.zeros(2 * (k + m) + 2 + m), k, 2, n_outputs=m).names
     (workdir / "weights.json").write_text(json.dumps({name: 0.1 * (i + 1) * (-1) ** i for i, name in enumerate(names)}))
-    args = ["weights.json", *network, "--format", "svg"]
-    result = run(["show", *args])
+    result = run(["show", "weights.json", *network, "--format", "svg"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == show_before(args, workdir)
+    assert result.stdout == (BEFORE / f"show-{request.node.callspec.id}.svg").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("args, words", [
