@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -33,7 +32,6 @@ EPS = np.finfo(float).eps
 HAND = 64 * EPS
 OPACITY = 0.5e-4 + HAND
 SVG = "{http://www.w3.org/2000/svg}"
-BASE = Path("/work/wt/base")
 
 # A 2-3-1 tanh network with a sigmoid output and a 2-2-3 relu network with a softmax: w by unit.
 BINARY = dict(W=[[1.5, -2.0], [0.7, 0.9], [-1.1, 0.4]], V=[[2.0, -1.5, 1.0]], b=[0.1, -0.2, 0.3], c=[-0.25],
@@ -162,6 +160,21 @@ def test_the_figures_cells_read_back_as_the_probabilities_and_its_points_as_the_
     assert sorted(inside) == [f"N{h + 1}" for h in range(len(net["W"]))]
 
 
+def test_many_rows_are_drawn_as_at_most_most_points_evenly_spaced_first_and_last_among_them():
+    from fwdback.render.surface import MOST_POINTS, surface_svg
+
+    X = np.column_stack([np.arange(MOST_POINTS + 501, dtype=float), np.zeros(MOST_POINTS + 501)])
+    figure = surface_svg(field(params_of(BINARY), Plane.of_rows(X), 4), ("x1", "x2"), ["a", "b"], X, np.zeros(len(X), dtype=int))
+    cx = [float(point.get("cx")) for point in ET.fromstring(figure).iter(f"{SVG}circle")]
+    assert len(cx) == MOST_POINTS and cx == sorted(cx)
+    frame = ET.fromstring(figure).find(f"{SVG}rect[@class='frame']")
+    left, size = float(frame.get("x")), float(frame.get("width"))
+    plane = Plane.of_rows(X)
+    # Row i is at x1 = i: a point read back within 0.005 px, 0.04 rows here, names its row.
+    rows = np.round([plane.low[0] + (x - left) / size * (plane.high[0] - plane.low[0]) for x in cx]).astype(int)
+    assert rows[0] == 0 and rows[-1] == len(X) - 1 and set(np.diff(rows)) == {1, 2}  # 2501 rows in 2000 even steps
+
+
 def test_each_hidden_units_field_is_its_N_over_its_largest():
     from fwdback.render.surface import unit_fields
     from fwdback.surface import UNIT_CELLS
@@ -244,27 +257,50 @@ def test_show_without_data_draws_a_classifiers_field_alone_over_three_deviations
     assert [text.text for text in surface.findall(f".//{SVG}g[@class='key']//{SVG}text")] == ["a", "b"]
 
 
-def show_before(args, workdir) -> str:
-    """What `fwdback show ARGS` wrote before the decision surface: the starting commit's code, run on the same files."""
-    before = subprocess.run([sys.executable, "-c", "from fwdback.cli import cli; cli()", "show", *args], capture_output=True, text=True,
-                            cwd=workdir, env={"PYTHONPATH": str(BASE), "PATH": "/usr/bin:/bin"})
-    assert before.returncode == 0, before.stderr
-    return before.stdout
+def test_show_data_reads_a_standardised_classifiers_plane_through_its_scaling(run, workdir):
+    X = np.random.default_rng(9).normal(loc=[50.0, 2.0], scale=[10.0, 0.1], size=(40, 2))
+    labelled_csv(workdir / "rows.csv", X, np.where(X[:, 0] + 100 * (X[:, 1] - 2.0) > 50.0, 1, 0))
+    trained = run(["train", "rows.csv", "--features", "x1,x2", "--loss", "bce", "--hidden", "3", "--activation", "tanh",
+                   "--epochs", "20", "--standardize", "-q", "--model", "m.json"])
+    assert trained.exit_code == 0, trained.stderr
+    model = json.loads((workdir / "m.json").read_text())
+    weights, scaling = model["weights"], model["scaling"]
+    net = dict(W=[[weights["w1"], weights["w2"]], [weights["w3"], weights["w4"]], [weights["w5"], weights["w6"]]],
+               V=[[weights["w7"], weights["w8"], weights["w9"]]], b=[weights["b1"], weights["b2"], weights["b3"]], c=[weights["b4"]],
+               activation="tanh", output="sigmoid")
+    result = run(["show", "m.json", "--format", "svg", "--data", "rows.csv"])
+    assert result.exit_code == 0, result.stderr
+    surface = ET.fromstring(result.stdout).findall(f"{SVG}svg")[1]
+    low, high = (list(map(float, surface.get(name).split())) for name in ("data-low", "data-high"))
+    rects = surface.findall(f".//{SVG}g[@class='field']/{SVG}rect")
+    cells = round(math.sqrt(len(rects)))
+    for rect in rects[::53]:
+        r, s = map(int, rect.get("data-cell").split(","))
+        x1, x2 = centre(low[0], high[0], s, cells), centre(low[1], high[1], r, cells)
+        z1 = (x1 - scaling["mean"]["x1"]) / scaling["std"]["x1"]
+        z2 = (x2 - scaling["mean"]["x2"]) / scaling["std"]["x2"]
+        probabilities, _ = by_hand(net, z1, z2)
+        kind, p = decoded(rect, 2)
+        assert probabilities[kind] == pytest.approx(max(probabilities), abs=HAND) and p == pytest.approx(max(probabilities), abs=OPACITY)
 
 
-@pytest.mark.parametrize("network", [[], ["--features", "x1,x2", "--target", "y1,y2", "--activation", "sigmoid", "--output-activation",
-                                          "sigmoid"], ["--features", "x1,x2", "--output-activation", "sigmoid"]],
+MAZUR = ["--features", "x1,x2", "--target", "y1,y2", "--activation", "sigmoid", "--output-activation", "sigmoid"]
+# What `fwdback show weights.json NETWORK --format svg` wrote before the decision surface: tests/golden/show-ID.svg,
+# made by the starting commit's code (git archive 584c273 fwdback, run on the same weights.json).
+BEFORE = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize("network", [[], MAZUR, ["--features", "x1,x2", "--output-activation", "sigmoid"]],
                          ids=["lecture", "mazur", "one-sigmoid-output"])
-def test_show_of_a_regression_network_is_as_the_starting_commit_drew_it(run, workdir, network):
+def test_show_of_a_regression_network_is_as_the_starting_commit_drew_it(run, workdir, network, request):
     """Without a classifier's model file or --data, show --format svg is byte for byte what the code before the
     surface wrote, for networks of two inputs with sigmoid outputs too (the textbook's, regressions)."""
     k, m = (3, 1) if not network else (2, 2 if "y1,y2" in network else 1)
     names = Parameters(np.zeros(2 * (k + m) + 2 + m), k, 2, n_outputs=m).names
     (workdir / "weights.json").write_text(json.dumps({name: 0.1 * (i + 1) * (-1) ** i for i, name in enumerate(names)}))
-    args = ["weights.json", *network, "--format", "svg"]
-    result = run(["show", *args])
+    result = run(["show", "weights.json", *network, "--format", "svg"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == show_before(args, workdir)
+    assert result.stdout == (BEFORE / f"show-{request.node.callspec.id}.svg").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("args, words", [
@@ -306,9 +342,18 @@ def classifier_page(request, tmp_path_factory):
     directory = tmp_path_factory.mktemp(loss)
     X, labels = circle_rows(40, 11, classes)
     labelled_csv(directory / "rows.csv", X, labels, header=("x1", "x2", "ring"))
-    subprocess.run([sys.executable, "-m", "fwdback", "train", "rows.csv", "--features", "x1,x2", "--target", "ring", "--loss", loss,
-                    "--hidden", "3", "--activation", "tanh", "--epochs", "40", "--report", "page.html", "--no-save"],
-                   cwd=directory, capture_output=True, check=True)
+    from click.testing import CliRunner
+
+    from fwdback.cli import cli
+
+    before = os.getcwd()
+    os.chdir(directory)
+    try:
+        trained = CliRunner().invoke(cli, ["train", "rows.csv", "--features", "x1,x2", "--target", "ring", "--loss", loss, "--hidden", "3",
+                                           "--activation", "tanh", "--epochs", "40", "--report", "page.html", "--no-save", "-q"])
+    finally:
+        os.chdir(before)
+    assert trained.exit_code == 0, trained.output
     text = (directory / "page.html").read_text()
     block = text.split('<script id="fwdback-data" type="application/json">', 1)[1].split("</script>", 1)[0]
     return directory / "page.html", json.loads(block)
@@ -366,6 +411,11 @@ def test_the_pages_surface_moves_with_the_epoch_slider(browser_page, classifier_
         assert_fields_are_the_forward_pass(drawn, by_hand_of(data, data["epochs"]["weights"][index]))
         seen.append([opacity for _, _, opacity in drawn["cells"]])
     assert seen[0] != seen[-1], "the field moved"
+    # A weight a person types moves it too: the last epoch's weights with w1 = 2.5.
+    page.fill('#parameters input[data-set="w1"]', "2.5")
+    typed = list(data["epochs"]["weights"][last])
+    typed[data["network"]["names"].index("w1")] = 2.5
+    assert_fields_are_the_forward_pass(page.evaluate(READ_FIELDS), by_hand_of(data, typed))
     points = page.evaluate("() => Array.from(document.querySelectorAll('svg.surface circle.point')).map(c => c.getAttribute('class'))")
     expected = circle_rows(40, 11, max(2, len(data["network"]["outputs"])))[1]
     classes = sorted(set(expected))
@@ -397,3 +447,16 @@ CONTRAST_OF = """
   };
   const ratio = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
 """
+
+
+def test_a_streamed_classifiers_page_draws_its_surface_over_three_z_scores_without_points(run, workdir):
+    """Streamed rows are not held for the page: the field covers z-scores -3 to 3 (the rows' means +- 3 deviations), no points."""
+    X, labels = circle_rows(1200, 12, 2)
+    labelled_csv(workdir / "rows.csv", X, labels)
+    result = run(["train", "rows.csv", "--features", "x1,x2", "--loss", "bce", "--standardize", "--epochs", "2", "--chunksize", "1000",
+                  "--report", "page.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    text = (workdir / "page.html").read_text()
+    surface = ET.fromstring(re.search(r'<svg xmlns="http://www.w3.org/2000/svg" class="surface".*?</svg>', text, re.S).group(0))
+    assert surface.get("data-low") == "-3.0 -3.0" and surface.get("data-high") == "3.0 3.0"
+    assert surface.findall(f".//{SVG}circle") == []

@@ -3,8 +3,9 @@
  * hidden unit's own field in its node, recomputed by network.js's forward pass at the centres of
  * the same cells whenever the weights shown change (the epoch slider, an update, weights a
  * person sets or trains). The colours as render/surface.py paints them: a cell in its likeliest
- * class's colour (its class "k0", "k1", ..., which the scheme's style colours) at opacity (P - 1/q) / (1 - 1/q); a unit's cell blue where N > 0, orange where
- * N < 0, at opacity |N| over the unit's largest |N| on the plane. */
+ * class's colour (its class "k0", "k1", ..., which the scheme's style colours) at opacity
+ * (P - 1/q) / (1 - 1/q); a unit's cell blue where N > 0, orange where N < 0, at opacity |N| over
+ * the unit's largest |N| on the plane. */
 (function () {
   "use strict";
   const page = window.fwdbackPage;
@@ -29,7 +30,8 @@
   const cells = Array.prototype.slice.call(figure.querySelectorAll("g.field rect"));
   const fieldGrid = centres(Math.round(Math.sqrt(cells.length)));
   const units = Array.prototype.slice.call(document.querySelectorAll("svg.network g.unit-field")).map(function (group) {
-    return { unit: Number(group.getAttribute("data-unit").slice(1)) - 1, cells: Array.prototype.slice.call(group.querySelectorAll("rect")) };
+    return { unit: Number(group.getAttribute("data-unit").slice(1)) - 1,
+             cells: Array.prototype.slice.call(group.querySelectorAll("rect")) };
   });
   const unitGrid = units.length ? centres(Math.round(Math.sqrt(units[0].cells.length))) : null;
 

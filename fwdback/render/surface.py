@@ -108,15 +108,16 @@ def _cells(likeliest: np.ndarray, strength: np.ndarray, colours: Sequence[str], 
         for r in range(c) for s in range(c))
 
 
-def unit_fields(field: Field) -> dict[str, str]:
+def unit_fields(computed: Field) -> dict[str, str]:
     """Each hidden unit's field as a fragment for its node (svg.network_svg's `inside`), by its
     symbol ("N1"): a square of 2 * NODE_RADIUS a side at the origin, clipped to the node's circle."""
     negative, positive = PALETTE["light"]["negative"], PALETTE["light"]["positive"]
     fragments = {}
-    for h, N in enumerate(field.N):
+    for h, N in enumerate(computed.N):
         signed = unit_strength(N)
         cells = _cells((signed >= 0).astype(int), np.abs(signed), (negative, positive), ("negative", "positive"), 2 * NODE_RADIUS)
-        fragments[f"N{h + 1}"] = f'<g class="unit-field" data-unit="N{h + 1}" clip-path="url(#unit-clip)" shape-rendering="crispEdges">{cells}</g>'
+        fragments[f"N{h + 1}"] = (f'<g class="unit-field" data-unit="N{h + 1}" clip-path="url(#unit-clip)" '
+                                  f'shape-rendering="crispEdges">{cells}</g>')
     return fragments
 
 
@@ -174,15 +175,17 @@ def surface_svg(field: Field, features: Sequence[str], labels: Sequence, X: np.n
         f'<text x="18" dominant-baseline="central">{escape(terminal_text(str(label)))}</text></g>'
         for j, (label, colour) in enumerate(zip(labels, colours)))
     title = f"The classes' probabilities over ({x_name}, {y_name}), the rows over them"
-    corners = (f'data-low="{float(low[0])!r} {float(low[1])!r}" data-high="{float(high[0])!r} {float(high[1])!r}" data-colours="{" ".join(colours)}" '
-               f'data-positive="{PALETTE["light"]["positive"]}" data-negative="{PALETTE["light"]["negative"]}"')
+    corners = (f'data-low="{float(low[0])!r} {float(low[1])!r}" data-high="{float(high[0])!r} {float(high[1])!r}" '
+               f'data-colours="{" ".join(colours)}" data-positive="{PALETTE["light"]["positive"]}" '
+               f'data-negative="{PALETTE["light"]["negative"]}"')
+    drawn_cells = _cells(likeliest, strength, colours, [f"k{j}" for j in range(q)], FIELD_SIZE)
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" class="surface" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" {corners} role="img" aria-label="{title}">',
         f"<style>{SURFACE_STYLE}</style><title>{title}</title>",
         f'<rect class="back" width="{width}" height="{height}"/>',
         f'<text class="title" x="{LEFT}" y="20">P(class) over ({x_name}, {y_name})</text>',
-        f'<g class="field" transform="translate({LEFT} {TOP})" shape-rendering="crispEdges">{_cells(likeliest, strength, colours, [f"k{j}" for j in range(q)], FIELD_SIZE)}</g>',
+        f'<g class="field" transform="translate({LEFT} {TOP})" shape-rendering="crispEdges">{drawn_cells}</g>',
         f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{FIELD_SIZE}" height="{FIELD_SIZE}"/>',
         f'<g class="points">{points}</g>', *ticks, names, f'<g class="key">{key}</g>', "</svg>",
     ])

@@ -80,7 +80,6 @@ STYLE = f"""
   .node text.name {{ font-size: 12px; fill: #555555; }}
   .node text.before {{ text-anchor: end; }}
   .node text.after {{ text-anchor: start; }}
-  .node.fielded > text:not(.name):not(.activation) {{ paint-order: stroke; stroke: #ffffff; stroke-width: 3px; stroke-linejoin: round; }}
   .label, .bias text {{ font-size: {LABEL_SIZE}px; dominant-baseline: central; }}
   .label {{ text-anchor: middle; paint-order: stroke; stroke: #ffffff; stroke-width: 4px; stroke-linejoin: round; }}
   .bias text {{ text-anchor: middle; }}
@@ -90,8 +89,6 @@ STYLE = f"""
   .network .negative {{ stroke: {NEGATIVE}; }}
   .network .arrow.positive {{ fill: {POSITIVE}; stroke: none; }}
   .network .arrow.negative {{ fill: {NEGATIVE}; stroke: none; }}
-  .unit-field .positive {{ fill: {POSITIVE}; stroke: none; }}
-  .unit-field .negative {{ fill: {NEGATIVE}; stroke: none; }}
   .node text.activation, .frozen-legend text, .gradient-key text, .unlabelled text.heading {{ font-size: 11.5px; fill: #555555; font-family: system-ui, sans-serif; }}
   tspan.frozen {{ font-style: italic; }}
   [data-param]:focus {{ outline: none; }}
@@ -101,13 +98,24 @@ STYLE = f"""
     .node circle {{ fill: {PALETTE["dark"]["back"]}; stroke: #dddddd; }}
     .node text, .label, .bias text, .unlabelled text, .axis text, .keys text, .title {{ fill: #eeeeee; }}
     .node text.name, .node text.activation, .frozen-legend text, .gradient-key text, .unlabelled text.heading {{ fill: #bbbbbb; }}
-    .label, .node.fielded > text:not(.name):not(.activation) {{ stroke: {PALETTE["dark"]["back"]}; }}
+    .label {{ stroke: {PALETTE["dark"]["back"]}; }}
     .network .positive {{ stroke: {POSITIVE_DARK}; }}
     .network .negative {{ stroke: {NEGATIVE_DARK}; }}
     .network .arrow.positive {{ fill: {POSITIVE_DARK}; }}
     .network .arrow.negative {{ fill: {NEGATIVE_DARK}; }}
-    .unit-field .positive {{ fill: {POSITIVE_DARK}; stroke: none; }}
-    .unit-field .negative {{ fill: {NEGATIVE_DARK}; stroke: none; }}
+  }}
+"""
+
+# What a figure with units' fields (network_svg's `inside`) adds: each cell's colour by its sign, and
+# the unit's symbol on a halo over it.
+FIELD_STYLE = f"""
+  .node.fielded > text:not(.name):not(.activation) {{ paint-order: stroke; stroke: #ffffff; stroke-width: 3px; stroke-linejoin: round; }}
+  .unit-field .positive {{ fill: {POSITIVE}; stroke: none; }}
+  .unit-field .negative {{ fill: {NEGATIVE}; stroke: none; }}
+  @media (prefers-color-scheme: dark) {{
+    .node.fielded > text:not(.name):not(.activation) {{ stroke: {PALETTE["dark"]["back"]}; }}
+    .unit-field .positive {{ fill: {POSITIVE_DARK}; }}
+    .unit-field .negative {{ fill: {NEGATIVE_DARK}; }}
   }}
 """
 
@@ -242,7 +250,7 @@ def network_svg(
         f'width="{width:.0f}" height="{height:.0f}" style="min-width: {width * 11 / LABEL_SIZE:.0f}px" '
         f'data-widest-edge="{widest_edge:g}"{scale} role="img" '
         f'aria-label="{description}">',
-        f"<style>{STYLE}</style>",
+        f"<style>{STYLE}{FIELD_STYLE if inside else ''}</style>",
         f"<title>{description}</title>",
         _ARROWS if not inside else _ARROWS.replace("</defs>", _UNIT_CLIP + "</defs>"),
         f'<rect class="backdrop" width="{width:.0f}" height="{height:.0f}"/>',
