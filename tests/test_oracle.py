@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from oracle import DIVISORS, Shape, Update, central_differences, forward, gradients, loss, minibatch_epoch
+from oracle import DIVISORS, LOG_LOSSES, Shape, Update, central_differences, forward, gradients, loss, minibatch_epoch
 
 # The lecture's network on two rows, worked by hand (as in lecture-notes.txt: N1 = w1 x1 + w2 x2
 # + w3 x3 + b1, N2 = w4 x1 + w5 x2 + w6 x3 + b2, yhat = w7 N1 + w8 N2 + b3, L = (1/n) sum (y - yhat)^2).
@@ -88,7 +88,7 @@ SHAPES = [Shape(), Shape(2, 3, 1, "tanh"), Shape(3, 2, 2, "sigmoid", "sigmoid"),
           Shape(1, 2, 3, "identity", "tanh")]
 
 
-@pytest.mark.parametrize("convention", list(DIVISORS))
+@pytest.mark.parametrize("convention", [name for name in DIVISORS if name not in LOG_LOSSES])
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_the_chain_rule_equals_central_differences(shape, convention):
     rng = np.random.default_rng(len(shape.names))
