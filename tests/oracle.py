@@ -18,7 +18,7 @@ row by row in plain Python floats (math.exp, math.log1p), not as fwdback compute
                    L = (1/n) sum_i -(y log yhat + (1 - y) log(1 - yhat))
                      = (1/n) sum_i y softplus(-a) + (1 - y) softplus(a)   (log sigmoid(a) = -softplus(-a))
     cross-entropy  yhat_o = exp(a_o) / sum_l exp(a_l)     (one output per class; y one-hot)
-                   L = (1/n) sum_i -sum_o y_o log yhat_o,  log yhat_o = a_o - max a - log sum_l exp(a_l - max a)
+                   L = (1/n) sum_i -sum_o y_o log yhat_o,  -log yhat_o = log sum_l exp(a_l - a_o) (minus_log_softmax)
 
 and their backward pass is the chain rule WITHOUT the cancellation: dL/dyhat times the link's
 derivative (sigmoid'(a) = yhat (1 - yhat); the softmax's Jacobian yhat_o (delta_ol - yhat_l) as a
@@ -135,9 +135,16 @@ def log_loss_term(row: list[float], y: list[float], loss_name: str) -> float:
     if loss_name == "bce":
         (a,), (t,) = row, y
         return t * softplus(-a) + (1.0 - t) * softplus(a)
+    return math.fsum(t * minus_log_softmax(row, o) for o, t in enumerate(y) if t != 0.0)
+
+
+def minus_log_softmax(row: list[float], o: int) -> float:
+    """-log yhat_o = log sum_l exp(a_l - a_o): log1p of the others' exp(a_l - a_o) where a_o is the
+    largest (so that a loss near 0 keeps its digits), else (max a - a_o) + log sum_l exp(a_l - max a)."""
     top = max(row)
-    log_total = top + math.log(math.fsum(math.exp(a - top) for a in row))
-    return math.fsum(t * (log_total - a) for a, t in zip(row, y) if t != 0.0)
+    if row[o] == top:
+        return math.log1p(math.fsum(math.exp(a - top) for l, a in enumerate(row) if l != o))
+    return (top - row[o]) + math.log(math.fsum(math.exp(a - top) for a in row))
 
 
 def probabilities(p: dict, X, shape: Shape, loss_name: str) -> list[list[float]]:
