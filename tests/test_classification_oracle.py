@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import oracle
-from fwdback.network import Parameters, backward, forward, loss, update
+from fwdback.network import Parameters, backward, forward, init_parameters, loss, update
 from fwdback.plan import TrainingPlan
 from fwdback.training import fit_rows, prepare
 
@@ -143,3 +143,189 @@ def test_the_worked_example_s_update_by_network_py_and_by_training():
         assert abs(stepped[name] - expected[name]) <= tolerance[name], name
         assert abs(trained[name] - expected[name]) <= tolerance[name], name
     assert abs(result.losses[0] - sheet["loss"]) <= CHAIN * U * size["loss"]
+
+
+# --- whole training runs against the oracle, across the regressor's options --------------------
+#
+# Each run is a few epochs of training.fit_rows from drawn weights; the oracle repeats it in plain
+# Python (its own forward pass, log loss and chain rule through yhat, update rules as their papers
+# write them, split, z-scores and early stopping from their documented rules).
+#
+# The tolerance follows the arithmetic. At each update the two computations' gradients differ by
+# at most 4 (rows + 10) U times the sum of the gradient's terms' magnitudes (oracle.gradients
+# absolute=True; test_engines.oracle_values derives it), and the updates' own arithmetic by a few
+# U of the weights and the step: the weights take in at most lr (that) / (1 - mu) with momentum
+# (a velocity's error is added to the weights again mu + mu^2 + ... times), and with adam its step's
+# sensitivity to g, at most 2 lr / (sqrt(shat) + eps) per unit of g. Later updates carry an error
+# in the weights on, amplified by at most `growth`: the oracle's run again from weights one unit
+# in the last place away, its largest departure over the run in units of that nudge. So the
+# weights after update s differ by at most growth times the sum of the injected errors so far,
+# and an epoch's loss, taken before its updates, by the loss's slope times that plus both
+# computations' rounding of the loss (oracle.loss_rounding, twice).
+
+LINK = {"bce": "sigmoid", "cross-entropy": "softmax"}
+
+
+def classification_rows(loss_name: str, n: int, k: int, seed: int, offset: float = 0.0, spread: float = 1.0):
+    """n rows of k features (mean `offset`, scale `spread`) and their classes as the network's
+    targets: 0/1 for bce, one-hot over 3 classes for cross-entropy; classes follow the features
+    with noise, so that training moves the weights."""
+    rng = np.random.default_rng([seed, n, k])
+    X = rng.normal(size=(n, k))
+    score = X @ np.linspace(1.0, -0.5, k) + 0.7 * rng.normal(size=n)
+    if loss_name == "bce":
+        Y = (score > 0).astype(float)
+    else:
+        Y = np.eye(3)[np.digitize(score, [-0.5, 0.5])]
+    return offset + spread * X, Y
+
+
+class OracleRun:
+    """One run of the oracle: `weights[e]` the weights after epoch e's updates (weights[0] the
+    initial), `losses[e]` epoch e + 1's loss before its updates, `val_losses` likewise on the held
+    rows; `injected[s]` the largest error update s can add to the weights (module comment) and
+    `slopes[e]` the sum over epoch e + 1's loss's gradient magnitudes."""
+
+    def __init__(self, p: dict, X, Y, shape: oracle.Shape, plan: TrainingPlan, epochs: int, val=None):
+        rule = oracle.Update(plan.optimizer, plan.lr, mu=plan.momentum, beta1=plan.beta1, beta2=plan.beta2,
+                             eps=plan.epsilon, frozen=frozenset(plan.freeze))
+        n = len(X)
+        self.weights, self.losses, self.val_losses, self.injected, self.slopes, self.roundings = [p], [], [], [], [], []
+        for epoch in range(1, epochs + 1):
+            if val is not None:
+                self.val_losses.append(oracle.loss(p, *val, shape, plan.loss))
+            if plan.batch_size is None:
+                batches = [np.arange(n)]
+            else:
+                order = np.random.default_rng([1, plan.seed, epoch]).permutation(n) if plan.shuffle else np.arange(n)
+                batches = [order[i : i + plan.batch_size] for i in range(0, n, plan.batch_size)]
+            total, slope, rounding = 0.0, 0.0, 0.0
+            for rows in batches:
+                share = len(rows) / n  # a mean's d(b) / d(n)
+                total += share * oracle.loss(p, X[rows], Y[rows], shape, plan.loss)
+                rounding += share * oracle.loss_rounding(p, X[rows], Y[rows], shape, plan.loss)
+                g = oracle.gradients(p, X[rows], Y[rows], shape, plan.loss)
+                size = oracle.gradients(p, X[rows], Y[rows], shape, plan.loss, absolute=True)
+                slope += share * sum(size.values())
+                dg = {name: 4 * (len(rows) + 10) * U * size[name] for name in shape.names}
+                new = rule.step(p, g)
+                self.injected.append(max(self._sensitivity(rule, name) * dg[name] + 4 * U * (abs(new[name]) + abs(new[name] - p[name]))
+                                         for name in shape.names if name not in rule.frozen))
+                p = new
+            self.losses.append(total)
+            self.slopes.append(slope)
+            self.roundings.append(rounding)
+            self.weights.append(p)
+
+    @staticmethod
+    def _sensitivity(rule: oracle.Update, name: str) -> float:
+        """How far one unit of error in g moves the weights, over the updates to come (module comment)."""
+        if rule.rule == "adam":
+            return 2 * rule.eta / (math.sqrt(rule.s[name] / (1 - rule.beta2**rule.t)) + rule.eps)
+        if rule.rule in ("momentum", "nesterov"):
+            return rule.eta / (1 - rule.mu)
+        return rule.eta
+
+    def vectors(self, names) -> np.ndarray:
+        return np.array([[w[name] for name in names] for w in self.weights])
+
+
+def growth(p: dict, X, Y, shape, plan, epochs: int, val=None) -> float:
+    """How much the oracle's run amplifies a rounding of its weights (module comment): at least 1."""
+    signs = np.where(np.random.default_rng(0).random(len(p)) < 0.5, -np.inf, np.inf)
+    nudged = {name: float(np.nextafter(value, sign)) for (name, value), sign in zip(p.items(), signs)}
+    nudge = max(abs(nudged[name] - p[name]) for name in p)
+    names = list(p)
+    base, again = OracleRun(p, X, Y, shape, plan, epochs, val).vectors(names), OracleRun(nudged, X, Y, shape, plan, epochs, val).vectors(names)
+    return max(1.0, float(np.abs(again - base).max() / nudge))
+
+
+def split_rows(n: int, plan: TrainingPlan):
+    """(held, kept) by the documented rule: round(val_split n) rows held, the first of a seeded
+    permutation (numpy's default_rng([2, seed])), each side in the data's order."""
+    held = round(plan.val_split * n)
+    order = np.random.default_rng([2, plan.seed]).permutation(n)
+    return np.sort(order[:held]), np.sort(order[held:])
+
+
+TRAJECTORY_OPTIONS = {  # each option of the regressor, from a base of 3 tanh units, full batches, gd
+    "tanh": {},
+    "identity": dict(activation="identity"),
+    "relu": dict(activation="relu"),
+    "sigmoid": dict(activation="sigmoid"),
+    "one unit": dict(H=1),
+    "six units": dict(H=6),
+    "batches shuffled": dict(batch_size=5),
+    "batches in file order": dict(batch_size=5, shuffle=False),
+    "momentum": dict(optimizer="momentum", momentum=0.8),
+    "nesterov": dict(optimizer="nesterov", momentum=0.8),
+    "adam": dict(optimizer="adam", lr=0.05),
+    "adam, batches": dict(optimizer="adam", lr=0.05, batch_size=6),
+    "frozen w1 and b1": dict(freeze=("w1", "b1")),
+    "no biases": dict(bias=False),
+    "standardized": dict(standardize=True),
+    "early stopping": dict(val_split=0.25, patience=2, min_delta=0.02, epochs=10),  # stops after epoch 7
+}
+SHAPE_OPTIONS = ("H", "activation", "bias")
+
+
+@pytest.mark.parametrize("option", list(TRAJECTORY_OPTIONS))
+@pytest.mark.parametrize("loss_name", ["bce", "cross-entropy"])
+def test_training_follows_the_oracle_s_trajectory(loss_name, option):
+    settings = TRAJECTORY_OPTIONS[option]
+    network = {"H": 3, "activation": "tanh", "bias": True} | {key: settings[key] for key in SHAPE_OPTIONS if key in settings}
+    plan = TrainingPlan(**{"epochs": 6, "lr": 1.0, "tol": 0, "standardize": False, "loss": loss_name}
+                        | {key: value for key, value in settings.items() if key not in SHAPE_OPTIONS})
+    m = 1 if loss_name == "bce" else 3
+    standardized = bool(plan.standardize)
+    X, Y = classification_rows(loss_name, 16, 2, seed=len(option), offset=3.0 if standardized else 0.0, spread=5.0 if standardized else 1.0)
+    initial = init_parameters(np.random.default_rng(len(option)), 2, network["H"], network["activation"], n_outputs=m,
+        output_activation=LINK[loss_name], bias=network["bias"])
+    shape = oracle.Shape(2, network["H"], m, network["activation"], LINK[loss_name], network["bias"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = fit_rows(prepare(X, Y, plan), initial, plan).result
+
+    train_X, train_Y, val = X, Y, None
+    if plan.val_split:
+        held, kept = split_rows(len(X), plan)
+        train_X, train_Y, val = X[kept], Y[kept], (X[held], Y[held])
+    if standardized:
+        mean, std = train_X.mean(axis=0), train_X.std(axis=0)
+        train_X = (train_X - mean) / std
+        val = None if val is None else ((val[0] - mean) / std, val[1])
+    p = initial.as_dict()
+    run = OracleRun(p, train_X, train_Y, shape, plan, plan.epochs, val)
+    amplification = growth(p, train_X, train_Y, shape, plan, plan.epochs, val)
+    names = list(initial.names)
+    if network["activation"] == "relu":  # clear of the kink all run, where the two could take different sides
+        assert min(np.abs(oracle.forward(w, train_X, shape).Z).min() for w in run.weights) > 1e-6
+    steps_per_epoch = len(run.injected) // plan.epochs
+    weight_tolerance = [amplification * sum(run.injected[: e * steps_per_epoch]) for e in range(plan.epochs + 1)]
+
+    epochs = plan.epochs
+    if plan.patience is not None:  # the documented rule: a best while the monitored loss improves by more than min_delta
+        best, best_epoch, waited = None, None, 0
+        for epoch, monitored in enumerate(run.val_losses, start=1):
+            if best is None or monitored < best - plan.min_delta:
+                assert best is None or abs(monitored - (best - plan.min_delta)) > 2 * weight_tolerance[epoch - 1] * run.slopes[epoch - 1] + 1e-12
+                best, best_epoch, waited = monitored, epoch, 0
+                continue
+            waited += 1
+            if waited >= plan.patience:
+                epochs = epoch
+                break
+        assert epochs < plan.epochs, "the run stops early"
+        assert result.best_epoch == best_epoch
+        np.testing.assert_array_less(np.abs(result.final.vector - run.vectors(names)[best_epoch - 1]), weight_tolerance[best_epoch - 1] + 1e-300)
+        val_tolerance = [weight_tolerance[e] * run.slopes[e] * 4 + 2 * run.roundings[e] for e in range(epochs)]
+        assert np.all(np.abs(result.val_losses - run.val_losses[:epochs]) <= val_tolerance)
+    else:
+        for name in plan.freeze:
+            assert result.final.as_dict()[name] == p[name]
+        assert np.all(np.abs(result.final.vector - run.vectors(names)[-1]) <= weight_tolerance[-1])
+    assert result.epochs_run == epochs
+    loss_tolerance = np.array([weight_tolerance[e] * run.slopes[e] + 2 * run.roundings[e] for e in range(epochs)])
+    assert np.all(np.abs(result.losses - np.array(run.losses[:epochs])) <= loss_tolerance)
+    # The check has teeth: the runs move the weights far more than the tolerance.
+    assert weight_tolerance[epochs] < 1e-9 * np.abs(run.vectors(names)[epochs] - run.vectors(names)[0]).max()
