@@ -42,30 +42,45 @@ class Classes:
         """The network's outputs for these classes: 1 for bce's sigmoid, one per class for a softmax."""
         return 1 if loss.binary else len(self.labels)
 
-    def indices(self, values):
-        """Each row's class index, shape (n,) ints; UnknownClass names the first row whose label is none of them."""
+    def indices(self, values, rows_before: int = 0):
+        """Each row's class index, shape (n,) ints; UnknownClass names the first row whose label is
+        none of them (the rows counted from rows_before + 1)."""
         import numpy as np
 
         position = {label: j for j, label in enumerate(self.labels)}
         found = []
-        for row, value in enumerate(values, start=1):
+        for row, value in enumerate(values, start=rows_before + 1):
             index = position.get(value)
             if index is None:
                 raise UnknownClass(value, row, self.labels)
             found.append(index)
         return np.asarray(found, dtype=np.intp)
 
-    def targets(self, values, loss: Loss):
+    def targets(self, values, loss: Loss, rows_before: int = 0):
         """The network's targets for labels `values`: shape (n,) of 0/1 for bce, (n, m) one-hot for cross-entropy."""
         import numpy as np
 
-        index = self.indices(values)
+        index = self.indices(values, rows_before)
         if loss.binary:
             return index.astype(np.float64)
         return np.eye(len(self.labels))[index]
 
     def __len__(self) -> int:
         return len(self.labels)
+
+
+def class_targets(labels, loss: Loss, classes: Classes | None = None, source: str | None = None,
+                  column: str | None = None, rows_before: int = 0):
+    """(y, classes): the network's targets for a classifier's `labels` (one per row; Classes.targets'
+    shapes) and their classes: those of the labels, checked for `loss` (ClassCount), or the given
+    `classes` (a model's: UnknownClass for a label not among them). `source` and `column` name the
+    labels' data and column in those errors, whose rows are counted from rows_before + 1."""
+    try:
+        classes = Classes.of(labels).check(loss) if classes is None else classes
+        return classes.targets(labels, loss, rows_before), classes
+    except (ClassCount, UnknownClass) as error:
+        error.source, error.column = source, column
+        raise
 
 
 def _is_number(value) -> bool:

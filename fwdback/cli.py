@@ -268,14 +268,15 @@ _SEP = click.option("--sep", callback=_separator, help="Field separator of the C
 
 
 def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_when_large=False, model_columns=False,
-                  parts=None):
+                  parts=None, labels=False):
     """The data set (with `chunk_rows`, its header only: the rows are streamed); `notes` receives
     what to say of a detected separator, trimmed header names and streaming.
 
     With `stream_when_large`, a file whose text turns out larger than STREAM_ABOVE_BYTES
     (measured by what is read, after decompression) is streamed instead, with a note.
     `model_columns`: the columns are a model's, not chosen with --features/--target. `parts`
-    (sources.Parts): DATA is those files, read part by part.
+    (sources.Parts): DATA is those files, read part by part. `labels`: the target column holds
+    a classifier's class labels (data.load_dataset's).
     """
     from .data import STREAM_ABOVE_BYTES, TRAIN_CHUNK_ROWS, TextLargerThan, load_dataset, stream_dataset
     from .reader import separator_name
@@ -288,7 +289,8 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
         dataset = stream_dataset(data, features, target, sep, chunk_rows)
     else:
         try:
-            dataset = load_dataset(data, features, target, sep, STREAM_ABOVE_BYTES if stream_when_large else None, model_columns)
+            dataset = load_dataset(data, features, target, sep, STREAM_ABOVE_BYTES if stream_when_large else None, model_columns,
+                                   labels=labels)
         except TextLargerThan as large:
             notes.append(
                 f"Streaming {large.source} in chunks of {TRAIN_CHUNK_ROWS:,} rows, as its text is larger than "
@@ -502,7 +504,8 @@ def _train(options: dict):
     from .modelfile import replaced_model
     from .outputs import Outputs, Stdout, check_appends_to
     from .reports.train import history_header
-    from .run import prepare_rows, starting_point
+    from .losses import LOSSES
+    from .run import classifier_network, found_classes, prepare_rows, starting_point
 
     plan = TrainingPlan(**{name: options.pop(name) for name in TrainingPlan.__dataclass_fields__})
     network = _network(options)
@@ -521,6 +524,11 @@ def _train(options: dict):
         figures = {option: outputs.file(path, option, example=example) for option, path, example in
                    (("--report", run.report_path, "run.html"), ("--plot", run.plot_path, "loss.svg")) if path}
         outputs.check_stdout()
+        notes, dataset = [], None
+        if run.resume_path is None and LOSSES[plan.loss].classifies:  # its classes, and so its outputs, are the data's
+            network = classifier_network(network, plan.loss)
+            dataset = _training_data(run, network, plan, notes)
+            network = classifier_network(network, plan.loss, found_classes(dataset, plan.loss))
         start = starting_point(plan, network, init=run.init_path, resume=run.resume_path,
                                given=_given(*TrainingPlan.__dataclass_fields__, *_NETWORK_OPTIONS))
         plan, resumed = start.plan, start.resumed
@@ -528,10 +536,11 @@ def _train(options: dict):
             header = history_header(start.weights.params.names, _state_names(plan))
             check_appends_to(history_output, header, "a history of this network",
                              None if resumed is None else resumed.training.history_sha256, run.resume_path)
-        notes = _resumed_notes(resumed, run.resume_path)
-        dataset = _training_data(run, start, notes)
+        if dataset is None:
+            notes = _resumed_notes(resumed, run.resume_path)
+            dataset = _training_data(run, start.network, plan, notes, resumed is not None)
         cluster = cluster_started.enter_context(_cluster(run.dask))  # once every option is known to go with --dask
-        rows = prepare_rows(dataset, plan, start.weights.scaling, cluster)
+        rows = prepare_rows(dataset, plan, start.weights.scaling, cluster, start.network.classes)
         notes += _init_scaling_note(run.init_path, start.weights, dataset.source) + _scaling_notes(rows, plan, dataset.source)
         stdout = Stdout(saving=not run.no_save or run.history_path is not None)
         csv_out = stdout if run.output_format == "csv" and not run.quiet_stdout else None
@@ -604,19 +613,23 @@ def _resumed_notes(resumed, resume_path) -> list[str]:
             "larger --patience."]
 
 
-def _training_data(run: _Train, start, notes):
-    """The training data: loaded, or streamed where --chunksize asks or a large file allows it."""
+def _training_data(run: _Train, network, plan, notes, of_resume: bool = False):
+    """The training data of `network` (run.NetworkSettings; `of_resume`: a resumed model's) by
+    `plan`: loaded, or streamed where --chunksize asks or a large file allows it; a classifier's
+    target column as class labels."""
     from .data import TRAIN_CHUNK_ROWS, rereadable
+    from .losses import LOSSES
     from .run import check_dask, streaming_conflict
 
-    network = start.network
-    conflict = streaming_conflict(start, run.history_path is not None)
+    conflict = streaming_conflict(network, plan, run.history_path is not None, of_resume)
+    labels = LOSSES[plan.loss].classifies
     if run.dask is not None:
-        check_dask(start.plan, network, run.chunksize)
-        return _load_dataset(run.data, network.features, network.target, run.sep, notes, TRAIN_CHUNK_ROWS, parts=run.parts)
+        check_dask(plan, network, run.chunksize)
+        return _load_dataset(run.data, network.features, network.target, run.sep, notes, TRAIN_CHUNK_ROWS, parts=run.parts,
+                             labels=labels)
     chunk_rows = _chunk_rows(run.data, run.chunksize, conflict)
     return _load_dataset(run.data, network.features, network.target, run.sep, notes, chunk_rows,
-                         conflict is None and rereadable(run.data), parts=run.parts)
+                         conflict is None and rereadable(run.data), parts=run.parts, labels=labels)
 
 
 def _scaling_notes(rows, plan, source, shown_raw: bool = False) -> list[str]:
@@ -738,7 +751,7 @@ def _trained_model(fitted, dataset):
     from .modelfile import Model
 
     return Model(fitted.params, dataset.features, dataset.target, fitted.training_record(dataset.source),
-                 fitted.rows.scaling)
+                 fitted.rows.scaling, fitted.start.network.classes)
 
 
 def _end_interrupted(fitted, model, run: _Train, received, model_output, outputs, stdout):

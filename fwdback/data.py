@@ -50,7 +50,8 @@ class TextLargerThan(Exception):
 @dataclass
 class Dataset:
     """Training data.  X : shape (n, k), y : shape (n,), or (n, m) for a tuple of m target
-    names; `sep` is the separator the file used.
+    names; `sep` is the separator the file used. A classifier's target column read as class
+    labels (load_dataset's `labels`): y is an object array, shape (n,), of them (labels_of).
 
     X and y are views into one float64 block, so the rows are held once. `trimmed` lists the
     header names that had spaces around them; `sep_detected` says the separator was detected.
@@ -84,9 +85,12 @@ def load_dataset(
     stream_above: int | None = None,
     model_columns: bool = False,
     name: str | None = None,
+    labels: bool = False,
 ) -> Dataset:
     """Read the feature and target columns of a CSV file ("-" for stdin) as float64: X shape
-    (n, k), y shape (n,) for one target, (n, m) for a tuple of m target names.
+    (n, k), y shape (n,) for one target, (n, m) for a tuple of m target names. With `labels`,
+    the one target column holds a classifier's class labels, numbers or text: y is then an object
+    array, shape (n,), of them (labels_of), and only the features need be numbers.
 
     With sep=None the separator is the comma, or the one the header line clearly uses. With
     `stream_above`, raises TextLargerThan as soon as more than that many bytes of text have been
@@ -99,9 +103,15 @@ def load_dataset(
     with CsvReader(source, sep, name) as reader:
         model_reads = {"trained_on": tuple(features), "target": target} if model_columns else {}
         columns = _columns(reader, names, **model_reads)
-        gathered = _Gathered(len(columns), reader)
+        numbers = columns[:-1] if labels else columns
+        gathered, label_pieces = _Gathered(len(numbers), reader), []
         for records in reader.records():
-            gathered.add(_float_block(records, columns, names, reader.name))
+            if labels:
+                block, read = _labelled_block(records, columns, names, reader.name)
+                gathered.add(block)
+                label_pieces.append(read)
+            else:
+                gathered.add(_float_block(records, columns, names, reader.name))
             if stream_above is not None and reader.bytes_read > stream_above:
                 raise TextLargerThan(reader.name, reader.bytes_read)
         if reader.rows_read == 0:
@@ -109,8 +119,65 @@ def load_dataset(
         block = gathered.block()
         header = reader.header
     k = len(features)
-    return Dataset(block[:k].T, _targets_of(block, k), tuple(features), target, reader.name, header.sep, header.detected,
+    y = labels_of(label_pieces) if labels else _targets_of(block, k)
+    return Dataset(block[:k].T, y, tuple(features), target, reader.name, header.sep, header.detected,
                    _trimmed(header, names))
+
+
+def labels_of(pieces: list[np.ndarray]) -> np.ndarray:
+    """The class labels of a target column read in `pieces`, each shape (m,), float64 (a block
+    pandas read as numbers) or object (its cells' text, trimmed): an object array, shape (n,),
+    of numbers where every cell is one by the CSV grammar (NUMBER; a whole number as an int, so
+    that 0 and 1.0 are the classes 0 and 1), else of every cell's text."""
+    numbers = [_label_numbers(piece) for piece in pieces]
+    if all(piece is not None for piece in numbers):
+        values = np.concatenate(numbers) if numbers else np.empty(0)
+        labels = values.astype(object)
+        whole = (values == np.round(values)) & (np.abs(values) < 2.0**53)
+        labels[whole] = values[whole].astype(np.int64).astype(object)
+        return labels
+    return np.concatenate([_label_texts(piece) for piece in pieces])
+
+
+def _label_numbers(piece: np.ndarray) -> np.ndarray | None:
+    """A piece's labels as finite numbers, shape (m,), or None where a cell is not one."""
+    if piece.dtype != object:
+        return piece if np.isfinite(piece).all() else None
+    if not all(NUMBER.fullmatch(text) for text in piece):
+        return None
+    values = np.array([float(text) for text in piece])
+    return values if np.isfinite(values).all() else None
+
+
+def _label_texts(piece: np.ndarray) -> np.ndarray:
+    """A piece's labels as text, shape (m,) of str: a number pandas read keeps its shortest form (2, 2.5)."""
+    if piece.dtype == object:
+        return piece
+    return np.array([str(int(value)) if value == round(value) else repr(float(value)) for value in piece], dtype=object)
+
+
+def _labelled_block(records: Records, columns: list[int], names: list[str], source: str) -> tuple[np.ndarray, np.ndarray]:
+    """A block's feature columns as _float_block makes them, shape (k, m), and its last column's
+    class labels (a piece of labels_of's), shape (m,): the first cell in the file's order that is
+    not a finite number (a feature's) or is empty (the label's) is the DataError."""
+    series = records.frame[columns[-1]]
+    if pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series):
+        labels = series.to_numpy(dtype=np.float64)
+        empty = np.isnan(labels)
+    else:
+        labels = np.array([cell.strip(" \t") if isinstance(cell, str) else "" for cell in series], dtype=object)
+        empty = labels == ""
+    first_empty = int(np.argmax(empty)) if empty.any() else None
+    try:
+        block, first_bad = _float_columns(records, columns[:-1], names[:-1])
+    except MemoryError:
+        raise DataTooLarge(source, None, records.row(len(records) - 1)) from None
+    if first_bad is not None and (first_empty is None or first_bad[0] <= first_empty):
+        raise _bad_cell(records, *first_bad, source)
+    if first_empty is not None:
+        place = where(source, records.row(first_empty), records.line(first_empty), names[-1])
+        raise DataError(f"{place}: the class label is empty; give the row's class or delete the row")
+    return block, labels
 
 
 class _Gathered:
@@ -166,9 +233,18 @@ def _float_block(records: Records, columns: list[int], names: list[str], source:
     the first such row, and in it the first such column.
     """
     try:
-        block = np.empty((len(columns), len(records)))
+        block, first_bad = _float_columns(records, columns, names)
     except MemoryError:
         raise DataTooLarge(source, None, records.row(len(records) - 1)) from None
+    if first_bad is not None:
+        raise _bad_cell(records, *first_bad, source)
+    return block
+
+
+def _float_columns(records: Records, columns: list[int], names: list[str]) -> tuple[np.ndarray, tuple | None]:
+    """The columns as float64, shape (len(columns), m), and (frame row, column, name) of the first
+    cell in the file's order that is not a finite number, or None."""
+    block = np.empty((len(columns), len(records)))
     first_bad = None
     for row, column, name in zip(block, columns, names):
         row[:] = _float_column(records, column)
@@ -177,9 +253,7 @@ def _float_block(records: Records, columns: list[int], names: list[str], source:
             index = int(np.argmin(finite))
             if first_bad is None or index < first_bad[0]:
                 first_bad = (index, column, name)
-    if first_bad is not None:
-        raise _bad_cell(records, *first_bad, source)
-    return block
+    return block, first_bad
 
 
 @dataclass

@@ -141,22 +141,37 @@ class UnreadableData(DataError):
 
 
 class UnknownClass(DataError):
-    """A label that is not one of a model's classes (at `row`, counted from 1)."""
+    """A label that is not one of a model's classes (at `row`, counted from 1), in the column
+    `column` of the data `source`, where the caller knows them (data_named)."""
 
-    def __init__(self, label, row: int, classes: tuple):
-        self.label, self.row, self.classes = label, row, classes
-        shown = ", ".join(map(str, classes))
-        super().__init__(f"row {row}: {label!r} is not one of the model's classes ({shown})")
+    def __init__(self, label, row: int, classes: tuple, source: str | None = None, column: str | None = None):
+        self.label, self.row, self.classes, self.source, self.column = label, row, classes, source, column
+        super().__init__(label, row, classes, source, column)
+
+    def message(self, name=python_name) -> str:
+        shown = ", ".join(map(str, self.classes))
+        place = ", ".join([*([self.source] if self.source else []), f"row {self.row}", *(
+            [f"column {self.column}"] if self.column else [])])
+        return (f"{place}: {self.label!r} is not one of the model's classes ({shown}); give rows of those classes, "
+                "or train a model on these labels afresh")
 
 
 class ClassCount(DataError):
-    """A target column with fewer classes than a classifier needs, or more than bce takes."""
+    """A target column with fewer classes than a classifier needs, or more than bce takes, in the
+    column `column` of the data `source`, where the caller knows them."""
 
-    def __init__(self, loss: str, classes: tuple, binary: bool):
-        self.loss, self.classes = loss, classes
-        found = ", ".join(map(str, classes)) or "none"
-        need = "exactly 2 classes" if binary else "at least 2 classes"
-        super().__init__(f"--loss {loss} needs {need} in the target column; it has {len(classes)} ({found})")
+    def __init__(self, loss: str, classes: tuple, binary: bool, source: str | None = None, column: str | None = None):
+        self.loss, self.classes, self.binary, self.source, self.column = loss, classes, binary, source, column
+        super().__init__(loss, classes, binary, source, column)
+
+    def message(self, name=python_name) -> str:
+        found = ", ".join(map(str, self.classes[:12])) + (", ..." if len(self.classes) > 12 else "") or "none"
+        place = ", ".join([*([self.source] if self.source else []), f"column {self.column or 'of the target'}"])
+        need = "exactly 2 classes" if self.binary else "at least 2 classes"
+        fix = ("; for more than two classes use " + name("loss", "cross-entropy") if self.binary and len(self.classes) > 2
+               else "; give rows of at least two classes")
+        has = f"{len(self.classes)} class{'' if len(self.classes) == 1 else 'es'}"
+        return f"{place}: {name('loss', self.loss)} needs {need}, and it has {has} ({found}){fix}"
 
 
 class DataTooLarge(DataError):
@@ -550,3 +565,20 @@ class StreamingConflict(RunConflict):
             conflict = name(self.setting, self.value)
         return (f"{name('chunksize')} cannot be used with {conflict}: streamed training is the linear network "
                 "(identity activation) on full batches of every row")
+
+
+class ClassifierConflict(RunConflict):
+    """A classification loss with a network it cannot train: an output activation other than
+    its `link` (`value`, setting "output_activation"), or several target columns (setting "target")."""
+
+    def __init__(self, loss: str, link: str, setting: str, value=None):
+        self.loss, self.link, self.setting, self.value = loss, link, setting, value
+        super().__init__(loss, link, setting, value)
+
+    def message(self, name=python_name) -> str:
+        if self.setting == "target":
+            return (f"{name('loss', self.loss)} classifies one target column of labels, not several: give one "
+                    f"{name('target')} column")
+        return (f"{name('loss', self.loss)} computes its probabilities with a {self.link} output, and "
+                f"{name('output_activation', self.value)} contradicts it: leave out {name('output_activation')} "
+                f"(the {self.link} is then the output's activation)")

@@ -24,7 +24,9 @@ import numpy as np
 
 from . import network, run
 from .run import check_used, stored_settings
+from .classes import Classes
 from .errors import UnknownArgument, quiet_floats
+from .losses import LOSSES, CLASSIFICATION_LOSS_NAMES, REGRESSION_LOSS_NAMES
 from .network import Architecture, Gradients, Parameters, init_parameters
 from .notation import count
 from .modelfile import Model, TrainingRecord
@@ -205,59 +207,28 @@ class Network:
         return f"{type(self).__name__}({self.params!r})"
 
 
-class FwdbackRegressor:
-    """The lecture's network trained by gradient descent (on the MSE by default), as a scikit-learn-style regressor.
+class _Estimator:
+    """What FwdbackRegressor and FwdbackClassifier share: parameters made from settings.SETTINGS
+    (`_settings`, a class's own), their checks, the run (run.fit) they map onto, the fitted
+    attributes, warm starts, model files and scikit-learn's conventions. A subclass says what
+    its targets are (`_targets`), what its network outputs (`_network`) and how it predicts and scores."""
 
-    The parameters are `fwdback train`'s options by the same names (random_state is --seed),
-    with the same defaults: the settings of settings.SETTINGS, whose table (each setting's
-    option, parameter, default and meaning) is the README's "Settings". They are stored as
-    given; fit checks them, refusing a value other than the default that the run would not
-    use (momentum with optimizer "gd", as the command line does). Both map onto one
-    plan.TrainingPlan and train with run.fit, the library's run.
-
-    random_state : int, None, numpy Generator or RandomState
-                                  the seed of the initial weights, shuffles and split. None draws
-                                  a fresh seed each fit; a Generator or RandomState gives one seed.
-                                  The seed used is kept as seed_ (`fwdback train --seed` repeats it).
-
-    Fitted attributes:
-    params_ : network.Parameters  the final weights (in z-score units with standardize)
-    weights_ : dict               the same by the lecture's names, {"w1": ..., "b3": ...}
-    loss_curve_ : list of float   loss_curve_[k - 1] is epoch k's training loss, before its update, by the
-                                  `loss` convention: the MSE (1/n) sum (y - yhat)^2 by default (scikit-learn's
-                                  MLPRegressor reports half that, loss="half-mse");
-                                  after from_model and a warm start, only the epochs this fit ran
-    validation_loss_curve_ : list of float or None   the validation loss at the same weights
-    n_iter_ : int                 epochs run (after a warm start, counted on from the fit before)
-    best_epoch_ : int or None     the epoch kept by early stopping
-    stop_ : str                   why training ended: "epochs", "converged", "early_stopping"
-    final_loss_ : float           the training loss at the final weights
-    lr_ : float                   the learning rate used (chosen when lr is None)
-    scaling_ : scaling.Scaling or None   the z-score means and standard deviations
-    n_features_in_ : int          columns of X;  seed_ : int, the seed used
-    feature_names_in_ : array of str   the columns' names, where X was a data frame with string names
-    target_name_ : str            y's name where it has one (a pandas Series'), else "y": the model
-                                  file's target, the column `fwdback evaluate` scores against
-
-    `save(path)` writes a model file `fwdback predict` reads, and `from_model(path)` makes a
-    fitted estimator of one `fwdback train` wrote.
-    """
-
-    _estimator_type = "regressor"  # scikit-learn < 1.6 reads this; 1.6 and later call __sklearn_tags__
+    _settings: tuple[Setting, ...] = SETTINGS
 
     def __init__(self, **parameters):
         """Store each parameter as given (scikit-learn's rule: fit checks them). The signature,
-        set right after the class, is made from settings.SETTINGS: one keyword-only parameter per
-        setting, with its default, so that scikit-learn's get_params and clone read it as written."""
+        set right after each class, is made from its settings (_declared): one keyword-only
+        parameter per setting, with its default, so that scikit-learn's get_params and clone read
+        it as written."""
         arguments = inspect.signature(type(self).__init__).bind(self, **parameters)
         arguments.apply_defaults()
         for name, value in list(arguments.arguments.items())[1:]:
             setattr(self, name, value)
 
     @quiet_floats
-    def fit(self, X, y) -> FwdbackRegressor:
-        """Train on X, shape (n, k), and y, shape (n,) (or (n, m): one output each), from random
-        initial weights, or with warm_start from the fitted ones; returns self.
+    def fit(self, X, y) -> _Estimator:
+        """Train on X, shape (n, k), and y, shape (n,) (a regressor's (n, m) too: one output each),
+        from random initial weights, or with warm_start from the fitted ones; returns self.
 
         X and y may be Dask collections (an array, a data frame and a series): with a Dask client
         running, the rows stay on its workers, in their blocks, and training is engines.dask's;
@@ -270,17 +241,22 @@ class FwdbackRegressor:
         if _is_dask(X) or _is_dask(y):
             return self._fit_dask(X, y)
         names = _feature_names(X)
-        given = y
         X = _as_matrix(X, type(self).__name__)
-        y = _as_target(y, len(X), type(self).__name__)
-        target_name = _target_name(given, names) if y.ndim == 1 else _target_names(given, y.shape[1], names)
-        start = self._start(X.shape[1], target_name, _seed(self.random_state))
+        targets, network = self._targets(y, X, names)
+        start = self._start(network, _seed(self.random_state))
         # X in the CLI's layout (data.py: the transposed view of a feature-major block), so the
         # same BLAS kernels run on the same layout and the weights agree with the CLI's bit for bit.
-        fitted = run.fit(start, prepare(np.asfortranarray(X), y, start.plan, start.weights.scaling))
-        return self._fitted(fitted, X.shape[1], names, target_name, start.plan.seed)
+        fitted = run.fit(start, prepare(np.asfortranarray(X), targets, start.plan, start.weights.scaling))
+        return self._fitted(fitted, network, names, start.plan.seed)
 
-    def _fit_dask(self, X, y) -> FwdbackRegressor:
+    def _network(self, n_features: int, target, classes: Classes | None = None) -> run.NetworkSettings:
+        """The network the parameters ask for: n_features inputs (named x1.., as the model file's
+        columns where X has no names), an output for each name of `target` or, for a classifier,
+        as its `classes` and loss ask (run.NetworkSettings)."""
+        return run.NetworkSettings(tuple(f"x{j}" for j in range(1, n_features + 1)), target, int(self.hidden),
+                                   self.activation, self._output_activation(), bool(self.bias), classes)
+
+    def _fit_dask(self, X, y) -> _Estimator:
         """fit of Dask collections: on the workers of the running client's cluster, else in memory."""
         try:
             from distributed import default_client
@@ -298,24 +274,23 @@ class FwdbackRegressor:
         _check_shape(X.shape, type(self).__name__)
         _check_length(X.shape[0], y.shape[0])
         partitions = partitions_of(client, X, y)
-        start = self._start(X.shape[1], target_name, seed)
+        network = self._network(X.shape[1], target_name)
+        start = self._start(network, seed)
         fitted = run.fit(start, prepare_partitioned(partitions, start.plan, start.weights.scaling))
-        return self._fitted(fitted, X.shape[1], names, target_name, start.plan.seed)
+        return self._fitted(fitted, network, names, start.plan.seed)
 
-    def _start(self, n_features: int, target, seed: int) -> run.StartingPoint:
-        """Where the run the parameters ask for starts: random weights by `seed` for a network of
-        n_features inputs and an output for each name of `target` (run.starting_point's errors:
+    def _start(self, network: run.NetworkSettings, seed: int) -> run.StartingPoint:
+        """Where the run the parameters ask for starts: random weights by `seed` for `network`
+        (_network) (run.starting_point's errors:
         FrozenParameters, a ValueError, for freeze naming no parameter or every one; NotEnoughMemory).
         With warm_start on a fitted estimator, the fitted run goes on as `fwdback train --resume`
         goes on with a model (run.resumed_start): its weights, scaling, update rule's state and
         settings, the epochs numbered on; the parameters must say what the run says (_given;
         ResumeConflict)."""
-        network = run.NetworkSettings(tuple(f"x{j}" for j in range(1, n_features + 1)), target, int(self.hidden),
-                                      self.activation, self.output_activation, bool(self.bias))
         if not (self.warm_start and self.__sklearn_is_fitted__()):
             return run.starting_point(self._plan(seed), network)
         fitted = self.params_
-        for what, has, asked in (("columns of X (n_features_in_)", fitted.n_inputs, n_features),
+        for what, has, asked in (("columns of X (n_features_in_)", fitted.n_inputs, len(network.features)),
                                  ("columns of y (outputs)", fitted.n_outputs, network.architecture.n_outputs)):
             if asked != has:
                 raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, which takes "
@@ -327,7 +302,7 @@ class FwdbackRegressor:
         --resume must: every setting --resume goes on with, but those left None (which go on with
         the run's: lr with the step it chose) and a random_state that is no seed (None, a
         Generator, a RandomState: the run's seed goes on)."""
-        return frozenset(setting.name for setting in SETTINGS
+        return frozenset(setting.name for setting in self._settings
                          if setting.resumed and (value := getattr(self, setting.estimator_name)) is not None
                          and (setting.name != "seed" or _is_int(value)))
 
@@ -337,11 +312,11 @@ class FwdbackRegressor:
         return TrainingPlan(**{setting.name: seed if setting.name == "seed" else _typed(setting, getattr(self, setting.estimator_name))
                                for setting in PLAN_SETTINGS})
 
-    def _fitted(self, fitted: run.Run, n_features: int, names, target_name: str, seed: int) -> FwdbackRegressor:
-        """self, with the fitted attributes of a finished run (run.Run) and its record."""
+    def _fitted(self, fitted: run.Run, network: run.NetworkSettings, names, seed: int) -> _Estimator:
+        """self, with the fitted attributes of a finished run (run.Run) of `network` and its record."""
         result = fitted.result
-        self._set_fitted(fitted.params, fitted.rows.scaling, n_features, names)
-        self.target_name_ = target_name
+        self._set_fitted(fitted.params, fitted.rows.scaling, len(network.features), names, network.classes)
+        self.target_name_ = network.target
         before = result.first_epoch - 1  # the epochs of the fit a warm start goes on from
         self.loss_curve_ = getattr(self, "loss_curve_", [])[:before] + result.losses.tolist()
         self.validation_loss_curve_ = None if result.val_losses is None else \
@@ -355,7 +330,10 @@ class FwdbackRegressor:
         self._training = fitted.training_record()
         return self
 
-    def _set_fitted(self, params: Parameters, scaling, n_features: int, names) -> None:
+    def _set_fitted(self, params: Parameters, scaling, n_features: int, names, classes: Classes | None) -> None:
+        """The fitted attributes of the network, and a classifier's classes_ (of `classes`)."""
+        if classes is not None:
+            self.classes_ = np.asarray(classes.labels)
         self.params_ = params
         self.weights_ = params.as_dict()
         self.scaling_ = scaling
@@ -365,10 +343,10 @@ class FwdbackRegressor:
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
-    @quiet_floats
-    def predict(self, X) -> np.ndarray:
-        """yhat, shape (n,), in y's units, for X, shape (n, k). Of a Dask array, a Dask array (of a
-        Dask data frame, a series), computed block by block where it is computed."""
+    def _outputs(self, X) -> np.ndarray:
+        """The network's outputs yhat, shape (n,) (or (n, m) for m outputs), in y's units, for X,
+        shape (n, k), checked against the columns fit saw. Of a Dask array, a Dask array (of a Dask
+        data frame, a series), computed block by block where it is computed (by predict)."""
         if not self.__sklearn_is_fitted__():
             raise _not_fitted(
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before predict or score"
@@ -391,7 +369,12 @@ class FwdbackRegressor:
         names = getattr(self, "feature_names_in_", None)
         features = tuple(names) if names is not None else tuple(f"x{j}" for j in range(1, self.n_features_in_ + 1))
         training = getattr(self, "_training", None) or TrainingRecord()
-        return Model(self.params_, features, getattr(self, "target_name_", "y"), training, self.scaling_)
+        return Model(self.params_, features, getattr(self, "target_name_", "y"), training, self.scaling_,
+                     self._classes())
+
+    def _classes(self) -> Classes | None:
+        """A classifier's classes (classes_); None for a regressor."""
+        return None
 
     @property
     def network_(self) -> Network:
@@ -417,33 +400,24 @@ class FwdbackRegressor:
             outputs.commit()
 
     @classmethod
-    def from_model(cls, path: str) -> FwdbackRegressor:
+    def from_model(cls, path: str) -> _Estimator:
         """A fitted estimator of the model file at `path` (as `fwdback train` saves one): its
-        weights, scaling and training plan; feature_names_in_ are its columns."""
+        weights, scaling and training plan; feature_names_in_ are its columns. A classifier's model
+        is FwdbackClassifier's, a regressor's FwdbackRegressor's (a ValueError names the other)."""
         from .modelfile import load_model
 
         model = load_model(path)
         params = model.params
+        settings = stored_settings(model)
+        _check_loss(f"{cls.__name__}.from_model", settings["loss"], cls._classifies)
         # Every setting of the run (its seed is random_state); one the file does not record is the default.
-        estimator = cls(**{BY_NAME[name].estimator_name: value for name, value in stored_settings(model).items()})
-        estimator._set_fitted(params, model.scaling, params.n_inputs, np.asarray(model.features, dtype=object))
+        estimator = cls(**{setting.estimator_name: settings[setting.name] for setting in cls._settings
+                           if setting.name in settings})
+        estimator._set_fitted(params, model.scaling, params.n_inputs, np.asarray(model.features, dtype=object),
+                              model.classes)
         estimator.target_name_ = model.target
         estimator._training = model.training
         return estimator
-
-    @quiet_floats
-    def score(self, X, y) -> float:
-        """R^2 = 1 - SS_res / SS_tot of the predictions for X against y: 1 is exact, 0 is y's mean.
-
-        A constant y (SS_tot = 0) scores 1 when predicted exactly and 0 otherwise, as
-        scikit-learn's r2_score does.
-        """
-        yhat = self.predict(X)
-        y = _as_target(y, len(yhat), type(self).__name__)
-        if y.shape != yhat.shape:
-            raise ValueError(f"y has shape {y.shape}, but the model predicts shape {yhat.shape}; give one column per output")
-        return float(np.mean([_r2(column, predicted) for column, predicted in zip(y.reshape(len(y), -1).T,
-                                                                                   yhat.reshape(len(y), -1).T)]))
 
     @classmethod
     def _parameters(cls) -> dict[str, object]:
@@ -455,7 +429,7 @@ class FwdbackRegressor:
         """The constructor's parameters by name (`deep` is for scikit-learn: none of them is an estimator)."""
         return {name: getattr(self, name) for name in self._parameters()}
 
-    def set_params(self, **params) -> FwdbackRegressor:
+    def set_params(self, **params) -> _Estimator:
         """Set constructor parameters by name (checked by the next fit); returns self."""
         valid = list(self._parameters())
         for name in params:
@@ -496,26 +470,186 @@ class FwdbackRegressor:
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "params_")
 
+    def _check_params(self) -> None:
+        """A ValueError naming the first parameter that fit cannot use, and what it must be (each
+        setting's constraint, settings.SETTINGS), or one given where the run would not use it
+        (errors.SettingNotUsed). random_state takes more than a seed, and _seed reads it."""
+        call = type(self).__name__
+        _check_arguments(call, {setting.estimator_name: getattr(self, setting.estimator_name)
+                                for setting in self._settings if setting.name != "seed"})
+        _check_loss(call, self.loss, self._classifies)
+        check_used({setting.name: _typed(setting, getattr(self, setting.estimator_name)) for setting in PLAN_SETTINGS
+                    if setting.name != "seed"})
+
+
+class FwdbackRegressor(_Estimator):
+    """The lecture's network trained by gradient descent (on the MSE by default), as a scikit-learn-style regressor.
+
+    The parameters are `fwdback train`'s options by the same names (random_state is --seed),
+    with the same defaults: the settings of settings.SETTINGS, whose table (each setting's
+    option, parameter, default and meaning) is the README's "Settings". They are stored as
+    given; fit checks them, refusing a value other than the default that the run would not
+    use (momentum with optimizer "gd", as the command line does). Both map onto one
+    plan.TrainingPlan and train with run.fit, the library's run.
+
+    random_state : int, None, numpy Generator or RandomState
+                                  the seed of the initial weights, shuffles and split. None draws
+                                  a fresh seed each fit; a Generator or RandomState gives one seed.
+                                  The seed used is kept as seed_ (`fwdback train --seed` repeats it).
+
+    Fitted attributes:
+    params_ : network.Parameters  the final weights (in z-score units with standardize)
+    weights_ : dict               the same by the lecture's names, {"w1": ..., "b3": ...}
+    loss_curve_ : list of float   loss_curve_[k - 1] is epoch k's training loss, before its update, by the
+                                  `loss` convention: the MSE (1/n) sum (y - yhat)^2 by default (scikit-learn's
+                                  MLPRegressor reports half that, loss="half-mse");
+                                  after from_model and a warm start, only the epochs this fit ran
+    validation_loss_curve_ : list of float or None   the validation loss at the same weights
+    n_iter_ : int                 epochs run (after a warm start, counted on from the fit before)
+    best_epoch_ : int or None     the epoch kept by early stopping
+    stop_ : str                   why training ended: "epochs", "converged", "early_stopping"
+    final_loss_ : float           the training loss at the final weights
+    lr_ : float                   the learning rate used (chosen when lr is None)
+    scaling_ : scaling.Scaling or None   the z-score means and standard deviations
+    n_features_in_ : int          columns of X;  seed_ : int, the seed used
+    feature_names_in_ : array of str   the columns' names, where X was a data frame with string names
+    target_name_ : str            y's name where it has one (a pandas Series'), else "y": the model
+                                  file's target, the column `fwdback evaluate` scores against
+
+    `save(path)` writes a model file `fwdback predict` reads, and `from_model(path)` makes a
+    fitted estimator of one `fwdback train` wrote.
+    """
+
+    _estimator_type = "regressor"  # scikit-learn < 1.6 reads this; 1.6 and later call __sklearn_tags__
+    _classifies = False
+
+    def __init__(self, **parameters):
+        super().__init__(**parameters)
+
+    def _targets(self, y, X: np.ndarray, names) -> tuple[np.ndarray, run.NetworkSettings]:
+        """y as the network's targets, shape (n,) or (n, m), and the network of an output for each."""
+        targets = _as_target(y, len(X), type(self).__name__)
+        target = _target_name(y, names) if targets.ndim == 1 else _target_names(y, targets.shape[1], names)
+        return targets, self._network(X.shape[1], target)
+
+    def _output_activation(self) -> str:
+        return self.output_activation
+
+    @quiet_floats
+    def predict(self, X) -> np.ndarray:
+        """yhat, shape (n,), in y's units, for X, shape (n, k). Of a Dask array, a Dask array (of a
+        Dask data frame, a series), computed block by block where it is computed."""
+        return self._outputs(X)
+
+    @quiet_floats
+    def score(self, X, y) -> float:
+        """R^2 = 1 - SS_res / SS_tot of the predictions for X against y: 1 is exact, 0 is y's mean.
+
+        A constant y (SS_tot = 0) scores 1 when predicted exactly and 0 otherwise, as
+        scikit-learn's r2_score does.
+        """
+        yhat = self.predict(X)
+        y = _as_target(y, len(yhat), type(self).__name__)
+        if y.shape != yhat.shape:
+            raise ValueError(f"y has shape {y.shape}, but the model predicts shape {yhat.shape}; give one column per output")
+        return float(np.mean([_r2(column, predicted) for column, predicted in zip(y.reshape(len(y), -1).T,
+                                                                                   yhat.reshape(len(y), -1).T)]))
+
     def __sklearn_tags__(self):
         """scikit-learn's estimator tags (1.6 and later): a single-output regressor of dense, finite 2-D X."""
         from sklearn.utils import RegressorTags, Tags, TargetTags  # only scikit-learn calls this
 
         return Tags(estimator_type="regressor", target_tags=TargetTags(required=True), regressor_tags=RegressorTags())
 
-    def _check_params(self) -> None:
-        """A ValueError naming the first parameter that fit cannot use, and what it must be (each
-        setting's constraint, settings.SETTINGS), or one given where the run would not use it
-        (errors.SettingNotUsed). random_state takes more than a seed, and _seed reads it."""
-        _check_arguments(type(self).__name__, {setting.estimator_name: getattr(self, setting.estimator_name)
-                                               for setting in SETTINGS if setting.name != "seed"})
-        check_used({setting.name: _typed(setting, getattr(self, setting.estimator_name)) for setting in PLAN_SETTINGS
-                    if setting.name != "seed"})
 
 
-FwdbackRegressor.__init__.__signature__ = inspect.Signature(
-    [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    + [inspect.Parameter(setting.estimator_name, inspect.Parameter.KEYWORD_ONLY, default=setting.default) for setting in SETTINGS]
-)
+class FwdbackClassifier(_Estimator):
+    """The lecture's network as a scikit-learn-style classifier: the outputs go through the
+    loss's link and are the classes' probabilities, trained on their log loss.
+
+    Its parameters are FwdbackRegressor's (`fwdback train`'s options), but for
+    output_activation, which is the loss's link, and `loss`, which is a classifier's:
+
+    loss : "cross-entropy" (default)  a softmax over one output per class, yhat_j = P(classes_[j]),
+                                      for any number of classes (two included), as scikit-learn's
+                                      LogisticRegression and MLPClassifier's multinomial output;
+           "bce"                      one sigmoid output, yhat = P(classes_[1]), for two classes
+
+    y is one label per row, numbers or strings. Fitted attributes: FwdbackRegressor's (loss_curve_
+    is the mean log loss, the final weights' final_loss_), and
+
+    classes_ : array              the distinct labels, sorted as scikit-learn sorts them (numbers by
+                                  value, else as text): predict_proba's columns, in order
+
+    `save(path)` writes a model file whose classes `fwdback predict` names its columns by, and
+    `from_model(path)` makes a fitted classifier of one `fwdback train --loss bce|cross-entropy` wrote.
+    """
+
+    _estimator_type = "classifier"  # scikit-learn < 1.6 reads this; 1.6 and later call __sklearn_tags__
+    _classifies = True
+
+    def __init__(self, **parameters):
+        super().__init__(**parameters)
+
+    def _targets(self, y, X: np.ndarray, names) -> tuple[np.ndarray, run.NetworkSettings]:
+        """The network's targets for y's labels (classes.Classes.targets: shape (n,) of 0/1 for
+        bce, (n, m) one-hot for cross-entropy), and the network of its classes: y's own, or with
+        warm_start the fitted ones (errors.UnknownClass for a label that is none of them)."""
+        labels = _as_labels(y, len(X), type(self).__name__)
+        loss = LOSSES[self.loss]
+        classes = self._classes() if self.warm_start and self.__sklearn_is_fitted__() else Classes.of(labels)
+        classes.check(loss)
+        return classes.targets(labels, loss), self._network(X.shape[1], _target_name(y, names), classes)
+
+    def _output_activation(self) -> str:
+        return LOSSES[self.loss].link
+
+    def _classes(self) -> Classes:
+        return Classes(tuple(self.classes_.tolist()))
+
+    @quiet_floats
+    def predict_proba(self, X) -> np.ndarray:
+        """P(classes_[j] | row i), shape (n, n_classes), for X, shape (n, k): the softmax's outputs,
+        or bce's 1 - yhat and yhat."""
+        yhat = self._outputs(X)
+        return np.column_stack([1.0 - yhat, yhat]) if yhat.ndim == 1 else yhat
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each row, shape (n,), for X, shape (n, k) (the first of
+        classes_ where two are equally probable: bce's yhat = 1/2 is classes_[0])."""
+        probabilities = self.predict_proba(X)
+        return self.classes_[np.argmax(probabilities, axis=1)]
+
+    def score(self, X, y) -> float:
+        """Accuracy: the fraction of rows of X whose predicted class is y's label, as scikit-learn's
+        ClassifierMixin.score."""
+        predicted = self.predict(X)
+        return float(np.mean(predicted == _as_labels(y, len(predicted), type(self).__name__)))
+
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags (1.6 and later): a classifier of one column of labels, of dense, finite 2-D X."""
+        from sklearn.utils import ClassifierTags, Tags, TargetTags  # only scikit-learn calls this
+
+        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True), classifier_tags=ClassifierTags())
+
+
+def _declare(estimator: type[_Estimator], settings: tuple[Setting, ...]) -> None:
+    """`estimator`'s parameters are `settings`: the signature of its __init__, one keyword-only
+    parameter per setting, with its default, which scikit-learn's get_params and clone read."""
+    estimator._settings = settings
+    estimator.__init__.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(setting.estimator_name, inspect.Parameter.KEYWORD_ONLY, default=setting.default)
+           for setting in settings]
+    )
+
+
+# The classifier's output activation is its loss's link (losses.Loss.link), not a parameter; its
+# loss is a classifier's, cross-entropy by default: it takes any number of classes.
+CLASSIFIER_SETTINGS = tuple(dataclasses.replace(setting, default="cross-entropy") if setting.name == "loss" else setting
+                            for setting in SETTINGS if setting.name != "output_activation")
+_declare(FwdbackRegressor, SETTINGS)
+_declare(FwdbackClassifier, CLASSIFIER_SETTINGS)
 
 
 # The settings of a run that Network.explain takes, as `fwdback explain` does: the plan's
@@ -577,6 +711,17 @@ def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
     if ss_tot == 0:
         return 1.0 if ss_res == 0 else 0.0
     return 1.0 - ss_res / ss_tot
+
+
+def _check_loss(call: str, loss: str, classifies: bool) -> None:
+    """A ValueError where `loss` (a name in losses.LOSSES) is not the kind of loss of the estimator
+    `call` names (a classifier's where `classifies`), naming the estimator whose it is."""
+    if LOSSES[loss].classifies == classifies:
+        return
+    kind, other, own = ("a regressor's", "FwdbackRegressor", CLASSIFICATION_LOSS_NAMES) if classifies else \
+        ("a classifier's", "FwdbackClassifier", REGRESSION_LOSS_NAMES)
+    raise ValueError(f"{call}(loss={loss!r}): {loss} is {kind} loss; use {other}(loss={loss!r}), or give loss one of "
+                     f"{', '.join(map(repr, own))}")
 
 
 def _is_int(value) -> bool:
@@ -696,6 +841,32 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(y))[0])
         raise ValueError(f"y contains NaN or inf (y[{', '.join(map(str, where))}] is {y[where]}); drop those rows or fill the values")
     return y
+
+
+def _as_labels(y, n_rows: int, estimator: str) -> list:
+    """y's class labels, one per row, as Python numbers or strings; a column (n_rows, 1) is
+    flattened with a warning. A ValueError for what is no class label: a missing value, or a
+    number with a fraction (scikit-learn's "continuous" target, a regressor's)."""
+    if y is None:
+        raise ValueError(f"{estimator} requires y to be passed, but the target y is None; give one label per row of X")
+    y = np.asarray(y)
+    if np.iscomplexobj(y):
+        raise ValueError("Complex data not supported: y must be class labels, numbers or strings")
+    if y.ndim == 2 and y.shape[1] == 1:
+        message = "A column-vector y was passed when a 1d array was expected; pass y.ravel(), shape (n_samples,)"
+        warnings.warn(DataConversionWarning(message), stacklevel=3)
+        y = y.ravel()
+    if y.ndim != 1:
+        raise ValueError(f"y should be a 1d array of class labels, one per row, got shape {y.shape}")
+    _check_length(n_rows, len(y))
+    labels = y.tolist()
+    for row, label in enumerate(labels):
+        if label is None or isinstance(label, float) and not np.isfinite(label):
+            raise ValueError(f"y[{row}] is {label}, not a class label; drop that row or give it its class")
+        if isinstance(label, float) and not label.is_integer():
+            raise ValueError(f"Unknown label type: continuous (y[{row}] is {label}); a classifier's labels are classes, "
+                             "whole numbers or strings: use FwdbackRegressor for a continuous target")
+    return labels
 
 
 def _not_fitted(message: str) -> NotFittedError:

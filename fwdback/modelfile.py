@@ -9,7 +9,10 @@
 "activation", "hidden" and "scaling" may be left out: the lecture's network is the default.
 Beyond the lecture: "target" lists several names for several outputs, "output_activation"
 (identity when left out) and "bias": false (no biases) are written only where they differ
-from the lecture's, and "training.optimizer_state" holds the update rule's state
+from the lecture's; a classifier (its plan's loss bce or cross-entropy) has "classes", its
+class labels in sorted order (numbers or strings), its loss's link as "output_activation"
+(sigmoid: one output, the second class's probability; softmax: one per class), and its
+target, if scaled, left as it is (mean 0, std 1), and "training.optimizer_state" holds the update rule's state
 ({"t": ..., "v": {name: ...}} or "m" and "s") for --resume, where the rule keeps one.
 "training.plan" is plan.TrainingPlan: --resume goes on with all of it but the epochs, which
 are the last epoch the run could reach (what an unbroken run's --epochs would be).
@@ -30,8 +33,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import ForeignFile, ModelFileError, display_name, path_problem
-from .activations import ACTIVATION_NAMES, OUTPUT_ACTIVATION_NAMES
+from .errors import ClassCount, ForeignFile, ModelFileError, display_name, path_problem
+from .activations import ACTIVATION_NAMES, ACTIVATIONS, NETWORK_OUTPUT_ACTIVATIONS
+from .classes import Classes
+from .losses import LOSSES, Loss
 from .network import Architecture, Parameters, forward
 from .optimizers import RULES
 from .plan import StopReason
@@ -93,13 +98,15 @@ class TrainingRecord:
 
 @dataclass
 class Model:
-    """A trained network, the columns it reads, and how it was trained."""
+    """A trained network, the columns it reads, and how it was trained; a classifier's `classes`
+    (classes.Classes of its target column; None for a regressor)."""
 
     params: Parameters
     features: tuple[str, ...]
     target: str | tuple[str, ...]
     training: TrainingRecord = field(default_factory=TrainingRecord)
     scaling: Scaling | None = None
+    classes: Classes | None = None
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -126,10 +133,16 @@ def model_document(model: Model) -> dict:
         "activation": model.params.activation,
         "hidden": model.params.n_hidden,
         **beyond,
+        **({} if model.classes is None else {"classes": [_json_label(label) for label in model.classes.labels]}),
         "weights": model.params.as_dict(),
         "scaling": None if model.scaling is None else model.scaling.as_dict(model.features, model.target),
         "training": model.training.as_dict(),
     }
+
+
+def _json_label(label):
+    """A class label as JSON holds it: a NumPy scalar (an estimator's labels) as Python's."""
+    return label.item() if hasattr(label, "item") else label
 
 
 def model_json(model: Model, name: str = "the model file") -> str:
@@ -190,19 +203,55 @@ def _parse_model(document, path: str) -> Model:
             f"{path}: \"activation\" is {_shown(activation)}, not one of {', '.join(ACTIVATION_NAMES)}; train the model again"
         )
     output_activation = document.get("output_activation", "identity")
-    if not isinstance(output_activation, str) or output_activation not in OUTPUT_ACTIVATION_NAMES:
+    if not isinstance(output_activation, str) or output_activation not in NETWORK_OUTPUT_ACTIVATIONS:
         raise ModelFileError(f"{path}: \"output_activation\" is {_shown(output_activation)}, not one of "
-                             f"{', '.join(OUTPUT_ACTIVATION_NAMES)}; train the model again")
+                             f"{', '.join(NETWORK_OUTPUT_ACTIVATIONS)}; train the model again")
     bias = document.get("bias", True)
     if not isinstance(bias, bool):
         raise ModelFileError(f"{path}: \"bias\" is {_shown(bias)}, not true or false; train the model again")
-    architecture = Architecture(len(features), hidden, len(targets), activation, output_activation, bias)
+    training = _parse_training(document.get("training"), path, document["version"])
+    loss = LOSSES[training.plan.get("loss", "mse")]
+    classes = _parse_classes(document, path, loss, output_activation)
+    outputs = len(targets) if classes is None else classes.outputs(loss)
+    architecture = Architecture(len(features), hidden, outputs, activation, output_activation, bias)
     params = parse_weights(document.get("weights"), path, architecture)
     scaling = _parse_scaling(document.get("scaling"), path, tuple(features), target)
-    training = _parse_training(document.get("training"), path, document["version"])
+    if classes is not None and scaling is not None and (scaling.y_mean, scaling.y_std) != (0.0, 1.0):
+        raise ModelFileError(f"{path}: \"scaling\" scales the target {target} of a classifier, whose probabilities are "
+                             f"never scaled (its mean must be 0 and its std 1); {_AGAIN}")
     recorded = (document.get("training") or {}).get("optimizer_state")
     _check_optimizer_state(recorded, training.plan.get("optimizer", "gd"), params.names, path)
-    return Model(params, tuple(features), target, training, scaling)
+    return Model(params, tuple(features), target, training, scaling, classes)
+
+
+def _parse_classes(document: dict, path: str, loss: Loss, output_activation: str) -> Classes | None:
+    """A classifier's "classes" (its loss, the plan's, classifies): distinct labels, all numbers or
+    all strings, in sorted order (classes.Classes.of's), as many as the loss takes, with the
+    loss's link as the output activation and one target; None for a regressor, which has none."""
+    labels = document.get("classes")
+    if not loss.classifies:
+        if labels is not None or ACTIVATIONS[output_activation].across_outputs:
+            what = "\"classes\"" if labels is not None else f"a {output_activation} output"
+            raise ModelFileError(f"{path}: has {what}, which only a classifier's loss has, and its loss is {loss.name}; "
+                                 f"{_AGAIN}")
+        return None
+    if output_activation != loss.link:
+        raise ModelFileError(f"{path}: \"output_activation\" is {_shown(output_activation)}, and its loss {loss.name} "
+                             f"needs {loss.link}; {_AGAIN}")
+    if not isinstance(document["target"], str):
+        raise ModelFileError(f"{path}: \"target\" lists several columns, and its loss {loss.name} classifies one; {_AGAIN}")
+    need = f"not a list of distinct class labels (all numbers or all strings) in sorted order; {_AGAIN}"
+    if not isinstance(labels, list) or not labels:
+        raise ModelFileError(f"{path}: \"classes\" is {_shown(labels)}, {need}")
+    numbers, texts = all(_is_finite_number(label) for label in labels), all(isinstance(label, str) for label in labels)
+    if not (numbers or texts) or Classes.of(labels).labels != tuple(labels) or len(set(labels)) != len(labels):
+        raise ModelFileError(f"{path}: \"classes\" is {_shown(labels)}, {need}")
+    classes = Classes(tuple(labels))
+    try:
+        return classes.check(loss)
+    except ClassCount as count:
+        raise ModelFileError(f"{path}: \"classes\" holds {len(labels)}, and {loss.name} needs "
+                             f"{'exactly 2' if count.binary else 'at least 2'}; {_AGAIN}") from None
 
 
 # The most epochs a model may have run: the epochs numbered on from them are kept as int64.

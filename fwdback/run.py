@@ -23,11 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .classes import Classes, class_targets
 from .engines.rows import TrainingRows
-from .errors import DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
+from .errors import ClassifierConflict, DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
     SettingNotUsed, SquaresOverflow, StreamingConflict
 from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_init, load_model, optimizer_state_of, \
     optimizer_state_record
+from .losses import LOSSES
 from .network import Architecture, Parameters, init_parameters
 from .plan import TrainingPlan
 from .settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Names
@@ -38,7 +40,10 @@ from .training import TrainingResult, check_memory, fit_rows, prepare, prepare_s
 class NetworkSettings:
     """The network a run trains and the columns it reads: `features`, the names of X's columns;
     `target`, a name, or several (one output each); the hidden units, the hidden layer's and the
-    outputs' activations, and whether it has biases."""
+    outputs' activations, and whether it has biases. A classifier's `classes` (classes.Classes,
+    of its one target column; None for a regressor) decide its outputs with its output
+    activation, its loss's link (classifier_network): one sigmoid output for two classes, or a
+    softmax over one output per class."""
 
     features: tuple[str, ...] = ("x1", "x2", "x3")
     target: str | tuple[str, ...] = "y"
@@ -46,11 +51,33 @@ class NetworkSettings:
     activation: str = "identity"
     output_activation: str = "identity"
     bias: bool = True
+    classes: Classes | None = None
 
     @property
     def architecture(self) -> Architecture:
-        outputs = 1 if isinstance(self.target, str) else len(self.target)
+        if self.classes is not None:
+            outputs = len(self.classes) if ACTIVATIONS[self.output_activation].across_outputs else 1
+        else:
+            outputs = 1 if isinstance(self.target, str) else len(self.target)
         return Architecture(len(self.features), self.hidden, outputs, self.activation, self.output_activation, self.bias)
+
+
+def classifier_network(network: NetworkSettings, loss: str, classes: Classes | None = None) -> NetworkSettings:
+    """The network a run of `loss` (losses.LOSSES's) trains. A regressor's is `network`. A
+    classifier's output activation is the loss's link: an output activation left at its default
+    becomes it, the link itself is kept, any other is ClassifierConflict, as are several target
+    columns; `classes` (the target's, given where they are known: from the training rows, or a
+    resumed model's) are checked to suit the loss (ClassCount) and kept."""
+    record = LOSSES[loss]
+    if not record.classifies:
+        return network
+    if network.output_activation not in (BY_NAME["output_activation"].default, record.link):
+        raise ClassifierConflict(loss, record.link, "output_activation", network.output_activation)
+    if not isinstance(network.target, str):
+        raise ClassifierConflict(loss, record.link, "target")
+    classes = network.classes if classes is None else classes
+    return dataclasses.replace(network, output_activation=record.link,
+                               classes=None if classes is None else classes.check(record))
 
 
 @dataclass(frozen=True)
@@ -88,6 +115,9 @@ def starting_point(plan: TrainingPlan, network: NetworkSettings, *, init: str | 
     """
     if resume is None:
         check_used(dataclasses.asdict(plan))
+        network = classifier_network(network, plan.loss)
+        if LOSSES[plan.loss].classifies and network.classes is None:
+            raise ValueError("a classifier's starting point needs its classes (classes_of_rows)")
         weights = initial_weights(plan, network.architecture, init)
         check_frozen(plan.freeze, weights.params)
         return StartingPoint(network, plan, weights, init=init)
@@ -190,7 +220,7 @@ def resumed_run(resumed: Model, network: NetworkSettings, plan: TrainingPlan,
               for setting in SETTINGS if setting.name in given}
     settings = resumed_settings(resumed, chosen)
     shape = {setting.name: settings.pop(setting.name) for setting in SETTINGS if setting.recorded == "network"}
-    return NetworkSettings(resumed.features, resumed.target, **shape), plan.replace(**settings)
+    return NetworkSettings(resumed.features, resumed.target, **shape, classes=resumed.classes), plan.replace(**settings)
 
 
 def check_dask(plan: TrainingPlan, network: NetworkSettings, chunksize: int | None = None) -> None:
@@ -205,10 +235,11 @@ def check_dask(plan: TrainingPlan, network: NetworkSettings, chunksize: int | No
         raise DaskConflict("target")
 
 
-def streaming_conflict(start: StartingPoint, history: bool = False) -> StreamingConflict | None:
-    """What rules out streamed training (the lecture's linear network, one output, on full
-    batches, without a `history` of every epoch's parameters), as the error to raise; or None."""
-    network, plan, of_resume = start.network, start.plan, start.resumed is not None
+def streaming_conflict(network: NetworkSettings, plan: TrainingPlan, history: bool = False,
+                       of_resume: bool = False) -> StreamingConflict | None:
+    """What rules out streamed training of `network` by `plan` (the lecture's linear network, one
+    output, on full batches, without a `history` of every epoch's parameters), as the error to
+    raise (`of_resume`: the network is a resumed model's); or None."""
     conflicts = [
         (not ACTIVATIONS[network.activation].identity, StreamingConflict("activation", network.activation, of_resume)),
         (not ACTIVATIONS[network.output_activation].identity,
@@ -232,9 +263,17 @@ def data_named(source: str | None):
         raise
 
 
-def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None) -> TrainingRows:
+def found_classes(dataset, loss: str) -> Classes:
+    """The classes of a classifier's training data (a data.Dataset read with `labels`), checked
+    for `loss` (ClassCount)."""
+    return class_targets(dataset.y, LOSSES[loss], source=dataset.source, column=dataset.target)[1]
+
+
+def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None, classes: Classes | None = None) -> TrainingRows:
     """The rows training sees, of a data.Dataset: in memory, streamed (data.StreamedDataset), or,
-    with a cluster (engines.dask.Cluster), on its workers; `scaling` is the starting weights'."""
+    with a cluster (engines.dask.Cluster), on its workers; `scaling` is the starting weights'.
+    A classifier's labels become its targets by its `classes` (its network's: UnknownClass for a
+    label not among a resumed model's)."""
     from .data import StreamedDataset
 
     if cluster is not None:
@@ -246,7 +285,10 @@ def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None) -> Tra
     if isinstance(dataset, StreamedDataset):
         with data_named(dataset.source):
             return prepare_streamed(dataset.chunks, plan, scaling)
-    return prepare(dataset.X, dataset.y, plan, scaling)
+    y = dataset.y
+    if classes is not None:
+        y = class_targets(y, LOSSES[plan.loss], classes, dataset.source, dataset.target)[0]
+    return prepare(dataset.X, y, plan, scaling)
 
 
 @dataclass

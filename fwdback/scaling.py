@@ -26,9 +26,10 @@ class Scaling:
     y_std: float | np.ndarray
 
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray) -> Scaling:
+    def fit(cls, X: np.ndarray, y: np.ndarray, classifies: bool = False) -> Scaling:
         """The means and population standard deviations of the training rows.  X : shape (n, k),
-        y : shape (n,), or (n, m) for several targets.
+        y : shape (n,), or (n, m) for several targets. A classifier's targets (`classifies`: 0/1
+        or one-hot) are probabilities, never scaled: their mean 0 and standard deviation 1.
 
         Deviations are divided by their largest before they are squared, so that values whose
         squares overflow float64 (1e200, say) still have a finite standard deviation.
@@ -36,11 +37,14 @@ class Scaling:
         x, target = RunningMoments(), RunningMoments()
         x.add(X)
         target.add(y[:, None] if y.ndim == 1 else y)
-        return cls.of_moments(x, target, several=y.ndim == 2)
+        return cls.of_moments(x, target, several=y.ndim == 2 and not classifies, classifies=classifies)
 
     @classmethod
-    def of_moments(cls, x: RunningMoments, y: RunningMoments, several: bool = False) -> Scaling:
-        """The scaling of rows whose moments were taken a chunk at a time (`several` targets)."""
+    def of_moments(cls, x: RunningMoments, y: RunningMoments, several: bool = False, classifies: bool = False) -> Scaling:
+        """The scaling of rows whose moments were taken a chunk at a time (`several` targets; a
+        classifier's, `classifies`, left as they are)."""
+        if classifies:
+            return cls(x.mean, np.where(x.std > 0, x.std, 1.0), 0.0, 1.0)
         y_std = np.where(y.std > 0, y.std, 1.0)
         if several:
             return cls(x.mean, np.where(x.std > 0, x.std, 1.0), y.mean, y_std)

@@ -39,7 +39,7 @@ SPLIT_STREAM = 2
 def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling | None = None) -> InMemoryRows:
     """Hold out plan.val_split of the rows (seeded), then standardise with the training rows'
     statistics where engines.rows.scaling_chosen says so (or with `scaling`, given when
-    resuming a model).
+    resuming a model): the features, and the target but for a classifier's.
 
     X : shape (n, k), y : shape (n,) or (n, m).
     """
@@ -50,7 +50,7 @@ def prepare(X: np.ndarray, y: np.ndarray, plan: TrainingPlan, scaling: Scaling |
         validation = (X[held], y[held])
         X, y = X[kept], y[kept]
     scales = scales_of_rows(X, y)
-    scaling, _ = scaling_chosen(plan, scaling, lambda: (lambda: Scaling.fit(X, y), scales))
+    scaling, _ = scaling_chosen(plan, scaling, lambda: (lambda: Scaling.fit(X, y, LOSSES[plan.loss].classifies), scales))
     if scaling is not None:
         X, y = scaling.features(X), scaling.target(y)
         if validation is not None:

@@ -121,16 +121,14 @@ def test_a_run_on_a_dask_cluster_accepts_mini_batches_with_a_learning_rate():
     ],
 )
 def test_streamed_training_is_refused_beyond_the_linear_network_on_full_batches(network, plan, history, setting, of_resume):
-    start = library.StartingPoint(network, plan, weights=None)
-    conflict = library.streaming_conflict(start, history)
+    conflict = library.streaming_conflict(network, plan, history)
     assert isinstance(conflict, StreamingConflict) and (conflict.setting, conflict.of_resume) == (setting, of_resume)
 
 
 def test_streamed_training_is_the_lecture_network_and_a_resumed_ones_conflict_says_so():
-    assert library.streaming_conflict(library.StartingPoint(LECTURE, TrainingPlan(), weights=None)) is None
-    resumed = library.StartingPoint(library.NetworkSettings(activation="relu"), TrainingPlan(), weights=None, resume="m.json",
-                                resumed=_model())
-    assert library.streaming_conflict(resumed).message() == (
+    assert library.streaming_conflict(LECTURE, TrainingPlan()) is None
+    resumed = library.streaming_conflict(library.NetworkSettings(activation="relu"), TrainingPlan(), of_resume=True)
+    assert resumed.message() == (
         "chunksize cannot be used with the relu activation of resume: streamed training is the linear network "
         "(identity activation) on full batches of every row")
 
