@@ -19,6 +19,7 @@ from cases import slow_after
 from fwdback.estimator import FwdbackClassifier
 from fwdback.network import Parameters, backward, forward, init_parameters, loss, update
 from fwdback.plan import TrainingPlan
+from fwdback.rounding import LossRounding
 from fwdback.training import fit_rows, prepare
 
 U = oracle.U
@@ -389,3 +390,82 @@ def test_the_classifier_estimator_follows_the_oracle_s_trajectory_and_probabilit
         assert np.all(np.abs(column - oracle_probabilities[:, o]) <= bound)
     if shape.m == 1:
         assert np.all(probabilities[:, 0] == 1.0 - probabilities[:, 1])
+
+
+# --- rounding.LossRounding's bound of the log losses, against their exact value -----------------
+
+MP_ACT = {"identity": lambda z: z, "tanh": mpmath.tanh, "relu": lambda z: max(z, 0), "sigmoid": lambda z: 1 / (1 + mpmath.exp(-z))}
+
+
+@mpmath.workdps(60)
+def exact_mean_log_loss(params: Parameters, X, Y, counts, loss_name: str):
+    """The log loss of these float weights on the distinct rows X, Y, row i repeated counts[i]
+    times, to 60 digits: log(1 + e^a) - y a, or log sum_o e^(a_o) - sum_o y_o a_o, exactly."""
+    W, W_out, b, b_out = (layer.tolist() for layer in params.layers)
+    total = mpmath.mpf(0)
+    for x, y, count in zip(X.tolist(), np.asarray(Y).reshape(len(X), -1).tolist(), counts):
+        N = [MP_ACT[params.activation](mpmath.fsum(mpmath.mpf(w) * v for w, v in zip(unit, x)) + bias) for unit, bias in zip(W, b)]
+        A = [mpmath.fsum(mpmath.mpf(w) * h for w, h in zip(weights, N)) + bias for weights, bias in zip(W_out, b_out)]
+        if loss_name == "bce":
+            term = mpmath.log(1 + mpmath.exp(A[0])) - y[0] * A[0]
+        else:
+            term = mpmath.log(mpmath.fsum(mpmath.exp(a) for a in A)) - mpmath.fsum(t * a for t, a in zip(y, A))
+        total += count * term
+    return total / sum(counts)
+
+
+def drawn(loss_name, k, H, m, activation, scale, rows, seed):
+    rng = np.random.default_rng(seed)
+    architecture = dict(n_outputs=m, output_activation=LINK[loss_name])
+    params = init_parameters(rng, k, H, activation, **architecture)
+    params = params.like(scale * rng.normal(size=params.vector.size))
+    labels = rng.integers(0, max(m, 2), size=rows)
+    return params, rng.normal(size=(rows, k)), labels.astype(float) if loss_name == "bce" else np.eye(m)[labels]
+
+
+def saturated(loss_name, a):
+    """A network whose logits are b3 = a (bce) or (a, 0, -a) (cross-entropy) for any row; its rows
+    one on the right side (the class the largest logit picks) and one on the wrong."""
+    if loss_name == "bce":
+        return Parameters([0.0] * 6 + [a], 1, 2, "identity", output_activation="sigmoid"), np.zeros((2, 1)), np.array([1.0, 0.0])
+    params = Parameters([0.0] * 10 + [a, 0.0, -a], 1, 2, "identity", n_outputs=3, output_activation="softmax")
+    return params, np.zeros((2, 1)), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+ROUNDING_CASES = {  # name -> (loss, params, distinct rows X, Y, each row's copies)
+    **{f"{loss_name} {activation} weights x{scale:g}": (loss_name, *drawn(loss_name, 3, 4, m, activation, scale, 5, 7), [1] * 5)
+       for loss_name, m in (("bce", 1), ("cross-entropy", 3)) for activation in ("identity", "tanh", "relu", "sigmoid")
+       for scale in (0.5, 50.0)},
+    **{f"{loss_name} logits +-{a:g}": (loss_name, *saturated(loss_name, a), [1, 1])
+       for loss_name in ("bce", "cross-entropy") for a in (20.0, 40.0, 1000.0, 1e15)},
+    "bce, 200,000 rows": ("bce", *drawn("bce", 2, 3, 1, "tanh", 1.0, 4, 8), [50_000] * 4),
+    "cross-entropy, 200,000 rows": ("cross-entropy", *drawn("cross-entropy", 2, 3, 4, "sigmoid", 1.0, 4, 9), [50_000] * 4),
+    "cross-entropy, 50 classes, 60,000 rows": ("cross-entropy", *drawn("cross-entropy", 2, 3, 50, "tanh", 0.3, 6, 10), [10_000] * 6),
+    "bce, hidden weights that cancel": ("bce", Parameters([1e8, -1e8, 1.0, 1.0, 1.0, -1.0, 0.0, 0.0, 0.5], 2, 2, "tanh",
+                                                          output_activation="sigmoid"),
+                                       np.array([[1.0, 1.0 + 1e-9], [0.3, 0.3], [1e-5, 2e-5]]), np.array([1.0, 0.0, 1.0]), [1, 1, 1]),
+    "cross-entropy, one huge row among small": ("cross-entropy", *drawn("cross-entropy", 2, 3, 3, "identity", 1.0, 3, 11)[:1],
+                                                np.array([[1e6, -1e6], [1e-3, 1e-3], [0.1, 0.2]]), np.eye(3), [1, 10_000, 10_000]),
+}
+
+
+MANY_ROWS = ("bce, 200,000 rows", "cross-entropy, 200,000 rows", "cross-entropy, 50 classes, 60,000 rows")
+
+
+@pytest.mark.parametrize("case_name", [pytest.param(name, marks=pytest.mark.slow) if name in MANY_ROWS else name
+                                       for name in ROUNDING_CASES])
+def test_the_log_loss_rounding_bound_holds_against_the_exact_loss(case_name):
+    """network.loss on the rows (copies included) is within LossRounding.of of the exact loss, on
+    huge and saturated logits, many rows, many classes, cancelling weights and rows of unequal
+    sizes; and the bound is no wider than 1e-7 of the loss or the largest logit (times the
+    largest weight's reach, max |w| max |x|, where weights cancel)."""
+    loss_name, params, X, Y, counts = ROUNDING_CASES[case_name]
+    rows, targets = np.repeat(X, counts, axis=0), np.repeat(Y, counts, axis=0)
+    fwd = forward(params, rows)
+    computed = loss(targets, fwd, loss_name)
+    bound = LossRounding.of_rows(rows, targets, loss_name).of(params, computed)
+    exact = exact_mean_log_loss(params, X, Y, counts, loss_name)
+    assert abs(computed - exact) <= bound
+    weights_reach = max(1.0, float(np.abs(params.vector).max()) * max(1.0, float(np.abs(rows).max())))
+    assert bound <= 1e-7 * max(1.0, computed, float(np.abs(fwd.A).max())) * weights_reach
+    assert LossRounding.of_rows(rows, targets, loss_name).zero(params) <= bound
