@@ -469,3 +469,43 @@ def test_the_log_loss_rounding_bound_holds_against_the_exact_loss(case_name):
     weights_reach = max(1.0, float(np.abs(params.vector).max()) * max(1.0, float(np.abs(rows).max())))
     assert bound <= 1e-7 * max(1.0, computed, float(np.abs(fwd.A).max())) * weights_reach
     assert LossRounding.of_rows(rows, targets, loss_name).zero(params) <= bound
+
+
+# --- stability: logits of +-1000 -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("a", [1000.0, -1000.0])
+@pytest.mark.parametrize("loss_name", ["bce", "cross-entropy"])
+def test_logits_of_a_thousand_give_finite_losses_and_the_limits_gradients(loss_name, a):
+    """A 1-1-m identity network, x = 1, w1 = 1, b1 = 0 (N = 1), output weights (a) for bce and
+    (a, 0, -a) for cross-entropy, no output bias: the probabilities are exactly 0 and 1 in float64
+    (e^-1000 underflows), so the loss is exactly |a| (bce) or 2 |a| (cross-entropy) on a row of the
+    wrong class and 0 on the right one, and dL/da = (yhat - y) / n exactly: with two rows, one each,
+    dL/dw_out = dL/db_out = (sum of yhat - y) / 2 and dL/dw1 = dL/db1 = sum_o w_o dL/da_o. No warning,
+    no floating-point error (numpy's underflow to 0 aside, which is the limit)."""
+    m = 1 if loss_name == "bce" else 3
+    logits = [a] if m == 1 else [a, 0.0, -a]
+    params = Parameters([1.0, *logits, 0.0, *[0.0] * m], 1, 1, "identity", n_outputs=m, output_activation=LINK[loss_name])
+    X = np.ones((2, 1))
+    if m == 1:
+        right, wrong = (1.0, 0.0) if a > 0 else (0.0, 1.0)
+        Y, yhat = np.array([right, wrong]), np.array([[right]])
+        wrong_loss = abs(a)
+    else:
+        right, wrong = ([1.0, 0.0, 0.0], [0.0, 0.0, 1.0]) if a > 0 else ([0.0, 0.0, 1.0], [1.0, 0.0, 0.0])
+        Y, yhat = np.array([right, wrong]), np.array([right])
+        wrong_loss = 2 * abs(a)
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        fwd = forward(params, X)
+        assert fwd.Yhat.T.tolist() == [yhat[0].tolist()] * 2
+        assert loss(Y, fwd, loss_name) == wrong_loss / 2
+        grads = backward(params, X, Y, fwd, loss_name).gradients.as_dict()
+        dL_da = (np.vstack([yhat, yhat]) - Y.reshape(2, m)).sum(axis=0) / 2
+        outputs = [f"w{o + 2}" for o in range(m)]
+        assert [grads[name] for name in outputs] == dL_da.tolist()
+        assert [grads[f"b{o + 2}"] for o in range(m)] == dL_da.tolist()
+        assert grads["w1"] == grads["b1"] == float(np.dot(logits, dL_da))
+        plan = TrainingPlan(epochs=3, lr=1e-4, tol=0, standardize=False, loss=loss_name)
+        result = fit_rows(prepare(X, Y, plan), params, plan).result
+    assert np.all(np.isfinite(result.losses)) and result.losses[0] == wrong_loss / 2
