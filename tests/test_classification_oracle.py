@@ -149,6 +149,40 @@ def test_the_worked_example_s_update_by_network_py_and_by_training():
     assert abs(result.losses[0] - sheet["loss"]) <= CHAIN * U * size["loss"]
 
 
+# --- network.py's backward pass against the oracle's chain rule and central differences -------
+
+BACKWARD_SHAPES = [(loss_name, activation, H, bias) for loss_name in ("bce", "cross-entropy")
+                   for activation, H, bias in (("identity", 2, True), ("tanh", 3, True), ("relu", 4, False), ("sigmoid", 1, True))]
+
+
+@pytest.mark.parametrize("loss_name, activation, H, bias", BACKWARD_SHAPES)
+def test_network_py_s_gradients_are_the_oracle_s_chain_rule_and_central_differences(loss_name, activation, H, bias):
+    """network.backward's gradients (the cancellation dL/da = (yhat - y)/n) against the oracle's
+    chain through yhat, within 4 (n + 10) U of the terms' magnitudes (test_engines.oracle_values),
+    and against the oracle's central differences within their error bound; the loss within both
+    computations' rounding (oracle.loss_rounding, twice)."""
+    m = 1 if loss_name == "bce" else 4
+    rng = np.random.default_rng([H, m])
+    X = rng.normal(size=(7, 3))
+    labels = np.arange(7) % max(m, 2)
+    Y = labels.astype(float) if m == 1 else np.eye(m)[labels]
+    params = init_parameters(rng, 3, H, activation, n_outputs=m, output_activation=LINK[loss_name], bias=bias)
+    params = params.like(2.0 * rng.normal(size=params.vector.size))
+    shape, p = oracle.Shape(3, H, m, activation, LINK[loss_name], bias), params.as_dict()
+    if activation == "relu":
+        assert np.abs(oracle.forward(p, X, shape).Z).min() > 1e-3  # clear of the kink
+    fwd = forward(params, X)
+    assert abs(loss(Y, fwd, loss_name) - oracle.loss(p, X, Y, shape, loss_name)) <= 2 * oracle.loss_rounding(p, X, Y, shape, loss_name)
+    computed = backward(params, X, Y, fwd, loss_name).gradients.as_dict()
+    chain = oracle.gradients(p, X, Y, shape, loss_name)
+    size = oracle.gradients(p, X, Y, shape, loss_name, absolute=True)
+    numeric, bound = oracle.central_differences(p, X, Y, shape, loss_name)
+    for name in params.names:
+        assert abs(computed[name] - chain[name]) <= 4 * (len(X) + 10) * U * size[name], name
+        assert abs(computed[name] - numeric[name]) <= bound[name] + 4 * (len(X) + 10) * U * size[name], name
+        assert bound[name] < 1e-6 * max(1.0, abs(chain[name]))  # the check has teeth
+
+
 # --- whole training runs against the oracle, across the regressor's options --------------------
 #
 # Each run is a few epochs of training.fit_rows from drawn weights; the oracle repeats it in plain
