@@ -172,7 +172,8 @@ def test_network_py_s_gradients_are_the_oracle_s_chain_rule_and_central_differen
     if activation == "relu":
         assert np.abs(oracle.forward(p, X, shape).Z).min() > 1e-3  # clear of the kink
     fwd = forward(params, X)
-    assert abs(loss(Y, fwd, loss_name) - oracle.loss(p, X, Y, shape, loss_name)) <= 2 * oracle.loss_rounding(p, X, Y, shape, loss_name)
+    rounding = oracle.loss_rounding(p, X, Y, shape, loss_name)
+    assert abs(loss(Y, fwd, loss_name) - oracle.loss(p, X, Y, shape, loss_name)) <= 2 * rounding
     computed = backward(params, X, Y, fwd, loss_name).gradients.as_dict()
     chain = oracle.gradients(p, X, Y, shape, loss_name)
     size = oracle.gradients(p, X, Y, shape, loss_name, absolute=True)
@@ -304,7 +305,8 @@ TRAJECTORY_OPTIONS = {  # each option of the regressor, from a base of 3 tanh un
     "frozen w1 and b1": dict(freeze=("w1", "b1")),
     "no biases": dict(bias=False),
     "standardized": dict(standardize=True),
-    "early stopping": dict(val_split=0.25, patience=2, min_delta=0.02, epochs=12, seed=1),  # keeps epoch 8 (bce) or 6, stops 2 later
+    # keeps epoch 8's weights (bce) or 6's, and stops 2 epochs later
+    "early stopping": dict(val_split=0.25, patience=2, min_delta=0.02, epochs=12, seed=1),
 }
 SHAPE_OPTIONS = ("H", "activation", "bias")
 
@@ -478,10 +480,12 @@ ROUNDING_CASES = {  # name -> (loss, params, distinct rows X, Y, each row's copi
        for loss_name in ("bce", "cross-entropy") for a in (20.0, 40.0, 1000.0, 1e15)},
     "bce, 200,000 rows": ("bce", *drawn("bce", 2, 3, 1, "tanh", 1.0, 4, 8), [50_000] * 4),
     "cross-entropy, 200,000 rows": ("cross-entropy", *drawn("cross-entropy", 2, 3, 4, "sigmoid", 1.0, 4, 9), [50_000] * 4),
-    "cross-entropy, 50 classes, 60,000 rows": ("cross-entropy", *drawn("cross-entropy", 2, 3, 50, "tanh", 0.3, 6, 10), [10_000] * 6),
+    "cross-entropy, 50 classes, 60,000 rows": ("cross-entropy", *drawn("cross-entropy", 2, 3, 50, "tanh", 0.3, 6, 10),
+                                               [10_000] * 6),
     "bce, hidden weights that cancel": ("bce", Parameters([1e8, -1e8, 1.0, 1.0, 1.0, -1.0, 0.0, 0.0, 0.5], 2, 2, "tanh",
                                                           output_activation="sigmoid"),
-                                       np.array([[1.0, 1.0 + 1e-9], [0.3, 0.3], [1e-5, 2e-5]]), np.array([1.0, 0.0, 1.0]), [1, 1, 1]),
+                                       np.array([[1.0, 1.0 + 1e-9], [0.3, 0.3], [1e-5, 2e-5]]), np.array([1.0, 0.0, 1.0]),
+                                       [1, 1, 1]),
     "cross-entropy, one huge row among small": ("cross-entropy", *drawn("cross-entropy", 2, 3, 3, "identity", 1.0, 3, 11)[:1],
                                                 np.array([[1e6, -1e6], [1e-3, 1e-3], [0.1, 0.2]]), np.eye(3), [1, 10_000, 10_000]),
 }
