@@ -202,7 +202,7 @@ def test_network_py_s_gradients_are_the_oracle_s_chain_rule_and_central_differen
 # and an epoch's loss, taken before its updates, by the loss's slope times that plus both
 # computations' rounding of the loss (oracle.loss_rounding, twice).
 
-LINK = {"bce": "sigmoid", "cross-entropy": "softmax"}
+LINK = oracle.LOG_LOSSES  # each loss's output activation
 
 
 def classification_rows(loss_name: str, n: int, k: int, seed: int, offset: float = 0.0, spread: float = 1.0):
