@@ -23,6 +23,7 @@ from fwdback.rounding import LossRounding
 from fwdback.training import fit_rows, prepare
 
 U = oracle.U
+LINK = oracle.LOG_LOSSES  # each loss's output activation
 
 # --- a 2-2-1 network with sigmoid units and a sigmoid output, worked by hand -----------------
 #
@@ -201,9 +202,6 @@ def test_network_py_s_gradients_are_the_oracle_s_chain_rule_and_central_differen
 # weights after update s differ by at most growth times the sum of the injected errors so far,
 # and an epoch's loss, taken before its updates, by the loss's slope times that plus both
 # computations' rounding of the loss (oracle.loss_rounding, twice).
-
-LINK = oracle.LOG_LOSSES  # each loss's output activation
-
 
 def classification_rows(loss_name: str, n: int, k: int, seed: int, offset: float = 0.0, spread: float = 1.0):
     """n rows of k features (mean `offset`, scale `spread`) and their classes as the network's
