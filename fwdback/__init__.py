@@ -1,6 +1,7 @@
 """fwdback: the lecture's 3-2-1 network, forward and backward propagation with every number visible.
 
     model = fwdback.fit(X, y, epochs=500)   # a fitted FwdbackRegressor: `fwdback train --epochs 500`
+    model = fwdback.fit(X, labels, loss="cross-entropy")  # a fitted FwdbackClassifier
     net = fwdback.Network.random(seed=0)    # forward (N and yhat), backward, step, loss_of, explain
 
 The names below load on first use, so that `fwdback --help` does not import NumPy.
@@ -9,6 +10,7 @@ The names below load on first use, so that `fwdback --help` does not import NumP
 import importlib
 
 _EXPORTS = {
+    "FwdbackClassifier": "estimator",
     "FwdbackRegressor": "estimator",
     "Network": "estimator",
     "BackwardPass": "network",

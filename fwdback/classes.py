@@ -65,8 +65,29 @@ class Classes:
             return index.astype(np.float64)
         return np.eye(len(self.labels))[index]
 
+    def predicted(self, probabilities):
+        """The most probable class of each row, shape (n,) of labels, of `probabilities`, shape
+        (n, c): a tie goes to the first class, as numpy's argmax."""
+        import numpy as np
+
+        return np.asarray(self.labels, dtype=object)[np.argmax(probabilities, axis=1)]
+
+    @property
+    def listed(self) -> list:
+        """The labels as JSON holds them: a NumPy scalar (an estimator's label) as Python's."""
+        return [label.item() if hasattr(label, "item") else label for label in self.labels]
+
     def __len__(self) -> int:
         return len(self.labels)
+
+
+def probabilities(yhat):
+    """Each class's probability, shape (n, c), of a classifier's outputs `yhat`: shape (n, c), a
+    softmax's, as they are; shape (n,), bce's sigmoid (the second class's), [1 - yhat, yhat], as
+    scikit-learn's predict_proba."""
+    import numpy as np
+
+    return np.column_stack([1.0 - yhat, yhat]) if yhat.ndim == 1 else yhat
 
 
 def class_targets(labels, loss: Loss, classes: Classes | None = None, source: str | None = None,

@@ -124,13 +124,14 @@ def load_dataset(
                    _trimmed(header, names))
 
 
-def labels_of(pieces: list[np.ndarray]) -> np.ndarray:
+def labels_of(pieces: list[np.ndarray], text: bool | None = None) -> np.ndarray:
     """The class labels of a target column read in `pieces`, each shape (m,), float64 (a block
     pandas read as numbers) or object (its cells' text, trimmed): an object array, shape (n,),
     of numbers where every cell is one by the CSV grammar (NUMBER; a whole number as an int, so
-    that 0 and 1.0 are the classes 0 and 1), else of every cell's text."""
-    numbers = [_label_numbers(piece) for piece in pieces]
-    if all(piece is not None for piece in numbers):
+    that 0 and 1.0 are the classes 0 and 1), else of every cell's text. `text` decides instead,
+    for pieces of a column whose kind was found over all of it (a file streamed in chunks)."""
+    numbers = [None if text else _label_numbers(piece) for piece in pieces]
+    if not text and all(piece is not None for piece in numbers):
         values = np.concatenate(numbers) if numbers else np.empty(0)
         labels = values.astype(object)
         whole = (values == np.round(values)) & (np.abs(values) < 2.0**53)
@@ -140,20 +141,20 @@ def labels_of(pieces: list[np.ndarray]) -> np.ndarray:
 
 
 def _label_numbers(piece: np.ndarray) -> np.ndarray | None:
-    """A piece's labels as finite numbers, shape (m,), or None where a cell is not one."""
+    """A piece's labels as finite numbers, shape (m,), or None where a cell is not one (an object
+    piece holds text, or labels already read: numbers and text)."""
     if piece.dtype != object:
         return piece if np.isfinite(piece).all() else None
-    if not all(NUMBER.fullmatch(text) for text in piece):
+    if not all(not isinstance(cell, str) or NUMBER.fullmatch(cell) for cell in piece):
         return None
-    values = np.array([float(text) for text in piece])
+    values = np.array([float(cell) for cell in piece])
     return values if np.isfinite(values).all() else None
 
 
 def _label_texts(piece: np.ndarray) -> np.ndarray:
-    """A piece's labels as text, shape (m,) of str: a number pandas read keeps its shortest form (2, 2.5)."""
-    if piece.dtype == object:
-        return piece
-    return np.array([str(int(value)) if value == round(value) else repr(float(value)) for value in piece], dtype=object)
+    """A piece's labels as text, shape (m,) of str: a number read as one keeps its shortest form (2, 2.5)."""
+    return np.array([cell if isinstance(cell, str) else str(int(cell)) if cell == round(cell) else repr(float(cell))
+                     for cell in piece.tolist()], dtype=object)
 
 
 def _labelled_block(records: Records, columns: list[int], names: list[str], source: str) -> tuple[np.ndarray, np.ndarray]:
@@ -267,10 +268,12 @@ class StreamedDataset:
     chunk_rows: int
     sep_detected: bool = False
     trimmed: list[str] = field(default_factory=list)
+    labels: bool = False
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """A fresh pass over the file: (X, y) per chunk, X : shape (m, k), y : shape (m,), float64."""
-        return iter_training_chunks(self.source, self.features, self.target, self.sep, self.chunk_rows)
+        """A fresh pass over the file: (X, y) per chunk, X : shape (m, k), y : shape (m,), float64
+        (with `labels`, the chunk's class labels as read: iter_training_chunks')."""
+        return iter_training_chunks(self.source, self.features, self.target, self.sep, self.chunk_rows, labels=self.labels)
 
 
 def rereadable(source: str) -> bool:
@@ -284,9 +287,10 @@ def rereadable(source: str) -> bool:
 
 
 def stream_dataset(
-    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int
+    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int, labels: bool = False
 ) -> StreamedDataset:
-    """Check a training CSV's header now, to read its rows in chunks later (load_dataset's checks).
+    """Check a training CSV's header now, to read its rows in chunks later (load_dataset's checks;
+    `labels`: its target column holds class labels).
 
     Training reads the file twice, so it has to be a regular file: stdin or a pipe can be read once.
     """
@@ -301,13 +305,16 @@ def stream_dataset(
         _columns(reader, [*features, target])
         header = reader.header
     return StreamedDataset(tuple(features), target, name, header.sep, chunk_rows, header.detected,
-                           _trimmed(header, [*features, target]))
+                           _trimmed(header, [*features, target]), labels)
 
 
 def iter_training_chunks(
-    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int, name: str | None = None
+    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int, name: str | None = None,
+    labels: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Stream a training CSV in chunks of `chunk_rows` rows: (X, y) as load_dataset makes them.
+    """Stream a training CSV in chunks of `chunk_rows` rows: (X, y) as load_dataset makes them;
+    with `labels`, y is the chunk's class labels as read (a piece of labels_of's: the column's kind,
+    numbers or text, is known only once every chunk has been read).
 
     The checks and messages are load_dataset's, with rows numbered from the file's first.
     """
@@ -316,17 +323,32 @@ def iter_training_chunks(
         columns = _columns(reader, names)
         pending, rows = [], 0
         for records in reader.records():
-            pending.append(_float_block(records, columns, names, reader.name))
+            if labels:
+                block, read = _labelled_block(records, columns, names, reader.name)
+                pending.append((block, read))
+            else:
+                pending.append((_float_block(records, columns, names, reader.name), None))
             rows += len(records)
             while rows >= chunk_rows:
-                block = np.concatenate(pending, axis=1)
-                yield block[:-1, :chunk_rows].T, block[-1, :chunk_rows]
-                pending, rows = [block[:, chunk_rows:]], rows - chunk_rows
+                X, y, rest = _chunk_of(pending, chunk_rows, labels)
+                yield X, y
+                pending, rows = [rest], rows - chunk_rows
         if rows:
-            block = np.concatenate(pending, axis=1)
-            yield block[:-1].T, block[-1]
+            X, y, _ = _chunk_of(pending, rows, labels)
+            yield X, y
         if reader.rows_read == 0:
             raise DataError(f"{reader.name}: has a header but no data rows; add rows of {','.join(reader.header.names)} values")
+
+
+def _chunk_of(pending: list, rows: int, labels: bool) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """The first `rows` rows of the pending (block, labels) pieces, as (X, y), and the rest as one
+    piece. A block is feature-major, shape (columns, m), with the target last unless `labels`
+    holds it apart, shape (m,)."""
+    block = np.concatenate([piece for piece, _ in pending], axis=1)
+    if labels:
+        read = np.concatenate([piece for _, piece in pending])
+        return block[:, :rows].T, read[:rows], (block[:, rows:], read[rows:])
+    return block[:-1, :rows].T, block[-1, :rows], (block[:, rows:], None)
 
 
 @dataclass

@@ -24,7 +24,8 @@ import numpy as np
 
 from . import network, run
 from .run import check_used, stored_settings
-from .classes import Classes
+from .activations import NETWORK_OUTPUT_ACTIVATIONS
+from .classes import Classes, class_targets, probabilities
 from .errors import UnknownArgument, quiet_floats
 from .losses import LOSSES, CLASSIFICATION_LOSS_NAMES, REGRESSION_LOSS_NAMES
 from .network import Architecture, Gradients, Parameters, init_parameters
@@ -264,7 +265,7 @@ class _Estimator:
             client = default_client()
         except (ImportError, ValueError):  # no client (or no distributed): the rows are computed into memory
             return self.fit(*(data.compute() if _is_dask(data) else data for data in (X, y)))
-        from .engines.dask import dask_arrays, partitions_of, prepare_partitioned
+        from .engines.dask import dask_arrays
 
         names = _feature_names(X)
         target_name = _target_name(y, names)
@@ -273,10 +274,9 @@ class _Estimator:
         X, y = dask_arrays(X, y)
         _check_shape(X.shape, type(self).__name__)
         _check_length(X.shape[0], y.shape[0])
-        partitions = partitions_of(client, X, y)
-        network = self._network(X.shape[1], target_name)
+        partitions, network = self._partitions(client, X, y, target_name)
         start = self._start(network, seed)
-        fitted = run.fit(start, prepare_partitioned(partitions, start.plan, start.weights.scaling))
+        fitted = run.fit(start, self._partitioned_rows(partitions, start))
         return self._fitted(fitted, network, names, start.plan.seed)
 
     def _start(self, network: run.NetworkSettings, seed: int) -> run.StartingPoint:
@@ -290,8 +290,10 @@ class _Estimator:
         if not (self.warm_start and self.__sklearn_is_fitted__()):
             return run.starting_point(self._plan(seed), network)
         fitted = self.params_
-        for what, has, asked in (("columns of X (n_features_in_)", fitted.n_inputs, len(network.features)),
-                                 ("columns of y (outputs)", fitted.n_outputs, network.architecture.n_outputs)):
+        shapes = [("columns of X (n_features_in_)", fitted.n_inputs, len(network.features))]
+        if network.classes is None:  # a classifier's outputs are its fitted classes', for the loss it goes on with
+            shapes.append(("columns of y (outputs)", fitted.n_outputs, network.architecture.n_outputs))
+        for what, has, asked in shapes:
             if asked != has:
                 raise ValueError(f"{type(self).__name__}(warm_start=True) goes on with the fitted network, which takes "
                                  f"{has} {what}, not {asked}; give it those, or fit afresh with warm_start=False")
@@ -343,10 +345,8 @@ class _Estimator:
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
-    def _outputs(self, X) -> np.ndarray:
-        """The network's outputs yhat, shape (n,) (or (n, m) for m outputs), in y's units, for X,
-        shape (n, k), checked against the columns fit saw. Of a Dask array, a Dask array (of a Dask
-        data frame, a series), computed block by block where it is computed (by predict)."""
+    def _check_predictable(self, X) -> None:
+        """A NotFittedError before fit, a ValueError for a data frame X of other columns than fit's."""
         if not self.__sklearn_is_fitted__():
             raise _not_fitted(
                 f"This {type(self).__name__} instance is not fitted yet; call fit(X, y) before predict or score"
@@ -358,12 +358,11 @@ class _Estimator:
                 f"The feature names should match those that were passed during fit: {list(fitted_names)}, "
                 f"not {list(names)}; select and order the columns as in fit"
             )
-        if _is_dask(X):
-            from .engines.dask import predicted_lazily
 
-            return predicted_lazily(self, X)
-        X = _as_matrix(X, type(self).__name__, self.n_features_in_)
-        return self._model().predict(X)
+    def _outputs(self, X) -> np.ndarray:
+        """The network's outputs yhat, shape (n,) (or (n, m) for m outputs), in y's units, for X,
+        shape (n, k), in memory."""
+        return self._model().predict(_as_matrix(X, type(self).__name__, self.n_features_in_))
 
     def _model(self) -> Model:
         names = getattr(self, "feature_names_in_", None)
@@ -409,7 +408,7 @@ class _Estimator:
         model = load_model(path)
         params = model.params
         settings = stored_settings(model)
-        _check_loss(f"{cls.__name__}.from_model", settings["loss"], cls._classifies)
+        _check_loss(cls.__name__, settings["loss"], cls._classifies, path)
         # Every setting of the run (its seed is random_state); one the file does not record is the default.
         estimator = cls(**{setting.estimator_name: settings[setting.name] for setting in cls._settings
                            if setting.name in settings})
@@ -535,10 +534,26 @@ class FwdbackRegressor(_Estimator):
     def _output_activation(self) -> str:
         return self.output_activation
 
+    def _partitions(self, client, X, y, target: str):
+        """(engines.dask.Partitions of X's and y's blocks on the workers, the network they train)."""
+        from .engines.dask import partitions_of
+
+        return partitions_of(client, X, y), self._network(X.shape[1], target)
+
+    def _partitioned_rows(self, partitions, start: run.StartingPoint):
+        from .engines.dask import prepare_partitioned
+
+        return prepare_partitioned(partitions, start.plan, start.weights.scaling)
+
     @quiet_floats
     def predict(self, X) -> np.ndarray:
         """yhat, shape (n,), in y's units, for X, shape (n, k). Of a Dask array, a Dask array (of a
         Dask data frame, a series), computed block by block where it is computed."""
+        self._check_predictable(X)
+        if _is_dask(X):
+            from .engines.dask import predicted_lazily
+
+            return predicted_lazily(self.predict, X)
         return self._outputs(X)
 
     @quiet_floats
@@ -596,10 +611,9 @@ class FwdbackClassifier(_Estimator):
         bce, (n, m) one-hot for cross-entropy), and the network of its classes: y's own, or with
         warm_start the fitted ones (errors.UnknownClass for a label that is none of them)."""
         labels = _as_labels(y, len(X), type(self).__name__)
-        loss = LOSSES[self.loss]
-        classes = self._classes() if self.warm_start and self.__sklearn_is_fitted__() else Classes.of(labels)
-        classes.check(loss)
-        return classes.targets(labels, loss), self._network(X.shape[1], _target_name(y, names), classes)
+        fitted = self._classes() if self.warm_start and self.__sklearn_is_fitted__() else None
+        targets, classes = class_targets(labels, LOSSES[self.loss], fitted)
+        return targets, self._network(X.shape[1], _target_name(y, names), classes)
 
     def _output_activation(self) -> str:
         return LOSSES[self.loss].link
@@ -607,18 +621,50 @@ class FwdbackClassifier(_Estimator):
     def _classes(self) -> Classes:
         return Classes(tuple(self.classes_.tolist()))
 
+    def _partitions(self, client, X, y, target: str):
+        """(engines.dask.Partitions of X's blocks and their labels' targets on the workers, the
+        network of their classes: the labels' own, found on the workers, or with warm_start the
+        fitted ones). Each block's labels are checked as fit checks labels (_as_labels)."""
+        from .engines.dask import Partitions, partitions_of
+
+        partitions = partitions_of(client, X, y, labels=True)
+        firsts = np.cumsum([0, *partitions.rows[:-1]]).tolist()
+        if self.warm_start and self.__sklearn_is_fitted__():
+            classes = self._classes()
+        else:
+            found = client.gather(client.map(_block_classes, partitions.futures, firsts, pure=False))
+            classes = Classes.of(set().union(*found)).check(LOSSES[self.loss])
+        futures = client.map(_block_targets, partitions.futures, firsts, classes=classes, loss=LOSSES[self.loss],
+                             pure=False)
+        return Partitions(client, futures, partitions.rows), self._network(X.shape[1], target, classes)
+
+    def _partitioned_rows(self, partitions, start: run.StartingPoint):
+        from .engines.dask import partitioned_classifier
+
+        return partitioned_classifier(partitions, start.plan, start.weights.scaling)
+
     @quiet_floats
     def predict_proba(self, X) -> np.ndarray:
         """P(classes_[j] | row i), shape (n, n_classes), for X, shape (n, k): the softmax's outputs,
-        or bce's 1 - yhat and yhat."""
-        yhat = self._outputs(X)
-        return np.column_stack([1.0 - yhat, yhat]) if yhat.ndim == 1 else yhat
+        or bce's 1 - yhat and yhat (classes.probabilities). Of a Dask array or data frame, a Dask
+        array, computed block by block where it is computed."""
+        self._check_predictable(X)
+        if _is_dask(X):
+            from .engines.dask import predicted_lazily
+
+            return predicted_lazily(self.predict_proba, X, columns=len(self.classes_))
+        return probabilities(self._outputs(X))
 
     def predict(self, X) -> np.ndarray:
         """The most probable class of each row, shape (n,), for X, shape (n, k) (the first of
-        classes_ where two are equally probable: bce's yhat = 1/2 is classes_[0])."""
-        probabilities = self.predict_proba(X)
-        return self.classes_[np.argmax(probabilities, axis=1)]
+        classes_ where two are equally probable: bce's yhat = 1/2 is classes_[0]). Of a Dask array
+        or data frame, a Dask array or series, computed block by block where it is computed."""
+        self._check_predictable(X)
+        if _is_dask(X):
+            from .engines.dask import predicted_lazily
+
+            return predicted_lazily(self.predict, X, self.classes_.dtype if self.classes_.dtype.kind in "biuf" else object)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def score(self, X, y) -> float:
         """Accuracy: the fraction of rows of X whose predicted class is y's label, as scikit-learn's
@@ -679,13 +725,18 @@ def _unknown(call: str, name: str, taken: tuple[str, ...]) -> UnknownArgument:
 
 def _architecture(call: str, n_inputs, hidden, activation, shape: dict, own: tuple[str, ...]) -> Architecture:
     """The network a Network constructor's arguments ask for: hidden, activation and `shape`'s
-    output_activation and bias checked by their settings (n_inputs, n_outputs by Architecture);
-    `own`: the call's other arguments, named with these where a keyword is not taken."""
+    bias checked by their settings, output_activation as a network may have it (a classifier's
+    softmax too: NETWORK_OUTPUT_ACTIVATIONS), n_inputs and n_outputs by Architecture; `own`: the
+    call's other arguments, named with these where a keyword is not taken."""
     unknown = next((name for name in shape if name not in _SHAPE), None)
     if unknown is not None:
         raise _unknown(call, unknown, ("n_inputs", "hidden", "activation", *own, *_SHAPE))
     _check_arguments(call, {"hidden": hidden, "activation": activation} | {
-        name: value for name, value in shape.items() if name != "n_outputs"})
+        name: value for name, value in shape.items() if name not in ("n_outputs", "output_activation")})
+    output = shape.get("output_activation", "identity")
+    if output not in NETWORK_OUTPUT_ACTIVATIONS:
+        raise ValueError(f"{call}(output_activation={output!r}): output_activation must be one of "
+                         f"{', '.join(map(repr, NETWORK_OUTPUT_ACTIVATIONS))}")
     return Architecture(n_inputs, hidden, activation=activation, **shape)
 
 
@@ -713,14 +764,17 @@ def _r2(y: np.ndarray, yhat: np.ndarray) -> float:
     return 1.0 - ss_res / ss_tot
 
 
-def _check_loss(call: str, loss: str, classifies: bool) -> None:
-    """A ValueError where `loss` (a name in losses.LOSSES) is not the kind of loss of the estimator
-    `call` names (a classifier's where `classifies`), naming the estimator whose it is."""
+def _check_loss(estimator: str, loss: str, classifies: bool, model: str | None = None) -> None:
+    """A ValueError where `loss` (a name in losses.LOSSES) is not the kind of loss of `estimator`
+    (a classifier's where `classifies`), naming the estimator whose it is: of its parameter, or of
+    the `model` file from_model reads."""
     if LOSSES[loss].classifies == classifies:
         return
     kind, other, own = ("a regressor's", "FwdbackRegressor", CLASSIFICATION_LOSS_NAMES) if classifies else \
         ("a classifier's", "FwdbackClassifier", REGRESSION_LOSS_NAMES)
-    raise ValueError(f"{call}(loss={loss!r}): {loss} is {kind} loss; use {other}(loss={loss!r}), or give loss one of "
+    if model is not None:
+        raise ValueError(f"{model} is {kind} model (trained with loss {loss}); load it with {other}.from_model")
+    raise ValueError(f"{estimator}(loss={loss!r}): {loss} is {kind} loss; use {other}(loss={loss!r}), or give loss one of "
                      f"{', '.join(map(repr, own))}")
 
 
@@ -843,10 +897,11 @@ def _as_target(y, n_rows: int, estimator: str) -> np.ndarray:
     return y
 
 
-def _as_labels(y, n_rows: int, estimator: str) -> list:
+def _as_labels(y, n_rows: int, estimator: str, first: int = 0) -> list:
     """y's class labels, one per row, as Python numbers or strings; a column (n_rows, 1) is
     flattened with a warning. A ValueError for what is no class label: a missing value, or a
-    number with a fraction (scikit-learn's "continuous" target, a regressor's)."""
+    number with a fraction (scikit-learn's "continuous" target, a regressor's), naming its row
+    (counted from `first`, a block's first row in the whole of y)."""
     if y is None:
         raise ValueError(f"{estimator} requires y to be passed, but the target y is None; give one label per row of X")
     y = np.asarray(y)
@@ -860,13 +915,27 @@ def _as_labels(y, n_rows: int, estimator: str) -> list:
         raise ValueError(f"y should be a 1d array of class labels, one per row, got shape {y.shape}")
     _check_length(n_rows, len(y))
     labels = y.tolist()
-    for row, label in enumerate(labels):
+    for row, label in enumerate(labels, start=first):
         if label is None or isinstance(label, float) and not np.isfinite(label):
             raise ValueError(f"y[{row}] is {label}, not a class label; drop that row or give it its class")
         if isinstance(label, float) and not label.is_integer():
             raise ValueError(f"Unknown label type: continuous (y[{row}] is {label}); a classifier's labels are classes, "
                              "whole numbers or strings: use FwdbackRegressor for a continuous target")
     return labels
+
+
+def _block_classes(partition, first: int) -> set:
+    """The distinct labels of a block of rows on a Dask worker, (X, labels), checked as fit checks
+    labels (_as_labels); `first`: the block's first row in the whole of y."""
+    return set(_as_labels(partition[1], len(partition[1]), "FwdbackClassifier", first))
+
+
+def _block_targets(partition, first: int, classes: Classes, loss) -> tuple[np.ndarray, np.ndarray]:
+    """A block of rows on a Dask worker, (X, labels), as (X, the network's targets by `classes`):
+    classes.class_targets', an unknown label named by its row in the whole of y."""
+    X, labels = partition
+    return X, class_targets(_as_labels(labels, len(labels), "FwdbackClassifier", first), loss, classes,
+                            rows_before=first)[0]
 
 
 def _not_fitted(message: str) -> NotFittedError:

@@ -35,7 +35,7 @@ import numpy as np
 
 from .errors import ClassCount, ForeignFile, ModelFileError, display_name, path_problem
 from .activations import ACTIVATION_NAMES, ACTIVATIONS, NETWORK_OUTPUT_ACTIVATIONS
-from .classes import Classes
+from .classes import Classes, probabilities
 from .losses import LOSSES, Loss
 from .network import Architecture, Parameters, forward
 from .optimizers import RULES
@@ -119,6 +119,11 @@ class Model:
             return forward(self.params, X).yhat
         return self.scaling.original_target(forward(self.params, self.scaling.features(X)).yhat)
 
+    def probabilities(self, X: np.ndarray) -> np.ndarray:
+        """A classifier's probability of each of its classes, shape (n, c) (classes.probabilities).
+        X : shape (n, k), in the features' own units."""
+        return probabilities(self.predict(X))
+
 
 def model_document(model: Model) -> dict:
     architecture = model.params.architecture
@@ -133,16 +138,11 @@ def model_document(model: Model) -> dict:
         "activation": model.params.activation,
         "hidden": model.params.n_hidden,
         **beyond,
-        **({} if model.classes is None else {"classes": [_json_label(label) for label in model.classes.labels]}),
+        **({} if model.classes is None else {"classes": model.classes.listed}),
         "weights": model.params.as_dict(),
         "scaling": None if model.scaling is None else model.scaling.as_dict(model.features, model.target),
         "training": model.training.as_dict(),
     }
-
-
-def _json_label(label):
-    """A class label as JSON holds it: a NumPy scalar (an estimator's labels) as Python's."""
-    return label.item() if hasattr(label, "item") else label
 
 
 def model_json(model: Model, name: str = "the model file") -> str:

@@ -24,8 +24,8 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .classes import Classes, class_targets
-from .engines.rows import TrainingRows
-from .errors import ClassifierConflict, DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
+from .engines.rows import TrainingRows, streamed_classifier
+from .errors import ClassCount, ClassifierConflict, DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
     SettingNotUsed, SquaresOverflow, StreamingConflict
 from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_init, load_model, optimizer_state_of, \
     optimizer_state_record
@@ -238,8 +238,15 @@ def check_dask(plan: TrainingPlan, network: NetworkSettings, chunksize: int | No
 def streaming_conflict(network: NetworkSettings, plan: TrainingPlan, history: bool = False,
                        of_resume: bool = False) -> StreamingConflict | None:
     """What rules out streamed training of `network` by `plan` (the lecture's linear network, one
-    output, on full batches, without a `history` of every epoch's parameters), as the error to
-    raise (`of_resume`: the network is a resumed model's); or None."""
+    output, or a classifier of any network, on full batches, without a `history` of every epoch's
+    parameters), as the error to raise (`of_resume`: the network is a resumed model's); or None."""
+    if LOSSES[plan.loss].classifies:
+        conflicts = [
+            (plan.batch_size is not None, StreamingConflict("batch_size", classifier=True)),
+            (plan.val_split is not None, StreamingConflict("val_split", classifier=True)),
+            (history, StreamingConflict("history", classifier=True)),
+        ]
+        return next((conflict for applies, conflict in conflicts if applies), None)
     conflicts = [
         (not ACTIVATIONS[network.activation].identity, StreamingConflict("activation", network.activation, of_resume)),
         (not ACTIVATIONS[network.output_activation].identity,
@@ -263,10 +270,49 @@ def data_named(source: str | None):
         raise
 
 
-def found_classes(dataset, loss: str) -> Classes:
-    """The classes of a classifier's training data (a data.Dataset read with `labels`), checked
-    for `loss` (ClassCount)."""
-    return class_targets(dataset.y, LOSSES[loss], source=dataset.source, column=dataset.target)[1]
+def found_classes(dataset, loss: str, cluster=None) -> Classes:
+    """The classes of a classifier's training data (a data.Dataset read with `labels`; streamed,
+    a data.StreamedDataset: one pass over its chunks; with a cluster, engines.dask.Cluster, its
+    parts read on the workers), checked for `loss` (ClassCount)."""
+    from .data import StreamedDataset, labels_of
+
+    if cluster is not None:
+        from .engines.dask import Partitions
+
+        with data_named(dataset.source):
+            labels = Partitions.read(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option,
+                                     labels=True).labels()
+    elif isinstance(dataset, StreamedDataset):
+        with data_named(dataset.source):
+            labels = labels_of([_distinct(read) for _, read in dataset.chunks()])
+    else:
+        labels = dataset.y
+    try:
+        return Classes.of(labels).check(LOSSES[loss])
+    except ClassCount as count:
+        count.source, count.column = dataset.source, dataset.target
+        raise
+
+
+def _distinct(read: np.ndarray) -> np.ndarray:
+    """The distinct labels of a piece of a label column as read (data.labels_of's), shape (d,)."""
+    return np.unique(read) if read.dtype != object else np.array(list(set(read.tolist())), dtype=object)
+
+
+def _class_chunks(make_chunks: Callable, loss: str, classes: Classes, source: str, column: str) -> Callable:
+    """make_chunks' (X, labels as read) as (X, the network's targets), by `classes` (UnknownClass
+    at a label not among them, its row counted over the chunks)."""
+    from .data import labels_of
+
+    text = isinstance(classes.labels[0], str)
+
+    def chunks():
+        rows = 0
+        for X, read in make_chunks():
+            yield X, class_targets(labels_of([read], text), LOSSES[loss], classes, source, column, rows)[0]
+            rows += len(read)
+
+    return chunks
 
 
 def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None, classes: Classes | None = None) -> TrainingRows:
@@ -277,13 +323,20 @@ def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None, classe
     from .data import StreamedDataset
 
     if cluster is not None:
-        from .engines.dask import Partitions, prepare_partitioned
+        from .engines.dask import Partitions, partitioned_classifier, prepare_partitioned
 
         with data_named(dataset.source):
-            partitions = Partitions.read(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option)
+            partitions = Partitions.read(cluster.client, dataset.parts, dataset.features, dataset.target, dataset.sep_option,
+                                         labels=classes is not None)
+            if classes is not None:
+                partitions = partitions.with_targets(dataset.parts, classes, LOSSES[plan.loss], dataset.target)
+                return partitioned_classifier(partitions, plan, scaling)
             return prepare_partitioned(partitions, plan, scaling)
     if isinstance(dataset, StreamedDataset):
         with data_named(dataset.source):
+            if classes is not None:
+                chunks = _class_chunks(dataset.chunks, plan.loss, classes, dataset.source, dataset.target)
+                return streamed_classifier(chunks, plan, scaling)
             return prepare_streamed(dataset.chunks, plan, scaling)
     y = dataset.y
     if classes is not None:

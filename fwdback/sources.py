@@ -30,6 +30,7 @@ from .data import (
     _trimmed,
     iter_prediction_chunks,
     iter_training_chunks,
+    labels_of,
     load_dataset,
     target_names,
 )
@@ -147,23 +148,28 @@ class StreamedParts(StreamedDataset):
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for part in self.parts:
-            yield from part_chunks(part, self.features, self.target, self.sep_option, self.chunk_rows)
+            yield from part_chunks(part, self.features, self.target, self.sep_option, self.chunk_rows, self.labels)
 
 
-def stream_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, chunk_rows: int) -> StreamedParts:
-    """Check every part's header (or schema) now, to read the rows later, part by part."""
+def stream_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, chunk_rows: int,
+                 labels: bool = False) -> StreamedParts:
+    """Check every part's header (or schema) now, to read the rows later, part by part (`labels`:
+    the target column holds class labels)."""
     _check_names(features, target)
     sep_used, detected, trimmed = _headers([check_columns(part, features, target, sep) for part in parts.parts], [*features, target])
-    return StreamedParts(tuple(features), target, parts.label, sep_used, chunk_rows, detected, trimmed, parts.parts, sep)
+    return StreamedParts(tuple(features), target, parts.label, sep_used, chunk_rows, detected, trimmed, labels=labels,
+                         parts=parts.parts, sep_option=sep)
 
 
-def load_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, model_columns: bool = False) -> Dataset:
-    """Every part's rows in memory, in order, as one Dataset (load_dataset's checks, part by part)."""
+def load_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, model_columns: bool = False,
+               labels: bool = False) -> Dataset:
+    """Every part's rows in memory, in order, as one Dataset (load_dataset's checks, part by part;
+    `labels`: its target column of class labels, data.labels_of them all)."""
     _check_names(features, target)
     checked = [check_columns(part, features, target, sep, model_columns) for part in parts.parts]
-    pieces = [read_part(part, features, target, sep) for part in parts.parts]
+    pieces = [read_part(part, features, target, sep, labels) for part in parts.parts]
     X = np.concatenate([X for X, _ in pieces])
-    y = np.concatenate([y for _, y in pieces])
+    y = labels_of([y for _, y in pieces]) if labels else np.concatenate([y for _, y in pieces])
     return Dataset(X, y, tuple(features), target, parts.label, *_headers(checked, [*features, *target_names(target)]))
 
 
@@ -189,23 +195,61 @@ def check_columns(part: Part, features: Sequence[str], target: str, sep: str | N
         return reader.header
 
 
-def read_part(part: Part, features: Sequence[str], target: str, sep: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """A part's rows: X : shape (m, k), y : shape (m,) (or (m, t) for t targets), float64, every cell checked."""
+def read_part(part: Part, features: Sequence[str], target: str, sep: str | None,
+              labels: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A part's rows: X : shape (m, k), y : shape (m,) (or (m, t) for t targets), float64, every
+    cell checked; with `labels`, y is the part's class labels (a piece of data.labels_of's)."""
     if part.parquet:
-        block = np.concatenate(list(_parquet_blocks(part, [*features, *target_names(target)], PARQUET_BATCH_ROWS)), axis=1)
+        names = list(features) if labels else [*features, *target_names(target)]
+        block = np.concatenate(list(_parquet_blocks(part, names, PARQUET_BATCH_ROWS)), axis=1)
+        if labels:
+            return block.T, _parquet_labels(part, target)
         return block[: len(features)].T, _targets_of(block, len(features))
-    dataset = load_dataset(part.location, features, target, sep, name=part.name)
+    dataset = load_dataset(part.location, features, target, sep, name=part.name, labels=labels)
     return dataset.X, dataset.y
 
 
+def _parquet_labels(part: Part, column: str) -> np.ndarray:
+    """A Parquet part's column of class labels, shape (m,): float64 for a column of numbers, else
+    each cell's text, trimmed; DataError at its first empty cell, or for a column of neither."""
+    import pyarrow
+    import pyarrow.compute
+
+    file = _parquet_file(part)
+    pieces, rows_before = [], 0
+    for batch in parquet_batches(part, file, PARQUET_BATCH_ROWS, [column]):
+        array, kind = batch.column(column), batch.column(column).type
+        if pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind):
+            piece = np.array([None if text is None else text.strip(" \t") for text in array.to_pylist()], dtype=object)
+            empty = np.array([text is None or text == "" for text in piece], dtype=bool)
+        elif pyarrow.types.is_integer(kind) or pyarrow.types.is_floating(kind) or pyarrow.types.is_decimal(kind):
+            piece = pyarrow.compute.cast(array, pyarrow.float64(), safe=False).to_numpy(zero_copy_only=False)
+            empty = np.isnan(piece)
+        else:
+            raise DataError(f"{part.name}, column {column}: holds {kind} values, not class labels; give a column of "
+                            "numbers or text")
+        if empty.any():
+            place = where(part.name, rows_before + int(np.argmax(empty)) + 1, None, column)
+            raise DataError(f"{place}: the class label is empty; give the row's class or delete the row")
+        pieces.append(piece)
+        rows_before += batch.num_rows
+    return np.concatenate(pieces) if pieces else np.empty(0)
+
+
 def part_chunks(part: Part, features: Sequence[str], target: str, sep: str | None,
-                chunk_rows: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """A part's rows in chunks of at most chunk_rows: (X, y), X : shape (m, k), y : shape (m,)."""
-    if part.parquet:
+                chunk_rows: int, labels: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """A part's rows in chunks of at most chunk_rows: (X, y), X : shape (m, k), y : shape (m,)
+    (with `labels`, the chunk's class labels as read: data.iter_training_chunks')."""
+    if part.parquet and labels:
+        read, first = _parquet_labels(part, target), 0
+        for block in _parquet_blocks(part, list(features), chunk_rows):
+            yield block.T, read[first : first + block.shape[1]]
+            first += block.shape[1]
+    elif part.parquet:
         for block in _parquet_blocks(part, [*features, target], chunk_rows):
             yield block[:-1].T, block[-1]
     else:
-        yield from iter_training_chunks(part.location, features, target, sep, chunk_rows, part.name)
+        yield from iter_training_chunks(part.location, features, target, sep, chunk_rows, part.name, labels)
 
 
 def _parquet_file(part: Part):
@@ -329,7 +373,10 @@ class PredictedBlock:
 
 def predicted_columns(model) -> list[str]:
     """The columns predict adds, named after the model's targets: price_hat for a model of price;
-    y1_hat, y2_hat, ... for a model of several targets."""
+    y1_hat, y2_hat, ... for a model of several targets; for a classifier of y, each class's
+    probability, y_prob_<label>, then the most probable class, y_hat."""
+    if model.classes is not None:
+        return [f"{model.target}_prob_{label}" for label in model.classes.labels] + [f"{model.target}_hat"]
     return [f"{name}_hat" for name in model.targets]
 
 
@@ -343,8 +390,9 @@ def _taken(columns, added: list[str], name: str) -> None:
 
 
 def predicted_blocks(source: str | Part, model, sep: str | None, with_header: bool) -> Iterator[PredictedBlock]:
-    """DATA's rows with <target>_hat (y1_hat, y2_hat, ... for several) appended, as predict writes
-    them, block by block: of one CSV source (a path, "-") or of a part.
+    """DATA's rows with <target>_hat (y1_hat, y2_hat, ... for several; a classifier's
+    predicted_columns) appended, as predict writes them, block by block: of one CSV source (a
+    path, "-") or of a part.
 
     A CSV's records pass through as they were with `<sep><target>_hat` appended; a Parquet part's
     rows are written as CSV (comma-separated, its columns in order, numbers in round-trip
@@ -361,7 +409,11 @@ def predicted_blocks(source: str | Part, model, sep: str | None, with_header: bo
         if chunk.rows_before == 0:
             _taken(chunk.columns, added, name)
         predictions = _predictions(model, chunk.X, name, chunk.rows_before)
-        tails = [b"%b%b\n" % (separator, separator.join(repr(value).encode() for value in row)) for row in predictions.tolist()]
+        if model.classes is None:
+            tails = [b"%b%b\n" % (separator, separator.join(repr(value).encode() for value in row)) for row in predictions.tolist()]
+        else:
+            tails = [b"%b%b" % (separator, csv_line([*map(repr, row), label], chunk.sep).encode())
+                     for row, label in zip(predictions.tolist(), model.classes.predicted(predictions))]
         text = b"".join(map(bytes.__add__, chunk.texts, tails))
         yield PredictedBlock(header, (header if with_header and chunk.rows_before == 0 else b"") + text)
 
@@ -385,7 +437,10 @@ def _predicted_parquet(part: Part, model, with_header: bool) -> Iterator[Predict
         except pyarrow.ArrowException as error:
             raise DataError(f"{part.name}: its columns cannot be written as CSV ({describe(error)}); give predict a "
                             "Parquet file of plain columns") from None
-        frame[positions[len(names) :]] = _predictions(model, X, part.name, rows_before)
+        predictions = _predictions(model, X, part.name, rows_before)
+        if model.classes is not None:
+            predictions = np.column_stack([predictions.astype(object), model.classes.predicted(predictions)])
+        frame[positions[len(names) :]] = predictions
         text = frame.to_csv(index=False, header=False, lineterminator="\n").encode()
         yield PredictedBlock(header, (header if with_header and rows_before == 0 else b"") + text)
         rows_before += batch.num_rows
@@ -394,10 +449,11 @@ def _predicted_parquet(part: Part, model, with_header: bool) -> Iterator[Predict
 
 
 def _predictions(model, X: np.ndarray, name: str, rows_before: int) -> np.ndarray:
-    """yhat, shape (r, m) (m = 1 for one target), for X : shape (r, k); DataError at the first
-    row whose prediction overflows."""
+    """yhat, shape (r, m) (m = 1 for one target), or a classifier's probabilities of its c
+    classes, shape (r, c) (modelfile.Model.probabilities), for X : shape (r, k); DataError at the
+    first row whose prediction overflows."""
     with np.errstate(all="ignore"):
-        predictions = model.predict(X).reshape(len(X), -1)
+        predictions = model.predict(X).reshape(len(X), -1) if model.classes is None else model.probabilities(X)
     finite = np.isfinite(predictions).all(axis=1)
     if not finite.all():
         index = int(np.argmin(finite))

@@ -340,6 +340,46 @@ def test_the_estimator_fits_and_predicts_dask_arrays_and_data_frames_on_the_clus
         FwdbackRegressor().fit(dask.array.from_array(bad, chunks=(250, 3)), dask.array.from_array(y, chunks=250))
 
 
+@pytest.mark.slow  # the cluster of the module: some seconds
+@pytest.mark.parametrize("loss", ["bce", "cross-entropy"])
+def test_the_classifier_fits_and_predicts_dask_arrays_and_data_frames_on_the_cluster(address, loss):
+    import dask.array
+    import dask.dataframe
+
+    from fwdback import FwdbackClassifier
+    from fwdback.errors import UnknownClass
+
+    X, y = rows(600, seed=15)
+    labels = np.where(y > np.median(y), "high", "low") if loss == "bce" else \
+        np.array(["low", "middle", "high"])[np.searchsorted(np.quantile(y, [1 / 3, 2 / 3]), y)]
+    settings = dict(loss=loss, activation="tanh", epochs=40, tol=0.0, standardize=True, random_state=3)
+    reference = FwdbackClassifier(**settings).fit(X, labels)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    with distributed.Client(address) as client:
+        client.wait_for_workers(2, timeout=60)
+        on_array = FwdbackClassifier(**settings).fit(dask.array.from_array(X, chunks=(250, 3)),
+                                                     dask.array.from_array(labels, chunks=250))
+        on_frame = FwdbackClassifier(**settings).fit(dask.dataframe.from_pandas(frame, npartitions=3),
+                                                     dask.dataframe.from_pandas(pd.Series(labels, name="band"),
+                                                                                npartitions=3))
+        # the same rows in other blocks: BLAS may round a row's sums differently in the last bit
+        probabilities = on_array.predict_proba(dask.array.from_array(X, chunks=(300, 3)))
+        assert isinstance(probabilities, dask.array.Array)
+        np.testing.assert_allclose(probabilities.compute(), on_array.predict_proba(X), rtol=1e-14)
+        predicted = on_frame.predict(dask.dataframe.from_pandas(frame, npartitions=2)).compute()
+        assert predicted.tolist() == on_frame.predict(frame).tolist()
+        unknown = np.where(np.arange(600) == 400, "other", labels)
+        with pytest.raises(UnknownClass, match="row 401: 'other' is not one of the model's classes"):
+            on_array.set_params(warm_start=True).fit(dask.array.from_array(X, chunks=(250, 3)),
+                                                     dask.array.from_array(unknown, chunks=250))
+    for fitted in (on_array, on_frame):
+        assert fitted.classes_.tolist() == reference.classes_.tolist()
+        # tanh over 40 epochs of sums in other orders (by partition), as the regressor's
+        assert relative(fitted.params_.vector, reference.params_.vector) < 1e-9
+        assert relative(fitted.loss_curve_, reference.loss_curve_) < 1e-9
+    assert list(on_frame.feature_names_in_) == ["a", "b", "c"] and on_frame.target_name_ == "band"
+
+
 def test_ctrl_c_stops_the_cluster_work_and_writes_no_model(workdir, address):
     X, y = rows(2000, seed=11)
     write_parts(workdir / "parts", X, y, [(0, 1000), (1000, 2000)], ["csv", "parquet"])
@@ -395,11 +435,15 @@ def test_predict_writes_one_csv_for_each_part_into_a_directory_or_none(run, work
 def test_the_estimator_computes_dask_collections_into_memory_without_a_client():
     import dask.array
 
-    from fwdback import FwdbackRegressor
+    from fwdback import FwdbackClassifier, FwdbackRegressor
 
     X, y = rows(300, seed=13)
     on_dask = FwdbackRegressor(epochs=30, tol=0.0).fit(dask.array.from_array(X, chunks=(100, 3)), dask.array.from_array(y, chunks=100))
     np.testing.assert_array_equal(on_dask.params_.vector, FwdbackRegressor(epochs=30, tol=0.0).fit(X, y).params_.vector)
+    labels = np.where(y > 1, "high", "low")
+    on_dask = FwdbackClassifier(epochs=30, tol=0.0).fit(dask.array.from_array(X, chunks=(100, 3)),
+                                                        dask.array.from_array(labels, chunks=100))
+    np.testing.assert_array_equal(on_dask.params_.vector, FwdbackClassifier(epochs=30, tol=0.0).fit(X, labels).params_.vector)
 
 
 # A local cluster (no address) in a real process: what it listens on, and Ctrl-C at any moment.

@@ -1,8 +1,9 @@
 """Each setting of a run, declared once (fwdback/settings.py), through both doors alike.
 
 Table-driven over settings.SETTINGS: for every setting, a value other than its default trains
-the same weights by `fwdback train` and by FwdbackRegressor.fit, or is refused by both with
-the same library error; an invalid value is refused by both; a model file gives every setting
+the same weights by `fwdback train` and by FwdbackRegressor.fit, and by `fwdback train --loss
+bce|cross-entropy` and FwdbackClassifier.fit for every setting a classifier has (all but
+output_activation, its loss's link), or is refused by both with the same library error; an invalid value is refused by both; a model file gives every setting
 back (FwdbackRegressor.from_model), and --resume refuses each of them given again otherwise
 (run.resumed_settings's ResumeConflict, worded by the CLI); and every setting has its help, its option, its parameter
 and its row in the README. A new setting fails these tests until it has a row in CHANGED and
@@ -24,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fwdback import FwdbackRegressor
+from fwdback import FwdbackClassifier, FwdbackRegressor
 from fwdback import cli as cli_module
 from fwdback.errors import SettingNotUsed
 from fwdback.plan import TrainingPlan
 from fwdback.run import check_used
+from fwdback.estimator import CLASSIFIER_SETTINGS
 from fwdback.settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag, option_words
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,13 +93,44 @@ ALSO_INVALID = [
 ]
 
 
+# The kinds of run through both doors: the regressor's, and a classifier's of each loss, on
+# labels made of the same rows' y (bce: whether y is above its median; cross-entropy: y's
+# thirds), with the loss given to both doors.
+KINDS = {"regressor": (FwdbackRegressor, {}), "bce": (FwdbackClassifier, {"loss": "bce"}),
+         "cross-entropy": (FwdbackClassifier, {"loss": "cross-entropy"})}
+
+
+def _labels(y: np.ndarray, kind: str) -> list[str]:
+    """A classifier's labels of the regressor's targets y, shape (n,): two classes or three."""
+    edges = np.quantile(y, [0.5] if kind == "bce" else [1 / 3, 2 / 3])
+    return [("low", "middle", "high")[int(np.searchsorted(edges, value))] if kind == "cross-entropy"
+            else ("low", "high")[int(value > edges[0])] for value in y]
+
+
+def _write_data(workdir, kind: str = "regressor"):
+    """(X, y) of the sample data's first ROWS rows (y a classifier's labels for its `kind`), and
+    d.csv holding them as they are in the file."""
+    lines = (ROOT / "sample_data" / "linear.csv").read_text().splitlines()[: ROWS + 1]
+    rows = np.array([[float(cell) for cell in line.split(",")] for line in lines[1:]])
+    X, y = rows[:, :3], rows[:, 3]
+    if kind != "regressor":
+        y = _labels(y, kind)
+        lines = [lines[0]] + [line.rsplit(",", 1)[0] + "," + label for line, label in zip(lines[1:], y)]
+    (workdir / "d.csv").write_text("\n".join(lines) + "\n")
+    return X, y
+
+
 @pytest.fixture
 def data(workdir):
     """(X, y) of the sample data's first ROWS rows, and d.csv holding them as they are in the file."""
-    lines = (ROOT / "sample_data" / "linear.csv").read_text().splitlines()[: ROWS + 1]
-    (workdir / "d.csv").write_text("\n".join(lines) + "\n")
-    rows = np.array([[float(cell) for cell in line.split(",")] for line in lines[1:]])
-    return rows[:, :3], rows[:, 3]
+    return _write_data(workdir)
+
+
+def _applies(kind: str, name: str) -> bool:
+    """Whether the setting `name` is one of the kind's estimator's parameters that its case can
+    change (a classifier's loss is its kind's)."""
+    estimator, fixed = KINDS[kind]
+    return name not in fixed and name in {setting.name for setting in estimator._settings}
 
 
 def _arguments(settings: dict) -> list[str]:
@@ -125,24 +158,27 @@ def test_every_setting_has_a_case_of_each_kind():
         check_used({setting.name: setting.default for setting in PLAN_SETTINGS} | settings)  # the run uses it
 
 
-@pytest.mark.parametrize("name", list(CHANGED))
-def test_a_changed_setting_trains_the_same_weights_through_both_doors_and_the_model_file_gives_it_back(run, data, name):
-    settings = BASE | CHANGED[name]
+@pytest.mark.parametrize("kind, name", [(kind, name) for kind in KINDS for name in CHANGED if _applies(kind, name)])
+def test_a_changed_setting_trains_the_same_weights_through_both_doors_and_the_model_file_gives_it_back(run, workdir,
+                                                                                                       kind, name):
+    data = _write_data(workdir, kind)
+    estimator, fixed = KINDS[kind]
+    settings = BASE | fixed | CHANGED[name]
     result = run(["train", "d.csv", *_arguments(settings), "--model", "m.json", "-q"])
     assert result.exit_code == 0, result.stderr
     from_cli = json.loads(Path("m.json").read_text())["weights"]
-    fitted = FwdbackRegressor(**_parameters(settings)).fit(*data)
+    fitted = estimator(**_parameters(settings)).fit(*data)
     assert list(fitted.weights_) == list(from_cli)
     expected = np.array(list(from_cli.values()))
     bound = 1e-12 * np.max(np.abs(expected))
     np.testing.assert_allclose(np.array(list(fitted.weights_.values())), expected, rtol=0, atol=bound)
 
-    unchanged = FwdbackRegressor(**_parameters(settings | {name: BY_NAME[name].default})).fit(*data)
+    unchanged = estimator(**_parameters(settings | {name: BY_NAME[name].default})).fit(*data)
     assert unchanged.weights_ != fitted.weights_  # the case changes the run: a door that dropped it would differ
 
-    restored = FwdbackRegressor.from_model("m.json").get_params()
+    restored = estimator.from_model("m.json").get_params()
     standardized = fitted.scaling_ is not None  # standardize=None is decided by the data; the file keeps what was decided
-    defaults = {setting.estimator_name: setting.default for setting in SETTINGS}
+    defaults = {setting.estimator_name: setting.default for setting in estimator._settings}
     expected_params = defaults | _parameters(settings) | {"standardize": standardized}
     assert restored == expected_params
 
@@ -178,6 +214,9 @@ def test_an_invalid_value_is_refused_through_both_doors(run, data, name, argumen
     parameter = BY_NAME[name].estimator_name
     with pytest.raises(ValueError, match=f"{parameter}="):
         FwdbackRegressor(**{parameter: value}).fit(*data)
+    if _applies("cross-entropy", name):  # a classifier's parameter too
+        with pytest.raises(ValueError, match=f"{parameter}="):
+            FwdbackClassifier(**{parameter: value}).fit(data[0], _labels(data[1], "cross-entropy"))
 
 
 def test_every_setting_has_its_help_option_parameter_and_readme_row():
@@ -192,6 +231,10 @@ def test_every_setting_has_its_help_option_parameter_and_readme_row():
         assert signature[setting.estimator_name].default == setting.default, setting.name
         assert (f"\n| `{setting.flag}`" if setting.commands else f"\n|  | `{setting.estimator_name}` |") in table, setting.name
     assert set(signature) == {setting.estimator_name for setting in SETTINGS}
+    classifier = inspect.signature(FwdbackClassifier).parameters
+    assert set(classifier) == set(signature) - {"output_activation"}
+    assert all(classifier[setting.estimator_name].default == setting.default for setting in CLASSIFIER_SETTINGS)
+    assert classifier["loss"].default == "cross-entropy"
     assert tuple(TrainingPlan.__dataclass_fields__) == tuple(setting.name for setting in PLAN_SETTINGS)
 
 

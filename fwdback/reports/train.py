@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..classes import probabilities
 from ..engines.rows import TrainingRows
 from ..data import FEATURES, TARGET
 from ..errors import python_name
@@ -88,6 +89,8 @@ class TrainingReport:
         Rows in memory are predicted again; rows streamed or on a cluster have the linear
         network's losses: the final loss and that of predicting the mean (least squares')."""
         rows, scaling = self.rows, self.model.scaling
+        if self.model.classes is not None:
+            return None
         targets = self.model.targets
         y_std = np.ones(len(targets)) if scaling is None else np.broadcast_to(scaling.y_std, len(targets))
         if validation and rows.validation is None:
@@ -102,6 +105,17 @@ class TrainingReport:
         if validation or self.comparison is None:
             return None
         return {targets[0]: FitQuality.of_errors(self.result.final_loss, self.comparison.best.constant_loss, float(y_std[0]))}
+
+
+    def accuracy(self, validation: bool = False) -> float | None:
+        """A classifier's share of the training rows (or the `validation` rows) whose most probable
+        class at the final weights is their own; None for a regressor, or rows not in memory."""
+        held = self.rows.validation if validation else self.rows.arrays
+        if self.model.classes is None or held is None:
+            return None
+        X, y = held
+        predicted = np.argmax(probabilities(forward(self.result.final, X).yhat), axis=1)
+        return float(np.mean(predicted == np.argmax(probabilities(y), axis=1)))
 
 
 def sampled_epochs(epochs: int, every: int | None = None) -> list[int]:
@@ -311,7 +325,8 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
     summary += _beyond_the_lecture(plan)
     if report.model.scaling is not None:
         why = " (chosen: the columns' scales differ badly)" if report.rows.scales.bad and training.lr_chosen else ""
-        summary.append(("scaling", f"z-scores of the features and target{why}; losses and weights in those units"))
+        scaled = "features" if report.model.classes is not None else "features and target"
+        summary.append(("scaling", f"z-scores of the {scaled}{why}; losses and weights in those units"))
     summary.append((f"loss at epoch {count(result.first_epoch)}", f"{result.losses[0]:.10g}"))
     if result.last_epoch != result.first_epoch:
         summary.append((f"loss at epoch {count(result.last_epoch)}", f"{result.last_loss:.10g}"))
@@ -323,6 +338,9 @@ def summary_rows(report: TrainingReport) -> list[tuple[str, str]]:
             of = "" if len(fits) == 1 else f" of {target}"
             summary.append((f"{prefix}RMSE{of}, in {target}'s units", f"{fit.rmse:.10g}"))
             summary.append((f"{prefix}R^2{of}", f"undefined ({target} is constant)" if fit.r2 is None else f"{fit.r2:.10g}"))
+    for prefix, accuracy in (("", report.accuracy()), ("validation ", report.accuracy(validation=True))):
+        if accuracy is not None:
+            summary.append((f"{prefix}accuracy", f"{accuracy:.10g} (the share of rows whose most probable class is theirs)"))
     summary.append(("stopped", stop_description(result, plan, name)))
     comparison = report.comparison
     if comparison is not None:
@@ -364,7 +382,10 @@ def _beyond_the_lecture(plan) -> list[tuple[str, str]]:
 
 
 def _the_means(model: Model) -> str:
-    """"the mean of price", or "the means of y1, y2": what the constant prediction predicts."""
+    """"the mean of price", or "the means of y1, y2": what the constant prediction predicts (a
+    classifier's: each class's share of the rows)."""
+    if model.classes is not None:
+        return "each class's share of the rows as its probability"
     return f"the mean of {model.target}" if isinstance(model.target, str) else f"the means of {', '.join(model.targets)}"
 
 
@@ -434,6 +455,9 @@ def training_document(report: TrainingReport, model_path: str) -> dict:
         "yardstick": None if report.comparison is None else _yardstick_document(report),
         "fit": _fit_document(report.fit_in_data_units()),
         "validation_fit": _fit_document(report.fit_in_data_units(validation=True)),
+        **({} if model.classes is None else {"classes": model.classes.listed,
+                                             "accuracy": report.accuracy(),
+                                             "validation_accuracy": report.accuracy(validation=True)}),
     }
 
 
@@ -523,13 +547,19 @@ SAME_TO_SIX_DIGITS = 1e-6
 
 def _worse_than_the_mean(report: TrainingReport) -> list[str]:
     """The note for a network (with an activation: no least squares to compare with) whose final
-    loss is no lower than that of predicting the mean of y: it learned nothing of use."""
+    loss is no lower than that of predicting the mean of y (a classifier's: each class's share of
+    the rows, whose log loss is their entropy, -sum_j p_j log p_j): it learned nothing of use."""
     if report.rows.arrays is None:
         return []
     y = report.rows.arrays[1]
     with np.errstate(all="ignore"):
-        mean_loss = float(np.mean((y - y.mean(axis=0)) ** 2)) * (1 if y.ndim == 1 else y.shape[1])
-        mean_loss *= len(y) / loss_divisor(report.plan.loss, len(y))
+        if report.model.classes is not None:
+            shares = probabilities(y).mean(axis=0)
+            shares = shares[shares > 0]
+            mean_loss = float(-np.sum(shares * np.log(shares)))
+        else:
+            mean_loss = float(np.mean((y - y.mean(axis=0)) ** 2)) * (1 if y.ndim == 1 else y.shape[1])
+            mean_loss *= len(y) / loss_divisor(report.plan.loss, len(y))
     final, name = report.result.final_loss, report.name
     if not (mean_loss > 0 and final >= mean_loss * (1 - SAME_TO_SIX_DIGITS)):
         return []
