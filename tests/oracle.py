@@ -10,11 +10,26 @@ N2 = w4 x1 + w5 x2 + w6 x3 + b2, yhat = w7 N1 + w8 N2 + b3 and the MSE. `gradien
 chain rule by hand, `central_differences` differentiates the loss numerically with a step and
 an error bound derived below, and `Update` writes the update rules as their papers do.
 Weights travel as {name: value} in the naming order above (w..., then b...).
+
+The classifier's losses (LOG_LOSSES) take the logits a_o and are written from their definitions
+row by row in plain Python floats (math.exp, math.log1p), not as fwdback computes them:
+
+    bce            yhat = sigmoid(a)                      (one output; y in {0, 1})
+                   L = (1/n) sum_i -(y log yhat + (1 - y) log(1 - yhat))
+                     = (1/n) sum_i y softplus(-a) + (1 - y) softplus(a)   (log sigmoid(a) = -softplus(-a))
+    cross-entropy  yhat_o = exp(a_o) / sum_l exp(a_l)     (one output per class; y one-hot)
+                   L = (1/n) sum_i -sum_o y_o log yhat_o,  -log yhat_o = log sum_l exp(a_l - a_o) (minus_log_softmax)
+
+and their backward pass is the chain rule WITHOUT the cancellation: dL/dyhat times the link's
+derivative (sigmoid'(a) = yhat (1 - yhat); the softmax's Jacobian yhat_o (delta_ol - yhat_l) as a
+double loop), which equals (1/n) (yhat - y) only by algebra (class_logit_gradients).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import sys
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,7 +43,10 @@ ACTIVATIONS = {
     "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)), lambda z: np.exp(-z) / (1.0 + np.exp(-z)) ** 2),
 }
 # d(n) of each loss convention: L = (sum of squared errors) / d(n).
-DIVISORS = {"mse": lambda n: n, "half-mse": lambda n: 2 * n, "sse": lambda n: 1, "half-sse": lambda n: 2}
+DIVISORS = {"mse": lambda n: n, "half-mse": lambda n: 2 * n, "sse": lambda n: 1, "half-sse": lambda n: 2,
+            "bce": lambda n: n, "cross-entropy": lambda n: n}
+# The classifier's losses and the output each comes with: L = (1/n) sum of the rows' log losses.
+LOG_LOSSES = {"bce": "sigmoid", "cross-entropy": "softmax"}
 
 
 @dataclass(frozen=True)
@@ -83,11 +101,96 @@ def forward(p: dict, X, shape: Shape = Shape()) -> Pass:
     for o in range(shape.m):
         A[:, o] = sum(p[shape.output_weight(o, h)] * N[:, h] for h in range(shape.H)) + (
             p[f"b{shape.H + o + 1}"] if shape.bias else 0.0)
-    return Pass(Z, N, A, ACTIVATIONS[shape.out][0](A))
+    return Pass(Z, N, A, np.array([softmax(row) for row in A.tolist()]) if shape.out == "softmax" else ACTIVATIONS[shape.out][0](A))
+
+
+def logits(p: dict, X, shape: Shape) -> list[list[float]]:
+    """a_io of every row i and output o, as plain floats: the forward pass up to the output's link."""
+    return forward(p, X, replace(shape, out="identity")).A.tolist()
+
+
+def softplus(t: float) -> float:
+    """log(1 + exp(t)) = max(t, 0) + log(1 + exp(-|t|)): exp never overflows."""
+    return max(t, 0.0) + math.log1p(math.exp(-abs(t)))
+
+
+def sigmoid(a: float) -> float:
+    """1 / (1 + exp(-a)), with exp of a non-positive number only."""
+    if a >= 0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+def softmax(row: list[float]) -> list[float]:
+    """exp(a_o) / sum_l exp(a_l) of one row's logits, shifted by their largest (each exp <= 1)."""
+    top = max(row)
+    exps = [math.exp(a - top) for a in row]
+    total = math.fsum(exps)
+    return [e / total for e in exps]
+
+
+def log_loss_term(row: list[float], y: list[float], loss_name: str) -> float:
+    """One row's -sum_o y_o log yhat_o (bce: -(y log yhat + (1 - y) log(1 - yhat))) from its logits."""
+    if loss_name == "bce":
+        (a,), (t,) = row, y
+        return t * softplus(-a) + (1.0 - t) * softplus(a)
+    return math.fsum(t * minus_log_softmax(row, o) for o, t in enumerate(y) if t != 0.0)
+
+
+def minus_log_softmax(row: list[float], o: int) -> float:
+    """-log yhat_o = log sum_l exp(a_l - a_o): log1p of the others' exp(a_l - a_o) where a_o is the
+    largest (so that a loss near 0 keeps its digits), else (max a - a_o) + log sum_l exp(a_l - max a)."""
+    top = max(row)
+    if row[o] == top:
+        return math.log1p(math.fsum(math.exp(a - top) for l, a in enumerate(row) if l != o))
+    return (top - row[o]) + math.log(math.fsum(math.exp(a - top) for a in row))
+
+
+def probabilities(p: dict, X, shape: Shape, loss_name: str) -> list[list[float]]:
+    """yhat_io: the link (LOG_LOSSES) of each row's logits, as plain floats."""
+    if loss_name == "bce":
+        return [[sigmoid(a) for a in row] for row in logits(p, X, shape)]
+    return [softmax(row) for row in logits(p, X, shape)]
+
+
+def class_logit_gradients(A: list[list[float]], Y, loss_name: str, n: int) -> list[list[float]]:
+    """dL/da_io by the chain rule through yhat, without the cancellation:
+
+        bce            dL/dyhat = (1/n) (-y / yhat + (1 - y) / (1 - yhat)),  dyhat/da = yhat (1 - yhat)
+        cross-entropy  dL/dyhat_o = -(1/n) y_o / yhat_o,  dL/da_l = sum_o dL/dyhat_o yhat_o (delta_ol - yhat_l)
+
+    with 1 - sigmoid(a) taken as sigmoid(-a) (no cancellation in 1 - yhat) and a term of y_o = 0
+    contributing 0. Where a probability the chain divides by underflows (|a| beyond about 700, or
+    a class's probability below the smallest normal float), the chain's factors are 0 times inf
+    and only the limit remains: there it takes (1/n) (yhat - y), the value the algebra gives."""
+    grads = []
+    for row, y in zip(A, Y):
+        if loss_name == "bce":
+            (a,), (t,) = row, y
+            yhat, one_minus = sigmoid(a), sigmoid(-a)
+            if min(yhat, one_minus) < sys.float_info.min:
+                grads.append([(yhat - t) / n])
+                continue
+            dL_dyhat = (-t / yhat + (1.0 - t) / one_minus) / n
+            grads.append([dL_dyhat * (yhat * one_minus)])
+            continue
+        yhat = softmax(row)
+        if any(t != 0.0 and q < sys.float_info.min for q, t in zip(yhat, y)):
+            grads.append([(q - t) / n for q, t in zip(yhat, y)])
+            continue
+        dL_dyhat = [-t / q / n if t != 0.0 else 0.0 for q, t in zip(yhat, y)]
+        grads.append([math.fsum(dL_dyhat[o] * yhat[o] * ((1.0 if o == l else 0.0) - yhat[l]) for o in range(len(row)))
+                      for l in range(len(row))])
+    return grads
 
 
 def loss(p: dict, X, Y, shape: Shape = Shape(), convention: str = "mse") -> float:
-    """L = (1/d(n)) sum of squared errors.  Y : shape (n,) or (n, m)."""
+    """L = (1/d(n)) sum of squared errors; for a classifier's loss (LOG_LOSSES), the mean of the
+    rows' log losses (log_loss_term).  Y : shape (n,) or (n, m)."""
+    if convention in LOG_LOSSES:
+        Y = _targets(Y, shape.m).tolist()
+        return math.fsum(log_loss_term(row, y, convention) for row, y in zip(logits(p, X, shape), Y)) / len(Y)
     error = _targets(Y, shape.m) - forward(p, X, shape).yhat
     return float(np.sum(error**2)) / DIVISORS[convention](len(error))
 
@@ -98,15 +201,26 @@ def gradients(p: dict, X, Y, shape: Shape = Shape(), convention: str = "mse", ab
     dL/dz_h = dL/dN_h act'(z_h); each weight's gradient is its layer's dL/d(.) times its input,
     summed over the rows.
 
+    A classifier's loss (LOG_LOSSES) takes dL/da from class_logit_gradients, its own chain
+    through yhat (shape.out is then the loss's link).
+
     With `absolute`, every factor is taken by its absolute value: the sums of the terms'
     magnitudes, which bound how far rounding can move a computed gradient (about (n + 10) U
-    times them, for any order of summation)."""
+    times them, for any order of summation; for a classifier's loss |dL/da| + (sizes of a) / n,
+    since dL/da = (yhat - y) / n moves with a's rounding, at most (k + H + 10) U of a's sizes,
+    by at most the link's largest slope, 1/2, times that over n)."""
     size = np.abs if absolute else (lambda v: v)
     X = np.asarray(X, dtype=float)
-    fwd = forward(p, X, shape)
     q = {name: size(value) for name, value in p.items()}
-    dL_dyhat = size(-(2.0 / DIVISORS[convention](len(X))) * (_targets(Y, shape.m) - fwd.yhat))
-    dL_dA = dL_dyhat * size(ACTIVATIONS[shape.out][1](fwd.A))
+    if convention in LOG_LOSSES:
+        fwd = forward(p, X, replace(shape, out="identity"))
+        dL_dA = size(np.array(class_logit_gradients(fwd.A.tolist(), _targets(Y, shape.m).tolist(), convention, len(X))))
+        if absolute:  # a's own rounding, up to (k + H + 10) U its sizes, moves dL/da by at most 1/2 of it, over n
+            dL_dA = dL_dA + _output_sizes(p, X, shape, fwd) / len(X)
+    else:
+        fwd = forward(p, X, shape)
+        dL_dyhat = size(-(2.0 / DIVISORS[convention](len(X))) * (_targets(Y, shape.m) - fwd.yhat))
+        dL_dA = dL_dyhat * size(ACTIVATIONS[shape.out][1](fwd.A))
     dL_dN = np.column_stack([sum(dL_dA[:, o] * q[shape.output_weight(o, h)] for o in range(shape.m)) for h in range(shape.H)])
     dL_dZ = dL_dN * size(ACTIVATIONS[shape.hidden][1](fwd.Z))
     X, N = size(X), size(fwd.N)
@@ -130,19 +244,34 @@ def loss_rounding(p: dict, X, Y, shape: Shape = Shape(), convention: str = "mse"
     e = (k + H + 10) U s, s = |y| + |a| + sum_h |w_oh| (|N_h| + sum_j |w_hj x_j| + |b_h|) + |b_o|,
     the sizes of the values it is made of (every activation's slope is at most 1). A squared
     residual then moves by at most 2 |r| e + e^2, and adding n m of them adds n m U of the sum.
+
+    A classifier's loss: its logit a_o is off by at most e (s without |y|), which moves a row's
+    log loss by at most sum_o |yhat_o - y_o| e_o <= 2 max e; the term's own evaluation (exp,
+    log1p, the shift, y (lse - a), each a few roundings of numbers no larger than |a| + term + 1)
+    by at most 16 U (term + 2 sum_o |a_o| + 1); the exact sum (fsum) and the division by n by U L.
     """
     X = np.asarray(X, dtype=float)
-    fwd = forward(p, X, shape)
-    Y = _targets(Y, shape.m)
+    fwd = forward(p, X, replace(shape, out="identity") if convention in LOG_LOSSES else shape)
+    targets = _targets(Y, shape.m)
+    T = np.zeros_like(targets) if convention in LOG_LOSSES else targets  # no y in a logit's sizes
+    e = (shape.k + shape.H + 10) * U * (np.abs(T) + _output_sizes(p, X, shape, fwd))
+    if convention in LOG_LOSSES:
+        terms = [log_loss_term(row, y, convention) for row, y in zip(fwd.A.tolist(), targets.tolist())]
+        evaluation = 16 * U * (np.array(terms) + 2 * np.abs(fwd.A).sum(axis=1) + 1)
+        return float(np.sum(2 * e.max(axis=1) + evaluation)) / len(X) + U * loss(p, X, Y, shape, convention)
+    squares = float(np.sum(2 * np.abs(T - fwd.yhat) * e + e * e)) / DIVISORS[convention](len(X))
+    return squares + T.size * U * loss(p, X, Y, shape, convention)
+
+
+def _output_sizes(p: dict, X: np.ndarray, shape: Shape, fwd: Pass) -> np.ndarray:
+    """|a| + sum_h |w_oh| (|N_h| + sum_j |w_hj x_j| + |b_h|) + |b_o| of each row and output, shape
+    (n, m): the sizes of the values an output's logit a is made of (loss_rounding)."""
     hidden = np.column_stack([
         np.abs(fwd.N[:, h]) + sum(abs(p[shape.hidden_weight(h, j)]) * np.abs(X[:, j]) for j in range(shape.k))
         + (abs(p[f"b{h + 1}"]) if shape.bias else 0.0) for h in range(shape.H)])
-    sizes = np.column_stack([
-        np.abs(Y[:, o]) + np.abs(fwd.A[:, o]) + sum(abs(p[shape.output_weight(o, h)]) * hidden[:, h] for h in range(shape.H))
+    return np.column_stack([
+        np.abs(fwd.A[:, o]) + sum(abs(p[shape.output_weight(o, h)]) * hidden[:, h] for h in range(shape.H))
         + (abs(p[f"b{shape.H + o + 1}"]) if shape.bias else 0.0) for o in range(shape.m)])
-    e = (shape.k + shape.H + 10) * U * sizes
-    squares = float(np.sum(2 * np.abs(Y - fwd.yhat) * e + e * e)) / DIVISORS[convention](len(X))
-    return squares + Y.size * U * loss(p, X, Y, shape, convention)
 
 
 def central_differences(p: dict, X, Y, shape: Shape = Shape(), convention: str = "mse") -> tuple[dict, dict]:
