@@ -182,8 +182,8 @@ class NetworkLayout:
     render/tikz.py alike: the units' circles, the edges, and each label's box (None: listed
     under the network instead).
 
-    units : (symbol, centre, column name or None, side of the name, activation or None, the
-    activation's box), inputs first; edges : (name, value, start, end, label box), the weights'
+    units : (symbol (x1, N1, yhat), centre, column name or None, side of the name, activation or
+    None, the activation's box), inputs first; edges : (name, value, start, end, label box), the weights'
     in the order drawn; biases : (name, value, box) of the biases placed on the figure;
     unlabelled : (name, value, where) of the parameters listed under it; crowded : the units
     whose activation is listed ("N3: tanh"); widest : each parameter's widest value's text.
@@ -250,8 +250,8 @@ def network_layout(params: Parameters, features: Sequence[str], target="y", reac
                         if unit in activation_boxes and activation_boxes[unit] is None])
     drawn_units = [(x, position, feature, "end", None, None) for x, position, feature in zip(_inputs(k), inputs, features)]
     drawn_units += [(unit, position, None, "start", activation, activation_boxes.get(unit)) for unit, position, activation in units[:h]]
-    drawn_units += [(unit, position, name, "start", activation, activation_boxes.get(unit))
-                    for (unit, position, activation), name in zip(units[h:], targets)]
+    drawn_units += [(symbol, position, name, "start", activation, activation_boxes.get(unit))
+                    for (unit, position, activation), name, symbol in zip(units[h:], targets, output_symbols(m))]
     placed = [box for boxes in (activation_boxes, bias_boxes, edge_boxes) for box in boxes.values() if box is not None]
     width = max([x_out + NODE_RADIUS + 30 + _text_width(max(targets, key=len)), *(box.x + box.half_length + 8 for box in placed)])
     return NetworkLayout(
@@ -288,7 +288,7 @@ def network_svg(
     layout = network_layout(params, features, target, None if gradients is None else EDGE_REACH, frozen, shown, symbols)
     drawn = _Drawn(layout.largest, layout.widest_edge, gradients, gradient_scale, frozen, symbols)
     inside = inside or {}
-    nodes = [_node(unit, position, name, anchor, activation, box, inside.get(unit))
+    nodes = [_node(unit.replace("yhat", "ŷ"), position, name, anchor, activation, box, inside.get(unit))
              for unit, position, name, anchor, activation, box in layout.units]
     width, network_height = layout.width, layout.network_height
     listed, list_height = _listed(layout.unlabelled, layout.crowded, layout.widest, network_height, width, frozen, symbols)
