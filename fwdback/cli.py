@@ -1482,7 +1482,7 @@ Examples:
   fwdback show model.json --format tikz > network.tex && latexmk -pdf network.tex"""
 )
 @click.argument("model_path", default="model.json", metavar="[MODEL]", callback=_path)
-@click.option("--format", "output_format", type=click.Choice(["text", "svg", "dot", "tikz"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; svg: the network as a figure; dot: Graphviz source of the network; tikz: a LaTeX document of the figure (pdflatex, standalone class).")
+@click.option("--format", "output_format", type=click.Choice(["text", "svg", "dot", "tikz"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; svg: the network as a figure; dot: Graphviz source of the network; tikz: the figure as a LaTeX (TikZ) document for pdflatex.")
 @click.option("--data", "data_path", callback=_path, metavar="DATA", help="With --format svg, a classifier of two inputs: its decision surface over DATA's rows, drawn on it (its columns the model's).")
 @click.option("--symbols", is_flag=True, help="With --format svg or tikz, the parameters' names alone (w1..w8, b1..b3), no values: MODEL is read only when given, else the options describe the network.")
 @_SEP
@@ -1503,8 +1503,8 @@ def show(model_path, output_format, data_path, symbols, sep, **network):
     --format svg draws the network as a figure, each edge's colour its weight's sign (blue
     positive, orange negative) and its width the weight's size; --format dot writes it as
     Graphviz source, coloured alike, for `dot -Tsvg` or `dot -Tpng`; --format tikz, as a
-    LaTeX document that pdflatex compiles (the standalone class: a page the figure's size,
-    for \includegraphics, or \input in a document that loads the standalone package).
+    LaTeX document that pdflatex compiles (a page of the figure's size, for
+    \\includegraphics).
 
     --symbols draws the figure with the parameters' names alone (w1 on its edge, b1 at its
     unit), every edge alike: a figure for a lecture or an exercise sheet. It needs no

@@ -221,7 +221,7 @@ def network_layout(params: Parameters, features: Sequence[str], target="y", reac
     outputs = [(x_out, y_of(j, m)) for j in range(m)]
     weights = np.concatenate([params.W_hidden.ravel(), params.W_out.ravel()])
     largest = float(np.max(np.abs(weights)))
-    into = _strongest_inputs(params, shown, STRONGEST_INPUTS if k * h > MOST_INPUT_EDGES else k)
+    into = _strongest_inputs(params, shown, STRONGEST_INPUTS if k * h > MOST_INPUT_EDGES and not symbols else k)
     edges = [(params.W_hidden_names[u, j], float(params.W_hidden[u, j]), inputs[j], hidden[u]) for u in range(h) for j in range(k)
              if into[u, j]]
     undrawn = [(params.W_hidden_names[u, j], float(params.W_hidden[u, j]), f"x{j + 1} → N{u + 1}, not drawn")
