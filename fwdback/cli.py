@@ -1532,12 +1532,10 @@ def show(model_path, output_format, data_path, symbols, sep, **network):
             raise click.UsageError("--symbols draws no values, and --data a classifier's decision surface of them: "
                                    "leave out one of them")
         context = click.get_current_context()
-        Outputs({"MODEL": model_path, "--data": data_path}).check_stdout()
+        read = not symbols or context.get_parameter_source("model_path") is not click.core.ParameterSource.DEFAULT
+        Outputs({"MODEL": model_path if read else None, "--data": data_path}).check_stdout()
         architecture = _network(network).architecture
-        if symbols and context.get_parameter_source("model_path") is click.core.ParameterSource.DEFAULT:
-            loaded = Parameters.of(np.zeros(architecture.size), architecture)
-        else:
-            loaded = load_weights(model_path, architecture, "model")
+        loaded = load_weights(model_path, architecture, "model") if read else Parameters.of(np.zeros(architecture.size), architecture)
         given = [name for name in network if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
         if isinstance(loaded, Model) and given:
             raise click.UsageError(f"{model_path} is a model file, which names its own columns and network; "
