@@ -1511,7 +1511,7 @@ def show(model_path, output_format, data_path, sep, **network):
         from .outputs import Outputs, Stdout
 
         if data_path is not None and output_format != "svg":
-            raise click.UsageError(f"--data draws a decision surface, which only --format svg draws: give --format svg, "
+            raise click.UsageError("--data draws a decision surface, which only --format svg draws: give --format svg, "
                                    "or leave out --data")
         Outputs({"MODEL": model_path, "--data": data_path}).check_stdout()
         loaded = load_weights(model_path, _network(network).architecture, "model")

@@ -321,7 +321,7 @@ def test_show_data_with_more_classes_than_the_network_has_names_the_file_and_col
     result = run(["show", *binary_weights, "--format", "svg", "--data", "rows.csv"])
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: rows.csv, column y:")
-    assert "it has 3 (a, b, c)" in result.stderr
+    assert "it has 3 classes (a, b, c)" in result.stderr
 
 
 # --- the run page ---------------------------------------------------------------------------
