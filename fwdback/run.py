@@ -337,14 +337,19 @@ def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None, classe
                 chunks = _class_chunks(dataset.chunks, plan.loss, classes, dataset.source, dataset.target)
                 return streamed_classifier(chunks, plan, scaling)
             return prepare_streamed(dataset.chunks, plan, scaling)
-    y = dataset.y
-    if classes is not None:
-        try:
-            y = class_targets(y, LOSSES[plan.loss], classes, dataset.source, dataset.target)[0]
-        except UnknownClass as unknown:
-            unknown.source, unknown.row = dataset.place(unknown.row)
-            raise
+    y = dataset.y if classes is None else dataset_targets(dataset, plan.loss, classes)
     return prepare(dataset.X, y, plan, scaling)
+
+
+def dataset_targets(dataset, loss: str, classes: Classes) -> np.ndarray:
+    """A classifier's targets (classes.Classes.targets') of data read into memory with its labels
+    (a data.Dataset), by `classes` of `loss`: UnknownClass names the file (or part), row and column
+    of a label not among them (a model's classes, for training on, explaining or evaluating it)."""
+    try:
+        return class_targets(dataset.y, LOSSES[loss], classes, dataset.source, dataset.target)[0]
+    except UnknownClass as unknown:
+        unknown.source, unknown.row = dataset.place(unknown.row)
+        raise
 
 
 @dataclass
