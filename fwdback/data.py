@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -285,6 +285,11 @@ class StreamedDataset:
         """A fresh pass over the file: (X, y) per chunk, X : shape (m, k), y : shape (m,), float64
         (with `labels`, the chunk's class labels as read: iter_training_chunks')."""
         return iter_training_chunks(self.source, self.features, self.target, self.sep, self.chunk_rows, labels=self.labels)
+
+    def files(self) -> list[tuple[str, Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]]]:
+        """Each file of the data, by the name messages give it, and a fresh pass over its chunks
+        (chunks' of that file alone), in order: a row is counted within its file."""
+        return [(self.source, self.chunks)]
 
 
 def rereadable(source: str) -> bool:

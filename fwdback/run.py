@@ -298,18 +298,20 @@ def _distinct(read: np.ndarray) -> np.ndarray:
     return np.unique(read) if read.dtype != object else np.array(list(set(read.tolist())), dtype=object)
 
 
-def _class_chunks(make_chunks: Callable, loss: str, classes: Classes, source: str, column: str) -> Callable:
-    """make_chunks' (X, labels as read) as (X, the network's targets), by `classes` (UnknownClass
-    at a label not among them, its row counted over the chunks)."""
+def _class_chunks(dataset, loss: str, classes: Classes) -> Callable:
+    """The chunks of a streamed classifier's data (data.StreamedDataset), (X, labels as read), as
+    (X, the network's targets), by `classes`: UnknownClass at a label not among them, naming its
+    file (or part), row and column."""
     from .data import labels_of
 
     text = isinstance(classes.labels[0], str)
 
     def chunks():
-        rows = 0
-        for X, read in make_chunks():
-            yield X, class_targets(labels_of([read], text), LOSSES[loss], classes, source, column, rows)[0]
-            rows += len(read)
+        for name, file_chunks in dataset.files():
+            rows = 0
+            for X, read in file_chunks():
+                yield X, class_targets(labels_of([read], text), LOSSES[loss], classes, name, dataset.target, rows)[0]
+                rows += len(read)
 
     return chunks
 
@@ -334,8 +336,7 @@ def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None, classe
     if isinstance(dataset, StreamedDataset):
         with data_named(dataset.source):
             if classes is not None:
-                chunks = _class_chunks(dataset.chunks, plan.loss, classes, dataset.source, dataset.target)
-                return streamed_classifier(chunks, plan, scaling)
+                return streamed_classifier(_class_chunks(dataset, plan.loss, classes), plan, scaling)
             return prepare_streamed(dataset.chunks, plan, scaling)
     y = dataset.y if classes is None else dataset_targets(dataset, plan.loss, classes)
     return prepare(dataset.X, y, plan, scaling)

@@ -121,9 +121,10 @@ def test_an_unseen_class_in_data_of_many_parts_is_named_by_its_part_and_row(work
     (workdir / "parts" / "a.csv").write_text("x1,x2,y\n1,2,yes\n3,4,no\n5,6,no\n")
     (workdir / "parts" / "b.csv").write_text("x1,x2,y\n1,2,no\n3,4,maybe\n")
     before = fingerprint(workdir)
-    o = invoke("train", "parts", "--resume", "model.json", "--epochs", "5", "--model", "more.json")
-    refused(o, 1, ["parts/b.csv, row 2, column y: 'maybe' is not one of the model's classes"], root=workdir,
-            before=before, train=True)
+    for streamed in ([], ["--chunksize", "1000"]):
+        o = invoke("train", "parts", "--resume", "model.json", "--epochs", "5", "--model", "more.json", *streamed)
+        refused(o, 1, ["parts/b.csv, row 2, column y: 'maybe' is not one of the model's classes"], root=workdir,
+                before=before, train=True)
 
 
 def test_resuming_a_classifier_is_training_it_in_one_run(workdir, invoke, three):
