@@ -151,6 +151,12 @@ def labels_of(pieces: list[np.ndarray], text: bool | None = None) -> np.ndarray:
     return np.concatenate([_label_texts(piece) for piece in pieces])
 
 
+def distinct_labels(piece: np.ndarray) -> np.ndarray:
+    """The distinct labels of a piece of a label column as read (labels_of's), shape (d,): what
+    the classes of a column read in pieces (chunks, a cluster's partitions) are found from."""
+    return np.unique(piece) if piece.dtype != object else np.array(list(set(piece.tolist())), dtype=object)
+
+
 def _label_numbers(piece: np.ndarray) -> np.ndarray | None:
     """A piece's labels as finite numbers, shape (m,), or None where a cell is not one (an object
     piece holds text, or labels already read: numbers and text)."""

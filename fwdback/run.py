@@ -273,7 +273,7 @@ def found_classes(dataset, loss: str, cluster=None) -> Classes:
     """The classes of a classifier's training data (a data.Dataset read with `labels`; streamed,
     a data.StreamedDataset: one pass over its chunks; with a cluster, engines.dask.Cluster, its
     parts read on the workers), checked for `loss` (ClassCount)."""
-    from .data import StreamedDataset, labels_of
+    from .data import StreamedDataset, distinct_labels, labels_of
 
     if cluster is not None:
         from .engines.dask import Partitions
@@ -283,7 +283,7 @@ def found_classes(dataset, loss: str, cluster=None) -> Classes:
                                      labels=True).labels()
     elif isinstance(dataset, StreamedDataset):
         with data_named(dataset.source):
-            labels = labels_of([_distinct(read) for _, read in dataset.chunks()])
+            labels = labels_of([distinct_labels(read) for _, read in dataset.chunks()])
     else:
         labels = dataset.y
     try:
@@ -291,11 +291,6 @@ def found_classes(dataset, loss: str, cluster=None) -> Classes:
     except ClassCount as count:
         count.source, count.column = dataset.source, dataset.target
         raise
-
-
-def _distinct(read: np.ndarray) -> np.ndarray:
-    """The distinct labels of a piece of a label column as read (data.labels_of's), shape (d,)."""
-    return np.unique(read) if read.dtype != object else np.array(list(set(read.tolist())), dtype=object)
 
 
 def _class_chunks(dataset, loss: str, classes: Classes) -> Callable:
