@@ -295,3 +295,10 @@ def test_the_report_gives_the_share_of_rows_whose_most_probable_class_is_theirs(
     predicted = np.array([_sigmoid(a) > 0.5 for a in logits])  # yes where P(yes) beats P(no); a tie is no's
     assert document["classes"] == ["no", "yes"] and document["fit"] is None
     assert document["accuracy"] == pytest.approx(np.mean(predicted == truth), abs=1e-15)
+
+
+def test_predict_refuses_data_that_has_a_column_of_a_probability_it_would_add(workdir, invoke, two):
+    succeeded(invoke("train", "two.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "3", "-q"))
+    (workdir / "new.csv").write_text("x1,x2,y_prob_yes\n1,2,0.5\n")
+    before = fingerprint(workdir)
+    refused(invoke("predict", "new.csv"), 1, ["new.csv: already has a y_prob_yes column"], root=workdir, before=before)
