@@ -221,6 +221,10 @@ class _Estimator:
         set right after each class, is made from its settings (_declare): one keyword-only
         parameter per setting, with its default, so that scikit-learn's get_params and clone read
         it as written."""
+        taken = tuple(self._parameters())
+        unknown = next((name for name in parameters if name not in taken), None)
+        if unknown is not None:
+            raise _unknown(type(self).__name__, unknown, taken)
         arguments = inspect.signature(type(self).__init__).bind(self, **parameters)
         arguments.apply_defaults()
         for name, value in list(arguments.arguments.items())[1:]:

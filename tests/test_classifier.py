@@ -135,6 +135,8 @@ def test_each_estimator_refuses_the_other_s_losses_and_names_it():
     with pytest.raises(ValueError, match=r"FwdbackClassifier\(loss='mse'\): mse is a regressor's loss; use "
                                          r"FwdbackRegressor\(loss='mse'\), or give loss one of 'bce', 'cross-entropy'"):
         FwdbackClassifier(loss="mse").fit(X, y)
+    with pytest.raises(TypeError, match=r"FwdbackClassifier\(\) takes no argument 'output_activation'"):
+        FwdbackClassifier(output_activation="sigmoid")  # its loss's link
     with pytest.raises(ValueError, match="y holds 'b', which is not a number: FwdbackRegressor regresses numbers; "
                                          "for class labels use FwdbackClassifier"):
         FwdbackRegressor().fit(X, np.array(["1", "b"] * 6, dtype=object))
