@@ -74,7 +74,7 @@ def test_the_targets_are_the_second_class_for_bce_and_one_hot_for_cross_entropy(
 
 
 @pytest.mark.parametrize(("data", "options", "code", "fragments"), [
-    ("one.csv", ["--loss", "cross-entropy"], 1, ["one.csv, column y", "at least 2 classes", "it has 1 (yes)"]),
+    ("one.csv", ["--loss", "cross-entropy"], 1, ["one.csv, column y", "at least 2 classes", "it has 1 class (yes)"]),
     ("three.csv", ["--loss", "bce"], 1, ["three.csv, column y", "exactly 2 classes", "use --loss cross-entropy"]),
     ("empty.csv", ["--loss", "bce"], 1, ["empty.csv, row 3, column y: the class label is empty"]),
     ("bad.csv", ["--loss", "bce"], 1, ["bad.csv, row 2, column x2: 'abc' is not a number"]),
