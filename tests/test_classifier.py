@@ -178,6 +178,17 @@ def test_a_warm_start_goes_on_as_one_unbroken_run_with_the_fitted_classes():
         warm.set_params(loss="bce").fit(X[y != "c"], y[y != "c"])
 
 
+def test_a_warm_start_of_a_model_file_is_train_s_resume(run, workdir):
+    X, y = blobs(18, seed=14, labels=("no", "yes"))
+    (workdir / "d.csv").write_text("x1,x2,y\n" + "".join(f"{a!r},{b!r},{label}\n" for (a, b), label in zip(X.tolist(), y)))
+    options = ["--features", "x1,x2", "--loss", "bce", "--optimizer", "adam", "-q"]
+    assert run(["train", "d.csv", *options, "--epochs", "6", "--tol", "0", "--model", "a.json"]).exit_code == 0
+    assert run(["train", "d.csv", *options, "--resume", "a.json", "--epochs", "9", "--model", "b.json"]).exit_code == 0
+    warm = FwdbackClassifier.from_model("a.json").set_params(warm_start=True, epochs=9).fit(X, y)
+    resumed = json.loads((workdir / "b.json").read_text())
+    assert warm.weights_ == resumed["weights"] and warm.n_iter_ == 15  # adam's moments went on too
+
+
 def test_pickling_and_clone_keep_what_the_classifier_is():
     X, y = blobs(30, seed=8)
     model = FwdbackClassifier(hidden=3, epochs=20).fit(X, y)
