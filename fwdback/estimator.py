@@ -940,6 +940,12 @@ def _as_labels(y, n_rows: int, estimator: str, first: int = 0) -> list:
         if isinstance(label, float) and not label.is_integer():
             raise ValueError(f"Unknown label type: continuous (y[{row}] is {label}); a classifier's labels are "
                              "classes, whole numbers or strings: use FwdbackRegressor for a continuous target")
+    kinds = {isinstance(label, str) for label in labels}
+    if len(kinds) == 2:
+        text = next(label for label in labels if isinstance(label, str))
+        number = next(label for label in labels if not isinstance(label, str))
+        raise ValueError(f"y mixes numbers and strings ({number!r} and {text!r}); give labels of one kind, "
+                         "numbers or strings (y.astype(str), say)")
     return labels
 
 

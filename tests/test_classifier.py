@@ -148,6 +148,7 @@ def test_each_estimator_refuses_the_other_s_losses_and_names_it():
     (["a", "b", "c"] * 4, r"loss='bce' needs exactly 2 classes, and it has 3 classes \(a, b, c\); for more than two "
                           r"classes use loss='cross-entropy'"),
     (["a", None] * 6, r"y\[1\] is None, not a class label"),
+    (np.array([1, "a"] * 6, dtype=object), r"y mixes numbers and strings \(1 and 'a'\); give labels of one kind"),
     ([[0, 1]] * 12, r"y should be a 1d array of class labels"),
     (["a", "b"] * 5, "X has 12 rows but y has 10 values"),
 ])
