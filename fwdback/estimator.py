@@ -1,7 +1,8 @@
-"""The Python API: the network as an object, and a regressor in scikit-learn's style.
+"""The Python API: the network as an object, and a regressor and a classifier in scikit-learn's style.
 
 NumPy only: importing this module, fitting and predicting import neither click, rich nor
-pandas, nor scikit-learn. `FwdbackRegressor` keeps scikit-learn's estimator conventions
+pandas, nor scikit-learn. `FwdbackRegressor` and `FwdbackClassifier` (one base, _Estimator,
+the classifier's targets being class labels) keep scikit-learn's estimator conventions
 (parameters stored verbatim by __init__, fit/predict/score, get_params/set_params, fitted
 attributes ending in "_") by duck typing, not by inheriting from sklearn.base.BaseEstimator:
 scikit-learn is optional, and importing sklearn.base takes about a second and brings pandas
@@ -9,7 +10,8 @@ and scipy with it. What scikit-learn asks for beyond that (its estimator tags, i
 NotFittedError) is reached for only when scikit-learn is already loaded.
 
 Training is the CLI's, step for step: `FwdbackRegressor(random_state=S, ...).fit(X, y)` and
-`fwdback train data.csv --seed S ...` on the same rows give bit-identical weights.
+`fwdback train data.csv --seed S ...` on the same rows give bit-identical weights, as do
+`FwdbackClassifier(loss="bce", ...)` and `fwdback train --loss bce ...` on class labels.
 """
 
 from __future__ import annotations
