@@ -283,10 +283,10 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
     from .sources import load_parts, stream_parts
 
     if parts is not None:
-        dataset = (stream_parts(parts, features, target, sep, chunk_rows) if chunk_rows
+        dataset = (stream_parts(parts, features, target, sep, chunk_rows, labels) if chunk_rows
                    else load_parts(parts, features, target, sep, model_columns, labels))
     elif chunk_rows:
-        dataset = stream_dataset(data, features, target, sep, chunk_rows)
+        dataset = stream_dataset(data, features, target, sep, chunk_rows, labels)
     else:
         try:
             dataset = load_dataset(data, features, target, sep, STREAM_ABOVE_BYTES if stream_when_large else None, model_columns,
@@ -296,7 +296,7 @@ def _load_dataset(data, features, target, sep, notes, chunk_rows=None, stream_wh
                 f"Streaming {large.source} in chunks of {TRAIN_CHUNK_ROWS:,} rows, as its text is larger than "
                 f"{STREAM_ABOVE_BYTES / 2**30:g} GiB; --chunksize sets the chunk size."
             )
-            dataset = stream_dataset(data, features, target, sep, TRAIN_CHUNK_ROWS)
+            dataset = stream_dataset(data, features, target, sep, TRAIN_CHUNK_ROWS, labels)
     if sep is None and dataset.sep_detected and dataset.sep != ",":
         notes.append(f"Reading {dataset.source} as {separator_name(dataset.sep)}-separated (the header uses it; --sep sets it).")
     if dataset.trimmed:
@@ -528,7 +528,8 @@ def _train(options: dict):
         if run.resume_path is None and LOSSES[plan.loss].classifies:  # its classes, and so its outputs, are the data's
             network = classifier_network(network, plan.loss)
             dataset = _training_data(run, network, plan, notes)
-            network = classifier_network(network, plan.loss, found_classes(dataset, plan.loss))
+            cluster = cluster_started.enter_context(_cluster(run.dask))
+            network = classifier_network(network, plan.loss, found_classes(dataset, plan.loss, cluster))
         start = starting_point(plan, network, init=run.init_path, resume=run.resume_path,
                                given=_given(*TrainingPlan.__dataclass_fields__, *_NETWORK_OPTIONS))
         plan, resumed = start.plan, start.resumed
@@ -539,7 +540,7 @@ def _train(options: dict):
         if dataset is None:
             notes = _resumed_notes(resumed, run.resume_path)
             dataset = _training_data(run, start.network, plan, notes, resumed is not None)
-        cluster = cluster_started.enter_context(_cluster(run.dask))  # once every option is known to go with --dask
+            cluster = cluster_started.enter_context(_cluster(run.dask))  # once every option is known to go with --dask
         rows = prepare_rows(dataset, plan, start.weights.scaling, cluster, start.network.classes)
         notes += _init_scaling_note(run.init_path, start.weights, dataset.source) + _scaling_notes(rows, plan, dataset.source)
         stdout = Stdout(saving=not run.no_save or run.history_path is not None)

@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +55,7 @@ class Dataset:
 
     X and y are views into one float64 block, so the rows are held once. `trimmed` lists the
     header names that had spaces around them; `sep_detected` says the separator was detected.
+    `parts`: data read from many files, each one's name and rows (place).
     """
 
     X: np.ndarray
@@ -65,6 +66,16 @@ class Dataset:
     sep: str
     sep_detected: bool = False
     trimmed: list[str] = field(default_factory=list)
+    parts: tuple[tuple[str, int], ...] = ()
+
+    def place(self, row: int) -> tuple[str, int]:
+        """Where the data's `row` (counted from 1) is: its file, and its row there (a part's name and
+        row within it, where the data is in `parts`: (name, rows) of each, in order)."""
+        for name, rows in self.parts:
+            if row <= rows:
+                return name, row
+            row -= rows
+        return self.source, row
 
 
 def target_names(target: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -124,19 +135,26 @@ def load_dataset(
                    _trimmed(header, names))
 
 
-def labels_of(pieces: list[np.ndarray]) -> np.ndarray:
+def labels_of(pieces: list[np.ndarray], text: bool | None = None) -> np.ndarray:
     """The class labels of a target column read in `pieces`, each shape (m,), float64 (a block
     pandas read as numbers) or object (its cells' text, trimmed): an object array, shape (n,),
     of numbers where every cell is one by the CSV grammar (NUMBER; a whole number as an int, so
-    that 0 and 1.0 are the classes 0 and 1), else of every cell's text."""
-    numbers = [_label_numbers(piece) for piece in pieces]
-    if all(piece is not None for piece in numbers):
+    that 0 and 1.0 are the classes 0 and 1), else of every cell's text. `text` decides instead,
+    for pieces of a column whose kind was found over all of it (a file streamed in chunks)."""
+    numbers = [None if text else _label_numbers(piece) for piece in pieces]
+    if not text and all(piece is not None for piece in numbers):
         values = np.concatenate(numbers) if numbers else np.empty(0)
         labels = values.astype(object)
         whole = (values == np.round(values)) & (np.abs(values) < 2.0**53)
         labels[whole] = values[whole].astype(np.int64).astype(object)
         return labels
     return np.concatenate([_label_texts(piece) for piece in pieces])
+
+
+def distinct_labels(piece: np.ndarray) -> np.ndarray:
+    """The distinct labels of a piece of a label column as read (labels_of's), shape (d,): what
+    the classes of a column read in pieces (chunks, a cluster's partitions) are found from."""
+    return np.unique(piece) if piece.dtype != object else np.array(list(set(piece.tolist())), dtype=object)
 
 
 def _label_numbers(piece: np.ndarray) -> np.ndarray | None:
@@ -267,10 +285,17 @@ class StreamedDataset:
     chunk_rows: int
     sep_detected: bool = False
     trimmed: list[str] = field(default_factory=list)
+    labels: bool = False
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """A fresh pass over the file: (X, y) per chunk, X : shape (m, k), y : shape (m,), float64."""
-        return iter_training_chunks(self.source, self.features, self.target, self.sep, self.chunk_rows)
+        """A fresh pass over the file: (X, y) per chunk, X : shape (m, k), y : shape (m,), float64
+        (with `labels`, the chunk's class labels as read: iter_training_chunks')."""
+        return iter_training_chunks(self.source, self.features, self.target, self.sep, self.chunk_rows, labels=self.labels)
+
+    def files(self) -> list[tuple[str, Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]]]:
+        """Each file of the data, by the name messages give it, and a fresh pass over its chunks
+        (chunks' of that file alone), in order: a row is counted within its file."""
+        return [(self.source, self.chunks)]
 
 
 def rereadable(source: str) -> bool:
@@ -284,9 +309,10 @@ def rereadable(source: str) -> bool:
 
 
 def stream_dataset(
-    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int
+    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int, labels: bool = False
 ) -> StreamedDataset:
-    """Check a training CSV's header now, to read its rows in chunks later (load_dataset's checks).
+    """Check a training CSV's header now, to read its rows in chunks later (load_dataset's checks;
+    `labels`: its target column holds class labels).
 
     Training reads the file twice, so it has to be a regular file: stdin or a pipe can be read once.
     """
@@ -301,13 +327,16 @@ def stream_dataset(
         _columns(reader, [*features, target])
         header = reader.header
     return StreamedDataset(tuple(features), target, name, header.sep, chunk_rows, header.detected,
-                           _trimmed(header, [*features, target]))
+                           _trimmed(header, [*features, target]), labels)
 
 
 def iter_training_chunks(
-    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int, name: str | None = None
+    source: str, features: Sequence[str], target: str, sep: str | None, chunk_rows: int, name: str | None = None,
+    labels: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Stream a training CSV in chunks of `chunk_rows` rows: (X, y) as load_dataset makes them.
+    """Stream a training CSV in chunks of `chunk_rows` rows: (X, y) as load_dataset makes them;
+    with `labels`, y is the chunk's class labels as read (a piece of labels_of's: the column's kind,
+    numbers or text, is known only once every chunk has been read).
 
     The checks and messages are load_dataset's, with rows numbered from the file's first.
     """
@@ -316,17 +345,32 @@ def iter_training_chunks(
         columns = _columns(reader, names)
         pending, rows = [], 0
         for records in reader.records():
-            pending.append(_float_block(records, columns, names, reader.name))
+            if labels:
+                block, read = _labelled_block(records, columns, names, reader.name)
+                pending.append((block, read))
+            else:
+                pending.append((_float_block(records, columns, names, reader.name), None))
             rows += len(records)
             while rows >= chunk_rows:
-                block = np.concatenate(pending, axis=1)
-                yield block[:-1, :chunk_rows].T, block[-1, :chunk_rows]
-                pending, rows = [block[:, chunk_rows:]], rows - chunk_rows
+                X, y, rest = _chunk_of(pending, chunk_rows, labels)
+                yield X, y
+                pending, rows = [rest], rows - chunk_rows
         if rows:
-            block = np.concatenate(pending, axis=1)
-            yield block[:-1].T, block[-1]
+            X, y, _ = _chunk_of(pending, rows, labels)
+            yield X, y
         if reader.rows_read == 0:
             raise DataError(f"{reader.name}: has a header but no data rows; add rows of {','.join(reader.header.names)} values")
+
+
+def _chunk_of(pending: list, rows: int, labels: bool) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """The first `rows` rows of the pending (block, labels) pieces, as (X, y), and the rest as one
+    piece. A block is feature-major, shape (columns, m), with the target last unless `labels`
+    holds it apart, shape (m,)."""
+    block = np.concatenate([piece for piece, _ in pending], axis=1)
+    if labels:
+        read = np.concatenate([piece for _, piece in pending])
+        return block[:, :rows].T, read[:rows], (block[:, rows:], read[rows:])
+    return block[:-1, :rows].T, block[-1, :rows], (block[:, rows:], None)
 
 
 @dataclass

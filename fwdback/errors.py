@@ -545,13 +545,13 @@ class DaskConflict(RunConflict):
 
 
 class StreamingConflict(RunConflict):
-    """A setting that rules out streamed training (the linear network, one output, on full
-    batches, without a history): `setting` and the `value` given, or, `of_resume`, the resumed
-    model's network that has it."""
+    """A setting that rules out streamed training (the linear network, one output, or a
+    `classifier`, on full batches, without a history): `setting` and the `value` given, or,
+    `of_resume`, the resumed model's network that has it."""
 
-    def __init__(self, setting: str, value=None, of_resume: bool = False):
-        self.setting, self.value, self.of_resume = setting, value, of_resume
-        super().__init__(setting, value, of_resume)
+    def __init__(self, setting: str, value=None, of_resume: bool = False, classifier: bool = False):
+        self.setting, self.value, self.of_resume, self.classifier = setting, value, of_resume, classifier
+        super().__init__(setting, value, of_resume, classifier)
 
     def message(self, name=python_name) -> str:
         if self.of_resume:
@@ -562,8 +562,8 @@ class StreamingConflict(RunConflict):
             conflict = f"several {name('target')} columns"
         else:
             conflict = name(self.setting, self.value)
-        return (f"{name('chunksize')} cannot be used with {conflict}: streamed training is the linear network "
-                "(identity activation) on full batches of every row")
+        what = "of a classifier is" if self.classifier else "is the linear network (identity activation)"
+        return f"{name('chunksize')} cannot be used with {conflict}: streamed training {what} on full batches of every row"
 
 
 class ClassifierConflict(RunConflict):

@@ -12,6 +12,7 @@ and on a Dask cluster. Parquet needs pyarrow (`pip install 'fwdback[dask]'`).
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 from collections.abc import Iterator, Sequence
@@ -148,14 +149,21 @@ class StreamedParts(StreamedDataset):
 
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for part in self.parts:
-            yield from part_chunks(part, self.features, self.target, self.sep_option, self.chunk_rows)
+            yield from part_chunks(part, self.features, self.target, self.sep_option, self.chunk_rows, self.labels)
+
+    def files(self) -> list:
+        return [(part.name, functools.partial(part_chunks, part, self.features, self.target, self.sep_option,
+                                              self.chunk_rows, self.labels)) for part in self.parts]
 
 
-def stream_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, chunk_rows: int) -> StreamedParts:
-    """Check every part's header (or schema) now, to read the rows later, part by part."""
+def stream_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, chunk_rows: int,
+                 labels: bool = False) -> StreamedParts:
+    """Check every part's header (or schema) now, to read the rows later, part by part (`labels`:
+    the target column holds class labels)."""
     _check_names(features, target)
     sep_used, detected, trimmed = _headers([check_columns(part, features, target, sep) for part in parts.parts], [*features, target])
-    return StreamedParts(tuple(features), target, parts.label, sep_used, chunk_rows, detected, trimmed, parts.parts, sep)
+    return StreamedParts(tuple(features), target, parts.label, sep_used, chunk_rows, detected, trimmed, labels=labels,
+                         parts=parts.parts, sep_option=sep)
 
 
 def load_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, model_columns: bool = False,
@@ -167,7 +175,8 @@ def load_parts(parts: Parts, features: Sequence[str], target: str, sep: str | No
     pieces = [read_part(part, features, target, sep, labels) for part in parts.parts]
     X = np.concatenate([X for X, _ in pieces])
     y = labels_of([y for _, y in pieces]) if labels else np.concatenate([y for _, y in pieces])
-    return Dataset(X, y, tuple(features), target, parts.label, *_headers(checked, [*features, *target_names(target)]))
+    return Dataset(X, y, tuple(features), target, parts.label, *_headers(checked, [*features, *target_names(target)]),
+                   parts=tuple((part.name, len(X)) for part, (X, _) in zip(parts.parts, pieces)))
 
 
 def _headers(headers: list[Header | None], required: list[str]) -> tuple[str, bool, list[str]]:
@@ -234,13 +243,19 @@ def _parquet_labels(part: Part, column: str) -> np.ndarray:
 
 
 def part_chunks(part: Part, features: Sequence[str], target: str, sep: str | None,
-                chunk_rows: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """A part's rows in chunks of at most chunk_rows: (X, y), X : shape (m, k), y : shape (m,)."""
-    if part.parquet:
+                chunk_rows: int, labels: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """A part's rows in chunks of at most chunk_rows: (X, y), X : shape (m, k), y : shape (m,)
+    (with `labels`, the chunk's class labels as read: data.iter_training_chunks')."""
+    if part.parquet and labels:
+        read, first = _parquet_labels(part, target), 0
+        for block in _parquet_blocks(part, list(features), chunk_rows):
+            yield block.T, read[first : first + block.shape[1]]
+            first += block.shape[1]
+    elif part.parquet:
         for block in _parquet_blocks(part, [*features, target], chunk_rows):
             yield block[:-1].T, block[-1]
     else:
-        yield from iter_training_chunks(part.location, features, target, sep, chunk_rows, part.name)
+        yield from iter_training_chunks(part.location, features, target, sep, chunk_rows, part.name, labels)
 
 
 def _parquet_file(part: Part):

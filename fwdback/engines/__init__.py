@@ -89,6 +89,29 @@ class WholeRows:
         return loss(self.y, fwd, self.convention), backward(params, self.X, self.y, fwd, self.convention).gradients
 
 
+class ChunkedRows:
+    """network.py's forward and backward passes over rows read a chunk at a time, never held: the
+    full-batch loss and gradients of any network, one pass over the rows an epoch. Each chunk's
+    loss and gradients times its d(m) are its sums of the rows' terms; their sum over the n rows
+    divided by d(n) is WholeRows' (up to the order of summation).
+
+    `make_chunks()` returns a fresh iterable of (X, y), X : shape (m, k), y : shape (m,) or (m, c)."""
+
+    def __init__(self, make_chunks, convention: str):
+        self.make_chunks, self.convention = make_chunks, convention
+
+    def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
+        loss_sum, gradient_sum, n = 0.0, np.zeros_like(params.vector), 0
+        for X, y in self.make_chunks():
+            fwd = forward(params, X)
+            divisor = loss_divisor(self.convention, len(y))
+            loss_sum += loss(y, fwd, self.convention) * divisor
+            gradient_sum += backward(params, X, y, fwd, self.convention).gradients.vector * divisor
+            n += len(y)
+        divisor = loss_divisor(self.convention, n)
+        return loss_sum / divisor, Gradients.of(gradient_sum / divisor, params.architecture)
+
+
 def full_batch_engine(X: np.ndarray, y: np.ndarray, initial: Parameters, convention: str):
     """The literal engine for the lecture's kind of network, network.py's passes for the others."""
     if initial.architecture.lecture:

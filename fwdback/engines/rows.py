@@ -22,8 +22,9 @@ from ..linear_map import LeastSquares
 from ..network import Parameters
 from ..rounding import LossRounding, QuadraticRounding
 from ..scaling import RunningMoments, Scaling
-from ..stepsize import RowStatistics, Scales, choose_lr, scales_of
-from . import GRAM_MIN_ROWS, FullBatch, MiniBatches, full_batch_engine, gram_applies, gram_engine, step_scale, validation_loss
+from ..stepsize import RowStatistics, Scales, choose_lr, gram_root, scales_of
+from . import GRAM_MIN_ROWS, ChunkedRows, FullBatch, MiniBatches, full_batch_engine, gram_applies, gram_engine, step_scale, \
+    validation_loss
 from .gram import GramEngine
 from .literal import LiteralEngine
 
@@ -66,10 +67,10 @@ class RowSummary:
         return summary
 
     def add(self, X: np.ndarray, y: np.ndarray) -> None:
-        """X : shape (m, k), y : shape (m,): the next piece's rows."""
+        """X : shape (m, k), y : shape (m,) (or a classifier's (m, c)): the next piece's rows."""
         with np.errstate(all="ignore"):
             self.x.add(X)
-            self.y.add(y[:, None])
+            self.y.add(y[:, None] if y.ndim == 1 else y)
             A = np.column_stack([X, np.ones(len(X))])
             self.AtA = self.AtA + A.T @ A
             self.rows += len(X)
@@ -92,9 +93,25 @@ class RowSummary:
         with np.errstate(all="ignore"):
             return self.scaling, scales_of(self.AtA / self.rows, self.rows, self.target_size)
 
-    def scaling(self) -> Scaling:
-        """The rows' z-score scaling."""
-        return Scaling.of_moments(self.x, self.y)
+    def classifier_moments_and_scales(self) -> tuple[Callable[[], Scaling], Scales]:
+        """moments_and_scales for a classifier's rows, whose scaling leaves the targets as they are."""
+        scaling, scales = self.moments_and_scales()
+        return (lambda: scaling(classifies=True)), scales
+
+    def scaling(self, classifies: bool = False) -> Scaling:
+        """The rows' z-score scaling (of the features alone for a classifier's, `classifies`)."""
+        return Scaling.of_moments(self.x, self.y, classifies=classifies)
+
+    @property
+    def factor(self) -> np.ndarray:
+        """G^(1/2), G = A^T A / n: what stepsize.choose_lr needs of rows not in memory."""
+        return gram_root(self.AtA / self.rows)
+
+    def loss_rounding(self, convention: str) -> LossRounding:
+        """The rounding bounds of a loss of these rows (rounding.LossRounding), each column's root
+        mean square from its moments."""
+        x_rms, y_rms = (np.sqrt(moments.mean**2 + moments.std**2) for moments in (self.x, self.y))
+        return LossRounding(x_rms, y_rms, self.rows, convention)
 
 
 class TrainingRows(ABC):
@@ -227,3 +244,61 @@ class StreamedRows(TrainingRows):
         gram = self.gram.with_loss(plan.loss)
         return FullBatch(gram, gram, "gram", QuadraticRounding(self.gram, plan.loss), self.gram,
                          self.scaling is not None, step_scale(plan, self.count))
+
+
+class ClassifierRows(TrainingRows):
+    """A classifier's rows not held in memory (read from a file in chunks, or held by a cluster's
+    workers): the RowSummary of their features and targets as they train (z-scores of the
+    features where `scaling` is given), and what computes an epoch on them: `epochs(initial,
+    plan)`, a full-batch engine (engines.ChunkedRows, engines.dask.DataParallel) or, for a
+    cluster, mini-batches. No validation rows."""
+
+    def __init__(self, summary: RowSummary, scaling: Scaling | None, scales: Scales, epochs: Callable):
+        super().__init__(scaling, scales)
+        self.summary, self.epochs = summary, epochs
+
+    @property
+    def count(self) -> int:
+        return self.summary.rows
+
+    @property
+    def arrays(self) -> None:
+        return None
+
+    @property
+    def statistics(self) -> RowSummary:
+        return self.summary
+
+    def choose_lr(self, initial: Parameters, batch_size: int | None) -> float:
+        if batch_size is not None:
+            raise ValueError("the step for mini-batches is chosen from rows in memory: give a learning rate")
+        return choose_lr(self.summary, initial)
+
+    def loss_rounding(self, convention: str) -> LossRounding:
+        return self.summary.loss_rounding(convention)
+
+    def objective(self, initial: Parameters, plan, on_step=None):
+        return self.epochs(initial, plan)
+
+
+def streamed_classifier(make_chunks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]], plan,
+                        scaling: Scaling | None = None) -> ClassifierRows:
+    """A classifier's rows read in chunks (make_chunks() a fresh iterable of (X, y), X : shape
+    (m, k), y : its targets, shape (m,) or (m, c)): z-scores of the features where scaling_chosen
+    says so (`scaling`: a resumed model's), summarised in one more pass, then one pass an epoch
+    (engines.ChunkedRows)."""
+    scaling, scales = scaling_chosen(plan, scaling, lambda: RowSummary.of_chunks(make_chunks).classifier_moments_and_scales())
+    if scaling is not None:
+        raw, make_chunks = make_chunks, lambda: ((scaling.features(X), y) for X, y in raw())
+    summary = RowSummary.of_chunks(make_chunks)
+    if scales is None:
+        scales = scales_of(summary.AtA / summary.rows, summary.rows, summary.target_size)
+
+    def epochs(initial: Parameters, plan):
+        if plan.batch_size is not None:
+            raise ValueError("streamed rows train on full batches only")
+        engine = ChunkedRows(make_chunks, plan.loss)
+        return FullBatch(engine, engine, "streamed", summary.loss_rounding(plan.loss), summary, scaling is not None,
+                         step_scale(plan, summary.rows))
+
+    return ClassifierRows(summary, scaling, scales, epochs)

@@ -382,7 +382,10 @@ def _beyond_the_lecture(plan) -> list[tuple[str, str]]:
 
 
 def _the_means(model: Model) -> str:
-    """"the mean of price", or "the means of y1, y2": what the constant prediction predicts."""
+    """"the mean of price", or "the means of y1, y2": what the constant prediction predicts (a
+    classifier's: each class's share of the rows)."""
+    if model.classes is not None:
+        return "each class's share of the rows as its probability"
     return f"the mean of {model.target}" if isinstance(model.target, str) else f"the means of {', '.join(model.targets)}"
 
 
@@ -544,13 +547,19 @@ SAME_TO_SIX_DIGITS = 1e-6
 
 def _worse_than_the_mean(report: TrainingReport) -> list[str]:
     """The note for a network (with an activation: no least squares to compare with) whose final
-    loss is no lower than that of predicting the mean of y: it learned nothing of use."""
+    loss is no lower than that of predicting the mean of y (a classifier's: each class's share of
+    the rows, whose log loss is their entropy, -sum_j p_j log p_j): it learned nothing of use."""
     if report.rows.arrays is None:
         return []
     y = report.rows.arrays[1]
     with np.errstate(all="ignore"):
-        mean_loss = float(np.mean((y - y.mean(axis=0)) ** 2)) * (1 if y.ndim == 1 else y.shape[1])
-        mean_loss *= len(y) / loss_divisor(report.plan.loss, len(y))
+        if report.model.classes is not None:
+            shares = probabilities(y).mean(axis=0)
+            shares = shares[shares > 0]
+            mean_loss = float(-np.sum(shares * np.log(shares)))
+        else:
+            mean_loss = float(np.mean((y - y.mean(axis=0)) ** 2)) * (1 if y.ndim == 1 else y.shape[1])
+            mean_loss *= len(y) / loss_divisor(report.plan.loss, len(y))
     final, name = report.result.final_loss, report.name
     if not (mean_loss > 0 and final >= mean_loss * (1 - SAME_TO_SIX_DIGITS)):
         return []
