@@ -414,3 +414,13 @@ def test_every_side_in_numbers_of_the_loss_and_the_cancellation_is_their_value_t
         assert holds(side, recomputed, value) or lost, (side, value)
     if steep:
         assert re.search(r"log\(1 - \d", text) and re.search(r"\(-?\d\.\d+e-0[45]/4\)", text)
+
+
+@pytest.mark.parametrize("command", ["explain", "gradcheck"])
+def test_classes_that_do_not_suit_the_loss_are_one_error_line(run, ce, command, no_crash):
+    result = run([command, "ce.csv", "--features", "x1,x2", "--target", "animal", "--loss", "bce"])
+    no_crash(result)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: ce.csv, column animal: --loss bce needs exactly 2 classes, and it has 3 "
+                             "(cat, dog, emu); for more than two classes use --loss cross-entropy\n")
+    assert result.stdout == ""
