@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -327,12 +328,15 @@ def _seen(columns, tmp_path):
     (tmp_path / "bce.json").write_text(json.dumps(BCE_WEIGHTS))
     (tmp_path / "ce.csv").write_text(CE_CSV)
     (tmp_path / "ce.json").write_text(json.dumps(CE_WEIGHTS))
-    for args in (["explain", "bce.csv", "--features", "x1,x2", "--target", "label", "--loss", "bce", "--init", "bce.json"],
-                 ["explain", "ce.csv", "--features", "x1,x2", "--target", "animal", "--loss", "cross-entropy", "--init",
-                  "ce.json", "--activation", "tanh"]):
-        reference_run = piped(args, tmp_path)
+    commands = (["explain", "bce.csv", "--features", "x1,x2", "--target", "label", "--loss", "bce", "--init", "bce.json"],
+                ["explain", "ce.csv", "--features", "x1,x2", "--target", "animal", "--loss", "cross-entropy", "--init",
+                 "ce.json", "--activation", "tanh"])
+    with ThreadPoolExecutor(2 * len(commands)) as pool:
+        references = [pool.submit(piped, args, tmp_path) for args in commands]
+        screens = [pool.submit(in_terminal, args, tmp_path, columns) for args in commands]
+        references, screens = [run.result() for run in references], [run.result() for run in screens]
+    for reference_run, (written, code) in zip(references, screens):
         assert reference_run.returncode == 0, reference_run.stderr
-        written, code = in_terminal(args, tmp_path, columns)
         assert code == 0, written.decode(errors="replace")
         screen = screen_of(written, columns)
         assert max(map(len, screen)) <= columns
