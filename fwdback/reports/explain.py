@@ -85,7 +85,7 @@ def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: st
             "activation's slope ", equation(Partial(Sym("Nh"), Sym("zh")), _slope(worked.act, "h")), ".",
         )))
     if worked.classifies:
-        blocks.append(Paragraph(_link_note(worked)))
+        blocks.append(Paragraph(_link_note(worked, classes)))
     elif worked.out_activated:
         yhat, a = ("yhatj", "aj") if worked.m > 1 else ("yhat", "a")
         where = (" goes into output ", Sym("j")) if worked.m > 1 else (" goes into the output",)
@@ -115,13 +115,14 @@ def _class_mapping(worked: WorkedEpoch, features, target: str, classes: tuple) -
                 *which, " (its classes in sorted order).")
 
 
-def _link_note(worked: WorkedEpoch) -> Text:
+def _link_note(worked: WorkedEpoch, classes: tuple | None) -> Text:
     """What a classifier's output is: the logit a goes in, a probability comes out."""
     if worked.loss_convention.binary:
+        second = () if classes is None else (Code(str(classes[1])), ", ")
         return text(
             "The output applies the sigmoid: ", Sym("a"), ", the logit, is what goes into the output and ",
             equation(Sym("yhat"), Call(worked.out_act, Sym("a"))), " what comes out, the probability that the row is of "
-            "the second class (", equation(Sym("y"), Num(1)), "). Its slope and the loss's derivative cancel: ",
+            "the second class (", *second, equation(Sym("y"), Num(1)), "). Its slope and the loss's derivative cancel: ",
             equation(grad("a", "i"), _combined(worked)), ", worked out in section 3.",
         )
     return text(
