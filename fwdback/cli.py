@@ -529,7 +529,8 @@ def _train(options: dict):
         if run.resume_path is None and LOSSES[plan.loss].classifies:  # its classes, and so its outputs, are the data's
             network = classifier_network(network, plan.loss)
             dataset = _training_data(run, network, plan, notes)
-            network = classifier_network(network, plan.loss, found_classes(dataset, plan.loss))
+            cluster = cluster_started.enter_context(_cluster(run.dask))
+            network = classifier_network(network, plan.loss, found_classes(dataset, plan.loss, cluster))
         start = starting_point(plan, network, init=run.init_path, resume=run.resume_path,
                                given=_given(*TrainingPlan.__dataclass_fields__, *_NETWORK_OPTIONS))
         plan, resumed = start.plan, start.resumed
@@ -540,7 +541,7 @@ def _train(options: dict):
         if dataset is None:
             notes = _resumed_notes(resumed, run.resume_path)
             dataset = _training_data(run, start.network, plan, notes, resumed is not None)
-        cluster = cluster_started.enter_context(_cluster(run.dask))  # once every option is known to go with --dask
+            cluster = cluster_started.enter_context(_cluster(run.dask))  # once every option is known to go with --dask
         rows = prepare_rows(dataset, plan, start.weights.scaling, cluster, start.network.classes)
         notes += _init_scaling_note(run.init_path, start.weights, dataset.source) + _scaling_notes(rows, plan, dataset.source)
         stdout = Stdout(saving=not run.no_save or run.history_path is not None)

@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +55,7 @@ class Dataset:
 
     X and y are views into one float64 block, so the rows are held once. `trimmed` lists the
     header names that had spaces around them; `sep_detected` says the separator was detected.
+    `parts`: data read from many files, each one's name and rows (place).
     """
 
     X: np.ndarray
@@ -65,6 +66,16 @@ class Dataset:
     sep: str
     sep_detected: bool = False
     trimmed: list[str] = field(default_factory=list)
+    parts: tuple[tuple[str, int], ...] = ()
+
+    def place(self, row: int) -> tuple[str, int]:
+        """Where the data's `row` (counted from 1) is: its file, and its row there (a part's name and
+        row within it, where the data is in `parts`: (name, rows) of each, in order)."""
+        for name, rows in self.parts:
+            if row <= rows:
+                return name, row
+            row -= rows
+        return self.source, row
 
 
 def target_names(target: str | tuple[str, ...]) -> tuple[str, ...]:
@@ -274,6 +285,11 @@ class StreamedDataset:
         """A fresh pass over the file: (X, y) per chunk, X : shape (m, k), y : shape (m,), float64
         (with `labels`, the chunk's class labels as read: iter_training_chunks')."""
         return iter_training_chunks(self.source, self.features, self.target, self.sep, self.chunk_rows, labels=self.labels)
+
+    def files(self) -> list[tuple[str, Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]]]:
+        """Each file of the data, by the name messages give it, and a fresh pass over its chunks
+        (chunks' of that file alone), in order: a row is counted within its file."""
+        return [(self.source, self.chunks)]
 
 
 def rereadable(source: str) -> bool:

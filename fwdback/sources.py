@@ -12,6 +12,7 @@ and on a Dask cluster. Parquet needs pyarrow (`pip install 'fwdback[dask]'`).
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 from collections.abc import Iterator, Sequence
@@ -150,6 +151,10 @@ class StreamedParts(StreamedDataset):
         for part in self.parts:
             yield from part_chunks(part, self.features, self.target, self.sep_option, self.chunk_rows, self.labels)
 
+    def files(self) -> list:
+        return [(part.name, functools.partial(part_chunks, part, self.features, self.target, self.sep_option,
+                                              self.chunk_rows, self.labels)) for part in self.parts]
+
 
 def stream_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, chunk_rows: int,
                  labels: bool = False) -> StreamedParts:
@@ -170,7 +175,8 @@ def load_parts(parts: Parts, features: Sequence[str], target: str, sep: str | No
     pieces = [read_part(part, features, target, sep, labels) for part in parts.parts]
     X = np.concatenate([X for X, _ in pieces])
     y = labels_of([y for _, y in pieces]) if labels else np.concatenate([y for _, y in pieces])
-    return Dataset(X, y, tuple(features), target, parts.label, *_headers(checked, [*features, *target_names(target)]))
+    return Dataset(X, y, tuple(features), target, parts.label, *_headers(checked, [*features, *target_names(target)]),
+                   parts=tuple((part.name, len(X)) for part, (X, _) in zip(parts.parts, pieces)))
 
 
 def _headers(headers: list[Header | None], required: list[str]) -> tuple[str, bool, list[str]]:

@@ -9,7 +9,8 @@ partitions are spread over the workers, or recomputed:
   ranges; then the residual's at the least-squares point), added up into a GramEngine, as
   GramEngine.from_chunks adds a streamed file's chunks. The linear network on full batches
   then trains on them in O(k^2) an epoch, on the client;
-- any other network (one output) on full batches: each epoch's loss and gradients are the
+- any other network (one output, or a classifier's, whose partitions' labels become its
+  targets on the workers) on full batches: each epoch's loss and gradients are the
   partitions' engines.full_batch_engine results weighted by their rows, summed and divided by
   n: one map-reduce an epoch (DataParallel);
 - mini-batches: each step's batch is drawn from all n rows by engines.epoch_order, as in
@@ -33,17 +34,19 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from ..classes import Classes, class_targets
+from ..data import labels_of
 from ..errors import ClusterError, FwdbackError, SchedulerAddressError
-from ..losses import LOSSES
-from ..network import Parameters, backward, forward, loss_divisor, mse_loss
+from ..losses import LOSSES, Loss
+from ..network import Parameters, backward, forward, loss, loss_divisor
 from ..optimizers import Optimizer
 from ..rounding import LossRounding, QuadraticRounding
 from ..scaling import Scaling
 from ..sources import Part, predicted_part, read_part, same_header
-from ..stepsize import Scales, suggest_lr
+from ..stepsize import Scales, scales_of, suggest_lr
 from . import FullBatch, epoch_order, full_batch_engine, gram_applies, step_scale
 from .gram import GramEngine, first_pass_sums, second_pass_sums
-from .rows import RowSummary, StreamedRows, scaling_chosen
+from .rows import ClassifierRows, RowSummary, StreamedRows, scaling_chosen
 
 # The environment variable Dask users set for their scheduler's address.
 SCHEDULER_ADDRESS = "DASK_SCHEDULER_ADDRESS"
@@ -236,10 +239,27 @@ class Partitions:
         self.count = int(sum(self.rows))
 
     @classmethod
-    def read(cls, client, parts: Sequence[Part], features: Sequence[str], target: str, sep: str | None) -> Partitions:
-        """The parts of DATA, each read on a worker with the single-file reader's checks."""
-        futures = client.map(read_part, list(parts), features=tuple(features), target=target, sep=sep, pure=False)
+    def read(cls, client, parts: Sequence[Part], features: Sequence[str], target: str, sep: str | None,
+             labels: bool = False) -> Partitions:
+        """The parts of DATA, each read on a worker with the single-file reader's checks (`labels`:
+        the target column as class labels, sources.read_part's)."""
+        futures = client.map(read_part, list(parts), features=tuple(features), target=target, sep=sep, labels=labels,
+                             pure=False)
         return cls(client, futures, gathered(client, client.map(_row_count, futures, pure=False), parts))
+
+    def labels(self) -> np.ndarray:
+        """The distinct class labels of partitions read with `labels`, of every partition together
+        (data.labels_of: numbers, or text where any is not a number), shape (d,), with repeats."""
+        return labels_of(self.map(_distinct_labels))
+
+    def with_targets(self, parts: Sequence[Part], classes: Classes, loss: Loss, column: str) -> Partitions:
+        """Partitions read with `labels` as (X, the network's targets by `classes`), made on the
+        workers; UnknownClass names the part, row and `column` of a label not among them."""
+        text = isinstance(classes.labels[0], str)
+        futures = [self.client.submit(_with_targets, future, classes, loss, text, part.name, column, pure=False)
+                   for future, part in zip(self.futures, parts)]
+        gathered(self.client, self.client.map(_row_count, futures, pure=False), parts)
+        return Partitions(self.client, futures, self.rows)
 
     def map(self, function, *args, **kwargs) -> list:
         """function(partition, *args, **kwargs) on every partition, the results in the parts' order."""
@@ -301,22 +321,34 @@ def _row_count(partition) -> int:
     return len(partition[1])
 
 
+def _distinct_labels(partition) -> np.ndarray:
+    """A partition's distinct class labels as read, shape (d,)."""
+    labels = partition[1]
+    return np.unique(labels) if labels.dtype != object else np.array(list(set(labels.tolist())), dtype=object)
+
+
+def _with_targets(partition, classes: Classes, loss: Loss, text: bool, name: str, column: str):
+    """A partition's (X, labels as read) as (X, the network's targets): classes.class_targets'."""
+    X, read = partition
+    return X, class_targets(labels_of([read], text), loss, classes, name, column)[0]
+
+
 def _scaled(partition, scaling: Scaling | None) -> tuple[np.ndarray, np.ndarray]:
     X, y = partition
     return (X, y) if scaling is None else (scaling.features(X), scaling.target(y))
 
 
-def _summary(partition) -> RowSummary:
-    """A partition's RowSummary."""
+def _summary(partition, scaling: Scaling | None = None) -> RowSummary:
+    """A partition's RowSummary (in z-scores with `scaling`)."""
     summary = RowSummary()
-    summary.add(*partition)
+    summary.add(*_scaled(partition, scaling))
     return summary
 
 
-def summary(partitions: Partitions) -> RowSummary:
-    """The rows' RowSummary: the partitions' merged in the parts' order."""
+def summary(partitions: Partitions, scaling: Scaling | None = None) -> RowSummary:
+    """The rows' RowSummary (in z-scores with `scaling`): the partitions' merged in the parts' order."""
     whole = RowSummary()
-    for part in partitions.map(_summary):
+    for part in partitions.map(_summary, scaling=scaling):
         whole.merge(part)
     return whole
 
@@ -342,10 +374,10 @@ def gram_engine(partitions: Partitions, scaling: Scaling | None) -> GramEngine:
     )
 
 
-def _partition_engine(partition, scaling: Scaling | None, initial: Parameters):
+def _partition_engine(partition, scaling: Scaling | None, initial: Parameters, convention: str):
     """The partition's full-batch engine (engines.full_batch_engine: LiteralEngine for the lecture's
-    kind of network), of its MSE."""
-    return full_batch_engine(*_scaled(partition, scaling), initial, "mse")
+    kind of network), of its loss in `convention`."""
+    return full_batch_engine(*_scaled(partition, scaling), initial, convention)
 
 
 def _weighted_loss_and_gradients(engine, params: Parameters):
@@ -356,16 +388,16 @@ def _weighted_loss_and_gradients(engine, params: Parameters):
     return m, loss * m, gradients
 
 
-def _batch_sums(partition, rows: np.ndarray, scaling: Scaling | None, params: Parameters):
-    """network.backward on the partition's `rows` of a batch: (their number m, m times their MSE,
-    their gradients times m)."""
+def _batch_sums(partition, rows: np.ndarray, scaling: Scaling | None, params: Parameters, convention: str):
+    """network.backward on the partition's `rows` of a batch: (their number m, m times their loss
+    in `convention`, a mean's, their gradients times m)."""
     X, y = _scaled(partition, scaling)
     X, y = X[rows], y[rows]
     fwd = forward(params, X)
-    gradients = backward(params, X, y, fwd).gradients
+    gradients = backward(params, X, y, fwd, convention).gradients
     m = len(rows)
     gradients.vector *= m
-    return m, mse_loss(y, fwd.yhat) * m, gradients
+    return m, loss(y, fwd, convention) * m, gradients
 
 
 def _in_convention(loss: float, gradients, n: int, convention: str):
@@ -388,26 +420,28 @@ def _mean(results) -> tuple[float, object]:
 
 
 class DataParallel:
-    """The full-batch loss and gradients of any network with one output, one map-reduce over the
-    partitions an epoch: each partition's engine (built once on its worker, in z-scores with
-    `scaling`) weighted by its rows, summed and divided by n: the MSE's, then in the plan's loss
-    convention (times n / d(n)) (objective interface, engines/)."""
+    """The full-batch loss and gradients of any network with one output (or a classifier's), one
+    map-reduce over the partitions an epoch: each partition's engine (built once on its worker, in
+    z-scores with `scaling`) weighted by its rows, summed and divided by n: the MSE's, then in the
+    plan's loss convention (times n / d(n)); a classifier's own loss, a mean (d(n) = n)
+    (objective interface, engines/). `statistics` (the rows' GramEngine or RowSummary) give a
+    learning rate to suggest; `rounding` is rounding.LossRounding of the rows."""
 
     name = "dask"
 
     def __init__(self, partitions: Partitions, scaling: Scaling | None, initial: Parameters, statistics,
-                 convention: str, step_scale: float):
+                 rounding: LossRounding, convention: str, step_scale: float):
         """`step_scale` as engines.FullBatch's."""
-        self.partitions, self.scaling, self.statistics = partitions, scaling, statistics
-        self.rounding = LossRounding.of_gram(statistics, convention)
+        self.partitions, self.scaling, self.statistics, self.rounding = partitions, scaling, statistics, rounding
         self.initial, self.convention, self.engines = initial, convention, None
+        self.partition_loss = convention if LOSSES[convention].classifies else "mse"
         self.standardized, self.step_scale = scaling is not None, step_scale
 
     def loss_and_gradients(self, params: Parameters):
         client = self.partitions.client
         if self.engines is None:
             self.engines = client.map(_partition_engine, self.partitions.futures, scaling=self.scaling,
-                                      initial=self.initial, pure=False)
+                                      initial=self.initial, convention=self.partition_loss, pure=False)
         loss, gradients = _mean(gathered(client, client.map(_weighted_loss_and_gradients, self.engines, params=params,
                                                              pure=False)))
         return _in_convention(loss, gradients, self.partitions.count, self.convention)
@@ -429,8 +463,8 @@ class DataParallelMiniBatches(DataParallel):
     name = "dask mini-batch"
 
     def __init__(self, partitions: Partitions, scaling: Scaling | None, initial: Parameters, statistics,
-                 convention: str, step_scale: float, plan):
-        super().__init__(partitions, scaling, initial, statistics, convention, step_scale)
+                 rounding: LossRounding, convention: str, step_scale: float, plan):
+        super().__init__(partitions, scaling, initial, statistics, rounding, convention, step_scale)
         self.batch_size, self.seed, self.shuffle = plan.batch_size, plan.seed, plan.shuffle
         self.offsets = np.cumsum([0, *partitions.rows])
 
@@ -443,7 +477,7 @@ class DataParallelMiniBatches(DataParallel):
             holder = np.searchsorted(self.offsets, rows, side="right") - 1
             futures = [
                 client.submit(_batch_sums, self.partitions.futures[p], rows[holder == p] - self.offsets[p], self.scaling,
-                              params, pure=False)
+                              params, self.partition_loss, pure=False)
                 for p in np.unique(holder)
             ]
             loss, gradients = _mean(gathered(client, futures))
@@ -472,9 +506,10 @@ class PartitionedRows(StreamedRows):
         if plan.batch_size is None and gram_applies(initial) and gram.exact:
             scaled = gram.with_loss(convention)
             return FullBatch(scaled, scaled, "gram", QuadraticRounding(gram, convention), gram, self.scaling is not None, scale)
+        rounding = LossRounding.of_gram(gram, convention)
         if plan.batch_size is None:
-            return DataParallel(self.partitions, self.scaling, initial, gram, convention, scale)
-        return DataParallelMiniBatches(self.partitions, self.scaling, initial, gram, convention, scale, plan)
+            return DataParallel(self.partitions, self.scaling, initial, gram, rounding, convention, scale)
+        return DataParallelMiniBatches(self.partitions, self.scaling, initial, gram, rounding, convention, scale, plan)
 
 
 def prepare_partitioned(partitions: Partitions, plan, scaling: Scaling | None = None) -> PartitionedRows:
@@ -483,6 +518,25 @@ def prepare_partitioned(partitions: Partitions, plan, scaling: Scaling | None = 
     partitions kept for the epochs. `plan` is a TrainingPlan."""
     scaling, scales = scaling_chosen(plan, scaling, lambda: summary(partitions).moments_and_scales())
     return PartitionedRows(gram_engine(partitions, scaling), scaling, scales, partitions)
+
+
+def partitioned_classifier(partitions: Partitions, plan, scaling: Scaling | None = None) -> ClassifierRows:
+    """prepare_partitioned for a classifier's rows (partitions of (X, targets): Partitions.with_targets):
+    z-scores of the features where scaling_chosen chooses them (`scaling`: a resumed model's), the
+    RowSummary of the rows as they train, and DataParallel (or DataParallelMiniBatches) for the epochs."""
+    scaling, scales = scaling_chosen(plan, scaling, lambda: summary(partitions).classifier_moments_and_scales())
+    rows = summary(partitions, scaling)
+    if scales is None:
+        scales = scales_of(rows.AtA / rows.rows, rows.rows, rows.target_size)
+
+    def epochs(initial: Parameters, plan):
+        convention, scale = plan.loss, step_scale(plan, rows.rows)
+        if plan.batch_size is None:
+            return DataParallel(partitions, scaling, initial, rows, rows.loss_rounding(convention), convention, scale)
+        return DataParallelMiniBatches(partitions, scaling, initial, rows, rows.loss_rounding(convention), convention,
+                                       scale, plan)
+
+    return ClassifierRows(rows, scaling, scales, epochs)
 
 
 def predicted_parts(client, parts: Sequence[Part], model, sep: str | None, every_header: bool = False) -> Iterator[bytes]:
