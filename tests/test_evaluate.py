@@ -233,3 +233,11 @@ def test_a_classifiers_logits_beyond_float64_are_named_by_row(run, no_crash, cir
     no_crash(result)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: far.csv, row 2: the prediction overflows float64")
+
+
+def test_an_unknown_label_in_data_of_several_files_is_named_by_its_file_and_row(run, no_crash, circle, workdir):
+    (workdir / "more.csv").write_text("x1,x2,y\n0.5,0.5,1\n1,2,0\n1,1,7\n")
+    result = run(["evaluate", "test.csv", "more.csv", "--model", "circle.json"])
+    no_crash(result)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: more.csv, row 3, column y: 7 is not one of the model's classes (0, 1)")
