@@ -1023,15 +1023,15 @@ def _regression_evaluation(model, dataset, predictions, name, output_format):
 
 def _classification_evaluation(model, dataset, fwd, name, output_format):
     """What evaluate shows of a classifier: its scores beside the majority class's."""
-    from .classes import class_targets
     from .evaluation import evaluate_classifier
     from .losses import LOSSES
     from .outputs import json_text
     from .reports.evaluate import classification_document, classification_tables, write_classification_csv
+    from .run import dataset_targets
 
     loss = LOSSES[model.training.plan["loss"]]
-    y, classes = class_targets(dataset.y, loss, model.classes, dataset.source, model.target)
-    evaluation, labels = evaluate_classifier(fwd, y, loss), classes.labels
+    evaluation = evaluate_classifier(fwd, dataset_targets(dataset, loss.name, model.classes), loss)
+    labels = model.classes.labels
     if output_format == "json":
         return lambda out: out.write(json_text(classification_document(evaluation, labels, name, dataset)))
     if output_format == "csv":
