@@ -3,7 +3,9 @@
 Chromium computes with the JavaScript of a page `fwdback train --report` wrote; Python computes
 the same with network.py and optimizers.py (or runs `fwdback train` itself) and compares.
 Hypothesis draws the networks (inputs, hidden units, outputs, activations, output activations,
-loss conventions, biases or none, frozen parameters) and their data.
+loss conventions, biases or none, frozen parameters) and their data; classifiers too (bce with its
+sigmoid output and 0/1 targets, cross-entropy with its softmax and one-hot targets), whose loss and
+dL/da come from the logits (magnitudes says how they round).
 
 The bound, from the arithmetic: both sides do the same operations on the same float64s, but
 BLAS and numpy may sum in another order (blocked, pairwise, fused multiply-adds), and the two
