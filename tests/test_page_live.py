@@ -444,6 +444,38 @@ def test_weights_typed_in_give_what_fwdback_explain_prints_for_them(browser_page
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("loss, labels, options", [("bce", ("no", "yes"), ["--optimizer", "adam"]),
+                                                   ("cross-entropy", ("cat", "dog", "eel"), ["--freeze", "w2,b4"])],
+                         ids=["bce, adam", "cross-entropy, 3 classes, frozen"])
+def test_weights_typed_into_a_classifiers_page_give_what_its_explain_command_prints(browser_page, run, workdir, loss, labels, options):
+    """Every parameter of a classifier typed into its field: the loss, every gradient and every
+    parameter's update are what the explain command line the page shows prints (--format json)
+    on the weights and rows it saves."""
+    page = classifier_page(browser_page, run, workdir, loss, labels, *options)
+    names = page.evaluate("fwdbackPage.names")
+    for name, value in zip(names, np.random.default_rng(7).uniform(-1, 1, len(names)).tolist()):
+        page.get_by_label(name, exact=True).fill(repr(value))
+    save_weights_and_rows(page, workdir)
+    command = page.locator("#command-explain").inner_text().split()[2:]
+    explained = run(["explain", *command, "--format", "json"])
+    assert explained.exit_code == 0, explained.stderr
+    expected = json.loads(explained.stdout)
+    assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected["loss"], rel=TOL)
+    gradients = numbers(page, "#parameters td[aria-label^='dL/d']")
+    assert gradients == pytest.approx({f"dL/d{name}": value for name, value in expected["gradients"].items()}, rel=TOL, abs=TOL)
+    page.mouse.move(0, 0)  # clear of the figure, whose hover would show another parameter as a field's focus scrolls
+    for name in names:
+        page.get_by_label(name, exact=True).focus()
+        update = page.locator('#detail [data-role="update"]')
+        if name in expected["frozen"]:
+            assert "is frozen" in update.inner_text()
+        else:
+            after = float(update.locator(f"span[data-q='{name} after']").get_attribute("data-value"))
+            assert after == pytest.approx(expected["weights_after"][name], rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
 def test_the_arrow_keys_on_a_focused_edge_step_its_weight_and_everything_follows(browser_page, run, workdir):
     """Keyboard alone: Tab to an edge, ↑ adds 0.01, Page Down takes 0.1; the loss is network.py's
     at the weights the fields then hold."""
