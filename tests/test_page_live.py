@@ -525,7 +525,8 @@ def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_save
     assert browser_page.requests == [] and browser_page.errors == []
 
 
-@pytest.mark.parametrize("loss, labels", slow_after(1, [("bce", ("no", "yes")), ("cross-entropy", ("cat", "dog", "eel"))], unpack=True),
+@pytest.mark.slow
+@pytest.mark.parametrize("loss, labels", [("bce", ("no", "yes")), ("cross-entropy", ("cat", "dog", "eel"))],
                          ids=["bce", "cross-entropy, 3 classes"])
 def test_train_from_here_for_a_classifier_is_the_command_line_the_page_shows(browser_page, run, workdir, loss, labels):
     """A classifier's page: set a weight, save the weights and the rows (each row's class label),
@@ -697,6 +698,26 @@ def test_the_pages_command_lines_give_the_settings_the_run_differs_in_and_the_pa
     data = json.loads(re.search(r'<script id="fwdback-data" type="application/json">(.*?)</script>', html, re.S)[1])
     assert _flags(data["commands"]["explain"]) == explain
     assert _flags(data["commands"]["train"]) == train
+
+
+@pytest.mark.parametrize("loss, labels", [("bce", ("no", "yes")), ("cross-entropy", ("cat", "dog", "eel"))])
+def test_a_classifiers_page_carries_its_classes_and_its_command_lines_its_loss(run, workdir, loss, labels):
+    """A classifier's page data: its target column and sorted labels, its rows' targets as the loss
+    reads them (0/1, or one-hot), and command lines that name --loss and leave the output
+    activation to it (softmax is no --output-activation choice)."""
+    write_classes(workdir / "d.csv", tuple(reversed(labels)))
+    result = run(["train", "d.csv", "--features", "x1,x2", "--loss", loss, "--lr", "0.5", "--epochs", "3", "--tol", "0",
+                  "--no-standardize", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    html = (workdir / "run.html").read_text()
+    data = json.loads(re.search(r'<script id="fwdback-data" type="application/json">(.*?)</script>', html, re.S)[1])
+    assert data["classes"] == {"column": "y", "labels": list(labels)}
+    file_labels = [line.rsplit(",", 1)[1] for line in (workdir / "d.csv").read_text().splitlines()[1:]]
+    index = [labels.index(label) for label in file_labels]
+    assert data["rows"]["y"] == (index if len(labels) == 2 else np.eye(len(labels))[index].tolist())
+    flags = {"--features": "x1,x2", "--lr": "0.5", "--no-standardize": "", "--loss": loss}
+    assert _flags(data["commands"]["explain"]) == flags
+    assert _flags(data["commands"]["train"]) == flags | {"--tol": "0"}
 
 
 def test_a_kept_epoch_after_edited_rows_is_the_run_on_its_rows_as_explain_of_the_saved_files(browser_page, run, workdir):
