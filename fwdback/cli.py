@@ -21,6 +21,7 @@ import click
 from .losses import LOSSES
 from .notation import count
 from .optimizers import RULES
+from .playground import SHAPE_NAMES
 from .plan import TrainingPlan
 from .process import (EpochWriter, Terminated, exit_at_once_on_signals, hold_closed_streams, ignore_signals, progress_bar,
                       silence_stdout, stop_on_signals, unwind_on_sigterm)
@@ -940,12 +941,13 @@ def _predicted_texts(data, parts, model, sep, cluster):
 Examples:
   fwdback evaluate test.csv
   fwdback evaluate test.csv --model my-model.json --format json | jq .scores.model.r2
-  fwdback evaluate test.csv --format csv | column -s, -t"""
+  fwdback evaluate test.csv --format csv | column -s, -t
+  fwdback evaluate circle-test.csv --model circle.json --format json | jq .scores.model.accuracy"""
 )
 @_data_parts("[DATA]...")
 @_model_option("The model file saved by fwdback train; - reads it from stdin.")
 @_SEP
-@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the scores beside the baselines; csv: one row per predictor; json: everything.")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the scores beside the baselines; csv: one row per predictor (a classifier's: one per score); json: everything.")
 def evaluate(data, model_path, sep, output_format):
     """Score a saved model on DATA: MSE, RMSE, MAE and R^2, beside two baselines.
 
@@ -953,6 +955,11 @@ def evaluate(data, model_path, sep, output_format):
     Parquet, read into memory). The baselines are scored on
     the same rows: least squares fitted to them (the best any linear map can do there) and the
     mean of y (a model that learned nothing; R^2 = 0).
+
+    A classifier (trained with --loss bce or cross-entropy) gets accuracy and log loss beside
+    the majority class's (every row predicted as the most frequent class of DATA, the class
+    frequencies as its probabilities), and by class the precision, recall, F1, support and
+    confusion matrix, as scikit-learn's sklearn.metrics defines them.
     """
     with _boundary():
         _evaluate(data, model_path, sep, output_format)
@@ -962,40 +969,82 @@ def _evaluate(data, model_path, sep, output_format):
     import numpy as np
 
     from .errors import DataError
-    from .evaluation import evaluate as score
     from .modelfile import load_model
-    from .outputs import Outputs, Stdout, json_text
-    from .reports.evaluate import evaluation_document, evaluation_table, write_evaluation_csv
+    from .outputs import Outputs, Stdout
 
     data, parts = _data_and_parts(data, False)
     _require_data(data)
     Outputs({**_data_inputs(data, parts), "--model": model_path}).check_stdout()
     model = load_model(model_path)
     notes = []
-    dataset = _load_dataset(data, model.features, model.target, sep, notes, model_columns=True, parts=parts)
+    dataset = _load_dataset(data, model.features, model.target, sep, notes, model_columns=True, parts=parts,
+                            labels=model.classes is not None)
     with np.errstate(all="ignore"):
-        predictions = model.predict(dataset.X)
+        fwd = None if model.classes is None else model.forward_pass(dataset.X)
+        predictions = model.predict(dataset.X) if fwd is None else fwd.A.T  # a classifier's logits, finite or not
     finite = np.isfinite(predictions.reshape(len(predictions), -1)).all(axis=1)
     if not finite.all():
         row = int(np.argmin(finite)) + 1
         raise DataError(f"{dataset.source}, row {row}: the prediction overflows float64: the model's weights or this row's "
                         "inputs are too large; check that the row is in the units the model was trained on, and the model's weights")
-    targets, y, predictions = model.targets, dataset.y.reshape(len(dataset.y), -1), predictions.reshape(len(dataset.y), -1)
-    evaluations = {target: score(predictions[:, j], dataset.X, y[:, j]) for j, target in enumerate(targets)}
+    name = "<stdin>" if model_path == "-" else model_path
+    if model.classes is None:
+        shown = _regression_evaluation(model, dataset, predictions, name, output_format)
+    else:
+        shown = _classification_evaluation(model, dataset, fwd, name, output_format)
     _echo_notes(notes, False)
     out = Stdout()
-    name = "<stdin>" if model_path == "-" else model_path
+    shown(out)
+    out.flush()
+
+
+def _regression_evaluation(model, dataset, predictions, name, output_format):
+    """What evaluate shows of a regressor: its errors beside the baselines', by target."""
+    from .evaluation import evaluate as score
+    from .outputs import json_text
+    from .reports.evaluate import evaluation_document, evaluation_table, write_evaluation_csv
+
+    targets, y, predictions = model.targets, dataset.y.reshape(len(dataset.y), -1), predictions.reshape(len(dataset.y), -1)
+    evaluations = {target: score(predictions[:, j], dataset.X, y[:, j]) for j, target in enumerate(targets)}
     if output_format == "json":
-        out.write(json_text(evaluation_document(evaluations, name, dataset)))
-    elif output_format == "csv":
-        write_evaluation_csv(out, evaluations)
-    else:
+        return lambda out: out.write(json_text(evaluation_document(evaluations, name, dataset)))
+    if output_format == "csv":
+        return lambda out: write_evaluation_csv(out, evaluations)
+
+    def tables(out):
         from .render.terminal import console_for, print_table
 
         console = console_for(out)
         for target, evaluation in evaluations.items():
             print_table(console, evaluation_table(evaluation, name, dataset.source, None if len(targets) == 1 else target))
-    out.flush()
+
+    return tables
+
+
+def _classification_evaluation(model, dataset, fwd, name, output_format):
+    """What evaluate shows of a classifier: its scores beside the majority class's."""
+    from .classes import class_targets
+    from .evaluation import evaluate_classifier
+    from .losses import LOSSES
+    from .outputs import json_text
+    from .reports.evaluate import classification_document, classification_tables, write_classification_csv
+
+    loss = LOSSES[model.training.plan["loss"]]
+    y, classes = class_targets(dataset.y, loss, model.classes, dataset.source, model.target)
+    evaluation, labels = evaluate_classifier(fwd, y, loss), classes.labels
+    if output_format == "json":
+        return lambda out: out.write(json_text(classification_document(evaluation, labels, name, dataset)))
+    if output_format == "csv":
+        return lambda out: write_classification_csv(out, evaluation, labels)
+
+    def tables(out):
+        from .render.terminal import console_for, print_table
+
+        console = console_for(out)
+        for table in classification_tables(evaluation, labels, name, dataset.source):
+            print_table(console, table)
+
+    return tables
 
 
 @cli.command(
@@ -1201,7 +1250,7 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     return _Setup(dataset, rows, start, notes)
 
 
-# generate refuses settings whose y could come near float64's largest number (1.8e308).
+# generate refuses settings whose cells (y, or --shape's x1 and x2) could come near float64's largest number (1.8e308).
 Y_LIMIT = 1e308
 
 
@@ -1220,19 +1269,31 @@ def _coefficients(ctx, param, value):
 Examples:
   fwdback generate --rows 200 --seed 42 > data.csv
   fwdback generate --coef 1,0,0,5 --noise 0 | fwdback train - --format csv | tail -1
-  fwdback generate --rows 1000 | fwdback train -"""
+  fwdback generate --rows 1000 | fwdback train -
+  fwdback generate --shape circle --rows 200 | fwdback train - --features x1,x2 --loss bce"""
 )
 @click.option("--rows", type=click.IntRange(min=1), default=200, show_default=True, help="Number of data rows.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the random numbers (any whole number from 0).")
-@click.option("--noise", type=click.FloatRange(min=0), default=0.1, show_default=True, callback=_finite, help="Standard deviation of the normal noise added to y.")
+@click.option("--noise", type=click.FloatRange(min=0), default=0.1, show_default=True, callback=_finite, help="Standard deviation of the normal noise added to y; with --shape, the Playground's noise (its slider's percent / 100).")
 @click.option("--coef", default="2,-3,0.5,1", show_default=True, callback=_coefficients, help="The true coefficients of x1, x2, x3, then the intercept.")
-def generate(rows, seed, noise, coef):
+@click.option("--shape", type=click.Choice(SHAPE_NAMES), default=None, help="Write the TensorFlow Playground's classification set instead: x1,x2,y with y the class, 0 or 1.")
+@click.pass_context
+def generate(context, rows, seed, noise, coef, shape):
     """Write a synthetic CSV x1,x2,x3,y to stdout: y = c1*x1 + c2*x2 + c3*x3 + c0 + noise.
 
     The x are uniform on [-1, 1] and the noise is normal with mean 0, so least squares
     on enough rows recovers --coef: data whose answer you know in advance.
+
+    With --shape, the TensorFlow Playground's two-input classification sets: circle (class 1
+    inside radius 2.5), xor (class 1 where x1 x2 >= 0), gauss (two normal clouds about (2, 2)
+    and (-2, -2)) or spiral (two interleaved arms), half the rows of each class (xor: by
+    quadrant), shuffled; the noise flips labels near the boundary (circle, xor), widens the
+    clouds (gauss) or moves the points (spiral).
     """
     with _boundary():
+        if shape is not None:
+            _generate_shape(context, rows, seed, noise, shape)
+            return
         from .outputs import Outputs, Stdout
         from .synthetic import generate_blocks, y_bound
 
@@ -1250,6 +1311,33 @@ def generate(rows, seed, noise, coef):
             if out.gone:
                 return
         out.flush()
+
+
+def _generate_shape(context, rows, seed, noise, shape):
+    """generate --shape: the Playground's set (playground.py) as x1,x2,y, y the class 0 or 1."""
+    from .outputs import Outputs, Stdout
+    from .playground import generate_shape, reach
+    from .synthetic import BLOCK_ROWS
+
+    if context.get_parameter_source("coef") is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--coef is the linear data's; --shape draws a classification set of its own: give one or the other")
+    if not reach(shape, noise) < Y_LIMIT:
+        raise click.UsageError(f"--shape {shape} with --noise {noise!r} would make x1, x2 overflow float64 (they could reach "
+                               f"{reach(shape, noise):.3g}, and train refuses cells from {Y_LIMIT:g}); give a smaller noise")
+    Outputs({}).check_stdout()
+    try:
+        X, y = generate_shape(shape, rows, seed, noise)
+    except MemoryError:  # the set is drawn whole, to be shuffled as the Playground shuffles it
+        raise UserError(f"out of memory drawing {rows:,} rows of --shape {shape}, which are held in memory to be shuffled; "
+                        "give fewer --rows") from None
+    out = Stdout()
+    out.write("x1,x2,y\n")
+    for first in range(0, rows, BLOCK_ROWS):
+        block = slice(first, first + BLOCK_ROWS)
+        out.write("".join(f"{a!r},{b!r},{t:.0f}\n" for (a, b), t in zip(X[block].tolist(), y[block].tolist())))
+        if out.gone:
+            return
+    out.flush()
 
 
 @cli.command(

@@ -1,8 +1,9 @@
-"""A model scored on data it may not have seen: its errors beside two baselines on the same rows.
+"""A model scored on data it may not have seen: its errors beside baselines on the same rows.
 
 The baselines say what the numbers mean: least squares fitted to these very rows is the best
 any linear map could do on them (a floor for the linear network, not a rival trained fairly),
-and predicting the mean of y is what a model that learned nothing scores (R^2 = 0).
+and predicting the mean of y is what a model that learned nothing scores (R^2 = 0). A
+classifier's baseline is the class frequencies of these rows: the majority class for every row.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .classes import probabilities
 from .linear_map import least_squares
+from .losses import Loss
+from .network import ForwardPass, loss
 
 
 @dataclass
@@ -71,4 +75,93 @@ def evaluate(predictions: np.ndarray, X: np.ndarray, y: np.ndarray) -> Evaluatio
         model=Scores.of(y, predictions),
         least_squares=Scores.of(y, X @ best.coef + best.intercept),
         mean=Scores.of(y, np.full(len(y), y.mean())),
+    )
+
+
+@dataclass
+class ClassScores:
+    """How a classifier's predicted classes and probabilities meet the rows' classes, by
+    scikit-learn's definitions (sklearn.metrics, of the same names), for m classes in sorted order:
+
+    accuracy   the share of rows whose predicted class is their own
+    log_loss   the mean cross-entropy, -(1/n) sum_i log P(row i's class)
+    confusion  shape (m, m) counts: row i the rows of class i, column j those predicted as class j
+    precision  shape (m,): tp / (tp + fp), of the rows predicted as class j the share that are j
+    recall     shape (m,): tp / (tp + fn), of the rows of class j the share predicted as j
+    f1         shape (m,): 2 tp / (2 tp + fp + fn), the harmonic mean of precision and recall
+    support    shape (m,): the rows of each class
+
+    A score whose denominator is 0 (a class never predicted, or absent from the rows) is 0:
+    scikit-learn's zero_division default, "warn", gives 0 (and a warning, which this leaves out).
+    """
+
+    accuracy: float
+    log_loss: float
+    confusion: list[list[int]]
+    precision: list[float]
+    recall: list[float]
+    f1: list[float]
+    support: list[int]
+
+    @classmethod
+    def of(cls, true: np.ndarray, predicted: np.ndarray, log_loss: float, m: int) -> ClassScores:
+        """true, predicted : shape (n,), class indices 0..m-1; `log_loss` computed where the
+        probabilities are (evaluate_classifier)."""
+        confusion = np.bincount(true * m + predicted, minlength=m * m).reshape(m, m)
+        hits, support, chosen = np.diag(confusion), confusion.sum(axis=1), confusion.sum(axis=0)
+        return cls(
+            accuracy=float(hits.sum() / len(true)),
+            log_loss=log_loss,
+            confusion=confusion.tolist(),
+            precision=_shares(hits, chosen),
+            recall=_shares(hits, support),
+            f1=_shares(2 * hits, support + chosen),
+            support=support.tolist(),
+        )
+
+
+def _shares(part: np.ndarray, whole: np.ndarray) -> list[float]:
+    """part / whole elementwise, 0 where whole is 0 (ClassScores' zero division)."""
+    return [float(p / w) if w else 0.0 for p, w in zip(part.tolist(), whole.tolist())]
+
+
+@dataclass
+class ClassEvaluation:
+    """A classifier's scores on `rows` rows, and the majority baseline's on the same rows.
+
+    The baseline is the class frequencies of these rows, scikit-learn's
+    DummyClassifier(strategy="prior"): every row is predicted as the most frequent class
+    (`majority`, the index of the first of those tied), with the frequencies as its
+    probabilities, so its accuracy is that class's share and its log loss the frequencies'
+    entropy: what a model that learned only how common each class is scores.
+    """
+
+    rows: int
+    model: ClassScores
+    majority_class: int
+    majority: ClassScores
+
+
+def evaluate_classifier(fwd: ForwardPass, y: np.ndarray, spec: Loss) -> ClassEvaluation:
+    """Score the forward pass `fwd` of n rows against their targets y as the network takes them
+    (classes.Classes.targets: shape (n,) of 0/1 for bce, (n, m) one-hot for cross-entropy).
+
+    The log loss is the network's loss of the logits (network.loss), exact where a probability
+    rounds to 0 or 1; scikit-learn's log_loss, from the probabilities, clips them to
+    [eps, 1 - eps] (eps = 2.2e-16) and so differs only where a row's own class has a probability
+    under eps. The probabilities are classes.probabilities' ([1 - yhat, yhat] for bce), and the
+    predicted class the most probable, the first of those tied, as predict's (a sigmoid's
+    yhat = 0.5 is the first class, as MLPClassifier's yhat > 0.5 for the second).
+    """
+    P = probabilities(fwd.yhat)
+    n, m = P.shape
+    true = y.astype(np.intp) if spec.binary else y.argmax(axis=1)
+    counts = np.bincount(true, minlength=m)
+    majority = int(counts.argmax())
+    present = counts[counts > 0] / n
+    return ClassEvaluation(
+        rows=n,
+        model=ClassScores.of(true, P.argmax(axis=1), loss(y, fwd, spec.name), m),
+        majority_class=majority,
+        majority=ClassScores.of(true, np.full(n, majority), float(-(present * np.log(present)).sum()), m),
     )

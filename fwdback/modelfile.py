@@ -37,7 +37,7 @@ from .errors import ClassCount, ForeignFile, ModelFileError, display_name, path_
 from .activations import ACTIVATION_NAMES, ACTIVATIONS, NETWORK_OUTPUT_ACTIVATIONS
 from .classes import Classes, probabilities
 from .losses import LOSSES, Loss
-from .network import Architecture, Parameters, forward
+from .network import Architecture, ForwardPass, Parameters, forward
 from .optimizers import RULES
 from .plan import StopReason
 from .settings import PLAN_SETTINGS
@@ -112,12 +112,16 @@ class Model:
     def targets(self) -> tuple[str, ...]:
         return (self.target,) if isinstance(self.target, str) else self.target
 
+    def forward_pass(self, X: np.ndarray) -> ForwardPass:
+        """The network's forward pass of X : shape (n, k), in the features' own units (the
+        network's z-scores of them where it trained on those)."""
+        return forward(self.params, X if self.scaling is None else self.scaling.features(X))
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         """yhat in the target's own units, shape (n,), or (n, m) for several targets.
         X : shape (n, k), in the features' own units."""
-        if self.scaling is None:
-            return forward(self.params, X).yhat
-        return self.scaling.original_target(forward(self.params, self.scaling.features(X)).yhat)
+        yhat = self.forward_pass(X).yhat
+        return yhat if self.scaling is None else self.scaling.original_target(yhat)
 
     def probabilities(self, X: np.ndarray) -> np.ndarray:
         """A classifier's probability of each of its classes, shape (n, c) (classes.probabilities).

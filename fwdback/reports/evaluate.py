@@ -55,3 +55,62 @@ def evaluation_document(evaluations: dict, model: str, dataset) -> dict:
         "rows": evaluation.rows,
         "scores": scores[dataset.target] if isinstance(dataset.target, str) else scores,
     }
+
+
+def classification_tables(evaluation, labels: tuple, model: str, source: str) -> tuple[Table, Table]:
+    """evaluation.ClassEvaluation of classes `labels` (sorted) as two tables: accuracy and log loss
+    beside the majority baseline's; by true class, precision, recall, F1, support and the
+    confusion matrix's row (the counts predicted as each class)."""
+    n, names, scores = evaluation.rows, [str(label) for label in labels], evaluation.model
+    baseline = f"the majority class ({names[evaluation.majority_class]}) for every row"
+    summary = Table(
+        cells("predictor", "accuracy", "log loss"),
+        tuple(cells(name, f"{each.accuracy:.6f}", f"{each.log_loss:.6g}")
+              for name, each in ((model, scores), (baseline, evaluation.majority))),
+        ("left", "right", "right"),
+        f"{model} on {source} ({n} row{'s' if n != 1 else ''})",
+    )
+    by_class = Table(
+        cells("class", "precision", "recall", "F1", "support", *(f"predicted {name}" for name in names)),
+        tuple(cells(name, f"{p:.6f}", f"{r:.6f}", f"{f:.6f}", str(s), *map(str, counts)) for name, p, r, f, s, counts in
+              zip(names, scores.precision, scores.recall, scores.f1, scores.support, scores.confusion)),
+        ("left", *["right"] * (4 + len(names))),
+        f"{model} on {source}, by true class",
+        "predicted j: the confusion matrix's counts; a share of no rows is 0",
+    )
+    return summary, by_class
+
+
+_CLASS_PREDICTORS = ("model", "majority")
+
+
+def write_classification_csv(stream, evaluation, labels: tuple) -> None:
+    """predictor,score,class,predicted,value: one row per score, full precision: accuracy and
+    log_loss (no class), precision, recall, f1 and support (by class), confusion (rows of `class`
+    predicted as `predicted`), for the model and the majority baseline."""
+    stream.write(csv_line(["predictor", "score", "class", "predicted", "value"]))
+    for key in _CLASS_PREDICTORS:
+        scores = getattr(evaluation, key)
+        for name in ("accuracy", "log_loss"):
+            stream.write(csv_line([key, name, "", "", repr(getattr(scores, name))]))
+        for name in ("precision", "recall", "f1", "support"):
+            for label, value in zip(labels, getattr(scores, name)):
+                stream.write(csv_line([key, name, label, "", repr(value)]))
+        for label, counts in zip(labels, scores.confusion):
+            for predicted, count in zip(labels, counts):
+                stream.write(csv_line([key, "confusion", label, predicted, repr(count)]))
+
+
+def classification_document(evaluation, labels: tuple, model: str, dataset) -> dict:
+    """Everything of a classifier's evaluation as JSON-ready data: each score by class in the
+    order of "classes"; "confusion" by true class, then predicted class."""
+    return {
+        "data": dataset.source,
+        "model": model,
+        "features": list(dataset.features),
+        "target": dataset.target,
+        "rows": evaluation.rows,
+        "classes": list(labels),
+        "majority_class": labels[evaluation.majority_class],
+        "scores": {key: asdict(getattr(evaluation, key)) for key in _CLASS_PREDICTORS},
+    }
