@@ -55,6 +55,7 @@ class Dataset:
 
     X and y are views into one float64 block, so the rows are held once. `trimmed` lists the
     header names that had spaces around them; `sep_detected` says the separator was detected.
+    `parts`: data read from many files, each one's name and rows (place).
     """
 
     X: np.ndarray
@@ -65,6 +66,16 @@ class Dataset:
     sep: str
     sep_detected: bool = False
     trimmed: list[str] = field(default_factory=list)
+    parts: tuple[tuple[str, int], ...] = ()
+
+    def place(self, row: int) -> tuple[str, int]:
+        """Where the data's `row` (counted from 1) is: its file, and its row there (a part's name and
+        row within it, where the data is in `parts`: (name, rows) of each, in order)."""
+        for name, rows in self.parts:
+            if row <= rows:
+                return name, row
+            row -= rows
+        return self.source, row
 
 
 def target_names(target: str | tuple[str, ...]) -> tuple[str, ...]:

@@ -475,13 +475,18 @@ def load_weights(path: str, architecture: Architecture = Architecture(), what: s
     return parse_weights(document, display_name(path), architecture)
 
 
-def load_init(path: str, architecture: Architecture = Architecture()) -> InitialWeights:
+def load_init(path: str, architecture: Architecture = Architecture(), classes: Classes | None = None) -> InitialWeights:
     """Initial weights for `architecture`'s network (load_weights); a model file's must be of its
-    shape (its values start this network, activations and all), and bring the model's scaling."""
+    shape (its values start this network, activations and all), and bring the model's scaling; a
+    classifier's, of the run's `classes`, where the run classifies: each output is its class's."""
     loaded = load_weights(path, architecture)
     if isinstance(loaded, Parameters):
         return InitialWeights(loaded)
     _check_same_shape(loaded, architecture, display_name(path))
+    if classes is not None and loaded.classes not in (None, classes):
+        raise ModelFileError(f"{display_name(path)}: is a classifier of the classes ({', '.join(map(str, loaded.classes.labels))}), "
+                             f"and the data's are ({', '.join(map(str, classes.labels))}): its outputs are other classes'; "
+                             "start from random weights, or give data of its classes")
     return InitialWeights(Parameters.of(loaded.params.vector.copy(), architecture), loaded.scaling)
 
 

@@ -25,8 +25,8 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .classes import Classes, class_targets
 from .engines.rows import TrainingRows, streamed_classifier
-from .errors import ClassCount, ClassifierConflict, DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, NoEpochsLeft, ResumeConflict, \
-    SettingNotUsed, SquaresOverflow, StreamingConflict
+from .errors import ClassCount, ClassifierConflict, DaskConflict, FrozenParameters, InitOnRawValues, LossOverflow, \
+    NoEpochsLeft, ResumeConflict, SettingNotUsed, SquaresOverflow, StreamingConflict, UnknownClass
 from .modelfile import MAX_EPOCHS, InitialWeights, Model, TrainingRecord, load_init, load_model, optimizer_state_of, \
     optimizer_state_record
 from .losses import LOSSES
@@ -117,8 +117,9 @@ def starting_point(plan: TrainingPlan, network: NetworkSettings, *, init: str | 
         check_used(dataclasses.asdict(plan))
         network = classifier_network(network, plan.loss)
         if LOSSES[plan.loss].classifies and network.classes is None:
-            raise ValueError("a classifier's starting point needs its classes (classes_of_rows)")
-        weights = initial_weights(plan, network.architecture, init)
+            raise ValueError("a classifier's network needs its classes: NetworkSettings(classes=...) of its rows "
+                             "(found_classes, or classes.class_targets)")
+        weights = initial_weights(plan, network.architecture, init, network.classes)
         check_frozen(plan.freeze, weights.params)
         return StartingPoint(network, plan, weights, init=init)
     return resumed_start(load_model(resume), plan, network, given, resume)
@@ -136,16 +137,18 @@ def resumed_start(resumed: Model, plan: TrainingPlan, network: NetworkSettings, 
     return StartingPoint(network, plan, InitialWeights(resumed.params, resumed.scaling), resume=resume, resumed=resumed)
 
 
-def initial_weights(plan: TrainingPlan, architecture: Architecture, init: str | None = None) -> InitialWeights:
+def initial_weights(plan: TrainingPlan, architecture: Architecture, init: str | None = None,
+                    classes: Classes | None = None) -> InitialWeights:
     """The weights of the `init` file, with the scaling of a model trained on z-scores, or random
     ones by plan.seed. An init model's weights are for its z-scores, so the rows are scaled as it
-    says; a plan that says standardize=False contradicts that (InitOnRawValues)."""
+    says; a plan that says standardize=False contradicts that (InitOnRawValues). A classifier's
+    (of `classes`) init model of other classes is refused (modelfile.load_init)."""
     a = architecture
     check_memory(a.size, a.n_hidden, None, None)
     if init is None:
         return InitialWeights(init_parameters(np.random.default_rng(plan.seed), a.n_inputs, a.n_hidden, a.activation,
                                               n_outputs=a.n_outputs, output_activation=a.output_activation, bias=a.bias))
-    start = load_init(init, architecture)
+    start = load_init(init, architecture, classes)
     if start.scaling is not None and plan.standardize is False:
         raise InitOnRawValues(init)
     return start
@@ -240,22 +243,18 @@ def streaming_conflict(network: NetworkSettings, plan: TrainingPlan, history: bo
     """What rules out streamed training of `network` by `plan` (the lecture's linear network, one
     output, or a classifier of any network, on full batches, without a `history` of every epoch's
     parameters), as the error to raise (`of_resume`: the network is a resumed model's); or None."""
-    if LOSSES[plan.loss].classifies:
-        conflicts = [
-            (plan.batch_size is not None, StreamingConflict("batch_size", classifier=True)),
-            (plan.val_split is not None, StreamingConflict("val_split", classifier=True)),
-            (history, StreamingConflict("history", classifier=True)),
-        ]
-        return next((conflict for applies, conflict in conflicts if applies), None)
-    conflicts = [
+    classifier = LOSSES[plan.loss].classifies  # its streamed epochs are network.py's, of any network (ChunkedRows)
+    network_conflicts = [] if classifier else [
         (not ACTIVATIONS[network.activation].identity, StreamingConflict("activation", network.activation, of_resume)),
         (not ACTIVATIONS[network.output_activation].identity,
          StreamingConflict("output_activation", network.output_activation, of_resume)),
         (not isinstance(network.target, str), StreamingConflict("target", None, of_resume)),
         (not network.bias, StreamingConflict("bias", False, of_resume)),
-        (plan.batch_size is not None, StreamingConflict("batch_size")),
-        (plan.val_split is not None, StreamingConflict("val_split")),
-        (history, StreamingConflict("history")),
+    ]
+    conflicts = network_conflicts + [
+        (plan.batch_size is not None, StreamingConflict("batch_size", classifier=classifier)),
+        (plan.val_split is not None, StreamingConflict("val_split", classifier=classifier)),
+        (history, StreamingConflict("history", classifier=classifier)),
     ]
     return next((conflict for applies, conflict in conflicts if applies), None)
 
@@ -340,7 +339,11 @@ def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None, classe
             return prepare_streamed(dataset.chunks, plan, scaling)
     y = dataset.y
     if classes is not None:
-        y = class_targets(y, LOSSES[plan.loss], classes, dataset.source, dataset.target)[0]
+        try:
+            y = class_targets(y, LOSSES[plan.loss], classes, dataset.source, dataset.target)[0]
+        except UnknownClass as unknown:
+            unknown.source, unknown.row = dataset.place(unknown.row)
+            raise
     return prepare(dataset.X, y, plan, scaling)
 
 

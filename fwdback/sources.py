@@ -170,7 +170,8 @@ def load_parts(parts: Parts, features: Sequence[str], target: str, sep: str | No
     pieces = [read_part(part, features, target, sep, labels) for part in parts.parts]
     X = np.concatenate([X for X, _ in pieces])
     y = labels_of([y for _, y in pieces]) if labels else np.concatenate([y for _, y in pieces])
-    return Dataset(X, y, tuple(features), target, parts.label, *_headers(checked, [*features, *target_names(target)]))
+    return Dataset(X, y, tuple(features), target, parts.label, *_headers(checked, [*features, *target_names(target)]),
+                   parts=tuple((part.name, len(X)) for part, (X, _) in zip(parts.parts, pieces)))
 
 
 def _headers(headers: list[Header | None], required: list[str]) -> tuple[str, bool, list[str]]:

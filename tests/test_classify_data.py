@@ -103,6 +103,29 @@ def test_a_resumed_classifier_refuses_a_class_it_does_not_have_and_goes_on_with_
             before=before, train=True)
 
 
+def test_a_classifier_starts_from_the_weights_of_one_of_its_classes_only(workdir, invoke, two):
+    succeeded(invoke("train", "two.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "10", "-q"))
+    text = (workdir / "two.csv").read_text()
+    (workdir / "other.csv").write_text(text.replace(",no\n", ",nope\n"))
+    succeeded(invoke("train", "two.csv", "--features", "x1,x2", "--loss", "bce", "--init", "model.json", "--epochs", "3",
+                     "--model", "next.json", "-q"))
+    before = fingerprint(workdir)
+    o = invoke("train", "other.csv", "--features", "x1,x2", "--loss", "bce", "--init", "model.json", "--model", "x.json")
+    refused(o, 1, ["model.json: is a classifier of the classes (no, yes), and the data's are (nope, yes)"], root=workdir,
+            before=before, train=True)
+
+
+def test_an_unseen_class_in_data_of_many_parts_is_named_by_its_part_and_row(workdir, invoke, two):
+    succeeded(invoke("train", "two.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "5", "-q"))
+    (workdir / "parts").mkdir()
+    (workdir / "parts" / "a.csv").write_text("x1,x2,y\n1,2,yes\n3,4,no\n5,6,no\n")
+    (workdir / "parts" / "b.csv").write_text("x1,x2,y\n1,2,no\n3,4,maybe\n")
+    before = fingerprint(workdir)
+    o = invoke("train", "parts", "--resume", "model.json", "--epochs", "5", "--model", "more.json")
+    refused(o, 1, ["parts/b.csv, row 2, column y: 'maybe' is not one of the model's classes"], root=workdir,
+            before=before, train=True)
+
+
 def test_resuming_a_classifier_is_training_it_in_one_run(workdir, invoke, three):
     common = ("three.csv", "--features", "x1,x2", "--loss", "cross-entropy", "--activation", "tanh", "-q")
     succeeded(invoke("train", *common, "--epochs", "70", "--model", "whole.json"))
@@ -178,3 +201,96 @@ def test_predict_writes_each_class_probability_and_the_most_probable_class(workd
         probabilities = [float(field) for field in fields[-len(classes) - 1:-1]]
         assert probabilities == pytest.approx(expected, abs=tolerance)
         assert fields[-1] == classes[int(np.argmax(probabilities))]
+
+
+def _fitted(dataset, loss: str, plan, classes):
+    from fwdback.run import NetworkSettings, classifier_network, fit, prepare_rows, starting_point
+
+    network = classifier_network(NetworkSettings(("x1", "x2"), "y", hidden=3, activation="tanh"), loss, classes)
+    start = starting_point(plan, network)
+    return fit(start, prepare_rows(dataset, start.plan, start.weights.scaling, classes=classes)).result
+
+
+@pytest.mark.parametrize(("loss", "labels", "standardize"), [
+    ("cross-entropy", lambda X: np.array(["a", "b", "c"])[(X > 0).sum(axis=1)], True),
+    ("bce", lambda X: np.where(X[:, 0] > X[:, 1], "1", "x"), None),   # the first chunks all numbers: text by the last
+])
+def test_a_streamed_classifier_trains_as_one_in_memory(tmp_path, loss, labels, standardize):
+    from fwdback.data import stream_dataset
+    from fwdback.plan import TrainingPlan
+    from fwdback.run import found_classes
+
+    X = _rows(60, seed=5) * [1.0, 30.0]
+    y = labels(X)
+    y[:40] = np.where(y[:40] == "x", "1", y[:40]) if loss == "bce" else y[:40]
+    _write(tmp_path / "d.csv", X, y)
+    in_memory = load_dataset(str(tmp_path / "d.csv"), ("x1", "x2"), "y", labels=True)
+    streamed = stream_dataset(str(tmp_path / "d.csv"), ("x1", "x2"), "y", None, 7, labels=True)
+    classes = found_classes(in_memory, loss)
+    assert found_classes(streamed, loss) == classes == Classes.of(y.tolist())
+    plan = TrainingPlan(epochs=30, tol=0.0, seed=2, standardize=standardize, loss=loss)
+    reference, result = _fitted(in_memory, loss, plan, classes), _fitted(streamed, loss, plan, classes)
+    assert result.engine == "streamed"
+    # the same operations, but each epoch's sums over the 60 rows taken chunk by chunk: they agree
+    # to an n-term sum's rounding (60 eps, 1e-14), which 30 stable steps do not grow past 1e-12
+    assert np.max(np.abs(result.final.vector - reference.final.vector)) <= 1e-12 * np.max(np.abs(reference.final.vector))
+    assert result.losses == pytest.approx(reference.losses, rel=1e-12)
+
+
+@pytest.mark.slow  # a cluster of its own: about 15 s
+def test_a_classifier_on_a_dask_cluster_trains_as_one_in_memory(workdir, invoke):
+    pd = pytest.importorskip("pandas")
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("pyarrow")
+    X = _rows(90, seed=6)
+    y = np.array(["b", "a", "c"])[(X > 0).sum(axis=1)]
+    _write(workdir / "all.csv", X, y)
+    (workdir / "parts").mkdir()
+    frame = pd.read_csv(workdir / "all.csv")
+    frame[:30].to_csv(workdir / "parts" / "p0.csv", index=False)
+    frame[30:].to_parquet(workdir / "parts" / "p1.parquet")
+    common = ("--features", "x1,x2", "--loss", "cross-entropy", "--activation", "tanh", "--hidden", "3", "--epochs", "40",
+              "--tol", "0", "--standardize", "-q")
+    succeeded(invoke("train", "all.csv", *common, "--model", "memory.json"))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, silence_logs=50) as cluster:
+        succeeded(invoke("train", "parts", *common, "--model", "dask.json", f"--dask={cluster.scheduler_address}"))
+        (workdir / "parts" / "p0.csv").write_text("x1,x2,y\n1,2,a\n3,4,d\n")
+        before = fingerprint(workdir)
+        o = invoke("train", "parts", "--resume", "dask.json", "--epochs", "5", "--model", "more.json",
+                   f"--dask={cluster.scheduler_address}")
+        refused(o, 1, ["p0.csv, row 2, column y: 'd' is not one of the model's classes (a, b, c)"], root=workdir,
+                before=before, train=True)
+    memory, dask = load_model("memory.json"), load_model("dask.json")
+    assert dask.classes == memory.classes == Classes(("a", "b", "c"))
+    # each epoch's sums over the rows taken partition by partition: n eps apart, 40 stable steps keep them within 1e-12
+    assert np.max(np.abs(dask.params.vector - memory.params.vector)) <= 1e-12 * np.max(np.abs(memory.params.vector))
+
+
+def test_the_library_door_words_a_classifier_s_conflict_with_python_s_names():
+    from fwdback.errors import ClassifierConflict, RunConflict
+    from fwdback.run import NetworkSettings, classifier_network
+
+    with pytest.raises(ClassifierConflict) as conflict:
+        classifier_network(NetworkSettings(output_activation="tanh"), "cross-entropy")
+    assert isinstance(conflict.value, RunConflict) and isinstance(conflict.value, ValueError)
+    assert str(conflict.value) == ("loss='cross-entropy' computes its probabilities with a softmax output, and "
+                                   "output_activation='tanh' contradicts it: leave out output_activation (the softmax "
+                                   "is then the output's activation)")
+    kept = classifier_network(NetworkSettings(output_activation="sigmoid"), "bce", Classes((0, 1)))
+    assert (kept.output_activation, kept.architecture.n_outputs) == ("sigmoid", 1)
+    assert classifier_network(NetworkSettings(), "cross-entropy", Classes(("a", "b", "c"))).architecture.n_outputs == 3
+    assert classifier_network(NetworkSettings(output_activation="tanh"), "mse") == NetworkSettings(output_activation="tanh")
+
+
+def test_the_report_gives_the_share_of_rows_whose_most_probable_class_is_theirs(workdir, invoke, two):
+    o = invoke("train", "two.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "3", "--format", "json")
+    succeeded(o)
+    document = json.loads(o.stdout)
+    w, X = document["weights"], _rows()
+    truth = X.sum(axis=1) > 0                                  # the rows labelled yes, the second class
+    logits = [w["w5"] * (w["w1"] * a + w["w2"] * b + w["b1"]) + w["w6"] * (w["w3"] * a + w["w4"] * b + w["b2"]) + w["b3"]
+              for a, b in X.tolist()]
+    predicted = np.array([_sigmoid(a) > 0.5 for a in logits])  # yes where P(yes) beats P(no); a tie is no's
+    assert document["classes"] == ["no", "yes"] and document["fit"] is None
+    assert document["accuracy"] == pytest.approx(np.mean(predicted == truth), abs=1e-15)
