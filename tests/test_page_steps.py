@@ -313,6 +313,40 @@ def test_the_edited_rows_are_what_the_page_computes_on_and_saves(browser_page, r
 
 
 @pytest.mark.slow
+def test_a_classifiers_rows_edited_by_class_are_what_the_page_computes_on_and_saves(browser_page, run, workdir):
+    """A 3-class page of two inputs: row 1's class chosen as "eel" in its field, row 2 removed by
+    Delete, a point added (it takes the chosen row's class) at the plot's centre and moved by typed
+    coordinates: the loss and gradients are network.py's on the rows so edited, with their one-hot
+    targets by the sorted labels, and Save the rows writes them with their labels."""
+    page = classifier_page(browser_page, run, workdir, "cross-entropy", ("cat", "dog", "eel"))
+    rows = [line.split(",") for line in (workdir / "d.csv").read_text().splitlines()[1:]]
+    page.locator('#data-plot [data-row="2"]').focus()
+    page.keyboard.press("Delete")
+    page.locator('#data-plot [data-row="1"]').focus()
+    page.keyboard.press("Enter")
+    page.get_by_label("y of the chosen row", exact=True).select_option("eel")
+    page.get_by_role("button", name="Add a point").click()
+    page.get_by_label("x1 of the chosen row", exact=True).fill("0.25")
+    page.get_by_label("x2 of the chosen row", exact=True).fill("-0.125")
+    edited = [[rows[0][0], rows[0][1], "eel"], *rows[2:], ["0.25", "-0.125", "eel"]]
+    X = np.array([[float(a), float(b)] for a, b, _ in edited])
+    Y = np.eye(3)[[("cat", "dog", "eel").index(label) for _, _, label in edited]]
+    params = Parameters(page.evaluate("fwdbackPage.weights()"), 2, 3, "tanh", n_outputs=3, output_activation="softmax")
+    assert list(params.names) == page.evaluate("fwdbackPage.names")
+    fwd = forward(params, X)
+    size = magnitudes(params, X, Y, "cross-entropy")
+    within(float(page.get_by_label("loss", exact=True).get_attribute("data-value")), loss(Y, fwd, "cross-entropy"), size["loss"], "loss")
+    gradients = page.evaluate("""names => names.map(name => Number(document.querySelector(`#parameters td[aria-label="dL/d${name}"]`)
+        .getAttribute('data-value')))""", list(params.names))
+    within(gradients, backward(params, X, Y, fwd, "cross-entropy").gradients.vector, size["gradients"], "gradients")
+    with page.expect_download() as saving:
+        page.locator("#save-rows").click()
+    saving.value.save_as(workdir / "rows.csv")
+    assert (workdir / "rows.csv").read_text().splitlines() == ["x1,x2,y", *(",".join(row) for row in edited)]
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
+@pytest.mark.slow
 def test_a_click_on_an_empty_place_adds_a_row_and_a_drag_moves_one(browser_page, run, workdir):
     """The mouse: a click where no point is adds a row there; dragging a point moves its row, the
     point following the pointer to where it lets go."""
