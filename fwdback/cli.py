@@ -745,7 +745,7 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
         if report.result.first_epoch == 1:
             with np.errstate(all="ignore"):
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
-                                     model.target, source)
+                                     model.target, source, classes=None if model.classes is None else model.classes.labels)
     page = run_page_document(report, first, first_rows, steps)
     return run_page(page, figure, curve, worked, surface)
 

@@ -346,3 +346,17 @@ def test_every_word_is_seen_on_a_terminal_80_columns_wide(tmp_path):
 @pytest.mark.parametrize("columns", [100, 120])
 def test_every_word_is_seen_on_wider_terminals(columns, tmp_path):
     _seen(columns, tmp_path)
+
+
+def test_the_html_pages_draw_every_equation_within_an_800_pixel_column(browser_page, run, bce, ce, workdir):
+    for name, args in (("bce", bce), ("ce", ce)):
+        (workdir / f"{name}.html").write_text(explained(run, args, "html"), encoding="utf-8")
+        page = browser_page.open(workdir / f"{name}.html")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        sizes = page.evaluate("""() => Array.from(document.querySelectorAll('math')).map(m => {
+            const box = m.getBoundingClientRect();
+            return [box.width, box.height, m.getAttribute('display') === 'block' ? m.scrollWidth : 0];
+        })""")
+        assert all(width > 0 and height > 0 for width, height, _ in sizes), "every MathML element is drawn"
+        assert max(scroll for _, _, scroll in sizes) <= 800, "no equation is wider than the 800-pixel column"
+    assert browser_page.requests == [] and browser_page.errors == []

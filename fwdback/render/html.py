@@ -76,8 +76,9 @@ def _display(equation: Expr) -> str:
 
 
 def _together(lines: tuple[Expr, ...]) -> str:
-    """Equations set together: on one line, separated by commas, where they fit; else one a row."""
-    if sum(len(line.plain(alone=True)) for line in lines) <= 2 * DISPLAY_WIDTH:
+    """Equations set together: on one line, separated by commas, where they fit (each separator,
+    a comma and a 1.2em space, is about 3 characters wide); else one a row."""
+    if sum(len(line.plain(alone=True)) for line in lines) + 3 * (len(lines) - 1) <= 2 * DISPLAY_WIDTH:
         joined = '<mo>,</mo><mspace width="1.2em"/>'.join(line.mathml(alone=True) for line in lines)
         return f'<math display="block"><mrow>{joined}</mrow></math>'
     cells = []
