@@ -77,10 +77,11 @@
   function probabilities(Yhat) {
     return Yhat.length === 1 ? [Yhat[0].map(function (p) { return 1 - p; }), Yhat[0]] : Yhat;
   }
+  /* A cell's colour and opacity, each set only where it changed: a style recomputed for every cell at every epoch would slow the slider. */
   function paint(rect, kind, colour, strength) {
-    rect.setAttribute("class", kind);
-    rect.setAttribute("fill", colour);
-    rect.setAttribute("fill-opacity", Math.min(Math.max(strength, 0), 1).toFixed(4));
+    const opacity = Math.min(Math.max(strength, 0), 1).toFixed(4);
+    if (rect.getAttribute("class") !== kind) { rect.setAttribute("class", kind); rect.setAttribute("fill", colour); }
+    if (rect.getAttribute("fill-opacity") !== opacity) { rect.setAttribute("fill-opacity", opacity); }
   }
   function draw() {
     if (page.live && page.classOf) { drawPoints(); }
