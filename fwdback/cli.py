@@ -743,7 +743,7 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
         if report.result.first_epoch == 1:
             with np.errstate(all="ignore"):
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
-                                     model.target, source)
+                                     model.target, source, classes=None if model.classes is None else model.classes.labels)
     page = run_page_document(report, first, first_rows, steps)
     return run_page(page, figure, curve, worked)
 
@@ -995,6 +995,7 @@ Examples:
   fwdback explain data.csv --batch-size 1 --no-shuffle --epoch 2 --step 3
   fwdback explain two.csv --features x1,x2 --target y1,y2 --activation sigmoid --output-activation sigmoid --loss half-sse
   fwdback explain data.csv --optimizer adam --epoch 3 --format json | jq .optimizer
+  fwdback explain pets.csv --target animal --loss cross-entropy    the softmax and its cancellation
   fwdback generate --rows 4 | fwdback explain - --format markdown"""
 )
 @_data_options
@@ -1242,6 +1243,7 @@ Examples:
   fwdback gradcheck data.csv --epochs 2000            at a converged point
   fwdback gradcheck data.csv --activation tanh --hidden 4 --seed 3
   fwdback gradcheck data.csv --init model.json --max-error 1e-8
+  fwdback gradcheck pets.csv --target animal --loss cross-entropy
   fwdback gradcheck data.csv --format json | jq -r '.[] | select(.ok | not) | .parameter'
   fwdback gradcheck data.csv > /dev/null && echo backward pass ok"""
 )
