@@ -11,7 +11,7 @@ picture's size (geometry), so that it needs only LaTeX's base, TikZ and geometry
 texlive-latex-base and texlive-pictures), not the standalone class of the much larger
 texlive-latex-extra. Its PDF goes in a sheet or a slide with \\includegraphics; the picture
 itself, between the lines `\\begin{tikzpicture}` and `\\end{tikzpicture}`, pastes into a
-document that loads TikZ with its arrows.meta library.
+document that loads TikZ with its arrows.meta library (network_picture writes it alone).
 """
 
 from __future__ import annotations
@@ -35,30 +35,42 @@ _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": 
 
 def network_tikz(params: Parameters, features: Sequence[str], target="y", frozen: Collection[str] = (),
                  symbols: bool = False) -> str:
-    """The LaTeX document of the network's picture (svg.network_svg's arguments: features, the k
-    column names in the order of x1..xk; target, the output's column or one name an output;
-    frozen, the parameters drawn dotted and marked (frozen)); with `symbols`, the parameters'
-    names alone. The labels that find no room on the figure are listed under it, as the SVG's."""
+    """The LaTeX document of the network's picture (network_picture), on a page of its size."""
+    picture, width, height = network_picture(params, features, target, frozen, symbols)
+    return "\n".join([
+        f"% The {params.n_inputs}-{params.n_hidden}-{params.n_outputs} network, drawn by fwdback show --format tikz.",
+        "% pdflatex (or latexmk -pdf) compiles this file as it is: a page the size of the picture.",
+        r"\documentclass{article}",
+        rf"\usepackage[paperwidth={width:.1f}pt, paperheight={height:.1f}pt, margin=0pt]{{geometry}}",
+        r"\usepackage{tikz}",
+        r"\usetikzlibrary{arrows.meta}",
+        r"\pagestyle{empty}",
+        r"\begin{document}",
+        r"\noindent",
+        picture,
+        r"\end{document}",
+        "",
+    ])
+
+
+def network_picture(params: Parameters, features: Sequence[str], target="y", frozen: Collection[str] = (),
+                    symbols: bool = False) -> tuple[str, float, float]:
+    """The network's tikzpicture (svg.network_svg's arguments: features, the k column names in
+    the order of x1..xk; target, the output's column or one name an output; frozen, the
+    parameters drawn dotted and marked (frozen)); with `symbols`, the parameters' names alone.
+    The labels that find no room on the figure are listed under it, as the SVG's. (The picture,
+    for any document that loads TikZ and its arrows.meta library; its width and height in pt.)"""
     layout = network_layout(params, features, target, frozen=frozen, symbols=symbols)
     listed = [_listed(name, value, where, symbols, name in frozen) for name, value, where in layout.unlabelled]
     listed += [_text(text) for text in layout.crowded]
     height = layout.network_height + (LIST_LINE * (len(listed) + 1) + 8 if listed else 0)
     lines = [
-        f"% The {params.n_inputs}-{params.n_hidden}-{params.n_outputs} network, drawn by fwdback show --format tikz.",
-        "% pdflatex (or latexmk -pdf) compiles this file as it is: a page the size of the picture.",
-        r"\documentclass{article}",
-        rf"\usepackage[paperwidth={layout.width * PIXEL:.1f}pt, paperheight={height * PIXEL:.1f}pt, margin=0pt]{{geometry}}",
-        r"\usepackage{tikz}",
-        r"\usetikzlibrary{arrows.meta}",
-        rf"\definecolor{{positive}}{{HTML}}{{{POSITIVE[1:].upper()}}}",
-        rf"\definecolor{{negative}}{{HTML}}{{{NEGATIVE[1:].upper()}}}",
-        r"\pagestyle{empty}",
-        r"\begin{document}",
-        r"\noindent",
         rf"\begin{{tikzpicture}}[x={PIXEL}pt, y=-{PIXEL}pt, font=\footnotesize,",
         rf"    unit/.style={{circle, draw, thick, minimum size={2 * NODE_RADIUS * PIXEL:g}pt, inner sep=0pt, font=\normalsize}},",
         rf"    edge/.style={{-{{Stealth[length={ARROW_LENGTH * PIXEL:g}pt, width={2 * ARROW_HALF_WIDTH * PIXEL:g}pt]}}}},",
         r"    label/.style={fill=white, inner sep=1pt}]",
+        rf"\definecolor{{positive}}{{HTML}}{{{POSITIVE[1:].upper()}}}",
+        rf"\definecolor{{negative}}{{HTML}}{{{NEGATIVE[1:].upper()}}}",
         rf"\useasboundingbox (0, 0) rectangle ({layout.width:.1f}, {height:.1f});",
     ]
     for symbol, (x, y), name, anchor, activation, box in layout.units:
@@ -85,7 +97,7 @@ def network_tikz(params: Parameters, features: Sequence[str], target="y", frozen
         heading = "Not labelled on the figure (no room), or not drawn (a unit's weaker inputs):"
         rows = r" \\ ".join([heading, *listed])
         lines.append(rf"\node[anchor=north west, align=left, inner sep=0pt] at (30, {layout.network_height - 6:.1f}) {{{rows}}};")
-    return "\n".join([*lines, r"\end{tikzpicture}", r"\end{document}", ""])
+    return "\n".join([*lines, r"\end{tikzpicture}"]), layout.width * PIXEL, height * PIXEL
 
 
 def _unit_at(layout, position) -> str:
