@@ -1,6 +1,6 @@
 """show --format svg|tikz, with --symbols (the parameters' names alone) and without: the figure's
 edges, arrowheads and labels read back from the SVG's XML and the TikZ source, and the TikZ
-document compiled by pdflatex (slow)."""
+document compiled by pdflatex (about 2 s a compilation) and its page rendered by pdftoppm."""
 
 from __future__ import annotations
 
@@ -131,7 +131,6 @@ def test_symbols_is_refused_where_it_draws_nothing(run, workdir, args, words):
     assert result.stdout == "" and result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ") and words in result.stderr
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not (shutil.which("latexmk") and shutil.which("pdftoppm")), reason="needs latexmk and pdftoppm (.ci/run installs them)")
 @pytest.mark.parametrize("symbols", [True, False], ids=["symbols", "values"])
 def test_tikz_compiles_to_one_page_that_is_not_blank(run, workdir, init_file, symbols):
