@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from fwdback.render.svg import COLUMN_GAP, NODE_RADIUS
+from test_figures_seen import MEASURE, SCREENS, check_seen
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -60,6 +61,21 @@ def test_symbols_svg_without_a_model_file_names_every_parameter_and_no_value(run
         assert text_of(g.find(SVG + "title")).split(",")[0] == name
     drawn = " ".join(text_of(text) for text in root.iter(SVG + "text"))
     assert "=" not in drawn and not re.search(r"\d\.\d|\.\d", drawn)
+
+
+def test_symbols_figures_keep_their_labels_clear_of_edges_and_arrowheads_and_are_legible_in_both_schemes(run, workdir, browser_page):
+    """As Chromium draws them, at 1280 and 390 px, light and dark (test_figures_seen.check_seen:
+    no label crossed by an edge or under an arrowhead or on another label, every edge ending
+    in its arrowhead at a unit's rim, text 4.5:1 and lines and arrowheads 3:1 against the backdrop)."""
+    page = browser_page.page
+    for network in NETWORKS:
+        result = run(["show", "--format", "svg", "--symbols", *NETWORKS[network][0]])
+        page.set_content(result.stdout)
+        for width, scheme in SCREENS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.emulate_media(color_scheme=scheme)
+            check_seen(page.evaluate(MEASURE), width, f"the {network} network's symbols at {width} px, {scheme}")
+    assert browser_page.errors == []
 
 
 def test_symbols_svg_of_a_model_file_keeps_its_columns_and_drops_its_values(run, workdir, init_weights):

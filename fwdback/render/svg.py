@@ -72,6 +72,8 @@ STUB = 8.0
 # a line of the list of labels without room on the figure.
 LEGEND_HEIGHT, LIST_LINE = 28, 18
 FROZEN_DASH = "1 6"
+# The widths in em of DejaVu Sans's w (its widest lower-case letter but m) and of its digits.
+SYMBOL_LETTER, SYMBOL_DIGIT = 0.82, 0.64
 # A figure of symbols draws every edge alike: SYMBOL_EDGE wide, in the text's colour of each scheme.
 SYMBOL_EDGE, SYMBOL_COLOUR, SYMBOL_COLOUR_DARK = 1.5, "#333333", "#dddddd"
 STYLE = f"""
@@ -329,6 +331,7 @@ def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float,
     candidates += [_along(edges[i][2], edges[i][3], _label_length(edges[i][0], widest[edges[i][0]], edges[i][0] in frozen),
                           widest_edge) for i in strongest]
     segments = [_segment(start, end, reach) for _, _, start, end in edges]
+    segments += [_arrowhead(start, end) for _, _, start, end in edges]
     circles = [Circle(x, y, NODE_RADIUS) for x, y in centres]
     chosen = iter(place(candidates, [None] * (len(activations) + len(biases)) + strongest, segments, circles, fixed))
     activation_boxes = {unit: next(chosen) for unit, _, _ in activations}
@@ -377,9 +380,14 @@ def _widest_values(params: Parameters, shown: np.ndarray | None) -> dict[str, st
 
 
 def _label_length(name: str, value: str, frozen: bool) -> float:
-    """The length a label of `name` keeps: its name, " = " and its widest value (none: its name
-    alone, as a figure of symbols writes it), and any (frozen)."""
-    return CHARACTER_WIDTH * len(f"{name}{f' = {value}' if value else ''}{' (frozen)' if frozen else ''}")
+    """The length a label of `name` keeps: its name, " = ", its widest value and any (frozen); a
+    name alone (no value: a figure of symbols), its letter as wide as DejaVu Sans's w and each
+    digit as its digits (SYMBOL_LETTER, SYMBOL_DIGIT), for CHARACTER_WIDTH's average holds only
+    over a label of many characters."""
+    frozen_mark = CHARACTER_WIDTH * len(" (frozen)") if frozen else 0.0
+    if not value:
+        return LABEL_SIZE * (SYMBOL_LETTER + SYMBOL_DIGIT * (len(name) - 1)) + frozen_mark
+    return CHARACTER_WIDTH * len(f"{name} = {value}") + frozen_mark
 
 
 def _segment(start, end, reach: float) -> Segment:
@@ -388,6 +396,15 @@ def _segment(start, end, reach: float) -> Segment:
     length = math.hypot(x1 - x0, y1 - y0)
     ux, uy = (x1 - x0) / length, (y1 - y0) / length
     return Segment(x0 + ux * NODE_RADIUS, y0 + uy * NODE_RADIUS, x1 - ux * NODE_RADIUS, y1 - uy * NODE_RADIUS, reach)
+
+
+def _arrowhead(start, end) -> Segment:
+    """The arrowhead at the end of the edge between two nodes: its last ARROW_LENGTH, as wide as the head."""
+    (x0, y0), (x1, y1) = start, end
+    length = math.hypot(x1 - x0, y1 - y0)
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    tip = length - NODE_RADIUS
+    return Segment(x0 + ux * (tip - ARROW_LENGTH), y0 + uy * (tip - ARROW_LENGTH), x0 + ux * tip, y0 + uy * tip, ARROW_HALF_WIDTH)
 
 
 def _along(start, end, length: float, widest_edge: float) -> list[Box]:
