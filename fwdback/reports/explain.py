@@ -379,7 +379,7 @@ def _from_logits(worked: WorkedEpoch, row: int | None = None) -> Expr:
     if row is None:
         return Sub(Log(SumOver(Exp(Sym("aj")), "j", "m")), Sym("ac"))
     A = worked.forward.A[:, row]
-    return Sub(Log(add(*(Exp(Num(a)) for a in A))), Num(A[worked.classes[row]]))
+    return Sub(Log(add(*(Exp(Num(a)) for a in A))), Num(A[worked.class_indices[row]]))
 
 
 def _loss_term(worked: WorkedEpoch, row: int):
@@ -394,7 +394,7 @@ def _loss_term(worked: WorkedEpoch, row: int):
             plugged = Neg(Paren(add(mul(Num(y), _log_of(p, 1 - p)), mul(Num(1 - y), _log_of(1 - p, p)))))
             return equation(named, plugged, value, note=label)
         return equation(named, _from_logits(worked, row), value, note=_rounded(worked, row, label))
-    c = worked.classes[row]
+    c = worked.class_indices[row]
     chosen = worked.outputs[c]
     if P[c] > 0:
         return equation(Neg(Log(Sym(chosen))), Neg(_log_of(P[c], 1 - P[c])), value, note=label)
@@ -415,7 +415,7 @@ def _rounded(worked: WorkedEpoch, row: int, label: Raw) -> Raw:
     if worked.loss_convention.binary:
         what = f"yhat rounds to {'1' if P[0] >= 1 else '0'}"
     else:
-        what = f"{worked.outputs[worked.classes[row]]} rounds to 0"
+        what = f"{worked.outputs[worked.class_indices[row]]} rounds to 0"
     words = f"{label.plain_text}: {what} in float64, so the term is taken from the logits"
     return Raw(words, rf"\text{{{words}}}", f"<mtext>{words}</mtext>")
 
@@ -542,7 +542,7 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int, classes: tuple | None) -
             equation(Partial(Sym("yhat"), Sym("a")), mul(Num(p), Num(1 - p)), Num(slope)),
             equation(grad("a"), mul(grad("yhat"), Partial(Sym("yhat"), Sym("a"))), mul(Num(dyhat), Num(slope)), *combined),
         ], (*_class_of_row(classes, int(y), equation(Sym("y"), Num(y))), ", ", equation(Sym("yhat"), Num(p)), ".")
-    c = worked.classes[row]
+    c = worked.class_indices[row]
     out = worked.outputs[c]
     label = (*_class_of_row(classes, c, equation(Sym("c"), Num(c + 1))), ", ")
     combined = [equation(grad(a), *_combined_numbers(worked, P[l], Y[l], dA[l])) for l, a in enumerate(worked.into_outputs)]
