@@ -28,6 +28,11 @@ LISTED_ROWS = 20
 # to this relative error; where a difference near 1 or a log near 0 would lose more, it is written
 # another way (1 - yhat by its own value, log(1 - q) by the complement q).
 RECOMPUTED = 1e-4
+KRONECKER = Raw(
+    "delta_jl = 1 for j = l, else 0", r"\delta_{jl} = 1 \text{ for } j = l \text{, else } 0",
+    "<mrow><msub><mi>δ</mi><mrow><mi>j</mi><mi>l</mi></mrow></msub><mo>=</mo><mn>1</mn><mtext>&#xA0;for&#xA0;</mtext>"
+    "<mi>j</mi><mo>=</mo><mi>l</mi><mtext>,&#xA0;else&#xA0;</mtext><mn>0</mn></mrow>",
+)
 FROZEN = Raw("frozen: kept", r"\text{frozen: kept}", "<mtext>frozen: kept</mtext>")
 
 
@@ -496,9 +501,7 @@ def _cancellation_blocks(worked: WorkedEpoch, shown: int, classes: tuple | None)
                      _combined(worked, "l")),
         ]
         intro = text(
-            "The loss's derivative by each ", Sym("yhatj"), " and the softmax's Jacobian (", Raw("delta_jl = 1 for j = l, else 0",
-            r"\delta_{jl} = 1 \text{ for } j = l \text{, else } 0", "<mrow><msub><mi>δ</mi><mrow><mi>j</mi><mi>l</mi></mrow></msub>"
-            "<mo>=</mo><mn>1</mn><mtext>&#xA0;for&#xA0;</mtext><mi>j</mi><mo>=</mo><mi>l</mi><mtext>,&#xA0;else&#xA0;</mtext><mn>0</mn></mrow>"),
+            "The loss's derivative by each ", Sym("yhatj"), " and the softmax's Jacobian (", KRONECKER,
             "), multiplied and summed over ", Sym("j"), ", cancel to ", _combined(worked, "l"), ", since a row's ",
             Sym("yj"), " sum to 1. A row's ", Sym("yj"), " is 0 but in its class ", Sym("c"), "'s column, so only ",
             Sym("j"), " = ", Sym("c"), " is left of the sum:",
@@ -547,7 +550,8 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int, classes: tuple | None) -
     label = (*_class_of_row(classes, c, equation(Sym("c"), Num(c + 1))), ", ")
     combined = [equation(grad(a), *_combined_numbers(worked, P[l], Y[l], dA[l])) for l, a in enumerate(worked.into_outputs)]
     if not worked.separable[row]:
-        note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(seq(Frac(Num(1), n), Frac(Num(1), Sym(out))))),
+        apart = Neg(seq(Frac(Num(1), n), Frac(Num(1), Sym(out))))
+        note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), apart),
                 " divides by 0 and ", Sym(out), "'s slopes are 0: taken apart, the two factors are no numbers "
                 "(infinite times 0), and only their product, the combined factor, is one:")
         return combined, note
