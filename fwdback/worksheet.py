@@ -1,0 +1,255 @@
+"""One epoch as an exercise: every quantity a student works out by hand, each with its formula.
+
+A quantity is named as the lecture writes it, row i in brackets: "z1[2]", "N1[2]", "yhat[2]",
+"L", "dL/dyhat[2]", "dL/dw7", "dL/dN1[2]", "dL/dz1[2]", "dL/dw1", "w1'". Its formula is written in
+its UPSTREAM quantities only (N1[1] = w1*x1[1] + w2*x2[1] + w3*x3[1] + b1; dL/dw1 = dL/dN1[1]*x1[1]
++ ...; w1' = w1 - eta*dL/dw1), so that it can be evaluated again from anyone's own upstream
+values: a student's answers, to credit a step done right after an earlier slip (grading), or
+values rounded as a student writes them (the key's `rounded`). The formula text is the one
+declaration: it is shown on the sheet and key, and `evaluate` computes it; the names it uses are
+its dependencies.
+
+The exact values are network.py's (forward, loss, backward, a gradient-descent update); the
+formulas evaluated on exact values give them again (tests check it). The update is plain
+gradient descent, w' = w - eta * dL/dw, over all rows at once: one full-batch epoch.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .losses import LOSSES
+from .network import Parameters, as_rows, backward, forward, loss, output_symbols, update
+from .notation import Sym
+
+# What a sheet can ask, in the order a student works them out.
+KINDS = ("forward", "loss", "output-gradients", "hidden-gradients", "updates")
+
+_NAME = re.compile(r"(?:dL/d)?[A-Za-z]+\d*(?:\[\d+\])?'?")
+_FUNCTIONS = {
+    "tanh": math.tanh, "exp": math.exp, "log": math.log, "max": max,
+    "sigmoid": lambda z: 0.5 * (1.0 + math.tanh(0.5 * z)),  # as activations.py computes it
+}
+_KEYWORDS = frozenset(_FUNCTIONS) | {"if", "else"}
+_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd,
+          ast.Constant, ast.Name, ast.Load, ast.Call, ast.IfExp, ast.Compare, ast.Gt)
+
+
+class FormulaError(ValueError):
+    """A formula that is not one of the worksheet's arithmetic (a key edited by hand)."""
+
+
+def dependencies(formula: str) -> tuple[str, ...]:
+    """The quantities a formula uses, in the order it first uses them."""
+    names = (match.group() for match in _NAME.finditer(formula))
+    return tuple(dict.fromkeys(name for name in names if name not in _KEYWORDS))
+
+
+def evaluate(formula: str, values: dict[str, float]) -> float:
+    """The formula's value with its quantities taken from `values` (name -> number)."""
+    names: list[str] = []
+
+    def placeholder(match):
+        name = match.group()
+        if name in _KEYWORDS:
+            return name
+        names.append(name)
+        return f"v{len(names) - 1}"
+
+    source = _NAME.sub(placeholder, formula).replace("^", "**").replace(", else", " else")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError:
+        raise FormulaError(f"{formula!r} is not a formula") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _NODES) or isinstance(node, ast.Call) and not (
+                isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS):
+            raise FormulaError(f"{formula!r} uses something other than + - * / ^, {', '.join(_FUNCTIONS)}")
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise FormulaError(f"{formula!r} needs {missing[0]}")
+    scope = _FUNCTIONS | {f"v{index}": values[name] for index, name in enumerate(names)}
+    try:
+        return float(eval(compile(tree, "<formula>", "eval"), {"__builtins__": {}}, scope))
+    except (ArithmeticError, ValueError):
+        return math.nan
+
+
+def round_significant(value: float, digits: int) -> float:
+    """value rounded to `digits` significant digits, as a student writes it (0.012345 -> 0.01235 at 4)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return float(f"{value:.{digits - 1}e}")
+
+
+def half_unit(value: float, digits: int) -> float:
+    """Half a unit in the last of `digits` significant digits of value: what writing it rounded may move it by."""
+    if value == 0 or not math.isfinite(value):
+        return 0.5 * 10.0 ** -digits
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(value))) - digits + 1)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One line of the key. `kind` is "given" (data, weights, eta: printed on the sheet) or one of KINDS;
+    `formula` is "" for a given. `rounded` is the value computed from every upstream value rounded to
+    the sheet's digits (None without rounding); `tolerance` accepts the exact and the rounded value."""
+
+    name: str
+    kind: str
+    formula: str
+    value: float
+    rounded: float | None
+    tolerance: float
+
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        return dependencies(self.formula)
+
+
+def _sum(terms) -> str:
+    return " + ".join(terms)
+
+
+def _layout(params: Parameters, n: int, convention: str) -> list[tuple[str, str, str, str, tuple]]:
+    """(name, kind, formula, network.py's array, index) of every quantity, in the order they are worked out.
+    The array is named as an attribute of `_arrays`' mapping: "Z", "N", "A", "Yhat", "loss", "dL_dYhat", "dL_dA",
+    "dL_dN", "dL_dZ", "gradients", "new"."""
+    act, out, spec = ACTIVATIONS[params.activation], ACTIVATIONS[params.output_activation], LOSSES[convention]
+    H, m, k = params.n_hidden, params.n_outputs, params.n_inputs
+    W_hidden, W_out, b_hidden, b_outputs = params.name_layers
+    yhat = output_symbols(m)
+    targets = ["y"] if m == 1 else [f"y{j}" for j in range(1, m + 1)]
+    into = [f"a{'' if m == 1 else j + 1}" for j in range(m)] if params.out_activated else list(yhat)
+    hidden_in = [f"z{h + 1}" if params.activated else f"N{h + 1}" for h in range(H)]
+    rows = range(1, n + 1)
+    lines = []
+
+    def plus_bias(terms, bias):
+        return _sum(terms + ([bias] if bias else []))
+
+    for i in rows:
+        for h in range(H):
+            formula = plus_bias([f"{W_hidden[h, l]}*x{l + 1}[{i}]" for l in range(k)], b_hidden[h])
+            lines.append((f"{hidden_in[h]}[{i}]", "forward", formula, "Z", (h, i - 1)))
+            if params.activated:
+                lines.append((f"N{h + 1}[{i}]", "forward", act.written("plain", f"z{h + 1}[{i}]"), "N", (h, i - 1)))
+        for j in range(m):
+            formula = plus_bias([f"{W_out[j, h]}*N{h + 1}[{i}]" for h in range(H)], b_outputs[j])
+            lines.append((f"{into[j]}[{i}]", "forward", formula, "A", (j, i - 1)))
+        if out.across_outputs:
+            total = _sum(f"exp({into[l]}[{i}])" for l in range(m))
+            lines += [(f"{yhat[j]}[{i}]", "forward", f"exp({into[j]}[{i}])/({total})", "Yhat", (j, i - 1)) for j in range(m)]
+        elif params.out_activated:
+            lines += [(f"{yhat[j]}[{i}]", "forward", out.written("plain", f"{into[j]}[{i}]"), "Yhat", (j, i - 1))
+                      for j in range(m)]
+    divisor = int(spec.divisor(n))
+    over = "" if divisor == 1 else f"/{divisor}"
+    if spec.binary:
+        terms = [f"{targets[0]}[{i}]*log({yhat[0]}[{i}]) + (1 - {targets[0]}[{i}])*log(1 - {yhat[0]}[{i}])" for i in rows]
+        lines.append(("L", "loss", f"-({_sum(terms)}){over}", "loss", ()))
+    elif spec.classifies:
+        terms = [f"{targets[j]}[{i}]*log({yhat[j]}[{i}])" for i in rows for j in range(m)]
+        lines.append(("L", "loss", f"-({_sum(terms)}){over}", "loss", ()))
+    else:
+        terms = [f"({targets[j]}[{i}] - {yhat[j]}[{i}])^2" for i in rows for j in range(m)]
+        lines.append(("L", "loss", f"({_sum(terms)}){over}", "loss", ()))
+    for i in rows:
+        for j in range(m):
+            if spec.classifies:
+                lines.append((f"dL/d{into[j]}[{i}]", "output-gradients", f"({yhat[j]}[{i}] - {targets[j]}[{i}]){over}",
+                              "dL_dA", (j, i - 1)))
+                continue
+            factor = f"{2 // math.gcd(2, divisor)}/{divisor // math.gcd(2, divisor)}" if divisor > 2 else f"{2 // divisor}"
+            lines.append((f"dL/d{yhat[j]}[{i}]", "output-gradients", f"-{factor}*({targets[j]}[{i}] - {yhat[j]}[{i}])",
+                          "dL_dYhat", (j, i - 1)))
+            if params.out_activated:
+                slope = out.slope(Sym(f"{yhat[j]}[{i}]"), Sym(f"{into[j]}[{i}]")).plain()
+                lines.append((f"dL/d{into[j]}[{i}]", "output-gradients", f"dL/d{yhat[j]}[{i}]*({slope})", "dL_dA", (j, i - 1)))
+    names = np.array(params.names, dtype=object)
+    for j in range(m):
+        for h in range(H):
+            formula = _sum(f"dL/d{into[j]}[{i}]*N{h + 1}[{i}]" for i in rows)
+            lines.append((f"dL/d{W_out[j, h]}", "output-gradients", formula, "gradients", (_at(names, W_out[j, h]),)))
+        if b_outputs[j]:
+            formula = _sum(f"dL/d{into[j]}[{i}]" for i in rows)
+            lines.append((f"dL/d{b_outputs[j]}", "output-gradients", formula, "gradients", (_at(names, b_outputs[j]),)))
+    for i in rows:
+        for h in range(H):
+            formula = _sum(f"{W_out[j, h]}*dL/d{into[j]}[{i}]" for j in range(m))
+            lines.append((f"dL/dN{h + 1}[{i}]", "hidden-gradients", formula, "dL_dN", (h, i - 1)))
+            if params.activated:
+                slope = act.slope(Sym(f"N{h + 1}[{i}]"), Sym(f"z{h + 1}[{i}]")).plain()
+                lines.append((f"dL/dz{h + 1}[{i}]", "hidden-gradients", f"dL/dN{h + 1}[{i}]*({slope})", "dL_dZ", (h, i - 1)))
+    for h in range(H):
+        for l in range(k):
+            formula = _sum(f"dL/d{hidden_in[h]}[{i}]*x{l + 1}[{i}]" for i in rows)
+            lines.append((f"dL/d{W_hidden[h, l]}", "hidden-gradients", formula, "gradients", (_at(names, W_hidden[h, l]),)))
+        if b_hidden[h]:
+            formula = _sum(f"dL/d{hidden_in[h]}[{i}]" for i in rows)
+            lines.append((f"dL/d{b_hidden[h]}", "hidden-gradients", formula, "gradients", (_at(names, b_hidden[h]),)))
+    lines += [(f"{name}'", "updates", f"{name} - eta*dL/d{name}", "new", (index,)) for index, name in enumerate(params.names)]
+    return lines
+
+
+def _at(names: np.ndarray, name: str) -> int:
+    return int(np.flatnonzero(names == name)[0])
+
+
+def givens(params: Parameters, X: np.ndarray, y: np.ndarray, lr: float) -> dict[str, float]:
+    """What the sheet states: each row's inputs and targets ("x1[1]", "y[1]"), the weights and eta.
+    X : shape (n, k), y : shape (n,) or (n, m) (a classifier's as 0/1 or one-hot)."""
+    Y = as_rows(y)
+    targets = ["y"] if len(Y) == 1 else [f"y{j}" for j in range(1, len(Y) + 1)]
+    values = {f"x{l + 1}[{i + 1}]": float(X[i, l]) for i in range(len(X)) for l in range(X.shape[1])}
+    values |= {f"{targets[j]}[{i + 1}]": float(Y[j, i]) for i in range(len(X)) for j in range(len(Y))}
+    return values | params.as_dict() | {"eta": float(lr)}
+
+
+def worksheet(params: Parameters, X: np.ndarray, y: np.ndarray, lr: float, convention: str = "mse",
+              digits: int | None = None, tolerance_digits: int = 3) -> list[Quantity]:
+    """Every quantity of one full-batch gradient-descent epoch from `params` on the rows X : shape (n, k),
+    y : shape (n,) or (n, m), the givens first. With `digits`, each computed quantity is also worked
+    out from upstream values rounded to `digits` significant digits (`rounded`); its tolerance is
+    the gap between exact and rounded plus half a unit in the last written digit (`digits`, else
+    `tolerance_digits`)."""
+    with np.errstate(all="ignore"):
+        fwd = forward(params, X)
+        back = backward(params, X, y, fwd, convention)
+        arrays = {"Z": fwd.Z, "N": fwd.N, "A": fwd.A, "Yhat": fwd.Yhat, "loss": loss(y, fwd, convention),
+                  "dL_dYhat": back.dL_dYhat, "dL_dA": back.dL_dA, "dL_dN": back.dL_dN, "dL_dZ": back.dL_dZ,
+                  "gradients": back.gradients.vector, "new": update(params, back.gradients, lr).vector}
+    given = givens(params, X, y, lr)
+    quantities = [Quantity(name, "given", "", value, None, 0.0) for name, value in given.items()]
+    written = dict(given)
+    for name, kind, formula, array, index in _layout(params, len(X), convention):
+        value = float(np.asarray(arrays[array])[index])
+        rounded = None if digits is None else round_significant(evaluate(formula, written), digits)
+        if rounded is not None:
+            written[name] = rounded
+        tolerance = abs(value - rounded) + half_unit(rounded, digits) if rounded is not None else half_unit(
+            value, tolerance_digits)
+        quantities.append(Quantity(name, kind, formula, value, rounded, tolerance))
+    return quantities
+
+
+def dull(quantities: list[Quantity], params: Parameters) -> str | None:
+    """Why an exercise teaches little, or None: a relu unit dead on every row (no gradient flows
+    through it), a gradient of zero, or a number with more than 4 digits before the point."""
+    for quantity in quantities:
+        if abs(quantity.value) >= 1e4:
+            return f"{quantity.name} = {quantity.value:.6g} has more than 4 digits before the point"
+        if quantity.name.startswith("dL/d") and "[" not in quantity.name and quantity.value == 0:
+            return f"{quantity.name} is 0"
+    if ACTIVATIONS[params.activation].kink:
+        for h in range(1, params.n_hidden + 1):
+            inputs = [q.value for q in quantities if q.name.startswith(f"z{h}[")]
+            if inputs and max(inputs) <= 0:
+                return f"hidden unit {h} is dead (z{h} <= 0 on every row)"
+    return None
