@@ -1,0 +1,140 @@
+"""Marking a class's answers against an exercise's key, with credit carried forward.
+
+Each answer is
+    correct     within the key's tolerance of the key's value;
+    consistent  within tolerance of its formula evaluated on the student's OWN upstream values
+                (their answers where they gave them, else worked on from their answers, else the
+                givens): an earlier slip carried forward correctly, as STACK's potential-response
+                trees credit it;
+    wrong       neither; the reason names the first factor of its formula (in the chain's order)
+                that the student got wrong, or the formula it should follow.
+A student's total counts the correct and consistent answers of the quantities the key asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import KeyFileError
+from .worksheet import FormulaError, dependencies, evaluate, half_unit
+
+MARKS = ("correct", "consistent", "wrong")
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One quantity of a key: `formula` "" for a given; `asked` whether the sheet asks for it."""
+
+    quantity: str
+    value: float
+    tolerance: float
+    formula: str
+    asked: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    student: str
+    quantity: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Mark:
+    student: str
+    quantity: str
+    value: float
+    mark: str
+    reason: str
+
+
+def key_entries(document, source: str) -> dict[str, KeyEntry]:
+    """The key read from its JSON document (a list of objects with at least "quantity" and "value")."""
+    if not isinstance(document, list) or not document:
+        raise KeyFileError(source, "it is not a list of quantities, as `fwdback exercise --format json` writes key-<seed>.json")
+    entries = {}
+    for position, item in enumerate(document, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("quantity"), str) or not _number(item.get("value")):
+            raise KeyFileError(source, f"entry {position} needs a \"quantity\" name and a numeric \"value\"")
+        value = float(item["value"])
+        tolerance = item.get("tolerance")
+        formula = item.get("formula") or ""
+        if not isinstance(formula, str) or tolerance is not None and not (_number(tolerance) and tolerance >= 0):
+            raise KeyFileError(source, f"entry {position} ({item['quantity']}): \"formula\" must be text and \"tolerance\" "
+                                       "a number of at least 0")
+        entries[item["quantity"]] = KeyEntry(item["quantity"], value, half_unit(value, 3) if tolerance is None else float(tolerance),
+                                             formula, bool(item.get("asked", bool(formula))))
+    for entry in entries.values():
+        missing = [name for name in dependencies(entry.formula) if name not in entries]
+        if missing:
+            raise KeyFileError(source, f"{entry.quantity}'s formula uses {missing[0]}, which the key does not list")
+    return entries
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+
+
+def grade(key: dict[str, KeyEntry], answers: list[Answer]) -> tuple[list[Mark], dict[str, tuple[int, int]]]:
+    """Each answer's mark, in the answers' order, and each student's total: (points, quantities asked)."""
+    by_student: dict[str, dict[str, float]] = {}
+    for answer in answers:
+        by_student.setdefault(answer.student, {})[answer.quantity] = answer.value
+    marks = [_mark(key, by_student[answer.student], answer) for answer in answers]
+    asked = sum(entry.asked for entry in key.values())
+    totals = {student: (0, asked) for student in by_student}
+    for mark in marks:
+        if mark.mark != "wrong" and key[mark.quantity].asked:
+            points, out_of = totals[mark.student]
+            totals[mark.student] = (points + 1, out_of)
+    return marks, totals
+
+
+def _right(entry: KeyEntry, value: float) -> bool:
+    return abs(value - entry.value) <= entry.tolerance
+
+
+def _mark(key: dict[str, KeyEntry], own: dict[str, float], answer: Answer) -> Mark:
+    entry = key[answer.quantity]
+
+    def marked(mark, reason=""):
+        return Mark(answer.student, answer.quantity, answer.value, mark, reason)
+
+    if _right(entry, answer.value):
+        return marked("correct")
+    if not entry.formula:
+        return marked("wrong", f"{entry.quantity} is given as {entry.value:.6g}")
+    carried: dict[str, float] = {}
+
+    def value_of(name: str) -> float:
+        if name in own and name != answer.quantity:
+            return own[name]
+        if name not in carried:
+            upstream = key[name]
+            carried[name] = upstream.value if not upstream.formula else evaluate(
+                upstream.formula, {dep: value_of(dep) for dep in dependencies(upstream.formula)})
+        return carried[name]
+
+    try:
+        recomputed = evaluate(entry.formula, {dep: value_of(dep) for dep in dependencies(entry.formula)})
+    except FormulaError:
+        recomputed = float("nan")
+    slips = [name for name in _upstream(key, entry) if name in own and not _right(key[name], own[name])]
+    if slips and abs(answer.value - recomputed) <= entry.tolerance + half_unit(recomputed, 3):
+        return marked("consistent", f"follows from your {', '.join(slips)}: {entry.formula} = {recomputed:.6g}")
+    factors = [name for name in dependencies(entry.formula) if name in slips] or slips
+    if factors:
+        first = factors[0]
+        return marked("wrong", f"first factor that differs: {first} (yours {own[first]:.6g}, the key's {key[first].value:.6g})")
+    return marked("wrong", f"{entry.quantity} = {entry.formula} = {recomputed:.6g}")
+
+
+def _upstream(key: dict[str, KeyEntry], entry: KeyEntry) -> list[str]:
+    """Every quantity the entry's formula depends on, directly or through others, nearest first."""
+    seen, queue = [], list(dependencies(entry.formula))
+    while queue:
+        name = queue.pop(0)
+        if name not in seen:
+            seen.append(name)
+            queue += dependencies(key[name].formula)
+    return seen
