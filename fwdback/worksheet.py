@@ -253,3 +253,70 @@ def dull(quantities: list[Quantity], params: Parameters) -> str | None:
             if inputs and max(inputs) <= 0:
                 return f"hidden unit {h} is dead (z{h} <= 0 on every row)"
     return None
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One variant: the seed that draws it, its rows (row_numbers : shape (n,), 1-based in the data
+    file; X : shape (n, k), y : shape (n,) or (n, m)), starting weights, eta, loss, and its worksheet.
+    `asked`: the kinds of quantity (KINDS) the sheet asks for."""
+
+    seed: int
+    row_numbers: np.ndarray
+    params: Parameters
+    lr: float
+    convention: str
+    digits: int | None
+    quantities: list[Quantity]
+    asked: tuple[str, ...]
+
+    @property
+    def questions(self) -> list[Quantity]:
+        return [quantity for quantity in self.quantities if quantity.kind in self.asked]
+
+    def key(self) -> list[dict]:
+        """The key as fwdback grade reads it: every quantity, the givens first, with its formula."""
+        return [{"quantity": q.name, "value": q.value, "rounded": q.rounded, "tolerance": q.tolerance,
+                 "formula": q.formula, "depends_on": list(q.depends_on), "kind": q.kind, "asked": q.kind in self.asked}
+                for q in self.quantities]
+
+
+# How many seeds past the last variant's are tried before dull draws are given up.
+EXTRA_SEEDS = 100
+
+
+def exercises(X: np.ndarray, y: np.ndarray, architecture, convention: str, lr: float, variants: int, seed: int,
+              rows: int | None = None, decimals: int | None = 2, digits: int | None = None,
+              asked: tuple[str, ...] = KINDS) -> list[Exercise]:
+    """`variants` exercises on the rows X : shape (n, k), y : shape (n,) or (n, m), drawn by the seeds
+    seed, seed + 1, ... that give a lively one (dull says why a draw is not), so that each variant's
+    own seed, with --variants 1, draws it again. A seed draws the initial weights (network.init_parameters)
+    and, with `rows`, that many of the data's rows (in the file's order); `decimals` rounds the
+    weights, and the chosen rows' inputs and (a regressor's) targets, to that many decimal places:
+    short numbers to work with. `digits`: the key's hand rounding (worksheet)."""
+    from .network import init_parameters
+
+    chosen, tried, reason = [], 0, ""
+    classifies = LOSSES[convention].classifies
+    candidate = seed
+    while len(chosen) < variants:
+        if tried >= variants + EXTRA_SEEDS:
+            from .errors import NoLivelyVariant
+
+            raise NoLivelyVariant(seed, tried, reason)
+        rng = np.random.default_rng(candidate)
+        params = init_parameters(rng, architecture.n_inputs, architecture.n_hidden, architecture.activation,
+                                 n_outputs=architecture.n_outputs, output_activation=architecture.output_activation,
+                                 bias=architecture.bias)
+        picked = np.arange(len(X)) if rows is None or rows >= len(X) else np.sort(rng.choice(len(X), rows, replace=False))
+        X_v, y_v = X[picked], y[picked]
+        if decimals is not None:
+            params = params.like(np.round(params.vector, decimals))
+            X_v = np.round(X_v, decimals)
+            y_v = y_v if classifies else np.round(y_v, decimals)
+        quantities = worksheet(params, X_v, y_v, lr, convention, digits)
+        reason = dull(quantities, params)
+        if reason is None:
+            chosen.append(Exercise(candidate, picked + 1, params, lr, convention, digits, quantities, asked))
+        candidate, tried = candidate + 1, tried + 1
+    return chosen
