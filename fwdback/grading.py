@@ -138,3 +138,44 @@ def _upstream(key: dict[str, KeyEntry], entry: KeyEntry) -> list[str]:
             seen.append(name)
             queue += dependencies(key[name].formula)
     return seen
+
+
+def read_answers(text: str, source: str, key: dict[str, KeyEntry]) -> list[Answer]:
+    """The answers of a CSV with the columns student, quantity, value (in any order; others ignored)."""
+    import csv
+    import io
+
+    from .errors import AnswersError
+
+    records = list(csv.reader(io.StringIO(text)))
+    if not records:
+        raise AnswersError(source, None, "it is empty; give a CSV with the columns student,quantity,value")
+    header = [name.strip() for name in records[0]]
+    missing = [name for name in ("student", "quantity", "value") if name not in header]
+    if missing:
+        raise AnswersError(source, 1, f"no column {missing[0]!r}; the header must name student,quantity,value")
+    columns = [header.index(name) for name in ("student", "quantity", "value")]
+    answers, seen = [], {}
+    for row, record in enumerate(records[1:], 2):
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) <= max(columns):
+            raise AnswersError(source, row, f"has {len(record)} cells, fewer than the header's {len(header)}")
+        student, quantity, value = (record[column].strip() for column in columns)
+        if quantity not in key:
+            raise AnswersError(source, row, f"column quantity: {quantity!r} is not in the key; name one as the sheet "
+                                            f"does, such as {next(iter(name for name, e in key.items() if e.asked), quantity)}")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if number != number or abs(number) == float("inf"):
+            raise AnswersError(source, row, f"column value: {value!r} is not a number; write it as 0.35 or -1.2e-3")
+        if (student, quantity) in seen:
+            raise AnswersError(source, row, f"{student} answers {quantity} again (first on row {seen[student, quantity]}); "
+                                            "keep one answer per quantity")
+        seen[student, quantity] = row
+        answers.append(Answer(student, quantity, number))
+    if not answers:
+        raise AnswersError(source, None, "it has no answers below its header")
+    return answers
