@@ -27,7 +27,7 @@ def _setting(exercise: Exercise) -> list[Block]:
              f"({'N = z' if act.identity else 'N = ' + act.written('plain', 'z')}), {params.n_outputs} "
              f"output{'s' if params.n_outputs > 1 else ''} ({'yhat = a' if out.identity else 'yhat = ' + out.written('plain', 'a')})")
     givens = [q for q in exercise.quantities if q.kind == "given"]
-    rows = sorted({q.name.split("[")[1] for q in givens if "[" in q.name}, key=int)
+    rows = sorted({q.name.split("[")[1].rstrip("]") for q in givens if "[" in q.name}, key=int)
     columns = list(dict.fromkeys(q.name.split("[")[0] for q in givens if "[" in q.name))
     by_name = {q.name: q.value for q in givens}
     data = Table(header=cells("row", *columns),
