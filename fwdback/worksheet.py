@@ -20,6 +20,7 @@ import ast
 import math
 import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
 
@@ -51,8 +52,8 @@ def dependencies(formula: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name not in _KEYWORDS))
 
 
-def evaluate(formula: str, values: dict[str, float]) -> float:
-    """The formula's value with its quantities taken from `values` (name -> number)."""
+def _compiled(formula: str, values: dict):
+    """The formula's code, with its quantities as the names v0, v1, ..., and their values from `values`."""
     names: list[str] = []
 
     def placeholder(match):
@@ -74,18 +75,49 @@ def evaluate(formula: str, values: dict[str, float]) -> float:
     missing = [name for name in names if name not in values]
     if missing:
         raise FormulaError(f"{formula!r} needs {missing[0]}")
-    scope = _FUNCTIONS | {f"v{index}": values[name] for index, name in enumerate(names)}
+    return compile(tree, "<formula>", "eval"), {f"v{index}": values[name] for index, name in enumerate(names)}
+
+
+def evaluate(formula: str, values: dict[str, float]) -> float:
+    """The formula's value in float64 with its quantities taken from `values` (name -> number); nan where
+    it is not defined (the log of 0)."""
+    code, scope = _compiled(formula, values)
     try:
-        return float(eval(compile(tree, "<formula>", "eval"), {"__builtins__": {}}, scope))
+        return float(eval(code, {"__builtins__": {}}, _FUNCTIONS | scope))
     except (ArithmeticError, ValueError):
         return math.nan
 
 
-def round_significant(value: float, digits: int) -> float:
-    """value rounded to `digits` significant digits, as a student writes it (0.012345 -> 0.01235 at 4)."""
-    if value == 0 or not math.isfinite(value):
-        return value
-    return float(f"{value:.{digits - 1}e}")
+def _decimal_tanh(z: Decimal) -> Decimal:
+    e = (2 * z).exp()
+    return (e - 1) / (e + 1)
+
+
+_DECIMAL_FUNCTIONS = {"tanh": _decimal_tanh, "exp": Decimal.exp, "log": Decimal.ln, "max": max,
+                      "sigmoid": lambda z: 1 / (1 + (-z).exp())}
+
+
+def evaluate_by_hand(formula: str, values: dict[str, float]) -> Decimal:
+    """The formula's value in decimal arithmetic of 40 digits, its quantities taken as written (the
+    shortest decimal of each float): as a student works it, so that 0.16*0.35 + ... lands on 0.3445
+    exactly and rounds half up as they round it."""
+    code, scope = _compiled(formula, values)
+    with localcontext() as context:
+        context.prec = 40
+        try:
+            return eval(code, {"__builtins__": {}}, _DECIMAL_FUNCTIONS | {name: Decimal(repr(float(value)))
+                                                                       for name, value in scope.items()})
+        except ArithmeticError:  # decimal's InvalidOperation and DivisionByZero: the log of 0
+            return Decimal("NaN")
+
+
+def round_significant(value: float | Decimal, digits: int) -> float:
+    """value rounded to `digits` significant digits, half up, as a student writes it (0.08805 -> 0.0881 at 3);
+    a float is taken as its shortest decimal."""
+    written = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    if written == 0 or not written.is_finite():
+        return float(written)
+    return float(written.quantize(Decimal(1).scaleb(written.adjusted() - digits + 1), rounding=ROUND_HALF_UP))
 
 
 def half_unit(value: float, digits: int) -> float:
@@ -230,7 +262,7 @@ def worksheet(params: Parameters, X: np.ndarray, y: np.ndarray, lr: float, conve
     written = dict(given)
     for name, kind, formula, array, index in _layout(params, len(X), convention):
         value = float(np.asarray(arrays[array])[index])
-        rounded = None if digits is None else round_significant(evaluate(formula, written), digits)
+        rounded = None if digits is None else round_significant(evaluate_by_hand(formula, written), digits)
         if rounded is not None:
             written[name] = rounded
         tolerance = abs(value - rounded) + half_unit(rounded, digits) if rounded is not None else half_unit(
@@ -242,16 +274,18 @@ def worksheet(params: Parameters, X: np.ndarray, y: np.ndarray, lr: float, conve
 def dull(quantities: list[Quantity], params: Parameters) -> str | None:
     """Why an exercise teaches little, or None: a relu unit dead on every row (no gradient flows
     through it), a gradient of zero, or a number with more than 4 digits before the point."""
-    for quantity in quantities:
-        if abs(quantity.value) >= 1e4:
-            return f"{quantity.name} = {quantity.value:.6g} has more than 4 digits before the point"
-        if quantity.name.startswith("dL/d") and "[" not in quantity.name and quantity.value == 0:
-            return f"{quantity.name} is 0"
     if ACTIVATIONS[params.activation].kink:
         for h in range(1, params.n_hidden + 1):
             inputs = [q.value for q in quantities if q.name.startswith(f"z{h}[")]
             if inputs and max(inputs) <= 0:
                 return f"hidden unit {h} is dead (z{h} <= 0 on every row)"
+    for quantity in quantities:
+        if quantity.rounded is not None and not math.isfinite(quantity.rounded):
+            return f"{quantity.name} is not defined once the values before it are rounded"
+        if abs(quantity.value) >= 1e4:
+            return f"{quantity.name} = {quantity.value:.6g} has more than 4 digits before the point"
+        if quantity.name.startswith("dL/d") and "[" not in quantity.name and quantity.value == 0:
+            return f"{quantity.name} is 0"
     return None
 
 
