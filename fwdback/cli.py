@@ -1663,8 +1663,8 @@ def _exercise(options: dict):
                                     example=f"{name}-0.{extension}")
                 outputs.open(file).write(text)
         outputs.commit()
-    _say(f"Wrote {count(len(drawn))} sheet{'s' if len(drawn) != 1 else ''} and key{'s' if len(drawn) != 1 else ''} "
-         f"(seeds {', '.join(str(variant.seed) for variant in drawn)}) to {output_dir}.")
+    seeds = ", ".join(str(variant.seed) for variant in drawn)
+    _say(f"Wrote {count(len(drawn))} sheet and key{f's (seeds {seeds})' if len(drawn) > 1 else f' (seed {seeds})'} to {output_dir}.")
 
 
 def _option_words(param, value) -> list[str]:

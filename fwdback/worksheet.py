@@ -52,8 +52,9 @@ def dependencies(formula: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name not in _KEYWORDS))
 
 
-def _compiled(formula: str, values: dict):
-    """The formula's code, with its quantities as the names v0, v1, ..., and their values from `values`."""
+def _compiled(formula: str, values: dict, by_hand: bool = False):
+    """The formula's code, with its quantities as the names v0, v1, ..., and their values from `values`;
+    `by_hand`: every number (theirs and the formula's own) as a Decimal."""
     names: list[str] = []
 
     def placeholder(match):
@@ -75,7 +76,24 @@ def _compiled(formula: str, values: dict):
     missing = [name for name in names if name not in values]
     if missing:
         raise FormulaError(f"{formula!r} needs {missing[0]}")
-    return compile(tree, "<formula>", "eval"), {f"v{index}": values[name] for index, name in enumerate(names)}
+    scope = {f"v{index}": values[name] for index, name in enumerate(names)}
+    if by_hand:  # every number a Decimal, the formula's own (2/n) as well as the quantities
+        constants = _Constants()
+        tree = constants.visit(tree)
+        scope = {name: Decimal(repr(float(value))) for name, value in scope.items()} | constants.values
+    return compile(ast.fix_missing_locations(tree), "<formula>", "eval"), scope
+
+
+class _Constants(ast.NodeTransformer):
+    """The formula's numbers as the names c0, c1, ..., their Decimal values in `values`."""
+
+    def __init__(self):
+        self.values: dict[str, Decimal] = {}
+
+    def visit_Constant(self, node):
+        name = f"c{len(self.values)}"
+        self.values[name] = Decimal(repr(node.value))
+        return ast.copy_location(ast.Name(name, ast.Load()), node)
 
 
 def evaluate(formula: str, values: dict[str, float]) -> float:
@@ -101,12 +119,11 @@ def evaluate_by_hand(formula: str, values: dict[str, float]) -> Decimal:
     """The formula's value in decimal arithmetic of 40 digits, its quantities taken as written (the
     shortest decimal of each float): as a student works it, so that 0.16*0.35 + ... lands on 0.3445
     exactly and rounds half up as they round it."""
-    code, scope = _compiled(formula, values)
+    code, scope = _compiled(formula, values, by_hand=True)
     with localcontext() as context:
         context.prec = 40
         try:
-            return eval(code, {"__builtins__": {}}, _DECIMAL_FUNCTIONS | {name: Decimal(repr(float(value)))
-                                                                       for name, value in scope.items()})
+            return eval(code, {"__builtins__": {}}, _DECIMAL_FUNCTIONS | scope)
         except ArithmeticError:  # decimal's InvalidOperation and DivisionByZero: the log of 0
             return Decimal("NaN")
 
@@ -198,8 +215,7 @@ def _layout(params: Parameters, n: int, convention: str) -> list[tuple[str, str,
                 lines.append((f"dL/d{into[j]}[{i}]", "output-gradients", f"({yhat[j]}[{i}] - {targets[j]}[{i}]){over}",
                               "dL_dA", (j, i - 1)))
                 continue
-            factor = f"{2 // math.gcd(2, divisor)}/{divisor // math.gcd(2, divisor)}" if divisor > 2 else f"{2 // divisor}"
-            lines.append((f"dL/d{yhat[j]}[{i}]", "output-gradients", f"-{factor}*({targets[j]}[{i}] - {yhat[j]}[{i}])",
+            lines.append((f"dL/d{yhat[j]}[{i}]", "output-gradients", f"-2{over}*({targets[j]}[{i}] - {yhat[j]}[{i}])",
                           "dL_dYhat", (j, i - 1)))
             if params.out_activated:
                 slope = out.slope(Sym(f"{yhat[j]}[{i}]"), Sym(f"{into[j]}[{i}]")).plain()

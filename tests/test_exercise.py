@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from fwdback.network import Architecture, Parameters
-from fwdback.worksheet import KINDS, dull, evaluate, exercises, worksheet
+from fwdback.worksheet import KINDS, dull, evaluate, evaluate_by_hand, exercises, worksheet
 
 D = Decimal
 # Short numbers, as a sheet has them: x1..x3 and y of two rows, w1..w8, b1..b3.
@@ -175,3 +175,11 @@ def test_exercise_refuses_an_unknown_kind_of_quantity(run, workdir):
     assert result.exit_code == 2 and "hessians" in result.stderr
     assert not (workdir / "out").exists()
     assert set(KINDS) == {"forward", "loss", "output-gradients", "hidden-gradients", "updates"}
+
+
+def test_a_formula_worked_by_hand_keeps_its_numbers_in_their_places():
+    """-(2/3)(y - yhat) with y - yhat = 0.5 is -1/3; 0.16*0.35 + 0.27*0.05 is 0.0695 exactly, not a float near it."""
+    with localcontext() as context:
+        context.prec = 40
+        assert evaluate_by_hand("-2/3*(y[1] - yhat[1])", {"y[1]": 1.0, "yhat[1]": 0.5}) == D(-1) / 3
+    assert evaluate_by_hand("w1*x1[1] + w2*x2[1]", {"w1": 0.16, "x1[1]": 0.35, "w2": 0.27, "x2[1]": 0.05}) == D("0.0695")
