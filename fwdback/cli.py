@@ -1663,8 +1663,13 @@ def _exercise(options: dict):
                                     example=f"{name}-0.{extension}")
                 outputs.open(file).write(text)
         outputs.commit()
-    seeds = ", ".join(str(variant.seed) for variant in drawn)
-    _say(f"Wrote {count(len(drawn))} sheet and key{f's (seeds {seeds})' if len(drawn) > 1 else f' (seed {seeds})'} to {output_dir}.")
+    first, last = drawn[0].seed, drawn[-1].seed
+    if len(drawn) == 1:
+        _say(f"Wrote a sheet and its key to {output_dir}: seed {first}.")
+        return
+    dull = sorted(set(range(first, last + 1)) - {variant.seed for variant in drawn})
+    passed = f", passing over {', '.join(map(str, dull))} (dull)" if dull else ""
+    _say(f"Wrote {count(len(drawn))} sheets and keys to {output_dir}: seeds {first} to {last}{passed}.")
 
 
 def _option_words(param, value) -> list[str]:
