@@ -636,4 +636,4 @@ class NoLivelyVariant(FwdbackError, ValueError):
 
     def message(self, name=python_name) -> str:
         return (f"seeds {self.first_seed} to {self.first_seed + self.tried - 1} all give dull exercises (the last: "
-                f"{self.reason}); try fewer --variants, other data, another --activation or smaller --digits")
+                f"{self.reason}); try other data or --rows, another --activation, or more --digits")

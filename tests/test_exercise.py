@@ -184,3 +184,26 @@ def test_a_formula_worked_by_hand_keeps_its_numbers_in_their_places():
         context.prec = 50
         assert abs(evaluate_by_hand("-2/3*(y[1] - yhat[1])", {"y[1]": 1.0, "yhat[1]": 0.5}) + D(1) / D(3)) <= D("1e-40")
     assert evaluate_by_hand("w1*x1[1] + w2*x2[1]", {"w1": 0.16, "x1[1]": 0.35, "w2": 0.27, "x2[1]": 0.05}) == D("0.0695")
+
+
+def test_data_that_only_gives_dull_exercises_is_one_error_line(run, workdir):
+    # inputs of 0 and no biases: every hidden unit is 0, so dL/dw7 = sum dL/dyhat_i N1_i = 0 for every seed
+    (workdir / "zero.csv").write_text("x1,x2,x3,y\n0,0,0,1\n0,0,0,2\n")
+    result = run(["exercise", "zero.csv", "--no-bias", "--output-dir", "out"])
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: seeds 0 to 100 all give dull exercises (the last: dL/dw7 is 0); try other data or "
+                             "--rows, another --activation, or more --digits\n")
+    assert not (workdir / "out").exists()
+
+
+def test_a_classifier_s_exercise_asks_for_its_probabilities_and_its_loss(run, workdir):
+    (workdir / "labels.csv").write_text("x1,x2,y\n0.5,-0.25,0\n-0.75,0.5,1\n0.25,0.75,1\n")
+    result = run(["exercise", "labels.csv", "--features", "x1,x2", "--loss", "bce", "--activation", "tanh", "--format", "json",
+                  "--output-dir", "out"])
+    assert result.exit_code == 0, result.stderr
+    key = {entry["quantity"]: entry for entry in json.loads(next((workdir / "out").glob("key-*.json")).read_text())}
+    assert key["yhat[1]"]["formula"] == "sigmoid(a[1])" and key["dL/da[1]"]["formula"] == "(yhat[1] - y[1])/3"
+    p = [key[f"yhat[{i}]"]["value"] for i in (1, 2, 3)]
+    # the mean binary cross-entropy of the labels 0, 1, 1, by hand
+    expected = -(np.log(1 - p[0]) + np.log(p[1]) + np.log(p[2])) / 3
+    assert abs(key["L"]["value"] - expected) <= FLOAT_SLACK
