@@ -745,7 +745,7 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
         if report.result.first_epoch == 1:
             with np.errstate(all="ignore"):
                 worked = explanation(work_epoch(rows, report.result.initial, plan, 1, numbers), model.features, 3,
-                                     model.target, source)
+                                     model.target, source, classes=None if model.classes is None else model.classes.labels)
     page = run_page_document(report, first, first_rows, steps)
     return run_page(page, figure, curve, worked, surface)
 
@@ -1023,15 +1023,15 @@ def _regression_evaluation(model, dataset, predictions, name, output_format):
 
 def _classification_evaluation(model, dataset, fwd, name, output_format):
     """What evaluate shows of a classifier: its scores beside the majority class's."""
-    from .classes import class_targets
     from .evaluation import evaluate_classifier
     from .losses import LOSSES
     from .outputs import json_text
     from .reports.evaluate import classification_document, classification_tables, write_classification_csv
+    from .run import dataset_targets
 
     loss = LOSSES[model.training.plan["loss"]]
-    y, classes = class_targets(dataset.y, loss, model.classes, dataset.source, model.target)
-    evaluation, labels = evaluate_classifier(fwd, y, loss), classes.labels
+    evaluation = evaluate_classifier(fwd, dataset_targets(dataset, loss.name, model.classes), loss)
+    labels = model.classes.labels
     if output_format == "json":
         return lambda out: out.write(json_text(classification_document(evaluation, labels, name, dataset)))
     if output_format == "csv":
@@ -1061,6 +1061,7 @@ Examples:
   fwdback explain data.csv --batch-size 1 --no-shuffle --epoch 2 --step 3
   fwdback explain two.csv --features x1,x2 --target y1,y2 --activation sigmoid --output-activation sigmoid --loss half-sse
   fwdback explain data.csv --optimizer adam --epoch 3 --format json | jq .optimizer
+  fwdback explain pets.csv --target animal --loss cross-entropy    the softmax and its cancellation
   fwdback generate --rows 4 | fwdback explain - --format markdown"""
 )
 @_data_options
@@ -1347,6 +1348,7 @@ Examples:
   fwdback gradcheck data.csv --epochs 2000            at a converged point
   fwdback gradcheck data.csv --activation tanh --hidden 4 --seed 3
   fwdback gradcheck data.csv --init model.json --max-error 1e-8
+  fwdback gradcheck pets.csv --target animal --loss cross-entropy
   fwdback gradcheck data.csv --format json | jq -r '.[] | select(.ok | not) | .parameter'
   fwdback gradcheck data.csv > /dev/null && echo backward pass ok"""
 )
@@ -1511,7 +1513,7 @@ def show(model_path, output_format, data_path, sep, **network):
         from .outputs import Outputs, Stdout
 
         if data_path is not None and output_format != "svg":
-            raise click.UsageError(f"--data draws a decision surface, which only --format svg draws: give --format svg, "
+            raise click.UsageError("--data draws a decision surface, which only --format svg draws: give --format svg, "
                                    "or leave out --data")
         Outputs({"MODEL": model_path, "--data": data_path}).check_stdout()
         loaded = load_weights(model_path, _network(network).architecture, "model")

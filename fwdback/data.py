@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -151,6 +151,12 @@ def labels_of(pieces: list[np.ndarray], text: bool | None = None) -> np.ndarray:
     return np.concatenate([_label_texts(piece) for piece in pieces])
 
 
+def distinct_labels(piece: np.ndarray) -> np.ndarray:
+    """The distinct labels of a piece of a label column as read (labels_of's), shape (d,): what
+    the classes of a column read in pieces (chunks, a cluster's partitions) are found from."""
+    return np.unique(piece) if piece.dtype != object else np.array(list(set(piece.tolist())), dtype=object)
+
+
 def _label_numbers(piece: np.ndarray) -> np.ndarray | None:
     """A piece's labels as finite numbers, shape (m,), or None where a cell is not one (an object
     piece holds text, or labels already read: numbers and text)."""
@@ -285,6 +291,11 @@ class StreamedDataset:
         """A fresh pass over the file: (X, y) per chunk, X : shape (m, k), y : shape (m,), float64
         (with `labels`, the chunk's class labels as read: iter_training_chunks')."""
         return iter_training_chunks(self.source, self.features, self.target, self.sep, self.chunk_rows, labels=self.labels)
+
+    def files(self) -> list[tuple[str, Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]]]:
+        """Each file of the data, by the name messages give it, and a fresh pass over its chunks
+        (chunks' of that file alone), in order: a row is counted within its file."""
+        return [(self.source, self.chunks)]
 
 
 def rereadable(source: str) -> bool:

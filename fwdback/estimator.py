@@ -1,7 +1,8 @@
-"""The Python API: the network as an object, and a regressor in scikit-learn's style.
+"""The Python API: the network as an object, and a regressor and a classifier in scikit-learn's style.
 
 NumPy only: importing this module, fitting and predicting import neither click, rich nor
-pandas, nor scikit-learn. `FwdbackRegressor` keeps scikit-learn's estimator conventions
+pandas, nor scikit-learn. `FwdbackRegressor` and `FwdbackClassifier` (one base, _Estimator,
+the classifier's targets being class labels) keep scikit-learn's estimator conventions
 (parameters stored verbatim by __init__, fit/predict/score, get_params/set_params, fitted
 attributes ending in "_") by duck typing, not by inheriting from sklearn.base.BaseEstimator:
 scikit-learn is optional, and importing sklearn.base takes about a second and brings pandas
@@ -9,7 +10,8 @@ and scipy with it. What scikit-learn asks for beyond that (its estimator tags, i
 NotFittedError) is reached for only when scikit-learn is already loaded.
 
 Training is the CLI's, step for step: `FwdbackRegressor(random_state=S, ...).fit(X, y)` and
-`fwdback train data.csv --seed S ...` on the same rows give bit-identical weights.
+`fwdback train data.csv --seed S ...` on the same rows give bit-identical weights, as do
+`FwdbackClassifier(loss="bce", ...)` and `fwdback train --loss bce ...` on class labels.
 """
 
 from __future__ import annotations
@@ -221,6 +223,10 @@ class _Estimator:
         set right after each class, is made from its settings (_declare): one keyword-only
         parameter per setting, with its default, so that scikit-learn's get_params and clone read
         it as written."""
+        taken = tuple(self._parameters())
+        unknown = next((name for name in parameters if name not in taken), None)
+        if unknown is not None:
+            raise _unknown(type(self).__name__, unknown, taken)
         arguments = inspect.signature(type(self).__init__).bind(self, **parameters)
         arguments.apply_defaults()
         for name, value in list(arguments.arguments.items())[1:]:
@@ -936,6 +942,12 @@ def _as_labels(y, n_rows: int, estimator: str, first: int = 0) -> list:
         if isinstance(label, float) and not label.is_integer():
             raise ValueError(f"Unknown label type: continuous (y[{row}] is {label}); a classifier's labels are "
                              "classes, whole numbers or strings: use FwdbackRegressor for a continuous target")
+    kinds = {isinstance(label, str) for label in labels}
+    if len(kinds) == 2:
+        text = next(label for label in labels if isinstance(label, str))
+        number = next(label for label in labels if not isinstance(label, str))
+        raise ValueError(f"y mixes numbers and strings ({number!r} and {text!r}); give labels of one kind, "
+                         "numbers or strings (y.astype(str), say)")
     return labels
 
 

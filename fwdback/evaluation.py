@@ -83,13 +83,13 @@ class ClassScores:
     """How a classifier's predicted classes and probabilities meet the rows' classes, by
     scikit-learn's definitions (sklearn.metrics, of the same names), for m classes in sorted order:
 
-    accuracy   the share of rows whose predicted class is their own
-    log_loss   the mean cross-entropy, -(1/n) sum_i log P(row i's class)
-    confusion  shape (m, m) counts: row i the rows of class i, column j those predicted as class j
-    precision  shape (m,): tp / (tp + fp), of the rows predicted as class j the share that are j
-    recall     shape (m,): tp / (tp + fn), of the rows of class j the share predicted as j
-    f1         shape (m,): 2 tp / (2 tp + fp + fn), the harmonic mean of precision and recall
-    support    shape (m,): the rows of each class
+    accuracy          the share of rows whose predicted class is their own
+    log_loss          the mean cross-entropy, -(1/n) sum_i log P(row i's class)
+    confusion_matrix  shape (m, m) counts: row i the rows of class i, column j those predicted as j
+    precision         shape (m,): tp / (tp + fp), of the rows predicted as class j the share that are j
+    recall            shape (m,): tp / (tp + fn), of the rows of class j the share predicted as j
+    f1                shape (m,): 2 tp / (2 tp + fp + fn), the harmonic mean of precision and recall
+    support           shape (m,): the rows of each class
 
     A score whose denominator is 0 (a class never predicted, or absent from the rows) is 0:
     scikit-learn's zero_division default, "warn", gives 0 (and a warning, which this leaves out).
@@ -97,7 +97,7 @@ class ClassScores:
 
     accuracy: float
     log_loss: float
-    confusion: list[list[int]]
+    confusion_matrix: list[list[int]]
     precision: list[float]
     recall: list[float]
     f1: list[float]
@@ -112,7 +112,7 @@ class ClassScores:
         return cls(
             accuracy=float(hits.sum() / len(true)),
             log_loss=log_loss,
-            confusion=confusion.tolist(),
+            confusion_matrix=confusion.tolist(),
             precision=_shares(hits, chosen),
             recall=_shares(hits, support),
             f1=_shares(2 * hits, support + chosen),

@@ -273,7 +273,7 @@ def found_classes(dataset, loss: str, cluster=None) -> Classes:
     """The classes of a classifier's training data (a data.Dataset read with `labels`; streamed,
     a data.StreamedDataset: one pass over its chunks; with a cluster, engines.dask.Cluster, its
     parts read on the workers), checked for `loss` (ClassCount)."""
-    from .data import StreamedDataset, labels_of
+    from .data import StreamedDataset, distinct_labels, labels_of
 
     if cluster is not None:
         from .engines.dask import Partitions
@@ -283,7 +283,7 @@ def found_classes(dataset, loss: str, cluster=None) -> Classes:
                                      labels=True).labels()
     elif isinstance(dataset, StreamedDataset):
         with data_named(dataset.source):
-            labels = labels_of([_distinct(read) for _, read in dataset.chunks()])
+            labels = labels_of([distinct_labels(read) for _, read in dataset.chunks()])
     else:
         labels = dataset.y
     try:
@@ -293,23 +293,20 @@ def found_classes(dataset, loss: str, cluster=None) -> Classes:
         raise
 
 
-def _distinct(read: np.ndarray) -> np.ndarray:
-    """The distinct labels of a piece of a label column as read (data.labels_of's), shape (d,)."""
-    return np.unique(read) if read.dtype != object else np.array(list(set(read.tolist())), dtype=object)
-
-
-def _class_chunks(make_chunks: Callable, loss: str, classes: Classes, source: str, column: str) -> Callable:
-    """make_chunks' (X, labels as read) as (X, the network's targets), by `classes` (UnknownClass
-    at a label not among them, its row counted over the chunks)."""
+def _class_chunks(dataset, loss: str, classes: Classes) -> Callable:
+    """The chunks of a streamed classifier's data (data.StreamedDataset), (X, labels as read), as
+    (X, the network's targets), by `classes`: UnknownClass at a label not among them, naming its
+    file (or part), row and column."""
     from .data import labels_of
 
     text = isinstance(classes.labels[0], str)
 
     def chunks():
-        rows = 0
-        for X, read in make_chunks():
-            yield X, class_targets(labels_of([read], text), LOSSES[loss], classes, source, column, rows)[0]
-            rows += len(read)
+        for name, file_chunks in dataset.files():
+            rows = 0
+            for X, read in file_chunks():
+                yield X, class_targets(labels_of([read], text), LOSSES[loss], classes, name, dataset.target, rows)[0]
+                rows += len(read)
 
     return chunks
 
@@ -334,17 +331,21 @@ def prepare_rows(dataset, plan: TrainingPlan, scaling=None, cluster=None, classe
     if isinstance(dataset, StreamedDataset):
         with data_named(dataset.source):
             if classes is not None:
-                chunks = _class_chunks(dataset.chunks, plan.loss, classes, dataset.source, dataset.target)
-                return streamed_classifier(chunks, plan, scaling)
+                return streamed_classifier(_class_chunks(dataset, plan.loss, classes), plan, scaling)
             return prepare_streamed(dataset.chunks, plan, scaling)
-    y = dataset.y
-    if classes is not None:
-        try:
-            y = class_targets(y, LOSSES[plan.loss], classes, dataset.source, dataset.target)[0]
-        except UnknownClass as unknown:
-            unknown.source, unknown.row = dataset.place(unknown.row)
-            raise
+    y = dataset.y if classes is None else dataset_targets(dataset, plan.loss, classes)
     return prepare(dataset.X, y, plan, scaling)
+
+
+def dataset_targets(dataset, loss: str, classes: Classes) -> np.ndarray:
+    """A classifier's targets (classes.Classes.targets') of data read into memory with its labels
+    (a data.Dataset), by `classes` of `loss`: UnknownClass names the file (or part), row and column
+    of a label not among them (a model's classes, for training on, explaining or evaluating it)."""
+    try:
+        return class_targets(dataset.y, LOSSES[loss], classes, dataset.source, dataset.target)[0]
+    except UnknownClass as unknown:
+        unknown.source, unknown.row = dataset.place(unknown.row)
+        raise
 
 
 @dataclass

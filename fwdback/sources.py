@@ -12,6 +12,7 @@ and on a Dask cluster. Parquet needs pyarrow (`pip install 'fwdback[dask]'`).
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 from collections.abc import Iterator, Sequence
@@ -149,6 +150,10 @@ class StreamedParts(StreamedDataset):
     def chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for part in self.parts:
             yield from part_chunks(part, self.features, self.target, self.sep_option, self.chunk_rows, self.labels)
+
+    def files(self) -> list:
+        return [(part.name, functools.partial(part_chunks, part, self.features, self.target, self.sep_option,
+                                              self.chunk_rows, self.labels)) for part in self.parts]
 
 
 def stream_parts(parts: Parts, features: Sequence[str], target: str, sep: str | None, chunk_rows: int,

@@ -1,9 +1,11 @@
 """The classifier's losses against independent references: a 2-2-1 sigmoid network worked by hand
-at 50 digits, and the oracle (tests/oracle.py's plain-Python classifier, which test_oracle.py
-checks against its definitions) for whole training runs across the regressor's options.
+at 50 digits; the oracle (tests/oracle.py's plain-Python classifier, which test_oracle.py checks
+against its definitions) for network.py's gradients and for whole training runs, by
+training.fit_rows and by FwdbackClassifier, across the regressor's options; the exact loss
+(mpmath) for rounding.LossRounding's bound of the log losses; and logits of +-1000.
 
-PyTorch (BCEWithLogitsLoss, CrossEntropyLoss) is not among the test extras: the references here
-are the worked example and the oracle's plain-Python loop.
+PyTorch (BCEWithLogitsLoss, CrossEntropyLoss) is not among the test extras and cannot be installed
+here: the references are the worked example, mpmath and the oracle's plain-Python loop.
 """
 
 import dataclasses

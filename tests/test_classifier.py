@@ -135,6 +135,8 @@ def test_each_estimator_refuses_the_other_s_losses_and_names_it():
     with pytest.raises(ValueError, match=r"FwdbackClassifier\(loss='mse'\): mse is a regressor's loss; use "
                                          r"FwdbackRegressor\(loss='mse'\), or give loss one of 'bce', 'cross-entropy'"):
         FwdbackClassifier(loss="mse").fit(X, y)
+    with pytest.raises(TypeError, match=r"FwdbackClassifier\(\) takes no argument 'output_activation'"):
+        FwdbackClassifier(output_activation="sigmoid")  # its loss's link
     with pytest.raises(ValueError, match="y holds 'b', which is not a number: FwdbackRegressor regresses numbers; "
                                          "for class labels use FwdbackClassifier"):
         FwdbackRegressor().fit(X, np.array(["1", "b"] * 6, dtype=object))
@@ -146,6 +148,7 @@ def test_each_estimator_refuses_the_other_s_losses_and_names_it():
     (["a", "b", "c"] * 4, r"loss='bce' needs exactly 2 classes, and it has 3 classes \(a, b, c\); for more than two "
                           r"classes use loss='cross-entropy'"),
     (["a", None] * 6, r"y\[1\] is None, not a class label"),
+    (np.array([1, "a"] * 6, dtype=object), r"y mixes numbers and strings \(1 and 'a'\); give labels of one kind"),
     ([[0, 1]] * 12, r"y should be a 1d array of class labels"),
     (["a", "b"] * 5, "X has 12 rows but y has 10 values"),
 ])
@@ -174,6 +177,17 @@ def test_a_warm_start_goes_on_as_one_unbroken_run_with_the_fitted_classes():
         warm.fit(X, np.where(y == "c", "d", y))
     with pytest.raises(ResumeConflict, match="leave out loss='bce'"):
         warm.set_params(loss="bce").fit(X[y != "c"], y[y != "c"])
+
+
+def test_a_warm_start_of_a_model_file_is_train_s_resume(run, workdir):
+    X, y = blobs(18, seed=14, labels=("no", "yes"))
+    (workdir / "d.csv").write_text("x1,x2,y\n" + "".join(f"{a!r},{b!r},{label}\n" for (a, b), label in zip(X.tolist(), y)))
+    options = ["--features", "x1,x2", "--loss", "bce", "--optimizer", "adam", "-q"]
+    assert run(["train", "d.csv", *options, "--epochs", "6", "--tol", "0", "--model", "a.json"]).exit_code == 0
+    assert run(["train", "d.csv", *options, "--resume", "a.json", "--epochs", "9", "--model", "b.json"]).exit_code == 0
+    warm = FwdbackClassifier.from_model("a.json").set_params(warm_start=True, epochs=9).fit(X, y)
+    resumed = json.loads((workdir / "b.json").read_text())
+    assert warm.weights_ == resumed["weights"] and warm.n_iter_ == 15  # adam's moments went on too
 
 
 def test_pickling_and_clone_keep_what_the_classifier_is():

@@ -74,7 +74,7 @@ def test_the_targets_are_the_second_class_for_bce_and_one_hot_for_cross_entropy(
 
 
 @pytest.mark.parametrize(("data", "options", "code", "fragments"), [
-    ("one.csv", ["--loss", "cross-entropy"], 1, ["one.csv, column y", "at least 2 classes", "it has 1 (yes)"]),
+    ("one.csv", ["--loss", "cross-entropy"], 1, ["one.csv, column y", "at least 2 classes", "it has 1 class (yes)"]),
     ("three.csv", ["--loss", "bce"], 1, ["three.csv, column y", "exactly 2 classes", "use --loss cross-entropy"]),
     ("empty.csv", ["--loss", "bce"], 1, ["empty.csv, row 3, column y: the class label is empty"]),
     ("bad.csv", ["--loss", "bce"], 1, ["bad.csv, row 2, column x2: 'abc' is not a number"]),
@@ -121,9 +121,10 @@ def test_an_unseen_class_in_data_of_many_parts_is_named_by_its_part_and_row(work
     (workdir / "parts" / "a.csv").write_text("x1,x2,y\n1,2,yes\n3,4,no\n5,6,no\n")
     (workdir / "parts" / "b.csv").write_text("x1,x2,y\n1,2,no\n3,4,maybe\n")
     before = fingerprint(workdir)
-    o = invoke("train", "parts", "--resume", "model.json", "--epochs", "5", "--model", "more.json")
-    refused(o, 1, ["parts/b.csv, row 2, column y: 'maybe' is not one of the model's classes"], root=workdir,
-            before=before, train=True)
+    for streamed in ([], ["--chunksize", "1000"]):
+        o = invoke("train", "parts", "--resume", "model.json", "--epochs", "5", "--model", "more.json", *streamed)
+        refused(o, 1, ["parts/b.csv, row 2, column y: 'maybe' is not one of the model's classes"], root=workdir,
+                before=before, train=True)
 
 
 def test_resuming_a_classifier_is_training_it_in_one_run(workdir, invoke, three):
@@ -265,3 +266,39 @@ def test_a_classifier_on_a_dask_cluster_trains_as_one_in_memory(workdir, invoke)
     assert dask.classes == memory.classes == Classes(("a", "b", "c"))
     # each epoch's sums over the rows taken partition by partition: n eps apart, 40 stable steps keep them within 1e-12
     assert np.max(np.abs(dask.params.vector - memory.params.vector)) <= 1e-12 * np.max(np.abs(memory.params.vector))
+
+
+def test_the_library_door_words_a_classifier_s_conflict_with_python_s_names():
+    from fwdback.errors import ClassifierConflict, RunConflict
+    from fwdback.run import NetworkSettings, classifier_network
+
+    with pytest.raises(ClassifierConflict) as conflict:
+        classifier_network(NetworkSettings(output_activation="tanh"), "cross-entropy")
+    assert isinstance(conflict.value, RunConflict) and isinstance(conflict.value, ValueError)
+    assert str(conflict.value) == ("loss='cross-entropy' computes its probabilities with a softmax output, and "
+                                   "output_activation='tanh' contradicts it: leave out output_activation (the softmax "
+                                   "is then the output's activation)")
+    kept = classifier_network(NetworkSettings(output_activation="sigmoid"), "bce", Classes((0, 1)))
+    assert (kept.output_activation, kept.architecture.n_outputs) == ("sigmoid", 1)
+    assert classifier_network(NetworkSettings(), "cross-entropy", Classes(("a", "b", "c"))).architecture.n_outputs == 3
+    assert classifier_network(NetworkSettings(output_activation="tanh"), "mse") == NetworkSettings(output_activation="tanh")
+
+
+def test_the_report_gives_the_share_of_rows_whose_most_probable_class_is_theirs(workdir, invoke, two):
+    o = invoke("train", "two.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "3", "--format", "json")
+    succeeded(o)
+    document = json.loads(o.stdout)
+    w, X = document["weights"], _rows()
+    truth = X.sum(axis=1) > 0                                  # the rows labelled yes, the second class
+    logits = [w["w5"] * (w["w1"] * a + w["w2"] * b + w["b1"]) + w["w6"] * (w["w3"] * a + w["w4"] * b + w["b2"]) + w["b3"]
+              for a, b in X.tolist()]
+    predicted = np.array([_sigmoid(a) > 0.5 for a in logits])  # yes where P(yes) beats P(no); a tie is no's
+    assert document["classes"] == ["no", "yes"] and document["fit"] is None
+    assert document["accuracy"] == pytest.approx(np.mean(predicted == truth), abs=1e-15)
+
+
+def test_predict_refuses_data_that_has_a_column_of_a_probability_it_would_add(workdir, invoke, two):
+    succeeded(invoke("train", "two.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "3", "-q"))
+    (workdir / "new.csv").write_text("x1,x2,y_prob_yes\n1,2,0.5\n")
+    before = fingerprint(workdir)
+    refused(invoke("predict", "new.csv"), 1, ["new.csv: already has a y_prob_yes column"], root=workdir, before=before)

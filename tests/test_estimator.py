@@ -260,7 +260,7 @@ def test_the_api_imports_neither_click_rich_pandas_nor_sklearn():
         """
         import sys
         import numpy as np
-        from fwdback import FwdbackRegressor, Network
+        from fwdback import FwdbackClassifier, FwdbackRegressor, Network
         X = np.random.default_rng(0).uniform(-1, 1, (30, 3)); y = X.sum(axis=1)
         try:
             FwdbackRegressor().predict(X)
@@ -269,6 +269,7 @@ def test_the_api_imports_neither_click_rich_pandas_nor_sklearn():
         model = FwdbackRegressor(epochs=20, batch_size=8, val_split=0.2, patience=5, standardize=True).fit(X, y)
         model.score(X, y)
         Network.random().backward(X, y)
+        FwdbackClassifier(epochs=20).fit(X, np.where(y > 0, "up", "down")).score(X, np.where(y > 0, "up", "down"))
         print(sorted(name for name in ("click", "rich", "pandas", "sklearn", "scipy") if name in sys.modules))
         """
     )

@@ -132,7 +132,7 @@ def _classifier_scores(model_file, X, true):
     # scipy's log p and fwdback's log-sum-exp of the logits agree within a few roundings of each term (|a| + log m).
     bound = 8 * np.finfo(float).eps * (np.abs(A).max() + np.log(len(classes)) + 1)
     return {"accuracy": accuracy_score(true, predicted), "log_loss": log_loss(true, P, labels=labels),
-            "confusion": confusion_matrix(true, predicted, labels=labels).tolist(), "precision": precision.tolist(),
+            "confusion_matrix": confusion_matrix(true, predicted, labels=labels).tolist(), "precision": precision.tolist(),
             "recall": recall.tolist(), "f1": f1.tolist(), "support": support.tolist()}, bound
 
 
@@ -195,7 +195,7 @@ def test_a_classifiers_table_and_csv_hold_the_json_scores(run, circle):
     assert lines[5].split() == ["class", "precision", "recall", "F1", "support", "predicted", "0", "predicted", "1"]
     for j, line in enumerate(lines[6:8]):
         assert line.split() == [str(j), *(f"{scores[name][j]:.6f}" for name in ("precision", "recall", "f1")),
-                                str(scores["support"][j]), *map(str, scores["confusion"][j])]
+                                str(scores["support"][j]), *map(str, scores["confusion_matrix"][j])]
     csv = run(["evaluate", "test.csv", "--model", "circle.json", "--format", "csv"])
     assert csv.exit_code == 0, csv.stderr
     rows = [line.split(",") for line in csv.stdout.splitlines()]
@@ -209,7 +209,7 @@ def test_a_classifiers_table_and_csv_hold_the_json_scores(run, circle):
             for name in ("precision", "recall", "f1", "support"):
                 assert found[key, name, str(j), ""] == each[name][j]
             for k in range(2):
-                assert found[key, "confusion", str(j), str(k)] == each["confusion"][j][k]
+                assert found[key, "confusion_matrix", str(j), str(k)] == each["confusion_matrix"][j][k]
 
 
 def test_a_label_the_classifier_does_not_know_is_named(run, no_crash, circle, workdir):
@@ -233,3 +233,11 @@ def test_a_classifiers_logits_beyond_float64_are_named_by_row(run, no_crash, cir
     no_crash(result)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: far.csv, row 2: the prediction overflows float64")
+
+
+def test_an_unknown_label_in_data_of_several_files_is_named_by_its_file_and_row(run, no_crash, circle, workdir):
+    (workdir / "more.csv").write_text("x1,x2,y\n0.5,0.5,1\n1,2,0\n1,1,7\n")
+    result = run(["evaluate", "test.csv", "more.csv", "--model", "circle.json"])
+    no_crash(result)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: more.csv, row 3, column y: 7 is not one of the model's classes (0, 1)")

@@ -41,7 +41,7 @@ def test_the_scores_are_scikit_learns(n, m, seed):
     scores = evaluation.model
     assert evaluation.rows == n
     assert scores.accuracy == accuracy_score(true, predicted)
-    assert scores.confusion == confusion_matrix(true, predicted, labels=labels).tolist()
+    assert scores.confusion_matrix == confusion_matrix(true, predicted, labels=labels).tolist()
     precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0)
     # Each is one division of two whole numbers, correctly rounded: the same float.
     assert scores.precision == precision.tolist() and scores.recall == recall.tolist() and scores.f1 == f1.tolist()
@@ -76,6 +76,6 @@ def test_ties_go_to_the_first_class_and_a_sure_wrong_probability_is_not_clipped(
     A = np.array([[0.0, 800.0]])
     fwd = ForwardPass(np.zeros((1, 2)), np.zeros((1, 2)), A, expit(A))
     evaluation = evaluate_classifier(fwd, np.array([1.0, 0.0]), LOSSES["bce"])
-    assert evaluation.model.confusion == [[0, 1], [1, 0]]
+    assert evaluation.model.confusion_matrix == [[0, 1], [1, 0]]
     assert evaluation.model.log_loss == pytest.approx((np.log(2) + 800) / 2, rel=2 * EPS)
     assert evaluation.majority_class == 0 and evaluation.majority.log_loss == pytest.approx(np.log(2), rel=2 * EPS)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from test_terminal_seen import REPO, assert_seen, in_terminal, piped, screen_of
 
 import fwdback.gradcheck
+from fwdback.reports.explain import RECOMPUTED
 
 FULL = 100 * 10 * 2.0**-53
 PRINTED = 5e-6
@@ -326,12 +328,15 @@ def _seen(columns, tmp_path):
     (tmp_path / "bce.json").write_text(json.dumps(BCE_WEIGHTS))
     (tmp_path / "ce.csv").write_text(CE_CSV)
     (tmp_path / "ce.json").write_text(json.dumps(CE_WEIGHTS))
-    for args in (["explain", "bce.csv", "--features", "x1,x2", "--target", "label", "--loss", "bce", "--init", "bce.json"],
-                 ["explain", "ce.csv", "--features", "x1,x2", "--target", "animal", "--loss", "cross-entropy", "--init",
-                  "ce.json", "--activation", "tanh"]):
-        reference_run = piped(args, tmp_path)
+    commands = (["explain", "bce.csv", "--features", "x1,x2", "--target", "label", "--loss", "bce", "--init", "bce.json"],
+                ["explain", "ce.csv", "--features", "x1,x2", "--target", "animal", "--loss", "cross-entropy", "--init",
+                 "ce.json", "--activation", "tanh"])
+    with ThreadPoolExecutor(2 * len(commands)) as pool:
+        references = [pool.submit(piped, args, tmp_path) for args in commands]
+        screens = [pool.submit(in_terminal, args, tmp_path, columns) for args in commands]
+        references, screens = [run.result() for run in references], [run.result() for run in screens]
+    for reference_run, (written, code) in zip(references, screens):
         assert reference_run.returncode == 0, reference_run.stderr
-        written, code = in_terminal(args, tmp_path, columns)
         assert code == 0, written.decode(errors="replace")
         screen = screen_of(written, columns)
         assert max(map(len, screen)) <= columns
@@ -360,3 +365,66 @@ def test_the_html_pages_draw_every_equation_within_an_800_pixel_column(browser_p
         assert all(width > 0 and height > 0 for width, height, _ in sizes), "every MathML element is drawn"
         assert max(scroll for _, _, scroll in sizes) <= 800, "no equation is wider than the 800-pixel column"
     assert browser_page.requests == [] and browser_page.errors == []
+
+
+NUMERIC_SIDE = re.compile(r"(?:[\d.+\-*/() ]|e[+-]\d|log|exp)+")
+
+
+def _evaluated_sides(text: str, sections: tuple[str, str]) -> list[tuple[str, float, float, str | None]]:
+    """Each side of an equation between the headings `sections` written in numbers alone, as
+    (side, its value by Python's arithmetic on the printed numbers, the equation's printed value,
+    the side after it)."""
+    lines = text.splitlines()
+    start, end = lines.index(sections[0]), lines.index(sections[1])
+    found = []
+    for line in lines[start:end]:
+        if not line.startswith("  ") or " = " not in line or re.match(r"  dL/d[wb]\d", line):
+            continue  # (a sum of the gradient's terms, as the regressor's, can lose digits to cancellation)
+        sides = re.sub(r"\s{3}\(row \d+.*\)$", "", line.strip()).split(" = ")
+        if not NUMBER.fullmatch(sides[-1]):  # the general rule, in symbols
+            continue
+        value = float(sides[-1])
+        for side, after in zip(sides[1:-1], sides[2:]):
+            if NUMERIC_SIDE.fullmatch(side) and re.search(r"\d", side):
+                python = side.replace(") (", ")*(")
+                found.append((side, eval(python, {"log": math.log, "exp": math.exp}), value, after))
+    return found
+
+
+@pytest.mark.parametrize("kind, steep", [("bce", False), ("bce", True), ("ce", False), ("ce", True)])
+def test_every_side_in_numbers_of_the_loss_and_the_cancellation_is_their_value_to_the_printed_digits(
+        run, request, workdir, kind, steep):
+    """What a student recomputes from the printed numbers gives the printed value: also where yhat
+    is within 1e-4 of 1, whose 6 digits (0.99998) would lose 1 - yhat, log(yhat) and yhat - y."""
+    args = request.getfixturevalue(kind)
+    if steep:  # N1 = tanh(30 x1) = +-1 to 6e-8; a = +-10.8 (bce) or a_j = 10.8 * j * N1 (three classes)
+        weights = BCE_WEIGHTS if kind == "bce" else CE_WEIGHTS
+        steep_weights = {name: 0.0 for name in weights} | {"w1": 30.0, "w5": 10.8}
+        if kind == "ce":
+            steep_weights |= {"w7": 21.6, "w9": -10.8}
+        (workdir / f"{kind}.json").write_text(json.dumps(steep_weights))
+    text = explained(run, args)
+    sides = _evaluated_sides(text, ("2. Loss", "4. Backward pass: the hidden layer, by the chain rule"))
+    assert len(sides) >= 4 * (3 if kind == "bce" else 4)
+    def holds(side, recomputed, value):
+        # each printed number is within 5e-6 of itself: a product of k of them within k times that,
+        # and a difference or a log only as explain writes it, within RECOMPUTED
+        tolerance = max(len(NUMBER.findall(side)) * PRINTED, RECOMPUTED)
+        return abs(recomputed - value) <= tolerance * max(abs(recomputed), abs(value))
+
+    for side, recomputed, value, after in sides:
+        # yhat - y of a yhat within 1e-4 of 1 loses its digits (0.99998 - 1): its value follows it
+        lost = re.fullmatch(r"\(\(\d\.\d+ - 1\)/4\)", side) and re.fullmatch(r"\(-\d\.\d+e-0\d/4\)", after)
+        assert holds(side, recomputed, value) or lost, (side, value)
+    if steep:
+        assert re.search(r"log\(1 - \d", text) and re.search(r"\(-?\d\.\d+e-0[45]/4\)", text)
+
+
+@pytest.mark.parametrize("command", ["explain", "gradcheck"])
+def test_classes_that_do_not_suit_the_loss_are_one_error_line(run, ce, command, no_crash):
+    result = run([command, "ce.csv", "--features", "x1,x2", "--target", "animal", "--loss", "bce"])
+    no_crash(result)
+    assert result.exit_code == 1
+    assert result.stderr == ("Error: ce.csv, column animal: --loss bce needs exactly 2 classes, and it has 3 "
+                             "(cat, dog, emu); for more than two classes use --loss cross-entropy\n")
+    assert result.stdout == ""

@@ -3,7 +3,9 @@
 Chromium computes with the JavaScript of a page `fwdback train --report` wrote; Python computes
 the same with network.py and optimizers.py (or runs `fwdback train` itself) and compares.
 Hypothesis draws the networks (inputs, hidden units, outputs, activations, output activations,
-loss conventions, biases or none, frozen parameters) and their data.
+loss conventions, biases or none, frozen parameters) and their data; classifiers too (bce with its
+sigmoid output and 0/1 targets, cross-entropy with its softmax and one-hot targets), whose loss and
+dL/da come from the logits (magnitudes says how they round).
 
 The bound, from the arithmetic: both sides do the same operations on the same float64s, but
 BLAS and numpy may sum in another order (blocked, pairwise, fused multiply-adds), and the two
@@ -442,6 +444,38 @@ def test_weights_typed_in_give_what_fwdback_explain_prints_for_them(browser_page
     assert browser_page.requests == [] and browser_page.errors == []
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("loss, labels, options", [("bce", ("no", "yes"), ["--optimizer", "adam"]),
+                                                   ("cross-entropy", ("cat", "dog", "eel"), ["--freeze", "w2,b4"])],
+                         ids=["bce, adam", "cross-entropy, 3 classes, frozen"])
+def test_weights_typed_into_a_classifiers_page_give_what_its_explain_command_prints(browser_page, run, workdir, loss, labels, options):
+    """Every parameter of a classifier typed into its field: the loss, every gradient and every
+    parameter's update are what the explain command line the page shows prints (--format json)
+    on the weights and rows it saves."""
+    page = classifier_page(browser_page, run, workdir, loss, labels, *options)
+    names = page.evaluate("fwdbackPage.names")
+    for name, value in zip(names, np.random.default_rng(7).uniform(-1, 1, len(names)).tolist()):
+        page.get_by_label(name, exact=True).fill(repr(value))
+    save_weights_and_rows(page, workdir)
+    command = page.locator("#command-explain").inner_text().split()[2:]
+    explained = run(["explain", *command, "--format", "json"])
+    assert explained.exit_code == 0, explained.stderr
+    expected = json.loads(explained.stdout)
+    assert float(page.get_by_label("loss", exact=True).get_attribute("data-value")) == pytest.approx(expected["loss"], rel=TOL)
+    gradients = numbers(page, "#parameters td[aria-label^='dL/d']")
+    assert gradients == pytest.approx({f"dL/d{name}": value for name, value in expected["gradients"].items()}, rel=TOL, abs=TOL)
+    page.mouse.move(0, 0)  # clear of the figure, whose hover would show another parameter as a field's focus scrolls
+    for name in names:
+        page.get_by_label(name, exact=True).focus()
+        update = page.locator('#detail [data-role="update"]')
+        if name in expected["frozen"]:
+            assert "is frozen" in update.inner_text()
+        else:
+            after = float(update.locator(f"span[data-q='{name} after']").get_attribute("data-value"))
+            assert after == pytest.approx(expected["weights_after"][name], rel=TOL)
+    assert browser_page.requests == [] and browser_page.errors == []
+
+
 def test_the_arrow_keys_on_a_focused_edge_step_its_weight_and_everything_follows(browser_page, run, workdir):
     """Keyboard alone: Tab to an edge, ↑ adds 0.01, Page Down takes 0.1; the loss is network.py's
     at the weights the fields then hold."""
@@ -491,7 +525,8 @@ def test_train_from_here_is_the_command_line_the_page_shows_on_the_files_it_save
     assert browser_page.requests == [] and browser_page.errors == []
 
 
-@pytest.mark.parametrize("loss, labels", slow_after(1, [("bce", ("no", "yes")), ("cross-entropy", ("cat", "dog", "eel"))], unpack=True),
+@pytest.mark.slow
+@pytest.mark.parametrize("loss, labels", [("bce", ("no", "yes")), ("cross-entropy", ("cat", "dog", "eel"))],
                          ids=["bce", "cross-entropy, 3 classes"])
 def test_train_from_here_for_a_classifier_is_the_command_line_the_page_shows(browser_page, run, workdir, loss, labels):
     """A classifier's page: set a weight, save the weights and the rows (each row's class label),
@@ -663,6 +698,26 @@ def test_the_pages_command_lines_give_the_settings_the_run_differs_in_and_the_pa
     data = json.loads(re.search(r'<script id="fwdback-data" type="application/json">(.*?)</script>', html, re.S)[1])
     assert _flags(data["commands"]["explain"]) == explain
     assert _flags(data["commands"]["train"]) == train
+
+
+@pytest.mark.parametrize("loss, labels", [("bce", ("no", "yes")), ("cross-entropy", ("cat", "dog", "eel"))])
+def test_a_classifiers_page_carries_its_classes_and_its_command_lines_its_loss(run, workdir, loss, labels):
+    """A classifier's page data: its target column and sorted labels, its rows' targets as the loss
+    reads them (0/1, or one-hot), and command lines that name --loss and leave the output
+    activation to it (softmax is no --output-activation choice)."""
+    write_classes(workdir / "d.csv", tuple(reversed(labels)))
+    result = run(["train", "d.csv", "--features", "x1,x2", "--loss", loss, "--lr", "0.5", "--epochs", "3", "--tol", "0",
+                  "--no-standardize", "--report", "run.html", "--no-save", "-q"])
+    assert result.exit_code == 0, result.stderr
+    html = (workdir / "run.html").read_text()
+    data = json.loads(re.search(r'<script id="fwdback-data" type="application/json">(.*?)</script>', html, re.S)[1])
+    assert data["classes"] == {"column": "y", "labels": list(labels)}
+    file_labels = [line.rsplit(",", 1)[1] for line in (workdir / "d.csv").read_text().splitlines()[1:]]
+    index = [labels.index(label) for label in file_labels]
+    assert data["rows"]["y"] == (index if len(labels) == 2 else np.eye(len(labels))[index].tolist())
+    flags = {"--features": "x1,x2", "--lr": "0.5", "--no-standardize": "", "--loss": loss}
+    assert _flags(data["commands"]["explain"]) == flags
+    assert _flags(data["commands"]["train"]) == flags | {"--tol": "0"}
 
 
 def test_a_kept_epoch_after_edited_rows_is_the_run_on_its_rows_as_explain_of_the_saved_files(browser_page, run, workdir):

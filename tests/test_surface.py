@@ -321,7 +321,7 @@ def test_show_data_with_more_classes_than_the_network_has_names_the_file_and_col
     result = run(["show", *binary_weights, "--format", "svg", "--data", "rows.csv"])
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: rows.csv, column y:")
-    assert "it has 3 (a, b, c)" in result.stderr
+    assert "it has 3 classes (a, b, c)" in result.stderr
 
 
 # --- the run page ---------------------------------------------------------------------------
@@ -420,6 +420,22 @@ def test_the_pages_surface_moves_with_the_epoch_slider(browser_page, classifier_
     expected = circle_rows(40, 11, max(2, len(data["network"]["outputs"])))[1]
     classes = sorted(set(expected))
     assert points == [f"point k{classes.index(label)}" for label in expected]
+    # A row a person moves (and gives another class) on the live page moves its point: row 1 to (0.5, -0.25), class 1 (or 0).
+    moved = page.evaluate("""() => {
+      const page = window.fwdbackPage, y = page.data.rows.y[0];
+      page.X[0] = [0.5, -0.25];
+      page.data.rows.y[0] = Array.isArray(y) ? y.map((v, j) => (j === (y.indexOf(1) === 1 ? 0 : 1) ? 1 : 0)) : 1 - y;
+      page.rowsEdited();
+      const first = document.querySelector("svg.surface g.points circle");
+      return [first.getAttribute("cx"), first.getAttribute("cy"), first.getAttribute("class"), page.classOf(0),
+              document.querySelectorAll("svg.surface g.points circle").length];
+    }""")
+    low, high = (list(map(float, page.evaluate(f"document.querySelector('svg.surface').dataset.{name}").split())) for name in ("low", "high"))
+    frame = [float(page.evaluate(f"document.querySelector('svg.surface rect.frame').getAttribute('{a}')")) for a in ("x", "y", "width")]
+    x1 = low[0] + (float(moved[0]) - frame[0]) / frame[2] * (high[0] - low[0])
+    x2 = high[1] - (float(moved[1]) - frame[1]) / frame[2] * (high[1] - low[1])
+    assert (x1, x2) == pytest.approx((0.5, -0.25), abs=0.005 / frame[2] * max(high[0] - low[0], high[1] - low[1]))
+    assert moved[2] == f"point k{moved[3]}" and moved[3] != classes.index(expected[0]) and moved[4] == len(expected)
     assert browser_page.errors == [] and browser_page.requests == []
 
 

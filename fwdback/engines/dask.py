@@ -35,7 +35,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from ..classes import Classes, class_targets
-from ..data import labels_of
+from ..data import distinct_labels, labels_of
 from ..errors import ClusterError, FwdbackError, SchedulerAddressError
 from ..losses import LOSSES, Loss
 from ..network import Parameters, backward, forward, loss, loss_divisor
@@ -328,8 +328,7 @@ def _row_count(partition) -> int:
 
 def _distinct_labels(partition) -> np.ndarray:
     """A partition's distinct class labels as read, shape (d,)."""
-    labels = partition[1]
-    return np.unique(labels) if labels.dtype != object else np.array(list(set(labels.tolist())), dtype=object)
+    return distinct_labels(partition[1])
 
 
 def _with_targets(partition, classes: Classes, loss: Loss, text: bool, name: str, column: str):

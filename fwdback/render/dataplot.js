@@ -22,8 +22,8 @@
   const k = page.shape.k, X = page.X, rows = page.data.rows, g6 = page.g6;
   const POSITIVE = getComputedStyle(document.documentElement).getPropertyValue("--positive").trim() || "#2166ac";
   const NEGATIVE = getComputedStyle(document.documentElement).getPropertyValue("--negative").trim() || "#b35806";
-  /* A classifier's classes: their labels (sorted, as the run found them) and, for two inputs, the
-   * colours the decision surface (render/surface.py) gives them. */
+  /* A classifier's classes: their labels (sorted, as the run found them) and colours: for two inputs
+   * the decision surface's (render/surface.py), for one the figure's negative and positive. */
   const labels = !classifier ? [] : page.data.classes ? page.data.classes.labels
     : Array.from({ length: perClass ? page.shape.m : 2 }, function (v, c) { return c; });
   const surface = document.querySelector("svg.surface");
@@ -169,7 +169,7 @@
     const focused = document.activeElement && document.activeElement.getAttribute && document.activeElement.getAttribute("data-row");
     pointsLayer.innerHTML = "";
     X.forEach(function (x, r) {
-      const t = k !== 2 ? null : classifier ? { colour: classColour(y(r)), opacity: 1 } : tint(y(r));
+      const t = classifier ? { colour: classColour(y(r)), opacity: 1 } : k === 2 ? tint(y(r)) : null;
       const point = element("circle", { cx: px(x[0]).toFixed(1), cy: py(coordinate(r, axes[1])).toFixed(1), r: 5, tabindex: "0", role: "button",
                                         class: "point" + (r === chosen ? " chosen" : ""), "data-row": String(r + 1),
                                         "aria-label": "row " + (r + 1) + ": x1 = " + g6(x[0]) + (k === 2 ? ", x2 = " + g6(x[1]) : "") +

@@ -266,7 +266,7 @@ def _rows_section(page: dict) -> str:
     ys = ["y"] if len(outputs) == 1 else [f"y{j}" for j in range(1, len(outputs) + 1)]
     hats = [output.replace("yhat", "ŷ") for output in outputs]
     classes = page["classes"]  # a classifier's: its class label, its targets as the loss reads them, and yhat - y, dL/da times n
-    header = ["row", *network["inputs"], *([classes["column"]] if classes else []), *ys,
+    header = ["row", *network["inputs"], *(["class"] if classes else []), *ys,
               *([f"z{h}" for h in units] if activated else []), *(f"N{h}" for h in units), *hats,
               *(f"{hat} − {y}" if classes else f"{y} − {hat}" for y, hat in zip(ys, hats))]
     cells = "".join(f"<th>{html_text(name)}</th>" for name in header)

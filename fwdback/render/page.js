@@ -536,8 +536,15 @@
     const p = place(name);
     const b = edited.at.back;
     if (p.output !== undefined) {
-      if (b.dYhat_dA === null) { return ""; }
       const o = p.output;
+      if (classes) {  /* a classifier's: the cancellation, dL/da = (yhat - y)/d(n) */
+        const yhat = edited.at.fwd.Yhat[o][0], y = Y[o][0];
+        return '<p class="formula" data-role="factors">row 1: ' + d("L", sym(outputSym(o), "1")) + " = (" + sym(net.outputs[o], "1") + " − " +
+          sym(net.outputs.length > 1 ? "y" + (o + 1) : "y", "1") + ")/" + data.loss_divisor + " = (" + factor(yhat) + " − " + factor(y) + ")/" +
+          g6(M.divisor(data.plan.loss, X.length)) + " = " + g6(b.dL_dA[o][0]) + " (the loss's derivative times the " + net.output_activation +
+          "'s cancel to this)</p>";
+      }
+      if (b.dYhat_dA === null) { return ""; }
       return '<p class="formula" data-role="factors">row 1: ' + d("L", sym(outputSym(o), "1")) + " = " + d("L", sym(net.outputs[o], "1")) + " · " +
         net.output_activation + "′(" + sym(outputSym(o), "1") + ") = " + factor(b.dL_dYhat[o][0]) + "·" + factor(b.dYhat_dA[o][0]) +
         " = " + g6(b.dL_dA[o][0]) + "</p>";

@@ -5,7 +5,9 @@
  * person sets or trains). The colours as render/surface.py paints them: a cell in its likeliest
  * class's colour (its class "k0", "k1", ..., which the scheme's style colours) at opacity
  * (P - 1/q) / (1 - 1/q); a unit's cell blue where N > 0, orange where N < 0, at opacity |N| over
- * the unit's largest |N| on the plane. */
+ * the unit's largest |N| on the plane. On a live page the points follow the page's rows as a
+ * person edits them (dataplot.js): at most MOST_POINTS of them, evenly spaced, as render/surface.py
+ * draws them, those that lie on the plane. */
 (function () {
   "use strict";
   const page = window.fwdbackPage;
@@ -35,16 +37,54 @@
   });
   const unitGrid = units.length ? centres(Math.round(Math.sqrt(units[0].cells.length))) : null;
 
+  const SVG = "http://www.w3.org/2000/svg", MOST_POINTS = 2000;
+  const frame = figure.querySelector("rect.frame");
+  const left = Number(frame.getAttribute("x")), top = Number(frame.getAttribute("y")), size = Number(frame.getAttribute("width"));
+  const pointsGroup = figure.querySelector("g.points");
+  const radius = pointsGroup.firstElementChild ? pointsGroup.firstElementChild.getAttribute("r") : "4";
+  let drawnRows = null;  /* what the points show: the rows' coordinates and classes, as text */
+
+  /* The rows as points, where they changed since they were drawn: each in its class's colour and ring (the key's). */
+  function drawPoints() {
+    const X = page.X;
+    const rows = X.map(function (x, r) { return x[0] + " " + x[1] + " " + page.classOf(r); }).join(";");
+    if (drawnRows === null) { drawnRows = rows; }  /* render/surface.py drew the run's rows */
+    if (rows === drawnRows) { return; }
+    drawnRows = rows;
+    const count = Math.min(X.length, MOST_POINTS), chosen = [];
+    for (let i = 0; i < count; i++) {
+      const r = count === 1 ? 0 : Math.round(i * (X.length - 1) / (count - 1));
+      if (chosen[chosen.length - 1] !== r) { chosen.push(r); }
+    }
+    pointsGroup.textContent = "";
+    chosen.forEach(function (r) {
+      const x = X[r], j = page.classOf(r);
+      if (x[0] < low[0] || x[0] > high[0] || x[1] < low[1] || x[1] > high[1]) { return; }
+      const key = figure.querySelector("g.key rect.k" + j);
+      const point = document.createElementNS(SVG, "circle");
+      point.setAttribute("class", "point k" + j);
+      point.setAttribute("cx", (left + (x[0] - low[0]) / (high[0] - low[0]) * size).toFixed(2));
+      point.setAttribute("cy", (top + (high[1] - x[1]) / (high[1] - low[1]) * size).toFixed(2));
+      point.setAttribute("r", radius);
+      point.setAttribute("fill", key.getAttribute("fill"));
+      point.setAttribute("stroke", key.getAttribute("stroke"));
+      point.setAttribute("data-class", String(j));
+      pointsGroup.appendChild(point);
+    });
+  }
+
   /* Each class's probability at every point: [1 - yhat, yhat] for a sigmoid output, the softmax's outputs else. */
   function probabilities(Yhat) {
     return Yhat.length === 1 ? [Yhat[0].map(function (p) { return 1 - p; }), Yhat[0]] : Yhat;
   }
+  /* A cell's colour and opacity, each set only where it changed: a style recomputed for every cell at every epoch would slow the slider. */
   function paint(rect, kind, colour, strength) {
-    rect.setAttribute("class", kind);
-    rect.setAttribute("fill", colour);
-    rect.setAttribute("fill-opacity", Math.min(Math.max(strength, 0), 1).toFixed(4));
+    const opacity = Math.min(Math.max(strength, 0), 1).toFixed(4);
+    if (rect.getAttribute("class") !== kind) { rect.setAttribute("class", kind); rect.setAttribute("fill", colour); }
+    if (rect.getAttribute("fill-opacity") !== opacity) { rect.setAttribute("fill-opacity", opacity); }
   }
   function draw() {
+    if (page.live && page.classOf) { drawPoints(); }
     const w = page.weights();
     const P = probabilities(M.forward(page.shape, w, fieldGrid).Yhat);
     const q = P.length;

@@ -73,7 +73,7 @@ def classification_tables(evaluation, labels: tuple, model: str, source: str) ->
     by_class = Table(
         cells("class", "precision", "recall", "F1", "support", *(f"predicted {name}" for name in names)),
         tuple(cells(name, f"{p:.6f}", f"{r:.6f}", f"{f:.6f}", str(s), *map(str, counts)) for name, p, r, f, s, counts in
-              zip(names, scores.precision, scores.recall, scores.f1, scores.support, scores.confusion)),
+              zip(names, scores.precision, scores.recall, scores.f1, scores.support, scores.confusion_matrix)),
         ("left", *["right"] * (4 + len(names))),
         f"{model} on {source}, by true class",
         "predicted j: the confusion matrix's counts; a share of no rows is 0",
@@ -86,7 +86,7 @@ _CLASS_PREDICTORS = ("model", "majority")
 
 def write_classification_csv(stream, evaluation, labels: tuple) -> None:
     """predictor,score,class,predicted,value: one row per score, full precision: accuracy and
-    log_loss (no class), precision, recall, f1 and support (by class), confusion (rows of `class`
+    log_loss (no class), precision, recall, f1 and support (by class), confusion_matrix (rows of `class`
     predicted as `predicted`), for the model and the majority baseline."""
     stream.write(csv_line(["predictor", "score", "class", "predicted", "value"]))
     for key in _CLASS_PREDICTORS:
@@ -96,14 +96,14 @@ def write_classification_csv(stream, evaluation, labels: tuple) -> None:
         for name in ("precision", "recall", "f1", "support"):
             for label, value in zip(labels, getattr(scores, name)):
                 stream.write(csv_line([key, name, label, "", repr(value)]))
-        for label, counts in zip(labels, scores.confusion):
+        for label, counts in zip(labels, scores.confusion_matrix):
             for predicted, count in zip(labels, counts):
-                stream.write(csv_line([key, "confusion", label, predicted, repr(count)]))
+                stream.write(csv_line([key, "confusion_matrix", label, predicted, repr(count)]))
 
 
 def classification_document(evaluation, labels: tuple, model: str, dataset) -> dict:
     """Everything of a classifier's evaluation as JSON-ready data: each score by class in the
-    order of "classes"; "confusion" by true class, then predicted class."""
+    order of "classes"; "confusion_matrix" by true class, then predicted class."""
     return {
         "data": dataset.source,
         "model": model,

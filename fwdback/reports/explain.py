@@ -24,6 +24,10 @@ from ..sections import Block, Code, Equations, Heading, Paragraph, Strong, Table
 SUM_TERMS = 3
 # A mini-batch's row numbers are listed up to this many, then "...".
 LISTED_ROWS = 20
+# A classifier's side in numbers, recomputed from its printed numbers (6 digits), gives its value
+# to this relative error; where a difference near 1 or a log near 0 would lose more, it is written
+# another way (1 - yhat by its own value, log(1 - q) by the complement q).
+RECOMPUTED = 1e-4
 FROZEN = Raw("frozen: kept", r"\text{frozen: kept}", "<mtext>frozen: kept</mtext>")
 
 
@@ -81,7 +85,7 @@ def _opening(worked: WorkedEpoch, features, targets: tuple[str, ...], source: st
             "activation's slope ", equation(Partial(Sym("Nh"), Sym("zh")), _slope(worked.act, "h")), ".",
         )))
     if worked.classifies:
-        blocks.append(Paragraph(_link_note(worked)))
+        blocks.append(Paragraph(_link_note(worked, classes)))
     elif worked.out_activated:
         yhat, a = ("yhatj", "aj") if worked.m > 1 else ("yhat", "a")
         where = (" goes into output ", Sym("j")) if worked.m > 1 else (" goes into the output",)
@@ -111,13 +115,14 @@ def _class_mapping(worked: WorkedEpoch, features, target: str, classes: tuple) -
                 *which, " (its classes in sorted order).")
 
 
-def _link_note(worked: WorkedEpoch) -> Text:
+def _link_note(worked: WorkedEpoch, classes: tuple | None) -> Text:
     """What a classifier's output is: the logit a goes in, a probability comes out."""
     if worked.loss_convention.binary:
+        second = () if classes is None else (Code(str(classes[1])), ", ")
         return text(
             "The output applies the sigmoid: ", Sym("a"), ", the logit, is what goes into the output and ",
             equation(Sym("yhat"), Call(worked.out_act, Sym("a"))), " what comes out, the probability that the row is of "
-            "the second class (", equation(Sym("y"), Num(1)), "). Its slope and the loss's derivative cancel: ",
+            "the second class (", *second, equation(Sym("y"), Num(1)), "). Its slope and the loss's derivative cancel: ",
             equation(grad("a", "i"), _combined(worked)), ", worked out in section 3.",
         )
     return text(
@@ -129,12 +134,32 @@ def _link_note(worked: WorkedEpoch) -> Text:
     )
 
 
-def _combined(worked: WorkedEpoch, j: str = "", numbers: tuple[float, float] | None = None) -> Expr:
+def _combined(worked: WorkedEpoch, j: str = "") -> Expr:
     """A classifier's dL/da, the loss's derivative and the link's slope in one: (yhat_i - y_i)/n,
-    for output `j` ("", "j", "1"...); with `numbers` (yhat, y), those plugged in (n's value too)."""
-    if numbers is None:
-        return Frac(Sub(Sym(f"yhat{j}", "i"), Sym(f"y{j}", "i")), Sym("n"))
-    return Frac(Sub(Num(numbers[0]), Num(numbers[1])), Num(worked.n))
+    for output `j` ("", "j", "l")."""
+    return Frac(Sub(Sym(f"yhat{j}", "i"), Sym(f"y{j}", "i")), Sym("n"))
+
+
+def _combined_numbers(worked: WorkedEpoch, yhat: float, y: float, value: float) -> list[Expr]:
+    """(yhat - y)/n with one row's numbers, then its value; with yhat - y's own value between
+    them where yhat's printed digits lose it (yhat = 0.999979 of y = 1: 1 - yhat = 2.09369e-05)."""
+    n = Num(worked.n)
+    sides = [Frac(Sub(Num(yhat), Num(y)), n)]
+    if not _printed_digits_hold(float(number(yhat)) - y, yhat - y):
+        sides.append(Frac(Num(yhat - y), n))
+    return [*sides, Num(value)]
+
+
+def _difference(a: float, b: float) -> Expr:
+    """(a - b) with the numbers, or its value where their printed digits lose it (1 - 0.99996)."""
+    if _printed_digits_hold(float(number(a)) - float(number(b)), a - b):
+        return Paren(Sub(Num(a), Num(b)))
+    return Paren(Num(a - b))
+
+
+def _printed_digits_hold(from_printed: float, exact: float) -> bool:
+    """Whether a value recomputed from printed numbers is the exact one to RECOMPUTED."""
+    return abs(from_printed - exact) <= RECOMPUTED * abs(exact)
 
 
 def network_description(worked: WorkedEpoch) -> str:
@@ -366,14 +391,22 @@ def _loss_term(worked: WorkedEpoch, row: int):
         y, p = worked.Y[0, row], P[0]
         named = Neg(Paren(add(mul(Sym("y"), Log(Sym("yhat"))), mul(Paren(Sub(Num(1), Sym("y"))), Log(Sub(Num(1), Sym("yhat")))))))
         if 0 < p < 1:
-            plugged = Neg(Paren(add(mul(Num(y), Log(Num(p))), mul(Num(1 - y), Log(Num(1 - p))))))
+            plugged = Neg(Paren(add(mul(Num(y), _log_of(p, 1 - p)), mul(Num(1 - y), _log_of(1 - p, p)))))
             return equation(named, plugged, value, note=label)
         return equation(named, _from_logits(worked, row), value, note=_rounded(worked, row, label))
     c = worked.classes[row]
     chosen = worked.outputs[c]
     if P[c] > 0:
-        return equation(Neg(Log(Sym(chosen))), Neg(Log(Num(P[c]))), value, note=label)
+        return equation(Neg(Log(Sym(chosen))), Neg(_log_of(P[c], 1 - P[c])), value, note=label)
     return equation(Neg(Log(Sym(chosen))), _from_logits(worked, row), value, note=_rounded(worked, row, label))
+
+
+def _log_of(probability: float, complement: float) -> Expr:
+    """log(p) with p's number; log(1 - q) with its complement q's where p's printed digits lose
+    its log (p = 0.999979, whose log is -2.09376e-05: log(1 - 2.09374e-05))."""
+    if _printed_digits_hold(np.log(float(number(probability))), np.log(probability)):
+        return Log(Num(probability))
+    return Log(Sub(Num(1), Num(complement)))
 
 
 def _rounded(worked: WorkedEpoch, row: int, label: Raw) -> Raw:
@@ -494,7 +527,7 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int, classes: tuple | None) -
     n = Num(worked.n)
     if worked.loss_convention.binary:
         p, y = P[0], Y[0]
-        combined = [_combined(worked, numbers=(p, y)), Num(dA[0])]
+        combined = _combined_numbers(worked, p, y, dA[0])
         if not worked.separable[row]:
             note = (" ", Sym("yhat"), " rounds to ", "1" if p >= 1 else "0", " in float64 (", equation(Sym("a"),
                     Num(worked.forward.A[0, row])), "), so ", Frac(Sub(Num(1), Sym("y")), Sub(Num(1), Sym("yhat"))) if p >= 1
@@ -512,7 +545,7 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int, classes: tuple | None) -
     c = worked.classes[row]
     out = worked.outputs[c]
     label = (*_class_of_row(classes, c, equation(Sym("c"), Num(c + 1))), ", ")
-    combined = [equation(grad(a), _combined(worked, numbers=(P[l], Y[l])), Num(dA[l])) for l, a in enumerate(worked.into_outputs)]
+    combined = [equation(grad(a), *_combined_numbers(worked, P[l], Y[l], dA[l])) for l, a in enumerate(worked.into_outputs)]
     if not worked.separable[row]:
         note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(seq(Frac(Num(1), n), Frac(Num(1), Sym(out))))),
                 " divides by 0 and ", Sym(out), "'s slopes are 0: taken apart, the two factors are no numbers "
@@ -522,8 +555,8 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int, classes: tuple | None) -
     lines = [equation(grad(out), Neg(seq(Frac(Num(1), n), Frac(Num(1), Num(P[c])))), Num(dyhat))]
     for l, a in enumerate(worked.into_outputs):
         slope = Partial(Sym(out), Sym(a))
-        lines.append(equation(grad(a), mul(grad(out), slope), mul(Num(dyhat), Num(P[c]), Paren(Sub(Num(float(c == l)), Num(P[l])))),
-                              _combined(worked, numbers=(P[l], Y[l])), Num(dA[l])))
+        lines.append(equation(grad(a), mul(grad(out), slope), mul(Num(dyhat), Num(P[c]), _difference(float(c == l), P[l])),
+                              *_combined_numbers(worked, P[l], Y[l], dA[l])))
     return lines, (*label, equation(Sym(out), Num(P[c])), "; ", Sym("yj"), " = 0 for every other ", Sym("j"),
                    ", whose terms are 0.")
 

@@ -22,7 +22,7 @@ def explain_document(worked: WorkedEpoch, features, target="y", classes: tuple |
     "dyhat_da" for the sigmoid or the softmax's Jacobian "dyhat{j}_da{l}" for every j and l, then
     their product "dL_da" (dL_da1, ...) = (yhat - y)/n. Where a probability they divide by rounds
     to 0 or 1, "factors_finite" is false and dL_dyhat is null: only the product is a number.
-    "classes" are a classifier's labels in its outputs' order (None for a regressor's document).
+    A classifier's document has its "classes", the labels in its outputs' order (where given).
     """
     rows = _document_rows(worked)
     batch = None
@@ -30,7 +30,7 @@ def explain_document(worked: WorkedEpoch, features, target="y", classes: tuple |
         batch = {"size": worked.batch_size, "rows": worked.row_numbers.tolist(),
                  "first_of_epoch": worked.epoch if worked.step == 1 else None,
                  "step": worked.step, "steps": worked.steps, "shuffled": worked.shuffle}
-    return {
+    document = {
         "epoch": worked.epoch,
         "step": worked.step,
         "steps": worked.steps,
@@ -44,7 +44,6 @@ def explain_document(worked: WorkedEpoch, features, target="y", classes: tuple |
         "output_activation": worked.output_activation,
         "bias": worked.params.bias,
         "loss_convention": worked.convention,
-        "classes": None if classes is None else list(classes),
         "derivative_factor": worked.factor,
         "standardized": worked.scaling is not None,
         "scaling": None if worked.scaling is None else worked.scaling.as_dict(tuple(features), target),
@@ -60,6 +59,7 @@ def explain_document(worked: WorkedEpoch, features, target="y", classes: tuple |
         "weights_after": worked.new_params.as_dict(),
         "loss_after": worked.loss_after,
     }
+    return document if classes is None else document | {"classes": list(classes)}
 
 
 def _document_rows(worked: WorkedEpoch) -> list[dict]:
