@@ -1649,6 +1649,8 @@ def _exercise(options: dict):
              and context.get_parameter_source(param.name) not in (None, click.core.ParameterSource.DEFAULT)
              for word in _option_words(param, context.params[param.name])]
     _echo_notes(setup.notes, False)
+    target = setup.dataset.target
+    columns = (tuple(setup.dataset.features), (target,) if isinstance(target, str) else tuple(target))
     with output_directory(output_dir), Outputs({"DATA": options["data"]}) as outputs:
         for variant in drawn:
             command = shlex.join(["fwdback", "exercise", options["data"], *given, "--seed", str(variant.seed),
@@ -1656,10 +1658,9 @@ def _exercise(options: dict):
             if extension == "json":
                 texts = (json_text({"seed": variant.seed, "command": command, "rows": variant.row_numbers.tolist(),
                                     "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
-            elif extension == "html":
-                texts = (sheet_page(sheet(variant, command)), sheet_page(key(variant, command)))
             else:
-                texts = (markdown(sheet(variant, command)), markdown(key(variant, command)))
+                view = sheet_page if extension == "html" else markdown
+                texts = (view(sheet(variant, command, *columns)), view(key(variant, command, *columns)))
             for name, text in zip(("sheet", "key"), texts):
                 file = outputs.file(os.path.join(output_dir, f"{name}-{variant.seed}.{extension}"), "--output-dir",
                                     example=f"{name}-0.{extension}")

@@ -207,3 +207,10 @@ def test_a_classifier_s_exercise_asks_for_its_probabilities_and_its_loss(run, wo
     # the mean binary cross-entropy of the labels 0, 1, 1, by hand
     expected = -(np.log(1 - p[0]) + np.log(p[1]) + np.log(p[2])) / 3
     assert abs(key["L"]["value"] - expected) <= FLOAT_SLACK
+
+
+def test_a_sheet_says_which_of_data_s_columns_x1_and_y_are(run, workdir):
+    (workdir / "prices.csv").write_text("a,b,c,price\n0.1,0.2,0.3,1\n0.4,0.5,0.6,2\n")
+    result = run(["exercise", "prices.csv", "--features", "a,b,c", "--target", "price", "--output-dir", "out"])
+    assert result.exit_code == 0, result.stderr
+    assert "In DATA's columns: x1 is `a`, x2 is `b`, x3 is `c`, y is `price`." in (workdir / "out" / "sheet-0.md").read_text()

@@ -20,6 +20,23 @@ def _number(value: float) -> str:
     return repr(float(value)) if len(repr(float(value))) <= 10 else f"{value:.6g}"
 
 
+def _columns(exercise: Exercise, features: tuple[str, ...], target: tuple[str, ...]) -> list[Block]:
+    """Which of DATA's columns x1.. and y (y1.. for several targets) are, where their names are not the
+    symbols themselves; a softmax classifier's y1.. are its classes' 0/1 indicators, not columns."""
+    symbols = [f"x{l}" for l in range(1, len(features) + 1)]
+    columns = list(features)
+    if len(target) == exercise.params.n_outputs:
+        symbols += ["y"] if len(target) == 1 else [f"y{j}" for j in range(1, len(target) + 1)]
+        columns += target
+    pairs = [(symbol, column) for symbol, column in zip(symbols, columns) if symbol != column]
+    if not pairs:
+        return []
+    parts: list = ["In DATA's columns: "]
+    for number, (symbol, column) in enumerate(pairs):
+        parts += [", " if number else "", f"{symbol} is ", Code(column)]
+    return [Paragraph(text(*parts, "."))]
+
+
 def _setting(exercise: Exercise) -> list[Block]:
     params, spec = exercise.params, LOSSES[exercise.convention]
     act, out = ACTIVATIONS[params.activation], ACTIVATIONS[params.output_activation]
@@ -47,23 +64,26 @@ def _setting(exercise: Exercise) -> list[Block]:
     return blocks
 
 
-def sheet(exercise: Exercise, command: str) -> list[Block]:
-    """The exercise sheet: the setting and the quantities to find, blank. `command` regenerates it."""
+def sheet(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...]) -> list[Block]:
+    """The exercise sheet: the setting and the quantities to find, blank. `command` regenerates it;
+    `features` and `target` are DATA's names of x1.. and y (or y1..)."""
     questions = Table(header=cells("", "find", "your answer"),
                       rows=tuple(cells(str(number), q.name, "") for number, q in enumerate(exercise.questions, 1)),
                       align=("right", "left", "left"))
-    return [Heading(f"Exercise (variant {exercise.seed})", level=1), *_setting(exercise), Heading("Find"), questions,
+    return [Heading(f"Exercise (variant {exercise.seed})", level=1), *_setting(exercise), *_columns(exercise, features, target),
+            Heading("Find"), questions,
             Paragraph(text("Regenerate this variant: ", Code(command)))]
 
 
-def key(exercise: Exercise, command: str) -> list[Block]:
+def key(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...]) -> list[Block]:
     """The answer key: every quantity with its formula, exact value, rounded value and tolerance."""
     worked = [q for q in exercise.quantities if q.kind != "given"]
     table = Table(header=cells("quantity", "asked", "formula", "value", "rounded", "tolerance"),
                   rows=tuple(cells(q.name, "yes" if q.kind in exercise.asked else "", q.formula, f"{q.value:.6g}",
                                    "" if q.rounded is None else _number(q.rounded), f"{q.tolerance:.2g}") for q in worked),
                   align=("left", "left", "left", "right", "right", "right"))
-    return [Heading(f"Answer key (variant {exercise.seed})", level=1), *_setting(exercise), Heading("Answers"), table,
+    return [Heading(f"Answer key (variant {exercise.seed})", level=1), *_setting(exercise), *_columns(exercise, features, target),
+            Heading("Answers"), table,
             Paragraph(text("Regenerate this variant: ", Code(command)))]
 
 
