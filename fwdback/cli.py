@@ -1688,13 +1688,14 @@ def _option_words(param, value) -> list[str]:
 Examples:
   fwdback grade sheets/key-100.json answers.csv
   fwdback grade key.json answers.csv --format csv > gradebook.csv
-  fwdback grade key.json answers.csv --format json | jq '.totals'"""
+  fwdback grade key.json answers.csv --format json | jq '.totals'
+  printf 'student,quantity,value\nann,L,10.89\n' | fwdback grade key.json -"""
 )
 @click.argument("key_path", metavar="KEY", callback=_path)
 @click.argument("answers_path", metavar="ANSWERS", callback=_path)
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the marks and totals; csv: student,quantity,value,mark,reason per answer; json: answers and totals.")
 def grade(key_path, answers_path, output_format):
-    """Mark a class's ANSWERS (a CSV of student,quantity,value) against KEY (an exercise's key-<seed>.json).
+    """Mark a class's ANSWERS (a CSV of student,quantity,value; - for stdin) against KEY (an exercise's key-<seed>.json).
 
     An answer is correct within the key's tolerance; consistent when it follows, within
     tolerance, from the student's own earlier answers (an earlier slip carried forward
@@ -1713,13 +1714,20 @@ def _grade(key_path, answers_path, output_format):
     from .outputs import Stdout, json_text
     from .reports.exercise import grades, grades_csv, grades_document
 
+    if key_path == answers_path == "-":
+        raise click.UsageError("KEY and ANSWERS cannot both be stdin; give the key's path")
     texts = {}
-    for path, error in ((key_path, lambda problem: KeyFileError(path, problem)), (answers_path, lambda problem: AnswersError(path, None, problem))):
+    for path, error in ((key_path, KeyFileError), (answers_path, lambda path, problem: AnswersError(path, None, problem))):
         try:
-            with open(path, encoding="utf-8") as file:
-                texts[path] = file.read()
-        except (OSError, ValueError) as problem:
-            raise error(path_problem(problem) if isinstance(problem, OSError) else "is not UTF-8 text") from None
+            if path == "-":
+                texts[path] = sys.stdin.buffer.read().decode("utf-8-sig")
+            else:
+                with open(path, encoding="utf-8-sig") as file:  # a spreadsheet's CSV may start with a byte-order mark
+                    texts[path] = file.read()
+        except OSError as problem:
+            raise error(path, path_problem(problem)) from None
+        except ValueError:
+            raise error(path, "is not UTF-8 text; save it as UTF-8") from None
     try:
         document = json.loads(texts[key_path])
     except ValueError as problem:

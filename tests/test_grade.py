@@ -100,3 +100,14 @@ def test_a_key_that_is_not_one_is_refused(run, workdir):
     assert result.exit_code == 1 and "N1[1]'s formula uses w1, which the key does not list" in result.stderr
     result = run(["grade", "missing.json", "answers.csv"])
     assert result.exit_code == 1 and result.stderr.startswith("Error: missing.json: no such file")
+
+
+def test_answers_from_stdin_or_with_a_byte_order_mark_are_read(run, workdir, key):
+    answers = f"student,quantity,value\nann,L,{key['L']['value']!r}\n"
+    (workdir / "answers.csv").write_bytes(b"\xef\xbb\xbf" + answers.encode())  # as a spreadsheet saves it
+    for arguments, stdin in ((["answers.csv"], None), (["-"], answers)):
+        result = run(["grade", "key.json", *arguments, "--format", "csv"], input=stdin)
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.splitlines()[1].endswith(",correct,")
+    result = run(["grade", "-", "-"], input=answers)
+    assert result.exit_code == 2 and "KEY and ANSWERS cannot both be stdin" in result.stderr
