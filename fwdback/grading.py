@@ -23,7 +23,8 @@ MARKS = ("correct", "consistent", "wrong")
 
 @dataclass(frozen=True)
 class KeyEntry:
-    """One quantity of a key: `formula` "" for a given; `asked` whether the sheet asks for it."""
+    """One quantity of a key: `formula` "" for a given; `asked` whether the sheet asks for it (a key
+    without "asked" asks for every quantity that is not of the "kind" "given")."""
 
     quantity: str
     value: float
@@ -63,7 +64,7 @@ def key_entries(document, source: str) -> dict[str, KeyEntry]:
             raise KeyFileError(source, f"entry {position} ({item['quantity']}): \"formula\" must be text and \"tolerance\" "
                                        "a number of at least 0")
         entries[item["quantity"]] = KeyEntry(item["quantity"], value, half_unit(value, 3) if tolerance is None else float(tolerance),
-                                             formula, bool(item.get("asked", bool(formula))))
+                                             formula, bool(item.get("asked", item.get("kind") != "given")))
     for entry in entries.values():
         missing = [name for name in dependencies(entry.formula) if name not in entries]
         if missing:

@@ -111,3 +111,14 @@ def test_answers_from_stdin_or_with_a_byte_order_mark_are_read(run, workdir, key
         assert result.stdout.splitlines()[1].endswith(",correct,")
     result = run(["grade", "-", "-"], input=answers)
     assert result.exit_code == 2 and "KEY and ANSWERS cannot both be stdin" in result.stderr
+
+
+def test_a_key_of_quantities_and_values_alone_marks_correct_or_wrong(run, workdir):
+    # N1[1] = 0.5 within half a unit of its 3rd significant digit (0.0005) is correct
+    (workdir / "key.json").write_text('[{"quantity": "N1[1]", "value": 0.5}, {"quantity": "L", "value": 2.25}]')
+    (workdir / "answers.csv").write_text("student,quantity,value\nann,N1[1],0.5004\nann,L,2.3\n")
+    result = run(["grade", "key.json", "answers.csv", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [answer["mark"] for answer in document["answers"]] == ["correct", "wrong"]
+    assert document["totals"] == [{"student": "ann", "points": 1, "of": 2}]
