@@ -13,12 +13,11 @@ A student's total counts the correct and consistent answers of the quantities th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .errors import KeyFileError
 from .worksheet import FormulaError, dependencies, evaluate, half_unit
-
-MARKS = ("correct", "consistent", "wrong")
 
 
 @dataclass(frozen=True)
@@ -69,11 +68,16 @@ def key_entries(document, source: str) -> dict[str, KeyEntry]:
         missing = [name for name in dependencies(entry.formula) if name not in entries]
         if missing:
             raise KeyFileError(source, f"{entry.quantity}'s formula uses {missing[0]}, which the key does not list")
+        if entry.formula:
+            try:
+                evaluate(entry.formula, {name: entries[name].value for name in dependencies(entry.formula)})
+            except FormulaError as error:
+                raise KeyFileError(source, f"{entry.quantity}: {error}") from None
     return entries
 
 
 def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def grade(key: dict[str, KeyEntry], answers: list[Answer]) -> tuple[list[Mark], dict[str, tuple[int, int]]]:
@@ -116,10 +120,7 @@ def _mark(key: dict[str, KeyEntry], own: dict[str, float], answer: Answer) -> Ma
                 upstream.formula, {dep: value_of(dep) for dep in dependencies(upstream.formula)})
         return carried[name]
 
-    try:
-        recomputed = evaluate(entry.formula, {dep: value_of(dep) for dep in dependencies(entry.formula)})
-    except FormulaError:
-        recomputed = float("nan")
+    recomputed = evaluate(entry.formula, {dep: value_of(dep) for dep in dependencies(entry.formula)})
     slips = [name for name in _upstream(key, entry) if name in own and not _right(key[name], own[name])]
     if slips and abs(answer.value - recomputed) <= entry.tolerance + half_unit(recomputed, 3):
         return marked("consistent", f"follows from your {', '.join(slips)}: {entry.formula} = {recomputed:.6g}")
@@ -169,8 +170,8 @@ def read_answers(text: str, source: str, key: dict[str, KeyEntry]) -> list[Answe
         try:
             number = float(value)
         except ValueError:
-            number = float("nan")
-        if number != number or abs(number) == float("inf"):
+            number = math.nan
+        if not math.isfinite(number):
             raise AnswersError(source, row, f"column value: {value!r} is not a number; write it as 0.35 or -1.2e-3")
         if (student, quantity) in seen:
             raise AnswersError(source, row, f"{student} answers {quantity} again (first on row {seen[student, quantity]}); "

@@ -45,7 +45,7 @@ def hand(digits: int | None, activation: str = "identity") -> dict[str, Decimal]
     """Every quantity of the epoch by name, the 3-2-1 network with mse over the two rows."""
     with localcontext() as context:
         context.prec = 40
-        r = lambda value: _round(value, digits)  # noqa: E731
+        r = lambda value: _round(value, digits)
         w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, b3 = (D(v) for v in W)
         x, y, eta, n = [[D(v) for v in row] for row in X], [D(v) for v in Y], D(ETA), 2
         q: dict[str, Decimal] = {}

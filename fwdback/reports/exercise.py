@@ -10,9 +10,9 @@ the float (the givens are short: 0.35) or to 6 significant digits (the key's exa
 from __future__ import annotations
 
 from ..activations import ACTIVATIONS
+from ..grading import Mark
 from ..losses import LOSSES
 from ..sections import Block, Code, Heading, Paragraph, Table, cells, text
-from ..grading import Mark
 from ..worksheet import Exercise
 
 
