@@ -1579,14 +1579,11 @@ def _model_view(model, output_format: str, rows=None) -> str:
     return model_text(model)
 
 
-def _kinds(ctx, param, value):
-    from .worksheet import KINDS
-
-    kinds = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
-    unknown = [kind for kind in kinds if kind not in KINDS]
-    if unknown or not kinds:
-        raise click.BadParameter(f"{unknown[0] if unknown else value!r} is not a kind of quantity; give some of {','.join(KINDS)}")
-    return kinds
+def _asked(ctx, param, value):
+    asked = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    if not asked:
+        raise click.BadParameter("give kinds of quantity (forward,loss,...) or quantities (N1[1],dL/dw1), separated by commas")
+    return asked
 
 
 _EXERCISE_FORMATS = {"md": "md", "markdown": "md", "html": "html", "json": "json"}
@@ -1598,6 +1595,7 @@ Examples:
   fwdback exercise sample_data/linear.csv --variants 30 --seed 100 --output-dir sheets
   fwdback exercise data.csv --rows 2 --digits 2 --round 4 --format html --output-dir sheets
   fwdback exercise data.csv --ask forward,loss --activation tanh --output-dir sheets
+  fwdback exercise data.csv --rows 2 --ask "yhat[1],L,dL/dw1,w1'" --output-dir sheets
   fwdback exercise labels.csv --loss bce --target label --format json --output-dir keys
   jq -r '.[] | select(.asked) | .quantity' sheets/key-100.json"""
 )
@@ -1609,7 +1607,7 @@ Examples:
 @click.option("--rows", type=click.IntRange(min=1), metavar="R", help="Each variant works on R of DATA's rows, drawn by its seed (default: all rows).")
 @click.option("--digits", type=click.IntRange(min=0, max=6), default=2, show_default=True, metavar="D", help="Round the starting weights and the rows' numbers to D decimal places: short numbers to work with.")
 @click.option("--round", "round_digits", type=click.IntRange(min=1, max=15), metavar="R", help="Students round every intermediate to R significant digits: the key gives the value worked that way too, and a tolerance that accepts both.")
-@click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_kinds, metavar="KINDS", help="What the sheet asks for: some of forward,loss,output-gradients,hidden-gradients,updates.")
+@click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
 @click.option("--lr", type=float, default=0.1, show_default=True, callback=_positive_finite, help="Learning rate eta of the step the sheet asks for.")
 @click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style) or json (the key fwdback grade reads).")
 @click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing).")

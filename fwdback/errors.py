@@ -637,3 +637,18 @@ class NoLivelyVariant(FwdbackError, ValueError):
     def message(self, name=python_name) -> str:
         return (f"seeds {self.first_seed} to {self.first_seed + self.tried - 1} all give dull exercises (the last: "
                 f"{self.reason}); try other data or --rows, another --activation, or more --digits")
+
+
+class UnknownQuantity(RunConflict):
+    """A quantity asked for (exercise's ask) that the network's epoch does not have: `name`, with
+    `example`, one it has, to show how they are spelled."""
+
+    def __init__(self, name: str, example: str):
+        self.name, self.example = name, example
+        super().__init__(name, example)
+
+    def message(self, name=python_name) -> str:
+        from .worksheet import KINDS
+
+        return (f"{name('ask')}: {self.name!r} is neither a kind of quantity ({', '.join(KINDS)}) nor a quantity of "
+                f"this network's epoch, such as {self.example}")

@@ -309,7 +309,7 @@ def dull(quantities: list[Quantity], params: Parameters) -> str | None:
 class Exercise:
     """One variant: the seed that draws it, its rows (row_numbers : shape (n,), 1-based in the data
     file; X : shape (n, k), y : shape (n,) or (n, m)), starting weights, eta, loss, and its worksheet.
-    `asked`: the kinds of quantity (KINDS) the sheet asks for."""
+    `asked`: what the sheet asks for: kinds of quantity (KINDS) and quantities by name ("dL/dw1")."""
 
     seed: int
     row_numbers: np.ndarray
@@ -320,14 +320,17 @@ class Exercise:
     quantities: list[Quantity]
     asked: tuple[str, ...]
 
+    def is_asked(self, quantity: Quantity) -> bool:
+        return quantity.kind in self.asked or quantity.name in self.asked
+
     @property
     def questions(self) -> list[Quantity]:
-        return [quantity for quantity in self.quantities if quantity.kind in self.asked]
+        return [quantity for quantity in self.quantities if self.is_asked(quantity)]
 
     def key(self) -> list[dict]:
         """The key as fwdback grade reads it: every quantity, the givens first, with its formula."""
         return [{"quantity": q.name, "value": q.value, "rounded": q.rounded, "tolerance": q.tolerance,
-                 "formula": q.formula, "depends_on": list(q.depends_on), "kind": q.kind, "asked": q.kind in self.asked}
+                 "formula": q.formula, "depends_on": list(q.depends_on), "kind": q.kind, "asked": self.is_asked(q)}
                 for q in self.quantities]
 
 
@@ -365,6 +368,11 @@ def exercises(X: np.ndarray, y: np.ndarray, architecture, convention: str, lr: f
             X_v = np.round(X_v, decimals)
             y_v = y_v if classifies else np.round(y_v, decimals)
         quantities = worksheet(params, X_v, y_v, lr, convention, digits)
+        unknown = [name for name in asked if name not in KINDS and name not in {q.name for q in quantities if q.kind != "given"}]
+        if unknown:
+            from .errors import UnknownQuantity
+
+            raise UnknownQuantity(unknown[0], next(q.name for q in reversed(quantities) if q.kind == "hidden-gradients"))
         reason = dull(quantities, params)
         if reason is None:
             chosen.append(Exercise(candidate, picked + 1, params, lr, convention, digits, quantities, asked))

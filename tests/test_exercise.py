@@ -169,12 +169,17 @@ def test_exercise_writes_sheets_and_keys_each_regenerated_by_its_seed(run, workd
         assert "dL/dw1" not in (workdir / extension / f"sheet-{seed}.{extension}").read_text()
 
 
-def test_exercise_refuses_an_unknown_kind_of_quantity(run, workdir):
-    (workdir / "data.csv").write_text("x1,x2,x3,y\n0.1,0.2,0.3,1\n")
-    result = run(["exercise", "data.csv", "--ask", "forward,hessians", "--output-dir", "out"])
-    assert result.exit_code == 2 and "hessians" in result.stderr
-    assert not (workdir / "out").exists()
-    assert set(KINDS) == {"forward", "loss", "output-gradients", "hidden-gradients", "updates"}
+def test_exercise_asks_for_quantities_by_name_and_refuses_one_it_does_not_have(run, workdir):
+    (workdir / "data.csv").write_text("x1,x2,x3,y\n0.1,0.2,0.3,1\n0.4,0.5,0.6,2\n")
+    result = run(["exercise", "data.csv", "--ask", "loss,dL/dw1,w1'", "--format", "json", "--output-dir", "out"])
+    assert result.exit_code == 0, result.stderr
+    asked = [entry["quantity"] for entry in json.loads((workdir / "out" / "key-0.json").read_text()) if entry["asked"]]
+    assert asked == ["L", "dL/dw1", "w1'"]
+    result = run(["exercise", "data.csv", "--ask", "forward,hessians", "--output-dir", "refused"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: --ask: 'hessians' is neither a kind of quantity ({', '.join(KINDS)}) nor a "
+                                    "quantity of this network's epoch, such as dL/db2")
+    assert not (workdir / "refused").exists()
 
 
 def test_a_formula_worked_by_hand_keeps_its_numbers_in_their_places():

@@ -79,7 +79,7 @@ def key(exercise: Exercise, command: str, features: tuple[str, ...], target: tup
     """The answer key: every quantity with its formula, exact value, rounded value and tolerance."""
     worked = [q for q in exercise.quantities if q.kind != "given"]
     table = Table(header=cells("quantity", "asked", "formula", "value", "rounded", "tolerance"),
-                  rows=tuple(cells(q.name, "yes" if q.kind in exercise.asked else "", q.formula, f"{q.value:.6g}",
+                  rows=tuple(cells(q.name, "yes" if exercise.is_asked(q) else "", q.formula, f"{q.value:.6g}",
                                    "" if q.rounded is None else _number(q.rounded), f"{q.tolerance:.2g}") for q in worked),
                   align=("left", "left", "left", "right", "right", "right"))
     return [Heading(f"Answer key (variant {exercise.seed})", level=1), *_setting(exercise), *_columns(exercise, features, target),
