@@ -98,6 +98,12 @@ def test_a_key_that_is_not_one_is_refused(run, workdir):
     (workdir / "key.json").write_text('[{"quantity": "N1[1]", "value": 1, "formula": "w1*x1[1]"}]')
     result = run(["grade", "key.json", "answers.csv"])
     assert result.exit_code == 1 and "N1[1]'s formula uses w1, which the key does not list" in result.stderr
+    (workdir / "key.json").write_text('[{"quantity": "w1", "value": 1}, {"quantity": "N1[1]", "value": 1, "formula": "w1.real"}]')
+    result = run(["grade", "key.json", "answers.csv"])
+    assert result.exit_code == 1 and "N1[1]'s formula uses real, which the key does not list" in result.stderr
+    (workdir / "key.json").write_text('[{"quantity": "w1", "value": 1}, {"quantity": "N1[1]", "value": 1, "formula": "w1 +"}]')
+    result = run(["grade", "key.json", "answers.csv"])
+    assert result.exit_code == 1 and result.stderr == "Error: key.json: N1[1]: 'w1 +' is not a formula.\n"
     result = run(["grade", "missing.json", "answers.csv"])
     assert result.exit_code == 1 and result.stderr.startswith("Error: missing.json: no such file")
 
