@@ -641,14 +641,12 @@ class NoLivelyVariant(FwdbackError, ValueError):
 
 class UnknownQuantity(RunConflict):
     """A quantity asked for (exercise's ask) that the network's epoch does not have: `name`, with
-    `example`, one it has, to show how they are spelled."""
+    `example`, one it has, to show how they are spelled, and the `kinds` of quantity there are."""
 
-    def __init__(self, name: str, example: str):
-        self.name, self.example = name, example
-        super().__init__(name, example)
+    def __init__(self, name: str, example: str, kinds: tuple[str, ...]):
+        self.name, self.example, self.kinds = name, example, kinds
+        super().__init__(name, example, kinds)
 
     def message(self, name=python_name) -> str:
-        from .worksheet import KINDS
-
-        return (f"{name('ask')}: {self.name!r} is neither a kind of quantity ({', '.join(KINDS)}) nor a quantity of "
+        return (f"{name('ask')}: {self.name!r} is neither a kind of quantity ({', '.join(self.kinds)}) nor a quantity of "
                 f"this network's epoch, such as {self.example}")

@@ -33,10 +33,12 @@ from .notation import Sym
 KINDS = ("forward", "loss", "output-gradients", "hidden-gradients", "updates")
 
 _NAME = re.compile(r"(?:dL/d)?[A-Za-z]+\d*(?:\[\d+\])?'?")
-_FUNCTIONS = {
-    "tanh": math.tanh, "exp": math.exp, "log": math.log, "max": max,
-    "sigmoid": lambda z: 0.5 * (1.0 + math.tanh(0.5 * z)),  # as activations.py computes it
-}
+# The activations a formula calls by name (tanh(z1[1]), sigmoid(a[1]); relu is written max(0, z1[1])
+# and softmax with exp), each computed by its registry's function.
+_CALLED = {activation.plain.removesuffix("({})"): activation for activation in ACTIVATIONS.values()
+           if activation.plain.endswith("({})") and not activation.across_outputs}
+_FUNCTIONS = {"exp": math.exp, "log": math.log, "max": max} | {
+    name: lambda z, activation=activation: float(activation.function(np.float64(z))) for name, activation in _CALLED.items()}
 _KEYWORDS = frozenset(_FUNCTIONS) | {"if", "else"}
 _NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd,
           ast.Constant, ast.Name, ast.Load, ast.Call, ast.IfExp, ast.Compare, ast.Gt)
@@ -106,13 +108,11 @@ def evaluate(formula: str, values: dict[str, float]) -> float:
         return math.nan
 
 
-def _decimal_tanh(z: Decimal) -> Decimal:
-    e = (2 * z).exp()
-    return (e - 1) / (e + 1)
-
-
-_DECIMAL_FUNCTIONS = {"tanh": _decimal_tanh, "exp": Decimal.exp, "log": Decimal.ln, "max": max,
-                      "sigmoid": lambda z: 1 / (1 + (-z).exp())}
+# By hand, exp and log to the 40 digits of the decimal context; an activation as a calculator gives it,
+# float64's value written out (17 digits: far more than any rounding a sheet asks for).
+_DECIMAL_FUNCTIONS = {"exp": Decimal.exp, "log": Decimal.ln, "max": max} | {
+    name: lambda z, function=function: Decimal(repr(function(float(z)))) for name, function in _FUNCTIONS.items()
+    if name in _CALLED}
 
 
 def evaluate_by_hand(formula: str, values: dict[str, float]) -> Decimal:
@@ -372,7 +372,7 @@ def exercises(X: np.ndarray, y: np.ndarray, architecture, convention: str, lr: f
         if unknown:
             from .errors import UnknownQuantity
 
-            raise UnknownQuantity(unknown[0], next(q.name for q in reversed(quantities) if q.kind == "hidden-gradients"))
+            raise UnknownQuantity(unknown[0], next(q.name for q in reversed(quantities) if q.kind == "hidden-gradients"), KINDS)
         reason = dull(quantities, params)
         if reason is None:
             chosen.append(Exercise(candidate, picked + 1, params, lr, convention, digits, quantities, asked))
