@@ -181,21 +181,40 @@ def _labelled_block(records: Records, columns: list[int], names: list[str], sour
     series = records.frame[columns[-1]]
     if pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series):
         labels = series.to_numpy(dtype=np.float64)
-        empty = np.isnan(labels)
+        refused = ~np.isfinite(labels)
     else:
         labels = np.array([cell.strip(" \t") if isinstance(cell, str) else "" for cell in series], dtype=object)
-        empty = labels == ""
-    first_empty = int(np.argmax(empty)) if empty.any() else None
+        refused = np.array([label_problem(label) is not None for label in labels], dtype=bool)
+    first_refused = int(np.argmax(refused)) if refused.any() else None
     try:
         block, first_bad = _float_columns(records, columns[:-1], names[:-1])
     except MemoryError:
         raise DataTooLarge(source, None, records.row(len(records) - 1)) from None
-    if first_bad is not None and (first_empty is None or first_bad[0] <= first_empty):
+    if first_bad is not None and (first_refused is None or first_bad[0] <= first_refused):
         raise _bad_cell(records, *first_bad, source)
-    if first_empty is not None:
-        place = where(source, records.row(first_empty), records.line(first_empty), names[-1])
-        raise DataError(f"{place}: the class label is empty; give the row's class or delete the row")
+    if first_refused is not None:
+        place = where(source, records.row(first_refused), records.line(first_refused), names[-1])
+        raise DataError(f"{place}: {label_problem(labels[first_refused])}")
     return block, labels
+
+
+def label_problem(label) -> str | None:
+    """Why a cell of a class label column, as read (a float, or its text trimmed; None for a
+    missing cell), is no class label, as an error message's tail; None where it is one. A
+    missing value (an empty cell, NaN, "nan" in any case) is no class, and neither is a number
+    that is not finite (inf, 1e400): a label is a finite number or text."""
+    if label is None or label == "" or isinstance(label, float) and np.isnan(label):
+        return "the class label is empty; give the row's class or delete the row"
+    if isinstance(label, str) and label.lower().lstrip("+-") == "nan":
+        return f"the class label {quoted(label)} is a missing value; give the row's class or delete the row"
+    if isinstance(label, str) and (label.lower().lstrip("+-") in {"inf", "infinity"} or _is_number(label)
+                                   and not np.isfinite(float(label))):
+        return (f"the class label {quoted(label)} is not a finite number; a class label is a finite number or "
+                "text: give the row's class or delete the row")
+    if isinstance(label, float) and not np.isfinite(label):
+        return ("the class label is infinite or beyond the float64 range (1.8e308); a class label is a finite "
+                "number or text: give the row's class or delete the row")
+    return None
 
 
 class _Gathered:

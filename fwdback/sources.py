@@ -31,6 +31,7 @@ from .data import (
     _trimmed,
     iter_prediction_chunks,
     iter_training_chunks,
+    label_problem,
     labels_of,
     load_dataset,
     target_names,
@@ -227,16 +228,15 @@ def _parquet_labels(part: Part, column: str) -> np.ndarray:
         array, kind = batch.column(column), batch.column(column).type
         if pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind):
             piece = np.array([None if text is None else text.strip(" \t") for text in array.to_pylist()], dtype=object)
-            empty = np.array([text is None or text == "" for text in piece], dtype=bool)
         elif pyarrow.types.is_integer(kind) or pyarrow.types.is_floating(kind) or pyarrow.types.is_decimal(kind):
             piece = pyarrow.compute.cast(array, pyarrow.float64(), safe=False).to_numpy(zero_copy_only=False)
-            empty = np.isnan(piece)
         else:
             raise DataError(f"{part.name}, column {column}: holds {kind} values, not class labels; give a column of "
                             "numbers or text")
-        if empty.any():
-            place = where(part.name, rows_before + int(np.argmax(empty)) + 1, None, column)
-            raise DataError(f"{place}: the class label is empty; give the row's class or delete the row")
+        problems = (label_problem(label) for label in piece.tolist())
+        for row, problem in enumerate(problems, start=rows_before + 1):
+            if problem is not None:
+                raise DataError(f"{where(part.name, row, None, column)}: {problem}")
         pieces.append(piece)
         rows_before += batch.num_rows
     return np.concatenate(pieces) if pieces else np.empty(0)

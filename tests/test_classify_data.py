@@ -302,3 +302,54 @@ def test_predict_refuses_data_that_has_a_column_of_a_probability_it_would_add(wo
     (workdir / "new.csv").write_text("x1,x2,y_prob_yes\n1,2,0.5\n")
     before = fingerprint(workdir)
     refused(invoke("predict", "new.csv"), 1, ["new.csv: already has a y_prob_yes column"], root=workdir, before=before)
+
+
+@pytest.mark.parametrize(("cell", "others", "problem"), [
+    ("inf", ("0", "1"), "is infinite or beyond the float64 range"),     # read as a number: its text is gone
+    ("-inf", ("0", "1"), "is infinite or beyond the float64 range"),
+    ("1e400", ("0", "1"), "is infinite or beyond the float64 range"),
+    ("Infinity", ("cat", "dog"), "'Infinity' is not a finite number"),  # among text: the text is named
+    ("nan", ("0", "1"), "'nan' is a missing value"),
+    ("NaN", ("cat", "dog"), "'NaN' is a missing value"),
+    ("-nan", ("0", "1"), "'-nan' is a missing value"),
+])
+def test_a_missing_or_infinite_class_label_is_refused_naming_its_row_in_every_door_and_reader(
+        workdir, invoke, cell, others, problem):
+    X = _rows(4)
+    labels = [others[0], others[1], cell, others[0]]
+    _write(workdir / "bad.csv", X, labels)
+    (workdir / "parts").mkdir()
+    _write(workdir / "parts" / "a.csv", X, [others[0], others[1], others[1], others[0]])
+    _write(workdir / "parts" / "b.csv", X, labels)
+    _write(workdir / "good.csv", X, [others[0], others[1], others[1], others[0]])
+    succeeded(invoke("train", "good.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "2", "-q"))
+    before = fingerprint(workdir)
+    features = ("--features", "x1,x2")
+    for command, place in [
+        (["train", "bad.csv", *features, "--loss", "cross-entropy", "--model", "new.json"], "bad.csv, row 3"),
+        (["explain", "bad.csv", *features, "--loss", "bce"], "bad.csv, row 3"),
+        (["evaluate", "bad.csv", "--model", "model.json"], "bad.csv, row 3"),
+        (["train", "parts", *features, "--loss", "bce", "--model", "new.json"], "parts/b.csv, row 3"),
+        (["train", "parts", *features, "--loss", "bce", "--model", "new.json", "--chunksize", "1000"],
+         "parts/b.csv, row 3"),
+    ]:
+        o = invoke(*command)
+        refused(o, 1, [f"{place}, column y: the class label {problem}", "give the row's class or delete the row"],
+                root=workdir, before=before, train=command[0] == "train")
+
+
+@pytest.mark.parametrize("label", [float("inf"), float("nan"), "nan", "NaN", ""])
+def test_a_parquet_column_and_the_python_door_refuse_the_same_labels(workdir, invoke, label):
+    import pandas as pd
+
+    from fwdback import FwdbackClassifier
+
+    X = _rows(4)
+    numbers = isinstance(label, float)
+    labels = [0, 1, label, 0] if numbers else ["a", "b", label, "a"]
+    pd.DataFrame({"x1": X[:, 0], "x2": X[:, 1], "y": labels}).to_parquet(workdir / "bad.parquet")
+    before = fingerprint(workdir)
+    o = invoke("train", "bad.parquet", "--features", "x1,x2", "--loss", "bce", "--model", "new.json")
+    refused(o, 1, ["bad.parquet, row 3, column y: the class label"], root=workdir, before=before, train=True)
+    with pytest.raises(ValueError, match=r"^y\[2\] is .*, not a class label"):
+        FwdbackClassifier(loss="bce").fit(X, labels)
