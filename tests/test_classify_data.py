@@ -353,3 +353,17 @@ def test_a_parquet_column_and_the_python_door_refuse_the_same_labels(workdir, in
     refused(o, 1, ["bad.parquet, row 3, column y: the class label"], root=workdir, before=before, train=True)
     with pytest.raises(ValueError, match=r"^y\[2\] is .*, not a class label"):
         FwdbackClassifier(loss="bce").fit(X, labels)
+
+
+@pytest.mark.parametrize("command", ["train", "explain", "gradcheck"])
+def test_an_output_activation_given_must_be_the_losss_link_identity_included(workdir, invoke, two, three, command):
+    before = fingerprint(workdir)
+    for data, loss, link, other in [("two.csv", "bce", "sigmoid", "identity"),
+                                    ("three.csv", "cross-entropy", "softmax", "identity"),
+                                    ("three.csv", "cross-entropy", "softmax", "sigmoid")]:
+        o = invoke(command, data, "--features", "x1,x2", "--loss", loss, "--output-activation", other)
+        refused(o, 2, [f"--loss {loss} computes its probabilities with a {link} output",
+                       f"--output-activation {other} contradicts it"], root=workdir, before=before,
+                train=command == "train")
+    succeeded(invoke(command, "two.csv", "--features", "x1,x2", "--loss", "bce", "--output-activation", "sigmoid",
+                     *(["--epochs", "2", "-q"] if command == "train" else [])))
