@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnChoice, DataError, DataTooLarge, MissingColumn, display_name
+from .errors import ColumnChoice, DataError, DataTooLarge, MissingColumn, TextTarget, display_name
 from .reader import SEPARATOR_NAMES, CsvReader, Header, Records, quoted, separator_name, where
 
 # The numbers a cell may hold: ASCII decimal digits, a sign, a decimal point and an exponent
@@ -122,7 +122,7 @@ def load_dataset(
                 gathered.add(block)
                 label_pieces.append(read)
             else:
-                gathered.add(_float_block(records, columns, names, reader.name))
+                gathered.add(_float_block(records, columns, names, reader.name, () if model_columns else target_names(target)))
             if stream_above is not None and reader.bytes_read > stream_above:
                 raise TextLargerThan(reader.name, reader.bytes_read)
         if reader.rows_read == 0:
@@ -263,18 +263,20 @@ class _Gathered:
             raise DataTooLarge(self.reader.name, self.reader.bytes_read, self.reader.rows_read) from None
 
 
-def _float_block(records: Records, columns: list[int], names: list[str], source: str) -> np.ndarray:
+def _float_block(records: Records, columns: list[int], names: list[str], source: str,
+                 targets: Sequence[str] = ()) -> np.ndarray:
     """The columns of a block of records as one feature-major float64 block, shape (len(columns), m).
 
     A DataError names the first cell that is not a finite number, in the order of the file:
-    the first such row, and in it the first such column.
+    the first such row, and in it the first such column. `targets`: the names among `names` of
+    a regressor's target columns, where text may be class labels (TextTarget says so).
     """
     try:
         block, first_bad = _float_columns(records, columns, names)
     except MemoryError:
         raise DataTooLarge(source, None, records.row(len(records) - 1)) from None
     if first_bad is not None:
-        raise _bad_cell(records, *first_bad, source)
+        raise _bad_cell(records, *first_bad, source, target=first_bad[2] in targets)
     return block
 
 
@@ -368,7 +370,7 @@ def iter_training_chunks(
                 block, read = _labelled_block(records, columns, names, reader.name)
                 pending.append((block, read))
             else:
-                pending.append((_float_block(records, columns, names, reader.name), None))
+                pending.append((_float_block(records, columns, names, reader.name, (target,)), None))
             rows += len(records)
             while rows >= chunk_rows:
                 X, y, rest = _chunk_of(pending, chunk_rows, labels)
@@ -509,8 +511,9 @@ def _float_column(records: Records, column: int) -> np.ndarray:
         return np.array([_to_float(cell) for cell in series])
 
 
-def _bad_cell(records: Records, index: int, column: int, label: str, name: str) -> DataError:
-    """The DataError for the cell at frame row `index` of `column`, which is not a finite number."""
+def _bad_cell(records: Records, index: int, column: int, label: str, name: str, target: bool = False) -> DataError:
+    """The DataError for the cell at frame row `index` of `column`, which is not a finite number
+    (TextTarget for text in a regressor's `target` column)."""
     place = where(name, records.row(index), records.line(index), label)
     cell = records.frame[column].iloc[index]
     empty = f"{place}: the cell is empty; fill it in or delete the row"
@@ -525,4 +528,6 @@ def _bad_cell(records: Records, index: int, column: int, label: str, name: str) 
     if _is_number(text):
         return DataError(beyond)
     comma = f" (if its comma is a decimal mark, write {text.replace(',', '.')})" if _DECIMAL_COMMA.fullmatch(text) else ""
+    if target and not comma:
+        return TextTarget(place, quoted(text))
     return DataError(f"{place}: {quoted(text)} is not a number{comma}; fix the cell or delete the row")

@@ -367,3 +367,23 @@ def test_an_output_activation_given_must_be_the_losss_link_identity_included(wor
                 train=command == "train")
     succeeded(invoke(command, "two.csv", "--features", "x1,x2", "--loss", "bce", "--output-activation", "sigmoid",
                      *(["--epochs", "2", "-q"] if command == "train" else [])))
+
+
+def test_text_in_a_regressors_target_points_at_a_classifiers_loss_and_only_there(workdir, invoke):
+    import pandas as pd
+
+    X = _rows(3)
+    _write(workdir / "pets.csv", X, ["cat", "dog", "cat"], header="x1,x2,animal")
+    pd.DataFrame({"x1": X[:, 0], "x2": X[:, 1], "animal": ["cat", "dog", "cat"]}).to_parquet(workdir / "pets.parquet")
+    (workdir / "text.csv").write_text("x1,x2,y\n1,cat,0\n2,dog,1\n3,cat,0\n")
+    hint = "for class labels, give --loss cross-entropy (or --loss bce for two classes)"
+    before = fingerprint(workdir)
+    for command in (["train", "pets.csv", "--model", "new.json"], ["train", "pets.csv", "--chunksize", "1000"],
+                    ["train", "pets.parquet", "--model", "new.json"], ["explain", "pets.csv"]):
+        o = invoke(*command, "--features", "x1,x2", "--target", "animal")
+        refused(o, 1, [f"{command[1]}, row 1, column animal: 'cat' is not a number", hint], root=workdir, before=before,
+                train=command[0] == "train")
+    o = invoke("train", "text.csv", "--features", "x1,x2", "--model", "new.json")  # a feature: no labels there
+    refused(o, 1, ["text.csv, row 1, column x2: 'cat' is not a number"], ["--loss"], root=workdir, before=before, train=True)
+    o = invoke("train", "text.csv", "--features", "x1,x2", "--loss", "bce", "--model", "new.json")  # a classifier
+    refused(o, 1, ["text.csv, row 1, column x2: 'cat' is not a number"], ["--loss"], root=workdir, before=before, train=True)
