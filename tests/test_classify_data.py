@@ -387,3 +387,26 @@ def test_text_in_a_regressors_target_points_at_a_classifiers_loss_and_only_there
     refused(o, 1, ["text.csv, row 1, column x2: 'cat' is not a number"], ["--loss"], root=workdir, before=before, train=True)
     o = invoke("train", "text.csv", "--features", "x1,x2", "--loss", "bce", "--model", "new.json")  # a classifier
     refused(o, 1, ["text.csv, row 1, column x2: 'cat' is not a number"], ["--loss"], root=workdir, before=before, train=True)
+
+
+def test_an_init_model_with_other_outputs_than_a_classifier_needs_says_what_each_is(workdir, invoke, two, three):
+    X = _rows(4)
+    _write(workdir / "reg.csv", X, [0.5, 1.5, 2.5, 3.5])
+    for data, loss, model in [("two.csv", "bce", "bce.json"), ("three.csv", "cross-entropy", "ce.json"),
+                              ("reg.csv", "mse", "reg.json")]:
+        succeeded(invoke("train", data, "--features", "x1,x2", "--loss", loss, "--epochs", "2", "-q", "--model", model))
+    before = fingerprint(workdir)
+    for data, loss, init, fragments in [
+        ("three.csv", "cross-entropy", "bce.json",
+         ["bce.json: is a bce classifier of the 2 classes no, yes, with 1 output",
+          "this run's --loss cross-entropy of the 3 classes a, b, c needs 3 outputs", "leave out --init"]),
+        ("two.csv", "bce", "ce.json",
+         ["ce.json: is a cross-entropy classifier of the 3 classes a, b, c, with 3 outputs",
+          "this run's --loss bce of the 2 classes no, yes needs 1 output"]),
+        ("two.csv", "cross-entropy", "bce.json",
+         ["this run's --loss cross-entropy of the 2 classes no, yes needs 2 outputs", "train with its loss (--loss bce)"]),
+        ("reg.csv", "mse", "ce.json", ["this run's regression of 1 target needs 1 output"]),
+        ("three.csv", "cross-entropy", "reg.json", ["reg.json: is a regressor of y, with 1 output"]),
+    ]:
+        o = invoke("train", data, "--features", "x1,x2", "--loss", loss, "--init", init, "--model", "new.json")
+        refused(o, 1, fragments, ["--target"], root=workdir, before=before, train=True)
