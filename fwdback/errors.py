@@ -183,7 +183,7 @@ class ClassCount(DataError):
         place = ", ".join([*([self.source] if self.source else []), f"column {self.column or 'of the target'}"])
         need = "exactly 2 classes" if self.binary else "at least 2 classes"
         fix = ("; for more than two classes use " + name("loss", "cross-entropy") if self.binary and len(self.classes) > 2
-               else "; give rows of at least two classes")
+               else f"; give rows of {'exactly' if self.binary else 'at least'} two classes")
         has = f"{len(self.classes)} class{'' if len(self.classes) == 1 else 'es'}"
         return f"{place}: {name('loss', self.loss)} needs {need}, and it has {has} ({found}){fix}"
 

@@ -410,3 +410,17 @@ def test_an_init_model_with_other_outputs_than_a_classifier_needs_says_what_each
     ]:
         o = invoke("train", data, "--features", "x1,x2", "--loss", loss, "--init", init, "--model", "new.json")
         refused(o, 1, fragments, ["--target"], root=workdir, before=before, train=True)
+
+
+def test_too_few_classes_are_met_by_advice_of_the_number_the_loss_needs(workdir, invoke):
+    from fwdback import FwdbackClassifier
+
+    (workdir / "one.csv").write_text("x1,x2,y\n1,2,yes\n3,4,yes\n")
+    before = fingerprint(workdir)
+    for loss, need in [("bce", "exactly 2 classes"), ("cross-entropy", "at least 2 classes")]:
+        advice = need.replace("2", "two")
+        o = invoke("train", "one.csv", "--features", "x1,x2", "--loss", loss, "--model", "new.json")
+        refused(o, 1, [f"one.csv, column y: --loss {loss} needs {need}", f"give rows of {advice}"], root=workdir,
+                before=before, train=True)
+        with pytest.raises(ClassCount, match=f"loss='{loss}' needs {need}.*give rows of {advice}"):
+            FwdbackClassifier(loss=loss).fit(np.array([[1.0, 2.0], [3.0, 4.0]]), ["yes", "yes"])
