@@ -199,11 +199,12 @@ def _labelled_block(records: Records, columns: list[int], names: list[str], sour
 
 
 def label_problem(label) -> str | None:
-    """Why a cell of a class label column, as read (a float, or its text trimmed; None for a
-    missing cell), is no class label, as an error message's tail; None where it is one. A
-    missing value (an empty cell, NaN, "nan" in any case) is no class, and neither is a number
-    that is not finite (inf, 1e400): a label is a finite number or text."""
-    if label is None or label == "" or isinstance(label, float) and np.isnan(label):
+    """Why a class label (a cell of a label column as read: a float, or its text trimmed; None
+    or pandas' NA for a missing cell; or a label given in Python) is none, as an error message's
+    tail; None where it is one. A missing value (an empty cell, None, NaN, pandas' NA, "nan" in
+    any case) is no class, and neither is a number that is not finite (inf, 1e400): a label is a
+    finite number or text."""
+    if label == "" if isinstance(label, str) else pd.api.types.is_scalar(label) and pd.isna(label):
         return "the class label is empty; give the row's class or delete the row"
     if isinstance(label, str) and label.lower().lstrip("+-") == "nan":
         return f"the class label {quoted(label)} is a missing value; give the row's class or delete the row"

@@ -938,8 +938,7 @@ def _as_labels(y, n_rows: int, estimator: str, first: int = 0) -> list:
     _check_length(n_rows, len(y))
     labels = y.tolist()
     for row, label in enumerate(labels, start=first):
-        if label is None or isinstance(label, (float, str)) and label_problem(label.strip(" \t")
-                                                                           if isinstance(label, str) else label):
+        if label_problem(label.strip(" \t") if isinstance(label, str) else label):
             raise ValueError(f"y[{row}] is {label!r}, not a class label; drop that row or give it its class")
         if isinstance(label, float) and not label.is_integer():
             raise ValueError(f"Unknown label type: continuous (y[{row}] is {label}); a classifier's labels are "

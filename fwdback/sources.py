@@ -228,15 +228,16 @@ def _parquet_labels(part: Part, column: str) -> np.ndarray:
         array, kind = batch.column(column), batch.column(column).type
         if pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind):
             piece = np.array([None if text is None else text.strip(" \t") for text in array.to_pylist()], dtype=object)
+            refused = np.array([label_problem(text) is not None for text in piece], dtype=bool)
         elif pyarrow.types.is_integer(kind) or pyarrow.types.is_floating(kind) or pyarrow.types.is_decimal(kind):
             piece = pyarrow.compute.cast(array, pyarrow.float64(), safe=False).to_numpy(zero_copy_only=False)
+            refused = ~np.isfinite(piece)
         else:
             raise DataError(f"{part.name}, column {column}: holds {kind} values, not class labels; give a column of "
                             "numbers or text")
-        problems = (label_problem(label) for label in piece.tolist())
-        for row, problem in enumerate(problems, start=rows_before + 1):
-            if problem is not None:
-                raise DataError(f"{where(part.name, row, None, column)}: {problem}")
+        if refused.any():
+            index = int(np.argmax(refused))
+            raise DataError(f"{where(part.name, rows_before + index + 1, None, column)}: {label_problem(piece[index])}")
         pieces.append(piece)
         rows_before += batch.num_rows
     return np.concatenate(pieces) if pieces else np.empty(0)

@@ -338,7 +338,7 @@ def test_a_missing_or_infinite_class_label_is_refused_naming_its_row_in_every_do
                 root=workdir, before=before, train=command[0] == "train")
 
 
-@pytest.mark.parametrize("label", [float("inf"), float("nan"), "nan", "NaN", ""])
+@pytest.mark.parametrize("label", [float("inf"), float("nan"), "nan", "NaN", "", None])
 def test_a_parquet_column_and_the_python_door_refuse_the_same_labels(workdir, invoke, label):
     import pandas as pd
 
@@ -424,3 +424,14 @@ def test_too_few_classes_are_met_by_advice_of_the_number_the_loss_needs(workdir,
                 before=before, train=True)
         with pytest.raises(ClassCount, match=f"loss='{loss}' needs {need}.*give rows of {advice}"):
             FwdbackClassifier(loss=loss).fit(np.array([[1.0, 2.0], [3.0, 4.0]]), ["yes", "yes"])
+
+
+def test_the_python_door_refuses_pandas_missing_labels_as_missing():
+    import pandas as pd
+
+    from fwdback import FwdbackClassifier
+
+    X = _rows(4)
+    for labels in (pd.Series(["a", "b", None, "a"], dtype="string"), pd.Series([0, 1, None, 0], dtype="Int64")):
+        with pytest.raises(ValueError, match=r"^y\[2\] is <NA>, not a class label"):
+            FwdbackClassifier(loss="bce").fit(X, labels)
