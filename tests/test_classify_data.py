@@ -433,5 +433,5 @@ def test_the_python_door_refuses_pandas_missing_labels_as_missing():
 
     X = _rows(4)
     for labels in (pd.Series(["a", "b", None, "a"], dtype="string"), pd.Series([0, 1, None, 0], dtype="Int64")):
-        with pytest.raises(ValueError, match=r"^y\[2\] is <NA>, not a class label"):
+        with pytest.raises(ValueError, match=r"^y\[2\] is (<NA>|nan), not a class label"):
             FwdbackClassifier(loss="bce").fit(X, labels)
