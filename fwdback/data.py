@@ -122,7 +122,8 @@ def load_dataset(
                 gathered.add(block)
                 label_pieces.append(read)
             else:
-                gathered.add(_float_block(records, columns, names, reader.name, () if model_columns else target_names(target)))
+                targets = () if model_columns else target_names(target)
+                gathered.add(_float_block(records, columns, names, reader.name, targets))
             if stream_above is not None and reader.bytes_read > stream_above:
                 raise TextLargerThan(reader.name, reader.bytes_read)
         if reader.rows_read == 0:

@@ -526,7 +526,8 @@ def _loss_of(classifier: Architecture) -> str:
 
 
 def _model_kind(model: Model) -> str:
-    """What a model predicts, in words: a bce or cross-entropy classifier of its classes, or a regressor of its targets."""
+    """What a model predicts, in words: a bce or cross-entropy classifier of its classes, or a
+    regressor of its targets."""
     if model.classes is None:
         return f"a regressor of {', '.join(model.targets)}"
     return f"a {_loss_of(model.params.architecture)} classifier of the {_classes_named(model.classes)}"

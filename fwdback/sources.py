@@ -289,7 +289,8 @@ def _parquet_positions(schema: list[str], part: Part, names: Sequence[str], trai
     return [schema.index(column) for column in names]
 
 
-def _parquet_blocks(part: Part, names: Sequence[str], batch_rows: int, targets: Sequence[str] = ()) -> Iterator[np.ndarray]:
+def _parquet_blocks(part: Part, names: Sequence[str], batch_rows: int,
+                    targets: Sequence[str] = ()) -> Iterator[np.ndarray]:
     """A Parquet part's columns `names` as float64 blocks, shape (len(names), m) each, every
     cell checked as a CSV cell is: present, a number (a text column's cells by the CSV grammar),
     finite; `targets`, the names among them of a regressor's targets (data._float_block's)."""
