@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .classes import label_problem
 from .errors import ColumnChoice, DataError, DataTooLarge, MissingColumn, TextTarget, display_name
 from .reader import SEPARATOR_NAMES, CsvReader, Header, Records, quoted, separator_name, where
 
@@ -197,26 +198,6 @@ def _labelled_block(records: Records, columns: list[int], names: list[str], sour
         place = where(source, records.row(first_refused), records.line(first_refused), names[-1])
         raise DataError(f"{place}: {label_problem(labels[first_refused])}")
     return block, labels
-
-
-def label_problem(label) -> str | None:
-    """Why a class label (a cell of a label column as read: a float, or its text trimmed; None
-    or pandas' NA for a missing cell; or a label given in Python) is none, as an error message's
-    tail; None where it is one. A missing value (an empty cell, None, NaN, pandas' NA, "nan" in
-    any case) is no class, and neither is a number that is not finite (inf, 1e400): a label is a
-    finite number or text."""
-    if label == "" if isinstance(label, str) else pd.api.types.is_scalar(label) and pd.isna(label):
-        return "the class label is empty; give the row's class or delete the row"
-    if isinstance(label, str) and label.lower().lstrip("+-") == "nan":
-        return f"the class label {quoted(label)} is a missing value; give the row's class or delete the row"
-    if isinstance(label, str) and (label.lower().lstrip("+-") in {"inf", "infinity"} or _is_number(label)
-                                   and not np.isfinite(float(label))):
-        return (f"the class label {quoted(label)} is not a finite number; a class label is a finite number or "
-                "text: give the row's class or delete the row")
-    if isinstance(label, float) and not np.isfinite(label):
-        return ("the class label is infinite or beyond the float64 range (1.8e308); a class label is a finite "
-                "number or text: give the row's class or delete the row")
-    return None
 
 
 class _Gathered:

@@ -27,8 +27,7 @@ import numpy as np
 from . import network, run
 from .run import check_used, stored_settings
 from .activations import NETWORK_OUTPUT_ACTIVATIONS
-from .classes import Classes, class_targets, probabilities
-from .data import label_problem
+from .classes import Classes, class_targets, label_problem, probabilities
 from .errors import UnknownArgument, quiet_floats
 from .losses import LOSSES, CLASSIFICATION_LOSS_NAMES, REGRESSION_LOSS_NAMES
 from .network import Architecture, Gradients, Parameters, init_parameters

@@ -31,11 +31,11 @@ from .data import (
     _trimmed,
     iter_prediction_chunks,
     iter_training_chunks,
-    label_problem,
     labels_of,
     load_dataset,
     target_names,
 )
+from .classes import label_problem
 from .errors import DataError, MissingColumn, TextTarget, UnreadableData, describe, display_name, path_problem
 from .outputs import csv_line
 from .reader import CsvReader, Header, quoted, where

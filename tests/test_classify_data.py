@@ -308,7 +308,7 @@ def test_predict_refuses_data_that_has_a_column_of_a_probability_it_would_add(wo
     ("inf", ("0", "1"), "is infinite or beyond the float64 range"),     # read as a number: its text is gone
     ("-inf", ("0", "1"), "is infinite or beyond the float64 range"),
     ("1e400", ("0", "1"), "is infinite or beyond the float64 range"),
-    ("Infinity", ("cat", "dog"), "'Infinity' is not a finite number"),  # among text: the text is named
+    ("Infinity", ("cat", "dog"), "'Infinity' is infinite"),  # among text: the text is named
     ("nan", ("0", "1"), "'nan' is a missing value"),
     ("NaN", ("cat", "dog"), "'NaN' is a missing value"),
     ("-nan", ("0", "1"), "'-nan' is a missing value"),
