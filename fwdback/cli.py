@@ -527,7 +527,7 @@ def _train(options: dict):
         outputs.check_stdout()
         notes, dataset = [], None
         if run.resume_path is None and LOSSES[plan.loss].classifies:  # its classes, and so its outputs, are the data's
-            network = classifier_network(network, plan.loss)
+            network = classifier_network(network, plan.loss, given=_given("output_activation"))
             dataset = _training_data(run, network, plan, notes)
             cluster = cluster_started.enter_context(_cluster(run.dask))
             network = classifier_network(network, plan.loss, found_classes(dataset, plan.loss, cluster))
@@ -1235,7 +1235,7 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
     network, notes, labels = _network(options), [], LOSSES[plan.loss].classifies
     if labels:  # its classes, and so its outputs, are the data's
-        network = classifier_network(network, plan.loss)
+        network = classifier_network(network, plan.loss, given=_given("output_activation"))
         dataset = _load_dataset(data, network.features, network.target, options["sep"], notes, labels=True)
         network = classifier_network(network, plan.loss, found_classes(dataset, plan.loss))
     start = starting_point(plan, network, init=init_path, given=_given(*TrainingPlan.__dataclass_fields__))
