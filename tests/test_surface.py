@@ -476,3 +476,34 @@ def test_a_streamed_classifiers_page_draws_its_surface_over_three_z_scores_witho
     surface = ET.fromstring(re.search(r'<svg xmlns="http://www.w3.org/2000/svg" class="surface".*?</svg>', text, re.S).group(0))
     assert surface.get("data-low") == "-3.0 -3.0" and surface.get("data-high") == "3.0 3.0"
     assert surface.findall(f".//{SVG}circle") == []
+
+
+def _wcag_ratio(first: str, second: str) -> float:
+    """WCAG 2.1's contrast ratio of two "#rrggbb", computed here apart from render/surface.py's."""
+    def luminance(colour):
+        linear = [(v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4) for v in (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _over(colour: str, back: str, alpha: float) -> str:
+    """`colour` at opacity `alpha` over `back`, blended per sRGB channel as browsers composite."""
+    return "#" + "".join(f"{round(alpha * int(colour[i:i + 2], 16) + (1 - alpha) * int(back[i:i + 2], 16)):02x}" for i in (1, 3, 5))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_point_stands_out_from_any_field_under_it(scheme):
+    """Each class's point (full colour) on each class's cell at every strength up to sure, with the
+    field's opacity as the figure draws it: at least 3:1, for 9 classes (palette roles and hues)."""
+    from fwdback.render.surface import classifier_figures, class_colours
+    from fwdback.render.svg import PALETTE
+
+    q = 9
+    root = ET.fromstring(classifier_figures(params_of(BINARY), ("x1", "x2"), ["a", "b"], Plane(np.zeros(2), np.ones(2)))[1])
+    most = float(root.find(f".//{SVG}g[@class='field']").get("opacity"))
+    back = PALETTE[scheme]["back"]
+    colours = class_colours(q, scheme)
+    worst = min((_wcag_ratio(point, _over(cell, back, most * t / 10)), point, cell, t)
+                for point in colours for cell in colours for t in range(11))
+    assert worst[0] >= 3.0, worst
