@@ -507,3 +507,50 @@ def test_every_point_stands_out_from_any_field_under_it(scheme):
     worst = min((_wcag_ratio(point, _over(cell, back, most * t / 10)), point, cell, t)
                 for point in colours for cell in colours for t in range(11))
     assert worst[0] >= 3.0, worst
+
+
+SATURATE_AND_PLACE = """(j) => {
+  const figure = document.querySelector("svg.surface");
+  figure.querySelectorAll("g.field rect").forEach(rect => { rect.setAttribute("class", "k" + j); rect.setAttribute("fill-opacity", "1"); });
+  const frame = figure.querySelector("rect.frame").getBoundingClientRect();
+  const circles = Array.from(figure.querySelectorAll("circle.point")).map(c => {
+    const box = c.getBoundingClientRect(); return [box.x + box.width / 2, box.y + box.height / 2, box.width / 2]; });
+  return { frame: [frame.x + scrollX, frame.y + scrollY, frame.width, frame.height], points: circles.map(([x, y, r], i) => {
+    const away = r + 4;
+    const covered = circles.some(([p, q, s], k) => k !== i && Math.hypot(x - p, y - q) <= s + 2);  /* under another point */
+    const samples = covered ? [] : [0, 1, 2, 3, 4, 5, 6, 7].map(a => [x + away * Math.cos(a * Math.PI / 4), y + away * Math.sin(a * Math.PI / 4)])
+      .filter(([u, v]) => u > frame.x + 2 && u < frame.right - 2 && v > frame.y + 2 && v < frame.bottom - 2 &&
+              circles.every(([p, q, s], k) => k === i || Math.hypot(u - p, v - q) > s + 3));
+    return { centre: [x + scrollX, y + scrollY], field: samples.map(([u, v]) => [u + scrollX, v + scrollY]) };
+  }) };
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", pytest.param("dark", marks=pytest.mark.slow)])
+def test_the_pages_points_stand_out_from_a_sure_field_of_either_class_in_its_pixels(chromium, classifier_page, scheme):
+    """Every cell made sure of class j (each j in turn): each point's centre pixel against the field's
+    pixels just beyond its ring, 3:1 or more (WCAG), as Chromium paints them."""
+    from test_html import png_pixels
+    from test_page_seen import open_page
+
+    recorder, page = open_page(chromium, classifier_page[0], 1280, scheme)
+    page.locator("svg.surface").scroll_into_view_if_needed()
+    q = max(2, len(classifier_page[1]["network"]["outputs"]))
+    measured = 0
+    for j in range(q):
+        placed = page.evaluate(SATURATE_AND_PLACE, j)
+        left, top, width, height = (round(v) for v in placed["frame"])
+        pixels = png_pixels(page.screenshot(full_page=True, clip={"x": left, "y": top, "width": width, "height": height}))
+        channels = len(pixels) // (width * height)
+
+        def colour(x, y):
+            at = (int(y - top) * width + int(x - left)) * channels
+            return "#" + "".join(f"{v:02x}" for v in pixels[at:at + 3])
+
+        for point in placed["points"]:
+            for x, y in point["field"]:
+                ratio = _wcag_ratio(colour(*point["centre"]), colour(x, y))
+                assert ratio >= 3.0, (j, point, colour(*point["centre"]), colour(x, y), ratio)
+                measured += 1
+    assert measured >= 40 * q
+    assert recorder.errors == []
