@@ -27,7 +27,9 @@
   const labels = !classifier ? [] : page.data.classes ? page.data.classes.labels
     : Array.from({ length: perClass ? page.shape.m : 2 }, function (v, c) { return c; });
   const surface = document.querySelector("svg.surface");
-  const colours = surface ? surface.getAttribute("data-colours").split(" ") : [NEGATIVE, POSITIVE];
+  /* the surface's key's colours as the scheme paints them (its style's), so that points and field read as the surface's */
+  const colours = surface ? Array.prototype.map.call(surface.querySelectorAll("g.key rect"), function (key) { return getComputedStyle(key).fill; })
+    : [NEGATIVE, POSITIVE];
   function classColour(c) { return colours[c % colours.length]; }
   /* A sure cell's opacity: a classifier's field lightened as the decision surface's (its points stand out on it), else 0.6. */
   const mostOpacity = classifier && surface ? Number(surface.querySelector("g.field").getAttribute("opacity")) : 0.6;
