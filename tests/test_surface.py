@@ -554,3 +554,45 @@ def test_the_pages_points_stand_out_from_a_sure_field_of_either_class_in_its_pix
                 measured += 1
     assert measured >= 40 * q
     assert recorder.errors == []
+
+
+SATURATE_DATA_PLOT = """(j) => {
+  const plot = document.querySelector("#data-plot svg");
+  const most = Number(document.querySelector("svg.surface g.field").getAttribute("opacity"));
+  const colour = getComputedStyle(document.querySelectorAll("svg.surface g.key rect")[j]).fill;
+  plot.querySelectorAll("g.field rect").forEach(r => { r.setAttribute("fill", colour); r.setAttribute("fill-opacity", String(most)); });
+  return Array.from(plot.querySelectorAll("circle.point")).map(c => {
+    const box = c.getBoundingClientRect(); return [box.x + box.width / 2 + scrollX, box.y + box.height / 2 + scrollY, box.width / 2]; });
+}"""
+
+
+@pytest.mark.slow  # a full-page screenshot per class: slow on a loaded machine
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_data_plots_points_stand_out_from_a_sure_field_of_either_class_in_its_pixels(chromium, classifier_page, scheme):
+    """The data plot's field made as sure as it gets (the surface's opacity) of class j, each j: each
+    point apart from the others, its centre pixel against the field's 4 pixels beyond its ring, 3:1 or more."""
+    from test_html import png_pixels
+    from test_page_seen import open_page
+
+    recorder, page = open_page(chromium, classifier_page[0], 1280, scheme)
+    q = max(2, len(classifier_page[1]["network"]["outputs"]))
+    measured = 0
+    for j in range(q):
+        circles = page.evaluate(SATURATE_DATA_PLOT, j)
+        pixels = png_pixels(page.screenshot(full_page=True))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        channels = len(pixels) // (width * page.evaluate("document.documentElement.scrollHeight"))
+
+        def colour(x, y):
+            at = (int(y) * width + int(x)) * channels
+            return "#" + "".join(f"{v:02x}" for v in pixels[at:at + 3])
+
+        for i, (x, y, r) in enumerate(circles):
+            if any(k != i and math.hypot(x - p, y - v) < s + r + 8 for k, (p, v, s) in enumerate(circles)):
+                continue
+            for dx, dy in ((r + 5, 0), (-r - 5, 0), (0, r + 5), (0, -r - 5)):
+                ratio = _wcag_ratio(colour(x, y), colour(x + dx, y + dy))
+                assert ratio >= 3.0, (j, colour(x, y), colour(x + dx, y + dy), ratio)
+                measured += 1
+    assert measured >= 4 * q
+    assert recorder.errors == []
