@@ -526,7 +526,8 @@ SATURATE_AND_PLACE = """(j) => {
 }"""
 
 
-@pytest.mark.parametrize("scheme", ["light", pytest.param("dark", marks=pytest.mark.slow)])
+@pytest.mark.slow  # screenshots, about 15 s each; the default suite has test_every_point_stands_out_from_any_field_under_it
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_pages_points_stand_out_from_a_sure_field_of_either_class_in_its_pixels(chromium, classifier_page, scheme):
     """Every cell made sure of class j (each j in turn): each point's centre pixel against the field's
     pixels just beyond its ring, 3:1 or more (WCAG), as Chromium paints them."""
