@@ -79,6 +79,11 @@ class Classes:
         """The labels as JSON holds them: a NumPy scalar (an estimator's label) as Python's."""
         return [label.item() if hasattr(label, "item") else label for label in self.labels]
 
+    def probability_names(self, target: str, n_outputs: int) -> tuple[str, ...]:
+        """What each of a classifier's n_outputs outputs is, by its class: "P(animal = cat)", ...
+        (a bce network's one output is the second class's probability)."""
+        return tuple(f"P({target} = {label})" for label in self.labels[len(self.labels) - n_outputs:])
+
     def __len__(self) -> int:
         return len(self.labels)
 

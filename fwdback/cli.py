@@ -737,7 +737,7 @@ def _run_page(report, samples, source, trained_rows, curve) -> str:
     scale = GradientScale.of(start, np.array([row for part in kept for row in part["gradients"]]))
     shown = np.array([row for part in kept for row in part["weights"]])
     inside, surface = _run_surface(start, model, rows.arrays)
-    figure = network_svg(start, model.features, model.target, gradients, plan.freeze, scale, shown, inside)
+    figure = network_svg(start, model.features, model.predicted, gradients, plan.freeze, scale, shown, inside)
     worked, first_rows = None, None
     if rows.arrays is not None:
         numbers = trained_rows + 1
@@ -1591,17 +1591,18 @@ def _model_view(model, output_format: str, rows=None, symbols: bool = False) -> 
         from .surface import surfaced
 
         if symbols or (rows is None and (model.classes is None or not surfaced(model.params))):
-            return network_svg(model.params, model.features, model.target, frozen=frozen, symbols=symbols) + "\n"
+            target = model.target if symbols else model.predicted
+            return network_svg(model.params, model.features, target, frozen=frozen, symbols=symbols) + "\n"
         from .render.surface import beside, classifier_figures
         from .surface import Plane
 
         X, classes, labels = rows or (None, None, None if model.classes is None else model.classes.labels)
         plane = Plane.of_scaling(model.scaling) if X is None else Plane.of_rows(X)
         inside, surface = classifier_figures(model.params, model.features, labels, plane, X, classes, model.scaling)
-        return beside(network_svg(model.params, model.features, model.target, frozen=frozen, inside=inside), surface) + "\n"
+        return beside(network_svg(model.params, model.features, model.predicted, frozen=frozen, inside=inside), surface) + "\n"
     from .diagram import model_text
 
-    return model_text(model)
+    return model_text(model, _terminal_columns(click.get_text_stream("stdout")) or 80)
 
 
 def _asked(ctx, param, value):
@@ -1835,16 +1836,21 @@ def _say(message: str) -> None:
     from .outputs import terminal_text
 
     text = terminal_text(message)
-    stream = click.get_text_stream("stderr")
-    if stream.isatty():
-        columns = os.environ.get("COLUMNS", "")
-        try:
-            width = int(columns) if columns.isdigit() else os.get_terminal_size(stream.fileno()).columns
-        except (OSError, ValueError):
-            width = 0
-        if width > 0:
-            text = "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
+    width = _terminal_columns(click.get_text_stream("stderr"))
+    if width > 0:
+        text = "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
     click.echo(text, err=True)
+
+
+def _terminal_columns(stream) -> int:
+    """The width of the terminal `stream` writes to ($COLUMNS where set, as rich takes it); 0 where it is not a terminal."""
+    if not stream.isatty():
+        return 0
+    columns = os.environ.get("COLUMNS", "")
+    try:
+        return int(columns) if columns.isdigit() else os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError):
+        return 0
 
 
 def _first_line(exc) -> str:

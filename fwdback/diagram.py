@@ -20,6 +20,7 @@ Only ASCII characters, so the drawing survives copy and paste.
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 
 import numpy as np
 
@@ -30,16 +31,16 @@ from .outputs import terminal_text
 NAME_WIDTH = 12  # input names longer than this are shortened in the drawing (listed in full below)
 
 
-def model_text(model: Model) -> str:
-    """The drawing, the equations, every parameter at full precision, and the collapsed linear map;
-    the model's column names as they are safe to show on a terminal (outputs.terminal_text)."""
+def model_text(model: Model, width: int = 80) -> str:
+    """The drawing, the equations, every parameter at full precision, and the collapsed linear map,
+    the prose broken between words into lines of at most `width` (the terminal's); the model's
+    column names as they are safe to show on a terminal (outputs.terminal_text)."""
     target = terminal_text(model.target) if isinstance(model.target, str) else tuple(map(terminal_text, model.target))
     model = dataclasses.replace(model, features=tuple(map(terminal_text, model.features)), target=target)
     params = model.params
-    targets = output_names(model.target, params.n_outputs)
-    sections = [_header(model, targets), drawing(params, model.features), _equations(params, model.features)]
+    sections = [_header(model, width), drawing(params, model.features), _equations(params, model.features, width)]
     sections.append(_parameter_list(params, model.features))
-    sections.append(_linear_map(model))
+    sections.append(_linear_map(model, width))
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
 
 
@@ -109,8 +110,11 @@ def _fan_in(labels: list[str], edge: list[list[str]], units: list[str], bias: li
     return canvas, node, turn
 
 
-def _header(model: Model, targets: tuple[str, ...]) -> list[str]:
+def _header(model: Model, width: int) -> list[str]:
+    """What the network is and what each output predicts (a classifier's: each class's
+    probability, yhat1 = P(animal = cat), ...), in lines of at most `width`."""
     params = model.params
+    targets = output_names(model.target, params.n_outputs)
     shape = f"{params.n_inputs} inputs, {params.n_hidden} hidden unit{'s' if params.n_hidden != 1 else ''}"
     activation = f"{params.activation} activation" if params.activated else "no activation"
     outputs = ", ".join(output_symbols(params.n_outputs))
@@ -118,32 +122,40 @@ def _header(model: Model, targets: tuple[str, ...]) -> list[str]:
     predict = "predicts" if params.n_outputs == 1 else "predict"
     no_bias = "" if params.bias else "; no biases"
     named = "" if targets == output_symbols(params.n_outputs) else f" {predict} {', '.join(targets)}"
-    lines = [f"The network: {shape}, {activation}{no_bias}; {outputs}{named}{through}."]
+    if model.classes is not None:
+        outputs, named = ", ".join(f"{symbol} = {terminal_text(name)}"
+                                   for symbol, name in zip(output_symbols(params.n_outputs), model.predicted)), ""
+    prose = [f"The network: {shape}, {activation}{no_bias}; {outputs}{named}{through}."]
     if model.scaling is not None:
-        lines.append("Trained on z-scores: each input below is its column's (value - mean) / std; yhat is the target's z-score.")
-    return lines
+        prose.append("Trained on z-scores: each input below is its column's (value - mean) / std; yhat is the target's z-score.")
+    return _prose(prose, width)
 
 
-def _equations(params: Parameters, features: tuple[str, ...]) -> list[str]:
+def _prose(paragraphs: list[str], width: int) -> list[str]:
+    """Each paragraph broken between words into lines of at most `width` (a word longer stays whole)."""
+    return [line for paragraph in paragraphs for line in textwrap.wrap(paragraph, width, break_long_words=False, break_on_hyphens=False)]
+
+
+def _equations(params: Parameters, features: tuple[str, ...], width: int) -> list[str]:
     """The network's equations with the inputs by their column names, as the drawing has them,
-    and the lecture's names (x1, x2, ...) of the columns named otherwise."""
+    and the lecture's names (x1, x2, ...) of the columns named otherwise (in lines of at most `width`)."""
     h = params.n_hidden
     outputs = output_symbols(params.n_outputs)
-    width = max(len(outputs[-1]), len(f"N{h}"))
+    symbol_width = max(len(outputs[-1]), len(f"N{h}"))
     lines = []
     for u, (weights, bias) in enumerate(zip(params.W_hidden_names, params.b_hidden_names)):
         total = _sum([f"{weight}*{x}" for weight, x in zip(weights, features)] + ([bias] if bias else []))
         if params.activated:
             total = f"{params.activation}({total})"
-        lines.append(f"{f'N{u + 1}':<{width}} = {total}")
+        lines.append(f"{f'N{u + 1}':<{symbol_width}} = {total}")
     for output, weights, bias in zip(outputs, params.W_out_names, params.b_outputs_names):
         total = _sum([f"{w}*N{u + 1}" for u, w in enumerate(weights)] + ([bias] if bias else []))
         if params.out_activated:
             total = f"{params.output_activation}({total})"
-        lines.append(f"{output:<{width}} = {total}")
+        lines.append(f"{output:<{symbol_width}} = {total}")
     renamed = [f"{name} is x{j + 1}" for j, name in enumerate(features) if name != f"x{j + 1}"]
     if renamed:
-        lines += _wrap("in the lecture's names: ", renamed, ", ")
+        lines += _wrap("in the lecture's names: ", renamed, width, ", ")
     return lines
 
 
@@ -167,37 +179,37 @@ def _parameter_list(params: Parameters, features: tuple[str, ...]) -> list[str]:
     return lines
 
 
-def _linear_map(model: Model) -> list[str]:
+def _linear_map(model: Model, width: int) -> list[str]:
     params, inputs, m = model.params, model.features, model.params.n_outputs
     if not params.architecture.linear:
         which = params.activation if params.activated else f"{params.output_activation} output"
         subject = "yhat is not a linear function" if m == 1 else "the outputs are not linear functions"
-        return [f"With the {which} activation {subject} of the inputs:", "there is no collapsed linear map."]
+        return _prose([f"With the {which} activation {subject} of the inputs:", "there is no collapsed linear map."], width)
     k = params.n_inputs
     if m > 1:
-        lines = ["The collapsed linear map (no activation, so each output is linear in x):"]
+        lines = _prose(["The collapsed linear map (no activation, so each output is linear in x):"], width)
         for output, symbol in enumerate(output_symbols(m)):
             coef, intercept, formulas = _collapsed(params, output)
             parts = [f"({formula})*{x}" for formula, x in zip(formulas, inputs)] + [f"({formula})" for formula in formulas[k:]]
             prefix = f"  {symbol} = "
-            lines += _wrap(prefix, [f"{part} +" for part in parts[:-1]] + parts[-1:])
-            lines += _wrap(" " * (len(prefix) - 2) + "= ", _equation(coef, intercept if params.bias else None, inputs))
+            lines += _wrap(prefix, [f"{part} +" for part in parts[:-1]] + parts[-1:], width=width)
+            lines += _wrap(" " * (len(prefix) - 2) + "= ", _equation(coef, intercept if params.bias else None, inputs), width=width)
         return lines
     coef, intercept, formulas = _collapsed(params, 0)
     terms = [f"c{j + 1}" for j in range(k)] + (["c0"] if params.bias else [])
     values = [repr(float(value)) for value in [*coef, intercept]]
     formula_width = max(map(len, formulas))
     lines = [
-        "The collapsed linear map (no activation, so yhat is linear in x):",
+        *_prose(["The collapsed linear map (no activation, so yhat is linear in x):"], width),
         "  yhat = " + _sum([f"c{j + 1}*{inputs[j]}" for j in range(k)] + terms[k:]),
     ]
     for term, formula, value in zip(terms, formulas, values):
         lines.append(f"  {term:<3} = {formula:<{formula_width}} = {value}")
-    lines += _wrap("  yhat = ", _equation(coef, intercept if params.bias else None, inputs))
+    lines += _wrap("  yhat = ", _equation(coef, intercept if params.bias else None, inputs), width=width)
     if model.scaling is not None:
         original, original_intercept = model.scaling.original_linear_map(coef, intercept)
         in_units = _equation(original, original_intercept, model.features)
-        lines += _wrap(f"In the data's own units: {model.target} = ", in_units)
+        lines += _wrap(f"In the data's own units: {model.target} = ", in_units, width=width)
     return lines
 
 
@@ -224,7 +236,7 @@ def _equation(coef: np.ndarray, intercept: float | None, inputs) -> list[str]:
     return terms
 
 
-def _wrap(prefix: str, terms: list[str], separator: str = " ", width: int = 80) -> list[str]:
+def _wrap(prefix: str, terms: list[str], width: int, separator: str = " ") -> list[str]:
     """prefix + the terms, broken into lines of at most `width` where it can be, indented under the first."""
     lines, line = [], prefix + terms[0]
     for term in terms[1:]:

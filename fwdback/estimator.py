@@ -469,7 +469,7 @@ class _Estimator:
                  f"stopped: {self.stop_}, final loss {self.final_loss_:.6g}"
                  f"{', on z-scores' if self.scaling_ is not None else ''}")
         return (f"<div><pre>{escape(repr(self))}</pre><p>{escape(facts)}</p>"
-                f"{network_svg(model.params, model.features, model.target, frozen=tuple(self.freeze))}"
+                f"{network_svg(model.params, model.features, model.predicted, frozen=tuple(self.freeze))}"
                 f"{loss_svg(epochs, np.array(self.loss_curve_), validation, final=self.final_loss_)}</div>")
 
     def __sklearn_is_fitted__(self) -> bool:

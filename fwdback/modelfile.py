@@ -112,6 +112,12 @@ class Model:
     def targets(self) -> tuple[str, ...]:
         return (self.target,) if isinstance(self.target, str) else self.target
 
+    @property
+    def predicted(self) -> str | tuple[str, ...]:
+        """What the outputs are, as the figures name them: the target's columns, or a classifier's
+        probability of each class ("P(animal = cat)", ...)."""
+        return self.target if self.classes is None else self.classes.probability_names(self.target, self.params.n_outputs)
+
     def forward_pass(self, X: np.ndarray) -> ForwardPass:
         """The network's forward pass of X : shape (n, k), in the features' own units (the
         network's z-scores of them where it trained on those)."""

@@ -430,7 +430,7 @@ def test_show_text_draws_every_output_with_its_equation_and_collapsed_map():
 
     model, w = model_222()
     text = model_text(model)
-    assert "yhat1, yhat2 predict y1, y2" in text.splitlines()[0]
+    assert "yhat1, yhat2 predict y1, y2" in " ".join(text.split("\n\n", 1)[0].split())  # the header, wrapped at 80
     assert "yhat1 = w5*N1 + w6*N2 + b3" in text and "yhat2 = w7*N1 + w8*N2 + b4" in text
     labels = dict(re.findall(r"\b(w\d+|b\d+)=(-?[\d.]+(?:e[-+]?\d+)?)", text))
     assert sorted(labels) == sorted(w), "every parameter on the drawing"
@@ -513,3 +513,52 @@ def test_a_model_file_names_its_own_network_so_show_refuses_options_that_describ
     result = run(["show", "model.json", "--hidden", "3"])
     assert result.exit_code == 2 and result.stdout == ""
     assert "model.json is a model file, which names its own columns and network; --hidden describes bare weights" in result.stderr
+
+
+# --- a classifier: its outputs named by their classes, its prose wrapped to the terminal ----------
+
+PETS = "x1,x2,animal\n0.5,1.0,dog\n-1.0,0.2,cat\n0.3,-0.7,emu\n1.2,0.4,dog\n-0.4,-1.1,emu\n0.1,0.9,cat\n"
+# The classes sorted as scikit-learn's classes_ (text: by code point), one output each.
+PETS_OUTPUTS = ("P(animal = cat)", "P(animal = dog)", "P(animal = emu)")
+
+
+@pytest.fixture
+def pets_model(run, workdir):
+    (workdir / "pets.csv").write_text(PETS)
+    result = run(["train", "pets.csv", "--features", "x1,x2", "--target", "animal", "--loss", "cross-entropy", "--epochs", "3",
+                  "--report", "page.html", "--model", "pets.json", "-q"])
+    assert result.exit_code == 0, result.output
+    return workdir / "pets.json"
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_a_classifiers_show_names_each_output_by_its_class_within_the_terminals_width(pets_model, columns):
+    from test_terminal_seen import in_terminal
+
+    written, code = in_terminal(["show", str(pets_model)], pets_model.parent, columns)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", written.decode()).replace("\r", "")
+    assert code == 0
+    lines = text.split("\n")
+    assert max(map(len, lines)) <= columns, [line for line in lines if len(line) > columns]
+    header = " ".join(text.split("\n\n", 1)[0].split())
+    assert all(f"yhat{j + 1} = {name}" in header for j, name in enumerate(PETS_OUTPUTS)), header
+    assert header.endswith("through the softmax output activation.")
+
+
+def test_a_bce_classifiers_show_names_its_one_output_the_second_classs_probability(run, workdir):
+    (workdir / "ab.csv").write_text("x1,x2,kind\n0,1,no\n1,0,yes\n1,1,no\n0,0,yes\n")
+    assert run(["train", "ab.csv", "--features", "x1,x2", "--target", "kind", "--loss", "bce", "--epochs", "2", "-q",
+                "--model", "ab.json"]).exit_code == 0
+    shown = run(["show", "ab.json"])
+    header = " ".join(shown.stdout.split("\n\n", 1)[0].split())
+    assert header.endswith("; yhat = P(kind = yes) through the sigmoid output activation."), header
+
+
+def test_a_classifiers_figures_name_each_output_node_by_its_class(run, pets_model):
+    SVG = "{http://www.w3.org/2000/svg}"
+    figure = ElementTree.fromstring(run(["show", str(pets_model), "--format", "svg"]).stdout)
+    page = (pets_model.parent / "page.html").read_text()
+    network = ElementTree.fromstring(re.search(r'<svg xmlns="http://www.w3.org/2000/svg" class="network".*?</svg>', page, re.S).group(0))
+    for drawn in (figure.find(f"{SVG}svg"), network):
+        names = [text.text for text in drawn.iter(f"{SVG}text") if text.text and text.text.startswith("P(")]
+        assert names == list(PETS_OUTPUTS)

@@ -476,3 +476,124 @@ def test_a_streamed_classifiers_page_draws_its_surface_over_three_z_scores_witho
     surface = ET.fromstring(re.search(r'<svg xmlns="http://www.w3.org/2000/svg" class="surface".*?</svg>', text, re.S).group(0))
     assert surface.get("data-low") == "-3.0 -3.0" and surface.get("data-high") == "3.0 3.0"
     assert surface.findall(f".//{SVG}circle") == []
+
+
+def _wcag_ratio(first: str, second: str) -> float:
+    """WCAG 2.1's contrast ratio of two "#rrggbb", computed here apart from render/surface.py's."""
+    def luminance(colour):
+        linear = [(v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4) for v in (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _over(colour: str, back: str, alpha: float) -> str:
+    """`colour` at opacity `alpha` over `back`, blended per sRGB channel as browsers composite."""
+    return "#" + "".join(f"{round(alpha * int(colour[i:i + 2], 16) + (1 - alpha) * int(back[i:i + 2], 16)):02x}" for i in (1, 3, 5))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_point_stands_out_from_any_field_under_it(scheme):
+    """Each class's point (full colour) on each class's cell at every strength up to sure, with the
+    field's opacity as the figure draws it: at least 3:1, for 9 classes (palette roles and hues)."""
+    from fwdback.render.surface import classifier_figures, class_colours
+    from fwdback.render.svg import PALETTE
+
+    q = 9
+    root = ET.fromstring(classifier_figures(params_of(BINARY), ("x1", "x2"), ["a", "b"], Plane(np.zeros(2), np.ones(2)))[1])
+    most = float(root.find(f".//{SVG}g[@class='field']").get("opacity"))
+    back = PALETTE[scheme]["back"]
+    colours = class_colours(q, scheme)
+    worst = min((_wcag_ratio(point, _over(cell, back, most * t / 10)), point, cell, t)
+                for point in colours for cell in colours for t in range(11))
+    assert worst[0] >= 3.0, worst
+
+
+SATURATE_AND_PLACE = """(j) => {
+  const figure = document.querySelector("svg.surface");
+  figure.querySelectorAll("g.field rect").forEach(rect => { rect.setAttribute("class", "k" + j); rect.setAttribute("fill-opacity", "1"); });
+  const frame = figure.querySelector("rect.frame").getBoundingClientRect();
+  const circles = Array.from(figure.querySelectorAll("circle.point")).map(c => {
+    const box = c.getBoundingClientRect(); return [box.x + box.width / 2, box.y + box.height / 2, box.width / 2]; });
+  return { frame: [frame.x + scrollX, frame.y + scrollY, frame.width, frame.height], points: circles.map(([x, y, r], i) => {
+    const away = r + 4;
+    const covered = circles.some(([p, q, s], k) => k !== i && Math.hypot(x - p, y - q) <= s + 2);  /* under another point */
+    const samples = covered ? [] : [0, 1, 2, 3, 4, 5, 6, 7].map(a => [x + away * Math.cos(a * Math.PI / 4), y + away * Math.sin(a * Math.PI / 4)])
+      .filter(([u, v]) => u > frame.x + 2 && u < frame.right - 2 && v > frame.y + 2 && v < frame.bottom - 2 &&
+              circles.every(([p, q, s], k) => k === i || Math.hypot(u - p, v - q) > s + 3));
+    return { centre: [x + scrollX, y + scrollY], field: samples.map(([u, v]) => [u + scrollX, v + scrollY]) };
+  }) };
+}"""
+
+
+@pytest.mark.slow  # screenshots, about 15 s each; the default suite has test_every_point_stands_out_from_any_field_under_it
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_pages_points_stand_out_from_a_sure_field_of_either_class_in_its_pixels(chromium, classifier_page, scheme):
+    """Every cell made sure of class j (each j in turn): each point's centre pixel against the field's
+    pixels just beyond its ring, 3:1 or more (WCAG), as Chromium paints them."""
+    from test_html import png_pixels
+    from test_page_seen import open_page
+
+    recorder, page = open_page(chromium, classifier_page[0], 1280, scheme)
+    page.locator("svg.surface").scroll_into_view_if_needed()
+    q = max(2, len(classifier_page[1]["network"]["outputs"]))
+    measured = 0
+    for j in range(q):
+        placed = page.evaluate(SATURATE_AND_PLACE, j)
+        left, top, width, height = (round(v) for v in placed["frame"])
+        pixels = png_pixels(page.screenshot(full_page=True, clip={"x": left, "y": top, "width": width, "height": height}))
+        channels = len(pixels) // (width * height)
+
+        def colour(x, y):
+            at = (int(y - top) * width + int(x - left)) * channels
+            return "#" + "".join(f"{v:02x}" for v in pixels[at:at + 3])
+
+        for point in placed["points"]:
+            for x, y in point["field"]:
+                ratio = _wcag_ratio(colour(*point["centre"]), colour(x, y))
+                assert ratio >= 3.0, (j, point, colour(*point["centre"]), colour(x, y), ratio)
+                measured += 1
+    assert measured >= 40 * q
+    assert recorder.errors == []
+
+
+SATURATE_DATA_PLOT = """(j) => {
+  const plot = document.querySelector("#data-plot svg");
+  const most = Number(document.querySelector("svg.surface g.field").getAttribute("opacity"));
+  const colour = getComputedStyle(document.querySelectorAll("svg.surface g.key rect")[j]).fill;
+  plot.querySelectorAll("g.field rect").forEach(r => { r.setAttribute("fill", colour); r.setAttribute("fill-opacity", String(most)); });
+  return Array.from(plot.querySelectorAll("circle.point")).map(c => {
+    const box = c.getBoundingClientRect(); return [box.x + box.width / 2 + scrollX, box.y + box.height / 2 + scrollY, box.width / 2]; });
+}"""
+
+
+@pytest.mark.slow  # a full-page screenshot per class: slow on a loaded machine
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_data_plots_points_stand_out_from_a_sure_field_of_either_class_in_its_pixels(chromium, classifier_page, scheme):
+    """The data plot's field made as sure as it gets (the surface's opacity) of class j, each j: each
+    point apart from the others, its centre pixel against the field's 4 pixels beyond its ring, 3:1 or more."""
+    from test_html import png_pixels
+    from test_page_seen import open_page
+
+    recorder, page = open_page(chromium, classifier_page[0], 1280, scheme)
+    q = max(2, len(classifier_page[1]["network"]["outputs"]))
+    measured = 0
+    for j in range(q):
+        circles = page.evaluate(SATURATE_DATA_PLOT, j)
+        pixels = png_pixels(page.screenshot(full_page=True))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        channels = len(pixels) // (width * page.evaluate("document.documentElement.scrollHeight"))
+
+        def colour(x, y):
+            at = (int(y) * width + int(x)) * channels
+            return "#" + "".join(f"{v:02x}" for v in pixels[at:at + 3])
+
+        for i, (x, y, r) in enumerate(circles):
+            if any(k != i and math.hypot(x - p, y - v) < s + r + 8 for k, (p, v, s) in enumerate(circles)):
+                continue
+            for dx, dy in ((r + 5, 0), (-r - 5, 0), (0, r + 5), (0, -r - 5)):
+                ratio = _wcag_ratio(colour(x, y), colour(x + dx, y + dy))
+                assert ratio >= 3.0, (j, colour(x, y), colour(x + dx, y + dy), ratio)
+                measured += 1
+    assert measured >= 4 * q
+    assert recorder.errors == []

@@ -27,8 +27,12 @@
   const labels = !classifier ? [] : page.data.classes ? page.data.classes.labels
     : Array.from({ length: perClass ? page.shape.m : 2 }, function (v, c) { return c; });
   const surface = document.querySelector("svg.surface");
-  const colours = surface ? surface.getAttribute("data-colours").split(" ") : [NEGATIVE, POSITIVE];
+  /* the surface's key's colours as the scheme paints them (its style's), so that points and field read as the surface's */
+  const colours = surface ? Array.prototype.map.call(surface.querySelectorAll("g.key rect"), function (key) { return getComputedStyle(key).fill; })
+    : [NEGATIVE, POSITIVE];
   function classColour(c) { return colours[c % colours.length]; }
+  /* A sure cell's opacity: a classifier's field lightened as the decision surface's (its points stand out on it), else 0.6. */
+  const mostOpacity = classifier && surface ? Number(surface.querySelector("g.field").getAttribute("opacity")) : 0.6;
 
   const axes = k === 1 ? ["x1", "y"] : ["x1", "x2"];
   /* Each coordinate by its column's name in the data, as the network's figure names its inputs and output. */
@@ -161,7 +165,7 @@
     cells.forEach(function (cell, c) {
       const t = classifier ? field[c] : tint(field[c]);
       element("rect", { x: (px(cell[0]) - w / 2).toFixed(2), y: (py(cell[1]) - h / 2).toFixed(2), width: w.toFixed(2),
-                        height: h.toFixed(2), fill: t.colour, "fill-opacity": (0.6 * t.opacity).toFixed(2) }, layer);
+                        height: h.toFixed(2), fill: t.colour, "fill-opacity": (mostOpacity * t.opacity).toFixed(2) }, layer);
     });
   }
 

@@ -6,9 +6,11 @@ more classes, one hue each) at an opacity that is the class's lead over an even 
 
     strength = (P(likeliest class) - 1/q) / (1 - 1/q)      (|2p - 1| for two classes)
 
-so that a probability of 0.5 is the plain background (white, or dark in the dark scheme) and
-a sure cell the full colour. The rows are drawn over it as points in their class's colour, each
-ringed in white or near-black, whichever stands out more from that colour. Each hidden unit's
+so that a probability of 0.5 is the plain background (white, or dark in the dark scheme); the
+whole field is lightened (FIELD_OPACITY), so that a sure cell is a tint of its colour, as the
+Playground's field. The rows are drawn over it as points in their class's full colour, each
+ringed in white or near-black, whichever stands out more from that colour: a point stands out
+(WCAG's 3:1) from the field under it whatever its class and the field's, in both schemes. Each hidden unit's
 own output N over the same plane fills its node in the network figure (unit_fields): blue where
 N is positive, orange where negative, its opacity |N| over the unit's largest |N| on the plane.
 """
@@ -28,9 +30,13 @@ from .svg import NODE_RADIUS, PALETTE, palette_css
 
 # The classes' colours: the first two the network figure's orange and blue, then the palette's
 # others, each scheme's (a class's cells, points and key carry class "k0", "k1", ...); beyond
-# them, hues evenly round the colour wheel, the same in both schemes.
+# them, hues evenly round the colour wheel, each at the relative luminance HUE_LUMINANCE[scheme]
+# (dark in the light scheme, light in the dark one, as the palette's roles).
 CLASS_ROLES = ("negative", "positive", "good", "accent", "bad")
-CLASS_COLOURS = tuple(PALETTE["light"][role] for role in CLASS_ROLES)
+HUE_LUMINANCE = {"light": 0.12, "dark": 0.4}
+# The opacity of a sure cell (the field's group): the largest leaving every point 3:1 or more
+# from the field under it, whatever the two classes, in both schemes (test_surface checks it).
+FIELD_OPACITY = 0.25
 # The two rings a point may take: the one that contrasts more with its fill is drawn.
 RINGS = ("#ffffff", "#1d1d1f")
 # The field's side in pixels, the room for the axes' ticks and names, and a point's radius.
@@ -39,18 +45,27 @@ FIELD_SIZE, LEFT, BOTTOM, TOP, RIGHT, POINT_RADIUS = 320, 84, 44, 34, 16, 4.0
 MOST_POINTS = 2000
 
 
-def class_colours(q: int) -> list[str]:
-    """The colours of q classes, in the classes' order."""
-    extra = [_hue(360.0 * i / (q - len(CLASS_COLOURS)) + 200.0) for i in range(max(0, q - len(CLASS_COLOURS)))]
-    return list(CLASS_COLOURS[:q]) + extra
+def class_colours(q: int, scheme: str = "light") -> list[str]:
+    """The colours of q classes in `scheme` ("light" or "dark"), in the classes' order."""
+    beyond = q - len(CLASS_ROLES)
+    extra = [_hue(360.0 * i / beyond + 200.0, HUE_LUMINANCE[scheme]) for i in range(max(0, beyond))]
+    return [PALETTE[scheme][role] for role in CLASS_ROLES[:q]] + extra
 
 
-def _hue(degrees: float) -> str:
-    """A colour of hue `degrees` at the palette's saturation and lightness (HSL 65%, 38%)."""
+def _hue(degrees: float, luminance: float) -> str:
+    """A colour of hue `degrees` at the palette's saturation (HSL 65%) and the HSL lightness that
+    gives it relative `luminance` (bisected: luminance grows with lightness)."""
     import colorsys
 
-    r, g, b = colorsys.hls_to_rgb((degrees % 360) / 360, 0.38, 0.65)
-    return "#" + "".join(f"{round(255 * v):02x}" for v in (r, g, b))
+    def colour(lightness: float) -> str:
+        r, g, b = colorsys.hls_to_rgb((degrees % 360) / 360, lightness, 0.65)
+        return "#" + "".join(f"{round(255 * v):02x}" for v in (r, g, b))
+
+    low, high = 0.0, 1.0
+    for _ in range(30):
+        middle = (low + high) / 2
+        low, high = (middle, high) if relative_luminance(colour(middle)) < luminance else (low, middle)
+    return colour((low + high) / 2)
 
 
 def relative_luminance(colour: str) -> float:
@@ -80,6 +95,16 @@ SURFACE_STYLE = palette_css("svg.surface") + """
 """ + "".join(f"  svg.surface .k{j} {{ fill: var(--{role}); }}\n  svg.surface .point.k{j} {{ stroke: {ring(PALETTE['light'][role])}; }}\n"
               for j, role in enumerate(CLASS_ROLES)) + "  @media (prefers-color-scheme: dark) {\n" + "".join(
     f"    svg.surface .point.k{j} {{ stroke: {ring(PALETTE['dark'][role])}; }}\n" for j, role in enumerate(CLASS_ROLES)) + "  }\n"
+
+
+def _hues_style(q: int) -> str:
+    """The style of the classes beyond CLASS_ROLES' (hues, not the palette's roles) in each scheme."""
+    light, dark = (class_colours(q, scheme)[len(CLASS_ROLES):] for scheme in ("light", "dark"))
+    first = len(CLASS_ROLES)
+    return "".join(f"  svg.surface .k{first + i} {{ fill: {colour}; }}\n  svg.surface .point.k{first + i} {{ stroke: {ring(colour)}; }}\n"
+                   for i, colour in enumerate(light)) + ("  @media (prefers-color-scheme: dark) {\n" + "".join(
+        f"    svg.surface .k{first + i} {{ fill: {colour}; }}\n    svg.surface .point.k{first + i} {{ stroke: {ring(colour)}; }}\n"
+        for i, colour in enumerate(dark)) + "  }\n" if dark else "")
 
 
 def paint(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,10 +207,10 @@ def surface_svg(field: Field, features: Sequence[str], labels: Sequence, X: np.n
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" class="surface" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" {corners} role="img" aria-label="{title}">',
-        f"<style>{SURFACE_STYLE}</style><title>{title}</title>",
+        f"<style>{SURFACE_STYLE}{_hues_style(q)}</style><title>{title}</title>",
         f'<rect class="back" width="{width}" height="{height}"/>',
         f'<text class="title" x="{LEFT}" y="20">P(class) over ({x_name}, {y_name})</text>',
-        f'<g class="field" transform="translate({LEFT} {TOP})" shape-rendering="crispEdges">{drawn_cells}</g>',
+        f'<g class="field" transform="translate({LEFT} {TOP})" opacity="{FIELD_OPACITY}" shape-rendering="crispEdges">{drawn_cells}</g>',
         f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{FIELD_SIZE}" height="{FIELD_SIZE}"/>',
         f'<g class="points">{points}</g>', *ticks, names, f'<g class="key">{key}</g>', "</svg>",
     ])
