@@ -1,0 +1,188 @@
+"""Sections as LaTeX: an article (amsmath) to print, and a Beamer deck to lecture from.
+
+The math is the notation's LaTeX view, displayed as the Markdown view displays it
+(markdown.display_math), so every number reads as explain prints it. Both documents compile
+with Debian's texlive-latex-base (the article) and texlive-latex-recommended (Beamer), with
+pdflatex and no other package. A table or display wider than the text is scaled down to fit.
+
+In the deck each section is a frame, continued on further frames where it would overflow one,
+and each gradient's equation (dL/dw1 = sum_i dL/dyhat_i dyhat_i/dN1_i dN1_i/dw1 = ...) is a
+frame of its own that a lecturer steps through: one overlay per factor of the chain, then one
+per side, its numbers.
+
+Every word is escaped (latex_text), so a column's name cannot run a command or break the
+document; a character outside Latin-1, which pdflatex cannot set, is written as its code.
+"""
+
+from __future__ import annotations
+
+from ..notation import Equation, Expr, Mul, Partial, Sym, SumOver, mul
+from ..outputs import terminal_text
+from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from .markdown import display_math
+
+_PREAMBLE = r"""\usepackage[utf8]{inputenc}
+\usepackage{amsmath}
+\usepackage{graphicx}
+\newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
+"""
+
+# A frame holds about this many lines of \small text and math before it is continued.
+FRAME_LINES = 13
+
+_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+            "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+            "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': r"\textquotedbl{}"}
+
+
+def latex_text(text: str) -> str:
+    """Words as LaTeX text that sets them as written: control characters shown as terminal_text
+    shows them, TeX's special characters escaped, and a character beyond Latin-1 as [U+XXXX]."""
+    out = []
+    for char in terminal_text(text):
+        if char in _SPECIAL:
+            out.append(_SPECIAL[char])
+        elif ord(char) > 0xFF:
+            out.append(f"[U+{ord(char):04X}]")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def latex_article(blocks: list[Block]) -> str:
+    """A complete article (\\documentclass{article}), ending in a newline."""
+    body = "\n\n".join(_block(block) for block in blocks)
+    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + "\\usepackage[margin=2cm]{geometry}\n"
+            "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{0.6em}\n\n"
+            f"\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n")
+
+
+def _block(block: Block) -> str:
+    if isinstance(block, Heading):
+        return ("\\section*{" if block.level == 1 else "\\subsection*{") + latex_text(block.text) + "}"
+    if isinstance(block, Paragraph):
+        return inline(block.parts)
+    if isinstance(block, Equations):
+        return "\n".join(_display(math) for math in display_math(block))
+    return _table(block)
+
+
+def _display(math: str) -> str:
+    return f"\\[\\fitwidth{{$\\displaystyle {math}$}}\\]"
+
+
+def inline(parts: Text) -> str:
+    """Text with its math in `$...$`, names in typewriter, strong words in bold, every word escaped."""
+    out = []
+    for part in parts:
+        if isinstance(part, Expr):
+            out.append(f"${part.latex(alone=True)}$")
+        elif isinstance(part, Code):
+            out.append(f"\\texttt{{{latex_text(part.text)}}}")
+        elif isinstance(part, Strong):
+            out.append(f"\\textbf{{{latex_text(part.text)}}}")
+        elif isinstance(part, Mark):
+            out.append(latex_text(part.text))
+        else:
+            out.append(latex_text(part))
+    return "".join(out)
+
+
+def _table(table: Table) -> str:
+    lines = [f"\\textbf{{{latex_text(table.title)}}}\\par"] if table.title else []
+    columns = "".join("l" if align == "left" else "r" for align in table.align)
+    rows = [" & ".join(inline(cell) for cell in row) + r" \\" for row in table.rows]
+    header = [" & ".join(inline(cell) for cell in table.header) + r" \\ \hline"] if table.has_header else []
+    lines.append(f"\\fitwidth{{\\begin{{tabular}}{{{columns}}}\n" + "\n".join([*header, *rows]) + "\n\\end{tabular}}\\par")
+    if table.caption:
+        lines.append(latex_text(table.caption))
+    return "\n".join(lines)
+
+
+# --- Beamer --------------------------------------------------------------------------------------
+
+
+def beamer(blocks: list[Block]) -> str:
+    """A Beamer deck (16:9): the document's title on the first frame, then a frame per section
+    (more where it overflows), a gradient's equation on a frame of its own, stepped through."""
+    title = next((block.text for block in blocks if isinstance(block, Heading) and block.level == 1), "")
+    frames: list[str] = ["\\begin{frame}\n\\titlepage\n\\end{frame}"]
+    heading, pending, lines, titled = title, [], 0, set()
+
+    def close() -> None:
+        nonlocal pending, lines
+        if pending:
+            frames.append(_frame(heading + (" (continued)" if heading in titled else ""), "\n\n".join(pending)))
+            titled.add(heading)
+        pending, lines = [], 0
+
+    for block in blocks:
+        if isinstance(block, Heading):
+            close()
+            heading = block.text
+            continue
+        if isinstance(block, Equations) and any(_stepped(line) for line in block.lines):
+            for line in block.lines:
+                if _stepped(line):
+                    close()
+                    frames.append(_frame(heading, _steps(line)))
+                    titled.add(heading)
+                else:
+                    pending.append(_block(Equations((line,))))
+                    lines += _height(Equations((line,)))
+            continue
+        height = _height(block)
+        if pending and lines + height > FRAME_LINES:
+            close()
+        pending.append(_block(block))
+        lines += height
+    close()
+    return ("\\documentclass[aspectratio=169]{beamer}\n" + _PREAMBLE + "\\setbeamertemplate{navigation symbols}{}\n"
+            f"\\title{{{latex_text(title)}}}\n\\date{{}}\n\n\\begin{{document}}\n\n" + "\n\n".join(frames)
+            + "\n\n\\end{document}\n")
+
+
+def _frame(title: str, body: str) -> str:
+    return f"\\begin{{frame}}\n\\frametitle{{{latex_text(title)}}}\n\\small\n{body}\n\\end{{frame}}"
+
+
+def _height(block: Block) -> int:
+    """About how many lines of a frame the block takes."""
+    if isinstance(block, Paragraph):
+        return 1 + len("".join(part if isinstance(part, str) else "xxxx" for part in block.parts)) // 90
+    if isinstance(block, Equations):
+        return sum(1 + math.count(r"\\") for math in display_math(block)) + len(block.lines)
+    return len(block.rows) + 1 + bool(block.title) + bool(block.caption)
+
+
+def _stepped(line: Expr) -> bool:
+    """A gradient's equation with its chain worked out: dL/d(something) = ... = ..."""
+    return (isinstance(line, Equation) and len(line.sides) >= 3 and isinstance(line.sides[0], Partial)
+            and line.sides[0].top == Sym("L"))
+
+
+def _steps(equation: Equation) -> str:
+    """The equation one side a row, aligned at its relations; overlay 1 shows the gradient's
+    name, then each factor of a product (the chain) comes on an overlay of its own, and each
+    further side on the next."""
+    rows, overlay = [], 1
+    for index, side in enumerate(equation.sides[1:]):
+        left = equation.sides[0].latex(alone=True) if index == 0 else ""
+        pieces = _factor_pieces(side)
+        shown = []
+        for piece in pieces:
+            overlay += 1
+            shown.append(f"\\uncover<{overlay}->{{{piece}}}")
+        rows.append(f"{left} &{equation.relation(index, True)} {''.join(shown)}")
+    note = "" if equation.note is None else rf" \quad ({equation.note.latex(alone=True)})"
+    return _display(r"\begin{aligned} " + r" \\ ".join(rows) + note + r" \end{aligned}")
+
+
+def _factor_pieces(side: Expr) -> list[str]:
+    """A side's LaTeX in the pieces to uncover one by one: a product (under a sum over the rows
+    or not) factor by factor, each piece what the next factor adds; anything else whole."""
+    body, over = (side.body, lambda product: SumOver(product, side.index, side.upper)) if isinstance(side, SumOver) else (side, lambda product: product)
+    if not isinstance(body, Mul) or len(body.factors) < 2:
+        return [side.latex(alone=True)]
+    prefixes = [over(mul(*body.factors[:count])).latex(alone=True) for count in range(1, len(body.factors) + 1)]
+    return [prefixes[0], *(after[len(before):] for before, after in zip(prefixes, prefixes[1:]))]
