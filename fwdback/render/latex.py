@@ -16,7 +16,7 @@ document; a character outside Latin-1, which pdflatex cannot set, is written as 
 
 from __future__ import annotations
 
-from ..notation import Equation, Expr, Mul, Partial, Sym, SumOver, mul
+from ..notation import Equation, Expr, Mul, Partial, Sym, SumOver, mul, rows
 from ..outputs import terminal_text
 from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
@@ -91,9 +91,9 @@ def inline(parts: Text) -> str:
 def _table(table: Table) -> str:
     lines = [f"\\textbf{{{latex_text(table.title)}}}\\par"] if table.title else []
     columns = "".join("l" if align == "left" else "r" for align in table.align)
-    rows = [" & ".join(inline(cell) for cell in row) + r" \\" for row in table.rows]
+    body = [" & ".join(inline(cell) for cell in row) + r" \\" for row in table.rows]
     header = [" & ".join(inline(cell) for cell in table.header) + r" \\ \hline"] if table.has_header else []
-    lines.append(f"\\fitwidth{{\\begin{{tabular}}{{{columns}}}\n" + "\n".join([*header, *rows]) + "\n\\end{tabular}}\\par")
+    lines.append(f"\\fitwidth{{\\begin{{tabular}}{{{columns}}}\n" + "\n".join([*header, *body]) + "\n\\end{tabular}}\\par")
     if table.caption:
         lines.append(latex_text(table.caption))
     return "\n".join(lines)
@@ -162,20 +162,22 @@ def _stepped(line: Expr) -> bool:
 
 
 def _steps(equation: Equation) -> str:
-    """The equation one side a row, aligned at its relations; overlay 1 shows the gradient's
-    name, then each factor of a product (the chain) comes on an overlay of its own, and each
-    further side on the next."""
-    rows, overlay = [], 1
-    for index, side in enumerate(equation.sides[1:]):
-        left = equation.sides[0].latex(alone=True) if index == 0 else ""
-        pieces = _factor_pieces(side)
+    """The equation one side a row (a long sum broken between its terms), aligned at its
+    relations; overlay 1 shows the gradient's name, then each factor of a product (the chain)
+    comes on an overlay of its own, and each further side on the next."""
+    lines, overlay = [], 1
+    for row in rows(equation):
+        left = "" if row.left is None else row.left.latex(alone=True)
+        if row.relation == "+":
+            lines.append(f"&\\quad \\uncover<{overlay}->{{+ {row.right.latex(alone=True)}}}")
+            continue
         shown = []
-        for piece in pieces:
+        for piece in _factor_pieces(row.right):
             overlay += 1
             shown.append(f"\\uncover<{overlay}->{{{piece}}}")
-        rows.append(f"{left} &{equation.relation(index, True)} {''.join(shown)}")
+        lines.append(f"{left} &{row.relation_latex()} {''.join(shown)}")
     note = "" if equation.note is None else rf" \quad ({equation.note.latex(alone=True)})"
-    return _display(r"\begin{aligned} " + r" \\ ".join(rows) + note + r" \end{aligned}")
+    return _display(r"\begin{aligned} " + r" \\ ".join(lines) + note + r" \end{aligned}")
 
 
 def _factor_pieces(side: Expr) -> list[str]:
