@@ -129,7 +129,7 @@ def test_pdf_of_a_classifier_through_typst(workdir, run, tmp_path):
     back from the PDF as they are written."""
     pytest.importorskip("typst")
     (workdir / "pets.csv").write_text(CLASSES_CSV)
-    result = run(["explain", "pets.csv", "--target", "label", "--loss", "bce", "--seed", "1", "--format", "pdf"])
+    result = run(["explain", "pets.csv", "--features", 'a"#$\\x,b_{1}%&~', "--target", "label", "--loss", "bce", "--seed", "1", "--format", "pdf"])
     assert result.exit_code == 0, result.stderr
     assert result.stdout_bytes.startswith(b"%PDF")
     shares = _inked_pages(result.stdout_bytes, tmp_path)
