@@ -156,9 +156,9 @@ def _height(block: Block) -> int:
 
 
 def _stepped(line: Expr) -> bool:
-    """A gradient's equation with its chain worked out: dL/d(something) = ... = ..."""
+    """A parameter's gradient with its chain worked out: dL/dw1 = ... = ... (not a row's dL/dN1_i)."""
     return (isinstance(line, Equation) and len(line.sides) >= 3 and isinstance(line.sides[0], Partial)
-            and line.sides[0].top == Sym("L"))
+            and line.sides[0].top == Sym("L") and isinstance(line.sides[0].bottom, Sym) and line.sides[0].bottom.row is None)
 
 
 def _steps(equation: Equation) -> str:
