@@ -1111,6 +1111,10 @@ def _explain(options: dict):
     from .training import resolve
 
     epoch, step, rows, output_format = (options.pop(name) for name in ("epoch", "step", "rows", "output_format"))
+    out = Stdout()
+    if output_format == "pdf" and out.isatty():
+        raise click.UsageError("--format pdf writes a PDF file, not text for a terminal: redirect it, "
+                               "fwdback explain DATA --format pdf > epoch1.pdf")
     setup = _set_up(options, shown_raw=True)
     plan = resolve(setup.plan, setup.rows, setup.initial)
     before = _EpochsBefore(epoch)
@@ -1123,7 +1127,6 @@ def _explain(options: dict):
     _echo_notes(setup.notes, False)
     init_path, seed, dataset = options["init_path"], options["seed"], setup.dataset
     classes = None if setup.start.network.classes is None else setup.start.network.classes.labels
-    out = Stdout()
     if output_format == "json":
         document = {"data": dataset.source, "seed": seed, "init": init_path, "lr_chosen": options["lr"] is None,
                     "patience": options["patience"], "min_delta": options["min_delta"]}

@@ -161,3 +161,12 @@ def test_typst_math(latex, typst):
 def test_typst_math_refuses_an_unknown_command():
     with pytest.raises(ValueError, match=r"\\mathbb"):
         typst_math(r"\mathbb{R}")
+
+
+def test_pdf_is_not_written_to_a_terminal(regression, monkeypatch):
+    """A PDF on a terminal would be noise: a usage error (exit 2) that says to redirect it."""
+    monkeypatch.setattr("fwdback.outputs.Stdout.isatty", lambda self: True)
+    result = regression("--format", "pdf")
+    assert result.exit_code == 2
+    assert "fwdback explain DATA --format pdf > epoch1.pdf" in result.stderr
+    assert result.stdout_bytes == b""
