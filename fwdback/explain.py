@@ -185,7 +185,7 @@ class WorkedEpoch:
         return classification_terms(self.y, self.forward, self.convention)
 
     @property
-    def classes(self) -> np.ndarray:
+    def class_indices(self) -> np.ndarray:
         """shape (n,): each row's class as an output index, 0-based (cross-entropy's one-hot targets)."""
         return self.Y.argmax(axis=0)
 

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from test_terminal_seen import REPO, assert_seen, in_terminal, piped, screen_of
+from test_terminal_seen import assert_seen, in_terminal, piped, screen_of
 
 import fwdback.gradcheck
 from fwdback.reports.explain import RECOMPUTED

@@ -28,6 +28,11 @@ LISTED_ROWS = 20
 # to this relative error; where a difference near 1 or a log near 0 would lose more, it is written
 # another way (1 - yhat by its own value, log(1 - q) by the complement q).
 RECOMPUTED = 1e-4
+KRONECKER = Raw(
+    "delta_jl = 1 for j = l, else 0", r"\delta_{jl} = 1 \text{ for } j = l \text{, else } 0",
+    "<mrow><msub><mi>δ</mi><mrow><mi>j</mi><mi>l</mi></mrow></msub><mo>=</mo><mn>1</mn><mtext>&#xA0;for&#xA0;</mtext>"
+    "<mi>j</mi><mo>=</mo><mi>l</mi><mtext>,&#xA0;else&#xA0;</mtext><mn>0</mn></mrow>",
+)
 FROZEN = Raw("frozen: kept", r"\text{frozen: kept}", "<mtext>frozen: kept</mtext>")
 
 
@@ -379,7 +384,7 @@ def _from_logits(worked: WorkedEpoch, row: int | None = None) -> Expr:
     if row is None:
         return Sub(Log(SumOver(Exp(Sym("aj")), "j", "m")), Sym("ac"))
     A = worked.forward.A[:, row]
-    return Sub(Log(add(*(Exp(Num(a)) for a in A))), Num(A[worked.classes[row]]))
+    return Sub(Log(add(*(Exp(Num(a)) for a in A))), Num(A[worked.class_indices[row]]))
 
 
 def _loss_term(worked: WorkedEpoch, row: int):
@@ -394,7 +399,7 @@ def _loss_term(worked: WorkedEpoch, row: int):
             plugged = Neg(Paren(add(mul(Num(y), _log_of(p, 1 - p)), mul(Num(1 - y), _log_of(1 - p, p)))))
             return equation(named, plugged, value, note=label)
         return equation(named, _from_logits(worked, row), value, note=_rounded(worked, row, label))
-    c = worked.classes[row]
+    c = worked.class_indices[row]
     chosen = worked.outputs[c]
     if P[c] > 0:
         return equation(Neg(Log(Sym(chosen))), Neg(_log_of(P[c], 1 - P[c])), value, note=label)
@@ -415,7 +420,7 @@ def _rounded(worked: WorkedEpoch, row: int, label: Raw) -> Raw:
     if worked.loss_convention.binary:
         what = f"yhat rounds to {'1' if P[0] >= 1 else '0'}"
     else:
-        what = f"{worked.outputs[worked.classes[row]]} rounds to 0"
+        what = f"{worked.outputs[worked.class_indices[row]]} rounds to 0"
     words = f"{label.plain_text}: {what} in float64, so the term is taken from the logits"
     return Raw(words, rf"\text{{{words}}}", f"<mtext>{words}</mtext>")
 
@@ -496,9 +501,7 @@ def _cancellation_blocks(worked: WorkedEpoch, shown: int, classes: tuple | None)
                      _combined(worked, "l")),
         ]
         intro = text(
-            "The loss's derivative by each ", Sym("yhatj"), " and the softmax's Jacobian (", Raw("delta_jl = 1 for j = l, else 0",
-            r"\delta_{jl} = 1 \text{ for } j = l \text{, else } 0", "<mrow><msub><mi>δ</mi><mrow><mi>j</mi><mi>l</mi></mrow></msub>"
-            "<mo>=</mo><mn>1</mn><mtext>&#xA0;for&#xA0;</mtext><mi>j</mi><mo>=</mo><mi>l</mi><mtext>,&#xA0;else&#xA0;</mtext><mn>0</mn></mrow>"),
+            "The loss's derivative by each ", Sym("yhatj"), " and the softmax's Jacobian (", KRONECKER,
             "), multiplied and summed over ", Sym("j"), ", cancel to ", _combined(worked, "l"), ", since a row's ",
             Sym("yj"), " sum to 1. A row's ", Sym("yj"), " is 0 but in its class ", Sym("c"), "'s column, so only ",
             Sym("j"), " = ", Sym("c"), " is left of the sum:",
@@ -542,12 +545,13 @@ def _cancellation_of_row(worked: WorkedEpoch, row: int, classes: tuple | None) -
             equation(Partial(Sym("yhat"), Sym("a")), mul(Num(p), Num(1 - p)), Num(slope)),
             equation(grad("a"), mul(grad("yhat"), Partial(Sym("yhat"), Sym("a"))), mul(Num(dyhat), Num(slope)), *combined),
         ], (*_class_of_row(classes, int(y), equation(Sym("y"), Num(y))), ", ", equation(Sym("yhat"), Num(p)), ".")
-    c = worked.classes[row]
+    c = worked.class_indices[row]
     out = worked.outputs[c]
     label = (*_class_of_row(classes, c, equation(Sym("c"), Num(c + 1))), ", ")
     combined = [equation(grad(a), *_combined_numbers(worked, P[l], Y[l], dA[l])) for l, a in enumerate(worked.into_outputs)]
     if not worked.separable[row]:
-        note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), Neg(seq(Frac(Num(1), n), Frac(Num(1), Sym(out))))),
+        apart = Neg(seq(Frac(Num(1), n), Frac(Num(1), Sym(out))))
+        note = (*label, Sym(out), " rounds to 0 in float64, so ", equation(grad(out), apart),
                 " divides by 0 and ", Sym(out), "'s slopes are 0: taken apart, the two factors are no numbers "
                 "(infinite times 0), and only their product, the combined factor, is one:")
         return combined, note
