@@ -36,7 +36,7 @@ def _latex_name(name: str) -> str:
 
 def _displays(tex: str) -> list[str]:
     """Every displayed equation's math, its alignment marks and row breaks taken out."""
-    maths = re.findall(r"\\\[\\fitwidth\{\$\\displaystyle (.*?)\$\}\\\]", tex)
+    maths = re.findall(r"\\\[\\fit\{\$\\displaystyle (.*?)\$\}\\\]", tex)
     return [" ".join(re.sub(r"\\(begin|end)\{aligned\}|&|\\\\", " ", math).split()) for math in maths]
 
 

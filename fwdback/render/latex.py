@@ -26,6 +26,10 @@ _PREAMBLE = r"""\usepackage[utf8]{inputenc}
 \usepackage{graphicx}
 \newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
 """
+# \fit: a table or a display scaled down to the page's width; on a slide, to its height too.
+_FIT_PAGE = "\\newcommand{\\fit}[1]{\\fitwidth{#1}}\n"
+_FIT_FRAME = ("\\newcommand{\\fit}[1]{\\resizebox*{!}{\\ifdim\\totalheight>0.7\\textheight 0.7\\textheight"
+              "\\else\\totalheight\\fi}{\\fitwidth{#1}}}\n")
 
 # A frame holds about this many lines of \small text and math before it is continued.
 FRAME_LINES = 13
@@ -52,7 +56,7 @@ def latex_text(text: str) -> str:
 def latex_article(blocks: list[Block]) -> str:
     """A complete article (\\documentclass{article}), ending in a newline."""
     body = "\n\n".join(_block(block) for block in blocks)
-    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + "\\usepackage[margin=2cm]{geometry}\n"
+    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + _FIT_PAGE + "\\usepackage[margin=2cm]{geometry}\n"
             "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{0.6em}\n\n"
             f"\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n")
 
@@ -68,7 +72,7 @@ def _block(block: Block) -> str:
 
 
 def _display(math: str) -> str:
-    return f"\\[\\fitwidth{{$\\displaystyle {math}$}}\\]"
+    return f"\\[\\fit{{$\\displaystyle {math}$}}\\]"
 
 
 def inline(parts: Text) -> str:
@@ -93,7 +97,7 @@ def _table(table: Table) -> str:
     columns = "".join("l" if align == "left" else "r" for align in table.align)
     body = [" & ".join(inline(cell) for cell in row) + r" \\" for row in table.rows]
     header = [" & ".join(inline(cell) for cell in table.header) + r" \\ \hline"] if table.has_header else []
-    lines.append(f"\\fitwidth{{\\begin{{tabular}}{{{columns}}}\n" + "\n".join([*header, *body]) + "\n\\end{tabular}}\\par")
+    lines.append(f"\\fit{{\\begin{{tabular}}{{{columns}}}\n" + "\n".join([*header, *body]) + "\n\\end{tabular}}\\par")
     if table.caption:
         lines.append(latex_text(table.caption))
     return "\n".join(lines)
@@ -121,37 +125,42 @@ def beamer(blocks: list[Block]) -> str:
             close()
             heading = block.text
             continue
-        if isinstance(block, Equations) and any(_stepped(line) for line in block.lines):
-            for line in block.lines:
-                if _stepped(line):
-                    close()
-                    frames.append(_frame(heading, _steps(line)))
-                    titled.add(heading)
-                else:
-                    pending.append(_block(Equations((line,))))
-                    lines += _height(Equations((line,)))
-            continue
-        height = _height(block)
-        if pending and lines + height > FRAME_LINES:
-            close()
-        pending.append(_block(block))
-        lines += height
+        for part in _parts(block):
+            if isinstance(part, Equations) and _stepped(part.lines[0]):
+                close()
+                frames.append(_frame(heading, _steps(part.lines[0]), "footnotesize"))
+                titled.add(heading)
+                continue
+            height = _height(part)
+            if pending and lines + height > FRAME_LINES:
+                close()
+            pending.append(_block(part))
+            lines += height
     close()
-    return ("\\documentclass[aspectratio=169]{beamer}\n" + _PREAMBLE + "\\setbeamertemplate{navigation symbols}{}\n"
+    return ("\\documentclass[aspectratio=169]{beamer}\n" + _PREAMBLE + _FIT_FRAME + "\\setbeamertemplate{navigation symbols}{}\n"
             f"\\title{{{latex_text(title)}}}\n\\date{{}}\n\n\\begin{{document}}\n\n" + "\n\n".join(frames)
             + "\n\n\\end{document}\n")
 
 
-def _frame(title: str, body: str) -> str:
-    return f"\\begin{{frame}}\n\\frametitle{{{latex_text(title)}}}\n\\small\n{body}\n\\end{{frame}}"
+def _frame(title: str, body: str, size: str = "small") -> str:
+    return f"\\begin{{frame}}\n\\frametitle{{{latex_text(title)}}}\n\\{size}\n{body}\n\\end{{frame}}"
+
+
+def _parts(block: Block) -> list[Block]:
+    """The block in the pieces a frame may end between: equations one by one (unless set
+    together on one line), any other block whole."""
+    if isinstance(block, Equations) and not block.together:
+        return [Equations((line,)) for line in block.lines]
+    return [block]
 
 
 def _height(block: Block) -> int:
-    """About how many lines of a frame the block takes."""
+    """About how many lines of a frame the block takes: a row with a fraction or a sum counts two."""
     if isinstance(block, Paragraph):
         return 1 + len("".join(part if isinstance(part, str) else "xxxx" for part in block.parts)) // 90
     if isinstance(block, Equations):
-        return sum(1 + math.count(r"\\") for math in display_math(block)) + len(block.lines)
+        rows = [row for math in display_math(block) for row in math.split(r"\\")]
+        return 1 + sum(2 if "\\frac" in row or "\\sum" in row else 1 for row in rows)
     return len(block.rows) + 1 + bool(block.title) + bool(block.caption)
 
 
