@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 
 import pytest
 
@@ -22,7 +23,8 @@ from fwdback.render.typst import typst_math
 PRINTED = 5e-6
 REGRESSION_CSV = "x1,x2,x3,y\n0.5,1.0,-0.25,2.0\n-1.0,0.2,0.75,-1.5\n0.3,-0.7,0.1,0.4\n"
 # A classifier's data whose column names hold TeX's and Typst's special characters.
-CLASSES_CSV = '"a""#$\\x",b_{1}%&~,label\n0.5,1.0,yes\n-1.0,0.2,no\n0.3,-0.7,yes\n1.2,0.4,no\n'
+FEATURES = 'a"#$\\x<>|,b_{1}%&~^é'
+CLASSES_CSV = '"a""#$\\x<>|",b_{1}%&~^é,label\n0.5,1.0,yes\n-1.0,0.2,no\n0.3,-0.7,yes\n1.2,0.4,no\n'
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None or shutil.which("pdftoppm") is None,
                                reason="latexmk and pdftoppm are installed by .ci/run")
@@ -113,14 +115,25 @@ def test_beamer_steps_through_the_chain(regression):
 
 @needs_tex
 @pytest.mark.slow
-def test_latex_and_beamer_compile(regression, tmp_path):
-    """pdflatex (through latexmk) compiles the article and the deck; every page has ink."""
-    for output_format in ("latex", "beamer"):
-        folder = tmp_path / output_format
+def test_latex_and_beamer_compile(regression, workdir, run, tmp_path):
+    """pdflatex (through latexmk) compiles the article and the deck of the lecture's network,
+    and the article of a classifier whose column names hold TeX's special characters; every
+    page has ink, no frame of the deck overflows, and the names read back as written."""
+    (workdir / "pets.csv").write_text(CLASSES_CSV)
+    classifier = run(["explain", "pets.csv", "--features", FEATURES, "--target", "label", "--loss", "bce", "--seed", "1",
+                      "--format", "latex"])
+    assert classifier.exit_code == 0, classifier.stderr
+    for name, tex in (("latex", regression("--format", "latex").stdout), ("beamer", regression("--format", "beamer").stdout),
+                      ("classifier", classifier.stdout)):
+        folder = tmp_path / name
         folder.mkdir()
-        pdf = _latexmk(regression("--format", output_format).stdout, folder)
+        pdf = _latexmk(tex, folder)
         shares = _inked_pages(pdf, folder)
         assert len(shares) >= 2 and min(shares) > 0.001, shares
+        assert "Overfull \\vbox" not in (folder / "doc.log").read_text(errors="replace")
+    text = subprocess.run(["pdftotext", str(tmp_path / "classifier" / "doc.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert all(name in unicodedata.normalize("NFC", text) for name in FEATURES.split(","))  # é from e and its accent
 
 
 def test_pdf_of_a_classifier_through_typst(workdir, run, tmp_path):
@@ -129,13 +142,13 @@ def test_pdf_of_a_classifier_through_typst(workdir, run, tmp_path):
     back from the PDF as they are written."""
     pytest.importorskip("typst")
     (workdir / "pets.csv").write_text(CLASSES_CSV)
-    result = run(["explain", "pets.csv", "--features", 'a"#$\\x,b_{1}%&~', "--target", "label", "--loss", "bce", "--seed", "1", "--format", "pdf"])
+    result = run(["explain", "pets.csv", "--features", FEATURES, "--target", "label", "--loss", "bce", "--seed", "1", "--format", "pdf"])
     assert result.exit_code == 0, result.stderr
     assert result.stdout_bytes.startswith(b"%PDF")
     shares = _inked_pages(result.stdout_bytes, tmp_path)
     assert len(shares) >= 2 and min(shares) > 0.001, shares
     text = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True, check=True).stdout
-    assert 'a"#$\\x' in text and "b_{1}%&~" in text
+    assert all(name in text for name in FEATURES.split(","))
 
 
 def test_pdf_without_the_extra(regression, monkeypatch):

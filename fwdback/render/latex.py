@@ -34,14 +34,16 @@ _FIT_FRAME = ("\\newcommand{\\fit}[1]{\\resizebox*{!}{\\ifdim\\totalheight>0.7\\
 # A frame holds about this many lines of \small text and math before it is continued.
 FRAME_LINES = 13
 
-_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-            "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
-            "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': r"\textquotedbl{}"}
+# TeX's special characters, and those the default (OT1) roman fonts have no glyph for, which
+# the typewriter font has in their ASCII places.
+_SPECIAL = {"$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
+            **{char: rf"\texttt{{\char{ord(char)}}}" for char in '\\{}^~<>|"_'}}
 
 
 def latex_text(text: str) -> str:
     """Words as LaTeX text that sets them as written: control characters shown as terminal_text
-    shows them, TeX's special characters escaped, and a character beyond Latin-1 as [U+XXXX]."""
+    shows them, TeX's special characters escaped or set by their code, and a character beyond
+    Latin-1, which pdflatex's fonts lack, as [U+XXXX]."""
     out = []
     for char in terminal_text(text):
         if char in _SPECIAL:
