@@ -88,9 +88,8 @@ def _table(table: Table) -> str:
 
 _SYMBOLS = {
     "partial": "partial", "cdot": "dot.op", "cdots": "dots.c", "leftarrow": "arrow.l", "le": "lt.eq",
-    "quad": "quad", "sum": "sum", "log": "log", "tanh": "tanh", "max": "max", "exp": "exp",
+    "quad": "quad", "sum": "sum", "log": "log", "tanh": "tanh", "max": "max",
     "eta": "eta", "mu": "mu", "beta": "beta", "epsilon": "epsilon", "delta": "delta", "sigma": "sigma",
-    ",": "thin", ";": "med", " ": "space", "{": "{", "}": "}",
 }
 _FUNCTIONS = {"frac": ("frac", 2), "hat": ("hat", 1), "sqrt": ("sqrt", 1)}
 _DROPPED = {"left", "right"}
