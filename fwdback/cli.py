@@ -1600,6 +1600,171 @@ def _model_view(model, output_format: str, rows=None) -> str:
     return model_text(model)
 
 
+def _asked(ctx, param, value):
+    asked = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    if not asked:
+        raise click.BadParameter("give kinds of quantity (forward,loss,...) or quantities (N1[1],dL/dw1), separated by commas")
+    return asked
+
+
+_EXERCISE_FORMATS = {"md": "md", "markdown": "md", "html": "html", "json": "json"}
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  fwdback exercise sample_data/linear.csv --variants 30 --seed 100 --output-dir sheets
+  fwdback exercise data.csv --rows 2 --digits 2 --round 4 --format html --output-dir sheets
+  fwdback exercise data.csv --ask forward,loss --activation tanh --output-dir sheets
+  fwdback exercise data.csv --rows 2 --ask "yhat[1],L,dL/dw1,w1'" --output-dir sheets
+  fwdback exercise labels.csv --loss bce --target label --format json --output-dir keys
+  jq -r '.[] | select(.asked) | .quantity' sheets/key-100.json"""
+)
+@_data_options
+@_network_options("exercise")
+@_setting_options("exercise", "plan")
+@click.option("--variants", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Write N variants, each drawn by its own seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="S", help="The first variant's seed; the next ones take the next seeds that give a lively exercise.")
+@click.option("--rows", type=click.IntRange(min=1), metavar="R", help="Each variant works on R of DATA's rows, drawn by its seed (default: all rows).")
+@click.option("--digits", type=click.IntRange(min=0, max=6), default=2, show_default=True, metavar="D", help="Round the starting weights and the rows' numbers to D decimal places: short numbers to work with.")
+@click.option("--round", "round_digits", type=click.IntRange(min=1, max=15), metavar="R", help="Students round every intermediate to R significant digits: the key gives the value worked that way too, and a tolerance that accepts both.")
+@click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
+@click.option("--lr", type=float, default=0.1, show_default=True, callback=_positive_finite, help="Learning rate eta of the step the sheet asks for.")
+@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style) or json (the key fwdback grade reads).")
+@click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing).")
+def exercise(**options):
+    """Write exercise sheets on DATA and their answer keys: one full-batch epoch by hand.
+
+    Each variant draws its starting weights (and with --rows its rows) by its seed and
+    asks for the quantities of one step of gradient descent: the forward values of every
+    row (N1[1], yhat[1]), the loss L, the output gradients (dL/dyhat[1], dL/dw7), the
+    hidden gradients by the chain rule (dL/dN1[1], dL/dw1) and the updated weights (w1').
+    The key gives each one's formula in the quantities before it, so that `fwdback grade`
+    can credit a step done right after an earlier slip. A draw with a dead relu unit, a
+    zero gradient or a number of more than 4 digits before the point is passed over for
+    the next seed; each sheet names its seed and the command that writes it again.
+    """
+    with _boundary():
+        _exercise(options)
+
+
+def _exercise(options: dict):
+    import shlex
+
+    from .outputs import Outputs, json_text, output_directory
+    from .render.html import sheet_page
+    from .render.markdown import markdown
+    from .reports.exercise import key, sheet
+    from .worksheet import exercises
+
+    variants, seed, rows, decimals, round_digits, asked, lr, output_format, output_dir = (options.pop(name) for name in (
+        "variants", "seed", "rows", "digits", "round_digits", "ask", "lr", "output_format", "output_dir"))
+    extension = _EXERCISE_FORMATS[output_format]
+    setup = _set_up(options | {"init_path": None}, shown_raw=True)
+    drawn = exercises(setup.rows.X, setup.rows.y, setup.start.network.architecture, setup.start.plan.loss, lr, variants, seed,
+                      rows, decimals, round_digits, asked)
+    context = click.get_current_context()
+    given = [word for param in context.command.params if param.name not in ("data", "variants", "seed", "output_dir")
+             and context.get_parameter_source(param.name) not in (None, click.core.ParameterSource.DEFAULT)
+             for word in _option_words(param, context.params[param.name])]
+    _echo_notes(setup.notes, False)
+    target = setup.dataset.target
+    columns = (tuple(setup.dataset.features), (target,) if isinstance(target, str) else tuple(target))
+    with output_directory(output_dir), Outputs({"DATA": options["data"]}) as outputs:
+        for variant in drawn:
+            command = shlex.join(["fwdback", "exercise", options["data"], *given, "--seed", str(variant.seed),
+                                  "--output-dir", output_dir])
+            if extension == "json":
+                texts = (json_text({"seed": variant.seed, "command": command, "rows": variant.row_numbers.tolist(),
+                                    "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
+            else:
+                view = sheet_page if extension == "html" else markdown
+                texts = (view(sheet(variant, command, *columns)), view(key(variant, command, *columns)))
+            for name, text in zip(("sheet", "key"), texts):
+                file = outputs.file(os.path.join(output_dir, f"{name}-{variant.seed}.{extension}"), "--output-dir",
+                                    example=f"{name}-0.{extension}")
+                outputs.open(file).write(text)
+        outputs.commit()
+    first, last = drawn[0].seed, drawn[-1].seed
+    if len(drawn) == 1:
+        _say(f"Wrote a sheet and its key to {output_dir}: seed {first}.")
+        return
+    dull = sorted(set(range(first, last + 1)) - {variant.seed for variant in drawn})
+    passed = f", passing over {', '.join(map(str, dull))} (dull)" if dull else ""
+    _say(f"Wrote {count(len(drawn))} sheets and keys to {output_dir}: seeds {first} to {last}{passed}.")
+
+
+def _option_words(param, value) -> list[str]:
+    """An option as typed on a command line: ["--rows", "2"], ["--no-bias"]."""
+    flag = max(param.opts, key=len)
+    if param.is_flag:
+        return [flag] if value else [max(param.secondary_opts, key=len)]
+    return [flag, ",".join(value) if isinstance(value, tuple) else str(value)]
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  fwdback grade sheets/key-100.json answers.csv
+  fwdback grade key.json answers.csv --format csv > gradebook.csv
+  fwdback grade key.json answers.csv --format json | jq '.totals'
+  printf 'student,quantity,value\nann,L,10.89\n' | fwdback grade key.json -"""
+)
+@click.argument("key_path", metavar="KEY", callback=_path)
+@click.argument("answers_path", metavar="ANSWERS", callback=_path)
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the marks and totals; csv: student,quantity,value,mark,reason per answer; json: answers and totals.")
+def grade(key_path, answers_path, output_format):
+    """Mark a class's ANSWERS (a CSV of student,quantity,value; - for stdin) against KEY (an exercise's key-<seed>.json).
+
+    An answer is correct within the key's tolerance; consistent when it follows, within
+    tolerance, from the student's own earlier answers (an earlier slip carried forward
+    right); else wrong, with the first factor of its formula that differs. Each student's
+    total counts correct and consistent answers of the quantities the sheet asks.
+    """
+    with _boundary():
+        _grade(key_path, answers_path, output_format)
+
+
+def _grade(key_path, answers_path, output_format):
+    import json
+
+    from .errors import AnswersError, KeyFileError, path_problem
+    from .grading import grade as marked, key_entries, read_answers
+    from .outputs import Stdout, json_text
+    from .reports.exercise import grades, grades_csv, grades_document
+
+    if key_path == answers_path == "-":
+        raise click.UsageError("KEY and ANSWERS cannot both be stdin; give the key's path")
+    texts = {}
+    for path, error in ((key_path, KeyFileError), (answers_path, lambda path, problem: AnswersError(path, None, problem))):
+        try:
+            if path == "-":
+                texts[path] = sys.stdin.buffer.read().decode("utf-8-sig")
+            else:
+                with open(path, encoding="utf-8-sig") as file:  # a spreadsheet's CSV may start with a byte-order mark
+                    texts[path] = file.read()
+        except OSError as problem:
+            raise error(path, path_problem(problem)) from None
+        except ValueError:
+            raise error(path, "is not UTF-8 text; save it as UTF-8") from None
+    try:
+        document = json.loads(texts[key_path])
+    except ValueError as problem:
+        raise KeyFileError(key_path, f"is not JSON ({problem}); give the key-<seed>.json that fwdback exercise --format json wrote") from None
+    key = key_entries(document, key_path)
+    marks, totals = marked(key, read_answers(texts[answers_path], answers_path, key))
+    out = Stdout()
+    if output_format == "csv":
+        out.write(grades_csv(marks))
+    elif output_format == "json":
+        out.write(json_text(grades_document(marks, totals)))
+    else:
+        from .render.terminal import console_for, print_sections
+
+        print_sections(console_for(out), grades(marks, totals))
+    out.flush()
+
+
 class _boundary:
     """Where library errors leave: each FwdbackError as one `Error: ...` line with its exit code,
     Ctrl-C and SIGTERM with 130 and 143, a reader that closed stdout quietly with 0. Anything

@@ -609,3 +609,53 @@ class ClassifierConflict(RunConflict):
         return (f"{name('loss', self.loss)} computes its probabilities with a {self.link} output, and "
                 f"{name('output_activation', self.value)} contradicts it: leave out {name('output_activation')} "
                 f"(the {self.link} is then the output's activation)")
+
+
+class KeyFileError(FwdbackError, ValueError):
+    """An exercise key (fwdback grade's KEY) that is not what `fwdback exercise --format json` writes.
+    source : the key's path;  problem : what is wrong with it, in words."""
+
+    def __init__(self, source: str, problem: str):
+        self.source, self.problem = source, problem
+        super().__init__(source, problem)
+
+    def message(self, name=python_name) -> str:
+        return f"{display_name(self.source)}: {self.problem}."
+
+
+class AnswersError(DataError):
+    """A class's answers CSV (fwdback grade's ANSWERS) that cannot be marked: `row` counted from 1
+    with the header as row 1, or None for the whole file."""
+
+    def __init__(self, source: str, row: int | None, problem: str):
+        self.source, self.row, self.problem = source, row, problem
+        super().__init__(source, row, problem)
+
+    def message(self, name=python_name) -> str:
+        where = display_name(self.source) if self.row is None else f"{display_name(self.source)}, row {self.row}"
+        return f"{where}: {self.problem}."
+
+
+class NoLivelyVariant(FwdbackError, ValueError):
+    """Every seed tried gave a dull exercise (a dead relu unit, a zero gradient, a huge number)."""
+
+    def __init__(self, first_seed: int, tried: int, reason: str):
+        self.first_seed, self.tried, self.reason = first_seed, tried, reason
+        super().__init__(first_seed, tried, reason)
+
+    def message(self, name=python_name) -> str:
+        return (f"seeds {self.first_seed} to {self.first_seed + self.tried - 1} all give dull exercises (the last: "
+                f"{self.reason}); try other data or --rows, another --activation, or more --digits")
+
+
+class UnknownQuantity(RunConflict):
+    """A quantity asked for (exercise's ask) that the network's epoch does not have: `name`, with
+    `example`, one it has, to show how they are spelled, and the `kinds` of quantity there are."""
+
+    def __init__(self, name: str, example: str, kinds: tuple[str, ...]):
+        self.name, self.example, self.kinds = name, example, kinds
+        super().__init__(name, example, kinds)
+
+    def message(self, name=python_name) -> str:
+        return (f"{name('ask')}: {self.name!r} is neither a kind of quantity ({', '.join(self.kinds)}) nor a quantity of "
+                f"this network's epoch, such as {self.example}")

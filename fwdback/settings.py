@@ -220,7 +220,7 @@ class Setting:
         return "none" if value is None else str(value)
 
 
-_SHAPE = ("train", "explain", "gradcheck", "show")
+_SHAPE = ("train", "explain", "gradcheck", "show", "exercise")
 
 
 def _of_rules(name: str) -> UsedWith:
@@ -268,7 +268,8 @@ SETTINGS = (
     Setting("loss", "mse", Choice(LOSS_NAMES),
             "mse: (1/n) sum (y - yhat)^2, the lecture's; half-mse: 1/(2n); sse: the sum; half-sse: half the sum "
             "(summed over outputs too). A classifier's: bce, binary cross-entropy of a sigmoid output (targets 0/1 "
-            "or two labels); cross-entropy, of a softmax over one output per class (targets class labels).", "plan"),
+            "or two labels); cross-entropy, of a softmax over one output per class (targets class labels).", "plan",
+            ("train", "explain", "gradcheck", "exercise")),
     Setting("shuffle", True, Flag(),
             "With --batch-size: visit the rows in a new seeded order each epoch (default), or in the file's order "
             "(--no-shuffle; --batch-size 1 --no-shuffle updates row by row).", "plan",

@@ -425,6 +425,6 @@ def test_classes_that_do_not_suit_the_loss_are_one_error_line(run, ce, command, 
     result = run([command, "ce.csv", "--features", "x1,x2", "--target", "animal", "--loss", "bce"])
     no_crash(result)
     assert result.exit_code == 1
-    assert result.stderr == ("Error: ce.csv, column animal: --loss bce needs exactly 2 classes, and it has 3 "
+    assert result.stderr == ("Error: ce.csv, column animal: --loss bce needs exactly 2 classes, and it has 3 classes "
                              "(cat, dog, emu); for more than two classes use --loss cross-entropy\n")
     assert result.stdout == ""

@@ -141,6 +141,13 @@ def explanation_page(blocks: list[Block]) -> str:
     return document(title, f'<main class="worked">{sections_html(blocks)}</main>')
 
 
+def sheet_page(blocks: list[Block]) -> str:
+    """An exercise's sheet or key, printed one to a page."""
+    title = next((block.text for block in blocks if isinstance(block, Heading)), "fwdback exercise")
+    style = "<style>@page { margin: 2cm } main.sheet { break-after: page }</style>"
+    return document(title, f'{style}<main class="worked sheet">{sections_html(blocks)}</main>')
+
+
 def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Block] | None, surface: str | None = None) -> str:
     """A training run's page. `page` is its data (report.run_page_document): the title, the
     summary, the network's names, the kept epochs (a --history row each), the first rows; the
