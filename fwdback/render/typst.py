@@ -86,11 +86,9 @@ def _table(table: Table) -> str:
 
 # --- LaTeX math -> Typst math ----------------------------------------------------------------
 
-_SYMBOLS = {
-    "partial": "partial", "cdot": "dot.op", "cdots": "dots.c", "leftarrow": "arrow.l", "le": "lt.eq",
-    "quad": "quad", "sum": "sum", "log": "log", "tanh": "tanh", "max": "max",
-    "eta": "eta", "mu": "mu", "beta": "beta", "epsilon": "epsilon", "delta": "delta", "sigma": "sigma",
-}
+_SYMBOLS = {"cdot": "dot.op", "cdots": "dots.c", "leftarrow": "arrow.l", "le": "lt.eq"}
+# LaTeX commands (of symbols, operators, Greek letters) that Typst spells alike, without the backslash.
+_ALIKE = frozenset("partial quad sum log tanh max eta mu beta epsilon delta sigma".split())
 _FUNCTIONS = {"frac": ("frac", 2), "hat": ("hat", 1), "sqrt": ("sqrt", 1)}
 _DROPPED = {"left", "right"}
 _TOKEN = re.compile(r"\\\\|\\[A-Za-z]+|\\.|\d+(?:\.\d+)?(?:e[+-]\d+)?|\s+|.", re.S)
@@ -170,6 +168,8 @@ def _atom(tokens: list[str], position: int) -> tuple[str, int]:
         return f"{function}({', '.join(arguments)})", position
     if name in _SYMBOLS:
         return _SYMBOLS[name], position
+    if name in _ALIKE:
+        return name, position
     raise ValueError(f"no Typst for the LaTeX command {token}")
 
 
