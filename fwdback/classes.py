@@ -13,6 +13,8 @@ No NumPy at import, so that the command line can show its options without it.
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass
 
 from .errors import ClassCount, UnknownClass
@@ -102,6 +104,33 @@ def class_targets(labels, loss: Loss, classes: Classes | None = None, source: st
     except (ClassCount, UnknownClass) as error:
         error.source, error.column = source, column
         raise
+
+
+def label_problem(label) -> str | None:
+    """Why a class label (a cell of a label column as read: a float, or its text trimmed; None
+    for a missing cell; or a label given in Python) is none, as an error message's tail; None
+    where it is one. A missing value (an empty cell, None, NaN, pandas' NA, "nan" in any case)
+    is no class, and neither is a number that is not finite (inf, 1e400): a label is a finite
+    number or text."""
+    pandas = sys.modules.get("pandas")  # pandas' NA is a label only where pandas is loaded
+    if label is None or pandas is not None and label is pandas.NA or label == "" \
+            or isinstance(label, float) and math.isnan(label):
+        return "the class label is empty; give the row's class or delete the row"
+    if isinstance(label, str) and label.lower().lstrip("+-") == "nan":
+        return f"the class label {label!r} is a missing value; give the row's class or delete the row"
+    if math.isinf(label if isinstance(label, float) else _text_number(label)):
+        shown = f" {label!r}" if isinstance(label, str) and len(label) <= 40 else ""
+        return (f"the class label{shown} is infinite or beyond the float64 range (1.8e308); a class label is a finite "
+                "number or text: give the row's class or delete the row")
+    return None
+
+
+def _text_number(label) -> float:
+    """A text label's number where Python reads it as one (inf, 1e400), else 0."""
+    try:
+        return float(label) if isinstance(label, str) else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _is_number(value) -> bool:

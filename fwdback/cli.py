@@ -527,7 +527,7 @@ def _train(options: dict):
         outputs.check_stdout()
         notes, dataset = [], None
         if run.resume_path is None and LOSSES[plan.loss].classifies:  # its classes, and so its outputs, are the data's
-            network = classifier_network(network, plan.loss)
+            network = classifier_network(network, plan.loss, given=_given("output_activation"))
             dataset = _training_data(run, network, plan, notes)
             cluster = cluster_started.enter_context(_cluster(run.dask))
             network = classifier_network(network, plan.loss, found_classes(dataset, plan.loss, cluster))
@@ -1256,7 +1256,7 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     Outputs({"DATA": data, "--init": init_path}).check_stdout()
     network, notes, labels = _network(options), [], LOSSES[plan.loss].classifies
     if labels:  # its classes, and so its outputs, are the data's
-        network = classifier_network(network, plan.loss)
+        network = classifier_network(network, plan.loss, given=_given("output_activation"))
         dataset = _load_dataset(data, network.features, network.target, options["sep"], notes, labels=True)
         network = classifier_network(network, plan.loss, found_classes(dataset, plan.loss))
     start = starting_point(plan, network, init=init_path, given=_given(*TrainingPlan.__dataclass_fields__))
@@ -1500,15 +1500,18 @@ Examples:
   fwdback show --format svg > network.svg           a figure for a slide
   fwdback show model.json --format dot | dot -Tsvg > network.svg
   fwdback show weights.json --features a,b --hidden 3   bare weights, as --init takes them
-  fwdback show circle.json --format svg --data circle.csv > surface.svg   a classifier's decision surface"""
+  fwdback show circle.json --format svg --data circle.csv > surface.svg   a classifier's decision surface
+  fwdback show --format svg --symbols --hidden 3 > exercise.svg    w1, b1, ... without values, no file read
+  fwdback show model.json --format tikz > network.tex && latexmk -pdf network.tex"""
 )
 @click.argument("model_path", default="model.json", metavar="[MODEL]", callback=_path)
-@click.option("--format", "output_format", type=click.Choice(["text", "svg", "dot"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; svg: the network as a figure; dot: Graphviz source of the network.")
+@click.option("--format", "output_format", type=click.Choice(["text", "svg", "dot", "tikz"]), default="text", show_default=True, help="text: the drawing, the equations and every parameter in plain text; svg: the network as a figure; dot: Graphviz source of the network; tikz: the figure as a LaTeX (TikZ) document for pdflatex.")
 @click.option("--data", "data_path", callback=_path, metavar="DATA", help="With --format svg, a classifier of two inputs: its decision surface over DATA's rows, drawn on it (its columns the model's).")
+@click.option("--symbols", is_flag=True, help="With --format svg or tikz, the parameters' names alone (w1..w8, b1..b3), no values: MODEL is read only when given, else the options describe the network.")
 @_SEP
 @_column_options
 @_setting_options("show", "shape")
-def show(model_path, output_format, data_path, sep, **network):
+def show(model_path, output_format, data_path, symbols, sep, **network):
     """Draw the network in MODEL (default: model.json), every weight on its edge.
 
     MODEL is a model file, or any file --init takes: weights by name (w1..w8, b1..b3) in a
@@ -1522,7 +1525,13 @@ def show(model_path, output_format, data_path, sep, **network):
 
     --format svg draws the network as a figure, each edge's colour its weight's sign (blue
     positive, orange negative) and its width the weight's size; --format dot writes it as
-    Graphviz source, coloured alike, for `dot -Tsvg` or `dot -Tpng`.
+    Graphviz source, coloured alike, for `dot -Tsvg` or `dot -Tpng`; --format tikz, as a
+    LaTeX document that pdflatex compiles (a page of the figure's size, for
+    \\includegraphics).
+
+    --symbols draws the figure with the parameters' names alone (w1 on its edge, b1 at its
+    unit), every edge alike: a figure for a lecture or an exercise sheet. It needs no
+    weights: without MODEL the options describe the network (no file is read).
 
     A classifier of two inputs has its decision surface beside the figure: the plane of the
     inputs coloured by the likelier class (the stronger, the surer), each hidden unit's own
@@ -1530,15 +1539,26 @@ def show(model_path, output_format, data_path, sep, **network):
     classes' colours, else over three standard deviations about the training rows' means.
     """
     with _boundary():
+        import numpy as np
+
         from .modelfile import Model, load_weights
+        from .network import Parameters
         from .outputs import Outputs, Stdout
 
         if data_path is not None and output_format != "svg":
             raise click.UsageError("--data draws a decision surface, which only --format svg draws: give --format svg, "
                                    "or leave out --data")
-        Outputs({"MODEL": model_path, "--data": data_path}).check_stdout()
-        loaded = load_weights(model_path, _network(network).architecture, "model")
+        if symbols and output_format not in ("svg", "tikz"):
+            raise click.UsageError("--symbols draws a figure, which --format svg and tikz draw: give --format svg or tikz, "
+                                   "or leave out --symbols")
+        if symbols and data_path is not None:
+            raise click.UsageError("--symbols draws no values, and --data a classifier's decision surface of them: "
+                                   "leave out one of them")
         context = click.get_current_context()
+        read = not symbols or context.get_parameter_source("model_path") is not click.core.ParameterSource.DEFAULT
+        Outputs({"MODEL": model_path if read else None, "--data": data_path}).check_stdout()
+        architecture = _network(network).architecture
+        loaded = load_weights(model_path, architecture, "model") if read else Parameters.of(np.zeros(architecture.size), architecture)
         given = [name for name in network if context.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
         if isinstance(loaded, Model) and given:
             raise click.UsageError(f"{model_path} is a model file, which names its own columns and network; "
@@ -1546,7 +1566,7 @@ def show(model_path, output_format, data_path, sep, **network):
         model = loaded if isinstance(loaded, Model) else Model(loaded, network["features"], network["target"])
         rows = None if data_path is None else _surface_rows(model, data_path, sep)
         out = Stdout()
-        out.write(_model_view(model, output_format, rows))
+        out.write(_model_view(model, output_format, rows, symbols))
         out.flush()
 
 
@@ -1572,12 +1592,17 @@ def _surface_rows(model, data_path: str, sep):
         raise
 
 
-def _model_view(model, output_format: str, rows=None) -> str:
-    """The text of `show --format`: the plain drawing, the network's SVG figure or its DOT source
-    (the figures mark the parameters the model was trained with frozen); beside the SVG figure, the
-    decision surface of a classifier of two inputs (a model with classes), or, over `rows`
-    (_surface_rows), of any network that has one (bare weights too)."""
+def _model_view(model, output_format: str, rows=None, symbols: bool = False) -> str:
+    """The text of `show --format`: the plain drawing, the network's SVG figure, its TikZ document
+    or its DOT source (the figures mark the parameters the model was trained with frozen); beside
+    the SVG figure, the decision surface of a classifier of two inputs (a model with classes), or,
+    over `rows` (_surface_rows), of any network that has one (bare weights too); with `symbols`,
+    the SVG or TikZ figure of the parameters' names alone, without a surface."""
     frozen = tuple(model.training.plan.get("freeze", ()))
+    if output_format == "tikz":
+        from .render.tikz import network_tikz
+
+        return network_tikz(model.params, model.features, model.target, frozen, symbols)
     if output_format == "dot":
         from .render.dot import network_dot
 
@@ -1586,8 +1611,8 @@ def _model_view(model, output_format: str, rows=None) -> str:
         from .render.svg import network_svg
         from .surface import surfaced
 
-        if rows is None and (model.classes is None or not surfaced(model.params)):
-            return network_svg(model.params, model.features, model.target, frozen=frozen) + "\n"
+        if symbols or (rows is None and (model.classes is None or not surfaced(model.params))):
+            return network_svg(model.params, model.features, model.target, frozen=frozen, symbols=symbols) + "\n"
         from .render.surface import beside, classifier_figures
         from .surface import Plane
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnChoice, DataError, DataTooLarge, MissingColumn, display_name
+from .classes import label_problem
+from .errors import ColumnChoice, DataError, DataTooLarge, MissingColumn, TextTarget, display_name
 from .reader import SEPARATOR_NAMES, CsvReader, Header, Records, quoted, separator_name, where
 
 # The numbers a cell may hold: ASCII decimal digits, a sign, a decimal point and an exponent
@@ -122,7 +123,8 @@ def load_dataset(
                 gathered.add(block)
                 label_pieces.append(read)
             else:
-                gathered.add(_float_block(records, columns, names, reader.name))
+                targets = () if model_columns else target_names(target)
+                gathered.add(_float_block(records, columns, names, reader.name, targets))
             if stream_above is not None and reader.bytes_read > stream_above:
                 raise TextLargerThan(reader.name, reader.bytes_read)
         if reader.rows_read == 0:
@@ -181,20 +183,20 @@ def _labelled_block(records: Records, columns: list[int], names: list[str], sour
     series = records.frame[columns[-1]]
     if pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series):
         labels = series.to_numpy(dtype=np.float64)
-        empty = np.isnan(labels)
+        refused = ~np.isfinite(labels)
     else:
         labels = np.array([cell.strip(" \t") if isinstance(cell, str) else "" for cell in series], dtype=object)
-        empty = labels == ""
-    first_empty = int(np.argmax(empty)) if empty.any() else None
+        refused = np.array([label_problem(label) is not None for label in labels], dtype=bool)
+    first_refused = int(np.argmax(refused)) if refused.any() else None
     try:
         block, first_bad = _float_columns(records, columns[:-1], names[:-1])
     except MemoryError:
         raise DataTooLarge(source, None, records.row(len(records) - 1)) from None
-    if first_bad is not None and (first_empty is None or first_bad[0] <= first_empty):
+    if first_bad is not None and (first_refused is None or first_bad[0] <= first_refused):
         raise _bad_cell(records, *first_bad, source)
-    if first_empty is not None:
-        place = where(source, records.row(first_empty), records.line(first_empty), names[-1])
-        raise DataError(f"{place}: the class label is empty; give the row's class or delete the row")
+    if first_refused is not None:
+        place = where(source, records.row(first_refused), records.line(first_refused), names[-1])
+        raise DataError(f"{place}: {label_problem(labels[first_refused])}")
     return block, labels
 
 
@@ -244,18 +246,20 @@ class _Gathered:
             raise DataTooLarge(self.reader.name, self.reader.bytes_read, self.reader.rows_read) from None
 
 
-def _float_block(records: Records, columns: list[int], names: list[str], source: str) -> np.ndarray:
+def _float_block(records: Records, columns: list[int], names: list[str], source: str,
+                 targets: Sequence[str] = ()) -> np.ndarray:
     """The columns of a block of records as one feature-major float64 block, shape (len(columns), m).
 
     A DataError names the first cell that is not a finite number, in the order of the file:
-    the first such row, and in it the first such column.
+    the first such row, and in it the first such column. `targets`: the names among `names` of
+    a regressor's target columns, where text may be class labels (TextTarget says so).
     """
     try:
         block, first_bad = _float_columns(records, columns, names)
     except MemoryError:
         raise DataTooLarge(source, None, records.row(len(records) - 1)) from None
     if first_bad is not None:
-        raise _bad_cell(records, *first_bad, source)
+        raise _bad_cell(records, *first_bad, source, target=first_bad[2] in targets)
     return block
 
 
@@ -349,7 +353,7 @@ def iter_training_chunks(
                 block, read = _labelled_block(records, columns, names, reader.name)
                 pending.append((block, read))
             else:
-                pending.append((_float_block(records, columns, names, reader.name), None))
+                pending.append((_float_block(records, columns, names, reader.name, (target,)), None))
             rows += len(records)
             while rows >= chunk_rows:
                 X, y, rest = _chunk_of(pending, chunk_rows, labels)
@@ -490,8 +494,9 @@ def _float_column(records: Records, column: int) -> np.ndarray:
         return np.array([_to_float(cell) for cell in series])
 
 
-def _bad_cell(records: Records, index: int, column: int, label: str, name: str) -> DataError:
-    """The DataError for the cell at frame row `index` of `column`, which is not a finite number."""
+def _bad_cell(records: Records, index: int, column: int, label: str, name: str, target: bool = False) -> DataError:
+    """The DataError for the cell at frame row `index` of `column`, which is not a finite number
+    (TextTarget for text in a regressor's `target` column)."""
     place = where(name, records.row(index), records.line(index), label)
     cell = records.frame[column].iloc[index]
     empty = f"{place}: the cell is empty; fill it in or delete the row"
@@ -506,4 +511,6 @@ def _bad_cell(records: Records, index: int, column: int, label: str, name: str) 
     if _is_number(text):
         return DataError(beyond)
     comma = f" (if its comma is a decimal mark, write {text.replace(',', '.')})" if _DECIMAL_COMMA.fullmatch(text) else ""
+    if target and not comma:
+        return TextTarget(place, quoted(text))
     return DataError(f"{place}: {quoted(text)} is not a number{comma}; fix the cell or delete the row")

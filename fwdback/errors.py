@@ -123,6 +123,20 @@ class DataError(FwdbackError, ValueError):
     """The data CSV cannot be used as it is."""
 
 
+class TextTarget(DataError):
+    """A regressor's target cell holding text, not a number: perhaps a class label, which a
+    classifier's loss reads. `place` names the file, row and column; `cell` is the text as a
+    message shows it (quoted)."""
+
+    def __init__(self, place: str, cell: str):
+        self.place, self.cell = place, cell
+        super().__init__(place, cell)
+
+    def message(self, name=python_name) -> str:
+        return (f"{self.place}: {self.cell} is not a number; fix the cell or delete the row, or, for class labels, "
+                f"give {name('loss', 'cross-entropy')} (or {name('loss', 'bce')} for two classes)")
+
+
 class UnreadableData(DataError):
     """Bytes of the data that cannot be decoded: a damaged gzip stream, a Parquet page that does
     not decompress. Every reader of DATA (CSV and Parquet, here or on a Dask worker) raises it.
@@ -169,7 +183,7 @@ class ClassCount(DataError):
         place = ", ".join([*([self.source] if self.source else []), f"column {self.column or 'of the target'}"])
         need = "exactly 2 classes" if self.binary else "at least 2 classes"
         fix = ("; for more than two classes use " + name("loss", "cross-entropy") if self.binary and len(self.classes) > 2
-               else "; give rows of at least two classes")
+               else f"; give rows of {'exactly' if self.binary else 'at least'} two classes")
         has = f"{len(self.classes)} class{'' if len(self.classes) == 1 else 'es'}"
         return f"{place}: {name('loss', self.loss)} needs {need}, and it has {has} ({found}){fix}"
 

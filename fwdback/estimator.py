@@ -27,7 +27,7 @@ import numpy as np
 from . import network, run
 from .run import check_used, stored_settings
 from .activations import NETWORK_OUTPUT_ACTIVATIONS
-from .classes import Classes, class_targets, probabilities
+from .classes import Classes, class_targets, label_problem, probabilities
 from .errors import UnknownArgument, quiet_floats
 from .losses import LOSSES, CLASSIFICATION_LOSS_NAMES, REGRESSION_LOSS_NAMES
 from .network import Architecture, Gradients, Parameters, init_parameters
@@ -937,8 +937,8 @@ def _as_labels(y, n_rows: int, estimator: str, first: int = 0) -> list:
     _check_length(n_rows, len(y))
     labels = y.tolist()
     for row, label in enumerate(labels, start=first):
-        if label is None or isinstance(label, float) and not np.isfinite(label):
-            raise ValueError(f"y[{row}] is {label}, not a class label; drop that row or give it its class")
+        if label_problem(label.strip(" \t") if isinstance(label, str) else label):
+            raise ValueError(f"y[{row}] is {label!r}, not a class label; drop that row or give it its class")
         if isinstance(label, float) and not label.is_integer():
             raise ValueError(f"Unknown label type: continuous (y[{row}] is {label}); a classifier's labels are "
                              "classes, whole numbers or strings: use FwdbackRegressor for a continuous target")

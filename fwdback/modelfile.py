@@ -482,7 +482,7 @@ def load_init(path: str, architecture: Architecture = Architecture(), classes: C
     loaded = load_weights(path, architecture)
     if isinstance(loaded, Parameters):
         return InitialWeights(loaded)
-    _check_same_shape(loaded, architecture, display_name(path))
+    _check_same_shape(loaded, architecture, display_name(path), classes)
     if classes is not None and loaded.classes not in (None, classes):
         raise ModelFileError(f"{display_name(path)}: is a classifier of the classes ({', '.join(map(str, loaded.classes.labels))}), "
                              f"and the data's are ({', '.join(map(str, classes.labels))}): its outputs are other classes'; "
@@ -490,9 +490,17 @@ def load_init(path: str, architecture: Architecture = Architecture(), classes: C
     return InitialWeights(Parameters.of(loaded.params.vector.copy(), architecture), loaded.scaling)
 
 
-def _check_same_shape(model: Model, architecture: Architecture, path: str) -> None:
-    """A model's weights start only a network of its shape: a ModelFileError saying what to give."""
+def _check_same_shape(model: Model, architecture: Architecture, path: str, classes: Classes | None = None) -> None:
+    """A model's weights start only a network of its shape: a ModelFileError saying what to give,
+    or, where a classifier (the model, or the run: its `classes`) needs other outputs than the
+    model has, which no option mends, what each is."""
     theirs, ours = model.params.architecture, architecture
+    outputs = _outputs(theirs.n_outputs)
+    if theirs.n_outputs != ours.n_outputs and (model.classes is not None or classes is not None):
+        same_classes = f", or train with its loss (--loss {_loss_of(theirs)})" if model.classes == classes else ""
+        raise ModelFileError(f"{path}: is {_model_kind(model)}, with {outputs}; this run's {_run_kind(ours, classes)} "
+                             f"needs {_outputs(ours.n_outputs)}: start from random weights (leave out --init) or "
+                             f"from a model of {_outputs(ours.n_outputs)}{same_classes}")
     fixes = []
     if theirs.n_inputs != ours.n_inputs:
         fixes.append(f"{theirs.n_inputs} --features ({','.join(model.features)})")
@@ -503,10 +511,37 @@ def _check_same_shape(model: Model, architecture: Architecture, path: str) -> No
     if theirs.bias != ours.bias:
         fixes.append("--no-bias" if not theirs.bias else "biases (leave out --no-bias)")
     if fixes:
-        outputs = f"{theirs.n_outputs} output{'s' if theirs.n_outputs != 1 else ''}"
         raise ModelFileError(f"{path}: is a model of {theirs.n_inputs} features, {theirs.n_hidden} hidden units and {outputs}"
                              f"{'' if theirs.bias else ' without biases'}; to start from its weights give "
                              f"{', '.join(fixes)}")
+
+
+def _outputs(n: int) -> str:
+    return f"{n} output{'s' if n != 1 else ''}"
+
+
+def _loss_of(classifier: Architecture) -> str:
+    """A classifier's loss by its outputs: one sigmoid output is bce's, several are a softmax's."""
+    return "bce" if classifier.n_outputs == 1 else "cross-entropy"
+
+
+def _model_kind(model: Model) -> str:
+    """What a model predicts, in words: a bce or cross-entropy classifier of its classes, or a
+    regressor of its targets."""
+    if model.classes is None:
+        return f"a regressor of {', '.join(model.targets)}"
+    return f"a {_loss_of(model.params.architecture)} classifier of the {_classes_named(model.classes)}"
+
+
+def _run_kind(architecture: Architecture, classes: Classes | None) -> str:
+    """What a run's network predicts, in words, as _model_kind: `classes` are a classifier's."""
+    if classes is None:
+        return f"regression of {architecture.n_outputs} target{'s' if architecture.n_outputs != 1 else ''}"
+    return f"--loss {_loss_of(architecture)} of the {_classes_named(classes)}"
+
+
+def _classes_named(classes: Classes) -> str:
+    return f"{len(classes)} classes {', '.join(map(str, classes.labels))}"
 
 
 def parse_weights(values, path: str, architecture: Architecture = Architecture()) -> Parameters:

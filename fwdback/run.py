@@ -62,16 +62,19 @@ class NetworkSettings:
         return Architecture(len(self.features), self.hidden, outputs, self.activation, self.output_activation, self.bias)
 
 
-def classifier_network(network: NetworkSettings, loss: str, classes: Classes | None = None) -> NetworkSettings:
+def classifier_network(network: NetworkSettings, loss: str, classes: Classes | None = None,
+                       given: frozenset[str] = frozenset()) -> NetworkSettings:
     """The network a run of `loss` (losses.LOSSES's) trains. A regressor's is `network`. A
-    classifier's output activation is the loss's link: an output activation left at its default
-    becomes it, the link itself is kept, any other is ClassifierConflict, as are several target
-    columns; `classes` (the target's, given where they are known: from the training rows, or a
-    resumed model's) are checked to suit the loss (ClassCount) and kept."""
+    classifier's output activation is the loss's link: an output activation left out (not in
+    `given`, the settings the caller gave explicitly, and at its default) becomes it, the link
+    itself is kept, any other is ClassifierConflict (the default too, where it was given), as
+    are several target columns; `classes` (the target's, given where they are known: from the
+    training rows, or a resumed model's) are checked to suit the loss (ClassCount) and kept."""
     record = LOSSES[loss]
     if not record.classifies:
         return network
-    if network.output_activation not in (BY_NAME["output_activation"].default, record.link):
+    left_out = "output_activation" not in given and network.output_activation == BY_NAME["output_activation"].default
+    if not left_out and network.output_activation != record.link:
         raise ClassifierConflict(loss, record.link, "output_activation", network.output_activation)
     if not isinstance(network.target, str):
         raise ClassifierConflict(loss, record.link, "target")

@@ -35,7 +35,8 @@ from .data import (
     load_dataset,
     target_names,
 )
-from .errors import DataError, MissingColumn, UnreadableData, describe, display_name, path_problem
+from .classes import label_problem
+from .errors import DataError, MissingColumn, TextTarget, UnreadableData, describe, display_name, path_problem
 from .outputs import csv_line
 from .reader import CsvReader, Header, quoted, where
 
@@ -207,7 +208,7 @@ def read_part(part: Part, features: Sequence[str], target: str, sep: str | None,
     cell checked; with `labels`, y is the part's class labels (a piece of data.labels_of's)."""
     if part.parquet:
         names = list(features) if labels else [*features, *target_names(target)]
-        block = np.concatenate(list(_parquet_blocks(part, names, PARQUET_BATCH_ROWS)), axis=1)
+        block = np.concatenate(list(_parquet_blocks(part, names, PARQUET_BATCH_ROWS, target_names(target))), axis=1)
         if labels:
             return block.T, _parquet_labels(part, target)
         return block[: len(features)].T, _targets_of(block, len(features))
@@ -227,16 +228,16 @@ def _parquet_labels(part: Part, column: str) -> np.ndarray:
         array, kind = batch.column(column), batch.column(column).type
         if pyarrow.types.is_string(kind) or pyarrow.types.is_large_string(kind):
             piece = np.array([None if text is None else text.strip(" \t") for text in array.to_pylist()], dtype=object)
-            empty = np.array([text is None or text == "" for text in piece], dtype=bool)
+            refused = np.array([label_problem(text) is not None for text in piece], dtype=bool)
         elif pyarrow.types.is_integer(kind) or pyarrow.types.is_floating(kind) or pyarrow.types.is_decimal(kind):
             piece = pyarrow.compute.cast(array, pyarrow.float64(), safe=False).to_numpy(zero_copy_only=False)
-            empty = np.isnan(piece)
+            refused = ~np.isfinite(piece)
         else:
             raise DataError(f"{part.name}, column {column}: holds {kind} values, not class labels; give a column of "
                             "numbers or text")
-        if empty.any():
-            place = where(part.name, rows_before + int(np.argmax(empty)) + 1, None, column)
-            raise DataError(f"{place}: the class label is empty; give the row's class or delete the row")
+        if refused.any():
+            index = int(np.argmax(refused))
+            raise DataError(f"{where(part.name, rows_before + index + 1, None, column)}: {label_problem(piece[index])}")
         pieces.append(piece)
         rows_before += batch.num_rows
     return np.concatenate(pieces) if pieces else np.empty(0)
@@ -252,7 +253,7 @@ def part_chunks(part: Part, features: Sequence[str], target: str, sep: str | Non
             yield block.T, read[first : first + block.shape[1]]
             first += block.shape[1]
     elif part.parquet:
-        for block in _parquet_blocks(part, [*features, target], chunk_rows):
+        for block in _parquet_blocks(part, [*features, target], chunk_rows, (target,)):
             yield block[:-1].T, block[-1]
     else:
         yield from iter_training_chunks(part.location, features, target, sep, chunk_rows, part.name, labels)
@@ -288,17 +289,18 @@ def _parquet_positions(schema: list[str], part: Part, names: Sequence[str], trai
     return [schema.index(column) for column in names]
 
 
-def _parquet_blocks(part: Part, names: Sequence[str], batch_rows: int) -> Iterator[np.ndarray]:
+def _parquet_blocks(part: Part, names: Sequence[str], batch_rows: int,
+                    targets: Sequence[str] = ()) -> Iterator[np.ndarray]:
     """A Parquet part's columns `names` as float64 blocks, shape (len(names), m) each, every
     cell checked as a CSV cell is: present, a number (a text column's cells by the CSV grammar),
-    finite."""
+    finite; `targets`, the names among them of a regressor's targets (data._float_block's)."""
     file = _parquet_file(part)
     _parquet_positions(file.schema_arrow.names, part, names)
     rows_before = 0
     for batch in parquet_batches(part, file, batch_rows, list(names)):
         block = np.empty((len(names), batch.num_rows))
         for row, name in zip(block, names):
-            row[:] = _parquet_column(batch.column(name), part, name, rows_before)
+            row[:] = _parquet_column(batch.column(name), part, name, rows_before, name in targets)
         rows_before += batch.num_rows
         yield block
     if rows_before == 0:
@@ -328,9 +330,10 @@ def parquet_batches(part: Part, file, batch_rows: int, columns: list[str] | None
         first += rows
 
 
-def _parquet_column(array, part: Part, column: str, rows_before: int) -> np.ndarray:
+def _parquet_column(array, part: Part, column: str, rows_before: int, target: bool = False) -> np.ndarray:
     """One column of a batch as float64, shape (m,); DataError at its first cell that is not a
-    finite number, naming the part, the row and the column."""
+    finite number, naming the part, the row and the column (TextTarget for text in a
+    regressor's `target` column)."""
     import pyarrow
     import pyarrow.compute
 
@@ -352,6 +355,8 @@ def _parquet_column(array, part: Part, column: str, rows_before: int) -> np.ndar
                 problem = f"{quoted(text)} is not a finite number; give a real value or delete the row"
             elif text == "":
                 problem = "the cell is empty; fill it in or delete the row"
+            elif target:
+                raise TextTarget(place(index), quoted(text))
             else:
                 problem = f"{quoted(text)} is not a number; fix the cell or delete the row"
             raise DataError(f"{place(index)}: {problem}")

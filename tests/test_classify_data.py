@@ -302,3 +302,136 @@ def test_predict_refuses_data_that_has_a_column_of_a_probability_it_would_add(wo
     (workdir / "new.csv").write_text("x1,x2,y_prob_yes\n1,2,0.5\n")
     before = fingerprint(workdir)
     refused(invoke("predict", "new.csv"), 1, ["new.csv: already has a y_prob_yes column"], root=workdir, before=before)
+
+
+@pytest.mark.parametrize(("cell", "others", "problem"), [
+    ("inf", ("0", "1"), "is infinite or beyond the float64 range"),     # read as a number: its text is gone
+    ("-inf", ("0", "1"), "is infinite or beyond the float64 range"),
+    ("1e400", ("0", "1"), "is infinite or beyond the float64 range"),
+    ("Infinity", ("cat", "dog"), "'Infinity' is infinite"),  # among text: the text is named
+    ("nan", ("0", "1"), "'nan' is a missing value"),
+    ("NaN", ("cat", "dog"), "'NaN' is a missing value"),
+    ("-nan", ("0", "1"), "'-nan' is a missing value"),
+])
+def test_a_missing_or_infinite_class_label_is_refused_naming_its_row_in_every_door_and_reader(
+        workdir, invoke, cell, others, problem):
+    X = _rows(4)
+    labels = [others[0], others[1], cell, others[0]]
+    _write(workdir / "bad.csv", X, labels)
+    (workdir / "parts").mkdir()
+    _write(workdir / "parts" / "a.csv", X, [others[0], others[1], others[1], others[0]])
+    _write(workdir / "parts" / "b.csv", X, labels)
+    _write(workdir / "good.csv", X, [others[0], others[1], others[1], others[0]])
+    succeeded(invoke("train", "good.csv", "--features", "x1,x2", "--loss", "bce", "--epochs", "2", "-q"))
+    before = fingerprint(workdir)
+    features = ("--features", "x1,x2")
+    for command, place in [
+        (["train", "bad.csv", *features, "--loss", "cross-entropy", "--model", "new.json"], "bad.csv, row 3"),
+        (["explain", "bad.csv", *features, "--loss", "bce"], "bad.csv, row 3"),
+        (["evaluate", "bad.csv", "--model", "model.json"], "bad.csv, row 3"),
+        (["train", "parts", *features, "--loss", "bce", "--model", "new.json"], "parts/b.csv, row 3"),
+        (["train", "parts", *features, "--loss", "bce", "--model", "new.json", "--chunksize", "1000"],
+         "parts/b.csv, row 3"),
+    ]:
+        o = invoke(*command)
+        refused(o, 1, [f"{place}, column y: the class label {problem}", "give the row's class or delete the row"],
+                root=workdir, before=before, train=command[0] == "train")
+
+
+@pytest.mark.parametrize("label", [float("inf"), float("nan"), "nan", "NaN", "", None])
+def test_a_parquet_column_and_the_python_door_refuse_the_same_labels(workdir, invoke, label):
+    import pandas as pd
+
+    from fwdback import FwdbackClassifier
+
+    X = _rows(4)
+    numbers = isinstance(label, float)
+    labels = [0, 1, label, 0] if numbers else ["a", "b", label, "a"]
+    pd.DataFrame({"x1": X[:, 0], "x2": X[:, 1], "y": labels}).to_parquet(workdir / "bad.parquet")
+    before = fingerprint(workdir)
+    o = invoke("train", "bad.parquet", "--features", "x1,x2", "--loss", "bce", "--model", "new.json")
+    refused(o, 1, ["bad.parquet, row 3, column y: the class label"], root=workdir, before=before, train=True)
+    with pytest.raises(ValueError, match=r"^y\[2\] is .*, not a class label"):
+        FwdbackClassifier(loss="bce").fit(X, labels)
+
+
+@pytest.mark.parametrize("command", ["train", "explain", "gradcheck"])
+def test_an_output_activation_given_must_be_the_losss_link_identity_included(workdir, invoke, two, three, command):
+    before = fingerprint(workdir)
+    for data, loss, link, other in [("two.csv", "bce", "sigmoid", "identity"),
+                                    ("three.csv", "cross-entropy", "softmax", "identity"),
+                                    ("three.csv", "cross-entropy", "softmax", "sigmoid")]:
+        o = invoke(command, data, "--features", "x1,x2", "--loss", loss, "--output-activation", other)
+        refused(o, 2, [f"--loss {loss} computes its probabilities with a {link} output",
+                       f"--output-activation {other} contradicts it"], root=workdir, before=before,
+                train=command == "train")
+    succeeded(invoke(command, "two.csv", "--features", "x1,x2", "--loss", "bce", "--output-activation", "sigmoid",
+                     *(["--epochs", "2", "-q"] if command == "train" else [])))
+
+
+def test_text_in_a_regressors_target_points_at_a_classifiers_loss_and_only_there(workdir, invoke):
+    import pandas as pd
+
+    X = _rows(3)
+    _write(workdir / "pets.csv", X, ["cat", "dog", "cat"], header="x1,x2,animal")
+    pd.DataFrame({"x1": X[:, 0], "x2": X[:, 1], "animal": ["cat", "dog", "cat"]}).to_parquet(workdir / "pets.parquet")
+    (workdir / "text.csv").write_text("x1,x2,y\n1,cat,0\n2,dog,1\n3,cat,0\n")
+    hint = "for class labels, give --loss cross-entropy (or --loss bce for two classes)"
+    before = fingerprint(workdir)
+    for command in (["train", "pets.csv", "--model", "new.json"], ["train", "pets.csv", "--chunksize", "1000"],
+                    ["train", "pets.parquet", "--model", "new.json"], ["explain", "pets.csv"]):
+        o = invoke(*command, "--features", "x1,x2", "--target", "animal")
+        refused(o, 1, [f"{command[1]}, row 1, column animal: 'cat' is not a number", hint], root=workdir, before=before,
+                train=command[0] == "train")
+    o = invoke("train", "text.csv", "--features", "x1,x2", "--model", "new.json")  # a feature: no labels there
+    refused(o, 1, ["text.csv, row 1, column x2: 'cat' is not a number"], ["--loss"], root=workdir, before=before, train=True)
+    o = invoke("train", "text.csv", "--features", "x1,x2", "--loss", "bce", "--model", "new.json")  # a classifier
+    refused(o, 1, ["text.csv, row 1, column x2: 'cat' is not a number"], ["--loss"], root=workdir, before=before, train=True)
+
+
+def test_an_init_model_with_other_outputs_than_a_classifier_needs_says_what_each_is(workdir, invoke, two, three):
+    X = _rows(4)
+    _write(workdir / "reg.csv", X, [0.5, 1.5, 2.5, 3.5])
+    for data, loss, model in [("two.csv", "bce", "bce.json"), ("three.csv", "cross-entropy", "ce.json"),
+                              ("reg.csv", "mse", "reg.json")]:
+        succeeded(invoke("train", data, "--features", "x1,x2", "--loss", loss, "--epochs", "2", "-q", "--model", model))
+    before = fingerprint(workdir)
+    for data, loss, init, fragments in [
+        ("three.csv", "cross-entropy", "bce.json",
+         ["bce.json: is a bce classifier of the 2 classes no, yes, with 1 output",
+          "this run's --loss cross-entropy of the 3 classes a, b, c needs 3 outputs", "leave out --init"]),
+        ("two.csv", "bce", "ce.json",
+         ["ce.json: is a cross-entropy classifier of the 3 classes a, b, c, with 3 outputs",
+          "this run's --loss bce of the 2 classes no, yes needs 1 output"]),
+        ("two.csv", "cross-entropy", "bce.json",
+         ["this run's --loss cross-entropy of the 2 classes no, yes needs 2 outputs", "train with its loss (--loss bce)"]),
+        ("reg.csv", "mse", "ce.json", ["this run's regression of 1 target needs 1 output"]),
+        ("three.csv", "cross-entropy", "reg.json", ["reg.json: is a regressor of y, with 1 output"]),
+    ]:
+        o = invoke("train", data, "--features", "x1,x2", "--loss", loss, "--init", init, "--model", "new.json")
+        refused(o, 1, fragments, ["--target"], root=workdir, before=before, train=True)
+
+
+def test_too_few_classes_are_met_by_advice_of_the_number_the_loss_needs(workdir, invoke):
+    from fwdback import FwdbackClassifier
+
+    (workdir / "one.csv").write_text("x1,x2,y\n1,2,yes\n3,4,yes\n")
+    before = fingerprint(workdir)
+    for loss, need in [("bce", "exactly 2 classes"), ("cross-entropy", "at least 2 classes")]:
+        advice = need.replace("2", "two")
+        o = invoke("train", "one.csv", "--features", "x1,x2", "--loss", loss, "--model", "new.json")
+        refused(o, 1, [f"one.csv, column y: --loss {loss} needs {need}", f"give rows of {advice}"], root=workdir,
+                before=before, train=True)
+        with pytest.raises(ClassCount, match=f"loss='{loss}' needs {need}.*give rows of {advice}"):
+            FwdbackClassifier(loss=loss).fit(np.array([[1.0, 2.0], [3.0, 4.0]]), ["yes", "yes"])
+
+
+def test_the_python_door_refuses_pandas_missing_labels_as_missing():
+    import pandas as pd
+
+    from fwdback import FwdbackClassifier
+
+    X = _rows(4)
+    for labels in (pd.Series(["a", "b", None, "a"], dtype="string"), pd.Series([0, 1, None, 0], dtype="Int64")):
+        with pytest.raises(ValueError, match=r"^y\[2\] is (<NA>|nan), not a class label"):
+            FwdbackClassifier(loss="bce").fit(X, labels)

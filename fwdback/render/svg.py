@@ -72,6 +72,10 @@ STUB = 8.0
 # a line of the list of labels without room on the figure.
 LEGEND_HEIGHT, LIST_LINE = 28, 18
 FROZEN_DASH = "1 6"
+# The widths in em of DejaVu Sans's w (its widest lower-case letter but m) and of its digits.
+SYMBOL_LETTER, SYMBOL_DIGIT = 0.82, 0.64
+# A figure of symbols draws every edge alike: SYMBOL_EDGE wide, in the text's colour of each scheme.
+SYMBOL_EDGE, SYMBOL_COLOUR, SYMBOL_COLOUR_DARK = 1.5, "#333333", "#dddddd"
 STYLE = f"""
   .backdrop {{ fill: {PALETTE["light"]["back"]}; }}
   .node circle {{ fill: #ffffff; stroke: #333333; stroke-width: 1.5; }}
@@ -103,6 +107,16 @@ STYLE = f"""
     .network .negative {{ stroke: {NEGATIVE_DARK}; }}
     .network .arrow.positive {{ fill: {POSITIVE_DARK}; }}
     .network .arrow.negative {{ fill: {NEGATIVE_DARK}; }}
+  }}
+"""
+
+# What a figure of symbols (network_svg's `symbols`) adds: its edges and arrowheads in the text's colour.
+SYMBOL_STYLE = f"""
+  .network .symbol {{ stroke: {SYMBOL_COLOUR}; }}
+  .network .arrow.symbol {{ fill: {SYMBOL_COLOUR}; stroke: none; }}
+  @media (prefers-color-scheme: dark) {{
+    .network .symbol {{ stroke: {SYMBOL_COLOUR_DARK}; }}
+    .network .arrow.symbol {{ fill: {SYMBOL_COLOUR_DARK}; }}
   }}
 """
 
@@ -164,25 +178,36 @@ class GradientScale:
         return THINNEST_GRADIENT + (WIDEST_GRADIENT - THINNEST_GRADIENT) * min(max(at, 0.0), 1.0)
 
 
-def network_svg(
-    params: Parameters, features: Sequence[str], target="y", gradients: Gradients | None = None,
-    frozen: Collection[str] = (), gradient_scale: GradientScale | None = None, shown: np.ndarray | None = None,
-    inside: Mapping[str, str] | None = None,
-) -> str:
-    """The network with its weights (and, given, their gradients, drawn on `gradient_scale`) as
-    an SVG document.
+@dataclass(frozen=True)
+class NetworkLayout:
+    """Where everything of the network's figure goes, in SVG pixels (y down), for network_svg and
+    render/tikz.py alike: the units' circles, the edges, and each label's box (None: listed
+    under the network instead).
 
-    features : the k column names, in the order of x1..xk; target : the column the output
-    predicts, or one name a output (network.output_names); frozen : the names of the parameters
-    that keep their values, drawn dotted and marked "(frozen)", with a legend; shown : shape
-    (kept, parameters), every parameter vector a page will show in the figure, whose widest
-    values the labels keep room for (None: params' own). Each label sits where no edge, node
-    or other label comes near it (_place_labels); one that finds no such place is listed under
-    the network. Names are drawn as safe.terminal_text writes them: a control character or a
-    lone surrogate, which XML does not allow, as its backslash escape. inside : SVG fragments by
-    unit ("N1"), each drawn in the square of 2 * NODE_RADIUS a side over its unit's circle, under
-    its symbol (render/surface.unit_fields: the unit's own field), with `defs` beside the arrows'.
+    units : (symbol (x1, N1, yhat), centre, column name or None, side of the name, activation or
+    None, the activation's box), inputs first; edges : (name, value, start, end, label box), the weights'
+    in the order drawn; biases : (name, value, box) of the biases placed on the figure;
+    unlabelled : (name, value, where) of the parameters listed under it; crowded : the units
+    whose activation is listed ("N3: tanh"); widest : each parameter's widest value's text.
     """
+
+    width: float
+    network_height: float
+    widest_edge: float
+    largest: float
+    units: list
+    edges: list
+    biases: list
+    unlabelled: list
+    crowded: list
+    widest: dict
+
+
+def network_layout(params: Parameters, features: Sequence[str], target="y", reach: float | None = None,
+                   frozen: Collection[str] = (), shown: np.ndarray | None = None, symbols: bool = False) -> NetworkLayout:
+    """The figure's layout (network_svg's arguments; `reach`: how far an edge's lines reach from
+    its centre, its weight's half width by default). With `symbols` the labels are the
+    parameters' names alone (w1, b1), so they keep room for no value."""
     k, h, m = params.n_inputs, params.n_hidden, params.n_outputs
     features = [terminal_text(feature) for feature in features]
     targets = tuple(map(terminal_text, output_names(target, m)))
@@ -198,9 +223,7 @@ def network_svg(
     outputs = [(x_out, y_of(j, m)) for j in range(m)]
     weights = np.concatenate([params.W_hidden.ravel(), params.W_out.ravel()])
     largest = float(np.max(np.abs(weights)))
-    if gradients is not None and gradient_scale is None:
-        gradient_scale = GradientScale.of(params, gradients.vector[None, :])
-    into = _strongest_inputs(params, shown, STRONGEST_INPUTS if k * h > MOST_INPUT_EDGES else k)
+    into = _strongest_inputs(params, shown, STRONGEST_INPUTS if k * h > MOST_INPUT_EDGES and not symbols else k)
     edges = [(params.W_hidden_names[u, j], float(params.W_hidden[u, j]), inputs[j], hidden[u]) for u in range(h) for j in range(k)
              if into[u, j]]
     undrawn = [(params.W_hidden_names[u, j], float(params.W_hidden[u, j]), f"x{j + 1} → N{u + 1}, not drawn")
@@ -216,11 +239,10 @@ def network_svg(
     names_drawn = [_name_box(position, feature, "end") for position, feature, x in zip(inputs, features, _inputs(k)) if feature != x]
     names_drawn += [_name_box(position, name, "start") for position, name, symbol in zip(outputs, targets, output_symbols(m))
                     if name != symbol]
-    widest = _widest_values(params, shown)
+    widest = {name: "" for name in params.names} if symbols else _widest_values(params, shown)
     activation_boxes, bias_boxes, edge_boxes = _place_labels(
-        [*inputs, *hidden, *outputs], units, biases, edges, names_drawn, widest_edge / 2 if gradients is None else EDGE_REACH,
+        [*inputs, *hidden, *outputs], units, biases, edges, names_drawn, widest_edge / 2 if reach is None else reach,
         widest_edge, widest, frozen)
-    drawn = _Drawn(largest, widest_edge, gradients, gradient_scale, frozen)
     at = {position: unit for unit, position in [*zip(_inputs(k), inputs), *((unit, position) for unit, position, _ in units)]}
     unlabelled = [(name, value, f"at {at[position]}") for name, value, position in biases if bias_boxes[name] is None]
     unlabelled += [(name, value, f"{at[start]} → {at[end]}") for i, (name, value, start, end) in enumerate(edges)
@@ -228,31 +250,67 @@ def network_svg(
     unlabelled = sorted(unlabelled + undrawn, key=lambda listed: params.names.index(listed[0]))
     crowded = _crowded([(unit, activation) for unit, _, activation in units
                         if unit in activation_boxes and activation_boxes[unit] is None])
-    nodes = [_node(x, position, feature, "end") for x, position, feature in zip(_inputs(k), inputs, features)]
-    inside = inside or {}
-    nodes += [_node(unit, position, None, "start", activation, activation_boxes.get(unit), inside.get(unit))
-              for unit, position, activation in units[:h]]
-    nodes += [_node(unit, position, name, "start", activation, activation_boxes.get(unit))
-              for (unit, position, activation), name in zip(units[h:], targets)]
+    drawn_units = [(x, position, feature, "end", None, None) for x, position, feature in zip(_inputs(k), inputs, features)]
+    drawn_units += [(unit, position, None, "start", activation, activation_boxes.get(unit)) for unit, position, activation in units[:h]]
+    drawn_units += [(symbol, position, name, "start", activation, activation_boxes.get(unit))
+                    for (unit, position, activation), name, symbol in zip(units[h:], targets, output_symbols(m))]
     placed = [box for boxes in (activation_boxes, bias_boxes, edge_boxes) for box in boxes.values() if box is not None]
     width = max([x_out + NODE_RADIUS + 30 + _text_width(max(targets, key=len)), *(box.x + box.half_length + 8 for box in placed)])
-    listed, list_height = _listed(unlabelled, crowded, widest, network_height, width, frozen)
+    return NetworkLayout(
+        width, network_height, widest_edge, largest, drawn_units,
+        [(*edge, edge_boxes[i]) for i, edge in enumerate(edges)],
+        [(name, value, bias_boxes[name]) for name, value, _ in biases if bias_boxes[name] is not None],
+        unlabelled, crowded, widest)
+
+
+def network_svg(
+    params: Parameters, features: Sequence[str], target="y", gradients: Gradients | None = None,
+    frozen: Collection[str] = (), gradient_scale: GradientScale | None = None, shown: np.ndarray | None = None,
+    inside: Mapping[str, str] | None = None, symbols: bool = False,
+) -> str:
+    """The network with its weights (and, given, their gradients, drawn on `gradient_scale`) as
+    an SVG document; with `symbols`, with the parameters' names alone (w1 on its edge, b1 at its
+    unit) and every edge alike, in the text's colour: a figure for a lecture or an exercise sheet,
+    its values left to the reader.
+
+    features : the k column names, in the order of x1..xk; target : the column the output
+    predicts, or one name a output (network.output_names); frozen : the names of the parameters
+    that keep their values, drawn dotted and marked "(frozen)", with a legend; shown : shape
+    (kept, parameters), every parameter vector a page will show in the figure, whose widest
+    values the labels keep room for (None: params' own). Each label sits where no edge, node
+    or other label comes near it (network_layout); one that finds no such place is listed under
+    the network. Names are drawn as safe.terminal_text writes them: a control character or a
+    lone surrogate, which XML does not allow, as its backslash escape. inside : SVG fragments by
+    unit ("N1"), each drawn in the square of 2 * NODE_RADIUS a side over its unit's circle, under
+    its symbol (render/surface.unit_fields: the unit's own field), with `defs` beside the arrows'.
+    """
+    if gradients is not None and gradient_scale is None:
+        gradient_scale = GradientScale.of(params, gradients.vector[None, :])
+    targets = tuple(map(terminal_text, output_names(target, params.n_outputs)))
+    layout = network_layout(params, features, target, None if gradients is None else EDGE_REACH, frozen, shown, symbols)
+    drawn = _Drawn(layout.largest, layout.widest_edge, gradients, gradient_scale, frozen, symbols)
+    inside = inside or {}
+    nodes = [_node(unit.replace("yhat", "ŷ"), position, name, anchor, activation, box, inside.get(unit))
+             for unit, position, name, anchor, activation, box in layout.units]
+    width, network_height = layout.width, layout.network_height
+    listed, list_height = _listed(layout.unlabelled, layout.crowded, layout.widest, network_height, width, frozen, symbols)
     keys = ([] if gradients is None else [_gradient_key(gradient_scale)]) + ([_frozen_key()] if frozen else [])
     legend = "".join(f'<g transform="translate(0 {network_height + list_height + LEGEND_HEIGHT * i:.0f})">{key}</g>'
                      for i, key in enumerate(keys))
     height = network_height + list_height + LEGEND_HEIGHT * len(keys)
     scale = "" if gradients is None else f' data-gradient-low="{gradient_scale.low!r}" data-gradient-high="{gradient_scale.high!r}"'
-    drawn_edges = [_edge(name, value, start, end, edge_boxes[i], drawn) for i, (name, value, start, end) in enumerate(edges)]
-    drawn_biases = [_bias(name, value, bias_boxes[name], name in frozen) for name, value, _ in biases if bias_boxes[name] is not None]
-    description = escape(_description(params, targets))
+    drawn_edges = [_edge(name, value, start, end, box, drawn) for name, value, start, end, box in layout.edges]
+    drawn_biases = [_bias(name, value, box, name in frozen, symbols) for name, value, box in layout.biases]
+    description = escape(_description(params, targets, symbols))
+    arrows = _arrows(["symbol"] if symbols else ["positive", "negative"])
     return "".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" class="network" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'width="{width:.0f}" height="{height:.0f}" style="min-width: {width * 11 / LABEL_SIZE:.0f}px" '
-        f'data-widest-edge="{widest_edge:g}"{scale} role="img" '
+        f'data-widest-edge="{layout.widest_edge:g}"{scale} role="img" '
         f'aria-label="{description}">',
-        f"<style>{STYLE}{FIELD_STYLE if inside else ''}</style>",
+        f"<style>{STYLE}{SYMBOL_STYLE if symbols else ''}{FIELD_STYLE if inside else ''}</style>",
         f"<title>{description}</title>",
-        _ARROWS if not inside else _ARROWS.replace("</defs>", _UNIT_CLIP + "</defs>"),
+        arrows if not inside else arrows.replace("</defs>", _UNIT_CLIP + "</defs>"),
         f'<rect class="backdrop" width="{width:.0f}" height="{height:.0f}"/>',
         *drawn_edges, *nodes, *drawn_biases, listed, legend, "</svg>",
     ])
@@ -273,6 +331,7 @@ def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float,
     candidates += [_along(edges[i][2], edges[i][3], _label_length(edges[i][0], widest[edges[i][0]], edges[i][0] in frozen),
                           widest_edge) for i in strongest]
     segments = [_segment(start, end, reach) for _, _, start, end in edges]
+    segments += [_arrowhead(start, end) for _, _, start, end in edges]
     circles = [Circle(x, y, NODE_RADIUS) for x, y in centres]
     chosen = iter(place(candidates, [None] * (len(activations) + len(biases)) + strongest, segments, circles, fixed))
     activation_boxes = {unit: next(chosen) for unit, _, _ in activations}
@@ -282,11 +341,14 @@ def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float,
 
 # The circle a unit's field (network_svg's `inside`) is clipped to, a little inside the unit's rim.
 _UNIT_CLIP = '<clipPath id="unit-clip" clipPathUnits="objectBoundingBox"><circle cx="0.5" cy="0.5" r="0.46"/></clipPath>'
-_ARROWS = "<defs>" + "".join(
-    f'<marker id="arrow-{sign}" viewBox="0 0 {ARROW_LENGTH:g} {2 * ARROW_HALF_WIDTH:g}" refX="0" refY="{ARROW_HALF_WIDTH:g}" '
-    f'markerWidth="{ARROW_LENGTH:g}" markerHeight="{2 * ARROW_HALF_WIDTH:g}" markerUnits="userSpaceOnUse" orient="auto">'
-    f'<path class="arrow {sign}" d="M0,0 L{ARROW_LENGTH:g},{ARROW_HALF_WIDTH:g} L0,{2 * ARROW_HALF_WIDTH:g} z"/></marker>'
-    for sign in ("positive", "negative")) + "</defs>"
+def _arrows(signs: Sequence[str]) -> str:
+    """The arrowheads' markers, one per class of edge (`signs`: positive and negative, or symbol),
+    coloured by the style in either scheme."""
+    return "<defs>" + "".join(
+        f'<marker id="arrow-{sign}" viewBox="0 0 {ARROW_LENGTH:g} {2 * ARROW_HALF_WIDTH:g}" refX="0" refY="{ARROW_HALF_WIDTH:g}" '
+        f'markerWidth="{ARROW_LENGTH:g}" markerHeight="{2 * ARROW_HALF_WIDTH:g}" markerUnits="userSpaceOnUse" orient="auto">'
+        f'<path class="arrow {sign}" d="M0,0 L{ARROW_LENGTH:g},{ARROW_HALF_WIDTH:g} L0,{2 * ARROW_HALF_WIDTH:g} z"/></marker>'
+        for sign in signs) + "</defs>"
 
 
 def _inputs(k: int) -> list[str]:
@@ -318,8 +380,14 @@ def _widest_values(params: Parameters, shown: np.ndarray | None) -> dict[str, st
 
 
 def _label_length(name: str, value: str, frozen: bool) -> float:
-    """The length a label of `name` keeps: its name, " = ", its widest value and any (frozen)."""
-    return CHARACTER_WIDTH * len(f"{name} = {value}{' (frozen)' if frozen else ''}")
+    """The length a label of `name` keeps: its name, " = ", its widest value and any (frozen); a
+    name alone (no value: a figure of symbols), its letter as wide as DejaVu Sans's w and each
+    digit as its digits (SYMBOL_LETTER, SYMBOL_DIGIT), for CHARACTER_WIDTH's average holds only
+    over a label of many characters."""
+    frozen_mark = CHARACTER_WIDTH * len(" (frozen)") if frozen else 0.0
+    if not value:
+        return LABEL_SIZE * (SYMBOL_LETTER + SYMBOL_DIGIT * (len(name) - 1)) + frozen_mark
+    return CHARACTER_WIDTH * len(f"{name} = {value}") + frozen_mark
 
 
 def _segment(start, end, reach: float) -> Segment:
@@ -328,6 +396,15 @@ def _segment(start, end, reach: float) -> Segment:
     length = math.hypot(x1 - x0, y1 - y0)
     ux, uy = (x1 - x0) / length, (y1 - y0) / length
     return Segment(x0 + ux * NODE_RADIUS, y0 + uy * NODE_RADIUS, x1 - ux * NODE_RADIUS, y1 - uy * NODE_RADIUS, reach)
+
+
+def _arrowhead(start, end) -> Segment:
+    """The arrowhead at the end of the edge between two nodes: its last ARROW_LENGTH, as wide as the head."""
+    (x0, y0), (x1, y1) = start, end
+    length = math.hypot(x1 - x0, y1 - y0)
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    tip = length - NODE_RADIUS
+    return Segment(x0 + ux * (tip - ARROW_LENGTH), y0 + uy * (tip - ARROW_LENGTH), x0 + ux * tip, y0 + uy * tip, ARROW_HALF_WIDTH)
 
 
 def _along(start, end, length: float, widest_edge: float) -> list[Box]:
@@ -368,23 +445,25 @@ def _name_box(position, name: str, anchor: str) -> Box:
     return Box(centre, y, 0.0, half, 9.0)
 
 
-def _description(params: Parameters, targets: Sequence[str]) -> str:
+def _description(params: Parameters, targets: Sequence[str], symbols: bool = False) -> str:
     shape = f"{params.n_inputs}-{params.n_hidden}-{params.n_outputs} network"
     activation = f", {params.activation} hidden units" if params.activated else ""
     output = f", {params.output_activation} output{'s' if params.n_outputs > 1 else ''}" if params.out_activated else ""
-    return f"The {shape}{activation}{output} that predicts {', '.join(targets)}, a weight on every edge"
+    return f"The {shape}{activation}{output} that predicts {', '.join(targets)}, {'its name' if symbols else 'a weight'} on every edge"
 
 
 @dataclass(frozen=True)
 class _Drawn:
     """What every edge is drawn against: the largest |weight| and the width it is drawn at, the gradients
-    (None: not drawn) and their scale, and the frozen parameters' names."""
+    (None: not drawn) and their scale, the frozen parameters' names, and whether the figure is of
+    symbols (every edge alike, SYMBOL_EDGE wide, labelled with its name alone)."""
 
     largest: float
     widest: float
     gradients: Gradients | None
     gradient_scale: GradientScale | None
     frozen: Collection[str]
+    symbols: bool = False
 
 
 def _edge(name, value, start, end, box: Box | None, drawn: _Drawn) -> str:
@@ -406,13 +485,14 @@ def _edge(name, value, start, end, box: Box | None, drawn: _Drawn) -> str:
     pieces = list(zip(ends[::2], ends[1::2]))
     frozen = name in drawn.frozen
     dotted = f' stroke-dasharray="{FROZEN_DASH}"' if frozen else ""
-    sign = _sign(value)
+    sign, colour, stroke = (("symbol", SYMBOL_COLOUR, SYMBOL_EDGE) if drawn.symbols else
+                            (_sign(value), _colour(value), edge_width(value, drawn.largest, drawn.widest)))
     parts = []
     for piece, (first, last) in enumerate(pieces):
         (ax, ay), (bx, by) = at(first), at(last)
         arrow = f' marker-end="url(#arrow-{sign})"' if piece == len(pieces) - 1 else ""
-        parts.append(f'<line class="weight {sign}" x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="{_colour(value)}" '
-                     f'stroke-width="{edge_width(value, drawn.largest, drawn.widest):.2f}"{arrow}{dotted}/>')
+        parts.append(f'<line class="weight {sign}" x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="{colour}" '
+                     f'stroke-width="{stroke:.2f}"{arrow}{dotted}/>')
     (ax, ay), (bx, by) = at(NODE_RADIUS), at(length - NODE_RADIUS)
     parts.append(f'<line class="hit" x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="transparent" stroke-width="14" '
                  f'pointer-events="stroke"/>')
@@ -424,14 +504,23 @@ def _edge(name, value, start, end, box: Box | None, drawn: _Drawn) -> str:
                          f'stroke-width="{drawn.gradient_scale.width(g):.2f}"/>')
     if box is not None:
         parts.append(f'<text class="label" x="{box.x:.1f}" y="{box.y:.1f}" transform="rotate({math.degrees(box.angle):.1f} '
-                     f'{box.x:.1f} {box.y:.1f})">{name} = <tspan class="value">{number(value)}</tspan>'
+                     f'{box.x:.1f} {box.y:.1f})">{_labelled(name, value, drawn.symbols)}'
                      f'{_FROZEN_MARK if frozen else ""}</text>')
-    title = f"<title>{name} = {number(value)}{' (frozen)' if frozen else ''}</title>"
+    title = f"<title>{_titled(name, value, drawn.symbols)}{' (frozen)' if frozen else ''}</title>"
     classes, marked = ("edge frozen", ' data-frozen="true"') if frozen else ("edge", "")
     return f'<g class="{classes}" data-param="{name}"{marked} tabindex="0" focusable="true">{title}{"".join(parts)}</g>'
 
 
 _FROZEN_MARK = '<tspan class="frozen"> (frozen)</tspan>'
+
+
+def _labelled(name: str, value: float, symbols: bool) -> str:
+    """A parameter's label: `w1 = <tspan class="value">0.158</tspan>`, or its name alone in a figure of symbols."""
+    return name if symbols else f'{name} = <tspan class="value">{number(value)}</tspan>'
+
+
+def _titled(name: str, value: float, symbols: bool) -> str:
+    return name if symbols else f"{name} = {number(value)}"
 
 
 def _node(label: str, position, name: str | None = None, anchor: str = "start", activation: str | None = None,
@@ -455,11 +544,11 @@ def _node(label: str, position, name: str | None = None, anchor: str = "start", 
             f'<text x="{x:.1f}" y="{y:.1f}">{escape(label)}</text>{named}</g>')
 
 
-def _bias(name: str, value: float, box: Box, frozen: bool = False) -> str:
+def _bias(name: str, value: float, box: Box, frozen: bool = False, symbols: bool = False) -> str:
     classes, marked = ("bias frozen", ' data-frozen="true"') if frozen else ("bias", "")
     return (f'<g class="{classes}" data-param="{name}"{marked} tabindex="0" focusable="true">'
-            f'<title>{name} = {number(value)}{" (frozen)" if frozen else ""}</title>'
-            f'<text x="{box.x:.1f}" y="{box.y:.1f}">{name} = <tspan class="value">{number(value)}</tspan>'
+            f'<title>{_titled(name, value, symbols)}{" (frozen)" if frozen else ""}</title>'
+            f'<text x="{box.x:.1f}" y="{box.y:.1f}">{_labelled(name, value, symbols)}'
             f'{_FROZEN_MARK if frozen else ""}</text></g>')
 
 
@@ -484,15 +573,15 @@ def _follows(unit: str, next_unit: str) -> bool:
 
 
 def _listed(unlabelled: list[tuple[str, float, str]], crowded: list[str], widest: dict[str, str], top: float, width: float,
-            frozen: Collection[str]) -> tuple[str, float]:
+            frozen: Collection[str], symbols: bool = False) -> tuple[str, float]:
     """The parameters whose labels found no room on the figure, each with where it is drawn
     ("x2 → N8" for an edge, "at N8" for a bias), and the units whose activation found none
     (`crowded`, "N3: tanh"), in columns under it at `top`; (their SVG, its height). The page
     moves the parameters' values as it moves the labels'."""
     if not unlabelled and not crowded:
         return "", 0.0
-    entries = [(f'<g class="listed" data-param="{name}"><title>{name} = {number(value)}, {where}</title>', f"{name} = "
-                f'<tspan class="value">{number(value)}</tspan>{_FROZEN_MARK if name in frozen else ""}'
+    entries = [(f'<g class="listed" data-param="{name}"><title>{_titled(name, value, symbols)}, {where}</title>',
+                f'{_labelled(name, value, symbols)}{_FROZEN_MARK if name in frozen else ""}'
                 f'<tspan class="where"> ({where})</tspan></text></g>',
                 _label_length(name, widest[name], name in frozen) + CHARACTER_WIDTH * (len(where) + 3))
                for name, value, where in unlabelled]
