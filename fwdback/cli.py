@@ -1053,6 +1053,8 @@ Examples:
   fwdback explain sample_data/linear.csv
   fwdback explain data.csv --format markdown > epoch1.md
   fwdback explain data.csv --format html > epoch1.html
+  fwdback explain data.csv --format beamer > epoch1.tex && latexmk -pdf epoch1.tex
+  fwdback explain data.csv --format pdf > epoch1.pdf          (pip install 'fwdback[pdf]')
   fwdback explain data.csv --epoch 10 --rows 3 --lr 0.01 --seed 3
   fwdback explain data.csv --init model.json        the next epoch from saved weights
   fwdback explain data.csv --format json | jq .gradients.w1
@@ -1071,7 +1073,7 @@ Examples:
 @click.option("--epoch", type=click.IntRange(min=1), default=1, show_default=True, metavar="K", help=f"Explain epoch K, after K-1 epochs of training (refused when those would take over {EXPLAIN_MINUTES} minutes, timed on the first of them).")
 @click.option("--step", type=click.IntRange(min=1), default=1, show_default=True, metavar="S", help="Explain update S of epoch K (with --batch-size), after its S-1 updates before it.")
 @click.option("--rows", type=click.IntRange(min=1), default=5, show_default=True, metavar="R", help="Rows shown in the forward pass (the sums always use all rows).")
-@click.option("--format", "output_format", type=click.Choice(["table", "markdown", "html", "json"]), default="table", show_default=True, help="table: equations and tables; markdown: lecture notes with LaTeX equations; html: a page with MathML equations; json: every value.")
+@click.option("--format", "output_format", type=click.Choice(["table", "markdown", "html", "latex", "beamer", "typst", "pdf", "json"]), default="table", show_default=True, help="table: equations and tables; markdown: lecture notes with LaTeX equations; html: a page with MathML equations; latex: an article for pdflatex; beamer: slides, the chain rule a factor a step; typst: a Typst document; pdf: that document as PDF (pip install 'fwdback[pdf]'); json: every value.")
 def explain(**options):
     """Work one epoch by hand on DATA, in the lecture's notation, with DATA's numbers.
 
@@ -1109,6 +1111,10 @@ def _explain(options: dict):
     from .training import resolve
 
     epoch, step, rows, output_format = (options.pop(name) for name in ("epoch", "step", "rows", "output_format"))
+    out = Stdout()
+    if output_format == "pdf" and out.isatty():
+        raise click.UsageError("--format pdf writes a PDF file, not text for a terminal: redirect it, "
+                               "fwdback explain DATA --format pdf > epoch1.pdf")
     setup = _set_up(options, shown_raw=True)
     plan = resolve(setup.plan, setup.rows, setup.initial)
     before = _EpochsBefore(epoch)
@@ -1121,7 +1127,6 @@ def _explain(options: dict):
     _echo_notes(setup.notes, False)
     init_path, seed, dataset = options["init_path"], options["seed"], setup.dataset
     classes = None if setup.start.network.classes is None else setup.start.network.classes.labels
-    out = Stdout()
     if output_format == "json":
         document = {"data": dataset.source, "seed": seed, "init": init_path, "lr_chosen": options["lr"] is None,
                     "patience": options["patience"], "min_delta": options["min_delta"]}
@@ -1140,6 +1145,22 @@ def _explain(options: dict):
             from .render.html import explanation_page
 
             out.write(explanation_page(blocks))
+        elif output_format == "latex":
+            from .render.latex import latex_article
+
+            out.write(latex_article(blocks))
+        elif output_format == "beamer":
+            from .render.latex import beamer
+
+            out.write(beamer(blocks))
+        elif output_format == "typst":
+            from .render.typst import typst_document
+
+            out.write(typst_document(blocks))
+        elif output_format == "pdf":
+            from .render.typst import pdf, typst_document
+
+            out.write_bytes(pdf(typst_document(blocks)))
         else:
             from .render.terminal import console_for, print_sections
 

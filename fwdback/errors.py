@@ -277,6 +277,15 @@ class OutputError(FwdbackError):
     """An output (a file, a device, stdout) cannot be written; nothing was changed."""
 
 
+class MissingExtra(FwdbackError):
+    """An output that needs a package of an optional extra not installed: PDF needs typst."""
+
+    def __init__(self, output: str, package: str, extra: str):
+        self.output, self.package, self.extra = output, package, extra
+        super().__init__(f"{output} needs the {package} package, which is not installed: "
+                         f"pip install 'fwdback[{extra}]'")
+
+
 class OutputConflict(FwdbackError):
     """An output path is also an input of the command, or another of its outputs."""
 

@@ -326,7 +326,7 @@ def test_missing_file_is_one_error_line(run, workdir, no_crash):
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "nope.csv" in lines[0]
 
 
-@pytest.mark.parametrize("args", [["--epoch", "0"], ["--rows", "0"], ["--format", "pdf"], ["--lr", "-1"]])
+@pytest.mark.parametrize("args", [["--epoch", "0"], ["--rows", "0"], ["--format", "docx"], ["--lr", "-1"]])
 def test_bad_options_are_usage_errors(run, small_csv, args, no_crash):
     result = run(["explain", small_csv, *args])
     no_crash(result)

@@ -27,22 +27,28 @@ def _block(block: Block) -> str:
     if isinstance(block, Paragraph):
         return inline(block.parts)
     if isinstance(block, Equations):
-        if block.together:
-            together = r", \quad ".join(line.latex(alone=True) for line in block.lines)
-            if all(fits(line) for line in block.lines) and len(together) <= 2 * DISPLAY_WIDTH:
-                return f"$${together}$$"
-            return "$$" + _aligned([row for line in block.lines for row in _rows(line)]) + "$$"
-        return "\n\n".join(_display(line) for line in block.lines)
+        return "\n\n".join(f"$${math}$$" for math in display_math(block))
     return _table(block)
 
 
+def display_math(block: Equations) -> list[str]:
+    """The block's displayed equations as LaTeX math, one string a display (Markdown's `$$...$$`,
+    LaTeX's `\\[...\\]`): an equation on one line, or an aligned environment where it is too
+    wide for a page (one side a row, long sums broken between terms); `together` equations in
+    one display."""
+    if block.together:
+        together = r", \quad ".join(line.latex(alone=True) for line in block.lines)
+        if all(fits(line) for line in block.lines) and len(together) <= 2 * DISPLAY_WIDTH:
+            return [together]
+        return [_aligned([row for line in block.lines for row in _rows(line)])]
+    return [_display(line) for line in block.lines]
+
+
 def _display(equation: Equation) -> str:
-    """$$...$$ on one line (every renderer reads that), an aligned environment where the
-    equation is too wide for a page: one side a row, long sums broken between terms."""
     if fits(equation):
-        return f"$${equation.latex(alone=True)}$$"
+        return equation.latex(alone=True)
     note = "" if equation.note is None else rf" \quad ({equation.note.latex(alone=True)})"
-    return "$$" + _aligned(rows(equation)) + note + "$$"
+    return _aligned(rows(equation)) + note
 
 
 def _rows(equation: Expr) -> list[Row]:

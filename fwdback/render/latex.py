@@ -1,0 +1,201 @@
+"""Sections as LaTeX: an article (amsmath) to print, and a Beamer deck to lecture from.
+
+The math is the notation's LaTeX view, displayed as the Markdown view displays it
+(markdown.display_math), so every number reads as explain prints it. Both documents compile
+with Debian's texlive-latex-base (the article) and texlive-latex-recommended (Beamer), with
+pdflatex and no other package. A table or display wider than the text is scaled down to fit.
+
+In the deck each section is a frame, continued on further frames where it would overflow one,
+and each gradient's equation (dL/dw1 = sum_i dL/dyhat_i dyhat_i/dN1_i dN1_i/dw1 = ...) is a
+frame of its own that a lecturer steps through: one overlay per factor of the chain, then one
+per side, its numbers.
+
+Every word is escaped (latex_text), so a column's name cannot run a command or break the
+document; a character outside Latin-1, which pdflatex cannot set, is written as its code.
+"""
+
+from __future__ import annotations
+
+from ..notation import Equation, Expr, Mul, Partial, Sym, SumOver, mul, rows
+from ..outputs import terminal_text
+from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from .markdown import display_math
+
+_PREAMBLE = r"""\usepackage[utf8]{inputenc}
+\usepackage{amsmath}
+\usepackage{graphicx}
+\newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
+"""
+# \fit: a table or a display scaled down to the page's width; on a slide, to its height too.
+_FIT_PAGE = "\\newcommand{\\fit}[1]{\\fitwidth{#1}}\n"
+_FIT_FRAME = ("\\newcommand{\\fit}[1]{\\resizebox*{!}{\\ifdim\\totalheight>0.7\\textheight 0.7\\textheight"
+              "\\else\\totalheight\\fi}{\\fitwidth{#1}}}\n")
+
+# A frame holds about this many lines of \small text and math before it is continued.
+FRAME_LINES = 13
+
+# TeX's special characters, and those the default (OT1) roman fonts have no glyph for, which
+# the typewriter font has in their ASCII places.
+_SPECIAL = {"$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
+            **{char: rf"\texttt{{\char{ord(char)}}}" for char in '\\{}^~<>|"_'}}
+
+
+def latex_text(text: str) -> str:
+    """Words as LaTeX text that sets them as written: control characters shown as terminal_text
+    shows them, TeX's special characters escaped or set by their code, and a character beyond
+    Latin-1, which pdflatex's fonts lack, as [U+XXXX]."""
+    out = []
+    for char in terminal_text(text):
+        if char in _SPECIAL:
+            out.append(_SPECIAL[char])
+        elif ord(char) > 0xFF:
+            out.append(f"[U+{ord(char):04X}]")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def latex_article(blocks: list[Block]) -> str:
+    """A complete article (\\documentclass{article}), ending in a newline."""
+    body = "\n\n".join(_block(block) for block in blocks)
+    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + _FIT_PAGE + "\\usepackage[margin=2cm]{geometry}\n"
+            "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{0.6em}\n\n"
+            f"\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n")
+
+
+def _block(block: Block) -> str:
+    if isinstance(block, Heading):
+        return ("\\section*{" if block.level == 1 else "\\subsection*{") + latex_text(block.text) + "}"
+    if isinstance(block, Paragraph):
+        return inline(block.parts)
+    if isinstance(block, Equations):
+        return "\n".join(_display(math) for math in display_math(block))
+    return _table(block)
+
+
+def _display(math: str) -> str:
+    return f"\\[\\fit{{$\\displaystyle {math}$}}\\]"
+
+
+def inline(parts: Text) -> str:
+    """Text with its math in `$...$`, names in typewriter, strong words in bold, every word escaped."""
+    out = []
+    for part in parts:
+        if isinstance(part, Expr):
+            out.append(f"${part.latex(alone=True)}$")
+        elif isinstance(part, Code):
+            out.append(f"\\texttt{{{latex_text(part.text)}}}")
+        elif isinstance(part, Strong):
+            out.append(f"\\textbf{{{latex_text(part.text)}}}")
+        elif isinstance(part, Mark):
+            out.append(latex_text(part.text))
+        else:
+            out.append(latex_text(part))
+    return "".join(out)
+
+
+def _table(table: Table) -> str:
+    lines = [f"\\textbf{{{latex_text(table.title)}}}\\par"] if table.title else []
+    columns = "".join("l" if align == "left" else "r" for align in table.align)
+    body = [" & ".join(inline(cell) for cell in row) + r" \\" for row in table.rows]
+    header = [" & ".join(inline(cell) for cell in table.header) + r" \\ \hline"] if table.has_header else []
+    lines.append(f"\\fit{{\\begin{{tabular}}{{{columns}}}\n" + "\n".join([*header, *body]) + "\n\\end{tabular}}\\par")
+    if table.caption:
+        lines.append(latex_text(table.caption))
+    return "\n".join(lines)
+
+
+# --- Beamer --------------------------------------------------------------------------------------
+
+
+def beamer(blocks: list[Block]) -> str:
+    """A Beamer deck (16:9): the document's title on the first frame, then a frame per section
+    (more where it overflows), a gradient's equation on a frame of its own, stepped through."""
+    title = next((block.text for block in blocks if isinstance(block, Heading) and block.level == 1), "")
+    frames: list[str] = ["\\begin{frame}\n\\titlepage\n\\end{frame}"]
+    heading, pending, lines, titled = title, [], 0, set()
+
+    def close() -> None:
+        nonlocal pending, lines
+        if pending:
+            frames.append(_frame(heading + (" (continued)" if heading in titled else ""), "\n\n".join(pending)))
+            titled.add(heading)
+        pending, lines = [], 0
+
+    for block in blocks:
+        if isinstance(block, Heading):
+            close()
+            heading = block.text
+            continue
+        for part in _parts(block):
+            if isinstance(part, Equations) and _stepped(part.lines[0]):
+                close()
+                frames.append(_frame(heading, _steps(part.lines[0]), "footnotesize"))
+                titled.add(heading)
+                continue
+            height = _height(part)
+            if pending and lines + height > FRAME_LINES:
+                close()
+            pending.append(_block(part))
+            lines += height
+    close()
+    return ("\\documentclass[aspectratio=169]{beamer}\n" + _PREAMBLE + _FIT_FRAME + "\\setbeamertemplate{navigation symbols}{}\n"
+            f"\\title{{{latex_text(title)}}}\n\\date{{}}\n\n\\begin{{document}}\n\n" + "\n\n".join(frames)
+            + "\n\n\\end{document}\n")
+
+
+def _frame(title: str, body: str, size: str = "small") -> str:
+    return f"\\begin{{frame}}\n\\frametitle{{{latex_text(title)}}}\n\\{size}\n{body}\n\\end{{frame}}"
+
+
+def _parts(block: Block) -> list[Block]:
+    """The block in the pieces a frame may end between: equations one by one (unless set
+    together on one line), any other block whole."""
+    if isinstance(block, Equations) and not block.together:
+        return [Equations((line,)) for line in block.lines]
+    return [block]
+
+
+def _height(block: Block) -> int:
+    """About how many lines of a frame the block takes: a row with a fraction or a sum counts two."""
+    if isinstance(block, Paragraph):
+        return 1 + len("".join(part if isinstance(part, str) else "xxxx" for part in block.parts)) // 90
+    if isinstance(block, Equations):
+        rows = [row for math in display_math(block) for row in math.split(r"\\")]
+        return 1 + sum(2 if "\\frac" in row or "\\sum" in row else 1 for row in rows)
+    return len(block.rows) + 1 + bool(block.title) + bool(block.caption)
+
+
+def _stepped(line: Expr) -> bool:
+    """A parameter's gradient with its chain worked out: dL/dw1 = ... = ... (not a row's dL/dN1_i)."""
+    return (isinstance(line, Equation) and len(line.sides) >= 3 and isinstance(line.sides[0], Partial)
+            and line.sides[0].top == Sym("L") and isinstance(line.sides[0].bottom, Sym) and line.sides[0].bottom.row is None)
+
+
+def _steps(equation: Equation) -> str:
+    """The equation one side a row (a long sum broken between its terms), aligned at its
+    relations; overlay 1 shows the gradient's name, then each factor of a product (the chain)
+    comes on an overlay of its own, and each further side on the next."""
+    lines, overlay = [], 1
+    for row in rows(equation):
+        left = "" if row.left is None else row.left.latex(alone=True)
+        if row.relation == "+":
+            lines.append(f"&\\quad \\uncover<{overlay}->{{+ {row.right.latex(alone=True)}}}")
+            continue
+        shown = []
+        for piece in _factor_pieces(row.right):
+            overlay += 1
+            shown.append(f"\\uncover<{overlay}->{{{piece}}}")
+        lines.append(f"{left} &{row.relation_latex()} {''.join(shown)}")
+    note = "" if equation.note is None else rf" \quad ({equation.note.latex(alone=True)})"
+    return _display(r"\begin{aligned} " + r" \\ ".join(lines) + note + r" \end{aligned}")
+
+
+def _factor_pieces(side: Expr) -> list[str]:
+    """A side's LaTeX in the pieces to uncover one by one: a product (under a sum over the rows
+    or not) factor by factor, each piece what the next factor adds; anything else whole."""
+    body, over = (side.body, lambda product: SumOver(product, side.index, side.upper)) if isinstance(side, SumOver) else (side, lambda product: product)
+    if not isinstance(body, Mul) or len(body.factors) < 2:
+        return [side.latex(alone=True)]
+    prefixes = [over(mul(*body.factors[:count])).latex(alone=True) for count in range(1, len(body.factors) + 1)]
+    return [prefixes[0], *(after[len(before):] for before, after in zip(prefixes, prefixes[1:]))]

@@ -1,0 +1,185 @@
+"""Sections as a Typst document, and that document as PDF through the `typst` package (the
+optional extra fwdback[pdf]), which needs no TeX installation and no fonts of the system's.
+
+Typst's math is written from the notation's LaTeX view (typst_math), whose vocabulary is the
+notation's own: a command outside it is a bug of fwdback's, not the user's, and raises. The
+math is displayed as the Markdown view displays it (markdown.display_math), so every number
+reads as explain prints it.
+
+Every word is a Typst string literal (#"..."), so a column's name cannot run code or start
+markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import MissingExtra
+from ..notation import Expr
+from ..outputs import terminal_text
+from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from .markdown import display_math
+
+_PREAMBLE = """#set page(paper: "a4", margin: 2cm)
+#set text(size: 10pt)
+#set par(justify: false)
+"""
+
+
+def typst_document(blocks: list[Block]) -> str:
+    """A complete Typst document, ending in a newline."""
+    return _PREAMBLE + "\n" + "\n\n".join(_block(block) for block in blocks) + "\n"
+
+
+def pdf(source: str) -> bytes:
+    """The Typst document compiled to PDF with the fonts the typst package carries (the same
+    pages on every machine). Raises MissingExtra when the package is not installed."""
+    try:
+        import typst
+    except ImportError:
+        raise MissingExtra("PDF", "typst", "pdf") from None
+    return typst.compile(source.encode("utf-8"), ignore_system_fonts=True)
+
+
+def _string(text: str) -> str:
+    """A Typst string literal of the text, control characters shown as terminal_text shows them."""
+    return '"' + terminal_text(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _block(block: Block) -> str:
+    if isinstance(block, Heading):
+        return "=" * block.level + " #" + _string(block.text)
+    if isinstance(block, Paragraph):
+        return inline(block.parts)
+    if isinstance(block, Equations):
+        return "\n".join(f"$ {typst_math(math)} $" for math in display_math(block))
+    return _table(block)
+
+
+def inline(parts: Text) -> str:
+    """Text with its math in `$...$`, names as raw text, strong words in bold, every word a string."""
+    out = []
+    for part in parts:
+        if isinstance(part, Expr):
+            out.append(f"${typst_math(part.latex(alone=True))}$")
+        elif isinstance(part, Code):
+            out.append(f"#raw({_string(part.text)})")
+        elif isinstance(part, Strong):
+            out.append(f"#strong({_string(part.text)})")
+        elif isinstance(part, Mark):
+            out.append(f"#{_string(part.text)}")
+        else:
+            out.append(f"#{_string(part)}")
+    return "".join(out) + "\n"
+
+
+def _table(table: Table) -> str:
+    align = ", ".join("left" if align == "left" else "right" for align in table.align)
+    header = [table.header] if table.has_header else []
+    cells = ", ".join(f"[{inline(cell).strip()}]" for row in [*header, *table.rows] for cell in row)
+    lines = [f"#strong({_string(table.title)})"] if table.title else []
+    lines.append(f"#[#set text(size: 8pt)\n#table(columns: {len(table.align)}, align: ({align},), stroke: 0.4pt, {cells})\n]")
+    if table.caption:
+        lines.append(f"#{_string(table.caption)}")
+    return "\n\n".join(lines)
+
+
+# --- LaTeX math -> Typst math ----------------------------------------------------------------
+
+_SYMBOLS = {"cdot": "dot.op", "cdots": "dots.c", "leftarrow": "arrow.l", "le": "lt.eq"}
+# LaTeX commands (of symbols, operators, Greek letters) that Typst spells alike, without the backslash.
+_ALIKE = frozenset("partial quad sum log tanh max eta mu beta epsilon delta sigma".split())
+_FUNCTIONS = {"frac": ("frac", 2), "hat": ("hat", 1), "sqrt": ("sqrt", 1)}
+_DROPPED = {"left", "right"}
+_TOKEN = re.compile(r"\\\\|\\[A-Za-z]+|\\.|\d+(?:\.\d+)?(?:e[+-]\d+)?|\s+|.", re.S)
+_ESCAPED = set("/,;\"#$<>'@*~`[]!")
+
+
+def typst_math(latex: str) -> str:
+    r"""The notation's LaTeX math as Typst math: \frac{a}{b} -> frac(a, b), x_{1,i} -> x_(1\,i),
+    \text{row 3} -> "row 3", \begin{aligned} rows -> rows joined by \ with & kept."""
+    tokens = _TOKEN.findall(latex)
+    out, position = _sequence(tokens, 0)
+    if position != len(tokens):
+        raise ValueError(f"unbalanced braces in {latex!r}")
+    return out
+
+
+def _sequence(tokens: list[str], position: int) -> tuple[str, int]:
+    """Atoms up to a closing brace (not taken) or the end, joined by spaces."""
+    parts: list[str] = []
+    while position < len(tokens) and tokens[position] != "}":
+        token = tokens[position]
+        if token.isspace():
+            position += 1
+            continue
+        if token in ("^", "_"):
+            argument, position = _argument(tokens, position + 1)
+            if not parts:
+                parts.append('""')
+            parts[-1] += f"{token}({argument})"
+            continue
+        atom, position = _atom(tokens, position)
+        if atom:
+            parts.append(atom)
+    return " ".join(parts), position
+
+
+def _argument(tokens: list[str], position: int) -> tuple[str, int]:
+    """A command's or a script's argument: a braced group, or one token."""
+    while tokens[position].isspace():
+        position += 1
+    if tokens[position] == "{":
+        inner, position = _sequence(tokens, position + 1)
+        return inner, position + 1
+    return _atom(tokens, position)
+
+
+def _atom(tokens: list[str], position: int) -> tuple[str, int]:
+    token = tokens[position]
+    position += 1
+    if token == "{":
+        inner, position = _sequence(tokens, position)
+        return inner, position + 1
+    if token == "\\\\":
+        return "\\", position
+    if token == "&":
+        return "&", position
+    if not token.startswith("\\"):
+        if re.fullmatch(r"\d+\.?\d*e[+-]\d+", token):
+            return f'"{token}"', position
+        return ("\\" + token if token in _ESCAPED else token), position
+    name = token[1:]
+    if name in ("begin", "end"):
+        _, position = _argument(tokens, position)
+        return "", position
+    if name in _DROPPED:
+        return "", position
+    if name in ("text", "operatorname"):
+        words, position = _raw_group(tokens, position)
+        string = '"' + words.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return (string if name == "text" else f"op({string})"), position
+    if name in _FUNCTIONS:
+        function, count = _FUNCTIONS[name]
+        arguments = []
+        for _ in range(count):
+            argument, position = _argument(tokens, position)
+            arguments.append(argument or '""')
+        return f"{function}({', '.join(arguments)})", position
+    if name in _SYMBOLS:
+        return _SYMBOLS[name], position
+    if name in _ALIKE:
+        return name, position
+    raise ValueError(f"no Typst for the LaTeX command {token}")
+
+
+def _raw_group(tokens: list[str], position: int) -> tuple[str, int]:
+    r"""The words of \text{...} as written, spaces and all."""
+    depth, words = 0, []
+    assert tokens[position] == "{"
+    position += 1
+    while depth or tokens[position] != "}":
+        depth += {"{": 1, "}": -1}.get(tokens[position], 0)
+        words.append(tokens[position])
+        position += 1
+    return "".join(words), position + 1
