@@ -76,8 +76,8 @@ def print_sections(console: Console, blocks: list[Block]) -> None:
     On a terminal, headings and paragraphs are broken between words to its width (a word
     wider than the terminal is folded, never cut off), and equations between terms, never
     inside a number (an equation's lines after the first are indented further; a term wider
-    than the terminal is left to the terminal to wrap); elsewhere each is one line, for grep
-    and diff.
+    than the terminal is broken inside its parentheses, a word wider than it left to the
+    terminal to wrap); elsewhere each is one line, for grep and diff.
     """
     for block in blocks:
         if isinstance(block, Heading):
@@ -105,8 +105,8 @@ def _print_prose(console: Console, text: RichText) -> None:
 def _broken(line: str, console: Console) -> list[str]:
     """`line` in pieces no wider than a terminal console, broken between its terms (at a space
     beside a relation, a + or a -, or after a comma, outside parentheses); a term wider than the
-    console between its factors, a parenthesised group wider than it inside by the same rule, a
-    word wider than it not at all (_units). The pieces after the first indented by
+    console between its factors, else inside its parentheses by the same rule, a word wider
+    than it not at all (_units). The pieces after the first indented by
     EQUATION_INDENT more."""
     if not console.is_terminal or len(line) <= console.width:
         return [line]
@@ -125,20 +125,40 @@ def _broken(line: str, console: Console) -> list[str]:
 
 def _units(text: str, room: int) -> list[str]:
     """`text` in pieces that stay whole on a line `room` wide (joined by " ", they give it back):
-    its terms, a term wider than `room` its factors, a parenthesised group wider than `room`
-    the pieces of what it encloses, by the same rule."""
-    if len(text) <= room:
-        return [text]
+    `text` itself when it fits, else _pieces."""
+    return [text] if len(text) <= room else _pieces(text, room)
+
+
+def _pieces(text: str, room: int) -> list[str]:
+    """`text` broken wherever it may be (joined by " ", they give it back): its terms, else its
+    words, each piece by _units; else inside its first parenthesised group that holds a space,
+    however narrow that group is (a narrow sum times a factor is still too wide), what follows
+    the group going with the group's last piece; else `text` whole."""
     for split in (_terms, _top_level_words):
         parts = split(text)
         if len(parts) > 1:
             return [unit for part in parts for unit in _units(part, room)]
-    opening = text.find("(")
-    closing = _closing(text, opening)
-    if opening < 0 or closing is None or " " not in text[opening:closing]:
+    group = _spaced_group(text)
+    if group is None:
         return [text]
-    inner = _units(text[opening + 1:closing], room)
-    return [text[:opening + 1] + inner[0], *inner[1:-1], inner[-1] + text[closing:]] if len(inner) > 1 else [text]
+    opening, closing = group
+    inner = _pieces(text[opening + 1:closing], room)
+    if len(inner) == 1:
+        return [text]
+    return [text[:opening + 1] + inner[0], *inner[1:-1], *_units(inner[-1] + text[closing:], room)]
+
+
+def _spaced_group(text: str) -> tuple[int, int] | None:
+    """Where `text`'s first outermost parenthesised group holding a space opens and closes."""
+    opening = text.find("(")
+    while opening >= 0:
+        closing = _closing(text, opening)
+        if closing is None:
+            return None
+        if " " in text[opening:closing]:
+            return opening, closing
+        opening = text.find("(", closing)
+    return None
 
 
 def _closing(text: str, opening: int) -> int | None:
