@@ -51,6 +51,7 @@ COMMANDS = {
     # At a converged point every gradient passes by rounding: a long note on stderr.
     "gradcheck": ["gradcheck", "sample_data/linear.csv", "--epochs", "2000"],
     "show": ["show", "model.json"],
+    "evaluate": ["evaluate", "sample_data/linear.csv", "--model", "model.json"],
 }
 # The piped lines that differ from run to run: train's time.
 VOLATILE = re.compile(r"^\s*time\s")
@@ -148,11 +149,23 @@ def _seen_on_terminals(columns, seen_folder, piped_outputs):
         assert code == 0, (name, written.decode(errors="replace"))
         screen = screen_of(written, columns)
         assert max(map(len, screen)) <= columns
+        assert not ended_in_spaces(written), (name, ended_in_spaces(written))
         reference = piped_outputs[name]
         for stream in (reference.stdout, reference.stderr):
             text = "\n".join(line for line in stream.decode().splitlines() if not VOLATILE.match(line))
             assert_seen(text, screen)
 
+
+
+# A colour or style: the only escape sequences the lines of a finished command hold.
+STYLE_SEQUENCE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def ended_in_spaces(written: bytes) -> list[str]:
+    """The lines a program wrote to a terminal that end in a space once their colours are taken
+    out (the README promises none); a line that moves the cursor (a progress bar) is not checked."""
+    lines = (STYLE_SEQUENCE.sub("", line).rstrip("\r") for line in written.decode().split("\n"))
+    return [line for line in lines if "\x1b" not in line and line.endswith(" ")]
 
 
 def read_until(controller: int, marker: bytes) -> bytearray:
@@ -555,6 +568,7 @@ def test_explain_of_several_outputs_fits_the_terminal_with_every_number(tmp_path
     shown = ESCAPE_SEQUENCE.sub("", written.decode()).replace("\r", "")
     assert code == 0, shown
     assert max(map(len, shown.split("\n"))) <= columns, max(shown.split("\n"), key=len)
+    assert not ended_in_spaces(written), ended_in_spaces(written)
     reference = piped(command, tmp_path)
     missing = Counter(NUMBER.findall(reference.stdout.decode() + reference.stderr.decode())) - Counter(NUMBER.findall(shown))
     assert not missing, missing

@@ -17,6 +17,7 @@ from rich import box
 from rich.console import Console
 from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, TextColumn
+from rich.segment import Segment, Segments
 from rich.table import Column
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
@@ -97,7 +98,7 @@ def print_sections(console: Console, blocks: list[Block]) -> None:
 def _print_prose(console: Console, text: RichText) -> None:
     """Words: on a terminal broken between words to its width; elsewhere one line."""
     if console.is_terminal:
-        console.print(text, overflow="fold")
+        print_plain(console, text, overflow="fold")
     else:
         console.print(text, soft_wrap=True)
 
@@ -217,7 +218,7 @@ def print_table(console: Console, table: Table) -> None:
     if table.title:  # title and caption as wide as the terminal, not as one group's columns
         _print_prose(console, rich_text(table.title, style=_style(console, "bold")))
     for group in [*groups, current]:
-        console.print(rich_table(console, _columns(table, [0, *group])))
+        print_plain(console, rich_table(console, _columns(table, [0, *group])))
     if table.caption:
         _print_prose(console, rich_text(table.caption, _style(console, "table.caption")))
 
@@ -239,14 +240,33 @@ def _columns(table: Table, columns: list[int]) -> Table:
                                align=pick(table.align), title=None, caption=None)
 
 
-def print_plain(console: Console, renderable) -> None:
-    """Print `renderable`; off a terminal without the spaces rich pads a table's lines with."""
+def print_plain(console: Console, renderable, overflow: str | None = None) -> None:
+    """Print `renderable` without the spaces rich leaves at the end of its lines (a table's
+    title padded to the table's width, a paragraph's line broken at a space): on a terminal,
+    its lines drawn to the terminal's width (a word wider than it broken by `overflow`), each
+    stripped at the right; elsewhere captured and stripped."""
     if console.is_terminal:
-        console.print(renderable)
+        options = console.options if overflow is None else console.options.update(overflow=overflow)
+        lines = console.render_lines(renderable, options, pad=False)
+        console.print(Segments([segment for line in lines for segment in (*_stripped_at_the_right(line), Segment.line())]))
         return
     with console.capture() as captured:
         console.print(renderable)
     console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+
+
+def _stripped_at_the_right(line: list[Segment]) -> list[Segment]:
+    """A line of segments without the whitespace it ends in (styles and controls kept)."""
+    stripped = list(line)
+    for index in reversed(range(len(stripped))):
+        segment = stripped[index]
+        if segment.control:
+            continue
+        text = segment.text.rstrip()
+        stripped[index] = Segment(text, segment.style)
+        if text:
+            break
+    return stripped
 
 
 def _equation_lines(block: Equations) -> list[str]:
