@@ -97,6 +97,16 @@ def probabilities(yhat):
     return np.column_stack([1.0 - yhat, yhat]) if yhat.ndim == 1 else yhat
 
 
+def share_entropy(shares) -> float:
+    """The log loss of predicting every row's class by the classes' `shares` of the rows (shape
+    (c,), summing to 1): their entropy, sum_j p_j log(1/p_j) over the classes present, written as
+    0 - sum_j p_j log p_j, since the negation of one class's 1 * log 1 would give -0."""
+    import numpy as np
+
+    present = shares[shares > 0]
+    return float(0.0 - (present * np.log(present)).sum())
+
+
 def class_targets(labels, loss: Loss, classes: Classes | None = None, source: str | None = None,
                   column: str | None = None, rows_before: int = 0):
     """(y, classes): the network's targets for a classifier's `labels` (one per row; Classes.targets'

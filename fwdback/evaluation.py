@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .classes import probabilities
+from .classes import probabilities, share_entropy
 from .linear_map import least_squares
 from .losses import Loss
 from .network import ForwardPass, loss
@@ -158,10 +158,9 @@ def evaluate_classifier(fwd: ForwardPass, y: np.ndarray, spec: Loss) -> ClassEva
     true = y.astype(np.intp) if spec.binary else y.argmax(axis=1)
     counts = np.bincount(true, minlength=m)
     majority = int(counts.argmax())
-    present = counts[counts > 0] / n
     return ClassEvaluation(
         rows=n,
         model=ClassScores.of(true, P.argmax(axis=1), loss(y, fwd, spec.name), m),
         majority_class=majority,
-        majority=ClassScores.of(true, np.full(n, majority), float(-(present * np.log(present)).sum()), m),
+        majority=ClassScores.of(true, np.full(n, majority), share_entropy(counts / n), m),
     )

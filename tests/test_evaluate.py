@@ -241,3 +241,19 @@ def test_an_unknown_label_in_data_of_several_files_is_named_by_its_file_and_row(
     no_crash(result)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: more.csv, row 3, column y: 7 is not one of the model's classes (0, 1)")
+
+
+@pytest.mark.parametrize("loss", ["bce", "cross-entropy"])
+def test_the_majority_log_loss_of_rows_of_one_class_is_zero_not_minus_zero(run, workdir, loss):
+    """Rows all of one class: the majority's probability of it is 1, its log loss -1 log 1 = 0,
+    written 0 (table), 0.0 (JSON, CSV), never with a minus sign."""
+    (workdir / "train.csv").write_text("x1,x2,y\n1,2,a\n3,4,b\n5,6,a\n")
+    (workdir / "one.csv").write_text("x1,x2,y\n1,2,b\n3,4,b\n")
+    trained = run(["train", "train.csv", "--features", "x1,x2", "--loss", loss, "--epochs", "2", "-q", "--model", "c.json"])
+    assert trained.exit_code == 0, trained.stderr
+    shown = {form: run(["evaluate", "one.csv", "--model", "c.json", "--format", form]) for form in ("table", "json", "csv")}
+    assert all(result.exit_code == 0 for result in shown.values()), {form: result.stderr for form, result in shown.items()}
+    assert shown["table"].stdout.splitlines()[3].split()[-2:] == ["1.000000", "0"]
+    log_loss = json.loads(shown["json"].stdout)["scores"]["majority"]["log_loss"]
+    assert log_loss == 0 and np.copysign(1, log_loss) == 1
+    assert "majority,log_loss,,,0.0" in shown["csv"].stdout.splitlines()

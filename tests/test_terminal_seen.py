@@ -51,6 +51,7 @@ COMMANDS = {
     # At a converged point every gradient passes by rounding: a long note on stderr.
     "gradcheck": ["gradcheck", "sample_data/linear.csv", "--epochs", "2000"],
     "show": ["show", "model.json"],
+    "evaluate": ["evaluate", "sample_data/linear.csv", "--model", "model.json"],
 }
 # The piped lines that differ from run to run: train's time.
 VOLATILE = re.compile(r"^\s*time\s")
@@ -148,11 +149,23 @@ def _seen_on_terminals(columns, seen_folder, piped_outputs):
         assert code == 0, (name, written.decode(errors="replace"))
         screen = screen_of(written, columns)
         assert max(map(len, screen)) <= columns
+        assert not ended_in_spaces(written), (name, ended_in_spaces(written))
         reference = piped_outputs[name]
         for stream in (reference.stdout, reference.stderr):
             text = "\n".join(line for line in stream.decode().splitlines() if not VOLATILE.match(line))
             assert_seen(text, screen)
 
+
+
+# A colour or style: the only escape sequences the lines of a finished command hold.
+STYLE_SEQUENCE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def ended_in_spaces(written: bytes) -> list[str]:
+    """The lines a program wrote to a terminal that end in a space once their colours are taken
+    out (the README promises none); a line that moves the cursor (a progress bar) is not checked."""
+    lines = (STYLE_SEQUENCE.sub("", line).rstrip("\r") for line in written.decode().split("\n"))
+    return [line for line in lines if "\x1b" not in line and line.endswith(" ")]
 
 
 def read_until(controller: int, marker: bytes) -> bytearray:
@@ -486,9 +499,9 @@ def _open_group(line: str) -> int | None:
 ], ids=["sigmoid", "tanh", "mazur"])
 def test_equations_on_an_80_column_terminal_break_outside_the_parentheses_that_fit(command, seen_folder):
     """explain's equation lines (indented) on the screen of a pseudo-terminal 80 columns wide: a
-    line ends inside a parenthesised group only where that group, written whole, would not fit
-    on a continuation line (80 columns less its 4 columns of indent), and then between the
-    group's terms (beside a + or a -), whose every term here fits on a line."""
+    line ends inside a parenthesised group only where that group, written whole with the factors
+    glued to it, would not fit on a continuation line (80 columns less its 4 columns of indent),
+    and then between the group's terms (beside a + or a -), whose every term here fits on a line."""
     written, code = in_terminal(command, seen_folder, 80)
     assert code == 0, written.decode(errors="replace")
     screen = screen_of(written, 80)
@@ -505,7 +518,7 @@ def test_equations_on_an_80_column_terminal_break_outside_the_parentheses_that_f
             depth += {"(": 1, ")": -1}.get(char, 0)
             if depth == 0:
                 break
-        group = joined[:close + 1]
+        group = line[:start].rsplit(" ", 1)[-1] + joined[:close + 1] + joined[close + 1:].split(" ", 1)[0]
         assert len(group) > 80 - 4, f"{line!r} breaks inside {group!r}"
         following = screen[number + 1].strip()
         assert line.endswith((" +", " -")) or following.startswith(("+ ", "- ")), f"{line!r} / {following!r}"
@@ -527,3 +540,35 @@ def test_the_progress_bar_is_left_out_where_the_words_leave_it_less_than_10_colu
         "  elapsed 0:00:03, about 0:00:24 left"
     assert last.startswith(words)
     assert len("".join(re.findall("[\u2500-\u257f]+", last))) == bar, last
+
+
+# explain's gradient sums of a network with several outputs: each hidden weight's sum over the rows
+# of a parenthesised sum over the outputs times its factors, one term wider than 80 columns.
+SEVERAL_OUTPUTS = {
+    "classes": ("pets.csv", "x1,x2,animal\n0.13,-0.13,cat\n0.64,0.1,emu\n-0.54,0.36,dog\n1.3,0.95,emu\n",
+                ["--target", "animal", "--loss", "cross-entropy"]),
+    "targets": ("targets.csv", "x1,x2,y1,y2,y3\n-0.73,0.69,0.53,-0.49,-0.01\n-0.1,0.3,0.58,-0.81,-0.94\n"
+                "0.67,-0.13,0.52,-1,-0.11\n0.44,-0.54,0.89,0.8,-0.94\n", ["--target", "y1,y2,y3"]),
+}
+ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+@pytest.mark.parametrize(("outputs", "columns"), [
+    ("classes", 80), *(pytest.param(outputs, columns, marks=pytest.mark.slow)  # about 4 s each
+                       for outputs in SEVERAL_OUTPUTS for columns in (80, 100, 120) if (outputs, columns) != ("classes", 80))])
+def test_explain_of_several_outputs_fits_the_terminal_with_every_number(tmp_path, outputs, columns):
+    """Every line explain writes to a pseudo-terminal `columns` wide is at most that wide (the
+    terminal never breaks a number), and every number it writes to a pipe is there as often (a
+    table too wide is shown in pieces, each repeating the row numbers)."""
+    name, text, target = SEVERAL_OUTPUTS[outputs]
+    (tmp_path / name).write_text(text)
+    command = ["explain", name, "--features", "x1,x2", *target, "--activation", "tanh", "--seed", "2"]
+    written, code = in_terminal(command, tmp_path, columns)
+    shown = ESCAPE_SEQUENCE.sub("", written.decode()).replace("\r", "")
+    assert code == 0, shown
+    assert max(map(len, shown.split("\n"))) <= columns, max(shown.split("\n"), key=len)
+    assert not ended_in_spaces(written), ended_in_spaces(written)
+    reference = piped(command, tmp_path)
+    missing = Counter(NUMBER.findall(reference.stdout.decode() + reference.stderr.decode())) - Counter(NUMBER.findall(shown))
+    assert not missing, missing

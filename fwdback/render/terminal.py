@@ -17,6 +17,7 @@ from rich import box
 from rich.console import Console
 from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, TextColumn
+from rich.segment import Segment, Segments
 from rich.table import Column
 from rich.table import Table as RichTable
 from rich.text import Text as RichText
@@ -76,8 +77,8 @@ def print_sections(console: Console, blocks: list[Block]) -> None:
     On a terminal, headings and paragraphs are broken between words to its width (a word
     wider than the terminal is folded, never cut off), and equations between terms, never
     inside a number (an equation's lines after the first are indented further; a term wider
-    than the terminal is left to the terminal to wrap); elsewhere each is one line, for grep
-    and diff.
+    than the terminal is broken inside its parentheses, a word wider than it left to the
+    terminal to wrap); elsewhere each is one line, for grep and diff.
     """
     for block in blocks:
         if isinstance(block, Heading):
@@ -97,7 +98,7 @@ def print_sections(console: Console, blocks: list[Block]) -> None:
 def _print_prose(console: Console, text: RichText) -> None:
     """Words: on a terminal broken between words to its width; elsewhere one line."""
     if console.is_terminal:
-        console.print(text, overflow="fold")
+        print_plain(console, text, overflow="fold")
     else:
         console.print(text, soft_wrap=True)
 
@@ -105,8 +106,8 @@ def _print_prose(console: Console, text: RichText) -> None:
 def _broken(line: str, console: Console) -> list[str]:
     """`line` in pieces no wider than a terminal console, broken between its terms (at a space
     beside a relation, a + or a -, or after a comma, outside parentheses); a term wider than the
-    console between its factors, a parenthesised group wider than it inside by the same rule, a
-    word wider than it not at all (_units). The pieces after the first indented by
+    console between its factors, else inside its parentheses by the same rule, a word wider
+    than it not at all (_units). The pieces after the first indented by
     EQUATION_INDENT more."""
     if not console.is_terminal or len(line) <= console.width:
         return [line]
@@ -125,20 +126,40 @@ def _broken(line: str, console: Console) -> list[str]:
 
 def _units(text: str, room: int) -> list[str]:
     """`text` in pieces that stay whole on a line `room` wide (joined by " ", they give it back):
-    its terms, a term wider than `room` its factors, a parenthesised group wider than `room`
-    the pieces of what it encloses, by the same rule."""
-    if len(text) <= room:
-        return [text]
+    `text` itself when it fits, else _pieces."""
+    return [text] if len(text) <= room else _pieces(text, room)
+
+
+def _pieces(text: str, room: int) -> list[str]:
+    """`text` broken wherever it may be (joined by " ", they give it back): its terms, else its
+    words, each piece by _units; else inside its first parenthesised group that holds a space,
+    however narrow that group is (a narrow sum times a factor is still too wide), what follows
+    the group going with the group's last piece; else `text` whole."""
     for split in (_terms, _top_level_words):
         parts = split(text)
         if len(parts) > 1:
             return [unit for part in parts for unit in _units(part, room)]
-    opening = text.find("(")
-    closing = _closing(text, opening)
-    if opening < 0 or closing is None or " " not in text[opening:closing]:
+    group = _spaced_group(text)
+    if group is None:
         return [text]
-    inner = _units(text[opening + 1:closing], room)
-    return [text[:opening + 1] + inner[0], *inner[1:-1], inner[-1] + text[closing:]] if len(inner) > 1 else [text]
+    opening, closing = group
+    inner = _pieces(text[opening + 1:closing], room)
+    if len(inner) == 1:
+        return [text]
+    return [text[:opening + 1] + inner[0], *inner[1:-1], *_units(inner[-1] + text[closing:], room)]
+
+
+def _spaced_group(text: str) -> tuple[int, int] | None:
+    """Where `text`'s first outermost parenthesised group holding a space opens and closes."""
+    opening = text.find("(")
+    while opening >= 0:
+        closing = _closing(text, opening)
+        if closing is None:
+            return None
+        if " " in text[opening:closing]:
+            return opening, closing
+        opening = text.find("(", closing)
+    return None
 
 
 def _closing(text: str, opening: int) -> int | None:
@@ -197,7 +218,7 @@ def print_table(console: Console, table: Table) -> None:
     if table.title:  # title and caption as wide as the terminal, not as one group's columns
         _print_prose(console, rich_text(table.title, style=_style(console, "bold")))
     for group in [*groups, current]:
-        console.print(rich_table(console, _columns(table, [0, *group])))
+        print_plain(console, rich_table(console, _columns(table, [0, *group])))
     if table.caption:
         _print_prose(console, rich_text(table.caption, _style(console, "table.caption")))
 
@@ -219,14 +240,33 @@ def _columns(table: Table, columns: list[int]) -> Table:
                                align=pick(table.align), title=None, caption=None)
 
 
-def print_plain(console: Console, renderable) -> None:
-    """Print `renderable`; off a terminal without the spaces rich pads a table's lines with."""
+def print_plain(console: Console, renderable, overflow: str | None = None) -> None:
+    """Print `renderable` without the spaces rich leaves at the end of its lines (a table's
+    title padded to the table's width, a paragraph's line broken at a space): on a terminal,
+    its lines drawn to the terminal's width (a word wider than it broken by `overflow`), each
+    stripped at the right; elsewhere captured and stripped."""
     if console.is_terminal:
-        console.print(renderable)
+        options = console.options if overflow is None else console.options.update(overflow=overflow)
+        lines = console.render_lines(renderable, options, pad=False)
+        console.print(Segments([segment for line in lines for segment in (*_stripped_at_the_right(line), Segment.line())]))
         return
     with console.capture() as captured:
         console.print(renderable)
     console.file.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+
+
+def _stripped_at_the_right(line: list[Segment]) -> list[Segment]:
+    """A line of segments without the whitespace it ends in (styles and controls kept)."""
+    stripped = list(line)
+    for index in reversed(range(len(stripped))):
+        segment = stripped[index]
+        if segment.control:
+            continue
+        text = segment.text.rstrip()
+        stripped[index] = Segment(text, segment.style)
+        if text:
+            break
+    return stripped
 
 
 def _equation_lines(block: Equations) -> list[str]:

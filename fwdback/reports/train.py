@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..classes import probabilities
+from ..classes import probabilities, share_entropy
 from ..engines.rows import TrainingRows
 from ..data import FEATURES, TARGET
 from ..errors import python_name
@@ -554,9 +554,7 @@ def _worse_than_the_mean(report: TrainingReport) -> list[str]:
     y = report.rows.arrays[1]
     with np.errstate(all="ignore"):
         if report.model.classes is not None:
-            shares = probabilities(y).mean(axis=0)
-            shares = shares[shares > 0]
-            mean_loss = float(-np.sum(shares * np.log(shares)))
+            mean_loss = share_entropy(probabilities(y).mean(axis=0))
         else:
             mean_loss = float(np.mean((y - y.mean(axis=0)) ** 2)) * (1 if y.ndim == 1 else y.shape[1])
             mean_loss *= len(y) / loss_divisor(report.plan.loss, len(y))
