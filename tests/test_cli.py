@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import oracle
 from hostile import assets, fingerprint, invoke, refused, short, succeeded, ws  # noqa: F401 (assets, ws, invoke, big_csv: fixtures)
 from fwdback.modelfile import load_model
+from cases import slow_after
 
 BOX_CHARS = set("─│╭╮╰╯┃━┏┓┗┛┡┩╇═║")
 
@@ -790,7 +791,7 @@ def _reset(root, assets):
     (root / "dir").mkdir()
 
 
-@pytest.mark.parametrize("command", list(RANDOM_OPTIONS))
+@pytest.mark.parametrize("command", slow_after(3, list(RANDOM_OPTIONS)))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_option_values_end_in_a_documented_way(invoke, workdir, assets, command, data):

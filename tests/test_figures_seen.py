@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from fwdback.cli import cli
 from fwdback.notation import number
+from cases import slow_after
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "linear.csv"
 MAZUR_ROWS = "x1,x2,y1,y2\n0.05,0.10,0.01,0.99\n"
@@ -210,10 +211,9 @@ def check_seen(seen: dict, width: int, where: str) -> None:
     assert all(line["opacity"] == "1" for line in lines), f"{where}: no line is faded"
 
 
-@pytest.mark.parametrize(("name", "kind"), [
-    ("sample", "svg"), ("mazur", "svg"), ("wide", "svg"), ("sample", "html"), ("mazur", "html"),
-    pytest.param("wide", "html", marks=pytest.mark.slow),  # its page, with the worked epoch of 16 units, takes seconds to lay out
-])
+@pytest.mark.parametrize(("name", "kind"), slow_after(2, [
+    ("sample", "svg"), ("sample", "html"), ("mazur", "svg"), ("wide", "svg"), ("mazur", "html"), ("wide", "html"),
+], unpack=True))
 def test_no_label_is_crossed_or_covered_and_every_figure_is_legible(browser_page, figures, name, kind):
     page = browser_page.open(figures / f"{name}.{kind}")
     for width, scheme in SCREENS:

@@ -65,7 +65,7 @@ def test_the_run_page_fetches_nothing_and_raises_nothing(browser_page, run_page)
     assert browser_page.requests == [] and browser_page.errors == []
 
 
-@pytest.mark.parametrize("k", slow_after(2, [0, 1, 17, 39]))
+@pytest.mark.parametrize("k", slow_after(1, [0, 1, 17, 39]))
 def test_at_epoch_k_the_page_shows_history_row_k_exactly(browser_page, run_page, workdir, k):
     page = browser_page.open(run_page)
     go_to(page, k)
@@ -79,7 +79,7 @@ def test_at_epoch_k_the_page_shows_history_row_k_exactly(browser_page, run_page,
     assert label == number(row[2])
 
 
-@pytest.mark.parametrize("name", slow_after(2, ["w1", "w6", "w8", "b2", "b3"]))
+@pytest.mark.parametrize("name", slow_after(1, ["w1", "w6", "w8", "b2", "b3"]))
 def test_hovering_a_parameter_shows_its_chain_rule_with_explains_numbers(browser_page, run, small_csv, run_page, name):
     epoch = 12
     explained = run(["explain", small_csv, *TRAIN[:4], "--epoch", str(epoch), "--format", "json"])
@@ -331,7 +331,7 @@ def test_a_page_with_two_outputs_shows_both_and_their_chain_rules(browser_page, 
     assert browser_page.requests == [] and browser_page.errors == []
 
 
-@pytest.mark.parametrize(("k", "s"), slow_after(2, [(0, 1), (0, 3), (2, 2), (4, 3)], unpack=True))
+@pytest.mark.parametrize(("k", "s"), slow_after(1, [(0, 1), (0, 3), (2, 2), (4, 3)], unpack=True))
 def test_the_update_slider_shows_each_update_as_the_unrolled_reference(browser_page, workdir, k, s):
     from fwdback.network import init_parameters
     from fwdback.plan import TrainingPlan

@@ -503,7 +503,7 @@ def test_the_arrow_keys_on_a_focused_edge_step_its_weight_and_everything_follows
 TRAINED = re.compile(r"trained (\d+) epochs in the page")
 
 
-@pytest.mark.parametrize("options", slow_after(2, [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
+@pytest.mark.parametrize("options", slow_after(1, [[], ["--optimizer", "momentum", "--momentum", "0.5", "--batch-size", "6", "--no-shuffle"],
                                      ["--optimizer", "adam", "--batch-size", "7", "--seed", "4"],
                                      ["--standardize", "--val-split", "0.25", "--activation", "tanh"],
                                      ["--loss", "half-sse", "--lr", "0.005"], ["--no-bias"], ["--freeze", "b1,w2"],

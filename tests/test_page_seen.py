@@ -22,6 +22,7 @@ import pytest
 
 from conftest import BrowserPage
 from test_html import png_pixels
+from cases import slow_after
 
 SAMPLE = Path(__file__).parent.parent / "sample_data" / "linear.csv"
 WIDTHS = [390, 1280]
@@ -118,8 +119,8 @@ GRAPHICS = [
 ]
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scheme", slow_after(1, SCHEMES))
+@pytest.mark.parametrize("width", slow_after(1, WIDTHS))
 def test_text_and_the_loss_figure_have_wcag_contrast_as_drawn(chromium, sample, width, scheme):
     recorder, page = open_page(chromium, sample[0], width, scheme)
     page.locator("details > summary").click()  # everything about the run, shown
@@ -135,7 +136,7 @@ def test_text_and_the_loss_figure_have_wcag_contrast_as_drawn(chromium, sample, 
     assert recorder.errors == []
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("scheme", slow_after(1, SCHEMES))
 def test_the_loss_figure_by_itself_has_wcag_contrast(chromium, sample, scheme):
     """--plot's SVG opened alone (a slide, a browser tab): it paints its own background."""
     recorder, page = open_page(chromium, sample[0].parent / "loss.svg", 640, scheme)
@@ -187,8 +188,8 @@ def share_unlike(pixels, colour) -> float:
     return sum(any(abs(a - b) > 8 for a, b in zip(p, colour)) for p in pixels) / len(pixels)
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scheme", slow_after(1, SCHEMES))
+@pytest.mark.parametrize("width", slow_after(1, WIDTHS))
 def test_nothing_is_wider_than_the_window_but_what_visibly_scrolls(chromium, sample, width, scheme):
     recorder, page = open_page(chromium, sample[0], width, scheme)
     found = page.evaluate(OVERFLOWS)
@@ -229,7 +230,7 @@ TAP_POINT = """name => {
 }"""
 
 
-@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("scheme", slow_after(1, SCHEMES))
 def test_a_tapped_edges_panel_opens_on_screen_at_390_px(chromium, sample, scheme):
     recorder, page = open_page(chromium, sample[0], 390, scheme, touch=True)
     for name in ("w1", "w5", "w8", "w3"):
@@ -391,7 +392,7 @@ LOSS_TEXT_SIZES = """() => {
 }"""
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", slow_after(1, WIDTHS))
 def test_the_loss_figures_text_is_11_px_or_more_as_drawn(chromium, sample, width):
     recorder, page = open_page(chromium, sample[0], width, "dark")
     sizes = page.evaluate(LOSS_TEXT_SIZES)
@@ -420,7 +421,7 @@ def test_a_legend_swatch_is_never_alone_at_a_line_end(chromium, sample):
             assert all(abs(top - seen["swatch"]) < 12 for top in tops), (width, seen)
 
 
-@pytest.mark.parametrize("touch", [True, False])
+@pytest.mark.parametrize("touch", slow_after(1, [True, False]))
 def test_the_chain_rule_panel_asks_a_touch_screen_to_tap_and_a_mouse_to_hover(chromium, sample, touch):
     """A phone (390 px, touch, mobile: no hover) is told to tap; a desktop with a mouse to hover or focus."""
     context = chromium.new_context(viewport={"width": 390 if touch else 1280, "height": 844}, has_touch=touch,

@@ -32,6 +32,7 @@ from fwdback.plan import TrainingPlan
 from fwdback.run import check_used
 from fwdback.estimator import CLASSIFIER_SETTINGS
 from fwdback.settings import BY_NAME, PLAN_SETTINGS, SETTINGS, Flag, option_words
+from cases import slow_after
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 20
@@ -238,7 +239,7 @@ def test_every_setting_has_its_help_option_parameter_and_readme_row():
     assert tuple(TrainingPlan.__dataclass_fields__) == tuple(setting.name for setting in PLAN_SETTINGS)
 
 
-@pytest.mark.parametrize("name", [setting.name for setting in SETTINGS if setting.resumed])
+@pytest.mark.parametrize("name", slow_after(4, [setting.name for setting in SETTINGS if setting.resumed]))
 def test_resume_refuses_a_setting_given_again_that_is_not_the_model_s(run, data, name):
     from fwdback.errors import ResumeConflict
     from fwdback.modelfile import load_model

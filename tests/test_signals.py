@@ -12,6 +12,7 @@ import time
 import pytest
 
 from fwdback.modelfile import load_model
+from cases import slow_after
 
 LONG = ["--epochs", "100000000", "--tol", "0"]  # every epoch: runs until the signal
 
@@ -59,7 +60,7 @@ def finish(process, controller):
     return process.returncode, stdout.decode(), " ".join(screen.decode(errors="replace").split())
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("signum, code", slow_after(1, [(signal.SIGINT, 130), (signal.SIGTERM, 143)], unpack=True))
 def test_a_signal_stops_training_and_leaves_the_model_untouched(tmp_path, signum, code):
     model = tmp_path / "model.json"
     model.write_text('{"format": "fwdback-model", "version": 1, "old": "model"}\n')

@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from cases import slow_after
 
 pyte = pytest.importorskip("pyte")
 
@@ -492,11 +493,11 @@ def _open_group(line: str) -> int | None:
     return opened[0] if opened else None
 
 
-@pytest.mark.parametrize("command", [
+@pytest.mark.parametrize("command", slow_after(1, [
     ["explain", "sample_data/linear.csv", "--rows", "2", "--activation", "sigmoid"],
     ["explain", "sample_data/linear.csv", "--rows", "2", "--activation", "tanh"],
     COMMANDS["mazur"],
-], ids=["sigmoid", "tanh", "mazur"])
+]), ids=["sigmoid", "tanh", "mazur"])
 def test_equations_on_an_80_column_terminal_break_outside_the_parentheses_that_fit(command, seen_folder):
     """explain's equation lines (indented) on the screen of a pseudo-terminal 80 columns wide: a
     line ends inside a parenthesised group only where that group, written whole with the factors
