@@ -183,6 +183,19 @@ def _layout(params: Parameters, n: int, convention: str) -> list[tuple[str, str,
     def plus_bias(terms, bias):
         return _sum(terms + ([bias] if bias else []))
 
+    position = {name: index for index, name in enumerate(params.names)}
+
+    def layer_gradients(W, b, into, inputs, kind):
+        """dL/dw = sum_i dL/d(into_j)_i * (input l)_i for each weight of a layer whose names are W, shape
+        (units, inputs), and dL/db = sum_i dL/d(into_j)_i for each bias in b; `inputs` names the inputs (x or N)."""
+        for j in range(len(W)):
+            for l in range(W.shape[1]):
+                formula = _sum(f"dL/d{into[j]}[{i}]*{inputs}{l + 1}[{i}]" for i in rows)
+                lines.append((f"dL/d{W[j, l]}", kind, formula, "gradients", (position[W[j, l]],)))
+            if b[j]:
+                formula = _sum(f"dL/d{into[j]}[{i}]" for i in rows)
+                lines.append((f"dL/d{b[j]}", kind, formula, "gradients", (position[b[j]],)))
+
     for i in rows:
         for h in range(H):
             formula = plus_bias([f"{W_hidden[h, l]}*x{l + 1}[{i}]" for l in range(k)], b_hidden[h])
@@ -220,14 +233,7 @@ def _layout(params: Parameters, n: int, convention: str) -> list[tuple[str, str,
             if params.out_activated:
                 slope = out.slope(Sym(f"{yhat[j]}[{i}]"), Sym(f"{into[j]}[{i}]")).plain()
                 lines.append((f"dL/d{into[j]}[{i}]", "output-gradients", f"dL/d{yhat[j]}[{i}]*({slope})", "dL_dA", (j, i - 1)))
-    names = np.array(params.names, dtype=object)
-    for j in range(m):
-        for h in range(H):
-            formula = _sum(f"dL/d{into[j]}[{i}]*N{h + 1}[{i}]" for i in rows)
-            lines.append((f"dL/d{W_out[j, h]}", "output-gradients", formula, "gradients", (_at(names, W_out[j, h]),)))
-        if b_outputs[j]:
-            formula = _sum(f"dL/d{into[j]}[{i}]" for i in rows)
-            lines.append((f"dL/d{b_outputs[j]}", "output-gradients", formula, "gradients", (_at(names, b_outputs[j]),)))
+    layer_gradients(W_out, b_outputs, into, "N", "output-gradients")
     for i in rows:
         for h in range(H):
             formula = _sum(f"{W_out[j, h]}*dL/d{into[j]}[{i}]" for j in range(m))
@@ -235,19 +241,9 @@ def _layout(params: Parameters, n: int, convention: str) -> list[tuple[str, str,
             if params.activated:
                 slope = act.slope(Sym(f"N{h + 1}[{i}]"), Sym(f"z{h + 1}[{i}]")).plain()
                 lines.append((f"dL/dz{h + 1}[{i}]", "hidden-gradients", f"dL/dN{h + 1}[{i}]*({slope})", "dL_dZ", (h, i - 1)))
-    for h in range(H):
-        for l in range(k):
-            formula = _sum(f"dL/d{hidden_in[h]}[{i}]*x{l + 1}[{i}]" for i in rows)
-            lines.append((f"dL/d{W_hidden[h, l]}", "hidden-gradients", formula, "gradients", (_at(names, W_hidden[h, l]),)))
-        if b_hidden[h]:
-            formula = _sum(f"dL/d{hidden_in[h]}[{i}]" for i in rows)
-            lines.append((f"dL/d{b_hidden[h]}", "hidden-gradients", formula, "gradients", (_at(names, b_hidden[h]),)))
+    layer_gradients(W_hidden, b_hidden, hidden_in, "x", "hidden-gradients")
     lines += [(f"{name}'", "updates", f"{name} - eta*dL/d{name}", "new", (index,)) for index, name in enumerate(params.names)]
     return lines
-
-
-def _at(names: np.ndarray, name: str) -> int:
-    return int(np.flatnonzero(names == name)[0])
 
 
 def givens(params: Parameters, X: np.ndarray, y: np.ndarray, lr: float) -> dict[str, float]:
