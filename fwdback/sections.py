@@ -1,6 +1,6 @@
 """Format-free documents: what explain and train's report say, before any view writes it.
 
-A document is a sequence of blocks: Heading, Paragraph, Equations, Table. The text of a
+A document is a sequence of blocks: Heading, Paragraph, Equations, Table, Figure. The text of a
 paragraph or a table cell is a sequence of inline parts: a str, a notation expression (math),
 Code (a name from the user's data, such as a column), Strong or Mark (a verdict). The
 renderers in render/ write them as terminal text or Markdown (and HTML); none of them decides
@@ -10,8 +10,12 @@ what is said.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .notation import Equation, Expr
+
+if TYPE_CHECKING:
+    from .network import Parameters
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,20 @@ class Table:
         return any(part for cell in self.header for part in cell)
 
 
-Block = Heading | Paragraph | Equations | Table
+@dataclass(frozen=True)
+class Figure:
+    """The network drawn (render/svg's network_svg, render/tikz's network_picture): with its
+    parameters' values, or with `symbols` their names alone (w1 on its edge, b1 at its unit), as an
+    exercise sheet shows it. `features`: the k names of x1..xk; `target`: the output's name, or one
+    name an output."""
+
+    params: Parameters
+    features: tuple[str, ...]
+    target: str | tuple[str, ...]
+    symbols: bool = False
+
+
+Block = Heading | Paragraph | Equations | Table | Figure
 
 
 def cells(*values: str) -> tuple:
