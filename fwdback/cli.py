@@ -1633,7 +1633,7 @@ def _asked(ctx, param, value):
     return asked
 
 
-_EXERCISE_FORMATS = {"md": "md", "markdown": "md", "html": "html", "json": "json"}
+_EXERCISE_FORMATS = {"md": "md", "markdown": "md", "html": "html", "json": "json", "moodle": "xml"}
 
 
 @cli.command(
@@ -1656,7 +1656,7 @@ Examples:
 @click.option("--round", "round_digits", type=click.IntRange(min=1, max=15), metavar="R", help="Students round every intermediate to R significant digits: the key gives the value worked that way too, and a tolerance that accepts both.")
 @click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
 @click.option("--lr", type=float, default=0.1, show_default=True, callback=_positive_finite, help="Learning rate eta of the step the sheet asks for.")
-@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style) or json (the key fwdback grade reads).")
+@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style), json (the key fwdback grade reads) or moodle (a Moodle XML quiz).")
 @click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing).")
 def exercise(**options):
     """Write exercise sheets on DATA and their answer keys: one full-batch epoch by hand.
@@ -1680,7 +1680,8 @@ def _exercise(options: dict):
     from .outputs import Outputs, json_text, output_directory
     from .render.html import sheet_page
     from .render.markdown import markdown
-    from .reports.exercise import key, sheet
+    from .render.moodle import quiz
+    from .reports.exercise import key, sheet, statement
     from .worksheet import exercises
 
     variants, seed, rows, decimals, round_digits, asked, lr, output_format, output_dir = (options.pop(name) for name in (
@@ -1703,6 +1704,9 @@ def _exercise(options: dict):
             if extension == "json":
                 texts = (json_text({"seed": variant.seed, "command": command, "rows": variant.row_numbers.tolist(),
                                     "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
+            elif extension == "xml":
+                description = statement(variant, command, *columns)
+                texts = (quiz(variant, description, worked=False), quiz(variant, description, worked=True))
             else:
                 view = sheet_page if extension == "html" else markdown
                 texts = (view(sheet(variant, command, *columns)), view(key(variant, command, *columns)))

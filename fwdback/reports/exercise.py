@@ -115,3 +115,10 @@ def grades_document(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> di
     return {"answers": [{"student": m.student, "quantity": m.quantity, "value": m.value, "mark": m.mark, "reason": m.reason}
                         for m in marks],
             "totals": [{"student": student, "points": points, "of": out_of} for student, (points, out_of) in totals.items()]}
+
+
+def statement(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...]) -> list[Block]:
+    """The exercise without its questions: the setting, DATA's columns and the command that regenerates
+    it; what a Moodle quiz's description says before its numerical questions (render/moodle.py)."""
+    return [Heading(f"Exercise (variant {exercise.seed})", level=1), *_setting(exercise), *_columns(exercise, features, target),
+            Paragraph(text("Regenerate this variant: ", Code(command)))]

@@ -1,0 +1,97 @@
+"""Moodle XML: an exercise as a question bank that Moodle's quiz imports (Question bank > Import > Moodle XML format).
+
+Written as Moodle's own exporter writes it (question/format/xml/format.php): a <quiz> of <question>
+elements, every text in a <text> child, the HTML ones with format="html" and their HTML in a CDATA
+section. A variant's file holds a category question ($course$/fwdback/exercise <seed>, the key's
+with " key"), so that each variant's questions land in a category of their own; a description
+question, the setting (the sheet's sections as HTML: the network, the rows, the starting weights,
+eta, the loss, DATA's columns, the command that regenerates it); and one numerical question per
+quantity, named as the key names it ("dL/dw1"), its formula in the general feedback: on the sheet
+the quantities it asks, in the key every quantity worked out, with its exact and rounded values.
+
+Moodle's numerical tolerance is absolute (tolerance type 2, "nominal": a response r is right when
+|r - answer| <= tolerance), and so is the key's (worksheet.Quantity): `fwdback grade` marks an answer
+correct within `tolerance` of the exact value, and with --round that tolerance is |exact - rounded|
+plus half a unit in the last digit of the rounded value, so that it reaches the rounded value and
+its own half unit. Each question therefore has ONE answer at 100%, the exact value with the key's
+tolerance: Moodle then accepts the exact and the rounded value and marks every response right
+exactly when grade marks it correct. Two answers (exact and rounded, each with a half unit) would
+accept a narrower set than grade does.
+"""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+from ..sections import Block
+from ..worksheet import Exercise, Quantity
+from .html import sections_html
+from .safe import html_text
+
+# No units: the response is a number alone (showunits 3 is Moodle's "only the numerical answer").
+_NO_UNITS = ("    <units/>\n    <unitgradingtype>0</unitgradingtype>\n    <unitpenalty>0.1000000</unitpenalty>\n"
+             "    <showunits>3</showunits>\n    <unitsleft>0</unitsleft>\n")
+
+
+def quiz(exercise: Exercise, statement: list[Block], worked: bool) -> str:
+    """A variant as a Moodle XML file: its category, `statement` (sections.py blocks) as a description
+    question, then a numerical question for each quantity the sheet asks, or with `worked` (the key)
+    for every quantity worked out, asked or not."""
+    quantities = [q for q in exercise.quantities if q.kind != "given"] if worked else exercise.questions
+    category = f"$course$/fwdback/exercise {exercise.seed}{' key' if worked else ''}"
+    questions = [
+        f'  <question type="category">\n    <category>{_plain(category)}</category>\n  </question>\n',
+        _question("description", f"Exercise {exercise.seed}: the setting", sections_html(statement), "", "0.0000000",
+                  "0.0000000", ""),
+        *(_numerical(exercise, q, worked) for q in quantities),
+    ]
+    return '<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n' + "".join(questions) + "</quiz>\n"
+
+
+def _numerical(exercise: Exercise, quantity: Quantity, worked: bool) -> str:
+    """One quantity as a numerical question: one answer at 100%, the exact value within the key's tolerance."""
+    name = html_text(quantity.name)
+    rounding = "" if exercise.digits is None else f", rounded to {exercise.digits} significant digits"
+    ask = f"<p>Find <strong>{name}</strong>{rounding}.</p>"
+    feedback = f"<p><code>{name} = {html_text(quantity.formula)}</code></p>"
+    if worked:
+        rounded = "" if quantity.rounded is None else f"; worked from values rounded to {exercise.digits} significant " \
+                                                      f"digits: {_number(quantity.rounded)}"
+        low, high = quantity.value - quantity.tolerance, quantity.value + quantity.tolerance
+        asked = "asked on the sheet" if exercise.is_asked(quantity) else "not asked on the sheet"
+        feedback += (f"<p>Exact value: {_number(quantity.value)}{rounded}. Accepted: {low:.6g} to {high:.6g} "
+                     f"(tolerance {quantity.tolerance:.2g}). {asked.capitalize()}.</p>")
+    answer = ('    <answer fraction="100" format="moodle_auto_format">\n'
+              f"      <text>{_number(quantity.value)}</text>\n"
+              f"      {_html('feedback', '')}\n"
+              f"      <tolerance>{_number(quantity.tolerance)}</tolerance>\n"
+              "    </answer>\n")
+    return _question("numerical", quantity.name, ask, feedback, "1.0000000", "0.3333333", answer + _NO_UNITS)
+
+
+def _question(kind: str, name: str, text: str, feedback: str, grade: str, penalty: str, rest: str) -> str:
+    """The elements every question has, in Moodle's order, then `rest` (the type's own elements)."""
+    return (f'  <question type="{kind}">\n'
+            f"    <name>{_plain(name)}</name>\n"
+            f"    {_html('questiontext', text)}\n"
+            f"    {_html('generalfeedback', feedback)}\n"
+            f"    <defaultgrade>{grade}</defaultgrade>\n"
+            f"    <penalty>{penalty}</penalty>\n"
+            "    <hidden>0</hidden>\n"
+            "    <shuffleanswers>0</shuffleanswers>\n"
+            f"{rest}  </question>\n")
+
+
+def _plain(text: str) -> str:
+    return f"<text>{escape(text)}</text>"
+
+
+def _html(tag: str, html: str) -> str:
+    """An HTML text field, its HTML in a CDATA section; a "]]>" in it (which html_text's escaping of
+    ">" keeps out of any name) split between two sections, as Moodle's exporter splits it."""
+    return f'<{tag} format="html"><text><![CDATA[{html.replace("]]>", "]]]]><![CDATA[>")}]]></text></{tag}>'
+
+
+def _number(value: float) -> str:
+    """The shortest decimal that reads back as the float: what Moodle stores and compares."""
+    return repr(float(value))
