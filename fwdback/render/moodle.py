@@ -87,9 +87,9 @@ def _plain(text: str) -> str:
 
 
 def _html(tag: str, html: str) -> str:
-    """An HTML text field, its HTML in a CDATA section; a "]]>" in it (which html_text's escaping of
-    ">" keeps out of any name) split between two sections, as Moodle's exporter splits it."""
-    return f'<{tag} format="html"><text><![CDATA[{html.replace("]]>", "]]]]><![CDATA[>")}]]></text></{tag}>'
+    """An HTML text field, its HTML in a CDATA section. The HTML cannot hold the "]]>" that would end
+    the section early: every name and number in it went through html_text, which writes ">" as "&gt;"."""
+    return f'<{tag} format="html"><text><![CDATA[{html}]]></text></{tag}>'
 
 
 def _number(value: float) -> str:

@@ -1,0 +1,145 @@
+"""fwdback exercise --format moodle: each variant's sheet and key as a Moodle XML question bank.
+
+The structure checked is what Moodle's importer (question/format/xml/format.php) reads: a <quiz>
+of <question type="...">, a category question's <category><text>, every other question's
+<name><text> (without which the import stops) and <questiontext format="html"><text>, a numerical
+question's <answer fraction="..."> with its <text> and <tolerance>. The numbers are compared with
+the JSON key of the same seed, written by a second run: the key is what `fwdback grade` marks by,
+so the quiz must accept exactly what grade counts correct (|answer - value| <= tolerance, Moodle's
+"nominal" tolerance).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pytest
+
+from fwdback.outputs import terminal_text
+
+# The regressor's rows are short numbers, as a sheet has them; the classifier's targets are labels.
+REGRESSOR = ("x1,x2,x3,y\n0.35,-0.12,0.8,1.5\n0.5,0.25,-0.4,-0.3\n0.1,0.9,-0.3,0.7\n", [])
+CLASSIFIER = ("x1,x2,y\n0.5,-0.25,0\n-0.75,0.5,1\n0.25,0.75,1\n0.3,0.1,0\n",
+              ["--features", "x1,x2", "--loss", "bce", "--activation", "tanh"])
+
+
+def _text(element: ET.Element, path: str) -> str:
+    """The text of `path`'s <text> child, as Moodle's importer reads it (getpath ... '#', 'text', 0, '#')."""
+    found = element.find(f"{path}/text")
+    assert found is not None, f"no {path}/text"
+    return found.text or ""
+
+
+def _page_text(html: str) -> str:
+    """What a browser shows of an HTML fragment: its character data, references resolved."""
+    parts: list[str] = []
+    parser = HTMLParser(convert_charrefs=True)
+    parser.handle_data = parts.append
+    parser.feed(html)
+    parser.close()
+    return "".join(parts)
+
+
+def _questions(path, category: str) -> tuple[ET.Element, list[ET.Element]]:
+    """The file's description question and its numerical questions, after checking the frame Moodle needs."""
+    root = ET.parse(path).getroot()
+    assert root.tag == "quiz"
+    first, description, *numerical = root.findall("question")
+    assert len(root) == 2 + len(numerical)
+    assert first.get("type") == "category" and _text(first, "category") == category
+    assert description.get("type") == "description" and float(description.find("defaultgrade").text) == 0
+    for question in (description, *numerical):
+        assert _text(question, "name")
+        for field in ("questiontext", "generalfeedback"):
+            assert question.find(field).get("format") == "html"
+            _text(question, field)
+        assert question.find("hidden").text == "0" and question.find("shuffleanswers").text == "0"
+    for question in numerical:
+        assert question.get("type") == "numerical"
+        assert float(question.find("defaultgrade").text) == 1
+        assert question.find("units") is not None and len(question.find("units")) == 0
+        assert question.find("unitgradingtype").text == "0" and question.find("showunits").text == "3"
+        (answer,) = question.findall("answer")
+        assert answer.get("fraction") == "100" and answer.find("feedback").get("format") == "html"
+    return description, numerical
+
+
+@pytest.mark.parametrize("rounding", [[], ["--round", "4"]], ids=["exact", "round4"])
+@pytest.mark.parametrize("data", [REGRESSOR, CLASSIFIER], ids=["regressor", "classifier"])
+def test_each_question_s_answer_and_tolerance_are_the_json_key_s(run, workdir, data, rounding):
+    rows, options = data
+    (workdir / "data.csv").write_text(rows)
+    common = ["exercise", "data.csv", *options, *rounding, "--rows", "3", "--variants", "2", "--seed", "7"]
+    for output_format in ("moodle", "json"):
+        result = run([*common, "--ask", "loss,hidden-gradients", "--format", output_format, "--output-dir", output_format])
+        assert result.exit_code == 0, result.stderr
+    seeds = sorted(int(path.stem.split("-")[1]) for path in (workdir / "json").glob("key-*.json"))
+    assert sorted(int(path.stem.split("-")[1]) for path in (workdir / "moodle").glob("sheet-*.xml")) == seeds
+    for seed in seeds:
+        key = json.loads((workdir / "json" / f"key-{seed}.json").read_text())
+        worked = {entry["quantity"]: entry for entry in key if entry["kind"] != "given"}
+        asked = [name for name, entry in worked.items() if entry["asked"]]
+        assert "L" in asked and "dL/dw1" in asked and not any(name.startswith("yhat") for name in asked)
+        for name, category, expected in (("sheet", f"$course$/fwdback/exercise {seed}", asked),
+                                         ("key", f"$course$/fwdback/exercise {seed} key", list(worked))):
+            description, numerical = _questions(workdir / "moodle" / f"{name}-{seed}.xml", category)
+            setting = _page_text(_text(description, "questiontext"))
+            givens = [entry for entry in key if entry["kind"] == "given"]
+            assert all(repr(entry["value"]) in setting for entry in givens if not entry["quantity"].startswith("y"))
+            assert f"--seed {seed}" in setting
+            assert [_text(question, "name") for question in numerical] == expected
+            for question in numerical:
+                entry = worked[_text(question, "name")]
+                answer = question.find("answer")
+                value, tolerance = float(_text(answer, ".")), float(answer.find("tolerance").text)
+                assert (value, tolerance) == (entry["value"], entry["tolerance"])
+                # Moodle accepts [value - tolerance, value + tolerance]: the rounded value must be inside
+                if entry["rounded"] is not None:
+                    assert abs(entry["rounded"] - value) <= tolerance
+                    assert "rounded to 4 significant digits" in _page_text(_text(question, "questiontext"))
+                feedback = _page_text(_text(question, "generalfeedback"))
+                assert f"{entry['quantity']} = {entry['formula']}" in feedback
+                if name == "key":
+                    assert f"Exact value: {entry['value']!r}" in feedback
+                    assert (entry["rounded"] is None) == ("rounded to" not in feedback)
+                    if entry["rounded"] is not None:
+                        assert repr(entry["rounded"]) in feedback
+
+
+# Column names that end a CDATA section, open a tag, start a reference, close an attribute's quotes,
+# hold a control character (which XML 1.0 does not allow at all, even as a reference), or are not ASCII.
+HOSTILE = ("]]>", "<b>&amp;", "\"x'", "a\x1bb", "é☃")
+
+
+def test_hostile_column_and_file_names_keep_the_xml_well_formed(run, workdir, browser_page):
+    *features, target = HOSTILE
+    header = ",".join('"' + name.replace('"', '""') + '"' for name in HOSTILE)
+    data = "t]]><&'.csv"
+    (workdir / data).write_text(f"{header}\n0.35,-0.12,0.8,0.4,1.5\n0.5,0.25,-0.4,-0.1,-0.3\n")
+    result = run(["exercise", data, "--features", ",".join(features), "--target", target, "--format", "moodle",
+                  "--output-dir", "out"])
+    assert result.exit_code == 0, result.stderr
+    for name in ("sheet", "key"):
+        text = (workdir / "out" / f"{name}-0.xml").read_text(encoding="utf-8")
+        description, numerical = _questions(workdir / "out" / f"{name}-0.xml", f"$course$/fwdback/exercise 0{' key' * (name == 'key')}")
+        setting = _page_text(_text(description, "questiontext"))
+        assert all(terminal_text(column) in setting for column in HOSTILE) and shlex.quote(data) in setting
+        # a second parser, independent of Python's expat: the browser's (Blink's XML parser)
+        parsed = browser_page.page.evaluate(
+            """text => {
+                const doc = new DOMParser().parseFromString(text, "application/xml");
+                if (doc.getElementsByTagName("parsererror").length) return null;
+                return [...doc.querySelectorAll("quiz > question")].map(q => [
+                    q.getAttribute("type"), q.querySelector(":scope > name > text")?.textContent ?? null,
+                    q.querySelector(":scope > questiontext > text")?.textContent ?? null,
+                    q.querySelector(":scope > answer > text")?.textContent ?? null]);
+            }""", text)
+        assert parsed is not None, f"{name}-0.xml is not well-formed XML to the browser"
+        assert parsed[2:] == [["numerical", _text(q, "name"), _text(q, "questiontext"), _text(q.find("answer"), ".")]
+                              for q in numerical]
+        assert parsed[1][2] == _text(description, "questiontext")
+        assert all(math.isfinite(float(answer)) for *_, answer in parsed[2:])
