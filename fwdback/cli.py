@@ -1644,6 +1644,7 @@ Examples:
   fwdback exercise data.csv --ask forward,loss --activation tanh --output-dir sheets
   fwdback exercise data.csv --rows 2 --ask "yhat[1],L,dL/dw1,w1'" --output-dir sheets
   fwdback exercise labels.csv --loss bce --target label --format json --output-dir keys
+  fwdback exercise data.csv --rows 2 --round 4 --variants 30 --format moodle --output-dir quiz
   jq -r '.[] | select(.asked) | .quantity' sheets/key-100.json"""
 )
 @_data_options
