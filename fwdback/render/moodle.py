@@ -15,8 +15,9 @@ correct within `tolerance` of the exact value, and with --round that tolerance i
 plus half a unit in the last digit of the rounded value, so that it reaches the rounded value and
 its own half unit. Each question therefore has ONE answer at 100%, the exact value with the key's
 tolerance: Moodle then accepts the exact and the rounded value and marks every response right
-exactly when grade marks it correct. Two answers (exact and rounded, each with a half unit) would
-accept a narrower set than grade does.
+exactly when grade marks it correct. Two answers at 100% (the exact value and the rounded one, each
+with half a unit) would accept fewer responses than grade counts correct, so that Moodle and grade
+would disagree on the same work.
 """
 
 from __future__ import annotations
