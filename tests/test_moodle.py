@@ -143,3 +143,39 @@ def test_hostile_column_and_file_names_keep_the_xml_well_formed(run, workdir, br
                               for q in numerical]
         assert parsed[1][2] == _text(description, "questiontext")
         assert all(math.isfinite(float(answer)) for *_, answer in parsed[2:])
+
+
+def _moodle_accepts(answer: float, tolerance: float, response: float) -> bool:
+    """Moodle's nominal tolerance (qtype_numerical_answer::get_tolerance_interval), with its allowance of
+    10^-precision * max(1, |answer|) for PHP's default precision of 14 digits."""
+    allowance = tolerance + 1e-14 * max(1.0, abs(answer))
+    return answer - allowance <= response <= answer + allowance
+
+
+def test_the_quiz_accepts_a_response_exactly_when_grade_marks_it_correct(run, workdir):
+    (workdir / "data.csv").write_text(REGRESSOR[0])
+    for output_format in ("moodle", "json"):
+        result = run(["exercise", "data.csv", "--rows", "2", "--round", "3", "--seed", "3", "--format", output_format,
+                      "--output-dir", output_format])
+        assert result.exit_code == 0, result.stderr
+    (sheet,) = (workdir / "moodle").glob("sheet-*.xml")
+    seed = sheet.stem.split("-")[1]
+    key = {entry["quantity"]: entry for entry in json.loads((workdir / "json" / f"key-{seed}.json").read_text())}
+    _, numerical = _questions(sheet, f"$course$/fwdback/exercise {seed}")
+    rows, expected = [], {}
+    for question in numerical:
+        answer = question.find("answer")
+        value, tolerance = float(_text(answer, ".")), float(answer.find("tolerance").text)
+        name = _text(question, "name")
+        # one student per response, so that no answer of theirs is upstream of another
+        for slack in (0.999, -0.999, 1.001, -1.001):
+            rows.append((f"s{len(rows)}", name, value + slack * tolerance))
+        rows.append((f"s{len(rows)}", name, key[name]["rounded"]))
+        for student, _, response in rows[-5:]:
+            expected[student] = _moodle_accepts(value, tolerance, response)
+    (workdir / "answers.csv").write_text("student,quantity,value\n" + "".join(f"{s},{q},{v!r}\n" for s, q, v in rows))
+    result = run(["grade", f"json/key-{seed}.json", "answers.csv", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    marks = {mark["student"]: mark["mark"] for mark in json.loads(result.stdout)["answers"]}
+    assert {student: mark == "correct" for student, mark in marks.items()} == expected
+    assert sum(expected.values()) == 3 * len(numerical)  # the two inside and the rounded value, of every question
