@@ -85,8 +85,8 @@ def regenerate_module():
     return sys.modules["regenerate"]
 
 
-@pytest.mark.slow  # about a dozen fwdback processes: 7 s of CPU
-def test_every_example_output_in_the_readme_is_what_the_program_prints():
+@pytest.mark.slow  # a fwdback process for each command of every page: 10 s of CPU for the README's
+def test_every_example_output_in_the_readme_and_the_docs_pages_is_what_the_program_prints():
     done = subprocess.run([sys.executable, str(REGENERATE), "--check"], capture_output=True, text=True)
     if done.returncode == regenerate_module().NOT_REPRODUCIBLE:
         pytest.skip(done.stderr.strip())
