@@ -107,3 +107,14 @@ def test_the_site_builds_strict(tmp_path):
     assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "reference" / "cli.html").is_file()
     assert not (tmp_path / "site" / "regenerate.py").exists() and not (tmp_path / "site" / "screenshots.py").exists()
 
+
+
+def test_the_settings_table_goes_on_the_settings_page_which_must_have_its_place():
+    regenerate = regenerate_module()
+    page = ["# Settings", "", regenerate.SETTINGS_START, "| stale |", regenerate.SETTINGS_END, "prose"]
+    written = regenerate.with_settings_table("\n".join(page), regenerate.SETTINGS_PAGE).split("\n")
+    assert written[:3] == page[:3] and written[-2:] == page[-2:]
+    assert written[3:-2] == regenerate.settings_table() and "| stale |" not in written
+    assert regenerate.with_settings_table("# Tutorial\nno table here", "docs/tutorial.md") == "# Tutorial\nno table here"
+    with pytest.raises(regenerate.Stale, match=f"{regenerate.SETTINGS_PAGE} must have one line"):
+        regenerate.with_settings_table("# Settings\nthe table went missing", regenerate.SETTINGS_PAGE)
