@@ -6,7 +6,7 @@ bce|cross-entropy` and FwdbackClassifier.fit for every setting a classifier has 
 output_activation, its loss's link), or is refused by both with the same library error; an invalid value is refused by both; a model file gives every setting
 back (FwdbackRegressor.from_model), and --resume refuses each of them given again otherwise
 (run.resumed_settings's ResumeConflict, worded by the CLI); and every setting has its help, its option, its parameter
-and its row in the README. A new setting fails these tests until it has a row in CHANGED and
+and its row in docs/reference/settings.md. A new setting fails these tests until it has a row in CHANGED and
 INVALID below.
 
 The expected weights of one door are the other door's: the two run the same float64
@@ -220,9 +220,9 @@ def test_an_invalid_value_is_refused_through_both_doors(run, data, name, argumen
             FwdbackClassifier(**{parameter: value}).fit(data[0], _labels(data[1], "cross-entropy"))
 
 
-def test_every_setting_has_its_help_option_parameter_and_readme_row():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme.split("<!-- settings -->", 1)[1].split("<!-- /settings -->", 1)[0]
+def test_every_setting_has_its_help_option_parameter_and_reference_row():
+    reference = (ROOT / "docs" / "reference" / "settings.md").read_text(encoding="utf-8")
+    table = reference.split("<!-- settings -->", 1)[1].split("<!-- /settings -->", 1)[0]
     signature = inspect.signature(FwdbackRegressor).parameters
     for setting in SETTINGS:
         assert setting.help.strip(), setting.name
