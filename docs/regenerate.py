@@ -1,10 +1,17 @@
-"""The README's example outputs, its table of settings and docs/network.svg, written by the program itself.
+"""The example outputs of README.md and of every page of docs/, the table of settings and the figures, written by the program itself.
 
-    python docs/regenerate.py            # rewrites every transcript in README.md, and docs/network.svg
-    python docs/regenerate.py --check    # changes nothing: exit 1 and a diff where they are stale
+    python docs/regenerate.py                # rewrites every stale transcript, the table of settings, docs/network.svg
+    python docs/regenerate.py --check        # changes nothing: exit 1 and a diff where they are stale
+    python docs/regenerate.py --screenshots  # and retakes the screenshots too (docs/screenshots.py)
 
-The table of settings is the lines between `<!-- settings -->` and `<!-- /settings -->`: one row
-per setting of fwdback/settings.py (settings_table), so that it cannot go stale.
+The pages are README.md and docs/**/*.md (pages()). The table of settings is the lines between
+`<!-- settings -->` and `<!-- /settings -->` of docs/reference/settings.md (SETTINGS_PAGE, which
+must have them; any other page with them gets the table too): one row per setting of
+fwdback/settings.py (settings_table), so that it cannot go stale.
+
+A command shown with a prompt (a line `$ ...`) is run: it stands in a transcript, or in a fenced
+block right under a line `<!-- not run: REASON -->` that says why it is not (unchecked_commands;
+--check fails on one that does neither), so that no example goes stale unseen.
 
 A transcript is a fenced block right under a line `<!-- transcript -->`. Its lines that start
 with `$ ` are commands, kept as written (a command goes on over the next lines while it ends
@@ -15,8 +22,8 @@ that matches) or `/REGEX/ to /REGEX/` (the lines from one match to the next); a 
 stands for the lines left out between two items. A selection that matches nothing is an error
 that names the transcript, so that an excerpt cannot silently lose its point.
 
-The commands run in the README's order in one scratch directory that holds a copy of
-sample_data/, as bash commands (with pipefail; one that fails stops the script), `fwdback`
+Each page's commands run in the page's order in a scratch directory of the page's own that
+holds a copy of sample_data/, as bash commands (with pipefail; one that fails stops the script), `fwdback`
 being this checkout's (`python -m fwdback` of this Python), stdin empty, stdout and stderr as
 one stream, as a terminal shows them, but piped: plain text. The outputs are the same on
 every run: the data and the weights are seeded, and only the time a summary reports is let
@@ -45,10 +52,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+SETTINGS_PAGE = "docs/reference/settings.md"
 # Files that are example outputs too: the path, and the commands whose stdout it is.
 FIGURES = {"docs/network.svg": "fwdback train sample_data/linear.csv -q --no-chart && fwdback show model.json --format svg"}
 MARKER = re.compile(r"^<!-- transcript(?:: (?P<selection>.*?))? -->$")
+NOT_RUN = re.compile(r"^<!-- not run: \S.*? -->$")
 # What may differ between two runs of the same command: (pattern, what it is shown as when compared).
 NORMALISED = [(re.compile(r"^( time +)\d+(\.\d+)? s$", re.M), r"\1(seconds) s")]
 BLAS_KERNELS = "Haswell"
@@ -59,17 +67,22 @@ SETTINGS_START, SETTINGS_END = "<!-- settings -->", "<!-- /settings -->"
 
 
 class Stale(Exception):
-    """A transcript that cannot be written as asked: its line in the README and why."""
+    """A transcript that cannot be written as asked: its line in the page and why."""
 
 
 @dataclass
 class Transcript:
-    """A fenced block of commands and their outputs: README lines [start, end) are its body."""
+    """A fenced block of commands and their outputs: the page's lines [start, end) are its body."""
 
     start: int
     end: int
     selection: str | None
     commands: list[str]
+
+
+def pages() -> list[str]:
+    """Every page whose examples are checked, as a path from the checkout's root: README.md first."""
+    return ["README.md", *sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "docs").rglob("*.md"))]
 
 
 def reproducible_here() -> str | None:
@@ -117,6 +130,18 @@ def transcripts(lines: list[str]) -> list[Transcript]:
             raise Stale(f"line {index + 2}: the transcript's block is never closed")
         found.append(Transcript(index + 2, end, marker["selection"], _commands(lines[index + 2 : end], index + 3)))
     return found
+
+
+def unchecked_commands(lines: list[str]) -> list[int]:
+    """The numbers (from 1) of the lines that show a command with a prompt, `$ ...`, outside
+    every transcript and every block marked `<!-- not run: REASON -->`."""
+    covered = {index for transcript in transcripts(lines) for index in range(transcript.start, transcript.end)}
+    for index, line in enumerate(lines[:-1]):
+        if NOT_RUN.match(line) and lines[index + 1].startswith("```"):
+            fence = lines[index + 1][: len(lines[index + 1]) - len(lines[index + 1].lstrip("`"))]
+            end = next((j for j in range(index + 2, len(lines)) if lines[j] == fence), len(lines))
+            covered.update(range(index + 2, end))
+    return [index + 1 for index, line in enumerate(lines) if line.lstrip().startswith("$ ") and index not in covered]
 
 
 def _commands(body: list[str], first_line: int) -> list[str]:
@@ -201,7 +226,7 @@ def regenerated(text: str, scratch: Path, env: dict[str, str]) -> str:
     lines = text.split("\n")
     bodies = []
     for transcript in transcripts(lines):
-        where = f"README.md, the transcript at line {transcript.start}"
+        where = f"the transcript at line {transcript.start}"
         body = []
         for index, command in enumerate(transcript.commands):
             output = run(command, scratch, env)
@@ -216,7 +241,7 @@ def regenerated(text: str, scratch: Path, env: dict[str, str]) -> str:
 
 
 def settings_table() -> list[str]:
-    """The README's table of settings, made from their declaration (fwdback.settings.SETTINGS)."""
+    """The table of settings, made from their declaration (fwdback.settings.SETTINGS)."""
     sys.path.insert(0, str(ROOT))
     from fwdback.settings import SETTINGS, Flag
 
@@ -236,11 +261,14 @@ def settings_table() -> list[str]:
     return rows
 
 
-def with_settings_table(text: str) -> str:
-    """The Markdown text with its table of settings as settings_table makes it."""
+def with_settings_table(text: str, page: str) -> str:
+    """The Markdown text with its table of settings as settings_table makes it; SETTINGS_PAGE
+    must have one, another page may."""
     lines = text.split("\n")
+    if page != SETTINGS_PAGE and SETTINGS_START not in lines and SETTINGS_END not in lines:
+        return text
     if lines.count(SETTINGS_START) != 1 or lines.count(SETTINGS_END) != 1:
-        raise Stale(f"README.md must have one line {SETTINGS_START} and one line {SETTINGS_END} around the table of settings")
+        raise Stale(f"{page} must have one line {SETTINGS_START} and one line {SETTINGS_END} around the table of settings")
     start, end = lines.index(SETTINGS_START) + 1, lines.index(SETTINGS_END)
     return "\n".join(lines[:start] + settings_table() + lines[end:])
 
@@ -257,22 +285,42 @@ def figure(command: str, scratch: Path, env: dict[str, str]) -> str:
     return done.stdout
 
 
+def written_page(page: str) -> str:
+    """A page as the program writes it: its transcripts run in a scratch directory of its own."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    unchecked = unchecked_commands(text.split("\n"))
+    if unchecked:
+        raise Stale(f"line {unchecked[0]} shows a command that is not run: put it in a transcript, or its block "
+                    "under a line `<!-- not run: REASON -->`")
+    with tempfile.TemporaryDirectory() as directory:
+        scratch = Path(directory)
+        shutil.copytree(ROOT / "sample_data", scratch / "sample_data")
+        return with_settings_table(regenerated(text, scratch, environment(scratch)), page)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 with a diff where an example is stale")
-    check = parser.parse_args().check
+    parser.add_argument("--screenshots", action="store_true",
+                        help="retake the screenshots too (docs/screenshots.py: Playwright and Chromium)")
+    arguments = parser.parse_args()
+    check = arguments.check
     reason = reproducible_here()
     if reason:
         print(f"regenerate.py: cannot reproduce the examples here: {reason}", file=sys.stderr)
         return NOT_REPRODUCIBLE
     stale = []
+    written = {}
+    for page in pages():
+        try:
+            written[page] = written_page(page)
+        except Stale as problem:
+            print(f"regenerate.py: {page}: {problem}", file=sys.stderr)
+            return 1
     with tempfile.TemporaryDirectory() as directory:
         scratch = Path(directory)
-        shutil.copytree(ROOT / "sample_data", scratch / "sample_data")
-        env = environment(scratch)
         try:
-            written = {"README.md": with_settings_table(regenerated(README.read_text(encoding="utf-8"), scratch, env))}
-            written |= {path: figure(command, scratch, env) for path, command in FIGURES.items()}
+            written |= {path: figure(command, scratch, environment(scratch)) for path, command in FIGURES.items()}
         except Stale as problem:
             print(f"regenerate.py: {problem}", file=sys.stderr)
             return 1
@@ -288,6 +336,10 @@ def main() -> int:
     if stale:
         print(f"regenerate.py: {'stale' if check else 'rewrote'}: {', '.join(stale)}"
               + ("; run python docs/regenerate.py" if check else ""), file=sys.stderr)
+    if arguments.screenshots and not check:
+        import screenshots  # docs/ is this script's directory, so on sys.path
+
+        screenshots.main()
     return 1 if check and stale else 0
 
 

@@ -123,6 +123,8 @@ def test_ci_runs_the_readme_s_second_quick_start_command_and_the_readme_names_wh
     (loop,) = [line for line in lines if line.startswith("for package in ")]
     packages = loop.removeprefix("for package in ").removesuffix("; do").split()
     assert {"chromium", "chromium-driver"} <= set(packages)
+    # the site builds strict, its tools installed before the tests that use them
+    assert lines.index("python -m pip install '.[docs]' && python -m mkdocs build --strict") < lines.index(commands[1])
     for package in packages:
         assert f"`{package}`" in paragraph, package
 
@@ -139,8 +141,8 @@ def regenerate_module():
     return sys.modules["regenerate"]
 
 
-@pytest.mark.slow  # about a dozen fwdback processes: 7 s of CPU
-def test_every_example_output_in_the_readme_is_what_the_program_prints():
+@pytest.mark.slow  # a fwdback process for each command of every page: 10 s of CPU for the README's
+def test_every_example_output_in_the_readme_and_the_docs_pages_is_what_the_program_prints():
     done = subprocess.run([sys.executable, str(REGENERATE), "--check"], capture_output=True, text=True)
     if done.returncode == regenerate_module().NOT_REPRODUCIBLE:
         pytest.skip(done.stderr.strip())

@@ -220,9 +220,9 @@ def test_an_invalid_value_is_refused_through_both_doors(run, data, name, argumen
             FwdbackClassifier(**{parameter: value}).fit(data[0], _labels(data[1], "cross-entropy"))
 
 
-def test_every_setting_has_its_help_option_parameter_and_reference_row():
-    reference = (ROOT / "docs" / "reference" / "settings.md").read_text(encoding="utf-8")
-    table = reference.split("<!-- settings -->", 1)[1].split("<!-- /settings -->", 1)[0]
+def test_every_setting_has_its_help_option_parameter_and_row_in_the_settings_reference():
+    page = (ROOT / "docs" / "reference" / "settings.md").read_text(encoding="utf-8")
+    table = page.split("<!-- settings -->", 1)[1].split("<!-- /settings -->", 1)[0]
     signature = inspect.signature(FwdbackRegressor).parameters
     for setting in SETTINGS:
         assert setting.help.strip(), setting.name
