@@ -32,8 +32,11 @@ def usage_commands() -> list[str]:
 
 
 def readme_examples() -> tuple[list[str], list[str]]:
-    """The README's shell commands after its Quick start, in order, and its Python blocks."""
+    """The README's shell commands after its Quick start, in order, and its Python blocks; but
+    for "Teach with it", whose commands are docs/how-to/teach.md's, run by that page's test."""
     text = README.read_text(encoding="utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[1]
+    before, teach = text.split("\n### Teach with it\n", 1)
+    text = before + "\n## " + teach.split("\n## ", 1)[1]
     shell = [command for part in text.split("```sh\n")[1:] for command in block_commands(part.split("```", 1)[0])]
     return shell, [part.split("```", 1)[0] for part in text.split("```python\n")[1:]]
 
