@@ -22,9 +22,9 @@ that matches) or `/REGEX/ to /REGEX/` (the lines from one match to the next); a 
 stands for the lines left out between two items. A selection that matches nothing is an error
 that names the transcript, so that an excerpt cannot silently lose its point.
 
-Each page's commands run in the page's order in a scratch directory of the page's own that
-holds a copy of sample_data/, as bash commands (with pipefail; one that fails stops the script), `fwdback`
-being this checkout's (`python -m fwdback` of this Python), stdin empty, stdout and stderr as
+Each page's commands run in the page's order, in a scratch directory of the page's own that
+holds a copy of sample_data/, as bash commands (with pipefail; one that fails stops the
+script), `fwdback` being this checkout's (`python -m fwdback` of this Python), stdin empty, stdout and stderr as
 one stream, as a terminal shows them, but piped: plain text. The outputs are the same on
 every run: the data and the weights are seeded, and only the time a summary reports is let
 differ (NORMALISED). Floating-point sums are the same on every machine that runs the same

@@ -310,7 +310,7 @@ def forward(params: Parameters, X: np.ndarray) -> ForwardPass:
     """z_h = w_h . x + b_h for every unit h and row, N = act(z), a = W_out N + b_out, yhat = out(a).
 
     X : shape (n, k); X.T holds the columns x1..xk, so Z = W_hidden X^T + b_hidden reads as
-    z1 = w1*x1 + w2*x2 + w3*x3 + b1 for the 3-2-1 network.
+    `z1 = w1*x1 + w2*x2 + w3*x3 + b1` for the 3-2-1 network.
     """
     Z = params.W_hidden @ X.T + params.b_hidden[:, None]
     act = ACTIVATIONS[params.activation]

@@ -1,20 +1,22 @@
 """The documentation site keeps up with the program: every command and option is in the CLI
 reference, every command a page shows with a prompt is run, and the site builds strict.
 
-The CLI reference (docs/reference/cli.md) is a mkdocs-click directive that the build expands
-from the click declarations; the test expands it the same way (Python-Markdown with the
-extension, as mkdocs calls it) and looks for each command's heading and each of its options in
-that command's section. The settings' table is checked by tests/test_settings.py, the
+The CLI reference (docs/reference/cli.md) is a marker that the build replaces with every
+command's --help (docs/cli_reference.py, an mkdocs hook); the test calls the hook on the page
+as mkdocs does and looks for each command's heading and each of its options in that command's
+section. The settings' table is checked by tests/test_settings.py, the
 transcripts' outputs by tests/test_readme.py's regenerate --check.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import click
 import pytest
@@ -23,8 +25,7 @@ from test_readme import regenerate_module
 from fwdback.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI_PAGE = ROOT / "docs" / "reference" / "cli.md"
-HEADING = re.compile(r'<h[1-6][^>]* id="(?P<anchor>[^"]+)"[^>]*>')
+HEADING = re.compile(r"^#+ (?P<path>.+)$", re.M)
 
 
 def commands(command: click.Command, path: str = "fwdback") -> dict[str, click.Command]:
@@ -37,22 +38,24 @@ def commands(command: click.Command, path: str = "fwdback") -> dict[str, click.C
     return found
 
 
-def reference_html() -> str:
-    """docs/reference/cli.md as the site shows it: its mkdocs-click directive expanded."""
-    markdown = pytest.importorskip("markdown", reason="the site's tools are the docs extra: pip install '.[docs]'")
-    pytest.importorskip("mkdocs_click", reason="the site's tools are the docs extra: pip install '.[docs]'")
-    return markdown.Markdown(extensions=["attr_list", "mkdocs-click"]).convert(CLI_PAGE.read_text(encoding="utf-8"))
+def reference_markdown() -> str:
+    """docs/reference/cli.md as mkdocs builds it: the hook of docs/cli_reference.py called on it."""
+    spec = importlib.util.spec_from_file_location("cli_reference", ROOT / "docs" / "cli_reference.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = SimpleNamespace(file=SimpleNamespace(src_uri=hook.PAGE))
+    return hook.on_page_markdown((ROOT / "docs" / hook.PAGE).read_text(encoding="utf-8"), page)
 
 
-def missing_from_reference(group: click.Group, html: str) -> list[str]:
+def missing_from_reference(group: click.Group, markdown: str) -> list[str]:
     """The commands without a heading of their own in the reference, and the options (each name
     of each, `--standardize` and `--no-standardize`) not in their command's section."""
-    headings = list(HEADING.finditer(html))
-    sections = {match["anchor"]: html[match.end() : following.start() if following else len(html)]
+    headings = list(HEADING.finditer(markdown))
+    sections = {match["path"]: markdown[match.end() : following.start() if following else len(markdown)]
                 for match, following in zip(headings, [*headings[1:], None])}
     missing = []
     for path, command in commands(group).items():
-        section = sections.get(path.replace(" ", "-"))
+        section = sections.get(path)
         if section is None:
             missing.append(path)
             continue
@@ -64,17 +67,17 @@ def missing_from_reference(group: click.Group, html: str) -> list[str]:
 
 
 def test_every_command_and_option_is_in_the_cli_reference():
-    assert missing_from_reference(cli, reference_html()) == []
+    assert missing_from_reference(cli, reference_markdown()) == []
     assert {"fwdback", "fwdback train", "fwdback predict", "fwdback explain"} <= set(commands(cli))
 
 
 def test_the_reference_check_finds_a_command_or_an_option_the_reference_lacks(monkeypatch):
-    html = reference_html()
-    without_every = re.sub(r"(?<![\w-])--every(?![\w-])", "", html)
+    markdown = reference_markdown()
+    without_every = re.sub(r"(?<![\w-])--every(?![\w-])", "", markdown)
     assert missing_from_reference(cli, without_every) == ["fwdback train --every"]
     monkeypatch.setitem(cli.commands, "fake", click.Command("fake", params=[click.Option(["--fake-option"])]))
-    assert missing_from_reference(cli, html) == ["fwdback fake"]
-    assert missing_from_reference(cli, reference_html()) == []  # generated from the group: the new command is in at once
+    assert missing_from_reference(cli, markdown) == ["fwdback fake"]
+    assert missing_from_reference(cli, reference_markdown()) == []  # generated from the group: the new command is in at once
 
 
 def test_every_command_a_page_shows_with_a_prompt_is_run_or_says_why_not():
@@ -104,3 +107,14 @@ def test_the_site_builds_strict(tmp_path):
     assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "reference" / "cli.html").is_file()
     assert not (tmp_path / "site" / "regenerate.py").exists() and not (tmp_path / "site" / "screenshots.py").exists()
 
+
+
+def test_the_settings_table_goes_on_the_settings_page_which_must_have_its_place():
+    regenerate = regenerate_module()
+    page = ["# Settings", "", regenerate.SETTINGS_START, "| stale |", regenerate.SETTINGS_END, "prose"]
+    written = regenerate.with_settings_table("\n".join(page), regenerate.SETTINGS_PAGE).split("\n")
+    assert written[:3] == page[:3] and written[-2:] == page[-2:]
+    assert written[3:-2] == regenerate.settings_table() and "| stale |" not in written
+    assert regenerate.with_settings_table("# Tutorial\nno table here", "docs/tutorial.md") == "# Tutorial\nno table here"
+    with pytest.raises(regenerate.Stale, match=f"{regenerate.SETTINGS_PAGE} must have one line"):
+        regenerate.with_settings_table("# Settings\nthe table went missing", regenerate.SETTINGS_PAGE)
