@@ -20,7 +20,7 @@ from fwdback.estimator import NotFittedError
 from fwdback.settings import SETTINGS
 from fwdback.synthetic import generate
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+SCIKIT_LEARN_PAGE = Path(__file__).resolve().parent.parent / "docs" / "how-to" / "scikit-learn.md"
 
 
 def train(run, *options) -> dict:
@@ -204,14 +204,19 @@ def test_warm_start_on_an_unfitted_estimator_fits_from_the_seed():
     assert FwdbackRegressor(epochs=5, warm_start=True).fit(X, y).weights_ == FwdbackRegressor(epochs=5).fit(X, y).weights_
 
 
-def test_the_readme_s_python_example_runs_as_written(run, workdir, csv_text):
+def python_blocks() -> list[str]:
+    """The scikit-learn page's Python examples, in order."""
+    page = SCIKIT_LEARN_PAGE.read_text(encoding="utf-8")
+    return [part.split("```", 1)[0] for part in page.split("```python\n")[1:]]
+
+
+def test_the_scikit_learn_page_s_python_example_runs_as_written(run, workdir, csv_text):
     X, y = generate(30, seed=31)
     (workdir / "data.csv").write_text(csv_text(X, y))
     assert run(["train", "data.csv", "--epochs", "5", "--model", "model.json", "-q"]).exit_code == 0  # from_model's
-    section = README.read_text(encoding="utf-8").split("\n## Python API\n", 1)[1].split("\n## ", 1)[0]
-    (block,) = [part.split("```", 1)[0] for part in section.split("```python\n")[1:]]
+    block = python_blocks()[0]
     namespace = {}
-    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+    exec(compile(block, "docs/how-to/scikit-learn.md", "exec"), namespace)  # noqa: S102
     model, X, y = namespace["model"], namespace["X"], namespace["y"]
     # What its comments say: 50 epochs and 30 warm ones are the fit of 80, as train's of 80.
     assert model.n_iter_ == len(model.loss_curve_) == 80
@@ -311,3 +316,15 @@ def test_explain_takes_the_run_s_settings_and_works_the_step_explain_works(run, 
     assert net.weights == json.loads((workdir / "w.json").read_text())  # explain changes no weight
     plain = net.explain(X, y).document()
     assert plain["gradients"] != worked["gradients"]  # the settings changed what was worked
+
+
+@pytest.mark.slow  # 12 fits and a refit: about 4 s of a loaded 2-core run
+def test_the_scikit_learn_page_s_grid_search_runs_as_written():
+    pytest.importorskip("sklearn")
+    (block,) = python_blocks()[1:]
+    namespace = {}
+    exec(compile(block, "docs/how-to/scikit-learn.md", "exec"), namespace)  # noqa: S102
+    search = namespace["search"]
+    assert len(search.cv_results_["params"]) == 4 and search.n_splits_ == 3
+    # y is linear in x plus noise of sd 0.1 (var 0.01 of y's var about 4.4): the best R^2 is near 1
+    assert search.best_score_ > 0.99

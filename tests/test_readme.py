@@ -1,10 +1,13 @@
-"""The README's examples run as written, in order, and no command replaces another's model."""
+"""The README's and the shell pipelines page's examples run as written, in order, and no command
+replaces another's model; CI runs the README's Quick start."""
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,18 +16,55 @@ import numpy as np
 import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+PIPELINES = README.parent / "docs" / "how-to" / "pipelines.md"
 CI = README.parent / ".ci" / "run"
 
 
-def usage_commands() -> list[str]:
-    """The commands of the README's Usage block, one per line, comments dropped."""
-    text = README.read_text(encoding="utf-8")
-    block = text.split("## Usage", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+def block_commands(block: str) -> list[str]:
+    """A shell block's commands, one per line, comments dropped."""
     return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def usage_commands() -> list[str]:
+    """The commands of the shell pipelines page's Usage block."""
+    text = PIPELINES.read_text(encoding="utf-8")
+    return block_commands(text.split("## Usage", 1)[1].split("```sh", 1)[1].split("```", 1)[0])
+
+
+def readme_examples() -> tuple[list[str], list[str]]:
+    """The README's shell commands after its Quick start, in order, and its Python blocks; but
+    for "Teach with it", whose commands are docs/how-to/teach.md's, run by that page's test."""
+    text = README.read_text(encoding="utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[1]
+    before, teach = text.split("\n### Teach with it\n", 1)
+    text = before + "\n## " + teach.split("\n## ", 1)[1]
+    shell = [command for part in text.split("```sh\n")[1:] for command in block_commands(part.split("```", 1)[0])]
+    return shell, [part.split("```", 1)[0] for part in text.split("```python\n")[1:]]
 
 
 def write(path: Path, header: list[str], rows: np.ndarray) -> None:
     path.write_text(",".join(header) + "\n" + "".join(",".join(map(repr, row)) + "\n" for row in rows.tolist()))
+
+
+def fwdback_on_path(directory: Path) -> dict[str, str]:
+    """An environment whose `fwdback` is this checkout's, run by this Python."""
+    shim = directory / "bin" / "fwdback"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m fwdback "$@"\n')
+    shim.chmod(0o755)
+    return dict(os.environ, PATH=f"{shim.parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def run_in_order(commands: list[str], directory: Path, environment: dict[str, str]) -> list[str]:
+    """Each command's stdout; every one must succeed (every command of a pipe: pipefail) and
+    print no error and replace no model."""
+    outputs = []
+    for command in commands:
+        done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=directory, env=environment,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (command, done.stderr)
+        assert "Error" not in done.stderr and "it is replaced" not in done.stderr, (command, done.stderr)
+        outputs.append(done.stdout)
+    return outputs
 
 
 @pytest.mark.slow  # about 30 commands, one process each: 27 s of a loaded 2-core run
@@ -36,21 +76,38 @@ def test_the_usage_examples_run_in_order_without_replacing_a_model(tmp_path):
     write(tmp_path / "test.csv", ["x1", "x2", "x3", "y"], np.column_stack([X[200:], y[200:]]))
     write(tmp_path / "new.csv", ["x1", "x2", "x3"], X[250:])
     write(tmp_path / "prices.csv", ["a", "b", "c", "price"], np.column_stack([X[:200], 10 * y[:200]]))
-    shim = tmp_path / "bin" / "fwdback"
-    shim.parent.mkdir()
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m fwdback "$@"\n')
-    shim.chmod(0o755)
-    environment = dict(os.environ, PATH=f"{shim.parent}{os.pathsep}{os.environ['PATH']}")
-    for command in usage_commands():
-        done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=tmp_path, env=environment,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, (command, done.stderr)  # with pipefail: every command of a pipe
-        assert "Error" not in done.stderr and "it is replaced" not in done.stderr, (command, done.stderr)
+    commands = usage_commands()
+    for command, output in zip(commands, run_in_order(commands, tmp_path, fwdback_on_path(tmp_path))):
         if "jq .final_loss" in command:
-            assert float(done.stdout) > 0
+            assert float(output) > 0
     models = {name: json.loads((tmp_path / name).read_text()) for name in ("model.json", "my-model.json", "price.json", "generated.json")}
     assert models["model.json"]["training"]["data"] == "data.csv"
     assert models["price.json"]["target"] == "price" and models["generated.json"]["training"]["data"] == "<stdin>"
+
+
+@pytest.mark.slow  # about 15 commands, a Dask cluster among them
+def test_the_readme_s_examples_run_in_order(tmp_path):
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, size=(300, 3))
+    y = X @ [2.0, -3.0, 0.5] + 1 + rng.normal(0, 0.1, 300)
+    shutil.copytree(README.parent / "sample_data", tmp_path / "sample_data")
+    write(tmp_path / "data.csv", ["x1", "x2", "x3", "y"], np.column_stack([X[:200], y[:200]]))
+    write(tmp_path / "test.csv", ["x1", "x2", "x3", "y"], np.column_stack([X[200:], y[200:]]))
+    write(tmp_path / "new.csv", ["x1", "x2", "x3"], X[250:])
+    (tmp_path / "labels.csv").write_text("x1,x2,x3,y\n" + "".join(
+        f"{a!r},{b!r},{c!r},{'up' if a > b else 'down'}\n" for a, b, c in X.tolist()))
+    (tmp_path / "big.csv.gz").write_bytes(gzip.compress((tmp_path / "data.csv").read_bytes()))
+    (tmp_path / "parts").mkdir()
+    write(tmp_path / "parts" / "a.csv", ["x1", "x2", "x3", "y"], np.column_stack([X[:150], y[:150]]))
+    write(tmp_path / "parts" / "b.csv", ["x1", "x2", "x3", "y"], np.column_stack([X[150:], y[150:]]))
+    shell, python = readme_examples()
+    run_in_order(shell, tmp_path, fwdback_on_path(tmp_path))
+    assert json.loads((tmp_path / "clf.json").read_text())["classes"] == ["down", "up"]
+    assert (tmp_path / "epoch1.pdf").read_bytes().startswith(b"%PDF")
+    (block,) = python
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102
+    assert namespace["model"].hidden == 4 and namespace["model"].n_iter_ >= 1
 
 
 def quick_start() -> tuple[list[str], str]:
