@@ -1657,7 +1657,7 @@ Examples:
 @click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
 @click.option("--lr", type=float, default=0.1, show_default=True, callback=_positive_finite, help="Learning rate eta of the step the sheet asks for.")
 @click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style) or json (the key fwdback grade reads).")
-@click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing).")
+@click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing), and beside every format's key key-<seed>.json, the one fwdback grade reads.")
 def exercise(**options):
     """Write exercise sheets on DATA and their answer keys: one full-batch epoch by hand.
 
@@ -1706,9 +1706,12 @@ def _exercise(options: dict):
             else:
                 view = sheet_page if extension == "html" else markdown
                 texts = (view(sheet(variant, command, *columns)), view(key(variant, command, *columns)))
-            for name, text in zip(("sheet", "key"), texts):
-                file = outputs.file(os.path.join(output_dir, f"{name}-{variant.seed}.{extension}"), "--output-dir",
-                                    example=f"{name}-0.{extension}")
+            files = [("sheet", extension, texts[0]), ("key", extension, texts[1])]
+            if extension != "json":  # beside every format's key, the one fwdback grade reads
+                files.append(("key", "json", json_text(variant.key())))
+            for name, suffix, text in files:
+                file = outputs.file(os.path.join(output_dir, f"{name}-{variant.seed}.{suffix}"), "--output-dir",
+                                    example=f"{name}-0.{suffix}")
                 outputs.open(file).write(text)
         outputs.commit()
     first, last = drawn[0].seed, drawn[-1].seed
@@ -1728,66 +1731,81 @@ def _option_words(param, value) -> list[str]:
     return [flag, ",".join(value) if isinstance(value, tuple) else str(value)]
 
 
+def _paths(ctx, param, value):
+    return tuple(_path(ctx, param, path) for path in value)
+
+
 @cli.command(
     epilog="""\b
 Examples:
   fwdback grade sheets/key-100.json answers.csv
+  fwdback grade sheets/key-*.json answers.csv --totals --format csv > classlist.csv
   fwdback grade key.json answers.csv --format csv > gradebook.csv
   fwdback grade key.json answers.csv --format json | jq '.totals'
   printf 'student,quantity,value\nann,L,10.89\n' | fwdback grade key.json -"""
 )
-@click.argument("key_path", metavar="KEY", callback=_path)
+@click.argument("key_paths", metavar="KEY...", nargs=-1, required=True, callback=_paths)
 @click.argument("answers_path", metavar="ANSWERS", callback=_path)
-@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the marks and totals; csv: student,quantity,value,mark,reason per answer; json: answers and totals.")
-def grade(key_path, answers_path, output_format):
+@click.option("--totals", is_flag=True, help="The class list alone: one row per student, points, of and seed, as a gradebook imports a grade.")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the marks and totals; csv: student,quantity,value,mark,reason per answer (with --totals: student,points,of per student); a seed column last where ANSWERS has one; json: answers and totals.")
+def grade(key_paths, answers_path, totals, output_format):
     """Mark a class's ANSWERS (a CSV of student,quantity,value; - for stdin) against KEY (an exercise's key-<seed>.json).
 
     An answer is correct within the key's tolerance; consistent when it follows, within
     tolerance, from the student's own earlier answers (an earlier slip carried forward
     right); else wrong, with the first factor of its formula that differs. Each student's
     total counts correct and consistent answers of the quantities the sheet asks.
+
+    A class of variants: give every variant's key (sheets/key-*.json, each named
+    key-<seed>.json as exercise writes it) and a column seed in ANSWERS, the variant each
+    student had; each answer is marked against its seed's key.
     """
     with _boundary():
-        _grade(key_path, answers_path, output_format)
+        _grade(key_paths, answers_path, totals, output_format)
 
 
-def _grade(key_path, answers_path, output_format):
+def _grade(key_paths, answers_path, totals, output_format):
     import json
 
     from .errors import AnswersError, KeyFileError, path_problem
-    from .grading import grade as marked, key_entries, read_answers
+    from .grading import class_keys, grade_class, key_entries, read_answers
     from .outputs import Stdout, json_text
-    from .reports.exercise import grades, grades_csv, grades_document
+    from .reports.exercise import class_list, class_list_csv, class_list_document, grades, grades_csv, grades_document
 
-    if key_path == answers_path == "-":
+    if answers_path == "-" and "-" in key_paths:
         raise click.UsageError("KEY and ANSWERS cannot both be stdin; give the key's path")
-    texts = {}
-    for path, error in ((key_path, KeyFileError), (answers_path, lambda path, problem: AnswersError(path, None, problem))):
+
+    def read(path, error):
         try:
             if path == "-":
-                texts[path] = sys.stdin.buffer.read().decode("utf-8-sig")
-            else:
-                with open(path, encoding="utf-8-sig") as file:  # a spreadsheet's CSV may start with a byte-order mark
-                    texts[path] = file.read()
+                return sys.stdin.buffer.read().decode("utf-8-sig")
+            with open(path, encoding="utf-8-sig") as file:  # a spreadsheet's CSV may start with a byte-order mark
+                return file.read()
         except OSError as problem:
             raise error(path, path_problem(problem)) from None
         except ValueError:
             raise error(path, "is not UTF-8 text; save it as UTF-8") from None
-    try:
-        document = json.loads(texts[key_path])
-    except ValueError as problem:
-        raise KeyFileError(key_path, f"is not JSON ({problem}); give the key-<seed>.json that fwdback exercise --format json wrote") from None
-    key = key_entries(document, key_path)
-    marks, totals = marked(key, read_answers(texts[answers_path], answers_path, key))
+
+    keys = []
+    for key_path in key_paths:
+        text = read(key_path, KeyFileError)
+        try:
+            document = json.loads(text)
+        except ValueError as problem:
+            raise KeyFileError(key_path, f"is not JSON ({problem}); give the key-<seed>.json that fwdback exercise --format json wrote") from None
+        keys.append((key_path, key_entries(document, key_path)))
+    by_seed = class_keys(keys)
+    answers = read_answers(read(answers_path, lambda path, problem: AnswersError(path, None, problem)), answers_path, by_seed)
+    marks, student_totals = grade_class(by_seed, answers)
     out = Stdout()
     if output_format == "csv":
-        out.write(grades_csv(marks))
+        out.write(class_list_csv(marks, student_totals) if totals else grades_csv(marks))
     elif output_format == "json":
-        out.write(json_text(grades_document(marks, totals)))
+        out.write(json_text(class_list_document(marks, student_totals) if totals else grades_document(marks, student_totals)))
     else:
         from .render.terminal import console_for, print_sections
 
-        print_sections(console_for(out), grades(marks, totals))
+        print_sections(console_for(out), (class_list if totals else grades)(marks, student_totals))
     out.flush()
 
 
