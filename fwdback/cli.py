@@ -1700,18 +1700,18 @@ def _exercise(options: dict):
         for variant in drawn:
             command = shlex.join(["fwdback", "exercise", options["data"], *given, "--seed", str(variant.seed),
                                   "--output-dir", output_dir])
+            if extension != "json":  # beside every format's key, the key fwdback grade reads
+                outputs.open(outputs.file(os.path.join(output_dir, f"key-{variant.seed}.json"), "--output-dir",
+                                          example="key-0.json")).write(json_text(variant.key()))
             if extension == "json":
                 texts = (json_text({"seed": variant.seed, "command": command, "rows": variant.row_numbers.tolist(),
                                     "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
             else:
                 view = sheet_page if extension == "html" else markdown
                 texts = (view(sheet(variant, command, *columns)), view(key(variant, command, *columns)))
-            files = [("sheet", extension, texts[0]), ("key", extension, texts[1])]
-            if extension != "json":  # beside every format's key, the one fwdback grade reads
-                files.append(("key", "json", json_text(variant.key())))
-            for name, suffix, text in files:
-                file = outputs.file(os.path.join(output_dir, f"{name}-{variant.seed}.{suffix}"), "--output-dir",
-                                    example=f"{name}-0.{suffix}")
+            for name, text in zip(("sheet", "key"), texts):
+                file = outputs.file(os.path.join(output_dir, f"{name}-{variant.seed}.{extension}"), "--output-dir",
+                                    example=f"{name}-0.{extension}")
                 outputs.open(file).write(text)
         outputs.commit()
     first, last = drawn[0].seed, drawn[-1].seed
