@@ -1657,7 +1657,7 @@ Examples:
 @click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
 @click.option("--lr", type=float, default=0.1, show_default=True, callback=_positive_finite, help="Learning rate eta of the step the sheet asks for.")
 @click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style) or json (the key fwdback grade reads).")
-@click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing), and beside every format's key key-<seed>.json, the one fwdback grade reads.")
+@click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing).")
 def exercise(**options):
     """Write exercise sheets on DATA and their answer keys: one full-batch epoch by hand.
 
@@ -1669,6 +1669,7 @@ def exercise(**options):
     can credit a step done right after an earlier slip. A draw with a dead relu unit, a
     zero gradient or a number of more than 4 digits before the point is passed over for
     the next seed; each sheet names its seed and the command that writes it again.
+    Every format's key is written as key-<seed>.json too, the key that `fwdback grade` reads.
     """
     with _boundary():
         _exercise(options)
