@@ -289,6 +289,8 @@ def test_the_teacher_s_three_commands_run_as_the_page_shows_them(tmp_path):
         if output_format == "pdf":
             assert (tmp_path / "sheets" / f"sheet-{seed}.pdf").read_bytes().startswith(b"%PDF")
     assert len(list((tmp_path / "sheets").glob("key-*.json"))) == 30
+    if output_format == "pdf":
+        assert all((tmp_path / "sheets" / name).read_bytes().startswith(b"%PDF") for name in ("sheets.pdf", "keys.pdf"))
     assert (tmp_path / "epoch.tex").read_text().startswith("\\documentclass")
     if latexmk:
         assert (tmp_path / "epoch.pdf").read_bytes().startswith(b"%PDF")
