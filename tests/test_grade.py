@@ -208,7 +208,7 @@ def test_every_format_s_key_is_written_as_json_too(run, workdir):
     for output_format in ("md", "json"):
         result = run(["exercise", "data.csv", "--seed", "3", "--format", output_format, "--output-dir", output_format])
         assert result.exit_code == 0, result.stderr
-    assert sorted(path.name for path in (workdir / "md").iterdir()) == ["key-3.json", "key-3.md", "sheet-3.md"]
+    assert {"key-3.json", "key-3.md", "sheet-3.md"} <= {path.name for path in (workdir / "md").iterdir()}
     assert (workdir / "md" / "key-3.json").read_text() == (workdir / "json" / "key-3.json").read_text()
 
 
