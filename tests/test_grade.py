@@ -189,6 +189,8 @@ def test_a_class_of_variants_is_marked_each_against_its_own_seed_s_key(run, work
     assert json.loads(result.stdout) == [{"student": "ann", "points": ASKED, "of": ASKED, "seed": ann},
                                          {"student": "ben", "points": 2, "of": ASKED, "seed": ben},
                                          {"student": "cem", "points": 0, "of": ASKED, "seed": cem}]
+    document = json.loads(run(["grade", *(f"sheets/key-{seed}.json" for seed in keys), "answers.csv", "--format", "json"]).stdout)
+    assert document["totals"] == json.loads(result.stdout) and [a["seed"] for a in document["answers"]][ASKED - 1:ASKED + 1] == [ann, ben]
     table = run(["grade", *(f"sheets/key-{seed}.json" for seed in keys), "answers.csv", "--totals"])
     assert table.exit_code == 0 and table.stdout.split("\n")[-2].split() == ["cem", "0", str(ASKED), str(cem)]
 
