@@ -1758,8 +1758,9 @@ def grade(key_paths, answers_path, totals, output_format):
     total counts correct and consistent answers of the quantities the sheet asks.
 
     A class of variants: give every variant's key (sheets/key-*.json, each named
-    key-<seed>.json as exercise writes it) and a column seed in ANSWERS, the variant each
-    student had; each answer is marked against its seed's key.
+    key-<seed>.json as exercise writes it, or the directory that holds them) and a column
+    seed in ANSWERS, the variant each student had; each answer is marked against its
+    seed's key.
     """
     with _boundary():
         _grade(key_paths, answers_path, totals, output_format)
@@ -1788,7 +1789,7 @@ def _grade(key_paths, answers_path, totals, output_format):
             raise error(path, "is not UTF-8 text; save it as UTF-8") from None
 
     keys = []
-    for key_path in key_paths:
+    for key_path in _key_files(key_paths):
         text = read(key_path, KeyFileError)
         try:
             document = json.loads(text)
@@ -1808,6 +1809,26 @@ def _grade(key_paths, answers_path, totals, output_format):
 
         print_sections(console_for(out), (class_list if totals else grades)(marks, student_totals))
     out.flush()
+
+
+def _key_files(paths) -> list[str]:
+    """grade's KEY...: each file as given, and for a directory (exercise's --output-dir) its key-<seed>.json files by seed."""
+    from .errors import KeyFileError, path_problem
+    from .grading import key_seed
+
+    files = []
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            files.append(path)
+            continue
+        try:
+            names = sorted((name for name in os.listdir(path) if key_seed(name) is not None), key=key_seed)
+        except OSError as problem:
+            raise KeyFileError(path, path_problem(problem)) from None
+        if not names:
+            raise KeyFileError(path, "holds no key-<seed>.json; give the directory fwdback exercise wrote the keys to, or the keys' paths")
+        files += [os.path.join(path, name) for name in names]
+    return files
 
 
 class _boundary:

@@ -279,10 +279,10 @@ def _seed(written: str, source: str, row: int, keys: dict[int | None, dict[str, 
     """An answer's seed column, one of the keys' seeds."""
     from .errors import AnswersError
 
-    if not re.fullmatch(r"[0-9]+", written):
+    if not re.fullmatch(r"[0-9]+(\.0*)?", written):  # 100.0: as a spreadsheet may write a whole number
         raise AnswersError(source, row, f"column seed: {written!r} is not a seed; write the variant's seed as its sheet "
                                         "names it, a whole number such as 100")
-    seed = int(written)
+    seed = int(written.split(".")[0])
     if seed not in keys:
         given = sorted(keys)
         seeds = str(given[0]) if len(given) == 1 else f"{given[0]} to {given[-1]}"

@@ -185,6 +185,7 @@ def test_a_class_of_variants_is_marked_each_against_its_own_seed_s_key(run, work
     result = run(["grade", *(f"sheets/key-{seed}.json" for seed in keys), "answers.csv", "--totals", "--format", "csv"])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == f"student,points,of,seed\nann,{ASKED},{ASKED},{ann}\nben,2,{ASKED},{ben}\ncem,0,{ASKED},{cem}\n"
+    assert run(["grade", "sheets", "answers.csv", "--totals", "--format", "csv"]).stdout == result.stdout  # the keys' directory
     result = run(["grade", *(f"sheets/key-{seed}.json" for seed in (cem, ann, ben)), "answers.csv", "--totals", "--format", "json"])
     assert json.loads(result.stdout) == [{"student": "ann", "points": ASKED, "of": ASKED, "seed": ann},
                                          {"student": "ben", "points": 2, "of": ASKED, "seed": ben},
@@ -197,7 +198,7 @@ def test_a_class_of_variants_is_marked_each_against_its_own_seed_s_key(run, work
 
 def test_one_key_of_its_seed_marks_a_seed_column_and_a_key_without_it_marks_as_before(run, workdir, keys):
     seed = next(iter(keys))
-    marks = _grade_class(run, workdir, [seed], [("ann", seed, "L", keys[seed]["L"]["value"])])
+    marks = _grade_class(run, workdir, [seed], [("ann", f"{seed}.0", "L", keys[seed]["L"]["value"])])  # 3.0: a spreadsheet's
     assert marks == [{"student": "ann", "quantity": "L", "value": repr(keys[seed]["L"]["value"]), "mark": "correct",
                       "reason": "", "seed": str(seed)}]
     (workdir / "plain.csv").write_text(f"student,quantity,value\nann,L,{keys[seed]['L']['value']!r}\n")
@@ -227,6 +228,7 @@ def test_every_format_s_key_is_written_as_json_too(run, workdir):
     ("AF", "student,seed,quantity,value\nann,{A},L,1\n",
      "other/key-7.json: it is not a variant of sheets/key-{A}.json's exercise: it does not ask L, which that key does"),
     ("N", "student,seed,quantity,value\nann,{A},L,1\n", "answers.csv, row 1: column seed: the key's name does not give its seed"),
+    ("E", "student,seed,quantity,value\nann,{A},L,1\n", "empty: holds no key-<seed>.json"),
 ])
 def test_a_class_s_mistakes_are_refused_with_one_error_line(run, workdir, keys, keys_given, answers, said):
     A, B, C = keys
@@ -235,7 +237,8 @@ def test_a_class_s_mistakes_are_refused_with_one_error_line(run, workdir, keys, 
     result = run(["exercise", "data.csv", "--seed", "7", "--ask", "forward", "--format", "json", "--output-dir", "other"])
     assert result.exit_code == 0, result.stderr
     paths = {"A": f"sheets/key-{A}.json", "B": f"sheets/key-{B}.json", "C": f"sheets/key-{C}.json",
-             "O": f"old/key-{A}.json", "N": "key.json", "F": "other/key-7.json"}
+             "O": f"old/key-{A}.json", "N": "key.json", "F": "other/key-7.json", "E": "empty"}
+    (workdir / "empty").mkdir()
     (workdir / "answers.csv").write_text(answers.format(A=A, B=B))
     result = run(["grade", *(paths[letter] for letter in keys_given), "answers.csv"])
     assert result.exit_code == 1
