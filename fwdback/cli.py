@@ -1745,8 +1745,8 @@ Examples:
   fwdback grade key.json answers.csv --format json | jq '.totals'
   printf 'student,quantity,value\nann,L,10.89\n' | fwdback grade key.json -"""
 )
-@click.argument("key_paths", metavar="KEY...", nargs=-1, required=True, callback=_paths)
-@click.argument("answers_path", metavar="ANSWERS", callback=_path)
+@click.argument("key_paths", metavar="KEY...", nargs=-1, callback=_paths)
+@click.argument("answers_path", metavar="ANSWERS", required=False, callback=_path)
 @click.option("--totals", is_flag=True, help="The class list alone: one row per student, points, of and seed, as a gradebook imports a grade.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the marks and totals; csv: student,quantity,value,mark,reason per answer (with --totals: student,points,of per student); a seed column last where ANSWERS has one; json: answers and totals.")
 def grade(key_paths, answers_path, totals, output_format):
@@ -1762,6 +1762,10 @@ def grade(key_paths, answers_path, totals, output_format):
     seed in ANSWERS, the variant each student had; each answer is marked against its
     seed's key.
     """
+    if not key_paths or answers_path is None:  # click fills ANSWERS first: a single path is the key, ANSWERS missing
+        context = click.get_current_context()
+        missing = "key_paths" if answers_path is None else "answers_path"
+        raise click.MissingParameter(ctx=context, param=next(param for param in context.command.params if param.name == missing))
     with _boundary():
         _grade(key_paths, answers_path, totals, output_format)
 

@@ -124,6 +124,12 @@ def test_answers_from_stdin_or_with_a_byte_order_mark_are_read(run, workdir, key
     assert result.exit_code == 2 and "KEY and ANSWERS cannot both be stdin" in result.stderr
 
 
+def test_a_missing_argument_is_named_as_before_several_keys(run, workdir):
+    assert run(["grade", "key.json"]).stderr.startswith("Error: Missing argument 'ANSWERS'")
+    result = run(["grade"])
+    assert result.exit_code == 2 and result.stderr.startswith("Error: Missing argument 'KEY...'")
+
+
 def test_a_key_of_quantities_and_values_alone_marks_correct_or_wrong(run, workdir):
     # N1[1] = 0.5 within half a unit of its 3rd significant digit (0.0005) is correct
     (workdir / "key.json").write_text('[{"quantity": "N1[1]", "value": 0.5}, {"quantity": "L", "value": 2.25}]')
