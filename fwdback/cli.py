@@ -1792,16 +1792,17 @@ def _grade(key_paths, answers_path, totals, output_format):
         except ValueError:
             raise error(path, "is not UTF-8 text; save it as UTF-8") from None
 
+    key_texts = [(key_path, read(key_path, KeyFileError)) for key_path in _key_files(key_paths)]
+    answers_text = read(answers_path, lambda path, problem: AnswersError(path, None, problem))
     keys = []
-    for key_path in _key_files(key_paths):
-        text = read(key_path, KeyFileError)
+    for key_path, text in key_texts:
         try:
             document = json.loads(text)
         except ValueError as problem:
             raise KeyFileError(key_path, f"is not JSON ({problem}); give the key-<seed>.json that fwdback exercise --format json wrote") from None
         keys.append((key_path, key_entries(document, key_path)))
     by_seed = class_keys(keys)
-    answers = read_answers(read(answers_path, lambda path, problem: AnswersError(path, None, problem)), answers_path, by_seed)
+    answers = read_answers(answers_text, answers_path, by_seed)
     marks, student_totals = grade_class(by_seed, answers)
     out = Stdout()
     if output_format == "csv":
