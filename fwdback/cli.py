@@ -1670,6 +1670,7 @@ def exercise(**options):
     can credit a step done right after an earlier slip. A draw with a dead relu unit, a
     zero gradient or a number of more than 4 digits before the point is passed over for
     the next seed; each sheet names its seed and the command that writes it again.
+    Every format's key is written as key-<seed>.json too, the key that `fwdback grade` reads.
     """
     with _boundary():
         _exercise(options)
@@ -1702,6 +1703,9 @@ def _exercise(options: dict):
         for variant in drawn:
             command = shlex.join(["fwdback", "exercise", options["data"], *given, "--seed", str(variant.seed),
                                   "--output-dir", output_dir])
+            if extension != "json":  # beside every format's key, the key fwdback grade reads
+                outputs.open(outputs.file(os.path.join(output_dir, f"key-{variant.seed}.json"), "--output-dir",
+                                          example="key-0.json")).write(json_text(variant.key()))
             if extension == "json":
                 texts = (json_text({"seed": variant.seed, "command": command, "rows": variant.row_numbers.tolist(),
                                     "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
@@ -1733,67 +1737,108 @@ def _option_words(param, value) -> list[str]:
     return [flag, ",".join(value) if isinstance(value, tuple) else str(value)]
 
 
+def _paths(ctx, param, value):
+    return tuple(_path(ctx, param, path) for path in value)
+
+
 @cli.command(
     epilog="""\b
 Examples:
   fwdback grade sheets/key-100.json answers.csv
+  fwdback grade sheets/key-*.json answers.csv --totals --format csv > classlist.csv
   fwdback grade key.json answers.csv --format csv > gradebook.csv
   fwdback grade key.json answers.csv --format json | jq '.totals'
   printf 'student,quantity,value\nann,L,10.89\n' | fwdback grade key.json -"""
 )
-@click.argument("key_path", metavar="KEY", callback=_path)
-@click.argument("answers_path", metavar="ANSWERS", callback=_path)
-@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the marks and totals; csv: student,quantity,value,mark,reason per answer; json: answers and totals.")
-def grade(key_path, answers_path, output_format):
+@click.argument("key_paths", metavar="KEY...", nargs=-1, callback=_paths)
+@click.argument("answers_path", metavar="ANSWERS", required=False, callback=_path)
+@click.option("--totals", is_flag=True, help="The class list alone: one row per student, points, of and seed, as a gradebook imports a grade.")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="table: the marks and totals; csv: student,quantity,value,mark,reason per answer (with --totals: student,points,of per student); a seed column last where ANSWERS has one; json: answers and totals.")
+def grade(key_paths, answers_path, totals, output_format):
     """Mark a class's ANSWERS (a CSV of student,quantity,value; - for stdin) against KEY (an exercise's key-<seed>.json).
 
     An answer is correct within the key's tolerance; consistent when it follows, within
     tolerance, from the student's own earlier answers (an earlier slip carried forward
     right); else wrong, with the first factor of its formula that differs. Each student's
     total counts correct and consistent answers of the quantities the sheet asks.
+
+    A class of variants: give every variant's key (sheets/key-*.json, each named
+    key-<seed>.json as exercise writes it, or the directory that holds them) and a column
+    seed in ANSWERS, the variant each student had; each answer is marked against its
+    seed's key.
     """
+    if not key_paths or answers_path is None:  # click fills ANSWERS first: a single path is the key, ANSWERS missing
+        context = click.get_current_context()
+        missing = "key_paths" if answers_path is None else "answers_path"
+        raise click.MissingParameter(ctx=context, param=next(param for param in context.command.params if param.name == missing))
     with _boundary():
-        _grade(key_path, answers_path, output_format)
+        _grade(key_paths, answers_path, totals, output_format)
 
 
-def _grade(key_path, answers_path, output_format):
+def _grade(key_paths, answers_path, totals, output_format):
     import json
 
     from .errors import AnswersError, KeyFileError, path_problem
-    from .grading import grade as marked, key_entries, read_answers
+    from .grading import class_keys, grade_class, key_entries, read_answers
     from .outputs import Stdout, json_text
-    from .reports.exercise import grades, grades_csv, grades_document
+    from .reports.exercise import class_list, class_list_csv, class_list_document, grades, grades_csv, grades_document
 
-    if key_path == answers_path == "-":
+    if answers_path == "-" and "-" in key_paths:
         raise click.UsageError("KEY and ANSWERS cannot both be stdin; give the key's path")
-    texts = {}
-    for path, error in ((key_path, KeyFileError), (answers_path, lambda path, problem: AnswersError(path, None, problem))):
+
+    def read(path, error):
         try:
             if path == "-":
-                texts[path] = sys.stdin.buffer.read().decode("utf-8-sig")
-            else:
-                with open(path, encoding="utf-8-sig") as file:  # a spreadsheet's CSV may start with a byte-order mark
-                    texts[path] = file.read()
+                return sys.stdin.buffer.read().decode("utf-8-sig")
+            with open(path, encoding="utf-8-sig") as file:  # a spreadsheet's CSV may start with a byte-order mark
+                return file.read()
         except OSError as problem:
             raise error(path, path_problem(problem)) from None
         except ValueError:
             raise error(path, "is not UTF-8 text; save it as UTF-8") from None
-    try:
-        document = json.loads(texts[key_path])
-    except ValueError as problem:
-        raise KeyFileError(key_path, f"is not JSON ({problem}); give the key-<seed>.json that fwdback exercise --format json wrote") from None
-    key = key_entries(document, key_path)
-    marks, totals = marked(key, read_answers(texts[answers_path], answers_path, key))
+
+    key_texts = [(key_path, read(key_path, KeyFileError)) for key_path in _key_files(key_paths)]
+    answers_text = read(answers_path, lambda path, problem: AnswersError(path, None, problem))
+    keys = []
+    for key_path, text in key_texts:
+        try:
+            document = json.loads(text)
+        except ValueError as problem:
+            raise KeyFileError(key_path, f"is not JSON ({problem}); give the key-<seed>.json that fwdback exercise --format json wrote") from None
+        keys.append((key_path, key_entries(document, key_path)))
+    by_seed = class_keys(keys)
+    answers = read_answers(answers_text, answers_path, by_seed)
+    marks, student_totals = grade_class(by_seed, answers)
     out = Stdout()
     if output_format == "csv":
-        out.write(grades_csv(marks))
+        out.write(class_list_csv(marks, student_totals) if totals else grades_csv(marks))
     elif output_format == "json":
-        out.write(json_text(grades_document(marks, totals)))
+        out.write(json_text(class_list_document(marks, student_totals) if totals else grades_document(marks, student_totals)))
     else:
         from .render.terminal import console_for, print_sections
 
-        print_sections(console_for(out), grades(marks, totals))
+        print_sections(console_for(out), (class_list if totals else grades)(marks, student_totals))
     out.flush()
+
+
+def _key_files(paths) -> list[str]:
+    """grade's KEY...: each file as given, and for a directory (exercise's --output-dir) its key-<seed>.json files by seed."""
+    from .errors import KeyFileError, path_problem
+    from .grading import key_seed
+
+    files = []
+    for path in paths:
+        if path == "-" or not os.path.isdir(path):
+            files.append(path)
+            continue
+        try:
+            names = sorted((name for name in os.listdir(path) if key_seed(name) is not None), key=key_seed)
+        except OSError as problem:
+            raise KeyFileError(path, path_problem(problem)) from None
+        if not names:
+            raise KeyFileError(path, "holds no key-<seed>.json; give the directory fwdback exercise wrote the keys to, or the keys' paths")
+        files += [os.path.join(path, name) for name in names]
+    return files
 
 
 class _boundary:

@@ -9,11 +9,18 @@ Each answer is
     wrong       neither; the reason names the first factor of its formula (in the chain's order)
                 that the student got wrong, or the formula it should follow.
 A student's total counts the correct and consistent answers of the quantities the key asks.
+
+A class whose students had different variants is marked against several keys, one per seed: the
+seed of a key is in its name (key-<seed>.json, as `fwdback exercise` writes it, since the key itself
+is a bare list of quantities), each answer names its student's seed, and the keys must be variants
+of one exercise (the same quantities, formulas and questions), so that every total is of as many.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import re
 from dataclasses import dataclass
 
 from .errors import KeyFileError
@@ -34,9 +41,12 @@ class KeyEntry:
 
 @dataclass(frozen=True)
 class Answer:
+    """`seed`: the variant the student had (ANSWERS' seed column), None where ANSWERS has no such column."""
+
     student: str
     quantity: str
     value: float
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ class Mark:
     value: float
     mark: str
     reason: str
+    seed: int | None = None
 
 
 def key_entries(document, source: str) -> dict[str, KeyEntry]:
@@ -76,6 +87,56 @@ def key_entries(document, source: str) -> dict[str, KeyEntry]:
     return entries
 
 
+KEY_NAME = re.compile(r"key-(\d+)\.json")
+
+
+def key_seed(path: str) -> int | None:
+    """The seed a key's file name gives (key-<seed>.json, as fwdback exercise names it), else None."""
+    match = KEY_NAME.fullmatch(os.path.basename(path))
+    return int(match.group(1)) if match else None
+
+
+def class_keys(keys: list[tuple[str, dict[str, KeyEntry]]]) -> dict[int | None, dict[str, KeyEntry]]:
+    """The keys given, (path, key) each in the order given, by their seeds: a single key whatever its
+    name (under None where the name gives no seed); several each named key-<seed>.json, each seed
+    once, all variants of the first one's exercise."""
+    from .errors import display_name
+
+    if len(keys) == 1:
+        path, key = keys[0]
+        return {key_seed(path): key}
+    first_path, first = keys[0]
+    by_seed: dict[int | None, dict[str, KeyEntry]] = {}
+    paths: dict[int, str] = {}
+    for path, key in keys:
+        seed = key_seed(path)
+        if seed is None:
+            raise KeyFileError(path, "its name does not give its seed; with several keys, name each key-<seed>.json "
+                                     "as fwdback exercise writes it")
+        if seed in by_seed:
+            again = "it is given twice" if paths[seed] == path else f"seed {seed} is {display_name(paths[seed])}'s too"
+            raise KeyFileError(path, f"{again}; give each variant's key once")
+        difference = _shape_difference(key, first)
+        if difference:
+            raise KeyFileError(path, f"it is not a variant of {display_name(first_path)}'s exercise: {difference}; "
+                                     "give the keys of one fwdback exercise run")
+        by_seed[seed], paths[seed] = key, path
+    return by_seed
+
+
+def _shape_difference(key: dict[str, KeyEntry], reference: dict[str, KeyEntry]) -> str:
+    """How `key` differs from `reference` in its quantities, their formulas or what it asks ("" where it does not)."""
+    for name, entry in key.items():
+        if name not in reference:
+            return f"it lists {name}, which that key does not"
+        if entry.formula != reference[name].formula:
+            return f"its {name} is {entry.formula or 'given'}, that key's {reference[name].formula or 'given'}"
+        if entry.asked != reference[name].asked:
+            return f"it {'asks' if entry.asked else 'does not ask'} {name}, which that key {'does not' if entry.asked else 'does'}"
+    missing = [name for name in reference if name not in key]
+    return f"it does not list {missing[0]}, which that key does" if missing else ""
+
+
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -95,6 +156,24 @@ def grade(key: dict[str, KeyEntry], answers: list[Answer]) -> tuple[list[Mark], 
     return marks, totals
 
 
+def grade_class(keys: dict[int | None, dict[str, KeyEntry]], answers: list[Answer]) -> tuple[list[Mark], dict[str, tuple[int, int]]]:
+    """grade, each answer against the key of its seed (read_answers has checked that there is one):
+    the marks in the answers' order, the totals in the order of each student's first answer.
+    Answers without seeds are all marked against the one key."""
+    if all(answer.seed is None for answer in answers):
+        (key,) = keys.values()
+        return grade(key, answers)
+    marks: list[Mark] = [None] * len(answers)
+    totals: dict[str, tuple[int, int]] = {}
+    for seed, key in keys.items():
+        positions = [number for number, answer in enumerate(answers) if answer.seed == seed]
+        seed_marks, seed_totals = grade(key, [answers[number] for number in positions])
+        for number, mark in zip(positions, seed_marks):
+            marks[number] = mark
+        totals |= seed_totals
+    return marks, {student: totals[student] for student in dict.fromkeys(answer.student for answer in answers)}
+
+
 def _right(entry: KeyEntry, value: float) -> bool:
     return abs(value - entry.value) <= entry.tolerance
 
@@ -103,7 +182,7 @@ def _mark(key: dict[str, KeyEntry], own: dict[str, float], answer: Answer) -> Ma
     entry = key[answer.quantity]
 
     def marked(mark, reason=""):
-        return Mark(answer.student, answer.quantity, answer.value, mark, reason)
+        return Mark(answer.student, answer.quantity, answer.value, mark, reason, answer.seed)
 
     if _right(entry, answer.value):
         return marked("correct")
@@ -142,8 +221,9 @@ def _upstream(key: dict[str, KeyEntry], entry: KeyEntry) -> list[str]:
     return seen
 
 
-def read_answers(text: str, source: str, key: dict[str, KeyEntry]) -> list[Answer]:
-    """The answers of a CSV with the columns student, quantity, value (in any order; others ignored)."""
+def read_answers(text: str, source: str, keys: dict[int | None, dict[str, KeyEntry]]) -> list[Answer]:
+    """The answers of a CSV with the columns student, quantity, value (in any order; others ignored)
+    and, to be marked against several keys (class_keys), seed: the variant each student had."""
     import csv
     import io
 
@@ -156,14 +236,26 @@ def read_answers(text: str, source: str, key: dict[str, KeyEntry]) -> list[Answe
     missing = [name for name in ("student", "quantity", "value") if name not in header]
     if missing:
         raise AnswersError(source, 1, f"no column {missing[0]!r}; the header must name student,quantity,value")
-    columns = [header.index(name) for name in ("student", "quantity", "value")]
-    answers, seen = [], {}
+    seeded = "seed" in header
+    if len(keys) > 1 and not seeded:
+        raise AnswersError(source, 1, f"no column 'seed'; with {len(keys)} keys, each answer needs the seed of its "
+                                      "student's variant, as the sheet names it")
+    if seeded and None in keys:
+        raise AnswersError(source, 1, "column seed: the key's name does not give its seed; name it key-<seed>.json as "
+                                      "fwdback exercise writes it, or leave out the seed column")
+    columns = [header.index(name) for name in ("student", "quantity", "value", *(("seed",) if seeded else ()))]
+    answers, seen, seeds = [], {}, {}
     for row, record in enumerate(records[1:], 2):
         if not any(cell.strip() for cell in record):
             continue
         if len(record) <= max(columns):
             raise AnswersError(source, row, f"has {len(record)} cells, fewer than the header's {len(header)}")
-        student, quantity, value = (record[column].strip() for column in columns)
+        student, quantity, value, *written_seed = (record[column].strip() for column in columns)
+        seed = _seed(written_seed[0], source, row, keys) if seeded else None
+        if seeded and seeds.setdefault(student, (seed, row))[0] != seed:
+            raise AnswersError(source, row, f"column seed: {student}'s seed is {seed} here but {seeds[student][0]} on row "
+                                            f"{seeds[student][1]}; each student answers one variant")
+        key = keys[seed] if seeded else next(iter(keys.values()))
         if quantity not in key:
             raise AnswersError(source, row, f"column quantity: {quantity!r} is not in the key; name one as the sheet "
                                             f"does, such as {next(iter(name for name, e in key.items() if e.asked), quantity)}")
@@ -177,7 +269,23 @@ def read_answers(text: str, source: str, key: dict[str, KeyEntry]) -> list[Answe
             raise AnswersError(source, row, f"{student} answers {quantity} again (first on row {seen[student, quantity]}); "
                                             "keep one answer per quantity")
         seen[student, quantity] = row
-        answers.append(Answer(student, quantity, number))
+        answers.append(Answer(student, quantity, number, seed))
     if not answers:
         raise AnswersError(source, None, "it has no answers below its header")
     return answers
+
+
+def _seed(written: str, source: str, row: int, keys: dict[int | None, dict[str, KeyEntry]]) -> int:
+    """An answer's seed column, one of the keys' seeds."""
+    from .errors import AnswersError
+
+    if not re.fullmatch(r"[0-9]+(\.0*)?", written):  # 100.0: as a spreadsheet may write a whole number
+        raise AnswersError(source, row, f"column seed: {written!r} is not a seed; write the variant's seed as its sheet "
+                                        "names it, a whole number such as 100")
+    seed = int(written.split(".")[0])
+    if seed not in keys:
+        given = sorted(keys)
+        seeds = str(given[0]) if len(given) == 1 else f"{given[0]} to {given[-1]}"
+        raise AnswersError(source, row, f"column seed: seed {seed} is not among the keys' seeds ({seeds}); "
+                                        f"give key-{seed}.json too")
+    return seed

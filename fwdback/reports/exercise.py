@@ -87,34 +87,71 @@ def key(exercise: Exercise, command: str, features: tuple[str, ...], target: tup
             Paragraph(text("Regenerate this variant: ", Code(command)))]
 
 
+def _seeded(marks: list[Mark]) -> bool:
+    """Whether the answers named each student's seed (to be graded against several keys)."""
+    return bool(marks) and marks[0].seed is not None
+
+
 def grades(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> list[Block]:
-    """fwdback grade's table: each answer's mark and reason, then each student's total."""
-    answers = Table(header=cells("student", "quantity", "value", "mark", "reason"),
-                    rows=tuple(cells(m.student, m.quantity, f"{m.value:.6g}", m.mark, m.reason) for m in marks),
-                    align=("left", "left", "right", "left", "left"))
-    total = Table(header=cells("student", "points", "of"),
-                  rows=tuple(cells(student, str(points), str(out_of)) for student, (points, out_of) in totals.items()),
-                  align=("left", "right", "right"))
-    return [Heading("Answers"), answers, Heading("Totals (correct and consistent answers)"), total]
+    """fwdback grade's table: each answer's mark and reason (and seed), then the class list."""
+    seeded = _seeded(marks)
+    answers = Table(header=cells("student", "quantity", "value", "mark", "reason", *(("seed",) if seeded else ())),
+                    rows=tuple(cells(m.student, m.quantity, f"{m.value:.6g}", m.mark, m.reason, *((str(m.seed),) if seeded else ()))
+                               for m in marks),
+                    align=("left", "left", "right", "left", "left", *(("right",) if seeded else ())))
+    return [Heading("Answers"), answers, *class_list(marks, totals)]
+
+
+def class_list(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> list[Block]:
+    """fwdback grade --totals's table: the class list, one row per student."""
+    header, rows = _class_list_rows(marks, totals)
+    return [Heading("Totals (correct and consistent answers)"),
+            Table(header=cells(*header), rows=tuple(cells(*map(str, row)) for row in rows),
+                  align=("left", *("right" for _ in header[1:])))]
+
+
+def _class_list_rows(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> tuple[tuple[str, ...], list[tuple]]:
+    """The class list's columns, student, points, of (and seed, where the answers named it), and its rows."""
+    seeds = {m.student: m.seed for m in marks} if _seeded(marks) else None
+    return (("student", "points", "of", *(("seed",) if seeds else ())),
+            [(student, points, out_of, *((seeds[student],) if seeds else ())) for student, (points, out_of) in totals.items()])
 
 
 def grades_csv(marks: list[Mark]) -> str:
-    """One row per answer for a gradebook: student, quantity, value, mark, reason."""
+    """One row per answer for a gradebook: student, quantity, value, mark, reason (and seed, where the answers named it)."""
+    seeded = _seeded(marks)
+    return _csv(("student", "quantity", "value", "mark", "reason", *(("seed",) if seeded else ())),
+                ((m.student, m.quantity, repr(m.value), m.mark, m.reason, *((m.seed,) if seeded else ())) for m in marks))
+
+
+def class_list_csv(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> str:
+    """One row per student, as a gradebook imports a grade: student, points, of (and seed)."""
+    return _csv(*_class_list_rows(marks, totals))
+
+
+def _csv(header: tuple[str, ...], rows) -> str:
     import csv
     import io
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("student", "quantity", "value", "mark", "reason"))
-    writer.writerows((m.student, m.quantity, repr(m.value), m.mark, m.reason) for m in marks)
+    writer.writerow(header)
+    writer.writerows(rows)
     return out.getvalue()
 
 
 def grades_document(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> dict:
-    """fwdback grade --format json: the answers' marks and the students' totals."""
+    """fwdback grade --format json: the answers' marks and the students' totals (with seeds, where the answers named them)."""
+    seeded = _seeded(marks)
     return {"answers": [{"student": m.student, "quantity": m.quantity, "value": m.value, "mark": m.mark, "reason": m.reason}
-                        for m in marks],
-            "totals": [{"student": student, "points": points, "of": out_of} for student, (points, out_of) in totals.items()]}
+                        | ({"seed": m.seed} if seeded else {}) for m in marks],
+            "totals": class_list_document(marks, totals)}
+
+
+def class_list_document(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> list[dict]:
+    """fwdback grade --totals --format json: one object per student, "student", "points", "of" (and "seed")."""
+    header, rows = _class_list_rows(marks, totals)
+    return [dict(zip(header, row)) for row in rows]
 
 
 def statement(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...]) -> list[Block]:
