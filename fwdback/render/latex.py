@@ -3,7 +3,8 @@
 The math is the notation's LaTeX view, displayed as the Markdown view displays it
 (markdown.display_math), so every number reads as explain prints it. Both documents compile
 with Debian's texlive-latex-base (the article) and texlive-latex-recommended (Beamer), with
-pdflatex and no other package. A table or display wider than the text is scaled down to fit.
+pdflatex and no other package but TikZ (texlive-pictures) where a Figure is drawn. A table, a
+figure or a display wider than the text is scaled down to fit.
 
 In the deck each section is a frame, continued on further frames where it would overflow one,
 and each gradient's equation (dL/dw1 = sum_i dL/dyhat_i dyhat_i/dN1_i dN1_i/dw1 = ...) is a
@@ -18,14 +19,17 @@ from __future__ import annotations
 
 from ..notation import Equation, Expr, Mul, Partial, Sym, SumOver, mul, rows
 from ..outputs import terminal_text
-from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
+from .tikz import network_picture
 
 _PREAMBLE = r"""\usepackage[utf8]{inputenc}
 \usepackage{amsmath}
 \usepackage{graphicx}
 \newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
 """
+# Loaded only where a Figure is drawn, so that explain's documents need no TikZ.
+_TIKZ = "\\usepackage{tikz}\n\\usetikzlibrary{arrows.meta}\n"
 # \fit: a table or a display scaled down to the page's width; on a slide, to its height too.
 _FIT_PAGE = "\\newcommand{\\fit}[1]{\\fitwidth{#1}}\n"
 _FIT_FRAME = ("\\newcommand{\\fit}[1]{\\resizebox*{!}{\\ifdim\\totalheight>0.7\\textheight 0.7\\textheight"
@@ -55,10 +59,12 @@ def latex_text(text: str) -> str:
     return "".join(out)
 
 
-def latex_article(blocks: list[Block]) -> str:
-    """A complete article (\\documentclass{article}), ending in a newline."""
-    body = "\n\n".join(_block(block) for block in blocks)
-    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + _FIT_PAGE + "\\usepackage[margin=2cm]{geometry}\n"
+def latex_article(*documents: list[Block]) -> str:
+    """A complete article (\\documentclass{article}) of the documents, each after the first
+    from a new page (a class's exercise sheets, printed at once), ending in a newline."""
+    body = "\n\n\\clearpage\n\n".join("\n\n".join(_block(block) for block in blocks) for blocks in documents)
+    tikz = _TIKZ if any(isinstance(block, Figure) for blocks in documents for block in blocks) else ""
+    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + tikz + _FIT_PAGE + "\\usepackage[margin=2cm]{geometry}\n"
             "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{0.6em}\n\n"
             f"\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n")
 
@@ -70,6 +76,9 @@ def _block(block: Block) -> str:
         return inline(block.parts)
     if isinstance(block, Equations):
         return "\n".join(_display(math) for math in display_math(block))
+    if isinstance(block, Figure):
+        picture, _, _ = network_picture(block.params, block.features, block.target, symbols=block.symbols)
+        return f"\\begin{{center}}\\fit{{{picture}}}\\end{{center}}"
     return _table(block)
 
 
@@ -139,7 +148,8 @@ def beamer(blocks: list[Block]) -> str:
             pending.append(_block(part))
             lines += height
     close()
-    return ("\\documentclass[aspectratio=169]{beamer}\n" + _PREAMBLE + _FIT_FRAME + "\\setbeamertemplate{navigation symbols}{}\n"
+    tikz = _TIKZ if any(isinstance(block, Figure) for block in blocks) else ""
+    return ("\\documentclass[aspectratio=169]{beamer}\n" + _PREAMBLE + tikz + _FIT_FRAME + "\\setbeamertemplate{navigation symbols}{}\n"
             f"\\title{{{latex_text(title)}}}\n\\date{{}}\n\n\\begin{{document}}\n\n" + "\n\n".join(frames)
             + "\n\n\\end{document}\n")
 
@@ -157,12 +167,15 @@ def _parts(block: Block) -> list[Block]:
 
 
 def _height(block: Block) -> int:
-    """About how many lines of a frame the block takes: a row with a fraction or a sum counts two."""
+    """About how many lines of a frame the block takes: a row with a fraction or a sum counts two,
+    a figure the whole frame."""
     if isinstance(block, Paragraph):
         return 1 + len("".join(part if isinstance(part, str) else "xxxx" for part in block.parts)) // 90
     if isinstance(block, Equations):
         rows = [row for math in display_math(block) for row in math.split(r"\\")]
         return 1 + sum(2 if "\\frac" in row or "\\sum" in row else 1 for row in rows)
+    if isinstance(block, Figure):
+        return FRAME_LINES
     return len(block.rows) + 1 + bool(block.title) + bool(block.caption)
 
 
