@@ -16,7 +16,7 @@ from importlib import resources
 from ..activations import ACTIVATIONS
 from ..notation import DISPLAY_WIDTH, Equation, Expr, count, fits, rows
 from ..outputs import json_text
-from ..sections import Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .safe import html_text
 from .svg import figure_svg, palette_css
 
@@ -109,6 +109,8 @@ def _inline(parts: Text) -> str:
             out.append(f"<strong>{html_text(part.text)}</strong>")
         elif isinstance(part, Mark):
             out.append(f'<span class="{"ok" if part.good else "fail"}">{html_text(part.text)}</span>')
+        elif isinstance(part, Blank):
+            continue
         else:
             out.append(html_text(part))
     return "".join(out)

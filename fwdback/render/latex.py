@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..notation import Equation, Expr, Mul, Partial, Sym, SumOver, mul, rows
 from ..outputs import terminal_text
-from ..sections import Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
 from .tikz import network_picture
 
@@ -34,6 +34,19 @@ _TIKZ = "\\usepackage{tikz}\n\\usetikzlibrary{arrows.meta}\n"
 _FIT_PAGE = "\\newcommand{\\fit}[1]{\\fitwidth{#1}}\n"
 _FIT_FRAME = ("\\newcommand{\\fit}[1]{\\resizebox*{!}{\\ifdim\\totalheight>0.7\\textheight 0.7\\textheight"
               "\\else\\totalheight\\fi}{\\fitwidth{#1}}}\n")
+
+# A Blank: a line 6 cm long to write an answer on, under room as high as two lines of text.
+_ANSWER_LINE = r"\rule{0pt}{2em}\rule{6cm}{0.4pt}"
+
+# An article's table of more rows than this runs on from page to page (_long_table); a column with
+# a cell wider than WRAP characters wraps; a character of \small text is about EM_PER_CHARACTER
+# em wide (digits are 0.5 em), an answer's line (6 cm) about ANSWER_CHARACTERS.
+PAGE_ROWS = 30
+WRAP = 40
+EM_PER_CHARACTER = 0.55
+ANSWER_CHARACTERS = 30
+# The packages of a long table.
+_LONG = "\\usepackage{longtable}\n\\usepackage{array}\n"
 
 # A frame holds about this many lines of \small text and math before it is continued.
 FRAME_LINES = 13
@@ -62,14 +75,17 @@ def latex_text(text: str) -> str:
 def latex_article(*documents: list[Block]) -> str:
     """A complete article (\\documentclass{article}) of the documents, each after the first
     from a new page (a class's exercise sheets, printed at once), ending in a newline."""
-    body = "\n\n\\clearpage\n\n".join("\n\n".join(_block(block) for block in blocks) for blocks in documents)
-    tikz = _TIKZ if any(isinstance(block, Figure) for blocks in documents for block in blocks) else ""
-    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + tikz + _FIT_PAGE + "\\usepackage[margin=2cm]{geometry}\n"
+    body = "\n\n\\clearpage\n\n".join("\n\n".join(_block(block, paged=True) for block in blocks) for blocks in documents)
+    every = [block for blocks in documents for block in blocks]
+    tikz = _TIKZ if any(isinstance(block, Figure) for block in every) else ""
+    long = _LONG if any(isinstance(block, Table) and _long(block) for block in every) else ""
+    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + tikz + long + _FIT_PAGE + "\\usepackage[margin=2cm]{geometry}\n"
             "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{0.6em}\n\n"
             f"\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n")
 
 
-def _block(block: Block) -> str:
+def _block(block: Block, paged: bool = False) -> str:
+    """The block's LaTeX; `paged`, on an article's pages, where a long table runs on from page to page."""
     if isinstance(block, Heading):
         return ("\\section*{" if block.level == 1 else "\\subsection*{") + latex_text(block.text) + "}"
     if isinstance(block, Paragraph):
@@ -79,7 +95,7 @@ def _block(block: Block) -> str:
     if isinstance(block, Figure):
         picture, _, _ = network_picture(block.params, block.features, block.target, symbols=block.symbols)
         return f"\\begin{{center}}\\fit{{{picture}}}\\end{{center}}"
-    return _table(block)
+    return _long_table(block) if paged and _long(block) else _table(block)
 
 
 def _display(math: str) -> str:
@@ -98,6 +114,8 @@ def inline(parts: Text) -> str:
             out.append(f"\\textbf{{{latex_text(part.text)}}}")
         elif isinstance(part, Mark):
             out.append(latex_text(part.text))
+        elif isinstance(part, Blank):
+            out.append(_ANSWER_LINE)
         else:
             out.append(latex_text(part))
     return "".join(out)
@@ -112,6 +130,36 @@ def _table(table: Table) -> str:
     if table.caption:
         lines.append(latex_text(table.caption))
     return "\n".join(lines)
+
+
+def _long(table: Table) -> bool:
+    return len(table.rows) > PAGE_ROWS
+
+
+def _long_table(table: Table) -> str:
+    """A table too long for a page (an answer key) as a longtable, its header on every page; a
+    column with a cell of more than WRAP characters (a formula) wraps, as wide as the page leaves
+    it (the other columns' widths estimated from their characters), so that none runs off the page."""
+    columns = list(zip(table.header, *table.rows))
+    widths = [max(_characters(cell) for cell in column) for column in columns]
+    wrapped = [width > WRAP for width in widths]
+    others = sum(width for width, wraps in zip(widths, wrapped) if not wraps) * EM_PER_CHARACTER
+    room = rf"\dimexpr(\linewidth-{others:.1f}em-{2 * len(columns)}\tabcolsep)/{max(sum(wrapped), 1)}\relax"
+    spec = "".join(rf">{{\raggedright\arraybackslash}}p{{{room}}}" if wraps else "l" if align == "left" else "r"
+                   for wraps, align in zip(wrapped, table.align))
+    header = [" & ".join(inline(cell) for cell in table.header) + r" \\ \hline", r"\endhead"] if table.has_header else []
+    body = [" & ".join(inline(cell) for cell in row) + r" \\" for row in table.rows]
+    lines = [f"\\textbf{{{latex_text(table.title)}}}\\par"] if table.title else []
+    lines.append(f"{{\\small\\begin{{longtable}}{{@{{}}{spec}@{{}}}}\n" + "\n".join([*header, *body]) + "\n\\end{longtable}}")
+    if table.caption:
+        lines.append(latex_text(table.caption))
+    return "\n".join(lines)
+
+
+def _characters(cell: Text) -> int:
+    """About how many characters wide a cell is set (an answer's line, 6 cm, as ANSWER_CHARACTERS)."""
+    return sum(ANSWER_CHARACTERS if isinstance(part, Blank) else len(part.plain(alone=True)) if isinstance(part, Expr)
+               else len(part if isinstance(part, str) else part.text) for part in cell)
 
 
 # --- Beamer --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ Every word reaches the page as text: a name from the user's data is a code span
 from __future__ import annotations
 
 from ..notation import DISPLAY_WIDTH, Equation, Expr, Row, fits, rows
-from ..sections import Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .safe import markdown_code, markdown_text
 
 
@@ -93,6 +93,8 @@ def inline(parts: Text) -> str:
             out.append(f"**{markdown_text(part.text)}**")
         elif isinstance(part, Mark):
             out.append(markdown_text(part.text))
+        elif isinstance(part, Blank):
+            continue
         else:
             out.append(markdown_text(part))
     return "".join(out)

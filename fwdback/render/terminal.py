@@ -27,7 +27,7 @@ from ..outputs import terminal_lines, terminal_text
 from ..reports.train import (
     TrainingReport, early_descent, linear_map_table, loss_scale, loss_table, summary_table, weights_table,
 )
-from ..sections import Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from ..training import TrainingResult
 
 PROGRESS_AFTER_SECONDS = 0.5
@@ -304,6 +304,8 @@ def _text(console: Console, parts: Text) -> RichText:
             text.append(rich_text(part.text, style=_style(console, "bold")))
         elif isinstance(part, Mark):
             text.append(rich_text(part.text, style=_style(console, "green" if part.good else "bold red")))
+        elif isinstance(part, Blank):
+            continue
         else:
             text.append(rich_text(part))
     return text

@@ -20,7 +20,7 @@ import re
 from ..errors import MissingExtra
 from ..notation import Expr
 from ..outputs import terminal_text
-from ..sections import Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
 from .svg import figure_svg
 
@@ -28,6 +28,10 @@ _PREAMBLE = """#set page(paper: "a4", margin: 2cm)
 #set text(size: 10pt)
 #set par(justify: false)
 """
+
+
+# A Blank: a box 6 cm wide and two lines high (its table cell's rules around it) to write an answer in.
+_ANSWER_BOX = "#box(width: 6cm, height: 2em)"
 
 
 def typst_document(*documents: list[Block]) -> str:
@@ -88,6 +92,8 @@ def inline(parts: Text) -> str:
             out.append(f"#strong({_string(part.text)})")
         elif isinstance(part, Mark):
             out.append(f"#{_string(part.text)}")
+        elif isinstance(part, Blank):
+            out.append(_ANSWER_BOX)
         else:
             out.append(f"#{_string(part)}")
     return "".join(out) + "\n"

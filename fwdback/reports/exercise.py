@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..activations import ACTIVATIONS
 from ..grading import Mark
 from ..losses import LOSSES
-from ..sections import Block, Code, Figure, Heading, Paragraph, Table, cells, text
+from ..sections import Blank, Block, Code, Figure, Heading, Paragraph, Table, cells, text
 from ..worksheet import Exercise
 
 
@@ -71,7 +71,7 @@ def sheet(exercise: Exercise, command: str, features: tuple[str, ...], target: t
     """The exercise sheet: the setting and the quantities to find, blank. `command` regenerates it;
     `features` and `target` are DATA's names of x1.. and y (or y1..); `figure` symbols, values or none."""
     questions = Table(header=cells("", "find", "your answer"),
-                      rows=tuple(cells(str(number), q.name, "") for number, q in enumerate(exercise.questions, 1)),
+                      rows=tuple((text(str(number)), text(q.name), text(Blank())) for number, q in enumerate(exercise.questions, 1)),
                       align=("right", "left", "left"))
     return [Heading(f"Exercise (variant {exercise.seed})", level=1), *_setting(exercise, features, target, figure), *_columns(exercise, features, target),
             Heading("Find"), questions,
