@@ -21,6 +21,7 @@ from ..notation import Equation, Expr, Mul, Partial, Sym, SumOver, mul, rows
 from ..outputs import terminal_text
 from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
+from .svg import PRINTED_WIDTH
 from .tikz import network_picture
 
 _PREAMBLE = r"""\usepackage[utf8]{inputenc}
@@ -94,7 +95,7 @@ def _block(block: Block, paged: bool = False) -> str:
         return "\n".join(_display(math) for math in display_math(block))
     if isinstance(block, Figure):
         picture, _, _ = network_picture(block.params, block.features, block.target, symbols=block.symbols)
-        return f"\\begin{{center}}\\fit{{{picture}}}\\end{{center}}"
+        return f"\\begin{{center}}\\begin{{minipage}}{{{PRINTED_WIDTH}\\linewidth}}\\centering\\fit{{{picture}}}\\end{{minipage}}\\end{{center}}"
     return _long_table(block) if paged and _long(block) else _table(block)
 
 
@@ -103,13 +104,16 @@ def _display(math: str) -> str:
 
 
 def inline(parts: Text) -> str:
-    """Text with its math in `$...$`, names in typewriter, strong words in bold, every word escaped."""
+    """Text with its math in `$...$`, names in typewriter, strong words in bold, every word escaped.
+    A name longer than WRAP characters (a command line) is set on lines of its own, ragged right:
+    the typewriter font's spaces do not stretch, so in a justified line it would run off the page."""
     out = []
     for part in parts:
         if isinstance(part, Expr):
             out.append(f"${part.latex(alone=True)}$")
         elif isinstance(part, Code):
-            out.append(f"\\texttt{{{latex_text(part.text)}}}")
+            out.append(f"\\par{{\\raggedright\\ttfamily {latex_text(part.text)}\\par}}" if len(part.text) > WRAP
+                       else f"\\texttt{{{latex_text(part.text)}}}")
         elif isinstance(part, Strong):
             out.append(f"\\textbf{{{latex_text(part.text)}}}")
         elif isinstance(part, Mark):

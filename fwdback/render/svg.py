@@ -317,6 +317,11 @@ def network_svg(
     ])
 
 
+# A figure on a printed page (LaTeX, Typst) is at most this share of the text's width: its labels
+# stay readable, and a short exercise's sheet stays on one page.
+PRINTED_WIDTH = 0.7
+
+
 def figure_svg(figure: Figure) -> str:
     """A document's Figure (an exercise sheet's network) as an SVG document."""
     return network_svg(figure.params, figure.features, figure.target, symbols=figure.symbols)

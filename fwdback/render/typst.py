@@ -22,7 +22,7 @@ from ..notation import Expr
 from ..outputs import terminal_text
 from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
-from .svg import figure_svg
+from .svg import PRINTED_WIDTH, figure_svg
 
 _PREAMBLE = """#set page(paper: "a4", margin: 2cm)
 #set text(size: 10pt)
@@ -74,10 +74,10 @@ def _block(block: Block) -> str:
 
 
 def _figure(figure: Figure) -> str:
-    """The network's SVG, centred, at its own width or the page's where that is narrower."""
+    """The network's SVG, centred, at its own width or PRINTED_WIDTH of the page's where that is narrower."""
     svg = figure_svg(figure)
     return (f"#{{\nlet drawing = bytes({_literal(svg)})\nlayout(page => align(center, image(drawing, format: \"svg\", "
-            f"width: calc.min(measure(image(drawing, format: \"svg\")).width, page.width))))\n}}")
+            f"width: calc.min(measure(image(drawing, format: \"svg\")).width, {PRINTED_WIDTH} * page.width))))\n}}")
 
 
 def inline(parts: Text) -> str:
