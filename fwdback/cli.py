@@ -1643,6 +1643,8 @@ _PRINTED_TOGETHER = ("tex", "typ", "pdf")
 Examples:
   fwdback exercise sample_data/linear.csv --variants 30 --seed 100 --output-dir sheets
   fwdback exercise data.csv --rows 2 --digits 2 --round 4 --format html --output-dir sheets
+  fwdback exercise data.csv --rows 2 --variants 30 --format pdf --output-dir sheets   (sheets/sheets.pdf: all 30)
+  fwdback exercise data.csv --format latex --figure values --output-dir sheets && cd sheets && latexmk -pdf sheet-0.tex
   fwdback exercise data.csv --ask forward,loss --activation tanh --output-dir sheets
   fwdback exercise data.csv --rows 2 --ask "yhat[1],L,dL/dw1,w1'" --output-dir sheets
   fwdback exercise labels.csv --loss bce --target label --format json --output-dir keys
@@ -1658,7 +1660,7 @@ Examples:
 @click.option("--round", "round_digits", type=click.IntRange(min=1, max=15), metavar="R", help="Students round every intermediate to R significant digits: the key gives the value worked that way too, and a tolerance that accepts both.")
 @click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
 @click.option("--lr", type=float, default=0.1, show_default=True, callback=_positive_finite, help="Learning rate eta of the step the sheet asks for.")
-@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style) or json (the key fwdback grade reads).")
+@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style), latex (an article for pdflatex), typst, pdf (through Typst: pip install 'fwdback[pdf]') or json (the key fwdback grade reads). With --variants over 1, latex, typst and pdf also write sheets.<ext> and keys.<ext>: every variant, each from a new page, one file to print.")
 @click.option("--figure", type=click.Choice(["symbols", "values", "none"]), default="symbols", show_default=True, help="The network drawn on the sheet and the key: symbols, its parameters' names (w1 on its edge; their values in the table of starting weights); values, the starting weights; none. Markdown links it as figure-<seed>.svg, written beside the sheet.")
 @click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing).")
 def exercise(**options):
