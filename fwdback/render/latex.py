@@ -46,6 +46,10 @@ PAGE_ROWS = 30
 WRAP = 40
 EM_PER_CHARACTER = 0.55
 ANSWER_CHARACTERS = 30
+# A page break here where less than 8 lines are left on the page, none elsewhere (the needspace
+# package's, which texlive-latex-base lacks): the stretch fills the page where it breaks, and
+# cancels out where it does not.
+_NEEDS_ROOM = "\\par\\vspace{0pt plus 8\\baselineskip}\\penalty-200\\vspace{0pt plus -8\\baselineskip}\n"
 # The packages of a long table.
 _LONG = "\\usepackage{longtable}\n\\usepackage{array}\n"
 
@@ -76,13 +80,23 @@ def latex_text(text: str) -> str:
 def latex_article(*documents: list[Block]) -> str:
     """A complete article (\\documentclass{article}) of the documents, each after the first
     from a new page (a class's exercise sheets, printed at once), ending in a newline."""
-    body = "\n\n\\clearpage\n\n".join("\n\n".join(_block(block, paged=True) for block in blocks) for blocks in documents)
+    body = "\n\n\\clearpage\n\n".join("\n\n".join(_paged(blocks)) for blocks in documents)
     every = [block for blocks in documents for block in blocks]
     tikz = _TIKZ if any(isinstance(block, Figure) for block in every) else ""
     long = _LONG if any(isinstance(block, Table) and _long(block) for block in every) else ""
     return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + tikz + long + _FIT_PAGE + "\\usepackage[margin=2cm]{geometry}\n"
             "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{0.6em}\n\n"
             f"\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n")
+
+
+def _paged(blocks: list[Block]) -> list[str]:
+    """The blocks as an article's pages set them: a long table runs on from page to page, and
+    the heading above it goes to the next page with it where the page has no room for its first rows."""
+    out = []
+    for block, following in zip(blocks, [*blocks[1:], None]):
+        latex = _block(block, paged=True)
+        out.append(_NEEDS_ROOM + latex if isinstance(block, Heading) and isinstance(following, Table) and _long(following) else latex)
+    return out
 
 
 def _block(block: Block, paged: bool = False) -> str:
