@@ -104,7 +104,7 @@ def _block(block: Block, paged: bool = False) -> str:
     if isinstance(block, Heading):
         return ("\\section*{" if block.level == 1 else "\\subsection*{") + latex_text(block.text) + "}"
     if isinstance(block, Paragraph):
-        return inline(block.parts)
+        return _paragraph(block.parts)
     if isinstance(block, Equations):
         return "\n".join(_display(math) for math in display_math(block))
     if isinstance(block, Figure):
@@ -113,21 +113,28 @@ def _block(block: Block, paged: bool = False) -> str:
     return _long_table(block) if paged and _long(block) else _table(block)
 
 
+def _paragraph(parts: Text) -> str:
+    """A paragraph; one that ends in a name of words longer than WRAP characters (a command line)
+    sets that name on lines of its own, ragged right: the typewriter font's spaces do not stretch,
+    so in a justified line it could run off the page."""
+    last = parts[-1] if parts else None
+    if isinstance(last, Code) and len(last.text) > WRAP and " " in last.text:
+        return f"{inline(parts[:-1])}\\par{{\\raggedright\\ttfamily {latex_text(last.text)}\\par}}"
+    return inline(parts)
+
+
 def _display(math: str) -> str:
     return f"\\[\\fit{{$\\displaystyle {math}$}}\\]"
 
 
 def inline(parts: Text) -> str:
-    """Text with its math in `$...$`, names in typewriter, strong words in bold, every word escaped.
-    A name longer than WRAP characters (a command line) is set on lines of its own, ragged right:
-    the typewriter font's spaces do not stretch, so in a justified line it would run off the page."""
+    """Text with its math in `$...$`, names in typewriter, strong words in bold, every word escaped."""
     out = []
     for part in parts:
         if isinstance(part, Expr):
             out.append(f"${part.latex(alone=True)}$")
         elif isinstance(part, Code):
-            out.append(f"\\par{{\\raggedright\\ttfamily {latex_text(part.text)}\\par}}" if len(part.text) > WRAP
-                       else f"\\texttt{{{latex_text(part.text)}}}")
+            out.append(f"\\texttt{{{latex_text(part.text)}}}")
         elif isinstance(part, Strong):
             out.append(f"\\textbf{{{latex_text(part.text)}}}")
         elif isinstance(part, Mark):
