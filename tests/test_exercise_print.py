@@ -81,7 +81,8 @@ def _assert_key_printed(pdf, key_json) -> None:
         value, rounded, tolerance = (float(word) for word in lines[entry["quantity"]][-3:])
         assert abs(value - entry["value"]) <= PRINTED * abs(entry["value"]), entry
         assert rounded == entry["rounded"], entry
-        assert tolerance == pytest.approx(entry["tolerance"], rel=0.05), entry  # printed to 2 significant digits
+        # printed to 2 significant digits: within half a unit of the 2nd, at most 5% of the value
+        assert tolerance == pytest.approx(entry["tolerance"], rel=0.05), entry
 
 
 @needs_pdf_tools

@@ -169,7 +169,7 @@ def _long_table(table: Table) -> str:
     widths = [max(_characters(cell) for cell in column) for column in columns]
     wrapped = [width > WRAP for width in widths]
     others = sum(width for width, wraps in zip(widths, wrapped) if not wraps) * EM_PER_CHARACTER
-    room = rf"\dimexpr(\linewidth-{others:.1f}em-{2 * len(columns)}\tabcolsep)/{max(sum(wrapped), 1)}\relax"
+    room = rf"\dimexpr(\linewidth-{others:.1f}em-{2 * len(columns)}\tabcolsep)/{sum(wrapped)}\relax" if any(wrapped) else ""
     spec = "".join(rf">{{\raggedright\arraybackslash}}p{{{room}}}" if wraps else "l" if align == "left" else "r"
                    for wraps, align in zip(wrapped, table.align))
     header = [" & ".join(inline(cell) for cell in table.header) + r" \\ \hline", r"\endhead"] if table.has_header else []
