@@ -205,3 +205,18 @@ def test_the_terminal_leaves_a_figure_out():
     console = Console(file=io.StringIO(), width=80, color_system=None)
     print_sections(console, [Heading("A", level=1), Figure(params, ("x1", "x2", "x3"), "y", symbols=True), Heading("B")])
     assert console.file.getvalue() == "A\n\nB\n"
+
+
+def test_sheets_and_keys_of_every_variant_only_where_printed(run, data):
+    """latex and typst write sheets.<ext> and keys.<ext>: one document, each variant from a new
+    page; md and html, one file a sheet, do not."""
+    for output_format in ("latex", "typst", "md", "html"):
+        _written(run, "--variants", "2", "--format", output_format, "--output-dir", output_format)
+    seeds = sorted(int(path.stem.split("-")[1]) for path in (data / "latex").glob("sheet-*.tex"))
+    for folder, extension, new_page in (("latex", "tex", "\\clearpage"), ("typst", "typ", "#pagebreak()")):
+        for name, title in (("sheets", "Exercise"), ("keys", "Answer key")):
+            text = (data / folder / f"{name}.{extension}").read_text()
+            assert text.count(new_page) == 1
+            assert [int(seed) for seed in re.findall(rf"{title} \(variant (\d+)\)", text)] == seeds
+        assert (data / "latex" / "sheets.tex").read_text().count("\\documentclass") == 1
+    assert not list((data / "md").glob("sheets.*")) and not list((data / "html").glob("sheets.*"))
