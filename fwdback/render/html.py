@@ -16,9 +16,9 @@ from importlib import resources
 from ..activations import ACTIVATIONS
 from ..notation import DISPLAY_WIDTH, Equation, Expr, count, fits, rows
 from ..outputs import json_text
-from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .safe import html_text
-from .svg import palette_css
+from .svg import figure_svg, palette_css
 
 GENERATOR = "fwdback"
 # The run page's scripts, in order: network.js, the arithmetic (a global, fwdbackNetwork), before
@@ -59,6 +59,8 @@ def _block(block: Block, deeper: int = 0) -> str:
         if block.together:
             return _together(block.lines)
         return "\n".join(_display(line) for line in block.lines)
+    if isinstance(block, Figure):
+        return f'<figure class="scroll network">{figure_svg(block)}</figure>'
     return _table(block)
 
 
@@ -107,6 +109,8 @@ def _inline(parts: Text) -> str:
             out.append(f"<strong>{html_text(part.text)}</strong>")
         elif isinstance(part, Mark):
             out.append(f'<span class="{"ok" if part.good else "fail"}">{html_text(part.text)}</span>')
+        elif isinstance(part, Blank):
+            continue
         else:
             out.append(html_text(part))
     return "".join(out)

@@ -22,12 +22,17 @@ would disagree on the same work.
 
 from __future__ import annotations
 
+import base64
 from xml.sax.saxutils import escape
 
-from ..sections import Block
+from ..sections import Block, Figure
 from ..worksheet import Exercise, Quantity
 from .html import sections_html
 from .safe import html_text
+from .svg import figure_svg
+
+# The network's figure, stored with the description question as Moodle stores an image put in a text.
+FIGURE_FILE = "network.svg"
 
 # No units: the response is a number alone (showunits 3 is Moodle's "only the numerical answer").
 _NO_UNITS = ("    <units/>\n    <unitgradingtype>0</unitgradingtype>\n    <unitpenalty>0.1000000</unitpenalty>\n"
@@ -42,7 +47,7 @@ def quiz(exercise: Exercise, statement: list[Block], worked: bool) -> str:
     category = f"$course$/fwdback/exercise {exercise.seed}{' key' if worked else ''}"
     questions = [
         f'  <question type="category">\n    <category>{_plain(category)}</category>\n  </question>\n',
-        _question("description", f"Exercise {exercise.seed}: the setting", sections_html(statement), "", "0.0000000",
+        _question("description", f"Exercise {exercise.seed}: the setting", *_statement(statement), "", "0.0000000",
                   "0.0000000", ""),
         *(_numerical(exercise, q, worked) for q in quantities),
     ]
@@ -67,14 +72,29 @@ def _numerical(exercise: Exercise, quantity: Quantity, worked: bool) -> str:
               f"      {_html('feedback', '')}\n"
               f"      <tolerance>{_number(quantity.tolerance)}</tolerance>\n"
               "    </answer>\n")
-    return _question("numerical", quantity.name, ask, feedback, "1.0000000", "0.3333333", answer + _NO_UNITS)
+    return _question("numerical", quantity.name, ask, "", feedback, "1.0000000", "0.3333333", answer + _NO_UNITS)
 
 
-def _question(kind: str, name: str, text: str, feedback: str, grade: str, penalty: str, rest: str) -> str:
-    """The elements every question has, in Moodle's order, then `rest` (the type's own elements)."""
+def _statement(statement: list[Block]) -> tuple[str, str]:
+    """The description's HTML, a Figure in it an image of FIGURE_FILE, and the <file> elements that carry
+    the image (base64, as Moodle exports a file; its text refers to it as @@PLUGINFILE@@/name)."""
+    html, files = [], []
+    for block in statement:
+        if isinstance(block, Figure):
+            html.append(f'<p><img src="@@PLUGINFILE@@/{FIGURE_FILE}" alt="The network"></p>')
+            encoded = base64.b64encode(figure_svg(block).encode("utf-8")).decode("ascii")
+            files.append(f'<file name="{FIGURE_FILE}" path="/" encoding="base64">{encoded}</file>')
+        else:
+            html.append(sections_html([block]))
+    return "\n".join(html), "".join(files)
+
+
+def _question(kind: str, name: str, text: str, files: str, feedback: str, grade: str, penalty: str, rest: str) -> str:
+    """The elements every question has, in Moodle's order, then `rest` (the type's own elements);
+    `files`, the <file> elements of the question text's images."""
     return (f'  <question type="{kind}">\n'
             f"    <name>{_plain(name)}</name>\n"
-            f"    {_html('questiontext', text)}\n"
+            f"    {_html('questiontext', text, files)}\n"
             f"    {_html('generalfeedback', feedback)}\n"
             f"    <defaultgrade>{grade}</defaultgrade>\n"
             f"    <penalty>{penalty}</penalty>\n"
@@ -87,10 +107,10 @@ def _plain(text: str) -> str:
     return f"<text>{escape(text)}</text>"
 
 
-def _html(tag: str, html: str) -> str:
-    """An HTML text field, its HTML in a CDATA section. The HTML cannot hold the "]]>" that would end
-    the section early: every name and number in it went through html_text, which writes ">" as "&gt;"."""
-    return f'<{tag} format="html"><text><![CDATA[{html}]]></text></{tag}>'
+def _html(tag: str, html: str, files: str = "") -> str:
+    """An HTML text field, its HTML in a CDATA section, then `files`. The HTML cannot hold the "]]>" that
+    would end the section early: every name and number in it went through html_text, which writes ">" as "&gt;"."""
+    return f'<{tag} format="html"><text><![CDATA[{html}]]></text>{files}</{tag}>'
 
 
 def _number(value: float) -> str:
