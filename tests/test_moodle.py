@@ -179,3 +179,30 @@ def test_the_quiz_accepts_a_response_exactly_when_grade_marks_it_correct(run, wo
     marks = {mark["student"]: mark["mark"] for mark in json.loads(result.stdout)["answers"]}
     assert {student: mark == "correct" for student, mark in marks.items()} == expected
     assert sum(expected.values()) == 3 * len(numerical)  # the two inside and the rounded value, of every question
+
+
+@pytest.mark.parametrize("figure", ["symbols", "values", "none"])
+def test_the_description_carries_the_network_figure_as_moodle_stores_an_image(run, workdir, figure):
+    import base64
+
+    (workdir / "data.csv").write_text(REGRESSOR[0])
+    result = run(["exercise", "data.csv", "--rows", "2", "--ask", "L", "--figure", figure, "--format", "moodle", "--output-dir", "quiz"])
+    assert result.exit_code == 0, result.stderr
+    (seed,) = (int(path.stem.split("-")[1]) for path in (workdir / "quiz").glob("sheet-*.xml"))
+    for name in ("sheet", "key"):
+        description, _ = _questions(workdir / "quiz" / f"{name}-{seed}.xml",
+                                    f"$course$/fwdback/exercise {seed}{' key' if name == 'key' else ''}")
+        files = description.findall("questiontext/file")
+        text = _text(description, "questiontext")
+        if figure == "none":
+            assert not files and "@@PLUGINFILE@@" not in text
+            continue
+        (file,) = files
+        assert file.get("encoding") == "base64" and file.get("path") == "/"
+        assert f'src="@@PLUGINFILE@@/{file.get("name")}"' in text
+        svg = ET.fromstring(base64.b64decode(file.text))
+        labels = "".join(svg.itertext())
+        key = {entry["quantity"]: entry["value"] for entry in json.loads((workdir / "quiz" / f"key-{seed}.json").read_text())}
+        assert "w1" in labels and ("=" in labels) == (figure == "values")
+        if figure == "values":
+            assert f"{key['w1']:.3g}".lstrip("0") in labels or f"{key['w1']:.3g}" in labels
