@@ -101,15 +101,17 @@ def test_latex_prints_explains_numbers(regression):
 def test_beamer_steps_through_the_chain(regression):
     r"""dL/dw1's frame uncovers the chain factor by factor: dL/dN1_i, then dN1_i/dw1 (the
     identity network's chain), then the next side, dL/dyhat_i dyhat_i/dN1_i dN1_i/dw1, a factor
-    at a time again; overlays counted up 2, 3, 4, ..."""
+    at a time again; overlays counted up 2, 3, 4, ... Each side's "=" comes with the side: no
+    relation stands on a slide before what it relates."""
     tex = regression("--format", "beamer").stdout
     assert tex.startswith("\\documentclass[aspectratio=169]{beamer}")
-    [frame] = [f for f in tex.split("\\begin{frame}") if r"\frac{\partial L}{\partial w_1} &=" in f]
+    [frame] = [f for f in tex.split("\\begin{frame}") if r"\frac{\partial L}{\partial w_1} &\uncover<2->" in f]
     overlays = [int(n) for n in re.findall(r"\\uncover<(\d+)->", frame)]
     assert overlays[:5] == [2, 3, 4, 5, 6]
     assert overlays == sorted(overlays)
     pieces = re.findall(r"\\uncover<[2-6]->\{(.*?)\}(?=\\uncover|\s*\\\\)", frame)
-    assert pieces[:2] == [r"\sum_{i=1}^{n} \frac{\partial L}{\partial N_{1,i}}", r" \frac{\partial N_{1,i}}{\partial w_1}"]
+    assert pieces[:2] == [r"{}= \sum_{i=1}^{n} \frac{\partial L}{\partial N_{1,i}}", r" \frac{\partial N_{1,i}}{\partial w_1}"]
+    assert not re.search(r"&\s*=", frame)
     assert r"\frac{\partial \hat{y}_i}{\partial N_{1,i}}" in pieces[3]
 
 

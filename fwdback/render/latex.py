@@ -261,7 +261,7 @@ def _stepped(line: Expr) -> bool:
 def _steps(equation: Equation) -> str:
     """The equation one side a row (a long sum broken between its terms), aligned at its
     relations; overlay 1 shows the gradient's name, then each factor of a product (the chain)
-    comes on an overlay of its own, and each further side on the next."""
+    comes on an overlay of its own, and each further side, its "=" with it, on the next."""
     lines, overlay = [], 1
     for row in rows(equation):
         left = "" if row.left is None else row.left.latex(alone=True)
@@ -269,10 +269,11 @@ def _steps(equation: Equation) -> str:
             lines.append(f"&\\quad \\uncover<{overlay}->{{+ {row.right.latex(alone=True)}}}")
             continue
         shown = []
-        for piece in _factor_pieces(row.right):
+        for number, piece in enumerate(_factor_pieces(row.right)):
             overlay += 1
-            shown.append(f"\\uncover<{overlay}->{{{piece}}}")
-        lines.append(f"{left} &{row.relation_latex()} {''.join(shown)}")
+            relation = f"{{}}{row.relation_latex()} " if number == 0 else ""
+            shown.append(f"\\uncover<{overlay}->{{{relation}{piece}}}")
+        lines.append(f"{left} &{''.join(shown)}")
     note = "" if equation.note is None else rf" \quad ({equation.note.latex(alone=True)})"
     return _display(r"\begin{aligned} " + r" \\ ".join(lines) + note + r" \end{aligned}")
 
