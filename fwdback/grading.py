@@ -6,9 +6,13 @@ Each answer is
                 (their answers where they gave them, else worked on from their answers, else the
                 givens): an earlier slip carried forward correctly, as STACK's potential-response
                 trees credit it;
-    wrong       neither; the reason names the first factor of its formula (in the chain's order)
-                that the student got wrong, or the formula it should follow.
-A student's total counts the correct and consistent answers of the quantities the key asks.
+    wrong       neither, or left blank ("no answer"); the reason names the first factor of its
+                formula (in the chain's order) that the student got wrong, else the one change of a
+                factor that gives their value (`_slip`: w8 taken for w7, a sign flipped, eta left
+                out), else the formula it should follow.
+A student's total counts the correct and consistent answers of the quantities the key asks. An
+answer to a given (x1[1], w1, eta) or to a quantity the sheet does not ask is marked all the same
+(a miscopied given is a slip carried forward like any other), and its reason says it counts nothing.
 
 A class whose students had different variants is marked against several keys, one per seed: the
 seed of a key is in its name (key-<seed>.json, as `fwdback exercise` writes it, since the key itself
@@ -41,11 +45,12 @@ class KeyEntry:
 
 @dataclass(frozen=True)
 class Answer:
-    """`seed`: the variant the student had (ANSWERS' seed column), None where ANSWERS has no such column."""
+    """`value`: None where the student left it blank; `seed`: the variant the student had (ANSWERS' seed
+    column), None where ANSWERS has no such column."""
 
     student: str
     quantity: str
-    value: float
+    value: float | None
     seed: int | None = None
 
 
@@ -53,7 +58,7 @@ class Answer:
 class Mark:
     student: str
     quantity: str
-    value: float
+    value: float | None
     mark: str
     reason: str
     seed: int | None = None
@@ -145,7 +150,9 @@ def grade(key: dict[str, KeyEntry], answers: list[Answer]) -> tuple[list[Mark], 
     """Each answer's mark, in the answers' order, and each student's total: (points, quantities asked)."""
     by_student: dict[str, dict[str, float]] = {}
     for answer in answers:
-        by_student.setdefault(answer.student, {})[answer.quantity] = answer.value
+        own = by_student.setdefault(answer.student, {})
+        if answer.value is not None:
+            own[answer.quantity] = answer.value
     marks = [_mark(key, by_student[answer.student], answer) for answer in answers]
     asked = sum(entry.asked for entry in key.values())
     totals = {student: (0, asked) for student in by_student}
@@ -184,14 +191,28 @@ def _mark(key: dict[str, KeyEntry], own: dict[str, float], answer: Answer) -> Ma
     def marked(mark, reason=""):
         return Mark(answer.student, answer.quantity, answer.value, mark, reason, answer.seed)
 
-    if _right(entry, answer.value):
-        return marked("correct")
+    if answer.value is None:
+        return marked("wrong", "no answer")
+    if not entry.asked and not entry.formula:
+        right = _right(entry, answer.value)
+        return marked("correct" if right else "wrong",
+                      f"given on the sheet{'' if right else f' as {entry.value:.6g}'}, counts nothing")
+    mark, reason = _judged(key, own, entry, answer.value)
+    if not entry.asked:
+        reason = "not asked on the sheet, counts nothing" + (f"; {reason}" if reason else "")
+    return marked(mark, reason)
+
+
+def _judged(key: dict[str, KeyEntry], own: dict[str, float], entry: KeyEntry, answer: float) -> tuple[str, str]:
+    """The mark of a student's answer to entry and its reason, from their `own` answers (name -> value)."""
+    if _right(entry, answer):
+        return "correct", ""
     if not entry.formula:
-        return marked("wrong", f"{entry.quantity} is given as {entry.value:.6g}")
+        return "wrong", f"the key's value is {entry.value:.6g}"
     carried: dict[str, float] = {}
 
     def value_of(name: str) -> float:
-        if name in own and name != answer.quantity:
+        if name in own and name != entry.quantity:
             return own[name]
         if name not in carried:
             upstream = key[name]
@@ -199,15 +220,80 @@ def _mark(key: dict[str, KeyEntry], own: dict[str, float], answer: Answer) -> Ma
                 upstream.formula, {dep: value_of(dep) for dep in dependencies(upstream.formula)})
         return carried[name]
 
-    recomputed = evaluate(entry.formula, {dep: value_of(dep) for dep in dependencies(entry.formula)})
+    values = {dep: value_of(dep) for dep in dependencies(entry.formula)}
+    recomputed = evaluate(entry.formula, values)
     slips = [name for name in _upstream(key, entry) if name in own and not _right(key[name], own[name])]
-    if slips and abs(answer.value - recomputed) <= entry.tolerance + half_unit(recomputed, 3):
-        return marked("consistent", f"follows from your {', '.join(slips)}: {entry.formula} = {recomputed:.6g}")
+    if slips and abs(answer - recomputed) <= entry.tolerance + half_unit(recomputed, 3):
+        return "consistent", f"follows from your {', '.join(slips)}: {entry.formula} = {recomputed:.6g}"
     factors = [name for name in dependencies(entry.formula) if name in slips] or slips
     if factors:
         first = factors[0]
-        return marked("wrong", f"first factor that differs: {first} (yours {own[first]:.6g}, the key's {key[first].value:.6g})")
-    return marked("wrong", f"{entry.quantity} = {entry.formula} = {recomputed:.6g}")
+        return "wrong", f"first factor that differs: {first} (yours {own[first]:.6g}, the key's {key[first].value:.6g})"
+    slip = _slip(key, entry, values, value_of, answer)
+    if slip:
+        return "wrong", f"first factor that differs: {slip}"
+    return "wrong", f"{entry.quantity} = {entry.formula} = {recomputed:.6g}"
+
+
+def _slip(key: dict[str, KeyEntry], entry: KeyEntry, values: dict[str, float], value_of, answer: float) -> str | None:
+    """The one change of entry's formula that gives the student's wrong answer, worked on their right upstream
+    `values` (dependency -> value; value_of gives any other quantity's), said as "w7 (your value follows with
+    w8 in its place)"; None where no change or more than one gives it. The changes (_changes) are a handful
+    per dependency, so the work is bounded by the formula's length."""
+    right = evaluate(entry.formula, values)
+    found = []
+    for factor, how, value in _changes(key, entry, values, value_of):
+        within = entry.tolerance + half_unit(value, 3)
+        if math.isfinite(value) and abs(answer - value) <= within and not abs(right - value) <= within:
+            found.append(f"{factor} (your value follows {how})")
+    return found[0] if len(found) == 1 else None
+
+
+def _changes(key: dict[str, KeyEntry], entry: KeyEntry, values: dict[str, float], value_of):
+    """(factor, how, value) of each slip a student makes in entry's formula, the value the formula then
+    has: a dependency taken for another of its family (_family: w8 for w7, N2[1] for N1[1], x1[2] for x1[1]),
+    a factor left out (eta), and where the formula is a sum, one of its terms left out or its sign
+    flipped; and the sign of the whole flipped."""
+    formula = entry.formula
+    for dep in values:
+        for other in _family(key, dep):
+            yield dep, f"with {other} in its place", evaluate(formula, values | {dep: value_of(other)})
+        name = re.escape(dep)
+        if re.search(rf"[*/]\s*{name}(?![\w\['])|(?<![\w/\]']){name}\s*\*", formula):
+            yield dep, "without it", evaluate(formula, values | {dep: 1.0})
+    right = evaluate(formula, values)
+    terms = _terms(formula)
+    if len(terms) > 1:
+        for term in terms:
+            term_value = evaluate(term, values)
+            bare = term.lstrip("+- ")
+            yield bare, "without it", right - term_value
+            yield f"the sign of {bare}", "with it flipped", right - 2 * term_value
+    yield f"the sign of {entry.quantity}", "with it flipped", -right
+
+
+def _terms(formula: str) -> list[str]:
+    """The formula's terms outside any parentheses, each with its sign: "w1 - eta*dL/dw1" -> "w1", "- eta*dL/dw1"."""
+    terms, depth, start = [], 0, 0
+    for position, char in enumerate(formula):
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and formula.startswith((" + ", " - "), position):
+            terms.append(formula[start:position])
+            start = position + 1
+    return terms + [formula[start:]]
+
+
+def _family(key: dict[str, KeyEntry], name: str) -> list[str]:
+    """The key's quantities named as `name` with one of its numbers changed: for w7 w1 .. w8, for N1[2]
+    N2[2] and N1[1] (another unit, another row); for eta none."""
+    parts = re.split(r"(\d+)", name)
+    family = []
+    for other in key:
+        other_parts = re.split(r"(\d+)", other)
+        if len(other_parts) == len(parts) and other_parts[::2] == parts[::2] and sum(
+                a != b for a, b in zip(other_parts[1::2], parts[1::2])) == 1:
+            family.append(other)
+    return family
 
 
 def _upstream(key: dict[str, KeyEntry], entry: KeyEntry) -> list[str]:
@@ -222,8 +308,13 @@ def _upstream(key: dict[str, KeyEntry], entry: KeyEntry) -> list[str]:
 
 
 def read_answers(text: str, source: str, keys: dict[int | None, dict[str, KeyEntry]]) -> list[Answer]:
-    """The answers of a CSV with the columns student, quantity, value (in any order; others ignored)
-    and, to be marked against several keys (class_keys), seed: the variant each student had."""
+    """The answers of a CSV with the columns student, quantity, value (in any order, named in any case;
+    others ignored) and, to be marked against several keys (class_keys), seed: the variant each student
+    had. A blank value is a question left unanswered, as are the cells a short row leaves out.
+
+    A file separated by semicolons (or tabs), as a spreadsheet set to decimal commas saves CSV, is
+    refused, not read: its numbers may be written 0,3966 or 0.3966 or 1.234,5, and a guess that reads
+    one the wrong way would mark a class wrong without a word, where saving it again costs a minute."""
     import csv
     import io
 
@@ -232,7 +323,12 @@ def read_answers(text: str, source: str, keys: dict[int | None, dict[str, KeyEnt
     records = list(csv.reader(io.StringIO(text)))
     if not records:
         raise AnswersError(source, None, "it is empty; give a CSV with the columns student,quantity,value")
-    header = [name.strip() for name in records[0]]
+    header = [name.strip().lower() for name in records[0]]
+    separator = next((name for mark, name in ((";", "semicolons, as a spreadsheet set to decimal commas saves CSV"),
+                                                ("\t", "tabs")) if len(header) == 1 and mark in header[0]), None)
+    if separator:
+        raise AnswersError(source, 1, f"the header {records[0][0]!r} is one column: the file is separated by {separator}; "
+                                      "save it as CSV separated by commas, with points in the numbers (0.3966, not 0,3966)")
     missing = [name for name in ("student", "quantity", "value") if name not in header]
     if missing:
         raise AnswersError(source, 1, f"no column {missing[0]!r}; the header must name student,quantity,value")
@@ -248,9 +344,10 @@ def read_answers(text: str, source: str, keys: dict[int | None, dict[str, KeyEnt
     for row, record in enumerate(records[1:], 2):
         if not any(cell.strip() for cell in record):
             continue
-        if len(record) <= max(columns):
-            raise AnswersError(source, row, f"has {len(record)} cells, fewer than the header's {len(header)}")
+        record = record + [""] * (len(header) - len(record))  # a spreadsheet may leave a row's last blank cells out
         student, quantity, value, *written_seed = (record[column].strip() for column in columns)
+        if not student:
+            raise AnswersError(source, row, "column student is empty; write whose answer it is")
         seed = _seed(written_seed[0], source, row, keys) if seeded else None
         if seeded and seeds.setdefault(student, (seed, row))[0] != seed:
             raise AnswersError(source, row, f"column seed: {student}'s seed is {seed} here but {seeds[student][0]} on row "
@@ -259,12 +356,7 @@ def read_answers(text: str, source: str, keys: dict[int | None, dict[str, KeyEnt
         if quantity not in key:
             raise AnswersError(source, row, f"column quantity: {quantity!r} is not in the key; name one as the sheet "
                                             f"does, such as {next(iter(name for name, e in key.items() if e.asked), quantity)}")
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise AnswersError(source, row, f"column value: {value!r} is not a number; write it as 0.35 or -1.2e-3")
+        number = None if not value else _value(value, source, row)
         if (student, quantity) in seen:
             raise AnswersError(source, row, f"{student} answers {quantity} again (first on row {seen[student, quantity]}); "
                                             "keep one answer per quantity")
@@ -273,6 +365,20 @@ def read_answers(text: str, source: str, keys: dict[int | None, dict[str, KeyEnt
     if not answers:
         raise AnswersError(source, None, "it has no answers below its header")
     return answers
+
+
+def _value(written: str, source: str, row: int) -> float:
+    """An answer's value column, a finite number."""
+    from .errors import AnswersError
+
+    try:
+        number = float(written)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise AnswersError(source, row, f"column value: {written!r} is not a number; write it as 0.35 or -1.2e-3 (a point, "
+                                        "not a comma), or leave it blank for a question not answered")
+    return number
 
 
 def _seed(written: str, source: str, row: int, keys: dict[int | None, dict[str, KeyEntry]]) -> int:

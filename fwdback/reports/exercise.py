@@ -110,7 +110,7 @@ def grades(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> list[Block]
     """fwdback grade's table: each answer's mark and reason (and seed), then the class list."""
     seeded = _seeded(marks)
     answers = Table(header=cells("student", "quantity", "value", "mark", "reason", *(("seed",) if seeded else ())),
-                    rows=tuple(cells(m.student, m.quantity, f"{m.value:.6g}", m.mark, m.reason, *((str(m.seed),) if seeded else ()))
+                    rows=tuple(cells(m.student, m.quantity, "" if m.value is None else f"{m.value:.6g}", m.mark, m.reason, *((str(m.seed),) if seeded else ()))
                                for m in marks),
                     align=("left", "left", "right", "left", "left", *(("right",) if seeded else ())))
     return [Heading("Answers"), answers, *class_list(marks, totals)]
@@ -132,10 +132,11 @@ def _class_list_rows(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> t
 
 
 def grades_csv(marks: list[Mark]) -> str:
-    """One row per answer for a gradebook: student, quantity, value, mark, reason (and seed, where the answers named it)."""
+    """One row per answer for a gradebook: student, quantity, value (blank where the student left it blank), mark,
+    reason (and seed, where the answers named it)."""
     seeded = _seeded(marks)
     return _csv(("student", "quantity", "value", "mark", "reason", *(("seed",) if seeded else ())),
-                ((m.student, m.quantity, repr(m.value), m.mark, m.reason, *((m.seed,) if seeded else ())) for m in marks))
+                ((m.student, m.quantity, "" if m.value is None else repr(m.value), m.mark, m.reason, *((m.seed,) if seeded else ())) for m in marks))
 
 
 def class_list_csv(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> str:
@@ -155,7 +156,8 @@ def _csv(header: tuple[str, ...], rows) -> str:
 
 
 def grades_document(marks: list[Mark], totals: dict[str, tuple[int, int]]) -> dict:
-    """fwdback grade --format json: the answers' marks and the students' totals (with seeds, where the answers named them)."""
+    """fwdback grade --format json: the answers' marks and the students' totals (with seeds, where the answers named
+    them); a blank answer's "value" is null."""
     seeded = _seeded(marks)
     return {"answers": [{"student": m.student, "quantity": m.quantity, "value": m.value, "mark": m.mark, "reason": m.reason}
                         | ({"seed": m.seed} if seeded else {}) for m in marks],
