@@ -18,6 +18,10 @@ from pathlib import Path
 import pytest
 
 DATA = "x1,x2,x3,y\n0.35,-0.12,0.8,1.5\n0.5,0.25,-0.4,-0.3\n"
+# The lecture's network on 2 rows asks 35 quantities: N1, N2, yhat of each row (6), L (1),
+# dL/dyhat of each row and dL/dw7, dL/dw8, dL/db3 (5), dL/dN1, dL/dN2 of each row and the
+# gradients of w1..w6, b1, b2 (12), and the 11 updated parameters.
+ASKED = 35
 
 
 @pytest.fixture
@@ -87,6 +91,10 @@ def test_a_wrong_factor_is_named(run, workdir, key):
     ("student,quantity,value\nann,N1[1],0.3\nann,N9[1],0.2\n", "answers.csv, row 3: column quantity: 'N9[1]' is not in the key"),
     ("student,quantity,value\nann,N1[1],abc\n", "answers.csv, row 2: column value: 'abc' is not a number"),
     ("student,quantity,value\nann,N1[1],0.3\nann,N1[1],0.4\n", "answers.csv, row 3: ann answers N1[1] again"),
+    ("student,quantity,value\nann,N1[1],0.3\n ,N2[1],0.2\n", "answers.csv, row 3: column student is empty"),
+    ("student;quantity;value\nann;N1[1];0,128\n",  # as a spreadsheet set to decimal commas saves "CSV"
+     "answers.csv, row 1: the header 'student;quantity;value' is one column: the file is separated by semicolons, "
+     "as a spreadsheet set to decimal commas saves CSV; save it as CSV separated by commas, with points in the numbers"),
 ])
 def test_bad_answers_are_refused_with_one_error_line(run, workdir, key, answers, said):
     (workdir / "answers.csv").write_text(answers)
@@ -141,6 +149,92 @@ def test_a_key_of_quantities_and_values_alone_marks_correct_or_wrong(run, workdi
     assert document["totals"] == [{"student": "ann", "points": 1, "of": 2}]
 
 
+def _by_hand(key):
+    """The forward pass and the output gradients of the key's two rows, worked from its givens (DATA's rows,
+    the weights) with the lecture's formulas: name -> value, for N1[i], N2[i], yhat[i], dL/dyhat[i] (mse, n = 2)."""
+    g = {name: entry["value"] for name, entry in key.items() if entry["kind"] == "given"}
+    worked = {}
+    for i in (1, 2):
+        x1, x2, x3 = g[f"x1[{i}]"], g[f"x2[{i}]"], g[f"x3[{i}]"]
+        worked[f"N1[{i}]"] = g["w1"] * x1 + g["w2"] * x2 + g["w3"] * x3 + g["b1"]
+        worked[f"N2[{i}]"] = g["w4"] * x1 + g["w5"] * x2 + g["w6"] * x3 + g["b2"]
+        worked[f"yhat[{i}]"] = g["w7"] * worked[f"N1[{i}]"] + g["w8"] * worked[f"N2[{i}]"] + g["b3"]
+        worked[f"dL/dyhat[{i}]"] = -(g[f"y[{i}]"] - worked[f"yhat[{i}]"])  # -(2/n)(y - yhat), n = 2
+    return g | worked
+
+
+def test_a_blank_value_is_no_answer_marked_wrong_for_that_question_alone(run, workdir, key):
+    h = _by_hand(key)
+    # N1[1] blank, yhat[1] right, N2[1] a short row whose value cell is left out, as some spreadsheets save it
+    (workdir / "answers.csv").write_text(f"student,quantity,value\nann,N1[1],\nann,yhat[1],{h['yhat[1]']!r}\nann,N2[1]\n")
+    result = run(["grade", "key.json", "answers.csv", "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    assert [(row["value"], row["mark"], row["reason"]) for row in csv.DictReader(io.StringIO(result.stdout))] == [
+        ("", "wrong", "no answer"), (repr(h["yhat[1]"]), "correct", ""), ("", "wrong", "no answer")]
+    document = json.loads(run(["grade", "key.json", "answers.csv", "--format", "json"]).stdout)
+    assert document["answers"][0]["value"] is None and document["totals"] == [{"student": "ann", "points": 1, "of": ASKED}]
+
+
+def test_the_header_is_read_in_any_case_with_spaces_around_its_names(run, workdir, key):
+    h = _by_hand(key)
+    (workdir / "answers.csv").write_text(f" Student ,QUANTITY, Value\nann,N1[1],{h['N1[1]']!r}\n")
+    result = run(["grade", "key.json", "answers.csv", "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"student,quantity,value,mark,reason\nann,N1[1],{h['N1[1]']!r},correct,\n"
+
+
+def test_answers_to_givens_and_to_quantities_not_asked_count_nothing(run, workdir, key):
+    h = _by_hand(key)
+    assert [h[name] for name in ("w1", "x1[1]", "w2", "x2[1]", "w3", "x3[1]", "b1")] == [-0.48, 0.35, -0.3, -0.12, 0.35, 0.8, -0.02]
+    w1 = 0.5  # miscopied: the sheet gives w1 = -0.48 ...
+    N1 = w1 * h["x1[1]"] + h["w2"] * h["x2[1]"] + h["w3"] * h["x3[1]"] + h["b1"]  # ... and N1[1] worked on from it
+    marks = _grade(run, workdir, [("ann", "x1[1]", 0.35), ("ann", "eta", 0.1), ("ann", "w1", w1), ("ann", "N1[1]", N1)])
+    assert [(row["mark"], row["reason"]) for row in marks] == [
+        ("correct", "given on the sheet, counts nothing"), ("correct", "given on the sheet, counts nothing"),
+        ("wrong", "given on the sheet as -0.48, counts nothing"),
+        ("consistent", "follows from your w1: w1*x1[1] + w2*x2[1] + w3*x3[1] + b1 = 0.471")]  # 0.175 + 0.036 + 0.28 - 0.02
+    totals = json.loads(run(["grade", "key.json", "answers.csv", "--format", "json"]).stdout)["totals"]
+    assert totals == [{"student": "ann", "points": 1, "of": ASKED}]
+    result = run(["exercise", "data.csv", "--seed", "3", "--ask", "forward", "--format", "json", "--output-dir", "fw"])
+    assert result.exit_code == 0, result.stderr
+    loss = ((h["y[1]"] - h["yhat[1]"]) ** 2 + (h["y[2]"] - h["yhat[2]"]) ** 2) / 2
+    (workdir / "answers.csv").write_text(f"student,quantity,value\nann,L,{loss!r}\nann,dL/dyhat[1],{-h['dL/dyhat[1]']!r}\n")
+    result = run(["grade", "fw/key-3.json", "answers.csv", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [(answer["mark"], answer["reason"]) for answer in document["answers"]] == [
+        ("correct", "not asked on the sheet, counts nothing"),
+        ("wrong", "not asked on the sheet, counts nothing; first factor that differs: the sign of dL/dyhat[1] "
+                  "(your value follows with it flipped)")]
+    assert document["totals"] == [{"student": "ann", "points": 0, "of": 6}]  # --ask forward: N1, N2, yhat of 2 rows
+
+
+@pytest.mark.parametrize("quantity, slip, factor", [
+    ("dL/dN1[1]", lambda h: h["w8"] * h["dL/dyhat[1]"], "w7 (your value follows with w8 in its place)"),
+    ("dL/dw7", lambda h: h["dL/dyhat[1]"] * h["N2[1]"] + h["dL/dyhat[2]"] * h["N1[2]"],
+     "N1[1] (your value follows with N2[1] in its place)"),
+    ("dL/dN1[1]", lambda h: h["w7"] * h["dL/dyhat[2]"], "dL/dyhat[1] (your value follows with dL/dyhat[2] in its place)"),
+    ("dL/dyhat[1]", lambda h: h["y[1]"] - h["yhat[1]"], "the sign of dL/dyhat[1] (your value follows with it flipped)"),
+    ("N1[1]", lambda h: h["w1"] * h["x1[1]"] + h["w2"] * h["x2[1]"] - h["w3"] * h["x3[1]"] + h["b1"],
+     "the sign of w3*x3[1] (your value follows with it flipped)"),
+    ("dL/dw7", lambda h: h["dL/dyhat[1]"] * h["N1[1]"], "dL/dyhat[2]*N1[2] (your value follows without it)"),
+    ("w1'", lambda h: h["w1"] - (h["dL/dyhat[1]"] * h["w7"] * h["x1[1]"] + h["dL/dyhat[2]"] * h["w7"] * h["x1[2]"]),
+     "eta (your value follows without it)"),
+])
+def test_a_wrong_answer_on_right_values_names_the_one_slip_that_gives_it(run, workdir, key, quantity, slip, factor):
+    marks = _grade(run, workdir, [("fay", quantity, slip(_by_hand(key)))])
+    assert (marks[0]["mark"], marks[0]["reason"]) == ("wrong", f"first factor that differs: {factor}")
+
+
+def test_a_wrong_answer_two_slips_give_alike_names_neither(run, workdir, key):
+    h = _by_hand(key)
+    row_2_for_row_1 = h["w1"] * h["x1[2]"] + h["w2"] * h["x2[1]"] + h["w3"] * h["x3[1]"] + h["b1"]  # -0.24 + 0.036 + 0.28 - 0.02
+    sign_flipped = h["w1"] * h["x1[1]"] - h["w2"] * h["x2[1]"] + h["w3"] * h["x3[1]"] + h["b1"]  # -0.168 - 0.036 + 0.28 - 0.02
+    assert abs(row_2_for_row_1 - 0.056) < 1e-12 and abs(sign_flipped - 0.056) < 1e-12
+    marks = _grade(run, workdir, [("gus", "N1[1]", 0.056)])
+    assert (marks[0]["mark"], marks[0]["reason"]) == ("wrong", "N1[1] = w1*x1[1] + w2*x2[1] + w3*x3[1] + b1 = 0.128")
+
+
 # A class of three variants: each student's answers are worked by hand from their own variant's givens.
 
 @pytest.fixture
@@ -161,11 +255,6 @@ def _grade_class(run, workdir, keys, rows, *options):
     assert result.exit_code == 0, result.stderr
     return list(csv.DictReader(io.StringIO(result.stdout)))
 
-
-# The lecture's network on 2 rows asks 35 quantities: N1, N2, yhat of each row (6), L (1),
-# dL/dyhat of each row and dL/dw7, dL/dw8, dL/db3 (5), dL/dN1, dL/dN2 of each row and the
-# gradients of w1..w6, b1, b2 (12), and the 11 updated parameters.
-ASKED = 35
 
 
 def test_a_class_of_variants_is_marked_each_against_its_own_seed_s_key(run, workdir, keys):
