@@ -229,27 +229,27 @@ def _judged(key: dict[str, KeyEntry], own: dict[str, float], entry: KeyEntry, an
     if factors:
         first = factors[0]
         return "wrong", f"first factor that differs: {first} (yours {own[first]:.6g}, the key's {key[first].value:.6g})"
-    slip = _slip(key, entry, values, value_of, answer)
+    slip = _slip(key, entry, values, value_of, recomputed, answer)
     if slip:
         return "wrong", f"first factor that differs: {slip}"
     return "wrong", f"{entry.quantity} = {entry.formula} = {recomputed:.6g}"
 
 
-def _slip(key: dict[str, KeyEntry], entry: KeyEntry, values: dict[str, float], value_of, answer: float) -> str | None:
+def _slip(key: dict[str, KeyEntry], entry: KeyEntry, values: dict[str, float], value_of, right: float,
+          answer: float) -> str | None:
     """The one change of entry's formula that gives the student's wrong answer, worked on their right upstream
-    `values` (dependency -> value; value_of gives any other quantity's), said as "w7 (your value follows with
-    w8 in its place)"; None where no change or more than one gives it. The changes (_changes) are a handful
-    per dependency, so the work is bounded by the formula's length."""
-    right = evaluate(entry.formula, values)
+    `values` (dependency -> value; value_of gives any other quantity's; `right` the formula's value on them),
+    said as "w7 (your value follows with w8 in its place)"; None where no change or more than one gives it.
+    The changes (_changes) are a handful per dependency, so the work is bounded by the formula's length."""
     found = []
-    for factor, how, value in _changes(key, entry, values, value_of):
+    for factor, how, value in _changes(key, entry, values, value_of, right):
         within = entry.tolerance + half_unit(value, 3)
-        if math.isfinite(value) and abs(answer - value) <= within and not abs(right - value) <= within:
+        if math.isfinite(value) and abs(answer - value) <= within and abs(right - value) > within:
             found.append(f"{factor} (your value follows {how})")
     return found[0] if len(found) == 1 else None
 
 
-def _changes(key: dict[str, KeyEntry], entry: KeyEntry, values: dict[str, float], value_of):
+def _changes(key: dict[str, KeyEntry], entry: KeyEntry, values: dict[str, float], value_of, right: float):
     """(factor, how, value) of each slip a student makes in entry's formula, the value the formula then
     has: a dependency taken for another of its family (_family: w8 for w7, N2[1] for N1[1], x1[2] for x1[1]),
     a factor left out (eta), and where the formula is a sum, one of its terms left out or its sign
@@ -261,26 +261,25 @@ def _changes(key: dict[str, KeyEntry], entry: KeyEntry, values: dict[str, float]
         name = re.escape(dep)
         if re.search(rf"[*/]\s*{name}(?![\w\['])|(?<![\w/\]']){name}\s*\*", formula):
             yield dep, "without it", evaluate(formula, values | {dep: 1.0})
-    right = evaluate(formula, values)
     terms = _terms(formula)
     if len(terms) > 1:
-        for term in terms:
-            term_value = evaluate(term, values)
-            bare = term.lstrip("+- ")
-            yield bare, "without it", right - term_value
-            yield f"the sign of {bare}", "with it flipped", right - 2 * term_value
+        for sign, term in terms:
+            term_value = sign * evaluate(term, values)
+            yield term, "without it", right - term_value
+            yield f"the sign of {term}", "with it flipped", right - 2 * term_value
     yield f"the sign of {entry.quantity}", "with it flipped", -right
 
 
-def _terms(formula: str) -> list[str]:
-    """The formula's terms outside any parentheses, each with its sign: "w1 - eta*dL/dw1" -> "w1", "- eta*dL/dw1"."""
-    terms, depth, start = [], 0, 0
+def _terms(formula: str) -> list[tuple[int, str]]:
+    """The formula's terms outside any parentheses, each with the sign it is added with:
+    "w1 - eta*dL/dw1" -> (1, "w1"), (-1, "eta*dL/dw1")."""
+    terms, depth, start, sign = [], 0, 0, 1
     for position, char in enumerate(formula):
         depth += (char == "(") - (char == ")")
         if depth == 0 and formula.startswith((" + ", " - "), position):
-            terms.append(formula[start:position])
-            start = position + 1
-    return terms + [formula[start:]]
+            terms.append((sign, formula[start:position]))
+            start, sign = position + 3, 1 if formula[position + 1] == "+" else -1
+    return terms + [(sign, formula[start:])]
 
 
 def _family(key: dict[str, KeyEntry], name: str) -> list[str]:
