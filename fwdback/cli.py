@@ -1689,12 +1689,16 @@ def _exercise(options: dict):
     from .render.svg import figure_svg
     from .reports.exercise import key, sheet, statement
     from .sections import Figure
-    from .worksheet import exercises
+    from .worksheet import DEFAULT_ROWS, exercises
 
     variants, seed, rows, decimals, round_digits, asked, lr, output_format, figure, output_dir = (options.pop(name) for name in (
         "variants", "seed", "rows", "digits", "round_digits", "ask", "lr", "output_format", "figure", "output_dir"))
     extension = _EXERCISE_FORMATS[output_format]
     setup = _set_up(options | {"init_path": None}, shown_raw=True)
+    if rows is None and len(setup.rows.X) > DEFAULT_ROWS:
+        rows = DEFAULT_ROWS
+        setup.notes.append(f"Each sheet works on {DEFAULT_ROWS} of DATA's {len(setup.rows.X)} rows, drawn by its seed; "
+                           "--rows R for another number.")
     drawn = exercises(setup.rows.X, setup.rows.y, setup.start.network.architecture, setup.start.plan.loss, lr, variants, seed,
                       rows, decimals, round_digits, asked)
     context = click.get_current_context()
@@ -1703,7 +1707,8 @@ def _exercise(options: dict):
              for word in _option_words(param, context.params[param.name])]
     _echo_notes(setup.notes, False)
     target = setup.dataset.target
-    columns = (tuple(setup.dataset.features), (target,) if isinstance(target, str) else tuple(target))
+    classes = () if setup.start.network.classes is None else setup.start.network.classes.labels
+    columns = (tuple(setup.dataset.features), (target,) if isinstance(target, str) else tuple(target), classes)
     printed = []  # each variant's (sheet, key) sections
     with output_directory(output_dir), Outputs({"DATA": options["data"]}) as outputs:
         for variant in drawn:
@@ -1713,13 +1718,13 @@ def _exercise(options: dict):
                 outputs.open(outputs.file(os.path.join(output_dir, f"key-{variant.seed}.json"), "--output-dir",
                                           example="key-0.json")).write(json_text(variant.key()))
             if extension == "json":
-                texts = (json_text({"seed": variant.seed, "command": command, "rows": variant.row_numbers.tolist(),
+                texts = (json_text({"seed": variant.seed, "rows": variant.row_numbers.tolist(),
                                     "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
             elif extension == "xml":
-                description = statement(variant, command, *columns, figure)
-                texts = (quiz(variant, description, worked=False), quiz(variant, description, worked=True))
+                texts = (quiz(variant, statement(variant, None, *columns, figure), worked=False),
+                         quiz(variant, statement(variant, command, *columns, figure), worked=True))
             else:
-                documents = (sheet(variant, command, *columns, figure), key(variant, command, *columns, figure))
+                documents = (sheet(variant, *columns, figure), key(variant, command, *columns, figure))
                 texts = tuple(_exercise_document(extension, [blocks], f"figure-{variant.seed}.svg") for blocks in documents)
                 printed.append(documents)
                 if extension == "md" and figure != "none":
@@ -1733,12 +1738,30 @@ def _exercise(options: dict):
                                      _exercise_document(extension, [documents[index] for documents in printed], None))
         outputs.commit()
     first, last = drawn[0].seed, drawn[-1].seed
+    passed = _passed_over([pair for variant in drawn for pair in variant.passed_over])
     if len(drawn) == 1:
-        _say(f"Wrote a sheet and its key to {output_dir}: seed {first}.")
+        _say(f"Wrote a sheet and its key to {output_dir}: seed {first}{passed}.")
         return
-    dull = sorted(set(range(first, last + 1)) - {variant.seed for variant in drawn})
-    passed = f", passing over {', '.join(map(str, dull))} (dull)" if dull else ""
     _say(f"Wrote {count(len(drawn))} sheets and keys to {output_dir}: seeds {first} to {last}{passed}.")
+
+
+def _passed_over(seeds: list) -> str:
+    """", passing over 0 to 3 (dull: a dead relu unit), 5, 7 (dull: a zero gradient)": the seeds (seed, Dullness)
+    that drew a dull exercise, in runs, grouped by why, in the order each why first came; "" for none."""
+    groups: dict[str, list[int]] = {}
+    for seed, dullness in seeds:
+        groups.setdefault(dullness.why, []).append(seed)
+    parts = []
+    for why, numbers in groups.items():
+        runs: list[list[int]] = []
+        for number in numbers:
+            if runs and number == runs[-1][-1] + 1:
+                runs[-1].append(number)
+            else:
+                runs.append([number])
+        listed = ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]} to {run[-1]}" for run in runs)
+        parts.append(f"{listed} (dull: {why})")
+    return f", passing over {'; '.join(parts)}" if parts else ""
 
 
 def _exercise_document(extension: str, documents: list, figure_file: str | None) -> str | bytes:

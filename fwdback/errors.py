@@ -662,6 +662,17 @@ class NoLivelyVariant(FwdbackError, ValueError):
                 f"{self.reason}); try other data or --rows, another --activation, or more --digits")
 
 
+class TooManyRows(RunConflict):
+    """An exercise asked to work on more rows (exercise's rows) than the data has."""
+
+    def __init__(self, rows: int, available: int):
+        self.rows, self.available = rows, available
+        super().__init__(rows, available)
+
+    def message(self, name=python_name) -> str:
+        return f"{name('rows', self.rows)} is more than the data's {self.available} rows; give at most {self.available}"
+
+
 class UnknownQuantity(RunConflict):
     """A quantity asked for (exercise's ask) that the network's epoch does not have: `name`, with
     `example`, one it has, to show how they are spelled, and the `kinds` of quantity there are."""
