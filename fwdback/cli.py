@@ -1641,7 +1641,7 @@ _PRINTED_TOGETHER = ("tex", "typ", "pdf")
 @cli.command(
     epilog="""\b
 Examples:
-  fwdback exercise sample_data/linear.csv --variants 30 --seed 100 --output-dir sheets
+  fwdback exercise sample_data/linear.csv --variants 30 --seed 100 --output-dir sheets   (4 rows of 200 each)
   fwdback exercise data.csv --rows 2 --digits 2 --round 4 --format html --output-dir sheets
   fwdback exercise data.csv --rows 2 --variants 30 --format pdf --output-dir sheets   (sheets/sheets.pdf: all 30)
   fwdback exercise data.csv --format latex --figure values --output-dir sheets && cd sheets && latexmk -pdf sheet-0.tex
@@ -1656,7 +1656,7 @@ Examples:
 @_setting_options("exercise", "plan")
 @click.option("--variants", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Write N variants, each drawn by its own seed.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="S", help="The first variant's seed; the next ones take the next seeds that give a lively exercise.")
-@click.option("--rows", type=click.IntRange(min=1), metavar="R", help="Each variant works on R of DATA's rows, drawn by its seed (default: all rows).")
+@click.option("--rows", type=click.IntRange(min=1), metavar="R", help="Each variant works on R of DATA's rows, drawn by its seed; at most DATA's rows. Default: all of DATA's rows where it has at most 4, else 4.")
 @click.option("--digits", type=click.IntRange(min=0, max=6), default=2, show_default=True, metavar="D", help="Round the starting weights and the rows' numbers to D decimal places: short numbers to work with.")
 @click.option("--round", "round_digits", type=click.IntRange(min=1, max=15), metavar="R", help="Students round every intermediate to R significant digits: the key gives the value worked that way too, and a tolerance that accepts both.")
 @click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
@@ -1672,9 +1672,12 @@ def exercise(**options):
     row (N1[1], yhat[1]), the loss L, the output gradients (dL/dyhat[1], dL/dw7), the
     hidden gradients by the chain rule (dL/dN1[1], dL/dw1) and the updated weights (w1').
     The key gives each one's formula in the quantities before it, so that `fwdback grade`
-    can credit a step done right after an earlier slip. A draw with a dead relu unit, a
-    zero gradient or a number of more than 4 digits before the point is passed over for
-    the next seed; each sheet names its seed and the command that writes it again.
+    can credit a step done right after an earlier slip. A draw that teaches little is
+    passed over for the next seed, and the message says why: a layer whose weights are all
+    0, a dead relu unit, a zero gradient the sheet asks, a number of more than 4 digits
+    before the point, an asked update smaller than the precision the key accepts, or (a
+    classifier) rows all of one class. Each sheet names its seed; each key, the command
+    that writes it again.
     Every format's key is written as key-<seed>.json too, the key that `fwdback grade` reads.
     """
     with _boundary():

@@ -651,7 +651,7 @@ class AnswersError(DataError):
 
 
 class NoLivelyVariant(FwdbackError, ValueError):
-    """Every seed tried gave a dull exercise (a dead relu unit, a zero gradient, a huge number)."""
+    """Every seed tried gave a dull exercise (worksheet.dull's: a dead relu unit, a zero gradient, ...)."""
 
     def __init__(self, first_seed: int, tried: int, reason: str):
         self.first_seed, self.tried, self.reason = first_seed, tried, reason
@@ -659,7 +659,7 @@ class NoLivelyVariant(FwdbackError, ValueError):
 
     def message(self, name=python_name) -> str:
         return (f"seeds {self.first_seed} to {self.first_seed + self.tried - 1} all give dull exercises (the last: "
-                f"{self.reason}); try other data or --rows, another --activation, or more --digits")
+                f"{self.reason}); try other data or --rows, another --activation, more --digits, a larger --lr or a --round of more digits")
 
 
 class TooManyRows(RunConflict):
