@@ -651,14 +651,16 @@ class AnswersError(DataError):
 
 
 class NoLivelyVariant(FwdbackError, ValueError):
-    """Every seed tried gave a dull exercise (worksheet.dull's: a dead relu unit, a zero gradient, ...)."""
+    """Every seed tried gave a dull exercise: `whys`, why (worksheet.Dullness.why: a dead relu unit, a zero
+    gradient, ...) -> how many seeds, and `reason`, the last seed's detail."""
 
-    def __init__(self, first_seed: int, tried: int, reason: str):
-        self.first_seed, self.tried, self.reason = first_seed, tried, reason
-        super().__init__(first_seed, tried, reason)
+    def __init__(self, first_seed: int, tried: int, whys: dict[str, int], reason: str):
+        self.first_seed, self.tried, self.whys, self.reason = first_seed, tried, whys, reason
+        super().__init__(first_seed, tried, whys, reason)
 
     def message(self, name=python_name) -> str:
-        return (f"seeds {self.first_seed} to {self.first_seed + self.tried - 1} all give dull exercises (the last: "
+        counted = ", ".join(f"{why}: {count}" for why, count in self.whys.items())
+        return (f"seeds {self.first_seed} to {self.first_seed + self.tried - 1} all give dull exercises ({counted}; the last: "
                 f"{self.reason}); try other data or --rows, another --activation, more --digits, a larger --lr or a --round of more digits")
 
 

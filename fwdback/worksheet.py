@@ -385,7 +385,7 @@ def exercises(X: np.ndarray, y: np.ndarray, architecture, convention: str, lr: f
         from .errors import TooManyRows
 
         raise TooManyRows(rows, len(X))
-    chosen, tried, reason, passed_over = [], 0, "", []
+    chosen, tried, reason, passed_over, whys = [], 0, "", [], {}
     classifies = LOSSES[convention].classifies
     classes = len(np.unique(y, axis=0)) if classifies else 0
     candidate = seed
@@ -393,7 +393,7 @@ def exercises(X: np.ndarray, y: np.ndarray, architecture, convention: str, lr: f
         if tried >= variants + EXTRA_SEEDS:
             from .errors import NoLivelyVariant
 
-            raise NoLivelyVariant(seed, tried, reason)
+            raise NoLivelyVariant(seed, tried, whys, reason)
         rng = np.random.default_rng(candidate)
         params = init_parameters(rng, architecture.n_inputs, architecture.n_hidden, architecture.activation,
                                  n_outputs=architecture.n_outputs, output_activation=architecture.output_activation,
@@ -419,6 +419,7 @@ def exercises(X: np.ndarray, y: np.ndarray, architecture, convention: str, lr: f
             passed_over = []
         else:
             passed_over.append((candidate, dullness))
+            whys[dullness.why] = whys.get(dullness.why, 0) + 1
             reason = dullness.detail
         candidate, tried = candidate + 1, tried + 1
     return chosen

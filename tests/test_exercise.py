@@ -198,7 +198,7 @@ def test_data_that_only_gives_dull_exercises_is_one_error_line(run, workdir):
     (workdir / "zero.csv").write_text("x1,x2,x3,y\n0,0,0,1\n0,0,0,2\n")
     result = run(["exercise", "zero.csv", "--no-bias", "--output-dir", "out"])
     assert result.exit_code == 1
-    assert result.stderr == ("Error: seeds 0 to 100 all give dull exercises (the last: dL/dw7 is 0); try other data or "
+    assert result.stderr == ("Error: seeds 0 to 100 all give dull exercises (a zero gradient: 101; the last: dL/dw7 is 0); try other data or "
                              "--rows, another --activation, more --digits, a larger --lr or a --round of more digits\n")
     assert not (workdir / "out").exists()
 
