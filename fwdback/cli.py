@@ -1749,7 +1749,7 @@ def _exercise(options: dict):
 
 
 def _passed_over(seeds: list) -> str:
-    """", passing over 0 to 3 (dull: a dead relu unit), 5, 7 (dull: a zero gradient)": the seeds (seed, Dullness)
+    """", passing over 0 to 3, 5 (dull: a dead relu unit); 7 (dull: a zero gradient)": the seeds (seed, Dullness)
     that drew a dull exercise, in runs, grouped by why, in the order each why first came; "" for none."""
     groups: dict[str, list[int]] = {}
     for seed, dullness in seeds:
