@@ -1641,7 +1641,7 @@ _PRINTED_TOGETHER = ("tex", "typ", "pdf")
 @cli.command(
     epilog="""\b
 Examples:
-  fwdback exercise sample_data/linear.csv --variants 30 --seed 100 --output-dir sheets
+  fwdback exercise sample_data/linear.csv --variants 30 --seed 100 --output-dir sheets   (4 rows of 200 each)
   fwdback exercise data.csv --rows 2 --digits 2 --round 4 --format html --output-dir sheets
   fwdback exercise data.csv --rows 2 --variants 30 --format pdf --output-dir sheets   (sheets/sheets.pdf: all 30)
   fwdback exercise data.csv --format latex --figure values --output-dir sheets && cd sheets && latexmk -pdf sheet-0.tex
@@ -1656,7 +1656,7 @@ Examples:
 @_setting_options("exercise", "plan")
 @click.option("--variants", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Write N variants, each drawn by its own seed.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="S", help="The first variant's seed; the next ones take the next seeds that give a lively exercise.")
-@click.option("--rows", type=click.IntRange(min=1), metavar="R", help="Each variant works on R of DATA's rows, drawn by its seed (default: all rows).")
+@click.option("--rows", type=click.IntRange(min=1), metavar="R", help="Each variant works on R of DATA's rows, drawn by its seed; at most DATA's rows. Default: all of DATA's rows where it has at most 4, else 4.")
 @click.option("--digits", type=click.IntRange(min=0, max=6), default=2, show_default=True, metavar="D", help="Round the starting weights and the rows' numbers to D decimal places: short numbers to work with.")
 @click.option("--round", "round_digits", type=click.IntRange(min=1, max=15), metavar="R", help="Students round every intermediate to R significant digits: the key gives the value worked that way too, and a tolerance that accepts both.")
 @click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
@@ -1672,9 +1672,12 @@ def exercise(**options):
     row (N1[1], yhat[1]), the loss L, the output gradients (dL/dyhat[1], dL/dw7), the
     hidden gradients by the chain rule (dL/dN1[1], dL/dw1) and the updated weights (w1').
     The key gives each one's formula in the quantities before it, so that `fwdback grade`
-    can credit a step done right after an earlier slip. A draw with a dead relu unit, a
-    zero gradient or a number of more than 4 digits before the point is passed over for
-    the next seed; each sheet names its seed and the command that writes it again.
+    can credit a step done right after an earlier slip. A draw that teaches little is
+    passed over for the next seed, and the message says why: a layer whose weights are all
+    0, a dead relu unit, a zero gradient the sheet asks, a number of more than 4 digits
+    before the point, an asked update smaller than the precision the key accepts, or (a
+    classifier) rows all of one class. Each sheet names its seed; each key, the command
+    that writes it again.
     Every format's key is written as key-<seed>.json too, the key that `fwdback grade` reads.
     """
     with _boundary():
@@ -1689,12 +1692,16 @@ def _exercise(options: dict):
     from .render.svg import figure_svg
     from .reports.exercise import key, sheet, statement
     from .sections import Figure
-    from .worksheet import exercises
+    from .worksheet import DEFAULT_ROWS, exercises
 
     variants, seed, rows, decimals, round_digits, asked, lr, output_format, figure, output_dir = (options.pop(name) for name in (
         "variants", "seed", "rows", "digits", "round_digits", "ask", "lr", "output_format", "figure", "output_dir"))
     extension = _EXERCISE_FORMATS[output_format]
     setup = _set_up(options | {"init_path": None}, shown_raw=True)
+    if rows is None and len(setup.rows.X) > DEFAULT_ROWS:
+        rows = DEFAULT_ROWS
+        setup.notes.append(f"Each sheet works on {DEFAULT_ROWS} of DATA's {len(setup.rows.X)} rows, drawn by its seed; "
+                           "--rows R for another number.")
     drawn = exercises(setup.rows.X, setup.rows.y, setup.start.network.architecture, setup.start.plan.loss, lr, variants, seed,
                       rows, decimals, round_digits, asked)
     context = click.get_current_context()
@@ -1703,7 +1710,8 @@ def _exercise(options: dict):
              for word in _option_words(param, context.params[param.name])]
     _echo_notes(setup.notes, False)
     target = setup.dataset.target
-    columns = (tuple(setup.dataset.features), (target,) if isinstance(target, str) else tuple(target))
+    classes = () if setup.start.network.classes is None else setup.start.network.classes.labels
+    columns = (tuple(setup.dataset.features), (target,) if isinstance(target, str) else tuple(target), classes)
     printed = []  # each variant's (sheet, key) sections
     with output_directory(output_dir), Outputs({"DATA": options["data"]}) as outputs:
         for variant in drawn:
@@ -1713,13 +1721,13 @@ def _exercise(options: dict):
                 outputs.open(outputs.file(os.path.join(output_dir, f"key-{variant.seed}.json"), "--output-dir",
                                           example="key-0.json")).write(json_text(variant.key()))
             if extension == "json":
-                texts = (json_text({"seed": variant.seed, "command": command, "rows": variant.row_numbers.tolist(),
+                texts = (json_text({"seed": variant.seed, "rows": variant.row_numbers.tolist(),
                                     "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
             elif extension == "xml":
-                description = statement(variant, command, *columns, figure)
-                texts = (quiz(variant, description, worked=False), quiz(variant, description, worked=True))
+                texts = (quiz(variant, statement(variant, None, *columns, figure), worked=False),
+                         quiz(variant, statement(variant, command, *columns, figure), worked=True))
             else:
-                documents = (sheet(variant, command, *columns, figure), key(variant, command, *columns, figure))
+                documents = (sheet(variant, *columns, figure), key(variant, command, *columns, figure))
                 texts = tuple(_exercise_document(extension, [blocks], f"figure-{variant.seed}.svg") for blocks in documents)
                 printed.append(documents)
                 if extension == "md" and figure != "none":
@@ -1733,12 +1741,30 @@ def _exercise(options: dict):
                                      _exercise_document(extension, [documents[index] for documents in printed], None))
         outputs.commit()
     first, last = drawn[0].seed, drawn[-1].seed
+    passed = _passed_over([pair for variant in drawn for pair in variant.passed_over])
     if len(drawn) == 1:
-        _say(f"Wrote a sheet and its key to {output_dir}: seed {first}.")
+        _say(f"Wrote a sheet and its key to {output_dir}: seed {first}{passed}.")
         return
-    dull = sorted(set(range(first, last + 1)) - {variant.seed for variant in drawn})
-    passed = f", passing over {', '.join(map(str, dull))} (dull)" if dull else ""
     _say(f"Wrote {count(len(drawn))} sheets and keys to {output_dir}: seeds {first} to {last}{passed}.")
+
+
+def _passed_over(seeds: list) -> str:
+    """", passing over 0 to 3, 5 (dull: a dead relu unit); 7 (dull: a zero gradient)": the seeds (seed, Dullness)
+    that drew a dull exercise, in runs, grouped by why, in the order each why first came; "" for none."""
+    groups: dict[str, list[int]] = {}
+    for seed, dullness in seeds:
+        groups.setdefault(dullness.why, []).append(seed)
+    parts = []
+    for why, numbers in groups.items():
+        runs: list[list[int]] = []
+        for number in numbers:
+            if runs and number == runs[-1][-1] + 1:
+                runs[-1].append(number)
+            else:
+                runs.append([number])
+        listed = ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]} to {run[-1]}" for run in runs)
+        parts.append(f"{listed} (dull: {why})")
+    return f", passing over {'; '.join(parts)}" if parts else ""
 
 
 def _exercise_document(extension: str, documents: list, figure_file: str | None) -> str | bytes:

@@ -651,15 +651,28 @@ class AnswersError(DataError):
 
 
 class NoLivelyVariant(FwdbackError, ValueError):
-    """Every seed tried gave a dull exercise (a dead relu unit, a zero gradient, a huge number)."""
+    """Every seed tried gave a dull exercise: `whys`, why (worksheet.Dullness.why: a dead relu unit, a zero
+    gradient, ...) -> how many seeds, and `reason`, the last seed's detail."""
 
-    def __init__(self, first_seed: int, tried: int, reason: str):
-        self.first_seed, self.tried, self.reason = first_seed, tried, reason
-        super().__init__(first_seed, tried, reason)
+    def __init__(self, first_seed: int, tried: int, whys: dict[str, int], reason: str):
+        self.first_seed, self.tried, self.whys, self.reason = first_seed, tried, whys, reason
+        super().__init__(first_seed, tried, whys, reason)
 
     def message(self, name=python_name) -> str:
-        return (f"seeds {self.first_seed} to {self.first_seed + self.tried - 1} all give dull exercises (the last: "
-                f"{self.reason}); try other data or --rows, another --activation, or more --digits")
+        counted = ", ".join(f"{why}: {count}" for why, count in self.whys.items())
+        return (f"seeds {self.first_seed} to {self.first_seed + self.tried - 1} all give dull exercises ({counted}; the last: "
+                f"{self.reason}); try other data or --rows, another --activation, more --digits, a larger --lr or a --round of more digits")
+
+
+class TooManyRows(RunConflict):
+    """An exercise asked to work on more rows (exercise's rows) than the data has."""
+
+    def __init__(self, rows: int, available: int):
+        self.rows, self.available = rows, available
+        super().__init__(rows, available)
+
+    def message(self, name=python_name) -> str:
+        return f"{name('rows', self.rows)} is more than the data's {self.available} rows; give at most {self.available}"
 
 
 class UnknownQuantity(RunConflict):

@@ -31,6 +31,10 @@ from .notation import Sym
 
 # What a sheet can ask, in the order a student works them out.
 KINDS = ("forward", "loss", "output-gradients", "hidden-gradients", "updates")
+# The significant digits a key without hand rounding expects an answer to (its tolerance is half a unit in the last).
+ANSWER_DIGITS = 3
+# The rows a sheet works on unless told: a data file's first few drawn by the seed, all of a smaller one.
+DEFAULT_ROWS = 4
 
 _NAME = re.compile(r"(?:dL/d)?[A-Za-z]+\d*(?:\[\d+\])?'?")
 # The activations a formula calls by name (tanh(z1[1]), sigmoid(a[1]); relu is written max(0, z1[1])
@@ -257,7 +261,7 @@ def givens(params: Parameters, X: np.ndarray, y: np.ndarray, lr: float) -> dict[
 
 
 def worksheet(params: Parameters, X: np.ndarray, y: np.ndarray, lr: float, convention: str = "mse",
-              digits: int | None = None, tolerance_digits: int = 3) -> list[Quantity]:
+              digits: int | None = None, tolerance_digits: int = ANSWER_DIGITS) -> list[Quantity]:
     """Every quantity of one full-batch gradient-descent epoch from `params` on the rows X : shape (n, k),
     y : shape (n,) or (n, m), the givens first. With `digits`, each computed quantity is also worked
     out from upstream values rounded to `digits` significant digits (`rounded`); its tolerance is
@@ -283,21 +287,48 @@ def worksheet(params: Parameters, X: np.ndarray, y: np.ndarray, lr: float, conve
     return quantities
 
 
-def dull(quantities: list[Quantity], params: Parameters) -> str | None:
-    """Why an exercise teaches little, or None: a relu unit dead on every row (no gradient flows
-    through it), a gradient of zero, or a number with more than 4 digits before the point."""
+def is_asked(quantity: Quantity, asked: tuple[str, ...]) -> bool:
+    """Whether a sheet that asks `asked` (kinds of quantity, KINDS, and quantities by name) asks this quantity."""
+    return quantity.kind in asked or quantity.name in asked
+
+
+@dataclass(frozen=True)
+class Dullness:
+    """Why a draw teaches little: `why`, what draws passed over alike share ("a zero gradient"), and `detail`,
+    this draw's instance of it ("dL/dw1 is 0")."""
+
+    why: str
+    detail: str
+
+
+def dull(quantities: list[Quantity], params: Parameters, asked: tuple[str, ...] = KINDS) -> Dullness | None:
+    """Why an exercise that asks `asked` teaches little, or None: a layer whose weights are all 0, a relu
+    unit dead on every row (no gradient flows through it), an asked gradient of zero, a number with
+    more than 4 digits before the point, or an asked update smaller than the precision the key
+    accepts (|w' - w| within w''s tolerance: a step the student cannot show)."""
+    given = {q.name: q.value for q in quantities if q.kind == "given"}
+    for layer in params.name_layers[:2]:
+        if all(given[name] == 0 for name in np.ravel(layer)):
+            return Dullness("a layer's weights all 0", f"{', '.join(np.ravel(layer))} are all 0")
     if ACTIVATIONS[params.activation].kink:
         for h in range(1, params.n_hidden + 1):
             inputs = [q.value for q in quantities if q.name.startswith(f"z{h}[")]
             if inputs and max(inputs) <= 0:
-                return f"hidden unit {h} is dead (z{h} <= 0 on every row)"
+                return Dullness("a dead relu unit", f"hidden unit {h} is dead (z{h} <= 0 on every row)")
     for quantity in quantities:
         if quantity.rounded is not None and not math.isfinite(quantity.rounded):
-            return f"{quantity.name} is not defined once the values before it are rounded"
+            return Dullness("a value not defined once rounded", f"{quantity.name} is not defined once the values before it are rounded")
         if abs(quantity.value) >= 1e4:
-            return f"{quantity.name} = {quantity.value:.6g} has more than 4 digits before the point"
+            return Dullness("a number of over 4 digits",
+                            f"{quantity.name} = {quantity.value:.6g} has more than 4 digits before the point")
+        if not is_asked(quantity, asked):
+            continue
         if quantity.name.startswith("dL/d") and "[" not in quantity.name and quantity.value == 0:
-            return f"{quantity.name} is 0"
+            return Dullness("a zero gradient", f"{quantity.name} is 0")
+        if quantity.kind == "updates" and abs(quantity.value - given[quantity.name[:-1]]) <= quantity.tolerance:
+            return Dullness("a step under the sheet's precision",
+                            f"{quantity.name} = {quantity.value:.6g} is within its tolerance {quantity.tolerance:.2g} of "
+                            f"{quantity.name[:-1]} = {given[quantity.name[:-1]]:.6g}")
     return None
 
 
@@ -305,7 +336,9 @@ def dull(quantities: list[Quantity], params: Parameters) -> str | None:
 class Exercise:
     """One variant: the seed that draws it, its rows (row_numbers : shape (n,), 1-based in the data
     file; X : shape (n, k), y : shape (n,) or (n, m)), starting weights, eta, loss, and its worksheet.
-    `asked`: what the sheet asks for: kinds of quantity (KINDS) and quantities by name ("dL/dw1")."""
+    `asked`: what the sheet asks for: kinds of quantity (KINDS) and quantities by name ("dL/dw1").
+    `decimals`: the decimal places its weights and rows were rounded to (None: not rounded).
+    `passed_over`: the seeds tried just before this one, each with why its draw was dull."""
 
     seed: int
     row_numbers: np.ndarray
@@ -315,9 +348,11 @@ class Exercise:
     digits: int | None
     quantities: list[Quantity]
     asked: tuple[str, ...]
+    decimals: int | None = None
+    passed_over: tuple[tuple[int, Dullness], ...] = ()
 
     def is_asked(self, quantity: Quantity) -> bool:
-        return quantity.kind in self.asked or quantity.name in self.asked
+        return is_asked(quantity, self.asked)
 
     @property
     def questions(self) -> list[Quantity]:
@@ -340,37 +375,51 @@ def exercises(X: np.ndarray, y: np.ndarray, architecture, convention: str, lr: f
     """`variants` exercises on the rows X : shape (n, k), y : shape (n,) or (n, m), drawn by the seeds
     seed, seed + 1, ... that give a lively one (dull says why a draw is not), so that each variant's
     own seed, with --variants 1, draws it again. A seed draws the initial weights (network.init_parameters)
-    and, with `rows`, that many of the data's rows (in the file's order); `decimals` rounds the
-    weights, and the chosen rows' inputs and (a regressor's) targets, to that many decimal places:
-    short numbers to work with. `digits`: the key's hand rounding (worksheet)."""
+    and, with `rows`, that many of the data's rows (in the file's order; TooManyRows where the data has
+    fewer); `decimals` rounds the weights, and the chosen rows' inputs and (a regressor's) targets,
+    to that many decimal places: short numbers to work with. `digits`: the key's hand rounding
+    (worksheet). A classifier's draw whose rows are all of one class is dull where the data has more."""
     from .network import init_parameters
 
-    chosen, tried, reason = [], 0, ""
+    if rows is not None and rows > len(X):
+        from .errors import TooManyRows
+
+        raise TooManyRows(rows, len(X))
+    chosen, tried, reason, passed_over, whys = [], 0, "", [], {}
     classifies = LOSSES[convention].classifies
+    classes = len(np.unique(y, axis=0)) if classifies else 0
     candidate = seed
     while len(chosen) < variants:
         if tried >= variants + EXTRA_SEEDS:
             from .errors import NoLivelyVariant
 
-            raise NoLivelyVariant(seed, tried, reason)
+            raise NoLivelyVariant(seed, tried, whys, reason)
         rng = np.random.default_rng(candidate)
         params = init_parameters(rng, architecture.n_inputs, architecture.n_hidden, architecture.activation,
                                  n_outputs=architecture.n_outputs, output_activation=architecture.output_activation,
                                  bias=architecture.bias)
         picked = np.arange(len(X)) if rows is None or rows >= len(X) else np.sort(rng.choice(len(X), rows, replace=False))
         X_v, y_v = X[picked], y[picked]
-        if decimals is not None:
-            params = params.like(np.round(params.vector, decimals))
-            X_v = np.round(X_v, decimals)
-            y_v = y_v if classifies else np.round(y_v, decimals)
+        if decimals is not None:  # + 0.0: a number rounded to zero is 0, never -0.0
+            params = params.like(np.round(params.vector, decimals) + 0.0)
+            X_v = np.round(X_v, decimals) + 0.0
+            y_v = y_v if classifies else np.round(y_v, decimals) + 0.0
         quantities = worksheet(params, X_v, y_v, lr, convention, digits)
         unknown = [name for name in asked if name not in KINDS and name not in {q.name for q in quantities if q.kind != "given"}]
         if unknown:
             from .errors import UnknownQuantity
 
             raise UnknownQuantity(unknown[0], next(q.name for q in reversed(quantities) if q.kind == "hidden-gradients"), KINDS)
-        reason = dull(quantities, params)
-        if reason is None:
-            chosen.append(Exercise(candidate, picked + 1, params, lr, convention, digits, quantities, asked))
+        dullness = dull(quantities, params, asked)
+        if dullness is None and classes > 1 and len(np.unique(y_v, axis=0)) == 1:
+            dullness = Dullness("one class", "the rows drawn are all of one class")
+        if dullness is None:
+            chosen.append(Exercise(candidate, picked + 1, params, lr, convention, digits, quantities, asked, decimals,
+                                   tuple(passed_over)))
+            passed_over = []
+        else:
+            passed_over.append((candidate, dullness))
+            whys[dullness.why] = whys.get(dullness.why, 0) + 1
+            reason = dullness.detail
         candidate, tried = candidate + 1, tried + 1
     return chosen

@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 from fwdback.network import Architecture, Parameters
-from fwdback.worksheet import KINDS, dull, evaluate, evaluate_by_hand, exercises, worksheet
+from fwdback.render.markdown import markdown
+from fwdback.reports.exercise import key, sheet
+from fwdback.worksheet import KINDS, Exercise, dull, evaluate, evaluate_by_hand, exercises, worksheet
 
 D = Decimal
 # Short numbers, as a sheet has them: x1..x3 and y of two rows, w1..w8, b1..b3.
@@ -125,7 +127,7 @@ def test_a_dead_relu_unit_is_dull():
     # z1 = -x1 - x2 - x3 - 1 < 0 on rows of positive inputs: unit 1 never passes a gradient
     params = Parameters([-1, -1, -1, 0.5, 0.5, 0.5, 0.3, 0.2, -1, 0.1, 0.0], activation="relu")
     quantities = worksheet(params, np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]), np.array([1.0, 2.0]), 0.1)
-    assert dull(quantities, params) == "hidden unit 1 is dead (z1 <= 0 on every row)"
+    assert dull(quantities, params).detail == "hidden unit 1 is dead (z1 <= 0 on every row)"
 
 
 def test_variants_skip_dull_seeds_deterministically():
@@ -157,7 +159,7 @@ def test_exercise_writes_sheets_and_keys_each_regenerated_by_its_seed(run, workd
     asked = [entry["quantity"] for entry in key if entry["asked"]]
     assert asked[0] == "N1[1]" and "dL/dw1" in asked and "w1'" in asked
     sheet = json.loads((workdir / "out" / f"sheet-{seed}.json").read_text())
-    assert sheet["seed"] == int(seed) and f"--seed {seed}" in sheet["command"]
+    assert sheet["seed"] == int(seed) and "command" not in sheet  # the command that writes the key is the key's alone
     again = run(["exercise", "data.csv", "--seed", seed, "--rows", "2", "--round", "4", "--format", "json",
                  "--output-dir", "again"])
     assert again.exit_code == 0, again.stderr
@@ -196,8 +198,8 @@ def test_data_that_only_gives_dull_exercises_is_one_error_line(run, workdir):
     (workdir / "zero.csv").write_text("x1,x2,x3,y\n0,0,0,1\n0,0,0,2\n")
     result = run(["exercise", "zero.csv", "--no-bias", "--output-dir", "out"])
     assert result.exit_code == 1
-    assert result.stderr == ("Error: seeds 0 to 100 all give dull exercises (the last: dL/dw7 is 0); try other data or "
-                             "--rows, another --activation, or more --digits\n")
+    assert result.stderr == ("Error: seeds 0 to 100 all give dull exercises (a zero gradient: 101; the last: dL/dw7 is 0); try other data or "
+                             "--rows, another --activation, more --digits, a larger --lr or a --round of more digits\n")
     assert not (workdir / "out").exists()
 
 
@@ -218,4 +220,142 @@ def test_a_sheet_says_which_of_data_s_columns_x1_and_y_are(run, workdir):
     (workdir / "prices.csv").write_text("a,b,c,price\n0.1,0.2,0.3,1\n0.4,0.5,0.6,2\n")
     result = run(["exercise", "prices.csv", "--features", "a,b,c", "--target", "price", "--output-dir", "out"])
     assert result.exit_code == 0, result.stderr
-    assert "In DATA's columns: x1 is `a`, x2 is `b`, x3 is `c`, y is `price`." in (workdir / "out" / "sheet-0.md").read_text()
+    assert "The data's columns: x1 is `a`, x2 is `b`, x3 is `c`, y is `price`." in (workdir / "out" / "sheet-0.md").read_text()
+
+
+PARAMETER_NAMES = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2", "b3")
+
+
+def test_an_update_the_key_s_precision_cannot_show_is_dull_where_the_sheet_asks_it():
+    # w1' = 0.16 - 0.1*0.00379974 = 0.159620026: a step of 3.8e-4, under the half unit (5e-4) in the 3rd
+    # significant digit that the key accepts without --round; the first such update in the key's order is named
+    eta = ETA
+    expected = hand(None)
+    first = next(name for name in PARAMETER_NAMES
+                 if abs(expected[f"{name}'"] - D(W[PARAMETER_NAMES.index(name)]))
+                 <= D("0.5") * D(10) ** (expected[f"{name}'"].copy_abs().adjusted() - 2))
+    params = Parameters([float(v) for v in W])
+    quantities = worksheet(params, np.array(X, dtype=float), np.array(Y, dtype=float), float(eta), "mse")
+    dullness = dull(quantities, params)
+    assert dullness.why == "a step under the sheet's precision" and dullness.detail.startswith(f"{first}' = ")
+    assert first == "w1"
+    # not asked, it does not count; at 4 digits (--round 4: w1' = 0.1596, tolerance 2e-5 + 5e-5) every step shows
+    assert dull(quantities, params, ("forward", "loss", "output-gradients", "hidden-gradients")) is None
+    assert dull(worksheet(params, np.array(X, dtype=float), np.array(Y, dtype=float), float(eta), "mse", 4), params) is None
+
+
+def test_a_zero_gradient_the_sheet_does_not_ask_is_not_dull_and_a_layer_of_zero_weights_is():
+    # w1 = w2 = w3 = b1 = 0: N1 = 0 on both rows, so dL/dw7 = sum_i dL/dyhat_i * N1_i = 0
+    values = [0.0, 0.0, 0.0, *map(float, W[3:8]), 0.0, *map(float, W[9:])]
+    params = Parameters(values)
+    quantities = worksheet(params, np.array(X, dtype=float), np.array(Y, dtype=float), float(ETA))
+    assert dull(quantities, params).detail == "dL/dw7 is 0"
+    assert dull(quantities, params, ("forward", "loss")) is None
+    zero_out = Parameters([*map(float, W[:6]), 0.0, 0.0, *map(float, W[8:])])
+    quantities = worksheet(zero_out, np.array(X, dtype=float), np.array(Y, dtype=float), float(ETA))
+    assert dull(quantities, zero_out, ("forward",)).detail == "w7, w8 are all 0"
+
+
+def _markdown_of(document, decimals, digits, values=None):
+    params = Parameters([float(v) for v in (values or W)])
+    quantities = worksheet(params, np.array(X, dtype=float), np.array(Y, dtype=float), float(ETA), "mse", digits)
+    exercise = Exercise(7, np.array([1, 2]), params, float(ETA), "mse", digits, quantities, KINDS, decimals)
+    blocks = sheet(exercise, ("x1", "x2", "x3"), ("y",), (), "none") if document == "sheet" else key(
+        exercise, "fwdback exercise data.csv --seed 7 --output-dir out", ("x1", "x2", "x3"), ("y",), (), "none")
+    return markdown(blocks)
+
+
+def test_givens_are_written_with_the_variant_s_decimal_places_and_never_as_minus_zero():
+    text = _markdown_of("sheet", 2, None)
+    # 0.35 -> "0.35", 0.5 -> "0.50", -0.3 -> "-0.30", 0.8 -> "0.80"
+    assert "| 1 | 0.35 | -0.12 | 0.80 | 1.50 |" in text and "| 2 | 0.50 | 0.25 | -0.40 | -0.30 |" in text
+    assert "| w7 | 0.06 |" in text and "| b3 | 0.45 |" in text
+    # rounded to no decimals, a -0.0 weight is written 0 and 1.0 is 1
+    text = _markdown_of("sheet", 0, None, ["1", "-0.0", "0", "0", "1", "0", "1", "1", "0", "0", "0"])
+    assert "| w1 | 1 |" in text and "| w2 | 0 |" in text and "-0" not in text.split("## Starting weights")[1]
+    assert "at least 3 significant digits" in text  # without --round, the precision the key expects
+
+
+def test_the_key_writes_rounded_values_with_their_significant_digits_trailing_zeros_kept():
+    for digits in (3, 4):
+        expected = hand(digits)
+        rows = {line.split(" | ")[0].lstrip("| ").replace("\\", ""): line.split(" | ")
+                for line in _markdown_of("key", 2, digits).splitlines() if line.startswith("| ")}
+        for name, value in expected.items():
+            assert rows[name][4] == format(value, "f"), (digits, name)
+
+
+def test_rows_beyond_the_data_s_are_refused_and_a_long_file_gives_four_rows_by_default(run, workdir):
+    (workdir / "two.csv").write_text("x1,x2,x3,y\n0.1,0.2,0.3,1\n0.4,0.5,0.6,2\n")
+    result = run(["exercise", "two.csv", "--rows", "3", "--output-dir", "out"])
+    assert result.exit_code == 2 and not (workdir / "out").exists()
+    assert result.stderr.startswith("Error: --rows 3 is more than the data's 2 rows; give at most 2")
+    rows = [f"{i / 10},{i / 20},{-i / 10},{i}" for i in range(1, 8)]
+    (workdir / "seven.csv").write_text("x1,x2,x3,y\n" + "\n".join(rows) + "\n")
+    result = run(["exercise", "seven.csv", "--variants", "2", "--format", "json", "--output-dir", "seven"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("Each sheet works on 4 of DATA's 7 rows, drawn by its seed") == 1
+    for path in (workdir / "seven").glob("sheet-*.json"):
+        assert len(json.loads(path.read_text())["rows"]) == 4
+    result = run(["exercise", "two.csv", "--format", "json", "--output-dir", "small"])
+    assert result.exit_code == 0 and "rows" not in result.stderr.split("Wrote")[0]
+    assert json.loads(next((workdir / "small").glob("sheet-*.json")).read_text())["rows"] == [1, 2]
+
+
+def test_the_sheet_names_its_seed_and_only_the_key_the_command_with_data_as_typed(run, workdir):
+    (workdir / "data.csv").write_text("x1,x2,x3,y\n0.1,0.2,0.3,1\n0.4,0.5,0.6,2\n")
+    for extension in ("md", "html"):
+        result = run(["exercise", "data.csv", "--seed", "3", "--format", extension, "--output-dir", extension])
+        assert result.exit_code == 0, result.stderr
+        seed = result.stderr.split("seed ")[1].split(",")[0].rstrip(".\n")
+        sheet_text = (workdir / extension / f"sheet-{seed}.{extension}").read_text()
+        key_text = (workdir / extension / f"key-{seed}.{extension}").read_text()
+        assert "fwdback exercise" not in sheet_text and "data.csv" not in sheet_text and f"seed: " in sheet_text
+        assert f"fwdback exercise data.csv --format {extension} --seed {seed} --output-dir {extension}" in key_text
+        assert str(workdir) not in key_text
+
+
+def test_a_classifier_s_sheet_names_its_classes_and_draws_rows_of_more_than_one(run, workdir):
+    # rows 1-3 are cats, row 4 the one dog: a draw of 2 rows without row 4 is of one class, and dull
+    (workdir / "pets.csv").write_text("a,b,kind\n0.5,-0.25,cat\n-0.75,0.5,cat\n0.25,0.75,cat\n0.1,0.2,dog\n")
+    result = run(["exercise", "pets.csv", "--features", "a,b", "--target", "kind", "--loss", "bce", "--rows", "2",
+                  "--variants", "4", "--format", "md", "--output-dir", "out"])
+    assert result.exit_code == 0, result.stderr
+    assert "(dull: one class)" in result.stderr
+    for path in (workdir / "out").glob("*-*.md"):
+        text = path.read_text()
+        assert "y = 1 means `kind` = `dog`, y = 0 means `kind` = `cat`." in text and "The data's columns: x1 is `a`" in text
+        data = text.split("## Data")[1].split("##")[0]
+        targets = [line.split(" | ")[-1].rstrip(" |") for line in data.splitlines()[3:] if line.startswith("| ")]
+        assert sorted(targets) == ["0", "1"]  # both classes, written as integers
+    (workdir / "three.csv").write_text("a,b,kind\n0.5,-0.25,cat\n-0.75,0.5,dog\n0.25,0.75,fish\n")
+    result = run(["exercise", "three.csv", "--features", "a,b", "--target", "kind", "--loss", "cross-entropy",
+                  "--format", "md", "--output-dir", "three"])
+    assert result.exit_code == 0, result.stderr
+    assert ("y1 is [`kind` = `cat`], y2 is [`kind` = `dog`], y3 is [`kind` = `fish`] (1 where true, 0 where not)."
+            in next((workdir / "three").glob("sheet-*.md")).read_text().replace("\\", ""))
+
+
+def test_the_message_names_every_seed_passed_over_from_seed_on_grouped_by_why(run, workdir):
+    # relu on inputs of one sign: a draw whose unit's weights and bias are all negative is dead
+    (workdir / "pos.csv").write_text("x1,x2,x3,y\n0.1,0.2,0.3,1\n0.4,0.5,0.6,2\n")
+    result = run(["exercise", "pos.csv", "--activation", "relu", "--ask", "forward,loss", "--variants", "3",
+                  "--format", "json", "--output-dir", "out"])
+    assert result.exit_code == 0, result.stderr
+    message = result.stderr.strip()
+    chosen = sorted(int(path.stem.split("-")[1]) for path in (workdir / "out").glob("key-*.json"))
+    assert message.startswith(f"Wrote 3 sheets and keys to out: seeds {chosen[0]} to {chosen[-1]}, passing over ")
+    groups = message.split("passing over ")[1].rstrip(".").split("; ")
+    named = []
+    for group in groups:
+        listed, why = group.split(" (dull: ")
+        assert why.rstrip(")") == "a dead relu unit"
+        for part in listed.split(", "):
+            first, _, last = part.partition(" to ")
+            named += range(int(first), int(last or first) + 1)
+    # every seed from --seed 0 to the last variant's is either a variant or passed over, and named once
+    assert sorted(named + chosen) == list(range(chosen[-1] + 1))
+    for seed in named:  # each passed over one is passed over again when the run starts there
+        again = run(["exercise", "pos.csv", "--activation", "relu", "--ask", "forward,loss", "--seed", seed, "--format", "json",
+                     "--output-dir", f"again-{seed}"])
+        assert f"seed {seed}" not in again.stderr.split("passing over")[0]

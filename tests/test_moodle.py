@@ -90,7 +90,8 @@ def test_each_question_s_answer_and_tolerance_are_the_json_key_s(run, workdir, d
             setting = _page_text(_text(description, "questiontext"))
             givens = [entry for entry in key if entry["kind"] == "given"]
             assert all(repr(entry["value"]) in setting for entry in givens if not entry["quantity"].startswith("y"))
-            assert f"--seed {seed}" in setting
+            # the command that writes the key on the key alone; a student's sheet names its seed
+            assert (f"--seed {seed}" in setting) == (name == "key") and (f"seed: {seed}." in setting) == (name == "sheet")
             assert [_text(question, "name") for question in numerical] == expected
             for question in numerical:
                 entry = worked[_text(question, "name")]
@@ -127,7 +128,8 @@ def test_hostile_column_and_file_names_keep_the_xml_well_formed(run, workdir, br
         text = (workdir / "out" / f"{name}-0.xml").read_text(encoding="utf-8")
         description, numerical = _questions(workdir / "out" / f"{name}-0.xml", f"$course$/fwdback/exercise 0{' key' * (name == 'key')}")
         setting = _page_text(_text(description, "questiontext"))
-        assert all(terminal_text(column) in setting for column in HOSTILE) and shlex.quote(data) in setting
+        assert all(terminal_text(column) in setting for column in HOSTILE)
+        assert (shlex.quote(data) in setting) == (name == "key")  # in the command that writes the key, the key's alone
         # a second parser, independent of Python's expat: the browser's (Blink's XML parser)
         parsed = browser_page.page.evaluate(
             """text => {

@@ -5,38 +5,64 @@ of starting weights; drawn with those values; or not drawn: `figure` "symbols", 
 "none"), its rows and starting weights, eta and the loss, then numbers the
 quantities to find, blank. The key lists every quantity worked out (asked or not, so that grading
 can carry a student's slip forward through the ones between), with its formula in upstream names,
-exact value, hand-rounded value and tolerance. Numbers are written as Python's shortest repr of
-the float (the givens are short: 0.35) or to 6 significant digits (the key's exact values).
+exact value, hand-rounded value and tolerance. The givens are written with the variant's decimal
+places (1.00 beside 0.91; a classifier's targets as 0 and 1), hand-rounded values with their
+significant digits (1.120, 4.00), the key's exact values to 6 significant digits. The command that
+regenerates a variant is on the key alone: the sheet names its seed, so that a student with the
+data cannot print the key.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from ..activations import ACTIVATIONS
 from ..grading import Mark
 from ..losses import LOSSES
 from ..sections import Blank, Block, Code, Figure, Heading, Paragraph, Table, cells, text
-from ..worksheet import Exercise
+from ..worksheet import ANSWER_DIGITS, Exercise
 
 
 def _number(value: float) -> str:
     return repr(float(value)) if len(repr(float(value))) <= 10 else f"{value:.6g}"
 
 
-def _columns(exercise: Exercise, features: tuple[str, ...], target: tuple[str, ...]) -> list[Block]:
-    """Which of DATA's columns x1.. and y (y1.. for several targets) are, where their names are not the
-    symbols themselves; a softmax classifier's y1.. are its classes' 0/1 indicators, not columns."""
+def _given(value: float, decimals: int | None) -> str:
+    """A given as the variant rounded it: with exactly `decimals` places (1.00, 0.91; 1 and 0 at none), never -0."""
+    return _number(value) if decimals is None else f"{value + 0.0:.{decimals}f}"
+
+
+def _significant(value: float, digits: int) -> str:
+    """A hand-rounded value with its `digits` significant digits written out, trailing zeros kept: 1.120, 4.00, 1230."""
+    written = Decimal(repr(float(value)))
+    if written == 0 or not written.is_finite():
+        return _number(value)
+    return f"{written.quantize(Decimal(1).scaleb(written.adjusted() - digits + 1)):f}"
+
+
+def _columns(exercise: Exercise, features: tuple[str, ...], target: tuple[str, ...], classes: tuple) -> list[Block]:
+    """Which of the data's columns x1.. and y (y1.. for several targets) are, where their names are not the
+    symbols themselves; a classifier's y (bce) or y1.. (softmax) are its classes' 0/1 indicators,
+    named by the target column and its `classes` (their sorted labels), unless a column y holds 0 and 1."""
     symbols = [f"x{l}" for l in range(1, len(features) + 1)]
     columns = list(features)
-    if len(target) == exercise.params.n_outputs:
+    if not classes and len(target) == exercise.params.n_outputs:
         symbols += ["y"] if len(target) == 1 else [f"y{j}" for j in range(1, len(target) + 1)]
         columns += target
     pairs = [(symbol, column) for symbol, column in zip(symbols, columns) if symbol != column]
-    if not pairs:
-        return []
-    parts: list = ["In DATA's columns: "]
+    parts: list = []
     for number, (symbol, column) in enumerate(pairs):
-        parts += [", " if number else "", f"{symbol} is ", Code(column)]
-    return [Paragraph(text(*parts, "."))]
+        parts += [", " if number else "The data's columns: ", f"{symbol} is ", Code(column)]
+    if classes and not (exercise.params.n_outputs == 1 and target == ("y",) and tuple(map(str, classes)) == ("0", "1")):
+        parts.append("; " if parts else "")
+        if exercise.params.n_outputs == 1:
+            parts += ["y = 1 means ", Code(target[0]), " = ", Code(str(classes[1])), ", y = 0 means ", Code(target[0]),
+                      " = ", Code(str(classes[0]))]
+        else:
+            for j, label in enumerate(classes, 1):
+                parts += [", " if j > 1 else "", f"y{j} is [", Code(target[0]), " = ", Code(str(label)), "]"]
+            parts.append(" (1 where true, 0 where not)")
+    return [Paragraph(text(*parts, "."))] if parts else []
 
 
 def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, ...], figure: str) -> list[Block]:
@@ -49,11 +75,16 @@ def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, .
     rows = sorted({q.name.split("[")[1].rstrip("]") for q in givens if "[" in q.name}, key=int)
     columns = list(dict.fromkeys(q.name.split("[")[0] for q in givens if "[" in q.name))
     by_name = {q.name: q.value for q in givens}
+
+    def cell(column: str, row: str) -> str:
+        value = by_name[f"{column}[{row}]"]
+        return str(int(value)) if spec.classifies and column.startswith("y") else _given(value, exercise.decimals)
+
     data = Table(header=cells("row", *columns),
-                 rows=tuple(cells(row, *(_number(by_name[f"{column}[{row}]"]) for column in columns)) for row in rows),
+                 rows=tuple(cells(row, *(cell(column, row) for column in columns)) for row in rows),
                  align=("right",) * (len(columns) + 1))
     weights = Table(header=cells("parameter", "value"),
-                    rows=tuple(cells(name, _number(value)) for name, value in params.as_dict().items()),
+                    rows=tuple(cells(name, _given(value, exercise.decimals)) for name, value in params.as_dict().items()),
                     align=("left", "right"))
     blocks: list[Block] = [
         Paragraph(text(f"The network: {shape}. The loss: L = {spec.formula}, over the n = {len(rows)} rows below. "
@@ -64,41 +95,51 @@ def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, .
     if exercise.digits is not None:
         blocks.append(Paragraph(text(f"Round every number you work out to {exercise.digits} significant digits, "
                                      "and work on with the rounded number.")))
+    else:
+        blocks.append(Paragraph(text(f"Give every number you work out to at least {ANSWER_DIGITS} significant digits.")))
     return blocks
 
 
-def sheet(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...], figure: str) -> list[Block]:
-    """The exercise sheet: the setting and the quantities to find, blank. `command` regenerates it;
-    `features` and `target` are DATA's names of x1.. and y (or y1..); `figure` symbols, values or none."""
+def sheet(exercise: Exercise, features: tuple[str, ...], target: tuple[str, ...], classes: tuple, figure: str) -> list[Block]:
+    """The exercise sheet: the setting and the quantities to find, blank, and its seed. `features` and `target`
+    are the data's names of x1.. and y (or y1..), `classes` a classifier's sorted labels (else ());
+    `figure` symbols, values or none."""
     questions = Table(header=cells("", "find", "your answer"),
                       rows=tuple((text(str(number)), text(q.name), text(Blank())) for number, q in enumerate(exercise.questions, 1)),
                       align=("right", "left", "left"))
-    return _document(f"Exercise (variant {exercise.seed})", exercise, command, features, target, figure, Heading("Find"), questions)
+    return _document(f"Exercise (variant {exercise.seed})", exercise, None, features, target, classes, figure,
+                     Heading("Find"), questions)
 
 
-def key(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...], figure: str) -> list[Block]:
+def key(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...], classes: tuple,
+        figure: str) -> list[Block]:
     """The answer key: the sheet's setting, then every quantity with its formula, exact value,
-    rounded value and tolerance."""
+    rounded value and tolerance, and `command`, which regenerates the variant."""
     worked = [q for q in exercise.quantities if q.kind != "given"]
     table = Table(header=cells("quantity", "asked", "formula", "value", "rounded", "tolerance"),
                   rows=tuple(cells(q.name, "yes" if exercise.is_asked(q) else "", q.formula, f"{q.value:.6g}",
-                                   "" if q.rounded is None else _number(q.rounded), f"{q.tolerance:.2g}") for q in worked),
+                                   "" if q.rounded is None else _significant(q.rounded, exercise.digits),
+                                   f"{q.tolerance:.2g}") for q in worked),
                   align=("left", "left", "left", "right", "right", "right"))
-    return _document(f"Answer key (variant {exercise.seed})", exercise, command, features, target, figure, Heading("Answers"), table)
+    return _document(f"Answer key (variant {exercise.seed})", exercise, command, features, target, classes, figure,
+                     Heading("Answers"), table)
 
 
-def statement(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...], figure: str) -> list[Block]:
+def statement(exercise: Exercise, command: str | None, features: tuple[str, ...], target: tuple[str, ...], classes: tuple,
+              figure: str) -> list[Block]:
     """The exercise without its questions: what a Moodle quiz's description says before its numerical
-    questions (render/moodle.py)."""
-    return _document(f"Exercise (variant {exercise.seed})", exercise, command, features, target, figure)
+    questions (render/moodle.py); the key's names `command`, a student's (`command` None) only its seed."""
+    return _document(f"Exercise (variant {exercise.seed})", exercise, command, features, target, classes, figure)
 
 
-def _document(title: str, exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...], figure: str,
-              *body: Block) -> list[Block]:
-    """A sheet's, key's or quiz's document: its title, the setting, DATA's columns, `body`, and the command that
-    regenerates the variant."""
-    return [Heading(title, level=1), *_setting(exercise, features, target, figure), *_columns(exercise, features, target),
-            *body, Paragraph(text("Regenerate this variant: ", Code(command)))]
+def _document(title: str, exercise: Exercise, command: str | None, features: tuple[str, ...], target: tuple[str, ...],
+              classes: tuple, figure: str, *body: Block) -> list[Block]:
+    """A sheet's, key's or quiz's document: its title, the setting, the data's columns, `body`, and the command that
+    regenerates the variant (a key's) or, for a student's (`command` None), its seed."""
+    end = (Paragraph(text("This variant's seed: ", Code(str(exercise.seed)), ".")) if command is None
+           else Paragraph(text("Regenerate this variant: ", Code(command))))
+    return [Heading(title, level=1), *_setting(exercise, features, target, figure), *_columns(exercise, features, target, classes),
+            *body, end]
 
 
 def _seeded(marks: list[Mark]) -> bool:
