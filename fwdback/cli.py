@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import click
 
 from .losses import LOSSES
-from .notation import count
 from .optimizers import RULES
 from .playground import SHAPE_NAMES
 from .plan import TrainingPlan
@@ -605,6 +604,7 @@ def _resume_conflict(name: str, stored: str, given: str) -> click.UsageError:
 
 def _resumed_notes(resumed, resume_path) -> list[str]:
     """What to say, before training, of a resumed model whose training early stopping ended."""
+    from .notation import count
     from .plan import StopReason
 
     if resumed is None or resumed.training.stop is not StopReason.EARLY_STOPPING:
@@ -775,6 +775,8 @@ def _trained_model(fitted, dataset):
 
 def _end_interrupted(fitted, model, run: _Train, received, model_output, outputs, stdout):
     """Training stopped by a signal or a vanished reader: save the weights so far only if asked."""
+    from .notation import count
+
     result, plan = fitted.result, fitted.plan
     if run.save_on_interrupt:
         model.training.interrupted = True
@@ -1195,6 +1197,8 @@ class _EpochsBefore:
         sooner, PROGRESS_AFTER_SECONDS after the first epoch) shows them under way."""
         import time
 
+        from .notation import count
+
         elapsed = time.perf_counter() - self.start
         if self.paced or elapsed < self.PACE_SECONDS:
             return
@@ -1217,6 +1221,8 @@ class _EpochsBefore:
 
 def _about(seconds: float) -> str:
     """A long time in words: about 40 minutes, about 3 hours, about 24 days, about 31,710 years."""
+    from .notation import count
+
     for unit, length in (("year", 365.25 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= 2 * length:
             return f"about {count(round(seconds / length))} {unit}s"
@@ -1401,6 +1407,7 @@ def _gradcheck(options: dict):
 
     from .gradcheck import check_gradients
     from .network import forward, loss
+    from .notation import count
     from .outputs import Stdout, json_text
     from .run import fit
 
@@ -1679,6 +1686,7 @@ def exercise(**options):
 def _exercise(options: dict):
     import shlex
 
+    from .notation import count
     from .outputs import Outputs, json_text, output_directory
     from .render.html import sheet_page
     from .render.markdown import markdown
