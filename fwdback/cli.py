@@ -21,7 +21,6 @@ import click
 from .losses import LOSSES
 from .optimizers import RULES
 from .playground import SHAPE_NAMES
-from .plan import TrainingPlan
 from .process import (EpochWriter, Terminated, exit_at_once_on_signals, hold_closed_streams, ignore_signals, progress_bar,
                       silence_stdout, stop_on_signals, unwind_on_sigterm)
 from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting, option_words
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from .data import Dataset
     from .network import Parameters
     from .engines.rows import TrainingRows
+    from .plan import TrainingPlan
     from .run import StartingPoint
 
 
@@ -505,6 +505,7 @@ def _train(options: dict):
     from .outputs import Outputs, Stdout, check_appends_to
     from .reports.train import history_header
     from .losses import LOSSES
+    from .plan import TrainingPlan
     from .run import classifier_network, found_classes, prepare_rows, starting_point
 
     plan = TrainingPlan(**{name: options.pop(name) for name in TrainingPlan.__dataclass_fields__})
@@ -1254,6 +1255,7 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     (plan_settings override them)."""
     from .losses import LOSSES
     from .outputs import Outputs
+    from .plan import TrainingPlan
     from .run import classifier_network, found_classes, prepare_rows, starting_point
 
     plan = TrainingPlan(**({name: options[name] for name in TrainingPlan.__dataclass_fields__ if name in options} | plan_settings))
