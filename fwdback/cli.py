@@ -18,18 +18,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .losses import LOSSES
-from .optimizers import RULES
 from .playground import SHAPE_NAMES
 from .process import (EpochWriter, Terminated, exit_at_once_on_signals, hold_closed_streams, ignore_signals, progress_bar,
                       silence_stdout, stop_on_signals, unwind_on_sigterm)
-from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting, option_words
 
 if TYPE_CHECKING:
     from .data import Dataset
     from .network import Parameters
     from .engines.rows import TrainingRows
     from .plan import TrainingPlan
+    from .settings import Setting
     from .run import StartingPoint
 
 
@@ -94,6 +92,8 @@ def _names(ctx, param, value):
     names = tuple(name.strip() for name in value.split(","))
     if not all(names):
         raise click.BadParameter(f"{value!r} has an empty name; give parameter names separated by commas, e.g. b1,b2")
+    from .settings import Names
+
     if not Names().admits(names):
         repeated = next(name for name in names if names.count(name) > 1)
         raise click.BadParameter(f"{value!r} names {repeated} twice; give each parameter once, e.g. b1,b2")
@@ -209,13 +209,15 @@ def _data_options(command, many: bool = False):
     return command
 
 
-def _setting_option(setting: Setting):
+def _setting_option(setting: Setting) -> click.Option:
     """The option of a declared setting: its flag, click's type and check for its constraint, its default and help."""
+    from .settings import Choice, Flag, Integer, Names
+
     constraint, flag = setting.constraint, setting.flag
     if isinstance(constraint, Flag):
-        return click.option(f"{flag}/--no-{flag[2:]}", default=setting.default, help=setting.help)
+        return click.Option([f"{flag}/--no-{flag[2:]}"], default=setting.default, help=setting.help)
     if isinstance(constraint, Names):
-        return click.option(flag, callback=_names, metavar=setting.metavar, help=setting.help)
+        return click.Option([flag], callback=_names, metavar=setting.metavar, help=setting.help)
     checks = {"callback": _finite}
     if isinstance(constraint, Choice):
         checks = {"type": click.Choice(list(constraint.names))}
@@ -229,16 +231,45 @@ def _setting_option(setting: Setting):
         checks["type"] = click.FloatRange(min=constraint.low, max=constraint.high, min_open=constraint.low_open,
                                           max_open=constraint.high_open)
     shown = {} if setting.default is None else {"default": setting.default, "show_default": True}
-    return click.option(flag, **checks, **shown, metavar=setting.metavar, help=setting.help)
+    return click.Option([flag], **checks, **shown, metavar=setting.metavar, help=setting.help)
+
+
+class _SettingOptions:
+    """The options of the declared settings (settings.SETTINGS) of these groups that a command
+    takes, in the declaration's order: made by _Command when it first needs its options, so that
+    `fwdback --help` does not import settings.py and the registries its choices name."""
+
+    def __init__(self, command_name: str, groups: tuple[str, ...]):
+        self.command_name, self.groups = command_name, groups
+
+    def options(self) -> list[click.Option]:
+        from .settings import SETTINGS
+
+        return [_setting_option(setting) for setting in SETTINGS
+                if setting.group in self.groups and self.command_name in setting.commands]
+
+
+class _Command(click.Command):
+    """click's command, whose _SettingOptions become options when its parameters are first asked for."""
+
+    @property
+    def params(self) -> list[click.Parameter]:
+        if any(isinstance(param, _SettingOptions) for param in self._params):
+            self._params = [option for param in self._params
+                            for option in (param.options() if isinstance(param, _SettingOptions) else [param])]
+        return self._params
+
+    @params.setter
+    def params(self, params: list) -> None:
+        self._params = params
 
 
 def _setting_options(command_name: str, *groups: str):
-    """The options of the declared settings (settings.SETTINGS) of these groups that the command
-    takes, in the declaration's order."""
+    """The options of the declared settings of these groups that the command takes, where click's
+    decorators put an option (made when the command first needs them: _SettingOptions)."""
 
     def decorate(command):
-        for setting in reversed([setting for setting in SETTINGS if setting.group in groups and command_name in setting.commands]):
-            command = _setting_option(setting)(command)
+        command.__click_params__ = [*getattr(command, "__click_params__", []), _SettingOptions(command_name, groups)]
         return command
 
     return decorate
@@ -376,6 +407,8 @@ class _Commands(click.Group):
     click prints a usage error as three lines (usage, a hint, the error); here the hint joins
     the error on its line, so that every failure is one `Error:` line whatever caused it.
     """
+
+    command_class = _Command
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
@@ -673,6 +706,8 @@ def _echo_notes(notes, quiet):
 
 def _state_names(plan: TrainingPlan) -> tuple[str, ...]:
     """The per-parameter state the plan's update rule keeps ("v"; "m", "s"), as --history names its columns."""
+    from .optimizers import RULES
+
     return RULES[plan.optimizer].state_names
 
 
@@ -705,6 +740,7 @@ def _draw(fitted, model, dataset, samples, figures, outputs):
     """The run's page (--report) and its loss curve (--plot), through the outputs' transaction."""
     from .render.svg import loss_svg
     from .reports.train import TrainingReport, early_descent
+    from .settings import option_words
 
     if not figures:
         return
@@ -811,6 +847,7 @@ def _report(fitted, model, run: _Train, stdout):
     """The report on stdout (none where stdout takes the model), and the notes for stderr."""
     from .outputs import json_text
     from .reports.train import TrainingReport, training_document, training_notes
+    from .settings import option_words
 
     report = TrainingReport.of(fitted, model, option_words)
     if stdout is not None and run.output_format == "json":
@@ -1408,6 +1445,7 @@ def _gradcheck(options: dict):
     import numpy as np
 
     from .gradcheck import check_gradients
+    from .losses import LOSSES
     from .network import forward, loss
     from .notation import count
     from .outputs import Stdout, json_text
@@ -1877,6 +1915,7 @@ class _boundary:
         self._errstate.__exit__(None, None, None)
         self._warnings.__exit__(None, None, None)
         from .errors import FwdbackError, ResumeConflict, RunConflict, SettingNotUsed
+        from .settings import option_words
 
         if exc_type is None or issubclass(exc_type, (SystemExit, click.ClickException, click.exceptions.Exit)):
             return False
