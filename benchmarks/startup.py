@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,9 +41,10 @@ HELD = ("fwdback --help", "python -m fwdback --help", "fwdback --version", "fwdb
 
 
 def fwdback_command() -> list[str]:
-    """The installed `fwdback` script beside this Python, else `python -m fwdback`."""
+    """The installed `fwdback` script beside this Python (else on the PATH), else `python -m fwdback`."""
     script = os.path.join(os.path.dirname(sys.executable), "fwdback")
-    return [script] if os.path.exists(script) else [sys.executable, "-m", "fwdback"]
+    found = script if os.path.exists(script) else shutil.which("fwdback")
+    return [found] if found else [sys.executable, "-m", "fwdback"]
 
 
 def commands() -> dict[str, list[str]]:
