@@ -1,6 +1,8 @@
 """The fwdback command line; the only module that knows click.
 
-numpy, pandas and rich are imported inside the commands, so `fwdback --help` starts fast.
+numpy, pandas, rich and the notation are imported inside the commands, and the options of the
+declared settings are made when a command first needs them (_Command), so that `fwdback --help`
+and `--version` start within 1.3x of importing click (tests/test_startup.py, benchmarks/startup.py).
 Errors from the library arrive as FwdbackError and leave as one `Error: ...` line.
 """
 
@@ -87,13 +89,13 @@ def _column_name(ctx, param, value):
 
 def _names(ctx, param, value):
     """--freeze: parameter names separated by commas, each once (checked against the network once it is known)."""
+    from .settings import Names
+
     if value is None:
         return ()
     names = tuple(name.strip() for name in value.split(","))
     if not all(names):
         raise click.BadParameter(f"{value!r} has an empty name; give parameter names separated by commas, e.g. b1,b2")
-    from .settings import Names
-
     if not Names().admits(names):
         repeated = next(name for name in names if names.count(name) > 1)
         raise click.BadParameter(f"{value!r} names {repeated} twice; give each parameter once, e.g. b1,b2")

@@ -19,6 +19,8 @@ logits a = w7*N1 + w8*N2 + b3 (network.loss), so that no log(0) is taken:
                                           = (1/n) sum_i log(sum_j exp(a_ij)) - sum_j y_ij a_ij
 
 and for both, dL/da = (1/n) (yhat - y): the link's derivative cancels the loss's (network.backward).
+The notation is imported inside the methods that write it, so that the command line lists the
+names without it.
 """
 
 from __future__ import annotations
