@@ -18,12 +18,15 @@ OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THR
 
 
 def processor() -> str:
-    """The model name Linux reports (/proc/cpuinfo), with the cores this process may use."""
+    """The model name Linux reports (/proc/cpuinfo), with its family and model numbers (a virtual
+    machine's name may say only "AMD EPYC"), and the cores this process may use."""
     model = platform.processor() or platform.machine() or "unknown processor"
     try:
         with open("/proc/cpuinfo") as stream:
-            model = next((line.split(":", 1)[1].strip() for line in stream if line.startswith("model name")), model)
-    except OSError:
+            fields = dict(line.split(":", 1) for line in stream.read().split("\n\n")[0].splitlines() if ":" in line)
+        fields = {name.strip(): value.strip() for name, value in fields.items()}
+        model = f"{fields['model name']} (family {fields['cpu family']}, model {fields['model']})"
+    except (OSError, KeyError):
         pass
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
