@@ -712,6 +712,7 @@ def lecture_tables(args) -> None:
     results = {rows: measure_size(rows, optional, config) for rows in config["rows"]}
 
     log("start-up")
+    load_before_startup = os.getloadavg()[0]
     started = startup.measure(config["startup_runs"])
     e2e_rows = config["csv_rows"]
     per_epoch_train = statistics.median(results[e2e_rows]["times"][TRAIN]) if e2e_rows in results else None
@@ -734,7 +735,7 @@ def lecture_tables(args) -> None:
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"- **Run**: {time.perf_counter() - began:.0f} s; 1-minute load average {load_before:.2f} at the start, {load_after:.2f} at the end")
     print()
-    print("\n".join(startup.report(started)))
+    print("\n".join(startup.report(started, load_before_startup)))
 
 
 if __name__ == "__main__":

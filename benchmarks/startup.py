@@ -98,8 +98,9 @@ def ratio(times: dict, label: str, kind: str = "wall") -> float:
     return statistics.median(a / b for a, b in zip(times[label][kind], times[IMPORT_CLICK][kind]))
 
 
-def report(times: dict) -> list[str]:
-    """The section: a table of every command, and the lines that say what was measured."""
+def report(times: dict, load_before: float) -> list[str]:
+    """The section: a table of every command, and the lines that say what was measured (with the
+    1-minute load average before the rounds; the machine line gives it after them)."""
     rounds = len(times[IMPORT_CLICK]["wall"])
     lines = [f"### Start-up: whole processes against `{IMPORT_CLICK}` (target ≤ {TARGET:g})", "",
              "| command | wall | / import click | CPU | / import click |", "|---|---:|---:|---:|---:|"]
@@ -112,7 +113,8 @@ def report(times: dict) -> list[str]:
         lines.append(f"| `{label}` | " + " | ".join(cells) + " |")
     lines += ["", f"Medians of {rounds} rounds, the commands taking turns; each ratio is the median of the rounds' "
               "ratios. Run in an empty directory with bytecode cached (PYTHONPYCACHEPREFIX), as an installed "
-              f"package starts; fwdback as `{' '.join(fwdback_command())}`. ✗: a command held to the target misses it.",
+              f"package starts; fwdback as `{' '.join(fwdback_command())}`. ✗: a command held to the target misses it. "
+              f"1-minute load average {load_before:.2f} before the rounds.",
               machine_line()]
     return lines
 
@@ -121,7 +123,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30, help="rounds of every command (default 30)")
     args = parser.parse_args(argv)
-    print("\n".join(report(measure(args.runs))))
+    load_before = os.getloadavg()[0]
+    print("\n".join(report(measure(args.runs), load_before)))
 
 
 if __name__ == "__main__":
