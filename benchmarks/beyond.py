@@ -55,6 +55,8 @@ import warnings
 
 import numpy as np
 
+from machine import blas, machine_line
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid")
@@ -401,7 +403,7 @@ def end_to_end(config: dict, loaded: bool, path: str) -> dict:
 
 def worker(config: dict, parts: list[str]) -> dict:
     """Every measurement of this process's OPENBLAS setting, quiet and loaded."""
-    out = {"environment": {name: os.environ.get(name) for name in OPENBLAS_VARIABLES}}
+    out = {"environment": {name: os.environ.get(name) for name in OPENBLAS_VARIABLES}, "blas": blas()}
     if "full" in parts:
         out["agreement"] = check_against_torch()
     with tempfile.TemporaryDirectory() as directory:
@@ -683,9 +685,10 @@ def main(argv=None) -> list[str]:
     report(results, result, summary)
     import torch
 
-    print(f"- **Machine**: {os.cpu_count()} cores; numpy {np.__version__}, torch {torch.__version__}; "
-          f"1-minute load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end "
-          "(other processes besides the benchmark's own)")
+    print(machine_line(f"torch {torch.__version__}", f"1-minute load average {load_before:.2f} at the start, "
+                       f"{os.getloadavg()[0]:.2f} at the end (other processes besides the benchmark's own)"))
+    for label, measured in results:
+        print(f"- **BLAS**, {label}: {measured['blas']}")
     print("- **Ratios** (✗: target not met):")
     for line in summary:
         print(f"  - {line}")

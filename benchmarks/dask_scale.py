@@ -32,6 +32,7 @@ import time
 
 import numpy as np
 
+from machine import machine_line
 from fwdback.engines.dask import Cluster, DataParallel, Partitions, cores, gram_engine
 from fwdback.engines.gram import GramEngine
 from fwdback.engines.literal import LiteralEngine
@@ -115,6 +116,8 @@ def main() -> None:
           f"{n / local_stats_s:,.0f} | {local_epoch_s:.3f} s |")
     print(f"| Dask LocalCluster | {workers} | {dask_stats_s:.1f} s | {n / dask_stats_s:,.0f} | "
           f"{n / dask_stats_s / workers:,.0f} | {dask_epoch_s:.3f} s |")
+    print()
+    print(machine_line())
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 
+from machine import machine_line
+
 FWDBACK = [sys.executable, "-m", "fwdback"]
 
 
@@ -66,6 +68,7 @@ def main() -> None:
                 flush=True,
             )
             os.unlink(path)
+    print(machine_line())
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from machine import machine_line
+
 LOADS = 5
 
 
@@ -63,6 +65,8 @@ def main(argv=None) -> None:
     print("|---:|---:|---:|---:|---|")
     print(f"| {options.epochs:,} | {options.rows:,} | {size / 2**20:.2f} MiB | {statistics.median(times):.0f} ms | "
           f"{', '.join(f'{t:.0f}' for t in times)} ms |")
+    print()
+    print(machine_line())
 
 
 if __name__ == "__main__":

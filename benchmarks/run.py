@@ -21,7 +21,7 @@ itself. Two columns show the thread-count effect: the literal loop with BLAS lim
 thread (threadpoolctl) and PyTorch with torch.set_num_threads(1); every other contender
 runs with its defaults.
 
-Then: start-up of the CLI against bare imports, pandas.read_csv of a `fwdback generate` CSV,
+Then: start-up of the CLI against bare imports (startup.py's section), pandas.read_csv of a `fwdback generate` CSV,
 and `fwdback train` on that CSV end to end. When 1000 epochs of the end-to-end run would take
 longer than e2e_limit, it runs fewer and extrapolates, and says so.
 
@@ -36,8 +36,6 @@ import argparse
 import gc
 import math
 import os
-import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -47,6 +45,9 @@ import warnings
 
 import numpy as np
 
+import machine
+import startup
+from startup import fwdback_command
 from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, update
 from fwdback.synthetic import generate
 from fwdback.engines import FullBatch
@@ -63,14 +64,12 @@ TOLERANCE = 1e-10
 TRAIN_MIN_EPOCHS = 10
 
 FULL = dict(rows=[100, 10_000, 1_000_000, 10_000_000], fwdback_only_from=10_000_000, measure_seconds=0.25,
-            min_rounds=3, max_rounds=9, size_budget=40.0, startup_runs=10, csv_rows=1_000_000, csv_runs=5,
+            min_rounds=3, max_rounds=9, size_budget=40.0, startup_runs=20, csv_rows=1_000_000, csv_runs=5,
             e2e_epochs=1000, e2e_limit=150.0, e2e_runs=3)
 QUICK = dict(rows=[100, 10_000], fwdback_only_from=None, measure_seconds=0.01,
              min_rounds=3, max_rounds=3, size_budget=0.0, startup_runs=2, csv_rows=10_000, csv_runs=2,
              e2e_epochs=1000, e2e_limit=10.0, e2e_runs=1)
 PURE_PYTHON_MAX_ROWS = 10_000
-IMPORT_CLICK = 'python -c "import click"'
-IMPORT_ALL = 'python -c "import click, numpy, pandas, rich"'
 
 
 STARTED = time.perf_counter()
@@ -515,34 +514,6 @@ def timed_command(command: list[str], **options) -> float:
     return time.perf_counter() - start
 
 
-def fwdback_command() -> list[str]:
-    """The installed `fwdback` script beside this Python, else `python -m fwdback`."""
-    script = os.path.join(os.path.dirname(sys.executable), "fwdback")
-    if os.path.exists(script):
-        return [script]
-    found = shutil.which("fwdback")
-    return [found] if found else [sys.executable, "-m", "fwdback"]
-
-
-def measure_startup(runs: int) -> dict[str, float]:
-    """Median wall time of each command, the commands taking turns."""
-    fwdback = fwdback_command()
-    commands = {
-        "fwdback --help": [*fwdback, "--help"],
-        "fwdback --version": [*fwdback, "--version"],
-        "python -c pass": [sys.executable, "-c", "pass"],
-        IMPORT_CLICK: [sys.executable, "-c", "import click"],
-        IMPORT_ALL: [sys.executable, "-c", "import click, numpy, pandas, rich"],
-    }
-    times = {label: [] for label in commands}
-    for command in commands.values():
-        timed_command(command)  # warm the file cache
-    for _ in range(runs):
-        for label, command in commands.items():
-            times[label].append(timed_command(command))
-    return {label: statistics.median(values) for label, values in times.items()}
-
-
 def measure_csv_and_e2e(config: dict, per_epoch_train: float | None, startup: float) -> list[str]:
     """pandas.read_csv of a `fwdback generate` CSV, fwdback's own loader, and `fwdback train` on it."""
     import pandas as pd
@@ -619,37 +590,8 @@ def measure_csv_and_e2e(config: dict, per_epoch_train: float | None, startup: fl
 
 
 def machine_line(optional: dict) -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as stream:
-            for line in stream:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    cores = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    blas = "BLAS unknown"
-    try:
-        build = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        blas = f"{build.get('name')} {build.get('version')}"
-    except Exception:  # noqa: BLE001 - older numpy: no dicts
-        pass
-    if optional["threadpoolctl"]:
-        from threadpoolctl import threadpool_info
-
-        numpy_libs = os.path.dirname(np.__file__) + ".libs"
-        for info in threadpool_info():
-            if info.get("user_api") == "blas" and (info["filepath"].startswith(numpy_libs) or "numpy" in info["filepath"]):
-                blas += f" ({info.get('internal_api')} {info.get('version')}, core type {info.get('architecture')}, {info.get('num_threads')} threads)"
-                break
-    environment = ", ".join(f"{name}={os.environ[name]}" for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if name in os.environ)
-    parts = [
-        f"{model}, {cores} cores ({usable} usable)",
-        f"Python {platform.python_version()}",
-        f"numpy {np.__version__} with {blas}" + (f" [{environment}]" if environment else ""),
-    ]
+    """machine.py's line, with the versions of the optional contenders."""
+    parts = []
     if optional["torch"]:
         import torch
 
@@ -657,7 +599,7 @@ def machine_line(optional: dict) -> str:
     else:
         parts.append("torch not installed")
     parts.append(f"scikit-learn {optional['sklearn']}" if optional["sklearn"] else "scikit-learn not installed")
-    return "- **Machine**: " + "; ".join(parts)
+    return machine.machine_line(*parts)
 
 
 def print_markdown_table(header: list[str], rows: list[list[str]]) -> None:
@@ -770,21 +712,16 @@ def lecture_tables(args) -> None:
     results = {rows: measure_size(rows, optional, config) for rows in config["rows"]}
 
     log("start-up")
-    startup = measure_startup(config["startup_runs"])
+    load_before_startup = os.getloadavg()[0]
+    started = startup.measure(config["startup_runs"])
     e2e_rows = config["csv_rows"]
     per_epoch_train = statistics.median(results[e2e_rows]["times"][TRAIN]) if e2e_rows in results else None
-    csv_lines = measure_csv_and_e2e(config, per_epoch_train, startup[IMPORT_ALL])
+    csv_lines = measure_csv_and_e2e(config, per_epoch_train, startup.median(started, startup.IMPORT_ALL))
 
     title = "quick smoke run" if args.quick else "full run"
     print(f"## fwdback benchmark ({title}): one epoch of the 3-2-1 linear network, float64, full batch")
     print()
     print_tables(results)
-    runs = config["startup_runs"]
-    print(
-        f"- **Start-up** (median of {runs} runs each, subprocess wall time): "
-        + ", ".join(f"`{label}` {format_seconds(seconds)}" for label, seconds in startup.items())
-        + f"; `fwdback --help` is {startup['fwdback --help'] / startup[IMPORT_CLICK]:.2f}x `import click`"
-    )
     for line in csv_lines:
         print(line)
     print(
@@ -797,6 +734,8 @@ def lecture_tables(args) -> None:
     print(machine_line(optional))
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"- **Run**: {time.perf_counter() - began:.0f} s; 1-minute load average {load_before:.2f} at the start, {load_after:.2f} at the end")
+    print()
+    print("\n".join(startup.report(started, load_before_startup)))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from machine import machine_line
 from fwdback.engines.threads import one_blas_thread
 from fwdback.linear_map import balanced_minimizers, least_squares
 from fwdback.network import init_parameters
@@ -69,6 +70,8 @@ def main() -> None:
             old_time, old = median_seconds(lambda: before(X, y, initial), 1) if k <= BEFORE_UP_TO else (None, None)
         old_cells = ("—", "—") if old is None else (f"{old_time:.3g} s", f"{old:g}")
         print(f"| {k:,} | {lr_time:.3g} s | {scales_time:.3g} s | {old_cells[0]} | {lr:g} | {old_cells[1]} |")
+    print()
+    print(machine_line())
 
 
 if __name__ == "__main__":

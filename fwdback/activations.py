@@ -7,16 +7,17 @@ what the fast engines compute, declared once (ACTIVATIONS); nothing else compare
     sigmoid   N = 1 / (1 + exp(-z))          dN/dz = N (1 - N)
 
 Each derivative is written from z and N = act(z), shape (H, n) both, so the backward pass
-reuses what the forward pass computed. numpy is imported inside the kernels, so that the
-command line lists the names without it.
+reuses what the forward pass computed. numpy is imported inside the kernels, and the notation
+inside the functions that write it, so that the command line lists the names without either.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from .notation import Expr, Num, Paren, Raw, Square, Step, Sub, mul
+if TYPE_CHECKING:
+    from .notation import Expr, Raw
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class Activation:
     slope_into  dN/dz from N written into `out` (which may be Z): slope_into(N, out)
     plain, latex, mathml   act(argument) in each view, "{}" standing for the argument
     slope       dN/dz in notation, from N's and z's expressions: 1 - N1^2 for tanh
-    definition  the function's definition, where its name does not say it (sigmoid's)
+    defined_as  the function's definition, where its name does not say it (sigmoid's), in the three
+                views (plain, LaTeX, MathML): `definition` in notation
     kink        N is z on one side of z = 0 and 0 on the other (relu), so dN/dz jumps there: explain
                 says which side z is on, gradcheck holds each row's side (N = z [z > 0])
     roundings   the roundings act adds to z (rounding.py's bound of the loss's error)
@@ -47,7 +49,7 @@ class Activation:
     latex: str
     mathml: str
     slope: Callable[[Expr, Expr], Expr]
-    definition: Raw | None = None
+    defined_as: tuple[str, str, str] | None = None
     kink: bool = False
     roundings: int = 0
     half_tanh: bool = False
@@ -61,6 +63,13 @@ class Activation:
     def written(self, view: str, argument: str) -> str:
         """act(argument) in one view ("plain", "latex" or "mathml")."""
         return getattr(self, view).replace("{}", argument)
+
+    @property
+    def definition(self) -> Raw | None:
+        """The function's definition in notation, where its name does not say it."""
+        from .notation import Raw
+
+        return None if self.defined_as is None else Raw(*self.defined_as)
 
 
 def _tanh(Z):
@@ -135,24 +144,54 @@ def _sigmoid_slope_into(N, out):
     out *= N
 
 
-_IDENTITY = Activation("identity", None, None, None, None, "{}", "{}", "{}", lambda N, z: Num(1))
+def _unit_slope(N, z):
+    from .notation import Num
+
+    return Num(1)
+
+
+def _tanh_slope(N, z):
+    from .notation import Num, Square, Sub
+
+    return Sub(Num(1), Square(N))
+
+
+def _relu_slope(N, z):
+    from .notation import Step
+
+    return Step(z)
+
+
+def _sigmoid_slope(N, z):
+    from .notation import Num, Paren, Sub, mul
+
+    return mul(N, Paren(Sub(Num(1), N)))
+
+
+def _softmax_slope(N, z):
+    from .notation import Raw
+
+    return Raw("softmax'", r"\operatorname{softmax}'", "<mi>softmax'</mi>")
+
+
+_IDENTITY = Activation("identity", None, None, None, None, "{}", "{}", "{}", _unit_slope)
 _TANH = Activation(
     "tanh", _tanh, lambda Z, N: 1.0 - N * N, _tanh_into, _one_minus_square_into,
     "tanh({})", r"\tanh({})", "<mrow><mi>tanh</mi><mo>&#x2061;</mo><mo>(</mo>{}<mo>)</mo></mrow>",
-    lambda N, z: Sub(Num(1), Square(N)), roundings=2,  # libm's tanh, within 2 ulp
+    _tanh_slope, roundings=2,  # libm's tanh, within 2 ulp
 )
 _RELU = Activation(
     "relu", _relu, _step, _relu_into, _sign_into,
     "max(0, {})", r"\max(0, {})", "<mrow><mi>max</mi><mo>(</mo><mn>0</mn><mo>,</mo>{}<mo>)</mo></mrow>",
-    lambda N, z: Step(z), kink=True,
+    _relu_slope, kink=True,
 )
 _SIGMOID = Activation(
     "sigmoid", _sigmoid, lambda Z, N: N * (1.0 - N), _sigmoid_into, _sigmoid_slope_into,
     "sigmoid({})", r"\sigma({})", "<mrow><mi>σ</mi><mo>&#x2061;</mo><mo>(</mo>{}<mo>)</mo></mrow>",
-    lambda N, z: mul(N, Paren(Sub(Num(1), N))),
-    definition=Raw("sigmoid(z) = 1/(1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}",
-                   "<mrow><mi>σ</mi><mo>(</mo><mi>z</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn><mrow><mn>1</mn>"
-                   "<mo>+</mo><msup><mi>e</mi><mrow><mo>-</mo><mi>z</mi></mrow></msup></mrow></mfrac></mrow>"),
+    _sigmoid_slope,
+    defined_as=("sigmoid(z) = 1/(1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}",
+                "<mrow><mi>σ</mi><mo>(</mo><mi>z</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn><mrow><mn>1</mn>"
+                "<mo>+</mo><msup><mi>e</mi><mrow><mo>-</mo><mi>z</mi></mrow></msup></mrow></mfrac></mrow>"),
     roundings=4,  # tanh's 2, the halving, adding 1 and halving again
     half_tanh=True,
 )
@@ -164,12 +203,12 @@ _SOFTMAX = Activation(
     "softmax", _softmax, None, None, None,
     "softmax({})", r"\operatorname{softmax}({})",
     "<mrow><mi>softmax</mi><mo>&#x2061;</mo><mo>(</mo>{}<mo>)</mo></mrow>",
-    lambda N, z: Raw("softmax'", r"\operatorname{softmax}'", "<mi>softmax'</mi>"),
-    definition=Raw("softmax(a)_j = exp(a_j) / sum_l exp(a_l)",
-                   r"\operatorname{softmax}(a)_j = \frac{e^{a_j}}{\sum_l e^{a_l}}",
-                   "<mrow><mi>softmax</mi><msub><mrow><mo>(</mo><mi>a</mi><mo>)</mo></mrow><mi>j</mi></msub><mo>=</mo>"
-                   "<mfrac><msup><mi>e</mi><msub><mi>a</mi><mi>j</mi></msub></msup><mrow><msub><mo>&#x2211;</mo><mi>l</mi>"
-                   "</msub><msup><mi>e</mi><msub><mi>a</mi><mi>l</mi></msub></msup></mrow></mfrac></mrow>"),
+    _softmax_slope,
+    defined_as=("softmax(a)_j = exp(a_j) / sum_l exp(a_l)",
+                r"\operatorname{softmax}(a)_j = \frac{e^{a_j}}{\sum_l e^{a_l}}",
+                "<mrow><mi>softmax</mi><msub><mrow><mo>(</mo><mi>a</mi><mo>)</mo></mrow><mi>j</mi></msub><mo>=</mo>"
+                "<mfrac><msup><mi>e</mi><msub><mi>a</mi><mi>j</mi></msub></msup><mrow><msub><mo>&#x2211;</mo><mi>l</mi>"
+                "</msub><msup><mi>e</mi><msub><mi>a</mi><mi>l</mi></msub></msup></mrow></mfrac></mrow>"),
     roundings=4,  # the shift, exp, the sum's and the division's
     across_outputs=True,
 )

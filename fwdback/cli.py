@@ -1,6 +1,8 @@
 """The fwdback command line; the only module that knows click.
 
-numpy, pandas and rich are imported inside the commands, so `fwdback --help` starts fast.
+numpy, pandas, rich and the notation are imported inside the commands, and the options of the
+declared settings are made when a command first needs them (_Command), so that `fwdback --help`
+and `--version` start within 1.3x of importing click (tests/test_startup.py, benchmarks/startup.py).
 Errors from the library arrive as FwdbackError and leave as one `Error: ...` line.
 """
 
@@ -18,19 +20,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .losses import LOSSES
-from .notation import count
-from .optimizers import RULES
 from .playground import SHAPE_NAMES
-from .plan import TrainingPlan
 from .process import (EpochWriter, Terminated, exit_at_once_on_signals, hold_closed_streams, ignore_signals, progress_bar,
                       silence_stdout, stop_on_signals, unwind_on_sigterm)
-from .settings import SETTINGS, Choice, Flag, Integer, Names, Setting, option_words
 
 if TYPE_CHECKING:
     from .data import Dataset
     from .network import Parameters
     from .engines.rows import TrainingRows
+    from .plan import TrainingPlan
+    from .settings import Setting
     from .run import StartingPoint
 
 
@@ -90,6 +89,8 @@ def _column_name(ctx, param, value):
 
 def _names(ctx, param, value):
     """--freeze: parameter names separated by commas, each once (checked against the network once it is known)."""
+    from .settings import Names
+
     if value is None:
         return ()
     names = tuple(name.strip() for name in value.split(","))
@@ -210,13 +211,15 @@ def _data_options(command, many: bool = False):
     return command
 
 
-def _setting_option(setting: Setting):
+def _setting_option(setting: Setting) -> click.Option:
     """The option of a declared setting: its flag, click's type and check for its constraint, its default and help."""
+    from .settings import Choice, Flag, Integer, Names
+
     constraint, flag = setting.constraint, setting.flag
     if isinstance(constraint, Flag):
-        return click.option(f"{flag}/--no-{flag[2:]}", default=setting.default, help=setting.help)
+        return click.Option([f"{flag}/--no-{flag[2:]}"], default=setting.default, help=setting.help)
     if isinstance(constraint, Names):
-        return click.option(flag, callback=_names, metavar=setting.metavar, help=setting.help)
+        return click.Option([flag], callback=_names, metavar=setting.metavar, help=setting.help)
     checks = {"callback": _finite}
     if isinstance(constraint, Choice):
         checks = {"type": click.Choice(list(constraint.names))}
@@ -230,16 +233,45 @@ def _setting_option(setting: Setting):
         checks["type"] = click.FloatRange(min=constraint.low, max=constraint.high, min_open=constraint.low_open,
                                           max_open=constraint.high_open)
     shown = {} if setting.default is None else {"default": setting.default, "show_default": True}
-    return click.option(flag, **checks, **shown, metavar=setting.metavar, help=setting.help)
+    return click.Option([flag], **checks, **shown, metavar=setting.metavar, help=setting.help)
+
+
+class _SettingOptions:
+    """The options of the declared settings (settings.SETTINGS) of these groups that a command
+    takes, in the declaration's order: made by _Command when it first needs its options, so that
+    `fwdback --help` does not import settings.py and the registries its choices name."""
+
+    def __init__(self, command_name: str, groups: tuple[str, ...]):
+        self.command_name, self.groups = command_name, groups
+
+    def options(self) -> list[click.Option]:
+        from .settings import SETTINGS
+
+        return [_setting_option(setting) for setting in SETTINGS
+                if setting.group in self.groups and self.command_name in setting.commands]
+
+
+class _Command(click.Command):
+    """click's command, whose _SettingOptions become options when its parameters are first asked for."""
+
+    @property
+    def params(self) -> list[click.Parameter]:
+        if any(isinstance(param, _SettingOptions) for param in self._params):
+            self._params = [option for param in self._params
+                            for option in (param.options() if isinstance(param, _SettingOptions) else [param])]
+        return self._params
+
+    @params.setter
+    def params(self, params: list) -> None:
+        self._params = params
 
 
 def _setting_options(command_name: str, *groups: str):
-    """The options of the declared settings (settings.SETTINGS) of these groups that the command
-    takes, in the declaration's order."""
+    """The options of the declared settings of these groups that the command takes, where click's
+    decorators put an option (made when the command first needs them: _SettingOptions)."""
 
     def decorate(command):
-        for setting in reversed([setting for setting in SETTINGS if setting.group in groups and command_name in setting.commands]):
-            command = _setting_option(setting)(command)
+        command.__click_params__ = [*getattr(command, "__click_params__", []), _SettingOptions(command_name, groups)]
         return command
 
     return decorate
@@ -378,6 +410,8 @@ class _Commands(click.Group):
     the error on its line, so that every failure is one `Error:` line whatever caused it.
     """
 
+    command_class = _Command
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
@@ -506,6 +540,7 @@ def _train(options: dict):
     from .outputs import Outputs, Stdout, check_appends_to
     from .reports.train import history_header
     from .losses import LOSSES
+    from .plan import TrainingPlan
     from .run import classifier_network, found_classes, prepare_rows, starting_point
 
     plan = TrainingPlan(**{name: options.pop(name) for name in TrainingPlan.__dataclass_fields__})
@@ -605,6 +640,7 @@ def _resume_conflict(name: str, stored: str, given: str) -> click.UsageError:
 
 def _resumed_notes(resumed, resume_path) -> list[str]:
     """What to say, before training, of a resumed model whose training early stopping ended."""
+    from .notation import count
     from .plan import StopReason
 
     if resumed is None or resumed.training.stop is not StopReason.EARLY_STOPPING:
@@ -672,6 +708,8 @@ def _echo_notes(notes, quiet):
 
 def _state_names(plan: TrainingPlan) -> tuple[str, ...]:
     """The per-parameter state the plan's update rule keeps ("v"; "m", "s"), as --history names its columns."""
+    from .optimizers import RULES
+
     return RULES[plan.optimizer].state_names
 
 
@@ -704,6 +742,7 @@ def _draw(fitted, model, dataset, samples, figures, outputs):
     """The run's page (--report) and its loss curve (--plot), through the outputs' transaction."""
     from .render.svg import loss_svg
     from .reports.train import TrainingReport, early_descent
+    from .settings import option_words
 
     if not figures:
         return
@@ -775,6 +814,8 @@ def _trained_model(fitted, dataset):
 
 def _end_interrupted(fitted, model, run: _Train, received, model_output, outputs, stdout):
     """Training stopped by a signal or a vanished reader: save the weights so far only if asked."""
+    from .notation import count
+
     result, plan = fitted.result, fitted.plan
     if run.save_on_interrupt:
         model.training.interrupted = True
@@ -808,6 +849,7 @@ def _report(fitted, model, run: _Train, stdout):
     """The report on stdout (none where stdout takes the model), and the notes for stderr."""
     from .outputs import json_text
     from .reports.train import TrainingReport, training_document, training_notes
+    from .settings import option_words
 
     report = TrainingReport.of(fitted, model, option_words)
     if stdout is not None and run.output_format == "json":
@@ -1195,6 +1237,8 @@ class _EpochsBefore:
         sooner, PROGRESS_AFTER_SECONDS after the first epoch) shows them under way."""
         import time
 
+        from .notation import count
+
         elapsed = time.perf_counter() - self.start
         if self.paced or elapsed < self.PACE_SECONDS:
             return
@@ -1217,6 +1261,8 @@ class _EpochsBefore:
 
 def _about(seconds: float) -> str:
     """A long time in words: about 40 minutes, about 3 hours, about 24 days, about 31,710 years."""
+    from .notation import count
+
     for unit, length in (("year", 365.25 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= 2 * length:
             return f"about {count(round(seconds / length))} {unit}s"
@@ -1248,6 +1294,7 @@ def _set_up(options: dict, shown_raw: bool = False, **plan_settings) -> _Setup:
     (plan_settings override them)."""
     from .losses import LOSSES
     from .outputs import Outputs
+    from .plan import TrainingPlan
     from .run import classifier_network, found_classes, prepare_rows, starting_point
 
     plan = TrainingPlan(**({name: options[name] for name in TrainingPlan.__dataclass_fields__ if name in options} | plan_settings))
@@ -1400,7 +1447,9 @@ def _gradcheck(options: dict):
     import numpy as np
 
     from .gradcheck import check_gradients
+    from .losses import LOSSES
     from .network import forward, loss
+    from .notation import count
     from .outputs import Stdout, json_text
     from .run import fit
 
@@ -1687,6 +1736,7 @@ def exercise(**options):
 def _exercise(options: dict):
     import shlex
 
+    from .notation import count
     from .outputs import Outputs, json_text, output_directory
     from .render.moodle import quiz
     from .render.svg import figure_svg
@@ -1935,6 +1985,7 @@ class _boundary:
         self._errstate.__exit__(None, None, None)
         self._warnings.__exit__(None, None, None)
         from .errors import FwdbackError, ResumeConflict, RunConflict, SettingNotUsed
+        from .settings import option_words
 
         if exc_type is None or issubclass(exc_type, (SystemExit, click.ClickException, click.exceptions.Exit)):
             return False

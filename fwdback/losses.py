@@ -19,13 +19,17 @@ logits a = w7*N1 + w8*N2 + b3 (network.loss), so that no log(0) is taken:
                                           = (1/n) sum_i log(sum_j exp(a_ij)) - sum_j y_ij a_ij
 
 and for both, dL/da = (1/n) (yhat - y): the link's derivative cancels the loss's (network.backward).
+The notation is imported inside the methods that write it, so that the command line lists the
+names without it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .notation import Expr, Frac, Num, Raw, Sym
+if TYPE_CHECKING:
+    from .notation import Expr
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class Loss:
     def scale_expression(self, n: int | None = None) -> Expr | None:
         """c(n) = 1/d(n) of L = c(n) sum (y - yhat)^2 in notation: 1/n, 1/(2n), none for sse, 1/2;
         with `n`, its value for n rows."""
+        from .notation import Frac, Num, Raw, Sym
+
         if not self.mean:
             return Frac(Num(1), Num(2)) if self.halved else None
         if n is not None:
@@ -93,6 +99,8 @@ class Loss:
 
     def factor_expression(self, n: int | None = None) -> Expr:
         """The derivative factor 2/d(n) in notation: 2/n, 1/n, 2, 1; with `n`, n's value in it."""
+        from .notation import Frac, Num, Sym
+
         top = Num(1 if self.halved or self.classifies else 2)
         return Frac(top, Sym("n") if n is None else Num(n)) if self.mean else top
 
