@@ -1704,8 +1704,8 @@ def _exercise(options: dict):
                 texts = (json_text({"seed": variant.seed, "command": command, "rows": variant.row_numbers.tolist(),
                                     "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
             else:
-                view = sheet_page if extension == "html" else markdown
-                texts = (view(sheet(variant, command, *columns)), view(key(variant, command, *columns)))
+                pages = (sheet(variant, command, *columns), key(variant, command, *columns))
+                texts = tuple(sheet_page([page]) if extension == "html" else markdown(page) for page in pages)
             for name, text in zip(("sheet", "key"), texts):
                 file = outputs.file(os.path.join(output_dir, f"{name}-{variant.seed}.{extension}"), "--output-dir",
                                     example=f"{name}-0.{extension}")
