@@ -1649,7 +1649,7 @@ Examples:
 @_data_options
 @_network_options("exercise")
 @_setting_options("exercise", "plan")
-@click.option("--variants", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Write N variants, each drawn by its own seed.")
+@click.option("--variants", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Write N variants, each drawn by its own seed; with --format html, also sheets.html and keys.html, every variant on pages of its own when printed (--format pdf: sheets.pdf and keys.pdf).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="S", help="The first variant's seed; the next ones take the next seeds that give a lively exercise.")
 @click.option("--rows", type=click.IntRange(min=1), metavar="R", help="Each variant works on R of DATA's rows, drawn by its seed (default: all rows).")
 @click.option("--digits", type=click.IntRange(min=0, max=6), default=2, show_default=True, metavar="D", help="Round the starting weights and the rows' numbers to D decimal places: short numbers to work with.")
@@ -1696,6 +1696,7 @@ def _exercise(options: dict):
     _echo_notes(setup.notes, False)
     target = setup.dataset.target
     columns = (tuple(setup.dataset.features), (target,) if isinstance(target, str) else tuple(target))
+    every_variant = {"sheets": [], "keys": []}  # with --format html, each variant's pages again, for one file of all
     with output_directory(output_dir), Outputs({"DATA": options["data"]}) as outputs:
         for variant in drawn:
             command = shlex.join(["fwdback", "exercise", options["data"], *given, "--seed", str(variant.seed),
@@ -1706,10 +1707,15 @@ def _exercise(options: dict):
             else:
                 pages = (sheet(variant, command, *columns), key(variant, command, *columns))
                 texts = tuple(sheet_page([page]) if extension == "html" else markdown(page) for page in pages)
+                every_variant["sheets"].append(pages[0])
+                every_variant["keys"].append(pages[1])
             for name, text in zip(("sheet", "key"), texts):
                 file = outputs.file(os.path.join(output_dir, f"{name}-{variant.seed}.{extension}"), "--output-dir",
                                     example=f"{name}-0.{extension}")
                 outputs.open(file).write(text)
+        if extension == "html" and len(drawn) > 1:
+            for name, pages in every_variant.items():
+                outputs.open(outputs.file(os.path.join(output_dir, f"{name}.html"), "--output-dir")).write(sheet_page(pages))
         outputs.commit()
     first, last = drawn[0].seed, drawn[-1].seed
     if len(drawn) == 1:
@@ -1717,7 +1723,8 @@ def _exercise(options: dict):
         return
     dull = sorted(set(range(first, last + 1)) - {variant.seed for variant in drawn})
     passed = f", passing over {', '.join(map(str, dull))} (dull)" if dull else ""
-    _say(f"Wrote {count(len(drawn))} sheets and keys to {output_dir}: seeds {first} to {last}{passed}.")
+    together = ", and all of them in sheets.html and keys.html" if extension == "html" else ""
+    _say(f"Wrote {count(len(drawn))} sheets and keys to {output_dir}: seeds {first} to {last}{passed}{together}.")
 
 
 def _option_words(param, value) -> list[str]:

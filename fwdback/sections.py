@@ -74,13 +74,15 @@ class Equations:
 
 @dataclass(frozen=True)
 class Table:
-    """A table of text cells. `align` holds "left" or "right" for each column; `caption`, a line under it."""
+    """A table of text cells. `align` holds "left" or "right" for each column; `caption`, a line under
+    it; `answers`: its last column is left blank for the reader to write in (an exercise sheet's)."""
 
     header: tuple[Text, ...]
     rows: tuple[tuple[Text, ...], ...]
     align: tuple[str, ...]
     title: str | None = None
     caption: str | None = None
+    answers: bool = False
 
     @property
     def has_header(self) -> bool:

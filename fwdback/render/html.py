@@ -113,12 +113,10 @@ def _inline(parts: Text) -> str:
 
 
 def _table(table: Table) -> str:
-    """A table; one with a column headed but blank in every row is a form to fill in (an exercise
-    sheet's answers): its table is of class "answers" and those cells of class "blank"."""
+    """A table; an exercise sheet's (`answers`) is of class "answers", its last column's cells,
+    blank for the answers, of class "blank"."""
     caption = f"<caption>{html_text(table.title)}</caption>" if table.title else ""
-    blank = [any(header) and not any(part for row in table.rows for part in row[column])
-             for column, header in enumerate(table.header)]
-    classes = [f"{align} blank" if empty else align for align, empty in zip(table.align, blank)]
+    classes = [*table.align[:-1], f"{table.align[-1]} blank" if table.answers else table.align[-1]]
     head = ""
     if table.has_header:
         head = "<thead><tr>" + "".join(f'<th class="{align}">{_inline(cell)}</th>' for cell, align in zip(table.header, classes)) + "</tr></thead>"
@@ -127,7 +125,7 @@ def _table(table: Table) -> str:
         for row in table.rows
     )
     note = f'<p class="caption">{html_text(table.caption)}</p>' if table.caption else ""
-    form = ' class="answers"' if table.rows and any(blank) else ""
+    form = ' class="answers"' if table.answers else ""
     return f'<div class="scroll"><table{form}>{caption}{head}<tbody>{body}</tbody></table></div>{note}'
 
 

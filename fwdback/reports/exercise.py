@@ -69,7 +69,7 @@ def sheet(exercise: Exercise, command: str, features: tuple[str, ...], target: t
     `features` and `target` are DATA's names of x1.. and y (or y1..)."""
     questions = Table(header=cells("", "find", "your answer"),
                       rows=tuple(cells(str(number), q.name, "") for number, q in enumerate(exercise.questions, 1)),
-                      align=("right", "left", "left"))
+                      align=("right", "left", "left"), answers=True)
     return [Heading(f"Exercise (variant {exercise.seed})", level=1), *_setting(exercise), *_columns(exercise, features, target),
             Heading("Find"), questions,
             Paragraph(text("Regenerate this variant: ", Code(command)))]
