@@ -18,10 +18,9 @@ import pytest
 from cases import slow_after
 from conftest import _CLEAN_ENV, _make_runner
 from fwdback.cli import cli
-from test_page_seen import CONTRASTS, OVERFLOWS, SCHEMES, TEXT_CONTRAST, open_page
+from test_page_seen import CONTRASTS, OVERFLOWS, TEXT_CONTRAST, open_page
 
 SAMPLE = Path(__file__).parent.parent / "sample_data" / "linear.csv"
-PAPERS = ["A4", "Letter"]
 # The printable area of both papers with sheet.css's margins of 12 mm: A4 is 210 mm wide, Letter
 # 215.9 mm; CSS has 96 px to the inch of 25.4 mm.
 NARROWER_AREA_PX = (210 - 2 * 12) * 96 / 25.4
@@ -34,15 +33,24 @@ def exercise(directory: Path, *options) -> None:
     assert result.exit_code == 0, result.output
 
 
+# The exercises the tests print, by name: the options after DATA (the lecture's data, everything
+# asked): on 5 of its rows (53 quantities to find), on 2 (35), and three variants of 2 rows.
+EXERCISES = {"five": ("--rows", 5, "--seed", 0), "two": ("--rows", 2, "--seed", 0, "--round", 4),
+             "three": ("--rows", 2, "--seed", 100, "--variants", 3)}
+
+
 @pytest.fixture(scope="module")
-def sheets(tmp_path_factory) -> dict[str, Path]:
-    """Sheets of the lecture's data asking for everything: on 5 of its rows (53 quantities to
-    find), on 2 (35), and three variants of 2 rows written together."""
-    folder = tmp_path_factory.mktemp("sheets")
-    exercise(folder / "five", "--rows", 5, "--seed", 0)
-    exercise(folder / "two", "--rows", 2, "--seed", 0, "--round", 4)
-    exercise(folder / "three", "--rows", 2, "--seed", 100, "--variants", 3)
-    return {name: folder / name for name in ("five", "two", "three")}
+def sheets(tmp_path_factory):
+    """sheets(name) -> the folder that `fwdback exercise` wrote EXERCISES[name] to, written on first use."""
+    folder, written = tmp_path_factory.mktemp("sheets"), {}
+
+    def made(name: str) -> Path:
+        if name not in written:
+            exercise(folder / name, *EXERCISES[name])
+            written[name] = folder / name
+        return written[name]
+
+    return made
 
 
 def printed(chromium, path: Path, paper: str, scheme: str = "light") -> bytes:
@@ -64,25 +72,36 @@ def page_texts(pdf: bytes, folder: Path) -> list[str]:
 
 
 @needs_poppler
-@pytest.mark.parametrize("paper", slow_after(1, PAPERS))
-def test_a_sheet_prints_on_one_page(chromium, sheets, paper, tmp_path):
+@pytest.mark.parametrize("name, paper", slow_after(1, [("five", "A4"), ("two", "Letter"), ("five", "Letter"), ("two", "A4")],
+                                                   unpack=True))
+def test_a_sheet_prints_on_one_page(chromium, sheets, name, paper, tmp_path):
     """The sheet of 53 quantities and the one of 35 each print on one page, in the dark scheme too
-    (paper has no scheme), the last quantity asked (b3', the last update) and the command that
-    writes the sheet again on it."""
-    for name, last in (("five", 53), ("two", 35)):
-        [text] = page_texts(printed(chromium, sheets[name] / "sheet-0.html", paper, "dark"), tmp_path)
-        assert re.search(rf"\b{last}\. b3'", text) and "Regenerate this variant" in text, (name, paper)
+    (paper has no scheme), with the last quantity asked (b3', the last update) and the command
+    that writes the sheet again."""
+    last = {"five": 53, "two": 35}[name]
+    [text] = page_texts(printed(chromium, sheets(name) / "sheet-0.html", paper, "dark"), tmp_path)
+    assert re.search(rf"\b{last}\. b3'", text) and "Regenerate this variant" in text
+
+
+def seeds(folder: Path) -> list[int]:
+    return sorted(int(re.fullmatch(r"sheet-(\d+)\.html", file.name).group(1)) for file in folder.glob("sheet-*.html"))
 
 
 @needs_poppler
-def test_sheets_html_prints_a_variant_a_page_and_keys_html_each_from_a_new_page(chromium, sheets, tmp_path):
-    seeds = sorted(int(re.fullmatch(r"sheet-(\d+)\.html", file.name).group(1)) for file in sheets["three"].glob("sheet-*.html"))
-    assert len(seeds) == 3
-    texts = page_texts(printed(chromium, sheets["three"] / "sheets.html", "A4"), tmp_path)
-    assert [re.findall(r"Exercise \(variant (\d+)\)", text) for text in texts] == [[str(seed)] for seed in seeds]
-    texts = page_texts(printed(chromium, sheets["three"] / "keys.html", "A4"), tmp_path)
+def test_sheets_html_prints_a_variant_a_page(chromium, sheets, tmp_path):
+    folder = sheets("three")
+    assert len(seeds(folder)) == 3
+    texts = page_texts(printed(chromium, folder / "sheets.html", "A4"), tmp_path)
+    assert [re.findall(r"Exercise \(variant (\d+)\)", text) for text in texts] == [[str(seed)] for seed in seeds(folder)]
+
+
+@needs_poppler
+@pytest.mark.slow
+def test_keys_html_prints_each_variant_from_a_new_page(chromium, sheets, tmp_path):
+    folder = sheets("three")
+    texts = page_texts(printed(chromium, folder / "keys.html", "Letter"), tmp_path)
     headed = [re.findall(r"Answer key \(variant (\d+)\)", text) for text in texts]
-    assert [seed for found in headed for seed in found] == [str(seed) for seed in seeds]
+    assert [seed for found in headed for seed in found] == [str(seed) for seed in seeds(folder)]
     for text, found in zip(texts, headed):
         assert not found or text.lstrip().startswith(f"Answer key (variant {found[0]})")
 
@@ -92,7 +111,7 @@ def test_sheets_html_prints_a_variant_a_page_and_keys_html_each_from_a_new_page(
 def test_a_key_over_several_pages_repeats_its_header(chromium, sheets, tmp_path):
     """The key of 5 rows (79 quantities, their formulas) runs over pages: each page after the
     first begins with the answers' header."""
-    texts = page_texts(printed(chromium, sheets["five"] / "key-0.html", "Letter"), tmp_path)
+    texts = page_texts(printed(chromium, sheets("five") / "key-0.html", "Letter"), tmp_path)
     header = ["quantity", "asked", "formula", "value", "rounded", "tolerance"]
     assert len(texts) >= 2 and texts[1].split()[:6] == header
     for text in texts[1:]:  # the last page may hold the line under the table alone
@@ -117,12 +136,12 @@ PRINTED_BOXES = """(limit) => {
 }"""
 
 
-@pytest.mark.parametrize("sheet", slow_after(1, ["five/sheet-0.html", "five/key-0.html"]))
+@pytest.mark.parametrize("sheet", slow_after(1, ["sheet-0.html", "key-0.html"]))
 def test_printed_every_box_within_the_paper_black_on_white(chromium, sheets, sheet):
     """At print media, at the width of the narrower printable area (A4's), in the dark scheme:
     no element's box passes the paper's edge, every colour is a grey from black to white, and
     nothing is there that a reader of paper could not use (buttons, links, fields)."""
-    recorder, page = open_page(chromium, sheets[sheet.split("/")[0]] / sheet.split("/")[1], int(NARROWER_AREA_PX), "dark")
+    recorder, page = open_page(chromium, sheets("five") / sheet, int(NARROWER_AREA_PX), "dark")
     page.emulate_media(media="print", color_scheme="dark")
     found = page.evaluate(PRINTED_BOXES, NARROWER_AREA_PX)
     assert found["outside"] == []
@@ -136,18 +155,17 @@ def test_printed_every_box_within_the_paper_black_on_white(chromium, sheets, she
             assert red == 255, colour
 
 
-@pytest.mark.parametrize("scheme", slow_after(1, SCHEMES))
-def test_on_a_phone_nothing_overflows_and_text_has_contrast(chromium, sheets, scheme):
+@pytest.mark.parametrize("sheet, scheme", slow_after(1, [("sheet-0.html", "light"), ("key-0.html", "dark"), ("sheet-0.html", "dark"),
+                                                         ("key-0.html", "light")], unpack=True))
+def test_on_a_phone_nothing_overflows_and_text_has_contrast(chromium, sheets, sheet, scheme):
     """At 390 px: the page no wider than the window (a wide table scrolls in its own box), every
-    text at WCAG's 4.5:1 at least, the sheet's and the key's."""
-    for sheet in ("sheet-0.html", "key-0.html"):
-        recorder, page = open_page(chromium, sheets["five"] / sheet, 390, scheme)
-        found = page.evaluate(OVERFLOWS)
-        assert found["scrollWidth"] <= 390 and found["loose"] == [], found["loose"][:10]
-        for container in found["containers"]:
-            assert -0.5 <= container["left"] and container["right"] <= 390.5, container
-        measured = page.evaluate(CONTRASTS, ["body *", []])
-        assert len(measured) > 50
-        low = [f"{m['what']}: {m['ratio']:.2f}" for m in measured if m["ratio"] < TEXT_CONTRAST]
-        assert low == [], sheet
-        assert recorder.errors == [] and recorder.requests == []
+    text at WCAG's 4.5:1 at least."""
+    recorder, page = open_page(chromium, sheets("five") / sheet, 390, scheme)
+    found = page.evaluate(OVERFLOWS)
+    assert found["scrollWidth"] <= 390 and found["loose"] == [], found["loose"][:10]
+    for container in found["containers"]:
+        assert -0.5 <= container["left"] and container["right"] <= 390.5, container
+    measured = page.evaluate(CONTRASTS, ["body *", []])
+    assert len(measured) > 50
+    assert [f"{m['what']}: {m['ratio']:.2f}" for m in measured if m["ratio"] < TEXT_CONTRAST] == []
+    assert recorder.errors == [] and recorder.requests == []
