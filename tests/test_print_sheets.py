@@ -24,6 +24,8 @@ SAMPLE = Path(__file__).parent.parent / "sample_data" / "linear.csv"
 # The printable area of both papers with sheet.css's margins of 12 mm: A4 is 210 mm wide, Letter
 # 215.9 mm; CSS has 96 px to the inch of 25.4 mm.
 NARROWER_AREA_PX = (210 - 2 * 12) * 96 / 25.4
+# The printable height of the shorter paper, Letter's 279.4 mm.
+SHORTER_AREA_PX = (279.4 - 2 * 12) * 96 / 25.4
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by .ci/run")
 
 
@@ -132,7 +134,8 @@ PRINTED_BOXES = """(limit) => {
     if (style.backgroundColor !== "rgba(0, 0, 0, 0)") { colours.add("background " + style.backgroundColor); }
     if (parseFloat(style.borderBottomWidth) > 0) { colours.add("border " + style.borderBottomColor); }
   }
-  return { outside: out, colours: [...colours].sort(), buttons: document.querySelectorAll("button, a[href], input").length };
+  return { outside: out, colours: [...colours].sort(), buttons: document.querySelectorAll("button, a[href], input").length,
+           height: document.documentElement.scrollHeight };
 }"""
 
 
@@ -140,12 +143,14 @@ PRINTED_BOXES = """(limit) => {
 def test_printed_every_box_within_the_paper_black_on_white(chromium, sheets, sheet):
     """At print media, at the width of the narrower printable area (A4's), in the dark scheme:
     no element's box passes the paper's edge, every colour is a grey from black to white, and
-    nothing is there that a reader of paper could not use (buttons, links, fields)."""
+    nothing is there that a reader of paper could not use (buttons, links, fields); the sheet is
+    no taller than the shorter paper's printable area."""
     recorder, page = open_page(chromium, sheets("five") / sheet, int(NARROWER_AREA_PX), "dark")
     page.emulate_media(media="print", color_scheme="dark")
     found = page.evaluate(PRINTED_BOXES, NARROWER_AREA_PX)
     assert found["outside"] == []
-    assert found["buttons"] == 0
+    assert found["buttons"] == 0 and recorder.errors == []
+    assert sheet != "sheet-0.html" or found["height"] <= SHORTER_AREA_PX
     for colour in found["colours"]:
         red, green, blue = map(int, re.search(r"rgba?\((\d+), (\d+), (\d+)", colour).groups())
         assert red == green == blue, colour
