@@ -8,6 +8,7 @@ pdftotext, page by page; the expectations are the paper's: one sheet, one page.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -67,10 +68,12 @@ def pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page\b", pdf))
 
 
-def page_texts(pdf: bytes, folder: Path) -> list[str]:
+def page_texts(pdf: bytes, folder: Path, layout: bool = True) -> list[str]:
+    """Each page's text by pdftotext: as laid out on the page, or with `layout` False a cell's lines together."""
     (folder / "printed.pdf").write_bytes(pdf)
-    return [subprocess.run(["pdftotext", "-layout", "-f", str(number), "-l", str(number), str(folder / "printed.pdf"), "-"],
-                           capture_output=True, text=True, check=True).stdout for number in range(1, pages(pdf) + 1)]
+    return [subprocess.run(["pdftotext", *(["-layout"] if layout else []), "-f", str(number), "-l", str(number),
+                            str(folder / "printed.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+            for number in range(1, pages(pdf) + 1)]
 
 
 @needs_poppler
@@ -111,13 +114,22 @@ def test_keys_html_prints_each_variant_from_a_new_page(chromium, sheets, tmp_pat
 @needs_poppler
 @pytest.mark.slow
 def test_a_key_over_several_pages_repeats_its_header(chromium, sheets, tmp_path):
-    """The key of 5 rows (79 quantities, their formulas) runs over pages: each page after the
-    first begins with the answers' header."""
-    texts = page_texts(printed(chromium, sheets("five") / "key-0.html", "Letter"), tmp_path)
+    """The key of 5 rows (53 quantities, their formulas) runs over pages: each page after the
+    first begins with the answers' header, and no row is cut by a page's edge: each formula is
+    whole on one page (read without spaces and hyphens, which pdftotext takes out at a line's end)."""
+    key = sheets("five") / "key-0.html"
+    pdf = printed(chromium, key, "Letter")
+    texts = page_texts(pdf, tmp_path)
     header = ["quantity", "asked", "formula", "value", "rounded", "tolerance"]
     assert len(texts) >= 2 and texts[1].split()[:6] == header
     for text in texts[1:]:  # the last page may hold the line under the table alone
         assert text.split()[:6] == header or text.split()[0] == "Regenerate", text[:200]
+    answers = key.read_text().split("<h2>Answers</h2>")[1]
+    formulas = re.findall(r'<tr><td class="left">[^<]*</td><td class="left">[^<]*</td><td class="left">([^<]*)</td>', answers)
+    assert len(formulas) == 53
+    bare = [re.sub(r"[\s-]", "", text) for text in page_texts(pdf, tmp_path, layout=False)]
+    for formula in formulas:
+        assert sum(re.sub(r"[\s-]", "", html.unescape(formula)) in page for page in bare) == 1, formula
 
 
 PRINTED_BOXES = """(limit) => {
