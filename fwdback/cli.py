@@ -1633,7 +1633,9 @@ def _asked(ctx, param, value):
     return asked
 
 
-_EXERCISE_FORMATS = {"md": "md", "markdown": "md", "html": "html", "json": "json"}
+_EXERCISE_FORMATS = {"md": "md", "markdown": "md", "html": "html", "json": "json", "latex": "tex", "typst": "typ", "pdf": "pdf"}
+# The formats whose variants are also written together, sheets.<ext> and keys.<ext>, one file to print.
+_PRINTED_TOGETHER = ("html", "tex", "typ", "pdf")
 
 
 @cli.command(
@@ -1641,6 +1643,8 @@ _EXERCISE_FORMATS = {"md": "md", "markdown": "md", "html": "html", "json": "json
 Examples:
   fwdback exercise sample_data/linear.csv --variants 30 --seed 100 --output-dir sheets
   fwdback exercise data.csv --rows 2 --digits 2 --round 4 --format html --output-dir sheets
+  fwdback exercise data.csv --rows 2 --variants 30 --format pdf --output-dir sheets   (sheets/sheets.pdf: all 30)
+  fwdback exercise data.csv --format latex --figure values --output-dir sheets && cd sheets && latexmk -pdf sheet-0.tex
   fwdback exercise data.csv --ask forward,loss --activation tanh --output-dir sheets
   fwdback exercise data.csv --rows 2 --ask "yhat[1],L,dL/dw1,w1'" --output-dir sheets
   fwdback exercise labels.csv --loss bce --target label --format json --output-dir keys
@@ -1649,14 +1653,15 @@ Examples:
 @_data_options
 @_network_options("exercise")
 @_setting_options("exercise", "plan")
-@click.option("--variants", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Write N variants, each drawn by its own seed; with --format html, also sheets.html and keys.html, every variant on pages of its own when printed (--format pdf: sheets.pdf and keys.pdf).")
+@click.option("--variants", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Write N variants, each drawn by its own seed.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="S", help="The first variant's seed; the next ones take the next seeds that give a lively exercise.")
 @click.option("--rows", type=click.IntRange(min=1), metavar="R", help="Each variant works on R of DATA's rows, drawn by its seed (default: all rows).")
 @click.option("--digits", type=click.IntRange(min=0, max=6), default=2, show_default=True, metavar="D", help="Round the starting weights and the rows' numbers to D decimal places: short numbers to work with.")
 @click.option("--round", "round_digits", type=click.IntRange(min=1, max=15), metavar="R", help="Students round every intermediate to R significant digits: the key gives the value worked that way too, and a tolerance that accepts both.")
 @click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
 @click.option("--lr", type=float, default=0.1, show_default=True, callback=_positive_finite, help="Learning rate eta of the step the sheet asks for.")
-@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style) or json (the key fwdback grade reads).")
+@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style), latex (an article for pdflatex), typst, pdf (through Typst: pip install 'fwdback[pdf]') or json (the key fwdback grade reads). With --variants over 1, html, latex, typst and pdf also write sheets.<ext> and keys.<ext>: every variant, each from a new page, one file to print.")
+@click.option("--figure", type=click.Choice(["symbols", "values", "none"]), default="symbols", show_default=True, help="The network drawn on the sheet and the key: symbols, its parameters' names (w1 on its edge; their values in the table of starting weights); values, the starting weights; none. Markdown links it as figure-<seed>.svg, written beside the sheet.")
 @click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing).")
 def exercise(**options):
     """Write exercise sheets on DATA and their answer keys: one full-batch epoch by hand.
@@ -1678,13 +1683,13 @@ def _exercise(options: dict):
     import shlex
 
     from .outputs import Outputs, json_text, output_directory
-    from .render.html import sheet_page
-    from .render.markdown import markdown
+    from .render.svg import figure_svg
     from .reports.exercise import key, sheet
+    from .sections import Figure
     from .worksheet import exercises
 
-    variants, seed, rows, decimals, round_digits, asked, lr, output_format, output_dir = (options.pop(name) for name in (
-        "variants", "seed", "rows", "digits", "round_digits", "ask", "lr", "output_format", "output_dir"))
+    variants, seed, rows, decimals, round_digits, asked, lr, output_format, figure, output_dir = (options.pop(name) for name in (
+        "variants", "seed", "rows", "digits", "round_digits", "ask", "lr", "output_format", "figure", "output_dir"))
     extension = _EXERCISE_FORMATS[output_format]
     setup = _set_up(options | {"init_path": None}, shown_raw=True)
     drawn = exercises(setup.rows.X, setup.rows.y, setup.start.network.architecture, setup.start.plan.loss, lr, variants, seed,
@@ -1696,7 +1701,7 @@ def _exercise(options: dict):
     _echo_notes(setup.notes, False)
     target = setup.dataset.target
     columns = (tuple(setup.dataset.features), (target,) if isinstance(target, str) else tuple(target))
-    every_variant = {"sheets": [], "keys": []}  # with --format html, each variant's pages again, for one file of all
+    printed = []  # each variant's (sheet, key) sections
     with output_directory(output_dir), Outputs({"DATA": options["data"]}) as outputs:
         for variant in drawn:
             command = shlex.join(["fwdback", "exercise", options["data"], *given, "--seed", str(variant.seed),
@@ -1705,17 +1710,18 @@ def _exercise(options: dict):
                 texts = (json_text({"seed": variant.seed, "command": command, "rows": variant.row_numbers.tolist(),
                                     "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
             else:
-                pages = (sheet(variant, command, *columns), key(variant, command, *columns))
-                texts = tuple(sheet_page([page]) if extension == "html" else markdown(page) for page in pages)
-                every_variant["sheets"].append(pages[0])
-                every_variant["keys"].append(pages[1])
+                documents = (sheet(variant, command, *columns, figure), key(variant, command, *columns, figure))
+                texts = tuple(_exercise_document(extension, [blocks], f"figure-{variant.seed}.svg") for blocks in documents)
+                printed.append(documents)
+                if extension == "md" and figure != "none":
+                    drawing = next(block for block in documents[0] if isinstance(block, Figure))
+                    _write_exercise_file(outputs, output_dir, f"figure-{variant.seed}.svg", figure_svg(drawing))
             for name, text in zip(("sheet", "key"), texts):
-                file = outputs.file(os.path.join(output_dir, f"{name}-{variant.seed}.{extension}"), "--output-dir",
-                                    example=f"{name}-0.{extension}")
-                outputs.open(file).write(text)
-        if extension == "html" and len(drawn) > 1:
-            for name, pages in every_variant.items():
-                outputs.open(outputs.file(os.path.join(output_dir, f"{name}.html"), "--output-dir")).write(sheet_page(pages))
+                _write_exercise_file(outputs, output_dir, f"{name}-{variant.seed}.{extension}", text)
+        if len(drawn) > 1 and extension in _PRINTED_TOGETHER:
+            for index, name in enumerate(("sheets", "keys")):
+                _write_exercise_file(outputs, output_dir, f"{name}.{extension}",
+                                     _exercise_document(extension, [documents[index] for documents in printed], None))
         outputs.commit()
     first, last = drawn[0].seed, drawn[-1].seed
     if len(drawn) == 1:
@@ -1723,8 +1729,37 @@ def _exercise(options: dict):
         return
     dull = sorted(set(range(first, last + 1)) - {variant.seed for variant in drawn})
     passed = f", passing over {', '.join(map(str, dull))} (dull)" if dull else ""
-    together = ", and all of them in sheets.html and keys.html" if extension == "html" else ""
-    _say(f"Wrote {count(len(drawn))} sheets and keys to {output_dir}: seeds {first} to {last}{passed}{together}.")
+    _say(f"Wrote {count(len(drawn))} sheets and keys to {output_dir}: seeds {first} to {last}{passed}.")
+
+
+def _exercise_document(extension: str, documents: list, figure_file: str | None) -> str | bytes:
+    """Sheets or keys (sections, one variant's or, in sheets.<ext> and keys.<ext>, every
+    variant's, each from a new page) in the format of `extension`; Markdown links its figure to
+    `figure_file`."""
+    if extension == "md":
+        from .render.markdown import markdown
+
+        return markdown(documents[0], figure_file)
+    if extension == "html":
+        from .render.html import sheet_page
+
+        return sheet_page(documents)
+    if extension == "tex":
+        from .render.latex import latex_article
+
+        return latex_article(*documents)
+    from .render.typst import pdf, typst_document
+
+    source = typst_document(*documents)
+    return source if extension == "typ" else pdf(source)
+
+
+def _write_exercise_file(outputs, output_dir: str, name: str, content: str | bytes) -> None:
+    stream = outputs.open(outputs.file(os.path.join(output_dir, name), "--output-dir", example=name))
+    if isinstance(content, bytes):
+        stream.write_bytes(content)
+    else:
+        stream.write(content)
 
 
 def _option_words(param, value) -> list[str]:

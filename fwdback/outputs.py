@@ -255,6 +255,15 @@ class OutputStream:
             raise _unwritten(self.output, error) from None
         self.empty = self.empty and not text
 
+    def write_bytes(self, data: bytes) -> None:
+        """Bytes (a PDF), after any text written before."""
+        try:
+            self.stream.flush()
+            self.stream.buffer.write(data)
+        except OSError as error:
+            raise _unwritten(self.output, error) from None
+        self.empty = self.empty and not data
+
 
 def _unwritten(output: Output, error: OSError) -> OutputError:
     space = "free some space or " if _out_of_space(error) else ""

@@ -2,7 +2,8 @@
 
 A document is a sequence of blocks: Heading, Paragraph, Equations, Table, Figure. The text of a
 paragraph or a table cell is a sequence of inline parts: a str, a notation expression (math),
-Code (a name from the user's data, such as a column), Strong or Mark (a verdict). The
+Code (a name from the user's data, such as a column), Strong or Mark (a verdict), Blank (room
+for an answer). The
 renderers in render/ write them as terminal text or Markdown (and HTML); none of them decides
 what is said.
 """
@@ -40,7 +41,14 @@ class Mark:
     good: bool
 
 
-Inline = str | Expr | Code | Strong | Mark
+@dataclass(frozen=True)
+class Blank:
+    """Room for a student's answer on an exercise sheet: a ruled line to write on where the view
+    is printed (LaTeX, Typst), nothing where it is read on a screen (the HTML page's print style
+    gives its cell the room)."""
+
+
+Inline = str | Expr | Code | Strong | Mark | Blank
 Text = tuple[Inline, ...]
 
 
@@ -74,15 +82,13 @@ class Equations:
 
 @dataclass(frozen=True)
 class Table:
-    """A table of text cells. `align` holds "left" or "right" for each column; `caption`, a line under
-    it; `answers`: its last column is left blank for the reader to write in (an exercise sheet's)."""
+    """A table of text cells. `align` holds "left" or "right" for each column; `caption`, a line under it."""
 
     header: tuple[Text, ...]
     rows: tuple[tuple[Text, ...], ...]
     align: tuple[str, ...]
     title: str | None = None
     caption: str | None = None
-    answers: bool = False
 
     @property
     def has_header(self) -> bool:

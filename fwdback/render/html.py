@@ -16,9 +16,9 @@ from importlib import resources
 from ..activations import ACTIVATIONS
 from ..notation import DISPLAY_WIDTH, Equation, Expr, count, fits, rows
 from ..outputs import json_text
-from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .safe import html_text
-from .svg import palette_css
+from .svg import figure_svg, palette_css
 
 GENERATOR = "fwdback"
 # The run page's scripts, in order: network.js, the arithmetic (a global, fwdbackNetwork), before
@@ -59,6 +59,8 @@ def _block(block: Block, deeper: int = 0) -> str:
         if block.together:
             return _together(block.lines)
         return "\n".join(_display(line) for line in block.lines)
+    if isinstance(block, Figure):
+        return f'<figure class="scroll network">{figure_svg(block)}</figure>'
     return _table(block)
 
 
@@ -107,26 +109,31 @@ def _inline(parts: Text) -> str:
             out.append(f"<strong>{html_text(part.text)}</strong>")
         elif isinstance(part, Mark):
             out.append(f'<span class="{"ok" if part.good else "fail"}">{html_text(part.text)}</span>')
+        elif isinstance(part, Blank):
+            continue
         else:
             out.append(html_text(part))
     return "".join(out)
 
 
 def _table(table: Table) -> str:
-    """A table; an exercise sheet's (`answers`) is of class "answers", its last column's cells,
-    blank for the answers, of class "blank"."""
+    """A table; a cell with room for an answer (Blank) is of class "blank", and its table, an
+    exercise sheet's questions, of class "answers" (sheet.css gives them their room and rules)."""
     caption = f"<caption>{html_text(table.title)}</caption>" if table.title else ""
-    classes = [*table.align[:-1], f"{table.align[-1]} blank" if table.answers else table.align[-1]]
     head = ""
     if table.has_header:
-        head = "<thead><tr>" + "".join(f'<th class="{align}">{_inline(cell)}</th>' for cell, align in zip(table.header, classes)) + "</tr></thead>"
+        head = "<thead><tr>" + "".join(f'<th class="{align}">{_inline(cell)}</th>' for cell, align in zip(table.header, table.align)) + "</tr></thead>"
     body = "".join(
-        "<tr>" + "".join(f'<td class="{align}">{_inline(cell)}</td>' for cell, align in zip(row, classes)) + "</tr>"
+        "<tr>" + "".join(f'<td class="{_cell_class(cell, align)}">{_inline(cell)}</td>' for cell, align in zip(row, table.align)) + "</tr>"
         for row in table.rows
     )
     note = f'<p class="caption">{html_text(table.caption)}</p>' if table.caption else ""
-    form = ' class="answers"' if table.answers else ""
-    return f'<div class="scroll"><table{form}>{caption}{head}<tbody>{body}</tbody></table></div>{note}'
+    answers = ' class="answers"' if any(isinstance(part, Blank) for row in table.rows for cell in row for part in cell) else ""
+    return f'<div class="scroll"><table{answers}>{caption}{head}<tbody>{body}</tbody></table></div>{note}'
+
+
+def _cell_class(cell: Text, align: str) -> str:
+    return f"{align} blank" if any(isinstance(part, Blank) for part in cell) else align
 
 
 def document(title: str, body: str, script: str = "", styles: tuple[str, ...] = ("page.css",)) -> str:

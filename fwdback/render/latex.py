@@ -3,7 +3,8 @@
 The math is the notation's LaTeX view, displayed as the Markdown view displays it
 (markdown.display_math), so every number reads as explain prints it. Both documents compile
 with Debian's texlive-latex-base (the article) and texlive-latex-recommended (Beamer), with
-pdflatex and no other package. A table or display wider than the text is scaled down to fit.
+pdflatex and no other package but TikZ (texlive-pictures) where a Figure is drawn. A table, a
+figure or a display wider than the text is scaled down to fit.
 
 In the deck each section is a frame, continued on further frames where it would overflow one,
 and each gradient's equation (dL/dw1 = sum_i dL/dyhat_i dyhat_i/dN1_i dN1_i/dw1 = ...) is a
@@ -18,18 +19,39 @@ from __future__ import annotations
 
 from ..notation import Equation, Expr, Mul, Partial, Sym, SumOver, mul, rows
 from ..outputs import terminal_text
-from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
+from .svg import PRINTED_WIDTH
+from .tikz import network_picture
 
 _PREAMBLE = r"""\usepackage[utf8]{inputenc}
 \usepackage{amsmath}
 \usepackage{graphicx}
 \newcommand{\fitwidth}[1]{\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{#1}}
 """
+# Loaded only where a Figure is drawn, so that explain's documents need no TikZ.
+_TIKZ = "\\usepackage{tikz}\n\\usetikzlibrary{arrows.meta}\n"
 # \fit: a table or a display scaled down to the page's width; on a slide, to its height too.
 _FIT_PAGE = "\\newcommand{\\fit}[1]{\\fitwidth{#1}}\n"
 _FIT_FRAME = ("\\newcommand{\\fit}[1]{\\resizebox*{!}{\\ifdim\\totalheight>0.7\\textheight 0.7\\textheight"
               "\\else\\totalheight\\fi}{\\fitwidth{#1}}}\n")
+
+# A Blank: a line 6 cm long to write an answer on, under room as high as two lines of text.
+_ANSWER_LINE = r"\rule{0pt}{2em}\rule{6cm}{0.4pt}"
+
+# An article's table of more rows than this runs on from page to page (_long_table); a column with
+# a cell wider than WRAP characters wraps; a character of \small text is about EM_PER_CHARACTER
+# em wide (digits are 0.5 em), an answer's line (6 cm) about ANSWER_CHARACTERS.
+PAGE_ROWS = 30
+WRAP = 40
+EM_PER_CHARACTER = 0.55
+ANSWER_CHARACTERS = 30
+# A page break here where less than 8 lines are left on the page, none elsewhere (the needspace
+# package's, which texlive-latex-base lacks): the stretch fills the page where it breaks, and
+# cancels out where it does not.
+_NEEDS_ROOM = "\\par\\vspace{0pt plus 8\\baselineskip}\\penalty-200\\vspace{0pt plus -8\\baselineskip}\n"
+# The packages of a long table.
+_LONG = "\\usepackage{longtable}\n\\usepackage{array}\n"
 
 # A frame holds about this many lines of \small text and math before it is continued.
 FRAME_LINES = 13
@@ -55,22 +77,50 @@ def latex_text(text: str) -> str:
     return "".join(out)
 
 
-def latex_article(blocks: list[Block]) -> str:
-    """A complete article (\\documentclass{article}), ending in a newline."""
-    body = "\n\n".join(_block(block) for block in blocks)
-    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + _FIT_PAGE + "\\usepackage[margin=2cm]{geometry}\n"
+def latex_article(*documents: list[Block]) -> str:
+    """A complete article (\\documentclass{article}) of the documents, each after the first
+    from a new page (a class's exercise sheets, printed at once), ending in a newline."""
+    body = "\n\n\\clearpage\n\n".join("\n\n".join(_paged(blocks)) for blocks in documents)
+    every = [block for blocks in documents for block in blocks]
+    tikz = _TIKZ if any(isinstance(block, Figure) for block in every) else ""
+    long = _LONG if any(isinstance(block, Table) and _long(block) for block in every) else ""
+    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + tikz + long + _FIT_PAGE + "\\usepackage[margin=2cm]{geometry}\n"
             "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{0.6em}\n\n"
             f"\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n")
 
 
-def _block(block: Block) -> str:
+def _paged(blocks: list[Block]) -> list[str]:
+    """The blocks as an article's pages set them: a long table runs on from page to page, and
+    the heading above it goes to the next page with it where the page has no room for its first rows."""
+    out = []
+    for block, following in zip(blocks, [*blocks[1:], None]):
+        latex = _block(block, paged=True)
+        out.append(_NEEDS_ROOM + latex if isinstance(block, Heading) and isinstance(following, Table) and _long(following) else latex)
+    return out
+
+
+def _block(block: Block, paged: bool = False) -> str:
+    """The block's LaTeX; `paged`, on an article's pages, where a long table runs on from page to page."""
     if isinstance(block, Heading):
         return ("\\section*{" if block.level == 1 else "\\subsection*{") + latex_text(block.text) + "}"
     if isinstance(block, Paragraph):
-        return inline(block.parts)
+        return _paragraph(block.parts)
     if isinstance(block, Equations):
         return "\n".join(_display(math) for math in display_math(block))
-    return _table(block)
+    if isinstance(block, Figure):
+        picture, _, _ = network_picture(block.params, block.features, block.target, symbols=block.symbols)
+        return f"\\begin{{center}}\\begin{{minipage}}{{{PRINTED_WIDTH}\\linewidth}}\\centering\\fit{{{picture}}}\\end{{minipage}}\\end{{center}}"
+    return _long_table(block) if paged and _long(block) else _table(block)
+
+
+def _paragraph(parts: Text) -> str:
+    """A paragraph; one that ends in a name of words longer than WRAP characters (a command line)
+    sets that name on lines of its own, ragged right: the typewriter font's spaces do not stretch,
+    so in a justified line it could run off the page."""
+    last = parts[-1] if parts else None
+    if isinstance(last, Code) and len(last.text) > WRAP and " " in last.text:
+        return f"{inline(parts[:-1])}\\par{{\\raggedright\\ttfamily {latex_text(last.text)}\\par}}"
+    return inline(parts)
 
 
 def _display(math: str) -> str:
@@ -89,6 +139,8 @@ def inline(parts: Text) -> str:
             out.append(f"\\textbf{{{latex_text(part.text)}}}")
         elif isinstance(part, Mark):
             out.append(latex_text(part.text))
+        elif isinstance(part, Blank):
+            out.append(_ANSWER_LINE)
         else:
             out.append(latex_text(part))
     return "".join(out)
@@ -103,6 +155,36 @@ def _table(table: Table) -> str:
     if table.caption:
         lines.append(latex_text(table.caption))
     return "\n".join(lines)
+
+
+def _long(table: Table) -> bool:
+    return len(table.rows) > PAGE_ROWS
+
+
+def _long_table(table: Table) -> str:
+    """A table too long for a page (an answer key) as a longtable, its header on every page; a
+    column with a cell of more than WRAP characters (a formula) wraps, as wide as the page leaves
+    it (the other columns' widths estimated from their characters), so that none runs off the page."""
+    columns = list(zip(table.header, *table.rows))
+    widths = [max(_characters(cell) for cell in column) for column in columns]
+    wrapped = [width > WRAP for width in widths]
+    others = sum(width for width, wraps in zip(widths, wrapped) if not wraps) * EM_PER_CHARACTER
+    room = rf"\dimexpr(\linewidth-{others:.1f}em-{2 * len(columns)}\tabcolsep)/{sum(wrapped)}\relax" if any(wrapped) else ""
+    spec = "".join(rf">{{\raggedright\arraybackslash}}p{{{room}}}" if wraps else "l" if align == "left" else "r"
+                   for wraps, align in zip(wrapped, table.align))
+    header = [" & ".join(inline(cell) for cell in table.header) + r" \\ \hline", r"\endhead"] if table.has_header else []
+    body = [" & ".join(inline(cell) for cell in row) + r" \\" for row in table.rows]
+    lines = [f"\\textbf{{{latex_text(table.title)}}}\\par"] if table.title else []
+    lines.append(f"{{\\small\\begin{{longtable}}{{@{{}}{spec}@{{}}}}\n" + "\n".join([*header, *body]) + "\n\\end{longtable}}")
+    if table.caption:
+        lines.append(latex_text(table.caption))
+    return "\n".join(lines)
+
+
+def _characters(cell: Text) -> int:
+    """About how many characters wide a cell is set (an answer's line, 6 cm, as ANSWER_CHARACTERS)."""
+    return sum(ANSWER_CHARACTERS if isinstance(part, Blank) else len(part.plain(alone=True)) if isinstance(part, Expr)
+               else len(part if isinstance(part, str) else part.text) for part in cell)
 
 
 # --- Beamer --------------------------------------------------------------------------------------
@@ -139,7 +221,8 @@ def beamer(blocks: list[Block]) -> str:
             pending.append(_block(part))
             lines += height
     close()
-    return ("\\documentclass[aspectratio=169]{beamer}\n" + _PREAMBLE + _FIT_FRAME + "\\setbeamertemplate{navigation symbols}{}\n"
+    tikz = _TIKZ if any(isinstance(block, Figure) for block in blocks) else ""
+    return ("\\documentclass[aspectratio=169]{beamer}\n" + _PREAMBLE + tikz + _FIT_FRAME + "\\setbeamertemplate{navigation symbols}{}\n"
             f"\\title{{{latex_text(title)}}}\n\\date{{}}\n\n\\begin{{document}}\n\n" + "\n\n".join(frames)
             + "\n\n\\end{document}\n")
 
@@ -157,12 +240,15 @@ def _parts(block: Block) -> list[Block]:
 
 
 def _height(block: Block) -> int:
-    """About how many lines of a frame the block takes: a row with a fraction or a sum counts two."""
+    """About how many lines of a frame the block takes: a row with a fraction or a sum counts two,
+    a figure the whole frame."""
     if isinstance(block, Paragraph):
         return 1 + len("".join(part if isinstance(part, str) else "xxxx" for part in block.parts)) // 90
     if isinstance(block, Equations):
         rows = [row for math in display_math(block) for row in math.split(r"\\")]
         return 1 + sum(2 if "\\frac" in row or "\\sum" in row else 1 for row in rows)
+    if isinstance(block, Figure):
+        return FRAME_LINES
     return len(block.rows) + 1 + bool(block.title) + bool(block.caption)
 
 

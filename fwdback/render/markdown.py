@@ -4,6 +4,9 @@ Display math is one `$$...$$` line per equation, so that every Markdown renderer
 one too wide for a page is an aligned environment inside it, a side a row (MathJax, KaTeX and
 GitHub render those). Numbers are written by notation.number, never as a power of ten.
 
+A Figure is a link to an SVG file beside the document (`![network](figure-7.svg)`), which the
+caller writes: GitHub and most Markdown viewers show an image from a file, none an inline SVG.
+
 Every word reaches the page as text: a name from the user's data is a code span
 (safe.markdown_code), every other word is escaped (safe.markdown_text), and a table cell's
 `|` is escaped, so that no name can emphasise, link, start HTML or math, or end a cell.
@@ -12,16 +15,21 @@ Every word reaches the page as text: a name from the user's data is a code span
 from __future__ import annotations
 
 from ..notation import DISPLAY_WIDTH, Equation, Expr, Row, fits, rows
-from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .safe import markdown_code, markdown_text
 
 
-def markdown(blocks: list[Block]) -> str:
-    """The document, blocks separated by a blank line, ending in a newline."""
-    return "\n\n".join(_block(block) for block in blocks) + "\n"
+def markdown(blocks: list[Block], figure_file: str | None = None) -> str:
+    """The document, blocks separated by a blank line, ending in a newline; a Figure links to
+    `figure_file` (its SVG, a path relative to the document)."""
+    return "\n\n".join(_block(block, figure_file) for block in blocks) + "\n"
 
 
-def _block(block: Block) -> str:
+def _block(block: Block, figure_file: str | None) -> str:
+    if isinstance(block, Figure):
+        if figure_file is None:
+            raise ValueError("a Figure in Markdown needs the file name of its SVG")
+        return f"![{'The network, its parameters named' if block.symbols else 'The network'}]({figure_file})"
     if isinstance(block, Heading):
         return "#" * block.level + " " + markdown_text(block.text)
     if isinstance(block, Paragraph):
@@ -85,6 +93,8 @@ def inline(parts: Text) -> str:
             out.append(f"**{markdown_text(part.text)}**")
         elif isinstance(part, Mark):
             out.append(markdown_text(part.text))
+        elif isinstance(part, Blank):
+            continue
         else:
             out.append(markdown_text(part))
     return "".join(out)

@@ -27,6 +27,7 @@ import numpy as np
 from ..network import Gradients, Parameters, output_names, output_symbols
 from ..notation import number
 from ..outputs import terminal_text
+from ..sections import Figure
 from ..reports.train import loss_scale
 from .labels import GAP, Box, Circle, Segment, place
 
@@ -314,6 +315,16 @@ def network_svg(
         f'<rect class="backdrop" width="{width:.0f}" height="{height:.0f}"/>',
         *drawn_edges, *nodes, *drawn_biases, listed, legend, "</svg>",
     ])
+
+
+# A figure on a printed page (LaTeX, Typst) is at most this share of the text's width: its labels
+# stay readable, and a short exercise's sheet stays on one page.
+PRINTED_WIDTH = 0.7
+
+
+def figure_svg(figure: Figure) -> str:
+    """A document's Figure (an exercise sheet's network) as an SVG document."""
+    return network_svg(figure.params, figure.features, figure.target, symbols=figure.symbols)
 
 
 def _place_labels(centres, units, biases, edges, fixed: list[Box], reach: float, widest_edge: float,

@@ -27,7 +27,7 @@ from ..outputs import terminal_lines, terminal_text
 from ..reports.train import (
     TrainingReport, early_descent, linear_map_table, loss_scale, loss_table, summary_table, weights_table,
 )
-from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from ..training import TrainingResult
 
 PROGRESS_AFTER_SECONDS = 0.5
@@ -78,7 +78,8 @@ def print_sections(console: Console, blocks: list[Block]) -> None:
     wider than the terminal is folded, never cut off), and equations between terms, never
     inside a number (an equation's lines after the first are indented further; a term wider
     than the terminal is broken inside its parentheses, a word wider than it left to the
-    terminal to wrap); elsewhere each is one line, for grep and diff.
+    terminal to wrap); elsewhere each is one line, for grep and diff. A Figure is left out:
+    `fwdback show` draws the network as text.
     """
     for block in blocks:
         if isinstance(block, Heading):
@@ -91,7 +92,7 @@ def print_sections(console: Console, blocks: list[Block]) -> None:
             for line in _equation_lines(block):
                 for part in _broken(" " * EQUATION_INDENT + line, console):
                     console.print(rich_text(part), soft_wrap=True)
-        else:
+        elif isinstance(block, Table):
             print_table(console, block)
 
 
@@ -303,6 +304,8 @@ def _text(console: Console, parts: Text) -> RichText:
             text.append(rich_text(part.text, style=_style(console, "bold")))
         elif isinstance(part, Mark):
             text.append(rich_text(part.text, style=_style(console, "green" if part.good else "bold red")))
+        elif isinstance(part, Blank):
+            continue
         else:
             text.append(rich_text(part))
     return text

@@ -28,9 +28,10 @@ from .svg import ARROW_HALF_WIDTH, ARROW_LENGTH, FROZEN_DASH, LIST_LINE, NEGATIV
 PIXEL = 0.75
 # The edges of a figure of symbols, in pixels, as the SVG's.
 SYMBOL_EDGE = 1.5
-# LaTeX's special characters in a column's name, as text that prints them.
+# LaTeX's special characters in a column's name, as text that prints them; and those the default
+# (OT1) roman fonts set as other glyphs (< as an inverted !), from the typewriter font by their code.
 _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
-            "_": r"\_", "%": r"\%", "~": r"\~{}"}
+            "_": r"\_", "%": r"\%", "~": r"\~{}", **{char: rf"\texttt{{\char{ord(char)}}}" for char in '<>|"'}}
 
 
 def network_tikz(params: Parameters, features: Sequence[str], target="y", frozen: Collection[str] = (),

@@ -6,6 +6,9 @@ notation's own: a command outside it is a bug of fwdback's, not the user's, and 
 math is displayed as the Markdown view displays it (markdown.display_math), so every number
 reads as explain prints it.
 
+A Figure is render/svg's network_svg, which Typst decodes from the document's own bytes
+(image(bytes(...), format: "svg"), Typst 0.13 and later), drawn at its own size or narrowed to the page.
+
 Every word is a Typst string literal (#"..."), so a column's name cannot run code or start
 markup.
 """
@@ -17,8 +20,9 @@ import re
 from ..errors import MissingExtra
 from ..notation import Expr
 from ..outputs import terminal_text
-from ..sections import Block, Code, Equations, Heading, Mark, Paragraph, Strong, Table, Text
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
+from .svg import PRINTED_WIDTH, figure_svg
 
 _PREAMBLE = """#set page(paper: "a4", margin: 2cm)
 #set text(size: 10pt)
@@ -26,9 +30,15 @@ _PREAMBLE = """#set page(paper: "a4", margin: 2cm)
 """
 
 
-def typst_document(blocks: list[Block]) -> str:
-    """A complete Typst document, ending in a newline."""
-    return _PREAMBLE + "\n" + "\n\n".join(_block(block) for block in blocks) + "\n"
+# A Blank: a box 6 cm wide and two lines high (its table cell's rules around it) to write an answer in.
+_ANSWER_BOX = "#box(width: 6cm, height: 2em)"
+
+
+def typst_document(*documents: list[Block]) -> str:
+    """A complete Typst document of the documents, each after the first from a new page (a
+    class's exercise sheets, printed at once), ending in a newline."""
+    return (_PREAMBLE + "\n" + "\n\n#pagebreak()\n\n".join("\n\n".join(_block(block) for block in blocks) for blocks in documents)
+            + "\n")
 
 
 def pdf(source: str) -> bytes:
@@ -43,7 +53,12 @@ def pdf(source: str) -> bytes:
 
 def _string(text: str) -> str:
     """A Typst string literal of the text, control characters shown as terminal_text shows them."""
-    return '"' + terminal_text(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _literal(terminal_text(text))
+
+
+def _literal(text: str) -> str:
+    """A Typst string literal of the text as it is, line ends and all."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _block(block: Block) -> str:
@@ -53,7 +68,16 @@ def _block(block: Block) -> str:
         return inline(block.parts)
     if isinstance(block, Equations):
         return "\n".join(f"$ {typst_math(math)} $" for math in display_math(block))
+    if isinstance(block, Figure):
+        return _figure(block)
     return _table(block)
+
+
+def _figure(figure: Figure) -> str:
+    """The network's SVG, centred, at its own width or PRINTED_WIDTH of the page's where that is narrower."""
+    svg = figure_svg(figure)
+    return (f"#{{\nlet drawing = bytes({_literal(svg)})\nlayout(page => align(center, image(drawing, format: \"svg\", "
+            f"width: calc.min(measure(image(drawing, format: \"svg\")).width, {PRINTED_WIDTH} * page.width))))\n}}")
 
 
 def inline(parts: Text) -> str:
@@ -68,6 +92,8 @@ def inline(parts: Text) -> str:
             out.append(f"#strong({_string(part.text)})")
         elif isinstance(part, Mark):
             out.append(f"#{_string(part.text)}")
+        elif isinstance(part, Blank):
+            out.append(_ANSWER_BOX)
         else:
             out.append(f"#{_string(part)}")
     return "".join(out) + "\n"

@@ -1,6 +1,8 @@
-"""An exercise's sheet and key as format-free sections (sections.py), for render/markdown and render/html.
+"""An exercise's sheet and key as format-free sections (sections.py), for every view of them in render/.
 
-The sheet states the network, its rows and starting weights, eta and the loss, then numbers the
+The sheet states the network (drawn with its parameters' names, their values left to the table
+of starting weights; drawn with those values; or not drawn: `figure` "symbols", "values" or
+"none"), its rows and starting weights, eta and the loss, then numbers the
 quantities to find, blank. The key lists every quantity worked out (asked or not, so that grading
 can carry a student's slip forward through the ones between), with its formula in upstream names,
 exact value, hand-rounded value and tolerance. Numbers are written as Python's shortest repr of
@@ -12,7 +14,7 @@ from __future__ import annotations
 from ..activations import ACTIVATIONS
 from ..grading import Mark
 from ..losses import LOSSES
-from ..sections import Block, Code, Heading, Paragraph, Table, cells, text
+from ..sections import Blank, Block, Code, Figure, Heading, Paragraph, Table, cells, text
 from ..worksheet import Exercise
 
 
@@ -37,7 +39,7 @@ def _columns(exercise: Exercise, features: tuple[str, ...], target: tuple[str, .
     return [Paragraph(text(*parts, "."))]
 
 
-def _setting(exercise: Exercise) -> list[Block]:
+def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, ...], figure: str) -> list[Block]:
     params, spec = exercise.params, LOSSES[exercise.convention]
     act, out = ACTIVATIONS[params.activation], ACTIVATIONS[params.output_activation]
     shape = (f"{params.n_inputs} inputs, {params.n_hidden} hidden units "
@@ -56,6 +58,7 @@ def _setting(exercise: Exercise) -> list[Block]:
     blocks: list[Block] = [
         Paragraph(text(f"The network: {shape}. The loss: L = {spec.formula}, over the n = {len(rows)} rows below. "
                        f"One step of gradient descent over all rows: w' = w - eta * dL/dw with eta = {_number(exercise.lr)}.")),
+        *([] if figure == "none" else [Figure(params, features, target, symbols=figure == "symbols")]),
         Heading("Data"), data, Heading("Starting weights"), weights,
     ]
     if exercise.digits is not None:
@@ -64,25 +67,26 @@ def _setting(exercise: Exercise) -> list[Block]:
     return blocks
 
 
-def sheet(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...]) -> list[Block]:
+def sheet(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...], figure: str) -> list[Block]:
     """The exercise sheet: the setting and the quantities to find, blank. `command` regenerates it;
-    `features` and `target` are DATA's names of x1.. and y (or y1..)."""
+    `features` and `target` are DATA's names of x1.. and y (or y1..); `figure` symbols, values or none."""
     questions = Table(header=cells("", "find", "your answer"),
-                      rows=tuple(cells(str(number), q.name, "") for number, q in enumerate(exercise.questions, 1)),
-                      align=("right", "left", "left"), answers=True)
-    return [Heading(f"Exercise (variant {exercise.seed})", level=1), *_setting(exercise), *_columns(exercise, features, target),
+                      rows=tuple((text(str(number)), text(q.name), text(Blank())) for number, q in enumerate(exercise.questions, 1)),
+                      align=("right", "left", "left"))
+    return [Heading(f"Exercise (variant {exercise.seed})", level=1), *_setting(exercise, features, target, figure), *_columns(exercise, features, target),
             Heading("Find"), questions,
             Paragraph(text("Regenerate this variant: ", Code(command)))]
 
 
-def key(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...]) -> list[Block]:
-    """The answer key: every quantity with its formula, exact value, rounded value and tolerance."""
+def key(exercise: Exercise, command: str, features: tuple[str, ...], target: tuple[str, ...], figure: str) -> list[Block]:
+    """The answer key: the sheet's setting, then every quantity with its formula, exact value,
+    rounded value and tolerance."""
     worked = [q for q in exercise.quantities if q.kind != "given"]
     table = Table(header=cells("quantity", "asked", "formula", "value", "rounded", "tolerance"),
                   rows=tuple(cells(q.name, "yes" if exercise.is_asked(q) else "", q.formula, f"{q.value:.6g}",
                                    "" if q.rounded is None else _number(q.rounded), f"{q.tolerance:.2g}") for q in worked),
                   align=("left", "left", "left", "right", "right", "right"))
-    return [Heading(f"Answer key (variant {exercise.seed})", level=1), *_setting(exercise), *_columns(exercise, features, target),
+    return [Heading(f"Answer key (variant {exercise.seed})", level=1), *_setting(exercise, features, target, figure), *_columns(exercise, features, target),
             Heading("Answers"), table,
             Paragraph(text("Regenerate this variant: ", Code(command)))]
 
