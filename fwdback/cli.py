@@ -1684,7 +1684,7 @@ def _asked(ctx, param, value):
 
 _EXERCISE_FORMATS = {"md": "md", "markdown": "md", "html": "html", "json": "json", "latex": "tex", "typst": "typ", "pdf": "pdf", "moodle": "xml"}
 # The formats whose variants are also written together, sheets.<ext> and keys.<ext>, one file to print.
-_PRINTED_TOGETHER = ("tex", "typ", "pdf")
+_PRINTED_TOGETHER = ("html", "tex", "typ", "pdf")
 
 
 @cli.command(
@@ -1710,7 +1710,7 @@ Examples:
 @click.option("--round", "round_digits", type=click.IntRange(min=1, max=15), metavar="R", help="Students round every intermediate to R significant digits: the key gives the value worked that way too, and a tolerance that accepts both.")
 @click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
 @click.option("--lr", type=float, default=0.1, show_default=True, callback=_positive_finite, help="Learning rate eta of the step the sheet asks for.")
-@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style), latex (an article for pdflatex), typst, pdf (through Typst: pip install 'fwdback[pdf]'), moodle (a Moodle XML quiz) or json (the key fwdback grade reads). With --variants over 1, latex, typst and pdf also write sheets.<ext> and keys.<ext>: every variant, each from a new page, one file to print.")
+@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style), latex (an article for pdflatex), typst, pdf (through Typst: pip install 'fwdback[pdf]'), moodle (a Moodle XML quiz) or json (the key fwdback grade reads). With --variants over 1, html, latex, typst and pdf also write sheets.<ext> and keys.<ext>: every variant, each from a new page, one file to print.")
 @click.option("--figure", type=click.Choice(["symbols", "values", "none"]), default="symbols", show_default=True, help="The network drawn on the sheet and the key: symbols, its parameters' names (w1 on its edge; their values in the table of starting weights); values, the starting weights; none. Markdown links it as figure-<seed>.svg, written beside the sheet.")
 @click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing).")
 def exercise(**options):
@@ -1828,7 +1828,7 @@ def _exercise_document(extension: str, documents: list, figure_file: str | None)
     if extension == "html":
         from .render.html import sheet_page
 
-        return sheet_page(documents[0])
+        return sheet_page(documents)
     if extension == "tex":
         from .render.latex import latex_article
 

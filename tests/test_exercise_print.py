@@ -208,8 +208,8 @@ def test_the_terminal_leaves_a_figure_out():
 
 
 def test_sheets_and_keys_of_every_variant_only_where_printed(run, data):
-    """latex and typst write sheets.<ext> and keys.<ext>: one document, each variant from a new
-    page; md and html, one file a sheet, do not."""
+    """latex, typst and html write sheets.<ext> and keys.<ext>: one document, each variant from a
+    new page (html: an article each, sheet.css's break-before); md, one file a sheet, does not."""
     for output_format in ("latex", "typst", "md", "html"):
         _written(run, "--variants", "2", "--format", output_format, "--output-dir", output_format)
     seeds = sorted(int(path.stem.split("-")[1]) for path in (data / "latex").glob("sheet-*.tex"))
@@ -219,4 +219,8 @@ def test_sheets_and_keys_of_every_variant_only_where_printed(run, data):
             assert text.count(new_page) == 1
             assert [int(seed) for seed in re.findall(rf"{title} \(variant (\d+)\)", text)] == seeds
         assert (data / "latex" / "sheets.tex").read_text().count("\\documentclass") == 1
-    assert not list((data / "md").glob("sheets.*")) and not list((data / "html").glob("sheets.*"))
+    for name, title in (("sheets", "Exercise"), ("keys", "Answer key")):
+        text = (data / "html" / f"{name}.html").read_text()
+        assert text.count('<article class="sheet">') == 2
+        assert [int(seed) for seed in re.findall(rf"<h1>{title} \(variant (\d+)\)", text)] == seeds
+    assert not list((data / "md").glob("sheets.*"))

@@ -117,25 +117,34 @@ def _inline(parts: Text) -> str:
 
 
 def _table(table: Table) -> str:
+    """A table; a cell with room for an answer (Blank) is of class "blank", and its table, an
+    exercise sheet's questions, of class "answers" (sheet.css gives them their room and rules)."""
     caption = f"<caption>{html_text(table.title)}</caption>" if table.title else ""
     head = ""
     if table.has_header:
         head = "<thead><tr>" + "".join(f'<th class="{align}">{_inline(cell)}</th>' for cell, align in zip(table.header, table.align)) + "</tr></thead>"
     body = "".join(
-        "<tr>" + "".join(f'<td class="{align}">{_inline(cell)}</td>' for cell, align in zip(row, table.align)) + "</tr>"
+        "<tr>" + "".join(f'<td class="{_cell_class(cell, align)}">{_inline(cell)}</td>' for cell, align in zip(row, table.align)) + "</tr>"
         for row in table.rows
     )
     note = f'<p class="caption">{html_text(table.caption)}</p>' if table.caption else ""
-    return f'<div class="scroll"><table>{caption}{head}<tbody>{body}</tbody></table></div>{note}'
+    answers = ' class="answers"' if any(isinstance(part, Blank) for row in table.rows for cell in row for part in cell) else ""
+    return f'<div class="scroll"><table{answers}>{caption}{head}<tbody>{body}</tbody></table></div>{note}'
 
 
-def document(title: str, body: str, script: str = "") -> str:
-    """A whole page: the styles and any script inline, so that it works offline, from anywhere."""
+def _cell_class(cell: Text, align: str) -> str:
+    return f"{align} blank" if any(isinstance(part, Blank) for part in cell) else align
+
+
+def document(title: str, body: str, script: str = "", styles: tuple[str, ...] = ("page.css",)) -> str:
+    """A whole page: the styles (these stylesheets of render/, in order) and any script inline,
+    so that it works offline, from anywhere."""
+    css = "".join(_asset(name) for name in styles)
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="{GENERATOR}"><title>{html_text(title)}</title>'
-        f"<style>{palette_css(':root')}{_asset('page.css')}</style></head>\n<body>\n{body}\n{script}</body></html>\n"
+        f"<style>{palette_css(':root')}{css}</style></head>\n<body>\n{body}\n{script}</body></html>\n"
     )
 
 
@@ -145,11 +154,30 @@ def explanation_page(blocks: list[Block]) -> str:
     return document(title, f'<main class="worked">{sections_html(blocks)}</main>')
 
 
-def sheet_page(blocks: list[Block]) -> str:
-    """An exercise's sheet or key, printed one to a page."""
-    title = next((block.text for block in blocks if isinstance(block, Heading)), "fwdback exercise")
-    style = "<style>@page { margin: 2cm } main.sheet { break-after: page }</style>"
-    return document(title, f'{style}<main class="worked sheet">{sections_html(blocks)}</main>')
+def sheet_page(variants: list[list[Block]]) -> str:
+    """Exercise sheets or keys, one variant's blocks each, as one page that prints each variant
+    from the top of a new sheet of paper (sheet.css): one file prints a whole class's."""
+    titles = [next((block.text for block in blocks if isinstance(block, Heading)), "fwdback exercise") for blocks in variants]
+    title = titles[0] if len(titles) == 1 else f"{titles[0]} to {titles[-1]}"
+    body = "\n".join(f'<article class="sheet">{_sheet_sections(blocks)}</article>' for blocks in variants)
+    return document(title, f"<main>{body}</main>", styles=("page.css", "sheet.css"))
+
+
+def _sheet_sections(blocks: list[Block]) -> str:
+    """A sheet's blocks, each section's heading with the tables under it in a <section>, which
+    sheet.css sets side by side where they fit (the data beside the weights)."""
+    parts, section = [], []
+    for block in [*blocks, None]:
+        if section and not isinstance(block, Table):
+            parts.append(f"<section>{sections_html(section)}</section>")
+            section = []
+        if isinstance(block, Heading) and block.level > 1:
+            section = [block]
+        elif isinstance(block, Table) and section:
+            section.append(block)
+        elif block is not None:
+            parts.append(_block(block))
+    return "\n".join(parts)
 
 
 def run_page(page: dict, network_figure: str, loss_figure: str, worked: list[Block] | None, surface: str | None = None) -> str:
