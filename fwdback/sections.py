@@ -94,6 +94,12 @@ class Table:
     def has_header(self) -> bool:
         return any(part for cell in self.header for part in cell)
 
+    @property
+    def answers(self) -> bool:
+        """Whether the table asks for answers (an exercise sheet's questions): every row's last cell
+        is a Blank alone, which a printed view lays out in columns of boxes to write in."""
+        return bool(self.rows) and all(row[-1] == (Blank(),) for row in self.rows)
+
 
 @dataclass(frozen=True)
 class Figure:

@@ -34,11 +34,62 @@ _PREAMBLE = """#set page(paper: "a4", margin: 2cm)
 _ANSWER_BOX = "#box(width: 6cm, height: 2em)"
 
 
+# An exercise sheet (a document with a table of answers) is printed on as few pages as it can: narrower
+# margins, its questions in ANSWER_COLUMNS columns of boxes ANSWER_HEIGHT high filling the column's width,
+# and the figure beside the tables that follow it (the data, the starting weights).
+_SHEET_PAGE = "#set page(margin: 1.5cm)\n"
+ANSWER_COLUMNS = 3
+_ANSWER_CELL = "#box(width: 100%, height: 7mm)"
+
+
 def typst_document(*documents: list[Block]) -> str:
     """A complete Typst document of the documents, each after the first from a new page (a
     class's exercise sheets, printed at once), ending in a newline."""
-    return (_PREAMBLE + "\n" + "\n\n#pagebreak()\n\n".join("\n\n".join(_block(block) for block in blocks) for blocks in documents)
-            + "\n")
+    sheets = any(isinstance(block, Table) and block.answers for blocks in documents for block in blocks)
+    return (_PREAMBLE + (_SHEET_PAGE if sheets else "") + "\n"
+            + "\n\n#pagebreak()\n\n".join("\n\n".join(_laid_out(blocks)) for blocks in documents) + "\n")
+
+
+def _laid_out(blocks: list[Block]) -> list[str]:
+    """The blocks' Typst; in a sheet, a Figure and the headed tables after it side by side, the tables on the left."""
+    if not any(isinstance(block, Table) and block.answers for block in blocks):
+        return [_block(block) for block in blocks]
+    out, position = [], 0
+    while position < len(blocks):
+        block = blocks[position]
+        beside = position + 1
+        while beside < len(blocks) and (isinstance(blocks[beside], Table) and not blocks[beside].answers
+                                        or isinstance(blocks[beside], Heading) and blocks[beside].level > 1
+                                        and isinstance(blocks[min(beside + 1, len(blocks) - 1)], Table)
+                                        and not blocks[beside + 1].answers):
+            beside += 1
+        if isinstance(block, Figure) and beside > position + 1:
+            tables = "\n\n".join(_block(table) for table in blocks[position + 1:beside])
+            out.append(f"#grid(columns: (auto, 1fr), gutter: 1em, align: (left + top, center + horizon),\n[{tables}],\n[{_block(block)}])")
+            position = beside
+            continue
+        out.append(_answers(block) if isinstance(block, Table) and block.answers else _block(block))
+        position += 1
+    return out
+
+
+def _answers(table: Table) -> str:
+    """A table of answers split into ANSWER_COLUMNS side by side (its rows in order down each), its header
+    on each, each answer a box as wide as its column leaves."""
+    header = [f"[{inline(cell).strip()}]" for cell in table.header] if table.has_header else []
+    widths = ", ".join(["auto"] * (len(table.align) - 1) + ["1fr"])
+    align = ", ".join(f"{'left' if align == 'left' else 'right'} + horizon" for align in table.align)
+    tables = []
+    for rows in _split(table.rows, ANSWER_COLUMNS):
+        cells = [f"[{_ANSWER_CELL}]" if cell == (Blank(),) else f"[{inline(cell).strip()}]" for row in rows for cell in row]
+        tables.append(f"table(columns: ({widths}), align: ({align},), stroke: 0.4pt, inset: 3pt, {', '.join([*header, *cells])})")
+    return f"#[#set text(size: 9pt)\n#grid(columns: {ANSWER_COLUMNS} * (1fr,), gutter: 1em, {', '.join(tables)})\n]"
+
+
+def _split(rows: tuple, parts: int) -> list[tuple]:
+    """The rows in `parts` runs, the longest first, none longer than the first."""
+    size = -(-len(rows) // parts)
+    return [rows[start:start + size] for start in range(0, len(rows), size)]
 
 
 def pdf(source: str) -> bytes:

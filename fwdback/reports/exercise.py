@@ -39,6 +39,25 @@ def _columns(exercise: Exercise, features: tuple[str, ...], target: tuple[str, .
     return [Paragraph(text(*parts, "."))]
 
 
+def _weights(params) -> Table:
+    """The starting weights a row per unit they lead into (N1.., then yhat or yhat1..), its weights
+    from the layer before in order, then its bias: "w1 = 0.39"; a short grid beside the data."""
+    values = params.as_dict()
+    hidden, out, b_hidden, b_out = params.name_layers
+    outputs = ["yhat"] if params.n_outputs == 1 else [f"yhat{j}" for j in range(1, params.n_outputs + 1)]
+    width = max(params.n_inputs, params.n_hidden)
+    units = [(f"N{h}", hidden[h - 1], b_hidden[h - 1]) for h in range(1, params.n_hidden + 1)]
+    units += [(name, out[j], b_out[j]) for j, name in enumerate(outputs)]
+
+    def given(name: str) -> str:
+        return f"{name} = {_number(values[name])}" if name else ""
+
+    rows = tuple(cells(unit, *(given(name) for name in weights), *([""] * (width - len(weights))),
+                       *((given(bias),) if params.bias else ())) for unit, weights, bias in units)
+    return Table(header=cells("into", "weights", *([""] * (width - 1)), *(("bias",) if params.bias else ())),
+                 rows=rows, align=("left",) * (width + 1 + params.bias))
+
+
 def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, ...], figure: str) -> list[Block]:
     params, spec = exercise.params, LOSSES[exercise.convention]
     act, out = ACTIVATIONS[params.activation], ACTIVATIONS[params.output_activation]
@@ -52,9 +71,7 @@ def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, .
     data = Table(header=cells("row", *columns),
                  rows=tuple(cells(row, *(_number(by_name[f"{column}[{row}]"]) for column in columns)) for row in rows),
                  align=("right",) * (len(columns) + 1))
-    weights = Table(header=cells("parameter", "value"),
-                    rows=tuple(cells(name, _number(value)) for name, value in params.as_dict().items()),
-                    align=("left", "right"))
+    weights = _weights(params)
     blocks: list[Block] = [
         Paragraph(text(f"The network: {shape}. The loss: L = {spec.formula}, over the n = {len(rows)} rows below. "
                        f"One step of gradient descent over all rows: w' = w - eta * dL/dw with eta = {_number(exercise.lr)}.")),
