@@ -65,7 +65,8 @@ def _laid_out(blocks: list[Block]) -> list[str]:
             beside += 1
         if isinstance(block, Figure) and beside > position + 1:
             tables = "\n\n".join(_block(table) for table in blocks[position + 1:beside])
-            out.append(f"#grid(columns: (auto, 1fr), gutter: 1em, align: (left + top, center + horizon),\n[{tables}],\n[{_block(block)}])")
+            drawing = f"#image(bytes({_literal(figure_svg(block))}), format: \"svg\", width: 100%)"
+            out.append(f"#grid(columns: (auto, 1fr), gutter: 1em, align: (left + top, center + horizon),\n[{tables}],\n[{drawing}])")
             position = beside
             continue
         out.append(_answers(block) if isinstance(block, Table) and block.answers else _block(block))
