@@ -22,6 +22,7 @@ from ..notation import Expr
 from ..outputs import terminal_text
 from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
+from .printed import ANSWER_COLUMNS, beside_figure, is_sheet, split
 from .svg import PRINTED_WIDTH, figure_svg
 
 _PREAMBLE = """#set page(paper: "a4", margin: 2cm)
@@ -34,43 +35,33 @@ _PREAMBLE = """#set page(paper: "a4", margin: 2cm)
 _ANSWER_BOX = "#box(width: 6cm, height: 2em)"
 
 
-# An exercise sheet (a document with a table of answers) is printed on as few pages as it can: narrower
-# margins, its questions in ANSWER_COLUMNS columns of boxes ANSWER_HEIGHT high filling the column's width,
-# and the figure beside the tables that follow it (the data, the starting weights).
+# A sheet's (render/printed.py) narrower margins, and its answer: a box 7 mm high, as wide as its column leaves.
 _SHEET_PAGE = "#set page(margin: 1.5cm)\n"
-ANSWER_COLUMNS = 3
 _ANSWER_CELL = "#box(width: 100%, height: 7mm)"
+_NEWLINE = "\n"
 
 
 def typst_document(*documents: list[Block]) -> str:
     """A complete Typst document of the documents, each after the first from a new page (a
     class's exercise sheets, printed at once), ending in a newline."""
-    sheets = any(isinstance(block, Table) and block.answers for blocks in documents for block in blocks)
+    sheets = any(is_sheet(blocks) for blocks in documents)
     return (_PREAMBLE + (_SHEET_PAGE if sheets else "") + "\n"
             + "\n\n#pagebreak()\n\n".join("\n\n".join(_laid_out(blocks)) for blocks in documents) + "\n")
 
 
 def _laid_out(blocks: list[Block]) -> list[str]:
-    """The blocks' Typst; in a sheet, a Figure and the headed tables after it side by side, the tables on the left."""
-    if not any(isinstance(block, Table) and block.answers for block in blocks):
+    """The blocks' Typst; in a sheet, a Figure beside the headed tables after it, and the answers in columns."""
+    if not is_sheet(blocks):
         return [_block(block) for block in blocks]
-    out, position = [], 0
-    while position < len(blocks):
-        block = blocks[position]
-        beside = position + 1
-        while beside < len(blocks) and (isinstance(blocks[beside], Table) and not blocks[beside].answers
-                                        or isinstance(blocks[beside], Heading) and blocks[beside].level > 1
-                                        and isinstance(blocks[min(beside + 1, len(blocks) - 1)], Table)
-                                        and not blocks[beside + 1].answers):
-            beside += 1
-        if isinstance(block, Figure) and beside > position + 1:
-            tables = "\n\n".join(_block(table) for table in blocks[position + 1:beside])
-            drawing = f"#image(bytes({_literal(figure_svg(block))}), format: \"svg\", width: 100%)"
-            out.append(f"#grid(columns: (auto, 1fr), gutter: 1em, align: (left + top, center + horizon),\n[{tables}],\n[{drawing}])")
-            position = beside
-            continue
-        out.append(_answers(block) if isinstance(block, Table) and block.answers else _block(block))
-        position += 1
+    out = []
+    for item in beside_figure(blocks):
+        if isinstance(item, tuple):
+            figure, tables = item
+            drawing = f"#image(bytes({_literal(figure_svg(figure))}), format: \"svg\", width: 100%)"
+            out.append(f"#grid(columns: (auto, 1fr), gutter: 1em, align: (left + top, center + horizon),\n"
+                       f"[{_NEWLINE.join(_block(table) for table in tables)}],\n[{drawing}])")
+        else:
+            out.append(_answers(item) if isinstance(item, Table) and item.answers else _block(item))
     return out
 
 
@@ -81,16 +72,10 @@ def _answers(table: Table) -> str:
     widths = ", ".join(["auto"] * (len(table.align) - 1) + ["1fr"])
     align = ", ".join(f"{'left' if align == 'left' else 'right'} + horizon" for align in table.align)
     tables = []
-    for rows in _split(table.rows, ANSWER_COLUMNS):
+    for rows in split(table.rows, ANSWER_COLUMNS):
         cells = [f"[{_ANSWER_CELL}]" if cell == (Blank(),) else f"[{inline(cell).strip()}]" for row in rows for cell in row]
         tables.append(f"table(columns: ({widths}), align: ({align},), stroke: 0.4pt, inset: 3pt, {', '.join([*header, *cells])})")
     return f"#[#set text(size: 9pt)\n#grid(columns: {ANSWER_COLUMNS} * (1fr,), gutter: 1em, {', '.join(tables)})\n]"
-
-
-def _split(rows: tuple, parts: int) -> list[tuple]:
-    """The rows in `parts` runs, the longest first, none longer than the first."""
-    size = -(-len(rows) // parts)
-    return [rows[start:start + size] for start in range(0, len(rows), size)]
 
 
 def pdf(source: str) -> bytes:
