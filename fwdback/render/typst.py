@@ -35,7 +35,9 @@ _PREAMBLE = """#set page(paper: "a4", margin: 2cm)
 _ANSWER_BOX = "#box(width: 6cm, height: 2em)"
 
 
-# A sheet's (render/printed.py) narrower margins, and its answer: a box 7 mm high, as wide as its column leaves.
+# A sheet's (render/printed.py) narrower margins; its figure, beside its tables, at most FIGURE_HEIGHT
+# high, so that the questions keep their room; its answer, a box 7 mm high, as wide as its column leaves.
+FIGURE_HEIGHT = "5.5cm"
 _SHEET_PAGE = "#set page(margin: 1.5cm)\n"
 _ANSWER_CELL = "#box(width: 100%, height: 7mm)"
 _NEWLINE = "\n"
@@ -57,7 +59,7 @@ def _laid_out(blocks: list[Block]) -> list[str]:
     for item in beside_figure(blocks):
         if isinstance(item, tuple):
             figure, tables = item
-            drawing = f"#image(bytes({_literal(figure_svg(figure))}), format: \"svg\", width: 100%)"
+            drawing = f"#image(bytes({_literal(figure_svg(figure))}), format: \"svg\", width: 100%, height: {FIGURE_HEIGHT}, fit: \"contain\")"
             out.append(f"#grid(columns: (auto, 1fr), gutter: 1em, align: (left + top, center + horizon),\n"
                        f"[{_NEWLINE.join(_block(table) for table in tables)}],\n[{drawing}])")
         else:
@@ -74,7 +76,7 @@ def _answers(table: Table) -> str:
     tables = []
     for rows in split(table.rows, ANSWER_COLUMNS):
         cells = [f"[{_ANSWER_CELL}]" if cell == (Blank(),) else f"[{inline(cell).strip()}]" for row in rows for cell in row]
-        tables.append(f"table(columns: ({widths}), align: ({align},), stroke: 0.4pt, inset: 3pt, {', '.join([*header, *cells])})")
+        tables.append(f"table(columns: ({widths}), align: ({align},), stroke: 0.4pt, inset: (x: 3pt, y: 1pt), {', '.join([*header, *cells])})")
     return f"#[#set text(size: 9pt)\n#grid(columns: {ANSWER_COLUMNS} * (1fr,), gutter: 1em, {', '.join(tables)})\n]"
 
 
