@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -248,6 +249,16 @@ def _assert_questions_printed(pdf, asked) -> None:
     assert [found.get(str(number)) for number in range(1, len(asked) + 1)] == asked
 
 
+def _assert_statement_typeset(pdf) -> None:
+    """The statement above the data is typeset maths (eta as the Greek letter, yhat with its hat, the step's
+    partial derivative), not ASCII (pdftotext may set a display's pieces after the data's heading)."""
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = unicodedata.normalize("NFKC", text)  # Typst's math italic letters as the letters
+    statement = text.split("Data")[0]
+    assert "η" in statement and "∂" in text.split("Find")[0], statement
+    assert not re.search(r"\b(eta|yhat|sum)\b", statement), statement
+
+
 def _pages(pdf) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
@@ -264,6 +275,7 @@ def test_typst_sheet_fits_its_pages(run, data, name):
     _sheet(run, data, name, "typst")
     assert (folder / "sheet-100.typ").read_text().count("box(width: 100%, height: 7mm)") == len(asked)
     _assert_questions_printed(folder / "sheet-100.pdf", asked)
+    _assert_statement_typeset(folder / "sheet-100.pdf")
 
 
 @needs_tex
@@ -279,3 +291,4 @@ def test_latex_sheet_fits_its_pages(run, data, name):
     assert _pages(tex.with_suffix(".pdf")) <= SHEETS[name][1]
     assert "Overfull" not in tex.with_suffix(".log").read_text(errors="replace")
     _assert_questions_printed(tex.with_suffix(".pdf"), asked)
+    _assert_statement_typeset(tex.with_suffix(".pdf"))

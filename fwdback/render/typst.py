@@ -38,7 +38,7 @@ _ANSWER_BOX = "#box(width: 6cm, height: 2em)"
 # A sheet's (render/printed.py) narrower margins; its figure, beside its tables, at most FIGURE_HEIGHT
 # high, so that the questions keep their room; its answer, a box 7 mm high, as wide as its column leaves.
 FIGURE_HEIGHT = "5.5cm"
-_SHEET_PAGE = "#set page(margin: 1.5cm)\n"
+_SHEET_PAGE = "#set page(margin: 1.5cm)\n#show heading: set block(above: 1em, below: 0.6em)\n"
 _ANSWER_CELL = "#box(width: 100%, height: 7mm)"
 _NEWLINE = "\n"
 

@@ -14,8 +14,13 @@ from __future__ import annotations
 from ..activations import ACTIVATIONS
 from ..grading import Mark
 from ..losses import LOSSES
-from ..sections import Blank, Block, Code, Figure, Heading, Paragraph, Table, cells, text
+from ..notation import Call, Num, Raw, Sub, Sym, equation, grad, mul
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Paragraph, Table, cells, text
 from ..worksheet import Exercise
+
+
+# A weight after the step, as the sheet's questions name it (w1').
+_UPDATED = Raw("w'", "w'", "<msup><mi>w</mi><mo>′</mo></msup>")
 
 
 def _number(value: float) -> str:
@@ -61,9 +66,9 @@ def _weights(params) -> Table:
 def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, ...], figure: str) -> list[Block]:
     params, spec = exercise.params, LOSSES[exercise.convention]
     act, out = ACTIVATIONS[params.activation], ACTIVATIONS[params.output_activation]
-    shape = (f"{params.n_inputs} inputs, {params.n_hidden} hidden units "
-             f"({'N = z' if act.identity else 'N = ' + act.written('plain', 'z')}), {params.n_outputs} "
-             f"output{'s' if params.n_outputs > 1 else ''} ({'yhat = a' if out.identity else 'yhat = ' + out.written('plain', 'a')})")
+    shape = (f"{params.n_inputs} inputs, {params.n_hidden} hidden units (",
+             equation(Sym("N"), Sym("z") if act.identity else Call(act, Sym("z"))), f"), {params.n_outputs} "
+             f"output{'s' if params.n_outputs > 1 else ''} (", equation(Sym("yhat"), Sym("a") if out.identity else Call(out, Sym("a"))), ")")
     givens = [q for q in exercise.quantities if q.kind == "given"]
     rows = sorted({q.name.split("[")[1].rstrip("]") for q in givens if "[" in q.name}, key=int)
     columns = list(dict.fromkeys(q.name.split("[")[0] for q in givens if "[" in q.name))
@@ -73,8 +78,10 @@ def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, .
                  align=("right",) * (len(columns) + 1))
     weights = _weights(params)
     blocks: list[Block] = [
-        Paragraph(text(f"The network: {shape}. The loss: L = {spec.formula}, over the n = {len(rows)} rows below. "
-                       f"One step of gradient descent over all rows: w' = w - eta * dL/dw with eta = {_number(exercise.lr)}.")),
+        Paragraph(text("The network: ", *shape, ". The loss over the ", equation(Sym("n"), Num(len(rows))),
+                       " rows below, and one step of gradient descent over all rows with ", equation(Sym("eta"), Num(exercise.lr)), ":")),
+        Equations((equation(Sym("L"), spec.expression(params.n_outputs)), equation(_UPDATED, Sub(Sym("w"), mul(Sym("eta"), grad("w"))))),
+                  together=True),
         *([] if figure == "none" else [Figure(params, features, target, symbols=figure == "symbols")]),
         Heading("Data"), data, Heading("Starting weights"), weights,
     ]
