@@ -97,6 +97,23 @@ class Loss:
             return Raw("(1/(2n))", r"\frac{1}{2n}", "<mfrac><mn>1</mn><mrow><mn>2</mn><mi>n</mi></mrow></mfrac>")
         return Frac(Num(1), Sym("n"))
 
+    def expression(self, outputs: int = 1) -> Expr:
+        """L's right side in notation, over the rows i (and the outputs j of `outputs` > 1):
+        (1/n) sum_i (y_i - yhat_i)^2, ..., (1/n) sum_i -sum_j y_j,i log yhat_j,i."""
+        from .notation import Frac, Log, Neg, Num, Paren, Square, Sub, SumOver, Sym, add, mul, seq
+
+        if self.binary:
+            y, yhat = Sym("y", "i"), Sym("yhat", "i")
+            term = Neg(Paren(add(mul(y, Log(yhat)), mul(Paren(Sub(Num(1), y)), Log(Sub(Num(1), yhat))))))
+            return seq(Frac(Num(1), Sym("n")), SumOver(term))
+        if self.classifies:
+            return seq(Frac(Num(1), Sym("n")), SumOver(Neg(SumOver(mul(Sym("yj", "i"), Log(Sym("yhatj", "i"))), "j", "m"))))
+        y, yhat = (Sym("yj", "i"), Sym("yhatj", "i")) if outputs > 1 else (Sym("y", "i"), Sym("yhat", "i"))
+        body = SumOver(Square(Paren(Sub(y, yhat))))
+        body = SumOver(SumOver(Square(Paren(Sub(y, yhat))), "j", "m")) if outputs > 1 else body
+        scale = self.scale_expression()
+        return body if scale is None else seq(scale, body)
+
     def factor_expression(self, n: int | None = None) -> Expr:
         """The derivative factor 2/d(n) in notation: 2/n, 1/n, 2, 1; with `n`, n's value in it."""
         from .notation import Frac, Num, Sym

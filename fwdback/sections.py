@@ -43,9 +43,9 @@ class Mark:
 
 @dataclass(frozen=True)
 class Blank:
-    """Room for a student's answer on an exercise sheet: a ruled line to write on where the view
-    is printed (LaTeX, Typst), nothing where it is read on a screen (the HTML page's print style
-    gives its cell the room)."""
+    """Room for a student's answer on an exercise sheet: a box to write in where the view is printed
+    (LaTeX, Typst; a table whose last column is all Blank is a table of answers, Table.answers, set
+    in columns), nothing where it is read on a screen (the HTML page's print style gives its cell the room)."""
 
 
 Inline = str | Expr | Code | Strong | Mark | Blank
@@ -93,6 +93,12 @@ class Table:
     @property
     def has_header(self) -> bool:
         return any(part for cell in self.header for part in cell)
+
+    @property
+    def answers(self) -> bool:
+        """Whether the table asks for answers (an exercise sheet's questions): every row's last cell
+        is a Blank alone, which a printed view lays out in columns of boxes to write in."""
+        return bool(self.rows) and all(row[-1] == (Blank(),) for row in self.rows)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,6 +33,11 @@ DATA = "x1,x2,x3,y\n0.5,-0.12,0.72,2.95\n0.87,0.61,-0.07,0.91\n0.65,-0.41,-0.08,
 HOSTILE = ('$#%&_{}\\~^', 'q"uo\'te', "价格 ✓", "y<>|")
 HOSTILE_CSV = ",".join('"' + name.replace('"', '""') + '"' for name in HOSTILE) + "\n" + DATA.split("\n", 1)[1]
 EXERCISE = ["exercise", "data.csv", "--rows", "4", "--round", "4", "--seed", "5"]
+# The sheets a class is given, and the printed pages each may take: the lecture's network on 2 and on 4 rows
+# of the sample data, and a classifier (tanh hidden units, sigmoid output, bce) on 2 rows of xor.
+SAMPLE = Path(__file__).parent.parent / "sample_data" / "linear.csv"
+SHEETS = {"linear-2": ([SAMPLE, "--rows", "2"], 1), "linear-4": ([SAMPLE, "--rows", "4"], 2),
+          "xor-2": (["xor.csv", "--features", "x1,x2", "--loss", "bce", "--hidden", "2", "--activation", "tanh", "--rows", "2"], 1)}
 
 needs_pdf_tools = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
                                      reason="poppler-utils is installed by .ci/run")
@@ -92,10 +99,10 @@ def test_pdf_sheet_and_key_through_typst(run, data):
     pytest.importorskip("typst")
     _written(run, "--format", "pdf", "--output-dir", "pdf")
     _written(run, "--format", "json", "--output-dir", "json")
-    for name in ("sheet-5.pdf", "key-5.pdf"):
+    for name, pages in (("sheet-5.pdf", 1), ("key-5.pdf", 2)):
         assert (data / "pdf" / name).read_bytes().startswith(b"%PDF")
         inked = _inked_pages(data / "pdf" / name, data)
-        assert len(inked) >= 2 and min(inked) > 0, (name, inked)
+        assert len(inked) >= pages and min(inked) > 0, (name, inked)
     _assert_key_printed(data / "pdf" / "key-5.pdf", data / "json" / "key-5.json")
 
 
@@ -152,11 +159,11 @@ def test_latex_sheet_and_key_compile_and_stay_on_the_page(run, data):
                   "--format", "latex", "--output-dir", "hostile"])
     assert result.exit_code == 0, result.stderr
     asked = json.loads((data / "json" / "sheet-5.json").read_text())["ask"]
-    assert (data / "tex" / "sheet-5.tex").read_text().count(r"\rule{6cm}{0.4pt}") == len(asked) > 40
+    assert (data / "tex" / "sheet-5.tex").read_text().count(r"\rule[-1.2mm]{0pt}{7mm}") == len(asked) > 40
     for tex in (data / "tex" / "sheet-5.tex", data / "tex" / "key-5.tex", data / "hostile" / "sheet-0.tex"):
         _latexmk(tex)
         inked = _inked_pages(tex.with_suffix(".pdf"), data)
-        assert len(inked) >= 2 and min(inked) > 0, (tex, inked)
+        assert len(inked) >= (2 if tex.stem.startswith("key") else 1) and min(inked) > 0, (tex, inked)
         log = tex.with_suffix(".log").read_text(errors="replace")
         assert "Overfull \\vbox" not in log
         # An \hbox may stick out by a few points (a long command in typewriter, unbroken), never into the 2 cm margin.
@@ -224,3 +231,68 @@ def test_sheets_and_keys_of_every_variant_only_where_printed(run, data):
         assert text.count('<article class="sheet">') == 2
         assert [int(seed) for seed in re.findall(rf"<h1>{title} \(variant (\d+)\)", text)] == seeds
     assert not list((data / "md").glob("sheets.*"))
+
+
+def _sheet(run, data, name: str, output_format: str) -> tuple[list[str], Path]:
+    """SHEETS' sheet `name` (seed 100, --round 4) written in the format, and the names of its questions in order."""
+    if name.startswith("xor"):
+        result = run(["generate", "--shape", "xor", "--rows", "40"])
+        (data / "xor.csv").write_text(result.stdout)
+    options, _ = SHEETS[name]
+    for written in ("json", output_format):
+        result = run(["exercise", *options, "--round", "4", "--seed", "100", "--format", written, "--output-dir", name])
+        assert result.exit_code == 0, result.stderr
+    return json.loads((data / name / "sheet-100.json").read_text())["ask"], data / name
+
+
+def _assert_questions_printed(pdf, asked) -> None:
+    """pdftotext reads every question back, numbered 1.. in the order asked (the columns' rows side by side)."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    questions = text.split("Find", 1)[1].split("This variant's seed", 1)[0].replace("’", "'")
+    found = dict(re.findall(r"(?:^|\s)(\d+)\s+(\S+)", questions, re.M))
+    assert [found.get(str(number)) for number in range(1, len(asked) + 1)] == asked
+
+
+def _assert_statement_typeset(pdf) -> None:
+    """The statement above the data is typeset maths (eta as the Greek letter, yhat with its hat, the step's
+    partial derivative), not ASCII (pdftotext may set a display's pieces after the data's heading)."""
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = unicodedata.normalize("NFKC", text)  # Typst's math italic letters as the letters
+    statement = text.split("Data")[0]
+    assert "η" in statement and "∂" in text.split("Find")[0], statement
+    assert not re.search(r"\b(eta|yhat|sum)\b", statement), statement
+
+
+def _pages(pdf) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+@needs_pdf_tools
+@pytest.mark.parametrize("name", SHEETS)
+def test_typst_sheet_fits_its_pages(run, data, name):
+    """A sheet's PDF (Typst) takes at most SHEETS' pages; it holds one answer box per question and
+    prints every question in order."""
+    pytest.importorskip("typst")
+    asked, folder = _sheet(run, data, name, "pdf")
+    assert _pages(folder / "sheet-100.pdf") <= SHEETS[name][1]
+    _sheet(run, data, name, "typst")
+    assert (folder / "sheet-100.typ").read_text().count("box(width: 100%, height: 7mm)") == len(asked)
+    _assert_questions_printed(folder / "sheet-100.pdf", asked)
+    _assert_statement_typeset(folder / "sheet-100.pdf")
+
+
+@needs_tex
+@needs_pdf_tools
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHEETS)
+def test_latex_sheet_fits_its_pages(run, data, name):
+    """The same sheets through latexmk: at most SHEETS' pages, nothing overflows, a box per question, every question in order."""
+    asked, folder = _sheet(run, data, name, "latex")
+    tex = folder / "sheet-100.tex"
+    assert tex.read_text().count(r"\rule[-1.2mm]{0pt}{7mm}") == len(asked)
+    _latexmk(tex)
+    assert _pages(tex.with_suffix(".pdf")) <= SHEETS[name][1]
+    assert "Overfull" not in tex.with_suffix(".log").read_text(errors="replace")
+    _assert_questions_printed(tex.with_suffix(".pdf"), asked)
+    _assert_statement_typeset(tex.with_suffix(".pdf"))

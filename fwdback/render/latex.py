@@ -21,6 +21,7 @@ from ..notation import Equation, Expr, Mul, Partial, Sym, SumOver, mul, rows
 from ..outputs import terminal_text
 from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
+from .printed import ANSWER_COLUMNS, beside_figure, is_sheet, split
 from .svg import PRINTED_WIDTH
 from .tikz import network_picture
 
@@ -38,6 +39,11 @@ _FIT_FRAME = ("\\newcommand{\\fit}[1]{\\resizebox*{!}{\\ifdim\\totalheight>0.7\\
 
 # A Blank: a line 6 cm long to write an answer on, under room as high as two lines of text.
 _ANSWER_LINE = r"\rule{0pt}{2em}\rule{6cm}{0.4pt}"
+
+# A sheet (render/printed.py) is printed on A4 with 1.5 cm margins; its answer, a box 7 mm high (1.2 mm below
+# the baseline), its cell's rules around it.
+_ANSWER_BOX = r"\rule[-1.2mm]{0pt}{7mm}"
+_TABULARX = "\\usepackage{tabularx}\n"
 
 # An article's table of more rows than this runs on from page to page (_long_table); a column with
 # a cell wider than WRAP characters wraps; a character of \small text is about EM_PER_CHARACTER
@@ -80,13 +86,51 @@ def latex_text(text: str) -> str:
 def latex_article(*documents: list[Block]) -> str:
     """A complete article (\\documentclass{article}) of the documents, each after the first
     from a new page (a class's exercise sheets, printed at once), ending in a newline."""
-    body = "\n\n\\clearpage\n\n".join("\n\n".join(_paged(blocks)) for blocks in documents)
+    body = "\n\n\\clearpage\n\n".join("\n\n".join(_sheet(blocks) if is_sheet(blocks) else _paged(blocks)) for blocks in documents)
     every = [block for blocks in documents for block in blocks]
+    sheets = any(is_sheet(blocks) for blocks in documents)
     tikz = _TIKZ if any(isinstance(block, Figure) for block in every) else ""
-    long = _LONG if any(isinstance(block, Table) and _long(block) for block in every) else ""
-    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + tikz + long + _FIT_PAGE + "\\usepackage[margin=2cm]{geometry}\n"
+    long = _LONG if any(isinstance(block, Table) and _long(block) and not block.answers for block in every) else ""
+    return ("\\documentclass[11pt]{article}\n" + _PREAMBLE + tikz + long + (_TABULARX if sheets else "") + _FIT_PAGE
+            + f"\\usepackage[{'a4paper,margin=1.5cm' if sheets else 'margin=2cm'}]{{geometry}}\n"
             "\\setlength{\\parindent}{0pt}\n\\setlength{\\parskip}{0.6em}\n\n"
             f"\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n")
+
+
+def _sheet(blocks: list[Block]) -> list[str]:
+    """An exercise sheet's blocks (render/printed.py): a Figure to the right of the headed tables after it,
+    the answers in ANSWER_COLUMNS tables side by side, each answer a box 7 mm high as wide as its column
+    leaves, a section's heading in bold without a section's room around it."""
+    out = []
+    for item in beside_figure(blocks):
+        if isinstance(item, tuple):
+            figure, tables = item
+            picture, _, _ = network_picture(figure.params, figure.features, figure.target, symbols=figure.symbols)
+            out.append("\\noindent\\begin{minipage}[c]{0.52\\linewidth}\\setlength{\\parskip}{0.3em}\n"
+                       + "\n".join(_sheet_block(table) for table in tables)
+                       + f"\n\\end{{minipage}}\\hfill\\begin{{minipage}}[c]{{0.45\\linewidth}}\\centering\\resizebox{{\\linewidth}}{{!}}{{{picture}}}\\end{{minipage}}")
+        else:
+            out.append(_sheet_block(item))
+    return out
+
+
+def _sheet_block(block: Block) -> str:
+    if isinstance(block, Heading) and block.level > 1:
+        return f"{{\\large\\bfseries {latex_text(block.text)}\\par}}"
+    if isinstance(block, Table):
+        return _answers(block) if block.answers else f"{{\\small {_table(block)}}}"
+    return _block(block)
+
+
+def _answers(table: Table) -> str:
+    spec = "|" + "|".join(["l" if align == "left" else "r" for align in table.align[:-1]] + ["X"]) + "|"
+    header = [" & ".join(inline(cell) for cell in table.header) + r" \\ \hline"] if table.has_header else []
+    tables = []
+    for chunk in split(table.rows, ANSWER_COLUMNS):
+        body = [" & ".join(_ANSWER_BOX if cell == (Blank(),) else inline(cell) for cell in row) + r" \\ \hline" for row in chunk]
+        tables.append(f"\\begin{{minipage}}[t]{{\\dimexpr(\\linewidth-{ANSWER_COLUMNS - 1}em)/{ANSWER_COLUMNS}\\relax}}"
+                      f"\\begin{{tabularx}}{{\\linewidth}}[t]{{{spec}}}\\hline\n" + "\n".join([*header, *body]) + "\n\\end{tabularx}\\end{minipage}")
+    return "{\\small\\setlength{\\tabcolsep}{4pt}\\noindent " + "\\hspace{1em}".join(tables) + "\\par}"
 
 
 def _paged(blocks: list[Block]) -> list[str]:

@@ -22,6 +22,7 @@ from ..notation import Expr
 from ..outputs import terminal_text
 from ..sections import Blank, Block, Code, Equations, Figure, Heading, Mark, Paragraph, Strong, Table, Text
 from .markdown import display_math
+from .printed import ANSWER_COLUMNS, beside_figure, is_sheet, split
 from .svg import PRINTED_WIDTH, figure_svg
 
 _PREAMBLE = """#set page(paper: "a4", margin: 2cm)
@@ -34,11 +35,49 @@ _PREAMBLE = """#set page(paper: "a4", margin: 2cm)
 _ANSWER_BOX = "#box(width: 6cm, height: 2em)"
 
 
+# A sheet's (render/printed.py) narrower margins; its figure, beside its tables, at most FIGURE_HEIGHT
+# high, so that the questions keep their room; its answer, a box 7 mm high, as wide as its column leaves.
+FIGURE_HEIGHT = "5.5cm"
+_SHEET_PAGE = "#set page(margin: 1.5cm)\n#show heading: set block(above: 1em, below: 0.6em)\n"
+_ANSWER_CELL = "#box(width: 100%, height: 7mm)"
+_NEWLINE = "\n"
+
+
 def typst_document(*documents: list[Block]) -> str:
     """A complete Typst document of the documents, each after the first from a new page (a
     class's exercise sheets, printed at once), ending in a newline."""
-    return (_PREAMBLE + "\n" + "\n\n#pagebreak()\n\n".join("\n\n".join(_block(block) for block in blocks) for blocks in documents)
-            + "\n")
+    sheets = any(is_sheet(blocks) for blocks in documents)
+    return (_PREAMBLE + (_SHEET_PAGE if sheets else "") + "\n"
+            + "\n\n#pagebreak()\n\n".join("\n\n".join(_laid_out(blocks)) for blocks in documents) + "\n")
+
+
+def _laid_out(blocks: list[Block]) -> list[str]:
+    """The blocks' Typst; in a sheet, a Figure beside the headed tables after it, and the answers in columns."""
+    if not is_sheet(blocks):
+        return [_block(block) for block in blocks]
+    out = []
+    for item in beside_figure(blocks):
+        if isinstance(item, tuple):
+            figure, tables = item
+            drawing = f"#image(bytes({_literal(figure_svg(figure))}), format: \"svg\", width: 100%, height: {FIGURE_HEIGHT}, fit: \"contain\")"
+            out.append(f"#grid(columns: (auto, 1fr), gutter: 1em, align: (left + top, center + horizon),\n"
+                       f"[{_NEWLINE.join(_block(table) for table in tables)}],\n[{drawing}])")
+        else:
+            out.append(_answers(item) if isinstance(item, Table) and item.answers else _block(item))
+    return out
+
+
+def _answers(table: Table) -> str:
+    """A table of answers split into ANSWER_COLUMNS side by side (its rows in order down each), its header
+    on each, each answer a box as wide as its column leaves."""
+    header = [f"[{inline(cell).strip()}]" for cell in table.header] if table.has_header else []
+    widths = ", ".join(["auto"] * (len(table.align) - 1) + ["1fr"])
+    align = ", ".join(f"{'left' if align == 'left' else 'right'} + horizon" for align in table.align)
+    tables = []
+    for rows in split(table.rows, ANSWER_COLUMNS):
+        cells = [f"[{_ANSWER_CELL}]" if cell == (Blank(),) else f"[{inline(cell).strip()}]" for row in rows for cell in row]
+        tables.append(f"table(columns: ({widths}), align: ({align},), stroke: 0.4pt, inset: (x: 3pt, y: 1pt), {', '.join([*header, *cells])})")
+    return f"#[#set text(size: 9pt)\n#grid(columns: {ANSWER_COLUMNS} * (1fr,), gutter: 1em, {', '.join(tables)})\n]"
 
 
 def pdf(source: str) -> bytes:

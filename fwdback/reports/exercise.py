@@ -19,8 +19,13 @@ from decimal import Decimal
 from ..activations import ACTIVATIONS
 from ..grading import Mark
 from ..losses import LOSSES
-from ..sections import Blank, Block, Code, Figure, Heading, Paragraph, Table, cells, text
+from ..notation import Call, Num, Raw, Sub, Sym, equation, grad, mul
+from ..sections import Blank, Block, Code, Equations, Figure, Heading, Paragraph, Table, cells, text
 from ..worksheet import ANSWER_DIGITS, Exercise
+
+
+# A weight after the step, as the sheet's questions name it (w1').
+_UPDATED = Raw("w'", "w'", "<msup><mi>w</mi><mo>′</mo></msup>")
 
 
 def _number(value: float) -> str:
@@ -65,12 +70,31 @@ def _columns(exercise: Exercise, features: tuple[str, ...], target: tuple[str, .
     return [Paragraph(text(*parts, "."))] if parts else []
 
 
+def _weights(params, decimals: int | None) -> Table:
+    """The starting weights a row per unit they lead into (N1.., then yhat or yhat1..), its weights
+    from the layer before in order, then its bias: "w1 = 0.39"; a short grid beside the data."""
+    values = params.as_dict()
+    hidden, out, b_hidden, b_out = params.name_layers
+    outputs = ["yhat"] if params.n_outputs == 1 else [f"yhat{j}" for j in range(1, params.n_outputs + 1)]
+    width = max(params.n_inputs, params.n_hidden)
+    units = [(f"N{h}", hidden[h - 1], b_hidden[h - 1]) for h in range(1, params.n_hidden + 1)]
+    units += [(name, out[j], b_out[j]) for j, name in enumerate(outputs)]
+
+    def given(name: str) -> str:
+        return f"{name} = {_given(values[name], decimals)}" if name else ""
+
+    rows = tuple(cells(unit, *(given(name) for name in weights), *([""] * (width - len(weights))),
+                       *((given(bias),) if params.bias else ())) for unit, weights, bias in units)
+    return Table(header=cells("into", "weights", *([""] * (width - 1)), *(("bias",) if params.bias else ())),
+                 rows=rows, align=("left",) * (width + 1 + params.bias))
+
+
 def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, ...], figure: str) -> list[Block]:
     params, spec = exercise.params, LOSSES[exercise.convention]
     act, out = ACTIVATIONS[params.activation], ACTIVATIONS[params.output_activation]
-    shape = (f"{params.n_inputs} inputs, {params.n_hidden} hidden units "
-             f"({'N = z' if act.identity else 'N = ' + act.written('plain', 'z')}), {params.n_outputs} "
-             f"output{'s' if params.n_outputs > 1 else ''} ({'yhat = a' if out.identity else 'yhat = ' + out.written('plain', 'a')})")
+    shape = (f"{params.n_inputs} inputs, {params.n_hidden} hidden units (",
+             equation(Sym("N"), Sym("z") if act.identity else Call(act, Sym("z"))), f"), {params.n_outputs} "
+             f"output{'s' if params.n_outputs > 1 else ''} (", equation(Sym("yhat"), Sym("a") if out.identity else Call(out, Sym("a"))), ")")
     givens = [q for q in exercise.quantities if q.kind == "given"]
     rows = sorted({q.name.split("[")[1].rstrip("]") for q in givens if "[" in q.name}, key=int)
     columns = list(dict.fromkeys(q.name.split("[")[0] for q in givens if "[" in q.name))
@@ -83,12 +107,12 @@ def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, .
     data = Table(header=cells("row", *columns),
                  rows=tuple(cells(row, *(cell(column, row) for column in columns)) for row in rows),
                  align=("right",) * (len(columns) + 1))
-    weights = Table(header=cells("parameter", "value"),
-                    rows=tuple(cells(name, _given(value, exercise.decimals)) for name, value in params.as_dict().items()),
-                    align=("left", "right"))
+    weights = _weights(params, exercise.decimals)
     blocks: list[Block] = [
-        Paragraph(text(f"The network: {shape}. The loss: L = {spec.formula}, over the n = {len(rows)} rows below. "
-                       f"One step of gradient descent over all rows: w' = w - eta * dL/dw with eta = {_number(exercise.lr)}.")),
+        Paragraph(text("The network: ", *shape, ". The loss over the ", equation(Sym("n"), Num(len(rows))),
+                       " rows below, and one step of gradient descent over all rows with ", equation(Sym("eta"), Num(exercise.lr)), ":")),
+        Equations((equation(Sym("L"), spec.expression(params.n_outputs)), equation(_UPDATED, Sub(Sym("w"), mul(Sym("eta"), grad("w"))))),
+                  together=True),
         *([] if figure == "none" else [Figure(params, features, target, symbols=figure == "symbols")]),
         Heading("Data"), data, Heading("Starting weights"), weights,
     ]

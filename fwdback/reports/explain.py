@@ -331,14 +331,11 @@ def _loss_section(worked: WorkedEpoch, terms: int) -> list[Block]:
             "This sum and those below run over all ", equation(Sym("n"), Num(n)),
             f" rows; the first {f'{terms} terms are' if terms != 1 else 'term is'} written out.",
         )))
-    y, yhat = (Sym("yj", "i"), Sym("yhatj", "i")) if several else (Sym("y", "i"), Sym("yhat", "i"))
-    body = SumOver(Square(Paren(Sub(y, yhat))))
-    body = SumOver(SumOver(Square(Paren(Sub(y, yhat))), "j", "m")) if several else body
     squares = [Square(Num(e)) for e in worked.E[:, :terms].T.ravel()]
     written = _sum(squares, n * worked.m)
-    scale, number_scale = _loss_scale(worked), _loss_scale(worked, numeric=True)
+    number_scale = _loss_scale(worked, numeric=True)
     loss = equation(
-        Sym("L"), body if scale is None else seq(scale, body),
+        Sym("L"), worked.loss_convention.expression(worked.m),
         written if number_scale is None else Scaled(number_scale, Paren(written, big=True)), Num(worked.loss),
     )
     return [*blocks, Equations((loss,))]
@@ -348,12 +345,9 @@ def _log_loss_blocks(worked: WorkedEpoch, terms: int) -> list[Block]:
     """A classifier's loss: its rows' terms, each with its numbers, then their mean."""
     binary, n = worked.loss_convention.binary, worked.n
     if binary:
-        y, yhat = Sym("y", "i"), Sym("yhat", "i")
-        term = Neg(Paren(add(mul(y, Log(yhat)), mul(Paren(Sub(Num(1), y)), Log(Sub(Num(1), yhat))))))
         words = ("minus the log of the probability the network gives the row's class: ", Neg(Log(Sym("yhat"))), " for ",
                  equation(Sym("y"), Num(1)), ", ", Neg(Log(Sub(Num(1), Sym("yhat")))), " for ", equation(Sym("y"), Num(0)))
     else:
-        term = Neg(SumOver(mul(Sym("yj", "i"), Log(Sym("yhatj", "i"))), "j", "m"))
         words = ("minus the log of the probability the network gives the row's class ", Sym("c"), ", ",
                  Neg(Log(Sym("yhatc"))))
     blocks: list[Block] = [Paragraph(text(
@@ -368,7 +362,7 @@ def _log_loss_blocks(worked: WorkedEpoch, terms: int) -> list[Block]:
         )))
     lines = [_loss_term(worked, row) for row in range(terms)]
     written = _sum([Num(t) for t in worked.loss_terms[:terms]], n)
-    mean = equation(Sym("L"), seq(Frac(Num(1), Sym("n")), SumOver(term)), Scaled(Frac(Num(1), Num(n)), Paren(written, big=True)),
+    mean = equation(Sym("L"), worked.loss_convention.expression(worked.m), Scaled(Frac(Num(1), Num(n)), Paren(written, big=True)),
                     Num(worked.loss))
     return [*blocks, Equations(tuple(lines)), Equations((mean,))]
 
