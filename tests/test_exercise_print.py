@@ -234,7 +234,8 @@ def test_sheets_and_keys_of_every_variant_only_where_printed(run, data):
 
 
 def _sheet(run, data, name: str, output_format: str) -> tuple[list[str], Path]:
-    """SHEETS' sheet `name` (seed 100, --round 4) written in the format, and the names of its questions in order."""
+    """SHEETS' sheet `name` (the first lively seed from 100, --round 4) written in the format: the names of its
+    questions in order, and its path without the extension."""
     if name.startswith("xor"):
         result = run(["generate", "--shape", "xor", "--rows", "40"])
         (data / "xor.csv").write_text(result.stdout)
@@ -242,7 +243,8 @@ def _sheet(run, data, name: str, output_format: str) -> tuple[list[str], Path]:
     for written in ("json", output_format):
         result = run(["exercise", *options, "--round", "4", "--seed", "100", "--format", written, "--output-dir", name])
         assert result.exit_code == 0, result.stderr
-    return json.loads((data / name / "sheet-100.json").read_text())["ask"], data / name
+    (written,) = (data / name).glob("sheet-*.json")
+    return json.loads(written.read_text())["ask"], written.with_suffix("")
 
 
 def _assert_questions_printed(pdf, asked) -> None:
@@ -274,12 +276,12 @@ def test_typst_sheet_fits_its_pages(run, data, name):
     """A sheet's PDF (Typst) takes at most SHEETS' pages; it holds one answer box per question and
     prints every question in order."""
     pytest.importorskip("typst")
-    asked, folder = _sheet(run, data, name, "pdf")
-    assert _pages(folder / "sheet-100.pdf") <= SHEETS[name][1]
+    asked, sheet = _sheet(run, data, name, "pdf")
+    assert _pages(sheet.with_suffix(".pdf")) <= SHEETS[name][1]
     _sheet(run, data, name, "typst")
-    assert (folder / "sheet-100.typ").read_text().count("box(width: 100%, height: 7mm)") == len(asked)
-    _assert_questions_printed(folder / "sheet-100.pdf", asked)
-    _assert_statement_typeset(folder / "sheet-100.pdf")
+    assert sheet.with_suffix(".typ").read_text().count("box(width: 100%, height: 7mm)") == len(asked)
+    _assert_questions_printed(sheet.with_suffix(".pdf"), asked)
+    _assert_statement_typeset(sheet.with_suffix(".pdf"))
 
 
 @needs_tex
@@ -288,8 +290,8 @@ def test_typst_sheet_fits_its_pages(run, data, name):
 @pytest.mark.parametrize("name", SHEETS)
 def test_latex_sheet_fits_its_pages(run, data, name):
     """The same sheets through latexmk: at most SHEETS' pages, nothing overflows, a box per question, every question in order."""
-    asked, folder = _sheet(run, data, name, "latex")
-    tex = folder / "sheet-100.tex"
+    asked, sheet = _sheet(run, data, name, "latex")
+    tex = sheet.with_suffix(".tex")
     assert tex.read_text().count(r"\rule[-1.2mm]{0pt}{7mm}") == len(asked)
     _latexmk(tex)
     assert _pages(tex.with_suffix(".pdf")) <= SHEETS[name][1]
