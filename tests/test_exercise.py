@@ -269,10 +269,10 @@ def test_givens_are_written_with_the_variant_s_decimal_places_and_never_as_minus
     text = _markdown_of("sheet", 2, None)
     # 0.35 -> "0.35", 0.5 -> "0.50", -0.3 -> "-0.30", 0.8 -> "0.80"
     assert "| 1 | 0.35 | -0.12 | 0.80 | 1.50 |" in text and "| 2 | 0.50 | 0.25 | -0.40 | -0.30 |" in text
-    assert "| w7 | 0.06 |" in text and "| b3 | 0.45 |" in text
+    assert "| w7 = 0.06 |" in text and "| b3 = 0.45 |" in text
     # rounded to no decimals, a -0.0 weight is written 0 and 1.0 is 1
     text = _markdown_of("sheet", 0, None, ["1", "-0.0", "0", "0", "1", "0", "1", "1", "0", "0", "0"])
-    assert "| w1 | 1 |" in text and "| w2 | 0 |" in text and "-0" not in text.split("## Starting weights")[1]
+    assert "| w1 = 1 |" in text and "| w2 = 0 |" in text and "-0" not in text.split("## Starting weights")[1]
     assert "at least 3 significant digits" in text  # without --round, the precision the key expects
 
 
