@@ -193,7 +193,7 @@ class TorchNet:
         W, w, b, b_out = initial.layers
         with torch.no_grad():
             for parameter, value in zip((self.hidden.weight, self.hidden.bias, self.output.weight, self.output.bias),
-                                        (W, b, w[None, :], np.atleast_1d(b_out))):
+                                        (W, b, np.reshape(w, (1, -1)), np.ravel(b_out))):
                 parameter.copy_(torch.from_numpy(np.array(value, dtype=np.float64)))
         self.loss_fn = torch.nn.MSELoss()
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
