@@ -65,16 +65,12 @@ def root_mean_square(values: np.ndarray) -> np.ndarray:
     """sqrt(mean(values^2)) of each column, without overflow or underflow where the squares
     would leave float64's range. values : shape (n, k) -> shape (k,).
 
-    One pass over the values (a dot product of each contiguous column with itself, or one
-    einsum over the rows): a fit on a million rows takes it before its first epoch. Only where
-    a column's mean square is not comfortably inside the range (or is 0) does a second pass
-    divide the column by its largest |value| first."""
+    One pass over the values (einsum's own loop, in either layout; not BLAS, whose threads cost
+    more than they give on a loaded machine): a fit on a million rows takes it before its first
+    epoch. Only where a column's mean square is not comfortably inside the range (or is 0) does a
+    second pass divide the column by its largest |value| first."""
     with np.errstate(all="ignore"):
-        if values.T.flags.c_contiguous:  # each column contiguous (feature-major rows, or one column)
-            squares = np.array([np.dot(column, column) for column in values.T])
-        else:
-            squares = np.einsum("ij,ij->j", values, values)
-        rms = np.sqrt(squares / max(len(values), 1))
+        rms = np.sqrt(np.einsum("ij,ij->j", values, values) / max(len(values), 1))
     if np.all((rms > SAFE_SQUARE) & (rms < 1.0 / SAFE_SQUARE)):
         return rms
     peak = np.max(np.abs(values), axis=0, initial=0.0)
