@@ -195,7 +195,7 @@ class TorchNet:
         W, w, b, b_out = initial.layers
         with torch.no_grad():
             for parameter, value in zip((self.hidden.weight, self.hidden.bias, self.output.weight, self.output.bias),
-                                        (W, b, w[None, :], np.atleast_1d(b_out))):
+                                        (W, b, np.reshape(w, (1, -1)), np.ravel(b_out))):
                 parameter.copy_(torch.from_numpy(np.array(value, dtype=np.float64)))
         self.loss_fn = torch.nn.MSELoss()
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
@@ -483,16 +483,6 @@ def time_to_result(config: dict) -> dict:
 # The parent: a worker per OPENBLAS setting, then the tables.
 
 
-def l2_bytes() -> int:
-    """The processor's L2 cache of one core, in bytes (1 MiB where Linux does not say)."""
-    try:
-        with open("/sys/devices/system/cpu/cpu0/cache/index2/size") as stream:
-            text = stream.read().strip()
-        return int(text[:-1]) * 1024 if text.endswith("K") else int(text)
-    except (OSError, ValueError):
-        return 1 << 20
-
-
 def environments() -> list[tuple[str, dict]]:
     """(label, environment) of each OPENBLAS setting: as the machine sets them, and both unset.
 
@@ -505,6 +495,8 @@ def environments() -> list[tuple[str, dict]]:
     if machine:
         shown = ", ".join(f"{k}={v}" for k, v in machine.items())
         return [(f"OPENBLAS_* as set ({shown})", dict(os.environ)), ("OPENBLAS_* unset", unset)]
+    from fwdback.engines.cache import l2_bytes
+
     emulated = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": str(l2_bytes())}
     shown = ", ".join(f"{k}={v}" for k, v in emulated.items())
     return [(f"OPENBLAS_* set ({shown}; this machine sets neither, the benchmark does)", {**unset, **emulated}),

@@ -19,6 +19,8 @@ from fwdback.engines import (
     step_scale,
     validation_loss,
 )
+from fwdback.engines import literal
+from fwdback.engines.cache import l2_bytes
 from fwdback.engines.gram import MAX_CONDITION, GramEngine
 from fwdback.engines.literal import LiteralEngine
 from fwdback.network import Parameters, backward, forward, init_parameters, mse_loss, parameter_names, update
@@ -319,12 +321,16 @@ def rows_of(n: int, k: int, seed: int):
     return X, np.sin(X.sum(axis=1)) + 0.3 * rng.normal(size=n)
 
 
+# Units enough that a block of MIN_CHUNK_ROWS rows passes CACHE_L2S L2 caches (more than 16 bytes a
+# row a unit), whatever L2 this processor reports: 65 for 1 MiB.
+WIDE = LiteralEngine.CACHE_L2S * l2_bytes() // (16 * LiteralEngine.MIN_CHUNK_ROWS) + 1
+
 LITERAL_SIZES = {  # rows -> (k, H): LECTURE_ROWS (network.py below, the blocked engine from), one block, two
     "lecture rows - 1": (lambda: LiteralEngine.LECTURE_ROWS - 1, 3, 2),
     "lecture rows": (lambda: LiteralEngine.LECTURE_ROWS, 3, 2),
     "one block": (lambda: block_rows(3, 2), 3, 2),
     "one block + 1": (lambda: block_rows(3, 2) + 1, 3, 2),
-    "MIN_CHUNK_ROWS block + 1": (lambda: block_rows(3, 64) + 1, 3, 64),
+    "MIN_CHUNK_ROWS block + 1": (lambda: block_rows(3, WIDE) + 1, 3, WIDE),
 }
 
 
@@ -342,11 +348,21 @@ def test_the_literal_engine_at_each_size_threshold_equals_the_oracle(size, activ
     rows, k, h = LITERAL_SIZES[size]
     n = rows()
     if size == "MIN_CHUNK_ROWS block + 1":
-        assert block_rows(3, 64) == LiteralEngine.MIN_CHUNK_ROWS
+        assert block_rows(3, WIDE) == LiteralEngine.MIN_CHUNK_ROWS
     X, y = rows_of(n, k, seed=1)
     params = init_parameters(np.random.default_rng(n), k, h, activation)
     loss, grads = full_batch_engine(X, y, params, convention).loss_and_gradients(params)
     assert_equals_oracle(loss, grads, params, X, y, convention)
+
+
+@pytest.mark.parametrize("l2", [256 << 10, 1 << 20, 2 << 20])
+def test_a_blocks_rows_are_sized_by_the_l2_cache_the_system_reports(monkeypatch, l2):
+    """A block of a 3-16-1 network keeps 3 (k + 1) + 2 + 2 H = 46 numbers a row, 368 bytes: as many
+    rows as fit in CACHE_L2S of the reported L2 caches (at least MIN_CHUNK_ROWS)."""
+    monkeypatch.setattr(literal, "l2_bytes", lambda: l2)
+    n = 4 * LiteralEngine.CHUNK_ROWS
+    rows = LiteralEngine(np.zeros((n, 3)), np.zeros(n), 16).chunk_rows(2)
+    assert rows == max(LiteralEngine.MIN_CHUNK_ROWS, LiteralEngine.CACHE_L2S * l2 // 368)
 
 
 def test_a_network_too_wide_for_min_chunk_rows_takes_smaller_blocks_and_equals_the_oracle():

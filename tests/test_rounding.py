@@ -213,3 +213,18 @@ def test_explain_calls_a_change_well_above_the_bound_a_change():
 def test_gamma_is_the_textbook_constant():
     assert gamma(1) == pytest.approx(2.0**-53 / (1 - 2.0**-53), rel=1e-15)
     assert gamma(10) == pytest.approx(10 * 2.0**-53, rel=1e-14)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e200, 1e-200, 0.0])
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_the_columns_root_mean_square_is_the_closed_form_at_any_scale_and_layout(scale, layout):
+    """Columns of +-c and +-2c (mean square 5c^2/2): their root mean square is c sqrt(5/2), computed
+    by mpmath, in either memory layout, with squares that would overflow (1e200) or underflow (1e-200)."""
+    from fwdback.rounding import root_mean_square
+
+    pattern = np.array([[1.0, -2.0], [-2.0, 1.0], [2.0, 2.0], [-1.0, -1.0]])
+    values = np.array(np.tile(pattern, (3, 1)) * scale, order=layout)
+    expected = float(mpmath.mpf(scale) * mpmath.sqrt(mpmath.mpf(5) / 2))
+    # 12 squares summed (11 roundings), a division and a square root: within 8 units of the last place
+    assert np.allclose(root_mean_square(values), expected, rtol=8 * 2.0**-53, atol=0.0)
+    assert np.allclose(root_mean_square(values[:, :1]), expected, rtol=8 * 2.0**-53, atol=0.0)

@@ -124,3 +124,19 @@ def test_streamed_rows_choose_no_step_for_mini_batches():
     streamed = sources(X, y, TrainingPlan(lr=0.1))[1]
     with pytest.raises(ValueError, match="mini-batches"):
         streamed.choose_lr(init_parameters(np.random.default_rng(0)), 10)
+
+
+@pytest.mark.parametrize("settings", [dict(lr=0.1, standardize=False), dict(lr=None), dict(lr=0.1, standardize=True)])
+@pytest.mark.parametrize("resumed", [False, True])
+def test_in_memory_rows_report_the_raw_rows_scales_however_they_train(settings, resumed):
+    """Columns around 1,000 and 0.001: badly scaled raw (condition number far above 1e6), evenly in
+    z-scores. Whether the scales are taken before training (the step is chosen, or the rows are
+    standardised) or when first asked for (the step given), and with a resumed model's z-scores,
+    they are the raw rows' badly scaled ones."""
+    rng = np.random.default_rng(4)
+    X = np.column_stack([1000 + rng.normal(size=200), 0.001 * rng.normal(size=200), rng.normal(size=200)])
+    y = X @ np.array([0.001, 1000.0, 1.0]) + rng.normal(size=200)
+    scaling = Scaling.fit(X, y) if resumed else None
+    rows = prepare(X, y, TrainingPlan(**settings), scaling)
+    assert rows.scales.condition > 1e6 and rows.scales.bad
+    assert rows.scales.standardized < 10

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..activations import ACTIVATIONS, TANH
 from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
+from .cache import l2_bytes
 from .threads import one_blas_thread
 
 
@@ -31,10 +32,11 @@ class LiteralEngine:
     """Loss and gradients at any weights, by a forward and a backward pass over every row."""
 
     CHUNK_ROWS = 65536
-    # A block's working set (its rows of X^T and y, and the (H, rows) work arrays) within this,
-    # so that the block's passes after the first read it from cache (measured best between 1.5
-    # and 3 MiB on a processor of 1 MiB L2 a core, 32 MiB L3).
-    CACHE_BYTES = 2 << 20
+    # A block's working set (its rows of X^T and y, and the (H, rows) work arrays) within this
+    # many of the core's L2 caches (cache.l2_bytes, as the operating system reports it), so that
+    # the block's passes after the first read it from cache (measured best between 1.5 and 3
+    # L2s on a processor of 1 MiB L2 a core, 32 MiB L3, from H = 2 to 64).
+    CACHE_L2S = 2
     # Fewer rows a block than this make the per-block calls cost more than the cache saves.
     MIN_CHUNK_ROWS = 2048
     # The work arrays stay within this; a wide network takes fewer rows a block.
@@ -56,7 +58,7 @@ class LiteralEngine:
         """Rows a block, for a block that keeps `hidden_arrays` (H, rows) arrays besides its rows
         of X^T and y, [X^T; 1] twice and r."""
         per_row = 8 * (3 * (self.XT.shape[0] + 1) + 2 + hidden_arrays * self.n_hidden)
-        by_cache = max(self.MIN_CHUNK_ROWS, self.CACHE_BYTES // per_row)
+        by_cache = max(self.MIN_CHUNK_ROWS, self.CACHE_L2S * l2_bytes() // per_row)
         return max(1, min(self.CHUNK_ROWS, by_cache, self.WORK_BYTES // (32 * self.n_hidden), len(self.y)))
 
     def _arrays(self, hidden: bool):

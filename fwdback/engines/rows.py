@@ -22,7 +22,7 @@ from ..linear_map import LeastSquares
 from ..network import Parameters
 from ..rounding import LossRounding, QuadraticRounding
 from ..scaling import RunningMoments, Scaling
-from ..stepsize import RowStatistics, Scales, choose_lr, gram_root, scales_of
+from ..stepsize import RowStatistics, Scales, choose_lr, gram_root, scales_of, scales_of_rows
 from . import GRAM_MIN_ROWS, ChunkedRows, FullBatch, MiniBatches, full_batch_engine, gram_applies, gram_engine, step_scale, \
     validation_loss
 from .gram import GramEngine
@@ -165,12 +165,23 @@ class TrainingRows(ABC):
 
 
 class InMemoryRows(TrainingRows):
-    """Rows held in memory: X : shape (n, k), y : shape (n,) or (n, m), and `validation`."""
+    """Rows held in memory: X : shape (n, k), y : shape (n,) or (n, m), and `validation`.
+    `scales` None (the rows are raw: no `scaling`): taken from the rows when first asked for."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None,
-                 scaling: Scaling | None, scales: Scales):
+                 scaling: Scaling | None, scales: Scales | None):
         super().__init__(scaling, scales)
         self.X, self.y, self.validation = X, y, validation
+
+    @property
+    def scales(self) -> Scales:
+        if self._scales is None:
+            self._scales = scales_of_rows(self.X, self.y)
+        return self._scales
+
+    @scales.setter
+    def scales(self, scales: Scales | None) -> None:
+        self._scales = scales
 
     @property
     def count(self) -> int:
