@@ -1648,7 +1648,7 @@ Examples:
   fwdback exercise data.csv --ask forward,loss --activation tanh --output-dir sheets
   fwdback exercise data.csv --rows 2 --ask "yhat[1],L,dL/dw1,w1'" --output-dir sheets
   fwdback exercise labels.csv --loss bce --target label --format json --output-dir keys
-  fwdback exercise data.csv --rows 2 --round 4 --variants 30 --format moodle --output-dir quiz
+  fwdback exercise data.csv --rows 2 --round 4 --variants 30 --format moodle --output-dir quiz   (quiz/sheets.xml: all 30)
   jq -r '.[] | select(.asked) | .quantity' sheets/key-100.json"""
 )
 @_data_options
@@ -1661,7 +1661,7 @@ Examples:
 @click.option("--round", "round_digits", type=click.IntRange(min=1, max=15), metavar="R", help="Students round every intermediate to R significant digits: the key gives the value worked that way too, and a tolerance that accepts both.")
 @click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
 @click.option("--lr", type=float, default=0.1, show_default=True, callback=_positive_finite, help="Learning rate eta of the step the sheet asks for.")
-@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style), latex (an article for pdflatex), typst, pdf (through Typst: pip install 'fwdback[pdf]'), moodle (a Moodle XML quiz) or json (the key fwdback grade reads). With --variants over 1, latex, typst and pdf also write sheets.<ext> and keys.<ext>: every variant, each from a new page, one file to print.")
+@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style), latex (an article for pdflatex), typst, pdf (through Typst: pip install 'fwdback[pdf]'), moodle (a Moodle XML quiz) or json (the key fwdback grade reads). With --variants over 1, latex, typst and pdf also write sheets.<ext> and keys.<ext>: every variant, each from a new page, one file to print; moodle writes sheets.xml and keys.xml: every variant in its own category, one file to import.")
 @click.option("--figure", type=click.Choice(["symbols", "values", "none"]), default="symbols", show_default=True, help="The network drawn on the sheet and the key: symbols, its parameters' names (w1 on its edge; their values in the table of starting weights); values, the starting weights; none. Markdown links it as figure-<seed>.svg, written beside the sheet.")
 @click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing).")
 def exercise(**options):
@@ -1716,8 +1716,8 @@ def _exercise(options: dict):
                 texts = (json_text({"seed": variant.seed, "command": command, "rows": variant.row_numbers.tolist(),
                                     "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
             elif extension == "xml":
-                description = statement(variant, command, *columns, figure)
-                texts = (quiz(variant, description, worked=False), quiz(variant, description, worked=True))
+                printed.append((variant, statement(variant, command, *columns, figure)))
+                texts = (quiz(printed[-1:], worked=False), quiz(printed[-1:], worked=True))
             else:
                 documents = (sheet(variant, command, *columns, figure), key(variant, command, *columns, figure))
                 texts = tuple(_exercise_document(extension, [blocks], f"figure-{variant.seed}.svg") for blocks in documents)
@@ -1731,6 +1731,9 @@ def _exercise(options: dict):
             for index, name in enumerate(("sheets", "keys")):
                 _write_exercise_file(outputs, output_dir, f"{name}.{extension}",
                                      _exercise_document(extension, [documents[index] for documents in printed], None))
+        if len(drawn) > 1 and extension == "xml":  # one import takes the class: each variant in its own category
+            for name, worked in (("sheets", False), ("keys", True)):
+                _write_exercise_file(outputs, output_dir, f"{name}.xml", quiz(printed, worked))
         outputs.commit()
     first, last = drawn[0].seed, drawn[-1].seed
     if len(drawn) == 1:
