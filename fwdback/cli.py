@@ -1292,15 +1292,17 @@ Examples:
   fwdback generate --rows 200 --seed 42 > data.csv
   fwdback generate --coef 1,0,0,5 --noise 0 | fwdback train - --format csv | tail -1
   fwdback generate --rows 1000 | fwdback train -
-  fwdback generate --shape circle --rows 200 | fwdback train - --features x1,x2 --loss bce"""
+  fwdback generate --shape circle --rows 200 | fwdback train - --features x1,x2 --loss bce
+  fwdback generate --rows 4 --digits 2 > short.csv   (0.27, not 0.2739233746429086)"""
 )
 @click.option("--rows", type=click.IntRange(min=1), default=200, show_default=True, help="Number of data rows.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the random numbers (any whole number from 0).")
 @click.option("--noise", type=click.FloatRange(min=0), default=0.1, show_default=True, callback=_finite, help="Standard deviation of the normal noise added to y; with --shape, the Playground's noise (its slider's percent / 100).")
 @click.option("--coef", default="2,-3,0.5,1", show_default=True, callback=_coefficients, help="The true coefficients of x1, x2, x3, then the intercept.")
 @click.option("--shape", type=click.Choice(SHAPE_NAMES), default=None, help="Write the TensorFlow Playground's classification set instead: x1,x2,y with y the class, 0 or 1.")
+@click.option("--digits", type=click.IntRange(min=0), default=None, metavar="D", help="Write each number rounded to D decimal places (0.27), not in full (0.2739233746429086, the shortest decimal that reads back as the float). The numbers are drawn in full and only written short: y is worked from the full x.")
 @click.pass_context
-def generate(context, rows, seed, noise, coef, shape):
+def generate(context, rows, seed, noise, coef, shape, digits):
     """Write a synthetic CSV x1,x2,x3,y to stdout: y = c1*x1 + c2*x2 + c3*x3 + c0 + noise.
 
     The x are uniform on [-1, 1] and the noise is normal with mean 0, so least squares
@@ -1312,9 +1314,10 @@ def generate(context, rows, seed, noise, coef, shape):
     quadrant), shuffled; the noise flips labels near the boundary (circle, xor), widens the
     clouds (gauss) or moves the points (spiral).
     """
+    written = repr if digits is None else functools.partial(_decimals, digits=digits)
     with _boundary():
         if shape is not None:
-            _generate_shape(context, rows, seed, noise, shape)
+            _generate_shape(context, rows, seed, noise, shape, written)
             return
         from .outputs import Outputs, Stdout
         from .synthetic import generate_blocks, y_bound
@@ -1329,14 +1332,21 @@ def generate(context, rows, seed, noise, coef, shape):
         out = Stdout()
         out.write("x1,x2,x3,y\n")
         for X, y in generate_blocks(rows, seed, noise, coef):
-            out.write("".join(f"{a!r},{b!r},{c!r},{t!r}\n" for (a, b, c), t in zip(X.tolist(), y.tolist())))
+            out.write("".join(f"{written(a)},{written(b)},{written(c)},{written(t)}\n" for (a, b, c), t in zip(X.tolist(), y.tolist())))
             if out.gone:
                 return
         out.flush()
 
 
-def _generate_shape(context, rows, seed, noise, shape):
-    """generate --shape: the Playground's set (playground.py) as x1,x2,y, y the class 0 or 1."""
+def _decimals(value: float, digits: int) -> str:
+    """value rounded to `digits` decimal places (the float's exact value rounded, half to even), never -0."""
+    text = f"{value:.{digits}f}"
+    return text.removeprefix("-") if float(text) == 0 else text
+
+
+def _generate_shape(context, rows, seed, noise, shape, written):
+    """generate --shape: the Playground's set (playground.py) as x1,x2,y, y the class 0 or 1; `written`
+    writes a number."""
     from .outputs import Outputs, Stdout
     from .playground import generate_shape, reach
     from .synthetic import BLOCK_ROWS
@@ -1356,7 +1366,7 @@ def _generate_shape(context, rows, seed, noise, shape):
     out.write("x1,x2,y\n")
     for first in range(0, rows, BLOCK_ROWS):
         block = slice(first, first + BLOCK_ROWS)
-        out.write("".join(f"{a!r},{b!r},{t:.0f}\n" for (a, b), t in zip(X[block].tolist(), y[block].tolist())))
+        out.write("".join(f"{written(a)},{written(b)},{t:.0f}\n" for (a, b), t in zip(X[block].tolist(), y[block].tolist())))
         if out.gone:
             return
     out.flush()
