@@ -245,12 +245,14 @@ def _setting_options(command_name: str, *groups: str):
     return decorate
 
 
+_INIT = click.option("--init", "init_path", callback=_path, help="Start from the weights in this JSON file (a saved model works; one trained on z-scores scales the rows as it did).")
+
+
 def _start_options(command_name: str):
     """Where training starts and how fast it moves: shared by every command that trains."""
 
     def decorate(command):
-        command = click.option("--init", "init_path", callback=_path, help="Start from the weights in this JSON file (a saved model works; one trained on z-scores scales the rows as it did).")(command)
-        return _setting_options(command_name, "start")(command)
+        return _setting_options(command_name, "start")(_INIT(command))
 
     return decorate
 
@@ -1659,11 +1661,13 @@ Examples:
   fwdback exercise data.csv --rows 2 --ask "yhat[1],L,dL/dw1,w1'" --output-dir sheets
   fwdback exercise labels.csv --loss bce --target label --format json --output-dir keys
   fwdback exercise data.csv --rows 2 --round 4 --variants 30 --format moodle --output-dir quiz   (quiz/sheets.xml: all 30)
+  fwdback exercise mazur.csv --features x1,x2 --target y1,y2 --activation sigmoid --output-activation sigmoid --init mazur.json --output-dir sheets
   jq -r '.[] | select(.asked) | .quantity' sheets/key-100.json"""
 )
 @_data_options
 @_network_options("exercise")
 @_setting_options("exercise", "plan")
+@_INIT
 @click.option("--variants", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Write N variants, each drawn by its own seed.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="S", help="The first variant's seed; the next ones take the next seeds that give a lively exercise.")
 @click.option("--rows", type=click.IntRange(min=1), metavar="R", help="Each variant works on R of DATA's rows, drawn by its seed (default: all rows).")
@@ -1677,7 +1681,8 @@ Examples:
 def exercise(**options):
     """Write exercise sheets on DATA and their answer keys: one full-batch epoch by hand.
 
-    Each variant draws its starting weights (and with --rows its rows) by its seed and
+    Each variant draws its starting weights (and with --rows its rows) by its seed, or
+    with --init starts from that file's weights (a textbook's) and draws its rows alone, and
     asks for the quantities of one step of gradient descent: the forward values of every
     row (N1[1], yhat[1]), the loss L, the output gradients (dL/dyhat[1], dL/dw7), the
     hidden gradients by the chain rule (dL/dN1[1], dL/dw1) and the updated weights (w1').
@@ -1704,9 +1709,9 @@ def _exercise(options: dict):
     variants, seed, rows, decimals, round_digits, asked, lr, output_format, figure, output_dir = (options.pop(name) for name in (
         "variants", "seed", "rows", "digits", "round_digits", "ask", "lr", "output_format", "figure", "output_dir"))
     extension = _EXERCISE_FORMATS[output_format]
-    setup = _set_up(options | {"init_path": None}, shown_raw=True)
+    setup = _set_up(options, shown_raw=True)
     drawn = exercises(setup.rows.X, setup.rows.y, setup.start.network.architecture, setup.start.plan.loss, lr, variants, seed,
-                      rows, decimals, round_digits, asked)
+                      rows, decimals, round_digits, asked, setup.initial if options["init_path"] else None)
     context = click.get_current_context()
     given = [word for param in context.command.params if param.name not in ("data", "variants", "seed", "output_dir")
              and context.get_parameter_source(param.name) not in (None, click.core.ParameterSource.DEFAULT)
