@@ -1719,7 +1719,7 @@ def _exercise(options: dict):
     _echo_notes(setup.notes, False)
     target = setup.dataset.target
     columns = (tuple(setup.dataset.features), (target,) if isinstance(target, str) else tuple(target))
-    printed = []  # each variant's (sheet, key) sections
+    printed = []  # each variant's (sheet, key) sections; moodle's, (variant, statement)
     with output_directory(output_dir), Outputs({"DATA": options["data"]}) as outputs:
         for variant in drawn:
             command = shlex.join(["fwdback", "exercise", options["data"], *given, "--seed", str(variant.seed),

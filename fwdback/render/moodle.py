@@ -2,8 +2,9 @@
 
 Written as Moodle's own exporter writes it (question/format/xml/format.php): a <quiz> of <question>
 elements, every text in a <text> child, the HTML ones with format="html" and their HTML in a CDATA
-section. A variant's file (and sheets.xml/keys.xml, every variant's, one import for a class) holds, per variant, a category question ($course$/fwdback/exercise <seed>, the key's
-with " key"), so that each variant's questions land in a category of their own; a description
+section. A variant's file holds a category question ($course$/fwdback/exercise <seed>, the key's
+with " key"), so that each variant's questions land in a category of their own (sheets.xml and
+keys.xml hold every variant's, one after another: one import for a class); a description
 question, the setting (the sheet's sections as HTML: the network, the rows, the starting weights,
 eta, the loss, DATA's columns, the command that regenerates it); and one numerical question per
 quantity, named as the key names it ("dL/dw1"), its formula in the general feedback: on the sheet
@@ -40,6 +41,7 @@ from .html import sections_html
 from .safe import html_text
 from .svg import figure_svg
 
+# The significant digits the answer and its tolerance are written with.
 ANSWER_DIGITS = 12
 TOLERANCE_DIGITS = 3
 
@@ -84,7 +86,7 @@ def _numerical(exercise: Exercise, quantity: Quantity, worked: bool) -> str:
         asked = "asked on the sheet" if exercise.is_asked(quantity) else "not asked on the sheet"
         feedback += (f"<p>Exact value: {_number(quantity.value)}{rounded}. Accepted: {low:.6g} to {high:.6g} "
                      f"(tolerance {quantity.tolerance:.2g}). {asked.capitalize()}.</p>")
-    value, tolerance = answer_and_tolerance(quantity)
+    value, tolerance = _answer_and_tolerance(quantity)
     answer = ('    <answer fraction="100" format="moodle_auto_format">\n'
               f"      <text>{value}</text>\n"
               f"      {_html('feedback', '')}\n"
@@ -131,7 +133,7 @@ def _html(tag: str, html: str, files: str = "") -> str:
     return f'<{tag} format="html"><text><![CDATA[{html}]]></text>{files}</{tag}>'
 
 
-def answer_and_tolerance(quantity: Quantity) -> tuple[str, str]:
+def _answer_and_tolerance(quantity: Quantity) -> tuple[str, str]:
     """The numerical answer's value and tolerance as written: the value at ANSWER_DIGITS significant digits;
     the tolerance, the least decimal of TOLERANCE_DIGITS significant digits whose float is at least the
     key's tolerance plus the distance between the written value's float and the exact one (Moodle
