@@ -277,12 +277,14 @@ def _setting_options(command_name: str, *groups: str):
     return decorate
 
 
+_INIT = click.option("--init", "init_path", callback=_path, help="Start from the weights in this JSON file (a saved model works; one trained on z-scores scales the rows as it did).")
+
+
 def _start_options(command_name: str):
     """Where training starts and how fast it moves: shared by every command that trains."""
 
     def decorate(command):
-        command = click.option("--init", "init_path", callback=_path, help="Start from the weights in this JSON file (a saved model works; one trained on z-scores scales the rows as it did).")(command)
-        return _setting_options(command_name, "start")(command)
+        return _setting_options(command_name, "start")(_INIT(command))
 
     return decorate
 
@@ -1339,15 +1341,17 @@ Examples:
   fwdback generate --rows 200 --seed 42 > data.csv
   fwdback generate --coef 1,0,0,5 --noise 0 | fwdback train - --format csv | tail -1
   fwdback generate --rows 1000 | fwdback train -
-  fwdback generate --shape circle --rows 200 | fwdback train - --features x1,x2 --loss bce"""
+  fwdback generate --shape circle --rows 200 | fwdback train - --features x1,x2 --loss bce
+  fwdback generate --rows 4 --digits 2 > short.csv   (0.27, not 0.2739233746429086)"""
 )
 @click.option("--rows", type=click.IntRange(min=1), default=200, show_default=True, help="Number of data rows.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Seed of the random numbers (any whole number from 0).")
 @click.option("--noise", type=click.FloatRange(min=0), default=0.1, show_default=True, callback=_finite, help="Standard deviation of the normal noise added to y; with --shape, the Playground's noise (its slider's percent / 100).")
 @click.option("--coef", default="2,-3,0.5,1", show_default=True, callback=_coefficients, help="The true coefficients of x1, x2, x3, then the intercept.")
 @click.option("--shape", type=click.Choice(SHAPE_NAMES), default=None, help="Write the TensorFlow Playground's classification set instead: x1,x2,y with y the class, 0 or 1.")
+@click.option("--digits", type=click.IntRange(min=0), default=None, metavar="D", help="Write each number rounded to D decimal places (0.27), not in full (0.2739233746429086, the shortest decimal that reads back as the float). The numbers are drawn in full and only written short: y is worked from the full x.")
 @click.pass_context
-def generate(context, rows, seed, noise, coef, shape):
+def generate(context, rows, seed, noise, coef, shape, digits):
     """Write a synthetic CSV x1,x2,x3,y to stdout: y = c1*x1 + c2*x2 + c3*x3 + c0 + noise.
 
     The x are uniform on [-1, 1] and the noise is normal with mean 0, so least squares
@@ -1359,9 +1363,10 @@ def generate(context, rows, seed, noise, coef, shape):
     quadrant), shuffled; the noise flips labels near the boundary (circle, xor), widens the
     clouds (gauss) or moves the points (spiral).
     """
+    written = repr if digits is None else functools.partial(_decimals, digits=digits)
     with _boundary():
         if shape is not None:
-            _generate_shape(context, rows, seed, noise, shape)
+            _generate_shape(context, rows, seed, noise, shape, written)
             return
         from .outputs import Outputs, Stdout
         from .synthetic import generate_blocks, y_bound
@@ -1376,14 +1381,21 @@ def generate(context, rows, seed, noise, coef, shape):
         out = Stdout()
         out.write("x1,x2,x3,y\n")
         for X, y in generate_blocks(rows, seed, noise, coef):
-            out.write("".join(f"{a!r},{b!r},{c!r},{t!r}\n" for (a, b, c), t in zip(X.tolist(), y.tolist())))
+            out.write("".join(f"{written(a)},{written(b)},{written(c)},{written(t)}\n" for (a, b, c), t in zip(X.tolist(), y.tolist())))
             if out.gone:
                 return
         out.flush()
 
 
-def _generate_shape(context, rows, seed, noise, shape):
-    """generate --shape: the Playground's set (playground.py) as x1,x2,y, y the class 0 or 1."""
+def _decimals(value: float, digits: int) -> str:
+    """value rounded to `digits` decimal places (the float's exact value rounded, half to even), never -0."""
+    text = f"{value:.{digits}f}"
+    return text.removeprefix("-") if float(text) == 0 else text
+
+
+def _generate_shape(context, rows, seed, noise, shape, written):
+    """generate --shape: the Playground's set (playground.py) as x1,x2,y, y the class 0 or 1; `written`
+    writes a number."""
     from .outputs import Outputs, Stdout
     from .playground import generate_shape, reach
     from .synthetic import BLOCK_ROWS
@@ -1403,7 +1415,7 @@ def _generate_shape(context, rows, seed, noise, shape):
     out.write("x1,x2,y\n")
     for first in range(0, rows, BLOCK_ROWS):
         block = slice(first, first + BLOCK_ROWS)
-        out.write("".join(f"{a!r},{b!r},{t:.0f}\n" for (a, b), t in zip(X[block].tolist(), y[block].tolist())))
+        out.write("".join(f"{written(a)},{written(b)},{t:.0f}\n" for (a, b), t in zip(X[block].tolist(), y[block].tolist())))
         if out.gone:
             return
     out.flush()
@@ -1697,12 +1709,14 @@ Examples:
   fwdback exercise data.csv --ask forward,loss --activation tanh --output-dir sheets
   fwdback exercise data.csv --rows 2 --ask "yhat[1],L,dL/dw1,w1'" --output-dir sheets
   fwdback exercise labels.csv --loss bce --target label --format json --output-dir keys
-  fwdback exercise data.csv --rows 2 --round 4 --variants 30 --format moodle --output-dir quiz
+  fwdback exercise data.csv --rows 2 --round 4 --variants 30 --format moodle --output-dir quiz   (quiz/sheets.xml: all 30)
+  fwdback exercise mazur.csv --features x1,x2 --target y1,y2 --activation sigmoid --output-activation sigmoid --init mazur.json --output-dir sheets
   jq -r '.[] | select(.asked) | .quantity' sheets/key-100.json"""
 )
 @_data_options
 @_network_options("exercise")
 @_setting_options("exercise", "plan")
+@_INIT
 @click.option("--variants", type=click.IntRange(min=1), default=1, show_default=True, metavar="N", help="Write N variants, each drawn by its own seed.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, metavar="S", help="The first variant's seed; the next ones take the next seeds that give a lively exercise.")
 @click.option("--rows", type=click.IntRange(min=1), metavar="R", help="Each variant works on R of DATA's rows, drawn by its seed; at most DATA's rows. Default: all of DATA's rows where it has at most 4, else 4.")
@@ -1710,13 +1724,14 @@ Examples:
 @click.option("--round", "round_digits", type=click.IntRange(min=1, max=15), metavar="R", help="Students round every intermediate to R significant digits: the key gives the value worked that way too, and a tolerance that accepts both.")
 @click.option("--ask", default="forward,loss,output-gradients,hidden-gradients,updates", show_default=True, callback=_asked, metavar="WHAT", help="What the sheet asks for: kinds of quantity (some of forward,loss,output-gradients,hidden-gradients,updates) or quantities by name (N1[1],L,dL/dw1,w1'), separated by commas.")
 @click.option("--lr", type=float, default=0.1, show_default=True, callback=_positive_finite, help="Learning rate eta of the step the sheet asks for.")
-@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style), latex (an article for pdflatex), typst, pdf (through Typst: pip install 'fwdback[pdf]'), moodle (a Moodle XML quiz) or json (the key fwdback grade reads). With --variants over 1, html, latex, typst and pdf also write sheets.<ext> and keys.<ext>: every variant, each from a new page, one file to print.")
+@click.option("--format", "output_format", type=click.Choice(list(_EXERCISE_FORMATS)), default="md", show_default=True, help="md (Markdown), html (print style), latex (an article for pdflatex), typst, pdf (through Typst: pip install 'fwdback[pdf]'), moodle (a Moodle XML quiz) or json (the key fwdback grade reads). With --variants over 1, html, latex, typst and pdf also write sheets.<ext> and keys.<ext>: every variant, each from a new page, one file to print; moodle writes sheets.xml and keys.xml: every variant in its own category, one file to import.")
 @click.option("--figure", type=click.Choice(["symbols", "values", "none"]), default="symbols", show_default=True, help="The network drawn on the sheet and the key: symbols, its parameters' names (w1 on its edge; their values in the table of starting weights); values, the starting weights; none. Markdown links it as figure-<seed>.svg, written beside the sheet.")
 @click.option("--output-dir", required=True, callback=_path, metavar="DIR", help="Where sheet-<seed>.<ext> and key-<seed>.<ext> are written (made where missing).")
 def exercise(**options):
     """Write exercise sheets on DATA and their answer keys: one full-batch epoch by hand.
 
-    Each variant draws its starting weights (and with --rows its rows) by its seed and
+    Each variant draws its starting weights (and with --rows its rows) by its seed, or
+    with --init starts from that file's weights (a textbook's) and draws its rows alone, and
     asks for the quantities of one step of gradient descent: the forward values of every
     row (N1[1], yhat[1]), the loss L, the output gradients (dL/dyhat[1], dL/dw7), the
     hidden gradients by the chain rule (dL/dN1[1], dL/dw1) and the updated weights (w1').
@@ -1747,13 +1762,13 @@ def _exercise(options: dict):
     variants, seed, rows, decimals, round_digits, asked, lr, output_format, figure, output_dir = (options.pop(name) for name in (
         "variants", "seed", "rows", "digits", "round_digits", "ask", "lr", "output_format", "figure", "output_dir"))
     extension = _EXERCISE_FORMATS[output_format]
-    setup = _set_up(options | {"init_path": None}, shown_raw=True)
+    setup = _set_up(options, shown_raw=True)
     if rows is None and len(setup.rows.X) > DEFAULT_ROWS:
         rows = DEFAULT_ROWS
         setup.notes.append(f"Each sheet works on {DEFAULT_ROWS} of DATA's {len(setup.rows.X)} rows, drawn by its seed; "
                            "--rows R for another number.")
     drawn = exercises(setup.rows.X, setup.rows.y, setup.start.network.architecture, setup.start.plan.loss, lr, variants, seed,
-                      rows, decimals, round_digits, asked)
+                      rows, decimals, round_digits, asked, setup.initial if options["init_path"] else None)
     context = click.get_current_context()
     given = [word for param in context.command.params if param.name not in ("data", "variants", "seed", "output_dir")
              and context.get_parameter_source(param.name) not in (None, click.core.ParameterSource.DEFAULT)
@@ -1762,7 +1777,7 @@ def _exercise(options: dict):
     target = setup.dataset.target
     classes = () if setup.start.network.classes is None else setup.start.network.classes.labels
     columns = (tuple(setup.dataset.features), (target,) if isinstance(target, str) else tuple(target), classes)
-    printed = []  # each variant's (sheet, key) sections
+    printed = []  # each variant's (sheet, key) sections; moodle's, (variant, the sheet's statement, the key's)
     with output_directory(output_dir), Outputs({"DATA": options["data"]}) as outputs:
         for variant in drawn:
             command = shlex.join(["fwdback", "exercise", options["data"], *given, "--seed", str(variant.seed),
@@ -1774,8 +1789,8 @@ def _exercise(options: dict):
                 texts = (json_text({"seed": variant.seed, "rows": variant.row_numbers.tolist(),
                                     "ask": [q.name for q in variant.questions]}), json_text(variant.key()))
             elif extension == "xml":
-                texts = (quiz(variant, statement(variant, None, *columns, figure), worked=False),
-                         quiz(variant, statement(variant, command, *columns, figure), worked=True))
+                printed.append((variant, statement(variant, None, *columns, figure), statement(variant, command, *columns, figure)))
+                texts = (quiz([printed[-1][:2]], worked=False), quiz([printed[-1][::2]], worked=True))
             else:
                 documents = (sheet(variant, *columns, figure), key(variant, command, *columns, figure))
                 texts = tuple(_exercise_document(extension, [blocks], f"figure-{variant.seed}.svg") for blocks in documents)
@@ -1789,6 +1804,10 @@ def _exercise(options: dict):
             for index, name in enumerate(("sheets", "keys")):
                 _write_exercise_file(outputs, output_dir, f"{name}.{extension}",
                                      _exercise_document(extension, [documents[index] for documents in printed], None))
+        if len(drawn) > 1 and extension == "xml":  # one import takes the class: each variant in its own category
+            for name, worked in (("sheets", False), ("keys", True)):
+                pairs = [(variant, key_statement if worked else sheet_statement) for variant, sheet_statement, key_statement in printed]
+                _write_exercise_file(outputs, output_dir, f"{name}.xml", quiz(pairs, worked))
         outputs.commit()
     first, last = drawn[0].seed, drawn[-1].seed
     passed = _passed_over([pair for variant in drawn for pair in variant.passed_over])

@@ -371,14 +371,16 @@ EXTRA_SEEDS = 100
 
 def exercises(X: np.ndarray, y: np.ndarray, architecture, convention: str, lr: float, variants: int, seed: int,
               rows: int | None = None, decimals: int | None = 2, digits: int | None = None,
-              asked: tuple[str, ...] = KINDS) -> list[Exercise]:
+              asked: tuple[str, ...] = KINDS, initial: Parameters | None = None) -> list[Exercise]:
     """`variants` exercises on the rows X : shape (n, k), y : shape (n,) or (n, m), drawn by the seeds
     seed, seed + 1, ... that give a lively one (dull says why a draw is not), so that each variant's
     own seed, with --variants 1, draws it again. A seed draws the initial weights (network.init_parameters)
     and, with `rows`, that many of the data's rows (in the file's order; TooManyRows where the data has
     fewer); `decimals` rounds the weights, and the chosen rows' inputs and (a regressor's) targets,
     to that many decimal places: short numbers to work with. `digits`: the key's hand rounding
-    (worksheet). A classifier's draw whose rows are all of one class is dull where the data has more."""
+    (worksheet). A classifier's draw whose rows are all of one class is dull where the data has more.
+    `initial`: the starting weights of every variant (a textbook's, from --init), so that a seed draws
+    the rows alone."""
     from .network import init_parameters
 
     if rows is not None and rows > len(X):
@@ -395,9 +397,9 @@ def exercises(X: np.ndarray, y: np.ndarray, architecture, convention: str, lr: f
 
             raise NoLivelyVariant(seed, tried, whys, reason)
         rng = np.random.default_rng(candidate)
-        params = init_parameters(rng, architecture.n_inputs, architecture.n_hidden, architecture.activation,
-                                 n_outputs=architecture.n_outputs, output_activation=architecture.output_activation,
-                                 bias=architecture.bias)
+        params = initial if initial is not None else init_parameters(
+            rng, architecture.n_inputs, architecture.n_hidden, architecture.activation, n_outputs=architecture.n_outputs,
+            output_activation=architecture.output_activation, bias=architecture.bias)
         picked = np.arange(len(X)) if rows is None or rows >= len(X) else np.sort(rng.choice(len(X), rows, replace=False))
         X_v, y_v = X[picked], y[picked]
         if decimals is not None:  # + 0.0: a number rounded to zero is 0, never -0.0

@@ -606,6 +606,34 @@ def test_generate_is_reproducible_and_noisy(run):
     assert 0.3 < residual.std() < 0.7
 
 
+def test_generate_digits_writes_each_number_rounded_to_d_decimal_places(run):
+    # seed 0's first rows in full, then rounded by hand: 0.2739233746429086 -> 0.27, 0.08724998293084574 -> 0.09
+    full = run(["generate", "--rows", "3"]).stdout.splitlines()
+    assert full[1] == "0.2739233746429086,-0.4604265724722594,-0.9180529521276106,2.343557843534185"
+    assert full[3] == "0.21327155153435973,0.4589931219679968,0.08724998293084574,0.09732132656487628"
+    assert run(["generate", "--rows", "3", "--digits", "2"]).stdout.splitlines() == [
+        "x1,x2,x3,y", "0.27,-0.46,-0.92,2.34", "-0.97,0.63,0.83,-2.46", "0.21,0.46,0.09,0.10"]
+    # xor's seed 0 in full, then by hand to 1 place; the class as it was
+    assert run(["generate", "--rows", "3", "--shape", "xor"]).stdout.splitlines()[1:] == [
+        "0.736249914654229,4.650724237877681,1", "3.4327023920027235,4.427555772777217,1",
+        "1.669616873214543,-2.6021328623612967,0"]
+    assert run(["generate", "--rows", "3", "--shape", "xor", "--digits", "1"]).stdout.splitlines() == [
+        "x1,x2,y", "0.7,4.7,1", "3.4,4.4,1", "1.7,-2.6,0"]
+    # y = 0.001 * x1 is under 0.005 in size: 0.00 at 2 places, never -0.00
+    tiny = run(["generate", "--rows", "20", "--coef", "0.001,0,0,0", "--noise", "0", "--digits", "2"]).stdout.splitlines()
+    assert {line.split(",")[3] for line in tiny[1:]} == {"0.00"}
+    # every cell of 50 rows: the float written in full, rounded exactly in decimal (half to even) to 3 places
+    from decimal import ROUND_HALF_EVEN, Decimal
+
+    full = run(["generate", "--rows", "50", "--seed", "5"]).stdout.splitlines()
+    short = run(["generate", "--rows", "50", "--seed", "5", "--digits", "3"]).stdout.splitlines()
+    assert short[0] == full[0]
+    for long_line, short_line in zip(full[1:], short[1:]):
+        assert short_line.split(",") == [
+            str(Decimal(float(cell)).quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN)).replace("-0.000", "0.000")
+            for cell in long_line.split(",")]
+
+
 @pytest.mark.parametrize("args", [["--coef", "1e308,1e308,1e308,1e308"], ["--coef", "1,1,1,1.7e308"], ["--noise", "1e307"]])
 def test_generate_refuses_settings_whose_y_overflows(run, args):
     result = run(["generate", "--rows", "1000", *args])

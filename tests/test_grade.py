@@ -389,7 +389,7 @@ def test_the_teacher_s_three_commands_run_as_the_page_shows_them(tmp_path):
     assert (tmp_path / "epoch.tex").read_text().startswith("\\documentclass")
     if latexmk:
         assert (tmp_path / "epoch.pdf").read_bytes().startswith(b"%PDF")
-    answers = list(csv.DictReader((tmp_path / "answers.csv").open()))
+    answers = list(csv.DictReader((tmp_path / "sample_data" / "answers.csv").open()))
     class_list = list(csv.DictReader((tmp_path / "classlist.csv").open()))
     assert [row["student"] for row in class_list] == list(dict.fromkeys(row["student"] for row in answers))
     assert all(row["seed"] == next(a["seed"] for a in answers if a["student"] == row["student"]) for row in class_list)

@@ -5,8 +5,12 @@ of <question type="...">, a category question's <category><text>, every other qu
 <name><text> (without which the import stops) and <questiontext format="html"><text>, a numerical
 question's <answer fraction="..."> with its <text> and <tolerance>. The numbers are compared with
 the JSON key of the same seed, written by a second run: the key is what `fwdback grade` marks by,
-so the quiz must accept exactly what grade counts correct (|answer - value| <= tolerance, Moodle's
-"nominal" tolerance).
+so the quiz must accept all that grade counts correct (|answer - value| <= tolerance, Moodle's
+"nominal" tolerance), and beyond it no more than writing the numbers short allows: the answer at 12
+significant digits moves it by at most half a unit in its 12th digit (and the float it reads as by
+half an ulp more), and the tolerance, rounded up to 3 significant digits from the key's plus that
+move, exceeds them by less than a unit in its 3rd digit; so each end of Moodle's interval lies
+beyond grade's by at most that unit plus twice the move.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import math
 import shlex
 import xml.etree.ElementTree as ET
+from fractions import Fraction
 from html.parser import HTMLParser
 
 import pytest
@@ -32,6 +37,24 @@ def _text(element: ET.Element, path: str) -> str:
     found = element.find(f"{path}/text")
     assert found is not None, f"no {path}/text"
     return found.text or ""
+
+
+def _twelve_digits(value: float) -> float:
+    """value as the quiz writes it: rounded to 12 significant digits."""
+    return float(f"{value:.12g}")
+
+
+def _holds_the_key_s_interval(value: float, tolerance: float, entry: dict) -> None:
+    """Moodle's interval [value - tolerance, value + tolerance] holds grade's and passes each of its ends by
+    at most a unit in the tolerance's 3rd significant digit plus twice the answer's move (exact rationals)."""
+    moved = Fraction(value) - Fraction(entry["value"])
+    assert abs(moved) <= Fraction(0.5 * 10.0 ** (math.floor(math.log10(abs(entry["value"]))) - 11)) + Fraction(
+        math.ulp(entry["value"])) if entry["value"] else moved == 0
+    assert tolerance == float(f"{tolerance:.3g}")
+    unit = Fraction(10) ** (math.floor(math.log10(tolerance)) - 2) if tolerance else 0
+    for end in (-1, 1):
+        beyond = end * (Fraction(value) + end * Fraction(tolerance) - Fraction(entry["value"]) - end * Fraction(entry["tolerance"]))
+        assert 0 <= beyond <= unit + 2 * abs(moved)
 
 
 def _page_text(html: str) -> str:
@@ -97,7 +120,8 @@ def test_each_question_s_answer_and_tolerance_are_the_json_key_s(run, workdir, d
                 entry = worked[_text(question, "name")]
                 answer = question.find("answer")
                 value, tolerance = float(_text(answer, ".")), float(answer.find("tolerance").text)
-                assert (value, tolerance) == (entry["value"], entry["tolerance"])
+                assert value == _twelve_digits(entry["value"])
+                _holds_the_key_s_interval(value, tolerance, entry)
                 # Moodle accepts [value - tolerance, value + tolerance]: the rounded value must be inside
                 if entry["rounded"] is not None:
                     assert abs(entry["rounded"] - value) <= tolerance
@@ -105,10 +129,10 @@ def test_each_question_s_answer_and_tolerance_are_the_json_key_s(run, workdir, d
                 feedback = _page_text(_text(question, "generalfeedback"))
                 assert f"{entry['quantity']} = {entry['formula']}" in feedback
                 if name == "key":
-                    assert f"Exact value: {entry['value']!r}" in feedback
+                    assert f"Exact value: {_twelve_digits(entry['value'])!r}" in feedback
                     assert (entry["rounded"] is None) == ("rounded to" not in feedback)
                     if entry["rounded"] is not None:
-                        assert repr(entry["rounded"]) in feedback
+                        assert repr(_twelve_digits(entry["rounded"])) in feedback
 
 
 # Column names that end a CDATA section, open a tag, start a reference, close an attribute's quotes,
@@ -154,7 +178,7 @@ def _moodle_accepts(answer: float, tolerance: float, response: float) -> bool:
     return answer - allowance <= response <= answer + allowance
 
 
-def test_the_quiz_accepts_a_response_exactly_when_grade_marks_it_correct(run, workdir):
+def test_the_quiz_accepts_every_response_grade_marks_correct(run, workdir):
     (workdir / "data.csv").write_text(REGRESSOR[0])
     for output_format in ("moodle", "json"):
         result = run(["exercise", "data.csv", "--rows", "2", "--round", "3", "--seed", "3", "--format", output_format,
@@ -164,23 +188,25 @@ def test_the_quiz_accepts_a_response_exactly_when_grade_marks_it_correct(run, wo
     seed = sheet.stem.split("-")[1]
     key = {entry["quantity"]: entry for entry in json.loads((workdir / "json" / f"key-{seed}.json").read_text())}
     _, numerical = _questions(sheet, f"$course$/fwdback/exercise {seed}")
-    rows, expected = [], {}
+    rows, correct, accepted = [], {}, {}
     for question in numerical:
         answer = question.find("answer")
         value, tolerance = float(_text(answer, ".")), float(answer.find("tolerance").text)
-        name = _text(question, "name")
-        # one student per response, so that no answer of theirs is upstream of another
-        for slack in (0.999, -0.999, 1.001, -1.001):
-            rows.append((f"s{len(rows)}", name, value + slack * tolerance))
-        rows.append((f"s{len(rows)}", name, key[name]["rounded"]))
-        for student, _, response in rows[-5:]:
-            expected[student] = _moodle_accepts(value, tolerance, response)
+        entry = key[_text(question, "name")]
+        # one student per response, so that no answer of theirs is upstream of another: just inside grade's
+        # interval, the rounded value, and just outside Moodle's
+        responses = [(entry["value"] + slack * entry["tolerance"], True) for slack in (0.999, -0.999)]
+        responses += [(entry["rounded"], True)] + [(value + slack * tolerance, False) for slack in (1.001, -1.001)]
+        for response, right in responses:
+            student = f"s{len(rows)}"
+            rows.append((student, entry["quantity"], response))
+            correct[student], accepted[student] = right, _moodle_accepts(value, tolerance, response)
     (workdir / "answers.csv").write_text("student,quantity,value\n" + "".join(f"{s},{q},{v!r}\n" for s, q, v in rows))
     result = run(["grade", f"json/key-{seed}.json", "answers.csv", "--format", "json"])
     assert result.exit_code == 0, result.stderr
     marks = {mark["student"]: mark["mark"] for mark in json.loads(result.stdout)["answers"]}
-    assert {student: mark == "correct" for student, mark in marks.items()} == expected
-    assert sum(expected.values()) == 3 * len(numerical)  # the two inside and the rounded value, of every question
+    assert {student: mark == "correct" for student, mark in marks.items()} == correct == accepted
+    assert sum(correct.values()) == 3 * len(numerical)
 
 
 @pytest.mark.parametrize("figure", ["symbols", "values", "none"])
@@ -208,3 +234,20 @@ def test_the_description_carries_the_network_figure_as_moodle_stores_an_image(ru
         assert "w1" in labels and ("=" in labels) == (figure == "values")
         if figure == "values":
             assert f"{key['w1']:.3g}".lstrip("0") in labels or f"{key['w1']:.3g}" in labels
+
+
+def test_sheets_xml_holds_every_variant_s_quiz_each_in_its_own_category(run, workdir):
+    (workdir / "data.csv").write_text(REGRESSOR[0])
+    result = run(["exercise", "data.csv", "--rows", "2", "--ask", "L,dL/dw1", "--variants", "3", "--format", "moodle",
+                  "--output-dir", "quiz"])
+    assert result.exit_code == 0, result.stderr
+    seeds = sorted(int(path.stem.split("-")[1]) for path in (workdir / "quiz").glob("sheet-*.xml"))
+    assert len(seeds) == 3
+    for name in ("sheet", "key"):
+        together = ET.parse(workdir / "quiz" / f"{name}s.xml").getroot()
+        apart = [question for seed in seeds for question in ET.parse(workdir / "quiz" / f"{name}-{seed}.xml").getroot()]
+        for question in (*together, *apart):
+            question.tail = None  # the whitespace after it, which differs only after a file's last question
+        assert [ET.tostring(question) for question in together] == [ET.tostring(question) for question in apart]
+        assert [_text(q, "category") for q in together if q.get("type") == "category"] == [
+            f"$course$/fwdback/exercise {seed}{' key' if name == 'key' else ''}" for seed in seeds]

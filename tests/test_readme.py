@@ -132,6 +132,14 @@ def test_ci_runs_the_readme_s_second_quick_start_command_and_the_readme_names_wh
         assert f"`{package}`" in paragraph, package
 
 
+def test_the_readme_s_teach_with_it_commands_are_the_walkthrough_s_which_its_test_runs():
+    block = README.read_text(encoding="utf-8").split("\n### Teach with it\n", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    walkthrough = [line[2:] for line in (README.parent / "docs" / "how-to" / "teach.md").read_text(encoding="utf-8").splitlines()
+                   if line.startswith("$ ")]
+    commands = block_commands(block)
+    assert len(commands) == 3 and all(command in walkthrough for command in commands)
+
+
 REGENERATE = README.parent / "docs" / "regenerate.py"
 
 

@@ -3,7 +3,8 @@
 Written as Moodle's own exporter writes it (question/format/xml/format.php): a <quiz> of <question>
 elements, every text in a <text> child, the HTML ones with format="html" and their HTML in a CDATA
 section. A variant's file holds a category question ($course$/fwdback/exercise <seed>, the key's
-with " key"), so that each variant's questions land in a category of their own; a description
+with " key"), so that each variant's questions land in a category of their own (sheets.xml and
+keys.xml hold every variant's, one after another: one import for a class); a description
 question, the setting (the sheet's sections as HTML: the network, the rows, the starting weights,
 eta, the loss, DATA's columns, the command that regenerates it); and one numerical question per
 quantity, named as the key names it ("dL/dw1"), its formula in the general feedback: on the sheet
@@ -14,15 +15,24 @@ Moodle's numerical tolerance is absolute (tolerance type 2, "nominal": a respons
 correct within `tolerance` of the exact value, and with --round that tolerance is |exact - rounded|
 plus half a unit in the last digit of the rounded value, so that it reaches the rounded value and
 its own half unit. Each question therefore has ONE answer at 100%, the exact value with the key's
-tolerance: Moodle then accepts the exact and the rounded value and marks every response right
-exactly when grade marks it correct. Two answers at 100% (the exact value and the rounded one, each
-with half a unit) would accept fewer responses than grade counts correct, so that Moodle and grade
-would disagree on the same work.
+tolerance: Moodle then accepts the exact and the rounded value and every response that grade marks
+correct. Two answers at 100% (the exact value and the rounded one, each with half a unit) would
+accept fewer responses than grade counts correct, so that Moodle and grade would disagree on the
+same work.
+
+The numbers are written as a person reads them, not as the float's 17 digits (0.0627, not
+0.06269999999999998, which Moodle's review would show as "the right answer"): the answer at
+ANSWER_DIGITS significant digits, and its tolerance at TOLERANCE_DIGITS significant digits rounded
+UP from the key's tolerance plus what writing the answer short moved it by. Moodle's interval
+therefore holds grade's, and reaches past each of its ends by less than one unit in the tolerance's
+last digit plus twice that move (half a unit in the answer's 12th digit): never refusing what grade
+accepts, and accepting beyond it only at that level.
 """
 
 from __future__ import annotations
 
 import base64
+from decimal import ROUND_CEILING, Decimal, localcontext
 from xml.sax.saxutils import escape
 
 from ..sections import Block, Figure
@@ -30,6 +40,10 @@ from ..worksheet import Exercise, Quantity
 from .html import sections_html
 from .safe import html_text
 from .svg import figure_svg
+
+# The significant digits the answer and its tolerance are written with.
+ANSWER_DIGITS = 12
+TOLERANCE_DIGITS = 3
 
 # The network's figure, stored with the description question as Moodle stores an image put in a text.
 FIGURE_FILE = "network.svg"
@@ -39,19 +53,24 @@ _NO_UNITS = ("    <units/>\n    <unitgradingtype>0</unitgradingtype>\n    <unitp
              "    <showunits>3</showunits>\n    <unitsleft>0</unitsleft>\n")
 
 
-def quiz(exercise: Exercise, statement: list[Block], worked: bool) -> str:
-    """A variant as a Moodle XML file: its category, `statement` (sections.py blocks) as a description
-    question, then a numerical question for each quantity the sheet asks, or with `worked` (the key)
-    for every quantity worked out, asked or not."""
+def quiz(variants: list[tuple[Exercise, list[Block]]], worked: bool) -> str:
+    """Variants as one Moodle XML file, each (exercise, its statement as sections.py blocks) in its own
+    category: the statement as a description question, then a numerical question for each quantity the
+    sheet asks, or with `worked` (the key) for every quantity worked out, asked or not. One import of a
+    file of every variant takes a whole class's quizzes."""
+    return '<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n' + "".join(
+        _variant(exercise, statement, worked) for exercise, statement in variants) + "</quiz>\n"
+
+
+def _variant(exercise: Exercise, statement: list[Block], worked: bool) -> str:
     quantities = [q for q in exercise.quantities if q.kind != "given"] if worked else exercise.questions
     category = f"$course$/fwdback/exercise {exercise.seed}{' key' if worked else ''}"
-    questions = [
+    return "".join([
         f'  <question type="category">\n    <category>{_plain(category)}</category>\n  </question>\n',
         _question("description", f"Exercise {exercise.seed}: the setting", *_statement(statement), "", "0.0000000",
                   "0.0000000", ""),
         *(_numerical(exercise, q, worked) for q in quantities),
-    ]
-    return '<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n' + "".join(questions) + "</quiz>\n"
+    ])
 
 
 def _numerical(exercise: Exercise, quantity: Quantity, worked: bool) -> str:
@@ -67,10 +86,11 @@ def _numerical(exercise: Exercise, quantity: Quantity, worked: bool) -> str:
         asked = "asked on the sheet" if exercise.is_asked(quantity) else "not asked on the sheet"
         feedback += (f"<p>Exact value: {_number(quantity.value)}{rounded}. Accepted: {low:.6g} to {high:.6g} "
                      f"(tolerance {quantity.tolerance:.2g}). {asked.capitalize()}.</p>")
+    value, tolerance = _answer_and_tolerance(quantity)
     answer = ('    <answer fraction="100" format="moodle_auto_format">\n'
-              f"      <text>{_number(quantity.value)}</text>\n"
+              f"      <text>{value}</text>\n"
               f"      {_html('feedback', '')}\n"
-              f"      <tolerance>{_number(quantity.tolerance)}</tolerance>\n"
+              f"      <tolerance>{tolerance}</tolerance>\n"
               "    </answer>\n")
     return _question("numerical", quantity.name, ask, "", feedback, "1.0000000", "0.3333333", answer + _NO_UNITS)
 
@@ -113,6 +133,24 @@ def _html(tag: str, html: str, files: str = "") -> str:
     return f'<{tag} format="html"><text><![CDATA[{html}]]></text>{files}</{tag}>'
 
 
-def _number(value: float) -> str:
-    """The shortest decimal that reads back as the float: what Moodle stores and compares."""
-    return repr(float(value))
+def _answer_and_tolerance(quantity: Quantity) -> tuple[str, str]:
+    """The numerical answer's value and tolerance as written: the value at ANSWER_DIGITS significant digits;
+    the tolerance, the least decimal of TOLERANCE_DIGITS significant digits whose float is at least the
+    key's tolerance plus the distance between the written value's float and the exact one (Moodle
+    reads both as floats), so that the written interval holds the key's."""
+    written = _number(quantity.value)
+    with localcontext(prec=1000, rounding=ROUND_CEILING):  # exact for floats of like scale, else rounded up
+        read = Decimal(float(written))  # the float Moodle reads, exactly
+        shift = max(read - Decimal(quantity.value), Decimal(quantity.value) - read)
+        needed = Decimal(quantity.tolerance) + shift
+    if needed == 0:
+        return written, "0"
+    unit = Decimal(1).scaleb(needed.adjusted() - TOLERANCE_DIGITS + 1)
+    nearest = needed.quantize(unit)  # 5e-05 where needed is the float 0.5 * 10.0**-4, 5.000000000000000239...e-05
+    tolerance = nearest if Decimal(float(nearest)) >= needed else needed.quantize(unit, rounding=ROUND_CEILING)
+    return written, _number(float(tolerance), TOLERANCE_DIGITS)
+
+
+def _number(value: float, digits: int = ANSWER_DIGITS) -> str:
+    """value at `digits` significant digits, as its shortest decimal (0.0627, 5e-06): what Moodle shows."""
+    return repr(float(f"{float(value):.{digits}g}"))
