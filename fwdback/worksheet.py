@@ -266,7 +266,8 @@ def worksheet(params: Parameters, X: np.ndarray, y: np.ndarray, lr: float, conve
     y : shape (n,) or (n, m), the givens first. With `digits`, each computed quantity is also worked
     out from upstream values rounded to `digits` significant digits (`rounded`); its tolerance is
     the gap between exact and rounded plus half a unit in the last written digit (`digits`, else
-    `tolerance_digits`)."""
+    `tolerance_digits`, and for an updated weight w' no more than its step w - w' written to
+    `tolerance_digits`: a step of 2e-4 on w = 0.15 needs w' = 0.149781, not 0.150)."""
     with np.errstate(all="ignore"):
         fwd = forward(params, X)
         back = backward(params, X, y, fwd, convention)
@@ -281,8 +282,12 @@ def worksheet(params: Parameters, X: np.ndarray, y: np.ndarray, lr: float, conve
         rounded = None if digits is None else round_significant(evaluate_by_hand(formula, written), digits)
         if rounded is not None:
             written[name] = rounded
-        tolerance = abs(value - rounded) + half_unit(rounded, digits) if rounded is not None else half_unit(
-            value, tolerance_digits)
+        if rounded is not None:
+            tolerance = abs(value - rounded) + half_unit(rounded, digits)
+        elif kind == "updates":  # w' to the digits that show its step w - w' to `tolerance_digits`
+            tolerance = min(half_unit(value, tolerance_digits), half_unit(value - given[name[:-1]], tolerance_digits))
+        else:
+            tolerance = half_unit(value, tolerance_digits)
         quantities.append(Quantity(name, kind, formula, value, rounded, tolerance))
     return quantities
 

@@ -227,21 +227,29 @@ PARAMETER_NAMES = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2", "
 
 
 def test_an_update_the_key_s_precision_cannot_show_is_dull_where_the_sheet_asks_it():
-    # w1' = 0.16 - 0.1*0.00379974 = 0.159620026: a step of 3.8e-4, under the half unit (5e-4) in the 3rd
-    # significant digit that the key accepts without --round; the first such update in the key's order is named
+    # w1' = 0.16 - 0.1*0.00379974 = 0.159620026: a step of 3.8e-4. Rounded to 3 significant digits (--round 3)
+    # w1' is 0.160 and its tolerance |exact - rounded| + 5e-4 reaches w1 = 0.16: the student cannot show the step,
+    # and the first such update in the key's order is named. At 4 digits (w1' = 0.1596, tolerance 2e-5 + 5e-5)
+    # every step shows. Without --round an update's tolerance is its step's to 3 significant digits: 3.80e-4
+    # gives half a unit of 1e-6, 5e-7, so w1' = 0.159620 is asked for, never 0.160, and no step hides.
     eta = ETA
-    expected = hand(None)
-    first = next(name for name in PARAMETER_NAMES
-                 if abs(expected[f"{name}'"] - D(W[PARAMETER_NAMES.index(name)]))
-                 <= D("0.5") * D(10) ** (expected[f"{name}'"].copy_abs().adjusted() - 2))
     params = Parameters([float(v) for v in W])
-    quantities = worksheet(params, np.array(X, dtype=float), np.array(Y, dtype=float), float(eta), "mse")
-    dullness = dull(quantities, params)
-    assert dullness.why == "a step under the sheet's precision" and dullness.detail.startswith(f"{first}' = ")
-    assert first == "w1"
-    # not asked, it does not count; at 4 digits (--round 4: w1' = 0.1596, tolerance 2e-5 + 5e-5) every step shows
-    assert dull(quantities, params, ("forward", "loss", "output-gradients", "hidden-gradients")) is None
-    assert dull(worksheet(params, np.array(X, dtype=float), np.array(Y, dtype=float), float(eta), "mse", 4), params) is None
+    X_, Y_ = np.array(X, dtype=float), np.array(Y, dtype=float)
+    expected = hand(None)
+    step = D(W[0]) - expected["w1'"]
+    assert D("0.0003") < step < D("0.0004")
+    exact = {q.name: q for q in worksheet(params, X_, Y_, float(eta), "mse")}
+    assert exact["w1'"].tolerance == pytest.approx(5e-7, rel=1e-12)
+    assert dull(list(exact.values()), params) is None
+    at_3 = worksheet(params, X_, Y_, float(eta), "mse", 3)
+    first = next(q.name for q in at_3 if q.kind == "updates"
+                 and abs(q.value - float(W[PARAMETER_NAMES.index(q.name[:-1])])) <= q.tolerance)
+    dullness = dull(at_3, params)
+    assert dullness.why == "a step under the sheet's precision" and dullness.detail.startswith(f"{first} = ")
+    assert first == "w1'"
+    # not asked, it does not count
+    assert dull(at_3, params, ("forward", "loss", "output-gradients", "hidden-gradients")) is None
+    assert dull(worksheet(params, X_, Y_, float(eta), "mse", 4), params) is None
 
 
 def test_a_zero_gradient_the_sheet_does_not_ask_is_not_dull_and_a_layer_of_zero_weights_is():

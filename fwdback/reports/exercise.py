@@ -120,7 +120,8 @@ def _setting(exercise: Exercise, features: tuple[str, ...], target: tuple[str, .
         blocks.append(Paragraph(text(f"Round every number you work out to {exercise.digits} significant digits, "
                                      "and work on with the rounded number.")))
     else:
-        blocks.append(Paragraph(text(f"Give every number you work out to at least {ANSWER_DIGITS} significant digits.")))
+        blocks.append(Paragraph(text(f"Give every number you work out to at least {ANSWER_DIGITS} significant digits, "
+                                     f"an updated w' to {ANSWER_DIGITS} of its step w - w'.")))
     return blocks
 
 
