@@ -167,3 +167,15 @@ def test_the_header_check_is_linear_in_the_number_of_names(tmp_path):
     names = [f"c{i}" for i in range(50_000)] + COLUMNS
     (tmp_path / "wide.csv").write_text(",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n")
     assert load_dataset(str(tmp_path / "wide.csv")).X.shape == (1, 3)
+
+
+def test_cells_after_a_space_read_as_the_csv_module_reads_them(tmp_path):
+    # Unquoted, so pandas parses the block: its cells must be csv.reader(skipinitialspace=True)'s,
+    # text without the spaces after a separator and numbers with them.
+    text = "x1,x2,x3,y,note\n 1.5,2, 3,4,  a b\n5, 6,7,8, c\n"
+    (tmp_path / "d.csv").write_text(text)
+    expected = list(csv.reader(io.StringIO(text), skipinitialspace=True))[1:]
+    with reader.CsvReader(str(tmp_path / "d.csv")) as source:
+        (records,) = list(source.records())
+    cells = [[float(cell) for cell in row[:4]] + [row[4]] for row in expected]
+    assert records.frame.values.tolist() == cells
