@@ -220,15 +220,29 @@ def scales_of_rows(X: np.ndarray, y: np.ndarray) -> Scales:
     z-scores are taken of the columns divided by their largest values (which does not change them)."""
     target_size = float(np.max(np.abs(y), initial=0.0))
     with np.errstate(all="ignore"):
-        finite = bool(np.isfinite(np.sum(X * X)))  # then so is every entry of G (Cauchy-Schwarz)
-        peak = np.abs(X).max(axis=0, initial=0.0)
+        work = np.multiply(X, X)
+        finite = bool(np.isfinite(np.sum(work)))  # then so is every entry of G (Cauchy-Schwarz)
+        peak = np.abs(X, out=work).max(axis=0, initial=0.0)
         columns = X if finite else X / np.where(peak > 0, peak, 1.0)
         mean = columns.mean(axis=0)
         deviation = columns - mean
-        std = np.sqrt(np.mean(deviation * deviation, axis=0))
-        varying = std > constant_spread(np.abs(columns).max(axis=0, initial=0.0), len(X))
-        standardized = rows_factor(deviation[:, varying] / std[varying])
-        return Scales(_condition(rows_factor(X)) if finite else np.inf, _condition(standardized), target_size)
+        std = np.sqrt(np.mean(np.multiply(deviation, deviation, out=work), axis=0))
+        spread = peak if finite else np.abs(columns).max(axis=0, initial=0.0)
+        varying = std > constant_spread(spread, len(X))
+        chosen = deviation if varying.all() else deviation[:, varying]
+        del work, columns
+        standardized = _condition(_rows_factor_of(np.divide(chosen, std[varying], out=chosen)))
+        del deviation, chosen
+        return Scales(_condition(_rows_factor_of(X)) if finite else np.inf, standardized, target_size)
+
+
+def _rows_factor_of(X: np.ndarray) -> np.ndarray:
+    """rows_factor(X), F = [X, 1] / sqrt(n), shape (n, k + 1), written once into its own array."""
+    n, k = X.shape
+    F = np.empty((n, k + 1))
+    np.divide(X, np.sqrt(n), out=F[:, :k])
+    F[:, k] = 1.0 / np.sqrt(n)
+    return F
 
 
 def scales_of(gram: np.ndarray, rows: int, target_size: float = 0.0) -> Scales:
@@ -268,10 +282,11 @@ def _condition(F: np.ndarray, formed: int = 0) -> float:
     """
     products = max(F.shape) + formed  # spectrum's sums run along the longer side
     with np.errstate(all="ignore"):
-        size = np.sqrt(np.sum(F * F, axis=0))
-        scaled = F / np.where(size > 0, size, 1.0)
+        work = np.multiply(F, F)  # one array of F's size, used three times
+        size = np.sqrt(np.sum(work, axis=0))
+        scaled = np.divide(F, np.where(size > 0, size, 1.0), out=work)
         equilibrated = spectrum(scaled)
-        resolution = eigenvalue_resolution(float(np.sum(scaled * scaled)), products + 2, min(F.shape))
+        resolution = eigenvalue_resolution(float(np.sum(np.multiply(scaled, scaled, out=work))), products + 2, min(F.shape))
         rank = int(np.sum(equilibrated > resolution))
         values = spectrum(F)
     if rank == 0 or not values[0] > 0:
