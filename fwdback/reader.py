@@ -21,6 +21,7 @@ its size.
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import gzip
 import io
@@ -28,9 +29,9 @@ import os
 import re
 import stat
 import sys
-import warnings
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,7 @@ import pandas as pd
 from .errors import DataError, UnreadableData, describe, display_name, path_problem
 
 BLOCK_BYTES = 4 << 20
+PARSED_AHEAD = 2
 MAX_RECORD_BYTES = 64 << 20
 # Python's csv module refuses a field over 128 KiB; here a field may be as long as its record.
 csv.field_size_limit(MAX_RECORD_BYTES)
@@ -131,10 +133,10 @@ class Block:
         self.lines = int(np.count_nonzero(self.codes == ord("\n"))) + (0 if data.endswith(b"\n") else 1)
         self._records: list[tuple[int, int, list[str]]] | None = None
 
-    def parse(self) -> Records:
-        """The block's records as a frame, after checking that every row has the header's fields."""
+    def parse(self, frame: pd.DataFrame | None = None) -> Records:
+        """The block's records as a frame, after checking that every row has the header's fields.
+        `frame`: pandas' parse of the block (frame_of's), made in advance, or None where there is none."""
         if not self.quoted:
-            frame = self._pandas()
             if frame is not None:
                 self.rows = len(frame)
                 return Records(frame, self.rows_before, self)
@@ -146,45 +148,6 @@ class Block:
         self.rows = len(records)
         frame = pd.DataFrame([cells for _, _, cells in records], columns=range(fields), dtype=object)
         return Records(frame, self.rows_before, self)
-
-    def _pandas(self) -> pd.DataFrame | None:
-        """pandas' parse of an unquoted block, or None where it does not provably match the file.
-
-        The cells are the ones the csv module's skipinitialspace gives, spaces after a separator
-        dropped. pandas reads a number with spaces before it as that number, so the block is
-        parsed first as it is written (a quarter faster than with skipinitialspace); only where a
-        column came out as text and a cell may start with a space is it parsed again, dropping them.
-        """
-        fields = len(self.header.names)
-        frame = self._read_csv(skip_spaces=False)
-        text = frame is not None and not all(pd.api.types.is_numeric_dtype(frame[column]) for column in frame)
-        if text and self._spaced():
-            frame = self._read_csv(skip_spaces=True)
-        if frame is None:
-            return None
-        separators = np.count_nonzero(self.codes == ord(self.header.sep))
-        return frame if separators == (fields - 1) * len(frame) else None
-
-    def _spaced(self) -> bool:
-        """Whether a cell of the block may start with a space: one follows a separator or starts a line."""
-        return self.data.startswith(b" ") or b"\n " in self.data or (self.header.sep + " ").encode() in self.data
-
-    def _read_csv(self, skip_spaces: bool) -> pd.DataFrame | None:
-        """pandas' parse of the block, one column per header field, or None where pandas raised or warned."""
-        fields = len(self.header.names)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                frame = pd.read_csv(
-                    io.BytesIO(self.data), sep=self.header.sep, header=None, names=range(fields), index_col=False,
-                    skipinitialspace=skip_spaces, keep_default_na=False, na_values=[""], low_memory=False, engine="c",
-                    encoding="utf-8",
-                )
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-                return None
-        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-            return None
-        return frame
 
     def _csv_records(self) -> list[tuple[int, int, list[str]]]:
         """(row, line, fields) of every non-blank record, by Python's csv module."""
@@ -247,6 +210,51 @@ class Block:
         return DataError(f"{where(self.name, row, line)}: is not valid CSV ({problem}); check its quoting")
 
 
+def frame_of(data: bytes, sep: str, fields: int) -> pd.DataFrame | None:
+    """pandas' parse of an unquoted block of whole records, one column per header field, or None
+    where it does not provably match the file: where pandas raised, or where a line holds other
+    than (fields - 1) separators and is not a blank line pandas skipped.
+
+    The cells are the ones the csv module's skipinitialspace gives, spaces after a separator
+    dropped. pandas reads a number with spaces before it as that number, so the block is
+    parsed first as it is written (a quarter faster than with skipinitialspace); only where a
+    column came out as text and a cell may start with a space is it parsed again, dropping them.
+
+    A function of the bytes alone, so that blocks are parsed in threads (CsvReader.records):
+    pandas' one warning with these options, for a row with a field more than the header, is not
+    caught (catching warnings is not thread-safe) but forestalled: the separators are counted first.
+    """
+    codes = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(codes == ord("\n"))
+    if not data.endswith(b"\n"):
+        ends = np.append(ends, len(data))
+    separators = np.diff(np.searchsorted(np.flatnonzero(codes == ord(sep)), ends), prepend=0)
+    whole = separators == fields - 1
+    if np.any(separators[~whole]):
+        return None
+    frame = _read_csv(data, sep, fields, skip_spaces=False)
+    text = frame is not None and not all(pd.api.types.is_numeric_dtype(frame[column]) for column in frame)
+    if text and _spaced(data, sep):
+        frame = _read_csv(data, sep, fields, skip_spaces=True)
+    return frame if frame is not None and len(frame) == np.count_nonzero(whole) else None
+
+
+def _read_csv(data: bytes, sep: str, fields: int, skip_spaces: bool) -> pd.DataFrame | None:
+    """pandas' parse of a block, one column per header field, or None where pandas raised."""
+    try:
+        return pd.read_csv(
+            io.BytesIO(data), sep=sep, header=None, names=range(fields), index_col=False, skipinitialspace=skip_spaces,
+            keep_default_na=False, na_values=[""], low_memory=False, engine="c", encoding="utf-8",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+
+
+def _spaced(data: bytes, sep: str) -> bool:
+    """Whether a cell of a block may start with a space: one follows a separator or starts a line."""
+    return data.startswith(b" ") or b"\n " in data or (sep + " ").encode() in data
+
+
 def _lines(text: str) -> list[str]:
     """The lines of `text`, each with its \\n (the last without one if the text does not end in it)."""
     parts = text.split("\n")
@@ -273,6 +281,7 @@ class CsvReader:
         self.size = _plain_file_size(self._raw, self.stream)
         try:
             self._pending = b""
+            self._queued = 0  # bytes of blocks cut from the source and not yet handed out
             self._eof = False
             self._translate_cr = False
             self.header = self._read_header(sep)
@@ -369,7 +378,7 @@ class CsvReader:
     @property
     def bytes_parsed(self) -> int:
         """Bytes of the source read into the header and the records handed out so far."""
-        return self.bytes_read - len(self._pending)
+        return self.bytes_read - len(self._pending) - self._queued
 
     def _more(self) -> None:
         piece = self._read()
@@ -379,32 +388,61 @@ class CsvReader:
             self._eof = True
 
     def records(self) -> Iterator[Records]:
-        """The records after the header, parsed block by block, read once."""
+        """The records after the header, parsed block by block, read once.
+
+        While a block is checked and handed out, pandas parses the next PARSED_AHEAD unquoted
+        blocks in as many threads (it lets go of the GIL as it parses). A block's checks that
+        name a row (its bytes, its fields, its cells) are made in its turn, once the rows before
+        it are counted, so the first problem in the file is the one named, as without threads.
+        """
+        sep, fields = self.header.sep, len(self.header.names)
+        ahead: collections.deque = collections.deque()
+        with ThreadPoolExecutor(PARSED_AHEAD) as parsers:
+            try:
+                while True:
+                    while len(ahead) < PARSED_AHEAD + 1 and (data := self._next_block(raising=not ahead)):
+                        unquoted = b'"' not in data
+                        ahead.append((data, parsers.submit(frame_of, data, sep, fields) if unquoted else None))
+                    if not ahead:
+                        return
+                    data, parsed = ahead.popleft()
+                    self._queued -= len(data)
+                    if len(data) > MAX_RECORD_BYTES:
+                        self._check_lengths(data)
+                    self._check_bytes(data)
+                    block = Block(data, self.header, self.name, self._rows, self._lines)
+                    records = block.parse(parsed.result() if parsed is not None else None)
+                    self._rows += len(records)
+                    self._lines += block.lines
+                    yield records
+            finally:
+                parsers.shutdown(cancel_futures=True)
+
+    def _next_block(self, raising: bool) -> bytes:
+        """The source's next block of whole records, b"" at its end, or where the rest has no
+        record end within MAX_RECORD_BYTES and not `raising` (that error names a row: it is
+        raised once the blocks before it are counted)."""
         while True:
             while not self._eof and len(self._pending) < BLOCK_BYTES:
                 self._more()
             data = self._pending
             if not data:
-                return
+                return b""
             cut = len(data) if self._eof else _record_end(data)
-            if cut is None:
-                if len(data) > MAX_RECORD_BYTES:
-                    raise DataError(
-                        f"{where(self.name, self._rows + 1, self._lines + 1)}: is longer than "
-                        f"{MAX_RECORD_BYTES >> 20} MiB without a line end (binary data, or a quote that never "
-                        "closes?); fix the row or the quoting"
-                    )
-                self._more()
-                continue
-            data, self._pending = data[:cut], data[cut:]
+            if cut is not None:
+                break
             if len(data) > MAX_RECORD_BYTES:
-                self._check_lengths(data)
-            self._check_bytes(data)
-            block = Block(data, self.header, self.name, self._rows, self._lines)
-            records = block.parse()
-            self._rows += len(records)
-            self._lines += block.lines
-            yield records
+                if not raising:
+                    return b""
+                raise DataError(
+                    f"{where(self.name, self._rows + 1, self._lines + 1)}: is longer than "
+                    f"{MAX_RECORD_BYTES >> 20} MiB without a line end (binary data, or a quote that never "
+                    "closes?); fix the row or the quoting"
+                )
+            self._more()
+        data, self._pending = data[:cut], data[cut:]
+        self._queued += len(data)
+        return data
 
     def _check_lengths(self, data: bytes) -> None:
         """A DataError at the first record of `data` (whole records) longer than MAX_RECORD_BYTES."""
