@@ -212,31 +212,41 @@ class Block:
 
 def frame_of(data: bytes, sep: str, fields: int) -> pd.DataFrame | None:
     """pandas' parse of an unquoted block of whole records, one column per header field, or None
-    where it does not provably match the file: where pandas raised, or where a line holds other
-    than (fields - 1) separators and is not a blank line pandas skipped.
+    where it does not provably match the file: where pandas raised, or where the block does not
+    hold (fields - 1) separators for each row pandas found.
 
     The cells are the ones the csv module's skipinitialspace gives, spaces after a separator
     dropped. pandas reads a number with spaces before it as that number, so the block is
     parsed first as it is written (a quarter faster than with skipinitialspace); only where a
     column came out as text and a cell may start with a space is it parsed again, dropping them.
 
-    A function of the bytes alone, so that blocks are parsed in threads (CsvReader.records):
-    pandas' one warning with these options, for a row with a field more than the header, is not
-    caught (catching warnings is not thread-safe) but forestalled: the separators are counted first.
+    pandas raises for a line with more fields than the header's but for the first line it
+    reads, whose extra fields it drops (with a warning where they hold text): that line's
+    separators are counted first. Then no line holds more than (fields - 1) separators, and
+    the count over the block leaves none with fewer. A function of the bytes alone, which
+    catches no warning (that is not thread-safe), so that blocks are parsed in threads.
     """
-    codes = np.frombuffer(data, np.uint8)
-    ends = np.flatnonzero(codes == ord("\n"))
-    if not data.endswith(b"\n"):
-        ends = np.append(ends, len(data))
-    separators = np.diff(np.searchsorted(np.flatnonzero(codes == ord(sep)), ends), prepend=0)
-    whole = separators == fields - 1
-    if np.any(separators[~whole]):
+    if _first_line(data, sep).count(sep.encode()) > fields - 1:
         return None
     frame = _read_csv(data, sep, fields, skip_spaces=False)
     text = frame is not None and not all(pd.api.types.is_numeric_dtype(frame[column]) for column in frame)
     if text and _spaced(data, sep):
         frame = _read_csv(data, sep, fields, skip_spaces=True)
-    return frame if frame is not None and len(frame) == np.count_nonzero(whole) else None
+    if frame is None:
+        return None
+    separators = np.count_nonzero(np.frombuffer(data, np.uint8) == ord(sep))
+    return frame if separators == (fields - 1) * len(frame) else None
+
+
+def _first_line(data: bytes, sep: str) -> bytes:
+    """The first line of a block that holds a separator or more than spaces: the first pandas reads."""
+    start = 0
+    while True:
+        end = data.find(b"\n", start)
+        line = data[start:] if end < 0 else data[start:end]
+        if end < 0 or line.strip(b" \t\r") or sep.encode() in line:
+            return line
+        start = end + 1
 
 
 def _read_csv(data: bytes, sep: str, fields: int, skip_spaces: bool) -> pd.DataFrame | None:
