@@ -5,9 +5,11 @@ empty cells, drops a trailing separator, and takes a field more than the header 
 column. So the reader opens the data once (a file, stdin, a FIFO, a gzip stream), cuts it into
 blocks of whole records, and checks every block's structure before its numbers are trusted:
 
-- a block without quote characters is parsed by pandas; it is accepted when pandas raised
-  nothing and the block holds exactly (fields - 1) separators for each row pandas found, so
-  that no row can have more or fewer fields than the header;
+- a block without quote characters is parsed by pandas (frame_of), in a thread ahead of the
+  block being checked; it is accepted when pandas raised nothing, the first line it reads has
+  no field more than the header (pandas raises for any later one) and the block holds exactly
+  (fields - 1) separators for each row pandas found, so that no row can have more or fewer
+  fields than the header;
 - anything else (a quote, or a block that fails that check) is read by Python's csv module,
   record by record, which is the reference: the first row whose number of fields differs from
   the header's is named, with its row and line.
