@@ -35,8 +35,13 @@ def gram_matrix(X: np.ndarray) -> np.ndarray:
 
 
 def rows_factor(X: np.ndarray) -> np.ndarray:
-    """F = A / sqrt(n), shape (n, k + 1), A = [X, 1]: F^T F = G.  X : shape (n, k)."""
-    return np.column_stack([X, np.ones(len(X))]) / np.sqrt(len(X))
+    """F = A / sqrt(n), shape (n, k + 1), A = [X, 1]: F^T F = G.  X : shape (n, k). Written once
+    into its own array (stacking, then dividing, makes two of n rows)."""
+    n, k = X.shape
+    F = np.empty((n, k + 1))
+    np.divide(X, np.sqrt(n), out=F[:, :k])
+    F[:, k] = 1.0 / np.sqrt(n)
+    return F
 
 
 def spectrum(F: np.ndarray) -> np.ndarray:
@@ -230,19 +235,8 @@ def scales_of_rows(X: np.ndarray, y: np.ndarray) -> Scales:
         spread = peak if finite else np.abs(columns).max(axis=0, initial=0.0)
         varying = std > constant_spread(spread, len(X))
         chosen = deviation if varying.all() else deviation[:, varying]
-        del work, columns
-        standardized = _condition(_rows_factor_of(np.divide(chosen, std[varying], out=chosen)))
-        del deviation, chosen
-        return Scales(_condition(_rows_factor_of(X)) if finite else np.inf, standardized, target_size)
-
-
-def _rows_factor_of(X: np.ndarray) -> np.ndarray:
-    """rows_factor(X), F = [X, 1] / sqrt(n), shape (n, k + 1), written once into its own array."""
-    n, k = X.shape
-    F = np.empty((n, k + 1))
-    np.divide(X, np.sqrt(n), out=F[:, :k])
-    F[:, k] = 1.0 / np.sqrt(n)
-    return F
+        standardized = _condition(rows_factor(np.divide(chosen, std[varying], out=chosen)))
+        return Scales(_condition(rows_factor(X)) if finite else np.inf, standardized, target_size)
 
 
 def scales_of(gram: np.ndarray, rows: int, target_size: float = 0.0) -> Scales:
