@@ -39,8 +39,8 @@ def rows_factor(X: np.ndarray) -> np.ndarray:
     into its own array (stacking, then dividing, makes two of n rows)."""
     n, k = X.shape
     F = np.empty((n, k + 1))
-    np.divide(X, np.sqrt(n), out=F[:, :k])
-    F[:, k] = 1.0 / np.sqrt(n)
+    F[:, :k], F[:, k] = X, 1.0
+    F /= np.sqrt(n)
     return F
 
 
