@@ -65,15 +65,16 @@ def least_squares(X: np.ndarray, y: np.ndarray) -> LeastSquares:
     keeps every direction the data span (lstsq drops those below eps times the largest
     singular value) and no square overflows; the intercept then follows from the means.
     """
-    mean = np.mean(X / _largest(X), axis=0) * _largest(X)
+    largest = _largest(X)
+    mean = np.mean(X / largest, axis=0) * largest
     deviation = X - mean
     width = _largest(deviation)
     size = float(_largest(y[:, None])[0])
-    solution, _, rank, _ = np.linalg.lstsq(deviation / width, (y - y.mean()) / size, rcond=None)
+    centred = y - y.mean()
+    solution, _, rank, _ = np.linalg.lstsq(deviation / width, centred / size, rcond=None)
     coef = solution * size / width
     intercept = float(y.mean() - mean @ coef)
-    residual = deviation @ coef - (y - y.mean())
-    centred = y - y.mean()
+    residual = deviation @ coef - centred
     return LeastSquares(
         coef=coef,
         intercept=intercept,

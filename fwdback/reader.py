@@ -5,9 +5,11 @@ empty cells, drops a trailing separator, and takes a field more than the header 
 column. So the reader opens the data once (a file, stdin, a FIFO, a gzip stream), cuts it into
 blocks of whole records, and checks every block's structure before its numbers are trusted:
 
-- a block without quote characters is parsed by pandas; it is accepted when pandas raised
-  nothing and the block holds exactly (fields - 1) separators for each row pandas found, so
-  that no row can have more or fewer fields than the header;
+- a block without quote characters is parsed by pandas (frame_of), in a thread ahead of the
+  block being checked; it is accepted when pandas raised nothing, the first line it reads has
+  no field more than the header (pandas raises for any later one) and the block holds exactly
+  (fields - 1) separators for each row pandas found, so that no row can have more or fewer
+  fields than the header;
 - anything else (a quote, or a block that fails that check) is read by Python's csv module,
   record by record, which is the reference: the first row whose number of fields differs from
   the header's is named, with its row and line.
@@ -21,6 +23,7 @@ its size.
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import gzip
 import io
@@ -28,9 +31,9 @@ import os
 import re
 import stat
 import sys
-import warnings
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +42,7 @@ import pandas as pd
 from .errors import DataError, UnreadableData, describe, display_name, path_problem
 
 BLOCK_BYTES = 4 << 20
+PARSED_AHEAD = 2
 MAX_RECORD_BYTES = 64 << 20
 # Python's csv module refuses a field over 128 KiB; here a field may be as long as its record.
 csv.field_size_limit(MAX_RECORD_BYTES)
@@ -119,22 +123,21 @@ class Records:
 class Block:
     """Whole records, as bytes whose lines all end in \\n, and where they sit in the file."""
 
-    def __init__(self, data: bytes, header: Header, name: str, rows_before: int, lines_before: int):
+    def __init__(self, data: bytes, header: Header, name: str, rows_before: int, lines_before: int, lines: int):
+        """`lines`: the number of physical lines in `data` (Scanned's)."""
         self.data = data
         self.header = header
         self.name = name
         self.rows_before = rows_before
         self.lines_before = lines_before
         self.quoted = b'"' in data
-        self.codes = np.frombuffer(data, np.uint8)
-        # np.count_nonzero of a comparison: ten times bytes.count's speed on megabytes
-        self.lines = int(np.count_nonzero(self.codes == ord("\n"))) + (0 if data.endswith(b"\n") else 1)
+        self.lines = lines
         self._records: list[tuple[int, int, list[str]]] | None = None
 
-    def parse(self) -> Records:
-        """The block's records as a frame, after checking that every row has the header's fields."""
+    def parse(self, frame: pd.DataFrame | None = None) -> Records:
+        """The block's records as a frame, after checking that every row has the header's fields.
+        `frame`: pandas' parse of the block (frame_of's), made in advance, or None where there is none."""
         if not self.quoted:
-            frame = self._pandas()
             if frame is not None:
                 self.rows = len(frame)
                 return Records(frame, self.rows_before, self)
@@ -146,24 +149,6 @@ class Block:
         self.rows = len(records)
         frame = pd.DataFrame([cells for _, _, cells in records], columns=range(fields), dtype=object)
         return Records(frame, self.rows_before, self)
-
-    def _pandas(self) -> pd.DataFrame | None:
-        """pandas' parse of an unquoted block, or None where it does not provably match the file."""
-        fields = len(self.header.names)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                frame = pd.read_csv(
-                    io.BytesIO(self.data), sep=self.header.sep, header=None, names=range(fields), index_col=False,
-                    skipinitialspace=True, keep_default_na=False, na_values=[""], low_memory=False, engine="c",
-                    encoding="utf-8",
-                )
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-                return None
-        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-            return None
-        separators = np.count_nonzero(self.codes == ord(self.header.sep))
-        return frame if separators == (fields - 1) * len(frame) else None
 
     def _csv_records(self) -> list[tuple[int, int, list[str]]]:
         """(row, line, fields) of every non-blank record, by Python's csv module."""
@@ -226,6 +211,87 @@ class Block:
         return DataError(f"{where(self.name, row, line)}: is not valid CSV ({problem}); check its quoting")
 
 
+@dataclass
+class Scanned:
+    """What a block's turn needs from its bytes alone, so that it is made in a thread, ahead
+    (CsvReader.records): whether they are clean text (no NUL byte, UTF-8), how many physical
+    lines they hold, and pandas' parse where they are clean and unquoted (frame_of's)."""
+
+    clean: bool
+    lines: int
+    frame: pd.DataFrame | None
+
+    @classmethod
+    def of(cls, data: bytes, sep: str, fields: int) -> Scanned:
+        # np.count_nonzero of a comparison: ten times bytes.count's speed on megabytes
+        lines = int(np.count_nonzero(np.frombuffer(data, np.uint8) == ord("\n"))) + (0 if data.endswith(b"\n") else 1)
+        clean = b"\x00" not in data and (data.isascii() or _is_utf8(data))
+        return cls(clean, lines, frame_of(data, sep, fields) if clean and b'"' not in data else None)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def frame_of(data: bytes, sep: str, fields: int) -> pd.DataFrame | None:
+    """pandas' parse of an unquoted block of whole records, one column per header field, or None
+    where it does not provably match the file: where pandas raised, or where the block does not
+    hold (fields - 1) separators for each row pandas found.
+
+    The cells are the ones the csv module's skipinitialspace gives, spaces after a separator
+    dropped. pandas reads a number with spaces before it as that number, so the block is
+    parsed first as it is written (a quarter faster than with skipinitialspace); only where a
+    column came out as text and a cell may start with a space is it parsed again, dropping them.
+
+    pandas raises for a line with more fields than the header's but for the first line it
+    reads, whose extra fields it drops (with a warning where they hold text): that line's
+    separators are counted first. Then no line holds more than (fields - 1) separators, and
+    the count over the block leaves none with fewer. A function of the bytes alone, which
+    catches no warning (that is not thread-safe), so that blocks are parsed in threads.
+    """
+    if _first_line(data, sep).count(sep.encode()) > fields - 1:
+        return None
+    frame = _read_csv(data, sep, fields, skip_spaces=False)
+    text = frame is not None and not all(pd.api.types.is_numeric_dtype(frame[column]) for column in frame)
+    if text and _spaced(data, sep):
+        frame = _read_csv(data, sep, fields, skip_spaces=True)
+    if frame is None:
+        return None
+    separators = np.count_nonzero(np.frombuffer(data, np.uint8) == ord(sep))
+    return frame if separators == (fields - 1) * len(frame) else None
+
+
+def _first_line(data: bytes, sep: str) -> bytes:
+    """The first line of a block that holds a separator or more than spaces: the first pandas reads."""
+    start = 0
+    while True:
+        end = data.find(b"\n", start)
+        line = data[start:] if end < 0 else data[start:end]
+        if end < 0 or line.strip(b" \t\r") or sep.encode() in line:
+            return line
+        start = end + 1
+
+
+def _read_csv(data: bytes, sep: str, fields: int, skip_spaces: bool) -> pd.DataFrame | None:
+    """pandas' parse of a block, one column per header field, or None where pandas raised."""
+    try:
+        return pd.read_csv(
+            io.BytesIO(data), sep=sep, header=None, names=range(fields), index_col=False, skipinitialspace=skip_spaces,
+            keep_default_na=False, na_values=[""], low_memory=False, engine="c", encoding="utf-8",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+
+
+def _spaced(data: bytes, sep: str) -> bool:
+    """Whether a cell of a block may start with a space: one follows a separator or starts a line."""
+    return data.startswith(b" ") or b"\n " in data or (sep + " ").encode() in data
+
+
 def _lines(text: str) -> list[str]:
     """The lines of `text`, each with its \\n (the last without one if the text does not end in it)."""
     parts = text.split("\n")
@@ -252,6 +318,7 @@ class CsvReader:
         self.size = _plain_file_size(self._raw, self.stream)
         try:
             self._pending = b""
+            self._queued = 0  # bytes of blocks cut from the source and not yet handed out
             self._eof = False
             self._translate_cr = False
             self.header = self._read_header(sep)
@@ -348,7 +415,7 @@ class CsvReader:
     @property
     def bytes_parsed(self) -> int:
         """Bytes of the source read into the header and the records handed out so far."""
-        return self.bytes_read - len(self._pending)
+        return self.bytes_read - len(self._pending) - self._queued
 
     def _more(self) -> None:
         piece = self._read()
@@ -358,32 +425,62 @@ class CsvReader:
             self._eof = True
 
     def records(self) -> Iterator[Records]:
-        """The records after the header, parsed block by block, read once."""
+        """The records after the header, parsed block by block, read once.
+
+        While a block is checked and handed out, the next PARSED_AHEAD blocks are scanned in as
+        many threads (Scanned: pandas lets go of the GIL as it parses). A block's checks that
+        name a row (its bytes, its fields, its cells) are made in its turn, once the rows before
+        it are counted, so the first problem in the file is the one named, as without threads.
+        """
+        sep, fields = self.header.sep, len(self.header.names)
+        ahead: collections.deque = collections.deque()
+        with ThreadPoolExecutor(PARSED_AHEAD) as parsers:
+            try:
+                while True:
+                    while len(ahead) < PARSED_AHEAD + 1 and (data := self._next_block(raising=not ahead)):
+                        ahead.append((data, parsers.submit(Scanned.of, data, sep, fields)))
+                    if not ahead:
+                        return
+                    data, scanning = ahead.popleft()
+                    self._queued -= len(data)
+                    scanned = scanning.result()
+                    if len(data) > MAX_RECORD_BYTES:
+                        self._check_lengths(data)
+                    if not scanned.clean:
+                        self._check_bytes(data)
+                    block = Block(data, self.header, self.name, self._rows, self._lines, scanned.lines)
+                    records = block.parse(scanned.frame)
+                    self._rows += len(records)
+                    self._lines += block.lines
+                    yield records
+            finally:
+                parsers.shutdown(cancel_futures=True)
+
+    def _next_block(self, raising: bool) -> bytes:
+        """The source's next block of whole records, b"" at its end, or where the rest has no
+        record end within MAX_RECORD_BYTES and not `raising` (that error names a row: it is
+        raised once the blocks before it are counted)."""
         while True:
             while not self._eof and len(self._pending) < BLOCK_BYTES:
                 self._more()
             data = self._pending
             if not data:
-                return
+                return b""
             cut = len(data) if self._eof else _record_end(data)
-            if cut is None:
-                if len(data) > MAX_RECORD_BYTES:
-                    raise DataError(
-                        f"{where(self.name, self._rows + 1, self._lines + 1)}: is longer than "
-                        f"{MAX_RECORD_BYTES >> 20} MiB without a line end (binary data, or a quote that never "
-                        "closes?); fix the row or the quoting"
-                    )
-                self._more()
-                continue
-            data, self._pending = data[:cut], data[cut:]
+            if cut is not None:
+                break
             if len(data) > MAX_RECORD_BYTES:
-                self._check_lengths(data)
-            self._check_bytes(data)
-            block = Block(data, self.header, self.name, self._rows, self._lines)
-            records = block.parse()
-            self._rows += len(records)
-            self._lines += block.lines
-            yield records
+                if not raising:
+                    return b""
+                raise DataError(
+                    f"{where(self.name, self._rows + 1, self._lines + 1)}: is longer than "
+                    f"{MAX_RECORD_BYTES >> 20} MiB without a line end (binary data, or a quote that never "
+                    "closes?); fix the row or the quoting"
+                )
+            self._more()
+        data, self._pending = data[:cut], data[cut:]
+        self._queued += len(data)
+        return data
 
     def _check_lengths(self, data: bytes) -> None:
         """A DataError at the first record of `data` (whole records) longer than MAX_RECORD_BYTES."""
@@ -399,6 +496,7 @@ class CsvReader:
                             "may hold; shorten it or drop the column that holds so much")
 
     def _check_bytes(self, data: bytes) -> None:
+        """A DataError at the first NUL byte or byte that is not UTF-8 of `data`, where there is one."""
         nul = data.find(b"\x00")
         if nul >= 0:
             row, line = self._position(data, nul)

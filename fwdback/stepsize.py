@@ -35,8 +35,13 @@ def gram_matrix(X: np.ndarray) -> np.ndarray:
 
 
 def rows_factor(X: np.ndarray) -> np.ndarray:
-    """F = A / sqrt(n), shape (n, k + 1), A = [X, 1]: F^T F = G.  X : shape (n, k)."""
-    return np.column_stack([X, np.ones(len(X))]) / np.sqrt(len(X))
+    """F = A / sqrt(n), shape (n, k + 1), A = [X, 1]: F^T F = G.  X : shape (n, k). Written once
+    into its own array (stacking, then dividing, makes two of n rows)."""
+    n, k = X.shape
+    F = np.empty((n, k + 1))
+    F[:, :k], F[:, k] = X, 1.0
+    F /= np.sqrt(n)
+    return F
 
 
 def spectrum(F: np.ndarray) -> np.ndarray:
@@ -220,15 +225,18 @@ def scales_of_rows(X: np.ndarray, y: np.ndarray) -> Scales:
     z-scores are taken of the columns divided by their largest values (which does not change them)."""
     target_size = float(np.max(np.abs(y), initial=0.0))
     with np.errstate(all="ignore"):
-        finite = bool(np.isfinite(np.sum(X * X)))  # then so is every entry of G (Cauchy-Schwarz)
-        peak = np.abs(X).max(axis=0, initial=0.0)
+        work = np.multiply(X, X)
+        finite = bool(np.isfinite(np.sum(work)))  # then so is every entry of G (Cauchy-Schwarz)
+        peak = np.abs(X, out=work).max(axis=0, initial=0.0)
         columns = X if finite else X / np.where(peak > 0, peak, 1.0)
         mean = columns.mean(axis=0)
         deviation = columns - mean
-        std = np.sqrt(np.mean(deviation * deviation, axis=0))
-        varying = std > constant_spread(np.abs(columns).max(axis=0, initial=0.0), len(X))
-        standardized = rows_factor(deviation[:, varying] / std[varying])
-        return Scales(_condition(rows_factor(X)) if finite else np.inf, _condition(standardized), target_size)
+        std = np.sqrt(np.mean(np.multiply(deviation, deviation, out=work), axis=0))
+        spread = peak if finite else np.abs(columns).max(axis=0, initial=0.0)
+        varying = std > constant_spread(spread, len(X))
+        chosen = deviation if varying.all() else deviation[:, varying]
+        standardized = _condition(rows_factor(np.divide(chosen, std[varying], out=chosen)))
+        return Scales(_condition(rows_factor(X)) if finite else np.inf, standardized, target_size)
 
 
 def scales_of(gram: np.ndarray, rows: int, target_size: float = 0.0) -> Scales:
@@ -268,10 +276,11 @@ def _condition(F: np.ndarray, formed: int = 0) -> float:
     """
     products = max(F.shape) + formed  # spectrum's sums run along the longer side
     with np.errstate(all="ignore"):
-        size = np.sqrt(np.sum(F * F, axis=0))
-        scaled = F / np.where(size > 0, size, 1.0)
+        work = np.multiply(F, F)  # one array of F's size, used three times
+        size = np.sqrt(np.sum(work, axis=0))
+        scaled = np.divide(F, np.where(size > 0, size, 1.0), out=work)
         equilibrated = spectrum(scaled)
-        resolution = eigenvalue_resolution(float(np.sum(scaled * scaled)), products + 2, min(F.shape))
+        resolution = eigenvalue_resolution(float(np.sum(np.multiply(scaled, scaled, out=work))), products + 2, min(F.shape))
         rank = int(np.sum(equilibrated > resolution))
         values = spectrum(F)
     if rank == 0 or not values[0] > 0:

@@ -167,3 +167,35 @@ def test_the_header_check_is_linear_in_the_number_of_names(tmp_path):
     names = [f"c{i}" for i in range(50_000)] + COLUMNS
     (tmp_path / "wide.csv").write_text(",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n")
     assert load_dataset(str(tmp_path / "wide.csv")).X.shape == (1, 3)
+
+
+def test_cells_after_a_space_read_as_the_csv_module_reads_them(tmp_path):
+    # Unquoted, so pandas parses the block: its cells must be csv.reader(skipinitialspace=True)'s,
+    # text without the spaces after a separator and numbers with them.
+    text = "x1,x2,x3,y,note\n 1.5,2, 3,4,  a b\n5, 6,7,8, c\n"
+    (tmp_path / "d.csv").write_text(text)
+    expected = list(csv.reader(io.StringIO(text), skipinitialspace=True))[1:]
+    with reader.CsvReader(str(tmp_path / "d.csv")) as source:
+        (records,) = list(source.records())
+    cells = [[float(cell) for cell in row[:4]] + [row[4]] for row in expected]
+    assert records.frame.values.tolist() == cells
+
+
+def test_a_row_with_a_field_too_many_is_named_when_a_short_row_evens_the_separators_out(tmp_path):
+    # Row 1 has 5 fields, row 2 has 3: 6 separators in all, as two rows of 4 fields have. The
+    # csv module (the reference) names row 1; counting the block's separators as a whole did not.
+    (tmp_path / "d.csv").write_text("x1,x2,x3,y\n1,2,3,4,\n5,6,7\n")
+    with pytest.raises(DataError, match=re.escape("d.csv, row 1: has 5 fields where the header has 4 (it ends with a separator)")):
+        load_dataset(str(tmp_path / "d.csv"))
+
+
+def test_blocks_parsed_ahead_name_the_first_problem_of_the_file(tmp_path, monkeypatch):
+    # Blocks of about 40 bytes, parsed in threads ahead of the one being checked: the problems in
+    # later blocks (a NUL byte, text in a cell) must not be named before the first one.
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 40)
+    rows = [f"{i},{i + 1},{i + 2},{i + 3}" for i in range(1, 40)]
+    rows[20] = "1,2,abc,4"
+    rows[30] = "1,2,\x00,4"
+    (tmp_path / "d.csv").write_text("x1,x2,x3,y\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=re.escape("d.csv, row 21, column x3: 'abc' is not a number")):
+        load_dataset(str(tmp_path / "d.csv"))
