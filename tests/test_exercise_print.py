@@ -93,6 +93,7 @@ def _assert_key_printed(pdf, key_json) -> None:
 
 
 @needs_pdf_tools
+@pytest.mark.slow  # a key of 47 quantities through typst and pdftotext: over 5 s
 def test_pdf_sheet_and_key_through_typst(run, data):
     """--format pdf: each page of the sheet and the key has ink, and the key prints every
     quantity's value and rounded value as the JSON key of the same seed has them."""
