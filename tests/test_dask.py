@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -637,3 +638,33 @@ def test_an_error_a_worker_meets_reading_a_part_names_the_part(cluster):
     with pytest.raises(ClusterError, match=r"^the Dask cluster failed reading parts/b\.parquet \(FileNotFoundError: "):
         gathered(client, [client.submit(len, [1]), client.submit(open, "/nonexistent/b.parquet")],
                  [Part("parts/a.csv", False), Part("parts/b.parquet", True)])
+
+
+@pytest.mark.slow  # three trainings of 1,000 epochs on Dask clusters, each epoch a round trip: about 3 minutes
+def test_the_dask_page_s_commands_run_as_written(tmp_path, address):
+    """docs/how-to/dask.md's block of commands, in order, on parts of CSV and Parquet, with its
+    placeholder scheduler (tcp://scheduler:8786) this module's cluster. Its `python` lines are the
+    install (.ci/run's own) and the benchmark of the scale page (minutes of a million rows); the
+    fwdback commands are run as written, and each must end well and print no error."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "how-to" / "dask.md").read_text(encoding="utf-8")
+    block = page.split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+    commands = [command.replace("tcp://scheduler:8786", address) for command in commands if not command.startswith("python ")]
+    assert len(commands) == 8 and all("fwdback " in command for command in commands)
+    X, y = rows(400, 11)
+    write_parts(tmp_path / "parts", X, y, [(0, 100), (100, 200), (200, 300), (300, 400)], ["csv", "csv", "parquet", "parquet"])
+    for name, (first, last), kind in (("a.csv", (0, 150), "csv"), ("b.csv.gz", (150, 300), "gz"), ("c.parquet", (300, 400), "parquet")):
+        text = csv_text(X[first:last], y[first:last])
+        if kind == "csv":
+            (tmp_path / name).write_text(text)
+        elif kind == "gz":
+            (tmp_path / name).write_bytes(gzip.compress(text.encode()))
+        else:
+            pd.DataFrame(np.column_stack([X[first:last], y[first:last]]), columns=[*FEATURES, "y"]).to_parquet(tmp_path / name)
+    environment = {name: value for name, value in os.environ.items() if name != "DASK_SCHEDULER_ADDRESS"}
+    for command in commands:
+        done = subprocess.run(["bash", "-o", "pipefail", "-c", command.replace("fwdback ", f"{sys.executable} -m fwdback ", 1)],
+                              cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and "Error" not in done.stderr, (command, done.stderr)
+    assert len((tmp_path / "predictions.csv").read_text().splitlines()) == 1 + 200  # the two Parquet parts' rows
+    assert len(list((tmp_path / "predictions").glob("*.csv"))) == 4
