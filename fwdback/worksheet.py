@@ -17,6 +17,7 @@ gradient descent, w' = w - eta * dL/dw, over all rows at once: one full-batch ep
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -58,9 +59,11 @@ def dependencies(formula: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name not in _KEYWORDS))
 
 
-def _compiled(formula: str, values: dict, by_hand: bool = False):
-    """The formula's code, with its quantities as the names v0, v1, ..., and their values from `values`;
-    `by_hand`: every number (theirs and the formula's own) as a Decimal."""
+@functools.lru_cache(maxsize=None)
+def _parsed(formula: str, by_hand: bool):
+    """The formula's code, its quantities the names v0, v1, ... (`names`, one an occurrence) and, `by_hand`,
+    its own numbers the names c0, c1, ... (`constants`, their Decimal values): parsed and checked once per
+    formula, however often it is evaluated (grading works a formula again for every answer and every slip)."""
     names: list[str] = []
 
     def placeholder(match):
@@ -79,15 +82,23 @@ def _compiled(formula: str, values: dict, by_hand: bool = False):
         if not isinstance(node, _NODES) or isinstance(node, ast.Call) and not (
                 isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS):
             raise FormulaError(f"{formula!r} uses something other than + - * / ^, {', '.join(_FUNCTIONS)}")
+    constants = _Constants()
+    if by_hand:  # every number a Decimal, the formula's own (2/n) as well as the quantities
+        tree = constants.visit(tree)
+    return compile(ast.fix_missing_locations(tree), "<formula>", "eval"), tuple(names), constants.values
+
+
+def _compiled(formula: str, values: dict, by_hand: bool = False):
+    """The formula's code (_parsed) and its scope: its quantities' values from `values`; `by_hand`: every
+    number (theirs and the formula's own) as a Decimal."""
+    code, names, constants = _parsed(formula, by_hand)
     missing = [name for name in names if name not in values]
     if missing:
         raise FormulaError(f"{formula!r} needs {missing[0]}")
     scope = {f"v{index}": values[name] for index, name in enumerate(names)}
-    if by_hand:  # every number a Decimal, the formula's own (2/n) as well as the quantities
-        constants = _Constants()
-        tree = constants.visit(tree)
-        scope = {name: Decimal(repr(float(value))) for name, value in scope.items()} | constants.values
-    return compile(ast.fix_missing_locations(tree), "<formula>", "eval"), scope
+    if by_hand:
+        scope = {name: Decimal(repr(float(value))) for name, value in scope.items()} | constants
+    return code, scope
 
 
 class _Constants(ast.NodeTransformer):
