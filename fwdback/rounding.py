@@ -110,8 +110,8 @@ class LossRounding:
         act, out = ACTIVATIONS[params.activation], ACTIVATIONS[params.output_activation]
         m = params.n_inputs + params.n_hidden + 3 + roundings + act.roundings + out.roundings
         sizes = W_out @ (W_hidden @ self.x_rms + b_hidden) + b_outputs + self.y_rms  # (m outputs,)
-        if act.half_tanh:  # the literal engine adds sum(w_out) / 2 into b_out: H more terms
-            sizes, m = sizes + W_out.sum(axis=1), m + params.n_hidden
+        if act.bounded:
+            sizes = sizes + W_out.sum(axis=1)
         if params.out_activated:
             sizes = sizes + 1.0
         return float(np.sum((gamma(m) * sizes) ** 2)) * self.rows / loss_divisor(self.convention, self.rows)
@@ -123,8 +123,8 @@ class LossRounding:
         act = ACTIVATIONS[params.activation]
         sizes = W_out @ (W_hidden @ self.x_rms + b_hidden) + b_outputs
         m = params.n_inputs + params.n_hidden + 2 + act.roundings
-        if act.half_tanh:
-            sizes, m = sizes + W_out.sum(axis=1), m + params.n_hidden
+        if act.bounded:
+            sizes = sizes + W_out.sum(axis=1)
         return sizes, gamma(m)
 
     def of(self, params: Parameters, loss: float) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import warnings
 
 import mpmath
 import numpy as np
@@ -102,15 +103,30 @@ def test_activation_derivative_matches_central_differences(name):
 
 @pytest.mark.parametrize("name", [name for name in ACTIVATION_NAMES if not ACTIVATIONS[name].identity])
 def test_activation_kernels_compute_what_the_function_and_derivative_do(name):
-    """The engines' in-place kernels give network.py's values bit for bit (the engines' results
-    differ from network.py's only in the order of their sums)."""
+    """The engines' kernels, into another array and in place, against mpmath within the roundings
+    their record declares, relative to the value (a value below float64's smallest normal may
+    come out as 0: the sigmoid's exp(-z) overflows below z = -709.78), and against network.py's
+    function within both's bounds (this one's, and test_activation_function_matches_mpmath's,
+    which allows u of cancellation), out to |z| = 800, without a warning; inf and NaN as
+    network.py's. The slope from N is network.py's derivative bit for bit."""
     act = ACTIVATIONS[name]
-    Z = np.linspace(-6.0, 6.0, 240).reshape(3, -1)
-    N, slope = np.empty_like(Z), np.empty_like(Z)
-    act.into(Z, N)
-    act.slope_into(N, slope)
-    assert np.array_equal(N, act.function(Z))
-    assert np.array_equal(slope, act.derivative(Z, act.function(Z)))
+    Z = np.concatenate([np.linspace(-6.0, 6.0, 240), np.linspace(-800.0, 800.0, 237), [-np.inf, np.inf, np.nan]])
+    Z = Z.reshape(3, -1)
+    N, slope, in_place = np.empty_like(Z), np.empty_like(Z), Z.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        act.into(Z, N)
+        act.into(in_place, in_place)
+        act.slope_into(N, slope)
+    finite = np.isfinite(Z)
+    exact = np.array([float(MP_ACTIVATIONS[name][0](mpmath.mpf(z))) for z in Z[finite]])
+    kernel_bound = (act.roundings + 1) * U * np.abs(exact) + np.finfo(float).tiny
+    assert np.all(np.abs(N[finite] - exact) <= kernel_bound)
+    function_bound = (act.roundings + 1) * U * (np.abs(exact) + 1.0)
+    assert np.all(np.abs(N[finite] - act.function(Z)[finite]) <= kernel_bound + function_bound)
+    np.testing.assert_array_equal(N[~finite], act.function(Z)[~finite])
+    np.testing.assert_array_equal(in_place, N)
+    np.testing.assert_array_equal(slope, act.derivative(Z, N))
 
 
 def _passed(yhat: np.ndarray) -> ForwardPass:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import ACTIVATIONS, TANH
+from ..activations import ACTIVATIONS
 from ..network import Gradients, Parameters, backward, forward, loss, loss_divisor
 from .cache import l2_bytes
 from .threads import one_blas_thread
@@ -62,7 +62,7 @@ class LiteralEngine:
         return max(1, min(self.CHUNK_ROWS, by_cache, self.WORK_BYTES // (32 * self.n_hidden), len(self.y)))
 
     def _arrays(self, hidden: bool):
-        """The work arrays, made once: r (rows,), and with `hidden` Z (H, rows), [N; 1] (H + 1, rows),
+        """The work arrays, made once: r (rows,), and with `hidden` dN/dz (H, rows), [N; 1] (H + 1, rows),
         the block's [X^T; 1] (k + 1, rows) and the same scaled by the residuals (k + 1, rows)."""
         if hidden not in self._work:
             rows = self.chunk_rows(2 if hidden else 0)
@@ -101,41 +101,33 @@ class LiteralEngine:
 
         The biases ride in the products as rows of ones, in work arrays: under the block's X^T
         (copied in, from memory once) and under N, so z = [W, b] [x; 1], yhat = [w_out, b_out] [N; 1],
-        [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/dW, dL/db] = dL/dZ [X, 1]. dL/dZ =
-        outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h] multiplies unit h's sum at the
-        end, and the per-row factor dL/dyhat goes on whichever side of the last product is
-        smaller, dN/dz (H rows) or [X^T; 1] (k + 1). dL/dyhat itself is yhat - y until the
-        sums are made, then the sums are multiplied by 2/d(n) (2/n): the same terms in another order.
-
-        The activation is its registry's kernel (activations.py); the sigmoid (half_tanh) is
-        its tanh with its constants moved onto the weights:
-        N = (1 + T) / 2 with T = tanh(z / 2), so yhat = (w_out / 2) . T + (sum(w_out) / 2 + b_out),
-        dL/dw_out = (T dL/dyhat + sum dL/dyhat) / 2 and dN/dz = N (1 - N) = (1 - T*T) / 4: the
-        same values (halving is exact) without the two passes that make N from T.
+        [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/dW, dL/db] = dL/dZ [X, 1]. z is written
+        where N goes and the activation's kernel (activations.py) turns it into N in place: a pass
+        over one array, not two. dL/dZ = outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h]
+        multiplies unit h's sum at the end, and the per-row factor dL/dyhat goes on whichever side
+        of the last product is smaller, dN/dz (H rows) or [X^T; 1] (k + 1). dL/dyhat itself is
+        yhat - y until the sums are made, then the sums are multiplied by 2/d(n) (2/n): the same
+        terms in another order.
         """
         W, w, b, b_out = params.W_hidden, params.w_out, params.b_hidden, params.b_out
         act = ACTIVATIONS[params.activation]
-        kernel = TANH if act.half_tanh else act
         k, h = params.n_inputs, params.n_hidden
         Wb = np.empty((h, k + 1))  # [W, b]
         Wb[:, :k], Wb[:, k] = W, b
         wb = np.append(w, b_out)  # [w_out, b_out]
-        if act.half_tanh:
-            Wb *= 0.5  # z / 2, exactly (a power of two)
-            wb[:h], wb[h] = 0.5 * w, 0.5 * float(w.sum()) + float(b_out)
         dWb = np.zeros((h, k + 1))  # per unit, the sum over rows of dN/dz [x; 1] (yhat - y)
-        dwb = np.zeros(h + 1)  # the sum over rows of [N; 1] (yhat - y) (of [T; 1] for the sigmoid)
+        dwb = np.zeros(h + 1)  # the sum over rows of [N; 1] (yhat - y)
         squares = 0.0
-        rows, (r0, Z0, N0, XT0, Xr0) = self._arrays(hidden=True)
+        rows, (r0, slope0, N0, XT0, Xr0) = self._arrays(hidden=True)
         scale_rows = h < k + 1  # the residual goes on dN/dz, else on [x; 1]
         for first, m in self._blocks(rows):
             XT, y = XT0[:, :m], self.y[first : first + m]
             XT[:k] = self.XT[:, first : first + m]  # [x; 1]: read from memory once, then from cache
-            Z, N1, r = Z0[:, :m], N0[:, :m], r0[:m]
+            N1, r = N0[:, :m], r0[:m]
             N = N1[:h]
-            np.matmul(Wb, XT, out=N if act.identity else Z)  # z = W x + b (z / 2 for the sigmoid)
+            np.matmul(Wb, XT, out=N)  # z = W x + b
             if not act.identity:  # the identity's N is z itself
-                kernel.into(Z, N)  # N = act(z), or T = tanh(z / 2) for the sigmoid
+                act.into(N, N)  # N = act(z)
             np.matmul(wb, N1, out=r)  # yhat = w_out . N + b_out
             r -= y  # yhat - y
             squares += float(np.dot(r, r))
@@ -143,18 +135,16 @@ class LiteralEngine:
             if act.identity:  # dN/dz = 1 for every unit: each unit's sum is [X^T; 1] (yhat - y)
                 dWb += np.matmul(XT, r)
                 continue
-            kernel.slope_into(N, Z)  # dN/dz (1 - T*T, 4 times the sigmoid's), in Z (no longer needed)
+            slope = slope0[:, :m]
+            act.slope_into(N, slope)  # dN/dz
             if scale_rows:
-                Z *= r
-                dWb += np.matmul(Z, XT.T)
+                slope *= r
+                dWb += np.matmul(slope, XT.T)
             else:
                 Xr = Xr0[:, :m]
                 np.multiply(XT, r, out=Xr)
-                dWb += np.matmul(Z, Xr.T)
+                dWb += np.matmul(slope, Xr.T)
         scale = 2.0 / self.divisor  # dL/dyhat = (2/d(n)) (yhat - y): 2/n for the MSE
-        if act.half_tanh:
-            dwb[:h] = 0.5 * (dwb[:h] + dwb[h])
-            scale *= 0.25
         dWb *= scale * w[:, None]  # dL/dz = w_out dL/dyhat dN/dz: [dL/dW, dL/db]
-        dwb *= 2.0 / self.divisor
+        dwb *= scale
         return squares / self.divisor, Gradients.of_layers(dWb[:, :k], dwb[:h], dWb[:, k], dwb[h], params.activation)
