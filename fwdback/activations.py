@@ -28,6 +28,8 @@ class Activation:
     derivative  dN/dz from (Z, N), the same shape; None for the identity, where it is 1
     into        act(Z) written into `out` (the engines' work arrays, which may be Z itself): into(Z, out)
     slope_into  dN/dz from N written into `out` (which may be N itself): slope_into(N, out)
+    of_negated  act(z) from -z, in place (the sigmoid's exp(-z)): for an engine that negates z in its
+                product, exactly, by negating the weights; None where into needs no negation
     plain, latex, mathml   act(argument) in each view, "{}" standing for the argument
     slope       dN/dz in notation, from N's and z's expressions: 1 - N1^2 for tanh
     defined_as  the function's definition, where its name does not say it (sigmoid's), in the three
@@ -50,6 +52,7 @@ class Activation:
     mathml: str
     slope: Callable[[Expr, Expr], Expr]
     defined_as: tuple[str, str, str] | None = None
+    of_negated: Callable | None = None
     kink: bool = False
     roundings: int = 0
     bounded: bool = False
@@ -131,11 +134,16 @@ def _softmax(A):
 def _sigmoid_into(Z, out):
     import numpy as np
 
-    np.negative(Z, out=out)
+    _sigmoid_of_negated(np.negative(Z, out=out))
+
+
+def _sigmoid_of_negated(Z):
+    import numpy as np
+
     with np.errstate(over="ignore"):  # exp(-z) = inf below z = -709.78: N = 1 / inf = 0, as it should
-        np.exp(out, out=out)
-    out += 1.0
-    np.divide(1.0, out, out=out)  # the definition, 1 / (1 + exp(-z)): exp costs half of tanh
+        np.exp(Z, out=Z)
+    Z += 1.0
+    np.divide(1.0, Z, out=Z)  # the definition, 1 / (1 + exp(-z)): exp costs half of tanh
 
 
 def _sigmoid_slope_into(N, out):
@@ -194,7 +202,7 @@ _SIGMOID = Activation(
                 "<mrow><mi>σ</mi><mo>(</mo><mi>z</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn><mrow><mn>1</mn>"
                 "<mo>+</mo><msup><mi>e</mi><mrow><mo>-</mo><mi>z</mi></mrow></msup></mrow></mfrac></mrow>"),
     roundings=4,  # tanh's 2, the halving, adding 1 and halving again (the kernel's: exp's 2, adding 1, dividing)
-    bounded=True,
+    of_negated=_sigmoid_of_negated, bounded=True,
 )
 
 # softmax: yhat_j = exp(a_j) / sum_l exp(a_l), across the outputs (axis 0 of A, shape (m, n)),

@@ -103,18 +103,23 @@ class LiteralEngine:
         (copied in, from memory once) and under N, so z = [W, b] [x; 1], yhat = [w_out, b_out] [N; 1],
         [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/dW, dL/db] = dL/dZ [X, 1]. z is written
         where N goes and the activation's kernel (activations.py) turns it into N in place: a pass
-        over one array, not two. dL/dZ = outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h]
+        over one array, not two (where the kernel takes -z, the sigmoid's exp(-z), the weights are
+        negated instead: exactly). dL/dZ = outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h]
         multiplies unit h's sum at the end, and the per-row factor dL/dyhat goes on whichever side
         of the last product is smaller, dN/dz (H rows) or [X^T; 1] (k + 1). dL/dyhat itself is
         yhat - y until the sums are made, then the sums are multiplied by 2/d(n) (2/n): the same
         terms in another order.
         """
-        W, w, b, b_out = params.W_hidden, params.w_out, params.b_hidden, params.b_out
+        W, W_out, b, b_outputs = params.layers
+        w = W_out[0]
         act = ACTIVATIONS[params.activation]
         k, h = params.n_inputs, params.n_hidden
-        Wb = np.empty((h, k + 1))  # [W, b]
+        Wb = np.empty((h, k + 1))  # [W, b], or -[W, b]
         Wb[:, :k], Wb[:, k] = W, b
-        wb = np.append(w, b_out)  # [w_out, b_out]
+        if act.of_negated:
+            np.negative(Wb, out=Wb)
+        wb = np.empty(h + 1)  # [w_out, b_out]
+        wb[:h], wb[h] = w, b_outputs[0]
         dWb = np.zeros((h, k + 1))  # per unit, the sum over rows of dN/dz [x; 1] (yhat - y)
         dwb = np.zeros(h + 1)  # the sum over rows of [N; 1] (yhat - y)
         squares = 0.0
@@ -125,8 +130,10 @@ class LiteralEngine:
             XT[:k] = self.XT[:, first : first + m]  # [x; 1]: read from memory once, then from cache
             N1, r = N0[:, :m], r0[:m]
             N = N1[:h]
-            np.matmul(Wb, XT, out=N)  # z = W x + b
-            if not act.identity:  # the identity's N is z itself
+            np.matmul(Wb, XT, out=N)  # z = W x + b (or -z)
+            if act.of_negated:
+                act.of_negated(N)  # N = act(z) from -z
+            elif not act.identity:  # the identity's N is z itself
                 act.into(N, N)  # N = act(z)
             np.matmul(wb, N1, out=r)  # yhat = w_out . N + b_out
             r -= y  # yhat - y
