@@ -4,6 +4,7 @@ threshold at which fwdback switches to them, for every option they serve and eve
 leave to network.py."""
 
 import functools
+import warnings
 
 import numpy as np
 import pytest
@@ -195,6 +196,22 @@ def test_relu_units_that_never_fire_have_zero_gradients(fast_paths):
     expected_loss, expected = lecture_gradients(params, X, y)
     assert np.all(grads.W_hidden[0] == 0) and grads.b_hidden[0] == 0
     assert np.max(np.abs(grads.vector - expected)) <= 1e-12 * np.max(np.abs(expected))
+
+
+def test_saturated_sigmoid_units_give_the_lectures_gradients_without_a_warning(fast_paths):
+    """Units whose z reaches +-800 (exp(-z) overflows: N exactly 0; or N exactly 1), one near
+    z = -30 (N = exp(z), where network.py's tanh(z/2) form keeps fewer digits) and one near 0:
+    the engine's 1 / (1 + exp(-z)) from -z gives network.py's gradients, silently."""
+    X, y = generate(500, seed=10)
+    params = init_parameters(np.random.default_rng(6), 3, 4, "sigmoid")
+    params.b_hidden[:3] = [800.0, -800.0, -30.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grads = LiteralEngine(X, y, 4).loss_and_gradients(params)
+    expected_loss, expected = lecture_gradients(params, X, y)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    assert np.max(np.abs(grads.vector - expected)) <= 1e-12 * np.max(np.abs(expected))
+    assert np.all(grads.W_hidden[:2] == 0) and np.all(grads.b_hidden[:2] == 0)
 
 
 def lecture_minibatch_epoch(params, X, y, lr, order, batch_size):
