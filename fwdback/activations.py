@@ -115,7 +115,9 @@ def _step(Z, N):
 def _step_into(N, out):
     import numpy as np
 
-    np.greater(N, 0.0, out=out)  # 1 where N > 0, exactly where z > 0; 0 elsewhere (np.sign: ten times slower)
+    # 1 where N > 0, exactly where z > 0; 0 elsewhere. Through a mask of bytes: greater's own
+    # conversion to float64 takes half as long again (np.sign: ten times as long).
+    np.copyto(out, np.greater(N, 0.0).view(np.uint8))
 
 
 def _sigmoid(Z):
@@ -149,8 +151,7 @@ def _sigmoid_of_negated(Z):
 def _sigmoid_slope_into(N, out):
     import numpy as np
 
-    np.subtract(1.0, N, out=out)
-    out *= N
+    np.multiply(N, np.subtract(1.0, N), out=out)
 
 
 def _unit_slope(N, z):

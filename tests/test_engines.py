@@ -328,7 +328,7 @@ def assert_equals_oracle(loss, grads, params, X, y, convention="mse"):
 def block_rows(k: int, h: int) -> int:
     """The blocked literal engine's rows a block for a k-input, h-unit network (on data larger than a block)."""
     n = 4 * LiteralEngine.CHUNK_ROWS
-    return LiteralEngine(np.zeros((n, k)), np.zeros(n), h).chunk_rows(2)
+    return LiteralEngine(np.zeros((n, k)), np.zeros(n), h).chunk_rows()
 
 
 def rows_of(n: int, k: int, seed: int):
@@ -338,9 +338,9 @@ def rows_of(n: int, k: int, seed: int):
     return X, np.sin(X.sum(axis=1)) + 0.3 * rng.normal(size=n)
 
 
-# Units enough that a block of MIN_CHUNK_ROWS rows passes CACHE_L2S L2 caches (more than 16 bytes a
-# row a unit), whatever L2 this processor reports: 65 for 1 MiB.
-WIDE = LiteralEngine.CACHE_L2S * l2_bytes() // (16 * LiteralEngine.MIN_CHUNK_ROWS) + 1
+# Units enough that a block of MIN_CHUNK_ROWS rows passes CACHE_L2S L2 caches (more than 8 bytes a
+# row a unit), whatever L2 this processor reports: 129 for 1 MiB.
+WIDE = LiteralEngine.CACHE_L2S * l2_bytes() // (8 * LiteralEngine.MIN_CHUNK_ROWS) + 1
 
 LITERAL_SIZES = {  # rows -> (k, H): LECTURE_ROWS (network.py below, the blocked engine from), one block, two
     "lecture rows - 1": (lambda: LiteralEngine.LECTURE_ROWS - 1, 3, 2),
@@ -360,7 +360,7 @@ ACTIVATIONS_AND_CONVENTIONS = [("identity", "mse"), ("tanh", "mse"), ("relu", "m
 @pytest.mark.parametrize("size", list(LITERAL_SIZES))
 def test_the_literal_engine_at_each_size_threshold_equals_the_oracle(size, activation, convention):
     """The real thresholds, nothing patched: lecture-sized data (network.py), the blocked engine
-    from LECTURE_ROWS on, in one block and in two (the last of one row), and the smallest block
+    from LECTURE_ROWS on, in one block and in two (of half the rows each), and the smallest block
     the cache allows (MIN_CHUNK_ROWS) of a wide network; every activation and loss convention."""
     rows, k, h = LITERAL_SIZES[size]
     n = rows()
@@ -372,19 +372,30 @@ def test_the_literal_engine_at_each_size_threshold_equals_the_oracle(size, activ
     assert_equals_oracle(loss, grads, params, X, y, convention)
 
 
+@pytest.mark.parametrize("n, rows, sizes", [(10_000, 8_738, [5_000, 5_000]), (10, 3, [3, 3, 3, 1]),
+                                             (7, 7, [7]), (7, 100, [7]), (9, 2, [2, 2, 2, 2, 1])])
+def test_the_rows_go_in_as_few_blocks_as_fit_of_equal_size(n, rows, sizes):
+    """ceil(n / rows) blocks of ceil(n / blocks) rows, the last shorter by what is left: no block
+    of a few rows beside one that fills the cache."""
+    engine = LiteralEngine(np.zeros((n, 3)), np.zeros(n), 2)
+    blocks = list(engine._blocks(rows))
+    assert [m for _, m in blocks] == sizes
+    assert [first for first, _ in blocks] == [sum(sizes[:i]) for i in range(len(sizes))]
+
+
 @pytest.mark.parametrize("l2", [256 << 10, 1 << 20, 2 << 20])
 def test_a_blocks_rows_are_sized_by_the_l2_cache_the_system_reports(monkeypatch, l2):
-    """A block of a 3-16-1 network keeps 3 (k + 1) + 2 + 2 H = 46 numbers a row, 368 bytes: as many
+    """A block of a 3-16-1 network keeps 3 (k + 1) + 2 + H = 30 numbers a row, 240 bytes: as many
     rows as fit in CACHE_L2S of the reported L2 caches (at least MIN_CHUNK_ROWS)."""
     monkeypatch.setattr(literal, "l2_bytes", lambda: l2)
     n = 4 * LiteralEngine.CHUNK_ROWS
-    rows = LiteralEngine(np.zeros((n, 3)), np.zeros(n), 16).chunk_rows(2)
-    assert rows == max(LiteralEngine.MIN_CHUNK_ROWS, LiteralEngine.CACHE_L2S * l2 // 368)
+    rows = LiteralEngine(np.zeros((n, 3)), np.zeros(n), 16).chunk_rows()
+    assert rows == max(LiteralEngine.MIN_CHUNK_ROWS, LiteralEngine.CACHE_L2S * l2 // 240)
 
 
 def test_a_network_too_wide_for_min_chunk_rows_takes_smaller_blocks_and_equals_the_oracle():
     """Over 1,024 units a block's work arrays would pass WORK_BYTES at MIN_CHUNK_ROWS rows: the
-    blocks shrink to fit (2,046 rows for 1,025 units), two of them here, the last of one row."""
+    blocks shrink to fit (2,046 rows for 1,025 units), two of them here, of 1,024 and 1,023 rows."""
     rows = block_rows(3, 1025)
     assert rows == LiteralEngine.WORK_BYTES // (32 * 1025) < LiteralEngine.MIN_CHUNK_ROWS
     X, y = rows_of(rows + 1, 3, seed=6)

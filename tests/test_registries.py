@@ -108,7 +108,8 @@ def test_activation_kernels_compute_what_the_function_and_derivative_do(name):
     come out as 0: the sigmoid's exp(-z) overflows below z = -709.78), and against network.py's
     function within both's bounds (this one's, and test_activation_function_matches_mpmath's,
     which allows u of cancellation), out to |z| = 800, without a warning; inf and NaN as
-    network.py's. The slope from N is network.py's derivative bit for bit."""
+    network.py's. The slope from N, into another array and in place, is network.py's derivative
+    bit for bit."""
     act = ACTIVATIONS[name]
     Z = np.concatenate([np.linspace(-6.0, 6.0, 240), np.linspace(-800.0, 800.0, 237), [-np.inf, np.inf, np.nan]])
     Z = Z.reshape(3, -1)
@@ -118,6 +119,8 @@ def test_activation_kernels_compute_what_the_function_and_derivative_do(name):
         act.into(Z, N)
         act.into(in_place, in_place)
         act.slope_into(N, slope)
+        slope_in_place = N.copy()
+        act.slope_into(slope_in_place, slope_in_place)
     finite = np.isfinite(Z)
     exact = np.array([float(MP_ACTIVATIONS[name][0](mpmath.mpf(z))) for z in Z[finite]])
     kernel_bound = (act.roundings + 1) * U * np.abs(exact) + np.finfo(float).tiny
@@ -127,6 +130,7 @@ def test_activation_kernels_compute_what_the_function_and_derivative_do(name):
     np.testing.assert_array_equal(N[~finite], act.function(Z)[~finite])
     np.testing.assert_array_equal(in_place, N)
     np.testing.assert_array_equal(slope, act.derivative(Z, N))
+    np.testing.assert_array_equal(slope_in_place, slope)
 
 
 def _passed(yhat: np.ndarray) -> ForwardPass:

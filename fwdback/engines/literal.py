@@ -52,36 +52,36 @@ class LiteralEngine:
         self.y = np.ascontiguousarray(y, dtype=np.float64)
         self.n_hidden, self.convention = n_hidden, convention
         self.divisor = loss_divisor(convention, len(y))
-        self._work = {}
+        self._work = ()
 
-    def chunk_rows(self, hidden_arrays: int) -> int:
-        """Rows a block, for a block that keeps `hidden_arrays` (H, rows) arrays besides its rows
-        of X^T and y, [X^T; 1] twice and r."""
-        per_row = 8 * (3 * (self.XT.shape[0] + 1) + 2 + hidden_arrays * self.n_hidden)
+    def chunk_rows(self) -> int:
+        """Rows a block: a block keeps its rows of y, r, [X^T; 1] twice and [N; 1] (H + 1, rows),
+        whose N turns into z, act(z) and dN/dz in place."""
+        per_row = 8 * (3 * (self.XT.shape[0] + 1) + 2 + self.n_hidden)
         by_cache = max(self.MIN_CHUNK_ROWS, self.CACHE_L2S * l2_bytes() // per_row)
         return max(1, min(self.CHUNK_ROWS, by_cache, self.WORK_BYTES // (32 * self.n_hidden), len(self.y)))
 
-    def _arrays(self, hidden: bool):
-        """The work arrays, made once: r (rows,), and with `hidden` dN/dz (H, rows), [N; 1] (H + 1, rows),
-        the block's [X^T; 1] (k + 1, rows) and the same scaled by the residuals (k + 1, rows)."""
-        if hidden not in self._work:
-            rows = self.chunk_rows(2 if hidden else 0)
-            arrays = [np.empty(rows)]
-            if hidden:
-                h, k = self.n_hidden, self.XT.shape[0]
-                N1 = np.empty((h + 1, rows))
-                N1[h] = 1.0  # [N; 1]: the output bias's row of ones, never written again
-                XT1 = np.empty((k + 1, rows))
-                XT1[k] = 1.0  # [X^T; 1]: the hidden biases' row of ones; the block's rows go above
-                arrays += [np.empty((h, rows)), N1, XT1, np.empty((k + 1, rows))]
-            self._work[hidden] = rows, arrays
-        return self._work[hidden]
+    def _arrays(self):
+        """The work arrays, made once: r (rows,), [N; 1] (H + 1, rows), the block's [X^T; 1]
+        (k + 1, rows) and the same scaled by the residuals (k + 1, rows)."""
+        if not self._work:
+            rows = self.chunk_rows()
+            h, k = self.n_hidden, self.XT.shape[0]
+            N1 = np.empty((h + 1, rows))
+            N1[h] = 1.0  # [N; 1]: the output bias's row of ones, never written again
+            XT1 = np.empty((k + 1, rows))
+            XT1[k] = 1.0  # [X^T; 1]: the hidden biases' row of ones; the block's rows go above
+            self._work = rows, (np.empty(rows), N1, XT1, np.empty((k + 1, rows)))
+        return self._work
 
     def _blocks(self, rows: int):
-        """(first row, rows) of each block of `rows` rows (the last may be short)."""
+        """(first row, rows) of each block: as few blocks of at most `rows` rows as cover the data,
+        of equal size (the last may be a few rows short), so that no block leaves the cache
+        half used (10,000 rows in blocks of at most 8,738: two of 5,000, not 8,738 and 1,262)."""
         n = len(self.y)
-        for first in range(0, n, rows):
-            yield first, min(rows, n - first)
+        size = -(-n // -(-n // rows))
+        for first in range(0, n, size):
+            yield first, min(size, n - first)
 
     def loss_and_gradients(self, params: Parameters) -> tuple[float, Gradients]:
         """The loss and every gradient at `params`, feature-major: z^T = W x^T + b, ..."""
@@ -123,7 +123,7 @@ class LiteralEngine:
         dWb = np.zeros((h, k + 1))  # per unit, the sum over rows of dN/dz [x; 1] (yhat - y)
         dwb = np.zeros(h + 1)  # the sum over rows of [N; 1] (yhat - y)
         squares = 0.0
-        rows, (r0, slope0, N0, XT0, Xr0) = self._arrays(hidden=True)
+        rows, (r0, N0, XT0, Xr0) = self._arrays()
         scale_rows = h < k + 1  # the residual goes on dN/dz, else on [x; 1]
         for first, m in self._blocks(rows):
             XT, y = XT0[:, :m], self.y[first : first + m]
@@ -142,15 +142,14 @@ class LiteralEngine:
             if act.identity:  # dN/dz = 1 for every unit: each unit's sum is [X^T; 1] (yhat - y)
                 dWb += np.matmul(XT, r)
                 continue
-            slope = slope0[:, :m]
-            act.slope_into(N, slope)  # dN/dz
+            act.slope_into(N, N)  # dN/dz, in N's place (N is no longer needed)
             if scale_rows:
-                slope *= r
-                dWb += np.matmul(slope, XT.T)
+                N *= r
+                dWb += np.matmul(N, XT.T)
             else:
                 Xr = Xr0[:, :m]
                 np.multiply(XT, r, out=Xr)
-                dWb += np.matmul(slope, Xr.T)
+                dWb += np.matmul(N, Xr.T)
         scale = 2.0 / self.divisor  # dL/dyhat = (2/d(n)) (yhat - y): 2/n for the MSE
         dWb *= scale * w[:, None]  # dL/dz = w_out dL/dyhat dN/dz: [dL/dW, dL/db]
         dwb *= scale
