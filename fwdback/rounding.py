@@ -13,7 +13,8 @@ gamma(a) + gamma(b) + gamma(a) gamma(b) <= gamma(a + b) chains them.
 The residual of row i, output j, r_ij = yhat_ij - y_ij, is computed as
     z_h = sum_l W[h, l] x_il + b_h             k + 1 terms,
     N_h = act(z_h)                             ACTIVATION_ROUNDINGS roundings (libm's tanh is
-                                               within 2 ulp; the sigmoid is 0.5 (1 + tanh(z/2))),
+                                               within 2 ulp; the sigmoid is 0.5 (1 + tanh(z/2)),
+                                               1 / (1 + exp(-z)) in the engines: 4 either way),
     yhat_ij = out(sum_h W_out[j, h] N_h + b_j) H + 1 terms, then the output activation's,
     r_ij = yhat_ij - y_ij                      one more,
 so it is off by at most e_ij = gamma(m) s_ij, m = (k + 1) + (H + 1) + 1 + the activations'
@@ -110,7 +111,7 @@ class LossRounding:
         act, out = ACTIVATIONS[params.activation], ACTIVATIONS[params.output_activation]
         m = params.n_inputs + params.n_hidden + 3 + roundings + act.roundings + out.roundings
         sizes = W_out @ (W_hidden @ self.x_rms + b_hidden) + b_outputs + self.y_rms  # (m outputs,)
-        if act.bounded:
+        if act.bounded:  # |N| <= 1, not |z|: the sigmoid's N = 1/2 at z = 0
             sizes = sizes + W_out.sum(axis=1)
         if params.out_activated:
             sizes = sizes + 1.0

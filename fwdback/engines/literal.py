@@ -4,15 +4,18 @@ The same equations as network.forward, mse_loss and backward, written feature-ma
 data are read as X^T, shape (k, n), so that every product is a BLAS call along long contiguous
 rows with an inner dimension of k or H. The rows are taken in blocks small enough that a
 block's hidden values, residuals and per-row terms stay in the processor's cache (L2), in
-work arrays allocated once (a new (H, rows) array per block would be a fresh mmap of memory
+work arrays allocated once (a new (H, rows) array per block could be a fresh mmap of memory
 each time: glibc serves allocations above its threshold that way), and every step writes into
-them (`out=`): no temporary is made per block. The blocks' sums of the chain rule's terms add
+them (`out=`). The activations' kernels make a few temporaries (relu's row of zeros and byte
+mask, the sigmoid's 1 - N), which glibc serves from the memory the block before freed once its
+threshold has risen past them: measured no slower than a work array. The blocks' sums of the chain rule's terms add
 up to the full-batch gradients. BLAS runs on one thread (threads.one_blas_thread): these
 products are too small to share.
 
 Every row goes forward and backward, whatever the activation (the identity's N = z too) and
-however many rows; the results are network.py's up to the order of summation (about 1e-15
-relative), as tests/test_engines.py checks. The loss is the plan's convention
+however many rows; the results are network.py's up to the order of summation and, for the
+sigmoid, the form of its function (the definition 1 / (1 + exp(-z)) here, 0.5 (1 + tanh(z / 2))
+in network.py): about 1e-15 relative, as tests/test_engines.py checks. The loss is the plan's convention
 (losses.LOSSES): the sums of squares and of the chain rule's terms are divided by its d(n).
 The engine serves the lecture's kind of network (one output, biases); engines.WholeRows runs
 network.py itself for the others.
@@ -102,9 +105,10 @@ class LiteralEngine:
         The biases ride in the products as rows of ones, in work arrays: under the block's X^T
         (copied in, from memory once) and under N, so z = [W, b] [x; 1], yhat = [w_out, b_out] [N; 1],
         [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/dW, dL/db] = dL/dZ [X, 1]. z is written
-        where N goes and the activation's kernel (activations.py) turns it into N in place: a pass
-        over one array, not two (where the kernel takes -z, the sigmoid's exp(-z), the weights are
-        negated instead: exactly). dL/dZ = outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h]
+        where N goes, and the activation's kernels (activations.py) turn it into N and, once the
+        sums of N are made, into dN/dz, in place: passes over one array, not two, so that a block
+        keeps a single (H, rows) array in cache (where the kernel takes -z, the sigmoid's
+        exp(-z), the weights are negated instead: exactly). dL/dZ = outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h]
         multiplies unit h's sum at the end, and the per-row factor dL/dyhat goes on whichever side
         of the last product is smaller, dN/dz (H rows) or [X^T; 1] (k + 1). dL/dyhat itself is
         yhat - y until the sums are made, then the sums are multiplied by 2/d(n) (2/n): the same
