@@ -66,7 +66,8 @@ class LiteralEngine:
 
     def _arrays(self):
         """The work arrays, made once: r (rows,), [N; 1] (H + 1, rows), the block's [X^T; 1]
-        (k + 1, rows) and the same scaled by the residuals (k + 1, rows)."""
+        (k + 1, rows) and the same scaled by the residuals (k + 1, rows). Where one block holds
+        every row, [X^T; 1] is filled here, once, not at every epoch."""
         if not self._work:
             rows = self.chunk_rows()
             h, k = self.n_hidden, self.XT.shape[0]
@@ -74,6 +75,8 @@ class LiteralEngine:
             N1[h] = 1.0  # [N; 1]: the output bias's row of ones, never written again
             XT1 = np.empty((k + 1, rows))
             XT1[k] = 1.0  # [X^T; 1]: the hidden biases' row of ones; the block's rows go above
+            if rows == len(self.y):
+                XT1[:k] = self.XT
             self._work = rows, (np.empty(rows), N1, XT1, np.empty((k + 1, rows)))
         return self._work
 
@@ -129,9 +132,11 @@ class LiteralEngine:
         squares = 0.0
         rows, (r0, N0, XT0, Xr0) = self._arrays()
         scale_rows = h < k + 1  # the residual goes on dN/dz, else on [x; 1]
+        one_block = rows == len(self.y)
         for first, m in self._blocks(rows):
             XT, y = XT0[:, :m], self.y[first : first + m]
-            XT[:k] = self.XT[:, first : first + m]  # [x; 1]: read from memory once, then from cache
+            if not one_block:
+                XT[:k] = self.XT[:, first : first + m]  # [x; 1]: read from memory once, then from cache
             N1, r = N0[:, :m], r0[:m]
             N = N1[:h]
             np.matmul(Wb, XT, out=N)  # z = W x + b (or -z)
