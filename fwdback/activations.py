@@ -100,10 +100,17 @@ def _relu(Z):
     return np.maximum(Z, 0.0)
 
 
+# From about this many elements on, numpy's maximum runs faster against a row of zeros than against
+# 0.0, and greater's float64 result faster through a byte mask (16 x 1,024: 6.9 us against 8.2,
+# 5.8 against 6.3; 16 x 5,698: 26 against 42, 27 against 32); below it, the extra array costs
+# more than it saves (a mini-batch of 32 rows: 1.4 us against 0.9).
+_ROW_LOOP_ELEMENTS = 16384
+
+
 def _relu_into(Z, out):
     import numpy as np
 
-    np.maximum(Z, np.zeros(Z.shape[-1]), out=out)  # against a row of zeros: twice as fast as against 0.0
+    np.maximum(Z, np.zeros(Z.shape[-1]) if Z.size >= _ROW_LOOP_ELEMENTS else 0.0, out=out)
 
 
 def _step(Z, N):
@@ -115,9 +122,11 @@ def _step(Z, N):
 def _step_into(N, out):
     import numpy as np
 
-    # 1 where N > 0, exactly where z > 0; 0 elsewhere. Through a mask of bytes: greater's own
-    # conversion to float64 takes half as long again (np.sign: ten times as long).
-    np.copyto(out, np.greater(N, 0.0).view(np.uint8))
+    # 1 where N > 0, exactly where z > 0; 0 elsewhere (np.sign: ten times as long)
+    if N.size >= _ROW_LOOP_ELEMENTS:
+        np.copyto(out, np.greater(N, 0.0).view(np.uint8))
+    else:
+        np.greater(N, 0.0, out=out)
 
 
 def _sigmoid(Z):
