@@ -26,10 +26,14 @@ class Activation:
 
     function    act(Z) for Z of any shape; None for the identity, whose N is Z itself
     derivative  dN/dz from (Z, N), the same shape; None for the identity, where it is 1
-    into        act(Z) written into `out` (the engines' work arrays, which may be Z itself): into(Z, out)
+    into        act(Z) written into `out` (the engines' work arrays, which may be Z itself): into(Z, out),
+                network.py's values bit for bit
     slope_into  dN/dz from N written into `out` (which may be N itself): slope_into(N, out)
-    of_negated  act(z) from -z, in place (the sigmoid's exp(-z)): for an engine that negates z in its
-                product, exactly, by negating the weights; None where into needs no negation
+    of_negated  act(z) from -z, in place, for an engine that negates z in its product (exactly, by
+                negating the weights), where that takes fewer passes than into: the sigmoid's
+                definition 1 / (1 + exp(-z)) (exp costs half of tanh); None elsewhere. Within a few
+                units in the last place of `function` (not bit for bit), and it silences exp's
+                overflow, which costs a microsecond a call: for large blocks, not mini-batches
     plain, latex, mathml   act(argument) in each view, "{}" standing for the argument
     slope       dN/dz in notation, from N's and z's expressions: 1 - N1^2 for tanh
     defined_as  the function's definition, where its name does not say it (sigmoid's), in the three
@@ -145,7 +149,10 @@ def _softmax(A):
 def _sigmoid_into(Z, out):
     import numpy as np
 
-    _sigmoid_of_negated(np.negative(Z, out=out))
+    np.multiply(Z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
 
 
 def _sigmoid_of_negated(Z):
@@ -154,7 +161,7 @@ def _sigmoid_of_negated(Z):
     with np.errstate(over="ignore"):  # exp(-z) = inf below z = -709.78: N = 1 / inf = 0, as it should
         np.exp(Z, out=Z)
     Z += 1.0
-    np.divide(1.0, Z, out=Z)  # the definition, 1 / (1 + exp(-z)): exp costs half of tanh
+    np.divide(1.0, Z, out=Z)
 
 
 def _sigmoid_slope_into(N, out):
@@ -211,7 +218,7 @@ _SIGMOID = Activation(
     defined_as=("sigmoid(z) = 1/(1 + exp(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}",
                 "<mrow><mi>σ</mi><mo>(</mo><mi>z</mi><mo>)</mo><mo>=</mo><mfrac><mn>1</mn><mrow><mn>1</mn>"
                 "<mo>+</mo><msup><mi>e</mi><mrow><mo>-</mo><mi>z</mi></mrow></msup></mrow></mfrac></mrow>"),
-    roundings=4,  # tanh's 2, the halving, adding 1 and halving again (the kernel's: exp's 2, adding 1, dividing)
+    roundings=4,  # tanh's 2, the halving, adding 1 and halving again (of_negated's: exp's 2, adding 1, dividing)
     of_negated=_sigmoid_of_negated, bounded=True,
 )
 

@@ -14,7 +14,7 @@ The residual of row i, output j, r_ij = yhat_ij - y_ij, is computed as
     z_h = sum_l W[h, l] x_il + b_h             k + 1 terms,
     N_h = act(z_h)                             ACTIVATION_ROUNDINGS roundings (libm's tanh is
                                                within 2 ulp; the sigmoid is 0.5 (1 + tanh(z/2)),
-                                               1 / (1 + exp(-z)) in the engines: 4 either way),
+                                               1 / (1 + exp(-z)) in the literal engine: 4 either way),
     yhat_ij = out(sum_h W_out[j, h] N_h + b_j) H + 1 terms, then the output activation's,
     r_ij = yhat_ij - y_ij                      one more,
 so it is off by at most e_ij = gamma(m) s_ij, m = (k + 1) + (H + 1) + 1 + the activations'

@@ -101,26 +101,43 @@ def test_activation_derivative_matches_central_differences(name):
     assert np.all(np.abs(numeric - analytic) <= truncation + rounding)
 
 
+# z out to +-800 (the sigmoid's exp(-z) overflows below z = -709.78), infinities and NaN, shape (3, 160)
+KERNEL_Z = np.concatenate([np.linspace(-6.0, 6.0, 240), np.linspace(-800.0, 800.0, 237), [-np.inf, np.inf, np.nan]]).reshape(3, -1)
+
+
 @pytest.mark.parametrize("name", [name for name in ACTIVATION_NAMES if not ACTIVATIONS[name].identity])
 def test_activation_kernels_compute_what_the_function_and_derivative_do(name):
-    """The engines' kernels, into another array and in place, against mpmath within the roundings
-    their record declares, relative to the value (a value below float64's smallest normal may
-    come out as 0: the sigmoid's exp(-z) overflows below z = -709.78), and against network.py's
-    function within both's bounds (this one's, and test_activation_function_matches_mpmath's,
-    which allows u of cancellation), out to |z| = 800, without a warning; inf and NaN as
-    network.py's. The slope from N, into another array and in place, is network.py's derivative
-    bit for bit."""
+    """The engines' kernels, into another array and in place, small arrays and large (19,200
+    elements, where relu's take other loops), give network.py's values bit for bit (the mini-batch
+    engine's results differ from network.py's only in the order of their sums), silently."""
     act = ACTIVATIONS[name]
-    Z = np.concatenate([np.linspace(-6.0, 6.0, 240), np.linspace(-800.0, 800.0, 237), [-np.inf, np.inf, np.nan]])
-    Z = Z.reshape(3, -1)
-    N, slope, in_place = np.empty_like(Z), np.empty_like(Z), Z.copy()
+    for Z in (KERNEL_Z, np.tile(KERNEL_Z, 40)):
+        N, slope, N_in_place = np.empty_like(Z), np.empty_like(Z), Z.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            act.into(Z, N)
+            act.into(N_in_place, N_in_place)
+            act.slope_into(N, slope)
+            act.slope_into(N_in_place, N_in_place)
+        np.testing.assert_array_equal(N, act.function(Z))
+        np.testing.assert_array_equal(slope, act.derivative(Z, N))
+        np.testing.assert_array_equal(N_in_place, slope)
+
+
+@pytest.mark.parametrize("name", [name for name in ACTIVATION_NAMES if ACTIVATIONS[name].of_negated])
+def test_kernels_from_minus_z_match_mpmath_and_the_function(name):
+    """act(z) from -z, in place (the literal engine's sigmoid, 1 / (1 + exp(-z))), against mpmath
+    within the roundings the record declares, relative to the value (one below float64's smallest
+    normal may come out as 0, where exp(-z) overflows), and against network.py's function within
+    both's bounds (this one's, and test_activation_function_matches_mpmath's, which allows u of
+    cancellation), without a warning; inf and NaN as network.py's; large arrays as small."""
+    act = ACTIVATIONS[name]
+    Z = KERNEL_Z
+    N, big = -Z, -np.tile(Z, 40)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        act.into(Z, N)
-        act.into(in_place, in_place)
-        act.slope_into(N, slope)
-        slope_in_place = N.copy()
-        act.slope_into(slope_in_place, slope_in_place)
+        act.of_negated(N)
+        act.of_negated(big)
     finite = np.isfinite(Z)
     exact = np.array([float(MP_ACTIVATIONS[name][0](mpmath.mpf(z))) for z in Z[finite]])
     kernel_bound = (act.roundings + 1) * U * np.abs(exact) + np.finfo(float).tiny
@@ -128,17 +145,7 @@ def test_activation_kernels_compute_what_the_function_and_derivative_do(name):
     function_bound = (act.roundings + 1) * U * (np.abs(exact) + 1.0)
     assert np.all(np.abs(N[finite] - act.function(Z)[finite]) <= kernel_bound + function_bound)
     np.testing.assert_array_equal(N[~finite], act.function(Z)[~finite])
-    np.testing.assert_array_equal(in_place, N)
-    np.testing.assert_array_equal(slope, act.derivative(Z, N))
-    np.testing.assert_array_equal(slope_in_place, slope)
-    big = np.tile(Z, 40)  # 19,200 elements: the kernels' loops for large arrays give the same values
-    big_N, big_slope = np.empty_like(big), np.empty_like(big)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        act.into(big, big_N)
-        act.slope_into(big_N, big_slope)
-    np.testing.assert_array_equal(big_N, np.tile(N, 40))
-    np.testing.assert_array_equal(big_slope, np.tile(slope, 40))
+    np.testing.assert_array_equal(big, np.tile(N, 40))
 
 
 def _passed(yhat: np.ndarray) -> ForwardPass:
