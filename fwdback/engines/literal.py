@@ -160,6 +160,11 @@ class LiteralEngine:
                 np.multiply(XT, r, out=Xr)
                 dWb += np.matmul(N, Xr.T)
         scale = 2.0 / self.divisor  # dL/dyhat = (2/d(n)) (yhat - y): 2/n for the MSE
-        dWb *= scale * w[:, None]  # dL/dz = w_out dL/dyhat dN/dz: [dL/dW, dL/db]
-        dwb *= scale
-        return squares / self.divisor, Gradients.of_layers(dWb[:, :k], dwb[:h], dWb[:, k], dwb[h], params.activation)
+        grads = Gradients.of(np.empty(params.vector.size), params.architecture)
+        dW, dW_out, db, db_outputs = grads.layers
+        w_scale = scale * w  # dL/dz = w_out dL/dyhat dN/dz: [dL/dW, dL/db]
+        np.multiply(dWb[:, :k], w_scale[:, None], out=dW)
+        np.multiply(dWb[:, k], w_scale, out=db)
+        np.multiply(dwb[:h], scale, out=dW_out[0])
+        np.multiply(dwb[h:], scale, out=db_outputs)
+        return squares / self.divisor, grads
