@@ -106,16 +106,17 @@ class LiteralEngine:
         """z = [W, b] [x; 1], N = act(z), yhat = [w_out, b_out] [N; 1], then back.
 
         The biases ride in the products as rows of ones, in work arrays: under the block's X^T
-        (copied in, from memory once) and under N, so z = [W, b] [x; 1], yhat = [w_out, b_out] [N; 1],
-        [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat and [dL/dW, dL/db] = dL/dZ [X, 1]. z is written
-        where N goes, and the activation's kernels (activations.py) turn it into N and, once the
-        sums of N are made, into dN/dz, in place: passes over one array, not two, so that a block
-        keeps a single (H, rows) array in cache (where the kernel takes -z, the sigmoid's
-        exp(-z), the weights are negated instead: exactly). dL/dZ = outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h]
-        multiplies unit h's sum at the end, and the per-row factor dL/dyhat goes on whichever side
-        of the last product is smaller, dN/dz (H rows) or [X^T; 1] (k + 1). dL/dyhat itself is
-        yhat - y until the sums are made, then the sums are multiplied by 2/d(n) (2/n): the same
-        terms in another order.
+        (copied in from memory every epoch, or once where one block holds every row) and under N,
+        so z = [W, b] [x; 1], yhat = [w_out, b_out] [N; 1], [dL/dw_out, dL/db_out] = [N; 1] dL/dyhat
+        and [dL/dW, dL/db] = dL/dZ [X, 1]. z is written where N goes, and the activation's kernels
+        (activations.py) turn it into N and, once the sums of N are made, into dN/dz, in place:
+        passes over one array, not two, so that a block keeps a single (H, rows) array in cache
+        (where the kernel takes -z, the sigmoid's exp(-z), the weights are negated instead:
+        exactly). dL/dZ = outer(w_out, dL/dyhat) * dN/dz is not formed: w_out[h] multiplies unit
+        h's sum at the end, and the per-row factor dL/dyhat goes on whichever side of the last
+        product is smaller, dN/dz (H rows) or [X^T; 1] (k + 1). dL/dyhat itself is yhat - y until
+        the sums are made, then the sums are multiplied by 2/d(n) (2/n): the same terms in
+        another order.
         """
         W, W_out, b, b_outputs = params.layers
         w = W_out[0]
