@@ -203,7 +203,7 @@ def check_frozen(freeze: tuple[str, ...], params: Parameters) -> None:
     unknown = [name for name in freeze if name not in params.names]
     if unknown:
         raise FrozenParameters(params.names, a.n_weights, a.n_biases, unknown[0])
-    if set(freeze) >= set(params.names):
+    if freeze and set(freeze) >= set(params.names):
         raise FrozenParameters(params.names, a.n_weights, a.n_biases)
 
 

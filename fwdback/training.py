@@ -109,7 +109,10 @@ def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> Trai
             lr = 1.0
         if not (LOSSES[plan.loss].lecture and rule.lecture):
             lr = round_down(lr * step_scale(plan, rows.count), 2)
-    return plan.replace(lr=lr, standardize=rows.scaling is not None)
+    standardize = rows.scaling is not None
+    if lr is plan.lr and standardize is plan.standardize:  # both given: no choice to make
+        return plan
+    return plan.replace(lr=lr, standardize=standardize)
 
 
 def optimizer_for(plan: TrainingPlan, initial: Parameters, state: dict | None = None) -> Optimizer:
