@@ -4,7 +4,7 @@
     python benchmarks/beyond.py               # these alone
     python benchmarks/beyond.py --quick       # a smoke test of a minute
 
-Five measurements, each a ratio of two contenders timed in the same run, taking turns:
+Six measurements, each a ratio of two contenders timed in the same run, taking turns:
 
 1. Full batch, activations identity/tanh/relu/sigmoid, H in {2, 16, 64}, 100 to 1,000,000 rows:
    an epoch of fwdback's training (training.fit_rows as shipped: the engine it picks; the time
@@ -25,8 +25,15 @@ Five measurements, each a ratio of two contenders timed in the same run, taking 
    each) trains until its validation MSE reaches that, and the wall times are compared.
 5. End to end: `fwdback train data.csv --epochs 1000` on a 1M-row CSV (10 significant digits,
    about 52 MB) against `python -c "import pandas; pandas.read_csv(...)"`, both whole processes.
+6. Whole fits of a few epochs (5 and 50), every case of 1: a fit as a user calls it,
+   `FwdbackRegressor(hidden=H, activation=A, epochs=E, lr=LR, tol=0, standardize=False,
+   random_state=0).fit(X, y)`, against PyTorch's whole fit from the same numpy arrays
+   (torch.from_numpy, the nn.Sequential built, the initial weights copied, SGD, E epochs: TorchNet),
+   so that a fit's fixed cost counts, as it does where cross-validation and grid search fit in loops.
+   Before timing, the estimator's initial weights are checked to be TorchNet's and its losses and
+   weights after 3 epochs PyTorch's (1e-10 relative), for every activation.
 
-1, 2, 3 and 5 are measured "quiet" (nothing of the benchmark's own running besides) and
+1, 2, 3, 5 and 6 are measured "quiet" (nothing of the benchmark's own running besides) and
 "loaded" (one core kept busy by a `python -c "while True: pass"` process the benchmark starts),
 and with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE as the machine sets them and with both unset:
 each setting in a child process of its own (OpenBLAS reads them when it loads), the only place
@@ -71,6 +78,7 @@ FULL = dict(
     floor_rows=(1_000_000, 10_000_000), floor_rounds=5,
     e2e_rows=1_000_000, e2e_epochs=1000, e2e_runs=5,
     result_rows=100_000, result_cap=20.0,
+    fit_epochs=(5, 50),
 )
 QUICK = dict(
     widths=(2, 16), rows=(100, 10_000), rounds=2, measure_seconds=0.02,
@@ -78,6 +86,7 @@ QUICK = dict(
     floor_rows=(100_000,), floor_rounds=2,
     e2e_rows=20_000, e2e_epochs=100, e2e_runs=1,
     result_rows=10_000, result_cap=3.0,
+    fit_epochs=(5, 50),
 )
 
 # Time to a result: fwdback's contenders, one line each: a label and TrainingPlan's settings.
@@ -232,6 +241,35 @@ class TorchNet:
         return history, np.concatenate([np.ravel(layer) for layer in layers])
 
 
+class WholeFits:
+    """Whole fits from the same numpy arrays and initial weights, `epochs` epochs each, as a user
+    runs them: FwdbackRegressor(...).fit(X, y) (random_state 0 draws `initial`), or PyTorch's
+    TorchNet built and run (torch.from_numpy, nn.Sequential, the weights copied, SGD)."""
+
+    def __init__(self, X, y, initial, epochs: int):
+        self.X, self.y, self.initial, self.epochs = X, y, initial, epochs
+
+    def estimator(self):
+        from fwdback.estimator import FwdbackRegressor
+
+        return FwdbackRegressor(hidden=self.initial.n_hidden, activation=self.initial.activation, epochs=self.epochs,
+                                lr=LR, tol=0, standardize=False, random_state=0).fit(self.X, self.y)
+
+    def fwdback(self, count: int) -> float:
+        """The time of `count` whole fits of fwdback's estimator."""
+        start = time.perf_counter()
+        for _ in range(count):
+            self.estimator()
+        return time.perf_counter() - start
+
+    def torch(self, count: int) -> float:
+        """The time of `count` whole fits of PyTorch's."""
+        start = time.perf_counter()
+        for _ in range(count):
+            TorchNet(self.X, self.y, self.initial).run(self.epochs)
+        return time.perf_counter() - start
+
+
 def calibrate(run, seconds: float, least: int = 1) -> int:
     """How many epochs (or steps) make a measurement of about `seconds` (the calls warm up too)."""
     count, elapsed = least, run(least)
@@ -278,6 +316,52 @@ def check_against_torch() -> float:
             raise SystemExit(f"PyTorch and fwdback disagree for {activation}: {theirs} vs {ours}")
         worst = max(worst, error)
     return worst
+
+
+def check_whole_fits() -> float:
+    """A whole fit of 3 epochs, every activation: FwdbackRegressor's initial weights are TorchNet's
+    (random_state 0 draws init_parameters(default_rng(0))), its losses and weights PyTorch's."""
+    from fwdback.network import init_parameters
+
+    worst = 0.0
+    X, y = regression_data(2000, seed=5)
+    for activation in ACTIVATIONS:
+        initial = init_parameters(np.random.default_rng(0), 3, 16, activation)
+        fitted = WholeFits(X, y, initial, 3).estimator()
+        if fitted._training.initial_weights != initial.as_dict():
+            raise SystemExit(f"FwdbackRegressor(random_state=0) does not start from TorchNet's weights for {activation}")
+        theirs, their_weights = TorchNet(X, y, initial).losses(3)
+        ours, weights = fitted.loss_curve_, fitted.params_.vector
+        error = max(max(abs(a - b) / abs(b) for a, b in zip(theirs, ours)),
+                    float(np.max(np.abs(their_weights - weights)) / np.max(np.abs(weights))))
+        if error > 1e-10:
+            raise SystemExit(f"PyTorch's whole fit and FwdbackRegressor's disagree for {activation}: {theirs} vs {ours}")
+        worst = max(worst, error)
+    return worst
+
+
+def whole_fits(config: dict, loaded: bool) -> list[dict]:
+    from fwdback.network import init_parameters
+
+    results = []
+    for activation in ACTIVATIONS:
+        for h in config["widths"]:
+            for rows in config["rows"]:
+                X, y = regression_data(rows)
+                initial = init_parameters(np.random.default_rng(0), 3, h, activation)
+                for epochs in config["fit_epochs"]:
+                    fits = WholeFits(X, y, initial, epochs)
+                    with busy_core(loaded):
+                        counts = {"fwdback": calibrate(fits.fwdback, config["measure_seconds"]),
+                                  "PyTorch": calibrate(fits.torch, config["measure_seconds"])}
+                        times = rounds_of({"fwdback": fits.fwdback, "PyTorch": fits.torch}, counts, config["rounds"])
+                    ratio = median_ratio(times, "PyTorch", "fwdback")
+                    results.append(dict(activation=activation, hidden=h, rows=rows, epochs=epochs,
+                                        fwdback=statistics.median(times["fwdback"]),
+                                        torch=statistics.median(times["PyTorch"]), ratio=ratio))
+                    log(f"  whole fit {activation} H={h} {rows:,} rows {epochs} epochs {'loaded' if loaded else 'quiet'}: "
+                        f"{format_seconds(results[-1]['fwdback'])} vs {format_seconds(results[-1]['torch'])}, {ratio:.2f}x")
+    return results
 
 
 def full_batch(config: dict, loaded: bool) -> list[dict]:
@@ -406,6 +490,8 @@ def worker(config: dict, parts: list[str]) -> dict:
     out = {"environment": {name: os.environ.get(name) for name in OPENBLAS_VARIABLES}, "blas": blas()}
     if "full" in parts:
         out["agreement"] = check_against_torch()
+    if "fits" in parts:
+        out["fit_agreement"] = check_whole_fits()
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "data.csv")
         if "e2e" in parts:
@@ -414,6 +500,8 @@ def worker(config: dict, parts: list[str]) -> dict:
             key = "loaded" if loaded else "quiet"
             if "full" in parts:
                 out.setdefault("full", {})[key] = full_batch(config, loaded)
+            if "fits" in parts:
+                out.setdefault("fits", {})[key] = whole_fits(config, loaded)
             if "batches" in parts:
                 out.setdefault("batches", {})[key] = mini_batches(config, loaded)
             if "floor" in parts:
@@ -642,6 +730,34 @@ def report(results: list[tuple[str, dict]], result: dict | None, summary: list[s
         table(header, [cells])
         summary.append(f"5. end to end: {len(cells) - len(failures)} of {len(cells)} ratios ≤ {E2E_TARGET:g}"
                        + (f"; above: {'; '.join(failures)}" if failures else ""))
+    if "fits" in first:
+        epochs = sorted({case["epochs"] for case in first["fits"]["quiet"]})
+        print(f"### 6. Whole fits of {' and '.join(map(str, epochs))} epochs: PyTorch's / FwdbackRegressor.fit (target ≥ {TARGET:g})")
+        print()
+        header = ["activation", "H", "rows", "epochs"] + [f"{key}, {label.split(' (')[0]}" for label in labels
+                                                          for key in ("quiet", "loaded")]
+        rows, failures, count = [], [], 0
+        for index, case in enumerate(first["fits"]["quiet"]):
+            row = [case["activation"], str(case["hidden"]), f"{case['rows']:,}", str(case["epochs"])]
+            for label in labels:
+                for key in ("quiet", "loaded"):
+                    cell = by[label]["fits"][key][index]
+                    row.append(f"{format_seconds(cell['fwdback'])} / {format_seconds(cell['torch'])} = **{mark(cell['ratio'], TARGET)}**")
+                    count += 1
+                    if cell["ratio"] < TARGET:
+                        failures.append(f"{case['activation']} H={case['hidden']} {case['rows']:,} rows {case['epochs']} epochs "
+                                        f"{key}, {label.split(' (')[0]}: {cell['ratio']:.2f}")
+            rows.append(row)
+        table(header, rows)
+        print("Each cell: the median time of a whole fit, fwdback's / PyTorch's = their ratio (the median of the rounds' "
+              "ratios). fwdback: `FwdbackRegressor(hidden=H, activation=A, epochs=E, lr=0.01, tol=0, standardize=False, "
+              "random_state=0).fit(X, y)`, its checks, set-up, E epochs and the final loss pass; PyTorch: torch.from_numpy "
+              "of the same arrays, the nn.Sequential built, the same initial weights copied in, SGD, E epochs.")
+        print()
+        summary.append(f"6. whole fits: {count - len(failures)} of {count} ratios ≥ {TARGET:g}"
+                       + (f"; below: {'; '.join(failures)}" if failures else ""))
+        summary.append(f"correctness: PyTorch's whole fit of 3 epochs against FwdbackRegressor.fit's, every activation, "
+                       f"H=16: largest relative difference {max(r['fit_agreement'] for _, r in results):.0e} (limit 1e-10)")
     if "agreement" in first:
         summary.append(f"correctness: PyTorch's 3 losses and weights against fwdback's, every activation, H=16: "
                        f"largest relative difference {max(r['agreement'] for _, r in results):.0e} (limit 1e-10)")
@@ -650,7 +766,7 @@ def report(results: list[tuple[str, dict]], result: dict | None, summary: list[s
 def main(argv=None) -> list[str]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--parts", default="full,batches,floor,result,e2e")
+    parser.add_argument("--parts", default="full,fits,batches,floor,result,e2e")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

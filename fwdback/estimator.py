@@ -163,7 +163,7 @@ class Network:
         _check_arguments(call, settings)
         plan = TrainingPlan(**{setting.name: _typed(setting, settings.get(setting.estimator_name, setting.default))
                                for setting in EXPLAINED})
-        check_used(dataclasses.asdict(plan))
+        check_used(vars(plan))
         run.check_frozen(plan.freeze, self.params)
         if plan.standardize is None:
             plan = plan.replace(standardize=False)
@@ -217,20 +217,19 @@ class _Estimator:
     its targets are (`_targets`), what its network outputs (`_network`) and how it predicts and scores."""
 
     _settings: tuple[Setting, ...] = SETTINGS
+    _defaults: dict[str, object]  # each parameter's default, by name (_declare)
 
     def __init__(self, **parameters):
         """Store each parameter as given (scikit-learn's rule: fit checks them). The signature,
         set right after each class, is made from its settings (_declare): one keyword-only
         parameter per setting, with its default, so that scikit-learn's get_params and clone read
         it as written."""
-        taken = tuple(self._parameters())
-        unknown = next((name for name in parameters if name not in taken), None)
+        defaults = self._parameters()
+        unknown = next((name for name in parameters if name not in defaults), None)
         if unknown is not None:
-            raise _unknown(type(self).__name__, unknown, taken)
-        arguments = inspect.signature(type(self).__init__).bind(self, **parameters)
-        arguments.apply_defaults()
-        for name, value in list(arguments.arguments.items())[1:]:
-            setattr(self, name, value)
+            raise _unknown(type(self).__name__, unknown, tuple(defaults))
+        for name, default in defaults.items():
+            setattr(self, name, parameters.get(name, default))
 
     @quiet_floats
     def fit(self, X, y) -> _Estimator:
@@ -426,9 +425,8 @@ class _Estimator:
 
     @classmethod
     def _parameters(cls) -> dict[str, object]:
-        """The constructor's parameters and their defaults, read from its signature."""
-        signature = inspect.signature(cls.__init__)
-        return {name: p.default for name, p in signature.parameters.items() if name != "self"}
+        """The constructor's parameters and their defaults, as its signature has them (_declare)."""
+        return cls._defaults
 
     def get_params(self, deep: bool = True) -> dict[str, object]:
         """The constructor's parameters by name (`deep` is for scikit-learn: none of them is an estimator)."""
@@ -690,10 +688,11 @@ def _declare(estimator: type[_Estimator], settings: tuple[Setting, ...]) -> None
     """`estimator`'s parameters are `settings`: the signature of its __init__, one keyword-only
     parameter per setting, with its default, which scikit-learn's get_params and clone read."""
     estimator._settings = settings
+    estimator._defaults = {setting.estimator_name: setting.default for setting in settings}
     estimator.__init__.__signature__ = inspect.Signature(
         [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        + [inspect.Parameter(setting.estimator_name, inspect.Parameter.KEYWORD_ONLY, default=setting.default)
-           for setting in settings]
+        + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+           for name, default in estimator._defaults.items()]
     )
 
 

@@ -28,6 +28,7 @@ out alike as views of that order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -75,12 +76,12 @@ class Architecture:
     def n_biases(self) -> int:
         return self.n_hidden + self.n_outputs if self.bias else 0
 
-    @property
+    @cached_property
     def size(self) -> int:
         """P: k*H hidden weights + m*H output weights (+ H hidden and m output biases): 11 for 3-2-1."""
         return self.n_weights + self.n_biases
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """The lecture's names, in vector order: w1..w8, b1..b3 for the 3-2-1 network."""
         return tuple(f"w{i}" for i in range(1, self.n_weights + 1)) + tuple(f"b{i}" for i in range(1, self.n_biases + 1))
@@ -133,16 +134,20 @@ class Parameters:
         self, vector, n_inputs: int = 3, n_hidden: int = 2, activation: str = "identity", *,
         n_outputs: int = 1, output_activation: str = "identity", bias: bool = True,
     ):
-        self.architecture = Architecture(n_inputs, n_hidden, n_outputs, activation, output_activation, bias)
-        self.vector = np.array(vector, dtype=np.float64)
-        if self.vector.shape != (self.architecture.size,):
-            raise ValueError(f"expected {self.architecture.size} parameters, got shape {self.vector.shape}")
+        self._set(vector, Architecture(n_inputs, n_hidden, n_outputs, activation, output_activation, bias))
 
     @classmethod
     def of(cls, vector, architecture: Architecture):
-        a = architecture
-        return cls(vector, a.n_inputs, a.n_hidden, a.activation, n_outputs=a.n_outputs,
-                   output_activation=a.output_activation, bias=a.bias)
+        """Of a network whose Architecture is made (and checked) already: an epoch makes several."""
+        params = cls.__new__(cls)
+        params._set(vector, architecture)
+        return params
+
+    def _set(self, vector, architecture: Architecture) -> None:
+        self.architecture = architecture
+        self.vector = np.array(vector, dtype=np.float64)
+        if self.vector.shape != (architecture.size,):
+            raise ValueError(f"expected {architecture.size} parameters, got shape {self.vector.shape}")
 
     n_inputs = property(lambda self: self.architecture.n_inputs)
     n_hidden = property(lambda self: self.architecture.n_hidden)
@@ -161,10 +166,15 @@ class Parameters:
             return W_hidden, W_out, np.full(h, zero, dtype=flat.dtype), np.full(m, zero, dtype=flat.dtype)
         return W_hidden, W_out, flat[(k + m) * h : (k + m + 1) * h], flat[(k + m + 1) * h :]
 
-    @property
+    @cached_property
     def layers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(W_hidden, W_out, b_hidden, b_outputs) at once: views, so writing to one writes the vector."""
+        """(W_hidden, W_out, b_hidden, b_outputs) at once: views, so writing to one writes the vector.
+        Made once (the passes read them several times an epoch)."""
         return self._layers(self.vector)
+
+    def __getstate__(self) -> dict:
+        """Pickled or copied without the layers made, which would come back as copies, not views."""
+        return {name: value for name, value in self.__dict__.items() if name != "layers"}
 
     W_hidden = property(lambda self: self.layers[0])
     W_out = property(lambda self: self.layers[1])

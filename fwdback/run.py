@@ -117,7 +117,7 @@ def starting_point(plan: TrainingPlan, network: NetworkSettings, *, init: str | 
     the model file's errors.
     """
     if resume is None:
-        check_used(dataclasses.asdict(plan))
+        check_used(vars(plan))
         network = classifier_network(network, plan.loss)
         if LOSSES[plan.loss].classifies and network.classes is None:
             raise ValueError("a classifier's network needs its classes: NetworkSettings(classes=...) of its rows "
@@ -135,7 +135,7 @@ def resumed_start(resumed: Model, plan: TrainingPlan, network: NetworkSettings, 
     file; None: a fitted estimator's own model (its warm start)."""
     network, plan = resumed_run(resumed, network, plan, given)
     check_epochs_left(resumed, plan, resume)
-    check_used(dataclasses.asdict(plan))
+    check_used(vars(plan))
     check_frozen(plan.freeze, resumed.params)
     return StartingPoint(network, plan, InitialWeights(resumed.params, resumed.scaling), resume=resume, resumed=resumed)
 
@@ -203,7 +203,7 @@ def check_frozen(freeze: tuple[str, ...], params: Parameters) -> None:
     unknown = [name for name in freeze if name not in params.names]
     if unknown:
         raise FrozenParameters(params.names, a.n_weights, a.n_biases, unknown[0])
-    if set(freeze) >= set(params.names):
+    if freeze and set(freeze) >= set(params.names):
         raise FrozenParameters(params.names, a.n_weights, a.n_biases)
 
 

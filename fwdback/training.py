@@ -109,7 +109,10 @@ def resolve(plan: TrainingPlan, rows: TrainingRows, initial: Parameters) -> Trai
             lr = 1.0
         if not (LOSSES[plan.loss].lecture and rule.lecture):
             lr = round_down(lr * step_scale(plan, rows.count), 2)
-    return plan.replace(lr=lr, standardize=rows.scaling is not None)
+    standardize = rows.scaling is not None
+    if lr is plan.lr and standardize is plan.standardize:  # both given: no choice to make
+        return plan
+    return plan.replace(lr=lr, standardize=standardize)
 
 
 def optimizer_for(plan: TrainingPlan, initial: Parameters, state: dict | None = None) -> Optimizer:
@@ -391,11 +394,16 @@ class Convergence:
         stirs it (weights that cycle or wander by a last bit).
     A loss that keeps reaching new lows has not converged, however little it falls each epoch:
     the worst-case bound on one loss's rounding is far above what two nearby losses differ by
-    in practice. Never with tol 0."""
+    in practice. Never with tol 0.
+
+    The bounds are taken only where the decision reads them (_Epoch): an epoch's floor is asked
+    for where no other loss of the window is already known to be above its own, and the two
+    extremes' bounds only once no new lowest loss came (each costs about a pass over the weights,
+    as much as a small network's epoch)."""
 
     def __init__(self, tol: float):
         self.tol = tol
-        self.recent: list[tuple[float, float, float]] = []
+        self.recent: list[_Epoch] = []
         self.lowest_before = np.inf  # the lowest loss before the window
 
     def reached(self, loss: float, rounding, params: Parameters) -> bool:
@@ -404,14 +412,45 @@ class Convergence:
         if self.tol <= 0:
             return False
         if len(self.recent) == CONVERGENCE_WINDOW:
-            self.lowest_before = min(self.lowest_before, self.recent.pop(0)[0])
-        self.recent.append((loss, rounding.of(params, loss), rounding.zero(params)))
+            self.lowest_before = min(self.lowest_before, self.recent.pop(0).loss)
+        self.recent.append(_Epoch(loss, rounding, params))
         if len(self.recent) < CONVERGENCE_WINDOW:
             return False
-        (highest, high_bound, _), (lowest, low_bound, _) = max(self.recent), min(self.recent)
-        if highest - lowest <= self.tol * abs(loss) or all(loss <= floor for loss, _, floor in self.recent):
+        highest, lowest = max(epoch.loss for epoch in self.recent), min(epoch.loss for epoch in self.recent)
+        if highest - lowest <= self.tol * abs(loss):
             return True
-        return lowest >= self.lowest_before and not beyond_rounding(highest - lowest, high_bound, low_bound)
+        if lowest >= self.lowest_before:
+            # the extremes' bounds: of equal losses, the largest bound of the highest, the smallest of the lowest
+            high_bound = max(epoch.bound() for epoch in self.recent if epoch.loss == highest)
+            low_bound = min(epoch.bound() for epoch in self.recent if epoch.loss == lowest)
+            if not beyond_rounding(highest - lowest, high_bound, low_bound):
+                return True
+        # the floors known first, then the newest (whose floor, once known, serves the most epochs)
+        known_first = sorted(reversed(self.recent), key=lambda epoch: not epoch.floor_known)
+        return all(epoch.loss <= epoch.floor() for epoch in known_first)
+
+
+class _Epoch:
+    """An epoch's loss, and its rounding bound and floor at its weights (rounding.of, .zero),
+    each taken when first asked for."""
+
+    def __init__(self, loss: float, rounding, params: Parameters):
+        self.loss, self.rounding, self.params = loss, rounding, params
+        self._bound = self._floor = None
+
+    @property
+    def floor_known(self) -> bool:
+        return self._floor is not None
+
+    def bound(self) -> float:
+        if self._bound is None:
+            self._bound = self.rounding.of(self.params, self.loss)
+        return self._bound
+
+    def floor(self) -> float:
+        if self._floor is None:
+            self._floor = self.rounding.zero(self.params)
+        return self._floor
 
 
 class Divergence:

@@ -4,6 +4,7 @@ threshold at which fwdback switches to them, for every option they serve and eve
 leave to network.py."""
 
 import functools
+import threading
 import warnings
 
 import numpy as np
@@ -212,6 +213,28 @@ def test_saturated_sigmoid_units_give_the_lectures_gradients_without_a_warning(f
     assert loss == pytest.approx(expected_loss, rel=1e-12)
     assert np.max(np.abs(grads.vector - expected)) <= 1e-12 * np.max(np.abs(expected))
     assert np.all(grads.W_hidden[:2] == 0) and np.all(grads.b_hidden[:2] == 0)
+
+
+def test_engines_of_one_shape_share_their_thread_s_work_arrays_and_compute_their_own_rows(fast_paths):
+    """Each fit makes an engine; the next of the same shape in a thread takes the work arrays of the
+    last (no fresh memory to touch), engines of other rows taking turns with it still compute their
+    own rows', and another thread has its own arrays."""
+    rng = np.random.default_rng(12)
+    datasets = [(rng.normal(size=(3000, 3)), rng.normal(size=3000)) for _ in range(2)]
+    params = init_parameters(rng, 3, 4, "tanh")
+    first, second = (LiteralEngine(X, y, 4) for X, y in datasets)
+    for engine, (X, y) in [(first, datasets[0]), (second, datasets[1]), (first, datasets[0])]:
+        loss, grads = engine.loss_and_gradients(params)
+        expected_loss, expected = lecture_gradients(params, X, y)
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        assert np.max(np.abs(grads.vector - expected)) <= 1e-12 * np.max(np.abs(expected))
+    kept = first._arrays()[1]
+    assert all(a is b for a, b in zip(second._arrays()[1], kept))
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.extend(LiteralEngine(*datasets[0], 4)._arrays()[1]))
+    thread.start()
+    thread.join()
+    assert len(elsewhere) == len(kept) and not any(a is b for a, b in zip(elsewhere, kept))
 
 
 def lecture_minibatch_epoch(params, X, y, lr, order, batch_size):

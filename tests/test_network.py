@@ -1,5 +1,8 @@
 """The engine against independent computations: by hand, by finite differences, by closed form."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -167,9 +170,23 @@ def test_layer_views_map_to_lecture_names():
     assert params.b_out == 11  # b3
 
 
+def test_layers_written_write_the_vector_of_a_copy_or_a_pickle_too():
+    """The layers are made once and kept; a copy or a pickle makes its own views of its own vector."""
+    params = Parameters(np.arange(1.0, 12.0))
+    params.W_hidden[1, 2] = 60.0  # w6, through the kept view
+    assert params.vector[5] == 60.0
+    for other in (copy.deepcopy(params), pickle.loads(pickle.dumps(params)), copy.copy(params).like(params.vector)):
+        other.W_hidden[0, 0] = -1.0  # w1
+        other.b_hidden[1] = -10.0  # b2
+        assert other.vector[0] == -1.0 and other.vector[9] == -10.0 and other.W_hidden[1, 2] == 60.0
+        assert params.vector[0] == 1.0 and params.vector[9] == 10.0
+
+
 def test_wrong_number_of_parameters_is_refused():
     with pytest.raises(ValueError, match="expected 11 parameters"):
         Parameters(np.zeros(10))
+    with pytest.raises(ValueError, match="expected 11 parameters"):
+        Parameters.of(np.zeros(12), Parameters(np.zeros(11)).architecture)
 
 
 def test_init_same_seed_same_vector():

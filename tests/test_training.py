@@ -25,7 +25,8 @@ from fwdback.plan import StopReason, TrainingPlan
 from fwdback.rounding import LossRounding
 from fwdback.stepsize import RowStatistics, choose_lr, suggest_lr
 from fwdback.synthetic import generate
-from fwdback.training import LossHistory, fit_rows, prepare
+from fwdback.training import Convergence, LossHistory, fit_rows, prepare
+from fwdback.settings import CONVERGENCE_WINDOW
 
 
 def train(X, y, initial, lr, epochs, on_epoch=None, stop=None):
@@ -189,6 +190,60 @@ def test_a_loss_that_does_not_move_converges_after_ten_epochs(problem):
     result = fit_rows(prepare(X, y, plan), initial, plan).result
     assert np.array_equal(result.final.vector, initial.vector)
     assert result.stop is StopReason.CONVERGED and result.epochs_run == 10
+
+
+class CountedBounds:
+    """A rounding (rounding.LossRounding's of and zero) whose bounds are given epoch by epoch: the
+    weights stand for the epoch's number; it counts the bounds asked for."""
+
+    def __init__(self, bounds, floors):
+        self.bounds, self.floors, self.asked = bounds, floors, 0
+
+    def of(self, epoch, loss):
+        self.asked += 1
+        return self.bounds[epoch]
+
+    def zero(self, epoch):
+        self.asked += 1
+        return self.floors[epoch]
+
+
+def convergence_as_written(losses, bounds, floors, tol):
+    """Convergence's rule with every bound taken every epoch, as its docstring states it: the epoch
+    at which it first holds over the last CONVERGENCE_WINDOW epochs, or None."""
+    for end in range(CONVERGENCE_WINDOW, len(losses) + 1):
+        window = [(losses[e], bounds[e], floors[e]) for e in range(end - CONVERGENCE_WINDOW, end)]
+        before = min(losses[: end - CONVERGENCE_WINDOW], default=np.inf)
+        (highest, high_bound, _), (lowest, low_bound, _) = max(window), min(window)
+        if highest - lowest <= tol * abs(losses[end - 1]) or all(loss <= floor for loss, _, floor in window) \
+                or (lowest >= before and not abs(highest - lowest) > high_bound + low_bound):
+            return end - 1
+    return None
+
+
+@pytest.mark.parametrize("case", ["descending", "settled by tol", "stirred by rounding", "ties", "at zero"])
+def test_convergence_takes_the_bounds_it_reads_and_decides_as_its_rule_says(case):
+    """The bounds are taken lazily (a small network's epoch costs as much as one): the stop comes at the
+    epoch the rule with every bound gives, and a loss that keeps falling asks for about one in ten."""
+    rng = np.random.default_rng(["descending", "settled by tol", "stirred by rounding", "ties", "at zero"].index(case))
+    n = 200
+    losses = {
+        "descending": 1.0 / np.arange(1, n + 1),
+        "settled by tol": np.r_[1.0 / np.arange(1, 31), np.full(n - 30, 1.0 / 30) * (1 + 1e-14 * rng.normal(size=n - 30))],
+        "stirred by rounding": np.r_[1.0 / np.arange(1, 51), 0.02 + 1e-9 * rng.integers(0, 3, size=n - 50)],
+        "ties": np.r_[1.0 / np.arange(1, 41), 0.025 + 1e-6 * (np.arange(n - 40) % 2)],
+        "at zero": np.r_[1.0 / np.arange(1, 21), 1e-20 * rng.uniform(size=n - 20)],
+    }[case].tolist()
+    # with ties, the bounds of the equal losses decide: the rule takes the highest's largest, the lowest's smallest
+    bounds = rng.uniform(*((0.2e-6, 0.6e-6) if case == "ties" else (0.5e-6, 1.5e-6)), size=n).tolist()
+    floors = rng.uniform(1e-19, 2e-19, size=n).tolist()
+    rounding, convergence = CountedBounds(bounds, floors), Convergence(1e-12)
+    stopped = next((epoch for epoch in range(n) if convergence.reached(losses[epoch], rounding, epoch)), None)
+    assert stopped == convergence_as_written(losses, bounds, floors, 1e-12)
+    if case == "descending":
+        assert stopped is None and rounding.asked <= n // CONVERGENCE_WINDOW + 1
+    elif case != "ties":
+        assert stopped is not None
 
 
 def test_a_looser_tolerance_stops_sooner(problem):
