@@ -25,7 +25,8 @@ Six measurements, each a ratio of two contenders timed in the same run, taking t
    each) trains until its validation MSE reaches that, and the wall times are compared.
 5. End to end: `fwdback train data.csv --epochs 1000` on a 1M-row CSV (10 significant digits,
    about 52 MB) against `python -c "import pandas; pandas.read_csv(...)"`, both whole processes.
-6. Whole fits of a few epochs (5 and 50), every case of 1: a fit as a user calls it,
+6. Whole fits of a few epochs (5 and 50), the cases of 1 up to 100,000 rows (where a fit's fixed
+   cost is not already a small part of one epoch): a fit as a user calls it,
    `FwdbackRegressor(hidden=H, activation=A, epochs=E, lr=LR, tol=0, standardize=False,
    random_state=0).fit(X, y)`, against PyTorch's whole fit from the same numpy arrays
    (torch.from_numpy, the nn.Sequential built, the initial weights copied, SGD, E epochs: TorchNet),
@@ -62,10 +63,13 @@ import warnings
 
 import numpy as np
 
-from machine import blas, machine_line
+from machine import blas, machine_line, numpy_simd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# --without-avx512: NumPy's and PyTorch's element-wise kernels as on a processor without AVX-512
+# (the issue's Zen 3): NumPy's dispatch targets above AVX2 turned off, PyTorch's ATen at AVX2.
+WITHOUT_AVX512 = {"NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "ATEN_CPU_CAPABILITY": "avx2"}
 ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid")
 LR = 0.01
 TARGET = 3.0  # "at least 3x faster"
@@ -78,7 +82,7 @@ FULL = dict(
     floor_rows=(1_000_000, 10_000_000), floor_rounds=5,
     e2e_rows=1_000_000, e2e_epochs=1000, e2e_runs=5,
     result_rows=100_000, result_cap=20.0,
-    fit_epochs=(5, 50),
+    fit_epochs=(5, 50), fit_rows=(100, 10_000, 100_000),
 )
 QUICK = dict(
     widths=(2, 16), rows=(100, 10_000), rounds=2, measure_seconds=0.02,
@@ -86,7 +90,7 @@ QUICK = dict(
     floor_rows=(100_000,), floor_rounds=2,
     e2e_rows=20_000, e2e_epochs=100, e2e_runs=1,
     result_rows=10_000, result_cap=3.0,
-    fit_epochs=(5, 50),
+    fit_epochs=(5, 50), fit_rows=(100, 10_000),
 )
 
 # Time to a result: fwdback's contenders, one line each: a label and TrainingPlan's settings.
@@ -346,7 +350,7 @@ def whole_fits(config: dict, loaded: bool) -> list[dict]:
     results = []
     for activation in ACTIVATIONS:
         for h in config["widths"]:
-            for rows in config["rows"]:
+            for rows in config["fit_rows"]:
                 X, y = regression_data(rows)
                 initial = init_parameters(np.random.default_rng(0), 3, h, activation)
                 for epochs in config["fit_epochs"]:
@@ -487,7 +491,10 @@ def end_to_end(config: dict, loaded: bool, path: str) -> dict:
 
 def worker(config: dict, parts: list[str]) -> dict:
     """Every measurement of this process's OPENBLAS setting, quiet and loaded."""
-    out = {"environment": {name: os.environ.get(name) for name in OPENBLAS_VARIABLES}, "blas": blas()}
+    import torch
+
+    out = {"environment": {name: os.environ.get(name) for name in OPENBLAS_VARIABLES}, "blas": blas(),
+           "simd": f"{numpy_simd()}, PyTorch's {torch.backends.cpu.get_cpu_capability()}"}
     if "full" in parts:
         out["agreement"] = check_against_torch()
     if "fits" in parts:
@@ -571,18 +578,21 @@ def time_to_result(config: dict) -> dict:
 # The parent: a worker per OPENBLAS setting, then the tables.
 
 
-def environments() -> list[tuple[str, dict]]:
+def environments(without_avx512: bool = False) -> list[tuple[str, dict]]:
     """(label, environment) of each OPENBLAS setting: as the machine sets them, and both unset.
 
     Where the machine sets neither, the first is what the issue's machines set,
     OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE (this processor's L2), set by the benchmark
-    in its child process alone: both settings are measured either way.
+    in its child process alone: both settings are measured either way. `without_avx512` adds
+    WITHOUT_AVX512 to both (OpenBLAS reads only its own variables: Haswell is its AVX2 kernel).
     """
     machine = {name: os.environ[name] for name in OPENBLAS_VARIABLES if name in os.environ}
     unset = {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARIABLES}
+    if without_avx512:
+        unset.update(WITHOUT_AVX512)
     if machine:
         shown = ", ".join(f"{k}={v}" for k, v in machine.items())
-        return [(f"OPENBLAS_* as set ({shown})", dict(os.environ)), ("OPENBLAS_* unset", unset)]
+        return [(f"OPENBLAS_* as set ({shown})", {**unset, **machine}), ("OPENBLAS_* unset", unset)]
     from fwdback.engines.cache import l2_bytes
 
     emulated = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": str(l2_bytes())}
@@ -766,6 +776,8 @@ def report(results: list[tuple[str, dict]], result: dict | None, summary: list[s
 def main(argv=None) -> list[str]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--without-avx512", action="store_true",
+                        help="NumPy's and PyTorch's kernels as on a processor without AVX-512 (WITHOUT_AVX512)")
     parser.add_argument("--parts", default="full,fits,batches,floor,result,e2e")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
@@ -780,14 +792,15 @@ def main(argv=None) -> list[str]:
     results = []
     worker_parts = [p for p in parts if p != "result"]
     if worker_parts:
-        for label, environment in environments():
+        for label, environment in environments(args.without_avx512):
             log(f"{label}: {', '.join(worker_parts)}")
             results.append((label, run_worker(config_name, worker_parts, environment)))
     result = None
     if "result" in parts:
         log("time to a result")
         result = time_to_result(QUICK if args.quick else FULL)
-    print(f"## Issue 14: fast beyond the linear network ({'quick smoke run' if args.quick else 'full run'})")
+    print(f"## Issue 14: fast beyond the linear network ({'quick smoke run' if args.quick else 'full run'}"
+          f"{', AVX-512 turned off in NumPy and PyTorch' if args.without_avx512 else ''})")
     print()
     summary: list[str] = []
     report(results, result, summary)
@@ -796,7 +809,7 @@ def main(argv=None) -> list[str]:
     print(machine_line(f"torch {torch.__version__}", f"1-minute load average {load_before:.2f} at the start, "
                        f"{os.getloadavg()[0]:.2f} at the end (other processes besides the benchmark's own)"))
     for label, measured in results:
-        print(f"- **BLAS**, {label}: {measured['blas']}")
+        print(f"- **BLAS**, {label}: {measured['blas']}; {measured['simd']}")
     print("- **Ratios** (✗: target not met):")
     for line in summary:
         print(f"  - {line}")

@@ -100,6 +100,17 @@ def blas() -> str:
     return f"numpy {np.__version__} with {described}" + (f" [{variables}]" if variables else "")
 
 
+def numpy_simd() -> str:
+    """The widest instruction set NumPy's own kernels (np.tanh, np.exp...) dispatch to in this
+    process: NPY_DISABLE_CPU_FEATURES turns some off, as a processor without them would run."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:
+        return "NumPy's kernels: unknown"
+    enabled = [target for target in __cpu_dispatch__ if __cpu_features__.get(target)]
+    return f"NumPy's kernels up to {enabled[-1] if enabled else 'its baseline'}"
+
+
 def load() -> str:
     """The load average now: the other processes sharing the machine."""
     if not hasattr(os, "getloadavg"):
