@@ -14,6 +14,11 @@ blocks of whole records, and checks every block's structure before its numbers a
   record by record, which is the reference: the first row whose number of fields differs from
   the header's is named, with its row and line.
 
+A plain file (not stdin, a pipe or gzip) is first read at once (CsvReader.parsed_at_once):
+one pandas.read_csv of the whole file, the numeric columns straight to float64, taken only
+where it provably is the csv module's reading; anywhere else the blocks above read it again
+and name the problem.
+
 Rows are the file's data records counted from 1 after the header, blank lines not counted;
 lines are the file's physical lines counted from 1. A block is at most BLOCK_BYTES and a record
 at most MAX_RECORD_BYTES, so memory is bounded whatever the input, and the work is linear in
@@ -31,8 +36,9 @@ import os
 import re
 import stat
 import sys
+import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -42,6 +48,7 @@ import pandas as pd
 from .errors import DataError, UnreadableData, describe, display_name, path_problem
 
 BLOCK_BYTES = 4 << 20
+SCAN_BYTES = 1 << 20
 PARSED_AHEAD = 2
 MAX_RECORD_BYTES = 64 << 20
 # Python's csv module refuses a field over 128 KiB; here a field may be as long as its record.
@@ -423,6 +430,64 @@ class CsvReader:
             self._pending += piece
         else:
             self._eof = True
+
+    def parsed_at_once(self, numbers: Sequence[int]) -> pd.DataFrame | None:
+        """Every record after the header, parsed by one pandas.read_csv of the file (which parses
+        a large one in pieces on every core): one column per header field, labelled 0..N-1, the
+        `numbers` columns float64, the others as pandas reads them.
+
+        None where the source is not a plain file whose header is its first line (stdin, a pipe
+        and gzip are read once, by records()), or where pandas' reading may not be the csv
+        module's: records() then reads the file and names the problem. The file after the header
+        must hold no quote character, no NUL byte and no carriage return but before a line end
+        (_separators_after_header); its records are then its lines that are not blank (spaces,
+        tabs), as pandas' are. pandas raises for a line with more fields than the header's but
+        for the first it reads of each piece, whose extra fields it drops (with a warning, or
+        none for an empty one), and fills a line with fewer fields with empty cells, which
+        leaves the last column empty. So where pandas warned of nothing and no cell of the last
+        column is empty, no line has fewer fields than the header, and where the file holds
+        (fields - 1) separators for each row, no line has more.
+        """
+        if self.size is None or self.header.lines != 1:
+            return None
+        separators = self._separators_after_header()
+        if separators is None:
+            return None
+        fields = len(self.header.names)
+        every = sorted(numbers) == list(range(fields))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                frame = pd.read_csv(
+                    os.path.abspath(self.source), sep=self.header.sep, header=None, skiprows=1, names=range(fields),
+                    index_col=False, keep_default_na=False, na_values=[""], engine="c", encoding="utf-8",
+                    dtype=np.float64 if every else dict.fromkeys(numbers, np.float64),
+                )
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError):
+                return None
+        if caught or frame[fields - 1].isna().any() or separators != (fields - 1) * len(frame):
+            return None
+        return frame
+
+    def _separators_after_header(self) -> int | None:
+        """The separators in the file after the header, or None where it holds a quote
+        character, a NUL byte or a carriage return but before a line end (csv.reader and
+        pandas read those differently). Read by offset, SCAN_BYTES at a time."""
+        fd, sep, count, at = self._raw.fileno(), ord(self.header.sep), 0, self.header_bytes
+        while at < self.size:
+            data = os.pread(fd, SCAN_BYTES, at)
+            if not data:
+                break
+            if b'"' in data or b"\x00" in data:
+                return None
+            codes = np.frombuffer(data, np.uint8)
+            if b"\r" in data:
+                after = np.flatnonzero(codes == ord("\r")) + 1
+                if after[-1] == len(data) or (codes[after] != ord("\n")).any():
+                    return None
+            count += int(np.count_nonzero(codes == sep))
+            at += len(data)
+        return count
 
     def records(self) -> Iterator[Records]:
         """The records after the header, parsed block by block, read once.
