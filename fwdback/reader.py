@@ -439,8 +439,8 @@ class CsvReader:
         None where the source is not a plain file whose header is its first line (stdin, a pipe
         and gzip are read once, by records()), or where pandas' reading may not be the csv
         module's: records() then reads the file and names the problem. The file after the header
-        must hold no quote character, no NUL byte and no carriage return but before a line end
-        (_separators_after_header); its records are then its lines that are not blank (spaces,
+        must hold no quote character, no NUL byte, no carriage return but before a line end and
+        no line longer than MAX_RECORD_BYTES (_separators_after_header); its records are then its lines that are not blank (spaces,
         tabs), as pandas' are. pandas raises for a line with more fields than the header's but
         for the first it reads of each piece, whose extra fields it drops (with a warning, or
         none for an empty one), and fills a line with fewer fields with empty cells, which
@@ -471,22 +471,30 @@ class CsvReader:
 
     def _separators_after_header(self) -> int | None:
         """The separators in the file after the header, or None where it holds a quote
-        character, a NUL byte or a carriage return but before a line end (csv.reader and
-        pandas read those differently). Read by offset, SCAN_BYTES at a time."""
-        fd, sep, count, at = self._raw.fileno(), ord(self.header.sep), 0, self.header_bytes
+        character, a NUL byte, a carriage return but before a line end (csv.reader and pandas
+        read those differently) or a line longer than MAX_RECORD_BYTES.
+
+        Read by offset, a window of whole lines at a time (\\r\\n is never cut), or of one
+        line's bytes where a line is longer than a window: its length is then counted on."""
+        fd, sep, count, at, run = self._raw.fileno(), ord(self.header.sep), 0, self.header_bytes, 0
         while at < self.size:
-            data = os.pread(fd, SCAN_BYTES, at)
+            data = os.pread(fd, min(SCAN_BYTES, MAX_RECORD_BYTES), at)
             if not data:
                 break
-            if b'"' in data or b"\x00" in data:
+            last = data.rfind(b"\n")
+            size = last + 1 if last >= 0 and at + len(data) < self.size else len(data)
+            first = data.find(b"\n", 0, size)
+            run += size if first < 0 else first
+            if data.find(b'"', 0, size) >= 0 or data.find(b"\x00", 0, size) >= 0 or run > MAX_RECORD_BYTES:
                 return None
-            codes = np.frombuffer(data, np.uint8)
-            if b"\r" in data:
+            run = run if first < 0 else size - 1 - last
+            codes = np.frombuffer(data, np.uint8, size)
+            if data.find(b"\r", 0, size) >= 0:
                 after = np.flatnonzero(codes == ord("\r")) + 1
-                if after[-1] == len(data) or (codes[after] != ord("\n")).any():
+                if after[-1] == size or (codes[after] != ord("\n")).any():
                     return None
             count += int(np.count_nonzero(codes == sep))
-            at += len(data)
+            at += size
         return count
 
     def records(self) -> Iterator[Records]:
