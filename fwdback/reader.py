@@ -14,10 +14,10 @@ blocks of whole records, and checks every block's structure before its numbers a
   record by record, which is the reference: the first row whose number of fields differs from
   the header's is named, with its row and line.
 
-A plain file (not stdin, a pipe or gzip) is first read at once (CsvReader.parsed_at_once):
-one pandas.read_csv of the whole file, the numeric columns straight to float64, taken only
-where it provably is the csv module's reading; anywhere else the blocks above read it again
-and name the problem.
+A plain file of numbers alone (not stdin, a pipe or gzip) is first read at once
+(CsvReader.parsed_at_once): one pandas.read_csv of the whole file straight to float64, taken
+only where it provably is the csv module's reading; anywhere else the blocks above read it
+again and name the problem.
 
 Rows are the file's data records counted from 1 after the header, blank lines not counted;
 lines are the file's physical lines counted from 1. A block is at most BLOCK_BYTES and a record
@@ -431,22 +431,22 @@ class CsvReader:
         else:
             self._eof = True
 
-    def parsed_at_once(self, numbers: Sequence[int]) -> pd.DataFrame | None:
-        """Every record after the header, parsed by one pandas.read_csv of the file (which parses
-        a large one in pieces on every core): one column per header field, labelled 0..N-1, the
-        `numbers` columns float64, the others as pandas reads them.
+    def parsed_at_once(self) -> pd.DataFrame | None:
+        """Every record after the header as numbers: one pandas.read_csv of the file (which
+        parses a large one in pieces on every core), every column float64, labelled 0..N-1.
 
         None where the source is not a plain file whose header is its first line (stdin, a pipe
-        and gzip are read once, by records()), or where pandas' reading may not be the csv
-        module's: records() then reads the file and names the problem. The file after the header
-        must hold no quote character, no NUL byte, no carriage return but before a line end and
-        no line longer than MAX_RECORD_BYTES (_separators_after_header); its records are then its lines that are not blank (spaces,
+        and gzip are read once, by records()), or where a cell is not a number (pandas raised:
+        a NUL byte, too) or pandas' reading may not be the csv module's: records() then reads
+        the file and names the problem. The file after the header must hold no quote character,
+        no carriage return but before a line end and no line longer than MAX_RECORD_BYTES
+        (_separators_after_header); its records are then its lines that are not blank (spaces,
         tabs), as pandas' are. pandas raises for a line with more fields than the header's but
-        for the first it reads of each piece, whose extra fields it drops (with a warning, or
-        none for an empty one), and fills a line with fewer fields with empty cells, which
-        leaves the last column empty. So where pandas warned of nothing and no cell of the last
-        column is empty, no line has fewer fields than the header, and where the file holds
-        (fields - 1) separators for each row, no line has more.
+        for the first it reads of each piece, whose extra fields it drops (with a warning, kept
+        from the user), and fills a line with fewer fields with empty cells, which leaves the
+        last column empty. So where pandas warned of nothing and no cell of the last column is
+        empty, no line has fewer fields than the header, and where the file holds (fields - 1)
+        separators for each row, no line has more.
         """
         if self.size is None or self.header.lines != 1:
             return None
@@ -454,14 +454,13 @@ class CsvReader:
         if separators is None:
             return None
         fields = len(self.header.names)
-        every = sorted(numbers) == list(range(fields))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 frame = pd.read_csv(
                     os.path.abspath(self.source), sep=self.header.sep, header=None, skiprows=1, names=range(fields),
                     index_col=False, keep_default_na=False, na_values=[""], engine="c", encoding="utf-8",
-                    dtype=np.float64 if every else dict.fromkeys(numbers, np.float64),
+                    dtype=np.float64,
                 )
             except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError):
                 return None
@@ -471,8 +470,8 @@ class CsvReader:
 
     def _separators_after_header(self) -> int | None:
         """The separators in the file after the header, or None where it holds a quote
-        character, a NUL byte, a carriage return but before a line end (csv.reader and pandas
-        read those differently) or a line longer than MAX_RECORD_BYTES.
+        character, a carriage return but before a line end (csv.reader and pandas read those
+        differently) or a line longer than MAX_RECORD_BYTES.
 
         Read by offset, a window of whole lines at a time (\\r\\n is never cut), or of one
         line's bytes where a line is longer than a window: its length is then counted on."""
@@ -485,7 +484,7 @@ class CsvReader:
             size = last + 1 if last >= 0 and at + len(data) < self.size else len(data)
             first = data.find(b"\n", 0, size)
             run += size if first < 0 else first
-            if data.find(b'"', 0, size) >= 0 or data.find(b"\x00", 0, size) >= 0 or run > MAX_RECORD_BYTES:
+            if data.find(b'"', 0, size) >= 0 or run > MAX_RECORD_BYTES:
                 return None
             run = run if first < 0 else size - 1 - last
             codes = np.frombuffer(data, np.uint8, size)
