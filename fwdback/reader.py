@@ -48,6 +48,8 @@ import pandas as pd
 from .errors import DataError, UnreadableData, describe, display_name, path_problem
 
 BLOCK_BYTES = 4 << 20
+# The first piece read, which holds the header of most files: a file parsed at once reads no more.
+HEADER_PIECE_BYTES = 1 << 16
 SCAN_BYTES = 1 << 20
 PARSED_AHEAD = 2
 MAX_RECORD_BYTES = 64 << 20
@@ -344,10 +346,10 @@ class CsvReader:
             self._raw.close()
         self._raw = None
 
-    def _read(self) -> bytes:
-        """The next piece of the source's bytes (decompressed), b"" at its end."""
+    def _read(self, size: int) -> bytes:
+        """The next `size` bytes of the source (decompressed), fewer at its end, b"" there."""
         try:
-            piece = self.stream.read(BLOCK_BYTES)
+            piece = self.stream.read(size)
         except (OSError, EOFError, zlib.error) as error:
             raise UnreadableData(self.name, describe(error)) from None
         self.bytes_read += len(piece)
@@ -356,7 +358,7 @@ class CsvReader:
         return piece
 
     def _read_header(self, sep: str | None) -> Header:
-        data = self._read()
+        data = self._read(min(HEADER_PIECE_BYTES, BLOCK_BYTES))
         if data.startswith(_BOM):
             data = data[len(_BOM) :]
         if b"\n" not in data and b"\r" in data:
@@ -425,7 +427,7 @@ class CsvReader:
         return self.bytes_read - len(self._pending) - self._queued
 
     def _more(self) -> None:
-        piece = self._read()
+        piece = self._read(BLOCK_BYTES)
         if piece:
             self._pending += piece
         else:
@@ -652,7 +654,7 @@ def _open(source: str, name: str):
         if stat.S_ISDIR(kind):
             raw.close()
             raise DataError(f"{name}: is a directory, not a CSV file; give the path of a file")
-        stream = io.BufferedReader(raw, BLOCK_BYTES)
+        stream = io.BufferedReader(raw, HEADER_PIECE_BYTES)
     try:
         magic = stream.peek(2)[:2]
     except OSError as error:
