@@ -15,9 +15,9 @@ blocks of whole records, and checks every block's structure before its numbers a
   the header's is named, with its row and line.
 
 A plain file of numbers alone (not stdin, a pipe or gzip) is first read at once
-(CsvReader.parsed_at_once): one pandas.read_csv of the whole file straight to float64, taken
-only where it provably is the csv module's reading; anywhere else the blocks above read it
-again and name the problem.
+(CsvReader.parsed_at_once): its bytes scanned, then one pandas.read_csv of the whole file
+straight to float64, taken only where it provably is the csv module's reading; anywhere else
+the blocks above read it again and name the problem.
 
 Rows are the file's data records counted from 1 after the header, blank lines not counted;
 lines are the file's physical lines counted from 1. A block is at most BLOCK_BYTES and a record
@@ -38,7 +38,7 @@ import stat
 import sys
 import warnings
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -50,6 +50,7 @@ from .errors import DataError, UnreadableData, describe, display_name, path_prob
 BLOCK_BYTES = 4 << 20
 # The first piece read, which holds the header of most files: a file parsed at once reads no more.
 HEADER_PIECE_BYTES = 1 << 16
+# The window in which a file parsed at once is scanned: it and its comparisons stay in a core's cache.
 SCAN_BYTES = 1 << 20
 PARSED_AHEAD = 2
 MAX_RECORD_BYTES = 64 << 20
