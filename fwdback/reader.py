@@ -50,7 +50,7 @@ from .errors import DataError, UnreadableData, describe, display_name, path_prob
 BLOCK_BYTES = 4 << 20
 # The first piece read, which holds the header of most files: a file parsed at once reads no more.
 HEADER_PIECE_BYTES = 1 << 16
-# The window in which a file parsed at once is scanned: it and its comparisons stay in a core's cache.
+# The window in which a file parsed at once is scanned (as fast from 256 KiB to 4 MiB).
 SCAN_BYTES = 1 << 20
 PARSED_AHEAD = 2
 MAX_RECORD_BYTES = 64 << 20
