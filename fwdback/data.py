@@ -147,15 +147,12 @@ def _read_at_once(reader: CsvReader, numbers: list[int], label: int | None) -> t
     """The `numbers` columns of every record as one feature-major float64 block, shape
     (len(numbers), n), and the `label` column's class labels as numbers, [shape (n,)] (labels_of's
     pieces; [] where `label` is None), from a plain file parsed at once
-    (CsvReader.parsed_at_once). None where it was not, where it has a column not asked for
-    (which may hold text), where it has no rows, or where a cell is not a finite number or a
-    label is text: then records() reads the file block by block and names the cell (or reads
-    the text labels).
+    (CsvReader.parsed_at_once). None where it was not, where it has no rows, or where a cell
+    is not a finite number or a label is text: then records() reads the file block by block
+    and names the cell (or reads the text labels).
     """
     wanted = numbers if label is None else [*numbers, label]
-    if sorted(wanted) != list(range(len(reader.header.names))):
-        return None
-    frame = reader.parsed_at_once()
+    frame = reader.parsed_at_once(wanted)
     if frame is None or not len(frame):
         return None
     try:

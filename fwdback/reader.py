@@ -14,9 +14,9 @@ blocks of whole records, and checks every block's structure before its numbers a
   record by record, which is the reference: the first row whose number of fields differs from
   the header's is named, with its row and line.
 
-A plain file of numbers alone (not stdin, a pipe or gzip) is first read at once
-(CsvReader.parsed_at_once): its bytes scanned, then one pandas.read_csv of the whole file
-straight to float64, taken only where it provably is the csv module's reading; anywhere else
+A plain file (not stdin, a pipe or gzip) is first read at once
+(CsvReader.parsed_at_once): its bytes scanned, then one pandas.read_csv of the whole file,
+its numbers straight to float64, taken only where it provably is the csv module's reading; anywhere else
 the blocks above read it again and name the problem.
 
 Rows are the file's data records counted from 1 after the header, blank lines not counted;
@@ -38,7 +38,7 @@ import stat
 import sys
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -434,16 +434,18 @@ class CsvReader:
         else:
             self._eof = True
 
-    def parsed_at_once(self) -> pd.DataFrame | None:
-        """Every record after the header as numbers: one pandas.read_csv of the file (which
-        parses a large one in pieces on every core), every column float64, labelled 0..N-1.
+    def parsed_at_once(self, numbers: Sequence[int]) -> pd.DataFrame | None:
+        """Every record after the header: one pandas.read_csv of the file (which parses a large
+        one in pieces on every core), one column per header field, labelled 0..N-1, the
+        `numbers` columns float64 and the others as pandas reads them (text held as pandas
+        holds it, whole: a column not asked for costs memory here, not in records()).
 
         None where the source is not a plain file whose header is its first line (stdin, a pipe
-        and gzip are read once, by records()), or where a cell is not a number (pandas raised:
-        a NUL byte, too) or pandas' reading may not be the csv module's: records() then reads
-        the file and names the problem. The file after the header must hold no quote character,
-        no carriage return but before a line end and no line longer than MAX_RECORD_BYTES
-        (_separators_after_header); its records are then its lines that are not blank (spaces,
+        and gzip are read once, by records()), or where a cell of `numbers` is not a number or
+        a text is not UTF-8 (pandas raised) or pandas' reading may not be the csv module's:
+        records() then reads the file and names the problem. The file after the header must
+        hold no quote character, no NUL byte, no carriage return but before a line end and no
+        line longer than MAX_RECORD_BYTES (_separators_after_header); its records are then its lines that are not blank (spaces,
         tabs), as pandas' are. pandas raises for a line with more fields than the header's but
         for the first it reads of each piece, whose extra fields it drops (with a warning, kept
         from the user), and fills a line with fewer fields with empty cells, which leaves the
@@ -463,7 +465,7 @@ class CsvReader:
                 frame = pd.read_csv(
                     os.path.abspath(self.source), sep=self.header.sep, header=None, skiprows=1, names=range(fields),
                     index_col=False, keep_default_na=False, na_values=[""], engine="c", encoding="utf-8",
-                    dtype=np.float64,
+                    dtype=np.float64 if sorted(numbers) == list(range(fields)) else dict.fromkeys(numbers, np.float64),
                 )
             except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError):
                 return None
@@ -473,8 +475,8 @@ class CsvReader:
 
     def _separators_after_header(self) -> int | None:
         """The separators in the file after the header, or None where it holds a quote
-        character, a carriage return but before a line end (csv.reader and pandas read those
-        differently) or a line longer than MAX_RECORD_BYTES.
+        character, a NUL byte, a carriage return but before a line end (csv.reader and pandas
+        read those differently) or a line longer than MAX_RECORD_BYTES.
 
         Read by offset, a window of whole lines at a time (\\r\\n is never cut), or of one
         line's bytes where a line is longer than a window: its length is then counted on."""
@@ -487,7 +489,7 @@ class CsvReader:
             size = last + 1 if last >= 0 and at + len(data) < self.size else len(data)
             first = data.find(b"\n", 0, size)
             run += size if first < 0 else first
-            if data.find(b'"', 0, size) >= 0 or run > MAX_RECORD_BYTES:
+            if data.find(b'"', 0, size) >= 0 or data.find(b"\x00", 0, size) >= 0 or run > MAX_RECORD_BYTES:
                 return None
             run = run if first < 0 else size - 1 - last
             codes = np.frombuffer(data, np.uint8, size)
