@@ -445,13 +445,13 @@ class CsvReader:
         a text is not UTF-8 (pandas raised) or pandas' reading may not be the csv module's:
         records() then reads the file and names the problem. The file after the header must
         hold no quote character, no NUL byte, no carriage return but before a line end and no
-        line longer than MAX_RECORD_BYTES (_separators_after_header); its records are then its lines that are not blank (spaces,
-        tabs), as pandas' are. pandas raises for a line with more fields than the header's but
-        for the first it reads of each piece, whose extra fields it drops (with a warning, kept
-        from the user), and fills a line with fewer fields with empty cells, which leaves the
-        last column empty. So where pandas warned of nothing and no cell of the last column is
-        empty, no line has fewer fields than the header, and where the file holds (fields - 1)
-        separators for each row, no line has more.
+        line longer than MAX_RECORD_BYTES (_separators_after_header); its records are then its
+        lines that are not blank (spaces, tabs), as pandas' are. pandas raises for a line with
+        more fields than the header's but for the first it reads of each piece, whose extra
+        fields it drops (with a warning, kept from the user), and fills a line with fewer fields
+        with empty cells, which leaves the last column empty. So where pandas warned of nothing
+        and no cell of the last column is empty, no line has fewer fields than the header, and
+        where the file holds (fields - 1) separators for each row, no line has more.
         """
         if self.size is None or self.header.lines != 1:
             return None
