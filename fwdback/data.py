@@ -116,25 +116,54 @@ def load_dataset(
         model_reads = {"trained_on": tuple(features), "target": target} if model_columns else {}
         columns = _columns(reader, names, **model_reads)
         numbers = columns[:-1] if labels else columns
-        gathered, label_pieces = _Gathered(len(numbers), reader), []
-        for records in reader.records():
-            if labels:
-                block, read = _labelled_block(records, columns, names, reader.name)
-                gathered.add(block)
-                label_pieces.append(read)
-            else:
-                targets = () if model_columns else target_names(target)
-                gathered.add(_float_block(records, columns, names, reader.name, targets))
-            if stream_above is not None and reader.bytes_read > stream_above:
-                raise TextLargerThan(reader.name, reader.bytes_read)
-        if reader.rows_read == 0:
-            raise DataError(f"{reader.name}: has a header but no data rows; add rows of {','.join(reader.header.names)} values")
-        block = gathered.block()
+        read = None
+        if stream_above is None or (reader.size or 0) <= stream_above:
+            read = _read_at_once(reader, numbers, columns[-1] if labels else None)
+        if read is not None:
+            block, label_pieces = read
+        else:
+            gathered, label_pieces = _Gathered(len(numbers), reader), []
+            for records in reader.records():
+                if labels:
+                    piece, read_labels = _labelled_block(records, columns, names, reader.name)
+                    gathered.add(piece)
+                    label_pieces.append(read_labels)
+                else:
+                    targets = () if model_columns else target_names(target)
+                    gathered.add(_float_block(records, columns, names, reader.name, targets))
+                if stream_above is not None and reader.bytes_read > stream_above:
+                    raise TextLargerThan(reader.name, reader.bytes_read)
+            if reader.rows_read == 0:
+                raise DataError(f"{reader.name}: has a header but no data rows; add rows of {','.join(reader.header.names)} values")
+            block = gathered.block()
         header = reader.header
     k = len(features)
     y = labels_of(label_pieces) if labels else _targets_of(block, k)
     return Dataset(block[:k].T, y, tuple(features), target, reader.name, header.sep, header.detected,
                    _trimmed(header, names))
+
+
+def _read_at_once(reader: CsvReader, numbers: list[int], label: int | None) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """The `numbers` columns of every record as one feature-major float64 block, shape
+    (len(numbers), n), and the `label` column's class labels as numbers, [shape (n,)] (labels_of's
+    pieces; [] where `label` is None), from a plain file parsed at once
+    (CsvReader.parsed_at_once). None where it was not, where it has no rows, or where a cell
+    is not a finite number or a label is text: then records() reads the file block by block
+    and names the cell (or reads the text labels).
+    """
+    wanted = numbers if label is None else [*numbers, label]
+    frame = reader.parsed_at_once(wanted)
+    if frame is None or not len(frame):
+        return None
+    try:
+        block = np.empty((len(wanted), len(frame)))
+    except MemoryError:
+        return None
+    for row, column in zip(block, wanted):
+        row[:] = frame[column].to_numpy()
+    if not np.isfinite(block).all():
+        return None
+    return (block, []) if label is None else (block[:-1], [block[-1]])
 
 
 def labels_of(pieces: list[np.ndarray], text: bool | None = None) -> np.ndarray:

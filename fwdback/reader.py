@@ -14,6 +14,11 @@ blocks of whole records, and checks every block's structure before its numbers a
   record by record, which is the reference: the first row whose number of fields differs from
   the header's is named, with its row and line.
 
+A plain file (not stdin, a pipe or gzip) is first read at once
+(CsvReader.parsed_at_once): its bytes scanned, then one pandas.read_csv of the whole file,
+its numbers straight to float64, taken only where it provably is the csv module's reading; anywhere else
+the blocks above read it again and name the problem.
+
 Rows are the file's data records counted from 1 after the header, blank lines not counted;
 lines are the file's physical lines counted from 1. A block is at most BLOCK_BYTES and a record
 at most MAX_RECORD_BYTES, so memory is bounded whatever the input, and the work is linear in
@@ -31,8 +36,9 @@ import os
 import re
 import stat
 import sys
+import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -42,6 +48,10 @@ import pandas as pd
 from .errors import DataError, UnreadableData, describe, display_name, path_problem
 
 BLOCK_BYTES = 4 << 20
+# The first piece read, which holds the header of most files: a file parsed at once reads no more.
+HEADER_PIECE_BYTES = 1 << 16
+# The window in which a file parsed at once is scanned (as fast from 256 KiB to 4 MiB).
+SCAN_BYTES = 1 << 20
 PARSED_AHEAD = 2
 MAX_RECORD_BYTES = 64 << 20
 # Python's csv module refuses a field over 128 KiB; here a field may be as long as its record.
@@ -337,10 +347,10 @@ class CsvReader:
             self._raw.close()
         self._raw = None
 
-    def _read(self) -> bytes:
-        """The next piece of the source's bytes (decompressed), b"" at its end."""
+    def _read(self, size: int) -> bytes:
+        """The next `size` bytes of the source (decompressed), fewer at its end, b"" there."""
         try:
-            piece = self.stream.read(BLOCK_BYTES)
+            piece = self.stream.read(size)
         except (OSError, EOFError, zlib.error) as error:
             raise UnreadableData(self.name, describe(error)) from None
         self.bytes_read += len(piece)
@@ -349,7 +359,7 @@ class CsvReader:
         return piece
 
     def _read_header(self, sep: str | None) -> Header:
-        data = self._read()
+        data = self._read(min(HEADER_PIECE_BYTES, BLOCK_BYTES))
         if data.startswith(_BOM):
             data = data[len(_BOM) :]
         if b"\n" not in data and b"\r" in data:
@@ -418,11 +428,78 @@ class CsvReader:
         return self.bytes_read - len(self._pending) - self._queued
 
     def _more(self) -> None:
-        piece = self._read()
+        piece = self._read(BLOCK_BYTES)
         if piece:
             self._pending += piece
         else:
             self._eof = True
+
+    def parsed_at_once(self, numbers: Sequence[int]) -> pd.DataFrame | None:
+        """Every record after the header: one pandas.read_csv of the file (which parses a large
+        one in pieces on every core), one column per header field, labelled 0..N-1, the
+        `numbers` columns float64 and the others as pandas reads them (text held as pandas
+        holds it, whole: a column not asked for costs memory here, not in records()).
+
+        None where the source is not a plain file whose header is its first line (stdin, a pipe
+        and gzip are read once, by records()), or where a cell of `numbers` is not a number or
+        a text is not UTF-8 (pandas raised) or pandas' reading may not be the csv module's:
+        records() then reads the file and names the problem. The file after the header must
+        hold no quote character, no NUL byte, no carriage return but before a line end and no
+        line longer than MAX_RECORD_BYTES (_separators_after_header); its records are then its
+        lines that are not blank (spaces, tabs), as pandas' are. pandas raises for a line with
+        more fields than the header's but for the first it reads of each piece, whose extra
+        fields it drops (with a warning, kept from the user), and fills a line with fewer fields
+        with empty cells, which leaves the last column empty. So where pandas warned of nothing
+        and no cell of the last column is empty, no line has fewer fields than the header, and
+        where the file holds (fields - 1) separators for each row, no line has more.
+        """
+        if self.size is None or self.header.lines != 1:
+            return None
+        separators = self._separators_after_header()
+        if separators is None:
+            return None
+        fields = len(self.header.names)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                frame = pd.read_csv(
+                    os.path.abspath(self.source), sep=self.header.sep, header=None, skiprows=1, names=range(fields),
+                    index_col=False, keep_default_na=False, na_values=[""], engine="c", encoding="utf-8",
+                    dtype=np.float64 if sorted(numbers) == list(range(fields)) else dict.fromkeys(numbers, np.float64),
+                )
+            except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OverflowError):
+                return None
+        if caught or frame[fields - 1].isna().any() or separators != (fields - 1) * len(frame):
+            return None
+        return frame
+
+    def _separators_after_header(self) -> int | None:
+        """The separators in the file after the header, or None where it holds a quote
+        character, a NUL byte, a carriage return but before a line end (csv.reader and pandas
+        read those differently) or a line longer than MAX_RECORD_BYTES.
+
+        Read by offset, a window of whole lines at a time (\\r\\n is never cut), or of one
+        line's bytes where a line is longer than a window: its length is then counted on."""
+        fd, sep, count, at, run = self._raw.fileno(), ord(self.header.sep), 0, self.header_bytes, 0
+        while at < self.size:
+            data = os.pread(fd, min(SCAN_BYTES, MAX_RECORD_BYTES), at)
+            if not data:
+                break
+            last = data.rfind(b"\n")
+            size = last + 1 if last >= 0 and at + len(data) < self.size else len(data)
+            first = data.find(b"\n", 0, size)
+            run += size if first < 0 else first
+            if data.find(b'"', 0, size) >= 0 or data.find(b"\x00", 0, size) >= 0 or run > MAX_RECORD_BYTES:
+                return None
+            run = run if first < 0 else size - 1 - last
+            codes = np.frombuffer(data, np.uint8, size)
+            if data.find(b"\r", 0, size) >= 0:
+                after = np.flatnonzero(codes == ord("\r")) + 1
+                if after[-1] == size or (codes[after] != ord("\n")).any():
+                    return None
+            count += int(np.count_nonzero(codes == sep))
+            at += size
+        return count
 
     def records(self) -> Iterator[Records]:
         """The records after the header, parsed block by block, read once.
@@ -580,7 +657,7 @@ def _open(source: str, name: str):
         if stat.S_ISDIR(kind):
             raw.close()
             raise DataError(f"{name}: is a directory, not a CSV file; give the path of a file")
-        stream = io.BufferedReader(raw, BLOCK_BYTES)
+        stream = io.BufferedReader(raw, HEADER_PIECE_BYTES)
     try:
         magic = stream.peek(2)[:2]
     except OSError as error:

@@ -298,6 +298,18 @@ def test_a_file_read_in_blocks_is_gathered_into_one_contiguous_block(tmp_path, m
     assert dataset.X.T.flags.c_contiguous
 
 
+def test_a_file_left_to_the_blocks_is_gathered_into_one_contiguous_block(tmp_path, monkeypatch):
+    # A quoted cell leaves a plain file to the blocks (it is not parsed at once): the block is
+    # allocated from the first block's bytes per row, the same numbers as a plain reading.
+    monkeypatch.setattr(reader, "BLOCK_BYTES", 1000)
+    values = np.random.default_rng(6).uniform(-1, 1, size=(60, 4))
+    rows = [",".join(repr(v) for v in row) for row in values.tolist()]
+    rows[0] = '"' + rows[0].replace(",", '",', 1)
+    dataset = load_dataset(write(tmp_path, "d.csv", "x1,x2,x3,y\n" + "\n".join(rows) + "\n"))
+    np.testing.assert_array_equal(np.column_stack([dataset.X, dataset.y]), values)
+    assert dataset.X.T.flags.c_contiguous
+
+
 # --- the grammar of a number -------------------------------------------------------------
 
 

@@ -8,8 +8,10 @@ problem found must be the reference's.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -199,3 +201,79 @@ def test_blocks_parsed_ahead_name_the_first_problem_of_the_file(tmp_path, monkey
     (tmp_path / "d.csv").write_text("x1,x2,x3,y\n" + "\n".join(rows) + "\n")
     with pytest.raises(DataError, match=re.escape("d.csv, row 21, column x3: 'abc' is not a number")):
         load_dataset(str(tmp_path / "d.csv"))
+
+
+# --- a plain file parsed at once ----------------------------------------------------------------
+
+
+def parsed_at_once(path, numbers=(0, 1, 2, 3)):
+    with reader.CsvReader(str(path)) as source:
+        return source.parsed_at_once(list(numbers))
+
+
+def csv_module_numbers(text: str) -> np.ndarray:
+    """x1, x2, x3, y of every record as the csv module (the reference) reads them, as floats."""
+    records = [cells for cells in csv.reader(io.StringIO(text.lstrip("\ufeff")), skipinitialspace=True)
+               if cells and not (len(cells) == 1 and not cells[0].strip(" \t\r"))]
+    header = [name.strip() for name in records[0]]
+    return np.array([[float(cells[header.index(column)]) for column in COLUMNS] for cells in records[1:]])
+
+
+@pytest.mark.parametrize("text", [
+    "x1,x2,x3,y\n1,2,3,4\n 5.5, -6e1,7 ,+.25\n",
+    "x1,x2,x3,y\r\n1,2,3,4\r\n5,6,7,8\r\n",
+    "x1,x2,x3,y\n1,2,3,4\n\n  \n5,6,7,8\n\t\n",
+    "\ufeffx1,x2,x3,y\n1,2,3,4\n5,6,7,8",
+    "y,x3,x2,x1\n1,2,3,4\n6,7,8,9\n",
+    "y,note,x3,x2,x1\n1,a b,3,4,5\n6,,8,9,10\n",
+])
+def test_a_clean_plain_file_is_parsed_at_once_as_the_csv_module_reads_it(tmp_path, text):
+    path = tmp_path / "d.csv"
+    path.write_bytes(text.encode())
+    with reader.CsvReader(str(path)) as source:
+        numbers = [source.header.names.index(column) for column in COLUMNS]
+        frame = source.parsed_at_once(numbers)
+    assert frame is not None
+    expected = csv_module_numbers(text)
+    np.testing.assert_array_equal(frame[numbers].to_numpy(), expected)
+    dataset = load_dataset(str(path))
+    np.testing.assert_array_equal(np.column_stack([dataset.X, dataset.y]), expected)
+
+
+@pytest.mark.parametrize("data", [
+    b'"1",2,3,4,a\n',  # a quote: the csv module's quoting, not pandas'
+    b"1,2,3,4,a\r5,6,7,8,b\n",  # a carriage return that ends no line: pandas ends a record there
+    b"1,2,3,4,a\n5,6,7,8,b\r",
+    b"1,2,3,4,a,\n5,6,7,8,b\n",  # the first line pandas reads: it drops the extra field
+    b"1,2,3,4,a,b\n5,6,7,8\n",  # a field too many (dropped, with a warning) and one too few
+    b"1,2,3,4,\n",  # an empty last cell, which is also what a short row leaves
+    b"1,2,3,4," + b"z" * 100 + b"\n",  # a row longer than MAX_RECORD_BYTES
+    b"1,2,3,4,a\x00\n",  # a NUL byte, in the column of text
+    b"1,2,3,4,\xe9\n",  # text that is not UTF-8
+])
+def test_a_file_that_pandas_may_read_otherwise_than_the_csv_module_is_left_to_the_blocks(tmp_path, monkeypatch, data):
+    monkeypatch.setattr(reader, "MAX_RECORD_BYTES", 64)
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"x1,x2,x3,y,note\n" + data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert parsed_at_once(path) is None
+    assert not caught  # pandas' warning of the fields it drops is not the user's
+
+
+def test_a_row_is_measured_across_the_windows_of_the_scan(tmp_path, monkeypatch):
+    # Windows of MAX_RECORD_BYTES: a row of 60 bytes is read at once, one of 70 is not.
+    monkeypatch.setattr(reader, "MAX_RECORD_BYTES", 64)
+    for length, read in ((60, True), (70, False)):
+        row = b"1,2,3," + b"4" * (length - 6)
+        (tmp_path / "d.csv").write_bytes(b"x1,x2,x3,y\n" + b"5,6,7,8\n" * 9 + row + b"\n" + b"5,6,7,8\n" * 9)
+        assert (parsed_at_once(tmp_path / "d.csv") is not None) == read
+
+
+def test_only_a_plain_file_whose_header_is_its_first_line_is_parsed_at_once(tmp_path):
+    # pandas would skip the blank line, not the header, and read the header (here as text, and
+    # of one column: no separator to count) as a row.
+    (tmp_path / "blank.csv").write_text("\n1\n2\n")
+    (tmp_path / "d.csv.gz").write_bytes(gzip.compress(b"x1,x2,x3,y\n1,2,3,4\n"))
+    assert parsed_at_once(tmp_path / "blank.csv", numbers=()) is None
+    assert parsed_at_once(tmp_path / "d.csv.gz") is None
