@@ -155,15 +155,32 @@ def _read_at_once(reader: CsvReader, numbers: list[int], label: int | None) -> t
     frame = reader.parsed_at_once(wanted)
     if frame is None or not len(frame):
         return None
-    try:
-        block = np.empty((len(wanted), len(frame)))
-    except MemoryError:
-        return None
-    for row, column in zip(block, wanted):
-        row[:] = frame[column].to_numpy()
+    block = _owned_block(frame) if wanted == list(range(frame.shape[1])) else None
+    if block is None:
+        try:
+            block = np.empty((len(wanted), len(frame)))
+        except MemoryError:
+            return None
+        for row, column in zip(block, wanted):
+            row[:] = frame[column].to_numpy()
     if not np.isfinite(block).all():
         return None
     return (block, []) if label is None else (block[:-1], [block[-1]])
+
+
+def _owned_block(frame: pd.DataFrame) -> np.ndarray | None:
+    """A frame of float64 columns as one feature-major array, shape (columns, n): pandas' own,
+    where it holds them so (read_csv's one block of a large file), taken over and made writable
+    (the frame is dropped), with no copy; else the copy to_numpy makes. None where to_numpy's
+    array is not feature-major."""
+    values = frame.to_numpy().T
+    if values.dtype != np.float64 or not values.flags.c_contiguous:
+        return None
+    try:
+        values.flags.writeable = True
+    except ValueError:
+        return None
+    return values
 
 
 def labels_of(pieces: list[np.ndarray], text: bool | None = None) -> np.ndarray:

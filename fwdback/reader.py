@@ -478,27 +478,37 @@ class CsvReader:
         character, a NUL byte, a carriage return but before a line end (csv.reader and pandas
         read those differently) or a line longer than MAX_RECORD_BYTES.
 
-        Read by offset, a window of whole lines at a time (\\r\\n is never cut), or of one
-        line's bytes where a line is longer than a window: its length is then counted on."""
-        fd, sep, count, at, run = self._raw.fileno(), ord(self.header.sep), 0, self.header_bytes, 0
-        while at < self.size:
-            data = os.pread(fd, min(SCAN_BYTES, MAX_RECORD_BYTES), at)
-            if not data:
-                break
-            last = data.rfind(b"\n")
-            size = last + 1 if last >= 0 and at + len(data) < self.size else len(data)
-            first = data.find(b"\n", 0, size)
-            run += size if first < 0 else first
-            if data.find(b'"', 0, size) >= 0 or data.find(b"\x00", 0, size) >= 0 or run > MAX_RECORD_BYTES:
-                return None
-            run = run if first < 0 else size - 1 - last
-            codes = np.frombuffer(data, np.uint8, size)
-            if data.find(b"\r", 0, size) >= 0:
-                after = np.flatnonzero(codes == ord("\r")) + 1
-                if after[-1] == size or (codes[after] != ord("\n")).any():
+        Read through a handle of its own (records() may read the file after), a window of
+        whole lines at a time (\\r\\n is never cut), or of one line's bytes where a line is longer
+        than a window: its length is then counted on. The window and its comparison's array are
+        made once: fresh memory for each would cost more in page faults than the scan itself."""
+        sep, count, at, run = ord(self.header.sep), 0, self.header_bytes, 0
+        window = bytearray(min(SCAN_BYTES, MAX_RECORD_BYTES))
+        equal = np.empty(len(window), dtype=bool)
+        try:
+            source = open(self.source, "rb", buffering=0)
+        except OSError:
+            return None
+        with source:
+            while at < self.size:
+                source.seek(at)
+                got = source.readinto(window)
+                if not got:
+                    break
+                last = window.rfind(b"\n", 0, got)
+                size = last + 1 if last >= 0 and at + got < self.size else got
+                first = window.find(b"\n", 0, size)
+                run += size if first < 0 else first
+                if window.find(b'"', 0, size) >= 0 or window.find(b"\x00", 0, size) >= 0 or run > MAX_RECORD_BYTES:
                     return None
-            count += int(np.count_nonzero(codes == sep))
-            at += size
+                run = run if first < 0 else size - 1 - last
+                codes = np.frombuffer(window, np.uint8, size)
+                if window.find(b"\r", 0, size) >= 0:
+                    after = np.flatnonzero(codes == ord("\r")) + 1
+                    if after[-1] == size or (codes[after] != ord("\n")).any():
+                        return None
+                count += int(np.count_nonzero(np.equal(codes, sep, out=equal[:size])))
+                at += size
         return count
 
     def records(self) -> Iterator[Records]:

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fwdback import reader
+from fwdback import data, reader
 from fwdback.data import iter_prediction_chunks, load_dataset
 from fwdback.errors import DataError
 
@@ -238,6 +238,29 @@ def test_a_clean_plain_file_is_parsed_at_once_as_the_csv_module_reads_it(tmp_pat
     np.testing.assert_array_equal(frame[numbers].to_numpy(), expected)
     dataset = load_dataset(str(path))
     np.testing.assert_array_equal(np.column_stack([dataset.X, dataset.y]), expected)
+
+
+def test_a_file_of_the_wanted_columns_alone_gives_writable_arrays(tmp_path):
+    text = "x1,x2,x3,y\n1,2,3,4\n5,6.5,-7,8e1\n0.1,0.2,0.3,0.4\n"
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    dataset = load_dataset(str(path))
+    np.testing.assert_array_equal(np.column_stack([dataset.X, dataset.y]), csv_module_numbers(text))
+    assert dataset.X.flags.writeable and dataset.y.flags.writeable
+
+
+def test_pandas_own_array_of_float_columns_is_taken_over_feature_major_and_writable():
+    # A frame of one block of float64 columns (as read_csv makes of a large file) gives its array,
+    # no copy, which pandas hands out read-only; a frame of one array a column, the copy pandas
+    # makes of them.
+    rows = np.arange(12.0).reshape(3, 4)
+    frame = pd.DataFrame(rows)
+    block = data._owned_block(frame)
+    np.testing.assert_array_equal(block, rows.T)
+    assert block.flags.c_contiguous and block.flags.writeable and np.shares_memory(block, frame.to_numpy())
+    columns = data._owned_block(pd.DataFrame({name: rows[:, name] for name in range(4)}))
+    np.testing.assert_array_equal(columns, rows.T)
+    assert columns.flags.c_contiguous and columns.flags.writeable
 
 
 @pytest.mark.parametrize("data", [
