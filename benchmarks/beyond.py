@@ -2,7 +2,8 @@
 
     python benchmarks/run.py                  # the lecture's tables, then these (tens of minutes)
     python benchmarks/beyond.py               # these alone
-    python benchmarks/beyond.py --quick       # a smoke test of a minute
+    python benchmarks/beyond.py --quick       # a smoke test of a few minutes
+    python benchmarks/beyond.py --without-avx512   # NumPy's and PyTorch's kernels as on a processor without AVX-512
 
 Six measurements, each a ratio of two contenders timed in the same run, taking turns:
 
